@@ -1,0 +1,1 @@
+//! windledger's event store.
