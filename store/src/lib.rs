@@ -1,1 +1,34 @@
-//! windledger's event store.
+//! windledger's event store: one append-only, hash-chained log per ledger
+//! (one ledger per farm) on PostgreSQL or SQLite.
+//!
+//! The whole vocabulary: [`Store::append`] (several streams at once, with
+//! expected versions, group-committed), [`Store::read_stream`],
+//! [`Store::read_ledger`], [`Store::subscribe`], [`Store::verify`], signed
+//! [`Checkpoint`]s, and [`LedgerEventStore`] for cqrs-es.
+
+mod chain;
+mod checkpoint;
+mod cqrs;
+mod error;
+mod pg;
+mod plan;
+mod sqlite;
+mod store;
+pub mod testing;
+mod types;
+mod verify;
+
+pub use chain::{
+    ChainBreak, ChainVerifier, EVENT_DOMAIN_TAG, canonical, recompute_hash, timestamp,
+};
+pub use checkpoint::{Checkpoint, CheckpointError, CheckpointSigner, CheckpointVerifier};
+pub use cqrs::{
+    HASH_KEY, LedgerAggregateContext, LedgerEventStore, POSITION_KEY, aggregate_stream,
+};
+pub use error::StoreError;
+pub use store::{Store, StoreOptions};
+pub use types::{
+    Appended, AppendedEvent, ExpectedVersion, Hash, Head, LedgerId, Metadata, NewEvent,
+    RecordedEvent, StreamAppend, StreamId,
+};
+pub use verify::{Audit, Verification, verify_jsonl};

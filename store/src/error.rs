@@ -1,0 +1,85 @@
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+use crate::types::{ExpectedVersion, LedgerId, StreamId};
+
+/// Everything the store can refuse or fail at.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum StoreError {
+    /// The stream is not at the version the caller expected: someone else
+    /// appended first. Reload and retry.
+    #[error("stream {stream} is at version {actual}, but {expected} was expected")]
+    WrongExpectedVersion {
+        stream: StreamId,
+        expected: ExpectedVersion,
+        actual: u64,
+    },
+    /// An event id is already stored with other content, or a batch mixes
+    /// stored and new event ids. Event ids must be unique per ledger.
+    #[error("event {event_id} {reason}")]
+    EventIdConflict { event_id: Uuid, reason: String },
+    #[error("ledger {0} does not exist")]
+    LedgerNotFound(LedgerId),
+    #[error("invalid batch: {0}")]
+    InvalidBatch(String),
+    #[error("{0}")]
+    InvalidId(String),
+    #[error("DATABASE_URL {0:?} is neither postgres://... nor sqlite://...")]
+    UnsupportedUrl(String),
+    #[error("database error: {0}")]
+    Database(Arc<sqlx::Error>),
+    #[error("cannot apply the database migrations: {0}")]
+    Migrate(Arc<sqlx::migrate::MigrateError>),
+    /// The store holds something it could not have written.
+    #[error("corrupt ledger: {0}")]
+    Corrupt(String),
+    #[error("cannot decode the event at position {position}: {reason}")]
+    Decode { position: u64, reason: String },
+    #[error("{0}")]
+    Io(String),
+    #[error("the store is shutting down")]
+    ShuttingDown,
+}
+
+impl StoreError {
+    /// Whether the same call may succeed if made again (after reloading the
+    /// stream, for a version conflict).
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::WrongExpectedVersion { .. } => true,
+            Self::Database(e) => is_transient(e),
+            _ => false,
+        }
+    }
+}
+
+/// Errors that a new connection or a later attempt may not meet again.
+pub(crate) fn is_transient(e: &sqlx::Error) -> bool {
+    matches!(
+        e,
+        sqlx::Error::Io(_)
+            | sqlx::Error::PoolTimedOut
+            | sqlx::Error::Protocol(_)
+            | sqlx::Error::Tls(_)
+            | sqlx::Error::WorkerCrashed
+    ) || e
+        .as_database_error()
+        .and_then(|d| d.code())
+        // 40001 serialization failure, 40P01 deadlock, 57P01 admin shutdown, 08xxx connection
+        .is_some_and(|c| {
+            c == "40001" || c == "40P01" || c.starts_with("57P") || c.starts_with("08")
+        })
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        Self::Database(Arc::new(e))
+    }
+}
+
+impl From<sqlx::migrate::MigrateError> for StoreError {
+    fn from(e: sqlx::migrate::MigrateError) -> Self {
+        Self::Migrate(Arc::new(e))
+    }
+}

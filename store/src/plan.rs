@@ -1,0 +1,239 @@
+//! Group planning: given a ledger's head and what is stored of the streams
+//! and event ids a group of appends names, decide each append's fate and
+//! chain the accepted events. Pure, so both backends share it and it can be
+//! tested without a database.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use uuid::Uuid;
+
+use crate::chain::{self, HashedFields, PreparedEvent, StoredContent};
+use crate::error::StoreError;
+use crate::types::{Appended, AppendedEvent, ExpectedVersion, Hash, Head, LedgerId, StreamId};
+
+/// One stream's part of an append, with its events prepared.
+#[derive(Clone, Debug)]
+pub(crate) struct PreparedStream {
+    pub stream_id: StreamId,
+    pub expected: ExpectedVersion,
+    pub events: Vec<PreparedEvent>,
+}
+
+/// A row to insert into `events`.
+#[derive(Clone, Debug)]
+pub(crate) struct NewRow {
+    pub position: u64,
+    pub stream_id: StreamId,
+    pub stream_version: u64,
+    pub event_id: Uuid,
+    pub event_type: String,
+    pub schema_version: u32,
+    pub payload: String,
+    pub metadata: String,
+    pub prev_hash: Hash,
+    pub hash: Hash,
+}
+
+/// What a group's transaction writes, and what each caller is told.
+#[derive(Debug)]
+pub(crate) struct GroupPlan {
+    pub rows: Vec<NewRow>,
+    pub results: Vec<Result<Appended, StoreError>>,
+    pub head: Head,
+}
+
+/// What the transaction read under the ledger's lock.
+pub(crate) struct GroupState {
+    pub head: Head,
+    /// Stored events whose ids the group names.
+    pub existing: HashMap<Uuid, StoredContent>,
+    /// Current version of each stream the group names (absent: 0).
+    pub versions: HashMap<StreamId, u64>,
+}
+
+pub(crate) fn plan_group(
+    ledger: &LedgerId,
+    mut state: GroupState,
+    appends: &[&[PreparedStream]],
+    recorded_at: DateTime<Utc>,
+) -> GroupPlan {
+    let mut rows = Vec::new();
+    let results = appends
+        .iter()
+        .map(|streams| plan_one(ledger, &mut state, streams, recorded_at, &mut rows))
+        .collect();
+    GroupPlan {
+        rows,
+        results,
+        head: state.head,
+    }
+}
+
+fn plan_one(
+    ledger: &LedgerId,
+    state: &mut GroupState,
+    streams: &[PreparedStream],
+    recorded_at: DateTime<Utc>,
+    rows: &mut Vec<NewRow>,
+) -> Result<Appended, StoreError> {
+    if let Some(appended) = idempotent_retry(state, streams)? {
+        return Ok(appended);
+    }
+    for s in streams {
+        let actual = state.versions.get(&s.stream_id).copied().unwrap_or(0);
+        if !s.expected.admits(actual) {
+            return Err(StoreError::WrongExpectedVersion {
+                stream: s.stream_id.clone(),
+                expected: s.expected,
+                actual,
+            });
+        }
+    }
+    let mut new_rows = Vec::new();
+    let mut head = state.head;
+    for s in streams {
+        let current = state.versions.get(&s.stream_id).copied().unwrap_or(0);
+        for (version, e) in (current + 1..).zip(&s.events) {
+            let position = head.size + 1;
+            let json = chain::canonical_event_json(&HashedFields {
+                stream_id: s.stream_id.as_str(),
+                stream_version: version,
+                event_id: &e.event_id,
+                event_type: &e.event_type,
+                schema_version: e.schema_version,
+                payload: &e.payload,
+                metadata: &e.metadata_json,
+                recorded_at: &recorded_at,
+            })?;
+            let hash = chain::event_hash(ledger, position, &head.hash, &json);
+            new_rows.push(NewRow {
+                position,
+                stream_id: s.stream_id.clone(),
+                stream_version: version,
+                event_id: e.event_id,
+                event_type: e.event_type.clone(),
+                schema_version: e.schema_version,
+                payload: e.payload.clone(),
+                metadata: e.metadata_json.clone(),
+                prev_hash: head.hash,
+                hash,
+            });
+            head = Head {
+                size: position,
+                hash,
+            };
+        }
+    }
+    // Accepted: make it visible to the rest of the group.
+    state.head = head;
+    let mut appended = Vec::with_capacity(new_rows.len());
+    let events = streams.iter().flat_map(|s| s.events.iter());
+    for (row, e) in new_rows.iter().zip(events) {
+        state
+            .versions
+            .insert(row.stream_id.clone(), row.stream_version);
+        state.existing.insert(
+            row.event_id,
+            StoredContent {
+                event_id: row.event_id,
+                position: row.position,
+                stream_id: row.stream_id.clone(),
+                stream_version: row.stream_version,
+                event_type: row.event_type.clone(),
+                schema_version: row.schema_version,
+                payload: row.payload.clone(),
+                metadata: e.metadata.clone(),
+                hash: row.hash,
+            },
+        );
+        appended.push(appended_event(&state.existing[&row.event_id]));
+    }
+    rows.extend(new_rows);
+    Ok(Appended {
+        events: appended,
+        already_stored: false,
+    })
+}
+
+/// `Some` when every event of the append is already stored with the same
+/// content; an error when some are stored and others not, or differ.
+fn idempotent_retry(
+    state: &GroupState,
+    streams: &[PreparedStream],
+) -> Result<Option<Appended>, StoreError> {
+    let mut found = Vec::new();
+    let mut missing = None;
+    for s in streams {
+        for e in &s.events {
+            match state.existing.get(&e.event_id) {
+                Some(stored) if e.same_content(&s.stream_id, stored) => found.push(stored),
+                Some(_) => {
+                    return Err(StoreError::EventIdConflict {
+                        event_id: e.event_id,
+                        reason: "is already stored with other content".into(),
+                    });
+                }
+                None => missing = Some(e.event_id),
+            }
+        }
+    }
+    match (found.first(), missing) {
+        (None, _) => Ok(None),
+        (Some(_), None) => Ok(Some(Appended {
+            events: found.into_iter().map(appended_event).collect(),
+            already_stored: true,
+        })),
+        (Some(stored), Some(_)) => Err(StoreError::EventIdConflict {
+            event_id: stored.event_id,
+            reason: "is already stored, but other events of the same batch are not: a batch is retried whole or not at all".into(),
+        }),
+    }
+}
+
+fn appended_event(stored: &StoredContent) -> AppendedEvent {
+    AppendedEvent {
+        event_id: stored.event_id,
+        stream_id: stored.stream_id.clone(),
+        stream_version: stored.stream_version,
+        position: stored.position,
+        hash: stored.hash,
+    }
+}
+
+/// Checks a batch and prepares its events, in the caller's task.
+pub(crate) fn prepare(
+    streams: Vec<crate::types::StreamAppend>,
+) -> Result<Vec<PreparedStream>, StoreError> {
+    if streams.iter().all(|s| s.events.is_empty()) {
+        return Err(StoreError::InvalidBatch("the batch holds no event".into()));
+    }
+    let mut seen_streams = std::collections::HashSet::new();
+    let mut seen_ids = std::collections::HashSet::new();
+    let mut prepared = Vec::with_capacity(streams.len());
+    for s in streams {
+        if !seen_streams.insert(s.stream_id.clone()) {
+            return Err(StoreError::InvalidBatch(format!(
+                "stream {} appears twice in one batch; put all its events in one entry",
+                s.stream_id
+            )));
+        }
+        let mut events = Vec::with_capacity(s.events.len());
+        for e in s.events {
+            if !seen_ids.insert(e.event_id) {
+                return Err(StoreError::InvalidBatch(format!(
+                    "event id {} appears twice in one batch",
+                    e.event_id
+                )));
+            }
+            events.push(PreparedEvent::new(e)?);
+        }
+        // A stream with no event still has its expected version checked.
+        prepared.push(PreparedStream {
+            stream_id: s.stream_id,
+            expected: s.expected,
+            events,
+        });
+    }
+    Ok(prepared)
+}

@@ -1,0 +1,273 @@
+//! The SQLite backend (the embedded default): all of its SQL is here.
+
+use std::collections::HashMap;
+use std::str::FromStr;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use serde_json::value::RawValue;
+use sqlx::Row;
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
+    SqliteSynchronous,
+};
+use uuid::Uuid;
+
+use crate::chain::{StoredContent, timestamp};
+use crate::error::StoreError;
+use crate::pg::{parse_metadata, to_u32, to_u64};
+use crate::plan::{self, GroupPlan, GroupState, PreparedStream};
+use crate::types::{Hash, Head, LedgerId, RecordedEvent, StreamId};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
+
+const EVENT_COLUMNS: &str = "position, stream_id, stream_version, event_id, event_type, \
+     schema_version, payload, metadata, recorded_at, prev_hash, hash";
+
+#[derive(Clone, Debug)]
+pub(crate) struct Sqlite {
+    pub pool: SqlitePool,
+}
+
+impl Sqlite {
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            // Durable by default: a commit that returned survives a power cut.
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self { pool })
+    }
+
+    pub async fn create_ledger(&self, ledger: &LedgerId) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO ledgers (ledger_id, head_position, head_hash, created_at) \
+             VALUES (?1, 0, ?2, ?3) ON CONFLICT (ledger_id) DO NOTHING",
+        )
+        .bind(ledger.as_str())
+        .bind(&Hash::GENESIS.0[..])
+        .bind(timestamp::format(&timestamp::now()))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn ledgers(&self) -> Result<Vec<LedgerId>, StoreError> {
+        let ids: Vec<String> =
+            sqlx::query_scalar("SELECT ledger_id FROM ledgers ORDER BY ledger_id")
+                .fetch_all(&self.pool)
+                .await?;
+        ids.into_iter().map(LedgerId::parse).collect()
+    }
+
+    pub async fn head(&self, ledger: &LedgerId) -> Result<Option<Head>, StoreError> {
+        let row = sqlx::query("SELECT head_position, head_hash FROM ledgers WHERE ledger_id = ?1")
+            .bind(ledger.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| head_from_row(&r)).transpose()
+    }
+
+    /// One `BEGIN IMMEDIATE` transaction for a whole group of appends.
+    pub async fn write_group(
+        &self,
+        ledger: &LedgerId,
+        appends: &[&[PreparedStream]],
+        recorded_at: DateTime<Utc>,
+    ) -> Result<GroupPlan, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let head = sqlx::query("SELECT head_position, head_hash FROM ledgers WHERE ledger_id = ?1")
+            .bind(ledger.as_str())
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or_else(|| StoreError::LedgerNotFound(ledger.clone()))
+            .and_then(|r| head_from_row(&r))?;
+
+        let ids: Vec<String> = appends
+            .iter()
+            .flat_map(|a| {
+                a.iter()
+                    .flat_map(|s| s.events.iter().map(|e| e.event_id.to_string()))
+            })
+            .collect();
+        let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut existing = HashMap::new();
+        let rows = sqlx::query(
+            "SELECT event_id, position, stream_id, stream_version, event_type, schema_version, \
+                    payload, metadata, hash \
+             FROM events WHERE ledger_id = ?1 AND event_id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(ledger.as_str())
+        .bind(ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in rows {
+            let stored = StoredContent {
+                event_id: parse_uuid(r.try_get(0)?)?,
+                position: to_u64(r.try_get(1)?)?,
+                stream_id: StreamId::parse(r.try_get::<String, _>(2)?)?,
+                stream_version: to_u64(r.try_get(3)?)?,
+                event_type: r.try_get(4)?,
+                schema_version: to_u32(r.try_get(5)?)?,
+                payload: r.try_get(6)?,
+                metadata: parse_metadata(r.try_get::<&str, _>(7)?)?,
+                hash: Hash::from_slice(r.try_get::<&[u8], _>(8)?)?,
+            };
+            existing.insert(stored.event_id, stored);
+        }
+
+        let streams: Vec<&str> = appends
+            .iter()
+            .flat_map(|a| a.iter().map(|s| s.stream_id.as_str()))
+            .collect();
+        let streams =
+            serde_json::to_string(&streams).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let mut versions = HashMap::new();
+        let rows = sqlx::query(
+            "SELECT stream_id, max(stream_version) FROM events \
+             WHERE ledger_id = ?1 AND stream_id IN (SELECT value FROM json_each(?2)) \
+             GROUP BY stream_id",
+        )
+        .bind(ledger.as_str())
+        .bind(streams)
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in rows {
+            versions.insert(
+                StreamId::parse(r.try_get::<String, _>(0)?)?,
+                to_u64(r.try_get(1)?)?,
+            );
+        }
+
+        let plan = plan::plan_group(
+            ledger,
+            GroupState {
+                head,
+                existing,
+                versions,
+            },
+            appends,
+            recorded_at,
+        );
+        if plan.rows.is_empty() {
+            tx.rollback().await?;
+            return Ok(plan);
+        }
+        let recorded_at = timestamp::format(&recorded_at);
+        for row in &plan.rows {
+            sqlx::query(
+                "INSERT INTO events (ledger_id, position, stream_id, stream_version, event_id, \
+                     event_type, schema_version, payload, metadata, recorded_at, prev_hash, hash) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )
+            .bind(ledger.as_str())
+            .bind(row.position as i64)
+            .bind(row.stream_id.as_str())
+            .bind(row.stream_version as i64)
+            .bind(row.event_id.to_string())
+            .bind(row.event_type.as_str())
+            .bind(i64::from(row.schema_version))
+            .bind(row.payload.as_str())
+            .bind(row.metadata.as_str())
+            .bind(recorded_at.as_str())
+            .bind(&row.prev_hash.0[..])
+            .bind(&row.hash.0[..])
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("UPDATE ledgers SET head_position = ?2, head_hash = ?3 WHERE ledger_id = ?1")
+            .bind(ledger.as_str())
+            .bind(plan.head.size as i64)
+            .bind(&plan.head.hash.0[..])
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(plan)
+    }
+
+    pub async fn read_ledger(
+        &self,
+        ledger: &LedgerId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events WHERE ledger_id = ?1 AND position > ?2 \
+             ORDER BY position LIMIT ?3"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ledger.as_str())
+            .bind(after as i64)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| event_from_row(ledger, r)).collect()
+    }
+
+    pub async fn read_stream(
+        &self,
+        ledger: &LedgerId,
+        stream: &StreamId,
+        after_version: u64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let sql = format!(
+            "SELECT {EVENT_COLUMNS} FROM events \
+             WHERE ledger_id = ?1 AND stream_id = ?2 AND stream_version > ?3 \
+             ORDER BY stream_version LIMIT ?4"
+        );
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ledger.as_str())
+            .bind(stream.as_str())
+            .bind(after_version as i64)
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(|r| event_from_row(ledger, r)).collect()
+    }
+}
+
+fn head_from_row(r: &SqliteRow) -> Result<Head, StoreError> {
+    Ok(Head {
+        size: to_u64(r.try_get(0)?)?,
+        hash: Hash::from_slice(r.try_get::<&[u8], _>(1)?)?,
+    })
+}
+
+fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
+    Uuid::parse_str(s).map_err(|e| StoreError::Corrupt(format!("event id {s:?}: {e}")))
+}
+
+fn event_from_row(ledger: &LedgerId, r: &SqliteRow) -> Result<RecordedEvent, StoreError> {
+    let position = to_u64(r.try_get(0)?)?;
+    let payload: String = r.try_get(6)?;
+    let recorded_at: &str = r.try_get(8)?;
+    Ok(RecordedEvent {
+        ledger_id: ledger.clone(),
+        position,
+        stream_id: StreamId::parse(r.try_get::<String, _>(1)?)?,
+        stream_version: to_u64(r.try_get(2)?)?,
+        event_id: parse_uuid(r.try_get(3)?)?,
+        event_type: r.try_get(4)?,
+        schema_version: to_u32(r.try_get::<i64, _>(5)?.try_into().unwrap_or(-1))?,
+        payload: RawValue::from_string(payload).map_err(|e| StoreError::Decode {
+            position,
+            reason: format!("payload is not JSON: {e}"),
+        })?,
+        metadata: parse_metadata(r.try_get::<&str, _>(7)?)?,
+        recorded_at: timestamp::parse(recorded_at).map_err(|e| StoreError::Decode {
+            position,
+            reason: format!("recorded_at {recorded_at:?}: {e}"),
+        })?,
+        prev_hash: Hash::from_slice(r.try_get::<&[u8], _>(9)?)?,
+        hash: Hash::from_slice(r.try_get::<&[u8], _>(10)?)?,
+    })
+}

@@ -1,0 +1,487 @@
+//! The store's handle: connection, the group-commit writers, reads,
+//! subscriptions and verification.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures::Stream;
+use tokio::sync::{mpsc, oneshot, watch};
+use tracing::{debug, warn};
+
+use crate::Checkpoint;
+use crate::chain::timestamp;
+use crate::error::StoreError;
+use crate::pg::Pg;
+use crate::plan::{self, GroupPlan, PreparedStream};
+use crate::sqlite::Sqlite;
+use crate::types::{Appended, Head, LedgerId, RecordedEvent, StreamAppend, StreamId};
+use crate::verify::{Audit, Verification};
+
+/// Most appends one group transaction takes.
+const MAX_GROUP_APPENDS: usize = 256;
+/// Most events one group transaction takes (a larger single append still
+/// goes alone).
+const MAX_GROUP_EVENTS: usize = 8_192;
+/// Events read per query by subscriptions and verification.
+const PAGE: u32 = 5_000;
+/// A subscription that was told of nothing new re-reads after this long:
+/// covers a missed notification and writers in other processes on SQLite.
+const POLL: Duration = Duration::from_millis(500);
+
+/// How to reach the database.
+#[derive(Clone, Debug)]
+pub struct StoreOptions {
+    /// `postgres://...` or `sqlite://path` (`sqlite://path?mode=rwc` creates).
+    pub url: String,
+    /// Most database connections this process opens.
+    pub max_connections: u32,
+}
+
+impl StoreOptions {
+    pub fn new(url: impl Into<String>) -> Self {
+        Self {
+            url: url.into(),
+            max_connections: 16,
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+enum Backend {
+    Postgres(Pg),
+    Sqlite(Sqlite),
+}
+
+impl Backend {
+    async fn write_group(
+        &self,
+        ledger: &LedgerId,
+        appends: &[&[PreparedStream]],
+    ) -> Result<GroupPlan, StoreError> {
+        let recorded_at = timestamp::now();
+        match self {
+            Self::Postgres(b) => b.write_group(ledger, appends, recorded_at).await,
+            Self::Sqlite(b) => b.write_group(ledger, appends, recorded_at).await,
+        }
+    }
+}
+
+/// A handle on the event store; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    backend: Backend,
+    writers: Mutex<HashMap<LedgerId, mpsc::Sender<WriteRequest>>>,
+    announcer: Announcer,
+    listener: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if let Some(listener) = &self.listener {
+            listener.abort();
+        }
+    }
+}
+
+#[derive(Debug)]
+struct WriteRequest {
+    streams: Vec<PreparedStream>,
+    reply: oneshot::Sender<Result<Appended, StoreError>>,
+}
+
+/// Tells subscribers in this process that a ledger's head moved.
+#[derive(Clone, Debug, Default)]
+struct Announcer(Arc<Mutex<HashMap<LedgerId, watch::Sender<u64>>>>);
+
+impl Announcer {
+    fn receiver(&self, ledger: &LedgerId) -> watch::Receiver<u64> {
+        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(ledger.clone())
+            .or_insert_with(|| watch::channel(0).0)
+            .subscribe()
+    }
+
+    fn announce(&self, ledger: &LedgerId, head: u64) {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(tx) = map.get(ledger) {
+            tx.send_if_modified(|h| {
+                let moved = head > *h;
+                *h = (*h).max(head);
+                moved
+            });
+        }
+    }
+}
+
+impl Store {
+    /// Connects, applies the migrations, and (on PostgreSQL) starts listening
+    /// for other processes' commits.
+    pub async fn connect(options: StoreOptions) -> Result<Self, StoreError> {
+        let url = options.url.as_str();
+        let announcer = Announcer::default();
+        let (backend, listener) =
+            if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+                let pg = Pg::connect(url, options.max_connections).await?;
+                let listener = spawn_pg_listener(pg.pool.clone(), announcer.clone());
+                (Backend::Postgres(pg), Some(listener))
+            } else if url.starts_with("sqlite:") {
+                (
+                    Backend::Sqlite(Sqlite::connect(url, options.max_connections).await?),
+                    None,
+                )
+            } else {
+                return Err(StoreError::UnsupportedUrl(options.url));
+            };
+        Ok(Self {
+            inner: Arc::new(Inner {
+                backend,
+                writers: Mutex::new(HashMap::new()),
+                announcer,
+                listener,
+            }),
+        })
+    }
+
+    /// `"postgres"` or `"sqlite"`.
+    pub fn backend_name(&self) -> &'static str {
+        match self.inner.backend {
+            Backend::Postgres(_) => "postgres",
+            Backend::Sqlite(_) => "sqlite",
+        }
+    }
+
+    /// Creates a ledger if it does not exist yet.
+    pub async fn create_ledger(&self, ledger: &LedgerId) -> Result<(), StoreError> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => b.create_ledger(ledger).await,
+            Backend::Sqlite(b) => b.create_ledger(ledger).await,
+        }
+    }
+
+    pub async fn ledgers(&self) -> Result<Vec<LedgerId>, StoreError> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => b.ledgers().await,
+            Backend::Sqlite(b) => b.ledgers().await,
+        }
+    }
+
+    /// The ledger's size and head hash as last committed.
+    pub async fn head(&self, ledger: &LedgerId) -> Result<Head, StoreError> {
+        let head = match &self.inner.backend {
+            Backend::Postgres(b) => b.head(ledger).await?,
+            Backend::Sqlite(b) => b.head(ledger).await?,
+        };
+        head.ok_or_else(|| StoreError::LedgerNotFound(ledger.clone()))
+    }
+
+    /// Appends events to one or more streams of a ledger, all or nothing.
+    ///
+    /// Concurrent appends to a ledger are grouped into one transaction (group
+    /// commit); each caller gets its own outcome, so a version conflict in one
+    /// append fails that append only.
+    pub async fn append(
+        &self,
+        ledger: &LedgerId,
+        streams: Vec<StreamAppend>,
+    ) -> Result<Appended, StoreError> {
+        let streams = plan::prepare(streams)?;
+        let (reply, outcome) = oneshot::channel();
+        let request = WriteRequest { streams, reply };
+        self.writer(ledger)
+            .send(request)
+            .await
+            .map_err(|_| StoreError::ShuttingDown)?;
+        outcome.await.map_err(|_| StoreError::ShuttingDown)?
+    }
+
+    fn writer(&self, ledger: &LedgerId) -> mpsc::Sender<WriteRequest> {
+        let mut writers = self.inner.writers.lock().unwrap_or_else(|p| p.into_inner());
+        writers
+            .entry(ledger.clone())
+            .or_insert_with(|| {
+                let (tx, rx) = mpsc::channel(4 * MAX_GROUP_APPENDS);
+                tokio::spawn(run_writer(
+                    self.inner.backend.clone(),
+                    ledger.clone(),
+                    rx,
+                    self.inner.announcer.clone(),
+                ));
+                tx
+            })
+            .clone()
+    }
+
+    /// Up to `limit` events of a ledger after position `after`, in order.
+    pub async fn read_ledger(
+        &self,
+        ledger: &LedgerId,
+        after: u64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => b.read_ledger(ledger, after, limit).await,
+            Backend::Sqlite(b) => b.read_ledger(ledger, after, limit).await,
+        }
+    }
+
+    /// Up to `limit` events of a stream after version `after_version`.
+    pub async fn read_stream(
+        &self,
+        ledger: &LedgerId,
+        stream: &StreamId,
+        after_version: u64,
+        limit: u32,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => b.read_stream(ledger, stream, after_version, limit).await,
+            Backend::Sqlite(b) => b.read_stream(ledger, stream, after_version, limit).await,
+        }
+    }
+
+    /// Every event of a stream, in order.
+    pub async fn read_stream_to_end(
+        &self,
+        ledger: &LedgerId,
+        stream: &StreamId,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        const STREAM_PAGE: u32 = 50_000;
+        let mut events = Vec::new();
+        loop {
+            let after = events
+                .last()
+                .map_or(0, |e: &RecordedEvent| e.stream_version);
+            let page = self.read_stream(ledger, stream, after, STREAM_PAGE).await?;
+            let full = page.len() == STREAM_PAGE as usize;
+            events.extend(page);
+            if !full {
+                break;
+            }
+        }
+        Ok(events)
+    }
+
+    /// The ledger's events after position `after`: first those already
+    /// stored, then each new one as it commits, each once and in order.
+    ///
+    /// Transient database errors (a dropped connection, a restarting server)
+    /// are retried with backoff from the last position delivered; any other
+    /// error is yielded and ends the stream.
+    pub fn subscribe(
+        &self,
+        ledger: LedgerId,
+        after: u64,
+    ) -> impl Stream<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
+        let state = Subscription {
+            wake: self.inner.announcer.receiver(&ledger),
+            store: self.clone(),
+            ledger,
+            after,
+            buffer: VecDeque::new(),
+            backoff: Duration::from_millis(50),
+            ended: false,
+        };
+        futures::stream::unfold(state, |mut s| async move {
+            let item = s.next().await?;
+            Some((item, s))
+        })
+    }
+
+    /// Recomputes the ledger's chain from position 1, checks it against the
+    /// head the ledger records and against the given signed checkpoints, and
+    /// reports the first broken position. `progress` is called after each
+    /// page with the number of events checked and the recorded size.
+    pub async fn verify(
+        &self,
+        ledger: &LedgerId,
+        checkpoints: &[Checkpoint],
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<Verification, StoreError> {
+        let recorded = self.head(ledger).await?;
+        let mut audit = Audit::new(ledger.clone(), checkpoints);
+        let mut after = 0;
+        loop {
+            let page = self.read_ledger(ledger, after, PAGE).await?;
+            let Some(last) = page.last().map(|e| e.position) else {
+                break;
+            };
+            for e in &page {
+                if let Err(broken) = audit.check(e) {
+                    return Ok(Verification::Broken(broken));
+                }
+            }
+            after = last;
+            progress(after, recorded.size);
+        }
+        Ok(audit.finish(Some(recorded)))
+    }
+
+    /// Writes the ledger's events, as of now, as JSON Lines (one
+    /// [`RecordedEvent`] per line, in position order): the format
+    /// [`crate::verify_jsonl`] audits offline. Returns the head exported.
+    pub async fn export_jsonl(
+        &self,
+        ledger: &LedgerId,
+        mut out: impl std::io::Write,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<Head, StoreError> {
+        let head = self.head(ledger).await?;
+        let io = |e: std::io::Error| StoreError::Io(format!("cannot write the export: {e}"));
+        let mut after = 0;
+        while after < head.size {
+            let limit = PAGE.min(u32::try_from(head.size - after).unwrap_or(PAGE));
+            let page = self.read_ledger(ledger, after, limit).await?;
+            let Some(last) = page.last().map(|e| e.position) else {
+                break;
+            };
+            for e in &page {
+                serde_json::to_writer(&mut out, e).map_err(|e| io(e.into()))?;
+                out.write_all(b"\n").map_err(io)?;
+            }
+            after = last;
+            progress(after, head.size);
+        }
+        out.flush().map_err(io)?;
+        Ok(head)
+    }
+}
+
+async fn run_writer(
+    backend: Backend,
+    ledger: LedgerId,
+    mut rx: mpsc::Receiver<WriteRequest>,
+    announcer: Announcer,
+) {
+    while let Some(first) = rx.recv().await {
+        let mut events = first.streams.iter().map(|s| s.events.len()).sum::<usize>();
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP_APPENDS && events < MAX_GROUP_EVENTS {
+            match rx.try_recv() {
+                Ok(next) => {
+                    events += next.streams.iter().map(|s| s.events.len()).sum::<usize>();
+                    group.push(next);
+                }
+                Err(_) => break,
+            }
+        }
+        let appends: Vec<&[PreparedStream]> = group.iter().map(|r| r.streams.as_slice()).collect();
+        let outcome = backend.write_group(&ledger, &appends).await;
+        drop(appends);
+        match outcome {
+            Ok(plan) => {
+                debug!(ledger = %ledger, appends = group.len(), events = plan.rows.len(), "group committed");
+                if !plan.rows.is_empty() {
+                    announcer.announce(&ledger, plan.head.size);
+                }
+                for (request, result) in group.into_iter().zip(plan.results) {
+                    // The caller may have gone away; its append stands.
+                    let _ = request.reply.send(result);
+                }
+            }
+            Err(e) => {
+                warn!(ledger = %ledger, error = %e, "group append failed");
+                for request in group {
+                    let _ = request.reply.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+fn spawn_pg_listener(pool: sqlx::PgPool, announcer: Announcer) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+                Ok(l) => l,
+                Err(e) => {
+                    warn!(error = %e, "cannot listen for commits; subscriptions poll meanwhile");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if let Err(e) = listener.listen(crate::pg::NOTIFY_CHANNEL).await {
+                warn!(error = %e, "cannot listen for commits; subscriptions poll meanwhile");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+            loop {
+                match listener.recv().await {
+                    Ok(n) => {
+                        let mut parts = n.payload().split(' ');
+                        if let (Some(Ok(ledger)), Some(Ok(head))) = (
+                            parts.next().map(LedgerId::parse),
+                            parts.next().map(str::parse::<u64>),
+                        ) {
+                            announcer.announce(&ledger, head);
+                        }
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "lost the commit listener; reconnecting");
+                        tokio::time::sleep(Duration::from_millis(200)).await;
+                        break;
+                    }
+                }
+            }
+        }
+    })
+}
+
+struct Subscription {
+    store: Store,
+    ledger: LedgerId,
+    after: u64,
+    buffer: VecDeque<RecordedEvent>,
+    wake: watch::Receiver<u64>,
+    backoff: Duration,
+    ended: bool,
+}
+
+impl Subscription {
+    async fn next(&mut self) -> Option<Result<RecordedEvent, StoreError>> {
+        loop {
+            if let Some(e) = self.buffer.pop_front() {
+                self.after = e.position;
+                return Some(Ok(e));
+            }
+            if self.ended {
+                return None;
+            }
+            // Mark announcements seen before reading, so one that lands
+            // during the read wakes the wait below.
+            self.wake.borrow_and_update();
+            match self.store.read_ledger(&self.ledger, self.after, PAGE).await {
+                Ok(page) if page.is_empty() => {
+                    tokio::select! {
+                        _ = self.wake.changed() => {}
+                        _ = tokio::time::sleep(POLL) => {}
+                    }
+                }
+                Ok(page) => {
+                    self.backoff = Duration::from_millis(50);
+                    if page[0].position != self.after + 1 {
+                        self.ended = true;
+                        return Some(Err(StoreError::Corrupt(format!(
+                            "ledger {} jumps from position {} to {}",
+                            self.ledger, self.after, page[0].position
+                        ))));
+                    }
+                    self.buffer.extend(page);
+                }
+                Err(e) if e.is_retryable() => {
+                    warn!(ledger = %self.ledger, after = self.after, error = %e, "subscription read failed; retrying");
+                    tokio::time::sleep(self.backoff).await;
+                    self.backoff = (self.backoff * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => {
+                    self.ended = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}
