@@ -1,0 +1,423 @@
+//! Statuts: the charter each farm configures (DESIGN.md 2.1).
+//!
+//! A charter is a plain document: the API builds it from JSON, and
+//! [`Charter::check`] is run when it is adopted (at incorporation or by an
+//! amendment), so that every charter in the log was consistent when adopted.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::money::Euros;
+use crate::ratio::Ratio;
+use crate::types::{CollegeId, DecisionKindId, ShareClassId, ShareCount};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Charter {
+    pub colleges: Vec<College>,
+    pub share_classes: Vec<ShareClass>,
+    pub decision_kinds: Vec<DecisionKind>,
+    pub reserved: ReservedDecisions,
+    pub transfers: TransferRules,
+}
+
+/// Collège de vote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct College {
+    pub id: CollegeId,
+    pub name: String,
+    /// Pondération: the college's fixed share of the total vote (SCIC style).
+    /// `None`: the college's votes count as they are.
+    pub weight: Option<Ratio>,
+    pub vote_basis: VoteBasis,
+}
+
+/// How a member's votes are counted inside their college.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VoteBasis {
+    /// Shares held x votes per share of their class.
+    PerShare,
+    /// Un associé, une voix.
+    PerMember,
+}
+
+/// Catégorie d'actions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareClass {
+    pub id: ShareClassId,
+    pub name: String,
+    /// Valeur nominale.
+    pub nominal_value: Euros,
+    /// 0 for shares without voting rights (actions de préférence).
+    pub votes_per_share: u32,
+    /// Droits aux dividendes: what one share receives when an ordinary share
+    /// receives 1 (e.g. 6/5 for a 20 % priority dividend).
+    pub dividend_rights: Ratio,
+    /// Most shares of this class that may be outstanding at once.
+    pub authorised: ShareCount,
+}
+
+/// A kind of collective decision and how it is adopted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DecisionKind {
+    pub id: DecisionKindId,
+    /// Quorum sur première convocation: share of the roll's votes present or
+    /// represented.
+    pub quorum_first_call: Ratio,
+    /// Quorum sur seconde convocation; 0 means none.
+    pub quorum_second_call: Ratio,
+    /// Share of votes cast (blank and abstentions are not votes cast).
+    pub majority: Majority,
+    /// Colleges whose own majority is also required: a veto.
+    pub college_majorities_required: BTreeSet<CollegeId>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Majority {
+    /// Majorité simple: strictly more than the fraction (e.g. > 1/2).
+    MoreThan(Ratio),
+    /// Majorité qualifiée: at least the fraction (e.g. >= 2/3).
+    AtLeast(Ratio),
+}
+
+impl Majority {
+    fn ratio(self) -> Ratio {
+        match self {
+            Self::MoreThan(r) | Self::AtLeast(r) => r,
+        }
+    }
+}
+
+/// Which decision kind the company's own matters need. Matched exactly: an
+/// extraordinary resolution does not stand in for an ordinary one, because
+/// the agenda must say which kind a resolution is.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReservedDecisions {
+    /// Modification des statuts.
+    pub charter_amendment: DecisionKindId,
+    /// Augmentation de capital: issuing shares after incorporation.
+    pub capital_increase: DecisionKindId,
+    /// Réduction de capital: repurchase and cancellation of shares.
+    pub capital_reduction: DecisionKindId,
+}
+
+/// Règles de cession des actions.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransferRules {
+    /// Agrément: when set, a transfer to someone who holds no share needs an
+    /// adopted resolution of this kind approving that transferee.
+    pub approval_of_new_holders: Option<DecisionKindId>,
+    /// Clause d'inaliénabilité: no transfer between holders takes effect
+    /// before this date.
+    pub locked_until: Option<NaiveDate>,
+    /// Checked after every movement, on the share of capital (nominal value
+    /// of the shares, treasury shares included in the whole).
+    pub caps: Vec<OwnershipCap>,
+}
+
+/// Plafond ou plancher de détention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum OwnershipCap {
+    /// The colleges together hold at most `limit` of the capital (e.g. the
+    /// industrial partner at most 1/2).
+    CollegesAtMost {
+        colleges: BTreeSet<CollegeId>,
+        limit: Ratio,
+    },
+    /// The colleges together hold at least `limit` of the capital (e.g. local
+    /// authorities plus citizens at least 1/2).
+    CollegesAtLeast {
+        colleges: BTreeSet<CollegeId>,
+        limit: Ratio,
+    },
+    /// No single holder (of `college`, or of any college) holds more than
+    /// `limit` of the capital.
+    HolderAtMost {
+        college: Option<CollegeId>,
+        limit: Ratio,
+    },
+}
+
+impl OwnershipCap {
+    fn limit(&self) -> Ratio {
+        match self {
+            Self::CollegesAtMost { limit, .. }
+            | Self::CollegesAtLeast { limit, .. }
+            | Self::HolderAtMost { limit, .. } => *limit,
+        }
+    }
+
+    fn colleges(&self) -> Vec<&CollegeId> {
+        match self {
+            Self::CollegesAtMost { colleges, .. } | Self::CollegesAtLeast { colleges, .. } => {
+                colleges.iter().collect()
+            }
+            Self::HolderAtMost { college, .. } => college.iter().collect(),
+        }
+    }
+}
+
+impl fmt::Display for OwnershipCap {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |c: &BTreeSet<CollegeId>| {
+            c.iter()
+                .map(CollegeId::as_str)
+                .collect::<Vec<_>>()
+                .join(" + ")
+        };
+        match self {
+            Self::CollegesAtMost { colleges, limit } => {
+                write!(f, "{} at most {limit} of the capital", list(colleges))
+            }
+            Self::CollegesAtLeast { colleges, limit } => {
+                write!(f, "{} at least {limit} of the capital", list(colleges))
+            }
+            Self::HolderAtMost {
+                college: Some(c),
+                limit,
+            } => write!(f, "each holder of {c} at most {limit} of the capital"),
+            Self::HolderAtMost {
+                college: None,
+                limit,
+            } => write!(f, "each holder at most {limit} of the capital"),
+        }
+    }
+}
+
+/// Why a charter cannot be adopted.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CharterError {
+    #[error("the charter needs at least one college")]
+    NoCollege,
+    #[error("college {0} is defined twice")]
+    DuplicateCollege(CollegeId),
+    #[error("college {college} has weight {weight}: a fixed weight must be between 1/10 and 1/2")]
+    CollegeWeightOutOfBounds { college: CollegeId, weight: Ratio },
+    #[error("the college weights sum to {total}, not 1: give weights that add up to 100 %")]
+    CollegeWeightsDoNotSumToOne { total: Ratio },
+    #[error("college {college} has no weight while others have one: weight every college or none")]
+    MixedCollegeWeights { college: CollegeId },
+    #[error("the charter needs at least one share class")]
+    NoShareClass,
+    #[error("share class {0} is defined twice")]
+    DuplicateShareClass(ShareClassId),
+    #[error("share class {0} has a nominal value of zero")]
+    ZeroNominalValue(ShareClassId),
+    #[error("decision kind {0} is defined twice")]
+    DuplicateDecisionKind(DecisionKindId),
+    #[error("decision kind {0} is used by the charter but not defined in it")]
+    UndefinedDecisionKind(DecisionKindId),
+    #[error("college {0} is used by the charter but not defined in it")]
+    UndefinedCollege(CollegeId),
+    #[error("{what} is {value}: it must be a fraction between 0 and 1")]
+    NotAProportion { what: String, value: Ratio },
+    #[error("decision kind {0} requires more than 100 % of votes cast: it could never be adopted")]
+    UnreachableMajority(DecisionKindId),
+}
+
+impl Charter {
+    /// The French defaults for decision kinds and reserved matters, around the
+    /// colleges and share classes that each farm sets (no transfer rules).
+    pub fn with_french_defaults(colleges: Vec<College>, share_classes: Vec<ShareClass>) -> Self {
+        Self {
+            colleges,
+            share_classes,
+            decision_kinds: vec![
+                DecisionKind::french_ordinary(),
+                DecisionKind::french_extraordinary(),
+            ],
+            reserved: ReservedDecisions::french_default(),
+            transfers: TransferRules::default(),
+        }
+    }
+
+    pub fn college(&self, id: &CollegeId) -> Option<&College> {
+        self.colleges.iter().find(|c| &c.id == id)
+    }
+
+    pub fn share_class(&self, id: &ShareClassId) -> Option<&ShareClass> {
+        self.share_classes.iter().find(|c| &c.id == id)
+    }
+
+    pub fn decision_kind(&self, id: &DecisionKindId) -> Option<&DecisionKind> {
+        self.decision_kinds.iter().find(|k| &k.id == id)
+    }
+
+    /// The rules a charter must meet to be adopted.
+    pub fn check(&self) -> Result<(), CharterError> {
+        self.check_colleges()?;
+        self.check_share_classes()?;
+        self.check_decision_kinds()?;
+        self.check_transfer_rules()
+    }
+
+    fn check_colleges(&self) -> Result<(), CharterError> {
+        if self.colleges.is_empty() {
+            return Err(CharterError::NoCollege);
+        }
+        let mut seen = BTreeSet::new();
+        for college in &self.colleges {
+            if !seen.insert(&college.id) {
+                return Err(CharterError::DuplicateCollege(college.id.clone()));
+            }
+        }
+        let weighted = self.colleges.iter().any(|c| c.weight.is_some());
+        if !weighted {
+            return Ok(());
+        }
+        let (min, max) = (Ratio::percent(10), Ratio::percent(50));
+        let mut total = Ratio::ZERO;
+        for college in &self.colleges {
+            let weight = college
+                .weight
+                .ok_or_else(|| CharterError::MixedCollegeWeights {
+                    college: college.id.clone(),
+                })?;
+            if weight < min || weight > max {
+                return Err(CharterError::CollegeWeightOutOfBounds {
+                    college: college.id.clone(),
+                    weight,
+                });
+            }
+            // Weights are at most 1/2 each, with bounded denominators in
+            // practice; an overflow can only come from absurd input.
+            total = total
+                .checked_add(weight)
+                .ok_or(CharterError::CollegeWeightsDoNotSumToOne { total })?;
+        }
+        if total != Ratio::ONE {
+            return Err(CharterError::CollegeWeightsDoNotSumToOne { total });
+        }
+        Ok(())
+    }
+
+    fn check_share_classes(&self) -> Result<(), CharterError> {
+        if self.share_classes.is_empty() {
+            return Err(CharterError::NoShareClass);
+        }
+        let mut seen = BTreeSet::new();
+        for class in &self.share_classes {
+            if !seen.insert(&class.id) {
+                return Err(CharterError::DuplicateShareClass(class.id.clone()));
+            }
+            if class.nominal_value == Euros::ZERO {
+                return Err(CharterError::ZeroNominalValue(class.id.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_decision_kinds(&self) -> Result<(), CharterError> {
+        let mut seen = BTreeSet::new();
+        for kind in &self.decision_kinds {
+            if !seen.insert(&kind.id) {
+                return Err(CharterError::DuplicateDecisionKind(kind.id.clone()));
+            }
+            proportion(
+                format!("the first-call quorum of {}", kind.id),
+                kind.quorum_first_call,
+            )?;
+            proportion(
+                format!("the second-call quorum of {}", kind.id),
+                kind.quorum_second_call,
+            )?;
+            proportion(
+                format!("the majority of {}", kind.id),
+                kind.majority.ratio(),
+            )?;
+            if kind.majority == Majority::MoreThan(Ratio::ONE) {
+                return Err(CharterError::UnreachableMajority(kind.id.clone()));
+            }
+            self.colleges_defined(kind.college_majorities_required.iter())?;
+        }
+        let reserved = &self.reserved;
+        let used = [
+            &reserved.charter_amendment,
+            &reserved.capital_increase,
+            &reserved.capital_reduction,
+        ];
+        let approval = self.transfers.approval_of_new_holders.iter();
+        for id in used.into_iter().chain(approval) {
+            if self.decision_kind(id).is_none() {
+                return Err(CharterError::UndefinedDecisionKind(id.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    fn check_transfer_rules(&self) -> Result<(), CharterError> {
+        for cap in &self.transfers.caps {
+            proportion(format!("the limit of \"{cap}\""), cap.limit())?;
+            self.colleges_defined(cap.colleges().into_iter())?;
+        }
+        Ok(())
+    }
+
+    fn colleges_defined<'a>(
+        &self,
+        mut ids: impl Iterator<Item = &'a CollegeId>,
+    ) -> Result<(), CharterError> {
+        match ids.find(|id| self.college(id).is_none()) {
+            Some(id) => Err(CharterError::UndefinedCollege(id.clone())),
+            None => Ok(()),
+        }
+    }
+}
+
+fn proportion(what: String, value: Ratio) -> Result<(), CharterError> {
+    if value.is_proportion() {
+        Ok(())
+    } else {
+        Err(CharterError::NotAProportion { what, value })
+    }
+}
+
+impl DecisionKind {
+    /// Décision ordinaire: quorum 1/5 on first call, none on second; more
+    /// than half of the votes cast.
+    pub fn french_ordinary() -> Self {
+        Self {
+            id: default_kind("ordinary"),
+            quorum_first_call: Ratio::percent(20),
+            quorum_second_call: Ratio::ZERO,
+            majority: Majority::MoreThan(Ratio::percent(50)),
+            college_majorities_required: BTreeSet::new(),
+        }
+    }
+
+    /// Décision extraordinaire: quorum 1/4 on first call, 1/5 on second; at
+    /// least two thirds of the votes cast.
+    pub fn french_extraordinary() -> Self {
+        Self {
+            id: default_kind("extraordinary"),
+            quorum_first_call: Ratio::percent(25),
+            quorum_second_call: Ratio::percent(20),
+            majority: Majority::AtLeast(Ratio::new(2, 3).unwrap_or(Ratio::ONE)),
+            college_majorities_required: BTreeSet::new(),
+        }
+    }
+}
+
+impl ReservedDecisions {
+    /// Amending the charter and changing the capital are extraordinary
+    /// decisions in French company law.
+    pub fn french_default() -> Self {
+        let extraordinary = default_kind("extraordinary");
+        Self {
+            charter_amendment: extraordinary.clone(),
+            capital_increase: extraordinary.clone(),
+            capital_reduction: extraordinary,
+        }
+    }
+}
+
+fn default_kind(id: &'static str) -> DecisionKindId {
+    // The literals above are valid slugs; the fallback is unreachable.
+    DecisionKindId::new(id).unwrap_or_else(|_| unreachable!("{id} is a valid decision kind id"))
+}

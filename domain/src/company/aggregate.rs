@@ -1,0 +1,880 @@
+//! The company aggregate: decides commands against the register and the
+//! charter in force, and folds its own events.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use cqrs_es::Aggregate;
+use cqrs_es::event_sink::EventSink;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::commands::CompanyCommand;
+use super::error::CompanyError;
+use super::events::CompanyEvent;
+use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
+use crate::charter::{Charter, OwnershipCap};
+use crate::money::Euros;
+use crate::resolution::{AdoptedResolution, ResolutionPurpose, ResolutionService};
+use crate::types::{
+    CollegeId, CommuneCode, DecisionKindId, HolderId, ResolutionId, ShareClassId, ShareCount,
+};
+
+/// What the company aggregate needs from outside its stream.
+#[derive(Clone)]
+pub struct CompanyServices {
+    pub resolutions: Arc<dyn ResolutionService>,
+}
+
+impl CompanyServices {
+    pub fn new(resolutions: impl ResolutionService + 'static) -> Self {
+        Self {
+            resolutions: Arc::new(resolutions),
+        }
+    }
+}
+
+/// The `company` stream of one farm.
+///
+/// Rules where the law leaves the charter a choice, chosen as a company
+/// secretary would expect:
+/// - Effective dates never go back: each command's date is on or after the
+///   latest one recorded (the formation date first), so that folding events
+///   up to a date gives the register as it stood on that date.
+/// - A holder exits only once they hold no share; their shares are first
+///   transferred, repurchased or cancelled, each a movement of its own. An
+///   exited holder may be admitted again under the same id.
+/// - Only registered holders receive shares. "Holds no share" (not "is not
+///   registered") is what makes a transferee need approval (agrément).
+/// - The initial subscription needs no resolution: it is the first issuance,
+///   and its nominal value must equal the declared share capital. Every later
+///   issuance rests on an adopted capital increase and is never below par.
+/// - Repurchased shares go to treasury (no vote, no dividend); they can only
+///   be cancelled. Cancellation takes treasury shares or a holder's shares
+///   (a cooperative member's withdrawal), after a capital reduction.
+/// - The lock-up binds transfers between holders, not the company's own
+///   repurchase or cancellation, which rest on a shareholders' decision.
+/// - Authorised shares bound the shares outstanding (issued minus cancelled,
+///   treasury included), so cancelling frees room for a later issuance.
+/// - Caps and floors are on the share of capital (shares x nominal value,
+///   treasury included in the whole) and must hold after every command:
+///   issuance, transfer, repurchase, cancellation, change of college and
+///   charter amendment alike. Reaching a floor starts with the initial
+///   subscription, issued in one command for that reason.
+/// - A resolution is relied on only if adopted on or before the effective
+///   date, with the exact decision kind the charter in force names and the
+///   matching purpose. A resolution may back several movements (a capital
+///   increase in tranches, a repurchase from several holders).
+/// - Amending the charter keeps the register consistent: no college with
+///   members and no class with shares outstanding may disappear.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Company {
+    incorporated: Option<Incorporated>,
+    register: BTreeMap<HolderId, RegisterEntry>,
+    /// Only non-zero holdings are kept.
+    holdings: BTreeMap<HolderId, BTreeMap<ShareClassId, ShareCount>>,
+    treasury: BTreeMap<ShareClassId, ShareCount>,
+    issued: BTreeMap<ShareClassId, ShareCount>,
+    cancelled: BTreeMap<ShareClassId, ShareCount>,
+    latest_effective_date: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Incorporated {
+    company: Incorporation,
+    charter: Charter,
+}
+
+/// A line of the register of shareholders (registre des associés).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegisterEntry {
+    pub kind: HolderKind,
+    pub college: CollegeId,
+    pub commune: CommuneCode,
+    pub admitted_on: NaiveDate,
+    pub exited_on: Option<NaiveDate>,
+}
+
+impl Aggregate for Company {
+    const TYPE: &'static str = "company";
+    type Command = CompanyCommand;
+    type Event = CompanyEvent;
+    type Error = CompanyError;
+    type Services = CompanyServices;
+
+    async fn handle(
+        &mut self,
+        command: CompanyCommand,
+        services: &CompanyServices,
+        sink: &EventSink<Self>,
+    ) -> Result<(), CompanyError> {
+        let resolution = match command.cited_resolution() {
+            Some(id) => services.resolutions.adopted(id).await?,
+            None => None,
+        };
+        // Decided in full before anything is written: the sink applies what
+        // it is given, and a refused command must leave the state untouched.
+        let event = self.decide(command, resolution)?;
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: CompanyEvent) {
+        let date = event.effective_date();
+        match event {
+            CompanyEvent::Incorporated { company, charter } => {
+                self.incorporated = Some(Incorporated { company, charter });
+            }
+            CompanyEvent::CharterAmended { charter, .. } => {
+                if let Some(inc) = &mut self.incorporated {
+                    inc.charter = charter;
+                }
+            }
+            CompanyEvent::ShareholderAdmitted {
+                holder,
+                kind,
+                college,
+                commune,
+                effective_date,
+            } => {
+                let entry = RegisterEntry {
+                    kind,
+                    college,
+                    commune,
+                    admitted_on: effective_date,
+                    exited_on: None,
+                };
+                self.register.insert(holder, entry);
+            }
+            CompanyEvent::ShareholderCollegeChanged { holder, to, .. } => {
+                if let Some(entry) = self.register.get_mut(&holder) {
+                    entry.college = to;
+                }
+            }
+            CompanyEvent::ShareholderResidenceChanged {
+                holder, commune, ..
+            } => {
+                if let Some(entry) = self.register.get_mut(&holder) {
+                    entry.commune = commune;
+                }
+            }
+            CompanyEvent::ShareholderExited {
+                holder,
+                effective_date,
+            } => {
+                if let Some(entry) = self.register.get_mut(&holder) {
+                    entry.exited_on = Some(effective_date);
+                }
+            }
+            CompanyEvent::SharesIssued { subscriptions, .. } => {
+                for s in subscriptions {
+                    add(&mut self.issued, &s.class, s.count);
+                    self.credit(&s.holder, &s.class, s.count);
+                }
+            }
+            CompanyEvent::SharesTransferred {
+                from,
+                to,
+                class,
+                count,
+                ..
+            } => {
+                self.debit(&from, &class, count);
+                self.credit(&to, &class, count);
+            }
+            CompanyEvent::SharesRepurchased {
+                holder,
+                class,
+                count,
+                ..
+            } => {
+                self.debit(&holder, &class, count);
+                add(&mut self.treasury, &class, count);
+            }
+            CompanyEvent::SharesCancelled {
+                source,
+                class,
+                count,
+                ..
+            } => {
+                match source {
+                    CancellationSource::Treasury => sub(&mut self.treasury, &class, count),
+                    CancellationSource::Holder { holder, .. } => self.debit(&holder, &class, count),
+                }
+                add(&mut self.cancelled, &class, count);
+            }
+        }
+        self.latest_effective_date = self.latest_effective_date.max(Some(date));
+    }
+}
+
+// Folding. Events were checked when decided, so these saturate rather than
+// fail; a replay never panics.
+fn add(map: &mut BTreeMap<ShareClassId, ShareCount>, class: &ShareClassId, count: ShareCount) {
+    let entry = map.entry(class.clone()).or_default();
+    *entry = entry.saturating_add(count);
+}
+
+fn sub(map: &mut BTreeMap<ShareClassId, ShareCount>, class: &ShareClassId, count: ShareCount) {
+    if let Some(entry) = map.get_mut(class) {
+        *entry = entry.saturating_sub(count);
+        if entry.is_zero() {
+            map.remove(class);
+        }
+    }
+}
+
+impl Company {
+    fn credit(&mut self, holder: &HolderId, class: &ShareClassId, count: ShareCount) {
+        add(
+            self.holdings.entry(holder.clone()).or_default(),
+            class,
+            count,
+        );
+    }
+
+    fn debit(&mut self, holder: &HolderId, class: &ShareClassId, count: ShareCount) {
+        if let Some(classes) = self.holdings.get_mut(holder) {
+            sub(classes, class, count);
+            if classes.is_empty() {
+                self.holdings.remove(holder);
+            }
+        }
+    }
+
+    // --- Reading the state (tests and projections' cross-checks). ---
+
+    pub fn incorporation(&self) -> Option<&Incorporation> {
+        self.incorporated.as_ref().map(|i| &i.company)
+    }
+
+    /// The charter in force.
+    pub fn charter(&self) -> Option<&Charter> {
+        self.incorporated.as_ref().map(|i| &i.charter)
+    }
+
+    pub fn shareholder(&self, holder: &HolderId) -> Option<&RegisterEntry> {
+        self.register.get(holder)
+    }
+
+    /// Every holder ever admitted, exited ones included.
+    pub fn register(&self) -> impl Iterator<Item = (&HolderId, &RegisterEntry)> {
+        self.register.iter()
+    }
+
+    pub fn holding(&self, holder: &HolderId, class: &ShareClassId) -> ShareCount {
+        self.holdings
+            .get(holder)
+            .and_then(|classes| classes.get(class))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Non-zero holdings, by holder then class.
+    pub fn holdings(&self) -> impl Iterator<Item = (&HolderId, &ShareClassId, ShareCount)> {
+        self.holdings
+            .iter()
+            .flat_map(|(h, classes)| classes.iter().map(move |(c, n)| (h, c, *n)))
+    }
+
+    /// Actions auto-détenues.
+    pub fn treasury(&self, class: &ShareClassId) -> ShareCount {
+        self.treasury.get(class).copied().unwrap_or_default()
+    }
+
+    /// Shares of the class ever issued.
+    pub fn issued(&self, class: &ShareClassId) -> ShareCount {
+        self.issued.get(class).copied().unwrap_or_default()
+    }
+
+    /// Shares of the class ever cancelled.
+    pub fn cancelled(&self, class: &ShareClassId) -> ShareCount {
+        self.cancelled.get(class).copied().unwrap_or_default()
+    }
+
+    /// Issued minus cancelled: held by holders or in treasury.
+    pub fn outstanding(&self, class: &ShareClassId) -> ShareCount {
+        self.issued(class).saturating_sub(self.cancelled(class))
+    }
+
+    pub fn latest_effective_date(&self) -> Option<NaiveDate> {
+        self.latest_effective_date
+    }
+
+    // --- Deciding. ---
+
+    /// The event a command produces, or why it is refused. Pure: `resolution`
+    /// is what the service answered for the resolution the command cites.
+    fn decide(
+        &self,
+        command: CompanyCommand,
+        resolution: Option<AdoptedResolution>,
+    ) -> Result<CompanyEvent, CompanyError> {
+        let event = match command {
+            CompanyCommand::Incorporate { company, charter } => {
+                self.decide_incorporation(company, charter)?
+            }
+            other => self.decide_on_incorporated(other, resolution)?,
+        };
+        let mut next = self.clone();
+        next.apply(event.clone());
+        next.check_invariants()?;
+        Ok(event)
+    }
+
+    fn decide_incorporation(
+        &self,
+        company: Incorporation,
+        charter: Charter,
+    ) -> Result<CompanyEvent, CompanyError> {
+        if self.incorporated.is_some() {
+            return Err(CompanyError::AlreadyIncorporated);
+        }
+        charter.check()?;
+        let mut seen = BTreeSet::new();
+        for turbine in &company.turbines {
+            if !seen.insert(&turbine.id) {
+                return Err(CompanyError::DuplicateTurbine(turbine.id.clone()));
+            }
+            if !company.territory.contains(&turbine.commune) {
+                return Err(CompanyError::TurbineOutsideTerritory {
+                    turbine: turbine.id.clone(),
+                    commune: turbine.commune.clone(),
+                });
+            }
+        }
+        Ok(CompanyEvent::Incorporated { company, charter })
+    }
+
+    fn decide_on_incorporated(
+        &self,
+        command: CompanyCommand,
+        resolution: Option<AdoptedResolution>,
+    ) -> Result<CompanyEvent, CompanyError> {
+        let charter = self.charter().ok_or(CompanyError::NotIncorporated)?;
+        let reserved = &charter.reserved;
+        Ok(match command {
+            CompanyCommand::Incorporate { .. } => return Err(CompanyError::AlreadyIncorporated),
+            CompanyCommand::AmendCharter {
+                charter: amended,
+                resolution: cited,
+                effective_date,
+            } => {
+                self.check_date(effective_date)?;
+                amended.check()?;
+                // The charter in force says how it may be amended.
+                let resolution = rely_on(
+                    resolution,
+                    &cited,
+                    Some(&reserved.charter_amendment),
+                    ResolutionPurpose::CharterAmendment,
+                    effective_date,
+                )?;
+                CompanyEvent::CharterAmended {
+                    charter: amended,
+                    resolution,
+                    effective_date,
+                }
+            }
+            CompanyCommand::AdmitShareholder {
+                holder,
+                kind,
+                college,
+                commune,
+                effective_date,
+            } => {
+                self.check_date(effective_date)?;
+                if self.active_entry(&holder).is_ok() {
+                    return Err(CompanyError::HolderAlreadyRegistered(holder));
+                }
+                if charter.college(&college).is_none() {
+                    return Err(CompanyError::UnknownCollege(college));
+                }
+                CompanyEvent::ShareholderAdmitted {
+                    holder,
+                    kind,
+                    college,
+                    commune,
+                    effective_date,
+                }
+            }
+            CompanyCommand::ChangeCollege {
+                holder,
+                college,
+                effective_date,
+            } => {
+                self.check_date(effective_date)?;
+                let entry = self.active_entry(&holder)?;
+                if charter.college(&college).is_none() {
+                    return Err(CompanyError::UnknownCollege(college));
+                }
+                if entry.college == college {
+                    return Err(CompanyError::NothingChanges(holder));
+                }
+                CompanyEvent::ShareholderCollegeChanged {
+                    from: entry.college.clone(),
+                    holder,
+                    to: college,
+                    effective_date,
+                }
+            }
+            CompanyCommand::ChangeResidence {
+                holder,
+                commune,
+                effective_date,
+            } => {
+                self.check_date(effective_date)?;
+                if self.active_entry(&holder)?.commune == commune {
+                    return Err(CompanyError::NothingChanges(holder));
+                }
+                CompanyEvent::ShareholderResidenceChanged {
+                    holder,
+                    commune,
+                    effective_date,
+                }
+            }
+            CompanyCommand::RecordExit {
+                holder,
+                effective_date,
+            } => {
+                self.check_date(effective_date)?;
+                self.active_entry(&holder)?;
+                let count = self.total_held(&holder)?;
+                if !count.is_zero() {
+                    return Err(CompanyError::StillHoldsShares { holder, count });
+                }
+                CompanyEvent::ShareholderExited {
+                    holder,
+                    effective_date,
+                }
+            }
+            CompanyCommand::IssueShares {
+                subscriptions,
+                resolution: cited,
+                effective_date,
+            } => {
+                self.check_date(effective_date)?;
+                self.check_subscriptions(charter, &subscriptions)?;
+                let resolution = match cited {
+                    Some(cited) => Some(rely_on(
+                        resolution,
+                        &cited,
+                        Some(&reserved.capital_increase),
+                        ResolutionPurpose::CapitalIncrease,
+                        effective_date,
+                    )?),
+                    None => {
+                        self.check_initial_subscription(charter, &subscriptions)?;
+                        None
+                    }
+                };
+                CompanyEvent::SharesIssued {
+                    subscriptions,
+                    resolution,
+                    effective_date,
+                }
+            }
+            CompanyCommand::TransferShares {
+                from,
+                to,
+                class,
+                count,
+                price_per_share,
+                approval,
+                effective_date,
+            } => {
+                self.check_date(effective_date)?;
+                self.active_entry(&from)?;
+                self.active_entry(&to)?;
+                if from == to {
+                    return Err(CompanyError::TransferToSelf(from));
+                }
+                self.check_class_and_count(charter, &class, count)?;
+                let rules = &charter.transfers;
+                if let Some(until) = rules.locked_until
+                    && effective_date < until
+                {
+                    return Err(CompanyError::LockedUp { until });
+                }
+                self.check_held(&from, &class, count)?;
+                let approval = match approval {
+                    Some(cited) => Some(rely_on(
+                        resolution,
+                        &cited,
+                        rules.approval_of_new_holders.as_ref(),
+                        ResolutionPurpose::TransferApproval {
+                            transferee: to.clone(),
+                        },
+                        effective_date,
+                    )?),
+                    None if rules.approval_of_new_holders.is_some()
+                        && self.total_held(&to)?.is_zero() =>
+                    {
+                        return Err(CompanyError::ApprovalRequired { transferee: to });
+                    }
+                    None => None,
+                };
+                CompanyEvent::SharesTransferred {
+                    from,
+                    to,
+                    class,
+                    count,
+                    price_per_share,
+                    approval,
+                    effective_date,
+                }
+            }
+            CompanyCommand::RepurchaseShares {
+                holder,
+                class,
+                count,
+                price_per_share,
+                resolution: cited,
+                effective_date,
+            } => {
+                self.check_date(effective_date)?;
+                self.active_entry(&holder)?;
+                self.check_class_and_count(charter, &class, count)?;
+                self.check_held(&holder, &class, count)?;
+                let resolution = rely_on(
+                    resolution,
+                    &cited,
+                    Some(&reserved.capital_reduction),
+                    ResolutionPurpose::CapitalReduction,
+                    effective_date,
+                )?;
+                CompanyEvent::SharesRepurchased {
+                    holder,
+                    class,
+                    count,
+                    price_per_share,
+                    resolution,
+                    effective_date,
+                }
+            }
+            CompanyCommand::CancelShares {
+                source,
+                class,
+                count,
+                resolution: cited,
+                effective_date,
+            } => {
+                self.check_date(effective_date)?;
+                self.check_class_and_count(charter, &class, count)?;
+                match &source {
+                    CancellationSource::Treasury => {
+                        let held = self.treasury(&class);
+                        if held < count {
+                            return Err(CompanyError::InsufficientTreasuryShares {
+                                class,
+                                held,
+                                requested: count,
+                            });
+                        }
+                    }
+                    CancellationSource::Holder { holder, .. } => {
+                        self.active_entry(holder)?;
+                        self.check_held(holder, &class, count)?;
+                    }
+                }
+                let resolution = rely_on(
+                    resolution,
+                    &cited,
+                    Some(&reserved.capital_reduction),
+                    ResolutionPurpose::CapitalReduction,
+                    effective_date,
+                )?;
+                CompanyEvent::SharesCancelled {
+                    source,
+                    class,
+                    count,
+                    resolution,
+                    effective_date,
+                }
+            }
+        })
+    }
+
+    fn check_date(&self, effective_date: NaiveDate) -> Result<(), CompanyError> {
+        match self.latest_effective_date {
+            Some(latest) if effective_date < latest => Err(CompanyError::EffectiveDateTooEarly {
+                effective_date,
+                latest,
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    fn active_entry(&self, holder: &HolderId) -> Result<&RegisterEntry, CompanyError> {
+        let entry = self
+            .register
+            .get(holder)
+            .ok_or_else(|| CompanyError::UnknownHolder(holder.clone()))?;
+        match entry.exited_on {
+            Some(exited_on) => Err(CompanyError::HolderHasExited {
+                holder: holder.clone(),
+                exited_on,
+            }),
+            None => Ok(entry),
+        }
+    }
+
+    fn total_held(&self, holder: &HolderId) -> Result<ShareCount, CompanyError> {
+        self.holdings
+            .get(holder)
+            .into_iter()
+            .flat_map(BTreeMap::values)
+            .try_fold(ShareCount::ZERO, |sum, n| sum.checked_add(*n))
+            .ok_or(CompanyError::Overflow)
+    }
+
+    fn check_class_and_count(
+        &self,
+        charter: &Charter,
+        class: &ShareClassId,
+        count: ShareCount,
+    ) -> Result<(), CompanyError> {
+        if charter.share_class(class).is_none() {
+            return Err(CompanyError::UnknownShareClass(class.clone()));
+        }
+        if count.is_zero() {
+            return Err(CompanyError::NoShares);
+        }
+        Ok(())
+    }
+
+    fn check_held(
+        &self,
+        holder: &HolderId,
+        class: &ShareClassId,
+        requested: ShareCount,
+    ) -> Result<(), CompanyError> {
+        let held = self.holding(holder, class);
+        if held < requested {
+            return Err(CompanyError::InsufficientShares {
+                holder: holder.clone(),
+                class: class.clone(),
+                held,
+                requested,
+            });
+        }
+        Ok(())
+    }
+
+    fn check_subscriptions(
+        &self,
+        charter: &Charter,
+        subscriptions: &[Subscription],
+    ) -> Result<(), CompanyError> {
+        if subscriptions.is_empty() {
+            return Err(CompanyError::NoShares);
+        }
+        let mut per_class: BTreeMap<&ShareClassId, ShareCount> = BTreeMap::new();
+        for s in subscriptions {
+            self.active_entry(&s.holder)?;
+            self.check_class_and_count(charter, &s.class, s.count)?;
+            let nominal = charter
+                .share_class(&s.class)
+                .map(|c| c.nominal_value)
+                .ok_or_else(|| CompanyError::UnknownShareClass(s.class.clone()))?;
+            if s.price_per_share < nominal {
+                return Err(CompanyError::PriceBelowNominal {
+                    class: s.class.clone(),
+                    price: s.price_per_share,
+                    nominal,
+                });
+            }
+            // Folding saturates, so the exact range is checked here.
+            let total = per_class
+                .entry(&s.class)
+                .or_insert_with(|| self.issued(&s.class));
+            *total = total.checked_add(s.count).ok_or(CompanyError::Overflow)?;
+        }
+        Ok(())
+    }
+
+    fn check_initial_subscription(
+        &self,
+        charter: &Charter,
+        subscriptions: &[Subscription],
+    ) -> Result<(), CompanyError> {
+        if !self.issued.is_empty() {
+            return Err(CompanyError::ResolutionRequired);
+        }
+        let declared = self
+            .incorporation()
+            .map(|c| c.share_capital)
+            .ok_or(CompanyError::NotIncorporated)?;
+        let subscribed = subscriptions.iter().try_fold(Decimal::ZERO, |sum, s| {
+            let nominal = charter
+                .share_class(&s.class)
+                .map(|c| c.nominal_value.amount())
+                .ok_or_else(|| CompanyError::UnknownShareClass(s.class.clone()))?;
+            nominal
+                .checked_mul(Decimal::from(s.count.get()))
+                .and_then(|v| sum.checked_add(v))
+                .ok_or(CompanyError::Overflow)
+        })?;
+        if subscribed != declared.amount() {
+            let subscribed = Euros::new(subscribed).map_err(|_| CompanyError::Overflow)?;
+            return Err(CompanyError::InitialSubscriptionDoesNotMatchCapital {
+                declared,
+                subscribed,
+            });
+        }
+        Ok(())
+    }
+
+    /// What must hold after every accepted command.
+    fn check_invariants(&self) -> Result<(), CompanyError> {
+        let Some(charter) = self.charter() else {
+            return Ok(());
+        };
+        for entry in self.register.values().filter(|e| e.exited_on.is_none()) {
+            if charter.college(&entry.college).is_none() {
+                return Err(CompanyError::CollegeStillInUse(entry.college.clone()));
+            }
+        }
+        for class in self.issued.keys() {
+            let outstanding = self.outstanding(class);
+            if outstanding.is_zero() {
+                continue;
+            }
+            let authorised = charter
+                .share_class(class)
+                .ok_or_else(|| CompanyError::ShareClassStillInUse(class.clone()))?
+                .authorised;
+            if outstanding > authorised {
+                return Err(CompanyError::AuthorisedSharesExceeded {
+                    class: class.clone(),
+                    authorised,
+                    outstanding,
+                });
+            }
+        }
+        self.check_caps(charter)
+    }
+
+    fn check_caps(&self, charter: &Charter) -> Result<(), CompanyError> {
+        let caps = &charter.transfers.caps;
+        if caps.is_empty() {
+            return Ok(());
+        }
+        let capital = |class: &ShareClassId, count: ShareCount| -> Result<Decimal, CompanyError> {
+            let nominal = charter
+                .share_class(class)
+                .ok_or_else(|| CompanyError::ShareClassStillInUse(class.clone()))?
+                .nominal_value
+                .amount();
+            nominal
+                .checked_mul(Decimal::from(count.get()))
+                .ok_or(CompanyError::Overflow)
+        };
+        let total = self.issued.keys().try_fold(Decimal::ZERO, |sum, class| {
+            sum.checked_add(capital(class, self.outstanding(class))?)
+                .ok_or(CompanyError::Overflow)
+        })?;
+        if total.is_zero() {
+            return Ok(());
+        }
+        let mut by_holder: BTreeMap<&HolderId, (Decimal, &CollegeId)> = BTreeMap::new();
+        for (holder, class, count) in self.holdings() {
+            let college = &self
+                .register
+                .get(holder)
+                .ok_or_else(|| CompanyError::UnknownHolder(holder.clone()))?
+                .college;
+            let slot = by_holder.entry(holder).or_insert((Decimal::ZERO, college));
+            slot.0 = slot
+                .0
+                .checked_add(capital(class, count)?)
+                .ok_or(CompanyError::Overflow)?;
+        }
+        let in_colleges = |colleges: &BTreeSet<CollegeId>| {
+            by_holder
+                .values()
+                .filter(|(_, college)| colleges.contains(*college))
+                .try_fold(Decimal::ZERO, |sum, (held, _)| sum.checked_add(*held))
+                .ok_or(CompanyError::Overflow)
+        };
+        for cap in caps {
+            let breached = match cap {
+                OwnershipCap::CollegesAtMost { colleges, limit } => {
+                    share_of(in_colleges(colleges)?, total, limit)? == std::cmp::Ordering::Greater
+                }
+                OwnershipCap::CollegesAtLeast { colleges, limit } => {
+                    share_of(in_colleges(colleges)?, total, limit)? == std::cmp::Ordering::Less
+                }
+                OwnershipCap::HolderAtMost { college, limit } => {
+                    let mut over = false;
+                    for (held, holder_college) in by_holder.values() {
+                        if college.as_ref().is_none_or(|c| c == *holder_college)
+                            && share_of(*held, total, limit)? == std::cmp::Ordering::Greater
+                        {
+                            over = true;
+                            break;
+                        }
+                    }
+                    over
+                }
+            };
+            if breached {
+                return Err(CompanyError::CapBreached(cap.clone()));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// How `held / total` compares with `limit`, exactly.
+fn share_of(
+    held: Decimal,
+    total: Decimal,
+    limit: &crate::ratio::Ratio,
+) -> Result<std::cmp::Ordering, CompanyError> {
+    let lhs = held.checked_mul(Decimal::from(limit.denominator()));
+    let rhs = total.checked_mul(Decimal::from(limit.numerator()));
+    match (lhs, rhs) {
+        (Some(lhs), Some(rhs)) => Ok(lhs.cmp(&rhs)),
+        _ => Err(CompanyError::Overflow),
+    }
+}
+
+/// Checks the resolution the service returned for `cited` and returns what
+/// the event records. `required_kind` is `None` where the charter names none.
+fn rely_on(
+    found: Option<AdoptedResolution>,
+    cited: &ResolutionId,
+    required_kind: Option<&DecisionKindId>,
+    purpose: ResolutionPurpose,
+    effective_date: NaiveDate,
+) -> Result<AdoptedResolution, CompanyError> {
+    let resolution = found
+        .filter(|r| &r.id == cited)
+        .ok_or_else(|| CompanyError::ResolutionNotAdopted(cited.clone()))?;
+    if resolution.purpose != purpose {
+        return Err(CompanyError::ResolutionPurposeMismatch {
+            resolution: resolution.id,
+            expected: purpose,
+            found: resolution.purpose,
+        });
+    }
+    if let Some(required) = required_kind
+        && &resolution.decision_kind != required
+    {
+        return Err(CompanyError::WrongDecisionKind {
+            resolution: resolution.id,
+            required: required.clone(),
+            found: resolution.decision_kind,
+        });
+    }
+    if resolution.adopted_on > effective_date {
+        return Err(CompanyError::ResolutionAdoptedAfterEffectiveDate {
+            resolution: resolution.id,
+            adopted_on: resolution.adopted_on,
+            effective_date,
+        });
+    }
+    Ok(resolution)
+}

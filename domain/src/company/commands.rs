@@ -1,0 +1,106 @@
+//! What the company secretary asks the company stream to record.
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
+use crate::charter::Charter;
+use crate::money::Euros;
+use crate::types::{CollegeId, CommuneCode, HolderId, ResolutionId, ShareClassId, ShareCount};
+
+/// Every command but `Incorporate` carries an effective date, which may not
+/// be earlier than the latest one already recorded (see [`super::Company`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum CompanyCommand {
+    /// Immatriculation, with the founding charter (statuts constitutifs).
+    Incorporate {
+        company: Incorporation,
+        charter: Charter,
+    },
+    /// Modification des statuts, after an adopted resolution.
+    AmendCharter {
+        charter: Charter,
+        resolution: ResolutionId,
+        effective_date: NaiveDate,
+    },
+    /// Inscription d'un associé au registre.
+    AdmitShareholder {
+        holder: HolderId,
+        kind: HolderKind,
+        college: CollegeId,
+        commune: CommuneCode,
+        effective_date: NaiveDate,
+    },
+    ChangeCollege {
+        holder: HolderId,
+        college: CollegeId,
+        effective_date: NaiveDate,
+    },
+    /// Changement de commune de résidence (or of registered office).
+    ChangeResidence {
+        holder: HolderId,
+        commune: CommuneCode,
+        effective_date: NaiveDate,
+    },
+    /// Sortie d'un associé: only once they hold no share.
+    RecordExit {
+        holder: HolderId,
+        effective_date: NaiveDate,
+    },
+    /// Émission d'actions. Without a resolution: the initial subscription,
+    /// which must be the first issuance and match the declared capital.
+    IssueShares {
+        subscriptions: Vec<Subscription>,
+        resolution: Option<ResolutionId>,
+        effective_date: NaiveDate,
+    },
+    /// Cession d'actions between two registered holders.
+    TransferShares {
+        from: HolderId,
+        to: HolderId,
+        class: ShareClassId,
+        count: ShareCount,
+        /// None for a gift or an inheritance.
+        price_per_share: Option<Euros>,
+        /// Agrément, needed when the charter asks and `to` holds no share.
+        approval: Option<ResolutionId>,
+        effective_date: NaiveDate,
+    },
+    /// Rachat par la société de ses propres actions: they go to treasury.
+    RepurchaseShares {
+        holder: HolderId,
+        class: ShareClassId,
+        count: ShareCount,
+        price_per_share: Euros,
+        resolution: ResolutionId,
+        effective_date: NaiveDate,
+    },
+    /// Annulation d'actions.
+    CancelShares {
+        source: CancellationSource,
+        class: ShareClassId,
+        count: ShareCount,
+        resolution: ResolutionId,
+        effective_date: NaiveDate,
+    },
+}
+
+impl CompanyCommand {
+    /// The resolution the command cites, which the aggregate looks up before
+    /// deciding.
+    pub fn cited_resolution(&self) -> Option<&ResolutionId> {
+        match self {
+            Self::AmendCharter { resolution, .. }
+            | Self::RepurchaseShares { resolution, .. }
+            | Self::CancelShares { resolution, .. } => Some(resolution),
+            Self::IssueShares { resolution, .. } => resolution.as_ref(),
+            Self::TransferShares { approval, .. } => approval.as_ref(),
+            Self::Incorporate { .. }
+            | Self::AdmitShareholder { .. }
+            | Self::ChangeCollege { .. }
+            | Self::ChangeResidence { .. }
+            | Self::RecordExit { .. } => None,
+        }
+    }
+}

@@ -1,0 +1,147 @@
+//! Why the company stream refuses a command. Each message says what to do.
+
+use chrono::NaiveDate;
+use thiserror::Error;
+
+use crate::charter::{CharterError, OwnershipCap};
+use crate::money::Euros;
+use crate::resolution::{LookupError, ResolutionPurpose};
+use crate::types::{
+    CollegeId, CommuneCode, DecisionKindId, HolderId, ResolutionId, ShareClassId, ShareCount,
+    TurbineId,
+};
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CompanyError {
+    // Lifecycle.
+    #[error("the company is already incorporated")]
+    AlreadyIncorporated,
+    #[error("the company is not incorporated yet: record its incorporation first")]
+    NotIncorporated,
+    #[error("the charter cannot be adopted: {0}")]
+    InvalidCharter(#[from] CharterError),
+    #[error("turbine {0} is listed twice")]
+    DuplicateTurbine(TurbineId),
+    #[error("turbine {turbine} stands in commune {commune}, which is not in the territory")]
+    TurbineOutsideTerritory {
+        turbine: TurbineId,
+        commune: CommuneCode,
+    },
+    #[error(
+        "effective date {effective_date} is before {latest}, the latest date already recorded: record facts in date order"
+    )]
+    EffectiveDateTooEarly {
+        effective_date: NaiveDate,
+        latest: NaiveDate,
+    },
+
+    // Resolutions.
+    #[error(
+        "issuing shares after the initial subscription needs an adopted capital-increase resolution"
+    )]
+    ResolutionRequired,
+    #[error("resolution {0} is unknown, not closed yet or rejected")]
+    ResolutionNotAdopted(ResolutionId),
+    #[error("resolution {resolution} was adopted for {found:?}, not for {expected:?}")]
+    ResolutionPurposeMismatch {
+        resolution: ResolutionId,
+        expected: ResolutionPurpose,
+        found: ResolutionPurpose,
+    },
+    #[error(
+        "resolution {resolution} is a {found} decision; the charter requires a {required} decision"
+    )]
+    WrongDecisionKind {
+        resolution: ResolutionId,
+        required: DecisionKindId,
+        found: DecisionKindId,
+    },
+    #[error(
+        "resolution {resolution} was adopted on {adopted_on}, after the effective date {effective_date}"
+    )]
+    ResolutionAdoptedAfterEffectiveDate {
+        resolution: ResolutionId,
+        adopted_on: NaiveDate,
+        effective_date: NaiveDate,
+    },
+    #[error(transparent)]
+    ResolutionLookup(#[from] LookupError),
+
+    // Register.
+    #[error("holder {0} is already registered")]
+    HolderAlreadyRegistered(HolderId),
+    #[error("holder {0} is not in the register: admit them first")]
+    UnknownHolder(HolderId),
+    #[error("holder {holder} left the company on {exited_on}")]
+    HolderHasExited {
+        holder: HolderId,
+        exited_on: NaiveDate,
+    },
+    #[error("college {0} is not in the charter")]
+    UnknownCollege(CollegeId),
+    #[error("holder {0}'s register entry already says so: nothing to record")]
+    NothingChanges(HolderId),
+    #[error(
+        "holder {holder} still holds {count} shares: transfer, repurchase or cancel them before the exit"
+    )]
+    StillHoldsShares { holder: HolderId, count: ShareCount },
+    #[error("college {0} still has members: move them before removing it from the charter")]
+    CollegeStillInUse(CollegeId),
+
+    // Movements.
+    #[error("share class {0} is not in the charter")]
+    UnknownShareClass(ShareClassId),
+    #[error("share class {0} still has shares outstanding: cancel them before removing it")]
+    ShareClassStillInUse(ShareClassId),
+    #[error("a movement must move at least one share")]
+    NoShares,
+    #[error("holder {0} cannot transfer shares to themselves")]
+    TransferToSelf(HolderId),
+    #[error(
+        "holder {holder} holds {held} shares of class {class}, fewer than the {requested} requested"
+    )]
+    InsufficientShares {
+        holder: HolderId,
+        class: ShareClassId,
+        held: ShareCount,
+        requested: ShareCount,
+    },
+    #[error(
+        "the company holds {held} shares of class {class} in treasury, fewer than the {requested} requested"
+    )]
+    InsufficientTreasuryShares {
+        class: ShareClassId,
+        held: ShareCount,
+        requested: ShareCount,
+    },
+    #[error("shares are locked up until {until}: no transfer between holders before then")]
+    LockedUp { until: NaiveDate },
+    #[error(
+        "{transferee} holds no share yet: the charter requires an approval (agrément) resolution naming them"
+    )]
+    ApprovalRequired { transferee: HolderId },
+    #[error(
+        "shares of class {class} cannot be issued at {price}, below their nominal value {nominal}"
+    )]
+    PriceBelowNominal {
+        class: ShareClassId,
+        price: Euros,
+        nominal: Euros,
+    },
+    #[error(
+        "class {class} would have {outstanding} shares outstanding, more than the {authorised} authorised"
+    )]
+    AuthorisedSharesExceeded {
+        class: ShareClassId,
+        authorised: ShareCount,
+        outstanding: ShareCount,
+    },
+    #[error(
+        "the initial subscription amounts to {subscribed} of nominal value, not the declared capital of {declared}"
+    )]
+    InitialSubscriptionDoesNotMatchCapital { declared: Euros, subscribed: Euros },
+    #[error("the movement would breach the charter's rule: {0}")]
+    CapBreached(OwnershipCap),
+    #[error("the amounts are too large to compute exactly")]
+    Overflow,
+}

@@ -1,0 +1,131 @@
+//! What the company stream records.
+//!
+//! Each event holds everything a replay needs: the charter in full, the
+//! resolution relied on (kind, purpose, date) and the prices. Holders appear
+//! by pseudonymous id, college and commune only.
+
+use chrono::NaiveDate;
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
+use crate::charter::Charter;
+use crate::money::Euros;
+use crate::resolution::AdoptedResolution;
+use crate::types::{CollegeId, CommuneCode, HolderId, ShareClassId, ShareCount};
+
+/// The serde tag is the event type, so a payload names itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum CompanyEvent {
+    #[serde(rename = "CompanyIncorporated")]
+    Incorporated {
+        company: Incorporation,
+        charter: Charter,
+    },
+    CharterAmended {
+        charter: Charter,
+        resolution: AdoptedResolution,
+        effective_date: NaiveDate,
+    },
+    ShareholderAdmitted {
+        holder: HolderId,
+        kind: HolderKind,
+        college: CollegeId,
+        commune: CommuneCode,
+        effective_date: NaiveDate,
+    },
+    ShareholderCollegeChanged {
+        holder: HolderId,
+        from: CollegeId,
+        to: CollegeId,
+        effective_date: NaiveDate,
+    },
+    ShareholderResidenceChanged {
+        holder: HolderId,
+        commune: CommuneCode,
+        effective_date: NaiveDate,
+    },
+    ShareholderExited {
+        holder: HolderId,
+        effective_date: NaiveDate,
+    },
+    SharesIssued {
+        subscriptions: Vec<Subscription>,
+        /// None: the initial subscription at incorporation.
+        resolution: Option<AdoptedResolution>,
+        effective_date: NaiveDate,
+    },
+    SharesTransferred {
+        from: HolderId,
+        to: HolderId,
+        class: ShareClassId,
+        count: ShareCount,
+        price_per_share: Option<Euros>,
+        approval: Option<AdoptedResolution>,
+        effective_date: NaiveDate,
+    },
+    SharesRepurchased {
+        holder: HolderId,
+        class: ShareClassId,
+        count: ShareCount,
+        price_per_share: Euros,
+        resolution: AdoptedResolution,
+        effective_date: NaiveDate,
+    },
+    SharesCancelled {
+        source: CancellationSource,
+        class: ShareClassId,
+        count: ShareCount,
+        resolution: AdoptedResolution,
+        effective_date: NaiveDate,
+    },
+}
+
+impl CompanyEvent {
+    /// Stable names: stored in the log's `event_type` column and used as the
+    /// payload's `type` tag. Never rename one; add a version instead.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Incorporated { .. } => "CompanyIncorporated",
+            Self::CharterAmended { .. } => "CharterAmended",
+            Self::ShareholderAdmitted { .. } => "ShareholderAdmitted",
+            Self::ShareholderCollegeChanged { .. } => "ShareholderCollegeChanged",
+            Self::ShareholderResidenceChanged { .. } => "ShareholderResidenceChanged",
+            Self::ShareholderExited { .. } => "ShareholderExited",
+            Self::SharesIssued { .. } => "SharesIssued",
+            Self::SharesTransferred { .. } => "SharesTransferred",
+            Self::SharesRepurchased { .. } => "SharesRepurchased",
+            Self::SharesCancelled { .. } => "SharesCancelled",
+        }
+    }
+
+    /// Effective date: the civil date the fact takes effect.
+    pub fn effective_date(&self) -> NaiveDate {
+        match self {
+            Self::Incorporated { company, .. } => company.formation_date,
+            Self::CharterAmended { effective_date, .. }
+            | Self::ShareholderAdmitted { effective_date, .. }
+            | Self::ShareholderCollegeChanged { effective_date, .. }
+            | Self::ShareholderResidenceChanged { effective_date, .. }
+            | Self::ShareholderExited { effective_date, .. }
+            | Self::SharesIssued { effective_date, .. }
+            | Self::SharesTransferred { effective_date, .. }
+            | Self::SharesRepurchased { effective_date, .. }
+            | Self::SharesCancelled { effective_date, .. } => *effective_date,
+        }
+    }
+}
+
+/// Schema version of every company event, as an integer string.
+pub const COMPANY_EVENT_VERSION: &str = "1";
+
+impl DomainEvent for CompanyEvent {
+    fn event_type(&self) -> String {
+        self.name().to_owned()
+    }
+
+    fn event_version(&self) -> String {
+        COMPANY_EVENT_VERSION.to_owned()
+    }
+}

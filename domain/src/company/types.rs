@@ -1,0 +1,98 @@
+//! Values that commands and events of the company stream share.
+
+use std::collections::BTreeSet;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::money::Euros;
+use crate::types::{
+    CommuneCode, HolderId, Kilowatts, LegalName, ShareClassId, ShareCount, Siren, TurbineId,
+};
+
+/// What the articles of incorporation (statuts constitutifs) and the
+/// registration say about the company, besides its charter.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Incorporation {
+    pub legal_name: LegalName,
+    pub legal_form: LegalForm,
+    pub registration_number: Siren,
+    /// Date d'immatriculation; no movement may take effect before it.
+    pub formation_date: NaiveDate,
+    /// Capital social at formation; the initial subscription must match it.
+    pub share_capital: Euros,
+    /// Territoire: the communes that count as local.
+    pub territory: BTreeSet<CommuneCode>,
+    pub turbines: Vec<Turbine>,
+}
+
+/// Forme juridique.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LegalForm {
+    /// Société par actions simplifiée.
+    Sas,
+    /// Société anonyme.
+    Sa,
+    /// Société d'économie mixte locale.
+    Sem,
+    /// Société coopérative d'intérêt collectif.
+    Scic,
+    /// Société à responsabilité limitée.
+    Sarl,
+}
+
+/// Éolienne.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Turbine {
+    pub id: TurbineId,
+    /// Where it stands: IFER and rents go to this commune.
+    pub commune: CommuneCode,
+    pub rated_power: Kilowatts,
+    /// Date de mise en service: decides the IFER split (2019 onwards).
+    pub commissioned_on: NaiveDate,
+}
+
+/// Nature de l'associé.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HolderKind {
+    /// Personne physique.
+    Individual,
+    Association,
+    /// Club d'investisseurs (e.g. a CIGALES).
+    InvestmentClub,
+    /// Collectivité territoriale or its grouping (EPCI, syndicat).
+    LocalAuthority,
+    /// Société d'économie mixte.
+    Sem,
+    /// Société commerciale (e.g. the industrial partner).
+    Company,
+    /// Coopérative (e.g. a SCIC or an energy cooperative).
+    Cooperative,
+}
+
+/// Souscription: shares issued to one holder at one price.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Subscription {
+    pub holder: HolderId,
+    pub class: ShareClassId,
+    pub count: ShareCount,
+    /// Prix d'émission: nominal value plus any share premium; never below
+    /// nominal value (no issue below par).
+    pub price_per_share: Euros,
+}
+
+/// Whose shares a cancellation takes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "from", rename_all = "snake_case")]
+pub enum CancellationSource {
+    /// Actions auto-détenues, repurchased earlier.
+    Treasury,
+    /// A holder's shares, e.g. a cooperative member's withdrawal (retrait)
+    /// or a reduction to absorb losses (then without reimbursement).
+    Holder {
+        holder: HolderId,
+        reimbursement_per_share: Option<Euros>,
+    },
+}

@@ -1,0 +1,85 @@
+//! What the company stream needs to know about the meeting stream: whether a
+//! resolution was adopted, of which kind, for which purpose.
+//!
+//! The company aggregate asks through [`ResolutionService`] and records the
+//! [`AdoptedResolution`] it relied on in its event, so replaying the company
+//! stream never asks the meeting stream again.
+
+use std::collections::BTreeMap;
+use std::future::{self, Future};
+use std::pin::Pin;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::types::{DecisionKindId, HolderId, ResolutionId};
+
+/// An adopted resolution, as the company stream relies on it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdoptedResolution {
+    pub id: ResolutionId,
+    pub decision_kind: DecisionKindId,
+    pub purpose: ResolutionPurpose,
+    /// Date of the meeting's close, when the outcome became final.
+    pub adopted_on: NaiveDate,
+}
+
+/// What an adopted resolution authorises, as far as the company stream is
+/// concerned. The meeting stream will add purposes of its own.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "purpose", rename_all = "snake_case")]
+pub enum ResolutionPurpose {
+    /// Modification des statuts.
+    CharterAmendment,
+    /// Augmentation de capital.
+    CapitalIncrease,
+    /// Réduction de capital: repurchase or cancellation of shares.
+    CapitalReduction,
+    /// Agrément of one transferee: approval names a person, not a transfer.
+    TransferApproval { transferee: HolderId },
+}
+
+/// The lookup failed for a reason outside the domain (e.g. the store was
+/// unreachable); the command may be retried.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("the resolution lookup failed: {0}")]
+pub struct LookupError(pub String);
+
+/// A boxed future, so that the service can be a trait object: the aggregate's
+/// `Services` is one concrete type, while the shell's implementation (reading
+/// the meeting stream) and the tests' fake differ.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Answers whether a resolution was adopted.
+///
+/// Boxed by hand rather than with `async-trait`: one `Box::pin` per
+/// implementation is all it costs, and the pure crate keeps no proc-macro.
+pub trait ResolutionService: Send + Sync {
+    /// The resolution if it exists and was adopted; `None` if it is unknown,
+    /// still open or rejected.
+    fn adopted<'a>(
+        &'a self,
+        id: &'a ResolutionId,
+    ) -> BoxFuture<'a, Result<Option<AdoptedResolution>, LookupError>>;
+}
+
+/// Resolutions known in advance: the tests' fake, and the shell's stand-in
+/// until the meeting stream exists.
+#[derive(Debug, Clone, Default)]
+pub struct KnownResolutions(BTreeMap<ResolutionId, AdoptedResolution>);
+
+impl KnownResolutions {
+    pub fn new(resolutions: impl IntoIterator<Item = AdoptedResolution>) -> Self {
+        Self(resolutions.into_iter().map(|r| (r.id.clone(), r)).collect())
+    }
+}
+
+impl ResolutionService for KnownResolutions {
+    fn adopted<'a>(
+        &'a self,
+        id: &'a ResolutionId,
+    ) -> BoxFuture<'a, Result<Option<AdoptedResolution>, LookupError>> {
+        Box::pin(future::ready(Ok(self.0.get(id).cloned())))
+    }
+}

@@ -1,0 +1,401 @@
+//! Identifiers and quantities shared by every stream.
+//!
+//! Each is parsed once at the edge (API, CLI, import) and trusted inside: a
+//! value of these types is valid by construction. Deserialising goes through
+//! the same parsing, so a payload read back from the log is checked the same
+//! way as a command.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Why a value given at the edge is not a valid domain value.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ParseError {
+    #[error(
+        "{kind} {value:?} is not valid: use 1 to 64 characters among letters, digits, '-', '_' and '.'"
+    )]
+    Identifier { kind: &'static str, value: String },
+    #[error(
+        "{value:?} is not an INSEE commune code: expected 5 characters, digits or 2A/2B then 3 digits"
+    )]
+    CommuneCode { value: String },
+    #[error("{value:?} is not a SIREN number: expected 9 digits with a valid check digit")]
+    Siren { value: String },
+    #[error("a legal name must not be empty and must be at most 200 characters")]
+    LegalName,
+    #[error("a rated power must be at least 1 kW")]
+    ZeroPower,
+    #[error("{value} shares is above the largest count a JSON number carries exactly (2^53 - 1)")]
+    ShareCountTooLarge { value: u64 },
+    #[error("an amount in euros must not be negative, got {value}")]
+    NegativeAmount { value: rust_decimal::Decimal },
+    #[error("{value:?} is not a fraction: expected \"n/d\" with integers and d > 0")]
+    Ratio { value: String },
+}
+
+/// Identifiers are short ASCII slugs. Refusing '@', spaces and accents keeps
+/// names and e-mails out of ids, hence out of the log (DESIGN.md 2.2).
+macro_rules! slug_id {
+    ($(#[$meta:meta])* $name:ident, $kind:literal) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            pub fn new(value: impl Into<String>) -> Result<Self, ParseError> {
+                let value = value.into();
+                let valid = (1..=64).contains(&value.len())
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+                if valid {
+                    Ok(Self(value))
+                } else {
+                    Err(ParseError::Identifier { kind: $kind, value })
+                }
+            }
+
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ParseError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                Self::new(s)
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = ParseError;
+            fn try_from(value: String) -> Result<Self, Self::Error> {
+                Self::new(value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(id: $name) -> String {
+                id.0
+            }
+        }
+    };
+}
+
+slug_id!(
+    /// Pseudonymous id of a shareholder (associé). The person behind it lives
+    /// in the erasable personal-data table, never in the log.
+    HolderId,
+    "holder id"
+);
+slug_id!(
+    /// Collège: a group of shareholders that votes together (e.g. `citoyens`).
+    CollegeId,
+    "college id"
+);
+slug_id!(
+    /// Catégorie d'actions: a class of shares (e.g. `ordinaires`).
+    ShareClassId,
+    "share class id"
+);
+slug_id!(
+    /// A kind of decision of the charter (e.g. `ordinary`, `extraordinary`).
+    DecisionKindId,
+    "decision kind id"
+);
+slug_id!(
+    /// Résolution: one item voted in a meeting.
+    ResolutionId,
+    "resolution id"
+);
+slug_id!(
+    /// Éolienne: one wind turbine of the farm (e.g. `T01`).
+    TurbineId,
+    "turbine id"
+);
+
+/// Code officiel géographique (INSEE) of a commune, e.g. `42026`. Postal codes
+/// are not used: several communes share one and they do not map to taxes.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct CommuneCode(String);
+
+impl CommuneCode {
+    pub fn new(value: impl Into<String>) -> Result<Self, ParseError> {
+        let value = value.into();
+        let b = value.as_bytes();
+        let department_ok = match b.get(..2) {
+            Some([b'2', b'A' | b'B']) => true,
+            Some([x, y]) => x.is_ascii_digit() && y.is_ascii_digit(),
+            _ => false,
+        };
+        if b.len() == 5 && department_ok && b[2..].iter().all(u8::is_ascii_digit) {
+            Ok(Self(value))
+        } else {
+            Err(ParseError::CommuneCode { value })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for CommuneCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl TryFrom<String> for CommuneCode {
+    type Error = ParseError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+impl From<CommuneCode> for String {
+    fn from(code: CommuneCode) -> String {
+        code.0
+    }
+}
+
+/// Numéro SIREN: the company's registration number (9 digits, Luhn check).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Siren(String);
+
+impl Siren {
+    pub fn new(value: impl Into<String>) -> Result<Self, ParseError> {
+        let value = value.into();
+        let digits: Option<Vec<u32>> = value.chars().map(|c| c.to_digit(10)).collect();
+        let valid = match digits {
+            Some(d) if d.len() == 9 => luhn_sum(&d).is_multiple_of(10),
+            _ => false,
+        };
+        if valid {
+            Ok(Self(value))
+        } else {
+            Err(ParseError::Siren { value })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+fn luhn_sum(digits: &[u32]) -> u32 {
+    digits
+        .iter()
+        .rev()
+        .enumerate()
+        .map(|(i, &d)| match (i % 2, d * 2) {
+            (0, _) => d,
+            (_, doubled) if doubled > 9 => doubled - 9,
+            (_, doubled) => doubled,
+        })
+        .sum()
+}
+
+impl TryFrom<String> for Siren {
+    type Error = ParseError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+impl From<Siren> for String {
+    fn from(siren: Siren) -> String {
+        siren.0
+    }
+}
+
+impl fmt::Display for Siren {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// Dénomination sociale. A company's name is public, not personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct LegalName(String);
+
+impl LegalName {
+    pub fn new(value: impl Into<String>) -> Result<Self, ParseError> {
+        let value = value.into().trim().to_owned();
+        if value.is_empty() || value.chars().count() > 200 {
+            Err(ParseError::LegalName)
+        } else {
+            Ok(Self(value))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for LegalName {
+    type Error = ParseError;
+    fn try_from(value: String) -> Result<Self, Self::Error> {
+        Self::new(value)
+    }
+}
+
+impl From<LegalName> for String {
+    fn from(name: LegalName) -> String {
+        name.0
+    }
+}
+
+/// Puissance nominale in kW. Integer: rated powers are whole kilowatts, and
+/// IFER is charged per kW.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u32", into = "u32")]
+pub struct Kilowatts(u32);
+
+impl Kilowatts {
+    pub fn new(kw: u32) -> Result<Self, ParseError> {
+        if kw == 0 {
+            Err(ParseError::ZeroPower)
+        } else {
+            Ok(Self(kw))
+        }
+    }
+
+    pub fn get(self) -> u32 {
+        self.0
+    }
+}
+
+impl TryFrom<u32> for Kilowatts {
+    type Error = ParseError;
+    fn try_from(kw: u32) -> Result<Self, Self::Error> {
+        Self::new(kw)
+    }
+}
+
+impl From<Kilowatts> for u32 {
+    fn from(kw: Kilowatts) -> u32 {
+        kw.0
+    }
+}
+
+/// A number of shares (actions). Bounded by 2^53 - 1 so that it survives
+/// canonical JSON (RFC 8785 numbers are doubles) exactly, which the chain's
+/// hash depends on.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(try_from = "u64", into = "u64")]
+pub struct ShareCount(u64);
+
+impl ShareCount {
+    pub const ZERO: Self = Self(0);
+    pub const MAX: Self = Self((1 << 53) - 1);
+
+    pub fn new(count: u64) -> Result<Self, ParseError> {
+        if count > Self::MAX.0 {
+            Err(ParseError::ShareCountTooLarge { value: count })
+        } else {
+            Ok(Self(count))
+        }
+    }
+
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.0 == 0
+    }
+
+    /// `None` when the sum would leave the exact range.
+    pub fn checked_add(self, other: Self) -> Option<Self> {
+        self.0.checked_add(other.0).and_then(|n| Self::new(n).ok())
+    }
+
+    /// `None` when `other` is more than `self`: a holding never goes negative.
+    pub fn checked_sub(self, other: Self) -> Option<Self> {
+        self.0.checked_sub(other.0).map(Self)
+    }
+
+    /// For folding events already accepted, where the checks were made when
+    /// the command was decided.
+    pub fn saturating_add(self, other: Self) -> Self {
+        Self(self.0.saturating_add(other.0).min(Self::MAX.0))
+    }
+
+    pub fn saturating_sub(self, other: Self) -> Self {
+        Self(self.0.saturating_sub(other.0))
+    }
+}
+
+impl TryFrom<u64> for ShareCount {
+    type Error = ParseError;
+    fn try_from(count: u64) -> Result<Self, Self::Error> {
+        Self::new(count)
+    }
+}
+
+impl From<ShareCount> for u64 {
+    fn from(count: ShareCount) -> u64 {
+        count.0
+    }
+}
+
+impl fmt::Display for ShareCount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_refuse_what_looks_like_personal_data() {
+        assert!(HolderId::new("h-0042").is_ok());
+        assert!(HolderId::new("jeanne.dupont@example.fr").is_err());
+        assert!(HolderId::new("Jeanne Dupont").is_err());
+        assert!(HolderId::new("").is_err());
+        assert!(HolderId::new("x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn commune_codes_follow_insee() {
+        assert!(CommuneCode::new("42026").is_ok());
+        assert!(CommuneCode::new("2A004").is_ok());
+        assert!(CommuneCode::new("2C004").is_err());
+        assert!(CommuneCode::new("4202").is_err());
+        assert!(CommuneCode::new("42O26").is_err());
+    }
+
+    #[test]
+    fn siren_check_digit_is_verified() {
+        assert!(Siren::new("732829320").is_ok());
+        assert!(Siren::new("732829321").is_err());
+        assert!(Siren::new("73282932").is_err());
+    }
+
+    #[test]
+    fn share_counts_stay_exact_in_json() {
+        assert!(ShareCount::new(1 << 53).is_err());
+        assert_eq!(ShareCount::MAX.checked_add(ShareCount(1)), None);
+        assert_eq!(ShareCount(3).checked_sub(ShareCount(4)), None);
+        assert!(serde_json::from_str::<ShareCount>("9007199254740992").is_err());
+    }
+}
