@@ -1,1 +1,296 @@
-fn main() {}
+//! windledger's benchmarks. Each prints `metric value unit` lines on stdout
+//! (and what it is doing on stderr).
+//!
+//! `cargo run --release -p windledger-bench -- store --backend postgres|sqlite`
+//!
+//! Sizes come from the environment: WINDLEDGER_BENCH_COMMANDS (20000),
+//! WINDLEDGER_BENCH_AGGREGATES (1000), WINDLEDGER_BENCH_CONCURRENCY (16),
+//! WINDLEDGER_BENCH_LOAD_EVENTS (10000), WINDLEDGER_BENCH_REPLAY_EVENTS
+//! (100000). PostgreSQL runs on a database created (and dropped) on the
+//! server `DATABASE_URL` names; SQLite on a temporary file.
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand, ValueEnum};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, CqrsFramework, DomainEvent, EventStore};
+use serde::{Deserialize, Serialize};
+use windledger_store::testing::{Backend, TestDatabase};
+use windledger_store::{
+    ExpectedVersion, LedgerEventStore, LedgerId, Metadata, NewEvent, Store, StreamAppend,
+    aggregate_stream,
+};
+
+#[derive(Parser)]
+#[command(about = "windledger benchmarks")]
+struct Cli {
+    #[command(subcommand)]
+    bench: Bench,
+}
+
+#[derive(Subcommand)]
+enum Bench {
+    /// The event store: appends through cqrs-es, aggregate loads, replay.
+    Store {
+        #[arg(long, value_enum)]
+        backend: BackendArg,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum BackendArg {
+    Postgres,
+    Sqlite,
+}
+
+fn env_size(name: &str, default: usize) -> anyhow::Result<usize> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .parse()
+            .with_context(|| format!("{name}={v:?} is not a whole number")),
+        Err(_) => Ok(default),
+    }
+}
+
+/// A turbine's meter: the smallest aggregate that looks like ours, with one
+/// event of about 200 bytes a command.
+#[derive(Default, Serialize, Deserialize)]
+struct Meter {
+    readings: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+enum MeterEvent {
+    ProductionReported {
+        turbine: String,
+        month: String,
+        mwh: String,
+        availability: String,
+        reported_by: String,
+        note: String,
+    },
+}
+
+impl DomainEvent for MeterEvent {
+    fn event_type(&self) -> String {
+        "ProductionReported".into()
+    }
+    fn event_version(&self) -> String {
+        "1".into()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("never")]
+struct Never;
+
+impl Aggregate for Meter {
+    const TYPE: &'static str = "meter";
+    type Command = u64;
+    type Event = MeterEvent;
+    type Error = Never;
+    type Services = ();
+
+    async fn handle(&mut self, n: u64, _: &(), sink: &EventSink<Self>) -> Result<(), Never> {
+        sink.write(reading(n), self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, _: MeterEvent) {
+        self.readings += 1;
+    }
+}
+
+fn reading(n: u64) -> MeterEvent {
+    MeterEvent::ProductionReported {
+        turbine: format!("T{:02}", n % 10 + 1),
+        month: format!("{}-{:02}", 2020 + n / 12 % 6, n % 12 + 1),
+        mwh: format!("{}.{:03}", 500 + n % 700, n % 1000),
+        availability: "97.40".into(),
+        reported_by: "operator".into(),
+        note: "monthly SCADA export, reconciled".into(),
+    }
+}
+
+fn per_second(n: usize, d: Duration) -> f64 {
+    n as f64 / d.as_secs_f64()
+}
+
+async fn store_bench(backend: Backend) -> anyhow::Result<()> {
+    let commands = env_size("WINDLEDGER_BENCH_COMMANDS", 20_000)?;
+    let aggregates = env_size("WINDLEDGER_BENCH_AGGREGATES", 1_000)?.max(1);
+    let concurrency = env_size("WINDLEDGER_BENCH_CONCURRENCY", 16)?.max(1);
+    let load_events = env_size("WINDLEDGER_BENCH_LOAD_EVENTS", 10_000)?;
+    let replay_events = env_size("WINDLEDGER_BENCH_REPLAY_EVENTS", 100_000)?;
+
+    let Some(db) = TestDatabase::new(backend).await else {
+        bail!("PostgreSQL is not reachable: set DATABASE_URL to a server this machine can reach");
+    };
+    let store = db.store().await;
+    eprintln!("# backend {} at {}", store.backend_name(), db.url);
+
+    // append_single: one command at a time through CqrsFramework.
+    let ledger = new_ledger(&store, "bench-single").await?;
+    let cqrs = CqrsFramework::new(
+        LedgerEventStore::<Meter>::new(store.clone(), ledger),
+        vec![],
+        (),
+    );
+    eprintln!("# append_single: {commands} commands on {aggregates} aggregates");
+    let start = Instant::now();
+    for n in 0..commands {
+        cqrs.execute(&format!("m{}", n % aggregates), n as u64)
+            .await?;
+    }
+    println!(
+        "append_single {:.0} events/s",
+        per_second(commands, start.elapsed())
+    );
+
+    // append_concurrent: the same from concurrent tasks on disjoint aggregates.
+    let ledger = new_ledger(&store, "bench-concurrent").await?;
+    let cqrs = std::sync::Arc::new(CqrsFramework::new(
+        LedgerEventStore::<Meter>::new(store.clone(), ledger),
+        vec![],
+        (),
+    ));
+    eprintln!("# append_concurrent: {commands} commands from {concurrency} tasks");
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|task| {
+            let cqrs = cqrs.clone();
+            tokio::spawn(async move {
+                let mine: Vec<usize> = (0..aggregates)
+                    .filter(|a| a % concurrency == task)
+                    .collect();
+                let count = (task..commands).step_by(concurrency).count();
+                for (i, n) in (task..commands).step_by(concurrency).enumerate() {
+                    let aggregate = mine.get(i % mine.len().max(1)).copied().unwrap_or(task);
+                    cqrs.execute(&format!("m{aggregate}"), n as u64).await?;
+                }
+                anyhow::Ok(count)
+            })
+        })
+        .collect();
+    let mut done = 0;
+    for t in tasks {
+        done += t.await??;
+    }
+    println!(
+        "append_concurrent {:.0} events/s",
+        per_second(done, start.elapsed())
+    );
+
+    // load_aggregate_10k: one aggregate with many events.
+    let ledger = new_ledger(&store, "bench-load").await?;
+    let stream = aggregate_stream::<Meter>("big").map_err(anyhow::Error::from)?;
+    fill(&store, &ledger, &stream, load_events).await?;
+    let events = LedgerEventStore::<Meter>::new(store.clone(), ledger);
+    eprintln!("# load_aggregate_10k: {load_events} events, best of 5");
+    let mut best = Duration::MAX;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let loaded = events.load_aggregate("big").await?;
+        best = best.min(start.elapsed());
+        if loaded.aggregate.readings != load_events as u64 {
+            bail!(
+                "loaded {} events, expected {load_events}",
+                loaded.aggregate.readings
+            );
+        }
+    }
+    println!("load_aggregate_10k {:.1} ms", best.as_secs_f64() * 1000.0);
+
+    // replay: a ledger in position order, read in pages of 5,000 (as a
+    // projection rebuilds), decoded into typed events.
+    let ledger = new_ledger(&store, "bench-replay").await?;
+    for chunk in 0..replay_events.div_ceil(10_000) {
+        let stream = windledger_store::StreamId::parse(format!("meter/r{chunk}"))?;
+        fill(
+            &store,
+            &ledger,
+            &stream,
+            10_000.min(replay_events - chunk * 10_000),
+        )
+        .await?;
+    }
+    eprintln!("# replay: {replay_events} events, best of 3");
+    let mut best = Duration::MAX;
+    for _ in 0..3 {
+        let start = Instant::now();
+        let mut decoded = 0usize;
+        let mut after = 0;
+        loop {
+            let page = store.read_ledger(&ledger, after, 5_000).await?;
+            let Some(last) = page.last() else { break };
+            after = last.position;
+            for e in &page {
+                let _event: MeterEvent = e.decode()?;
+                decoded += 1;
+            }
+        }
+        best = best.min(start.elapsed());
+        if decoded != replay_events {
+            bail!("replayed {decoded} events, expected {replay_events}");
+        }
+    }
+    println!("replay {:.0} events/s", per_second(replay_events, best));
+    Ok(())
+}
+
+async fn new_ledger(store: &Store, name: &str) -> anyhow::Result<LedgerId> {
+    let ledger = LedgerId::parse(name)?;
+    store.create_ledger(&ledger).await?;
+    Ok(ledger)
+}
+
+/// Appends `n` events to a stream in batches of 1,000 (set-up, not measured).
+async fn fill(
+    store: &Store,
+    ledger: &LedgerId,
+    stream: &windledger_store::StreamId,
+    n: usize,
+) -> anyhow::Result<()> {
+    for start in (0..n).step_by(1_000) {
+        let events = (start..n.min(start + 1_000))
+            .map(|i| {
+                Ok(NewEvent {
+                    event_id: uuid::Uuid::new_v4(),
+                    event_type: "ProductionReported".into(),
+                    schema_version: 1,
+                    payload: serde_json::to_value(reading(i as u64))?,
+                    metadata: Metadata::default(),
+                })
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        store
+            .append(
+                ledger,
+                vec![StreamAppend {
+                    stream_id: stream.clone(),
+                    expected: ExpectedVersion::Any,
+                    events,
+                }],
+            )
+            .await?;
+    }
+    Ok(())
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_writer(std::io::stderr)
+        .init();
+    match Cli::parse().bench {
+        Bench::Store { backend } => {
+            store_bench(match backend {
+                BackendArg::Postgres => Backend::Postgres,
+                BackendArg::Sqlite => Backend::Sqlite,
+            })
+            .await
+        }
+    }
+}

@@ -8,9 +8,17 @@
 //! metadata. When the metadata names a `command_id`, event ids are derived
 //! from it (UUID v5), so a command retried after an unknown outcome is an
 //! idempotent retry, not a second effect.
+//!
+//! Aggregates are kept in memory after a commit (up to a bound), so the next
+//! command on the same aggregate skips the read. After `handle`, the context
+//! holds the state with the new events applied (cqrs-es 0.5's `EventSink`
+//! applies each event it is given), which is what the commit caches. A
+//! cached aggregate is taken out while a command runs, so two commands on
+//! one aggregate never share it; one that is stale because another process
+//! appended fails its commit with a version conflict, and the retry reloads.
 
 use std::collections::HashMap;
-use std::marker::PhantomData;
+use std::sync::Mutex;
 
 use cqrs_es::{
     Aggregate, AggregateContext, AggregateError, DomainEvent, EventEnvelope, EventStore,
@@ -30,11 +38,15 @@ const EVENT_ID_NAMESPACE: Uuid = Uuid::from_u128(0x6a1f_2c3e_8b4d_4e5f_9a0b_1c2d
 pub const POSITION_KEY: &str = "position";
 pub const HASH_KEY: &str = "hash";
 
+/// Aggregates kept in memory per event store, at most.
+const MAX_CACHED_AGGREGATES: usize = 10_000;
+
 /// One ledger of the store, seen as a cqrs-es event store for aggregates `A`.
 pub struct LedgerEventStore<A> {
     store: Store,
     ledger: LedgerId,
-    _aggregate: PhantomData<fn() -> A>,
+    /// Aggregate id -> (version, state), as left by this store's commits.
+    cache: Mutex<HashMap<String, (u64, A)>>,
 }
 
 impl<A> LedgerEventStore<A> {
@@ -42,8 +54,25 @@ impl<A> LedgerEventStore<A> {
         Self {
             store,
             ledger,
-            _aggregate: PhantomData,
+            cache: Mutex::new(HashMap::new()),
         }
+    }
+
+    fn take_cached(&self, aggregate_id: &str) -> Option<(u64, A)> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(aggregate_id)
+    }
+
+    fn put_cached(&self, aggregate_id: String, version: u64, aggregate: A) {
+        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() >= MAX_CACHED_AGGREGATES
+            && let Some(evicted) = cache.keys().next().cloned()
+        {
+            cache.remove(&evicted);
+        }
+        cache.insert(aggregate_id, (version, aggregate));
     }
 }
 
@@ -144,20 +173,34 @@ where
         &self,
         aggregate_id: &str,
     ) -> Result<Self::AC, AggregateError<A::Error>> {
+        if let Some((version, aggregate)) = self.take_cached(aggregate_id) {
+            return Ok(LedgerAggregateContext {
+                aggregate_id: aggregate_id.to_string(),
+                aggregate,
+                version,
+            });
+        }
         let stream = aggregate_stream::<A>(aggregate_id).map_err(to_aggregate_error)?;
         let events = self
             .store
-            .read_stream_to_end(&self.ledger, &stream)
+            .read_stream_payloads(&self.ledger, &stream, 0)
             .await
             .map_err(to_aggregate_error)?;
         let mut aggregate = A::default();
-        for e in &events {
-            aggregate.apply(e.decode().map_err(to_aggregate_error)?);
+        let mut version = 0;
+        for (v, payload) in &events {
+            let event = serde_json::from_str(payload).map_err(|e| {
+                AggregateError::DeserializationError(
+                    format!("stream {stream} version {v}: {e}").into(),
+                )
+            })?;
+            aggregate.apply(event);
+            version = *v;
         }
         Ok(LedgerAggregateContext {
             aggregate_id: aggregate_id.to_string(),
             aggregate,
-            version: events.last().map_or(0, |e| e.stream_version),
+            version,
         })
     }
 
@@ -217,6 +260,16 @@ where
             )
             .await
             .map_err(to_aggregate_error)?;
+        if !appended.already_stored
+            && let Some(last) = appended.events.last()
+        {
+            // The context now holds the state after these events.
+            self.put_cached(
+                context.aggregate_id.clone(),
+                last.stream_version,
+                context.aggregate,
+            );
+        }
         let base = metadata_map(&metadata);
         Ok(appended
             .events

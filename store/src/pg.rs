@@ -4,15 +4,14 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use serde_json::value::RawValue;
 use sqlx::Row;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use uuid::Uuid;
 
 use crate::chain::StoredContent;
 use crate::error::StoreError;
-use crate::plan::{self, GroupPlan, GroupState, PreparedStream};
-use crate::types::{Hash, Head, LedgerId, RecordedEvent, StreamId};
+use crate::plan::{self, GroupPlan, GroupState, NewRow, PreparedStream, WriterCache};
+use crate::types::{Hash, Head, LedgerId, Payload, RecordedEvent, StreamId};
 
 /// The channel on which commits are announced: payload `"<ledger> <head>"`.
 pub(crate) const NOTIFY_CHANNEL: &str = "windledger_events";
@@ -66,8 +65,110 @@ impl Pg {
         row.map(|r| head_from_row(&r)).transpose()
     }
 
-    /// One transaction for a whole group of appends to a ledger.
+    /// Writes a group of appends: in one statement when the writer's cache
+    /// can decide it, else in a transaction that reads under the lock.
     pub async fn write_group(
+        &self,
+        ledger: &LedgerId,
+        appends: &[&[PreparedStream]],
+        recorded_at: DateTime<Utc>,
+        cache: &mut WriterCache,
+    ) -> Result<GroupPlan, StoreError> {
+        if let Some(plan) = cache.plan(ledger, appends, recorded_at) {
+            match self.write_planned(ledger, &plan, recorded_at, cache).await {
+                Ok(true) => {
+                    cache.learn(plan.head, plan.versions());
+                    return Ok(plan);
+                }
+                // Another process moved the head, or a stream is further on
+                // than remembered (unique violation): decide under the lock.
+                Ok(false) => cache.forget(),
+                Err(StoreError::Database(e))
+                    if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("23505") =>
+                {
+                    cache.forget()
+                }
+                Err(e) => {
+                    cache.forget();
+                    return Err(e);
+                }
+            }
+        }
+        let plan = self.write_group_locked(ledger, appends, recorded_at).await;
+        match &plan {
+            Ok(plan) => cache.learn(plan.head, plan.versions()),
+            Err(_) => cache.forget(),
+        }
+        plan
+    }
+
+    /// The fast path: one autocommit statement that inserts the planned rows
+    /// and moves the head only if the head is still where the plan started.
+    /// `Ok(false)`: it was not, and nothing was written.
+    async fn write_planned(
+        &self,
+        ledger: &LedgerId,
+        plan: &GroupPlan,
+        recorded_at: DateTime<Utc>,
+        cache: &WriterCache,
+    ) -> Result<bool, StoreError> {
+        let Some(start) = cache.head else {
+            return Ok(false);
+        };
+        let rows = RowArrays::new(&plan.rows);
+        let applied: Option<i64> = sqlx::query_scalar(
+            "WITH head AS ( \
+                 SELECT ledger_id FROM ledgers \
+                 WHERE ledger_id = $1 AND head_position = $13 AND head_hash = $14 FOR UPDATE \
+             ), inserted AS ( \
+                 INSERT INTO events (ledger_id, position, stream_id, stream_version, event_id, \
+                     event_type, schema_version, payload, metadata, recorded_at, prev_hash, hash) \
+                 SELECT $1, p, s, v, i, t, sv, pl::json, md::json, $2, ph, h \
+                 FROM UNNEST($3::bigint[], $4::text[], $5::bigint[], $6::uuid[], $7::text[], \
+                             $8::int[], $9::text[], $10::text[], $11::bytea[], $12::bytea[]) \
+                      AS u(p, s, v, i, t, sv, pl, md, ph, h) \
+                 WHERE EXISTS (SELECT 1 FROM head) \
+                 RETURNING 1 \
+             ), moved AS ( \
+                 UPDATE ledgers SET head_position = $15, head_hash = $16 \
+                 WHERE ledger_id = $1 AND EXISTS (SELECT 1 FROM head) \
+                 RETURNING 1 \
+             ) \
+             SELECT (SELECT count(*) FROM inserted) \
+             FROM moved, LATERAL (SELECT pg_notify($17, $1 || ' ' || $15::text)) AS n",
+        )
+        .bind(ledger.as_str())
+        .bind(recorded_at)
+        .bind(&rows.positions)
+        .bind(&rows.stream_ids)
+        .bind(&rows.stream_versions)
+        .bind(&rows.event_ids)
+        .bind(&rows.event_types)
+        .bind(&rows.schema_versions)
+        .bind(&rows.payloads)
+        .bind(&rows.metadata)
+        .bind(&rows.prev_hashes)
+        .bind(&rows.hashes)
+        .bind(start.size as i64)
+        .bind(&start.hash.0[..])
+        .bind(plan.head.size as i64)
+        .bind(&plan.head.hash.0[..])
+        .bind(NOTIFY_CHANNEL)
+        .fetch_optional(&self.pool)
+        .await?;
+        match applied {
+            None => Ok(false),
+            Some(n) if n as usize == plan.rows.len() => Ok(true),
+            Some(n) => Err(StoreError::Corrupt(format!(
+                "the fast append wrote {n} rows of {}",
+                plan.rows.len()
+            ))),
+        }
+    }
+
+    /// The slow path: one transaction that locks the head row and reads what
+    /// the group needs (stored ids, stream versions) before planning.
+    async fn write_group_locked(
         &self,
         ledger: &LedgerId,
         appends: &[&[PreparedStream]],
@@ -149,29 +250,7 @@ impl Pg {
             return Ok(plan);
         }
 
-        let n = plan.rows.len();
-        let mut positions = Vec::with_capacity(n);
-        let mut stream_ids = Vec::with_capacity(n);
-        let mut stream_versions = Vec::with_capacity(n);
-        let mut event_ids = Vec::with_capacity(n);
-        let mut event_types = Vec::with_capacity(n);
-        let mut schema_versions = Vec::with_capacity(n);
-        let mut payloads = Vec::with_capacity(n);
-        let mut metadata = Vec::with_capacity(n);
-        let mut prev_hashes = Vec::with_capacity(n);
-        let mut hashes = Vec::with_capacity(n);
-        for row in &plan.rows {
-            positions.push(row.position as i64);
-            stream_ids.push(row.stream_id.as_str());
-            stream_versions.push(row.stream_version as i64);
-            event_ids.push(row.event_id);
-            event_types.push(row.event_type.as_str());
-            schema_versions.push(row.schema_version as i32);
-            payloads.push(row.payload.as_str());
-            metadata.push(row.metadata.as_str());
-            prev_hashes.push(&row.prev_hash.0[..]);
-            hashes.push(&row.hash.0[..]);
-        }
+        let rows = RowArrays::new(&plan.rows);
         sqlx::query(
             "INSERT INTO events (ledger_id, position, stream_id, stream_version, event_id, \
                  event_type, schema_version, payload, metadata, recorded_at, prev_hash, hash) \
@@ -182,16 +261,16 @@ impl Pg {
         )
         .bind(ledger.as_str())
         .bind(recorded_at)
-        .bind(&positions)
-        .bind(&stream_ids)
-        .bind(&stream_versions)
-        .bind(&event_ids)
-        .bind(&event_types)
-        .bind(&schema_versions)
-        .bind(&payloads)
-        .bind(&metadata)
-        .bind(&prev_hashes)
-        .bind(&hashes)
+        .bind(&rows.positions)
+        .bind(&rows.stream_ids)
+        .bind(&rows.stream_versions)
+        .bind(&rows.event_ids)
+        .bind(&rows.event_types)
+        .bind(&rows.schema_versions)
+        .bind(&rows.payloads)
+        .bind(&rows.metadata)
+        .bind(&rows.prev_hashes)
+        .bind(&rows.hashes)
         .execute(&mut *tx)
         .await?;
         // The notification is delivered at commit, and only if it commits.
@@ -228,6 +307,25 @@ impl Pg {
         rows.iter().map(|r| event_from_row(ledger, r)).collect()
     }
 
+    /// Versions and payloads only: what loading an aggregate needs.
+    pub async fn read_stream_payloads(
+        &self,
+        ledger: &LedgerId,
+        stream: &StreamId,
+        after_version: u64,
+    ) -> Result<Vec<(u64, String)>, StoreError> {
+        let rows: Vec<(i64, String)> = sqlx::query_as(
+            "SELECT stream_version, payload::text FROM events \
+             WHERE ledger_id = $1 AND stream_id = $2 AND stream_version > $3 ORDER BY stream_version",
+        )
+        .bind(ledger.as_str())
+        .bind(stream.as_str())
+        .bind(after_version as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter().map(|(v, p)| Ok((to_u64(v)?, p))).collect()
+    }
+
     pub async fn read_stream(
         &self,
         ledger: &LedgerId,
@@ -251,6 +349,37 @@ impl Pg {
     }
 }
 
+/// The rows of a group as one array per column, for UNNEST.
+struct RowArrays<'a> {
+    positions: Vec<i64>,
+    stream_ids: Vec<&'a str>,
+    stream_versions: Vec<i64>,
+    event_ids: Vec<Uuid>,
+    event_types: Vec<&'a str>,
+    schema_versions: Vec<i32>,
+    payloads: Vec<&'a str>,
+    metadata: Vec<&'a str>,
+    prev_hashes: Vec<&'a [u8]>,
+    hashes: Vec<&'a [u8]>,
+}
+
+impl<'a> RowArrays<'a> {
+    fn new(rows: &'a [NewRow]) -> Self {
+        Self {
+            positions: rows.iter().map(|r| r.position as i64).collect(),
+            stream_ids: rows.iter().map(|r| r.stream_id.as_str()).collect(),
+            stream_versions: rows.iter().map(|r| r.stream_version as i64).collect(),
+            event_ids: rows.iter().map(|r| r.event_id).collect(),
+            event_types: rows.iter().map(|r| r.event_type.as_str()).collect(),
+            schema_versions: rows.iter().map(|r| r.schema_version as i32).collect(),
+            payloads: rows.iter().map(|r| r.payload.as_str()).collect(),
+            metadata: rows.iter().map(|r| r.metadata.as_str()).collect(),
+            prev_hashes: rows.iter().map(|r| &r.prev_hash.0[..]).collect(),
+            hashes: rows.iter().map(|r| &r.hash.0[..]).collect(),
+        }
+    }
+}
+
 fn head_from_row(r: &PgRow) -> Result<Head, StoreError> {
     Ok(Head {
         size: to_u64(r.try_get(0)?)?,
@@ -264,15 +393,12 @@ fn event_from_row(ledger: &LedgerId, r: &PgRow) -> Result<RecordedEvent, StoreEr
     Ok(RecordedEvent {
         ledger_id: ledger.clone(),
         position,
-        stream_id: StreamId::parse(r.try_get::<String, _>(1)?)?,
+        stream_id: StreamId::trusted(r.try_get::<String, _>(1)?),
         stream_version: to_u64(r.try_get(2)?)?,
         event_id: r.try_get(3)?,
         event_type: r.try_get(4)?,
         schema_version: to_u32(r.try_get(5)?)?,
-        payload: RawValue::from_string(payload).map_err(|e| StoreError::Decode {
-            position,
-            reason: format!("payload is not JSON: {e}"),
-        })?,
+        payload: Payload::trusted(payload),
         metadata: parse_metadata(r.try_get::<&str, _>(7)?)?,
         recorded_at: r.try_get(8)?,
         prev_hash: Hash::from_slice(r.try_get::<&[u8], _>(9)?)?,
@@ -281,6 +407,9 @@ fn event_from_row(ledger: &LedgerId, r: &PgRow) -> Result<RecordedEvent, StoreEr
 }
 
 pub(crate) fn parse_metadata(s: &str) -> Result<crate::types::Metadata, StoreError> {
+    if s == "{}" {
+        return Ok(crate::types::Metadata::default());
+    }
     serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("metadata {s:?}: {e}")))
 }
 

@@ -43,6 +43,86 @@ pub(crate) struct GroupPlan {
     pub head: Head,
 }
 
+/// What a ledger's writer remembers between groups, to skip reads.
+///
+/// `head` is the head after this writer's last commit; `versions` are lower
+/// bounds of stream versions (exact unless another process appended). The
+/// fast path trusts them and lets the database catch it when they are stale:
+/// a moved head row leaves the insert undone, and a stale stream version
+/// collides with the unique (ledger, stream, version) index.
+#[derive(Debug, Default)]
+pub(crate) struct WriterCache {
+    pub head: Option<Head>,
+    pub versions: HashMap<StreamId, u64>,
+}
+
+/// Streams a writer remembers at most; past that it forgets them all and
+/// learns them again (each costs one slow group).
+const MAX_CACHED_STREAMS: usize = 100_000;
+
+impl WriterCache {
+    pub fn forget(&mut self) {
+        self.head = None;
+        self.versions.clear();
+    }
+
+    /// After a commit (or a read under the lock): `head` is exact, and so are
+    /// the versions of the streams the group named.
+    pub fn learn(&mut self, head: Head, versions: impl IntoIterator<Item = (StreamId, u64)>) {
+        if self.versions.len() > MAX_CACHED_STREAMS {
+            self.versions.clear();
+        }
+        self.head = Some(head);
+        self.versions.extend(versions);
+    }
+
+    /// A plan made from the cache alone, when the cache can decide the whole
+    /// group: every append accepted, every stream with events. Anything else
+    /// (a refusal, which may come from a stale version; a retry, whose ids
+    /// are only found by reading) goes the slow way.
+    pub fn plan(
+        &self,
+        ledger: &LedgerId,
+        appends: &[&[PreparedStream]],
+        recorded_at: DateTime<Utc>,
+    ) -> Option<GroupPlan> {
+        let head = self.head?;
+        if appends
+            .iter()
+            .any(|a| a.iter().any(|s| s.events.is_empty()))
+        {
+            return None;
+        }
+        let versions = appends
+            .iter()
+            .flat_map(|a| a.iter())
+            .map(|s| {
+                let v = self.versions.get(&s.stream_id).copied().unwrap_or(0);
+                (s.stream_id.clone(), v)
+            })
+            .collect();
+        let state = GroupState {
+            head,
+            existing: HashMap::new(),
+            versions,
+        };
+        let plan = plan_group(ledger, state, appends, recorded_at);
+        plan.results
+            .iter()
+            .all(|r| r.as_ref().is_ok_and(|a| !a.already_stored))
+            .then_some(plan)
+    }
+}
+
+impl GroupPlan {
+    /// The version of each stream the plan writes to, after it.
+    pub fn versions(&self) -> impl Iterator<Item = (StreamId, u64)> + '_ {
+        self.rows
+            .iter()
+            .map(|r| (r.stream_id.clone(), r.stream_version))
+    }
+}
+
 /// What the transaction read under the ledger's lock.
 pub(crate) struct GroupState {
     pub head: Head,

@@ -13,7 +13,7 @@ use crate::Checkpoint;
 use crate::chain::timestamp;
 use crate::error::StoreError;
 use crate::pg::Pg;
-use crate::plan::{self, GroupPlan, PreparedStream};
+use crate::plan::{self, GroupPlan, PreparedStream, WriterCache};
 use crate::sqlite::Sqlite;
 use crate::types::{Appended, Head, LedgerId, RecordedEvent, StreamAppend, StreamId};
 use crate::verify::{Audit, Verification};
@@ -58,10 +58,11 @@ impl Backend {
         &self,
         ledger: &LedgerId,
         appends: &[&[PreparedStream]],
+        cache: &mut WriterCache,
     ) -> Result<GroupPlan, StoreError> {
         let recorded_at = timestamp::now();
         match self {
-            Self::Postgres(b) => b.write_group(ledger, appends, recorded_at).await,
+            Self::Postgres(b) => b.write_group(ledger, appends, recorded_at, cache).await,
             Self::Sqlite(b) => b.write_group(ledger, appends, recorded_at).await,
         }
     }
@@ -244,6 +245,20 @@ impl Store {
         }
     }
 
+    /// The versions and payloads of a stream's events after `after_version`,
+    /// in order: what loading an aggregate needs, read without the rest.
+    pub async fn read_stream_payloads(
+        &self,
+        ledger: &LedgerId,
+        stream: &StreamId,
+        after_version: u64,
+    ) -> Result<Vec<(u64, String)>, StoreError> {
+        match &self.inner.backend {
+            Backend::Postgres(b) => b.read_stream_payloads(ledger, stream, after_version).await,
+            Backend::Sqlite(b) => b.read_stream_payloads(ledger, stream, after_version).await,
+        }
+    }
+
     /// Every event of a stream, in order.
     pub async fn read_stream_to_end(
         &self,
@@ -285,6 +300,7 @@ impl Store {
             buffer: VecDeque::new(),
             backoff: Duration::from_millis(50),
             ended: false,
+            prefetch: None,
         };
         futures::stream::unfold(state, |mut s| async move {
             let item = s.next().await?;
@@ -304,9 +320,11 @@ impl Store {
     ) -> Result<Verification, StoreError> {
         let recorded = self.head(ledger).await?;
         let mut audit = Audit::new(ledger.clone(), checkpoints);
+        // Only up to the head read above: appends may go on meanwhile.
         let mut after = 0;
-        loop {
-            let page = self.read_ledger(ledger, after, PAGE).await?;
+        while after < recorded.size {
+            let limit = PAGE.min(u32::try_from(recorded.size - after).unwrap_or(PAGE));
+            let page = self.read_ledger(ledger, after, limit).await?;
             let Some(last) = page.last().map(|e| e.position) else {
                 break;
             };
@@ -357,6 +375,7 @@ async fn run_writer(
     mut rx: mpsc::Receiver<WriteRequest>,
     announcer: Announcer,
 ) {
+    let mut cache = WriterCache::default();
     while let Some(first) = rx.recv().await {
         let mut events = first.streams.iter().map(|s| s.events.len()).sum::<usize>();
         let mut group = vec![first];
@@ -370,7 +389,7 @@ async fn run_writer(
             }
         }
         let appends: Vec<&[PreparedStream]> = group.iter().map(|r| r.streams.as_slice()).collect();
-        let outcome = backend.write_group(&ledger, &appends).await;
+        let outcome = backend.write_group(&ledger, &appends, &mut cache).await;
         drop(appends);
         match outcome {
             Ok(plan) => {
@@ -439,9 +458,33 @@ struct Subscription {
     wake: watch::Receiver<u64>,
     backoff: Duration,
     ended: bool,
+    /// The next page, being read while the current one is consumed.
+    prefetch: Option<tokio::task::JoinHandle<Result<Vec<RecordedEvent>, StoreError>>>,
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        if let Some(p) = &self.prefetch {
+            p.abort();
+        }
+    }
 }
 
 impl Subscription {
+    /// Buffers a page; when it is full, more are likely waiting, so the next
+    /// one is read while this one is consumed.
+    fn accept(&mut self, page: Vec<RecordedEvent>) {
+        if page.len() == PAGE as usize
+            && let Some(last) = page.last().map(|e| e.position)
+        {
+            let (store, ledger) = (self.store.clone(), self.ledger.clone());
+            self.prefetch = Some(tokio::spawn(async move {
+                store.read_ledger(&ledger, last, PAGE).await
+            }));
+        }
+        self.buffer.extend(page);
+    }
+
     async fn next(&mut self) -> Option<Result<RecordedEvent, StoreError>> {
         loop {
             if let Some(e) = self.buffer.pop_front() {
@@ -450,6 +493,16 @@ impl Subscription {
             }
             if self.ended {
                 return None;
+            }
+            if let Some(prefetch) = self.prefetch.take() {
+                match prefetch.await {
+                    Ok(Ok(page)) if !page.is_empty() && page[0].position == self.after + 1 => {
+                        self.accept(page);
+                        continue;
+                    }
+                    // Empty, failed or out of step: read again below.
+                    _ => {}
+                }
             }
             // Mark announcements seen before reading, so one that lands
             // during the read wakes the wait below.
@@ -470,7 +523,7 @@ impl Subscription {
                             self.ledger, self.after, page[0].position
                         ))));
                     }
-                    self.buffer.extend(page);
+                    self.accept(page);
                 }
                 Err(e) if e.is_retryable() => {
                     warn!(ledger = %self.ledger, after = self.after, error = %e, "subscription read failed; retrying");

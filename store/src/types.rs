@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,7 +17,7 @@ use crate::error::StoreError;
 /// can appear in URLs, file names and checkpoint origins without escaping.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct LedgerId(String);
+pub struct LedgerId(Arc<str>);
 
 impl LedgerId {
     pub fn parse(s: impl Into<String>) -> Result<Self, StoreError> {
@@ -27,7 +28,7 @@ impl LedgerId {
             .next()
             .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit());
         if s.len() <= 64 && starts_well && s.chars().all(ok_char) {
-            Ok(Self(s))
+            Ok(Self(s.into()))
         } else {
             Err(StoreError::InvalidId(format!(
                 "ledger id {s:?} must be 1 to 64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit"
@@ -49,7 +50,7 @@ impl TryFrom<String> for LedgerId {
 
 impl From<LedgerId> for String {
     fn from(id: LedgerId) -> Self {
-        id.0
+        id.0.to_string()
     }
 }
 
@@ -80,6 +81,14 @@ impl StreamId {
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+}
+
+impl StreamId {
+    /// A stream id read back from the database, which only ever stored
+    /// parsed ones.
+    pub(crate) fn trusted(s: String) -> Self {
+        Self(s)
     }
 }
 
@@ -253,7 +262,7 @@ pub struct RecordedEvent {
     pub schema_version: u32,
     /// The payload, as stored (RFC 8785 canonical JSON). Decode it with
     /// [`RecordedEvent::decode`].
-    pub payload: Box<RawValue>,
+    pub payload: Payload,
     pub metadata: Metadata,
     #[serde(with = "crate::chain::timestamp")]
     pub recorded_at: DateTime<Utc>,
@@ -280,11 +289,41 @@ impl PartialEq for RecordedEvent {
             && self.event_id == other.event_id
             && self.event_type == other.event_type
             && self.schema_version == other.schema_version
-            && self.payload.get() == other.payload.get()
+            && self.payload == other.payload
             && self.metadata == other.metadata
             && self.recorded_at == other.recorded_at
             && self.prev_hash == other.prev_hash
             && self.hash == other.hash
+    }
+}
+
+/// A payload's JSON text, as stored. Read back from the database it is
+/// trusted (both databases check JSON on insert) and not parsed twice; read
+/// from a file it is checked like any input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Payload(String);
+
+impl Payload {
+    pub(crate) fn trusted(json: String) -> Self {
+        Self(json)
+    }
+
+    pub fn get(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Serialize for Payload {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let raw: &RawValue = serde_json::from_str(&self.0).map_err(serde::ser::Error::custom)?;
+        raw.serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for Payload {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Box::<RawValue>::deserialize(d)?;
+        Ok(Self(raw.get().to_string()))
     }
 }
 

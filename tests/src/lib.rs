@@ -1,3 +1,4 @@
-//! End-to-end tests against a running server, on both backends. The
-//! store's own conformance suite lives in `store/tests`; the tests here
-//! arrive with the HTTP API (issue 8).
+//! End-to-end tests of windledger, on both store backends, in `tests/`:
+//! `company_through_cqrs` runs the company aggregate through cqrs-es on the
+//! real store. The tests against a running server arrive with the HTTP API
+//! (issue 8). The store's own conformance suite lives in `store/tests`.

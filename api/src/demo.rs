@@ -1,0 +1,396 @@
+//! `windledger demo`: an illustrative farm on a ledger of its own, to show
+//! what the ledger does end to end: commands through the company aggregate,
+//! the hash chain, a signed checkpoint, an export checked offline.
+//!
+//! The first run records the scripted history (see [`scenario`]) in an
+//! empty ledger; every run then verifies the chain (against the checkpoint
+//! the previous run signed, if any), signs a checkpoint of the head, exports
+//! the ledger and checks the export against that checkpoint. A ledger that
+//! already holds events is never written to.
+//!
+//! Next to a SQLite database `x.sqlite` it keeps `x.key` (the checkpoint
+//! signing key, mode 0600), `x.checkpoint` (the last signed checkpoint) and
+//! `x.jsonl` (the export); for PostgreSQL, `windledger-demo.*` in the
+//! current folder.
+
+mod scenario;
+
+use std::collections::HashMap;
+use std::fs::{File, OpenOptions};
+use std::io::{BufReader, BufWriter, ErrorKind, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use cqrs_es::CqrsFramework;
+use windledger_domain::company::{Company, CompanyServices};
+use windledger_domain::resolution::KnownResolutions;
+use windledger_store::{
+    Checkpoint, CheckpointSigner, CheckpointVerifier, Head, LedgerEventStore, LedgerId, Store,
+    StoreOptions, Verification, verify_jsonl,
+};
+
+const LEDGER: &str = "ailes-de-taillard";
+/// The company's aggregate id: one company per ledger, stream `company/main`.
+const COMPANY_ID: &str = "main";
+const KEY_NAME: &str = "windledger-demo";
+const DEFAULT_STEM: &str = "windledger-demo";
+
+#[derive(clap::Args, Debug)]
+pub struct DemoOptions {
+    /// postgres://... or sqlite://path (a SQLite file is created if missing).
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://windledger-demo.sqlite"
+    )]
+    pub database_url: String,
+}
+
+/// The files the demo keeps besides the database.
+struct Files {
+    key: PathBuf,
+    checkpoint: PathBuf,
+    export: PathBuf,
+}
+
+impl Files {
+    /// Next to a SQLite file, named after it; in the current folder otherwise.
+    fn for_database(url: &str) -> Self {
+        let sqlite_path = url
+            .strip_prefix("sqlite://")
+            .or_else(|| url.strip_prefix("sqlite:"))
+            .map(|rest| rest.split('?').next().unwrap_or(rest))
+            .filter(|path| !path.is_empty() && *path != ":memory:")
+            .map(Path::new);
+        let (dir, stem) = match sqlite_path {
+            Some(path) => (
+                path.parent().map(Path::to_path_buf).unwrap_or_default(),
+                path.file_stem()
+                    .map_or(DEFAULT_STEM.into(), |s| s.to_string_lossy().into_owned()),
+            ),
+            None => (PathBuf::new(), DEFAULT_STEM.to_owned()),
+        };
+        Self {
+            key: dir.join(format!("{stem}.key")),
+            checkpoint: dir.join(format!("{stem}.checkpoint")),
+            export: dir.join(format!("{stem}.jsonl")),
+        }
+    }
+}
+
+pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<()> {
+    let url = options.database_url.as_str();
+    let files = Files::for_database(url);
+    writeln!(
+        out,
+        "windledger demo: an illustrative scenario with invented figures.\n\
+         The company, its charter, the holders, the amounts and the dates are made up\n\
+         to show how the ledger works; holders appear by pseudonymous id only.\n\
+         This is not the register of any real company.\n"
+    )?;
+
+    let store = Store::connect(StoreOptions::new(url))
+        .await
+        .with_context(|| format!("cannot open the database {}", redacted(url)))?;
+    let ledger = LedgerId::parse(LEDGER)?;
+    store
+        .create_ledger(&ledger)
+        .await
+        .with_context(|| format!("cannot create the ledger {ledger}"))?;
+    writeln!(
+        out,
+        "Database: {} ({})\nLedger:   {ledger}\n",
+        redacted(url),
+        store.backend_name()
+    )?;
+
+    let size = store.head(&ledger).await?.size;
+    if size == 0 {
+        record_history(&store, &ledger, out).await?;
+    } else {
+        writeln!(
+            out,
+            "The ledger already holds {size} events: the scripted history is not recorded again.\n"
+        )?;
+    }
+    print_events(&store, &ledger, out).await?;
+
+    let signer = signing_key(&files.key, out)?;
+    let verifier = signer.verifier();
+    let previous = previous_checkpoint(&files.checkpoint, &verifier)?;
+    let head = match store
+        .verify(&ledger, previous.as_slice(), |_, _| {})
+        .await?
+    {
+        Verification::Intact { head, .. } => head,
+        Verification::Broken(broken) => bail!(
+            "the ledger's chain is broken at position {}: {}",
+            broken.position,
+            broken.reason
+        ),
+    };
+    writeln!(
+        out,
+        "Chain verified from the database: intact, {} events, head {}{}.\n",
+        head.size,
+        head.hash,
+        match &previous {
+            Some(cp) => format!(
+                ", and consistent with the checkpoint of {} events signed at {}",
+                cp.size,
+                cp.time_rfc3339()
+            ),
+            None => String::new(),
+        }
+    )?;
+
+    let note = sign(&signer, &ledger, head, &files.checkpoint)?;
+    writeln!(
+        out,
+        "Signed checkpoint of the head (also in {}):\n\n{note}\n\
+         Verifier key (publish it, so that anyone can check the checkpoint):\n  {verifier}\n",
+        files.checkpoint.display()
+    )?;
+
+    let exported = export(&store, &ledger, &files.export).await?;
+    writeln!(
+        out,
+        "Exported {} events to {}.",
+        exported.size,
+        files.export.display()
+    )?;
+    check_export(&files.export, &verifier, &note, out)?;
+    writeln!(
+        out,
+        "\nThis demo serves nothing: the HTTP API and web pages come in a later version."
+    )?;
+    Ok(())
+}
+
+async fn record_history(
+    store: &Store,
+    ledger: &LedgerId,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    // No resolution is cited: incorporation, admissions, the initial
+    // subscription and a transfer between holders need none.
+    let services = CompanyServices::new(KnownResolutions::default());
+    let cqrs = CqrsFramework::new(
+        LedgerEventStore::<Company>::new(store.clone(), ledger.clone()),
+        Vec::new(),
+        services,
+    );
+    writeln!(
+        out,
+        "Recording the scripted history of {} through the company aggregate:",
+        scenario::LEGAL_NAME
+    )?;
+    for (index, step) in scenario::steps()?.into_iter().enumerate() {
+        // Command ids make an interrupted run's retry idempotent.
+        let metadata = HashMap::from([
+            ("actor".to_owned(), "demo-secretary".to_owned()),
+            (
+                "command_id".to_owned(),
+                format!("demo-{:02}-{}", index + 1, step.key),
+            ),
+        ]);
+        cqrs.execute_with_metadata(COMPANY_ID, step.command, metadata)
+            .await
+            .with_context(|| format!("the {} was not recorded", step.label))?;
+        writeln!(out, "  - {}", step.label)?;
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
+async fn print_events(store: &Store, ledger: &LedgerId, out: &mut dyn Write) -> anyhow::Result<()> {
+    const PAGE: u32 = 1_000;
+    writeln!(
+        out,
+        "Events in the ledger:\n  {:>8}  {:<16}  {:<28}  hash",
+        "position", "stream", "type"
+    )?;
+    let mut after = 0;
+    loop {
+        let page = store.read_ledger(ledger, after, PAGE).await?;
+        for e in &page {
+            let hash = e.hash.to_hex();
+            writeln!(
+                out,
+                "  {:>8}  {:<16}  {:<28}  {}",
+                e.position,
+                e.stream_id.as_str(),
+                e.event_type,
+                hash.get(..12).unwrap_or(&hash)
+            )?;
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE as usize => after = last.position,
+            _ => break,
+        }
+    }
+    writeln!(out)?;
+    Ok(())
+}
+
+/// The key in `path`, or a new one written there (readable by its owner
+/// only) on the first run.
+fn signing_key(path: &Path, out: &mut dyn Write) -> anyhow::Result<CheckpointSigner> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let signer = CheckpointSigner::from_secret_key(&text).with_context(|| {
+                format!(
+                    "{} does not hold a checkpoint signing key; move it away to have the demo create one",
+                    path.display()
+                )
+            })?;
+            writeln!(out, "Checkpoint signing key: {} (reused).", path.display())?;
+            Ok(signer)
+        }
+        Err(e) if e.kind() == ErrorKind::NotFound => {
+            let signer = CheckpointSigner::generate(KEY_NAME)?;
+            let mut options = OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let cannot = || format!("cannot write the signing key to {}", path.display());
+            let mut file = options.open(path).with_context(cannot)?;
+            writeln!(file, "{}", signer.to_secret_key()).with_context(cannot)?;
+            file.sync_all().with_context(cannot)?;
+            writeln!(
+                out,
+                "Checkpoint signing key: {} (created, readable by you only).",
+                path.display()
+            )?;
+            Ok(signer)
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read the signing key {}", path.display())),
+    }
+}
+
+/// The checkpoint an earlier run signed, checked against the key.
+fn previous_checkpoint(
+    path: &Path,
+    verifier: &CheckpointVerifier,
+) -> anyhow::Result<Option<Checkpoint>> {
+    let note = match std::fs::read_to_string(path) {
+        Ok(note) => note,
+        Err(e) if e.kind() == ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot read {}", path.display()));
+        }
+    };
+    let checkpoint = verifier.verify(&note).with_context(|| {
+        format!(
+            "the checkpoint in {} does not verify with the demo's key",
+            path.display()
+        )
+    })?;
+    Ok(Some(checkpoint))
+}
+
+/// Signs a checkpoint of `head` and keeps the note for the next run.
+fn sign(
+    signer: &CheckpointSigner,
+    ledger: &LedgerId,
+    head: Head,
+    path: &Path,
+) -> anyhow::Result<String> {
+    let checkpoint = Checkpoint::new(ledger.clone(), head, chrono::Utc::now());
+    let note = signer.sign(&checkpoint);
+    std::fs::write(path, &note)
+        .with_context(|| format!("cannot write the checkpoint to {}", path.display()))?;
+    Ok(note)
+}
+
+async fn export(store: &Store, ledger: &LedgerId, path: &Path) -> anyhow::Result<Head> {
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut writer = BufWriter::new(file);
+    let head = store
+        .export_jsonl(ledger, &mut writer, |_, _| {})
+        .await
+        .with_context(|| format!("cannot export the ledger to {}", path.display()))?;
+    writer
+        .into_inner()
+        .map_err(|e| e.into_error())
+        .and_then(|file| file.sync_all())
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(head)
+}
+
+/// What an auditor does with the export, the note and the published key,
+/// without the database.
+fn check_export(
+    path: &Path,
+    verifier_key: &CheckpointVerifier,
+    note: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let verifier = CheckpointVerifier::parse(&verifier_key.to_string())?;
+    let checkpoint = verifier
+        .verify(note)
+        .context("the checkpoint just signed does not verify")?;
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    match verify_jsonl(BufReader::new(file), &[checkpoint], |_| {})? {
+        Verification::Intact {
+            head,
+            checkpoints_checked,
+        } => writeln!(
+            out,
+            "Offline check of {} against the signed checkpoint: intact, {} events, \
+             {checkpoints_checked} checkpoint checked, head {}.",
+            path.display(),
+            head.size,
+            head.hash
+        )?,
+        Verification::Broken(broken) => bail!(
+            "the export {} does not hold together at position {}: {}",
+            path.display(),
+            broken.position,
+            broken.reason
+        ),
+    }
+    Ok(())
+}
+
+/// The URL without credentials or parameters, fit for messages.
+fn redacted(url: &str) -> String {
+    let url = url.split('?').next().unwrap_or(url);
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_files_sit_next_to_a_sqlite_database() {
+        let files = Files::for_database("sqlite:///srv/farm/ledger.sqlite?mode=rwc");
+        assert_eq!(files.key, Path::new("/srv/farm/ledger.key"));
+        assert_eq!(files.checkpoint, Path::new("/srv/farm/ledger.checkpoint"));
+        assert_eq!(files.export, Path::new("/srv/farm/ledger.jsonl"));
+        let files = Files::for_database("sqlite://windledger-demo.sqlite");
+        assert_eq!(files.key, Path::new("windledger-demo.key"));
+        let files = Files::for_database("postgres://u:p@db/farm");
+        assert_eq!(files.export, Path::new("windledger-demo.jsonl"));
+    }
+
+    #[test]
+    fn messages_never_show_credentials() {
+        assert_eq!(
+            redacted("postgres://user:secret@db.example:5432/farm?password=x"),
+            "postgres://db.example:5432/farm"
+        );
+        assert_eq!(
+            redacted("sqlite://windledger-demo.sqlite"),
+            "sqlite://windledger-demo.sqlite"
+        );
+    }
+}
