@@ -9,7 +9,10 @@ CREATE TABLE ledgers (
 );
 
 CREATE TABLE events (
-    ledger_id      text NOT NULL REFERENCES ledgers (ledger_id),
+    -- No foreign key to ledgers: every append already checks the ledger's
+    -- row (it locks it, or matches its head), and a foreign key would cost
+    -- a lookup and a row lock per event on the hottest path.
+    ledger_id      text NOT NULL,
     position       bigint NOT NULL CHECK (position > 0),
     stream_id      text NOT NULL,
     stream_version bigint NOT NULL CHECK (stream_version > 0),

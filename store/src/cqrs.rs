@@ -260,9 +260,12 @@ where
             )
             .await
             .map_err(to_aggregate_error)?;
-        if !appended.already_stored
-            && let Some(last) = appended.events.last()
-        {
+        if appended.already_stored {
+            // A retry of a command that already took effect: nothing new
+            // happened, so nothing is dispatched to queries again.
+            return Ok(Vec::new());
+        }
+        if let Some(last) = appended.events.last() {
             // The context now holds the state after these events.
             self.put_cached(
                 context.aggregate_id.clone(),

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
 use sqlx::Row;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use uuid::Uuid;
@@ -28,6 +29,10 @@ pub(crate) struct Pg {
 
 impl Pg {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
+        // One direct attempt first: the pool would retry until its timeout
+        // and report only that, hiding "connection refused" or a bad password.
+        let probe = <sqlx::PgConnection as sqlx::Connection>::connect(url).await?;
+        sqlx::Connection::close(probe).await?;
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))
@@ -134,8 +139,7 @@ impl Pg {
                  WHERE ledger_id = $1 AND EXISTS (SELECT 1 FROM head) \
                  RETURNING 1 \
              ) \
-             SELECT (SELECT count(*) FROM inserted) \
-             FROM moved, LATERAL (SELECT pg_notify($17, $1 || ' ' || $15::text)) AS n",
+             SELECT (SELECT count(*) FROM inserted) FROM moved",
         )
         .bind(ledger.as_str())
         .bind(recorded_at)
@@ -153,7 +157,6 @@ impl Pg {
         .bind(&start.hash.0[..])
         .bind(plan.head.size as i64)
         .bind(&plan.head.hash.0[..])
-        .bind(NOTIFY_CHANNEL)
         .fetch_optional(&self.pool)
         .await?;
         match applied {
@@ -273,17 +276,12 @@ impl Pg {
         .bind(&rows.hashes)
         .execute(&mut *tx)
         .await?;
-        // The notification is delivered at commit, and only if it commits.
-        sqlx::query(
-            "WITH moved AS (UPDATE ledgers SET head_position = $2, head_hash = $3 WHERE ledger_id = $1) \
-             SELECT pg_notify($4, $1 || ' ' || $2::text)",
-        )
-        .bind(ledger.as_str())
-        .bind(plan.head.size as i64)
-        .bind(&plan.head.hash.0[..])
-        .bind(NOTIFY_CHANNEL)
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE ledgers SET head_position = $2, head_hash = $3 WHERE ledger_id = $1")
+            .bind(ledger.as_str())
+            .bind(plan.head.size as i64)
+            .bind(&plan.head.hash.0[..])
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(plan)
     }
@@ -298,13 +296,17 @@ impl Pg {
             "SELECT {EVENT_COLUMNS} FROM events WHERE ledger_id = $1 AND position > $2 \
              ORDER BY position LIMIT $3"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(ledger.as_str())
             .bind(after as i64)
             .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| event_from_row(ledger, r)).collect()
+            .fetch(&self.pool);
+        // Converted as they arrive, while the server sends the rest.
+        let mut events = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            events.push(event_from_row(ledger, &row)?);
+        }
+        Ok(events)
     }
 
     /// Versions and payloads only: what loading an aggregate needs.
@@ -338,14 +340,18 @@ impl Pg {
              WHERE ledger_id = $1 AND stream_id = $2 AND stream_version > $3 \
              ORDER BY stream_version LIMIT $4"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(ledger.as_str())
             .bind(stream.as_str())
             .bind(after_version as i64)
             .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| event_from_row(ledger, r)).collect()
+            .fetch(&self.pool);
+        // Converted as they arrive, while the server sends the rest.
+        let mut events = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            events.push(event_from_row(ledger, &row)?);
+        }
+        Ok(events)
     }
 }
 

@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures::TryStreamExt;
 use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -203,13 +204,17 @@ impl Sqlite {
             "SELECT {EVENT_COLUMNS} FROM events WHERE ledger_id = ?1 AND position > ?2 \
              ORDER BY position LIMIT ?3"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(ledger.as_str())
             .bind(after as i64)
             .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| event_from_row(ledger, r)).collect()
+            .fetch(&self.pool);
+        // Converted as they arrive, while the server sends the rest.
+        let mut events = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            events.push(event_from_row(ledger, &row)?);
+        }
+        Ok(events)
     }
 
     /// Versions and payloads only: what loading an aggregate needs.
@@ -243,14 +248,18 @@ impl Sqlite {
              WHERE ledger_id = ?1 AND stream_id = ?2 AND stream_version > ?3 \
              ORDER BY stream_version LIMIT ?4"
         );
-        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(ledger.as_str())
             .bind(stream.as_str())
             .bind(after_version as i64)
             .bind(i64::from(limit))
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter().map(|r| event_from_row(ledger, r)).collect()
+            .fetch(&self.pool);
+        // Converted as they arrive, while the server sends the rest.
+        let mut events = Vec::new();
+        while let Some(row) = rows.try_next().await? {
+            events.push(event_from_row(ledger, &row)?);
+        }
+        Ok(events)
     }
 }
 

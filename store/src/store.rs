@@ -25,6 +25,8 @@ const MAX_GROUP_APPENDS: usize = 256;
 const MAX_GROUP_EVENTS: usize = 8_192;
 /// Events read per query by subscriptions and verification.
 const PAGE: u32 = 5_000;
+/// Shortest interval between two NOTIFYs from this process.
+const NOTIFY_EVERY: Duration = Duration::from_millis(20);
 /// A subscription that was told of nothing new re-reads after this long:
 /// covers a missed notification and writers in other processes on SQLite.
 const POLL: Duration = Duration::from_millis(500);
@@ -77,14 +79,21 @@ pub struct Store {
 #[derive(Debug)]
 struct Inner {
     backend: Backend,
-    writers: Mutex<HashMap<LedgerId, mpsc::Sender<WriteRequest>>>,
+    writers: Mutex<HashMap<LedgerId, Arc<LedgerWriter>>>,
+    /// On PostgreSQL, commits to announce to other processes (NOTIFY), sent
+    /// by a task of their own after the commit so that no append waits on it.
+    notifier: Option<mpsc::UnboundedSender<(LedgerId, u64)>>,
     announcer: Announcer,
-    listener: Option<tokio::task::JoinHandle<()>>,
+    /// On PostgreSQL, the task that LISTENs for other processes' commits:
+    /// started by the first subscription, so that a process that never
+    /// subscribes holds no extra connection.
+    listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl Drop for Inner {
     fn drop(&mut self) {
-        if let Some(listener) = &self.listener {
+        let listener = self.listener.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(listener) = listener.as_ref() {
             listener.abort();
         }
     }
@@ -92,8 +101,34 @@ impl Drop for Inner {
 
 #[derive(Debug)]
 struct WriteRequest {
+    id: u64,
     streams: Vec<PreparedStream>,
     reply: oneshot::Sender<Result<Appended, StoreError>>,
+}
+
+/// A ledger's appends: a queue, and a lock whose holder (the leader) writes
+/// what is queued as one group. Followers wait for their answer or for the
+/// lock, whichever comes first.
+#[derive(Debug)]
+struct LedgerWriter {
+    ledger: LedgerId,
+    queue: Mutex<VecDeque<WriteRequest>>,
+    cache: Arc<tokio::sync::Mutex<WriterCache>>,
+}
+
+impl LedgerWriter {
+    /// Takes the next group off the queue.
+    fn take_group(&self) -> Vec<WriteRequest> {
+        let mut queue = self.queue.lock().unwrap_or_else(|p| p.into_inner());
+        let mut group = Vec::new();
+        let mut events = 0;
+        while group.len() < MAX_GROUP_APPENDS && events < MAX_GROUP_EVENTS {
+            let Some(next) = queue.pop_front() else { break };
+            events += next.streams.iter().map(|s| s.events.len()).sum::<usize>();
+            group.push(next);
+        }
+        group
+    }
 }
 
 /// Tells subscribers in this process that a ledger's head moved.
@@ -126,25 +161,23 @@ impl Store {
     pub async fn connect(options: StoreOptions) -> Result<Self, StoreError> {
         let url = options.url.as_str();
         let announcer = Announcer::default();
-        let (backend, listener) =
-            if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-                let pg = Pg::connect(url, options.max_connections).await?;
-                let listener = spawn_pg_listener(pg.pool.clone(), announcer.clone());
-                (Backend::Postgres(pg), Some(listener))
-            } else if url.starts_with("sqlite:") {
-                (
-                    Backend::Sqlite(Sqlite::connect(url, options.max_connections).await?),
-                    None,
-                )
-            } else {
-                return Err(StoreError::UnsupportedUrl(options.url));
-            };
+        let mut notifier = None;
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            let pg = Pg::connect(url, options.max_connections).await?;
+            notifier = Some(spawn_pg_notifier(pg.pool.clone()));
+            Backend::Postgres(pg)
+        } else if url.starts_with("sqlite:") {
+            Backend::Sqlite(Sqlite::connect(url, options.max_connections).await?)
+        } else {
+            return Err(StoreError::UnsupportedUrl(options.url));
+        };
         Ok(Self {
             inner: Arc::new(Inner {
                 backend,
                 writers: Mutex::new(HashMap::new()),
                 announcer,
-                listener,
+                notifier,
+                listener: Mutex::new(None),
             }),
         })
     }
@@ -191,29 +224,69 @@ impl Store {
         ledger: &LedgerId,
         streams: Vec<StreamAppend>,
     ) -> Result<Appended, StoreError> {
+        static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let streams = plan::prepare(streams)?;
-        let (reply, outcome) = oneshot::channel();
-        let request = WriteRequest { streams, reply };
-        self.writer(ledger)
-            .send(request)
-            .await
-            .map_err(|_| StoreError::ShuttingDown)?;
-        outcome.await.map_err(|_| StoreError::ShuttingDown)?
+        let writer = self.writer(ledger);
+        let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let (reply, mut outcome) = oneshot::channel();
+        writer
+            .queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(WriteRequest { id, streams, reply });
+        loop {
+            tokio::select! {
+                biased;
+                result = &mut outcome => return result.map_err(|_| StoreError::ShuttingDown)?,
+                cache = writer.cache.clone().lock_owned() => {
+                    // Answered while we waited for the lock?
+                    if let Ok(result) = outcome.try_recv() {
+                        return result;
+                    }
+                    self.lead(&writer, cache, id).await;
+                }
+            }
+        }
     }
 
-    fn writer(&self, ledger: &LedgerId) -> mpsc::Sender<WriteRequest> {
+    /// Writes the next group as its leader. A group of the leader's own
+    /// append alone is written in the leader's task (no hand-over, the
+    /// common case when appends do not overlap); a group with others'
+    /// appends is written by a task of its own, so that a leader whose caller
+    /// goes away cannot leave the others' appends half done.
+    async fn lead(
+        &self,
+        writer: &Arc<LedgerWriter>,
+        mut cache: tokio::sync::OwnedMutexGuard<WriterCache>,
+        own: u64,
+    ) {
+        let group = writer.take_group();
+        if group.is_empty() {
+            return;
+        }
+        let inner = self.inner.clone();
+        let ledger = writer.ledger.clone();
+        if group.len() == 1 && group[0].id == own {
+            write_and_reply(&inner, &ledger, group, &mut cache).await;
+        } else {
+            let task = tokio::spawn(async move {
+                write_and_reply(&inner, &ledger, group, &mut cache).await;
+            });
+            // The task ends by itself; its outcome reaches every caller.
+            let _ = task.await;
+        }
+    }
+
+    fn writer(&self, ledger: &LedgerId) -> Arc<LedgerWriter> {
         let mut writers = self.inner.writers.lock().unwrap_or_else(|p| p.into_inner());
         writers
             .entry(ledger.clone())
             .or_insert_with(|| {
-                let (tx, rx) = mpsc::channel(4 * MAX_GROUP_APPENDS);
-                tokio::spawn(run_writer(
-                    self.inner.backend.clone(),
-                    ledger.clone(),
-                    rx,
-                    self.inner.announcer.clone(),
-                ));
-                tx
+                Arc::new(LedgerWriter {
+                    ledger: ledger.clone(),
+                    queue: Mutex::new(VecDeque::new()),
+                    cache: Arc::new(tokio::sync::Mutex::new(WriterCache::default())),
+                })
             })
             .clone()
     }
@@ -292,6 +365,19 @@ impl Store {
         ledger: LedgerId,
         after: u64,
     ) -> impl Stream<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
+        if let Backend::Postgres(pg) = &self.inner.backend {
+            let mut listener = self
+                .inner
+                .listener
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            if listener.is_none() {
+                *listener = Some(spawn_pg_listener(
+                    pg.pool.clone(),
+                    self.inner.announcer.clone(),
+                ));
+            }
+        }
         let state = Subscription {
             wake: self.inner.announcer.receiver(&ledger),
             store: self.clone(),
@@ -369,47 +455,67 @@ impl Store {
     }
 }
 
-async fn run_writer(
-    backend: Backend,
-    ledger: LedgerId,
-    mut rx: mpsc::Receiver<WriteRequest>,
-    announcer: Announcer,
+async fn write_and_reply(
+    inner: &Inner,
+    ledger: &LedgerId,
+    group: Vec<WriteRequest>,
+    cache: &mut WriterCache,
 ) {
-    let mut cache = WriterCache::default();
-    while let Some(first) = rx.recv().await {
-        let mut events = first.streams.iter().map(|s| s.events.len()).sum::<usize>();
-        let mut group = vec![first];
-        while group.len() < MAX_GROUP_APPENDS && events < MAX_GROUP_EVENTS {
-            match rx.try_recv() {
-                Ok(next) => {
-                    events += next.streams.iter().map(|s| s.events.len()).sum::<usize>();
-                    group.push(next);
+    let appends: Vec<&[PreparedStream]> = group.iter().map(|r| r.streams.as_slice()).collect();
+    let outcome = inner.backend.write_group(ledger, &appends, cache).await;
+    drop(appends);
+    match outcome {
+        Ok(plan) => {
+            debug!(ledger = %ledger, appends = group.len(), events = plan.rows.len(), "group committed");
+            if !plan.rows.is_empty() {
+                inner.announcer.announce(ledger, plan.head.size);
+                if let Some(notifier) = &inner.notifier {
+                    let _ = notifier.send((ledger.clone(), plan.head.size));
                 }
-                Err(_) => break,
+            }
+            for (request, result) in group.into_iter().zip(plan.results) {
+                // The caller may have gone away; its append stands.
+                let _ = request.reply.send(result);
             }
         }
-        let appends: Vec<&[PreparedStream]> = group.iter().map(|r| r.streams.as_slice()).collect();
-        let outcome = backend.write_group(&ledger, &appends, &mut cache).await;
-        drop(appends);
-        match outcome {
-            Ok(plan) => {
-                debug!(ledger = %ledger, appends = group.len(), events = plan.rows.len(), "group committed");
-                if !plan.rows.is_empty() {
-                    announcer.announce(&ledger, plan.head.size);
-                }
-                for (request, result) in group.into_iter().zip(plan.results) {
-                    // The caller may have gone away; its append stands.
-                    let _ = request.reply.send(result);
-                }
-            }
-            Err(e) => {
-                warn!(ledger = %ledger, error = %e, "group append failed");
-                for request in group {
-                    let _ = request.reply.send(Err(e.clone()));
-                }
+        Err(e) => {
+            warn!(ledger = %ledger, error = %e, "group append failed");
+            for request in group {
+                let _ = request.reply.send(Err(e.clone()));
             }
         }
     }
+}
+
+/// Announces commits to other processes with NOTIFY, after the fact and
+/// coalesced (at most one every 20 ms): under load, one notification
+/// carries many commits. One lost
+/// in a crash only delays other processes' subscribers until their poll.
+fn spawn_pg_notifier(pool: sqlx::PgPool) -> mpsc::UnboundedSender<(LedgerId, u64)> {
+    let (tx, mut rx) = mpsc::unbounded_channel::<(LedgerId, u64)>();
+    tokio::spawn(async move {
+        while let Some((ledger, head)) = rx.recv().await {
+            let mut latest = HashMap::from([(ledger, head)]);
+            while let Ok((ledger, head)) = rx.try_recv() {
+                let h = latest.entry(ledger).or_insert(head);
+                *h = (*h).max(head);
+            }
+            for (ledger, head) in latest {
+                if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
+                    .bind(crate::pg::NOTIFY_CHANNEL)
+                    .bind(format!("{ledger} {head}"))
+                    .execute(&pool)
+                    .await
+                {
+                    debug!(error = %e, "cannot notify other processes; they will poll");
+                }
+            }
+            // A NOTIFY is a transaction with a durable commit of its own:
+            // batch what arrives meanwhile rather than flush once per append.
+            tokio::time::sleep(NOTIFY_EVERY).await;
+        }
+    });
+    tx
 }
 
 fn spawn_pg_listener(pool: sqlx::PgPool, announcer: Announcer) -> tokio::task::JoinHandle<()> {

@@ -144,6 +144,57 @@ async fn concurrent_appends_are_gapless_and_each_race_has_one_winner(db: TestDat
     assert_eq!(assert_intact(&store, &ledger).await, written as u64);
 }
 
+/// Two processes (two stores, each with its own writer and memory of the
+/// head) append to one ledger at once: what one remembers goes stale with
+/// every append of the other, and positions must still be gapless, races
+/// still have one winner, and nothing be refused that `Any` allows.
+async fn two_processes_on_one_ledger_stay_gapless(db: TestDatabase) {
+    const ROUNDS: u64 = 12;
+    let stores = [db.store().await, db.store().await];
+    let ledger = new_ledger(&stores[0], "farm").await;
+    let mut tasks = Vec::new();
+    for task in 0..16u64 {
+        let (store, ledger) = (stores[(task % 2) as usize].clone(), ledger.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut wins = 0;
+            for round in 0..ROUNDS {
+                // Tasks 2k and 2k+1 (one per process) race on race-k.
+                let race = to(
+                    &format!("race-{}", task / 2),
+                    ExpectedVersion::Exact(round),
+                    vec![event(task * 100 + round)],
+                );
+                match store.append(&ledger, vec![race]).await {
+                    Ok(_) => wins += 1,
+                    Err(StoreError::WrongExpectedVersion { .. }) => {}
+                    Err(e) => panic!("task {task}: {e}"),
+                }
+                let common = to(
+                    "common",
+                    ExpectedVersion::Any,
+                    vec![event(task * 100 + 50 + round)],
+                );
+                store
+                    .append(&ledger, vec![common])
+                    .await
+                    .expect("Any never conflicts");
+            }
+            wins
+        }));
+    }
+    let mut wins = 0;
+    for t in tasks {
+        wins += t.await.unwrap();
+    }
+    assert_eq!(wins, 8 * ROUNDS, "each race round has exactly one winner");
+    let events = all_events(&stores[1], &ledger).await;
+    assert_eq!(events.len() as u64, wins + 16 * ROUNDS);
+    for (i, e) in events.iter().enumerate() {
+        assert_eq!(e.position, i as u64 + 1, "positions are gapless");
+    }
+    assert_intact(&stores[0], &ledger).await;
+}
+
 async fn an_idempotent_retry_returns_the_original_positions_and_writes_nothing(db: TestDatabase) {
     let store = db.store().await;
     let ledger = new_ledger(&store, "farm").await;
@@ -697,10 +748,15 @@ async fn a_subscription_survives_dropped_connections(db: TestDatabase) {
                 .await
                 .unwrap();
             assert!(killed > 0);
-            store
-                .append(&ledger, vec![to("s", ExpectedVersion::Any, vec![event(1)])])
-                .await
-                .ok();
+            // An append now, as a client would make it: retried (with the
+            // same event id) until the store has a live connection again.
+            let late = vec![to("s", ExpectedVersion::Any, vec![event(1)])];
+            let mut tries = 0;
+            while let Err(e) = store.append(&ledger, late.clone()).await {
+                tries += 1;
+                assert!(e.is_retryable() && tries < 50, "{e}");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
         }
         if positions.len() as u64
             == store
@@ -745,6 +801,7 @@ macro_rules! conformance {
 
 conformance!(
     concurrent_appends_are_gapless_and_each_race_has_one_winner,
+    two_processes_on_one_ledger_stay_gapless,
     an_idempotent_retry_returns_the_original_positions_and_writes_nothing,
     the_same_event_id_with_other_content_is_refused,
     expected_versions_are_enforced,
