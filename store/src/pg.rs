@@ -25,6 +25,11 @@ const EVENT_COLUMNS: &str = "position, stream_id, stream_version, event_id, even
 #[derive(Clone, Debug)]
 pub(crate) struct Pg {
     pub pool: PgPool,
+    /// For the fast path's one statement only: connections are not pinged
+    /// before use (a round trip per append). A dead one fails the statement
+    /// with a transient error, and the group goes the slow path on `pool`,
+    /// which finds whatever did commit by its event ids.
+    fast_pool: PgPool,
 }
 
 impl Pg {
@@ -39,7 +44,13 @@ impl Pg {
             .connect(url)
             .await?;
         MIGRATOR.run(&pool).await?;
-        Ok(Self { pool })
+        // Opened lazily: a process that only reads never opens one.
+        let fast_pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .test_before_acquire(false)
+            .connect_lazy(url)?;
+        Ok(Self { pool, fast_pool })
     }
 
     pub async fn create_ledger(&self, ledger: &LedgerId) -> Result<(), StoreError> {
@@ -93,6 +104,9 @@ impl Pg {
                 {
                     cache.forget()
                 }
+                // Whether it committed is unknown: the slow path tells, as
+                // it reads the group's event ids back.
+                Err(e) if e.is_retryable() => cache.forget(),
                 Err(e) => {
                     cache.forget();
                     return Err(e);
@@ -157,7 +171,7 @@ impl Pg {
         .bind(&start.hash.0[..])
         .bind(plan.head.size as i64)
         .bind(&plan.head.hash.0[..])
-        .fetch_optional(&self.pool)
+        .fetch_optional(&self.fast_pool)
         .await?;
         match applied {
             None => Ok(false),
