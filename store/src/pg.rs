@@ -135,10 +135,14 @@ impl Pg {
             return Ok(false);
         };
         let rows = RowArrays::new(&plan.rows);
-        let applied: Option<i64> = sqlx::query_scalar(
-            "WITH head AS ( \
-                 SELECT ledger_id FROM ledgers \
-                 WHERE ledger_id = $1 AND head_position = $13 AND head_hash = $14 FOR UPDATE \
+        // The conditional UPDATE both checks the head and takes the row's
+        // lock (a concurrent one waits, then re-checks the moved head and
+        // matches nothing); the insert happens only if it matched.
+        let inserted: i64 = sqlx::query_scalar(
+            "WITH moved AS ( \
+                 UPDATE ledgers SET head_position = $15, head_hash = $16 \
+                 WHERE ledger_id = $1 AND head_position = $13 AND head_hash = $14 \
+                 RETURNING 1 \
              ), inserted AS ( \
                  INSERT INTO events (ledger_id, position, stream_id, stream_version, event_id, \
                      event_type, schema_version, payload, metadata, recorded_at, prev_hash, hash) \
@@ -146,14 +150,10 @@ impl Pg {
                  FROM UNNEST($3::bigint[], $4::text[], $5::bigint[], $6::uuid[], $7::text[], \
                              $8::int[], $9::text[], $10::text[], $11::bytea[], $12::bytea[]) \
                       AS u(p, s, v, i, t, sv, pl, md, ph, h) \
-                 WHERE EXISTS (SELECT 1 FROM head) \
-                 RETURNING 1 \
-             ), moved AS ( \
-                 UPDATE ledgers SET head_position = $15, head_hash = $16 \
-                 WHERE ledger_id = $1 AND EXISTS (SELECT 1 FROM head) \
+                 WHERE EXISTS (SELECT 1 FROM moved) \
                  RETURNING 1 \
              ) \
-             SELECT (SELECT count(*) FROM inserted) FROM moved",
+             SELECT count(*) FROM inserted",
         )
         .bind(ledger.as_str())
         .bind(recorded_at)
@@ -171,12 +171,12 @@ impl Pg {
         .bind(&start.hash.0[..])
         .bind(plan.head.size as i64)
         .bind(&plan.head.hash.0[..])
-        .fetch_optional(&self.fast_pool)
+        .fetch_one(&self.fast_pool)
         .await?;
-        match applied {
-            None => Ok(false),
-            Some(n) if n as usize == plan.rows.len() => Ok(true),
-            Some(n) => Err(StoreError::Corrupt(format!(
+        match inserted {
+            0 => Ok(false),
+            n if n as usize == plan.rows.len() => Ok(true),
+            n => Err(StoreError::Corrupt(format!(
                 "the fast append wrote {n} rows of {}",
                 plan.rows.len()
             ))),
