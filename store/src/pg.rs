@@ -17,6 +17,19 @@ use crate::types::{Hash, Head, LedgerId, Payload, RecordedEvent, StreamId};
 /// The channel on which commits are announced: payload `"<ledger> <head>"`.
 pub(crate) const NOTIFY_CHANNEL: &str = "windledger_events";
 
+/// Inserts a group's rows, given as one array per column ($3 to $12, see
+/// [`RowArrays::bind`]), with the ledger as $1 and the time as $2.
+macro_rules! insert_rows {
+    () => {
+        "INSERT INTO events (ledger_id, position, stream_id, stream_version, event_id, \
+             event_type, schema_version, payload, metadata, recorded_at, prev_hash, hash) \
+         SELECT $1, p, s, v, i, t, sv, pl::json, md::json, $2, ph, h \
+         FROM UNNEST($3::bigint[], $4::text[], $5::bigint[], $6::uuid[], $7::text[], \
+                     $8::int[], $9::text[], $10::text[], $11::bytea[], $12::bytea[]) \
+              AS u(p, s, v, i, t, sv, pl, md, ph, h)"
+    };
+}
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
 const EVENT_COLUMNS: &str = "position, stream_id, stream_version, event_id, event_type, \
@@ -138,41 +151,26 @@ impl Pg {
         // The conditional UPDATE both checks the head and takes the row's
         // lock (a concurrent one waits, then re-checks the moved head and
         // matches nothing); the insert happens only if it matched.
-        let inserted: i64 = sqlx::query_scalar(
+        let query = sqlx::query(concat!(
             "WITH moved AS ( \
-                 UPDATE ledgers SET head_position = $15, head_hash = $16 \
-                 WHERE ledger_id = $1 AND head_position = $13 AND head_hash = $14 \
+                 UPDATE ledgers SET head_position = $13, head_hash = $14 \
+                 WHERE ledger_id = $1 AND head_position = $15 AND head_hash = $16 \
                  RETURNING 1 \
-             ), inserted AS ( \
-                 INSERT INTO events (ledger_id, position, stream_id, stream_version, event_id, \
-                     event_type, schema_version, payload, metadata, recorded_at, prev_hash, hash) \
-                 SELECT $1, p, s, v, i, t, sv, pl::json, md::json, $2, ph, h \
-                 FROM UNNEST($3::bigint[], $4::text[], $5::bigint[], $6::uuid[], $7::text[], \
-                             $8::int[], $9::text[], $10::text[], $11::bytea[], $12::bytea[]) \
-                      AS u(p, s, v, i, t, sv, pl, md, ph, h) \
-                 WHERE EXISTS (SELECT 1 FROM moved) \
-                 RETURNING 1 \
+             ), inserted AS (",
+            insert_rows!(),
+            " WHERE EXISTS (SELECT 1 FROM moved) RETURNING 1 \
              ) \
              SELECT count(*) FROM inserted",
-        )
-        .bind(ledger.as_str())
-        .bind(recorded_at)
-        .bind(&rows.positions)
-        .bind(&rows.stream_ids)
-        .bind(&rows.stream_versions)
-        .bind(&rows.event_ids)
-        .bind(&rows.event_types)
-        .bind(&rows.schema_versions)
-        .bind(&rows.payloads)
-        .bind(&rows.metadata)
-        .bind(&rows.prev_hashes)
-        .bind(&rows.hashes)
-        .bind(start.size as i64)
-        .bind(&start.hash.0[..])
-        .bind(plan.head.size as i64)
-        .bind(&plan.head.hash.0[..])
-        .fetch_one(&self.fast_pool)
-        .await?;
+        ));
+        let inserted: i64 = rows
+            .bind(query.bind(ledger.as_str()).bind(recorded_at))
+            .bind(plan.head.size as i64)
+            .bind(&plan.head.hash.0[..])
+            .bind(start.size as i64)
+            .bind(&start.hash.0[..])
+            .fetch_one(&self.fast_pool)
+            .await?
+            .try_get(0)?;
         match inserted {
             0 => Ok(false),
             n if n as usize == plan.rows.len() => Ok(true),
@@ -268,26 +266,11 @@ impl Pg {
         }
 
         let rows = RowArrays::new(&plan.rows);
-        sqlx::query(
-            "INSERT INTO events (ledger_id, position, stream_id, stream_version, event_id, \
-                 event_type, schema_version, payload, metadata, recorded_at, prev_hash, hash) \
-             SELECT $1, p, s, v, i, t, sv, pl::json, md::json, $2, ph, h \
-             FROM UNNEST($3::bigint[], $4::text[], $5::bigint[], $6::uuid[], $7::text[], \
-                         $8::int[], $9::text[], $10::text[], $11::bytea[], $12::bytea[]) \
-                  AS u(p, s, v, i, t, sv, pl, md, ph, h)",
+        rows.bind(
+            sqlx::query(insert_rows!())
+                .bind(ledger.as_str())
+                .bind(recorded_at),
         )
-        .bind(ledger.as_str())
-        .bind(recorded_at)
-        .bind(&rows.positions)
-        .bind(&rows.stream_ids)
-        .bind(&rows.stream_versions)
-        .bind(&rows.event_ids)
-        .bind(&rows.event_types)
-        .bind(&rows.schema_versions)
-        .bind(&rows.payloads)
-        .bind(&rows.metadata)
-        .bind(&rows.prev_hashes)
-        .bind(&rows.hashes)
         .execute(&mut *tx)
         .await?;
         sqlx::query("UPDATE ledgers SET head_position = $2, head_hash = $3 WHERE ledger_id = $1")
@@ -369,6 +352,8 @@ impl Pg {
     }
 }
 
+type PgQuery<'a> = sqlx::query::Query<'a, sqlx::Postgres, sqlx::postgres::PgArguments>;
+
 /// The rows of a group as one array per column, for UNNEST.
 struct RowArrays<'a> {
     positions: Vec<i64>,
@@ -384,6 +369,22 @@ struct RowArrays<'a> {
 }
 
 impl<'a> RowArrays<'a> {
+    /// Binds the arrays as the next ten parameters ($3 to $12 of
+    /// `insert_rows!`).
+    fn bind(&'a self, query: PgQuery<'a>) -> PgQuery<'a> {
+        query
+            .bind(&self.positions)
+            .bind(&self.stream_ids)
+            .bind(&self.stream_versions)
+            .bind(&self.event_ids)
+            .bind(&self.event_types)
+            .bind(&self.schema_versions)
+            .bind(&self.payloads)
+            .bind(&self.metadata)
+            .bind(&self.prev_hashes)
+            .bind(&self.hashes)
+    }
+
     fn new(rows: &'a [NewRow]) -> Self {
         Self {
             positions: rows.iter().map(|r| r.position as i64).collect(),
