@@ -9,20 +9,30 @@
 //! from it (UUID v5), so a command retried after an unknown outcome is an
 //! idempotent retry, not a second effect.
 //!
-//! Aggregates are kept in memory after a commit (up to a bound), so the next
-//! command on the same aggregate skips the read. After `handle`, the context
-//! holds the state with the new events applied (cqrs-es 0.5's `EventSink`
-//! applies each event it is given), which is what the commit caches. A
-//! cached aggregate is taken out while a command runs, so two commands on
-//! one aggregate never share it; one that is stale because another process
-//! appended fails its commit with a version conflict, and the retry reloads.
+//! Commands on one aggregate are serialised in the process, and the
+//! aggregate's state is kept in memory between them (up to a bound on the
+//! number of aggregates), so the next command skips the read: a meeting with
+//! 20,000 ballots is loaded once, and concurrent ballots on it queue rather
+//! than fail each other with version conflicts. `load_aggregate` takes the
+//! aggregate's lock and the context holds it until `commit` (or until the
+//! context is dropped, when `handle` refused the command). After `handle`,
+//! the context holds the state with the new events applied (cqrs-es 0.5's
+//! `EventSink` applies each event it is given), which is what the commit
+//! keeps. A refused command leaves the state as it was loaded, so it is kept
+//! too: aggregates used with this store must decide in full before writing
+//! to the sink (every windledger aggregate does, and its property tests check
+//! that a refused command leaves the state untouched). A state that is
+//! stale because another process appended fails its commit with a version
+//! conflict and is dropped, and the retry reloads.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use cqrs_es::{
     Aggregate, AggregateContext, AggregateError, DomainEvent, EventEnvelope, EventStore,
 };
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
 use uuid::Uuid;
 
 use crate::error::StoreError;
@@ -41,12 +51,34 @@ pub const HASH_KEY: &str = "hash";
 /// Aggregates kept in memory per event store, at most.
 const MAX_CACHED_AGGREGATES: usize = 10_000;
 
+/// An aggregate's lock and, between commands, its state at a version.
+type Slot<A> = Arc<AsyncMutex<Option<(u64, A)>>>;
+
 /// One ledger of the store, seen as a cqrs-es event store for aggregates `A`.
+///
+/// Clones share the aggregates kept in memory and their locks: give a clone
+/// to whatever reads aggregates besides the `CqrsFramework` (a service
+/// answering another aggregate, say), so that it sees every commit. A
+/// separate instance on the same ledger would keep states of its own, which
+/// go stale when the other commits.
 pub struct LedgerEventStore<A> {
     store: Store,
     ledger: LedgerId,
-    /// Aggregate id -> (version, state), as left by this store's commits.
-    cache: Mutex<HashMap<String, (u64, A)>>,
+    /// Aggregate id -> its slot.
+    slots: Arc<Mutex<HashMap<String, Slot<A>>>>,
+    /// Aggregates read from the store (rather than found in memory).
+    stream_loads: Arc<AtomicU64>,
+}
+
+impl<A> Clone for LedgerEventStore<A> {
+    fn clone(&self) -> Self {
+        Self {
+            store: self.store.clone(),
+            ledger: self.ledger.clone(),
+            slots: Arc::clone(&self.slots),
+            stream_loads: Arc::clone(&self.stream_loads),
+        }
+    }
 }
 
 impl<A> LedgerEventStore<A> {
@@ -54,25 +86,36 @@ impl<A> LedgerEventStore<A> {
         Self {
             store,
             ledger,
-            cache: Mutex::new(HashMap::new()),
+            slots: Arc::new(Mutex::new(HashMap::new())),
+            stream_loads: Arc::new(AtomicU64::new(0)),
         }
     }
 
-    fn take_cached(&self, aggregate_id: &str) -> Option<(u64, A)> {
-        self.cache
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(aggregate_id)
+    /// How many times an aggregate was read from the store because its state
+    /// was not in memory: a measure of the cache's use.
+    pub fn stream_loads(&self) -> u64 {
+        self.stream_loads.load(Ordering::Relaxed)
     }
 
-    fn put_cached(&self, aggregate_id: String, version: u64, aggregate: A) {
-        let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() >= MAX_CACHED_AGGREGATES
-            && let Some(evicted) = cache.keys().next().cloned()
-        {
-            cache.remove(&evicted);
+    fn slot(&self, aggregate_id: &str) -> Slot<A> {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(slot) = slots.get(aggregate_id) {
+            return Arc::clone(slot);
         }
-        cache.insert(aggregate_id, (version, aggregate));
+        if slots.len() >= MAX_CACHED_AGGREGATES {
+            // Evict an aggregate no command is using; if all are in use the
+            // map grows past the bound until they finish.
+            let idle = slots
+                .iter()
+                .find(|(_, slot)| Arc::strong_count(slot) == 1)
+                .map(|(id, _)| id.clone());
+            if let Some(idle) = idle {
+                slots.remove(&idle);
+            }
+        }
+        let slot: Slot<A> = Arc::new(AsyncMutex::new(None));
+        slots.insert(aggregate_id.to_owned(), Arc::clone(&slot));
+        slot
     }
 }
 
@@ -81,17 +124,29 @@ pub fn aggregate_stream<A: Aggregate>(aggregate_id: &str) -> Result<StreamId, St
     StreamId::parse(format!("{}/{}", A::TYPE, aggregate_id))
 }
 
-/// An aggregate loaded at a version.
-pub struct LedgerAggregateContext<A> {
+/// An aggregate loaded at a version, holding the aggregate's lock.
+pub struct LedgerAggregateContext<A: Aggregate> {
     pub aggregate_id: String,
     pub aggregate: A,
     /// The number of events applied.
     pub version: u64,
+    /// Released by `commit`, or on drop when the command was refused.
+    guard: Option<OwnedMutexGuard<Option<(u64, A)>>>,
 }
 
 impl<A: Aggregate> AggregateContext<A> for LedgerAggregateContext<A> {
     fn aggregate(&mut self) -> &mut A {
         &mut self.aggregate
+    }
+}
+
+impl<A: Aggregate> Drop for LedgerAggregateContext<A> {
+    /// Not committed: `handle` refused the command and left the state as it
+    /// was loaded, which stays in memory for the next command.
+    fn drop(&mut self) {
+        if let Some(mut guard) = self.guard.take() {
+            *guard = Some((self.version, std::mem::take(&mut self.aggregate)));
+        }
     }
 }
 
@@ -173,13 +228,16 @@ where
         &self,
         aggregate_id: &str,
     ) -> Result<Self::AC, AggregateError<A::Error>> {
-        if let Some((version, aggregate)) = self.take_cached(aggregate_id) {
+        let mut guard = self.slot(aggregate_id).lock_owned().await;
+        if let Some((version, aggregate)) = guard.take() {
             return Ok(LedgerAggregateContext {
                 aggregate_id: aggregate_id.to_string(),
                 aggregate,
                 version,
+                guard: Some(guard),
             });
         }
+        self.stream_loads.fetch_add(1, Ordering::Relaxed);
         let stream = aggregate_stream::<A>(aggregate_id).map_err(to_aggregate_error)?;
         let events = self
             .store
@@ -201,18 +259,27 @@ where
             aggregate_id: aggregate_id.to_string(),
             aggregate,
             version,
+            guard: Some(guard),
         })
     }
 
     async fn commit(
         &self,
         events: Vec<A::Event>,
-        context: Self::AC,
+        mut context: Self::AC,
         metadata: HashMap<String, String>,
     ) -> Result<Vec<EventEnvelope<A>>, AggregateError<A::Error>> {
         if events.is_empty() {
+            // Nothing happened: the context's drop keeps the state.
             return Ok(Vec::new());
         }
+        // From here the state is kept only if the append succeeds: on any
+        // error it may hold events that were not stored.
+        let Some(mut guard) = context.guard.take() else {
+            return Err(AggregateError::UnexpectedError(
+                "the aggregate's context was committed twice".into(),
+            ));
+        };
         let stream = aggregate_stream::<A>(&context.aggregate_id).map_err(to_aggregate_error)?;
         let metadata = metadata_from_map(metadata);
         let mut new_events = Vec::with_capacity(events.len());
@@ -267,12 +334,9 @@ where
         }
         if let Some(last) = appended.events.last() {
             // The context now holds the state after these events.
-            self.put_cached(
-                context.aggregate_id.clone(),
-                last.stream_version,
-                context.aggregate,
-            );
+            *guard = Some((last.stream_version, std::mem::take(&mut context.aggregate)));
         }
+        drop(guard);
         let base = metadata_map(&metadata);
         Ok(appended
             .events

@@ -409,7 +409,7 @@ impl Farm {
             .load_aggregate(COMPANY_ID)
             .await
             .expect("the company replays");
-        (context.aggregate, context.version)
+        (context.aggregate.clone(), context.version)
     }
 }
 
@@ -652,34 +652,7 @@ async fn a_fresh_connection_replays_the_company_built_live(db: TestDatabase) {
     assert_eq!(loaded, stored);
 }
 
-macro_rules! on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod postgres {
-            use windledger_store::testing::{Backend, TestDatabase};
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let Some(db) = TestDatabase::new(Backend::Postgres).await else { return };
-                    super::$test(db).await;
-                }
-            )*
-        }
-        mod sqlite {
-            use windledger_store::testing::{Backend, TestDatabase};
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $test() {
-                    let db = TestDatabase::new(Backend::Sqlite)
-                        .await
-                        .expect("SQLite is always available");
-                    super::$test(db).await;
-                }
-            )*
-        }
-    };
-}
-
-on_both_backends!(
+windledger_tests::on_both_backends!(
     accepted_commands_land_in_the_company_stream_in_order,
     a_refused_command_writes_nothing_and_says_why,
     a_command_retried_with_its_command_id_takes_effect_once,
