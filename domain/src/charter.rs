@@ -22,6 +22,16 @@ pub struct Charter {
     pub decision_kinds: Vec<DecisionKind>,
     pub reserved: ReservedDecisions,
     pub transfers: TransferRules,
+    /// Absent from charters recorded before meetings existed: no cap.
+    #[serde(default)]
+    pub proxies: ProxyRules,
+}
+
+/// Pouvoirs: how shareholders may be represented at a meeting.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProxyRules {
+    /// Most proxies one holder may hold at once in a meeting; `None`: no cap.
+    pub max_held_per_holder: Option<u32>,
 }
 
 /// Collège de vote.
@@ -234,6 +244,7 @@ impl Charter {
             ],
             reserved: ReservedDecisions::french_default(),
             transfers: TransferRules::default(),
+            proxies: ProxyRules::default(),
         }
     }
 

@@ -8,10 +8,14 @@
 //!   at the edge and trusted inside.
 //! - [`charter`]: the statuts each farm configures.
 //! - [`resolution`]: what the company stream asks of the meeting stream.
+//! - [`cap_table`]: what the meeting stream asks of the company stream.
 //! - [`company`]: the `company` stream's aggregate.
+//! - [`meeting`]: the `meeting` stream's aggregate and its tally.
 
+pub mod cap_table;
 pub mod charter;
 pub mod company;
+pub mod meeting;
 pub mod money;
 pub mod ratio;
 pub mod resolution;

@@ -38,6 +38,9 @@ pub enum ResolutionPurpose {
     CapitalReduction,
     /// Agrément of one transferee: approval names a person, not a transfer.
     TransferApproval { transferee: HolderId },
+    /// Anything the company stream does not act on (an opinion, a mandate,
+    /// a decision recorded for the register only).
+    General,
 }
 
 /// The lookup failed for a reason outside the domain (e.g. the store was

@@ -119,6 +119,12 @@ slug_id!(
     "resolution id"
 );
 slug_id!(
+    /// Assemblée or committee meeting: the id of its `meeting` stream. Its
+    /// resolutions are numbered `<meeting>.<n>`, so keep it to 60 characters.
+    MeetingId,
+    "meeting id"
+);
+slug_id!(
     /// Éolienne: one wind turbine of the farm (e.g. `T01`).
     TurbineId,
     "turbine id"

@@ -14,6 +14,7 @@ use super::commands::CompanyCommand;
 use super::error::CompanyError;
 use super::events::CompanyEvent;
 use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
+use crate::cap_table::{CapTableSnapshot, HolderPosition};
 use crate::charter::{Charter, OwnershipCap};
 use crate::money::Euros;
 use crate::resolution::{AdoptedResolution, ResolutionPurpose, ResolutionService};
@@ -300,6 +301,43 @@ impl Company {
 
     pub fn latest_effective_date(&self) -> Option<NaiveDate> {
         self.latest_effective_date
+    }
+
+    /// The company as it stood at the end of `date`, from its events in
+    /// stream order. Effective dates never go back in the stream, so this is
+    /// a prefix of the history.
+    pub fn as_of(events: impl IntoIterator<Item = CompanyEvent>, date: NaiveDate) -> Self {
+        let mut company = Self::default();
+        for event in events {
+            if event.effective_date() > date {
+                break;
+            }
+            company.apply(event);
+        }
+        company
+    }
+
+    /// This state as a cap table dated `as_of`: `None` before incorporation.
+    /// Fold with [`Company::as_of`] first for a past date.
+    pub fn cap_table(&self, as_of: NaiveDate) -> Option<CapTableSnapshot> {
+        let charter = self.charter()?.clone();
+        let holders = self
+            .holdings
+            .iter()
+            .filter_map(|(holder, shares)| {
+                let entry = self.register.get(holder)?;
+                Some(HolderPosition {
+                    holder: holder.clone(),
+                    college: entry.college.clone(),
+                    shares: shares.clone(),
+                })
+            })
+            .collect();
+        Some(CapTableSnapshot {
+            as_of,
+            charter,
+            holders,
+        })
     }
 
     // --- Deciding. ---

@@ -1,0 +1,77 @@
+//! What the meeting stream (and later the dividend roll) needs to know about
+//! the company stream: who held which shares on a date, under which charter.
+//!
+//! The meeting aggregate asks through [`CapTableService`] when it freezes its
+//! electoral roll, and records the roll it computed in its event, so replaying
+//! a meeting never asks the company stream again.
+
+use std::collections::BTreeMap;
+use std::future;
+
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use crate::charter::Charter;
+use crate::resolution::{BoxFuture, LookupError};
+use crate::types::{CollegeId, HolderId, ShareClassId, ShareCount};
+
+/// The register and the holdings as they stood at the end of a day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapTableSnapshot {
+    pub as_of: NaiveDate,
+    /// The charter in force on that day.
+    pub charter: Charter,
+    /// Holders with at least one share, ordered by holder id.
+    pub holders: Vec<HolderPosition>,
+}
+
+/// One holder's shares on the snapshot's date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HolderPosition {
+    pub holder: HolderId,
+    pub college: CollegeId,
+    /// Only non-zero counts.
+    pub shares: BTreeMap<ShareClassId, ShareCount>,
+}
+
+/// Answers what the cap table was on a date.
+pub trait CapTableService: Send + Sync {
+    /// The cap table at the end of `on`. An error if the company did not
+    /// exist on that date or the lookup failed.
+    fn cap_table<'a>(
+        &'a self,
+        on: NaiveDate,
+    ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>>;
+}
+
+/// Snapshots known in advance: the tests' fake. Answers with the latest
+/// snapshot on or before the date asked, re-dated to that date.
+#[derive(Debug, Clone, Default)]
+pub struct KnownCapTables(Vec<CapTableSnapshot>);
+
+impl KnownCapTables {
+    pub fn new(snapshots: impl IntoIterator<Item = CapTableSnapshot>) -> Self {
+        let mut snapshots: Vec<_> = snapshots.into_iter().collect();
+        snapshots.sort_by_key(|s| s.as_of);
+        Self(snapshots)
+    }
+}
+
+impl CapTableService for KnownCapTables {
+    fn cap_table<'a>(
+        &'a self,
+        on: NaiveDate,
+    ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>> {
+        let found = self
+            .0
+            .iter()
+            .rev()
+            .find(|s| s.as_of <= on)
+            .map(|s| CapTableSnapshot {
+                as_of: on,
+                ..s.clone()
+            })
+            .ok_or_else(|| LookupError(format!("no cap table is known on {on}")));
+        Box::pin(future::ready(found))
+    }
+}

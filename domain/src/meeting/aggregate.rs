@@ -1,0 +1,766 @@
+//! The meeting aggregate: decides commands against the agenda, the roll and
+//! the ballots in force, and folds its own events.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use cqrs_es::Aggregate;
+use cqrs_es::event_sink::EventSink;
+use serde::{Deserialize, Serialize};
+
+use super::commands::{MeetingCommand, ProposedResolution};
+use super::error::MeetingError;
+use super::events::MeetingEvent;
+use super::tally::{ResolutionResult, tally};
+use super::types::{
+    AgendaItem, Call, Choice, CommitteeMember, Convocation, MeetingKind, Roll, RollCollege, Voter,
+    resolution_id,
+};
+use crate::cap_table::{CapTableService, CapTableSnapshot};
+use crate::charter::{Charter, VoteBasis};
+use crate::resolution::{AdoptedResolution, LookupError, ResolutionPurpose};
+use crate::types::{HolderId, MeetingId, ResolutionId};
+
+/// Most resolutions on one agenda.
+pub const MAX_RESOLUTIONS: usize = 100;
+/// Most characters in a resolution's text.
+pub const MAX_RESOLUTION_TEXT: usize = 20_000;
+
+/// What the meeting aggregate needs from outside its stream.
+#[derive(Clone)]
+pub struct MeetingServices {
+    pub cap_tables: Arc<dyn CapTableService>,
+}
+
+impl MeetingServices {
+    pub fn new(cap_tables: impl CapTableService + 'static) -> Self {
+        Self {
+            cap_tables: Arc::new(cap_tables),
+        }
+    }
+}
+
+/// Where a meeting stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    NotConvened,
+    Convened,
+    VotingOpen,
+    Closed,
+}
+
+/// The `meeting` stream of one meeting.
+///
+/// Rules chosen where the issue is silent, as a company secretary would
+/// expect:
+/// - The roll is frozen by an explicit "open voting" command, once the
+///   record date has ended (so the cap table on that date is final) and
+///   before the window ends; it may come before the window opens, so that
+///   proxies can be collected ahead. Proxies and ballots need the roll.
+/// - A general meeting's roll is every holder with a vote on the record date
+///   (per share: shares x votes per share of each class; per member: one
+///   vote for each holder of any share); holders with no vote are left out.
+///   A board or committee votes on the members the convening notice lists,
+///   one vote each, in their colleges.
+/// - A ballot gives a choice for every resolution of the agenda (abstain is
+///   the neutral choice), so "present or represented" is the same for every
+///   resolution: the voters with a ballot in force.
+/// - A voter is represented by at most one proxy at a time. Giving a proxy
+///   withdraws the grantor's own ballot (the proxy now votes for them);
+///   revoking it withdraws the ballot the proxy cast for them (they vote
+///   again themselves, within the window). Proxies are given and revoked
+///   until the window ends.
+/// - No chains: a voter who gave a proxy cannot hold one, and a voter who
+///   holds proxies cannot give one.
+/// - Times are the shell's clock at the request; they are only compared with
+///   the window, never with each other, so concurrent ballots never refuse
+///   each other. The meeting closes at or after the end of the window.
+/// - A resolution's decision kind must be one of the charter in force on the
+///   convening date, and a resolution that acts on the company stream
+///   (charter amendment, capital increase or reduction, approval of a
+///   transferee) must be of the kind the charter reserves for it. The kinds'
+///   rules are recorded at convening: a later charter amendment does not
+///   change how an already convened meeting counts.
+/// - A second call names its first call; the second-call quorum applies.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Meeting {
+    convened: Option<Convocation>,
+    open: Option<OpenRoll>,
+    /// Grantor -> proxy.
+    proxies: HashMap<HolderId, HolderId>,
+    /// Proxy -> number of grantors.
+    held: HashMap<HolderId, u32>,
+    /// Voter -> ballot in force.
+    ballots: HashMap<HolderId, BallotInForce>,
+    closed: Option<Closed>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct OpenRoll {
+    roll: Roll,
+    opened_at: DateTime<Utc>,
+    /// Holder -> index in `roll.voters`.
+    index: HashMap<HolderId, usize>,
+}
+
+/// A voter's ballot in force.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BallotInForce {
+    pub cast_by: HolderId,
+    /// In agenda order.
+    pub choices: Vec<Choice>,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Closed {
+    at: DateTime<Utc>,
+    results: Vec<ResolutionResult>,
+}
+
+impl Aggregate for Meeting {
+    const TYPE: &'static str = "meeting";
+    type Command = MeetingCommand;
+    type Event = MeetingEvent;
+    type Error = MeetingError;
+    type Services = MeetingServices;
+
+    async fn handle(
+        &mut self,
+        command: MeetingCommand,
+        services: &MeetingServices,
+        sink: &EventSink<Self>,
+    ) -> Result<(), MeetingError> {
+        let snapshot = match self.cap_table_date(&command)? {
+            Some(date) => Some(services.cap_tables.cap_table(date).await?),
+            None => None,
+        };
+        // Decided in full before anything is written: a refused command
+        // leaves the state untouched (the event store relies on it).
+        let event = self.decide(command, snapshot)?;
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: MeetingEvent) {
+        match event {
+            MeetingEvent::MeetingConvened(convocation) => {
+                self.convened = Some(convocation);
+            }
+            MeetingEvent::VotingOpened { roll, at } => {
+                let index = roll
+                    .voters
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (v.holder.clone(), i))
+                    .collect();
+                self.open = Some(OpenRoll {
+                    roll,
+                    opened_at: at,
+                    index,
+                });
+            }
+            MeetingEvent::ProxyGranted {
+                grantor,
+                proxy,
+                ballot_withdrawn,
+                ..
+            } => {
+                if ballot_withdrawn {
+                    self.ballots.remove(&grantor);
+                }
+                *self.held.entry(proxy.clone()).or_default() += 1;
+                self.proxies.insert(grantor, proxy);
+            }
+            MeetingEvent::ProxyRevoked {
+                grantor,
+                proxy,
+                ballot_withdrawn,
+                ..
+            } => {
+                if ballot_withdrawn {
+                    self.ballots.remove(&grantor);
+                }
+                self.proxies.remove(&grantor);
+                if let Some(n) = self.held.get_mut(&proxy) {
+                    *n = n.saturating_sub(1);
+                    if *n == 0 {
+                        self.held.remove(&proxy);
+                    }
+                }
+            }
+            MeetingEvent::BallotCast {
+                voter,
+                cast_by,
+                choices,
+                at,
+                ..
+            } => {
+                let in_agenda_order = self
+                    .agenda()
+                    .iter()
+                    .map(|item| {
+                        choices
+                            .get(&item.resolution)
+                            .copied()
+                            .unwrap_or(Choice::Abstain)
+                    })
+                    .collect();
+                self.ballots.insert(
+                    voter,
+                    BallotInForce {
+                        cast_by,
+                        choices: in_agenda_order,
+                        at,
+                    },
+                );
+            }
+            MeetingEvent::MeetingClosed { results, at } => {
+                self.closed = Some(Closed { at, results });
+            }
+        }
+    }
+}
+
+impl Meeting {
+    // --- Reading the state. ---
+
+    pub fn phase(&self) -> Phase {
+        match (&self.convened, &self.open, &self.closed) {
+            (None, _, _) => Phase::NotConvened,
+            (_, _, Some(_)) => Phase::Closed,
+            (_, Some(_), None) => Phase::VotingOpen,
+            (Some(_), None, None) => Phase::Convened,
+        }
+    }
+
+    pub fn id(&self) -> Option<&MeetingId> {
+        self.convened.as_ref().map(|c| &c.meeting)
+    }
+
+    pub fn kind(&self) -> Option<MeetingKind> {
+        self.convened.as_ref().map(|c| c.kind)
+    }
+
+    pub fn agenda(&self) -> &[AgendaItem] {
+        self.convened.as_ref().map_or(&[], |c| &c.agenda)
+    }
+
+    /// The voting window, once convened.
+    pub fn window(&self) -> Option<(DateTime<Utc>, DateTime<Utc>)> {
+        self.convened.as_ref().map(|c| (c.opens_at, c.closes_at))
+    }
+
+    pub fn roll(&self) -> Option<&Roll> {
+        self.open.as_ref().map(|o| &o.roll)
+    }
+
+    pub fn voter(&self, holder: &HolderId) -> Option<&Voter> {
+        let open = self.open.as_ref()?;
+        open.index.get(holder).map(|&i| &open.roll.voters[i])
+    }
+
+    pub fn ballot(&self, voter: &HolderId) -> Option<&BallotInForce> {
+        self.ballots.get(voter)
+    }
+
+    pub fn ballots_in_force(&self) -> usize {
+        self.ballots.len()
+    }
+
+    /// Who represents `grantor`, if anyone.
+    pub fn proxy_of(&self, grantor: &HolderId) -> Option<&HolderId> {
+        self.proxies.get(grantor)
+    }
+
+    pub fn proxies_held(&self, proxy: &HolderId) -> u32 {
+        self.held.get(proxy).copied().unwrap_or(0)
+    }
+
+    /// Each resolution's count, once closed.
+    pub fn results(&self) -> Option<&[ResolutionResult]> {
+        self.closed.as_ref().map(|c| c.results.as_slice())
+    }
+
+    /// The resolution as the company stream relies on it, if this meeting
+    /// adopted it. Adopted on the close's date (UTC).
+    pub fn adopted(&self, resolution: &ResolutionId) -> Option<AdoptedResolution> {
+        let closed = self.closed.as_ref()?;
+        let item = self
+            .agenda()
+            .iter()
+            .find(|item| &item.resolution == resolution)?;
+        let result = closed
+            .results
+            .iter()
+            .find(|r| &r.resolution == resolution)?;
+        result.outcome.is_adopted().then(|| AdoptedResolution {
+            id: item.resolution.clone(),
+            decision_kind: item.decision_kind.clone(),
+            purpose: item.purpose.clone(),
+            adopted_on: closed.at.date_naive(),
+        })
+    }
+
+    // --- Deciding. ---
+
+    /// The date of the cap table the command needs, checking first what can
+    /// be checked without it (so that a command refused anyway does not
+    /// cost a lookup).
+    fn cap_table_date(&self, command: &MeetingCommand) -> Result<Option<NaiveDate>, MeetingError> {
+        match command {
+            MeetingCommand::Convene { convened_on, .. } => {
+                if self.convened.is_some() {
+                    return Err(MeetingError::AlreadyConvened);
+                }
+                Ok(Some(*convened_on))
+            }
+            MeetingCommand::OpenVoting { at } => {
+                let convened = self.check_open_voting(*at)?;
+                Ok(Some(convened.record_date))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    fn decide(
+        &self,
+        command: MeetingCommand,
+        snapshot: Option<CapTableSnapshot>,
+    ) -> Result<MeetingEvent, MeetingError> {
+        let missing = || LookupError("the cap table was not looked up".to_owned());
+        match command {
+            MeetingCommand::Convene {
+                meeting,
+                kind,
+                call,
+                record_date,
+                opens_at,
+                closes_at,
+                agenda,
+                members,
+                convened_on,
+            } => {
+                let charter = snapshot.ok_or_else(missing)?.charter;
+                self.decide_convene(
+                    &charter,
+                    Convocation {
+                        meeting,
+                        kind,
+                        call,
+                        record_date,
+                        opens_at,
+                        closes_at,
+                        agenda: Vec::new(),
+                        decision_kinds: Vec::new(),
+                        members,
+                        convened_on,
+                    },
+                    agenda,
+                )
+            }
+            MeetingCommand::OpenVoting { at } => {
+                let convened = self.check_open_voting(at)?;
+                let roll = roll_from(convened, snapshot.ok_or_else(missing)?)?;
+                Ok(MeetingEvent::VotingOpened { roll, at })
+            }
+            MeetingCommand::GrantProxy { grantor, proxy, at } => {
+                self.decide_grant(grantor, proxy, at)
+            }
+            MeetingCommand::RevokeProxy { grantor, at } => self.decide_revoke(grantor, at),
+            MeetingCommand::CastBallot {
+                voter,
+                cast_by,
+                choices,
+                at,
+            } => {
+                let (convened, open) = self.voting()?;
+                if at < convened.opens_at || at >= convened.closes_at {
+                    return Err(MeetingError::OutsideVotingWindow {
+                        at,
+                        opens_at: convened.opens_at,
+                        closes_at: convened.closes_at,
+                    });
+                }
+                on_roll(open, &voter)?;
+                on_roll(open, &cast_by)?;
+                match self.proxies.get(&voter) {
+                    Some(proxy) if proxy != &cast_by => {
+                        return Err(if cast_by == voter {
+                            MeetingError::VoterIsRepresented {
+                                voter,
+                                proxy: proxy.clone(),
+                            }
+                        } else {
+                            MeetingError::NotTheProxy { cast_by, voter }
+                        });
+                    }
+                    None if cast_by != voter => {
+                        return Err(MeetingError::NotTheProxy { cast_by, voter });
+                    }
+                    _ => {}
+                }
+                if let Some(unknown) = choices
+                    .keys()
+                    .find(|r| !convened.agenda.iter().any(|i| &i.resolution == *r))
+                {
+                    return Err(MeetingError::UnknownResolution(unknown.clone()));
+                }
+                if let Some(missing) = convened
+                    .agenda
+                    .iter()
+                    .find(|i| !choices.contains_key(&i.resolution))
+                {
+                    return Err(MeetingError::IncompleteBallot(missing.resolution.clone()));
+                }
+                Ok(MeetingEvent::BallotCast {
+                    replaces_earlier: self.ballots.contains_key(&voter),
+                    voter,
+                    cast_by,
+                    choices,
+                    at,
+                })
+            }
+            MeetingCommand::Close { at } => {
+                let (convened, open) = self.voting()?;
+                if at < convened.closes_at {
+                    return Err(MeetingError::CloseBeforeWindowEnds {
+                        at,
+                        closes_at: convened.closes_at,
+                    });
+                }
+                Ok(MeetingEvent::MeetingClosed {
+                    results: self.count(convened, &open.roll),
+                    at,
+                })
+            }
+        }
+    }
+
+    fn decide_convene(
+        &self,
+        charter: &Charter,
+        mut convened: Convocation,
+        proposed: Vec<ProposedResolution>,
+    ) -> Result<MeetingEvent, MeetingError> {
+        if proposed.is_empty() {
+            return Err(MeetingError::EmptyAgenda);
+        }
+        if proposed.len() > MAX_RESOLUTIONS {
+            return Err(MeetingError::TooManyResolutions {
+                count: proposed.len(),
+                max: MAX_RESOLUTIONS,
+            });
+        }
+        if resolution_id(&convened.meeting, proposed.len()).is_none() {
+            return Err(MeetingError::MeetingIdTooLong(convened.meeting));
+        }
+        if convened.closes_at <= convened.opens_at {
+            return Err(MeetingError::EmptyVotingWindow {
+                opens_at: convened.opens_at,
+                closes_at: convened.closes_at,
+            });
+        }
+        if convened.record_date >= convened.opens_at.date_naive() {
+            return Err(MeetingError::RecordDateNotBeforeOpening {
+                record_date: convened.record_date,
+                opens_at: convened.opens_at,
+            });
+        }
+        if convened.convened_on > convened.record_date {
+            return Err(MeetingError::ConvenedAfterRecordDate {
+                convened_on: convened.convened_on,
+                record_date: convened.record_date,
+            });
+        }
+        if let Call::Second { first_call } = &convened.call
+            && first_call == &convened.meeting
+        {
+            return Err(MeetingError::SecondCallOfItself(first_call.clone()));
+        }
+        check_members(charter, convened.kind, &convened.members)?;
+
+        let mut used = BTreeSet::new();
+        for (i, p) in proposed.into_iter().enumerate() {
+            let number = i + 1;
+            let text_len = p.text.chars().count();
+            if p.text.trim().is_empty() || text_len > MAX_RESOLUTION_TEXT {
+                return Err(MeetingError::InvalidResolutionText {
+                    number,
+                    max: MAX_RESOLUTION_TEXT,
+                });
+            }
+            if charter.decision_kind(&p.decision_kind).is_none() {
+                return Err(MeetingError::UnknownDecisionKind(p.decision_kind));
+            }
+            let required = match &p.purpose {
+                ResolutionPurpose::CharterAmendment => Some(&charter.reserved.charter_amendment),
+                ResolutionPurpose::CapitalIncrease => Some(&charter.reserved.capital_increase),
+                ResolutionPurpose::CapitalReduction => Some(&charter.reserved.capital_reduction),
+                ResolutionPurpose::TransferApproval { .. } => {
+                    charter.transfers.approval_of_new_holders.as_ref()
+                }
+                ResolutionPurpose::General => None,
+            };
+            if let Some(required) = required
+                && required != &p.decision_kind
+            {
+                return Err(MeetingError::WrongDecisionKind {
+                    purpose: p.purpose,
+                    required: required.clone(),
+                    found: p.decision_kind,
+                });
+            }
+            used.insert(p.decision_kind.clone());
+            let resolution = resolution_id(&convened.meeting, number)
+                .ok_or_else(|| MeetingError::MeetingIdTooLong(convened.meeting.clone()))?;
+            convened.agenda.push(AgendaItem {
+                resolution,
+                decision_kind: p.decision_kind,
+                purpose: p.purpose,
+                text: p.text,
+            });
+        }
+        convened.decision_kinds = charter
+            .decision_kinds
+            .iter()
+            .filter(|k| used.contains(&k.id))
+            .cloned()
+            .collect();
+        Ok(MeetingEvent::MeetingConvened(convened))
+    }
+
+    fn check_open_voting(&self, at: DateTime<Utc>) -> Result<&Convocation, MeetingError> {
+        let convened = self.convened.as_ref().ok_or(MeetingError::NotConvened)?;
+        if let Some(closed) = &self.closed {
+            return Err(MeetingError::Closed(closed.at));
+        }
+        if let Some(open) = &self.open {
+            return Err(MeetingError::VotingAlreadyOpen(open.opened_at));
+        }
+        if at.date_naive() <= convened.record_date {
+            return Err(MeetingError::OpenedOnOrBeforeRecordDate {
+                at,
+                record_date: convened.record_date,
+            });
+        }
+        if at >= convened.closes_at {
+            return Err(MeetingError::WindowOver {
+                closes_at: convened.closes_at,
+            });
+        }
+        Ok(convened)
+    }
+
+    /// The meeting is convened, its roll frozen, and it is not closed.
+    fn voting(&self) -> Result<(&Convocation, &OpenRoll), MeetingError> {
+        let convened = self.convened.as_ref().ok_or(MeetingError::NotConvened)?;
+        if let Some(closed) = &self.closed {
+            return Err(MeetingError::Closed(closed.at));
+        }
+        let open = self.open.as_ref().ok_or(MeetingError::VotingNotOpen)?;
+        Ok((convened, open))
+    }
+
+    /// Proxies change until the window ends.
+    fn proxy_window(&self, at: DateTime<Utc>) -> Result<&OpenRoll, MeetingError> {
+        let (convened, open) = self.voting()?;
+        if at >= convened.closes_at {
+            return Err(MeetingError::WindowOver {
+                closes_at: convened.closes_at,
+            });
+        }
+        Ok(open)
+    }
+
+    fn decide_grant(
+        &self,
+        grantor: HolderId,
+        proxy: HolderId,
+        at: DateTime<Utc>,
+    ) -> Result<MeetingEvent, MeetingError> {
+        let open = self.proxy_window(at)?;
+        on_roll(open, &grantor)?;
+        on_roll(open, &proxy)?;
+        if grantor == proxy {
+            return Err(MeetingError::ProxyToSelf(grantor));
+        }
+        if let Some(existing) = self.proxies.get(&grantor) {
+            return Err(MeetingError::ProxyAlreadyGiven {
+                grantor,
+                proxy: existing.clone(),
+            });
+        }
+        if let Some(their_proxy) = self.proxies.get(&proxy) {
+            return Err(MeetingError::ProxyHasGivenProxy {
+                proxy,
+                their_proxy: their_proxy.clone(),
+            });
+        }
+        let held = self.proxies_held(&grantor);
+        if held > 0 {
+            return Err(MeetingError::GrantorHoldsProxies { grantor, held });
+        }
+        if let Some(max) = open.roll.max_proxies_held
+            && self.proxies_held(&proxy) >= max
+        {
+            return Err(MeetingError::ProxyCapReached { proxy, max });
+        }
+        Ok(MeetingEvent::ProxyGranted {
+            ballot_withdrawn: self.ballots.contains_key(&grantor),
+            grantor,
+            proxy,
+            at,
+        })
+    }
+
+    fn decide_revoke(
+        &self,
+        grantor: HolderId,
+        at: DateTime<Utc>,
+    ) -> Result<MeetingEvent, MeetingError> {
+        let open = self.proxy_window(at)?;
+        on_roll(open, &grantor)?;
+        let proxy = self
+            .proxies
+            .get(&grantor)
+            .cloned()
+            .ok_or_else(|| MeetingError::NoProxyGiven(grantor.clone()))?;
+        Ok(MeetingEvent::ProxyRevoked {
+            ballot_withdrawn: self
+                .ballots
+                .get(&grantor)
+                .is_some_and(|b| b.cast_by == proxy),
+            grantor,
+            proxy,
+            at,
+        })
+    }
+
+    fn count(&self, convened: &Convocation, roll: &Roll) -> Vec<ResolutionResult> {
+        convened
+            .agenda
+            .iter()
+            .enumerate()
+            .filter_map(|(i, item)| {
+                // Convening recorded the rules of every kind on the agenda.
+                let kind = convened
+                    .decision_kinds
+                    .iter()
+                    .find(|k| k.id == item.decision_kind)?;
+                let quorum = match convened.call {
+                    Call::First => kind.quorum_first_call,
+                    Call::Second { .. } => kind.quorum_second_call,
+                };
+                Some(tally(&item.resolution, kind, quorum, roll, |voter| {
+                    self.ballots
+                        .get(&voter.holder)
+                        .and_then(|b| b.choices.get(i).copied())
+                }))
+            })
+            .collect()
+    }
+}
+
+fn on_roll(open: &OpenRoll, holder: &HolderId) -> Result<(), MeetingError> {
+    if open.index.contains_key(holder) {
+        Ok(())
+    } else {
+        Err(MeetingError::NotOnRoll(holder.clone()))
+    }
+}
+
+fn check_members(
+    charter: &Charter,
+    kind: MeetingKind,
+    members: &[CommitteeMember],
+) -> Result<(), MeetingError> {
+    match (kind.is_general_meeting(), members.is_empty()) {
+        (true, false) => return Err(MeetingError::MembersNotAllowed),
+        (false, true) => return Err(MeetingError::MembersRequired),
+        _ => {}
+    }
+    let mut seen = BTreeSet::new();
+    for m in members {
+        if !seen.insert(&m.member) {
+            return Err(MeetingError::DuplicateMember(m.member.clone()));
+        }
+        if charter.college(&m.college).is_none() {
+            return Err(MeetingError::UnknownCollege(m.college.clone()));
+        }
+    }
+    Ok(())
+}
+
+/// The roll: from the cap table for a general meeting, from the members for
+/// a board or committee; colleges from the charter on the record date.
+fn roll_from(convened: &Convocation, snapshot: CapTableSnapshot) -> Result<Roll, MeetingError> {
+    let charter = &snapshot.charter;
+    let inconsistent = |what: String| {
+        MeetingError::CapTableLookup(LookupError(format!(
+            "the cap table on {} is inconsistent with its charter: {what}",
+            snapshot.as_of
+        )))
+    };
+    let mut voters = Vec::new();
+    if convened.kind.is_general_meeting() {
+        for position in &snapshot.holders {
+            let college = charter
+                .college(&position.college)
+                .ok_or_else(|| inconsistent(format!("college {} is unknown", position.college)))?;
+            let mut shares = 0u64;
+            let mut votes = 0u64;
+            for (class, count) in &position.shares {
+                let class = charter
+                    .share_class(class)
+                    .ok_or_else(|| inconsistent(format!("share class {class} is unknown")))?;
+                shares = shares.saturating_add(count.get());
+                votes =
+                    votes.saturating_add(count.get().saturating_mul(class.votes_per_share.into()));
+            }
+            let weight = match college.vote_basis {
+                VoteBasis::PerShare => votes,
+                VoteBasis::PerMember => u64::from(shares > 0),
+            };
+            if weight > 0 {
+                voters.push(Voter {
+                    holder: position.holder.clone(),
+                    college: position.college.clone(),
+                    shares,
+                    weight,
+                });
+            }
+        }
+    } else {
+        for m in &convened.members {
+            if charter.college(&m.college).is_none() {
+                return Err(MeetingError::UnknownCollege(m.college.clone()));
+            }
+            voters.push(Voter {
+                holder: m.member.clone(),
+                college: m.college.clone(),
+                shares: 0,
+                weight: 1,
+            });
+        }
+    }
+    if voters.is_empty() {
+        return Err(MeetingError::EmptyRoll(convened.record_date));
+    }
+    voters.sort_by(|a, b| a.holder.cmp(&b.holder));
+    Ok(Roll {
+        record_date: convened.record_date,
+        colleges: charter
+            .colleges
+            .iter()
+            .map(|c| RollCollege {
+                id: c.id.clone(),
+                weight: c.weight,
+                vote_basis: c.vote_basis,
+            })
+            .collect(),
+        voters,
+        max_proxies_held: charter.proxies.max_held_per_holder,
+    })
+}

@@ -1,0 +1,66 @@
+//! What the company secretary, the shareholders and their proxies ask the
+//! meeting stream to record.
+//!
+//! Times are given by the shell (the server's clock when the request
+//! arrived): the domain has no clock.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::types::{Call, Choice, CommitteeMember, MeetingKind};
+use crate::resolution::ResolutionPurpose;
+use crate::types::{DecisionKindId, HolderId, MeetingId, ResolutionId};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum MeetingCommand {
+    /// Convocation, with the agenda (ordre du jour).
+    Convene {
+        /// Must equal the aggregate id (the shell checks it).
+        meeting: MeetingId,
+        kind: MeetingKind,
+        call: Call,
+        /// Date d'enregistrement: the roll is the cap table at its end.
+        record_date: NaiveDate,
+        opens_at: DateTime<Utc>,
+        closes_at: DateTime<Utc>,
+        agenda: Vec<ProposedResolution>,
+        /// Members of a board or committee; empty for a general meeting.
+        #[serde(default)]
+        members: Vec<CommitteeMember>,
+        convened_on: NaiveDate,
+    },
+    /// Freezes the roll from the cap table at the record date; proxies and
+    /// ballots need it.
+    OpenVoting { at: DateTime<Utc> },
+    /// Pouvoir: `grantor` is represented by `proxy`.
+    GrantProxy {
+        grantor: HolderId,
+        proxy: HolderId,
+        at: DateTime<Utc>,
+    },
+    RevokeProxy {
+        grantor: HolderId,
+        at: DateTime<Utc>,
+    },
+    /// Bulletin: one choice for every resolution of the agenda, by the voter
+    /// (`cast_by == voter`) or by their proxy.
+    CastBallot {
+        voter: HolderId,
+        cast_by: HolderId,
+        choices: BTreeMap<ResolutionId, Choice>,
+        at: DateTime<Utc>,
+    },
+    /// Clôture: counts every resolution.
+    Close { at: DateTime<Utc> },
+}
+
+/// A resolution as the convening notice proposes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProposedResolution {
+    pub decision_kind: DecisionKindId,
+    pub purpose: ResolutionPurpose,
+    pub text: String,
+}

@@ -1,0 +1,122 @@
+//! Why the meeting stream refuses a command. Each message says what to do.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use thiserror::Error;
+
+use crate::resolution::{LookupError, ResolutionPurpose};
+use crate::types::{CollegeId, DecisionKindId, HolderId, MeetingId, ResolutionId};
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum MeetingError {
+    // Convening.
+    #[error("the meeting is already convened")]
+    AlreadyConvened,
+    #[error("the meeting is not convened: convene it first")]
+    NotConvened,
+    #[error("meeting id {0} is too long to number its resolutions: use at most 60 characters")]
+    MeetingIdTooLong(MeetingId),
+    #[error("the agenda is empty: a meeting votes on at least one resolution")]
+    EmptyAgenda,
+    #[error("the agenda has {count} resolutions; at most {max} are allowed")]
+    TooManyResolutions { count: usize, max: usize },
+    #[error("resolution {number} has no text, or more than {max} characters")]
+    InvalidResolutionText { number: usize, max: usize },
+    #[error("decision kind {0} is not in the charter in force")]
+    UnknownDecisionKind(DecisionKindId),
+    #[error("a resolution for {purpose:?} must be a {required} decision, not {found}")]
+    WrongDecisionKind {
+        purpose: ResolutionPurpose,
+        required: DecisionKindId,
+        found: DecisionKindId,
+    },
+    #[error("the voting window must end after it opens ({opens_at} .. {closes_at})")]
+    EmptyVotingWindow {
+        opens_at: DateTime<Utc>,
+        closes_at: DateTime<Utc>,
+    },
+    #[error(
+        "the record date {record_date} must be before the day voting opens ({opens_at}), so that the roll is final when voting starts"
+    )]
+    RecordDateNotBeforeOpening {
+        record_date: NaiveDate,
+        opens_at: DateTime<Utc>,
+    },
+    #[error("the meeting is convened on {convened_on}, after its record date {record_date}")]
+    ConvenedAfterRecordDate {
+        convened_on: NaiveDate,
+        record_date: NaiveDate,
+    },
+    #[error("a board or committee meeting needs its list of members")]
+    MembersRequired,
+    #[error("a general meeting votes on the cap table: give no list of members")]
+    MembersNotAllowed,
+    #[error("member {0} is listed twice")]
+    DuplicateMember(HolderId),
+    #[error("college {0} is not in the charter in force")]
+    UnknownCollege(CollegeId),
+    #[error("a second call must refer to a first call, not to meeting {0} itself")]
+    SecondCallOfItself(MeetingId),
+    #[error(transparent)]
+    CapTableLookup(#[from] LookupError),
+
+    // Opening.
+    #[error("voting is already open: the roll was frozen at {0}")]
+    VotingAlreadyOpen(DateTime<Utc>),
+    #[error("voting is not open yet: open it (freezing the roll) first")]
+    VotingNotOpen,
+    #[error("voting cannot open on {at}: the record date {record_date} has not ended yet")]
+    OpenedOnOrBeforeRecordDate {
+        at: DateTime<Utc>,
+        record_date: NaiveDate,
+    },
+    #[error("the voting window ended at {closes_at}: it can no longer open")]
+    WindowOver { closes_at: DateTime<Utc> },
+    #[error("no one holds a vote on the record date {0}: there is no one to vote")]
+    EmptyRoll(NaiveDate),
+    #[error("the meeting was closed at {0}")]
+    Closed(DateTime<Utc>),
+
+    // Proxies.
+    #[error("{0} is not on the roll of this meeting")]
+    NotOnRoll(HolderId),
+    #[error("{0} cannot give a proxy to themself")]
+    ProxyToSelf(HolderId),
+    #[error("{grantor} already gave a proxy to {proxy}: revoke it first")]
+    ProxyAlreadyGiven { grantor: HolderId, proxy: HolderId },
+    #[error("{0} gave no proxy in this meeting")]
+    NoProxyGiven(HolderId),
+    #[error("{proxy} gave a proxy to {their_proxy}: they cannot hold one (no chain of proxies)")]
+    ProxyHasGivenProxy {
+        proxy: HolderId,
+        their_proxy: HolderId,
+    },
+    #[error(
+        "{grantor} holds {held} proxies: they cannot pass them on (no chain of proxies); their grantors must revoke first"
+    )]
+    GrantorHoldsProxies { grantor: HolderId, held: u32 },
+    #[error("{proxy} already holds {max} proxies, the most the charter allows")]
+    ProxyCapReached { proxy: HolderId, max: u32 },
+
+    // Ballots.
+    #[error("ballots are accepted from {opens_at} until {closes_at}, not at {at}")]
+    OutsideVotingWindow {
+        at: DateTime<Utc>,
+        opens_at: DateTime<Utc>,
+        closes_at: DateTime<Utc>,
+    },
+    #[error("{voter} is represented by {proxy}: only the proxy votes for them until it is revoked")]
+    VoterIsRepresented { voter: HolderId, proxy: HolderId },
+    #[error("{cast_by} holds no proxy from {voter}")]
+    NotTheProxy { cast_by: HolderId, voter: HolderId },
+    #[error("the ballot gives no choice for resolution {0}: choose for, against or abstain")]
+    IncompleteBallot(ResolutionId),
+    #[error("resolution {0} is not on the agenda of this meeting")]
+    UnknownResolution(ResolutionId),
+
+    // Closing.
+    #[error("the voting window ends at {closes_at}: the meeting cannot close at {at}")]
+    CloseBeforeWindowEnds {
+        at: DateTime<Utc>,
+        closes_at: DateTime<Utc>,
+    },
+}

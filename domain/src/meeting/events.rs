@@ -1,0 +1,80 @@
+//! What the meeting stream records.
+//!
+//! Each event holds everything a replay and an auditor need: the decision
+//! kinds' rules as they stood when convened, the whole roll with every
+//! voter's weight, and each resolution's full count.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use cqrs_es::DomainEvent;
+use serde::{Deserialize, Serialize};
+
+use super::tally::ResolutionResult;
+use super::types::{Choice, Convocation, Roll};
+use crate::types::{HolderId, ResolutionId};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum MeetingEvent {
+    /// Convocation: the agenda, the window and the rules that will count.
+    MeetingConvened(Convocation),
+    VotingOpened {
+        roll: Roll,
+        at: DateTime<Utc>,
+    },
+    ProxyGranted {
+        grantor: HolderId,
+        proxy: HolderId,
+        /// The grantor's own ballot, withdrawn: the proxy votes for them now.
+        ballot_withdrawn: bool,
+        at: DateTime<Utc>,
+    },
+    ProxyRevoked {
+        grantor: HolderId,
+        proxy: HolderId,
+        /// The ballot the proxy cast for the grantor, withdrawn with the
+        /// proxy: the grantor votes for themself again.
+        ballot_withdrawn: bool,
+        at: DateTime<Utc>,
+    },
+    BallotCast {
+        voter: HolderId,
+        cast_by: HolderId,
+        choices: BTreeMap<ResolutionId, Choice>,
+        /// An earlier ballot of this voter was in force and is replaced.
+        replaces_earlier: bool,
+        at: DateTime<Utc>,
+    },
+    MeetingClosed {
+        results: Vec<ResolutionResult>,
+        at: DateTime<Utc>,
+    },
+}
+
+impl MeetingEvent {
+    /// Stable names: the log's `event_type` and the payload's `type` tag.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::MeetingConvened(_) => "MeetingConvened",
+            Self::VotingOpened { .. } => "VotingOpened",
+            Self::ProxyGranted { .. } => "ProxyGranted",
+            Self::ProxyRevoked { .. } => "ProxyRevoked",
+            Self::BallotCast { .. } => "BallotCast",
+            Self::MeetingClosed { .. } => "MeetingClosed",
+        }
+    }
+}
+
+/// Schema version of every meeting event.
+pub const MEETING_EVENT_VERSION: &str = "1";
+
+impl DomainEvent for MeetingEvent {
+    fn event_type(&self) -> String {
+        self.name().to_owned()
+    }
+
+    fn event_version(&self) -> String {
+        MEETING_EVENT_VERSION.to_owned()
+    }
+}

@@ -1,0 +1,25 @@
+//! The `meeting` stream (DESIGN.md 2.2): a general meeting, a board or a
+//! strategic committee, from its convening to its close, with the electoral
+//! roll, proxies, ballots and the tally of each resolution.
+//!
+//! The rules the issue left open are on [`Meeting`]; the counting rules are
+//! in [`tally`].
+
+mod aggregate;
+mod commands;
+mod error;
+mod events;
+pub mod tally;
+mod types;
+
+pub use aggregate::{
+    BallotInForce, MAX_RESOLUTION_TEXT, MAX_RESOLUTIONS, Meeting, MeetingServices, Phase,
+};
+pub use commands::{MeetingCommand, ProposedResolution};
+pub use error::MeetingError;
+pub use events::{MEETING_EVENT_VERSION, MeetingEvent};
+pub use tally::{CollegeTally, Fraction, Outcome, RejectionRule, ResolutionResult};
+pub use types::{
+    AgendaItem, Call, Choice, CommitteeMember, Convocation, MeetingKind, Roll, RollCollege, Voter,
+    resolution_id, split_resolution_id,
+};

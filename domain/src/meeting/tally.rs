@@ -1,0 +1,338 @@
+//! Counting one resolution: quorum, majority and college vetoes.
+//!
+//! The rules, all exact (integers and fractions of big integers):
+//! - Present or represented: the weight of the voters with a ballot in force
+//!   (their own or their proxy's), abstentions included. The quorum is
+//!   reached when present >= quorum x roll total (`present x d >= total x n`).
+//! - Votes cast: for and against only; abstentions are not votes cast.
+//! - Without college weights, the share for is for / (for + against).
+//! - With college weights (SCIC style), the share for is the sum over the
+//!   colleges where votes were cast of weight x for / (for + against) in that
+//!   college; the weight of a college where no vote was cast is shared among
+//!   the others in proportion to their weights, and the result says so.
+//! - The majority is reached when the share for is above (`MoreThan`) or at
+//!   least (`AtLeast`) the decision kind's fraction. No vote cast at all: not
+//!   reached.
+//! - A college whose majority the decision kind requires has a majority for
+//!   when more than half of the votes cast in it are for; a college that
+//!   casts no vote has no majority for, so its silence is a veto.
+//! - Adopted only if quorum, majority and every required college's majority
+//!   are reached. A rejection lists every rule that failed, in that order.
+
+use std::fmt;
+use std::str::FromStr;
+
+use num_bigint::BigInt;
+use num_rational::BigRational;
+use num_traits::{One, Zero};
+use serde::{Deserialize, Serialize};
+
+use super::types::{Choice, Roll, Voter};
+use crate::charter::{DecisionKind, Majority};
+use crate::ratio::Ratio;
+use crate::types::{CollegeId, DecisionKindId, ResolutionId};
+
+/// An exact non-negative fraction of unbounded integers, serialised as
+/// `"n/d"` in lowest terms: the share of votes for, which with weighted
+/// colleges has a denominator beyond 64 bits.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Fraction(BigRational);
+
+impl Fraction {
+    pub fn new(num: impl Into<BigInt>, den: impl Into<BigInt>) -> Option<Self> {
+        let den = den.into();
+        if den.is_zero() {
+            return None;
+        }
+        Some(Self(BigRational::new(num.into(), den)))
+    }
+
+    pub fn from_ratio(r: Ratio) -> Self {
+        Self(BigRational::new(
+            BigInt::from(r.numerator()),
+            BigInt::from(r.denominator()),
+        ))
+    }
+
+    pub fn as_big_rational(&self) -> &BigRational {
+        &self.0
+    }
+}
+
+impl fmt::Display for Fraction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.0.numer(), self.0.denom())
+    }
+}
+
+impl FromStr for Fraction {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let invalid = || format!("{s:?} is not a fraction \"n/d\"");
+        let (n, d) = s.split_once('/').ok_or_else(invalid)?;
+        let n: BigInt = n.parse().map_err(|_| invalid())?;
+        let d: BigInt = d.parse().map_err(|_| invalid())?;
+        if n < BigInt::zero() || d <= BigInt::zero() {
+            return Err(invalid());
+        }
+        Self::new(n, d).ok_or_else(invalid)
+    }
+}
+
+impl Serialize for Fraction {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for Fraction {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// The full count of one resolution, as recorded at the close.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResolutionResult {
+    pub resolution: ResolutionId,
+    pub decision_kind: DecisionKindId,
+    /// Weight of the whole roll.
+    pub roll_total: u64,
+    /// Weight present or represented (ballots in force, abstentions included).
+    pub present: u64,
+    /// The quorum that applied (first or second call).
+    pub quorum: Ratio,
+    pub quorum_reached: bool,
+    pub votes_for: u64,
+    pub votes_against: u64,
+    pub abstentions: u64,
+    /// Whether college weights applied.
+    pub weighted: bool,
+    /// Weighted colleges where no vote was cast, whose weight was shared
+    /// among the others in proportion.
+    pub weight_shared_from: Vec<CollegeId>,
+    pub colleges: Vec<CollegeTally>,
+    /// For / votes cast, weighted by college where the charter says so;
+    /// `None` when no vote was cast.
+    pub share_for: Option<Fraction>,
+    pub majority: Majority,
+    pub majority_reached: bool,
+    pub outcome: Outcome,
+}
+
+/// One college's part of a resolution's count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CollegeTally {
+    pub college: CollegeId,
+    pub roll_total: u64,
+    pub present: u64,
+    pub votes_for: u64,
+    pub votes_against: u64,
+    pub abstentions: u64,
+    /// The charter's weight.
+    pub weight: Option<Ratio>,
+    /// The weight applied after sharing out the weight of silent colleges
+    /// (0 for a silent college).
+    pub applied_weight: Option<Fraction>,
+    /// More than half of the votes cast in the college are for.
+    pub majority_for: bool,
+    /// The decision kind requires this college's majority.
+    pub majority_required: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Adopted,
+    Rejected { rules: Vec<RejectionRule> },
+}
+
+impl Outcome {
+    pub fn is_adopted(&self) -> bool {
+        matches!(self, Self::Adopted)
+    }
+}
+
+/// A rule that was not met.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum RejectionRule {
+    Quorum,
+    Majority,
+    Veto { college: CollegeId },
+}
+
+impl fmt::Display for RejectionRule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Quorum => f.write_str("quorum not reached"),
+            Self::Majority => f.write_str("majority not reached"),
+            Self::Veto { college } => write!(f, "veto of college {college}"),
+        }
+    }
+}
+
+#[derive(Default)]
+struct Counts {
+    roll_total: u64,
+    present: u64,
+    for_: u64,
+    against: u64,
+    abstain: u64,
+}
+
+impl Counts {
+    fn add(&mut self, weight: u64, choice: Option<Choice>) {
+        self.roll_total += weight;
+        let Some(choice) = choice else { return };
+        self.present += weight;
+        match choice {
+            Choice::For => self.for_ += weight,
+            Choice::Against => self.against += weight,
+            Choice::Abstain => self.abstain += weight,
+        }
+    }
+
+    fn cast(&self) -> u64 {
+        self.for_ + self.against
+    }
+}
+
+/// Counts one resolution. `choice_of` gives the choice in force of each
+/// voter of the roll on this resolution (`None`: no ballot).
+///
+/// Weights are summed in `u64`: a roll's total is bounded by shares x votes
+/// per share, which the company stream keeps far below 2^64.
+pub fn tally<'a>(
+    resolution: &ResolutionId,
+    kind: &DecisionKind,
+    quorum: Ratio,
+    roll: &'a Roll,
+    choice_of: impl Fn(&'a Voter) -> Option<Choice>,
+) -> ResolutionResult {
+    let mut total = Counts::default();
+    let mut per_college: Vec<Counts> = roll.colleges.iter().map(|_| Counts::default()).collect();
+    for voter in &roll.voters {
+        let choice = choice_of(voter);
+        total.add(voter.weight, choice);
+        if let Some(i) = roll.colleges.iter().position(|c| c.id == voter.college) {
+            per_college[i].add(voter.weight, choice);
+        }
+    }
+
+    let quorum_reached = u128::from(total.present) * u128::from(quorum.denominator())
+        >= u128::from(total.roll_total) * u128::from(quorum.numerator());
+
+    let weighted = roll.colleges.iter().any(|c| c.weight.is_some());
+    let mut weight_shared_from = Vec::new();
+    let mut applied: Vec<Option<BigRational>> = vec![None; roll.colleges.len()];
+    let share_for = if weighted {
+        let weight_of = |i: usize| {
+            roll.colleges[i]
+                .weight
+                .map(|w| Fraction::from_ratio(w).0)
+                .unwrap_or_else(BigRational::zero)
+        };
+        let voting_weight: BigRational = (0..roll.colleges.len())
+            .filter(|&i| per_college[i].cast() > 0)
+            .map(weight_of)
+            .sum();
+        for (i, college) in roll.colleges.iter().enumerate() {
+            if per_college[i].cast() == 0 {
+                weight_shared_from.push(college.id.clone());
+                applied[i] = Some(BigRational::zero());
+            } else if !voting_weight.is_zero() {
+                applied[i] = Some(weight_of(i) / &voting_weight);
+            }
+        }
+        if voting_weight.is_zero() {
+            None
+        } else {
+            let mut share = BigRational::zero();
+            for (i, counts) in per_college.iter().enumerate() {
+                if let (Some(w), true) = (&applied[i], counts.cast() > 0) {
+                    share += w * BigRational::new(counts.for_.into(), counts.cast().into());
+                }
+            }
+            Some(share)
+        }
+    } else if total.cast() == 0 {
+        None
+    } else {
+        Some(BigRational::new(total.for_.into(), total.cast().into()))
+    };
+
+    let majority_reached = share_for.as_ref().is_some_and(|share| match kind.majority {
+        Majority::MoreThan(r) => *share > Fraction::from_ratio(r).0,
+        Majority::AtLeast(r) => *share >= Fraction::from_ratio(r).0,
+    });
+
+    let colleges: Vec<CollegeTally> = roll
+        .colleges
+        .iter()
+        .zip(&per_college)
+        .zip(applied)
+        .map(|((college, counts), applied)| CollegeTally {
+            college: college.id.clone(),
+            roll_total: counts.roll_total,
+            present: counts.present,
+            votes_for: counts.for_,
+            votes_against: counts.against,
+            abstentions: counts.abstain,
+            weight: college.weight,
+            applied_weight: applied.map(Fraction),
+            majority_for: counts.for_ > counts.against,
+            majority_required: kind.college_majorities_required.contains(&college.id),
+        })
+        .collect();
+
+    let mut rules = Vec::new();
+    if !quorum_reached {
+        rules.push(RejectionRule::Quorum);
+    }
+    if !majority_reached {
+        rules.push(RejectionRule::Majority);
+    }
+    for required in &kind.college_majorities_required {
+        let has_majority = colleges
+            .iter()
+            .any(|c| &c.college == required && c.majority_for);
+        if !has_majority {
+            rules.push(RejectionRule::Veto {
+                college: required.clone(),
+            });
+        }
+    }
+    let outcome = if rules.is_empty() {
+        Outcome::Adopted
+    } else {
+        Outcome::Rejected { rules }
+    };
+
+    ResolutionResult {
+        resolution: resolution.clone(),
+        decision_kind: kind.id.clone(),
+        roll_total: total.roll_total,
+        present: total.present,
+        quorum,
+        quorum_reached,
+        votes_for: total.for_,
+        votes_against: total.against,
+        abstentions: total.abstain,
+        weighted,
+        weight_shared_from,
+        colleges,
+        share_for: share_for.map(Fraction),
+        majority: kind.majority,
+        majority_reached,
+        outcome,
+    }
+}
+
+impl Fraction {
+    /// One, exactly.
+    pub fn one() -> Self {
+        Self(BigRational::one())
+    }
+}

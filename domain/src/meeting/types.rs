@@ -1,0 +1,151 @@
+//! Values that commands and events of the meeting stream share.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::charter::{DecisionKind, VoteBasis};
+use crate::ratio::Ratio;
+use crate::resolution::ResolutionPurpose;
+use crate::types::{CollegeId, DecisionKindId, HolderId, MeetingId, ResolutionId};
+
+/// Nature de la réunion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MeetingKind {
+    /// Assemblée générale ordinaire.
+    OrdinaryGeneralMeeting,
+    /// Assemblée générale extraordinaire.
+    ExtraordinaryGeneralMeeting,
+    /// Conseil d'administration (or de surveillance).
+    Board,
+    /// Comité stratégique.
+    StrategicCommittee,
+}
+
+impl MeetingKind {
+    /// General meetings vote on the cap table; boards and committees on their
+    /// members, one vote each.
+    pub fn is_general_meeting(self) -> bool {
+        matches!(
+            self,
+            Self::OrdinaryGeneralMeeting | Self::ExtraordinaryGeneralMeeting
+        )
+    }
+}
+
+/// Convocation: first call, or second call after a first one that lacked
+/// its quorum (the quorum of the second call applies).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "call", rename_all = "snake_case")]
+pub enum Call {
+    First,
+    Second { first_call: MeetingId },
+}
+
+/// What the convening notice fixes, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Convocation {
+    pub meeting: MeetingId,
+    pub kind: MeetingKind,
+    pub call: Call,
+    /// Date d'enregistrement: the roll is the cap table at its end.
+    pub record_date: NaiveDate,
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    pub agenda: Vec<AgendaItem>,
+    /// The rules of every decision kind on the agenda, from the charter in
+    /// force on the convening date, in charter order.
+    pub decision_kinds: Vec<DecisionKind>,
+    /// Members of a board or committee; empty for a general meeting.
+    pub members: Vec<CommitteeMember>,
+    pub convened_on: NaiveDate,
+}
+
+/// A member of a board or committee: the id of the person in the
+/// personal-data table (a shareholder's id, or a representative's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitteeMember {
+    pub member: HolderId,
+    pub college: CollegeId,
+}
+
+/// One resolution on the agenda, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AgendaItem {
+    /// `<meeting>.<n>`, n from 1 in agenda order.
+    pub resolution: ResolutionId,
+    pub decision_kind: DecisionKindId,
+    pub purpose: ResolutionPurpose,
+    pub text: String,
+}
+
+/// Pour, contre, abstention.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Choice {
+    For,
+    Against,
+    /// Not a vote cast (French law since 2019): counts for the quorum only.
+    Abstain,
+}
+
+/// Liste d'émargement: the electoral roll, frozen when voting opens.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Roll {
+    /// The date of the cap table the roll was computed from.
+    pub record_date: NaiveDate,
+    /// The colleges of the charter in force on that date, in charter order.
+    pub colleges: Vec<RollCollege>,
+    /// Every voter, ordered by holder id; none has weight zero.
+    pub voters: Vec<Voter>,
+    /// The charter's cap on proxies held by one voter.
+    pub max_proxies_held: Option<u32>,
+}
+
+impl Roll {
+    pub fn total_weight(&self) -> u64 {
+        self.voters.iter().map(|v| v.weight).sum()
+    }
+
+    pub fn college(&self, id: &CollegeId) -> Option<&RollCollege> {
+        self.colleges.iter().find(|c| &c.id == id)
+    }
+}
+
+/// A college as the roll counts it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RollCollege {
+    pub id: CollegeId,
+    pub weight: Option<Ratio>,
+    pub vote_basis: VoteBasis,
+}
+
+/// One line of the roll.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Voter {
+    pub holder: HolderId,
+    pub college: CollegeId,
+    /// Every share held on the record date, voting or not (0 for a committee
+    /// member).
+    pub shares: u64,
+    /// Votes: shares x votes per share, or 1 in a per-member college or a
+    /// committee.
+    pub weight: u64,
+}
+
+/// The id of the `number`th resolution (from 1) of a meeting; `None` if the
+/// meeting id is too long to leave room for the number.
+pub fn resolution_id(meeting: &MeetingId, number: usize) -> Option<ResolutionId> {
+    ResolutionId::new(format!("{meeting}.{number}")).ok()
+}
+
+/// The meeting a resolution belongs to and its number, if the id has the
+/// shape [`resolution_id`] gives.
+pub fn split_resolution_id(resolution: &ResolutionId) -> Option<(MeetingId, usize)> {
+    let (meeting, number) = resolution.as_str().rsplit_once('.')?;
+    let number: usize = number.parse().ok()?;
+    if number == 0 || number.to_string().len() != resolution.as_str().len() - meeting.len() - 1 {
+        return None;
+    }
+    Some((MeetingId::new(meeting).ok()?, number))
+}

@@ -1,0 +1,218 @@
+//! A small assembly for the meeting tests: a charter, a cap table, and a
+//! meeting driven through its commands. Each test states its own numbers.
+#![allow(dead_code)] // Each test binary uses part of it.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use cqrs_es::Aggregate;
+use cqrs_es::event_sink::EventSink;
+use rust_decimal::Decimal;
+use windledger_domain::cap_table::{CapTableSnapshot, HolderPosition, KnownCapTables};
+use windledger_domain::charter::{Charter, College, DecisionKind, ShareClass, VoteBasis};
+use windledger_domain::meeting::{
+    Call, Choice, Meeting, MeetingCommand, MeetingError, MeetingEvent, MeetingKind,
+    MeetingServices, ProposedResolution, ResolutionResult,
+};
+use windledger_domain::money::Euros;
+use windledger_domain::ratio::Ratio;
+use windledger_domain::resolution::ResolutionPurpose;
+use windledger_domain::types::{
+    CollegeId, DecisionKindId, HolderId, MeetingId, ResolutionId, ShareClassId, ShareCount,
+};
+
+pub fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("a valid date")
+}
+
+pub fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+        .single()
+        .expect("a valid time")
+}
+
+pub fn h(id: &str) -> HolderId {
+    HolderId::new(id).expect("a holder id")
+}
+
+pub fn c(id: &str) -> CollegeId {
+    CollegeId::new(id).expect("a college id")
+}
+
+pub fn k(id: &str) -> DecisionKindId {
+    DecisionKindId::new(id).expect("a decision kind id")
+}
+
+pub fn r(n: u64, d: u64) -> Ratio {
+    Ratio::new(n, d).expect("a non-zero denominator")
+}
+
+pub const ORDINARY: &str = "ordinary";
+pub const EXTRAORDINARY: &str = "extraordinary";
+pub const RESERVED: &str = "reserved";
+pub const CLASS: &str = "ordinaires";
+
+/// A college: `weight` as a fraction, or none.
+pub fn college(id: &str, weight: Option<Ratio>, vote_basis: VoteBasis) -> College {
+    College {
+        id: c(id),
+        name: id.to_owned(),
+        weight,
+        vote_basis,
+    }
+}
+
+/// A charter with the French defaults, one class of ordinary shares (one vote
+/// each) and a `reserved` kind: extraordinary, plus the majority of each of
+/// `reserved_to`.
+pub fn charter(colleges: Vec<College>, reserved_to: &[&str]) -> Charter {
+    let mut charter = Charter::with_french_defaults(
+        colleges,
+        vec![ShareClass {
+            id: ShareClassId::new(CLASS).expect("a class id"),
+            name: "Actions ordinaires".to_owned(),
+            nominal_value: Euros::new(Decimal::from(100)).expect("an amount"),
+            votes_per_share: 1,
+            dividend_rights: Ratio::ONE,
+            authorised: ShareCount::new(1_000_000_000).expect("a count"),
+        }],
+    );
+    charter.decision_kinds.push(DecisionKind {
+        id: k(RESERVED),
+        college_majorities_required: reserved_to.iter().map(|id| c(id)).collect::<BTreeSet<_>>(),
+        ..DecisionKind::french_extraordinary()
+    });
+    charter
+}
+
+/// The cap table: (holder, college, shares).
+pub fn cap_table(charter: &Charter, holders: &[(&str, &str, u64)]) -> KnownCapTables {
+    let holders = holders
+        .iter()
+        .map(|(holder, college, shares)| HolderPosition {
+            holder: h(holder),
+            college: c(college),
+            shares: BTreeMap::from([(
+                ShareClassId::new(CLASS).expect("a class id"),
+                ShareCount::new(*shares).expect("a count"),
+            )]),
+        })
+        .collect();
+    KnownCapTables::new([CapTableSnapshot {
+        as_of: day(2000, 1, 1),
+        charter: charter.clone(),
+        holders,
+    }])
+}
+
+pub const RECORD_DATE: (i32, u32, u32) = (2024, 6, 10);
+pub fn opens() -> DateTime<Utc> {
+    at(2024, 6, 12, 8)
+}
+pub fn during() -> DateTime<Utc> {
+    at(2024, 6, 20, 12)
+}
+pub fn closes() -> DateTime<Utc> {
+    at(2024, 6, 26, 18)
+}
+
+/// A meeting driven through its commands, as the event store would.
+pub struct Assembly {
+    pub meeting: Meeting,
+    pub events: Vec<MeetingEvent>,
+    services: MeetingServices,
+}
+
+impl Assembly {
+    /// Convened with one resolution per kind in `kinds`, voting open.
+    pub async fn open(
+        id: &str,
+        call: Call,
+        charter: &Charter,
+        holders: &[(&str, &str, u64)],
+        kinds: &[&str],
+    ) -> Self {
+        let mut assembly = Self {
+            meeting: Meeting::default(),
+            events: Vec::new(),
+            services: MeetingServices::new(cap_table(charter, holders)),
+        };
+        let agenda = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| ProposedResolution {
+                decision_kind: k(kind),
+                purpose: ResolutionPurpose::General,
+                text: format!("Résolution n° {} ({kind})", i + 1),
+            })
+            .collect();
+        assembly
+            .run(MeetingCommand::Convene {
+                meeting: MeetingId::new(id).expect("a meeting id"),
+                kind: MeetingKind::OrdinaryGeneralMeeting,
+                call,
+                record_date: day(RECORD_DATE.0, RECORD_DATE.1, RECORD_DATE.2),
+                opens_at: opens(),
+                closes_at: closes(),
+                agenda,
+                members: Vec::new(),
+                convened_on: day(2024, 5, 20),
+            })
+            .await
+            .expect("the meeting is convened");
+        assembly
+            .run(MeetingCommand::OpenVoting { at: opens() })
+            .await
+            .expect("voting opens");
+        assembly
+    }
+
+    pub async fn run(
+        &mut self,
+        command: MeetingCommand,
+    ) -> Result<Vec<MeetingEvent>, MeetingError> {
+        let sink = EventSink::<Meeting>::default();
+        self.meeting.handle(command, &self.services, &sink).await?;
+        let events = sink.collect().await;
+        self.events.extend(events.iter().cloned());
+        Ok(events)
+    }
+
+    pub fn resolution(&self, number: usize) -> ResolutionId {
+        self.meeting.agenda()[number - 1].resolution.clone()
+    }
+
+    /// The same choice on every resolution.
+    pub async fn vote(&mut self, voter: &str, choice: Choice) -> Vec<MeetingEvent> {
+        self.vote_as(voter, voter, choice).await
+    }
+
+    pub async fn vote_as(
+        &mut self,
+        voter: &str,
+        cast_by: &str,
+        choice: Choice,
+    ) -> Vec<MeetingEvent> {
+        let choices = self
+            .meeting
+            .agenda()
+            .iter()
+            .map(|item| (item.resolution.clone(), choice))
+            .collect();
+        self.run(MeetingCommand::CastBallot {
+            voter: h(voter),
+            cast_by: h(cast_by),
+            choices,
+            at: during(),
+        })
+        .await
+        .expect("the ballot is accepted")
+    }
+
+    pub async fn close(&mut self) -> Vec<ResolutionResult> {
+        self.run(MeetingCommand::Close { at: closes() })
+            .await
+            .expect("the meeting closes");
+        self.meeting.results().expect("closed").to_vec()
+    }
+}
