@@ -1,5 +1,5 @@
-//! What the meeting stream (and later the dividend roll) needs to know about
-//! the company stream: who held which shares on a date, under which charter.
+//! What the meeting and financial-year streams need to know about the
+//! company stream: who held which shares on a date, under which charter.
 //!
 //! The meeting aggregate asks through [`CapTableService`] when it freezes its
 //! electoral roll, and records the roll it computed in its event, so replaying
@@ -12,8 +12,10 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::charter::Charter;
+use crate::company::{HolderKind, Turbine};
+use crate::money::Euros;
 use crate::resolution::{BoxFuture, LookupError};
-use crate::types::{CollegeId, HolderId, ShareClassId, ShareCount};
+use crate::types::{CollegeId, CommuneCode, HolderId, ShareClassId, ShareCount};
 
 /// The register and the holdings as they stood at the end of a day.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,6 +23,10 @@ pub struct CapTableSnapshot {
     pub as_of: NaiveDate,
     /// The charter in force on that day.
     pub charter: Charter,
+    /// Capital social: shares outstanding (treasury included) x nominal value.
+    pub share_capital: Euros,
+    /// The farm's turbines, as incorporated.
+    pub turbines: Vec<Turbine>,
     /// Holders with at least one share, ordered by holder id.
     pub holders: Vec<HolderPosition>,
 }
@@ -29,7 +35,10 @@ pub struct CapTableSnapshot {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HolderPosition {
     pub holder: HolderId,
+    pub kind: HolderKind,
     pub college: CollegeId,
+    /// Commune of residence (or registered office).
+    pub commune: CommuneCode,
     /// Only non-zero counts.
     pub shares: BTreeMap<ShareClassId, ShareCount>,
 }

@@ -15,6 +15,7 @@ use windledger_domain::cap_table::{
     CapTableService, CapTableSnapshot, HolderPosition, KnownCapTables,
 };
 use windledger_domain::charter::{Charter, DecisionKind, Majority, VoteBasis};
+use windledger_domain::company::HolderKind;
 use windledger_domain::meeting::tally::{
     CollegeTally, Fraction, Outcome, RejectionRule, ResolutionResult,
 };
@@ -83,7 +84,9 @@ fn position(id: &str, college_id: &str, ordinary: u64, preference: u64) -> Holde
     }
     HolderPosition {
         holder: holder(id),
+        kind: HolderKind::Individual,
         college: college(college_id),
+        commune: commune(LOCAL_A),
         shares: held,
     }
 }
@@ -109,6 +112,8 @@ fn snapshot(charter: Charter, holders: Vec<HolderPosition>) -> CapTableSnapshot 
     CapTableSnapshot {
         as_of: as_of(),
         charter,
+        share_capital: eur("100000"),
+        turbines: Vec::new(),
         holders,
     }
 }

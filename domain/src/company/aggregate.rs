@@ -320,7 +320,8 @@ impl Company {
     /// This state as a cap table dated `as_of`: `None` before incorporation.
     /// Fold with [`Company::as_of`] first for a past date.
     pub fn cap_table(&self, as_of: NaiveDate) -> Option<CapTableSnapshot> {
-        let charter = self.charter()?.clone();
+        let incorporated = self.incorporated.as_ref()?;
+        let charter = incorporated.charter.clone();
         let holders = self
             .holdings
             .iter()
@@ -328,16 +329,34 @@ impl Company {
                 let entry = self.register.get(holder)?;
                 Some(HolderPosition {
                     holder: holder.clone(),
+                    kind: entry.kind,
                     college: entry.college.clone(),
+                    commune: entry.commune.clone(),
                     shares: shares.clone(),
                 })
             })
             .collect();
         Some(CapTableSnapshot {
             as_of,
+            share_capital: self.share_capital(&charter),
+            turbines: incorporated.company.turbines.clone(),
             charter,
             holders,
         })
+    }
+
+    /// Capital social: shares outstanding (treasury included) x nominal
+    /// value, under `charter`. Bounded by authorised shares, so no overflow
+    /// in practice; a class missing from the charter counts for nothing.
+    pub fn share_capital(&self, charter: &Charter) -> Euros {
+        let total = self.issued.keys().fold(Decimal::ZERO, |sum, class| {
+            let nominal = charter
+                .share_class(class)
+                .map_or(Decimal::ZERO, |c| c.nominal_value.amount());
+            let count = Decimal::from(self.outstanding(class).get());
+            sum.saturating_add(nominal.saturating_mul(count))
+        });
+        Euros::new(total).unwrap_or_default()
     }
 
     // --- Deciding. ---

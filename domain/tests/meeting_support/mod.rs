@@ -10,6 +10,7 @@ use cqrs_es::event_sink::EventSink;
 use rust_decimal::Decimal;
 use windledger_domain::cap_table::{CapTableSnapshot, HolderPosition, KnownCapTables};
 use windledger_domain::charter::{Charter, College, DecisionKind, ShareClass, VoteBasis};
+use windledger_domain::company::HolderKind;
 use windledger_domain::meeting::{
     Call, Choice, Meeting, MeetingCommand, MeetingError, MeetingEvent, MeetingKind,
     MeetingServices, ProposedResolution, ResolutionResult,
@@ -18,7 +19,8 @@ use windledger_domain::money::Euros;
 use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::ResolutionPurpose;
 use windledger_domain::types::{
-    CollegeId, DecisionKindId, HolderId, MeetingId, ResolutionId, ShareClassId, ShareCount,
+    CollegeId, CommuneCode, DecisionKindId, HolderId, MeetingId, ResolutionId, ShareClassId,
+    ShareCount,
 };
 
 pub fn day(y: i32, m: u32, d: u32) -> NaiveDate {
@@ -91,7 +93,9 @@ pub fn cap_table(charter: &Charter, holders: &[(&str, &str, u64)]) -> KnownCapTa
         .iter()
         .map(|(holder, college, shares)| HolderPosition {
             holder: h(holder),
+            kind: HolderKind::Individual,
             college: c(college),
+            commune: CommuneCode::new("42026").expect("a commune"),
             shares: BTreeMap::from([(
                 ShareClassId::new(CLASS).expect("a class id"),
                 ShareCount::new(*shares).expect("a count"),
@@ -101,6 +105,8 @@ pub fn cap_table(charter: &Charter, holders: &[(&str, &str, u64)]) -> KnownCapTa
     KnownCapTables::new([CapTableSnapshot {
         as_of: day(2000, 1, 1),
         charter: charter.clone(),
+        share_capital: Euros::ZERO,
+        turbines: Vec::new(),
         holders,
     }])
 }
