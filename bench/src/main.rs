@@ -2,12 +2,16 @@
 //! (and what it is doing on stderr).
 //!
 //! `cargo run --release -p windledger-bench -- store --backend postgres|sqlite`
+//! `cargo run --release -p windledger-bench -- meeting --backend postgres|sqlite`
 //!
 //! Sizes come from the environment: WINDLEDGER_BENCH_COMMANDS (20000),
-//! WINDLEDGER_BENCH_AGGREGATES (1000), WINDLEDGER_BENCH_CONCURRENCY (16),
-//! WINDLEDGER_BENCH_LOAD_EVENTS (10000), WINDLEDGER_BENCH_REPLAY_EVENTS
-//! (100000). PostgreSQL runs on a database created (and dropped) on the
-//! server `DATABASE_URL` names; SQLite on a temporary file.
+//! WINDLEDGER_BENCH_AGGREGATES (1000), WINDLEDGER_BENCH_CONCURRENCY (16 for
+//! `store`, 64 for `meeting`), WINDLEDGER_BENCH_LOAD_EVENTS (10000),
+//! WINDLEDGER_BENCH_REPLAY_EVENTS (100000), WINDLEDGER_BENCH_VOTERS (20000).
+//! PostgreSQL runs on a database created (and dropped) on the server
+//! `DATABASE_URL` names; SQLite on a temporary file.
+
+mod meeting;
 
 use std::time::{Duration, Instant};
 
@@ -37,6 +41,21 @@ enum Bench {
         #[arg(long, value_enum)]
         backend: BackendArg,
     },
+    /// A general meeting: every voter of a large roll casts a ballot through
+    /// CqrsFramework, from concurrent tasks; then the close and a reload.
+    Meeting {
+        #[arg(long, value_enum)]
+        backend: BackendArg,
+    },
+}
+
+impl BackendArg {
+    fn backend(self) -> Backend {
+        match self {
+            Self::Postgres => Backend::Postgres,
+            Self::Sqlite => Backend::Sqlite,
+        }
+    }
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -45,7 +64,7 @@ enum BackendArg {
     Sqlite,
 }
 
-fn env_size(name: &str, default: usize) -> anyhow::Result<usize> {
+pub(crate) fn env_size(name: &str, default: usize) -> anyhow::Result<usize> {
     match std::env::var(name) {
         Ok(v) => v
             .parse()
@@ -114,7 +133,7 @@ fn reading(n: u64) -> MeterEvent {
     }
 }
 
-fn per_second(n: usize, d: Duration) -> f64 {
+pub(crate) fn per_second(n: usize, d: Duration) -> f64 {
     n as f64 / d.as_secs_f64()
 }
 
@@ -187,10 +206,11 @@ async fn store_bench(backend: Backend) -> anyhow::Result<()> {
     let ledger = new_ledger(&store, "bench-load").await?;
     let stream = aggregate_stream::<Meter>("big").map_err(anyhow::Error::from)?;
     fill(&store, &ledger, &stream, load_events).await?;
-    let events = LedgerEventStore::<Meter>::new(store.clone(), ledger);
     eprintln!("# load_aggregate_10k: {load_events} events, best of 5");
     let mut best = Duration::MAX;
     for _ in 0..5 {
+        // A new event store each time: one keeps the aggregates it loaded.
+        let events = LedgerEventStore::<Meter>::new(store.clone(), ledger.clone());
         let start = Instant::now();
         let loaded = events.load_aggregate("big").await?;
         best = best.min(start.elapsed());
@@ -257,7 +277,7 @@ async fn store_bench(backend: Backend) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn new_ledger(store: &Store, name: &str) -> anyhow::Result<LedgerId> {
+pub(crate) async fn new_ledger(store: &Store, name: &str) -> anyhow::Result<LedgerId> {
     let ledger = LedgerId::parse(name)?;
     store.create_ledger(&ledger).await?;
     Ok(ledger)
@@ -307,10 +327,8 @@ async fn main() -> anyhow::Result<()> {
         .with_writer(std::io::stderr)
         .init();
     let bench = match Cli::parse().bench {
-        Bench::Store { backend } => tokio::spawn(store_bench(match backend {
-            BackendArg::Postgres => Backend::Postgres,
-            BackendArg::Sqlite => Backend::Sqlite,
-        })),
+        Bench::Store { backend } => tokio::spawn(store_bench(backend.backend())),
+        Bench::Meeting { backend } => tokio::spawn(meeting::bench(backend.backend())),
     };
     bench.await?
 }
