@@ -114,6 +114,15 @@ pub struct ReservedDecisions {
     pub capital_increase: DecisionKindId,
     /// Réduction de capital: repurchase and cancellation of shares.
     pub capital_reduction: DecisionKindId,
+    /// Approbation des comptes et affectation du résultat (dividends
+    /// included). Absent from charters recorded before the financial year
+    /// existed: `ordinary`.
+    #[serde(default = "ordinary_kind")]
+    pub accounts: DecisionKindId,
+}
+
+fn ordinary_kind() -> DecisionKindId {
+    default_kind("ordinary")
 }
 
 /// Règles de cession des actions.
@@ -352,6 +361,7 @@ impl Charter {
             &reserved.charter_amendment,
             &reserved.capital_increase,
             &reserved.capital_reduction,
+            &reserved.accounts,
         ];
         let approval = self.transfers.approval_of_new_holders.iter();
         for id in used.into_iter().chain(approval) {
@@ -417,13 +427,14 @@ impl DecisionKind {
 
 impl ReservedDecisions {
     /// Amending the charter and changing the capital are extraordinary
-    /// decisions in French company law.
+    /// decisions in French company law; the accounts are ordinary ones.
     pub fn french_default() -> Self {
         let extraordinary = default_kind("extraordinary");
         Self {
             charter_amendment: extraordinary.clone(),
             capital_increase: extraordinary.clone(),
             capital_reduction: extraordinary,
+            accounts: ordinary_kind(),
         }
     }
 }

@@ -11,10 +11,12 @@
 //! - [`cap_table`]: what the meeting stream asks of the company stream.
 //! - [`company`]: the `company` stream's aggregate.
 //! - [`meeting`]: the `meeting` stream's aggregate and its tally.
+//! - [`finance`]: the `financial-year` stream and current-account advances.
 
 pub mod cap_table;
 pub mod charter;
 pub mod company;
+pub mod finance;
 pub mod meeting;
 pub mod money;
 pub mod ratio;

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use rust_decimal::Decimal;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
 use crate::types::ParseError;
@@ -39,6 +39,103 @@ impl TryFrom<Decimal> for Euros {
     fn try_from(amount: Decimal) -> Result<Self, Self::Error> {
         Self::new(amount)
     }
+}
+
+impl Euros {
+    /// Whether the amount is a whole number of cents (accounts are kept to
+    /// the cent).
+    pub fn is_whole_cents(self) -> bool {
+        whole_cents(self.0)
+    }
+
+    /// The amount in cents, if it is a whole number of cents that fits.
+    pub fn cents(self) -> Option<u64> {
+        cents(self.0).and_then(|c| u64::try_from(c).ok())
+    }
+
+    /// `cents` cents, e.g. `Euros::from_cents(12_345)` is 123.45.
+    pub fn from_cents(cents: u64) -> Self {
+        Self(Decimal::from_i128_with_scale(i128::from(cents), 2))
+    }
+
+    pub fn signed(self) -> SignedEuros {
+        SignedEuros(self.0)
+    }
+}
+
+/// A signed amount in euros: a net result (a loss is negative), retained
+/// earnings (négatives: prior losses), a complément de rémunération (paid
+/// back when the market is above the reference price). Exact decimal,
+/// serialised as a string.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(from = "Decimal", into = "Decimal")]
+pub struct SignedEuros(Decimal);
+
+impl SignedEuros {
+    pub const ZERO: Self = Self(Decimal::ZERO);
+
+    pub fn new(amount: Decimal) -> Self {
+        Self(amount)
+    }
+
+    pub fn amount(self) -> Decimal {
+        self.0
+    }
+
+    pub fn is_whole_cents(self) -> bool {
+        whole_cents(self.0)
+    }
+
+    pub fn cents(self) -> Option<i64> {
+        cents(self.0)
+    }
+
+    pub fn from_cents(cents: i64) -> Self {
+        Self(Decimal::from_i128_with_scale(i128::from(cents), 2))
+    }
+
+    /// The amount if it is not negative.
+    pub fn non_negative(self) -> Option<Euros> {
+        Euros::new(self.0).ok()
+    }
+}
+
+impl From<Decimal> for SignedEuros {
+    fn from(amount: Decimal) -> Self {
+        Self(amount)
+    }
+}
+
+impl From<SignedEuros> for Decimal {
+    fn from(euros: SignedEuros) -> Decimal {
+        euros.0
+    }
+}
+
+impl fmt::Display for SignedEuros {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} €", self.0)
+    }
+}
+
+fn whole_cents(amount: Decimal) -> bool {
+    amount.normalize().scale() <= 2
+}
+
+fn cents(amount: Decimal) -> Option<i64> {
+    if !whole_cents(amount) {
+        return None;
+    }
+    let cents = amount.checked_mul(Decimal::ONE_HUNDRED)?;
+    i64::try_from(cents).ok()
+}
+
+/// Rounded to the cent, half away from zero (the usual rule for taxes and
+/// invoices).
+pub fn round_to_cent(amount: Decimal) -> Decimal {
+    amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
 }
 
 impl From<Euros> for Decimal {

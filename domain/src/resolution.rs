@@ -38,7 +38,12 @@ pub enum ResolutionPurpose {
     CapitalReduction,
     /// Agrément of one transferee: approval names a person, not a transfer.
     TransferApproval { transferee: HolderId },
-    /// Anything the company stream does not act on (an opinion, a mandate,
+    /// Approbation des comptes of a financial year.
+    AccountsApproval { year: i32 },
+    /// Affectation du résultat of a financial year: reserves, retained
+    /// earnings and the dividend, which the same resolution declares.
+    ResultAppropriation { year: i32 },
+    /// Anything no stream acts on (an opinion, a mandate,
     /// a decision recorded for the register only).
     General,
 }

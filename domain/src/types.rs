@@ -125,6 +125,24 @@ slug_id!(
     "meeting id"
 );
 slug_id!(
+    /// One report of the financial year (production, revenue, cost, tax),
+    /// chosen by whoever reports it; a correction names the report it
+    /// corrects by this id.
+    ReportId,
+    "report id"
+);
+slug_id!(
+    /// Avance en compte courant d'associé: the id of its stream.
+    AdvanceId,
+    "advance id"
+);
+slug_id!(
+    /// Pseudonymous id of a person or body outside the register (a
+    /// landowner, say), kept in the personal-data table like a holder's.
+    PartyId,
+    "party id"
+);
+slug_id!(
     /// Éolienne: one wind turbine of the farm (e.g. `T01`).
     TurbineId,
     "turbine id"
@@ -152,6 +170,13 @@ impl CommuneCode {
         }
     }
 
+    /// The département the commune is in: the code's first two characters
+    /// (`42`, `2A`), or three overseas (`974`).
+    pub fn departement(&self) -> &str {
+        let len = if self.0.starts_with("97") { 3 } else { 2 };
+        &self.0[..len]
+    }
+
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -177,7 +202,7 @@ impl From<CommuneCode> for String {
 }
 
 /// Numéro SIREN: the company's registration number (9 digits, Luhn check).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct Siren(String);
 

@@ -1,7 +1,11 @@
 //! End-to-end tests of windledger, on both store backends, in `tests/`:
-//! `company_through_cqrs` and `meeting_through_cqrs` run the aggregates
-//! through cqrs-es on the real store. The tests against a running server arrive with the HTTP API
-//! (issue 8). The store's own conformance suite lives in `store/tests`.
+//! `company_through_cqrs`, `meeting_through_cqrs` and `finance_through_cqrs`
+//! run the aggregates through cqrs-es on the real store. The tests against a
+//! running server arrive with the HTTP API (issue 8). The store's own
+//! conformance suite lives in `store/tests`.
+//! [`services`] answers the aggregates' services from the ledger.
+
+pub mod services;
 
 /// Runs each listed `async fn(TestDatabase)` of the calling test file on
 /// PostgreSQL (skipped, or failed with `WINDLEDGER_REQUIRE_POSTGRES=1`, when

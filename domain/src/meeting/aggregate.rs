@@ -79,7 +79,8 @@ pub enum Phase {
 /// - A resolution's decision kind must be one of the charter in force on the
 ///   convening date, and a resolution that acts on the company stream
 ///   (charter amendment, capital increase or reduction, approval of a
-///   transferee) must be of the kind the charter reserves for it. The kinds'
+///   transferee, the accounts and the appropriation of the result) must be of
+///   the kind the charter reserves for it. The kinds'
 ///   rules are recorded at convening: a later charter amendment does not
 ///   change how an already convened meeting counts.
 /// - A second call names its first call; the second-call quorum applies.
@@ -501,6 +502,8 @@ impl Meeting {
                 ResolutionPurpose::TransferApproval { .. } => {
                     charter.transfers.approval_of_new_holders.as_ref()
                 }
+                ResolutionPurpose::AccountsApproval { .. }
+                | ResolutionPurpose::ResultAppropriation { .. } => Some(&charter.reserved.accounts),
                 ResolutionPurpose::General => None,
             };
             if let Some(required) = required

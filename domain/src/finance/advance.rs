@@ -1,0 +1,375 @@
+//! Avances en compte courant d'associé: money a shareholder lends the
+//! company, each advance a stream of its own (`current-account-advance/<id>`),
+//! with interest accrued per calendar year.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate};
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, DomainEvent};
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::cap_table::CapTableService;
+use crate::money::{Euros, round_to_cent};
+use crate::resolution::LookupError;
+use crate::types::{AdvanceId, HolderId};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum AdvanceCommand {
+    Grant {
+        advance: AdvanceId,
+        holder: HolderId,
+        amount: Euros,
+        /// Per cent a year, e.g. 3.5.
+        annual_rate: Decimal,
+        granted_on: NaiveDate,
+    },
+    Repay {
+        amount: Euros,
+        repaid_on: NaiveDate,
+    },
+    /// Interest of a calendar year, at the agreed rate capped by
+    /// `rate_ceiling` (per cent; e.g. the year's legal ceiling on deductible
+    /// interest), once the year has ended.
+    AccrueInterest {
+        year: i32,
+        rate_ceiling: Decimal,
+        accrued_on: NaiveDate,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "type")]
+pub enum AdvanceEvent {
+    AdvanceGranted {
+        advance: AdvanceId,
+        holder: HolderId,
+        amount: Euros,
+        annual_rate: Decimal,
+        granted_on: NaiveDate,
+    },
+    AdvanceRepaid {
+        amount: Euros,
+        repaid_on: NaiveDate,
+        /// Principal still owed after this repayment.
+        outstanding: Euros,
+    },
+    InterestAccrued {
+        year: i32,
+        rate_applied: Decimal,
+        rate_ceiling: Decimal,
+        days_in_year: u32,
+        periods: Vec<InterestPeriod>,
+        /// Sum over the periods of principal x rate x days / days in the
+        /// year, rounded once to the cent (half away from zero).
+        interest: Euros,
+        accrued_on: NaiveDate,
+    },
+}
+
+/// Days of a year during which the principal was constant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterestPeriod {
+    pub from: NaiveDate,
+    /// Inclusive.
+    pub to: NaiveDate,
+    pub principal: Euros,
+    pub days: u32,
+}
+
+impl DomainEvent for AdvanceEvent {
+    fn event_type(&self) -> String {
+        match self {
+            Self::AdvanceGranted { .. } => "AdvanceGranted",
+            Self::AdvanceRepaid { .. } => "AdvanceRepaid",
+            Self::InterestAccrued { .. } => "InterestAccrued",
+        }
+        .to_owned()
+    }
+
+    fn event_version(&self) -> String {
+        "1".to_owned()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum AdvanceError {
+    #[error("the advance is already granted")]
+    AlreadyGranted,
+    #[error("the advance is not granted yet")]
+    NotGranted,
+    #[error("{0} held no share on {1}: only shareholders lend on current account")]
+    NotAShareholder(HolderId, NaiveDate),
+    #[error("{what} is {amount}: amounts are kept to the cent and must be above zero")]
+    InvalidAmount { what: &'static str, amount: Euros },
+    #[error("a rate of {0} % is not between 0 and 100")]
+    InvalidRate(Decimal),
+    #[error(
+        "{date} is before {latest}, the latest date already recorded: record facts in date order"
+    )]
+    DateTooEarly { date: NaiveDate, latest: NaiveDate },
+    #[error("a repayment of {amount} is above the {outstanding} still owed")]
+    RepaymentAboveOutstanding { amount: Euros, outstanding: Euros },
+    #[error("interest of {0} is already accrued")]
+    AlreadyAccrued(i32),
+    #[error("the advance was granted on {granted_on}, after the year {year}")]
+    YearBeforeGrant { year: i32, granted_on: NaiveDate },
+    #[error("interest of {year} can be accrued from 1 January {next}, not on {accrued_on}", next = year + 1)]
+    YearNotEnded { year: i32, accrued_on: NaiveDate },
+    #[error(transparent)]
+    Lookup(#[from] LookupError),
+}
+
+/// What the advance needs from outside its stream: the register, to check
+/// that the lender is a shareholder.
+#[derive(Clone)]
+pub struct AdvanceServices {
+    pub cap_tables: Arc<dyn CapTableService>,
+}
+
+impl AdvanceServices {
+    pub fn new(cap_tables: impl CapTableService + 'static) -> Self {
+        Self {
+            cap_tables: Arc::new(cap_tables),
+        }
+    }
+}
+
+/// One current-account advance.
+///
+/// Rules chosen where the issue is silent: the lender holds shares on the
+/// day of the advance; dates never go back; interest runs from the day the
+/// money is lent to the day before it is repaid, actual days over the days
+/// of the calendar year (365 or 366), at the agreed rate or the ceiling
+/// given for that year, whichever is lower, rounded once per year; each
+/// year is accrued once, after it ended, and is not capitalised.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CurrentAccountAdvance {
+    granted: Option<Granted>,
+    /// (date, principal from that date), in date order.
+    principal: Vec<(NaiveDate, u64)>,
+    accrued: BTreeSet<i32>,
+    latest: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Granted {
+    holder: HolderId,
+    annual_rate: Decimal,
+    granted_on: NaiveDate,
+}
+
+impl Aggregate for CurrentAccountAdvance {
+    const TYPE: &'static str = "current-account-advance";
+    type Command = AdvanceCommand;
+    type Event = AdvanceEvent;
+    type Error = AdvanceError;
+    type Services = AdvanceServices;
+
+    async fn handle(
+        &mut self,
+        command: AdvanceCommand,
+        services: &AdvanceServices,
+        sink: &EventSink<Self>,
+    ) -> Result<(), AdvanceError> {
+        if let AdvanceCommand::Grant {
+            holder, granted_on, ..
+        } = &command
+        {
+            if self.granted.is_some() {
+                return Err(AdvanceError::AlreadyGranted);
+            }
+            let table = services.cap_tables.cap_table(*granted_on).await?;
+            if !table.holders.iter().any(|p| &p.holder == holder) {
+                return Err(AdvanceError::NotAShareholder(holder.clone(), *granted_on));
+            }
+        }
+        let event = self.decide(command)?;
+        sink.write(event, self).await;
+        Ok(())
+    }
+
+    fn apply(&mut self, event: AdvanceEvent) {
+        match event {
+            AdvanceEvent::AdvanceGranted {
+                holder,
+                amount,
+                annual_rate,
+                granted_on,
+                ..
+            } => {
+                self.granted = Some(Granted {
+                    holder,
+                    annual_rate,
+                    granted_on,
+                });
+                self.principal
+                    .push((granted_on, amount.cents().unwrap_or_default()));
+                self.latest = Some(granted_on);
+            }
+            AdvanceEvent::AdvanceRepaid {
+                repaid_on,
+                outstanding,
+                ..
+            } => {
+                self.principal
+                    .push((repaid_on, outstanding.cents().unwrap_or_default()));
+                self.latest = self.latest.max(Some(repaid_on));
+            }
+            AdvanceEvent::InterestAccrued {
+                year, accrued_on, ..
+            } => {
+                self.accrued.insert(year);
+                self.latest = self.latest.max(Some(accrued_on));
+            }
+        }
+    }
+}
+
+impl CurrentAccountAdvance {
+    pub fn holder(&self) -> Option<&HolderId> {
+        self.granted.as_ref().map(|g| &g.holder)
+    }
+
+    /// Principal still owed.
+    pub fn outstanding(&self) -> Euros {
+        Euros::from_cents(self.principal.last().map_or(0, |p| p.1))
+    }
+
+    fn check_date(&self, date: NaiveDate) -> Result<(), AdvanceError> {
+        match self.latest {
+            Some(latest) if date < latest => Err(AdvanceError::DateTooEarly { date, latest }),
+            _ => Ok(()),
+        }
+    }
+
+    fn decide(&self, command: AdvanceCommand) -> Result<AdvanceEvent, AdvanceError> {
+        match command {
+            AdvanceCommand::Grant {
+                advance,
+                holder,
+                amount,
+                annual_rate,
+                granted_on,
+            } => {
+                if self.granted.is_some() {
+                    return Err(AdvanceError::AlreadyGranted);
+                }
+                positive_cents("the advance", amount)?;
+                rate(annual_rate)?;
+                Ok(AdvanceEvent::AdvanceGranted {
+                    advance,
+                    holder,
+                    amount,
+                    annual_rate,
+                    granted_on,
+                })
+            }
+            AdvanceCommand::Repay { amount, repaid_on } => {
+                self.granted.as_ref().ok_or(AdvanceError::NotGranted)?;
+                self.check_date(repaid_on)?;
+                let cents = positive_cents("the repayment", amount)?;
+                let outstanding = self.outstanding();
+                let left = outstanding
+                    .cents()
+                    .and_then(|o| o.checked_sub(cents))
+                    .ok_or(AdvanceError::RepaymentAboveOutstanding {
+                        amount,
+                        outstanding,
+                    })?;
+                Ok(AdvanceEvent::AdvanceRepaid {
+                    amount,
+                    repaid_on,
+                    outstanding: Euros::from_cents(left),
+                })
+            }
+            AdvanceCommand::AccrueInterest {
+                year,
+                rate_ceiling,
+                accrued_on,
+            } => {
+                let granted = self.granted.as_ref().ok_or(AdvanceError::NotGranted)?;
+                rate(rate_ceiling)?;
+                if self.accrued.contains(&year) {
+                    return Err(AdvanceError::AlreadyAccrued(year));
+                }
+                if year < granted.granted_on.year() {
+                    return Err(AdvanceError::YearBeforeGrant {
+                        year,
+                        granted_on: granted.granted_on,
+                    });
+                }
+                let (start, next) =
+                    year_bounds(year).ok_or(AdvanceError::InvalidRate(rate_ceiling))?;
+                if accrued_on < next {
+                    return Err(AdvanceError::YearNotEnded { year, accrued_on });
+                }
+                self.check_date(accrued_on)?;
+                let rate_applied = granted.annual_rate.min(rate_ceiling);
+                let days_in_year = u32::try_from((next - start).num_days()).unwrap_or(365);
+                let periods = self.periods(start, next);
+                let mut sum = Decimal::ZERO;
+                for p in &periods {
+                    sum += p.principal.amount() * rate_applied * Decimal::from(p.days);
+                }
+                let interest =
+                    round_to_cent(sum / Decimal::ONE_HUNDRED / Decimal::from(days_in_year));
+                Ok(AdvanceEvent::InterestAccrued {
+                    year,
+                    rate_applied,
+                    rate_ceiling,
+                    days_in_year,
+                    periods,
+                    interest: Euros::new(interest).unwrap_or_default(),
+                    accrued_on,
+                })
+            }
+        }
+    }
+
+    /// The principal's constant stretches within [start, next).
+    fn periods(&self, start: NaiveDate, next: NaiveDate) -> Vec<InterestPeriod> {
+        let mut periods = Vec::new();
+        for (i, &(from, principal)) in self.principal.iter().enumerate() {
+            let until = self.principal.get(i + 1).map_or(next, |p| p.0).min(next);
+            let from = from.max(start);
+            if until <= from || principal == 0 {
+                continue;
+            }
+            let days = u32::try_from((until - from).num_days()).unwrap_or(0);
+            periods.push(InterestPeriod {
+                from,
+                to: until.pred_opt().unwrap_or(until),
+                principal: Euros::from_cents(principal),
+                days,
+            });
+        }
+        periods
+    }
+}
+
+fn year_bounds(year: i32) -> Option<(NaiveDate, NaiveDate)> {
+    Some((
+        NaiveDate::from_ymd_opt(year, 1, 1)?,
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)?,
+    ))
+}
+
+fn positive_cents(what: &'static str, amount: Euros) -> Result<u64, AdvanceError> {
+    match amount.cents() {
+        Some(c) if c > 0 => Ok(c),
+        _ => Err(AdvanceError::InvalidAmount { what, amount }),
+    }
+}
+
+fn rate(r: Decimal) -> Result<(), AdvanceError> {
+    if r.is_sign_negative() || r > Decimal::ONE_HUNDRED {
+        Err(AdvanceError::InvalidRate(r))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,121 @@
+//! What operators and the company secretary ask the financial-year stream
+//! to record.
+//!
+//! Every report carries an id chosen by whoever reports it, and may correct
+//! an earlier report of the same year by naming its id: the correction
+//! replaces it (the figures in force are the latest correction).
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::types::{
+    Balances, Beneficiary, CostCategory, DividendAmount, LocalTax, RevenueKind, WithholdingRates,
+    YearMonth,
+};
+use crate::money::Euros;
+use crate::types::{HolderId, ReportId, ResolutionId, Siren, TurbineId};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "command", rename_all = "snake_case")]
+pub enum FinancialYearCommand {
+    /// Ouverture de l'exercice. `opening_balances` only for the first year
+    /// kept in windledger; later years take the previous year's closing.
+    OpenYear {
+        /// The year the exercice ends in: the stream's id.
+        year: i32,
+        starts_on: NaiveDate,
+        ends_on: NaiveDate,
+        opening_balances: Option<Balances>,
+    },
+    /// Production of one turbine in one month.
+    ReportProduction {
+        report: ReportId,
+        turbine: TurbineId,
+        month: YearMonth,
+        /// Energy delivered, in MWh (at most 3 decimals: kWh).
+        mwh: Decimal,
+        /// Disponibilité, per cent.
+        availability: Decimal,
+        corrects: Option<ReportId>,
+    },
+    /// Revenue of one month: volume x price, to the cent.
+    RecordRevenue {
+        report: ReportId,
+        month: YearMonth,
+        kind: RevenueKind,
+        volume_mwh: Decimal,
+        /// EUR per MWh; negative for a complément de rémunération paid back.
+        price_per_mwh: Decimal,
+        corrects: Option<ReportId>,
+    },
+    RecordCost {
+        report: ReportId,
+        month: YearMonth,
+        category: CostCategory,
+        amount: Euros,
+        /// Where the payment stays in the territory.
+        beneficiary: Option<Beneficiary>,
+        corrects: Option<ReportId>,
+    },
+    /// IFER of a tax year: every turbine in service on its 1 January, at
+    /// the rate per kW of that year (from the tax notice).
+    AssessIfer {
+        report: ReportId,
+        tax_year: i32,
+        rate_per_kw: Euros,
+        /// The EPCI the farm's communes belong to.
+        epci: Siren,
+        /// Whether that EPCI levies the single business tax (FPU).
+        epci_single_business_tax: bool,
+        corrects: Option<ReportId>,
+    },
+    /// CFE or property tax, as assessed for one beneficiary.
+    RecordLocalTax {
+        report: ReportId,
+        tax: LocalTax,
+        beneficiary: Beneficiary,
+        amount: Euros,
+        corrects: Option<ReportId>,
+    },
+    /// Approbation des comptes, by an adopted resolution.
+    ApproveAccounts {
+        resolution: ResolutionId,
+        /// Résultat net: negative for a loss.
+        net_result: Decimal,
+    },
+    /// Affectation du résultat: the legal reserve follows the rule; the
+    /// statutory reserves and the dividend are as voted; the rest is
+    /// carried forward.
+    AppropriateResult {
+        resolution: ResolutionId,
+        statutory_reserves: Euros,
+        dividend: Euros,
+    },
+    /// Mise en distribution of the appropriated dividend: the allocation
+    /// roll is the cap table at the record date.
+    DeclareDividend {
+        resolution: ResolutionId,
+        amount: DividendAmount,
+        record_date: NaiveDate,
+        payment_date: NaiveDate,
+        /// `None`: the French defaults.
+        withholding: Option<WithholdingRates>,
+    },
+    /// The net dividend of one holder, paid.
+    RecordDividendPayment {
+        holder: HolderId,
+        paid_on: NaiveDate,
+    },
+}
+
+impl FinancialYearCommand {
+    pub(super) fn cited_resolution(&self) -> Option<&ResolutionId> {
+        match self {
+            Self::ApproveAccounts { resolution, .. }
+            | Self::AppropriateResult { resolution, .. }
+            | Self::DeclareDividend { resolution, .. } => Some(resolution),
+            _ => None,
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! The services the aggregates ask of each other, answered from the ledger:
+//! what the shell wires into each `CqrsFramework`. The projections (issue 6)
+//! will answer the cap table from their read model instead of folding the
+//! company stream on every question.
+
+use chrono::NaiveDate;
+use cqrs_es::EventStore;
+use windledger_domain::cap_table::{CapTableService, CapTableSnapshot};
+use windledger_domain::company::{Company, CompanyEvent};
+use windledger_domain::finance::{Balances, ClosingBalances, FinancialYear};
+use windledger_domain::meeting::{Meeting, split_resolution_id};
+use windledger_domain::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionService};
+use windledger_domain::types::ResolutionId;
+use windledger_store::{LedgerEventStore, LedgerId, Store, StreamId};
+
+fn lookup(e: impl std::fmt::Display) -> LookupError {
+    LookupError(e.to_string())
+}
+
+/// The cap table on a date: the company stream folded to that date.
+pub struct CompanyCapTables {
+    pub store: Store,
+    pub ledger: LedgerId,
+    /// The company's aggregate id.
+    pub company: String,
+}
+
+impl CapTableService for CompanyCapTables {
+    fn cap_table<'a>(
+        &'a self,
+        on: NaiveDate,
+    ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>> {
+        Box::pin(async move {
+            let stream = StreamId::parse(format!("company/{}", self.company)).map_err(lookup)?;
+            let recorded = self
+                .store
+                .read_stream_to_end(&self.ledger, &stream)
+                .await
+                .map_err(lookup)?;
+            let events = recorded
+                .iter()
+                .map(|e| e.decode::<CompanyEvent>())
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(lookup)?;
+            Company::as_of(events, on)
+                .cap_table(on)
+                .ok_or_else(|| LookupError(format!("the company did not exist on {on}")))
+        })
+    }
+}
+
+/// Whether a resolution was adopted: its meeting, through the event store
+/// the meeting commands go through (a clone shares its states).
+pub struct MeetingResolutions {
+    pub meetings: LedgerEventStore<Meeting>,
+}
+
+impl ResolutionService for MeetingResolutions {
+    fn adopted<'a>(
+        &'a self,
+        id: &'a ResolutionId,
+    ) -> BoxFuture<'a, Result<Option<AdoptedResolution>, LookupError>> {
+        Box::pin(async move {
+            let Some((meeting, _)) = split_resolution_id(id) else {
+                return Ok(None);
+            };
+            let context = self
+                .meetings
+                .load_aggregate(meeting.as_str())
+                .await
+                .map_err(lookup)?;
+            Ok(context.aggregate.adopted(id))
+        })
+    }
+}
+
+/// The closing balances of a year: its financial-year stream.
+pub struct YearClosings {
+    pub years: LedgerEventStore<FinancialYear>,
+}
+
+impl ClosingBalances for YearClosings {
+    fn closing_balances<'a>(
+        &'a self,
+        year: i32,
+    ) -> BoxFuture<'a, Result<Option<Balances>, LookupError>> {
+        Box::pin(async move {
+            let context = self
+                .years
+                .load_aggregate(&year.to_string())
+                .await
+                .map_err(lookup)?;
+            Ok(context.aggregate.closing_balances())
+        })
+    }
+}

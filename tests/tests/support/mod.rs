@@ -1,0 +1,314 @@
+//! The farm the end-to-end tests share: a company, its meetings and its
+//! financial years, each through `CqrsFramework` on the real store, wired
+//! with the services of `windledger_tests::services`.
+#![allow(dead_code)] // Each test binary uses part of it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use cqrs_es::{AggregateError, CqrsFramework, EventStore};
+use rust_decimal::Decimal;
+use windledger_domain::charter::{Charter, College, ShareClass, VoteBasis};
+use windledger_domain::company::{
+    Company, CompanyCommand, CompanyServices, HolderKind, Incorporation, LegalForm, Subscription,
+    Turbine,
+};
+use windledger_domain::finance::{FinancialYear, FinancialYearServices};
+use windledger_domain::meeting::{
+    Call, Choice, Meeting, MeetingCommand, MeetingError, MeetingKind, MeetingServices,
+    ProposedResolution,
+};
+use windledger_domain::money::Euros;
+use windledger_domain::ratio::Ratio;
+use windledger_domain::resolution::ResolutionPurpose;
+use windledger_domain::types::{
+    CollegeId, CommuneCode, DecisionKindId, HolderId, LegalName, MeetingId, ResolutionId,
+    ShareClassId, ShareCount, Siren,
+};
+use windledger_store::testing::TestDatabase;
+use windledger_store::{LedgerEventStore, LedgerId, Store};
+use windledger_tests::services::{CompanyCapTables, MeetingResolutions, YearClosings};
+
+pub const COMPANY_ID: &str = "farm";
+pub const COLLEGE: &str = "associes";
+pub const CLASS: &str = "ordinaires";
+
+pub fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("a valid date")
+}
+
+pub fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
+        .single()
+        .expect("a valid time")
+}
+
+pub fn holder(id: &str) -> HolderId {
+    HolderId::new(id).expect("a holder id")
+}
+
+pub fn class() -> ShareClassId {
+    ShareClassId::new(CLASS).expect("a class id")
+}
+
+pub fn count(n: u64) -> ShareCount {
+    ShareCount::new(n).expect("a share count")
+}
+
+pub fn eur(amount: &str) -> Euros {
+    Euros::new(Decimal::from_str(amount).expect("a decimal")).expect("an amount")
+}
+
+pub fn charter() -> Charter {
+    let mut charter = Charter::with_french_defaults(
+        vec![College {
+            id: CollegeId::new(COLLEGE).expect("a college id"),
+            name: "Associés".to_owned(),
+            weight: None,
+            vote_basis: VoteBasis::PerShare,
+        }],
+        vec![ShareClass {
+            id: class(),
+            name: "Actions ordinaires".to_owned(),
+            nominal_value: eur("100"),
+            votes_per_share: 1,
+            dividend_rights: Ratio::ONE,
+            authorised: count(10_000),
+        }],
+    );
+    charter.proxies.max_held_per_holder = Some(5);
+    charter
+}
+
+pub struct Farm {
+    pub store: Store,
+    pub ledger: LedgerId,
+    pub meetings: LedgerEventStore<Meeting>,
+    pub meeting_cqrs: Arc<CqrsFramework<Meeting, LedgerEventStore<Meeting>>>,
+    pub company_cqrs: CqrsFramework<Company, LedgerEventStore<Company>>,
+    pub years: LedgerEventStore<FinancialYear>,
+    pub year_cqrs: CqrsFramework<FinancialYear, LedgerEventStore<FinancialYear>>,
+}
+
+impl Farm {
+    pub async fn new(db: &TestDatabase) -> Self {
+        let store = db.store().await;
+        let ledger = LedgerId::parse("farm-test").expect("a ledger id");
+        store.create_ledger(&ledger).await.expect("a new ledger");
+        let cap_tables = || CompanyCapTables {
+            store: store.clone(),
+            ledger: ledger.clone(),
+            company: COMPANY_ID.to_owned(),
+        };
+        let meetings = LedgerEventStore::<Meeting>::new(store.clone(), ledger.clone());
+        let meeting_cqrs = Arc::new(CqrsFramework::new(
+            meetings.clone(),
+            vec![],
+            MeetingServices::new(cap_tables()),
+        ));
+        let company_cqrs = CqrsFramework::new(
+            LedgerEventStore::new(store.clone(), ledger.clone()),
+            vec![],
+            CompanyServices::new(MeetingResolutions {
+                meetings: meetings.clone(),
+            }),
+        );
+        let years = LedgerEventStore::<FinancialYear>::new(store.clone(), ledger.clone());
+        let year_cqrs = CqrsFramework::new(
+            years.clone(),
+            vec![],
+            FinancialYearServices::new(
+                MeetingResolutions {
+                    meetings: meetings.clone(),
+                },
+                cap_tables(),
+                YearClosings {
+                    years: years.clone(),
+                },
+            ),
+        );
+        Self {
+            store,
+            ledger,
+            meetings,
+            meeting_cqrs,
+            company_cqrs,
+            years,
+            year_cqrs,
+        }
+    }
+
+    /// Incorporated on 2020-01-15 with `holders` each holding `shares`.
+    pub async fn incorporated(db: &TestDatabase, holders: usize, shares: u64) -> Self {
+        let holdings: Vec<_> = (0..holders)
+            .map(|i| (format!("h{i:05}"), HolderKind::Individual, shares))
+            .collect();
+        Self::with_holders(db, &holdings, vec![]).await
+    }
+
+    /// Incorporated on 2020-01-15 with these (holder, kind, shares) and
+    /// turbines.
+    pub async fn with_holders(
+        db: &TestDatabase,
+        holders: &[(String, HolderKind, u64)],
+        turbines: Vec<Turbine>,
+    ) -> Self {
+        let farm = Self::new(db).await;
+        let formed = day(2020, 1, 15);
+        let total: u64 = holders.iter().map(|h| h.2).sum();
+        let commune = || CommuneCode::new("42026").expect("a commune");
+        farm.company(CompanyCommand::Incorporate {
+            company: Incorporation {
+                legal_name: LegalName::new("Parc éolien citoyen SAS").expect("a name"),
+                legal_form: LegalForm::Sas,
+                registration_number: Siren::new("732829320").expect("a SIREN"),
+                formation_date: formed,
+                share_capital: Euros::new(Decimal::from(100 * total)).expect("an amount"),
+                territory: turbines
+                    .iter()
+                    .map(|t| t.commune.clone())
+                    .chain([commune()])
+                    .collect(),
+                turbines,
+            },
+            charter: charter(),
+        })
+        .await;
+        let mut subscriptions = Vec::new();
+        for (id, kind, shares) in holders {
+            farm.company(CompanyCommand::AdmitShareholder {
+                holder: holder(id),
+                kind: *kind,
+                college: CollegeId::new(COLLEGE).expect("a college id"),
+                commune: commune(),
+                effective_date: formed,
+            })
+            .await;
+            subscriptions.push(Subscription {
+                holder: holder(id),
+                class: class(),
+                count: count(*shares),
+                price_per_share: eur("100"),
+            });
+        }
+        farm.company(CompanyCommand::IssueShares {
+            subscriptions,
+            resolution: None,
+            effective_date: formed,
+        })
+        .await;
+        farm
+    }
+
+    pub async fn company(&self, command: CompanyCommand) {
+        if let Err(e) = self.company_cqrs.execute(COMPANY_ID, command).await {
+            panic!("the company command is refused: {e}");
+        }
+    }
+
+    pub async fn meeting(
+        &self,
+        id: &str,
+        command: MeetingCommand,
+    ) -> Result<(), AggregateError<MeetingError>> {
+        let metadata = HashMap::from([("actor".to_owned(), "test".to_owned())]);
+        self.meeting_cqrs
+            .execute_with_metadata(id, command, metadata)
+            .await
+    }
+
+    /// Convened on 2021-05-20 for 2021-06-15..25, record date 2021-06-10,
+    /// voting open.
+    pub async fn open_meeting(&self, id: &str, agenda: Vec<ProposedResolution>) {
+        self.open_meeting_in(id, 2021, agenda).await;
+    }
+
+    /// Convened on `year`-05-20 for `year`-06-15..25, record date
+    /// `year`-06-10, voting open.
+    pub async fn open_meeting_in(&self, id: &str, year: i32, agenda: Vec<ProposedResolution>) {
+        self.meeting(
+            id,
+            MeetingCommand::Convene {
+                meeting: MeetingId::new(id).expect("a meeting id"),
+                kind: MeetingKind::ExtraordinaryGeneralMeeting,
+                call: Call::First,
+                record_date: day(year, 6, 10),
+                opens_at: at(year, 6, 15, 8),
+                closes_at: at(year, 6, 25, 18),
+                agenda,
+                members: vec![],
+                convened_on: day(year, 5, 20),
+            },
+        )
+        .await
+        .expect("the meeting is convened");
+        self.meeting(
+            id,
+            MeetingCommand::OpenVoting {
+                at: at(year, 6, 15, 8),
+            },
+        )
+        .await
+        .expect("voting opens");
+    }
+
+    /// Every voter in `for_` votes for every resolution, then the meeting
+    /// closes at the end of its window in `year`.
+    pub async fn vote_and_close(&self, id: &str, year: i32, resolutions: usize, for_: &[&str]) {
+        for voter in for_ {
+            self.meeting(
+                id,
+                MeetingCommand::CastBallot {
+                    voter: holder(voter),
+                    cast_by: holder(voter),
+                    choices: ballot(id, resolutions, Choice::For),
+                    at: at(year, 6, 20, 9),
+                },
+            )
+            .await
+            .expect("the ballot");
+        }
+        self.meeting(
+            id,
+            MeetingCommand::Close {
+                at: at(year, 6, 25, 18),
+            },
+        )
+        .await
+        .expect("the meeting closes");
+    }
+
+    pub async fn current(&self, id: &str) -> Meeting {
+        let context = self
+            .meetings
+            .load_aggregate(id)
+            .await
+            .expect("the meeting loads");
+        // Serialised and read back: the state as a fresh process would see
+        // it is compared through its public reads below.
+        serde_json::from_value(serde_json::to_value(&context.aggregate).expect("serialises"))
+            .expect("deserialises")
+    }
+}
+
+pub fn ballot(meeting: &str, resolutions: usize, choice: Choice) -> BTreeMap<ResolutionId, Choice> {
+    (1..=resolutions)
+        .map(|n| {
+            (
+                ResolutionId::new(format!("{meeting}.{n}")).expect("a resolution id"),
+                choice,
+            )
+        })
+        .collect()
+}
+
+pub fn general(text: &str) -> ProposedResolution {
+    ProposedResolution {
+        decision_kind: DecisionKindId::new("ordinary").expect("a kind"),
+        purpose: ResolutionPurpose::General,
+        text: text.to_owned(),
+    }
+}
+
