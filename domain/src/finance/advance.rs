@@ -304,7 +304,7 @@ impl CurrentAccountAdvance {
                     });
                 }
                 let (start, next) =
-                    year_bounds(year).ok_or(AdvanceError::InvalidRate(rate_ceiling))?;
+                    year_bounds(year).ok_or(AdvanceError::YearNotEnded { year, accrued_on })?;
                 if accrued_on < next {
                     return Err(AdvanceError::YearNotEnded { year, accrued_on });
                 }

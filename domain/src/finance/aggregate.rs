@@ -106,8 +106,9 @@ impl FinancialYearServices {
 ///   largest remainder (ties by holder id); an amount per share is rounded
 ///   down to the cent per holder, and the cents left are carried forward.
 /// - Income tax and social contributions are withheld from French resident
-///   individuals only (each rounded to the cent); legal persons, clubs and
-///   associations receive the gross. A holder is paid their net once.
+///   individuals only, each rounded to the cent (social contributions capped
+///   at what income tax leaves, which only rates near 100 % reach); legal
+///   persons, clubs and associations receive the gross. A holder is paid their net once.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FinancialYear {
     opened: Option<Opened>,
@@ -1141,6 +1142,9 @@ fn declare(
         .into_iter()
         .zip(gross)
         .map(|((position, shares, _), gross)| {
+            // Each levy is rounded to the cent on its own; social
+            // contributions are capped at what income tax leaves, so the two
+            // never exceed the gross, whatever the rates.
             let withheld = |rate: Decimal| -> Result<u64, Error> {
                 if position.kind != HolderKind::Individual {
                     return Ok(0);
@@ -1152,8 +1156,8 @@ fn declare(
                     .and_then(Euros::cents)
                     .ok_or(Error::Overflow)
             };
-            let income_tax = withheld(withholding.income_tax)?;
-            let social = withheld(withholding.social_contributions)?;
+            let income_tax = withheld(withholding.income_tax)?.min(gross);
+            let social = withheld(withholding.social_contributions)?.min(gross - income_tax);
             let net = gross
                 .checked_sub(income_tax + social)
                 .ok_or(Error::Overflow)?;

@@ -698,7 +698,12 @@ fn check_members(
 
 /// The roll: from the cap table for a general meeting, from the members for
 /// a board or committee; colleges from the charter on the record date.
-fn roll_from(convened: &Convocation, snapshot: CapTableSnapshot) -> Result<Roll, MeetingError> {
+/// The voters of a general meeting on the cap table `snapshot`: every
+/// holder with a vote (per share: shares x votes per share of each class;
+/// per member: one vote for a holder of any share), in holder id order.
+/// What the meeting freezes when voting opens, and what the vote-weights
+/// projection shows for a record date.
+pub fn general_meeting_voters(snapshot: &CapTableSnapshot) -> Result<Vec<Voter>, MeetingError> {
     let charter = &snapshot.charter;
     let inconsistent = |what: String| {
         MeetingError::CapTableLookup(LookupError(format!(
@@ -707,34 +712,41 @@ fn roll_from(convened: &Convocation, snapshot: CapTableSnapshot) -> Result<Roll,
         )))
     };
     let mut voters = Vec::new();
-    if convened.kind.is_general_meeting() {
-        for position in &snapshot.holders {
-            let college = charter
-                .college(&position.college)
-                .ok_or_else(|| inconsistent(format!("college {} is unknown", position.college)))?;
-            let mut shares = 0u64;
-            let mut votes = 0u64;
-            for (class, count) in &position.shares {
-                let class = charter
-                    .share_class(class)
-                    .ok_or_else(|| inconsistent(format!("share class {class} is unknown")))?;
-                shares = shares.saturating_add(count.get());
-                votes =
-                    votes.saturating_add(count.get().saturating_mul(class.votes_per_share.into()));
-            }
-            let weight = match college.vote_basis {
-                VoteBasis::PerShare => votes,
-                VoteBasis::PerMember => u64::from(shares > 0),
-            };
-            if weight > 0 {
-                voters.push(Voter {
-                    holder: position.holder.clone(),
-                    college: position.college.clone(),
-                    shares,
-                    weight,
-                });
-            }
+    for position in &snapshot.holders {
+        let college = charter
+            .college(&position.college)
+            .ok_or_else(|| inconsistent(format!("college {} is unknown", position.college)))?;
+        let mut shares = 0u64;
+        let mut votes = 0u64;
+        for (class, count) in &position.shares {
+            let class = charter
+                .share_class(class)
+                .ok_or_else(|| inconsistent(format!("share class {class} is unknown")))?;
+            shares = shares.saturating_add(count.get());
+            votes = votes.saturating_add(count.get().saturating_mul(class.votes_per_share.into()));
         }
+        let weight = match college.vote_basis {
+            VoteBasis::PerShare => votes,
+            VoteBasis::PerMember => u64::from(shares > 0),
+        };
+        if weight > 0 {
+            voters.push(Voter {
+                holder: position.holder.clone(),
+                college: position.college.clone(),
+                shares,
+                weight,
+            });
+        }
+    }
+    voters.sort_by(|a, b| a.holder.cmp(&b.holder));
+    Ok(voters)
+}
+
+fn roll_from(convened: &Convocation, snapshot: CapTableSnapshot) -> Result<Roll, MeetingError> {
+    let charter = &snapshot.charter;
+    let mut voters = Vec::new();
+    if convened.kind.is_general_meeting() {
+        voters = general_meeting_voters(&snapshot)?;
     } else {
         for m in &convened.members {
             if charter.college(&m.college).is_none() {

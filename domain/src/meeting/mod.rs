@@ -14,6 +14,7 @@ mod types;
 
 pub use aggregate::{
     BallotInForce, MAX_RESOLUTION_TEXT, MAX_RESOLUTIONS, Meeting, MeetingServices, Phase,
+    general_meeting_voters,
 };
 pub use commands::{MeetingCommand, ProposedResolution};
 pub use error::MeetingError;
