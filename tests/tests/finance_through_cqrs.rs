@@ -109,7 +109,9 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
     .await;
     assert!(matches!(
         unknown_turbine,
-        Err(AggregateError::UserError(FinancialYearError::UnknownTurbine(_)))
+        Err(AggregateError::UserError(
+            FinancialYearError::UnknownTurbine(_)
+        ))
     ));
     year(
         &farm,
@@ -201,7 +203,11 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
         .expect("the year")
         .aggregate
         .clone();
-    assert_eq!(state.reports_in_force().count(), 3, "two productions and IFER");
+    assert_eq!(
+        state.reports_in_force().count(),
+        3,
+        "two productions and IFER"
+    );
     let citizen = state.allocation(&holder("citizen")).expect("an allocation");
     assert_eq!(citizen.gross, euros("8000.00"));
     assert_eq!(citizen.income_tax, euros("1024.00"));
@@ -209,7 +215,10 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
     assert_eq!(citizen.net, euros("5600.00"));
     assert!(state.is_paid(&holder("citizen")));
     let partner = state.allocation(&holder("partner")).expect("an allocation");
-    assert_eq!((partner.gross, partner.net), (euros("24000.00"), euros("24000.00")));
+    assert_eq!(
+        (partner.gross, partner.net),
+        (euros("24000.00"), euros("24000.00"))
+    );
 
     // 5 % of 50,000 = 2,500 to the legal reserve (room: 10,000 - 5,000);
     // 50,000 - 2,500 - 40,000 carried forward.
@@ -224,7 +233,10 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
             retained_earnings: SignedEuros::new(Decimal::from_str("7500.00").expect("a decimal")),
         })
     );
-    assert_eq!(closings.closing_balances(2023).await.expect("a lookup"), None);
+    assert_eq!(
+        closings.closing_balances(2023).await.expect("a lookup"),
+        None
+    );
 
     // The stream holds what an auditor needs: the IFER lines, the roll.
     let stream = StreamId::parse("financial-year/2024").expect("a stream id");

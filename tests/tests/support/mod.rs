@@ -311,4 +311,3 @@ pub fn general(text: &str) -> ProposedResolution {
         text: text.to_owned(),
     }
 }
-

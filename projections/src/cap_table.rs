@@ -1,0 +1,613 @@
+//! The cap table over time: every holder's movements and register changes
+//! with their dates and positions, so that the table as of any date or
+//! position is one pass over them.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use windledger_domain::cap_table::{CapTableService, CapTableSnapshot, HolderPosition};
+use windledger_domain::charter::Charter;
+use windledger_domain::company::{CancellationSource, CompanyEvent, HolderKind, Incorporation};
+use windledger_domain::meeting::{Voter, general_meeting_voters};
+use windledger_domain::money::Euros;
+use windledger_domain::resolution::{BoxFuture, LookupError};
+use windledger_domain::types::{CollegeId, CommuneCode, HolderId, ShareClassId, ShareCount};
+
+use crate::event::{EventRef, FarmEvent, LedgerEvent};
+use crate::runner::{Fold, Shared};
+
+/// Which state of the ledger a query reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "as_of", rename_all = "snake_case")]
+pub enum AsOf {
+    /// Everything applied so far.
+    Latest,
+    /// The events up to this position.
+    Position { position: u64 },
+    /// The facts effective up to the end of this date.
+    Date { date: NaiveDate },
+}
+
+impl AsOf {
+    fn includes(self, position: u64, date: NaiveDate) -> bool {
+        match self {
+            Self::Latest => true,
+            Self::Position { position: p } => position <= p,
+            Self::Date { date: d } => date <= d,
+        }
+    }
+}
+
+/// A fact with when it was recorded and when it took effect.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dated<T> {
+    pub position: u64,
+    pub date: NaiveDate,
+    pub value: T,
+}
+
+/// A change of a holder's shares.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Movement {
+    pub at: EventRef,
+    pub date: NaiveDate,
+    pub class: ShareClassId,
+    /// Shares in (positive) or out (negative).
+    pub delta: i64,
+    pub kind: MovementKind,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "movement", rename_all = "snake_case")]
+pub enum MovementKind {
+    Issued,
+    TransferredIn { from: HolderId },
+    TransferredOut { to: HolderId },
+    Repurchased,
+    Cancelled,
+}
+
+/// A holder's line of the register at some date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Registration {
+    pub college: CollegeId,
+    pub commune: CommuneCode,
+    pub exited: bool,
+}
+
+/// Everything recorded about one holder.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HolderHistory {
+    pub kind: HolderKind,
+    pub registrations: Vec<Dated<Registration>>,
+    pub movements: Vec<Movement>,
+}
+
+impl HolderHistory {
+    fn registration(&self, as_of: AsOf) -> Option<&Registration> {
+        self.registrations
+            .iter()
+            .rev()
+            .find(|r| as_of.includes(r.position, r.date))
+            .map(|r| &r.value)
+    }
+}
+
+/// The cap table fold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CapTable {
+    incorporation: Option<Dated<Incorporation>>,
+    charters: Vec<Dated<Arc<Charter>>>,
+    holders: BTreeMap<HolderId, HolderHistory>,
+    /// Treasury and outstanding shares move by class.
+    treasury: Vec<Dated<(ShareClassId, i64)>>,
+    outstanding: Vec<Dated<(ShareClassId, i64)>>,
+}
+
+impl Fold for CapTable {
+    const NAME: &'static str = "cap-table";
+
+    fn apply(&mut self, meta: &LedgerEvent, event: &FarmEvent) -> Result<(), String> {
+        let FarmEvent::Company(event) = event else {
+            return Ok(());
+        };
+        let date = event.effective_date();
+        let dated = Dater {
+            position: meta.position,
+            date,
+        };
+        let at = meta.reference();
+        let movement = |class: &ShareClassId, delta: i64, kind| Movement {
+            at: at.clone(),
+            date,
+            class: class.clone(),
+            delta,
+            kind,
+        };
+        match event {
+            CompanyEvent::Incorporated { company, charter } => {
+                self.incorporation = Some(dated.of(company.clone()));
+                self.charters.push(dated.of(Arc::new(charter.clone())));
+            }
+            CompanyEvent::CharterAmended { charter, .. } => {
+                self.charters.push(dated.of(Arc::new(charter.clone())));
+            }
+            CompanyEvent::ShareholderAdmitted {
+                holder,
+                kind,
+                college,
+                commune,
+                ..
+            } => {
+                let registration = dated.of(Registration {
+                    college: college.clone(),
+                    commune: commune.clone(),
+                    exited: false,
+                });
+                let history = self
+                    .holders
+                    .entry(holder.clone())
+                    .or_insert_with(|| HolderHistory {
+                        kind: *kind,
+                        registrations: Vec::new(),
+                        movements: Vec::new(),
+                    });
+                history.kind = *kind;
+                history.registrations.push(registration);
+            }
+            CompanyEvent::ShareholderCollegeChanged { holder, to, .. } => {
+                self.reregister(holder, dated.of(()), |r| r.college = to.clone())?;
+            }
+            CompanyEvent::ShareholderResidenceChanged {
+                holder, commune, ..
+            } => {
+                self.reregister(holder, dated.of(()), |r| r.commune = commune.clone())?;
+            }
+            CompanyEvent::ShareholderExited { holder, .. } => {
+                self.reregister(holder, dated.of(()), |r| r.exited = true)?;
+            }
+            CompanyEvent::SharesIssued { subscriptions, .. } => {
+                for s in subscriptions {
+                    let n = count(s.count)?;
+                    self.outstanding.push(dated.of((s.class.clone(), n)));
+                    self.history(&s.holder)?.movements.push(movement(
+                        &s.class,
+                        n,
+                        MovementKind::Issued,
+                    ));
+                }
+            }
+            CompanyEvent::SharesTransferred {
+                from,
+                to,
+                class,
+                count: c,
+                ..
+            } => {
+                let n = count(*c)?;
+                self.history(from)?.movements.push(movement(
+                    class,
+                    -n,
+                    MovementKind::TransferredOut { to: to.clone() },
+                ));
+                self.history(to)?.movements.push(movement(
+                    class,
+                    n,
+                    MovementKind::TransferredIn { from: from.clone() },
+                ));
+            }
+            CompanyEvent::SharesRepurchased {
+                holder,
+                class,
+                count: c,
+                ..
+            } => {
+                let n = count(*c)?;
+                self.history(holder)?.movements.push(movement(
+                    class,
+                    -n,
+                    MovementKind::Repurchased,
+                ));
+                self.treasury.push(dated.of((class.clone(), n)));
+            }
+            CompanyEvent::SharesCancelled {
+                source,
+                class,
+                count: c,
+                ..
+            } => {
+                let n = count(*c)?;
+                match source {
+                    CancellationSource::Treasury => {
+                        self.treasury.push(dated.of((class.clone(), -n)))
+                    }
+                    CancellationSource::Holder { holder, .. } => self
+                        .history(holder)?
+                        .movements
+                        .push(movement(class, -n, MovementKind::Cancelled)),
+                }
+                self.outstanding.push(dated.of((class.clone(), -n)));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Dates values with the event's position and effective date.
+#[derive(Clone, Copy)]
+struct Dater {
+    position: u64,
+    date: NaiveDate,
+}
+
+impl Dater {
+    fn of<T>(self, value: T) -> Dated<T> {
+        Dated {
+            position: self.position,
+            date: self.date,
+            value,
+        }
+    }
+}
+
+fn count(n: ShareCount) -> Result<i64, String> {
+    i64::try_from(n.get()).map_err(|_| format!("{} shares do not fit", n.get()))
+}
+
+fn unknown(holder: &HolderId) -> String {
+    format!("holder {holder} was never admitted")
+}
+
+/// One line of the cap table: a holder's shares of one class.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CapTableRow {
+    pub holder: HolderId,
+    pub kind: HolderKind,
+    pub college: CollegeId,
+    pub commune: CommuneCode,
+    pub class: ShareClassId,
+    pub shares: u64,
+    /// Per cent of the share capital (nominal value), 4 decimals.
+    pub capital_pct: Decimal,
+    /// Per cent of the votes in a general meeting, college weights applied,
+    /// 4 decimals (the holder's whole vote, on their first row; 0 on the
+    /// others).
+    pub votes_pct: Decimal,
+}
+
+/// A college's or a class's totals.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Totals {
+    pub holders: usize,
+    pub shares: u64,
+    pub capital_pct: Decimal,
+    pub votes_pct: Decimal,
+}
+
+/// The cap table as of a date or position.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CapTableView {
+    pub as_of: AsOf,
+    pub share_capital: Euros,
+    /// Shares issued and not cancelled, treasury included.
+    pub outstanding: BTreeMap<ShareClassId, u64>,
+    pub treasury: BTreeMap<ShareClassId, u64>,
+    pub rows: Vec<CapTableRow>,
+    pub by_college: BTreeMap<CollegeId, Totals>,
+    pub by_class: BTreeMap<ShareClassId, Totals>,
+}
+
+impl CapTable {
+    fn history(&mut self, holder: &HolderId) -> Result<&mut HolderHistory, String> {
+        self.holders.get_mut(holder).ok_or_else(|| unknown(holder))
+    }
+
+    /// A register change: the latest registration, changed.
+    fn reregister(
+        &mut self,
+        holder: &HolderId,
+        when: Dated<()>,
+        change: impl FnOnce(&mut Registration),
+    ) -> Result<(), String> {
+        let history = self.history(holder)?;
+        let mut registration = history
+            .registrations
+            .last()
+            .map(|r| r.value.clone())
+            .ok_or_else(|| unknown(holder))?;
+        change(&mut registration);
+        history.registrations.push(Dated {
+            position: when.position,
+            date: when.date,
+            value: registration,
+        });
+        Ok(())
+    }
+
+    pub fn incorporation(&self) -> Option<&Incorporation> {
+        self.incorporation.as_ref().map(|d| &d.value)
+    }
+
+    /// The charter in force.
+    pub fn charter(&self, as_of: AsOf) -> Option<&Charter> {
+        self.charters
+            .iter()
+            .rev()
+            .find(|c| as_of.includes(c.position, c.date))
+            .map(|c| c.value.as_ref())
+    }
+
+    pub fn holder(&self, holder: &HolderId) -> Option<&HolderHistory> {
+        self.holders.get(holder)
+    }
+
+    pub fn holders(&self) -> impl Iterator<Item = (&HolderId, &HolderHistory)> {
+        self.holders.iter()
+    }
+
+    /// A holder's shares by class.
+    pub fn holdings_of(&self, holder: &HolderId, as_of: AsOf) -> BTreeMap<ShareClassId, u64> {
+        self.holders
+            .get(holder)
+            .map(|h| sum_movements(&h.movements, as_of))
+            .unwrap_or_default()
+    }
+
+    fn sum_by_class(
+        entries: &[Dated<(ShareClassId, i64)>],
+        as_of: AsOf,
+    ) -> BTreeMap<ShareClassId, u64> {
+        let mut sums: BTreeMap<ShareClassId, i64> = BTreeMap::new();
+        for e in entries
+            .iter()
+            .filter(|e| as_of.includes(e.position, e.date))
+        {
+            *sums.entry(e.value.0.clone()).or_default() += e.value.1;
+        }
+        positive(sums)
+    }
+
+    /// What the domain's services ask: the holders with shares, the
+    /// charter, the capital and the turbines. `None` before incorporation.
+    pub fn snapshot(&self, as_of: AsOf, dated: NaiveDate) -> Option<CapTableSnapshot> {
+        let incorporation = self.incorporation.as_ref()?;
+        if !as_of.includes(incorporation.position, incorporation.date) {
+            return None;
+        }
+        let charter = self.charter(as_of)?.clone();
+        let outstanding = Self::sum_by_class(&self.outstanding, as_of);
+        let share_capital = capital(&charter, &outstanding);
+        let holders = self
+            .holders
+            .iter()
+            .filter_map(|(holder, history)| {
+                let registration = history.registration(as_of)?;
+                let shares: BTreeMap<_, _> = sum_movements(&history.movements, as_of)
+                    .into_iter()
+                    .filter_map(|(c, n)| Some((c, ShareCount::new(n).ok()?)))
+                    .collect();
+                (!shares.is_empty()).then(|| HolderPosition {
+                    holder: holder.clone(),
+                    kind: history.kind,
+                    college: registration.college.clone(),
+                    commune: registration.commune.clone(),
+                    shares,
+                })
+            })
+            .collect();
+        Some(CapTableSnapshot {
+            as_of: dated,
+            charter,
+            share_capital,
+            turbines: incorporation.value.turbines.clone(),
+            holders,
+        })
+    }
+
+    /// The cap table with its percentages. `None` before incorporation.
+    pub fn view(&self, as_of: AsOf) -> Option<CapTableView> {
+        let snapshot = self.snapshot(as_of, NaiveDate::MIN)?;
+        let charter = &snapshot.charter;
+        let outstanding = Self::sum_by_class(&self.outstanding, as_of);
+        let treasury = Self::sum_by_class(&self.treasury, as_of);
+        let capital_total = snapshot.share_capital.amount();
+        let votes = vote_shares(&snapshot);
+
+        let mut rows = Vec::new();
+        let mut by_college: BTreeMap<CollegeId, Totals> = BTreeMap::new();
+        let mut by_class: BTreeMap<ShareClassId, Totals> = BTreeMap::new();
+        for position in &snapshot.holders {
+            let vote = votes.get(&position.holder).copied().unwrap_or_default();
+            let college = by_college
+                .entry(position.college.clone())
+                .or_insert_with(zero);
+            college.holders += 1;
+            college.votes_pct += vote;
+            for (i, (class, n)) in position.shares.iter().enumerate() {
+                let nominal = charter
+                    .share_class(class)
+                    .map_or(Decimal::ZERO, |c| c.nominal_value.amount());
+                let capital_pct = percent(nominal * Decimal::from(n.get()), capital_total);
+                let row_vote = if i == 0 { vote } else { Decimal::ZERO };
+                college.shares += n.get();
+                college.capital_pct += capital_pct;
+                let totals = by_class.entry(class.clone()).or_insert_with(zero);
+                totals.holders += 1;
+                totals.shares += n.get();
+                totals.capital_pct += capital_pct;
+                totals.votes_pct += row_vote;
+                rows.push(CapTableRow {
+                    holder: position.holder.clone(),
+                    kind: position.kind,
+                    college: position.college.clone(),
+                    commune: position.commune.clone(),
+                    class: class.clone(),
+                    shares: n.get(),
+                    capital_pct: capital_pct.round_dp(4),
+                    votes_pct: row_vote.round_dp(4),
+                });
+            }
+        }
+        for totals in by_college.values_mut().chain(by_class.values_mut()) {
+            totals.capital_pct = totals.capital_pct.round_dp(4);
+            totals.votes_pct = totals.votes_pct.round_dp(4);
+        }
+        Some(CapTableView {
+            as_of,
+            share_capital: snapshot.share_capital,
+            outstanding,
+            treasury,
+            rows,
+            by_college,
+            by_class,
+        })
+    }
+
+    /// The electoral roll of a general meeting with this record date, with
+    /// each college's total. `None` before incorporation.
+    pub fn vote_weights(&self, record_date: NaiveDate) -> Option<VoteWeights> {
+        let snapshot = self.snapshot(AsOf::Date { date: record_date }, record_date)?;
+        let voters = general_meeting_voters(&snapshot).ok()?;
+        let mut by_college: BTreeMap<CollegeId, u64> = BTreeMap::new();
+        for v in &voters {
+            *by_college.entry(v.college.clone()).or_default() += v.weight;
+        }
+        Some(VoteWeights {
+            record_date,
+            total: voters.iter().map(|v| v.weight).sum(),
+            by_college,
+            voters,
+        })
+    }
+}
+
+/// The electoral roll for a record date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VoteWeights {
+    pub record_date: NaiveDate,
+    pub voters: Vec<Voter>,
+    pub by_college: BTreeMap<CollegeId, u64>,
+    pub total: u64,
+}
+
+fn zero() -> Totals {
+    Totals {
+        holders: 0,
+        shares: 0,
+        capital_pct: Decimal::ZERO,
+        votes_pct: Decimal::ZERO,
+    }
+}
+
+fn sum_movements(movements: &[Movement], as_of: AsOf) -> BTreeMap<ShareClassId, u64> {
+    let mut sums: BTreeMap<ShareClassId, i64> = BTreeMap::new();
+    for m in movements
+        .iter()
+        .filter(|m| as_of.includes(m.at.position, m.date))
+    {
+        *sums.entry(m.class.clone()).or_default() += m.delta;
+    }
+    positive(sums)
+}
+
+fn positive(sums: BTreeMap<ShareClassId, i64>) -> BTreeMap<ShareClassId, u64> {
+    sums.into_iter()
+        .filter_map(|(c, n)| u64::try_from(n).ok().filter(|n| *n > 0).map(|n| (c, n)))
+        .collect()
+}
+
+fn capital(charter: &Charter, outstanding: &BTreeMap<ShareClassId, u64>) -> Euros {
+    let total = outstanding.iter().fold(Decimal::ZERO, |sum, (class, n)| {
+        let nominal = charter
+            .share_class(class)
+            .map_or(Decimal::ZERO, |c| c.nominal_value.amount());
+        sum.saturating_add(nominal.saturating_mul(Decimal::from(*n)))
+    });
+    Euros::new(total).unwrap_or_default()
+}
+
+fn percent(part: Decimal, whole: Decimal) -> Decimal {
+    if whole.is_zero() {
+        Decimal::ZERO
+    } else {
+        part * Decimal::ONE_HUNDRED / whole
+    }
+}
+
+/// Each holder's share of the votes of a general meeting, in per cent:
+/// within their college (per share or per member), times the college's
+/// weight when colleges are weighted (the weight of a college with no vote
+/// shared among the others, as the tally does), or over all votes.
+fn vote_shares(snapshot: &CapTableSnapshot) -> BTreeMap<HolderId, Decimal> {
+    let Ok(voters) = general_meeting_voters(snapshot) else {
+        return BTreeMap::new();
+    };
+    let charter = &snapshot.charter;
+    let weighted = charter.colleges.iter().any(|c| c.weight.is_some());
+    let mut college_votes: BTreeMap<&CollegeId, u64> = BTreeMap::new();
+    for v in &voters {
+        *college_votes.entry(&v.college).or_default() += v.weight;
+    }
+    let total: u64 = college_votes.values().sum();
+    let weight_of = |c: &CollegeId| {
+        charter
+            .college(c)
+            .and_then(|c| c.weight)
+            .map_or(Decimal::ZERO, |w| {
+                Decimal::from(w.numerator()) / Decimal::from(w.denominator())
+            })
+    };
+    let present_weight: Decimal = college_votes.keys().map(|c| weight_of(c)).sum();
+    voters
+        .iter()
+        .map(|v| {
+            let share = if weighted {
+                let in_college = Decimal::from(v.weight)
+                    / Decimal::from(college_votes.get(&v.college).copied().unwrap_or(1).max(1));
+                if present_weight.is_zero() {
+                    Decimal::ZERO
+                } else {
+                    weight_of(&v.college) / present_weight * in_college * Decimal::ONE_HUNDRED
+                }
+            } else {
+                percent(Decimal::from(v.weight), Decimal::from(total))
+            };
+            (v.holder.clone(), share)
+        })
+        .collect()
+}
+
+/// The cap table on a date, from the projections: the `CapTableService`
+/// of the meeting's roll and the dividend's allocation roll. Before it
+/// answers, it waits until the projections have applied the ledger's head
+/// as `head` gives it, so a fact recorded just before is never missed.
+pub struct ProjectedCapTables<H> {
+    pub shared: Arc<Shared>,
+    pub head: H,
+}
+
+/// The ledger's current head position.
+pub trait HeadPosition: Send + Sync {
+    fn head(&self) -> BoxFuture<'_, Result<u64, LookupError>>;
+}
+
+impl<H: HeadPosition> CapTableService for ProjectedCapTables<H> {
+    fn cap_table<'a>(
+        &'a self,
+        on: NaiveDate,
+    ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>> {
+        Box::pin(async move {
+            let head = self.head.head().await?;
+            self.shared
+                .caught_up(head)
+                .await
+                .map_err(|e| LookupError(e.to_string()))?;
+            self.shared
+                .read(|p| p.cap_table.fold().snapshot(AsOf::Date { date: on }, on))
+                .ok_or_else(|| LookupError(format!("the company did not exist on {on}")))
+        })
+    }
+}

@@ -1,0 +1,432 @@
+//! The money side as recorded: per financial year, every report with the
+//! figures in force (corrections applied), the accounts, the appropriation,
+//! the dividend with each holder's allocation and payment; the current-
+//! account advances with their interest.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use windledger_domain::company::Turbine;
+use windledger_domain::finance::{
+    AdvanceEvent, Allocation, Balances, Beneficiary, CostCategory, FinancialYearEvent, IferLine,
+    LocalTax, RevenueKind, YearMonth,
+};
+use windledger_domain::money::{Euros, SignedEuros};
+use windledger_domain::resolution::AdoptedResolution;
+use windledger_domain::types::{HolderId, ReportId, TurbineId};
+
+use crate::event::{EventRef, FarmEvent, LedgerEvent};
+use crate::runner::Fold;
+
+/// What a report says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "report", rename_all = "snake_case")]
+pub enum ReportBody {
+    Production {
+        turbine: TurbineId,
+        month: YearMonth,
+        mwh: Decimal,
+        availability: Decimal,
+    },
+    Revenue {
+        month: YearMonth,
+        kind: RevenueKind,
+        volume_mwh: Decimal,
+        price_per_mwh: Decimal,
+        amount: SignedEuros,
+    },
+    Cost {
+        month: YearMonth,
+        category: CostCategory,
+        amount: Euros,
+        beneficiary: Option<Beneficiary>,
+    },
+    Ifer {
+        tax_year: i32,
+        lines: Vec<IferLine>,
+        total: Euros,
+    },
+    LocalTax {
+        tax: LocalTax,
+        beneficiary: Beneficiary,
+        amount: Euros,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Report {
+    pub id: ReportId,
+    pub body: ReportBody,
+    pub at: EventRef,
+    pub corrects: Option<ReportId>,
+    pub corrected_by: Option<ReportId>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Appropriated {
+    pub resolution: AdoptedResolution,
+    pub net_result: SignedEuros,
+    pub legal_reserve: Euros,
+    pub statutory_reserves: Euros,
+    pub dividend: Euros,
+    pub distributable: SignedEuros,
+    pub closing: Balances,
+    pub at: EventRef,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dividend {
+    pub resolution: AdoptedResolution,
+    pub record_date: NaiveDate,
+    pub payment_date: NaiveDate,
+    pub allocations: Vec<Allocation>,
+    pub total: Euros,
+    pub undistributed: Euros,
+    pub at: EventRef,
+    pub payments: BTreeMap<HolderId, Payment>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Payment {
+    pub amount: Euros,
+    pub paid_on: NaiveDate,
+    pub at: EventRef,
+}
+
+/// One financial year.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct YearRecord {
+    pub year: i32,
+    pub starts_on: NaiveDate,
+    pub ends_on: NaiveDate,
+    pub turbines: Vec<Turbine>,
+    /// Every report, corrected ones included, by id.
+    pub reports: BTreeMap<ReportId, Report>,
+    pub accounts: Option<(AdoptedResolution, SignedEuros, EventRef)>,
+    pub appropriation: Option<Appropriated>,
+    pub dividend: Option<Dividend>,
+}
+
+impl YearRecord {
+    /// The reports in force (not corrected), in id order.
+    pub fn in_force(&self) -> impl Iterator<Item = &Report> {
+        self.reports.values().filter(|r| r.corrected_by.is_none())
+    }
+
+    /// Production in force per turbine and month.
+    pub fn production(&self) -> BTreeMap<(TurbineId, YearMonth), (Decimal, Decimal)> {
+        self.in_force()
+            .filter_map(|r| match &r.body {
+                ReportBody::Production {
+                    turbine,
+                    month,
+                    mwh,
+                    availability,
+                } => Some(((turbine.clone(), *month), (*mwh, *availability))),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Revenue in force per month and kind.
+    pub fn revenue(&self) -> BTreeMap<(YearMonth, RevenueKind), SignedEuros> {
+        let mut sums: BTreeMap<(YearMonth, RevenueKind), Decimal> = BTreeMap::new();
+        for r in self.in_force() {
+            if let ReportBody::Revenue {
+                month,
+                kind,
+                amount,
+                ..
+            } = &r.body
+            {
+                *sums.entry((*month, *kind)).or_default() += amount.amount();
+            }
+        }
+        sums.into_iter()
+            .map(|(k, v)| (k, SignedEuros::new(v)))
+            .collect()
+    }
+
+    /// The year's revenue in force.
+    pub fn total_revenue(&self) -> SignedEuros {
+        SignedEuros::new(self.revenue().values().map(|v| v.amount()).sum())
+    }
+}
+
+/// One current-account advance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AdvanceRecord {
+    pub holder: HolderId,
+    pub amount: Euros,
+    pub annual_rate: Decimal,
+    pub granted_on: NaiveDate,
+    pub outstanding: Euros,
+    /// Interest accrued, by calendar year.
+    pub interest: BTreeMap<i32, (Euros, EventRef)>,
+}
+
+/// The finance fold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Finance {
+    years: BTreeMap<i32, YearRecord>,
+    /// Stream id (the year as text) -> year.
+    stream_years: BTreeMap<String, i32>,
+    advances: BTreeMap<String, AdvanceRecord>,
+}
+
+impl Fold for Finance {
+    const NAME: &'static str = "finance";
+
+    fn apply(&mut self, meta: &LedgerEvent, event: &FarmEvent) -> Result<(), String> {
+        match event {
+            FarmEvent::FinancialYear { year, event } => self.apply_year(meta, year, event),
+            FarmEvent::Advance { advance, event } => self.apply_advance(meta, advance, event),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Finance {
+    pub fn years(&self) -> impl Iterator<Item = &YearRecord> {
+        self.years.values()
+    }
+
+    pub fn year(&self, year: i32) -> Option<&YearRecord> {
+        self.years.get(&year)
+    }
+
+    pub fn advances(&self) -> impl Iterator<Item = (&String, &AdvanceRecord)> {
+        self.advances.iter()
+    }
+
+    fn apply_year(
+        &mut self,
+        meta: &LedgerEvent,
+        stream: &str,
+        event: &FinancialYearEvent,
+    ) -> Result<(), String> {
+        let at = meta.reference();
+        if let FinancialYearEvent::YearOpened {
+            year,
+            starts_on,
+            ends_on,
+            turbines,
+            ..
+        } = event
+        {
+            self.stream_years.insert(stream.to_owned(), *year);
+            self.years.insert(
+                *year,
+                YearRecord {
+                    year: *year,
+                    starts_on: *starts_on,
+                    ends_on: *ends_on,
+                    turbines: turbines.clone(),
+                    reports: BTreeMap::new(),
+                    accounts: None,
+                    appropriation: None,
+                    dividend: None,
+                },
+            );
+            return Ok(());
+        }
+        let record = self
+            .stream_years
+            .get(stream)
+            .and_then(|y| self.years.get_mut(y))
+            .ok_or_else(|| format!("financial year {stream} was never opened"))?;
+        let body = match event.clone() {
+            FinancialYearEvent::YearOpened { .. } => None,
+            FinancialYearEvent::ProductionReported {
+                turbine,
+                month,
+                mwh,
+                availability,
+                ..
+            } => Some(ReportBody::Production {
+                turbine,
+                month,
+                mwh,
+                availability,
+            }),
+            FinancialYearEvent::RevenueRecorded {
+                month,
+                kind,
+                volume_mwh,
+                price_per_mwh,
+                amount,
+                ..
+            } => Some(ReportBody::Revenue {
+                month,
+                kind,
+                volume_mwh,
+                price_per_mwh,
+                amount,
+            }),
+            FinancialYearEvent::CostRecorded {
+                month,
+                category,
+                amount,
+                beneficiary,
+                ..
+            } => Some(ReportBody::Cost {
+                month,
+                category,
+                amount,
+                beneficiary,
+            }),
+            FinancialYearEvent::IferAssessed {
+                tax_year,
+                lines,
+                total,
+                ..
+            } => Some(ReportBody::Ifer {
+                tax_year,
+                lines,
+                total,
+            }),
+            FinancialYearEvent::LocalTaxRecorded {
+                tax,
+                beneficiary,
+                amount,
+                ..
+            } => Some(ReportBody::LocalTax {
+                tax,
+                beneficiary,
+                amount,
+            }),
+            FinancialYearEvent::AccountsApproved {
+                resolution,
+                net_result,
+            } => {
+                record.accounts = Some((resolution, net_result, at.clone()));
+                None
+            }
+            FinancialYearEvent::ResultAppropriated {
+                resolution,
+                net_result,
+                legal_reserve,
+                statutory_reserves,
+                dividend,
+                distributable,
+                closing,
+                ..
+            } => {
+                record.appropriation = Some(Appropriated {
+                    resolution,
+                    net_result,
+                    legal_reserve,
+                    statutory_reserves,
+                    dividend,
+                    distributable,
+                    closing,
+                    at: at.clone(),
+                });
+                None
+            }
+            FinancialYearEvent::DividendDeclared {
+                resolution,
+                record_date,
+                payment_date,
+                allocations,
+                total,
+                undistributed,
+                ..
+            } => {
+                record.dividend = Some(Dividend {
+                    resolution,
+                    record_date,
+                    payment_date,
+                    allocations,
+                    total,
+                    undistributed,
+                    at: at.clone(),
+                    payments: BTreeMap::new(),
+                });
+                None
+            }
+            FinancialYearEvent::DividendPaid {
+                holder,
+                amount,
+                paid_on,
+            } => {
+                let dividend = record
+                    .dividend
+                    .as_mut()
+                    .ok_or("a payment before the dividend was declared")?;
+                dividend.payments.insert(
+                    holder,
+                    Payment {
+                        amount,
+                        paid_on,
+                        at: at.clone(),
+                    },
+                );
+                None
+            }
+        };
+        if let (Some(body), Some((id, corrects))) = (body, event.report()) {
+            if let Some(c) = corrects {
+                let corrected = record
+                    .reports
+                    .get_mut(c)
+                    .ok_or_else(|| format!("report {c} is corrected but was never recorded"))?;
+                corrected.corrected_by = Some(id.clone());
+            }
+            record.reports.insert(
+                id.clone(),
+                Report {
+                    id: id.clone(),
+                    body,
+                    at,
+                    corrects: corrects.cloned(),
+                    corrected_by: None,
+                },
+            );
+        }
+        Ok(())
+    }
+
+    fn apply_advance(
+        &mut self,
+        meta: &LedgerEvent,
+        advance: &str,
+        event: &AdvanceEvent,
+    ) -> Result<(), String> {
+        if let AdvanceEvent::AdvanceGranted {
+            holder,
+            amount,
+            annual_rate,
+            granted_on,
+            ..
+        } = event
+        {
+            self.advances.insert(
+                advance.to_owned(),
+                AdvanceRecord {
+                    holder: holder.clone(),
+                    amount: *amount,
+                    annual_rate: *annual_rate,
+                    granted_on: *granted_on,
+                    outstanding: *amount,
+                    interest: BTreeMap::new(),
+                },
+            );
+            return Ok(());
+        }
+        let record = self
+            .advances
+            .get_mut(advance)
+            .ok_or_else(|| format!("advance {advance} was never granted"))?;
+        match event {
+            AdvanceEvent::AdvanceGranted { .. } => {}
+            AdvanceEvent::AdvanceRepaid { outstanding, .. } => record.outstanding = *outstanding,
+            AdvanceEvent::InterestAccrued { year, interest, .. } => {
+                record.interest.insert(*year, (*interest, meta.reference()));
+            }
+        }
+        Ok(())
+    }
+}

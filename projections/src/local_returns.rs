@@ -1,0 +1,261 @@
+//! Local economic returns of a year: what the farm paid to its territory,
+//! by beneficiary and kind, against what left it.
+//!
+//! Counting rules:
+//! - Taxes (IFER shares, CFE, property tax) go to the commune, EPCI or
+//!   département named, all local. Land rents go to the landowner, local if
+//!   their commune is in the territory; community-fund payments are local.
+//!   Other costs count only when they name a local beneficiary.
+//! - The dividend of a financial year (declared after its close) counts
+//!   gross, by holder: local authorities and SEMs as holders are the public
+//!   side; other holders are local when their commune of residence (on the
+//!   record date) is in the territory; companies outside it are the
+//!   industrial partner; everyone else outside it is a non-local holder.
+//! - Current-account interest of the calendar year counts like dividends,
+//!   by the holder's registration at the end of that year.
+//! - The local share is what stayed local over the year's revenue in force.
+
+use std::collections::BTreeMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+use windledger_domain::company::HolderKind;
+use windledger_domain::finance::{Beneficiary, CostCategory, LocalTax};
+use windledger_domain::money::{Euros, SignedEuros};
+use windledger_domain::types::{CommuneCode, HolderId, PartyId, Siren};
+
+use crate::finance::ReportBody;
+use crate::runner::Projections;
+
+/// Who in the territory received money.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "beneficiary", rename_all = "snake_case")]
+pub enum LocalBeneficiary {
+    Commune {
+        commune: CommuneCode,
+    },
+    Epci {
+        siren: Siren,
+    },
+    Departement {
+        code: String,
+    },
+    Landowner {
+        party: PartyId,
+        commune: CommuneCode,
+    },
+    CommunityFund,
+    /// Holders living in the territory (individuals, associations, clubs,
+    /// cooperatives, local companies), together.
+    LocalHolders,
+    /// Local authorities and SEMs as shareholders, together.
+    PublicHolders,
+}
+
+/// Who outside the territory received money.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(tag = "party", rename_all = "snake_case")]
+pub enum Leaving {
+    NonLocalHolders,
+    IndustrialPartner,
+    NonLocalLandowners,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReturnKind {
+    Ifer,
+    Cfe,
+    PropertyTax,
+    LandRent,
+    CommunityFund,
+    OtherPayments,
+    Dividends,
+    CurrentAccountInterest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Line<P> {
+    pub party: P,
+    pub amounts: BTreeMap<ReturnKind, Euros>,
+    pub total: Euros,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LocalReturns {
+    pub year: i32,
+    pub local: Vec<Line<LocalBeneficiary>>,
+    pub local_total: Euros,
+    pub leaving: Vec<Line<Leaving>>,
+    pub leaving_total: Euros,
+    pub revenue: SignedEuros,
+    /// Local total over revenue, per cent, 2 decimals; `None` without
+    /// revenue.
+    pub local_share_pct: Option<Decimal>,
+}
+
+enum Party {
+    Local(LocalBeneficiary),
+    Away(Leaving),
+}
+
+/// The local returns of financial year `year`; `None` if it was never
+/// opened.
+pub fn local_returns(projections: &Projections, year: i32) -> Option<LocalReturns> {
+    let cap_table = projections.cap_table.fold();
+    let finance = projections.finance.fold();
+    let record = finance.year(year)?;
+    let territory = cap_table
+        .incorporation()
+        .map(|i| i.territory.clone())
+        .unwrap_or_default();
+    let local_commune = |c: &CommuneCode| territory.contains(c);
+
+    let mut local: BTreeMap<LocalBeneficiary, BTreeMap<ReturnKind, Decimal>> = BTreeMap::new();
+    let mut leaving: BTreeMap<Leaving, BTreeMap<ReturnKind, Decimal>> = BTreeMap::new();
+    let mut add = |party: Party, kind: ReturnKind, amount: Euros| {
+        let sums = match party {
+            Party::Local(b) => local.entry(b).or_default(),
+            Party::Away(l) => leaving.entry(l).or_default(),
+        };
+        *sums.entry(kind).or_default() += amount.amount();
+    };
+    let of_beneficiary = |b: &Beneficiary| match b {
+        Beneficiary::Commune { commune } => Party::Local(LocalBeneficiary::Commune {
+            commune: commune.clone(),
+        }),
+        Beneficiary::Epci { siren } => Party::Local(LocalBeneficiary::Epci {
+            siren: siren.clone(),
+        }),
+        Beneficiary::Departement { code } => {
+            Party::Local(LocalBeneficiary::Departement { code: code.clone() })
+        }
+        Beneficiary::Landowner { party, commune } if local_commune(commune) => {
+            Party::Local(LocalBeneficiary::Landowner {
+                party: party.clone(),
+                commune: commune.clone(),
+            })
+        }
+        Beneficiary::Landowner { .. } => Party::Away(Leaving::NonLocalLandowners),
+        Beneficiary::CommunityFund => Party::Local(LocalBeneficiary::CommunityFund),
+    };
+    let of_holder = |kind: HolderKind, commune: Option<&CommuneCode>| match kind {
+        HolderKind::LocalAuthority | HolderKind::Sem => {
+            Party::Local(LocalBeneficiary::PublicHolders)
+        }
+        _ if commune.is_some_and(local_commune) => Party::Local(LocalBeneficiary::LocalHolders),
+        HolderKind::Company => Party::Away(Leaving::IndustrialPartner),
+        _ => Party::Away(Leaving::NonLocalHolders),
+    };
+
+    for report in record.in_force() {
+        match &report.body {
+            ReportBody::Ifer { lines, .. } => {
+                for line in lines {
+                    for (beneficiary, amount) in &line.shares {
+                        add(of_beneficiary(beneficiary), ReturnKind::Ifer, *amount);
+                    }
+                }
+            }
+            ReportBody::LocalTax {
+                tax,
+                beneficiary,
+                amount,
+            } => {
+                let kind = match tax {
+                    LocalTax::Cfe => ReturnKind::Cfe,
+                    LocalTax::PropertyTax => ReturnKind::PropertyTax,
+                };
+                add(of_beneficiary(beneficiary), kind, *amount);
+            }
+            ReportBody::Cost {
+                category,
+                amount,
+                beneficiary: Some(beneficiary),
+                ..
+            } => {
+                let kind = match category {
+                    CostCategory::LandRent => ReturnKind::LandRent,
+                    CostCategory::CommunityFund => ReturnKind::CommunityFund,
+                    _ => ReturnKind::OtherPayments,
+                };
+                add(of_beneficiary(beneficiary), kind, *amount);
+            }
+            _ => {}
+        }
+    }
+    if let Some(dividend) = &record.dividend {
+        for a in &dividend.allocations {
+            add(
+                of_holder(a.kind, Some(&a.commune)),
+                ReturnKind::Dividends,
+                a.gross,
+            );
+        }
+    }
+    let year_end = NaiveDate::from_ymd_opt(year, 12, 31)?;
+    for (_, advance) in finance.advances() {
+        let Some((interest, _)) = advance.interest.get(&year) else {
+            continue;
+        };
+        let Some(history) = cap_table.holder(&advance.holder) else {
+            continue;
+        };
+        let commune = registration_commune(projections, &advance.holder, year_end);
+        add(
+            of_holder(history.kind, commune.as_ref()),
+            ReturnKind::CurrentAccountInterest,
+            *interest,
+        );
+    }
+
+    let local = lines(local);
+    let leaving = lines(leaving);
+    let local_total: Decimal = local.iter().map(|l| l.total.amount()).sum();
+    let leaving_total: Decimal = leaving.iter().map(|l| l.total.amount()).sum();
+    let revenue = record.total_revenue();
+    let local_share_pct = (revenue.amount() > Decimal::ZERO)
+        .then(|| (local_total * Decimal::ONE_HUNDRED / revenue.amount()).round_dp(2));
+    Some(LocalReturns {
+        year,
+        local,
+        local_total: Euros::new(local_total).unwrap_or_default(),
+        leaving,
+        leaving_total: Euros::new(leaving_total).unwrap_or_default(),
+        revenue,
+        local_share_pct,
+    })
+}
+
+fn lines<P>(sums: BTreeMap<P, BTreeMap<ReturnKind, Decimal>>) -> Vec<Line<P>> {
+    sums.into_iter()
+        .map(|(party, amounts)| {
+            let total: Decimal = amounts.values().sum();
+            Line {
+                party,
+                amounts: amounts
+                    .into_iter()
+                    .map(|(k, v)| (k, Euros::new(v).unwrap_or_default()))
+                    .collect(),
+                total: Euros::new(total).unwrap_or_default(),
+            }
+        })
+        .collect()
+}
+
+fn registration_commune(
+    projections: &Projections,
+    holder: &HolderId,
+    date: NaiveDate,
+) -> Option<CommuneCode> {
+    projections
+        .cap_table
+        .fold()
+        .holder(holder)?
+        .registrations
+        .iter()
+        .rev()
+        .find(|r| r.date <= date)
+        .map(|r| r.value.commune.clone())
+}

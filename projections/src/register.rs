@@ -1,0 +1,203 @@
+//! The decisions register: every meeting with its agenda, roll, proxies,
+//! ballots, tally and outcome, and the position and hash of each event
+//! behind them. What the municipality audits.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use windledger_domain::meeting::{Choice, Convocation, MeetingEvent, ResolutionResult, Roll};
+use windledger_domain::types::{HolderId, ResolutionId};
+
+use crate::event::{EventRef, FarmEvent, LedgerEvent};
+use crate::runner::Fold;
+
+/// One meeting, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MeetingRecord {
+    pub convocation: Convocation,
+    pub convened: EventRef,
+    pub roll: Option<RollRecord>,
+    pub proxies: Vec<ProxyRecord>,
+    /// Every ballot cast, in order, replaced and withdrawn ones included.
+    pub ballots: Vec<BallotRecord>,
+    pub closed: Option<ClosedRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RollRecord {
+    pub roll: Roll,
+    pub total: u64,
+    pub opened_at: DateTime<Utc>,
+    pub at: EventRef,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ProxyRecord {
+    pub grantor: HolderId,
+    pub proxy: HolderId,
+    pub granted: EventRef,
+    pub revoked: Option<EventRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BallotRecord {
+    pub voter: HolderId,
+    /// The voter, or the proxy who cast it for them.
+    pub cast_by: HolderId,
+    pub choices: BTreeMap<ResolutionId, Choice>,
+    pub cast_at: DateTime<Utc>,
+    /// The receipt.
+    pub receipt: EventRef,
+    /// No later ballot, proxy or revocation replaced or withdrew it: it
+    /// counted (or will count) at the close.
+    pub in_force: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClosedRecord {
+    pub results: Vec<ResolutionResult>,
+    pub closed_at: DateTime<Utc>,
+    pub at: EventRef,
+}
+
+/// The register fold.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DecisionsRegister {
+    meetings: BTreeMap<String, MeetingRecord>,
+}
+
+impl Fold for DecisionsRegister {
+    const NAME: &'static str = "decisions-register";
+
+    fn apply(&mut self, meta: &LedgerEvent, event: &FarmEvent) -> Result<(), String> {
+        let FarmEvent::Meeting { meeting, event } = event else {
+            return Ok(());
+        };
+        let at = meta.reference();
+        if let MeetingEvent::MeetingConvened(convocation) = event {
+            self.meetings.insert(
+                meeting.clone(),
+                MeetingRecord {
+                    convocation: convocation.clone(),
+                    convened: at,
+                    roll: None,
+                    proxies: Vec::new(),
+                    ballots: Vec::new(),
+                    closed: None,
+                },
+            );
+            return Ok(());
+        }
+        let record = self
+            .meetings
+            .get_mut(meeting)
+            .ok_or_else(|| format!("meeting {meeting} was never convened"))?;
+        match event {
+            MeetingEvent::MeetingConvened(_) => {}
+            MeetingEvent::VotingOpened {
+                roll,
+                at: opened_at,
+            } => {
+                record.roll = Some(RollRecord {
+                    total: roll.total_weight(),
+                    roll: roll.clone(),
+                    opened_at: *opened_at,
+                    at,
+                });
+            }
+            MeetingEvent::ProxyGranted {
+                grantor,
+                proxy,
+                ballot_withdrawn,
+                ..
+            } => {
+                if *ballot_withdrawn {
+                    record.withdraw(grantor);
+                }
+                record.proxies.push(ProxyRecord {
+                    grantor: grantor.clone(),
+                    proxy: proxy.clone(),
+                    granted: at,
+                    revoked: None,
+                });
+            }
+            MeetingEvent::ProxyRevoked {
+                grantor,
+                ballot_withdrawn,
+                ..
+            } => {
+                if *ballot_withdrawn {
+                    record.withdraw(grantor);
+                }
+                if let Some(p) = record
+                    .proxies
+                    .iter_mut()
+                    .rev()
+                    .find(|p| &p.grantor == grantor && p.revoked.is_none())
+                {
+                    p.revoked = Some(at);
+                }
+            }
+            MeetingEvent::BallotCast {
+                voter,
+                cast_by,
+                choices,
+                at: cast_at,
+                ..
+            } => {
+                record.withdraw(voter);
+                record.ballots.push(BallotRecord {
+                    voter: voter.clone(),
+                    cast_by: cast_by.clone(),
+                    choices: choices.clone(),
+                    cast_at: *cast_at,
+                    receipt: at,
+                    in_force: true,
+                });
+            }
+            MeetingEvent::MeetingClosed {
+                results,
+                at: closed_at,
+            } => {
+                record.closed = Some(ClosedRecord {
+                    results: results.clone(),
+                    closed_at: *closed_at,
+                    at,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl MeetingRecord {
+    fn withdraw(&mut self, voter: &HolderId) {
+        for b in self.ballots.iter_mut().filter(|b| &b.voter == voter) {
+            b.in_force = false;
+        }
+    }
+}
+
+impl DecisionsRegister {
+    pub fn meetings(&self) -> impl Iterator<Item = (&String, &MeetingRecord)> {
+        self.meetings.iter()
+    }
+
+    pub fn meeting(&self, id: &str) -> Option<&MeetingRecord> {
+        self.meetings.get(id)
+    }
+
+    /// Every ballot a holder cast or had cast for them, with its meeting.
+    pub fn ballots_of<'a>(
+        &'a self,
+        holder: &'a HolderId,
+    ) -> impl Iterator<Item = (&'a String, &'a BallotRecord)> + 'a {
+        self.meetings.iter().flat_map(move |(id, m)| {
+            m.ballots
+                .iter()
+                .filter(move |b| &b.voter == holder || &b.cast_by == holder)
+                .map(move |b| (id, b))
+        })
+    }
+}

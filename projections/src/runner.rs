@@ -1,0 +1,231 @@
+//! Feeding the folds: each event is decoded once and applied to every fold
+//! in position order; each fold remembers its position and stops, naming
+//! the position, at the first event it cannot apply.
+
+use std::sync::RwLock;
+
+use futures::{Stream, StreamExt};
+use thiserror::Error;
+use tokio::sync::watch;
+
+use crate::cap_table::CapTable;
+use crate::event::{FarmEvent, LedgerEvent, decode};
+use crate::finance::Finance;
+use crate::register::DecisionsRegister;
+
+/// A read model: a pure fold over the ledger.
+pub trait Fold: Clone + Default + Send + Sync {
+    /// A stable name, for errors and status.
+    const NAME: &'static str;
+
+    /// Applies one event. An error stops this fold at this event.
+    fn apply(&mut self, meta: &LedgerEvent, event: &FarmEvent) -> Result<(), String>;
+}
+
+/// A fold stopped at an event.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("projection {projection} stopped at position {position}: {reason}")]
+pub struct ProjectionError {
+    pub projection: &'static str,
+    pub position: u64,
+    pub reason: String,
+}
+
+/// A fold with its position and, once stopped, why.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Slot<F> {
+    fold: F,
+    position: u64,
+    failed: Option<ProjectionError>,
+}
+
+impl<F: Fold> Slot<F> {
+    pub fn fold(&self) -> &F {
+        &self.fold
+    }
+
+    /// The last position applied.
+    pub fn position(&self) -> u64 {
+        self.position
+    }
+
+    pub fn failed(&self) -> Option<&ProjectionError> {
+        self.failed.as_ref()
+    }
+
+    fn apply(&mut self, meta: &LedgerEvent, event: Result<&FarmEvent, &str>) {
+        if self.failed.is_some() || meta.position <= self.position {
+            return;
+        }
+        let stop = |reason: String| ProjectionError {
+            projection: F::NAME,
+            position: meta.position,
+            reason,
+        };
+        if meta.position != self.position + 1 {
+            self.failed = Some(stop(format!(
+                "expected position {}: the feed skipped events",
+                self.position + 1
+            )));
+            return;
+        }
+        let applied = match event {
+            Ok(event) => self.fold.apply(meta, event),
+            Err(reason) => Err(reason.to_owned()),
+        };
+        match applied {
+            Ok(()) => self.position = meta.position,
+            Err(reason) => self.failed = Some(stop(reason)),
+        }
+    }
+}
+
+/// Every fold of a ledger.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Projections {
+    pub cap_table: Slot<CapTable>,
+    pub register: Slot<DecisionsRegister>,
+    pub finance: Slot<Finance>,
+}
+
+/// Where a fold stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Status {
+    pub projection: &'static str,
+    pub position: u64,
+    pub failed: Option<ProjectionError>,
+}
+
+impl Projections {
+    /// Applies one event to every fold that has not passed it. Events
+    /// already applied are passed over (a feed may resume a little early).
+    pub fn apply(&mut self, event: &LedgerEvent) {
+        if event.position <= self.position() {
+            return;
+        }
+        let decoded = decode(event);
+        let decoded = decoded.as_ref().map_err(String::as_str);
+        self.cap_table.apply(event, decoded);
+        self.register.apply(event, decoded);
+        self.finance.apply(event, decoded);
+    }
+
+    /// The position every fold has reached (the lowest of them).
+    pub fn position(&self) -> u64 {
+        self.cap_table
+            .position()
+            .min(self.register.position())
+            .min(self.finance.position())
+    }
+
+    pub fn status(&self) -> Vec<Status> {
+        fn status<F: Fold>(slot: &Slot<F>) -> Status {
+            Status {
+                projection: F::NAME,
+                position: slot.position(),
+                failed: slot.failed().cloned(),
+            }
+        }
+        vec![
+            status(&self.cap_table),
+            status(&self.register),
+            status(&self.finance),
+        ]
+    }
+
+    /// The first fold that stopped, if any.
+    pub fn failure(&self) -> Option<&ProjectionError> {
+        self.cap_table
+            .failed()
+            .or(self.register.failed())
+            .or(self.finance.failed())
+    }
+}
+
+/// The projections of a ledger shared between the task that feeds them and
+/// the readers, with the position applied broadcast to whoever waits for
+/// it.
+pub struct Shared {
+    projections: RwLock<Projections>,
+    applied: watch::Sender<u64>,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Self {
+            projections: RwLock::new(Projections::default()),
+            applied: watch::channel(0).0,
+        }
+    }
+}
+
+impl Shared {
+    /// Reads the projections (a short lock: never held across an await).
+    pub fn read<T>(&self, f: impl FnOnce(&Projections) -> T) -> T {
+        let guard = self.projections.read().unwrap_or_else(|p| p.into_inner());
+        f(&guard)
+    }
+
+    /// Applies a batch of events under one lock.
+    pub fn apply(&self, events: &[LedgerEvent]) {
+        let position = {
+            let mut guard = self.projections.write().unwrap_or_else(|p| p.into_inner());
+            for e in events {
+                guard.apply(e);
+            }
+            guard.position()
+        };
+        self.applied.send_replace(position);
+    }
+
+    /// Starts again from position 0 (the feed must then start at 0 too).
+    pub fn reset(&self) {
+        *self.projections.write().unwrap_or_else(|p| p.into_inner()) = Projections::default();
+        self.applied.send_replace(0);
+    }
+
+    /// Waits until every fold has applied `position` (or one has stopped,
+    /// which is returned as the error).
+    pub async fn caught_up(&self, position: u64) -> Result<(), ProjectionError> {
+        let mut applied = self.applied.subscribe();
+        loop {
+            if let Some(failure) = self.read(|p| p.failure().cloned()) {
+                return Err(failure);
+            }
+            if *applied.borrow_and_update() >= position {
+                return Ok(());
+            }
+            if applied.changed().await.is_err() {
+                return Ok(());
+            }
+        }
+    }
+
+    /// Feeds the projections from a stream of events (the store's
+    /// subscription, mapped to [`LedgerEvent`]s) until it ends or fails,
+    /// applying what is ready in batches.
+    pub async fn follow<E>(
+        &self,
+        events: impl Stream<Item = Result<LedgerEvent, E>>,
+    ) -> Result<(), E> {
+        let mut batches = std::pin::pin!(events.ready_chunks(1_024));
+        while let Some(batch) = batches.next().await {
+            let mut ready = Vec::with_capacity(batch.len());
+            let mut failure = None;
+            for item in batch {
+                match item {
+                    Ok(e) => ready.push(e),
+                    Err(e) => {
+                        failure = Some(e);
+                        break;
+                    }
+                }
+            }
+            self.apply(&ready);
+            if let Some(e) = failure {
+                return Err(e);
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,919 @@
+//! The OCF export of a generated farm history: the cap table it describes is
+//! the aggregate's, and the shared validator (`shared/tools/validate-ocf`)
+//! accepts the package, as a folder and as a zip, as of a date in the middle
+//! of the history and as of its end.
+//!
+//! The histories run `CompanyCommand`s through `Company::handle`, so every
+//! history is valid by construction.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::str::FromStr;
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
+use cqrs_es::Aggregate;
+use cqrs_es::event_sink::EventSink;
+use rust_decimal::Decimal;
+use serde_json::Value;
+use windledger_domain::charter::{Charter, College, ShareClass, VoteBasis};
+use windledger_domain::company::{
+    CancellationSource, Company, CompanyCommand, CompanyEvent, CompanyServices, HolderKind,
+    Incorporation, LegalForm, Subscription, Turbine,
+};
+use windledger_domain::money::Euros;
+use windledger_domain::ratio::Ratio;
+use windledger_domain::resolution::{AdoptedResolution, KnownResolutions, ResolutionPurpose};
+use windledger_domain::types::{
+    CollegeId, CommuneCode, DecisionKindId, HolderId, Kilowatts, LegalName, ResolutionId,
+    ShareClassId, ShareCount, Siren, TurbineId,
+};
+use windledger_projections::ocf::{
+    self, MANIFEST_FILE, OcfError, OcfPackage, TRANSACTIONS_FILE, TREASURY_STAKEHOLDER_ID,
+};
+
+// --- Values. ---
+
+fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("a valid date")
+}
+
+fn holder(id: &str) -> HolderId {
+    HolderId::new(id).expect("a holder id")
+}
+
+fn college(id: &str) -> CollegeId {
+    CollegeId::new(id).expect("a college id")
+}
+
+fn class(id: &str) -> ShareClassId {
+    ShareClassId::new(id).expect("a class id")
+}
+
+fn res(id: &str) -> ResolutionId {
+    ResolutionId::new(id).expect("a resolution id")
+}
+
+fn commune(code: &str) -> CommuneCode {
+    CommuneCode::new(code).expect("a commune code")
+}
+
+fn eur(amount: &str) -> Euros {
+    Euros::new(Decimal::from_str(amount).expect("a decimal")).expect("not negative")
+}
+
+fn shares(n: u64) -> ShareCount {
+    ShareCount::new(n).expect("a share count")
+}
+
+fn ratio(n: u64, d: u64) -> Ratio {
+    Ratio::new(n, d).expect("a ratio")
+}
+
+fn generated_at() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-01-05T09:30:00Z")
+        .expect("a timestamp")
+        .with_timezone(&Utc)
+}
+
+// --- The farm. ---
+
+const IND: &str = "industriel";
+const COLL: &str = "collectivites";
+const CIT: &str = "citoyens";
+const ORD: &str = "ordinaires";
+const PREF: &str = "preference";
+const LOCAL: [&str; 2] = ["42026", "42282"];
+const ELSEWHERE: &str = "69123";
+
+fn formed() -> NaiveDate {
+    date(2015, 3, 2)
+}
+
+/// Resolutions the fake meeting stream knows, all adopted before use.
+fn adopted_on() -> NaiveDate {
+    date(2015, 6, 30)
+}
+
+/// Twenty holders of every kind: (id, kind, college).
+fn founders() -> Vec<(String, HolderKind, &'static str)> {
+    let mut holders = vec![
+        ("h-ind".to_owned(), HolderKind::Company, IND),
+        ("h-epci".to_owned(), HolderKind::LocalAuthority, COLL),
+        ("h-commune".to_owned(), HolderKind::LocalAuthority, COLL),
+        ("h-sem".to_owned(), HolderKind::Sem, COLL),
+        ("h-coop".to_owned(), HolderKind::Cooperative, CIT),
+        ("h-asso".to_owned(), HolderKind::Association, CIT),
+        ("h-club".to_owned(), HolderKind::InvestmentClub, CIT),
+    ];
+    holders.extend((1..=13).map(|i| (format!("h-c{i:02}"), HolderKind::Individual, CIT)));
+    holders
+}
+
+/// Admitted after the capital increase.
+const NEWCOMER: &str = "h-new";
+
+fn charter(preference_authorised: u64) -> Charter {
+    let college_of = |id: &str, name: &str, weight, vote_basis| College {
+        id: college(id),
+        name: name.to_owned(),
+        weight: Some(weight),
+        vote_basis,
+    };
+    let mut charter = Charter::with_french_defaults(
+        vec![
+            college_of(
+                IND,
+                "Partenaire industriel",
+                ratio(3, 10),
+                VoteBasis::PerShare,
+            ),
+            college_of(COLL, "Collectivités", ratio(3, 10), VoteBasis::PerShare),
+            college_of(CIT, "Citoyens", ratio(2, 5), VoteBasis::PerMember),
+        ],
+        vec![
+            ShareClass {
+                id: class(ORD),
+                name: "Actions ordinaires".to_owned(),
+                nominal_value: eur("100"),
+                votes_per_share: 1,
+                dividend_rights: Ratio::ONE,
+                authorised: shares(5_000),
+            },
+            ShareClass {
+                id: class(PREF),
+                name: "Actions de préférence".to_owned(),
+                nominal_value: eur("50"),
+                votes_per_share: 0,
+                dividend_rights: ratio(6, 5),
+                authorised: shares(preference_authorised),
+            },
+        ],
+    );
+    charter.transfers.approval_of_new_holders = Some(DecisionKindId::new("ordinary").expect("id"));
+    charter
+}
+
+fn initial_subscriptions() -> Vec<Subscription> {
+    founders()
+        .iter()
+        .enumerate()
+        .flat_map(|(i, (id, kind, _))| {
+            let i = i as u64;
+            let ordinary = match kind {
+                HolderKind::Company => 1_200,
+                HolderKind::LocalAuthority | HolderKind::Sem => 400 + 10 * i,
+                _ => 20 + 7 * i,
+            };
+            let mut subscriptions = vec![Subscription {
+                holder: holder(id),
+                class: class(ORD),
+                count: shares(ordinary),
+                price_per_share: eur("100"),
+            }];
+            if i % 3 == 1 {
+                subscriptions.push(Subscription {
+                    holder: holder(id),
+                    class: class(PREF),
+                    count: shares(30 + i),
+                    price_per_share: eur("50"),
+                });
+            }
+            subscriptions
+        })
+        .collect()
+}
+
+fn incorporation(capital: Euros) -> Incorporation {
+    Incorporation {
+        legal_name: LegalName::new("Éoliennes du Plateau SAS").expect("a legal name"),
+        legal_form: LegalForm::Sas,
+        registration_number: Siren::new("732829320").expect("a SIREN"),
+        formation_date: formed(),
+        share_capital: capital,
+        territory: LOCAL.iter().map(|c| commune(c)).collect(),
+        turbines: vec![Turbine {
+            id: TurbineId::new("T01").expect("a turbine id"),
+            commune: commune(LOCAL[0]),
+            rated_power: Kilowatts::new(3_000).expect("a power"),
+            commissioned_on: date(2019, 11, 15),
+        }],
+    }
+}
+
+fn services() -> CompanyServices {
+    let adopted = |id: &str, kind: &str, purpose| AdoptedResolution {
+        id: res(id),
+        decision_kind: DecisionKindId::new(kind).expect("a kind"),
+        purpose,
+        adopted_on: adopted_on(),
+    };
+    let mut known = vec![
+        adopted(
+            "r-increase",
+            "extraordinary",
+            ResolutionPurpose::CapitalIncrease,
+        ),
+        adopted(
+            "r-reduction",
+            "extraordinary",
+            ResolutionPurpose::CapitalReduction,
+        ),
+        adopted(
+            "r-amend",
+            "extraordinary",
+            ResolutionPurpose::CharterAmendment,
+        ),
+    ];
+    let everyone = founders()
+        .into_iter()
+        .map(|(id, _, _)| id)
+        .chain([NEWCOMER.to_owned()]);
+    known.extend(everyone.map(|id| {
+        adopted(
+            &format!("r-approve-{id}"),
+            "ordinary",
+            ResolutionPurpose::TransferApproval {
+                transferee: holder(&id),
+            },
+        )
+    }));
+    CompanyServices::new(KnownResolutions::new(known))
+}
+
+/// SplitMix64: a reproducible stream of choices without a dependency.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// In `0..n`.
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        &items[self.below(items.len() as u64) as usize]
+    }
+}
+
+/// A company stream being written: commands go through the aggregate and
+/// the events get ledger positions (with gaps, as other streams share the
+/// ledger).
+struct Farm {
+    rt: tokio::runtime::Runtime,
+    services: CompanyServices,
+    company: Company,
+    events: Vec<(u64, CompanyEvent)>,
+    position: u64,
+    on: NaiveDate,
+    rng: Rng,
+}
+
+impl Farm {
+    fn new(seed: u64) -> Self {
+        Self {
+            rt: tokio::runtime::Builder::new_current_thread()
+                .build()
+                .expect("a runtime"),
+            services: services(),
+            company: Company::default(),
+            events: Vec::new(),
+            position: 0,
+            on: formed(),
+            rng: Rng(seed),
+        }
+    }
+
+    fn run(&mut self, command: CompanyCommand) {
+        let described = format!("{command:?}");
+        let events = self.rt.block_on(async {
+            let sink = EventSink::<Company>::default();
+            self.company
+                .handle(command, &self.services, &sink)
+                .await
+                .unwrap_or_else(|e| panic!("the fixture's command is refused: {e}\n{described}"));
+            sink.collect().await
+        });
+        for event in events {
+            self.position += 1 + self.rng.below(3);
+            self.events.push((self.position, event));
+        }
+    }
+
+    /// The next effective date, a few days on.
+    fn later(&mut self) -> NaiveDate {
+        self.on = self.on + Days::new(1 + self.rng.below(20));
+        self.on
+    }
+
+    fn active(&self) -> Vec<HolderId> {
+        self.company
+            .register()
+            .filter(|(_, entry)| entry.exited_on.is_none())
+            .map(|(h, _)| h.clone())
+            .collect()
+    }
+
+    fn transfer(&mut self, from: &HolderId, to: &HolderId, class_id: &ShareClassId, count: u64) {
+        let approval = self
+            .company
+            .holdings()
+            .all(|(h, _, _)| h != to)
+            .then(|| res(&format!("r-approve-{to}")));
+        let price =
+            (self.rng.below(4) != 0).then(|| eur(&format!("{}.50", 100 + self.rng.below(30))));
+        let effective_date = self.later();
+        self.run(CompanyCommand::TransferShares {
+            from: from.clone(),
+            to: to.clone(),
+            class: class_id.clone(),
+            count: shares(count),
+            price_per_share: price,
+            approval,
+            effective_date,
+        });
+    }
+
+    /// A transfer between random holders: all of a holding or part of it.
+    fn random_transfer(&mut self) {
+        let held: Vec<(HolderId, ShareClassId, u64)> = self
+            .company
+            .holdings()
+            .map(|(h, c, n)| (h.clone(), c.clone(), n.get()))
+            .collect();
+        let (from, class_id, n) = self.rng.pick(&held).clone();
+        let to: Vec<HolderId> = self.active().into_iter().filter(|h| h != &from).collect();
+        let to = self.rng.pick(&to).clone();
+        let count = if self.rng.below(4) == 0 {
+            n
+        } else {
+            1 + self.rng.below(n.div_ceil(2))
+        };
+        self.transfer(&from, &to, &class_id, count);
+    }
+
+    fn held(&self, h: &HolderId, c: &str) -> u64 {
+        self.company.holding(h, &class(c)).get()
+    }
+}
+
+/// Incorporation, twenty holders, the initial subscription, transfers (whole
+/// and partial), a repurchase to treasury, part of it cancelled, a holder's
+/// shares cancelled, a charter amendment raising authorised shares, a capital
+/// increase with a newcomer, changes of college and residence, an exit.
+/// Returns the history and the date in its middle (treasury shares held,
+/// not yet cancelled).
+fn history(seed: u64) -> (Vec<(u64, CompanyEvent)>, NaiveDate) {
+    let mut farm = Farm::new(seed);
+    let subscriptions = initial_subscriptions();
+    let capital = subscriptions.iter().fold(Decimal::ZERO, |sum, s| {
+        let nominal = if s.class.as_str() == ORD { 100 } else { 50 };
+        sum + Decimal::from(nominal * s.count.get())
+    });
+    farm.run(CompanyCommand::Incorporate {
+        company: incorporation(Euros::new(capital).expect("a capital")),
+        charter: charter(2_000),
+    });
+    for (i, (id, kind, college_id)) in founders().into_iter().enumerate() {
+        let at = if i % 4 == 3 { ELSEWHERE } else { LOCAL[i % 2] };
+        farm.run(CompanyCommand::AdmitShareholder {
+            holder: holder(&id),
+            kind,
+            college: college(college_id),
+            commune: commune(at),
+            effective_date: formed(),
+        });
+    }
+    farm.run(CompanyCommand::IssueShares {
+        subscriptions,
+        resolution: None,
+        effective_date: formed(),
+    });
+    farm.on = date(2015, 7, 1);
+    for _ in 0..15 {
+        farm.random_transfer();
+    }
+
+    // Repurchases to treasury: nearly all of the largest holding, which a
+    // transfer in has just split (several securities closed at once), then
+    // part of another holding.
+    let (largest, _) = largest_ordinary_holding(&farm, None);
+    let (giver, _) = largest_ordinary_holding(&farm, Some(&largest));
+    farm.transfer(&giver, &largest, &class(ORD), 10);
+    let first = farm.held(&largest, ORD) - 1;
+    let effective_date = farm.later();
+    farm.run(CompanyCommand::RepurchaseShares {
+        holder: largest.clone(),
+        class: class(ORD),
+        count: shares(first),
+        price_per_share: eur("112.40"),
+        resolution: res("r-reduction"),
+        effective_date,
+    });
+    for _ in 0..10 {
+        farm.random_transfer();
+    }
+    let (other, n) = largest_ordinary_holding(&farm, Some(&largest));
+    let second = n.div_ceil(3);
+    let effective_date = farm.later();
+    farm.run(CompanyCommand::RepurchaseShares {
+        holder: other.clone(),
+        class: class(ORD),
+        count: shares(second),
+        price_per_share: eur("98"),
+        resolution: res("r-reduction"),
+        effective_date,
+    });
+    let middle = farm.later();
+
+    // Treasury shares cancelled (the first repurchase and part of the
+    // second), then a holder's shares.
+    let effective_date = farm.later();
+    farm.run(CompanyCommand::CancelShares {
+        source: CancellationSource::Treasury,
+        class: class(ORD),
+        count: shares(first + second.div_ceil(2)),
+        resolution: res("r-reduction"),
+        effective_date,
+    });
+    let (withdrawing, n) = largest_ordinary_holding(&farm, Some(&other));
+    let effective_date = farm.later();
+    farm.run(CompanyCommand::CancelShares {
+        source: CancellationSource::Holder {
+            holder: withdrawing.clone(),
+            reimbursement_per_share: Some(eur("100")),
+        },
+        class: class(ORD),
+        count: shares(n.div_ceil(2)),
+        resolution: res("r-reduction"),
+        effective_date,
+    });
+
+    // More preference shares may be issued, then are.
+    let effective_date = farm.later();
+    farm.run(CompanyCommand::AmendCharter {
+        charter: charter(3_000),
+        resolution: res("r-amend"),
+        effective_date,
+    });
+    let effective_date = farm.later();
+    farm.run(CompanyCommand::AdmitShareholder {
+        holder: holder(NEWCOMER),
+        kind: HolderKind::Individual,
+        college: college(CIT),
+        commune: commune(LOCAL[1]),
+        effective_date,
+    });
+    let effective_date = farm.later();
+    farm.run(CompanyCommand::IssueShares {
+        subscriptions: vec![
+            Subscription {
+                holder: holder(NEWCOMER),
+                class: class(ORD),
+                count: shares(25),
+                price_per_share: eur("130"),
+            },
+            Subscription {
+                holder: holder("h-epci"),
+                class: class(PREF),
+                count: shares(1_200),
+                price_per_share: eur("50"),
+            },
+            Subscription {
+                holder: holder("h-c05"),
+                class: class(ORD),
+                count: shares(10),
+                price_per_share: eur("130"),
+            },
+        ],
+        resolution: Some(res("r-increase")),
+        effective_date,
+    });
+
+    // The register moves too: a college, a commune, and a holder who sells
+    // everything and leaves.
+    let effective_date = farm.later();
+    farm.run(CompanyCommand::ChangeCollege {
+        holder: holder("h-sem"),
+        college: college(CIT),
+        effective_date,
+    });
+    let effective_date = farm.later();
+    farm.run(CompanyCommand::ChangeResidence {
+        holder: holder("h-c02"),
+        commune: commune(ELSEWHERE),
+        effective_date,
+    });
+    let leaving = holder("h-c07");
+    let heir = holder("h-c08");
+    for c in [ORD, PREF] {
+        let n = farm.held(&leaving, c);
+        if n > 0 {
+            farm.transfer(&leaving, &heir, &class(c), n);
+        }
+    }
+    let effective_date = farm.later();
+    farm.run(CompanyCommand::RecordExit {
+        holder: leaving,
+        effective_date,
+    });
+    for _ in 0..10 {
+        farm.random_transfer();
+    }
+    (farm.events, middle)
+}
+
+fn largest_ordinary_holding(farm: &Farm, except: Option<&HolderId>) -> (HolderId, u64) {
+    farm.company
+        .holdings()
+        .filter(|(h, c, _)| Some(*h) != except && c.as_str() == ORD)
+        .map(|(h, _, n)| (h.clone(), n.get()))
+        .max_by_key(|(_, n)| *n)
+        .expect("someone holds ordinary shares")
+}
+
+// --- Reading the export back. ---
+
+fn items<'a>(package: &'a OcfPackage, name: &str) -> &'a [Value] {
+    package
+        .file(name)
+        .and_then(|f| f.json()["items"].as_array())
+        .map(Vec::as_slice)
+        .unwrap_or_else(|| panic!("{name} has items"))
+}
+
+fn text(value: &Value, key: &str) -> String {
+    value[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} is a string in {value}"))
+        .to_owned()
+}
+
+/// Shares per (stakeholder id, stock class id) in the securities the
+/// transactions leave open: issued and not closed by a later transaction.
+fn open_positions(package: &OcfPackage) -> BTreeMap<(String, String), u64> {
+    let transactions = items(package, TRANSACTIONS_FILE);
+    let closed: BTreeSet<String> = transactions
+        .iter()
+        .filter(|t| t["object_type"] != "TX_STOCK_ISSUANCE")
+        .filter_map(|t| t["security_id"].as_str().map(str::to_owned))
+        .collect();
+    let mut open = BTreeMap::new();
+    for t in transactions
+        .iter()
+        .filter(|t| t["object_type"] == "TX_STOCK_ISSUANCE")
+        .filter(|t| !closed.contains(&text(t, "security_id")))
+    {
+        let n: u64 = text(t, "quantity").parse().expect("a whole quantity");
+        *open
+            .entry((text(t, "stakeholder_id"), text(t, "stock_class_id")))
+            .or_default() += n;
+    }
+    open
+}
+
+/// The aggregate's cap table as of `as_of`, in OCF ids, treasury included.
+fn expected_positions(
+    events: &[(u64, CompanyEvent)],
+    as_of: NaiveDate,
+) -> BTreeMap<(String, String), u64> {
+    let company = Company::as_of(events.iter().map(|(_, e)| e.clone()), as_of);
+    let mut expected: BTreeMap<(String, String), u64> = company
+        .holdings()
+        .map(|(h, c, n)| ((ocf::stakeholder_id(h), ocf::stock_class_id(c)), n.get()))
+        .collect();
+    for c in [ORD, PREF] {
+        let n = company.treasury(&class(c)).get();
+        if n > 0 {
+            expected.insert(
+                (
+                    TREASURY_STAKEHOLDER_ID.to_owned(),
+                    ocf::stock_class_id(&class(c)),
+                ),
+                n,
+            );
+        }
+    }
+    expected
+}
+
+fn export(events: &[(u64, CompanyEvent)], as_of: NaiveDate) -> OcfPackage {
+    ocf::export(events, as_of, generated_at())
+        .unwrap_or_else(|e| panic!("the history exports as of {as_of}: {e}"))
+}
+
+// --- The tests. ---
+
+#[test]
+fn the_open_securities_of_every_stakeholder_are_the_cap_table_on_every_date() {
+    for seed in 1..=12 {
+        let (events, _) = history(seed);
+        let dates: BTreeSet<NaiveDate> = events.iter().map(|(_, e)| e.effective_date()).collect();
+        for &as_of in &dates {
+            let package = export(&events, as_of);
+            assert_eq!(
+                open_positions(&package),
+                expected_positions(&events, as_of),
+                "seed {seed}, as of {as_of}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_history_covers_every_movement_and_its_export_every_transaction_type() {
+    let (events, middle) = history(7);
+    let names: BTreeSet<&str> = events.iter().map(|(_, e)| e.name()).collect();
+    for name in [
+        "CompanyIncorporated",
+        "CharterAmended",
+        "ShareholderAdmitted",
+        "ShareholderCollegeChanged",
+        "ShareholderResidenceChanged",
+        "ShareholderExited",
+        "SharesIssued",
+        "SharesTransferred",
+        "SharesRepurchased",
+        "SharesCancelled",
+    ] {
+        assert!(names.contains(name), "the history has a {name}");
+    }
+    let end = events
+        .last()
+        .map(|(_, e)| e.effective_date())
+        .expect("events");
+    let package = export(&events, end);
+    let types: BTreeSet<String> = items(&package, TRANSACTIONS_FILE)
+        .iter()
+        .map(|t| text(t, "object_type"))
+        .collect();
+    for ty in [
+        "TX_STOCK_ISSUANCE",
+        "TX_STOCK_TRANSFER",
+        "TX_STOCK_REPURCHASE",
+        "TX_STOCK_CANCELLATION",
+        "TX_STOCK_CLASS_AUTHORIZED_SHARES_ADJUSTMENT",
+    ] {
+        assert!(types.contains(ty), "the export has a {ty}");
+    }
+    let transactions = items(&package, TRANSACTIONS_FILE);
+    for ty in [
+        "TX_STOCK_TRANSFER",
+        "TX_STOCK_REPURCHASE",
+        "TX_STOCK_CANCELLATION",
+    ] {
+        let of_type = || transactions.iter().filter(|t| t["object_type"] == ty);
+        assert!(
+            of_type().any(|t| t.get("balance_security_id").is_some()),
+            "some {ty} leaves a balance"
+        );
+        // Ids are tx-<position>-<n>: one event closing several securities.
+        let mut per_event: BTreeMap<String, usize> = BTreeMap::new();
+        for t in of_type() {
+            let id = text(t, "id");
+            let position = id.split('-').nth(1).expect("a position").to_owned();
+            *per_event.entry(position).or_default() += 1;
+        }
+        assert!(
+            per_event.values().any(|&n| n > 1),
+            "some event closes several securities by {ty}"
+        );
+    }
+    let company = Company::as_of(events.iter().map(|(_, e)| e.clone()), end);
+    let charter = company.charter().expect("a charter");
+    let capital = format!(
+        "windledger:share_capital={} EUR",
+        company.share_capital(charter).amount()
+    );
+    let manifest = package.manifest().expect("a manifest").json();
+    assert!(
+        manifest["issuer"]["comments"]
+            .as_array()
+            .expect("comments")
+            .contains(&Value::from(capital.as_str())),
+        "{capital} in {manifest}"
+    );
+    // In the middle, treasury shares are held and none cancelled yet.
+    let expected = expected_positions(&events, middle);
+    assert!(expected.keys().any(|(sh, _)| sh == TREASURY_STAKEHOLDER_ID));
+}
+
+#[test]
+fn stakeholders_carry_the_pseudonymous_id_kind_and_college_and_nothing_personal() {
+    let (events, _) = history(3);
+    let end = events
+        .last()
+        .map(|(_, e)| e.effective_date())
+        .expect("events");
+    let package = export(&events, end);
+    let company = Company::as_of(events.iter().map(|(_, e)| e.clone()), end);
+    let stakeholders = items(&package, ocf::STAKEHOLDERS_FILE);
+    // Every holder ever registered, and the treasury.
+    assert_eq!(stakeholders.len(), company.register().count() + 1);
+    for (h, entry) in company.register() {
+        let sh = stakeholders
+            .iter()
+            .find(|s| s["id"] == ocf::stakeholder_id(h).as_str())
+            .unwrap_or_else(|| panic!("{h} is a stakeholder"));
+        assert_eq!(sh["name"], serde_json::json!({ "legal_name": h.as_str() }));
+        assert_eq!(sh["issuer_assigned_id"], h.as_str());
+        let individual = entry.kind == HolderKind::Individual;
+        assert_eq!(
+            sh["stakeholder_type"],
+            if individual {
+                "INDIVIDUAL"
+            } else {
+                "INSTITUTION"
+            }
+        );
+        let comments: Vec<&str> = sh["comments"]
+            .as_array()
+            .expect("comments")
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(comments.contains(&format!("windledger:college={}", entry.college).as_str()));
+        assert!(comments.contains(&format!("windledger:commune={}", entry.commune).as_str()));
+        match entry.exited_on {
+            Some(on) => {
+                assert!(sh.get("current_relationship").is_none());
+                assert!(comments.contains(&format!("windledger:exited_on={on}").as_str()));
+            }
+            None => assert_eq!(sh["current_relationship"], "INVESTOR"),
+        }
+    }
+    let sem = stakeholders
+        .iter()
+        .find(|s| s["id"] == "sh-h-sem")
+        .expect("the SEM");
+    assert!(
+        sem["comments"]
+            .as_array()
+            .expect("comments")
+            .contains(&Value::from("windledger:college=citoyens")),
+        "the college as of the date: {sem}"
+    );
+    let classes = items(&package, ocf::STOCK_CLASSES_FILE);
+    let pref = classes
+        .iter()
+        .find(|c| c["id"] == "sc-preference")
+        .expect("the preference class");
+    assert_eq!(pref["class_type"], "PREFERRED");
+    assert_eq!(pref["votes_per_share"], "0");
+    assert_eq!(pref["initial_shares_authorized"], "2000");
+    assert_eq!(
+        pref["par_value"],
+        serde_json::json!({ "amount": "50", "currency": "EUR" })
+    );
+    let ord = classes
+        .iter()
+        .find(|c| c["id"] == "sc-ordinaires")
+        .expect("the ordinary class");
+    assert_eq!(ord["class_type"], "COMMON");
+    assert_eq!(ord["votes_per_share"], "1");
+}
+
+#[test]
+fn an_export_is_deterministic_and_a_later_one_extends_an_earlier_one() {
+    let (events, middle) = history(5);
+    let end = events
+        .last()
+        .map(|(_, e)| e.effective_date())
+        .expect("events");
+    let first = export(&events, end);
+    let again = export(&events, end);
+    assert_eq!(first, again);
+    assert_eq!(
+        first.to_zip().expect("a zip"),
+        again.to_zip().expect("a zip")
+    );
+    // Ids come from ledger positions: the earlier export's transactions are
+    // the first of the later one's, unchanged.
+    let earlier = items(&export(&events, middle), TRANSACTIONS_FILE).to_vec();
+    let later = items(&first, TRANSACTIONS_FILE);
+    assert!(earlier.len() < later.len());
+    assert_eq!(earlier.as_slice(), &later[..earlier.len()]);
+    // The manifest's MD5 sums are those of the files' bytes.
+    let manifest = first.manifest().expect("a manifest").json();
+    for list in [
+        "stakeholders_files",
+        "stock_classes_files",
+        "transactions_files",
+    ] {
+        for entry in manifest[list].as_array().expect("a list") {
+            let file = first.file(&text(entry, "filepath")).expect("a named file");
+            assert_eq!(text(entry, "md5"), file.md5());
+        }
+    }
+    assert_eq!(manifest["as_of"], end.to_string());
+    assert_eq!(manifest["generated_at"], "2026-01-05T09:30:00Z");
+    assert_eq!(manifest["issuer"]["tax_ids"][0]["tax_id"], "732829320");
+}
+
+#[test]
+fn what_cannot_be_exported_is_refused_with_the_position_at_fault() {
+    let (events, _) = history(2);
+    assert_eq!(
+        ocf::export(&events, date(2015, 3, 1), generated_at()),
+        Err(OcfError::NotIncorporated {
+            as_of: date(2015, 3, 1)
+        })
+    );
+    let mut swapped = events.clone();
+    swapped.swap(3, 4);
+    assert!(matches!(
+        ocf::export(&swapped, date(2030, 1, 1), generated_at()),
+        Err(OcfError::OutOfOrder { .. })
+    ));
+    // A transfer whose shares were never issued does not follow.
+    let mut missing: Vec<(u64, CompanyEvent)> = events
+        .iter()
+        .filter(|(_, e)| e.name() != "SharesIssued")
+        .cloned()
+        .collect();
+    missing.truncate(40);
+    assert!(matches!(
+        ocf::export(&missing, date(2030, 1, 1), generated_at()),
+        Err(OcfError::Inconsistent { .. })
+    ));
+}
+
+// --- The shared validator. ---
+
+fn validator() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/validate-ocf")
+}
+
+/// Whether the validator can run here. CI (`WINDLEDGER_REQUIRE_POSTGRES=1`)
+/// installs `jsonschema` and must not skip.
+fn validator_available() -> bool {
+    let found = Command::new("python3")
+        .args(["-c", "import jsonschema, referencing"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if found {
+        return true;
+    }
+    if std::env::var("WINDLEDGER_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+        panic!(
+            "WINDLEDGER_REQUIRE_POSTGRES=1 (CI) runs the OCF validator, which needs python3 with the jsonschema package (4.18 or later): pip install jsonschema"
+        );
+    }
+    eprintln!(
+        "skipped: python3 with jsonschema is missing (pip install jsonschema) to run {}",
+        validator().display()
+    );
+    false
+}
+
+fn validate(path: &Path) {
+    let out = Command::new("python3")
+        .arg(validator())
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", validator().display()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "validate-ocf {} exited with {}:\n{stdout}{stderr}",
+        path.display(),
+        out.status
+    );
+    let last = stdout.lines().last().unwrap_or_default();
+    println!("validate-ocf {}: {last}", path.display());
+    assert!(last.ends_with(" 0 failed"), "{stdout}");
+}
+
+#[test]
+fn the_shared_validator_accepts_the_export_in_the_middle_and_at_the_end_as_folder_and_zip() {
+    assert!(validator().is_file(), "{} exists", validator().display());
+    if !validator_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    for seed in [11, 4] {
+        let (events, middle) = history(seed);
+        let end = events
+            .last()
+            .map(|(_, e)| e.effective_date())
+            .expect("events");
+        for (label, as_of) in [("middle", middle), ("end", end)] {
+            let package = export(&events, as_of);
+            let folder = dir.path().join(format!("{seed}-{label}"));
+            package.write_dir(&folder).expect("the folder is written");
+            assert!(folder.join(MANIFEST_FILE).is_file());
+            validate(&folder);
+            let zip = dir.path().join(format!("{seed}-{label}.ocf.zip"));
+            package.write_zip(&zip).expect("the zip is written");
+            validate(&zip);
+        }
+    }
+}
