@@ -11,7 +11,9 @@ use windledger_domain::finance::{Balances, ClosingBalances, FinancialYear};
 use windledger_domain::meeting::{Meeting, split_resolution_id};
 use windledger_domain::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionService};
 use windledger_domain::types::ResolutionId;
-use windledger_store::{LedgerEventStore, LedgerId, Store, StreamId};
+use windledger_projections::cap_table::HeadPosition;
+use windledger_projections::event::LedgerEvent;
+use windledger_store::{LedgerEventStore, LedgerId, RecordedEvent, Store, StreamId};
 
 fn lookup(e: impl std::fmt::Display) -> LookupError {
     LookupError(e.to_string())
@@ -91,6 +93,37 @@ impl ClosingBalances for YearClosings {
                 .await
                 .map_err(lookup)?;
             Ok(context.aggregate.closing_balances())
+        })
+    }
+}
+
+/// A recorded event as the projections take it.
+pub fn ledger_event(e: RecordedEvent) -> LedgerEvent {
+    LedgerEvent {
+        position: e.position,
+        stream_id: e.stream_id.to_string(),
+        stream_version: e.stream_version,
+        event_type: e.event_type,
+        payload: e.payload.get().into(),
+        recorded_at: e.recorded_at,
+        hash: e.hash.to_hex(),
+    }
+}
+
+/// The ledger's head, for the projections to catch up to before answering.
+pub struct StoreHead {
+    pub store: Store,
+    pub ledger: LedgerId,
+}
+
+impl HeadPosition for StoreHead {
+    fn head(&self) -> BoxFuture<'_, Result<u64, LookupError>> {
+        Box::pin(async move {
+            self.store
+                .head(&self.ledger)
+                .await
+                .map(|h| h.size)
+                .map_err(lookup)
         })
     }
 }
