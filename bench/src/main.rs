@@ -3,15 +3,19 @@
 //!
 //! `cargo run --release -p windledger-bench -- store --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- meeting --backend postgres|sqlite`
+//! `cargo run --release -p windledger-bench -- projections --backend postgres|sqlite`
 //!
 //! Sizes come from the environment: WINDLEDGER_BENCH_COMMANDS (20000),
 //! WINDLEDGER_BENCH_AGGREGATES (1000), WINDLEDGER_BENCH_CONCURRENCY (16 for
 //! `store`, 64 for `meeting`), WINDLEDGER_BENCH_LOAD_EVENTS (10000),
-//! WINDLEDGER_BENCH_REPLAY_EVENTS (100000), WINDLEDGER_BENCH_VOTERS (20000).
+//! WINDLEDGER_BENCH_REPLAY_EVENTS (100000), WINDLEDGER_BENCH_VOTERS (20000),
+//! WINDLEDGER_BENCH_LEDGER_EVENTS (1000000) and WINDLEDGER_BENCH_HOLDERS
+//! (20000) for `projections`.
 //! PostgreSQL runs on a database created (and dropped) on the server
 //! `DATABASE_URL` names; SQLite on a temporary file.
 
 mod meeting;
+mod projections;
 
 use std::time::{Duration, Instant};
 
@@ -38,6 +42,12 @@ struct Cli {
 enum Bench {
     /// The event store: appends through cqrs-es, aggregate loads, replay.
     Store {
+        #[arg(long, value_enum)]
+        backend: BackendArg,
+    },
+    /// The projections: a rebuild of a synthetic farm's ledger, its peak
+    /// memory, an as-of query and the close of a meeting of 10,000 voters.
+    Projections {
         #[arg(long, value_enum)]
         backend: BackendArg,
     },
@@ -316,19 +326,30 @@ async fn fill(
     Ok(())
 }
 
-// One thread: the store's work here is waiting on PostgreSQL, and on this
-// 2-core machine a multi-threaded runtime spends more on waking tasks across
-// threads than it gains (measured: append_single ~1,150-1,400 events/s and
-// append_concurrent ~8,000-9,100 with it, against the figures in README.md).
-#[tokio::main(flavor = "current_thread")]
-async fn main() -> anyhow::Result<()> {
+fn main() -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_writer(std::io::stderr)
         .init();
-    let bench = match Cli::parse().bench {
-        Bench::Store { backend } => tokio::spawn(store_bench(backend.backend())),
-        Bench::Meeting { backend } => tokio::spawn(meeting::bench(backend.backend())),
+    // The store and the meeting: one thread. The store's work here is
+    // waiting on PostgreSQL, and on this 2-core machine a multi-threaded
+    // runtime spends more on waking tasks across threads than it gains
+    // (measured: append_single ~1,150-1,400 events/s and append_concurrent
+    // ~8,000-9,100 with it, against the figures in README.md). The
+    // projections: two, so that the subscription reads the next page while
+    // the folds apply this one, as the server does.
+    let current = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
     };
-    bench.await?
+    match Cli::parse().bench {
+        Bench::Store { backend } => current()?.block_on(store_bench(backend.backend())),
+        Bench::Meeting { backend } => current()?.block_on(meeting::bench(backend.backend())),
+        Bench::Projections { backend } => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?
+            .block_on(projections::bench(backend.backend())),
+    }
 }

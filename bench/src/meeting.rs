@@ -34,11 +34,11 @@ use crate::{env_size, new_ledger, per_second};
 const MEETING: &str = "ag-2025";
 const RESOLUTIONS: usize = 5;
 
-fn date(y: i32, m: u32, d: u32) -> anyhow::Result<NaiveDate> {
+pub(crate) fn date(y: i32, m: u32, d: u32) -> anyhow::Result<NaiveDate> {
     NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| anyhow::anyhow!("invalid date"))
 }
 
-fn time(y: i32, m: u32, d: u32, h: u32) -> anyhow::Result<chrono::DateTime<Utc>> {
+pub(crate) fn time(y: i32, m: u32, d: u32, h: u32) -> anyhow::Result<chrono::DateTime<Utc>> {
     Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
         .single()
         .ok_or_else(|| anyhow::anyhow!("invalid time"))
@@ -46,7 +46,7 @@ fn time(y: i32, m: u32, d: u32, h: u32) -> anyhow::Result<chrono::DateTime<Utc>>
 
 /// Three colleges shaped like the reference farm, `voters` holders spread
 /// over them (most of them citizens).
-fn cap_table(voters: usize) -> anyhow::Result<CapTableSnapshot> {
+pub(crate) fn cap_table(voters: usize) -> anyhow::Result<CapTableSnapshot> {
     let college = |id: &str, weight, vote_basis| -> anyhow::Result<College> {
         Ok(College {
             id: CollegeId::new(id)?,

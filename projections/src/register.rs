@@ -2,7 +2,7 @@
 //! ballots, tally and outcome, and the position and hash of each event
 //! behind them. What the municipality audits.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -22,6 +22,9 @@ pub struct MeetingRecord {
     /// Every ballot cast, in order, replaced and withdrawn ones included.
     pub ballots: Vec<BallotRecord>,
     pub closed: Option<ClosedRecord>,
+    /// Voter -> index of their ballot in force.
+    #[serde(skip)]
+    in_force: HashMap<HolderId, usize>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -85,6 +88,7 @@ impl Fold for DecisionsRegister {
                     proxies: Vec::new(),
                     ballots: Vec::new(),
                     closed: None,
+                    in_force: HashMap::new(),
                 },
             );
             return Ok(());
@@ -147,6 +151,7 @@ impl Fold for DecisionsRegister {
                 ..
             } => {
                 record.withdraw(voter);
+                record.in_force.insert(voter.clone(), record.ballots.len());
                 record.ballots.push(BallotRecord {
                     voter: voter.clone(),
                     cast_by: cast_by.clone(),
@@ -173,7 +178,9 @@ impl Fold for DecisionsRegister {
 
 impl MeetingRecord {
     fn withdraw(&mut self, voter: &HolderId) {
-        for b in self.ballots.iter_mut().filter(|b| &b.voter == voter) {
+        if let Some(i) = self.in_force.remove(voter)
+            && let Some(b) = self.ballots.get_mut(i)
+        {
             b.in_force = false;
         }
     }

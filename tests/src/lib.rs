@@ -3,9 +3,6 @@
 //! run the aggregates through cqrs-es on the real store. The tests against a
 //! running server arrive with the HTTP API (issue 8). The store's own
 //! conformance suite lives in `store/tests`.
-//! [`services`] answers the aggregates' services from the ledger.
-
-pub mod services;
 
 /// Runs each listed `async fn(TestDatabase)` of the calling test file on
 /// PostgreSQL (skipped, or failed with `WINDLEDGER_REQUIRE_POSTGRES=1`, when

@@ -11,6 +11,7 @@ use std::str::FromStr;
 use cqrs_es::{AggregateError, EventStore};
 use rust_decimal::Decimal;
 use support::*;
+use windledger::services::YearClosings;
 use windledger_domain::company::{HolderKind, Turbine};
 use windledger_domain::finance::{
     Balances, ClosingBalances, DividendAmount, FinancialYearCommand, FinancialYearError,
@@ -24,7 +25,6 @@ use windledger_domain::types::{
 };
 use windledger_store::StreamId;
 use windledger_store::testing::TestDatabase;
-use windledger_tests::services::YearClosings;
 
 fn euros(amount: &str) -> Euros {
     Euros::new(Decimal::from_str(amount).expect("a decimal")).expect("an amount")

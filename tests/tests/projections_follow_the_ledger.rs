@@ -9,6 +9,7 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use support::*;
+use windledger::services::{CompanyCapTables, StoreHead, ledger_event};
 use windledger_domain::cap_table::CapTableService;
 use windledger_domain::company::{CompanyCommand, HolderKind};
 use windledger_domain::meeting::Choice;
@@ -16,7 +17,6 @@ use windledger_projections::cap_table::{AsOf, ProjectedCapTables};
 use windledger_projections::runner::Shared;
 use windledger_store::StreamId;
 use windledger_store::testing::TestDatabase;
-use windledger_tests::services::{CompanyCapTables, StoreHead, ledger_event};
 
 async fn projections_agree_with_the_ledger_and_follow_it_live(db: TestDatabase) {
     let holders = [

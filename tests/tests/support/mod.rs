@@ -10,6 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use cqrs_es::{AggregateError, CqrsFramework, EventStore};
 use rust_decimal::Decimal;
+use windledger::services::{CompanyCapTables, MeetingResolutions, YearClosings};
 use windledger_domain::charter::{Charter, College, ShareClass, VoteBasis};
 use windledger_domain::company::{
     Company, CompanyCommand, CompanyServices, HolderKind, Incorporation, LegalForm, Subscription,
@@ -29,7 +30,6 @@ use windledger_domain::types::{
 };
 use windledger_store::testing::TestDatabase;
 use windledger_store::{LedgerEventStore, LedgerId, Store};
-use windledger_tests::services::{CompanyCapTables, MeetingResolutions, YearClosings};
 
 pub const COMPANY_ID: &str = "farm";
 pub const COLLEGE: &str = "associes";

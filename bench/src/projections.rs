@@ -1,0 +1,255 @@
+//! `projections`: all projections rebuilt from a synthetic farm's ledger
+//! (issue 6), its peak memory, an as-of query, and the close of a meeting
+//! of 10,000 voters.
+//!
+//! Prints `rebuild` (events/s: read from the store in pages of 5,000,
+//! decoded and applied to every fold), `rebuild_peak_rss` (MiB: the
+//! process's peak resident memory during the rebuild, reset just before),
+//! `cap_table_as_of` (ms: the cap table with its percentages as of a date,
+//! best of 5) and `tally_10k` (ms: deciding the close of a general meeting
+//! with 10,000 ballots in force, best of 5).
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use cqrs_es::Aggregate;
+use cqrs_es::event_sink::EventSink;
+use futures::StreamExt;
+use windledger::services::ledger_event;
+use windledger_domain::cap_table::KnownCapTables;
+use windledger_domain::meeting::{
+    Call, Choice, Meeting, MeetingCommand, MeetingKind, MeetingServices, ProposedResolution,
+};
+use windledger_domain::resolution::ResolutionPurpose;
+use windledger_domain::types::{DecisionKindId, HolderId, MeetingId, ResolutionId};
+use windledger_fixtures::synthetic::{GeneratedEvent, Synthetic};
+use windledger_projections::cap_table::AsOf;
+use windledger_projections::runner::{Projections, Shared};
+use windledger_store::testing::{Backend, TestDatabase};
+use windledger_store::{ExpectedVersion, Metadata, NewEvent, StreamAppend, StreamId};
+
+use crate::meeting::{cap_table, date, time};
+use crate::{env_size, new_ledger, per_second};
+
+pub async fn bench(backend: Backend) -> anyhow::Result<()> {
+    let target = env_size("WINDLEDGER_BENCH_LEDGER_EVENTS", 1_000_000)?;
+    let holders = env_size("WINDLEDGER_BENCH_HOLDERS", 20_000)?;
+    let Some(db) = TestDatabase::new(backend).await else {
+        bail!("PostgreSQL is not reachable: set DATABASE_URL to a server this machine can reach");
+    };
+    let store = db.store().await;
+    eprintln!("# backend {} at {}", store.backend_name(), db.url);
+    let ledger = new_ledger(&store, "bench-projections").await?;
+
+    // Set-up, not measured: the synthetic farm written to the ledger in
+    // batches of 1,000 events, consecutive events of a stream together.
+    let config = Synthetic::for_events(target as u64, holders);
+    eprintln!(
+        "# writing a synthetic farm: {holders} holders over {} years, about {} events",
+        config.years,
+        config.estimated_events()
+    );
+    let years = config.years;
+    let start = Instant::now();
+    // Generated on a thread of its own (the generator polls the domain's
+    // futures itself, outside any runtime), handed over in batches.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<GeneratedEvent>>(8);
+    let producer = std::thread::spawn(move || {
+        let mut events = config.generate().peekable();
+        while events.peek().is_some() {
+            let chunk: Vec<_> = events.by_ref().take(1_000).collect();
+            if tx.blocking_send(chunk).is_err() {
+                break;
+            }
+        }
+    });
+    let mut written = 0usize;
+    while let Some(chunk) = rx.recv().await {
+        let mut batch: Vec<StreamAppend> = Vec::new();
+        written += chunk.len();
+        for event in chunk {
+            // A stream appears once per append: flush before it comes back,
+            // so that positions keep the generator's order.
+            let again = batch
+                .iter()
+                .rev()
+                .skip(1)
+                .any(|a| a.stream_id.as_str() == event.stream_id);
+            if again {
+                store.append(&ledger, std::mem::take(&mut batch)).await?;
+            }
+            let new = NewEvent {
+                event_id: uuid::Uuid::new_v4(),
+                event_type: event.event_type,
+                schema_version: event.schema_version,
+                payload: event.payload,
+                metadata: Metadata::default(),
+            };
+            match batch.last_mut() {
+                Some(last) if last.stream_id.as_str() == event.stream_id => last.events.push(new),
+                _ => batch.push(StreamAppend {
+                    stream_id: StreamId::parse(event.stream_id)?,
+                    expected: ExpectedVersion::Any,
+                    events: vec![new],
+                }),
+            }
+        }
+        store.append(&ledger, batch).await?;
+    }
+    if producer.join().is_err() {
+        bail!("the generator failed");
+    }
+    eprintln!(
+        "# wrote {written} events in {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+
+    // rebuild: every projection from position 0, fed by the store's
+    // subscription (which reads the next page while this one is applied)
+    // as the shell feeds them. One unmeasured read first: the first read
+    // of fresh rows sets their hint bits, which a ledger being rebuilt has
+    // long had.
+    let mut after = 0;
+    loop {
+        let page = store.read_ledger(&ledger, after, 5_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.position;
+    }
+    eprintln!("# rebuilding");
+    reset_peak_rss();
+    let start = Instant::now();
+    let shared = Shared::default();
+    let events = store
+        .subscribe(ledger.clone(), 0)
+        .take(written)
+        .map(|r| r.map(ledger_event));
+    shared.follow(events).await?;
+    let elapsed = start.elapsed();
+    if let Some(failure) = shared.read(|p| p.failure().cloned()) {
+        bail!("the rebuild stopped: {failure}");
+    }
+    let reached = shared.read(Projections::position);
+    if reached != written as u64 {
+        bail!("the projections reached {reached}, not {written}");
+    }
+    println!("rebuild {:.0} events/s", per_second(written, elapsed));
+    println!("rebuild_peak_rss {:.0} MiB", peak_rss_mib()?);
+
+    // cap_table_as_of: the cap table with percentages, mid-history.
+    let mid = date(2020 + i32::try_from(years / 2).unwrap_or(0), 7, 1)?;
+    let mut best = Duration::MAX;
+    let mut rows = 0;
+    for _ in 0..5 {
+        let start = Instant::now();
+        let view = shared
+            .read(|p| p.cap_table.fold().view(AsOf::Date { date: mid }))
+            .context("the company exists mid-history")?;
+        best = best.min(start.elapsed());
+        rows = view.rows.len();
+    }
+    eprintln!("# cap table as of {mid}: {rows} rows");
+    println!("cap_table_as_of {:.2} ms", best.as_secs_f64() * 1000.0);
+
+    println!(
+        "tally_10k {:.1} ms",
+        tally_10k().await?.as_secs_f64() * 1000.0
+    );
+    Ok(())
+}
+
+/// Deciding the close of a meeting of 10,000 voters with five resolutions,
+/// every voter's ballot in force: best of 5.
+async fn tally_10k() -> anyhow::Result<Duration> {
+    const VOTERS: usize = 10_000;
+    let services = MeetingServices::new(KnownCapTables::new([cap_table(VOTERS)?]));
+    let mut meeting = Meeting::default();
+    let agenda = (1..=5)
+        .map(|n| {
+            Ok(ProposedResolution {
+                decision_kind: DecisionKindId::new("ordinary")?,
+                purpose: ResolutionPurpose::General,
+                text: format!("Résolution n° {n}"),
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    let run = async |meeting: &mut Meeting, command| -> anyhow::Result<()> {
+        let sink = EventSink::<Meeting>::default();
+        meeting.handle(command, &services, &sink).await?;
+        Ok(())
+    };
+    run(
+        &mut meeting,
+        MeetingCommand::Convene {
+            meeting: MeetingId::new("ag")?,
+            kind: MeetingKind::OrdinaryGeneralMeeting,
+            call: Call::First,
+            record_date: date(2025, 6, 10)?,
+            opens_at: time(2025, 6, 15, 8)?,
+            closes_at: time(2025, 6, 25, 18)?,
+            agenda,
+            members: vec![],
+            convened_on: date(2025, 5, 20)?,
+        },
+    )
+    .await?;
+    run(
+        &mut meeting,
+        MeetingCommand::OpenVoting {
+            at: time(2025, 6, 15, 8)?,
+        },
+    )
+    .await?;
+    for i in 0..VOTERS {
+        let voter = HolderId::new(format!("h{i:06}"))?;
+        let choice = [Choice::For, Choice::Against, Choice::Abstain][i % 3];
+        let choices: BTreeMap<_, _> = (1..=5)
+            .map(|n| Ok((ResolutionId::new(format!("ag.{n}"))?, choice)))
+            .collect::<anyhow::Result<_>>()?;
+        run(
+            &mut meeting,
+            MeetingCommand::CastBallot {
+                voter: voter.clone(),
+                cast_by: voter,
+                choices,
+                at: time(2025, 6, 20, 12)?,
+            },
+        )
+        .await?;
+    }
+    let mut best = Duration::MAX;
+    for _ in 0..5 {
+        // Decided on a copy: the close is applied to it, not to `meeting`.
+        let mut copy = meeting.clone();
+        let start = Instant::now();
+        run(
+            &mut copy,
+            MeetingCommand::Close {
+                at: time(2025, 6, 25, 18)?,
+            },
+        )
+        .await?;
+        best = best.min(start.elapsed());
+        if copy.results().map(<[_]>::len) != Some(5) {
+            bail!("the meeting did not close with five results");
+        }
+    }
+    Ok(best)
+}
+
+/// Resets the process's peak resident set (Linux: `clear_refs` 5).
+fn reset_peak_rss() {
+    if let Err(e) = std::fs::write("/proc/self/clear_refs", "5") {
+        eprintln!("# could not reset the peak RSS ({e}); it includes the set-up");
+    }
+}
+
+fn peak_rss_mib() -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let kib: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .context("no VmHWM in /proc/self/status")?;
+    Ok(kib / 1024.0)
+}
