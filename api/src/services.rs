@@ -12,7 +12,7 @@ use windledger_domain::meeting::{Meeting, split_resolution_id};
 use windledger_domain::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionService};
 use windledger_domain::types::ResolutionId;
 use windledger_projections::cap_table::HeadPosition;
-use windledger_projections::event::LedgerEvent;
+use windledger_projections::event::{EventHash, LedgerEvent};
 use windledger_store::{LedgerEventStore, LedgerId, RecordedEvent, Store, StreamId};
 
 fn lookup(e: impl std::fmt::Display) -> LookupError {
@@ -104,9 +104,9 @@ pub fn ledger_event(e: RecordedEvent) -> LedgerEvent {
         stream_id: e.stream_id.to_string(),
         stream_version: e.stream_version,
         event_type: e.event_type,
-        payload: e.payload.get().into(),
+        payload: e.payload.into_string(),
         recorded_at: e.recorded_at,
-        hash: e.hash.to_hex(),
+        hash: EventHash(e.hash.0),
     }
 }
 

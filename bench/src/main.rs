@@ -14,6 +14,11 @@
 //! PostgreSQL runs on a database created (and dropped) on the server
 //! `DATABASE_URL` names; SQLite on a temporary file.
 
+/// mimalloc, as the server will use: the folds allocate and free many
+/// small strings and maps, which glibc's allocator fragments.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod meeting;
 mod projections;
 

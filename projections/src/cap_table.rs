@@ -9,7 +9,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 use windledger_domain::cap_table::{CapTableService, CapTableSnapshot, HolderPosition};
-use windledger_domain::charter::Charter;
+use windledger_domain::charter::{Charter, VoteBasis};
 use windledger_domain::company::{CancellationSource, CompanyEvent, HolderKind, Incorporation};
 use windledger_domain::meeting::{Voter, general_meeting_voters};
 use windledger_domain::money::Euros;
@@ -121,7 +121,7 @@ impl Fold for CapTable {
         };
         let at = meta.reference();
         let movement = |class: &ShareClassId, delta: i64, kind| Movement {
-            at: at.clone(),
+            at,
             date,
             class: class.clone(),
             delta,
@@ -263,18 +263,18 @@ fn unknown(holder: &HolderId) -> String {
 
 /// One line of the cap table: a holder's shares of one class.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CapTableRow {
-    pub holder: HolderId,
+pub struct CapTableRow<'a> {
+    pub holder: &'a HolderId,
     pub kind: HolderKind,
-    pub college: CollegeId,
-    pub commune: CommuneCode,
-    pub class: ShareClassId,
+    pub college: &'a CollegeId,
+    pub commune: &'a CommuneCode,
+    pub class: &'a ShareClassId,
     pub shares: u64,
     /// Per cent of the share capital (nominal value), 4 decimals.
     pub capital_pct: Decimal,
-    /// Per cent of the votes in a general meeting, college weights applied,
-    /// 4 decimals (the holder's whole vote, on their first row; 0 on the
-    /// others).
+    /// Per cent of the votes in a general meeting, college weights applied
+    /// (the weight of a college with no vote shared among the others), 4
+    /// decimals: the holder's whole vote on their first row, 0 on others.
     pub votes_pct: Decimal,
 }
 
@@ -287,17 +287,25 @@ pub struct Totals {
     pub votes_pct: Decimal,
 }
 
-/// The cap table as of a date or position.
+/// The cap table as of a date or position, borrowing from the projection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct CapTableView {
+pub struct CapTableView<'a> {
     pub as_of: AsOf,
     pub share_capital: Euros,
     /// Shares issued and not cancelled, treasury included.
     pub outstanding: BTreeMap<ShareClassId, u64>,
     pub treasury: BTreeMap<ShareClassId, u64>,
-    pub rows: Vec<CapTableRow>,
+    pub rows: Vec<CapTableRow<'a>>,
     pub by_college: BTreeMap<CollegeId, Totals>,
     pub by_class: BTreeMap<ShareClassId, Totals>,
+}
+
+/// A holder's position as of a date, borrowed.
+struct Held<'a> {
+    holder: &'a HolderId,
+    kind: HolderKind,
+    registration: &'a Registration,
+    shares: Vec<(&'a ShareClassId, u64)>,
 }
 
 impl CapTable {
@@ -407,45 +415,158 @@ impl CapTable {
         })
     }
 
+    /// Every holder with shares as of `as_of`, in holder id order.
+    fn held(&self, as_of: AsOf) -> Vec<Held<'_>> {
+        let mut held = Vec::new();
+        for (holder, history) in &self.holders {
+            let Some(registration) = history.registration(as_of) else {
+                continue;
+            };
+            let mut sums: Vec<(&ShareClassId, i64)> = Vec::new();
+            for m in history
+                .movements
+                .iter()
+                .filter(|m| as_of.includes(m.at.position, m.date))
+            {
+                match sums.iter_mut().find(|(c, _)| *c == &m.class) {
+                    Some((_, n)) => *n += m.delta,
+                    None => sums.push((&m.class, m.delta)),
+                }
+            }
+            let mut shares: Vec<(&ShareClassId, u64)> = sums
+                .into_iter()
+                .filter_map(|(c, n)| u64::try_from(n).ok().filter(|n| *n > 0).map(|n| (c, n)))
+                .collect();
+            if shares.is_empty() {
+                continue;
+            }
+            shares.sort();
+            held.push(Held {
+                holder,
+                kind: history.kind,
+                registration,
+                shares,
+            });
+        }
+        held
+    }
+
     /// The cap table with its percentages. `None` before incorporation.
-    pub fn view(&self, as_of: AsOf) -> Option<CapTableView> {
-        let snapshot = self.snapshot(as_of, NaiveDate::MIN)?;
-        let charter = &snapshot.charter;
+    ///
+    /// One pass over the holders' histories; each percentage is a product
+    /// of the holder's count and a factor computed once per class or
+    /// college, rounded to 4 decimals for display (the exact counts are the
+    /// rows' `shares`).
+    pub fn view(&self, as_of: AsOf) -> Option<CapTableView<'_>> {
+        let incorporation = self.incorporation.as_ref()?;
+        if !as_of.includes(incorporation.position, incorporation.date) {
+            return None;
+        }
+        let charter = self.charter(as_of)?;
         let outstanding = Self::sum_by_class(&self.outstanding, as_of);
         let treasury = Self::sum_by_class(&self.treasury, as_of);
-        let capital_total = snapshot.share_capital.amount();
-        let votes = vote_shares(&snapshot);
+        let share_capital = capital(charter, &outstanding);
+        let held = self.held(as_of);
 
-        let mut rows = Vec::new();
+        // Per class: the share of capital of one share, and its votes.
+        let capital_total = share_capital.amount();
+        let class_factor = |class: &ShareClassId| -> (Decimal, u64) {
+            let c = charter.share_class(class);
+            let nominal = c.map_or(Decimal::ZERO, |c| c.nominal_value.amount());
+            let factor = if capital_total.is_zero() {
+                Decimal::ZERO
+            } else {
+                nominal * Decimal::ONE_HUNDRED / capital_total
+            };
+            (factor, c.map_or(0, |c| u64::from(c.votes_per_share)))
+        };
+        let factors: BTreeMap<&ShareClassId, (Decimal, u64)> = charter
+            .share_classes
+            .iter()
+            .map(|c| (&c.id, class_factor(&c.id)))
+            .collect();
+
+        // Per holder: votes in their college, as the roll counts them.
+        let votes_of = |h: &Held<'_>| -> u64 {
+            let basis = charter
+                .college(&h.registration.college)
+                .map(|c| c.vote_basis);
+            let shares: u64 = h.shares.iter().map(|(_, n)| *n).sum();
+            match basis {
+                Some(VoteBasis::PerMember) => u64::from(shares > 0),
+                Some(VoteBasis::PerShare) => h
+                    .shares
+                    .iter()
+                    .map(|(c, n)| n * factors.get(c).map_or(0, |f| f.1))
+                    .sum(),
+                None => 0,
+            }
+        };
+        let votes: Vec<u64> = held.iter().map(votes_of).collect();
+        let mut college_votes: BTreeMap<&CollegeId, u64> = BTreeMap::new();
+        for (h, v) in held.iter().zip(&votes) {
+            *college_votes.entry(&h.registration.college).or_default() += v;
+        }
+        let total_votes: u64 = college_votes.values().sum();
+        let weighted = charter.colleges.iter().any(|c| c.weight.is_some());
+        let weight_of = |c: &CollegeId| {
+            charter
+                .college(c)
+                .and_then(|c| c.weight)
+                .map_or(Decimal::ZERO, |w| {
+                    Decimal::from(w.numerator()) / Decimal::from(w.denominator())
+                })
+        };
+        let present: Decimal = college_votes
+            .iter()
+            .filter(|(_, v)| **v > 0)
+            .map(|(c, _)| weight_of(c))
+            .sum();
+        let vote_factor: BTreeMap<&CollegeId, Decimal> = college_votes
+            .iter()
+            .map(|(c, v)| {
+                let factor = if *v == 0 {
+                    Decimal::ZERO
+                } else if weighted {
+                    if present.is_zero() {
+                        Decimal::ZERO
+                    } else {
+                        weight_of(c) / present * Decimal::ONE_HUNDRED / Decimal::from(*v)
+                    }
+                } else {
+                    Decimal::ONE_HUNDRED / Decimal::from(total_votes.max(1))
+                };
+                (*c, factor)
+            })
+            .collect();
+
+        let mut rows = Vec::with_capacity(held.len());
         let mut by_college: BTreeMap<CollegeId, Totals> = BTreeMap::new();
         let mut by_class: BTreeMap<ShareClassId, Totals> = BTreeMap::new();
-        for position in &snapshot.holders {
-            let vote = votes.get(&position.holder).copied().unwrap_or_default();
-            let college = by_college
-                .entry(position.college.clone())
-                .or_insert_with(zero);
-            college.holders += 1;
-            college.votes_pct += vote;
-            for (i, (class, n)) in position.shares.iter().enumerate() {
-                let nominal = charter
-                    .share_class(class)
-                    .map_or(Decimal::ZERO, |c| c.nominal_value.amount());
-                let capital_pct = percent(nominal * Decimal::from(n.get()), capital_total);
+        for (h, v) in held.iter().zip(&votes) {
+            let college = &h.registration.college;
+            let vote = vote_factor.get(college).copied().unwrap_or_default() * Decimal::from(*v);
+            let college_totals = by_college.entry(college.clone()).or_insert_with(zero);
+            college_totals.holders += 1;
+            college_totals.votes_pct += vote;
+            for (i, (class, n)) in h.shares.iter().enumerate() {
+                let capital_pct =
+                    factors.get(class).map_or(Decimal::ZERO, |f| f.0) * Decimal::from(*n);
                 let row_vote = if i == 0 { vote } else { Decimal::ZERO };
-                college.shares += n.get();
-                college.capital_pct += capital_pct;
-                let totals = by_class.entry(class.clone()).or_insert_with(zero);
-                totals.holders += 1;
-                totals.shares += n.get();
-                totals.capital_pct += capital_pct;
-                totals.votes_pct += row_vote;
+                college_totals.shares += n;
+                college_totals.capital_pct += capital_pct;
+                let class_totals = by_class.entry((*class).clone()).or_insert_with(zero);
+                class_totals.holders += 1;
+                class_totals.shares += n;
+                class_totals.capital_pct += capital_pct;
+                class_totals.votes_pct += row_vote;
                 rows.push(CapTableRow {
-                    holder: position.holder.clone(),
-                    kind: position.kind,
-                    college: position.college.clone(),
-                    commune: position.commune.clone(),
-                    class: class.clone(),
-                    shares: n.get(),
+                    holder: h.holder,
+                    kind: h.kind,
+                    college,
+                    commune: &h.registration.commune,
+                    class,
+                    shares: *n,
                     capital_pct: capital_pct.round_dp(4),
                     votes_pct: row_vote.round_dp(4),
                 });
@@ -457,7 +578,7 @@ impl CapTable {
         }
         Some(CapTableView {
             as_of,
-            share_capital: snapshot.share_capital,
+            share_capital,
             outstanding,
             treasury,
             rows,
@@ -527,57 +648,6 @@ fn capital(charter: &Charter, outstanding: &BTreeMap<ShareClassId, u64>) -> Euro
         sum.saturating_add(nominal.saturating_mul(Decimal::from(*n)))
     });
     Euros::new(total).unwrap_or_default()
-}
-
-fn percent(part: Decimal, whole: Decimal) -> Decimal {
-    if whole.is_zero() {
-        Decimal::ZERO
-    } else {
-        part * Decimal::ONE_HUNDRED / whole
-    }
-}
-
-/// Each holder's share of the votes of a general meeting, in per cent:
-/// within their college (per share or per member), times the college's
-/// weight when colleges are weighted (the weight of a college with no vote
-/// shared among the others, as the tally does), or over all votes.
-fn vote_shares(snapshot: &CapTableSnapshot) -> BTreeMap<HolderId, Decimal> {
-    let Ok(voters) = general_meeting_voters(snapshot) else {
-        return BTreeMap::new();
-    };
-    let charter = &snapshot.charter;
-    let weighted = charter.colleges.iter().any(|c| c.weight.is_some());
-    let mut college_votes: BTreeMap<&CollegeId, u64> = BTreeMap::new();
-    for v in &voters {
-        *college_votes.entry(&v.college).or_default() += v.weight;
-    }
-    let total: u64 = college_votes.values().sum();
-    let weight_of = |c: &CollegeId| {
-        charter
-            .college(c)
-            .and_then(|c| c.weight)
-            .map_or(Decimal::ZERO, |w| {
-                Decimal::from(w.numerator()) / Decimal::from(w.denominator())
-            })
-    };
-    let present_weight: Decimal = college_votes.keys().map(|c| weight_of(c)).sum();
-    voters
-        .iter()
-        .map(|v| {
-            let share = if weighted {
-                let in_college = Decimal::from(v.weight)
-                    / Decimal::from(college_votes.get(&v.college).copied().unwrap_or(1).max(1));
-                if present_weight.is_zero() {
-                    Decimal::ZERO
-                } else {
-                    weight_of(&v.college) / present_weight * in_college * Decimal::ONE_HUNDRED
-                }
-            } else {
-                percent(Decimal::from(v.weight), Decimal::from(total))
-            };
-            (v.holder.clone(), share)
-        })
-        .collect()
 }
 
 /// The cap table on a date, from the projections: the `CapTableService`

@@ -1,9 +1,7 @@
 //! A ledger event as the projections receive it, and its decoding.
 
-use std::sync::Arc;
-
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use windledger_domain::company::CompanyEvent;
 use windledger_domain::finance::{AdvanceEvent, FinancialYearEvent};
 use windledger_domain::meeting::MeetingEvent;
@@ -16,24 +14,59 @@ pub struct LedgerEvent {
     pub stream_id: String,
     pub stream_version: u64,
     pub event_type: String,
-    pub payload: Arc<str>,
+    pub payload: String,
     pub recorded_at: DateTime<Utc>,
-    /// The event's hash, hex: with the position, a receipt.
-    pub hash: String,
+    /// The event's hash: with the position, a receipt.
+    pub hash: EventHash,
+}
+
+/// A SHA-256 chain hash, shown and serialised as lowercase hex.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EventHash(pub [u8; 32]);
+
+impl EventHash {
+    pub fn to_hex(&self) -> String {
+        let mut out = String::with_capacity(64);
+        for b in self.0 {
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 0xf)]));
+        }
+        out
+    }
+}
+
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
+impl std::fmt::Debug for EventHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl std::fmt::Display for EventHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.to_hex())
+    }
+}
+
+impl Serialize for EventHash {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// Where an event sits in the ledger: its receipt.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 pub struct EventRef {
     pub position: u64,
-    pub hash: String,
+    pub hash: EventHash,
 }
 
 impl LedgerEvent {
     pub fn reference(&self) -> EventRef {
         EventRef {
             position: self.position,
-            hash: self.hash.clone(),
+            hash: self.hash,
         }
     }
 }

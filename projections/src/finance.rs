@@ -301,7 +301,7 @@ impl Finance {
                 resolution,
                 net_result,
             } => {
-                record.accounts = Some((resolution, net_result, at.clone()));
+                record.accounts = Some((resolution, net_result, at));
                 None
             }
             FinancialYearEvent::ResultAppropriated {
@@ -322,7 +322,7 @@ impl Finance {
                     dividend,
                     distributable,
                     closing,
-                    at: at.clone(),
+                    at,
                 });
                 None
             }
@@ -342,7 +342,7 @@ impl Finance {
                     allocations,
                     total,
                     undistributed,
-                    at: at.clone(),
+                    at,
                     payments: BTreeMap::new(),
                 });
                 None
@@ -361,7 +361,7 @@ impl Finance {
                     Payment {
                         amount,
                         paid_on,
-                        at: at.clone(),
+                        at,
                     },
                 );
                 None

@@ -48,7 +48,8 @@ pub struct BallotRecord {
     pub voter: HolderId,
     /// The voter, or the proxy who cast it for them.
     pub cast_by: HolderId,
-    pub choices: BTreeMap<ResolutionId, Choice>,
+    /// One per resolution, in agenda order (see [`MeetingRecord::choices`]).
+    pub choices: Vec<Choice>,
     pub cast_at: DateTime<Utc>,
     /// The receipt.
     pub receipt: EventRef,
@@ -152,10 +153,20 @@ impl Fold for DecisionsRegister {
             } => {
                 record.withdraw(voter);
                 record.in_force.insert(voter.clone(), record.ballots.len());
+                let choices = record
+                    .convocation
+                    .agenda
+                    .iter()
+                    .map(|item| {
+                        choices.get(&item.resolution).copied().ok_or_else(|| {
+                            format!("the ballot has no choice for {}", item.resolution)
+                        })
+                    })
+                    .collect::<Result<_, _>>()?;
                 record.ballots.push(BallotRecord {
                     voter: voter.clone(),
                     cast_by: cast_by.clone(),
-                    choices: choices.clone(),
+                    choices,
                     cast_at: *cast_at,
                     receipt: at,
                     in_force: true,
@@ -177,6 +188,16 @@ impl Fold for DecisionsRegister {
 }
 
 impl MeetingRecord {
+    /// A ballot's choices by resolution.
+    pub fn choices(&self, ballot: &BallotRecord) -> BTreeMap<ResolutionId, Choice> {
+        self.convocation
+            .agenda
+            .iter()
+            .zip(&ballot.choices)
+            .map(|(item, c)| (item.resolution.clone(), *c))
+            .collect()
+    }
+
     fn withdraw(&mut self, voter: &HolderId) {
         if let Some(i) = self.in_force.remove(voter)
             && let Some(b) = self.ballots.get_mut(i)
@@ -199,12 +220,12 @@ impl DecisionsRegister {
     pub fn ballots_of<'a>(
         &'a self,
         holder: &'a HolderId,
-    ) -> impl Iterator<Item = (&'a String, &'a BallotRecord)> + 'a {
+    ) -> impl Iterator<Item = (&'a String, &'a MeetingRecord, &'a BallotRecord)> + 'a {
         self.meetings.iter().flat_map(move |(id, m)| {
             m.ballots
                 .iter()
                 .filter(move |b| &b.voter == holder || &b.cast_by == holder)
-                .map(move |b| (id, b))
+                .map(move |b| (id, m, b))
         })
     }
 }

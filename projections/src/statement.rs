@@ -82,7 +82,7 @@ pub fn statement(projections: &Projections, holder: &HolderId) -> Option<Stateme
             let balance = balances.entry(&m.class).or_default();
             *balance += m.delta;
             HoldingLine {
-                at: m.at.clone(),
+                at: m.at,
                 date: m.date,
                 class: m.class.clone(),
                 delta: m.delta,
@@ -95,13 +95,13 @@ pub fn statement(projections: &Projections, holder: &HolderId) -> Option<Stateme
         .register
         .fold()
         .ballots_of(holder)
-        .map(|(meeting, b)| StatementBallot {
+        .map(|(meeting, record, b)| StatementBallot {
             meeting: meeting.clone(),
             voter: b.voter.clone(),
             cast_by: b.cast_by.clone(),
-            choices: b.choices.clone(),
+            choices: record.choices(b),
             cast_at: b.cast_at,
-            receipt: b.receipt.clone(),
+            receipt: b.receipt,
             in_force: b.in_force,
         })
         .collect();
@@ -119,7 +119,7 @@ pub fn statement(projections: &Projections, holder: &HolderId) -> Option<Stateme
                 social_contributions: a.social_contributions,
                 net: a.net,
                 paid_on: d.payments.get(holder).map(|p| p.paid_on),
-                declared: d.at.clone(),
+                declared: d.at,
             })
         })
         .collect();
@@ -133,7 +133,7 @@ pub fn statement(projections: &Projections, holder: &HolderId) -> Option<Stateme
                     advance: id.clone(),
                     year: *year,
                     interest: *amount,
-                    at: at.clone(),
+                    at: *at,
                 })
         })
         .collect();

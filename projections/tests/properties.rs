@@ -2,7 +2,6 @@
 //! synthetic farm generator (every event produced by a domain command).
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use cqrs_es::Aggregate;
@@ -25,9 +24,13 @@ fn ledger(config: &Synthetic) -> Vec<LedgerEvent> {
                 stream_id: e.stream_id,
                 stream_version: 0,
                 event_type: e.event_type,
-                payload: Arc::from(e.payload.to_string()),
+                payload: e.payload.to_string(),
                 recorded_at,
-                hash: format!("{position:064x}"),
+                hash: windledger_projections::event::EventHash({
+                    let mut h = [0u8; 32];
+                    h[..8].copy_from_slice(&position.to_be_bytes());
+                    h
+                }),
             }
         })
         .collect()

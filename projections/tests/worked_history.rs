@@ -3,7 +3,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
-use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use cqrs_es::event_sink::EventSink;
@@ -93,9 +92,13 @@ impl Ledger {
                 stream_id: stream.to_owned(),
                 stream_version: 0,
                 event_type: event.event_type(),
-                payload: Arc::from(serde_json::to_string(&event).expect("serialises")),
+                payload: serde_json::to_string(&event).expect("serialises"),
                 recorded_at: at(2030, 1, 1, 0),
-                hash: format!("{position:064x}"),
+                hash: windledger_projections::event::EventHash({
+                    let mut h = [0u8; 32];
+                    h[..8].copy_from_slice(&position.to_be_bytes());
+                    h
+                }),
             });
         }
     }
@@ -514,7 +517,7 @@ async fn cap_table_vote_weights_register_and_statement() {
     let partner = view
         .rows
         .iter()
-        .find(|r| r.holder == holder("partner"))
+        .find(|r| r.holder == &holder("partner"))
         .expect("a row");
     assert_eq!(
         (partner.shares, partner.capital_pct, partner.votes_pct),
@@ -585,7 +588,7 @@ async fn cap_table_vote_weights_register_and_statement() {
 async fn a_bad_event_stops_the_projections_that_read_it_at_its_position() {
     let mut events = history().await;
     let broken = 10;
-    events[broken - 1].payload = Arc::from("{\"type\":\"SharesIssued\"}");
+    events[broken - 1].payload = "{\"type\":\"SharesIssued\"}".to_owned();
     let mut projections = Projections::default();
     for e in &events {
         projections.apply(e);

@@ -311,6 +311,11 @@ impl Payload {
     pub fn get(&self) -> &str {
         &self.0
     }
+
+    /// The JSON text, without a copy.
+    pub fn into_string(self) -> String {
+        self.0
+    }
 }
 
 impl Serialize for Payload {
