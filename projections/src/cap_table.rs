@@ -7,12 +7,14 @@ use std::sync::Arc;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 use windledger_domain::cap_table::{CapTableService, CapTableSnapshot, HolderPosition};
 use windledger_domain::charter::{Charter, VoteBasis};
 use windledger_domain::company::{CancellationSource, CompanyEvent, HolderKind, Incorporation};
 use windledger_domain::meeting::{Voter, general_meeting_voters};
 use windledger_domain::money::Euros;
+use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::{BoxFuture, LookupError};
 use windledger_domain::types::{CollegeId, CommuneCode, HolderId, ShareClassId, ShareCount};
 
@@ -300,12 +302,13 @@ pub struct CapTableView<'a> {
     pub by_class: BTreeMap<ShareClassId, Totals>,
 }
 
-/// A holder's position as of a date, borrowed.
+/// A holder's position as of a date, borrowed; `shares` indexes a buffer
+/// shared by all holders (one allocation for the whole table).
 struct Held<'a> {
     holder: &'a HolderId,
     kind: HolderKind,
     registration: &'a Registration,
-    shares: Vec<(&'a ShareClassId, u64)>,
+    shares: std::ops::Range<usize>,
 }
 
 impl CapTable {
@@ -415,14 +418,17 @@ impl CapTable {
         })
     }
 
-    /// Every holder with shares as of `as_of`, in holder id order.
-    fn held(&self, as_of: AsOf) -> Vec<Held<'_>> {
-        let mut held = Vec::new();
+    /// Every holder with shares as of `as_of`, in holder id order, and the
+    /// buffer of (class, count) their `shares` index.
+    fn held(&self, as_of: AsOf) -> (Vec<Held<'_>>, Vec<(&ShareClassId, u64)>) {
+        let mut held = Vec::with_capacity(self.holders.len());
+        let mut buffer: Vec<(&ShareClassId, u64)> = Vec::with_capacity(self.holders.len());
+        let mut sums: Vec<(&ShareClassId, i64)> = Vec::new();
         for (holder, history) in &self.holders {
             let Some(registration) = history.registration(as_of) else {
                 continue;
             };
-            let mut sums: Vec<(&ShareClassId, i64)> = Vec::new();
+            sums.clear();
             for m in history
                 .movements
                 .iter()
@@ -433,30 +439,32 @@ impl CapTable {
                     None => sums.push((&m.class, m.delta)),
                 }
             }
-            let mut shares: Vec<(&ShareClassId, u64)> = sums
-                .into_iter()
-                .filter_map(|(c, n)| u64::try_from(n).ok().filter(|n| *n > 0).map(|n| (c, n)))
-                .collect();
-            if shares.is_empty() {
+            let start = buffer.len();
+            buffer.extend(
+                sums.iter().filter_map(|(c, n)| {
+                    u64::try_from(*n).ok().filter(|n| *n > 0).map(|n| (*c, n))
+                }),
+            );
+            if buffer.len() == start {
                 continue;
             }
-            shares.sort();
+            buffer[start..].sort();
             held.push(Held {
                 holder,
                 kind: history.kind,
                 registration,
-                shares,
+                shares: start..buffer.len(),
             });
         }
-        held
+        (held, buffer)
     }
 
     /// The cap table with its percentages. `None` before incorporation.
     ///
-    /// One pass over the holders' histories; each percentage is a product
-    /// of the holder's count and a factor computed once per class or
-    /// college, rounded to 4 decimals for display (the exact counts are the
-    /// rows' `shares`).
+    /// One pass over the holders' histories. Percentages are exact
+    /// fractions of integers (nominal values in ten-thousandths of a euro,
+    /// votes, college weights), rounded half up to 4 decimals once each;
+    /// totals are computed from the summed counts, not from rounded rows.
     pub fn view(&self, as_of: AsOf) -> Option<CapTableView<'_>> {
         let incorporation = self.incorporation.as_ref()?;
         if !as_of.includes(incorporation.position, incorporation.date) {
@@ -466,100 +474,94 @@ impl CapTable {
         let outstanding = Self::sum_by_class(&self.outstanding, as_of);
         let treasury = Self::sum_by_class(&self.treasury, as_of);
         let share_capital = capital(charter, &outstanding);
-        let held = self.held(as_of);
+        let (held, buffer) = self.held(as_of);
 
-        // Per class: the share of capital of one share, and its votes.
-        let capital_total = share_capital.amount();
-        let class_factor = |class: &ShareClassId| -> (Decimal, u64) {
-            let c = charter.share_class(class);
-            let nominal = c.map_or(Decimal::ZERO, |c| c.nominal_value.amount());
-            let factor = if capital_total.is_zero() {
-                Decimal::ZERO
-            } else {
-                nominal * Decimal::ONE_HUNDRED / capital_total
-            };
-            (factor, c.map_or(0, |c| u64::from(c.votes_per_share)))
-        };
-        let factors: BTreeMap<&ShareClassId, (Decimal, u64)> = charter
+        // Per class: a share's nominal value in 1/10,000 EUR, and its votes.
+        let classes: BTreeMap<&ShareClassId, (u128, u64)> = charter
             .share_classes
             .iter()
-            .map(|c| (&c.id, class_factor(&c.id)))
+            .map(|c| {
+                let units = (c.nominal_value.amount() * Decimal::from(10_000))
+                    .round()
+                    .to_u128()
+                    .unwrap_or(0);
+                (&c.id, (units, u64::from(c.votes_per_share)))
+            })
             .collect();
+        let capital_units: u128 = outstanding
+            .iter()
+            .map(|(c, n)| u128::from(*n) * classes.get(c).map_or(0, |u| u.0))
+            .sum();
 
         // Per holder: votes in their college, as the roll counts them.
-        let votes_of = |h: &Held<'_>| -> u64 {
-            let basis = charter
-                .college(&h.registration.college)
-                .map(|c| c.vote_basis);
-            let shares: u64 = h.shares.iter().map(|(_, n)| *n).sum();
-            match basis {
-                Some(VoteBasis::PerMember) => u64::from(shares > 0),
-                Some(VoteBasis::PerShare) => h
-                    .shares
-                    .iter()
-                    .map(|(c, n)| n * factors.get(c).map_or(0, |f| f.1))
-                    .sum(),
-                None => 0,
-            }
-        };
-        let votes: Vec<u64> = held.iter().map(votes_of).collect();
+        let votes: Vec<u64> = held
+            .iter()
+            .map(|h| {
+                let shares = &buffer[h.shares.clone()];
+                match charter
+                    .college(&h.registration.college)
+                    .map(|c| c.vote_basis)
+                {
+                    Some(VoteBasis::PerMember) => 1,
+                    Some(VoteBasis::PerShare) => shares
+                        .iter()
+                        .map(|(c, n)| n * classes.get(c).map_or(0, |u| u.1))
+                        .sum(),
+                    None => 0,
+                }
+            })
+            .collect();
         let mut college_votes: BTreeMap<&CollegeId, u64> = BTreeMap::new();
         for (h, v) in held.iter().zip(&votes) {
             *college_votes.entry(&h.registration.college).or_default() += v;
         }
+        // A holder's vote share = v x num / den, per college: weight /
+        // (weights of colleges with votes) / college votes, or 1 / all votes.
         let total_votes: u64 = college_votes.values().sum();
         let weighted = charter.colleges.iter().any(|c| c.weight.is_some());
-        let weight_of = |c: &CollegeId| {
-            charter
-                .college(c)
-                .and_then(|c| c.weight)
-                .map_or(Decimal::ZERO, |w| {
-                    Decimal::from(w.numerator()) / Decimal::from(w.denominator())
-                })
-        };
-        let present: Decimal = college_votes
+        let weight = |c: &CollegeId| charter.college(c).and_then(|c| c.weight);
+        let present = college_votes
             .iter()
             .filter(|(_, v)| **v > 0)
-            .map(|(c, _)| weight_of(c))
-            .sum();
-        let vote_factor: BTreeMap<&CollegeId, Decimal> = college_votes
+            .filter_map(|(c, _)| weight(c))
+            .try_fold(Ratio::ZERO, Ratio::checked_add)
+            .unwrap_or(Ratio::ZERO);
+        let vote_fraction: BTreeMap<&CollegeId, (u128, u128)> = college_votes
             .iter()
             .map(|(c, v)| {
-                let factor = if *v == 0 {
-                    Decimal::ZERO
-                } else if weighted {
-                    if present.is_zero() {
-                        Decimal::ZERO
-                    } else {
-                        weight_of(c) / present * Decimal::ONE_HUNDRED / Decimal::from(*v)
-                    }
-                } else {
-                    Decimal::ONE_HUNDRED / Decimal::from(total_votes.max(1))
+                let fraction = match weight(c) {
+                    Some(w) if weighted && present.numerator() > 0 && *v > 0 => (
+                        u128::from(w.numerator()) * u128::from(present.denominator()),
+                        u128::from(w.denominator())
+                            * u128::from(present.numerator())
+                            * u128::from(*v),
+                    ),
+                    _ if !weighted && total_votes > 0 => (1, u128::from(total_votes)),
+                    _ => (0, 1),
                 };
-                (*c, factor)
+                (*c, fraction)
             })
             .collect();
 
-        let mut rows = Vec::with_capacity(held.len());
-        let mut by_college: BTreeMap<CollegeId, Totals> = BTreeMap::new();
-        let mut by_class: BTreeMap<ShareClassId, Totals> = BTreeMap::new();
+        let capital_pct = |units: u128| percent_e4(units, capital_units);
+        let mut rows = Vec::with_capacity(buffer.len());
+        let mut by_college: BTreeMap<&CollegeId, Sums> = BTreeMap::new();
+        let mut by_class: BTreeMap<&ShareClassId, Sums> = BTreeMap::new();
         for (h, v) in held.iter().zip(&votes) {
             let college = &h.registration.college;
-            let vote = vote_factor.get(college).copied().unwrap_or_default() * Decimal::from(*v);
-            let college_totals = by_college.entry(college.clone()).or_insert_with(zero);
-            college_totals.holders += 1;
-            college_totals.votes_pct += vote;
-            for (i, (class, n)) in h.shares.iter().enumerate() {
-                let capital_pct =
-                    factors.get(class).map_or(Decimal::ZERO, |f| f.0) * Decimal::from(*n);
-                let row_vote = if i == 0 { vote } else { Decimal::ZERO };
-                college_totals.shares += n;
-                college_totals.capital_pct += capital_pct;
-                let class_totals = by_class.entry((*class).clone()).or_insert_with(zero);
-                class_totals.holders += 1;
-                class_totals.shares += n;
-                class_totals.capital_pct += capital_pct;
-                class_totals.votes_pct += row_vote;
+            let (num, den) = vote_fraction.get(college).copied().unwrap_or((0, 1));
+            let vote = percent_e4(u128::from(*v) * num, den);
+            let college_sums = by_college.entry(college).or_default();
+            college_sums.holders += 1;
+            college_sums.votes += u128::from(*v);
+            for (i, (class, n)) in buffer[h.shares.clone()].iter().enumerate() {
+                let units = u128::from(*n) * classes.get(class).map_or(0, |u| u.0);
+                college_sums.shares += n;
+                college_sums.units += units;
+                let class_sums = by_class.entry(class).or_default();
+                class_sums.holders += 1;
+                class_sums.shares += n;
+                class_sums.units += units;
                 rows.push(CapTableRow {
                     holder: h.holder,
                     kind: h.kind,
@@ -567,15 +569,37 @@ impl CapTable {
                     commune: &h.registration.commune,
                     class,
                     shares: *n,
-                    capital_pct: capital_pct.round_dp(4),
-                    votes_pct: row_vote.round_dp(4),
+                    capital_pct: capital_pct(units),
+                    votes_pct: if i == 0 { vote } else { Decimal::ZERO },
                 });
             }
         }
-        for totals in by_college.values_mut().chain(by_class.values_mut()) {
-            totals.capital_pct = totals.capital_pct.round_dp(4);
-            totals.votes_pct = totals.votes_pct.round_dp(4);
-        }
+        let by_college = by_college
+            .into_iter()
+            .map(|(c, sums)| {
+                let (num, den) = vote_fraction.get(c).copied().unwrap_or((0, 1));
+                let totals = Totals {
+                    holders: sums.holders,
+                    shares: sums.shares,
+                    capital_pct: capital_pct(sums.units),
+                    votes_pct: percent_e4(sums.votes * num, den),
+                };
+                (c.clone(), totals)
+            })
+            .collect();
+        let by_class = by_class
+            .into_iter()
+            .map(|(c, sums)| {
+                let totals = Totals {
+                    holders: sums.holders,
+                    shares: sums.shares,
+                    capital_pct: capital_pct(sums.units),
+                    // Votes belong to holders, not to classes.
+                    votes_pct: Decimal::ZERO,
+                };
+                (c.clone(), totals)
+            })
+            .collect();
         Some(CapTableView {
             as_of,
             share_capital,
@@ -614,13 +638,26 @@ pub struct VoteWeights {
     pub total: u64,
 }
 
-fn zero() -> Totals {
-    Totals {
-        holders: 0,
-        shares: 0,
-        capital_pct: Decimal::ZERO,
-        votes_pct: Decimal::ZERO,
+/// Counts summed exactly before one division.
+#[derive(Default)]
+struct Sums {
+    holders: usize,
+    shares: u64,
+    /// Nominal value in 1/10,000 EUR.
+    units: u128,
+    votes: u128,
+}
+
+/// `part / whole` in per cent, rounded half up to 4 decimals.
+fn percent_e4(part: u128, whole: u128) -> Decimal {
+    if whole == 0 {
+        return Decimal::ZERO;
     }
+    let scaled = part.saturating_mul(2_000_000).saturating_add(whole) / whole.saturating_mul(2);
+    i128::try_from(scaled)
+        .ok()
+        .and_then(|v| Decimal::try_from_i128_with_scale(v, 4).ok())
+        .unwrap_or(Decimal::MAX)
 }
 
 fn sum_movements(movements: &[Movement], as_of: AsOf) -> BTreeMap<ShareClassId, u64> {
