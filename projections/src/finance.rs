@@ -8,14 +8,14 @@ use std::collections::BTreeMap;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
-use windledger_domain::company::Turbine;
+use windledger_domain::company::{HolderKind, Turbine};
 use windledger_domain::finance::{
     AdvanceEvent, Allocation, Balances, Beneficiary, CostCategory, FinancialYearEvent, IferLine,
     LocalTax, RevenueKind, YearMonth,
 };
 use windledger_domain::money::{Euros, SignedEuros};
 use windledger_domain::resolution::AdoptedResolution;
-use windledger_domain::types::{HolderId, ReportId, TurbineId};
+use windledger_domain::types::{CommuneCode, HolderId, ReportId, TurbineId};
 
 use crate::event::{EventRef, FarmEvent, LedgerEvent};
 use crate::runner::Fold;
@@ -81,11 +81,39 @@ pub struct Dividend {
     pub resolution: AdoptedResolution,
     pub record_date: NaiveDate,
     pub payment_date: NaiveDate,
-    pub allocations: Vec<Allocation>,
+    /// One per holder, in holder id order.
+    pub allocations: Vec<HolderDividend>,
     pub total: Euros,
     pub undistributed: Euros,
     pub at: EventRef,
     pub payments: BTreeMap<HolderId, Payment>,
+}
+
+/// A holder's share of a dividend, as the statements and local returns use
+/// it (the shares by class stay in the ledger's event).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HolderDividend {
+    pub holder: HolderId,
+    pub kind: HolderKind,
+    pub commune: CommuneCode,
+    pub gross: Euros,
+    pub income_tax: Euros,
+    pub social_contributions: Euros,
+    pub net: Euros,
+}
+
+impl From<Allocation> for HolderDividend {
+    fn from(a: Allocation) -> Self {
+        Self {
+            holder: a.holder,
+            kind: a.kind,
+            commune: a.commune,
+            gross: a.gross,
+            income_tax: a.income_tax,
+            social_contributions: a.social_contributions,
+            net: a.net,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -339,7 +367,7 @@ impl Finance {
                     resolution,
                     record_date,
                     payment_date,
-                    allocations,
+                    allocations: allocations.into_iter().map(HolderDividend::from).collect(),
                     total,
                     undistributed,
                     at,

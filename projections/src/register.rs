@@ -176,6 +176,8 @@ impl Fold for DecisionsRegister {
                 results,
                 at: closed_at,
             } => {
+                // No ballot comes after the close.
+                record.in_force = HashMap::new();
                 record.closed = Some(ClosedRecord {
                     results: results.clone(),
                     closed_at: *closed_at,

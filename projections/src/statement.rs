@@ -110,7 +110,11 @@ pub fn statement(projections: &Projections, holder: &HolderId) -> Option<Stateme
         .years()
         .filter_map(|y| {
             let d = y.dividend.as_ref()?;
-            let a = d.allocations.iter().find(|a| &a.holder == holder)?;
+            let a = d
+                .allocations
+                .binary_search_by(|a| a.holder.cmp(holder))
+                .ok()
+                .and_then(|i| d.allocations.get(i))?;
             Some(StatementDividend {
                 year: y.year,
                 record_date: d.record_date,
