@@ -5,5 +5,9 @@
 //! - [`services`]: the services the aggregates ask of each other, answered
 //!   from the ledger, and the mapping of recorded events to the
 //!   projections' input.
+//! - [`import`]: a farm's history imported from a file of commands, each
+//!   run through the domain; synthetic farms written straight to the
+//!   store; `windledger import`.
 
+pub mod import;
 pub mod services;

@@ -1,4 +1,4 @@
-//! `windledger`: the command line. For now one subcommand, `demo`; the HTTP
+//! `windledger`: the command line. For now `demo` and `import`; the HTTP
 //! server, `verify`, `export` and the others arrive with their issues.
 
 use std::io::Write;
@@ -26,6 +26,11 @@ enum Command {
     /// then verify, sign, export and re-verify it offline. Serves nothing:
     /// the HTTP server comes later.
     Demo(demo::DemoOptions),
+    /// Import a farm's history from a file of commands, one JSON object per
+    /// line (see docs/import.md), each run through the domain's rules; an
+    /// interrupted import continues where it stopped. With --synthetic,
+    /// write a generated farm of any size instead.
+    Import(windledger::import::cli::ImportOptions),
 }
 
 #[tokio::main]
@@ -39,6 +44,9 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
         Command::Demo(options) => demo::run(&options, &mut std::io::stdout().lock()).await,
+        Command::Import(options) => {
+            windledger::import::cli::run(&options, &mut std::io::stdout().lock()).await
+        }
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
