@@ -289,9 +289,13 @@ impl Pg {
         after: u64,
         limit: u32,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        // Positions are gapless, so the page is also bounded above: with
+        // only `position > $2 ... LIMIT $3` the planner may guess a large
+        // share of the table and pick a bitmap scan and a sort, which spills
+        // big payloads to disk (seen on a freshly written ledger).
         let sql = format!(
             "SELECT {EVENT_COLUMNS} FROM events WHERE ledger_id = $1 AND position > $2 \
-             ORDER BY position LIMIT $3"
+             AND position <= $2 + $3 ORDER BY position LIMIT $3"
         );
         let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(ledger.as_str())
