@@ -16,6 +16,7 @@ use anyhow::{Context, bail};
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use futures::StreamExt;
+use windledger::import::synthetic::write_synthetic;
 use windledger::services::ledger_event;
 use windledger_domain::cap_table::KnownCapTables;
 use windledger_domain::meeting::{
@@ -23,14 +24,13 @@ use windledger_domain::meeting::{
 };
 use windledger_domain::resolution::ResolutionPurpose;
 use windledger_domain::types::{DecisionKindId, HolderId, MeetingId, ResolutionId};
-use windledger_fixtures::synthetic::{GeneratedEvent, Synthetic};
+use windledger_fixtures::synthetic::Synthetic;
 use windledger_projections::cap_table::AsOf;
 use windledger_projections::runner::{Projections, Shared};
 use windledger_store::testing::{Backend, TestDatabase};
-use windledger_store::{ExpectedVersion, Metadata, NewEvent, StreamAppend, StreamId};
 
 use crate::meeting::{cap_table, date, time};
-use crate::{env_size, new_ledger, per_second};
+use crate::{env_size, per_second};
 
 pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     let target = env_size("WINDLEDGER_BENCH_LEDGER_EVENTS", 1_000_000)?;
@@ -40,10 +40,10 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     };
     let store = db.store().await;
     eprintln!("# backend {} at {}", store.backend_name(), db.url);
-    let ledger = new_ledger(&store, "bench-projections").await?;
+    let ledger = windledger_store::LedgerId::parse("bench-projections")?;
 
-    // Set-up, not measured: the synthetic farm written to the ledger in
-    // batches of 1,000 events, consecutive events of a stream together.
+    // Set-up, not measured: the synthetic farm written to the ledger as
+    // `windledger import --synthetic` writes it.
     let config = Synthetic::for_events(target as u64, holders);
     eprintln!(
         "# writing a synthetic farm: {holders} holders over {} years, about {} events",
@@ -52,54 +52,10 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     );
     let years = config.years;
     let start = Instant::now();
-    // Generated on a thread of its own (the generator polls the domain's
-    // futures itself, outside any runtime), handed over in batches.
-    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<GeneratedEvent>>(8);
-    let producer = std::thread::spawn(move || {
-        let mut events = config.generate().peekable();
-        while events.peek().is_some() {
-            let chunk: Vec<_> = events.by_ref().take(1_000).collect();
-            if tx.blocking_send(chunk).is_err() {
-                break;
-            }
-        }
-    });
-    let mut written = 0usize;
-    while let Some(chunk) = rx.recv().await {
-        let mut batch: Vec<StreamAppend> = Vec::new();
-        written += chunk.len();
-        for event in chunk {
-            // A stream appears once per append: flush before it comes back,
-            // so that positions keep the generator's order.
-            let again = batch
-                .iter()
-                .rev()
-                .skip(1)
-                .any(|a| a.stream_id.as_str() == event.stream_id);
-            if again {
-                store.append(&ledger, std::mem::take(&mut batch)).await?;
-            }
-            let new = NewEvent {
-                event_id: uuid::Uuid::new_v4(),
-                event_type: event.event_type,
-                schema_version: event.schema_version,
-                payload: event.payload,
-                metadata: Metadata::default(),
-            };
-            match batch.last_mut() {
-                Some(last) if last.stream_id.as_str() == event.stream_id => last.events.push(new),
-                _ => batch.push(StreamAppend {
-                    stream_id: StreamId::parse(event.stream_id)?,
-                    expected: ExpectedVersion::Any,
-                    events: vec![new],
-                }),
-            }
-        }
-        store.append(&ledger, batch).await?;
-    }
-    if producer.join().is_err() {
-        bail!("the generator failed");
-    }
+    let written = write_synthetic(&store, &ledger, &config, |_| {})
+        .await?
+        .events;
+    let written = usize::try_from(written)?;
     eprintln!(
         "# wrote {written} events in {:.1} s",
         start.elapsed().as_secs_f64()

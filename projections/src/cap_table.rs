@@ -391,22 +391,18 @@ impl CapTable {
         let charter = self.charter(as_of)?.clone();
         let outstanding = Self::sum_by_class(&self.outstanding, as_of);
         let share_capital = capital(&charter, &outstanding);
-        let holders = self
-            .holders
-            .iter()
-            .filter_map(|(holder, history)| {
-                let registration = history.registration(as_of)?;
-                let shares: BTreeMap<_, _> = sum_movements(&history.movements, as_of)
-                    .into_iter()
-                    .filter_map(|(c, n)| Some((c, ShareCount::new(n).ok()?)))
-                    .collect();
-                (!shares.is_empty()).then(|| HolderPosition {
-                    holder: holder.clone(),
-                    kind: history.kind,
-                    college: registration.college.clone(),
-                    commune: registration.commune.clone(),
-                    shares,
-                })
+        let (held, buffer) = self.held(as_of);
+        let holders = held
+            .into_iter()
+            .map(|h| HolderPosition {
+                holder: h.holder.clone(),
+                kind: h.kind,
+                college: h.registration.college.clone(),
+                commune: h.registration.commune.clone(),
+                shares: buffer[h.shares]
+                    .iter()
+                    .filter_map(|(c, n)| Some(((*c).clone(), ShareCount::new(*n).ok()?)))
+                    .collect(),
             })
             .collect();
         Some(CapTableSnapshot {

@@ -744,26 +744,27 @@ pub fn general_meeting_voters(snapshot: &CapTableSnapshot) -> Result<Vec<Voter>,
 
 fn roll_from(convened: &Convocation, snapshot: CapTableSnapshot) -> Result<Roll, MeetingError> {
     let charter = &snapshot.charter;
-    let mut voters = Vec::new();
-    if convened.kind.is_general_meeting() {
-        voters = general_meeting_voters(&snapshot)?;
+    let voters = if convened.kind.is_general_meeting() {
+        general_meeting_voters(&snapshot)?
     } else {
+        let mut members = Vec::with_capacity(convened.members.len());
         for m in &convened.members {
             if charter.college(&m.college).is_none() {
                 return Err(MeetingError::UnknownCollege(m.college.clone()));
             }
-            voters.push(Voter {
+            members.push(Voter {
                 holder: m.member.clone(),
                 college: m.college.clone(),
                 shares: 0,
                 weight: 1,
             });
         }
-    }
+        members.sort_by(|a, b| a.holder.cmp(&b.holder));
+        members
+    };
     if voters.is_empty() {
         return Err(MeetingError::EmptyRoll(convened.record_date));
     }
-    voters.sort_by(|a, b| a.holder.cmp(&b.holder));
     Ok(Roll {
         record_date: convened.record_date,
         colleges: charter
