@@ -588,7 +588,7 @@ async fn cap_table_vote_weights_register_and_statement() {
 async fn a_bad_event_stops_the_projections_that_read_it_at_its_position() {
     let mut events = history().await;
     let broken = 10;
-    events[broken - 1].payload = "{\"type\":\"SharesIssued\"}".to_owned();
+    events[broken - 1].payload = "{\"SharesIssued\":{}}".to_owned();
     let mut projections = Projections::default();
     for e in &events {
         projections.apply(e);

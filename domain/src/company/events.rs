@@ -14,9 +14,13 @@ use crate::money::Euros;
 use crate::resolution::AdoptedResolution;
 use crate::types::{CollegeId, CommuneCode, HolderId, ShareClassId, ShareCount};
 
-/// The serde tag is the event type, so a payload names itself.
+/// A payload names itself: `{"<event type>": {...fields}}` (serde's
+/// external tagging, as for every event enum of the domain). The name is
+/// the only key, so decoding reads the fields once, straight into the
+/// event, whatever order the store's canonical JSON puts keys in; an
+/// internal `"type"` tag made serde buffer the whole payload first, which
+/// was most of the projections' rebuild time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type")]
 pub enum CompanyEvent {
     #[serde(rename = "CompanyIncorporated")]
     Incorporated {
@@ -84,7 +88,7 @@ pub enum CompanyEvent {
 
 impl CompanyEvent {
     /// Stable names: stored in the log's `event_type` column and used as the
-    /// payload's `type` tag. Never rename one; add a version instead.
+    /// payload's only key. Never rename one; add a version instead.
     pub fn name(&self) -> &'static str {
         match self {
             Self::Incorporated { .. } => "CompanyIncorporated",

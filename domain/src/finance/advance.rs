@@ -43,7 +43,6 @@ pub enum AdvanceCommand {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type")]
 pub enum AdvanceEvent {
     AdvanceGranted {
         advance: AdvanceId,

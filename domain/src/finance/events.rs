@@ -17,7 +17,6 @@ use crate::resolution::AdoptedResolution;
 use crate::types::{HolderId, ReportId, Siren, TurbineId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type")]
 pub enum FinancialYearEvent {
     YearOpened {
         year: i32,
@@ -112,7 +111,7 @@ pub enum FinancialYearEvent {
 }
 
 impl FinancialYearEvent {
-    /// Stable names: the log's `event_type` and the payload's `type` tag.
+    /// Stable names: the log's `event_type` and the payload's only key.
     pub fn name(&self) -> &'static str {
         match self {
             Self::YearOpened { .. } => "YearOpened",

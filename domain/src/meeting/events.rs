@@ -15,7 +15,6 @@ use super::types::{Choice, Convocation, Roll};
 use crate::types::{HolderId, ResolutionId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "type")]
 pub enum MeetingEvent {
     /// Convocation: the agenda, the window and the rules that will count.
     MeetingConvened(Convocation),
@@ -53,7 +52,7 @@ pub enum MeetingEvent {
 }
 
 impl MeetingEvent {
-    /// Stable names: the log's `event_type` and the payload's `type` tag.
+    /// Stable names: the log's `event_type` and the payload's only key.
     pub fn name(&self) -> &'static str {
         match self {
             Self::MeetingConvened(_) => "MeetingConvened",
