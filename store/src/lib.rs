@@ -15,6 +15,7 @@ mod plan;
 mod sqlite;
 mod store;
 pub mod testing;
+mod tokens;
 mod types;
 mod verify;
 
@@ -27,6 +28,7 @@ pub use cqrs::{
 };
 pub use error::StoreError;
 pub use store::{Store, StoreOptions};
+pub use tokens::StoredToken;
 pub use types::{
     Appended, AppendedEvent, ExpectedVersion, Hash, Head, LedgerId, Metadata, NewEvent,
     RecordedEvent, StreamAppend, StreamId,

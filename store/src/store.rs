@@ -50,7 +50,7 @@ impl StoreOptions {
 }
 
 #[derive(Clone, Debug)]
-enum Backend {
+pub(crate) enum Backend {
     Postgres(Pg),
     Sqlite(Sqlite),
 }
@@ -156,6 +156,10 @@ impl Announcer {
 }
 
 impl Store {
+    pub(crate) fn backend(&self) -> &Backend {
+        &self.inner.backend
+    }
+
     /// Connects, applies the migrations, and (on PostgreSQL) starts listening
     /// for other processes' commits.
     pub async fn connect(options: StoreOptions) -> Result<Self, StoreError> {
