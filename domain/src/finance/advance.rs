@@ -18,7 +18,7 @@ use crate::resolution::LookupError;
 use crate::types::{AdvanceId, HolderId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "command", rename_all = "snake_case")]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AdvanceCommand {
     Grant {
         advance: AdvanceId,

@@ -17,7 +17,7 @@ use crate::money::Euros;
 use crate::types::{HolderId, ReportId, ResolutionId, Siren, TurbineId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "command", rename_all = "snake_case")]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FinancialYearCommand {
     /// Ouverture de l'exercice. `opening_balances` only for the first year
     /// kept in windledger; later years take the previous year's closing.

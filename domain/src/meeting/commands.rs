@@ -14,7 +14,7 @@ use crate::resolution::ResolutionPurpose;
 use crate::types::{DecisionKindId, HolderId, MeetingId, ResolutionId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "command", rename_all = "snake_case")]
+#[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum MeetingCommand {
     /// Convocation, with the agenda (ordre du jour).
     Convene {
