@@ -1,37 +1,38 @@
-//! `windledger demo`: an illustrative farm on a ledger of its own, to show
-//! what the ledger does end to end: commands through the company aggregate,
-//! the hash chain, a signed checkpoint, an export checked offline.
+//! `windledger demo`: the reference farm (Les Ailes de Taillard, invented
+//! figures) on a local ledger, served with one token per role.
 //!
-//! The first run records the scripted history (see [`scenario`]) in an
-//! empty ledger; every run then verifies the chain (against the checkpoint
-//! the previous run signed, if any), signs a checkpoint of the head, exports
-//! the ledger and checks the export against that checkpoint. A ledger that
-//! already holds events is never written to.
+//! The first run imports `fixtures/ailes-de-taillard.jsonl` (built into the
+//! binary) into an empty ledger through the domain; every run then verifies
+//! the chain (against the checkpoint the previous run signed, if any), signs
+//! a checkpoint of the head, exports the ledger and checks the export
+//! against that checkpoint, issues a token per role (printed once) and
+//! serves the API until Ctrl-C (`--no-serve` stops before serving). The
+//! import never writes to a ledger that already holds events.
 //!
 //! Next to a SQLite database `x.sqlite` it keeps `x.key` (the checkpoint
 //! signing key, mode 0600), `x.checkpoint` (the last signed checkpoint) and
 //! `x.jsonl` (the export); for PostgreSQL, `windledger-demo.*` in the
 //! current folder.
 
-mod scenario;
-
-use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
 use std::io::{BufReader, BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use cqrs_es::CqrsFramework;
-use windledger_domain::company::{Company, CompanyServices};
-use windledger_domain::resolution::KnownResolutions;
+use windledger::http::auth::{self, Role};
+use windledger::import::Importer;
+use windledger_domain::types::HolderId;
 use windledger_store::{
-    Checkpoint, CheckpointSigner, CheckpointVerifier, Head, LedgerEventStore, LedgerId, Store,
-    StoreOptions, Verification, verify_jsonl,
+    Checkpoint, CheckpointSigner, CheckpointVerifier, Head, LedgerId, Store, StoreOptions,
+    Verification, verify_jsonl,
 };
 
 const LEDGER: &str = "ailes-de-taillard";
-/// The company's aggregate id: one company per ledger, stream `company/main`.
-const COMPANY_ID: &str = "main";
+/// The reference farm's history, as `windledger import` reads it.
+const REFERENCE_FARM: &str = include_str!("../../fixtures/ailes-de-taillard.jsonl");
+/// The holders the demo's shareholder and municipality tokens act for.
+const DEMO_SHAREHOLDER: &str = "cit-001";
+const DEMO_MUNICIPALITY: &str = "ccmp";
 const KEY_NAME: &str = "windledger-demo";
 const DEFAULT_STEM: &str = "windledger-demo";
 
@@ -44,6 +45,12 @@ pub struct DemoOptions {
         default_value = "sqlite://windledger-demo.sqlite"
     )]
     pub database_url: String,
+    /// Address to serve on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: std::net::SocketAddr,
+    /// Stop after the set-up (import, verification, tokens): serve nothing.
+    #[arg(long)]
+    pub no_serve: bool,
 }
 
 /// The files the demo keeps besides the database.
@@ -106,11 +113,24 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
 
     let size = store.head(&ledger).await?.size;
     if size == 0 {
-        record_history(&store, &ledger, out).await?;
+        writeln!(
+            out,
+            "Importing the reference farm (fixtures/ailes-de-taillard.jsonl) through the domain..."
+        )?;
+        let mut importer = Importer::open(store.clone(), ledger.clone()).await?;
+        let imported = importer
+            .import(REFERENCE_FARM.as_bytes(), |_| {})
+            .await
+            .context("the reference farm was not imported")?;
+        writeln!(
+            out,
+            "Imported {} commands: {} events.\n",
+            imported.executed, imported.events
+        )?;
     } else {
         writeln!(
             out,
-            "The ledger already holds {size} events: the scripted history is not recorded again.\n"
+            "The ledger already holds {size} events: the reference farm is not imported again.\n"
         )?;
     }
     print_events(&store, &ledger, out).await?;
@@ -160,74 +180,105 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
         files.export.display()
     )?;
     check_export(&files.export, &verifier, &note, out)?;
-    writeln!(
-        out,
-        "\nThis demo serves nothing: the HTTP API and web pages come in a later version."
-    )?;
-    Ok(())
-}
 
-async fn record_history(
-    store: &Store,
-    ledger: &LedgerId,
-    out: &mut dyn Write,
-) -> anyhow::Result<()> {
-    // No resolution is cited: incorporation, admissions, the initial
-    // subscription and a transfer between holders need none.
-    let services = CompanyServices::new(KnownResolutions::default());
-    let cqrs = CqrsFramework::new(
-        LedgerEventStore::<Company>::new(store.clone(), ledger.clone()),
-        Vec::new(),
-        services,
-    );
+    let tokens = issue_tokens(&store, &ledger).await?;
+    let base = format!("http://{}", options.listen);
     writeln!(
         out,
-        "Recording the scripted history of {} through the company aggregate:",
-        scenario::LEGAL_NAME
+        "\nOne token per role (shown once; `windledger token list` shows them, `token revoke` ends them):"
     )?;
-    for (index, step) in scenario::steps()?.into_iter().enumerate() {
-        // Command ids make an interrupted run's retry idempotent.
-        let metadata = HashMap::from([
-            ("actor".to_owned(), "demo-secretary".to_owned()),
-            (
-                "command_id".to_owned(),
-                format!("demo-{:02}-{}", index + 1, step.key),
-            ),
-        ]);
-        cqrs.execute_with_metadata(COMPANY_ID, step.command, metadata)
-            .await
-            .with_context(|| format!("the {} was not recorded", step.label))?;
-        writeln!(out, "  - {}", step.label)?;
+    for (role, holder, token) in &tokens {
+        let acting = holder.map_or(String::new(), |h| format!(", acting for {h}"));
+        writeln!(out, "  {role}{acting}:\n    {token}")?;
+    }
+    let token_of = |role: Role| {
+        tokens
+            .iter()
+            .find(|(r, _, _)| *r == role)
+            .map_or("", |(_, _, t)| t.as_str())
+    };
+    let api = format!("{base}/api/v1/ledgers/{ledger}");
+    writeln!(
+        out,
+        "\nTry:\n  curl {api}/parties\n  curl {api}/decisions\n  curl {api}/local-returns?year=2024\n  \
+         curl -H 'Authorization: Bearer {}' {api}/holders/{DEMO_SHAREHOLDER}/statement\n  \
+         curl -H 'Authorization: Bearer {}' {api}/decisions-register\n  \
+         curl {api}/checkpoint\n  open {base}/api/v1/docs",
+        token_of(Role::Shareholder),
+        token_of(Role::Municipality),
+    )?;
+    if options.no_serve {
+        return Ok(());
     }
     writeln!(out)?;
-    Ok(())
+    windledger::server_cli::serve_store(store, signer, options.listen, out).await
 }
 
+/// A fresh token per role on the demo ledger.
+async fn issue_tokens(
+    store: &Store,
+    ledger: &LedgerId,
+) -> anyhow::Result<Vec<(Role, Option<&'static str>, String)>> {
+    let mut tokens = Vec::new();
+    for (role, holder) in [
+        (Role::Secretary, None),
+        (Role::Municipality, Some(DEMO_MUNICIPALITY)),
+        (Role::Operator, None),
+        (Role::Shareholder, Some(DEMO_SHAREHOLDER)),
+    ] {
+        let issued = auth::issue(
+            store,
+            ledger,
+            role,
+            holder.map(HolderId::new).transpose()?,
+            "demo",
+            None,
+        )
+        .await?;
+        tokens.push((role, holder, issued.token));
+    }
+    Ok(tokens)
+}
+
+/// The ledger in a few lines: events per type, and the last ones.
 async fn print_events(store: &Store, ledger: &LedgerId, out: &mut dyn Write) -> anyhow::Result<()> {
-    const PAGE: u32 = 1_000;
-    writeln!(
-        out,
-        "Events in the ledger:\n  {:>8}  {:<16}  {:<28}  hash",
-        "position", "stream", "type"
-    )?;
+    const PAGE: u32 = 5_000;
+    const LAST: usize = 5;
+    let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut last = std::collections::VecDeque::with_capacity(LAST);
     let mut after = 0;
     loop {
         let page = store.read_ledger(ledger, after, PAGE).await?;
         for e in &page {
+            *counts.entry(e.event_type.clone()).or_default() += 1;
+            if last.len() == LAST {
+                last.pop_front();
+            }
             let hash = e.hash.to_hex();
-            writeln!(
-                out,
-                "  {:>8}  {:<16}  {:<28}  {}",
+            last.push_back(format!(
+                "  {:>8}  {:<24}  {:<22}  {}",
                 e.position,
                 e.stream_id.as_str(),
                 e.event_type,
                 hash.get(..12).unwrap_or(&hash)
-            )?;
+            ));
         }
         match page.last() {
-            Some(last) if page.len() == PAGE as usize => after = last.position,
+            Some(l) if page.len() == PAGE as usize => after = l.position,
             _ => break,
         }
+    }
+    writeln!(out, "Events in the ledger, by type:")?;
+    for (event_type, n) in &counts {
+        writeln!(out, "  {n:>6}  {event_type}")?;
+    }
+    writeln!(
+        out,
+        "The last ones:\n  {:>8}  {:<24}  {:<22}  hash",
+        "position", "stream", "type"
+    )?;
+    for line in &last {
+        writeln!(out, "{line}")?;
     }
     writeln!(out)?;
     Ok(())

@@ -230,7 +230,7 @@ fn check_text(what: &str, value: &str) -> Result<(), String> {
 
 /// What the aggregates cannot check themselves: that a command naming its
 /// own stream's id names the stream it is sent to.
-fn check_aggregate_id(command: &Command, aggregate_id: &str) -> Result<(), String> {
+pub(crate) fn check_aggregate_id(command: &Command, aggregate_id: &str) -> Result<(), String> {
     let named = match command {
         Command::Meeting(MeetingCommand::Convene { meeting, .. }) => Some(meeting.to_string()),
         Command::Advance(AdvanceCommand::Grant { advance, .. }) => Some(advance.to_string()),

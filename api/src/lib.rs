@@ -9,5 +9,9 @@
 //!   run through the domain; synthetic farms written straight to the
 //!   store; `windledger import`.
 
+pub mod audit;
+pub mod export;
+pub mod http;
 pub mod import;
+pub mod server_cli;
 pub mod services;

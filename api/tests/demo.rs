@@ -9,13 +9,14 @@ use windledger_store::{
     CheckpointSigner, Head, LedgerId, Store, StoreOptions, StreamId, Verification, verify_jsonl,
 };
 
-/// Events the scripted history records: incorporation, eight admissions,
-/// the initial issuance, one transfer.
-const SCRIPTED_EVENTS: u64 = 11;
+/// Events of the reference farm (`fixtures/ailes-de-taillard.jsonl`), which
+/// the demo imports into an empty ledger.
+const REFERENCE_EVENTS: u64 = 2_443;
 
+/// `windledger demo --no-serve`: the set-up, then exit.
 fn demo(folder: &Path, database_url: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_windledger"))
-        .args(["demo", "--database-url", database_url])
+        .args(["demo", "--no-serve", "--database-url", database_url])
         .current_dir(folder)
         .env_remove("DATABASE_URL")
         .env_remove("RUST_LOG")
@@ -75,14 +76,24 @@ async fn a_second_run_appends_nothing_and_both_verify() {
 
     let first = stdout(&demo(folder.path(), &url));
     assert!(first.contains("illustrative scenario with invented figures"));
-    assert!(first.contains("Recording the scripted history"));
-    assert!(first.contains("Chain verified from the database: intact, 11 events"));
+    assert!(first.contains("Importing the reference farm"));
+    assert!(first.contains(&format!(
+        "Chain verified from the database: intact, {REFERENCE_EVENTS} events"
+    )));
     assert!(first.contains("Offline check of"));
+    for role in [
+        "secretary:",
+        "municipality, acting for ccmp:",
+        "operator:",
+        "shareholder, acting for cit-001:",
+    ] {
+        assert!(first.contains(role), "a token for {role}");
+    }
     let (store, ledger, head_after_first) = head(&url).await;
-    assert_eq!(head_after_first.size, SCRIPTED_EVENTS);
-    let stream = StreamId::parse("company/main").expect("a stream id");
+    assert_eq!(head_after_first.size, REFERENCE_EVENTS);
+    let stream = StreamId::parse("company/ailes-de-taillard").expect("a stream id");
     let types: Vec<_> = store
-        .read_stream(&ledger, &stream, 0, 100)
+        .read_stream(&ledger, &stream, 0, 10_000)
         .await
         .expect("the company stream")
         .into_iter()
@@ -92,7 +103,7 @@ async fn a_second_run_appends_nothing_and_both_verify() {
         types.first().map(String::as_str),
         Some("CompanyIncorporated")
     );
-    assert_eq!(types.last().map(String::as_str), Some("SharesTransferred"));
+    assert!(types.iter().any(|t| t == "SharesTransferred"));
     assert_eq!(audit(folder.path(), "farm"), head_after_first);
 
     let key_path = folder.path().join("farm.key");
@@ -108,9 +119,11 @@ async fn a_second_run_appends_nothing_and_both_verify() {
     }
 
     let second = stdout(&demo(folder.path(), &url));
-    assert!(second.contains("already holds 11 events"));
-    assert!(!second.contains("Recording the scripted history"));
-    assert!(second.contains("consistent with the checkpoint of 11 events"));
+    assert!(second.contains(&format!("already holds {REFERENCE_EVENTS} events")));
+    assert!(!second.contains("Importing the reference farm"));
+    assert!(second.contains(&format!(
+        "consistent with the checkpoint of {REFERENCE_EVENTS} events"
+    )));
     assert!(second.contains("(reused)"));
     let (_, _, head_after_second) = head(&url).await;
     assert_eq!(head_after_second, head_after_first);
@@ -130,9 +143,9 @@ async fn the_demo_runs_on_postgres_too() {
     let folder = tempfile::tempdir().expect("a temporary folder");
     stdout(&demo(folder.path(), &db.url));
     let second = stdout(&demo(folder.path(), &db.url));
-    assert!(second.contains("already holds 11 events"));
+    assert!(second.contains(&format!("already holds {REFERENCE_EVENTS} events")));
     let (_, _, head) = head(&db.url).await;
-    assert_eq!(head.size, SCRIPTED_EVENTS);
+    assert_eq!(head.size, REFERENCE_EVENTS);
     assert_eq!(audit(folder.path(), "windledger-demo"), head);
 }
 
@@ -145,4 +158,71 @@ fn a_database_it_cannot_use_is_one_sentence_and_exit_code_1() {
     assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
     assert!(stderr.starts_with("error: cannot open the database mysql://localhost/farm"));
     assert!(!stderr.contains("panicked"));
+}
+
+/// The demo as the README runs it: it serves until SIGTERM, answers with
+/// the tokens it printed, and stops cleanly.
+#[cfg(unix)]
+#[test]
+fn the_demo_serves_with_the_tokens_it_prints_and_stops_on_sigterm() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::net::TcpStream;
+    use std::process::Stdio;
+
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let url = format!("sqlite://{}", folder.path().join("farm.sqlite").display());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_windledger"))
+        .args(["demo", "--listen", "127.0.0.1:0", "--database-url", &url])
+        .current_dir(folder.path())
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the demo starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut shareholder_token = None;
+    let mut address = None;
+    let mut previous = String::new();
+    for line in lines.by_ref() {
+        let line = line.expect("a line");
+        if previous.contains("shareholder, acting for cit-001:") {
+            shareholder_token = Some(line.trim().to_owned());
+        }
+        if let Some(rest) = line.strip_prefix("Serving on http://") {
+            address = rest.split_whitespace().next().map(str::to_owned);
+            break;
+        }
+        previous = line;
+    }
+    let address = address.expect("the demo says where it serves");
+    let token = shareholder_token.expect("the demo prints a shareholder token");
+    let get = |path: &str, token: Option<&str>| {
+        let mut stream = TcpStream::connect(&address).expect("the server accepts");
+        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
+        )
+        .expect("a request");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("a response");
+        response
+    };
+    let api = "/api/v1/ledgers/ailes-de-taillard";
+    assert!(get(&format!("{api}/parties"), None).starts_with("HTTP/1.1 200"));
+    let statement = get(&format!("{api}/holders/cit-001/statement"), Some(&token));
+    assert!(statement.starts_with("HTTP/1.1 200"), "{statement}");
+    assert!(statement.contains("\"dividends\""));
+    assert!(
+        get(&format!("{api}/holders/cit-002/statement"), Some(&token)).starts_with("HTTP/1.1 403")
+    );
+
+    let pid = child.id().to_string();
+    let killed = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill runs");
+    assert!(killed.success());
+    let status = child.wait().expect("the demo exits");
+    assert!(status.success(), "a clean exit on SIGTERM: {status}");
 }

@@ -1,0 +1,258 @@
+//! Tokens and roles. A token is `wl_<id>_<secret>`: the id finds it, the
+//! secret proves it. Only a SHA-256 of the secret is stored, and the check
+//! compares digests in constant time. A token belongs to one ledger, has a
+//! role, may act for one holder, may expire and may be revoked.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use windledger_domain::types::HolderId;
+use windledger_store::{LedgerId, Store, StoreError, StoredToken};
+
+/// Who may do what (see the route table in `routes.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Keeps the register: holders, movements, meetings, accounts.
+    Secretary,
+    /// Reads everything, votes its own holdings.
+    Municipality,
+    /// Publishes production, revenue, costs and taxes.
+    Operator,
+    /// Reads its own statement, votes for itself or as a proxy.
+    Shareholder,
+}
+
+impl Role {
+    pub const ALL: [Role; 4] = [
+        Role::Secretary,
+        Role::Municipality,
+        Role::Operator,
+        Role::Shareholder,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Secretary => "secretary",
+            Role::Municipality => "municipality",
+            Role::Operator => "operator",
+            Role::Shareholder => "shareholder",
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Role {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Role::ALL
+            .into_iter()
+            .find(|r| r.as_str() == s)
+            .ok_or_else(|| {
+                format!("unknown role {s:?}: the roles are secretary, municipality, operator, shareholder")
+            })
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub token_id: String,
+    pub ledger: LedgerId,
+    pub role: Role,
+    /// The holder this token acts for (always set for a shareholder).
+    pub holder: Option<HolderId>,
+}
+
+/// Whoever made a request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    Anonymous,
+    Token(Principal),
+}
+
+impl Caller {
+    pub fn role_name(&self) -> &'static str {
+        match self {
+            Caller::Anonymous => "anonymous",
+            Caller::Token(p) => p.role.as_str(),
+        }
+    }
+
+    pub fn principal(&self) -> Option<&Principal> {
+        match self {
+            Caller::Anonymous => None,
+            Caller::Token(p) => Some(p),
+        }
+    }
+}
+
+/// A token just issued: the secret text is shown once and never again.
+#[derive(Debug, Clone)]
+pub struct IssuedToken {
+    pub token: String,
+    pub stored: StoredToken,
+}
+
+/// Why a token was not accepted. Deliberately vague towards the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejected {
+    Malformed,
+    Unknown,
+    WrongSecret,
+    Expired,
+    Revoked,
+}
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Rejected::Malformed => "the token is not a windledger token (wl_<id>_<secret>)",
+            Rejected::Unknown | Rejected::WrongSecret => "the token is not valid",
+            Rejected::Expired => "the token has expired",
+            Rejected::Revoked => "the token was revoked",
+        })
+    }
+}
+
+const PREFIX: &str = "wl_";
+
+fn random_hex(bytes: usize) -> Result<String, StoreError> {
+    let mut buf = vec![0u8; bytes];
+    getrandom::fill(&mut buf).map_err(|e| StoreError::Io(format!("no randomness: {e}")))?;
+    Ok(hex::encode(buf))
+}
+
+fn digest(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
+}
+
+/// Compares two digests in time independent of where they differ.
+fn same_digest(a: &[u8; 32], b: &[u8; 32]) -> bool {
+    let diff = a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y));
+    std::hint::black_box(diff) == 0
+}
+
+/// Issues a token (creating the ledger if it does not exist yet).
+pub async fn issue(
+    store: &Store,
+    ledger: &LedgerId,
+    role: Role,
+    holder: Option<HolderId>,
+    label: &str,
+    expires_at: Option<DateTime<Utc>>,
+) -> Result<IssuedToken, IssueError> {
+    if role == Role::Shareholder && holder.is_none() {
+        return Err(IssueError::Invalid(
+            "a shareholder's token must name the holder it acts for (--holder)".into(),
+        ));
+    }
+    if matches!(role, Role::Secretary | Role::Operator) && holder.is_some() {
+        return Err(IssueError::Invalid(format!(
+            "a {role}'s token acts for no holder: leave out --holder"
+        )));
+    }
+    let now = Utc::now();
+    if expires_at.is_some_and(|e| e <= now) {
+        return Err(IssueError::Invalid("the expiry is in the past".into()));
+    }
+    store.create_ledger(ledger).await?;
+    let token_id = random_hex(6)?;
+    let secret = random_hex(32)?;
+    let stored = StoredToken {
+        token_id: token_id.clone(),
+        secret_hash: digest(&secret),
+        ledger: ledger.to_string(),
+        role: role.as_str().to_owned(),
+        holder: holder.map(|h| h.to_string()),
+        label: label.to_owned(),
+        created_at: now,
+        expires_at,
+        revoked_at: None,
+    };
+    store.insert_token(&stored).await?;
+    Ok(IssuedToken {
+        token: format!("{PREFIX}{token_id}_{secret}"),
+        stored,
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IssueError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Checks a bearer token against the store.
+pub async fn authenticate(
+    store: &Store,
+    token: &str,
+) -> Result<Result<Principal, Rejected>, StoreError> {
+    let Some((id, secret)) = token
+        .strip_prefix(PREFIX)
+        .and_then(|rest| rest.split_once('_'))
+    else {
+        return Ok(Err(Rejected::Malformed));
+    };
+    if id.len() != 12 || secret.len() != 64 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(Err(Rejected::Malformed));
+    }
+    let Some(stored) = store.token(id).await? else {
+        return Ok(Err(Rejected::Unknown));
+    };
+    if !same_digest(&digest(secret), &stored.secret_hash) {
+        return Ok(Err(Rejected::WrongSecret));
+    }
+    if stored.revoked_at.is_some() {
+        return Ok(Err(Rejected::Revoked));
+    }
+    if stored.expires_at.is_some_and(|e| e <= Utc::now()) {
+        return Ok(Err(Rejected::Expired));
+    }
+    let corrupt = |what: String| StoreError::Corrupt(format!("token {id}: {what}"));
+    Ok(Ok(Principal {
+        token_id: stored.token_id,
+        ledger: LedgerId::parse(&stored.ledger).map_err(|e| corrupt(e.to_string()))?,
+        role: stored.role.parse().map_err(corrupt)?,
+        holder: stored
+            .holder
+            .map(HolderId::new)
+            .transpose()
+            .map_err(|e| corrupt(e.to_string()))?,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn digests_compare_equal_only_when_equal() {
+        let a = digest("one");
+        let mut b = a;
+        assert!(same_digest(&a, &b));
+        b[31] ^= 1;
+        assert!(!same_digest(&a, &b));
+        b = a;
+        b[0] ^= 0x80;
+        assert!(!same_digest(&a, &b));
+    }
+
+    #[test]
+    fn roles_read_back_from_their_names() {
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        assert!("admin".parse::<Role>().is_err());
+    }
+}

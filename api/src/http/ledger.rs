@@ -1,0 +1,352 @@
+//! One ledger as the server runs it: its projections, followed live from the
+//! store, the event stores its commands go through (with the services the
+//! aggregates ask of each other, answered from the projections), and the
+//! commands already answered, for `Idempotency-Key`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventStore};
+use futures::StreamExt;
+use serde::Serialize;
+use windledger_domain::company::{Company, CompanyServices};
+use windledger_domain::finance::{
+    AdvanceServices, CurrentAccountAdvance, FinancialYear, FinancialYearServices,
+};
+use windledger_domain::meeting::{Meeting, MeetingServices};
+use windledger_projections::cap_table::ProjectedCapTables;
+use windledger_projections::runner::Shared;
+use windledger_store::{HASH_KEY, LedgerEventStore, LedgerId, POSITION_KEY, Store, StoreError};
+
+use super::problem::{Kind, Problem};
+use crate::import::Command;
+use crate::services::{MeetingResolutions, StoreHead, YearClosings, ledger_event};
+
+/// Metadata key of a request's fingerprint (SHA-256 of method, path and
+/// body), kept with its events so a replayed key is recognised after a
+/// restart too.
+pub const REQUEST_KEY: &str = "request_sha256";
+
+/// Where an event landed: its receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    pub position: u64,
+    pub hash: String,
+    pub stream: String,
+    pub event_type: String,
+}
+
+/// A command already answered.
+#[derive(Debug, Clone)]
+pub struct Answered {
+    pub fingerprint: String,
+    pub receipts: Vec<Receipt>,
+}
+
+/// A ledger served.
+pub struct LedgerRuntime {
+    pub id: LedgerId,
+    pub store: Store,
+    pub projections: Arc<Shared>,
+    companies: LedgerEventStore<Company>,
+    meetings: LedgerEventStore<Meeting>,
+    years: LedgerEventStore<FinancialYear>,
+    advances: LedgerEventStore<CurrentAccountAdvance>,
+    company_services: CompanyServices,
+    meeting_services: MeetingServices,
+    year_services: FinancialYearServices,
+    advance_services: AdvanceServices,
+    /// The company's aggregate id, once known.
+    company_id: Mutex<Option<String>>,
+    /// Command id -> what was answered, for commands sent with a key.
+    answered: Mutex<HashMap<String, Answered>>,
+    /// Command ids being handled, so the same key twice at once waits.
+    in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    follower: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for LedgerRuntime {
+    fn drop(&mut self) {
+        self.follower.abort();
+    }
+}
+
+impl LedgerRuntime {
+    /// Opens a ledger: reads the command ids it holds, and starts feeding
+    /// its projections from position 0.
+    pub async fn open(store: Store, id: LedgerId) -> Result<Self, StoreError> {
+        const PAGE: u32 = 5_000;
+        let mut answered: HashMap<String, Answered> = HashMap::new();
+        let mut company_id = None;
+        let mut after = 0;
+        loop {
+            let page = store.read_ledger(&id, after, PAGE).await?;
+            for e in &page {
+                if company_id.is_none()
+                    && let Some(c) = e.stream_id.as_str().strip_prefix("company/")
+                {
+                    company_id = Some(c.to_owned());
+                }
+                if let (Some(command), Some(fingerprint)) =
+                    (&e.metadata.command_id, e.metadata.extra.get(REQUEST_KEY))
+                {
+                    answered
+                        .entry(command.clone())
+                        .or_insert_with(|| Answered {
+                            fingerprint: fingerprint.clone(),
+                            receipts: vec![],
+                        })
+                        .receipts
+                        .push(Receipt {
+                            position: e.position,
+                            hash: e.hash.to_hex(),
+                            stream: e.stream_id.to_string(),
+                            event_type: e.event_type.clone(),
+                        });
+                }
+            }
+            match page.last() {
+                Some(last) if page.len() == PAGE as usize => after = last.position,
+                _ => break,
+            }
+        }
+
+        let projections = Arc::new(Shared::default());
+        let follower = {
+            let (shared, store, id) = (projections.clone(), store.clone(), id.clone());
+            tokio::spawn(async move {
+                let events = store.subscribe(id.clone(), 0).map(|r| r.map(ledger_event));
+                if let Err(e) = shared.follow(events).await {
+                    tracing::error!(ledger = %id, error = %e, "the projections stopped following the ledger");
+                }
+            })
+        };
+        let cap_tables = || ProjectedCapTables {
+            shared: projections.clone(),
+            head: StoreHead {
+                store: store.clone(),
+                ledger: id.clone(),
+            },
+        };
+        let meetings = LedgerEventStore::<Meeting>::new(store.clone(), id.clone());
+        let years = LedgerEventStore::<FinancialYear>::new(store.clone(), id.clone());
+        let resolutions = || MeetingResolutions {
+            meetings: meetings.clone(),
+        };
+        Ok(Self {
+            companies: LedgerEventStore::new(store.clone(), id.clone()),
+            company_services: CompanyServices::new(resolutions()),
+            meeting_services: MeetingServices::new(cap_tables()),
+            year_services: FinancialYearServices::new(
+                resolutions(),
+                cap_tables(),
+                YearClosings {
+                    years: years.clone(),
+                },
+            ),
+            advance_services: AdvanceServices::new(cap_tables()),
+            advances: LedgerEventStore::new(store.clone(), id.clone()),
+            meetings,
+            years,
+            company_id: Mutex::new(company_id),
+            answered: Mutex::new(answered),
+            in_flight: Mutex::new(HashMap::new()),
+            projections,
+            follower,
+            store,
+            id,
+        })
+    }
+
+    /// The company's aggregate id: the one recorded, else the ledger's id
+    /// (for the incorporation).
+    pub fn company_id(&self) -> String {
+        self.company_id
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_else(|| self.id.to_string())
+    }
+
+    /// What was answered to a command id, if anything.
+    pub fn answered(&self, command_id: &str) -> Option<Answered> {
+        self.answered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(command_id)
+            .cloned()
+    }
+
+    /// Holds the command id while its request is handled: a second request
+    /// with the same key waits for the first, then sees its answer.
+    pub async fn hold(&self, command_id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+        let lock = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(command_id.to_owned())
+            .or_default()
+            .clone();
+        lock.lock_owned().await
+    }
+
+    /// Forgets a command id's lock once nobody holds it.
+    pub fn release(&self, command_id: &str) {
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(lock) = in_flight.get(command_id)
+            && Arc::strong_count(lock) == 1
+        {
+            in_flight.remove(command_id);
+        }
+    }
+
+    /// Runs a command on its aggregate, records it as answered when it has
+    /// a fingerprint, and waits (a little) until the projections show it.
+    pub async fn execute(
+        &self,
+        aggregate_id: &str,
+        command: Command,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<Receipt>, Problem> {
+        let command_id = metadata.get("command_id").cloned();
+        let fingerprint = metadata.get(REQUEST_KEY).cloned();
+        let receipts = match command {
+            Command::Company(c) => {
+                let receipts = run(
+                    &self.companies,
+                    &self.company_services,
+                    aggregate_id,
+                    *c,
+                    metadata,
+                )
+                .await?;
+                self.company_id
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_or_insert_with(|| aggregate_id.to_owned());
+                receipts
+            }
+            Command::Meeting(c) => {
+                run(
+                    &self.meetings,
+                    &self.meeting_services,
+                    aggregate_id,
+                    c,
+                    metadata,
+                )
+                .await?
+            }
+            Command::FinancialYear(c) => {
+                run(&self.years, &self.year_services, aggregate_id, c, metadata).await?
+            }
+            Command::Advance(c) => {
+                run(
+                    &self.advances,
+                    &self.advance_services,
+                    aggregate_id,
+                    c,
+                    metadata,
+                )
+                .await?
+            }
+        };
+        if let (Some(command_id), Some(fingerprint)) = (command_id, fingerprint) {
+            self.answered
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(
+                    command_id,
+                    Answered {
+                        fingerprint,
+                        receipts: receipts.clone(),
+                    },
+                );
+        }
+        self.shown(&receipts).await;
+        Ok(receipts)
+    }
+
+    /// Waits until the projections have applied these events (at most a
+    /// few seconds: the write is done either way).
+    pub async fn shown(&self, receipts: &[Receipt]) {
+        if let Some(last) = receipts.iter().map(|r| r.position).max() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), self.projections.caught_up(last))
+                .await;
+        }
+    }
+}
+
+/// `load, handle, commit` as `CqrsFramework::execute_with_metadata` does,
+/// keeping the committed envelopes for their receipts.
+async fn run<A>(
+    store: &LedgerEventStore<A>,
+    services: &A::Services,
+    aggregate_id: &str,
+    command: A::Command,
+    metadata: HashMap<String, String>,
+) -> Result<Vec<Receipt>, Problem>
+where
+    A: Aggregate,
+    A::Error: std::fmt::Debug,
+    LedgerEventStore<A>: EventStore<A>,
+{
+    let mut context = store
+        .load_aggregate(aggregate_id)
+        .await
+        .map_err(aggregate_problem)?;
+    let sink = EventSink::<A>::default();
+    context
+        .aggregate()
+        .handle(command, services, &sink)
+        .await
+        .map_err(|e| Problem::refused(rule_name(&e), e.to_string()))?;
+    let events = sink.collect().await;
+    let committed = store
+        .commit(events, context, metadata)
+        .await
+        .map_err(aggregate_problem)?;
+    committed
+        .into_iter()
+        .map(|envelope| {
+            let position = envelope
+                .metadata
+                .get(POSITION_KEY)
+                .and_then(|p| p.parse().ok())
+                .ok_or_else(|| Problem::internal("a committed event has no position"))?;
+            Ok(Receipt {
+                position,
+                hash: envelope.metadata.get(HASH_KEY).cloned().unwrap_or_default(),
+                stream: format!("{}/{}", A::TYPE, envelope.aggregate_id),
+                event_type: cqrs_es::DomainEvent::event_type(&envelope.payload),
+            })
+        })
+        .collect()
+}
+
+fn aggregate_problem<E: std::error::Error>(e: AggregateError<E>) -> Problem {
+    match e {
+        AggregateError::UserError(e) => Problem::refused("refused", e.to_string()),
+        AggregateError::AggregateConflict => Problem::new(
+            Kind::VersionConflict,
+            "another process changed this aggregate at the same moment: send the command again",
+        ),
+        AggregateError::DatabaseConnectionError(e) => {
+            Problem::unavailable(format!("the database is not reachable: {e}"))
+        }
+        AggregateError::DeserializationError(e) | AggregateError::UnexpectedError(e) => {
+            Problem::internal(e)
+        }
+    }
+}
+
+/// The domain error's variant name, as the problem's `rule`.
+fn rule_name(e: &impl std::fmt::Debug) -> String {
+    let debug = format!("{e:?}");
+    debug
+        .split(|c: char| !c.is_alphanumeric() && c != '_')
+        .next()
+        .unwrap_or("refused")
+        .to_owned()
+}

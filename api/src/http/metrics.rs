@@ -1,0 +1,190 @@
+//! `/healthz`, `/readyz` and `/metrics` (Prometheus text format).
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::AppState;
+
+/// Upper bounds of the latency histogram, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+#[derive(Default)]
+struct Histogram {
+    counts: [u64; BUCKETS.len()],
+    count: u64,
+    sum: f64,
+}
+
+/// The server's counters.
+#[derive(Default)]
+pub struct Metrics {
+    /// (method, route, status) -> requests.
+    requests: Mutex<BTreeMap<(String, String, u16), u64>>,
+    /// (method, route) -> latencies.
+    latencies: Mutex<BTreeMap<(String, String), Histogram>>,
+    appended: AtomicU64,
+}
+
+impl Metrics {
+    pub fn request(&self, method: &str, route: &str, status: u16, elapsed: Duration) {
+        *self
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((method.to_owned(), route.to_owned(), status))
+            .or_default() += 1;
+        let secs = elapsed.as_secs_f64();
+        let mut latencies = self.latencies.lock().unwrap_or_else(|p| p.into_inner());
+        let h = latencies
+            .entry((method.to_owned(), route.to_owned()))
+            .or_default();
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                h.counts[i] += 1;
+            }
+        }
+        h.count += 1;
+        h.sum += secs;
+    }
+
+    pub fn appended(&self, events: u64) {
+        self.appended.fetch_add(events, Ordering::Relaxed);
+    }
+}
+
+/// Label values escaped for the text format.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+pub async fn healthz() -> Response {
+    axum::Json(json!({ "status": "ok" })).into_response()
+}
+
+/// Ready when the database answers and every open ledger's projections
+/// have applied its head (and none stopped).
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let mut problems = Vec::new();
+    match state.store.ledgers().await {
+        Err(e) => problems.push(format!("the database is not reachable: {e}")),
+        Ok(_) => {
+            for runtime in state.open_runtimes().await {
+                if let Some(f) = runtime.projections.read(|p| p.failure().cloned()) {
+                    problems.push(format!("ledger {}: {f}", runtime.id));
+                    continue;
+                }
+                match runtime.store.head(&runtime.id).await {
+                    Ok(head) => {
+                        let at = runtime.projections.read(|p| p.position());
+                        if at < head.size {
+                            problems.push(format!(
+                                "ledger {}: the projections are at position {at} of {}",
+                                runtime.id, head.size
+                            ));
+                        }
+                    }
+                    Err(e) => problems.push(format!("the database is not reachable: {e}")),
+                }
+            }
+        }
+    }
+    let (status, body) = if problems.is_empty() {
+        (StatusCode::OK, json!({ "ready": true }))
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({ "ready": false, "reasons": problems }),
+        )
+    };
+    (status, axum::Json(body)).into_response()
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let mut out = String::new();
+    let m = &state.metrics;
+    out.push_str(
+        "# HELP windledger_http_requests_total HTTP requests by method, route and status.\n",
+    );
+    out.push_str("# TYPE windledger_http_requests_total counter\n");
+    for ((method, route, status), n) in m.requests.lock().unwrap_or_else(|p| p.into_inner()).iter()
+    {
+        let _ = writeln!(
+            out,
+            "windledger_http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {n}",
+            label(method),
+            label(route)
+        );
+    }
+    out.push_str("# HELP windledger_http_request_duration_seconds HTTP request latency.\n");
+    out.push_str("# TYPE windledger_http_request_duration_seconds histogram\n");
+    for ((method, route), h) in m.latencies.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        let labels = format!("method=\"{}\",route=\"{}\"", label(method), label(route));
+        for (bound, n) in BUCKETS.iter().zip(h.counts) {
+            let _ = writeln!(
+                out,
+                "windledger_http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}"
+            );
+        }
+        let _ = writeln!(
+            out,
+            "windledger_http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}",
+            h.count
+        );
+        let _ = writeln!(
+            out,
+            "windledger_http_request_duration_seconds_sum{{{labels}}} {}",
+            h.sum
+        );
+        let _ = writeln!(
+            out,
+            "windledger_http_request_duration_seconds_count{{{labels}}} {}",
+            h.count
+        );
+    }
+    out.push_str(
+        "# HELP windledger_events_appended_total Events appended by this server's commands.\n",
+    );
+    out.push_str("# TYPE windledger_events_appended_total counter\n");
+    let _ = writeln!(
+        out,
+        "windledger_events_appended_total {}",
+        m.appended.load(Ordering::Relaxed)
+    );
+    out.push_str("# HELP windledger_projection_lag_events Events recorded but not yet applied to the projections, per ledger.\n");
+    out.push_str("# TYPE windledger_projection_lag_events gauge\n");
+    out.push_str("# HELP windledger_projection_position Last position applied to every projection, per ledger.\n");
+    out.push_str("# TYPE windledger_projection_position gauge\n");
+    for runtime in state.open_runtimes().await {
+        let at = runtime.projections.read(|p| p.position());
+        let ledger = label(runtime.id.as_str());
+        let _ = writeln!(
+            out,
+            "windledger_projection_position{{ledger=\"{ledger}\"}} {at}"
+        );
+        if let Ok(head) = runtime.store.head(&runtime.id).await {
+            let _ = writeln!(
+                out,
+                "windledger_projection_lag_events{{ledger=\"{ledger}\"}} {}",
+                head.size.saturating_sub(at)
+            );
+        }
+    }
+    let mut response = out.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+    );
+    response
+}

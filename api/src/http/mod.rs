@@ -1,0 +1,347 @@
+//! The HTTP API under `/api/v1/ledgers/{ledger}/`: reads from the
+//! projections, commands through the aggregates, tokens with roles, errors
+//! as problem+json, `Idempotency-Key` on every POST, an OpenAPI document,
+//! health, readiness and metrics.
+//!
+//! Every route and its access rule is in [`routes::routes`].
+
+pub mod auth;
+pub mod ledger;
+pub mod metrics;
+pub mod openapi;
+pub mod problem;
+pub mod routes;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use windledger_store::{CheckpointSigner, LedgerId, Store};
+
+use auth::Caller;
+use ledger::LedgerRuntime;
+use metrics::Metrics;
+use problem::{Kind, Problem};
+use routes::Access;
+
+/// Largest request body accepted (a charter or a share issuance to many
+/// holders fits well within it).
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub signer: CheckpointSigner,
+    pub metrics: Metrics,
+    runtimes: tokio::sync::Mutex<HashMap<LedgerId, Arc<LedgerRuntime>>>,
+    /// Failed token checks per client address, to slow guessing down.
+    failures: Mutex<HashMap<String, (u32, Instant)>>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, signer: CheckpointSigner) -> Self {
+        Self(Arc::new(Inner {
+            store,
+            signer,
+            metrics: Metrics::default(),
+            runtimes: tokio::sync::Mutex::new(HashMap::new()),
+            failures: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    /// The runtime of the path's `{ledger}`, opened on first use; 404 if
+    /// the ledger does not exist.
+    pub async fn runtime(
+        &self,
+        params: &HashMap<String, String>,
+    ) -> Result<Arc<LedgerRuntime>, Problem> {
+        let raw = params.get("ledger").cloned().unwrap_or_default();
+        let id = LedgerId::parse(raw).map_err(|e| Problem::not_found(e.to_string()))?;
+        self.open(&id).await
+    }
+
+    /// Opens (once) a ledger that exists.
+    pub async fn open(&self, id: &LedgerId) -> Result<Arc<LedgerRuntime>, Problem> {
+        let mut runtimes = self.runtimes.lock().await;
+        if let Some(r) = runtimes.get(id) {
+            return Ok(r.clone());
+        }
+        let ledgers = self.store.ledgers().await.map_err(|e| Problem::store(&e))?;
+        if !ledgers.contains(id) {
+            return Err(Problem::not_found(format!("no ledger {id}")));
+        }
+        let runtime = Arc::new(
+            LedgerRuntime::open(self.store.clone(), id.clone())
+                .await
+                .map_err(|e| Problem::store(&e))?,
+        );
+        runtimes.insert(id.clone(), runtime.clone());
+        Ok(runtime)
+    }
+
+    /// The runtimes open now.
+    pub async fn open_runtimes(&self) -> Vec<Arc<LedgerRuntime>> {
+        self.runtimes.lock().await.values().cloned().collect()
+    }
+}
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let mut api = Router::new();
+    for spec in routes::routes() {
+        let access = spec.access;
+        let handler = spec.handler.route_layer(middleware::from_fn_with_state(
+            (state.clone(), access),
+            authorize,
+        ));
+        api = api.route(spec.path, handler);
+    }
+    api.route("/healthz", get(metrics::healthz))
+        .route("/readyz", get(metrics::readyz))
+        .route("/metrics", get(metrics::metrics))
+        .merge(openapi::router())
+        .fallback(|| async { Problem::not_found("no such route") })
+        .method_not_allowed_fallback(|| async {
+            Problem::new(
+                Kind::MethodNotAllowed,
+                "this route does not take this method",
+            )
+        })
+        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(state.clone(), observe))
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                Problem::internal("a handler panicked").into_response()
+            },
+        ))
+        .with_state(state)
+}
+
+/// Authenticates the caller and applies the route's access rule; the
+/// handler finds the [`Caller`] in the request's extensions.
+async fn authorize(
+    State((state, access)): State<(AppState, Access)>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let authorization = request.headers().get(header::AUTHORIZATION).cloned();
+    let client = client_address(&request);
+    let caller = match caller(&state, authorization, client).await {
+        Ok(c) => c,
+        Err(p) => return p.into_response(),
+    };
+    let params = path_params(&request);
+    if let Caller::Token(p) = &caller
+        && params.get("ledger").map(String::as_str) != Some(p.ledger.as_str())
+    {
+        return Problem::forbidden("this token belongs to another ledger").into_response();
+    }
+    if let Err(p) = access.allows(&caller, params.get("holder").map(String::as_str)) {
+        return p.into_response();
+    }
+    request.extensions_mut().insert(caller.clone());
+    if let Some(slot) = request.extensions().get::<CallerSlot>() {
+        let route = request
+            .extensions()
+            .get::<axum::extract::MatchedPath>()
+            .map(|m| m.as_str().to_owned());
+        *slot.0.lock().unwrap_or_else(|p| p.into_inner()) = (caller.role_name(), route);
+    }
+    next.run(request).await
+}
+
+fn path_params(request: &Request) -> HashMap<String, String> {
+    matched_params(request)
+}
+
+/// The path parameters the router matched, read from the URI against the
+/// matched route's template.
+fn matched_params(request: &Request) -> HashMap<String, String> {
+    let Some(matched) = request.extensions().get::<axum::extract::MatchedPath>() else {
+        return HashMap::new();
+    };
+    let template: Vec<&str> = matched.as_str().split('/').collect();
+    let actual: Vec<&str> = request.uri().path().split('/').collect();
+    template
+        .iter()
+        .zip(actual)
+        .filter_map(|(t, a)| {
+            let name = t.strip_prefix('{')?.strip_suffix('}')?;
+            let value = percent_decode(a)?;
+            Some((name.to_owned(), value))
+        })
+        .collect()
+}
+
+fn percent_decode(s: &str) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Failed token checks allowed per client before they are slowed down.
+const FREE_FAILURES: u32 = 5;
+
+async fn caller(
+    state: &AppState,
+    authorization: Option<HeaderValue>,
+    client: String,
+) -> Result<Caller, Problem> {
+    let Some(value) = authorization else {
+        return Ok(Caller::Anonymous);
+    };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim)
+        .ok_or_else(|| {
+            Problem::new(
+                Kind::Unauthenticated,
+                "the Authorization header must be: Bearer <token>",
+            )
+        })?;
+    let delay = {
+        let failures = state.failures.lock().unwrap_or_else(|p| p.into_inner());
+        match failures.get(&client) {
+            Some((n, _)) if *n > FREE_FAILURES => {
+                Duration::from_millis(100 * u64::from((*n - FREE_FAILURES).min(20)))
+            }
+            _ => Duration::ZERO,
+        }
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
+    match auth::authenticate(&state.store, token).await {
+        Err(e) => Err(Problem::store(&e)),
+        Ok(Ok(principal)) => {
+            state
+                .failures
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&client);
+            Ok(Caller::Token(principal))
+        }
+        Ok(Err(rejected)) => {
+            let mut failures = state.failures.lock().unwrap_or_else(|p| p.into_inner());
+            // Forget clients quiet for ten minutes.
+            failures.retain(|_, (_, at)| at.elapsed() < Duration::from_secs(600));
+            let entry = failures.entry(client).or_insert((0, Instant::now()));
+            entry.0 = entry.0.saturating_add(1);
+            entry.1 = Instant::now();
+            Err(Problem::new(Kind::Unauthenticated, rejected.to_string()))
+        }
+    }
+}
+
+fn client_address(request: &Request) -> String {
+    request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|c| c.0.ip().to_string())
+        .unwrap_or_else(|| "local".to_owned())
+}
+
+/// Where `authorize` writes the caller's role and the matched route, for
+/// the request log and the metrics.
+#[derive(Clone, Default)]
+struct CallerSlot(Arc<Mutex<(&'static str, Option<String>)>>);
+
+/// One structured log line and the metrics of every request; a request id
+/// (the client's `x-request-id`, or a new one) on every response.
+async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 100 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let slot = CallerSlot::default();
+    request.extensions_mut().insert(slot.clone());
+    let mut response = next.run(request).await;
+    let elapsed = start.elapsed();
+    let status = response.status();
+    let (role, route) = slot.0.lock().unwrap_or_else(|p| p.into_inner()).clone();
+    let role = if role.is_empty() { "anonymous" } else { role };
+    let route = route.unwrap_or_else(|| match path.as_str() {
+        "/healthz" | "/readyz" | "/metrics" | "/api/v1/openapi.json" | "/api/v1/docs" => {
+            path.clone()
+        }
+        _ => "unmatched".to_owned(),
+    });
+    state
+        .metrics
+        .request(method.as_str(), &route, status.as_u16(), elapsed);
+    tracing::info!(
+        target: "windledger::http",
+        request_id = %request_id,
+        method = %method,
+        route = %route,
+        role,
+        status = status.as_u16(),
+        latency_ms = elapsed.as_secs_f64() * 1000.0,
+        "request"
+    );
+    if let Ok(v) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert("x-request-id", v);
+    }
+    if status == StatusCode::PAYLOAD_TOO_LARGE
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_none_or(|v| v != "application/problem+json")
+    {
+        return Problem::new(
+            Kind::PayloadTooLarge,
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        )
+        .into_response();
+    }
+    response
+}
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}

@@ -1,0 +1,312 @@
+//! `windledger serve`, `windledger token issue|list|revoke` and
+//! `windledger rebuild`: the command line over [`crate::http`].
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use chrono::{Duration, Utc};
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use windledger_domain::types::HolderId;
+use windledger_projections::runner::Projections;
+use windledger_store::{CheckpointSigner, LedgerId, Store, StoreOptions};
+
+use crate::http::auth::{self, Role};
+use crate::http::{AppState, serve};
+use crate::services::ledger_event;
+
+/// The default database: a SQLite file in the current folder.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://windledger.sqlite";
+
+#[derive(clap::Args, Debug)]
+pub struct ServeOptions {
+    /// postgres://... or sqlite://path (a SQLite file is created if missing).
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+    /// Address to listen on.
+    #[arg(long, env = "WINDLEDGER_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The checkpoint signing key; generated there on first start if absent.
+    #[arg(
+        long,
+        env = "WINDLEDGER_KEY_FILE",
+        default_value = "windledger-signing.key"
+    )]
+    pub key_file: PathBuf,
+    /// Log one JSON object per line instead of text.
+    #[arg(long)]
+    pub json_logs: bool,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TokenOptions {
+    #[command(subcommand)]
+    pub command: TokenCommand,
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Issue a token; its secret is printed once and stored only hashed.
+    Issue {
+        /// The ledger the token opens (created if missing).
+        #[arg(long)]
+        ledger: String,
+        /// secretary, municipality, operator or shareholder.
+        #[arg(long)]
+        role: String,
+        /// The holder a shareholder's (or the municipality's) token acts for.
+        #[arg(long)]
+        holder: Option<String>,
+        /// A note to recognise the token by in `token list`.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Days until the token expires (default: never).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[arg(long)]
+        ledger: Option<String>,
+    },
+    /// Revoke a token by its id (the part after `wl_`, before the second `_`).
+    Revoke { token_id: String },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RebuildOptions {
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+    /// The ledger whose projections to rebuild from position 0.
+    #[arg(long)]
+    pub ledger: String,
+}
+
+async fn connect(url: &str) -> anyhow::Result<Store> {
+    Store::connect(StoreOptions::new(url))
+        .await
+        .with_context(|| format!("cannot open the database {}", redacted(url)))
+}
+
+/// The URL without its password.
+pub fn redacted(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// The signing key at `path`, generated (and written, readable by the
+/// owner only) if the file does not exist.
+pub fn signing_key(path: &Path, out: &mut dyn Write) -> anyhow::Result<CheckpointSigner> {
+    if path.exists() {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the signing key {}", path.display()))?;
+        return CheckpointSigner::from_secret_key(text.trim())
+            .with_context(|| format!("{} is not a windledger signing key", path.display()));
+    }
+    let signer = CheckpointSigner::generate("windledger")?;
+    write_private(path, &signer.to_secret_key())?;
+    writeln!(out, "Generated a signing key in {}.", path.display())?;
+    Ok(signer)
+}
+
+fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::fs::OpenOptions;
+    let mut options = OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    file.write_all(text.as_bytes())?;
+    file.write_all(b"\n")?;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}
+
+/// Serves `store` on `listen` until SIGINT or SIGTERM.
+pub async fn serve_store(
+    store: Store,
+    signer: CheckpointSigner,
+    listen: SocketAddr,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let state = AppState::new(store.clone(), signer);
+    // Open every ledger now, so the projections catch up before traffic.
+    for ledger in store.ledgers().await? {
+        if let Err(p) = state.open(&ledger).await {
+            bail!("cannot open ledger {ledger}: {}", p.detail);
+        }
+    }
+    writeln!(
+        out,
+        "Serving on http://{} (API reference at /api/v1/docs). Ctrl-C stops.",
+        listener.local_addr()?
+    )?;
+    out.flush()?;
+    serve(listener, state, shutdown_signal()).await?;
+    Ok(())
+}
+
+pub async fn run_serve(options: &ServeOptions, out: &mut dyn Write) -> anyhow::Result<()> {
+    let store = connect(&options.database_url).await?;
+    let signer = signing_key(&options.key_file, out)?;
+    writeln!(
+        out,
+        "Database: {} ({}); checkpoints signed with {}",
+        redacted(&options.database_url),
+        store.backend_name(),
+        signer.verifier()
+    )?;
+    serve_store(store, signer, options.listen, out).await
+}
+
+pub async fn run_token(options: &TokenOptions, out: &mut dyn Write) -> anyhow::Result<()> {
+    let store = connect(&options.database_url).await?;
+    match &options.command {
+        TokenCommand::Issue {
+            ledger,
+            role,
+            holder,
+            label,
+            expires_in_days,
+        } => {
+            let ledger = LedgerId::parse(ledger.as_str())?;
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let holder = holder
+                .as_deref()
+                .map(HolderId::new)
+                .transpose()
+                .context("bad --holder")?;
+            let expires_at = expires_in_days.map(|d| Utc::now() + Duration::days(i64::from(d)));
+            let issued = auth::issue(&store, &ledger, role, holder, label, expires_at).await?;
+            writeln!(out, "{}", issued.token)?;
+            if std::io::stderr().is_terminal() {
+                eprintln!(
+                    "Token {} ({role} on {ledger}) issued. It is shown once: keep it now.",
+                    issued.stored.token_id
+                );
+            }
+        }
+        TokenCommand::List { ledger } => {
+            writeln!(
+                out,
+                "id\tledger\trole\tholder\tlabel\tcreated\texpires\trevoked"
+            )?;
+            for t in store.tokens(ledger.as_deref()).await? {
+                let date = |d: Option<chrono::DateTime<Utc>>| {
+                    d.map_or("-".to_owned(), |d| d.format("%Y-%m-%d %H:%M").to_string())
+                };
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    t.token_id,
+                    t.ledger,
+                    t.role,
+                    t.holder.as_deref().unwrap_or("-"),
+                    t.label,
+                    date(Some(t.created_at)),
+                    date(t.expires_at),
+                    date(t.revoked_at),
+                )?;
+            }
+        }
+        TokenCommand::Revoke { token_id } => {
+            if !store.revoke_token(token_id, Utc::now()).await? {
+                bail!("no token {token_id} to revoke (unknown, or already revoked)");
+            }
+            writeln!(out, "Token {token_id} revoked.")?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn run_rebuild(options: &RebuildOptions, out: &mut dyn Write) -> anyhow::Result<()> {
+    let store = connect(&options.database_url).await?;
+    let ledger = LedgerId::parse(options.ledger.as_str())?;
+    if !store.ledgers().await?.contains(&ledger) {
+        bail!("there is no ledger {ledger} in this database");
+    }
+    let head = store.head(&ledger).await?;
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(head.size);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} events ({per_sec}, {eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let start = Instant::now();
+    let mut projections = Projections::default();
+    let mut events = std::pin::pin!(
+        store
+            .subscribe(ledger.clone(), 0)
+            .take(usize::try_from(head.size)?)
+    );
+    while let Some(e) = events.next().await {
+        projections.apply(&ledger_event(e?));
+        bar.set_position(projections.position());
+        if let Some(f) = projections.failure() {
+            bar.abandon();
+            bail!("{f}");
+        }
+    }
+    bar.finish_and_clear();
+    let elapsed = start.elapsed();
+    writeln!(
+        out,
+        "Rebuilt every projection of {ledger} from position 0 to {} in {:.1} s ({:.0} events/s).",
+        projections.position(),
+        elapsed.as_secs_f64(),
+        head.size as f64 / elapsed.as_secs_f64().max(1e-9)
+    )?;
+    for status in projections.status() {
+        writeln!(out, "  {}: position {}", status.projection, status.position)?;
+    }
+    Ok(())
+}

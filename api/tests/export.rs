@@ -1,0 +1,416 @@
+//! `windledger export`, on the reference farm imported into a SQLite
+//! database: each kind has the expected shape (the JSON Lines verify; the
+//! CSVs have their header and one row per cap-table line or resolution, as
+//! the projections hold them; the OCF package, as a folder or a zip,
+//! passes the shared validator when python3 has jsonschema), and mistakes
+//! get one clear sentence.
+
+use std::io::Cursor;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use chrono::NaiveDate;
+use windledger::audit::verify_export;
+use windledger::export::{CAP_TABLE_HEADER, DECISIONS_HEADER, ExportKind, ExportOptions, run_to};
+use windledger::import::Importer;
+use windledger::services::ledger_event;
+use windledger_domain::meeting::Outcome;
+use windledger_projections::cap_table::AsOf;
+use windledger_projections::ocf;
+use windledger_projections::runner::Projections;
+use windledger_store::{Head, LedgerId, Store, StoreOptions};
+
+const REFERENCE: &str = include_str!("../../fixtures/ailes-de-taillard.jsonl");
+const LEDGER: &str = "ailes-de-taillard";
+
+/// The reference farm, imported once into a database every test reads.
+struct Farm {
+    url: String,
+    head: Head,
+}
+
+fn farm() -> &'static Farm {
+    static FARM: OnceLock<Farm> = OnceLock::new();
+    FARM.get_or_init(|| {
+        // Kept for the whole run (statics are never dropped), so in the
+        // target folder, cleared at each run.
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("windledger-export-tests");
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a folder for the database");
+        let url = format!("sqlite://{}", dir.join("ledger.sqlite").display());
+        let importing = url.clone();
+        // Tests run in runtimes of their own: import on a thread of its own.
+        let head = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async {
+                let store = Store::connect(StoreOptions::new(&importing))
+                    .await
+                    .expect("the database opens");
+                let mut importer = Importer::open(store, LedgerId::parse(LEDGER).expect("an id"))
+                    .await
+                    .expect("the ledger opens");
+                importer
+                    .import(REFERENCE.as_bytes(), |_| {})
+                    .await
+                    .unwrap_or_else(|e| panic!("the reference farm is refused: {e}"))
+                    .head
+            })
+        })
+        .join()
+        .expect("the reference farm imports");
+        Farm { url, head }
+    })
+}
+
+fn options(kind: ExportKind, output: Option<PathBuf>, as_of: Option<NaiveDate>) -> ExportOptions {
+    ExportOptions {
+        kind,
+        database_url: farm().url.clone(),
+        ledger: LEDGER.to_owned(),
+        output,
+        as_of,
+    }
+}
+
+async fn export(options: &ExportOptions) -> String {
+    let mut out = Vec::new();
+    run_to(options, &mut out)
+        .await
+        .unwrap_or_else(|e| panic!("the export of {:?} succeeds: {e:#}", options.kind));
+    String::from_utf8(out).expect("UTF-8")
+}
+
+async fn export_error(options: &ExportOptions) -> String {
+    let error = run_to(options, &mut Vec::new())
+        .await
+        .expect_err("the export is refused");
+    let message = format!("{error:#}");
+    assert!(!message.contains('\n'), "one line: {message}");
+    message
+}
+
+/// The projections of the farm's ledger, as the tests compute them.
+async fn projections() -> Projections {
+    let store = Store::connect(StoreOptions::new(&farm().url))
+        .await
+        .expect("the database opens");
+    let ledger = LedgerId::parse(LEDGER).expect("an id");
+    let mut projections = Projections::default();
+    let mut after = 0;
+    loop {
+        let page = store
+            .read_ledger(&ledger, after, 1_000)
+            .await
+            .expect("the ledger reads");
+        let Some(last) = page.last().map(|e| e.position) else {
+            break;
+        };
+        for e in page {
+            projections.apply(&ledger_event(e));
+        }
+        after = last;
+    }
+    assert!(
+        projections.failure().is_none(),
+        "{:?}",
+        projections.failure()
+    );
+    projections
+}
+
+/// RFC 4180 records: quoted fields may hold commas, quotes and newlines.
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') if field.is_empty() => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\r') if chars.peek() == Some(&'\n') => {}
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    assert!(
+        !quoted && field.is_empty() && record.is_empty(),
+        "ends with CRLF"
+    );
+    records
+}
+
+fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("a date")
+}
+
+#[tokio::test]
+async fn events_are_the_ledger_as_json_lines_that_verify() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let path = dir.path().join("ailes.jsonl");
+    let summary = export(&options(ExportKind::Events, Some(path.clone()), None)).await;
+    assert!(
+        summary.contains(&format!("{} events", farm().head.size)),
+        "{summary}"
+    );
+    let written = std::fs::read_to_string(&path).expect("the export");
+    assert_eq!(written.lines().count() as u64, farm().head.size);
+    // Nothing but the file: no temporary file left beside it.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .expect("the folder")
+        .map(|e| e.expect("an entry").file_name())
+        .collect();
+    assert_eq!(names, vec!["ailes.jsonl"]);
+    let report = verify_export(Cursor::new(&written), None).expect("the export verifies");
+    assert_eq!(report.head, farm().head);
+
+    // To standard output: the same bytes, and nothing else.
+    let stdout = export(&options(ExportKind::Events, None, None)).await;
+    assert_eq!(stdout, written);
+}
+
+#[tokio::test]
+async fn the_cap_table_csv_has_a_row_per_holder_and_class_of_the_projection() {
+    let projections = projections().await;
+    let cap_table = projections.cap_table.fold();
+    for date in [day(2013, 6, 28), day(2021, 6, 30), day(2025, 12, 31)] {
+        let text = export(&options(ExportKind::CapTableCsv, None, Some(date))).await;
+        let records = parse_csv(&text);
+        assert_eq!(records[0], CAP_TABLE_HEADER, "the header");
+        let view = cap_table.view(AsOf::Date { date }).expect("incorporated");
+        assert!(!view.rows.is_empty());
+        assert_eq!(
+            records.len() - 1,
+            view.rows.len(),
+            "one row per line on {date}"
+        );
+        for (record, row) in records[1..].iter().zip(&view.rows) {
+            assert_eq!(record[0], row.holder.as_str());
+            assert_eq!(record[2], row.college.as_str());
+            assert_eq!(record[3], row.class.as_str());
+            assert_eq!(record[4], row.shares.to_string());
+            assert_eq!(record[5], row.capital_pct.to_string());
+            assert_eq!(record[6], row.votes_pct.to_string());
+        }
+        let shares: u64 = records[1..]
+            .iter()
+            .map(|r| r[4].parse::<u64>().expect("a count"))
+            .sum();
+        let held: u64 =
+            view.outstanding.values().sum::<u64>() - view.treasury.values().sum::<u64>();
+        assert_eq!(shares, held, "the rows hold every share outside treasury");
+        assert!(records[1..].iter().all(|r| !r[1].is_empty()), "a kind");
+    }
+    // Into a file, with a summary.
+    let dir = tempfile::tempdir().expect("a folder");
+    let path = dir.path().join("cap-table.csv");
+    let summary = export(&options(
+        ExportKind::CapTableCsv,
+        Some(path.clone()),
+        Some(day(2025, 12, 31)),
+    ))
+    .await;
+    assert!(summary.contains("as of 2025-12-31"), "{summary}");
+    let written = std::fs::read_to_string(&path).expect("the CSV");
+    assert!(written.starts_with("holder,kind,college,class,shares,capital_pct,votes_pct\r\n"));
+}
+
+#[tokio::test]
+async fn the_decisions_csv_has_a_row_per_resolution_of_the_register() {
+    let projections = projections().await;
+    let register = projections.register.fold();
+    let text = export(&options(ExportKind::DecisionsCsv, None, None)).await;
+    let records = parse_csv(&text);
+    assert_eq!(records[0], DECISIONS_HEADER, "the header");
+    let resolutions: usize = register
+        .meetings()
+        .map(|(_, m)| m.convocation.agenda.len())
+        .sum();
+    assert!(resolutions > 0);
+    assert_eq!(records.len() - 1, resolutions, "one row per resolution");
+    for record in &records[1..] {
+        let meeting = register
+            .meeting(&record[0])
+            .expect("a meeting of the register");
+        let item = meeting
+            .convocation
+            .agenda
+            .iter()
+            .find(|i| i.resolution.as_str() == record[1])
+            .expect("a resolution of its agenda");
+        assert_eq!(record[2], item.decision_kind.as_str());
+        assert_eq!(record[3], item.text, "the text, whole");
+        let closed = meeting
+            .closed
+            .as_ref()
+            .expect("every meeting of the farm closed");
+        let result = closed
+            .results
+            .iter()
+            .find(|r| r.resolution == item.resolution)
+            .expect("a result");
+        let outcome = match &result.outcome {
+            Outcome::Adopted => "adopted",
+            Outcome::Rejected { .. } => "rejected",
+        };
+        assert_eq!(record[4], outcome);
+        assert_eq!(record[5], result.votes_for.to_string());
+        assert_eq!(record[6], result.votes_against.to_string());
+        assert_eq!(record[7], result.abstentions.to_string());
+        match &result.outcome {
+            Outcome::Adopted => assert!(record[8].starts_with("majority "), "{record:?}"),
+            Outcome::Rejected { rules } => assert_eq!(record[8], rules[0].to_string()),
+        }
+        assert_eq!(record[9], closed.at.position.to_string());
+    }
+    // Meetings in the order they were convened.
+    let positions: Vec<u64> = records[1..]
+        .iter()
+        .map(|r| {
+            register
+                .meeting(&r[0])
+                .expect("a meeting")
+                .convened
+                .position
+        })
+        .collect();
+    assert!(positions.is_sorted(), "{positions:?}");
+}
+
+#[tokio::test]
+async fn ocf_is_a_folder_or_a_zip_that_the_shared_validator_accepts() {
+    let dir = tempfile::tempdir().expect("a folder");
+    let folder = dir.path().join("ailes-ocf");
+    let zip = dir.path().join("ailes.ocf.zip");
+    let as_of = Some(day(2025, 12, 31));
+    let summary = export(&options(ExportKind::Ocf, Some(folder.clone()), as_of)).await;
+    assert!(summary.contains("a folder"), "{summary}");
+    for file in [
+        ocf::MANIFEST_FILE,
+        ocf::STAKEHOLDERS_FILE,
+        ocf::STOCK_CLASSES_FILE,
+        ocf::TRANSACTIONS_FILE,
+    ] {
+        let json: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(folder.join(file)).unwrap_or_else(|e| panic!("{file}: {e}")),
+        )
+        .expect("JSON");
+        assert!(json["file_type"].is_string(), "{file}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join(ocf::MANIFEST_FILE)).expect("read"))
+            .expect("JSON");
+    assert_eq!(manifest["ocf_version"], ocf::OCF_VERSION);
+    assert_eq!(manifest["as_of"], "2025-12-31");
+
+    let summary = export(&options(ExportKind::Ocf, Some(zip.clone()), as_of)).await;
+    assert!(summary.contains("a zip archive"), "{summary}");
+    let bytes = std::fs::read(&zip).expect("the archive");
+    assert!(bytes.starts_with(b"PK\x03\x04"), "a zip archive");
+
+    if validator_available() {
+        validate(&folder);
+        validate(&zip);
+    }
+}
+
+#[tokio::test]
+async fn mistakes_get_one_clear_sentence() {
+    let missing = ExportOptions {
+        ledger: "no-such-farm".to_owned(),
+        ..options(ExportKind::Events, None, None)
+    };
+    assert!(
+        export_error(&missing)
+            .await
+            .contains("no ledger no-such-farm")
+    );
+
+    let message = export_error(&options(ExportKind::Ocf, None, None)).await;
+    assert!(message.contains("ocf needs --output"), "{message}");
+
+    let message = export_error(&options(ExportKind::Events, None, Some(day(2020, 1, 1)))).await;
+    assert!(message.contains("--as-of applies to"), "{message}");
+
+    let message = export_error(&options(
+        ExportKind::CapTableCsv,
+        None,
+        Some(day(1999, 1, 1)),
+    ))
+    .await;
+    assert!(
+        message.contains("not incorporated on 1999-01-01"),
+        "{message}"
+    );
+
+    let dir = tempfile::tempdir().expect("a folder");
+    let nowhere = ExportOptions {
+        database_url: format!("sqlite://{}", dir.path().join("none.sqlite").display()),
+        ..options(ExportKind::Events, None, None)
+    };
+    let message = export_error(&nowhere).await;
+    assert!(message.contains("no SQLite database"), "{message}");
+    assert!(!dir.path().join("none.sqlite").exists(), "nothing created");
+}
+
+// --- The shared validator, as projections/tests/ocf.rs runs it. ---
+
+fn validator() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/validate-ocf")
+}
+
+/// Whether the validator can run here. CI (`WINDLEDGER_REQUIRE_POSTGRES=1`)
+/// installs `jsonschema` and must not skip.
+fn validator_available() -> bool {
+    let found = Command::new("python3")
+        .args(["-c", "import jsonschema, referencing"])
+        .output()
+        .is_ok_and(|out| out.status.success());
+    if found {
+        return true;
+    }
+    if std::env::var("WINDLEDGER_REQUIRE_POSTGRES").as_deref() == Ok("1") {
+        panic!(
+            "WINDLEDGER_REQUIRE_POSTGRES=1 (CI) runs the OCF validator, which needs python3 with the jsonschema package (4.18 or later): pip install jsonschema"
+        );
+    }
+    eprintln!(
+        "skipped: python3 with jsonschema is missing (pip install jsonschema) to run {}",
+        validator().display()
+    );
+    false
+}
+
+fn validate(path: &Path) {
+    assert!(validator().is_file(), "{} exists", validator().display());
+    let out = Command::new("python3")
+        .arg(validator())
+        .arg(path)
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {}: {e}", validator().display()));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success(),
+        "validate-ocf {} exited with {}:\n{stdout}{stderr}",
+        path.display(),
+        out.status
+    );
+    let last = stdout.lines().last().unwrap_or_default();
+    println!("validate-ocf {}: {last}", path.display());
+    assert!(last.ends_with(" 0 failed"), "{stdout}");
+}

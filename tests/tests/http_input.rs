@@ -1,0 +1,217 @@
+//! Idempotency keys and bad input through the real server: every bad
+//! request is a problem+json 4xx and leaves the ledger unchanged.
+
+#[path = "support/server.rs"]
+mod server;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+use server::{Response, Server};
+use windledger::http::auth::Role;
+
+windledger_tests::on_both_backends!(
+    an_idempotency_key_gives_one_effect_even_after_a_restart,
+    bad_input_is_a_problem_and_writes_nothing,
+);
+
+fn admission(holder: &str) -> Value {
+    json!({"holder": holder, "kind": "individual", "college": "citoyens",
+           "commune": "42026", "effective_date": "2026-02-01"})
+}
+
+async fn an_idempotency_key_gives_one_effect_even_after_a_restart(
+    db: windledger_store::testing::TestDatabase,
+) {
+    let server = Server::with_reference_farm(db).await;
+    let secretary = server.token(server::LEDGER, Role::Secretary, None).await;
+    async fn post_with_key(server: &Server, token: &str, body: Value, key: &str) -> Response {
+        server
+            .call(
+                Method::POST,
+                &server.api("/shareholders"),
+                Some(token),
+                Some(&body),
+                Some(key),
+            )
+            .await
+    }
+    let first = post_with_key(&server, &secretary, admission("cit-901"), "admit-901")
+        .await
+        .expect(201);
+    let head = server.head().await;
+    let again = post_with_key(&server, &secretary, admission("cit-901"), "admit-901")
+        .await
+        .expect(201);
+    assert_eq!(again.body, first.body, "the first response, again");
+    assert_eq!(
+        again
+            .headers
+            .get("idempotent-replayed")
+            .map(|v| v.as_bytes()),
+        Some(&b"true"[..])
+    );
+    assert_eq!(server.head().await, head, "nothing more written");
+    post_with_key(&server, &secretary, admission("cit-902"), "admit-901")
+        .await
+        .problem(422, "idempotency-key-reused");
+    assert_eq!(server.head().await, head);
+
+    // The key is remembered by the ledger itself: a restarted server
+    // answers the same.
+    let server = server.restart().await;
+    let replayed = post_with_key(&server, &secretary, admission("cit-901"), "admit-901")
+        .await
+        .expect(201);
+    assert_eq!(replayed.body, first.body);
+    assert_eq!(server.head().await, head);
+    // Without a key, the same admission is a second command, which the
+    // domain refuses (the holder is already admitted).
+    server
+        .call(
+            Method::POST,
+            &server.api("/shareholders"),
+            Some(&secretary),
+            Some(&admission("cit-901")),
+            None,
+        )
+        .await
+        .problem(422, "refused");
+    // Concurrent requests with one key: one effect.
+    let attempts =
+        (0..8).map(|_| post_with_key(&server, &secretary, admission("cit-903"), "admit-903"));
+    let responses: Vec<Response> = futures::future::join_all(attempts).await;
+    let bodies: Vec<&Value> = responses
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status.as_u16(), 201, "{}", r.body);
+            &r.body
+        })
+        .collect();
+    assert!(bodies.windows(2).all(|w| w[0] == w[1]));
+    assert_eq!(server.head().await, head + 1);
+    server.stop().await;
+}
+
+async fn bad_input_is_a_problem_and_writes_nothing(db: windledger_store::testing::TestDatabase) {
+    let server = Server::with_reference_farm(db).await;
+    let secretary = server.token(server::LEDGER, Role::Secretary, None).await;
+    let head = server.head().await;
+    let post_raw = |path: &str, body: Vec<u8>, content_type: &str| {
+        server
+            .client
+            .post(server.api(path))
+            .bearer_auth(&secretary)
+            .header("content-type", content_type)
+            .body(body)
+    };
+
+    // Not JSON, not an object, wrong types, unknown fields, the command
+    // named in the body.
+    for (body, what) in [
+        (b"{\"holder\": ".to_vec(), "malformed JSON"),
+        (b"[1, 2]".to_vec(), "an array"),
+        (br#"{"holder": 7, "kind": "individual", "college": "citoyens", "commune": "42026", "effective_date": "2026-02-01"}"#.to_vec(), "a number for an id"),
+        (br#"{"holder": "cit-950", "kind": "individual", "college": "citoyens", "commune": "42026", "effective_date": "2026-02-30"}"#.to_vec(), "an impossible date"),
+        (br#"{"holder": "cit-950", "kind": "individual", "college": "citoyens", "commune": "42026", "effective_date": "2026-02-01", "nickname": "x"}"#.to_vec(), "an unknown field"),
+        (br#"{"command": "record_exit", "holder": "cit-001", "effective_date": "2026-02-01"}"#.to_vec(), "the command in the body"),
+    ] {
+        let r = server.raw(post_raw("/shareholders", body, "application/json")).await;
+        assert_eq!(r.status.as_u16(), 422, "{what}: {}", r.body);
+        assert_eq!(r.body["type"], "https://windledger.org/problems/validation", "{what}");
+        assert_eq!(r.content_type, "application/problem+json", "{what}");
+    }
+    // Share counts: negative, fractional, zero, too large.
+    for count in [json!(-5), json!(2.5), json!("10"), json!(0), json!(1e30)] {
+        let body = json!({"from": "cit-001", "to": "cit-002", "class": "ordinaires", "count": count,
+                          "price_per_share": null, "approval": null, "effective_date": "2026-02-01"});
+        let r = server
+            .raw(post_raw(
+                "/share-transfers",
+                serde_json::to_vec(&body).expect("json"),
+                "application/json",
+            ))
+            .await;
+        assert_eq!(r.status.as_u16(), 422, "count {count}: {}", r.body);
+        assert_eq!(r.content_type, "application/problem+json");
+    }
+    // Unknown ids: the domain refuses them.
+    let body = json!({"from": "nobody", "to": "cit-002", "class": "ordinaires", "count": 1,
+                      "price_per_share": null, "approval": null, "effective_date": "2026-02-01"});
+    server
+        .post("/share-transfers", &secretary, body)
+        .await
+        .problem(422, "refused");
+    server
+        .post(
+            "/meetings/no-such-meeting/close",
+            &secretary,
+            json!({"at": "2026-03-21T09:00:00Z"}),
+        )
+        .await
+        .problem(422, "refused");
+    server
+        .call(
+            Method::GET,
+            &server.url("/api/v1/ledgers/no-such-ledger/company"),
+            None,
+            None,
+            None,
+        )
+        .await
+        .problem(404, "not-found");
+    server
+        .get("/meetings/no-such-meeting", Some(&secretary))
+        .await
+        .problem(404, "not-found");
+    server
+        .get("/cap-table?as_of=yesterday", Some(&secretary))
+        .await
+        .problem(422, "validation");
+    server
+        .get("/events?limit=100000", Some(&secretary))
+        .await
+        .problem(422, "validation");
+    // Not JSON at all, and too large.
+    let r = server
+        .raw(post_raw(
+            "/shareholders",
+            b"holder=x".to_vec(),
+            "application/x-www-form-urlencoded",
+        ))
+        .await;
+    assert_eq!(r.status.as_u16(), 415, "{}", r.body);
+    let huge = format!("{{\"holder\": \"{}\"}}", "x".repeat(2 * 1024 * 1024));
+    let r = server
+        .raw(post_raw(
+            "/shareholders",
+            huge.into_bytes(),
+            "application/json",
+        ))
+        .await;
+    assert_eq!(r.status.as_u16(), 413, "{}", r.body);
+    assert_eq!(r.content_type, "application/problem+json");
+    // A bad Idempotency-Key.
+    let r = server
+        .raw(
+            server
+                .client
+                .post(server.api("/shareholders"))
+                .bearer_auth(&secretary)
+                .header("idempotency-key", "")
+                .json(&admission("cit-960")),
+        )
+        .await;
+    assert_eq!(r.status.as_u16(), 422, "{}", r.body);
+    // No route, wrong method.
+    server
+        .call(Method::GET, &server.url("/nowhere"), None, None, None)
+        .await
+        .problem(404, "not-found");
+    server
+        .call(Method::DELETE, &server.api("/company"), None, None, None)
+        .await
+        .problem(405, "method-not-allowed");
+
+    assert_eq!(server.head().await, head, "no bad request wrote anything");
+    server.stop().await;
+}

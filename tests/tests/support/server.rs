@@ -1,0 +1,222 @@
+//! A real server on a random port against a test database, with the
+//! reference farm imported, and tokens for each role.
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+use windledger::http::auth::{self, Role};
+use windledger::http::{AppState, serve};
+use windledger::import::Importer;
+use windledger_domain::types::HolderId;
+use windledger_store::testing::TestDatabase;
+use windledger_store::{CheckpointSigner, LedgerId, Store};
+
+pub const LEDGER: &str = "ailes-de-taillard";
+const REFERENCE_FARM: &str = include_str!("../../../fixtures/ailes-de-taillard.jsonl");
+
+pub struct Server {
+    pub db: TestDatabase,
+    pub store: Store,
+    pub addr: SocketAddr,
+    pub client: reqwest::Client,
+    pub signer: CheckpointSigner,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+pub struct Response {
+    pub status: StatusCode,
+    pub content_type: String,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Server {
+    /// Starts a server on `db` with the reference farm imported.
+    pub async fn with_reference_farm(db: TestDatabase) -> Self {
+        let store = db.store().await;
+        let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
+        let mut importer = Importer::open(store.clone(), ledger)
+            .await
+            .expect("the ledger opens");
+        importer
+            .import(REFERENCE_FARM.as_bytes(), |_| {})
+            .await
+            .expect("the reference farm imports");
+        Self::start(db, store).await
+    }
+
+    pub async fn start(db: TestDatabase, store: Store) -> Self {
+        let signer = CheckpointSigner::generate("test-server").expect("a key");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("a port");
+        let addr = listener.local_addr().expect("an address");
+        let state = AppState::new(
+            store.clone(),
+            CheckpointSigner::from_secret_key(&signer.to_secret_key()).expect("the same key"),
+        );
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, state, async move {
+            let _ = rx.await;
+        }));
+        Self {
+            db,
+            store,
+            addr,
+            client: reqwest::Client::new(),
+            signer,
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    /// Stops this server and starts another on the same database.
+    pub async fn restart(mut self) -> Self {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("the server task").expect("the server");
+        }
+        let db = std::mem::replace(
+            &mut self.db,
+            windledger_store::testing::TestDatabase::sqlite(),
+        );
+        let store = db.store().await;
+        Self::start(db, store).await
+    }
+
+    /// Stops the server, waiting for the requests in flight.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("the server task").expect("the server");
+        }
+    }
+
+    pub async fn token(&self, ledger: &str, role: Role, holder: Option<&str>) -> String {
+        auth::issue(
+            &self.store,
+            &LedgerId::parse(ledger).expect("a ledger id"),
+            role,
+            holder.map(|h| HolderId::new(h).expect("a holder id")),
+            "test",
+            None,
+        )
+        .await
+        .expect("a token")
+        .token
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// `/api/v1/ledgers/<LEDGER>` + `suffix`.
+    pub fn api(&self, suffix: &str) -> String {
+        self.url(&format!("/api/v1/ledgers/{LEDGER}{suffix}"))
+    }
+
+    pub async fn call(
+        &self,
+        method: Method,
+        url: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+        key: Option<&str>,
+    ) -> Response {
+        let mut request = self.client.request(method, url);
+        if let Some(t) = token {
+            request = request.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            request = request.json(b);
+        }
+        if let Some(k) = key {
+            request = request.header("Idempotency-Key", k);
+        }
+        let response = request.send().await.expect("the server answers");
+        Self::read(response).await
+    }
+
+    pub async fn raw(&self, request: reqwest::RequestBuilder) -> Response {
+        Self::read(request.send().await.expect("the server answers")).await
+    }
+
+    async fn read(response: reqwest::Response) -> Response {
+        let status = response.status();
+        let headers = response.headers().clone();
+        let content_type = headers
+            .get(reqwest::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = response.bytes().await.expect("a body");
+        let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        Response {
+            status,
+            content_type,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, suffix: &str, token: Option<&str>) -> Response {
+        self.call(Method::GET, &self.api(suffix), token, None, None)
+            .await
+    }
+
+    pub async fn post(&self, suffix: &str, token: &str, body: Value) -> Response {
+        self.call(
+            Method::POST,
+            &self.api(suffix),
+            Some(token),
+            Some(&body),
+            None,
+        )
+        .await
+    }
+
+    pub async fn head(&self) -> u64 {
+        self.store
+            .head(&LedgerId::parse(LEDGER).expect("a ledger id"))
+            .await
+            .expect("the head")
+            .size
+    }
+}
+
+impl Response {
+    /// Asserts the status, showing the body otherwise.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "expected {status}, got {}: {}",
+            self.status,
+            self.body
+        );
+        self
+    }
+
+    /// Asserts a problem+json of this status and type slug.
+    #[track_caller]
+    pub fn problem(self, status: u16, slug: &str) -> Self {
+        let response = self.expect(status);
+        assert_eq!(response.content_type, "application/problem+json");
+        assert_eq!(
+            response.body["type"],
+            format!("https://windledger.org/problems/{slug}"),
+            "{}",
+            response.body
+        );
+        assert_eq!(response.body["status"], status);
+        response
+    }
+}
