@@ -107,6 +107,8 @@ pub struct CapTable {
     /// Treasury and outstanding shares move by class.
     treasury: Vec<Dated<(ShareClassId, i64)>>,
     outstanding: Vec<Dated<(ShareClassId, i64)>>,
+    /// The position of the last event that changed this fold (0: none).
+    changed: u64,
 }
 
 impl Fold for CapTable {
@@ -116,6 +118,7 @@ impl Fold for CapTable {
         let FarmEvent::Company(event) = event else {
             return Ok(());
         };
+        self.changed = meta.position;
         let date = event.effective_date();
         let dated = Dater {
             position: meta.position,
@@ -336,6 +339,13 @@ impl CapTable {
             value: registration,
         });
         Ok(())
+    }
+
+    /// The position of the last event that changed the cap table: a view
+    /// as of [`AsOf::Latest`] stays the same until it moves, so readers may
+    /// cache it by this position.
+    pub fn changed(&self) -> u64 {
+        self.changed
     }
 
     pub fn incorporation(&self) -> Option<&Incorporation> {

@@ -69,6 +69,10 @@ pub struct ClosedRecord {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DecisionsRegister {
     meetings: BTreeMap<String, MeetingRecord>,
+    /// Holder -> (meeting, index of the ballot) of every ballot they cast
+    /// or had cast for them: a statement reads its holder's ballots without
+    /// scanning every meeting's.
+    by_holder: HashMap<HolderId, Vec<(String, usize)>>,
 }
 
 impl Fold for DecisionsRegister {
@@ -152,7 +156,8 @@ impl Fold for DecisionsRegister {
                 ..
             } => {
                 record.withdraw(voter);
-                record.in_force.insert(voter.clone(), record.ballots.len());
+                let index = record.ballots.len();
+                record.in_force.insert(voter.clone(), index);
                 let choices = record
                     .convocation
                     .agenda
@@ -171,6 +176,16 @@ impl Fold for DecisionsRegister {
                     receipt: at,
                     in_force: true,
                 });
+                self.by_holder
+                    .entry(voter.clone())
+                    .or_default()
+                    .push((meeting.clone(), index));
+                if cast_by != voter {
+                    self.by_holder
+                        .entry(cast_by.clone())
+                        .or_default()
+                        .push((meeting.clone(), index));
+                }
             }
             MeetingEvent::MeetingClosed {
                 results,
@@ -218,16 +233,25 @@ impl DecisionsRegister {
         self.meetings.get(id)
     }
 
-    /// Every ballot a holder cast or had cast for them, with its meeting.
+    /// Every ballot a holder cast or had cast for them, with its meeting,
+    /// by meeting id and then in the order cast.
     pub fn ballots_of<'a>(
         &'a self,
         holder: &'a HolderId,
     ) -> impl Iterator<Item = (&'a String, &'a MeetingRecord, &'a BallotRecord)> + 'a {
-        self.meetings.iter().flat_map(move |(id, m)| {
-            m.ballots
-                .iter()
-                .filter(move |b| &b.voter == holder || &b.cast_by == holder)
-                .map(move |b| (id, m, b))
-        })
+        let mut found: Vec<(&'a String, &'a MeetingRecord, usize)> = self
+            .by_holder
+            .get(holder)
+            .into_iter()
+            .flatten()
+            .filter_map(|(meeting, index)| {
+                let (id, record) = self.meetings.get_key_value(meeting)?;
+                Some((id, record, *index))
+            })
+            .collect();
+        found.sort_by(|a, b| a.0.cmp(b.0).then(a.2.cmp(&b.2)));
+        found
+            .into_iter()
+            .filter_map(|(id, record, index)| Some((id, record, record.ballots.get(index)?)))
     }
 }
