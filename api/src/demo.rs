@@ -203,7 +203,8 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
         "\nTry:\n  curl {api}/parties\n  curl {api}/decisions\n  curl {api}/local-returns?year=2024\n  \
          curl -H 'Authorization: Bearer {}' {api}/holders/{DEMO_SHAREHOLDER}/statement\n  \
          curl -H 'Authorization: Bearer {}' {api}/decisions-register\n  \
-         curl {api}/checkpoint\n  open {base}/api/v1/docs",
+         curl {api}/checkpoint\n  open {base}/api/v1/docs\n\
+         Pages (French): {base}/ (sign in at {base}/connexion with a token above)",
         token_of(Role::Shareholder),
         token_of(Role::Municipality),
     )?;

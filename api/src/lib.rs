@@ -15,3 +15,4 @@ pub mod http;
 pub mod import;
 pub mod server_cli;
 pub mod services;
+pub mod web;

@@ -4,6 +4,7 @@
 //! `cargo run --release -p windledger-bench -- store --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- meeting --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- projections --backend postgres|sqlite`
+//! `cargo run --release -p windledger-bench -- http --backend postgres|sqlite`
 //!
 //! Sizes come from the environment: WINDLEDGER_BENCH_COMMANDS (20000),
 //! WINDLEDGER_BENCH_AGGREGATES (1000), WINDLEDGER_BENCH_CONCURRENCY (16 for
@@ -19,6 +20,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod http;
 mod meeting;
 mod projections;
 
@@ -59,6 +61,12 @@ enum Bench {
     /// A general meeting: every voter of a large roll casts a ballot through
     /// CqrsFramework, from concurrent tasks; then the close and a reload.
     Meeting {
+        #[arg(long, value_enum)]
+        backend: BackendArg,
+    },
+    /// The HTTP server under a mixed load of statement and cap-table reads
+    /// and ballots, on a synthetic farm with a meeting open.
+    Http {
         #[arg(long, value_enum)]
         backend: BackendArg,
     },
@@ -356,5 +364,10 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()?
             .block_on(projections::bench(backend.backend())),
+        Bench::Http { backend } => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?
+            .block_on(http::bench(backend.backend())),
     }
 }

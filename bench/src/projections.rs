@@ -195,13 +195,13 @@ async fn tally_10k() -> anyhow::Result<Duration> {
 }
 
 /// Resets the process's peak resident set (Linux: `clear_refs` 5).
-fn reset_peak_rss() {
+pub(crate) fn reset_peak_rss() {
     if let Err(e) = std::fs::write("/proc/self/clear_refs", "5") {
         eprintln!("# could not reset the peak RSS ({e}); it includes the set-up");
     }
 }
 
-fn peak_rss_mib() -> anyhow::Result<f64> {
+pub(crate) fn peak_rss_mib() -> anyhow::Result<f64> {
     let status = std::fs::read_to_string("/proc/self/status")?;
     let kib: f64 = status
         .lines()

@@ -70,6 +70,7 @@ pub struct Principal {
     pub role: Role,
     /// The holder this token acts for (always set for a shareholder).
     pub holder: Option<HolderId>,
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 /// Whoever made a request.
@@ -229,6 +230,7 @@ pub async fn authenticate(
             .map(HolderId::new)
             .transpose()
             .map_err(|e| corrupt(e.to_string()))?,
+        expires_at: stored.expires_at,
     }))
 }
 

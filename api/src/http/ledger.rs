@@ -29,6 +29,9 @@ use crate::services::{MeetingResolutions, StoreHead, YearClosings, ledger_event}
 /// restart too.
 pub const REQUEST_KEY: &str = "request_sha256";
 
+/// How long a head read from the database is used for reads.
+pub const HEAD_REFRESH: Duration = Duration::from_millis(50);
+
 /// Where an event landed: its receipt.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Receipt {
@@ -62,6 +65,11 @@ pub struct LedgerRuntime {
     company_id: Mutex<Option<String>>,
     /// Command id -> what was answered, for commands sent with a key.
     answered: Mutex<HashMap<String, Answered>>,
+    /// Responses as of the latest cap table, by name, with the cap table's
+    /// `changed()` position they were computed at.
+    latest: Mutex<HashMap<&'static str, (u64, axum::body::Bytes)>>,
+    /// The head last read from the database, and when.
+    head: Mutex<Option<(std::time::Instant, u64)>>,
     /// Command ids being handled, so the same key twice at once waits.
     in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     follower: tokio::task::JoinHandle<()>,
@@ -152,6 +160,8 @@ impl LedgerRuntime {
             years,
             company_id: Mutex::new(company_id),
             answered: Mutex::new(answered),
+            latest: Mutex::new(HashMap::new()),
+            head: Mutex::new(None),
             in_flight: Mutex::new(HashMap::new()),
             projections,
             follower,
@@ -168,6 +178,54 @@ impl LedgerRuntime {
             .unwrap_or_else(|p| p.into_inner())
             .clone()
             .unwrap_or_else(|| self.id.to_string())
+    }
+
+    /// A response computed from the latest cap table, kept until the cap
+    /// table changes: with 20,000 holders a view takes milliseconds, and a
+    /// meeting's ballots do not change it.
+    pub fn latest_cap_table<E>(
+        &self,
+        name: &'static str,
+        compute: impl FnOnce(
+            &windledger_projections::runner::Projections,
+        ) -> Result<axum::body::Bytes, E>,
+    ) -> Result<axum::body::Bytes, E> {
+        let changed = self.projections.read(|p| p.cap_table.fold().changed());
+        if let Some((at, body)) = self
+            .latest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            && *at == changed
+        {
+            return Ok(body.clone());
+        }
+        let (at, body) = self
+            .projections
+            .read(|p| (p.cap_table.fold().changed(), compute(p)));
+        let body = body?;
+        self.latest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name, (at, body.clone()));
+        Ok(body)
+    }
+
+    /// The ledger's head, read from the database at most every
+    /// [`HEAD_REFRESH`]: reads wait for the projections to reach it, so they
+    /// show what other processes recorded until a few milliseconds ago, and
+    /// everything this server recorded (commands wait until the projections
+    /// show their events before answering).
+    pub async fn recent_head(&self) -> Result<u64, StoreError> {
+        if let Some((at, size)) = *self.head.lock().unwrap_or_else(|p| p.into_inner())
+            && at.elapsed() < HEAD_REFRESH
+        {
+            return Ok(size);
+        }
+        let size = self.store.head(&self.id).await?.size;
+        *self.head.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((std::time::Instant::now(), size));
+        Ok(size)
     }
 
     /// What was answered to a command id, if anything.

@@ -658,29 +658,71 @@ fn ok(value: impl serde::Serialize) -> Result<Response, Problem> {
     Ok(axum::Json(value).into_response())
 }
 
-/// Reads the projections once they show the ledger's head (so a client
-/// reads its own writes, and a restarted server answers nothing stale).
-async fn projected<T>(
-    runtime: &LedgerRuntime,
-    f: impl FnOnce(&windledger_projections::runner::Projections) -> T,
-) -> Result<T, Problem> {
+/// Waits until the projections show the ledger's head (so a client reads
+/// its own writes, and a restarted server answers nothing stale).
+async fn fresh(runtime: &LedgerRuntime) -> Result<(), Problem> {
     let head = runtime
-        .store
-        .head(&runtime.id)
+        .recent_head()
         .await
         .map_err(|e| Problem::store(&e))?;
     match tokio::time::timeout(
         std::time::Duration::from_secs(5),
-        runtime.projections.caught_up(head.size),
+        runtime.projections.caught_up(head),
     )
     .await
     {
-        Ok(Ok(())) => Ok(runtime.projections.read(f)),
+        Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(Problem::internal(e)),
         Err(_) => Err(Problem::unavailable(
             "the projections are still catching up with the ledger: try again shortly",
         )),
     }
+}
+
+/// Reads the projections once they are [`fresh`].
+async fn projected<T>(
+    runtime: &LedgerRuntime,
+    f: impl FnOnce(&windledger_projections::runner::Projections) -> T,
+) -> Result<T, Problem> {
+    fresh(runtime).await?;
+    Ok(runtime.projections.read(f))
+}
+
+/// A JSON body already serialised.
+fn json_bytes(body: Bytes) -> Result<Response, Problem> {
+    let mut response = body.into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    Ok(response)
+}
+
+/// A cap-table read: cached while the cap table does not change when it is
+/// as of the latest event, computed otherwise.
+async fn cap_table_read(
+    runtime: &LedgerRuntime,
+    name: &'static str,
+    as_of: AsOf,
+    render: impl FnOnce(windledger_projections::cap_table::CapTableView<'_>) -> Value,
+) -> Result<Response, Problem> {
+    fresh(runtime).await?;
+    let compute = |p: &windledger_projections::runner::Projections| -> Result<Bytes, Problem> {
+        let view = p
+            .cap_table
+            .fold()
+            .view(as_of)
+            .ok_or_else(|| Problem::not_found("the company did not exist then"))?;
+        serde_json::to_vec(&render(view))
+            .map(Bytes::from)
+            .map_err(Problem::internal)
+    };
+    let body = if as_of == AsOf::Latest {
+        runtime.latest_cap_table(name, compute)?
+    } else {
+        runtime.projections.read(compute)?
+    };
+    json_bytes(body)
 }
 
 #[derive(Debug, Deserialize)]
@@ -732,18 +774,15 @@ async fn parties(
 ) -> Result<Response, Problem> {
     let runtime = state.runtime(&params).await?;
     let as_of = query(q)?.as_of()?;
-    let value = projected(&runtime, |p| {
-        p.cap_table.fold().view(as_of).map(|v| {
-            json!({
-                "as_of": v.as_of,
-                "share_capital": v.share_capital,
-                "by_college": v.by_college,
-                "by_class": v.by_class,
-            })
+    cap_table_read(&runtime, "parties", as_of, |v| {
+        json!({
+            "as_of": v.as_of,
+            "share_capital": v.share_capital,
+            "by_college": v.by_college,
+            "by_class": v.by_class,
         })
     })
-    .await?;
-    ok(value.ok_or_else(|| Problem::not_found("the company did not exist then"))?)
+    .await
 }
 
 async fn cap_table(
@@ -753,14 +792,10 @@ async fn cap_table(
 ) -> Result<Response, Problem> {
     let runtime = state.runtime(&params).await?;
     let as_of = query(q)?.as_of()?;
-    let value = projected(&runtime, |p| {
-        p.cap_table.fold().view(as_of).map(serde_json::to_value)
+    cap_table_read(&runtime, "cap-table", as_of, |v| {
+        serde_json::to_value(v).unwrap_or(Value::Null)
     })
-    .await?;
-    match value {
-        Some(v) => ok(v.map_err(Problem::internal)?),
-        None => Err(Problem::not_found("the company did not exist then")),
-    }
+    .await
 }
 
 async fn holders(State(state): State<AppState>, Path(params): Params) -> Result<Response, Problem> {

@@ -1,0 +1,363 @@
+//! French formatting: numbers with a narrow no-break space between
+//! thousands and a decimal comma, euros, per cents, dates and times in
+//! Paris time, and the labels of the domain's enums.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
+use rust_decimal::{Decimal, RoundingStrategy};
+use windledger_domain::company::HolderKind;
+use windledger_domain::finance::{RevenueKind, YearMonth};
+use windledger_domain::meeting::{Choice, MeetingKind};
+use windledger_projections::local_returns::{Leaving, LocalBeneficiary, ReturnKind};
+
+/// Between groups of thousands (U+202F, as the Imprimerie nationale sets
+/// them).
+const THOUSANDS: char = '\u{202f}';
+/// Before a unit (U+00A0).
+pub const NBSP: char = '\u{a0}';
+
+/// Digits grouped by thousands: `1 234 567`.
+fn group(digits: &str) -> String {
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(THOUSANDS);
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// An integer: `12 345`.
+pub fn int(n: impl Into<i128>) -> String {
+    let n: i128 = n.into();
+    let digits = n.unsigned_abs().to_string();
+    if n < 0 {
+        format!("−{}", group(&digits))
+    } else {
+        group(&digits)
+    }
+}
+
+/// A decimal rounded (half away from zero) to `places`: `1 234,50`.
+pub fn decimal(d: Decimal, places: u32) -> String {
+    let rounded = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
+    let text = format!("{:.*}", places as usize, rounded.abs());
+    let (units, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let sign = if rounded.is_sign_negative() && !rounded.is_zero() {
+        "−"
+    } else {
+        ""
+    };
+    if fraction.is_empty() {
+        format!("{sign}{}", group(units))
+    } else {
+        format!("{sign}{},{fraction}", group(units))
+    }
+}
+
+/// Euros to the cent: `1 234,50 €`.
+pub fn euros(d: impl Into<Decimal>) -> String {
+    format!("{}{NBSP}€", decimal(d.into(), 2))
+}
+
+/// A per cent given as a number of per cent: `25,00 %`.
+pub fn percent(d: Decimal, places: u32) -> String {
+    format!("{}{NBSP}%", decimal(d, places))
+}
+
+/// Megawatt-hours, to the kWh or less: `1 234,5 MWh`.
+pub fn mwh(d: Decimal, places: u32) -> String {
+    format!("{}{NBSP}MWh", decimal(d, places))
+}
+
+const MONTHS: [&str; 12] = [
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+];
+
+const SHORT_MONTHS: [&str; 12] = [
+    "janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.",
+    "déc.",
+];
+
+fn month_name(month: u32) -> &'static str {
+    MONTHS
+        .get(month.saturating_sub(1) as usize)
+        .copied()
+        .unwrap_or("?")
+}
+
+/// `1er mai 2013`, `22 juin 2020`.
+pub fn date(d: NaiveDate) -> String {
+    let day = if d.day() == 1 {
+        "1er".to_owned()
+    } else {
+        d.day().to_string()
+    };
+    format!("{day} {} {}", month_name(d.month()), d.year())
+}
+
+/// `janvier 2025`.
+pub fn month(m: YearMonth) -> String {
+    format!("{} {}", month_name(m.month()), m.year())
+}
+
+/// `janv.`
+pub fn short_month(m: YearMonth) -> &'static str {
+    SHORT_MONTHS
+        .get(m.month().saturating_sub(1) as usize)
+        .copied()
+        .unwrap_or("?")
+}
+
+/// The start of summer time in the EU: the last Sunday of March, 01:00 UTC
+/// (and its end, the last Sunday of October).
+fn last_sunday_at_one(year: i32, month: u32) -> Option<DateTime<Utc>> {
+    let next = if month == 12 {
+        NaiveDate::from_ymd_opt(year + 1, 1, 1)?
+    } else {
+        NaiveDate::from_ymd_opt(year, month + 1, 1)?
+    };
+    let last = next.pred_opt()?;
+    let back = last.weekday().num_days_from_sunday();
+    let sunday = last - Duration::days(i64::from(back));
+    Some(Utc.from_utc_datetime(&sunday.and_hms_opt(1, 0, 0)?))
+}
+
+/// Paris's offset from UTC at an instant: +2 h in summer time, +1 h else.
+pub fn paris_offset(at: DateTime<Utc>) -> Duration {
+    let year = at.year();
+    match (last_sunday_at_one(year, 3), last_sunday_at_one(year, 10)) {
+        (Some(start), Some(end)) if at >= start && at < end => Duration::hours(2),
+        _ => Duration::hours(1),
+    }
+}
+
+/// A time in Paris, as read on a clock there.
+pub fn to_paris(at: DateTime<Utc>) -> NaiveDateTime {
+    at.naive_utc() + paris_offset(at)
+}
+
+/// The instant a Paris clock shows `local`: in the autumn's repeated hour
+/// the first one, in the spring's skipped hour as if it were winter time.
+pub fn from_paris(local: NaiveDateTime) -> DateTime<Utc> {
+    for hours in [2, 1] {
+        let candidate = Utc.from_utc_datetime(&(local - Duration::hours(hours)));
+        if paris_offset(candidate) == Duration::hours(hours) {
+            return candidate;
+        }
+    }
+    Utc.from_utc_datetime(&(local - Duration::hours(1)))
+}
+
+/// `22 juin 2020 à 20 h 00` (Paris time).
+pub fn datetime(at: DateTime<Utc>) -> String {
+    let local = to_paris(at);
+    format!(
+        "{} à {} h {:02}",
+        date(local.date()),
+        local.hour(),
+        local.minute()
+    )
+}
+
+/// Reads an `<input type="datetime-local">` value (Paris time).
+pub fn parse_datetime_input(value: &str) -> Option<DateTime<Utc>> {
+    let value = value.trim();
+    NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M")
+        .or_else(|_| NaiveDateTime::parse_from_str(value, "%Y-%m-%dT%H:%M:%S"))
+        .ok()
+        .map(from_paris)
+}
+
+/// Today in Paris.
+pub fn today() -> NaiveDate {
+    to_paris(Utc::now()).date()
+}
+
+pub fn meeting_kind(kind: MeetingKind) -> &'static str {
+    match kind {
+        MeetingKind::OrdinaryGeneralMeeting => "Assemblée générale ordinaire",
+        MeetingKind::ExtraordinaryGeneralMeeting => "Assemblée générale extraordinaire",
+        MeetingKind::Board => "Conseil d'administration",
+        MeetingKind::StrategicCommittee => "Comité stratégique",
+    }
+}
+
+/// A decision kind's id in words, for the usual ids of a charter.
+pub fn decision_kind(id: &str) -> String {
+    match id {
+        "ordinary" => "ordinaire".to_owned(),
+        "extraordinary" => "extraordinaire".to_owned(),
+        "reserved" => "réservée".to_owned(),
+        "unanimous" => "à l'unanimité".to_owned(),
+        other => other.to_owned(),
+    }
+}
+
+pub fn holder_kind(kind: HolderKind) -> &'static str {
+    match kind {
+        HolderKind::Individual => "Personne physique",
+        HolderKind::Association => "Association",
+        HolderKind::InvestmentClub => "Club d'investisseurs",
+        HolderKind::LocalAuthority => "Collectivité territoriale",
+        HolderKind::Sem => "Société d'économie mixte",
+        HolderKind::Company => "Société",
+        HolderKind::Cooperative => "Coopérative",
+    }
+}
+
+pub const HOLDER_KINDS: [(HolderKind, &str); 7] = [
+    (HolderKind::Individual, "individual"),
+    (HolderKind::Association, "association"),
+    (HolderKind::InvestmentClub, "investment_club"),
+    (HolderKind::LocalAuthority, "local_authority"),
+    (HolderKind::Sem, "sem"),
+    (HolderKind::Company, "company"),
+    (HolderKind::Cooperative, "cooperative"),
+];
+
+pub fn choice(c: Choice) -> &'static str {
+    match c {
+        Choice::For => "Pour",
+        Choice::Against => "Contre",
+        Choice::Abstain => "Abstention",
+    }
+}
+
+pub fn revenue_kind(kind: RevenueKind) -> &'static str {
+    match kind {
+        RevenueKind::MarketSales => "Ventes sur le marché",
+        RevenueKind::ComplementDeRemuneration => "Complément de rémunération",
+        RevenueKind::FeedInTariff => "Obligation d'achat",
+        RevenueKind::Other => "Autre recette",
+    }
+}
+
+/// The revenue kinds with their names in commands and CSV files.
+pub const REVENUE_KINDS: [(RevenueKind, &str); 4] = [
+    (RevenueKind::MarketSales, "market_sales"),
+    (
+        RevenueKind::ComplementDeRemuneration,
+        "complement_de_remuneration",
+    ),
+    (RevenueKind::FeedInTariff, "feed_in_tariff"),
+    (RevenueKind::Other, "other"),
+];
+
+pub fn return_kind(kind: ReturnKind) -> &'static str {
+    match kind {
+        ReturnKind::Ifer => "IFER",
+        ReturnKind::Cfe => "CFE",
+        ReturnKind::PropertyTax => "Taxe foncière",
+        ReturnKind::LandRent => "Loyers",
+        ReturnKind::CommunityFund => "Fonds de territoire",
+        ReturnKind::OtherPayments => "Autres paiements",
+        ReturnKind::Dividends => "Dividendes",
+        ReturnKind::CurrentAccountInterest => "Intérêts de comptes courants",
+    }
+}
+
+/// A local beneficiary as the public sees it: landowners are not named
+/// (their ids are pseudonyms of people), only counted by commune.
+pub fn local_beneficiary(b: &LocalBeneficiary) -> String {
+    match b {
+        LocalBeneficiary::Commune { commune } => format!("Commune {commune}"),
+        LocalBeneficiary::Epci { siren } => format!("Intercommunalité (SIREN {siren})"),
+        LocalBeneficiary::Departement { code } => format!("Département {code}"),
+        LocalBeneficiary::Landowner { commune, .. } => {
+            format!("Propriétaires fonciers ({commune})")
+        }
+        LocalBeneficiary::CommunityFund => "Fonds de territoire".to_owned(),
+        LocalBeneficiary::LocalHolders => "Associés du territoire".to_owned(),
+        LocalBeneficiary::PublicHolders => "Collectivités et SEM associées".to_owned(),
+    }
+}
+
+pub fn leaving(l: &Leaving) -> &'static str {
+    match l {
+        Leaving::NonLocalHolders => "Associés hors du territoire",
+        Leaving::IndustrialPartner => "Partenaire industriel",
+        Leaving::NonLocalLandowners => "Propriétaires fonciers hors du territoire",
+    }
+}
+
+/// A short hash for tables: its first 12 hex digits.
+pub fn short_hash(hash: &str) -> &str {
+    hash.get(..12).unwrap_or(hash)
+}
+
+/// Reads a decimal as people type it: `1234.5`, `1 234,5`.
+pub fn parse_decimal(value: &str) -> Option<Decimal> {
+    let cleaned: String = value
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    if cleaned.is_empty() || cleaned.starts_with('+') {
+        return None;
+    }
+    cleaned.parse::<Decimal>().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_are_written_the_french_way() {
+        assert_eq!(int(0u32), "0");
+        assert_eq!(int(1_234_567u64), "1\u{202f}234\u{202f}567");
+        assert_eq!(int(-1234i64), "−1\u{202f}234");
+        assert_eq!(decimal(Decimal::new(123_456, 2), 2), "1\u{202f}234,56");
+        assert_eq!(decimal(Decimal::new(-5, 1), 0), "−1");
+        assert_eq!(euros(Decimal::new(1050, 2)), "10,50\u{a0}€");
+        assert_eq!(percent(Decimal::new(25, 0), 2), "25,00\u{a0}%");
+        assert_eq!(parse_decimal("1 234,5"), Some(Decimal::new(12345, 1)));
+        assert_eq!(parse_decimal("abc"), None);
+        assert_eq!(parse_decimal(""), None);
+    }
+
+    #[test]
+    fn dates_are_written_in_french() {
+        let d = NaiveDate::from_ymd_opt(2013, 5, 1).expect("a date");
+        assert_eq!(date(d), "1er mai 2013");
+        assert_eq!(
+            month(YearMonth::new(2025, 2).expect("a month")),
+            "février 2025"
+        );
+    }
+
+    #[test]
+    fn paris_time_follows_summer_time() {
+        let winter = Utc.with_ymd_and_hms(2026, 1, 10, 12, 0, 0).unwrap();
+        let summer = Utc.with_ymd_and_hms(2026, 7, 10, 12, 0, 0).unwrap();
+        assert_eq!(paris_offset(winter), Duration::hours(1));
+        assert_eq!(paris_offset(summer), Duration::hours(2));
+        // 2026: summer time from 29 March 01:00 UTC to 25 October 01:00 UTC.
+        let before = Utc.with_ymd_and_hms(2026, 3, 29, 0, 59, 0).unwrap();
+        let after = Utc.with_ymd_and_hms(2026, 3, 29, 1, 0, 0).unwrap();
+        assert_eq!(paris_offset(before), Duration::hours(1));
+        assert_eq!(paris_offset(after), Duration::hours(2));
+        for at in [winter, summer, before, after] {
+            assert_eq!(from_paris(to_paris(at)), at);
+        }
+        assert_eq!(datetime(summer), "10 juillet 2026 à 14 h 00");
+        assert_eq!(
+            parse_datetime_input("2026-07-10T14:00"),
+            Some(summer),
+            "the input is Paris time"
+        );
+    }
+}

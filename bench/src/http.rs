@@ -1,0 +1,263 @@
+//! `http`: the server under a mixed load, on a synthetic farm.
+//!
+//! The server runs in this process (the same code `windledger serve` runs)
+//! on a synthetic farm of `WINDLEDGER_BENCH_HOLDERS` holders (20,000), with a
+//! general meeting open. For `WINDLEDGER_BENCH_SECONDS` (20), reader tasks
+//! (`WINDLEDGER_BENCH_READERS`, 24) alternate a holder's statement (with
+//! that holder's token) and the cap table's college totals (`/parties`),
+//! while ballot tasks (`WINDLEDGER_BENCH_VOTERS_TASKS`, 8) cast ballots for
+//! distinct holders, each with the holder's own token. Clients and server
+//! share the machine's two cores.
+//!
+//! Prints `read_rps`, `read_p99_ms`, `ballot_rps`, `ballot_p99_ms` and
+//! `rss_mib` (the process's peak resident memory: server and clients).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde_json::json;
+use windledger::http::auth::{self, Role};
+use windledger::http::{AppState, serve};
+use windledger::import::synthetic::write_synthetic;
+use windledger_domain::types::HolderId;
+use windledger_fixtures::synthetic::{FIRST_YEAR, Synthetic};
+use windledger_store::testing::{Backend, TestDatabase};
+use windledger_store::{CheckpointSigner, LedgerId};
+
+use crate::env_size;
+
+/// Latencies in microseconds, to sort for percentiles.
+#[derive(Default)]
+struct Latencies(Vec<u64>);
+
+impl Latencies {
+    fn p99_ms(&mut self) -> f64 {
+        if self.0.is_empty() {
+            return f64::NAN;
+        }
+        self.0.sort_unstable();
+        let i = (self.0.len() * 99).div_ceil(100).saturating_sub(1);
+        self.0[i] as f64 / 1000.0
+    }
+}
+
+pub async fn bench(backend: Backend) -> anyhow::Result<()> {
+    let holders = env_size("WINDLEDGER_BENCH_HOLDERS", 20_000)?;
+    let seconds = env_size("WINDLEDGER_BENCH_SECONDS", 20)?;
+    let readers = env_size("WINDLEDGER_BENCH_READERS", 24)?.max(1);
+    let voters = env_size("WINDLEDGER_BENCH_VOTER_TASKS", 8)?.max(1);
+    let Some(db) = TestDatabase::new(backend).await else {
+        bail!("PostgreSQL is not reachable: set DATABASE_URL to a server this machine can reach");
+    };
+    let store = db.store().await;
+    eprintln!("# backend {} at {}", store.backend_name(), db.url);
+    let ledger = LedgerId::parse("bench-http")?;
+    let config = Synthetic::new(holders, 2, 7);
+    let start = Instant::now();
+    let written = write_synthetic(&store, &ledger, &config, |_| {}).await?;
+    eprintln!(
+        "# wrote a synthetic farm of {holders} holders: {} events in {:.1} s",
+        written.events,
+        start.elapsed().as_secs_f64()
+    );
+
+    let signer = CheckpointSigner::generate("bench")?;
+    let state = AppState::new(store.clone(), signer);
+    let runtime = state
+        .open(&ledger)
+        .await
+        .map_err(|p| anyhow::anyhow!(p.detail))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}/api/v1/ledgers/{ledger}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(readers + voters)
+        .build()?;
+
+    // Holders with shares now, and a token each.
+    runtime
+        .projections
+        .caught_up(store.head(&ledger).await?.size)
+        .await?;
+    let holder_ids: Vec<HolderId> = runtime.projections.read(|p| {
+        p.cap_table
+            .fold()
+            .view(windledger_projections::cap_table::AsOf::Latest)
+            .map(|v| {
+                let mut ids: Vec<HolderId> = v.rows.iter().map(|r| r.holder.clone()).collect();
+                ids.dedup();
+                ids
+            })
+            .unwrap_or_default()
+    });
+    if holder_ids.len() < 100 {
+        bail!("the synthetic farm has only {} holders", holder_ids.len());
+    }
+    eprintln!("# issuing {} tokens", holder_ids.len());
+    let mut tokens = Vec::with_capacity(holder_ids.len());
+    for h in &holder_ids {
+        let issued = auth::issue(
+            &store,
+            &ledger,
+            Role::Shareholder,
+            Some(h.clone()),
+            "bench",
+            None,
+        )
+        .await?;
+        tokens.push((h.to_string(), issued.token));
+    }
+    let secretary = auth::issue(&store, &ledger, Role::Secretary, None, "bench", None)
+        .await?
+        .token;
+
+    // A general meeting, open, with its roll of every holder.
+    let year = FIRST_YEAR + i32::try_from(config.years)? + 1;
+    let post = |path: String, body: serde_json::Value| {
+        let (client, url, token) = (client.clone(), format!("{base}{path}"), secretary.clone());
+        async move {
+            let r = client
+                .post(url)
+                .bearer_auth(token)
+                .json(&body)
+                .send()
+                .await?;
+            let status = r.status();
+            let text = r.text().await?;
+            if !status.is_success() {
+                bail!("{status}: {text}");
+            }
+            anyhow::Ok(())
+        }
+    };
+    post(
+        "/meetings".into(),
+        json!({
+            "meeting": "bench-ag", "kind": "ordinary_general_meeting", "call": {"call": "first"},
+            "record_date": format!("{year}-01-10"),
+            "opens_at": format!("{year}-02-01T08:00:00Z"), "closes_at": format!("{year}-02-28T18:00:00Z"),
+            "agenda": [{"decision_kind": "ordinary", "purpose": {"purpose": "general"}, "text": "Résolution"}],
+            "members": [], "convened_on": format!("{year}-01-05")
+        }),
+    )
+    .await
+    .context("convening the meeting")?;
+    let opened = Instant::now();
+    post(
+        "/meetings/bench-ag/voting".into(),
+        json!({"at": format!("{year}-02-01T08:00:00Z")}),
+    )
+    .await
+    .context("opening the voting")?;
+    eprintln!(
+        "# meeting open (roll of {} holders frozen in {:.0} ms); {readers} readers and {voters} voters for {seconds} s",
+        holder_ids.len(),
+        opened.elapsed().as_secs_f64() * 1000.0
+    );
+
+    crate::projections::reset_peak_rss();
+    let tokens = Arc::new(tokens);
+    let next_voter = Arc::new(AtomicUsize::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds as u64);
+    let mut reads = Vec::new();
+    for r in 0..readers {
+        let (client, base, tokens) = (client.clone(), base.clone(), tokens.clone());
+        reads.push(tokio::spawn(async move {
+            let mut latencies = Latencies::default();
+            let mut errors = 0u64;
+            let mut i = r;
+            while Instant::now() < deadline {
+                let (holder, token) = &tokens[(i * 7919) % tokens.len()];
+                let url = if i % 2 == 0 {
+                    format!("{base}/holders/{holder}/statement")
+                } else {
+                    format!("{base}/parties")
+                };
+                let start = Instant::now();
+                let ok = match client.get(url).bearer_auth(token).send().await {
+                    Ok(resp) => resp.status().is_success() && resp.bytes().await.is_ok(),
+                    Err(_) => false,
+                };
+                latencies.0.push(start.elapsed().as_micros() as u64);
+                errors += u64::from(!ok);
+                i += readers;
+            }
+            (latencies, errors)
+        }));
+    }
+    let mut ballots = Vec::new();
+    for _ in 0..voters {
+        let (client, base, tokens, next) = (
+            client.clone(),
+            base.clone(),
+            tokens.clone(),
+            next_voter.clone(),
+        );
+        ballots.push(tokio::spawn(async move {
+            let mut latencies = Latencies::default();
+            let mut errors = 0u64;
+            while Instant::now() < deadline {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let Some((holder, token)) = tokens.get(n) else {
+                    break;
+                };
+                let body = json!({"voter": holder, "choices": {"bench-ag.1": "for"},
+                                  "at": format!("{year}-02-10T10:00:00Z")});
+                let start = Instant::now();
+                let ok = match client
+                    .post(format!("{base}/meetings/bench-ag/ballots"))
+                    .bearer_auth(token)
+                    .header("idempotency-key", format!("ballot-{holder}"))
+                    .json(&body)
+                    .send()
+                    .await
+                {
+                    Ok(resp) => resp.status().as_u16() == 201 && resp.bytes().await.is_ok(),
+                    Err(_) => false,
+                };
+                latencies.0.push(start.elapsed().as_micros() as u64);
+                errors += u64::from(!ok);
+            }
+            (latencies, errors)
+        }));
+    }
+    let began = Instant::now();
+    let mut read_latencies = Latencies::default();
+    let mut read_errors = 0;
+    for task in reads {
+        let (l, e) = task.await?;
+        read_latencies.0.extend(l.0);
+        read_errors += e;
+    }
+    let mut ballot_latencies = Latencies::default();
+    let mut ballot_errors = 0;
+    for task in ballots {
+        let (l, e) = task.await?;
+        ballot_latencies.0.extend(l.0);
+        ballot_errors += e;
+    }
+    let elapsed = began.elapsed().as_secs_f64();
+    let rss = crate::projections::peak_rss_mib()?;
+    if read_errors + ballot_errors > 0 {
+        eprintln!("# errors: {read_errors} reads, {ballot_errors} ballots");
+    }
+    println!(
+        "read_rps {:.0} requests/s",
+        read_latencies.0.len() as f64 / elapsed
+    );
+    println!("read_p99_ms {:.1} ms", read_latencies.p99_ms());
+    println!(
+        "ballot_rps {:.0} requests/s",
+        ballot_latencies.0.len() as f64 / elapsed
+    );
+    println!("ballot_p99_ms {:.1} ms", ballot_latencies.p99_ms());
+    println!("rss_mib {rss:.0} MiB");
+    let _ = stop.send(());
+    server.await??;
+    Ok(())
+}
