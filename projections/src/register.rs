@@ -69,10 +69,14 @@ pub struct ClosedRecord {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DecisionsRegister {
     meetings: BTreeMap<String, MeetingRecord>,
-    /// Holder -> (meeting, index of the ballot) of every ballot they cast
-    /// or had cast for them: a statement reads its holder's ballots without
-    /// scanning every meeting's.
-    by_holder: HashMap<HolderId, Vec<(String, usize)>>,
+    /// Holder -> (meeting number in `numbered`, index of the ballot) of
+    /// every ballot they cast or had cast for them: a statement reads its
+    /// holder's ballots without scanning every meeting's. Eight bytes a
+    /// ballot: a ledger holds millions.
+    by_holder: HashMap<HolderId, Vec<(u32, u32)>>,
+    /// Meeting ids by number, in the order convened.
+    numbered: Vec<String>,
+    numbers: HashMap<String, u32>,
 }
 
 impl Fold for DecisionsRegister {
@@ -84,6 +88,12 @@ impl Fold for DecisionsRegister {
         };
         let at = meta.reference();
         if let MeetingEvent::MeetingConvened(convocation) = event {
+            if !self.numbers.contains_key(meeting) {
+                let number = u32::try_from(self.numbered.len())
+                    .map_err(|_| "more than 2^32 meetings".to_owned())?;
+                self.numbers.insert(meeting.clone(), number);
+                self.numbered.push(meeting.clone());
+            }
             self.meetings.insert(
                 meeting.clone(),
                 MeetingRecord {
@@ -176,15 +186,21 @@ impl Fold for DecisionsRegister {
                     receipt: at,
                     in_force: true,
                 });
+                let number = *self
+                    .numbers
+                    .get(meeting)
+                    .ok_or_else(|| format!("meeting {meeting} has no number"))?;
+                let index =
+                    u32::try_from(index).map_err(|_| "more than 2^32 ballots".to_owned())?;
                 self.by_holder
                     .entry(voter.clone())
                     .or_default()
-                    .push((meeting.clone(), index));
+                    .push((number, index));
                 if cast_by != voter {
                     self.by_holder
                         .entry(cast_by.clone())
                         .or_default()
-                        .push((meeting.clone(), index));
+                        .push((number, index));
                 }
             }
             MeetingEvent::MeetingClosed {
@@ -244,9 +260,10 @@ impl DecisionsRegister {
             .get(holder)
             .into_iter()
             .flatten()
-            .filter_map(|(meeting, index)| {
+            .filter_map(|(number, index)| {
+                let meeting = self.numbered.get(usize::try_from(*number).ok()?)?;
                 let (id, record) = self.meetings.get_key_value(meeting)?;
-                Some((id, record, *index))
+                Some((id, record, usize::try_from(*index).ok()?))
             })
             .collect();
         found.sort_by(|a, b| a.0.cmp(b.0).then(a.2.cmp(&b.2)));
