@@ -45,6 +45,27 @@ pub(crate) struct Pg {
     fast_pool: PgPool,
 }
 
+/// Whether every migration is applied already, with the same checksum: then
+/// the server's role needs no right to create tables (the migrator's first
+/// statement is a `CREATE TABLE IF NOT EXISTS`, refused without one). Any
+/// doubt (no table, a missing or different migration) runs the migrator,
+/// which applies or reports.
+async fn migrated(pool: &PgPool) -> bool {
+    let Ok(applied) = sqlx::query_as::<_, (i64, Vec<u8>)>(
+        "SELECT version, checksum FROM _sqlx_migrations WHERE success",
+    )
+    .fetch_all(pool)
+    .await
+    else {
+        return false;
+    };
+    MIGRATOR.iter().all(|m| {
+        applied
+            .iter()
+            .any(|(version, checksum)| *version == m.version && **checksum == *m.checksum)
+    })
+}
+
 impl Pg {
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
         // One direct attempt first: the pool would retry until its timeout
@@ -56,7 +77,9 @@ impl Pg {
             .acquire_timeout(Duration::from_secs(5))
             .connect(url)
             .await?;
-        MIGRATOR.run(&pool).await?;
+        if !migrated(&pool).await {
+            MIGRATOR.run(&pool).await?;
+        }
         // Opened lazily: a process that only reads never opens one.
         let fast_pool = PgPoolOptions::new()
             .max_connections(max_connections)
