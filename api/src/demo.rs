@@ -14,13 +14,14 @@
 //! `x.jsonl` (the export); for PostgreSQL, `windledger-demo.*` in the
 //! current folder.
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::{BufReader, BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use windledger::http::auth::{self, Role};
 use windledger::import::Importer;
+use windledger::server_cli::{redacted, signing_key};
 use windledger_domain::types::HolderId;
 use windledger_store::{
     Checkpoint, CheckpointSigner, CheckpointVerifier, Head, LedgerId, Store, StoreOptions,
@@ -135,7 +136,7 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
     }
     print_events(&store, &ledger, out).await?;
 
-    let signer = signing_key(&files.key, out)?;
+    let signer = signing_key(&files.key, KEY_NAME, out)?;
     let verifier = signer.verifier();
     let previous = previous_checkpoint(&files.checkpoint, &verifier)?;
     let head = match store
@@ -285,41 +286,6 @@ async fn print_events(store: &Store, ledger: &LedgerId, out: &mut dyn Write) -> 
     Ok(())
 }
 
-/// The key in `path`, or a new one written there (readable by its owner
-/// only) on the first run.
-fn signing_key(path: &Path, out: &mut dyn Write) -> anyhow::Result<CheckpointSigner> {
-    match std::fs::read_to_string(path) {
-        Ok(text) => {
-            let signer = CheckpointSigner::from_secret_key(&text).with_context(|| {
-                format!(
-                    "{} does not hold a checkpoint signing key; move it away to have the demo create one",
-                    path.display()
-                )
-            })?;
-            writeln!(out, "Checkpoint signing key: {} (reused).", path.display())?;
-            Ok(signer)
-        }
-        Err(e) if e.kind() == ErrorKind::NotFound => {
-            let signer = CheckpointSigner::generate(KEY_NAME)?;
-            let mut options = OpenOptions::new();
-            options.write(true).create_new(true);
-            #[cfg(unix)]
-            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let cannot = || format!("cannot write the signing key to {}", path.display());
-            let mut file = options.open(path).with_context(cannot)?;
-            writeln!(file, "{}", signer.to_secret_key()).with_context(cannot)?;
-            file.sync_all().with_context(cannot)?;
-            writeln!(
-                out,
-                "Checkpoint signing key: {} (created, readable by you only).",
-                path.display()
-            )?;
-            Ok(signer)
-        }
-        Err(e) => Err(e).with_context(|| format!("cannot read the signing key {}", path.display())),
-    }
-}
-
 /// The checkpoint an earlier run signed, checked against the key.
 fn previous_checkpoint(
     path: &Path,
@@ -403,19 +369,6 @@ fn check_export(
         ),
     }
     Ok(())
-}
-
-/// The URL without credentials or parameters, fit for messages.
-fn redacted(url: &str) -> String {
-    let url = url.split('?').next().unwrap_or(url);
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..authority_end].rfind('@') {
-        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
-        None => url.to_owned(),
-    }
 }
 
 #[cfg(test)]

@@ -93,50 +93,56 @@ async fn connect(url: &str) -> anyhow::Result<Store> {
         .with_context(|| format!("cannot open the database {}", redacted(url)))
 }
 
-/// The URL without its password.
+/// The URL without credentials or parameters, fit for messages.
 pub fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(scheme), Some(at)) if at > scheme => {
-            let userinfo = &url[scheme + 3..at];
-            match userinfo.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
-                None => url.to_owned(),
-            }
+    let url = url.split('?').next().unwrap_or(url);
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
+/// The checkpoint signing key in `path`, or a new one named `name` written
+/// there (readable by its owner only) if the file does not exist.
+pub fn signing_key(
+    path: &Path,
+    name: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<CheckpointSigner> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let signer = CheckpointSigner::from_secret_key(text.trim()).with_context(|| {
+                format!(
+                    "{} does not hold a checkpoint signing key; move it away to have a new one created",
+                    path.display()
+                )
+            })?;
+            writeln!(out, "Checkpoint signing key: {} (reused).", path.display())?;
+            Ok(signer)
         }
-        _ => url.to_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let signer = CheckpointSigner::generate(name)?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let cannot = || format!("cannot write the signing key to {}", path.display());
+            let mut file = options.open(path).with_context(cannot)?;
+            writeln!(file, "{}", signer.to_secret_key()).with_context(cannot)?;
+            file.sync_all().with_context(cannot)?;
+            writeln!(
+                out,
+                "Checkpoint signing key: {} (created, readable by you only).",
+                path.display()
+            )?;
+            Ok(signer)
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read the signing key {}", path.display())),
     }
-}
-
-/// The signing key at `path`, generated (and written, readable by the
-/// owner only) if the file does not exist.
-pub fn signing_key(path: &Path, out: &mut dyn Write) -> anyhow::Result<CheckpointSigner> {
-    if path.exists() {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read the signing key {}", path.display()))?;
-        return CheckpointSigner::from_secret_key(text.trim())
-            .with_context(|| format!("{} is not a windledger signing key", path.display()));
-    }
-    let signer = CheckpointSigner::generate("windledger")?;
-    write_private(path, &signer.to_secret_key())?;
-    writeln!(out, "Generated a signing key in {}.", path.display())?;
-    Ok(signer)
-}
-
-fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
-    use std::fs::OpenOptions;
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(0o600);
-    }
-    let mut file = options
-        .open(path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    file.write_all(text.as_bytes())?;
-    file.write_all(b"\n")?;
-    Ok(())
 }
 
 /// Resolves on SIGINT or SIGTERM.
@@ -193,7 +199,7 @@ pub async fn serve_store(
 
 pub async fn run_serve(options: &ServeOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let store = connect(&options.database_url).await?;
-    let signer = signing_key(&options.key_file, out)?;
+    let signer = signing_key(&options.key_file, "windledger", out)?;
     writeln!(
         out,
         "Database: {} ({}); checkpoints signed with {}",

@@ -228,6 +228,22 @@ impl LedgerRuntime {
         Ok(size)
     }
 
+    /// A financial year as the ledger holds it now (the state the runtime's
+    /// event store keeps), to decide commands on a copy without writing.
+    pub async fn financial_year(&self, year: &str) -> Result<FinancialYear, Problem> {
+        let mut context = self
+            .years
+            .load_aggregate(year)
+            .await
+            .map_err(aggregate_problem)?;
+        Ok(context.aggregate().clone())
+    }
+
+    /// The services the financial years' commands ask (read-only).
+    pub fn year_services(&self) -> &FinancialYearServices {
+        &self.year_services
+    }
+
     /// What was answered to a command id, if anything.
     pub fn answered(&self, command_id: &str) -> Option<Answered> {
         self.answered

@@ -160,7 +160,7 @@ async fn authorize(
         Ok(c) => c,
         Err(p) => return p.into_response(),
     };
-    let params = path_params(&request);
+    let params = matched_params(&request);
     if let Caller::Token(p) = &caller
         && params.get("ledger").map(String::as_str) != Some(p.ledger.as_str())
     {
@@ -178,10 +178,6 @@ async fn authorize(
         *slot.0.lock().unwrap_or_else(|p| p.into_inner()) = (caller.role_name(), route);
     }
     next.run(request).await
-}
-
-fn path_params(request: &Request) -> HashMap<String, String> {
-    matched_params(request)
 }
 
 /// The path parameters the router matched, read from the URI against the

@@ -15,13 +15,9 @@ use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use maud::{Markup, html};
 use rust_decimal::Decimal;
-use windledger_domain::finance::{
-    FinancialYear, FinancialYearCommand, FinancialYearEvent, FinancialYearServices, YearMonth,
-};
+use windledger_domain::finance::{FinancialYearCommand, YearMonth};
 use windledger_domain::types::{ReportId, TurbineId};
-use windledger_projections::cap_table::ProjectedCapTables;
 use windledger_projections::finance::ReportBody;
-use windledger_store::{LedgerEventStore, StreamId};
 
 use super::csv_import::{self, LineError, Row};
 use super::layout::{
@@ -36,7 +32,6 @@ use super::{
 use crate::http::auth::Role;
 use crate::http::problem::Problem;
 use crate::import::Command;
-use crate::services::{MeetingResolutions, StoreHead, YearClosings};
 
 const OPERATOR: &[Role] = &[Role::Operator];
 const PRODUCTION_FORM: &str = "production";
@@ -523,47 +518,17 @@ async fn check_against_year(
     rows: &[Row],
 ) -> Result<Vec<LineError>, WebError> {
     let runtime = &farm.runtime;
-    let stream = StreamId::parse(format!("{}/{year}", FinancialYear::TYPE))
-        .map_err(|_| WebError::BadRequest("Cet exercice n'existe pas.".into()))?;
-    let recorded = runtime
-        .store
-        .read_stream_to_end(&runtime.id, &stream)
+    let mut aggregate = runtime
+        .financial_year(&year.to_string())
         .await
-        .map_err(|e| WebError::from(Problem::store(&e)))?;
-    let mut aggregate = FinancialYear::default();
-    for e in &recorded {
-        let event: FinancialYearEvent = e.decode().map_err(|e| {
-            tracing::error!(error = %e, "a financial year's event does not decode");
-            WebError::Internal
-        })?;
-        aggregate.apply(event);
-    }
-    // Read-only services: none of them writes, and the stores are not the
-    // runtime's (their states in memory are dropped with them).
-    let services = FinancialYearServices::new(
-        MeetingResolutions {
-            meetings: LedgerEventStore::new(runtime.store.clone(), runtime.id.clone()),
-        },
-        ProjectedCapTables {
-            shared: runtime.projections.clone(),
-            head: StoreHead {
-                store: runtime.store.clone(),
-                ledger: runtime.id.clone(),
-            },
-        },
-        YearClosings {
-            years: LedgerEventStore::new(runtime.store.clone(), runtime.id.clone()),
-        },
-    );
+        .map_err(WebError::from)?;
+    let services = runtime.year_services();
     let mut errors = Vec::new();
     for row in rows {
         // A refused command leaves the aggregate as it was; an accepted one
         // applies its event, so the next line is decided after it.
         let sink = EventSink::default();
-        if let Err(e) = aggregate
-            .handle(row.command.clone(), &services, &sink)
-            .await
-        {
+        if let Err(e) = aggregate.handle(row.command.clone(), services, &sink).await {
             let m = refusal(&Problem::refused(rule_name(&e), e.to_string()));
             errors.push(LineError {
                 line: row.line,
