@@ -119,6 +119,44 @@ impl<A> LedgerEventStore<A> {
     }
 }
 
+/// The id of a command's `index`-th event on a stream.
+fn command_event_id(ledger: &LedgerId, stream: &StreamId, command: &str, index: usize) -> Uuid {
+    Uuid::new_v5(
+        &EVENT_ID_NAMESPACE,
+        format!("{ledger}\n{stream}\n{command}\n{index}").as_bytes(),
+    )
+}
+
+impl<A: Aggregate> LedgerEventStore<A> {
+    /// The events a command with this id recorded on the aggregate, if it
+    /// was recorded: for a command whose outcome is unknown (the database
+    /// went away during its commit), which a retry must not apply twice.
+    pub async fn recorded_for_command(
+        &self,
+        aggregate_id: &str,
+        command_id: &str,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let stream = aggregate_stream::<A>(aggregate_id)?;
+        let first = command_event_id(&self.ledger, &stream, command_id, 0);
+        let Some(first) = self.store.event_by_id(&self.ledger, first).await? else {
+            return Ok(Vec::new());
+        };
+        // A command's events are consecutive on its stream.
+        const MOST: u32 = 1_000;
+        let mut events = vec![first];
+        let following = self
+            .store
+            .read_stream(&self.ledger, &stream, events[0].stream_version, MOST)
+            .await?;
+        events.extend(
+            following
+                .into_iter()
+                .take_while(|e| e.metadata.command_id.as_deref() == Some(command_id)),
+        );
+        Ok(events)
+    }
+}
+
 /// The stream of an aggregate: `<type>/<id>`.
 pub fn aggregate_stream<A: Aggregate>(aggregate_id: &str) -> Result<StreamId, StoreError> {
     StreamId::parse(format!("{}/{}", A::TYPE, aggregate_id))
@@ -153,7 +191,7 @@ impl<A: Aggregate> Drop for LedgerAggregateContext<A> {
 fn to_aggregate_error<E: std::error::Error>(e: StoreError) -> AggregateError<E> {
     match e {
         StoreError::WrongExpectedVersion { .. } => AggregateError::AggregateConflict,
-        StoreError::Database(_) | StoreError::ShuttingDown => {
+        StoreError::Database(_) | StoreError::ShuttingDown | StoreError::Unavailable(_) => {
             AggregateError::DatabaseConnectionError(Box::new(e))
         }
         StoreError::Decode { .. } => AggregateError::DeserializationError(Box::new(e)),
@@ -297,10 +335,7 @@ where
             let payload = serde_json::to_value(event)
                 .map_err(|e| AggregateError::UnexpectedError(Box::new(e)))?;
             let event_id = match &metadata.command_id {
-                Some(command) => Uuid::new_v5(
-                    &EVENT_ID_NAMESPACE,
-                    format!("{}\n{}\n{}\n{}", self.ledger, stream, command, index).as_bytes(),
-                ),
+                Some(command) => command_event_id(&self.ledger, &stream, command, index),
                 None => Uuid::new_v4(),
             };
             new_events.push(NewEvent {

@@ -40,6 +40,10 @@ pub enum StoreError {
     Io(String),
     #[error("the store is shutting down")]
     ShuttingDown,
+    /// The database does not answer (see `health`): the call was refused,
+    /// or given up, at once.
+    #[error("{0}")]
+    Unavailable(String),
 }
 
 impl StoreError {
@@ -49,13 +53,24 @@ impl StoreError {
         match self {
             Self::WrongExpectedVersion { .. } => true,
             Self::Database(e) => is_transient(e),
+            Self::Unavailable(_) => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the error says the connection to the database is gone (as
+    /// opposed to a refused statement, or a conflict on a live connection).
+    pub fn is_connection_failure(&self) -> bool {
+        match self {
+            Self::Database(e) => is_connection_error(e),
+            Self::Unavailable(_) => true,
             _ => false,
         }
     }
 }
 
-/// Errors that a new connection or a later attempt may not meet again.
-pub(crate) fn is_transient(e: &sqlx::Error) -> bool {
+/// The connection is gone, or the server is shutting down or starting up.
+fn is_connection_error(e: &sqlx::Error) -> bool {
     matches!(
         e,
         sqlx::Error::Io(_)
@@ -66,10 +81,17 @@ pub(crate) fn is_transient(e: &sqlx::Error) -> bool {
     ) || e
         .as_database_error()
         .and_then(|d| d.code())
-        // 40001 serialization failure, 40P01 deadlock, 57P01 admin shutdown, 08xxx connection
-        .is_some_and(|c| {
-            c == "40001" || c == "40P01" || c.starts_with("57P") || c.starts_with("08")
-        })
+        // 57P01-03 shutting down or starting up, 08xxx connection exceptions
+        .is_some_and(|c| c.starts_with("57P") || c.starts_with("08"))
+}
+
+/// Errors that a new connection or a later attempt may not meet again.
+pub(crate) fn is_transient(e: &sqlx::Error) -> bool {
+    is_connection_error(e)
+        || e.as_database_error()
+            .and_then(|d| d.code())
+            // 40001 serialization failure, 40P01 deadlock
+            .is_some_and(|c| c == "40001" || c == "40P01")
 }
 
 impl From<sqlx::Error> for StoreError {

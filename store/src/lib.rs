@@ -10,6 +10,7 @@ mod chain;
 mod checkpoint;
 mod cqrs;
 mod error;
+mod health;
 mod pg;
 mod plan;
 mod sqlite;
@@ -27,6 +28,7 @@ pub use cqrs::{
     HASH_KEY, LedgerAggregateContext, LedgerEventStore, POSITION_KEY, aggregate_stream,
 };
 pub use error::StoreError;
+pub use health::PROBE_EVERY;
 pub use store::{Store, StoreOptions};
 pub use tokens::StoredToken;
 pub use types::{

@@ -377,6 +377,22 @@ impl Pg {
         }
         Ok(events)
     }
+
+    pub async fn event_by_id(
+        &self,
+        ledger: &LedgerId,
+        event_id: Uuid,
+    ) -> Result<Option<RecordedEvent>, StoreError> {
+        let sql =
+            format!("SELECT {EVENT_COLUMNS} FROM events WHERE ledger_id = $1 AND event_id = $2");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ledger.as_str())
+            .bind(event_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| event_from_row(ledger, &r))
+            .transpose()
+    }
 }
 
 type PgQuery<'a> = sqlx::query::Query<'a, sqlx::Postgres, sqlx::postgres::PgArguments>;

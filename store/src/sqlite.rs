@@ -261,6 +261,22 @@ impl Sqlite {
         }
         Ok(events)
     }
+
+    pub async fn event_by_id(
+        &self,
+        ledger: &LedgerId,
+        event_id: uuid::Uuid,
+    ) -> Result<Option<RecordedEvent>, StoreError> {
+        let sql =
+            format!("SELECT {EVENT_COLUMNS} FROM events WHERE ledger_id = ?1 AND event_id = ?2");
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(ledger.as_str())
+            .bind(event_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?
+            .map(|r| event_from_row(ledger, &r))
+            .transpose()
+    }
 }
 
 fn head_from_row(r: &SqliteRow) -> Result<Head, StoreError> {

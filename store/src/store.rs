@@ -12,6 +12,7 @@ use tracing::{debug, warn};
 use crate::Checkpoint;
 use crate::chain::timestamp;
 use crate::error::StoreError;
+use crate::health::Health;
 use crate::pg::Pg;
 use crate::plan::{self, GroupPlan, PreparedStream, WriterCache};
 use crate::sqlite::Sqlite;
@@ -88,6 +89,8 @@ struct Inner {
     /// started by the first subscription, so that a process that never
     /// subscribes holds no extra connection.
     listener: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// Whether the database answers (see `health`).
+    health: Arc<Health>,
 }
 
 impl Drop for Inner {
@@ -166,9 +169,11 @@ impl Store {
         let url = options.url.as_str();
         let announcer = Announcer::default();
         let mut notifier = None;
+        let mut probe = None;
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pg = Pg::connect(url, options.max_connections).await?;
             notifier = Some(spawn_pg_notifier(pg.pool.clone()));
+            probe = Some(pg.pool.connect_options());
             Backend::Postgres(pg)
         } else if url.starts_with("sqlite:") {
             Backend::Sqlite(Sqlite::connect(url, options.max_connections).await?)
@@ -182,6 +187,7 @@ impl Store {
                 announcer,
                 notifier,
                 listener: Mutex::new(None),
+                health: Health::new(probe),
             }),
         })
     }
@@ -196,26 +202,70 @@ impl Store {
 
     /// Creates a ledger if it does not exist yet.
     pub async fn create_ledger(&self, ledger: &LedgerId) -> Result<(), StoreError> {
-        match &self.inner.backend {
-            Backend::Postgres(b) => b.create_ledger(ledger).await,
-            Backend::Sqlite(b) => b.create_ledger(ledger).await,
-        }
+        self.guarded(async {
+            match &self.inner.backend {
+                Backend::Postgres(b) => b.create_ledger(ledger).await,
+                Backend::Sqlite(b) => b.create_ledger(ledger).await,
+            }
+        })
+        .await
     }
 
     pub async fn ledgers(&self) -> Result<Vec<LedgerId>, StoreError> {
-        match &self.inner.backend {
-            Backend::Postgres(b) => b.ledgers().await,
-            Backend::Sqlite(b) => b.ledgers().await,
-        }
+        self.guarded(async {
+            match &self.inner.backend {
+                Backend::Postgres(b) => b.ledgers().await,
+                Backend::Sqlite(b) => b.ledgers().await,
+            }
+        })
+        .await
     }
 
     /// The ledger's size and head hash as last committed.
     pub async fn head(&self, ledger: &LedgerId) -> Result<Head, StoreError> {
-        let head = match &self.inner.backend {
-            Backend::Postgres(b) => b.head(ledger).await?,
-            Backend::Sqlite(b) => b.head(ledger).await?,
-        };
+        let head = self
+            .guarded(async {
+                match &self.inner.backend {
+                    Backend::Postgres(b) => b.head(ledger).await,
+                    Backend::Sqlite(b) => b.head(ledger).await,
+                }
+            })
+            .await?;
         head.ok_or_else(|| StoreError::LedgerNotFound(ledger.clone()))
+    }
+
+    /// Whether the database answers: false from the moment a call found it
+    /// gone (and a fresh connection failed too) until a probe reaches it
+    /// again. Meanwhile every call fails at once with
+    /// [`StoreError::Unavailable`].
+    pub fn available(&self) -> bool {
+        self.inner.health.available()
+    }
+
+    /// A database call behind the breaker: refused at once while the
+    /// database is unavailable, given up as soon as it becomes so (rather
+    /// than when a pool acquire times out, seconds later, while others
+    /// queue behind the call's locks), and its connection failures observed.
+    /// Giving up drops the call's future, which every call allows: an
+    /// append's group is written by a task of its own when it holds others'
+    /// appends, and a lone append's outcome is then unknown, as with any
+    /// connection lost during a commit.
+    pub(crate) async fn guarded<T>(
+        &self,
+        call: impl std::future::Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, StoreError> {
+        let health = &self.inner.health;
+        health.check()?;
+        let mut down = health.watch();
+        let result = tokio::select! {
+            biased;
+            result = call => result,
+            _ = down.wait_for(Option::is_some) => Err(health.unavailable()),
+        };
+        if let Err(e) = &result {
+            health.observe(e);
+        }
+        result
     }
 
     /// Appends events to one or more streams of a ledger, all or nothing.
@@ -224,6 +274,14 @@ impl Store {
     /// commit); each caller gets its own outcome, so a version conflict in one
     /// append fails that append only.
     pub async fn append(
+        &self,
+        ledger: &LedgerId,
+        streams: Vec<StreamAppend>,
+    ) -> Result<Appended, StoreError> {
+        self.guarded(self.append_now(ledger, streams)).await
+    }
+
+    async fn append_now(
         &self,
         ledger: &LedgerId,
         streams: Vec<StreamAppend>,
@@ -302,10 +360,13 @@ impl Store {
         after: u64,
         limit: u32,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        match &self.inner.backend {
-            Backend::Postgres(b) => b.read_ledger(ledger, after, limit).await,
-            Backend::Sqlite(b) => b.read_ledger(ledger, after, limit).await,
-        }
+        self.guarded(async {
+            match &self.inner.backend {
+                Backend::Postgres(b) => b.read_ledger(ledger, after, limit).await,
+                Backend::Sqlite(b) => b.read_ledger(ledger, after, limit).await,
+            }
+        })
+        .await
     }
 
     /// Up to `limit` events of a stream after version `after_version`.
@@ -316,10 +377,13 @@ impl Store {
         after_version: u64,
         limit: u32,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
-        match &self.inner.backend {
-            Backend::Postgres(b) => b.read_stream(ledger, stream, after_version, limit).await,
-            Backend::Sqlite(b) => b.read_stream(ledger, stream, after_version, limit).await,
-        }
+        self.guarded(async {
+            match &self.inner.backend {
+                Backend::Postgres(b) => b.read_stream(ledger, stream, after_version, limit).await,
+                Backend::Sqlite(b) => b.read_stream(ledger, stream, after_version, limit).await,
+            }
+        })
+        .await
     }
 
     /// The versions and payloads of a stream's events after `after_version`,
@@ -330,10 +394,28 @@ impl Store {
         stream: &StreamId,
         after_version: u64,
     ) -> Result<Vec<(u64, String)>, StoreError> {
-        match &self.inner.backend {
-            Backend::Postgres(b) => b.read_stream_payloads(ledger, stream, after_version).await,
-            Backend::Sqlite(b) => b.read_stream_payloads(ledger, stream, after_version).await,
-        }
+        self.guarded(async {
+            match &self.inner.backend {
+                Backend::Postgres(b) => b.read_stream_payloads(ledger, stream, after_version).await,
+                Backend::Sqlite(b) => b.read_stream_payloads(ledger, stream, after_version).await,
+            }
+        })
+        .await
+    }
+
+    /// The event with this id, if the ledger holds it.
+    pub async fn event_by_id(
+        &self,
+        ledger: &LedgerId,
+        event_id: uuid::Uuid,
+    ) -> Result<Option<RecordedEvent>, StoreError> {
+        self.guarded(async {
+            match &self.inner.backend {
+                Backend::Postgres(b) => b.event_by_id(ledger, event_id).await,
+                Backend::Sqlite(b) => b.event_by_id(ledger, event_id).await,
+            }
+        })
+        .await
     }
 
     /// Every event of a stream, in order.
@@ -636,8 +718,19 @@ impl Subscription {
                     self.accept(page);
                 }
                 Err(e) if e.is_retryable() => {
-                    warn!(ledger = %self.ledger, after = self.after, error = %e, "subscription read failed; retrying");
-                    tokio::time::sleep(self.backoff).await;
+                    if !matches!(e, StoreError::Unavailable(_)) {
+                        warn!(ledger = %self.ledger, after = self.after, error = %e, "subscription read failed; retrying");
+                    }
+                    // A database that comes back wakes the wait at once.
+                    let mut health = self.store.inner.health.watch();
+                    if health.borrow_and_update().is_some() {
+                        tokio::select! {
+                            _ = tokio::time::sleep(self.backoff) => {}
+                            _ = health.wait_for(Option::is_none) => {}
+                        }
+                    } else {
+                        tokio::time::sleep(self.backoff).await;
+                    }
                     self.backoff = (self.backoff * 2).min(Duration::from_secs(5));
                 }
                 Err(e) => {

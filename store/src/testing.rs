@@ -62,7 +62,12 @@ impl TestDatabase {
     /// A fresh PostgreSQL database, or `None` (after saying why) where
     /// PostgreSQL is unreachable and not required.
     pub async fn postgres() -> Option<Self> {
-        let admin_url = postgres_admin_url();
+        Self::postgres_on(postgres_admin_url()).await
+    }
+
+    /// A fresh database on the PostgreSQL server `admin_url` names (a
+    /// server a test started for itself, say).
+    pub async fn postgres_on(admin_url: String) -> Option<Self> {
         let name = format!("windledger_test_{}", uuid::Uuid::new_v4().simple());
         let created = async {
             let mut admin = tokio::time::timeout(

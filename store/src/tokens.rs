@@ -106,6 +106,10 @@ impl Store {
 
     /// The token with this id, if any.
     pub async fn token(&self, token_id: &str) -> Result<Option<StoredToken>, StoreError> {
+        self.guarded(self.token_now(token_id)).await
+    }
+
+    async fn token_now(&self, token_id: &str) -> Result<Option<StoredToken>, StoreError> {
         match self.backend() {
             Backend::Postgres(b) => sqlx::query(concat!(
                 "SELECT ",

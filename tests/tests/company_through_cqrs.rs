@@ -561,6 +561,32 @@ async fn a_command_retried_with_its_command_id_takes_effect_once(db: TestDatabas
     }
     assert_eq!(farm.size().await, n + 2);
 
+    // What a command id recorded is found by it (the server looks before
+    // retrying a command whose commit lost the database), and nothing for an
+    // id never used.
+    let companies = LedgerEventStore::<Company>::new(farm.store.clone(), farm.ledger.clone());
+    let recorded = companies
+        .recorded_for_command(COMPANY_ID, "cmd-increase-2016")
+        .await
+        .expect("the lookup reads");
+    let stream = farm.stream().await;
+    let increase: Vec<_> = stream
+        .iter()
+        .filter(|e| e.metadata.command_id.as_deref() == Some("cmd-increase-2016"))
+        .collect();
+    assert!(!increase.is_empty());
+    assert_eq!(
+        recorded.iter().map(|e| e.position).collect::<Vec<_>>(),
+        increase.iter().map(|e| e.position).collect::<Vec<_>>()
+    );
+    assert!(
+        companies
+            .recorded_for_command(COMPANY_ID, "cmd-never-sent")
+            .await
+            .expect("the lookup reads")
+            .is_empty()
+    );
+
     let (replayed, version) = farm.replayed(&db).await;
     assert_eq!(version, n + 2);
     assert_eq!(replayed.issued(&class(ORD)), shares(2_100));

@@ -18,7 +18,9 @@ use windledger_domain::finance::{
 use windledger_domain::meeting::{Meeting, MeetingServices};
 use windledger_projections::cap_table::ProjectedCapTables;
 use windledger_projections::runner::Shared;
-use windledger_store::{HASH_KEY, LedgerEventStore, LedgerId, POSITION_KEY, Store, StoreError};
+use windledger_store::{
+    HASH_KEY, LedgerEventStore, LedgerId, POSITION_KEY, RecordedEvent, Store, StoreError,
+};
 
 use super::problem::{Kind, Problem};
 use crate::import::Command;
@@ -72,6 +74,9 @@ pub struct LedgerRuntime {
     head: Mutex<Option<(std::time::Instant, u64)>>,
     /// Command ids being handled, so the same key twice at once waits.
     in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    /// Command ids whose commit failed for want of the database: they may
+    /// have been recorded all the same, so a retry looks first.
+    uncertain: Mutex<std::collections::HashSet<String>>,
     follower: tokio::task::JoinHandle<()>,
 }
 
@@ -107,12 +112,7 @@ impl LedgerRuntime {
                             receipts: vec![],
                         })
                         .receipts
-                        .push(Receipt {
-                            position: e.position,
-                            hash: e.hash.to_hex(),
-                            stream: e.stream_id.to_string(),
-                            event_type: e.event_type.clone(),
-                        });
+                        .push(receipt(e));
                 }
             }
             match page.last() {
@@ -163,6 +163,7 @@ impl LedgerRuntime {
             latest: Mutex::new(HashMap::new()),
             head: Mutex::new(None),
             in_flight: Mutex::new(HashMap::new()),
+            uncertain: Mutex::new(Default::default()),
             projections,
             follower,
             store,
@@ -286,7 +287,115 @@ impl LedgerRuntime {
     ) -> Result<Vec<Receipt>, Problem> {
         let command_id = metadata.get("command_id").cloned();
         let fingerprint = metadata.get(REQUEST_KEY).cloned();
-        let receipts = match command {
+        if let Some(id) = &command_id
+            && self.uncertain_now(id)
+        {
+            let recorded = self.recorded(&command, aggregate_id, id).await?;
+            self.uncertain
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(id);
+            if !recorded.is_empty() {
+                if matches!(command, Command::Company(_)) {
+                    self.company_id
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get_or_insert_with(|| aggregate_id.to_owned());
+                }
+                self.remember(command_id, fingerprint, &recorded);
+                self.shown(&recorded).await;
+                return Ok(recorded);
+            }
+        }
+        let receipts = match self.run(aggregate_id, command, metadata).await {
+            Ok(receipts) => receipts,
+            Err(p) => {
+                if p.status == Kind::Unavailable.status().as_u16()
+                    && let Some(id) = command_id
+                {
+                    self.uncertain
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(id);
+                }
+                return Err(p);
+            }
+        };
+        self.remember(command_id, fingerprint, &receipts);
+        self.shown(&receipts).await;
+        Ok(receipts)
+    }
+
+    fn uncertain_now(&self, command_id: &str) -> bool {
+        self.uncertain
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(command_id)
+    }
+
+    /// Keeps what a command with a key was answered.
+    fn remember(
+        &self,
+        command_id: Option<String>,
+        fingerprint: Option<String>,
+        receipts: &[Receipt],
+    ) {
+        if let (Some(command_id), Some(fingerprint)) = (command_id, fingerprint) {
+            self.answered
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(
+                    command_id,
+                    Answered {
+                        fingerprint,
+                        receipts: receipts.to_vec(),
+                    },
+                );
+        }
+    }
+
+    /// The receipts of what a command id recorded on the command's
+    /// aggregate (none if nothing).
+    async fn recorded(
+        &self,
+        command: &Command,
+        aggregate_id: &str,
+        command_id: &str,
+    ) -> Result<Vec<Receipt>, Problem> {
+        let events = match command {
+            Command::Company(_) => {
+                self.companies
+                    .recorded_for_command(aggregate_id, command_id)
+                    .await
+            }
+            Command::Meeting(_) => {
+                self.meetings
+                    .recorded_for_command(aggregate_id, command_id)
+                    .await
+            }
+            Command::FinancialYear(_) => {
+                self.years
+                    .recorded_for_command(aggregate_id, command_id)
+                    .await
+            }
+            Command::Advance(_) => {
+                self.advances
+                    .recorded_for_command(aggregate_id, command_id)
+                    .await
+            }
+        }
+        .map_err(|e| Problem::store(&e))?;
+        Ok(events.iter().map(receipt).collect())
+    }
+
+    /// Runs a command on its aggregate.
+    async fn run(
+        &self,
+        aggregate_id: &str,
+        command: Command,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<Receipt>, Problem> {
+        Ok(match command {
             Command::Company(c) => {
                 let receipts = run(
                     &self.companies,
@@ -325,21 +434,7 @@ impl LedgerRuntime {
                 )
                 .await?
             }
-        };
-        if let (Some(command_id), Some(fingerprint)) = (command_id, fingerprint) {
-            self.answered
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .insert(
-                    command_id,
-                    Answered {
-                        fingerprint,
-                        receipts: receipts.clone(),
-                    },
-                );
-        }
-        self.shown(&receipts).await;
-        Ok(receipts)
+        })
     }
 
     /// Waits until the projections have applied these events (at most a
@@ -397,6 +492,15 @@ where
             })
         })
         .collect()
+}
+
+fn receipt(e: &RecordedEvent) -> Receipt {
+    Receipt {
+        position: e.position,
+        hash: e.hash.to_hex(),
+        stream: e.stream_id.to_string(),
+        event_type: e.event_type.clone(),
+    }
 }
 
 fn aggregate_problem<E: std::error::Error>(e: AggregateError<E>) -> Problem {

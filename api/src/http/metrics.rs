@@ -162,6 +162,13 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         "windledger_events_appended_total {}",
         m.appended.load(Ordering::Relaxed)
     );
+    out.push_str("# HELP windledger_database_up Whether the database answers (0 while calls fail at once).\n");
+    out.push_str("# TYPE windledger_database_up gauge\n");
+    let _ = writeln!(
+        out,
+        "windledger_database_up {}",
+        u8::from(state.store.available())
+    );
     out.push_str("# HELP windledger_projection_lag_events Events recorded but not yet applied to the projections, per ledger.\n");
     out.push_str("# TYPE windledger_projection_lag_events gauge\n");
     out.push_str("# HELP windledger_projection_position Last position applied to every projection, per ledger.\n");

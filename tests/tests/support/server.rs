@@ -148,7 +148,7 @@ impl Server {
         Self::read(request.send().await.expect("the server answers")).await
     }
 
-    async fn read(response: reqwest::Response) -> Response {
+    pub async fn read(response: reqwest::Response) -> Response {
         let status = response.status();
         let headers = response.headers().clone();
         let content_type = headers

@@ -1,0 +1,515 @@
+//! PostgreSQL stopped and started again under the server, while clients
+//! write and read: requests fail fast with 503 problem+json, `/readyz` says
+//! not ready, and the server recovers by itself when the database is back,
+//! with every acknowledged write kept once.
+//!
+//! The test starts a PostgreSQL cluster of its own (initdb and pg_ctl from
+//! the machine's PostgreSQL, on a free port), so that stopping it touches no
+//! other test. Where those programs are missing it skips, unless
+//! `WINDLEDGER_REQUIRE_POSTGRES=1`, where it fails.
+
+#[path = "support/server.rs"]
+mod server;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use server::{Response, Server};
+use windledger::http::auth::Role;
+use windledger_store::testing::{TestDatabase, postgres_required};
+use windledger_store::{LedgerId, Verification};
+
+/// Writers admitting shareholders, and readers, during the whole test.
+const WRITERS: usize = 6;
+const READERS: usize = 4;
+
+/// A 503 counts as fast under this (a pool acquire waits 5 s).
+const FAST: Duration = Duration::from_secs(1);
+
+/// A PostgreSQL cluster of the test's own, stopped and removed on drop.
+struct Cluster {
+    bin: PathBuf,
+    dir: tempfile::TempDir,
+    port: u16,
+    /// Run the programs as `postgres` (initdb refuses root).
+    as_postgres: bool,
+}
+
+impl Cluster {
+    fn start() -> Option<Self> {
+        let bin = std::fs::read_dir("/usr/lib/postgresql")
+            .ok()
+            .and_then(|versions| {
+                versions
+                    .filter_map(Result::ok)
+                    .map(|v| v.path().join("bin"))
+                    .filter(|b| b.join("initdb").exists() && b.join("pg_ctl").exists())
+                    .max()
+            });
+        let Some(bin) = bin else {
+            let why = "initdb and pg_ctl were not found under /usr/lib/postgresql/*/bin";
+            assert!(!postgres_required(), "PostgreSQL is required but {why}");
+            eprintln!("skipping: {why}");
+            return None;
+        };
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let as_postgres = is_root();
+        if as_postgres {
+            run(Command::new("chown")
+                .args(["-R", "postgres:postgres"])
+                .arg(dir.path()));
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let cluster = Self {
+            bin,
+            dir,
+            port,
+            as_postgres,
+        };
+        cluster.pg(
+            "initdb",
+            &[
+                "-D",
+                &cluster.data(),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+            ],
+        );
+        cluster.up();
+        Some(cluster)
+    }
+
+    fn data(&self) -> String {
+        self.dir.path().join("data").display().to_string()
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
+    }
+
+    fn pg(&self, program: &str, args: &[&str]) {
+        let program = self.bin.join(program);
+        let mut command = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(program);
+            c
+        } else {
+            Command::new(program)
+        };
+        run(command.args(args).current_dir(self.dir.path()));
+    }
+
+    fn up(&self) {
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
+            self.port,
+            self.dir.path().display()
+        );
+        let log = self.dir.path().join("server.log").display().to_string();
+        self.pg(
+            "pg_ctl",
+            &[
+                "-D",
+                &self.data(),
+                "-l",
+                &log,
+                "-o",
+                &options,
+                "-w",
+                "start",
+            ],
+        );
+    }
+
+    fn down(&self) {
+        self.pg("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let pg_ctl = self.bin.join("pg_ctl");
+        let mut command = if self.as_postgres {
+            let mut c = Command::new("runuser");
+            c.args(["-u", "postgres", "--"]).arg(pg_ctl);
+            c
+        } else {
+            Command::new(pg_ctl)
+        };
+        // Already stopped is fine: nothing to report from a drop.
+        let _ = command
+            .args(["-D", &self.data(), "-m", "immediate", "-w", "stop"])
+            .output();
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+fn run(command: &mut Command) {
+    let output = command.output().expect("the program runs");
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
+/// What one request got.
+#[derive(Clone, Debug)]
+struct Seen {
+    status: StatusCode,
+    problem: bool,
+    took: Duration,
+}
+
+#[derive(Default)]
+struct Log {
+    /// Holder admitted -> its first successful answer's receipt.
+    acknowledged: BTreeMap<String, Value>,
+    /// Holders whose admission got no success yet (a 503), to retry.
+    pending: BTreeSet<String>,
+    seen: Vec<Seen>,
+}
+
+fn admission(holder: &str) -> Value {
+    json!({"holder": holder, "kind": "individual", "college": "citoyens",
+           "commune": "42026", "effective_date": "2026-02-01"})
+}
+
+async fn admit(server: &Server, token: &str, holder: &str) -> Result<Response, reqwest::Error> {
+    let request = server
+        .client
+        .post(server.api("/shareholders"))
+        .bearer_auth(token)
+        .header("Idempotency-Key", holder)
+        .json(&admission(holder))
+        .timeout(Duration::from_secs(30));
+    send(request).await
+}
+
+async fn send(request: reqwest::RequestBuilder) -> Result<Response, reqwest::Error> {
+    Ok(Server::read(request.send().await?).await)
+}
+
+fn record(log: &Mutex<Log>, response: &Response, took: Duration) {
+    log.lock().unwrap().seen.push(Seen {
+        status: response.status,
+        problem: response.content_type == "application/problem+json",
+        took,
+    });
+}
+
+async fn ready(server: &Server) -> StatusCode {
+    let request = server
+        .client
+        .get(server.url("/readyz"))
+        .timeout(Duration::from_secs(30));
+    send(request).await.expect("the server answers").status
+}
+
+async fn wait_for_readiness(server: &Server, want: StatusCode, within: Duration) -> Duration {
+    let start = Instant::now();
+    loop {
+        if ready(server).await == want {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < within,
+            "/readyz did not become {want} within {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_rides_out_a_postgresql_restart() {
+    let Some(cluster) = Cluster::start() else {
+        return;
+    };
+    let db = TestDatabase::postgres_on(cluster.url())
+        .await
+        .expect("a database on the test's own cluster");
+    let server = Arc::new(Server::with_reference_farm(db).await);
+    let secretary = server.token(server::LEDGER, Role::Secretary, None).await;
+    let reader = server
+        .token(server::LEDGER, Role::Shareholder, Some("cit-001"))
+        .await;
+    let log = Arc::new(Mutex::new(Log::default()));
+    let stop = Arc::new(AtomicBool::new(false));
+
+    let mut tasks = Vec::new();
+    for w in 0..WRITERS {
+        let (server, log, stop, token) =
+            (server.clone(), log.clone(), stop.clone(), secretary.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut n = 0;
+            while !stop.load(Ordering::Relaxed) {
+                n += 1;
+                let holder = format!("pgr-{w}-{n}");
+                let start = Instant::now();
+                let response = admit(&server, &token, &holder)
+                    .await
+                    .expect("the server answers");
+                record(&log, &response, start.elapsed());
+                let mut log = log.lock().unwrap();
+                if response.status == StatusCode::CREATED {
+                    log.acknowledged
+                        .insert(holder, response.body["receipts"][0].clone());
+                } else {
+                    log.pending.insert(holder);
+                }
+            }
+        }));
+    }
+    for _ in 0..READERS {
+        let (server, log, stop, token) =
+            (server.clone(), log.clone(), stop.clone(), reader.clone());
+        tasks.push(tokio::spawn(async move {
+            while !stop.load(Ordering::Relaxed) {
+                let start = Instant::now();
+                let request = server
+                    .client
+                    .get(server.api("/holders/cit-001/statement"))
+                    .bearer_auth(&token)
+                    .timeout(Duration::from_secs(30));
+                let response = send(request).await.expect("the server answers");
+                record(&log, &response, start.elapsed());
+            }
+        }));
+    }
+
+    // Under load, then the database goes away.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let before = log.lock().unwrap().acknowledged.len();
+    assert!(before > 0, "nothing was written before the stop");
+    cluster.down();
+    let noticed = wait_for_readiness(
+        &server,
+        StatusCode::SERVICE_UNAVAILABLE,
+        Duration::from_secs(15),
+    )
+    .await;
+    eprintln!("/readyz said not ready {noticed:?} after the database stopped");
+
+    // While it is down, every request fails fast, as problem+json.
+    let down_at = log.lock().unwrap().seen.len();
+    for i in 0..20 {
+        let start = Instant::now();
+        let response = if i % 2 == 0 {
+            admit(&server, &secretary, &format!("probe-{i}")).await
+        } else {
+            send(
+                server
+                    .client
+                    .get(server.api("/cap-table"))
+                    .bearer_auth(&secretary),
+            )
+            .await
+        }
+        .expect("the server answers");
+        let took = start.elapsed();
+        assert_eq!(
+            response.status,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "{}",
+            response.body
+        );
+        assert_eq!(response.content_type, "application/problem+json");
+        assert!(response.headers.contains_key(reqwest::header::RETRY_AFTER));
+        assert!(
+            took < FAST,
+            "a request took {took:?} to fail while the database was down"
+        );
+    }
+    assert!(
+        metrics(&server)
+            .await
+            .contains("\nwindledger_database_up 0\n")
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    {
+        let log = log.lock().unwrap();
+        let during = &log.seen[down_at..];
+        assert!(
+            !during.is_empty(),
+            "the clients sent nothing while the database was down"
+        );
+        for s in during {
+            assert_eq!(s.status, StatusCode::SERVICE_UNAVAILABLE, "{s:?}");
+            assert!(s.problem, "{s:?}");
+            assert!(s.took < FAST, "{s:?}");
+        }
+    }
+
+    // Back: the server recovers by itself.
+    cluster.up();
+    let recovered = wait_for_readiness(&server, StatusCode::OK, Duration::from_secs(30)).await;
+    eprintln!("/readyz said ready {recovered:?} after the database started again");
+    assert!(
+        metrics(&server)
+            .await
+            .contains("\nwindledger_database_up 1\n")
+    );
+    let after_recovery = log.lock().unwrap().acknowledged.len();
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    stop.store(true, Ordering::Relaxed);
+    for t in tasks {
+        t.await.expect("a client task");
+    }
+    let (acknowledged, pending, seen) = {
+        let log = log.lock().unwrap();
+        (
+            log.acknowledged.clone(),
+            log.pending.clone(),
+            log.seen.clone(),
+        )
+    };
+    assert!(
+        acknowledged.len() > after_recovery,
+        "no write succeeded after the database came back"
+    );
+    for s in &seen {
+        assert!(
+            s.status.is_success() || s.status == StatusCode::SERVICE_UNAVAILABLE,
+            "only successes and 503s are expected, got {s:?}"
+        );
+    }
+
+    // Every write that failed is retried with its key: one effect each.
+    let mut all = acknowledged.clone();
+    for holder in &pending {
+        if all.contains_key(holder) {
+            continue;
+        }
+        let response = admit(&server, &secretary, holder).await.expect("an answer");
+        let response = response.expect(201);
+        all.insert(holder.clone(), response.body["receipts"][0].clone());
+    }
+    // An acknowledged one retried replays its receipt.
+    if let Some((holder, receipt)) = acknowledged.iter().next() {
+        let again = admit(&server, &secretary, holder)
+            .await
+            .expect("an answer")
+            .expect(201);
+        assert_eq!(&again.body["receipts"][0], receipt);
+    }
+
+    // The ledger: each holder admitted once, at its receipt; the chain holds.
+    let ledger = LedgerId::parse(server::LEDGER).expect("a ledger id");
+    let events = server
+        .store
+        .read_ledger(&ledger, 0, 1_000_000)
+        .await
+        .expect("the ledger reads");
+    let mut admitted: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    for e in &events {
+        let payload: Value = serde_json::from_str(e.payload.get()).expect("a JSON payload");
+        if let Some(holder) = payload["ShareholderAdmitted"]["holder"].as_str()
+            && holder.starts_with("pgr-")
+        {
+            admitted
+                .entry(holder.to_owned())
+                .or_default()
+                .push(e.position);
+        }
+        assert!(
+            e.metadata
+                .command_id
+                .as_deref()
+                .is_none_or(|c| !c.contains(":probe-")),
+            "a request refused while the database was down left event {}",
+            e.position
+        );
+    }
+    for (holder, receipt) in &all {
+        let positions = admitted.get(holder).cloned().unwrap_or_default();
+        assert_eq!(
+            positions.len(),
+            1,
+            "{holder} is admitted {} times, at {positions:?}",
+            positions.len()
+        );
+        assert_eq!(receipt["position"], positions[0], "{holder}'s receipt");
+    }
+    assert_eq!(
+        admitted.len(),
+        all.len(),
+        "the ledger admits holders no client was told about"
+    );
+    match server
+        .store
+        .verify(&ledger, &[], |_, _| {})
+        .await
+        .expect("verify runs")
+    {
+        Verification::Intact { .. } => {}
+        other => panic!("the chain does not verify: {other:?}"),
+    }
+
+    // The live projections equal a rebuild from zero.
+    let live = holders(&server).await;
+    let server = Arc::into_inner(server).expect("the clients are done");
+    let rebuilt = server.restart().await;
+    assert_eq!(live, holders(&rebuilt).await);
+    for holder in all.keys() {
+        assert!(
+            live.contains(holder.as_str()),
+            "{holder} is missing from /holders"
+        );
+    }
+    eprintln!(
+        "{} admissions acknowledged under load, {} retried after 503s, {} requests in all",
+        acknowledged.len(),
+        all.len() - acknowledged.len(),
+        seen.len()
+    );
+    rebuilt.stop().await;
+}
+
+async fn metrics(server: &Server) -> String {
+    let response = server
+        .client
+        .get(server.url("/metrics"))
+        .send()
+        .await
+        .expect("the server answers");
+    response.text().await.expect("a body")
+}
+
+/// The holders the server lists, as JSON text.
+async fn holders(server: &Server) -> String {
+    let token = server
+        .token(server::LEDGER, Role::Municipality, Some("ccmp"))
+        .await;
+    let response = server
+        .call(
+            Method::GET,
+            &server.api("/holders"),
+            Some(&token),
+            None,
+            None,
+        )
+        .await
+        .expect(200);
+    response.body.to_string()
+}
