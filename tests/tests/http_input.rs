@@ -13,7 +13,52 @@ windledger_tests::on_both_backends!(
     an_idempotency_key_gives_one_effect_even_after_a_restart,
     bad_input_is_a_problem_and_writes_nothing,
     a_revoked_token_stops_working_within_the_cache_time,
+    repeated_failed_token_checks_are_slowed_down,
 );
+
+/// Past the free failures, each bad token from an address waits longer
+/// (lower bounds only: a loaded machine may be slower, never faster); a good
+/// token ends the slow-down.
+async fn repeated_failed_token_checks_are_slowed_down(db: windledger_store::testing::TestDatabase) {
+    use std::time::{Duration, Instant};
+    use windledger::http::throttle::{FREE_FAILURES, STEP};
+
+    let server = Server::with_reference_farm(db).await;
+    let good = server
+        .token(server::LEDGER, Role::Shareholder, Some("cit-001"))
+        .await;
+    let forged = format!("wl_{}_{}", "0".repeat(12), "f".repeat(64));
+    for _ in 0..FREE_FAILURES {
+        server
+            .get("/holders/cit-001/statement", Some(&forged))
+            .await
+            .problem(401, "unauthenticated");
+    }
+    for k in 1..=3u32 {
+        let start = Instant::now();
+        server
+            .get("/holders/cit-001/statement", Some(&forged))
+            .await
+            .problem(401, "unauthenticated");
+        let took = start.elapsed();
+        assert!(
+            took >= STEP * k,
+            "failure {} past the free ones took {took:?}, less than {:?}",
+            k,
+            STEP * k
+        );
+    }
+    // A good token also waits its turn, then ends the slow-down.
+    let start = Instant::now();
+    server
+        .get("/holders/cit-001/statement", Some(&good))
+        .await
+        .expect(200);
+    assert!(start.elapsed() >= STEP * 4);
+    let throttle = &server.state.throttle;
+    assert_eq!(throttle.delay("127.0.0.1"), Duration::ZERO);
+    server.stop().await;
+}
 
 async fn a_revoked_token_stops_working_within_the_cache_time(
     db: windledger_store::testing::TestDatabase,

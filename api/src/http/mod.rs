@@ -11,6 +11,7 @@ pub mod metrics;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
+pub mod throttle;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -45,8 +46,9 @@ pub struct Inner {
     pub signer: CheckpointSigner,
     pub metrics: Metrics,
     runtimes: tokio::sync::Mutex<HashMap<LedgerId, Arc<LedgerRuntime>>>,
-    /// Failed token checks per client address, to slow guessing down.
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
+    /// Failed token checks per client address (the API's and the web
+    /// sign-in's together), to slow guessing down.
+    pub throttle: throttle::Throttle,
     /// Tokens checked in the last [`TOKEN_CACHE_TTL`], by the SHA-256 of the
     /// whole token, so that a busy client does not cost a query a request.
     tokens: Mutex<HashMap<[u8; 32], (auth::Principal, Instant)>>,
@@ -73,7 +75,7 @@ impl AppState {
             signer,
             metrics: Metrics::default(),
             runtimes: tokio::sync::Mutex::new(HashMap::new()),
-            failures: Mutex::new(HashMap::new()),
+            throttle: throttle::Throttle::default(),
             tokens: Mutex::new(HashMap::new()),
         }))
     }
@@ -216,9 +218,6 @@ fn percent_decode(s: &str) -> Option<String> {
     String::from_utf8(out).ok()
 }
 
-/// Failed token checks allowed per client before they are slowed down.
-const FREE_FAILURES: u32 = 5;
-
 async fn caller(
     state: &AppState,
     authorization: Option<HeaderValue>,
@@ -238,18 +237,7 @@ async fn caller(
                 "the Authorization header must be: Bearer <token>",
             )
         })?;
-    let delay = {
-        let failures = state.failures.lock().unwrap_or_else(|p| p.into_inner());
-        match failures.get(&client) {
-            Some((n, _)) if *n > FREE_FAILURES => {
-                Duration::from_millis(100 * u64::from((*n - FREE_FAILURES).min(20)))
-            }
-            _ => Duration::ZERO,
-        }
-    };
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
+    state.throttle.wait(&client).await;
     let key: [u8; 32] = {
         use sha2::Digest;
         sha2::Sha256::digest(token.as_bytes()).into()
@@ -263,13 +251,13 @@ async fn caller(
         && principal.expires_at.is_none_or(|e| e > chrono::Utc::now())
     {
         let principal = principal.clone();
-        forgive(state, &client);
+        state.throttle.forgive(&client);
         return Ok(Caller::Token(principal));
     }
     match auth::authenticate(&state.store, token).await {
         Err(e) => Err(Problem::store(&e)),
         Ok(Ok(principal)) => {
-            forgive(state, &client);
+            state.throttle.forgive(&client);
             let mut tokens = state.tokens.lock().unwrap_or_else(|p| p.into_inner());
             if tokens.len() >= TOKEN_CACHE_MAX {
                 tokens.retain(|_, (_, at)| at.elapsed() < TOKEN_CACHE_TTL);
@@ -281,22 +269,9 @@ async fn caller(
             Ok(Caller::Token(principal))
         }
         Ok(Err(rejected)) => {
-            let mut failures = state.failures.lock().unwrap_or_else(|p| p.into_inner());
-            // Forget clients quiet for ten minutes.
-            failures.retain(|_, (_, at)| at.elapsed() < Duration::from_secs(600));
-            let entry = failures.entry(client).or_insert((0, Instant::now()));
-            entry.0 = entry.0.saturating_add(1);
-            entry.1 = Instant::now();
+            state.throttle.failed(&client);
             Err(Problem::new(Kind::Unauthenticated, rejected.to_string()))
         }
-    }
-}
-
-/// A valid token from an address ends its slow-down.
-fn forgive(state: &AppState, client: &str) {
-    let mut failures = state.failures.lock().unwrap_or_else(|p| p.into_inner());
-    if !failures.is_empty() {
-        failures.remove(client);
     }
 }
 

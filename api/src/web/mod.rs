@@ -33,7 +33,7 @@ mod space;
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::Router;
 use axum::extract::rejection::FormRejection;
@@ -62,8 +62,6 @@ pub struct Web(Arc<WebInner>);
 pub struct WebInner {
     pub app: AppState,
     sessions: Sessions,
-    /// Failed sign-ins per client address, to slow guessing down.
-    failures: Mutex<HashMap<String, (u32, Instant)>>,
     /// One CSV upload at a time per ledger and financial year.
     uploads: Mutex<HashMap<(String, i32), UploadLock>>,
 }
@@ -80,7 +78,6 @@ impl Web {
         Self(Arc::new(WebInner {
             app,
             sessions: Sessions::default(),
-            failures: Mutex::new(HashMap::new()),
             uploads: Mutex::new(HashMap::new()),
         }))
     }

@@ -2,7 +2,7 @@
 //! ballot and proxy forms, and ballot receipts.
 
 use std::collections::{BTreeMap, HashMap};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
@@ -34,9 +34,6 @@ use crate::http::auth::{self, Rejected, Role};
 use crate::import::Command;
 
 // ---------------------------------------------------------------- sign-in
-
-/// Failed sign-ins allowed per address before each further one waits.
-const FREE_FAILURES: u32 = 5;
 
 fn sign_in_page(status: StatusCode, visitor: &Visitor, error: Option<&str>) -> Response {
     let Some(token) = random_token() else {
@@ -152,30 +149,14 @@ pub async fn sign_in(
             Some("Saisissez votre jeton d'accès."),
         );
     }
-    let delay = {
-        let failures = web.failures.lock().unwrap_or_else(|p| p.into_inner());
-        match failures.get(&client) {
-            Some((n, _)) if *n > FREE_FAILURES => {
-                Duration::from_millis(100 * u64::from((*n - FREE_FAILURES).min(20)))
-            }
-            _ => Duration::ZERO,
-        }
-    };
-    if !delay.is_zero() {
-        tokio::time::sleep(delay).await;
-    }
+    web.app.throttle.wait(&client).await;
     let principal = match auth::authenticate(&web.app.store, token).await {
         Err(e) => {
             tracing::error!(error = %e, "sign-in: the token store failed");
             return WebError::Unavailable.into_response();
         }
         Ok(Err(rejected)) => {
-            let mut failures = web.failures.lock().unwrap_or_else(|p| p.into_inner());
-            failures.retain(|_, (_, at)| at.elapsed() < Duration::from_secs(600));
-            let entry = failures.entry(client).or_insert((0, Instant::now()));
-            entry.0 = entry.0.saturating_add(1);
-            entry.1 = Instant::now();
-            drop(failures);
+            web.app.throttle.failed(&client);
             return sign_in_page(
                 StatusCode::UNAUTHORIZED,
                 &visitor,
@@ -184,10 +165,7 @@ pub async fn sign_in(
         }
         Ok(Ok(p)) => p,
     };
-    web.failures
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .remove(&client);
+    web.app.throttle.forgive(&client);
     // Never keep a session id from before the sign-in.
     if let Some(old) = &visitor.session {
         web.sessions.end(&old.key);

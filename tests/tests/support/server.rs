@@ -22,6 +22,8 @@ pub struct Server {
     pub addr: SocketAddr,
     pub client: reqwest::Client,
     pub signer: CheckpointSigner,
+    /// The server's state, to look inside it.
+    pub state: AppState,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
@@ -59,7 +61,7 @@ impl Server {
             CheckpointSigner::from_secret_key(&signer.to_secret_key()).expect("the same key"),
         );
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, state, async move {
+        let task = tokio::spawn(serve(listener, state.clone(), async move {
             let _ = rx.await;
         }));
         Self {
@@ -68,6 +70,7 @@ impl Server {
             addr,
             client: reqwest::Client::new(),
             signer,
+            state,
             shutdown: Some(tx),
             task: Some(task),
         }
