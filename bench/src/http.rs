@@ -5,8 +5,9 @@
 //! general meeting open. For `WINDLEDGER_BENCH_SECONDS` (20), reader tasks
 //! (`WINDLEDGER_BENCH_READERS`, 24) alternate a holder's statement (with
 //! that holder's token) and the cap table's college totals (`/parties`),
-//! while ballot tasks (`WINDLEDGER_BENCH_VOTERS_TASKS`, 8) cast ballots for
-//! distinct holders, each with the holder's own token. Clients and server
+//! while ballot tasks (`WINDLEDGER_BENCH_VOTERS_TASKS`, 8) cast ballots,
+//! each holder in turn with the holder's own token (a holder voting again
+//! once every holder has voted: the new ballot replaces the old). Clients and server
 //! share the machine's two cores.
 //!
 //! Prints `read_rps`, `read_p99_ms`, `ballot_rps`, `ballot_p99_ms` and
@@ -202,17 +203,20 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
             let mut latencies = Latencies::default();
             let mut errors = 0u64;
             while Instant::now() < deadline {
+                // Each holder votes once, then (if the run outlasts the
+                // roll) changes their vote, and so on: a new ballot replaces
+                // the one before.
                 let n = next.fetch_add(1, Ordering::Relaxed);
-                let Some((holder, token)) = tokens.get(n) else {
-                    break;
-                };
-                let body = json!({"voter": holder, "choices": {"bench-ag.1": "for"},
+                let (holder, token) = &tokens[n % tokens.len()];
+                let round = n / tokens.len();
+                let choice = if round % 2 == 0 { "for" } else { "against" };
+                let body = json!({"voter": holder, "choices": {"bench-ag.1": choice},
                                   "at": format!("{year}-02-10T10:00:00Z")});
                 let start = Instant::now();
                 let ok = match client
                     .post(format!("{base}/meetings/bench-ag/ballots"))
                     .bearer_auth(token)
-                    .header("idempotency-key", format!("ballot-{holder}"))
+                    .header("idempotency-key", format!("ballot-{holder}-{round}"))
                     .json(&body)
                     .send()
                     .await

@@ -278,24 +278,47 @@ impl Store {
         ledger: &LedgerId,
         streams: Vec<StreamAppend>,
     ) -> Result<Appended, StoreError> {
-        self.guarded(self.append_now(ledger, streams)).await
+        self.append_queued(ledger, streams)?.await
     }
 
-    async fn append_now(
+    /// Queues an append at once and returns the future of its outcome.
+    /// Appends queued one after the other are written in that order (in one
+    /// group, or in consecutive ones), so a caller may queue the next append
+    /// to a stream, expecting the version the previous one will leave,
+    /// before that one commits: if the previous one fails, the next one
+    /// fails its expected version. Dropping the future leaves the append
+    /// queued: it is written with the next group.
+    pub fn append_queued(
         &self,
         ledger: &LedgerId,
         streams: Vec<StreamAppend>,
-    ) -> Result<Appended, StoreError> {
+    ) -> Result<
+        impl std::future::Future<Output = Result<Appended, StoreError>> + Send + 'static,
+        StoreError,
+    > {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        self.inner.health.check()?;
         let streams = plan::prepare(streams)?;
         let writer = self.writer(ledger);
         let id = NEXT_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let (reply, mut outcome) = oneshot::channel();
+        let (reply, outcome) = oneshot::channel();
         writer
             .queue
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .push_back(WriteRequest { id, streams, reply });
+        let store = self.clone();
+        Ok(async move { store.guarded(store.outcome(&writer, id, outcome)).await })
+    }
+
+    /// Waits for a queued append's outcome, leading a group when the
+    /// writer is free.
+    async fn outcome(
+        &self,
+        writer: &Arc<LedgerWriter>,
+        id: u64,
+        mut outcome: oneshot::Receiver<Result<Appended, StoreError>>,
+    ) -> Result<Appended, StoreError> {
         loop {
             tokio::select! {
                 biased;
@@ -305,7 +328,7 @@ impl Store {
                     if let Ok(result) = outcome.try_recv() {
                         return result;
                     }
-                    self.lead(&writer, cache, id).await;
+                    self.lead(writer, cache, id).await;
                 }
             }
         }

@@ -9,7 +9,7 @@ mod support;
 
 use std::sync::Arc;
 
-use cqrs_es::{AggregateError, CqrsFramework};
+use cqrs_es::{AggregateError, CqrsFramework, EventStore};
 use support::*;
 use windledger_domain::cap_table::KnownCapTables;
 use windledger_domain::company::{CompanyCommand, CompanyEvent, HolderKind, Subscription};
@@ -97,25 +97,115 @@ async fn concurrent_ballots_neither_conflict_nor_reload_the_meeting(db: TestData
 
     // Every ballot is in the ledger once, in commit order, and the chain
     // verifies: each ballot's position and hash are its receipt.
-    let stream = StreamId::parse("meeting/ag-2021").expect("a stream id");
-    let events = farm
-        .store
-        .read_stream_to_end(&farm.ledger, &stream)
-        .await
-        .expect("the meeting stream");
-    let ballots = events
-        .iter()
-        .filter(|e| e.event_type == "BallotCast")
-        .count();
-    assert_eq!(ballots, VOTERS + VOTERS / 10);
-    let versions: Vec<u64> = events.iter().map(|e| e.stream_version).collect();
-    assert_eq!(versions, (1..=events.len() as u64).collect::<Vec<_>>());
+    assert_eq!(
+        ballots_in_stream(&farm, "ag-2021").await,
+        VOTERS + VOTERS / 10
+    );
     let verification = farm
         .store
         .verify(&farm.ledger, &[], |_, _| {})
         .await
         .expect("the ledger verifies");
     assert!(matches!(verification, Verification::Intact { .. }));
+}
+
+/// Ballots pipelined by this process (each queued before the one before it
+/// commits) race ballots of another process on the same meeting: the
+/// foreign commits fail the pipelined states built before them, which are
+/// dropped, and their ballots, retried, land once each. What this process
+/// keeps in memory after its last commit is what a fresh replay gives.
+async fn pipelined_ballots_racing_another_process_land_once(db: TestDatabase) {
+    const VOTERS: usize = 240;
+    let farm = Farm::incorporated(&db, VOTERS, 1).await;
+    farm.open_meeting("ag-2021", vec![general("Approbation")])
+        .await;
+    let farm = Arc::new(farm);
+    let elsewhere = Arc::new(CqrsFramework::new(
+        LedgerEventStore::<Meeting>::new(farm.store.clone(), farm.ledger.clone()),
+        vec![],
+        MeetingServices::new(KnownCapTables::default()),
+    ));
+    let ballot_of = |i: usize| {
+        let voter = holder(&format!("h{i:05}"));
+        MeetingCommand::CastBallot {
+            voter: voter.clone(),
+            cast_by: voter,
+            choices: ballot("ag-2021", 1, Choice::For),
+            at: at(2021, 6, 20, 9),
+        }
+    };
+    let mut tasks = tokio::task::JoinSet::new();
+    for worker in 0..17 {
+        let (farm, elsewhere) = (Arc::clone(&farm), Arc::clone(&elsewhere));
+        tasks.spawn(async move {
+            let mut conflicts = 0;
+            for i in (worker..VOTERS).step_by(17) {
+                loop {
+                    // The last worker is the other process.
+                    let outcome = if worker == 16 {
+                        elsewhere.execute("ag-2021", ballot_of(i)).await
+                    } else {
+                        farm.meeting("ag-2021", ballot_of(i)).await
+                    };
+                    match outcome {
+                        Ok(()) => break,
+                        Err(AggregateError::AggregateConflict) => conflicts += 1,
+                        Err(e) => panic!("ballot {i}: {e}"),
+                    }
+                }
+            }
+            conflicts
+        });
+    }
+    let mut conflicts = 0;
+    while let Some(done) = tasks.join_next().await {
+        conflicts += done.expect("the task ran");
+    }
+    eprintln!("{conflicts} version conflicts retried");
+
+    // This process's state misses the other's last ballots until its next
+    // commit finds it stale; the meeting's close does, and reloads.
+    let close = || MeetingCommand::Close {
+        at: at(2021, 6, 25, 18),
+    };
+    if let Err(AggregateError::AggregateConflict) = farm.meeting("ag-2021", close()).await {
+        farm.meeting("ag-2021", close())
+            .await
+            .expect("the retry reloads and closes");
+    }
+    let kept = farm.current("ag-2021").await;
+    assert_eq!(kept.ballots_in_force(), VOTERS);
+    let fresh = LedgerEventStore::<Meeting>::new(farm.store.clone(), farm.ledger.clone())
+        .load_aggregate("ag-2021")
+        .await
+        .expect("the meeting replays");
+    assert_eq!(
+        serde_json::to_value(&kept).expect("serialises"),
+        serde_json::to_value(&fresh.aggregate).expect("serialises"),
+        "the state kept in memory is the stream's"
+    );
+    assert_eq!(
+        ballots_in_stream(&farm, "ag-2021").await,
+        VOTERS,
+        "each ballot once"
+    );
+}
+
+/// The ballots a meeting's stream holds, after checking that its versions
+/// run 1, 2, 3... with no gap.
+async fn ballots_in_stream(farm: &Farm, meeting: &str) -> usize {
+    let stream = StreamId::parse(format!("meeting/{meeting}")).expect("a stream id");
+    let events = farm
+        .store
+        .read_stream_to_end(&farm.ledger, &stream)
+        .await
+        .expect("the meeting stream");
+    let versions: Vec<u64> = events.iter().map(|e| e.stream_version).collect();
+    assert_eq!(versions, (1..=events.len() as u64).collect::<Vec<_>>());
+    events
+        .iter()
+        .filter(|e| e.event_type == "BallotCast")
+        .count()
 }
 
 /// A refused command leaves the meeting in memory (no reload); a commit made
@@ -276,6 +366,7 @@ async fn a_capital_increase_adopted_in_a_meeting_backs_the_issuance(db: TestData
 
 windledger_tests::on_both_backends!(
     concurrent_ballots_neither_conflict_nor_reload_the_meeting,
+    pipelined_ballots_racing_another_process_land_once,
     refused_commands_keep_the_state_and_a_foreign_commit_is_detected,
     a_capital_increase_adopted_in_a_meeting_backs_the_issuance,
 );

@@ -254,6 +254,41 @@ impl LedgerRuntime {
             .cloned()
     }
 
+    /// What was answered to a command id, from memory or else from the
+    /// ledger: a command whose commit landed after this server read the
+    /// ledger (sent by a server killed a moment before this one started, say)
+    /// is found by the ids its events must have.
+    pub async fn answered_or_recorded(
+        &self,
+        command: &Command,
+        aggregate_id: &str,
+        command_id: &str,
+    ) -> Result<Option<Answered>, Problem> {
+        if let Some(answered) = self.answered(command_id) {
+            return Ok(Some(answered));
+        }
+        let events = self
+            .recorded_events(command, aggregate_id, command_id)
+            .await?;
+        let Some(first) = events.first() else {
+            return Ok(None);
+        };
+        let answered = Answered {
+            fingerprint: first
+                .metadata
+                .extra
+                .get(REQUEST_KEY)
+                .cloned()
+                .unwrap_or_default(),
+            receipts: events.iter().map(receipt).collect(),
+        };
+        self.answered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(command_id.to_owned(), answered.clone());
+        Ok(Some(answered))
+    }
+
     /// Holds the command id while its request is handled: a second request
     /// with the same key waits for the first, then sees its answer.
     pub async fn hold(&self, command_id: &str) -> tokio::sync::OwnedMutexGuard<()> {
@@ -362,7 +397,19 @@ impl LedgerRuntime {
         aggregate_id: &str,
         command_id: &str,
     ) -> Result<Vec<Receipt>, Problem> {
-        let events = match command {
+        let events = self
+            .recorded_events(command, aggregate_id, command_id)
+            .await?;
+        Ok(events.iter().map(receipt).collect())
+    }
+
+    async fn recorded_events(
+        &self,
+        command: &Command,
+        aggregate_id: &str,
+        command_id: &str,
+    ) -> Result<Vec<RecordedEvent>, Problem> {
+        match command {
             Command::Company(_) => {
                 self.companies
                     .recorded_for_command(aggregate_id, command_id)
@@ -384,8 +431,7 @@ impl LedgerRuntime {
                     .await
             }
         }
-        .map_err(|e| Problem::store(&e))?;
-        Ok(events.iter().map(receipt).collect())
+        .map_err(|e| Problem::store(&e))
     }
 
     /// Runs a command on its aggregate.
