@@ -16,6 +16,7 @@ use crate::ratio::Ratio;
 use crate::types::{CollegeId, DecisionKindId, ShareClassId, ShareCount};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Charter {
     pub colleges: Vec<College>,
     pub share_classes: Vec<ShareClass>,
@@ -29,6 +30,7 @@ pub struct Charter {
 
 /// Pouvoirs: how shareholders may be represented at a meeting.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ProxyRules {
     /// Most proxies one holder may hold at once in a meeting; `None`: no cap.
     pub max_held_per_holder: Option<u32>,
@@ -36,6 +38,7 @@ pub struct ProxyRules {
 
 /// Collège de vote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct College {
     pub id: CollegeId,
     pub name: String,
@@ -47,6 +50,7 @@ pub struct College {
 
 /// How a member's votes are counted inside their college.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum VoteBasis {
     /// Shares held x votes per share of their class.
@@ -57,6 +61,7 @@ pub enum VoteBasis {
 
 /// Catégorie d'actions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ShareClass {
     pub id: ShareClassId,
     pub name: String,
@@ -73,6 +78,7 @@ pub struct ShareClass {
 
 /// A kind of collective decision and how it is adopted.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct DecisionKind {
     pub id: DecisionKindId,
     /// Quorum sur première convocation: share of the roll's votes present or
@@ -87,6 +93,7 @@ pub struct DecisionKind {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Majority {
     /// Majorité simple: strictly more than the fraction (e.g. > 1/2).
@@ -107,6 +114,7 @@ impl Majority {
 /// extraordinary resolution does not stand in for an ordinary one, because
 /// the agenda must say which kind a resolution is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ReservedDecisions {
     /// Modification des statuts.
     pub charter_amendment: DecisionKindId,
@@ -127,6 +135,7 @@ fn ordinary_kind() -> DecisionKindId {
 
 /// Règles de cession des actions.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct TransferRules {
     /// Agrément: when set, a transfer to someone who holds no share needs an
     /// adopted resolution of this kind approving that transferee.
@@ -141,6 +150,7 @@ pub struct TransferRules {
 
 /// Plafond ou plancher de détention.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum OwnershipCap {
     /// The colleges together hold at most `limit` of the capital (e.g. the

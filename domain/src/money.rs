@@ -16,6 +16,11 @@ use crate::types::ParseError;
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 #[serde(try_from = "Decimal", into = "Decimal")]
+#[cfg_attr(
+    feature = "json-schema",
+    derive(schemars::JsonSchema),
+    schemars(with = "String", extend("pattern" = "^[0-9]+(\\.[0-9]+)?$"))
+)]
 pub struct Euros(Decimal);
 
 impl Euros {
@@ -71,6 +76,11 @@ impl Euros {
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 #[serde(from = "Decimal", into = "Decimal")]
+#[cfg_attr(
+    feature = "json-schema",
+    derive(schemars::JsonSchema),
+    schemars(with = "String", extend("pattern" = "^-?[0-9]+(\\.[0-9]+)?$"))
+)]
 pub struct SignedEuros(Decimal);
 
 impl SignedEuros {

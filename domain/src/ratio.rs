@@ -14,6 +14,11 @@ use crate::types::ParseError;
 /// No floating point: 1/3 of the votes is exactly 1/3.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(
+    feature = "json-schema",
+    derive(schemars::JsonSchema),
+    schemars(extend("pattern" = "^[0-9]+/[0-9]+$"))
+)]
 pub struct Ratio {
     num: u64,
     den: u64,

@@ -28,6 +28,7 @@ pub struct AdoptedResolution {
 /// What an adopted resolution authorises, as far as the company stream is
 /// concerned. The meeting stream will add purposes of its own.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "purpose", rename_all = "snake_case")]
 pub enum ResolutionPurpose {
     /// Modification des statuts.

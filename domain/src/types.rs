@@ -43,6 +43,11 @@ macro_rules! slug_id {
         $(#[$meta])*
         #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
         #[serde(try_from = "String", into = "String")]
+        #[cfg_attr(
+            feature = "json-schema",
+            derive(schemars::JsonSchema),
+            schemars(extend("pattern" = "^[A-Za-z0-9._-]{1,64}$"))
+        )]
         pub struct $name(String);
 
         impl $name {
@@ -152,6 +157,11 @@ slug_id!(
 /// are not used: several communes share one and they do not map to taxes.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(
+    feature = "json-schema",
+    derive(schemars::JsonSchema),
+    schemars(extend("pattern" = "^([0-9]{2}|2[AB])[0-9]{3}$"))
+)]
 pub struct CommuneCode(String);
 
 impl CommuneCode {
@@ -204,6 +214,11 @@ impl From<CommuneCode> for String {
 /// Numéro SIREN: the company's registration number (9 digits, Luhn check).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(
+    feature = "json-schema",
+    derive(schemars::JsonSchema),
+    schemars(extend("pattern" = "^[0-9]{9}$"))
+)]
 pub struct Siren(String);
 
 impl Siren {
@@ -261,6 +276,11 @@ impl fmt::Display for Siren {
 /// Dénomination sociale. A company's name is public, not personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(
+    feature = "json-schema",
+    derive(schemars::JsonSchema),
+    schemars(extend("minLength" = 1, "maxLength" = 200, "pattern" = "\\S"))
+)]
 pub struct LegalName(String);
 
 impl LegalName {
@@ -295,6 +315,11 @@ impl From<LegalName> for String {
 /// IFER is charged per kW.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "u32", into = "u32")]
+#[cfg_attr(
+    feature = "json-schema",
+    derive(schemars::JsonSchema),
+    schemars(extend("minimum" = 1))
+)]
 pub struct Kilowatts(u32);
 
 impl Kilowatts {
@@ -331,6 +356,11 @@ impl From<Kilowatts> for u32 {
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
 #[serde(try_from = "u64", into = "u64")]
+#[cfg_attr(
+    feature = "json-schema",
+    derive(schemars::JsonSchema),
+    schemars(extend("maximum" = 9_007_199_254_740_991_u64))
+)]
 pub struct ShareCount(u64);
 
 impl ShareCount {

@@ -12,6 +12,7 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use chrono::{NaiveDate, Utc};
+use schemars::{JsonSchema, Schema, SchemaGenerator};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -91,9 +92,26 @@ pub struct RouteSpec {
     pub path: &'static str,
     pub access: Access,
     pub summary: &'static str,
-    /// For a command: the domain command it runs.
-    pub command: Option<&'static str>,
+    /// For a command: the domain command it runs (and so its body's schema).
+    pub command: Option<CommandSpec>,
+    /// What a success answers, for the OpenAPI document.
+    pub answer: Answer,
+    /// For a read: the JSON Schema of its query string (the type its handler
+    /// decodes the query into).
+    pub query: Option<fn(&mut SchemaGenerator) -> Schema>,
     pub handler: MethodRouter<AppState>,
+}
+
+/// What a route answers when it succeeds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// 200 with a JSON body: the schema of that name in the OpenAPI
+    /// document's components (`openapi::answer_schemas`).
+    Json(&'static str),
+    /// 200 with a file of this media type.
+    File(&'static str),
+    /// 201 with the receipts of the events recorded (a command).
+    Recorded,
 }
 
 const SECRETARY: &[Role] = &[Role::Secretary];
@@ -110,12 +128,14 @@ macro_rules! at {
 
 /// Every route of the API.
 pub fn routes() -> Vec<RouteSpec> {
-    let read = |path, access, summary, handler| RouteSpec {
+    let read = |path, access, summary, answer, query, handler| RouteSpec {
         method: Method::GET,
         path,
         access,
         summary,
         command: None,
+        answer,
+        query,
         handler,
     };
     let command = |path, access, summary, spec: CommandSpec| RouteSpec {
@@ -123,7 +143,9 @@ pub fn routes() -> Vec<RouteSpec> {
         path,
         access,
         summary,
-        command: Some(spec.tag),
+        command: Some(spec),
+        answer: Answer::Recorded,
+        query: None,
         handler: post(move |state, caller, params, headers, body| {
             run_command(spec, state, caller, params, headers, body)
         }),
@@ -136,90 +158,120 @@ pub fn routes() -> Vec<RouteSpec> {
             at!("/company"),
             Access::Public,
             "The company, its charter and turbines",
+            Answer::Json("Company"),
+            None,
             get(company),
         ),
         read(
             at!("/parties"),
             Access::Public,
             "Each college's share of capital and votes",
+            Answer::Json("Parties"),
+            Some(AsOfQuery::json_schema),
             get(parties),
         ),
         read(
             at!("/cap-table"),
             Access::Roles(MEMBERS),
             "The cap table as of a date or position",
+            Answer::Json("CapTable"),
+            Some(AsOfQuery::json_schema),
             get(cap_table),
         ),
         read(
             at!("/holders"),
             Access::Roles(AUDITORS),
             "Every holder with their register history",
+            Answer::Json("Holders"),
+            None,
             get(holders),
         ),
         read(
             at!("/holders/{holder}"),
             Access::RolesOrSelf(AUDITORS),
             "One holder's register history and movements",
+            Answer::Json("Holder"),
+            None,
             get(holder),
         ),
         read(
             at!("/holders/{holder}/statement"),
             Access::RolesOrSelf(AUDITORS),
             "A holder's statement: holdings, ballots with receipts, dividends",
+            Answer::Json("Statement"),
+            None,
             get(holder_statement),
         ),
         read(
             at!("/meetings"),
             Access::Public,
             "Meetings convened, with their status",
+            Answer::Json("Meetings"),
+            None,
             get(meetings),
         ),
         read(
             at!("/meetings/{meeting}"),
             Access::Roles(MEMBERS),
             "A meeting's register entry: agenda, roll, proxies, ballots, tally",
+            Answer::Json("MeetingRecord"),
+            None,
             get(meeting),
         ),
         read(
             at!("/decisions"),
             Access::Public,
             "Resolutions decided, with their counts and outcome",
+            Answer::Json("Decisions"),
+            None,
             get(decisions),
         ),
         read(
             at!("/decisions-register"),
             Access::Roles(AUDITORS),
             "The decisions register: every meeting in full",
+            Answer::Json("DecisionsRegister"),
+            None,
             get(decisions_register),
         ),
         read(
             at!("/production"),
             Access::Public,
             "Production and revenue per month (corrections applied)",
+            Answer::Json("Production"),
+            Some(YearQuery::json_schema),
             get(production),
         ),
         read(
             at!("/local-returns"),
             Access::Public,
             "Local economic returns of a year",
+            Answer::Json("LocalReturns"),
+            Some(YearQuery::json_schema),
             get(local_returns_of),
         ),
         read(
             at!("/events"),
             Access::Roles(AUDITORS),
             "The event log by position",
+            Answer::Json("EventsPage"),
+            Some(EventsQuery::json_schema),
             get(events),
         ),
         read(
             at!("/checkpoint"),
             Access::Public,
             "A signed checkpoint of the ledger's head",
+            Answer::Json("Checkpoint"),
+            None,
             get(checkpoint),
         ),
         read(
             at!("/ocf"),
             Access::Roles(AUDITORS),
             "Open Cap Format 1.2.0 export (.ocf.zip) as of a date",
+            Answer::File("application/zip"),
+            Some(AsOfQuery::json_schema),
             get(ocf),
         ),
         // The company.
@@ -456,6 +508,35 @@ impl CommandSpec {
         self.own = Some(field);
         self
     }
+
+    /// The command's name, as in an import file (`"issue_shares"`).
+    pub fn tag(&self) -> &'static str {
+        self.tag
+    }
+
+    /// The body field the path fills in (it may be left out; if given, it
+    /// must equal the path's).
+    pub fn injected_field(&self) -> Option<&'static str> {
+        self.inject.map(|(_, field)| field)
+    }
+
+    /// The body field a shareholder or municipality token may leave out (it
+    /// is then its own holder).
+    pub fn own_field(&self) -> Option<&'static str> {
+        self.own
+    }
+
+    /// The JSON Schema of the command enum the body is decoded into (a
+    /// reference into the generator's definitions); the body is the variant
+    /// tagged [`Self::tag`], without its `command` field.
+    pub fn command_schema(&self, generator: &mut SchemaGenerator) -> Schema {
+        match self.aggregate {
+            Aggregate::Company => generator.subschema_for::<CompanyCommand>(),
+            Aggregate::Meeting => generator.subschema_for::<MeetingCommand>(),
+            Aggregate::Year => generator.subschema_for::<FinancialYearCommand>(),
+            Aggregate::Advance => generator.subschema_for::<AdvanceCommand>(),
+        }
+    }
 }
 
 /// Most characters in an Idempotency-Key.
@@ -609,7 +690,17 @@ async fn run_command(
 
     let guard = runtime.hold(&command_id).await;
     let outcome = async {
-        if let Some(answered) = runtime.answered(&command_id) {
+        // A key not in memory may still be in the ledger (its commit landed
+        // after this server read it): looked up there before deciding again.
+        let answered = match key {
+            Some(_) => {
+                runtime
+                    .answered_or_recorded(&command, &aggregate_id, &command_id)
+                    .await?
+            }
+            None => None,
+        };
+        if let Some(answered) = answered {
             if answered.fingerprint != fingerprint {
                 return Err(Problem::new(
                     Kind::IdempotencyKeyReused,
@@ -725,10 +816,14 @@ async fn cap_table_read(
     json_bytes(body)
 }
 
-#[derive(Debug, Deserialize)]
+/// Which state of the ledger to read: the latest by default.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct AsOfQuery {
+    /// The facts effective up to the end of this date.
     as_of: Option<NaiveDate>,
+    /// The events up to this position (not with `as_of`; not for the OCF
+    /// export, which is as of a date).
     position: Option<u64>,
 }
 
@@ -906,7 +1001,7 @@ async fn decisions(
                     "kind": m.convocation.kind,
                     "closed_at": closed.closed_at,
                     "resolution": result.resolution,
-                    "text": item,
+                    "text": item.text,
                     "outcome": result.outcome,
                     "roll_total": result.roll_total,
                     "present": result.present,
@@ -940,9 +1035,11 @@ async fn decisions_register(
     ok(value.map_err(Problem::internal)?)
 }
 
-#[derive(Debug, Deserialize)]
+/// One financial year, or every year.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct YearQuery {
+    /// The financial year: the year it ends in (every year when left out).
     year: Option<i32>,
 }
 
@@ -999,11 +1096,15 @@ async fn local_returns_of(
     ok(value.map_err(Problem::internal)?)
 }
 
-#[derive(Debug, Deserialize)]
+/// A page of the event log.
+#[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct EventsQuery {
+    /// The events after this position (0: from the first).
     #[serde(default)]
     after: u64,
+    /// Most events in the page (100 by default).
+    #[schemars(range(min = 1, max = MAX_EVENTS_PAGE))]
     limit: Option<u32>,
 }
 

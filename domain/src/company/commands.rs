@@ -11,6 +11,7 @@ use crate::types::{CollegeId, CommuneCode, HolderId, ResolutionId, ShareClassId,
 /// Every command but `Incorporate` carries an effective date, which may not
 /// be earlier than the latest one already recorded (see [`super::Company`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CompanyCommand {
     /// Immatriculation, with the founding charter (statuts constitutifs).

@@ -13,6 +13,7 @@ use crate::types::{
 /// What the articles of incorporation (statuts constitutifs) and the
 /// registration say about the company, besides its charter.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Incorporation {
     pub legal_name: LegalName,
     pub legal_form: LegalForm,
@@ -28,6 +29,7 @@ pub struct Incorporation {
 
 /// Forme juridique.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LegalForm {
     /// Société par actions simplifiée.
@@ -44,6 +46,7 @@ pub enum LegalForm {
 
 /// Éolienne.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Turbine {
     pub id: TurbineId,
     /// Where it stands: IFER and rents go to this commune.
@@ -55,6 +58,7 @@ pub struct Turbine {
 
 /// Nature de l'associé.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum HolderKind {
     /// Personne physique.
@@ -74,6 +78,7 @@ pub enum HolderKind {
 
 /// Souscription: shares issued to one holder at one price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Subscription {
     pub holder: HolderId,
     pub class: ShareClassId,
@@ -85,6 +90,7 @@ pub struct Subscription {
 
 /// Whose shares a cancellation takes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "from", rename_all = "snake_case")]
 pub enum CancellationSource {
     /// Actions auto-détenues, repurchased earlier.

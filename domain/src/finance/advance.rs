@@ -18,6 +18,7 @@ use crate::resolution::LookupError;
 use crate::types::{AdvanceId, HolderId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum AdvanceCommand {
     Grant {
@@ -25,6 +26,7 @@ pub enum AdvanceCommand {
         holder: HolderId,
         amount: Euros,
         /// Per cent a year, e.g. 3.5.
+        #[cfg_attr(feature = "json-schema", schemars(with = "String", extend("pattern" = "^-?[0-9]+(\\.[0-9]+)?$")))]
         annual_rate: Decimal,
         granted_on: NaiveDate,
     },
@@ -37,6 +39,7 @@ pub enum AdvanceCommand {
     /// interest), once the year has ended.
     AccrueInterest {
         year: i32,
+        #[cfg_attr(feature = "json-schema", schemars(with = "String", extend("pattern" = "^-?[0-9]+(\\.[0-9]+)?$")))]
         rate_ceiling: Decimal,
         accrued_on: NaiveDate,
     },
@@ -117,7 +120,7 @@ pub enum AdvanceError {
     AlreadyAccrued(i32),
     #[error("the advance was granted on {granted_on}, after the year {year}")]
     YearBeforeGrant { year: i32, granted_on: NaiveDate },
-    #[error("interest of {year} can be accrued from 1 January {next}, not on {accrued_on}", next = year + 1)]
+    #[error("interest of {year} can be accrued from 1 January {next}, not on {accrued_on}", next = i64::from(*year) + 1)]
     YearNotEnded { year: i32, accrued_on: NaiveDate },
     #[error(transparent)]
     Lookup(#[from] LookupError),

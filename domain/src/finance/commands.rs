@@ -17,6 +17,7 @@ use crate::money::Euros;
 use crate::types::{HolderId, ReportId, ResolutionId, Siren, TurbineId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum FinancialYearCommand {
     /// Ouverture de l'exercice. `opening_balances` only for the first year
@@ -34,8 +35,10 @@ pub enum FinancialYearCommand {
         turbine: TurbineId,
         month: YearMonth,
         /// Energy delivered, in MWh (at most 3 decimals: kWh).
+        #[cfg_attr(feature = "json-schema", schemars(with = "String", extend("pattern" = "^-?[0-9]+(\\.[0-9]+)?$")))]
         mwh: Decimal,
         /// Disponibilité, per cent.
+        #[cfg_attr(feature = "json-schema", schemars(with = "String", extend("pattern" = "^-?[0-9]+(\\.[0-9]+)?$")))]
         availability: Decimal,
         corrects: Option<ReportId>,
     },
@@ -44,8 +47,10 @@ pub enum FinancialYearCommand {
         report: ReportId,
         month: YearMonth,
         kind: RevenueKind,
+        #[cfg_attr(feature = "json-schema", schemars(with = "String", extend("pattern" = "^-?[0-9]+(\\.[0-9]+)?$")))]
         volume_mwh: Decimal,
         /// EUR per MWh; negative for a complément de rémunération paid back.
+        #[cfg_attr(feature = "json-schema", schemars(with = "String", extend("pattern" = "^-?[0-9]+(\\.[0-9]+)?$")))]
         price_per_mwh: Decimal,
         corrects: Option<ReportId>,
     },
@@ -82,6 +87,7 @@ pub enum FinancialYearCommand {
     ApproveAccounts {
         resolution: ResolutionId,
         /// Résultat net: negative for a loss.
+        #[cfg_attr(feature = "json-schema", schemars(with = "String", extend("pattern" = "^-?[0-9]+(\\.[0-9]+)?$")))]
         net_result: Decimal,
     },
     /// Affectation du résultat: the legal reserve follows the rule; the

@@ -19,6 +19,11 @@ use crate::types::{
 /// A calendar month, serialised `"YYYY-MM"`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
+#[cfg_attr(
+    feature = "json-schema",
+    derive(schemars::JsonSchema),
+    schemars(extend("pattern" = "^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"))
+)]
 pub struct YearMonth {
     year: i32,
     month: u32,
@@ -87,6 +92,7 @@ impl From<YearMonth> for String {
 
 /// Nature of a revenue line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum RevenueKind {
     /// Ventes sur le marché (through an aggregator).
@@ -102,6 +108,7 @@ pub enum RevenueKind {
 
 /// Category of an operating cost.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CostCategory {
     Maintenance,
@@ -120,6 +127,7 @@ pub enum CostCategory {
 
 /// Who receives a payment, when it stays in the territory.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "beneficiary", rename_all = "snake_case")]
 pub enum Beneficiary {
     Commune {
@@ -144,6 +152,7 @@ pub enum Beneficiary {
 
 /// Local taxes recorded as assessed amounts per beneficiary.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum LocalTax {
     /// Cotisation foncière des entreprises.
@@ -154,6 +163,7 @@ pub enum LocalTax {
 
 /// The equity accounts the appropriation of a result moves.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Balances {
     /// Réserve légale.
     pub legal_reserve: Euros,
@@ -214,6 +224,7 @@ pub struct IferLine {
 
 /// How a dividend is declared.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "basis", rename_all = "snake_case")]
 pub enum DividendAmount {
     /// A total, shared in proportion to dividend rights.
@@ -226,10 +237,13 @@ pub enum DividendAmount {
 /// Prélèvements à la source on dividends paid to French resident
 /// individuals: income tax (PFU) and social contributions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct WithholdingRates {
     /// Per cent, e.g. 12.8.
+    #[cfg_attr(feature = "json-schema", schemars(with = "String", extend("pattern" = "^-?[0-9]+(\\.[0-9]+)?$")))]
     pub income_tax: Decimal,
     /// Per cent, e.g. 17.2.
+    #[cfg_attr(feature = "json-schema", schemars(with = "String", extend("pattern" = "^-?[0-9]+(\\.[0-9]+)?$")))]
     pub social_contributions: Decimal,
 }
 

@@ -14,6 +14,7 @@ use crate::resolution::ResolutionPurpose;
 use crate::types::{DecisionKindId, HolderId, MeetingId, ResolutionId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "command", rename_all = "snake_case", deny_unknown_fields)]
 pub enum MeetingCommand {
     /// Convocation, with the agenda (ordre du jour).
@@ -59,6 +60,7 @@ pub enum MeetingCommand {
 
 /// A resolution as the convening notice proposes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ProposedResolution {
     pub decision_kind: DecisionKindId,
     pub purpose: ResolutionPurpose,

@@ -36,6 +36,11 @@ use crate::types::{CollegeId, DecisionKindId, ResolutionId};
 /// `"n/d"` in lowest terms: the share of votes for, which with weighted
 /// colleges has a denominator beyond 64 bits.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "json-schema",
+    derive(schemars::JsonSchema),
+    schemars(with = "String", extend("pattern" = "^[0-9]+/[0-9]+$"))
+)]
 pub struct Fraction(BigRational);
 
 impl Fraction {
@@ -94,6 +99,7 @@ impl<'de> Deserialize<'de> for Fraction {
 
 /// The full count of one resolution, as recorded at the close.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ResolutionResult {
     pub resolution: ResolutionId,
     pub decision_kind: DecisionKindId,
@@ -123,6 +129,7 @@ pub struct ResolutionResult {
 
 /// One college's part of a resolution's count.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct CollegeTally {
     pub college: CollegeId,
     pub roll_total: u64,
@@ -142,6 +149,7 @@ pub struct CollegeTally {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
     Adopted,
@@ -156,6 +164,7 @@ impl Outcome {
 
 /// A rule that was not met.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum RejectionRule {
     Quorum,

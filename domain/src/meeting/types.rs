@@ -10,6 +10,7 @@ use crate::types::{CollegeId, DecisionKindId, HolderId, MeetingId, ResolutionId}
 
 /// Nature de la réunion.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MeetingKind {
     /// Assemblée générale ordinaire.
@@ -36,6 +37,7 @@ impl MeetingKind {
 /// Convocation: first call, or second call after a first one that lacked
 /// its quorum (the quorum of the second call applies).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "call", rename_all = "snake_case")]
 pub enum Call {
     First,
@@ -44,6 +46,7 @@ pub enum Call {
 
 /// What the convening notice fixes, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Convocation {
     pub meeting: MeetingId,
     pub kind: MeetingKind,
@@ -64,6 +67,7 @@ pub struct Convocation {
 /// A member of a board or committee: the id of the person in the
 /// personal-data table (a shareholder's id, or a representative's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct CommitteeMember {
     pub member: HolderId,
     pub college: CollegeId,
@@ -71,6 +75,7 @@ pub struct CommitteeMember {
 
 /// One resolution on the agenda, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct AgendaItem {
     /// `<meeting>.<n>`, n from 1 in agenda order.
     pub resolution: ResolutionId,
@@ -81,6 +86,7 @@ pub struct AgendaItem {
 
 /// Pour, contre, abstention.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Choice {
     For,
@@ -91,6 +97,7 @@ pub enum Choice {
 
 /// Liste d'émargement: the electoral roll, frozen when voting opens.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Roll {
     /// The date of the cap table the roll was computed from.
     pub record_date: NaiveDate,
@@ -114,6 +121,7 @@ impl Roll {
 
 /// A college as the roll counts it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct RollCollege {
     pub id: CollegeId,
     pub weight: Option<Ratio>,
@@ -122,6 +130,7 @@ pub struct RollCollege {
 
 /// One line of the roll.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Voter {
     pub holder: HolderId,
     pub college: CollegeId,

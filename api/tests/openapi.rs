@@ -1,0 +1,450 @@
+//! The OpenAPI document against the server it describes: it is valid
+//! (every schema a JSON Schema 2020-12, every reference resolved), every
+//! command route has a typed body that the reference farm's own commands
+//! match, and the reads and a command of a server holding the reference
+//! farm answer exactly as documented. `.ci/schemathesis` then fuzzes the
+//! same document against a running server.
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode, header};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+use windledger::http::auth::{self, Role};
+use windledger::http::openapi::document;
+use windledger::http::routes::{Answer, routes};
+use windledger::http::{AppState, router};
+use windledger::import::Importer;
+use windledger_store::testing::TestDatabase;
+use windledger_store::{CheckpointSigner, LedgerId};
+
+const LEDGER: &str = "ailes-de-taillard";
+const REFERENCE_FARM: &str = include_str!("../../fixtures/ailes-de-taillard.jsonl");
+
+/// A validator for `schema`, its `#/components/...` references resolved in
+/// the document; formats (dates, times, UUIDs) are checked.
+fn validator(doc: &Value, schema: &Value) -> jsonschema::Validator {
+    let mut root = schema.clone();
+    root["components"] = doc["components"].clone();
+    jsonschema::draft202012::options()
+        .should_validate_formats(true)
+        .build(&root)
+        .unwrap_or_else(|e| panic!("{schema} compiles: {e}"))
+}
+
+fn assert_valid(doc: &Value, schema: &Value, instance: &Value, what: &str) {
+    let validator = validator(doc, schema);
+    let errors: Vec<String> = validator
+        .iter_errors(instance)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} does not match its schema:\n{}\n{instance}",
+        errors.join("\n")
+    );
+}
+
+/// Every value under `key` anywhere in `value`.
+fn collect<'a>(value: &'a Value, key: &str, out: &mut Vec<&'a Value>) {
+    match value {
+        Value::Object(map) => {
+            for (k, v) in map {
+                if k == key {
+                    out.push(v);
+                }
+                collect(v, key, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| collect(v, key, out)),
+        _ => {}
+    }
+}
+
+fn operation<'a>(doc: &'a Value, method: &Method, path: &str) -> &'a Value {
+    &doc["paths"][path][method.as_str().to_lowercase()]
+}
+
+#[test]
+fn the_document_is_openapi_3_1_with_valid_schemas_and_no_dangling_reference() {
+    let doc = document();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let schemas = doc["components"]["schemas"]
+        .as_object()
+        .expect("component schemas");
+    for (name, schema) in schemas {
+        jsonschema::draft202012::meta::validate(schema)
+            .unwrap_or_else(|e| panic!("components/schemas/{name} is a JSON Schema: {e}"));
+        validator(&doc, schema);
+    }
+    let mut references = Vec::new();
+    collect(&doc, "$ref", &mut references);
+    assert!(!references.is_empty());
+    for reference in references {
+        let name = reference
+            .as_str()
+            .and_then(|r| r.strip_prefix("#/components/schemas/"))
+            .unwrap_or_else(|| panic!("{reference} points into the components"));
+        assert!(schemas.contains_key(name), "{reference} resolves");
+    }
+    for spec in routes() {
+        let op = operation(&doc, &spec.method, spec.path);
+        for (status, response) in op["responses"].as_object().expect("responses") {
+            for (media_type, content) in response["content"].as_object().expect("content") {
+                if let Some(schema) = content.get("schema") {
+                    jsonschema::draft202012::meta::validate(schema).unwrap_or_else(|e| {
+                        panic!("{} {} {status} {media_type}: {e}", spec.method, spec.path)
+                    });
+                    validator(&doc, schema);
+                }
+                if status.starts_with('2') {
+                    continue;
+                }
+                assert_eq!(
+                    media_type, "application/problem+json",
+                    "{} {} {status}: errors are RFC 9457 problems",
+                    spec.method, spec.path
+                );
+            }
+        }
+        for parameter in op["parameters"].as_array().expect("parameters") {
+            jsonschema::draft202012::meta::validate(&parameter["schema"])
+                .unwrap_or_else(|e| panic!("{} {}: {parameter}: {e}", spec.method, spec.path));
+        }
+    }
+}
+
+/// Fails when a route that takes a body documents a generic one: each
+/// command's body is its domain command's fields, closed to others.
+#[test]
+fn every_route_that_takes_a_body_has_a_typed_one() {
+    let doc = document();
+    for spec in routes() {
+        let op = operation(&doc, &spec.method, spec.path);
+        let Some(command) = spec.command else {
+            assert!(
+                op.get("requestBody").is_none(),
+                "{} {} takes no body",
+                spec.method,
+                spec.path
+            );
+            continue;
+        };
+        assert_eq!(spec.answer, Answer::Recorded);
+        let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+        let what = format!("{} {} ({})", spec.method, spec.path, command.tag());
+        assert_eq!(schema["type"], "object", "{what}");
+        assert_eq!(
+            schema["additionalProperties"], false,
+            "{what}: unknown fields are refused"
+        );
+        let properties = schema["properties"]
+            .as_object()
+            .unwrap_or_else(|| panic!("{what} lists its fields"));
+        assert!(!properties.is_empty(), "{what} has fields");
+        assert!(
+            !properties.contains_key("command"),
+            "{what}: the URL names the command"
+        );
+        for field in schema["required"].as_array().into_iter().flatten() {
+            let field = field.as_str().expect("a field name");
+            assert!(properties.contains_key(field), "{what} defines {field}");
+        }
+        for optional in [command.injected_field(), command.own_field()]
+            .into_iter()
+            .flatten()
+        {
+            assert!(properties.contains_key(optional), "{what} has {optional}");
+            assert!(
+                !schema["required"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|f| f == optional)),
+                "{what}: {optional} may be left out"
+            );
+        }
+    }
+    assert!(
+        !doc.to_string().contains("\"number\""),
+        "decimals are strings: serde refuses JSON numbers for them"
+    );
+}
+
+/// The body a route takes for an import line's command: its fields
+/// without `command`.
+fn body_of(command: &Value) -> (String, Value) {
+    let mut fields = command.as_object().expect("a command object").clone();
+    let tag = fields
+        .remove("command")
+        .and_then(|t| t.as_str().map(str::to_owned))
+        .expect("a command name");
+    (tag, Value::Object(fields))
+}
+
+#[test]
+fn the_reference_farms_commands_match_the_bodies_documented() {
+    let doc = document();
+    let routes = routes();
+    let mut validators = std::collections::HashMap::new();
+    let mut checked = 0;
+    for line in REFERENCE_FARM.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let parsed: Value = serde_json::from_str(line).expect("an import line");
+        let (tag, body) = body_of(&parsed["command"]);
+        let validator = validators.entry(tag.clone()).or_insert_with(|| {
+            let spec = routes
+                .iter()
+                .find(|r| r.command.is_some_and(|c| c.tag() == tag))
+                .unwrap_or_else(|| panic!("a route runs {tag}"));
+            validator(
+                &doc,
+                &operation(&doc, &spec.method, spec.path)["requestBody"]["content"]
+                    ["application/json"]["schema"],
+            )
+        });
+        let errors: Vec<String> = validator
+            .iter_errors(&body)
+            .map(|e| e.to_string())
+            .collect();
+        assert!(errors.is_empty(), "{tag} of {}: {errors:?}", parsed["id"]);
+        checked += 1;
+    }
+    assert!(checked > 1_000, "{checked} commands checked");
+
+    let ballot = operation(
+        &doc,
+        &Method::POST,
+        "/api/v1/ledgers/{ledger}/meetings/{meeting}/ballots",
+    );
+    let schema = &ballot["requestBody"]["content"]["application/json"]["schema"];
+    let body = json!({ "voter": "cit-001", "choices": { "ago-2025.1": "for" }, "at": "2025-06-18T07:53:00Z" });
+    assert!(validator(&doc, schema).is_valid(&body));
+    let mut unknown = body.clone();
+    unknown["weight"] = json!(10);
+    assert!(!validator(&doc, schema).is_valid(&unknown), "unknown field");
+    let mut decimal = json!({ "report": "p-1", "turbine": "T01", "month": "2025-01",
+        "mwh": "512.125", "availability": "98.5", "corrects": null });
+    let production = operation(
+        &doc,
+        &Method::POST,
+        "/api/v1/ledgers/{ledger}/financial-years/{year}/production-reports",
+    );
+    let schema = &production["requestBody"]["content"]["application/json"]["schema"];
+    assert!(validator(&doc, schema).is_valid(&decimal));
+    decimal["mwh"] = json!(512.125);
+    assert!(
+        !validator(&doc, schema).is_valid(&decimal),
+        "a decimal as a JSON number is refused, as serde refuses it"
+    );
+}
+
+/// A server on the reference farm, in process, and a token per role.
+struct Farm {
+    app: axum::Router,
+    tokens: Vec<(Role, String)>,
+    _db: TestDatabase,
+}
+
+impl Farm {
+    async fn new() -> Self {
+        let db = TestDatabase::sqlite();
+        let store = db.store().await;
+        let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
+        Importer::open(store.clone(), ledger.clone())
+            .await
+            .expect("the ledger opens")
+            .import(REFERENCE_FARM.as_bytes(), |_| {})
+            .await
+            .expect("the reference farm imports");
+        let mut tokens = Vec::new();
+        for (role, holder) in [
+            (Role::Secretary, None),
+            (Role::Municipality, Some("ccmp")),
+            (Role::Operator, None),
+            (Role::Shareholder, Some("cit-001")),
+        ] {
+            let holder =
+                holder.map(|h| windledger_domain::types::HolderId::new(h).expect("a holder id"));
+            let issued = auth::issue(&store, &ledger, role, holder, "openapi test", None)
+                .await
+                .expect("a token");
+            tokens.push((role, issued.token));
+        }
+        let signer = CheckpointSigner::generate("openapi-test").expect("a key");
+        Self {
+            app: router(AppState::new(store, signer)),
+            tokens,
+            _db: db,
+        }
+    }
+
+    fn token(&self, role: Role) -> &str {
+        self.tokens
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map(|(_, t)| t.as_str())
+            .expect("a token of each role")
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        uri: &str,
+        token: Option<&str>,
+        body: Option<&Value>,
+    ) -> (StatusCode, String, Value) {
+        let mut request = Request::builder().method(method).uri(uri);
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(b) => request
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(b.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .expect("a request");
+        let response = self.app.clone().oneshot(request).await.expect("an answer");
+        let status = response.status();
+        let content_type = response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .expect("a body");
+        let body = if content_type.contains("json") {
+            serde_json::from_slice(&bytes).expect("a JSON body")
+        } else {
+            Value::Null
+        };
+        (status, content_type, body)
+    }
+}
+
+/// The schema of an operation's answer with this status and media type.
+fn answer_schema<'a>(op: &'a Value, status: StatusCode, media_type: &str) -> &'a Value {
+    let response = &op["responses"][status.as_str()];
+    assert!(response.is_object(), "{status} is documented");
+    assert!(
+        response["content"][media_type].is_object(),
+        "{status} is documented as {media_type}"
+    );
+    &response["content"][media_type]["schema"]
+}
+
+/// The route's path with each parameter set to the document's example.
+fn example_uri(op: &Value, path: &str) -> String {
+    let mut uri = path.to_owned();
+    for parameter in op["parameters"].as_array().expect("parameters") {
+        if parameter["in"] == "path" {
+            let example = match &parameter["example"] {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            uri = uri.replace(
+                &format!("{{{}}}", parameter["name"].as_str().expect("a name")),
+                &example,
+            );
+        }
+    }
+    uri
+}
+
+#[tokio::test]
+async fn every_read_of_the_reference_farm_answers_as_documented() {
+    let doc = document();
+    let farm = Farm::new().await;
+    for spec in routes() {
+        if spec.answer == Answer::Recorded {
+            continue;
+        }
+        let op = operation(&doc, &spec.method, spec.path);
+        let uri = example_uri(op, spec.path);
+        let (status, content_type, body) = farm
+            .call(Method::GET, &uri, Some(farm.token(Role::Secretary)), None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "GET {uri}: {body}");
+        match spec.answer {
+            Answer::Json(_) => {
+                assert_eq!(content_type, "application/json", "GET {uri}");
+                let schema = answer_schema(op, status, "application/json");
+                assert_valid(&doc, schema, &body, &format!("GET {uri}"));
+                assert!(
+                    !validator(&doc, schema).is_valid(&json!({ "unexpected": true })),
+                    "GET {uri}: the schema is not a blank cheque"
+                );
+            }
+            Answer::File(media_type) => assert_eq!(content_type, media_type, "GET {uri}"),
+            Answer::Recorded => unreachable!("a read"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_command_and_its_refusals_answer_as_documented() {
+    let doc = document();
+    let farm = Farm::new().await;
+    let path = "/api/v1/ledgers/{ledger}/shareholders";
+    let op = operation(&doc, &Method::POST, path);
+    let uri = example_uri(op, path);
+    let admit = json!({ "holder": "cit-openapi", "kind": "individual", "college": "citoyens",
+        "commune": "42026", "effective_date": "2099-01-01" });
+    let schema = &op["requestBody"]["content"]["application/json"]["schema"];
+    assert_valid(&doc, schema, &admit, "the admission");
+
+    let secretary = Some(farm.token(Role::Secretary));
+    let answers = [
+        (secretary, admit.clone(), StatusCode::CREATED),
+        // Admitted already: the ledger's rules refuse it.
+        (secretary, admit.clone(), StatusCode::UNPROCESSABLE_ENTITY),
+        (
+            secretary,
+            json!({ "holder": "x" }),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+        (None, admit.clone(), StatusCode::UNAUTHORIZED),
+        (
+            Some(farm.token(Role::Operator)),
+            admit.clone(),
+            StatusCode::FORBIDDEN,
+        ),
+    ];
+    for (token, body, expected) in answers {
+        let (status, content_type, answer) =
+            farm.call(Method::POST, &uri, token, Some(&body)).await;
+        assert_eq!(status, expected, "{answer}");
+        let media_type = if status.is_success() {
+            "application/json"
+        } else {
+            "application/problem+json"
+        };
+        assert_eq!(content_type, media_type);
+        let schema = answer_schema(op, status, media_type);
+        assert_valid(&doc, schema, &answer, &format!("POST {uri} ({status})"));
+    }
+
+    let read = operation(
+        &doc,
+        &Method::GET,
+        "/api/v1/ledgers/{ledger}/holders/{holder}",
+    );
+    let (status, _, answer) = farm
+        .call(
+            Method::GET,
+            &format!("/api/v1/ledgers/{LEDGER}/holders/nobody"),
+            secretary,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_valid(
+        &doc,
+        answer_schema(read, status, "application/problem+json"),
+        &answer,
+        "a holder not found",
+    );
+}
