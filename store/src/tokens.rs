@@ -164,6 +164,32 @@ impl Store {
         }
     }
 
+    /// The ids of the tokens revoked at or after `since`: what a server
+    /// trusting checked tokens polls, so that a revocation made by another
+    /// process reaches it.
+    pub async fn tokens_revoked_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        self.guarded(async {
+            Ok(match self.backend() {
+                Backend::Postgres(b) => {
+                    sqlx::query_scalar("SELECT token_id FROM access_tokens WHERE revoked_at >= $1")
+                        .bind(since)
+                        .fetch_all(&b.pool)
+                        .await?
+                }
+                Backend::Sqlite(b) => {
+                    sqlx::query_scalar("SELECT token_id FROM access_tokens WHERE revoked_at >= ?1")
+                        .bind(since)
+                        .fetch_all(&b.pool)
+                        .await?
+                }
+            })
+        })
+        .await
+    }
+
     /// Revokes a token; false if there is none with this id or it was
     /// already revoked.
     pub async fn revoke_token(

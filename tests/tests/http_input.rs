@@ -71,10 +71,19 @@ async fn a_revoked_token_stops_working_within_the_cache_time(
         .get("/holders/cit-001/statement", Some(&token))
         .await
         .expect(200);
+    // Used past the cache's TTL, so that the server trusts it on the
+    // strength of its revocation poll, then revoked by another process (a
+    // store of its own, as `windledger token revoke` would).
+    tokio::time::sleep(windledger::http::TOKEN_CACHE_TTL + std::time::Duration::from_millis(500))
+        .await;
+    server
+        .get("/holders/cit-001/statement", Some(&token))
+        .await
+        .expect(200);
     let id = token.split('_').nth(1).expect("a token id");
+    let elsewhere = server.db.store().await;
     assert!(
-        server
-            .store
+        elsewhere
             .revoke_token(id, chrono::Utc::now())
             .await
             .expect("revoked")

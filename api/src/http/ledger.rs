@@ -256,8 +256,9 @@ impl LedgerRuntime {
 
     /// What was answered to a command id, from memory or else from the
     /// ledger: a command whose commit landed after this server read the
-    /// ledger (sent by a server killed a moment before this one started, say)
-    /// is found by the ids its events must have.
+    /// ledger (sent by a server killed a moment before this one started, or
+    /// by another server on the same database) is found by the ids its
+    /// events must have. One indexed query per keyed command not remembered.
     pub async fn answered_or_recorded(
         &self,
         command: &Command,
