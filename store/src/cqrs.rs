@@ -42,7 +42,7 @@ use std::sync::{Arc, Mutex};
 use cqrs_es::{
     Aggregate, AggregateContext, AggregateError, DomainEvent, EventEnvelope, EventStore,
 };
-use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard};
+use tokio::sync::{Mutex as AsyncMutex, OwnedMutexGuard, watch};
 use uuid::Uuid;
 
 use crate::error::StoreError;
@@ -62,7 +62,16 @@ pub const HASH_KEY: &str = "hash";
 const MAX_CACHED_AGGREGATES: usize = 10_000;
 
 /// An aggregate's lock and, between commands, its state at a version.
-type Slot<A> = Arc<AsyncMutex<Option<(u64, A)>>>;
+type Slot<A> = Arc<AsyncMutex<Option<Kept<A>>>>;
+
+/// An aggregate's state at a version, and, when that state holds events
+/// whose commit is still in flight, that commit's outcome.
+type Kept<A> = (u64, A, Option<Pending>);
+
+/// The outcome of a commit in flight, for the commands that decided on the
+/// state it leaves: `None` until it is known, then `Some(None)` if it
+/// committed, `Some(Some(error))` if not.
+type Pending = watch::Receiver<Option<Option<StoreError>>>;
 
 /// One ledger of the store, seen as a cqrs-es event store for aggregates `A`.
 ///
@@ -179,7 +188,10 @@ pub struct LedgerAggregateContext<A: Aggregate> {
     /// The number of events applied.
     pub version: u64,
     /// Released by `commit`, or on drop when the command was refused.
-    guard: Option<OwnedMutexGuard<Option<(u64, A)>>>,
+    guard: Option<OwnedMutexGuard<Option<Kept<A>>>>,
+    /// The outcome of the commit whose events this state holds, while it is
+    /// in flight.
+    pending: Option<Pending>,
 }
 
 impl<A: Aggregate> AggregateContext<A> for LedgerAggregateContext<A> {
@@ -193,7 +205,11 @@ impl<A: Aggregate> Drop for LedgerAggregateContext<A> {
     /// was loaded, which stays in memory for the next command.
     fn drop(&mut self) {
         if let Some(mut guard) = self.guard.take() {
-            *guard = Some((self.version, std::mem::take(&mut self.aggregate)));
+            *guard = Some((
+                self.version,
+                std::mem::take(&mut self.aggregate),
+                self.pending.take(),
+            ));
         }
     }
 }
@@ -277,12 +293,13 @@ where
         aggregate_id: &str,
     ) -> Result<Self::AC, AggregateError<A::Error>> {
         let mut guard = self.slot(aggregate_id).lock_owned().await;
-        if let Some((version, aggregate)) = guard.take() {
+        if let Some((version, aggregate, pending)) = guard.take() {
             return Ok(LedgerAggregateContext {
                 aggregate_id: aggregate_id.to_string(),
                 aggregate,
                 version,
                 guard: Some(guard),
+                pending,
             });
         }
         self.stream_loads.fetch_add(1, Ordering::Relaxed);
@@ -308,6 +325,7 @@ where
             aggregate,
             version,
             guard: Some(guard),
+            pending: None,
         })
     }
 
@@ -377,13 +395,19 @@ where
         // before they commit: if they do not, its own append fails its
         // expected version, and the state is dropped below.
         let version = context.version + events.len() as u64;
-        *guard = Some((version, std::mem::take(&mut context.aggregate)));
+        let (done, pending) = watch::channel(None);
+        *guard = Some((
+            version,
+            std::mem::take(&mut context.aggregate),
+            Some(pending),
+        ));
         let slot = Arc::clone(tokio::sync::OwnedMutexGuard::mutex(&guard));
         drop(guard);
+        let before = context.pending.take();
         // In a task of its own: the outcome is awaited, and a state that
         // did not commit dropped, even if the caller goes away.
         let appended = tokio::spawn(async move {
-            let outcome = queued.await;
+            let mut outcome = queued.await;
             let committed = matches!(
                 &outcome,
                 Ok(a) if !a.already_stored
@@ -392,6 +416,16 @@ where
             if !committed {
                 *slot.lock().await = None;
             }
+            // Decided on the state of a commit that failed: that failure
+            // (the database gone, say) is the reason, not a conflict.
+            if let (Err(StoreError::WrongExpectedVersion { .. }), Some(mut before)) =
+                (&outcome, before)
+                && let Ok(failed) = before.wait_for(Option::is_some).await
+                && let Some(Some(reason)) = failed.clone()
+            {
+                outcome = Err(reason);
+            }
+            done.send_replace(Some(outcome.as_ref().err().cloned()));
             outcome
         })
         .await

@@ -134,6 +134,23 @@ impl LedgerWriter {
     }
 }
 
+/// Takes an append off its writer's queue if it is still there (a no-op
+/// once a leader took it).
+struct Unqueue {
+    writer: Arc<LedgerWriter>,
+    id: u64,
+}
+
+impl Drop for Unqueue {
+    fn drop(&mut self) {
+        self.writer
+            .queue
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .retain(|r| r.id != self.id);
+    }
+}
+
 /// Tells subscribers in this process that a ledger's head moved.
 #[derive(Clone, Debug, Default)]
 struct Announcer(Arc<Mutex<HashMap<LedgerId, watch::Sender<u64>>>>);
@@ -286,8 +303,10 @@ impl Store {
     /// group, or in consecutive ones), so a caller may queue the next append
     /// to a stream, expecting the version the previous one will leave,
     /// before that one commits: if the previous one fails, the next one
-    /// fails its expected version. Dropping the future leaves the append
-    /// queued: it is written with the next group.
+    /// fails its expected version. An append still queued when its future
+    /// ends without an answer (dropped, or given up because the database is
+    /// unavailable) is taken off the queue: it is not written later behind
+    /// the caller's back. One already being written has an unknown outcome.
     pub fn append_queued(
         &self,
         ledger: &LedgerId,
@@ -308,7 +327,13 @@ impl Store {
             .unwrap_or_else(|p| p.into_inner())
             .push_back(WriteRequest { id, streams, reply });
         let store = self.clone();
-        Ok(async move { store.guarded(store.outcome(&writer, id, outcome)).await })
+        Ok(async move {
+            let _unqueue = Unqueue {
+                writer: Arc::clone(&writer),
+                id,
+            };
+            store.guarded(store.outcome(&writer, id, outcome)).await
+        })
     }
 
     /// Waits for a queued append's outcome, leading a group when the
