@@ -246,7 +246,7 @@ impl LedgerRuntime {
     }
 
     /// What was answered to a command id, if anything.
-    pub fn answered(&self, command_id: &str) -> Option<Answered> {
+    fn answered(&self, command_id: &str) -> Option<Answered> {
         self.answered
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -271,23 +271,18 @@ impl LedgerRuntime {
         let events = self
             .recorded_events(command, aggregate_id, command_id)
             .await?;
+        // Looked up now: `execute` need not look again.
+        self.uncertain
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(command_id);
         let Some(first) = events.first() else {
             return Ok(None);
         };
-        let answered = Answered {
-            fingerprint: first
-                .metadata
-                .extra
-                .get(REQUEST_KEY)
-                .cloned()
-                .unwrap_or_default(),
-            receipts: events.iter().map(receipt).collect(),
-        };
-        self.answered
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(command_id.to_owned(), answered.clone());
-        Ok(Some(answered))
+        let fingerprint = first.metadata.extra.get(REQUEST_KEY).cloned();
+        let receipts: Vec<Receipt> = events.iter().map(receipt).collect();
+        self.remember(Some(command_id.to_owned()), fingerprint, &receipts);
+        Ok(self.answered(command_id))
     }
 
     /// Holds the command id while its request is handled: a second request
