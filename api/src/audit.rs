@@ -23,6 +23,7 @@
 
 mod diff;
 mod replay;
+mod time;
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
@@ -37,6 +38,7 @@ use windledger_store::{
 };
 
 pub use replay::Recomputed;
+pub(crate) use replay::Replay;
 
 /// Check an exported ledger offline, with no database: its hash chain, a
 /// signed checkpoint, and every meeting tally and dividend allocation

@@ -43,10 +43,17 @@ use windledger_domain::finance::{
 use windledger_domain::meeting::{Meeting, MeetingCommand, MeetingServices};
 use windledger_store::{Head, LedgerEventStore, LedgerId, Store, StoreError, StreamId};
 
-use crate::services::{CompanyCapTables, MeetingResolutions, YearClosings};
+use crate::services::{CompanyCapTables, MeetingResolutions, SystemClock, YearClosings};
 
 /// The actor recorded in the metadata of a line that names none.
 pub const DEFAULT_ACTOR: &str = "import";
+
+/// The metadata key, and its value, that mark an event as recorded history
+/// entered by `windledger import` rather than decided live: its instants
+/// (a ballot's, a close's) are those of the history, attested by whoever
+/// ran the import, and may be long before it was recorded.
+pub const ENTRY_KEY: &str = "entry";
+pub const ENTRY_IMPORTED: &str = "imported";
 
 /// Most characters in a command id or an actor.
 const MAX_ID_LEN: usize = 200;
@@ -310,17 +317,18 @@ impl Frameworks {
             company: CqrsFramework::new(
                 LedgerEventStore::new(store.clone(), ledger.clone()),
                 vec![],
-                CompanyServices::new(resolutions()),
+                CompanyServices::new(SystemClock, resolutions()),
             ),
             meeting: CqrsFramework::new(
                 meetings.clone(),
                 vec![],
-                MeetingServices::new(cap_tables()),
+                MeetingServices::new(SystemClock, cap_tables()),
             ),
             year: CqrsFramework::new(
                 years.clone(),
                 vec![],
                 FinancialYearServices::new(
+                    SystemClock,
                     resolutions(),
                     cap_tables(),
                     YearClosings {
@@ -331,7 +339,7 @@ impl Frameworks {
             advance: CqrsFramework::new(
                 LedgerEventStore::new(store.clone(), ledger.clone()),
                 vec![],
-                AdvanceServices::new(cap_tables()),
+                AdvanceServices::new(SystemClock, cap_tables()),
             ),
         }
     }
@@ -524,6 +532,7 @@ impl Importer {
                 line.actor.as_deref().unwrap_or(DEFAULT_ACTOR).to_owned(),
             ),
             ("command_id".to_owned(), line.id.clone()),
+            (ENTRY_KEY.to_owned(), ENTRY_IMPORTED.to_owned()),
         ]);
         let id = line.aggregate_id.as_str();
         let outcome = match line.command.clone() {

@@ -3,7 +3,7 @@
 //! will answer the cap table from their read model instead of folding the
 //! company stream on every question.
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use cqrs_es::EventStore;
 use windledger_domain::cap_table::{CapTableService, CapTableSnapshot};
 use windledger_domain::company::{Company, CompanyEvent};
@@ -17,6 +17,18 @@ use windledger_store::{LedgerEventStore, LedgerId, RecordedEvent, Store, StreamI
 
 fn lookup(e: impl std::fmt::Display) -> LookupError {
     LookupError(e.to_string())
+}
+
+/// The server's clock: the instant a command is decided at. Every rule
+/// that depends on "now" reads it through the aggregates' services (the
+/// domain has no clock of its own).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl windledger_domain::clock::Clock for SystemClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
 }
 
 /// The cap table on a date: the company stream folded to that date.

@@ -472,7 +472,10 @@ impl Campaign {
                 body: json!({
                     "meeting": meeting, "kind": "ordinary_general_meeting",
                     "call": {"call": "first"}, "record_date": "2025-12-31",
-                    "opens_at": "2026-01-05T08:00:00Z", "closes_at": "2026-12-20T18:00:00Z",
+                    // Ballots are decided on the server's clock: the
+                    // window is open for the whole test.
+                    "opens_at": chrono::Utc::now() - chrono::Duration::hours(1),
+                    "closes_at": chrono::Utc::now() + chrono::Duration::days(30),
                     "agenda": [{"decision_kind": "ordinary", "purpose": {"purpose": "general"},
                                 "text": "Avis consultatif sur le repowering"}],
                     "members": [], "convened_on": "2025-12-15"
@@ -484,7 +487,7 @@ impl Campaign {
                 key: format!("setup-open-{meeting}"),
                 who: Who::Secretary,
                 path: api(&format!("/meetings/{meeting}/voting")),
-                body: json!({"at": "2026-01-02T08:00:00Z"}).to_string(),
+                body: json!({}).to_string(),
                 events: 1,
             };
             for job in [convene, open] {
@@ -968,7 +971,7 @@ impl Commands {
     /// A command nobody sent yet: a ballot (recast at will), a cost or a
     /// revenue line of 2025 (ids of their own), a transfer of one share
     /// between citizens, a new current-account advance (a stream of its
-    /// own), or a ballot out of time. Each records one event if accepted.
+    /// own), or a ballot dated by its body. Each records one event if accepted.
     fn new_job(&mut self) -> Job {
         self.made += 1;
         let key = format!("r{}-{}", self.round, self.made);
@@ -983,8 +986,7 @@ impl Commands {
                     Who::Secretary,
                     api(&format!("/meetings/{meeting}/ballots")),
                     json!({"voter": voter, "cast_by": voter,
-                           "choices": {format!("{meeting}.1"): choice},
-                           "at": format!("2026-02-{:02}T{:02}:00:00Z", 1 + rng.below(28), 8 + rng.below(10))}),
+                           "choices": {format!("{meeting}.1"): choice}}),
                 )
             }
             38..53 => (
@@ -1024,8 +1026,8 @@ impl Commands {
                        "amount": format!("{}.00", 500 + rng.below(20_000)),
                        "annual_rate": "2.5", "granted_on": "2026-01-10"}),
             ),
-            // A ballot after the meeting's window: the rules refuse it,
-            // and a refusal records nothing, key included.
+            // A ballot that says when it was cast: refused (the server's
+            // clock decides), and a refusal records nothing, key included.
             _ => {
                 let (meeting, voters) = rng.pick(&self.voters);
                 let voter = rng.pick(voters);
@@ -1034,7 +1036,7 @@ impl Commands {
                     api(&format!("/meetings/{meeting}/ballots")),
                     json!({"voter": voter, "cast_by": voter,
                            "choices": {format!("{meeting}.1"): "for"},
-                           "at": "2026-12-24T10:00:00Z"}),
+                           "at": "2026-02-10T10:00:00Z"}),
                 )
             }
         };

@@ -110,7 +110,10 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     let cqrs = Arc::new(CqrsFramework::new(
         LedgerEventStore::<Meeting>::new(store.clone(), ledger.clone()),
         vec![],
-        MeetingServices::new(KnownCapTables::new([cap_table(voters)?])),
+        MeetingServices::new(
+            windledger_fixtures::farm::history_clock(),
+            KnownCapTables::new([cap_table(voters)?]),
+        ),
     ));
 
     let agenda = (1..=RESOLUTIONS)

@@ -119,7 +119,10 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
 /// every voter's ballot in force: best of 5.
 async fn tally_10k() -> anyhow::Result<Duration> {
     const VOTERS: usize = 10_000;
-    let services = MeetingServices::new(KnownCapTables::new([cap_table(VOTERS)?]));
+    let services = MeetingServices::new(
+        windledger_fixtures::farm::history_clock(),
+        KnownCapTables::new([cap_table(VOTERS)?]),
+    );
     let mut meeting = Meeting::default();
     let agenda = (1..=5)
         .map(|n| {

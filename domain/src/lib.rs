@@ -1,6 +1,7 @@
 //! The governance domain of windledger (DESIGN.md section 2).
 //!
-//! Pure: no IO, no clock, no randomness. Commands that need another stream's
+//! Pure: no IO, no clock of its own, no randomness: "now" comes in as a
+//! [`clock::Clock`] with each aggregate's services. Commands that need another stream's
 //! state receive it through a service trait and record what they used in the
 //! event, so that replay never depends on anything outside the log.
 //!
@@ -15,6 +16,7 @@
 
 pub mod cap_table;
 pub mod charter;
+pub mod clock;
 pub mod company;
 pub mod finance;
 pub mod meeting;

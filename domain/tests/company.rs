@@ -513,12 +513,15 @@ impl ResolutionService for Unreachable {
 
 #[test]
 fn a_failed_resolution_lookup_refuses_the_command_so_it_can_be_retried() {
-    TestFramework::<Company>::with(CompanyServices::new(Unreachable))
-        .given(capitalised())
-        .when(amend(amended_charter(), "r-amend"))
-        .then_expect_error(CompanyError::ResolutionLookup(LookupError(
-            "the meeting stream is unreachable".to_owned(),
-        )));
+    TestFramework::<Company>::with(CompanyServices::new(
+        chrono::DateTime::<chrono::Utc>::MAX_UTC,
+        Unreachable,
+    ))
+    .given(capitalised())
+    .when(amend(amended_charter(), "r-amend"))
+    .then_expect_error(CompanyError::ResolutionLookup(LookupError(
+        "the meeting stream is unreachable".to_owned(),
+    )));
 }
 
 // --- Register ------------------------------------------------------------

@@ -132,7 +132,10 @@ fn services() -> CompanyServices {
         },
         adopted_on,
     }));
-    CompanyServices::new(KnownResolutions::new(known))
+    CompanyServices::new(
+        chrono::DateTime::<chrono::Utc>::MAX_UTC,
+        KnownResolutions::new(known),
+    )
 }
 
 fn command(op: &Op, on: NaiveDate) -> CompanyCommand {

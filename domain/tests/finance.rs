@@ -250,6 +250,7 @@ fn year_services_with(
     closings: impl ClosingBalances + 'static,
 ) -> FinancialYearServices {
     FinancialYearServices::new(
+        chrono::DateTime::<chrono::Utc>::MAX_UTC,
         KnownResolutions::new(year_resolutions()),
         cap_tables,
         closings,
@@ -1976,6 +1977,7 @@ fn the_net_result_is_kept_to_the_cent() {
 #[test]
 fn a_failed_resolution_lookup_refuses_the_approval_so_it_can_be_retried() {
     TestFramework::<FinancialYear>::with(FinancialYearServices::new(
+        chrono::DateTime::<chrono::Utc>::MAX_UTC,
         UnreachableMeetings,
         KnownCapTables::new([snapshot()]),
         closings(),
@@ -2782,7 +2784,10 @@ fn the_state_reads_the_year_its_period_and_turbines() {
 // --- Current-account advances --------------------------------------------
 
 fn advance_framework() -> TestFramework<CurrentAccountAdvance> {
-    TestFramework::with(AdvanceServices::new(KnownCapTables::new([snapshot()])))
+    TestFramework::with(AdvanceServices::new(
+        chrono::DateTime::<chrono::Utc>::MAX_UTC,
+        KnownCapTables::new([snapshot()]),
+    ))
 }
 
 fn advance_id() -> AdvanceId {
@@ -2937,12 +2942,15 @@ fn an_advance_cannot_be_granted_before_the_company_is_known() {
 
 #[test]
 fn a_failed_register_lookup_refuses_the_advance_so_it_can_be_retried() {
-    TestFramework::<CurrentAccountAdvance>::with(AdvanceServices::new(UnreachableCompany))
-        .given_no_previous_events()
-        .when(grant("h-ind", "10000", "3", date(2021, 7, 1)))
-        .then_expect_error(AdvanceError::Lookup(LookupError(
-            "the company stream is unreachable".to_owned(),
-        )));
+    TestFramework::<CurrentAccountAdvance>::with(AdvanceServices::new(
+        chrono::DateTime::<chrono::Utc>::MAX_UTC,
+        UnreachableCompany,
+    ))
+    .given_no_previous_events()
+    .when(grant("h-ind", "10000", "3", date(2021, 7, 1)))
+    .then_expect_error(AdvanceError::Lookup(LookupError(
+        "the company stream is unreachable".to_owned(),
+    )));
 }
 
 #[test]

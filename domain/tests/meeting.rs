@@ -129,7 +129,10 @@ fn capped_charter() -> Charter {
 }
 
 fn services_with(snapshots: impl IntoIterator<Item = CapTableSnapshot>) -> MeetingServices {
-    MeetingServices::new(KnownCapTables::new(snapshots))
+    MeetingServices::new(
+        chrono::DateTime::<chrono::Utc>::MAX_UTC,
+        KnownCapTables::new(snapshots),
+    )
 }
 
 fn meeting() -> TestFramework<Meeting> {
@@ -149,7 +152,10 @@ impl CapTableService for Unreachable {
 }
 
 fn unreachable() -> TestFramework<Meeting> {
-    TestFramework::with(MeetingServices::new(Unreachable))
+    TestFramework::with(MeetingServices::new(
+        chrono::DateTime::<chrono::Utc>::MAX_UTC,
+        Unreachable,
+    ))
 }
 
 fn refused(given: Vec<MeetingEvent>, command: MeetingCommand, error: MeetingError) {
@@ -472,6 +478,7 @@ fn ballot(
         choices: choices(first, second),
         replaces_earlier,
         at: during(),
+        postal: false,
     }
 }
 
@@ -1536,6 +1543,7 @@ fn ballots_are_accepted_from_the_opening_of_the_window_until_just_before_its_end
                 choices: choices(Choice::For, Choice::For),
                 replaces_earlier: false,
                 at,
+                postal: false,
             }]);
     }
 }
@@ -1897,6 +1905,7 @@ fn closing_a_second_call_applies_its_quorum_shares_silent_weight_and_counts_veto
         choices: BTreeMap::from([(res("ag-2024-bis.1"), choice)]),
         replaces_earlier: false,
         at: during(),
+        postal: false,
     };
     let given = vec![
         second.event(vec![vetoed_ordinary]),

@@ -50,7 +50,11 @@ pub struct BallotRecord {
     pub cast_by: HolderId,
     /// One per resolution, in agenda order (see [`MeetingRecord::choices`]).
     pub choices: Vec<Choice>,
+    /// When it was cast; for a postal form, when it was received.
     pub cast_at: DateTime<Utc>,
+    /// A postal voting form entered by the secretary (vote par
+    /// correspondance); its receipt's recording time may be after the window.
+    pub postal: bool,
     /// The receipt.
     pub receipt: EventRef,
     /// No later ballot, proxy or revocation replaced or withdrew it: it
@@ -163,6 +167,7 @@ impl Fold for DecisionsRegister {
                 cast_by,
                 choices,
                 at: cast_at,
+                postal,
                 ..
             } => {
                 record.withdraw(voter);
@@ -183,6 +188,7 @@ impl Fold for DecisionsRegister {
                     cast_by: cast_by.clone(),
                     choices,
                     cast_at: *cast_at,
+                    postal: *postal,
                     receipt: at,
                     in_force: true,
                 });

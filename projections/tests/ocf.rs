@@ -238,7 +238,10 @@ fn services() -> CompanyServices {
             },
         )
     }));
-    CompanyServices::new(KnownResolutions::new(known))
+    CompanyServices::new(
+        windledger_fixtures::farm::history_clock(),
+        KnownResolutions::new(known),
+    )
 }
 
 /// SplitMix64: a reproducible stream of choices without a dependency.

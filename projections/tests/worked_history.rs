@@ -131,7 +131,10 @@ async fn history() -> Vec<LedgerEvent> {
     let mut ledger = Ledger::default();
     let formed = day(2019, 1, 10);
     let mut company = Company::default();
-    let none = CompanyServices::new(KnownResolutions::default());
+    let none = CompanyServices::new(
+        windledger_fixtures::farm::history_clock(),
+        KnownResolutions::default(),
+    );
     let turbine = |id: &str, c: &str| Turbine {
         id: TurbineId::new(id).expect("an id"),
         commune: commune(c),
@@ -207,7 +210,8 @@ async fn history() -> Vec<LedgerEvent> {
 
     // Alice lends 10,000.00 at 2 % for 2021: 200.00 of interest.
     let mut advance = CurrentAccountAdvance::default();
-    let advance_services = AdvanceServices::new(cap_tables());
+    let advance_services =
+        AdvanceServices::new(windledger_fixtures::farm::history_clock(), cap_tables());
     for command in [
         AdvanceCommand::Grant {
             advance: AdvanceId::new("cca-alice").expect("an id"),
@@ -234,7 +238,8 @@ async fn history() -> Vec<LedgerEvent> {
 
     // The 2022 general meeting adopts the 2021 accounts and appropriation.
     let mut meeting = Meeting::default();
-    let meeting_services = MeetingServices::new(cap_tables());
+    let meeting_services =
+        MeetingServices::new(windledger_fixtures::farm::history_clock(), cap_tables());
     let ordinary = DecisionKindId::new("ordinary").expect("a kind");
     let agenda = vec![
         ProposedResolution {
@@ -288,6 +293,7 @@ async fn history() -> Vec<LedgerEvent> {
     // The 2021 financial year.
     let mut year = FinancialYear::default();
     let year_services = FinancialYearServices::new(
+        windledger_fixtures::farm::history_clock(),
         KnownResolutions::new(adopted),
         cap_tables(),
         KnownClosings::default(),

@@ -155,12 +155,15 @@ fn incorporation() -> Incorporation {
 }
 
 fn services() -> CompanyServices {
-    CompanyServices::new(KnownResolutions::new([AdoptedResolution {
-        id: ResolutionId::new("r-increase").expect("a resolution id"),
-        decision_kind: DecisionKindId::new("extraordinary").expect("a decision kind id"),
-        purpose: ResolutionPurpose::CapitalIncrease,
-        adopted_on: date(2016, 6, 30),
-    }]))
+    CompanyServices::new(
+        windledger::services::SystemClock,
+        KnownResolutions::new([AdoptedResolution {
+            id: ResolutionId::new("r-increase").expect("a resolution id"),
+            decision_kind: DecisionKindId::new("extraordinary").expect("a decision kind id"),
+            purpose: ResolutionPurpose::CapitalIncrease,
+            adopted_on: date(2016, 6, 30),
+        }]),
+    )
 }
 
 fn admit(id: &str, kind: HolderKind, college_id: &str, at: &str) -> CompanyCommand {

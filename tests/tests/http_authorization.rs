@@ -114,6 +114,11 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ),
     (
         "POST",
+        "/meetings/{meeting}/postal-ballots",
+        Rule::Only(&[Secretary]),
+    ),
+    (
+        "POST",
         "/meetings/{meeting}/close",
         Rule::Only(&[Secretary]),
     ),

@@ -42,28 +42,38 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
     let receipt = &admitted.body["receipts"][0];
     assert_eq!(receipt["event_type"], "ShareholderAdmitted");
     assert_eq!(receipt["hash"].as_str().map(str::len), Some(64));
+    // The server's clock decides the window: it opened an hour ago and
+    // closes in a few seconds, so the story can see it end.
+    let now = chrono::Utc::now();
+    let today = now.date_naive();
+    let closes_at = now + chrono::Duration::seconds(8);
     let convened = server
         .post(
             "/meetings",
             &secretary,
             json!({
                 "meeting": "age-2026", "kind": "extraordinary_general_meeting",
-                "call": {"call": "first"}, "record_date": "2026-02-20",
-                "opens_at": "2026-03-01T08:00:00Z", "closes_at": "2026-03-20T18:00:00Z",
+                "call": {"call": "first"}, "record_date": today - chrono::Days::new(1),
+                "opens_at": now - chrono::Duration::hours(1), "closes_at": closes_at,
                 "agenda": [{"decision_kind": "extraordinary", "purpose": {"purpose": "capital_increase"},
                             "text": "Augmentation de capital réservée à cit-900"}],
-                "members": [], "convened_on": "2026-02-10"
+                "members": [], "convened_on": today - chrono::Days::new(2)
             }),
         )
         .await
         .expect(201);
     assert_eq!(convened.body["stream"], "meeting/age-2026");
+    // No client chooses when a thing happens.
     server
         .post(
             "/meetings/age-2026/voting",
             &secretary,
-            json!({"at": "2026-03-01T08:00:00Z"}),
+            json!({"at": (now - chrono::Duration::hours(1))}),
         )
+        .await
+        .problem(422, "validation");
+    server
+        .post("/meetings/age-2026/voting", &secretary, json!({}))
         .await
         .expect(201);
 
@@ -74,7 +84,7 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
         .post(
             "/meetings/age-2026/proxies",
             &cit2,
-            json!({"proxy": "cit-001", "at": "2026-03-02T10:00:00Z"}),
+            json!({"proxy": "cit-001"}),
         )
         .await
         .expect(201);
@@ -83,7 +93,7 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
         .post(
             "/meetings/age-2026/ballots",
             &cit1,
-            json!({"voter": "cit-001", "choices": choices, "at": "2026-03-03T10:00:00Z"}),
+            json!({"voter": "cit-001", "choices": choices}),
         )
         .await
         .expect(201);
@@ -92,7 +102,7 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
         .post(
             "/meetings/age-2026/ballots",
             &cit1,
-            json!({"voter": "cit-002", "choices": choices, "at": "2026-03-03T10:01:00Z"}),
+            json!({"voter": "cit-002", "choices": choices}),
         )
         .await
         .expect(201);
@@ -101,7 +111,7 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
         .post(
             "/meetings/age-2026/ballots",
             &cit2,
-            json!({"voter": "cit-001", "cast_by": "cit-001", "choices": choices, "at": "2026-03-03T11:00:00Z"}),
+            json!({"voter": "cit-001", "cast_by": "cit-001", "choices": choices}),
         )
         .await
         .problem(403, "forbidden");
@@ -109,25 +119,70 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
         .post(
             "/meetings/age-2026/ballots",
             &municipality,
-            json!({"voter": "ccmp", "choices": choices, "at": "2026-03-04T09:00:00Z"}),
+            json!({"voter": "ccmp", "choices": choices}),
         )
         .await
         .expect(201);
+    // The window ends; a shareholder's ballot is then refused, whatever
+    // its body, and the meeting cannot close before the end.
+    server
+        .post("/meetings/age-2026/close", &secretary, json!({}))
+        .await
+        .problem(422, "refused");
+    let wait = (closes_at - chrono::Utc::now())
+        .to_std()
+        .unwrap_or_default();
+    tokio::time::sleep(wait + std::time::Duration::from_millis(200)).await;
     server
         .post(
             "/meetings/age-2026/ballots",
+            &cit1,
+            json!({"voter": "cit-001", "choices": {"age-2026.1": "against"}}),
+        )
+        .await
+        .problem(422, "refused");
+    server
+        .post(
+            "/meetings/age-2026/ballots",
+            &cit1,
+            json!({"voter": "cit-001", "choices": {"age-2026.1": "against"},
+                   "at": now - chrono::Duration::minutes(5)}),
+        )
+        .await
+        .problem(422, "validation");
+    // The industrial partner's postal form, received inside the window,
+    // is entered by the secretary after it ended (before the close); one
+    // received after the end is refused, and no one else may enter one.
+    let postal = server
+        .post(
+            "/meetings/age-2026/postal-ballots",
             &secretary,
-            json!({"voter": "partenaire-industriel", "cast_by": "partenaire-industriel",
-                   "choices": choices, "at": "2026-03-05T09:00:00Z"}),
+            json!({"voter": "partenaire-industriel", "choices": choices,
+                   "received_at": now - chrono::Duration::minutes(30)}),
         )
         .await
         .expect(201);
-    let closed = server
+    let postal_receipt = postal.body["receipts"][0].clone();
+    server
         .post(
-            "/meetings/age-2026/close",
+            "/meetings/age-2026/postal-ballots",
             &secretary,
-            json!({"at": "2026-03-21T09:00:00Z"}),
+            json!({"voter": "cit-002", "choices": choices,
+                   "received_at": closes_at + chrono::Duration::milliseconds(1)}),
         )
+        .await
+        .problem(422, "refused");
+    server
+        .post(
+            "/meetings/age-2026/postal-ballots",
+            &cit1,
+            json!({"voter": "cit-001", "choices": choices,
+                   "received_at": now - chrono::Duration::minutes(30)}),
+        )
+        .await
+        .problem(403, "forbidden");
+    let closed = server
+        .post("/meetings/age-2026/close", &secretary, json!({}))
         .await
         .expect(201);
     assert_eq!(closed.body["receipts"][0]["event_type"], "MeetingClosed");
@@ -138,7 +193,7 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
             "/share-issuances",
             &secretary,
             json!({"subscriptions": [{"holder": "cit-900", "class": "ordinaires", "count": 100, "price_per_share": "100.00"}],
-                   "resolution": "age-2026.1", "effective_date": "2026-03-25"}),
+                   "resolution": "age-2026.1", "effective_date": chrono::Utc::now().date_naive()}),
         )
         .await
         .expect(201);
@@ -160,6 +215,18 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
         .expect(200);
     let ballots = register.body["ballots"].as_array().expect("ballots");
     assert_eq!(ballots.len(), 4);
+    let paper = ballots
+        .iter()
+        .find(|b| b["voter"] == "partenaire-industriel")
+        .expect("the postal ballot");
+    assert_eq!(paper["postal"], true, "shown as a postal form: {paper}");
+    assert_eq!(paper["receipt"]["position"], postal_receipt["position"]);
+    assert!(
+        ballots
+            .iter()
+            .filter(|b| b["voter"] != "partenaire-industriel")
+            .all(|b| b["postal"] == false)
+    );
     assert!(
         ballots
             .iter()
@@ -235,11 +302,7 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
     assert_eq!(december["mwh"], "820.000");
     // The operator may not convene meetings.
     server
-        .post(
-            "/meetings/age-2026/close",
-            &operator,
-            json!({"at": "2026-03-21T09:00:00Z"}),
-        )
+        .post("/meetings/age-2026/close", &operator, json!({}))
         .await
         .problem(403, "forbidden");
 

@@ -123,7 +123,7 @@ async fn pipelined_ballots_racing_another_process_land_once(db: TestDatabase) {
     let elsewhere = Arc::new(CqrsFramework::new(
         LedgerEventStore::<Meeting>::new(farm.store.clone(), farm.ledger.clone()),
         vec![],
-        MeetingServices::new(KnownCapTables::default()),
+        MeetingServices::new(windledger::services::SystemClock, KnownCapTables::default()),
     ));
     let ballot_of = |i: usize| {
         let voter = holder(&format!("h{i:05}"));
@@ -236,7 +236,7 @@ async fn refused_commands_keep_the_state_and_a_foreign_commit_is_detected(db: Te
     let elsewhere = CqrsFramework::new(
         LedgerEventStore::<Meeting>::new(farm.store.clone(), farm.ledger.clone()),
         vec![],
-        MeetingServices::new(KnownCapTables::default()),
+        MeetingServices::new(windledger::services::SystemClock, KnownCapTables::default()),
     );
     let ballot_of = |voter: &str| MeetingCommand::CastBallot {
         voter: holder(voter),

@@ -145,6 +145,7 @@ impl Replay {
 
     fn meeting(&mut self, id: &str, e: &RecordedEvent) -> Result<(), String> {
         let event: MeetingEvent = decode(e, Meeting::TYPE)?;
+        super::time::check_meeting_instant(e, &event)?;
         let command = match &event {
             MeetingEvent::MeetingConvened(c) => {
                 if c.meeting.as_str() != id {
@@ -187,6 +188,17 @@ impl Replay {
             },
             MeetingEvent::BallotCast {
                 voter,
+                choices,
+                at,
+                postal: true,
+                ..
+            } => MeetingCommand::RecordPostalBallot {
+                voter: voter.clone(),
+                choices: choices.clone(),
+                received_at: *at,
+            },
+            MeetingEvent::BallotCast {
+                voter,
                 cast_by,
                 choices,
                 at,
@@ -199,7 +211,7 @@ impl Replay {
             },
             MeetingEvent::MeetingClosed { at, .. } => MeetingCommand::Close { at: *at },
         };
-        let services = MeetingServices::new(self.cap_tables());
+        let services = MeetingServices::new(e.recorded_at, self.cap_tables());
         let state = self.meetings.entry(id.to_owned()).or_default();
         let produced = redecide(state, command, &services)?;
         let what = match &event {
@@ -274,6 +286,7 @@ impl Replay {
             }
         };
         let services = FinancialYearServices::new(
+            e.recorded_at,
             KnownResolutions::new(cited.and_then(|id| self.adopted(id))),
             self.cap_tables(),
             KnownClosings::default(),

@@ -22,9 +22,10 @@ use windledger_store::{
     HASH_KEY, LedgerEventStore, LedgerId, POSITION_KEY, RecordedEvent, Store, StoreError,
 };
 
+use super::integrity::Integrity;
 use super::problem::{Kind, Problem};
 use crate::import::Command;
-use crate::services::{MeetingResolutions, StoreHead, YearClosings, ledger_event};
+use crate::services::{MeetingResolutions, StoreHead, SystemClock, YearClosings, ledger_event};
 
 /// Metadata key of a request's fingerprint (SHA-256 of method, path and
 /// body), kept with its events so a replayed key is recognised after a
@@ -55,6 +56,8 @@ pub struct LedgerRuntime {
     pub id: LedgerId,
     pub store: Store,
     pub projections: Arc<Shared>,
+    /// What of the ledger was verified, and whether it holds.
+    pub integrity: Arc<Integrity>,
     companies: LedgerEventStore<Company>,
     meetings: LedgerEventStore<Meeting>,
     years: LedgerEventStore<FinancialYear>,
@@ -122,10 +125,22 @@ impl LedgerRuntime {
         }
 
         let projections = Arc::new(Shared::default());
+        let integrity = Arc::new(Integrity::new(id.clone()));
         let follower = {
             let (shared, store, id) = (projections.clone(), store.clone(), id.clone());
+            let integrity = integrity.clone();
             tokio::spawn(async move {
-                let events = store.subscribe(id.clone(), 0).map(|r| r.map(ledger_event));
+                // Each event is verified before the projections apply it;
+                // the first that does not verify ends the stream there.
+                let events = store
+                    .subscribe(id.clone(), 0)
+                    .take_while(move |r| {
+                        std::future::ready(match r {
+                            Ok(e) => integrity.check(e),
+                            Err(_) => true,
+                        })
+                    })
+                    .map(|r| r.map(ledger_event));
                 if let Err(e) = shared.follow(events).await {
                     tracing::error!(ledger = %id, error = %e, "the projections stopped following the ledger");
                 }
@@ -145,16 +160,17 @@ impl LedgerRuntime {
         };
         Ok(Self {
             companies: LedgerEventStore::new(store.clone(), id.clone()),
-            company_services: CompanyServices::new(resolutions()),
-            meeting_services: MeetingServices::new(cap_tables()),
+            company_services: CompanyServices::new(SystemClock, resolutions()),
+            meeting_services: MeetingServices::new(SystemClock, cap_tables()),
             year_services: FinancialYearServices::new(
+                SystemClock,
                 resolutions(),
                 cap_tables(),
                 YearClosings {
                     years: years.clone(),
                 },
             ),
-            advance_services: AdvanceServices::new(cap_tables()),
+            advance_services: AdvanceServices::new(SystemClock, cap_tables()),
             advances: LedgerEventStore::new(store.clone(), id.clone()),
             meetings,
             years,
@@ -165,6 +181,7 @@ impl LedgerRuntime {
             in_flight: Mutex::new(HashMap::new()),
             uncertain: Mutex::new(Default::default()),
             projections,
+            integrity,
             follower,
             store,
             id,
@@ -223,10 +240,49 @@ impl LedgerRuntime {
         {
             return Ok(size);
         }
-        let size = self.store.head(&self.id).await?.size;
+        let head = self.store.head(&self.id).await?;
+        self.integrity.check_head(head);
+        let size = head.size;
         *self.head.lock().unwrap_or_else(|p| p.into_inner()) =
             Some((std::time::Instant::now(), size));
         Ok(size)
+    }
+
+    /// The ledger's head, once everything up to it is verified: the only
+    /// head the server signs. The head the database records must be the
+    /// one verified (not shorter, not another hash), and its last event,
+    /// read again, must still hash as verified. Otherwise the ledger is
+    /// marked broken and this answers 503 with the reason.
+    pub async fn verified_head(&self) -> Result<windledger_store::Head, Problem> {
+        const WAIT: Duration = Duration::from_secs(5);
+        let recorded = self
+            .store
+            .head(&self.id)
+            .await
+            .map_err(|e| Problem::store(&e))?;
+        self.integrity.check_head(recorded);
+        let verified = self.integrity.verified_up_to(recorded.size, WAIT).await?;
+        if verified != recorded {
+            self.integrity.check_head(recorded);
+            return Err(Problem::new(
+                Kind::Unavailable,
+                format!(
+                    "ledger {}: the head recorded ({} events) is not the head verified ({} events)",
+                    self.id, recorded.size, verified.size
+                ),
+            ));
+        }
+        if recorded.size > 0 {
+            let last = self
+                .store
+                .read_ledger(&self.id, recorded.size - 1, 1)
+                .await
+                .map_err(|e| Problem::store(&e))?;
+            self.integrity
+                .check_reread(recorded.size, last.first(), recorded.hash);
+        }
+        self.integrity.writable()?;
+        Ok(recorded)
     }
 
     /// A financial year as the ledger holds it now (the state the runtime's
@@ -316,6 +372,7 @@ impl LedgerRuntime {
         command: Command,
         metadata: HashMap<String, String>,
     ) -> Result<Vec<Receipt>, Problem> {
+        self.integrity.writable()?;
         let command_id = metadata.get("command_id").cloned();
         let fingerprint = metadata.get(REQUEST_KEY).cloned();
         if let Some(id) = &command_id

@@ -81,6 +81,13 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         Err(e) => problems.push(format!("the database is not reachable: {e}")),
         Ok(_) => {
             for runtime in state.open_runtimes().await {
+                if let Some(b) = runtime.integrity.broken() {
+                    problems.push(format!(
+                        "ledger {}: its history does not verify at {b}",
+                        runtime.id
+                    ));
+                    continue;
+                }
                 if let Some(f) = runtime.projections.read(|p| p.failure().cloned()) {
                     problems.push(format!("ledger {}: {f}", runtime.id));
                     continue;
@@ -169,6 +176,23 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         "windledger_database_up {}",
         u8::from(state.store.available())
     );
+    out.push_str("# HELP windledger_ledger_intact Whether the ledger's history verifies (0 once a break is found: writes and signatures stop).\n");
+    out.push_str("# TYPE windledger_ledger_intact gauge\n");
+    out.push_str("# HELP windledger_verified_position Last position whose chain and governance the server verified, per ledger.\n");
+    out.push_str("# TYPE windledger_verified_position gauge\n");
+    for runtime in state.open_runtimes().await {
+        let ledger = label(runtime.id.as_str());
+        let _ = writeln!(
+            out,
+            "windledger_ledger_intact{{ledger=\"{ledger}\"}} {}",
+            u8::from(runtime.integrity.broken().is_none())
+        );
+        let _ = writeln!(
+            out,
+            "windledger_verified_position{{ledger=\"{ledger}\"}} {}",
+            runtime.integrity.head().size
+        );
+    }
     out.push_str("# HELP windledger_projection_lag_events Events recorded but not yet applied to the projections, per ledger.\n");
     out.push_str("# TYPE windledger_projection_lag_events gauge\n");
     out.push_str("# HELP windledger_projection_position Last position applied to every projection, per ledger.\n");

@@ -6,6 +6,7 @@
 //! Every route and its access rule is in [`routes::routes`].
 
 pub mod auth;
+pub mod integrity;
 pub mod ledger;
 pub mod metrics;
 pub mod openapi;

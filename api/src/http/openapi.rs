@@ -314,8 +314,14 @@ fn command_body(
     .into_iter()
     .flatten()
     .collect();
+    let server_time = command.server_time_field();
+    if let Some(field) = server_time {
+        object.get_mut("properties")?.as_object_mut()?.remove(field);
+    }
     if let Some(required) = object.get_mut("required").and_then(Value::as_array_mut) {
-        required.retain(|r| r != "command" && !optional.iter().any(|(f, _)| r == f));
+        required.retain(|r| {
+            r != "command" && !optional.iter().any(|(f, _)| r == f) && server_time != r.as_str()
+        });
     }
     for (field, note) in optional {
         if let Some(property) = object

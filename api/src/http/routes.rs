@@ -346,31 +346,43 @@ pub fn routes() -> Vec<RouteSpec> {
             at!("/meetings/{meeting}/voting"),
             Access::Roles(SECRETARY),
             "Open the voting (freezes the roll)",
-            CommandSpec::new(Meeting, "open_voting", PathParam("meeting")),
+            CommandSpec::new(Meeting, "open_voting", PathParam("meeting")).at_server_time("at"),
         ),
         command(
             at!("/meetings/{meeting}/proxies"),
             Access::RolesOrOwnHolder(SECRETARY),
             "Give a proxy",
-            CommandSpec::new(Meeting, "grant_proxy", PathParam("meeting")).own("grantor"),
+            CommandSpec::new(Meeting, "grant_proxy", PathParam("meeting"))
+                .own("grantor")
+                .at_server_time("at"),
         ),
         command(
             at!("/meetings/{meeting}/proxy-revocations"),
             Access::RolesOrOwnHolder(SECRETARY),
             "Revoke a proxy",
-            CommandSpec::new(Meeting, "revoke_proxy", PathParam("meeting")).own("grantor"),
+            CommandSpec::new(Meeting, "revoke_proxy", PathParam("meeting"))
+                .own("grantor")
+                .at_server_time("at"),
         ),
         command(
             at!("/meetings/{meeting}/ballots"),
             Access::RolesOrOwnHolder(SECRETARY),
             "Cast a ballot, for oneself or as a proxy",
-            CommandSpec::new(Meeting, "cast_ballot", PathParam("meeting")).own("cast_by"),
+            CommandSpec::new(Meeting, "cast_ballot", PathParam("meeting"))
+                .own("cast_by")
+                .at_server_time("at"),
+        ),
+        command(
+            at!("/meetings/{meeting}/postal-ballots"),
+            Access::Roles(SECRETARY),
+            "Enter a postal voting form received by the company (vote par correspondance)",
+            CommandSpec::new(Meeting, "record_postal_ballot", PathParam("meeting")),
         ),
         command(
             at!("/meetings/{meeting}/close"),
             Access::Roles(SECRETARY),
             "Close the meeting and record the tally",
-            CommandSpec::new(Meeting, "close", PathParam("meeting")),
+            CommandSpec::new(Meeting, "close", PathParam("meeting")).at_server_time("at"),
         ),
         // Financial years.
         command(
@@ -486,6 +498,9 @@ pub struct CommandSpec {
     /// The body field that must be the caller's own holder when a
     /// shareholder or the municipality sends it.
     own: Option<&'static str>,
+    /// The command's instant, which the server's clock gives: a body may
+    /// not carry it.
+    server_time: Option<&'static str>,
 }
 
 impl CommandSpec {
@@ -496,7 +511,21 @@ impl CommandSpec {
             id,
             inject: None,
             own: None,
+            server_time: None,
         }
+    }
+
+    /// The command happens when the server receives it: `field` is the
+    /// server's clock, never the client's.
+    const fn at_server_time(mut self, field: &'static str) -> Self {
+        self.server_time = Some(field);
+        self
+    }
+
+    /// The body field the server's clock fills in, which a body may not
+    /// carry.
+    pub fn server_time_field(&self) -> Option<&'static str> {
+        self.server_time
     }
 
     const fn inject(mut self, param: &'static str, field: &'static str) -> Self {
@@ -608,6 +637,17 @@ async fn run_command(
                 fields.insert(field.to_owned(), Value::String(value));
             }
         }
+    }
+    if let Some(field) = spec.server_time {
+        if fields.contains_key(field) {
+            return Err(Problem::validation(format!(
+                "the body has an {field:?} field: the server's clock decides when this happens, leave it out (a postal voting form received earlier is entered by the secretary at /postal-ballots)"
+            )));
+        }
+        fields.insert(
+            field.to_owned(),
+            Value::String(Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Micros, true)),
+        );
     }
     if let Some(field) = spec.own
         && principal.role != Role::Secretary
@@ -1157,11 +1197,7 @@ async fn checkpoint(
     Path(params): Params,
 ) -> Result<Response, Problem> {
     let runtime = state.runtime(&params).await?;
-    let head = runtime
-        .store
-        .head(&runtime.id)
-        .await
-        .map_err(|e| Problem::store(&e))?;
+    let head = runtime.verified_head().await?;
     let note = state
         .signer
         .sign(&Checkpoint::new(runtime.id.clone(), head, Utc::now()));

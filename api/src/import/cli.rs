@@ -167,7 +167,7 @@ async fn import_synthetic(
         "Writing a synthetic farm (invented figures) of {holders} holders over {} years from {}, \
          seed {}, about {estimated} events, to the ledger {ledger} ({}).",
         config.years,
-        windledger_fixtures::synthetic::FIRST_YEAR,
+        config.first_year(),
         config.seed,
         store.backend_name()
     )?;

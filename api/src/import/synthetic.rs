@@ -122,6 +122,10 @@ async fn append_chunk(
 ) -> Result<(), StoreError> {
     let metadata = Metadata {
         actor: Some(SYNTHETIC_ACTOR.to_owned()),
+        extra: std::collections::BTreeMap::from([(
+            crate::import::ENTRY_KEY.to_owned(),
+            crate::import::ENTRY_IMPORTED.to_owned(),
+        )]),
         ..Metadata::default()
     };
     let mut batch: Vec<StreamAppend> = Vec::new();

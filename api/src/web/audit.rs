@@ -594,6 +594,13 @@ pub async fn verify(
         .verify(&farm.runtime.id, &checkpoints, |_, _| {})
         .await
         .map_err(|e| WebError::from(Problem::store(&e)))?;
+    // A break found here stops the server from extending or signing that
+    // history, as one found while following the ledger does.
+    if let Verification::Broken(b) = &outcome {
+        farm.runtime
+            .integrity
+            .fail(Some(b.position), b.reason.clone());
+    }
     let report = match outcome {
         Verification::Intact {
             head,

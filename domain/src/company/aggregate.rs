@@ -16,6 +16,7 @@ use super::events::CompanyEvent;
 use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
 use crate::cap_table::{CapTableSnapshot, HolderPosition};
 use crate::charter::{Charter, OwnershipCap};
+use crate::clock::Clock;
 use crate::money::Euros;
 use crate::resolution::{AdoptedResolution, ResolutionPurpose, ResolutionService};
 use crate::types::{
@@ -25,12 +26,15 @@ use crate::types::{
 /// What the company aggregate needs from outside its stream.
 #[derive(Clone)]
 pub struct CompanyServices {
+    /// Today: an effective date after it is in the future.
+    pub clock: Arc<dyn Clock>,
     pub resolutions: Arc<dyn ResolutionService>,
 }
 
 impl CompanyServices {
-    pub fn new(resolutions: impl ResolutionService + 'static) -> Self {
+    pub fn new(clock: impl Clock + 'static, resolutions: impl ResolutionService + 'static) -> Self {
         Self {
+            clock: Arc::new(clock),
             resolutions: Arc::new(resolutions),
         }
     }
@@ -42,7 +46,10 @@ impl CompanyServices {
 /// secretary would expect:
 /// - Effective dates never go back: each command's date is on or after the
 ///   latest one recorded (the formation date first), so that folding events
-///   up to a date gives the register as it stood on that date.
+///   up to a date gives the register as it stood on that date. Nor is a
+///   date later than today on the services' clock: a transfer signed
+///   last week is recorded with its date; one "signed" next month is not a
+///   fact yet.
 /// - A holder exits only once they hold no share; their shares are first
 ///   transferred, repurchased or cancelled, each a movement of its own. An
 ///   exited holder may be admitted again under the same id.
@@ -110,6 +117,14 @@ impl Aggregate for Company {
         services: &CompanyServices,
         sink: &EventSink<Self>,
     ) -> Result<(), CompanyError> {
+        let today = services.clock.today();
+        let effective_date = command.effective_date();
+        if effective_date > today {
+            return Err(CompanyError::DatedInTheFuture {
+                effective_date,
+                today,
+            });
+        }
         let resolution = match command.cited_resolution() {
             Some(id) => services.resolutions.adopted(id).await?,
             None => None,

@@ -88,6 +88,23 @@ pub enum CompanyCommand {
 }
 
 impl CompanyCommand {
+    /// The civil date the fact takes effect (the formation date for the
+    /// incorporation).
+    pub fn effective_date(&self) -> NaiveDate {
+        match self {
+            Self::Incorporate { company, .. } => company.formation_date,
+            Self::AmendCharter { effective_date, .. }
+            | Self::AdmitShareholder { effective_date, .. }
+            | Self::ChangeCollege { effective_date, .. }
+            | Self::ChangeResidence { effective_date, .. }
+            | Self::RecordExit { effective_date, .. }
+            | Self::IssueShares { effective_date, .. }
+            | Self::TransferShares { effective_date, .. }
+            | Self::RepurchaseShares { effective_date, .. }
+            | Self::CancelShares { effective_date, .. } => *effective_date,
+        }
+    }
+
     /// The resolution the command cites, which the aggregate looks up before
     /// deciding.
     pub fn cited_resolution(&self) -> Option<&ResolutionId> {

@@ -28,6 +28,13 @@ pub enum CompanyError {
         commune: CommuneCode,
     },
     #[error(
+        "effective date {effective_date} is in the future (today is {today}): record a fact once it has happened"
+    )]
+    DatedInTheFuture {
+        effective_date: NaiveDate,
+        today: NaiveDate,
+    },
+    #[error(
         "effective date {effective_date} is before {latest}, the latest date already recorded: record facts in date order"
     )]
     EffectiveDateTooEarly {

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::cap_table::CapTableService;
+use crate::clock::Clock;
 use crate::money::{Euros, round_to_cent};
 use crate::resolution::LookupError;
 use crate::types::{AdvanceId, HolderId};
@@ -100,6 +101,8 @@ impl DomainEvent for AdvanceEvent {
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum AdvanceError {
+    #[error("{date} is in the future (today is {today}): record a movement once it has happened")]
+    InTheFuture { date: NaiveDate, today: NaiveDate },
     #[error("the advance is already granted")]
     AlreadyGranted,
     #[error("the advance is not granted yet")]
@@ -130,12 +133,15 @@ pub enum AdvanceError {
 /// that the lender is a shareholder.
 #[derive(Clone)]
 pub struct AdvanceServices {
+    /// Today: a date after it is in the future.
+    pub clock: Arc<dyn Clock>,
     pub cap_tables: Arc<dyn CapTableService>,
 }
 
 impl AdvanceServices {
-    pub fn new(cap_tables: impl CapTableService + 'static) -> Self {
+    pub fn new(clock: impl Clock + 'static, cap_tables: impl CapTableService + 'static) -> Self {
         Self {
+            clock: Arc::new(clock),
             cap_tables: Arc::new(cap_tables),
         }
     }
@@ -178,6 +184,15 @@ impl Aggregate for CurrentAccountAdvance {
         services: &AdvanceServices,
         sink: &EventSink<Self>,
     ) -> Result<(), AdvanceError> {
+        let today = services.clock.today();
+        let date = match &command {
+            AdvanceCommand::Grant { granted_on, .. } => *granted_on,
+            AdvanceCommand::Repay { repaid_on, .. } => *repaid_on,
+            AdvanceCommand::AccrueInterest { accrued_on, .. } => *accrued_on,
+        };
+        if date > today {
+            return Err(AdvanceError::InTheFuture { date, today });
+        }
         if let AdvanceCommand::Grant {
             holder, granted_on, ..
         } = &command

@@ -19,6 +19,7 @@ use super::types::{
     Turbines, WithholdingRates, YearMonth,
 };
 use crate::cap_table::{CapTableService, CapTableSnapshot};
+use crate::clock::Clock;
 use crate::company::HolderKind;
 use crate::money::{Euros, SignedEuros, round_to_cent};
 use crate::resolution::{
@@ -55,6 +56,8 @@ impl ClosingBalances for KnownClosings {
 /// What the financial-year aggregate needs from outside its stream.
 #[derive(Clone)]
 pub struct FinancialYearServices {
+    /// Today: a month or a date after it has not begun.
+    pub clock: Arc<dyn Clock>,
     pub resolutions: Arc<dyn ResolutionService>,
     pub cap_tables: Arc<dyn CapTableService>,
     pub closings: Arc<dyn ClosingBalances>,
@@ -62,11 +65,13 @@ pub struct FinancialYearServices {
 
 impl FinancialYearServices {
     pub fn new(
+        clock: impl Clock + 'static,
         resolutions: impl ResolutionService + 'static,
         cap_tables: impl CapTableService + 'static,
         closings: impl ClosingBalances + 'static,
     ) -> Self {
         Self {
+            clock: Arc::new(clock),
             resolutions: Arc::new(resolutions),
             cap_tables: Arc::new(cap_tables),
             closings: Arc::new(closings),
@@ -92,6 +97,9 @@ impl FinancialYearServices {
 ///   commune / EPCI / département by the rule of the turbine's
 ///   commissioning date, to the cent by largest remainder.
 /// - Once the accounts are approved, the year takes no more reports.
+/// - Nothing is recorded for a month or a tax year that has not begun on
+///   the services' clock, and a record date or a payment is not in the
+///   future (a year may be opened ahead of its start).
 /// - The accounts and the appropriation rest on adopted resolutions of the
 ///   kind the charter reserves for the accounts, adopted after the year
 ///   ended. The legal reserve takes 5 % of the profit after prior losses,
@@ -196,6 +204,12 @@ impl Aggregate for FinancialYear {
         services: &FinancialYearServices,
         sink: &EventSink<Self>,
     ) -> Result<(), Error> {
+        let today = services.clock.today();
+        if let Some(date) = command.begins_on()
+            && date > today
+        {
+            return Err(FinancialYearError::NotYetBegun { date, today });
+        }
         self.precheck(&command)?;
         let looked = self.look_up(&command, services).await?;
         // Decided in full before anything is written: a refused command

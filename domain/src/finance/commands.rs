@@ -116,6 +116,25 @@ pub enum FinancialYearCommand {
 }
 
 impl FinancialYearCommand {
+    /// The first day of what the command reports (a month, a tax year) or
+    /// the date it fixes (a record date, a payment), which must have come.
+    /// Opening a year ahead, approving and appropriating (which rest on a
+    /// resolution already adopted) fix no such date.
+    pub fn begins_on(&self) -> Option<NaiveDate> {
+        match self {
+            Self::ReportProduction { month, .. }
+            | Self::RecordRevenue { month, .. }
+            | Self::RecordCost { month, .. } => Some(month.first_day()),
+            Self::AssessIfer { tax_year, .. } => NaiveDate::from_ymd_opt(*tax_year, 1, 1),
+            Self::DeclareDividend { record_date, .. } => Some(*record_date),
+            Self::RecordDividendPayment { paid_on, .. } => Some(*paid_on),
+            Self::OpenYear { .. }
+            | Self::RecordLocalTax { .. }
+            | Self::ApproveAccounts { .. }
+            | Self::AppropriateResult { .. } => None,
+        }
+    }
+
     pub(super) fn cited_resolution(&self) -> Option<&ResolutionId> {
         match self {
             Self::ApproveAccounts { resolution, .. }

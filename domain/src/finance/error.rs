@@ -12,6 +12,11 @@ use crate::types::{DecisionKindId, HolderId, ReportId, ResolutionId, TurbineId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum FinancialYearError {
+    #[error(
+        "{date} has not come yet (today is {today}): a month, a record date or a payment is recorded once it has begun"
+    )]
+    NotYetBegun { date: NaiveDate, today: NaiveDate },
+
     // Opening.
     #[error("the financial year is already open")]
     AlreadyOpened,

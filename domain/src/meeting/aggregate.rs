@@ -19,6 +19,7 @@ use super::types::{
 };
 use crate::cap_table::{CapTableService, CapTableSnapshot};
 use crate::charter::{Charter, VoteBasis};
+use crate::clock::Clock;
 use crate::resolution::{AdoptedResolution, LookupError, ResolutionPurpose};
 use crate::types::{HolderId, MeetingId, ResolutionId};
 
@@ -30,12 +31,16 @@ pub const MAX_RESOLUTION_TEXT: usize = 20_000;
 /// What the meeting aggregate needs from outside its stream.
 #[derive(Clone)]
 pub struct MeetingServices {
+    /// The instant commands are decided at: an instant later than it is
+    /// in the future.
+    pub clock: Arc<dyn Clock>,
     pub cap_tables: Arc<dyn CapTableService>,
 }
 
 impl MeetingServices {
-    pub fn new(cap_tables: impl CapTableService + 'static) -> Self {
+    pub fn new(clock: impl Clock + 'static, cap_tables: impl CapTableService + 'static) -> Self {
         Self {
+            clock: Arc::new(clock),
             cap_tables: Arc::new(cap_tables),
         }
     }
@@ -75,7 +80,15 @@ pub enum Phase {
 ///   holds proxies cannot give one.
 /// - Times are the shell's clock at the request; they are only compared with
 ///   the window, never with each other, so concurrent ballots never refuse
-///   each other. The meeting closes at or after the end of the window.
+///   each other. The meeting closes at or after the end of the window. No
+///   instant may be later than the services' clock, nor a convocation dated
+///   after today.
+/// - A postal voting form (vote par correspondance) is entered by the
+///   secretary with the instant it was received, between the convocation
+///   date and the end of the window; it may be entered after the window
+///   closed, until the meeting is closed. It is the voter's own ballot (not
+///   for a voter who gave a proxy) and it does not replace a ballot the
+///   voter cast after it arrived.
 /// - A resolution's decision kind must be one of the charter in force on the
 ///   convening date, and a resolution that acts on the company stream
 ///   (charter amendment, capital increase or reduction, approval of a
@@ -112,6 +125,8 @@ pub struct BallotInForce {
     /// In agenda order.
     pub choices: Vec<Choice>,
     pub at: DateTime<Utc>,
+    /// A postal voting form, received at `at`.
+    pub postal: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -133,6 +148,20 @@ impl Aggregate for Meeting {
         services: &MeetingServices,
         sink: &EventSink<Self>,
     ) -> Result<(), MeetingError> {
+        let now = services.clock.now();
+        if let Some(at) = command.instant()
+            && at > now
+        {
+            return Err(MeetingError::InTheFuture { at, now });
+        }
+        if let MeetingCommand::Convene { convened_on, .. } = &command
+            && *convened_on > now.date_naive()
+        {
+            return Err(MeetingError::ConvenedInTheFuture {
+                convened_on: *convened_on,
+                today: now.date_naive(),
+            });
+        }
         let snapshot = match self.cap_table_date(&command)? {
             Some(date) => Some(services.cap_tables.cap_table(date).await?),
             None => None,
@@ -196,6 +225,7 @@ impl Aggregate for Meeting {
                 cast_by,
                 choices,
                 at,
+                postal,
                 ..
             } => {
                 let in_agenda_order = self
@@ -214,6 +244,7 @@ impl Aggregate for Meeting {
                         cast_by,
                         choices: in_agenda_order,
                         at,
+                        postal,
                     },
                 );
             }
@@ -386,41 +417,51 @@ impl Meeting {
                 }
                 on_roll(open, &voter)?;
                 on_roll(open, &cast_by)?;
-                match self.proxies.get(&voter) {
-                    Some(proxy) if proxy != &cast_by => {
-                        return Err(if cast_by == voter {
-                            MeetingError::VoterIsRepresented {
-                                voter,
-                                proxy: proxy.clone(),
-                            }
-                        } else {
-                            MeetingError::NotTheProxy { cast_by, voter }
-                        });
-                    }
-                    None if cast_by != voter => {
-                        return Err(MeetingError::NotTheProxy { cast_by, voter });
-                    }
-                    _ => {}
-                }
-                if let Some(unknown) = choices
-                    .keys()
-                    .find(|r| !convened.agenda.iter().any(|i| &i.resolution == *r))
-                {
-                    return Err(MeetingError::UnknownResolution(unknown.clone()));
-                }
-                if let Some(missing) = convened
-                    .agenda
-                    .iter()
-                    .find(|i| !choices.contains_key(&i.resolution))
-                {
-                    return Err(MeetingError::IncompleteBallot(missing.resolution.clone()));
-                }
+                self.check_caster(&voter, &cast_by)?;
+                check_choices(convened, &choices)?;
                 Ok(MeetingEvent::BallotCast {
                     replaces_earlier: self.ballots.contains_key(&voter),
                     voter,
                     cast_by,
                     choices,
                     at,
+                    postal: false,
+                })
+            }
+            MeetingCommand::RecordPostalBallot {
+                voter,
+                choices,
+                received_at,
+            } => {
+                let (convened, open) = self.voting()?;
+                if received_at.date_naive() < convened.convened_on
+                    || received_at >= convened.closes_at
+                {
+                    return Err(MeetingError::PostalFormOutsideTime {
+                        received_at,
+                        convened_on: convened.convened_on,
+                        closes_at: convened.closes_at,
+                    });
+                }
+                on_roll(open, &voter)?;
+                self.check_caster(&voter, &voter)?;
+                check_choices(convened, &choices)?;
+                if let Some(in_force) = self.ballots.get(&voter)
+                    && in_force.at > received_at
+                {
+                    return Err(MeetingError::LaterBallotInForce {
+                        voter,
+                        in_force: in_force.at,
+                        received_at,
+                    });
+                }
+                Ok(MeetingEvent::BallotCast {
+                    replaces_earlier: self.ballots.contains_key(&voter),
+                    cast_by: voter.clone(),
+                    voter,
+                    choices,
+                    at: received_at,
+                    postal: true,
                 })
             }
             MeetingCommand::Close { at } => {
@@ -436,6 +477,29 @@ impl Meeting {
                     at,
                 })
             }
+        }
+    }
+
+    /// `cast_by` may cast `voter`'s ballot: the voter themself when they
+    /// gave no proxy, or their proxy.
+    fn check_caster(&self, voter: &HolderId, cast_by: &HolderId) -> Result<(), MeetingError> {
+        match self.proxies.get(voter) {
+            Some(proxy) if proxy != cast_by => Err(if cast_by == voter {
+                MeetingError::VoterIsRepresented {
+                    voter: voter.clone(),
+                    proxy: proxy.clone(),
+                }
+            } else {
+                MeetingError::NotTheProxy {
+                    cast_by: cast_by.clone(),
+                    voter: voter.clone(),
+                }
+            }),
+            None if cast_by != voter => Err(MeetingError::NotTheProxy {
+                cast_by: cast_by.clone(),
+                voter: voter.clone(),
+            }),
+            _ => Ok(()),
         }
     }
 
@@ -664,6 +728,28 @@ impl Meeting {
             })
             .collect()
     }
+}
+
+/// A ballot gives one choice for every resolution of the agenda, and no
+/// other.
+fn check_choices(
+    convened: &Convocation,
+    choices: &std::collections::BTreeMap<ResolutionId, Choice>,
+) -> Result<(), MeetingError> {
+    if let Some(unknown) = choices
+        .keys()
+        .find(|r| !convened.agenda.iter().any(|i| &i.resolution == *r))
+    {
+        return Err(MeetingError::UnknownResolution(unknown.clone()));
+    }
+    if let Some(missing) = convened
+        .agenda
+        .iter()
+        .find(|i| !choices.contains_key(&i.resolution))
+    {
+        return Err(MeetingError::IncompleteBallot(missing.resolution.clone()));
+    }
+    Ok(())
 }
 
 fn on_roll(open: &OpenRoll, holder: &HolderId) -> Result<(), MeetingError> {

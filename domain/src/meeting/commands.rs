@@ -1,8 +1,27 @@
 //! What the company secretary, the shareholders and their proxies ask the
 //! meeting stream to record.
 //!
-//! Times are given by the shell (the server's clock when the request
-//! arrived): the domain has no clock.
+//! Instants (`at`) are given by the shell: the server's clock when the
+//! request arrived (the API refuses them in a request's body), or the
+//! recorded history an import replays. Each is checked against the
+//! services' clock: none may be later than now. A postal voting form's
+//! `received_at` is the one instant entered after the fact, by the
+//! secretary, who attests it.
+
+impl MeetingCommand {
+    /// The instant the command happens at, or says it happened at.
+    pub fn instant(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Self::Convene { .. } => None,
+            Self::OpenVoting { at }
+            | Self::GrantProxy { at, .. }
+            | Self::RevokeProxy { at, .. }
+            | Self::CastBallot { at, .. }
+            | Self::Close { at } => Some(*at),
+            Self::RecordPostalBallot { received_at, .. } => Some(*received_at),
+        }
+    }
+}
 
 use std::collections::BTreeMap;
 
@@ -53,6 +72,14 @@ pub enum MeetingCommand {
         cast_by: HolderId,
         choices: BTreeMap<ResolutionId, Choice>,
         at: DateTime<Utc>,
+    },
+    /// Vote par correspondance: a postal voting form the company received,
+    /// entered by the secretary after the fact, even once the window is
+    /// over (but before the close). It counts as cast when it was received.
+    RecordPostalBallot {
+        voter: HolderId,
+        choices: BTreeMap<ResolutionId, Choice>,
+        received_at: DateTime<Utc>,
     },
     /// Clôture: counts every resolution.
     Close { at: DateTime<Utc> },

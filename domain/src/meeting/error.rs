@@ -59,6 +59,18 @@ pub enum MeetingError {
     #[error(transparent)]
     CapTableLookup(#[from] LookupError),
 
+    // Time.
+    #[error("{at} is later than now ({now}): a meeting records what has happened")]
+    InTheFuture {
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
+    #[error("the meeting cannot be convened on {convened_on}: today is {today}")]
+    ConvenedInTheFuture {
+        convened_on: NaiveDate,
+        today: NaiveDate,
+    },
+
     // Opening.
     #[error("voting is already open: the roll was frozen at {0}")]
     VotingAlreadyOpen(DateTime<Utc>),
@@ -112,6 +124,22 @@ pub enum MeetingError {
     IncompleteBallot(ResolutionId),
     #[error("resolution {0} is not on the agenda of this meeting")]
     UnknownResolution(ResolutionId),
+    #[error(
+        "a postal voting form must have been received between the convocation ({convened_on}) and the end of the window ({closes_at}), not at {received_at}"
+    )]
+    PostalFormOutsideTime {
+        received_at: DateTime<Utc>,
+        convened_on: NaiveDate,
+        closes_at: DateTime<Utc>,
+    },
+    #[error(
+        "{voter} voted at {in_force}, after their postal form was received ({received_at}): the later ballot stands"
+    )]
+    LaterBallotInForce {
+        voter: HolderId,
+        in_force: DateTime<Utc>,
+        received_at: DateTime<Utc>,
+    },
 
     // Closing.
     #[error("the voting window ends at {closes_at}: the meeting cannot close at {at}")]

@@ -43,7 +43,12 @@ pub enum MeetingEvent {
         choices: BTreeMap<ResolutionId, Choice>,
         /// An earlier ballot of this voter was in force and is replaced.
         replaces_earlier: bool,
+        /// When the ballot was cast; for a postal form, when it was received.
         at: DateTime<Utc>,
+        /// A postal voting form entered by the secretary (vote par
+        /// correspondance), which may be recorded after the window closed.
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        postal: bool,
     },
     MeetingClosed {
         results: Vec<ResolutionResult>,

@@ -231,7 +231,10 @@ pub fn resolution(id: &str) -> AdoptedResolution {
 }
 
 pub fn services() -> CompanyServices {
-    CompanyServices::new(KnownResolutions::new(resolutions()))
+    CompanyServices::new(
+        chrono::DateTime::<chrono::Utc>::MAX_UTC,
+        KnownResolutions::new(resolutions()),
+    )
 }
 
 pub fn framework() -> TestFramework<Company> {

@@ -144,6 +144,7 @@ impl Year {
             state: FinancialYear::default(),
             events: Vec::new(),
             services: FinancialYearServices::new(
+                chrono::DateTime::<chrono::Utc>::MAX_UTC,
                 resolutions(),
                 KnownCapTables::new([company]),
                 KnownClosings::default(),

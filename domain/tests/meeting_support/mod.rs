@@ -141,7 +141,10 @@ impl Assembly {
         let mut assembly = Self {
             meeting: Meeting::default(),
             events: Vec::new(),
-            services: MeetingServices::new(cap_table(charter, holders)),
+            services: MeetingServices::new(
+                chrono::DateTime::<chrono::Utc>::MAX_UTC,
+                cap_table(charter, holders),
+            ),
         };
         let agenda = kinds
             .iter()

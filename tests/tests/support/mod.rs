@@ -106,20 +106,24 @@ impl Farm {
         let meeting_cqrs = Arc::new(CqrsFramework::new(
             meetings.clone(),
             vec![],
-            MeetingServices::new(cap_tables()),
+            MeetingServices::new(windledger::services::SystemClock, cap_tables()),
         ));
         let company_cqrs = CqrsFramework::new(
             LedgerEventStore::new(store.clone(), ledger.clone()),
             vec![],
-            CompanyServices::new(MeetingResolutions {
-                meetings: meetings.clone(),
-            }),
+            CompanyServices::new(
+                windledger::services::SystemClock,
+                MeetingResolutions {
+                    meetings: meetings.clone(),
+                },
+            ),
         );
         let years = LedgerEventStore::<FinancialYear>::new(store.clone(), ledger.clone());
         let year_cqrs = CqrsFramework::new(
             years.clone(),
             vec![],
             FinancialYearServices::new(
+                windledger::services::SystemClock,
                 MeetingResolutions {
                     meetings: meetings.clone(),
                 },

@@ -1,0 +1,29 @@
+//! The time against which commands are decided.
+//!
+//! Rules that depend on "now" (a voting window, a date in the future, a
+//! month not yet begun) are decided against a [`Clock`] the shell passes in
+//! each aggregate's services. The domain never reads the system clock: the
+//! server gives its own clock at the moment of the command, and the
+//! verifier gives each event's recording time, so that deciding again from
+//! the log refuses an event whose effective instant is later than the
+//! moment it was recorded.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+/// Gives the current instant.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+
+    /// Today's civil date (UTC).
+    fn today(&self) -> NaiveDate {
+        self.now().date_naive()
+    }
+}
+
+/// A fixed instant is a clock that never moves: the recording time of an
+/// event when it is decided again, or the moment a test is set at.
+impl Clock for DateTime<Utc> {
+    fn now(&self) -> DateTime<Utc> {
+        *self
+    }
+}
