@@ -9,15 +9,16 @@
 //!    of the export (the store's [`Audit`], the same code as
 //!    `verify_jsonl`).
 //! 2. The governance: every event decodes into its stream's domain event,
-//!    and what the domain computes is computed again from the events before
-//!    it ([`replay`]). Every meeting event is re-decided by the meeting
-//!    aggregate (so each closing is re-tallied from the roll frozen when
-//!    voting opened, the proxies and the ballots in force, by the domain's
-//!    `tally`), and every dividend is re-allocated by the financial-year
-//!    aggregate from the cap table on its record date (folded from the
-//!    company stream's events, as the import's services do), with its
-//!    withholding. No rule is written twice: the audit runs the domain's
-//!    own code on the domain's own state.
+//!    and is decided again by its aggregate from the events before it
+//!    ([`replay`]): the command the domain reads back from the event, run
+//!    through the aggregate's own `handle` on the state so far, with the
+//!    services answered from what was replayed so far, must give exactly
+//!    the recorded event. Company movements (caps, approvals, lock-ups,
+//!    balances), meetings (rolls, proxies, ballots, the re-tally), the
+//!    financial years (reports, accounts, appropriation and legal reserve,
+//!    dividends and payments) and the advances' interest alike. No rule is
+//!    written twice: the audit runs the domain's own code on the domain's
+//!    own state.
 //!
 //! The first problem stops the audit; the error names the event's position.
 
@@ -37,12 +38,11 @@ use windledger_store::{
     Audit, Checkpoint, CheckpointVerifier, Head, LedgerId, RecordedEvent, Verification,
 };
 
-pub use replay::Recomputed;
-pub(crate) use replay::Replay;
+pub use replay::{Recomputed, Replay};
 
 /// Check an exported ledger offline, with no database: its hash chain, a
-/// signed checkpoint, and every meeting tally and dividend allocation
-/// recomputed from the events by the domain's rules.
+/// signed checkpoint, and every event decided again from the events before
+/// it by the domain's rules.
 #[derive(clap::Args, Debug, Clone)]
 pub struct VerifyOptions {
     /// The exported ledger: JSON Lines, one event per line, as
@@ -315,18 +315,8 @@ pub fn write_summary(report: &AuditReport, name: &str, out: &mut dyn Write) -> s
     }
     writeln!(
         out,
-        "Every event decodes as its stream's event. Recomputed from the events: \
-         {} meetings re-tallied ({} resolutions) from {} rolls, {} proxies given or revoked \
-         and {} ballots, each re-decided; {} dividends re-allocated ({} allocations) \
-         and {} payments checked.",
-        r.meetings_closed,
-        r.resolutions,
-        r.rolls,
-        r.proxies,
-        r.ballots,
-        r.dividends,
-        r.allocations,
-        r.payments
+        "Every event decodes as its stream's event. {}",
+        r.summary()
     )?;
     Ok(())
 }

@@ -238,29 +238,56 @@ fn check_text(what: &str, value: &str) -> Result<(), String> {
 /// What the aggregates cannot check themselves: that a command naming its
 /// own stream's id names the stream it is sent to.
 pub(crate) fn check_aggregate_id(command: &Command, aggregate_id: &str) -> Result<(), String> {
-    let named = match command {
-        Command::Meeting(MeetingCommand::Convene { meeting, .. }) => Some(meeting.to_string()),
-        Command::Advance(AdvanceCommand::Grant { advance, .. }) => Some(advance.to_string()),
-        Command::FinancialYear(c) => {
-            // The year a financial year ends in is its id: the next year
-            // finds its opening balances by it.
-            let year: i32 = aggregate_id.parse().map_err(|_| {
-                format!(
-                    "a financial year's stream is financial-year/<the year it ends in>, not {aggregate_id:?}"
-                )
-            })?;
-            match c {
-                FinancialYearCommand::OpenYear { year: opened, .. } => Some(opened.to_string()),
-                _ => Some(year.to_string()),
-            }
-        }
-        _ => None,
-    };
-    match named {
-        Some(named) if named != aggregate_id => Err(format!(
-            "the command names {named:?} but is sent to {aggregate_id:?}: they must be the same"
-        )),
+    match command {
+        Command::Company(_) => Ok(()),
+        Command::Meeting(c) => check_meeting_id(c, aggregate_id),
+        Command::FinancialYear(c) => check_year_id(c, aggregate_id),
+        Command::Advance(c) => check_advance_id(c, aggregate_id),
+    }
+}
+
+/// A convocation names its meeting: the stream's.
+pub(crate) fn check_meeting_id(command: &MeetingCommand, aggregate_id: &str) -> Result<(), String> {
+    match command {
+        MeetingCommand::Convene { meeting, .. } => same_id(meeting.as_str(), aggregate_id),
         _ => Ok(()),
+    }
+}
+
+/// A grant names its advance: the stream's.
+pub(crate) fn check_advance_id(command: &AdvanceCommand, aggregate_id: &str) -> Result<(), String> {
+    match command {
+        AdvanceCommand::Grant { advance, .. } => same_id(advance.as_str(), aggregate_id),
+        _ => Ok(()),
+    }
+}
+
+/// The year a financial year ends in is its id: the next year finds its
+/// opening balances by it.
+pub(crate) fn check_year_id(
+    command: &FinancialYearCommand,
+    aggregate_id: &str,
+) -> Result<(), String> {
+    let year: i32 = aggregate_id.parse().map_err(|_| {
+        format!(
+            "a financial year's stream is financial-year/<the year it ends in>, not {aggregate_id:?}"
+        )
+    })?;
+    match command {
+        FinancialYearCommand::OpenYear { year: opened, .. } => {
+            same_id(&opened.to_string(), aggregate_id)
+        }
+        _ => same_id(&year.to_string(), aggregate_id),
+    }
+}
+
+fn same_id(named: &str, aggregate_id: &str) -> Result<(), String> {
+    if named == aggregate_id {
+        Ok(())
+    } else {
+        Err(format!(
+            "the command names {named:?} but is sent to {aggregate_id:?}: they must be the same"
+        ))
     }
 }
 

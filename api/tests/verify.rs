@@ -1,10 +1,11 @@
 //! `windledger verify`, as an auditor runs it on the reference farm: the
 //! export of an imported ledger and a signed checkpoint verify, with every
-//! meeting re-tallied and every dividend re-allocated; any field of any
-//! event altered fails at that event's position; an alteration whose hash
-//! chain was recomputed is still caught by the re-tally or the
-//! re-allocation; a checkpoint of another ledger, or checked with another
-//! key, is refused.
+//! event decided again (every meeting re-tallied, every dividend
+//! re-allocated); any field of any event altered fails at that event's
+//! position; an alteration whose hash chain was recomputed is still caught
+//! by the re-decision, and so is a well-chained event appended as the
+//! database role (a transfer over the charter's cap); a checkpoint of
+//! another ledger, or checked with another key, is refused.
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
@@ -435,6 +436,115 @@ fn a_payment_of_another_amount_with_a_recomputed_chain_is_caught() {
     let error = verify(&lines, None).expect_err("the payment differs");
     assert_eq!(error.position(), Some(index as u64 + 1), "{error}");
     assert!(error.to_string().contains("amount"), "{error}");
+}
+
+/// The last line of this stream.
+fn last_of_stream(lines: &[String], stream: &str) -> Value {
+    lines
+        .iter()
+        .rev()
+        .map(|l| json(l))
+        .find(|e| e["stream_id"] == stream)
+        .unwrap_or_else(|| panic!("the reference farm records events on {stream}"))
+}
+
+/// An event appended at the head as the database role could: a new
+/// position, the next version of its stream, chained to the head. The hash
+/// chain, the stream versions and a checkpoint of the old head all hold.
+fn append_forged(lines: &mut Vec<String>, stream: &str, event_type: &str, payload: Value) {
+    let head = json(lines.last().expect("a head"));
+    let mut forged = last_of_stream(lines, stream);
+    forged["position"] = (head["position"].as_u64().expect("a position") + 1).into();
+    forged["stream_version"] = (forged["stream_version"].as_u64().expect("a version") + 1).into();
+    forged["event_id"] = uuid::Uuid::new_v4().to_string().into();
+    forged["event_type"] = event_type.into();
+    forged["payload"] = payload;
+    forged["recorded_at"] = head["recorded_at"].clone();
+    lines.push(forged.to_string());
+    let index = lines.len() - 1;
+    rechain(lines, index);
+}
+
+#[test]
+fn a_transfer_appended_as_the_database_role_with_a_valid_chain_is_refused_by_the_re_decision() {
+    let farm = farm();
+    let mut lines = farm.lines.clone();
+    let company = json(&lines[first_of(&lines, "CompanyIncorporated")])["stream_id"]
+        .as_str()
+        .expect("a stream")
+        .to_owned();
+    // On the latest effective date of the company, after the lock-up.
+    let latest = last_of_stream(&lines, &company)["payload"]
+        .as_object()
+        .and_then(|p| p.values().next())
+        .and_then(|fields| fields["effective_date"].as_str())
+        .expect("an effective date")
+        .to_owned();
+    // 30,000 of the partner's 40,000 shares to a citizen, at a cent, with
+    // no approval: over the charter's cap of a tenth per citizen.
+    let transfer = serde_json::json!({"SharesTransferred": {
+        "from": "partenaire-industriel",
+        "to": "cit-001",
+        "class": "ordinaires",
+        "count": 30_000,
+        "price_per_share": "0.01",
+        "approval": null,
+        "effective_date": latest,
+    }});
+    append_forged(&mut lines, &company, "SharesTransferred", transfer);
+    chain_is_intact(&lines);
+    let position = lines.len() as u64;
+
+    for checkpoint in [None, Some((farm.note.as_str(), farm.public_key.as_str()))] {
+        // The checkpoint signed before is a prefix of the forged export:
+        // only the re-decision sees the transfer.
+        let error = verify(&lines, checkpoint).expect_err("the forged transfer is refused");
+        assert!(matches!(error, AuditError::Event { .. }), "{error}");
+        assert_eq!(error.position(), Some(position), "{error}");
+        let message = error.to_string();
+        assert!(message.contains("SharesTransferred"), "{message}");
+        assert!(
+            message.contains("refused by the domain's rules"),
+            "{message}"
+        );
+        assert!(
+            message.contains(
+                "the movement would breach the charter's rule: each holder of citoyens at most 1/10 of the capital"
+            ),
+            "{message}"
+        );
+    }
+
+    // The same transfer of shares the partner holds to a newcomer with no
+    // share and no approval: the approval (agrément) is named.
+    let mut lines = farm.lines.clone();
+    let admitted = serde_json::json!({"ShareholderAdmitted": {
+        "holder": "cit-forged",
+        "kind": "individual",
+        "college": "citoyens",
+        "commune": "42026",
+        "effective_date": latest,
+    }});
+    append_forged(&mut lines, &company, "ShareholderAdmitted", admitted);
+    let transfer = serde_json::json!({"SharesTransferred": {
+        "from": "cit-001",
+        "to": "cit-forged",
+        "class": "ordinaires",
+        "count": 1,
+        "price_per_share": "0.01",
+        "approval": null,
+        "effective_date": latest,
+    }});
+    append_forged(&mut lines, &company, "SharesTransferred", transfer);
+    chain_is_intact(&lines);
+    let error = verify(&lines, None).expect_err("the transfer needs an approval");
+    assert_eq!(error.position(), Some(lines.len() as u64), "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("cit-forged holds no share yet: the charter requires an approval"),
+        "{error}"
+    );
 }
 
 /// A change to an exported line.

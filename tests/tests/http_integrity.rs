@@ -96,8 +96,9 @@ async fn forge(server: &Server, event_type: &str, payload: serde_json::Value) ->
     forged.position
 }
 
-/// Waits until `/readyz` answers 503, and returns its reasons.
-async fn not_ready(server: &Server) -> String {
+/// Waits until `/readyz` answers 503 with a reason containing `why`, and
+/// returns its reasons.
+async fn not_ready(server: &Server, why: &str) -> String {
     for _ in 0..100 {
         let r = server
             .call(
@@ -108,12 +109,13 @@ async fn not_ready(server: &Server) -> String {
                 None,
             )
             .await;
-        if r.status.as_u16() == 503 {
-            return r.body["reasons"].to_string();
+        let reasons = r.body["reasons"].to_string();
+        if r.status.as_u16() == 503 && reasons.contains(why) {
+            return reasons;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    panic!("the server stayed ready");
+    panic!("/readyz never gave the reason {why:?}");
 }
 
 async fn a_forged_well_chained_event_stops_writes_and_signatures(db: TestDatabase) {
@@ -132,9 +134,9 @@ async fn a_forged_well_chained_event_stops_writes_and_signatures(db: TestDatabas
     )
     .await;
 
-    let reasons = not_ready(&server).await;
+    let reasons = not_ready(&server, "does not verify").await;
     assert!(
-        reasons.contains(&format!("position {position}")),
+        reasons.contains(&format!("position {position}")) && reasons.contains("cap"),
         "{reasons}"
     );
     let checkpoint = server
@@ -218,7 +220,7 @@ async fn a_ledger_cut_back_behind_the_servers_back_is_not_signed(db: TestDatabas
         "{}",
         refused.body
     );
-    let reasons = not_ready(&server).await;
-    assert!(reasons.contains("truncated"), "{reasons}");
+    let reasons = not_ready(&server, "truncated").await;
+    assert!(reasons.contains("went back"), "{reasons}");
     server.stop().await;
 }

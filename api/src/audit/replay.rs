@@ -1,31 +1,50 @@
-//! The governance half of the audit: each event decoded into its stream's
-//! domain event, and what the domain computed decided again, by the
-//! domain's own aggregates, from the events before it.
+//! The governance half of the audit: every event decoded into its stream's
+//! domain event and decided again, by the domain's own aggregates, from the
+//! events before it.
 //!
-//! - Company stream: decoded and kept; the cap table on a date is the
-//!   stream's events folded to that date (`Company::as_of`), as the import's
-//!   `CompanyCapTables` answers the aggregates.
-//! - Meeting streams: every event is the outcome of a command, and the
-//!   command can be read back from the event (convene, open voting, grant or
-//!   revoke a proxy, cast a ballot, close). Each is run again through
-//!   `Meeting::handle` on the state folded so far, and must produce exactly
-//!   the recorded event: the roll is recomputed from the cap table on the
-//!   record date, each proxy and ballot is checked against the rules, and
-//!   the close re-tallies every resolution with the domain's `tally`.
-//! - Financial years: events are folded; a dividend declaration is run again
-//!   through `FinancialYear::handle` (the cap table on the record date, the
-//!   resolution as its meeting adopted it, the recorded amount and
-//!   withholding), and each payment too (the net of the allocation).
-//! - Current-account advances: decoded.
+//! Every event of every stream is the outcome of one command, and the
+//! domain reads that command back from the event (`From<&Event>` for each
+//! aggregate's command). The command is run again through the aggregate's
+//! own `handle` on the state folded so far, with its services answered from
+//! what was replayed so far, and must produce exactly the recorded event. So
+//! nothing is taken on trust: a movement's caps, approval and lock-up, a
+//! ballot's roll and window, a proxy's cap, a report's corrections, the
+//! appropriation's legal reserve, a dividend's allocations and an advance's
+//! interest are all decided again, and an event the domain would refuse is
+//! reported with the domain's own reason.
+//!
+//! - Company stream (one per ledger): decided on the company's state so far,
+//!   kept as it goes; a resolution it cites is answered from the meetings
+//!   replayed so far (as the meeting adopted it).
+//! - Meetings: decided on the meeting's state; the cap table on a date (the
+//!   convening's charter, the roll on the record date) is the company as its
+//!   events so far stand on that date.
+//! - Financial years: decided on the year's state, with the resolutions
+//!   adopted so far, the cap table on a date, and the previous year's closing
+//!   balances as replayed.
+//! - Current-account advances: decided on the advance's state, with the cap
+//!   table on the grant's date.
+//!
+//! The services of each aggregate are built by one function each
+//! ([`Replay::company_services`] and the others), from the event being
+//! decided again.
+//!
+//! The cap table on a date is the company's state when the date is on or
+//! after its latest effective date (the usual case: services are asked about
+//! the present), else the company's events folded to that date
+//! (`Company::as_of`, as the import's services answer). Effective dates never
+//! go back in the company stream, so the facts up to a date are a prefix of
+//! its events; the last table built is kept for that prefix, since most
+//! questions in a row are about the same facts.
 //!
 //! An event's payload must also be exactly what the domain writes for the
 //! decoded event, so nothing rides along unseen (an extra field, another
 //! spelling of a number).
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::pin::pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
 use chrono::NaiveDate;
@@ -34,24 +53,29 @@ use cqrs_es::{Aggregate, DomainEvent};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use windledger_domain::cap_table::{CapTableService, CapTableSnapshot};
-use windledger_domain::company::{Company, CompanyEvent};
+use windledger_domain::company::{Company, CompanyCommand, CompanyEvent, CompanyServices};
 use windledger_domain::finance::{
-    AdvanceEvent, CurrentAccountAdvance, FinancialYear, FinancialYearCommand, FinancialYearEvent,
-    FinancialYearServices, KnownClosings,
+    AdvanceCommand, AdvanceEvent, AdvanceServices, CurrentAccountAdvance, FinancialYear,
+    FinancialYearCommand, FinancialYearEvent, FinancialYearServices, KnownClosings,
 };
-use windledger_domain::meeting::{
-    Meeting, MeetingCommand, MeetingEvent, MeetingServices, ProposedResolution, split_resolution_id,
-};
-use windledger_domain::resolution::{AdoptedResolution, BoxFuture, KnownResolutions, LookupError};
+use windledger_domain::meeting::{Meeting, MeetingCommand, MeetingEvent, MeetingServices};
+use windledger_domain::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionService};
 use windledger_domain::types::ResolutionId;
 use windledger_store::RecordedEvent;
 
 use super::diff::first_difference;
+use crate::import::{check_advance_id, check_meeting_id, check_year_id};
 
-/// What the audit recomputed, by kind.
+/// What the audit decided again, by stream and by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Recomputed {
+    /// Company events re-decided (all of them).
     pub company_events: u64,
+    /// Of which share movements: issuances, transfers, repurchases and
+    /// cancellations, with their caps, approvals, lock-ups and balances.
+    pub share_movements: u64,
+    /// Meeting events re-decided (all of them).
+    pub meeting_events: u64,
     pub meetings_convened: u64,
     /// Rolls recomputed from the cap table when voting opened.
     pub rolls: u64,
@@ -63,36 +87,91 @@ pub struct Recomputed {
     pub meetings_closed: u64,
     /// Resolutions re-tallied.
     pub resolutions: u64,
+    /// Financial-year events re-decided (all of them).
     pub financial_year_events: u64,
+    /// Of which reports (production, revenue, costs, IFER, local taxes),
+    /// corrections included.
+    pub reports: u64,
+    /// Approvals of the accounts and appropriations of the result.
+    pub accounts: u64,
     /// Dividend declarations re-allocated.
     pub dividends: u64,
     /// Holders' allocations recomputed.
     pub allocations: u64,
     /// Dividend payments re-decided.
     pub payments: u64,
+    /// Current-account advance events re-decided (all of them).
     pub advance_events: u64,
+    /// Of which yearly interest accruals recomputed.
+    pub interest_accruals: u64,
 }
 
-/// The state the domain needs to decide again, folded from the events.
+impl Recomputed {
+    /// Every event re-decided.
+    pub fn events(&self) -> u64 {
+        self.company_events + self.meeting_events + self.financial_year_events + self.advance_events
+    }
+
+    /// One sentence for the audit's summary.
+    pub fn summary(&self) -> String {
+        format!(
+            "Every event decided again by the domain from the events before it ({} in all): \
+             {} company events ({} share movements); {} meeting events: {} meetings re-tallied \
+             ({} resolutions) from {} rolls, {} proxies given or revoked and {} ballots; \
+             {} financial-year events: {} reports, {} approvals and appropriations, \
+             {} dividends re-allocated ({} allocations) and {} payments; \
+             {} advance events ({} interest accruals).",
+            self.events(),
+            self.company_events,
+            self.share_movements,
+            self.meeting_events,
+            self.meetings_closed,
+            self.resolutions,
+            self.rolls,
+            self.proxies,
+            self.ballots,
+            self.financial_year_events,
+            self.reports,
+            self.accounts,
+            self.dividends,
+            self.allocations,
+            self.payments,
+            self.advance_events,
+            self.interest_accruals,
+        )
+    }
+}
+
+/// The state the domain needs to decide again, folded from the events, fed
+/// one recorded event at a time in position order ([`Replay::apply`]). After
+/// an error the replay stops being meaningful: the ledger is broken there.
 #[derive(Default)]
-pub(crate) struct Replay {
+pub struct Replay {
     /// The ledger's company stream (one company per ledger).
     company_stream: Option<String>,
-    /// Its events so far, shared with the cap-table service of a command.
-    company: Arc<Vec<CompanyEvent>>,
+    /// The company so far, shared with the cap-table service of a command.
+    company: Arc<CompanyHistory>,
+    /// The resolutions adopted by the meetings closed so far.
+    adopted: Arc<HashMap<ResolutionId, AdoptedResolution>>,
     meetings: HashMap<String, Meeting>,
     years: HashMap<String, FinancialYear>,
+    advances: HashMap<String, CurrentAccountAdvance>,
     recomputed: Recomputed,
 }
 
 impl Replay {
-    pub(crate) fn recomputed(&self) -> Recomputed {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// What was decided again so far.
+    pub fn recomputed(&self) -> Recomputed {
         self.recomputed
     }
 
-    /// Decodes `e` and re-decides what it records. The error completes the
-    /// sentence "the event at position N (type on stream) ...".
-    pub(crate) fn apply(&mut self, e: &RecordedEvent) -> Result<(), String> {
+    /// Decodes `e` and decides again what it records. The error completes
+    /// the sentence "the event at position N (type on stream) ...".
+    pub fn apply(&mut self, e: &RecordedEvent) -> Result<(), String> {
         let stream = e.stream_id.as_str();
         let Some((kind, id)) = stream.split_once('/').filter(|(_, id)| !id.is_empty()) else {
             return Err(format!(
@@ -104,17 +183,66 @@ impl Replay {
             k if k == Company::TYPE => self.company(stream, e),
             k if k == Meeting::TYPE => self.meeting(id, e),
             k if k == FinancialYear::TYPE => self.year(id, e),
-            k if k == CurrentAccountAdvance::TYPE => {
-                decode::<AdvanceEvent>(e, kind)?;
-                self.recomputed.advance_events += 1;
-                Ok(())
-            }
+            k if k == CurrentAccountAdvance::TYPE => self.advance(id, e),
             other => Err(format!(
                 "is on a stream of type {other:?}, which no windledger aggregate has: the types are {}",
                 stream_types()
             )),
         }
     }
+
+    // --- The services of each aggregate, for deciding `e` again. ---
+    //
+    // `e` is the event being decided again: its recorded time is when the
+    // command was decided.
+
+    /// The resolutions as the meetings replayed so far adopted them.
+    // Every service carries the clock at the event's recording time: a
+    // date or an instant later than it is refused, as it would have been live.
+    fn company_services(&self, e: &RecordedEvent) -> CompanyServices {
+        CompanyServices::new(e.recorded_at, self.resolutions())
+    }
+
+    /// The cap table on a date, from the company's events so far.
+    fn meeting_services(&self, e: &RecordedEvent) -> MeetingServices {
+        MeetingServices::new(e.recorded_at, self.cap_tables())
+    }
+
+    /// The resolutions adopted so far, the cap table on a date, and the
+    /// previous year's closing balances as replayed.
+    fn year_services(&self, e: &RecordedEvent) -> FinancialYearServices {
+        let previous = e
+            .stream_id
+            .as_str()
+            .split_once('/')
+            .and_then(|(_, id)| id.parse::<i32>().ok())
+            .and_then(|year| year.checked_sub(1));
+        let closing = previous.and_then(|year| {
+            let balances = self.years.get(&year.to_string())?.closing_balances()?;
+            Some((year, balances))
+        });
+        FinancialYearServices::new(
+            e.recorded_at,
+            self.resolutions(),
+            self.cap_tables(),
+            KnownClosings(closing.into_iter().collect::<BTreeMap<_, _>>()),
+        )
+    }
+
+    /// The cap table on a date, from the company's events so far.
+    fn advance_services(&self, e: &RecordedEvent) -> AdvanceServices {
+        AdvanceServices::new(e.recorded_at, self.cap_tables())
+    }
+
+    fn cap_tables(&self) -> LedgerCapTables {
+        LedgerCapTables(Arc::clone(&self.company))
+    }
+
+    fn resolutions(&self) -> AdoptedSoFar {
+        AdoptedSoFar(Arc::clone(&self.adopted))
+    }
+
+    // --- Each stream. ---
 
     fn company(&mut self, stream: &str, e: &RecordedEvent) -> Result<(), String> {
         let event: CompanyEvent = decode(e, Company::TYPE)?;
@@ -127,91 +255,37 @@ impl Replay {
             Some(_) => {}
             None => self.company_stream = Some(stream.to_owned()),
         }
-        Arc::make_mut(&mut self.company).push(event);
-        self.recomputed.company_events += 1;
+        let services = self.company_services(e);
+        // No service holds the history now (they live for one decision),
+        // so this does not copy it.
+        let history = Arc::make_mut(&mut self.company);
+        let produced = redecide(&mut history.state, CompanyCommand::from(&event), &services)?;
+        same(
+            &event,
+            &produced,
+            "the company's decision taken again on the register and the charter before it",
+        )?;
+        let r = &mut self.recomputed;
+        r.company_events += 1;
+        if matches!(
+            event,
+            CompanyEvent::SharesIssued { .. }
+                | CompanyEvent::SharesTransferred { .. }
+                | CompanyEvent::SharesRepurchased { .. }
+                | CompanyEvent::SharesCancelled { .. }
+        ) {
+            r.share_movements += 1;
+        }
+        history.events.push(event);
         Ok(())
-    }
-
-    /// The cap tables as the company stream's events so far give them.
-    fn cap_tables(&self) -> LedgerCapTables {
-        LedgerCapTables(Arc::clone(&self.company))
-    }
-
-    /// The resolution as its meeting, replayed so far, adopted it.
-    fn adopted(&self, id: &ResolutionId) -> Option<AdoptedResolution> {
-        let (meeting, _) = split_resolution_id(id)?;
-        self.meetings.get(meeting.as_str())?.adopted(id)
     }
 
     fn meeting(&mut self, id: &str, e: &RecordedEvent) -> Result<(), String> {
         let event: MeetingEvent = decode(e, Meeting::TYPE)?;
         super::time::check_meeting_instant(e, &event)?;
-        let command = match &event {
-            MeetingEvent::MeetingConvened(c) => {
-                if c.meeting.as_str() != id {
-                    return Err(format!(
-                        "convenes the meeting {} on the stream of the meeting {id}",
-                        c.meeting
-                    ));
-                }
-                MeetingCommand::Convene {
-                    meeting: c.meeting.clone(),
-                    kind: c.kind,
-                    call: c.call.clone(),
-                    record_date: c.record_date,
-                    opens_at: c.opens_at,
-                    closes_at: c.closes_at,
-                    agenda: c
-                        .agenda
-                        .iter()
-                        .map(|item| ProposedResolution {
-                            decision_kind: item.decision_kind.clone(),
-                            purpose: item.purpose.clone(),
-                            text: item.text.clone(),
-                        })
-                        .collect(),
-                    members: c.members.clone(),
-                    convened_on: c.convened_on,
-                }
-            }
-            MeetingEvent::VotingOpened { at, .. } => MeetingCommand::OpenVoting { at: *at },
-            MeetingEvent::ProxyGranted {
-                grantor, proxy, at, ..
-            } => MeetingCommand::GrantProxy {
-                grantor: grantor.clone(),
-                proxy: proxy.clone(),
-                at: *at,
-            },
-            MeetingEvent::ProxyRevoked { grantor, at, .. } => MeetingCommand::RevokeProxy {
-                grantor: grantor.clone(),
-                at: *at,
-            },
-            MeetingEvent::BallotCast {
-                voter,
-                choices,
-                at,
-                postal: true,
-                ..
-            } => MeetingCommand::RecordPostalBallot {
-                voter: voter.clone(),
-                choices: choices.clone(),
-                received_at: *at,
-            },
-            MeetingEvent::BallotCast {
-                voter,
-                cast_by,
-                choices,
-                at,
-                ..
-            } => MeetingCommand::CastBallot {
-                voter: voter.clone(),
-                cast_by: cast_by.clone(),
-                choices: choices.clone(),
-                at: *at,
-            },
-            MeetingEvent::MeetingClosed { at, .. } => MeetingCommand::Close { at: *at },
-        };
-        let services = MeetingServices::new(e.recorded_at, self.cap_tables());
+        let command = MeetingCommand::from(&event);
+        check_meeting_id(&command, id).map_err(on_its_stream)?;
+        let services = self.meeting_services(e);
         let state = self.meetings.entry(id.to_owned()).or_default();
         let produced = redecide(state, command, &services)?;
         let what = match &event {
@@ -233,6 +307,7 @@ impl Replay {
         };
         same(&event, &produced, what)?;
         let r = &mut self.recomputed;
+        r.meeting_events += 1;
         match &event {
             MeetingEvent::MeetingConvened(_) => r.meetings_convened += 1,
             MeetingEvent::VotingOpened { .. } => r.rolls += 1,
@@ -243,6 +318,13 @@ impl Replay {
             MeetingEvent::MeetingClosed { results, .. } => {
                 r.meetings_closed += 1;
                 r.resolutions += results.len() as u64;
+                // What the company and the years may rely on from now on.
+                let adopted: Vec<AdoptedResolution> = results
+                    .iter()
+                    .filter_map(|result| state.adopted(&result.resolution))
+                    .collect();
+                let known = Arc::make_mut(&mut self.adopted);
+                known.extend(adopted.into_iter().map(|a| (a.id.clone(), a)));
             }
         }
         Ok(())
@@ -250,60 +332,84 @@ impl Replay {
 
     fn year(&mut self, id: &str, e: &RecordedEvent) -> Result<(), String> {
         let event: FinancialYearEvent = decode(e, FinancialYear::TYPE)?;
-        self.recomputed.financial_year_events += 1;
-        let (command, what, cited) = match &event {
-            FinancialYearEvent::DividendDeclared {
-                resolution,
-                amount,
-                record_date,
-                payment_date,
-                withholding,
-                ..
-            } => (
-                FinancialYearCommand::DeclareDividend {
-                    resolution: resolution.id.clone(),
-                    amount: *amount,
-                    record_date: *record_date,
-                    payment_date: *payment_date,
-                    withholding: Some(*withholding),
-                },
-                "the dividend re-allocated from the cap table on the record date, with the recorded amount and withholding rates",
-                Some(&resolution.id),
-            ),
-            FinancialYearEvent::DividendPaid {
-                holder, paid_on, ..
-            } => (
-                FinancialYearCommand::RecordDividendPayment {
-                    holder: holder.clone(),
-                    paid_on: *paid_on,
-                },
-                "the payment decided again from the declared allocations",
-                None,
-            ),
-            _ => {
-                self.years.entry(id.to_owned()).or_default().apply(event);
-                return Ok(());
-            }
-        };
-        let services = FinancialYearServices::new(
-            e.recorded_at,
-            KnownResolutions::new(cited.and_then(|id| self.adopted(id))),
-            self.cap_tables(),
-            KnownClosings::default(),
-        );
+        let command = FinancialYearCommand::from(&event);
+        check_year_id(&command, id).map_err(on_its_stream)?;
+        let services = self.year_services(e);
         let state = self.years.entry(id.to_owned()).or_default();
         let produced = redecide(state, command, &services)?;
+        use FinancialYearEvent as E;
+        let what = match &event {
+            E::YearOpened { .. } => {
+                "the opening decided again, with the turbines on the opening date"
+            }
+            E::ProductionReported { .. } | E::CostRecorded { .. } | E::LocalTaxRecorded { .. } => {
+                "the report decided again from the year's reports before it"
+            }
+            E::RevenueRecorded { .. } => "the revenue recomputed as volume x price, to the cent",
+            E::IferAssessed { .. } => {
+                "the IFER recomputed from the turbines in service on 1 January, with its split"
+            }
+            E::AccountsApproved { .. } => {
+                "the approval decided again on the resolution as its meeting adopted it"
+            }
+            E::ResultAppropriated { .. } => {
+                "the appropriation recomputed: legal reserve, distributable profit and balances from the previous year's closing"
+            }
+            E::DividendDeclared { .. } => {
+                "the dividend re-allocated from the cap table on the record date, with the recorded amount and withholding rates"
+            }
+            E::DividendPaid { .. } => "the payment decided again from the declared allocations",
+        };
         same(&event, &produced, what)?;
         let r = &mut self.recomputed;
+        r.financial_year_events += 1;
         match &event {
-            FinancialYearEvent::DividendDeclared { allocations, .. } => {
+            E::YearOpened { .. } => {}
+            E::ProductionReported { .. }
+            | E::RevenueRecorded { .. }
+            | E::CostRecorded { .. }
+            | E::IferAssessed { .. }
+            | E::LocalTaxRecorded { .. } => r.reports += 1,
+            E::AccountsApproved { .. } | E::ResultAppropriated { .. } => r.accounts += 1,
+            E::DividendDeclared { allocations, .. } => {
                 r.dividends += 1;
                 r.allocations += allocations.len() as u64;
             }
-            _ => r.payments += 1,
+            E::DividendPaid { .. } => r.payments += 1,
         }
         Ok(())
     }
+
+    fn advance(&mut self, id: &str, e: &RecordedEvent) -> Result<(), String> {
+        let event: AdvanceEvent = decode(e, CurrentAccountAdvance::TYPE)?;
+        let command = AdvanceCommand::from(&event);
+        check_advance_id(&command, id).map_err(on_its_stream)?;
+        let services = self.advance_services(e);
+        let state = self.advances.entry(id.to_owned()).or_default();
+        let produced = redecide(state, command, &services)?;
+        let what = match &event {
+            AdvanceEvent::AdvanceGranted { .. } => {
+                "the grant decided again, with the cap table on its date"
+            }
+            AdvanceEvent::AdvanceRepaid { .. } => {
+                "the repayment decided again from the principal still owed"
+            }
+            AdvanceEvent::InterestAccrued { .. } => {
+                "the interest recomputed from the principal over the year, at the rate applied"
+            }
+        };
+        same(&event, &produced, what)?;
+        let r = &mut self.recomputed;
+        r.advance_events += 1;
+        if let AdvanceEvent::InterestAccrued { .. } = event {
+            r.interest_accruals += 1;
+        }
+        Ok(())
+    }
+}
+
+fn on_its_stream(reason: String) -> String {
+    format!("is not on its aggregate's stream: {reason}")
 }
 
 fn stream_types() -> String {
@@ -406,18 +512,78 @@ fn block_on<F: Future>(future: F) -> Option<F::Output> {
     }
 }
 
-/// The cap table on a date: the company stream's events so far folded to
-/// that date, as the import's `CompanyCapTables` answers.
-struct LedgerCapTables(Arc<Vec<CompanyEvent>>);
+/// The company as replayed so far: its state, its events, and the last cap
+/// table built.
+#[derive(Default)]
+struct CompanyHistory {
+    state: Company,
+    /// In stream order, so effective dates never go back.
+    events: Vec<CompanyEvent>,
+    /// The cap table of the first `n` events, as `(n, table)`.
+    last_table: Mutex<Option<(usize, Arc<CapTableSnapshot>)>>,
+}
+
+impl Clone for CompanyHistory {
+    fn clone(&self) -> Self {
+        Self {
+            state: self.state.clone(),
+            events: self.events.clone(),
+            last_table: Mutex::default(),
+        }
+    }
+}
+
+impl CompanyHistory {
+    /// The cap table at the end of `on`: the state when every event so far
+    /// is effective by then, else the events folded to that date.
+    fn cap_table(&self, on: NaiveDate) -> Result<CapTableSnapshot, LookupError> {
+        let facts = self.events.partition_point(|e| e.effective_date() <= on);
+        let mut last = self
+            .last_table
+            .lock()
+            .map_err(|_| LookupError("the cap table's cache was poisoned".to_owned()))?;
+        let table = match &*last {
+            Some((n, table)) if *n == facts => Arc::clone(table),
+            _ => {
+                let table = if facts == self.events.len() {
+                    self.state.cap_table(on)
+                } else {
+                    Company::as_of(self.events[..facts].iter().cloned(), on).cap_table(on)
+                }
+                .ok_or_else(|| LookupError(format!("the company did not exist on {on}")))?;
+                let table = Arc::new(table);
+                *last = Some((facts, Arc::clone(&table)));
+                table
+            }
+        };
+        Ok(CapTableSnapshot {
+            as_of: on,
+            ..CapTableSnapshot::clone(&table)
+        })
+    }
+}
+
+/// The cap table on a date, from the company replayed so far.
+struct LedgerCapTables(Arc<CompanyHistory>);
 
 impl CapTableService for LedgerCapTables {
     fn cap_table<'a>(
         &'a self,
         on: NaiveDate,
     ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>> {
-        let found = Company::as_of(self.0.iter().cloned(), on)
-            .cap_table(on)
-            .ok_or_else(|| LookupError(format!("the company did not exist on {on}")));
-        Box::pin(std::future::ready(found))
+        Box::pin(std::future::ready(self.0.cap_table(on)))
+    }
+}
+
+/// Whether a resolution was adopted: as its meeting, replayed so far,
+/// adopted it (`Meeting::adopted` when it closed).
+struct AdoptedSoFar(Arc<HashMap<ResolutionId, AdoptedResolution>>);
+
+impl ResolutionService for AdoptedSoFar {
+    fn adopted<'a>(
+        &'a self,
+        id: &'a ResolutionId,
+    ) -> BoxFuture<'a, Result<Option<AdoptedResolution>, LookupError>> {
+        Box::pin(std::future::ready(Ok(self.0.get(id).cloned())))
     }
 }

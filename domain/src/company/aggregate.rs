@@ -389,9 +389,11 @@ impl Company {
             }
             other => self.decide_on_incorporated(other, resolution)?,
         };
-        let mut next = self.clone();
-        next.apply(event.clone());
-        next.check_invariants()?;
+        if may_break_invariants(&event) {
+            let mut next = self.clone();
+            next.apply(event.clone());
+            next.check_invariants()?;
+        }
         Ok(event)
     }
 
@@ -897,6 +899,23 @@ impl Company {
         }
         Ok(())
     }
+}
+
+/// Whether the event changes anything the invariants read (the charter,
+/// holdings, shares issued or cancelled, a holder's college). An admission
+/// registers a holder with no share in a college of the charter (checked
+/// when deciding), a change of residence moves no share, and an exit is of
+/// a holder with no share: after them the invariants hold as they did
+/// before, so the state is not copied to check them again. Without this,
+/// admitting n holders one by one costs n² (each check copies and reads the
+/// whole register).
+fn may_break_invariants(event: &CompanyEvent) -> bool {
+    !matches!(
+        event,
+        CompanyEvent::ShareholderAdmitted { .. }
+            | CompanyEvent::ShareholderResidenceChanged { .. }
+            | CompanyEvent::ShareholderExited { .. }
+    )
 }
 
 /// How `held / total` compares with `limit`, exactly.

@@ -3,6 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::events::CompanyEvent;
 use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
 use crate::charter::Charter;
 use crate::money::Euros;
@@ -119,6 +120,126 @@ impl CompanyCommand {
             | Self::ChangeCollege { .. }
             | Self::ChangeResidence { .. }
             | Self::RecordExit { .. } => None,
+        }
+    }
+}
+
+/// The command an event is the outcome of. Every company event comes from
+/// one command, which can be read back from it: the resolution the event
+/// records is cited by its id (the service answers the rest), and what the
+/// aggregate computes (the college a holder leaves) is left out. Deciding
+/// this command again on the state before the event, with the services
+/// answering as they did, must give the event back: that is how
+/// `windledger verify` re-decides a ledger.
+impl From<&CompanyEvent> for CompanyCommand {
+    fn from(event: &CompanyEvent) -> Self {
+        let id = |r: &crate::resolution::AdoptedResolution| r.id.clone();
+        match event.clone() {
+            CompanyEvent::Incorporated { company, charter } => {
+                Self::Incorporate { company, charter }
+            }
+            CompanyEvent::CharterAmended {
+                charter,
+                resolution,
+                effective_date,
+            } => Self::AmendCharter {
+                charter,
+                resolution: resolution.id,
+                effective_date,
+            },
+            CompanyEvent::ShareholderAdmitted {
+                holder,
+                kind,
+                college,
+                commune,
+                effective_date,
+            } => Self::AdmitShareholder {
+                holder,
+                kind,
+                college,
+                commune,
+                effective_date,
+            },
+            CompanyEvent::ShareholderCollegeChanged {
+                holder,
+                to,
+                effective_date,
+                ..
+            } => Self::ChangeCollege {
+                holder,
+                college: to,
+                effective_date,
+            },
+            CompanyEvent::ShareholderResidenceChanged {
+                holder,
+                commune,
+                effective_date,
+            } => Self::ChangeResidence {
+                holder,
+                commune,
+                effective_date,
+            },
+            CompanyEvent::ShareholderExited {
+                holder,
+                effective_date,
+            } => Self::RecordExit {
+                holder,
+                effective_date,
+            },
+            CompanyEvent::SharesIssued {
+                subscriptions,
+                resolution,
+                effective_date,
+            } => Self::IssueShares {
+                subscriptions,
+                resolution: resolution.as_ref().map(id),
+                effective_date,
+            },
+            CompanyEvent::SharesTransferred {
+                from,
+                to,
+                class,
+                count,
+                price_per_share,
+                approval,
+                effective_date,
+            } => Self::TransferShares {
+                from,
+                to,
+                class,
+                count,
+                price_per_share,
+                approval: approval.as_ref().map(id),
+                effective_date,
+            },
+            CompanyEvent::SharesRepurchased {
+                holder,
+                class,
+                count,
+                price_per_share,
+                resolution,
+                effective_date,
+            } => Self::RepurchaseShares {
+                holder,
+                class,
+                count,
+                price_per_share,
+                resolution: resolution.id,
+                effective_date,
+            },
+            CompanyEvent::SharesCancelled {
+                source,
+                class,
+                count,
+                resolution,
+                effective_date,
+            } => Self::CancelShares {
+                source,
+                class,
+                count,
+                resolution: resolution.id,
+                effective_date,
+            },
         }
     }
 }

@@ -84,6 +84,46 @@ pub struct InterestPeriod {
     pub days: u32,
 }
 
+/// The command an event is the outcome of (see the company's): a grant or
+/// a repayment as asked (the principal left is the aggregate's), an accrual
+/// with its year, ceiling and date (the rate applied, the periods and the
+/// interest are the aggregate's).
+impl From<&AdvanceEvent> for AdvanceCommand {
+    fn from(event: &AdvanceEvent) -> Self {
+        match event {
+            AdvanceEvent::AdvanceGranted {
+                advance,
+                holder,
+                amount,
+                annual_rate,
+                granted_on,
+            } => Self::Grant {
+                advance: advance.clone(),
+                holder: holder.clone(),
+                amount: *amount,
+                annual_rate: *annual_rate,
+                granted_on: *granted_on,
+            },
+            AdvanceEvent::AdvanceRepaid {
+                amount, repaid_on, ..
+            } => Self::Repay {
+                amount: *amount,
+                repaid_on: *repaid_on,
+            },
+            AdvanceEvent::InterestAccrued {
+                year,
+                rate_ceiling,
+                accrued_on,
+                ..
+            } => Self::AccrueInterest {
+                year: *year,
+                rate_ceiling: *rate_ceiling,
+                accrued_on: *accrued_on,
+            },
+        }
+    }
+}
+
 impl DomainEvent for AdvanceEvent {
     fn event_type(&self) -> String {
         match self {

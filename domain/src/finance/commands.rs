@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
+use super::events::FinancialYearEvent;
 use super::types::{
     Balances, Beneficiary, CostCategory, DividendAmount, LocalTax, RevenueKind, WithholdingRates,
     YearMonth,
@@ -141,6 +142,146 @@ impl FinancialYearCommand {
             | Self::AppropriateResult { resolution, .. }
             | Self::DeclareDividend { resolution, .. } => Some(resolution),
             _ => None,
+        }
+    }
+}
+
+/// The command an event is the outcome of (see the company's). A report
+/// gives back its figures (revenue's amount, IFER's lines and total are
+/// the aggregate's); the accounts, appropriation and dividend cite their
+/// resolution by id and give back what was voted (the legal reserve, the
+/// balances, the allocations are the aggregate's); a recorded withholding
+/// is given as asked, the defaults included.
+impl From<&FinancialYearEvent> for FinancialYearCommand {
+    fn from(event: &FinancialYearEvent) -> Self {
+        use FinancialYearEvent as E;
+        // By reference: a declaration's allocations and a year's turbines
+        // are not copied to be left out.
+        match event {
+            E::YearOpened {
+                year,
+                starts_on,
+                ends_on,
+                opening_balances,
+                ..
+            } => Self::OpenYear {
+                year: *year,
+                starts_on: *starts_on,
+                ends_on: *ends_on,
+                opening_balances: opening_balances.clone(),
+            },
+            E::ProductionReported {
+                report,
+                turbine,
+                month,
+                mwh,
+                availability,
+                corrects,
+            } => Self::ReportProduction {
+                report: report.clone(),
+                turbine: turbine.clone(),
+                month: *month,
+                mwh: *mwh,
+                availability: *availability,
+                corrects: corrects.clone(),
+            },
+            E::RevenueRecorded {
+                report,
+                month,
+                kind,
+                volume_mwh,
+                price_per_mwh,
+                corrects,
+                ..
+            } => Self::RecordRevenue {
+                report: report.clone(),
+                month: *month,
+                kind: *kind,
+                volume_mwh: *volume_mwh,
+                price_per_mwh: *price_per_mwh,
+                corrects: corrects.clone(),
+            },
+            E::CostRecorded {
+                report,
+                month,
+                category,
+                amount,
+                beneficiary,
+                corrects,
+            } => Self::RecordCost {
+                report: report.clone(),
+                month: *month,
+                category: *category,
+                amount: *amount,
+                beneficiary: beneficiary.clone(),
+                corrects: corrects.clone(),
+            },
+            E::IferAssessed {
+                report,
+                tax_year,
+                rate_per_kw,
+                epci,
+                epci_single_business_tax,
+                corrects,
+                ..
+            } => Self::AssessIfer {
+                report: report.clone(),
+                tax_year: *tax_year,
+                rate_per_kw: *rate_per_kw,
+                epci: epci.clone(),
+                epci_single_business_tax: *epci_single_business_tax,
+                corrects: corrects.clone(),
+            },
+            E::LocalTaxRecorded {
+                report,
+                tax,
+                beneficiary,
+                amount,
+                corrects,
+            } => Self::RecordLocalTax {
+                report: report.clone(),
+                tax: *tax,
+                beneficiary: beneficiary.clone(),
+                amount: *amount,
+                corrects: corrects.clone(),
+            },
+            E::AccountsApproved {
+                resolution,
+                net_result,
+            } => Self::ApproveAccounts {
+                resolution: resolution.id.clone(),
+                net_result: net_result.amount(),
+            },
+            E::ResultAppropriated {
+                resolution,
+                statutory_reserves,
+                dividend,
+                ..
+            } => Self::AppropriateResult {
+                resolution: resolution.id.clone(),
+                statutory_reserves: *statutory_reserves,
+                dividend: *dividend,
+            },
+            E::DividendDeclared {
+                resolution,
+                amount,
+                record_date,
+                payment_date,
+                withholding,
+                ..
+            } => Self::DeclareDividend {
+                resolution: resolution.id.clone(),
+                amount: *amount,
+                record_date: *record_date,
+                payment_date: *payment_date,
+                withholding: Some(*withholding),
+            },
+            E::DividendPaid {
+                holder, paid_on, ..
+            } => Self::RecordDividendPayment {
+                holder: holder.clone(),
+                paid_on: *paid_on,
+            },
         }
     }
 }

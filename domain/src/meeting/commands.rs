@@ -28,6 +28,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
+use super::events::MeetingEvent;
 use super::types::{Call, Choice, CommitteeMember, MeetingKind};
 use crate::resolution::ResolutionPurpose;
 use crate::types::{DecisionKindId, HolderId, MeetingId, ResolutionId};
@@ -92,4 +93,72 @@ pub struct ProposedResolution {
     pub decision_kind: DecisionKindId,
     pub purpose: ResolutionPurpose,
     pub text: String,
+}
+
+/// The command an event is the outcome of (see the company's). A
+/// convocation gives back its agenda as proposed (the ids, numbers and
+/// the decision kinds' rules are the aggregate's); opening the vote, its
+/// time (the roll is the aggregate's); a proxy or a ballot, what was asked
+/// (whether it withdrew or replaced a ballot is the aggregate's); the
+/// close, its time (the results are the tally's).
+impl From<&MeetingEvent> for MeetingCommand {
+    fn from(event: &MeetingEvent) -> Self {
+        match event {
+            MeetingEvent::MeetingConvened(c) => Self::Convene {
+                meeting: c.meeting.clone(),
+                kind: c.kind,
+                call: c.call.clone(),
+                record_date: c.record_date,
+                opens_at: c.opens_at,
+                closes_at: c.closes_at,
+                agenda: c
+                    .agenda
+                    .iter()
+                    .map(|item| ProposedResolution {
+                        decision_kind: item.decision_kind.clone(),
+                        purpose: item.purpose.clone(),
+                        text: item.text.clone(),
+                    })
+                    .collect(),
+                members: c.members.clone(),
+                convened_on: c.convened_on,
+            },
+            MeetingEvent::VotingOpened { at, .. } => Self::OpenVoting { at: *at },
+            MeetingEvent::ProxyGranted {
+                grantor, proxy, at, ..
+            } => Self::GrantProxy {
+                grantor: grantor.clone(),
+                proxy: proxy.clone(),
+                at: *at,
+            },
+            MeetingEvent::ProxyRevoked { grantor, at, .. } => Self::RevokeProxy {
+                grantor: grantor.clone(),
+                at: *at,
+            },
+            MeetingEvent::BallotCast {
+                voter,
+                choices,
+                at,
+                postal: true,
+                ..
+            } => Self::RecordPostalBallot {
+                voter: voter.clone(),
+                choices: choices.clone(),
+                received_at: *at,
+            },
+            MeetingEvent::BallotCast {
+                voter,
+                cast_by,
+                choices,
+                at,
+                ..
+            } => Self::CastBallot {
+                voter: voter.clone(),
+                cast_by: cast_by.clone(),
+                choices: choices.clone(),
+                at: *at,
+            },
+            MeetingEvent::MeetingClosed { at, .. } => Self::Close { at: *at },
+        }
+    }
 }
