@@ -1345,3 +1345,43 @@ fn the_reserved_matters_follow_the_charter_in_force() {
             effective_date: later(),
         }]);
 }
+
+// --- Time is the server's clock (issue 16). ---
+
+/// The company as the server decides it on `today`.
+fn company_on(today: chrono::NaiveDate) -> TestFramework<Company> {
+    let now = today.and_hms_opt(12, 0, 0).expect("noon").and_utc();
+    TestFramework::<Company>::with(CompanyServices::new(
+        now,
+        windledger_domain::resolution::KnownResolutions::new(resolutions()),
+    ))
+}
+
+#[test]
+fn a_transfer_dated_after_today_is_refused_and_one_signed_last_week_is_recorded() {
+    let today = later() + chrono::Days::new(7);
+    company_on(today)
+        .given(capitalised())
+        .when(transfer("h-c1", "h-c2", 10, None))
+        .then_expect_events(vec![transferred("h-c1", "h-c2", 10, None)]);
+    let yesterday = later() - chrono::Days::new(1);
+    company_on(yesterday)
+        .given(capitalised())
+        .when(transfer("h-c1", "h-c2", 10, None))
+        .then_expect_error(CompanyError::DatedInTheFuture {
+            effective_date: later(),
+            today: yesterday,
+        });
+}
+
+#[test]
+fn an_incorporation_dated_after_today_is_refused() {
+    let today = formed() - chrono::Days::new(1);
+    company_on(today)
+        .given_no_previous_events()
+        .when(incorporate(charter()))
+        .then_expect_error(CompanyError::DatedInTheFuture {
+            effective_date: formed(),
+            today,
+        });
+}

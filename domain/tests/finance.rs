@@ -3205,3 +3205,41 @@ fn the_advance_reads_its_lender_and_what_is_owed() {
     assert_eq!(advance.holder(), Some(&holder("h-ind")));
     assert_eq!(advance.outstanding(), eur("6000"));
 }
+
+// --- Time is the server's clock (issue 16). ---
+
+#[test]
+fn a_month_not_yet_begun_cannot_be_reported_and_the_current_one_can() {
+    let on = |y, m, d| {
+        chrono::NaiveDate::from_ymd_opt(y, m, d)
+            .and_then(|d| d.and_hms_opt(9, 0, 0))
+            .expect("a time")
+            .and_utc()
+    };
+    let at = |now| {
+        TestFramework::<FinancialYear>::with(FinancialYearServices::new(
+            now,
+            KnownResolutions::new(year_resolutions()),
+            KnownCapTables::new([snapshot()]),
+            closings(),
+        ))
+    };
+    at(on(2020, 3, 31))
+        .given(opened())
+        .when(produce("p-1", "T01", month(2020, 4), "1", "100", None))
+        .then_expect_error(FinancialYearError::NotYetBegun {
+            date: chrono::NaiveDate::from_ymd_opt(2020, 4, 1).expect("a day"),
+            today: chrono::NaiveDate::from_ymd_opt(2020, 3, 31).expect("a day"),
+        });
+    at(on(2020, 4, 1))
+        .given(opened())
+        .when(produce("p-1", "T01", month(2020, 4), "1", "100", None))
+        .then_expect_events(vec![produced(
+            "p-1",
+            "T01",
+            month(2020, 4),
+            "1",
+            "100",
+            None,
+        )]);
+}

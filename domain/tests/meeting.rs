@@ -2046,3 +2046,144 @@ fn the_state_reads_its_phases_in_order() {
     );
     assert_eq!(state.voter(&holder("h-fund")), None);
 }
+
+// --- Time is the server's clock (issue 16). ---
+
+/// The meeting as the server decides it at `now`.
+fn meeting_at(now: DateTime<Utc>) -> TestFramework<Meeting> {
+    TestFramework::with(MeetingServices::new(
+        now,
+        KnownCapTables::new([cap_table()]),
+    ))
+}
+
+fn postal(voter: &str, received_at: DateTime<Utc>) -> MeetingCommand {
+    MeetingCommand::RecordPostalBallot {
+        voter: holder(voter),
+        choices: choices(Choice::Against, Choice::For),
+        received_at,
+    }
+}
+
+#[test]
+fn a_ballot_dated_later_than_the_servers_clock_is_refused() {
+    let now = during();
+    meeting_at(now)
+        .given(open())
+        .when(cast_at(now + Duration::seconds(1)))
+        .then_expect_error(MeetingError::InTheFuture {
+            at: now + Duration::seconds(1),
+            now,
+        });
+}
+
+#[test]
+fn a_meeting_cannot_close_before_the_clock_reaches_the_end_of_its_window() {
+    // The secretary's clock is still inside the window: a close "in the
+    // future" is refused.
+    let now = closes_at() - Duration::hours(1);
+    meeting_at(now)
+        .given(open())
+        .when(close(closed_at()))
+        .then_expect_error(MeetingError::InTheFuture {
+            at: closed_at(),
+            now,
+        });
+}
+
+#[test]
+fn a_convocation_dated_after_today_is_refused() {
+    let now = utc(2024, 5, 19, 12, 0);
+    meeting_at(now)
+        .given_no_previous_events()
+        .when(MeetingCommand::Convene {
+            meeting: meeting_id("ag-2024"),
+            kind: MeetingKind::OrdinaryGeneralMeeting,
+            call: Call::First,
+            record_date: record_date(),
+            opens_at: opens_at(),
+            closes_at: closes_at(),
+            agenda: agenda(),
+            members: vec![],
+            convened_on: convened_on(),
+        })
+        .then_expect_error(MeetingError::ConvenedInTheFuture {
+            convened_on: convened_on(),
+            today: now.date_naive(),
+        });
+}
+
+#[test]
+fn a_postal_form_received_in_time_is_entered_after_the_window_and_marked_postal() {
+    // Entered the evening the window closed, before the close.
+    let now = closes_at() + Duration::minutes(20);
+    meeting_at(now)
+        .given(open())
+        .when(postal("h-c2", during()))
+        .then_expect_events(vec![MeetingEvent::BallotCast {
+            voter: holder("h-c2"),
+            cast_by: holder("h-c2"),
+            choices: choices(Choice::Against, Choice::For),
+            replaces_earlier: false,
+            at: during(),
+            postal: true,
+        }]);
+}
+
+#[test]
+fn a_postal_form_received_after_the_window_or_before_the_convocation_is_refused() {
+    let now = closes_at() + Duration::hours(1);
+    for received_at in [closes_at(), utc(2024, 5, 19, 23, 0)] {
+        meeting_at(now)
+            .given(open())
+            .when(postal("h-c2", received_at))
+            .then_expect_error(MeetingError::PostalFormOutsideTime {
+                received_at,
+                convened_on: convened_on(),
+                closes_at: closes_at(),
+            });
+    }
+}
+
+#[test]
+fn a_postal_form_cannot_be_received_after_now_nor_after_the_close() {
+    let now = during();
+    meeting_at(now)
+        .given(open())
+        .when(postal("h-c2", now + Duration::minutes(1)))
+        .then_expect_error(MeetingError::InTheFuture {
+            at: now + Duration::minutes(1),
+            now,
+        });
+    meeting_at(closed_at() + Duration::days(1))
+        .given(closed_meeting())
+        .when(postal("h-c2", during()))
+        .then_expect_error(MeetingError::Closed(closed_at()));
+}
+
+#[test]
+fn a_postal_form_does_not_replace_a_ballot_the_voter_cast_after_it_arrived() {
+    let received_at = during() - Duration::hours(2);
+    meeting_at(closes_at() + Duration::minutes(5))
+        .given(with(
+            open(),
+            [ballot("h-c1", "h-c1", Choice::For, Choice::For, false)],
+        ))
+        .when(postal("h-c1", received_at))
+        .then_expect_error(MeetingError::LaterBallotInForce {
+            voter: holder("h-c1"),
+            in_force: during(),
+            received_at,
+        });
+}
+
+#[test]
+fn a_postal_form_is_the_voters_own_ballot_not_one_for_a_voter_who_gave_a_proxy() {
+    meeting_at(closes_at() + Duration::minutes(5))
+        .given(with(open(), [granted("h-c2", "h-c1", false)]))
+        .when(postal("h-c2", during()))
+        .then_expect_error(MeetingError::VoterIsRepresented {
+            voter: holder("h-c2"),
+            proxy: holder("h-c1"),
+        });
+}
