@@ -687,3 +687,37 @@ fn an_empty_or_garbled_export_is_refused() {
     let error = verify(&lines, None).expect_err("garbled");
     assert_eq!(error.position(), Some(5), "{error}");
 }
+
+/// Time (issue 16): an imported ballot stripped of its import mark reads
+/// as a live ballot recorded long after it was cast, and an event recorded
+/// before its effective date says it happened in the future.
+#[test]
+fn an_event_recorded_before_it_happened_or_a_live_ballot_recorded_late_is_refused() {
+    let farm = farm();
+
+    let mut lines = farm.lines.clone();
+    let i = first_of(&lines, "BallotCast");
+    let mut ballot = json(&lines[i]);
+    assert_eq!(ballot["metadata"]["extra"]["entry"], "imported");
+    ballot["metadata"]
+        .as_object_mut()
+        .expect("metadata")
+        .remove("extra");
+    lines[i] = ballot.to_string();
+    rechain(&mut lines, i);
+    chain_is_intact(&lines);
+    let error = verify(&lines, None).expect_err("a late live ballot");
+    assert_eq!(error.position(), Some(i as u64 + 1), "{error}");
+    assert!(error.to_string().contains("was recorded at"), "{error}");
+
+    let mut lines = farm.lines.clone();
+    let i = first_of(&lines, "SharesTransferred");
+    let mut transfer = json(&lines[i]);
+    transfer["recorded_at"] = "2014-01-01T00:00:00.000000Z".into();
+    lines[i] = transfer.to_string();
+    rechain(&mut lines, i);
+    chain_is_intact(&lines);
+    let error = verify(&lines, None).expect_err("a transfer recorded before its date");
+    assert_eq!(error.position(), Some(i as u64 + 1), "{error}");
+    assert!(error.to_string().contains("in the future"), "{error}");
+}

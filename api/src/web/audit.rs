@@ -282,8 +282,8 @@ pub async fn register_meeting(
                                     td.num { (format::int(b.receipt.position)) }
                                     td { code.hash title=(b.receipt.hash.to_hex()) { (format::short_hash(&b.receipt.hash.to_hex())) "…" } }
                                     td { (b.voter) }
-                                    td { (b.cast_by) }
-                                    td { (format::datetime(b.cast_at)) }
+                                    td { (b.cast_by) @if b.postal { " (vote par correspondance)" } }
+                                    td { (format::datetime(b.cast_at)) @if b.postal { " (reçu)" } }
                                     @for choice in &b.choices { td { (format::choice(*choice)) } }
                                     td { @if b.in_force { "oui" } @else { "non" } }
                                 }
