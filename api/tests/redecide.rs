@@ -122,7 +122,10 @@ fn date_of(e: &Event) -> &str {
 /// The company as its events before `at` leave it.
 fn company_before(events: &[Event], at: usize) -> Company {
     let mut company = Company::default();
-    for e in events[..at].iter().filter(|e| e.stream.starts_with("company/")) {
+    for e in events[..at]
+        .iter()
+        .filter(|e| e.stream.starts_with("company/"))
+    {
         let event: CompanyEvent =
             serde_json::from_value(e.payload.clone()).expect("a company event");
         cqrs_es::Aggregate::apply(&mut company, event);
@@ -201,7 +204,10 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
             stream: company.clone(),
             event_type: "SharesTransferred",
             payload: transfer(&seller, "partner", held + 1, date_of(&events[i])),
-            expect: format!("holder {seller} holds {held} shares of class ordinaires, fewer than the {} requested", held + 1),
+            expect: format!(
+                "holder {seller} holds {held} shares of class ordinaires, fewer than the {} requested",
+                held + 1
+            ),
         })
     });
     push(first_transfer, &|i| {
@@ -227,7 +233,10 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
     });
     push(late_transfer, &|i| {
         let to = events[i].fields()["to"].as_str()?.to_owned();
-        let meeting = events[first_close?].stream.strip_prefix("meeting/")?.to_owned();
+        let meeting = events[first_close?]
+            .stream
+            .strip_prefix("meeting/")?
+            .to_owned();
         let resolution = format!("{meeting}.1");
         Some(Forgery {
             rule: "an issuance on a resolution adopted for another purpose",
@@ -244,7 +253,9 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
                 },
                 "effective_date": date_of(&events[i]),
             }}),
-            expect: format!("resolution {resolution} was adopted for General, not for CapitalIncrease"),
+            expect: format!(
+                "resolution {resolution} was adopted for General, not for CapitalIncrease"
+            ),
         })
     });
     // A newcomer, admitted and not yet approved.
@@ -261,7 +272,9 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
             stream: company.clone(),
             event_type: "SharesTransferred",
             payload: transfer(&from, &to, 1, date_of(&events[i])),
-            expect: format!("{to} holds no share yet: the charter requires an approval (agrément) resolution naming them"),
+            expect: format!(
+                "{to} holds no share yet: the charter requires an approval (agrément) resolution naming them"
+            ),
         })
     });
     let subscription = index_of(events, "SharesIssued", 0);
@@ -275,7 +288,9 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
             stream: company.clone(),
             event_type: "SharesTransferred",
             payload: transfer(&from, &to, 1, date_of(&events[i])),
-            expect: "shares are locked up until 2016-01-01: no transfer between holders before then".to_owned(),
+            expect:
+                "shares are locked up until 2016-01-01: no transfer between holders before then"
+                    .to_owned(),
         })
     });
 
@@ -318,8 +333,7 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
         let max = roll["max_proxies_held"].as_u64()?;
         let mut held: BTreeMap<String, u64> = BTreeMap::new();
         let mut involved: BTreeSet<String> = BTreeSet::new();
-        for i in opened + 1..events.len() {
-            let e = &events[i];
+        for (i, e) in events.iter().enumerate().skip(opened + 1) {
             if e.stream != *stream || e.event_type != "ProxyGranted" {
                 continue;
             }
@@ -446,7 +460,9 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
             stream: events[i].stream.clone(),
             event_type: "DividendDeclared",
             payload,
-            expect: format!("does not match the dividend re-allocated from the cap table on the record date, with the recorded amount and withholding rates: allocations[{holder}].gross is"),
+            expect: format!(
+                "does not match the dividend re-allocated from the cap table on the record date, with the recorded amount and withholding rates: allocations[{holder}].gross is"
+            ),
         })
     });
 
@@ -580,4 +596,3 @@ proptest! {
         }
     }
 }
-

@@ -59,9 +59,7 @@ use windledger_domain::finance::{
     FinancialYearCommand, FinancialYearEvent, FinancialYearServices, KnownClosings,
 };
 use windledger_domain::meeting::{Meeting, MeetingCommand, MeetingEvent, MeetingServices};
-use windledger_domain::resolution::{
-    AdoptedResolution, BoxFuture, LookupError, ResolutionService,
-};
+use windledger_domain::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionService};
 use windledger_domain::types::ResolutionId;
 use windledger_store::RecordedEvent;
 
