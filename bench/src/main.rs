@@ -5,13 +5,15 @@
 //! `cargo run --release -p windledger-bench -- meeting --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- projections --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- http --backend postgres|sqlite`
+//! `cargo run --release -p windledger-bench -- verify --backend postgres|sqlite`
 //!
 //! Sizes come from the environment: WINDLEDGER_BENCH_COMMANDS (20000),
 //! WINDLEDGER_BENCH_AGGREGATES (1000), WINDLEDGER_BENCH_CONCURRENCY (16 for
 //! `store`, 64 for `meeting`), WINDLEDGER_BENCH_LOAD_EVENTS (10000),
 //! WINDLEDGER_BENCH_REPLAY_EVENTS (100000), WINDLEDGER_BENCH_VOTERS (20000),
 //! WINDLEDGER_BENCH_LEDGER_EVENTS (1000000) and WINDLEDGER_BENCH_HOLDERS
-//! (20000) for `projections`.
+//! (20000) for `projections`; WINDLEDGER_BENCH_HOLDERS (20000) and
+//! WINDLEDGER_BENCH_YEARS (12) for `verify`.
 //! PostgreSQL runs on a database created (and dropped) on the server
 //! `DATABASE_URL` names; SQLite on a temporary file.
 
@@ -23,6 +25,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod http;
 mod meeting;
 mod projections;
+mod verify;
 
 use std::time::{Duration, Instant};
 
@@ -70,6 +73,15 @@ enum Bench {
         #[arg(long, value_enum)]
         backend: BackendArg,
     },
+    /// The offline audit (`windledger verify`) of a synthetic farm's
+    /// export: events verified per second and the audit's peak memory.
+    Verify {
+        #[arg(long, value_enum)]
+        backend: BackendArg,
+    },
+    /// `verify`'s child process: audits the export at PATH.
+    #[command(name = "verify-export", hide = true)]
+    VerifyExport { path: std::path::PathBuf },
 }
 
 impl BackendArg {
@@ -369,5 +381,7 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()?
             .block_on(http::bench(backend.backend())),
+        Bench::Verify { backend } => current()?.block_on(verify::bench(backend.backend())),
+        Bench::VerifyExport { path } => verify::child(&path),
     }
 }

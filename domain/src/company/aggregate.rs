@@ -132,6 +132,7 @@ impl Aggregate for Company {
         // Decided in full before anything is written: the sink applies what
         // it is given, and a refused command must leave the state untouched.
         let event = self.decide(command, resolution)?;
+        self.check_invariants_after(&event)?;
         sink.write(event, self).await;
         Ok(())
     }
@@ -389,12 +390,22 @@ impl Company {
             }
             other => self.decide_on_incorporated(other, resolution)?,
         };
-        if may_break_invariants(&event) {
-            let mut next = self.clone();
-            next.apply(event.clone());
-            next.check_invariants()?;
-        }
         Ok(event)
+    }
+
+    /// The invariants hold once `event` is applied: checked on this state
+    /// with the event applied, then put back as it was (what the event may
+    /// change, saved first), so that neither a refusal nor an acceptance
+    /// costs a copy of the whole register.
+    fn check_invariants_after(&mut self, event: &CompanyEvent) -> Result<(), CompanyError> {
+        if !may_break_invariants(event) {
+            return Ok(());
+        }
+        let saved = Saved::of(self, event);
+        self.apply(event.clone());
+        let checked = self.check_invariants();
+        saved.restore(self);
+        checked
     }
 
     fn decide_incorporation(
@@ -852,22 +863,25 @@ impl Company {
         if total.is_zero() {
             return Ok(());
         }
-        let mut by_holder: BTreeMap<&HolderId, (Decimal, &CollegeId)> = BTreeMap::new();
-        for (holder, class, count) in self.holdings() {
+        // Each holder's capital and college, in holder order.
+        let mut by_holder: Vec<(Decimal, &CollegeId)> = Vec::with_capacity(self.holdings.len());
+        for (holder, classes) in &self.holdings {
             let college = &self
                 .register
                 .get(holder)
                 .ok_or_else(|| CompanyError::UnknownHolder(holder.clone()))?
                 .college;
-            let slot = by_holder.entry(holder).or_insert((Decimal::ZERO, college));
-            slot.0 = slot
-                .0
-                .checked_add(capital(class, count)?)
-                .ok_or(CompanyError::Overflow)?;
+            let mut held = Decimal::ZERO;
+            for (class, count) in classes {
+                held = held
+                    .checked_add(capital(class, *count)?)
+                    .ok_or(CompanyError::Overflow)?;
+            }
+            by_holder.push((held, college));
         }
         let in_colleges = |colleges: &BTreeSet<CollegeId>| {
             by_holder
-                .values()
+                .iter()
                 .filter(|(_, college)| colleges.contains(*college))
                 .try_fold(Decimal::ZERO, |sum, (held, _)| sum.checked_add(*held))
                 .ok_or(CompanyError::Overflow)
@@ -882,7 +896,7 @@ impl Company {
                 }
                 OwnershipCap::HolderAtMost { college, limit } => {
                     let mut over = false;
-                    for (held, holder_college) in by_holder.values() {
+                    for (held, holder_college) in &by_holder {
                         if college.as_ref().is_none_or(|c| c == *holder_college)
                             && share_of(*held, total, limit)? == std::cmp::Ordering::Greater
                         {
@@ -901,14 +915,87 @@ impl Company {
     }
 }
 
+/// What applying an event may change: everything but the register and the
+/// holdings, and in those the lines of the holders the event names.
+struct Saved {
+    incorporated: Option<Incorporated>,
+    treasury: BTreeMap<ShareClassId, ShareCount>,
+    issued: BTreeMap<ShareClassId, ShareCount>,
+    cancelled: BTreeMap<ShareClassId, ShareCount>,
+    latest_effective_date: Option<NaiveDate>,
+    holders: Vec<SavedHolder>,
+}
+
+type SavedHolder = (
+    HolderId,
+    Option<RegisterEntry>,
+    Option<BTreeMap<ShareClassId, ShareCount>>,
+);
+
+impl Saved {
+    fn of(company: &Company, event: &CompanyEvent) -> Self {
+        let named: Vec<&HolderId> = match event {
+            CompanyEvent::Incorporated { .. } | CompanyEvent::CharterAmended { .. } => Vec::new(),
+            CompanyEvent::ShareholderAdmitted { holder, .. }
+            | CompanyEvent::ShareholderCollegeChanged { holder, .. }
+            | CompanyEvent::ShareholderResidenceChanged { holder, .. }
+            | CompanyEvent::ShareholderExited { holder, .. }
+            | CompanyEvent::SharesRepurchased { holder, .. } => vec![holder],
+            CompanyEvent::SharesIssued { subscriptions, .. } => {
+                subscriptions.iter().map(|s| &s.holder).collect()
+            }
+            CompanyEvent::SharesTransferred { from, to, .. } => vec![from, to],
+            CompanyEvent::SharesCancelled { source, .. } => match source {
+                CancellationSource::Treasury => Vec::new(),
+                CancellationSource::Holder { holder, .. } => vec![holder],
+            },
+        };
+        Self {
+            incorporated: company.incorporated.clone(),
+            treasury: company.treasury.clone(),
+            issued: company.issued.clone(),
+            cancelled: company.cancelled.clone(),
+            latest_effective_date: company.latest_effective_date,
+            holders: named
+                .into_iter()
+                .map(|h| {
+                    (
+                        h.clone(),
+                        company.register.get(h).cloned(),
+                        company.holdings.get(h).cloned(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    fn restore(self, company: &mut Company) {
+        company.incorporated = self.incorporated;
+        company.treasury = self.treasury;
+        company.issued = self.issued;
+        company.cancelled = self.cancelled;
+        company.latest_effective_date = self.latest_effective_date;
+        // In reverse, so that a holder named twice gets their first line.
+        for (holder, entry, holding) in self.holders.into_iter().rev() {
+            match entry {
+                Some(entry) => company.register.insert(holder.clone(), entry),
+                None => company.register.remove(&holder),
+            };
+            match holding {
+                Some(holding) => company.holdings.insert(holder, holding),
+                None => company.holdings.remove(&holder),
+            };
+        }
+    }
+}
+
 /// Whether the event changes anything the invariants read (the charter,
 /// holdings, shares issued or cancelled, a holder's college). An admission
 /// registers a holder with no share in a college of the charter (checked
 /// when deciding), a change of residence moves no share, and an exit is of
 /// a holder with no share: after them the invariants hold as they did
-/// before, so the state is not copied to check them again. Without this,
-/// admitting n holders one by one costs n² (each check copies and reads the
-/// whole register).
+/// before, so they are not checked again. Without this, admitting n holders
+/// one by one costs n² (each check reads the whole register).
 fn may_break_invariants(event: &CompanyEvent) -> bool {
     !matches!(
         event,
