@@ -69,8 +69,10 @@ fn recorded(events: &[Event]) -> Vec<RecordedEvent> {
                 "event_type": e.event_type,
                 "schema_version": 1,
                 "payload": e.payload,
-                "metadata": {"actor": "synthetic"},
-                "recorded_at": "2050-01-01T00:00:00.000000Z",
+                // Written as `windledger import --synthetic` writes a farm:
+                // history entered after the fact, recorded after its dates.
+                "metadata": {"actor": "synthetic", "extra": {"entry": "imported"}},
+                "recorded_at": "2026-01-01T00:00:00.000000Z",
                 "prev_hash": "00".repeat(32),
                 "hash": "00".repeat(32),
             }))
@@ -170,6 +172,15 @@ fn transfer(from: &str, to: &str, count: u64, date: &str) -> Value {
 /// history offers one.
 fn catalogue(events: &[Event]) -> Vec<Forgery> {
     let company = events[0].stream.clone();
+    // Synthetic farms end in 2025: their first financial year depends on
+    // their length, and the lock-up ends four years before it.
+    let first_year: i32 = events
+        .iter()
+        .find(|e| e.event_type == "YearOpened")
+        .and_then(|e| e.stream.strip_prefix("financial-year/")?.parse().ok())
+        .expect("a financial year");
+    let years_start = format!("{first_year}-01-01");
+    let years_start = years_start.as_str();
     let mut forged = Vec::new();
     let mut push = |at: Option<usize>, build: &dyn Fn(usize) -> Option<Forgery>| {
         if let Some(f) = at.and_then(build) {
@@ -177,10 +188,10 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
         }
     };
 
-    // The first transfer once the lock-up is over (the farm's years start
-    // in 2020), and the company as it leaves it.
+    // The first transfer once the lock-up is over (in the farm's first
+    // year), and the company as it leaves it.
     let first_transfer = (0..events.len()).find(|&i| {
-        events[i].event_type == "SharesTransferred" && date_of(&events[i]) >= "2020-01-01"
+        events[i].event_type == "SharesTransferred" && date_of(&events[i]) >= years_start
     });
     push(first_transfer, &|i| {
         let after = company_before(events, i + 1);
@@ -260,7 +271,7 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
     });
     // A newcomer, admitted and not yet approved.
     let newcomer = (0..events.len()).find(|&i| {
-        events[i].event_type == "ShareholderAdmitted" && date_of(&events[i]) >= "2020-01-01"
+        events[i].event_type == "ShareholderAdmitted" && date_of(&events[i]) >= years_start
     });
     push(newcomer, &|i| {
         let before = company_before(events, i + 1);
@@ -288,9 +299,10 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
             stream: company.clone(),
             event_type: "SharesTransferred",
             payload: transfer(&from, &to, 1, date_of(&events[i])),
-            expect:
-                "shares are locked up until 2016-01-01: no transfer between holders before then"
-                    .to_owned(),
+            expect: format!(
+                "shares are locked up until {}-01-01: no transfer between holders before then",
+                first_year - 4
+            ),
         })
     });
 
