@@ -309,16 +309,12 @@ fn a_history_rewritten_without_the_servers_key_is_unsealed_where_it_starts() {
     // The seal covering the altered event no longer checks: its range is
     // unsealed from its first position, at or before the altered one.
     let position = error.position().expect("a position");
-    let first_of_range = event(
-        &farm.lines[..=index]
-            .iter()
-            .rev()
-            .skip(1)
-            .find(|l| event(l).seal.is_some())
-            .expect("a seal before the altered event"),
-    )
-    .position
-        + 1;
+    let last_sealed_before = farm.lines[..index]
+        .iter()
+        .rev()
+        .find(|l| event(l).seal.is_some())
+        .expect("a seal before the altered event");
+    let first_of_range = event(last_sealed_before).position + 1;
     assert_eq!(position, first_of_range, "{error}");
     // Checked with another key only, the untouched export is unsealed too.
     let stranger = CheckpointSigner::generate("stranger").expect("a key");
