@@ -951,7 +951,15 @@ impl Campaign {
             ),
             "export the ledger",
         );
-        let verified = windledger(self.folder.path(), &["verify", export]);
+        let key = self
+            .verifier
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let verified = windledger(
+            self.folder.path(),
+            &["verify", export, "--public-key", &key],
+        );
         if !verified.status.success() {
             self.problem(format!(
                 "windledger verify of the export failed: {}{}",
