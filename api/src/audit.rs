@@ -4,10 +4,11 @@
 //! Two checks in one pass over the export (JSON Lines, as
 //! `Store::export_jsonl` writes it):
 //!
-//! 1. The hash chain, and a signed checkpoint when one is given: its
-//!    signature by the public key, its ledger, and that its head is a prefix
-//!    of the export (the store's [`Audit`], the same code as
-//!    `verify_jsonl`).
+//! 1. The hash chain; the seals: every event inside a seal (carried on the
+//!    line of its range's last event) signed by one of the server's public
+//!    keys; and a signed checkpoint when one is given: its signature by a
+//!    public key, its ledger, and that its head is a prefix of the export
+//!    (the store's [`Audit`], the same code as `verify_jsonl`).
 //! 2. The governance: every event decodes into its stream's domain event,
 //!    and is decided again by its aggregate from the events before it
 //!    ([`replay`]): the command the domain reads back from the event, run
@@ -35,7 +36,8 @@ use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 use thiserror::Error;
 use windledger_store::{
-    Audit, Checkpoint, CheckpointVerifier, Head, LedgerId, RecordedEvent, Verification,
+    Audit, BreakKind, ChainBreak, Checkpoint, CheckpointVerifier, Head, LedgerId, RecordedEvent,
+    Verification,
 };
 
 pub use replay::{Recomputed, Replay};
@@ -54,10 +56,13 @@ pub struct VerifyOptions {
     #[arg(long, requires = "public_key")]
     pub checkpoint: Option<PathBuf>,
 
-    /// The checkpoint signer's public key, as published:
-    /// `<name>+<hex key id>+<base64 key>`.
-    #[arg(long, requires = "checkpoint")]
-    pub public_key: Option<String>,
+    /// The server's public key, as published (`windledger serve` prints it,
+    /// `GET /api/v1/ledgers/{ledger}/checkpoint` gives it):
+    /// `<name>+<hex key id>+<base64 key>`. Every event must be sealed by
+    /// one of the keys given; repeat the option for the keys the server
+    /// used before a rotation. It also checks `--checkpoint`.
+    #[arg(long)]
+    pub public_key: Vec<String>,
 }
 
 /// What a successful audit checked.
@@ -70,6 +75,8 @@ pub struct AuditReport {
     pub checkpoint: Option<Checkpoint>,
     /// Checkpoints found to be a prefix of the export (0 or 1).
     pub checkpoints_checked: usize,
+    /// Seals checked: every event lies inside one of them.
+    pub seals_checked: u64,
     /// What was recomputed from the events.
     pub recomputed: Recomputed,
 }
@@ -96,6 +103,9 @@ pub enum AuditError {
     /// The hash chain, the stream versions, or the checkpoint's head.
     #[error("the chain breaks at position {position}: {reason}")]
     Chain { position: u64, reason: String },
+    /// The event chains well, but no seal by a trusted key covers it.
+    #[error("the event at position {position} is unsealed: {reason}")]
+    Unsealed { position: u64, reason: String },
     /// The event does not decode, or differs from what the domain decides
     /// again from the events before it.
     #[error("the event at position {position} ({event_type} on {stream}) {reason}")]
@@ -113,6 +123,7 @@ impl AuditError {
         match self {
             Self::NotAnEvent { position, .. }
             | Self::Chain { position, .. }
+            | Self::Unsealed { position, .. }
             | Self::Event { position, .. } => Some(*position),
             Self::Read { .. } | Self::Empty | Self::Checkpoint(_) => None,
         }
@@ -128,23 +139,28 @@ pub struct Progress {
     pub position: u64,
 }
 
-/// Audits an export (see the module's documentation). `checkpoint` is the
-/// signed note's text and the signer's public key.
+/// Audits an export (see the module's documentation). `public_keys` are the
+/// server's public keys (`<name>+<hex key id>+<base64 key>`), at least one:
+/// every event must be sealed by one of them. `checkpoint` is a signed
+/// note's text, checked with them.
 pub fn verify_export(
     reader: impl BufRead,
-    checkpoint: Option<(&str, &str)>,
+    public_keys: &[&str],
+    checkpoint: Option<&str>,
 ) -> Result<AuditReport, AuditError> {
-    verify_export_with_progress(reader, checkpoint, |_| {})
+    verify_export_with_progress(reader, public_keys, checkpoint, |_| {})
 }
 
 /// [`verify_export`], calling `progress` every 1,000 events.
 pub fn verify_export_with_progress(
     mut reader: impl BufRead,
-    checkpoint: Option<(&str, &str)>,
+    public_keys: &[&str],
+    checkpoint: Option<&str>,
     mut progress: impl FnMut(Progress),
 ) -> Result<AuditReport, AuditError> {
+    let keys = parse_keys(public_keys)?;
     let checkpoint = checkpoint
-        .map(|(note, key)| signed_checkpoint(note, key))
+        .map(|note| signed_checkpoint(note, &keys))
         .transpose()?;
     let mut audit: Option<(LedgerId, Audit)> = None;
     let mut replay = replay::Replay::default();
@@ -175,13 +191,10 @@ pub fn verify_export_with_progress(
             Some(audit) => audit,
             None => audit.insert((
                 event.ledger_id.clone(),
-                start(&event.ledger_id, checkpoint.as_ref())?,
+                start(&event.ledger_id, &keys, checkpoint.as_ref())?,
             )),
         };
-        audit.check(&event).map_err(|broken| AuditError::Chain {
-            position: broken.position,
-            reason: broken.reason,
-        })?;
+        audit.check(&event).map_err(audit_error)?;
         replay.apply(&event).map_err(|reason| AuditError::Event {
             position: event.position,
             stream: event.stream_id.to_string(),
@@ -197,6 +210,7 @@ pub fn verify_export_with_progress(
     let Some((ledger, audit)) = audit else {
         return Err(AuditError::Empty);
     };
+    let seals_checked = audit.seals_checked();
     match audit.finish(None) {
         Verification::Intact {
             head,
@@ -206,31 +220,64 @@ pub fn verify_export_with_progress(
             head,
             checkpoint,
             checkpoints_checked,
+            seals_checked,
             recomputed: replay.recomputed(),
         }),
-        Verification::Broken(broken) => Err(AuditError::Chain {
-            position: broken.position,
-            reason: broken.reason,
-        }),
+        Verification::Broken(broken) => Err(audit_error(broken)),
     }
 }
 
-/// The checkpoint in `note`, signed by `key`.
-fn signed_checkpoint(note: &str, key: &str) -> Result<Checkpoint, AuditError> {
-    let verifier = CheckpointVerifier::parse(key).map_err(|e| {
-        AuditError::Checkpoint(format!(
-            "the public key is not a checkpoint verifier key (<name>+<hex key id>+<base64 key>): {e}"
-        ))
-    })?;
-    verifier.verify(note).map_err(|e| {
-        AuditError::Checkpoint(format!(
-            "the checkpoint does not verify with the public key {verifier}: {e}"
-        ))
-    })
+fn audit_error(broken: ChainBreak) -> AuditError {
+    let (position, reason) = (broken.position, broken.reason);
+    if broken.kind == BreakKind::Unsealed {
+        AuditError::Unsealed { position, reason }
+    } else {
+        AuditError::Chain { position, reason }
+    }
+}
+
+/// The public keys given, at least one.
+fn parse_keys(keys: &[&str]) -> Result<Vec<CheckpointVerifier>, AuditError> {
+    if keys.is_empty() {
+        return Err(AuditError::Checkpoint(NO_KEY.into()));
+    }
+    keys.iter()
+        .map(|key| {
+            CheckpointVerifier::parse(key).map_err(|e| {
+                AuditError::Checkpoint(format!(
+                    "the public key {key:?} is not a verifier key (<name>+<hex key id>+<base64 key>): {e}"
+                ))
+            })
+        })
+        .collect()
+}
+
+/// Why an export cannot be checked without a key.
+const NO_KEY: &str = "give the server's public key with --public-key <name>+<hex key id>+<base64 key> \
+     (printed by `windledger serve` at start, and given by GET /api/v1/ledgers/<ledger>/checkpoint): \
+     without it the seals, which show that the server wrote every event, cannot be checked";
+
+/// The checkpoint in `note`, signed by one of `keys`.
+fn signed_checkpoint(note: &str, keys: &[CheckpointVerifier]) -> Result<Checkpoint, AuditError> {
+    let mut reasons = Vec::new();
+    for verifier in keys {
+        match verifier.verify(note) {
+            Ok(checkpoint) => return Ok(checkpoint),
+            Err(e) => reasons.push(format!("{verifier}: {e}")),
+        }
+    }
+    Err(AuditError::Checkpoint(format!(
+        "the checkpoint does not verify with the public key given ({})",
+        reasons.join("; ")
+    )))
 }
 
 /// The audit of the export's ledger, refusing a checkpoint of another.
-fn start(ledger: &LedgerId, checkpoint: Option<&Checkpoint>) -> Result<Audit, AuditError> {
+fn start(
+    ledger: &LedgerId,
+    keys: &[CheckpointVerifier],
+    checkpoint: Option<&Checkpoint>,
+) -> Result<Audit, AuditError> {
     if let Some(cp) = checkpoint
         && &cp.ledger != ledger
     {
@@ -240,7 +287,7 @@ fn start(ledger: &LedgerId, checkpoint: Option<&Checkpoint>) -> Result<Audit, Au
         )));
     }
     let checkpoints: Vec<Checkpoint> = checkpoint.into_iter().cloned().collect();
-    Ok(Audit::new(ledger.clone(), &checkpoints))
+    Ok(Audit::new(ledger.clone(), keys, &checkpoints))
 }
 
 /// `windledger verify`: the summary on standard output; an error (one
@@ -253,15 +300,18 @@ pub async fn run(opts: VerifyOptions) -> anyhow::Result<()> {
 
 /// [`run`], writing the summary to `out`.
 pub fn verify_to(opts: &VerifyOptions, out: &mut dyn Write) -> anyhow::Result<()> {
-    let checkpoint = match (&opts.checkpoint, &opts.public_key) {
-        (Some(path), Some(key)) => Some((
+    if opts.public_key.is_empty() {
+        anyhow::bail!("{NO_KEY}");
+    }
+    let keys: Vec<&str> = opts.public_key.iter().map(String::as_str).collect();
+    let checkpoint = opts
+        .checkpoint
+        .as_ref()
+        .map(|path| {
             std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read the checkpoint {}", path.display()))?,
-            key.clone(),
-        )),
-        (None, None) => None,
-        _ => anyhow::bail!("--checkpoint and --public-key go together"),
-    };
+                .with_context(|| format!("cannot read the checkpoint {}", path.display()))
+        })
+        .transpose()?;
     let stdin = opts.export == Path::new("-");
     let (input, size): (Box<dyn BufRead>, Option<u64>) = if stdin {
         (Box::new(std::io::stdin().lock()), None)
@@ -277,16 +327,12 @@ pub fn verify_to(opts: &VerifyOptions, out: &mut dyn Write) -> anyhow::Result<()
         opts.export.display().to_string()
     };
     let bar = progress_bar(size);
-    let outcome = verify_export_with_progress(
-        input,
-        checkpoint.as_ref().map(|(n, k)| (n.as_str(), k.as_str())),
-        |p| {
-            if let Some(bar) = &bar {
-                bar.set_position(p.bytes);
-                bar.set_message(format!("position {}", p.position));
-            }
-        },
-    );
+    let outcome = verify_export_with_progress(input, &keys, checkpoint.as_deref(), |p| {
+        if let Some(bar) = &bar {
+            bar.set_position(p.bytes);
+            bar.set_message(format!("position {}", p.position));
+        }
+    });
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }
@@ -306,12 +352,18 @@ pub fn write_summary(report: &AuditReport, name: &str, out: &mut dyn Write) -> s
     match &report.checkpoint {
         Some(cp) => writeln!(
             out,
-            "Hash chain intact; {} signed checkpoint checked: {} events signed at {}, a prefix of the export.",
+            "Hash chain intact; every event sealed by the server's key ({} seals); \
+             {} signed checkpoint checked: {} events signed at {}, a prefix of the export.",
+            report.seals_checked,
             report.checkpoints_checked,
             cp.size,
             cp.time_rfc3339()
         )?,
-        None => writeln!(out, "Hash chain intact; no checkpoint given.")?,
+        None => writeln!(
+            out,
+            "Hash chain intact; every event sealed by the server's key ({} seals); no checkpoint given.",
+            report.seals_checked
+        )?,
     }
     writeln!(
         out,

@@ -24,7 +24,7 @@ use windledger::import::Importer;
 use windledger::server_cli::{redacted, signing_key};
 use windledger_domain::types::HolderId;
 use windledger_store::{
-    Checkpoint, CheckpointSigner, CheckpointVerifier, Head, LedgerId, Store, StoreOptions,
+    Checkpoint, CheckpointSigner, CheckpointVerifier, Head, LedgerId, Sealer, Store, StoreOptions,
     Verification, verify_jsonl,
 };
 
@@ -97,7 +97,9 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
          This is not the register of any real company.\n"
     )?;
 
-    let store = Store::connect(StoreOptions::new(url))
+    let signer = signing_key(&files.key, KEY_NAME, out)?;
+    let verifier = signer.verifier();
+    let store = Store::connect(StoreOptions::new(url).sealed_by(Sealer::new(&signer)))
         .await
         .with_context(|| format!("cannot open the database {}", redacted(url)))?;
     let ledger = LedgerId::parse(LEDGER)?;
@@ -136,23 +138,22 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
     }
     print_events(&store, &ledger, out).await?;
 
-    let signer = signing_key(&files.key, KEY_NAME, out)?;
-    let verifier = signer.verifier();
     let previous = previous_checkpoint(&files.checkpoint, &verifier)?;
     let head = match store
-        .verify(&ledger, previous.as_slice(), |_, _| {})
+        .verify(
+            &ledger,
+            std::slice::from_ref(&verifier),
+            previous.as_slice(),
+            |_, _| {},
+        )
         .await?
     {
         Verification::Intact { head, .. } => head,
-        Verification::Broken(broken) => bail!(
-            "the ledger's chain is broken at position {}: {}",
-            broken.position,
-            broken.reason
-        ),
+        Verification::Broken(broken) => bail!("the ledger does not verify: {broken}"),
     };
     writeln!(
         out,
-        "Chain verified from the database: intact, {} events, head {}{}.\n",
+        "Chain verified from the database: intact, {} events, every one sealed, head {}{}.\n",
         head.size,
         head.hash,
         match &previous {
@@ -213,7 +214,7 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
         return Ok(());
     }
     writeln!(out)?;
-    windledger::server_cli::serve_store(store, signer, options.listen, out).await
+    windledger::server_cli::serve_store(store, signer, Vec::new(), options.listen, out).await
 }
 
 /// A fresh token per role on the demo ledger.
@@ -349,24 +350,26 @@ fn check_export(
         .verify(note)
         .context("the checkpoint just signed does not verify")?;
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    match verify_jsonl(BufReader::new(file), &[checkpoint], |_| {})? {
+    match verify_jsonl(
+        BufReader::new(file),
+        std::slice::from_ref(&verifier),
+        &[checkpoint],
+        |_| {},
+    )? {
         Verification::Intact {
             head,
             checkpoints_checked,
         } => writeln!(
             out,
-            "Offline check of {} against the signed checkpoint: intact, {} events, \
-             {checkpoints_checked} checkpoint checked, head {}.",
+            "Offline check of {} against the signed checkpoint and the public key: intact, \
+             every event sealed, {} events, {checkpoints_checked} checkpoint checked, head {}.",
             path.display(),
             head.size,
             head.hash
         )?,
-        Verification::Broken(broken) => bail!(
-            "the export {} does not hold together at position {}: {}",
-            path.display(),
-            broken.position,
-            broken.reason
-        ),
+        Verification::Broken(broken) => {
+            bail!("the export {} does not verify: {broken}", path.display())
+        }
     }
     Ok(())
 }

@@ -12,7 +12,9 @@ use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use windledger_domain::types::HolderId;
 use windledger_projections::runner::Projections;
-use windledger_store::{CheckpointSigner, LedgerId, Store, StoreOptions};
+use windledger_store::{
+    CheckpointSigner, CheckpointVerifier, LedgerId, Sealer, Store, StoreOptions,
+};
 
 use crate::http::auth::{self, Role};
 use crate::http::{AppState, serve};
@@ -29,13 +31,24 @@ pub struct ServeOptions {
     /// Address to listen on.
     #[arg(long, env = "WINDLEDGER_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// The checkpoint signing key; generated there on first start if absent.
+    /// The signing key: it signs checkpoints and seals every commit. Keep it
+    /// off the database's machine and out of its backups; generated there on
+    /// first start if absent (docs/deploy.md).
     #[arg(
         long,
         env = "WINDLEDGER_KEY_FILE",
         default_value = "windledger-signing.key"
     )]
     pub key_file: PathBuf,
+    /// Public keys the server used before a rotation, whose seals stay
+    /// trusted (`<name>+<hex key id>+<base64 key>`; repeat, or separate
+    /// with commas in the environment variable).
+    #[arg(
+        long = "earlier-public-key",
+        env = "WINDLEDGER_EARLIER_PUBLIC_KEYS",
+        value_delimiter = ','
+    )]
+    pub earlier_public_keys: Vec<String>,
     /// Log one JSON object per line instead of text.
     #[arg(long)]
     pub json_logs: bool,
@@ -87,10 +100,29 @@ pub struct RebuildOptions {
     pub ledger: String,
 }
 
+/// A store that reads, verifies and keeps tokens, and appends no event.
 async fn connect(url: &str) -> anyhow::Result<Store> {
     Store::connect(StoreOptions::new(url))
         .await
         .with_context(|| format!("cannot open the database {}", redacted(url)))
+}
+
+/// A store whose appends are sealed with `signer`'s key.
+pub async fn connect_sealed(url: &str, signer: &CheckpointSigner) -> anyhow::Result<Store> {
+    Store::connect(StoreOptions::new(url).sealed_by(Sealer::new(signer)))
+        .await
+        .with_context(|| format!("cannot open the database {}", redacted(url)))
+}
+
+/// Parses public keys given on the command line.
+pub fn public_keys(keys: &[String], option: &str) -> anyhow::Result<Vec<CheckpointVerifier>> {
+    keys.iter()
+        .map(|k| {
+            CheckpointVerifier::parse(k).with_context(|| {
+                format!("{option} {k:?} is not a public key (<name>+<hex key id>+<base64 key>)")
+            })
+        })
+        .collect()
 }
 
 /// The URL without credentials or parameters, fit for messages.
@@ -106,8 +138,9 @@ pub fn redacted(url: &str) -> String {
     }
 }
 
-/// The checkpoint signing key in `path`, or a new one named `name` written
-/// there (readable by its owner only) if the file does not exist.
+/// The signing key in `path` (it signs checkpoints and seals commits), or a
+/// new one named `name` written there (readable by its owner only) if the
+/// file does not exist.
 pub fn signing_key(
     path: &Path,
     name: &str,
@@ -174,13 +207,14 @@ pub async fn shutdown_signal() {
 pub async fn serve_store(
     store: Store,
     signer: CheckpointSigner,
+    earlier_keys: Vec<CheckpointVerifier>,
     listen: SocketAddr,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    let state = AppState::new(store.clone(), signer);
+    let state = AppState::with_earlier_keys(store.clone(), signer, earlier_keys);
     // Open every ledger now, so the projections catch up before traffic.
     for ledger in store.ledgers().await? {
         if let Err(p) = state.open(&ledger).await {
@@ -198,16 +232,17 @@ pub async fn serve_store(
 }
 
 pub async fn run_serve(options: &ServeOptions, out: &mut dyn Write) -> anyhow::Result<()> {
-    let store = connect(&options.database_url).await?;
+    let earlier = public_keys(&options.earlier_public_keys, "--earlier-public-key")?;
     let signer = signing_key(&options.key_file, "windledger", out)?;
+    let store = connect_sealed(&options.database_url, &signer).await?;
     writeln!(
         out,
-        "Database: {} ({}); checkpoints signed with {}",
+        "Database: {} ({}); commits sealed and checkpoints signed with {}",
         redacted(&options.database_url),
         store.backend_name(),
         signer.verifier()
     )?;
-    serve_store(store, signer, options.listen, out).await
+    serve_store(store, signer, earlier, options.listen, out).await
 }
 
 pub async fn run_token(options: &TokenOptions, out: &mut dyn Write) -> anyhow::Result<()> {

@@ -327,8 +327,19 @@ impl Campaign {
         let farm =
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/ailes-de-taillard.jsonl");
         let farm = farm.to_str().expect("a UTF-8 path");
+        // Sealed with the key the server will use (Server::start).
         success(
-            &windledger(folder.path(), &["import", "--database-url", &db.url, farm]),
+            &windledger(
+                folder.path(),
+                &[
+                    "import",
+                    "--database-url",
+                    &db.url,
+                    "--key-file",
+                    "signing.key",
+                    farm,
+                ],
+            ),
             "import the reference farm",
         );
         let token = |role: &str| {
@@ -863,9 +874,10 @@ impl Campaign {
             }
         }
         self.problems.extend(problems);
+        let keys: Vec<CheckpointVerifier> = self.verifier.iter().cloned().collect();
         match self
             .store
-            .verify(&self.ledger, &self.checkpoints, |_, _| {})
+            .verify(&self.ledger, &keys, &self.checkpoints, |_, _| {})
             .await
         {
             Ok(Verification::Intact {
@@ -942,7 +954,15 @@ impl Campaign {
             ),
             "export the ledger",
         );
-        let verified = windledger(self.folder.path(), &["verify", export]);
+        let key = self
+            .verifier
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let verified = windledger(
+            self.folder.path(),
+            &["verify", export, "--public-key", &key],
+        );
         if !verified.status.success() {
             self.problem(format!(
                 "windledger verify of the export failed: {}{}",

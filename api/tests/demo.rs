@@ -55,6 +55,7 @@ fn audit(folder: &Path, stem: &str) -> Head {
     let export = std::fs::File::open(folder.join(format!("{stem}.jsonl"))).expect("the export");
     match verify_jsonl(
         std::io::BufReader::new(export),
+        &[signer.verifier()],
         std::slice::from_ref(&checkpoint),
         |_| {},
     ) {

@@ -28,6 +28,8 @@ const LEDGER: &str = "ailes-de-taillard";
 struct Farm {
     url: String,
     head: Head,
+    /// The public key of the key that sealed the import.
+    seal_key: String,
 }
 
 fn farm() -> &'static Farm {
@@ -40,6 +42,8 @@ fn farm() -> &'static Farm {
         std::fs::create_dir_all(&dir).expect("a folder for the database");
         let url = format!("sqlite://{}", dir.join("ledger.sqlite").display());
         let importing = url.clone();
+        let sealer = windledger_store::testing::test_sealer();
+        let seal_key = sealer.verifier().to_string();
         // Tests run in runtimes of their own: import on a thread of its own.
         let head = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -47,7 +51,7 @@ fn farm() -> &'static Farm {
                 .build()
                 .expect("a runtime");
             runtime.block_on(async {
-                let store = Store::connect(StoreOptions::new(&importing))
+                let store = Store::connect(StoreOptions::new(&importing).sealed_by(sealer))
                     .await
                     .expect("the database opens");
                 let mut importer = Importer::open(store, LedgerId::parse(LEDGER).expect("an id"))
@@ -62,7 +66,11 @@ fn farm() -> &'static Farm {
         })
         .join()
         .expect("the reference farm imports");
-        Farm { url, head }
+        Farm {
+            url,
+            head,
+            seal_key,
+        }
     })
 }
 
@@ -175,7 +183,8 @@ async fn events_are_the_ledger_as_json_lines_that_verify() {
         .map(|e| e.expect("an entry").file_name())
         .collect();
     assert_eq!(names, vec!["ailes.jsonl"]);
-    let report = verify_export(Cursor::new(&written), None).expect("the export verifies");
+    let report = verify_export(Cursor::new(&written), &[&farm().seal_key], None)
+        .expect("the export verifies");
     assert_eq!(report.head, farm().head);
 
     // To standard output: the same bytes, and nothing else.

@@ -14,8 +14,8 @@ use windledger::http::openapi::document;
 use windledger::http::routes::{Answer, routes};
 use windledger::http::{AppState, router};
 use windledger::import::Importer;
+use windledger_store::LedgerId;
 use windledger_store::testing::TestDatabase;
-use windledger_store::{CheckpointSigner, LedgerId};
 
 const LEDGER: &str = "ailes-de-taillard";
 const REFERENCE_FARM: &str = include_str!("../../fixtures/ailes-de-taillard.jsonl");
@@ -295,7 +295,7 @@ impl Farm {
                 .expect("a token");
             tokens.push((role, issued.token));
         }
-        let signer = CheckpointSigner::generate("openapi-test").expect("a key");
+        let signer = db.checkpoint_signer();
         Self {
             app: router(AppState::new(store, signer)),
             tokens,

@@ -2,10 +2,12 @@
 //! export of an imported ledger and a signed checkpoint verify, with every
 //! event decided again (every meeting re-tallied, every dividend
 //! re-allocated); any field of any event altered fails at that event's
-//! position; an alteration whose hash chain was recomputed is still caught
-//! by the re-decision, and so is a well-chained event appended as the
-//! database role (a transfer over the charter's cap); a checkpoint of
-//! another ledger, or checked with another key, is refused.
+//! position; an alteration whose hash chain was recomputed is unsealed,
+//! and, even by a forger holding the server's key (who can seal it again),
+//! is still caught by the re-decision, and so is a well-chained event
+//! appended as the database role (a transfer over the charter's cap); a
+//! checkpoint of another ledger, or checked with another key, is refused;
+//! without a public key nothing is checked.
 
 use std::collections::BTreeMap;
 use std::io::Cursor;
@@ -19,8 +21,8 @@ use windledger::audit::{AuditError, AuditReport, VerifyOptions, verify_export, v
 use windledger::import::Importer;
 use windledger_store::testing::TestDatabase;
 use windledger_store::{
-    Checkpoint, CheckpointSigner, Hash, Head, LedgerId, RecordedEvent, Verification,
-    recompute_hash, verify_jsonl,
+    Checkpoint, CheckpointSigner, CheckpointVerifier, Hash, Head, LedgerId, RecordedEvent, Sealer,
+    Verification, recompute_hash, verify_jsonl,
 };
 
 const REFERENCE: &str = include_str!("../../fixtures/ailes-de-taillard.jsonl");
@@ -34,6 +36,10 @@ struct Farm {
     /// A checkpoint of the head, and the key that checks it.
     note: String,
     public_key: String,
+    /// The key that sealed the export (the test database's), and its
+    /// public half.
+    sealer: Sealer,
+    seal_key: String,
 }
 
 fn farm() -> &'static Farm {
@@ -43,7 +49,7 @@ fn farm() -> &'static Farm {
             .enable_all()
             .build()
             .expect("a runtime");
-        let (export, head) = runtime.block_on(async {
+        let (export, head, sealer) = runtime.block_on(async {
             let db = TestDatabase::sqlite();
             let store = db.store().await;
             let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
@@ -59,7 +65,7 @@ fn farm() -> &'static Farm {
                 .export_jsonl(&ledger, &mut export, |_, _| {})
                 .await
                 .expect("the ledger exports");
-            (export, head)
+            (export, head, db.sealer())
         });
         let signer = CheckpointSigner::generate("mairie-de-burdignes").expect("a key");
         let checkpoint = Checkpoint::new(ledger(LEDGER), head, chrono::Utc::now());
@@ -72,6 +78,8 @@ fn farm() -> &'static Farm {
             head,
             note: signer.sign(&checkpoint),
             public_key: signer.verifier().to_string(),
+            seal_key: sealer.verifier().to_string(),
+            sealer,
         }
     })
 }
@@ -86,8 +94,16 @@ fn text(lines: &[String]) -> String {
     text
 }
 
+/// The export verified with the key that sealed it, and a checkpoint with
+/// the key that signed it.
 fn verify(lines: &[String], checkpoint: Option<(&str, &str)>) -> Result<AuditReport, AuditError> {
-    verify_export(Cursor::new(text(lines)), checkpoint)
+    let mut keys = vec![farm().seal_key.as_str()];
+    keys.extend(checkpoint.map(|(_, key)| key));
+    verify_export(
+        Cursor::new(text(lines)),
+        &keys,
+        checkpoint.map(|(note, _)| note),
+    )
 }
 
 /// The farm's export verified against its checkpoint.
@@ -138,9 +154,25 @@ fn find_mut<'a>(value: &'a mut Value, key: &str) -> Option<&'a mut Value> {
     }
 }
 
-/// Recomputes the hash chain from line `from` on, as a forger who
-/// rewrote history consistently would.
+/// Recomputes the hash chain from line `from` on and seals it again, as a
+/// forger who rewrote history consistently, and stole the server's key,
+/// would.
 fn rechain(lines: &mut [String], from: usize) {
+    rechain_unsealed(lines, from);
+    let sealer = &farm().sealer;
+    for line in &mut lines[from..] {
+        let mut e = event(line);
+        if let Some(seal) = e.seal {
+            let resealed = sealer.seal(&e.ledger_id, seal.first_position, e.position, &e.hash);
+            e.seal = Some(resealed.for_event());
+            *line = serde_json::to_string(&e).expect("serialised");
+        }
+    }
+}
+
+/// Recomputes the hash chain from line `from` on, as a forger with
+/// database credentials only would: the seals no longer check.
+fn rechain_unsealed(lines: &mut [String], from: usize) {
     let mut prev = match from {
         0 => Hash::GENESIS,
         _ => event(&lines[from - 1]).hash,
@@ -161,7 +193,8 @@ fn event(line: &str) -> RecordedEvent {
 /// The chain and nothing else holds: what only the governance check can
 /// see through.
 fn chain_is_intact(lines: &[String]) {
-    match verify_jsonl(Cursor::new(text(lines)), &[], |_| {}) {
+    let keys = [CheckpointVerifier::parse(&farm().seal_key).expect("a key")];
+    match verify_jsonl(Cursor::new(text(lines)), &keys, &[], |_| {}) {
         Ok(Verification::Intact { .. }) => {}
         other => panic!("the re-chained export holds together as a chain: {other:?}"),
     }
@@ -229,7 +262,7 @@ fn the_command_line_prints_a_summary_and_fails_in_one_sentence_naming_the_positi
     let options = VerifyOptions {
         export: export.clone(),
         checkpoint: Some(note),
-        public_key: Some(farm.public_key.clone()),
+        public_key: vec![farm.seal_key.clone(), farm.public_key.clone()],
     };
     let mut out = Vec::new();
     verify_to(&options, &mut out).unwrap_or_else(|e| panic!("verifies: {e:#}"));
@@ -249,6 +282,52 @@ fn the_command_line_prints_a_summary_and_fails_in_one_sentence_naming_the_positi
     let message = format!("{error:#}");
     assert!(!message.contains('\n'), "{message}");
     assert!(message.contains("at position 100"), "{message}");
+
+    // Without a public key, the command refuses and says which option to give.
+    let keyless = VerifyOptions {
+        export,
+        checkpoint: None,
+        public_key: Vec::new(),
+    };
+    let message = format!(
+        "{:#}",
+        verify_to(&keyless, &mut Vec::new()).expect_err("no key")
+    );
+    assert!(message.contains("--public-key"), "{message}");
+    assert!(!message.contains('\n'), "{message}");
+}
+
+#[test]
+fn a_history_rewritten_without_the_servers_key_is_unsealed_where_it_starts() {
+    let farm = farm();
+    let mut lines = farm.lines.clone();
+    let index = 120;
+    let mut e = json(&lines[index]);
+    e["metadata"]["actor"] = "someone-else".into();
+    lines[index] = e.to_string();
+    rechain_unsealed(&mut lines, index);
+    let error = verify(&lines, None).expect_err("unsealed");
+    assert!(matches!(error, AuditError::Unsealed { .. }), "{error}");
+    // The seal covering the altered event no longer checks: its range is
+    // unsealed from its first position, at or before the altered one.
+    let position = error.position().expect("a position");
+    let last_sealed_before = farm.lines[..index]
+        .iter()
+        .rev()
+        .find(|l| event(l).seal.is_some())
+        .expect("a seal before the altered event");
+    let first_of_range = event(last_sealed_before).position + 1;
+    assert_eq!(position, first_of_range, "{error}");
+    // Checked with another key only, the untouched export is unsealed too.
+    let stranger = CheckpointSigner::generate("stranger").expect("a key");
+    let error = verify_export(
+        Cursor::new(text(&farm.lines)),
+        &[&stranger.verifier().to_string()],
+        None,
+    )
+    .expect_err("sealed by another key");
+    assert_eq!(error.position(), Some(1), "{error}");
+    assert!(matches!(error, AuditError::Unsealed { .. }), "{error}");
 }
 
 #[test]
@@ -260,13 +339,8 @@ fn altering_any_field_of_an_exported_event_fails_at_its_position() {
         .iter()
         .enumerate()
         .skip(farm.lines.len() / 2)
-        .find(|(_, l)| json(l)["event_type"] == "BallotCast")
-        .or_else(|| {
-            farm.lines
-                .iter()
-                .enumerate()
-                .find(|(_, l)| json(l)["event_type"] == "BallotCast")
-        })
+        .find(|(_, l)| sealed_alone(l))
+        .or_else(|| farm.lines.iter().enumerate().find(|(_, l)| sealed_alone(l)))
         .map(|(i, _)| i)
         .expect("a ballot");
     let position = index as u64 + 1;
@@ -290,6 +364,7 @@ fn altering_any_field_of_an_exported_event_fails_at_its_position() {
         "recorded_at",
         "prev_hash",
         "hash",
+        "seal",
     ];
     expected.sort_unstable();
     let mut found = fields.clone();
@@ -332,6 +407,13 @@ fn altering_any_field_of_an_exported_event_fails_at_its_position() {
                     .to_rfc3339_opts(SecondsFormat::Micros, true)
                     .into()
             }
+            "seal" => {
+                let mut seal = value.clone();
+                let hex = seal["signature"].as_str().expect("a signature").to_owned();
+                let flipped = if hex.starts_with('0') { "1" } else { "0" };
+                seal["signature"] = format!("{flipped}{}", &hex[1..]).into();
+                seal
+            }
             "prev_hash" | "hash" => {
                 let hex = value.as_str().expect("a hash");
                 let flipped = if hex.starts_with('0') { "1" } else { "0" };
@@ -356,6 +438,13 @@ fn altering_any_field_of_an_exported_event_fails_at_its_position() {
             );
         }
     }
+}
+
+/// A ballot that was a commit of its own: it carries the seal of its
+/// position alone.
+fn sealed_alone(line: &str) -> bool {
+    let e = json(line);
+    e["event_type"] == "BallotCast" && e["seal"]["first_position"] == e["position"]
 }
 
 #[test]

@@ -24,8 +24,8 @@ use windledger::http::{AppState, serve};
 use windledger::import::synthetic::write_synthetic;
 use windledger_domain::types::HolderId;
 use windledger_fixtures::synthetic::Synthetic;
+use windledger_store::LedgerId;
 use windledger_store::testing::{Backend, TestDatabase};
-use windledger_store::{CheckpointSigner, LedgerId};
 
 use crate::env_size;
 
@@ -64,7 +64,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
         start.elapsed().as_secs_f64()
     );
 
-    let signer = CheckpointSigner::generate("bench")?;
+    let signer = db.checkpoint_signer();
     let state = AppState::new(store.clone(), signer);
     let runtime = state
         .open(&ledger)

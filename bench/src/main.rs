@@ -79,9 +79,13 @@ enum Bench {
         #[arg(long, value_enum)]
         backend: BackendArg,
     },
-    /// `verify`'s child process: audits the export at PATH.
+    /// `verify`'s child process: audits the export at PATH, its seals by
+    /// PUBLIC_KEY.
     #[command(name = "verify-export", hide = true)]
-    VerifyExport { path: std::path::PathBuf },
+    VerifyExport {
+        path: std::path::PathBuf,
+        public_key: String,
+    },
 }
 
 impl BackendArg {
@@ -382,6 +386,6 @@ fn main() -> anyhow::Result<()> {
             .build()?
             .block_on(http::bench(backend.backend())),
         Bench::Verify { backend } => current()?.block_on(verify::bench(backend.backend())),
-        Bench::VerifyExport { path } => verify::child(&path),
+        Bench::VerifyExport { path, public_key } => verify::child(&path, &public_key),
     }
 }

@@ -70,6 +70,10 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
         std::fs::metadata(&export.0)?.len() / (1 << 20),
         start.elapsed().as_secs_f64()
     );
+    let public_key = store
+        .seal_verifier()
+        .map(ToString::to_string)
+        .context("the benchmark's store seals with a key")?;
     drop(store);
     drop(db);
 
@@ -77,6 +81,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     let status = Command::new(std::env::current_exe()?)
         .arg(CHILD)
         .arg(&export.0)
+        .arg(&public_key)
         .stdin(Stdio::null())
         .status()
         .context("the verifying process did not start")?;
@@ -87,11 +92,12 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
 }
 
 /// The child: verifies the export as `windledger verify` does (a
-/// `BufReader` on the file, no checkpoint), then prints the metrics.
-pub fn child(export: &Path) -> anyhow::Result<()> {
+/// `BufReader` on the file, every seal by `public_key`, no checkpoint),
+/// then prints the metrics.
+pub fn child(export: &Path, public_key: &str) -> anyhow::Result<()> {
     let start = Instant::now();
     let file = File::open(export).with_context(|| format!("cannot open {}", export.display()))?;
-    let report = verify_export_with_progress(BufReader::new(file), None, |_| {})
+    let report = verify_export_with_progress(BufReader::new(file), &[public_key], None, |_| {})
         .map_err(|e| anyhow::anyhow!("the export does not verify: {e}"))?;
     let elapsed = start.elapsed();
     let rss = peak_rss_mib()?;

@@ -193,12 +193,53 @@ pub fn recompute_hash(e: &RecordedEvent) -> Result<Hash, StoreError> {
     Ok(event_hash(&e.ledger_id, e.position, &e.prev_hash, &json))
 }
 
-/// Where and why a chain broke.
+/// Where and why a ledger's history does not hold together.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("the chain breaks at position {position}: {reason}")]
+#[error("{}", self.describe())]
 pub struct ChainBreak {
     pub position: u64,
     pub reason: String,
+    pub kind: BreakKind,
+}
+
+/// What kind of problem a [`ChainBreak`] is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BreakKind {
+    /// The chain itself (a hash, a position, a stream version, the recorded
+    /// head, a checkpoint) does not hold.
+    Chain,
+    /// The event chains well, but no valid seal by a trusted key covers it:
+    /// it was written by someone without the server's seal key.
+    Unsealed,
+}
+
+impl ChainBreak {
+    pub(crate) fn chain(position: u64, reason: String) -> Self {
+        Self {
+            position,
+            reason,
+            kind: BreakKind::Chain,
+        }
+    }
+
+    /// Whether the event at `position` is unsealed (rather than the chain
+    /// broken there).
+    pub fn is_unsealed(&self) -> bool {
+        self.kind == BreakKind::Unsealed
+    }
+
+    fn describe(&self) -> String {
+        match self.kind {
+            BreakKind::Chain => format!(
+                "the chain breaks at position {}: {}",
+                self.position, self.reason
+            ),
+            BreakKind::Unsealed => format!(
+                "the event at position {} is unsealed: {}",
+                self.position, self.reason
+            ),
+        }
+    }
 }
 
 /// Checks a ledger's events one by one, in position order.
@@ -207,11 +248,14 @@ pub struct ChainBreak {
 /// (1, 2, 3... with no gap), its previous hash is the last event's hash, its
 /// hash is the one recomputed from its fields, and its stream version follows
 /// the last of its stream.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct ChainVerifier {
     ledger: LedgerId,
     head: Head,
     stream_versions: HashMap<StreamId, u64>,
+    /// Resumed from a head checked before: a stream first met since then
+    /// may start at any version.
+    resumed: bool,
 }
 
 impl ChainVerifier {
@@ -220,6 +264,20 @@ impl ChainVerifier {
             ledger,
             head: Head::EMPTY,
             stream_versions: HashMap::new(),
+            resumed: false,
+        }
+    }
+
+    /// Checks the events after `head`, a head already verified (its size
+    /// and hash). The first event must chain to it. Stream versions are
+    /// checked to go up by one from the first event of each stream met
+    /// after `head` (the versions before it are not known here).
+    pub fn resume(ledger: LedgerId, head: Head) -> Self {
+        Self {
+            ledger,
+            head,
+            stream_versions: HashMap::new(),
+            resumed: true,
         }
     }
 
@@ -233,10 +291,7 @@ impl ChainVerifier {
     }
 
     pub fn check(&mut self, e: &RecordedEvent) -> Result<(), ChainBreak> {
-        let broken = |reason: String| ChainBreak {
-            position: self.head.size + 1,
-            reason,
-        };
+        let broken = |reason: String| ChainBreak::chain(self.head.size + 1, reason);
         if e.ledger_id != self.ledger {
             return Err(broken(format!(
                 "the event belongs to ledger {}, not {}",
@@ -263,7 +318,11 @@ impl ChainVerifier {
                 e.hash, recomputed
             )));
         }
-        let last = self.stream_versions.get(&e.stream_id).copied().unwrap_or(0);
+        let last = match self.stream_versions.get(&e.stream_id) {
+            Some(v) => *v,
+            None if self.resumed => e.stream_version.saturating_sub(1),
+            None => 0,
+        };
         if e.stream_version != last + 1 {
             return Err(broken(format!(
                 "stream {} goes from version {last} to {}",

@@ -182,6 +182,11 @@ impl CheckpointSigner {
         Ok(signer)
     }
 
+    /// The Ed25519 key itself, for sealing (see [`crate::Sealer`]).
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.key
+    }
+
     pub fn to_secret_key(&self) -> String {
         let mut bytes = vec![ALG_ED25519];
         bytes.extend_from_slice(self.key.as_bytes());
@@ -261,6 +266,15 @@ impl CheckpointVerifier {
 
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// The key's 4-byte id, which seals and signature lines carry.
+    pub fn key_id(&self) -> [u8; 4] {
+        self.id
+    }
+
+    pub(crate) fn public_key(&self) -> &VerifyingKey {
+        &self.key
     }
 
     /// Checks the note's signature by this key and returns the checkpoint.

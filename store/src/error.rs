@@ -40,6 +40,36 @@ pub enum StoreError {
     Io(String),
     #[error("the store is shutting down")]
     ShuttingDown,
+    /// The store was opened without a seal key ([`crate::StoreOptions`]'s
+    /// `sealer`): it reads and verifies, but appends nothing, since an
+    /// unsealed event would be taken for a forgery.
+    #[error(
+        "this store was opened without a seal key, so it cannot append: give it the server's signing key (StoreOptions::sealer; `--key-file` / WINDLEDGER_KEY_FILE on the command line)"
+    )]
+    NoSealKey,
+    /// The ledger's head is behind what this writer committed: events were
+    /// removed, or the head row moved back, behind the store's back.
+    #[error(
+        "ledger {ledger}'s head is at position {found} ({found_hash}), but this process committed up to position {committed} ({committed_hash}): history was cut behind the store's back (by the database's owner or a superuser); nothing was written. Verify the ledger before appending again"
+    )]
+    HeadWentBack {
+        ledger: LedgerId,
+        found: u64,
+        found_hash: crate::types::Hash,
+        committed: u64,
+        committed_hash: crate::types::Hash,
+    },
+    /// Another head was already recorded as signed at this size: the
+    /// history forked.
+    #[error(
+        "a checkpoint of ledger {ledger} at size {size} with another head ({recorded}) is already recorded: refusing {offered}"
+    )]
+    CheckpointConflict {
+        ledger: LedgerId,
+        size: u64,
+        recorded: crate::types::Hash,
+        offered: crate::types::Hash,
+    },
     /// The database does not answer (see `health`): the call was refused,
     /// or given up, at once.
     #[error("{0}")]

@@ -4,7 +4,8 @@
 //! The whole vocabulary: [`Store::append`] (several streams at once, with
 //! expected versions, group-committed), [`Store::read_stream`],
 //! [`Store::read_ledger`], [`Store::subscribe`], [`Store::verify`], signed
-//! [`Checkpoint`]s, and [`LedgerEventStore`] for cqrs-es.
+//! [`Checkpoint`]s, the [`Seal`] of every commit, and [`LedgerEventStore`]
+//! for cqrs-es.
 
 mod chain;
 mod checkpoint;
@@ -13,6 +14,7 @@ mod error;
 mod health;
 mod pg;
 mod plan;
+mod seal;
 mod sqlite;
 mod store;
 pub mod testing;
@@ -21,7 +23,7 @@ mod types;
 mod verify;
 
 pub use chain::{
-    ChainBreak, ChainVerifier, EVENT_DOMAIN_TAG, canonical, recompute_hash, timestamp,
+    BreakKind, ChainBreak, ChainVerifier, EVENT_DOMAIN_TAG, canonical, recompute_hash, timestamp,
 };
 pub use checkpoint::{Checkpoint, CheckpointError, CheckpointSigner, CheckpointVerifier};
 pub use cqrs::{
@@ -29,7 +31,8 @@ pub use cqrs::{
 };
 pub use error::StoreError;
 pub use health::PROBE_EVERY;
-pub use store::{Store, StoreOptions};
+pub use seal::{EventSeal, KeyId, SEAL_DOMAIN_TAG, Seal, SealSignature, Sealer};
+pub use store::{SignedCheckpoint, Store, StoreOptions};
 pub use tokens::StoredToken;
 pub use types::{
     Appended, AppendedEvent, ExpectedVersion, Hash, Head, LedgerId, Metadata, NewEvent,

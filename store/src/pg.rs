@@ -12,6 +12,8 @@ use uuid::Uuid;
 use crate::chain::StoredContent;
 use crate::error::StoreError;
 use crate::plan::{self, GroupPlan, GroupState, NewRow, PreparedStream, WriterCache};
+use crate::seal::{KeyId, Seal, SealSignature, Sealer};
+use crate::store::SignedCheckpoint;
 use crate::types::{Hash, Head, LedgerId, Payload, RecordedEvent, StreamId};
 
 /// The channel on which commits are announced: payload `"<ledger> <head>"`.
@@ -125,11 +127,16 @@ impl Pg {
         appends: &[&[PreparedStream]],
         recorded_at: DateTime<Utc>,
         cache: &mut WriterCache,
+        sealer: &Sealer,
     ) -> Result<GroupPlan, StoreError> {
         if let Some(plan) = cache.plan(ledger, appends, recorded_at) {
-            match self.write_planned(ledger, &plan, recorded_at, cache).await {
+            match self
+                .write_planned(ledger, &plan, recorded_at, cache, sealer)
+                .await
+            {
                 Ok(true) => {
                     cache.learn(plan.head, plan.versions());
+                    cache.committed = Some(plan.head);
                     return Ok(plan);
                 }
                 // Another process moved the head, or a stream is further on
@@ -149,9 +156,16 @@ impl Pg {
                 }
             }
         }
-        let plan = self.write_group_locked(ledger, appends, recorded_at).await;
+        let plan = self
+            .write_group_locked(ledger, appends, recorded_at, cache.committed, sealer)
+            .await;
         match &plan {
-            Ok(plan) => cache.learn(plan.head, plan.versions()),
+            Ok(plan) => {
+                cache.learn(plan.head, plan.versions());
+                if !plan.rows.is_empty() {
+                    cache.committed = Some(plan.head);
+                }
+            }
             Err(_) => cache.forget(),
         }
         plan
@@ -166,19 +180,27 @@ impl Pg {
         plan: &GroupPlan,
         recorded_at: DateTime<Utc>,
         cache: &WriterCache,
+        sealer: &Sealer,
     ) -> Result<bool, StoreError> {
         let Some(start) = cache.head else {
+            return Ok(false);
+        };
+        let Some(seal) = plan.seal(ledger, sealer) else {
             return Ok(false);
         };
         let rows = RowArrays::new(&plan.rows);
         // The conditional UPDATE both checks the head and takes the row's
         // lock (a concurrent one waits, then re-checks the moved head and
-        // matches nothing); the insert happens only if it matched.
+        // matches nothing); the inserts (events and their seal) happen only
+        // if it matched.
         let query = sqlx::query(concat!(
             "WITH moved AS ( \
                  UPDATE ledgers SET head_position = $13, head_hash = $14 \
                  WHERE ledger_id = $1 AND head_position = $15 AND head_hash = $16 \
                  RETURNING 1 \
+             ), sealed AS ( \
+                 INSERT INTO seals (ledger_id, first_position, last_position, key_id, signature) \
+                 SELECT $1, $17, $13, $18, $19 WHERE EXISTS (SELECT 1 FROM moved) \
              ), inserted AS (",
             insert_rows!(),
             " WHERE EXISTS (SELECT 1 FROM moved) RETURNING 1 \
@@ -191,6 +213,9 @@ impl Pg {
             .bind(&plan.head.hash.0[..])
             .bind(start.size as i64)
             .bind(&start.hash.0[..])
+            .bind(seal.first as i64)
+            .bind(&seal.key_id.0[..])
+            .bind(&seal.signature.0[..])
             .fetch_one(&self.fast_pool)
             .await?
             .try_get(0)?;
@@ -211,6 +236,8 @@ impl Pg {
         ledger: &LedgerId,
         appends: &[&[PreparedStream]],
         recorded_at: DateTime<Utc>,
+        committed: Option<Head>,
+        sealer: &Sealer,
     ) -> Result<GroupPlan, StoreError> {
         let mut tx = self.pool.begin().await?;
         let head = sqlx::query(
@@ -221,6 +248,7 @@ impl Pg {
         .await?
         .ok_or_else(|| StoreError::LedgerNotFound(ledger.clone()))
         .and_then(|r| head_from_row(&r))?;
+        plan::check_not_behind(ledger, head, committed)?;
 
         let ids: Vec<Uuid> = appends
             .iter()
@@ -283,10 +311,10 @@ impl Pg {
             appends,
             recorded_at,
         );
-        if plan.rows.is_empty() {
+        let Some(seal) = plan.seal(ledger, sealer) else {
             tx.rollback().await?;
             return Ok(plan);
-        }
+        };
 
         let rows = RowArrays::new(&plan.rows);
         rows.bind(
@@ -296,12 +324,21 @@ impl Pg {
         )
         .execute(&mut *tx)
         .await?;
-        sqlx::query("UPDATE ledgers SET head_position = $2, head_hash = $3 WHERE ledger_id = $1")
-            .bind(ledger.as_str())
-            .bind(plan.head.size as i64)
-            .bind(&plan.head.hash.0[..])
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "WITH sealed AS ( \
+                 INSERT INTO seals (ledger_id, first_position, last_position, key_id, signature) \
+                 VALUES ($1, $4, $2, $5, $6) \
+             ) \
+             UPDATE ledgers SET head_position = $2, head_hash = $3 WHERE ledger_id = $1",
+        )
+        .bind(ledger.as_str())
+        .bind(plan.head.size as i64)
+        .bind(&plan.head.hash.0[..])
+        .bind(seal.first as i64)
+        .bind(&seal.key_id.0[..])
+        .bind(&seal.signature.0[..])
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(plan)
     }
@@ -395,6 +432,125 @@ impl Pg {
     }
 }
 
+impl Pg {
+    /// The seals whose last position is in `after + 1..=upto`, in order.
+    pub async fn seals(
+        &self,
+        ledger: &LedgerId,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<Seal>, StoreError> {
+        let rows: Vec<(i64, i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT first_position, last_position, key_id, signature FROM seals \
+             WHERE ledger_id = $1 AND last_position > $2 AND last_position <= $3 \
+             ORDER BY last_position",
+        )
+        .bind(ledger.as_str())
+        .bind(after as i64)
+        .bind(i64::try_from(upto).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(first, last, key_id, signature)| {
+                seal_from_parts(ledger, first, last, &key_id, &signature)
+            })
+            .collect()
+    }
+
+    /// Records a signed checkpoint; `false` when the same head was already
+    /// recorded at this size.
+    pub async fn record_signed_checkpoint(
+        &self,
+        checkpoint: &SignedCheckpoint,
+    ) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO signed_checkpoints (ledger_id, size, head_hash, note) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (ledger_id, size) DO NOTHING",
+        )
+        .bind(checkpoint.ledger.as_str())
+        .bind(checkpoint.size as i64)
+        .bind(&checkpoint.head.0[..])
+        .bind(&checkpoint.note)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(true);
+        }
+        let recorded: Vec<u8> = sqlx::query_scalar(
+            "SELECT head_hash FROM signed_checkpoints WHERE ledger_id = $1 AND size = $2",
+        )
+        .bind(checkpoint.ledger.as_str())
+        .bind(checkpoint.size as i64)
+        .fetch_one(&self.pool)
+        .await?;
+        same_checkpoint_head(checkpoint, &recorded)
+    }
+
+    /// The signed checkpoint of the largest size recorded for a ledger.
+    pub async fn latest_signed_checkpoint(
+        &self,
+        ledger: &LedgerId,
+    ) -> Result<Option<SignedCheckpoint>, StoreError> {
+        let row: Option<(i64, Vec<u8>, String)> = sqlx::query_as(
+            "SELECT size, head_hash, note FROM signed_checkpoints WHERE ledger_id = $1 \
+             ORDER BY size DESC LIMIT 1",
+        )
+        .bind(ledger.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(size, head, note)| {
+            Ok(SignedCheckpoint {
+                ledger: ledger.clone(),
+                size: to_u64(size)?,
+                head: Hash::from_slice(&head)?,
+                note,
+            })
+        })
+        .transpose()
+    }
+}
+
+pub(crate) fn seal_from_parts(
+    ledger: &LedgerId,
+    first: i64,
+    last: i64,
+    key_id: &[u8],
+    signature: &[u8],
+) -> Result<Seal, StoreError> {
+    Ok(Seal {
+        ledger: ledger.clone(),
+        first: to_u64(first)?,
+        last: to_u64(last)?,
+        key_id: KeyId(key_id.try_into().map_err(|_| {
+            StoreError::Corrupt(format!("a seal's key id is {} bytes, not 4", key_id.len()))
+        })?),
+        signature: SealSignature(signature.try_into().map_err(|_| {
+            StoreError::Corrupt(format!(
+                "a seal's signature is {} bytes, not 64",
+                signature.len()
+            ))
+        })?),
+    })
+}
+
+pub(crate) fn same_checkpoint_head(
+    checkpoint: &SignedCheckpoint,
+    recorded: &[u8],
+) -> Result<bool, StoreError> {
+    let recorded = Hash::from_slice(recorded)?;
+    if recorded == checkpoint.head {
+        Ok(false)
+    } else {
+        Err(StoreError::CheckpointConflict {
+            ledger: checkpoint.ledger.clone(),
+            size: checkpoint.size,
+            recorded,
+            offered: checkpoint.head,
+        })
+    }
+}
+
 type PgQuery<'a> = sqlx::query::Query<'a, sqlx::Postgres, sqlx::postgres::PgArguments>;
 
 /// The rows of a group as one array per column, for UNNEST.
@@ -467,6 +623,7 @@ fn event_from_row(ledger: &LedgerId, r: &PgRow) -> Result<RecordedEvent, StoreEr
         recorded_at: r.try_get(8)?,
         prev_hash: Hash::from_slice(r.try_get::<&[u8], _>(9)?)?,
         hash: Hash::from_slice(r.try_get::<&[u8], _>(10)?)?,
+        seal: None,
     })
 }
 

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use crate::chain::{self, HashedFields, PreparedEvent, StoredContent};
 use crate::error::StoreError;
+use crate::seal::{Seal, Sealer};
 use crate::types::{Appended, AppendedEvent, ExpectedVersion, Hash, Head, LedgerId, StreamId};
 
 /// One stream's part of an append, with its events prepared.
@@ -54,6 +55,9 @@ pub(crate) struct GroupPlan {
 pub(crate) struct WriterCache {
     pub head: Option<Head>,
     pub versions: HashMap<StreamId, u64>,
+    /// The head after this writer's last commit. Never forgotten: a head
+    /// found behind it means history was cut behind the store's back.
+    pub committed: Option<Head>,
 }
 
 /// Streams a writer remembers at most; past that it forgets them all and
@@ -114,7 +118,35 @@ impl WriterCache {
     }
 }
 
+/// Refuses to write on a head behind what this writer last committed (a
+/// head of the same size with another hash is behind too: it is not the
+/// history this writer extended).
+pub(crate) fn check_not_behind(
+    ledger: &LedgerId,
+    found: Head,
+    committed: Option<Head>,
+) -> Result<(), StoreError> {
+    match committed {
+        Some(c) if found.size < c.size || (found.size == c.size && found.hash != c.hash) => {
+            Err(StoreError::HeadWentBack {
+                ledger: ledger.clone(),
+                found: found.size,
+                found_hash: found.hash,
+                committed: c.size,
+                committed_hash: c.hash,
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
 impl GroupPlan {
+    /// The seal of the rows the plan writes (`None` when it writes none).
+    pub fn seal(&self, ledger: &LedgerId, sealer: &Sealer) -> Option<Seal> {
+        let first = self.rows.first()?.position;
+        Some(sealer.seal(ledger, first, self.head.size, &self.head.hash))
+    }
+
     /// The version of each stream the plan writes to, after it.
     pub fn versions(&self) -> impl Iterator<Item = (StreamId, u64)> + '_ {
         self.rows

@@ -15,8 +15,10 @@ use uuid::Uuid;
 
 use crate::chain::{StoredContent, timestamp};
 use crate::error::StoreError;
-use crate::pg::{parse_metadata, to_u32, to_u64};
-use crate::plan::{self, GroupPlan, GroupState, PreparedStream};
+use crate::pg::{parse_metadata, same_checkpoint_head, seal_from_parts, to_u32, to_u64};
+use crate::plan::{self, GroupPlan, GroupState, PreparedStream, WriterCache};
+use crate::seal::{Seal, Sealer};
+use crate::store::SignedCheckpoint;
 use crate::types::{Hash, Head, LedgerId, Payload, RecordedEvent, StreamId};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -83,6 +85,25 @@ impl Sqlite {
         ledger: &LedgerId,
         appends: &[&[PreparedStream]],
         recorded_at: DateTime<Utc>,
+        cache: &mut WriterCache,
+        sealer: &Sealer,
+    ) -> Result<GroupPlan, StoreError> {
+        let plan = self
+            .write_group_locked(ledger, appends, recorded_at, cache.committed, sealer)
+            .await?;
+        if !plan.rows.is_empty() {
+            cache.committed = Some(plan.head);
+        }
+        Ok(plan)
+    }
+
+    async fn write_group_locked(
+        &self,
+        ledger: &LedgerId,
+        appends: &[&[PreparedStream]],
+        recorded_at: DateTime<Utc>,
+        committed: Option<Head>,
+        sealer: &Sealer,
     ) -> Result<GroupPlan, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let head = sqlx::query("SELECT head_position, head_hash FROM ledgers WHERE ledger_id = ?1")
@@ -91,6 +112,7 @@ impl Sqlite {
             .await?
             .ok_or_else(|| StoreError::LedgerNotFound(ledger.clone()))
             .and_then(|r| head_from_row(&r))?;
+        plan::check_not_behind(ledger, head, committed)?;
 
         let ids: Vec<String> = appends
             .iter()
@@ -158,10 +180,10 @@ impl Sqlite {
             appends,
             recorded_at,
         );
-        if plan.rows.is_empty() {
+        let Some(seal) = plan.seal(ledger, sealer) else {
             tx.rollback().await?;
             return Ok(plan);
-        }
+        };
         let recorded_at = timestamp::format(&recorded_at);
         for row in &plan.rows {
             sqlx::query(
@@ -184,6 +206,17 @@ impl Sqlite {
             .execute(&mut *tx)
             .await?;
         }
+        sqlx::query(
+            "INSERT INTO seals (ledger_id, first_position, last_position, key_id, signature) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(ledger.as_str())
+        .bind(seal.first as i64)
+        .bind(seal.last as i64)
+        .bind(&seal.key_id.0[..])
+        .bind(&seal.signature.0[..])
+        .execute(&mut *tx)
+        .await?;
         sqlx::query("UPDATE ledgers SET head_position = ?2, head_hash = ?3 WHERE ledger_id = ?1")
             .bind(ledger.as_str())
             .bind(plan.head.size as i64)
@@ -279,6 +312,86 @@ impl Sqlite {
     }
 }
 
+impl Sqlite {
+    /// The seals whose last position is in `after + 1..=upto`, in order.
+    pub async fn seals(
+        &self,
+        ledger: &LedgerId,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<Seal>, StoreError> {
+        let rows: Vec<(i64, i64, Vec<u8>, Vec<u8>)> = sqlx::query_as(
+            "SELECT first_position, last_position, key_id, signature FROM seals \
+             WHERE ledger_id = ?1 AND last_position > ?2 AND last_position <= ?3 \
+             ORDER BY last_position",
+        )
+        .bind(ledger.as_str())
+        .bind(after as i64)
+        .bind(i64::try_from(upto).unwrap_or(i64::MAX))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(first, last, key_id, signature)| {
+                seal_from_parts(ledger, first, last, &key_id, &signature)
+            })
+            .collect()
+    }
+
+    /// Records a signed checkpoint; `false` when the same head was already
+    /// recorded at this size.
+    pub async fn record_signed_checkpoint(
+        &self,
+        checkpoint: &SignedCheckpoint,
+    ) -> Result<bool, StoreError> {
+        let inserted = sqlx::query(
+            "INSERT INTO signed_checkpoints (ledger_id, size, head_hash, note, recorded_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (ledger_id, size) DO NOTHING",
+        )
+        .bind(checkpoint.ledger.as_str())
+        .bind(checkpoint.size as i64)
+        .bind(&checkpoint.head.0[..])
+        .bind(&checkpoint.note)
+        .bind(timestamp::format(&timestamp::now()))
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        if inserted == 1 {
+            return Ok(true);
+        }
+        let recorded: Vec<u8> = sqlx::query_scalar(
+            "SELECT head_hash FROM signed_checkpoints WHERE ledger_id = ?1 AND size = ?2",
+        )
+        .bind(checkpoint.ledger.as_str())
+        .bind(checkpoint.size as i64)
+        .fetch_one(&self.pool)
+        .await?;
+        same_checkpoint_head(checkpoint, &recorded)
+    }
+
+    /// The signed checkpoint of the largest size recorded for a ledger.
+    pub async fn latest_signed_checkpoint(
+        &self,
+        ledger: &LedgerId,
+    ) -> Result<Option<SignedCheckpoint>, StoreError> {
+        let row: Option<(i64, Vec<u8>, String)> = sqlx::query_as(
+            "SELECT size, head_hash, note FROM signed_checkpoints WHERE ledger_id = ?1 \
+             ORDER BY size DESC LIMIT 1",
+        )
+        .bind(ledger.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|(size, head, note)| {
+            Ok(SignedCheckpoint {
+                ledger: ledger.clone(),
+                size: to_u64(size)?,
+                head: Hash::from_slice(&head)?,
+                note,
+            })
+        })
+        .transpose()
+    }
+}
+
 fn head_from_row(r: &SqliteRow) -> Result<Head, StoreError> {
     Ok(Head {
         size: to_u64(r.try_get(0)?)?,
@@ -310,5 +423,6 @@ fn event_from_row(ledger: &LedgerId, r: &SqliteRow) -> Result<RecordedEvent, Sto
         })?,
         prev_hash: Hash::from_slice(r.try_get::<&[u8], _>(9)?)?,
         hash: Hash::from_slice(r.try_get::<&[u8], _>(10)?)?,
+        seal: None,
     })
 }

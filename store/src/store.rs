@@ -11,12 +11,14 @@ use tracing::{debug, warn};
 
 use crate::Checkpoint;
 use crate::chain::timestamp;
+use crate::checkpoint::CheckpointVerifier;
 use crate::error::StoreError;
 use crate::health::Health;
 use crate::pg::Pg;
 use crate::plan::{self, GroupPlan, PreparedStream, WriterCache};
+use crate::seal::{Seal, Sealer};
 use crate::sqlite::Sqlite;
-use crate::types::{Appended, Head, LedgerId, RecordedEvent, StreamAppend, StreamId};
+use crate::types::{Appended, Hash, Head, LedgerId, RecordedEvent, StreamAppend, StreamId};
 use crate::verify::{Audit, Verification};
 
 /// Most appends one group transaction takes.
@@ -32,22 +34,46 @@ const NOTIFY_EVERY: Duration = Duration::from_millis(20);
 /// covers a missed notification and writers in other processes on SQLite.
 const POLL: Duration = Duration::from_millis(500);
 
-/// How to reach the database.
+/// How to reach the database, and the key that seals what this process
+/// appends.
 #[derive(Clone, Debug)]
 pub struct StoreOptions {
     /// `postgres://...` or `sqlite://path` (`sqlite://path?mode=rwc` creates).
     pub url: String,
     /// Most database connections this process opens.
     pub max_connections: u32,
+    /// The key that seals every commit (see [`Sealer`]). Without one the
+    /// store reads and verifies, and refuses every append with
+    /// [`StoreError::NoSealKey`].
+    pub sealer: Option<Sealer>,
 }
 
 impl StoreOptions {
+    /// Options for a store that reads and verifies only.
     pub fn new(url: impl Into<String>) -> Self {
         Self {
             url: url.into(),
             max_connections: 16,
+            sealer: None,
         }
     }
+
+    /// These options, appends sealed by `sealer`.
+    pub fn sealed_by(mut self, sealer: Sealer) -> Self {
+        self.sealer = Some(sealer);
+        self
+    }
+}
+
+/// A checkpoint the server signed, as recorded beside the ledger: its size
+/// and head, and the signed note (whose signature the reader checks with
+/// the verifier key).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignedCheckpoint {
+    pub ledger: LedgerId,
+    pub size: u64,
+    pub head: Hash,
+    pub note: String,
 }
 
 #[derive(Clone, Debug)]
@@ -62,11 +88,18 @@ impl Backend {
         ledger: &LedgerId,
         appends: &[&[PreparedStream]],
         cache: &mut WriterCache,
+        sealer: &Sealer,
     ) -> Result<GroupPlan, StoreError> {
         let recorded_at = timestamp::now();
         match self {
-            Self::Postgres(b) => b.write_group(ledger, appends, recorded_at, cache).await,
-            Self::Sqlite(b) => b.write_group(ledger, appends, recorded_at).await,
+            Self::Postgres(b) => {
+                b.write_group(ledger, appends, recorded_at, cache, sealer)
+                    .await
+            }
+            Self::Sqlite(b) => {
+                b.write_group(ledger, appends, recorded_at, cache, sealer)
+                    .await
+            }
         }
     }
 }
@@ -80,6 +113,8 @@ pub struct Store {
 #[derive(Debug)]
 struct Inner {
     backend: Backend,
+    /// Seals every commit; `None`: appends are refused.
+    sealer: Option<Sealer>,
     writers: Mutex<HashMap<LedgerId, Arc<LedgerWriter>>>,
     /// On PostgreSQL, commits to announce to other processes (NOTIFY), sent
     /// by a task of their own after the commit so that no append waits on it.
@@ -200,6 +235,7 @@ impl Store {
         Ok(Self {
             inner: Arc::new(Inner {
                 backend,
+                sealer: options.sealer,
                 writers: Mutex::new(HashMap::new()),
                 announcer,
                 notifier,
@@ -316,6 +352,9 @@ impl Store {
         StoreError,
     > {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        if self.inner.sealer.is_none() {
+            return Err(StoreError::NoSealKey);
+        }
         self.inner.health.check()?;
         let streams = plan::prepare(streams)?;
         let writer = self.writer(ledger);
@@ -528,26 +567,60 @@ impl Store {
         })
     }
 
-    /// Recomputes the ledger's chain from position 1, checks it against the
+    /// Recomputes the ledger's chain from position 1, checks that every
+    /// event lies inside a seal by one of `keys` (the server's public key,
+    /// and its earlier ones after a rotation), checks the chain against the
     /// head the ledger records and against the given signed checkpoints, and
-    /// reports the first broken position. `progress` is called after each
-    /// page with the number of events checked and the recorded size.
+    /// reports the first broken or unsealed position. `progress` is called
+    /// after each page with the number of events checked and the recorded
+    /// size.
     pub async fn verify(
         &self,
         ledger: &LedgerId,
+        keys: &[CheckpointVerifier],
         checkpoints: &[Checkpoint],
+        progress: impl FnMut(u64, u64),
+    ) -> Result<Verification, StoreError> {
+        let mut audit = Audit::new(ledger.clone(), keys, checkpoints);
+        self.audit_more(ledger, &mut audit, progress).await
+    }
+
+    /// [`Store::verify`] of the events after `from`, a head verified before
+    /// (a signed checkpoint's, say): the first event after it must chain to
+    /// it, and each must be sealed. Costs time in proportion to the events
+    /// after `from`.
+    pub async fn verify_from(
+        &self,
+        ledger: &LedgerId,
+        from: Head,
+        keys: &[CheckpointVerifier],
+        progress: impl FnMut(u64, u64),
+    ) -> Result<Verification, StoreError> {
+        let mut audit = Audit::resume(ledger.clone(), from, keys, &[]);
+        self.audit_more(ledger, &mut audit, progress).await
+    }
+
+    /// Feeds `audit` the ledger's events (and their seals) after its head up
+    /// to the head recorded now, and concludes. The same audit can be given
+    /// again later to check only what was appended since.
+    pub async fn audit_more(
+        &self,
+        ledger: &LedgerId,
+        audit: &mut Audit,
         mut progress: impl FnMut(u64, u64),
     ) -> Result<Verification, StoreError> {
         let recorded = self.head(ledger).await?;
-        let mut audit = Audit::new(ledger.clone(), checkpoints);
         // Only up to the head read above: appends may go on meanwhile.
-        let mut after = 0;
+        let mut after = audit.head().size;
         while after < recorded.size {
             let limit = PAGE.min(u32::try_from(recorded.size - after).unwrap_or(PAGE));
             let page = self.read_ledger(ledger, after, limit).await?;
             let Some(last) = page.last().map(|e| e.position) else {
                 break;
             };
+            for seal in self.seals(ledger, after, last).await? {
+                audit.add_seal(seal);
+            }
             for e in &page {
                 if let Err(broken) = audit.check(e) {
                     return Ok(Verification::Broken(broken));
@@ -556,12 +629,78 @@ impl Store {
             after = last;
             progress(after, recorded.size);
         }
-        Ok(audit.finish(Some(recorded)))
+        Ok(audit.conclude(Some(recorded)))
+    }
+
+    /// The seals of a ledger whose last position is in `after + 1..=upto`
+    /// (a seal ending there may begin before `after + 1`), in order of last
+    /// position, as stored: whether each verifies is for the caller (see
+    /// [`Audit`]).
+    pub async fn seals(
+        &self,
+        ledger: &LedgerId,
+        after: u64,
+        upto: u64,
+    ) -> Result<Vec<Seal>, StoreError> {
+        self.guarded(async {
+            match &self.inner.backend {
+                Backend::Postgres(b) => b.seals(ledger, after, upto).await,
+                Backend::Sqlite(b) => b.seals(ledger, after, upto).await,
+            }
+        })
+        .await
+    }
+
+    /// Records a checkpoint the server signed (`note`: the signed note of
+    /// `checkpoint`). Returns false when this head was already recorded at
+    /// this size; refuses another head at a recorded size
+    /// ([`StoreError::CheckpointConflict`]). Recorded checkpoints are never
+    /// changed or removed.
+    pub async fn record_signed_checkpoint(
+        &self,
+        checkpoint: &Checkpoint,
+        note: &str,
+    ) -> Result<bool, StoreError> {
+        let signed = SignedCheckpoint {
+            ledger: checkpoint.ledger.clone(),
+            size: checkpoint.size,
+            head: checkpoint.head,
+            note: note.to_owned(),
+        };
+        self.guarded(async {
+            match &self.inner.backend {
+                Backend::Postgres(b) => b.record_signed_checkpoint(&signed).await,
+                Backend::Sqlite(b) => b.record_signed_checkpoint(&signed).await,
+            }
+        })
+        .await
+    }
+
+    /// The recorded signed checkpoint of the largest size for a ledger. Its
+    /// note's signature is not checked here: check it with the verifier key
+    /// (anyone with database credentials can write this table).
+    pub async fn latest_signed_checkpoint(
+        &self,
+        ledger: &LedgerId,
+    ) -> Result<Option<SignedCheckpoint>, StoreError> {
+        self.guarded(async {
+            match &self.inner.backend {
+                Backend::Postgres(b) => b.latest_signed_checkpoint(ledger).await,
+                Backend::Sqlite(b) => b.latest_signed_checkpoint(ledger).await,
+            }
+        })
+        .await
+    }
+
+    /// The public key of this store's seal key, if it has one.
+    pub fn seal_verifier(&self) -> Option<&CheckpointVerifier> {
+        self.inner.sealer.as_ref().map(Sealer::verifier)
     }
 
     /// Writes the ledger's events, as of now, as JSON Lines (one
-    /// [`RecordedEvent`] per line, in position order): the format
-    /// [`crate::verify_jsonl`] audits offline. Returns the head exported.
+    /// [`RecordedEvent`] per line, in position order, the last event of each
+    /// seal's range carrying the seal): the format [`crate::verify_jsonl`]
+    /// audits offline. Returns the head exported.
     pub async fn export_jsonl(
         &self,
         ledger: &LedgerId,
@@ -573,12 +712,23 @@ impl Store {
         let mut after = 0;
         while after < head.size {
             let limit = PAGE.min(u32::try_from(head.size - after).unwrap_or(PAGE));
-            let page = self.read_ledger(ledger, after, limit).await?;
+            let mut page = self.read_ledger(ledger, after, limit).await?;
             let Some(last) = page.last().map(|e| e.position) else {
                 break;
             };
-            for e in &page {
-                serde_json::to_writer(&mut out, e).map_err(|e| io(e.into()))?;
+            let mut seals = self
+                .seals(ledger, after, last)
+                .await?
+                .into_iter()
+                .peekable();
+            for e in &mut page {
+                // One seal per last position (the table's key).
+                while let Some(seal) = seals.next_if(|s| s.last <= e.position) {
+                    if seal.last == e.position {
+                        e.seal = Some(seal.for_event());
+                    }
+                }
+                serde_json::to_writer(&mut out, &*e).map_err(|e| io(e.into()))?;
                 out.write_all(b"\n").map_err(io)?;
             }
             after = last;
@@ -596,7 +746,15 @@ async fn write_and_reply(
     cache: &mut WriterCache,
 ) {
     let appends: Vec<&[PreparedStream]> = group.iter().map(|r| r.streams.as_slice()).collect();
-    let outcome = inner.backend.write_group(ledger, &appends, cache).await;
+    let outcome = match &inner.sealer {
+        Some(sealer) => {
+            inner
+                .backend
+                .write_group(ledger, &appends, cache, sealer)
+                .await
+        }
+        None => Err(StoreError::NoSealKey),
+    };
     drop(appends);
     match outcome {
         Ok(plan) => {

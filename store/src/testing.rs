@@ -9,7 +9,28 @@ use std::time::Duration;
 
 use sqlx::{Connection, Executor};
 
-use crate::{LedgerId, Store, StoreOptions};
+use crate::chain::timestamp;
+use crate::types::{Payload, RecordedEvent};
+use crate::{
+    CheckpointSigner, CheckpointVerifier, Hash, Head, LedgerId, Metadata, Sealer, Store,
+    StoreOptions, StreamId,
+};
+
+/// A fresh signing key for a test (checkpoints and seals), named `name`.
+pub fn test_signer(name: &str) -> CheckpointSigner {
+    CheckpointSigner::generate(name).expect("randomness for a test key")
+}
+
+/// The public key of `store`'s own seal key (none for a store without
+/// one): what its seals verify with.
+pub fn keys_of(store: &Store) -> Vec<CheckpointVerifier> {
+    store.seal_verifier().cloned().into_iter().collect()
+}
+
+/// A fresh seal key for a test.
+pub fn test_sealer() -> Sealer {
+    Sealer::new(&test_signer("windledger-test"))
+}
 
 pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 
@@ -53,6 +74,8 @@ pub enum Backend {
 pub struct TestDatabase {
     pub backend: Backend,
     pub url: String,
+    /// The test's signing key: [`TestDatabase::store`] seals with it.
+    pub signer: std::sync::Arc<CheckpointSigner>,
     admin_url: Option<String>,
     name: String,
     _dir: Option<tempfile::TempDir>,
@@ -89,6 +112,7 @@ impl TestDatabase {
                 backend: Backend::Postgres,
                 url: with_database(&admin_url, &name),
                 admin_url: Some(admin_url),
+                signer: std::sync::Arc::new(test_signer("windledger-test")),
                 name,
                 _dir: None,
             }),
@@ -114,6 +138,7 @@ impl TestDatabase {
             backend: Backend::Sqlite,
             url: format!("sqlite://{}", path.display()),
             admin_url: None,
+            signer: std::sync::Arc::new(test_signer("windledger-test")),
             name: path.display().to_string(),
             _dir: Some(dir),
         }
@@ -127,11 +152,38 @@ impl TestDatabase {
         }
     }
 
-    /// A store on this database.
+    /// A store on this database, sealing with the test's key (every store
+    /// of this `TestDatabase` has the same).
     pub async fn store(&self) -> Store {
-        Store::connect(StoreOptions::new(&self.url))
+        self.store_with(Some(self.sealer())).await
+    }
+
+    /// A store on this database with the given seal key, or none (it reads
+    /// and verifies, and refuses appends).
+    pub async fn store_with(&self, sealer: Option<Sealer>) -> Store {
+        let mut options = StoreOptions::new(&self.url);
+        options.sealer = sealer;
+        Store::connect(options)
             .await
             .expect("the test database accepts connections and migrations")
+    }
+
+    /// The test's seal key.
+    pub fn sealer(&self) -> Sealer {
+        Sealer::new(&self.signer)
+    }
+
+    /// A copy of the test's signing key, for a server's checkpoints (so
+    /// that they and the store's seals share one key, as in production).
+    pub fn checkpoint_signer(&self) -> CheckpointSigner {
+        CheckpointSigner::from_secret_key(&self.signer.to_secret_key())
+            .expect("a key read back as written")
+    }
+
+    /// The public keys that check this test's seals: what
+    /// [`Store::verify`] and [`crate::verify_jsonl`] trust.
+    pub fn keys(&self) -> Vec<CheckpointVerifier> {
+        vec![self.signer.verifier()]
     }
 
     /// Runs one SQL statement in a session of its own, as a stray client
@@ -180,6 +232,128 @@ impl TestDatabase {
             .await
             .expect("tampering as superuser");
     }
+}
+
+impl TestDatabase {
+    /// Appends a forged event to `stream` as anyone with this database's
+    /// credentials could: well chained (its hash computed with the store's
+    /// own chain code) and the head moved, but with no seal. Returns the new
+    /// head.
+    pub async fn forge_event(&self, ledger: &LedgerId, stream: &str, n: u64) -> Head {
+        forge_event_at(self.backend, &self.url, ledger, stream, n)
+            .await
+            .expect("forging an event with database credentials")
+    }
+
+    /// Cuts a ledger's history back to `size` events behind the triggers'
+    /// back, as the database's owner or a superuser could: events and seals
+    /// after it removed, the head row moved back.
+    pub async fn cut_history(&self, ledger: &LedgerId, size: u64) {
+        let l = ledger.as_str().replace('\'', "''");
+        let cut = format!(
+            "DELETE FROM events WHERE ledger_id = '{l}' AND position > {size}; \
+             DELETE FROM seals WHERE ledger_id = '{l}' AND last_position > {size}; \
+             UPDATE ledgers SET head_position = {size}, head_hash = \
+                 (SELECT hash FROM events WHERE ledger_id = '{l}' AND position = {size}) \
+             WHERE ledger_id = '{l}';"
+        );
+        let script = match self.backend {
+            Backend::Postgres => {
+                format!("BEGIN; SET LOCAL session_replication_role = replica; {cut} COMMIT;")
+            }
+            Backend::Sqlite => format!(
+                "BEGIN; DROP TRIGGER events_refuse_delete; DROP TRIGGER seals_refuse_delete; {cut} \
+                 CREATE TRIGGER events_refuse_delete BEFORE DELETE ON events \
+                 BEGIN SELECT RAISE(ABORT, 'windledger: events are append-only; DELETE refused'); END; \
+                 CREATE TRIGGER seals_refuse_delete BEFORE DELETE ON seals \
+                 BEGIN SELECT RAISE(ABORT, 'windledger: seals are append-only; DELETE refused'); END; \
+                 COMMIT;"
+            ),
+        };
+        self.execute_raw(&script)
+            .await
+            .expect("cutting history as superuser");
+    }
+}
+
+/// [`TestDatabase::forge_event`] on the database `url` names (connecting
+/// as whichever role it names).
+pub async fn forge_event_at(
+    backend: Backend,
+    url: &str,
+    ledger: &LedgerId,
+    stream: &str,
+    n: u64,
+) -> Result<Head, String> {
+    let reader = Store::connect(StoreOptions::new(url))
+        .await
+        .map_err(|e| e.to_string())?;
+    let head = reader.head(ledger).await.map_err(|e| e.to_string())?;
+    let stream_id = StreamId::parse(stream).map_err(|e| e.to_string())?;
+    let version = reader
+        .read_stream_to_end(ledger, &stream_id)
+        .await
+        .map_err(|e| e.to_string())?
+        .last()
+        .map_or(0, |e| e.stream_version);
+    let payload = format!(r#"{{"forged":{n}}}"#);
+    let mut event = RecordedEvent {
+        ledger_id: ledger.clone(),
+        position: head.size + 1,
+        stream_id,
+        stream_version: version + 1,
+        event_id: uuid::Uuid::new_v4(),
+        event_type: "Forged".into(),
+        schema_version: 1,
+        payload: Payload::trusted(payload.clone()),
+        metadata: Metadata::default(),
+        recorded_at: timestamp::now(),
+        prev_hash: head.hash,
+        hash: Hash::GENESIS,
+        seal: None,
+    };
+    event.hash = crate::recompute_hash(&event).map_err(|e| e.to_string())?;
+    let bytes = |h: &Hash| match backend {
+        Backend::Postgres => format!("'\\x{}'::bytea", h.to_hex()),
+        Backend::Sqlite => format!("X'{}'", h.to_hex()),
+    };
+    let l = ledger.as_str().replace('\'', "''");
+    let script = format!(
+        "BEGIN; \
+         INSERT INTO events (ledger_id, position, stream_id, stream_version, event_id, event_type, \
+             schema_version, payload, metadata, recorded_at, prev_hash, hash) \
+         VALUES ('{l}', {}, '{}', {}, '{}', 'Forged', 1, '{payload}', '{{}}', '{}', {}, {}); \
+         UPDATE ledgers SET head_position = {}, head_hash = {} WHERE ledger_id = '{l}'; \
+         COMMIT;",
+        event.position,
+        stream.replace('\'', "''"),
+        event.stream_version,
+        event.event_id,
+        timestamp::format(&event.recorded_at),
+        bytes(&event.prev_hash),
+        bytes(&event.hash),
+        event.position,
+        bytes(&event.hash),
+    );
+    let sql = sqlx::AssertSqlSafe(script);
+    match backend {
+        Backend::Postgres => {
+            let mut c = sqlx::PgConnection::connect(url)
+                .await
+                .map_err(|e| e.to_string())?;
+            c.execute(sql).await.map_err(|e| e.to_string())?;
+        }
+        Backend::Sqlite => {
+            let mut c = sqlx::SqliteConnection::connect(url)
+                .await
+                .map_err(|e| e.to_string())?;
+            c.execute(sql).await.map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(Head {
+        size: event.position,
+        hash: event.hash,
+    })
 }
 
 impl Drop for TestDatabase {

@@ -268,6 +268,12 @@ pub struct RecordedEvent {
     pub recorded_at: DateTime<Utc>,
     pub prev_hash: Hash,
     pub hash: Hash,
+    /// In an export, on the last event of each commit: the commit's seal
+    /// (see [`crate::Seal`]). Read from the database, events carry none
+    /// (see [`crate::Store::seals`]). Not part of the hashed content, nor of
+    /// equality.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seal: Option<crate::seal::EventSeal>,
 }
 
 impl RecordedEvent {

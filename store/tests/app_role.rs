@@ -1,13 +1,17 @@
 //! On PostgreSQL, the server can run as a role that may append and read
-//! but can neither change nor remove an event, nor switch the triggers off
-//! (docs/deploy.md gives the grants). Checked by connecting as such a role.
+//! but can neither change nor remove an event or a seal, nor switch the
+//! triggers off, nor issue a token or change one other than by revoking it
+//! (docs/deploy.md gives the grants). What that role can still do, append
+//! a well-chained event with no seal, `verify` reports at its position.
+//! Checked by connecting as such a role.
 
 use serde_json::json;
 use sqlx::{Connection, Executor};
 use uuid::Uuid;
-use windledger_store::testing::{Backend, TestDatabase};
+use windledger_store::testing::{Backend, TestDatabase, forge_event_at};
 use windledger_store::{
-    ExpectedVersion, LedgerId, Metadata, NewEvent, Store, StoreOptions, StreamAppend, StreamId,
+    ExpectedVersion, LedgerId, Metadata, NewEvent, Store, StoreOptions, StoredToken, StreamAppend,
+    StreamId, Verification,
 };
 
 /// The grants of docs/deploy.md, for `role` on `database`.
@@ -18,8 +22,11 @@ fn grants(role: &str, database: &str) -> String {
          GRANT USAGE ON SCHEMA public TO {role};
          GRANT SELECT ON _sqlx_migrations TO {role};
          GRANT SELECT, INSERT ON events TO {role};
+         GRANT SELECT, INSERT ON seals TO {role};
+         GRANT SELECT, INSERT ON signed_checkpoints TO {role};
          GRANT SELECT, INSERT, UPDATE ON ledgers TO {role};
-         GRANT SELECT, INSERT, UPDATE ON access_tokens TO {role};"
+         GRANT SELECT ON access_tokens TO {role};
+         GRANT UPDATE (revoked_at) ON access_tokens TO {role};"
     )
 }
 
@@ -48,6 +55,26 @@ async fn the_servers_role_cannot_rewrite_history() {
     let owner = db.store().await;
     let ledger = LedgerId::parse("farm").expect("a ledger id");
     owner.create_ledger(&ledger).await.expect("a ledger");
+    // Issued by the owner (the admin connection: `windledger token issue`).
+    let token = |id: &str, role: &str| StoredToken {
+        token_id: id.into(),
+        secret_hash: [7; 32],
+        ledger: "farm".into(),
+        role: role.into(),
+        holder: Some("cit-001".into()).filter(|_| role == "shareholder"),
+        label: String::new(),
+        created_at: chrono::Utc::now(),
+        expires_at: None,
+        revoked_at: None,
+    };
+    owner
+        .insert_token(&token("holder1", "shareholder"))
+        .await
+        .expect("the owner issues a token");
+    owner
+        .insert_token(&token("holder2", "shareholder"))
+        .await
+        .expect("the owner issues a token");
     drop(owner);
 
     let role = format!("wl_app_{}", Uuid::new_v4().simple());
@@ -67,7 +94,7 @@ async fn the_servers_role_cannot_rewrite_history() {
 
     let outcome = async {
         // The server's store, as that role: it connects and appends.
-        let store = Store::connect(StoreOptions::new(&url))
+        let store = Store::connect(StoreOptions::new(&url).sealed_by(db.sealer()))
             .await
             .map_err(|e| format!("the app role cannot open the store: {e}"))?;
         let stream = StreamId::parse("company/farm").expect("a stream id");
@@ -84,6 +111,30 @@ async fn the_servers_role_cannot_rewrite_history() {
                 .await
                 .map_err(|e| format!("the app role cannot append: {e}"))?;
         }
+
+        // It revokes a token (what the running server does), and the
+        // revocation is polled back.
+        let before = chrono::Utc::now() - chrono::TimeDelta::seconds(10);
+        if !store
+            .revoke_token("holder1", chrono::Utc::now())
+            .await
+            .map_err(|e| format!("the app role cannot revoke a token: {e}"))?
+        {
+            return Err("the revocation changed nothing".into());
+        }
+        let revoked = store
+            .tokens_revoked_since(before)
+            .await
+            .map_err(|e| e.to_string())?;
+        if revoked != ["holder1"] {
+            return Err(format!("revoked tokens polled: {revoked:?}"));
+        }
+        // It issues none.
+        match store.insert_token(&token("forged", "secretary")).await {
+            Ok(()) => return Err("the app role issued a secretary's token".into()),
+            Err(e) if e.to_string().contains("permission denied") => {}
+            Err(e) => return Err(format!("insert refused, but not for want of rights: {e}")),
+        }
         drop(store);
 
         let mut c = sqlx::PgConnection::connect(&url)
@@ -95,6 +146,18 @@ async fn the_servers_role_cannot_rewrite_history() {
             "TRUNCATE events",
             "ALTER TABLE events DISABLE TRIGGER ALL",
             "SET session_replication_role = replica",
+            "UPDATE seals SET first_position = 1",
+            "DELETE FROM seals",
+            "TRUNCATE seals",
+            "ALTER TABLE seals DISABLE TRIGGER ALL",
+            "DELETE FROM signed_checkpoints",
+            "INSERT INTO access_tokens (token_id, secret_hash, ledger_id, role, created_at) \
+             VALUES ('forged', decode(repeat('00', 32), 'hex'), 'farm', 'secretary', now())",
+            "UPDATE access_tokens SET role = 'secretary' WHERE token_id = 'holder2'",
+            "UPDATE access_tokens SET holder_id = 'cit-002' WHERE token_id = 'holder2'",
+            "UPDATE access_tokens SET expires_at = NULL, ledger_id = 'other' WHERE token_id = 'holder2'",
+            "DELETE FROM access_tokens",
+            "ALTER TABLE access_tokens DISABLE TRIGGER ALL",
         ] {
             match c.execute(attempt).await {
                 Ok(_) => return Err(format!("the app role could run: {attempt}")),
@@ -108,7 +171,29 @@ async fn the_servers_role_cannot_rewrite_history() {
                 }
             }
         }
+        // Revoking is its only change to a token, and a revocation stays.
+        for attempt in [
+            "UPDATE access_tokens SET revoked_at = NULL WHERE token_id = 'holder1'",
+            "UPDATE access_tokens SET revoked_at = now() + interval '1 day' WHERE token_id = 'holder1'",
+        ] {
+            match c.execute(attempt).await {
+                Ok(_) => return Err(format!("the app role could run: {attempt}")),
+                Err(e) if e.to_string().contains("stays revoked") => {}
+                Err(e) => return Err(format!("{attempt}: refused, but not by the trigger: {e}")),
+            }
+        }
+        c.execute("UPDATE access_tokens SET revoked_at = now() WHERE token_id = 'holder2'")
+            .await
+            .map_err(|e| format!("the app role cannot revoke with SQL: {e}"))?;
         c.close().await.map_err(|e| e.to_string())?;
+
+        // What the role can still do: append a well-chained event (its hash
+        // computed with the store's chain code) and move the head. The
+        // database takes it; it has no seal.
+        let forged = forge_event_at(Backend::Postgres, &url, &ledger, "company/farm", 4).await?;
+        if forged.size != 4 {
+            return Err(format!("the forged event landed at {forged:?}"));
+        }
         Ok::<(), String>(())
     }
     .await;
@@ -122,5 +207,24 @@ async fn the_servers_role_cannot_rewrite_history() {
         panic!("{e}");
     }
     let owner = db.store().await;
-    assert_eq!(owner.head(&ledger).await.expect("the head").size, 3);
+    assert_eq!(owner.head(&ledger).await.expect("the head").size, 4);
+    // The chain holds, but the forged event is unsealed, at its position.
+    match owner
+        .verify(&ledger, &db.keys(), &[], |_, _| {})
+        .await
+        .expect("verify runs")
+    {
+        Verification::Broken(b) if b.is_unsealed() && b.position == 4 => {}
+        other => panic!("the forged event was not reported unsealed at 4: {other:?}"),
+    }
+    // Its tokens: the forged one is not there, and the others kept their role.
+    assert_eq!(owner.token("forged").await.expect("a read"), None);
+    let holder2 = owner
+        .token("holder2")
+        .await
+        .expect("a read")
+        .expect("the token");
+    assert_eq!(holder2.role, "shareholder");
+    assert_eq!(holder2.holder.as_deref(), Some("cit-001"));
+    assert!(holder2.revoked_at.is_some());
 }

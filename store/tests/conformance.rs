@@ -53,8 +53,17 @@ async fn all_events(store: &Store, ledger: &LedgerId) -> Vec<windledger_store::R
     store.read_ledger(ledger, 0, 1_000_000).await.unwrap()
 }
 
+/// The public key of the store's own seal key: what its seals verify with.
+fn keys(store: &Store) -> Vec<windledger_store::CheckpointVerifier> {
+    store.seal_verifier().cloned().into_iter().collect()
+}
+
 async fn assert_intact(store: &Store, ledger: &LedgerId) -> u64 {
-    match store.verify(ledger, &[], |_, _| {}).await.unwrap() {
+    match store
+        .verify(ledger, &keys(store), &[], |_, _| {})
+        .await
+        .unwrap()
+    {
         Verification::Intact { head, .. } => head.size,
         Verification::Broken(b) => panic!("chain broken: {b}"),
     }
@@ -427,7 +436,11 @@ async fn verify_finds_a_payload_altered_behind_the_triggers_back(db: TestDatabas
         r#"{"holder":"h-6","price":"100.00","shares":600000}"#,
     )
     .await;
-    match store.verify(&ledger, &[], |_, _| {}).await.unwrap() {
+    match store
+        .verify(&ledger, &keys(&store), &[], |_, _| {})
+        .await
+        .unwrap()
+    {
         Verification::Broken(b) => {
             assert_eq!(b.position, 6, "{b}");
             assert!(b.reason.contains("altered"), "{b}");
@@ -504,7 +517,10 @@ async fn checkpoints_verify_against_later_states_and_fail_on_a_fork(db: TestData
     }
     let cps = std::slice::from_ref(&checkpoint);
     assert!(matches!(
-        store.verify(&ledger, cps, |_, _| {}).await.unwrap(),
+        store
+            .verify(&ledger, &keys(&store), cps, |_, _| {})
+            .await
+            .unwrap(),
         Verification::Intact {
             checkpoints_checked: 1,
             ..
@@ -518,7 +534,7 @@ async fn checkpoints_verify_against_later_states_and_fail_on_a_fork(db: TestData
         .await
         .unwrap();
     assert!(matches!(
-        verify_jsonl(export.as_slice(), cps, |_| {}).unwrap(),
+        verify_jsonl(export.as_slice(), &keys(&store), cps, |_| {}).unwrap(),
         Verification::Intact { head, checkpoints_checked: 1 } if head.size == 15
     ));
     // An export cut short of the checkpoint is truncated history.
@@ -529,7 +545,7 @@ async fn checkpoints_verify_against_later_states_and_fail_on_a_fork(db: TestData
         .copied()
         .collect();
     assert!(matches!(
-        verify_jsonl(first_five.as_slice(), cps, |_| {}).unwrap(),
+        verify_jsonl(first_five.as_slice(), &keys(&store), cps, |_| {}).unwrap(),
         Verification::Broken(b) if b.position == 6
     ));
 
@@ -552,15 +568,377 @@ async fn checkpoints_verify_against_later_states_and_fail_on_a_fork(db: TestData
         .replace("\"ledger_id\":\"farm-fork\"", "\"ledger_id\":\"farm\"");
     // Re-chained under the checkpoint's ledger id, it is a valid chain...
     let rechained = rechain(&forked);
+    match verify_jsonl(rechained.as_bytes(), &keys(&store), &[], |_| {}).unwrap() {
+        // ...whose seals (made for another ledger) do not check...
+        Verification::Broken(b) if b.is_unsealed() && b.position == 1 => {}
+        other => panic!("a re-chained export verifies: {other:?}"),
+    }
+    // ...and not the one that was signed.
     assert!(matches!(
-        verify_jsonl(rechained.as_bytes(), &[], |_| {}).unwrap(),
-        Verification::Intact { .. }
-    ));
-    // ...but not the one that was signed.
-    assert!(matches!(
-        verify_jsonl(rechained.as_bytes(), cps, |_| {}).unwrap(),
+        verify_jsonl(rechained.as_bytes(), &keys(&store), cps, |_| {}).unwrap(),
         Verification::Broken(b) if b.position == 10 && b.reason.contains("rewritten")
     ));
+}
+
+/// Every commit is sealed, one seal per group covering its whole range; the
+/// export carries the seals on the last line of each; a store without a
+/// seal key appends nothing; seals by an unknown key, or none, are found.
+async fn every_commit_is_sealed_and_only_a_trusted_key_verifies(db: TestDatabase) {
+    let store = db.store().await;
+    let ledger = new_ledger(&store, "farm").await;
+    store
+        .append(
+            &ledger,
+            vec![to("a", ExpectedVersion::Any, vec![event(1), event(2)])],
+        )
+        .await
+        .unwrap();
+    // Concurrent appends share group commits: still every position sealed.
+    let tasks: Vec<_> = (0..8u64)
+        .map(|t| {
+            let (store, ledger) = (store.clone(), ledger.clone());
+            tokio::spawn(async move {
+                for n in 0..5 {
+                    store
+                        .append(
+                            &ledger,
+                            vec![to(&format!("t{t}"), ExpectedVersion::Any, vec![event(n)])],
+                        )
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(assert_intact(&store, &ledger).await, 42);
+    let seals = store.seals(&ledger, 0, 42).await.unwrap();
+    assert_eq!(seals[0].first, 1);
+    assert_eq!(seals[0].last, 2);
+    for pair in seals.windows(2) {
+        assert_eq!(pair[1].first, pair[0].last + 1, "{seals:?}");
+    }
+    assert_eq!(seals.last().unwrap().last, 42);
+    // Only the seals of the range asked for.
+    let some = store.seals(&ledger, 2, 3).await.unwrap();
+    assert_eq!(some.len(), 1);
+    assert_eq!((some[0].first, some[0].last), (3, 3));
+
+    // Another key does not verify these seals.
+    let stranger = vec![windledger_store::testing::test_signer("stranger").verifier()];
+    match store
+        .verify(&ledger, &stranger, &[], |_, _| {})
+        .await
+        .unwrap()
+    {
+        Verification::Broken(b) if b.is_unsealed() && b.position == 1 => {}
+        other => panic!("seals verified with a stranger's key: {other:?}"),
+    }
+    // Nor does no key at all.
+    match store.verify(&ledger, &[], &[], |_, _| {}).await.unwrap() {
+        Verification::Broken(b) if b.is_unsealed() && b.position == 1 => {}
+        other => panic!("seals verified with no key: {other:?}"),
+    }
+    // The old key and a new one, after a rotation: both trusted.
+    let rotated = db
+        .store_with(Some(windledger_store::testing::test_sealer()))
+        .await;
+    rotated
+        .append(&ledger, vec![to("a", ExpectedVersion::Any, vec![event(3)])])
+        .await
+        .unwrap();
+    let mut both = keys(&store);
+    both.extend(keys(&rotated));
+    assert!(matches!(
+        store.verify(&ledger, &both, &[], |_, _| {}).await.unwrap(),
+        Verification::Intact { head, .. } if head.size == 43
+    ));
+    match store
+        .verify(&ledger, &keys(&store), &[], |_, _| {})
+        .await
+        .unwrap()
+    {
+        Verification::Broken(b) if b.is_unsealed() && b.position == 43 => {}
+        other => panic!("a seal by an untrusted key verified: {other:?}"),
+    }
+
+    // The export carries each seal on its range's last line, and verifies
+    // offline with the keys only.
+    let mut export = Vec::new();
+    store
+        .export_jsonl(&ledger, &mut export, |_, _| {})
+        .await
+        .unwrap();
+    let text = String::from_utf8(export).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains("\"ledger_id\"") && !lines[0].contains("\"seal\""));
+    assert!(lines[1].contains("\"seal\":{\"first_position\":1,\"key_id\":"));
+    assert_eq!(text.matches("\"seal\":").count(), seals.len() + 1);
+    assert!(matches!(
+        verify_jsonl(text.as_bytes(), &both, &[], |_| {}).unwrap(),
+        Verification::Intact { head, .. } if head.size == 43
+    ));
+    // A seal's signature altered in the export: its range is unsealed.
+    let e: windledger_store::RecordedEvent = serde_json::from_str(lines[1]).unwrap();
+    let mut seal = e.seal.unwrap();
+    seal.signature.0[0] ^= 1;
+    let altered = serde_json::to_string(&windledger_store::RecordedEvent {
+        seal: Some(seal),
+        ..e
+    })
+    .unwrap();
+    let tampered = text.replacen(lines[1], &altered, 1);
+    match verify_jsonl(tampered.as_bytes(), &both, &[], |_| {}).unwrap() {
+        Verification::Broken(b) if b.is_unsealed() && b.position == 1 => {}
+        other => panic!("a forged seal verified: {other:?}"),
+    }
+    // Seals removed from the export: unsealed.
+    let stripped: String = text
+        .lines()
+        .map(|l| {
+            let mut e: windledger_store::RecordedEvent = serde_json::from_str(l).unwrap();
+            e.seal = None;
+            serde_json::to_string(&e).unwrap() + "\n"
+        })
+        .collect();
+    match verify_jsonl(stripped.as_bytes(), &both, &[], |_| {}).unwrap() {
+        Verification::Broken(b) if b.is_unsealed() && b.position == 1 => {}
+        other => panic!("an export without seals verified: {other:?}"),
+    }
+
+    // A store without a seal key reads and verifies, and appends nothing.
+    let reader = db.store_with(None).await;
+    assert!(matches!(
+        reader.verify(&ledger, &both, &[], |_, _| {}).await.unwrap(),
+        Verification::Intact { .. }
+    ));
+    let refused = reader
+        .append(&ledger, vec![to("a", ExpectedVersion::Any, vec![event(9)])])
+        .await
+        .unwrap_err();
+    assert!(matches!(refused, StoreError::NoSealKey), "{refused}");
+    assert!(refused.to_string().contains("seal key"), "{refused}");
+    assert_eq!(store.head(&ledger).await.unwrap().size, 43);
+}
+
+/// An event inserted with database credentials only (chained well, hashes
+/// recomputed) is reported unsealed at its position; a later sealed commit
+/// on top of it does not cover it.
+async fn an_event_written_without_the_seal_key_is_unsealed(db: TestDatabase) {
+    let store = db.store().await;
+    let ledger = new_ledger(&store, "farm").await;
+    for n in 1..=3 {
+        store
+            .append(&ledger, vec![to("s", ExpectedVersion::Any, vec![event(n)])])
+            .await
+            .unwrap();
+    }
+    let head = db.forge_event(&ledger, "s", 4).await;
+    assert_eq!(head.size, 4);
+    match store
+        .verify(&ledger, &keys(&store), &[], |_, _| {})
+        .await
+        .unwrap()
+    {
+        Verification::Broken(b) if b.is_unsealed() && b.position == 4 => {
+            assert!(b.to_string().contains("position 4 is unsealed"), "{b}");
+        }
+        other => panic!("a forged event verified: {other:?}"),
+    }
+    // The server, another process, appends on top (it sees the moved head):
+    // the forged event stays unsealed.
+    let other = db.store().await;
+    other
+        .append(&ledger, vec![to("s", ExpectedVersion::Any, vec![event(5)])])
+        .await
+        .unwrap();
+    match store
+        .verify(&ledger, &keys(&store), &[], |_, _| {})
+        .await
+        .unwrap()
+    {
+        Verification::Broken(b) if b.is_unsealed() && b.position == 4 => {}
+        other => panic!("a forged event between two seals verified: {other:?}"),
+    }
+    // From a verified head before it, the incremental check finds it too.
+    let third = store.read_ledger(&ledger, 2, 1).await.unwrap().remove(0);
+    let from = windledger_store::Head {
+        size: 3,
+        hash: third.hash,
+    };
+    match store
+        .verify_from(&ledger, from, &keys(&store), |_, _| {})
+        .await
+        .unwrap()
+    {
+        Verification::Broken(b) if b.is_unsealed() && b.position == 4 => {}
+        other => panic!("the incremental check missed a forged event: {other:?}"),
+    }
+}
+
+/// The incremental check resumes from a verified head and reads only what
+/// follows it; a head that is not in the ledger does not chain.
+async fn an_audit_resumes_from_a_verified_head(db: TestDatabase) {
+    let store = db.store().await;
+    let ledger = new_ledger(&store, "farm").await;
+    for n in 1..=5 {
+        store
+            .append(
+                &ledger,
+                vec![to(
+                    &format!("s{}", n % 2),
+                    ExpectedVersion::Any,
+                    vec![event(n)],
+                )],
+            )
+            .await
+            .unwrap();
+    }
+    let mut audit = windledger_store::Audit::new(ledger.clone(), &keys(&store), &[]);
+    let mut read = 0;
+    assert!(matches!(
+        store.audit_more(&ledger, &mut audit, |n, _| read = n).await.unwrap(),
+        Verification::Intact { head, .. } if head.size == 5
+    ));
+    for n in 6..=8 {
+        store
+            .append(
+                &ledger,
+                vec![to("s0", ExpectedVersion::Any, vec![event(n)])],
+            )
+            .await
+            .unwrap();
+    }
+    let mut pages = Vec::new();
+    assert!(matches!(
+        store.audit_more(&ledger, &mut audit, |n, size| pages.push((n, size))).await.unwrap(),
+        Verification::Intact { head, .. } if head.size == 8
+    ));
+    // Only the three new events were read.
+    assert_eq!(pages, vec![(8, 8)]);
+    assert_eq!(audit.sealed(), 8);
+    // Resumed from a head (size, hash) alone.
+    let head5 = windledger_store::Head {
+        size: 5,
+        hash: store.read_ledger(&ledger, 4, 1).await.unwrap()[0].hash,
+    };
+    assert!(matches!(
+        store.verify_from(&ledger, head5, &keys(&store), |_, _| {}).await.unwrap(),
+        Verification::Intact { head, .. } if head.size == 8
+    ));
+    // A head that is not this ledger's at that size does not chain.
+    let wrong = windledger_store::Head {
+        size: 5,
+        hash: windledger_store::Hash([7; 32]),
+    };
+    match store
+        .verify_from(&ledger, wrong, &keys(&store), |_, _| {})
+        .await
+        .unwrap()
+    {
+        Verification::Broken(b) if !b.is_unsealed() && b.position == 6 => {}
+        other => panic!("a wrong head was extended: {other:?}"),
+    }
+}
+
+/// Someone with the database's owner rights cuts history (events and head
+/// moved back): this writer refuses to append, writing nothing.
+async fn a_head_moved_back_is_refused(db: TestDatabase) {
+    let store = db.store().await;
+    let ledger = new_ledger(&store, "farm").await;
+    for n in 1..=4 {
+        store
+            .append(&ledger, vec![to("s", ExpectedVersion::Any, vec![event(n)])])
+            .await
+            .unwrap();
+    }
+    db.cut_history(&ledger, 2).await;
+    let refused = store
+        .append(&ledger, vec![to("s", ExpectedVersion::Any, vec![event(5)])])
+        .await
+        .unwrap_err();
+    match &refused {
+        StoreError::HeadWentBack {
+            found, committed, ..
+        } => assert_eq!((*found, *committed), (2, 4)),
+        other => panic!("appended on a cut history: {other}"),
+    }
+    assert!(
+        refused.to_string().contains("behind the store's back"),
+        "{refused}"
+    );
+    assert_eq!(store.head(&ledger).await.unwrap().size, 2);
+    // Refused again: nothing is written until someone looks.
+    assert!(
+        store
+            .append(&ledger, vec![to("s", ExpectedVersion::Any, vec![event(6)])])
+            .await
+            .is_err()
+    );
+    assert_eq!(all_events(&store, &ledger).await.len(), 2);
+}
+
+/// Signed checkpoints are recorded beside the ledger, appended only; the
+/// latest is the largest; another head at a recorded size is refused.
+async fn signed_checkpoints_are_recorded_and_never_rewritten(db: TestDatabase) {
+    let store = db.store().await;
+    let ledger = new_ledger(&store, "farm").await;
+    assert_eq!(store.latest_signed_checkpoint(&ledger).await.unwrap(), None);
+    let signer = windledger_store::testing::test_signer("farm-signer");
+    let mut notes = Vec::new();
+    for n in 1..=3 {
+        store
+            .append(&ledger, vec![to("s", ExpectedVersion::Any, vec![event(n)])])
+            .await
+            .unwrap();
+        let cp = Checkpoint::new(
+            ledger.clone(),
+            store.head(&ledger).await.unwrap(),
+            chrono::Utc::now(),
+        );
+        let note = signer.sign(&cp);
+        assert!(store.record_signed_checkpoint(&cp, &note).await.unwrap());
+        // Again: already there.
+        assert!(!store.record_signed_checkpoint(&cp, &note).await.unwrap());
+        notes.push((cp, note));
+    }
+    let latest = store
+        .latest_signed_checkpoint(&ledger)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((latest.size, latest.head), (3, notes[2].0.head));
+    assert_eq!(signer.verifier().verify(&latest.note).unwrap(), notes[2].0);
+    // Another head at size 2 is a fork: refused.
+    let forked = Checkpoint {
+        head: windledger_store::Hash([9; 32]),
+        ..notes[1].0.clone()
+    };
+    let refused = store
+        .record_signed_checkpoint(&forked, &signer.sign(&forked))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(refused, StoreError::CheckpointConflict { size: 2, .. }),
+        "{refused}"
+    );
+    for sql in [
+        "UPDATE signed_checkpoints SET size = 9",
+        "DELETE FROM signed_checkpoints",
+        "UPDATE seals SET first_position = 1",
+        "DELETE FROM seals",
+    ] {
+        let err = db.execute_raw(sql).await.expect_err(sql);
+        assert!(err.contains("append-only"), "{sql}: {err}");
+    }
+    if db.backend == Backend::Postgres {
+        for sql in ["TRUNCATE signed_checkpoints", "TRUNCATE seals"] {
+            let err = db.execute_raw(sql).await.expect_err(sql);
+            assert!(err.contains("append-only"), "{sql}: {err}");
+        }
+    }
 }
 
 /// Recomputes every hash of an export, as a forger with no signing key would.
@@ -808,6 +1186,11 @@ conformance!(
     a_subscription_sees_each_event_once_in_order,
     checkpoints_verify_against_later_states_and_fail_on_a_fork,
     random_histories_equal_their_accepted_batches,
+    every_commit_is_sealed_and_only_a_trusted_key_verifies,
+    an_event_written_without_the_seal_key_is_unsealed,
+    an_audit_resumes_from_a_verified_head,
+    a_head_moved_back_is_refused,
+    signed_checkpoints_are_recorded_and_never_rewritten,
 );
 
 /// PostgreSQL only: SQLite has no connection to drop.

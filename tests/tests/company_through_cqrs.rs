@@ -482,7 +482,8 @@ async fn accepted_commands_land_in_the_company_stream_in_order(db: TestDatabase)
         .collect();
     assert_eq!(farm.live.dispatched(), from_ledger);
 
-    match farm.store.verify(&farm.ledger, &[], |_, _| {}).await {
+    let keys = windledger_store::testing::keys_of(&farm.store);
+    match farm.store.verify(&farm.ledger, &keys, &[], |_, _| {}).await {
         Ok(Verification::Intact { head, .. }) => {
             assert_eq!(head.size, n);
             assert_eq!(Some(head.hash), stream.last().map(|e| e.hash));

@@ -467,7 +467,12 @@ async fn the_server_rides_out_a_postgresql_restart() {
     );
     match server
         .store
-        .verify(&ledger, &[], |_, _| {})
+        .verify(
+            &ledger,
+            &windledger_store::testing::keys_of(&server.store),
+            &[],
+            |_, _| {},
+        )
         .await
         .expect("verify runs")
     {

@@ -272,7 +272,12 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
     assert_eq!(last.body["events"][0]["hash"], signed.head.to_hex());
     let verified = server
         .store
-        .verify(&signed.ledger, std::slice::from_ref(&signed), |_, _| {})
+        .verify(
+            &signed.ledger,
+            &windledger_store::testing::keys_of(&server.store),
+            std::slice::from_ref(&signed),
+            |_, _| {},
+        )
         .await
         .expect("verification runs");
     assert!(

@@ -103,7 +103,12 @@ async fn concurrent_ballots_neither_conflict_nor_reload_the_meeting(db: TestData
     );
     let verification = farm
         .store
-        .verify(&farm.ledger, &[], |_, _| {})
+        .verify(
+            &farm.ledger,
+            &windledger_store::testing::keys_of(&farm.store),
+            &[],
+            |_, _| {},
+        )
         .await
         .expect("the ledger verifies");
     assert!(matches!(verification, Verification::Intact { .. }));

@@ -3,8 +3,11 @@
 //! Each served ledger has an [`Integrity`] watch. Every event the ledger's
 //! subscription delivers (from position 1 when the ledger is opened, then
 //! as it grows) is checked before the projections apply it: its place in
-//! the hash chain, and its governance, decided again by the domain from
-//! the events before it (the same `Replay` as `windledger verify`). The
+//! the hash chain, its seal (a commit's seal is read with its events; an
+//! event inside no valid seal by a trusted key was written by someone
+//! without the server's key), and its governance, decided again by the
+//! domain from the events before it (the same `Replay` as `windledger
+//! verify`). The
 //! first event that fails stops the projections before it, and the ledger
 //! is marked broken, with the position and the reason: `/readyz` says so,
 //! every command is refused with 503, no checkpoint is signed, the error is
@@ -22,7 +25,9 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::sync::watch;
-use windledger_store::{Audit, ChainBreak, Hash, Head, LedgerId, RecordedEvent};
+use windledger_store::{
+    Audit, ChainBreak, CheckpointVerifier, Hash, Head, LedgerId, RecordedEvent, Seal, Store,
+};
 
 use super::problem::{Kind, Problem};
 use crate::audit::Replay;
@@ -57,16 +62,21 @@ struct Inner {
     replay: Replay,
     head: Head,
     broken: Option<Broken>,
+    /// The seals read so far end at or before this position.
+    seals_read: u64,
 }
 
 impl Integrity {
-    pub fn new(ledger: LedgerId) -> Self {
+    /// `keys`: the public keys whose seals are trusted (the server's own,
+    /// and earlier ones after a rotation).
+    pub fn new(ledger: LedgerId, keys: &[CheckpointVerifier]) -> Self {
         Self {
             inner: Mutex::new(Inner {
-                audit: Audit::new(ledger.clone(), &[]),
+                audit: Audit::new(ledger.clone(), keys, &[]),
                 replay: Replay::default(),
                 head: Head::EMPTY,
                 broken: None,
+                seals_read: 0,
             }),
             ledger,
             verified: watch::channel(0).0,
@@ -77,6 +87,43 @@ impl Integrity {
         self.inner.lock().unwrap_or_else(|p| p.into_inner())
     }
 
+    /// Reads the seals the event at `position` needs, if they were not read
+    /// yet: every seal ending after those read (a commit's seal is written
+    /// with its events, so it is there when they are). Retried until the
+    /// database answers: an event checked without its seal would read as
+    /// unsealed.
+    pub async fn read_seals(&self, store: &Store, position: u64) {
+        let after = {
+            let inner = self.lock();
+            if position <= inner.seals_read {
+                return;
+            }
+            inner.seals_read
+        };
+        let mut backoff = Duration::from_millis(50);
+        let seals = loop {
+            match store.seals(&self.ledger, after, i64::MAX as u64).await {
+                Ok(seals) => break seals,
+                Err(e) => {
+                    tracing::warn!(ledger = %self.ledger, error = %e, "cannot read the seals yet; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+            }
+        };
+        self.add_seals(seals);
+    }
+
+    fn add_seals(&self, seals: Vec<Seal>) {
+        let mut inner = self.lock();
+        for seal in seals {
+            if seal.last > inner.seals_read {
+                inner.seals_read = seal.last;
+                inner.audit.add_seal(seal);
+            }
+        }
+    }
+
     /// Checks the next event of the ledger; `false` (and the ledger marked
     /// broken) if it must not be applied.
     pub fn check(&self, e: &RecordedEvent) -> bool {
@@ -84,7 +131,10 @@ impl Integrity {
         if inner.broken.is_some() {
             return false;
         }
-        if let Err(ChainBreak { position, reason }) = inner.audit.check(e) {
+        if let Err(ChainBreak {
+            position, reason, ..
+        }) = inner.audit.check(e)
+        {
             drop(inner);
             self.fail(Some(position), reason);
             return false;
@@ -178,6 +228,25 @@ impl Integrity {
                     );
                 }
             }
+        }
+    }
+
+    /// Every verified event lies inside a valid seal: checked before a
+    /// signature (an unsealed event at the head has no later seal to give
+    /// it away while following).
+    pub fn check_sealed(&self) {
+        let (sealed, head) = {
+            let inner = self.lock();
+            (inner.audit.sealed(), inner.head.size)
+        };
+        if sealed < head {
+            self.fail(
+                Some(sealed + 1),
+                format!(
+                    "no valid seal covers positions {} to {head}: they were written without the server's seal key",
+                    sealed + 1
+                ),
+            );
         }
     }
 

@@ -92,7 +92,12 @@ impl Drop for LedgerRuntime {
 impl LedgerRuntime {
     /// Opens a ledger: reads the command ids it holds, and starts feeding
     /// its projections from position 0.
-    pub async fn open(store: Store, id: LedgerId) -> Result<Self, StoreError> {
+    /// `keys`: the public keys whose seals are trusted.
+    pub async fn open(
+        store: Store,
+        id: LedgerId,
+        keys: &[windledger_store::CheckpointVerifier],
+    ) -> Result<Self, StoreError> {
         const PAGE: u32 = 5_000;
         let mut answered: HashMap<String, Answered> = HashMap::new();
         let mut company_id = None;
@@ -125,15 +130,26 @@ impl LedgerRuntime {
         }
 
         let projections = Arc::new(Shared::default());
-        let integrity = Arc::new(Integrity::new(id.clone()));
+        let integrity = Arc::new(Integrity::new(id.clone(), keys));
         let follower = {
             let (shared, store, id) = (projections.clone(), store.clone(), id.clone());
             let integrity = integrity.clone();
+            let sealing = (integrity.clone(), store.clone());
             tokio::spawn(async move {
-                // Each event is verified before the projections apply it;
-                // the first that does not verify ends the stream there.
+                // Each event is verified (with its commit's seal) before
+                // the projections apply it; the first that does not verify
+                // ends the stream there.
                 let events = store
                     .subscribe(id.clone(), 0)
+                    .then(move |r| {
+                        let (integrity, store) = sealing.clone();
+                        async move {
+                            if let Ok(e) = &r {
+                                integrity.read_seals(&store, e.position).await;
+                            }
+                            r
+                        }
+                    })
                     .take_while(move |r| {
                         std::future::ready(match r {
                             Ok(e) => integrity.check(e),
@@ -255,23 +271,32 @@ impl LedgerRuntime {
     /// marked broken and this answers 503 with the reason.
     pub async fn verified_head(&self) -> Result<windledger_store::Head, Problem> {
         const WAIT: Duration = Duration::from_secs(5);
-        let recorded = self
-            .store
-            .head(&self.id)
-            .await
-            .map_err(|e| Problem::store(&e))?;
-        self.integrity.check_head(recorded);
-        let verified = self.integrity.verified_up_to(recorded.size, WAIT).await?;
-        if verified != recorded {
+        // Appends may go on meanwhile: a head verified past the one read
+        // means the ledger grew, and the head is read again.
+        let mut attempts = 0;
+        let recorded = loop {
+            let recorded = self
+                .store
+                .head(&self.id)
+                .await
+                .map_err(|e| Problem::store(&e))?;
             self.integrity.check_head(recorded);
-            return Err(Problem::new(
-                Kind::Unavailable,
-                format!(
-                    "ledger {}: the head recorded ({} events) is not the head verified ({} events)",
-                    self.id, recorded.size, verified.size
-                ),
-            ));
-        }
+            let verified = self.integrity.verified_up_to(recorded.size, WAIT).await?;
+            if verified == recorded {
+                break recorded;
+            }
+            self.integrity.check_head(recorded);
+            attempts += 1;
+            if attempts == 5 {
+                return Err(Problem::new(
+                    Kind::Unavailable,
+                    format!(
+                        "ledger {} grows faster than a checkpoint can be signed: try again",
+                        self.id
+                    ),
+                ));
+            }
+        };
         if recorded.size > 0 {
             let last = self
                 .store
@@ -280,9 +305,61 @@ impl LedgerRuntime {
                 .map_err(|e| Problem::store(&e))?;
             self.integrity
                 .check_reread(recorded.size, last.first(), recorded.hash);
+            self.integrity.check_sealed();
         }
         self.integrity.writable()?;
         Ok(recorded)
+    }
+
+    /// The head about to be signed extends the last checkpoint this ledger's
+    /// server signed (recorded beside the ledger, its signature checked
+    /// with the trusted keys): not shorter, and with the same event at the
+    /// signed size. Otherwise the ledger is marked broken.
+    pub async fn extends_last_signed(
+        &self,
+        head: windledger_store::Head,
+        keys: &[windledger_store::CheckpointVerifier],
+    ) -> Result<(), Problem> {
+        let Some(last) = self
+            .store
+            .latest_signed_checkpoint(&self.id)
+            .await
+            .map_err(|e| Problem::store(&e))?
+        else {
+            return Ok(());
+        };
+        // Anyone with database credentials can write that table: only a
+        // note the server's key signed counts.
+        let signed = keys.iter().find_map(|k| k.verify(&last.note).ok());
+        let Some(signed) = signed.filter(|c| c.size == last.size && c.head == last.head) else {
+            tracing::warn!(ledger = %self.id, size = last.size, "a recorded checkpoint is not signed by a trusted key: ignored");
+            return Ok(());
+        };
+        if signed.size > head.size {
+            self.integrity.fail(
+                Some(head.size + 1),
+                format!(
+                    "the ledger holds {} events, but a checkpoint of {} events was signed: history was truncated after it was signed",
+                    head.size, signed.size
+                ),
+            );
+        } else if signed.size > 0 {
+            let at = self
+                .store
+                .read_ledger(&self.id, signed.size - 1, 1)
+                .await
+                .map_err(|e| Problem::store(&e))?;
+            if at.first().map(|e| e.hash) != Some(signed.head) {
+                self.integrity.fail(
+                    Some(signed.size),
+                    format!(
+                        "the event at position {} is not the one the checkpoint signed there: history was rewritten after it was signed",
+                        signed.size
+                    ),
+                );
+            }
+        }
+        self.integrity.writable()
     }
 
     /// A financial year as the ledger holds it now (the state the runtime's

@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use windledger_store::{CheckpointSigner, LedgerId, Store};
+use windledger_store::{CheckpointSigner, CheckpointVerifier, LedgerId, Store};
 
 use auth::Caller;
 use ledger::LedgerRuntime;
@@ -45,6 +45,9 @@ pub struct AppState(Arc<Inner>);
 pub struct Inner {
     pub store: Store,
     pub signer: CheckpointSigner,
+    /// The public keys whose seals are trusted: the signer's, then earlier
+    /// ones (after a rotation, old seals stay signed by the old key).
+    pub trusted_keys: Vec<CheckpointVerifier>,
     pub metrics: Metrics,
     runtimes: tokio::sync::Mutex<HashMap<LedgerId, Arc<LedgerRuntime>>>,
     /// Failed token checks per client address (the API's and the web
@@ -84,9 +87,22 @@ impl std::ops::Deref for AppState {
 
 impl AppState {
     pub fn new(store: Store, signer: CheckpointSigner) -> Self {
+        Self::with_earlier_keys(store, signer, Vec::new())
+    }
+
+    /// [`AppState::new`], also trusting seals made by `earlier` keys (the
+    /// server's keys before a rotation).
+    pub fn with_earlier_keys(
+        store: Store,
+        signer: CheckpointSigner,
+        earlier: Vec<CheckpointVerifier>,
+    ) -> Self {
+        let mut trusted_keys = vec![signer.verifier()];
+        trusted_keys.extend(earlier);
         Self(Arc::new(Inner {
             store,
             signer,
+            trusted_keys,
             metrics: Metrics::default(),
             runtimes: tokio::sync::Mutex::new(HashMap::new()),
             throttle: throttle::Throttle::default(),
@@ -158,7 +174,7 @@ impl AppState {
             return Err(Problem::not_found(format!("no ledger {id}")));
         }
         let runtime = Arc::new(
-            LedgerRuntime::open(self.store.clone(), id.clone())
+            LedgerRuntime::open(self.store.clone(), id.clone(), &self.trusted_keys)
                 .await
                 .map_err(|e| Problem::store(&e))?,
         );

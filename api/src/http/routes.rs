@@ -1198,9 +1198,14 @@ async fn checkpoint(
 ) -> Result<Response, Problem> {
     let runtime = state.runtime(&params).await?;
     let head = runtime.verified_head().await?;
-    let note = state
-        .signer
-        .sign(&Checkpoint::new(runtime.id.clone(), head, Utc::now()));
+    runtime.extends_last_signed(head, &state.trusted_keys).await?;
+    let checkpoint = Checkpoint::new(runtime.id.clone(), head, Utc::now());
+    let note = state.signer.sign(&checkpoint);
+    runtime
+        .store
+        .record_signed_checkpoint(&checkpoint, &note)
+        .await
+        .map_err(|e| Problem::store(&e))?;
     ok(json!({
         "ledger": runtime.id.as_str(),
         "size": head.size,

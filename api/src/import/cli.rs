@@ -10,7 +10,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use windledger_fixtures::synthetic::Synthetic;
-use windledger_store::{LedgerId, Store, StoreOptions};
+use windledger_store::{LedgerId, Sealer, Store, StoreOptions};
+
+use crate::server_cli::signing_key;
 
 use super::synthetic::write_synthetic;
 use super::{Importer, Progress};
@@ -29,6 +31,15 @@ pub struct ImportOptions {
         default_value = "sqlite://windledger.sqlite"
     )]
     pub database_url: String,
+
+    /// The server's signing key, which seals every commit (the same file
+    /// `windledger serve` uses; created there if absent).
+    #[arg(
+        long,
+        env = "WINDLEDGER_KEY_FILE",
+        default_value = "windledger-signing.key"
+    )]
+    pub key_file: PathBuf,
 
     /// The ledger to import into, created if missing. Default: the file's
     /// name without its extension, or `synthetic`.
@@ -59,9 +70,11 @@ pub struct ImportOptions {
 
 pub async fn run(options: &ImportOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let ledger = ledger_id(options)?;
-    let store = Store::connect(StoreOptions::new(&options.database_url))
-        .await
-        .context("cannot open the database of --database-url (or DATABASE_URL)")?;
+    let signer = signing_key(&options.key_file, "windledger", &mut std::io::stderr())?;
+    let store =
+        Store::connect(StoreOptions::new(&options.database_url).sealed_by(Sealer::new(&signer)))
+            .await
+            .context("cannot open the database of --database-url (or DATABASE_URL)")?;
     match &options.file {
         Some(path) if !options.synthetic => import_file(&store, ledger, path, out).await,
         _ => import_synthetic(&store, ledger, options, out).await,

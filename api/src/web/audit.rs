@@ -591,7 +591,12 @@ pub async fn verify(
     let outcome = farm
         .runtime
         .store
-        .verify(&farm.runtime.id, &checkpoints, |_, _| {})
+        .verify(
+            &farm.runtime.id,
+            &web.app.trusted_keys,
+            &checkpoints,
+            |_, _| {},
+        )
         .await
         .map_err(|e| WebError::from(Problem::store(&e)))?;
     // A break found here stops the server from extending or signing that

@@ -51,7 +51,9 @@ impl Server {
     }
 
     pub async fn start(db: TestDatabase, store: Store) -> Self {
-        let signer = CheckpointSigner::generate("test-server").expect("a key");
+        // The key the store seals with (the test database's), as in
+        // production, where one key seals and signs checkpoints.
+        let signer = db.checkpoint_signer();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a port");
