@@ -537,9 +537,10 @@ fn last_of_stream(lines: &[String], stream: &str) -> Value {
         .unwrap_or_else(|| panic!("the reference farm records events on {stream}"))
 }
 
-/// An event appended at the head as the database role could: a new
-/// position, the next version of its stream, chained to the head. The hash
-/// chain, the stream versions and a checkpoint of the old head all hold.
+/// An event appended at the head as a writer holding the server's key
+/// could: a new position, the next version of its stream, chained to the
+/// head and sealed. The hash chain, the seals, the stream versions and a
+/// checkpoint of the old head all hold; only the re-decision sees it.
 fn append_forged(lines: &mut Vec<String>, stream: &str, event_type: &str, payload: Value) {
     let head = json(lines.last().expect("a head"));
     let mut forged = last_of_stream(lines, stream);
@@ -549,6 +550,10 @@ fn append_forged(lines: &mut Vec<String>, stream: &str, event_type: &str, payloa
     forged["event_type"] = event_type.into();
     forged["payload"] = payload;
     forged["recorded_at"] = head["recorded_at"].clone();
+    // A commit of its own, sealed (below) with the server's key: the
+    // re-decision must catch even a forger who holds it.
+    forged["seal"] = serde_json::json!({"first_position": forged["position"], "key_id": "00000000",
+                            "signature": "00".repeat(64)});
     lines.push(forged.to_string());
     let index = lines.len() - 1;
     rechain(lines, index);

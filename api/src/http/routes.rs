@@ -1198,7 +1198,9 @@ async fn checkpoint(
 ) -> Result<Response, Problem> {
     let runtime = state.runtime(&params).await?;
     let head = runtime.verified_head().await?;
-    runtime.extends_last_signed(head, &state.trusted_keys).await?;
+    runtime
+        .extends_last_signed(head, &state.trusted_keys)
+        .await?;
     let checkpoint = Checkpoint::new(runtime.id.clone(), head, Utc::now());
     let note = state.signer.sign(&checkpoint);
     runtime
