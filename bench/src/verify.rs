@@ -11,6 +11,14 @@
 //! `verify_events_per_s` (events of the export over the audit's time),
 //! `verify_peak_rss_mib` (the child's peak resident memory, VmHWM) and
 //! `verify_events`.
+//!
+//! Then the server's own check (`windledger::http::integrity`), as it
+//! follows the ledger: fed every event but the last
+//! WINDLEDGER_BENCH_INCREMENT (1000) from the database (not measured), then
+//! measured on those last ones as they would arrive, each read with its
+//! commit's seal, checked in the chain and decided again, followed by the
+//! checks made before a signature (the head, the last event read again,
+//! every position sealed): `verify_incremental_ms`.
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
@@ -20,10 +28,11 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use windledger::audit::{verify_export_with_progress, write_summary};
+use windledger::http::integrity::Integrity;
 use windledger::import::synthetic::write_synthetic;
 use windledger_fixtures::synthetic::Synthetic;
-use windledger_store::LedgerId;
 use windledger_store::testing::{Backend, TestDatabase};
+use windledger_store::{LedgerId, Store};
 
 use crate::projections::peak_rss_mib;
 use crate::{env_size, per_second};
@@ -74,6 +83,8 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
         .seal_verifier()
         .map(ToString::to_string)
         .context("the benchmark's store seals with a key")?;
+    let increment = env_size("WINDLEDGER_BENCH_INCREMENT", 1_000)? as u64;
+    incremental(&store, &ledger, increment).await?;
     drop(store);
     drop(db);
 
@@ -87,6 +98,67 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
         .context("the verifying process did not start")?;
     if !status.success() {
         bail!("the verifying process failed: {status}");
+    }
+    Ok(())
+}
+
+/// The server's incremental check of the last `increment` events.
+async fn incremental(store: &Store, ledger: &LedgerId, increment: u64) -> anyhow::Result<()> {
+    let keys: Vec<_> = store.seal_verifier().cloned().into_iter().collect();
+    let integrity = Integrity::new(ledger.clone(), &keys);
+    let head = store.head(ledger).await?;
+    let split = head.size.saturating_sub(increment);
+    let start = Instant::now();
+    follow(store, &integrity, ledger, 0, split).await?;
+    eprintln!(
+        "# the server's check of the first {split} events took {:.1} s",
+        start.elapsed().as_secs_f64()
+    );
+    let start = Instant::now();
+    follow(store, &integrity, ledger, split, head.size).await?;
+    let recorded = store.head(ledger).await?;
+    integrity.check_head(recorded);
+    let last = store.read_ledger(ledger, recorded.size - 1, 1).await?;
+    integrity.check_reread(recorded.size, last.first(), recorded.hash);
+    integrity.check_sealed();
+    let elapsed = start.elapsed();
+    if let Some(broken) = integrity.broken() {
+        bail!("the server's check refused the farm: {broken}");
+    }
+    println!(
+        "verify_incremental_ms {:.1} ms",
+        elapsed.as_secs_f64() * 1000.0
+    );
+    println!("verify_increment_events {} events", head.size - split);
+    Ok(())
+}
+
+/// Feeds the events `after + 1..=upto` to the check, as the server's
+/// subscription does.
+async fn follow(
+    store: &Store,
+    integrity: &Integrity,
+    ledger: &LedgerId,
+    mut after: u64,
+    upto: u64,
+) -> anyhow::Result<()> {
+    while after < upto {
+        let limit = u32::try_from((upto - after).min(5_000))?;
+        let page = store.read_ledger(ledger, after, limit).await?;
+        for e in &page {
+            integrity.read_seals(store, e.position).await;
+            if !integrity.check(e) {
+                bail!(
+                    "the server's check refused position {}: {:?}",
+                    e.position,
+                    integrity.broken()
+                );
+            }
+            after = e.position;
+        }
+        if page.is_empty() {
+            break;
+        }
     }
     Ok(())
 }
