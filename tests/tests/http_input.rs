@@ -228,6 +228,37 @@ async fn bad_input_is_a_problem_and_writes_nothing(db: windledger_store::testing
         .post("/meetings/no-such-meeting/close", &secretary, json!({}))
         .await
         .problem(422, "refused");
+    // The server's clock dates opening, proxies, ballots and closing: a
+    // body that says when is refused before anything is decided.
+    for (path, body) in [
+        ("voting", json!({"at": "2025-06-01T08:00:00Z"})),
+        (
+            "proxies",
+            json!({"grantor": "cit-002", "proxy": "cit-001", "at": "2025-06-01T08:00:00Z"}),
+        ),
+        (
+            "proxy-revocations",
+            json!({"grantor": "cit-002", "at": "2025-06-01T08:00:00Z"}),
+        ),
+        (
+            "ballots",
+            json!({"voter": "cit-001", "cast_by": "cit-001",
+                           "choices": {"ago-2025.1": "for"}, "at": "2025-06-01T08:00:00Z"}),
+        ),
+        ("close", json!({"at": "2025-06-30T18:00:00Z"})),
+    ] {
+        let r = server
+            .post(&format!("/meetings/ago-2025/{path}"), &secretary, body)
+            .await
+            .problem(422, "validation");
+        assert!(
+            r.body["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("server's clock")),
+            "{path}: {}",
+            r.body
+        );
+    }
     server
         .call(
             Method::GET,

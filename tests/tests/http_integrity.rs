@@ -16,6 +16,7 @@ use windledger_store::{LedgerId, RecordedEvent, StreamId, recompute_hash};
 windledger_tests::on_both_backends!(
     a_forged_well_chained_event_stops_writes_and_signatures,
     a_ledger_cut_back_behind_the_servers_back_is_not_signed,
+    an_event_changed_after_it_was_verified_is_not_signed,
 );
 
 fn hex_literal(backend: Backend, bytes: &[u8]) -> String {
@@ -222,5 +223,37 @@ async fn a_ledger_cut_back_behind_the_servers_back_is_not_signed(db: TestDatabas
     );
     let reasons = not_ready(&server, "truncated").await;
     assert!(reasons.contains("went back"), "{reasons}");
+    server.stop().await;
+}
+
+async fn an_event_changed_after_it_was_verified_is_not_signed(db: TestDatabase) {
+    let server = Server::with_reference_farm(db).await;
+    let first = server.get("/checkpoint", None).await.expect(200);
+    let size = first.body["size"].as_u64().expect("a size");
+    // A superuser rewrites the last event's payload behind the triggers.
+    let ledger = LedgerId::parse(server::LEDGER).expect("a ledger id");
+    let last = server
+        .store
+        .read_ledger(&ledger, size - 1, 1)
+        .await
+        .expect("an event")[0]
+        .clone();
+    let payload = last.payload.get().to_owned();
+    let altered = payload.replacen('1', "2", 1);
+    assert_ne!(altered, payload, "the payload has a digit to change");
+    server.db.tamper_payload(&ledger, size, &altered).await;
+    let refused = server
+        .get("/checkpoint", None)
+        .await
+        .problem(503, "unavailable");
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("changed after it was verified")),
+        "{}",
+        refused.body
+    );
+    let reasons = not_ready(&server, "changed after it was verified").await;
+    assert!(reasons.contains(&format!("position {size}")), "{reasons}");
     server.stop().await;
 }
