@@ -991,7 +991,7 @@ impl Commands {
     /// A command nobody sent yet: a ballot (recast at will), a cost or a
     /// revenue line of 2025 (ids of their own), a transfer of one share
     /// between citizens, a new current-account advance (a stream of its
-    /// own), or a ballot dated by its body. Each records one event if accepted.
+    /// own), or a ballot for a holder on no roll. Each records one event if accepted.
     fn new_job(&mut self) -> Job {
         self.made += 1;
         let key = format!("r{}-{}", self.round, self.made);
@@ -1046,17 +1046,15 @@ impl Commands {
                        "amount": format!("{}.00", 500 + rng.below(20_000)),
                        "annual_rate": "2.5", "granted_on": "2026-01-10"}),
             ),
-            // A ballot that says when it was cast: refused (the server's
-            // clock decides), and a refusal records nothing, key included.
+            // A ballot for a holder on no roll: the rules refuse it, and a
+            // refusal records nothing, key included.
             _ => {
-                let (meeting, voters) = rng.pick(&self.voters);
-                let voter = rng.pick(voters);
+                let (meeting, _) = rng.pick(&self.voters);
                 (
                     Who::Secretary,
                     api(&format!("/meetings/{meeting}/ballots")),
-                    json!({"voter": voter, "cast_by": voter,
-                           "choices": {format!("{meeting}.1"): "for"},
-                           "at": "2026-02-10T10:00:00Z"}),
+                    json!({"voter": "cit-not-on-the-roll", "cast_by": "cit-not-on-the-roll",
+                           "choices": {format!("{meeting}.1"): "for"}}),
                 )
             }
         };

@@ -116,8 +116,9 @@ async fn incremental(store: &Store, ledger: &LedgerId, increment: u64) -> anyhow
     );
     let start = Instant::now();
     follow(store, &integrity, ledger, split, head.size).await?;
+    let verified = integrity.head();
     let recorded = store.head(ledger).await?;
-    integrity.check_head(recorded);
+    integrity.check_head(recorded, verified);
     let last = store.read_ledger(ledger, recorded.size - 1, 1).await?;
     integrity.check_reread(recorded.size, last.first(), recorded.hash);
     integrity.check_sealed();

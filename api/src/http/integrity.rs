@@ -184,11 +184,12 @@ impl Integrity {
         self.lock().head
     }
 
-    /// Compares the head the database records with what was verified: a
-    /// head below it means events were removed; the same size with another
-    /// hash, rewritten.
-    pub fn check_head(&self, recorded: Head) {
-        let verified = self.head();
+    /// Compares the head the database records with `verified`, the head
+    /// verified when the read of `recorded` began (taken with
+    /// [`Integrity::head`] before the read: events verified while it ran
+    /// may be newer than it): a head below it means events were removed;
+    /// the same size with another hash, rewritten.
+    pub fn check_head(&self, recorded: Head, verified: Head) {
         if recorded.size < verified.size {
             self.fail(
                 Some(recorded.size + 1),

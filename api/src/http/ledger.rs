@@ -256,8 +256,9 @@ impl LedgerRuntime {
         {
             return Ok(size);
         }
+        let verified = self.integrity.head();
         let head = self.store.head(&self.id).await?;
-        self.integrity.check_head(head);
+        self.integrity.check_head(head, verified);
         let size = head.size;
         *self.head.lock().unwrap_or_else(|p| p.into_inner()) =
             Some((std::time::Instant::now(), size));
@@ -275,17 +276,21 @@ impl LedgerRuntime {
         // means the ledger grew, and the head is read again.
         let mut attempts = 0;
         let recorded = loop {
+            let before = self.integrity.head();
             let recorded = self
                 .store
                 .head(&self.id)
                 .await
                 .map_err(|e| Problem::store(&e))?;
-            self.integrity.check_head(recorded);
+            self.integrity.check_head(recorded, before);
             let verified = self.integrity.verified_up_to(recorded.size, WAIT).await?;
             if verified == recorded {
                 break recorded;
             }
-            self.integrity.check_head(recorded);
+            if verified.size == recorded.size {
+                // Same size, another hash: rewritten.
+                self.integrity.check_head(recorded, verified);
+            }
             attempts += 1;
             if attempts == 5 {
                 return Err(Problem::new(

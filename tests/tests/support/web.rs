@@ -293,7 +293,7 @@ pub async fn open_meeting(server: &Server, meeting: &str) {
         .post(
             &format!("/meetings/{meeting}/voting"),
             &secretary,
-            json!({"at": now}),
+            json!({}),
         )
         .await
         .expect(201);
