@@ -35,7 +35,7 @@ pub use seal::{EventSeal, KeyId, SEAL_DOMAIN_TAG, Seal, SealSignature, Sealer};
 pub use store::{SignedCheckpoint, Store, StoreOptions};
 pub use tokens::StoredToken;
 pub use types::{
-    Appended, AppendedEvent, ExpectedVersion, Hash, Head, LedgerId, Metadata, NewEvent,
-    RecordedEvent, StreamAppend, StreamId,
+    Appended, AppendedEvent, ExpectedVersion, Hash, Head, LedgerId, MAX_POSITION, Metadata,
+    NewEvent, RecordedEvent, StreamAppend, StreamId,
 };
 pub use verify::{Audit, Verification, verify_jsonl};

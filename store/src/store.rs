@@ -18,7 +18,9 @@ use crate::pg::Pg;
 use crate::plan::{self, GroupPlan, PreparedStream, WriterCache};
 use crate::seal::{Seal, Sealer};
 use crate::sqlite::Sqlite;
-use crate::types::{Appended, Hash, Head, LedgerId, RecordedEvent, StreamAppend, StreamId};
+use crate::types::{
+    Appended, Hash, Head, LedgerId, MAX_POSITION, RecordedEvent, StreamAppend, StreamId,
+};
 use crate::verify::{Audit, Verification};
 
 /// Most appends one group transaction takes.
@@ -447,6 +449,11 @@ impl Store {
         after: u64,
         limit: u32,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        // No ledger reaches it, and the database's signed 64-bit positions
+        // must not overflow (or wrap) on a position a client chose.
+        if after >= MAX_POSITION {
+            return Ok(Vec::new());
+        }
         self.guarded(async {
             match &self.inner.backend {
                 Backend::Postgres(b) => b.read_ledger(ledger, after, limit).await,
@@ -464,6 +471,9 @@ impl Store {
         after_version: u64,
         limit: u32,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        if after_version >= MAX_POSITION {
+            return Ok(Vec::new());
+        }
         self.guarded(async {
             match &self.inner.backend {
                 Backend::Postgres(b) => b.read_stream(ledger, stream, after_version, limit).await,
@@ -481,6 +491,9 @@ impl Store {
         stream: &StreamId,
         after_version: u64,
     ) -> Result<Vec<(u64, String)>, StoreError> {
+        if after_version >= MAX_POSITION {
+            return Ok(Vec::new());
+        }
         self.guarded(async {
             match &self.inner.backend {
                 Backend::Postgres(b) => b.read_stream_payloads(ledger, stream, after_version).await,

@@ -11,6 +11,12 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 
+/// The largest position (and stream version) a ledger can reach: 2^53 − 1,
+/// the largest integer a JSON number carries exactly, far beyond any farm.
+/// A read after it finds nothing (and never reaches the database, whose
+/// signed 64-bit positions a larger value would overflow).
+pub const MAX_POSITION: u64 = (1 << 53) - 1;
+
 /// The identifier of a ledger: one ledger per farm.
 ///
 /// 1 to 64 characters of `[a-z0-9._-]`, starting with a letter or digit, so it

@@ -1191,7 +1191,54 @@ conformance!(
     an_audit_resumes_from_a_verified_head,
     a_head_moved_back_is_refused,
     signed_checkpoints_are_recorded_and_never_rewritten,
+    reads_after_any_position_find_nothing_rather_than_overflow,
 );
+
+/// A position or version a client chose, however large, reads an empty
+/// page: never a database overflow, never a wrap to the first events.
+async fn reads_after_any_position_find_nothing_rather_than_overflow(db: TestDatabase) {
+    let store = db.store().await;
+    let ledger = new_ledger(&store, "farm").await;
+    store
+        .append(
+            &ledger,
+            vec![to(
+                "company/x",
+                ExpectedVersion::NoStream,
+                vec![event(1), event(2)],
+            )],
+        )
+        .await
+        .unwrap();
+    for after in [
+        windledger_store::MAX_POSITION - 1,
+        windledger_store::MAX_POSITION,
+        9_223_372_036_854_775_000,
+        i64::MAX as u64,
+        u64::MAX,
+    ] {
+        let page = store.read_ledger(&ledger, after, 1_000).await;
+        assert!(
+            page.as_ref().is_ok_and(Vec::is_empty),
+            "after {after}: {page:?}"
+        );
+        let page = store
+            .read_stream(&ledger, &stream("company/x"), after, 1_000)
+            .await;
+        assert!(
+            page.as_ref().is_ok_and(Vec::is_empty),
+            "version {after}: {page:?}"
+        );
+        let payloads = store
+            .read_stream_payloads(&ledger, &stream("company/x"), after)
+            .await;
+        assert!(
+            payloads.as_ref().is_ok_and(Vec::is_empty),
+            "payloads {after}: {payloads:?}"
+        );
+    }
+    assert_eq!(store.read_ledger(&ledger, 1, 1_000).await.unwrap().len(), 1);
+}
 
 /// PostgreSQL only: SQLite has no connection to drop.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

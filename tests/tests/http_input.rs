@@ -281,6 +281,27 @@ async fn bad_input_is_a_problem_and_writes_nothing(db: windledger_store::testing
         .get("/events?limit=100000", Some(&secretary))
         .await
         .problem(422, "validation");
+    // Positions past the largest a ledger can reach: refused, never an
+    // overflow in the database (PostgreSQL's bigint) nor a wrap to the
+    // first page; the largest is a page with nothing in it.
+    for after in [
+        "9007199254740992",
+        "9223372036854775000",
+        "9223372036854775807",
+        "18446744073709551615",
+        "18446744073709551616",
+        "-1",
+    ] {
+        server
+            .get(&format!("/events?after={after}"), Some(&secretary))
+            .await
+            .problem(422, "validation");
+    }
+    let last = server
+        .get("/events?after=9007199254740991", Some(&secretary))
+        .await
+        .expect(200);
+    assert_eq!(last.body["events"], json!([]), "{}", last.body);
     // Not JSON at all, and too large.
     let r = server
         .raw(post_raw(

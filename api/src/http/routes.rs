@@ -1140,8 +1140,10 @@ async fn local_returns_of(
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct EventsQuery {
-    /// The events after this position (0: from the first).
+    /// The events after this position (0: from the first; at most
+    /// 2^53 − 1, the largest position a ledger can reach).
     #[serde(default)]
+    #[schemars(range(max = windledger_store::MAX_POSITION))]
     after: u64,
     /// Most events in the page (100 by default).
     #[schemars(range(min = 1, max = MAX_EVENTS_PAGE))]
@@ -1158,6 +1160,12 @@ async fn events(
 ) -> Result<Response, Problem> {
     let runtime = state.runtime(&params).await?;
     let q = query(q)?;
+    if q.after > windledger_store::MAX_POSITION {
+        return Err(Problem::validation(format!(
+            "after must be a position from 0 to {}",
+            windledger_store::MAX_POSITION
+        )));
+    }
     let limit = q.limit.unwrap_or(100);
     if limit == 0 || limit > MAX_EVENTS_PAGE {
         return Err(Problem::validation(format!(
