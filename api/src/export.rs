@@ -168,12 +168,14 @@ pub async fn run_to(opts: &ExportOptions, out: &mut (dyn Write + Send)) -> anyho
             let package = ocf::export(&events, as_of, Utc::now())
                 .with_context(|| format!("cannot export the ledger {ledger} as OCF"))?;
             let zipped = path.extension().is_some_and(|e| e == "zip");
-            if zipped {
-                package.write_zip(path)
+            let written = if zipped {
+                let bytes = package.to_zip().context("cannot build the zip archive")?;
+                write_whole(path, &bytes)
             } else {
-                package.write_dir(path)
-            }
-            .with_context(|| format!("cannot write the OCF package to {}", path.display()))?;
+                write_folder(&package, path)
+            };
+            written
+                .with_context(|| format!("cannot write the OCF package to {}", path.display()))?;
             let items = |file: &str| {
                 package
                     .file(file)
@@ -269,18 +271,23 @@ fn sqlite_path(url: &str) -> Option<&Path> {
         .map(Path::new)
 }
 
-/// Where the data goes: a file (by way of a hidden temporary file renamed
-/// once complete, so an interrupted export leaves nothing under the name
-/// asked for) or the caller's writer.
+/// Where the data goes: a regular file (by way of a hidden temporary file
+/// beside it, renamed over it once complete, so an interrupted export leaves
+/// nothing under the name asked for), a device or a FIFO (written in place:
+/// `--output /dev/null` never replaces the device with a file), or the
+/// caller's writer. A symbolic link is followed to what it names, which is
+/// then treated the same way; the link itself stays.
 struct Output<'a> {
     writer: BufWriter<Target<'a>>,
-    /// The temporary file and the file asked for.
-    files: Option<(PathBuf, PathBuf)>,
-    finished: bool,
+    /// The file asked for, as given (for messages).
+    path: Option<PathBuf>,
 }
 
 enum Target<'a> {
-    File(File),
+    /// The temporary file and the regular file it becomes.
+    Replace(tempfile::NamedTempFile, PathBuf),
+    /// A device or a FIFO, written as it is.
+    InPlace(File),
     /// Standard output (or the caller's writer), and whether its reader
     /// went away (`windledger export events | head`).
     Out {
@@ -292,7 +299,8 @@ enum Target<'a> {
 impl Write for Target<'_> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         match self {
-            Self::File(f) => f.write(buf),
+            Self::Replace(f, _) => f.write(buf),
+            Self::InPlace(f) => f.write(buf),
             Self::Out { out, broken_pipe } => out.write(buf).inspect_err(|e| {
                 *broken_pipe |= e.kind() == io::ErrorKind::BrokenPipe;
             }),
@@ -301,12 +309,94 @@ impl Write for Target<'_> {
 
     fn flush(&mut self) -> io::Result<()> {
         match self {
-            Self::File(f) => f.flush(),
+            Self::Replace(f, _) => f.flush(),
+            Self::InPlace(f) => f.flush(),
             Self::Out { out, broken_pipe } => out.flush().inspect_err(|e| {
                 *broken_pipe |= e.kind() == io::ErrorKind::BrokenPipe;
             }),
         }
     }
+}
+
+/// What `--output` names, decided before anything is written.
+#[derive(Debug, PartialEq, Eq)]
+enum Destination {
+    /// Nothing yet, or a regular file: written whole, then put in place.
+    File(PathBuf),
+    /// A character or block device, or a FIFO: written in place.
+    Stream(PathBuf),
+}
+
+/// Where writing to `path` goes: symbolic links resolved, folders refused.
+fn destination(path: &Path) -> anyhow::Result<Destination> {
+    let shown = path.display();
+    let meta = match std::fs::symlink_metadata(path) {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Ok(Destination::File(path.to_owned()));
+        }
+        Err(e) => return Err(e).with_context(|| format!("cannot read --output {shown}")),
+        Ok(meta) => meta,
+    };
+    let (real, meta) = if meta.file_type().is_symlink() {
+        let real = std::fs::canonicalize(path).with_context(|| {
+            format!("--output {shown} is a symbolic link to nothing that can be written")
+        })?;
+        let meta = std::fs::metadata(&real).with_context(|| {
+            format!(
+                "cannot read {}, where --output {shown} leads",
+                real.display()
+            )
+        })?;
+        (real, meta)
+    } else {
+        (path.to_owned(), meta)
+    };
+    let kind = meta.file_type();
+    if kind.is_file() {
+        Ok(Destination::File(real))
+    } else if kind.is_dir() {
+        bail!("--output {shown} is a folder: name a file")
+    } else {
+        use std::os::unix::fs::FileTypeExt;
+        if kind.is_char_device() || kind.is_block_device() || kind.is_fifo() {
+            Ok(Destination::Stream(real))
+        } else {
+            bail!("--output {shown} is neither a file, a device nor a FIFO")
+        }
+    }
+}
+
+/// A temporary file beside `path` for its new content: created new (never
+/// through a name planted beforehand), readable as a file created by the
+/// user would be, or as the file it replaces is.
+fn temporary_beside(path: &Path) -> anyhow::Result<tempfile::NamedTempFile> {
+    use std::os::unix::fs::PermissionsExt;
+    let cannot = || format!("cannot write {}", path.display());
+    let name = path
+        .file_name()
+        .with_context(|| format!("--output {} names no file", path.display()))?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let permissions = match std::fs::metadata(path) {
+        Ok(meta) => meta.permissions(),
+        // Masked by the umask, as `File::create` would be.
+        Err(_) => std::fs::Permissions::from_mode(0o666),
+    };
+    let file = tempfile::Builder::new()
+        .prefix(&format!(".{}.", name.to_string_lossy()))
+        .suffix(".partial")
+        .permissions(permissions.clone())
+        .tempfile_in(dir)
+        .with_context(cannot)?;
+    // An existing file's mode is kept exactly (the umask may have masked it).
+    if std::fs::metadata(path).is_ok() {
+        file.as_file()
+            .set_permissions(permissions)
+            .with_context(cannot)?;
+    }
+    Ok(file)
 }
 
 impl<'a> Output<'a> {
@@ -317,49 +407,54 @@ impl<'a> Output<'a> {
                     out,
                     broken_pipe: false,
                 }),
-                files: None,
-                finished: false,
+                path: None,
             });
         };
-        let name = path
-            .file_name()
-            .with_context(|| format!("--output {} names no file", path.display()))?;
-        let partial = path.with_file_name(format!(".{}.partial", name.to_string_lossy()));
-        let file =
-            File::create(&partial).with_context(|| format!("cannot write {}", path.display()))?;
+        let target = match destination(path)? {
+            Destination::File(real) => Target::Replace(temporary_beside(&real)?, real),
+            Destination::Stream(real) => Target::InPlace(
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&real)
+                    .with_context(|| format!("cannot write {}", path.display()))?,
+            ),
+        };
         Ok(Self {
-            writer: BufWriter::new(Target::File(file)),
-            files: Some((partial, path.to_owned())),
-            finished: false,
+            writer: BufWriter::new(target),
+            path: Some(path.to_owned()),
         })
     }
 
     /// Ends the output of `written`: flushes, and puts a file in place.
     /// `None` when standard output's reader went away (as `head` does):
     /// nothing is left to write, and that is no error.
-    fn finish<T, E>(mut self, written: Result<T, E>) -> anyhow::Result<Option<T>>
+    fn finish<T, E>(self, written: Result<T, E>) -> anyhow::Result<Option<T>>
     where
         anyhow::Error: From<E>,
     {
-        let flushed = self.writer.flush();
+        let Self { mut writer, path } = self;
+        let flushed = writer.flush();
         if let Target::Out {
             broken_pipe: true, ..
-        } = self.writer.get_ref()
+        } = writer.get_ref()
         {
-            self.finished = true;
             return Ok(None);
         }
-        let cannot = match &self.files {
-            Some((_, path)) => format!("cannot write {}", path.display()),
+        let cannot = match &path {
+            Some(path) => format!("cannot write {}", path.display()),
             None => "cannot write to standard output".to_owned(),
         };
+        // On an error the temporary file is removed as it is dropped.
         let value = written?;
         flushed.context(cannot.clone())?;
-        if let (Target::File(file), Some((partial, path))) = (self.writer.get_ref(), &self.files) {
-            file.sync_all().context(cannot.clone())?;
-            std::fs::rename(partial, path).context(cannot)?;
+        let target = writer
+            .into_inner()
+            .map_err(io::IntoInnerError::into_error)
+            .context(cannot.clone())?;
+        if let Target::Replace(file, real) = target {
+            file.as_file().sync_all().context(cannot.clone())?;
+            file.persist(&real).map_err(|e| e.error).context(cannot)?;
         }
-        self.finished = true;
         Ok(Some(value))
     }
 }
@@ -374,14 +469,33 @@ impl Write for Output<'_> {
     }
 }
 
-impl Drop for Output<'_> {
-    fn drop(&mut self) {
-        if !self.finished
-            && let Some((partial, _)) = &self.files
-        {
-            let _ = std::fs::remove_file(partial);
-        }
+/// Writes `bytes` as the whole content of `path`, the way `--output` is
+/// written (a regular file replaced whole, a device or FIFO in place).
+fn write_whole(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let mut nowhere = io::sink();
+    let mut output = Output::open(Some(path), &mut nowhere)?;
+    let written = output.write_all(bytes);
+    output.finish(written)?;
+    Ok(())
+}
+
+/// The package's files in the folder `dir` (created if missing), each
+/// written as `--output` is: a symbolic link in the folder is followed, a
+/// device or FIFO written in place, never replaced.
+fn write_folder(package: &ocf::OcfPackage, dir: &Path) -> anyhow::Result<()> {
+    if let Ok(meta) = std::fs::metadata(dir)
+        && !meta.is_dir()
+    {
+        bail!(
+            "{} is not a folder (name a folder, or a file ending in .zip)",
+            dir.display()
+        );
     }
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    for file in &package.files {
+        write_whole(&dir.join(file.name()), file.bytes())?;
+    }
+    Ok(())
 }
 
 /// Every event of the ledger up to `size`, in order, to `each`.

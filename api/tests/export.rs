@@ -376,6 +376,115 @@ async fn mistakes_get_one_clear_sentence() {
     assert!(!dir.path().join("none.sqlite").exists(), "nothing created");
 }
 
+/// `--output` naming a device, a FIFO or a symbolic link: written through,
+/// never replaced (an export to `/dev/null` run as root once replaced the
+/// machine's `/dev/null` with a regular file).
+#[tokio::test]
+async fn output_writes_into_devices_and_fifos_and_follows_links() {
+    use std::os::unix::fs::FileTypeExt;
+    let dir = tempfile::tempdir().expect("a folder");
+    let names = |dir: &Path| {
+        let mut names: Vec<String> = std::fs::read_dir(dir)
+            .expect("the folder")
+            .map(|e| {
+                e.expect("an entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .into_owned()
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    let size = farm().head.size as usize;
+
+    // A FIFO: a reader gets every line, and it stays a FIFO.
+    let fifo = dir.path().join("pipe");
+    let made = Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("mkfifo runs");
+    assert!(made.success(), "mkfifo makes a FIFO");
+    let reading = fifo.clone();
+    let reader =
+        std::thread::spawn(move || std::fs::read_to_string(reading).expect("the FIFO reads"));
+    export(&options(ExportKind::Events, Some(fifo.clone()), None)).await;
+    // Checked first: a FIFO replaced by a file would leave the reader waiting.
+    let kind = std::fs::symlink_metadata(&fifo)
+        .expect("the FIFO")
+        .file_type();
+    assert!(kind.is_fifo(), "still a FIFO: {kind:?}");
+    let received = reader.join().expect("the reader ends");
+    assert_eq!(received.lines().count(), size);
+
+    // A character device (the null device, made here, as root can): written
+    // into, still a device, nothing left beside it.
+    let device = dir.path().join("null");
+    let made = Command::new("mknod")
+        .arg(&device)
+        .args(["c", "1", "3"])
+        .status()
+        .expect("mknod runs");
+    if made.success() {
+        export(&options(
+            ExportKind::DecisionsCsv,
+            Some(device.clone()),
+            None,
+        ))
+        .await;
+        let kind = std::fs::symlink_metadata(&device)
+            .expect("the device")
+            .file_type();
+        assert!(kind.is_char_device(), "still a device: {kind:?}");
+    } else {
+        // Only root may make a device node; CI runs as root.
+        eprintln!("mknod refused (not root?): the device case is not run");
+    }
+
+    // A symbolic link to a file: the file gets the export, the link stays.
+    let real = dir.path().join("real.jsonl");
+    std::fs::write(&real, "old\n").expect("a file");
+    let link = dir.path().join("link.jsonl");
+    std::os::unix::fs::symlink(&real, &link).expect("a link");
+    export(&options(ExportKind::Events, Some(link.clone()), None)).await;
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("the link")
+            .file_type()
+            .is_symlink()
+    );
+    assert_eq!(
+        std::fs::read_to_string(&real)
+            .expect("the file")
+            .lines()
+            .count(),
+        size
+    );
+
+    // A link to nothing, and a folder: one clear sentence, nothing written.
+    let dangling = dir.path().join("dangling.jsonl");
+    std::os::unix::fs::symlink(dir.path().join("gone/none.jsonl"), &dangling).expect("a link");
+    let message = export_error(&options(ExportKind::Events, Some(dangling), None)).await;
+    assert!(message.contains("symbolic link"), "{message}");
+    let folder = dir.path().join("folder");
+    std::fs::create_dir(&folder).expect("a folder");
+    let message = export_error(&options(ExportKind::Events, Some(folder), None)).await;
+    assert!(message.contains("is a folder"), "{message}");
+
+    let mut expected = vec![
+        "dangling.jsonl",
+        "folder",
+        "link.jsonl",
+        "pipe",
+        "real.jsonl",
+    ];
+    if made.success() {
+        expected.push("null");
+    }
+    expected.sort();
+    assert_eq!(names(dir.path()), expected, "no temporary file left behind");
+}
+
 // --- The shared validator, as projections/tests/ocf.rs runs it. ---
 
 fn validator() -> PathBuf {
