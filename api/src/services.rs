@@ -4,7 +4,6 @@
 //! company stream on every question.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use cqrs_es::EventStore;
 use windledger_domain::cap_table::{CapTableService, CapTableSnapshot};
 use windledger_domain::company::{Company, CompanyEvent};
 use windledger_domain::finance::{Balances, ClosingBalances, FinancialYear};
@@ -63,8 +62,8 @@ impl CapTableService for CompanyCapTables {
     }
 }
 
-/// Whether a resolution was adopted: its meeting, through the event store
-/// the meeting commands go through (a clone shares its states).
+/// Whether a resolution was adopted: its meeting as committed (never a
+/// state whose close may still fail to commit).
 pub struct MeetingResolutions {
     pub meetings: LedgerEventStore<Meeting>,
 }
@@ -78,12 +77,13 @@ impl ResolutionService for MeetingResolutions {
             let Some((meeting, _)) = split_resolution_id(id) else {
                 return Ok(None);
             };
-            let context = self
+            // As committed: a close still in flight may yet fail.
+            let meeting = self
                 .meetings
-                .load_aggregate(meeting.as_str())
+                .load_committed(meeting.as_str())
                 .await
                 .map_err(lookup)?;
-            Ok(context.aggregate.adopted(id))
+            Ok(meeting.adopted(id))
         })
     }
 }
@@ -99,12 +99,13 @@ impl ClosingBalances for YearClosings {
         year: i32,
     ) -> BoxFuture<'a, Result<Option<Balances>, LookupError>> {
         Box::pin(async move {
-            let context = self
+            // As committed: a closing still in flight may yet fail.
+            let year = self
                 .years
-                .load_aggregate(&year.to_string())
+                .load_committed(&year.to_string())
                 .await
                 .map_err(lookup)?;
-            Ok(context.aggregate.closing_balances())
+            Ok(year.closing_balances())
         })
     }
 }

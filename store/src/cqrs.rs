@@ -265,6 +265,46 @@ fn metadata_from_map(mut map: HashMap<String, String>) -> Metadata {
     }
 }
 
+impl<A> LedgerEventStore<A>
+where
+    A: Aggregate + 'static,
+{
+    /// The aggregate as its committed events leave it, read from the
+    /// database: never the state kept in memory, which may hold events
+    /// whose commit is still in flight (and may fail). What another
+    /// aggregate's decision relies on (is this resolution adopted? what
+    /// were last year's closing balances?) is read this way.
+    pub async fn load_committed(&self, aggregate_id: &str) -> Result<A, AggregateError<A::Error>> {
+        self.read_aggregate(aggregate_id).await.map(|(_, a)| a)
+    }
+
+    /// The stream's committed events folded, with the last version.
+    async fn read_aggregate(
+        &self,
+        aggregate_id: &str,
+    ) -> Result<(u64, A), AggregateError<A::Error>> {
+        self.stream_loads.fetch_add(1, Ordering::Relaxed);
+        let stream = aggregate_stream::<A>(aggregate_id).map_err(to_aggregate_error)?;
+        let events = self
+            .store
+            .read_stream_payloads(&self.ledger, &stream, 0)
+            .await
+            .map_err(to_aggregate_error)?;
+        let mut aggregate = A::default();
+        let mut version = 0;
+        for (v, payload) in &events {
+            let event = serde_json::from_str(payload).map_err(|e| {
+                AggregateError::DeserializationError(
+                    format!("stream {stream} version {v}: {e}").into(),
+                )
+            })?;
+            aggregate.apply(event);
+            version = *v;
+        }
+        Ok((version, aggregate))
+    }
+}
+
 impl<A> EventStore<A> for LedgerEventStore<A>
 where
     A: Aggregate + 'static,
@@ -302,24 +342,7 @@ where
                 pending,
             });
         }
-        self.stream_loads.fetch_add(1, Ordering::Relaxed);
-        let stream = aggregate_stream::<A>(aggregate_id).map_err(to_aggregate_error)?;
-        let events = self
-            .store
-            .read_stream_payloads(&self.ledger, &stream, 0)
-            .await
-            .map_err(to_aggregate_error)?;
-        let mut aggregate = A::default();
-        let mut version = 0;
-        for (v, payload) in &events {
-            let event = serde_json::from_str(payload).map_err(|e| {
-                AggregateError::DeserializationError(
-                    format!("stream {stream} version {v}: {e}").into(),
-                )
-            })?;
-            aggregate.apply(event);
-            version = *v;
-        }
+        let (version, aggregate) = self.read_aggregate(aggregate_id).await?;
         Ok(LedgerAggregateContext {
             aggregate_id: aggregate_id.to_string(),
             aggregate,

@@ -356,6 +356,59 @@ pub async fn forge_event_at(
     })
 }
 
+/// A transaction of another session that holds the ledger's write lock:
+/// every append on the ledger waits until [`WritesHeld::release`] (SQLite:
+/// up to its busy timeout of 10 s). Reads go on.
+pub enum WritesHeld {
+    Postgres(sqlx::PgConnection),
+    Sqlite(sqlx::SqliteConnection),
+}
+
+impl WritesHeld {
+    /// Ends the transaction: the waiting appends go ahead.
+    pub async fn release(self) {
+        match self {
+            Self::Postgres(mut c) => {
+                c.execute("ROLLBACK").await.expect("the transaction ends");
+            }
+            Self::Sqlite(mut c) => {
+                c.execute("ROLLBACK").await.expect("the transaction ends");
+            }
+        }
+    }
+}
+
+impl TestDatabase {
+    /// Takes the write lock of `ledger` in a session of its own, as a
+    /// slow writer elsewhere would (PostgreSQL: the ledger's row; SQLite:
+    /// the database's write lock), so that a test can hold appends back.
+    pub async fn hold_writes(&self, ledger: &LedgerId) -> WritesHeld {
+        match self.backend {
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("a session");
+                c.execute(sqlx::AssertSqlSafe(format!(
+                    "BEGIN; SELECT 1 FROM ledgers WHERE ledger_id = '{}' FOR UPDATE",
+                    ledger.as_str().replace('\'', "''")
+                )))
+                .await
+                .expect("the ledger's row is locked");
+                WritesHeld::Postgres(c)
+            }
+            Backend::Sqlite => {
+                let mut c = sqlx::SqliteConnection::connect(&self.url)
+                    .await
+                    .expect("a session");
+                c.execute("BEGIN IMMEDIATE")
+                    .await
+                    .expect("the write lock is taken");
+                WritesHeld::Sqlite(c)
+            }
+        }
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         let Some(admin_url) = self.admin_url.take() else {

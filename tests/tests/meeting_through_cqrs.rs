@@ -374,4 +374,124 @@ windledger_tests::on_both_backends!(
     pipelined_ballots_racing_another_process_land_once,
     refused_commands_keep_the_state_and_a_foreign_commit_is_detected,
     a_capital_increase_adopted_in_a_meeting_backs_the_issuance,
+    an_issuance_never_relies_on_a_close_that_did_not_commit,
 );
+
+/// A meeting's close is decided on the state this process keeps, and its
+/// append may still fail (here: another process cast a ballot this one had
+/// not seen, so the close's expected version is stale). A company command
+/// asking meanwhile whether the resolution was adopted must not rely on
+/// that close: it reads the meeting as committed, is refused, and nothing
+/// is issued.
+async fn an_issuance_never_relies_on_a_close_that_did_not_commit(db: TestDatabase) {
+    let farm = Farm::incorporated(&db, 3, 100).await;
+    farm.company(CompanyCommand::AdmitShareholder {
+        holder: holder("late"),
+        kind: HolderKind::Association,
+        college: CollegeId::new(COLLEGE).expect("a college id"),
+        commune: CommuneCode::new("42026").expect("a commune"),
+        effective_date: day(2021, 6, 12),
+    })
+    .await;
+    let increase = ProposedResolution {
+        decision_kind: DecisionKindId::new("extraordinary").expect("a kind"),
+        purpose: ResolutionPurpose::CapitalIncrease,
+        text: "Augmentation de capital réservée à l'association".to_owned(),
+    };
+    farm.open_meeting("age-2021", vec![increase]).await;
+    let ballot_of = |voter: &str| MeetingCommand::CastBallot {
+        voter: holder(voter),
+        cast_by: holder(voter),
+        choices: ballot("age-2021", 1, Choice::For),
+        at: at(2021, 6, 20, 9),
+    };
+    for voter in ["h00000", "h00001"] {
+        farm.meeting("age-2021", ballot_of(voter))
+            .await
+            .expect("the ballot");
+    }
+    // Another process casts the third ballot: this one's state is stale.
+    let elsewhere = CqrsFramework::new(
+        LedgerEventStore::<Meeting>::new(db.store().await, farm.ledger.clone()),
+        vec![],
+        MeetingServices::new(windledger::services::SystemClock, KnownCapTables::default()),
+    );
+    elsewhere
+        .execute("age-2021", ballot_of("h00002"))
+        .await
+        .expect("the other process's ballot");
+
+    let farm = Arc::new(farm);
+    let held = db.hold_writes(&farm.ledger).await;
+    // The close is decided on the stale state (adopted) and waits to commit.
+    let closing = {
+        let farm = Arc::clone(&farm);
+        tokio::spawn(async move {
+            farm.meeting(
+                "age-2021",
+                MeetingCommand::Close {
+                    at: at(2021, 6, 25, 18),
+                },
+            )
+            .await
+        })
+    };
+    // Setup only (no timing is asserted): let the close decide and queue.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let issuing = {
+        let farm = Arc::clone(&farm);
+        tokio::spawn(async move {
+            farm.company_cqrs
+                .execute(
+                    COMPANY_ID,
+                    CompanyCommand::IssueShares {
+                        subscriptions: vec![Subscription {
+                            holder: holder("late"),
+                            class: class(),
+                            count: count(100),
+                            price_per_share: eur("100"),
+                        }],
+                        resolution: Some(ResolutionId::new("age-2021.1").expect("an id")),
+                        effective_date: day(2021, 7, 1),
+                    },
+                )
+                .await
+        })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    held.release().await;
+
+    let closed = closing.await.expect("the close ran");
+    assert!(
+        matches!(closed, Err(AggregateError::AggregateConflict)),
+        "the close decided on a stale state fails to commit: {closed:?}"
+    );
+    let issued = issuing.await.expect("the issuance ran");
+    assert!(
+        matches!(issued, Err(AggregateError::UserError(_))),
+        "no issuance on a close that never committed: {issued:?}"
+    );
+    let stream = StreamId::parse(format!("company/{COMPANY_ID}")).expect("a stream id");
+    let last: CompanyEvent = farm
+        .store
+        .read_stream_to_end(&farm.ledger, &stream)
+        .await
+        .expect("the company stream")
+        .last()
+        .expect("an event")
+        .decode()
+        .expect("a company event");
+    assert!(
+        !matches!(last, CompanyEvent::SharesIssued { .. }),
+        "nothing issued: {last:?}"
+    );
+    // Closed again, on the state as committed: now the issuance goes.
+    farm.meeting(
+        "age-2021",
+        MeetingCommand::Close {
+            at: at(2021, 6, 25, 18),
+        },
+    )
+    .await
+    .expect("the close, decided again");
+}
