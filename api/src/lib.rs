@@ -8,11 +8,13 @@
 //! - [`import`]: a farm's history imported from a file of commands, each
 //!   run through the domain; synthetic farms written straight to the
 //!   store; `windledger import`.
+//! - [`redaction`]: the holder ids no anonymous answer or page shows.
 
 pub mod audit;
 pub mod export;
 pub mod http;
 pub mod import;
+pub mod redaction;
 pub mod server_cli;
 pub mod services;
 pub mod web;

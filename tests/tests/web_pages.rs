@@ -128,6 +128,57 @@ async fn public_pages_name_no_holder(db: windledger_store::testing::TestDatabase
             assert!(!names(&page.body, id), "a public page names holder {id}");
         }
     }
+    // Nor does any public route of the API, called anonymously (the
+    // transferee an approval names, its agenda text, ...), while a member
+    // reading the same route sees the ids.
+    let public_routes: Vec<&str> = windledger::http::routes::routes()
+        .iter()
+        .filter(|r| {
+            r.method == reqwest::Method::GET
+                && matches!(r.access, windledger::http::routes::Access::Public)
+        })
+        .map(|r| {
+            r.path
+                .strip_prefix("/api/v1/ledgers/{ledger}")
+                .unwrap_or(r.path)
+        })
+        .collect();
+    assert!(public_routes.contains(&"/meetings"), "{public_routes:?}");
+    for route in &public_routes {
+        for query in ["", "?year=2021"] {
+            let answer = server.get(&format!("{route}{query}"), None).await;
+            if answer.status.as_u16() == 422 {
+                continue; // a route that takes no year
+            }
+            let text = answer.expect(200).body.to_string();
+            for id in HOLDERS
+                .iter()
+                .copied()
+                .chain(holders.iter().map(String::as_str))
+            {
+                assert!(
+                    !names(&text, id),
+                    "GET {route}{query} names holder {id} anonymously"
+                );
+            }
+        }
+    }
+    let secretary = server.token(LEDGER, Role::Secretary, None).await;
+    let meetings = server.get("/meetings", Some(&secretary)).await.expect(200);
+    assert!(
+        names(&meetings.body.to_string(), "cit-121"),
+        "a member reads the transferee: {}",
+        meetings.body
+    );
+    let anonymous = server.get("/meetings", None).await.expect(200);
+    assert!(
+        anonymous
+            .body
+            .to_string()
+            .contains("Agrément de l'associé [associé]"),
+        "{}",
+        anonymous.body
+    );
 
     // The checkpoint is signed by the server's key and covers the head.
     let note = b.get(&farm("/point-de-controle")).await.expect(200);

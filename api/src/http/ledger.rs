@@ -68,19 +68,25 @@ pub struct LedgerRuntime {
     advance_services: AdvanceServices,
     /// The company's aggregate id, once known.
     company_id: Mutex<Option<String>>,
-    /// Command id -> what was answered, for commands sent with a key.
-    answered: Mutex<HashMap<String, Answered>>,
+    /// Command id -> what was answered, for the latest commands sent with
+    /// a key (older ones are found in the ledger by their events' ids).
+    answered: Mutex<Recent<Answered>>,
     /// Responses as of the latest cap table, by name, with the cap table's
     /// `changed()` position they were computed at.
     latest: Mutex<HashMap<&'static str, (u64, axum::body::Bytes)>>,
     /// The head last read from the database, and when.
     head: Mutex<Option<(std::time::Instant, u64)>>,
     /// Command ids being handled, so the same key twice at once waits.
-    in_flight: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
+    in_flight: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
     /// Command ids whose commit failed for want of the database: they may
-    /// have been recorded all the same, so a retry looks first.
-    uncertain: Mutex<std::collections::HashSet<String>>,
+    /// have been recorded all the same, so a retry looks first. Bounded:
+    /// past it, a retry runs again and the store refuses a second copy (the
+    /// event ids derive from the command id).
+    uncertain: Mutex<Recent<()>>,
     follower: tokio::task::JoinHandle<()>,
+    /// The ids anonymous answers redact, with the projections' position
+    /// they were gathered at.
+    names: Mutex<(u64, Arc<crate::redaction::Names>)>,
 }
 
 impl Drop for LedgerRuntime {
@@ -90,44 +96,16 @@ impl Drop for LedgerRuntime {
 }
 
 impl LedgerRuntime {
-    /// Opens a ledger: reads the command ids it holds, and starts feeding
-    /// its projections from position 0.
+    /// Opens a ledger: finds its company, and starts feeding its
+    /// projections from position 0 (commands answered before are found
+    /// in the ledger when asked for: nothing is read ahead for them).
     /// `keys`: the public keys whose seals are trusted.
     pub async fn open(
         store: Store,
         id: LedgerId,
         keys: &[windledger_store::CheckpointVerifier],
     ) -> Result<Self, StoreError> {
-        const PAGE: u32 = 5_000;
-        let mut answered: HashMap<String, Answered> = HashMap::new();
-        let mut company_id = None;
-        let mut after = 0;
-        loop {
-            let page = store.read_ledger(&id, after, PAGE).await?;
-            for e in &page {
-                if company_id.is_none()
-                    && let Some(c) = e.stream_id.as_str().strip_prefix("company/")
-                {
-                    company_id = Some(c.to_owned());
-                }
-                if let (Some(command), Some(fingerprint)) =
-                    (&e.metadata.command_id, e.metadata.extra.get(REQUEST_KEY))
-                {
-                    answered
-                        .entry(command.clone())
-                        .or_insert_with(|| Answered {
-                            fingerprint: fingerprint.clone(),
-                            receipts: vec![],
-                        })
-                        .receipts
-                        .push(receipt(e));
-                }
-            }
-            match page.last() {
-                Some(last) if page.len() == PAGE as usize => after = last.position,
-                _ => break,
-            }
-        }
+        let company_id = company_stream(&store, &id).await?;
 
         let projections = Arc::new(Shared::default());
         let integrity = Arc::new(Integrity::new(id.clone(), keys));
@@ -191,11 +169,12 @@ impl LedgerRuntime {
             meetings,
             years,
             company_id: Mutex::new(company_id),
-            answered: Mutex::new(answered),
+            answered: Mutex::new(Recent::new(REMEMBERED)),
             latest: Mutex::new(HashMap::new()),
             head: Mutex::new(None),
-            in_flight: Mutex::new(HashMap::new()),
-            uncertain: Mutex::new(Default::default()),
+            in_flight: Arc::new(Mutex::new(HashMap::new())),
+            uncertain: Mutex::new(Recent::new(REMEMBERED)),
+            names: Mutex::new((0, Arc::default())),
             projections,
             integrity,
             follower,
@@ -206,6 +185,20 @@ impl LedgerRuntime {
 
     /// The company's aggregate id: the one recorded, else the ledger's id
     /// (for the incorporation).
+    /// The ids no anonymous answer shows (see [`crate::redaction`]), as of
+    /// the projections now; gathered again only after they moved.
+    pub fn names(&self) -> Arc<crate::redaction::Names> {
+        let position = self.projections.read(|p| p.position());
+        let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        if names.0 != position || position == 0 {
+            let (at, fresh) = self
+                .projections
+                .read(|p| (p.position(), crate::redaction::Names::of(p)));
+            *names = (at, Arc::new(fresh));
+        }
+        names.1.clone()
+    }
+
     pub fn company_id(&self) -> String {
         self.company_id
             .lock()
@@ -424,8 +417,10 @@ impl LedgerRuntime {
     }
 
     /// Holds the command id while its request is handled: a second request
-    /// with the same key waits for the first, then sees its answer.
-    pub async fn hold(&self, command_id: &str) -> tokio::sync::OwnedMutexGuard<()> {
+    /// with the same key waits for the first, then sees its answer. The
+    /// hold ends when the guard is dropped, also when the request is (its
+    /// client went away): the id is then forgotten once nobody waits on it.
+    pub async fn hold(&self, command_id: &str) -> InFlight {
         let lock = self
             .in_flight
             .lock()
@@ -433,17 +428,20 @@ impl LedgerRuntime {
             .entry(command_id.to_owned())
             .or_default()
             .clone();
-        lock.lock_owned().await
+        let guard = lock.lock_owned().await;
+        InFlight {
+            guard: Some(guard),
+            command_id: command_id.to_owned(),
+            in_flight: self.in_flight.clone(),
+        }
     }
 
-    /// Forgets a command id's lock once nobody holds it.
-    pub fn release(&self, command_id: &str) {
-        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(lock) = in_flight.get(command_id)
-            && Arc::strong_count(lock) == 1
-        {
-            in_flight.remove(command_id);
-        }
+    /// How many command ids are held or waited on now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
     }
 
     /// Runs a command on its aggregate, records it as answered when it has
@@ -486,7 +484,7 @@ impl LedgerRuntime {
                     self.uncertain
                         .lock()
                         .unwrap_or_else(|p| p.into_inner())
-                        .insert(id);
+                        .insert(id, ());
                 }
                 return Err(p);
             }
@@ -500,7 +498,8 @@ impl LedgerRuntime {
         self.uncertain
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .contains(command_id)
+            .get(command_id)
+            .is_some()
     }
 
     /// Keeps what a command with a key was answered.
@@ -665,9 +664,14 @@ where
                 .get(POSITION_KEY)
                 .and_then(|p| p.parse().ok())
                 .ok_or_else(|| Problem::internal("a committed event has no position"))?;
+            let hash = envelope
+                .metadata
+                .get(HASH_KEY)
+                .cloned()
+                .ok_or_else(|| Problem::internal("a committed event has no hash"))?;
             Ok(Receipt {
                 position,
-                hash: envelope.metadata.get(HASH_KEY).cloned().unwrap_or_default(),
+                hash,
                 stream: format!("{}/{}", A::TYPE, envelope.aggregate_id),
                 event_type: cqrs_es::DomainEvent::event_type(&envelope.payload),
             })
@@ -708,4 +712,91 @@ fn rule_name(e: &impl std::fmt::Debug) -> String {
         .next()
         .unwrap_or("refused")
         .to_owned()
+}
+
+/// Commands remembered in memory (answers, and uncertain commits).
+const REMEMBERED: usize = 10_000;
+
+/// A map of the latest `capacity` entries by insertion: the oldest goes
+/// first.
+struct Recent<V> {
+    entries: HashMap<String, V>,
+    order: std::collections::VecDeque<String>,
+    capacity: usize,
+}
+
+impl<V> Recent<V> {
+    fn new(capacity: usize) -> Self {
+        Self {
+            entries: HashMap::new(),
+            order: std::collections::VecDeque::new(),
+            capacity,
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&V> {
+        self.entries.get(key)
+    }
+
+    fn insert(&mut self, key: String, value: V) {
+        if self.entries.insert(key.clone(), value).is_none() {
+            self.order.push_back(key);
+        }
+        while self.entries.len() > self.capacity {
+            match self.order.pop_front() {
+                Some(oldest) => {
+                    self.entries.remove(&oldest);
+                }
+                None => break,
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &str) {
+        if self.entries.remove(key).is_some() {
+            self.order.retain(|k| k != key);
+        }
+    }
+}
+
+/// A command id held by a request (see [`LedgerRuntime::hold`]).
+pub struct InFlight {
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    command_id: String,
+    in_flight: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        // The lock first, then the id if nobody else holds or waits on it.
+        drop(self.guard.take());
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(lock) = in_flight.get(&self.command_id)
+            && Arc::strong_count(lock) == 1
+        {
+            in_flight.remove(&self.command_id);
+        }
+    }
+}
+
+/// The company's aggregate id, if the ledger has a company: the stream of
+/// its first event (the incorporation comes before anything else can), or
+/// else of the first company event found.
+async fn company_stream(store: &Store, id: &LedgerId) -> Result<Option<String>, StoreError> {
+    const PAGE: u32 = 1_000;
+    let prefix = format!("{}/", <Company as Aggregate>::TYPE);
+    let mut after = 0;
+    loop {
+        let page = store.read_ledger(id, after, PAGE).await?;
+        if let Some(c) = page
+            .iter()
+            .find_map(|e| e.stream_id.as_str().strip_prefix(&prefix))
+        {
+            return Ok(Some(c.to_owned()));
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE as usize => after = last.position,
+            _ => return Ok(None),
+        }
+    }
 }

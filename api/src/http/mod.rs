@@ -49,7 +49,10 @@ pub struct Inner {
     /// ones (after a rotation, old seals stay signed by the old key).
     pub trusted_keys: Vec<CheckpointVerifier>,
     pub metrics: Metrics,
-    runtimes: tokio::sync::Mutex<HashMap<LedgerId, Arc<LedgerRuntime>>>,
+    /// Each ledger's runtime, opened once on first use. The map's lock is
+    /// held only to find or add a ledger's cell, never across IO: opening
+    /// one ledger (reading it whole) never stalls another's requests.
+    runtimes: Mutex<HashMap<LedgerId, Arc<tokio::sync::OnceCell<Arc<LedgerRuntime>>>>>,
     /// Failed token checks per client address (the API's and the web
     /// sign-in's together), to slow guessing down.
     pub throttle: throttle::Throttle,
@@ -104,7 +107,7 @@ impl AppState {
             signer,
             trusted_keys,
             metrics: Metrics::default(),
-            runtimes: tokio::sync::Mutex::new(HashMap::new()),
+            runtimes: Mutex::new(HashMap::new()),
             throttle: throttle::Throttle::default(),
             tokens: Mutex::new(HashMap::new()),
             revocations_seen: Mutex::new(None),
@@ -163,28 +166,55 @@ impl AppState {
         self.open(&id).await
     }
 
-    /// Opens (once) a ledger that exists.
+    /// Opens (once) a ledger that exists. Requests for a ledger being
+    /// opened wait for that ledger only; a ledger that does not exist is
+    /// answered 404 without being remembered (so naming made-up ledgers
+    /// grows nothing).
     pub async fn open(&self, id: &LedgerId) -> Result<Arc<LedgerRuntime>, Problem> {
-        let mut runtimes = self.runtimes.lock().await;
-        if let Some(r) = runtimes.get(id) {
-            return Ok(r.clone());
-        }
-        let ledgers = self.store.ledgers().await.map_err(|e| Problem::store(&e))?;
-        if !ledgers.contains(id) {
-            return Err(Problem::not_found(format!("no ledger {id}")));
-        }
-        let runtime = Arc::new(
+        let cell = self
+            .runtimes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(id)
+            .cloned();
+        let cell = match cell {
+            Some(cell) => cell,
+            None => {
+                match self.store.head(id).await {
+                    Ok(_) => {}
+                    Err(windledger_store::StoreError::LedgerNotFound(_)) => {
+                        return Err(Problem::not_found(format!("no ledger {id}")));
+                    }
+                    Err(e) => return Err(Problem::store(&e)),
+                }
+                self.runtimes
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .entry(id.clone())
+                    .or_default()
+                    .clone()
+            }
+        };
+        // A failed opening leaves the cell empty: the next request tries
+        // again.
+        cell.get_or_try_init(|| async {
             LedgerRuntime::open(self.store.clone(), id.clone(), &self.trusted_keys)
                 .await
-                .map_err(|e| Problem::store(&e))?,
-        );
-        runtimes.insert(id.clone(), runtime.clone());
-        Ok(runtime)
+                .map(Arc::new)
+                .map_err(|e| Problem::store(&e))
+        })
+        .await
+        .cloned()
     }
 
     /// The runtimes open now.
     pub async fn open_runtimes(&self) -> Vec<Arc<LedgerRuntime>> {
-        self.runtimes.lock().await.values().cloned().collect()
+        self.runtimes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .values()
+            .filter_map(|cell| cell.get().cloned())
+            .collect()
     }
 }
 
@@ -257,7 +287,49 @@ async fn authorize(
     if let Some(slot) = &slot {
         slot.0.lock().unwrap_or_else(|p| p.into_inner()).0 = caller.role_name();
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    match caller {
+        Caller::Anonymous => redacted(&state, &params, response).await,
+        Caller::Token(_) => response,
+    }
+}
+
+/// An anonymous caller's JSON answer with every holder id the ledger
+/// knows replaced (see [`crate::redaction`]): the public routes name no
+/// holder, whatever their handlers put in.
+async fn redacted(
+    state: &AppState,
+    params: &HashMap<String, String>,
+    response: Response,
+) -> Response {
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/json");
+    if !json || !response.status().is_success() {
+        return response;
+    }
+    let runtime = match state.runtime(params).await {
+        Ok(runtime) => runtime,
+        Err(p) => return p.into_response(),
+    };
+    let (mut parts, body) = response.into_parts();
+    let redacted = async {
+        let bytes = axum::body::to_bytes(body, usize::MAX)
+            .await
+            .map_err(Problem::internal)?;
+        let mut value: serde_json::Value =
+            serde_json::from_slice(&bytes).map_err(Problem::internal)?;
+        runtime.names().json(&mut value);
+        serde_json::to_vec(&value).map_err(Problem::internal)
+    };
+    match redacted.await {
+        Ok(bytes) => {
+            parts.headers.remove(header::CONTENT_LENGTH);
+            Response::from_parts(parts, axum::body::Body::from(bytes))
+        }
+        Err(p) => p.into_response(),
+    }
 }
 
 /// The path parameters the router matched, read from the URI against the

@@ -755,7 +755,6 @@ async fn run_command(
     }
     .await;
     drop(guard);
-    runtime.release(&command_id);
     let (receipts, replayed) = outcome?;
     state.metrics.appended(receipts.len() as u64);
     let mut response = (
@@ -835,7 +834,9 @@ async fn cap_table_read(
     runtime: &LedgerRuntime,
     name: &'static str,
     as_of: AsOf,
-    render: impl FnOnce(windledger_projections::cap_table::CapTableView<'_>) -> Value,
+    render: impl FnOnce(
+        windledger_projections::cap_table::CapTableView<'_>,
+    ) -> Result<Value, serde_json::Error>,
 ) -> Result<Response, Problem> {
     fresh(runtime).await?;
     let compute = |p: &windledger_projections::runner::Projections| -> Result<Bytes, Problem> {
@@ -844,7 +845,9 @@ async fn cap_table_read(
             .fold()
             .view(as_of)
             .ok_or_else(|| Problem::not_found("the company did not exist then"))?;
-        serde_json::to_vec(&render(view))
+        // A view that cannot be serialised is an error (500), never `null`.
+        render(view)
+            .and_then(|value| serde_json::to_vec(&value))
             .map(Bytes::from)
             .map_err(Problem::internal)
     };
@@ -910,12 +913,12 @@ async fn parties(
     let runtime = state.runtime(&params).await?;
     let as_of = query(q)?.as_of()?;
     cap_table_read(&runtime, "parties", as_of, |v| {
-        json!({
+        Ok(json!({
             "as_of": v.as_of,
             "share_capital": v.share_capital,
             "by_college": v.by_college,
             "by_class": v.by_class,
-        })
+        }))
     })
     .await
 }
@@ -927,10 +930,8 @@ async fn cap_table(
 ) -> Result<Response, Problem> {
     let runtime = state.runtime(&params).await?;
     let as_of = query(q)?.as_of()?;
-    cap_table_read(&runtime, "cap-table", as_of, |v| {
-        serde_json::to_value(v).unwrap_or(Value::Null)
-    })
-    .await
+    #[allow(clippy::redundant_closure)] // the function item is not general over the view's lifetime
+    cap_table_read(&runtime, "cap-table", as_of, |v| serde_json::to_value(v)).await
 }
 
 async fn holders(State(state): State<AppState>, Path(params): Params) -> Result<Response, Problem> {

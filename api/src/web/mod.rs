@@ -468,37 +468,6 @@ pub fn refusal(p: &Problem) -> Message {
     errors::translate(p)
 }
 
-/// Replaces every known holder id in a text with a neutral word: for the
-/// public pages, where no holder is named (a resolution's text may name
-/// the transferee it approves).
-pub fn redact(text: &str, holders: &[String]) -> String {
-    let is_id_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
-    let mut out = String::with_capacity(text.len());
-    let mut word = String::new();
-    let flush = |word: &mut String, out: &mut String| {
-        // Trailing dots end sentences, not ids.
-        let trimmed = word.trim_end_matches('.');
-        let dots = word.len() - trimmed.len();
-        if !trimmed.is_empty() && holders.iter().any(|h| h == trimmed) {
-            out.push_str("[associé]");
-            out.push_str(&".".repeat(dots));
-        } else {
-            out.push_str(word);
-        }
-        word.clear();
-    };
-    for c in text.chars() {
-        if is_id_char(c) {
-            word.push(c);
-        } else {
-            flush(&mut word, &mut out);
-            out.push(c);
-        }
-    }
-    flush(&mut word, &mut out);
-    out
-}
-
 /// The path's parameters; a path that does not decode is a page that
 /// does not exist.
 pub struct Params(pub HashMap<String, String>);
@@ -539,23 +508,4 @@ pub fn query_map(
     >,
 ) -> HashMap<String, String> {
     query.map(|q| q.0).unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn holder_ids_are_redacted_from_public_texts() {
-        let holders = vec!["cit-121".to_owned(), "ccmp".to_owned()];
-        assert_eq!(
-            redact("Agrément de l'associé cit-121", &holders),
-            "Agrément de l'associé [associé]"
-        );
-        assert_eq!(redact("Vote de ccmp.", &holders), "Vote de [associé].");
-        assert_eq!(
-            redact("cit-1210 et accmp restent", &holders),
-            "cit-1210 et accmp restent"
-        );
-    }
 }

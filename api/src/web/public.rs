@@ -21,11 +21,11 @@ use windledger_projections::local_returns::{LocalReturns, local_returns};
 use windledger_projections::runner::Projections;
 use windledger_store::Checkpoint;
 
+use crate::redaction::Names;
+
 use super::charts::{Bar, bar_chart};
 use super::layout::{Chrome, html_response, page};
-use super::{
-    PageResult, Params, Visitor, Web, WebError, farm, format, projected, query_map, redact,
-};
+use super::{PageResult, Params, Visitor, Web, WebError, farm, format, projected, query_map};
 
 /// `/`: the farms of this server.
 pub async fn index(State(web): State<Web>, visitor: Visitor) -> PageResult {
@@ -119,20 +119,6 @@ struct FarmPage {
     returns: Vec<LocalReturns>,
 }
 
-/// The holder ids of the ledger, to redact from public texts.
-pub fn holder_ids(p: &Projections) -> Vec<String> {
-    let mut ids: Vec<String> = p
-        .cap_table
-        .fold()
-        .holders()
-        .map(|(id, _)| id.to_string())
-        .collect();
-    for (_, m) in p.register.fold().meetings() {
-        ids.extend(m.convocation.members.iter().map(|c| c.member.to_string()));
-    }
-    ids
-}
-
 /// A fraction `"n/d"` as a number, for display.
 pub fn fraction_value(text: &str) -> Option<f64> {
     let (n, d) = text.split_once('/')?;
@@ -176,7 +162,7 @@ fn read_farm(p: &Projections, wanted: Option<i32>) -> FarmPage {
             *production.entry(month).or_default() += mwh;
         }
     }
-    let holders = holder_ids(p);
+    let names = Names::of(p);
     let mut decisions = Vec::new();
     let mut rejected = 0;
     for (_, m) in p.register.fold().meetings() {
@@ -190,7 +176,7 @@ fn read_farm(p: &Projections, wanted: Option<i32>) -> FarmPage {
                 date: format::to_paris(closed.closed_at).date(),
                 kind: m.convocation.kind,
                 resolution: result.resolution.to_string(),
-                text: redact(&item.text, &holders),
+                text: names.text(&item.text),
                 votes_for: result.votes_for,
                 votes_against: result.votes_against,
                 abstentions: result.abstentions,
