@@ -14,7 +14,98 @@ windledger_tests::on_both_backends!(
     bad_input_is_a_problem_and_writes_nothing,
     a_revoked_token_stops_working_within_the_cache_time,
     repeated_failed_token_checks_are_slowed_down,
+    a_client_gone_mid_command_leaves_no_hold_and_its_key_answers,
+    made_up_ledgers_are_not_remembered,
 );
+
+/// Polls `f` until it holds, for at most 20 s.
+async fn eventually(what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !f() {
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+/// A client that sends a keyed command and goes away while it waits on the
+/// database: the command goes on, commits once, and its key's hold ends
+/// with it (a drop guard), not before: a retry with the key gets the
+/// answer (on SQLite the retry may come while the commit still waits for
+/// the lock: it waits too, rather than deciding again on a state holding
+/// the first).
+async fn a_client_gone_mid_command_leaves_no_hold_and_its_key_answers(
+    db: windledger_store::testing::TestDatabase,
+) {
+    use tokio::io::AsyncWriteExt;
+    let server = Server::with_reference_farm(db).await;
+    let secretary = server.token(server::LEDGER, Role::Secretary, None).await;
+    let ledger = windledger_store::LedgerId::parse(server::LEDGER).expect("an id");
+    let runtime = server.state.open(&ledger).await.expect("the ledger");
+    let head = server.head().await;
+
+    let held = server.db.hold_writes(&ledger).await;
+    let body = admission("cit-904").to_string();
+    let mut stream = tokio::net::TcpStream::connect(server.addr)
+        .await
+        .expect("a connection");
+    let request = format!(
+        "POST /api/v1/ledgers/{}/shareholders HTTP/1.1\r\nHost: x\r\n\
+         Authorization: Bearer {secretary}\r\nIdempotency-Key: admit-904\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        server::LEDGER,
+        body.len()
+    );
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .expect("the request is sent");
+    eventually("the command holds its key", || runtime.in_flight() == 1).await;
+    drop(stream);
+    // The client is gone; the server sees it before the database answers.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    held.release().await;
+    eventually("the key's hold is gone", || runtime.in_flight() == 0).await;
+
+    let retried = server
+        .call(
+            Method::POST,
+            &server.api("/shareholders"),
+            Some(&secretary),
+            Some(&admission("cit-904")),
+            Some("admit-904"),
+        )
+        .await
+        .expect(201);
+    assert_eq!(
+        server.head().await,
+        head + 1,
+        "one admission: {}",
+        retried.body
+    );
+    assert_eq!(runtime.in_flight(), 0);
+    server.stop().await;
+}
+
+/// Requests naming ledgers that do not exist are answered 404 and leave
+/// nothing behind: the server remembers only ledgers it opened.
+async fn made_up_ledgers_are_not_remembered(db: windledger_store::testing::TestDatabase) {
+    let server = Server::with_reference_farm(db).await;
+    server.get("/company", None).await.expect(200);
+    for n in 0..200 {
+        server
+            .call(
+                Method::GET,
+                &server.url(&format!("/api/v1/ledgers/made-up-{n}/company")),
+                None,
+                None,
+                None,
+            )
+            .await
+            .problem(404, "not-found");
+    }
+    assert_eq!(server.state.ledgers_known(), 1);
+    server.stop().await;
+}
 
 /// Past the free failures, each bad token from an address waits longer
 /// (lower bounds only: a loaded machine may be slower, never faster); a good

@@ -800,3 +800,28 @@ async fn company_stream(store: &Store, id: &LedgerId) -> Result<Option<String>, 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Recent;
+
+    #[test]
+    fn recent_keeps_the_latest_entries_only() {
+        let mut recent = Recent::new(3);
+        for n in 0..5 {
+            recent.insert(format!("k{n}"), n);
+        }
+        assert_eq!(recent.get("k0"), None);
+        assert_eq!(recent.get("k1"), None);
+        assert_eq!(recent.get("k4"), Some(&4));
+        // Inserting a key again keeps one entry for it.
+        recent.insert("k4".to_owned(), 40);
+        recent.insert("k5".to_owned(), 5);
+        assert_eq!(recent.get("k2"), None);
+        assert_eq!(recent.get("k3"), Some(&3));
+        assert_eq!(recent.get("k4"), Some(&40));
+        recent.remove("k3");
+        assert_eq!(recent.get("k3"), None);
+        assert_eq!(recent.entries.len(), recent.order.len());
+    }
+}

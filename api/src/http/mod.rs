@@ -207,6 +207,14 @@ impl AppState {
         .cloned()
     }
 
+    /// How many ledgers this server keeps a runtime (or its opening) for.
+    pub fn ledgers_known(&self) -> usize {
+        self.runtimes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
     /// The runtimes open now.
     pub async fn open_runtimes(&self) -> Vec<Arc<LedgerRuntime>> {
         self.runtimes

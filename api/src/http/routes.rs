@@ -728,8 +728,12 @@ async fn run_command(
         (REQUEST_KEY.to_owned(), fingerprint.clone()),
     ]);
 
-    let guard = runtime.hold(&command_id).await;
-    let outcome = async {
+    // In a task of its own, holding the key until the command is done: a
+    // client that goes away neither cuts the command short nor frees its key
+    // while its commit may still land (a retry then waits and gets the
+    // answer, rather than deciding again on a state holding the first).
+    let task = tokio::spawn(async move {
+        let _held = runtime.hold(&command_id).await;
         // A key not in memory may still be in the ledger (its commit landed
         // after this server read it): looked up there before deciding again.
         let answered = match key {
@@ -752,9 +756,10 @@ async fn run_command(
         }
         let receipts = runtime.execute(&aggregate_id, command, metadata).await?;
         Ok((receipts, false))
-    }
-    .await;
-    drop(guard);
+    });
+    let outcome = task
+        .await
+        .unwrap_or_else(|e| Err(Problem::internal(format!("the command's task failed: {e}"))));
     let (receipts, replayed) = outcome?;
     state.metrics.appended(receipts.len() as u64);
     let mut response = (
