@@ -188,6 +188,75 @@ async fn figures_past_the_bounds_are_refused_and_every_read_still_answers(db: Te
     );
     assert_eq!(server.head().await, head, "nothing refused is recorded");
 
+    // The pages say it in French, at the field or the column.
+    let page = readers
+        .operator_pages
+        .get(&farm("/exploitation"))
+        .await
+        .expect(200);
+    let revenue_form = web::with(
+        &page.form(&farm("/exploitation/recette")),
+        &[
+            ("exercice", "2025"),
+            ("mois", "2025-03"),
+            ("nature", "market_sales"),
+            ("volume", HUGE),
+            ("prix", "1"),
+        ],
+    );
+    readers
+        .operator_pages
+        .post(&farm("/exploitation/recette"), &revenue_form)
+        .await
+        .expect(422)
+        .contains("Une déclaration compte au plus 10 000 000 MWh.");
+    let upload = web::with(
+        &page.form(&farm("/exploitation/import")),
+        &[("exercice", "2025")],
+    );
+    let file = format!(
+        "type,month,kind,volume_mwh,price_per_mwh,report\n\
+         revenue,2025-03,market_sales,{HUGE},1,\n\
+         revenue,2025-03,market_sales,1,1,r-\u{202e}1\n"
+    );
+    readers
+        .operator_pages
+        .post_file(&farm("/exploitation/import"), &upload, "releve.csv", &file)
+        .await
+        .expect(422)
+        .contains("contient 2 erreurs")
+        .contains("<code>volume_mwh</code>")
+        .contains("caractère de contrôle");
+    let convene = readers
+        .secretary_pages
+        .get(&farm("/secretariat"))
+        .await
+        .expect(200)
+        .form(&farm("/secretariat/assemblees"));
+    let today = Utc::now().date_naive();
+    let yesterday = (today - Duration::days(1)).to_string();
+    let fields = [
+        ("assemblee", "ago-bidi"),
+        ("nature", "ordinary_general_meeting"),
+        ("date_convocation", yesterday.as_str()),
+        ("date_enregistrement", yesterday.as_str()),
+        ("ouverture", &format!("{today}T02:00")),
+        ("cloture", &format!("{}T18:00", today + Duration::days(10))),
+        ("r1_texte", "Vote pour\u{202e}erutluc"),
+        ("r1_decision", "ordinary"),
+        ("r1_objet", "general"),
+    ];
+    readers
+        .secretary_pages
+        .post(
+            &farm("/secretariat/assemblees"),
+            &web::with(&convene, &fields),
+        )
+        .await
+        .expect(422)
+        .contains("mise en forme bidirectionnelle");
+    assert_eq!(server.head().await, head, "nothing refused is recorded");
+
     for i in 0..50 {
         server
             .post(

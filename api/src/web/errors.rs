@@ -194,6 +194,8 @@ pub fn translate(p: &Problem) -> Message {
         "Votre rôle ne permet pas cette opération."
     } else if p.kind == Kind::NotFound.uri() {
         "Élément introuvable."
+    } else if p.kind == Kind::FiguresOutOfRange.uri() {
+        "Des chiffres enregistrés avant que windledger ne borne les montants ne peuvent pas être additionnés : corrigez le rapport nommé."
     } else {
         return Message::new("Erreur interne : elle a été consignée.");
     };
