@@ -13,6 +13,18 @@
 //! CSV is RFC 4180: comma-separated, CRLF line ends, a field quoted when it
 //! holds a comma, a quote or a line break (quotes doubled), UTF-8 without a
 //! byte order mark, a header line first.
+//!
+//! Every cell is written so that a spreadsheet shows it as text, never runs
+//! it (OWASP, CSV injection): a cell starting with `=`, `+`, `-`, `@`, a tab
+//! or a carriage return is prefixed with a single quote, unless it is a
+//! plain number (`-12.50`, digits with an optional minus sign and decimal
+//! point), which no spreadsheet reads as a formula and which stays a number
+//! in numeric columns. Control characters other than tab, line feed and
+//! carriage return, and bidirectional formatting characters (a NUL, a
+//! right-to-left override, in a text recorded before windledger refused
+//! them) are written as U+FFFD, the replacement character: visible, and
+//! never passed on to the tool reading the file. The ledger itself keeps
+//! the text as recorded (`export events`).
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -665,10 +677,47 @@ fn write_row(out: &mut dyn Write, fields: &[&str]) -> io::Result<()> {
     out.write_all(b"\r\n")
 }
 
-/// A field, quoted when it must be (RFC 4180).
+/// A field as written: hidden characters replaced, a formula neutralised,
+/// quoted when it must be (RFC 4180).
 pub fn csv_field(field: &str) -> Cow<'_, str> {
+    let field = visible(field);
+    let field = if runs_as_formula(&field) {
+        Cow::Owned(format!("'{field}"))
+    } else {
+        field
+    };
     if field.contains([',', '"', '\n', '\r']) {
         Cow::Owned(format!("\"{}\"", field.replace('"', "\"\"")))
+    } else {
+        field
+    }
+}
+
+/// Whether a spreadsheet would read the cell as a formula (or strip a
+/// leading tab or carriage return and then read one).
+fn runs_as_formula(field: &str) -> bool {
+    field.starts_with(['=', '+', '-', '@', '\t', '\r']) && !plain_number(field)
+}
+
+/// `-?[0-9]+(\.[0-9]+)?`: a number as the exports write them.
+fn plain_number(field: &str) -> bool {
+    let digits = field.strip_prefix('-').unwrap_or(field);
+    let (whole, fraction) = match digits.split_once('.') {
+        Some((w, f)) => (w, Some(f)),
+        None => (digits, None),
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    all_digits(whole) && fraction.is_none_or(all_digits)
+}
+
+/// The field with every hidden character (a control character but tab,
+/// line feed and carriage return; a bidirectional formatting character)
+/// replaced by U+FFFD.
+fn visible(field: &str) -> Cow<'_, str> {
+    let hidden =
+        |c: char| windledger_domain::input::refused_in_text(c) && !matches!(c, '\t' | '\n' | '\r');
+    if field.contains(hidden) {
+        Cow::Owned(field.replace(hidden, "\u{fffd}"))
     } else {
         Cow::Borrowed(field)
     }
@@ -700,6 +749,39 @@ mod tests {
         let mut out = Vec::new();
         write_row(&mut out, &["a", "b,c", ""]).expect("written");
         assert_eq!(out, b"a,\"b,c\",\r\n");
+    }
+
+    #[test]
+    fn a_cell_never_runs_as_a_formula() {
+        assert_eq!(csv_field("=1+1"), "'=1+1");
+        assert_eq!(csv_field("+33 6 12"), "'+33 6 12");
+        assert_eq!(csv_field("-A1"), "'-A1");
+        assert_eq!(csv_field("@SUM(A1:A9)"), "'@SUM(A1:A9)");
+        assert_eq!(csv_field("\tx"), "'\tx");
+        assert_eq!(csv_field("\r=x"), "\"'\r=x\"");
+        assert_eq!(
+            csv_field("=HYPERLINK(\"http://x\",\"y\")"),
+            "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\""
+        );
+        assert_eq!(csv_field("=cmd|' /C calc'!A0"), "'=cmd|' /C calc'!A0");
+        // Numbers stay numbers; a formula character inside is harmless.
+        assert_eq!(csv_field("-12.50"), "-12.50");
+        assert_eq!(csv_field("-3"), "-3");
+        assert_eq!(csv_field("12.5"), "12.5");
+        assert_eq!(csv_field("a=b"), "a=b");
+        assert_eq!(csv_field("-12.50.1"), "'-12.50.1");
+        assert_eq!(csv_field("-"), "'-");
+        assert_eq!(csv_field("-.5"), "'-.5");
+    }
+
+    #[test]
+    fn hidden_characters_are_written_as_replacement_characters() {
+        assert_eq!(csv_field("Budget\u{0} 2026"), "Budget\u{fffd} 2026");
+        assert_eq!(csv_field("a\u{202e}b\u{2066}c"), "a\u{fffd}b\u{fffd}c");
+        assert_eq!(csv_field("tab\there"), "tab\there");
+        assert_eq!(csv_field("two\r\nlines"), "\"two\r\nlines\"");
+        // Replaced first, so a hidden character cannot hide a formula.
+        assert_eq!(csv_field("\u{0}=1"), "\u{fffd}=1");
     }
 
     #[test]

@@ -121,6 +121,21 @@ pub enum Command {
     Advance(AdvanceCommand),
 }
 
+impl Command {
+    /// The bounds every command entering windledger must respect
+    /// (`windledger_domain::input`): checked by the API, the pages and the
+    /// import before a command runs, never when a recorded event is decided
+    /// again.
+    pub fn check_input(&self) -> Result<(), windledger_domain::types::ParseError> {
+        match self {
+            Self::Company(c) => c.check_input(),
+            Self::Meeting(c) => c.check_input(),
+            Self::FinancialYear(c) => c.check_input(),
+            Self::Advance(c) => c.check_input(),
+        }
+    }
+}
+
 /// One line of an import file, parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportLine {
@@ -499,6 +514,10 @@ impl Importer {
                     )));
                 }
                 None => {
+                    parsed
+                        .command
+                        .check_input()
+                        .map_err(|e| invalid(e.to_string()))?;
                     self.execute(line, &parsed).await?;
                     self.known.insert(parsed.id.clone(), parsed.stream.clone());
                     state.executed += 1;

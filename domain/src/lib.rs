@@ -8,6 +8,8 @@
 //! - [`types`], [`money`], [`ratio`]: the values every stream shares, parsed
 //!   at the edge and trusted inside.
 //! - [`charter`]: the statuts each farm configures.
+//! - [`input`]: the bounds on what a command may carry (amounts,
+//!   quantities, free text), checked where commands enter.
 //! - [`resolution`]: what the company stream asks of the meeting stream.
 //! - [`cap_table`]: what the meeting stream asks of the company stream.
 //! - [`company`]: the `company` stream's aggregate.
@@ -19,6 +21,7 @@ pub mod charter;
 pub mod clock;
 pub mod company;
 pub mod finance;
+pub mod input;
 pub mod meeting;
 pub mod money;
 pub mod ratio;

@@ -34,6 +34,27 @@ pub enum ParseError {
     NegativeAmount { value: rust_decimal::Decimal },
     #[error("{value:?} is not a fraction: expected \"n/d\" with integers and d > 0")]
     Ratio { value: String },
+    /// A figure a command carries beyond what any wind farm reaches (see
+    /// [`crate::input`]).
+    #[error("{what} is {value}: {bound}")]
+    OutOfBounds {
+        /// The field, as the command's JSON names it (`volume_mwh`,
+        /// `agenda[2].text`).
+        what: String,
+        value: String,
+        bound: &'static str,
+    },
+    /// Free text with a character that hides or reorders what it says.
+    #[error(
+        "{what} contains {character} at character {index}: control characters and bidirectional formatting characters are not allowed in text (line breaks are \\n, tabs \\t)"
+    )]
+    ControlCharacter {
+        what: String,
+        /// `U+0000`.
+        character: String,
+        /// From 1, in characters.
+        index: usize,
+    },
 }
 
 /// Identifiers are short ASCII slugs. Refusing '@', spaces and accents keeps

@@ -471,6 +471,11 @@ impl CapTable {
     /// fractions of integers (nominal values in ten-thousandths of a euro,
     /// votes, college weights), rounded half up to 4 decimals once each;
     /// totals are computed from the summed counts, not from rounded rows.
+    ///
+    /// The products and sums saturate: within the input bounds
+    /// (`windledger_domain::input`: nominal values up to 10^12 EUR, 10^12
+    /// shares and 100 votes a share per class) they stay far below 2^128,
+    /// and a charter recorded before the bounds cannot make a read panic.
     pub fn view(&self, as_of: AsOf) -> Option<CapTableView<'_>> {
         let incorporation = self.incorporation.as_ref()?;
         if !as_of.includes(incorporation.position, incorporation.date) {
@@ -487,17 +492,19 @@ impl CapTable {
             .share_classes
             .iter()
             .map(|c| {
-                let units = (c.nominal_value.amount() * Decimal::from(10_000))
+                let units = c
+                    .nominal_value
+                    .amount()
+                    .saturating_mul(Decimal::from(10_000))
                     .round()
                     .to_u128()
                     .unwrap_or(0);
                 (&c.id, (units, u64::from(c.votes_per_share)))
             })
             .collect();
-        let capital_units: u128 = outstanding
-            .iter()
-            .map(|(c, n)| u128::from(*n) * classes.get(c).map_or(0, |u| u.0))
-            .sum();
+        let capital_units: u128 = outstanding.iter().fold(0, |sum, (c, n)| {
+            sum.saturating_add(u128::from(*n).saturating_mul(classes.get(c).map_or(0, |u| u.0)))
+        });
 
         // Per holder: votes in their college, as the roll counts them.
         let votes: Vec<u64> = held
@@ -509,21 +516,23 @@ impl CapTable {
                     .map(|c| c.vote_basis)
                 {
                     Some(VoteBasis::PerMember) => 1,
-                    Some(VoteBasis::PerShare) => shares
-                        .iter()
-                        .map(|(c, n)| n * classes.get(c).map_or(0, |u| u.1))
-                        .sum(),
+                    Some(VoteBasis::PerShare) => shares.iter().fold(0u64, |sum, (c, n)| {
+                        sum.saturating_add(n.saturating_mul(classes.get(c).map_or(0, |u| u.1)))
+                    }),
                     None => 0,
                 }
             })
             .collect();
         let mut college_votes: BTreeMap<&CollegeId, u64> = BTreeMap::new();
         for (h, v) in held.iter().zip(&votes) {
-            *college_votes.entry(&h.registration.college).or_default() += v;
+            let sum = college_votes.entry(&h.registration.college).or_default();
+            *sum = sum.saturating_add(*v);
         }
         // A holder's vote share = v x num / den, per college: weight /
         // (weights of colleges with votes) / college votes, or 1 / all votes.
-        let total_votes: u64 = college_votes.values().sum();
+        let total_votes: u64 = college_votes
+            .values()
+            .fold(0, |sum, v| sum.saturating_add(*v));
         let weighted = charter.colleges.iter().any(|c| c.weight.is_some());
         let weight = |c: &CollegeId| charter.college(c).and_then(|c| c.weight);
         let present = college_votes
@@ -538,9 +547,8 @@ impl CapTable {
                 let fraction = match weight(c) {
                     Some(w) if weighted && present.numerator() > 0 && *v > 0 => (
                         u128::from(w.numerator()) * u128::from(present.denominator()),
-                        u128::from(w.denominator())
-                            * u128::from(present.numerator())
-                            * u128::from(*v),
+                        (u128::from(w.denominator()) * u128::from(present.numerator()))
+                            .saturating_mul(u128::from(*v)),
                     ),
                     _ if !weighted && total_votes > 0 => (1, u128::from(total_votes)),
                     _ => (0, 1),
@@ -556,18 +564,16 @@ impl CapTable {
         for (h, v) in held.iter().zip(&votes) {
             let college = &h.registration.college;
             let (num, den) = vote_fraction.get(college).copied().unwrap_or((0, 1));
-            let vote = percent_e4(u128::from(*v) * num, den);
+            let vote = percent_e4(u128::from(*v).saturating_mul(num), den);
             let college_sums = by_college.entry(college).or_default();
             college_sums.holders += 1;
-            college_sums.votes += u128::from(*v);
+            college_sums.votes = college_sums.votes.saturating_add(u128::from(*v));
             for (i, (class, n)) in buffer[h.shares.clone()].iter().enumerate() {
-                let units = u128::from(*n) * classes.get(class).map_or(0, |u| u.0);
-                college_sums.shares += n;
-                college_sums.units += units;
+                let units = u128::from(*n).saturating_mul(classes.get(class).map_or(0, |u| u.0));
+                college_sums.add(*n, units);
                 let class_sums = by_class.entry(class).or_default();
                 class_sums.holders += 1;
-                class_sums.shares += n;
-                class_sums.units += units;
+                class_sums.add(*n, units);
                 rows.push(CapTableRow {
                     holder: h.holder,
                     kind: h.kind,
@@ -588,7 +594,7 @@ impl CapTable {
                     holders: sums.holders,
                     shares: sums.shares,
                     capital_pct: capital_pct(sums.units),
-                    votes_pct: percent_e4(sums.votes * num, den),
+                    votes_pct: percent_e4(sums.votes.saturating_mul(num), den),
                 };
                 (c.clone(), totals)
             })
@@ -624,11 +630,12 @@ impl CapTable {
         let voters = general_meeting_voters(&snapshot).ok()?;
         let mut by_college: BTreeMap<CollegeId, u64> = BTreeMap::new();
         for v in &voters {
-            *by_college.entry(v.college.clone()).or_default() += v.weight;
+            let sum = by_college.entry(v.college.clone()).or_default();
+            *sum = sum.saturating_add(v.weight);
         }
         Some(VoteWeights {
             record_date,
-            total: voters.iter().map(|v| v.weight).sum(),
+            total: voters.iter().fold(0, |sum, v| sum.saturating_add(v.weight)),
             by_college,
             voters,
         })
@@ -652,6 +659,13 @@ struct Sums {
     /// Nominal value in 1/10,000 EUR.
     units: u128,
     votes: u128,
+}
+
+impl Sums {
+    fn add(&mut self, shares: u64, units: u128) {
+        self.shares = self.shares.saturating_add(shares);
+        self.units = self.units.saturating_add(units);
+    }
 }
 
 /// `part / whole` in per cent, rounded half up to 4 decimals.

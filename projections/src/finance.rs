@@ -2,12 +2,21 @@
 //! figures in force (corrections applied), the accounts, the appropriation,
 //! the dividend with each holder's allocation and payment; the current-
 //! account advances with their interest.
+//!
+//! The fold keeps every figure as recorded and never adds: it cannot fail
+//! on a figure. The queries that add (a month's revenue, a year's local
+//! returns) use checked arithmetic and answer [`SumOverflow`] when a sum
+//! leaves the range of exact decimals (7.9 x 10^28), which only a report
+//! recorded before the input bounds (`windledger_domain::input`) can make
+//! happen: commands now carry at most 10^12 EUR or 10^7 MWh each. A
+//! correction of that report mends the sum.
 
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
+use thiserror::Error;
 use windledger_domain::company::{HolderKind, Turbine};
 use windledger_domain::finance::{
     AdvanceEvent, Allocation, Balances, Beneficiary, CostCategory, FinancialYearEvent, IferLine,
@@ -19,6 +28,41 @@ use windledger_domain::types::{CommuneCode, HolderId, ReportId, TurbineId};
 
 use crate::event::{EventRef, FarmEvent, LedgerEvent};
 use crate::runner::Fold;
+
+/// A sum of recorded figures beyond the range of exact decimals.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error(
+    "the figures of financial year {year} do not add up within the range of exact decimals: adding {what} overflowed. A report recorded before windledger bounded its figures (10^7 MWh, 10^12 EUR a report) carries a figure no farm reaches: record a correction of it"
+)]
+pub struct SumOverflow {
+    pub year: i32,
+    /// What was being added (`report r-2025-03`, `the dividend of h-1`).
+    pub what: String,
+}
+
+/// `sum += value`, or the overflow naming what was added.
+pub fn add(
+    sum: &mut Decimal,
+    value: Decimal,
+    year: i32,
+    what: impl FnOnce() -> String,
+) -> Result<(), SumOverflow> {
+    *sum = sum
+        .checked_add(value)
+        .ok_or_else(|| SumOverflow { year, what: what() })?;
+    Ok(())
+}
+
+/// One month of a year, as the operator's page and the farm's page show it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct MonthTotals {
+    /// Production in force, all turbines.
+    pub mwh: Decimal,
+    /// Turbines with a production report in force.
+    pub turbines_reported: usize,
+    /// Revenue in force, all kinds.
+    pub revenue: Decimal,
+}
 
 /// What a report says.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -159,7 +203,7 @@ impl YearRecord {
     }
 
     /// Revenue in force per month and kind.
-    pub fn revenue(&self) -> BTreeMap<(YearMonth, RevenueKind), SignedEuros> {
+    pub fn revenue(&self) -> Result<BTreeMap<(YearMonth, RevenueKind), SignedEuros>, SumOverflow> {
         let mut sums: BTreeMap<(YearMonth, RevenueKind), Decimal> = BTreeMap::new();
         for r in self.in_force() {
             if let ReportBody::Revenue {
@@ -169,17 +213,48 @@ impl YearRecord {
                 ..
             } = &r.body
             {
-                *sums.entry((*month, *kind)).or_default() += amount.amount();
+                let sum = sums.entry((*month, *kind)).or_default();
+                add(sum, amount.amount(), self.year, || {
+                    format!("report {}", r.id)
+                })?;
             }
         }
-        sums.into_iter()
+        Ok(sums
+            .into_iter()
             .map(|(k, v)| (k, SignedEuros::new(v)))
-            .collect()
+            .collect())
     }
 
     /// The year's revenue in force.
-    pub fn total_revenue(&self) -> SignedEuros {
-        SignedEuros::new(self.revenue().values().map(|v| v.amount()).sum())
+    pub fn total_revenue(&self) -> Result<SignedEuros, SumOverflow> {
+        let mut total = Decimal::ZERO;
+        for ((month, kind), amount) in self.revenue()? {
+            add(&mut total, amount.amount(), self.year, || {
+                format!("the revenue of {month} ({kind:?})")
+            })?;
+        }
+        Ok(SignedEuros::new(total))
+    }
+
+    /// Production and revenue in force per month.
+    pub fn monthly(&self) -> Result<BTreeMap<YearMonth, MonthTotals>, SumOverflow> {
+        let mut months: BTreeMap<YearMonth, MonthTotals> = BTreeMap::new();
+        for r in self.in_force() {
+            let what = || format!("report {}", r.id);
+            match &r.body {
+                ReportBody::Production { month, mwh, .. } => {
+                    let m = months.entry(*month).or_default();
+                    add(&mut m.mwh, *mwh, self.year, what)?;
+                    m.turbines_reported += 1;
+                }
+                ReportBody::Revenue { month, amount, .. } => {
+                    let m = months.entry(*month).or_default();
+                    add(&mut m.revenue, amount.amount(), self.year, what)?;
+                }
+                _ => {}
+            }
+        }
+        Ok(months)
     }
 }
 

@@ -14,6 +14,9 @@
 //! - Current-account interest of the calendar year counts like dividends,
 //!   by the holder's registration at the end of that year.
 //! - The local share is what stayed local over the year's revenue in force.
+//!
+//! Every sum is checked: a figure recorded before the input bounds makes
+//! the year's returns a [`SumOverflow`], never a panic.
 
 use std::collections::BTreeMap;
 
@@ -25,7 +28,7 @@ use windledger_domain::finance::{Beneficiary, CostCategory, LocalTax};
 use windledger_domain::money::{Euros, SignedEuros};
 use windledger_domain::types::{CommuneCode, HolderId, PartyId, Siren};
 
-use crate::finance::ReportBody;
+use crate::finance::{ReportBody, SumOverflow, add};
 use crate::runner::Projections;
 
 /// Who in the territory received money.
@@ -102,10 +105,15 @@ enum Party {
 
 /// The local returns of financial year `year`; `None` if it was never
 /// opened.
-pub fn local_returns(projections: &Projections, year: i32) -> Option<LocalReturns> {
+pub fn local_returns(
+    projections: &Projections,
+    year: i32,
+) -> Result<Option<LocalReturns>, SumOverflow> {
     let cap_table = projections.cap_table.fold();
     let finance = projections.finance.fold();
-    let record = finance.year(year)?;
+    let Some(record) = finance.year(year) else {
+        return Ok(None);
+    };
     let territory = cap_table
         .incorporation()
         .map(|i| i.territory.clone())
@@ -114,12 +122,12 @@ pub fn local_returns(projections: &Projections, year: i32) -> Option<LocalReturn
 
     let mut local: BTreeMap<LocalBeneficiary, BTreeMap<ReturnKind, Decimal>> = BTreeMap::new();
     let mut leaving: BTreeMap<Leaving, BTreeMap<ReturnKind, Decimal>> = BTreeMap::new();
-    let mut add = |party: Party, kind: ReturnKind, amount: Euros| {
+    let mut count = |party: Party, kind: ReturnKind, amount: Euros, what: &dyn Fn() -> String| {
         let sums = match party {
             Party::Local(b) => local.entry(b).or_default(),
             Party::Away(l) => leaving.entry(l).or_default(),
         };
-        *sums.entry(kind).or_default() += amount.amount();
+        add(sums.entry(kind).or_default(), amount.amount(), year, what)
     };
     let of_beneficiary = |b: &Beneficiary| match b {
         Beneficiary::Commune { commune } => Party::Local(LocalBeneficiary::Commune {
@@ -150,11 +158,17 @@ pub fn local_returns(projections: &Projections, year: i32) -> Option<LocalReturn
     };
 
     for report in record.in_force() {
+        let what = || format!("report {}", report.id);
         match &report.body {
             ReportBody::Ifer { lines, .. } => {
                 for line in lines {
                     for (beneficiary, amount) in &line.shares {
-                        add(of_beneficiary(beneficiary), ReturnKind::Ifer, *amount);
+                        count(
+                            of_beneficiary(beneficiary),
+                            ReturnKind::Ifer,
+                            *amount,
+                            &what,
+                        )?;
                     }
                 }
             }
@@ -167,7 +181,7 @@ pub fn local_returns(projections: &Projections, year: i32) -> Option<LocalReturn
                     LocalTax::Cfe => ReturnKind::Cfe,
                     LocalTax::PropertyTax => ReturnKind::PropertyTax,
                 };
-                add(of_beneficiary(beneficiary), kind, *amount);
+                count(of_beneficiary(beneficiary), kind, *amount, &what)?;
             }
             ReportBody::Cost {
                 category,
@@ -180,22 +194,25 @@ pub fn local_returns(projections: &Projections, year: i32) -> Option<LocalReturn
                     CostCategory::CommunityFund => ReturnKind::CommunityFund,
                     _ => ReturnKind::OtherPayments,
                 };
-                add(of_beneficiary(beneficiary), kind, *amount);
+                count(of_beneficiary(beneficiary), kind, *amount, &what)?;
             }
             _ => {}
         }
     }
     if let Some(dividend) = &record.dividend {
         for a in &dividend.allocations {
-            add(
+            count(
                 of_holder(a.kind, Some(&a.commune)),
                 ReturnKind::Dividends,
                 a.gross,
-            );
+                &|| format!("the dividend of {}", a.holder),
+            )?;
         }
     }
-    let year_end = NaiveDate::from_ymd_opt(year, 12, 31)?;
-    for (_, advance) in finance.advances() {
+    let Some(year_end) = NaiveDate::from_ymd_opt(year, 12, 31) else {
+        return Ok(None);
+    };
+    for (id, advance) in finance.advances() {
         let Some((interest, _)) = advance.interest.get(&year) else {
             continue;
         };
@@ -203,21 +220,35 @@ pub fn local_returns(projections: &Projections, year: i32) -> Option<LocalReturn
             continue;
         };
         let commune = registration_commune(projections, &advance.holder, year_end);
-        add(
+        count(
             of_holder(history.kind, commune.as_ref()),
             ReturnKind::CurrentAccountInterest,
             *interest,
-        );
+            &|| format!("the interest of advance {id}"),
+        )?;
     }
 
-    let local = lines(local);
-    let leaving = lines(leaving);
-    let local_total: Decimal = local.iter().map(|l| l.total.amount()).sum();
-    let leaving_total: Decimal = leaving.iter().map(|l| l.total.amount()).sum();
-    let revenue = record.total_revenue();
-    let local_share_pct = (revenue.amount() > Decimal::ZERO)
-        .then(|| (local_total * Decimal::ONE_HUNDRED / revenue.amount()).round_dp(2));
-    Some(LocalReturns {
+    let local = lines(local, year)?;
+    let leaving = lines(leaving, year)?;
+    let local_total = total(&local, year, "what stays local")?;
+    let leaving_total = total(&leaving, year, "what leaves the territory")?;
+    let revenue = record.total_revenue()?;
+    // Both sums fit, but a tiny revenue can make the share overflow.
+    let local_share_pct = if revenue.amount() > Decimal::ZERO {
+        Some(
+            local_total
+                .checked_mul(Decimal::ONE_HUNDRED)
+                .and_then(|x| x.checked_div(revenue.amount()))
+                .map(|x| x.round_dp(2))
+                .ok_or_else(|| SumOverflow {
+                    year,
+                    what: "the local share of the revenue".to_owned(),
+                })?,
+        )
+    } else {
+        None
+    };
+    Ok(Some(LocalReturns {
         year,
         local,
         local_total: Euros::new(local_total).unwrap_or_default(),
@@ -225,21 +256,37 @@ pub fn local_returns(projections: &Projections, year: i32) -> Option<LocalReturn
         leaving_total: Euros::new(leaving_total).unwrap_or_default(),
         revenue,
         local_share_pct,
-    })
+    }))
 }
 
-fn lines<P>(sums: BTreeMap<P, BTreeMap<ReturnKind, Decimal>>) -> Vec<Line<P>> {
+fn total<P>(lines: &[Line<P>], year: i32, what: &str) -> Result<Decimal, SumOverflow> {
+    let mut sum = Decimal::ZERO;
+    for l in lines {
+        add(&mut sum, l.total.amount(), year, || what.to_owned())?;
+    }
+    Ok(sum)
+}
+
+fn lines<P: std::fmt::Debug>(
+    sums: BTreeMap<P, BTreeMap<ReturnKind, Decimal>>,
+    year: i32,
+) -> Result<Vec<Line<P>>, SumOverflow> {
     sums.into_iter()
         .map(|(party, amounts)| {
-            let total: Decimal = amounts.values().sum();
-            Line {
+            let mut total = Decimal::ZERO;
+            for v in amounts.values() {
+                add(&mut total, *v, year, || {
+                    format!("the payments to {party:?}")
+                })?;
+            }
+            Ok(Line {
                 party,
                 amounts: amounts
                     .into_iter()
                     .map(|(k, v)| (k, Euros::new(v).unwrap_or_default()))
                     .collect(),
                 total: Euros::new(total).unwrap_or_default(),
-            }
+            })
         })
         .collect()
 }

@@ -17,13 +17,13 @@ use windledger_domain::company::{
 };
 use windledger_domain::finance::{
     AdvanceCommand, AdvanceServices, Balances, Beneficiary, CostCategory, CurrentAccountAdvance,
-    DividendAmount, FinancialYear, FinancialYearCommand, FinancialYearServices, KnownClosings,
-    LocalTax, RevenueKind, YearMonth,
+    DividendAmount, FinancialYear, FinancialYearCommand, FinancialYearEvent, FinancialYearServices,
+    KnownClosings, LocalTax, RevenueKind, YearMonth,
 };
 use windledger_domain::meeting::{
     Call, Choice, Meeting, MeetingCommand, MeetingKind, MeetingServices, ProposedResolution,
 };
-use windledger_domain::money::Euros;
+use windledger_domain::money::{Euros, SignedEuros};
 use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::{KnownResolutions, ResolutionPurpose};
 use windledger_domain::types::{
@@ -32,6 +32,7 @@ use windledger_domain::types::{
 };
 use windledger_projections::cap_table::AsOf;
 use windledger_projections::event::LedgerEvent;
+use windledger_projections::finance::SumOverflow;
 use windledger_projections::local_returns::{Leaving, LocalBeneficiary, ReturnKind, local_returns};
 use windledger_projections::runner::Projections;
 use windledger_projections::statement::statement;
@@ -438,7 +439,9 @@ fn amounts(pairs: &[(ReturnKind, &str)]) -> BTreeMap<ReturnKind, Euros> {
 #[tokio::test]
 async fn local_returns_of_the_year_by_beneficiary() {
     let projections = projected().await;
-    let returns = local_returns(&projections, 2021).expect("the year");
+    let returns = local_returns(&projections, 2021)
+        .expect("the sums fit")
+        .expect("the year");
     let local: BTreeMap<_, _> = returns
         .local
         .iter()
@@ -604,4 +607,124 @@ async fn a_bad_event_stops_the_projections_that_read_it_at_its_position() {
     assert!(failure.to_string().contains("position 10"), "{failure}");
     // Stopped there: nothing after it was applied.
     assert_eq!(projections.position(), broken as u64 - 1);
+}
+
+/// Two revenue lines of 7 x 10^28 EUR in one month, as a ledger recorded
+/// before commands were bounded may hold (each fits an exact decimal, their
+/// sum does not): the fold applies them, and every sum over that year is
+/// refused naming the report, instead of panicking.
+#[tokio::test]
+async fn figures_recorded_before_the_bounds_are_kept_and_their_sums_refused() {
+    let mut events = history().await;
+    for i in 1..=2 {
+        let huge = dec("70000000000000000000000000000");
+        let event = FinancialYearEvent::RevenueRecorded {
+            report: report(&format!("huge-{i}")),
+            month: YearMonth::new(2021, 3).expect("a month"),
+            kind: RevenueKind::MarketSales,
+            volume_mwh: huge,
+            price_per_mwh: Decimal::ONE,
+            amount: SignedEuros::new(huge),
+            corrects: None,
+        };
+        let position = events.len() as u64 + 1;
+        events.push(LedgerEvent {
+            position,
+            stream_id: "financial-year/2021".to_owned(),
+            stream_version: 0,
+            event_type: event.event_type(),
+            payload: serde_json::to_string(&event).expect("serialises"),
+            recorded_at: at(2030, 1, 1, 0),
+            hash: windledger_projections::event::EventHash([7; 32]),
+        });
+    }
+    let mut projections = Projections::default();
+    for e in &events {
+        projections.apply(e);
+    }
+    assert_eq!(projections.failure(), None, "the fold applies every figure");
+    let year = projections.finance.fold().year(2021).expect("the year");
+    let refused = SumOverflow {
+        year: 2021,
+        what: "report huge-2".to_owned(),
+    };
+    assert_eq!(year.revenue(), Err(refused.clone()));
+    assert_eq!(year.total_revenue(), Err(refused.clone()));
+    assert_eq!(year.monthly(), Err(refused.clone()));
+    assert_eq!(local_returns(&projections, 2021), Err(refused));
+    // What does not add those figures still reads.
+    assert_eq!(year.production().len(), 1);
+    assert!(statement(&projections, &holder("alice")).is_some());
+}
+
+/// A charter recorded before the bounds with a nominal value of 10^25 EUR
+/// and 100 votes a share: the cap table still reads (its products
+/// saturate rather than overflow), with each holder's exact share.
+#[tokio::test]
+async fn a_cap_table_of_nominal_values_beyond_the_bounds_reads() {
+    let mut ledger = Ledger::default();
+    let formed = day(2019, 1, 10);
+    let mut company = Company::default();
+    let none = CompanyServices::new(
+        windledger_fixtures::farm::history_clock(),
+        KnownResolutions::default(),
+    );
+    let mut charter = charter();
+    charter.share_classes[0].nominal_value = euros("10000000000000000000000000");
+    charter.share_classes[0].votes_per_share = 100;
+    let mut commands = vec![CompanyCommand::Incorporate {
+        company: Incorporation {
+            legal_name: LegalName::new("Parc des Crêts SAS").expect("a name"),
+            legal_form: LegalForm::Sas,
+            registration_number: Siren::new("732829320").expect("a SIREN"),
+            formation_date: formed,
+            share_capital: euros("40000000000000000000000000"),
+            territory: BTreeSet::from([commune("42026")]),
+            turbines: vec![],
+        },
+        charter,
+    }];
+    for id in ["alice", "bob"] {
+        commands.push(CompanyCommand::AdmitShareholder {
+            holder: holder(id),
+            kind: HolderKind::Individual,
+            college: CollegeId::new("associes").expect("an id"),
+            commune: commune("42026"),
+            effective_date: formed,
+        });
+    }
+    commands.push(CompanyCommand::IssueShares {
+        subscriptions: [("alice", 3), ("bob", 1)]
+            .iter()
+            .map(|(id, n)| Subscription {
+                holder: holder(id),
+                class: ShareClassId::new("ordinaires").expect("an id"),
+                count: ShareCount::new(*n).expect("a count"),
+                price_per_share: euros("10000000000000000000000000"),
+            })
+            .collect(),
+        resolution: None,
+        effective_date: formed,
+    });
+    for command in commands {
+        ledger
+            .run("company/farm", &mut company, &none, command)
+            .await;
+    }
+    let mut projections = Projections::default();
+    for e in &ledger.events {
+        projections.apply(e);
+    }
+    let view = projections
+        .cap_table
+        .fold()
+        .view(AsOf::Latest)
+        .expect("a cap table");
+    let alice = view
+        .rows
+        .iter()
+        .find(|r| r.holder == &holder("alice"))
+        .expect("alice's row");
+    assert_eq!(alice.capital_pct, dec("75"));
+    assert_eq!(alice.votes_pct, dec("75"));
 }

@@ -446,12 +446,17 @@ impl LedgerRuntime {
 
     /// Runs a command on its aggregate, records it as answered when it has
     /// a fingerprint, and waits (a little) until the projections show it.
+    /// A command beyond the input bounds (`Command::check_input`) is
+    /// invalid: every command of the API and the pages comes through here.
     pub async fn execute(
         &self,
         aggregate_id: &str,
         command: Command,
         metadata: HashMap<String, String>,
     ) -> Result<Vec<Receipt>, Problem> {
+        command
+            .check_input()
+            .map_err(|e| Problem::validation(format!("not a valid command: {e}")))?;
         self.integrity.writable()?;
         let command_id = metadata.get("command_id").cloned();
         let fingerprint = metadata.get(REQUEST_KEY).cloned();

@@ -139,7 +139,7 @@ fn problem_statuses(spec: &RouteSpec) -> Vec<(u16, &'static str)> {
     } else {
         statuses.push((
             422,
-            "Bad parameters (a bad id, date or count, an unknown query parameter).",
+            "Bad parameters (a bad id, date or count, an unknown query parameter), or figures recorded before windledger bounded them that do not add up (figures-out-of-range).",
         ));
     }
     statuses.push((

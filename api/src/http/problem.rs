@@ -40,13 +40,17 @@ pub enum Kind {
     UnsupportedMediaType,
     MethodNotAllowed,
     TooManyRequests,
+    /// A read adds figures recorded before windledger bounded them, and the
+    /// sum leaves the range of exact decimals: a correction of the report
+    /// mends it.
+    FiguresOutOfRange,
     /// The database cannot be reached, or the projections are not ready.
     Unavailable,
     Internal,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 13] = [
+    pub const ALL: [Kind; 14] = [
         Kind::Validation,
         Kind::Refused,
         Kind::Unauthenticated,
@@ -58,6 +62,7 @@ impl Kind {
         Kind::UnsupportedMediaType,
         Kind::MethodNotAllowed,
         Kind::TooManyRequests,
+        Kind::FiguresOutOfRange,
         Kind::Unavailable,
         Kind::Internal,
     ];
@@ -75,6 +80,7 @@ impl Kind {
             Kind::UnsupportedMediaType => "unsupported-media-type",
             Kind::MethodNotAllowed => "method-not-allowed",
             Kind::TooManyRequests => "too-many-requests",
+            Kind::FiguresOutOfRange => "figures-out-of-range",
             Kind::Unavailable => "unavailable",
             Kind::Internal => "internal",
         }
@@ -93,6 +99,7 @@ impl Kind {
             Kind::UnsupportedMediaType => "The body must be JSON",
             Kind::MethodNotAllowed => "Method not allowed",
             Kind::TooManyRequests => "Too many failed attempts",
+            Kind::FiguresOutOfRange => "The ledger's figures do not add up within range",
             Kind::Unavailable => "The service is not available right now",
             Kind::Internal => "Internal error",
         }
@@ -100,9 +107,10 @@ impl Kind {
 
     pub fn status(self) -> StatusCode {
         match self {
-            Kind::Validation | Kind::Refused | Kind::IdempotencyKeyReused => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            Kind::Validation
+            | Kind::Refused
+            | Kind::IdempotencyKeyReused
+            | Kind::FiguresOutOfRange => StatusCode::UNPROCESSABLE_ENTITY,
             Kind::Unauthenticated => StatusCode::UNAUTHORIZED,
             Kind::Forbidden => StatusCode::FORBIDDEN,
             Kind::NotFound => StatusCode::NOT_FOUND,
@@ -154,6 +162,12 @@ impl Problem {
 
     pub fn unavailable(detail: impl Into<String>) -> Self {
         Self::new(Kind::Unavailable, detail)
+    }
+
+    /// A sum over recorded figures that does not fit (see
+    /// `windledger_projections::finance::SumOverflow`).
+    pub fn figures_out_of_range(e: &windledger_projections::finance::SumOverflow) -> Self {
+        Self::new(Kind::FiguresOutOfRange, e.to_string())
     }
 
     /// An unexpected failure: the detail is logged, not shown.

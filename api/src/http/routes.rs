@@ -1110,16 +1110,16 @@ async fn production(
                     })
                     .collect();
                 let revenue: Vec<Value> = y
-                    .revenue()
+                    .revenue()?
                     .into_iter()
                     .map(|((month, kind), amount)| json!({ "month": month, "kind": kind, "amount": amount }))
                     .collect();
-                json!({ "year": y.year, "production": production, "revenue": revenue, "total_revenue": y.total_revenue() })
+                Ok(json!({ "year": y.year, "production": production, "revenue": revenue, "total_revenue": y.total_revenue()? }))
             })
-            .collect::<Vec<_>>()
+            .collect::<Result<Vec<_>, _>>()
     })
     .await?;
-    ok(value)
+    ok(value.map_err(|e| Problem::figures_out_of_range(&e))?)
 }
 
 async fn local_returns_of(
@@ -1134,12 +1134,11 @@ async fn local_returns_of(
         years
             .into_iter()
             .filter(|y| wanted.is_none_or(|w| w == *y))
-            .filter_map(|y| local_returns(p, y))
-            .map(serde_json::to_value)
+            .filter_map(|y| local_returns(p, y).transpose())
             .collect::<Result<Vec<_>, _>>()
     })
     .await?;
-    ok(value.map_err(Problem::internal)?)
+    ok(value.map_err(|e| Problem::figures_out_of_range(&e))?)
 }
 
 /// A page of the event log.

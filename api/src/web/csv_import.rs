@@ -9,15 +9,18 @@
 //! `availability`, for revenue `kind`, `volume_mwh`, `price_per_mwh`.
 //! Separators: `,` or `;` (then a decimal comma is read too, as French
 //! spreadsheets write it). Blank lines and lines starting with `#` are
-//! skipped.
+//! skipped. A cell holding a control character or a bidirectional
+//! formatting character is refused, and so is a figure beyond the input
+//! bounds (`windledger_domain::input`), each at its column: the file is
+//! all or nothing, so nothing is refused only once some lines are written.
 
 use std::collections::{BTreeSet, HashMap};
 
 use rust_decimal::Decimal;
 use windledger_domain::finance::{FinancialYearCommand, RevenueKind, YearMonth};
-use windledger_domain::types::{ReportId, TurbineId};
+use windledger_domain::types::{ParseError, ReportId, TurbineId};
 
-use super::format;
+use super::{errors, format};
 
 /// The columns a file may have.
 pub const COLUMNS: [&str; 10] = [
@@ -259,6 +262,11 @@ pub fn parse(text: &str, taken: &BTreeSet<String>) -> (Vec<Row>, Vec<LineError>)
             .iter()
             .map(|(name, i)| (*name, record.get(*i).unwrap_or("")))
             .collect();
+        let controls = control_characters(line, &values);
+        if !controls.is_empty() {
+            errors.extend(controls);
+            continue;
+        }
         match read_line(line, &values, &mut taken) {
             Ok(row) => rows.push(row),
             Err(mut e) => errors.append(&mut e),
@@ -272,6 +280,26 @@ pub fn parse(text: &str, taken: &BTreeSet<String>) -> (Vec<Row>, Vec<LineError>)
         ));
     }
     (rows, errors)
+}
+
+/// The cells holding a control character or a bidirectional formatting
+/// character (a NUL, a right-to-left override...): refused, each named.
+fn control_characters(line: u64, values: &HashMap<&str, &str>) -> Vec<LineError> {
+    let mut found: Vec<LineError> = values
+        .iter()
+        .filter_map(|(column, value)| {
+            let e = windledger_domain::input::line(column, value).err()?;
+            let m = errors::input_error(&e);
+            Some(LineError {
+                line,
+                column: Some((*column).to_owned()),
+                message: m.text,
+                detail: m.detail,
+            })
+        })
+        .collect();
+    found.sort_by(|a, b| a.column.cmp(&b.column));
+    found
 }
 
 struct Errors {
@@ -454,6 +482,21 @@ fn read_line(
             None
         }
     };
+    // The input bounds, at the column of the field that breaks them (the
+    // columns are named as the command's fields).
+    if let Some(Err(bound)) = command.as_ref().map(FinancialYearCommand::check_input) {
+        let m = errors::input_error(&bound);
+        let column = match &bound {
+            ParseError::OutOfBounds { what, .. } if COLUMNS.contains(&what.as_str()) => {
+                Some(what.as_str())
+            }
+            _ => None,
+        };
+        e.list.push(LineError {
+            detail: m.detail,
+            ..LineError::new(line, column, m.text)
+        });
+    }
     match command {
         Some(command) if e.list.is_empty() => {
             if let Some(id) = report_id(&command) {
@@ -584,6 +627,47 @@ mod tests {
                 (5, Some("availability")),
             ]
         );
+    }
+
+    #[test]
+    fn control_characters_and_bidi_overrides_are_refused_at_their_cell() {
+        let text = "type,month,turbine,mwh,availability,report\n\
+                    production,2026-01,T01,512,97,p-1\u{0}\n\
+                    production,2026-01,T02,498,96,\u{202e}p-2\n\
+                    production,2026-01,T03,498,96,p-3\n";
+        let (rows, errors) = parse(text, &BTreeSet::new());
+        assert_eq!(rows.len(), 1, "{errors:?}");
+        let found: Vec<(u64, Option<&str>)> = errors
+            .iter()
+            .map(|e| (e.line, e.column.as_deref()))
+            .collect();
+        assert_eq!(found, vec![(2, Some("report")), (3, Some("report"))]);
+        assert!(errors[0].message.contains("caractère de contrôle"));
+        assert!(
+            errors[1]
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.contains("U+202E"))
+        );
+    }
+
+    #[test]
+    fn a_figure_beyond_the_bounds_is_refused_at_its_column() {
+        let text = "type,month,kind,volume_mwh,price_per_mwh\n\
+                    revenue,2026-01,market_sales,70000000000000000000000000000,1\n\
+                    revenue,2026-01,market_sales,1000,100001\n\
+                    revenue,2026-01,market_sales,10000000,-100000\n";
+        let (rows, errors) = parse(text, &BTreeSet::new());
+        assert_eq!(rows.len(), 1, "{errors:?}");
+        let found: Vec<(u64, Option<&str>)> = errors
+            .iter()
+            .map(|e| (e.line, e.column.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![(2, Some("volume_mwh")), (3, Some("price_per_mwh"))]
+        );
+        assert!(errors[0].message.contains("10 000 000 MWh"));
     }
 
     #[test]

@@ -2,8 +2,47 @@
 //! (its error variant), which is translated here; the rule's own words (in
 //! English, with the ids and figures) follow as the detail.
 
+use windledger_domain::types::ParseError;
+
 use super::layout::Message;
 use crate::http::problem::{Kind, Problem};
+
+/// Figures recorded before windledger bounded them that do not add up:
+/// said where the sum would be shown, the rest of the page stands.
+pub fn out_of_range(e: &windledger_projections::finance::SumOverflow) -> Message {
+    Message {
+        text: format!(
+            "Les chiffres de l'exercice {} ne peuvent pas être additionnés : un rapport enregistré \
+             avant que windledger ne borne les montants porte un chiffre qu'aucun parc n'atteint. \
+             Une correction de ce rapport rétablira ces chiffres.",
+            e.year
+        ),
+        detail: Some(e.to_string()),
+    }
+}
+
+/// A value beyond the input bounds (`windledger_domain::input`), in French;
+/// the domain's sentence (field, value, bound) is the detail.
+pub fn input_error(e: &ParseError) -> Message {
+    let text = match e {
+        ParseError::ControlCharacter { character, .. } => format!(
+            "Ce texte contient un caractère de contrôle ou de mise en forme bidirectionnelle \
+             ({character}), qui masque ou réordonne ce qu'il dit : écrivez du texte simple \
+             (les retours à la ligne sont permis)."
+        ),
+        ParseError::OutOfBounds { what, .. } if what.ends_with("price_per_mwh") => {
+            "Un prix est d'au plus 100 000 € par MWh, en valeur absolue.".to_owned()
+        }
+        ParseError::OutOfBounds { what, .. } if what.ends_with("mwh") => {
+            "Une déclaration compte au plus 10 000 000 MWh.".to_owned()
+        }
+        _ => "Cette valeur dépasse ce qu'un parc éolien peut atteindre : vérifiez-la.".to_owned(),
+    };
+    Message {
+        text,
+        detail: Some(e.to_string()),
+    }
+}
 
 /// The French sentence of a domain rule, by its error variant's name.
 fn rule_text(rule: &str) -> Option<&'static str> {
@@ -155,6 +194,8 @@ pub fn translate(p: &Problem) -> Message {
         "Votre rôle ne permet pas cette opération."
     } else if p.kind == Kind::NotFound.uri() {
         "Élément introuvable."
+    } else if p.kind == Kind::FiguresOutOfRange.uri() {
+        "Des chiffres enregistrés avant que windledger ne borne les montants ne peuvent pas être additionnés : corrigez le rapport nommé."
     } else {
         return Message::new("Erreur interne : elle a été consignée.");
     };

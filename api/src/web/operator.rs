@@ -17,7 +17,7 @@ use maud::{Markup, html};
 use rust_decimal::Decimal;
 use windledger_domain::finance::{FinancialYearCommand, YearMonth};
 use windledger_domain::types::{ReportId, TurbineId};
-use windledger_projections::finance::ReportBody;
+use windledger_projections::finance::MonthTotals;
 
 use super::csv_import::{self, LineError, Row};
 use super::layout::{
@@ -46,8 +46,9 @@ struct OpenYear {
     turbines: Vec<String>,
     /// Every report id of the year.
     reports: BTreeSet<String>,
-    /// Per month: MWh in force, turbines reported, revenue in force.
-    months: BTreeMap<YearMonth, (Decimal, usize, Decimal)>,
+    /// Per month: MWh in force, turbines reported, revenue in force; or
+    /// why they do not add up (figures recorded before the input bounds).
+    months: Result<BTreeMap<YearMonth, MonthTotals>, Message>,
 }
 
 async fn open_years(farm: &Farm) -> Result<Vec<OpenYear>, WebError> {
@@ -56,27 +57,11 @@ async fn open_years(farm: &Farm) -> Result<Vec<OpenYear>, WebError> {
             .fold()
             .years()
             .filter(|y| y.accounts.is_none())
-            .map(|y| {
-                let mut months: BTreeMap<YearMonth, (Decimal, usize, Decimal)> = BTreeMap::new();
-                for report in y.in_force() {
-                    match &report.body {
-                        ReportBody::Production { month, mwh, .. } => {
-                            let m = months.entry(*month).or_default();
-                            m.0 += *mwh;
-                            m.1 += 1;
-                        }
-                        ReportBody::Revenue { month, amount, .. } => {
-                            months.entry(*month).or_default().2 += amount.amount();
-                        }
-                        _ => {}
-                    }
-                }
-                OpenYear {
-                    year: y.year,
-                    turbines: y.turbines.iter().map(|t| t.id.to_string()).collect(),
-                    reports: y.reports.keys().map(|k| k.to_string()).collect(),
-                    months,
-                }
+            .map(|y| OpenYear {
+                year: y.year,
+                turbines: y.turbines.iter().map(|t| t.id.to_string()).collect(),
+                reports: y.reports.keys().map(|k| k.to_string()).collect(),
+                months: y.monthly().map_err(|e| super::errors::out_of_range(&e)),
             })
             .collect()
     })
@@ -234,8 +219,10 @@ fn year_summary(y: &OpenYear) -> Markup {
     html! {
         section aria-labelledby={ "exercice-" (y.year) } {
             h2 id={ "exercice-" (y.year) } { "Déjà déclaré pour l'exercice " (y.year) }
-            @if y.months.is_empty() { p { "Rien n'est encore déclaré." } }
-            @else {
+            @match &y.months {
+                Err(m) => p { (message(m)) },
+                Ok(months) if months.is_empty() => p { "Rien n'est encore déclaré." },
+                Ok(months) => {
                 div.table {
                     table {
                         caption { "Production et recettes en vigueur, par mois" }
@@ -246,16 +233,17 @@ fn year_summary(y: &OpenYear) -> Markup {
                             th.num scope="col" { "Recettes" }
                         } }
                         tbody {
-                            @for (m, (mwh, n, revenue)) in &y.months {
+                            @for (m, t) in months {
                                 tr {
                                     th scope="row" { (format::month(*m)) }
-                                    td.num { (format::mwh(*mwh, 3)) }
-                                    td.num { (n) " / " (y.turbines.len()) }
-                                    td.num { (format::euros(*revenue)) }
+                                    td.num { (format::mwh(t.mwh, 3)) }
+                                    td.num { (t.turbines_reported) " / " (y.turbines.len()) }
+                                    td.num { (format::euros(t.revenue)) }
                                 }
                             }
                         }
                     }
+                }
                 }
             }
         }
@@ -346,6 +334,23 @@ async fn report(
     command: Option<FinancialYearCommand>,
 ) -> PageResult {
     let session = visitor.session.as_ref().ok_or(WebError::SignIn)?;
+    // The input bounds, said at the field that breaks them.
+    if let Some(Err(e)) = command.as_ref().map(FinancialYearCommand::check_input) {
+        let m = super::errors::input_error(&e);
+        let field = match &e {
+            windledger_domain::types::ParseError::OutOfBounds { what, .. } => match what.as_str() {
+                "mwh" => Some("mwh"),
+                "volume_mwh" => Some("volume"),
+                "price_per_mwh" => Some("prix"),
+                _ => None,
+            },
+            _ => None,
+        };
+        match field {
+            Some(f) => state.field_error(f, m.text),
+            None => state.top.push(m),
+        }
+    }
     if let (Some(year), Some(command), false) = (year, command, state.has_errors()) {
         let summary = csv_import::describe(&command);
         match execute(

@@ -24,7 +24,8 @@ use windledger_store::Checkpoint;
 use crate::redaction::Names;
 
 use super::charts::{Bar, bar_chart};
-use super::layout::{Chrome, html_response, page};
+use super::errors::out_of_range;
+use super::layout::{Chrome, Message, html_response, message, page};
 use super::{PageResult, Params, Visitor, Web, WebError, farm, format, projected, query_map};
 
 /// `/`: the farms of this server.
@@ -114,9 +115,14 @@ struct FarmPage {
     production_years: Vec<i32>,
     year: Option<i32>,
     production: Vec<(YearMonth, Decimal)>,
+    production_total: Decimal,
     decisions: Vec<Decision>,
     rejected: usize,
     returns: Vec<LocalReturns>,
+    /// Sums that do not fit (figures recorded before the input bounds):
+    /// said in their section instead of the figures.
+    production_out_of_range: Option<Message>,
+    returns_out_of_range: Vec<Message>,
 }
 
 /// A fraction `"n/d"` as a number, for display.
@@ -157,9 +163,25 @@ fn read_farm(p: &Projections, wanted: Option<i32>) -> FarmPage {
         .collect();
     let year = wanted.or_else(|| production_years.last().copied());
     let mut production: BTreeMap<YearMonth, Decimal> = BTreeMap::new();
+    let mut production_total = Decimal::ZERO;
+    let mut production_out_of_range = None;
     if let Some(record) = year.and_then(|y| finance.year(y)) {
-        for ((_, month), (mwh, _)) in record.production() {
-            *production.entry(month).or_default() += mwh;
+        let summed = record.monthly().and_then(|months| {
+            for (month, totals) in months.into_iter().filter(|(_, t)| t.turbines_reported > 0) {
+                windledger_projections::finance::add(
+                    &mut production_total,
+                    totals.mwh,
+                    record.year,
+                    || format!("the production of {month}"),
+                )?;
+                production.insert(month, totals.mwh);
+            }
+            Ok(())
+        });
+        if let Err(e) = summed {
+            production.clear();
+            production_total = Decimal::ZERO;
+            production_out_of_range = Some(out_of_range(&e));
         }
     }
     let names = Names::of(p);
@@ -188,12 +210,9 @@ fn read_farm(p: &Projections, wanted: Option<i32>) -> FarmPage {
         }
     }
     decisions.sort_by(|a, b| b.date.cmp(&a.date).then(a.resolution.cmp(&b.resolution)));
-    let returns = finance
-        .years()
-        .map(|y| y.year)
-        .collect::<Vec<_>>()
+    let (returns, returns_out_of_range) = years_of_returns(p);
+    let returns = returns
         .into_iter()
-        .filter_map(|y| local_returns(p, y))
         .filter(|r| !r.local.is_empty() || !r.leaving.is_empty())
         .collect();
     let mut communes: Vec<String> = incorporation
@@ -216,10 +235,28 @@ fn read_farm(p: &Projections, wanted: Option<i32>) -> FarmPage {
         production_years,
         year,
         production: production.into_iter().collect(),
+        production_total,
         decisions,
         rejected,
         returns,
+        production_out_of_range,
+        returns_out_of_range,
     }
+}
+
+/// Each year's local returns, in year order, and what could not be added.
+fn years_of_returns(p: &Projections) -> (Vec<LocalReturns>, Vec<Message>) {
+    let years: Vec<i32> = p.finance.fold().years().map(|y| y.year).collect();
+    let mut returns = Vec::new();
+    let mut out = Vec::new();
+    for y in years {
+        match local_returns(p, y) {
+            Ok(Some(r)) => returns.push(r),
+            Ok(None) => {}
+            Err(e) => out.push(out_of_range(&e)),
+        }
+    }
+    (returns, out)
 }
 
 fn f64_of(d: Decimal) -> f64 {
@@ -278,7 +315,7 @@ pub async fn farm_page(
         (parties_section(&data))
         (production_section(&farm.path(""), &data))
         (decisions_section(&data))
-        (returns_section(&farm.path(""), &data.returns))
+        (returns_section(&farm.path(""), &data.returns, &data.returns_out_of_range))
         section aria-labelledby="verifier" {
             h2 #verifier { "Vérifier le registre" }
             p {
@@ -361,7 +398,7 @@ fn production_section(base: &str, data: &FarmPage) -> Markup {
             )
         })
         .collect();
-    let total: Decimal = data.production.iter().map(|(_, v)| *v).sum();
+    let total = data.production_total;
     html! {
         section aria-labelledby="production" {
             h2 #production { "Production mensuelle" }
@@ -381,7 +418,9 @@ fn production_section(base: &str, data: &FarmPage) -> Markup {
                             }
                         }
                     }
-                    @if bars.is_empty() {
+                    @if let Some(m) = &data.production_out_of_range {
+                        p { (message(m)) }
+                    } @else if bars.is_empty() {
                         p { "Aucune production n'est publiée pour " (year) "." }
                     } @else {
                         (bar_chart(
@@ -508,7 +547,7 @@ fn returns_series(returns: &[LocalReturns]) -> (Vec<String>, Vec<BTreeMap<usize,
     (series, per_year)
 }
 
-fn returns_section(base: &str, returns: &[LocalReturns]) -> Markup {
+fn returns_section(base: &str, returns: &[LocalReturns], out_of_range: &[Message]) -> Markup {
     let (series, per_year) = returns_series(returns);
     let bars: Vec<Bar> = returns
         .iter()
@@ -525,6 +564,7 @@ fn returns_section(base: &str, returns: &[LocalReturns]) -> Markup {
     html! {
         section aria-labelledby="retombees" {
             h2 #retombees { "Retombées économiques locales" }
+            @for m in out_of_range { p { (message(m)) } }
             @if returns.is_empty() {
                 p { "Aucune retombée n'est encore enregistrée." }
             } @else {
@@ -594,22 +634,16 @@ pub async fn returns(
     visitor: Visitor,
 ) -> PageResult {
     let farm = farm(&web, &params).await?;
-    let returns: Vec<LocalReturns> = projected(&farm.runtime, |p| {
-        let years: Vec<i32> = p.finance.fold().years().map(|y| y.year).collect();
-        years
-            .into_iter()
-            .rev()
-            .filter_map(|y| local_returns(p, y))
-            .collect()
-    })
-    .await?;
+    let (mut returns, out_of_range) = projected(&farm.runtime, years_of_returns).await?;
+    returns.reverse();
     let body = html! {
         h1 { "Retombées économiques locales" }
         p.lead {
             "Par exercice : ce qui reste dans le territoire du parc, par bénéficiaire et par nature, "
             "et ce qui le quitte. Les dividendes et intérêts sont comptés bruts ; les associés ne sont pas nommés."
         }
-        @if returns.is_empty() { p { "Aucun exercice n'est encore enregistré." } }
+        @for m in &out_of_range { p { (message(m)) } }
+        @if returns.is_empty() && out_of_range.is_empty() { p { "Aucun exercice n'est encore enregistré." } }
         @for r in &returns {
             section aria-labelledby={ "exercice-" (r.year) } {
                 h2 id={ "exercice-" (r.year) } { "Exercice " (r.year) }

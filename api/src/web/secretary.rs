@@ -597,6 +597,10 @@ fn agenda(state: &mut FormState, fields: &Fields) -> Vec<Value> {
             }
             continue;
         }
+        if let Err(e) = windledger_domain::input::text(&format!("r{i}_texte"), body) {
+            state.field_error(&format!("r{i}_texte"), super::errors::input_error(&e).text);
+            continue;
+        }
         let precision_name = format!("r{i}_precision");
         let precision = text(fields, &precision_name);
         let purpose = match text(fields, &format!("r{i}_objet")) {

@@ -165,6 +165,8 @@ pub enum AdvanceError {
     YearBeforeGrant { year: i32, granted_on: NaiveDate },
     #[error("interest of {year} can be accrued from 1 January {next}, not on {accrued_on}", next = i64::from(*year) + 1)]
     YearNotEnded { year: i32, accrued_on: NaiveDate },
+    #[error("an amount overflowed: check the figures")]
+    Overflow,
     #[error(transparent)]
     Lookup(#[from] LookupError),
 }
@@ -369,19 +371,27 @@ impl CurrentAccountAdvance {
                 let rate_applied = granted.annual_rate.min(rate_ceiling);
                 let days_in_year = u32::try_from((next - start).num_days()).unwrap_or(365);
                 let periods = self.periods(start, next);
-                let mut sum = Decimal::ZERO;
-                for p in &periods {
-                    sum += p.principal.amount() * rate_applied * Decimal::from(p.days);
-                }
-                let interest =
-                    round_to_cent(sum / Decimal::ONE_HUNDRED / Decimal::from(days_in_year));
+                // Principal (64-bit cents) x rate (at most 100) x days (at
+                // most 366) fits a decimal many times over; checked anyway,
+                // so that no figure can make this panic.
+                let sum = periods.iter().try_fold(Decimal::ZERO, |sum, p| {
+                    p.principal
+                        .amount()
+                        .checked_mul(rate_applied)?
+                        .checked_mul(Decimal::from(p.days))
+                        .and_then(|v| sum.checked_add(v))
+                });
+                let interest = sum
+                    .map(|s| round_to_cent(s / Decimal::ONE_HUNDRED / Decimal::from(days_in_year)))
+                    .and_then(|i| Euros::new(i).ok())
+                    .ok_or(AdvanceError::Overflow)?;
                 Ok(AdvanceEvent::InterestAccrued {
                     year,
                     rate_applied,
                     rate_ceiling,
                     days_in_year,
                     periods,
-                    interest: Euros::new(interest).unwrap_or_default(),
+                    interest,
                     accrued_on,
                 })
             }

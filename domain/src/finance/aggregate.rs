@@ -355,7 +355,12 @@ impl FinancialYear {
     pub fn closing_balances(&self) -> Option<Balances> {
         let mut closing = self.appropriation.as_ref()?.closing.clone();
         if let Some(declared) = &self.dividend {
-            let retained = closing.retained_earnings.amount() + declared.undistributed.amount();
+            // Both are whole cents that fit 64 bits (the appropriation and
+            // the declaration are decided in integer cents): the sum fits.
+            let retained = closing
+                .retained_earnings
+                .amount()
+                .checked_add(declared.undistributed.amount())?;
             closing.retained_earnings = SignedEuros::new(retained);
         }
         Some(closing)
@@ -987,16 +992,25 @@ fn appropriate(
         .and_then(|c| i64::try_from(c).ok())
         .ok_or(Error::Overflow)?;
 
+    // Every operation below is checked: the figures come from the request
+    // (the result voted, the reserves, the capital), and an overflow is a
+    // refusal, never a wrapped number or a panic.
+    let overflow = || Error::Overflow;
     // Profit after prior losses: what the reserves are taken from.
     let profit_after_losses = if result > 0 {
-        result + retained.min(0)
+        result.checked_add(retained.min(0)).ok_or_else(overflow)?
     } else {
         0
     };
     let ceiling = ceil_div(capital, 10);
-    let room = (ceiling - legal_balance).max(0);
+    let room = ceiling
+        .checked_sub(legal_balance)
+        .ok_or_else(overflow)?
+        .max(0);
     let legal = if profit_after_losses > 0 {
-        ceil_div(profit_after_losses * 5, 100).min(room)
+        // 5 % rounded up to the cent: the profit divided by 20, rounded up
+        // (profit x 5 / 100 without the multiplication that could overflow).
+        ceil_div(profit_after_losses, 20).min(room)
     } else {
         0
     };
@@ -1009,7 +1023,7 @@ fn appropriate(
     }
     let distributable = result
         .checked_add(retained)
-        .and_then(|d| d.checked_sub(legal + statutory_cents))
+        .and_then(|d| d.checked_sub(legal.checked_add(statutory_cents)?))
         .ok_or(Error::Overflow)?;
     if dividend_cents > distributable.max(0) {
         return Err(Error::DividendAboveDistributable {
@@ -1023,11 +1037,17 @@ fn appropriate(
             .map_err(|_| Error::Overflow)
     };
     let closing = Balances {
-        legal_reserve: to_euros(legal_balance + legal)?,
+        legal_reserve: to_euros(legal_balance.checked_add(legal).ok_or_else(overflow)?)?,
         statutory_reserves: to_euros(
-            signed_cents("the statutory reserves", opening.statutory_reserves)? + statutory_cents,
+            signed_cents("the statutory reserves", opening.statutory_reserves)?
+                .checked_add(statutory_cents)
+                .ok_or_else(overflow)?,
         )?,
-        retained_earnings: SignedEuros::from_cents(distributable - dividend_cents),
+        retained_earnings: SignedEuros::from_cents(
+            distributable
+                .checked_sub(dividend_cents)
+                .ok_or_else(overflow)?,
+        ),
     };
     Ok(FinancialYearEvent::ResultAppropriated {
         resolution,
@@ -1042,6 +1062,8 @@ fn appropriate(
     })
 }
 
+/// `n / d` rounded up, for `d > 0` (never overflows: the quotient is at
+/// most `n`'s magnitude, and the rounding adds one only below it).
 fn ceil_div(n: i64, d: i64) -> i64 {
     n.div_euclid(d) + i64::from(n.rem_euclid(d) != 0)
 }
@@ -1078,10 +1100,12 @@ fn declare(
         .filter(|c| c.dividend_rights.numerator() > 0)
         .map(|c| (c.id.clone(), c.dividend_rights))
         .collect();
-    // Shares x rights, over a common denominator: integer weights.
+    // Shares x rights, over a common denominator: integer weights. The
+    // denominators come from the charter: their common multiple is checked.
     let scale = rights
         .values()
-        .fold(1u128, |l, r| lcm(l, u128::from(r.denominator())));
+        .try_fold(1u128, |l, r| lcm(l, u128::from(r.denominator())))
+        .ok_or(Error::Overflow)?;
     let mut eligible = Vec::new();
     for position in &roll.holders {
         let shares: BTreeMap<_, _> = position
@@ -1164,16 +1188,18 @@ fn declare(
                     return Ok(0);
                 }
                 let euros = Euros::from_cents(gross).amount();
-                let tax = round_to_cent(euros * rate / Decimal::ONE_HUNDRED);
-                Euros::new(tax)
-                    .ok()
+                euros
+                    .checked_mul(rate)
+                    .map(|t| round_to_cent(t / Decimal::ONE_HUNDRED))
+                    .and_then(|tax| Euros::new(tax).ok())
                     .and_then(Euros::cents)
                     .ok_or(Error::Overflow)
             };
             let income_tax = withheld(withholding.income_tax)?.min(gross);
             let social = withheld(withholding.social_contributions)?.min(gross - income_tax);
-            let net = gross
-                .checked_sub(income_tax + social)
+            let net = income_tax
+                .checked_add(social)
+                .and_then(|withheld| gross.checked_sub(withheld))
                 .ok_or(Error::Overflow)?;
             Ok(Allocation {
                 holder: position.holder.clone(),
@@ -1204,9 +1230,158 @@ fn gcd(a: u128, b: u128) -> u128 {
     if b == 0 { a } else { gcd(b, a % b) }
 }
 
-fn lcm(a: u128, b: u128) -> u128 {
+/// `None` when the least common multiple does not fit 128 bits.
+fn lcm(a: u128, b: u128) -> Option<u128> {
     if a == 0 || b == 0 {
-        return a.max(b);
+        return Some(a.max(b));
     }
-    a / gcd(a, b) * b
+    (a / gcd(a, b)).checked_mul(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::cap_table::HolderPosition;
+    use crate::charter::{Charter, College, ShareClass, VoteBasis};
+    use crate::ratio::Ratio;
+    use crate::types::{CollegeId, CommuneCode, DecisionKindId, ShareClassId, ShareCount};
+
+    fn day(y: i32, m: u32, d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, d).expect("a date")
+    }
+
+    fn resolution() -> AdoptedResolution {
+        AdoptedResolution {
+            id: ResolutionId::new("ago-2025.2").expect("an id"),
+            decision_kind: DecisionKindId::new("ordinary").expect("a kind"),
+            purpose: ResolutionPurpose::ResultAppropriation { year: 2024 },
+            adopted_on: day(2025, 6, 1),
+        }
+    }
+
+    fn euros(cents: u64) -> Euros {
+        Euros::from_cents(cents)
+    }
+
+    #[test]
+    fn the_common_denominator_of_dividend_rights_is_checked() {
+        assert_eq!(lcm(4, 6), Some(12));
+        assert_eq!(lcm(1, 5), Some(5));
+        // Three primes near 2^64: their product does not fit 128 bits.
+        let p = [
+            18_446_744_073_709_551_557u128,
+            18_446_744_073_709_551_533,
+            18_446_744_073_709_551_521,
+        ];
+        assert!(lcm(p[0], p[1]).is_some());
+        assert_eq!(lcm(p[0], p[1]).and_then(|l| lcm(l, p[2])), None);
+    }
+
+    /// Classes whose dividend rights have denominators with no common
+    /// multiple in 128 bits: the declaration is refused, not a panic.
+    #[test]
+    fn a_dividend_over_rights_without_a_common_denominator_is_refused() {
+        let primes = [
+            18_446_744_073_709_551_557u64,
+            18_446_744_073_709_551_533,
+            18_446_744_073_709_551_521,
+        ];
+        let class = |i: usize| ShareClass {
+            id: ShareClassId::new(format!("c{i}")).expect("a class id"),
+            name: format!("c{i}"),
+            nominal_value: euros(10_000),
+            votes_per_share: 1,
+            dividend_rights: Ratio::new(1, primes[i]).expect("a ratio"),
+            authorised: ShareCount::new(1_000).expect("a count"),
+        };
+        let college = CollegeId::new("associes").expect("a college");
+        let charter = Charter::with_french_defaults(
+            vec![College {
+                id: college.clone(),
+                name: "Associés".to_owned(),
+                weight: None,
+                vote_basis: VoteBasis::PerShare,
+            }],
+            (0..3).map(class).collect(),
+        );
+        let roll = CapTableSnapshot {
+            as_of: day(2025, 6, 10),
+            charter,
+            share_capital: euros(3_000_000),
+            turbines: vec![],
+            holders: vec![HolderPosition {
+                holder: HolderId::new("h1").expect("a holder"),
+                kind: HolderKind::Individual,
+                college,
+                commune: CommuneCode::new("42026").expect("a commune"),
+                shares: (0..3)
+                    .map(|i| {
+                        (
+                            ShareClassId::new(format!("c{i}")).expect("a class id"),
+                            ShareCount::new(100).expect("a count"),
+                        )
+                    })
+                    .collect(),
+            }],
+        };
+        let declared = declare(
+            resolution(),
+            DividendAmount::Total {
+                amount: euros(100_000),
+            },
+            day(2025, 6, 10),
+            day(2025, 7, 1),
+            WithholdingRates::default(),
+            &roll,
+            euros(100_000),
+        );
+        assert_eq!(declared, Err(Error::Overflow));
+    }
+
+    /// A result so large that 5 % of it overflowed a multiplication: the
+    /// legal reserve is computed without it, capped by a tenth of the
+    /// capital.
+    #[test]
+    fn the_legal_reserve_of_a_huge_result_is_computed_without_overflow() {
+        // 5 x 10^16 euros: 5 x 10^18 cents, times 5 is above 2^63.
+        let result = SignedEuros::from_cents(5_000_000_000_000_000_000);
+        let appropriated = appropriate(
+            resolution(),
+            result,
+            Balances::default(),
+            euros(100_000_000), // 1,000,000 euros of capital
+            Euros::ZERO,
+            Euros::ZERO,
+        );
+        match appropriated {
+            Ok(FinancialYearEvent::ResultAppropriated {
+                legal_reserve,
+                distributable,
+                ..
+            }) => {
+                // A tenth of the capital: 100,000 euros.
+                assert_eq!(legal_reserve, euros(10_000_000));
+                assert_eq!(
+                    distributable,
+                    SignedEuros::from_cents(5_000_000_000_000_000_000 - 10_000_000)
+                );
+            }
+            other => panic!("expected an appropriation, got {other:?}"),
+        }
+        // Statutory reserves whose new balance does not fit 64-bit cents:
+        // refused, not wrapped.
+        let opening = Balances {
+            statutory_reserves: euros(9_000_000_000_000_000_000),
+            ..Balances::default()
+        };
+        let appropriated = appropriate(
+            resolution(),
+            result,
+            opening,
+            euros(100_000_000),
+            euros(300_000_000_000_000_000),
+            Euros::ZERO,
+        );
+        assert_eq!(appropriated.err(), Some(Error::Overflow));
+    }
 }

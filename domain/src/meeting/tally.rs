@@ -192,19 +192,23 @@ struct Counts {
 }
 
 impl Counts {
+    // Saturating: a roll's votes are bounded far below 2^64 (at most
+    // 10^12 shares of a class x 100 votes, see `crate::input`), but a
+    // count must never wrap or panic whatever the roll holds.
     fn add(&mut self, weight: u64, choice: Option<Choice>) {
-        self.roll_total += weight;
+        self.roll_total = self.roll_total.saturating_add(weight);
         let Some(choice) = choice else { return };
-        self.present += weight;
-        match choice {
-            Choice::For => self.for_ += weight,
-            Choice::Against => self.against += weight,
-            Choice::Abstain => self.abstain += weight,
-        }
+        self.present = self.present.saturating_add(weight);
+        let count = match choice {
+            Choice::For => &mut self.for_,
+            Choice::Against => &mut self.against,
+            Choice::Abstain => &mut self.abstain,
+        };
+        *count = count.saturating_add(weight);
     }
 
     fn cast(&self) -> u64 {
-        self.for_ + self.against
+        self.for_.saturating_add(self.against)
     }
 }
 
@@ -343,5 +347,49 @@ impl Fraction {
     /// One, exactly.
     pub fn one() -> Self {
         Self(BigRational::one())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+
+    use super::*;
+    use crate::charter::VoteBasis;
+    use crate::meeting::types::RollCollege;
+    use crate::types::HolderId;
+
+    /// Weights a roll cannot hold once the input is bounded, but which a
+    /// count must never wrap or panic on: the sums stop at 2^64 - 1.
+    #[test]
+    fn votes_beyond_64_bits_saturate_rather_than_wrap() {
+        let college = CollegeId::new("associes").expect("a college id");
+        let voter = |id: &str| Voter {
+            holder: HolderId::new(id).expect("a holder id"),
+            college: college.clone(),
+            shares: 0,
+            weight: u64::MAX / 2 + 1,
+        };
+        let roll = Roll {
+            record_date: NaiveDate::from_ymd_opt(2025, 6, 10).expect("a date"),
+            colleges: vec![RollCollege {
+                id: college.clone(),
+                weight: None,
+                vote_basis: VoteBasis::PerShare,
+            }],
+            voters: vec![voter("a"), voter("b")],
+            max_proxies_held: None,
+        };
+        assert_eq!(roll.total_weight(), u64::MAX);
+        let result = tally(
+            &ResolutionId::new("ag.1").expect("a resolution id"),
+            &DecisionKind::french_ordinary(),
+            Ratio::percent(20),
+            &roll,
+            |_| Some(Choice::For),
+        );
+        assert_eq!(result.roll_total, u64::MAX);
+        assert_eq!(result.votes_for, u64::MAX);
+        assert!(result.quorum_reached && result.majority_reached);
     }
 }

@@ -111,7 +111,9 @@ pub struct Roll {
 
 impl Roll {
     pub fn total_weight(&self) -> u64 {
-        self.voters.iter().map(|v| v.weight).sum()
+        self.voters
+            .iter()
+            .fold(0u64, |sum, v| sum.saturating_add(v.weight))
     }
 
     pub fn college(&self, id: &CollegeId) -> Option<&RollCollege> {
