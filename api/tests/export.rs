@@ -2,8 +2,9 @@
 //! database: each kind has the expected shape (the JSON Lines verify; the
 //! CSVs have their header and one row per cap-table line or resolution, as
 //! the projections hold them; the OCF package, as a folder or a zip,
-//! passes the shared validator when python3 has jsonschema), and mistakes
-//! get one clear sentence.
+//! passes the OCF validator on the official schemas kept in the repository,
+//! `projections/tests/support/ocf_validator.rs`), and mistakes get one
+//! clear sentence.
 
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
@@ -301,7 +302,7 @@ async fn the_decisions_csv_has_a_row_per_resolution_of_the_register() {
 }
 
 #[tokio::test]
-async fn ocf_is_a_folder_or_a_zip_that_the_shared_validator_accepts() {
+async fn ocf_is_a_folder_or_a_zip_that_the_ocf_validator_accepts() {
     let dir = tempfile::tempdir().expect("a folder");
     let folder = dir.path().join("ailes-ocf");
     let zip = dir.path().join("ailes.ocf.zip");
@@ -331,10 +332,24 @@ async fn ocf_is_a_folder_or_a_zip_that_the_shared_validator_accepts() {
     let bytes = std::fs::read(&zip).expect("the archive");
     assert!(bytes.starts_with(b"PK\x03\x04"), "a zip archive");
 
-    if validator_available() {
-        validate(&folder);
-        validate(&zip);
-    }
+    // Both pass every check of the OCF validator, with every item checked.
+    let folder_report = ocf_validator::assert_valid(&folder);
+    let zip_report = ocf_validator::assert_valid(&zip);
+    let items: usize = [
+        ocf::STAKEHOLDERS_FILE,
+        ocf::STOCK_CLASSES_FILE,
+        ocf::TRANSACTIONS_FILE,
+    ]
+    .iter()
+    .map(|file| {
+        let json: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(folder.join(file)).expect("read")).expect("JSON");
+        json["items"].as_array().expect("items").len()
+    })
+    .sum();
+    assert!(items > 0);
+    assert_eq!(folder_report.passed(), 4 + items, "{folder_report}");
+    assert_eq!(zip_report.passed(), 4 + items, "{zip_report}");
 }
 
 #[tokio::test]
@@ -485,50 +500,7 @@ async fn output_writes_into_devices_and_fifos_and_follows_links() {
     assert_eq!(names(dir.path()), expected, "no temporary file left behind");
 }
 
-// --- The shared validator, as projections/tests/ocf.rs runs it. ---
+// --- The OCF validator, shared with projections/tests/ocf.rs. ---
 
-fn validator() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/validate-ocf")
-}
-
-/// Whether the validator can run here. CI (`WINDLEDGER_REQUIRE_POSTGRES=1`)
-/// installs `jsonschema` and must not skip.
-fn validator_available() -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import jsonschema, referencing"])
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if found {
-        return true;
-    }
-    if std::env::var("WINDLEDGER_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-        panic!(
-            "WINDLEDGER_REQUIRE_POSTGRES=1 (CI) runs the OCF validator, which needs python3 with the jsonschema package (4.18 or later): pip install jsonschema"
-        );
-    }
-    eprintln!(
-        "skipped: python3 with jsonschema is missing (pip install jsonschema) to run {}",
-        validator().display()
-    );
-    false
-}
-
-fn validate(path: &Path) {
-    assert!(validator().is_file(), "{} exists", validator().display());
-    let out = Command::new("python3")
-        .arg(validator())
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", validator().display()));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "validate-ocf {} exited with {}:\n{stdout}{stderr}",
-        path.display(),
-        out.status
-    );
-    let last = stdout.lines().last().unwrap_or_default();
-    println!("validate-ocf {}: {last}", path.display());
-    assert!(last.ends_with(" 0 failed"), "{stdout}");
-}
+#[path = "../../projections/tests/support/ocf_validator.rs"]
+mod ocf_validator;

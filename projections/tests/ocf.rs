@@ -1,14 +1,13 @@
 //! The OCF export of a generated farm history: the cap table it describes is
-//! the aggregate's, and the shared validator (`shared/tools/validate-ocf`)
-//! accepts the package, as a folder and as a zip, as of a date in the middle
-//! of the history and as of its end.
+//! the aggregate's, and the OCF validator (`support/ocf_validator.rs`, on the
+//! official OCF 1.2.0 schemas kept in `third_party/`) accepts the package, as
+//! a folder and as a zip, as of every date of the histories; a package broken
+//! on purpose fails it, with the fault named.
 //!
 //! The histories run `CompanyCommand`s through `Company::handle`, so every
 //! history is valid by construction.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::str::FromStr;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
@@ -29,8 +28,12 @@ use windledger_domain::types::{
     ShareClassId, ShareCount, Siren, TurbineId,
 };
 use windledger_projections::ocf::{
-    self, MANIFEST_FILE, OcfError, OcfPackage, TRANSACTIONS_FILE, TREASURY_STAKEHOLDER_ID,
+    self, MANIFEST_FILE, OcfError, OcfPackage, STAKEHOLDERS_FILE, STOCK_CLASSES_FILE,
+    TRANSACTIONS_FILE, TREASURY_STAKEHOLDER_ID,
 };
+
+#[path = "support/ocf_validator.rs"]
+mod ocf_validator;
 
 // --- Values. ---
 
@@ -848,59 +851,73 @@ fn what_cannot_be_exported_is_refused_with_the_position_at_fault() {
     ));
 }
 
-// --- The shared validator. ---
+// --- The OCF validator (the official schemas, in the repository). ---
 
-fn validator() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/tools/validate-ocf")
+/// The files of a package, as JSON, by name.
+fn files_of(package: &OcfPackage) -> BTreeMap<String, Value> {
+    package
+        .files
+        .iter()
+        .map(|f| (f.name().to_owned(), f.json().clone()))
+        .collect()
 }
 
-/// Whether the validator can run here. CI (`WINDLEDGER_REQUIRE_POSTGRES=1`)
-/// installs `jsonschema` and must not skip.
-fn validator_available() -> bool {
-    let found = Command::new("python3")
-        .args(["-c", "import jsonschema, referencing"])
-        .output()
-        .is_ok_and(|out| out.status.success());
-    if found {
-        return true;
+/// A package of these files, the manifest's MD5 sums made to match them, so
+/// that what a test broke is the only fault.
+fn sealed(mut files: BTreeMap<String, Value>) -> ocf_validator::Package {
+    let mut manifest = files.remove(MANIFEST_FILE).expect("a manifest");
+    let bytes: BTreeMap<String, Vec<u8>> = files
+        .iter()
+        .map(|(name, json)| {
+            let bytes = serde_json::to_vec_pretty(json).expect("serialisable");
+            (name.clone(), bytes)
+        })
+        .collect();
+    for list in manifest
+        .as_object_mut()
+        .expect("an object")
+        .values_mut()
+        .filter_map(Value::as_array_mut)
+    {
+        for entry in list.iter_mut().filter(|e| e["filepath"].is_string()) {
+            let file = &bytes[entry["filepath"].as_str().expect("a path")];
+            entry["md5"] = Value::String(ocf_validator::md5_hex(file));
+        }
     }
-    if std::env::var("WINDLEDGER_REQUIRE_POSTGRES").as_deref() == Ok("1") {
-        panic!(
-            "WINDLEDGER_REQUIRE_POSTGRES=1 (CI) runs the OCF validator, which needs python3 with the jsonschema package (4.18 or later): pip install jsonschema"
-        );
-    }
-    eprintln!(
-        "skipped: python3 with jsonschema is missing (pip install jsonschema) to run {}",
-        validator().display()
-    );
-    false
+    let manifest = serde_json::to_vec_pretty(&manifest).expect("serialisable");
+    ocf_validator::Package::from_files(
+        bytes
+            .into_iter()
+            .chain([(MANIFEST_FILE.to_owned(), manifest)]),
+    )
 }
 
-fn validate(path: &Path) {
-    let out = Command::new("python3")
-        .arg(validator())
-        .arg(path)
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {}: {e}", validator().display()));
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        out.status.success(),
-        "validate-ocf {} exited with {}:\n{stdout}{stderr}",
-        path.display(),
-        out.status
-    );
-    let last = stdout.lines().last().unwrap_or_default();
-    println!("validate-ocf {}: {last}", path.display());
-    assert!(last.ends_with(" 0 failed"), "{stdout}");
+fn failures(package: &ocf_validator::Package) -> Vec<String> {
+    ocf_validator::validate(package, ocf_validator::schemas())
+        .unwrap_or_else(|e| panic!("the package reads: {e}"))
+        .failures()
+}
+
+/// The transactions of a package's files, to break.
+fn transactions_mut(files: &mut BTreeMap<String, Value>) -> &mut Vec<Value> {
+    files
+        .get_mut(TRANSACTIONS_FILE)
+        .and_then(|f| f["items"].as_array_mut())
+        .expect("transactions")
+}
+
+/// The label the validator gives the `index`th transaction.
+fn transaction_label(files: &BTreeMap<String, Value>, index: usize) -> String {
+    let t = &files[TRANSACTIONS_FILE]["items"][index];
+    format!(
+        "{TRANSACTIONS_FILE} item[{index}] {} id={}",
+        text(t, "object_type"),
+        t["id"]
+    )
 }
 
 #[test]
-fn the_shared_validator_accepts_the_export_in_the_middle_and_at_the_end_as_folder_and_zip() {
-    assert!(validator().is_file(), "{} exists", validator().display());
-    if !validator_available() {
-        return;
-    }
+fn the_validator_accepts_the_export_in_the_middle_and_at_the_end_as_folder_and_zip() {
     let dir = tempfile::tempdir().expect("a temporary folder");
     for seed in [11, 4] {
         let (events, middle) = history(seed);
@@ -910,13 +927,184 @@ fn the_shared_validator_accepts_the_export_in_the_middle_and_at_the_end_as_folde
             .expect("events");
         for (label, as_of) in [("middle", middle), ("end", end)] {
             let package = export(&events, as_of);
+            // Every item was checked: the manifest, three files, their items.
+            let checked = 4 + [STAKEHOLDERS_FILE, STOCK_CLASSES_FILE, TRANSACTIONS_FILE]
+                .iter()
+                .map(|f| items(&package, f).len())
+                .sum::<usize>();
             let folder = dir.path().join(format!("{seed}-{label}"));
             package.write_dir(&folder).expect("the folder is written");
             assert!(folder.join(MANIFEST_FILE).is_file());
-            validate(&folder);
+            let report = ocf_validator::assert_valid(&folder);
+            assert_eq!(report.passed(), checked, "seed {seed}, {label}");
             let zip = dir.path().join(format!("{seed}-{label}.ocf.zip"));
             package.write_zip(&zip).expect("the zip is written");
-            validate(&zip);
+            let report = ocf_validator::assert_valid(&zip);
+            assert_eq!(report.passed(), checked, "seed {seed}, {label}");
+            // The manifest file itself names its folder.
+            ocf_validator::assert_valid(&folder.join(MANIFEST_FILE));
         }
     }
+}
+
+#[test]
+fn the_validator_accepts_the_export_of_six_histories_on_every_date() {
+    for seed in 1..=6 {
+        let (events, _) = history(seed);
+        let dates: BTreeSet<NaiveDate> = events.iter().map(|(_, e)| e.effective_date()).collect();
+        for &as_of in &dates {
+            let package = export(&events, as_of);
+            let files = package
+                .files
+                .iter()
+                .map(|f| (f.name().to_owned(), f.bytes().to_vec()));
+            let report = ocf_validator::validate(
+                &ocf_validator::Package::from_files(files),
+                ocf_validator::schemas(),
+            )
+            .expect("the package reads");
+            assert_eq!(report.failed(), 0, "seed {seed}, as of {as_of}:\n{report}");
+        }
+    }
+}
+
+/// The validator can fail: each fault put into a valid export is found and
+/// named, and is the only problem reported.
+#[test]
+fn the_validator_names_what_is_wrong_in_a_broken_package() {
+    let (events, _) = history(7);
+    let end = events
+        .last()
+        .map(|(_, e)| e.effective_date())
+        .expect("events");
+    let package = export(&events, end);
+    let files = files_of(&package);
+    assert_eq!(failures(&sealed(files.clone())), Vec::<String>::new());
+    let transactions = files[TRANSACTIONS_FILE]["items"]
+        .as_array()
+        .expect("transactions")
+        .clone();
+    let position = |what: &dyn Fn(&Value) -> bool| {
+        transactions
+            .iter()
+            .position(what)
+            .expect("such a transaction")
+    };
+
+    // A file changed after the export: its MD5 is not the manifest's.
+    let mut bytes: Vec<(String, Vec<u8>)> = package
+        .files
+        .iter()
+        .map(|f| (f.name().to_owned(), f.bytes().to_vec()))
+        .collect();
+    let stakeholders = bytes
+        .iter_mut()
+        .find(|(name, _)| name == STAKEHOLDERS_FILE)
+        .expect("the stakeholders file");
+    stakeholders.1.insert(0, b' ');
+    let found = failures(&ocf_validator::Package::from_files(bytes));
+    let md5 = package
+        .file(STAKEHOLDERS_FILE)
+        .expect("the stakeholders file")
+        .md5();
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(
+        found[0].starts_with(&format!("file {STAKEHOLDERS_FILE}: md5 is "))
+            && found[0].ends_with(&format!("but the manifest says {md5}")),
+        "{found:#?}"
+    );
+
+    // An issuance without its quantity: the object schema requires it.
+    let mut broken = files.clone();
+    let i = position(&|t| t["object_type"] == "TX_STOCK_ISSUANCE");
+    transactions_mut(&mut broken)[i]
+        .as_object_mut()
+        .expect("an object")
+        .remove("quantity");
+    let found = failures(&sealed(broken.clone()));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    let label = transaction_label(&broken, i);
+    assert!(
+        found[0].starts_with(&format!("{label}: at $: ")) && found[0].contains("\"quantity\""),
+        "{found:#?}"
+    );
+
+    // An issuance to a stakeholder the package does not have (one whose
+    // security nothing else names, so that no other rule is concerned).
+    let mut broken = files.clone();
+    let named_elsewhere = |security: &str| {
+        transactions.iter().any(|t| {
+            t["object_type"] != "TX_STOCK_ISSUANCE"
+                && (t["security_id"] == security
+                    || t["balance_security_id"] == security
+                    || t["resulting_security_ids"]
+                        .as_array()
+                        .is_some_and(|r| r.iter().any(|s| s == security)))
+        })
+    };
+    let i = position(&|t| {
+        t["object_type"] == "TX_STOCK_ISSUANCE" && !named_elsewhere(&text(t, "security_id"))
+    });
+    transactions_mut(&mut broken)[i]["stakeholder_id"] = Value::from("sh-nobody");
+    let found = failures(&sealed(broken.clone()));
+    assert_eq!(
+        found,
+        [format!(
+            "{}: at $.stakeholder_id: \"sh-nobody\" is not the id of any STAKEHOLDER in this package",
+            transaction_label(&broken, i)
+        )]
+    );
+
+    // A transfer that moves one share fewer than its securities add up to.
+    let mut broken = files.clone();
+    let i = position(&|t| {
+        t["object_type"] == "TX_STOCK_TRANSFER"
+            && text(t, "quantity").parse::<u64>().expect("a count") > 1
+    });
+    let moved: u64 = text(&transactions[i], "quantity").parse().expect("a count");
+    transactions_mut(&mut broken)[i]["quantity"] = Value::from((moved - 1).to_string());
+    let found = failures(&sealed(broken.clone()));
+    let label = transaction_label(&broken, i);
+    assert!(!found.is_empty());
+    assert!(
+        found.iter().all(|f| f.starts_with(&format!("{label}: "))),
+        "{found:#?}"
+    );
+    assert!(
+        found.contains(&format!(
+            "{label}: resulting securities hold {moved} shares in all, but the transfer moves {}",
+            moved - 1
+        )),
+        "{found:#?}"
+    );
+
+    // A security closed twice: a second transaction on a security a
+    // transfer already closed.
+    let mut broken = files.clone();
+    let first = position(&|t| t["object_type"] == "TX_STOCK_TRANSFER");
+    let closed = text(&transactions[first], "security_id");
+    let second = transactions
+        .iter()
+        .enumerate()
+        .position(|(j, t)| {
+            j > first
+                && [
+                    "TX_STOCK_REPURCHASE",
+                    "TX_STOCK_CANCELLATION",
+                    "TX_STOCK_TRANSFER",
+                ]
+                .contains(&t["object_type"].as_str().unwrap_or_default())
+                && t["security_id"] != closed.as_str()
+        })
+        .expect("a later disposal");
+    transactions_mut(&mut broken)[second]["security_id"] = Value::from(closed.clone());
+    let found = failures(&sealed(broken.clone()));
+    let label = transaction_label(&broken, second);
+    assert!(
+        found.contains(&format!(
+            "{label}: security \"{closed}\" was already closed by {}; act on its balance_security_id instead",
+            transaction_label(&broken, first)
+        )),
+        "{found:#?}"
+    );
 }
