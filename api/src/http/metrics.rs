@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
+use super::connections::{Close, Refused};
 
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -33,6 +34,8 @@ pub struct Metrics {
     /// (method, route) -> latencies.
     latencies: Mutex<BTreeMap<(String, String), Histogram>>,
     appended: AtomicU64,
+    /// Connections open, closed by the server and refused.
+    pub connections: super::connections::ConnectionCounters,
 }
 
 impl Metrics {
@@ -169,6 +172,30 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         "windledger_events_appended_total {}",
         m.appended.load(Ordering::Relaxed)
     );
+    let c = &m.connections;
+    out.push_str("# HELP windledger_http_connections Connections open.\n");
+    out.push_str("# TYPE windledger_http_connections gauge\n");
+    let _ = writeln!(out, "windledger_http_connections {}", c.open());
+    out.push_str("# HELP windledger_http_connections_closed_total Connections the server closed, by the limit they reached (or evicted: gave their place to a new one at a bound).\n");
+    out.push_str("# TYPE windledger_http_connections_closed_total counter\n");
+    for why in Close::ALL {
+        let _ = writeln!(
+            out,
+            "windledger_http_connections_closed_total{{reason=\"{}\"}} {}",
+            why.label(),
+            c.closed(why)
+        );
+    }
+    out.push_str("# HELP windledger_http_connections_refused_total New connections answered 503 and closed: every connection of their address, or of the server, was running a request.\n");
+    out.push_str("# TYPE windledger_http_connections_refused_total counter\n");
+    for why in [Refused::Address, Refused::Server] {
+        let _ = writeln!(
+            out,
+            "windledger_http_connections_refused_total{{bound=\"{}\"}} {}",
+            why.label(),
+            c.refused(why)
+        );
+    }
     out.push_str("# HELP windledger_database_up Whether the database answers (0 while calls fail at once).\n");
     out.push_str("# TYPE windledger_database_up gauge\n");
     let _ = writeln!(

@@ -6,6 +6,7 @@
 //! Every route and its access rule is in [`routes::routes`].
 
 pub mod auth;
+pub mod connections;
 pub mod integrity;
 pub mod ledger;
 pub mod metrics;
@@ -443,7 +444,7 @@ fn client_address(request: &Request) -> String {
     request
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
+        .map(|c| connections::client_key(c.0.ip()))
         .unwrap_or_else(|| "local".to_owned())
 }
 
@@ -496,29 +497,43 @@ async fn observe(State(state): State<AppState>, mut request: Request, next: Next
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", v);
     }
-    if status == StatusCode::PAYLOAD_TOO_LARGE
-        && response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_none_or(|v| v != "application/problem+json")
-    {
+    let problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/problem+json");
+    if status == StatusCode::PAYLOAD_TOO_LARGE && !problem {
         return Problem::new(
             Kind::PayloadTooLarge,
             format!("the body is larger than {MAX_BODY_BYTES} bytes"),
         )
         .into_response();
     }
+    // A body cut off (too slow: `ServeLimits::body_read`, or the client
+    // went away) fails the handler's extractor with a plain 400.
+    if status == StatusCode::BAD_REQUEST && !problem && path.starts_with("/api/") {
+        return Problem::validation("the request body could not be read in full").into_response();
+    }
     response
 }
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub use connections::ServeLimits;
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight,
+/// within the default [`ServeLimits`].
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    connections::serve(listener, state, ServeLimits::default(), shutdown).await
+}
+
+/// [`serve`] within these limits.
+pub async fn serve_within(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: ServeLimits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    connections::serve(listener, state, limits, shutdown).await
 }

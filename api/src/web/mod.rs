@@ -494,7 +494,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
             parts
                 .extensions
                 .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
+                .map(|c| crate::http::connections::client_key(c.0.ip()))
                 .unwrap_or_else(|| "local".to_owned()),
         ))
     }

@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use windledger::http::auth::{self, Role};
-use windledger::http::{AppState, serve};
+use windledger::http::{AppState, ServeLimits, serve_within};
 use windledger::import::Importer;
 use windledger_domain::types::HolderId;
 use windledger_store::testing::TestDatabase;
@@ -51,6 +51,11 @@ impl Server {
     }
 
     pub async fn start(db: TestDatabase, store: Store) -> Self {
+        Self::start_within(db, store, ServeLimits::default()).await
+    }
+
+    /// [`Server::start`] within these connection limits.
+    pub async fn start_within(db: TestDatabase, store: Store, limits: ServeLimits) -> Self {
         // The key the store seals with (the test database's), as in
         // production, where one key seals and signs checkpoints.
         let signer = db.checkpoint_signer();
@@ -63,7 +68,7 @@ impl Server {
             CheckpointSigner::from_secret_key(&signer.to_secret_key()).expect("the same key"),
         );
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, state.clone(), async move {
+        let task = tokio::spawn(serve_within(listener, state.clone(), limits, async move {
             let _ = rx.await;
         }));
         Self {
