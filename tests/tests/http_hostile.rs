@@ -11,11 +11,17 @@ mod server;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use server::Server;
+use server::{LEDGER, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use windledger::http::ServeLimits;
+use windledger::http::auth::Role;
+use windledger::http::throttle::{GUESSES, WINDOW};
 use windledger_store::testing::TestDatabase;
+
+windledger_tests::on_both_backends!(
+    guessing_is_limited_per_address_and_a_valid_token_resets_nothing
+);
 
 /// Short timeouts, so that the tests take seconds; no bound reached.
 fn short_timeouts() -> ServeLimits {
@@ -437,4 +443,88 @@ async fn read_head(stream: &mut TcpStream) -> String {
         text.extend_from_slice(&buf[..n]);
     }
     String::from_utf8_lossy(&text).into_owned()
+}
+
+/// A forged token, different for each `n` (well formed: its id is looked
+/// up, and found nowhere).
+fn forged(n: usize) -> String {
+    format!("wl_{n:012x}_{}", "f".repeat(64))
+}
+
+/// A client whose connections come from `address`.
+fn client_from(address: Ipv4Addr) -> reqwest::Client {
+    reqwest::Client::builder()
+        .local_address(std::net::IpAddr::from(address))
+        .build()
+        .expect("a client")
+}
+
+async fn statement(server: &Server, client: &reqwest::Client, token: &str) -> server::Response {
+    Server::read(
+        client
+            .get(server.api("/holders/cit-001/statement"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the server answers"),
+    )
+    .await
+}
+
+/// Guesses from one address are limited, concurrent ones included, and
+/// the attacker's own valid token neither resets the count nor gets
+/// through past the limit; another address is not limited by it.
+async fn guessing_is_limited_per_address_and_a_valid_token_resets_nothing(db: TestDatabase) {
+    let server = Server::with_reference_farm(db).await;
+    let own = server
+        .token(LEDGER, Role::Shareholder, Some("cit-001"))
+        .await;
+    let attacker = client_from(Ipv4Addr::new(127, 0, 0, 5));
+    for n in 0..GUESSES - 1 {
+        statement(&server, &attacker, &forged(n))
+            .await
+            .problem(401, "unauthenticated");
+    }
+    // The attacker's own token, between guesses: accepted, and it takes
+    // none of them away.
+    for _ in 0..5 {
+        statement(&server, &attacker, &own).await.expect(200);
+    }
+    assert_eq!(server.state.throttle.guesses("127.0.0.5"), GUESSES - 1);
+    // 300 more guesses, 50 at a time (within the 64 connections an
+    // address may hold): one is checked, the others are refused before any
+    // check, though none of the first 50 had an answer when they started.
+    use futures::StreamExt;
+    let guesses: Vec<String> = (GUESSES..GUESSES + 300).map(forged).collect();
+    let burst: Vec<_> = futures::stream::iter(guesses.iter())
+        .map(|t| statement(&server, &attacker, t))
+        .buffer_unordered(50)
+        .collect()
+        .await;
+    let checked = burst.iter().filter(|r| r.status == 401).count();
+    let limited: Vec<_> = burst.into_iter().filter(|r| r.status == 429).collect();
+    assert_eq!((checked, limited.len()), (1, 299));
+    let refusal = limited
+        .into_iter()
+        .next()
+        .expect("a 429")
+        .problem(429, "too-many-requests");
+    let retry: u64 = refusal.headers["retry-after"]
+        .to_str()
+        .expect("ASCII")
+        .parse()
+        .expect("seconds");
+    assert!(
+        (1..=WINDOW.as_secs()).contains(&retry),
+        "Retry-After: {retry}"
+    );
+    // Past the limit, the valid token is not checked either.
+    statement(&server, &attacker, &own)
+        .await
+        .problem(429, "too-many-requests");
+    // Another address is not limited by this one.
+    statement(&server, &client_from(Ipv4Addr::new(127, 0, 0, 6)), &own)
+        .await
+        .expect(200);
+    server.stop().await;
 }

@@ -54,8 +54,8 @@ pub struct Inner {
     /// held only to find or add a ledger's cell, never across IO: opening
     /// one ledger (reading it whole) never stalls another's requests.
     runtimes: Mutex<HashMap<LedgerId, Arc<tokio::sync::OnceCell<Arc<LedgerRuntime>>>>>,
-    /// Failed token checks per client address (the API's and the web
-    /// sign-in's together), to slow guessing down.
+    /// Failed token checks and guesses per client address (the API's and
+    /// the web sign-in's together): a limit on guessing, and a slow-down.
     pub throttle: throttle::Throttle,
     /// Tokens checked lately, by the SHA-256 of the whole token, so that a
     /// request does not cost a query (see [`TOKEN_CACHE_TTL`]).
@@ -396,46 +396,105 @@ async fn caller(
                 "the Authorization header must be: Bearer <token>",
             )
         })?;
-    state.throttle.wait(&client).await;
-    let key: [u8; 32] = {
-        use sha2::Digest;
-        sha2::Sha256::digest(token.as_bytes()).into()
-    };
-    state.watch_revocations();
-    let watched = state
-        .revocations_seen
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .is_some_and(|at| at.elapsed() + REVOCATION_POLL < TOKEN_CACHE_TTL);
-    if let Some((principal, checked)) = state
-        .tokens
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&key)
-        && (checked.elapsed() < TOKEN_CACHE_TTL || (watched && checked.elapsed() < TOKEN_TRUST))
-        && principal.expires_at.is_none_or(|e| e > chrono::Utc::now())
-    {
-        let principal = principal.clone();
-        state.throttle.forgive(&client);
-        return Ok(Caller::Token(principal));
-    }
-    match auth::authenticate(&state.store, token).await {
-        Err(e) => Err(Problem::store(&e)),
-        Ok(Ok(principal)) => {
-            state.throttle.forgive(&client);
-            let mut tokens = state.tokens.lock().unwrap_or_else(|p| p.into_inner());
-            if tokens.len() >= TOKEN_CACHE_MAX {
-                tokens.retain(|_, (_, at)| at.elapsed() < TOKEN_TRUST);
-                if tokens.len() >= TOKEN_CACHE_MAX {
-                    tokens.clear();
-                }
-            }
-            tokens.insert(key, (principal.clone(), Instant::now()));
-            Ok(Caller::Token(principal))
-        }
-        Ok(Err(rejected)) => {
-            state.throttle.failed(&client);
+    match state.check_token(&client, token, true).await {
+        Ok(principal) => Ok(Caller::Token(principal)),
+        Err(TokenRefusal::Limited(wait)) => Err(Problem::too_many_requests(
+            wait,
+            format!(
+                "more than {} tokens that are not valid were sent from this address within {} minutes: no token from it is checked until Retry-After",
+                throttle::GUESSES,
+                throttle::WINDOW.as_secs() / 60
+            ),
+        )),
+        Err(TokenRefusal::Rejected(rejected)) => {
             Err(Problem::new(Kind::Unauthenticated, rejected.to_string()))
+        }
+        Err(TokenRefusal::Store(e)) => Err(Problem::store(&e)),
+    }
+}
+
+/// Why a token was not taken.
+#[derive(Debug)]
+pub enum TokenRefusal {
+    /// Too many guesses from this address (see [`throttle`]): none is
+    /// checked for this long.
+    Limited(Duration),
+    Rejected(auth::Rejected),
+    Store(windledger_store::StoreError),
+}
+
+impl AppState {
+    /// Checks a token sent from `client` (a [`connections::client_key`]),
+    /// within the limit on guessing and after the slow-down of
+    /// [`throttle`]. With `cached`, a token checked lately is taken without
+    /// a query (see [`TOKEN_CACHE_TTL`]): the API's requests; a sign-in
+    /// asks the database.
+    pub async fn check_token(
+        &self,
+        client: &str,
+        token: &str,
+        cached: bool,
+    ) -> Result<auth::Principal, TokenRefusal> {
+        if let Some(wait) = self.throttle.limited(client) {
+            return Err(TokenRefusal::Limited(wait));
+        }
+        self.throttle.wait(client).await;
+        let key: [u8; 32] = {
+            use sha2::Digest;
+            sha2::Sha256::digest(token.as_bytes()).into()
+        };
+        if cached {
+            self.watch_revocations();
+            let watched = self
+                .revocations_seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_some_and(|at| at.elapsed() + REVOCATION_POLL < TOKEN_CACHE_TTL);
+            if let Some((principal, checked)) = self
+                .tokens
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&key)
+                && (checked.elapsed() < TOKEN_CACHE_TTL
+                    || (watched && checked.elapsed() < TOKEN_TRUST))
+                && principal.expires_at.is_none_or(|e| e > chrono::Utc::now())
+            {
+                let principal = principal.clone();
+                self.throttle.forgive(client);
+                return Ok(principal);
+            }
+        }
+        let attempt = match self.throttle.admit(client, key) {
+            throttle::Admission::Check(attempt) => attempt,
+            throttle::Admission::Refused(rejected) => {
+                self.throttle.failed(client);
+                return Err(TokenRefusal::Rejected(rejected));
+            }
+            throttle::Admission::Limited(wait) => return Err(TokenRefusal::Limited(wait)),
+        };
+        match auth::authenticate(&self.store, token).await {
+            Err(e) => {
+                attempt.no_guess();
+                Err(TokenRefusal::Store(e))
+            }
+            Ok(Ok(principal)) => {
+                attempt.no_guess();
+                self.throttle.forgive(client);
+                let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+                if tokens.len() >= TOKEN_CACHE_MAX {
+                    tokens.retain(|_, (_, at)| at.elapsed() < TOKEN_TRUST);
+                    if tokens.len() >= TOKEN_CACHE_MAX {
+                        tokens.clear();
+                    }
+                }
+                tokens.insert(key, (principal.clone(), Instant::now()));
+                Ok(principal)
+            }
+            Ok(Err(rejected)) => {
+                attempt.refused(&rejected);
+                self.throttle.failed(client);
+                Err(TokenRefusal::Rejected(rejected))
+            }
         }
     }
 }

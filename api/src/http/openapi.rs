@@ -143,6 +143,10 @@ fn problem_statuses(spec: &RouteSpec) -> Vec<(u16, &'static str)> {
         ));
     }
     statuses.push((
+        429,
+        "Too many tokens that are not valid were sent from this address lately: no token from it is checked until Retry-After.",
+    ));
+    statuses.push((
         503,
         "The database is unreachable, or the projections are catching up with the ledger: try again (Retry-After).",
     ));
@@ -166,7 +170,7 @@ fn problem_response(status: u16, description: &str) -> Value {
             ]
         } } }
     });
-    if status == 503 {
+    if status == 429 || status == 503 {
         response["headers"] = json!({
             "Retry-After": {
                 "description": "Seconds to wait before trying again.",
@@ -861,7 +865,7 @@ mod tests {
                 );
             }
             let responses = op["responses"].as_object().expect("responses");
-            for status in ["401", "403", "404", "422", "503"] {
+            for status in ["401", "403", "404", "422", "429", "503"] {
                 assert!(responses.contains_key(status), "{} {status}", spec.path);
             }
             assert_eq!(spec.command.is_some(), op["requestBody"].is_object());
