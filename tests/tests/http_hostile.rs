@@ -7,6 +7,8 @@
 
 #[path = "support/server.rs"]
 mod server;
+#[path = "support/web.rs"]
+mod web;
 
 use std::net::{Ipv4Addr, SocketAddr};
 use std::time::{Duration, Instant};
@@ -14,13 +16,17 @@ use std::time::{Duration, Instant};
 use server::{LEDGER, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
+use web::{Browser, farm, set, with};
 use windledger::http::ServeLimits;
 use windledger::http::auth::Role;
 use windledger::http::throttle::{GUESSES, WINDOW};
 use windledger_store::testing::TestDatabase;
 
 windledger_tests::on_both_backends!(
-    guessing_is_limited_per_address_and_a_valid_token_resets_nothing
+    guessing_is_limited_per_address_and_a_valid_token_resets_nothing,
+    web_sign_ins_count_in_the_same_limit_and_are_refused_in_french,
+    a_sign_in_form_pair_the_client_chose_is_refused,
+    one_token_signing_in_again_and_again_ends_only_its_own_sessions,
 );
 
 /// Short timeouts, so that the tests take seconds; no bound reached.
@@ -526,5 +532,121 @@ async fn guessing_is_limited_per_address_and_a_valid_token_resets_nothing(db: Te
     statement(&server, &client_from(Ipv4Addr::new(127, 0, 0, 6)), &own)
         .await
         .expect(200);
+    server.stop().await;
+}
+
+/// The web sign-in and the API count in one limit per address; past it,
+/// the sign-in page says so in French, with `Retry-After`.
+async fn web_sign_ins_count_in_the_same_limit_and_are_refused_in_french(db: TestDatabase) {
+    let server = Server::with_reference_farm(db).await;
+    let own = server
+        .token(LEDGER, Role::Shareholder, Some("cit-001"))
+        .await;
+    let address = Ipv4Addr::new(127, 0, 0, 7);
+    let api = client_from(address);
+    let mut b = Browser::from_address(&server, address.into());
+    for n in 0..GUESSES / 2 {
+        b.sign_in(&forged(n))
+            .await
+            .expect(401)
+            .contains("Ce jeton n'est pas valide");
+    }
+    for n in GUESSES / 2..GUESSES {
+        statement(&server, &api, &forged(n))
+            .await
+            .problem(401, "unauthenticated");
+    }
+    let page = b
+        .sign_in(&own)
+        .await
+        .expect(429)
+        .contains("Trop de jetons non valides ont été essayés depuis votre adresse");
+    assert!(page.headers.contains_key("retry-after"));
+    assert!(!b.cookies.contains_key("wl_session"));
+    statement(&server, &api, &own)
+        .await
+        .problem(429, "too-many-requests");
+    // Elsewhere, the same token signs in.
+    Browser::from_address(&server, Ipv4Addr::new(127, 0, 0, 8).into())
+        .sign_in(&own)
+        .await
+        .redirects_to(&farm("/espace"));
+    server.stop().await;
+}
+
+/// The sign-in form's CSRF value is the server's HMAC of its cookie: a
+/// cookie and a value an attacker chose (equal, as a double submit
+/// accepted) are refused, and so is the server's value with another cookie.
+async fn a_sign_in_form_pair_the_client_chose_is_refused(db: TestDatabase) {
+    let server = Server::with_reference_farm(db).await;
+    let own = server
+        .token(LEDGER, Role::Shareholder, Some("cit-001"))
+        .await;
+    let mut b = Browser::new(&server);
+    let form = b.get("/connexion").await.expect(200);
+    let hidden = form.form("/connexion");
+    let value = hidden
+        .iter()
+        .find(|(n, _)| n == "_csrf")
+        .map(|(_, v)| v.clone())
+        .expect("a CSRF value");
+    for (cookie, field) in [
+        ("x".to_owned(), "x".to_owned()),
+        (value.clone(), value.clone()),
+        (
+            format!("{}.{}", "a".repeat(64), 4_000_000_000u64),
+            value.clone(),
+        ),
+    ] {
+        b.cookies.insert("wl_connexion".into(), cookie);
+        b.post(
+            "/connexion",
+            &with(&set(&hidden, "_csrf", Some(&field)), &[("jeton", &own)]),
+        )
+        .await
+        .expect(403)
+        .contains("Le formulaire a expiré ou ne vient pas de cette page");
+        assert!(!b.cookies.contains_key("wl_session"));
+    }
+    // The pair the server made signs in.
+    b.sign_in(&own).await.redirects_to(&farm("/espace"));
+    server.stop().await;
+}
+
+/// Signing in again and again with one token (each time from a fresh
+/// browser) ends that token's oldest sessions only: the secretary stays
+/// signed in.
+async fn one_token_signing_in_again_and_again_ends_only_its_own_sessions(db: TestDatabase) {
+    use windledger::web::MAX_SESSIONS_PER_TOKEN as PER_TOKEN;
+    let server = Server::with_reference_farm(db).await;
+    let secretary = server.token(LEDGER, Role::Secretary, None).await;
+    let own = server
+        .token(LEDGER, Role::Shareholder, Some("cit-001"))
+        .await;
+    let mut kept = Browser::new(&server);
+    kept.sign_in(&secretary)
+        .await
+        .redirects_to(&farm("/espace"));
+    let mut first = Browser::new(&server);
+    first.sign_in(&own).await.redirects_to(&farm("/espace"));
+    let mut latest = Vec::new();
+    for _ in 0..3 * PER_TOKEN {
+        let mut b = Browser::new(&server);
+        b.sign_in(&own).await.redirects_to(&farm("/espace"));
+        latest.push(b.cookies.clone());
+        if latest.len() > PER_TOKEN - 1 {
+            latest.remove(0);
+        }
+    }
+    kept.get(&farm("/secretariat"))
+        .await
+        .expect(200)
+        .contains("Se déconnecter");
+    first.get(&farm("/espace")).await.redirects_to("/connexion");
+    for cookies in latest {
+        let mut b = Browser::new(&server);
+        b.cookies = cookies;
+        b.get(&farm("/espace")).await.expect(200);
+    }
     server.stop().await;
 }
