@@ -27,6 +27,7 @@ windledger_tests::on_both_backends!(
     web_sign_ins_count_in_the_same_limit_and_are_refused_in_french,
     a_sign_in_form_pair_the_client_chose_is_refused,
     one_token_signing_in_again_and_again_ends_only_its_own_sessions,
+    a_trusted_proxy_names_its_clients_and_no_one_else_does,
 );
 
 /// Short timeouts, so that the tests take seconds; no bound reached.
@@ -481,7 +482,9 @@ async fn statement(server: &Server, client: &reqwest::Client, token: &str) -> se
 /// the attacker's own valid token neither resets the count nor gets
 /// through past the limit; another address is not limited by it.
 async fn guessing_is_limited_per_address_and_a_valid_token_resets_nothing(db: TestDatabase) {
-    let server = Server::with_reference_farm(db).await;
+    // No bound on connections here: a client sending 50 requests at a time
+    // may open more connections than an address may hold.
+    let server = Server::with_reference_farm_within(db, bounds(10_000, 10_000)).await;
     let own = server
         .token(LEDGER, Role::Shareholder, Some("cit-001"))
         .await;
@@ -497,9 +500,9 @@ async fn guessing_is_limited_per_address_and_a_valid_token_resets_nothing(db: Te
         statement(&server, &attacker, &own).await.expect(200);
     }
     assert_eq!(server.state.throttle.guesses("127.0.0.5"), GUESSES - 1);
-    // 300 more guesses, 50 at a time (within the 64 connections an
-    // address may hold): one is checked, the others are refused before any
-    // check, though none of the first 50 had an answer when they started.
+    // 300 more guesses, 50 at a time: one is checked, the others are
+    // refused before any check, though none of the first 50 had an answer
+    // when they started.
     use futures::StreamExt;
     let guesses: Vec<String> = (GUESSES..GUESSES + 300).map(forged).collect();
     let burst: Vec<_> = futures::stream::iter(guesses.iter())
@@ -648,5 +651,161 @@ async fn one_token_signing_in_again_and_again_ends_only_its_own_sessions(db: Tes
         b.cookies = cookies;
         b.get(&farm("/espace")).await.expect(200);
     }
+    server.stop().await;
+}
+
+/// Behind a trusted reverse proxy, the limits count the address its
+/// `X-Forwarded-For` names (the last one not a trusted proxy); from anyone
+/// else the header changes nothing. The proxy's connections have no bound
+/// of their own.
+async fn a_trusted_proxy_names_its_clients_and_no_one_else_does(db: TestDatabase) {
+    let server = Server::with_reference_farm_within(db, bounds(100, 2)).await;
+    let proxy = Ipv4Addr::new(127, 0, 0, 9);
+    server.state.trust_proxies(vec![proxy.into()]);
+    let own = server
+        .token(LEDGER, Role::Shareholder, Some("cit-001"))
+        .await;
+    let via_proxy = client_from(proxy);
+    let as_client = |client: &'static str, token: &str| {
+        via_proxy
+            .get(server.api("/holders/cit-001/statement"))
+            .bearer_auth(token)
+            .header("x-forwarded-for", format!("198.51.100.1, {client}"))
+    };
+    for n in 0..GUESSES {
+        server
+            .raw(as_client("203.0.113.5", &forged(n)))
+            .await
+            .problem(401, "unauthenticated");
+    }
+    assert_eq!(server.state.throttle.guesses("203.0.113.5"), GUESSES);
+    server
+        .raw(as_client("203.0.113.5", &own))
+        .await
+        .problem(429, "too-many-requests");
+    // The proxy's other clients, and the proxy itself, are not limited.
+    server.raw(as_client("203.0.113.6", &own)).await.expect(200);
+    statement(&server, &via_proxy, &own).await.expect(200);
+
+    // Anyone else's X-Forwarded-For is ignored: its guesses count under
+    // its own address, whatever it claims.
+    let spoofer = client_from(Ipv4Addr::new(127, 0, 0, 10));
+    for n in 0..GUESSES {
+        let claimed = format!("203.0.113.{}", 100 + n);
+        server
+            .raw(
+                spoofer
+                    .get(server.api("/holders/cit-001/statement"))
+                    .bearer_auth(forged(1000 + n))
+                    .header("x-forwarded-for", claimed),
+            )
+            .await
+            .problem(401, "unauthenticated");
+    }
+    statement(&server, &spoofer, &own)
+        .await
+        .problem(429, "too-many-requests");
+
+    // The proxy holds more connections running requests than an address
+    // may (2 here).
+    let mut busy = Vec::new();
+    for _ in 0..4 {
+        let mut s = connect_from(proxy, server.addr).await;
+        s.write_all(post_head(100).as_bytes()).await.expect("sent");
+        busy.push(s);
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let mut s = connect_from(proxy, server.addr).await;
+    assert!(exchange(&mut s, HEALTH).await.starts_with("HTTP/1.1 200"));
+    drop(busy);
+    server.stop().await;
+}
+
+/// `/metrics` answers callers on the server's machine (not through a
+/// trusted proxy, which forwards outsiders), or, once a metrics token is
+/// set, the callers that send it, from anywhere.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_metrics_are_the_operators() {
+    let server = server_within(bounds(100, 100)).await;
+    let proxy = Ipv4Addr::new(127, 0, 0, 9);
+    server.state.trust_proxies(vec![proxy.into()]);
+    let metrics = |client: &reqwest::Client, token: Option<&str>| {
+        let request = client.get(server.url("/metrics"));
+        match token {
+            Some(t) => request.bearer_auth(t),
+            None => request,
+        }
+    };
+    let local = client_from(LOCAL);
+    let through_proxy = client_from(proxy);
+    let answer = server.raw(metrics(&local, None)).await.expect(200);
+    assert!(answer.content_type.starts_with("text/plain"));
+    server
+        .raw(metrics(&through_proxy, None))
+        .await
+        .problem(403, "forbidden");
+
+    let secret = "a-long-random-metrics-token-0123456789";
+    server.state.require_metrics_token(secret);
+    server
+        .raw(metrics(&local, None))
+        .await
+        .problem(403, "forbidden");
+    server
+        .raw(metrics(&local, Some("a-wrong-metrics-token-0123456789")))
+        .await
+        .problem(403, "forbidden");
+    server.raw(metrics(&local, Some(secret))).await.expect(200);
+    server
+        .raw(metrics(&through_proxy, Some(secret)))
+        .await
+        .expect(200);
+    server.stop().await;
+}
+
+/// The API's reference page runs its own inline script and style only
+/// (each by its hash), fetches from this server only, and is framed by no
+/// one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_reference_page_has_a_strict_content_security_policy() {
+    use base64::Engine;
+    use sha2::Digest;
+    let server = server_within(bounds(100, 100)).await;
+    let response = server
+        .client
+        .get(server.url("/api/v1/docs"))
+        .send()
+        .await
+        .expect("the page");
+    assert_eq!(response.status(), 200);
+    let headers = response.headers().clone();
+    let page = response.text().await.expect("a page");
+    let policy = headers["content-security-policy"].to_str().expect("ASCII");
+    for directive in [
+        "default-src 'none'",
+        "connect-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'none'",
+    ] {
+        assert!(policy.contains(directive), "{directive} in {policy}");
+    }
+    assert!(!policy.contains("unsafe-inline"), "{policy}");
+    let mut inline = 0;
+    for tag in ["script", "style"] {
+        for part in page.split(&format!("<{tag}>")).skip(1) {
+            let body = part.split(&format!("</{tag}>")).next().expect("a body");
+            let hash = base64::engine::general_purpose::STANDARD
+                .encode(sha2::Sha256::digest(body.as_bytes()));
+            assert!(
+                policy.contains(&format!("'sha256-{hash}'")),
+                "the inline {tag} is allowed by its hash: {policy}"
+            );
+            inline += 1;
+        }
+    }
+    assert_eq!(inline, 2, "one script and one style");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert_eq!(headers["x-content-type-options"], "nosniff");
     server.stop().await;
 }

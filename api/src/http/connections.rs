@@ -15,7 +15,8 @@
 //!   client that does not read its answer) is closed.
 //! - **Bounds**: at most `max_connections` connections (kept below the
 //!   process's open-file limit) and `max_connections_per_address` per client
-//!   address (an IPv6 address counts by its /64). A new connection over a
+//!   address (an IPv6 address counts by its /64; a trusted reverse proxy
+//!   has no bound of its own). A new connection over a
 //!   bound takes the place of the connection under that bound that has
 //!   waited longest for a request (idle, or still sending its head); when
 //!   every one of them is running a request, the new one is answered 503 at
@@ -368,11 +369,13 @@ impl Registry {
     }
 
     /// A place for a new connection from `client`, made if need be by
-    /// closing the connection under the bound that waited longest.
-    fn admit(&self, client: String) -> Result<Arc<Conn>, Refused> {
+    /// closing the connection under the bound that waited longest. A
+    /// trusted proxy (`per_address` false) has no bound of its own: its
+    /// connections carry many clients.
+    fn admit(&self, client: String, per_address: bool) -> Result<Arc<Conn>, Refused> {
         let mut conns = self.lock();
         let from_client = conns.per_address.get(&client).copied().unwrap_or(0);
-        if from_client >= self.limits.max_connections_per_address {
+        if per_address && from_client >= self.limits.max_connections_per_address {
             let victim = conns
                 .longest_waiting(|c| c.client == client)
                 .ok_or(Refused::Address)?;
@@ -507,7 +510,8 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        match registry.admit(client_key(peer.ip())) {
+        let bounded = !registry.state.is_trusted_proxy(peer.ip());
+        match registry.admit(client_key(peer.ip()), bounded) {
             Ok(conn) => {
                 tokio::spawn(serve_connection(
                     stream,

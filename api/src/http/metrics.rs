@@ -6,13 +6,16 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
 use super::connections::{Close, Refused};
+use super::problem::Problem;
 
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -121,7 +124,22 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// `/metrics`: for a caller on this machine, or one sending the metrics
+/// token when one is set (`serve --metrics-token`; see
+/// [`AppState::may_read_metrics`]). Its figures (requests per route and
+/// status, the ledgers' positions, the database's state) are an operator's,
+/// not the public's.
+pub async fn metrics(State(state): State<AppState>, request: Request) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|p| p.0);
+    if !state.may_read_metrics(peer, request.headers()) {
+        return Problem::forbidden(
+            "the metrics are served to callers on the server's machine, or with the metrics token (serve --metrics-token) as a bearer token",
+        )
+        .into_response();
+    }
     let mut out = String::new();
     let m = &state.metrics;
     out.push_str(

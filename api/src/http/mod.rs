@@ -60,6 +60,12 @@ pub struct Inner {
     /// Tokens checked lately, by the SHA-256 of the whole token, so that a
     /// request does not cost a query (see [`TOKEN_CACHE_TTL`]).
     tokens: Mutex<HashMap<[u8; 32], (auth::Principal, Instant)>>,
+    /// The SHA-256 of the secret `/metrics` requires, if one is set (see
+    /// [`metrics::metrics`]).
+    metrics_token: std::sync::OnceLock<[u8; 32]>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see
+    /// [`AppState::client_of`]).
+    trusted_proxies: std::sync::OnceLock<Vec<std::net::IpAddr>>,
     /// When the last revocation poll that succeeded started.
     revocations_seen: Mutex<Option<Instant>>,
     revocation_watch: std::sync::Once,
@@ -111,9 +117,91 @@ impl AppState {
             runtimes: Mutex::new(HashMap::new()),
             throttle: throttle::Throttle::default(),
             tokens: Mutex::new(HashMap::new()),
+            metrics_token: std::sync::OnceLock::new(),
+            trusted_proxies: std::sync::OnceLock::new(),
             revocations_seen: Mutex::new(None),
             revocation_watch: std::sync::Once::new(),
         }))
+    }
+
+    /// Makes `/metrics` require this secret as a bearer token, from every
+    /// caller (set once, before serving; a second call changes nothing).
+    pub fn require_metrics_token(&self, secret: &str) {
+        use sha2::Digest;
+        let _ = self
+            .metrics_token
+            .set(sha2::Sha256::digest(secret.as_bytes()).into());
+    }
+
+    /// Whether a request from `peer` with these headers may read
+    /// `/metrics`: the secret as a bearer token if one is set, else a
+    /// caller on this machine (a loopback address that is not a trusted
+    /// proxy, which would forward outsiders; in-process, no address).
+    pub fn may_read_metrics(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+        headers: &axum::http::HeaderMap,
+    ) -> bool {
+        match self.metrics_token.get() {
+            Some(expected) => headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .is_some_and(|sent| {
+                    use sha2::Digest;
+                    // Digests compared: the time says nothing of the secret.
+                    <[u8; 32]>::from(sha2::Sha256::digest(sent.trim().as_bytes())) == *expected
+                }),
+            None => peer.is_none_or(|p| {
+                p.ip().to_canonical().is_loopback() && !self.is_trusted_proxy(p.ip())
+            }),
+        }
+    }
+
+    /// Trusts these reverse proxies' `X-Forwarded-For` (set once, before
+    /// serving).
+    pub fn trust_proxies(&self, proxies: Vec<std::net::IpAddr>) {
+        let _ = self
+            .trusted_proxies
+            .set(proxies.into_iter().map(|p| p.to_canonical()).collect());
+    }
+
+    pub fn is_trusted_proxy(&self, ip: std::net::IpAddr) -> bool {
+        self.trusted_proxies
+            .get()
+            .is_some_and(|p| p.contains(&ip.to_canonical()))
+    }
+
+    /// The client a request comes from, as the limits count it
+    /// ([`connections::client_key`]): its peer, or, when the peer is a
+    /// trusted proxy, the last address of `X-Forwarded-For` that is not
+    /// one (each proxy appends the address it received from). In-process
+    /// (no peer): "local".
+    pub fn client_of(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+        headers: &axum::http::HeaderMap,
+    ) -> String {
+        let Some(peer) = peer else {
+            return "local".to_owned();
+        };
+        if !self.is_trusted_proxy(peer.ip()) {
+            return connections::client_key(peer.ip());
+        }
+        let forwarded: Vec<std::net::IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default();
+        let client = forwarded
+            .into_iter()
+            .rev()
+            .find(|ip| !self.is_trusted_proxy(*ip))
+            .unwrap_or(peer.ip());
+        connections::client_key(client)
     }
 
     /// Starts (once) the task that polls for revoked tokens and drops them
@@ -278,7 +366,7 @@ async fn authorize(
         slot.0.lock().unwrap_or_else(|p| p.into_inner()).1 = route.clone();
     }
     let authorization = request.headers().get(header::AUTHORIZATION).cloned();
-    let client = client_address(&request);
+    let client = client_address(&state, &request);
     let caller = match caller(&state, authorization, client).await {
         Ok(c) => c,
         Err(p) => return p.into_response(),
@@ -499,12 +587,12 @@ impl AppState {
     }
 }
 
-fn client_address(request: &Request) -> String {
-    request
+fn client_address(state: &AppState, request: &Request) -> String {
+    let peer = request
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| connections::client_key(c.0.ip()))
-        .unwrap_or_else(|| "local".to_owned())
+        .map(|c| c.0);
+    state.client_of(peer, request.headers())
 }
 
 /// Where `authorize` writes the caller's role and the matched route, for

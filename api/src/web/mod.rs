@@ -489,20 +489,18 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
 }
 
 /// The client's address as the limits count it, for the limit on guessed
-/// tokens.
+/// tokens ([`AppState::client_of`]).
 pub struct ClientAddress(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<Web> for ClientAddress {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        Ok(ClientAddress(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| crate::http::connections::client_key(c.0.ip()))
-                .unwrap_or_else(|| "local".to_owned()),
-        ))
+    async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, Infallible> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0);
+        Ok(ClientAddress(web.app.client_of(peer, &parts.headers)))
     }
 }
 

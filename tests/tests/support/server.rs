@@ -38,6 +38,11 @@ pub struct Response {
 impl Server {
     /// Starts a server on `db` with the reference farm imported.
     pub async fn with_reference_farm(db: TestDatabase) -> Self {
+        Self::with_reference_farm_within(db, ServeLimits::default()).await
+    }
+
+    /// [`Server::with_reference_farm`] within these connection limits.
+    pub async fn with_reference_farm_within(db: TestDatabase, limits: ServeLimits) -> Self {
         let store = db.store().await;
         let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
         let mut importer = Importer::open(store.clone(), ledger)
@@ -47,7 +52,7 @@ impl Server {
             .import(REFERENCE_FARM.as_bytes(), |_| {})
             .await
             .expect("the reference farm imports");
-        Self::start(db, store).await
+        Self::start_within(db, store, limits).await
     }
 
     pub async fn start(db: TestDatabase, store: Store) -> Self {
