@@ -357,6 +357,9 @@ async fn over_a_bound_a_new_connection_replaces_an_idle_one_or_is_refused() {
         Ipv4Addr::new(127, 0, 0, 4),
     );
     let pause = || tokio::time::sleep(Duration::from_millis(50));
+    // Long enough for the server to read the heads sent and start their
+    // requests, on a loaded machine.
+    let settle = || tokio::time::sleep(Duration::from_millis(500));
     let mut a1 = connect_from(a, addr).await;
     pause().await;
     let mut a2 = connect_from(a, addr).await;
@@ -376,7 +379,7 @@ async fn over_a_bound_a_new_connection_replaces_an_idle_one_or_is_refused() {
     for s in [&mut a2, &mut a3, &mut a4] {
         s.write_all(post_head(100).as_bytes()).await.expect("sent");
     }
-    pause().await;
+    settle().await;
     let mut a5 = connect_from(a, addr).await;
     let refused = read_all(&mut a5).await;
     assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
@@ -392,7 +395,7 @@ async fn over_a_bound_a_new_connection_replaces_an_idle_one_or_is_refused() {
     for s in [&mut b1, &mut b2, &mut b3] {
         s.write_all(post_head(100).as_bytes()).await.expect("sent");
     }
-    pause().await;
+    settle().await;
     let mut c1 = connect_from(c, addr).await;
     let refused = read_all(&mut c1).await;
     assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
@@ -405,7 +408,7 @@ async fn over_a_bound_a_new_connection_replaces_an_idle_one_or_is_refused() {
         answer.starts_with("HTTP/1.1 403"),
         "a form without its token: {answer}"
     );
-    pause().await;
+    settle().await;
     let mut c2 = connect_from(c, addr).await;
     assert!(exchange(&mut c2, HEALTH).await.starts_with("HTTP/1.1 200"));
     assert!(closed_within(&mut b1, Duration::from_secs(5)).await);
@@ -714,7 +717,9 @@ async fn a_trusted_proxy_names_its_clients_and_no_one_else_does(db: TestDatabase
         s.write_all(post_head(100).as_bytes()).await.expect("sent");
         busy.push(s);
     }
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    // Their requests started (else a bound would let the fifth in anyway,
+    // in place of one still waiting).
+    tokio::time::sleep(Duration::from_millis(500)).await;
     let mut s = connect_from(proxy, server.addr).await;
     assert!(exchange(&mut s, HEALTH).await.starts_with("HTTP/1.1 200"));
     drop(busy);

@@ -489,7 +489,7 @@ async fn caller(
         Err(TokenRefusal::Limited(wait)) => Err(Problem::too_many_requests(
             wait,
             format!(
-                "more than {} tokens that are not valid were sent from this address within {} minutes: no token from it is checked until Retry-After",
+                "{} tokens that are not valid were sent from this address within the last {} minutes: no token from it is checked until Retry-After",
                 throttle::GUESSES,
                 throttle::WINDOW.as_secs() / 60
             ),
