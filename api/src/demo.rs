@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use windledger::http::auth::{self, Role};
 use windledger::import::Importer;
-use windledger::server_cli::{redacted, signing_key};
+use windledger::server_cli::{private_sqlite_file, redacted, signing_key};
 use windledger_domain::types::HolderId;
 use windledger_store::{
     Checkpoint, CheckpointSigner, CheckpointVerifier, Head, LedgerId, Sealer, Store, StoreOptions,
@@ -99,6 +99,7 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
 
     let signer = signing_key(&files.key, KEY_NAME, out)?;
     let verifier = signer.verifier();
+    private_sqlite_file(url)?;
     let store = Store::connect(StoreOptions::new(url).sealed_by(Sealer::new(&signer)))
         .await
         .with_context(|| format!("cannot open the database {}", redacted(url)))?;
@@ -214,7 +215,15 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
         return Ok(());
     }
     writeln!(out)?;
-    windledger::server_cli::serve_store(store, signer, Vec::new(), options.listen, out).await
+    windledger::server_cli::serve_store(
+        store,
+        signer,
+        Vec::new(),
+        options.listen,
+        &windledger::server_cli::NetworkOptions::default(),
+        out,
+    )
+    .await
 }
 
 /// A fresh token per role on the demo ledger.

@@ -17,7 +17,7 @@ use windledger_store::{
 };
 
 use crate::http::auth::{self, Role};
-use crate::http::{AppState, serve};
+use crate::http::{AppState, ServeLimits, serve_within};
 use crate::services::ledger_event;
 
 /// The default database: a SQLite file in the current folder.
@@ -52,6 +52,66 @@ pub struct ServeOptions {
     /// Log one JSON object per line instead of text.
     #[arg(long)]
     pub json_logs: bool,
+    #[command(flatten)]
+    pub network: NetworkOptions,
+}
+
+/// How the server meets the network: its bounds, its proxies, who reads
+/// its metrics.
+#[derive(clap::Args, Debug, Clone)]
+pub struct NetworkOptions {
+    /// Connections served at once (default: 4,096, fewer if the open-file
+    /// limit is lower: it keeps 256 files for the rest).
+    #[arg(long, env = "WINDLEDGER_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Connections at once from one client address (an IPv6 /64); a new
+    /// one over it replaces the address's longest idle one.
+    #[arg(
+        long,
+        env = "WINDLEDGER_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 64
+    )]
+    pub max_connections_per_address: usize,
+    /// A reverse proxy in front of the server (repeat, or separate with
+    /// commas): the client of a request it forwards is the last address of
+    /// its X-Forwarded-For that is not a trusted proxy, for the limits per
+    /// address; its connections have no bound of their own.
+    #[arg(
+        long = "trusted-proxy",
+        env = "WINDLEDGER_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A secret /metrics then requires as a bearer token, from every
+    /// caller; without it, /metrics answers callers on this machine only.
+    #[arg(long, env = "WINDLEDGER_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+}
+
+impl Default for NetworkOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: None,
+            max_connections_per_address: ServeLimits::default().max_connections_per_address,
+            trusted_proxies: Vec::new(),
+            metrics_token: None,
+        }
+    }
+}
+
+impl NetworkOptions {
+    pub fn limits(&self) -> anyhow::Result<ServeLimits> {
+        let defaults = ServeLimits::default();
+        let limits = ServeLimits {
+            max_connections: self.max_connections.unwrap_or(defaults.max_connections),
+            max_connections_per_address: self.max_connections_per_address,
+            ..defaults
+        };
+        if limits.max_connections == 0 || limits.max_connections_per_address == 0 {
+            bail!("--max-connections and --max-connections-per-address must be at least 1");
+        }
+        Ok(limits)
+    }
 }
 
 #[derive(clap::Args, Debug)]
@@ -100,8 +160,59 @@ pub struct RebuildOptions {
     pub ledger: String,
 }
 
+/// The file of a `sqlite:` URL (none for another database, or in memory).
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let in_memory = path.is_empty() || path == ":memory:" || query.contains("mode=memory");
+    (!in_memory).then(|| PathBuf::from(path))
+}
+
+/// A SQLite database holds the access tokens' hashes: its file is made
+/// readable and writable by its owner only, created so if it is missing
+/// (SQLite gives its `-wal` and `-shm` files the database file's mode),
+/// and taken away from group and others if it exists, with its `-wal`
+/// and `-shm`. Nothing to do for PostgreSQL.
+pub fn private_sqlite_file(url: &str) -> anyhow::Result<()> {
+    let Some(path) = sqlite_file(url) else {
+        return Ok(());
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let cannot = |p: &Path| format!("cannot make {} private to its owner", p.display());
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            // A folder that does not exist: the database's own error says it.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e).with_context(|| cannot(&path)),
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", path.display()));
+            let Ok(meta) = std::fs::metadata(&file) else {
+                continue;
+            };
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))
+                    .with_context(|| cannot(&file))?;
+            }
+        }
+    }
+    Ok(())
+}
+
 /// A store that reads, verifies and keeps tokens, and appends no event.
 async fn connect(url: &str) -> anyhow::Result<Store> {
+    private_sqlite_file(url)?;
     Store::connect(StoreOptions::new(url))
         .await
         .with_context(|| format!("cannot open the database {}", redacted(url)))
@@ -109,6 +220,7 @@ async fn connect(url: &str) -> anyhow::Result<Store> {
 
 /// A store whose appends are sealed with `signer`'s key.
 pub async fn connect_sealed(url: &str, signer: &CheckpointSigner) -> anyhow::Result<Store> {
+    private_sqlite_file(url)?;
     Store::connect(StoreOptions::new(url).sealed_by(Sealer::new(signer)))
         .await
         .with_context(|| format!("cannot open the database {}", redacted(url)))
@@ -209,12 +321,25 @@ pub async fn serve_store(
     signer: CheckpointSigner,
     earlier_keys: Vec<CheckpointVerifier>,
     listen: SocketAddr,
+    network: &NetworkOptions,
     out: &mut dyn Write,
 ) -> anyhow::Result<()> {
+    let limits = network.limits()?;
+    if network
+        .metrics_token
+        .as_ref()
+        .is_some_and(|t| t.trim().len() < 16)
+    {
+        bail!("--metrics-token must be at least 16 characters: use a long random value");
+    }
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let state = AppState::with_earlier_keys(store.clone(), signer, earlier_keys);
+    if let Some(secret) = &network.metrics_token {
+        state.require_metrics_token(secret.trim());
+    }
+    state.trust_proxies(network.trusted_proxies.clone());
     // Open every ledger now, so the projections catch up before traffic.
     for ledger in store.ledgers().await? {
         if let Err(p) = state.open(&ledger).await {
@@ -227,7 +352,7 @@ pub async fn serve_store(
         listener.local_addr()?
     )?;
     out.flush()?;
-    serve(listener, state, shutdown_signal()).await?;
+    serve_within(listener, state, limits, shutdown_signal()).await?;
     Ok(())
 }
 
@@ -242,7 +367,15 @@ pub async fn run_serve(options: &ServeOptions, out: &mut dyn Write) -> anyhow::R
         store.backend_name(),
         signer.verifier()
     )?;
-    serve_store(store, signer, earlier, options.listen, out).await
+    serve_store(
+        store,
+        signer,
+        earlier,
+        options.listen,
+        &options.network,
+        out,
+    )
+    .await
 }
 
 pub async fn run_token(options: &TokenOptions, out: &mut dyn Write) -> anyhow::Result<()> {

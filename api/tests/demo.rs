@@ -117,6 +117,25 @@ async fn a_second_run_appends_nothing_and_both_verify() {
             .permissions()
             .mode();
         assert_eq!(mode & 0o777, 0o600, "the signing key is for its owner only");
+        // The database holds the tokens' hashes: its owner's only too, with
+        // its WAL files, and made so again if someone opened it up.
+        let private = |what: &str| {
+            for suffix in ["", "-wal", "-shm"] {
+                let path = folder.path().join(format!("farm.sqlite{suffix}"));
+                if let Ok(meta) = std::fs::metadata(&path) {
+                    let mode = meta.permissions().mode();
+                    assert_eq!(mode & 0o777, 0o600, "{} {what}", path.display());
+                }
+            }
+        };
+        private("after the first run");
+        std::fs::set_permissions(
+            folder.path().join("farm.sqlite"),
+            std::fs::Permissions::from_mode(0o644),
+        )
+        .expect("opened up");
+        stdout(&demo(folder.path(), &url));
+        private("after a run on a database others could read");
     }
 
     let second = stdout(&demo(folder.path(), &url));

@@ -6,12 +6,16 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::extract::State;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::AppState;
+use super::connections::{Close, Refused};
+use super::problem::Problem;
 
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 12] = [
@@ -33,6 +37,8 @@ pub struct Metrics {
     /// (method, route) -> latencies.
     latencies: Mutex<BTreeMap<(String, String), Histogram>>,
     appended: AtomicU64,
+    /// Connections open, closed by the server and refused.
+    pub connections: super::connections::ConnectionCounters,
 }
 
 impl Metrics {
@@ -118,7 +124,22 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     (status, axum::Json(body)).into_response()
 }
 
-pub async fn metrics(State(state): State<AppState>) -> Response {
+/// `/metrics`: for a caller on this machine, or one sending the metrics
+/// token when one is set (`serve --metrics-token`; see
+/// [`AppState::may_read_metrics`]). Its figures (requests per route and
+/// status, the ledgers' positions, the database's state) are an operator's,
+/// not the public's.
+pub async fn metrics(State(state): State<AppState>, request: Request) -> Response {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|p| p.0);
+    if !state.may_read_metrics(peer, request.headers()) {
+        return Problem::forbidden(
+            "the metrics are served to callers on the server's machine, or with the metrics token (serve --metrics-token) as a bearer token",
+        )
+        .into_response();
+    }
     let mut out = String::new();
     let m = &state.metrics;
     out.push_str(
@@ -169,6 +190,30 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         "windledger_events_appended_total {}",
         m.appended.load(Ordering::Relaxed)
     );
+    let c = &m.connections;
+    out.push_str("# HELP windledger_http_connections Connections open.\n");
+    out.push_str("# TYPE windledger_http_connections gauge\n");
+    let _ = writeln!(out, "windledger_http_connections {}", c.open());
+    out.push_str("# HELP windledger_http_connections_closed_total Connections the server closed, by the limit they reached (or evicted: gave their place to a new one at a bound).\n");
+    out.push_str("# TYPE windledger_http_connections_closed_total counter\n");
+    for why in Close::ALL {
+        let _ = writeln!(
+            out,
+            "windledger_http_connections_closed_total{{reason=\"{}\"}} {}",
+            why.label(),
+            c.closed(why)
+        );
+    }
+    out.push_str("# HELP windledger_http_connections_refused_total New connections answered 503 and closed: every connection of their address, or of the server, was running a request.\n");
+    out.push_str("# TYPE windledger_http_connections_refused_total counter\n");
+    for why in [Refused::Address, Refused::Server] {
+        let _ = writeln!(
+            out,
+            "windledger_http_connections_refused_total{{bound=\"{}\"}} {}",
+            why.label(),
+            c.refused(why)
+        );
+    }
     out.push_str("# HELP windledger_database_up Whether the database answers (0 while calls fail at once).\n");
     out.push_str("# TYPE windledger_database_up gauge\n");
     let _ = writeln!(

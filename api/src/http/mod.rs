@@ -6,6 +6,7 @@
 //! Every route and its access rule is in [`routes::routes`].
 
 pub mod auth;
+pub mod connections;
 pub mod integrity;
 pub mod ledger;
 pub mod metrics;
@@ -53,12 +54,18 @@ pub struct Inner {
     /// held only to find or add a ledger's cell, never across IO: opening
     /// one ledger (reading it whole) never stalls another's requests.
     runtimes: Mutex<HashMap<LedgerId, Arc<tokio::sync::OnceCell<Arc<LedgerRuntime>>>>>,
-    /// Failed token checks per client address (the API's and the web
-    /// sign-in's together), to slow guessing down.
+    /// Failed token checks and guesses per client address (the API's and
+    /// the web sign-in's together): a limit on guessing, and a slow-down.
     pub throttle: throttle::Throttle,
     /// Tokens checked lately, by the SHA-256 of the whole token, so that a
     /// request does not cost a query (see [`TOKEN_CACHE_TTL`]).
     tokens: Mutex<HashMap<[u8; 32], (auth::Principal, Instant)>>,
+    /// The SHA-256 of the secret `/metrics` requires, if one is set (see
+    /// [`metrics::metrics`]).
+    metrics_token: std::sync::OnceLock<[u8; 32]>,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (see
+    /// [`AppState::client_of`]).
+    trusted_proxies: std::sync::OnceLock<Vec<std::net::IpAddr>>,
     /// When the last revocation poll that succeeded started.
     revocations_seen: Mutex<Option<Instant>>,
     revocation_watch: std::sync::Once,
@@ -110,9 +117,91 @@ impl AppState {
             runtimes: Mutex::new(HashMap::new()),
             throttle: throttle::Throttle::default(),
             tokens: Mutex::new(HashMap::new()),
+            metrics_token: std::sync::OnceLock::new(),
+            trusted_proxies: std::sync::OnceLock::new(),
             revocations_seen: Mutex::new(None),
             revocation_watch: std::sync::Once::new(),
         }))
+    }
+
+    /// Makes `/metrics` require this secret as a bearer token, from every
+    /// caller (set once, before serving; a second call changes nothing).
+    pub fn require_metrics_token(&self, secret: &str) {
+        use sha2::Digest;
+        let _ = self
+            .metrics_token
+            .set(sha2::Sha256::digest(secret.as_bytes()).into());
+    }
+
+    /// Whether a request from `peer` with these headers may read
+    /// `/metrics`: the secret as a bearer token if one is set, else a
+    /// caller on this machine (a loopback address that is not a trusted
+    /// proxy, which would forward outsiders; in-process, no address).
+    pub fn may_read_metrics(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+        headers: &axum::http::HeaderMap,
+    ) -> bool {
+        match self.metrics_token.get() {
+            Some(expected) => headers
+                .get(header::AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.strip_prefix("Bearer "))
+                .is_some_and(|sent| {
+                    use sha2::Digest;
+                    // Digests compared: the time says nothing of the secret.
+                    <[u8; 32]>::from(sha2::Sha256::digest(sent.trim().as_bytes())) == *expected
+                }),
+            None => peer.is_none_or(|p| {
+                p.ip().to_canonical().is_loopback() && !self.is_trusted_proxy(p.ip())
+            }),
+        }
+    }
+
+    /// Trusts these reverse proxies' `X-Forwarded-For` (set once, before
+    /// serving).
+    pub fn trust_proxies(&self, proxies: Vec<std::net::IpAddr>) {
+        let _ = self
+            .trusted_proxies
+            .set(proxies.into_iter().map(|p| p.to_canonical()).collect());
+    }
+
+    pub fn is_trusted_proxy(&self, ip: std::net::IpAddr) -> bool {
+        self.trusted_proxies
+            .get()
+            .is_some_and(|p| p.contains(&ip.to_canonical()))
+    }
+
+    /// The client a request comes from, as the limits count it
+    /// ([`connections::client_key`]): its peer, or, when the peer is a
+    /// trusted proxy, the last address of `X-Forwarded-For` that is not
+    /// one (each proxy appends the address it received from). In-process
+    /// (no peer): "local".
+    pub fn client_of(
+        &self,
+        peer: Option<std::net::SocketAddr>,
+        headers: &axum::http::HeaderMap,
+    ) -> String {
+        let Some(peer) = peer else {
+            return "local".to_owned();
+        };
+        if !self.is_trusted_proxy(peer.ip()) {
+            return connections::client_key(peer.ip());
+        }
+        let forwarded: Vec<std::net::IpAddr> = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(|a| a.trim().parse::<std::net::IpAddr>().ok())
+            .collect::<Option<Vec<_>>>()
+            .unwrap_or_default();
+        let client = forwarded
+            .into_iter()
+            .rev()
+            .find(|ip| !self.is_trusted_proxy(*ip))
+            .unwrap_or(peer.ip());
+        connections::client_key(client)
     }
 
     /// Starts (once) the task that polls for revoked tokens and drops them
@@ -277,7 +366,7 @@ async fn authorize(
         slot.0.lock().unwrap_or_else(|p| p.into_inner()).1 = route.clone();
     }
     let authorization = request.headers().get(header::AUTHORIZATION).cloned();
-    let client = client_address(&request);
+    let client = client_address(&state, &request);
     let caller = match caller(&state, authorization, client).await {
         Ok(c) => c,
         Err(p) => return p.into_response(),
@@ -395,56 +484,115 @@ async fn caller(
                 "the Authorization header must be: Bearer <token>",
             )
         })?;
-    state.throttle.wait(&client).await;
-    let key: [u8; 32] = {
-        use sha2::Digest;
-        sha2::Sha256::digest(token.as_bytes()).into()
-    };
-    state.watch_revocations();
-    let watched = state
-        .revocations_seen
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .is_some_and(|at| at.elapsed() + REVOCATION_POLL < TOKEN_CACHE_TTL);
-    if let Some((principal, checked)) = state
-        .tokens
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .get(&key)
-        && (checked.elapsed() < TOKEN_CACHE_TTL || (watched && checked.elapsed() < TOKEN_TRUST))
-        && principal.expires_at.is_none_or(|e| e > chrono::Utc::now())
-    {
-        let principal = principal.clone();
-        state.throttle.forgive(&client);
-        return Ok(Caller::Token(principal));
-    }
-    match auth::authenticate(&state.store, token).await {
-        Err(e) => Err(Problem::store(&e)),
-        Ok(Ok(principal)) => {
-            state.throttle.forgive(&client);
-            let mut tokens = state.tokens.lock().unwrap_or_else(|p| p.into_inner());
-            if tokens.len() >= TOKEN_CACHE_MAX {
-                tokens.retain(|_, (_, at)| at.elapsed() < TOKEN_TRUST);
-                if tokens.len() >= TOKEN_CACHE_MAX {
-                    tokens.clear();
-                }
-            }
-            tokens.insert(key, (principal.clone(), Instant::now()));
-            Ok(Caller::Token(principal))
-        }
-        Ok(Err(rejected)) => {
-            state.throttle.failed(&client);
+    match state.check_token(&client, token, true).await {
+        Ok(principal) => Ok(Caller::Token(principal)),
+        Err(TokenRefusal::Limited(wait)) => Err(Problem::too_many_requests(
+            wait,
+            format!(
+                "{} tokens that are not valid were sent from this address within the last {} minutes: no token from it is checked until Retry-After",
+                throttle::GUESSES,
+                throttle::WINDOW.as_secs() / 60
+            ),
+        )),
+        Err(TokenRefusal::Rejected(rejected)) => {
             Err(Problem::new(Kind::Unauthenticated, rejected.to_string()))
+        }
+        Err(TokenRefusal::Store(e)) => Err(Problem::store(&e)),
+    }
+}
+
+/// Why a token was not taken.
+#[derive(Debug)]
+pub enum TokenRefusal {
+    /// Too many guesses from this address (see [`throttle`]): none is
+    /// checked for this long.
+    Limited(Duration),
+    Rejected(auth::Rejected),
+    Store(windledger_store::StoreError),
+}
+
+impl AppState {
+    /// Checks a token sent from `client` (a [`connections::client_key`]),
+    /// within the limit on guessing and after the slow-down of
+    /// [`throttle`]. With `cached`, a token checked lately is taken without
+    /// a query (see [`TOKEN_CACHE_TTL`]): the API's requests; a sign-in
+    /// asks the database.
+    pub async fn check_token(
+        &self,
+        client: &str,
+        token: &str,
+        cached: bool,
+    ) -> Result<auth::Principal, TokenRefusal> {
+        if let Some(wait) = self.throttle.limited(client) {
+            return Err(TokenRefusal::Limited(wait));
+        }
+        self.throttle.wait(client).await;
+        let key: [u8; 32] = {
+            use sha2::Digest;
+            sha2::Sha256::digest(token.as_bytes()).into()
+        };
+        if cached {
+            self.watch_revocations();
+            let watched = self
+                .revocations_seen
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_some_and(|at| at.elapsed() + REVOCATION_POLL < TOKEN_CACHE_TTL);
+            if let Some((principal, checked)) = self
+                .tokens
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&key)
+                && (checked.elapsed() < TOKEN_CACHE_TTL
+                    || (watched && checked.elapsed() < TOKEN_TRUST))
+                && principal.expires_at.is_none_or(|e| e > chrono::Utc::now())
+            {
+                let principal = principal.clone();
+                self.throttle.forgive(client);
+                return Ok(principal);
+            }
+        }
+        let attempt = match self.throttle.admit(client, key) {
+            throttle::Admission::Check(attempt) => attempt,
+            throttle::Admission::Refused(rejected) => {
+                self.throttle.failed(client);
+                return Err(TokenRefusal::Rejected(rejected));
+            }
+            throttle::Admission::Limited(wait) => return Err(TokenRefusal::Limited(wait)),
+        };
+        match auth::authenticate(&self.store, token).await {
+            Err(e) => {
+                attempt.no_guess();
+                Err(TokenRefusal::Store(e))
+            }
+            Ok(Ok(principal)) => {
+                attempt.no_guess();
+                self.throttle.forgive(client);
+                let mut tokens = self.tokens.lock().unwrap_or_else(|p| p.into_inner());
+                if tokens.len() >= TOKEN_CACHE_MAX {
+                    tokens.retain(|_, (_, at)| at.elapsed() < TOKEN_TRUST);
+                    if tokens.len() >= TOKEN_CACHE_MAX {
+                        tokens.clear();
+                    }
+                }
+                tokens.insert(key, (principal.clone(), Instant::now()));
+                Ok(principal)
+            }
+            Ok(Err(rejected)) => {
+                attempt.refused(&rejected);
+                self.throttle.failed(client);
+                Err(TokenRefusal::Rejected(rejected))
+            }
         }
     }
 }
 
-fn client_address(request: &Request) -> String {
-    request
+fn client_address(state: &AppState, request: &Request) -> String {
+    let peer = request
         .extensions()
         .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-        .map(|c| c.0.ip().to_string())
-        .unwrap_or_else(|| "local".to_owned())
+        .map(|c| c.0);
+    state.client_of(peer, request.headers())
 }
 
 /// Where `authorize` writes the caller's role and the matched route, for
@@ -496,29 +644,43 @@ async fn observe(State(state): State<AppState>, mut request: Request, next: Next
     if let Ok(v) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-request-id", v);
     }
-    if status == StatusCode::PAYLOAD_TOO_LARGE
-        && response
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_none_or(|v| v != "application/problem+json")
-    {
+    let problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v == "application/problem+json");
+    if status == StatusCode::PAYLOAD_TOO_LARGE && !problem {
         return Problem::new(
             Kind::PayloadTooLarge,
             format!("the body is larger than {MAX_BODY_BYTES} bytes"),
         )
         .into_response();
     }
+    // A body cut off (too slow: `ServeLimits::body_read`, or the client
+    // went away) fails the handler's extractor with a plain 400.
+    if status == StatusCode::BAD_REQUEST && !problem && path.starts_with("/api/") {
+        return Problem::validation("the request body could not be read in full").into_response();
+    }
     response
 }
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight.
+pub use connections::ServeLimits;
+
+/// Serves until `shutdown` resolves, then finishes the requests in flight,
+/// within the default [`ServeLimits`].
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    connections::serve(listener, state, ServeLimits::default(), shutdown).await
+}
+
+/// [`serve`] within these limits.
+pub async fn serve_within(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: ServeLimits,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    connections::serve(listener, state, limits, shutdown).await
 }

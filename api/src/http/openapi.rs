@@ -54,8 +54,59 @@ async fn openapi_json() -> Response {
     response
 }
 
-async fn docs() -> Html<&'static str> {
-    Html(include_str!("docs.html"))
+const DOCS: &str = include_str!("docs.html");
+
+/// The reference page, with a policy that lets only its own inline script
+/// and style run (by their SHA-256), fetch only from this server, and be
+/// framed by no one.
+async fn docs() -> Response {
+    static POLICY: OnceLock<HeaderValue> = OnceLock::new();
+    let policy = POLICY.get_or_init(|| {
+        HeaderValue::from_str(&docs_policy(DOCS))
+            .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
+    });
+    let mut response = Html(DOCS).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, policy.clone());
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    response
+}
+
+/// The Content-Security-Policy of a page whose scripts and styles are all
+/// inline: each allowed by its hash.
+fn docs_policy(page: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    let hashes = |tag: &str| -> String {
+        let (open, close) = (format!("<{tag}>"), format!("</{tag}>"));
+        let mut out = String::new();
+        let mut rest = page;
+        while let Some(start) = rest.find(&open) {
+            let body = &rest[start + open.len()..];
+            let Some(end) = body.find(&close) else { break };
+            let digest = sha2::Sha256::digest(&body.as_bytes()[..end]);
+            out.push_str(&format!(
+                " 'sha256-{}'",
+                base64::engine::general_purpose::STANDARD.encode(digest)
+            ));
+            rest = &body[end..];
+        }
+        out
+    };
+    format!(
+        "default-src 'none'; script-src{}; style-src{}; connect-src 'self'; \
+         form-action 'none'; frame-ancestors 'none'; base-uri 'none'",
+        hashes("script"),
+        hashes("style")
+    )
 }
 
 /// Where the document keeps its schemas, and where the derived schemas'
@@ -143,6 +194,10 @@ fn problem_statuses(spec: &RouteSpec) -> Vec<(u16, &'static str)> {
         ));
     }
     statuses.push((
+        429,
+        "Too many tokens that are not valid were sent from this address lately: no token from it is checked until Retry-After.",
+    ));
+    statuses.push((
         503,
         "The database is unreachable, or the projections are catching up with the ledger: try again (Retry-After).",
     ));
@@ -166,7 +221,7 @@ fn problem_response(status: u16, description: &str) -> Value {
             ]
         } } }
     });
-    if status == 503 {
+    if status == 429 || status == 503 {
         response["headers"] = json!({
             "Retry-After": {
                 "description": "Seconds to wait before trying again.",
@@ -861,7 +916,7 @@ mod tests {
                 );
             }
             let responses = op["responses"].as_object().expect("responses");
-            for status in ["401", "403", "404", "422", "503"] {
+            for status in ["401", "403", "404", "422", "429", "503"] {
                 assert!(responses.contains_key(status), "{} {status}", spec.path);
             }
             assert_eq!(spec.command.is_some(), op["requestBody"].is_object());

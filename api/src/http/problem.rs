@@ -19,6 +19,9 @@ pub struct Problem {
     /// The domain's error variant, for a refused command.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
+    /// Seconds for the `Retry-After` header (a 503 says 1 without it).
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 /// The problem kinds: slug, title and status.
@@ -98,7 +101,7 @@ impl Kind {
             Kind::PayloadTooLarge => "The request body is too large",
             Kind::UnsupportedMediaType => "The body must be JSON",
             Kind::MethodNotAllowed => "Method not allowed",
-            Kind::TooManyRequests => "Too many failed attempts",
+            Kind::TooManyRequests => "Too many tokens that are not valid from this address",
             Kind::FiguresOutOfRange => "The ledger's figures do not add up within range",
             Kind::Unavailable => "The service is not available right now",
             Kind::Internal => "Internal error",
@@ -137,6 +140,16 @@ impl Problem {
             status: kind.status().as_u16(),
             detail: detail.into(),
             rule: None,
+            retry_after: None,
+        }
+    }
+
+    /// Too many attempts: try again after `wait` (whole seconds, rounded up).
+    pub fn too_many_requests(wait: std::time::Duration, detail: impl Into<String>) -> Self {
+        let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        Self {
+            retry_after: Some(seconds.max(1)),
+            ..Self::new(Kind::TooManyRequests, detail)
         }
     }
 
@@ -198,7 +211,11 @@ impl IntoResponse for Problem {
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        } else if status == StatusCode::SERVICE_UNAVAILABLE {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

@@ -30,6 +30,8 @@ mod secretary;
 mod session;
 mod space;
 
+pub use session::{MAX_SESSIONS, MAX_SESSIONS_PER_TOKEN};
+
 use std::collections::HashMap;
 use std::convert::Infallible;
 use std::sync::{Arc, Mutex};
@@ -62,6 +64,8 @@ pub struct Web(Arc<WebInner>);
 pub struct WebInner {
     pub app: AppState,
     sessions: Sessions,
+    /// Binds the sign-in form's CSRF value to this server.
+    sign_in_key: session::SignInKey,
     /// One CSV upload at a time per ledger and financial year.
     uploads: Mutex<HashMap<(String, i32), UploadLock>>,
 }
@@ -78,6 +82,7 @@ impl Web {
         Self(Arc::new(WebInner {
             app,
             sessions: Sessions::default(),
+            sign_in_key: session::SignInKey::generate(),
             uploads: Mutex::new(HashMap::new()),
         }))
     }
@@ -483,20 +488,19 @@ impl<S: Send + Sync> FromRequestParts<S> for Params {
     }
 }
 
-/// The client's address, for slowing down guessed tokens.
+/// The client's address as the limits count it, for the limit on guessed
+/// tokens ([`AppState::client_of`]).
 pub struct ClientAddress(pub String);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<Web> for ClientAddress {
     type Rejection = Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
-        Ok(ClientAddress(
-            parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip().to_string())
-                .unwrap_or_else(|| "local".to_owned()),
-        ))
+    async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, Infallible> {
+        let peer = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0);
+        Ok(ClientAddress(web.app.client_of(peer, &parts.headers)))
     }
 }
 

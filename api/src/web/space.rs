@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Form, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
@@ -22,21 +22,22 @@ use super::layout::{
     Chrome, FormState, Message, errors_box, form_guard, html_response, page, select, state_of,
 };
 use super::session::{
-    CSRF_FIELD, LIFETIME, SESSION_COOKIE, SIGN_IN_COOKIE, SessionView, cookie, random_token,
-    same_secret, set_cookie,
+    CSRF_FIELD, LIFETIME, NoSession, SESSION_COOKIE, SIGN_IN_COOKIE, SIGN_IN_FORM_LIFETIME,
+    SessionView, cookie, set_cookie,
 };
 use super::{
     ALL_ROLES, AUDITORS, ClientAddress, Farm, Fields, MEMBERS, PageResult, Params, VOTERS, Visitor,
     Web, WebError, already_answered, check_csrf, done, execute, farm, form_fields, format,
     projected, refusal,
 };
-use crate::http::auth::{self, Rejected, Role};
+use crate::http::TokenRefusal;
+use crate::http::auth::{Rejected, Role};
 use crate::import::Command;
 
 // ---------------------------------------------------------------- sign-in
 
-fn sign_in_page(status: StatusCode, visitor: &Visitor, error: Option<&str>) -> Response {
-    let Some(token) = random_token() else {
+fn sign_in_page(web: &Web, status: StatusCode, visitor: &Visitor, error: Option<&str>) -> Response {
+    let Some((cookie_value, token)) = web.sign_in_key.issue(Utc::now().timestamp()) else {
         return WebError::Internal.into_response();
     };
     let body = html! {
@@ -76,16 +77,16 @@ fn sign_in_page(status: StatusCode, visitor: &Visitor, error: Option<&str>) -> R
         header::SET_COOKIE,
         set_cookie(
             SIGN_IN_COOKIE,
-            &token,
+            &cookie_value,
             "/connexion",
-            Duration::from_secs(3600),
+            SIGN_IN_FORM_LIFETIME,
         ),
     );
     response
 }
 
 /// `GET /connexion`.
-pub async fn sign_in_form(visitor: Visitor) -> Response {
+pub async fn sign_in_form(State(web): State<Web>, visitor: Visitor) -> Response {
     if let Some(s) = &visitor.session {
         let body = html! {
             h1 { "Vous êtes connecté" }
@@ -100,7 +101,7 @@ pub async fn sign_in_form(visitor: Visitor) -> Response {
         };
         return html_response(StatusCode::OK, page(chrome, body));
     }
-    sign_in_page(StatusCode::OK, &visitor, None)
+    sign_in_page(&web, StatusCode::OK, &visitor, None)
 }
 
 fn rejected_text(r: &Rejected) -> &'static str {
@@ -124,18 +125,19 @@ pub async fn sign_in(
 ) -> Response {
     let Ok(fields) = form_fields(form) else {
         return sign_in_page(
+            &web,
             StatusCode::BAD_REQUEST,
             &visitor,
             Some("Le formulaire n'a pas pu être lu."),
         );
     };
-    let expected = cookie(&headers, SIGN_IN_COOKIE);
-    let csrf_ok = match (fields.get(CSRF_FIELD), expected) {
-        (Some(sent), Some(expected)) => same_secret(sent, &expected),
+    let csrf_ok = match (fields.get(CSRF_FIELD), cookie(&headers, SIGN_IN_COOKIE)) {
+        (Some(sent), Some(cookie)) => web.sign_in_key.check(&cookie, sent, Utc::now().timestamp()),
         _ => false,
     };
     if !csrf_ok {
         return sign_in_page(
+            &web,
             StatusCode::FORBIDDEN,
             &visitor,
             Some("Le formulaire a expiré ou ne vient pas de cette page : recommencez."),
@@ -144,35 +146,62 @@ pub async fn sign_in(
     let token = fields.get("jeton").map(|t| t.trim()).unwrap_or("");
     if token.is_empty() {
         return sign_in_page(
+            &web,
             StatusCode::UNPROCESSABLE_ENTITY,
             &visitor,
             Some("Saisissez votre jeton d'accès."),
         );
     }
-    web.app.throttle.wait(&client).await;
-    let principal = match auth::authenticate(&web.app.store, token).await {
-        Err(e) => {
+    let principal = match web.app.check_token(&client, token, false).await {
+        Ok(p) => p,
+        Err(TokenRefusal::Store(e)) => {
             tracing::error!(error = %e, "sign-in: the token store failed");
             return WebError::Unavailable.into_response();
         }
-        Ok(Err(rejected)) => {
-            web.app.throttle.failed(&client);
+        Err(TokenRefusal::Rejected(rejected)) => {
             return sign_in_page(
+                &web,
                 StatusCode::UNAUTHORIZED,
                 &visitor,
                 Some(rejected_text(&rejected)),
             );
         }
-        Ok(Ok(p)) => p,
+        Err(TokenRefusal::Limited(wait)) => {
+            let minutes = wait.as_secs().div_ceil(60).max(1);
+            let text = format!(
+                "Trop de jetons non valides ont été essayés depuis votre adresse : \
+                 aucun jeton n'y sera vérifié pendant encore {minutes} minute{}. \
+                 Vérifiez le jeton remis par le secrétariat, puis réessayez plus tard.",
+                if minutes > 1 { "s" } else { "" }
+            );
+            let mut response =
+                sign_in_page(&web, StatusCode::TOO_MANY_REQUESTS, &visitor, Some(&text));
+            response.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(wait.as_secs().max(1)),
+            );
+            return response;
+        }
     };
-    web.app.throttle.forgive(&client);
     // Never keep a session id from before the sign-in.
     if let Some(old) = &visitor.session {
         web.sessions.end(&old.key);
     }
     let ledger = principal.ledger.to_string();
-    let Some(id) = web.sessions.create(principal) else {
-        return WebError::Internal.into_response();
+    let id = match web.sessions.create(principal) {
+        Ok(id) => id,
+        Err(NoSession::Full) => {
+            return sign_in_page(
+                &web,
+                StatusCode::SERVICE_UNAVAILABLE,
+                &visitor,
+                Some(
+                    "Trop de personnes sont connectées en ce moment : \
+                     réessayez dans quelques minutes.",
+                ),
+            );
+        }
+        Err(NoSession::NoRandomness) => return WebError::Internal.into_response(),
     };
     let mut response = Redirect::to(&format!("/parcs/{ledger}/espace")).into_response();
     let h = response.headers_mut();

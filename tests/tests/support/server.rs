@@ -7,7 +7,7 @@ use std::net::SocketAddr;
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 use windledger::http::auth::{self, Role};
-use windledger::http::{AppState, serve};
+use windledger::http::{AppState, ServeLimits, serve_within};
 use windledger::import::Importer;
 use windledger_domain::types::HolderId;
 use windledger_store::testing::TestDatabase;
@@ -38,6 +38,11 @@ pub struct Response {
 impl Server {
     /// Starts a server on `db` with the reference farm imported.
     pub async fn with_reference_farm(db: TestDatabase) -> Self {
+        Self::with_reference_farm_within(db, ServeLimits::default()).await
+    }
+
+    /// [`Server::with_reference_farm`] within these connection limits.
+    pub async fn with_reference_farm_within(db: TestDatabase, limits: ServeLimits) -> Self {
         let store = db.store().await;
         let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
         let mut importer = Importer::open(store.clone(), ledger)
@@ -47,10 +52,15 @@ impl Server {
             .import(REFERENCE_FARM.as_bytes(), |_| {})
             .await
             .expect("the reference farm imports");
-        Self::start(db, store).await
+        Self::start_within(db, store, limits).await
     }
 
     pub async fn start(db: TestDatabase, store: Store) -> Self {
+        Self::start_within(db, store, ServeLimits::default()).await
+    }
+
+    /// [`Server::start`] within these connection limits.
+    pub async fn start_within(db: TestDatabase, store: Store, limits: ServeLimits) -> Self {
         // The key the store seals with (the test database's), as in
         // production, where one key seals and signs checkpoints.
         let signer = db.checkpoint_signer();
@@ -63,7 +73,7 @@ impl Server {
             CheckpointSigner::from_secret_key(&signer.to_secret_key()).expect("the same key"),
         );
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, state.clone(), async move {
+        let task = tokio::spawn(serve_within(listener, state.clone(), limits, async move {
             let _ = rx.await;
         }));
         Self {

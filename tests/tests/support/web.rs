@@ -132,10 +132,17 @@ pub struct Browser<'a> {
 
 impl<'a> Browser<'a> {
     pub fn new(server: &'a Server) -> Self {
+        Self::from_address(server, std::net::Ipv4Addr::LOCALHOST.into())
+    }
+
+    /// A browser whose connections come from `address` (one of
+    /// 127.0.0.0/8, for the limits per address).
+    pub fn from_address(server: &'a Server, address: std::net::IpAddr) -> Self {
         Self {
             server,
             client: reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                .local_address(address)
                 .build()
                 .expect("a client"),
             cookies: HashMap::new(),
