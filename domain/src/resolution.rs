@@ -49,6 +49,58 @@ pub enum ResolutionPurpose {
     General,
 }
 
+/// Why a resolution cannot back a decision: the one rule both the company
+/// and the financial year apply (each maps it to its own error, so that
+/// refusals keep their names).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unbacked {
+    /// Not found, still open, rejected, or another resolution.
+    NotAdopted(ResolutionId),
+    /// Adopted for something else.
+    PurposeMismatch {
+        resolution: ResolutionId,
+        expected: ResolutionPurpose,
+        found: ResolutionPurpose,
+    },
+    /// Not of the kind of decision the charter requires.
+    WrongDecisionKind {
+        resolution: ResolutionId,
+        required: DecisionKindId,
+        found: DecisionKindId,
+    },
+}
+
+/// Whether `found` (what the service answered for `cited`) backs a decision
+/// of `purpose`, taken as the `required_kind` of decision where the charter
+/// names one. When it was adopted is each aggregate's own rule.
+pub fn backs(
+    found: Option<AdoptedResolution>,
+    cited: &ResolutionId,
+    purpose: &ResolutionPurpose,
+    required_kind: Option<&DecisionKindId>,
+) -> Result<AdoptedResolution, Unbacked> {
+    let resolution = found
+        .filter(|r| &r.id == cited)
+        .ok_or_else(|| Unbacked::NotAdopted(cited.clone()))?;
+    if &resolution.purpose != purpose {
+        return Err(Unbacked::PurposeMismatch {
+            resolution: resolution.id,
+            expected: purpose.clone(),
+            found: resolution.purpose,
+        });
+    }
+    if let Some(required) = required_kind
+        && &resolution.decision_kind != required
+    {
+        return Err(Unbacked::WrongDecisionKind {
+            resolution: resolution.id,
+            required: required.clone(),
+            found: resolution.decision_kind,
+        });
+    }
+    Ok(resolution)
+}
+
 /// The lookup failed for a reason outside the domain (e.g. the store was
 /// unreachable); the command may be retried.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

@@ -1028,25 +1028,7 @@ fn rely_on(
     purpose: ResolutionPurpose,
     effective_date: NaiveDate,
 ) -> Result<AdoptedResolution, CompanyError> {
-    let resolution = found
-        .filter(|r| &r.id == cited)
-        .ok_or_else(|| CompanyError::ResolutionNotAdopted(cited.clone()))?;
-    if resolution.purpose != purpose {
-        return Err(CompanyError::ResolutionPurposeMismatch {
-            resolution: resolution.id,
-            expected: purpose,
-            found: resolution.purpose,
-        });
-    }
-    if let Some(required) = required_kind
-        && &resolution.decision_kind != required
-    {
-        return Err(CompanyError::WrongDecisionKind {
-            resolution: resolution.id,
-            required: required.clone(),
-            found: resolution.decision_kind,
-        });
-    }
+    let resolution = crate::resolution::backs(found, cited, &purpose, required_kind)?;
     if resolution.adopted_on > effective_date {
         return Err(CompanyError::ResolutionAdoptedAfterEffectiveDate {
             resolution: resolution.id,

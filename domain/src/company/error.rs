@@ -152,3 +152,30 @@ pub enum CompanyError {
     #[error("the amounts are too large to compute exactly")]
     Overflow,
 }
+
+impl From<crate::resolution::Unbacked> for CompanyError {
+    fn from(unbacked: crate::resolution::Unbacked) -> Self {
+        use crate::resolution::Unbacked;
+        match unbacked {
+            Unbacked::NotAdopted(id) => Self::ResolutionNotAdopted(id),
+            Unbacked::PurposeMismatch {
+                resolution,
+                expected,
+                found,
+            } => Self::ResolutionPurposeMismatch {
+                resolution,
+                expected,
+                found,
+            },
+            Unbacked::WrongDecisionKind {
+                resolution,
+                required,
+                found,
+            } => Self::WrongDecisionKind {
+                resolution,
+                required,
+                found,
+            },
+        }
+    }
+}

@@ -819,24 +819,8 @@ impl Opened {
         company: Option<&CapTableSnapshot>,
         purpose: ResolutionPurpose,
     ) -> Result<AdoptedResolution, Error> {
-        let resolution = resolution.ok_or_else(|| Error::ResolutionNotAdopted(id.clone()))?;
-        if resolution.purpose != purpose {
-            return Err(Error::ResolutionPurposeMismatch {
-                resolution: resolution.id,
-                expected: purpose,
-                found: resolution.purpose,
-            });
-        }
-        if let Some(company) = company {
-            let required = &company.charter.reserved.accounts;
-            if &resolution.decision_kind != required {
-                return Err(Error::WrongDecisionKind {
-                    resolution: resolution.id,
-                    required: required.clone(),
-                    found: resolution.decision_kind,
-                });
-            }
-        }
+        let required = company.map(|c| &c.charter.reserved.accounts);
+        let resolution = crate::resolution::backs(resolution, id, &purpose, required)?;
         if resolution.adopted_on <= self.ends_on {
             return Err(Error::DecidedBeforeYearEnd {
                 resolution: resolution.id,

@@ -181,3 +181,30 @@ pub enum FinancialYearError {
     #[error("the dividend of {0} is already paid")]
     AlreadyPaid(HolderId),
 }
+
+impl From<crate::resolution::Unbacked> for FinancialYearError {
+    fn from(unbacked: crate::resolution::Unbacked) -> Self {
+        use crate::resolution::Unbacked;
+        match unbacked {
+            Unbacked::NotAdopted(id) => Self::ResolutionNotAdopted(id),
+            Unbacked::PurposeMismatch {
+                resolution,
+                expected,
+                found,
+            } => Self::ResolutionPurposeMismatch {
+                resolution,
+                expected,
+                found,
+            },
+            Unbacked::WrongDecisionKind {
+                resolution,
+                required,
+                found,
+            } => Self::WrongDecisionKind {
+                resolution,
+                required,
+                found,
+            },
+        }
+    }
+}
