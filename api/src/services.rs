@@ -12,7 +12,7 @@ use windledger_domain::resolution::{AdoptedResolution, BoxFuture, LookupError, R
 use windledger_domain::types::ResolutionId;
 use windledger_projections::cap_table::HeadPosition;
 use windledger_projections::event::{EventHash, LedgerEvent};
-use windledger_store::{LedgerEventStore, LedgerId, RecordedEvent, Store, StreamId};
+use windledger_store::{LedgerEventStore, LedgerId, RecordedEvent, Store, aggregate_stream};
 
 fn lookup(e: impl std::fmt::Display) -> LookupError {
     LookupError(e.to_string())
@@ -44,7 +44,7 @@ impl CapTableService for CompanyCapTables {
         on: NaiveDate,
     ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>> {
         Box::pin(async move {
-            let stream = StreamId::parse(format!("company/{}", self.company)).map_err(lookup)?;
+            let stream = aggregate_stream::<Company>(&self.company).map_err(lookup)?;
             let recorded = self
                 .store
                 .read_stream_to_end(&self.ledger, &stream)

@@ -1243,8 +1243,10 @@ async fn ocf(
         ));
     }
     let as_of = q.as_of.unwrap_or_else(|| Utc::now().date_naive());
-    let stream =
-        StreamId::parse(format!("company/{}", runtime.company_id())).map_err(Problem::internal)?;
+    let stream = windledger_store::aggregate_stream::<windledger_domain::company::Company>(
+        &runtime.company_id(),
+    )
+    .map_err(Problem::internal)?;
     let recorded = runtime
         .store
         .read_stream_to_end(&runtime.id, &stream)
