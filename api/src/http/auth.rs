@@ -12,6 +12,22 @@ use sha2::{Digest, Sha256};
 use windledger_domain::types::HolderId;
 use windledger_store::{LedgerId, Store, StoreError, StoredToken};
 
+/// The groups of roles the access rules name, for the API's route table
+/// and the pages alike.
+pub mod roles {
+    use super::Role;
+
+    pub const SECRETARY: &[Role] = &[Role::Secretary];
+    pub const OPERATOR: &[Role] = &[Role::Operator];
+    /// Those who audit: every holder's data, the register, the log.
+    pub const AUDITORS: &[Role] = &[Role::Secretary, Role::Municipality];
+    /// Those who hold or keep shares: the cap table, the meetings.
+    pub const MEMBERS: &[Role] = &[Role::Secretary, Role::Municipality, Role::Shareholder];
+    /// Those who vote their own holdings.
+    pub const VOTERS: &[Role] = &[Role::Municipality, Role::Shareholder];
+    pub const ALL_ROLES: &[Role] = &Role::ALL;
+}
+
 /// Who may do what (see the route table in `routes.rs`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]

@@ -114,10 +114,7 @@ pub enum Answer {
     Recorded,
 }
 
-const SECRETARY: &[Role] = &[Role::Secretary];
-const OPERATOR: &[Role] = &[Role::Operator];
-const AUDITORS: &[Role] = &[Role::Secretary, Role::Municipality];
-const MEMBERS: &[Role] = &[Role::Secretary, Role::Municipality, Role::Shareholder];
+use super::auth::roles::{AUDITORS, MEMBERS, OPERATOR, SECRETARY};
 
 /// `/api/v1/ledgers/{ledger}` + suffix, as a static string.
 macro_rules! at {

@@ -392,15 +392,7 @@ pub fn require<'a>(
     Ok(session)
 }
 
-pub const MEMBERS: &[Role] = &[Role::Secretary, Role::Municipality, Role::Shareholder];
-pub const AUDITORS: &[Role] = &[Role::Secretary, Role::Municipality];
-pub const VOTERS: &[Role] = &[Role::Municipality, Role::Shareholder];
-pub const ALL_ROLES: &[Role] = &[
-    Role::Secretary,
-    Role::Municipality,
-    Role::Operator,
-    Role::Shareholder,
-];
+pub use crate::http::auth::roles::{ALL_ROLES, AUDITORS, MEMBERS, VOTERS};
 
 // ---------------------------------------------------------------- forms
 

@@ -29,11 +29,10 @@ use super::{
     Farm, Fields, PageResult, Params, Visitor, Web, WebError, already_answered, check_csrf, done,
     execute, farm, form_fields, format, projected, refusal,
 };
-use crate::http::auth::Role;
 use crate::http::problem::Problem;
 use crate::import::Command;
 
-const OPERATOR: &[Role] = &[Role::Operator];
+use crate::http::auth::roles::OPERATOR;
 const PRODUCTION_FORM: &str = "production";
 const REVENUE_FORM: &str = "recette";
 const UPLOAD_FORM: &str = "import";

@@ -28,10 +28,9 @@ use super::{
     Farm, Fields, PageResult, Params, Visitor, Web, WebError, already_answered, check_csrf, done,
     execute, farm, form_fields, format, projected, refusal,
 };
-use crate::http::auth::Role;
 use crate::import::Command;
 
-const SECRETARY: &[Role] = &[Role::Secretary];
+use crate::http::auth::roles::SECRETARY;
 const ADMIT_FORM: &str = "associe";
 const TRANSFER_FORM: &str = "cession";
 const CONVENE_FORM: &str = "convocation";
