@@ -11,8 +11,13 @@ use serde_json::Value;
 use windledger_domain::resolution::ResolutionPurpose;
 use windledger_projections::runner::Projections;
 
-/// What a holder id is replaced with.
+/// What a holder id inside a text is replaced with.
 pub const PLACEHOLDER: &str = "[associé]";
+
+/// What a value that is a holder id is replaced with: a value of the ids'
+/// own format (`^[A-Za-z0-9._-]{1,64}$`), so that an answer keeps its
+/// schema.
+pub const ID_PLACEHOLDER: &str = "anonyme";
 
 /// The ids of everyone the ledger names: holders (past and present),
 /// members of boards and committees, transferees an agenda names (who may
@@ -94,12 +99,17 @@ impl Names {
         out
     }
 
-    /// Every string in `value` (at any depth) through [`Names::text`].
+    /// Every string in `value` (at any depth): one that is a known id
+    /// becomes [`ID_PLACEHOLDER`], any other goes through [`Names::text`].
     /// Object keys are left as they are: no public answer keys anything by
     /// holder.
     pub fn json(&self, value: &mut Value) {
         match value {
             Value::String(s) => {
+                if self.0.contains(s.as_str()) {
+                    *s = ID_PLACEHOLDER.to_owned();
+                    return;
+                }
                 let redacted = self.text(s);
                 if redacted != *s {
                     *s = redacted;
@@ -151,7 +161,7 @@ mod tests {
             answer,
             json!([{
                 "meeting": "age-2024",
-                "agenda": [{"purpose": {"purpose": "transfer_approval", "transferee": "[associé]"},
+                "agenda": [{"purpose": {"purpose": "transfer_approval", "transferee": "anonyme"},
                             "text": "Agrément de l'associé [associé]"}],
                 "count": 121,
                 "ccmp": true,

@@ -179,6 +179,15 @@ async fn public_pages_name_no_holder(db: windledger_store::testing::TestDatabase
         "{}",
         anonymous.body
     );
+    // A value that is an id keeps the ids' format (the answer its schema).
+    assert!(
+        anonymous
+            .body
+            .to_string()
+            .contains(r#""transferee":"anonyme""#),
+        "{}",
+        anonymous.body
+    );
 
     // The checkpoint is signed by the server's key and covers the head.
     let note = b.get(&farm("/point-de-controle")).await.expect(200);
