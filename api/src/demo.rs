@@ -35,6 +35,10 @@ const REFERENCE_FARM: &str = include_str!("../../fixtures/ailes-de-taillard.json
 const DEMO_SHAREHOLDER: &str = "cit-001";
 const DEMO_MUNICIPALITY: &str = "ccmp";
 const KEY_NAME: &str = "windledger-demo";
+/// The label of the demo's tokens: each run revokes the earlier ones.
+const TOKEN_LABEL: &str = "demo";
+/// How long a demo token lasts.
+const TOKEN_DAYS: i64 = 30;
 const DEFAULT_STEM: &str = "windledger-demo";
 
 #[derive(clap::Args, Debug)]
@@ -184,12 +188,18 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
     )?;
     check_export(&files.export, &verifier, &note, out)?;
 
-    let tokens = issue_tokens(&store, &ledger).await?;
+    let (tokens, revoked) = issue_tokens(&store, &ledger).await?;
     let base = format!("http://{}", options.listen);
     writeln!(
         out,
-        "\nOne token per role (shown once; `windledger token list` shows them, `token revoke` ends them):"
+        "\nOne token per role, valid {TOKEN_DAYS} days (shown once; `windledger token list` shows them, `token revoke` ends them):"
     )?;
+    if revoked > 0 {
+        writeln!(
+            out,
+            "  (the {revoked} tokens of earlier demo runs are revoked)"
+        )?;
+    }
     for (role, holder, token) in &tokens {
         let acting = holder.map_or(String::new(), |h| format!(", acting for {h}"));
         writeln!(out, "  {role}{acting}:\n    {token}")?;
@@ -226,11 +236,24 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
     .await
 }
 
-/// A fresh token per role on the demo ledger.
+/// A fresh token per role on the demo ledger, for [`TOKEN_DAYS`] days; the
+/// tokens of earlier runs are revoked, so that runs do not pile up tokens
+/// that never end. Returns them and how many earlier ones were revoked.
 async fn issue_tokens(
     store: &Store,
     ledger: &LedgerId,
-) -> anyhow::Result<Vec<(Role, Option<&'static str>, String)>> {
+) -> anyhow::Result<(Vec<(Role, Option<&'static str>, String)>, usize)> {
+    let now = chrono::Utc::now();
+    let mut revoked = 0;
+    for earlier in store.tokens(Some(ledger.as_str())).await? {
+        if earlier.label == TOKEN_LABEL
+            && earlier.revoked_at.is_none()
+            && store.revoke_token(&earlier.token_id, now).await?
+        {
+            revoked += 1;
+        }
+    }
+    let expires = now + chrono::Duration::days(TOKEN_DAYS);
     let mut tokens = Vec::new();
     for (role, holder) in [
         (Role::Secretary, None),
@@ -243,13 +266,13 @@ async fn issue_tokens(
             ledger,
             role,
             holder.map(HolderId::new).transpose()?,
-            "demo",
-            None,
+            TOKEN_LABEL,
+            Some(expires),
         )
         .await?;
         tokens.push((role, holder, issued.token));
     }
-    Ok(tokens)
+    Ok((tokens, revoked))
 }
 
 /// The ledger in a few lines: events per type, and the last ones.

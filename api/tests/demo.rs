@@ -153,6 +153,26 @@ async fn a_second_run_appends_nothing_and_both_verify() {
         "the key is reused"
     );
     assert_eq!(audit(folder.path(), "farm"), head_after_first);
+
+    // Each run revokes the tokens of the runs before it: four in force, each
+    // ending within 30 days, however often the demo runs.
+    assert!(
+        second.contains("tokens of earlier demo runs are revoked"),
+        "{second}"
+    );
+    let tokens = store
+        .tokens(Some(ledger.as_str()))
+        .await
+        .expect("the tokens");
+    let runs = tokens.len() / 4;
+    assert!(runs >= 2, "{} tokens", tokens.len());
+    let in_force: Vec<_> = tokens.iter().filter(|t| t.revoked_at.is_none()).collect();
+    assert_eq!(in_force.len(), 4, "{tokens:?}");
+    let now = chrono::Utc::now();
+    for t in &tokens {
+        let expires = t.expires_at.expect("every demo token expires");
+        assert!(expires > now && expires <= now + chrono::Duration::days(30));
+    }
 }
 
 #[tokio::test]
