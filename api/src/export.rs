@@ -391,19 +391,21 @@ fn temporary_beside(path: &Path) -> anyhow::Result<tempfile::NamedTempFile> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let permissions = match std::fs::metadata(path) {
-        Ok(meta) => meta.permissions(),
-        // Masked by the umask, as `File::create` would be.
-        Err(_) => std::fs::Permissions::from_mode(0o666),
-    };
+    // An existing file's mode is kept exactly (the umask may mask it at
+    // creation, so it is set again); a new file's is masked by the umask,
+    // as `File::create` would.
+    let existing = std::fs::metadata(path).ok().map(|m| m.permissions());
     let file = tempfile::Builder::new()
         .prefix(&format!(".{}.", name.to_string_lossy()))
         .suffix(".partial")
-        .permissions(permissions.clone())
+        .permissions(
+            existing
+                .clone()
+                .unwrap_or_else(|| std::fs::Permissions::from_mode(0o666)),
+        )
         .tempfile_in(dir)
         .with_context(cannot)?;
-    // An existing file's mode is kept exactly (the umask may have masked it).
-    if std::fs::metadata(path).is_ok() {
+    if let Some(permissions) = existing {
         file.as_file()
             .set_permissions(permissions)
             .with_context(cannot)?;
