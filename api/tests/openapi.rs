@@ -9,11 +9,11 @@ use axum::body::Body;
 use axum::http::{Method, Request, StatusCode, header};
 use serde_json::{Value, json};
 use tower::ServiceExt;
-use windledger::http::auth::{self, Role};
-use windledger::http::openapi::document;
-use windledger::http::routes::{Answer, routes};
-use windledger::http::{AppState, router};
-use windledger::import::Importer;
+use windledger_api::auth::{self, Role};
+use windledger_api::openapi::document;
+use windledger_api::routes::{Answer, routes};
+use windledger_api::{AppState, router};
+use windledger_app::import::Importer;
 use windledger_store::LedgerId;
 use windledger_store::testing::TestDatabase;
 
@@ -297,7 +297,7 @@ impl Farm {
         }
         let signer = db.checkpoint_signer();
         Self {
-            app: router(AppState::new(store, signer)),
+            app: router(AppState::new(store, signer), axum::Router::new()),
             tokens,
             _db: db,
         }

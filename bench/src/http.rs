@@ -19,9 +19,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use serde_json::json;
-use windledger::http::auth::{self, Role};
-use windledger::http::{AppState, serve};
-use windledger::import::synthetic::write_synthetic;
+use windledger::serve;
+use windledger_api::AppState;
+use windledger_api::auth::{self, Role};
+use windledger_app::import::synthetic::write_synthetic;
 use windledger_domain::types::HolderId;
 use windledger_fixtures::synthetic::Synthetic;
 use windledger_store::LedgerId;

@@ -16,8 +16,8 @@ use anyhow::{Context, bail};
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use futures::StreamExt;
-use windledger::import::synthetic::write_synthetic;
-use windledger::services::ledger_event;
+use windledger_app::import::synthetic::write_synthetic;
+use windledger_app::services::ledger_event;
 use windledger_domain::cap_table::KnownCapTables;
 use windledger_domain::meeting::{
     Call, Choice, Meeting, MeetingCommand, MeetingKind, MeetingServices, ProposedResolution,

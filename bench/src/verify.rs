@@ -12,7 +12,7 @@
 //! `verify_peak_rss_mib` (the child's peak resident memory, VmHWM) and
 //! `verify_events`.
 //!
-//! Then the server's own check (`windledger::http::integrity`), as it
+//! Then the server's own check (`windledger_app::integrity`), as it
 //! follows the ledger: fed every event but the last
 //! WINDLEDGER_BENCH_INCREMENT (1000) from the database (not measured), then
 //! measured on those last ones as they would arrive, each read with its
@@ -27,9 +27,9 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use windledger::audit::{verify_export_with_progress, write_summary};
-use windledger::http::integrity::Integrity;
-use windledger::import::synthetic::write_synthetic;
+use windledger_app::audit::{verify_export_with_progress, write_summary};
+use windledger_app::import::synthetic::write_synthetic;
+use windledger_app::integrity::Integrity;
 use windledger_fixtures::synthetic::Synthetic;
 use windledger_store::testing::{Backend, TestDatabase};
 use windledger_store::{LedgerId, Store};

@@ -27,3 +27,9 @@ pub mod money;
 pub mod ratio;
 pub mod resolution;
 pub mod types;
+
+/// The rule a refusal breaks, by name: the error's variant (`"CapExceeded"`),
+/// stable across releases, for clients to act on (the API's `rule`).
+pub trait Rule {
+    fn rule(&self) -> &'static str;
+}

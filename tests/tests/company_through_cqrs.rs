@@ -156,7 +156,7 @@ fn incorporation() -> Incorporation {
 
 fn services() -> CompanyServices {
     CompanyServices::new(
-        windledger::services::SystemClock,
+        windledger_app::services::SystemClock,
         KnownResolutions::new([AdoptedResolution {
             id: ResolutionId::new("r-increase").expect("a resolution id"),
             decision_kind: DecisionKindId::new("extraordinary").expect("a decision kind id"),

@@ -11,7 +11,7 @@ use std::str::FromStr;
 use cqrs_es::{AggregateError, EventStore};
 use rust_decimal::Decimal;
 use support::*;
-use windledger::services::YearClosings;
+use windledger_app::services::YearClosings;
 use windledger_domain::company::{HolderKind, Turbine};
 use windledger_domain::finance::{
     Balances, ClosingBalances, DividendAmount, FinancialYearCommand, FinancialYearError,

@@ -1,6 +1,6 @@
 //! Every route of the router, called by every kind of caller, against the
 //! access rule this test expects of it. The routes come from the router's
-//! own table (`windledger::http::routes::routes`), and the test fails if one
+//! own table (`windledger_api::routes::routes`), and the test fails if one
 //! of them is missing from the expectations below: a new route cannot be
 //! added without deciding who may call it.
 
@@ -14,8 +14,8 @@ use reqwest::Method;
 use serde_json::json;
 use server::{LEDGER, Server};
 use sha2::{Digest, Sha256};
-use windledger::http::auth::Role;
-use windledger::http::routes::routes;
+use windledger_api::auth::Role;
+use windledger_api::routes::routes;
 use windledger_store::StoredToken;
 
 windledger_tests::on_both_backends!(every_route_answers_every_caller_by_its_rule);

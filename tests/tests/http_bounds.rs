@@ -29,10 +29,10 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use server::{LEDGER, Server};
 use web::{Browser, farm};
-use windledger::http::auth::Role;
-use windledger::http::routes::routes;
-use windledger::import::Importer;
-use windledger::services::{CompanyCapTables, MeetingResolutions, SystemClock, YearClosings};
+use windledger_api::auth::Role;
+use windledger_api::routes::routes;
+use windledger_app::import::Importer;
+use windledger_app::services::{CompanyCapTables, MeetingResolutions, SystemClock, YearClosings};
 use windledger_domain::finance::{
     FinancialYear, FinancialYearCommand, FinancialYearServices, RevenueKind, YearMonth,
 };

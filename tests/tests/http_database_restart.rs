@@ -21,7 +21,7 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use server::{Response, Server};
-use windledger::http::auth::Role;
+use windledger_api::auth::Role;
 use windledger_store::testing::{TestDatabase, postgres_required};
 use windledger_store::{LedgerId, Verification};
 

@@ -17,9 +17,9 @@ use server::{LEDGER, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpSocket, TcpStream};
 use web::{Browser, farm, set, with};
-use windledger::http::ServeLimits;
-use windledger::http::auth::Role;
-use windledger::http::throttle::{GUESSES, WINDOW};
+use windledger_api::ServeLimits;
+use windledger_api::auth::Role;
+use windledger_api::throttle::{GUESSES, WINDOW};
 use windledger_store::testing::TestDatabase;
 
 windledger_tests::on_both_backends!(
@@ -623,7 +623,7 @@ async fn a_sign_in_form_pair_the_client_chose_is_refused(db: TestDatabase) {
 /// browser) ends that token's oldest sessions only: the secretary stays
 /// signed in.
 async fn one_token_signing_in_again_and_again_ends_only_its_own_sessions(db: TestDatabase) {
-    use windledger::web::MAX_SESSIONS_PER_TOKEN as PER_TOKEN;
+    use windledger_web::MAX_SESSIONS_PER_TOKEN as PER_TOKEN;
     let server = Server::with_reference_farm(db).await;
     let secretary = server.token(LEDGER, Role::Secretary, None).await;
     let own = server

@@ -7,7 +7,7 @@ mod server;
 use reqwest::Method;
 use serde_json::{Value, json};
 use server::{Response, Server};
-use windledger::http::auth::Role;
+use windledger_api::auth::Role;
 
 windledger_tests::on_both_backends!(
     an_idempotency_key_gives_one_effect_even_after_a_restart,
@@ -112,7 +112,7 @@ async fn made_up_ledgers_are_not_remembered(db: windledger_store::testing::TestD
 /// token ends the slow-down.
 async fn repeated_failed_token_checks_are_slowed_down(db: windledger_store::testing::TestDatabase) {
     use std::time::{Duration, Instant};
-    use windledger::http::throttle::{FREE_FAILURES, STEP};
+    use windledger_api::throttle::{FREE_FAILURES, STEP};
 
     let server = Server::with_reference_farm(db).await;
     let good = server
@@ -165,7 +165,7 @@ async fn a_revoked_token_stops_working_within_the_cache_time(
     // Used past the cache's TTL, so that the server trusts it on the
     // strength of its revocation poll, then revoked by another process (a
     // store of its own, as `windledger token revoke` would).
-    tokio::time::sleep(windledger::http::TOKEN_CACHE_TTL + std::time::Duration::from_millis(500))
+    tokio::time::sleep(windledger_api::TOKEN_CACHE_TTL + std::time::Duration::from_millis(500))
         .await;
     server
         .get("/holders/cit-001/statement", Some(&token))
@@ -179,7 +179,7 @@ async fn a_revoked_token_stops_working_within_the_cache_time(
             .await
             .expect("revoked")
     );
-    tokio::time::sleep(windledger::http::TOKEN_CACHE_TTL + std::time::Duration::from_millis(100))
+    tokio::time::sleep(windledger_api::TOKEN_CACHE_TTL + std::time::Duration::from_millis(100))
         .await;
     server
         .get("/holders/cit-001/statement", Some(&token))

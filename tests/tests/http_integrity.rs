@@ -9,7 +9,7 @@ mod server;
 
 use serde_json::json;
 use server::Server;
-use windledger::http::auth::Role;
+use windledger_api::auth::Role;
 use windledger_store::testing::{Backend, TestDatabase};
 use windledger_store::{LedgerId, RecordedEvent, StreamId, recompute_hash};
 

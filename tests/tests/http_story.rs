@@ -9,7 +9,7 @@ mod server;
 
 use serde_json::json;
 use server::Server;
-use windledger::http::auth::Role;
+use windledger_api::auth::Role;
 use windledger_store::CheckpointVerifier;
 
 windledger_tests::on_both_backends!(the_three_users_stories_through_http);

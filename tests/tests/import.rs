@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashSet};
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use windledger::import::synthetic::{Synthetic, SyntheticError, write_synthetic};
-use windledger::import::{ImportError, Imported, import};
-use windledger::services::ledger_event;
+use windledger_app::import::synthetic::{Synthetic, SyntheticError, write_synthetic};
+use windledger_app::import::{ImportError, Imported, import};
+use windledger_app::services::ledger_event;
 use windledger_domain::finance::Beneficiary;
 use windledger_domain::meeting::{Outcome, RejectionRule};
 use windledger_projections::cap_table::AsOf;

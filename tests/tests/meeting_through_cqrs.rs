@@ -128,7 +128,10 @@ async fn pipelined_ballots_racing_another_process_land_once(db: TestDatabase) {
     let elsewhere = Arc::new(CqrsFramework::new(
         LedgerEventStore::<Meeting>::new(farm.store.clone(), farm.ledger.clone()),
         vec![],
-        MeetingServices::new(windledger::services::SystemClock, KnownCapTables::default()),
+        MeetingServices::new(
+            windledger_app::services::SystemClock,
+            KnownCapTables::default(),
+        ),
     ));
     let ballot_of = |i: usize| {
         let voter = holder(&format!("h{i:05}"));
@@ -241,7 +244,10 @@ async fn refused_commands_keep_the_state_and_a_foreign_commit_is_detected(db: Te
     let elsewhere = CqrsFramework::new(
         LedgerEventStore::<Meeting>::new(farm.store.clone(), farm.ledger.clone()),
         vec![],
-        MeetingServices::new(windledger::services::SystemClock, KnownCapTables::default()),
+        MeetingServices::new(
+            windledger_app::services::SystemClock,
+            KnownCapTables::default(),
+        ),
     );
     let ballot_of = |voter: &str| MeetingCommand::CastBallot {
         voter: holder(voter),
@@ -414,7 +420,10 @@ async fn an_issuance_never_relies_on_a_close_that_did_not_commit(db: TestDatabas
     let elsewhere = CqrsFramework::new(
         LedgerEventStore::<Meeting>::new(db.store().await, farm.ledger.clone()),
         vec![],
-        MeetingServices::new(windledger::services::SystemClock, KnownCapTables::default()),
+        MeetingServices::new(
+            windledger_app::services::SystemClock,
+            KnownCapTables::default(),
+        ),
     );
     elsewhere
         .execute("age-2021", ballot_of("h00002"))

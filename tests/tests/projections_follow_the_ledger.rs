@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use futures::StreamExt;
 use support::*;
-use windledger::services::{CompanyCapTables, StoreHead, ledger_event};
+use windledger_app::services::{CompanyCapTables, StoreHead, ledger_event};
 use windledger_domain::cap_table::CapTableService;
 use windledger_domain::company::{CompanyCommand, HolderKind};
 use windledger_domain::meeting::Choice;

@@ -23,7 +23,7 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use server::{LEDGER, Server};
-use windledger::http::auth::Role;
+use windledger_api::auth::Role;
 use windledger_store::LedgerId;
 use windledger_store::testing::{Backend, TestDatabase};
 

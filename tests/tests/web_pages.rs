@@ -14,7 +14,7 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 use server::{LEDGER, Server};
 use web::{Browser, HOLDERS, farm, set, with};
-use windledger::http::auth::Role;
+use windledger_api::auth::Role;
 use windledger_store::{CheckpointVerifier, LedgerId};
 
 windledger_tests::on_both_backends!(
@@ -131,11 +131,11 @@ async fn public_pages_name_no_holder(db: windledger_store::testing::TestDatabase
     // Nor does any public route of the API, called anonymously (the
     // transferee an approval names, its agenda text, ...), while a member
     // reading the same route sees the ids.
-    let public_routes: Vec<&str> = windledger::http::routes::routes()
+    let public_routes: Vec<&str> = windledger_api::routes::routes()
         .iter()
         .filter(|r| {
             r.method == reqwest::Method::GET
-                && matches!(r.access, windledger::http::routes::Access::Public)
+                && matches!(r.access, windledger_api::routes::Access::Public)
         })
         .map(|r| {
             r.path

@@ -11,7 +11,7 @@ use crate::types::{
     TurbineId,
 };
 
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Error, strum::IntoStaticStr)]
 pub enum CompanyError {
     // Lifecycle.
     #[error("the company is already incorporated")]
@@ -177,5 +177,11 @@ impl From<crate::resolution::Unbacked> for CompanyError {
                 found,
             },
         }
+    }
+}
+
+impl crate::Rule for CompanyError {
+    fn rule(&self) -> &'static str {
+        self.into()
     }
 }

@@ -139,7 +139,7 @@ impl DomainEvent for AdvanceEvent {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Error, strum::IntoStaticStr)]
 pub enum AdvanceError {
     #[error("{date} is in the future (today is {today}): record a movement once it has happened")]
     InTheFuture { date: NaiveDate, today: NaiveDate },
@@ -438,5 +438,11 @@ fn rate(r: Decimal) -> Result<(), AdvanceError> {
         Err(AdvanceError::InvalidRate(r))
     } else {
         Ok(())
+    }
+}
+
+impl crate::Rule for AdvanceError {
+    fn rule(&self) -> &'static str {
+        self.into()
     }
 }

@@ -10,7 +10,7 @@ use crate::money::{Euros, SignedEuros};
 use crate::resolution::{LookupError, ResolutionPurpose};
 use crate::types::{DecisionKindId, HolderId, ReportId, ResolutionId, TurbineId};
 
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Error, strum::IntoStaticStr)]
 pub enum FinancialYearError {
     #[error(
         "{date} has not come yet (today is {today}): a month, a record date or a payment is recorded once it has begun"
@@ -206,5 +206,11 @@ impl From<crate::resolution::Unbacked> for FinancialYearError {
                 found,
             },
         }
+    }
+}
+
+impl crate::Rule for FinancialYearError {
+    fn rule(&self) -> &'static str {
+        self.into()
     }
 }

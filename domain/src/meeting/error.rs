@@ -6,7 +6,7 @@ use thiserror::Error;
 use crate::resolution::{LookupError, ResolutionPurpose};
 use crate::types::{CollegeId, DecisionKindId, HolderId, MeetingId, ResolutionId};
 
-#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[derive(Debug, Clone, PartialEq, Eq, Error, strum::IntoStaticStr)]
 pub enum MeetingError {
     // Convening.
     #[error("the meeting is already convened")]
@@ -147,4 +147,10 @@ pub enum MeetingError {
         at: DateTime<Utc>,
         closes_at: DateTime<Utc>,
     },
+}
+
+impl crate::Rule for MeetingError {
+    fn rule(&self) -> &'static str {
+        self.into()
+    }
 }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use cqrs_es::{AggregateError, CqrsFramework, EventStore};
 use rust_decimal::Decimal;
-use windledger::services::{CompanyCapTables, MeetingResolutions, YearClosings};
+use windledger_app::services::{CompanyCapTables, MeetingResolutions, YearClosings};
 use windledger_domain::charter::{Charter, College, ShareClass, VoteBasis};
 use windledger_domain::company::{
     Company, CompanyCommand, CompanyServices, HolderKind, Incorporation, LegalForm, Subscription,
@@ -106,13 +106,13 @@ impl Farm {
         let meeting_cqrs = Arc::new(CqrsFramework::new(
             meetings.clone(),
             vec![],
-            MeetingServices::new(windledger::services::SystemClock, cap_tables()),
+            MeetingServices::new(windledger_app::services::SystemClock, cap_tables()),
         ));
         let company_cqrs = CqrsFramework::new(
             LedgerEventStore::new(store.clone(), ledger.clone()),
             vec![],
             CompanyServices::new(
-                windledger::services::SystemClock,
+                windledger_app::services::SystemClock,
                 MeetingResolutions {
                     meetings: meetings.clone(),
                 },
@@ -123,7 +123,7 @@ impl Farm {
             years.clone(),
             vec![],
             FinancialYearServices::new(
-                windledger::services::SystemClock,
+                windledger_app::services::SystemClock,
                 MeetingResolutions {
                     meetings: meetings.clone(),
                 },

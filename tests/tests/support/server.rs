@@ -6,9 +6,10 @@ use std::net::SocketAddr;
 
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use windledger::http::auth::{self, Role};
-use windledger::http::{AppState, ServeLimits, serve_within};
-use windledger::import::Importer;
+use windledger::serve_within;
+use windledger_api::auth::{self, Role};
+use windledger_api::{AppState, ServeLimits};
+use windledger_app::import::Importer;
 use windledger_domain::types::HolderId;
 use windledger_store::testing::TestDatabase;
 use windledger_store::{CheckpointSigner, LedgerId, Store};

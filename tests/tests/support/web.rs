@@ -7,7 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{Duration, Utc};
 use serde_json::json;
-use windledger::http::auth::Role;
+use windledger_api::auth::Role;
 
 use super::server::{LEDGER, Server};
 

@@ -1,0 +1,302 @@
+//! The server never serves, extends or signs a history it has not verified.
+//!
+//! Each served ledger has an [`Integrity`] watch. Every event the ledger's
+//! subscription delivers (from position 1 when the ledger is opened, then
+//! as it grows) is checked before the projections apply it: its place in
+//! the hash chain, its seal (a commit's seal is read with its events; an
+//! event inside no valid seal by a trusted key was written by someone
+//! without the server's key), and its governance, decided again by the
+//! domain from the events before it (the same `Replay` as `windledger
+//! verify`). The
+//! first event that fails stops the projections before it, and the ledger
+//! is marked broken, with the position and the reason: `/readyz` says so,
+//! every command is refused with 503, no checkpoint is signed, the error is
+//! logged and `windledger_ledger_intact` drops to 0.
+//!
+//! What the subscription cannot see is checked around it: a head that goes
+//! back below what was verified (events truncated and the head row moved
+//! back), another hash at a verified position (history rewritten), and,
+//! before each signature, the last verified event read again and hashed.
+//! A full verification (the municipality's verification page) that finds a
+//! break marks the ledger broken too. Only a restart clears the mark, and
+//! the restart verifies everything again from position 1.
+
+use std::sync::Mutex;
+use std::time::Duration;
+
+use tokio::sync::watch;
+use windledger_store::{
+    Audit, ChainBreak, CheckpointVerifier, Hash, Head, LedgerId, RecordedEvent, Seal, Store,
+};
+
+use crate::audit::Replay;
+use crate::error::{Error, ErrorKind};
+
+/// Why a ledger is not to be trusted: the first position at fault, if
+/// there is one, and what is wrong there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Broken {
+    pub position: Option<u64>,
+    pub reason: String,
+}
+
+impl std::fmt::Display for Broken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.position {
+            Some(p) => write!(f, "position {p}: {}", self.reason),
+            None => f.write_str(&self.reason),
+        }
+    }
+}
+
+/// The verified state of one ledger.
+pub struct Integrity {
+    ledger: LedgerId,
+    inner: Mutex<Inner>,
+    /// The last verified position, for those waiting on it.
+    verified: watch::Sender<u64>,
+}
+
+struct Inner {
+    audit: Audit,
+    replay: Replay,
+    head: Head,
+    broken: Option<Broken>,
+    /// The seals read so far end at or before this position.
+    seals_read: u64,
+}
+
+impl Integrity {
+    /// `keys`: the public keys whose seals are trusted (the server's own,
+    /// and earlier ones after a rotation).
+    pub fn new(ledger: LedgerId, keys: &[CheckpointVerifier]) -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                audit: Audit::new(ledger.clone(), keys, &[]),
+                replay: Replay::default(),
+                head: Head::EMPTY,
+                broken: None,
+                seals_read: 0,
+            }),
+            ledger,
+            verified: watch::channel(0).0,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Reads the seals the event at `position` needs, if they were not read
+    /// yet: every seal ending after those read (a commit's seal is written
+    /// with its events, so it is there when they are). Retried until the
+    /// database answers: an event checked without its seal would read as
+    /// unsealed.
+    pub async fn read_seals(&self, store: &Store, position: u64) {
+        let after = {
+            let inner = self.lock();
+            if position <= inner.seals_read {
+                return;
+            }
+            inner.seals_read
+        };
+        let mut backoff = Duration::from_millis(50);
+        let seals = loop {
+            match store.seals(&self.ledger, after, i64::MAX as u64).await {
+                Ok(seals) => break seals,
+                Err(e) => {
+                    tracing::warn!(ledger = %self.ledger, error = %e, "cannot read the seals yet; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
+            }
+        };
+        self.add_seals(seals);
+    }
+
+    fn add_seals(&self, seals: Vec<Seal>) {
+        let mut inner = self.lock();
+        for seal in seals {
+            if seal.last > inner.seals_read {
+                inner.seals_read = seal.last;
+                inner.audit.add_seal(seal);
+            }
+        }
+    }
+
+    /// Checks the next event of the ledger; `false` (and the ledger marked
+    /// broken) if it must not be applied.
+    pub fn check(&self, e: &RecordedEvent) -> bool {
+        let mut inner = self.lock();
+        if inner.broken.is_some() {
+            return false;
+        }
+        if let Err(ChainBreak {
+            position, reason, ..
+        }) = inner.audit.check(e)
+        {
+            drop(inner);
+            self.fail(Some(position), reason);
+            return false;
+        }
+        if let Err(reason) = inner.replay.apply(e) {
+            drop(inner);
+            self.fail(
+                Some(e.position),
+                format!(
+                    "the event ({} on {}) {reason}",
+                    e.event_type,
+                    e.stream_id.as_str()
+                ),
+            );
+            return false;
+        }
+        inner.head = Head {
+            size: e.position,
+            hash: e.hash,
+        };
+        drop(inner);
+        self.verified.send_replace(e.position);
+        true
+    }
+
+    /// Marks the ledger broken (the first reason stays).
+    pub fn fail(&self, position: Option<u64>, reason: String) {
+        let mut inner = self.lock();
+        if inner.broken.is_some() {
+            return;
+        }
+        let broken = Broken { position, reason };
+        tracing::error!(ledger = %self.ledger, problem = %broken, "the ledger's history does not verify: writes and signatures stop");
+        inner.broken = Some(broken);
+        drop(inner);
+        // Wake anyone waiting for a verification that will not come.
+        self.verified.send_modify(|_| {});
+    }
+
+    /// Why the ledger is broken, if it is.
+    pub fn broken(&self) -> Option<Broken> {
+        self.lock().broken.clone()
+    }
+
+    /// The head verified so far.
+    pub fn head(&self) -> Head {
+        self.lock().head
+    }
+
+    /// Compares the head the database records with `verified`, the head
+    /// verified when the read of `recorded` began (taken with
+    /// [`Integrity::head`] before the read: events verified while it ran
+    /// may be newer than it): a head below it means events were removed;
+    /// the same size with another hash, rewritten.
+    pub fn check_head(&self, recorded: Head, verified: Head) {
+        if recorded.size < verified.size {
+            self.fail(
+                Some(recorded.size + 1),
+                format!(
+                    "the ledger's head went back from {} to {} events: history was truncated after it was verified",
+                    verified.size, recorded.size
+                ),
+            );
+        } else if recorded.size == verified.size && recorded.hash != verified.hash {
+            self.fail(
+                Some(recorded.size),
+                format!(
+                    "the ledger records {} as the hash of position {}, but {} was verified there: history was rewritten",
+                    recorded.hash, recorded.size, verified.hash
+                ),
+            );
+        }
+    }
+
+    /// The last verified event, read again from the database: it must still
+    /// be there with the hash verified (a payload changed behind the
+    /// triggers' back changes its hash, or no longer matches it).
+    pub fn check_reread(&self, position: u64, reread: Option<&RecordedEvent>, expected: Hash) {
+        match reread {
+            None => self.fail(
+                Some(position),
+                format!("the verified event at position {position} is gone"),
+            ),
+            Some(e) => {
+                let recomputed = windledger_store::recompute_hash(e).ok();
+                if e.hash != expected || recomputed != Some(expected) {
+                    self.fail(
+                        Some(position),
+                        format!(
+                            "the event at position {position} no longer hashes to {expected}, as verified: it was changed after it was verified"
+                        ),
+                    );
+                }
+            }
+        }
+    }
+
+    /// Every verified event lies inside a valid seal: checked before a
+    /// signature (an unsealed event at the head has no later seal to give
+    /// it away while following).
+    pub fn check_sealed(&self) {
+        let (sealed, head) = {
+            let inner = self.lock();
+            (inner.audit.sealed(), inner.head.size)
+        };
+        if sealed < head {
+            self.fail(
+                Some(sealed + 1),
+                format!(
+                    "no valid seal covers positions {} to {head}: they were written without the server's seal key",
+                    sealed + 1
+                ),
+            );
+        }
+    }
+
+    /// Commands are refused while the ledger is broken.
+    pub fn writable(&self) -> Result<(), Error> {
+        match self.broken() {
+            None => Ok(()),
+            Some(b) => Err(Error::new(
+                ErrorKind::Unavailable,
+                format!(
+                    "ledger {} does not verify ({b}): it takes no command until its history is repaired and the server restarted",
+                    self.ledger
+                ),
+            )),
+        }
+    }
+
+    /// Waits until `size` events are verified (or the ledger is found
+    /// broken, or `timeout` passes).
+    pub async fn verified_up_to(&self, size: u64, timeout: Duration) -> Result<Head, Error> {
+        let mut rx = self.verified.subscribe();
+        let waited = tokio::time::timeout(timeout, async {
+            loop {
+                if let Some(b) = self.broken() {
+                    return Err(b);
+                }
+                if *rx.borrow_and_update() >= size {
+                    return Ok(());
+                }
+                if rx.changed().await.is_err() {
+                    return Ok(());
+                }
+            }
+        })
+        .await;
+        match waited {
+            Ok(Ok(())) => Ok(self.head()),
+            Ok(Err(b)) => Err(Error::new(
+                ErrorKind::Unavailable,
+                format!("ledger {} does not verify ({b})", self.ledger),
+            )),
+            Err(_) => Err(Error::new(
+                ErrorKind::Unavailable,
+                format!(
+                    "ledger {} is not verified up to its head yet ({} of {size} events): try again shortly",
+                    self.ledger,
+                    self.head().size
+                ),
+            )),
+        }
+    }
+}

@@ -1,0 +1,821 @@
+//! One ledger as the server runs it: its projections, followed live from the
+//! store, the event stores its commands go through (with the services the
+//! aggregates ask of each other, answered from the projections), and the
+//! commands already answered, for `Idempotency-Key`.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventStore};
+use futures::StreamExt;
+use serde::Serialize;
+use windledger_domain::Rule;
+use windledger_domain::company::{Company, CompanyServices};
+use windledger_domain::finance::{
+    AdvanceServices, CurrentAccountAdvance, FinancialYear, FinancialYearServices,
+};
+use windledger_domain::meeting::{Meeting, MeetingServices};
+use windledger_projections::cap_table::ProjectedCapTables;
+use windledger_projections::runner::Shared;
+use windledger_store::{
+    HASH_KEY, LedgerEventStore, LedgerId, POSITION_KEY, RecordedEvent, Store, StoreError,
+};
+
+use crate::error::{Error, ErrorKind};
+use crate::import::Command;
+use crate::integrity::Integrity;
+use crate::services::{MeetingResolutions, StoreHead, SystemClock, YearClosings, ledger_event};
+
+/// Metadata key of a request's fingerprint (SHA-256 of method, path and
+/// body), kept with its events so a replayed key is recognised after a
+/// restart too.
+pub const REQUEST_KEY: &str = "request_sha256";
+
+/// How long a head read from the database is used for reads.
+pub const HEAD_REFRESH: Duration = Duration::from_millis(50);
+
+/// Where an event landed: its receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    pub position: u64,
+    pub hash: String,
+    pub stream: String,
+    pub event_type: String,
+}
+
+/// A command already answered.
+#[derive(Debug, Clone)]
+pub struct Answered {
+    pub fingerprint: String,
+    pub receipts: Vec<Receipt>,
+}
+
+/// A ledger served.
+pub struct LedgerRuntime {
+    pub id: LedgerId,
+    pub store: Store,
+    pub projections: Arc<Shared>,
+    /// What of the ledger was verified, and whether it holds.
+    pub integrity: Arc<Integrity>,
+    companies: LedgerEventStore<Company>,
+    meetings: LedgerEventStore<Meeting>,
+    years: LedgerEventStore<FinancialYear>,
+    advances: LedgerEventStore<CurrentAccountAdvance>,
+    company_services: CompanyServices,
+    meeting_services: MeetingServices,
+    year_services: FinancialYearServices,
+    advance_services: AdvanceServices,
+    /// The company's aggregate id, once known.
+    company_id: Mutex<Option<String>>,
+    /// Command id -> what was answered, for the latest commands sent with
+    /// a key (older ones are found in the ledger by their events' ids).
+    answered: Mutex<Recent<Answered>>,
+    /// Responses as of the latest cap table, by name, with the cap table's
+    /// `changed()` position they were computed at.
+    latest: Mutex<HashMap<&'static str, (u64, bytes::Bytes)>>,
+    /// The head last read from the database, and when.
+    head: Mutex<Option<(std::time::Instant, u64)>>,
+    /// Command ids being handled, so the same key twice at once waits.
+    in_flight: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+    /// Command ids whose commit failed for want of the database: they may
+    /// have been recorded all the same, so a retry looks first. Bounded:
+    /// past it, a retry runs again and the store refuses a second copy (the
+    /// event ids derive from the command id).
+    uncertain: Mutex<Recent<()>>,
+    follower: tokio::task::JoinHandle<()>,
+    /// The ids anonymous answers redact, with the projections' position
+    /// they were gathered at.
+    names: Mutex<(u64, Arc<crate::redaction::Names>)>,
+}
+
+impl Drop for LedgerRuntime {
+    fn drop(&mut self) {
+        self.follower.abort();
+    }
+}
+
+impl LedgerRuntime {
+    /// Opens a ledger: finds its company, and starts feeding its
+    /// projections from position 0 (commands answered before are found
+    /// in the ledger when asked for: nothing is read ahead for them).
+    /// `keys`: the public keys whose seals are trusted.
+    pub async fn open(
+        store: Store,
+        id: LedgerId,
+        keys: &[windledger_store::CheckpointVerifier],
+    ) -> Result<Self, StoreError> {
+        let company_id = company_stream(&store, &id).await?;
+
+        let projections = Arc::new(Shared::default());
+        let integrity = Arc::new(Integrity::new(id.clone(), keys));
+        let follower = {
+            let (shared, store, id) = (projections.clone(), store.clone(), id.clone());
+            let integrity = integrity.clone();
+            let sealing = (integrity.clone(), store.clone());
+            tokio::spawn(async move {
+                // Each event is verified (with its commit's seal) before
+                // the projections apply it; the first that does not verify
+                // ends the stream there.
+                let events = store
+                    .subscribe(id.clone(), 0)
+                    .then(move |r| {
+                        let (integrity, store) = sealing.clone();
+                        async move {
+                            if let Ok(e) = &r {
+                                integrity.read_seals(&store, e.position).await;
+                            }
+                            r
+                        }
+                    })
+                    .take_while(move |r| {
+                        std::future::ready(match r {
+                            Ok(e) => integrity.check(e),
+                            Err(_) => true,
+                        })
+                    })
+                    .map(|r| r.map(ledger_event));
+                if let Err(e) = shared.follow(events).await {
+                    tracing::error!(ledger = %id, error = %e, "the projections stopped following the ledger");
+                }
+            })
+        };
+        let cap_tables = || ProjectedCapTables {
+            shared: projections.clone(),
+            head: StoreHead {
+                store: store.clone(),
+                ledger: id.clone(),
+            },
+        };
+        let meetings = LedgerEventStore::<Meeting>::new(store.clone(), id.clone());
+        let years = LedgerEventStore::<FinancialYear>::new(store.clone(), id.clone());
+        let resolutions = || MeetingResolutions {
+            meetings: meetings.clone(),
+        };
+        Ok(Self {
+            companies: LedgerEventStore::new(store.clone(), id.clone()),
+            company_services: CompanyServices::new(SystemClock, resolutions()),
+            meeting_services: MeetingServices::new(SystemClock, cap_tables()),
+            year_services: FinancialYearServices::new(
+                SystemClock,
+                resolutions(),
+                cap_tables(),
+                YearClosings {
+                    years: years.clone(),
+                },
+            ),
+            advance_services: AdvanceServices::new(SystemClock, cap_tables()),
+            advances: LedgerEventStore::new(store.clone(), id.clone()),
+            meetings,
+            years,
+            company_id: Mutex::new(company_id),
+            answered: Mutex::new(Recent::new(REMEMBERED)),
+            latest: Mutex::new(HashMap::new()),
+            head: Mutex::new(None),
+            in_flight: Arc::new(Mutex::new(HashMap::new())),
+            uncertain: Mutex::new(Recent::new(REMEMBERED)),
+            names: Mutex::new((0, Arc::default())),
+            projections,
+            integrity,
+            follower,
+            store,
+            id,
+        })
+    }
+
+    /// The company's aggregate id: the one recorded, else the ledger's id
+    /// (for the incorporation).
+    /// The ids no anonymous answer shows (see [`crate::redaction`]), as of
+    /// the projections now; gathered again only after they moved.
+    pub fn names(&self) -> Arc<crate::redaction::Names> {
+        let position = self.projections.read(|p| p.position());
+        let mut names = self.names.lock().unwrap_or_else(|p| p.into_inner());
+        if names.0 != position || position == 0 {
+            let (at, fresh) = self
+                .projections
+                .read(|p| (p.position(), crate::redaction::Names::of(p)));
+            *names = (at, Arc::new(fresh));
+        }
+        names.1.clone()
+    }
+
+    pub fn company_id(&self) -> String {
+        self.company_id
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+            .unwrap_or_else(|| self.id.to_string())
+    }
+
+    /// A response computed from the latest cap table, kept until the cap
+    /// table changes: with 20,000 holders a view takes milliseconds, and a
+    /// meeting's ballots do not change it.
+    pub fn latest_cap_table<E>(
+        &self,
+        name: &'static str,
+        compute: impl FnOnce(&windledger_projections::runner::Projections) -> Result<bytes::Bytes, E>,
+    ) -> Result<bytes::Bytes, E> {
+        let changed = self.projections.read(|p| p.cap_table.fold().changed());
+        if let Some((at, body)) = self
+            .latest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(name)
+            && *at == changed
+        {
+            return Ok(body.clone());
+        }
+        let (at, body) = self
+            .projections
+            .read(|p| (p.cap_table.fold().changed(), compute(p)));
+        let body = body?;
+        self.latest
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name, (at, body.clone()));
+        Ok(body)
+    }
+
+    /// The ledger's head, read from the database at most every
+    /// [`HEAD_REFRESH`]: reads wait for the projections to reach it, so they
+    /// show what other processes recorded until a few milliseconds ago, and
+    /// everything this server recorded (commands wait until the projections
+    /// show their events before answering).
+    pub async fn recent_head(&self) -> Result<u64, StoreError> {
+        if let Some((at, size)) = *self.head.lock().unwrap_or_else(|p| p.into_inner())
+            && at.elapsed() < HEAD_REFRESH
+        {
+            return Ok(size);
+        }
+        let verified = self.integrity.head();
+        let head = self.store.head(&self.id).await?;
+        self.integrity.check_head(head, verified);
+        let size = head.size;
+        *self.head.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((std::time::Instant::now(), size));
+        Ok(size)
+    }
+
+    /// The ledger's head, once everything up to it is verified: the only
+    /// head the server signs. The head the database records must be the
+    /// one verified (not shorter, not another hash), and its last event,
+    /// read again, must still hash as verified. Otherwise the ledger is
+    /// marked broken and this answers 503 with the reason.
+    pub async fn verified_head(&self) -> Result<windledger_store::Head, Error> {
+        const WAIT: Duration = Duration::from_secs(5);
+        // Appends may go on meanwhile: a head verified past the one read
+        // means the ledger grew, and the head is read again.
+        let mut attempts = 0;
+        let recorded = loop {
+            let before = self.integrity.head();
+            let recorded = self
+                .store
+                .head(&self.id)
+                .await
+                .map_err(|e| Error::store(&e))?;
+            self.integrity.check_head(recorded, before);
+            let verified = self.integrity.verified_up_to(recorded.size, WAIT).await?;
+            if verified == recorded {
+                break recorded;
+            }
+            if verified.size == recorded.size {
+                // Same size, another hash: rewritten.
+                self.integrity.check_head(recorded, verified);
+            }
+            attempts += 1;
+            if attempts == 5 {
+                return Err(Error::new(
+                    ErrorKind::Unavailable,
+                    format!(
+                        "ledger {} grows faster than a checkpoint can be signed: try again",
+                        self.id
+                    ),
+                ));
+            }
+        };
+        if recorded.size > 0 {
+            let last = self
+                .store
+                .read_ledger(&self.id, recorded.size - 1, 1)
+                .await
+                .map_err(|e| Error::store(&e))?;
+            self.integrity
+                .check_reread(recorded.size, last.first(), recorded.hash);
+            self.integrity.check_sealed();
+        }
+        self.integrity.writable()?;
+        Ok(recorded)
+    }
+
+    /// The head about to be signed extends the last checkpoint this ledger's
+    /// server signed (recorded beside the ledger, its signature checked
+    /// with the trusted keys): not shorter, and with the same event at the
+    /// signed size. Otherwise the ledger is marked broken.
+    pub async fn extends_last_signed(
+        &self,
+        head: windledger_store::Head,
+        keys: &[windledger_store::CheckpointVerifier],
+    ) -> Result<(), Error> {
+        let Some(last) = self
+            .store
+            .latest_signed_checkpoint(&self.id)
+            .await
+            .map_err(|e| Error::store(&e))?
+        else {
+            return Ok(());
+        };
+        // Anyone with database credentials can write that table: only a
+        // note the server's key signed counts.
+        let signed = keys.iter().find_map(|k| k.verify(&last.note).ok());
+        let Some(signed) = signed.filter(|c| c.size == last.size && c.head == last.head) else {
+            tracing::warn!(ledger = %self.id, size = last.size, "a recorded checkpoint is not signed by a trusted key: ignored");
+            return Ok(());
+        };
+        if signed.size > head.size {
+            self.integrity.fail(
+                Some(head.size + 1),
+                format!(
+                    "the ledger holds {} events, but a checkpoint of {} events was signed: history was truncated after it was signed",
+                    head.size, signed.size
+                ),
+            );
+        } else if signed.size > 0 {
+            let at = self
+                .store
+                .read_ledger(&self.id, signed.size - 1, 1)
+                .await
+                .map_err(|e| Error::store(&e))?;
+            if at.first().map(|e| e.hash) != Some(signed.head) {
+                self.integrity.fail(
+                    Some(signed.size),
+                    format!(
+                        "the event at position {} is not the one the checkpoint signed there: history was rewritten after it was signed",
+                        signed.size
+                    ),
+                );
+            }
+        }
+        self.integrity.writable()
+    }
+
+    /// A financial year as the ledger holds it now (the state the runtime's
+    /// event store keeps), to decide commands on a copy without writing.
+    pub async fn financial_year(&self, year: &str) -> Result<FinancialYear, Error> {
+        let mut context = self
+            .years
+            .load_aggregate(year)
+            .await
+            .map_err(aggregate_problem)?;
+        Ok(context.aggregate().clone())
+    }
+
+    /// The services the financial years' commands ask (read-only).
+    pub fn year_services(&self) -> &FinancialYearServices {
+        &self.year_services
+    }
+
+    /// What was answered to a command id, if anything.
+    fn answered(&self, command_id: &str) -> Option<Answered> {
+        self.answered
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(command_id)
+            .cloned()
+    }
+
+    /// What was answered to a command id, from memory or else from the
+    /// ledger: a command whose commit landed after this server read the
+    /// ledger (sent by a server killed a moment before this one started, or
+    /// by another server on the same database) is found by the ids its
+    /// events must have. One indexed query per keyed command not remembered.
+    pub async fn answered_or_recorded(
+        &self,
+        command: &Command,
+        aggregate_id: &str,
+        command_id: &str,
+    ) -> Result<Option<Answered>, Error> {
+        if let Some(answered) = self.answered(command_id) {
+            return Ok(Some(answered));
+        }
+        let events = self
+            .recorded_events(command, aggregate_id, command_id)
+            .await?;
+        // Looked up now: `execute` need not look again.
+        self.uncertain
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(command_id);
+        let Some(first) = events.first() else {
+            return Ok(None);
+        };
+        let fingerprint = first.metadata.extra.get(REQUEST_KEY).cloned();
+        let receipts: Vec<Receipt> = events.iter().map(receipt).collect();
+        self.remember(Some(command_id.to_owned()), fingerprint, &receipts);
+        Ok(self.answered(command_id))
+    }
+
+    /// Holds the command id while its request is handled: a second request
+    /// with the same key waits for the first, then sees its answer. The
+    /// hold ends when the guard is dropped, also when the request is (its
+    /// client went away): the id is then forgotten once nobody waits on it.
+    pub async fn hold(&self, command_id: &str) -> InFlight {
+        let lock = self
+            .in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(command_id.to_owned())
+            .or_default()
+            .clone();
+        let guard = lock.lock_owned().await;
+        InFlight {
+            guard: Some(guard),
+            command_id: command_id.to_owned(),
+            in_flight: self.in_flight.clone(),
+        }
+    }
+
+    /// How many command ids are held or waited on now.
+    pub fn in_flight(&self) -> usize {
+        self.in_flight
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .len()
+    }
+
+    /// Runs a command on its aggregate, records it as answered when it has
+    /// a fingerprint, and waits (a little) until the projections show it.
+    /// A command beyond the input bounds (`Command::check_input`) is
+    /// invalid: every command of the API and the pages comes through here.
+    pub async fn execute(
+        &self,
+        aggregate_id: &str,
+        command: Command,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<Receipt>, Error> {
+        command
+            .check_input()
+            .map_err(|e| Error::invalid(format!("not a valid command: {e}")))?;
+        self.integrity.writable()?;
+        let command_id = metadata.get("command_id").cloned();
+        let fingerprint = metadata.get(REQUEST_KEY).cloned();
+        if let Some(id) = &command_id
+            && self.uncertain_now(id)
+        {
+            let recorded = self.recorded(&command, aggregate_id, id).await?;
+            self.uncertain
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(id);
+            if !recorded.is_empty() {
+                if matches!(command, Command::Company(_)) {
+                    self.company_id
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .get_or_insert_with(|| aggregate_id.to_owned());
+                }
+                self.remember(command_id, fingerprint, &recorded);
+                self.shown(&recorded).await;
+                return Ok(recorded);
+            }
+        }
+        let receipts = match self.run(aggregate_id, command, metadata).await {
+            Ok(receipts) => receipts,
+            Err(p) => {
+                if p.kind == ErrorKind::Unavailable
+                    && let Some(id) = command_id
+                {
+                    self.uncertain
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .insert(id, ());
+                }
+                return Err(p);
+            }
+        };
+        self.remember(command_id, fingerprint, &receipts);
+        self.shown(&receipts).await;
+        Ok(receipts)
+    }
+
+    fn uncertain_now(&self, command_id: &str) -> bool {
+        self.uncertain
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(command_id)
+            .is_some()
+    }
+
+    /// Keeps what a command with a key was answered.
+    fn remember(
+        &self,
+        command_id: Option<String>,
+        fingerprint: Option<String>,
+        receipts: &[Receipt],
+    ) {
+        if let (Some(command_id), Some(fingerprint)) = (command_id, fingerprint) {
+            self.answered
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .insert(
+                    command_id,
+                    Answered {
+                        fingerprint,
+                        receipts: receipts.to_vec(),
+                    },
+                );
+        }
+    }
+
+    /// The receipts of what a command id recorded on the command's
+    /// aggregate (none if nothing).
+    async fn recorded(
+        &self,
+        command: &Command,
+        aggregate_id: &str,
+        command_id: &str,
+    ) -> Result<Vec<Receipt>, Error> {
+        let events = self
+            .recorded_events(command, aggregate_id, command_id)
+            .await?;
+        Ok(events.iter().map(receipt).collect())
+    }
+
+    async fn recorded_events(
+        &self,
+        command: &Command,
+        aggregate_id: &str,
+        command_id: &str,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        match command {
+            Command::Company(_) => {
+                self.companies
+                    .recorded_for_command(aggregate_id, command_id)
+                    .await
+            }
+            Command::Meeting(_) => {
+                self.meetings
+                    .recorded_for_command(aggregate_id, command_id)
+                    .await
+            }
+            Command::FinancialYear(_) => {
+                self.years
+                    .recorded_for_command(aggregate_id, command_id)
+                    .await
+            }
+            Command::Advance(_) => {
+                self.advances
+                    .recorded_for_command(aggregate_id, command_id)
+                    .await
+            }
+        }
+        .map_err(|e| Error::store(&e))
+    }
+
+    /// Runs a command on its aggregate.
+    async fn run(
+        &self,
+        aggregate_id: &str,
+        command: Command,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<Receipt>, Error> {
+        Ok(match command {
+            Command::Company(c) => {
+                let receipts = run(
+                    &self.companies,
+                    &self.company_services,
+                    aggregate_id,
+                    *c,
+                    metadata,
+                )
+                .await?;
+                self.company_id
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .get_or_insert_with(|| aggregate_id.to_owned());
+                receipts
+            }
+            Command::Meeting(c) => {
+                run(
+                    &self.meetings,
+                    &self.meeting_services,
+                    aggregate_id,
+                    c,
+                    metadata,
+                )
+                .await?
+            }
+            Command::FinancialYear(c) => {
+                run(&self.years, &self.year_services, aggregate_id, c, metadata).await?
+            }
+            Command::Advance(c) => {
+                run(
+                    &self.advances,
+                    &self.advance_services,
+                    aggregate_id,
+                    c,
+                    metadata,
+                )
+                .await?
+            }
+        })
+    }
+
+    /// Waits until the projections have applied these events (at most a
+    /// few seconds: the write is done either way).
+    pub async fn shown(&self, receipts: &[Receipt]) {
+        if let Some(last) = receipts.iter().map(|r| r.position).max() {
+            let _ = tokio::time::timeout(Duration::from_secs(5), self.projections.caught_up(last))
+                .await;
+        }
+    }
+}
+
+/// `load, handle, commit` as `CqrsFramework::execute_with_metadata` does,
+/// keeping the committed envelopes for their receipts.
+async fn run<A>(
+    store: &LedgerEventStore<A>,
+    services: &A::Services,
+    aggregate_id: &str,
+    command: A::Command,
+    metadata: HashMap<String, String>,
+) -> Result<Vec<Receipt>, Error>
+where
+    A: Aggregate,
+    A::Error: Rule,
+    LedgerEventStore<A>: EventStore<A>,
+{
+    let mut context = store
+        .load_aggregate(aggregate_id)
+        .await
+        .map_err(aggregate_problem)?;
+    let sink = EventSink::<A>::default();
+    context
+        .aggregate()
+        .handle(command, services, &sink)
+        .await
+        .map_err(|e| Error::refused(e.rule(), e.to_string()))?;
+    let events = sink.collect().await;
+    let committed = store
+        .commit(events, context, metadata)
+        .await
+        .map_err(aggregate_problem)?;
+    committed
+        .into_iter()
+        .map(|envelope| {
+            let position = envelope
+                .metadata
+                .get(POSITION_KEY)
+                .and_then(|p| p.parse().ok())
+                .ok_or_else(|| Error::internal("a committed event has no position"))?;
+            let hash = envelope
+                .metadata
+                .get(HASH_KEY)
+                .cloned()
+                .ok_or_else(|| Error::internal("a committed event has no hash"))?;
+            Ok(Receipt {
+                position,
+                hash,
+                stream: format!("{}/{}", A::TYPE, envelope.aggregate_id),
+                event_type: cqrs_es::DomainEvent::event_type(&envelope.payload),
+            })
+        })
+        .collect()
+}
+
+fn receipt(e: &RecordedEvent) -> Receipt {
+    Receipt {
+        position: e.position,
+        hash: e.hash.to_hex(),
+        stream: e.stream_id.to_string(),
+        event_type: e.event_type.clone(),
+    }
+}
+
+fn aggregate_problem<E: std::error::Error>(e: AggregateError<E>) -> Error {
+    match e {
+        AggregateError::UserError(e) => Error::refused("refused", e.to_string()),
+        AggregateError::AggregateConflict => Error::new(
+            ErrorKind::VersionConflict,
+            "another process changed this aggregate at the same moment: send the command again",
+        ),
+        AggregateError::DatabaseConnectionError(e) => {
+            Error::unavailable(format!("the database is not reachable: {e}"))
+        }
+        AggregateError::DeserializationError(e) | AggregateError::UnexpectedError(e) => {
+            Error::internal(e)
+        }
+    }
+}
+
+/// Commands remembered in memory (answers, and uncertain commits).
+const REMEMBERED: usize = 10_000;
+
+/// A map of the latest `capacity` entries by insertion: the oldest goes
+/// first.
+struct Recent<V> {
+    entries: HashMap<String, V>,
+    order: std::collections::VecDeque<String>,
+    capacity: usize,
+}
+
+impl<V> Recent<V> {
+    fn new(capacity: usize) -> Self {
+        Self {
+            entries: HashMap::new(),
+            order: std::collections::VecDeque::new(),
+            capacity,
+        }
+    }
+
+    fn get(&self, key: &str) -> Option<&V> {
+        self.entries.get(key)
+    }
+
+    fn insert(&mut self, key: String, value: V) {
+        if self.entries.insert(key.clone(), value).is_none() {
+            self.order.push_back(key);
+        }
+        while self.entries.len() > self.capacity {
+            match self.order.pop_front() {
+                Some(oldest) => {
+                    self.entries.remove(&oldest);
+                }
+                None => break,
+            }
+        }
+    }
+
+    fn remove(&mut self, key: &str) {
+        if self.entries.remove(key).is_some() {
+            self.order.retain(|k| k != key);
+        }
+    }
+}
+
+/// A command id held by a request (see [`LedgerRuntime::hold`]).
+pub struct InFlight {
+    guard: Option<tokio::sync::OwnedMutexGuard<()>>,
+    command_id: String,
+    in_flight: Arc<Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>>,
+}
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        // The lock first, then the id if nobody else holds or waits on it.
+        drop(self.guard.take());
+        let mut in_flight = self.in_flight.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(lock) = in_flight.get(&self.command_id)
+            && Arc::strong_count(lock) == 1
+        {
+            in_flight.remove(&self.command_id);
+        }
+    }
+}
+
+/// The company's aggregate id, if the ledger has a company: the stream of
+/// its first event (the incorporation comes before anything else can), or
+/// else of the first company event found.
+async fn company_stream(store: &Store, id: &LedgerId) -> Result<Option<String>, StoreError> {
+    const PAGE: u32 = 1_000;
+    let prefix = format!("{}/", <Company as Aggregate>::TYPE);
+    let mut after = 0;
+    loop {
+        let page = store.read_ledger(id, after, PAGE).await?;
+        if let Some(c) = page
+            .iter()
+            .find_map(|e| e.stream_id.as_str().strip_prefix(&prefix))
+        {
+            return Ok(Some(c.to_owned()));
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE as usize => after = last.position,
+            _ => return Ok(None),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Recent;
+
+    #[test]
+    fn recent_keeps_the_latest_entries_only() {
+        let mut recent = Recent::new(3);
+        for n in 0..5 {
+            recent.insert(format!("k{n}"), n);
+        }
+        assert_eq!(recent.get("k0"), None);
+        assert_eq!(recent.get("k1"), None);
+        assert_eq!(recent.get("k4"), Some(&4));
+        // Inserting a key again keeps one entry for it.
+        recent.insert("k4".to_owned(), 40);
+        recent.insert("k5".to_owned(), 5);
+        assert_eq!(recent.get("k2"), None);
+        assert_eq!(recent.get("k3"), Some(&3));
+        assert_eq!(recent.get("k4"), Some(&40));
+        recent.remove("k3");
+        assert_eq!(recent.get("k3"), None);
+        assert_eq!(recent.entries.len(), recent.order.len());
+    }
+}

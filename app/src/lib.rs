@@ -1,0 +1,26 @@
+//! The application layer of windledger: between the pure domain and
+//! projections on one side and the front ends (the JSON API, the pages, the
+//! command line) on the other. Every front end runs commands and reads the
+//! ledger through it; it knows no HTTP, no page and no terminal.
+//!
+//! - [`ledger`]: one ledger as a server runs it: its projections followed
+//!   live, commands run (load, decide, append, receipts) with idempotency.
+//! - [`import`]: the command vocabulary ([`import::Command`]), and a farm's
+//!   history imported from a file of commands; synthetic farms.
+//! - [`services`]: the services the aggregates ask of each other, answered
+//!   from the ledger, and the mapping of recorded events to the
+//!   projections' input.
+//! - [`integrity`]: what of a ledger was verified as it is followed.
+//! - [`audit`]: the offline audit of an export.
+//! - [`redaction`]: the holder ids no anonymous answer or page shows.
+//! - [`error`]: why a command or a read failed, for the front ends.
+
+pub mod audit;
+pub mod error;
+pub mod import;
+pub mod integrity;
+pub mod ledger;
+pub mod redaction;
+pub mod services;
+
+pub use error::{Error, ErrorKind};

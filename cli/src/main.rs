@@ -1,0 +1,92 @@
+//! `windledger`: the command line: `demo`, `serve`, `token`, `import`,
+//! `export`, `verify`, `rebuild`.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+mod demo;
+
+#[derive(Parser)]
+#[command(
+    name = "windledger",
+    version,
+    about = "Governance ledger for citizen-owned wind farms"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import the reference farm (invented figures) into a local SQLite
+    /// ledger if it is empty, verify, sign and export it, issue a token per
+    /// role and serve the API.
+    Demo(demo::DemoOptions),
+    /// Serve the HTTP API (DATABASE_URL: postgres://... or sqlite://...).
+    Serve(windledger::server_cli::ServeOptions),
+    /// Issue, list or revoke API tokens.
+    Token(windledger::server_cli::TokenOptions),
+    /// Import a farm's history from a file of commands, one JSON object per
+    /// line (see docs/import.md), each run through the domain's rules; an
+    /// interrupted import continues where it stopped. With --synthetic,
+    /// write a generated farm of any size instead.
+    Import(windledger::import::ImportOptions),
+    /// Export a ledger: its events, OCF, the cap table or the decisions.
+    Export(windledger::export::ExportOptions),
+    /// Check an exported ledger offline: its chain, a signed checkpoint, and
+    /// every tally and dividend allocation recomputed from its events.
+    Verify(windledger::verify::VerifyOptions),
+    /// Rebuild every projection of a ledger from position 0.
+    Rebuild(windledger::server_cli::RebuildOptions),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // Servers log each request at info; the other commands only warnings.
+    let serving = matches!(&cli.command, Command::Serve(_))
+        || matches!(&cli.command, Command::Demo(o) if !o.no_serve);
+    let default = if serving { "info" } else { "warn" };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let json = matches!(&cli.command, Command::Serve(o) if o.json_logs);
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        logs.json().init();
+    } else {
+        logs.init();
+    }
+
+    let outcome = match cli.command {
+        Command::Demo(options) => demo::run(&options, &mut std::io::stdout()).await,
+        Command::Import(options) => {
+            windledger::import::run(&options, &mut std::io::stdout().lock()).await
+        }
+        Command::Serve(options) => {
+            windledger::server_cli::run_serve(&options, &mut std::io::stdout()).await
+        }
+        Command::Token(options) => {
+            windledger::server_cli::run_token(&options, &mut std::io::stdout().lock()).await
+        }
+        Command::Export(options) => windledger::export::run(options).await,
+        Command::Verify(options) => windledger::verify::run(options).await,
+        Command::Rebuild(options) => {
+            windledger::server_cli::run_rebuild(&options, &mut std::io::stdout().lock()).await
+        }
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // One line: the causes joined, as anyhow's alternate form does.
+            // Nothing is left to do if stderr is gone too.
+            let message = format!("{e:#}").replace('\n', " ");
+            let _ = writeln!(std::io::stderr(), "error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,488 @@
+//! `windledger serve`, `windledger token issue|list|revoke` and
+//! `windledger rebuild`: the command line over [`windledger_api`].
+
+use std::io::{IsTerminal, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, bail};
+use chrono::{Duration, Utc};
+use futures::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use windledger_domain::types::HolderId;
+use windledger_projections::runner::Projections;
+use windledger_store::{
+    CheckpointSigner, CheckpointVerifier, LedgerId, Sealer, Store, StoreOptions,
+};
+
+use windledger_api::auth::{self, Role};
+use windledger_api::{AppState, ServeLimits};
+
+use crate::serve_within;
+use windledger_app::services::ledger_event;
+
+/// The default database: a SQLite file in the current folder.
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://windledger.sqlite";
+
+#[derive(clap::Args, Debug)]
+pub struct ServeOptions {
+    /// postgres://... or sqlite://path (a SQLite file is created if missing).
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+    /// Address to listen on.
+    #[arg(long, env = "WINDLEDGER_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// The signing key: it signs checkpoints and seals every commit. Keep it
+    /// off the database's machine and out of its backups; generated there on
+    /// first start if absent (docs/deploy.md).
+    #[arg(
+        long,
+        env = "WINDLEDGER_KEY_FILE",
+        default_value = "windledger-signing.key"
+    )]
+    pub key_file: PathBuf,
+    /// Public keys the server used before a rotation, whose seals stay
+    /// trusted (`<name>+<hex key id>+<base64 key>`; repeat, or separate
+    /// with commas in the environment variable).
+    #[arg(
+        long = "earlier-public-key",
+        env = "WINDLEDGER_EARLIER_PUBLIC_KEYS",
+        value_delimiter = ','
+    )]
+    pub earlier_public_keys: Vec<String>,
+    /// Log one JSON object per line instead of text.
+    #[arg(long)]
+    pub json_logs: bool,
+    #[command(flatten)]
+    pub network: NetworkOptions,
+}
+
+/// How the server meets the network: its bounds, its proxies, who reads
+/// its metrics.
+#[derive(clap::Args, Debug, Clone)]
+pub struct NetworkOptions {
+    /// Connections served at once (default: 4,096, fewer if the open-file
+    /// limit is lower: it keeps 256 files for the rest).
+    #[arg(long, env = "WINDLEDGER_MAX_CONNECTIONS")]
+    pub max_connections: Option<usize>,
+    /// Connections at once from one client address (an IPv6 /64); a new
+    /// one over it replaces the address's longest idle one.
+    #[arg(
+        long,
+        env = "WINDLEDGER_MAX_CONNECTIONS_PER_ADDRESS",
+        default_value_t = 64
+    )]
+    pub max_connections_per_address: usize,
+    /// A reverse proxy in front of the server (repeat, or separate with
+    /// commas): the client of a request it forwards is the last address of
+    /// its X-Forwarded-For that is not a trusted proxy, for the limits per
+    /// address; its connections have no bound of their own.
+    #[arg(
+        long = "trusted-proxy",
+        env = "WINDLEDGER_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
+    /// A secret /metrics then requires as a bearer token, from every
+    /// caller; without it, /metrics answers callers on this machine only.
+    #[arg(long, env = "WINDLEDGER_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+}
+
+impl Default for NetworkOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: None,
+            max_connections_per_address: ServeLimits::default().max_connections_per_address,
+            trusted_proxies: Vec::new(),
+            metrics_token: None,
+        }
+    }
+}
+
+impl NetworkOptions {
+    pub fn limits(&self) -> anyhow::Result<ServeLimits> {
+        let defaults = ServeLimits::default();
+        let limits = ServeLimits {
+            max_connections: self.max_connections.unwrap_or(defaults.max_connections),
+            max_connections_per_address: self.max_connections_per_address,
+            ..defaults
+        };
+        if limits.max_connections == 0 || limits.max_connections_per_address == 0 {
+            bail!("--max-connections and --max-connections-per-address must be at least 1");
+        }
+        Ok(limits)
+    }
+}
+
+#[derive(clap::Args, Debug)]
+pub struct TokenOptions {
+    #[command(subcommand)]
+    pub command: TokenCommand,
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum TokenCommand {
+    /// Issue a token; its secret is printed once and stored only hashed.
+    Issue {
+        /// The ledger the token opens (created if missing).
+        #[arg(long)]
+        ledger: String,
+        /// secretary, municipality, operator or shareholder.
+        #[arg(long)]
+        role: String,
+        /// The holder a shareholder's (or the municipality's) token acts for.
+        #[arg(long)]
+        holder: Option<String>,
+        /// A note to recognise the token by in `token list`.
+        #[arg(long, default_value = "")]
+        label: String,
+        /// Days until the token expires (default: never).
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires_in_days: Option<u32>,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[arg(long)]
+        ledger: Option<String>,
+    },
+    /// Revoke a token by its id (the part after `wl_`, before the second `_`).
+    Revoke { token_id: String },
+}
+
+#[derive(clap::Args, Debug)]
+pub struct RebuildOptions {
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+    /// The ledger whose projections to rebuild from position 0.
+    #[arg(long)]
+    pub ledger: String,
+}
+
+/// The file of a `sqlite:` URL (none for another database, or in memory).
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let in_memory = path.is_empty() || path == ":memory:" || query.contains("mode=memory");
+    (!in_memory).then(|| PathBuf::from(path))
+}
+
+/// A SQLite database holds the access tokens' hashes: its file is made
+/// readable and writable by its owner only, created so if it is missing
+/// (SQLite gives its `-wal` and `-shm` files the database file's mode),
+/// and taken away from group and others if it exists, with its `-wal`
+/// and `-shm`. Nothing to do for PostgreSQL.
+pub fn private_sqlite_file(url: &str) -> anyhow::Result<()> {
+    let Some(path) = sqlite_file(url) else {
+        return Ok(());
+    };
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+        let cannot = |p: &Path| format!("cannot make {} private to its owner", p.display());
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            // A folder that does not exist: the database's own error says it.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e).with_context(|| cannot(&path)),
+        }
+        for suffix in ["", "-wal", "-shm"] {
+            let file = PathBuf::from(format!("{}{suffix}", path.display()));
+            let Ok(meta) = std::fs::metadata(&file) else {
+                continue;
+            };
+            let mode = meta.permissions().mode();
+            if mode & 0o077 != 0 {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(mode & 0o700))
+                    .with_context(|| cannot(&file))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A store that reads, verifies and keeps tokens, and appends no event.
+async fn connect(url: &str) -> anyhow::Result<Store> {
+    private_sqlite_file(url)?;
+    Store::connect(StoreOptions::new(url))
+        .await
+        .with_context(|| format!("cannot open the database {}", redacted(url)))
+}
+
+/// A store whose appends are sealed with `signer`'s key.
+pub async fn connect_sealed(url: &str, signer: &CheckpointSigner) -> anyhow::Result<Store> {
+    private_sqlite_file(url)?;
+    Store::connect(StoreOptions::new(url).sealed_by(Sealer::new(signer)))
+        .await
+        .with_context(|| format!("cannot open the database {}", redacted(url)))
+}
+
+/// Parses public keys given on the command line.
+pub fn public_keys(keys: &[String], option: &str) -> anyhow::Result<Vec<CheckpointVerifier>> {
+    keys.iter()
+        .map(|k| {
+            CheckpointVerifier::parse(k).with_context(|| {
+                format!("{option} {k:?} is not a public key (<name>+<hex key id>+<base64 key>)")
+            })
+        })
+        .collect()
+}
+
+/// The URL without credentials or parameters, fit for messages.
+pub fn redacted(url: &str) -> String {
+    let url = url.split('?').next().unwrap_or(url);
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+        None => url.to_owned(),
+    }
+}
+
+/// The signing key in `path` (it signs checkpoints and seals commits), or a
+/// new one named `name` written there (readable by its owner only) if the
+/// file does not exist.
+pub fn signing_key(
+    path: &Path,
+    name: &str,
+    out: &mut dyn Write,
+) -> anyhow::Result<CheckpointSigner> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => {
+            let signer = CheckpointSigner::from_secret_key(text.trim()).with_context(|| {
+                format!(
+                    "{} does not hold a checkpoint signing key; move it away to have a new one created",
+                    path.display()
+                )
+            })?;
+            writeln!(out, "Checkpoint signing key: {} (reused).", path.display())?;
+            Ok(signer)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let signer = CheckpointSigner::generate(name)?;
+            let mut options = std::fs::OpenOptions::new();
+            options.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+            let cannot = || format!("cannot write the signing key to {}", path.display());
+            let mut file = options.open(path).with_context(cannot)?;
+            writeln!(file, "{}", signer.to_secret_key()).with_context(cannot)?;
+            file.sync_all().with_context(cannot)?;
+            writeln!(
+                out,
+                "Checkpoint signing key: {} (created, readable by you only).",
+                path.display()
+            )?;
+            Ok(signer)
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot read the signing key {}", path.display())),
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}
+
+/// Serves `store` on `listen` until SIGINT or SIGTERM.
+pub async fn serve_store(
+    store: Store,
+    signer: CheckpointSigner,
+    earlier_keys: Vec<CheckpointVerifier>,
+    listen: SocketAddr,
+    network: &NetworkOptions,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let limits = network.limits()?;
+    if network
+        .metrics_token
+        .as_ref()
+        .is_some_and(|t| t.trim().len() < 16)
+    {
+        bail!("--metrics-token must be at least 16 characters: use a long random value");
+    }
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let state = AppState::with_earlier_keys(store.clone(), signer, earlier_keys);
+    if let Some(secret) = &network.metrics_token {
+        state.require_metrics_token(secret.trim());
+    }
+    state.trust_proxies(network.trusted_proxies.clone());
+    // Open every ledger now, so the projections catch up before traffic.
+    for ledger in store.ledgers().await? {
+        if let Err(p) = state.open(&ledger).await {
+            bail!("cannot open ledger {ledger}: {}", p.detail);
+        }
+    }
+    writeln!(
+        out,
+        "Serving on http://{} (API reference at /api/v1/docs). Ctrl-C stops.",
+        listener.local_addr()?
+    )?;
+    out.flush()?;
+    serve_within(listener, state, limits, shutdown_signal()).await?;
+    Ok(())
+}
+
+pub async fn run_serve(options: &ServeOptions, out: &mut dyn Write) -> anyhow::Result<()> {
+    let earlier = public_keys(&options.earlier_public_keys, "--earlier-public-key")?;
+    let signer = signing_key(&options.key_file, "windledger", out)?;
+    let store = connect_sealed(&options.database_url, &signer).await?;
+    writeln!(
+        out,
+        "Database: {} ({}); commits sealed and checkpoints signed with {}",
+        redacted(&options.database_url),
+        store.backend_name(),
+        signer.verifier()
+    )?;
+    serve_store(
+        store,
+        signer,
+        earlier,
+        options.listen,
+        &options.network,
+        out,
+    )
+    .await
+}
+
+pub async fn run_token(options: &TokenOptions, out: &mut dyn Write) -> anyhow::Result<()> {
+    let store = connect(&options.database_url).await?;
+    match &options.command {
+        TokenCommand::Issue {
+            ledger,
+            role,
+            holder,
+            label,
+            expires_in_days,
+        } => {
+            let ledger = LedgerId::parse(ledger.as_str())?;
+            let role: Role = role.parse().map_err(anyhow::Error::msg)?;
+            let holder = holder
+                .as_deref()
+                .map(HolderId::new)
+                .transpose()
+                .context("bad --holder")?;
+            let expires_at = expires_in_days.map(|d| Utc::now() + Duration::days(i64::from(d)));
+            let issued = auth::issue(&store, &ledger, role, holder, label, expires_at).await?;
+            writeln!(out, "{}", issued.token)?;
+            if std::io::stderr().is_terminal() {
+                eprintln!(
+                    "Token {} ({role} on {ledger}) issued. It is shown once: keep it now.",
+                    issued.stored.token_id
+                );
+            }
+        }
+        TokenCommand::List { ledger } => {
+            writeln!(
+                out,
+                "id\tledger\trole\tholder\tlabel\tcreated\texpires\trevoked"
+            )?;
+            for t in store.tokens(ledger.as_deref()).await? {
+                let date = |d: Option<chrono::DateTime<Utc>>| {
+                    d.map_or("-".to_owned(), |d| d.format("%Y-%m-%d %H:%M").to_string())
+                };
+                writeln!(
+                    out,
+                    "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
+                    t.token_id,
+                    t.ledger,
+                    t.role,
+                    t.holder.as_deref().unwrap_or("-"),
+                    t.label,
+                    date(Some(t.created_at)),
+                    date(t.expires_at),
+                    date(t.revoked_at),
+                )?;
+            }
+        }
+        TokenCommand::Revoke { token_id } => {
+            if !store.revoke_token(token_id, Utc::now()).await? {
+                bail!("no token {token_id} to revoke (unknown, or already revoked)");
+            }
+            writeln!(out, "Token {token_id} revoked.")?;
+        }
+    }
+    Ok(())
+}
+
+pub async fn run_rebuild(options: &RebuildOptions, out: &mut dyn Write) -> anyhow::Result<()> {
+    let store = connect(&options.database_url).await?;
+    let ledger = LedgerId::parse(options.ledger.as_str())?;
+    if !store.ledgers().await?.contains(&ledger) {
+        bail!("there is no ledger {ledger} in this database");
+    }
+    let head = store.head(&ledger).await?;
+    let bar = if std::io::stderr().is_terminal() {
+        let bar = ProgressBar::new(head.size);
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} events ({per_sec}, {eta} left)")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        bar
+    } else {
+        ProgressBar::hidden()
+    };
+    let start = Instant::now();
+    let mut projections = Projections::default();
+    let mut events = std::pin::pin!(
+        store
+            .subscribe(ledger.clone(), 0)
+            .take(usize::try_from(head.size)?)
+    );
+    while let Some(e) = events.next().await {
+        projections.apply(&ledger_event(e?));
+        bar.set_position(projections.position());
+        if let Some(f) = projections.failure() {
+            bar.abandon();
+            bail!("{f}");
+        }
+    }
+    bar.finish_and_clear();
+    let elapsed = start.elapsed();
+    writeln!(
+        out,
+        "Rebuilt every projection of {ledger} from position 0 to {} in {:.1} s ({:.0} events/s).",
+        projections.position(),
+        elapsed.as_secs_f64(),
+        head.size as f64 / elapsed.as_secs_f64().max(1e-9)
+    )?;
+    for status in projections.status() {
+        writeln!(out, "  {}: position {}", status.projection, status.position)?;
+    }
+    Ok(())
+}

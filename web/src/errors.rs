@@ -1,0 +1,229 @@
+//! The API's problems in French: a refused command names the domain's rule
+//! (its error variant), which is translated here; the rule's own words (in
+//! English, with the ids and figures) follow as the detail.
+
+use windledger_domain::types::ParseError;
+
+use crate::layout::Message;
+use windledger_api::problem::{Kind, Problem};
+
+/// Figures recorded before windledger bounded them that do not add up:
+/// said where the sum would be shown, the rest of the page stands.
+pub fn out_of_range(e: &windledger_projections::finance::SumOverflow) -> Message {
+    Message {
+        text: format!(
+            "Les chiffres de l'exercice {} ne peuvent pas être additionnés : un rapport enregistré \
+             avant que windledger ne borne les montants porte un chiffre qu'aucun parc n'atteint. \
+             Une correction de ce rapport rétablira ces chiffres.",
+            e.year
+        ),
+        detail: Some(e.to_string()),
+    }
+}
+
+/// A value beyond the input bounds (`windledger_domain::input`), in French;
+/// the domain's sentence (field, value, bound) is the detail.
+pub fn input_error(e: &ParseError) -> Message {
+    let text = match e {
+        ParseError::ControlCharacter { character, .. } => format!(
+            "Ce texte contient un caractère de contrôle ou de mise en forme bidirectionnelle \
+             ({character}), qui masque ou réordonne ce qu'il dit : écrivez du texte simple \
+             (les retours à la ligne sont permis)."
+        ),
+        ParseError::OutOfBounds { what, .. } if what.ends_with("price_per_mwh") => {
+            "Un prix est d'au plus 100 000 € par MWh, en valeur absolue.".to_owned()
+        }
+        ParseError::OutOfBounds { what, .. } if what.ends_with("mwh") => {
+            "Une déclaration compte au plus 10 000 000 MWh.".to_owned()
+        }
+        _ => "Cette valeur dépasse ce qu'un parc éolien peut atteindre : vérifiez-la.".to_owned(),
+    };
+    Message {
+        text,
+        detail: Some(e.to_string()),
+    }
+}
+
+/// The French sentence of a domain rule, by its error variant's name.
+fn rule_text(rule: &str) -> Option<&'static str> {
+    Some(match rule {
+        // Company.
+        "NotIncorporated" => "La société n'est pas encore immatriculée.",
+        "EffectiveDateTooEarly" => {
+            "La date d'effet est antérieure à la dernière opération enregistrée : les dates ne reviennent jamais en arrière."
+        }
+        "ResolutionRequired" => "Cette opération doit s'appuyer sur une résolution adoptée.",
+        "ResolutionNotAdopted" => "La résolution citée est inconnue, pas encore close ou rejetée.",
+        "ResolutionPurposeMismatch" => "La résolution citée n'a pas été adoptée pour cet objet.",
+        "WrongDecisionKind" => {
+            "Le type de décision ne convient pas à cet objet : les statuts en réservent un autre."
+        }
+        "ResolutionAdoptedAfterEffectiveDate" => {
+            "La résolution a été adoptée après la date d'effet demandée."
+        }
+        "HolderAlreadyRegistered" => "Cet associé est déjà inscrit au registre.",
+        "UnknownHolder" => "Cet associé n'est pas inscrit au registre : inscrivez-le d'abord.",
+        "HolderHasExited" => "Cet associé a quitté la société.",
+        "UnknownCollege" => "Ce collège n'existe pas dans les statuts.",
+        "NothingChanges" => "Le registre indique déjà cela : rien à enregistrer.",
+        "StillHoldsShares" => "Cet associé détient encore des actions.",
+        "UnknownShareClass" => "Cette catégorie d'actions n'existe pas dans les statuts.",
+        "NoShares" => "Un mouvement doit porter sur au moins une action.",
+        "TransferToSelf" => "Un associé ne peut pas se céder des actions à lui-même.",
+        "InsufficientShares" => "Le cédant ne détient pas assez d'actions de cette catégorie.",
+        "LockedUp" => "Les actions sont inaliénables jusqu'à une date non encore atteinte.",
+        "ApprovalRequired" => {
+            "Le cessionnaire ne détient pas encore d'actions : un agrément (résolution adoptée) est nécessaire."
+        }
+        "PriceBelowNominal" => "Le prix est inférieur à la valeur nominale.",
+        "AuthorisedSharesExceeded" => {
+            "Le nombre d'actions autorisé par les statuts serait dépassé."
+        }
+        "CapBreached" => {
+            "L'opération enfreindrait un plafond ou un plancher de détention des statuts."
+        }
+        // Meetings.
+        "AlreadyConvened" => {
+            "Cette assemblée est déjà convoquée : choisissez un autre identifiant."
+        }
+        "NotConvened" => "Cette assemblée n'est pas convoquée.",
+        "MeetingIdTooLong" => "L'identifiant de l'assemblée est trop long (60 caractères au plus).",
+        "EmptyAgenda" => "L'ordre du jour est vide : ajoutez au moins une résolution.",
+        "TooManyResolutions" => "L'ordre du jour a trop de résolutions.",
+        "InvalidResolutionText" => "Le texte d'une résolution est vide ou trop long.",
+        "UnknownDecisionKind" => "Ce type de décision n'existe pas dans les statuts en vigueur.",
+        "EmptyVotingWindow" => "La clôture du vote doit venir après son ouverture.",
+        "RecordDateNotBeforeOpening" => {
+            "La date d'enregistrement doit précéder le jour d'ouverture du vote."
+        }
+        "ConvenedAfterRecordDate" => {
+            "La date de convocation doit précéder (ou égaler) la date d'enregistrement."
+        }
+        "MembersRequired" => "Un conseil ou un comité a besoin de la liste de ses membres.",
+        "MembersNotAllowed" => {
+            "Une assemblée générale vote sur la table de capitalisation : ne donnez pas de liste de membres."
+        }
+        "DuplicateMember" => "Un membre figure deux fois dans la liste.",
+        "SecondCallOfItself" => "Une seconde convocation doit renvoyer à une autre assemblée.",
+        "VotingAlreadyOpen" => "Le vote est déjà ouvert.",
+        "VotingNotOpen" => "Le vote n'est pas encore ouvert.",
+        "OpenedOnOrBeforeRecordDate" => {
+            "Le vote ne peut pas s'ouvrir avant la fin de la date d'enregistrement."
+        }
+        "WindowOver" => "La période de vote est terminée.",
+        "EmptyRoll" => "Personne ne détient de voix à la date d'enregistrement.",
+        "Closed" => "L'assemblée est close.",
+        "NotOnRoll" => "Cet associé ne figure pas sur la liste d'émargement de l'assemblée.",
+        "ProxyToSelf" => "On ne peut pas se donner pouvoir à soi-même.",
+        "ProxyAlreadyGiven" => "Un pouvoir est déjà donné : révoquez-le d'abord.",
+        "NoProxyGiven" => "Aucun pouvoir n'a été donné dans cette assemblée.",
+        "ProxyHasGivenProxy" => {
+            "Ce mandataire a lui-même donné pouvoir : il ne peut pas en recevoir (pas de chaîne de pouvoirs)."
+        }
+        "GrantorHoldsProxies" => {
+            "Vous détenez des pouvoirs d'autres associés : vous ne pouvez pas donner le vôtre."
+        }
+        "ProxyCapReached" => "Ce mandataire détient déjà le nombre maximal de pouvoirs.",
+        "OutsideVotingWindow" => "Le vote n'est pas ouvert à cette heure-ci.",
+        "VoterIsRepresented" => {
+            "Cet associé est représenté par un mandataire : seul le mandataire vote pour lui, jusqu'à la révocation du pouvoir."
+        }
+        "NotTheProxy" => "Vous ne détenez pas de pouvoir de cet associé.",
+        "IncompleteBallot" => "Le bulletin doit donner un choix pour chaque résolution.",
+        "UnknownResolution" => "Une résolution du bulletin n'est pas à l'ordre du jour.",
+        "CloseBeforeWindowEnds" => {
+            "La période de vote n'est pas terminée : l'assemblée ne peut pas encore être close."
+        }
+        // Financial years.
+        "AlreadyOpened" => "Cet exercice est déjà ouvert.",
+        "NotOpened" => "Cet exercice n'est pas ouvert.",
+        "AccountsAlreadyApproved" => {
+            "Les comptes de cet exercice sont approuvés : enregistrez la correction sur l'exercice suivant."
+        }
+        "DuplicateReport" => {
+            "Cet identifiant de rapport est déjà utilisé : donnez à chaque rapport son propre identifiant."
+        }
+        "UnknownReport" => "Le rapport à corriger n'existe pas dans cet exercice.",
+        "ReportAlreadyCorrected" => {
+            "Ce rapport a déjà été corrigé : corrigez la dernière correction."
+        }
+        "CorrectionOfAnotherKind" => {
+            "Une correction doit être de la même nature que le rapport corrigé."
+        }
+        "CorrectionChangesSubject" => {
+            "Une correction garde l'éolienne et le mois (ou l'année fiscale) du rapport corrigé."
+        }
+        "UnknownTurbine" => "Cette éolienne n'est pas une éolienne du parc.",
+        "MonthOutsideYear" => "Ce mois n'est pas dans l'exercice.",
+        "BeforeCommissioning" => "Cette éolienne n'était pas encore mise en service ce mois-là.",
+        "ProductionAlreadyReported" => {
+            "La production de cette éolienne pour ce mois est déjà déclarée : envoyez une correction (colonne « corrects »)."
+        }
+        "InvalidQuantity" => {
+            "Une quantité doit être un nombre positif ou nul, avec au plus trois décimales (MWh) ou deux (prix)."
+        }
+        "InvalidAvailability" => "La disponibilité doit être comprise entre 0 et 100 %.",
+        "SubCentAmount" => "Les montants sont tenus au centime près.",
+        "Overflow" => "Un montant est trop grand : vérifiez les chiffres.",
+        _ => return None,
+    })
+}
+
+/// A problem as a French message.
+pub fn translate(p: &Problem) -> Message {
+    if p.kind == Kind::Refused.uri() {
+        let rule = p.rule.as_deref().unwrap_or("");
+        return match rule_text(rule) {
+            Some(text) => Message {
+                text: text.to_owned(),
+                detail: Some(p.detail.clone()),
+            },
+            None => Message {
+                text: "Les règles du registre refusent cette opération.".to_owned(),
+                detail: Some(p.detail.clone()),
+            },
+        };
+    }
+    let text = if p.kind == Kind::Validation.uri() {
+        "La demande n'est pas valide."
+    } else if p.kind == Kind::VersionConflict.uri() {
+        "Quelqu'un a modifié ces données au même instant : renvoyez le formulaire."
+    } else if p.kind == Kind::Unavailable.uri() {
+        "Le registre n'est pas joignable pour le moment : réessayez dans un instant."
+    } else if p.kind == Kind::Forbidden.uri() {
+        "Votre rôle ne permet pas cette opération."
+    } else if p.kind == Kind::NotFound.uri() {
+        "Élément introuvable."
+    } else if p.kind == Kind::FiguresOutOfRange.uri() {
+        "Des chiffres enregistrés avant que windledger ne borne les montants ne peuvent pas être additionnés : corrigez le rapport nommé."
+    } else {
+        return Message::new("Erreur interne : elle a été consignée.");
+    };
+    Message {
+        text: text.to_owned(),
+        detail: Some(p.detail.clone()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_said_in_french_with_the_rule_detail() {
+        let p = Problem::refused(
+            "UnknownTurbine",
+            "turbine T99 is not one of the farm's turbines",
+        );
+        let m = translate(&p);
+        assert_eq!(m.text, "Cette éolienne n'est pas une éolienne du parc.");
+        assert_eq!(
+            m.detail.as_deref(),
+            Some("turbine T99 is not one of the farm's turbines")
+        );
+        let unknown = translate(&Problem::refused("SomethingNew", "why"));
+        assert!(unknown.text.starts_with("Les règles du registre"));
+        let internal = translate(&Problem::new(Kind::Internal, "secret"));
+        assert_eq!(internal.detail, None, "internal details are never shown");
+    }
+}

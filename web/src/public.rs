@@ -1,0 +1,732 @@
+//! What anyone may read: the list of farms, a farm's public page (its
+//! parties, production, adopted decisions and local returns), the detail
+//! of its local returns, and a signed checkpoint of its ledger. No holder
+//! is ever named: parties are colleges, returns go to beneficiaries by
+//! kind, and holder ids are taken out of resolution texts.
+
+use std::collections::{BTreeMap, HashMap};
+
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use chrono::{NaiveDate, Utc};
+use maud::{Markup, html};
+use rust_decimal::Decimal;
+use rust_decimal::prelude::ToPrimitive;
+use windledger_domain::finance::YearMonth;
+use windledger_domain::meeting::MeetingKind;
+use windledger_projections::cap_table::AsOf;
+use windledger_projections::local_returns::{LocalReturns, local_returns};
+use windledger_projections::runner::Projections;
+use windledger_store::Checkpoint;
+
+use windledger_app::redaction::Names;
+
+use crate::charts::{Bar, bar_chart};
+use crate::errors::out_of_range;
+use crate::layout::{Chrome, Message, html_response, message, page};
+use crate::{PageResult, Params, Visitor, Web, WebError, farm, format, projected, query_map};
+
+/// `/`: the farms of this server.
+pub async fn index(State(web): State<Web>, visitor: Visitor) -> PageResult {
+    let ledgers = web
+        .app
+        .store
+        .ledgers()
+        .await
+        .map_err(|e| WebError::from(windledger_api::problem::Problem::store(&e)))?;
+    let mut farms = Vec::new();
+    for id in ledgers {
+        let runtime = web.app.open(&id).await?;
+        let summary = projected(&runtime, |p| {
+            p.cap_table.fold().incorporation().map(|i| {
+                (
+                    i.legal_name.as_str().to_owned(),
+                    i.turbines.len(),
+                    i.turbines
+                        .iter()
+                        .map(|t| u64::from(t.rated_power.get()))
+                        .sum::<u64>(),
+                )
+            })
+        })
+        .await?;
+        if let Some((name, turbines, kw)) = summary {
+            farms.push((id.to_string(), name, turbines, kw));
+        }
+    }
+    let body = html! {
+        h1 { "Parcs éoliens citoyens" }
+        p.lead {
+            "Chaque parc tient un registre de gouvernance public et vérifiable : "
+            "répartition du capital et des voix, décisions, production et retombées locales."
+        }
+        @if farms.is_empty() {
+            p { "Aucun parc n'est encore enregistré sur ce serveur." }
+        } @else {
+            ul {
+                @for (id, name, turbines, kw) in &farms {
+                    li {
+                        a href={ "/parcs/" (id) } { (name) }
+                        " — " (turbines) " éoliennes, "
+                        (format::decimal(Decimal::from(*kw) / Decimal::from(1000), 1)) (format::NBSP) "MW"
+                    }
+                }
+            }
+        }
+    };
+    let chrome = Chrome {
+        session: visitor.session.as_ref(),
+        flash: visitor.flash.clone(),
+        ..Chrome::new("Accueil")
+    };
+    Ok(html_response(StatusCode::OK, page(chrome, body)))
+}
+
+/// One college's line on the public page.
+struct CollegeLine {
+    name: String,
+    weight: Option<String>,
+    holders: usize,
+    shares: u64,
+    capital_pct: Decimal,
+    votes_pct: Decimal,
+}
+
+struct Decision {
+    date: NaiveDate,
+    kind: MeetingKind,
+    resolution: String,
+    text: String,
+    votes_for: u64,
+    votes_against: u64,
+    abstentions: u64,
+    share_for: Option<f64>,
+}
+
+struct FarmPage {
+    formation: Option<NaiveDate>,
+    turbines: usize,
+    power_kw: u64,
+    communes: Vec<String>,
+    share_capital: Option<Decimal>,
+    colleges: Vec<CollegeLine>,
+    production_years: Vec<i32>,
+    year: Option<i32>,
+    production: Vec<(YearMonth, Decimal)>,
+    production_total: Decimal,
+    decisions: Vec<Decision>,
+    rejected: usize,
+    returns: Vec<LocalReturns>,
+    /// Sums that do not fit (figures recorded before the input bounds):
+    /// said in their section instead of the figures.
+    production_out_of_range: Option<Message>,
+    returns_out_of_range: Vec<Message>,
+}
+
+/// A fraction `"n/d"` as a number, for display.
+pub fn fraction_value(text: &str) -> Option<f64> {
+    let (n, d) = text.split_once('/')?;
+    let (n, d): (f64, f64) = (n.parse().ok()?, d.parse().ok()?);
+    (d > 0.0).then_some(n / d)
+}
+
+fn read_farm(p: &Projections, wanted: Option<i32>) -> FarmPage {
+    let fold = p.cap_table.fold();
+    let incorporation = fold.incorporation();
+    let charter = fold.charter(AsOf::Latest);
+    let view = fold.view(AsOf::Latest);
+    let colleges = match (charter, &view) {
+        (Some(charter), Some(view)) => charter
+            .colleges
+            .iter()
+            .map(|c| {
+                let totals = view.by_college.get(&c.id);
+                CollegeLine {
+                    name: c.name.clone(),
+                    weight: c.weight.map(|w| w.to_string()),
+                    holders: totals.map_or(0, |t| t.holders),
+                    shares: totals.map_or(0, |t| t.shares),
+                    capital_pct: totals.map_or(Decimal::ZERO, |t| t.capital_pct),
+                    votes_pct: totals.map_or(Decimal::ZERO, |t| t.votes_pct),
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let finance = p.finance.fold();
+    let production_years: Vec<i32> = finance
+        .years()
+        .filter(|y| !y.production().is_empty())
+        .map(|y| y.year)
+        .collect();
+    let year = wanted.or_else(|| production_years.last().copied());
+    let mut production: BTreeMap<YearMonth, Decimal> = BTreeMap::new();
+    let mut production_total = Decimal::ZERO;
+    let mut production_out_of_range = None;
+    if let Some(record) = year.and_then(|y| finance.year(y)) {
+        let summed = record.monthly().and_then(|months| {
+            for (month, totals) in months.into_iter().filter(|(_, t)| t.turbines_reported > 0) {
+                windledger_projections::finance::add(
+                    &mut production_total,
+                    totals.mwh,
+                    record.year,
+                    || format!("the production of {month}"),
+                )?;
+                production.insert(month, totals.mwh);
+            }
+            Ok(())
+        });
+        if let Err(e) = summed {
+            production.clear();
+            production_total = Decimal::ZERO;
+            production_out_of_range = Some(out_of_range(&e));
+        }
+    }
+    let names = Names::of(p);
+    let mut decisions = Vec::new();
+    let mut rejected = 0;
+    for (_, m) in p.register.fold().meetings() {
+        let Some(closed) = &m.closed else { continue };
+        for (item, result) in m.convocation.agenda.iter().zip(&closed.results) {
+            if !result.outcome.is_adopted() {
+                rejected += 1;
+                continue;
+            }
+            decisions.push(Decision {
+                date: format::to_paris(closed.closed_at).date(),
+                kind: m.convocation.kind,
+                resolution: result.resolution.to_string(),
+                text: names.text(&item.text),
+                votes_for: result.votes_for,
+                votes_against: result.votes_against,
+                abstentions: result.abstentions,
+                share_for: result
+                    .share_for
+                    .as_ref()
+                    .and_then(|f| fraction_value(&f.to_string())),
+            });
+        }
+    }
+    decisions.sort_by(|a, b| b.date.cmp(&a.date).then(a.resolution.cmp(&b.resolution)));
+    let (returns, returns_out_of_range) = years_of_returns(p);
+    let returns = returns
+        .into_iter()
+        .filter(|r| !r.local.is_empty() || !r.leaving.is_empty())
+        .collect();
+    let mut communes: Vec<String> = incorporation
+        .map(|i| i.turbines.iter().map(|t| t.commune.to_string()).collect())
+        .unwrap_or_default();
+    communes.sort();
+    communes.dedup();
+    FarmPage {
+        formation: incorporation.map(|i| i.formation_date),
+        turbines: incorporation.map_or(0, |i| i.turbines.len()),
+        power_kw: incorporation.map_or(0, |i| {
+            i.turbines
+                .iter()
+                .map(|t| u64::from(t.rated_power.get()))
+                .sum()
+        }),
+        communes,
+        share_capital: view.as_ref().map(|v| v.share_capital.amount()),
+        colleges,
+        production_years,
+        year,
+        production: production.into_iter().collect(),
+        production_total,
+        decisions,
+        rejected,
+        returns,
+        production_out_of_range,
+        returns_out_of_range,
+    }
+}
+
+/// Each year's local returns, in year order, and what could not be added.
+fn years_of_returns(p: &Projections) -> (Vec<LocalReturns>, Vec<Message>) {
+    let years: Vec<i32> = p.finance.fold().years().map(|y| y.year).collect();
+    let mut returns = Vec::new();
+    let mut out = Vec::new();
+    for y in years {
+        match local_returns(p, y) {
+            Ok(Some(r)) => returns.push(r),
+            Ok(None) => {}
+            Err(e) => out.push(out_of_range(&e)),
+        }
+    }
+    (returns, out)
+}
+
+fn f64_of(d: Decimal) -> f64 {
+    d.to_f64().unwrap_or(0.0)
+}
+
+/// The year asked for in `?annee=`, if any.
+fn year_query(query: &HashMap<String, String>) -> Result<Option<i32>, WebError> {
+    match query
+        .get("annee")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+    {
+        None => Ok(None),
+        Some(s) => s
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (1000..=9999).contains(y))
+            .map(Some)
+            .ok_or_else(|| WebError::BadRequest("L'année demandée n'est pas valide.".into())),
+    }
+}
+
+/// `/parcs/{ledger}`: the public page of a farm.
+pub async fn farm_page(
+    web: &Web,
+    params: &HashMap<String, String>,
+    query: &HashMap<String, String>,
+    visitor: &Visitor,
+) -> PageResult {
+    let farm = farm(web, params).await?;
+    let wanted = year_query(query)?;
+    let data = projected(&farm.runtime, |p| read_farm(p, wanted)).await?;
+    let body = html! {
+        h1 { (farm.name) }
+        p.lead {
+            "Parc éolien citoyen"
+            @if data.turbines > 0 {
+                " : " (data.turbines) " éoliennes, "
+                (format::decimal(Decimal::from(data.power_kw) / Decimal::from(1000), 1)) (format::NBSP) "MW"
+                @if !data.communes.is_empty() {
+                    ", sur les communes " (data.communes.join(", ")) " (codes INSEE)"
+                }
+            }
+            @if let Some(d) = data.formation { ". Société immatriculée le " (format::date(d)) }
+            "."
+        }
+        nav aria-label="Sur cette page" {
+            ul {
+                li { a href="#parties" { "Les parties : capital et voix" } }
+                li { a href="#production" { "Production mensuelle" } }
+                li { a href="#decisions" { "Décisions adoptées" } }
+                li { a href="#retombees" { "Retombées économiques locales" } }
+            }
+        }
+        (parties_section(&data))
+        (production_section(&farm.path(""), &data))
+        (decisions_section(&data))
+        (returns_section(&farm.path(""), &data.returns, &data.returns_out_of_range))
+        section aria-labelledby="verifier" {
+            h2 #verifier { "Vérifier le registre" }
+            p {
+                "Le registre est une chaîne d'événements dont chacun contient l'empreinte du précédent. "
+                "Un point de contrôle signé atteste de son état à un instant donné : "
+                a href=(farm.path("/point-de-controle")) { "télécharger le point de contrôle signé" }
+                " (clé publique : " code.hash { (web.app.signer.verifier().to_string()) } ")."
+            }
+        }
+    };
+    Ok(html_response(
+        StatusCode::OK,
+        page(farm.chrome("Page publique", visitor), body),
+    ))
+}
+
+pub async fn show(
+    State(web): State<Web>,
+    Params(params): Params,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    visitor: Visitor,
+) -> PageResult {
+    farm_page(&web, &params, &query_map(query), &visitor).await
+}
+
+fn parties_section(data: &FarmPage) -> Markup {
+    html! {
+        section aria-labelledby="parties" {
+            h2 #parties { "Les parties : capital et voix" }
+            p {
+                "Les associés sont réunis en collèges. Chaque collège détient une part du capital "
+                "et une part des voix en assemblée générale (après pondération des collèges prévue par les statuts)."
+                @if let Some(c) = data.share_capital {
+                    " Capital social : " (format::euros(c)) "."
+                }
+            }
+            @if data.colleges.is_empty() {
+                p { "Aucun associé n'est encore inscrit." }
+            } @else {
+                div.table {
+                    table {
+                        caption { "Répartition du capital et des voix par collège" }
+                        thead { tr {
+                            th scope="col" { "Collège" }
+                            th.num scope="col" { "Associés" }
+                            th.num scope="col" { "Actions" }
+                            th.num scope="col" { "Part du capital" }
+                            th.num scope="col" { "Part des voix" }
+                            th.num scope="col" { "Pondération statutaire" }
+                        } }
+                        tbody {
+                            @for c in &data.colleges {
+                                tr {
+                                    th scope="row" { (c.name) }
+                                    td.num { (format::int(c.holders as u64)) }
+                                    td.num { (format::int(c.shares)) }
+                                    td.num { (format::percent(c.capital_pct, 2)) }
+                                    td.num { (format::percent(c.votes_pct, 2)) }
+                                    td.num { (c.weight.clone().unwrap_or_else(|| "—".into())) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn production_section(base: &str, data: &FarmPage) -> Markup {
+    let bars: Vec<Bar> = data
+        .production
+        .iter()
+        .map(|(m, v)| {
+            Bar::single(
+                format::short_month(*m).to_owned(),
+                format::month(*m),
+                f64_of(*v),
+                format::mwh(*v, 1),
+            )
+        })
+        .collect();
+    let total = data.production_total;
+    html! {
+        section aria-labelledby="production" {
+            h2 #production { "Production mensuelle" }
+            @match data.year {
+                None => p { "Aucune production n'est encore publiée." },
+                Some(year) => {
+                    @if data.production_years.len() > 1 {
+                        p {
+                            "Année : "
+                            @for (i, y) in data.production_years.iter().enumerate() {
+                                @if i > 0 { " · " }
+                                @if *y == year {
+                                    strong aria-current="page" { (y) }
+                                } @else {
+                                    a href={ (base) "?annee=" (y) "#production" } { (y) }
+                                }
+                            }
+                        }
+                    }
+                    @if let Some(m) = &data.production_out_of_range {
+                        p { (message(m)) }
+                    } @else if bars.is_empty() {
+                        p { "Aucune production n'est publiée pour " (year) "." }
+                    } @else {
+                        (bar_chart(
+                            "graphique-production",
+                            &format!("Production d'électricité par mois en {year}"),
+                            &format!(
+                                "Énergie livrée au réseau par l'ensemble des éoliennes, en MWh, mois par mois ; total {} en {year}.",
+                                format::mwh(total, 0)
+                            ),
+                            "MWh",
+                            &[],
+                            &bars,
+                        ))
+                        details {
+                            summary { "Tableau des données de production " (year) }
+                            div.table {
+                                table {
+                                    caption { "Production par mois en " (year) " (MWh, corrections appliquées)" }
+                                    thead { tr { th scope="col" { "Mois" } th.num scope="col" { "Production" } } }
+                                    tbody {
+                                        @for (m, v) in &data.production {
+                                            tr { th scope="row" { (format::month(*m)) } td.num { (format::mwh(*v, 3)) } }
+                                        }
+                                    }
+                                    tfoot { tr { th scope="row" { "Total" } td.num { (format::mwh(total, 3)) } } }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Decisions shown before the rest is folded away.
+const RECENT_DECISIONS: usize = 8;
+
+fn decisions_table(decisions: &[Decision], caption: &str) -> Markup {
+    html! {
+        div.table {
+            table {
+                caption { (caption) }
+                thead { tr {
+                    th scope="col" { "Date" }
+                    th scope="col" { "Résolution" }
+                    th.num scope="col" { "Voix pour" }
+                    th.num scope="col" { "Voix contre" }
+                    th.num scope="col" { "Abstentions" }
+                    th.num scope="col" { "Part des voix exprimées pour" }
+                } }
+                tbody {
+                    @for d in decisions {
+                        tr {
+                            td { (format::date(d.date)) }
+                            td {
+                                (d.text)
+                                br;
+                                small { (format::meeting_kind(d.kind)) ", résolution " (d.resolution) }
+                            }
+                            td.num { (format::int(d.votes_for)) }
+                            td.num { (format::int(d.votes_against)) }
+                            td.num { (format::int(d.abstentions)) }
+                            td.num {
+                                @match d.share_for {
+                                    Some(v) => (format::percent(Decimal::from_f64_retain(v * 100.0).unwrap_or_default(), 2)),
+                                    None => "—",
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn decisions_section(data: &FarmPage) -> Markup {
+    let split = data.decisions.len().min(RECENT_DECISIONS);
+    let (recent, older) = data.decisions.split_at(split);
+    html! {
+        section aria-labelledby="decisions" {
+            h2 #decisions { "Décisions adoptées" }
+            @if data.decisions.is_empty() {
+                p { "Aucune décision n'a encore été adoptée." }
+            } @else {
+                p {
+                    (data.decisions.len()) " résolutions adoptées"
+                    @if data.rejected > 0 { ", " (data.rejected) " rejetées" }
+                    ". Les voix sont comptées selon les statuts (par action ou par associé, selon le collège)."
+                }
+                (decisions_table(recent, "Les résolutions adoptées les plus récentes"))
+                @if !older.is_empty() {
+                    details {
+                        summary { "Les " (older.len()) " résolutions adoptées plus anciennes" }
+                        (decisions_table(older, "Résolutions adoptées plus anciennes"))
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The beneficiaries of the years' local returns, in order, and each
+/// year's amounts by beneficiary.
+fn returns_series(returns: &[LocalReturns]) -> (Vec<String>, Vec<BTreeMap<usize, Decimal>>) {
+    let mut series: Vec<String> = Vec::new();
+    let mut per_year = Vec::new();
+    for r in returns {
+        let mut amounts: BTreeMap<usize, Decimal> = BTreeMap::new();
+        for line in &r.local {
+            let name = format::local_beneficiary(&line.party);
+            let index = match series.iter().position(|s| *s == name) {
+                Some(i) => i,
+                None => {
+                    series.push(name);
+                    series.len() - 1
+                }
+            };
+            *amounts.entry(index).or_default() += line.total.amount();
+        }
+        per_year.push(amounts);
+    }
+    (series, per_year)
+}
+
+fn returns_section(base: &str, returns: &[LocalReturns], out_of_range: &[Message]) -> Markup {
+    let (series, per_year) = returns_series(returns);
+    let bars: Vec<Bar> = returns
+        .iter()
+        .zip(&per_year)
+        .map(|(r, amounts)| Bar {
+            label: r.year.to_string(),
+            name: format!("Exercice {}", r.year),
+            segments: amounts
+                .iter()
+                .map(|(i, v)| (*i, f64_of(*v), format::euros(*v)))
+                .collect(),
+        })
+        .collect();
+    html! {
+        section aria-labelledby="retombees" {
+            h2 #retombees { "Retombées économiques locales" }
+            @for m in out_of_range { p { (message(m)) } }
+            @if returns.is_empty() {
+                p { "Aucune retombée n'est encore enregistrée." }
+            } @else {
+                p {
+                    "Ce que le parc verse chaque année à son territoire : impôts locaux (IFER, CFE, taxe foncière), "
+                    "loyers, fonds de territoire, dividendes et intérêts versés aux associés du territoire."
+                }
+                (bar_chart(
+                    "graphique-retombees",
+                    "Retombées économiques locales par exercice et par bénéficiaire",
+                    "Montants versés dans le territoire chaque exercice, en euros, par bénéficiaire.",
+                    "€",
+                    &series,
+                    &bars,
+                ))
+                div.table {
+                    table {
+                        caption { "Retombées locales par bénéficiaire et par exercice (euros)" }
+                        thead { tr {
+                            th scope="col" { "Bénéficiaire" }
+                            @for r in returns { th.num scope="col" { (r.year) } }
+                        } }
+                        tbody {
+                            @for (i, name) in series.iter().enumerate() {
+                                tr {
+                                    th scope="row" { (name) }
+                                    @for amounts in &per_year {
+                                        td.num {
+                                            @match amounts.get(&i) {
+                                                Some(v) => (format::euros(*v)),
+                                                None => "—",
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        tfoot {
+                            tr {
+                                th scope="row" { "Total local" }
+                                @for r in returns { td.num { (format::euros(r.local_total)) } }
+                            }
+                            tr {
+                                th scope="row" { "Part des recettes restée sur le territoire" }
+                                @for r in returns {
+                                    td.num {
+                                        @match r.local_share_pct {
+                                            Some(p) => (format::percent(p, 2)),
+                                            None => "—",
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+                p { a href={ (base) "/retombees" } { "Le détail des retombées par nature et ce qui quitte le territoire" } }
+            }
+        }
+    }
+}
+
+/// `/parcs/{ledger}/retombees`: local returns in detail.
+pub async fn returns(
+    State(web): State<Web>,
+    Params(params): Params,
+    visitor: Visitor,
+) -> PageResult {
+    let farm = farm(&web, &params).await?;
+    let (mut returns, out_of_range) = projected(&farm.runtime, years_of_returns).await?;
+    returns.reverse();
+    let body = html! {
+        h1 { "Retombées économiques locales" }
+        p.lead {
+            "Par exercice : ce qui reste dans le territoire du parc, par bénéficiaire et par nature, "
+            "et ce qui le quitte. Les dividendes et intérêts sont comptés bruts ; les associés ne sont pas nommés."
+        }
+        @for m in &out_of_range { p { (message(m)) } }
+        @if returns.is_empty() && out_of_range.is_empty() { p { "Aucun exercice n'est encore enregistré." } }
+        @for r in &returns {
+            section aria-labelledby={ "exercice-" (r.year) } {
+                h2 id={ "exercice-" (r.year) } { "Exercice " (r.year) }
+                div.grid {
+                    div.stat { "Recettes de l'exercice" strong { (format::euros(r.revenue.amount())) } }
+                    div.stat { "Resté sur le territoire" strong { (format::euros(r.local_total)) } }
+                    div.stat { "Quitte le territoire" strong { (format::euros(r.leaving_total)) } }
+                    div.stat {
+                        "Part locale des recettes"
+                        strong { @match r.local_share_pct { Some(p) => (format::percent(p, 2)), None => "—" } }
+                    }
+                }
+                div.table {
+                    table {
+                        caption { "Restent sur le territoire (" (r.year) ")" }
+                        thead { tr { th scope="col" { "Bénéficiaire" } th scope="col" { "Nature" } th.num scope="col" { "Montant" } } }
+                        tbody {
+                            @for line in &r.local {
+                                @for (kind, amount) in &line.amounts {
+                                    tr {
+                                        th scope="row" { (format::local_beneficiary(&line.party)) }
+                                        td { (format::return_kind(*kind)) }
+                                        td.num { (format::euros(*amount)) }
+                                    }
+                                }
+                            }
+                        }
+                        tfoot { tr { th scope="row" colspan="2" { "Total" } td.num { (format::euros(r.local_total)) } } }
+                    }
+                }
+                @if !r.leaving.is_empty() {
+                    div.table {
+                        table {
+                            caption { "Quittent le territoire (" (r.year) ")" }
+                            thead { tr { th scope="col" { "Destinataire" } th scope="col" { "Nature" } th.num scope="col" { "Montant" } } }
+                            tbody {
+                                @for line in &r.leaving {
+                                    @for (kind, amount) in &line.amounts {
+                                        tr {
+                                            th scope="row" { (format::leaving(&line.party)) }
+                                            td { (format::return_kind(*kind)) }
+                                            td.num { (format::euros(*amount)) }
+                                        }
+                                    }
+                                }
+                            }
+                            tfoot { tr { th scope="row" colspan="2" { "Total" } td.num { (format::euros(r.leaving_total)) } } }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    Ok(html_response(
+        StatusCode::OK,
+        page(farm.chrome("Retombées locales", &visitor), body),
+    ))
+}
+
+/// `/parcs/{ledger}/point-de-controle`: the head signed now, as the API's
+/// `/checkpoint` signs it, as a file.
+pub async fn checkpoint(State(web): State<Web>, Params(params): Params) -> PageResult {
+    let runtime = web.app.runtime(&params).await?;
+    let head = runtime
+        .store
+        .head(&runtime.id)
+        .await
+        .map_err(|e| WebError::from(windledger_api::problem::Problem::store(&e)))?;
+    let note = web
+        .app
+        .signer
+        .sign(&Checkpoint::new(runtime.id.clone(), head, Utc::now()));
+    let mut response = note.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{}-{}.checkpoint\"",
+        runtime.id, head.size
+    )) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
