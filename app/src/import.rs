@@ -29,20 +29,17 @@ pub mod synthetic;
 use std::collections::HashMap;
 use std::fmt;
 use std::io::BufRead;
+use std::ops::ControlFlow;
 
-use cqrs_es::{Aggregate, AggregateError, CqrsFramework};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use thiserror::Error;
-use windledger_domain::company::{Company, CompanyCommand, CompanyServices};
-use windledger_domain::finance::{
-    AdvanceCommand, AdvanceServices, CurrentAccountAdvance, FinancialYear, FinancialYearCommand,
-    FinancialYearServices,
-};
-use windledger_domain::meeting::{Meeting, MeetingCommand, MeetingServices};
-use windledger_store::{Head, LedgerEventStore, LedgerId, Store, StoreError, StreamId};
+use windledger_store::{Head, LedgerId, Store, StoreError, StreamId};
 
-use crate::services::{CompanyCapTables, MeetingResolutions, SystemClock, YearClosings};
+use crate::command::Aggregates;
+pub use crate::command::{Command, check_aggregate_id};
+use crate::error::ErrorKind;
+use crate::services::{CompanyCapTables, company_of, scan};
 
 /// The actor recorded in the metadata of a line that names none.
 pub const DEFAULT_ACTOR: &str = "import";
@@ -110,31 +107,6 @@ impl fmt::Display for Id<'_> {
     }
 }
 
-/// A command of one of the four aggregate types, as a line names it.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Command {
-    /// Boxed: an incorporation or a charter amendment carries a charter.
-    Company(Box<CompanyCommand>),
-    Meeting(MeetingCommand),
-    FinancialYear(FinancialYearCommand),
-    Advance(AdvanceCommand),
-}
-
-impl Command {
-    /// The bounds every command entering windledger must respect
-    /// (`windledger_domain::input`): checked by the API, the pages and the
-    /// import before a command runs, never when a recorded event is decided
-    /// again.
-    pub fn check_input(&self) -> Result<(), windledger_domain::types::ParseError> {
-        match self {
-            Self::Company(c) => c.check_input(),
-            Self::Meeting(c) => c.check_input(),
-            Self::FinancialYear(c) => c.check_input(),
-            Self::Advance(c) => c.check_input(),
-        }
-    }
-}
-
 /// One line of an import file, parsed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImportLine {
@@ -191,7 +163,7 @@ impl ImportLine {
             return Err(fail(format!(
                 "stream {:?} is not <type>/<id>: the types are {}",
                 raw.stream,
-                stream_types()
+                Command::stream_types()
             )));
         };
         if aggregate_id.is_empty() {
@@ -200,20 +172,7 @@ impl ImportLine {
                 raw.stream
             )));
         }
-        let json = raw.command.get();
-        let decoded = match kind {
-            k if k == Company::TYPE => decode(json).map(|c| Command::Company(Box::new(c))),
-            k if k == Meeting::TYPE => decode(json).map(Command::Meeting),
-            k if k == FinancialYear::TYPE => decode(json).map(Command::FinancialYear),
-            k if k == CurrentAccountAdvance::TYPE => decode(json).map(Command::Advance),
-            other => {
-                return Err(fail(format!(
-                    "unknown stream type {other:?}: the types are {}",
-                    stream_types()
-                )));
-            }
-        };
-        let command = decoded.map_err(|reason| fail(format!("not a {kind} command: {reason}")))?;
+        let command = Command::parse(kind, raw.command.get()).map_err(fail)?;
         check_aggregate_id(&command, aggregate_id).map_err(fail)?;
         Ok(Self {
             id: id.clone(),
@@ -225,20 +184,6 @@ impl ImportLine {
     }
 }
 
-fn stream_types() -> String {
-    [
-        Company::TYPE,
-        Meeting::TYPE,
-        FinancialYear::TYPE,
-        CurrentAccountAdvance::TYPE,
-    ]
-    .join(", ")
-}
-
-fn decode<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, String> {
-    serde_json::from_str(json).map_err(|e| e.to_string())
-}
-
 fn check_text(what: &str, value: &str) -> Result<(), String> {
     if value.is_empty() || value.chars().count() > MAX_ID_LEN || value.chars().any(char::is_control)
     {
@@ -247,62 +192,6 @@ fn check_text(what: &str, value: &str) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// What the aggregates cannot check themselves: that a command naming its
-/// own stream's id names the stream it is sent to.
-pub fn check_aggregate_id(command: &Command, aggregate_id: &str) -> Result<(), String> {
-    match command {
-        Command::Company(_) => Ok(()),
-        Command::Meeting(c) => check_meeting_id(c, aggregate_id),
-        Command::FinancialYear(c) => check_year_id(c, aggregate_id),
-        Command::Advance(c) => check_advance_id(c, aggregate_id),
-    }
-}
-
-/// A convocation names its meeting: the stream's.
-pub(crate) fn check_meeting_id(command: &MeetingCommand, aggregate_id: &str) -> Result<(), String> {
-    match command {
-        MeetingCommand::Convene { meeting, .. } => same_id(meeting.as_str(), aggregate_id),
-        _ => Ok(()),
-    }
-}
-
-/// A grant names its advance: the stream's.
-pub(crate) fn check_advance_id(command: &AdvanceCommand, aggregate_id: &str) -> Result<(), String> {
-    match command {
-        AdvanceCommand::Grant { advance, .. } => same_id(advance.as_str(), aggregate_id),
-        _ => Ok(()),
-    }
-}
-
-/// The year a financial year ends in is its id: the next year finds its
-/// opening balances by it.
-pub(crate) fn check_year_id(
-    command: &FinancialYearCommand,
-    aggregate_id: &str,
-) -> Result<(), String> {
-    let year: i32 = aggregate_id.parse().map_err(|_| {
-        format!(
-            "a financial year's stream is financial-year/<the year it ends in>, not {aggregate_id:?}"
-        )
-    })?;
-    match command {
-        FinancialYearCommand::OpenYear { year: opened, .. } => {
-            same_id(&opened.to_string(), aggregate_id)
-        }
-        _ => same_id(&year.to_string(), aggregate_id),
-    }
-}
-
-fn same_id(named: &str, aggregate_id: &str) -> Result<(), String> {
-    if named == aggregate_id {
-        Ok(())
-    } else {
-        Err(format!(
-            "the command names {named:?} but is sent to {aggregate_id:?}: they must be the same"
-        ))
-    }
 }
 
 /// How far an import has gone, after each command line.
@@ -331,61 +220,6 @@ pub struct Imported {
     pub head: Head,
 }
 
-/// The frameworks of the four aggregate types, wired with the services
-/// they ask of each other (as the end-to-end tests wire them).
-struct Frameworks {
-    company: CqrsFramework<Company, LedgerEventStore<Company>>,
-    meeting: CqrsFramework<Meeting, LedgerEventStore<Meeting>>,
-    year: CqrsFramework<FinancialYear, LedgerEventStore<FinancialYear>>,
-    advance: CqrsFramework<CurrentAccountAdvance, LedgerEventStore<CurrentAccountAdvance>>,
-}
-
-impl Frameworks {
-    fn new(store: &Store, ledger: &LedgerId, company_id: &str) -> Self {
-        let cap_tables = || CompanyCapTables {
-            store: store.clone(),
-            ledger: ledger.clone(),
-            company: company_id.to_owned(),
-        };
-        // Clones of one event store share its states: the services read
-        // what the frameworks commit.
-        let meetings = LedgerEventStore::<Meeting>::new(store.clone(), ledger.clone());
-        let years = LedgerEventStore::<FinancialYear>::new(store.clone(), ledger.clone());
-        let resolutions = || MeetingResolutions {
-            meetings: meetings.clone(),
-        };
-        Self {
-            company: CqrsFramework::new(
-                LedgerEventStore::new(store.clone(), ledger.clone()),
-                vec![],
-                CompanyServices::new(SystemClock, resolutions()),
-            ),
-            meeting: CqrsFramework::new(
-                meetings.clone(),
-                vec![],
-                MeetingServices::new(SystemClock, cap_tables()),
-            ),
-            year: CqrsFramework::new(
-                years.clone(),
-                vec![],
-                FinancialYearServices::new(
-                    SystemClock,
-                    resolutions(),
-                    cap_tables(),
-                    YearClosings {
-                        years: years.clone(),
-                    },
-                ),
-            ),
-            advance: CqrsFramework::new(
-                LedgerEventStore::new(store.clone(), ledger.clone()),
-                vec![],
-                AdvanceServices::new(SystemClock, cap_tables()),
-            ),
-        }
-    }
-}
-
 /// Imports command files into one ledger.
 pub struct Importer {
     store: Store,
@@ -394,14 +228,14 @@ pub struct Importer {
     known: HashMap<String, StreamId>,
     /// The company's aggregate id, once known.
     company_id: Option<String>,
-    frameworks: Option<Frameworks>,
+    /// Wired once the company is known: the cap tables are its stream's.
+    aggregates: Option<Aggregates>,
 }
 
 impl Importer {
     /// Opens (creating it if needed) the ledger, and reads the command ids
     /// it already holds and its company.
     pub async fn open(store: Store, ledger: LedgerId) -> Result<Self, ImportError> {
-        const PAGE: u32 = 5_000;
         let failed = |source| ImportError::Ledger {
             ledger: ledger.clone(),
             source,
@@ -409,37 +243,23 @@ impl Importer {
         store.create_ledger(&ledger).await.map_err(failed)?;
         let mut known = HashMap::new();
         let mut company_id = None;
-        let mut after = 0;
-        loop {
-            let page = store
-                .read_ledger(&ledger, after, PAGE)
-                .await
-                .map_err(failed)?;
-            for e in &page {
-                if company_id.is_none()
-                    && let Some(id) = e
-                        .stream_id
-                        .as_str()
-                        .strip_prefix(Company::TYPE)
-                        .and_then(|rest| rest.strip_prefix('/'))
-                {
-                    company_id = Some(id.to_owned());
-                }
-                if let Some(command) = &e.metadata.command_id {
-                    known.insert(command.clone(), e.stream_id.clone());
-                }
+        scan(&store, &ledger, u64::MAX, |e| {
+            if company_id.is_none() {
+                company_id = company_of(&e).map(str::to_owned);
             }
-            match page.last() {
-                Some(last) if page.len() == PAGE as usize => after = last.position,
-                _ => break,
+            if let Some(command) = e.metadata.command_id {
+                known.insert(command, e.stream_id);
             }
-        }
+            ControlFlow::<()>::Continue(())
+        })
+        .await
+        .map_err(failed)?;
         Ok(Self {
             store,
             ledger,
             known,
             company_id,
-            frameworks: None,
+            aggregates: None,
         })
     }
 
@@ -534,8 +354,8 @@ impl Importer {
         })
     }
 
-    /// The frameworks, wired for the ledger's company.
-    fn frameworks(&mut self, line: &ImportLine) -> Result<&Frameworks, String> {
+    /// The aggregates, wired for the ledger's company.
+    fn aggregates(&mut self, line: &ImportLine) -> Result<&Aggregates, String> {
         let named = match &line.command {
             Command::Company(_) => Some(line.aggregate_id.as_str()),
             _ => None,
@@ -558,14 +378,19 @@ impl Importer {
         };
         self.company_id = Some(company_id.clone());
         // The company id never changes once known, so neither do these.
-        Ok(self
-            .frameworks
-            .get_or_insert_with(|| Frameworks::new(&self.store, &self.ledger, &company_id)))
+        let (store, ledger) = (&self.store, &self.ledger);
+        Ok(self.aggregates.get_or_insert_with(|| {
+            Aggregates::new(store, ledger, || CompanyCapTables {
+                store: store.clone(),
+                ledger: ledger.clone(),
+                company: company_id.clone(),
+            })
+        }))
     }
 
     async fn execute(&mut self, line_number: usize, line: &ImportLine) -> Result<(), ImportError> {
-        let frameworks = self
-            .frameworks(line)
+        let aggregates = self
+            .aggregates(line)
             .map_err(|reason| ImportError::Invalid {
                 line: line_number,
                 id: Some(line.id.clone()),
@@ -579,60 +404,21 @@ impl Importer {
             ("command_id".to_owned(), line.id.clone()),
             (ENTRY_KEY.to_owned(), ENTRY_IMPORTED.to_owned()),
         ]);
-        let id = line.aggregate_id.as_str();
-        let outcome = match line.command.clone() {
-            Command::Company(c) => frameworks
-                .company
-                .execute_with_metadata(id, *c, metadata)
-                .await
-                .map_err(Outcome::from),
-            Command::Meeting(c) => frameworks
-                .meeting
-                .execute_with_metadata(id, c, metadata)
-                .await
-                .map_err(Outcome::from),
-            Command::FinancialYear(c) => frameworks
-                .year
-                .execute_with_metadata(id, c, metadata)
-                .await
-                .map_err(Outcome::from),
-            Command::Advance(c) => frameworks
-                .advance
-                .execute_with_metadata(id, c, metadata)
-                .await
-                .map_err(Outcome::from),
-        };
-        match outcome {
-            Ok(()) => Ok(()),
-            Err(Outcome::Refused(reason)) => Err(ImportError::Refused {
+        match aggregates
+            .run(&line.aggregate_id, line.command.clone(), metadata)
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e) if e.kind == ErrorKind::Refused => Err(ImportError::Refused {
                 line: line_number,
                 id: line.id.clone(),
-                reason,
+                reason: e.detail,
             }),
-            Err(Outcome::Failed(reason)) => Err(ImportError::Failed {
+            Err(e) => Err(ImportError::Failed {
                 line: line_number,
                 id: line.id.clone(),
-                reason,
+                reason: e.detail,
             }),
-        }
-    }
-}
-
-/// A command that did not run: refused by the domain, or failed in the
-/// store (where running it again may succeed).
-enum Outcome {
-    Refused(String),
-    Failed(String),
-}
-
-impl<E: std::error::Error> From<AggregateError<E>> for Outcome {
-    fn from(e: AggregateError<E>) -> Self {
-        match e {
-            AggregateError::UserError(e) => Self::Refused(e.to_string()),
-            AggregateError::AggregateConflict => Self::Failed(
-                "another writer changed the aggregate meanwhile (a version conflict)".to_owned(),
-            ),
-            other => Self::Failed(other.to_string()),
         }
     }
 }
@@ -652,6 +438,8 @@ pub async fn import(
 
 #[cfg(test)]
 mod tests {
+    use windledger_domain::finance::FinancialYearCommand;
+
     use super::*;
 
     #[test]

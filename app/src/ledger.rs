@@ -4,29 +4,21 @@
 //! commands already answered, for `Idempotency-Key`.
 
 use std::collections::HashMap;
+use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventStore};
 use futures::StreamExt;
-use serde::Serialize;
-use windledger_domain::Rule;
-use windledger_domain::company::{Company, CompanyServices};
-use windledger_domain::finance::{
-    AdvanceServices, CurrentAccountAdvance, FinancialYear, FinancialYearServices,
-};
-use windledger_domain::meeting::{Meeting, MeetingServices};
+use windledger_domain::finance::{FinancialYear, FinancialYearServices};
 use windledger_projections::cap_table::ProjectedCapTables;
 use windledger_projections::runner::Shared;
-use windledger_store::{
-    HASH_KEY, LedgerEventStore, LedgerId, POSITION_KEY, RecordedEvent, Store, StoreError,
-};
+use windledger_store::{LedgerId, RecordedEvent, Store, StoreError};
 
+pub use crate::command::Receipt;
+use crate::command::{Aggregates, Command};
 use crate::error::{Error, ErrorKind};
-use crate::import::Command;
 use crate::integrity::Integrity;
-use crate::services::{MeetingResolutions, StoreHead, SystemClock, YearClosings, ledger_event};
+use crate::services::{StoreHead, company_of, ledger_event, scan};
 
 /// Metadata key of a request's fingerprint (SHA-256 of method, path and
 /// body), kept with its events so a replayed key is recognised after a
@@ -35,15 +27,6 @@ pub const REQUEST_KEY: &str = "request_sha256";
 
 /// How long a head read from the database is used for reads.
 pub const HEAD_REFRESH: Duration = Duration::from_millis(50);
-
-/// Where an event landed: its receipt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Receipt {
-    pub position: u64,
-    pub hash: String,
-    pub stream: String,
-    pub event_type: String,
-}
 
 /// A command already answered.
 #[derive(Debug, Clone)]
@@ -59,14 +42,7 @@ pub struct LedgerRuntime {
     pub projections: Arc<Shared>,
     /// What of the ledger was verified, and whether it holds.
     pub integrity: Arc<Integrity>,
-    companies: LedgerEventStore<Company>,
-    meetings: LedgerEventStore<Meeting>,
-    years: LedgerEventStore<FinancialYear>,
-    advances: LedgerEventStore<CurrentAccountAdvance>,
-    company_services: CompanyServices,
-    meeting_services: MeetingServices,
-    year_services: FinancialYearServices,
-    advance_services: AdvanceServices,
+    aggregates: Aggregates,
     /// The company's aggregate id, once known.
     company_id: Mutex<Option<String>>,
     /// Command id -> what was answered, for the latest commands sent with
@@ -148,27 +124,8 @@ impl LedgerRuntime {
                 ledger: id.clone(),
             },
         };
-        let meetings = LedgerEventStore::<Meeting>::new(store.clone(), id.clone());
-        let years = LedgerEventStore::<FinancialYear>::new(store.clone(), id.clone());
-        let resolutions = || MeetingResolutions {
-            meetings: meetings.clone(),
-        };
         Ok(Self {
-            companies: LedgerEventStore::new(store.clone(), id.clone()),
-            company_services: CompanyServices::new(SystemClock, resolutions()),
-            meeting_services: MeetingServices::new(SystemClock, cap_tables()),
-            year_services: FinancialYearServices::new(
-                SystemClock,
-                resolutions(),
-                cap_tables(),
-                YearClosings {
-                    years: years.clone(),
-                },
-            ),
-            advance_services: AdvanceServices::new(SystemClock, cap_tables()),
-            advances: LedgerEventStore::new(store.clone(), id.clone()),
-            meetings,
-            years,
+            aggregates: Aggregates::new(&store, &id, cap_tables),
             company_id: Mutex::new(company_id),
             answered: Mutex::new(Recent::new(REMEMBERED)),
             latest: Mutex::new(HashMap::new()),
@@ -359,20 +316,15 @@ impl LedgerRuntime {
         self.integrity.writable()
     }
 
-    /// A financial year as the ledger holds it now (the state the runtime's
-    /// event store keeps), to decide commands on a copy without writing.
+    /// A financial year as the ledger holds it now, to decide commands on
+    /// a copy without writing.
     pub async fn financial_year(&self, year: &str) -> Result<FinancialYear, Error> {
-        let mut context = self
-            .years
-            .load_aggregate(year)
-            .await
-            .map_err(aggregate_problem)?;
-        Ok(context.aggregate().clone())
+        self.aggregates.financial_year(year).await
     }
 
     /// The services the financial years' commands ask (read-only).
     pub fn year_services(&self) -> &FinancialYearServices {
-        &self.year_services
+        self.aggregates.year_services()
     }
 
     /// What was answered to a command id, if anything.
@@ -410,7 +362,7 @@ impl LedgerRuntime {
             return Ok(None);
         };
         let fingerprint = first.metadata.extra.get(REQUEST_KEY).cloned();
-        let receipts: Vec<Receipt> = events.iter().map(receipt).collect();
+        let receipts: Vec<Receipt> = events.iter().map(Receipt::from).collect();
         self.remember(Some(command_id.to_owned()), fingerprint, &receipts);
         Ok(self.answered(command_id))
     }
@@ -538,7 +490,7 @@ impl LedgerRuntime {
         let events = self
             .recorded_events(command, aggregate_id, command_id)
             .await?;
-        Ok(events.iter().map(receipt).collect())
+        Ok(events.iter().map(Receipt::from).collect())
     }
 
     async fn recorded_events(
@@ -547,29 +499,9 @@ impl LedgerRuntime {
         aggregate_id: &str,
         command_id: &str,
     ) -> Result<Vec<RecordedEvent>, Error> {
-        match command {
-            Command::Company(_) => {
-                self.companies
-                    .recorded_for_command(aggregate_id, command_id)
-                    .await
-            }
-            Command::Meeting(_) => {
-                self.meetings
-                    .recorded_for_command(aggregate_id, command_id)
-                    .await
-            }
-            Command::FinancialYear(_) => {
-                self.years
-                    .recorded_for_command(aggregate_id, command_id)
-                    .await
-            }
-            Command::Advance(_) => {
-                self.advances
-                    .recorded_for_command(aggregate_id, command_id)
-                    .await
-            }
-        }
-        .map_err(|e| Error::store(&e))
+        self.aggregates
+            .recorded(command, aggregate_id, command_id)
+            .await
     }
 
     /// Runs a command on its aggregate.
@@ -579,46 +511,15 @@ impl LedgerRuntime {
         command: Command,
         metadata: HashMap<String, String>,
     ) -> Result<Vec<Receipt>, Error> {
-        Ok(match command {
-            Command::Company(c) => {
-                let receipts = run(
-                    &self.companies,
-                    &self.company_services,
-                    aggregate_id,
-                    *c,
-                    metadata,
-                )
-                .await?;
-                self.company_id
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .get_or_insert_with(|| aggregate_id.to_owned());
-                receipts
-            }
-            Command::Meeting(c) => {
-                run(
-                    &self.meetings,
-                    &self.meeting_services,
-                    aggregate_id,
-                    c,
-                    metadata,
-                )
-                .await?
-            }
-            Command::FinancialYear(c) => {
-                run(&self.years, &self.year_services, aggregate_id, c, metadata).await?
-            }
-            Command::Advance(c) => {
-                run(
-                    &self.advances,
-                    &self.advance_services,
-                    aggregate_id,
-                    c,
-                    metadata,
-                )
-                .await?
-            }
-        })
+        let company = matches!(command, Command::Company(_));
+        let receipts = self.aggregates.run(aggregate_id, command, metadata).await?;
+        if company {
+            self.company_id
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get_or_insert_with(|| aggregate_id.to_owned());
+        }
+        Ok(receipts)
     }
 
     /// Waits until the projections have applied these events (at most a
@@ -627,83 +528,6 @@ impl LedgerRuntime {
         if let Some(last) = receipts.iter().map(|r| r.position).max() {
             let _ = tokio::time::timeout(Duration::from_secs(5), self.projections.caught_up(last))
                 .await;
-        }
-    }
-}
-
-/// `load, handle, commit` as `CqrsFramework::execute_with_metadata` does,
-/// keeping the committed envelopes for their receipts.
-async fn run<A>(
-    store: &LedgerEventStore<A>,
-    services: &A::Services,
-    aggregate_id: &str,
-    command: A::Command,
-    metadata: HashMap<String, String>,
-) -> Result<Vec<Receipt>, Error>
-where
-    A: Aggregate,
-    A::Error: Rule,
-    LedgerEventStore<A>: EventStore<A>,
-{
-    let mut context = store
-        .load_aggregate(aggregate_id)
-        .await
-        .map_err(aggregate_problem)?;
-    let sink = EventSink::<A>::default();
-    context
-        .aggregate()
-        .handle(command, services, &sink)
-        .await
-        .map_err(|e| Error::refused(e.rule(), e.to_string()))?;
-    let events = sink.collect().await;
-    let committed = store
-        .commit(events, context, metadata)
-        .await
-        .map_err(aggregate_problem)?;
-    committed
-        .into_iter()
-        .map(|envelope| {
-            let position = envelope
-                .metadata
-                .get(POSITION_KEY)
-                .and_then(|p| p.parse().ok())
-                .ok_or_else(|| Error::internal("a committed event has no position"))?;
-            let hash = envelope
-                .metadata
-                .get(HASH_KEY)
-                .cloned()
-                .ok_or_else(|| Error::internal("a committed event has no hash"))?;
-            Ok(Receipt {
-                position,
-                hash,
-                stream: format!("{}/{}", A::TYPE, envelope.aggregate_id),
-                event_type: cqrs_es::DomainEvent::event_type(&envelope.payload),
-            })
-        })
-        .collect()
-}
-
-fn receipt(e: &RecordedEvent) -> Receipt {
-    Receipt {
-        position: e.position,
-        hash: e.hash.to_hex(),
-        stream: e.stream_id.to_string(),
-        event_type: e.event_type.clone(),
-    }
-}
-
-fn aggregate_problem<E: std::error::Error>(e: AggregateError<E>) -> Error {
-    match e {
-        AggregateError::UserError(e) => Error::refused("refused", e.to_string()),
-        AggregateError::AggregateConflict => Error::new(
-            ErrorKind::VersionConflict,
-            "another process changed this aggregate at the same moment: send the command again",
-        ),
-        AggregateError::DatabaseConnectionError(e) => {
-            Error::unavailable(format!("the database is not reachable: {e}"))
-        }
-        AggregateError::DeserializationError(e) | AggregateError::UnexpectedError(e) => {
-            Error::internal(e)
         }
     }
 }
@@ -777,22 +601,11 @@ impl Drop for InFlight {
 /// its first event (the incorporation comes before anything else can), or
 /// else of the first company event found.
 async fn company_stream(store: &Store, id: &LedgerId) -> Result<Option<String>, StoreError> {
-    const PAGE: u32 = 1_000;
-    let prefix = format!("{}/", <Company as Aggregate>::TYPE);
-    let mut after = 0;
-    loop {
-        let page = store.read_ledger(id, after, PAGE).await?;
-        if let Some(c) = page
-            .iter()
-            .find_map(|e| e.stream_id.as_str().strip_prefix(&prefix))
-        {
-            return Ok(Some(c.to_owned()));
-        }
-        match page.last() {
-            Some(last) if page.len() == PAGE as usize => after = last.position,
-            _ => return Ok(None),
-        }
-    }
+    scan(store, id, u64::MAX, |e| match company_of(&e) {
+        Some(c) => ControlFlow::Break(c.to_owned()),
+        None => ControlFlow::Continue(()),
+    })
+    .await
 }
 
 #[cfg(test)]

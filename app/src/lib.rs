@@ -5,8 +5,10 @@
 //!
 //! - [`ledger`]: one ledger as a server runs it: its projections followed
 //!   live, commands run (load, decide, append, receipts) with idempotency.
-//! - [`import`]: the command vocabulary ([`import::Command`]), and a farm's
-//!   history imported from a file of commands; synthetic farms.
+//! - [`command`]: the command vocabulary ([`command::Command`]) and the
+//!   one way a command runs ([`command::Aggregates::run`]).
+//! - [`import`]: a farm's history imported from a file of commands;
+//!   synthetic farms.
 //! - [`services`]: the services the aggregates ask of each other, answered
 //!   from the ledger, and the mapping of recorded events to the
 //!   projections' input.
@@ -16,6 +18,7 @@
 //! - [`error`]: why a command or a read failed, for the front ends.
 
 pub mod audit;
+pub mod command;
 pub mod error;
 pub mod import;
 pub mod integrity;

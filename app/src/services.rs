@@ -1,7 +1,7 @@
-//! The services the aggregates ask of each other, answered from the ledger:
-//! what the shell wires into each `CqrsFramework`. The projections (issue 6)
-//! will answer the cap table from their read model instead of folding the
-//! company stream on every question.
+//! The services the aggregates ask of each other, answered from the ledger
+//! (a server answers the cap table from its projections instead:
+//! `windledger_projections::cap_table::ProjectedCapTables`), and reading a
+//! ledger whole.
 
 use chrono::{DateTime, NaiveDate, Utc};
 use windledger_domain::cap_table::{CapTableService, CapTableSnapshot};
@@ -139,4 +139,45 @@ impl HeadPosition for StoreHead {
                 .map_err(lookup)
         })
     }
+}
+
+/// Reads the ledger in order up to position `up_to` (`u64::MAX`: all of
+/// it), a page at a time, handing each event to `visit` until it breaks;
+/// what it broke with, if it did.
+pub async fn scan<B>(
+    store: &Store,
+    ledger: &LedgerId,
+    up_to: u64,
+    mut visit: impl FnMut(RecordedEvent) -> std::ops::ControlFlow<B>,
+) -> Result<Option<B>, windledger_store::StoreError> {
+    const PAGE: u32 = 5_000;
+    let mut after = 0;
+    while after < up_to {
+        let page = store.read_ledger(ledger, after, PAGE).await?;
+        let full = page.len() == PAGE as usize;
+        let Some(last) = page.last().map(|e| e.position) else {
+            break;
+        };
+        for e in page {
+            if e.position > up_to {
+                return Ok(None);
+            }
+            if let std::ops::ControlFlow::Break(b) = visit(e) {
+                return Ok(Some(b));
+            }
+        }
+        if !full {
+            break;
+        }
+        after = last;
+    }
+    Ok(None)
+}
+
+/// The company's aggregate id, if the event is on the company's stream.
+pub fn company_of(e: &RecordedEvent) -> Option<&str> {
+    e.stream_id
+        .as_str()
+        .strip_prefix(<Company as cqrs_es::Aggregate>::TYPE)
+        .and_then(|rest| rest.strip_prefix('/'))
 }

@@ -9,7 +9,7 @@
 //!   refused exactly there (every event before it passes), and the reason
 //!   names the rule it breaks, in the domain's words.
 //!
-//! The chain is not in play here (cli/tests/verify.rs forges it too): the
+//! The chain is not in play here (cli/tests/cli/verify.rs forges it too): the
 //! events are fed to the re-decider as the audit feeds them, one at a time.
 
 use std::collections::{BTreeMap, BTreeSet};

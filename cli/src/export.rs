@@ -29,14 +29,14 @@
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufWriter, Write};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use chrono::{NaiveDate, Utc};
-use cqrs_es::Aggregate;
 use serde::Serialize;
 use windledger_domain::charter::Majority;
-use windledger_domain::company::{Company, CompanyEvent};
+use windledger_domain::company::CompanyEvent;
 use windledger_domain::meeting::Outcome;
 use windledger_projections::cap_table::{AsOf, CapTableView};
 use windledger_projections::ocf;
@@ -44,10 +44,7 @@ use windledger_projections::register::DecisionsRegister;
 use windledger_projections::runner::Projections;
 use windledger_store::{LedgerId, RecordedEvent, Store, StoreError, StoreOptions};
 
-use windledger_app::services::ledger_event;
-
-/// Events read from the database per query.
-const PAGE: u32 = 5_000;
+use windledger_app::services::{company_of, ledger_event, scan};
 
 /// The header of `cap-table-csv`.
 pub const CAP_TABLE_HEADER: [&str; 7] = [
@@ -519,24 +516,13 @@ async fn read_ledger(
     size: u64,
     mut each: impl FnMut(RecordedEvent) -> anyhow::Result<()>,
 ) -> anyhow::Result<()> {
-    let mut after = 0;
-    while after < size {
-        let page = store
-            .read_ledger(ledger, after, PAGE)
-            .await
-            .with_context(|| format!("cannot read the ledger {ledger}"))?;
-        let Some(last) = page.last().map(|e| e.position) else {
-            break;
-        };
-        for e in page {
-            if e.position > size {
-                return Ok(());
-            }
-            each(e)?;
-        }
-        after = last;
-    }
-    Ok(())
+    let failed = scan(store, ledger, size, |e| match each(e) {
+        Ok(()) => ControlFlow::Continue(()),
+        Err(e) => ControlFlow::Break(e),
+    })
+    .await
+    .with_context(|| format!("cannot read the ledger {ledger}"))?;
+    failed.map_or(Ok(()), Err)
 }
 
 /// The company stream's events with their positions, as the OCF export
@@ -547,9 +533,8 @@ async fn company_events(
     size: u64,
 ) -> anyhow::Result<Vec<(u64, CompanyEvent)>> {
     let mut events = Vec::new();
-    let prefix = format!("{}/", Company::TYPE);
     read_ledger(store, ledger, size, |e| {
-        if e.stream_id.as_str().starts_with(&prefix) {
+        if company_of(&e).is_some() {
             let event = e.decode::<CompanyEvent>().with_context(|| {
                 format!(
                     "the event at position {} does not decode; check the ledger with windledger verify",

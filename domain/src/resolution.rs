@@ -50,19 +50,26 @@ pub enum ResolutionPurpose {
 }
 
 /// Why a resolution cannot back a decision: the one rule both the company
-/// and the financial year apply (each maps it to its own error, so that
-/// refusals keep their names).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// and the financial year apply (each error carries it as its `Unbacked`
+/// variant). Its rules keep the names they had before it was shared.
+#[derive(Debug, Clone, PartialEq, Eq, Error, strum::IntoStaticStr)]
 pub enum Unbacked {
     /// Not found, still open, rejected, or another resolution.
+    #[error("resolution {0} is unknown, not closed yet or rejected")]
+    #[strum(serialize = "ResolutionNotAdopted")]
     NotAdopted(ResolutionId),
     /// Adopted for something else.
+    #[error("resolution {resolution} was adopted for {found:?}, not for {expected:?}")]
+    #[strum(serialize = "ResolutionPurposeMismatch")]
     PurposeMismatch {
         resolution: ResolutionId,
         expected: ResolutionPurpose,
         found: ResolutionPurpose,
     },
     /// Not of the kind of decision the charter requires.
+    #[error(
+        "resolution {resolution} is a {found} decision; the charter requires a {required} decision"
+    )]
     WrongDecisionKind {
         resolution: ResolutionId,
         required: DecisionKindId,

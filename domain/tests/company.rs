@@ -3,6 +3,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use windledger_domain::resolution::Unbacked;
 
 use common::*;
 use cqrs_es::DomainEvent;
@@ -385,7 +386,7 @@ fn an_amendment_citing_an_unknown_resolution_is_refused() {
     refused(
         capitalised(),
         amend(amended_charter(), "r-nowhere"),
-        CompanyError::ResolutionNotAdopted(res("r-nowhere")),
+        CompanyError::Unbacked(Unbacked::NotAdopted(res("r-nowhere"))),
     );
 }
 
@@ -394,11 +395,11 @@ fn an_amendment_citing_a_capital_increase_is_refused() {
     refused(
         capitalised(),
         amend(amended_charter(), "r-increase"),
-        CompanyError::ResolutionPurposeMismatch {
+        CompanyError::Unbacked(Unbacked::PurposeMismatch {
             resolution: res("r-increase"),
             expected: ResolutionPurpose::CharterAmendment,
             found: ResolutionPurpose::CapitalIncrease,
-        },
+        }),
     );
 }
 
@@ -407,11 +408,11 @@ fn an_amendment_adopted_as_an_ordinary_decision_is_refused() {
     refused(
         capitalised(),
         amend(amended_charter(), "r-amend-ord"),
-        CompanyError::WrongDecisionKind {
+        CompanyError::Unbacked(Unbacked::WrongDecisionKind {
             resolution: res("r-amend-ord"),
             required: kind("extraordinary"),
             found: kind("ordinary"),
-        },
+        }),
     );
 }
 
@@ -831,11 +832,11 @@ fn a_capital_increase_adopted_as_an_ordinary_decision_is_refused() {
             resolution: Some(res("r-increase-ord")),
             effective_date: later(),
         },
-        CompanyError::WrongDecisionKind {
+        CompanyError::Unbacked(Unbacked::WrongDecisionKind {
             resolution: res("r-increase-ord"),
             required: kind("extraordinary"),
             found: kind("ordinary"),
-        },
+        }),
     );
 }
 
@@ -991,7 +992,7 @@ fn an_approval_naming_someone_else_does_not_approve_the_transferee() {
     refused(
         given,
         transfer("h-c1", "h-other", 40, Some("r-approve-new")),
-        CompanyError::ResolutionPurposeMismatch {
+        CompanyError::Unbacked(Unbacked::PurposeMismatch {
             resolution: res("r-approve-new"),
             expected: ResolutionPurpose::TransferApproval {
                 transferee: holder("h-other"),
@@ -999,7 +1000,7 @@ fn an_approval_naming_someone_else_does_not_approve_the_transferee() {
             found: ResolutionPurpose::TransferApproval {
                 transferee: holder(NEWCOMER),
             },
-        },
+        }),
     );
 }
 
@@ -1132,11 +1133,11 @@ fn a_repurchase_citing_a_capital_increase_is_refused() {
     refused(
         capitalised(),
         repurchase("h-ind", 10, "r-increase"),
-        CompanyError::ResolutionPurposeMismatch {
+        CompanyError::Unbacked(Unbacked::PurposeMismatch {
             resolution: res("r-increase"),
             expected: ResolutionPurpose::CapitalReduction,
             found: ResolutionPurpose::CapitalIncrease,
-        },
+        }),
     );
 }
 
@@ -1236,7 +1237,7 @@ fn a_cancellation_without_an_adopted_resolution_is_refused() {
     refused(
         with(capitalised(), [repurchased("h-ind", 10)]),
         cancel(CancellationSource::Treasury, 10, "r-pending"),
-        CompanyError::ResolutionNotAdopted(res("r-pending")),
+        CompanyError::Unbacked(Unbacked::NotAdopted(res("r-pending"))),
     );
 }
 

@@ -21,6 +21,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::str::FromStr;
+use windledger_domain::resolution::Unbacked;
 
 use chrono::NaiveDate;
 use common::*;
@@ -1900,7 +1901,7 @@ fn the_accounts_rest_on_an_adopted_resolution() {
     refused(
         opened(),
         approve("r-unknown", "100000"),
-        Error::ResolutionNotAdopted(res("r-unknown")),
+        Error::Unbacked(Unbacked::NotAdopted(res("r-unknown"))),
     );
 }
 
@@ -1909,20 +1910,20 @@ fn the_accounts_rest_on_a_resolution_approving_the_accounts_of_this_year() {
     refused(
         opened(),
         approve("r-approp-2020", "100000"),
-        Error::ResolutionPurposeMismatch {
+        Error::Unbacked(Unbacked::PurposeMismatch {
             resolution: res("r-approp-2020"),
             expected: ResolutionPurpose::AccountsApproval { year: 2020 },
             found: ResolutionPurpose::ResultAppropriation { year: 2020 },
-        },
+        }),
     );
     refused(
         opened(),
         approve("r-accounts-2019", "100000"),
-        Error::ResolutionPurposeMismatch {
+        Error::Unbacked(Unbacked::PurposeMismatch {
             resolution: res("r-accounts-2019"),
             expected: ResolutionPurpose::AccountsApproval { year: 2020 },
             found: ResolutionPurpose::AccountsApproval { year: 2019 },
-        },
+        }),
     );
 }
 
@@ -1931,11 +1932,11 @@ fn the_accounts_rest_on_a_decision_of_the_kind_the_charter_reserves() {
     refused(
         opened(),
         approve("r-accounts-2020-extra", "100000"),
-        Error::WrongDecisionKind {
+        Error::Unbacked(Unbacked::WrongDecisionKind {
             resolution: res("r-accounts-2020-extra"),
             required: kind("ordinary"),
             found: kind("extraordinary"),
-        },
+        }),
     );
 }
 
@@ -2342,16 +2343,16 @@ fn the_appropriation_rests_on_a_resolution_appropriating_this_result() {
     refused(
         approved_profit(),
         appropriate("r-accounts-2020", "0", "0"),
-        Error::ResolutionPurposeMismatch {
+        Error::Unbacked(Unbacked::PurposeMismatch {
             resolution: res("r-accounts-2020"),
             expected: ResolutionPurpose::ResultAppropriation { year: 2020 },
             found: ResolutionPurpose::AccountsApproval { year: 2020 },
-        },
+        }),
     );
     refused(
         approved_profit(),
         appropriate("r-unknown", "0", "0"),
-        Error::ResolutionNotAdopted(res("r-unknown")),
+        Error::Unbacked(Unbacked::NotAdopted(res("r-unknown"))),
     );
 }
 
@@ -2584,11 +2585,11 @@ fn the_dividend_is_declared_by_a_resolution_appropriating_this_result() {
     refused(
         appropriated_profit(),
         command,
-        Error::ResolutionPurposeMismatch {
+        Error::Unbacked(Unbacked::PurposeMismatch {
             resolution: res("r-accounts-2020"),
             expected: ResolutionPurpose::ResultAppropriation { year: 2020 },
             found: ResolutionPurpose::AccountsApproval { year: 2020 },
-        },
+        }),
     );
 }
 

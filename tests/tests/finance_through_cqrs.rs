@@ -7,6 +7,7 @@
 mod support;
 
 use std::str::FromStr;
+use windledger_domain::resolution::Unbacked;
 
 use cqrs_es::{AggregateError, EventStore};
 use rust_decimal::Decimal;
@@ -135,9 +136,9 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
     let early = year(&farm, approve.clone()).await;
     assert!(matches!(
         early,
-        Err(AggregateError::UserError(
-            FinancialYearError::ResolutionNotAdopted(_)
-        ))
+        Err(AggregateError::UserError(FinancialYearError::Unbacked(
+            Unbacked::NotAdopted(_)
+        )))
     ));
 
     let ordinary = DecisionKindId::new("ordinary").expect("a kind");

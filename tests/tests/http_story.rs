@@ -45,7 +45,9 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
     // The server's clock decides the window: it opened an hour ago and
     // closes in a few seconds, so the story can see it end.
     let now = chrono::Utc::now();
-    let today = now.date_naive();
+    // The day voting opens (an hour ago: yesterday, just after midnight),
+    // which the record date must precede.
+    let today = (now - chrono::Duration::hours(1)).date_naive();
     let closes_at = now + chrono::Duration::seconds(8);
     let convened = server
         .post(

@@ -64,7 +64,7 @@ use windledger_domain::types::ResolutionId;
 use windledger_store::RecordedEvent;
 
 use super::diff::first_difference;
-use crate::import::{check_advance_id, check_meeting_id, check_year_id};
+use crate::command::{check_advance_id, check_meeting_id, check_year_id};
 
 /// What the audit decided again, by stream and by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

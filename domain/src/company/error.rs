@@ -5,10 +5,9 @@ use thiserror::Error;
 
 use crate::charter::{CharterError, OwnershipCap};
 use crate::money::Euros;
-use crate::resolution::{LookupError, ResolutionPurpose};
+use crate::resolution::LookupError;
 use crate::types::{
-    CollegeId, CommuneCode, DecisionKindId, HolderId, ResolutionId, ShareClassId, ShareCount,
-    TurbineId,
+    CollegeId, CommuneCode, HolderId, ResolutionId, ShareClassId, ShareCount, TurbineId,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Error, strum::IntoStaticStr)]
@@ -47,22 +46,11 @@ pub enum CompanyError {
         "issuing shares after the initial subscription needs an adopted capital-increase resolution"
     )]
     ResolutionRequired,
-    #[error("resolution {0} is unknown, not closed yet or rejected")]
-    ResolutionNotAdopted(ResolutionId),
-    #[error("resolution {resolution} was adopted for {found:?}, not for {expected:?}")]
-    ResolutionPurposeMismatch {
-        resolution: ResolutionId,
-        expected: ResolutionPurpose,
-        found: ResolutionPurpose,
-    },
-    #[error(
-        "resolution {resolution} is a {found} decision; the charter requires a {required} decision"
-    )]
-    WrongDecisionKind {
-        resolution: ResolutionId,
-        required: DecisionKindId,
-        found: DecisionKindId,
-    },
+    /// The resolution cited does not back the decision (the rule is the
+    /// inner one's: `ResolutionNotAdopted`, `ResolutionPurposeMismatch`,
+    /// `WrongDecisionKind`).
+    #[error(transparent)]
+    Unbacked(#[from] crate::resolution::Unbacked),
     #[error(
         "resolution {resolution} was adopted on {adopted_on}, after the effective date {effective_date}"
     )]
@@ -153,35 +141,11 @@ pub enum CompanyError {
     Overflow,
 }
 
-impl From<crate::resolution::Unbacked> for CompanyError {
-    fn from(unbacked: crate::resolution::Unbacked) -> Self {
-        use crate::resolution::Unbacked;
-        match unbacked {
-            Unbacked::NotAdopted(id) => Self::ResolutionNotAdopted(id),
-            Unbacked::PurposeMismatch {
-                resolution,
-                expected,
-                found,
-            } => Self::ResolutionPurposeMismatch {
-                resolution,
-                expected,
-                found,
-            },
-            Unbacked::WrongDecisionKind {
-                resolution,
-                required,
-                found,
-            } => Self::WrongDecisionKind {
-                resolution,
-                required,
-                found,
-            },
-        }
-    }
-}
-
 impl crate::Rule for CompanyError {
     fn rule(&self) -> &'static str {
-        self.into()
+        match self {
+            Self::Unbacked(unbacked) => unbacked.into(),
+            other => other.into(),
+        }
     }
 }

@@ -437,7 +437,7 @@ impl FinancialYear {
             .resolutions
             .adopted(id)
             .await?
-            .ok_or_else(|| Error::ResolutionNotAdopted(id.clone()))?;
+            .ok_or_else(|| crate::resolution::Unbacked::NotAdopted(id.clone()))?;
         looked.charter_at_decision =
             Some(services.cap_tables.cap_table(resolution.adopted_on).await?);
         match command {

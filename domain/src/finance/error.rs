@@ -7,8 +7,8 @@ use thiserror::Error;
 
 use super::types::YearMonth;
 use crate::money::{Euros, SignedEuros};
-use crate::resolution::{LookupError, ResolutionPurpose};
-use crate::types::{DecisionKindId, HolderId, ReportId, ResolutionId, TurbineId};
+use crate::resolution::LookupError;
+use crate::types::{HolderId, ReportId, ResolutionId, TurbineId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error, strum::IntoStaticStr)]
 pub enum FinancialYearError {
@@ -98,22 +98,11 @@ pub enum FinancialYearError {
     NoTurbineInService(i32),
 
     // Close.
-    #[error("resolution {0} is unknown, not closed yet or rejected")]
-    ResolutionNotAdopted(ResolutionId),
-    #[error("resolution {resolution} was adopted for {found:?}, not for {expected:?}")]
-    ResolutionPurposeMismatch {
-        resolution: ResolutionId,
-        expected: ResolutionPurpose,
-        found: ResolutionPurpose,
-    },
-    #[error(
-        "resolution {resolution} is a {found} decision; the charter requires a {required} decision"
-    )]
-    WrongDecisionKind {
-        resolution: ResolutionId,
-        required: DecisionKindId,
-        found: DecisionKindId,
-    },
+    /// The resolution cited does not back the decision (the rule is the
+    /// inner one's: `ResolutionNotAdopted`, `ResolutionPurposeMismatch`,
+    /// `WrongDecisionKind`).
+    #[error(transparent)]
+    Unbacked(#[from] crate::resolution::Unbacked),
     #[error(
         "resolution {resolution} was adopted on {adopted_on}, before the year ended on {ends_on}"
     )]
@@ -182,35 +171,11 @@ pub enum FinancialYearError {
     AlreadyPaid(HolderId),
 }
 
-impl From<crate::resolution::Unbacked> for FinancialYearError {
-    fn from(unbacked: crate::resolution::Unbacked) -> Self {
-        use crate::resolution::Unbacked;
-        match unbacked {
-            Unbacked::NotAdopted(id) => Self::ResolutionNotAdopted(id),
-            Unbacked::PurposeMismatch {
-                resolution,
-                expected,
-                found,
-            } => Self::ResolutionPurposeMismatch {
-                resolution,
-                expected,
-                found,
-            },
-            Unbacked::WrongDecisionKind {
-                resolution,
-                required,
-                found,
-            } => Self::WrongDecisionKind {
-                resolution,
-                required,
-                found,
-            },
-        }
-    }
-}
-
 impl crate::Rule for FinancialYearError {
     fn rule(&self) -> &'static str {
-        self.into()
+        match self {
+            Self::Unbacked(unbacked) => unbacked.into(),
+            other => other.into(),
+        }
     }
 }

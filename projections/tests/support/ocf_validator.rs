@@ -23,7 +23,7 @@
 //!    cancellations and repurchases the quantities add up.
 //!
 //! Included with `#[path]` by `projections/tests/ocf.rs` and
-//! `cli/tests/export.rs`: a test helper, not a product dependency.
+//! `cli/tests/cli/export.rs`: a test helper, not a product dependency.
 #![allow(dead_code)] // Each test binary uses part of it.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};

@@ -22,7 +22,7 @@ use windledger_projections::ocf;
 use windledger_projections::runner::Projections;
 use windledger_store::{Head, LedgerId, Store, StoreOptions};
 
-const REFERENCE: &str = include_str!("../../fixtures/ailes-de-taillard.jsonl");
+const REFERENCE: &str = include_str!("../../../fixtures/ailes-de-taillard.jsonl");
 const LEDGER: &str = "ailes-de-taillard";
 
 /// The reference farm, imported once into a database every test reads.
@@ -502,5 +502,5 @@ async fn output_writes_into_devices_and_fifos_and_follows_links() {
 
 // --- The OCF validator, shared with projections/tests/ocf.rs. ---
 
-#[path = "../../projections/tests/support/ocf_validator.rs"]
+#[path = "../../../projections/tests/support/ocf_validator.rs"]
 mod ocf_validator;

@@ -26,7 +26,7 @@ use windledger_store::{
     Verification, recompute_hash, verify_jsonl,
 };
 
-const REFERENCE: &str = include_str!("../../fixtures/ailes-de-taillard.jsonl");
+const REFERENCE: &str = include_str!("../../../fixtures/ailes-de-taillard.jsonl");
 const LEDGER: &str = "ailes-de-taillard";
 
 /// The reference farm, imported once for every test of this file.

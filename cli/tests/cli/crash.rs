@@ -13,7 +13,6 @@
 //! `WINDLEDGER_CRASH_SEED=<seed>` replays the same kill delays and commands
 //! (the interleaving of 16 clients remains the scheduler's).
 //! `WINDLEDGER_CRASH_ROUNDS` changes the number of kills (default 24).
-#![cfg(unix)]
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::fs::File;

@@ -1,0 +1,371 @@
+//! The command vocabulary of a ledger ([`Command`]: one variant per
+//! aggregate) and the one way a command runs ([`Aggregates::run`]: load the
+//! aggregate, let it decide, append its events, return their receipts).
+//! The importer, the API and the pages all run commands through it; a fifth
+//! aggregate is added here and in the domain only.
+
+use std::collections::HashMap;
+
+use cqrs_es::event_sink::EventSink;
+use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventStore};
+use serde::Serialize;
+use windledger_domain::Rule;
+use windledger_domain::cap_table::CapTableService;
+use windledger_domain::company::{Company, CompanyCommand, CompanyServices};
+use windledger_domain::finance::{
+    AdvanceCommand, AdvanceServices, CurrentAccountAdvance, FinancialYear, FinancialYearCommand,
+    FinancialYearServices,
+};
+use windledger_domain::meeting::{Meeting, MeetingCommand, MeetingServices};
+use windledger_store::{HASH_KEY, LedgerEventStore, LedgerId, POSITION_KEY, RecordedEvent, Store};
+
+use crate::error::{Error, ErrorKind};
+use crate::services::{MeetingResolutions, SystemClock, YearClosings};
+
+/// A command of one of the four aggregate types, as a line names it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Boxed: an incorporation or a charter amendment carries a charter.
+    Company(Box<CompanyCommand>),
+    Meeting(MeetingCommand),
+    FinancialYear(FinancialYearCommand),
+    Advance(AdvanceCommand),
+}
+
+impl Command {
+    /// The bounds every command entering windledger must respect
+    /// (`windledger_domain::input`): checked by the API, the pages and the
+    /// import before a command runs, never when a recorded event is decided
+    /// again.
+    pub fn check_input(&self) -> Result<(), windledger_domain::types::ParseError> {
+        match self {
+            Self::Company(c) => c.check_input(),
+            Self::Meeting(c) => c.check_input(),
+            Self::FinancialYear(c) => c.check_input(),
+            Self::Advance(c) => c.check_input(),
+        }
+    }
+}
+
+impl Command {
+    /// The command a stream type's JSON names (`kind` is the part of the
+    /// stream id before the `/`).
+    pub fn parse(kind: &str, json: &str) -> Result<Self, String> {
+        let decoded = match kind {
+            k if k == Company::TYPE => decode(json).map(|c| Command::Company(Box::new(c))),
+            k if k == Meeting::TYPE => decode(json).map(Command::Meeting),
+            k if k == FinancialYear::TYPE => decode(json).map(Command::FinancialYear),
+            k if k == CurrentAccountAdvance::TYPE => decode(json).map(Command::Advance),
+            other => {
+                return Err(format!(
+                    "unknown stream type {other:?}: the types are {}",
+                    Self::stream_types()
+                ));
+            }
+        };
+        decoded.map_err(|reason| format!("not a {kind} command: {reason}"))
+    }
+
+    /// The stream types, for messages.
+    pub fn stream_types() -> String {
+        [
+            Company::TYPE,
+            Meeting::TYPE,
+            FinancialYear::TYPE,
+            CurrentAccountAdvance::TYPE,
+        ]
+        .join(", ")
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(json: &str) -> Result<T, String> {
+    serde_json::from_str(json).map_err(|e| e.to_string())
+}
+
+/// What the aggregates cannot check themselves: that a command naming its
+/// own stream's id names the stream it is sent to.
+pub fn check_aggregate_id(command: &Command, aggregate_id: &str) -> Result<(), String> {
+    match command {
+        Command::Company(_) => Ok(()),
+        Command::Meeting(c) => check_meeting_id(c, aggregate_id),
+        Command::FinancialYear(c) => check_year_id(c, aggregate_id),
+        Command::Advance(c) => check_advance_id(c, aggregate_id),
+    }
+}
+
+/// A convocation names its meeting: the stream's.
+pub(crate) fn check_meeting_id(command: &MeetingCommand, aggregate_id: &str) -> Result<(), String> {
+    match command {
+        MeetingCommand::Convene { meeting, .. } => same_id(meeting.as_str(), aggregate_id),
+        _ => Ok(()),
+    }
+}
+
+/// A grant names its advance: the stream's.
+pub(crate) fn check_advance_id(command: &AdvanceCommand, aggregate_id: &str) -> Result<(), String> {
+    match command {
+        AdvanceCommand::Grant { advance, .. } => same_id(advance.as_str(), aggregate_id),
+        _ => Ok(()),
+    }
+}
+
+/// The year a financial year ends in is its id: the next year finds its
+/// opening balances by it.
+pub(crate) fn check_year_id(
+    command: &FinancialYearCommand,
+    aggregate_id: &str,
+) -> Result<(), String> {
+    let year: i32 = aggregate_id.parse().map_err(|_| {
+        format!(
+            "a financial year's stream is financial-year/<the year it ends in>, not {aggregate_id:?}"
+        )
+    })?;
+    match command {
+        FinancialYearCommand::OpenYear { year: opened, .. } => {
+            same_id(&opened.to_string(), aggregate_id)
+        }
+        _ => same_id(&year.to_string(), aggregate_id),
+    }
+}
+
+fn same_id(named: &str, aggregate_id: &str) -> Result<(), String> {
+    if named == aggregate_id {
+        Ok(())
+    } else {
+        Err(format!(
+            "the command names {named:?} but is sent to {aggregate_id:?}: they must be the same"
+        ))
+    }
+}
+
+/// Where an event landed: its receipt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Receipt {
+    pub position: u64,
+    pub hash: String,
+    pub stream: String,
+    pub event_type: String,
+}
+
+impl From<&RecordedEvent> for Receipt {
+    fn from(e: &RecordedEvent) -> Self {
+        Self {
+            position: e.position,
+            hash: e.hash.to_hex(),
+            stream: e.stream_id.to_string(),
+            event_type: e.event_type.clone(),
+        }
+    }
+}
+
+/// The four aggregates of one ledger: their event stores, and the services
+/// each asks of the others.
+pub struct Aggregates {
+    companies: LedgerEventStore<Company>,
+    meetings: LedgerEventStore<Meeting>,
+    years: LedgerEventStore<FinancialYear>,
+    advances: LedgerEventStore<CurrentAccountAdvance>,
+    company_services: CompanyServices,
+    meeting_services: MeetingServices,
+    year_services: FinancialYearServices,
+    advance_services: AdvanceServices,
+}
+
+impl Aggregates {
+    /// The aggregates of `ledger`, deciding on the server's clock.
+    /// `cap_tables` answers the cap table on a date (for the meetings'
+    /// rolls, the dividends' and the advances' holders): from the
+    /// projections when a server runs the ledger, from the company stream
+    /// when the importer does. Clones of one event store share its states:
+    /// the services read what the aggregates commit.
+    pub fn new<C: CapTableService + 'static>(
+        store: &Store,
+        ledger: &LedgerId,
+        cap_tables: impl Fn() -> C,
+    ) -> Self {
+        let meetings = LedgerEventStore::<Meeting>::new(store.clone(), ledger.clone());
+        let years = LedgerEventStore::<FinancialYear>::new(store.clone(), ledger.clone());
+        let resolutions = || MeetingResolutions {
+            meetings: meetings.clone(),
+        };
+        Self {
+            companies: LedgerEventStore::new(store.clone(), ledger.clone()),
+            company_services: CompanyServices::new(SystemClock, resolutions()),
+            meeting_services: MeetingServices::new(SystemClock, cap_tables()),
+            year_services: FinancialYearServices::new(
+                SystemClock,
+                resolutions(),
+                cap_tables(),
+                YearClosings {
+                    years: years.clone(),
+                },
+            ),
+            advance_services: AdvanceServices::new(SystemClock, cap_tables()),
+            advances: LedgerEventStore::new(store.clone(), ledger.clone()),
+            meetings,
+            years,
+        }
+    }
+
+    /// Runs a command on its aggregate: load, decide, append; the receipts
+    /// of what was appended.
+    pub async fn run(
+        &self,
+        aggregate_id: &str,
+        command: Command,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<Receipt>, Error> {
+        match command {
+            Command::Company(c) => {
+                run(
+                    &self.companies,
+                    &self.company_services,
+                    aggregate_id,
+                    *c,
+                    metadata,
+                )
+                .await
+            }
+            Command::Meeting(c) => {
+                run(
+                    &self.meetings,
+                    &self.meeting_services,
+                    aggregate_id,
+                    c,
+                    metadata,
+                )
+                .await
+            }
+            Command::FinancialYear(c) => {
+                run(&self.years, &self.year_services, aggregate_id, c, metadata).await
+            }
+            Command::Advance(c) => {
+                run(
+                    &self.advances,
+                    &self.advance_services,
+                    aggregate_id,
+                    c,
+                    metadata,
+                )
+                .await
+            }
+        }
+    }
+
+    /// The events a command id recorded on the command's aggregate (none
+    /// if nothing): one indexed query.
+    pub async fn recorded(
+        &self,
+        command: &Command,
+        aggregate_id: &str,
+        command_id: &str,
+    ) -> Result<Vec<RecordedEvent>, Error> {
+        match command {
+            Command::Company(_) => {
+                self.companies
+                    .recorded_for_command(aggregate_id, command_id)
+                    .await
+            }
+            Command::Meeting(_) => {
+                self.meetings
+                    .recorded_for_command(aggregate_id, command_id)
+                    .await
+            }
+            Command::FinancialYear(_) => {
+                self.years
+                    .recorded_for_command(aggregate_id, command_id)
+                    .await
+            }
+            Command::Advance(_) => {
+                self.advances
+                    .recorded_for_command(aggregate_id, command_id)
+                    .await
+            }
+        }
+        .map_err(|e| Error::store(&e))
+    }
+
+    /// A financial year as the ledger holds it now, to decide commands on a
+    /// copy without writing.
+    pub async fn financial_year(&self, year: &str) -> Result<FinancialYear, Error> {
+        let mut context = self
+            .years
+            .load_aggregate(year)
+            .await
+            .map_err(aggregate_error)?;
+        Ok(context.aggregate().clone())
+    }
+
+    /// The services the financial years' commands ask (read-only).
+    pub fn year_services(&self) -> &FinancialYearServices {
+        &self.year_services
+    }
+}
+
+/// `load, handle, commit` as `CqrsFramework::execute_with_metadata` does,
+/// keeping the committed envelopes for their receipts.
+async fn run<A>(
+    store: &LedgerEventStore<A>,
+    services: &A::Services,
+    aggregate_id: &str,
+    command: A::Command,
+    metadata: HashMap<String, String>,
+) -> Result<Vec<Receipt>, Error>
+where
+    A: Aggregate,
+    A::Error: Rule,
+    LedgerEventStore<A>: EventStore<A>,
+{
+    let mut context = store
+        .load_aggregate(aggregate_id)
+        .await
+        .map_err(aggregate_error)?;
+    let sink = EventSink::<A>::default();
+    context
+        .aggregate()
+        .handle(command, services, &sink)
+        .await
+        .map_err(|e| Error::refused(e.rule(), e.to_string()))?;
+    let events = sink.collect().await;
+    let committed = store
+        .commit(events, context, metadata)
+        .await
+        .map_err(aggregate_error)?;
+    committed
+        .into_iter()
+        .map(|envelope| {
+            let position = envelope
+                .metadata
+                .get(POSITION_KEY)
+                .and_then(|p| p.parse().ok())
+                .ok_or_else(|| Error::internal("a committed event has no position"))?;
+            let hash = envelope
+                .metadata
+                .get(HASH_KEY)
+                .cloned()
+                .ok_or_else(|| Error::internal("a committed event has no hash"))?;
+            Ok(Receipt {
+                position,
+                hash,
+                stream: format!("{}/{}", A::TYPE, envelope.aggregate_id),
+                event_type: cqrs_es::DomainEvent::event_type(&envelope.payload),
+            })
+        })
+        .collect()
+}
+
+fn aggregate_error<E: std::error::Error>(e: AggregateError<E>) -> Error {
+    match e {
+        AggregateError::UserError(e) => Error::refused("refused", e.to_string()),
+        AggregateError::AggregateConflict => Error::new(
+            ErrorKind::VersionConflict,
+            "another process changed this aggregate at the same moment: send the command again",
+        ),
+        AggregateError::DatabaseConnectionError(e) => {
+            Error::unavailable(format!("the database is not reachable: {e}"))
+        }
+        AggregateError::DeserializationError(e) | AggregateError::UnexpectedError(e) => {
+            Error::internal(e)
+        }
+    }
+}

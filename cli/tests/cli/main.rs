@@ -1,0 +1,8 @@
+//! The `windledger` binary's tests, in one test binary (each binary is
+//! linked on its own, which costs more than the tests on a small machine).
+
+#[cfg(unix)]
+mod crash;
+mod demo;
+mod export;
+mod verify;
