@@ -17,6 +17,7 @@ mod plan;
 mod seal;
 mod sqlite;
 mod store;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
 mod types;
