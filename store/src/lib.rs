@@ -14,6 +14,7 @@ mod error;
 mod health;
 mod pg;
 mod plan;
+mod rows;
 mod seal;
 mod sqlite;
 mod store;
