@@ -14,12 +14,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use sqlx::Connection;
-use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::postgres::PgConnectOptions;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::error::StoreError;
+use crate::pg;
 
 /// How often an unavailable database is probed.
 pub const PROBE_EVERY: Duration = Duration::from_millis(250);
@@ -114,12 +114,7 @@ impl Health {
 }
 
 async fn probe(options: &PgConnectOptions) -> Result<(), String> {
-    let attempt = async {
-        let mut c = PgConnection::connect_with(options).await?;
-        sqlx::query("SELECT 1").execute(&mut c).await?;
-        c.close().await
-    };
-    match tokio::time::timeout(PROBE_TIMEOUT, attempt).await {
+    match tokio::time::timeout(PROBE_TIMEOUT, pg::answers(options)).await {
         Ok(Ok(())) => Ok(()),
         Ok(Err(e)) => Err(e.to_string()),
         Err(_) => Err(format!("no answer within {PROBE_TIMEOUT:?}")),

@@ -14,9 +14,11 @@ mod error;
 mod health;
 mod pg;
 mod plan;
+mod rows;
 mod seal;
 mod sqlite;
 mod store;
+#[cfg(feature = "testing")]
 pub mod testing;
 mod tokens;
 mod types;

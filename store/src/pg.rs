@@ -1,23 +1,28 @@
 //! The PostgreSQL backend: all of its SQL is here.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures::TryStreamExt;
-use sqlx::Row;
-use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions, PgRow};
+use sqlx::{Connection, Row};
 use uuid::Uuid;
 
 use crate::chain::StoredContent;
 use crate::error::StoreError;
 use crate::plan::{self, GroupPlan, GroupState, NewRow, PreparedStream, WriterCache};
-use crate::seal::{KeyId, Seal, SealSignature, Sealer};
+use crate::rows::{
+    parse_metadata, same_checkpoint_head, seal_from_parts, to_u32, to_u64, token_from_row,
+};
+use crate::seal::{Seal, Sealer};
 use crate::store::SignedCheckpoint;
+use crate::tokens::StoredToken;
 use crate::types::{Hash, Head, LedgerId, Payload, RecordedEvent, StreamId};
 
 /// The channel on which commits are announced: payload `"<ledger> <head>"`.
-pub(crate) const NOTIFY_CHANNEL: &str = "windledger_events";
+const NOTIFY_CHANNEL: &str = "windledger_events";
 
 /// Inserts a group's rows, given as one array per column ($3 to $12, see
 /// [`RowArrays::bind`]), with the ledger as $1 and the time as $2.
@@ -37,9 +42,17 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgre
 const EVENT_COLUMNS: &str = "position, stream_id, stream_version, event_id, event_type, \
      schema_version, payload::text, metadata::text, recorded_at, prev_hash, hash";
 
+/// The columns of `access_tokens` in the order [`token_from_row`] reads
+/// them (a macro: sqlx takes only static SQL).
+macro_rules! token_columns {
+    () => {
+        "token_id, secret_hash, ledger_id, role, holder_id, label, created_at, expires_at, revoked_at"
+    };
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Pg {
-    pub pool: PgPool,
+    pool: PgPool,
     /// For the fast path's one statement only: connections are not pinged
     /// before use (a round trip per append). A dead one fails the statement
     /// with a transient error, and the group goes the slow path on `pool`,
@@ -89,6 +102,11 @@ impl Pg {
             .test_before_acquire(false)
             .connect_lazy(url)?;
         Ok(Self { pool, fast_pool })
+    }
+
+    /// How this backend connects: what the breaker's probe connects with.
+    pub fn connect_options(&self) -> Arc<PgConnectOptions> {
+        self.pool.connect_options()
     }
 
     pub async fn create_ledger(&self, ledger: &LedgerId) -> Result<(), StoreError> {
@@ -511,44 +529,135 @@ impl Pg {
     }
 }
 
-pub(crate) fn seal_from_parts(
-    ledger: &LedgerId,
-    first: i64,
-    last: i64,
-    key_id: &[u8],
-    signature: &[u8],
-) -> Result<Seal, StoreError> {
-    Ok(Seal {
-        ledger: ledger.clone(),
-        first: to_u64(first)?,
-        last: to_u64(last)?,
-        key_id: KeyId(key_id.try_into().map_err(|_| {
-            StoreError::Corrupt(format!("a seal's key id is {} bytes, not 4", key_id.len()))
-        })?),
-        signature: SealSignature(signature.try_into().map_err(|_| {
-            StoreError::Corrupt(format!(
-                "a seal's signature is {} bytes, not 64",
-                signature.len()
-            ))
-        })?),
-    })
+impl Pg {
+    /// Stores a new token (its id must be new).
+    pub async fn insert_token(&self, t: &StoredToken) -> Result<(), StoreError> {
+        sqlx::query(concat!(
+            "INSERT INTO access_tokens (",
+            token_columns!(),
+            ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)"
+        ))
+        .bind(&t.token_id)
+        .bind(t.secret_hash.as_slice())
+        .bind(&t.ledger)
+        .bind(&t.role)
+        .bind(&t.holder)
+        .bind(&t.label)
+        .bind(t.created_at)
+        .bind(t.expires_at)
+        .bind(t.revoked_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn token(&self, token_id: &str) -> Result<Option<StoredToken>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM access_tokens WHERE token_id = $1"
+        ))
+        .bind(token_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(token_from_row)
+        .transpose()
+    }
+
+    /// The tokens of `ledger` (of every ledger for `None`), oldest first.
+    pub async fn tokens(&self, ledger: Option<&str>) -> Result<Vec<StoredToken>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM access_tokens WHERE ledger_id = COALESCE($1, ledger_id) ORDER BY created_at, token_id"
+        ))
+        .bind(ledger)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(token_from_row)
+        .collect()
+    }
+
+    pub async fn tokens_revoked_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT token_id FROM access_tokens WHERE revoked_at >= $1")
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Revokes a token not revoked yet; false if there is no such token.
+    pub async fn revoke_token(
+        &self,
+        token_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE access_tokens SET revoked_at = $2 WHERE token_id = $1 AND revoked_at IS NULL",
+        )
+        .bind(token_id)
+        .bind(at)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(done == 1)
+    }
 }
 
-pub(crate) fn same_checkpoint_head(
-    checkpoint: &SignedCheckpoint,
-    recorded: &[u8],
-) -> Result<bool, StoreError> {
-    let recorded = Hash::from_slice(recorded)?;
-    if recorded == checkpoint.head {
-        Ok(false)
-    } else {
-        Err(StoreError::CheckpointConflict {
-            ledger: checkpoint.ledger.clone(),
-            size: checkpoint.size,
-            recorded,
-            offered: checkpoint.head,
-        })
+impl Pg {
+    /// Announces to other processes' [`CommitListener`]s that `ledger`'s
+    /// head is at `head`.
+    pub async fn notify(&self, ledger: &LedgerId, head: u64) -> Result<(), sqlx::Error> {
+        sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(NOTIFY_CHANNEL)
+            .bind(format!("{ledger} {head}"))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
+
+    /// A session of its own that hears the commits other processes
+    /// announce.
+    pub async fn listen(&self) -> Result<CommitListener, sqlx::Error> {
+        let mut listener = PgListener::connect_with(&self.pool).await?;
+        listener.listen(NOTIFY_CHANNEL).await?;
+        Ok(CommitListener(listener))
+    }
+}
+
+/// Hears the commits announced by [`Pg::notify`].
+pub(crate) struct CommitListener(PgListener);
+
+impl CommitListener {
+    /// Waits for the next announcement: the ledger and its new head, or
+    /// `None` for a notification not of that form.
+    pub async fn next(&mut self) -> Result<Option<(LedgerId, u64)>, sqlx::Error> {
+        let notification = self.0.recv().await?;
+        let mut parts = notification.payload().split(' ');
+        Ok(
+            match (
+                parts.next().map(LedgerId::parse),
+                parts.next().map(str::parse::<u64>),
+            ) {
+                (Some(Ok(ledger)), Some(Ok(head))) => Some((ledger, head)),
+                _ => None,
+            },
+        )
+    }
+}
+
+/// Whether a fresh connection to the server `options` names answers a
+/// query: the breaker's probe (`health.rs`).
+pub(crate) async fn answers(options: &PgConnectOptions) -> Result<(), sqlx::Error> {
+    let mut c = PgConnection::connect_with(options).await?;
+    sqlx::query("SELECT 1").execute(&mut c).await?;
+    c.close().await
 }
 
 type PgQuery<'a> = sqlx::query::Query<'a, sqlx::Postgres, sqlx::postgres::PgArguments>;
@@ -625,19 +734,4 @@ fn event_from_row(ledger: &LedgerId, r: &PgRow) -> Result<RecordedEvent, StoreEr
         hash: Hash::from_slice(r.try_get::<&[u8], _>(10)?)?,
         seal: None,
     })
-}
-
-pub(crate) fn parse_metadata(s: &str) -> Result<crate::types::Metadata, StoreError> {
-    if s == "{}" {
-        return Ok(crate::types::Metadata::default());
-    }
-    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("metadata {s:?}: {e}")))
-}
-
-pub(crate) fn to_u64(v: i64) -> Result<u64, StoreError> {
-    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative counter {v}")))
-}
-
-pub(crate) fn to_u32(v: i32) -> Result<u32, StoreError> {
-    u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative schema version {v}")))
 }

@@ -15,10 +15,13 @@ use uuid::Uuid;
 
 use crate::chain::{StoredContent, timestamp};
 use crate::error::StoreError;
-use crate::pg::{parse_metadata, same_checkpoint_head, seal_from_parts, to_u32, to_u64};
 use crate::plan::{self, GroupPlan, GroupState, PreparedStream, WriterCache};
+use crate::rows::{
+    parse_metadata, same_checkpoint_head, seal_from_parts, to_u32, to_u64, token_from_row,
+};
 use crate::seal::{Seal, Sealer};
 use crate::store::SignedCheckpoint;
+use crate::tokens::StoredToken;
 use crate::types::{Hash, Head, LedgerId, Payload, RecordedEvent, StreamId};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
@@ -26,9 +29,17 @@ static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite"
 const EVENT_COLUMNS: &str = "position, stream_id, stream_version, event_id, event_type, \
      schema_version, payload, metadata, recorded_at, prev_hash, hash";
 
+/// The columns of `access_tokens` in the order [`token_from_row`] reads
+/// them (a macro: sqlx takes only static SQL).
+macro_rules! token_columns {
+    () => {
+        "token_id, secret_hash, ledger_id, role, holder_id, label, created_at, expires_at, revoked_at"
+    };
+}
+
 #[derive(Clone, Debug)]
 pub(crate) struct Sqlite {
-    pub pool: SqlitePool,
+    pool: SqlitePool,
 }
 
 impl Sqlite {
@@ -389,6 +400,87 @@ impl Sqlite {
             })
         })
         .transpose()
+    }
+}
+
+impl Sqlite {
+    /// Stores a new token (its id must be new).
+    pub async fn insert_token(&self, t: &StoredToken) -> Result<(), StoreError> {
+        sqlx::query(concat!(
+            "INSERT INTO access_tokens (",
+            token_columns!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        ))
+        .bind(&t.token_id)
+        .bind(t.secret_hash.as_slice())
+        .bind(&t.ledger)
+        .bind(&t.role)
+        .bind(&t.holder)
+        .bind(&t.label)
+        .bind(t.created_at)
+        .bind(t.expires_at)
+        .bind(t.revoked_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn token(&self, token_id: &str) -> Result<Option<StoredToken>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM access_tokens WHERE token_id = ?1"
+        ))
+        .bind(token_id)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(token_from_row)
+        .transpose()
+    }
+
+    /// The tokens of `ledger` (of every ledger for `None`), oldest first.
+    pub async fn tokens(&self, ledger: Option<&str>) -> Result<Vec<StoredToken>, StoreError> {
+        sqlx::query(concat!(
+            "SELECT ",
+            token_columns!(),
+            " FROM access_tokens WHERE ledger_id = COALESCE(?1, ledger_id) ORDER BY created_at, token_id"
+        ))
+        .bind(ledger)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(token_from_row)
+        .collect()
+    }
+
+    pub async fn tokens_revoked_since(
+        &self,
+        since: DateTime<Utc>,
+    ) -> Result<Vec<String>, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT token_id FROM access_tokens WHERE revoked_at >= ?1")
+                .bind(since)
+                .fetch_all(&self.pool)
+                .await?,
+        )
+    }
+
+    /// Revokes a token not revoked yet; false if there is no such token.
+    pub async fn revoke_token(
+        &self,
+        token_id: &str,
+        at: DateTime<Utc>,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE access_tokens SET revoked_at = ?2 WHERE token_id = ?1 AND revoked_at IS NULL",
+        )
+        .bind(token_id)
+        .bind(at)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(done == 1)
     }
 }
 

@@ -226,8 +226,8 @@ impl Store {
         let mut probe = None;
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
             let pg = Pg::connect(url, options.max_connections).await?;
-            notifier = Some(spawn_pg_notifier(pg.pool.clone()));
-            probe = Some(pg.pool.connect_options());
+            notifier = Some(spawn_pg_notifier(pg.clone()));
+            probe = Some(pg.connect_options());
             Backend::Postgres(pg)
         } else if url.starts_with("sqlite:") {
             Backend::Sqlite(Sqlite::connect(url, options.max_connections).await?)
@@ -558,10 +558,7 @@ impl Store {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());
             if listener.is_none() {
-                *listener = Some(spawn_pg_listener(
-                    pg.pool.clone(),
-                    self.inner.announcer.clone(),
-                ));
+                *listener = Some(spawn_pg_listener(pg.clone(), self.inner.announcer.clone()));
             }
         }
         let state = Subscription {
@@ -796,7 +793,7 @@ async fn write_and_reply(
 /// coalesced (at most one every 20 ms): under load, one notification
 /// carries many commits. One lost
 /// in a crash only delays other processes' subscribers until their poll.
-fn spawn_pg_notifier(pool: sqlx::PgPool) -> mpsc::UnboundedSender<(LedgerId, u64)> {
+fn spawn_pg_notifier(pg: Pg) -> mpsc::UnboundedSender<(LedgerId, u64)> {
     let (tx, mut rx) = mpsc::unbounded_channel::<(LedgerId, u64)>();
     tokio::spawn(async move {
         while let Some((ledger, head)) = rx.recv().await {
@@ -806,12 +803,7 @@ fn spawn_pg_notifier(pool: sqlx::PgPool) -> mpsc::UnboundedSender<(LedgerId, u64
                 *h = (*h).max(head);
             }
             for (ledger, head) in latest {
-                if let Err(e) = sqlx::query("SELECT pg_notify($1, $2)")
-                    .bind(crate::pg::NOTIFY_CHANNEL)
-                    .bind(format!("{ledger} {head}"))
-                    .execute(&pool)
-                    .await
-                {
+                if let Err(e) = pg.notify(&ledger, head).await {
                     debug!(error = %e, "cannot notify other processes; they will poll");
                 }
             }
@@ -823,10 +815,10 @@ fn spawn_pg_notifier(pool: sqlx::PgPool) -> mpsc::UnboundedSender<(LedgerId, u64
     tx
 }
 
-fn spawn_pg_listener(pool: sqlx::PgPool, announcer: Announcer) -> tokio::task::JoinHandle<()> {
+fn spawn_pg_listener(pg: Pg, announcer: Announcer) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
-            let mut listener = match sqlx::postgres::PgListener::connect_with(&pool).await {
+            let mut listener = match pg.listen().await {
                 Ok(l) => l,
                 Err(e) => {
                     warn!(error = %e, "cannot listen for commits; subscriptions poll meanwhile");
@@ -834,22 +826,11 @@ fn spawn_pg_listener(pool: sqlx::PgPool, announcer: Announcer) -> tokio::task::J
                     continue;
                 }
             };
-            if let Err(e) = listener.listen(crate::pg::NOTIFY_CHANNEL).await {
-                warn!(error = %e, "cannot listen for commits; subscriptions poll meanwhile");
-                tokio::time::sleep(Duration::from_secs(1)).await;
-                continue;
-            }
             loop {
-                match listener.recv().await {
-                    Ok(n) => {
-                        let mut parts = n.payload().split(' ');
-                        if let (Some(Ok(ledger)), Some(Ok(head))) = (
-                            parts.next().map(LedgerId::parse),
-                            parts.next().map(str::parse::<u64>),
-                        ) {
-                            announcer.announce(&ledger, head);
-                        }
-                    }
+                match listener.next().await {
+                    Ok(Some((ledger, head))) => announcer.announce(&ledger, head),
+                    // Not an announcement of ours.
+                    Ok(None) => {}
                     Err(e) => {
                         warn!(error = %e, "lost the commit listener; reconnecting");
                         tokio::time::sleep(Duration::from_millis(200)).await;

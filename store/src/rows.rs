@@ -1,0 +1,97 @@
+//! Decoding what both backends read back: conversions of stored values and
+//! rows into the store's types. No SQL here; each backend's queries say
+//! which columns they read, in the order these helpers expect.
+
+use chrono::{DateTime, Utc};
+use sqlx::Row;
+
+use crate::error::StoreError;
+use crate::seal::{KeyId, Seal, SealSignature};
+use crate::store::SignedCheckpoint;
+use crate::tokens::StoredToken;
+use crate::types::{Hash, LedgerId, Metadata};
+
+pub(crate) fn seal_from_parts(
+    ledger: &LedgerId,
+    first: i64,
+    last: i64,
+    key_id: &[u8],
+    signature: &[u8],
+) -> Result<Seal, StoreError> {
+    Ok(Seal {
+        ledger: ledger.clone(),
+        first: to_u64(first)?,
+        last: to_u64(last)?,
+        key_id: KeyId(key_id.try_into().map_err(|_| {
+            StoreError::Corrupt(format!("a seal's key id is {} bytes, not 4", key_id.len()))
+        })?),
+        signature: SealSignature(signature.try_into().map_err(|_| {
+            StoreError::Corrupt(format!(
+                "a seal's signature is {} bytes, not 64",
+                signature.len()
+            ))
+        })?),
+    })
+}
+
+pub(crate) fn same_checkpoint_head(
+    checkpoint: &SignedCheckpoint,
+    recorded: &[u8],
+) -> Result<bool, StoreError> {
+    let recorded = Hash::from_slice(recorded)?;
+    if recorded == checkpoint.head {
+        Ok(false)
+    } else {
+        Err(StoreError::CheckpointConflict {
+            ledger: checkpoint.ledger.clone(),
+            size: checkpoint.size,
+            recorded,
+            offered: checkpoint.head,
+        })
+    }
+}
+
+/// A token from a row of the columns `token_id, secret_hash, ledger_id,
+/// role, holder_id, label, created_at, expires_at, revoked_at`, in this
+/// order.
+pub(crate) fn token_from_row<R>(r: &R) -> Result<StoredToken, StoreError>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Vec<u8>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Option<DateTime<Utc>>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    let hash: Vec<u8> = r.try_get(1)?;
+    let secret_hash = hash
+        .try_into()
+        .map_err(|_| StoreError::Corrupt("a token's secret hash is not 32 bytes".into()))?;
+    Ok(StoredToken {
+        token_id: r.try_get(0)?,
+        secret_hash,
+        ledger: r.try_get(2)?,
+        role: r.try_get(3)?,
+        holder: r.try_get(4)?,
+        label: r.try_get(5)?,
+        created_at: r.try_get(6)?,
+        expires_at: r.try_get(7)?,
+        revoked_at: r.try_get(8)?,
+    })
+}
+
+pub(crate) fn parse_metadata(s: &str) -> Result<Metadata, StoreError> {
+    if s == "{}" {
+        return Ok(Metadata::default());
+    }
+    serde_json::from_str(s).map_err(|e| StoreError::Corrupt(format!("metadata {s:?}: {e}")))
+}
+
+pub(crate) fn to_u64(v: i64) -> Result<u64, StoreError> {
+    u64::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative counter {v}")))
+}
+
+pub(crate) fn to_u32(v: i32) -> Result<u32, StoreError> {
+    u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative schema version {v}")))
+}

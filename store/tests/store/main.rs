@@ -1,0 +1,6 @@
+//! The store's integration tests, in one binary (each binary is one more
+//! link): `conformance`, the suite both backends pass, and `app_role`, what
+//! the server's PostgreSQL role may and may not do.
+
+mod app_role;
+mod conformance;
