@@ -23,6 +23,7 @@ use crate::runner::{Fold, Shared};
 
 /// Which state of the ledger a query reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "as_of", rename_all = "snake_case")]
 pub enum AsOf {
     /// Everything applied so far.
@@ -45,6 +46,11 @@ impl AsOf {
 
 /// A fact with when it was recorded and when it took effect.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(
+    feature = "json-schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "Dated{T}")
+)]
 pub struct Dated<T> {
     pub position: u64,
     pub date: NaiveDate,
@@ -53,6 +59,7 @@ pub struct Dated<T> {
 
 /// A change of a holder's shares.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Movement {
     pub at: EventRef,
     pub date: NaiveDate,
@@ -63,6 +70,7 @@ pub struct Movement {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "movement", rename_all = "snake_case")]
 pub enum MovementKind {
     Issued,
@@ -74,6 +82,7 @@ pub enum MovementKind {
 
 /// A holder's line of the register at some date.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Registration {
     pub college: CollegeId,
     pub commune: CommuneCode,
@@ -82,6 +91,7 @@ pub struct Registration {
 
 /// Everything recorded about one holder.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct HolderHistory {
     pub kind: HolderKind,
     pub registrations: Vec<Dated<Registration>>,
@@ -268,6 +278,7 @@ fn unknown(holder: &HolderId) -> String {
 
 /// One line of the cap table: a holder's shares of one class.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct CapTableRow<'a> {
     pub holder: &'a HolderId,
     pub kind: HolderKind,
@@ -276,24 +287,30 @@ pub struct CapTableRow<'a> {
     pub class: &'a ShareClassId,
     pub shares: u64,
     /// Per cent of the share capital (nominal value), 4 decimals.
+    #[cfg_attr(feature = "json-schema", schemars(with = "String", extend("pattern" = "^-?[0-9]+(\\.[0-9]+)?$")))]
     pub capital_pct: Decimal,
     /// Per cent of the votes in a general meeting, college weights applied
     /// (the weight of a college with no vote shared among the others), 4
     /// decimals: the holder's whole vote on their first row, 0 on others.
+    #[cfg_attr(feature = "json-schema", schemars(with = "String", extend("pattern" = "^-?[0-9]+(\\.[0-9]+)?$")))]
     pub votes_pct: Decimal,
 }
 
 /// A college's or a class's totals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Totals {
     pub holders: usize,
     pub shares: u64,
+    #[cfg_attr(feature = "json-schema", schemars(with = "String", extend("pattern" = "^-?[0-9]+(\\.[0-9]+)?$")))]
     pub capital_pct: Decimal,
+    #[cfg_attr(feature = "json-schema", schemars(with = "String", extend("pattern" = "^-?[0-9]+(\\.[0-9]+)?$")))]
     pub votes_pct: Decimal,
 }
 
 /// The cap table as of a date or position, borrowing from the projection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct CapTableView<'a> {
     pub as_of: AsOf,
     pub share_capital: Euros,

@@ -22,6 +22,11 @@ pub struct LedgerEvent {
 
 /// A SHA-256 chain hash, shown and serialised as lowercase hex.
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(
+    feature = "json-schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "Hash", with = "String", extend("pattern" = "^[0-9a-f]{64}$"))
+)]
 pub struct EventHash(pub [u8; 32]);
 
 impl EventHash {
@@ -57,7 +62,9 @@ impl Serialize for EventHash {
 
 /// Where an event sits in the ledger: its receipt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct EventRef {
+    #[cfg_attr(feature = "json-schema", schemars(range(min = 1)))]
     pub position: u64,
     pub hash: EventHash,
 }

@@ -33,6 +33,7 @@ use crate::runner::Projections;
 
 /// Who in the territory received money.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "beneficiary", rename_all = "snake_case")]
 pub enum LocalBeneficiary {
     Commune {
@@ -58,6 +59,7 @@ pub enum LocalBeneficiary {
 
 /// Who outside the territory received money.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "party", rename_all = "snake_case")]
 pub enum Leaving {
     NonLocalHolders,
@@ -66,6 +68,7 @@ pub enum Leaving {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ReturnKind {
     Ifer,
@@ -79,6 +82,11 @@ pub enum ReturnKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(
+    feature = "json-schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "{P}Line")
+)]
 pub struct Line<P> {
     pub party: P,
     pub amounts: BTreeMap<ReturnKind, Euros>,
@@ -86,6 +94,7 @@ pub struct Line<P> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct LocalReturns {
     pub year: i32,
     pub local: Vec<Line<LocalBeneficiary>>,
@@ -95,6 +104,7 @@ pub struct LocalReturns {
     pub revenue: SignedEuros,
     /// Local total over revenue, per cent, 2 decimals; `None` without
     /// revenue.
+    #[cfg_attr(feature = "json-schema", schemars(with = "Option<String>", extend("pattern" = "^-?[0-9]+(\\.[0-9]+)?$")))]
     pub local_share_pct: Option<Decimal>,
 }
 

@@ -14,6 +14,7 @@ use crate::runner::Fold;
 
 /// One meeting, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct MeetingRecord {
     pub convocation: Convocation,
     pub convened: EventRef,
@@ -28,6 +29,7 @@ pub struct MeetingRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct RollRecord {
     pub roll: Roll,
     pub total: u64,
@@ -36,6 +38,7 @@ pub struct RollRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ProxyRecord {
     pub grantor: HolderId,
     pub proxy: HolderId,
@@ -44,6 +47,7 @@ pub struct ProxyRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct BallotRecord {
     pub voter: HolderId,
     /// The voter, or the proxy who cast it for them.
@@ -63,6 +67,7 @@ pub struct BallotRecord {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ClosedRecord {
     pub results: Vec<ResolutionResult>,
     pub closed_at: DateTime<Utc>,

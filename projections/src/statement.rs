@@ -15,6 +15,7 @@ use crate::event::EventRef;
 use crate::runner::Projections;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Statement {
     pub holder: HolderId,
     pub kind: HolderKind,
@@ -29,6 +30,7 @@ pub struct Statement {
 
 /// A movement with the class balance after it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct HoldingLine {
     pub at: EventRef,
     pub date: NaiveDate,
@@ -39,7 +41,12 @@ pub struct HoldingLine {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct StatementBallot {
+    #[cfg_attr(
+        feature = "json-schema",
+        schemars(with = "windledger_domain::types::MeetingId")
+    )]
     pub meeting: String,
     pub voter: HolderId,
     pub cast_by: HolderId,
@@ -51,6 +58,7 @@ pub struct StatementBallot {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct StatementDividend {
     pub year: i32,
     pub record_date: NaiveDate,
@@ -63,7 +71,12 @@ pub struct StatementDividend {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct StatementInterest {
+    #[cfg_attr(
+        feature = "json-schema",
+        schemars(with = "windledger_domain::types::AdvanceId")
+    )]
     pub advance: String,
     pub year: i32,
     pub interest: Euros,
