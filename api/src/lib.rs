@@ -5,11 +5,15 @@
 //!
 //! Every route and its access rule is in [`routes::routes`].
 
+pub mod answers;
 pub mod auth;
+mod commands;
 pub mod connections;
+pub mod extract;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
+mod reads;
 pub mod routes;
 pub mod throttle;
 
@@ -248,8 +252,14 @@ impl AppState {
         &self,
         params: &HashMap<String, String>,
     ) -> Result<Arc<LedgerRuntime>, Problem> {
-        let raw = params.get("ledger").cloned().unwrap_or_default();
-        let id = LedgerId::parse(raw).map_err(|e| Problem::not_found(e.to_string()))?;
+        self.runtime_of(params.get("ledger").cloned().unwrap_or_default())
+            .await
+    }
+
+    /// The runtime of the ledger a path names, opened on first use; 404 if
+    /// the name is not a ledger's or the ledger does not exist.
+    pub async fn runtime_of(&self, name: String) -> Result<Arc<LedgerRuntime>, Problem> {
+        let id = LedgerId::parse(name).map_err(|e| Problem::not_found(e.to_string()))?;
         self.open(&id).await
     }
 

@@ -2,12 +2,13 @@
 //! exactly the routes served, with their access rules), and a small
 //! self-contained reference page that can call them.
 //!
-//! Request bodies and query strings are JSON Schemas derived (schemars) from
-//! the serde types the handlers decode them into: the domain's command enums
-//! (the domain's `json-schema` feature) and the query types of `routes.rs`.
-//! The success bodies of reads are [`answer_schemas`], written here after the
-//! projections' JSON and built on the domain's derived schemas. Every error
-//! is an RFC 9457 problem whose `type` is one of those of its status.
+//! Every schema is derived (schemars) from the serde type it describes:
+//! request bodies and query strings from the types the handlers decode them
+//! into (the domain's command enums, with the domain's `json-schema`
+//! feature, and the query types of `reads.rs`), answers from the types the
+//! handlers answer (`answers.rs`, and the projections' views with the
+//! projections' `json-schema` feature), errors from [`Problem`], whose
+//! `type` is one of those of its status.
 
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
@@ -19,22 +20,12 @@ use axum::routing::get;
 use schemars::SchemaGenerator;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value, json};
-use windledger_domain::charter::Charter;
-use windledger_domain::company::{HolderKind, Incorporation};
-use windledger_domain::finance::RevenueKind;
-use windledger_domain::meeting::{
-    AgendaItem, Call, Choice, CollegeTally, Convocation, MeetingKind, Outcome, ResolutionResult,
-    Roll,
-};
-use windledger_domain::money::{Euros, SignedEuros};
-use windledger_domain::types::{
-    AdvanceId, CollegeId, CommuneCode, HolderId, MeetingId, PartyId, ResolutionId, ShareClassId,
-    Siren, TurbineId,
-};
+use windledger_domain::types::{AdvanceId, HolderId, MeetingId};
 
 use crate::AppState;
+use crate::answers::Recorded;
 use crate::auth::Role;
-use crate::problem::Kind;
+use crate::problem::{Kind, Problem};
 use crate::routes::{Access, Answer, CommandSpec, RouteSpec, by_path, path_params, routes};
 
 pub fn router() -> Router<AppState> {
@@ -115,7 +106,11 @@ const COMPONENTS: &str = "#/components/schemas/";
 
 /// The generator of the derived schemas: JSON Schema 2020-12 (the dialect
 /// of OpenAPI 3.1), definitions under `components/schemas`, describing what
-/// the server accepts (serde's deserialize side).
+/// the server accepts (serde's deserialize side). Answers are described by
+/// the same generator, so that a value of the domain has one schema in the
+/// document whichever way it travels: a field that may be left out of a
+/// body (`null` or a default) is not required in an answer either, which
+/// always has it.
 pub fn schema_generator() -> SchemaGenerator {
     SchemaSettings::draft2020_12()
         .with(|s| {
@@ -146,11 +141,6 @@ fn who(access: Access) -> String {
             names(r)
         ),
     }
-}
-
-/// A reference to a schema of the document's components.
-fn component(name: &str) -> Value {
-    json!({ "$ref": format!("{COMPONENTS}{name}") })
 }
 
 /// The statuses of the problems an operation may answer, with why.
@@ -206,7 +196,7 @@ fn problem_statuses(spec: &RouteSpec) -> Vec<(u16, &'static str)> {
 
 /// A problem answer: the problem's `status` is this one and its `type` one
 /// of the kinds with this status.
-fn problem_response(status: u16, description: &str) -> Value {
+fn problem_response(status: u16, description: &str, generator: &mut SchemaGenerator) -> Value {
     let types: Vec<String> = Kind::ALL
         .iter()
         .filter(|k| k.status().as_u16() == status)
@@ -216,7 +206,7 @@ fn problem_response(status: u16, description: &str) -> Value {
         "description": description,
         "content": { "application/problem+json": { "schema": {
             "allOf": [
-                component("Problem"),
+                generator.subschema_for::<Problem>(),
                 { "properties": { "status": { "const": status }, "type": { "enum": types } } }
             ]
         } } }
@@ -404,12 +394,12 @@ fn operation(
     }
     let mut responses = Map::new();
     match spec.answer {
-        Answer::Json(name) => {
+        Answer::Json(schema) => {
             responses.insert(
                 "200".into(),
                 json!({
                     "description": "OK",
-                    "content": { "application/json": { "schema": component(name) } }
+                    "content": { "application/json": { "schema": schema(generator) } }
                 }),
             );
         }
@@ -430,13 +420,16 @@ fn operation(
                         "description": "`true` when this answers an earlier request with the same Idempotency-Key.",
                         "schema": { "type": "string", "const": "true" }
                     } },
-                    "content": { "application/json": { "schema": component("Recorded") } }
+                    "content": { "application/json": { "schema": generator.subschema_for::<Recorded>() } }
                 }),
             );
         }
     }
     for (status, description) in problem_statuses(spec) {
-        responses.insert(status.to_string(), problem_response(status, description));
+        responses.insert(
+            status.to_string(),
+            problem_response(status, description, generator),
+        );
     }
     let mut op = json!({
         "operationId": operation_id(spec),
@@ -506,15 +499,11 @@ pub fn document() -> Value {
         }
         paths.insert(path.to_owned(), Value::Object(item));
     }
-    let answers = answer_schemas(&mut generator);
     let mut schemas = generator.take_definitions(true);
     // The command enums' variants are inlined as bodies, without their tag.
     for name in &enums {
         schemas.remove(name);
     }
-    schemas.extend(answers);
-    schemas.insert("Problem".into(), problem_schema());
-    schemas.insert("Recorded".into(), recorded_schema());
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -530,361 +519,6 @@ pub fn document() -> Value {
             "schemas": schemas,
         }
     })
-}
-
-fn problem_schema() -> Value {
-    let types: Vec<String> = Kind::ALL.iter().map(|k| k.uri()).collect();
-    let statuses: BTreeSet<u16> = Kind::ALL.iter().map(|k| k.status().as_u16()).collect();
-    json!({
-        "description": "An RFC 9457 problem: every error answers one.",
-        "type": "object",
-        "required": ["type", "title", "status", "detail"],
-        "properties": {
-            "type": { "type": "string", "enum": types },
-            "title": { "type": "string" },
-            "status": { "type": "integer", "enum": statuses },
-            "detail": { "type": "string" },
-            "rule": { "type": "string", "description": "For a refused command: the rule that refused it." }
-        }
-    })
-}
-
-fn recorded_schema() -> Value {
-    json!({
-        "type": "object",
-        "required": ["stream", "receipts"],
-        "properties": {
-            "stream": { "type": "string", "description": "`<type>/<id>`: the stream the command ran on." },
-            "receipts": {
-                "type": "array",
-                "minItems": 1,
-                "items": {
-                    "type": "object",
-                    "required": ["position", "hash", "stream", "event_type"],
-                    "properties": {
-                        "position": { "type": "integer", "minimum": 1 },
-                        "hash": component("Hash"),
-                        "stream": { "type": "string" },
-                        "event_type": { "type": "string" }
-                    }
-                }
-            }
-        }
-    })
-}
-
-/// An object with these properties, all of them required.
-fn object(properties: Value) -> Value {
-    let required: Vec<String> = properties
-        .as_object()
-        .map(|p| p.keys().cloned().collect())
-        .unwrap_or_default();
-    json!({ "type": "object", "required": required, "properties": properties })
-}
-
-fn array(items: Value) -> Value {
-    json!({ "type": "array", "items": items })
-}
-
-fn nullable(schema: Value) -> Value {
-    json!({ "anyOf": [schema, { "type": "null" }] })
-}
-
-/// An object whose keys are ids and whose values are of one schema.
-fn map(keys: Value, values: Value) -> Value {
-    json!({ "type": "object", "propertyNames": keys, "additionalProperties": values })
-}
-
-/// The success bodies of the reads, by the names the route table gives
-/// ([`Answer::Json`]); they use the domain's derived schemas where the
-/// projections show domain values.
-pub fn answer_schemas(g: &mut SchemaGenerator) -> Map<String, Value> {
-    let holder: Value = g.subschema_for::<HolderId>().into();
-    let college: Value = g.subschema_for::<CollegeId>().into();
-    let class: Value = g.subschema_for::<ShareClassId>().into();
-    let commune: Value = g.subschema_for::<CommuneCode>().into();
-    let holder_kind: Value = g.subschema_for::<HolderKind>().into();
-    let euros: Value = g.subschema_for::<Euros>().into();
-    let signed_euros: Value = g.subschema_for::<SignedEuros>().into();
-    let choice: Value = g.subschema_for::<Choice>().into();
-    let resolution: Value = g.subschema_for::<ResolutionId>().into();
-    let meeting_kind: Value = g.subschema_for::<MeetingKind>().into();
-    let date = json!({ "type": "string", "format": "date" });
-    let time = json!({ "type": "string", "format": "date-time" });
-    let count = json!({ "type": "integer", "minimum": 0 });
-    let year = json!({ "type": "integer", "format": "int32" });
-    let decimal = component("Decimal");
-    let at = component("EventRef");
-
-    let mut s = Map::new();
-    let mut put = |name: &str, schema: Value| {
-        s.insert(name.to_owned(), schema);
-    };
-    put(
-        "Decimal",
-        json!({ "type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?$", "description": "An exact decimal, as a string." }),
-    );
-    put(
-        "Hash",
-        json!({ "type": "string", "pattern": "^[0-9a-f]{64}$", "description": "A SHA-256 chain hash, lowercase hex." }),
-    );
-    put(
-        "EventRef",
-        json!({
-            "description": "Where an event sits in the ledger: its receipt.",
-            "type": "object", "required": ["position", "hash"],
-            "properties": { "position": { "type": "integer", "minimum": 1 }, "hash": component("Hash") }
-        }),
-    );
-    put(
-        "AsOf",
-        json!({ "oneOf": [
-            object(json!({ "as_of": { "const": "latest" } })),
-            object(json!({ "as_of": { "const": "position" }, "position": count })),
-            object(json!({ "as_of": { "const": "date" }, "date": date })),
-        ] }),
-    );
-    put(
-        "Company",
-        object(json!({
-            "company": g.subschema_for::<Incorporation>(),
-            "charter": g.subschema_for::<Charter>(),
-        })),
-    );
-    put(
-        "Totals",
-        object(json!({
-            "holders": count, "shares": count, "capital_pct": decimal, "votes_pct": decimal,
-        })),
-    );
-    put(
-        "Parties",
-        object(json!({
-            "as_of": component("AsOf"),
-            "share_capital": euros,
-            "by_college": map(college.clone(), component("Totals")),
-            "by_class": map(class.clone(), component("Totals")),
-        })),
-    );
-    put(
-        "CapTable",
-        object(json!({
-            "as_of": component("AsOf"),
-            "share_capital": euros,
-            "outstanding": map(class.clone(), count.clone()),
-            "treasury": map(class.clone(), count.clone()),
-            "rows": array(object(json!({
-                "holder": holder, "kind": holder_kind, "college": college, "commune": commune,
-                "class": class, "shares": count, "capital_pct": decimal, "votes_pct": decimal,
-            }))),
-            "by_college": map(college.clone(), component("Totals")),
-            "by_class": map(class.clone(), component("Totals")),
-        })),
-    );
-    put(
-        "Registration",
-        object(json!({
-            "position": { "type": "integer", "minimum": 1 },
-            "date": date,
-            "value": object(json!({ "college": college, "commune": commune, "exited": { "type": "boolean" } })),
-        })),
-    );
-    put(
-        "MovementKind",
-        json!({ "oneOf": [
-            object(json!({ "movement": { "const": "issued" } })),
-            object(json!({ "movement": { "const": "transferred_in" }, "from": holder })),
-            object(json!({ "movement": { "const": "transferred_out" }, "to": holder })),
-            object(json!({ "movement": { "const": "repurchased" } })),
-            object(json!({ "movement": { "const": "cancelled" } })),
-        ] }),
-    );
-    put(
-        "Holder",
-        object(json!({
-            "holder": holder,
-            "history": object(json!({
-                "kind": holder_kind,
-                "registrations": array(component("Registration")),
-                "movements": array(object(json!({
-                    "at": at, "date": date, "class": class,
-                    "delta": { "type": "integer" }, "kind": component("MovementKind"),
-                }))),
-            })),
-        })),
-    );
-    put("Holders", array(component("Holder")));
-    put(
-        "Statement",
-        object(json!({
-            "holder": holder,
-            "kind": holder_kind,
-            "registrations": array(component("Registration")),
-            "holdings": array(object(json!({
-                "at": at, "date": date, "class": class, "delta": { "type": "integer" },
-                "movement": component("MovementKind"), "balance": { "type": "integer" },
-            }))),
-            "current": map(class.clone(), count.clone()),
-            "ballots": array(object(json!({
-                "meeting": g.subschema_for::<MeetingId>(),
-                "voter": holder, "cast_by": holder,
-                "choices": map(resolution.clone(), choice.clone()),
-                "cast_at": time, "receipt": at, "in_force": { "type": "boolean" },
-            }))),
-            "dividends": array(object(json!({
-                "year": year, "record_date": date, "gross": euros, "income_tax": euros,
-                "social_contributions": euros, "net": euros, "paid_on": nullable(date.clone()),
-                "declared": at,
-            }))),
-            "interest": array(object(json!({
-                "advance": g.subschema_for::<AdvanceId>(), "year": year, "interest": euros, "at": at,
-            }))),
-        })),
-    );
-    put(
-        "Meetings",
-        array(object(json!({
-            "meeting": g.subschema_for::<MeetingId>(),
-            "kind": meeting_kind,
-            "call": g.subschema_for::<Call>(),
-            "record_date": date,
-            "opens_at": time,
-            "closes_at": time,
-            "agenda": array(g.subschema_for::<AgendaItem>().into()),
-            "status": { "type": "string", "enum": ["convened", "voting", "closed"] },
-        }))),
-    );
-    put(
-        "MeetingRecord",
-        object(json!({
-            "convocation": g.subschema_for::<Convocation>(),
-            "convened": at,
-            "roll": nullable(object(json!({
-                "roll": g.subschema_for::<Roll>(), "total": count, "opened_at": time, "at": at,
-            }))),
-            "proxies": array(object(json!({
-                "grantor": holder, "proxy": holder, "granted": at, "revoked": nullable(at.clone()),
-            }))),
-            "ballots": array(object(json!({
-                "voter": holder, "cast_by": holder, "choices": array(choice.clone()),
-                "cast_at": time, "receipt": at, "in_force": { "type": "boolean" },
-            }))),
-            "closed": nullable(object(json!({
-                "results": array(g.subschema_for::<ResolutionResult>().into()),
-                "closed_at": time, "at": at,
-            }))),
-        })),
-    );
-    put(
-        "Decisions",
-        array(object(json!({
-            "meeting": g.subschema_for::<MeetingId>(),
-            "kind": meeting_kind,
-            "closed_at": time,
-            "resolution": resolution,
-            "text": { "type": "string" },
-            "outcome": g.subschema_for::<Outcome>(),
-            "roll_total": count, "present": count, "votes_for": count,
-            "votes_against": count, "abstentions": count,
-            "colleges": array(g.subschema_for::<CollegeTally>().into()),
-            "position": { "type": "integer", "minimum": 1 },
-        }))),
-    );
-    put(
-        "DecisionsRegister",
-        array(object(json!({
-            "meeting": g.subschema_for::<MeetingId>(),
-            "record": component("MeetingRecord"),
-        }))),
-    );
-    put(
-        "Production",
-        array(object(json!({
-            "year": year,
-            "production": array(object(json!({
-                "turbine": g.subschema_for::<TurbineId>(),
-                "month": g.subschema_for::<windledger_domain::finance::YearMonth>(),
-                "mwh": decimal, "availability": decimal,
-            }))),
-            "revenue": array(object(json!({
-                "month": g.subschema_for::<windledger_domain::finance::YearMonth>(),
-                "kind": g.subschema_for::<RevenueKind>(),
-                "amount": signed_euros,
-            }))),
-            "total_revenue": signed_euros,
-        }))),
-    );
-    let amounts = map(
-        json!({ "enum": ["ifer", "cfe", "property_tax", "land_rent", "community_fund",
-                        "other_payments", "dividends", "current_account_interest"] }),
-        euros.clone(),
-    );
-    let line = |party: Value| object(json!({ "party": party, "amounts": amounts, "total": euros }));
-    let local_party = json!({ "oneOf": [
-        object(json!({ "beneficiary": { "const": "commune" }, "commune": commune })),
-        object(json!({ "beneficiary": { "const": "epci" }, "siren": g.subschema_for::<Siren>() })),
-        object(json!({ "beneficiary": { "const": "departement" }, "code": { "type": "string" } })),
-        object(json!({ "beneficiary": { "const": "landowner" }, "party": g.subschema_for::<PartyId>(), "commune": commune })),
-        object(json!({ "beneficiary": { "const": "community_fund" } })),
-        object(json!({ "beneficiary": { "const": "local_holders" } })),
-        object(json!({ "beneficiary": { "const": "public_holders" } })),
-    ] });
-    let leaving_party = json!({ "oneOf": [
-        object(json!({ "party": { "const": "non_local_holders" } })),
-        object(json!({ "party": { "const": "industrial_partner" } })),
-        object(json!({ "party": { "const": "non_local_landowners" } })),
-    ] });
-    put(
-        "LocalReturns",
-        array(object(json!({
-            "year": year,
-            "local": array(line(local_party)),
-            "local_total": euros,
-            "leaving": array(line(leaving_party)),
-            "leaving_total": euros,
-            "revenue": signed_euros,
-            "local_share_pct": nullable(decimal.clone()),
-        }))),
-    );
-    put(
-        "EventsPage",
-        object(json!({
-            "events": array(object(json!({
-                "position": { "type": "integer", "minimum": 1 },
-                "stream": { "type": "string" },
-                "stream_version": { "type": "integer", "minimum": 1 },
-                "event_id": { "type": "string", "format": "uuid" },
-                "event_type": { "type": "string" },
-                "schema_version": { "type": "integer" },
-                "payload": { "type": "object", "description": "The event, named by its type: `{\"BallotCast\": {...}}`.", "minProperties": 1, "maxProperties": 1 },
-                "metadata": {
-                    "type": "object",
-                    "properties": {
-                        "actor": { "type": "string" },
-                        "command_id": { "type": "string" },
-                        "correlation_id": { "type": "string" },
-                        "causation_id": { "type": "string" },
-                        "extra": { "type": "object", "additionalProperties": { "type": "string" } }
-                    }
-                },
-                "recorded_at": time,
-                "prev_hash": component("Hash"),
-                "hash": component("Hash"),
-            }))),
-            "next_after": nullable(json!({ "type": "integer", "minimum": 1 })),
-        })),
-    );
-    put(
-        "Checkpoint",
-        object(json!({
-            "ledger": { "type": "string" },
-            "size": count,
-            "head": component("Hash"),
-            "checkpoint": { "type": "string", "description": "A C2SP signed note of the head." },
-            "public_key": { "type": "string", "description": "The verifier key: `<name>+<hex key id>+<base64 key>`." },
-        })),
-    );
-    s
 }
 
 #[cfg(test)]

@@ -1,27 +1,45 @@
 //! Errors as RFC 9457 problem details (`application/problem+json`), each
 //! with a stable `type` URI under `https://windledger.org/problems/`.
 
+use std::collections::BTreeSet;
+
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use schemars::{JsonSchema, Schema, SchemaGenerator, json_schema};
 use serde::Serialize;
 
 /// Where problem types live; a type is this plus its slug.
 pub const TYPE_BASE: &str = "https://windledger.org/problems/";
 
-/// A problem: the response of every failed request.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// An RFC 9457 problem: the response of every failed request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct Problem {
     #[serde(rename = "type")]
+    #[schemars(schema_with = "kind_uris")]
     pub kind: String,
     pub title: &'static str,
+    #[schemars(schema_with = "kind_statuses")]
     pub status: u16,
     pub detail: String,
-    /// The domain's error variant, for a refused command.
+    /// The domain's error variant, for a refused command: the rule that
+    /// refused it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rule: Option<String>,
     /// Seconds for the `Retry-After` header (a 503 says 1 without it).
     #[serde(skip)]
     pub retry_after: Option<u64>,
+}
+
+/// A problem's `type`: the URI of one of the kinds.
+fn kind_uris(_: &mut SchemaGenerator) -> Schema {
+    let uris: Vec<String> = Kind::ALL.iter().map(|k| k.uri()).collect();
+    json_schema!({ "type": "string", "enum": uris })
+}
+
+/// A problem's `status`: that of one of the kinds.
+fn kind_statuses(_: &mut SchemaGenerator) -> Schema {
+    let statuses: BTreeSet<u16> = Kind::ALL.iter().map(|k| k.status().as_u16()).collect();
+    json_schema!({ "type": "integer", "enum": statuses })
 }
 
 /// The problem kinds: slug, title and status.

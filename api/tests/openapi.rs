@@ -129,9 +129,9 @@ fn every_route_that_takes_a_body_has_a_typed_one() {
             );
             continue;
         };
-        assert_eq!(spec.answer, Answer::Recorded);
         let schema = &op["requestBody"]["content"]["application/json"]["schema"];
         let what = format!("{} {} ({})", spec.method, spec.path, command.tag());
+        assert!(matches!(spec.answer, Answer::Recorded), "{what}");
         assert_eq!(schema["type"], "object", "{what}");
         assert_eq!(
             schema["additionalProperties"], false,
@@ -383,7 +383,7 @@ async fn every_read_of_the_reference_farm_answers_as_documented() {
     let doc = document();
     let farm = Farm::new().await;
     for spec in routes() {
-        if spec.answer == Answer::Recorded {
+        if matches!(spec.answer, Answer::Recorded) {
             continue;
         }
         let op = operation(&doc, &spec.method, spec.path);
