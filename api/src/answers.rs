@@ -294,8 +294,8 @@ pub struct Receipt {
     pub event_type: String,
 }
 
-impl From<windledger_app::ledger::Receipt> for Receipt {
-    fn from(r: windledger_app::ledger::Receipt) -> Self {
+impl From<windledger_app::command::Receipt> for Receipt {
+    fn from(r: windledger_app::command::Receipt) -> Self {
         Self {
             position: r.position,
             hash: r.hash,

@@ -18,8 +18,8 @@ use schemars::{Schema, SchemaGenerator};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use windledger_app::import::Command;
-use windledger_app::ledger::{LedgerRuntime, REQUEST_KEY, Receipt};
+use windledger_app::command::{Command, Receipt};
+use windledger_app::ledger::{LedgerRuntime, REQUEST_KEY};
 use windledger_domain::company::CompanyCommand;
 use windledger_domain::finance::{AdvanceCommand, FinancialYearCommand};
 use windledger_domain::meeting::MeetingCommand;
@@ -269,7 +269,7 @@ impl CommandSpec {
             .map_err(|e| Problem::validation(format!("not a valid {} command: {e}", self.tag)))?;
         let stream = format!("{}/{aggregate_id}", self.aggregate.stream_type());
         StreamId::parse(stream.clone()).map_err(|e| Problem::validation(e.to_string()))?;
-        windledger_app::import::check_aggregate_id(&command, &aggregate_id)
+        windledger_app::command::check_aggregate_id(&command, &aggregate_id)
             .map_err(Problem::validation)?;
         Ok(Parsed {
             command,
