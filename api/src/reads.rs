@@ -70,6 +70,14 @@ async fn cap_table_read(
 ) -> Result<Response, Problem> {
     fresh(runtime).await?;
     let compute = |p: &Projections| -> Result<Bytes, Problem> {
+        if let AsOf::Position { position } = as_of
+            && position > p.position()
+        {
+            return Err(Problem::validation(format!(
+                "position {position} is beyond the ledger's last event ({}): give a position the ledger has reached",
+                p.position()
+            )));
+        }
         let view = p
             .cap_table
             .fold()

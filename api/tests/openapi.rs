@@ -472,3 +472,60 @@ async fn a_command_and_its_refusals_answer_as_documented() {
         "a holder not found",
     );
 }
+
+/// A cap table as of a position the ledger has not reached is an error, not
+/// the latest table under another name; and the classes' shares of the votes
+/// add up to the whole (they were 0, as if classes carried no votes).
+#[tokio::test]
+async fn the_cap_table_refuses_a_position_past_the_head_and_gives_each_class_its_votes() {
+    let farm = Farm::new().await;
+    let secretary = Some(farm.token(Role::Secretary));
+    let base = format!("/api/v1/ledgers/{LEDGER}");
+    let (status, _, body) = farm
+        .call(
+            Method::GET,
+            &format!("{base}/cap-table?position=999999"),
+            secretary,
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("beyond the ledger's last event")),
+        "{body}"
+    );
+    for path in ["cap-table", "parties"] {
+        let (status, _, table) = farm
+            .call(
+                Method::GET,
+                &format!("{base}/{path}?position=100"),
+                secretary,
+                None,
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{path}: {table}");
+        let (status, _, table) = farm
+            .call(Method::GET, &format!("{base}/{path}"), secretary, None)
+            .await;
+        assert_eq!(status, StatusCode::OK, "{path}: {table}");
+        let by_class = table["by_class"].as_object().expect("totals by class");
+        let votes: Vec<f64> = by_class
+            .values()
+            .map(|t| {
+                t["votes_pct"]
+                    .as_str()
+                    .expect("a decimal")
+                    .parse()
+                    .expect("a number")
+            })
+            .collect();
+        let sum: f64 = votes.iter().sum();
+        assert!(
+            (sum - 100.0).abs() < 0.01,
+            "{path}: the classes' votes add up to {sum}, not 100: {by_class:?}"
+        );
+        assert!(votes.iter().any(|v| *v > 0.0), "{path}: {by_class:?}");
+    }
+}

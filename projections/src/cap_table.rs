@@ -523,21 +523,29 @@ impl CapTable {
             sum.saturating_add(u128::from(*n).saturating_mul(classes.get(c).map_or(0, |u| u.0)))
         });
 
-        // Per holder: votes in their college, as the roll counts them.
+        // Per holder and class: votes in their college, as the roll counts
+        // them (a member's one vote goes with their first class).
+        let class_votes = |h: &Held<'_>, i: usize, (class, n): (&ShareClassId, u64)| -> u64 {
+            match charter
+                .college(&h.registration.college)
+                .map(|c| c.vote_basis)
+            {
+                Some(VoteBasis::PerMember) => u64::from(i == 0),
+                Some(VoteBasis::PerShare) => {
+                    n.saturating_mul(classes.get(class).map_or(0, |u| u.1))
+                }
+                None => 0,
+            }
+        };
         let votes: Vec<u64> = held
             .iter()
             .map(|h| {
-                let shares = &buffer[h.shares.clone()];
-                match charter
-                    .college(&h.registration.college)
-                    .map(|c| c.vote_basis)
-                {
-                    Some(VoteBasis::PerMember) => 1,
-                    Some(VoteBasis::PerShare) => shares.iter().fold(0u64, |sum, (c, n)| {
-                        sum.saturating_add(n.saturating_mul(classes.get(c).map_or(0, |u| u.1)))
-                    }),
-                    None => 0,
-                }
+                buffer[h.shares.clone()]
+                    .iter()
+                    .enumerate()
+                    .fold(0u64, |sum, (i, row)| {
+                        sum.saturating_add(class_votes(h, i, *row))
+                    })
             })
             .collect();
         let mut college_votes: BTreeMap<&CollegeId, u64> = BTreeMap::new();
@@ -578,6 +586,10 @@ impl CapTable {
         let mut rows = Vec::with_capacity(buffer.len());
         let mut by_college: BTreeMap<&CollegeId, Sums> = BTreeMap::new();
         let mut by_class: BTreeMap<&ShareClassId, Sums> = BTreeMap::new();
+        // A class's votes per college, each college's counted in its own
+        // unit and weighted at the end.
+        let mut class_votes_by_college: BTreeMap<(&ShareClassId, &CollegeId), u128> =
+            BTreeMap::new();
         for (h, v) in held.iter().zip(&votes) {
             let college = &h.registration.college;
             let (num, den) = vote_fraction.get(college).copied().unwrap_or((0, 1));
@@ -591,6 +603,8 @@ impl CapTable {
                 let class_sums = by_class.entry(class).or_default();
                 class_sums.holders += 1;
                 class_sums.add(*n, units);
+                let in_class = class_votes_by_college.entry((class, college)).or_default();
+                *in_class = in_class.saturating_add(u128::from(class_votes(h, i, (class, *n))));
                 rows.push(CapTableRow {
                     holder: h.holder,
                     kind: h.kind,
@@ -619,12 +633,21 @@ impl CapTable {
         let by_class = by_class
             .into_iter()
             .map(|(c, sums)| {
+                // The votes the class's shares carry, college by college
+                // with the college's weight, rounded once per college.
+                let votes_pct = class_votes_by_college
+                    .iter()
+                    .filter(|((class, _), _)| *class == c)
+                    .map(|((_, college), v)| {
+                        let (num, den) = vote_fraction.get(college).copied().unwrap_or((0, 1));
+                        percent_e4(v.saturating_mul(num), den)
+                    })
+                    .fold(Decimal::ZERO, |sum, pct| sum.saturating_add(pct));
                 let totals = Totals {
                     holders: sums.holders,
                     shares: sums.shares,
                     capital_pct: capital_pct(sums.units),
-                    // Votes belong to holders, not to classes.
-                    votes_pct: Decimal::ZERO,
+                    votes_pct,
                 };
                 (c.clone(), totals)
             })
