@@ -10,7 +10,8 @@
 //!   dividends), meetings with the ballot and proxy forms, receipts.
 //! - [`audit`]: the municipality's decisions register, event log and chain
 //!   verification.
-//! - [`operator`]: production and revenue, by form or CSV file.
+//! - [`operator`]: production and revenue, by form or CSV file (read by
+//!   [`windledger_app::import::csv`]).
 //! - [`secretary`]: holders, transfers, meetings.
 //!
 //! Every page checks its access rule itself (the same rules as the API's
@@ -20,7 +21,6 @@
 
 mod audit;
 mod charts;
-mod csv_import;
 mod errors;
 mod format;
 mod layout;

@@ -19,7 +19,6 @@ use windledger_domain::finance::{FinancialYearCommand, YearMonth};
 use windledger_domain::types::{ReportId, TurbineId};
 use windledger_projections::finance::MonthTotals;
 
-use crate::csv_import::{self, LineError, Row};
 use crate::layout::{
     Field, FormState, FormView, Message, errors_box, form_guard, html_response, message, page,
     select, state_of,
@@ -31,6 +30,7 @@ use crate::{
 };
 use windledger_api::problem::Problem;
 use windledger_app::import::Command;
+use windledger_app::import::csv::{self, LineError, REVENUE_KINDS, Row};
 
 use windledger_api::auth::roles::OPERATOR;
 const PRODUCTION_FORM: &str = "production";
@@ -114,7 +114,7 @@ async fn operator_page(
             ])
         })
         .unwrap_or_default();
-    let kinds: Vec<(String, String)> = format::REVENUE_KINDS
+    let kinds: Vec<(String, String)> = REVENUE_KINDS
         .iter()
         .map(|(k, n)| ((*n).to_owned(), format::revenue_kind(*k).to_owned()))
         .collect();
@@ -316,7 +316,7 @@ fn form_ids(
     let corrects = read(state, "corrige").ok().flatten();
     let report = match report {
         Ok(Some(r)) => Some(r),
-        Ok(None) => ReportId::new(csv_import::fresh_id(&base, taken)).ok(),
+        Ok(None) => ReportId::new(csv::fresh_id(&base, taken)).ok(),
         Err(()) => None,
     };
     (report, corrects)
@@ -351,7 +351,7 @@ async fn report(
         }
     }
     if let (Some(year), Some(command), false) = (year, command, state.has_errors()) {
-        let summary = csv_import::describe(&command);
+        let summary = describe(&command);
         match execute(
             farm,
             &session.principal,
@@ -387,6 +387,36 @@ async fn report(
         StatusCode::UNPROCESSABLE_ENTITY,
     )
     .await
+}
+
+/// A report in words, for the confirmation.
+fn describe(command: &FinancialYearCommand) -> String {
+    match command {
+        FinancialYearCommand::ReportProduction {
+            turbine,
+            month,
+            mwh,
+            ..
+        } => format!(
+            "production de {turbine} en {} : {}",
+            format::month(*month),
+            format::mwh(*mwh, 3)
+        ),
+        FinancialYearCommand::RecordRevenue {
+            month,
+            kind,
+            volume_mwh,
+            price_per_mwh,
+            ..
+        } => format!(
+            "{} en {} : {} à {} €/MWh",
+            format::revenue_kind(*kind),
+            format::month(*month),
+            format::mwh(*volume_mwh, 3),
+            format::decimal(*price_per_mwh, 2)
+        ),
+        _ => String::new(),
+    }
 }
 
 /// The start of every POST: the farm, the session, the form's CSRF token.
@@ -471,7 +501,7 @@ pub async fn revenue(
     let month = form_month(&mut state, &fields);
     let kind = fields
         .get("nature")
-        .and_then(|k| csv_import::revenue_kind(k.trim()));
+        .and_then(|k| csv::revenue_kind(k.trim()));
     if kind.is_none() {
         state.field_error("nature", "Choisissez la nature de la recette.");
     }
@@ -483,7 +513,7 @@ pub async fn revenue(
         .map(|y| y.reports.clone())
         .unwrap_or_default();
     let base = match (&month, kind) {
-        (Some(m), Some(k)) => format!("r-{m}-{}", csv_import::revenue_kind_name(k)),
+        (Some(m), Some(k)) => format!("r-{m}-{}", csv::revenue_kind_name(k)),
         _ => "r".to_owned(),
     };
     let (id, corrects) = form_ids(&mut state, &fields, base, &taken);
@@ -627,7 +657,7 @@ pub async fn upload(
         .find(|y| y.year == year)
         .map(|y| y.reports)
         .unwrap_or_default();
-    let (rows, mut errors) = csv_import::parse(&text, &taken);
+    let (rows, mut errors) = csv::parse(&text, &taken);
     if errors.is_empty() {
         errors = check_against_year(&farm, year, &rows).await?;
     }
