@@ -24,6 +24,7 @@
 //! [`synthetic`] writes a generated farm straight to the store, for
 //! benchmarks and load tests. `windledger import` is the command line's.
 
+pub mod csv;
 pub mod synthetic;
 
 use std::collections::HashMap;

@@ -4,8 +4,8 @@
 
 use std::collections::HashMap;
 
-use axum::extract::rejection::{FormRejection, QueryRejection};
-use axum::extract::{Form, Query, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 use maud::{Markup, html};
@@ -16,19 +16,17 @@ use windledger_projections::cap_table::AsOf;
 use windledger_projections::register::MeetingRecord;
 use windledger_store::{Checkpoint, Verification};
 
-use crate::layout::{
-    FormState, Message, errors_box, form_guard, html_response, page, state_of, textarea,
-};
+use crate::extract::{Farm, FormPost, MeetingPath, Params, SignedIn, query_map};
+use crate::layout::{FormState, Message, errors_box, form_guard, state_of, textarea};
 use crate::public::fraction_value;
 use crate::session::VerificationReport;
 use crate::space::outcome_text;
-use crate::{
-    AUDITORS, Fields, PageResult, Params, Visitor, Web, WebError, check_csrf, farm, form_fields,
-    format, projected, query_map,
-};
-use windledger_api::problem::Problem;
+use crate::{PageResult, Web, WebError, format, projected};
 
-fn college_names(p: &windledger_projections::runner::Projections) -> HashMap<CollegeId, String> {
+/// Each college's name, by id, in the charter in force.
+pub fn college_names(
+    p: &windledger_projections::runner::Projections,
+) -> HashMap<CollegeId, String> {
     p.cap_table
         .fold()
         .charter(AsOf::Latest)
@@ -50,13 +48,7 @@ fn status(m: &MeetingRecord) -> Markup {
 }
 
 /// `/parcs/{ledger}/registre`: every meeting.
-pub async fn register(
-    State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
-) -> PageResult {
-    let farm = farm(&web, &params).await?;
-    super::require(&visitor, &farm, AUDITORS)?;
+pub async fn register(farm: Farm, me: SignedIn) -> PageResult {
     let meetings: Vec<(String, MeetingRecord)> = projected(&farm.runtime, |p| {
         p.register
             .fold()
@@ -100,10 +92,7 @@ pub async fn register(
             }
         }
     };
-    Ok(html_response(
-        StatusCode::OK,
-        page(farm.chrome("Registre des décisions", &visitor), body),
-    ))
+    farm.page(StatusCode::OK, "Registre des décisions", me.shown(), body)
 }
 
 fn majority_text(m: Majority) -> String {
@@ -164,13 +153,10 @@ fn deciding_rule(r: &ResolutionResult, colleges: &HashMap<CollegeId, String>) ->
 
 /// `/parcs/{ledger}/registre/{meeting}`: one meeting in full.
 pub async fn register_meeting(
-    State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
+    farm: Farm,
+    me: SignedIn,
+    Params(MeetingPath { meeting: id }): Params<MeetingPath>,
 ) -> PageResult {
-    let farm = farm(&web, &params).await?;
-    super::require(&visitor, &farm, AUDITORS)?;
-    let id = params.get("meeting").cloned().unwrap_or_default();
     let (record, colleges) = projected(&farm.runtime, |p| {
         (p.register.fold().meeting(&id).cloned(), college_names(p))
     })
@@ -347,10 +333,7 @@ pub async fn register_meeting(
             }
         }
     };
-    Ok(html_response(
-        StatusCode::OK,
-        page(farm.chrome(&title, &visitor), body),
-    ))
+    farm.page(StatusCode::OK, &title, me.shown(), body)
 }
 
 /// Events per page of the log.
@@ -358,13 +341,10 @@ const PAGE: u32 = 50;
 
 /// `/parcs/{ledger}/journal?apres=N` (or `?position=N`): the event log.
 pub async fn journal(
-    State(web): State<Web>,
-    Params(params): Params,
+    farm: Farm,
+    me: SignedIn,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
-    visitor: Visitor,
 ) -> PageResult {
-    let farm = farm(&web, &params).await?;
-    super::require(&visitor, &farm, AUDITORS)?;
     let query = query_map(query);
     let number = |name: &str| -> Result<Option<u64>, WebError> {
         match query.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
@@ -380,16 +360,10 @@ pub async fn journal(
         (None, None) => 0,
     };
     let store = &farm.runtime.store;
-    let head = store
-        .head(&farm.runtime.id)
-        .await
-        .map_err(|e| WebError::from(Problem::store(&e)))?;
+    let head = store.head(&farm.runtime.id).await?;
     // Past the head there is nothing to read.
     let after = after.min(head.size);
-    let events = store
-        .read_ledger(&farm.runtime.id, after, PAGE)
-        .await
-        .map_err(|e| WebError::from(Problem::store(&e)))?;
+    let events = store.read_ledger(&farm.runtime.id, after, PAGE).await?;
     let last = events.last().map(|e| e.position);
     let body = html! {
         h1 { "Journal des événements" }
@@ -450,29 +424,20 @@ pub async fn journal(
             }
         }
     };
-    Ok(html_response(
-        StatusCode::OK,
-        page(farm.chrome("Journal des événements", &visitor), body),
-    ))
+    farm.page(StatusCode::OK, "Journal des événements", me.shown(), body)
 }
 
 const VERIFY_FORM: &str = "verification";
 
 async fn verification_page(
     web: &Web,
-    params: &HashMap<String, String>,
-    visitor: &Visitor,
+    farm: &Farm,
+    me: &SignedIn,
     sent: Option<FormState>,
     status: StatusCode,
 ) -> PageResult {
-    let farm = farm(web, params).await?;
-    let session = super::require(visitor, &farm, AUDITORS)?;
-    let head = farm
-        .runtime
-        .store
-        .head(&farm.runtime.id)
-        .await
-        .map_err(|e| WebError::from(Problem::store(&e)))?;
+    let session = &me.session;
+    let head = farm.runtime.store.head(&farm.runtime.id).await?;
     let report = web
         .sessions
         .verification(&session.key)
@@ -525,67 +490,37 @@ async fn verification_page(
             " — clé publique de vérification : " code.hash { (web.app.signer.verifier().to_string()) }
         }
     };
-    Ok(html_response(
-        status,
-        page(farm.chrome("Vérifier la chaîne", visitor), body),
-    ))
+    farm.page(status, "Vérifier la chaîne", me.shown(), body)
 }
 
 /// `GET /parcs/{ledger}/verification`.
-pub async fn verification(
-    State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
-) -> PageResult {
-    verification_page(&web, &params, &visitor, None, StatusCode::OK).await
+pub async fn verification(State(web): State<Web>, farm: Farm, me: SignedIn) -> PageResult {
+    verification_page(&web, &farm, &me, None, StatusCode::OK).await
 }
 
 /// `POST /parcs/{ledger}/verification`: runs the audit, keeps its result
 /// in the session, and shows it.
-pub async fn verify(
-    State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
-    form: Result<Form<Fields>, FormRejection>,
-) -> PageResult {
-    let farm = farm(&web, &params).await?;
-    let session = super::require(&visitor, &farm, AUDITORS)?;
-    let fields = form_fields(form)?;
-    check_csrf(session, &fields)?;
+pub async fn verify(State(web): State<Web>, farm: Farm, form: FormPost) -> PageResult {
     let mut checkpoints: Vec<Checkpoint> = Vec::new();
-    let note = fields.get("point").map(|s| s.trim()).unwrap_or("");
+    let note = form.text("point");
     if !note.is_empty() {
         // Notes end with a newline; a paste may have lost it or gained \r.
         let note = format!("{}\n", note.replace("\r\n", "\n"));
-        match web.app.signer.verifier().verify(&note) {
-            Ok(c) if c.ledger == farm.runtime.id => checkpoints.push(c),
-            Ok(_) => {
-                let mut state = FormState::new(VERIFY_FORM, fields.clone());
-                state.field_error("point", "Ce point de contrôle concerne un autre registre.");
-                return verification_page(
-                    &web,
-                    &params,
-                    &visitor,
-                    Some(state),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
+        let refused = match web.app.signer.verifier().verify(&note) {
+            Ok(c) if c.ledger == farm.runtime.id => {
+                checkpoints.push(c);
+                None
             }
+            Ok(_) => Some("Ce point de contrôle concerne un autre registre."),
             Err(_) => {
-                let mut state = FormState::new(VERIFY_FORM, fields.clone());
-                state.field_error(
-                    "point",
-                    "Ce texte n'est pas un point de contrôle signé par la clé de ce serveur.",
-                );
-                return verification_page(
-                    &web,
-                    &params,
-                    &visitor,
-                    Some(state),
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await;
+                Some("Ce texte n'est pas un point de contrôle signé par la clé de ce serveur.")
             }
+        };
+        if let Some(refused) = refused {
+            let mut state = FormState::new(VERIFY_FORM, form.fields.clone());
+            state.field_error("point", refused);
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return verification_page(&web, &farm, &form.me, Some(state), status).await;
         }
     }
     let outcome = farm
@@ -597,8 +532,7 @@ pub async fn verify(
             &checkpoints,
             |_, _| {},
         )
-        .await
-        .map_err(|e| WebError::from(Problem::store(&e)))?;
+        .await?;
     // A break found here stops the server from extending or signing that
     // history, as one found while following the ledger does.
     if let Verification::Broken(b) = &outcome {
@@ -631,12 +565,6 @@ pub async fn verify(
             reason: Some(b.reason),
         },
     };
-    web.sessions.set_verification(&session.key, report);
-    Ok(super::done(
-        &web,
-        session,
-        &fields,
-        &farm.path("/verification#resultat"),
-        "",
-    ))
+    web.sessions.set_verification(&form.me.session.key, report);
+    Ok(form.done(&farm.path("/verification#resultat"), ""))
 }

@@ -21,25 +21,12 @@ pub fn out_of_range(e: &windledger_projections::finance::SumOverflow) -> Message
     }
 }
 
-/// A value beyond the input bounds (`windledger_domain::input`), in French;
-/// the domain's sentence (field, value, bound) is the detail.
+/// A value beyond the input bounds (`windledger_domain::input`), in French
+/// (as the operator's CSV file says it); the domain's sentence (field,
+/// value, bound) is the detail.
 pub fn input_error(e: &ParseError) -> Message {
-    let text = match e {
-        ParseError::ControlCharacter { character, .. } => format!(
-            "Ce texte contient un caractère de contrôle ou de mise en forme bidirectionnelle \
-             ({character}), qui masque ou réordonne ce qu'il dit : écrivez du texte simple \
-             (les retours à la ligne sont permis)."
-        ),
-        ParseError::OutOfBounds { what, .. } if what.ends_with("price_per_mwh") => {
-            "Un prix est d'au plus 100 000 € par MWh, en valeur absolue.".to_owned()
-        }
-        ParseError::OutOfBounds { what, .. } if what.ends_with("mwh") => {
-            "Une déclaration compte au plus 10 000 000 MWh.".to_owned()
-        }
-        _ => "Cette valeur dépasse ce qu'un parc éolien peut atteindre : vérifiez-la.".to_owned(),
-    };
     Message {
-        text,
+        text: windledger_app::import::csv::input_message(e),
         detail: Some(e.to_string()),
     }
 }

@@ -244,17 +244,6 @@ pub fn revenue_kind(kind: RevenueKind) -> &'static str {
     }
 }
 
-/// The revenue kinds with their names in commands and CSV files.
-pub const REVENUE_KINDS: [(RevenueKind, &str); 4] = [
-    (RevenueKind::MarketSales, "market_sales"),
-    (
-        RevenueKind::ComplementDeRemuneration,
-        "complement_de_remuneration",
-    ),
-    (RevenueKind::FeedInTariff, "feed_in_tariff"),
-    (RevenueKind::Other, "other"),
-];
-
 pub fn return_kind(kind: ReturnKind) -> &'static str {
     match kind {
         ReturnKind::Ifer => "IFER",
@@ -297,19 +286,7 @@ pub fn short_hash(hash: &str) -> &str {
     hash.get(..12).unwrap_or(hash)
 }
 
-/// Reads a decimal as people type it: `1234.5`, `1 234,5`.
-pub fn parse_decimal(value: &str) -> Option<Decimal> {
-    let cleaned: String = value
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
-        .map(|c| if c == ',' { '.' } else { c })
-        .collect();
-    if cleaned.is_empty() || cleaned.starts_with('+') {
-        return None;
-    }
-    cleaned.parse::<Decimal>().ok()
-}
+pub use windledger_app::import::csv::parse_decimal;
 
 #[cfg(test)]
 mod tests {

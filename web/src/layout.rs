@@ -7,84 +7,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
+use crate::extract::Shown;
 use crate::session::{CSRF_FIELD, FORM_ID_FIELD, Flash, SessionView};
 use windledger_api::auth::Role;
 
 /// The style sheet, served at `/style.css` (no outside font or script).
-pub const STYLE: &str = r#"
-:root { --ink: #1a1a1a; --muted: #4a4a4a; --paper: #ffffff; --line: #c8c8c8;
-  --accent: #0b5394; --accent-dark: #073763; --ok: #1e6b2f; --ok-bg: #e6f4ea;
-  --bad: #a01818; --bad-bg: #fdecea; --soft: #f3f5f7; }
-* { box-sizing: border-box; }
-html { font-size: 100%; }
-body { margin: 0; font-family: system-ui, -apple-system, "Segoe UI", Roboto, "DejaVu Sans", sans-serif;
-  color: var(--ink); background: var(--paper); line-height: 1.5; }
-a { color: var(--accent); }
-a:hover { color: var(--accent-dark); }
-:focus-visible { outline: 3px solid #e8a317; outline-offset: 2px; }
-.skip { position: absolute; left: -999px; top: 0; background: #fff; padding: .5rem; }
-.skip:focus { left: .5rem; z-index: 10; }
-header.site { background: var(--accent-dark); color: #fff; padding: .75rem 1rem; }
-header.site a { color: #fff; }
-header.site .brand { font-weight: 700; text-decoration: none; margin-right: 1rem; }
-header.site nav { display: flex; flex-wrap: wrap; gap: .25rem 1rem; align-items: center; margin-top: .25rem; }
-header.site form { display: inline; margin: 0; }
-header.site button { background: transparent; color: #fff; border: 1px solid #fff; padding: .2rem .6rem; }
-main { max-width: 64rem; margin: 0 auto; padding: 1rem; }
-h1 { font-size: 1.6rem; line-height: 1.25; margin: .5rem 0 1rem; }
-h2 { font-size: 1.3rem; margin-top: 2rem; border-bottom: 2px solid var(--line); padding-bottom: .25rem; }
-h3 { font-size: 1.1rem; margin-top: 1.5rem; }
-.lead { color: var(--muted); }
-.table { overflow-x: auto; margin: .5rem 0 1rem; }
-table { border-collapse: collapse; width: 100%; font-size: .95rem; }
-caption { text-align: left; font-weight: 600; padding: .25rem 0; }
-th, td { border-bottom: 1px solid var(--line); padding: .35rem .5rem; text-align: left; vertical-align: top; }
-th { background: var(--soft); }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-code, .hash { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: .9em; }
-.hash { word-break: break-all; }
-.flash { background: var(--ok-bg); color: var(--ok); border-left: 6px solid var(--ok); padding: .75rem 1rem; margin: 1rem 0; }
-.errors { background: var(--bad-bg); color: var(--bad); border-left: 6px solid var(--bad); padding: .75rem 1rem; margin: 1rem 0; }
-.errors h2 { font-size: 1.1rem; border: 0; margin: 0 0 .5rem; color: var(--bad); }
-.field-error { color: var(--bad); font-weight: 600; display: block; }
-.hint { color: var(--muted); font-size: .9rem; display: block; }
-form.card, section.card { border: 1px solid var(--line); border-radius: 6px; padding: 1rem; margin: 1rem 0; background: #fff; }
-fieldset { border: 1px solid var(--line); border-radius: 4px; margin: .75rem 0; padding: .5rem .75rem; }
-legend { font-weight: 600; padding: 0 .25rem; }
-label { display: block; font-weight: 600; margin-top: .75rem; }
-fieldset.choices label { display: inline-block; font-weight: 400; margin: .25rem 1.25rem .25rem 0; }
-input[type=text], input[type=password], input[type=date], input[type=month], input[type=datetime-local],
-input[type=number], select, textarea { font: inherit; width: 100%; max-width: 28rem; padding: .45rem; border: 1px solid #767676; border-radius: 4px; background: #fff; color: var(--ink); }
-input[aria-invalid=true], select[aria-invalid=true], textarea[aria-invalid=true] { border: 2px solid var(--bad); }
-input[type=radio] { width: 1.2rem; height: 1.2rem; vertical-align: middle; }
-textarea { max-width: 40rem; min-height: 5rem; }
-button, .button { font: inherit; display: inline-block; margin-top: 1rem; padding: .55rem 1.1rem; border: 0; border-radius: 4px;
-  background: var(--accent); color: #fff; cursor: pointer; text-decoration: none; }
-button:hover, .button:hover { background: var(--accent-dark); color: #fff; }
-form.card > button[type=submit] { display: block; }
-.card > h2:first-child, .card > h3:first-child { margin-top: 0; }
-dl { margin: .5rem 0 1rem; }
-dt { font-weight: 600; }
-dd { margin: 0 0 .5rem 0; }
-button.secondary { background: #fff; color: var(--accent); border: 2px solid var(--accent); }
-.badge { display: inline-block; padding: 0 .4rem; border-radius: 3px; font-size: .85rem; font-weight: 600; }
-.badge.ok { background: var(--ok-bg); color: var(--ok); }
-.badge.bad { background: var(--bad-bg); color: var(--bad); }
-.badge.neutral { background: var(--soft); color: var(--muted); }
-.grid { display: grid; gap: 1rem; grid-template-columns: repeat(auto-fit, minmax(14rem, 1fr)); }
-.stat { border: 1px solid var(--line); border-radius: 6px; padding: .75rem; }
-.stat strong { display: block; font-size: 1.4rem; }
-figure { margin: 1rem 0; }
-figure > svg { width: 100%; height: auto; max-width: 60rem; display: block; }
-.legend svg { width: .9rem; height: .9rem; vertical-align: middle; border: 1px solid #333; }
-figcaption { color: var(--muted); font-size: .9rem; }
-.legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: .25rem 1rem; font-size: .9rem; }
-details { margin: .5rem 0; }
-summary { cursor: pointer; color: var(--accent); }
-pre { white-space: pre-wrap; word-break: break-all; background: var(--soft); padding: .5rem; }
-footer.site { border-top: 1px solid var(--line); color: var(--muted); font-size: .9rem; padding: 1rem; text-align: center; }
-@media (max-width: 40rem) { h1 { font-size: 1.35rem; } main { padding: .75rem; } th, td { padding: .3rem; } }
-"#;
+pub const STYLE: &str = include_str!("style.css");
 
 /// What the shell of a page shows besides its content.
 pub struct Chrome<'a> {
@@ -96,12 +24,13 @@ pub struct Chrome<'a> {
 }
 
 impl<'a> Chrome<'a> {
-    pub fn new(title: &'a str) -> Self {
+    /// A page about no farm in particular, shown to `who`.
+    pub fn new(title: &'a str, (session, flash): Shown<'a>) -> Self {
         Self {
             title,
             farm: None,
-            session: None,
-            flash: None,
+            session,
+            flash,
         }
     }
 }
@@ -247,6 +176,42 @@ impl FormState {
 
     pub fn field_error(&mut self, field: &str, message: impl Into<String>) {
         self.errors.insert(field.to_owned(), message.into());
+    }
+
+    /// A field as sent, trimmed (empty if absent).
+    pub fn text(&self, name: &str) -> &str {
+        self.values.get(name).map(|v| v.trim()).unwrap_or("")
+    }
+
+    /// Field `name` read by `parse`; if it does not read, `error` is said
+    /// next to it.
+    pub fn read<T>(
+        &mut self,
+        name: &str,
+        error: &str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Option<T> {
+        let read = parse(self.text(name));
+        if read.is_none() {
+            self.field_error(name, error);
+        }
+        read
+    }
+
+    /// [`FormState::read`], saying `missing` if the field is empty.
+    pub fn read_required<T>(
+        &mut self,
+        name: &str,
+        missing: &str,
+        error: &str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Option<T> {
+        let error = if self.text(name).is_empty() {
+            missing
+        } else {
+            error
+        };
+        self.read(name, error, parse)
     }
 
     pub fn has_errors(&self) -> bool {
@@ -457,7 +422,7 @@ pub fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
         p { (text) }
         p { a href="/" { "Retour à l'accueil" } }
     };
-    html_response(status, page(Chrome::new(title), body))
+    html_response(status, page(Chrome::new(title, (None, None)), body))
 }
 
 /// `/style.css`.

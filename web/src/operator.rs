@@ -5,34 +5,29 @@
 //! it, nothing written); one error anywhere and nothing is written. Only
 //! then are the lines written, in order, one upload at a time per year.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, Multipart, State};
+use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
+use axum::response::IntoResponse;
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use maud::{Markup, html};
 use rust_decimal::Decimal;
+use windledger_domain::Rule;
 use windledger_domain::finance::{FinancialYearCommand, YearMonth};
 use windledger_domain::types::{ReportId, TurbineId};
 use windledger_projections::finance::MonthTotals;
 
-use crate::csv_import::{self, LineError, Row};
+use crate::extract::{Farm, Fields, FormPost, Post, SignedIn, refusal, unreadable};
 use crate::layout::{
-    Field, FormState, FormView, Message, errors_box, form_guard, html_response, message, page,
-    select, state_of,
+    Field, FormState, FormView, Message, errors_box, form_guard, message, select, state_of,
 };
-use crate::session::SessionView;
-use crate::{
-    Farm, Fields, PageResult, Params, Visitor, Web, WebError, already_answered, check_csrf, done,
-    execute, farm, form_fields, format, projected, refusal,
-};
+use crate::{PageResult, Web, WebError, format, projected};
 use windledger_api::problem::Problem;
 use windledger_app::import::Command;
-
-use windledger_api::auth::roles::OPERATOR;
+use windledger_app::import::csv::{self, LineError, REVENUE_KINDS, Row};
 const PRODUCTION_FORM: &str = "production";
 const REVENUE_FORM: &str = "recette";
 const UPLOAD_FORM: &str = "import";
@@ -76,12 +71,12 @@ struct Upload {
 
 async fn operator_page(
     farm: &Farm,
-    visitor: &Visitor,
-    session: &SessionView,
+    me: &SignedIn,
     sent: Option<FormState>,
     upload: Option<Upload>,
     status: StatusCode,
 ) -> PageResult {
+    let session = &me.session;
     let years = open_years(farm).await?;
     let year_options: Vec<(String, String)> = years
         .iter()
@@ -114,7 +109,7 @@ async fn operator_page(
             ])
         })
         .unwrap_or_default();
-    let kinds: Vec<(String, String)> = format::REVENUE_KINDS
+    let kinds: Vec<(String, String)> = REVENUE_KINDS
         .iter()
         .map(|(k, n)| ((*n).to_owned(), format::revenue_kind(*k).to_owned()))
         .collect();
@@ -198,10 +193,7 @@ async fn operator_page(
             }
         }
     };
-    Ok(html_response(
-        status,
-        page(farm.chrome("Production et recettes", visitor), body),
-    ))
+    farm.page(status, "Production et recettes", me.shown(), body)
 }
 
 fn ids_fields(view: FormView<'_>, form: &'static str) -> Markup {
@@ -250,61 +242,41 @@ fn year_summary(y: &OpenYear) -> Markup {
 }
 
 /// `GET /parcs/{ledger}/exploitation`.
-pub async fn show(State(web): State<Web>, Params(params): Params, visitor: Visitor) -> PageResult {
-    let farm = farm(&web, &params).await?;
-    let session = super::require(&visitor, &farm, OPERATOR)?;
-    operator_page(&farm, &visitor, session, None, None, StatusCode::OK).await
+pub async fn show(farm: Farm, me: SignedIn) -> PageResult {
+    operator_page(&farm, &me, None, None, StatusCode::OK).await
 }
 
 /// The year a form names, which must be open.
-fn form_year(state: &mut FormState, fields: &Fields, years: &[OpenYear]) -> Option<i32> {
-    let year = fields
-        .get("exercice")
-        .and_then(|y| y.trim().parse::<i32>().ok())
-        .filter(|y| years.iter().any(|o| o.year == *y));
-    if year.is_none() {
-        state.field_error("exercice", "Choisissez un exercice ouvert.");
-    }
-    year
+fn form_year(state: &mut FormState, years: &[OpenYear]) -> Option<i32> {
+    state.read("exercice", "Choisissez un exercice ouvert.", |y| {
+        y.parse()
+            .ok()
+            .filter(|y| years.iter().any(|o| o.year == *y))
+    })
 }
 
-fn form_month(state: &mut FormState, fields: &Fields) -> Option<YearMonth> {
-    let value = fields.get("mois").map(|m| m.trim()).unwrap_or("");
-    let month = value.parse::<YearMonth>().ok();
-    if month.is_none() {
-        state.field_error("mois", "Indiquez un mois au format AAAA-MM.");
-    }
-    month
+fn form_number(state: &mut FormState, name: &str) -> Option<Decimal> {
+    let missing = "Ce champ est obligatoire.";
+    state.read_required(
+        name,
+        missing,
+        "Ce n'est pas un nombre.",
+        format::parse_decimal,
+    )
 }
 
-fn form_number(state: &mut FormState, fields: &Fields, name: &str) -> Option<Decimal> {
-    let value = fields.get(name).map(|m| m.trim()).unwrap_or("");
-    let number = format::parse_decimal(value);
-    if number.is_none() {
-        state.field_error(
-            name,
-            if value.is_empty() {
-                "Ce champ est obligatoire."
-            } else {
-                "Ce n'est pas un nombre."
-            },
-        );
-    }
-    number
-}
-
-/// The form's report id (or one made up from `base`) and the report it
-/// corrects.
+/// The form's report id (or one made up from `base`, not taken yet in
+/// `year`) and the report it corrects.
 fn form_ids(
     state: &mut FormState,
-    fields: &Fields,
     base: String,
-    taken: &BTreeSet<String>,
+    years: &[OpenYear],
+    year: Option<i32>,
 ) -> (Option<ReportId>, Option<ReportId>) {
     let read = |state: &mut FormState, name: &str| -> Result<Option<ReportId>, ()> {
-        match fields.get(name).map(|v| v.trim()).filter(|v| !v.is_empty()) {
-            None => Ok(None),
-            Some(v) => ReportId::new(v).map(Some).map_err(|_| {
+        match state.text(name) {
+            "" => Ok(None),
+            v => ReportId::new(v).map(Some).map_err(|_| {
                 state.field_error(
                     name,
                     "Identifiant invalide : lettres, chiffres, - _ . ; 64 caractères au plus.",
@@ -314,9 +286,11 @@ fn form_ids(
     };
     let report = read(state, "rapport");
     let corrects = read(state, "corrige").ok().flatten();
+    let none = BTreeSet::new();
+    let taken = years.iter().find(|y| Some(y.year) == year);
     let report = match report {
         Ok(Some(r)) => Some(r),
-        Ok(None) => ReportId::new(csv_import::fresh_id(&base, taken)).ok(),
+        Ok(None) => ReportId::new(csv::fresh_id(&base, taken.map_or(&none, |y| &y.reports))).ok(),
         Err(()) => None,
     };
     (report, corrects)
@@ -324,15 +298,11 @@ fn form_ids(
 
 /// Runs one report command, then back to the page.
 async fn report(
-    web: &Web,
-    farm: &Farm,
-    visitor: &Visitor,
-    fields: &Fields,
+    post: &Post,
     mut state: FormState,
     year: Option<i32>,
     command: Option<FinancialYearCommand>,
 ) -> PageResult {
-    let session = visitor.session.as_ref().ok_or(WebError::SignIn)?;
     // The input bounds, said at the field that breaks them.
     if let Some(Err(e)) = command.as_ref().map(FinancialYearCommand::check_input) {
         let m = super::errors::input_error(&e);
@@ -350,93 +320,84 @@ async fn report(
             None => state.top.push(m),
         }
     }
-    if let (Some(year), Some(command), false) = (year, command, state.has_errors()) {
-        let summary = csv_import::describe(&command);
-        match execute(
-            farm,
-            &session.principal,
-            fields,
-            "",
-            &year.to_string(),
-            Command::FinancialYear(command),
-        )
-        .await
-        {
-            Ok(receipts) => {
-                let position = receipts.first().map_or(0, |r| r.position);
-                return Ok(done(
-                    web,
-                    session,
-                    fields,
-                    &farm.path("/exploitation"),
-                    &format!(
-                        "Enregistré (position {}) : {summary}.",
-                        format::int(position)
-                    ),
-                ));
-            }
-            Err(p) => state.top.push(refusal(&p)),
-        }
-    }
-    operator_page(
-        farm,
-        visitor,
-        session,
-        Some(state),
-        None,
-        StatusCode::UNPROCESSABLE_ENTITY,
+    let summary = command.as_ref().map(describe).unwrap_or_default();
+    let command = year
+        .zip(command)
+        .map(|(year, c)| (year.to_string(), Command::FinancialYear(c)));
+    post.run(
+        state,
+        command,
+        |position| {
+            (
+                post.farm.path("/exploitation"),
+                format!(
+                    "Enregistré (position {}) : {summary}.",
+                    format::int(position)
+                ),
+            )
+        },
+        async |sent| {
+            operator_page(
+                &post.farm,
+                &post.me,
+                Some(sent),
+                None,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        },
     )
     .await
 }
 
-/// The start of every POST: the farm, the session, the form's CSRF token.
-async fn operator_post(
-    web: &Web,
-    params: &HashMap<String, String>,
-    visitor: &Visitor,
-    form: Result<Form<Fields>, FormRejection>,
-) -> Result<(Farm, Fields), WebError> {
-    let farm = farm(web, params).await?;
-    let session = super::require(visitor, &farm, OPERATOR)?;
-    let fields = form_fields(form)?;
-    check_csrf(session, &fields)?;
-    Ok((farm, fields))
+/// A report in words, for the confirmation.
+fn describe(command: &FinancialYearCommand) -> String {
+    match command {
+        FinancialYearCommand::ReportProduction {
+            turbine,
+            month,
+            mwh,
+            ..
+        } => format!(
+            "production de {turbine} en {} : {}",
+            format::month(*month),
+            format::mwh(*mwh, 3)
+        ),
+        FinancialYearCommand::RecordRevenue {
+            month,
+            kind,
+            volume_mwh,
+            price_per_mwh,
+            ..
+        } => format!(
+            "{} en {} : {} à {} €/MWh",
+            format::revenue_kind(*kind),
+            format::month(*month),
+            format::mwh(*volume_mwh, 3),
+            format::decimal(*price_per_mwh, 2)
+        ),
+        _ => String::new(),
+    }
 }
 
 /// `POST /parcs/{ledger}/exploitation/production`.
-pub async fn production(
-    State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
-    form: Result<Form<Fields>, FormRejection>,
-) -> PageResult {
-    let (farm, fields) = operator_post(&web, &params, &visitor, form).await?;
-    let session = visitor.session.as_ref().ok_or(WebError::SignIn)?;
-    if let Some(again) = already_answered(&web, session, &fields) {
-        return Ok(again);
-    }
-    let years = open_years(&farm).await?;
-    let mut state = FormState::new(PRODUCTION_FORM, fields.clone());
-    let year = form_year(&mut state, &fields, &years);
-    let turbine = fields
-        .get("eolienne")
-        .and_then(|t| TurbineId::new(t.trim()).ok());
-    if turbine.is_none() {
-        state.field_error("eolienne", "Choisissez une éolienne.");
-    }
-    let month = form_month(&mut state, &fields);
-    let mwh = form_number(&mut state, &fields, "mwh");
-    let availability = form_number(&mut state, &fields, "disponibilite");
-    let taken = years
-        .iter()
-        .find(|y| Some(y.year) == year)
-        .map(|y| y.reports.clone())
-        .unwrap_or_default();
+pub async fn production(post: Post) -> PageResult {
+    let years = open_years(&post.farm).await?;
+    let mut state = FormState::new(PRODUCTION_FORM, post.fields.clone());
+    let year = form_year(&mut state, &years);
+    let turbine = state.read("eolienne", "Choisissez une éolienne.", |t| {
+        TurbineId::new(t).ok()
+    });
+    let month = state.read("mois", "Indiquez un mois au format AAAA-MM.", |m| {
+        m.parse::<YearMonth>().ok()
+    });
+    let mwh = form_number(&mut state, "mwh");
+    let availability = form_number(&mut state, "disponibilite");
     let base = match (&month, &turbine) {
         (Some(m), Some(t)) => format!("p-{m}-{t}"),
         _ => "p".to_owned(),
     };
-    let (id, corrects) = form_ids(&mut state, &fields, base, &taken);
+    let (id, corrects) = form_ids(&mut state, base, &years, year);
     let command = match (id, turbine, month, mwh, availability) {
         (Some(report), Some(turbine), Some(month), Some(mwh), Some(availability)) => {
             Some(FinancialYearCommand::ReportProduction {
@@ -450,43 +411,29 @@ pub async fn production(
         }
         _ => None,
     };
-    report(&web, &farm, &visitor, &fields, state, year, command).await
+    report(&post, state, year, command).await
 }
 
 /// `POST /parcs/{ledger}/exploitation/recette`.
-pub async fn revenue(
-    State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
-    form: Result<Form<Fields>, FormRejection>,
-) -> PageResult {
-    let (farm, fields) = operator_post(&web, &params, &visitor, form).await?;
-    let session = visitor.session.as_ref().ok_or(WebError::SignIn)?;
-    if let Some(again) = already_answered(&web, session, &fields) {
-        return Ok(again);
-    }
-    let years = open_years(&farm).await?;
-    let mut state = FormState::new(REVENUE_FORM, fields.clone());
-    let year = form_year(&mut state, &fields, &years);
-    let month = form_month(&mut state, &fields);
-    let kind = fields
-        .get("nature")
-        .and_then(|k| csv_import::revenue_kind(k.trim()));
-    if kind.is_none() {
-        state.field_error("nature", "Choisissez la nature de la recette.");
-    }
-    let volume = form_number(&mut state, &fields, "volume");
-    let price = form_number(&mut state, &fields, "prix");
-    let taken = years
-        .iter()
-        .find(|y| Some(y.year) == year)
-        .map(|y| y.reports.clone())
-        .unwrap_or_default();
+pub async fn revenue(post: Post) -> PageResult {
+    let years = open_years(&post.farm).await?;
+    let mut state = FormState::new(REVENUE_FORM, post.fields.clone());
+    let year = form_year(&mut state, &years);
+    let month = state.read("mois", "Indiquez un mois au format AAAA-MM.", |m| {
+        m.parse::<YearMonth>().ok()
+    });
+    let kind = state.read(
+        "nature",
+        "Choisissez la nature de la recette.",
+        csv::revenue_kind,
+    );
+    let volume = form_number(&mut state, "volume");
+    let price = form_number(&mut state, "prix");
     let base = match (&month, kind) {
-        (Some(m), Some(k)) => format!("r-{m}-{}", csv_import::revenue_kind_name(k)),
+        (Some(m), Some(k)) => format!("r-{m}-{}", csv::revenue_kind_name(k)),
         _ => "r".to_owned(),
     };
-    let (id, corrects) = form_ids(&mut state, &fields, base, &taken);
+    let (id, corrects) = form_ids(&mut state, base, &years, year);
     let command = match (id, month, kind, volume, price) {
         (Some(report), Some(month), Some(kind), Some(volume_mwh), Some(price_per_mwh)) => {
             Some(FinancialYearCommand::RecordRevenue {
@@ -500,17 +447,7 @@ pub async fn revenue(
         }
         _ => None,
     };
-    report(&web, &farm, &visitor, &fields, state, year, command).await
-}
-
-/// The domain error's variant name, as the API's problems give it.
-fn rule_name(e: &impl std::fmt::Debug) -> String {
-    let debug = format!("{e:?}");
-    debug
-        .split(|c: char| !c.is_alphanumeric() && c != '_')
-        .next()
-        .unwrap_or("refused")
-        .to_owned()
+    report(&post, state, year, command).await
 }
 
 /// Decides every line, in order, on a copy of the financial year as the
@@ -533,7 +470,7 @@ async fn check_against_year(
         // applies its event, so the next line is decided after it.
         let sink = EventSink::default();
         if let Err(e) = aggregate.handle(row.command.clone(), services, &sink).await {
-            let m = refusal(&Problem::refused(rule_name(&e), e.to_string()));
+            let m = refusal(&Problem::refused(e.rule(), e.to_string()));
             errors.push(LineError {
                 line: row.line,
                 column: None,
@@ -548,13 +485,10 @@ async fn check_against_year(
 /// `POST /parcs/{ledger}/exploitation/import`: a CSV file, all or nothing.
 pub async fn upload(
     State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
+    farm: Farm,
+    me: SignedIn,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult {
-    let farm = farm(&web, &params).await?;
-    let session = super::require(&visitor, &farm, OPERATOR)?;
-    let unreadable = || WebError::BadRequest("Le formulaire envoyé n'a pas pu être lu.".into());
     let mut multipart = multipart.map_err(|_| unreadable())?;
     let mut fields = Fields::new();
     let mut file: Option<(String, Vec<u8>)> = None;
@@ -573,13 +507,16 @@ pub async fn upload(
             }
         }
     }
-    check_csrf(session, &fields)?;
-    if let Some(again) = already_answered(&web, session, &fields) {
-        return Ok(again);
-    }
-    let years = open_years(&farm).await?;
-    let mut state = FormState::new(UPLOAD_FORM, fields.clone());
-    let year = form_year(&mut state, &fields, &years);
+    let post = match Post::new(farm, FormPost::new(&web, me.session, fields)?) {
+        Ok(post) => post,
+        Err(answered) => return Ok(answered.into_response()),
+    };
+    let page = async |sent, upload, status| {
+        operator_page(&post.farm, &post.me, sent, upload, status).await
+    };
+    let years = open_years(&post.farm).await?;
+    let mut state = FormState::new(UPLOAD_FORM, post.fields.clone());
+    let year = form_year(&mut state, &years);
     let text = match &file {
         None => {
             state.field_error("fichier", "Choisissez un fichier CSV.");
@@ -607,62 +544,40 @@ pub async fn upload(
         },
     };
     let (Some(year), Some(text)) = (year, text) else {
-        return operator_page(
-            &farm,
-            &visitor,
-            session,
-            Some(state),
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        return page(Some(state), None, StatusCode::UNPROCESSABLE_ENTITY).await;
     };
     let file_name = file.map(|f| f.0).unwrap_or_default();
-    let lock = web.upload_lock(&farm.id, year);
+    let lock = web.upload_lock(&post.farm.id, year);
     let _one_at_a_time = lock.lock().await;
     // Read under the lock: another upload may just have added reports.
-    let taken = open_years(&farm)
+    let taken = open_years(&post.farm)
         .await?
         .into_iter()
         .find(|y| y.year == year)
         .map(|y| y.reports)
         .unwrap_or_default();
-    let (rows, mut errors) = csv_import::parse(&text, &taken);
+    let (rows, mut errors) = csv::parse(&text, &taken);
     if errors.is_empty() {
-        errors = check_against_year(&farm, year, &rows).await?;
+        errors = check_against_year(&post.farm, year, &rows).await?;
     }
     if !errors.is_empty() {
         errors.sort_by_key(|e| e.line);
-        return operator_page(
-            &farm,
-            &visitor,
-            session,
-            None,
-            Some(Upload {
-                name: file_name,
-                errors,
-            }),
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
+        let upload = Upload {
+            name: file_name,
+            errors,
+        };
+        return page(None, Some(upload), StatusCode::UNPROCESSABLE_ENTITY).await;
     }
     // Every line holds: write them in order.
     let mut written = 0usize;
     for row in &rows {
-        let result = execute(
-            &farm,
-            &session.principal,
-            &fields,
-            &format!(":{}", row.line),
-            &year.to_string(),
-            Command::FinancialYear(row.command.clone()),
-        )
-        .await;
-        if let Err(p) = result {
+        let command = Command::FinancialYear(row.command.clone());
+        let suffix = format!(":{}", row.line);
+        if let Err(p) = post.execute(&suffix, &year.to_string(), command).await {
             // Only a change made meanwhile outside this page (through the
             // API) can refuse a line checked a moment ago.
             let m = refusal(&p);
-            let mut state = FormState::new(UPLOAD_FORM, fields.clone());
+            let mut state = FormState::new(UPLOAD_FORM, post.fields.clone());
             state.top.push(Message {
                 text: format!(
                     "Une modification faite au même moment a fait refuser la ligne {} : {} \
@@ -671,23 +586,12 @@ pub async fn upload(
                 ),
                 detail: m.detail,
             });
-            return operator_page(
-                &farm,
-                &visitor,
-                session,
-                Some(state),
-                None,
-                StatusCode::CONFLICT,
-            )
-            .await;
+            return page(Some(state), None, StatusCode::CONFLICT).await;
         }
         written += 1;
     }
-    Ok(done(
-        &web,
-        session,
-        &fields,
-        &farm.path("/exploitation"),
+    Ok(post.done(
+        &post.farm.path("/exploitation"),
         &format!(
             "Fichier {file_name} enregistré : {written} {} pour l'exercice {year}.",
             if written == 1 { "ligne" } else { "lignes" }

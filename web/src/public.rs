@@ -16,8 +16,9 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use windledger_domain::finance::YearMonth;
 use windledger_domain::meeting::MeetingKind;
+use windledger_domain::money::Euros;
 use windledger_projections::cap_table::AsOf;
-use windledger_projections::local_returns::{LocalReturns, local_returns};
+use windledger_projections::local_returns::{Line, LocalReturns, local_returns};
 use windledger_projections::runner::Projections;
 use windledger_store::Checkpoint;
 
@@ -25,17 +26,13 @@ use windledger_app::redaction::Names;
 
 use crate::charts::{Bar, bar_chart};
 use crate::errors::out_of_range;
+use crate::extract::{Farm, LedgerPath, Params, Visitor, query_map, runtime};
 use crate::layout::{Chrome, Message, html_response, message, page};
-use crate::{PageResult, Params, Visitor, Web, WebError, farm, format, projected, query_map};
+use crate::{PageResult, Web, WebError, format, projected};
 
 /// `/`: the farms of this server.
 pub async fn index(State(web): State<Web>, visitor: Visitor) -> PageResult {
-    let ledgers = web
-        .app
-        .store
-        .ledgers()
-        .await
-        .map_err(|e| WebError::from(windledger_api::problem::Problem::store(&e)))?;
+    let ledgers = web.app.store.ledgers().await?;
     let mut farms = Vec::new();
     for id in ledgers {
         let runtime = web.app.open(&id).await?;
@@ -76,11 +73,7 @@ pub async fn index(State(web): State<Web>, visitor: Visitor) -> PageResult {
             }
         }
     };
-    let chrome = Chrome {
-        session: visitor.session.as_ref(),
-        flash: visitor.flash.clone(),
-        ..Chrome::new("Accueil")
-    };
+    let chrome = Chrome::new("Accueil", visitor.shown());
     Ok(html_response(StatusCode::OK, page(chrome, body)))
 }
 
@@ -281,14 +274,13 @@ fn year_query(query: &HashMap<String, String>) -> Result<Option<i32>, WebError> 
 }
 
 /// `/parcs/{ledger}`: the public page of a farm.
-pub async fn farm_page(
-    web: &Web,
-    params: &HashMap<String, String>,
-    query: &HashMap<String, String>,
-    visitor: &Visitor,
+pub async fn show(
+    State(web): State<Web>,
+    farm: Farm,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    visitor: Visitor,
 ) -> PageResult {
-    let farm = farm(web, params).await?;
-    let wanted = year_query(query)?;
+    let wanted = year_query(&query_map(query))?;
     let data = projected(&farm.runtime, |p| read_farm(p, wanted)).await?;
     let body = html! {
         h1 { (farm.name) }
@@ -326,19 +318,7 @@ pub async fn farm_page(
             }
         }
     };
-    Ok(html_response(
-        StatusCode::OK,
-        page(farm.chrome("Page publique", visitor), body),
-    ))
-}
-
-pub async fn show(
-    State(web): State<Web>,
-    Params(params): Params,
-    query: Result<Query<HashMap<String, String>>, QueryRejection>,
-    visitor: Visitor,
-) -> PageResult {
-    farm_page(&web, &params, &query_map(query), &visitor).await
+    farm.page(StatusCode::OK, "Page publique", visitor.shown(), body)
 }
 
 fn parties_section(data: &FarmPage) -> Markup {
@@ -628,12 +608,7 @@ fn returns_section(base: &str, returns: &[LocalReturns], out_of_range: &[Message
 }
 
 /// `/parcs/{ledger}/retombees`: local returns in detail.
-pub async fn returns(
-    State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
-) -> PageResult {
-    let farm = farm(&web, &params).await?;
+pub async fn returns(farm: Farm, visitor: Visitor) -> PageResult {
     let (mut returns, out_of_range) = projected(&farm.runtime, years_of_returns).await?;
     returns.reverse();
     let body = html! {
@@ -656,62 +631,54 @@ pub async fn returns(
                         strong { @match r.local_share_pct { Some(p) => (format::percent(p, 2)), None => "—" } }
                     }
                 }
-                div.table {
-                    table {
-                        caption { "Restent sur le territoire (" (r.year) ")" }
-                        thead { tr { th scope="col" { "Bénéficiaire" } th scope="col" { "Nature" } th.num scope="col" { "Montant" } } }
-                        tbody {
-                            @for line in &r.local {
-                                @for (kind, amount) in &line.amounts {
-                                    tr {
-                                        th scope="row" { (format::local_beneficiary(&line.party)) }
-                                        td { (format::return_kind(*kind)) }
-                                        td.num { (format::euros(*amount)) }
-                                    }
-                                }
-                            }
-                        }
-                        tfoot { tr { th scope="row" colspan="2" { "Total" } td.num { (format::euros(r.local_total)) } } }
-                    }
-                }
+                (returns_table(&format!("Restent sur le territoire ({})", r.year), "Bénéficiaire", &r.local, format::local_beneficiary, r.local_total))
                 @if !r.leaving.is_empty() {
-                    div.table {
-                        table {
-                            caption { "Quittent le territoire (" (r.year) ")" }
-                            thead { tr { th scope="col" { "Destinataire" } th scope="col" { "Nature" } th.num scope="col" { "Montant" } } }
-                            tbody {
-                                @for line in &r.leaving {
-                                    @for (kind, amount) in &line.amounts {
-                                        tr {
-                                            th scope="row" { (format::leaving(&line.party)) }
-                                            td { (format::return_kind(*kind)) }
-                                            td.num { (format::euros(*amount)) }
-                                        }
-                                    }
-                                }
-                            }
-                            tfoot { tr { th scope="row" colspan="2" { "Total" } td.num { (format::euros(r.leaving_total)) } } }
-                        }
-                    }
+                    (returns_table(&format!("Quittent le territoire ({})", r.year), "Destinataire", &r.leaving, |p| format::leaving(p).to_owned(), r.leaving_total))
                 }
             }
         }
     };
-    Ok(html_response(
-        StatusCode::OK,
-        page(farm.chrome("Retombées locales", &visitor), body),
-    ))
+    farm.page(StatusCode::OK, "Retombées locales", visitor.shown(), body)
+}
+
+/// Returns by party (named by `party`) and kind, with their total.
+fn returns_table<P>(
+    caption: &str,
+    party_header: &str,
+    lines: &[Line<P>],
+    party: impl Fn(&P) -> String,
+    total: Euros,
+) -> Markup {
+    html! {
+        div.table {
+            table {
+                caption { (caption) }
+                thead { tr { th scope="col" { (party_header) } th scope="col" { "Nature" } th.num scope="col" { "Montant" } } }
+                tbody {
+                    @for line in lines {
+                        @for (kind, amount) in &line.amounts {
+                            tr {
+                                th scope="row" { (party(&line.party)) }
+                                td { (format::return_kind(*kind)) }
+                                td.num { (format::euros(*amount)) }
+                            }
+                        }
+                    }
+                }
+                tfoot { tr { th scope="row" colspan="2" { "Total" } td.num { (format::euros(total)) } } }
+            }
+        }
+    }
 }
 
 /// `/parcs/{ledger}/point-de-controle`: the head signed now, as the API's
 /// `/checkpoint` signs it, as a file.
-pub async fn checkpoint(State(web): State<Web>, Params(params): Params) -> PageResult {
-    let runtime = web.app.runtime(&params).await?;
-    let head = runtime
-        .store
-        .head(&runtime.id)
-        .await
-        .map_err(|e| WebError::from(windledger_api::problem::Problem::store(&e)))?;
+pub async fn checkpoint(
+    State(web): State<Web>,
+    Params(LedgerPath { ledger }): Params<LedgerPath>,
+) -> PageResult {
+    let runtime = runtime(&web, &ledger).await?;
+    let head = runtime.store.head(&runtime.id).await?;
     let note = web
         .app
         .signer

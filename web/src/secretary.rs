@@ -3,10 +3,6 @@
 //! here (with French messages next to them), then the command goes to the
 //! domain, whose refusals come back at the top of the form.
 
-use std::collections::HashMap;
-
-use axum::extract::rejection::FormRejection;
-use axum::extract::{Form, State};
 use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
@@ -19,18 +15,14 @@ use windledger_domain::types::{
 };
 use windledger_projections::cap_table::AsOf;
 
+use crate::extract::{Farm, MeetingPath, Params, Post, SignedIn};
 use crate::layout::{
-    Field, FormState, FormView, Message, errors_box, form_guard, html_response, page, select,
-    state_of, textarea,
+    Field, FormState, FormView, Message, errors_box, form_guard, select, state_of, textarea,
 };
 use crate::session::SessionView;
-use crate::{
-    Farm, Fields, PageResult, Params, Visitor, Web, WebError, already_answered, check_csrf, done,
-    execute, farm, form_fields, format, projected, refusal,
-};
+use crate::{PageResult, WebError, format, projected};
 use windledger_app::import::Command;
 
-use windledger_api::auth::roles::SECRETARY;
 const ADMIT_FORM: &str = "associe";
 const TRANSFER_FORM: &str = "cession";
 const CONVENE_FORM: &str = "convocation";
@@ -90,30 +82,23 @@ async fn read_register(farm: &Farm) -> Result<Register, WebError> {
     projected(&farm.runtime, |p| {
         let fold = p.cap_table.fold();
         let charter = fold.charter(AsOf::Latest);
-        let colleges = charter
-            .map(|c| {
+        let (colleges, classes, decision_kinds) = match charter {
+            Some(c) => (
                 c.colleges
                     .iter()
                     .map(|c| (c.id.to_string(), c.name.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let classes = charter
-            .map(|c| {
+                    .collect(),
                 c.share_classes
                     .iter()
                     .map(|c| (c.id.to_string(), c.name.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
-        let decision_kinds = charter
-            .map(|c| {
+                    .collect(),
                 c.decision_kinds
                     .iter()
                     .map(|k| (k.id.to_string(), format::decision_kind(k.id.as_str())))
-                    .collect()
-            })
-            .unwrap_or_default();
+                    .collect(),
+            ),
+            None => Default::default(),
+        };
         let holders = fold
             .holders()
             .map(|(id, h)| {
@@ -183,11 +168,11 @@ fn labels() -> Vec<(String, String)> {
 
 async fn secretary_page(
     farm: &Farm,
-    visitor: &Visitor,
-    session: &SessionView,
+    me: &SignedIn,
     sent: Option<FormState>,
     status: StatusCode,
 ) -> PageResult {
+    let session = &me.session;
     let r = read_register(farm).await?;
     let labels = labels();
     let label_refs: Vec<(&str, &str)> = labels
@@ -316,10 +301,7 @@ async fn secretary_page(
             button type="submit" { "Enregistrer la cession" }
         }
     };
-    Ok(html_response(
-        status,
-        page(farm.chrome("Secrétariat", visitor), body),
-    ))
+    farm.page(status, "Secrétariat", me.shown(), body)
 }
 
 fn meeting_action(
@@ -359,129 +341,73 @@ fn agenda_row(
 }
 
 /// `GET /parcs/{ledger}/secretariat`.
-pub async fn show(State(web): State<Web>, Params(params): Params, visitor: Visitor) -> PageResult {
-    let farm = farm(&web, &params).await?;
-    let session = super::require(&visitor, &farm, SECRETARY)?;
-    secretary_page(&farm, &visitor, session, None, StatusCode::OK).await
+pub async fn show(farm: Farm, me: SignedIn) -> PageResult {
+    secretary_page(&farm, &me, None, StatusCode::OK).await
 }
 
-async fn secretary_post(
-    web: &Web,
-    params: &HashMap<String, String>,
-    visitor: &Visitor,
-    form: Result<Form<Fields>, FormRejection>,
-) -> Result<(Farm, Fields), WebError> {
-    let farm = farm(web, params).await?;
-    let session = super::require(visitor, &farm, SECRETARY)?;
-    let fields = form_fields(form)?;
-    check_csrf(session, &fields)?;
-    Ok((farm, fields))
+fn date(state: &mut FormState, name: &str) -> Option<NaiveDate> {
+    state.read(name, "Indiquez une date (AAAA-MM-JJ).", |v| {
+        NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()
+    })
 }
 
-fn text<'a>(fields: &'a Fields, name: &str) -> &'a str {
-    fields.get(name).map(|v| v.trim()).unwrap_or("")
-}
-
-fn date(state: &mut FormState, fields: &Fields, name: &str) -> Option<NaiveDate> {
-    let v = text(fields, name);
-    let d = NaiveDate::parse_from_str(v, "%Y-%m-%d").ok();
-    if d.is_none() {
-        state.field_error(name, "Indiquez une date (AAAA-MM-JJ).");
-    }
-    d
-}
-
-fn holder(state: &mut FormState, fields: &Fields, name: &str) -> Option<HolderId> {
-    let v = text(fields, name);
-    let h = HolderId::new(v).ok();
-    if h.is_none() {
-        state.field_error(
-            name,
-            if v.is_empty() {
-                "Ce champ est obligatoire."
-            } else {
-                "Identifiant invalide : 1 à 64 lettres, chiffres, - _ ."
-            },
-        );
-    }
-    h
+fn holder(state: &mut FormState, name: &str) -> Option<HolderId> {
+    let invalid = "Identifiant invalide : 1 à 64 lettres, chiffres, - _ .";
+    state.read_required(name, "Ce champ est obligatoire.", invalid, |v| {
+        HolderId::new(v).ok()
+    })
 }
 
 /// Runs a command, then back to the page (or the page with the refusal).
 async fn run(
-    web: &Web,
-    farm: &Farm,
-    visitor: &Visitor,
-    fields: &Fields,
-    mut state: FormState,
-    target: Option<(String, Command)>,
+    post: &Post,
+    state: FormState,
+    command: Option<(String, Command)>,
     success: String,
 ) -> PageResult {
-    let session = visitor.session.as_ref().ok_or(WebError::SignIn)?;
-    if let (Some((aggregate, command)), false) = (target, state.has_errors()) {
-        match execute(farm, &session.principal, fields, "", &aggregate, command).await {
-            Ok(receipts) => {
-                let position = receipts.first().map_or(0, |r| r.position);
-                return Ok(done(
-                    web,
-                    session,
-                    fields,
-                    &farm.path("/secretariat"),
-                    &format!("{success} (position {}).", format::int(position)),
-                ));
-            }
-            Err(p) => state.top.push(refusal(&p)),
-        }
-    }
-    secretary_page(
-        farm,
-        visitor,
-        session,
-        Some(state),
-        StatusCode::UNPROCESSABLE_ENTITY,
+    let to = post.farm.path("/secretariat");
+    post.run(
+        state,
+        command,
+        |position| {
+            (
+                to,
+                format!("{success} (position {}).", format::int(position)),
+            )
+        },
+        async |sent| {
+            secretary_page(
+                &post.farm,
+                &post.me,
+                Some(sent),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        },
     )
     .await
 }
 
 /// `POST /parcs/{ledger}/secretariat/associes`.
-pub async fn admit(
-    State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
-    form: Result<Form<Fields>, FormRejection>,
-) -> PageResult {
-    let (farm, fields) = secretary_post(&web, &params, &visitor, form).await?;
-    if let Some(again) = visitor
-        .session
-        .as_ref()
-        .and_then(|s| already_answered(&web, s, &fields))
-    {
-        return Ok(again);
-    }
-    let mut state = FormState::new(ADMIT_FORM, fields.clone());
-    let id = holder(&mut state, &fields, "associe");
-    let kind = format::HOLDER_KINDS
-        .iter()
-        .find(|(_, n)| *n == text(&fields, "nature"))
-        .map(|(k, _)| *k);
-    if kind.is_none() {
-        state.field_error("nature", "Choisissez la nature de l'associé.");
-    }
-    let college = CollegeId::new(text(&fields, "college")).ok();
-    if college.is_none() {
-        state.field_error("college", "Choisissez un collège.");
-    }
-    let commune = CommuneCode::new(text(&fields, "commune")).ok();
-    if commune.is_none() {
-        state.field_error(
-            "commune",
-            "Un code INSEE compte 5 caractères : 5 chiffres, ou 2A/2B puis 3 chiffres.",
-        );
-    }
-    let effective_date = date(&mut state, &fields, "date_effet");
+pub async fn admit(post: Post) -> PageResult {
+    let mut state = FormState::new(ADMIT_FORM, post.fields.clone());
+    let id = holder(&mut state, "associe");
+    let kind = state.read("nature", "Choisissez la nature de l'associé.", |n| {
+        let mut kinds = format::HOLDER_KINDS.iter();
+        kinds.find(|(_, name)| *name == n).map(|(k, _)| *k)
+    });
+    let college = state.read("college", "Choisissez un collège.", |c| {
+        CollegeId::new(c).ok()
+    });
+    let commune = state.read(
+        "commune",
+        "Un code INSEE compte 5 caractères : 5 chiffres, ou 2A/2B puis 3 chiffres.",
+        |c| CommuneCode::new(c).ok(),
+    );
+    let effective_date = date(&mut state, "date_effet");
     let target = match (id.clone(), kind, college, commune, effective_date) {
         (Some(holder), Some(kind), Some(college), Some(commune), Some(effective_date)) => Some((
-            farm.runtime.company_id(),
+            post.farm.runtime.company_id(),
             Command::Company(Box::new(CompanyCommand::AdmitShareholder {
                 holder,
                 kind,
@@ -496,60 +422,47 @@ pub async fn admit(
         "L'associé {} est inscrit au registre",
         id.map(|h| h.to_string()).unwrap_or_default()
     );
-    run(&web, &farm, &visitor, &fields, state, target, success).await
+    run(&post, state, target, success).await
 }
 
 /// `POST /parcs/{ledger}/secretariat/cessions`.
-pub async fn transfer(
-    State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
-    form: Result<Form<Fields>, FormRejection>,
-) -> PageResult {
-    let (farm, fields) = secretary_post(&web, &params, &visitor, form).await?;
-    if let Some(again) = visitor
-        .session
-        .as_ref()
-        .and_then(|s| already_answered(&web, s, &fields))
-    {
-        return Ok(again);
-    }
-    let mut state = FormState::new(TRANSFER_FORM, fields.clone());
-    let from = holder(&mut state, &fields, "cedant");
-    let to = holder(&mut state, &fields, "cessionnaire");
-    let class = ShareClassId::new(text(&fields, "categorie")).ok();
-    if class.is_none() {
-        state.field_error("categorie", "Choisissez une catégorie d'actions.");
-    }
-    let count = text(&fields, "nombre")
-        .parse::<u64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .and_then(|n| ShareCount::new(n).ok());
-    if count.is_none() {
-        state.field_error("nombre", "Indiquez un nombre entier d'actions, au moins 1.");
-    }
-    let price = match text(&fields, "prix") {
-        "" => Some(None),
-        v => match format::parse_decimal(v).and_then(|d| Euros::new(d).ok()) {
-            Some(e) => Some(Some(e)),
-            None => {
-                state.field_error("prix", "Indiquez un montant en euros, positif (12,50).");
-                None
-            }
+pub async fn transfer(post: Post) -> PageResult {
+    let mut state = FormState::new(TRANSFER_FORM, post.fields.clone());
+    let from = holder(&mut state, "cedant");
+    let to = holder(&mut state, "cessionnaire");
+    let class = state.read("categorie", "Choisissez une catégorie d'actions.", |c| {
+        ShareClassId::new(c).ok()
+    });
+    let count = state.read(
+        "nombre",
+        "Indiquez un nombre entier d'actions, au moins 1.",
+        |n| {
+            n.parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .and_then(|n| ShareCount::new(n).ok())
         },
-    };
-    let approval = match text(&fields, "agrement") {
-        "" => Some(None),
-        v => match ResolutionId::new(v) {
-            Ok(r) => Some(Some(r)),
-            Err(_) => {
-                state.field_error("agrement", "Identifiant de résolution invalide.");
-                None
-            }
+    );
+    // Empty: a donation or an inheritance.
+    let price = state.read(
+        "prix",
+        "Indiquez un montant en euros, positif (12,50).",
+        |v| match v {
+            "" => Some(None),
+            v => format::parse_decimal(v)
+                .and_then(|d| Euros::new(d).ok())
+                .map(Some),
         },
-    };
-    let effective_date = date(&mut state, &fields, "date_effet");
+    );
+    let approval = state.read(
+        "agrement",
+        "Identifiant de résolution invalide.",
+        |v| match v {
+            "" => Some(None),
+            v => ResolutionId::new(v).ok().map(Some),
+        },
+    );
+    let effective_date = date(&mut state, "date_effet");
     let target = match (from, to, class, count, price, approval, effective_date) {
         (
             Some(from),
@@ -560,7 +473,7 @@ pub async fn transfer(
             Some(approval),
             Some(effective_date),
         ) => Some((
-            farm.runtime.company_id(),
+            post.farm.runtime.company_id(),
             Command::Company(Box::new(CompanyCommand::TransferShares {
                 from,
                 to,
@@ -573,36 +486,27 @@ pub async fn transfer(
         )),
         _ => None,
     };
-    run(
-        &web,
-        &farm,
-        &visitor,
-        &fields,
-        state,
-        target,
-        "La cession est enregistrée".into(),
-    )
-    .await
+    run(&post, state, target, "La cession est enregistrée".into()).await
 }
 
 /// The agenda as the command takes it, from the rows filled in.
-fn agenda(state: &mut FormState, fields: &Fields) -> Vec<Value> {
+fn agenda(state: &mut FormState) -> Vec<Value> {
     let mut out = Vec::new();
     for i in 1..=AGENDA_ROWS {
-        let body = text(fields, &format!("r{i}_texte"));
+        let body = state.text(&format!("r{i}_texte")).to_owned();
         if body.is_empty() {
             if i == 1 {
                 state.field_error("r1_texte", "L'ordre du jour a au moins une résolution.");
             }
             continue;
         }
-        if let Err(e) = windledger_domain::input::text(&format!("r{i}_texte"), body) {
+        if let Err(e) = windledger_domain::input::text(&format!("r{i}_texte"), &body) {
             state.field_error(&format!("r{i}_texte"), super::errors::input_error(&e).text);
             continue;
         }
         let precision_name = format!("r{i}_precision");
-        let precision = text(fields, &precision_name);
-        let purpose = match text(fields, &format!("r{i}_objet")) {
+        let precision = state.text(&precision_name).to_owned();
+        let purpose = match state.text(&format!("r{i}_objet")).to_owned().as_str() {
             "accounts_approval" | "result_appropriation" => {
                 match precision
                     .parse::<i32>()
@@ -610,7 +514,7 @@ fn agenda(state: &mut FormState, fields: &Fields) -> Vec<Value> {
                     .filter(|y| (1000..=9999).contains(y))
                 {
                     Some(year) => {
-                        json!({"purpose": text(fields, &format!("r{i}_objet")), "year": year})
+                        json!({"purpose": state.text(&format!("r{i}_objet")), "year": year})
                     }
                     None => {
                         state.field_error(&precision_name, "Indiquez l'exercice (une année).");
@@ -618,7 +522,7 @@ fn agenda(state: &mut FormState, fields: &Fields) -> Vec<Value> {
                     }
                 }
             }
-            "transfer_approval" => match HolderId::new(precision) {
+            "transfer_approval" => match HolderId::new(precision.as_str()) {
                 Ok(h) => json!({"purpose": "transfer_approval", "transferee": h}),
                 Err(_) => {
                     state.field_error(
@@ -634,7 +538,7 @@ fn agenda(state: &mut FormState, fields: &Fields) -> Vec<Value> {
             _ => json!({ "purpose": "general" }),
         };
         out.push(json!({
-            "decision_kind": text(fields, &format!("r{i}_decision")),
+            "decision_kind": state.text(&format!("r{i}_decision")),
             "purpose": purpose,
             "text": body,
         }));
@@ -643,58 +547,34 @@ fn agenda(state: &mut FormState, fields: &Fields) -> Vec<Value> {
 }
 
 /// `POST /parcs/{ledger}/secretariat/assemblees`.
-pub async fn convene(
-    State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
-    form: Result<Form<Fields>, FormRejection>,
-) -> PageResult {
-    let (farm, fields) = secretary_post(&web, &params, &visitor, form).await?;
-    if let Some(again) = visitor
-        .session
-        .as_ref()
-        .and_then(|s| already_answered(&web, s, &fields))
-    {
-        return Ok(again);
-    }
-    let mut state = FormState::new(CONVENE_FORM, fields.clone());
-    let id = MeetingId::new(text(&fields, "assemblee")).ok();
-    if id.is_none() {
-        state.field_error(
-            "assemblee",
-            "Identifiant invalide : 1 à 64 lettres, chiffres, - _ . (par exemple ago-2026).",
-        );
-    }
-    let kind = MEETING_KINDS
-        .iter()
-        .map(|(k, _)| *k)
-        .find(|k| *k == text(&fields, "nature"));
-    if kind.is_none() {
-        state.field_error("nature", "Choisissez la nature de l'assemblée.");
-    }
-    let call = match text(&fields, "premiere") {
-        "" => Some(json!({"call": "first"})),
-        first => match MeetingId::new(first) {
-            Ok(f) => Some(json!({"call": "second", "first_call": f})),
-            Err(_) => {
-                state.field_error("premiere", "Identifiant d'assemblée invalide.");
-                None
-            }
+pub async fn convene(post: Post) -> PageResult {
+    let mut state = FormState::new(CONVENE_FORM, post.fields.clone());
+    let id = state.read(
+        "assemblee",
+        "Identifiant invalide : 1 à 64 lettres, chiffres, - _ . (par exemple ago-2026).",
+        |v| MeetingId::new(v).ok(),
+    );
+    let kind = state.read("nature", "Choisissez la nature de l'assemblée.", |n| {
+        MEETING_KINDS.iter().map(|(k, _)| *k).find(|k| *k == n)
+    });
+    let call = state.read(
+        "premiere",
+        "Identifiant d'assemblée invalide.",
+        |v| match v {
+            "" => Some(json!({"call": "first"})),
+            first => MeetingId::new(first)
+                .ok()
+                .map(|f| json!({"call": "second", "first_call": f})),
         },
-    };
-    let convened_on = date(&mut state, &fields, "date_convocation");
-    let record_date = date(&mut state, &fields, "date_enregistrement");
-    let mut instant = |name: &str| {
-        let at = format::parse_datetime_input(text(&fields, name));
-        if at.is_none() {
-            state.field_error(name, "Indiquez une date et une heure.");
-        }
-        at
-    };
-    let opens_at = instant("ouverture");
-    let closes_at = instant("cloture");
+    );
+    let convened_on = date(&mut state, "date_convocation");
+    let record_date = date(&mut state, "date_enregistrement");
+    let instant = "Indiquez une date et une heure.";
+    let opens_at = state.read("ouverture", instant, format::parse_datetime_input);
+    let closes_at = state.read("cloture", instant, format::parse_datetime_input);
     let mut members = Vec::new();
-    for line in text(&fields, "membres").lines().map(str::trim) {
+    let lines = state.text("membres").to_owned();
+    for line in lines.lines().map(str::trim) {
         if line.is_empty() {
             continue;
         }
@@ -716,7 +596,7 @@ pub async fn convene(
             }
         }
     }
-    let agenda = agenda(&mut state, &fields);
+    let agenda = agenda(&mut state);
     let target = match (
         id.clone(),
         kind,
@@ -764,54 +644,37 @@ pub async fn convene(
         "L'assemblée {} est convoquée",
         id.map(|m| m.to_string()).unwrap_or_default()
     );
-    run(&web, &farm, &visitor, &fields, state, target, success).await
+    run(&post, state, target, success).await
 }
 
 async fn meeting_command(
-    web: Web,
-    params: HashMap<String, String>,
-    visitor: Visitor,
-    form: Result<Form<Fields>, FormRejection>,
+    meeting: String,
+    post: Post,
     command: MeetingCommand,
     success: &str,
 ) -> PageResult {
-    let (farm, fields) = secretary_post(&web, &params, &visitor, form).await?;
-    if let Some(again) = visitor
-        .session
-        .as_ref()
-        .and_then(|s| already_answered(&web, s, &fields))
-    {
-        return Ok(again);
-    }
-    let id = params.get("meeting").cloned().unwrap_or_default();
-    if MeetingId::new(id.as_str()).is_err() {
+    if MeetingId::new(meeting.as_str()).is_err() {
         return Err(WebError::NotFound);
     }
-    let state = FormState::new(MEETING_FORM, fields.clone());
+    let state = FormState::new(MEETING_FORM, post.fields.clone());
+    let success = format!("{success} : {meeting}");
     run(
-        &web,
-        &farm,
-        &visitor,
-        &fields,
+        &post,
         state,
-        Some((id.clone(), Command::Meeting(command))),
-        format!("{success} : {id}"),
+        Some((meeting, Command::Meeting(command))),
+        success,
     )
     .await
 }
 
 /// `POST .../secretariat/assemblees/{meeting}/ouverture`.
 pub async fn open_voting(
-    State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
-    form: Result<Form<Fields>, FormRejection>,
+    Params(MeetingPath { meeting }): Params<MeetingPath>,
+    post: Post,
 ) -> PageResult {
     meeting_command(
-        web,
-        params,
-        visitor,
-        form,
+        meeting,
+        post,
         MeetingCommand::OpenVoting { at: Utc::now() },
         "Le vote est ouvert, la liste d'émargement arrêtée",
     )
@@ -819,17 +682,10 @@ pub async fn open_voting(
 }
 
 /// `POST .../secretariat/assemblees/{meeting}/cloture`.
-pub async fn close(
-    State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
-    form: Result<Form<Fields>, FormRejection>,
-) -> PageResult {
+pub async fn close(Params(MeetingPath { meeting }): Params<MeetingPath>, post: Post) -> PageResult {
     meeting_command(
-        web,
-        params,
-        visitor,
-        form,
+        meeting,
+        post,
         MeetingCommand::Close { at: Utc::now() },
         "L'assemblée est close et les voix comptées",
     )
@@ -839,6 +695,7 @@ pub async fn close(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::extract::Fields;
 
     #[test]
     fn an_agenda_is_read_from_its_rows() {
@@ -857,7 +714,7 @@ mod tests {
         .map(|(a, b)| (a.to_owned(), b.to_owned()))
         .collect();
         let mut state = FormState::new(CONVENE_FORM, fields.clone());
-        let items = agenda(&mut state, &fields);
+        let items = agenda(&mut state);
         assert_eq!(items.len(), 1);
         assert_eq!(items[0]["purpose"]["year"], 2025);
         assert!(state.errors.contains_key("r3_precision"));

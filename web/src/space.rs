@@ -18,19 +18,21 @@ use windledger_projections::cap_table::AsOf;
 use windledger_projections::register::MeetingRecord;
 use windledger_projections::statement::{Statement, statement};
 
+use crate::audit::college_names;
+use crate::extract::{
+    ClientAddress, Farm, Fields, FormPost, MeetingPath, Params, Post, ReceiptPath, SignedIn,
+    Visitor, form_fields,
+};
 use crate::layout::{
     Chrome, FormState, Message, errors_box, form_guard, html_response, page, select, state_of,
 };
 use crate::session::{
-    CSRF_FIELD, LIFETIME, NoSession, SESSION_COOKIE, SIGN_IN_COOKIE, SIGN_IN_FORM_LIFETIME,
-    SessionView, cookie, set_cookie,
+    CSRF_FIELD, LIFETIME, NoSession, SESSION_COOKIE, SIGN_IN_COOKIE, SIGN_IN_FORM_LIFETIME, cookie,
+    set_cookie,
 };
-use crate::{
-    ALL_ROLES, AUDITORS, ClientAddress, Farm, Fields, MEMBERS, PageResult, Params, VOTERS, Visitor,
-    Web, WebError, already_answered, check_csrf, done, execute, farm, form_fields, format,
-    projected, refusal,
-};
+use crate::{PageResult, Web, WebError, format, projected};
 use windledger_api::TokenRefusal;
+use windledger_api::auth::roles::AUDITORS;
 use windledger_api::auth::{Rejected, Role};
 use windledger_app::import::Command;
 
@@ -68,10 +70,7 @@ fn sign_in_page(web: &Web, status: StatusCode, visitor: &Visitor, error: Option<
             "un redémarrage du serveur déconnecte tout le monde."
         }
     };
-    let chrome = Chrome {
-        session: visitor.session.as_ref(),
-        ..Chrome::new("Se connecter")
-    };
+    let chrome = Chrome::new("Se connecter", (visitor.session.as_ref(), None));
     let mut response = html_response(status, page(chrome, body));
     response.headers_mut().append(
         header::SET_COOKIE,
@@ -95,10 +94,7 @@ pub async fn sign_in_form(State(web): State<Web>, visitor: Visitor) -> Response 
                 a href={ "/parcs/" (s.principal.ledger) "/espace" } { "Aller à mon espace" }
             }
         };
-        let chrome = Chrome {
-            session: Some(s),
-            ..Chrome::new("Connexion")
-        };
+        let chrome = Chrome::new("Connexion", (Some(s), None));
         return html_response(StatusCode::OK, page(chrome, body));
     }
     sign_in_page(&web, StatusCode::OK, &visitor, None)
@@ -123,33 +119,23 @@ pub async fn sign_in(
     visitor: Visitor,
     form: Result<Form<Fields>, FormRejection>,
 ) -> Response {
+    let refuse = |status, text: &str| sign_in_page(&web, status, &visitor, Some(text));
     let Ok(fields) = form_fields(form) else {
-        return sign_in_page(
-            &web,
-            StatusCode::BAD_REQUEST,
-            &visitor,
-            Some("Le formulaire n'a pas pu être lu."),
-        );
+        return refuse(StatusCode::BAD_REQUEST, "Le formulaire n'a pas pu être lu.");
     };
     let csrf_ok = match (fields.get(CSRF_FIELD), cookie(&headers, SIGN_IN_COOKIE)) {
         (Some(sent), Some(cookie)) => web.sign_in_key.check(&cookie, sent, Utc::now().timestamp()),
         _ => false,
     };
     if !csrf_ok {
-        return sign_in_page(
-            &web,
-            StatusCode::FORBIDDEN,
-            &visitor,
-            Some("Le formulaire a expiré ou ne vient pas de cette page : recommencez."),
-        );
+        let text = "Le formulaire a expiré ou ne vient pas de cette page : recommencez.";
+        return refuse(StatusCode::FORBIDDEN, text);
     }
     let token = fields.get("jeton").map(|t| t.trim()).unwrap_or("");
     if token.is_empty() {
-        return sign_in_page(
-            &web,
+        return refuse(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &visitor,
-            Some("Saisissez votre jeton d'accès."),
+            "Saisissez votre jeton d'accès.",
         );
     }
     let principal = match web.app.check_token(&client, token, false).await {
@@ -159,12 +145,7 @@ pub async fn sign_in(
             return WebError::Unavailable.into_response();
         }
         Err(TokenRefusal::Rejected(rejected)) => {
-            return sign_in_page(
-                &web,
-                StatusCode::UNAUTHORIZED,
-                &visitor,
-                Some(rejected_text(&rejected)),
-            );
+            return refuse(StatusCode::UNAUTHORIZED, rejected_text(&rejected));
         }
         Err(TokenRefusal::Limited(wait)) => {
             let minutes = wait.as_secs().div_ceil(60).max(1);
@@ -174,8 +155,7 @@ pub async fn sign_in(
                  Vérifiez le jeton remis par le secrétariat, puis réessayez plus tard.",
                 if minutes > 1 { "s" } else { "" }
             );
-            let mut response =
-                sign_in_page(&web, StatusCode::TOO_MANY_REQUESTS, &visitor, Some(&text));
+            let mut response = refuse(StatusCode::TOO_MANY_REQUESTS, &text);
             response.headers_mut().insert(
                 header::RETRY_AFTER,
                 HeaderValue::from(wait.as_secs().max(1)),
@@ -191,15 +171,9 @@ pub async fn sign_in(
     let id = match web.sessions.create(principal) {
         Ok(id) => id,
         Err(NoSession::Full) => {
-            return sign_in_page(
-                &web,
-                StatusCode::SERVICE_UNAVAILABLE,
-                &visitor,
-                Some(
-                    "Trop de personnes sont connectées en ce moment : \
-                     réessayez dans quelques minutes.",
-                ),
-            );
+            let text = "Trop de personnes sont connectées en ce moment : \
+                        réessayez dans quelques minutes.";
+            return refuse(StatusCode::SERVICE_UNAVAILABLE, text);
         }
         Err(NoSession::NoRandomness) => return WebError::Internal.into_response(),
     };
@@ -222,12 +196,11 @@ pub async fn sign_out(
     visitor: Visitor,
     form: Result<Form<Fields>, FormRejection>,
 ) -> PageResult {
-    let Some(session) = &visitor.session else {
+    let Some(session) = visitor.session else {
         return Ok(Redirect::to("/").into_response());
     };
-    let fields = form_fields(form)?;
-    check_csrf(session, &fields)?;
-    web.sessions.end(&session.key);
+    let form = FormPost::new(&web, session, form_fields(form)?)?;
+    web.sessions.end(&form.me.session.key);
     let mut response = Redirect::to("/").into_response();
     response.headers_mut().append(
         header::SET_COOKIE,
@@ -335,9 +308,8 @@ fn read_mine(p: &windledger_projections::runner::Projections, holder: &HolderId)
 }
 
 /// `/parcs/{ledger}/espace`: what the signed-in visitor has and may do.
-pub async fn home(State(web): State<Web>, Params(params): Params, visitor: Visitor) -> PageResult {
-    let farm = farm(&web, &params).await?;
-    let session = super::require(&visitor, &farm, ALL_ROLES)?;
+pub async fn home(farm: Farm, me: SignedIn) -> PageResult {
+    let session = &me.session;
     let holder = session.principal.holder.clone();
     let now = Utc::now();
     let (mine, meetings) = projected(&farm.runtime, |p| {
@@ -399,10 +371,7 @@ pub async fn home(State(web): State<Web>, Params(params): Params, visitor: Visit
             }
         }
     };
-    Ok(html_response(
-        StatusCode::OK,
-        page(farm.chrome("Mon espace", &visitor), body),
-    ))
+    farm.page(StatusCode::OK, "Mon espace", me.shown(), body)
 }
 
 fn choices_text(choices: &BTreeMap<ResolutionId, Choice>) -> String {
@@ -559,17 +528,7 @@ struct MeetingView {
 async fn read_meeting(farm: &Farm, id: &str) -> Result<MeetingView, WebError> {
     let found = projected(&farm.runtime, |p| {
         let record = p.register.fold().meeting(id).cloned()?;
-        let colleges = p
-            .cap_table
-            .fold()
-            .charter(AsOf::Latest)
-            .map(|c| {
-                c.colleges
-                    .iter()
-                    .map(|c| (c.id.clone(), c.name.clone()))
-                    .collect()
-            })
-            .unwrap_or_default();
+        let colleges = college_names(p);
         Some(MeetingView { record, colleges })
     })
     .await?;
@@ -665,12 +624,12 @@ pub fn outcome_text(outcome: &Outcome, colleges: &HashMap<CollegeId, String>) ->
 
 async fn meeting_page(
     farm: &Farm,
-    visitor: &Visitor,
-    session: &SessionView,
+    who: &SignedIn,
     id: &str,
     sent: Option<FormState>,
     status: StatusCode,
 ) -> PageResult {
+    let session = &who.session;
     let view = read_meeting(farm, id).await?;
     let record = &view.record;
     let c = &record.convocation;
@@ -887,67 +846,63 @@ async fn meeting_page(
             p { a href=(farm.path(&format!("/registre/{}", c.meeting))) { "Le détail au registre : émargement, pouvoirs, bulletins et décompte" } }
         }
     };
-    Ok(html_response(
-        status,
-        page(farm.chrome(&title, visitor), body),
-    ))
+    farm.page(status, &title, who.shown(), body)
 }
 
 /// `/parcs/{ledger}/assemblees/{meeting}`.
 pub async fn meeting(
-    State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
+    farm: Farm,
+    me: SignedIn,
+    Params(MeetingPath { meeting }): Params<MeetingPath>,
 ) -> PageResult {
-    let farm = farm(&web, &params).await?;
-    let session = super::require(&visitor, &farm, MEMBERS)?;
-    let id = params.get("meeting").cloned().unwrap_or_default();
-    meeting_page(&farm, &visitor, session, &id, None, StatusCode::OK).await
+    meeting_page(&farm, &me, &meeting, None, StatusCode::OK).await
 }
 
-/// The holder a voting principal acts for.
-fn own_holder(session: &SessionView) -> Result<HolderId, WebError> {
-    session
+/// The holder a voter acts for (the routes' rule lets in no one else).
+fn own_holder(post: &Post) -> Result<HolderId, WebError> {
+    post.me
+        .session
         .principal
         .holder
         .clone()
         .ok_or_else(|| WebError::Forbidden("Votre jeton n'agit pour aucun associé.".into()))
 }
 
-/// The start of every POST on a meeting: the farm, the session (a voter
-/// acting for a holder), the form checked against CSRF.
-async fn meeting_post(
-    web: &Web,
-    params: &HashMap<String, String>,
-    visitor: &Visitor,
-    form: Result<Form<Fields>, FormRejection>,
-) -> Result<(Farm, HolderId, Fields, String), WebError> {
-    let farm = farm(web, params).await?;
-    let session = super::require(visitor, &farm, VOTERS)?;
-    let fields = form_fields(form)?;
-    check_csrf(session, &fields)?;
-    let holder = own_holder(session)?;
-    let id = params.get("meeting").cloned().unwrap_or_default();
-    Ok((farm, holder, fields, id))
+/// Runs a meeting command of a voter's form, then to `success`'s page, or
+/// back to the meeting with the refusal.
+async fn meeting_run(
+    post: &Post,
+    id: &str,
+    sent: FormState,
+    command: Option<MeetingCommand>,
+    success: impl FnOnce(u64) -> (String, String),
+) -> PageResult {
+    let command = command.map(|c| (id.to_owned(), Command::Meeting(c)));
+    post.run(sent, command, success, async |sent| {
+        meeting_page(
+            &post.farm,
+            &post.me,
+            id,
+            Some(sent),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await
+    })
+    .await
 }
 
 /// `POST .../assemblees/{meeting}/vote`: a ballot for oneself or as a
 /// proxy; then the receipt.
 pub async fn vote(
-    State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
-    form: Result<Form<Fields>, FormRejection>,
+    Params(MeetingPath { meeting: id }): Params<MeetingPath>,
+    post: Post,
 ) -> PageResult {
-    let (farm, holder, fields, id) = meeting_post(&web, &params, &visitor, form).await?;
-    let session = visitor.session.as_ref().ok_or(WebError::SignIn)?;
-    if let Some(again) = already_answered(&web, session, &fields) {
-        return Ok(again);
-    }
-    let view = read_meeting(&farm, &id).await?;
-    let mut state = FormState::new(VOTE_FORM, fields.clone());
+    let holder = own_holder(&post)?;
+    let view = read_meeting(&post.farm, &id).await?;
+    let mut state = FormState::new(VOTE_FORM, post.fields.clone());
     let allowed = situation(&view.record, &holder).may_vote_for;
-    let voter = fields
+    let voter = post
+        .fields
         .get("votant")
         .map(|v| v.trim().to_owned())
         .unwrap_or_else(|| holder.to_string());
@@ -964,7 +919,7 @@ pub async fn vote(
     let mut choices = BTreeMap::new();
     for (i, item) in view.record.convocation.agenda.iter().enumerate() {
         let name = format!("choix-{}", i + 1);
-        let choice = match fields.get(&name).map(String::as_str) {
+        let choice = match post.fields.get(&name).map(String::as_str) {
             Some("pour") => Choice::For,
             Some("contre") => Choice::Against,
             Some("abstention") => Choice::Abstain,
@@ -975,178 +930,87 @@ pub async fn vote(
         };
         choices.insert(item.resolution.clone(), choice);
     }
-    if let (Some(voter), false) = (voter, state.has_errors()) {
-        let command = MeetingCommand::CastBallot {
-            voter,
-            cast_by: holder,
-            choices,
-            at: Utc::now(),
-        };
-        match execute(
-            &farm,
-            &session.principal,
-            &fields,
-            "",
-            &id,
-            Command::Meeting(command),
+    let command = voter.map(|voter| MeetingCommand::CastBallot {
+        voter,
+        cast_by: holder,
+        choices,
+        at: Utc::now(),
+    });
+    meeting_run(&post, &id, state, command, |position| {
+        (
+            post.farm
+                .path(&format!("/assemblees/{id}/recus/{position}")),
+            "Votre vote est enregistré. Voici votre reçu.".to_owned(),
         )
-        .await
-        {
-            Ok(receipts) => {
-                let position = receipts.first().map_or(0, |r| r.position);
-                let to = farm.path(&format!("/assemblees/{id}/recus/{position}"));
-                return Ok(done(
-                    &web,
-                    session,
-                    &fields,
-                    &to,
-                    "Votre vote est enregistré. Voici votre reçu.",
-                ));
-            }
-            Err(p) => state.top.push(refusal(&p)),
-        }
-    }
-    meeting_page(
-        &farm,
-        &visitor,
-        session,
-        &id,
-        Some(state),
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
+    })
     .await
 }
 
 /// `POST .../assemblees/{meeting}/procuration`.
 pub async fn grant_proxy(
-    State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
-    form: Result<Form<Fields>, FormRejection>,
+    Params(MeetingPath { meeting: id }): Params<MeetingPath>,
+    post: Post,
 ) -> PageResult {
-    let (farm, holder, fields, id) = meeting_post(&web, &params, &visitor, form).await?;
-    let session = visitor.session.as_ref().ok_or(WebError::SignIn)?;
-    if let Some(again) = already_answered(&web, session, &fields) {
-        return Ok(again);
-    }
-    let mut state = FormState::new(PROXY_FORM, fields.clone());
-    match fields
-        .get("mandataire")
-        .map(|m| m.trim())
-        .filter(|m| !m.is_empty())
-        .map(HolderId::new)
-    {
-        None => state.field_error("mandataire", "Choisissez l'associé qui votera pour vous."),
-        Some(Err(_)) => {
-            state.field_error("mandataire", "Cet identifiant d'associé n'est pas valide.")
+    let grantor = own_holder(&post)?;
+    let mut state = FormState::new(PROXY_FORM, post.fields.clone());
+    let proxy = match post.text("mandataire") {
+        "" => {
+            state.field_error("mandataire", "Choisissez l'associé qui votera pour vous.");
+            None
         }
-        Some(Ok(proxy)) => {
-            let command = MeetingCommand::GrantProxy {
-                grantor: holder,
-                proxy: proxy.clone(),
-                at: Utc::now(),
-            };
-            match execute(
-                &farm,
-                &session.principal,
-                &fields,
-                "",
-                &id,
-                Command::Meeting(command),
-            )
-            .await
-            {
-                Ok(_) => {
-                    let to = farm.path(&format!("/assemblees/{id}"));
-                    return Ok(done(
-                        &web,
-                        session,
-                        &fields,
-                        &to,
-                        &format!("Votre pouvoir est donné à {proxy}."),
-                    ));
-                }
-                Err(p) => state.top.push(refusal(&p)),
-            }
-        }
-    }
-    meeting_page(
-        &farm,
-        &visitor,
-        session,
-        &id,
-        Some(state),
-        StatusCode::UNPROCESSABLE_ENTITY,
-    )
+        m => HolderId::new(m)
+            .map_err(|_| {
+                state.field_error("mandataire", "Cet identifiant d'associé n'est pas valide.")
+            })
+            .ok(),
+    };
+    let command = proxy.clone().map(|proxy| MeetingCommand::GrantProxy {
+        grantor,
+        proxy,
+        at: Utc::now(),
+    });
+    meeting_run(&post, &id, state, command, |_| {
+        (
+            post.farm.path(&format!("/assemblees/{id}")),
+            format!(
+                "Votre pouvoir est donné à {}.",
+                proxy.map(|p| p.to_string()).unwrap_or_default()
+            ),
+        )
+    })
     .await
 }
 
 /// `POST .../assemblees/{meeting}/revocation`.
 pub async fn revoke_proxy(
-    State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
-    form: Result<Form<Fields>, FormRejection>,
+    Params(MeetingPath { meeting: id }): Params<MeetingPath>,
+    post: Post,
 ) -> PageResult {
-    let (farm, holder, fields, id) = meeting_post(&web, &params, &visitor, form).await?;
-    let session = visitor.session.as_ref().ok_or(WebError::SignIn)?;
-    if let Some(again) = already_answered(&web, session, &fields) {
-        return Ok(again);
-    }
     let command = MeetingCommand::RevokeProxy {
-        grantor: holder,
+        grantor: own_holder(&post)?,
         at: Utc::now(),
     };
-    match execute(
-        &farm,
-        &session.principal,
-        &fields,
-        "",
-        &id,
-        Command::Meeting(command),
-    )
+    let state = FormState::new(PROXY_FORM, post.fields.clone());
+    meeting_run(&post, &id, state, Some(command), |_| {
+        (
+            post.farm.path(&format!("/assemblees/{id}")),
+            "Votre pouvoir est révoqué : vous pouvez voter vous-même.".to_owned(),
+        )
+    })
     .await
-    {
-        Ok(_) => {
-            let to = farm.path(&format!("/assemblees/{id}"));
-            Ok(done(
-                &web,
-                session,
-                &fields,
-                &to,
-                "Votre pouvoir est révoqué : vous pouvez voter vous-même.",
-            ))
-        }
-        Err(p) => {
-            let mut state = FormState::new(PROXY_FORM, fields.clone());
-            state.top.push(refusal(&p));
-            meeting_page(
-                &farm,
-                &visitor,
-                session,
-                &id,
-                Some(state),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    }
 }
 
 /// `/parcs/{ledger}/assemblees/{meeting}/recus/{position}`: a ballot's
 /// receipt, for its voter, the proxy who cast it, and the auditors.
 pub async fn receipt(
-    State(web): State<Web>,
-    Params(params): Params,
-    visitor: Visitor,
+    farm: Farm,
+    me: SignedIn,
+    Params(ReceiptPath {
+        meeting: id,
+        position,
+    }): Params<ReceiptPath>,
 ) -> PageResult {
-    let farm = farm(&web, &params).await?;
-    let session = super::require(&visitor, &farm, MEMBERS)?;
-    let id = params.get("meeting").cloned().unwrap_or_default();
-    let position: u64 = params
-        .get("position")
-        .and_then(|p| p.parse().ok())
-        .ok_or(WebError::NotFound)?;
+    let session = &me.session;
     let view = read_meeting(&farm, &id).await?;
     let record = &view.record;
     let ballot = record
@@ -1198,8 +1062,5 @@ pub async fn receipt(
         }
         p { a href=(farm.path(&format!("/assemblees/{id}"))) { "Retour à l'assemblée" } " · " a href=(farm.path("/espace")) { "Mon espace" } }
     };
-    Ok(html_response(
-        StatusCode::OK,
-        page(farm.chrome("Reçu de vote", &visitor), body),
-    ))
+    farm.page(StatusCode::OK, "Reçu de vote", me.shown(), body)
 }

@@ -1,7 +1,9 @@
 //! The operator's CSV file of monthly production and revenue, read into
-//! the financial year's commands. Every line is read and every error
-//! collected with its line and column; the caller then checks the commands
-//! against the year's aggregate before writing any.
+//! the financial year's commands: an input format, like the command file
+//! of the importer, whose errors are said in French (the pages show them,
+//! line by line, to the operator who sent the file). Every line is read and
+//! every error collected with its line and column; the caller then checks
+//! the commands against the year's aggregate before writing any.
 //!
 //! The first line names the columns (any order): `type` (`production` or
 //! `revenue`), `month` (`YYYY-MM`), `report` (optional: made up when
@@ -20,8 +22,6 @@ use rust_decimal::Decimal;
 use windledger_domain::finance::{FinancialYearCommand, RevenueKind, YearMonth};
 use windledger_domain::types::{ParseError, ReportId, TurbineId};
 
-use crate::{errors, format};
-
 /// The columns a file may have.
 pub const COLUMNS: [&str; 10] = [
     "type",
@@ -38,6 +38,51 @@ pub const COLUMNS: [&str; 10] = [
 
 /// Most data lines in one file.
 pub const MAX_LINES: usize = 5_000;
+
+/// The revenue kinds with their names in commands and CSV files.
+pub const REVENUE_KINDS: [(RevenueKind, &str); 4] = [
+    (RevenueKind::MarketSales, "market_sales"),
+    (
+        RevenueKind::ComplementDeRemuneration,
+        "complement_de_remuneration",
+    ),
+    (RevenueKind::FeedInTariff, "feed_in_tariff"),
+    (RevenueKind::Other, "other"),
+];
+
+/// Reads a decimal as people type it: `1234.5`, `1 234,5`.
+pub fn parse_decimal(value: &str) -> Option<Decimal> {
+    let cleaned: String = value
+        .trim()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '\u{a0}' | '\u{202f}'))
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    if cleaned.is_empty() || cleaned.starts_with('+') {
+        return None;
+    }
+    cleaned.parse::<Decimal>().ok()
+}
+
+/// A value beyond the input bounds (`windledger_domain::input`), in
+/// French: what a line's error says (the domain's sentence, with the field,
+/// the value and the bound, is its detail).
+pub fn input_message(e: &ParseError) -> String {
+    match e {
+        ParseError::ControlCharacter { character, .. } => format!(
+            "Ce texte contient un caractère de contrôle ou de mise en forme bidirectionnelle \
+             ({character}), qui masque ou réordonne ce qu'il dit : écrivez du texte simple \
+             (les retours à la ligne sont permis)."
+        ),
+        ParseError::OutOfBounds { what, .. } if what.ends_with("price_per_mwh") => {
+            "Un prix est d'au plus 100 000 € par MWh, en valeur absolue.".to_owned()
+        }
+        ParseError::OutOfBounds { what, .. } if what.ends_with("mwh") => {
+            "Une déclaration compte au plus 10 000 000 MWh.".to_owned()
+        }
+        _ => "Cette valeur dépasse ce qu'un parc éolien peut atteindre : vérifiez-la.".to_owned(),
+    }
+}
 
 /// One line read into a command.
 #[derive(Debug, Clone, PartialEq)]
@@ -80,14 +125,14 @@ pub fn fresh_id(base: &str, taken: &BTreeSet<String>) -> String {
 
 /// The name of a revenue kind in files and commands.
 pub fn revenue_kind(name: &str) -> Option<RevenueKind> {
-    format::REVENUE_KINDS
+    REVENUE_KINDS
         .iter()
         .find(|(_, n)| n.eq_ignore_ascii_case(name))
         .map(|(k, _)| *k)
 }
 
 pub fn revenue_kind_name(kind: RevenueKind) -> &'static str {
-    format::REVENUE_KINDS
+    REVENUE_KINDS
         .iter()
         .find(|(k, _)| *k == kind)
         .map_or("other", |(_, n)| n)
@@ -289,12 +334,11 @@ fn control_characters(line: u64, values: &HashMap<&str, &str>) -> Vec<LineError>
         .iter()
         .filter_map(|(column, value)| {
             let e = windledger_domain::input::line(column, value).err()?;
-            let m = errors::input_error(&e);
             Some(LineError {
                 line,
                 column: Some((*column).to_owned()),
-                message: m.text,
-                detail: m.detail,
+                message: input_message(&e),
+                detail: Some(e.to_string()),
             })
         })
         .collect();
@@ -337,7 +381,7 @@ impl Errors {
                 self.add(column, format!("{what} manque."));
                 None
             }
-            v => format::parse_decimal(v).or_else(|| {
+            v => parse_decimal(v).or_else(|| {
                 self.add(column, format!("« {v} » n'est pas un nombre."));
                 None
             }),
@@ -485,7 +529,6 @@ fn read_line(
     // The input bounds, at the column of the field that breaks them (the
     // columns are named as the command's fields).
     if let Some(Err(bound)) = command.as_ref().map(FinancialYearCommand::check_input) {
-        let m = errors::input_error(&bound);
         let column = match &bound {
             ParseError::OutOfBounds { what, .. } if COLUMNS.contains(&what.as_str()) => {
                 Some(what.as_str())
@@ -493,8 +536,8 @@ fn read_line(
             _ => None,
         };
         e.list.push(LineError {
-            detail: m.detail,
-            ..LineError::new(line, column, m.text)
+            detail: Some(bound.to_string()),
+            ..LineError::new(line, column, input_message(&bound))
         });
     }
     match command {
@@ -509,7 +552,7 @@ fn read_line(
 }
 
 fn revenue_kinds_list() -> String {
-    format::REVENUE_KINDS
+    REVENUE_KINDS
         .iter()
         .map(|(_, n)| *n)
         .collect::<Vec<_>>()
@@ -522,36 +565,6 @@ pub fn report_id(command: &FinancialYearCommand) -> Option<String> {
         FinancialYearCommand::ReportProduction { report, .. }
         | FinancialYearCommand::RecordRevenue { report, .. } => Some(report.to_string()),
         _ => None,
-    }
-}
-
-/// A line in words, for the confirmation.
-pub fn describe(command: &FinancialYearCommand) -> String {
-    match command {
-        FinancialYearCommand::ReportProduction {
-            turbine,
-            month,
-            mwh,
-            ..
-        } => format!(
-            "production de {turbine} en {} : {}",
-            format::month(*month),
-            format::mwh(*mwh, 3)
-        ),
-        FinancialYearCommand::RecordRevenue {
-            month,
-            kind,
-            volume_mwh,
-            price_per_mwh,
-            ..
-        } => format!(
-            "{} en {} : {} à {} €/MWh",
-            format::revenue_kind(*kind),
-            format::month(*month),
-            format::mwh(*volume_mwh, 3),
-            format::decimal(*price_per_mwh, 2)
-        ),
-        _ => String::new(),
     }
 }
 

@@ -1,0 +1,236 @@
+//! Every page route in one table: its method, path, who may ask and its
+//! handler. The router is built from [`routes`] alone, each handler behind
+//! the [`authorize`] layer, which applies the route's rule before the
+//! handler runs; the authorization test (`web/tests/authorization.rs`)
+//! calls every route of the table with every kind of visitor. A page
+//! cannot be served without an access rule, and no handler checks a role.
+//!
+//! The rules are the API's ([`Access`], naming the groups of
+//! [`windledger_api::auth::roles`]); a refusal is the pages' own: a visitor
+//! without a session is sent to sign in (303 to `/connexion`), a session
+//! of another farm, or of a role the rule does not name, gets the French
+//! 403 page.
+
+use std::collections::HashMap;
+
+use axum::Router;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::handler::Handler;
+use axum::http::request::Parts;
+use axum::http::{HeaderValue, Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodRouter, get, post};
+use windledger_api::AppState;
+use windledger_api::auth::Caller;
+use windledger_api::auth::roles::{ALL_ROLES, AUDITORS, MEMBERS, OPERATOR, SECRETARY};
+pub use windledger_api::routes::Access;
+
+use crate::extract::{Farm, Params, Visitor};
+use crate::layout::{self, error_page};
+use crate::{Web, WebError, audit, operator, public, secretary, space};
+
+/// One page route.
+pub struct PageRoute {
+    pub method: Method,
+    /// The axum path, `{param}` for parameters.
+    pub path: &'static str,
+    pub access: Access,
+    pub handler: MethodRouter<Web>,
+}
+
+/// A shareholder, or the municipality, acting for the holder its token
+/// names: who votes and gives proxies (for that holder only).
+pub const OWN_HOLDER: Access = Access::RolesOrOwnHolder(&[]);
+
+/// The farms' pages are below this; an unknown address there is a page
+/// that does not exist (an HTML 404), elsewhere the API's.
+const FARMS: &str = "/parcs";
+
+/// `/parcs/{ledger}` + suffix, as a static string.
+macro_rules! farm {
+    ($suffix:literal) => {
+        concat!("/parcs/{ledger}", $suffix)
+    };
+}
+
+fn read<H: Handler<T, Web>, T: 'static>(
+    path: &'static str,
+    access: Access,
+    handler: H,
+) -> PageRoute {
+    PageRoute {
+        method: Method::GET,
+        path,
+        access,
+        handler: get(handler),
+    }
+}
+
+fn form<H: Handler<T, Web>, T: 'static>(
+    path: &'static str,
+    access: Access,
+    handler: H,
+) -> PageRoute {
+    PageRoute {
+        method: Method::POST,
+        path,
+        access,
+        handler: post(handler),
+    }
+}
+
+/// Every page route.
+#[rustfmt::skip] // A table: a route a line.
+pub fn routes() -> Vec<PageRoute> {
+    use Access::{Public, Roles};
+    vec![
+        read("/", Public, public::index),
+        read("/style.css", Public, layout::stylesheet),
+        read("/connexion", Public, space::sign_in_form),
+        // The sign-in form carries a CSRF value of its own (no session yet).
+        form("/connexion", Public, space::sign_in),
+        // Without a session, back home; with one, its CSRF token is checked.
+        form("/deconnexion", Public, space::sign_out),
+        read(farm!(""), Public, public::show),
+        read(farm!("/retombees"), Public, public::returns),
+        read(farm!("/point-de-controle"), Public, public::checkpoint),
+        read(farm!("/espace"), Roles(ALL_ROLES), space::home),
+        read(farm!("/assemblees/{meeting}"), Roles(MEMBERS), space::meeting),
+        form(farm!("/assemblees/{meeting}/vote"), OWN_HOLDER, space::vote),
+        form(farm!("/assemblees/{meeting}/procuration"), OWN_HOLDER, space::grant_proxy),
+        form(farm!("/assemblees/{meeting}/revocation"), OWN_HOLDER, space::revoke_proxy),
+        // A member other than an auditor reads only the receipts of the
+        // ballots it cast or that were cast for it: the handler checks
+        // (the ballot is known once read).
+        read(farm!("/assemblees/{meeting}/recus/{position}"), Roles(MEMBERS), space::receipt),
+        read(farm!("/registre"), Roles(AUDITORS), audit::register),
+        read(farm!("/registre/{meeting}"), Roles(AUDITORS), audit::register_meeting),
+        read(farm!("/journal"), Roles(AUDITORS), audit::journal),
+        read(farm!("/verification"), Roles(AUDITORS), audit::verification),
+        form(farm!("/verification"), Roles(AUDITORS), audit::verify),
+        read(farm!("/exploitation"), Roles(OPERATOR), operator::show),
+        form(farm!("/exploitation/production"), Roles(OPERATOR), operator::production),
+        form(farm!("/exploitation/recette"), Roles(OPERATOR), operator::revenue),
+        form(farm!("/exploitation/import"), Roles(OPERATOR), operator::upload),
+        read(farm!("/secretariat"), Roles(SECRETARY), secretary::show),
+        form(farm!("/secretariat/associes"), Roles(SECRETARY), secretary::admit),
+        form(farm!("/secretariat/cessions"), Roles(SECRETARY), secretary::transfer),
+        form(farm!("/secretariat/assemblees"), Roles(SECRETARY), secretary::convene),
+        form(farm!("/secretariat/assemblees/{meeting}/ouverture"), Roles(SECRETARY), secretary::open_voting),
+        form(farm!("/secretariat/assemblees/{meeting}/cloture"), Roles(SECRETARY), secretary::close),
+    ]
+}
+
+/// The pages' routes, to merge into the application's router.
+pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
+    let web = Web::new(state);
+    let (mut pages, mut farms) = (Router::new(), Router::new());
+    for route in routes() {
+        let handler = route.handler.route_layer(middleware::from_fn_with_state(
+            (web.clone(), route.access),
+            authorize,
+        ));
+        match route.path.strip_prefix(FARMS) {
+            Some(path) => farms = farms.route(path, handler),
+            None => pages = pages.route(route.path, handler),
+        }
+    }
+    let farms = farms
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed);
+    pages
+        .nest(FARMS, farms)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::map_response(secure_headers))
+        .with_state(web)
+}
+
+/// Applies a route's access rule before its handler runs. What it found
+/// (the farm, the visitor) is left in the request's extensions for the
+/// handler's extractors.
+async fn authorize(
+    State((web, access)): State<(Web, Access)>,
+    request: Request,
+    next: Next,
+) -> Response {
+    if access == Access::Public {
+        return next.run(request).await;
+    }
+    let (mut parts, body) = request.into_parts();
+    match admit(&web, access, &mut parts).await {
+        Ok(()) => next.run(Request::from_parts(parts, body)).await,
+        Err(refused) => refused.into_response(),
+    }
+}
+
+/// The farm first (a farm that does not exist is a 404 for everyone),
+/// then the session, its farm and its role.
+async fn admit(web: &Web, access: Access, parts: &mut Parts) -> Result<(), WebError> {
+    let Params(params) = Params::<HashMap<String, String>>::from_request_parts(parts, web).await?;
+    let farm = match params.get("ledger") {
+        Some(ledger) => Some(Farm::open(web, ledger).await?),
+        None => None,
+    };
+    let Ok(visitor) = Visitor::from_request_parts(parts, web).await;
+    let session = visitor.session.as_ref().ok_or(WebError::SignIn)?;
+    let principal = &session.principal;
+    if let Some(farm) = &farm
+        && principal.ledger.as_str() != farm.id
+    {
+        return Err(WebError::Forbidden(
+            "Vous êtes connecté pour un autre parc : déconnectez-vous puis connectez-vous avec un jeton de ce parc."
+                .into(),
+        ));
+    }
+    let caller = Caller::Token(principal.clone());
+    if access
+        .allows(&caller, params.get("holder").map(String::as_str))
+        .is_err()
+    {
+        let acts_for_none =
+            matches!(access, Access::RolesOrOwnHolder(_)) && principal.holder.is_none();
+        return Err(WebError::Forbidden(if acts_for_none {
+            "Votre jeton n'agit pour aucun associé.".into()
+        } else {
+            "Votre rôle ne donne pas accès à cette page.".into()
+        }));
+    }
+    if let Some(farm) = farm {
+        parts.extensions.insert(farm);
+    }
+    Ok(())
+}
+
+async fn not_found() -> Response {
+    WebError::NotFound.into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    error_page(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "Adresse de formulaire",
+        "Cette adresse reçoit un formulaire envoyé depuis une page : revenez à la page précédente.",
+    )
+}
+
+/// Headers of every page: no outside resource, no framing, no sniffing,
+/// and nothing kept in shared caches.
+async fn secure_headers(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    let set = |headers: &mut axum::http::HeaderMap, name, value: &'static str| {
+        if !headers.contains_key(&name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
+    };
+    set(
+        headers,
+        header::CONTENT_SECURITY_POLICY,
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    );
+    set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
+    set(headers, header::REFERRER_POLICY, "same-origin");
+    set(headers, header::X_FRAME_OPTIONS, "DENY");
+    set(headers, header::CACHE_CONTROL, "no-store");
+    response
+}

@@ -1,0 +1,441 @@
+//! Every page route of the table (`windledger_web::routes::routes`), GET
+//! and POST, asked by every kind of visitor, against the access rule this
+//! test expects of it. The pages' router is built from that table and
+//! nothing else, and the test fails if a route of the table is missing
+//! from the expectations below: a page cannot be added without deciding
+//! who may see it, and a rule other than the one expected (or none: a
+//! public rule) lets in someone it should not, which fails here.
+//!
+//! In process (no socket): the API's and the pages' routers over a SQLite
+//! test database with the reference farm imported; sessions are made by
+//! posting the sign-in form, as a browser does.
+
+use std::collections::BTreeSet;
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use tower::ServiceExt;
+use windledger_api::AppState;
+use windledger_api::auth::{self, Role};
+use windledger_app::import::Importer;
+use windledger_domain::types::HolderId;
+use windledger_store::testing::TestDatabase;
+use windledger_store::{CheckpointSigner, LedgerId};
+use windledger_web::routes::routes;
+
+const LEDGER: &str = "ailes-de-taillard";
+const OTHER_LEDGER: &str = "autre-parc";
+const REFERENCE_FARM: &str = include_str!("../../fixtures/ailes-de-taillard.jsonl");
+/// A meeting of the reference farm, closed, in which `VOTER` voted.
+const MEETING: &str = "ago-2025";
+const VOTER: &str = "cit-001";
+
+/// Who may ask for a page, as this test expects it.
+#[derive(Debug, Clone, Copy)]
+enum Rule {
+    Public,
+    Only(&'static [Role]),
+    /// A shareholder or the municipality whose token acts for a holder.
+    OwnHolder,
+    /// The secretary, the municipality, or the ballot's own voter.
+    AuditorsOrVoter,
+}
+
+use Role::{Municipality, Operator, Secretary, Shareholder};
+
+const AUDITORS: Rule = Rule::Only(&[Secretary, Municipality]);
+const MEMBERS: Rule = Rule::Only(&[Secretary, Municipality, Shareholder]);
+
+const EXPECTED: &[(&str, &str, Rule)] = &[
+    ("GET", "/", Rule::Public),
+    ("GET", "/style.css", Rule::Public),
+    ("GET", "/connexion", Rule::Public),
+    ("POST", "/connexion", Rule::Public),
+    ("POST", "/deconnexion", Rule::Public),
+    ("GET", "/parcs/{ledger}", Rule::Public),
+    ("GET", "/parcs/{ledger}/retombees", Rule::Public),
+    ("GET", "/parcs/{ledger}/point-de-controle", Rule::Public),
+    (
+        "GET",
+        "/parcs/{ledger}/espace",
+        Rule::Only(&[Secretary, Municipality, Operator, Shareholder]),
+    ),
+    ("GET", "/parcs/{ledger}/assemblees/{meeting}", MEMBERS),
+    (
+        "POST",
+        "/parcs/{ledger}/assemblees/{meeting}/vote",
+        Rule::OwnHolder,
+    ),
+    (
+        "POST",
+        "/parcs/{ledger}/assemblees/{meeting}/procuration",
+        Rule::OwnHolder,
+    ),
+    (
+        "POST",
+        "/parcs/{ledger}/assemblees/{meeting}/revocation",
+        Rule::OwnHolder,
+    ),
+    (
+        "GET",
+        "/parcs/{ledger}/assemblees/{meeting}/recus/{position}",
+        Rule::AuditorsOrVoter,
+    ),
+    ("GET", "/parcs/{ledger}/registre", AUDITORS),
+    ("GET", "/parcs/{ledger}/registre/{meeting}", AUDITORS),
+    ("GET", "/parcs/{ledger}/journal", AUDITORS),
+    ("GET", "/parcs/{ledger}/verification", AUDITORS),
+    ("POST", "/parcs/{ledger}/verification", AUDITORS),
+    (
+        "GET",
+        "/parcs/{ledger}/exploitation",
+        Rule::Only(&[Operator]),
+    ),
+    (
+        "POST",
+        "/parcs/{ledger}/exploitation/production",
+        Rule::Only(&[Operator]),
+    ),
+    (
+        "POST",
+        "/parcs/{ledger}/exploitation/recette",
+        Rule::Only(&[Operator]),
+    ),
+    (
+        "POST",
+        "/parcs/{ledger}/exploitation/import",
+        Rule::Only(&[Operator]),
+    ),
+    (
+        "GET",
+        "/parcs/{ledger}/secretariat",
+        Rule::Only(&[Secretary]),
+    ),
+    (
+        "POST",
+        "/parcs/{ledger}/secretariat/associes",
+        Rule::Only(&[Secretary]),
+    ),
+    (
+        "POST",
+        "/parcs/{ledger}/secretariat/cessions",
+        Rule::Only(&[Secretary]),
+    ),
+    (
+        "POST",
+        "/parcs/{ledger}/secretariat/assemblees",
+        Rule::Only(&[Secretary]),
+    ),
+    (
+        "POST",
+        "/parcs/{ledger}/secretariat/assemblees/{meeting}/ouverture",
+        Rule::Only(&[Secretary]),
+    ),
+    (
+        "POST",
+        "/parcs/{ledger}/secretariat/assemblees/{meeting}/cloture",
+        Rule::Only(&[Secretary]),
+    ),
+];
+
+/// A visitor of the matrix: nobody, or a session of a token.
+#[derive(Debug, Clone, Copy)]
+struct Who {
+    /// The token's role, ledger and holder; `None`: no session.
+    token: Option<(Role, &'static str, Option<&'static str>)>,
+}
+
+impl Who {
+    const ANONYMOUS: Who = Who { token: None };
+
+    const fn of(role: Role, holder: Option<&'static str>) -> Who {
+        Who {
+            token: Some((role, LEDGER, holder)),
+        }
+    }
+}
+
+/// What a visitor should get.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    /// Past the rule: whatever the handler answers, but no refusal.
+    Allowed,
+    /// 303 to the sign-in page.
+    SignIn,
+    /// The French 403 page, saying this.
+    Refused(&'static str),
+}
+
+fn expected(rule: Rule, who: Who) -> Outcome {
+    let Some((role, ledger, holder)) = who.token else {
+        return match rule {
+            Rule::Public => Outcome::Allowed,
+            _ => Outcome::SignIn,
+        };
+    };
+    let allowed = match rule {
+        Rule::Public => return Outcome::Allowed,
+        _ if ledger != LEDGER => return Outcome::Refused("un autre parc"),
+        Rule::Only(roles) => roles.contains(&role),
+        Rule::OwnHolder => matches!(role, Shareholder | Municipality) && holder.is_some(),
+        Rule::AuditorsOrVoter => matches!(role, Secretary | Municipality) || holder == Some(VOTER),
+    };
+    if allowed {
+        Outcome::Allowed
+    } else {
+        Outcome::Refused("Accès refusé")
+    }
+}
+
+/// An answer, read.
+struct Answer {
+    status: StatusCode,
+    location: Option<String>,
+    cookies: Vec<String>,
+    body: String,
+}
+
+impl Answer {
+    /// The cookie `name` it sets, as `name=value`.
+    fn cookie(&self, name: &str) -> String {
+        let prefix = format!("{name}=");
+        let found = self.cookies.iter().find(|c| c.starts_with(&prefix));
+        found
+            .unwrap_or_else(|| panic!("no cookie {name}: {}", self.body))
+            .clone()
+    }
+}
+
+async fn send(app: &Router, request: Request<Body>) -> Answer {
+    let response = app.clone().oneshot(request).await.expect("an answer");
+    let header_text = |name| {
+        response
+            .headers()
+            .get_all(name)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(|v| v.split(';').next().unwrap_or("").to_owned())
+            .collect::<Vec<String>>()
+    };
+    let location = header_text(header::LOCATION).pop();
+    let cookies = header_text(header::SET_COOKIE);
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .expect("a body");
+    Answer {
+        status,
+        location,
+        cookies,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+    }
+}
+
+fn get(path: &str, cookie: &str) -> Request<Body> {
+    Request::get(path)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .expect("a request")
+}
+
+fn post(path: &str, cookie: &str, fields: &[(&str, &str)]) -> Request<Body> {
+    let body = fields
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect::<Vec<_>>()
+        .join("&");
+    Request::post(path)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(body))
+        .expect("a request")
+}
+
+/// The value of the first hidden `_csrf` field of a page.
+fn csrf_of(page: &str) -> String {
+    let key = "name=\"_csrf\" value=\"";
+    let start = page.find(key).expect("a form with a CSRF field") + key.len();
+    let end = page[start..].find('"').expect("a closing quote") + start;
+    page[start..end].to_owned()
+}
+
+/// The sign-in form's pair: its cookie and its CSRF value.
+async fn sign_in_form(app: &Router) -> (String, String) {
+    let page = send(app, get("/connexion", "")).await;
+    (page.cookie("wl_connexion"), csrf_of(&page.body))
+}
+
+/// A new session with `token`: its cookie and its CSRF token.
+async fn session(app: &Router, token: &str) -> (String, String) {
+    let (cookie, csrf) = sign_in_form(app).await;
+    let signed = send(
+        app,
+        post("/connexion", &cookie, &[("_csrf", &csrf), ("jeton", token)]),
+    )
+    .await;
+    assert_eq!(signed.status, StatusCode::SEE_OTHER, "{}", signed.body);
+    let session = signed.cookie("wl_session");
+    // The header of every page signs out with the session's CSRF token.
+    let home = send(app, get("/", &session)).await;
+    (session, csrf_of(&home.body))
+}
+
+#[tokio::test]
+async fn every_page_route_answers_every_visitor_by_its_rule() {
+    let db = TestDatabase::sqlite();
+    let store = db.store().await;
+    let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
+    Importer::open(store.clone(), ledger.clone())
+        .await
+        .expect("the ledger opens")
+        .import(REFERENCE_FARM.as_bytes(), |_| {})
+        .await
+        .expect("the reference farm imports");
+    let signer = db.checkpoint_signer();
+    let state = AppState::new(
+        store.clone(),
+        CheckpointSigner::from_secret_key(&signer.to_secret_key()).expect("the same key"),
+    );
+    let app = windledger_api::router(state.clone(), windledger_web::router(state.clone()));
+
+    // The expectations cover exactly the table's routes.
+    let served: BTreeSet<(String, String)> = routes()
+        .iter()
+        .map(|r| (r.method.to_string(), r.path.to_owned()))
+        .collect();
+    let listed: BTreeSet<(String, String)> = EXPECTED
+        .iter()
+        .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(
+        served.difference(&listed).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "page routes without an expected rule: add them to EXPECTED"
+    );
+    assert_eq!(
+        listed.difference(&served).collect::<Vec<_>>(),
+        Vec::<&(String, String)>::new(),
+        "expected page routes the table does not have"
+    );
+
+    // The receipt of the voter's ballot.
+    let runtime = state.open(&ledger).await.expect("the ledger");
+    let head = store.head(&ledger).await.expect("the head");
+    runtime
+        .projections
+        .caught_up(head.size)
+        .await
+        .expect("the projections");
+    let position = runtime
+        .projections
+        .read(|p| {
+            let meeting = p.register.fold().meeting(MEETING)?;
+            let voter = HolderId::new(VOTER).ok()?;
+            let ballot = meeting.ballots.iter().find(|b| b.voter == voter)?;
+            Some(ballot.receipt.position)
+        })
+        .expect("the voter's ballot");
+
+    let visitors = [
+        Who::ANONYMOUS,
+        Who::of(Secretary, None),
+        Who::of(Municipality, Some("ccmp")),
+        // The municipality's token need not act for a holder.
+        Who::of(Municipality, None),
+        Who::of(Operator, None),
+        Who::of(Shareholder, Some(VOTER)),
+        // Another holder: the voter's receipt is not theirs.
+        Who::of(Shareholder, Some("cit-002")),
+        Who {
+            token: Some((Secretary, OTHER_LEDGER, None)),
+        },
+    ];
+    let mut tokens = Vec::new();
+    for who in visitors {
+        let token = match who.token {
+            None => None,
+            Some((role, ledger, holder)) => Some(
+                auth::issue(
+                    &store,
+                    &LedgerId::parse(ledger).expect("a ledger id"),
+                    role,
+                    holder.map(|h| HolderId::new(h).expect("a holder id")),
+                    "authorization matrix",
+                    None,
+                )
+                .await
+                .expect("a token")
+                .token,
+            ),
+        };
+        tokens.push((who, token));
+    }
+
+    let head = store.head(&ledger).await.expect("the head");
+    let mut checked = 0;
+    for (method, template, rule) in EXPECTED {
+        let path = template
+            .replace("{ledger}", LEDGER)
+            .replace("{meeting}", MEETING)
+            .replace("{position}", &position.to_string());
+        for (n, (who, token)) in tokens.iter().enumerate() {
+            // A new session for each call: signing out ends one.
+            let (session, csrf) = match token {
+                Some(token) => session(&app, token).await,
+                None => (String::new(), String::new()),
+            };
+            let request = if *method == "GET" {
+                get(&path, &session)
+            } else {
+                // The sign-in form carries its own CSRF value (there is no
+                // session yet); every other form, the session's.
+                let (sign_in_cookie, sign_in_csrf) = sign_in_form(&app).await;
+                let csrf = if path == "/connexion" {
+                    sign_in_csrf
+                } else {
+                    csrf
+                };
+                let form_id = format!("matrice-{checked}-{n}");
+                let cookie = format!("{session}; {sign_in_cookie}");
+                post(
+                    &path,
+                    &cookie,
+                    &[("_csrf", &csrf), ("_formulaire", &form_id)],
+                )
+            };
+            let answer = send(&app, request).await;
+            let context = format!(
+                "{method} {path} by {who:?}: got {} (location {:?}) {}",
+                answer.status,
+                answer.location,
+                answer.body.chars().take(600).collect::<String>()
+            );
+            let signing_in = answer.status == StatusCode::SEE_OTHER
+                && answer.location.as_deref() == Some("/connexion");
+            match expected(*rule, *who) {
+                Outcome::Allowed => {
+                    assert!(
+                        !signing_in
+                            && answer.status != StatusCode::UNAUTHORIZED
+                            && answer.status != StatusCode::FORBIDDEN
+                            && !answer.status.is_server_error(),
+                        "{context}"
+                    );
+                }
+                Outcome::SignIn => assert!(signing_in, "{context}"),
+                Outcome::Refused(text) => {
+                    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{context}");
+                    assert!(answer.body.contains(text), "{context}");
+                }
+            }
+            checked += 1;
+        }
+    }
+    assert_eq!(checked, EXPECTED.len() * tokens.len());
+    assert_eq!(
+        store.head(&ledger).await.expect("the head"),
+        head,
+        "none of these calls wrote anything"
+    );
+}
