@@ -9,6 +9,8 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use chrono::Utc;
 use maud::{Markup, html};
+
+use crate::layout::{Col, table};
 use windledger_domain::charter::Majority;
 use windledger_domain::meeting::{Call, ResolutionResult};
 use windledger_domain::types::CollegeId;
@@ -65,31 +67,22 @@ pub async fn register(farm: Farm, me: SignedIn) -> PageResult {
         }
         @if meetings.is_empty() { p { "Aucune assemblée n'a été convoquée." } }
         @else {
-            div.table {
-                table {
-                    caption { "Assemblées, de la plus récente à la plus ancienne" }
-                    thead { tr {
-                        th scope="col" { "Assemblée" }
-                        th scope="col" { "Nature" }
-                        th scope="col" { "Date d'enregistrement" }
-                        th.num scope="col" { "Résolutions" }
-                        th.num scope="col" { "Bulletins" }
-                        th scope="col" { "Statut" }
-                    } }
-                    tbody {
-                        @for (id, m) in meetings.iter().rev() {
-                            tr {
-                                th scope="row" { a href=(farm.path(&format!("/registre/{id}"))) { (id) } }
-                                td { (format::meeting_kind(m.convocation.kind)) }
-                                td { (format::date(m.convocation.record_date)) }
-                                td.num { (m.convocation.agenda.len()) }
-                                td.num { (m.ballots.len()) }
-                                td { (status(m)) }
-                            }
+            (table(
+                "Assemblées, de la plus récente à la plus ancienne",
+                &[Col::Text("Assemblée"), Col::Text("Nature"), Col::Text("Date d'enregistrement"), Col::Num("Résolutions"), Col::Num("Bulletins"), Col::Text("Statut")],
+                html! {
+                    @for (id, m) in meetings.iter().rev() {
+                        tr {
+                            th scope="row" { a href=(farm.path(&format!("/registre/{id}"))) { (id) } }
+                            td { (format::meeting_kind(m.convocation.kind)) }
+                            td { (format::date(m.convocation.record_date)) }
+                            td.num { (m.convocation.agenda.len()) }
+                            td.num { (m.ballots.len()) }
+                            td { (status(m)) }
                         }
                     }
-                }
-            }
+                },
+            ))
         }
     };
     farm.page(StatusCode::OK, "Registre des décisions", me.shown(), body)
@@ -206,23 +199,18 @@ pub async fn register_meeting(
                 }
                 details {
                     summary { "Les " (roll.roll.voters.len()) " votants" }
-                    div.table {
-                        table {
-                            caption { "Liste d'émargement (au " (format::date(roll.roll.record_date)) ")" }
-                            thead { tr {
-                                th scope="col" { "Associé" } th scope="col" { "Collège" }
-                                th.num scope="col" { "Actions" } th.num scope="col" { "Voix" }
-                            } }
-                            tbody {
-                                @for v in &roll.roll.voters {
-                                    tr {
-                                        td { (v.holder) } td { (name(&v.college)) }
-                                        td.num { (format::int(v.shares)) } td.num { (format::int(v.weight)) }
-                                    }
+                    (table(
+                        html! { "Liste d'émargement (au " (format::date(roll.roll.record_date)) ")" },
+                        &[Col::Text("Associé"), Col::Text("Collège"), Col::Num("Actions"), Col::Num("Voix")],
+                        html! {
+                            @for v in &roll.roll.voters {
+                                tr {
+                                    td { (v.holder) } td { (name(&v.college)) }
+                                    td.num { (format::int(v.shares)) } td.num { (format::int(v.weight)) }
                                 }
                             }
-                        }
-                    }
+                        },
+                    ))
                 }
             }
         }
@@ -390,38 +378,30 @@ pub async fn journal(
         }
         @if events.is_empty() { p { "Aucun événement après la position " (after) "." } }
         @else {
-            div.table {
-                table {
-                    caption { "Positions " (format::int(after.saturating_add(1))) " à " (format::int(last.unwrap_or(after))) }
-                    thead { tr {
-                        th.num scope="col" { "Position" }
-                        th scope="col" { "Événement" }
-                        th scope="col" { "Flux" }
-                        th scope="col" { "Enregistré le" }
-                        th scope="col" { "Empreinte" }
-                    } }
-                    tbody {
-                        @for e in &events {
-                            tr {
-                                td.num { (format::int(e.position)) }
-                                td {
-                                    (e.event_type)
-                                    details {
-                                        summary { "Contenu" }
-                                        pre { (serde_json::from_str::<serde_json::Value>(e.payload.get())
-                                            .and_then(|v| serde_json::to_string_pretty(&v))
-                                            .unwrap_or_else(|_| e.payload.get().to_owned())) }
-                                        @if let Some(actor) = &e.metadata.actor { p { small { "Auteur : " (actor) } } }
-                                    }
+            (table(
+                html! { "Positions " (format::int(after.saturating_add(1))) " à " (format::int(last.unwrap_or(after))) },
+                &[Col::Num("Position"), Col::Text("Événement"), Col::Text("Flux"), Col::Text("Enregistré le"), Col::Text("Empreinte")],
+                html! {
+                    @for e in &events {
+                        tr {
+                            td.num { (format::int(e.position)) }
+                            td {
+                                (e.event_type)
+                                details {
+                                    summary { "Contenu" }
+                                    pre { (serde_json::from_str::<serde_json::Value>(e.payload.get())
+                                        .and_then(|v| serde_json::to_string_pretty(&v))
+                                        .unwrap_or_else(|_| e.payload.get().to_owned())) }
+                                    @if let Some(actor) = &e.metadata.actor { p { small { "Auteur : " (actor) } } }
                                 }
-                                td { code { (e.stream_id.as_str()) } " v" (e.stream_version) }
-                                td { (format::datetime(e.recorded_at)) }
-                                td { code.hash title=(e.hash.to_hex()) { (format::short_hash(&e.hash.to_hex())) "…" } }
                             }
+                            td { code { (e.stream_id.as_str()) } " v" (e.stream_version) }
+                            td { (format::datetime(e.recorded_at)) }
+                            td { code.hash title=(e.hash.to_hex()) { (format::short_hash(&e.hash.to_hex())) "…" } }
                         }
                     }
-                }
-            }
+                },
+            ))
         }
     };
     farm.page(StatusCode::OK, "Journal des événements", me.shown(), body)

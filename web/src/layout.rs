@@ -439,3 +439,31 @@ pub async fn stylesheet() -> Response {
     );
     response
 }
+
+/// A column of a data table: its header, and whether it holds figures
+/// (aligned right).
+pub enum Col {
+    Text(&'static str),
+    Num(&'static str),
+}
+
+/// A data table in its scroll box, with its caption, its column headers
+/// and its rows: every table of the pages has this shape.
+pub fn table(caption: impl maud::Render, columns: &[Col], rows: Markup) -> Markup {
+    html! {
+        div.table {
+            table {
+                caption { (caption) }
+                thead { tr {
+                    @for column in columns {
+                        @match column {
+                            Col::Text(header) => th scope="col" { (header) },
+                            Col::Num(header) => th.num scope="col" { (header) },
+                        }
+                    }
+                } }
+                tbody { (rows) }
+            }
+        }
+    }
+}

@@ -12,6 +12,8 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::IntoResponse;
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
+
+use crate::layout::{Col, table};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use windledger_domain::finance::YearMonth;
@@ -335,31 +337,22 @@ fn parties_section(data: &FarmPage) -> Markup {
             @if data.colleges.is_empty() {
                 p { "Aucun associé n'est encore inscrit." }
             } @else {
-                div.table {
-                    table {
-                        caption { "Répartition du capital et des voix par collège" }
-                        thead { tr {
-                            th scope="col" { "Collège" }
-                            th.num scope="col" { "Associés" }
-                            th.num scope="col" { "Actions" }
-                            th.num scope="col" { "Part du capital" }
-                            th.num scope="col" { "Part des voix" }
-                            th.num scope="col" { "Pondération statutaire" }
-                        } }
-                        tbody {
-                            @for c in &data.colleges {
-                                tr {
-                                    th scope="row" { (c.name) }
-                                    td.num { (format::int(c.holders as u64)) }
-                                    td.num { (format::int(c.shares)) }
-                                    td.num { (format::percent(c.capital_pct, 2)) }
-                                    td.num { (format::percent(c.votes_pct, 2)) }
-                                    td.num { (c.weight.clone().unwrap_or_else(|| "—".into())) }
-                                }
+                (table(
+                    "Répartition du capital et des voix par collège",
+                    &[Col::Text("Collège"), Col::Num("Associés"), Col::Num("Actions"), Col::Num("Part du capital"), Col::Num("Part des voix"), Col::Num("Pondération statutaire")],
+                    html! {
+                        @for c in &data.colleges {
+                            tr {
+                                th scope="row" { (c.name) }
+                                td.num { (format::int(c.holders as u64)) }
+                                td.num { (format::int(c.shares)) }
+                                td.num { (format::percent(c.capital_pct, 2)) }
+                                td.num { (format::percent(c.votes_pct, 2)) }
+                                td.num { (c.weight.clone().unwrap_or_else(|| "—".into())) }
                             }
                         }
-                    }
-                }
+                    },
+                ))
             }
         }
     }

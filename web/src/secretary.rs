@@ -6,6 +6,8 @@
 use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
+
+use crate::layout::{Col, table};
 use serde_json::{Value, json};
 use windledger_domain::company::CompanyCommand;
 use windledger_domain::meeting::MeetingCommand;
@@ -225,37 +227,32 @@ async fn secretary_page(
             h2 #assemblees { "Assemblées" }
             @if r.meetings.is_empty() { p { "Aucune assemblée n'est convoquée." } }
             @else {
-                div.table {
-                    table {
-                        caption { "Assemblées et actions possibles" }
-                        thead { tr {
-                            th scope="col" { "Assemblée" } th scope="col" { "Vote" }
-                            th.num scope="col" { "Bulletins comptés" } th scope="col" { "Action" }
-                        } }
-                        tbody {
-                            @for m in r.meetings.iter().rev() {
-                                tr {
-                                    th scope="row" {
-                                        a href=(farm.path(&format!("/registre/{}", m.id))) { (m.id) }
-                                        br; small { (m.kind) }
-                                    }
-                                    td { "du " (format::datetime(m.opens_at)) " au " (format::datetime(m.closes_at)) }
-                                    td.num { (m.ballots) }
-                                    td {
-                                        @if m.closed { span.badge.ok { "close" } }
-                                        @else if !m.voting {
-                                            (meeting_action(farm, session, &m.id, "ouverture", "Ouvrir le vote (arrêter la liste d'émargement)"))
-                                        } @else if now >= m.closes_at {
-                                            (meeting_action(farm, session, &m.id, "cloture", "Clore et compter les voix"))
-                                        } @else {
-                                            span.badge.neutral { "vote ouvert" }
-                                        }
+                (table(
+                    "Assemblées et actions possibles",
+                    &[Col::Text("Assemblée"), Col::Text("Vote"), Col::Num("Bulletins comptés"), Col::Text("Action")],
+                    html! {
+                        @for m in r.meetings.iter().rev() {
+                            tr {
+                                th scope="row" {
+                                    a href=(farm.path(&format!("/registre/{}", m.id))) { (m.id) }
+                                    br; small { (m.kind) }
+                                }
+                                td { "du " (format::datetime(m.opens_at)) " au " (format::datetime(m.closes_at)) }
+                                td.num { (m.ballots) }
+                                td {
+                                    @if m.closed { span.badge.ok { "close" } }
+                                    @else if !m.voting {
+                                        (meeting_action(farm, session, &m.id, "ouverture", "Ouvrir le vote (arrêter la liste d'émargement)"))
+                                    } @else if now >= m.closes_at {
+                                        (meeting_action(farm, session, &m.id, "cloture", "Clore et compter les voix"))
+                                    } @else {
+                                        span.badge.neutral { "vote ouvert" }
                                     }
                                 }
                             }
                         }
-                    }
-                }
+                    },
+                ))
             }
         }
         form.card method="post" action=(farm.path("/secretariat/assemblees")) {

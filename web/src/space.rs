@@ -10,6 +10,8 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
+
+use crate::layout::{Col, table};
 use rust_decimal::Decimal;
 use windledger_domain::company::HolderKind;
 use windledger_domain::meeting::{Choice, MeetingCommand, Outcome, RejectionRule};
@@ -428,45 +430,37 @@ fn mine_sections(farm: &Farm, m: &Mine) -> Markup {
                     "Chaque bulletin est un événement du registre : sa position et son empreinte (SHA-256) "
                     "en sont le reçu, vérifiable sur tout point de contrôle signé ultérieur."
                 }
-                div.table {
-                    table {
-                        caption { "Bulletins que j'ai déposés ou qui ont été déposés pour moi" }
-                        thead { tr {
-                            th scope="col" { "Assemblée" }
-                            th scope="col" { "Date" }
-                            th scope="col" { "Choix" }
-                            th scope="col" { "Reçu (position et empreinte)" }
-                            th scope="col" { "État" }
-                        } }
-                        tbody {
-                            @for b in s.ballots.iter().rev() {
-                                tr {
-                                    td {
-                                        (b.meeting)
-                                        @if b.voter != b.cast_by {
-                                            br; small {
-                                                @if b.voter.as_str() == m.holder { "par mon mandataire " (b.cast_by) }
-                                                @else { "pour " (b.voter) ", dont j'ai le pouvoir" }
-                                            }
+                (table(
+                    "Bulletins que j'ai déposés ou qui ont été déposés pour moi",
+                    &[Col::Text("Assemblée"), Col::Text("Date"), Col::Text("Choix"), Col::Text("Reçu (position et empreinte)"), Col::Text("État")],
+                    html! {
+                        @for b in s.ballots.iter().rev() {
+                            tr {
+                                td {
+                                    (b.meeting)
+                                    @if b.voter != b.cast_by {
+                                        br; small {
+                                            @if b.voter.as_str() == m.holder { "par mon mandataire " (b.cast_by) }
+                                            @else { "pour " (b.voter) ", dont j'ai le pouvoir" }
                                         }
                                     }
-                                    td { (format::datetime(b.cast_at)) }
-                                    td { (choices_text(&b.choices)) }
-                                    td {
-                                        a href=(farm.path(&format!("/assemblees/{}/recus/{}", b.meeting, b.receipt.position))) {
-                                            "n°" (format::int(b.receipt.position))
-                                        }
-                                        br; code.hash title=(b.receipt.hash.to_hex()) { (format::short_hash(&b.receipt.hash.to_hex())) "…" }
+                                }
+                                td { (format::datetime(b.cast_at)) }
+                                td { (choices_text(&b.choices)) }
+                                td {
+                                    a href=(farm.path(&format!("/assemblees/{}/recus/{}", b.meeting, b.receipt.position))) {
+                                        "n°" (format::int(b.receipt.position))
                                     }
-                                    td {
-                                        @if b.in_force { span.badge.ok { "compté" } }
-                                        @else { span.badge.neutral { "remplacé ou retiré" } }
-                                    }
+                                    br; code.hash title=(b.receipt.hash.to_hex()) { (format::short_hash(&b.receipt.hash.to_hex())) "…" }
+                                }
+                                td {
+                                    @if b.in_force { span.badge.ok { "compté" } }
+                                    @else { span.badge.neutral { "remplacé ou retiré" } }
                                 }
                             }
                         }
-                    }
-                }
+                    },
+                ))
             }
         }
         section aria-labelledby="dividendes" {
@@ -474,36 +468,27 @@ fn mine_sections(farm: &Farm, m: &Mine) -> Markup {
             @if s.dividends.is_empty() {
                 p { "Aucun dividende ne vous a été attribué." }
             } @else {
-                div.table {
-                    table {
-                        caption { "Dividendes par exercice : brut, prélèvements retenus à la source, net et versement" }
-                        thead { tr {
-                            th scope="col" { "Exercice" }
-                            th.num scope="col" { "Brut" }
-                            th.num scope="col" { "Impôt sur le revenu retenu" }
-                            th.num scope="col" { "Prélèvements sociaux retenus" }
-                            th.num scope="col" { "Net" }
-                            th scope="col" { "Versé" }
-                        } }
-                        tbody {
-                            @for d in s.dividends.iter().rev() {
-                                tr {
-                                    th scope="row" { (d.year) }
-                                    td.num { (format::euros(d.gross)) }
-                                    td.num { (format::euros(d.income_tax)) }
-                                    td.num { (format::euros(d.social_contributions)) }
-                                    td.num { (format::euros(d.net)) }
-                                    td {
-                                        @match d.paid_on {
-                                            Some(day) => { "le " (format::date(day)) }
-                                            None => span.badge.neutral { "pas encore versé" },
-                                        }
+                (table(
+                    "Dividendes par exercice : brut, prélèvements retenus à la source, net et versement",
+                    &[Col::Text("Exercice"), Col::Num("Brut"), Col::Num("Impôt sur le revenu retenu"), Col::Num("Prélèvements sociaux retenus"), Col::Num("Net"), Col::Text("Versé")],
+                    html! {
+                        @for d in s.dividends.iter().rev() {
+                            tr {
+                                th scope="row" { (d.year) }
+                                td.num { (format::euros(d.gross)) }
+                                td.num { (format::euros(d.income_tax)) }
+                                td.num { (format::euros(d.social_contributions)) }
+                                td.num { (format::euros(d.net)) }
+                                td {
+                                    @match d.paid_on {
+                                        Some(day) => { "le " (format::date(day)) }
+                                        None => span.badge.neutral { "pas encore versé" },
                                     }
                                 }
                             }
                         }
-                    }
-                }
+                    },
+                ))
             }
             @if !s.interest.is_empty() {
                 h3 { "Intérêts de mes comptes courants" }
@@ -816,31 +801,22 @@ async fn meeting_page(
         @if let Some(closed) = &record.closed {
             h2 { "Résultats" }
             p { "Assemblée close le " (format::datetime(closed.closed_at)) "." }
-            div.table {
-                table {
-                    caption { "Résultat de chaque résolution (en voix)" }
-                    thead { tr {
-                        th scope="col" { "Résolution" }
-                        th.num scope="col" { "Présents ou représentés" }
-                        th.num scope="col" { "Pour" }
-                        th.num scope="col" { "Contre" }
-                        th.num scope="col" { "Abstentions" }
-                        th scope="col" { "Résultat" }
-                    } }
-                    tbody {
-                        @for r in &closed.results {
-                            tr {
-                                th scope="row" { (r.resolution) }
-                                td.num { (format::int(r.present)) " / " (format::int(r.roll_total)) }
-                                td.num { (format::int(r.votes_for)) }
-                                td.num { (format::int(r.votes_against)) }
-                                td.num { (format::int(r.abstentions)) }
-                                td { (outcome_text(&r.outcome, &view.colleges)) }
-                            }
+            (table(
+                "Résultat de chaque résolution (en voix)",
+                &[Col::Text("Résolution"), Col::Num("Présents ou représentés"), Col::Num("Pour"), Col::Num("Contre"), Col::Num("Abstentions"), Col::Text("Résultat")],
+                html! {
+                    @for r in &closed.results {
+                        tr {
+                            th scope="row" { (r.resolution) }
+                            td.num { (format::int(r.present)) " / " (format::int(r.roll_total)) }
+                            td.num { (format::int(r.votes_for)) }
+                            td.num { (format::int(r.votes_against)) }
+                            td.num { (format::int(r.abstentions)) }
+                            td { (outcome_text(&r.outcome, &view.colleges)) }
                         }
                     }
-                }
-            }
+                },
+            ))
         }
         @if matches!(session.principal.role, Role::Municipality | Role::Secretary) {
             p { a href=(farm.path(&format!("/registre/{}", c.meeting))) { "Le détail au registre : émargement, pouvoirs, bulletins et décompte" } }
