@@ -1,77 +1,40 @@
 //! A financial year driven through its commands, for the worked examples
 //! and the properties. Each test states its own figures.
-#![allow(dead_code)] // Each test binary uses part of it.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
-use chrono::NaiveDate;
-use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
-use rust_decimal::Decimal;
 use windledger_domain::cap_table::{CapTableSnapshot, HolderPosition, KnownCapTables};
-use windledger_domain::charter::{Charter, College, ShareClass, VoteBasis};
+use windledger_domain::charter::{Charter, ShareClass};
 use windledger_domain::company::{HolderKind, Turbine};
 use windledger_domain::finance::{
     Balances, FinancialYear, FinancialYearCommand, FinancialYearError, FinancialYearEvent,
     FinancialYearServices, KnownClosings,
 };
-use windledger_domain::money::{Euros, SignedEuros};
-use windledger_domain::ratio::Ratio;
+use windledger_domain::money::Euros;
 use windledger_domain::resolution::{AdoptedResolution, KnownResolutions, ResolutionPurpose};
-use windledger_domain::types::{
-    CollegeId, CommuneCode, DecisionKindId, HolderId, ResolutionId, ShareClassId, ShareCount,
-};
+use windledger_fixtures::farm::{self, CharterBuilder, ordinary_shares, preference_shares};
+pub use windledger_fixtures::farm::{ORD, PREF, day, dec, eur, holder, signed};
 
-pub fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("a valid date")
-}
-
-pub fn euros(amount: &str) -> Euros {
-    Euros::new(Decimal::from_str(amount).expect("a decimal")).expect("an amount")
-}
-
-pub fn signed(amount: &str) -> SignedEuros {
-    SignedEuros::new(Decimal::from_str(amount).expect("a decimal"))
-}
-
-pub fn dec(value: &str) -> Decimal {
-    Decimal::from_str(value).expect("a decimal")
-}
-
-pub fn holder(id: &str) -> HolderId {
-    HolderId::new(id).expect("a holder id")
-}
-
-pub const ORDINARY: &str = "ordinaires";
-pub const PREFERENCE: &str = "preference";
 pub const YEAR: i32 = 2024;
 pub const ACCOUNTS: &str = "ago-2025.1";
 pub const APPROPRIATION: &str = "ago-2025.2";
 
-/// One college, ordinary shares (rights 1) and preference shares (rights
-/// 6/5), both of 100 EUR.
+/// One college; ordinary shares (rights 1) and preference shares (rights
+/// 6/5), both of 100 EUR with one vote, each class named by its id.
 pub fn charter() -> Charter {
-    let class = |id: &str, rights: Ratio| ShareClass {
-        id: ShareClassId::new(id).expect("a class id"),
-        name: id.to_owned(),
-        nominal_value: euros("100"),
-        votes_per_share: 1,
-        dividend_rights: rights,
-        authorised: ShareCount::new(1_000_000_000).expect("a count"),
-    };
-    Charter::with_french_defaults(
-        vec![College {
-            id: CollegeId::new("associes").expect("a college id"),
-            name: "Associés".to_owned(),
-            weight: None,
-            vote_basis: VoteBasis::PerShare,
-        }],
-        vec![
-            class(ORDINARY, Ratio::ONE),
-            class(PREFERENCE, Ratio::new(6, 5).expect("a ratio")),
-        ],
-    )
+    let many = 1_000_000_000;
+    CharterBuilder::one_college()
+        .class(ShareClass {
+            name: ORD.to_owned(),
+            ..ordinary_shares(many)
+        })
+        .class(ShareClass {
+            name: PREF.to_owned(),
+            nominal_value: eur("100"),
+            votes_per_share: 1,
+            ..preference_shares(many)
+        })
+        .build()
 }
 
 /// A holder: (id, kind, ordinary shares, preference shares).
@@ -79,19 +42,16 @@ pub type Holding = (String, HolderKind, u64, u64);
 
 pub fn position((id, kind, ordinary, preference): &Holding) -> HolderPosition {
     let mut shares = BTreeMap::new();
-    for (class, n) in [(ORDINARY, *ordinary), (PREFERENCE, *preference)] {
+    for (class, n) in [(ORD, *ordinary), (PREF, *preference)] {
         if n > 0 {
-            shares.insert(
-                ShareClassId::new(class).expect("a class id"),
-                ShareCount::new(n).expect("a count"),
-            );
+            shares.insert(farm::class(class), farm::shares(n));
         }
     }
     HolderPosition {
         holder: holder(id),
         kind: *kind,
-        college: CollegeId::new("associes").expect("a college id"),
-        commune: CommuneCode::new("42026").expect("a commune"),
+        college: farm::college("associes"),
+        commune: farm::commune("42026"),
         shares,
     }
 }
@@ -112,8 +72,8 @@ pub fn snapshot(
 
 fn adopted(id: &str, purpose: ResolutionPurpose) -> AdoptedResolution {
     AdoptedResolution {
-        id: ResolutionId::new(id).expect("a resolution id"),
-        decision_kind: DecisionKindId::new("ordinary").expect("a kind"),
+        id: farm::res(id),
+        decision_kind: farm::kind("ordinary"),
         purpose,
         adopted_on: day(YEAR + 1, 6, 20),
     }
@@ -165,9 +125,7 @@ impl Year {
         &mut self,
         command: FinancialYearCommand,
     ) -> Result<Vec<FinancialYearEvent>, FinancialYearError> {
-        let sink = EventSink::<FinancialYear>::default();
-        self.state.handle(command, &self.services, &sink).await?;
-        let events = sink.collect().await;
+        let events = farm::run(&mut self.state, command, &self.services)?;
         self.events.extend(events.iter().cloned());
         Ok(events)
     }
@@ -180,15 +138,15 @@ impl Year {
         dividend: &str,
     ) -> Result<FinancialYearEvent, FinancialYearError> {
         self.run(FinancialYearCommand::ApproveAccounts {
-            resolution: ResolutionId::new(ACCOUNTS).expect("an id"),
+            resolution: farm::res(ACCOUNTS),
             net_result: dec(net_result),
         })
         .await?;
         let mut events = self
             .run(FinancialYearCommand::AppropriateResult {
-                resolution: ResolutionId::new(APPROPRIATION).expect("an id"),
-                statutory_reserves: euros(statutory),
-                dividend: euros(dividend),
+                resolution: farm::res(APPROPRIATION),
+                statutory_reserves: eur(statutory),
+                dividend: eur(dividend),
             })
             .await?;
         Ok(events.remove(0))

@@ -4,12 +4,10 @@
 //! and `collectivites` 1/4 per share, `citoyens` 1/4 per member), ordinary
 //! shares with one vote, preference shares with none.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::common::*;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
-use common::*;
 use cqrs_es::test::TestFramework;
 use windledger_domain::cap_table::{
     CapTableService, CapTableSnapshot, HolderPosition, KnownCapTables,
@@ -26,16 +24,12 @@ use windledger_domain::meeting::{
 };
 use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionPurpose};
-use windledger_domain::types::{MeetingId, ResolutionId};
+use windledger_domain::types::ResolutionId;
 
 // --- Fixture -------------------------------------------------------------
 
 const AGM: &str = "ag-2024";
 const BOARD: &str = "ca-2024-06";
-
-fn meeting_id(id: &str) -> MeetingId {
-    MeetingId::new(id).expect("a valid meeting id")
-}
 
 fn utc(y: i32, m: u32, d: u32, h: u32, min: u32) -> DateTime<Utc> {
     Utc.with_ymd_and_hms(y, m, d, h, min, 0)
@@ -49,13 +43,13 @@ fn frac(n: u64, d: u64) -> Fraction {
 
 /// The cap table is known from the start of 2024.
 fn as_of() -> NaiveDate {
-    date(2024, 1, 1)
+    day(2024, 1, 1)
 }
 fn convened_on() -> NaiveDate {
-    date(2024, 5, 20)
+    day(2024, 5, 20)
 }
 fn record_date() -> NaiveDate {
-    date(2024, 6, 10)
+    day(2024, 6, 10)
 }
 /// The day after the record date, before the window opens.
 fn roll_frozen_at() -> DateTime<Utc> {
@@ -284,7 +278,7 @@ impl Notice {
             .into_iter()
             .enumerate()
             .map(|(i, p)| AgendaItem {
-                resolution: res(&format!("{}.{}", self.meeting, i + 1)),
+                resolution: res(format!("{}.{}", self.meeting, i + 1)),
                 decision_kind: p.decision_kind,
                 purpose: p.purpose,
                 text: p.text,
@@ -863,7 +857,7 @@ fn a_voting_window_that_does_not_end_after_it_opens_is_refused() {
 
 #[test]
 fn a_record_date_on_or_after_the_day_voting_opens_is_refused() {
-    for record in [date(2024, 6, 12), date(2024, 6, 13)] {
+    for record in [day(2024, 6, 12), day(2024, 6, 13)] {
         refused_notice(
             Notice {
                 record_date: record,
@@ -881,11 +875,11 @@ fn a_record_date_on_or_after_the_day_voting_opens_is_refused() {
 fn a_meeting_convened_after_its_record_date_is_refused() {
     refused_notice(
         Notice {
-            convened_on: date(2024, 6, 11),
+            convened_on: day(2024, 6, 11),
             ..Notice::general()
         },
         MeetingError::ConvenedAfterRecordDate {
-            convened_on: date(2024, 6, 11),
+            convened_on: day(2024, 6, 11),
             record_date: record_date(),
         },
     );
@@ -981,7 +975,7 @@ fn a_meeting_convened_before_any_known_cap_table_is_refused() {
         .when(Notice::general().command())
         .then_expect_error(expected.clone());
     let later_table = CapTableSnapshot {
-        as_of: date(2024, 5, 21),
+        as_of: day(2024, 5, 21),
         ..cap_table()
     };
     TestFramework::<Meeting>::with(services_with([later_table]))
@@ -1033,7 +1027,7 @@ fn the_roll_follows_the_charter_and_holdings_on_the_record_date() {
         .filter(|p| p.holder.as_str() != "h-c2")
         .collect();
     let on_record_date = CapTableSnapshot {
-        as_of: date(2024, 6, 1),
+        as_of: day(2024, 6, 1),
         ..snapshot(amended, holdings)
     };
     let mut expected = roll();
@@ -1824,7 +1818,7 @@ fn nobody_voted_results() -> Vec<ResolutionResult> {
     };
     let result =
         |number: usize, kind_id: &str, quorum: Ratio, majority: Majority| ResolutionResult {
-            resolution: res(&format!("{AGM}.{number}")),
+            resolution: res(format!("{AGM}.{number}")),
             decision_kind: kind(kind_id),
             roll_total: 1_504,
             present: 0,
@@ -2023,7 +2017,7 @@ fn an_adopted_resolution_is_adopted_on_the_close_date_and_a_rejected_one_is_not(
             id: res("ag-2024.1"),
             decision_kind: kind("ordinary"),
             purpose: ResolutionPurpose::General,
-            adopted_on: date(2024, 6, 20),
+            adopted_on: day(2024, 6, 20),
         })
     );
     assert_eq!(state.adopted(&res("ag-2024.2")), None);

@@ -1,14 +1,13 @@
 //! Worked examples a municipality's lawyer would check, one per test. Each
 //! runs a meeting through its commands and reads the recorded tally.
 
-mod meeting_support;
-
-use meeting_support::*;
+use crate::meeting_support::*;
 use windledger_domain::charter::VoteBasis;
 use windledger_domain::meeting::{
     Call, Choice, Fraction, MeetingCommand, MeetingEvent, Outcome, RejectionRule,
 };
 use windledger_domain::types::MeetingId;
+use windledger_fixtures::farm;
 
 fn one_college() -> windledger_domain::charter::Charter {
     charter(vec![college("associes", None, VoteBasis::PerShare)], &[])
@@ -66,7 +65,7 @@ async fn the_same_resolution_fails_its_quorum_on_first_call_and_passes_on_second
     first.vote("c", Choice::For).await;
     let result = &first.close().await[0];
     assert_eq!(result.present, 100);
-    assert_eq!(result.quorum, r(1, 5));
+    assert_eq!(result.quorum, ratio(1, 5));
     assert!(!result.quorum_reached, "100 < 1/5 of 1,000");
     assert!(result.majority_reached, "all votes cast are for");
     assert_eq!(
@@ -91,7 +90,7 @@ async fn the_same_resolution_fails_its_quorum_on_first_call_and_passes_on_second
     .await;
     second.vote("c", Choice::For).await;
     let result = &second.close().await[0];
-    assert_eq!(result.quorum, r(0, 1));
+    assert_eq!(result.quorum, ratio(0, 1));
     assert!(result.quorum_reached);
     assert_eq!(result.outcome, Outcome::Adopted);
     assert!(second.meeting.adopted(&second.resolution(1)).is_some());
@@ -212,7 +211,7 @@ async fn a_reserved_matter_is_vetoed_by_the_local_authorities_while_eighty_perce
         result.outcome,
         Outcome::Rejected {
             rules: vec![RejectionRule::Veto {
-                college: c("collectivites")
+                college: farm::college("collectivites")
             }]
         }
     );
@@ -225,9 +224,9 @@ async fn a_weighted_scic_vote_shares_out_the_weight_of_a_college_that_casts_noth
     // Local authorities: 100 for, 300 against.
     let charter = charter(
         vec![
-            college("usagers", Some(r(2, 5)), VoteBasis::PerMember),
-            college("salaries", Some(r(3, 10)), VoteBasis::PerMember),
-            college("collectivites", Some(r(3, 10)), VoteBasis::PerShare),
+            college("usagers", Some(ratio(2, 5)), VoteBasis::PerMember),
+            college("salaries", Some(ratio(3, 10)), VoteBasis::PerMember),
+            college("collectivites", Some(ratio(3, 10)), VoteBasis::PerShare),
         ],
         &[],
     );
@@ -256,7 +255,7 @@ async fn a_weighted_scic_vote_shares_out_the_weight_of_a_college_that_casts_noth
         4 + 3 + 400,
         "one vote per member, shares otherwise"
     );
-    assert_eq!(result.weight_shared_from, vec![c("salaries")]);
+    assert_eq!(result.weight_shared_from, vec![farm::college("salaries")]);
     let applied: Vec<_> = result
         .colleges
         .iter()
@@ -322,8 +321,8 @@ async fn a_proxy_revoked_before_the_close_takes_its_ballot_with_it() {
     )
     .await;
     m.run(MeetingCommand::GrantProxy {
-        grantor: h("a"),
-        proxy: h("b"),
+        grantor: holder("a"),
+        proxy: holder("b"),
         at: during(),
     })
     .await
@@ -333,14 +332,14 @@ async fn a_proxy_revoked_before_the_close_takes_its_ballot_with_it() {
     assert!(
         matches!(
             by_proxy.as_slice(),
-            [MeetingEvent::BallotCast { voter, cast_by, .. }] if voter == &h("a") && cast_by == &h("b")
+            [MeetingEvent::BallotCast { voter, cast_by, .. }] if voter == &holder("a") && cast_by == &holder("b")
         ),
         "the ballot records both voters"
     );
 
     let revoked = m
         .run(MeetingCommand::RevokeProxy {
-            grantor: h("a"),
+            grantor: holder("a"),
             at: during(),
         })
         .await
@@ -353,7 +352,7 @@ async fn a_proxy_revoked_before_the_close_takes_its_ballot_with_it() {
         }]
     ));
     assert!(
-        m.meeting.ballot(&h("a")).is_none(),
+        m.meeting.ballot(&holder("a")).is_none(),
         "the proxy's ballot for A is gone"
     );
     m.vote("a", Choice::Against).await;

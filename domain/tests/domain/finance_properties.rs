@@ -1,9 +1,7 @@
 //! Properties of the money side over random rolls, amounts and report
 //! histories, each run through the financial-year aggregate.
 
-mod finance_support;
-
-use finance_support::*;
+use crate::finance_support::*;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use windledger_domain::company::HolderKind;
@@ -13,6 +11,7 @@ use windledger_domain::finance::{
 };
 use windledger_domain::money::Euros;
 use windledger_domain::types::{ReportId, ResolutionId};
+use windledger_fixtures::farm::block_on;
 
 const KINDS: [HolderKind; 4] = [
     HolderKind::Individual,
@@ -20,13 +19,6 @@ const KINDS: [HolderKind; 4] = [
     HolderKind::Association,
     HolderKind::LocalAuthority,
 ];
-
-fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a runtime")
-        .block_on(f)
-}
 
 fn holdings() -> impl Strategy<Value = Vec<Holding>> {
     prop::collection::vec((0..KINDS.len(), 0u64..5_000, 0u64..500), 1..60).prop_map(|rows| {
@@ -55,9 +47,9 @@ fn declare(
 ) -> FinancialYearEvent {
     block_on(async {
         let mut year = Year::open(
-            snapshot(euros("100000.00"), vec![], holders),
+            snapshot(eur("100000.00"), vec![], holders),
             Balances {
-                legal_reserve: euros("10000.00"),
+                legal_reserve: eur("10000.00"),
                 ..Balances::default()
             },
         )
@@ -183,7 +175,7 @@ proptest! {
         ops in prop::collection::vec((any::<bool>(), 0usize..12, 0usize..20, 1u64..10_000), 1..60),
     ) {
         block_on(async {
-            let mut year = Year::open(snapshot(euros("100000.00"), vec![], &[]), Balances::default()).await;
+            let mut year = Year::open(snapshot(eur("100000.00"), vec![], &[]), Balances::default()).await;
             let mut originals = 0usize;
             for (n, (is_correction, month, target, cents)) in ops.into_iter().enumerate() {
                 let corrects = is_correction.then(|| ReportId::new(format!("r{target}")).expect("an id"));

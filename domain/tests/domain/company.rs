@@ -1,10 +1,8 @@
 //! Given/when/then tests of the company stream: every command, every refusal.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::*;
+use crate::common::*;
 use cqrs_es::DomainEvent;
 use cqrs_es::test::TestFramework;
 use windledger_domain::charter::{
@@ -171,7 +169,7 @@ fn a_turbine_listed_twice_is_refused() {
         id: TurbineId::new("T01").expect("id"),
         commune: commune(LOCAL_B),
         rated_power: Kilowatts::new(2_000).expect("power"),
-        commissioned_on: date(2020, 1, 1),
+        commissioned_on: day(2020, 1, 1),
     });
     let command = CompanyCommand::Incorporate {
         company,
@@ -420,15 +418,15 @@ fn an_amendment_taking_effect_before_its_resolution_was_adopted_is_refused() {
     let command = CompanyCommand::AmendCharter {
         charter: amended_charter(),
         resolution: res("r-amend"),
-        effective_date: date(2016, 6, 1),
+        effective_date: day(2016, 6, 1),
     };
     refused(
         capitalised(),
         command,
         CompanyError::ResolutionAdoptedAfterEffectiveDate {
             resolution: res("r-amend"),
-            adopted_on: date(2016, 6, 30),
-            effective_date: date(2016, 6, 1),
+            adopted_on: day(2016, 6, 30),
+            effective_date: day(2016, 6, 1),
         },
     );
 }
@@ -591,14 +589,14 @@ fn a_fact_dated_before_the_latest_recorded_one_is_refused() {
         kind: HolderKind::Association,
         college: college(CIT),
         commune: commune(LOCAL_B),
-        effective_date: date(2017, 1, 1),
+        effective_date: day(2017, 1, 1),
     };
     refused(
         with(capitalised(), [admitted_late]),
         admit("h-asso2", CIT),
         CompanyError::EffectiveDateTooEarly {
             effective_date: later(),
-            latest: date(2017, 1, 1),
+            latest: day(2017, 1, 1),
         },
     );
 }
@@ -610,13 +608,13 @@ fn nothing_takes_effect_before_the_formation_date() {
         kind: HolderKind::Association,
         college: college(CIT),
         commune: commune(LOCAL_B),
-        effective_date: date(2013, 1, 1),
+        effective_date: day(2013, 1, 1),
     };
     refused(
         incorporated(),
         command,
         CompanyError::EffectiveDateTooEarly {
-            effective_date: date(2013, 1, 1),
+            effective_date: day(2013, 1, 1),
             latest: formed(),
         },
     );
@@ -850,7 +848,7 @@ fn an_issuance_before_the_capital_increase_was_adopted_is_refused() {
         },
         CompanyError::ResolutionAdoptedAfterEffectiveDate {
             resolution: res("r-increase-2030"),
-            adopted_on: date(2030, 1, 1),
+            adopted_on: day(2030, 1, 1),
             effective_date: later(),
         },
     );
@@ -1027,13 +1025,13 @@ fn a_transfer_during_the_lock_up_is_refused() {
         count: shares(10),
         price_per_share: None,
         approval: None,
-        effective_date: date(2014, 12, 31),
+        effective_date: day(2014, 12, 31),
     };
     refused(
         capitalised(),
         command,
         CompanyError::LockedUp {
-            until: date(2015, 1, 1),
+            until: day(2015, 1, 1),
         },
     );
 }

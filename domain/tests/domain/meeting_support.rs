@@ -1,15 +1,11 @@
 //! A small assembly for the meeting tests: a charter, a cap table, and a
 //! meeting driven through its commands. Each test states its own numbers.
-#![allow(dead_code)] // Each test binary uses part of it.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
-use rust_decimal::Decimal;
+use chrono::{DateTime, Utc};
 use windledger_domain::cap_table::{CapTableSnapshot, HolderPosition, KnownCapTables};
-use windledger_domain::charter::{Charter, College, DecisionKind, ShareClass, VoteBasis};
+use windledger_domain::charter::{Charter, College, DecisionKind, VoteBasis};
 use windledger_domain::company::HolderKind;
 use windledger_domain::meeting::{
     Call, Choice, Meeting, MeetingCommand, MeetingError, MeetingEvent, MeetingKind,
@@ -18,46 +14,18 @@ use windledger_domain::meeting::{
 use windledger_domain::money::Euros;
 use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::ResolutionPurpose;
-use windledger_domain::types::{
-    CollegeId, CommuneCode, DecisionKindId, HolderId, MeetingId, ResolutionId, ShareClassId,
-    ShareCount,
-};
-
-pub fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("a valid date")
-}
-
-pub fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
-        .single()
-        .expect("a valid time")
-}
-
-pub fn h(id: &str) -> HolderId {
-    HolderId::new(id).expect("a holder id")
-}
-
-pub fn c(id: &str) -> CollegeId {
-    CollegeId::new(id).expect("a college id")
-}
-
-pub fn k(id: &str) -> DecisionKindId {
-    DecisionKindId::new(id).expect("a decision kind id")
-}
-
-pub fn r(n: u64, d: u64) -> Ratio {
-    Ratio::new(n, d).expect("a non-zero denominator")
-}
+use windledger_domain::types::ResolutionId;
+use windledger_fixtures::farm::{self, CharterBuilder, ORD, ordinary_shares};
+pub use windledger_fixtures::farm::{at, day, holder, ratio};
 
 pub const ORDINARY: &str = "ordinary";
 pub const EXTRAORDINARY: &str = "extraordinary";
 pub const RESERVED: &str = "reserved";
-pub const CLASS: &str = "ordinaires";
 
 /// A college: `weight` as a fraction, or none.
 pub fn college(id: &str, weight: Option<Ratio>, vote_basis: VoteBasis) -> College {
     College {
-        id: c(id),
+        id: farm::college(id),
         name: id.to_owned(),
         weight,
         vote_basis,
@@ -68,38 +36,26 @@ pub fn college(id: &str, weight: Option<Ratio>, vote_basis: VoteBasis) -> Colleg
 /// each) and a `reserved` kind: extraordinary, plus the majority of each of
 /// `reserved_to`.
 pub fn charter(colleges: Vec<College>, reserved_to: &[&str]) -> Charter {
-    let mut charter = Charter::with_french_defaults(
-        colleges,
-        vec![ShareClass {
-            id: ShareClassId::new(CLASS).expect("a class id"),
-            name: "Actions ordinaires".to_owned(),
-            nominal_value: Euros::new(Decimal::from(100)).expect("an amount"),
-            votes_per_share: 1,
-            dividend_rights: Ratio::ONE,
-            authorised: ShareCount::new(1_000_000_000).expect("a count"),
-        }],
-    );
-    charter.decision_kinds.push(DecisionKind {
-        id: k(RESERVED),
-        college_majorities_required: reserved_to.iter().map(|id| c(id)).collect::<BTreeSet<_>>(),
-        ..DecisionKind::french_extraordinary()
-    });
-    charter
+    CharterBuilder::new(colleges)
+        .class(ordinary_shares(1_000_000_000))
+        .decision_kind(DecisionKind {
+            id: farm::kind(RESERVED),
+            college_majorities_required: reserved_to.iter().map(farm::college).collect(),
+            ..DecisionKind::french_extraordinary()
+        })
+        .build()
 }
 
 /// The cap table: (holder, college, shares).
 pub fn cap_table(charter: &Charter, holders: &[(&str, &str, u64)]) -> KnownCapTables {
     let holders = holders
         .iter()
-        .map(|(holder, college, shares)| HolderPosition {
-            holder: h(holder),
+        .map(|(id, college, shares)| HolderPosition {
+            holder: holder(id),
             kind: HolderKind::Individual,
-            college: c(college),
-            commune: CommuneCode::new("42026").expect("a commune"),
-            shares: BTreeMap::from([(
-                ShareClassId::new(CLASS).expect("a class id"),
-                ShareCount::new(*shares).expect("a count"),
-            )]),
+            college: farm::college(college),
+            commune: farm::commune("42026"),
+            shares: BTreeMap::from([(farm::class(ORD), farm::shares(*shares))]),
         })
         .collect();
     KnownCapTables::new([CapTableSnapshot {
@@ -150,14 +106,14 @@ impl Assembly {
             .iter()
             .enumerate()
             .map(|(i, kind)| ProposedResolution {
-                decision_kind: k(kind),
+                decision_kind: farm::kind(kind),
                 purpose: ResolutionPurpose::General,
                 text: format!("Résolution n° {} ({kind})", i + 1),
             })
             .collect();
         assembly
             .run(MeetingCommand::Convene {
-                meeting: MeetingId::new(id).expect("a meeting id"),
+                meeting: farm::meeting_id(id),
                 kind: MeetingKind::OrdinaryGeneralMeeting,
                 call,
                 record_date: day(RECORD_DATE.0, RECORD_DATE.1, RECORD_DATE.2),
@@ -180,9 +136,7 @@ impl Assembly {
         &mut self,
         command: MeetingCommand,
     ) -> Result<Vec<MeetingEvent>, MeetingError> {
-        let sink = EventSink::<Meeting>::default();
-        self.meeting.handle(command, &self.services, &sink).await?;
-        let events = sink.collect().await;
+        let events = farm::run(&mut self.meeting, command, &self.services)?;
         self.events.extend(events.iter().cloned());
         Ok(events)
     }
@@ -209,8 +163,8 @@ impl Assembly {
             .map(|item| (item.resolution.clone(), choice))
             .collect();
         self.run(MeetingCommand::CastBallot {
-            voter: h(voter),
-            cast_by: h(cast_by),
+            voter: holder(voter),
+            cast_by: holder(cast_by),
             choices,
             at: during(),
         })

@@ -1,12 +1,10 @@
 //! Properties of every history of the company stream, over random command
 //! sequences run against the reference-shaped farm of `common`.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::common::*;
 use chrono::{Days, NaiveDate};
-use common::*;
 use cqrs_es::Aggregate;
 use cqrs_es::event_sink::EventSink;
 use proptest::prelude::*;
@@ -117,15 +115,15 @@ fn history() -> impl Strategy<Value = Vec<(i64, Op)>> {
 
 /// Resolutions adopted before the sequences start, one approval per holder.
 fn services() -> CompanyServices {
-    let adopted_on = date(2014, 6, 30);
+    let adopted_on = day(2014, 6, 30);
     let mut known: Vec<AdoptedResolution> = resolutions()
         .into_iter()
-        .filter(|r| r.adopted_on < date(2030, 1, 1))
+        .filter(|r| r.adopted_on < day(2030, 1, 1))
         .map(|r| AdoptedResolution { adopted_on, ..r })
         .filter(|r| !matches!(r.purpose, ResolutionPurpose::TransferApproval { .. }))
         .collect();
     known.extend(HOLDERS.iter().map(|h| AdoptedResolution {
-        id: res(&format!("r-approve-{h}")),
+        id: res(format!("r-approve-{h}")),
         decision_kind: kind("ordinary"),
         purpose: ResolutionPurpose::TransferApproval {
             transferee: holder(h),
@@ -194,7 +192,7 @@ fn command(op: &Op, on: NaiveDate) -> CompanyCommand {
             class: cls(*c),
             count: shares(*count),
             price_per_share: Some(eur("105.50")),
-            approval: approval.then(|| res(&format!("r-approve-{}", HOLDERS[*to]))),
+            approval: approval.then(|| res(format!("r-approve-{}", HOLDERS[*to]))),
             effective_date: on,
         },
         Op::Repurchase {
@@ -448,7 +446,7 @@ fn run(steps: &[(i64, Op)]) -> (BTreeMap<String, usize>, usize) {
     let mut ledger = Ledger::default();
     history.iter().for_each(|e| ledger.record(e));
     let mut company = fold(history.clone());
-    let mut on = date(2014, 12, 20);
+    let mut on = day(2014, 12, 20);
     let mut accepted = BTreeMap::new();
     let mut refused = 0;
     for (days, op) in steps {

@@ -1,11 +1,9 @@
 //! Properties of the tally, over random rolls and ballots run through the
 //! meeting aggregate, against a brute-force count written plainly here.
 
-mod meeting_support;
-
 use std::collections::BTreeMap;
 
-use meeting_support::*;
+use crate::meeting_support::*;
 use num_bigint::BigInt;
 use num_rational::BigRational;
 use proptest::prelude::*;
@@ -15,6 +13,7 @@ use windledger_domain::meeting::{
 };
 use windledger_domain::ratio::Ratio;
 use windledger_domain::types::MeetingId;
+use windledger_fixtures::farm::{self, block_on};
 
 const COLLEGES: [&str; 4] = ["c0", "c1", "c2", "c3"];
 const KINDS: [&str; 3] = [ORDINARY, EXTRAORDINARY, RESERVED];
@@ -23,12 +22,15 @@ const KINDS: [&str; 3] = [ORDINARY, EXTRAORDINARY, RESERVED];
 /// of colleges.
 fn weight_sets(n: usize) -> Vec<Vec<Ratio>> {
     match n {
-        2 => vec![vec![r(1, 2), r(1, 2)]],
+        2 => vec![vec![ratio(1, 2), ratio(1, 2)]],
         3 => vec![
-            vec![r(1, 2), r(1, 4), r(1, 4)],
-            vec![r(2, 5), r(3, 10), r(3, 10)],
+            vec![ratio(1, 2), ratio(1, 4), ratio(1, 4)],
+            vec![ratio(2, 5), ratio(3, 10), ratio(3, 10)],
         ],
-        4 => vec![vec![r(1, 4); 4], vec![r(2, 5), r(1, 5), r(1, 5), r(1, 5)]],
+        4 => vec![
+            vec![ratio(1, 4); 4],
+            vec![ratio(2, 5), ratio(1, 5), ratio(1, 5), ratio(1, 5)],
+        ],
         _ => vec![],
     }
 }
@@ -159,8 +161,8 @@ impl Case {
         for (voter, choices) in ballots {
             let choices = (0..3).map(|i| (m.resolution(i + 1), choices[i])).collect();
             m.run(MeetingCommand::CastBallot {
-                voter: h(&Self::holder(*voter)),
-                cast_by: h(&Self::holder(*voter)),
+                voter: holder(Self::holder(*voter)),
+                cast_by: holder(Self::holder(*voter)),
                 choices,
                 at: during(),
             })
@@ -192,7 +194,7 @@ struct Expected {
 fn brute_force(case: &Case, resolution: usize) -> Expected {
     let charter = case.charter();
     let kind = charter
-        .decision_kind(&k(KINDS[resolution]))
+        .decision_kind(&farm::kind(KINDS[resolution]))
         .expect("the kind is in the charter");
     // The last ballot of each voter is the one in force.
     let mut last: BTreeMap<usize, Choice> = BTreeMap::new();
@@ -287,13 +289,6 @@ fn brute_force(case: &Case, resolution: usize) -> Expected {
             Outcome::Rejected { rules }
         },
     }
-}
-
-fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("a runtime")
-        .block_on(f)
 }
 
 proptest! {

@@ -1,9 +1,7 @@
 //! Worked examples of the money side, one per test, with figures a
 //! chartered accountant or a municipality's treasurer can check by hand.
 
-mod finance_support;
-
-use finance_support::*;
+use crate::finance_support::*;
 use windledger_domain::company::{HolderKind, Turbine};
 use windledger_domain::finance::{
     Allocation, Balances, Beneficiary, DividendAmount, FinancialYearCommand, FinancialYearEvent,
@@ -18,11 +16,11 @@ async fn the_legal_reserve_stops_at_a_tenth_of_the_share_capital_within_the_year
     // 790,000.00; 5 % of the 1,000,000.00 profit would be 50,000.00, but
     // only 10,000.00 of room is left.
     let opening = Balances {
-        legal_reserve: euros("790000.00"),
-        statutory_reserves: euros("0.00"),
+        legal_reserve: eur("790000.00"),
+        statutory_reserves: eur("0.00"),
         retained_earnings: signed("25000.00"),
     };
-    let mut year = Year::open(snapshot(euros("8000000.00"), vec![], &[]), opening).await;
+    let mut year = Year::open(snapshot(eur("8000000.00"), vec![], &[]), opening).await;
     let appropriated = year
         .close("1000000.00", "100000.00", "500000.00")
         .await
@@ -38,7 +36,7 @@ async fn the_legal_reserve_stops_at_a_tenth_of_the_share_capital_within_the_year
     };
     assert_eq!(
         legal_reserve,
-        euros("10000.00"),
+        eur("10000.00"),
         "capped by the ceiling, not 5 %"
     );
     // 1,000,000 + 25,000 retained - 10,000 legal - 100,000 statutory.
@@ -46,14 +44,14 @@ async fn the_legal_reserve_stops_at_a_tenth_of_the_share_capital_within_the_year
     assert_eq!(
         closing,
         Balances {
-            legal_reserve: euros("800000.00"),
-            statutory_reserves: euros("100000.00"),
+            legal_reserve: eur("800000.00"),
+            statutory_reserves: eur("100000.00"),
             retained_earnings: signed("415000.00"),
         }
     );
 
     // The next year, the reserve is full: nothing more goes to it.
-    let mut next = Year::open(snapshot(euros("8000000.00"), vec![], &[]), closing).await;
+    let mut next = Year::open(snapshot(eur("8000000.00"), vec![], &[]), closing).await;
     let FinancialYearEvent::ResultAppropriated { legal_reserve, .. } = next
         .close("200000.00", "0.00", "0.00")
         .await
@@ -61,7 +59,7 @@ async fn the_legal_reserve_stops_at_a_tenth_of_the_share_capital_within_the_year
     else {
         panic!("expected the appropriation");
     };
-    assert_eq!(legal_reserve, euros("0.00"));
+    assert_eq!(legal_reserve, eur("0.00"));
 }
 
 /// 80,000 shares: the industrial partner 40,000, the SEM 12,000, the
@@ -82,9 +80,9 @@ fn farm_holders(treasury: u64) -> Vec<Holding> {
 
 async fn declare_million(holders: &[Holding]) -> Vec<Allocation> {
     let mut year = Year::open(
-        snapshot(euros("8000000.00"), vec![], holders),
+        snapshot(eur("8000000.00"), vec![], holders),
         Balances {
-            legal_reserve: euros("800000.00"),
+            legal_reserve: eur("800000.00"),
             ..Balances::default()
         },
     )
@@ -96,7 +94,7 @@ async fn declare_million(holders: &[Holding]) -> Vec<Allocation> {
         .run(FinancialYearCommand::DeclareDividend {
             resolution: ResolutionId::new(APPROPRIATION).expect("an id"),
             amount: DividendAmount::Total {
-                amount: euros("1000000.00"),
+                amount: eur("1000000.00"),
             },
             record_date: day(2025, 6, 25),
             payment_date: day(2025, 7, 1),
@@ -115,8 +113,8 @@ async fn declare_million(holders: &[Holding]) -> Vec<Allocation> {
     else {
         panic!("expected the declaration, got {events:?}");
     };
-    assert_eq!(*total, euros("1000000.00"), "exact to the cent");
-    assert_eq!(*undistributed, euros("0.00"));
+    assert_eq!(*total, eur("1000000.00"), "exact to the cent");
+    assert_eq!(*undistributed, eur("0.00"));
     assert_eq!(allocations.len(), 128);
     allocations.clone()
 }
@@ -133,21 +131,21 @@ fn gross_of(allocations: &[Allocation], holder: &str) -> Euros {
 async fn a_million_euro_dividend_over_80000_shares_and_128_holders_is_exact_to_the_cent() {
     // 12.50 a share, exactly.
     let allocations = declare_million(&farm_holders(0)).await;
-    assert_eq!(gross_of(&allocations, "h000"), euros("500000.00"));
-    assert_eq!(gross_of(&allocations, "h001"), euros("150000.00"));
-    assert_eq!(gross_of(&allocations, "h002"), euros("100000.00"));
+    assert_eq!(gross_of(&allocations, "h000"), eur("500000.00"));
+    assert_eq!(gross_of(&allocations, "h001"), eur("150000.00"));
+    assert_eq!(gross_of(&allocations, "h002"), eur("100000.00"));
     for a in allocations.iter().skip(3) {
-        assert_eq!(a.gross, euros("2000.00"));
+        assert_eq!(a.gross, eur("2000.00"));
         // A French resident individual: 12.8 % income tax, 17.2 % social
         // contributions withheld.
-        assert_eq!(a.income_tax, euros("256.00"));
-        assert_eq!(a.social_contributions, euros("344.00"));
-        assert_eq!(a.net, euros("1400.00"));
+        assert_eq!(a.income_tax, eur("256.00"));
+        assert_eq!(a.social_contributions, eur("344.00"));
+        assert_eq!(a.net, eur("1400.00"));
     }
     let partner = &allocations[0];
     assert_eq!(
         (partner.income_tax, partner.net),
-        (euros("0.00"), euros("500000.00")),
+        (eur("0.00"), eur("500000.00")),
         "nothing is withheld from a legal person"
     );
 }
@@ -161,22 +159,16 @@ async fn with_three_shares_in_treasury_the_remainder_cents_go_by_largest_remaind
     // of 160 shares all have the same one (200,007.50 cents each), so the
     // other 62 cents go to the first 62 of them by holder id.
     let allocations = declare_million(&farm_holders(3)).await;
-    assert_eq!(gross_of(&allocations, "h000"), euros("500018.75"));
-    assert_eq!(gross_of(&allocations, "h001"), euros("150005.63"));
-    assert_eq!(gross_of(&allocations, "h002"), euros("100003.75"));
+    assert_eq!(gross_of(&allocations, "h000"), eur("500018.75"));
+    assert_eq!(gross_of(&allocations, "h001"), eur("150005.63"));
+    assert_eq!(gross_of(&allocations, "h002"), eur("100003.75"));
     for i in 3..=64 {
-        assert_eq!(
-            gross_of(&allocations, &format!("h{i:03}")),
-            euros("2000.08")
-        );
+        assert_eq!(gross_of(&allocations, &format!("h{i:03}")), eur("2000.08"));
     }
     for i in 65..=126 {
-        assert_eq!(
-            gross_of(&allocations, &format!("h{i:03}")),
-            euros("2000.07")
-        );
+        assert_eq!(gross_of(&allocations, &format!("h{i:03}")), eur("2000.07"));
     }
-    assert_eq!(gross_of(&allocations, "h127"), euros("1962.57"));
+    assert_eq!(gross_of(&allocations, "h127"), eur("1962.57"));
 }
 
 #[tokio::test]
@@ -198,7 +190,7 @@ async fn ifer_of_ten_3_mw_turbines_is_shared_between_two_communes_the_epci_and_t
         })
         .collect();
     let mut year = Year::open(
-        snapshot(euros("8000000.00"), turbines, &[]),
+        snapshot(eur("8000000.00"), turbines, &[]),
         Balances::default(),
     )
     .await;
@@ -207,7 +199,7 @@ async fn ifer_of_ten_3_mw_turbines_is_shared_between_two_communes_the_epci_and_t
         .run(FinancialYearCommand::AssessIfer {
             report: ReportId::new("ifer-2024").expect("an id"),
             tax_year: YEAR,
-            rate_per_kw: euros("8.51"),
+            rate_per_kw: eur("8.51"),
             epci: epci.clone(),
             epci_single_business_tax: true,
             corrects: None,
@@ -217,11 +209,11 @@ async fn ifer_of_ten_3_mw_turbines_is_shared_between_two_communes_the_epci_and_t
     let [FinancialYearEvent::IferAssessed { lines, total, .. }] = events.as_slice() else {
         panic!("expected the assessment, got {events:?}");
     };
-    assert_eq!(*total, euros("255300.00"));
+    assert_eq!(*total, eur("255300.00"));
     assert_eq!(lines.len(), 10);
     let mut by_beneficiary = std::collections::BTreeMap::<Beneficiary, Euros>::new();
     for line in lines {
-        assert_eq!(line.amount, euros("25530.00"));
+        assert_eq!(line.amount, eur("25530.00"));
         assert_eq!(
             line.split,
             IferSplit::From2019,
@@ -250,10 +242,6 @@ async fn ifer_of_ten_3_mw_turbines_is_shared_between_two_communes_the_epci_and_t
     ];
     assert_eq!(by_beneficiary.len(), expected.len());
     for (beneficiary, amount) in expected {
-        assert_eq!(
-            by_beneficiary[&beneficiary],
-            euros(amount),
-            "{beneficiary:?}"
-        );
+        assert_eq!(by_beneficiary[&beneficiary], eur(amount), "{beneficiary:?}");
     }
 }

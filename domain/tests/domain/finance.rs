@@ -17,13 +17,10 @@
 //! 1,760 ordinary equivalents in all; share capital 1,700 x 100 + 50 x 50 =
 //! 172,500.00, so the legal reserve stops at 17,250.00.
 
-mod common;
-
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
+use crate::common::*;
 use chrono::NaiveDate;
-use common::*;
 use cqrs_es::Aggregate;
 use cqrs_es::test::TestFramework;
 use rust_decimal::Decimal;
@@ -39,15 +36,13 @@ use windledger_domain::finance::{
     FinancialYearServices, IferLine, IferSplit, InterestPeriod, KnownClosings, LocalTax,
     RevenueKind, WithholdingRates, YearMonth,
 };
-use windledger_domain::money::{Euros, SignedEuros};
+use windledger_domain::money::Euros;
 use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::{
     AdoptedResolution, BoxFuture, KnownResolutions, LookupError, ResolutionPurpose,
     ResolutionService,
 };
-use windledger_domain::types::{
-    AdvanceId, Kilowatts, PartyId, ReportId, ResolutionId, Siren, TurbineId,
-};
+use windledger_domain::types::{AdvanceId, Kilowatts, PartyId, ResolutionId, Siren, TurbineId};
 
 type Command = FinancialYearCommand;
 type Event = FinancialYearEvent;
@@ -57,18 +52,6 @@ type Error = FinancialYearError;
 
 /// An EPCI of the Loire (a valid SIREN).
 const EPCI: &str = "244200770";
-
-fn dec(value: &str) -> Decimal {
-    Decimal::from_str(value).expect("a decimal")
-}
-
-fn signed(value: &str) -> SignedEuros {
-    SignedEuros::new(dec(value))
-}
-
-fn report(id: &str) -> ReportId {
-    ReportId::new(id).expect("a valid report id")
-}
 
 fn turbine(id: &str) -> TurbineId {
     TurbineId::new(id).expect("a valid turbine id")
@@ -87,20 +70,20 @@ fn kw(power: u32) -> Kilowatts {
 }
 
 fn starts_on() -> NaiveDate {
-    date(2020, 1, 1)
+    day(2020, 1, 1)
 }
 fn ends_on() -> NaiveDate {
-    date(2020, 12, 31)
+    day(2020, 12, 31)
 }
 /// The annual general meeting that approved the 2020 accounts.
 fn decided_on() -> NaiveDate {
-    date(2021, 6, 15)
+    day(2021, 6, 15)
 }
 fn record_date() -> NaiveDate {
-    date(2021, 6, 30)
+    day(2021, 6, 30)
 }
 fn payment_date() -> NaiveDate {
-    date(2021, 7, 15)
+    day(2021, 7, 15)
 }
 
 fn position(
@@ -143,7 +126,7 @@ fn turbines() -> Vec<Turbine> {
 /// The cap table from 2019 on.
 fn snapshot() -> CapTableSnapshot {
     CapTableSnapshot {
-        as_of: date(2019, 1, 1),
+        as_of: day(2019, 1, 1),
         charter: charter(),
         share_capital: eur("172500"),
         turbines: turbines(),
@@ -208,19 +191,19 @@ fn year_resolutions() -> Vec<AdoptedResolution> {
             "r-accounts-2019",
             "ordinary",
             AccountsApproval { year: 2019 },
-            date(2020, 6, 15),
+            day(2020, 6, 15),
         ),
         adopted_resolution(
             "r-accounts-2021",
             "ordinary",
             AccountsApproval { year: 2021 },
-            date(2022, 6, 15),
+            day(2022, 6, 15),
         ),
         adopted_resolution(
             "r-approp-2021",
             "ordinary",
             ResultAppropriation { year: 2021 },
-            date(2022, 6, 15),
+            day(2022, 6, 15),
         ),
     ]
 }
@@ -396,8 +379,8 @@ fn opened_with(balances: Balances) -> Vec<Event> {
 fn opened_2019() -> Vec<Event> {
     vec![year_opened(
         2019,
-        date(2019, 1, 1),
-        date(2019, 12, 31),
+        day(2019, 1, 1),
+        day(2019, 12, 31),
         turbines(),
         Some(zero_balances()),
     )]
@@ -407,7 +390,7 @@ fn opened_2019() -> Vec<Event> {
 fn opened_long() -> Vec<Event> {
     vec![year_opened(
         2020,
-        date(2019, 7, 1),
+        day(2019, 7, 1),
         ends_on(),
         turbines(),
         Some(zero_balances()),
@@ -418,8 +401,8 @@ fn opened_long() -> Vec<Event> {
 fn opened_2021() -> Vec<Event> {
     vec![year_opened(
         2021,
-        date(2021, 1, 1),
-        date(2021, 12, 31),
+        day(2021, 1, 1),
+        day(2021, 12, 31),
         turbines(),
         None,
     )]
@@ -833,22 +816,22 @@ fn opening_the_first_year_records_the_turbines_of_the_cap_table_and_its_opening_
 fn a_later_year_opens_without_opening_balances() {
     accepted(
         vec![],
-        open(2021, date(2021, 1, 1), date(2021, 12, 31), None),
-        year_opened(2021, date(2021, 1, 1), date(2021, 12, 31), turbines(), None),
+        open(2021, day(2021, 1, 1), day(2021, 12, 31), None),
+        year_opened(2021, day(2021, 1, 1), day(2021, 12, 31), turbines(), None),
     );
 }
 
 #[test]
 fn the_turbines_recorded_are_those_of_the_cap_table_on_the_first_day() {
-    let mut repowered = snapshot_from(date(2021, 1, 1), positions());
+    let mut repowered = snapshot_from(day(2021, 1, 1), positions());
     repowered.turbines.truncate(1);
     financial_year_with(vec![snapshot(), repowered])
         .given_no_previous_events()
-        .when(open(2021, date(2021, 1, 1), date(2021, 12, 31), None))
+        .when(open(2021, day(2021, 1, 1), day(2021, 12, 31), None))
         .then_expect_events(vec![year_opened(
             2021,
-            date(2021, 1, 1),
-            date(2021, 12, 31),
+            day(2021, 1, 1),
+            day(2021, 12, 31),
             vec![turbines()[0].clone()],
             None,
         )]);
@@ -869,7 +852,7 @@ fn opening_balances_show_prior_losses_as_negative_retained_earnings() {
 
 #[test]
 fn a_year_must_end_after_it_starts() {
-    for ends in [starts_on(), date(2019, 12, 31)] {
+    for ends in [starts_on(), day(2019, 12, 31)] {
         refused(
             vec![],
             open(2020, starts_on(), ends, None),
@@ -885,8 +868,8 @@ fn a_year_must_end_after_it_starts() {
 fn a_year_of_exactly_24_months_is_accepted() {
     accepted(
         vec![],
-        open(2020, date(2019, 1, 1), ends_on(), None),
-        year_opened(2020, date(2019, 1, 1), ends_on(), turbines(), None),
+        open(2020, day(2019, 1, 1), ends_on(), None),
+        year_opened(2020, day(2019, 1, 1), ends_on(), turbines(), None),
     );
 }
 
@@ -894,10 +877,10 @@ fn a_year_of_exactly_24_months_is_accepted() {
 fn a_year_longer_than_24_months_is_refused() {
     refused(
         vec![],
-        open(2021, date(2019, 1, 1), date(2021, 1, 1), None),
+        open(2021, day(2019, 1, 1), day(2021, 1, 1), None),
         Error::YearTooLong {
-            starts_on: date(2019, 1, 1),
-            ends_on: date(2021, 1, 1),
+            starts_on: day(2019, 1, 1),
+            ends_on: day(2021, 1, 1),
         },
     );
 }
@@ -914,10 +897,10 @@ fn the_year_is_named_after_the_year_it_ends_in() {
     );
     refused(
         vec![],
-        open(2019, date(2019, 7, 1), date(2020, 6, 30), None),
+        open(2019, day(2019, 7, 1), day(2020, 6, 30), None),
         Error::YearMismatch {
             year: 2019,
-            ends_on: date(2020, 6, 30),
+            ends_on: day(2020, 6, 30),
         },
     );
 }
@@ -1110,7 +1093,7 @@ fn production_before_the_commissioning_month_is_refused() {
         Error::BeforeCommissioning {
             turbine: turbine("T01"),
             month: month(2019, 10),
-            commissioned_on: date(2019, 11, 15),
+            commissioned_on: day(2019, 11, 15),
         },
     );
 }
@@ -1585,7 +1568,7 @@ fn old_turbine() -> Turbine {
         id: turbine("T00"),
         commune: commune(LOCAL_A),
         rated_power: kw(3_000),
-        commissioned_on: date(2015, 6, 1),
+        commissioned_on: day(2015, 6, 1),
     }
 }
 
@@ -1653,7 +1636,7 @@ fn ifer_shares_are_to_the_cent_by_largest_remainder() {
         id: turbine("T05"),
         commune: commune("2A004"),
         rated_power: kw(2_001),
-        commissioned_on: date(2019, 3, 1),
+        commissioned_on: day(2019, 3, 1),
     };
     let line = IferLine {
         turbine: small.id.clone(),
@@ -1700,7 +1683,7 @@ fn a_turbine_commissioned_after_1_january_pays_no_ifer_that_year() {
         id: turbine("T03"),
         commune: commune(LOCAL_B),
         rated_power: kw(2_000),
-        commissioned_on: date(2020, 3, 1),
+        commissioned_on: day(2020, 3, 1),
     };
     accepted(
         opened_with_turbines(vec![t01.clone(), t03]),
@@ -2043,7 +2026,7 @@ fn the_legal_reserve_is_five_per_cent_rounded_up_to_the_cent() {
 fn the_legal_reserve_stops_at_a_tenth_of_the_share_capital_rounded_up() {
     // Share capital 172,500.05 on the day of the decision: a tenth is
     // 17,250.005 -> 17,250.01; 17,000.00 already, 250.01 to go.
-    let mut grown = snapshot_from(date(2021, 1, 1), positions());
+    let mut grown = snapshot_from(day(2021, 1, 1), positions());
     grown.share_capital = eur("172500.05");
     let opening_legal = Balances {
         legal_reserve: eur("17000"),
@@ -2417,7 +2400,7 @@ fn cents_left_on_equal_remainders_go_by_holder_id() {
     // the two cents left go to h-a and h-b.
     let equal = |id: &str| position(id, HolderKind::Company, IND, ELSEWHERE, 100, 0);
     let roll = snapshot_from(
-        date(2021, 6, 20),
+        day(2021, 6, 20),
         vec![equal("h-c"), equal("h-a"), equal("h-b")],
     );
     let allocations = ["h-a", "h-b", "h-c"]
@@ -2539,7 +2522,7 @@ fn the_record_date_is_on_or_after_the_decision() {
     let command = Command::DeclareDividend {
         resolution: res("r-approp-2020"),
         amount: total("100"),
-        record_date: date(2021, 6, 14),
+        record_date: day(2021, 6, 14),
         payment_date: payment_date(),
         withholding: None,
     };
@@ -2547,7 +2530,7 @@ fn the_record_date_is_on_or_after_the_decision() {
         appropriated_profit(),
         command,
         Error::RecordDateBeforeDecision {
-            record_date: date(2021, 6, 14),
+            record_date: day(2021, 6, 14),
             adopted_on: decided_on(),
         },
     );
@@ -2559,14 +2542,14 @@ fn the_payment_date_is_on_or_after_the_record_date() {
         resolution: res("r-approp-2020"),
         amount: total("100"),
         record_date: record_date(),
-        payment_date: date(2021, 6, 29),
+        payment_date: day(2021, 6, 29),
         withholding: None,
     };
     refused(
         appropriated_profit(),
         command,
         Error::BeforeRecordDate {
-            date: date(2021, 6, 29),
+            date: day(2021, 6, 29),
             record_date: record_date(),
         },
     );
@@ -2597,7 +2580,7 @@ fn a_dividend_needs_a_holder_with_dividend_rights() {
     // On the record date, only preference shares are held, and a charter
     // amendment took their dividend rights away.
     let mut roll = snapshot_from(
-        date(2021, 6, 20),
+        day(2021, 6, 20),
         vec![position(
             "h-fund",
             HolderKind::Company,
@@ -2640,7 +2623,7 @@ fn withholding_never_exceeds_the_gross() {
     // part would be 0.02, 0.04 withheld from 0.03; social contributions are
     // capped at what income tax leaves (0.01).
     let roll = snapshot_from(
-        date(2021, 6, 20),
+        day(2021, 6, 20),
         vec![position(
             "h-solo",
             HolderKind::Individual,
@@ -2686,8 +2669,8 @@ fn a_holder_is_paid_their_net_dividend() {
     );
     accepted(
         dividend_declared(),
-        pay("h-ind", date(2021, 6, 30)),
-        paid("h-ind", "10000", date(2021, 6, 30)),
+        pay("h-ind", day(2021, 6, 30)),
+        paid("h-ind", "10000", day(2021, 6, 30)),
     );
 }
 
@@ -2713,7 +2696,7 @@ fn only_holders_on_the_roll_are_paid() {
 fn a_holder_is_paid_once() {
     refused(
         with(dividend_declared(), [paid("h-c1", "1120", payment_date())]),
-        pay("h-c1", date(2021, 7, 20)),
+        pay("h-c1", day(2021, 7, 20)),
         Error::AlreadyPaid(holder("h-c1")),
     );
 }
@@ -2722,9 +2705,9 @@ fn a_holder_is_paid_once() {
 fn nobody_is_paid_before_the_record_date() {
     refused(
         dividend_declared(),
-        pay("h-c1", date(2021, 6, 29)),
+        pay("h-c1", day(2021, 6, 29)),
         Error::BeforeRecordDate {
-            date: date(2021, 6, 29),
+            date: day(2021, 6, 29),
             record_date: record_date(),
         },
     );
@@ -2811,7 +2794,7 @@ fn granted() -> AdvanceEvent {
         holder: holder("h-ind"),
         amount: eur("10000"),
         annual_rate: dec("3"),
-        granted_on: date(2021, 7, 1),
+        granted_on: day(2021, 7, 1),
     }
 }
 
@@ -2832,7 +2815,7 @@ fn repaid(amount: &str, on: NaiveDate, outstanding: &str) -> AdvanceEvent {
 
 /// 4,000.00 repaid on 2021-10-01: 6,000.00 still owed.
 fn granted_and_repaid() -> Vec<AdvanceEvent> {
-    vec![granted(), repaid("4000", date(2021, 10, 1), "6000")]
+    vec![granted(), repaid("4000", day(2021, 10, 1), "6000")]
 }
 
 fn accrue(year: i32, ceiling: &str, on: NaiveDate) -> AdvanceCommand {
@@ -2870,7 +2853,7 @@ fn advance_accepted(given: Vec<AdvanceEvent>, command: AdvanceCommand, expected:
 fn a_shareholder_lends_on_current_account() {
     advance_accepted(
         vec![],
-        grant("h-ind", "10000", "3", date(2021, 7, 1)),
+        grant("h-ind", "10000", "3", day(2021, 7, 1)),
         granted(),
     );
 }
@@ -2879,7 +2862,7 @@ fn a_shareholder_lends_on_current_account() {
 fn an_advance_is_granted_once() {
     advance_refused(
         vec![granted()],
-        grant("h-ind", "10000", "3", date(2021, 7, 1)),
+        grant("h-ind", "10000", "3", day(2021, 7, 1)),
         AdvanceError::AlreadyGranted,
     );
 }
@@ -2888,8 +2871,8 @@ fn an_advance_is_granted_once() {
 fn only_a_shareholder_lends_on_current_account() {
     advance_refused(
         vec![],
-        grant("h-x", "10000", "3", date(2021, 7, 1)),
-        AdvanceError::NotAShareholder(holder("h-x"), date(2021, 7, 1)),
+        grant("h-x", "10000", "3", day(2021, 7, 1)),
+        AdvanceError::NotAShareholder(holder("h-x"), day(2021, 7, 1)),
     );
 }
 
@@ -2898,7 +2881,7 @@ fn an_advance_is_lent_to_the_cent_and_above_zero() {
     for amount in ["0", "10000.001"] {
         advance_refused(
             vec![],
-            grant("h-ind", amount, "3", date(2021, 7, 1)),
+            grant("h-ind", amount, "3", day(2021, 7, 1)),
             AdvanceError::InvalidAmount {
                 what: "the advance",
                 amount: eur(amount),
@@ -2912,19 +2895,19 @@ fn an_interest_rate_is_between_0_and_100_per_cent() {
     for rate in ["-0.5", "100.01"] {
         advance_refused(
             vec![],
-            grant("h-ind", "10000", rate, date(2021, 7, 1)),
+            grant("h-ind", "10000", rate, day(2021, 7, 1)),
             AdvanceError::InvalidRate(dec(rate)),
         );
     }
     advance_accepted(
         vec![],
-        grant("h-ind", "10000", "0", date(2021, 7, 1)),
+        grant("h-ind", "10000", "0", day(2021, 7, 1)),
         AdvanceEvent::AdvanceGranted {
             advance: advance_id(),
             holder: holder("h-ind"),
             amount: eur("10000"),
             annual_rate: Decimal::ZERO,
-            granted_on: date(2021, 7, 1),
+            granted_on: day(2021, 7, 1),
         },
     );
 }
@@ -2933,7 +2916,7 @@ fn an_interest_rate_is_between_0_and_100_per_cent() {
 fn an_advance_cannot_be_granted_before_the_company_is_known() {
     advance_refused(
         vec![],
-        grant("h-ind", "10000", "3", date(2018, 12, 31)),
+        grant("h-ind", "10000", "3", day(2018, 12, 31)),
         AdvanceError::Lookup(LookupError(
             "no cap table is known on 2018-12-31".to_owned(),
         )),
@@ -2947,7 +2930,7 @@ fn a_failed_register_lookup_refuses_the_advance_so_it_can_be_retried() {
         UnreachableCompany,
     ))
     .given_no_previous_events()
-    .when(grant("h-ind", "10000", "3", date(2021, 7, 1)))
+    .when(grant("h-ind", "10000", "3", day(2021, 7, 1)))
     .then_expect_error(AdvanceError::Lookup(LookupError(
         "the company stream is unreachable".to_owned(),
     )));
@@ -2957,13 +2940,13 @@ fn a_failed_register_lookup_refuses_the_advance_so_it_can_be_retried() {
 fn a_repayment_lowers_the_principal_owed() {
     advance_accepted(
         vec![granted()],
-        repay("4000", date(2021, 10, 1)),
-        repaid("4000", date(2021, 10, 1), "6000"),
+        repay("4000", day(2021, 10, 1)),
+        repaid("4000", day(2021, 10, 1), "6000"),
     );
     advance_accepted(
         granted_and_repaid(),
-        repay("6000", date(2022, 3, 1)),
-        repaid("6000", date(2022, 3, 1), "0"),
+        repay("6000", day(2022, 3, 1)),
+        repaid("6000", day(2022, 3, 1), "0"),
     );
 }
 
@@ -2971,12 +2954,12 @@ fn a_repayment_lowers_the_principal_owed() {
 fn nothing_is_repaid_or_accrued_before_the_advance() {
     advance_refused(
         vec![],
-        repay("4000", date(2021, 10, 1)),
+        repay("4000", day(2021, 10, 1)),
         AdvanceError::NotGranted,
     );
     advance_refused(
         vec![],
-        accrue(2021, "5", date(2022, 1, 10)),
+        accrue(2021, "5", day(2022, 1, 10)),
         AdvanceError::NotGranted,
     );
 }
@@ -2986,7 +2969,7 @@ fn a_repayment_is_to_the_cent_and_above_zero() {
     for amount in ["0", "1.005"] {
         advance_refused(
             vec![granted()],
-            repay(amount, date(2021, 10, 1)),
+            repay(amount, day(2021, 10, 1)),
             AdvanceError::InvalidAmount {
                 what: "the repayment",
                 amount: eur(amount),
@@ -2999,7 +2982,7 @@ fn a_repayment_is_to_the_cent_and_above_zero() {
 fn a_repayment_is_never_above_what_is_owed() {
     advance_refused(
         granted_and_repaid(),
-        repay("6000.01", date(2022, 3, 1)),
+        repay("6000.01", day(2022, 3, 1)),
         AdvanceError::RepaymentAboveOutstanding {
             amount: eur("6000.01"),
             outstanding: eur("6000"),
@@ -3011,31 +2994,31 @@ fn a_repayment_is_never_above_what_is_owed() {
 fn facts_are_recorded_in_date_order() {
     advance_refused(
         vec![granted()],
-        repay("4000", date(2021, 6, 30)),
+        repay("4000", day(2021, 6, 30)),
         AdvanceError::DateTooEarly {
-            date: date(2021, 6, 30),
-            latest: date(2021, 7, 1),
+            date: day(2021, 6, 30),
+            latest: day(2021, 7, 1),
         },
     );
     // Accrued on 2022-01-15 after a repayment of 2022-02-01.
     advance_refused(
         with_advance(
             granted_and_repaid(),
-            [repaid("1000", date(2022, 2, 1), "5000")],
+            [repaid("1000", day(2022, 2, 1), "5000")],
         ),
-        accrue(2021, "5", date(2022, 1, 15)),
+        accrue(2021, "5", day(2022, 1, 15)),
         AdvanceError::DateTooEarly {
-            date: date(2022, 1, 15),
-            latest: date(2022, 2, 1),
+            date: day(2022, 1, 15),
+            latest: day(2022, 2, 1),
         },
     );
     // A repayment dated before an accrual already recorded.
     advance_refused(
         with_advance(granted_and_repaid(), [interest_2021()]),
-        repay("1000", date(2021, 12, 1)),
+        repay("1000", day(2021, 12, 1)),
         AdvanceError::DateTooEarly {
-            date: date(2021, 12, 1),
-            latest: date(2022, 1, 10),
+            date: day(2021, 12, 1),
+            latest: day(2022, 1, 10),
         },
     );
 }
@@ -3059,11 +3042,11 @@ fn interest_2021() -> AdvanceEvent {
         rate_ceiling: dec("5"),
         days_in_year: 365,
         periods: vec![
-            period(date(2021, 7, 1), date(2021, 9, 30), "10000", 92),
-            period(date(2021, 10, 1), date(2021, 12, 31), "6000", 92),
+            period(day(2021, 7, 1), day(2021, 9, 30), "10000", 92),
+            period(day(2021, 10, 1), day(2021, 12, 31), "6000", 92),
         ],
         interest: eur("120.99"),
-        accrued_on: date(2022, 1, 10),
+        accrued_on: day(2022, 1, 10),
     }
 }
 
@@ -3071,7 +3054,7 @@ fn interest_2021() -> AdvanceEvent {
 fn interest_runs_on_each_principal_for_its_actual_days() {
     advance_accepted(
         granted_and_repaid(),
-        accrue(2021, "5", date(2022, 1, 10)),
+        accrue(2021, "5", day(2022, 1, 10)),
         interest_2021(),
     );
 }
@@ -3081,18 +3064,18 @@ fn a_ceiling_lower_than_the_agreed_rate_applies() {
     // (10,000 x 92 + 6,000 x 92) x 2.5 % / 365 = 100.8219... -> 100.82.
     advance_accepted(
         granted_and_repaid(),
-        accrue(2021, "2.5", date(2022, 1, 10)),
+        accrue(2021, "2.5", day(2022, 1, 10)),
         AdvanceEvent::InterestAccrued {
             year: 2021,
             rate_applied: dec("2.5"),
             rate_ceiling: dec("2.5"),
             days_in_year: 365,
             periods: vec![
-                period(date(2021, 7, 1), date(2021, 9, 30), "10000", 92),
-                period(date(2021, 10, 1), date(2021, 12, 31), "6000", 92),
+                period(day(2021, 7, 1), day(2021, 9, 30), "10000", 92),
+                period(day(2021, 10, 1), day(2021, 12, 31), "6000", 92),
             ],
             interest: eur("100.82"),
-            accrued_on: date(2022, 1, 10),
+            accrued_on: day(2022, 1, 10),
         },
     );
 }
@@ -3101,15 +3084,15 @@ fn a_ceiling_lower_than_the_agreed_rate_applies() {
 fn a_whole_year_earns_the_rate_on_the_principal_owed() {
     advance_accepted(
         with_advance(granted_and_repaid(), [interest_2021()]),
-        accrue(2022, "5", date(2023, 1, 10)),
+        accrue(2022, "5", day(2023, 1, 10)),
         AdvanceEvent::InterestAccrued {
             year: 2022,
             rate_applied: dec("3"),
             rate_ceiling: dec("5"),
             days_in_year: 365,
-            periods: vec![period(date(2022, 1, 1), date(2022, 12, 31), "6000", 365)],
+            periods: vec![period(day(2022, 1, 1), day(2022, 12, 31), "6000", 365)],
             interest: eur("180"),
-            accrued_on: date(2023, 1, 10),
+            accrued_on: day(2023, 1, 10),
         },
     );
 }
@@ -3119,19 +3102,16 @@ fn a_leap_year_counts_366_days_and_nothing_runs_once_repaid() {
     // 6,000.00 from 2024-01-01 to 2024-02-29 (60 days), repaid on
     // 2024-03-01: 6,000 x 3 % x 60 / 366 = 29.5081... -> 29.51.
     advance_accepted(
-        with_advance(
-            granted_and_repaid(),
-            [repaid("6000", date(2024, 3, 1), "0")],
-        ),
-        accrue(2024, "5", date(2025, 1, 10)),
+        with_advance(granted_and_repaid(), [repaid("6000", day(2024, 3, 1), "0")]),
+        accrue(2024, "5", day(2025, 1, 10)),
         AdvanceEvent::InterestAccrued {
             year: 2024,
             rate_applied: dec("3"),
             rate_ceiling: dec("5"),
             days_in_year: 366,
-            periods: vec![period(date(2024, 1, 1), date(2024, 2, 29), "6000", 60)],
+            periods: vec![period(day(2024, 1, 1), day(2024, 2, 29), "6000", 60)],
             interest: eur("29.51"),
-            accrued_on: date(2025, 1, 10),
+            accrued_on: day(2025, 1, 10),
         },
     );
 }
@@ -3140,7 +3120,7 @@ fn a_leap_year_counts_366_days_and_nothing_runs_once_repaid() {
 fn interest_of_a_year_is_accrued_once() {
     advance_refused(
         with_advance(granted_and_repaid(), [interest_2021()]),
-        accrue(2021, "5", date(2022, 2, 1)),
+        accrue(2021, "5", day(2022, 2, 1)),
         AdvanceError::AlreadyAccrued(2021),
     );
 }
@@ -3149,10 +3129,10 @@ fn interest_of_a_year_is_accrued_once() {
 fn no_interest_is_accrued_for_a_year_before_the_advance() {
     advance_refused(
         granted_and_repaid(),
-        accrue(2020, "5", date(2022, 1, 10)),
+        accrue(2020, "5", day(2022, 1, 10)),
         AdvanceError::YearBeforeGrant {
             year: 2020,
-            granted_on: date(2021, 7, 1),
+            granted_on: day(2021, 7, 1),
         },
     );
 }
@@ -3161,10 +3141,10 @@ fn no_interest_is_accrued_for_a_year_before_the_advance() {
 fn interest_is_accrued_once_the_year_has_ended() {
     advance_refused(
         granted_and_repaid(),
-        accrue(2021, "5", date(2021, 12, 31)),
+        accrue(2021, "5", day(2021, 12, 31)),
         AdvanceError::YearNotEnded {
             year: 2021,
-            accrued_on: date(2021, 12, 31),
+            accrued_on: day(2021, 12, 31),
         },
     );
 }
@@ -3175,10 +3155,10 @@ fn a_year_that_cannot_have_ended_is_not_ended() {
     // refusal names the (valid) rate ceiling instead of the year.
     advance_refused(
         granted_and_repaid(),
-        accrue(300_000, "5", date(2022, 1, 10)),
+        accrue(300_000, "5", day(2022, 1, 10)),
         AdvanceError::YearNotEnded {
             year: 300_000,
-            accrued_on: date(2022, 1, 10),
+            accrued_on: day(2022, 1, 10),
         },
     );
 }
@@ -3188,7 +3168,7 @@ fn a_rate_ceiling_is_between_0_and_100_per_cent() {
     for ceiling in ["-0.1", "101"] {
         advance_refused(
             granted_and_repaid(),
-            accrue(2021, ceiling, date(2022, 1, 10)),
+            accrue(2021, ceiling, day(2022, 1, 10)),
             AdvanceError::InvalidRate(dec(ceiling)),
         );
     }
