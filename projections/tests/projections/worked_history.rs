@@ -2,15 +2,12 @@
 //! the projections: the figures below are computed by hand.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::str::FromStr;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
-use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use windledger_domain::cap_table::KnownCapTables;
-use windledger_domain::charter::{Charter, College, ShareClass, VoteBasis};
+use windledger_domain::charter::Charter;
 use windledger_domain::company::{
     Company, CompanyCommand, CompanyServices, HolderKind, Incorporation, LegalForm, Subscription,
     Turbine,
@@ -24,11 +21,10 @@ use windledger_domain::meeting::{
     Call, Choice, Meeting, MeetingCommand, MeetingKind, MeetingServices, ProposedResolution,
 };
 use windledger_domain::money::{Euros, SignedEuros};
-use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::{KnownResolutions, ResolutionPurpose};
-use windledger_domain::types::{
-    AdvanceId, CollegeId, CommuneCode, DecisionKindId, HolderId, Kilowatts, LegalName, MeetingId,
-    PartyId, ReportId, ResolutionId, ShareClassId, ShareCount, Siren, TurbineId,
+use windledger_domain::types::{AdvanceId, Kilowatts, LegalName, PartyId, Siren, TurbineId};
+use windledger_fixtures::farm::{
+    self, CharterBuilder, at, commune, day, dec, eur, holder, ordinary_shares, report, res,
 };
 use windledger_projections::cap_table::AsOf;
 use windledger_projections::event::LedgerEvent;
@@ -37,32 +33,7 @@ use windledger_projections::local_returns::{Leaving, LocalBeneficiary, ReturnKin
 use windledger_projections::runner::Projections;
 use windledger_projections::statement::statement;
 
-fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("a date")
-}
-fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
-        .single()
-        .expect("a time")
-}
-fn euros(a: &str) -> Euros {
-    Euros::new(Decimal::from_str(a).expect("a decimal")).expect("an amount")
-}
-fn dec(a: &str) -> Decimal {
-    Decimal::from_str(a).expect("a decimal")
-}
-fn holder(id: &str) -> HolderId {
-    HolderId::new(id).expect("a holder id")
-}
-fn commune(c: &str) -> CommuneCode {
-    CommuneCode::new(c).expect("a commune")
-}
-fn report(id: &str) -> ReportId {
-    ReportId::new(id).expect("a report id")
-}
-fn res(id: &str) -> ResolutionId {
-    ResolutionId::new(id).expect("a resolution id")
-}
+use crate::ledger_event;
 
 /// The ledger being written: each aggregate's events, in the order run.
 #[derive(Default)]
@@ -82,25 +53,17 @@ impl Ledger {
         A::Event: Serialize,
         A::Error: std::fmt::Debug,
     {
-        let sink = EventSink::<A>::default();
-        if let Err(e) = state.handle(command, services, &sink).await {
-            panic!("refused on {stream}: {e:?}");
-        }
-        for event in sink.collect().await {
+        let events = farm::run(state, command, services)
+            .unwrap_or_else(|e| panic!("refused on {stream}: {e:?}"));
+        for event in events {
             let position = self.events.len() as u64 + 1;
-            self.events.push(LedgerEvent {
+            self.events.push(ledger_event(
                 position,
-                stream_id: stream.to_owned(),
-                stream_version: 0,
-                event_type: event.event_type(),
-                payload: serde_json::to_string(&event).expect("serialises"),
-                recorded_at: at(2030, 1, 1, 0),
-                hash: windledger_projections::event::EventHash({
-                    let mut h = [0u8; 32];
-                    h[..8].copy_from_slice(&position.to_be_bytes());
-                    h
-                }),
-            });
+                stream.to_owned(),
+                event.event_type(),
+                serde_json::to_string(&event).expect("serialises"),
+                at(2030, 1, 1, 0),
+            ));
         }
     }
 }
@@ -108,22 +71,9 @@ impl Ledger {
 const TERRITORY: [&str; 2] = ["42026", "42282"];
 
 fn charter() -> Charter {
-    Charter::with_french_defaults(
-        vec![College {
-            id: CollegeId::new("associes").expect("an id"),
-            name: "Associés".to_owned(),
-            weight: None,
-            vote_basis: VoteBasis::PerShare,
-        }],
-        vec![ShareClass {
-            id: ShareClassId::new("ordinaires").expect("an id"),
-            name: "Actions ordinaires".to_owned(),
-            nominal_value: euros("100"),
-            votes_per_share: 1,
-            dividend_rights: Ratio::ONE,
-            authorised: ShareCount::new(10_000).expect("a count"),
-        }],
-    )
+    CharterBuilder::one_college()
+        .class(ordinary_shares(10_000))
+        .build()
 }
 
 /// Partner (outside the territory) 500, the communauté de communes 200,
@@ -153,11 +103,8 @@ async fn history() -> Vec<LedgerEvent> {
                     legal_form: LegalForm::Sas,
                     registration_number: Siren::new("732829320").expect("a SIREN"),
                     formation_date: formed,
-                    share_capital: euros("100000"),
-                    territory: TERRITORY
-                        .iter()
-                        .map(|c| commune(c))
-                        .collect::<BTreeSet<_>>(),
+                    share_capital: eur("100000"),
+                    territory: TERRITORY.iter().map(commune).collect::<BTreeSet<_>>(),
                     turbines: vec![turbine("T1", "42026"), turbine("T2", "42282")],
                 },
                 charter: charter(),
@@ -179,7 +126,7 @@ async fn history() -> Vec<LedgerEvent> {
                 CompanyCommand::AdmitShareholder {
                     holder: holder(id),
                     kind,
-                    college: CollegeId::new("associes").expect("an id"),
+                    college: farm::college("associes"),
                     commune: commune(c),
                     effective_date: formed,
                 },
@@ -190,9 +137,9 @@ async fn history() -> Vec<LedgerEvent> {
         .iter()
         .map(|(id, _, _, n)| Subscription {
             holder: holder(id),
-            class: ShareClassId::new("ordinaires").expect("an id"),
-            count: ShareCount::new(*n).expect("a count"),
-            price_per_share: euros("100"),
+            class: farm::class("ordinaires"),
+            count: farm::shares(*n),
+            price_per_share: eur("100"),
         })
         .collect();
     ledger
@@ -217,7 +164,7 @@ async fn history() -> Vec<LedgerEvent> {
         AdvanceCommand::Grant {
             advance: AdvanceId::new("cca-alice").expect("an id"),
             holder: holder("alice"),
-            amount: euros("10000.00"),
+            amount: eur("10000.00"),
             annual_rate: dec("2"),
             granted_on: day(2021, 1, 1),
         },
@@ -241,7 +188,7 @@ async fn history() -> Vec<LedgerEvent> {
     let mut meeting = Meeting::default();
     let meeting_services =
         MeetingServices::new(windledger_fixtures::farm::history_clock(), cap_tables());
-    let ordinary = DecisionKindId::new("ordinary").expect("a kind");
+    let ordinary = farm::kind("ordinary");
     let agenda = vec![
         ProposedResolution {
             decision_kind: ordinary.clone(),
@@ -265,7 +212,7 @@ async fn history() -> Vec<LedgerEvent> {
     };
     for command in [
         MeetingCommand::Convene {
-            meeting: MeetingId::new("ago-2022").expect("an id"),
+            meeting: farm::meeting_id("ago-2022"),
             kind: MeetingKind::OrdinaryGeneralMeeting,
             call: Call::First,
             record_date: day(2022, 6, 10),
@@ -305,7 +252,7 @@ async fn history() -> Vec<LedgerEvent> {
         report: report(id),
         month: month(6),
         category,
-        amount: euros(amount),
+        amount: eur(amount),
         beneficiary,
         corrects: None,
     };
@@ -321,7 +268,7 @@ async fn history() -> Vec<LedgerEvent> {
             starts_on: day(2021, 1, 1),
             ends_on: day(2021, 12, 31),
             opening_balances: Some(Balances {
-                legal_reserve: euros("10000.00"),
+                legal_reserve: eur("10000.00"),
                 ..Balances::default()
             }),
         },
@@ -360,7 +307,7 @@ async fn history() -> Vec<LedgerEvent> {
         FinancialYearCommand::AssessIfer {
             report: report("ifer-2021"),
             tax_year: 2021,
-            rate_per_kw: euros("8.00"),
+            rate_per_kw: eur("8.00"),
             epci: epci.clone(),
             epci_single_business_tax: true,
             corrects: None,
@@ -371,7 +318,7 @@ async fn history() -> Vec<LedgerEvent> {
             beneficiary: Beneficiary::Commune {
                 commune: commune("42026"),
             },
-            amount: euros("1500.00"),
+            amount: eur("1500.00"),
             corrects: None,
         },
         cost(
@@ -399,13 +346,13 @@ async fn history() -> Vec<LedgerEvent> {
         },
         FinancialYearCommand::AppropriateResult {
             resolution: res("ago-2022.2"),
-            statutory_reserves: euros("0.00"),
-            dividend: euros("20000.00"),
+            statutory_reserves: eur("0.00"),
+            dividend: eur("20000.00"),
         },
         FinancialYearCommand::DeclareDividend {
             resolution: res("ago-2022.2"),
             amount: DividendAmount::Total {
-                amount: euros("20000.00"),
+                amount: eur("20000.00"),
             },
             record_date: day(2022, 6, 30),
             payment_date: day(2022, 7, 15),
@@ -433,7 +380,7 @@ async fn projected() -> Projections {
 }
 
 fn amounts(pairs: &[(ReturnKind, &str)]) -> BTreeMap<ReturnKind, Euros> {
-    pairs.iter().map(|(k, a)| (*k, euros(a))).collect()
+    pairs.iter().map(|(k, a)| (*k, eur(a))).collect()
 }
 
 #[tokio::test]
@@ -497,7 +444,7 @@ async fn local_returns_of_the_year_by_beneficiary() {
         ),
     ]);
     assert_eq!(local, expected);
-    assert_eq!(returns.local_total, euros("47700.00"));
+    assert_eq!(returns.local_total, eur("47700.00"));
 
     let leaving: BTreeMap<_, _> = returns
         .leaving
@@ -507,12 +454,12 @@ async fn local_returns_of_the_year_by_beneficiary() {
     assert_eq!(
         leaving,
         BTreeMap::from([
-            (Leaving::NonLocalHolders, euros("2000.00")),
-            (Leaving::IndustrialPartner, euros("10000.00")),
-            (Leaving::NonLocalLandowners, euros("1000.00")),
+            (Leaving::NonLocalHolders, eur("2000.00")),
+            (Leaving::IndustrialPartner, eur("10000.00")),
+            (Leaving::NonLocalLandowners, eur("1000.00")),
         ])
     );
-    assert_eq!(returns.leaving_total, euros("13000.00"));
+    assert_eq!(returns.leaving_total, eur("13000.00"));
     // Revenue 80,000.00 + 76,500.00; 47,700 / 156,500 = 30.48 %.
     assert_eq!(returns.revenue.amount(), dec("156500.00"));
     assert_eq!(returns.local_share_pct, Some(dec("30.48")));
@@ -532,7 +479,7 @@ async fn cap_table_vote_weights_register_and_statement() {
         (partner.shares, partner.capital_pct, partner.votes_pct),
         (500, dec("50"), dec("50"))
     );
-    assert_eq!(view.share_capital, euros("100000"));
+    assert_eq!(view.share_capital, eur("100000"));
     let before = cap_table.view(AsOf::Date {
         date: day(2019, 1, 9),
     });
@@ -564,12 +511,7 @@ async fn cap_table_vote_weights_register_and_statement() {
             dividend.social_contributions,
             dividend.net
         ),
-        (
-            euros("4000.00"),
-            euros("512.00"),
-            euros("688.00"),
-            euros("2800.00")
-        )
+        (eur("4000.00"), eur("512.00"), eur("688.00"), eur("2800.00"))
     );
     assert_eq!(dividend.paid_on, Some(day(2022, 7, 15)));
     assert_eq!(alice.interest.len(), 1);
@@ -619,7 +561,7 @@ async fn figures_recorded_before_the_bounds_are_kept_and_their_sums_refused() {
     for i in 1..=2 {
         let huge = dec("70000000000000000000000000000");
         let event = FinancialYearEvent::RevenueRecorded {
-            report: report(&format!("huge-{i}")),
+            report: report(format!("huge-{i}")),
             month: YearMonth::new(2021, 3).expect("a month"),
             kind: RevenueKind::MarketSales,
             volume_mwh: huge,
@@ -670,7 +612,7 @@ async fn a_cap_table_of_nominal_values_beyond_the_bounds_reads() {
         KnownResolutions::default(),
     );
     let mut charter = charter();
-    charter.share_classes[0].nominal_value = euros("10000000000000000000000000");
+    charter.share_classes[0].nominal_value = eur("10000000000000000000000000");
     charter.share_classes[0].votes_per_share = 100;
     let mut commands = vec![CompanyCommand::Incorporate {
         company: Incorporation {
@@ -678,7 +620,7 @@ async fn a_cap_table_of_nominal_values_beyond_the_bounds_reads() {
             legal_form: LegalForm::Sas,
             registration_number: Siren::new("732829320").expect("a SIREN"),
             formation_date: formed,
-            share_capital: euros("40000000000000000000000000"),
+            share_capital: eur("40000000000000000000000000"),
             territory: BTreeSet::from([commune("42026")]),
             turbines: vec![],
         },
@@ -688,7 +630,7 @@ async fn a_cap_table_of_nominal_values_beyond_the_bounds_reads() {
         commands.push(CompanyCommand::AdmitShareholder {
             holder: holder(id),
             kind: HolderKind::Individual,
-            college: CollegeId::new("associes").expect("an id"),
+            college: farm::college("associes"),
             commune: commune("42026"),
             effective_date: formed,
         });
@@ -698,9 +640,9 @@ async fn a_cap_table_of_nominal_values_beyond_the_bounds_reads() {
             .iter()
             .map(|(id, n)| Subscription {
                 holder: holder(id),
-                class: ShareClassId::new("ordinaires").expect("an id"),
-                count: ShareCount::new(*n).expect("a count"),
-                price_per_share: euros("10000000000000000000000000"),
+                class: farm::class("ordinaires"),
+                count: farm::shares(*n),
+                price_per_share: eur("10000000000000000000000000"),
             })
             .collect(),
         resolution: None,

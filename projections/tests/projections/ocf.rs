@@ -1,5 +1,5 @@
 //! The OCF export of a generated farm history: the cap table it describes is
-//! the aggregate's, and the OCF validator (`support/ocf_validator.rs`, on the
+//! the aggregate's, and the OCF validator (`tests/support/ocf_validator.rs`, on the
 //! official OCF 1.2.0 schemas kept in `third_party/`) accepts the package, as
 //! a folder and as a zip, as of every date of the histories; a package broken
 //! on purpose fails it, with the fault named.
@@ -8,70 +8,33 @@
 //! history is valid by construction.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::str::FromStr;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};
-use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 use rust_decimal::Decimal;
 use serde_json::Value;
-use windledger_domain::charter::{Charter, College, ShareClass, VoteBasis};
+use windledger_domain::charter::Charter;
 use windledger_domain::company::{
     CancellationSource, Company, CompanyCommand, CompanyEvent, CompanyServices, HolderKind,
     Incorporation, LegalForm, Subscription, Turbine,
 };
 use windledger_domain::money::Euros;
-use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::{AdoptedResolution, KnownResolutions, ResolutionPurpose};
-use windledger_domain::types::{
-    CollegeId, CommuneCode, DecisionKindId, HolderId, Kilowatts, LegalName, ResolutionId,
-    ShareClassId, ShareCount, Siren, TurbineId,
-};
+use windledger_domain::types::{HolderId, Kilowatts, LegalName, ShareClassId, Siren, TurbineId};
 use windledger_projections::ocf::{
     self, MANIFEST_FILE, OcfError, OcfPackage, STAKEHOLDERS_FILE, STOCK_CLASSES_FILE,
     TRANSACTIONS_FILE, TREASURY_STAKEHOLDER_ID,
 };
 
-#[path = "support/ocf_validator.rs"]
-mod ocf_validator;
+use windledger_fixtures::farm::{
+    self, CIT, COLL, CharterBuilder, IND, ORD, PREF, citizens, class, college, commune, day, eur,
+    holder, industrial_partner, local_authorities, ordinary_shares, preference_shares, ratio, res,
+    shares,
+};
+use windledger_fixtures::rng::Rng;
+
+use crate::ocf_validator;
 
 // --- Values. ---
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("a valid date")
-}
-
-fn holder(id: &str) -> HolderId {
-    HolderId::new(id).expect("a holder id")
-}
-
-fn college(id: &str) -> CollegeId {
-    CollegeId::new(id).expect("a college id")
-}
-
-fn class(id: &str) -> ShareClassId {
-    ShareClassId::new(id).expect("a class id")
-}
-
-fn res(id: &str) -> ResolutionId {
-    ResolutionId::new(id).expect("a resolution id")
-}
-
-fn commune(code: &str) -> CommuneCode {
-    CommuneCode::new(code).expect("a commune code")
-}
-
-fn eur(amount: &str) -> Euros {
-    Euros::new(Decimal::from_str(amount).expect("a decimal")).expect("not negative")
-}
-
-fn shares(n: u64) -> ShareCount {
-    ShareCount::new(n).expect("a share count")
-}
-
-fn ratio(n: u64, d: u64) -> Ratio {
-    Ratio::new(n, d).expect("a ratio")
-}
 
 fn generated_at() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-01-05T09:30:00Z")
@@ -81,21 +44,16 @@ fn generated_at() -> DateTime<Utc> {
 
 // --- The farm. ---
 
-const IND: &str = "industriel";
-const COLL: &str = "collectivites";
-const CIT: &str = "citoyens";
-const ORD: &str = "ordinaires";
-const PREF: &str = "preference";
 const LOCAL: [&str; 2] = ["42026", "42282"];
 const ELSEWHERE: &str = "69123";
 
 fn formed() -> NaiveDate {
-    date(2015, 3, 2)
+    day(2015, 3, 2)
 }
 
 /// Resolutions the fake meeting stream knows, all adopted before use.
 fn adopted_on() -> NaiveDate {
-    date(2015, 6, 30)
+    day(2015, 6, 30)
 }
 
 /// Twenty holders of every kind: (id, kind, college).
@@ -117,44 +75,15 @@ fn founders() -> Vec<(String, HolderKind, &'static str)> {
 const NEWCOMER: &str = "h-new";
 
 fn charter(preference_authorised: u64) -> Charter {
-    let college_of = |id: &str, name: &str, weight, vote_basis| College {
-        id: college(id),
-        name: name.to_owned(),
-        weight: Some(weight),
-        vote_basis,
-    };
-    let mut charter = Charter::with_french_defaults(
-        vec![
-            college_of(
-                IND,
-                "Partenaire industriel",
-                ratio(3, 10),
-                VoteBasis::PerShare,
-            ),
-            college_of(COLL, "Collectivités", ratio(3, 10), VoteBasis::PerShare),
-            college_of(CIT, "Citoyens", ratio(2, 5), VoteBasis::PerMember),
-        ],
-        vec![
-            ShareClass {
-                id: class(ORD),
-                name: "Actions ordinaires".to_owned(),
-                nominal_value: eur("100"),
-                votes_per_share: 1,
-                dividend_rights: Ratio::ONE,
-                authorised: shares(5_000),
-            },
-            ShareClass {
-                id: class(PREF),
-                name: "Actions de préférence".to_owned(),
-                nominal_value: eur("50"),
-                votes_per_share: 0,
-                dividend_rights: ratio(6, 5),
-                authorised: shares(preference_authorised),
-            },
-        ],
-    );
-    charter.transfers.approval_of_new_holders = Some(DecisionKindId::new("ordinary").expect("id"));
-    charter
+    CharterBuilder::new(vec![
+        industrial_partner(ratio(3, 10)),
+        local_authorities(ratio(3, 10)),
+        citizens(ratio(2, 5)),
+    ])
+    .class(ordinary_shares(5_000))
+    .class(preference_shares(preference_authorised))
+    .newcomers_approved()
+    .build()
 }
 
 fn initial_subscriptions() -> Vec<Subscription> {
@@ -194,12 +123,12 @@ fn incorporation(capital: Euros) -> Incorporation {
         registration_number: Siren::new("732829320").expect("a SIREN"),
         formation_date: formed(),
         share_capital: capital,
-        territory: LOCAL.iter().map(|c| commune(c)).collect(),
+        territory: LOCAL.iter().map(commune).collect(),
         turbines: vec![Turbine {
             id: TurbineId::new("T01").expect("a turbine id"),
             commune: commune(LOCAL[0]),
             rated_power: Kilowatts::new(3_000).expect("a power"),
-            commissioned_on: date(2019, 11, 15),
+            commissioned_on: day(2019, 11, 15),
         }],
     }
 }
@@ -207,7 +136,7 @@ fn incorporation(capital: Euros) -> Incorporation {
 fn services() -> CompanyServices {
     let adopted = |id: &str, kind: &str, purpose| AdoptedResolution {
         id: res(id),
-        decision_kind: DecisionKindId::new(kind).expect("a kind"),
+        decision_kind: farm::kind(kind),
         purpose,
         adopted_on: adopted_on(),
     };
@@ -247,33 +176,10 @@ fn services() -> CompanyServices {
     )
 }
 
-/// SplitMix64: a reproducible stream of choices without a dependency.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// In `0..n`.
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
-}
-
 /// A company stream being written: commands go through the aggregate and
 /// the events get ledger positions (with gaps, as other streams share the
 /// ledger).
 struct Farm {
-    rt: tokio::runtime::Runtime,
     services: CompanyServices,
     company: Company,
     events: Vec<(u64, CompanyEvent)>,
@@ -285,28 +191,19 @@ struct Farm {
 impl Farm {
     fn new(seed: u64) -> Self {
         Self {
-            rt: tokio::runtime::Builder::new_current_thread()
-                .build()
-                .expect("a runtime"),
             services: services(),
             company: Company::default(),
             events: Vec::new(),
             position: 0,
             on: formed(),
-            rng: Rng(seed),
+            rng: Rng::splitmix(seed),
         }
     }
 
     fn run(&mut self, command: CompanyCommand) {
         let described = format!("{command:?}");
-        let events = self.rt.block_on(async {
-            let sink = EventSink::<Company>::default();
-            self.company
-                .handle(command, &self.services, &sink)
-                .await
-                .unwrap_or_else(|e| panic!("the fixture's command is refused: {e}\n{described}"));
-            sink.collect().await
-        });
+        let events = farm::run(&mut self.company, command, &self.services)
+            .unwrap_or_else(|e| panic!("the fixture's command is refused: {e}\n{described}"));
         for event in events {
             self.position += 1 + self.rng.below(3);
             self.events.push((self.position, event));
@@ -332,7 +229,7 @@ impl Farm {
             .company
             .holdings()
             .all(|(h, _, _)| h != to)
-            .then(|| res(&format!("r-approve-{to}")));
+            .then(|| res(format!("r-approve-{to}")));
         let price =
             (self.rng.below(4) != 0).then(|| eur(&format!("{}.50", 100 + self.rng.below(30))));
         let effective_date = self.later();
@@ -402,7 +299,7 @@ fn history(seed: u64) -> (Vec<(u64, CompanyEvent)>, NaiveDate) {
         resolution: None,
         effective_date: formed(),
     });
-    farm.on = date(2015, 7, 1);
+    farm.on = day(2015, 7, 1);
     for _ in 0..15 {
         farm.random_transfer();
     }
@@ -827,15 +724,15 @@ fn an_export_is_deterministic_and_a_later_one_extends_an_earlier_one() {
 fn what_cannot_be_exported_is_refused_with_the_position_at_fault() {
     let (events, _) = history(2);
     assert_eq!(
-        ocf::export(&events, date(2015, 3, 1), generated_at()),
+        ocf::export(&events, day(2015, 3, 1), generated_at()),
         Err(OcfError::NotIncorporated {
-            as_of: date(2015, 3, 1)
+            as_of: day(2015, 3, 1)
         })
     );
     let mut swapped = events.clone();
     swapped.swap(3, 4);
     assert!(matches!(
-        ocf::export(&swapped, date(2030, 1, 1), generated_at()),
+        ocf::export(&swapped, day(2030, 1, 1), generated_at()),
         Err(OcfError::OutOfOrder { .. })
     ));
     // A transfer whose shares were never issued does not follow.
@@ -846,7 +743,7 @@ fn what_cannot_be_exported_is_refused_with_the_position_at_fault() {
         .collect();
     missing.truncate(40);
     assert!(matches!(
-        ocf::export(&missing, date(2030, 1, 1), generated_at()),
+        ocf::export(&missing, day(2030, 1, 1), generated_at()),
         Err(OcfError::Inconsistent { .. })
     ));
 }

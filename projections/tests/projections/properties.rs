@@ -12,26 +12,21 @@ use windledger_projections::cap_table::AsOf;
 use windledger_projections::event::LedgerEvent;
 use windledger_projections::runner::{Projections, Shared};
 
+use crate::ledger_event;
+
 fn ledger(config: &Synthetic) -> Vec<LedgerEvent> {
     let recorded_at = DateTime::<Utc>::UNIX_EPOCH;
     config
         .generate()
         .enumerate()
         .map(|(i, e)| {
-            let position = i as u64 + 1;
-            LedgerEvent {
-                position,
-                stream_id: e.stream_id,
-                stream_version: 0,
-                event_type: e.event_type,
-                payload: e.payload.to_string(),
+            ledger_event(
+                i as u64 + 1,
+                e.stream_id,
+                e.event_type,
+                e.payload.to_string(),
                 recorded_at,
-                hash: windledger_projections::event::EventHash({
-                    let mut h = [0u8; 32];
-                    h[..8].copy_from_slice(&position.to_be_bytes());
-                    h
-                }),
-            }
+            )
         })
         .collect()
 }
