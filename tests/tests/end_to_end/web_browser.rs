@@ -10,19 +10,16 @@
 //! `chromium` and `chromium-driver`): without them the test is skipped,
 //! or fails when `WINDLEDGER_REQUIRE_BROWSER=1` (as in CI).
 
-#[path = "support/server.rs"]
-mod server;
-#[path = "support/web.rs"]
-mod web;
+use crate::web;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use crate::server::{LEDGER, Server};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
-use server::{LEDGER, Server};
 use windledger::http::auth::Role;
 use windledger_store::LedgerId;
 use windledger_store::testing::{Backend, TestDatabase};

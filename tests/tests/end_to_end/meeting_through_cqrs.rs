@@ -5,12 +5,12 @@
 //! from the ledger: the roll comes from the company stream folded to the
 //! record date, the resolution from the meeting stream.
 
-mod support;
-
 use std::sync::Arc;
 
+use windledger_fixtures::farm::{college, commune, kind, res};
+
+use crate::support::*;
 use cqrs_es::{AggregateError, CqrsFramework, EventStore};
-use support::*;
 use windledger_domain::cap_table::KnownCapTables;
 use windledger_domain::company::{CompanyCommand, CompanyEvent, HolderKind, Subscription};
 use windledger_domain::meeting::{
@@ -18,7 +18,6 @@ use windledger_domain::meeting::{
     ProposedResolution,
 };
 use windledger_domain::resolution::ResolutionPurpose;
-use windledger_domain::types::{CollegeId, CommuneCode, DecisionKindId, ResolutionId};
 use windledger_store::testing::TestDatabase;
 use windledger_store::{LedgerEventStore, StreamId, Verification};
 
@@ -39,7 +38,7 @@ async fn concurrent_ballots_neither_conflict_nor_reload_the_meeting(db: TestData
         tasks.spawn(async move {
             let mut refused = Vec::new();
             for i in (worker..VOTERS).step_by(32) {
-                let voter = holder(&format!("h{i:05}"));
+                let voter = holder(format!("h{i:05}"));
                 // Every tenth voter first votes against, then changes their mind.
                 let votes = if i % 10 == 0 {
                     vec![Choice::Against, Choice::For]
@@ -131,7 +130,7 @@ async fn pipelined_ballots_racing_another_process_land_once(db: TestDatabase) {
         MeetingServices::new(windledger::services::SystemClock, KnownCapTables::default()),
     ));
     let ballot_of = |i: usize| {
-        let voter = holder(&format!("h{i:05}"));
+        let voter = holder(format!("h{i:05}"));
         MeetingCommand::CastBallot {
             voter: voter.clone(),
             cast_by: voter,
@@ -276,13 +275,13 @@ async fn a_capital_increase_adopted_in_a_meeting_backs_the_issuance(db: TestData
     farm.company(CompanyCommand::AdmitShareholder {
         holder: holder("late"),
         kind: HolderKind::Association,
-        college: CollegeId::new(COLLEGE).expect("a college id"),
-        commune: CommuneCode::new("42026").expect("a commune"),
+        college: college(COLLEGE),
+        commune: commune("42026"),
         effective_date: day(2021, 6, 12),
     })
     .await;
     let increase = ProposedResolution {
-        decision_kind: DecisionKindId::new("extraordinary").expect("a kind"),
+        decision_kind: kind("extraordinary"),
         purpose: ResolutionPurpose::CapitalIncrease,
         text: "Augmentation de capital de 10 000 EUR réservée à l'association".to_owned(),
     };
@@ -295,11 +294,11 @@ async fn a_capital_increase_adopted_in_a_meeting_backs_the_issuance(db: TestData
     let issue = CompanyCommand::IssueShares {
         subscriptions: vec![Subscription {
             holder: holder("late"),
-            class: class(),
-            count: count(100),
+            class: class(ORD),
+            count: shares(100),
             price_per_share: eur("100"),
         }],
-        resolution: Some(ResolutionId::new("age-2021.1").expect("an id")),
+        resolution: Some(res("age-2021.1")),
         effective_date: day(2021, 7, 1),
     };
     let before_close = farm.company_cqrs.execute(COMPANY_ID, issue.clone()).await;
@@ -388,13 +387,13 @@ async fn an_issuance_never_relies_on_a_close_that_did_not_commit(db: TestDatabas
     farm.company(CompanyCommand::AdmitShareholder {
         holder: holder("late"),
         kind: HolderKind::Association,
-        college: CollegeId::new(COLLEGE).expect("a college id"),
-        commune: CommuneCode::new("42026").expect("a commune"),
+        college: college(COLLEGE),
+        commune: commune("42026"),
         effective_date: day(2021, 6, 12),
     })
     .await;
     let increase = ProposedResolution {
-        decision_kind: DecisionKindId::new("extraordinary").expect("a kind"),
+        decision_kind: kind("extraordinary"),
         purpose: ResolutionPurpose::CapitalIncrease,
         text: "Augmentation de capital réservée à l'association".to_owned(),
     };
@@ -447,11 +446,11 @@ async fn an_issuance_never_relies_on_a_close_that_did_not_commit(db: TestDatabas
                     CompanyCommand::IssueShares {
                         subscriptions: vec![Subscription {
                             holder: holder("late"),
-                            class: class(),
-                            count: count(100),
+                            class: class(ORD),
+                            count: shares(100),
                             price_per_share: eur("100"),
                         }],
-                        resolution: Some(ResolutionId::new("age-2021.1").expect("an id")),
+                        resolution: Some(res("age-2021.1")),
                         effective_date: day(2021, 7, 1),
                     },
                 )

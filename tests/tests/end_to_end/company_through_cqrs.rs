@@ -4,25 +4,23 @@
 //! Each test is a function of a fresh database; the macro at the bottom runs
 //! it on PostgreSQL and on SQLite.
 
-use std::collections::{BTreeSet, HashMap};
-use std::str::FromStr;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use chrono::NaiveDate;
 use cqrs_es::{Aggregate, AggregateError, CqrsFramework, EventEnvelope, EventStore, Query};
-use rust_decimal::Decimal;
-use windledger_domain::charter::{Charter, College, OwnershipCap, ShareClass, VoteBasis};
+use windledger_domain::charter::Charter;
 use windledger_domain::company::{
-    Company, CompanyCommand, CompanyError, CompanyServices, HolderKind, Incorporation, LegalForm,
-    Subscription, Turbine,
+    Company, CompanyCommand, CompanyError, CompanyServices, HolderKind,
 };
-use windledger_domain::money::Euros;
-use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::{AdoptedResolution, KnownResolutions, ResolutionPurpose};
-use windledger_domain::types::{
-    CollegeId, CommuneCode, DecisionKindId, HolderId, Kilowatts, LegalName, ResolutionId,
-    ShareClassId, ShareCount, Siren, TurbineId,
+use windledger_domain::types::{HolderId, ShareClassId, ShareCount};
+use windledger_fixtures::farm::{
+    CIT, COLL, IND, ORD, citizen_cap, class, college, commune, day, eur, holder, kind, res, shares,
+};
+use windledger_fixtures::small_farm::{
+    self, ELSEWHERE, LOCAL_A, LOCAL_B, formed, incorporation, initial_subscriptions, later,
+    subscription,
 };
 use windledger_store::testing::TestDatabase;
 use windledger_store::{
@@ -30,138 +28,22 @@ use windledger_store::{
     Verification,
 };
 
-// --- The farm (a small copy of domain/tests/common's reference farm). ---
+// --- The small farm of `windledger_fixtures::small_farm`. ---
 
 const COMPANY_ID: &str = "taillard";
-const IND: &str = "industriel";
-const COLL: &str = "collectivites";
-const CIT: &str = "citoyens";
-const ORD: &str = "ordinaires";
-const LOCAL_A: &str = "42026";
-const LOCAL_B: &str = "42282";
-const ELSEWHERE: &str = "69123";
-
-fn date(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("a valid test date")
-}
-
-fn formed() -> NaiveDate {
-    date(2013, 5, 2)
-}
-
-/// After the lock-up, and on or after the capital increase's adoption.
-fn later() -> NaiveDate {
-    date(2016, 7, 1)
-}
-
-fn holder(id: &str) -> HolderId {
-    HolderId::new(id).expect("a valid holder id")
-}
-
-fn college(id: &str) -> CollegeId {
-    CollegeId::new(id).expect("a valid college id")
-}
-
-fn class(id: &str) -> ShareClassId {
-    ShareClassId::new(id).expect("a valid class id")
-}
-
-fn commune(code: &str) -> CommuneCode {
-    CommuneCode::new(code).expect("a valid commune code")
-}
-
-fn eur(amount: &str) -> Euros {
-    Euros::new(Decimal::from_str(amount).expect("a decimal")).expect("a non-negative amount")
-}
-
-fn shares(n: u64) -> ShareCount {
-    ShareCount::new(n).expect("a share count in range")
-}
-
-fn ratio(n: u64, d: u64) -> Ratio {
-    Ratio::new(n, d).expect("a non-zero denominator")
-}
-
-/// Three weighted colleges; the industrial partner at most half the capital,
-/// the local side at least half, each citizen at most a tenth; transfers to
-/// newcomers approved by an ordinary decision; a lock-up until 2015.
+/// The small farm's charter, with ordinary shares only.
 fn charter() -> Charter {
-    let college_of = |id: &str, name: &str, weight, vote_basis| College {
-        id: college(id),
-        name: name.to_owned(),
-        weight: Some(weight),
-        vote_basis,
-    };
-    let mut charter = Charter::with_french_defaults(
-        vec![
-            college_of(
-                IND,
-                "Partenaire industriel",
-                ratio(1, 2),
-                VoteBasis::PerShare,
-            ),
-            college_of(COLL, "Collectivités", ratio(1, 4), VoteBasis::PerShare),
-            college_of(CIT, "Citoyens", ratio(1, 4), VoteBasis::PerMember),
-        ],
-        vec![ShareClass {
-            id: class(ORD),
-            name: "Actions ordinaires".to_owned(),
-            nominal_value: eur("100"),
-            votes_per_share: 1,
-            dividend_rights: Ratio::ONE,
-            authorised: shares(3_000),
-        }],
-    );
-    charter.transfers.approval_of_new_holders =
-        Some(DecisionKindId::new("ordinary").expect("a decision kind id"));
-    charter.transfers.locked_until = Some(date(2015, 1, 1));
-    charter.transfers.caps = vec![
-        OwnershipCap::CollegesAtMost {
-            colleges: BTreeSet::from([college(IND)]),
-            limit: ratio(1, 2),
-        },
-        OwnershipCap::CollegesAtLeast {
-            colleges: BTreeSet::from([college(COLL), college(CIT)]),
-            limit: ratio(1, 2),
-        },
-        citizen_cap(),
-    ];
-    charter
-}
-
-fn citizen_cap() -> OwnershipCap {
-    OwnershipCap::HolderAtMost {
-        college: Some(college(CIT)),
-        limit: ratio(1, 10),
-    }
-}
-
-fn incorporation() -> Incorporation {
-    let turbine = |id: &str, at: &str| Turbine {
-        id: TurbineId::new(id).expect("a valid turbine id"),
-        commune: commune(at),
-        rated_power: Kilowatts::new(3_000).expect("non-zero power"),
-        commissioned_on: date(2019, 11, 15),
-    };
-    Incorporation {
-        legal_name: LegalName::new("Ailes de Taillard SAS").expect("a legal name"),
-        legal_form: LegalForm::Sas,
-        registration_number: Siren::new("732829320").expect("a valid SIREN"),
-        formation_date: formed(),
-        share_capital: eur("200000"),
-        territory: BTreeSet::from([commune(LOCAL_A), commune(LOCAL_B)]),
-        turbines: vec![turbine("T01", LOCAL_A), turbine("T02", LOCAL_B)],
-    }
+    small_farm::charter().build()
 }
 
 fn services() -> CompanyServices {
     CompanyServices::new(
         windledger::services::SystemClock,
         KnownResolutions::new([AdoptedResolution {
-            id: ResolutionId::new("r-increase").expect("a resolution id"),
-            decision_kind: DecisionKindId::new("extraordinary").expect("a decision kind id"),
+            id: res("r-increase"),
+            decision_kind: kind("extraordinary"),
             purpose: ResolutionPurpose::CapitalIncrease,
-            adopted_on: date(2016, 6, 30),
+            adopted_on: day(2016, 6, 30),
         }]),
     )
 }
@@ -176,26 +58,11 @@ fn admit(id: &str, kind: HolderKind, college_id: &str, at: &str) -> CompanyComma
     }
 }
 
-fn subscription(id: &str, count: u64) -> Subscription {
-    Subscription {
-        holder: holder(id),
-        class: class(ORD),
-        count: shares(count),
-        price_per_share: eur("100"),
-    }
-}
-
 /// 2,000 shares of 100 EUR: half to the industrial partner, a quarter to
 /// the SEM, a quarter to citizens.
 fn initial_issuance() -> CompanyCommand {
     CompanyCommand::IssueShares {
-        subscriptions: vec![
-            subscription("h-ind", 1_000),
-            subscription("h-sem", 500),
-            subscription("h-c1", 190),
-            subscription("h-c2", 160),
-            subscription("h-club", 150),
-        ],
+        subscriptions: initial_subscriptions(),
         resolution: None,
         effective_date: formed(),
     }
@@ -216,8 +83,8 @@ fn transfer(from: &str, to: &str, count: u64) -> CompanyCommand {
 /// A capital increase of 100 shares to the SEM, on an adopted resolution.
 fn capital_increase() -> CompanyCommand {
     CompanyCommand::IssueShares {
-        subscriptions: vec![subscription("h-sem", 100)],
-        resolution: Some(ResolutionId::new("r-increase").expect("a resolution id")),
+        subscriptions: vec![subscription("h-sem", ORD, 100, "100")],
+        resolution: Some(res("r-increase")),
         effective_date: later(),
     }
 }

@@ -1,12 +1,11 @@
 //! Idempotency keys and bad input through the real server: every bad
 //! request is a problem+json 4xx and leaves the ledger unchanged.
 
-#[path = "support/server.rs"]
-mod server;
+use crate::server;
 
+use crate::server::{Response, Server};
 use reqwest::Method;
 use serde_json::{Value, json};
-use server::{Response, Server};
 use windledger::http::auth::Role;
 
 windledger_tests::on_both_backends!(

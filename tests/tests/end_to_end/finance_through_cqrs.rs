@@ -4,13 +4,11 @@
 //! accounts and the appropriation from a general meeting's resolutions, the
 //! next year's opening from this year's close.
 
-mod support;
-
-use std::str::FromStr;
-
 use cqrs_es::{AggregateError, EventStore};
 use rust_decimal::Decimal;
-use support::*;
+use windledger_fixtures::farm::{commune, dec, kind, report, res, signed};
+
+use crate::support::*;
 use windledger::services::YearClosings;
 use windledger_domain::company::{HolderKind, Turbine};
 use windledger_domain::finance::{
@@ -18,26 +16,15 @@ use windledger_domain::finance::{
     FinancialYearEvent, YearMonth,
 };
 use windledger_domain::meeting::ProposedResolution;
-use windledger_domain::money::{Euros, SignedEuros};
 use windledger_domain::resolution::ResolutionPurpose;
-use windledger_domain::types::{
-    CommuneCode, DecisionKindId, Kilowatts, ReportId, ResolutionId, Siren, TurbineId,
-};
+use windledger_domain::types::{Kilowatts, Siren, TurbineId};
 use windledger_store::StreamId;
 use windledger_store::testing::TestDatabase;
-
-fn euros(amount: &str) -> Euros {
-    Euros::new(Decimal::from_str(amount).expect("a decimal")).expect("an amount")
-}
-
-fn report(id: &str) -> ReportId {
-    ReportId::new(id).expect("a report id")
-}
 
 fn turbine(id: &str) -> Turbine {
     Turbine {
         id: TurbineId::new(id).expect("a turbine id"),
-        commune: CommuneCode::new("42026").expect("a commune"),
+        commune: commune("42026"),
         rated_power: Kilowatts::new(3_000).expect("a power"),
         commissioned_on: day(2020, 9, 1),
     }
@@ -66,7 +53,7 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
             starts_on: day(2024, 1, 1),
             ends_on: day(2024, 12, 31),
             opening_balances: Some(Balances {
-                legal_reserve: euros("5000.00"),
+                legal_reserve: eur("5000.00"),
                 ..Balances::default()
             }),
         },
@@ -87,8 +74,8 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
                 report: report(id),
                 turbine: TurbineId::new(turbine_id).expect("an id"),
                 month: january,
-                mwh: Decimal::from_str(mwh).expect("a decimal"),
-                availability: Decimal::from_str("97.5").expect("a decimal"),
+                mwh: dec(mwh),
+                availability: dec("97.5"),
                 corrects: corrects.map(report),
             },
         )
@@ -118,7 +105,7 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
         FinancialYearCommand::AssessIfer {
             report: report("ifer-2024"),
             tax_year: 2024,
-            rate_per_kw: euros("8.51"),
+            rate_per_kw: eur("8.51"),
             epci: Siren::new("200011179").expect("a SIREN"),
             epci_single_business_tax: true,
             corrects: None,
@@ -129,8 +116,8 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
 
     // Accounts approved before the meeting adopted them: refused.
     let approve = FinancialYearCommand::ApproveAccounts {
-        resolution: ResolutionId::new("ago-2025.1").expect("an id"),
-        net_result: Decimal::from_str("50000.00").expect("a decimal"),
+        resolution: res("ago-2025.1"),
+        net_result: dec("50000.00"),
     };
     let early = year(&farm, approve.clone()).await;
     assert!(matches!(
@@ -140,7 +127,7 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
         ))
     ));
 
-    let ordinary = DecisionKindId::new("ordinary").expect("a kind");
+    let ordinary = kind("ordinary");
     farm.open_meeting_in(
         "ago-2025",
         2025,
@@ -165,9 +152,9 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
     year(
         &farm,
         FinancialYearCommand::AppropriateResult {
-            resolution: ResolutionId::new("ago-2025.2").expect("an id"),
-            statutory_reserves: euros("0.00"),
-            dividend: euros("40000.00"),
+            resolution: res("ago-2025.2"),
+            statutory_reserves: eur("0.00"),
+            dividend: eur("40000.00"),
         },
     )
     .await
@@ -175,9 +162,9 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
     year(
         &farm,
         FinancialYearCommand::DeclareDividend {
-            resolution: ResolutionId::new("ago-2025.2").expect("an id"),
+            resolution: res("ago-2025.2"),
             amount: DividendAmount::Total {
-                amount: euros("40000.00"),
+                amount: eur("40000.00"),
             },
             record_date: day(2025, 6, 30),
             payment_date: day(2025, 7, 15),
@@ -209,15 +196,15 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
         "two productions and IFER"
     );
     let citizen = state.allocation(&holder("citizen")).expect("an allocation");
-    assert_eq!(citizen.gross, euros("8000.00"));
-    assert_eq!(citizen.income_tax, euros("1024.00"));
-    assert_eq!(citizen.social_contributions, euros("1376.00"));
-    assert_eq!(citizen.net, euros("5600.00"));
+    assert_eq!(citizen.gross, eur("8000.00"));
+    assert_eq!(citizen.income_tax, eur("1024.00"));
+    assert_eq!(citizen.social_contributions, eur("1376.00"));
+    assert_eq!(citizen.net, eur("5600.00"));
     assert!(state.is_paid(&holder("citizen")));
     let partner = state.allocation(&holder("partner")).expect("an allocation");
     assert_eq!(
         (partner.gross, partner.net),
-        (euros("24000.00"), euros("24000.00"))
+        (eur("24000.00"), eur("24000.00"))
     );
 
     // 5 % of 50,000 = 2,500 to the legal reserve (room: 10,000 - 5,000);
@@ -228,9 +215,9 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
     assert_eq!(
         closings.closing_balances(2024).await.expect("a lookup"),
         Some(Balances {
-            legal_reserve: euros("7500.00"),
-            statutory_reserves: euros("0.00"),
-            retained_earnings: SignedEuros::new(Decimal::from_str("7500.00").expect("a decimal")),
+            legal_reserve: eur("7500.00"),
+            statutory_reserves: eur("0.00"),
+            retained_earnings: signed("7500.00"),
         })
     );
     assert_eq!(
@@ -264,7 +251,7 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
     let FinancialYearEvent::IferAssessed { total, lines, .. } = ifer else {
         panic!("expected IFER, got {ifer:?}");
     };
-    assert_eq!(total, euros("51060.00"));
+    assert_eq!(total, eur("51060.00"));
     assert_eq!(lines.len(), 2);
 }
 

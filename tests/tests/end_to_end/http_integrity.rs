@@ -4,11 +4,10 @@
 //! (503 with the reason), makes `/readyz` fail and is counted in
 //! `/metrics`.
 
-#[path = "support/server.rs"]
-mod server;
+use crate::server;
 
+use crate::server::Server;
 use serde_json::json;
-use server::Server;
 use windledger::http::auth::Role;
 use windledger_store::testing::{Backend, TestDatabase};
 use windledger_store::{LedgerId, RecordedEvent, StreamId, recompute_hash};

@@ -4,15 +4,12 @@
 //! of them is missing from the expectations below: a new route cannot be
 //! added without deciding who may call it.
 
-#[path = "support/server.rs"]
-mod server;
-
 use std::collections::BTreeSet;
 
+use crate::server::{LEDGER, Server};
 use chrono::{Duration, Utc};
 use reqwest::Method;
 use serde_json::json;
-use server::{LEDGER, Server};
 use sha2::{Digest, Sha256};
 use windledger::http::auth::Role;
 use windledger::http::routes::routes;

@@ -5,7 +5,6 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use windledger::import::synthetic::{Synthetic, SyntheticError, write_synthetic};
 use windledger::import::{ImportError, Imported, import};
@@ -18,6 +17,10 @@ use windledger_projections::runner::Projections;
 use windledger_store::testing::TestDatabase;
 use windledger_store::{LedgerId, RecordedEvent, Store};
 
+use windledger_fixtures::farm::day;
+
+use crate::server::REFERENCE_FARM;
+
 windledger_tests::on_both_backends!(
     the_reference_farm_imports_cleanly_and_its_projections_add_up,
     a_refused_line_stops_the_import_there_with_nothing_of_it_written,
@@ -26,19 +29,13 @@ windledger_tests::on_both_backends!(
     a_synthetic_farm_is_written_straight_to_an_empty_ledger,
 );
 
-const REFERENCE: &str = include_str!("../../fixtures/ailes-de-taillard.jsonl");
-
 fn ledger(id: &str) -> LedgerId {
     LedgerId::parse(id).expect("a ledger id")
 }
 
-fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("a date")
-}
-
 /// Lines of the reference file that are commands (not comments).
 fn command_lines() -> Vec<&'static str> {
-    REFERENCE
+    REFERENCE_FARM
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
         .collect()
@@ -89,7 +86,7 @@ async fn the_reference_farm_imports_cleanly_and_its_projections_add_up(db: TestD
     let store = db.store().await;
     let farm = ledger("ailes-de-taillard");
     let started = std::time::Instant::now();
-    let imported = import_text(&store, &farm, REFERENCE)
+    let imported = import_text(&store, &farm, REFERENCE_FARM)
         .await
         .unwrap_or_else(|e| panic!("the reference farm is refused: {e}"));
     eprintln!(
@@ -392,20 +389,20 @@ async fn a_line_that_is_not_a_command_is_found_before_it_runs(db: TestDatabase) 
 
 async fn an_interrupted_import_resumes_without_writing_anything_twice(db: TestDatabase) {
     let store = db.store().await;
-    let lines: Vec<&str> = REFERENCE.lines().collect();
+    let lines: Vec<&str> = REFERENCE_FARM.lines().collect();
     // Interrupted after 1,000 lines (comments included), then run again on
     // the whole file; and once more, which finds nothing left to do.
     let resumed = ledger("resumed");
     let first = import_text(&store, &resumed, &lines[..1_000].join("\n"))
         .await
         .expect("the first part imports");
-    let second = import_text(&store, &resumed, REFERENCE)
+    let second = import_text(&store, &resumed, REFERENCE_FARM)
         .await
         .expect("the rest imports");
     let commands = command_lines().len();
     assert_eq!(second.skipped, first.executed);
     assert_eq!(first.executed + second.executed, commands);
-    let third = import_text(&store, &resumed, REFERENCE)
+    let third = import_text(&store, &resumed, REFERENCE_FARM)
         .await
         .expect("nothing left");
     assert_eq!((third.executed, third.skipped), (0, commands));
@@ -414,7 +411,7 @@ async fn an_interrupted_import_resumes_without_writing_anything_twice(db: TestDa
     // The same events as a clean import, in the same order, each command
     // id once, in the file's order.
     let clean = ledger("clean");
-    import_text(&store, &clean, REFERENCE)
+    import_text(&store, &clean, REFERENCE_FARM)
         .await
         .expect("a clean import");
     let resumed_events = events(&store, &resumed).await;

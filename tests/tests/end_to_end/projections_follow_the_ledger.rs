@@ -3,12 +3,10 @@
 //! the company stream does, serve the meeting's roll, and show every ballot
 //! with the position and hash the store gave it.
 
-mod support;
-
 use std::sync::Arc;
 
+use crate::support::*;
 use futures::StreamExt;
-use support::*;
 use windledger::services::{CompanyCapTables, StoreHead, ledger_event};
 use windledger_domain::cap_table::CapTableService;
 use windledger_domain::company::{CompanyCommand, HolderKind};
@@ -28,8 +26,8 @@ async fn projections_agree_with_the_ledger_and_follow_it_live(db: TestDatabase) 
     let transfer = |count: u64, on| CompanyCommand::TransferShares {
         from: holder("h00000"),
         to: holder("h00002"),
-        class: class(),
-        count: support::count(count),
+        class: class(ORD),
+        count: shares(count),
         price_per_share: Some(eur("110")),
         approval: None,
         effective_date: on,

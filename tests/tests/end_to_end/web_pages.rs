@@ -4,16 +4,13 @@
 //! session's CSRF token, and a POST without it (or with a wrong one)
 //! is refused and writes nothing.
 
-#[path = "support/server.rs"]
-mod server;
-#[path = "support/web.rs"]
-mod web;
+use crate::web;
 
 use std::collections::BTreeSet;
 
+use crate::server::{LEDGER, Server};
+use crate::web::{Browser, HOLDERS, farm, set, with};
 use serde_json::Value;
-use server::{LEDGER, Server};
-use web::{Browser, HOLDERS, farm, set, with};
 use windledger::http::auth::Role;
 use windledger_store::{CheckpointVerifier, LedgerId};
 

@@ -11,15 +11,16 @@
 //! seed printed by proptest on failure); the fixed cases run on both
 //! backends.
 
-#[path = "support/server.rs"]
-mod server;
-#[path = "support/web.rs"]
-mod web;
+use windledger_fixtures::farm::report;
+
+use crate::web;
 
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use crate::server::{LEDGER, REFERENCE_FARM, Server};
+use crate::web::{Browser, farm};
 use chrono::{Duration, Utc};
 use cqrs_es::CqrsFramework;
 use proptest::prelude::*;
@@ -27,8 +28,6 @@ use proptest::test_runner::{Config, RngAlgorithm, TestRng, TestRunner};
 use reqwest::Method;
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
-use server::{LEDGER, Server};
-use web::{Browser, farm};
 use windledger::http::auth::Role;
 use windledger::http::routes::routes;
 use windledger::import::Importer;
@@ -37,7 +36,6 @@ use windledger_domain::finance::{
     FinancialYear, FinancialYearCommand, FinancialYearServices, RevenueKind, YearMonth,
 };
 use windledger_domain::meeting::Meeting;
-use windledger_domain::types::ReportId;
 use windledger_store::testing::{Backend, TestDatabase};
 use windledger_store::{LedgerEventStore, LedgerId};
 
@@ -46,7 +44,6 @@ windledger_tests::on_both_backends!(
     a_ledger_recorded_before_the_bounds_verifies_and_reads,
 );
 
-const REFERENCE_FARM: &str = include_str!("../../fixtures/ailes-de-taillard.jsonl");
 /// `7 x 10^28`: one fits an exact decimal, two do not add up.
 const HUGE: &str = "70000000000000000000000000000";
 
@@ -320,7 +317,7 @@ async fn a_ledger_recorded_before_the_bounds_verifies_and_reads(db: TestDatabase
             .execute(
                 "2025",
                 FinancialYearCommand::RecordRevenue {
-                    report: ReportId::new(format!("old-huge-{i}")).expect("an id"),
+                    report: report(format!("old-huge-{i}")),
                     month: YearMonth::new(2025, 3).expect("a month"),
                     kind: RevenueKind::MarketSales,
                     volume_mwh: HUGE.parse().expect("a decimal"),
