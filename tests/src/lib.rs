@@ -1,8 +1,10 @@
-//! End-to-end tests of windledger, on both store backends, in `tests/`:
-//! `company_through_cqrs`, `meeting_through_cqrs` and `finance_through_cqrs`
-//! run the aggregates through cqrs-es on the real store. The tests against a
-//! running server arrive with the HTTP API (issue 8). The store's own
-//! conformance suite lives in `store/tests`.
+//! End-to-end tests of windledger, on both store backends, in `tests/`: the
+//! test binary `end_to_end` (a module per story: the aggregates through
+//! cqrs-es on the real store, the import, the projections, the server's API
+//! and pages), and `http_hostile` and `http_database_restart`, each a binary
+//! of its own for its time limits. The farms come from
+//! `windledger_fixtures`. The store's own conformance suite lives in
+//! `store/tests`.
 
 /// Runs each listed `async fn(TestDatabase)` of the calling test file on
 /// PostgreSQL (skipped, or failed with `WINDLEDGER_REQUIRE_POSTGRES=1`, when

@@ -22,7 +22,7 @@
 //!    stays with the same holder and class; for stock transfers,
 //!    cancellations and repurchases the quantities add up.
 //!
-//! Included with `#[path]` by `projections/tests/ocf.rs` and
+//! Included with `#[path]` by `projections/tests/projections/main.rs` and
 //! `cli/tests/cli/export.rs`: a test helper, not a product dependency.
 #![allow(dead_code)] // Each test binary uses part of it.
 

@@ -1,17 +1,14 @@
 //! The farm the end-to-end tests share: a company, its meetings and its
 //! financial years, each through `CqrsFramework` on the real store, wired
 //! with the services of `windledger_tests::services`.
-#![allow(dead_code)] // Each test binary uses part of it.
 
 use std::collections::{BTreeMap, HashMap};
-use std::str::FromStr;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use cqrs_es::{AggregateError, CqrsFramework, EventStore};
 use rust_decimal::Decimal;
 use windledger_app::services::{CompanyCapTables, MeetingResolutions, YearClosings};
-use windledger_domain::charter::{Charter, College, ShareClass, VoteBasis};
+use windledger_domain::charter::Charter;
 use windledger_domain::company::{
     Company, CompanyCommand, CompanyServices, HolderKind, Incorporation, LegalForm, Subscription,
     Turbine,
@@ -22,64 +19,27 @@ use windledger_domain::meeting::{
     ProposedResolution,
 };
 use windledger_domain::money::Euros;
-use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::ResolutionPurpose;
-use windledger_domain::types::{
-    CollegeId, CommuneCode, DecisionKindId, HolderId, LegalName, MeetingId, ResolutionId,
-    ShareClassId, ShareCount, Siren,
-};
+use windledger_domain::types::{LegalName, ResolutionId, Siren};
 use windledger_store::testing::TestDatabase;
 use windledger_store::{LedgerEventStore, LedgerId, Store};
 
+use windledger_fixtures::farm::{
+    CharterBuilder, college, commune, kind, meeting_id, ordinary_shares, res,
+};
+
 pub const COMPANY_ID: &str = "farm";
 pub const COLLEGE: &str = "associes";
-pub const CLASS: &str = "ordinaires";
 
-pub fn day(y: i32, m: u32, d: u32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(y, m, d).expect("a valid date")
-}
+pub use windledger_fixtures::farm::{ORD, at, class, day, eur, holder, shares};
 
-pub fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
-        .single()
-        .expect("a valid time")
-}
-
-pub fn holder(id: &str) -> HolderId {
-    HolderId::new(id).expect("a holder id")
-}
-
-pub fn class() -> ShareClassId {
-    ShareClassId::new(CLASS).expect("a class id")
-}
-
-pub fn count(n: u64) -> ShareCount {
-    ShareCount::new(n).expect("a share count")
-}
-
-pub fn eur(amount: &str) -> Euros {
-    Euros::new(Decimal::from_str(amount).expect("a decimal")).expect("an amount")
-}
-
+/// One college of associates, 10,000 ordinary shares of 100 EUR
+/// authorised, at most five proxies per holder.
 pub fn charter() -> Charter {
-    let mut charter = Charter::with_french_defaults(
-        vec![College {
-            id: CollegeId::new(COLLEGE).expect("a college id"),
-            name: "Associés".to_owned(),
-            weight: None,
-            vote_basis: VoteBasis::PerShare,
-        }],
-        vec![ShareClass {
-            id: class(),
-            name: "Actions ordinaires".to_owned(),
-            nominal_value: eur("100"),
-            votes_per_share: 1,
-            dividend_rights: Ratio::ONE,
-            authorised: count(10_000),
-        }],
-    );
-    charter.proxies.max_held_per_holder = Some(5);
-    charter
+    CharterBuilder::one_college()
+        .class(ordinary_shares(10_000))
+        .proxies_held(5)
+        .build()
 }
 
 pub struct Farm {
@@ -162,7 +122,7 @@ impl Farm {
         let farm = Self::new(db).await;
         let formed = day(2020, 1, 15);
         let total: u64 = holders.iter().map(|h| h.2).sum();
-        let commune = || CommuneCode::new("42026").expect("a commune");
+        let local = || commune("42026");
         farm.company(CompanyCommand::Incorporate {
             company: Incorporation {
                 legal_name: LegalName::new("Parc éolien citoyen SAS").expect("a name"),
@@ -173,7 +133,7 @@ impl Farm {
                 territory: turbines
                     .iter()
                     .map(|t| t.commune.clone())
-                    .chain([commune()])
+                    .chain([local()])
                     .collect(),
                 turbines,
             },
@@ -181,19 +141,19 @@ impl Farm {
         })
         .await;
         let mut subscriptions = Vec::new();
-        for (id, kind, shares) in holders {
+        for (id, kind, count) in holders {
             farm.company(CompanyCommand::AdmitShareholder {
                 holder: holder(id),
                 kind: *kind,
-                college: CollegeId::new(COLLEGE).expect("a college id"),
-                commune: commune(),
+                college: college(COLLEGE),
+                commune: local(),
                 effective_date: formed,
             })
             .await;
             subscriptions.push(Subscription {
                 holder: holder(id),
-                class: class(),
-                count: count(*shares),
+                class: class(ORD),
+                count: shares(*count),
                 price_per_share: eur("100"),
             });
         }
@@ -235,7 +195,7 @@ impl Farm {
         self.meeting(
             id,
             MeetingCommand::Convene {
-                meeting: MeetingId::new(id).expect("a meeting id"),
+                meeting: meeting_id(id),
                 kind: MeetingKind::ExtraordinaryGeneralMeeting,
                 call: Call::First,
                 record_date: day(year, 6, 10),
@@ -299,18 +259,13 @@ impl Farm {
 
 pub fn ballot(meeting: &str, resolutions: usize, choice: Choice) -> BTreeMap<ResolutionId, Choice> {
     (1..=resolutions)
-        .map(|n| {
-            (
-                ResolutionId::new(format!("{meeting}.{n}")).expect("a resolution id"),
-                choice,
-            )
-        })
+        .map(|n| (res(format!("{meeting}.{n}")), choice))
         .collect()
 }
 
 pub fn general(text: &str) -> ProposedResolution {
     ProposedResolution {
-        decision_kind: DecisionKindId::new("ordinary").expect("a kind"),
+        decision_kind: kind("ordinary"),
         purpose: ResolutionPurpose::General,
         text: text.to_owned(),
     }

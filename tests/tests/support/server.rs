@@ -15,7 +15,8 @@ use windledger_store::testing::TestDatabase;
 use windledger_store::{CheckpointSigner, LedgerId, Store};
 
 pub const LEDGER: &str = "ailes-de-taillard";
-const REFERENCE_FARM: &str = include_str!("../../../fixtures/ailes-de-taillard.jsonl");
+/// The reference farm's command file, imported by every server here.
+pub const REFERENCE_FARM: &str = include_str!("../../../fixtures/ailes-de-taillard.jsonl");
 
 pub struct Server {
     pub db: TestDatabase,

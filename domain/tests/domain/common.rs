@@ -1,0 +1,153 @@
+//! The small farm of `windledger_fixtures::small_farm` (shaped like the
+//! reference case, DESIGN.md 1), with preference shares, as the company
+//! stream records it, and the resolutions its fake meeting stream knows.
+
+use chrono::NaiveDate;
+use cqrs_es::test::TestFramework;
+use windledger_domain::charter::Charter;
+use windledger_domain::company::{Company, CompanyEvent, CompanyServices, HolderKind};
+use windledger_domain::resolution::{AdoptedResolution, KnownResolutions, ResolutionPurpose};
+
+use windledger_fixtures::farm::preference_shares;
+pub use windledger_fixtures::farm::{
+    CIT, COLL, IND, ORD, PREF, class, college, commune, day, dec, eur, holder, kind, meeting_id,
+    ratio, report, res, shares, signed,
+};
+pub use windledger_fixtures::small_farm::{
+    ELSEWHERE, FOUNDERS, LOCAL_A, LOCAL_B, NEWCOMER, formed, incorporation, initial_subscriptions,
+    later, subscription,
+};
+
+/// The small farm's charter, with 1,000 preference shares authorised.
+pub fn charter() -> Charter {
+    windledger_fixtures::small_farm::charter()
+        .class(preference_shares(1_000))
+        .build()
+}
+
+fn adopted(
+    id: &str,
+    kind_id: &str,
+    purpose: ResolutionPurpose,
+    on: NaiveDate,
+) -> AdoptedResolution {
+    AdoptedResolution {
+        id: res(id),
+        decision_kind: kind(kind_id),
+        purpose,
+        adopted_on: on,
+    }
+}
+
+/// The resolutions the fake meeting stream knows, by id.
+pub fn resolutions() -> Vec<AdoptedResolution> {
+    let june = day(2016, 6, 30);
+    vec![
+        adopted(
+            "r-amend",
+            "extraordinary",
+            ResolutionPurpose::CharterAmendment,
+            june,
+        ),
+        adopted(
+            "r-amend-ord",
+            "ordinary",
+            ResolutionPurpose::CharterAmendment,
+            june,
+        ),
+        adopted(
+            "r-increase",
+            "extraordinary",
+            ResolutionPurpose::CapitalIncrease,
+            june,
+        ),
+        adopted(
+            "r-increase-ord",
+            "ordinary",
+            ResolutionPurpose::CapitalIncrease,
+            june,
+        ),
+        adopted(
+            "r-increase-2030",
+            "extraordinary",
+            ResolutionPurpose::CapitalIncrease,
+            day(2030, 1, 1),
+        ),
+        adopted(
+            "r-reduction",
+            "extraordinary",
+            ResolutionPurpose::CapitalReduction,
+            june,
+        ),
+        adopted(
+            "r-approve-new",
+            "ordinary",
+            ResolutionPurpose::TransferApproval {
+                transferee: holder(NEWCOMER),
+            },
+            june,
+        ),
+    ]
+}
+
+pub fn resolution(id: &str) -> AdoptedResolution {
+    resolutions()
+        .into_iter()
+        .find(|r| r.id.as_str() == id)
+        .expect("a resolution of the fixture")
+}
+
+pub fn services() -> CompanyServices {
+    CompanyServices::new(
+        chrono::DateTime::<chrono::Utc>::MAX_UTC,
+        KnownResolutions::new(resolutions()),
+    )
+}
+
+pub fn framework() -> TestFramework<Company> {
+    TestFramework::with(services())
+}
+
+pub fn admitted(id: &str, holder_kind: HolderKind, college_id: &str, at: &str) -> CompanyEvent {
+    CompanyEvent::ShareholderAdmitted {
+        holder: holder(id),
+        kind: holder_kind,
+        college: college(college_id),
+        commune: commune(at),
+        effective_date: formed(),
+    }
+}
+
+/// Incorporated, with the founders and the newcomer registered.
+pub fn incorporated() -> Vec<CompanyEvent> {
+    let newcomer = (NEWCOMER, HolderKind::Individual, CIT, LOCAL_B);
+    let admissions = FOUNDERS
+        .iter()
+        .chain([&newcomer])
+        .map(|&(id, holder_kind, college_id, at)| admitted(id, holder_kind, college_id, at));
+    let incorporation = CompanyEvent::Incorporated {
+        company: incorporation(),
+        charter: charter(),
+    };
+    [incorporation].into_iter().chain(admissions).collect()
+}
+
+/// Incorporated and capitalised.
+pub fn capitalised() -> Vec<CompanyEvent> {
+    let mut events = incorporated();
+    events.push(CompanyEvent::SharesIssued {
+        subscriptions: initial_subscriptions(),
+        resolution: None,
+        effective_date: formed(),
+    });
+    events
+}
+
+/// The state after folding `events`.
+pub fn fold(events: impl IntoIterator<Item = CompanyEvent>) -> Company {
+    let mut company = Company::default();
+    for event in events {
+        cqrs_es::Aggregate::apply(&mut company, event);
+    }
+    company
+}

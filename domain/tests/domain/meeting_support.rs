@@ -1,0 +1,181 @@
+//! A small assembly for the meeting tests: a charter, a cap table, and a
+//! meeting driven through its commands. Each test states its own numbers.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use windledger_domain::cap_table::{CapTableSnapshot, HolderPosition, KnownCapTables};
+use windledger_domain::charter::{Charter, College, DecisionKind, VoteBasis};
+use windledger_domain::company::HolderKind;
+use windledger_domain::meeting::{
+    Call, Choice, Meeting, MeetingCommand, MeetingError, MeetingEvent, MeetingKind,
+    MeetingServices, ProposedResolution, ResolutionResult,
+};
+use windledger_domain::money::Euros;
+use windledger_domain::ratio::Ratio;
+use windledger_domain::resolution::ResolutionPurpose;
+use windledger_domain::types::ResolutionId;
+use windledger_fixtures::farm::{self, CharterBuilder, ORD, ordinary_shares};
+pub use windledger_fixtures::farm::{at, day, holder, ratio};
+
+pub const ORDINARY: &str = "ordinary";
+pub const EXTRAORDINARY: &str = "extraordinary";
+pub const RESERVED: &str = "reserved";
+
+/// A college: `weight` as a fraction, or none.
+pub fn college(id: &str, weight: Option<Ratio>, vote_basis: VoteBasis) -> College {
+    College {
+        id: farm::college(id),
+        name: id.to_owned(),
+        weight,
+        vote_basis,
+    }
+}
+
+/// A charter with the French defaults, one class of ordinary shares (one vote
+/// each) and a `reserved` kind: extraordinary, plus the majority of each of
+/// `reserved_to`.
+pub fn charter(colleges: Vec<College>, reserved_to: &[&str]) -> Charter {
+    CharterBuilder::new(colleges)
+        .class(ordinary_shares(1_000_000_000))
+        .decision_kind(DecisionKind {
+            id: farm::kind(RESERVED),
+            college_majorities_required: reserved_to.iter().map(farm::college).collect(),
+            ..DecisionKind::french_extraordinary()
+        })
+        .build()
+}
+
+/// The cap table: (holder, college, shares).
+pub fn cap_table(charter: &Charter, holders: &[(&str, &str, u64)]) -> KnownCapTables {
+    let holders = holders
+        .iter()
+        .map(|(id, college, shares)| HolderPosition {
+            holder: holder(id),
+            kind: HolderKind::Individual,
+            college: farm::college(college),
+            commune: farm::commune("42026"),
+            shares: BTreeMap::from([(farm::class(ORD), farm::shares(*shares))]),
+        })
+        .collect();
+    KnownCapTables::new([CapTableSnapshot {
+        as_of: day(2000, 1, 1),
+        charter: charter.clone(),
+        share_capital: Euros::ZERO,
+        turbines: Vec::new(),
+        holders,
+    }])
+}
+
+pub const RECORD_DATE: (i32, u32, u32) = (2024, 6, 10);
+pub fn opens() -> DateTime<Utc> {
+    at(2024, 6, 12, 8)
+}
+pub fn during() -> DateTime<Utc> {
+    at(2024, 6, 20, 12)
+}
+pub fn closes() -> DateTime<Utc> {
+    at(2024, 6, 26, 18)
+}
+
+/// A meeting driven through its commands, as the event store would.
+pub struct Assembly {
+    pub meeting: Meeting,
+    pub events: Vec<MeetingEvent>,
+    services: MeetingServices,
+}
+
+impl Assembly {
+    /// Convened with one resolution per kind in `kinds`, voting open.
+    pub async fn open(
+        id: &str,
+        call: Call,
+        charter: &Charter,
+        holders: &[(&str, &str, u64)],
+        kinds: &[&str],
+    ) -> Self {
+        let mut assembly = Self {
+            meeting: Meeting::default(),
+            events: Vec::new(),
+            services: MeetingServices::new(
+                chrono::DateTime::<chrono::Utc>::MAX_UTC,
+                cap_table(charter, holders),
+            ),
+        };
+        let agenda = kinds
+            .iter()
+            .enumerate()
+            .map(|(i, kind)| ProposedResolution {
+                decision_kind: farm::kind(kind),
+                purpose: ResolutionPurpose::General,
+                text: format!("Résolution n° {} ({kind})", i + 1),
+            })
+            .collect();
+        assembly
+            .run(MeetingCommand::Convene {
+                meeting: farm::meeting_id(id),
+                kind: MeetingKind::OrdinaryGeneralMeeting,
+                call,
+                record_date: day(RECORD_DATE.0, RECORD_DATE.1, RECORD_DATE.2),
+                opens_at: opens(),
+                closes_at: closes(),
+                agenda,
+                members: Vec::new(),
+                convened_on: day(2024, 5, 20),
+            })
+            .await
+            .expect("the meeting is convened");
+        assembly
+            .run(MeetingCommand::OpenVoting { at: opens() })
+            .await
+            .expect("voting opens");
+        assembly
+    }
+
+    pub async fn run(
+        &mut self,
+        command: MeetingCommand,
+    ) -> Result<Vec<MeetingEvent>, MeetingError> {
+        let events = farm::run(&mut self.meeting, command, &self.services)?;
+        self.events.extend(events.iter().cloned());
+        Ok(events)
+    }
+
+    pub fn resolution(&self, number: usize) -> ResolutionId {
+        self.meeting.agenda()[number - 1].resolution.clone()
+    }
+
+    /// The same choice on every resolution.
+    pub async fn vote(&mut self, voter: &str, choice: Choice) -> Vec<MeetingEvent> {
+        self.vote_as(voter, voter, choice).await
+    }
+
+    pub async fn vote_as(
+        &mut self,
+        voter: &str,
+        cast_by: &str,
+        choice: Choice,
+    ) -> Vec<MeetingEvent> {
+        let choices = self
+            .meeting
+            .agenda()
+            .iter()
+            .map(|item| (item.resolution.clone(), choice))
+            .collect();
+        self.run(MeetingCommand::CastBallot {
+            voter: holder(voter),
+            cast_by: holder(cast_by),
+            choices,
+            at: during(),
+        })
+        .await
+        .expect("the ballot is accepted")
+    }
+
+    pub async fn close(&mut self) -> Vec<ResolutionResult> {
+        self.run(MeetingCommand::Close { at: closes() })
+            .await
+            .expect("the meeting closes");
+        self.meeting.results().expect("closed").to_vec()
+    }
+}

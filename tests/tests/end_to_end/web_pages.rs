@@ -1,0 +1,979 @@
+//! The web pages through a real server with the reference farm, on both
+//! backends: each page renders in French for whom it is meant (and for no
+//! one else), the public pages name no holder, every form carries the
+//! session's CSRF token, and a POST without it (or with a wrong one)
+//! is refused and writes nothing.
+
+use crate::web;
+
+use std::collections::BTreeSet;
+
+use crate::server::{LEDGER, Server};
+use crate::web::{Browser, HOLDERS, farm, set, with};
+use serde_json::Value;
+use windledger_api::auth::Role;
+use windledger_store::{CheckpointVerifier, LedgerId};
+
+windledger_tests::on_both_backends!(
+    public_pages_name_no_holder,
+    signing_in_and_out,
+    a_shareholder_votes_and_gets_a_receipt,
+    the_municipality_audits_the_register_and_the_chain,
+    the_operator_reports_production_by_form_and_file,
+    the_secretary_keeps_the_register,
+    every_page_checks_who_asks,
+);
+
+/// Every holder id of the ledger, from the API.
+async fn all_holder_ids(server: &Server) -> BTreeSet<String> {
+    let secretary = server.token(LEDGER, Role::Secretary, None).await;
+    let holders = server.get("/holders", Some(&secretary)).await.expect(200);
+    holders
+        .body
+        .as_array()
+        .expect("holders")
+        .iter()
+        .filter_map(|h| h["holder"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// A number as the pages write it: `2 443`.
+fn fr(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Whether `id` appears in `text` as a whole id (not inside a longer one).
+fn names(text: &str, id: &str) -> bool {
+    let is_id = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_');
+    text.match_indices(id).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + id.len()..].chars().next();
+        !before.is_some_and(is_id) && !after.is_some_and(is_id)
+    })
+}
+
+async fn public_pages_name_no_holder(db: windledger_store::testing::TestDatabase) {
+    let server = Server::with_reference_farm(db).await;
+    let holders = all_holder_ids(&server).await;
+    assert!(holders.len() > 100, "{} holders", holders.len());
+    let mut b = Browser::new(&server);
+
+    let home = b
+        .get("/")
+        .await
+        .expect(200)
+        .contains("lang=\"fr\"")
+        .contains("Parcs éoliens citoyens")
+        .contains("Les Ailes de Taillard SAS");
+    assert!(
+        home.headers["content-security-policy"]
+            .to_str()
+            .expect("ASCII")
+            .contains("default-src 'none'"),
+        "no outside resource may load"
+    );
+    let public = b
+        .get(&farm(""))
+        .await
+        .expect(200)
+        .contains("lang=\"fr\"")
+        .contains("Les parties : capital et voix")
+        .contains("Citoyens")
+        .contains("Collectivités")
+        .contains("Partenaire industriel")
+        .contains("Production mensuelle")
+        .contains("role=\"img\"")
+        .contains("<title id=\"graphique-production-titre\">")
+        .contains("Tableau des données de production")
+        .contains("Décisions adoptées")
+        .contains("Approbation des comptes de l'exercice 2024")
+        .contains("Agrément de l'associé [associé]")
+        .contains("Retombées économiques locales")
+        .contains("<title id=\"graphique-retombees-titre\">")
+        .contains("Commune 42026")
+        .contains("Part des recettes restée sur le territoire")
+        .contains("point-de-controle")
+        .lacks("<script");
+    let other_year = b
+        .get(&farm("?annee=2021"))
+        .await
+        .expect(200)
+        .contains("Production d'électricité par mois en 2021");
+    let returns = b
+        .get(&farm("/retombees"))
+        .await
+        .expect(200)
+        .contains("Exercice 2024")
+        .contains("Quittent le territoire")
+        .contains("Partenaire industriel")
+        .contains("Dividendes");
+    let sign_in = b.get("/connexion").await.expect(200);
+    for page in [&home, &public, &other_year, &returns, &sign_in] {
+        for id in HOLDERS
+            .iter()
+            .copied()
+            .chain(holders.iter().map(String::as_str))
+        {
+            assert!(!names(&page.body, id), "a public page names holder {id}");
+        }
+    }
+    // Nor does any public route of the API, called anonymously (the
+    // transferee an approval names, its agenda text, ...), while a member
+    // reading the same route sees the ids.
+    let public_routes: Vec<&str> = windledger_api::routes::routes()
+        .iter()
+        .filter(|r| {
+            r.method == reqwest::Method::GET
+                && matches!(r.access, windledger_api::routes::Access::Public)
+        })
+        .map(|r| {
+            r.path
+                .strip_prefix("/api/v1/ledgers/{ledger}")
+                .unwrap_or(r.path)
+        })
+        .collect();
+    assert!(public_routes.contains(&"/meetings"), "{public_routes:?}");
+    for route in &public_routes {
+        for query in ["", "?year=2021"] {
+            let answer = server.get(&format!("{route}{query}"), None).await;
+            if answer.status.as_u16() == 422 {
+                continue; // a route that takes no year
+            }
+            let text = answer.expect(200).body.to_string();
+            for id in HOLDERS
+                .iter()
+                .copied()
+                .chain(holders.iter().map(String::as_str))
+            {
+                assert!(
+                    !names(&text, id),
+                    "GET {route}{query} names holder {id} anonymously"
+                );
+            }
+        }
+    }
+    let secretary = server.token(LEDGER, Role::Secretary, None).await;
+    let meetings = server.get("/meetings", Some(&secretary)).await.expect(200);
+    assert!(
+        names(&meetings.body.to_string(), "cit-121"),
+        "a member reads the transferee: {}",
+        meetings.body
+    );
+    let anonymous = server.get("/meetings", None).await.expect(200);
+    assert!(
+        anonymous
+            .body
+            .to_string()
+            .contains("Agrément de l'associé [associé]"),
+        "{}",
+        anonymous.body
+    );
+    // A value that is an id keeps the ids' format (the answer its schema).
+    assert!(
+        anonymous
+            .body
+            .to_string()
+            .contains(r#""transferee":"anonyme""#),
+        "{}",
+        anonymous.body
+    );
+
+    // The checkpoint is signed by the server's key and covers the head.
+    let note = b.get(&farm("/point-de-controle")).await.expect(200);
+    assert!(
+        note.headers["content-disposition"]
+            .to_str()
+            .expect("ASCII")
+            .contains(".checkpoint")
+    );
+    let verifier = CheckpointVerifier::parse(&server.signer.verifier().to_string()).expect("a key");
+    let checkpoint = verifier.verify(&note.body).expect("a signed checkpoint");
+    assert_eq!(checkpoint.size, server.head().await);
+
+    // Bad input is answered in French, never with a 500.
+    b.get(&farm("?annee=deux-mille"))
+        .await
+        .expect(400)
+        .contains("L'année demandée n'est pas valide");
+    b.get("/parcs/aucun-parc")
+        .await
+        .expect(404)
+        .contains("Page introuvable");
+    b.get(&farm("/nulle-part"))
+        .await
+        .expect(404)
+        .contains("Page introuvable");
+    b.get(&farm("/assemblees/ago-2025/recus/abc"))
+        .await
+        .redirects_to("/connexion");
+    b.get("/style.css")
+        .await
+        .expect(200)
+        .contains(":focus-visible");
+    server.stop().await;
+}
+
+async fn signing_in_and_out(db: windledger_store::testing::TestDatabase) {
+    let server = Server::with_reference_farm(db).await;
+    let token = server
+        .token(LEDGER, Role::Shareholder, Some("cit-001"))
+        .await;
+    let mut b = Browser::new(&server);
+
+    // The sign-in form carries a token that must match its cookie.
+    let form = b.get("/connexion").await.expect(200);
+    let hidden = form.form("/connexion");
+    assert!(hidden.iter().any(|(n, v)| n == "_csrf" && v.len() == 64));
+    let cookie = form
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("wl_connexion="))
+        .expect("a sign-in cookie");
+    for part in ["HttpOnly", "Secure", "SameSite=Strict"] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    let without = set(&hidden, "_csrf", None);
+    b.post("/connexion", &with(&without, &[("jeton", &token)]))
+        .await
+        .expect(403)
+        .contains("Le formulaire a expiré");
+    assert!(
+        !b.cookies.contains_key("wl_session"),
+        "no session without the token"
+    );
+    let wrong = set(&hidden, "_csrf", Some("0".repeat(64).as_str()));
+    b.post("/connexion", &with(&wrong, &[("jeton", &token)]))
+        .await
+        .expect(403);
+    // A bad token.
+    b.sign_in("wl_000000000000_nope")
+        .await
+        .expect(401)
+        .contains("Ce n'est pas un jeton windledger");
+    let forged = format!(
+        "{}{}",
+        &token[..token.len() - 1],
+        if token.ends_with('0') { "1" } else { "0" }
+    );
+    b.sign_in(&forged)
+        .await
+        .expect(401)
+        .contains("Ce jeton n'est pas valide");
+    assert!(!b.cookies.contains_key("wl_session"));
+
+    // The right one: a new session in a strict cookie.
+    let signed = b.sign_in(&token).await.redirects_to(&farm("/espace"));
+    let session = signed
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("wl_session="))
+        .expect("a session cookie")
+        .clone();
+    for part in [
+        "HttpOnly",
+        "Secure",
+        "SameSite=Strict",
+        "Path=/",
+        "Max-Age=",
+    ] {
+        assert!(session.contains(part), "{session}");
+    }
+    assert!(
+        !session.contains(&token),
+        "the cookie holds a session id, not the token"
+    );
+    let space = b
+        .get(&farm("/espace"))
+        .await
+        .expect(200)
+        .contains("Mon espace")
+        .contains("associé (cit-001)")
+        .contains("Se déconnecter");
+    assert_eq!(
+        space.headers["cache-control"], "no-store",
+        "a signed-in page is kept by no cache"
+    );
+
+    // Signing out needs the token too.
+    let sign_out = space.form("/deconnexion");
+    b.post("/deconnexion", &set(&sign_out, "_csrf", None))
+        .await
+        .expect(403);
+    b.get(&farm("/espace")).await.expect(200);
+    b.post("/deconnexion", &sign_out).await.redirects_to("/");
+    assert!(!b.cookies.contains_key("wl_session"));
+    b.get(&farm("/espace")).await.redirects_to("/connexion");
+
+    // A session ends when its token is revoked.
+    b.sign_in(&token).await.redirects_to(&farm("/espace"));
+    b.get(&farm("/espace")).await.expect(200);
+    let token_id = token.split('_').nth(1).expect("a token id");
+    assert!(
+        server
+            .store
+            .revoke_token(token_id, chrono::Utc::now())
+            .await
+            .expect("revoked")
+    );
+    b.get(&farm("/espace")).await.redirects_to("/connexion");
+    b.sign_in(&token)
+        .await
+        .expect(401)
+        .contains("Ce jeton a été révoqué");
+    server.stop().await;
+}
+
+async fn a_shareholder_votes_and_gets_a_receipt(db: windledger_store::testing::TestDatabase) {
+    let server = Server::with_reference_farm(db).await;
+    web::open_meeting(&server, "ago-web").await;
+    let cit1 = server
+        .token(LEDGER, Role::Shareholder, Some("cit-001"))
+        .await;
+    let cit2 = server
+        .token(LEDGER, Role::Shareholder, Some("cit-002"))
+        .await;
+    let mut b = Browser::new(&server);
+    b.sign_in(&cit1).await.redirects_to(&farm("/espace"));
+    b.get(&farm("/espace"))
+        .await
+        .expect(200)
+        .contains("Mes actions et mes voix")
+        .contains("Part du capital")
+        .contains("Poids de vote")
+        .contains("Mes votes et leurs reçus")
+        .contains("ago-2025")
+        .contains("Mes dividendes")
+        .contains("Impôt sur le revenu retenu")
+        .contains("Prélèvements sociaux retenus")
+        .contains("Net")
+        .contains("le 15 juillet")
+        .contains("Assemblées en cours")
+        .contains("ago-web");
+    let action = farm("/assemblees/ago-web/vote");
+    let page = b
+        .get(&farm("/assemblees/ago-web"))
+        .await
+        .expect(200)
+        .contains("Ordre du jour")
+        .contains("Adhésion du parc à une coopérative")
+        .contains("Vous figurez sur la liste d'émargement")
+        .contains("Enregistrer mon vote")
+        .contains("value=\"pour\"")
+        .contains("value=\"contre\"")
+        .contains("value=\"abstention\"")
+        .contains("Donner pouvoir");
+    let hidden = page.form(&action);
+    assert!(hidden.iter().any(|(n, _)| n == "_csrf"));
+    assert!(hidden.iter().any(|(n, _)| n == "_formulaire"));
+    let choices = [("choix-1", "pour"), ("choix-2", "abstention")];
+
+    // Without the CSRF token, or with another, nothing is written.
+    let head = server.head().await;
+    b.post(&action, &with(&set(&hidden, "_csrf", None), &choices))
+        .await
+        .expect(403)
+        .contains("Rien n'a été enregistré");
+    b.post(
+        &action,
+        &with(
+            &set(&hidden, "_csrf", Some("f".repeat(64).as_str())),
+            &choices,
+        ),
+    )
+    .await
+    .expect(403);
+    // A choice missing: the form comes back with the error beside it.
+    b.post(&action, &with(&hidden, &[("choix-1", "pour")]))
+        .await
+        .expect(422)
+        .contains("Choisissez pour, contre ou abstention")
+        .contains("aria-invalid=\"true\"")
+        .contains("value=\"pour\" required checked");
+    // Not anyone's ballot.
+    b.post(
+        &action,
+        &with(&set(&hidden, "votant", Some("cit-002")), &choices),
+    )
+    .await
+    .expect(422)
+    .contains("Vous ne pouvez voter que pour vous-même");
+    assert_eq!(server.head().await, head, "nothing was written");
+
+    // The ballot, then its receipt.
+    let voted = b.post(&action, &with(&hidden, &choices)).await;
+    let voted = voted.redirects_to(&farm("/assemblees/ago-web/recus/"));
+    let receipt_path = voted.location.clone().expect("a location");
+    let position: u64 = receipt_path
+        .rsplit('/')
+        .next()
+        .and_then(|p| p.parse().ok())
+        .expect("a position");
+    assert_eq!(server.head().await, head + 1);
+    let event = server
+        .store
+        .read_ledger(&LedgerId::parse(LEDGER).expect("an id"), position - 1, 1)
+        .await
+        .expect("the event")
+        .remove(0);
+    assert_eq!(event.event_type, "BallotCast");
+    b.get(&receipt_path)
+        .await
+        .expect(200)
+        .contains("Votre vote est enregistré")
+        .contains("Reçu de vote")
+        .contains(&event.hash.to_hex())
+        .contains("Pour</strong> — ago-web.1")
+        .contains("Abstention</strong> — ago-web.2");
+    // Sent twice (a double click), the form is answered once.
+    b.post(&action, &with(&hidden, &choices))
+        .await
+        .redirects_to(&receipt_path);
+    assert_eq!(server.head().await, head + 1);
+    b.get(&farm("/espace"))
+        .await
+        .expect(200)
+        .contains(&format!("recus/{position}"));
+
+    // cit-002 cannot read cit-001's receipt, gives its proxy to cit-001,
+    // who then votes for it, and takes it back.
+    let mut b2 = Browser::new(&server);
+    b2.sign_in(&cit2).await.redirects_to(&farm("/espace"));
+    b2.get(&receipt_path).await.expect(403);
+    let page2 = b2.get(&farm("/assemblees/ago-web")).await.expect(200);
+    let proxy_action = farm("/assemblees/ago-web/procuration");
+    let proxy_form = page2.form(&proxy_action);
+    b2.post(&proxy_action, &set(&proxy_form, "_csrf", None))
+        .await
+        .expect(403);
+    b2.post(
+        &proxy_action,
+        &with(&proxy_form, &[("mandataire", "cit-002")]),
+    )
+    .await
+    .expect(422)
+    .contains("On ne peut pas se donner pouvoir à soi-même");
+    b2.post(
+        &proxy_action,
+        &with(&proxy_form, &[("mandataire", "cit-001")]),
+    )
+    .await
+    .redirects_to(&farm("/assemblees/ago-web"));
+    b2.get(&farm("/assemblees/ago-web"))
+        .await
+        .expect(200)
+        .contains("Votre pouvoir est donné à cit-001")
+        .contains("Révoquer le pouvoir");
+    let page = b
+        .get(&farm("/assemblees/ago-web"))
+        .await
+        .expect(200)
+        .contains("cit-002, qui m'a donné pouvoir");
+    let hidden = page.form(&action);
+    b.post(
+        &action,
+        &with(
+            &hidden,
+            &[
+                ("votant", "cit-002"),
+                ("choix-1", "contre"),
+                ("choix-2", "contre"),
+            ],
+        ),
+    )
+    .await
+    .redirects_to(&farm("/assemblees/ago-web/recus/"));
+    let revoke_action = farm("/assemblees/ago-web/revocation");
+    let revoke = b2
+        .get(&farm("/assemblees/ago-web"))
+        .await
+        .expect(200)
+        .form(&revoke_action);
+    b2.post(&revoke_action, &revoke)
+        .await
+        .redirects_to(&farm("/assemblees/ago-web"));
+    b2.get(&farm("/assemblees/ago-web"))
+        .await
+        .expect(200)
+        .contains("Votre pouvoir est révoqué")
+        .contains("Enregistrer mon vote");
+
+    // The register shows both ballots with their receipts.
+    let municipality = server.token(LEDGER, Role::Municipality, Some("ccmp")).await;
+    let mut m = Browser::new(&server);
+    m.sign_in(&municipality)
+        .await
+        .redirects_to(&farm("/espace"));
+    m.get(&farm("/registre/ago-web"))
+        .await
+        .expect(200)
+        .contains("Liste d'émargement")
+        .contains("Bulletins")
+        .contains(&format!("{}…", &event.hash.to_hex()[..12]))
+        .contains("L'assemblée n'est pas close");
+    // The municipality may read the receipt too.
+    m.get(&receipt_path).await.expect(200);
+    server.stop().await;
+}
+
+async fn the_municipality_audits_the_register_and_the_chain(
+    db: windledger_store::testing::TestDatabase,
+) {
+    let server = Server::with_reference_farm(db).await;
+    let token = server.token(LEDGER, Role::Municipality, Some("ccmp")).await;
+    let mut b = Browser::new(&server);
+    b.sign_in(&token).await.redirects_to(&farm("/espace"));
+    b.get(&farm("/espace"))
+        .await
+        .expect(200)
+        .contains("Registre des décisions")
+        .contains("Journal des événements")
+        .contains("Vérifier la chaîne")
+        .contains("Mes actions et mes voix");
+    b.get(&farm("/registre"))
+        .await
+        .expect(200)
+        .contains("Registre des décisions")
+        .contains("ago-2025")
+        .contains("age-2022");
+    b.get(&farm("/registre/ago-2025"))
+        .await
+        .expect(200)
+        .contains("Convocation")
+        .contains("Liste d'émargement")
+        .contains("Pouvoirs")
+        .contains("Bulletins")
+        .contains("Décompte")
+        .contains("Quorum")
+        .contains("atteint")
+        .contains("Majorité")
+        .contains("Décompte par collège")
+        .contains("Adoptée")
+        .contains("cit-001");
+    b.get(&farm("/registre/nope")).await.expect(404);
+
+    // The event log, by position.
+    let head = server.head().await;
+    b.get(&farm("/journal"))
+        .await
+        .expect(200)
+        .contains("Journal des événements")
+        .contains("CompanyIncorporated")
+        .contains("Positions 1 à 50")
+        .contains("Événements suivants");
+    b.get(&farm(&format!("/journal?position={head}")))
+        .await
+        .expect(200)
+        .contains(&format!("Positions {} à {}", fr(head), fr(head)))
+        .contains("Événements précédents")
+        .lacks("Événements suivants");
+    b.get(&farm("/journal?apres=abc"))
+        .await
+        .expect(400)
+        .contains("nombre entier");
+
+    // Verifying the chain: a form with the CSRF token, a result.
+    let page = b
+        .get(&farm("/verification"))
+        .await
+        .expect(200)
+        .contains("Vérifier la chaîne")
+        .lacks("Chaîne intacte");
+    let action = farm("/verification");
+    let hidden = page.form(&action);
+    b.post(&action, &set(&hidden, "_csrf", None))
+        .await
+        .expect(403);
+    b.post(&action, &hidden)
+        .await
+        .redirects_to(&farm("/verification"));
+    let grouped = fr(head);
+    b.get(&farm("/verification"))
+        .await
+        .expect(200)
+        .contains("Chaîne intacte")
+        .contains(&format!("{grouped} événements vérifiés"));
+    // Against a checkpoint kept earlier.
+    let note = b.get(&farm("/point-de-controle")).await.expect(200).body;
+    let hidden = b
+        .get(&farm("/verification"))
+        .await
+        .expect(200)
+        .form(&action);
+    b.post(&action, &with(&hidden, &[("point", note.as_str())]))
+        .await
+        .redirects_to(&farm("/verification"));
+    b.get(&farm("/verification"))
+        .await
+        .expect(200)
+        .contains("le point de contrôle fourni est bien un préfixe");
+    let hidden = b
+        .get(&farm("/verification"))
+        .await
+        .expect(200)
+        .form(&action);
+    b.post(
+        &action,
+        &with(&hidden, &[("point", "pas un point de contrôle")]),
+    )
+    .await
+    .expect(422)
+    .contains("n'est pas un point de contrôle signé");
+    b.get(&farm("/retombees")).await.expect(200);
+    server.stop().await;
+}
+
+/// The figure in force for a turbine's month, from the API.
+async fn production_of(server: &Server, turbine: &str, month: &str) -> Value {
+    let production = server.get("/production?year=2025", None).await.expect(200);
+    production.body[0]["production"]
+        .as_array()
+        .expect("production")
+        .iter()
+        .find(|p| p["turbine"] == turbine && p["month"] == month)
+        .map(|p| p["mwh"].clone())
+        .unwrap_or(Value::Null)
+}
+
+async fn the_operator_reports_production_by_form_and_file(
+    db: windledger_store::testing::TestDatabase,
+) {
+    let server = Server::with_reference_farm(db).await;
+    let token = server.token(LEDGER, Role::Operator, None).await;
+    let mut b = Browser::new(&server);
+    b.sign_in(&token).await.redirects_to(&farm("/espace"));
+    let page = b
+        .get(&farm("/exploitation"))
+        .await
+        .expect(200)
+        .contains("Production d'une éolienne pour un mois")
+        .contains("Recette d'un mois")
+        .contains("Envoyer un fichier CSV")
+        .contains("enctype=\"multipart/form-data\"")
+        .contains("Exercice 2025")
+        .contains("Déjà déclaré pour l'exercice 2025");
+    let production_action = farm("/exploitation/production");
+    let upload_action = farm("/exploitation/import");
+    let production = page.form(&production_action);
+    let upload = with(&page.form(&upload_action), &[("exercice", "2025")]);
+    for action in [
+        &production_action,
+        &upload_action,
+        &farm("/exploitation/recette"),
+    ] {
+        assert!(
+            page.form(action).iter().any(|(n, _)| n == "_csrf"),
+            "{action} carries the CSRF token"
+        );
+    }
+    let head = server.head().await;
+
+    // One month by the form: a bad figure comes back beside its field.
+    let fields = [
+        ("exercice", "2025"),
+        ("eolienne", "T01"),
+        ("mois", "2025-12"),
+        ("mwh", "huit cents"),
+        ("disponibilite", "96"),
+        ("corrige", "p-2025-12-T01"),
+    ];
+    b.post(&production_action, &with(&production, &fields))
+        .await
+        .expect(422)
+        .contains("Ce n'est pas un nombre");
+    // Without its correction, the domain refuses a second figure.
+    let without = set(&with(&production, &fields), "mwh", Some("812,5"));
+    b.post(&production_action, &set(&without, "corrige", None))
+        .await
+        .expect(422)
+        .contains("déjà déclarée");
+    b.post(&production_action, &set(&without, "_csrf", None))
+        .await
+        .expect(403);
+    assert_eq!(server.head().await, head);
+    b.post(&production_action, &without)
+        .await
+        .redirects_to(&farm("/exploitation"));
+    assert_eq!(server.head().await, head + 1);
+    assert_eq!(production_of(&server, "T01", "2025-12").await, "812.5");
+    b.get(&farm("/exploitation"))
+        .await
+        .expect(200)
+        .contains("production de T01 en décembre 2025");
+    let head = server.head().await;
+
+    // A file with one bad line: every error shown, nothing written.
+    let bad = "type,month,turbine,mwh,availability,kind,volume_mwh,price_per_mwh,corrects\n\
+               production,2025-11,T02,700.5,97,,,,p-2025-11-T02\n\
+               production,2025-11,T99,700.5,97,,,,\n\
+               revenue,2025-11,,,,market_sales,1000,55.5,\n";
+    b.post_file(
+        &upload_action,
+        &set(&upload, "_csrf", None),
+        "releve.csv",
+        bad,
+    )
+    .await
+    .expect(403);
+    b.post_file(&upload_action, &upload, "releve.csv", bad)
+        .await
+        .expect(422)
+        .contains("Le fichier releve.csv contient 1 erreur : rien n'a été enregistré.")
+        .contains("<td class=\"num\">3</td>")
+        .contains("Cette éolienne n'est pas une éolienne du parc.");
+    assert_eq!(server.head().await, head, "nothing written from a bad file");
+    // Lines are checked in order: the same report corrected twice fails
+    // on the second; a parse error is shown with its column.
+    let twice = "type;month;turbine;mwh;availability;corrects\n\
+                 production;2025-11;T02;700,5;97;p-2025-11-T02\n\
+                 production;2025-11;T02;701;97;p-2025-11-T02\n";
+    b.post_file(&upload_action, &upload, "deux.csv", twice)
+        .await
+        .expect(422)
+        .contains("<td class=\"num\">3</td>")
+        .contains("Ce rapport a déjà été corrigé");
+    let unreadable = "type,month,turbine,mwh,availability\nproduction,2025-13,T02,abc,97\n";
+    b.post_file(&upload_action, &upload, "illisible.csv", unreadable)
+        .await
+        .expect(422)
+        .contains("contient 2 erreurs")
+        .contains("<code>month</code>")
+        .contains("<code>mwh</code>");
+    assert_eq!(server.head().await, head);
+
+    // The good file: every line written.
+    let good = "type,month,turbine,mwh,availability,kind,volume_mwh,price_per_mwh,corrects\n\
+                production,2025-11,T02,700.5,97,,,,p-2025-11-T02\n\
+                revenue,2025-11,,,,market_sales,1000,55.5,\n";
+    b.post_file(&upload_action, &upload, "releve.csv", good)
+        .await
+        .redirects_to(&farm("/exploitation"));
+    assert_eq!(server.head().await, head + 2);
+    assert_eq!(production_of(&server, "T02", "2025-11").await, "700.5");
+    b.get(&farm("/exploitation"))
+        .await
+        .expect(200)
+        .contains("Fichier releve.csv enregistré : 2 lignes pour l'exercice 2025.");
+    // The same form sent again writes nothing more.
+    b.post_file(&upload_action, &upload, "releve.csv", good)
+        .await
+        .redirects_to(&farm("/exploitation"));
+    assert_eq!(server.head().await, head + 2);
+    // Not a multipart body at all: a French 400, nothing written.
+    b.post(&upload_action, &upload).await.expect(400);
+    server.stop().await;
+}
+
+async fn the_secretary_keeps_the_register(db: windledger_store::testing::TestDatabase) {
+    let server = Server::with_reference_farm(db).await;
+    let token = server.token(LEDGER, Role::Secretary, None).await;
+    let mut b = Browser::new(&server);
+    b.sign_in(&token).await.redirects_to(&farm("/espace"));
+    let page = b
+        .get(&farm("/secretariat"))
+        .await
+        .expect(200)
+        .contains("Secrétariat")
+        .contains("Convoquer une assemblée")
+        .contains("Inscrire un associé")
+        .contains("Enregistrer une cession d'actions");
+    let admit_action = farm("/secretariat/associes");
+    let transfer_action = farm("/secretariat/cessions");
+    let convene_action = farm("/secretariat/assemblees");
+    let head = server.head().await;
+
+    // A new holder.
+    let admit = page.form(&admit_action);
+    let fields = [
+        ("associe", "cit-950"),
+        ("nature", "individual"),
+        ("college", "citoyens"),
+        ("commune", "4202"),
+        ("date_effet", &chrono::Utc::now().date_naive().to_string()),
+    ];
+    b.post(&admit_action, &with(&set(&admit, "_csrf", None), &fields))
+        .await
+        .expect(403);
+    b.post(&admit_action, &with(&admit, &fields))
+        .await
+        .expect(422)
+        .contains("Un code INSEE compte 5 caractères");
+    assert_eq!(server.head().await, head);
+    let fields = with(&admit, &fields);
+    b.post(&admit_action, &set(&fields, "commune", Some("42026")))
+        .await
+        .redirects_to(&farm("/secretariat"));
+    b.get(&farm("/secretariat"))
+        .await
+        .expect(200)
+        .contains("L'associé cit-950 est inscrit au registre");
+    assert_eq!(server.head().await, head + 1);
+
+    // A transfer between two holders.
+    let transfer = b
+        .get(&farm("/secretariat"))
+        .await
+        .expect(200)
+        .form(&transfer_action);
+    let fields = [
+        ("cedant", "cit-001"),
+        ("cessionnaire", "cit-002"),
+        ("categorie", "ordinaires"),
+        ("nombre", "0"),
+        ("prix", "100"),
+        ("date_effet", &chrono::Utc::now().date_naive().to_string()),
+    ];
+    b.post(&transfer_action, &with(&transfer, &fields))
+        .await
+        .expect(422)
+        .contains("Indiquez un nombre entier d'actions");
+    let fields = set(&with(&transfer, &fields), "nombre", Some("1"));
+    b.post(&transfer_action, &fields)
+        .await
+        .redirects_to(&farm("/secretariat"));
+    assert_eq!(server.head().await, head + 2);
+
+    // A meeting convened, its voting opened, its close refused too early.
+    let convene = b
+        .get(&farm("/secretariat"))
+        .await
+        .expect(200)
+        .form(&convene_action);
+    let today = chrono::Utc::now().date_naive();
+    let yesterday = (today - chrono::Duration::days(1)).to_string();
+    let opens = format!("{today}T02:00");
+    let closes = format!("{}T18:00", today + chrono::Duration::days(10));
+    let fields = [
+        ("assemblee", "ago-formulaire"),
+        ("nature", "ordinary_general_meeting"),
+        ("date_convocation", yesterday.as_str()),
+        ("date_enregistrement", yesterday.as_str()),
+        ("ouverture", opens.as_str()),
+        ("cloture", closes.as_str()),
+        ("r1_texte", ""),
+        ("r1_decision", "ordinary"),
+        ("r1_objet", "general"),
+    ];
+    b.post(&convene_action, &with(&convene, &fields))
+        .await
+        .expect(422)
+        .contains("L'ordre du jour a au moins une résolution");
+    let fields = set(
+        &with(&convene, &fields),
+        "r1_texte",
+        Some("Installation de panneaux d'information au pied des éoliennes"),
+    );
+    b.post(&convene_action, &fields)
+        .await
+        .redirects_to(&farm("/secretariat"));
+    let page = b
+        .get(&farm("/secretariat"))
+        .await
+        .expect(200)
+        .contains("L'assemblée ago-formulaire est convoquée")
+        .contains("Ouvrir le vote");
+    assert_eq!(server.head().await, head + 3);
+    let open_action = farm("/secretariat/assemblees/ago-formulaire/ouverture");
+    let open = page.form(&open_action);
+    b.post(&open_action, &set(&open, "_csrf", None))
+        .await
+        .expect(403);
+    b.post(&open_action, &open)
+        .await
+        .redirects_to(&farm("/secretariat"));
+    assert_eq!(server.head().await, head + 4);
+    b.get(&farm("/assemblees/ago-formulaire"))
+        .await
+        .expect(200)
+        .contains("Installation de panneaux");
+    // Closing before the window ends is refused, in French.
+    let close_action = farm("/secretariat/assemblees/ago-formulaire/cloture");
+    let close = set(
+        &page.form(&open_action),
+        "_formulaire",
+        Some("un-autre-formulaire"),
+    );
+    b.post(&close_action, &close)
+        .await
+        .expect(422)
+        .contains("La période de vote n'est pas terminée");
+    assert_eq!(server.head().await, head + 4);
+    server.stop().await;
+}
+
+async fn every_page_checks_who_asks(db: windledger_store::testing::TestDatabase) {
+    let server = Server::with_reference_farm(db).await;
+    let pages = [
+        ("/espace", [true, true, true, true]),
+        ("/assemblees/ago-2025", [true, true, false, true]),
+        ("/registre", [true, true, false, false]),
+        ("/registre/ago-2025", [true, true, false, false]),
+        ("/journal", [true, true, false, false]),
+        ("/verification", [true, true, false, false]),
+        ("/exploitation", [false, false, true, false]),
+        ("/secretariat", [true, false, false, false]),
+    ];
+    let roles = [
+        (Role::Secretary, None),
+        (Role::Municipality, Some("ccmp")),
+        (Role::Operator, None),
+        (Role::Shareholder, Some("cit-001")),
+    ];
+    let mut anonymous = Browser::new(&server);
+    for (page, _) in &pages {
+        anonymous.get(&farm(page)).await.redirects_to("/connexion");
+    }
+    for (i, (role, holder)) in roles.iter().enumerate() {
+        let token = server.token(LEDGER, *role, *holder).await;
+        let mut b = Browser::new(&server);
+        b.sign_in(&token).await.redirects_to(&farm("/espace"));
+        for (page, allowed) in &pages {
+            let answer = b.get(&farm(page)).await;
+            let expected = if allowed[i] { 200 } else { 403 };
+            assert_eq!(answer.status, expected, "{role} on {page}");
+            if !allowed[i] {
+                assert!(answer.body.contains("Accès refusé"));
+            }
+        }
+    }
+    // A POST without a session writes nothing and asks to sign in.
+    let head = server.head().await;
+    anonymous
+        .post(
+            &farm("/assemblees/ago-2025/vote"),
+            &[("choix-1".to_owned(), "pour".to_owned())],
+        )
+        .await
+        .redirects_to("/connexion");
+    assert_eq!(server.head().await, head);
+    // A token of another ledger sees this farm's pages as forbidden.
+    let other = server.token("autre-parc", Role::Secretary, None).await;
+    let mut b = Browser::new(&server);
+    b.sign_in(&other)
+        .await
+        .redirects_to("/parcs/autre-parc/espace");
+    b.get(&farm("/secretariat"))
+        .await
+        .expect(403)
+        .contains("un autre parc");
+    // That other ledger has no company yet: its pages still render.
+    b.get("/parcs/autre-parc/espace").await.expect(200);
+    b.get("/parcs/autre-parc/secretariat").await.expect(200);
+    b.get("/parcs/autre-parc")
+        .await
+        .expect(200)
+        .contains("Aucun associé n'est encore inscrit")
+        .contains("Aucune production n'est encore publiée");
+    b.get("/")
+        .await
+        .expect(200)
+        .lacks("href=\"/parcs/autre-parc\"");
+    server.stop().await;
+}
