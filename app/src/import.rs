@@ -37,8 +37,7 @@ use serde_json::value::RawValue;
 use thiserror::Error;
 use windledger_store::{Head, LedgerId, Store, StoreError, StreamId};
 
-use crate::command::Aggregates;
-pub use crate::command::{Command, check_aggregate_id};
+use crate::command::{Aggregates, Command, check_aggregate_id};
 use crate::error::ErrorKind;
 use crate::services::{CompanyCapTables, company_of, scan};
 

@@ -14,8 +14,7 @@ use windledger_projections::cap_table::ProjectedCapTables;
 use windledger_projections::runner::Shared;
 use windledger_store::{LedgerId, RecordedEvent, Store, StoreError};
 
-pub use crate::command::Receipt;
-use crate::command::{Aggregates, Command};
+use crate::command::{Aggregates, Command, Receipt};
 use crate::error::{Error, ErrorKind};
 use crate::integrity::Integrity;
 use crate::services::{StoreHead, company_of, ledger_event, scan};

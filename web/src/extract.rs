@@ -27,8 +27,9 @@ use axum::response::{IntoResponse, Redirect, Response};
 use maud::Markup;
 use serde::de::DeserializeOwned;
 use windledger_api::problem::Problem;
-use windledger_app::import::Command;
-use windledger_app::ledger::{LedgerRuntime, Receipt};
+use windledger_app::command::Command;
+use windledger_app::command::Receipt;
+use windledger_app::ledger::LedgerRuntime;
 use windledger_store::LedgerId;
 
 use crate::layout::{Chrome, FormState, Message, html_response, page};

@@ -26,7 +26,7 @@ use crate::layout::{
 };
 use crate::{PageResult, Web, WebError, format, projected};
 use windledger_api::problem::Problem;
-use windledger_app::import::Command;
+use windledger_app::command::Command;
 use windledger_app::import::csv::{self, LineError, REVENUE_KINDS, Row};
 const PRODUCTION_FORM: &str = "production";
 const REVENUE_FORM: &str = "recette";

@@ -23,7 +23,7 @@ use crate::layout::{
 };
 use crate::session::SessionView;
 use crate::{PageResult, WebError, format, projected};
-use windledger_app::import::Command;
+use windledger_app::command::Command;
 
 const ADMIT_FORM: &str = "associe";
 const TRANSFER_FORM: &str = "cession";

@@ -36,7 +36,7 @@ use crate::{PageResult, Web, WebError, format, projected};
 use windledger_api::TokenRefusal;
 use windledger_api::auth::roles::AUDITORS;
 use windledger_api::auth::{Rejected, Role};
-use windledger_app::import::Command;
+use windledger_app::command::Command;
 
 // ---------------------------------------------------------------- sign-in
 

@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use windledger_fixtures::rng::Rng;
 use windledger_store::testing::{Backend, TestDatabase};
 use windledger_store::{
     Checkpoint, CheckpointVerifier, LedgerId, Store, StoreOptions, Verification,
@@ -376,8 +377,8 @@ impl Campaign {
         Self {
             backend,
             seed,
-            kills: Rng::new(seed),
-            picks: Rng::new(seed.rotate_left(21)),
+            kills: Rng::xoshiro(seed),
+            picks: Rng::xoshiro(seed.rotate_left(21)),
             db,
             store,
             ledger,
@@ -392,7 +393,7 @@ impl Campaign {
             checkpoints: Vec::new(),
             verifier: None,
             commands: Commands {
-                rng: Rng::new(!seed),
+                rng: Rng::xoshiro(!seed),
                 round: 0,
                 made: 0,
                 voters: Vec::new(),
@@ -1505,30 +1506,4 @@ fn success(output: &Output, what: &str) -> String {
         String::from_utf8_lossy(&output.stderr)
     );
     String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
-}
-
-/// xorshift64*: the kill delays and the commands, replayable from a seed.
-struct Rng(u64);
-
-impl Rng {
-    fn new(seed: u64) -> Self {
-        // Never zero, and different seeds diverge at once.
-        Self((seed ^ 0x9E37_79B9_7F4A_7C15) | 1)
-    }
-
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    /// Uniform enough in `0..n` for picking.
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len() as u64) as usize]
-    }
 }
