@@ -602,6 +602,12 @@ proptest! {
         turbines in 5usize..=8,
     ) {
         let events = history(&config(seed, holders, years, turbines));
+        // A farm at a loss every year appropriates no legal reserve: its
+        // history offers no place for the dividend and reserve forgeries
+        // (seen with 2 years of 5 turbines). Such histories are drawn again.
+        prop_assume!(events.iter().any(|e| {
+            e.event_type == "ResultAppropriated" && e.fields()["legal_reserve"] != "0.00"
+        }));
         let found = check_forgeries(&events)?;
         for rule in ALWAYS {
             prop_assert!(found.contains(rule), "the history offers no place for {}", rule);

@@ -41,8 +41,11 @@ pub fn int(n: impl Into<i128>) -> String {
 /// A decimal rounded (half away from zero) to `places`: `1 234,50`.
 pub fn decimal(d: Decimal, places: u32) -> String {
     let rounded = d.round_dp_with_strategy(places, RoundingStrategy::MidpointAwayFromZero);
-    let text = format!("{:.*}", places as usize, rounded.abs());
+    // Written without a precision and padded here: rust_decimal's `{:.N}`
+    // panics for the largest decimals (its buffer is too short for them).
+    let text = rounded.abs().to_string();
     let (units, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let fraction = format!("{fraction:0<width$}", width = places as usize);
     let sign = if rounded.is_sign_negative() && !rounded.is_zero() {
         "−"
     } else {
@@ -304,6 +307,12 @@ mod tests {
         assert_eq!(parse_decimal("1 234,5"), Some(Decimal::new(12345, 1)));
         assert_eq!(parse_decimal("abc"), None);
         assert_eq!(parse_decimal(""), None);
+        // The largest decimals are written too (`{:.3}` panicked on them).
+        assert_eq!(
+            mwh(Decimal::MAX, 3),
+            "79\u{202f}228\u{202f}162\u{202f}514\u{202f}264\u{202f}337\u{202f}593\u{202f}543\u{202f}950\u{202f}335,000\u{a0}MWh"
+        );
+        assert_eq!(decimal(Decimal::new(5, 0), 2), "5,00");
     }
 
     #[test]
