@@ -19,7 +19,6 @@ use std::io::{BufReader, BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use windledger::server_cli::{private_sqlite_file, redacted, signing_key};
 use windledger_api::auth::{self, Role};
 use windledger_app::import::Importer;
 use windledger_domain::types::HolderId;
@@ -27,6 +26,8 @@ use windledger_store::{
     Checkpoint, CheckpointSigner, CheckpointVerifier, Head, LedgerId, Sealer, Store, StoreOptions,
     Verification, verify_jsonl,
 };
+
+use crate::server_cli::{private_sqlite_file, redacted, signing_key};
 
 const LEDGER: &str = "ailes-de-taillard";
 /// The reference farm's history, as `windledger import` reads it.
@@ -225,12 +226,12 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
         return Ok(());
     }
     writeln!(out)?;
-    windledger::server_cli::serve_store(
+    crate::server_cli::serve_store(
         store,
         signer,
         Vec::new(),
         options.listen,
-        &windledger::server_cli::NetworkOptions::default(),
+        &crate::server_cli::NetworkOptions::default(),
         out,
     )
     .await

@@ -120,6 +120,8 @@ impl NetworkOptions {
 pub struct TokenOptions {
     #[command(subcommand)]
     pub command: TokenCommand,
+    /// The database holding the ledgers and their tokens: postgres://... or
+    /// sqlite://path.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
 }
@@ -146,15 +148,22 @@ pub enum TokenCommand {
     },
     /// List tokens (never their secrets).
     List {
+        /// Only the tokens of this ledger [default: every ledger's].
         #[arg(long)]
         ledger: Option<String>,
     },
-    /// Revoke a token by its id (the part after `wl_`, before the second `_`).
-    Revoke { token_id: String },
+    /// Revoke a token: it stops opening anything within seconds, on running
+    /// servers too.
+    Revoke {
+        /// The token's id, as `token list` shows it: the part of the token
+        /// after `wl_`, before the second `_`.
+        token_id: String,
+    },
 }
 
 #[derive(clap::Args, Debug)]
 pub struct RebuildOptions {
+    /// postgres://... or sqlite://path.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
     /// The ledger whose projections to rebuild from position 0.

@@ -5,4 +5,5 @@
 mod crash;
 mod demo;
 mod export;
+mod help;
 mod verify;
