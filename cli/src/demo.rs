@@ -23,11 +23,11 @@ use windledger_api::auth::{self, Role};
 use windledger_app::import::Importer;
 use windledger_domain::types::HolderId;
 use windledger_store::{
-    Checkpoint, CheckpointSigner, CheckpointVerifier, Head, LedgerId, Sealer, Store, StoreOptions,
-    Verification, verify_jsonl,
+    Checkpoint, CheckpointSigner, CheckpointVerifier, Head, LedgerId, Store, Verification,
+    verify_jsonl,
 };
 
-use crate::server_cli::{private_sqlite_file, redacted, signing_key};
+use crate::server_cli::{connect_sealed, redacted, signing_key};
 
 const LEDGER: &str = "ailes-de-taillard";
 /// The reference farm's history, as `windledger import` reads it.
@@ -104,10 +104,7 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
 
     let signer = signing_key(&files.key, KEY_NAME, out)?;
     let verifier = signer.verifier();
-    private_sqlite_file(url)?;
-    let store = Store::connect(StoreOptions::new(url).sealed_by(Sealer::new(&signer)))
-        .await
-        .with_context(|| format!("cannot open the database {}", redacted(url)))?;
+    let store = connect_sealed(url, &signer).await?;
     let ledger = LedgerId::parse(LEDGER)?;
     store
         .create_ledger(&ledger)

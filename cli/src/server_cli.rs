@@ -13,7 +13,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use windledger_domain::types::HolderId;
 use windledger_projections::runner::Projections;
 use windledger_store::{
-    CheckpointSigner, CheckpointVerifier, LedgerId, Sealer, Store, StoreOptions,
+    CheckpointSigner, CheckpointVerifier, LedgerId, Sealer, Store, StoreError, StoreOptions,
 };
 
 use windledger_api::auth::{self, Role};
@@ -24,6 +24,10 @@ use windledger_app::services::ledger_event;
 
 /// The default database: a SQLite file in the current folder.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://windledger.sqlite";
+
+/// Where a command's database comes from, for the message when there is
+/// none.
+const DATABASE_SOURCES: &str = "give --database-url (or DATABASE_URL)";
 
 #[derive(clap::Args, Debug)]
 pub struct ServeOptions {
@@ -172,7 +176,7 @@ pub struct RebuildOptions {
 }
 
 /// The file of a `sqlite:` URL (none for another database, or in memory).
-fn sqlite_file(url: &str) -> Option<PathBuf> {
+pub(crate) fn sqlite_file(url: &str) -> Option<PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
@@ -186,7 +190,7 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
 /// (SQLite gives its `-wal` and `-shm` files the database file's mode),
 /// and taken away from group and others if it exists, with its `-wal`
 /// and `-shm`. Nothing to do for PostgreSQL.
-pub fn private_sqlite_file(url: &str) -> anyhow::Result<()> {
+fn private_sqlite_file(url: &str) -> anyhow::Result<()> {
     let Some(path) = sqlite_file(url) else {
         return Ok(());
     };
@@ -222,19 +226,37 @@ pub fn private_sqlite_file(url: &str) -> anyhow::Result<()> {
 }
 
 /// A store that reads, verifies and keeps tokens, and appends no event.
-async fn connect(url: &str) -> anyhow::Result<Store> {
-    private_sqlite_file(url)?;
-    Store::connect(StoreOptions::new(url))
-        .await
-        .with_context(|| format!("cannot open the database {}", redacted(url)))
+/// A SQLite file that is not there is refused rather than created: a
+/// mistyped path would otherwise answer for an empty database.
+pub(crate) async fn connect(url: &str) -> anyhow::Result<Store> {
+    if let Some(path) = sqlite_file(url)
+        && !path.exists()
+    {
+        bail!(
+            "there is no SQLite database at {}: {DATABASE_SOURCES}",
+            path.display()
+        );
+    }
+    open(StoreOptions::new(url), url).await
 }
 
 /// A store whose appends are sealed with `signer`'s key.
 pub async fn connect_sealed(url: &str, signer: &CheckpointSigner) -> anyhow::Result<Store> {
+    open(StoreOptions::new(url).sealed_by(Sealer::new(signer)), url).await
+}
+
+/// The store `options` open at `url` (private to its owner if a SQLite
+/// file), or an error naming the database without its password.
+async fn open(options: StoreOptions, url: &str) -> anyhow::Result<Store> {
     private_sqlite_file(url)?;
-    Store::connect(StoreOptions::new(url).sealed_by(Sealer::new(signer)))
-        .await
-        .with_context(|| format!("cannot open the database {}", redacted(url)))
+    let shown = redacted(url);
+    Store::connect(options).await.map_err(|e| match e {
+        // The store's sentence quotes the URL whole.
+        StoreError::UnsupportedUrl(_) => anyhow::anyhow!(
+            "cannot open the database {shown}: it is neither postgres://... nor sqlite://..."
+        ),
+        other => anyhow::Error::new(other).context(format!("cannot open the database {shown}")),
+    })
 }
 
 /// Parses public keys given on the command line.
@@ -389,6 +411,35 @@ pub async fn run_serve(options: &ServeOptions, out: &mut dyn Write) -> anyhow::R
     .await
 }
 
+/// The sentence refusing `ledger` if the database does not hold it, naming
+/// (the first few of) the ledgers it does hold.
+pub(crate) async fn missing_ledger(
+    store: &Store,
+    ledger: &LedgerId,
+    url: &str,
+) -> anyhow::Result<Option<String>> {
+    let ledgers = store.ledgers().await?;
+    if ledgers.contains(ledger) {
+        return Ok(None);
+    }
+    const NAMED: usize = 10;
+    let mut held = ledgers
+        .iter()
+        .take(NAMED)
+        .map(LedgerId::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    match ledgers.len() {
+        0 => held = "none".to_owned(),
+        n if n > NAMED => held.push_str(&format!(" and {} more", n - NAMED)),
+        _ => {}
+    }
+    Ok(Some(format!(
+        "there is no ledger {ledger} in the database {} (its ledgers: {held})",
+        redacted(url)
+    )))
+}
+
 pub async fn run_token(options: &TokenOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let store = connect(&options.database_url).await?;
     match &options.command {
@@ -452,8 +503,8 @@ pub async fn run_token(options: &TokenOptions, out: &mut dyn Write) -> anyhow::R
 pub async fn run_rebuild(options: &RebuildOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let store = connect(&options.database_url).await?;
     let ledger = LedgerId::parse(options.ledger.as_str())?;
-    if !store.ledgers().await?.contains(&ledger) {
-        bail!("there is no ledger {ledger} in this database");
+    if let Some(missing) = missing_ledger(&store, &ledger, &options.database_url).await? {
+        bail!("{missing}");
     }
     let head = store.head(&ledger).await?;
     let bar = if std::io::stderr().is_terminal() {
@@ -494,4 +545,19 @@ pub async fn run_rebuild(options: &RebuildOptions, out: &mut dyn Write) -> anyho
         writeln!(out, "  {}: position {}", status.projection, status.position)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sqlite_url_names_its_file() {
+        assert_eq!(
+            sqlite_file("sqlite:///srv/farm.sqlite?mode=rwc"),
+            Some(PathBuf::from("/srv/farm.sqlite"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://db/farm"), None);
+    }
 }

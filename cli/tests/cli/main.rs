@@ -6,4 +6,5 @@ mod crash;
 mod demo;
 mod export;
 mod help;
+mod support;
 mod verify;
