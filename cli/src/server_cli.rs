@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -11,7 +12,9 @@ use chrono::{Duration, Utc};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use windledger_domain::types::HolderId;
-use windledger_projections::runner::Projections;
+use windledger_projections::cap_table::CapTable;
+use windledger_projections::event::decode;
+use windledger_projections::runner::{Fold, Projections};
 use windledger_store::{
     CheckpointSigner, CheckpointVerifier, LedgerId, Sealer, Store, StoreError, StoreOptions,
 };
@@ -20,7 +23,7 @@ use windledger_api::auth::{self, Role};
 use windledger_api::{AppState, ServeLimits};
 
 use crate::serve_within;
-use windledger_app::services::ledger_event;
+use windledger_app::services::{company_of, ledger_event, scan};
 
 /// The default database: a SQLite file in the current folder.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://windledger.sqlite";
@@ -134,13 +137,15 @@ pub struct TokenOptions {
 pub enum TokenCommand {
     /// Issue a token; its secret is printed once and stored only hashed.
     Issue {
-        /// The ledger the token opens (created if missing).
+        /// The ledger the token opens, one the database holds (a ledger is
+        /// created by importing its history: `windledger import`).
         #[arg(long)]
         ledger: String,
         /// secretary, municipality, operator or shareholder.
         #[arg(long)]
         role: String,
-        /// The holder a shareholder's (or the municipality's) token acts for.
+        /// The holder a shareholder's (or the municipality's) token acts
+        /// for: one the ledger's company has registered.
         #[arg(long)]
         holder: Option<String>,
         /// A note to recognise the token by in `token list`.
@@ -440,8 +445,36 @@ pub(crate) async fn missing_ledger(
     )))
 }
 
+/// Whether the ledger's company has ever registered `holder`: the cap
+/// table folded from the company's events, as the projections fold it.
+async fn is_registered(
+    store: &Store,
+    ledger: &LedgerId,
+    holder: &HolderId,
+) -> anyhow::Result<bool> {
+    let mut cap_table = CapTable::default();
+    let stopped = scan(store, ledger, u64::MAX, |e| {
+        if company_of(&e).is_none() {
+            return ControlFlow::Continue(());
+        }
+        let event = ledger_event(e);
+        match decode(&event).and_then(|decoded| cap_table.apply(&event, &decoded)) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(reason) => ControlFlow::Break(format!("position {}: {reason}", event.position)),
+        }
+    })
+    .await?;
+    if let Some(stop) = stopped {
+        bail!(
+            "the holders of {ledger} cannot be read (the cap table stops at {stop}); check the ledger with windledger verify"
+        );
+    }
+    Ok(cap_table.holder(holder).is_some())
+}
+
 pub async fn run_token(options: &TokenOptions, out: &mut dyn Write) -> anyhow::Result<()> {
-    let store = connect(&options.database_url).await?;
+    let url = options.database_url.as_str();
+    let store = connect(url).await?;
     match &options.command {
         TokenCommand::Issue {
             ledger,
@@ -457,6 +490,22 @@ pub async fn run_token(options: &TokenOptions, out: &mut dyn Write) -> anyhow::R
                 .map(HolderId::new)
                 .transpose()
                 .context("bad --holder")?;
+            // A token opens what exists: a typo must not create a ledger
+            // served as an empty farm, nor a space for no one.
+            if let Some(missing) = missing_ledger(&store, &ledger, url).await? {
+                bail!(
+                    "{missing}: a ledger is created by importing its history \
+                     (`windledger import FILE --ledger {ledger}`), not by issuing a token"
+                );
+            }
+            if let Some(holder) = &holder
+                && !is_registered(&store, &ledger, holder).await?
+            {
+                bail!(
+                    "{holder} is not a holder of the ledger {ledger}: a token acts for a holder \
+                     its company has registered (see `windledger export cap-table-csv --ledger {ledger}`)"
+                );
+            }
             let expires_at = expires_in_days.map(|d| Utc::now() + Duration::days(i64::from(d)));
             let issued = auth::issue(&store, &ledger, role, holder, label, expires_at).await?;
             writeln!(out, "{}", issued.token)?;

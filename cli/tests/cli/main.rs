@@ -7,4 +7,5 @@ mod demo;
 mod export;
 mod help;
 mod support;
+mod token;
 mod verify;

@@ -33,6 +33,17 @@ pub fn windledger(folder: &Path, args: &[&str]) -> Output {
         .expect("the windledger binary runs")
 }
 
+/// Its standard output, once it succeeded.
+pub fn success(output: &Output, what: &str) -> String {
+    assert!(
+        output.status.success(),
+        "{what} failed: {}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
+}
+
 /// Its error, one line at the end of standard error, once it failed with
 /// exit code 1.
 pub fn failure(output: &Output, what: &str) -> String {
@@ -46,4 +57,11 @@ pub fn failure(output: &Output, what: &str) -> String {
     let error = stderr.lines().last().unwrap_or_default();
     assert!(error.starts_with("error: "), "{what}: {stderr}");
     error.to_owned()
+}
+
+/// `windledger demo --no-serve ARGS` in `folder`: its output.
+pub fn demo(folder: &Path, args: &[&str]) -> String {
+    let mut all = vec!["demo", "--no-serve", "--listen", "127.0.0.1:0"];
+    all.extend_from_slice(args);
+    success(&windledger(folder, &all), "the demo")
 }
