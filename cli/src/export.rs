@@ -112,7 +112,7 @@ pub struct ExportOptions {
     pub database_url: String,
 
     /// The ledger to export.
-    #[arg(long)]
+    #[arg(long, env = "WINDLEDGER_LEDGER")]
     pub ledger: String,
 
     /// Where to write; standard output when left out (except ocf, which

@@ -4,6 +4,7 @@
 //! ([`windledger_web`]), which [`router`] serves together.
 
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod export;
 pub mod import;

@@ -4,13 +4,15 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::Parser;
 use tracing_subscriber::EnvFilter;
 use windledger::cli::{Cli, Command};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::parse_here() {
+        Ok(cli) => cli,
+        Err(e) => return failure(&e),
+    };
     // Servers log each request at info; the other commands only warnings.
     let serving = matches!(&cli.command, Command::Serve(_))
         || matches!(&cli.command, Command::Demo(o) if !o.no_serve);
@@ -45,12 +47,14 @@ async fn main() -> ExitCode {
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // One line: the causes joined, as anyhow's alternate form does.
-            // Nothing is left to do if stderr is gone too.
-            let message = format!("{e:#}").replace('\n', " ");
-            let _ = writeln!(std::io::stderr(), "error: {message}");
-            ExitCode::FAILURE
-        }
+        Err(e) => failure(&e),
     }
+}
+
+/// One line: the causes joined, as anyhow's alternate form does.
+fn failure(e: &anyhow::Error) -> ExitCode {
+    let message = format!("{e:#}").replace('\n', " ");
+    // Nothing is left to do if stderr is gone too.
+    let _ = writeln!(std::io::stderr(), "error: {message}");
+    ExitCode::FAILURE
 }

@@ -30,7 +30,7 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://windledger.sqlite";
 
 /// Where a command's database comes from, for the message when there is
 /// none.
-const DATABASE_SOURCES: &str = "give --database-url (or DATABASE_URL)";
+const DATABASE_SOURCES: &str = "give --database-url (or DATABASE_URL, or database_url in windledger.toml; `windledger demo` writes one)";
 
 #[derive(clap::Args, Debug)]
 pub struct ServeOptions {
@@ -139,7 +139,7 @@ pub enum TokenCommand {
     Issue {
         /// The ledger the token opens, one the database holds (a ledger is
         /// created by importing its history: `windledger import`).
-        #[arg(long)]
+        #[arg(long, env = "WINDLEDGER_LEDGER")]
         ledger: String,
         /// secretary, municipality, operator or shareholder.
         #[arg(long)]
@@ -176,7 +176,7 @@ pub struct RebuildOptions {
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
     /// The ledger whose projections to rebuild from position 0.
-    #[arg(long)]
+    #[arg(long, env = "WINDLEDGER_LEDGER")]
     pub ledger: String,
 }
 

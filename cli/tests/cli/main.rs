@@ -3,6 +3,7 @@
 
 #[cfg(unix)]
 mod crash;
+mod defaults;
 mod demo;
 mod export;
 mod help;
