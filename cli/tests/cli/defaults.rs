@@ -2,7 +2,10 @@
 //! --no-serve`, the commands run in the same folder work on what it set up
 //! (its database, its ledger, its signing key) with no option, through the
 //! `windledger.toml` it writes; options and the environment come first;
-//! and the demo prints the exact command that serves what it set up.
+//! the demo prints the exact command that serves what it set up; and the
+//! repository's `.gitignore` covers every file the demo writes.
+
+use std::path::Path;
 
 use windledger_store::{CheckpointVerifier, LedgerId, Store, StoreOptions, Verification};
 
@@ -215,4 +218,45 @@ fn options_and_the_environment_come_before_windledger_toml() {
         "a command under a windledger.toml with a mistake",
     );
     assert!(message.contains("windledger.toml"), "{message}");
+}
+
+#[test]
+fn the_gitignore_covers_what_the_demo_writes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the repository");
+    let mut rules = ignore::gitignore::GitignoreBuilder::new(root);
+    if let Some(e) = rules.add(root.join(".gitignore")) {
+        panic!("the repository's .gitignore reads: {e}");
+    }
+    let rules = rules.build().expect("the .gitignore's rules");
+
+    // The demo run from the repository's root, as the README runs it.
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    demo(folder.path(), &[]);
+    let mut written: Vec<String> = std::fs::read_dir(folder.path())
+        .expect("the folder")
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    assert!(written.iter().any(|f| f.ends_with(".key")), "{written:?}");
+    // Written at times only, and the key `serve` makes.
+    written.extend(
+        [
+            "windledger-demo.sqlite-wal",
+            "windledger-demo.sqlite-shm",
+            "windledger-signing.key",
+        ]
+        .map(String::from),
+    );
+    for file in written {
+        assert!(
+            rules.matched(root.join(&file), false).is_ignore(),
+            "{file} is not in .gitignore"
+        );
+    }
 }
