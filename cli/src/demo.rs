@@ -12,21 +12,28 @@
 //! Next to a SQLite database `x.sqlite` it keeps `x.key` (the checkpoint
 //! signing key, mode 0600), `x.checkpoint` (the last signed checkpoint) and
 //! `x.jsonl` (the export); for PostgreSQL, `windledger-demo.*` in the
-//! current folder.
+//! current folder. In the current folder it writes `windledger.toml`
+//! ([`crate::config`]), naming the database, the ledger and the key, so
+//! that the other commands run there work on the demo's ledger without
+//! options (a `windledger.toml` the demo did not write is left alone).
+//! With `--no-serve` it prints the command that serves what it set up.
 
+use std::borrow::Cow;
 use std::fs::File;
 use std::io::{BufReader, BufWriter, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use windledger::server_cli::{private_sqlite_file, redacted, signing_key};
 use windledger_api::auth::{self, Role};
 use windledger_app::import::Importer;
 use windledger_domain::types::HolderId;
 use windledger_store::{
-    Checkpoint, CheckpointSigner, CheckpointVerifier, Head, LedgerId, Sealer, Store, StoreOptions,
-    Verification, verify_jsonl,
+    Checkpoint, CheckpointSigner, CheckpointVerifier, Head, LedgerId, Store, Verification,
+    verify_jsonl,
 };
+
+use crate::config::{self, Defaults};
+use crate::server_cli::{connect_sealed, redacted, signing_key};
 
 const LEDGER: &str = "ailes-de-taillard";
 /// The reference farm's history, as `windledger import` reads it.
@@ -50,7 +57,8 @@ pub struct DemoOptions {
         default_value = "sqlite://windledger-demo.sqlite"
     )]
     pub database_url: String,
-    /// Address to serve on.
+    /// Address to serve on (and, with --no-serve, for the command printed
+    /// to serve later).
     #[arg(long, default_value = "127.0.0.1:8080")]
     pub listen: std::net::SocketAddr,
     /// Stop after the set-up (import, verification, tokens): serve nothing.
@@ -103,10 +111,7 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
 
     let signer = signing_key(&files.key, KEY_NAME, out)?;
     let verifier = signer.verifier();
-    private_sqlite_file(url)?;
-    let store = Store::connect(StoreOptions::new(url).sealed_by(Sealer::new(&signer)))
-        .await
-        .with_context(|| format!("cannot open the database {}", redacted(url)))?;
+    let store = connect_sealed(url, &signer).await?;
     let ledger = LedgerId::parse(LEDGER)?;
     store
         .create_ledger(&ledger)
@@ -204,6 +209,42 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
         let acting = holder.map_or(String::new(), |h| format!(", acting for {h}"));
         writeln!(out, "  {role}{acting}:\n    {token}")?;
     }
+
+    let defaults = Defaults {
+        database_url: Some(url.to_owned()),
+        ledger: Some(ledger.to_string()),
+        key_file: Some(files.key.clone()),
+    };
+    if defaults.write_as_demo(Path::new(config::FILE))? {
+        writeln!(
+            out,
+            "\n{} now names this database, the ledger {ledger} and the signing key: `windledger \
+             export`, `token`, `rebuild`, `import` and `serve` run in this folder use them \
+             unless given other options.",
+            config::FILE
+        )?;
+    } else {
+        writeln!(
+            out,
+            "\n{} in this folder was not written by the demo: left as it is (the commands run \
+             here follow it, not the demo).",
+            config::FILE
+        )?;
+    }
+    if options.no_serve {
+        writeln!(
+            out,
+            "\nNothing is served (--no-serve). To serve this ledger with the tokens above, run \
+             in this folder:\n  {}",
+            serve_command(url, &files.key, options.listen)
+        )?;
+        writeln!(
+            out,
+            "then open {base}/ (the pages, in French; sign in with a token above) and \
+             {base}/api/v1/docs (the API)."
+        )?;
+        return Ok(());
+    }
     let token_of = |role: Role| {
         tokens
             .iter()
@@ -221,19 +262,56 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
         token_of(Role::Shareholder),
         token_of(Role::Municipality),
     )?;
-    if options.no_serve {
-        return Ok(());
-    }
     writeln!(out)?;
-    windledger::server_cli::serve_store(
+    crate::server_cli::serve_store(
         store,
         signer,
         Vec::new(),
         options.listen,
-        &windledger::server_cli::NetworkOptions::default(),
+        &crate::server_cli::NetworkOptions::default(),
         out,
     )
     .await
+}
+
+/// The command line that serves the demo's database with its key on
+/// `listen`: this program as it was called, every value given, so that
+/// neither the environment nor a configuration changes what it serves. A
+/// URL that may hold a password is left to `$DATABASE_URL`, and said so.
+fn serve_command(url: &str, key: &Path, listen: std::net::SocketAddr) -> String {
+    let program = std::env::args()
+        .next()
+        .unwrap_or_else(|| "windledger".into());
+    let shown = redacted(url) == url;
+    let command = format!(
+        "{} serve --database-url {} --key-file {} --listen {listen}",
+        shell_word(&program),
+        if shown {
+            shell_word(url)
+        } else {
+            "\"$DATABASE_URL\"".into()
+        },
+        shell_word(&key.display().to_string())
+    );
+    if shown {
+        command
+    } else {
+        format!(
+            "{command}\nwith DATABASE_URL set to the database URL given to the demo (not shown: \
+             it may hold a password)"
+        )
+    }
+}
+
+/// `word` as a POSIX shell reads it back: as it is if it holds nothing the
+/// shell would interpret, in single quotes otherwise.
+fn shell_word(word: &str) -> Cow<'_, str> {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_-./:@%+=,".contains(c);
+    if !word.is_empty() && word.chars().all(plain) {
+        Cow::Borrowed(word)
+    } else {
+        Cow::Owned(format!("'{}'", word.replace('\'', r"'\''")))
+    }
 }
 
 /// A fresh token per role on the demo ledger, for [`TOKEN_DAYS`] days; the
@@ -420,6 +498,23 @@ mod tests {
         assert_eq!(files.key, Path::new("windledger-demo.key"));
         let files = Files::for_database("postgres://u:p@db/farm");
         assert_eq!(files.export, Path::new("windledger-demo.jsonl"));
+    }
+
+    #[test]
+    fn the_serve_command_reads_back_as_given() {
+        assert_eq!(
+            shell_word("sqlite://windledger-demo.sqlite"),
+            "sqlite://windledger-demo.sqlite"
+        );
+        assert_eq!(shell_word("/tmp/my farm/x.key"), "'/tmp/my farm/x.key'");
+        assert_eq!(shell_word("it's"), r"'it'\''s'");
+        assert_eq!(shell_word(""), "''");
+        let listen = "127.0.0.1:8080".parse().expect("an address");
+        let command = serve_command("postgres://u:secret@db/farm", Path::new("k.key"), listen);
+        assert!(command.contains(
+            r#" serve --database-url "$DATABASE_URL" --key-file k.key --listen 127.0.0.1:8080"#
+        ));
+        assert!(!command.contains("secret"));
     }
 
     #[test]

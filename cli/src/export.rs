@@ -42,9 +42,11 @@ use windledger_projections::cap_table::{AsOf, CapTableView};
 use windledger_projections::ocf;
 use windledger_projections::register::DecisionsRegister;
 use windledger_projections::runner::Projections;
-use windledger_store::{LedgerId, RecordedEvent, Store, StoreError, StoreOptions};
+use windledger_store::{LedgerId, RecordedEvent, Store};
 
 use windledger_app::services::{company_of, ledger_event, scan};
+
+use crate::server_cli::{connect, missing_ledger};
 
 /// The header of `cap-table-csv`.
 pub const CAP_TABLE_HEADER: [&str; 7] = [
@@ -110,7 +112,7 @@ pub struct ExportOptions {
     pub database_url: String,
 
     /// The ledger to export.
-    #[arg(long)]
+    #[arg(long, env = "WINDLEDGER_LEDGER")]
     pub ledger: String,
 
     /// Where to write; standard output when left out (except ocf, which
@@ -139,13 +141,14 @@ pub async fn run_to(opts: &ExportOptions, out: &mut (dyn Write + Send)) -> anyho
     let as_of = opts
         .as_of
         .unwrap_or_else(|| chrono::Local::now().date_naive());
-    let store = open(&opts.database_url).await?;
-    let head = store.head(&ledger).await.map_err(|e| match e {
-        StoreError::LedgerNotFound(_) => {
-            anyhow::anyhow!("the database holds no ledger {ledger}")
-        }
-        other => anyhow::Error::new(other).context(format!("cannot read the ledger {ledger}")),
-    })?;
+    let store = connect(&opts.database_url).await?;
+    if let Some(missing) = missing_ledger(&store, &ledger, &opts.database_url).await? {
+        bail!("{missing}");
+    }
+    let head = store
+        .head(&ledger)
+        .await
+        .with_context(|| format!("cannot read the ledger {ledger}"))?;
     let output = opts.output.as_deref();
     match opts.kind {
         ExportKind::Events => {
@@ -253,31 +256,6 @@ pub async fn run_to(opts: &ExportOptions, out: &mut (dyn Write + Send)) -> anyho
 
 fn counted(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
-}
-
-/// The store, refusing to create a SQLite file that is not there (a
-/// mistyped path would otherwise export an empty database's "no ledger").
-async fn open(url: &str) -> anyhow::Result<Store> {
-    if let Some(path) = sqlite_path(url)
-        && !path.exists()
-    {
-        bail!(
-            "there is no SQLite database at {}: give --database-url (or DATABASE_URL)",
-            path.display()
-        );
-    }
-    Store::connect(StoreOptions::new(url))
-        .await
-        .context("cannot open the database of --database-url (or DATABASE_URL)")
-}
-
-/// The file of a `sqlite:` URL, if it names one.
-fn sqlite_path(url: &str) -> Option<&Path> {
-    url.strip_prefix("sqlite://")
-        .or_else(|| url.strip_prefix("sqlite:"))
-        .map(|rest| rest.split('?').next().unwrap_or(rest))
-        .filter(|path| !path.is_empty() && *path != ":memory:")
-        .map(Path::new)
 }
 
 /// Where the data goes: a regular file (by way of a hidden temporary file
@@ -791,15 +769,5 @@ mod tests {
         assert!(parse(&["events"]).is_err(), "--ledger is required");
         assert!(parse(&["everything", "--ledger", "ailes"]).is_err());
         assert!(parse(&["ocf", "--ledger", "ailes", "--as-of", "31/12/2020"]).is_err());
-    }
-
-    #[test]
-    fn a_sqlite_url_names_its_file() {
-        assert_eq!(
-            sqlite_path("sqlite:///srv/farm.sqlite?mode=rwc"),
-            Some(Path::new("/srv/farm.sqlite"))
-        );
-        assert_eq!(sqlite_path("sqlite::memory:"), None);
-        assert_eq!(sqlite_path("postgres://db/farm"), None);
     }
 }

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use windledger_fixtures::synthetic::Synthetic;
-use windledger_store::{LedgerId, Sealer, Store, StoreOptions};
+use windledger_store::{LedgerId, Store};
 
-use crate::server_cli::signing_key;
+use crate::server_cli::{connect_sealed, signing_key};
 
 use windledger_app::import::synthetic::write_synthetic;
 use windledger_app::import::{Importer, Progress};
@@ -71,10 +71,7 @@ pub struct ImportOptions {
 pub async fn run(options: &ImportOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let ledger = ledger_id(options)?;
     let signer = signing_key(&options.key_file, "windledger", &mut std::io::stderr())?;
-    let store =
-        Store::connect(StoreOptions::new(&options.database_url).sealed_by(Sealer::new(&signer)))
-            .await
-            .context("cannot open the database of --database-url (or DATABASE_URL)")?;
+    let store = connect_sealed(&options.database_url, &signer).await?;
     match &options.file {
         Some(path) if !options.synthetic => import_file(&store, ledger, path, out).await,
         _ => import_synthetic(&store, ledger, options, out).await,

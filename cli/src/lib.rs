@@ -3,6 +3,9 @@
 //! ([`windledger_app`]), the JSON API ([`windledger_api`]) and the pages
 //! ([`windledger_web`]), which [`router`] serves together.
 
+pub mod cli;
+pub mod config;
+pub mod demo;
 pub mod export;
 pub mod import;
 pub mod server_cli;

@@ -4,49 +4,15 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
-
-mod demo;
-
-#[derive(Parser)]
-#[command(
-    name = "windledger",
-    version,
-    about = "Governance ledger for citizen-owned wind farms"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Command,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Import the reference farm (invented figures) into a local SQLite
-    /// ledger if it is empty, verify, sign and export it, issue a token per
-    /// role and serve the API.
-    Demo(demo::DemoOptions),
-    /// Serve the HTTP API (DATABASE_URL: postgres://... or sqlite://...).
-    Serve(windledger::server_cli::ServeOptions),
-    /// Issue, list or revoke API tokens.
-    Token(windledger::server_cli::TokenOptions),
-    /// Import a farm's history from a file of commands, one JSON object per
-    /// line (see docs/import.md), each run through the domain's rules; an
-    /// interrupted import continues where it stopped. With --synthetic,
-    /// write a generated farm of any size instead.
-    Import(windledger::import::ImportOptions),
-    /// Export a ledger: its events, OCF, the cap table or the decisions.
-    Export(windledger::export::ExportOptions),
-    /// Check an exported ledger offline: its chain, a signed checkpoint, and
-    /// every tally and dividend allocation recomputed from its events.
-    Verify(windledger::verify::VerifyOptions),
-    /// Rebuild every projection of a ledger from position 0.
-    Rebuild(windledger::server_cli::RebuildOptions),
-}
+use windledger::cli::{Cli, Command};
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::parse_here() {
+        Ok(cli) => cli,
+        Err(e) => return failure(&e),
+    };
     // Servers log each request at info; the other commands only warnings.
     let serving = matches!(&cli.command, Command::Serve(_))
         || matches!(&cli.command, Command::Demo(o) if !o.no_serve);
@@ -63,7 +29,7 @@ async fn main() -> ExitCode {
     }
 
     let outcome = match cli.command {
-        Command::Demo(options) => demo::run(&options, &mut std::io::stdout()).await,
+        Command::Demo(options) => windledger::demo::run(&options, &mut std::io::stdout()).await,
         Command::Import(options) => {
             windledger::import::run(&options, &mut std::io::stdout().lock()).await
         }
@@ -81,12 +47,14 @@ async fn main() -> ExitCode {
     };
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            // One line: the causes joined, as anyhow's alternate form does.
-            // Nothing is left to do if stderr is gone too.
-            let message = format!("{e:#}").replace('\n', " ");
-            let _ = writeln!(std::io::stderr(), "error: {message}");
-            ExitCode::FAILURE
-        }
+        Err(e) => failure(&e),
     }
+}
+
+/// One line: the causes joined, as anyhow's alternate form does.
+fn failure(e: &anyhow::Error) -> ExitCode {
+    let message = format!("{e:#}").replace('\n', " ");
+    // Nothing is left to do if stderr is gone too.
+    let _ = writeln!(std::io::stderr(), "error: {message}");
+    ExitCode::FAILURE
 }

@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -11,19 +12,25 @@ use chrono::{Duration, Utc};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use windledger_domain::types::HolderId;
-use windledger_projections::runner::Projections;
+use windledger_projections::cap_table::CapTable;
+use windledger_projections::event::decode;
+use windledger_projections::runner::{Fold, Projections};
 use windledger_store::{
-    CheckpointSigner, CheckpointVerifier, LedgerId, Sealer, Store, StoreOptions,
+    CheckpointSigner, CheckpointVerifier, LedgerId, Sealer, Store, StoreError, StoreOptions,
 };
 
 use windledger_api::auth::{self, Role};
 use windledger_api::{AppState, ServeLimits};
 
 use crate::serve_within;
-use windledger_app::services::ledger_event;
+use windledger_app::services::{company_of, ledger_event, scan};
 
 /// The default database: a SQLite file in the current folder.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://windledger.sqlite";
+
+/// Where a command's database comes from, for the message when there is
+/// none.
+const DATABASE_SOURCES: &str = "give --database-url (or DATABASE_URL, or database_url in windledger.toml; `windledger demo` writes one)";
 
 #[derive(clap::Args, Debug)]
 pub struct ServeOptions {
@@ -120,6 +127,8 @@ impl NetworkOptions {
 pub struct TokenOptions {
     #[command(subcommand)]
     pub command: TokenCommand,
+    /// The database holding the ledgers and their tokens: postgres://... or
+    /// sqlite://path.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
     pub database_url: String,
 }
@@ -128,13 +137,15 @@ pub struct TokenOptions {
 pub enum TokenCommand {
     /// Issue a token; its secret is printed once and stored only hashed.
     Issue {
-        /// The ledger the token opens (created if missing).
-        #[arg(long)]
+        /// The ledger the token opens, one the database holds (a ledger is
+        /// created by importing its history: `windledger import`).
+        #[arg(long, env = "WINDLEDGER_LEDGER")]
         ledger: String,
         /// secretary, municipality, operator or shareholder.
         #[arg(long)]
         role: String,
-        /// The holder a shareholder's (or the municipality's) token acts for.
+        /// The holder a shareholder's (or the municipality's) token acts
+        /// for: one the ledger's company has registered.
         #[arg(long)]
         holder: Option<String>,
         /// A note to recognise the token by in `token list`.
@@ -146,24 +157,31 @@ pub enum TokenCommand {
     },
     /// List tokens (never their secrets).
     List {
+        /// Only the tokens of this ledger [default: every ledger's].
         #[arg(long)]
         ledger: Option<String>,
     },
-    /// Revoke a token by its id (the part after `wl_`, before the second `_`).
-    Revoke { token_id: String },
+    /// Revoke a token: it stops opening anything within seconds, on running
+    /// servers too.
+    Revoke {
+        /// The token's id, as `token list` shows it: the part of the token
+        /// after `wl_`, before the second `_`.
+        token_id: String,
+    },
 }
 
 #[derive(clap::Args, Debug)]
 pub struct RebuildOptions {
+    /// postgres://... or sqlite://path.
     #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
     /// The ledger whose projections to rebuild from position 0.
-    #[arg(long)]
+    #[arg(long, env = "WINDLEDGER_LEDGER")]
     pub ledger: String,
 }
 
 /// The file of a `sqlite:` URL (none for another database, or in memory).
-fn sqlite_file(url: &str) -> Option<PathBuf> {
+pub(crate) fn sqlite_file(url: &str) -> Option<PathBuf> {
     let rest = url
         .strip_prefix("sqlite://")
         .or_else(|| url.strip_prefix("sqlite:"))?;
@@ -177,7 +195,7 @@ fn sqlite_file(url: &str) -> Option<PathBuf> {
 /// (SQLite gives its `-wal` and `-shm` files the database file's mode),
 /// and taken away from group and others if it exists, with its `-wal`
 /// and `-shm`. Nothing to do for PostgreSQL.
-pub fn private_sqlite_file(url: &str) -> anyhow::Result<()> {
+fn private_sqlite_file(url: &str) -> anyhow::Result<()> {
     let Some(path) = sqlite_file(url) else {
         return Ok(());
     };
@@ -213,19 +231,37 @@ pub fn private_sqlite_file(url: &str) -> anyhow::Result<()> {
 }
 
 /// A store that reads, verifies and keeps tokens, and appends no event.
-async fn connect(url: &str) -> anyhow::Result<Store> {
-    private_sqlite_file(url)?;
-    Store::connect(StoreOptions::new(url))
-        .await
-        .with_context(|| format!("cannot open the database {}", redacted(url)))
+/// A SQLite file that is not there is refused rather than created: a
+/// mistyped path would otherwise answer for an empty database.
+pub(crate) async fn connect(url: &str) -> anyhow::Result<Store> {
+    if let Some(path) = sqlite_file(url)
+        && !path.exists()
+    {
+        bail!(
+            "there is no SQLite database at {}: {DATABASE_SOURCES}",
+            path.display()
+        );
+    }
+    open(StoreOptions::new(url), url).await
 }
 
 /// A store whose appends are sealed with `signer`'s key.
 pub async fn connect_sealed(url: &str, signer: &CheckpointSigner) -> anyhow::Result<Store> {
+    open(StoreOptions::new(url).sealed_by(Sealer::new(signer)), url).await
+}
+
+/// The store `options` open at `url` (private to its owner if a SQLite
+/// file), or an error naming the database without its password.
+async fn open(options: StoreOptions, url: &str) -> anyhow::Result<Store> {
     private_sqlite_file(url)?;
-    Store::connect(StoreOptions::new(url).sealed_by(Sealer::new(signer)))
-        .await
-        .with_context(|| format!("cannot open the database {}", redacted(url)))
+    let shown = redacted(url);
+    Store::connect(options).await.map_err(|e| match e {
+        // The store's sentence quotes the URL whole.
+        StoreError::UnsupportedUrl(_) => anyhow::anyhow!(
+            "cannot open the database {shown}: it is neither postgres://... nor sqlite://..."
+        ),
+        other => anyhow::Error::new(other).context(format!("cannot open the database {shown}")),
+    })
 }
 
 /// Parses public keys given on the command line.
@@ -380,8 +416,65 @@ pub async fn run_serve(options: &ServeOptions, out: &mut dyn Write) -> anyhow::R
     .await
 }
 
+/// The sentence refusing `ledger` if the database does not hold it, naming
+/// (the first few of) the ledgers it does hold.
+pub(crate) async fn missing_ledger(
+    store: &Store,
+    ledger: &LedgerId,
+    url: &str,
+) -> anyhow::Result<Option<String>> {
+    let ledgers = store.ledgers().await?;
+    if ledgers.contains(ledger) {
+        return Ok(None);
+    }
+    const NAMED: usize = 10;
+    let mut held = ledgers
+        .iter()
+        .take(NAMED)
+        .map(LedgerId::to_string)
+        .collect::<Vec<_>>()
+        .join(", ");
+    match ledgers.len() {
+        0 => held = "none".to_owned(),
+        n if n > NAMED => held.push_str(&format!(" and {} more", n - NAMED)),
+        _ => {}
+    }
+    Ok(Some(format!(
+        "there is no ledger {ledger} in the database {} (its ledgers: {held})",
+        redacted(url)
+    )))
+}
+
+/// Whether the ledger's company has ever registered `holder`: the cap
+/// table folded from the company's events, as the projections fold it.
+async fn is_registered(
+    store: &Store,
+    ledger: &LedgerId,
+    holder: &HolderId,
+) -> anyhow::Result<bool> {
+    let mut cap_table = CapTable::default();
+    let stopped = scan(store, ledger, u64::MAX, |e| {
+        if company_of(&e).is_none() {
+            return ControlFlow::Continue(());
+        }
+        let event = ledger_event(e);
+        match decode(&event).and_then(|decoded| cap_table.apply(&event, &decoded)) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(reason) => ControlFlow::Break(format!("position {}: {reason}", event.position)),
+        }
+    })
+    .await?;
+    if let Some(stop) = stopped {
+        bail!(
+            "the holders of {ledger} cannot be read (the cap table stops at {stop}); check the ledger with windledger verify"
+        );
+    }
+    Ok(cap_table.holder(holder).is_some())
+}
+
 pub async fn run_token(options: &TokenOptions, out: &mut dyn Write) -> anyhow::Result<()> {
-    let store = connect(&options.database_url).await?;
+    let url = options.database_url.as_str();
+    let store = connect(url).await?;
     match &options.command {
         TokenCommand::Issue {
             ledger,
@@ -397,6 +490,22 @@ pub async fn run_token(options: &TokenOptions, out: &mut dyn Write) -> anyhow::R
                 .map(HolderId::new)
                 .transpose()
                 .context("bad --holder")?;
+            // A token opens what exists: a typo must not create a ledger
+            // served as an empty farm, nor a space for no one.
+            if let Some(missing) = missing_ledger(&store, &ledger, url).await? {
+                bail!(
+                    "{missing}: a ledger is created by importing its history \
+                     (`windledger import FILE --ledger {ledger}`), not by issuing a token"
+                );
+            }
+            if let Some(holder) = &holder
+                && !is_registered(&store, &ledger, holder).await?
+            {
+                bail!(
+                    "{holder} is not a holder of the ledger {ledger}: a token acts for a holder \
+                     its company has registered (see `windledger export cap-table-csv --ledger {ledger}`)"
+                );
+            }
             let expires_at = expires_in_days.map(|d| Utc::now() + Duration::days(i64::from(d)));
             let issued = auth::issue(&store, &ledger, role, holder, label, expires_at).await?;
             writeln!(out, "{}", issued.token)?;
@@ -443,8 +552,8 @@ pub async fn run_token(options: &TokenOptions, out: &mut dyn Write) -> anyhow::R
 pub async fn run_rebuild(options: &RebuildOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let store = connect(&options.database_url).await?;
     let ledger = LedgerId::parse(options.ledger.as_str())?;
-    if !store.ledgers().await?.contains(&ledger) {
-        bail!("there is no ledger {ledger} in this database");
+    if let Some(missing) = missing_ledger(&store, &ledger, &options.database_url).await? {
+        bail!("{missing}");
     }
     let head = store.head(&ledger).await?;
     let bar = if std::io::stderr().is_terminal() {
@@ -485,4 +594,19 @@ pub async fn run_rebuild(options: &RebuildOptions, out: &mut dyn Write) -> anyho
         writeln!(out, "  {}: position {}", status.projection, status.position)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sqlite_url_names_its_file() {
+        assert_eq!(
+            sqlite_file("sqlite:///srv/farm.sqlite?mode=rwc"),
+            Some(PathBuf::from("/srv/farm.sqlite"))
+        );
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("postgres://db/farm"), None);
+    }
 }

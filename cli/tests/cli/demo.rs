@@ -223,8 +223,11 @@ fn the_demo_serves_with_the_tokens_it_prints_and_stops_on_sigterm() {
     let mut shareholder_token = None;
     let mut address = None;
     let mut previous = String::new();
+    let mut printed = String::new();
     for line in lines.by_ref() {
         let line = line.expect("a line");
+        printed.push_str(&line);
+        printed.push('\n');
         if previous.contains("shareholder, acting for cit-001:") {
             shareholder_token = Some(line.trim().to_owned());
         }
@@ -235,6 +238,11 @@ fn the_demo_serves_with_the_tokens_it_prints_and_stops_on_sigterm() {
         previous = line;
     }
     let address = address.expect("the demo says where it serves");
+    // Serving, it shows how to call what it serves.
+    assert!(
+        printed.contains("/api/v1/ledgers/ailes-de-taillard/parties\n  curl "),
+        "{printed}"
+    );
     let token = shareholder_token.expect("the demo prints a shareholder token");
     let get = |path: &str, token: Option<&str>| {
         let mut stream = TcpStream::connect(&address).expect("the server accepts");

@@ -3,6 +3,10 @@
 
 #[cfg(unix)]
 mod crash;
+mod defaults;
 mod demo;
 mod export;
+mod help;
+mod support;
+mod token;
 mod verify;

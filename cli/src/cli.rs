@@ -1,0 +1,65 @@
+//! The command line's grammar: the subcommands and their options, with
+//! the defaults of `windledger.toml` ([`crate::config`]) in force.
+
+use std::path::Path;
+
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
+
+use crate::config::{self, Defaults};
+
+#[derive(Parser)]
+#[command(
+    name = "windledger",
+    version,
+    about = "Governance ledger for citizen-owned wind farms",
+    after_help = "Defaults: an option given on the command line comes first, then its \
+                  environment variable, then windledger.toml in the current folder \
+                  (database_url, ledger, key_file; `windledger demo` writes one), then \
+                  the built-in default."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Import the reference farm (invented figures) into a local SQLite
+    /// ledger if it is empty, verify, sign and export it, issue a token per
+    /// role, write windledger.toml naming what it set up, and serve the
+    /// API.
+    Demo(crate::demo::DemoOptions),
+    /// Serve the HTTP API and the pages of every ledger of a database.
+    Serve(crate::server_cli::ServeOptions),
+    /// Issue, list or revoke API tokens.
+    Token(crate::server_cli::TokenOptions),
+    /// Import a farm's history from a file of commands, one JSON object per
+    /// line (see docs/import.md), each run through the domain's rules; an
+    /// interrupted import continues where it stopped. With --synthetic,
+    /// write a generated farm of any size instead.
+    Import(crate::import::ImportOptions),
+    /// Export a ledger: its events, OCF, the cap table or the decisions.
+    Export(crate::export::ExportOptions),
+    /// Check an exported ledger offline: its chain, a signed checkpoint, and
+    /// every tally and dividend allocation recomputed from its events.
+    Verify(crate::verify::VerifyOptions),
+    /// Rebuild every projection of a ledger from position 0.
+    Rebuild(crate::server_cli::RebuildOptions),
+}
+
+impl Cli {
+    /// The command line of this process, with the defaults of
+    /// `windledger.toml` in the current folder. A mistake on the command
+    /// line exits as clap does (usage, exit code 2); one in the file is an
+    /// error.
+    pub fn parse_here() -> anyhow::Result<Self> {
+        let defaults = Defaults::read(Path::new(config::FILE))?;
+        let matches = Self::command_with(&defaults).get_matches();
+        Ok(Self::from_arg_matches(&matches).unwrap_or_else(|e| e.exit()))
+    }
+
+    /// The grammar with `defaults` set on the arguments they apply to.
+    pub fn command_with(defaults: &Defaults) -> clap::Command {
+        defaults.apply(Self::command())
+    }
+}
