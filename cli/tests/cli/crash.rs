@@ -26,6 +26,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use windledger_fixtures::rng::Rng;
+
+use super::support::success;
 use windledger_store::testing::{Backend, TestDatabase};
 use windledger_store::{
     Checkpoint, CheckpointVerifier, LedgerId, Store, StoreOptions, Verification,
@@ -1496,14 +1498,4 @@ fn windledger(folder: &Path, args: &[&str]) -> Output {
         .env_remove("RUST_LOG")
         .output()
         .expect("the windledger binary runs")
-}
-
-fn success(output: &Output, what: &str) -> String {
-    assert!(
-        output.status.success(),
-        "{what} failed: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout.clone()).expect("UTF-8 output")
 }
