@@ -240,7 +240,7 @@ async fn secretary_page(
                                 td { "du " (format::datetime(m.opens_at)) " au " (format::datetime(m.closes_at)) }
                                 td.num { (m.ballots) }
                                 td {
-                                    @if m.closed { span.badge.ok { "close" } }
+                                    @if m.closed { span.badge.ok { "clôturée" } }
                                     @else if !m.voting {
                                         (meeting_action(farm, session, &m.id, "ouverture", "Ouvrir le vote (arrêter la liste d'émargement)"))
                                     } @else if now >= m.closes_at {
