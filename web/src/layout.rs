@@ -114,30 +114,20 @@ pub fn html_response(status: StatusCode, markup: Markup) -> Response {
     response
 }
 
-/// A message, with the rule's own words (in English) when it has them.
+/// A message in French (the rules' English words stay in the log).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub text: String,
-    pub detail: Option<String>,
 }
 
 impl Message {
     pub fn new(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            detail: None,
-        }
+        Self { text: text.into() }
     }
 }
 
 pub fn message(m: &Message) -> Markup {
-    html! {
-        (m.text)
-        @if let Some(detail) = &m.detail {
-            " "
-            small { "(détail : " span lang="en" { (detail) } ")" }
-        }
-    }
+    html! { (m.text) }
 }
 
 /// The errors of a form sent back, at the top of the page.

@@ -627,10 +627,10 @@ pub async fn convene(post: Post) -> PageResult {
             match serde_json::from_value::<MeetingCommand>(value) {
                 Ok(c) => Some((id.to_string(), Command::Meeting(c))),
                 Err(e) => {
-                    state.top.push(Message {
-                        text: "Ces champs ne forment pas une convocation valide.".into(),
-                        detail: Some(e.to_string()),
-                    });
+                    tracing::info!(error = %e, "a convocation the form let through");
+                    state.top.push(Message::new(
+                        "Ces champs ne forment pas une convocation valide.",
+                    ));
                     None
                 }
             }
