@@ -58,6 +58,16 @@ impl Role {
             Role::Shareholder => "shareholder",
         }
     }
+
+    /// The role with its English article: "a secretary", "an operator".
+    pub fn with_article(self) -> String {
+        let article = if self.as_str().starts_with(['a', 'e', 'i', 'o', 'u']) {
+            "an"
+        } else {
+            "a"
+        };
+        format!("{article} {self}")
+    }
 }
 
 impl fmt::Display for Role {
@@ -174,7 +184,8 @@ pub async fn issue(
     }
     if matches!(role, Role::Secretary | Role::Operator) && holder.is_some() {
         return Err(IssueError::Invalid(format!(
-            "a {role}'s token acts for no holder: leave out --holder"
+            "{}'s token acts for no holder: leave out --holder",
+            role.with_article()
         )));
     }
     let now = Utc::now();
@@ -264,6 +275,14 @@ mod tests {
         b = a;
         b[0] ^= 0x80;
         assert!(!same_digest(&a, &b));
+    }
+
+    #[test]
+    fn a_role_takes_the_article_its_sound_needs() {
+        assert_eq!(Role::Operator.with_article(), "an operator");
+        assert_eq!(Role::Secretary.with_article(), "a secretary");
+        assert_eq!(Role::Municipality.with_article(), "a municipality");
+        assert_eq!(Role::Shareholder.with_article(), "a shareholder");
     }
 
     #[test]

@@ -317,8 +317,8 @@ fn own_holder(
         Some(Value::String(given)) if *given == own => {}
         Some(_) => {
             return Err(Problem::forbidden(format!(
-                "a {} token acts for holder {own}: {field} must be {own}",
-                principal.role
+                "{} token acts for holder {own}: {field} must be {own}",
+                principal.role.with_article()
             )));
         }
     }

@@ -323,9 +323,34 @@ impl AppState {
     }
 }
 
+/// Whether the client ranks `text/html` above every JSON type, as a
+/// browser does; `*/*`, JSON or no `Accept` at all mean an API client.
+fn prefers_html(headers: &axum::http::HeaderMap) -> bool {
+    let accept = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let quality = |wanted: fn(&str) -> bool| {
+        accept
+            .split(',')
+            .filter_map(|item| {
+                let mut parts = item.split(';');
+                let media = parts.next()?.trim();
+                let q = parts.find_map(|p| p.trim().strip_prefix("q=")?.parse::<f32>().ok());
+                wanted(media).then_some(q.unwrap_or(1.0))
+            })
+            .fold(0.0, f32::max)
+    };
+    let html = quality(|m| m == "text/html");
+    html > 0.0 && html > quality(|m| m.ends_with("json"))
+}
+
 /// The whole application: the API, health and metrics, the OpenAPI
 /// document, and the `pages` (the web front end's router) beside them.
+/// An unknown address is the pages' to answer when a browser asks (their
+/// fallback, a page in French), the API's problem+json otherwise.
 pub fn router(state: AppState, pages: Router<AppState>) -> Router {
+    let for_browsers = pages.clone().with_state(state.clone());
     let mut api = Router::new();
     for spec in routes::routes() {
         let access = spec.access;
@@ -340,7 +365,17 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
         .route("/metrics", get(metrics::metrics))
         .merge(openapi::router())
         .merge(pages)
-        .fallback(|| async { Problem::not_found("no such route") })
+        .fallback(move |request: Request| {
+            let for_browsers = for_browsers.clone();
+            async move {
+                if prefers_html(request.headers()) {
+                    let Ok(page) = tower::ServiceExt::oneshot(for_browsers, request).await;
+                    page
+                } else {
+                    Problem::not_found("no such route").into_response()
+                }
+            }
+        })
         .method_not_allowed_fallback(|| async {
             Problem::new(
                 Kind::MethodNotAllowed,
@@ -694,4 +729,31 @@ pub async fn serve_within(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     connections::serve(listener, state, pages, limits, shutdown).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_browser_prefers_html_and_an_api_client_does_not() {
+        let prefers = |accept: Option<&str>| {
+            let mut headers = axum::http::HeaderMap::new();
+            if let Some(accept) = accept {
+                headers.insert(
+                    header::ACCEPT,
+                    HeaderValue::from_str(accept).expect("ascii"),
+                );
+            }
+            prefers_html(&headers)
+        };
+        let firefox = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+        assert!(prefers(Some(firefox)));
+        assert!(prefers(Some("application/json;q=0.5, text/html")));
+        assert!(!prefers(None));
+        assert!(!prefers(Some("*/*")));
+        assert!(!prefers(Some("application/json")));
+        assert!(!prefers(Some("application/problem+json, text/html;q=0.9")));
+        assert!(!prefers(Some("text/html, application/json")));
+    }
 }

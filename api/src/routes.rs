@@ -70,8 +70,8 @@ impl Access {
             Ok(())
         } else {
             Err(Problem::forbidden(format!(
-                "a {} token may not do this",
-                principal.role
+                "{} token may not do this",
+                principal.role.with_article()
             )))
         }
     }

@@ -43,7 +43,7 @@ pub fn college_names(
 
 fn status(m: &MeetingRecord) -> Markup {
     html! {
-        @if m.closed.is_some() { span.badge.ok { "close" } }
+        @if m.closed.is_some() { span.badge.ok { "clôturée" } }
         @else if m.roll.is_some() { span.badge.neutral { "vote ouvert" } }
         @else { span.badge.neutral { "convoquée" } }
     }

@@ -1,6 +1,6 @@
 //! The API's problems in French: a refused command names the domain's rule
-//! (its error variant), which is translated here; the rule's own words (in
-//! English, with the ids and figures) follow as the detail.
+//! (its error variant), which is translated here. The rule's own words are
+//! English, so they go to the log, never to the page.
 
 use windledger_domain::types::ParseError;
 
@@ -17,18 +17,13 @@ pub fn out_of_range(e: &windledger_projections::finance::SumOverflow) -> Message
              Une correction de ce rapport rétablira ces chiffres.",
             e.year
         ),
-        detail: Some(e.to_string()),
     }
 }
 
 /// A value beyond the input bounds (`windledger_domain::input`), in French
-/// (as the operator's CSV file says it); the domain's sentence (field,
-/// value, bound) is the detail.
+/// (as the operator's CSV file says it: field, value, bound).
 pub fn input_error(e: &ParseError) -> Message {
-    Message {
-        text: windledger_app::import::csv::input_message(e),
-        detail: Some(e.to_string()),
-    }
+    Message::new(windledger_app::import::csv::input_message(e))
 }
 
 /// The French sentence of a domain rule, by its error variant's name.
@@ -158,20 +153,11 @@ fn rule_text(rule: &str) -> Option<&'static str> {
 
 /// A problem as a French message.
 pub fn translate(p: &Problem) -> Message {
-    if p.kind == Kind::Refused.uri() {
-        let rule = p.rule.as_deref().unwrap_or("");
-        return match rule_text(rule) {
-            Some(text) => Message {
-                text: text.to_owned(),
-                detail: Some(p.detail.clone()),
-            },
-            None => Message {
-                text: "Les règles du registre refusent cette opération.".to_owned(),
-                detail: Some(p.detail.clone()),
-            },
-        };
-    }
-    let text = if p.kind == Kind::Validation.uri() {
+    tracing::info!(kind = %p.kind, rule = ?p.rule, detail = %p.detail, "shown in French");
+    let text = if p.kind == Kind::Refused.uri() {
+        rule_text(p.rule.as_deref().unwrap_or(""))
+            .unwrap_or("Les règles du registre refusent cette opération.")
+    } else if p.kind == Kind::Validation.uri() {
         "La demande n'est pas valide."
     } else if p.kind == Kind::VersionConflict.uri() {
         "Quelqu'un a modifié ces données au même instant : renvoyez le formulaire."
@@ -184,12 +170,9 @@ pub fn translate(p: &Problem) -> Message {
     } else if p.kind == Kind::FiguresOutOfRange.uri() {
         "Des chiffres enregistrés avant que windledger ne borne les montants ne peuvent pas être additionnés : corrigez le rapport nommé."
     } else {
-        return Message::new("Erreur interne : elle a été consignée.");
+        "Erreur interne : elle a été consignée."
     };
-    Message {
-        text: text.to_owned(),
-        detail: Some(p.detail.clone()),
-    }
+    Message::new(text)
 }
 
 #[cfg(test)]
@@ -197,20 +180,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn refusals_are_said_in_french_with_the_rule_detail() {
+    fn refusals_are_said_in_french_without_the_rules_english_words() {
         let p = Problem::refused(
             "UnknownTurbine",
             "turbine T99 is not one of the farm's turbines",
         );
-        let m = translate(&p);
-        assert_eq!(m.text, "Cette éolienne n'est pas une éolienne du parc.");
-        assert_eq!(
-            m.detail.as_deref(),
-            Some("turbine T99 is not one of the farm's turbines")
-        );
+        let shown = crate::layout::message(&translate(&p)).into_string();
+        assert_eq!(shown, "Cette éolienne n'est pas une éolienne du parc.");
         let unknown = translate(&Problem::refused("SomethingNew", "why"));
-        assert!(unknown.text.starts_with("Les règles du registre"));
+        assert_eq!(
+            unknown.text,
+            "Les règles du registre refusent cette opération."
+        );
         let internal = translate(&Problem::new(Kind::Internal, "secret"));
-        assert_eq!(internal.detail, None, "internal details are never shown");
+        assert_eq!(internal.text, "Erreur interne : elle a été consignée.");
+        let invalid = translate(&Problem::new(
+            Kind::Validation,
+            "field x: expected a number",
+        ));
+        assert_eq!(invalid.text, "La demande n'est pas valide.");
     }
 }

@@ -291,9 +291,34 @@ pub fn short_hash(hash: &str) -> &str {
 
 pub use windledger_app::import::csv::parse_decimal;
 
+/// The plural's "s" for `n` things: French puts 0 and 1 in the singular.
+pub fn plural(n: usize) -> &'static str {
+    if n > 1 { "s" } else { "" }
+}
+
+/// "en tant que secrétariat", "en tant qu'associé": French elides before a vowel.
+pub fn in_the_role_of(role: &str) -> String {
+    let que = if role.starts_with(['a', 'e', 'é', 'i', 'o', 'u']) {
+        "qu'"
+    } else {
+        "que "
+    };
+    format!("en tant {que}{role}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_is_singular_and_a_role_starting_with_a_vowel_is_elided() {
+        assert_eq!(format!("1 rejetée{}", plural(1)), "1 rejetée");
+        assert_eq!(format!("0 rejetée{}", plural(0)), "0 rejetée");
+        assert_eq!(format!("2 rejetée{}", plural(2)), "2 rejetées");
+        assert_eq!(in_the_role_of("associé"), "en tant qu'associé");
+        assert_eq!(in_the_role_of("exploitant"), "en tant qu'exploitant");
+        assert_eq!(in_the_role_of("secrétariat"), "en tant que secrétariat");
+    }
 
     #[test]
     fn numbers_are_written_the_french_way() {

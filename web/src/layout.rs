@@ -21,6 +21,8 @@ pub struct Chrome<'a> {
     pub farm: Option<(&'a str, &'a str)>,
     pub session: Option<&'a SessionView>,
     pub flash: Option<Flash>,
+    /// Whether the header offers to sign in when it shows no session.
+    pub sign_in_link: bool,
 }
 
 impl<'a> Chrome<'a> {
@@ -31,6 +33,7 @@ impl<'a> Chrome<'a> {
             farm: None,
             session,
             flash,
+            sign_in_link: true,
         }
     }
 }
@@ -81,9 +84,10 @@ pub fn page(chrome: Chrome<'_>, body: Markup) -> Markup {
                                     button type="submit" { "Se déconnecter" }
                                 }
                             }
-                            None => {
+                            None if chrome.sign_in_link => {
                                 a href="/connexion" { "Se connecter" }
                             }
+                            None => {}
                         }
                     }
                 }
@@ -114,30 +118,20 @@ pub fn html_response(status: StatusCode, markup: Markup) -> Response {
     response
 }
 
-/// A message, with the rule's own words (in English) when it has them.
+/// A message in French (the rules' English words stay in the log).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
     pub text: String,
-    pub detail: Option<String>,
 }
 
 impl Message {
     pub fn new(text: impl Into<String>) -> Self {
-        Self {
-            text: text.into(),
-            detail: None,
-        }
+        Self { text: text.into() }
     }
 }
 
 pub fn message(m: &Message) -> Markup {
-    html! {
-        (m.text)
-        @if let Some(detail) = &m.detail {
-            " "
-            small { "(détail : " span lang="en" { (detail) } ")" }
-        }
-    }
+    html! { (m.text) }
 }
 
 /// The errors of a form sent back, at the top of the page.
@@ -417,12 +411,23 @@ pub fn textarea(
 
 /// An error page.
 pub fn error_page(status: StatusCode, title: &str, text: &str) -> Response {
+    error_page_in(Chrome::new(title, (None, None)), status, text)
+}
+
+/// The 403 page: only a signed-in visitor is refused, so signing in is not offered.
+pub fn refused_page(text: &str) -> Response {
+    let mut chrome = Chrome::new("Accès refusé", (None, None));
+    chrome.sign_in_link = false;
+    error_page_in(chrome, StatusCode::FORBIDDEN, text)
+}
+
+fn error_page_in(chrome: Chrome<'_>, status: StatusCode, text: &str) -> Response {
     let body = html! {
-        h1 { (title) }
+        h1 { (chrome.title) }
         p { (text) }
         p { a href="/" { "Retour à l'accueil" } }
     };
-    html_response(status, page(Chrome::new(title, (None, None)), body))
+    html_response(status, page(chrome, body))
 }
 
 /// `/style.css`.

@@ -142,7 +142,7 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         match self {
             WebError::SignIn => Redirect::to("/connexion").into_response(),
-            WebError::Forbidden(text) => error_page(StatusCode::FORBIDDEN, "Accès refusé", &text),
+            WebError::Forbidden(text) => layout::refused_page(&text),
             WebError::NotFound => error_page(
                 StatusCode::NOT_FOUND,
                 "Page introuvable",

@@ -133,7 +133,7 @@ async fn operator_page(
                                     tr {
                                         td.num { (e.line) }
                                         td { @match &e.column { Some(c) => code { (c) }, None => "—" } }
-                                        td { (message(&Message { text: e.message.clone(), detail: e.detail.clone() })) }
+                                        td { (e.message) }
                                     }
                                 }
                             }
@@ -475,7 +475,7 @@ async fn check_against_year(
                 line: row.line,
                 column: None,
                 message: m.text,
-                detail: m.detail,
+                detail: None,
             });
         }
     }
@@ -584,7 +584,6 @@ pub async fn upload(
                      Les {written} lignes précédentes sont enregistrées ; les suivantes ne le sont pas.",
                     row.line, m.text
                 ),
-                detail: m.detail,
             });
             return page(Some(state), None, StatusCode::CONFLICT).await;
         }

@@ -481,8 +481,9 @@ fn decisions_section(data: &FarmPage) -> Markup {
                 p { "Aucune décision n'a encore été adoptée." }
             } @else {
                 p {
-                    (data.decisions.len()) " résolutions adoptées"
-                    @if data.rejected > 0 { ", " (data.rejected) " rejetées" }
+                    @let (adopted, rejected) = (data.decisions.len(), data.rejected);
+                    (adopted) " résolution" (format::plural(adopted)) " adoptée" (format::plural(adopted))
+                    @if rejected > 0 { ", " (rejected) " rejetée" (format::plural(rejected)) }
                     ". Les voix sont comptées selon les statuts (par action ou par associé, selon le collège)."
                 }
                 (decisions_table(recent, "Les résolutions adoptées les plus récentes"))

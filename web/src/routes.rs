@@ -139,8 +139,11 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
     let farms = farms
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed);
+    // The top fallback answers the unknown addresses the application
+    // hands to the pages (those a browser asks for).
     pages
         .nest(FARMS, farms)
+        .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(middleware::map_response(secure_headers))
         .with_state(web)

@@ -240,7 +240,7 @@ async fn secretary_page(
                                 td { "du " (format::datetime(m.opens_at)) " au " (format::datetime(m.closes_at)) }
                                 td.num { (m.ballots) }
                                 td {
-                                    @if m.closed { span.badge.ok { "close" } }
+                                    @if m.closed { span.badge.ok { "clôturée" } }
                                     @else if !m.voting {
                                         (meeting_action(farm, session, &m.id, "ouverture", "Ouvrir le vote (arrêter la liste d'émargement)"))
                                     } @else if now >= m.closes_at {
@@ -627,10 +627,10 @@ pub async fn convene(post: Post) -> PageResult {
             match serde_json::from_value::<MeetingCommand>(value) {
                 Ok(c) => Some((id.to_string(), Command::Meeting(c))),
                 Err(e) => {
-                    state.top.push(Message {
-                        text: "Ces champs ne forment pas une convocation valide.".into(),
-                        detail: Some(e.to_string()),
-                    });
+                    tracing::info!(error = %e, "a convocation the form let through");
+                    state.top.push(Message::new(
+                        "Ces champs ne forment pas une convocation valide.",
+                    ));
                     None
                 }
             }

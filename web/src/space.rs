@@ -92,7 +92,7 @@ pub async fn sign_in_form(State(web): State<Web>, visitor: Visitor) -> Response 
         let body = html! {
             h1 { "Vous êtes connecté" }
             p {
-                "Vous êtes connecté en tant que " (super::layout::who(s)) ". "
+                "Vous êtes connecté " (format::in_the_role_of(&super::layout::who(s))) ". "
                 a href={ "/parcs/" (s.principal.ledger) "/espace" } { "Aller à mon espace" }
             }
         };
@@ -237,7 +237,7 @@ struct MeetingLine {
 
 fn status_of(m: &MeetingRecord, now: DateTime<Utc>) -> &'static str {
     if m.closed.is_some() {
-        "close"
+        "clôturée"
     } else if m.roll.is_none() {
         "convoquée, vote pas encore ouvert"
     } else if now < m.convocation.opens_at {
@@ -335,7 +335,7 @@ pub async fn home(farm: Farm, me: SignedIn) -> PageResult {
     let role = session.principal.role;
     let body = html! {
         h1 { "Mon espace" }
-        p.lead { "Connecté en tant que " (super::layout::who(session)) " pour " (farm.name) "." }
+        p.lead { "Connecté " (format::in_the_role_of(&super::layout::who(session))) " pour " (farm.name) "." }
         nav aria-label="Pages de mon rôle" {
             ul {
                 @if matches!(role, Role::Municipality | Role::Secretary) {

@@ -427,6 +427,8 @@ async fn every_page_route_answers_every_visitor_by_its_rule() {
                 Outcome::Refused(text) => {
                     assert_eq!(answer.status, StatusCode::FORBIDDEN, "{context}");
                     assert!(answer.body.contains(text), "{context}");
+                    // Only a signed-in visitor is refused: signing in is no way out.
+                    assert!(!answer.body.contains(">Se connecter<"), "{context}");
                 }
             }
             checked += 1;
@@ -438,4 +440,25 @@ async fn every_page_route_answers_every_visitor_by_its_rule() {
         head,
         "none of these calls wrote anything"
     );
+
+    // An unknown address: a page in French for a browser, the API's
+    // problem for an API client.
+    let browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    for (accept, expected) in [
+        (Some(browser), "Page introuvable"),
+        (Some("application/json"), "no such route"),
+        (None, "no such route"),
+    ] {
+        let mut request = Request::get("/nulle-part");
+        if let Some(accept) = accept {
+            request = request.header(header::ACCEPT, accept);
+        }
+        let answer = send(&app, request.body(Body::empty()).expect("a request")).await;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{accept:?}");
+        assert!(
+            answer.body.contains(expected),
+            "{accept:?}: {}",
+            answer.body
+        );
+    }
 }
