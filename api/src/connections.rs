@@ -58,7 +58,7 @@ pub const MAX_CONNECTIONS: usize = 4096;
 /// files, the listener, logs, the runtime's own.
 pub const RESERVED_FILES: usize = 256;
 
-/// The timeouts and bounds of [`serve`](super::serve).
+/// The timeouts and bounds of [`serve_within`](super::serve_within).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServeLimits {
     /// A request's head arrives in full within this time of its first byte.

@@ -709,18 +709,8 @@ async fn observe(State(state): State<AppState>, mut request: Request, next: Next
 
 pub use connections::ServeLimits;
 
-/// Serves until `shutdown` resolves, then finishes the requests in flight,
-/// within the default [`ServeLimits`].
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    state: AppState,
-    pages: Router<AppState>,
-    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
-    connections::serve(listener, state, pages, ServeLimits::default(), shutdown).await
-}
-
-/// [`serve`] within these limits.
+/// Serves the API and the `pages` until `shutdown` resolves, then finishes
+/// the requests in flight, within these limits.
 pub async fn serve_within(
     listener: tokio::net::TcpListener,
     state: AppState,
