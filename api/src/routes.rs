@@ -98,7 +98,7 @@ pub struct RouteSpec {
 #[derive(Debug, Clone, Copy)]
 pub enum Answer {
     /// 200 with a JSON body: the schema of the type the handler answers
-    /// ([`schema_of`]).
+    /// (`schema_of`).
     Json(fn(&mut SchemaGenerator) -> Schema),
     /// 200 with a file of this media type.
     File(&'static str),
