@@ -11,19 +11,18 @@ use chrono::Utc;
 use maud::{Markup, html};
 
 use crate::layout::{Col, table};
-use windledger_domain::charter::Majority;
-use windledger_domain::meeting::{Call, ResolutionResult};
+use windledger_domain::charter::{Majority, VoteBasis};
+use windledger_domain::meeting::{Call, ResolutionResult, RollCollege};
 use windledger_domain::types::CollegeId;
 use windledger_projections::cap_table::AsOf;
 use windledger_projections::register::MeetingRecord;
 use windledger_store::{Checkpoint, Verification};
 
 use crate::extract::{Farm, FormPost, MeetingPath, Params, SignedIn, query_map};
-use crate::layout::{FormState, Message, errors_box, form_guard, state_of, textarea};
-use crate::public::fraction_value;
+use crate::layout::{FormState, Message, download, errors_box, form_guard, state_of, textarea};
 use crate::session::VerificationReport;
-use crate::space::outcome_text;
-use crate::{PageResult, Web, WebError, format, projected};
+use crate::space::{outcome_text, outcome_words};
+use crate::{PageResult, Web, WebError, format, projected, votes};
 
 /// Each college's name, by id, in the charter in force.
 pub fn college_names(
@@ -65,6 +64,7 @@ pub async fn register(farm: Farm, me: SignedIn) -> PageResult {
             "Chaque assemblée avec sa convocation, sa liste d'émargement, ses pouvoirs, chaque bulletin avec son reçu, "
             "et le décompte de chaque résolution avec la règle qui l'a décidée."
         }
+        p { a href=(farm.path("/registre.csv")) download { "Télécharger les décisions (fichier CSV, une ligne par résolution et par collège)" } }
         @if meetings.is_empty() { p { "Aucune assemblée n'a été convoquée." } }
         @else {
             (table(
@@ -95,18 +95,15 @@ fn majority_text(m: Majority) -> String {
     }
 }
 
-fn percent_of(fraction: Option<&str>) -> String {
-    fraction
-        .and_then(fraction_value)
-        .and_then(|v| rust_decimal::Decimal::from_f64_retain(v * 100.0))
-        .map(|d| format::percent(d, 2))
-        .unwrap_or_else(|| "—".to_owned())
-}
-
 /// Why a resolution was decided as it was: the rules, in the order the
 /// tally applies them.
-fn deciding_rule(r: &ResolutionResult, colleges: &HashMap<CollegeId, String>) -> Markup {
-    let name = |c: &CollegeId| colleges.get(c).cloned().unwrap_or_else(|| c.to_string());
+fn deciding_rule(
+    r: &ResolutionResult,
+    roll: &[RollCollege],
+    colleges: &HashMap<CollegeId, String>,
+) -> Markup {
+    let name = |c: &CollegeId| votes::name(c, colleges);
+    let basis = |c: &CollegeId| roll.iter().find(|k| &k.id == c).map(|k| k.vote_basis);
     let required: Vec<String> = r
         .colleges
         .iter()
@@ -117,13 +114,25 @@ fn deciding_rule(r: &ResolutionResult, colleges: &HashMap<CollegeId, String>) ->
     html! {
         ul {
             li {
-                "Quorum : " (format::int(r.present)) " voix présentes ou représentées sur "
-                (format::int(r.roll_total)) ", il en fallait " (r.quorum) " — "
+                @if votes::totals_add_up(roll) {
+                    "Quorum : " (format::int(r.present)) " voix présentes ou représentées sur " (format::int(r.roll_total))
+                } @else {
+                    "Quorum : présents ou représentés, "
+                    @for (i, t) in r.colleges.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        @if let Some(b) = basis(&t.college) {
+                            (name(&t.college)) " " (votes::count(b, t.present)) " sur " (format::int(t.roll_total))
+                        }
+                    }
+                    " ; les statuts comptent le quorum sur la somme des poids de vote de tous les collèges : "
+                    (format::int(r.present)) " sur " (format::int(r.roll_total))
+                }
+                ", il en fallait " (r.quorum) " — "
                 @if r.quorum_reached { span.badge.ok { "atteint" } } @else { span.badge.bad { "non atteint" } }
             }
             li {
                 "Majorité : " (majority_text(r.majority)) " ; part des voix pour "
-                (percent_of(share.as_deref()))
+                (votes::percent(r.share_for.as_ref()))
                 @if let Some(s) = &share { " (" code { (s) } ")" }
                 @if r.weighted { ", collèges pondérés" }
                 " — "
@@ -156,7 +165,9 @@ pub async fn register_meeting(
     .await?;
     let m = record.ok_or(WebError::NotFound)?;
     let c = &m.convocation;
-    let name = |id: &CollegeId| colleges.get(id).cloned().unwrap_or_else(|| id.to_string());
+    let name = |id: &CollegeId| votes::name(id, &colleges);
+    let roll_colleges: &[RollCollege] = m.roll.as_ref().map_or(&[], |r| &r.roll.colleges);
+    let adds_up = votes::totals_add_up(roll_colleges);
     let title = format!("{} {}", format::meeting_kind(c.kind), c.meeting);
     let body = html! {
         h1 { (title) }
@@ -195,7 +206,9 @@ pub async fn register_meeting(
             Some(roll) => {
                 p {
                     "Arrêtée le " (format::datetime(roll.opened_at)) " (position " (format::int(roll.at.position)) ") : "
-                    (roll.roll.voters.len()) " votants, " (format::int(roll.total)) " voix."
+                    (roll.roll.voters.len()) " votants"
+                    @if adds_up { ", " (format::int(roll.total)) " voix" }
+                    "."
                 }
                 details {
                     summary { "Les " (roll.roll.voters.len()) " votants" }
@@ -272,13 +285,14 @@ pub async fn register_meeting(
             None => p { "L'assemblée n'est pas close : le décompte sera enregistré à la clôture." },
             Some(closed) => {
                 p { "Close le " (format::datetime(closed.closed_at)) " (position " (format::int(closed.at.position)) ", empreinte " code.hash { (closed.at.hash.to_hex()) } ")." }
+                p { (votes::combination(roll_colleges, &colleges)) }
                 @for (item, r) in c.agenda.iter().zip(&closed.results) {
                     section.card aria-labelledby={ "r-" (r.resolution) } {
                         h3 id={ "r-" (r.resolution) } { "Résolution " (r.resolution) " : " (item.text) }
-                        (deciding_rule(r, &colleges))
+                        (deciding_rule(r, roll_colleges, &colleges))
                         div.table {
                             table {
-                                caption { "Décompte par collège (en voix)" }
+                                caption { "Décompte par collège, chacun dans son unité" }
                                 thead { tr {
                                     th scope="col" { "Collège" }
                                     th.num scope="col" { "Émargement" }
@@ -293,19 +307,26 @@ pub async fn register_meeting(
                                 tbody {
                                     @for t in &r.colleges {
                                         tr {
-                                            th scope="row" { (name(&t.college)) @if t.majority_required { " (majorité requise)" } }
+                                            th scope="row" {
+                                                (name(&t.college)) @if t.majority_required { " (majorité requise)" }
+                                                @match roll_colleges.iter().find(|k| k.id == t.college).map(|k| k.vote_basis) {
+                                                    Some(VoteBasis::PerMember) => { br; small { "en associés : un associé, une voix" } }
+                                                    Some(VoteBasis::PerShare) => { br; small { "en voix des actions" } }
+                                                    None => {}
+                                                }
+                                            }
                                             td.num { (format::int(t.roll_total)) }
                                             td.num { (format::int(t.present)) }
                                             td.num { (format::int(t.votes_for)) }
                                             td.num { (format::int(t.votes_against)) }
                                             td.num { (format::int(t.abstentions)) }
                                             td.num { @match t.weight { Some(w) => (w.to_string()), None => "—" } }
-                                            td.num { (percent_of(t.applied_weight.as_ref().map(|f| f.to_string()).as_deref())) }
+                                            td.num { (votes::percent(t.applied_weight.as_ref())) }
                                             td { @if t.majority_for { "oui" } @else { "non" } }
                                         }
                                     }
                                 }
-                                tfoot { tr {
+                                @if adds_up { tfoot { tr {
                                     th scope="row" { "Total" }
                                     td.num { (format::int(r.roll_total)) }
                                     td.num { (format::int(r.present)) }
@@ -313,7 +334,7 @@ pub async fn register_meeting(
                                     td.num { (format::int(r.votes_against)) }
                                     td.num { (format::int(r.abstentions)) }
                                     td {} td {} td {}
-                                } }
+                                } } }
                             }
                         }
                     }
@@ -322,6 +343,98 @@ pub async fn register_meeting(
         }
     };
     farm.page(StatusCode::OK, &title, me.shown(), body)
+}
+
+/// `/parcs/{ledger}/registre.csv`: the decisions of every closed meeting
+/// as a file (`;`-separated, UTF-8), a line per resolution and college,
+/// each count in its college's own unit.
+pub async fn register_csv(farm: Farm, _me: SignedIn) -> PageResult {
+    let (meetings, colleges) = projected(&farm.runtime, |p| {
+        let meetings: Vec<MeetingRecord> = p
+            .register
+            .fold()
+            .meetings()
+            .map(|(_, m)| m.clone())
+            .collect();
+        (meetings, college_names(p))
+    })
+    .await?;
+    let mut file = csv::WriterBuilder::new()
+        .delimiter(b';')
+        .from_writer(Vec::new());
+    let header = [
+        "assemblee",
+        "nature",
+        "close_le",
+        "resolution",
+        "texte",
+        "decision",
+        "resultat",
+        "part_des_voix_exprimees_pour",
+        "college",
+        "unite",
+        "emargement",
+        "presents",
+        "pour",
+        "contre",
+        "abstentions",
+        "ponderation",
+        "majorite_pour_dans_le_college",
+    ];
+    let mut rows = vec![header.map(str::to_owned).to_vec()];
+    for m in &meetings {
+        let (Some(closed), Some(roll)) = (&m.closed, &m.roll) else {
+            continue;
+        };
+        let c = &m.convocation;
+        for (item, r) in c.agenda.iter().zip(&closed.results) {
+            for t in &r.colleges {
+                let unit = match roll
+                    .roll
+                    .colleges
+                    .iter()
+                    .find(|k| k.id == t.college)
+                    .map(|k| k.vote_basis)
+                {
+                    Some(VoteBasis::PerMember) => "associes",
+                    _ => "voix",
+                };
+                rows.push(vec![
+                    c.meeting.to_string(),
+                    format::meeting_kind(c.kind).to_owned(),
+                    format::to_paris(closed.closed_at)
+                        .format("%Y-%m-%d %H:%M")
+                        .to_string(),
+                    r.resolution.to_string(),
+                    item.text.clone(),
+                    format::decision_kind(r.decision_kind.as_str()),
+                    outcome_words(&r.outcome, &colleges),
+                    r.share_for
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    votes::name(&t.college, &colleges),
+                    unit.to_owned(),
+                    t.roll_total.to_string(),
+                    t.present.to_string(),
+                    t.votes_for.to_string(),
+                    t.votes_against.to_string(),
+                    t.abstentions.to_string(),
+                    t.weight.map(|w| w.to_string()).unwrap_or_default(),
+                    if t.majority_for { "oui" } else { "non" }.to_owned(),
+                ]);
+            }
+        }
+    }
+    for row in rows {
+        file.write_record(&row).map_err(|_| WebError::Internal)?;
+    }
+    let bytes = file.into_inner().map_err(|_| WebError::Internal)?;
+    Ok(download(
+        bytes,
+        "text/csv; charset=utf-8",
+        &format!("{}-registre-des-decisions.csv", farm.id),
+    ))
 }
 
 /// Events per page of the log.

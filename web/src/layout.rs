@@ -366,10 +366,35 @@ pub fn select(
     default: &str,
     required: bool,
 ) -> Markup {
+    grouped_select(
+        view,
+        (form, name, label),
+        &[("", options)],
+        default,
+        required,
+    )
+}
+
+/// A `<select>` whose options come in labelled groups (`<optgroup>`); a
+/// group with an empty label is not wrapped.
+pub fn grouped_select(
+    view: FormView<'_>,
+    (form, name, label): (&str, &str, &str),
+    groups: &[(&str, &[(String, String)])],
+    default: &str,
+    required: bool,
+) -> Markup {
     let id = field_id(form, name);
     let error_id = format!("{id}-erreur");
     let error = view.error(name);
     let current = view.value(name, default);
+    let known = groups
+        .iter()
+        .flat_map(|(_, o)| o.iter())
+        .any(|(v, _)| *v == current);
+    let options = |options: &[(String, String)]| {
+        html! { @for (value, text) in options { option value=(value) selected[*value == current] { (text) } } }
+    };
     html! {
         label for=(id) {
             (label)
@@ -380,11 +405,12 @@ pub fn select(
             aria-describedby=[error.map(|_| error_id.clone())]
             aria-invalid=[error.map(|_| "true")] {
             @if !required { option value="" selected[current.is_empty()] { "—" } }
-            @else if current.is_empty() || !options.iter().any(|(v, _)| *v == current) {
+            @else if current.is_empty() || !known {
                 option value="" selected { "— Choisissez —" }
             }
-            @for (value, text) in options {
-                option value=(value) selected[*value == current] { (text) }
+            @for (group, list) in groups {
+                @if group.is_empty() { (options(list)) }
+                @else { optgroup label=(group) { (options(list)) } }
             }
         }
     }
@@ -471,4 +497,19 @@ pub fn table(caption: impl maud::Render, columns: &[Col], rows: Markup) -> Marku
             }
         }
     }
+}
+
+/// A file to download: its content, type and name.
+pub fn download(
+    body: impl Into<axum::body::Body>,
+    content_type: &'static str,
+    name: &str,
+) -> Response {
+    let mut response = Response::new(body.into());
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
 }

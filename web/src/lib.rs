@@ -28,7 +28,6 @@ mod audit;
 mod charts;
 mod errors;
 mod extract;
-mod format;
 mod layout;
 mod operator;
 mod public;
@@ -36,6 +35,9 @@ pub mod routes;
 mod secretary;
 mod session;
 mod space;
+mod votes;
+
+use windledger_french::format;
 
 pub use routes::router;
 pub use session::{MAX_SESSIONS, MAX_SESSIONS_PER_TOKEN};

@@ -27,7 +27,7 @@ use crate::layout::{
 use crate::{PageResult, Web, WebError, format, projected};
 use windledger_api::problem::Problem;
 use windledger_app::command::Command;
-use windledger_app::import::csv::{self, LineError, REVENUE_KINDS, Row};
+use windledger_app::import::csv::{self, LineError, REVENUE_KINDS, Row, parse_decimal};
 const PRODUCTION_FORM: &str = "production";
 const REVENUE_FORM: &str = "recette";
 const UPLOAD_FORM: &str = "import";
@@ -257,12 +257,7 @@ fn form_year(state: &mut FormState, years: &[OpenYear]) -> Option<i32> {
 
 fn form_number(state: &mut FormState, name: &str) -> Option<Decimal> {
     let missing = "Ce champ est obligatoire.";
-    state.read_required(
-        name,
-        missing,
-        "Ce n'est pas un nombre.",
-        format::parse_decimal,
-    )
+    state.read_required(name, missing, "Ce n'est pas un nombre.", parse_decimal)
 }
 
 /// The form's report id (or one made up from `base`, not taken yet in

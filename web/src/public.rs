@@ -8,8 +8,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
 
@@ -26,11 +25,12 @@ use windledger_store::Checkpoint;
 
 use windledger_app::redaction::Names;
 
+use crate::audit::college_names;
 use crate::charts::{Bar, bar_chart};
 use crate::errors::out_of_range;
 use crate::extract::{Farm, LedgerPath, Params, Visitor, query_map, runtime};
-use crate::layout::{Chrome, Message, html_response, message, page};
-use crate::{PageResult, Web, WebError, format, projected};
+use crate::layout::{Chrome, Message, download, html_response, message, page};
+use crate::{PageResult, Web, WebError, format, projected, votes};
 
 /// `/`: the farms of this server.
 pub async fn index(State(web): State<Web>, visitor: Visitor) -> PageResult {
@@ -94,10 +94,9 @@ struct Decision {
     kind: MeetingKind,
     resolution: String,
     text: String,
-    votes_for: u64,
-    votes_against: u64,
-    abstentions: u64,
-    share_for: Option<f64>,
+    /// Each college's count, in its own unit.
+    counts: Markup,
+    share_for: String,
 }
 
 struct FarmPage {
@@ -113,18 +112,13 @@ struct FarmPage {
     production_total: Decimal,
     decisions: Vec<Decision>,
     rejected: usize,
+    /// How the charter in force combines its colleges' votes.
+    combination: Option<String>,
     returns: Vec<LocalReturns>,
     /// Sums that do not fit (figures recorded before the input bounds):
     /// said in their section instead of the figures.
     production_out_of_range: Option<Message>,
     returns_out_of_range: Vec<Message>,
-}
-
-/// A fraction `"n/d"` as a number, for display.
-pub fn fraction_value(text: &str) -> Option<f64> {
-    let (n, d) = text.split_once('/')?;
-    let (n, d): (f64, f64) = (n.parse().ok()?, d.parse().ok()?);
-    (d > 0.0).then_some(n / d)
 }
 
 fn read_farm(p: &Projections, wanted: Option<i32>) -> FarmPage {
@@ -180,10 +174,13 @@ fn read_farm(p: &Projections, wanted: Option<i32>) -> FarmPage {
         }
     }
     let names = Names::of(p);
+    let college_names = college_names(p);
     let mut decisions = Vec::new();
     let mut rejected = 0;
     for (_, m) in p.register.fold().meetings() {
-        let Some(closed) = &m.closed else { continue };
+        let (Some(closed), Some(roll)) = (&m.closed, &m.roll) else {
+            continue;
+        };
         for (item, result) in m.convocation.agenda.iter().zip(&closed.results) {
             if !result.outcome.is_adopted() {
                 rejected += 1;
@@ -194,13 +191,8 @@ fn read_farm(p: &Projections, wanted: Option<i32>) -> FarmPage {
                 kind: m.convocation.kind,
                 resolution: result.resolution.to_string(),
                 text: names.text(&item.text),
-                votes_for: result.votes_for,
-                votes_against: result.votes_against,
-                abstentions: result.abstentions,
-                share_for: result
-                    .share_for
-                    .as_ref()
-                    .and_then(|f| fraction_value(&f.to_string())),
+                counts: votes::by_college(result, &roll.roll.colleges, &college_names),
+                share_for: votes::percent(result.share_for.as_ref()),
             });
         }
     }
@@ -233,6 +225,7 @@ fn read_farm(p: &Projections, wanted: Option<i32>) -> FarmPage {
         production_total,
         decisions,
         rejected,
+        combination: charter.map(|ch| votes::combination(&votes::colleges_of(ch), &college_names)),
         returns,
         production_out_of_range,
         returns_out_of_range,
@@ -440,9 +433,7 @@ fn decisions_table(decisions: &[Decision], caption: &str) -> Markup {
                 thead { tr {
                     th scope="col" { "Date" }
                     th scope="col" { "Résolution" }
-                    th.num scope="col" { "Voix pour" }
-                    th.num scope="col" { "Voix contre" }
-                    th.num scope="col" { "Abstentions" }
+                    th scope="col" { "Décompte par collège" }
                     th.num scope="col" { "Part des voix exprimées pour" }
                 } }
                 tbody {
@@ -454,15 +445,8 @@ fn decisions_table(decisions: &[Decision], caption: &str) -> Markup {
                                 br;
                                 small { (format::meeting_kind(d.kind)) ", résolution " (d.resolution) }
                             }
-                            td.num { (format::int(d.votes_for)) }
-                            td.num { (format::int(d.votes_against)) }
-                            td.num { (format::int(d.abstentions)) }
-                            td.num {
-                                @match d.share_for {
-                                    Some(v) => (format::percent(Decimal::from_f64_retain(v * 100.0).unwrap_or_default(), 2)),
-                                    None => "—",
-                                }
-                            }
+                            td { (d.counts) }
+                            td.num { (d.share_for) }
                         }
                     }
                 }
@@ -484,12 +468,16 @@ fn decisions_section(data: &FarmPage) -> Markup {
                     @let (adopted, rejected) = (data.decisions.len(), data.rejected);
                     (adopted) " résolution" (format::plural(adopted)) " adoptée" (format::plural(adopted))
                     @if rejected > 0 { ", " (rejected) " rejetée" (format::plural(rejected)) }
-                    ". Les voix sont comptées selon les statuts (par action ou par associé, selon le collège)."
+                    "."
+                    @if let Some(how) = &data.combination { " " (how) }
                 }
                 (decisions_table(recent, "Les résolutions adoptées les plus récentes"))
                 @if !older.is_empty() {
                     details {
-                        summary { "Les " (older.len()) " résolutions adoptées plus anciennes" }
+                        summary {
+                            @if older.len() == 1 { "La résolution adoptée la plus ancienne" }
+                            @else { "Les " (older.len()) " résolutions adoptées plus anciennes" }
+                        }
                         (decisions_table(older, "Résolutions adoptées plus anciennes"))
                     }
                 }
@@ -677,17 +665,9 @@ pub async fn checkpoint(
         .app
         .signer
         .sign(&Checkpoint::new(runtime.id.clone(), head, Utc::now()));
-    let mut response = note.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    if let Ok(v) = HeaderValue::from_str(&format!(
-        "attachment; filename=\"{}-{}.checkpoint\"",
-        runtime.id, head.size
-    )) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(response)
+    Ok(download(
+        note,
+        "text/plain; charset=utf-8",
+        &format!("{}-{}.checkpoint", runtime.id, head.size),
+    ))
 }

@@ -105,6 +105,7 @@ pub fn routes() -> Vec<PageRoute> {
         // (the ballot is known once read).
         read(farm!("/assemblees/{meeting}/recus/{position}"), Roles(MEMBERS), space::receipt),
         read(farm!("/registre"), Roles(AUDITORS), audit::register),
+        read(farm!("/registre.csv"), Roles(AUDITORS), audit::register_csv),
         read(farm!("/registre/{meeting}"), Roles(AUDITORS), audit::register_meeting),
         read(farm!("/journal"), Roles(AUDITORS), audit::journal),
         read(farm!("/verification"), Roles(AUDITORS), audit::verification),

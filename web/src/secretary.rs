@@ -24,6 +24,7 @@ use crate::layout::{
 use crate::session::SessionView;
 use crate::{PageResult, WebError, format, projected};
 use windledger_app::command::Command;
+use windledger_app::import::csv::parse_decimal;
 
 const ADMIT_FORM: &str = "associe";
 const TRANSFER_FORM: &str = "cession";
@@ -446,9 +447,7 @@ pub async fn transfer(post: Post) -> PageResult {
         "Indiquez un montant en euros, positif (12,50).",
         |v| match v {
             "" => Some(None),
-            v => format::parse_decimal(v)
-                .and_then(|d| Euros::new(d).ok())
-                .map(Some),
+            v => parse_decimal(v).and_then(|d| Euros::new(d).ok()).map(Some),
         },
     );
     let approval = state.read(

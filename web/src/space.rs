@@ -13,9 +13,10 @@ use maud::{Markup, html};
 
 use crate::layout::{Col, table};
 use rust_decimal::Decimal;
+use windledger_domain::charter::VoteBasis;
 use windledger_domain::company::HolderKind;
-use windledger_domain::meeting::{Choice, MeetingCommand, Outcome, RejectionRule};
-use windledger_domain::types::{CollegeId, HolderId, ResolutionId};
+use windledger_domain::meeting::{Choice, MeetingCommand, Outcome, RejectionRule, RollCollege};
+use windledger_domain::types::{CollegeId, HolderId, ResolutionId, ShareClassId};
 use windledger_projections::cap_table::AsOf;
 use windledger_projections::register::MeetingRecord;
 use windledger_projections::statement::{Statement, statement};
@@ -26,13 +27,14 @@ use crate::extract::{
     Visitor, form_fields,
 };
 use crate::layout::{
-    Chrome, FormState, Message, errors_box, form_guard, html_response, page, select, state_of,
+    Chrome, FormState, Message, errors_box, form_guard, grouped_select, html_response, page,
+    select, state_of,
 };
 use crate::session::{
     CSRF_FIELD, LIFETIME, NoSession, SESSION_COOKIE, SIGN_IN_COOKIE, SIGN_IN_FORM_LIFETIME, cookie,
     set_cookie,
 };
-use crate::{PageResult, Web, WebError, format, projected};
+use crate::{PageResult, Web, WebError, format, projected, votes};
 use windledger_api::TokenRefusal;
 use windledger_api::auth::roles::AUDITORS;
 use windledger_api::auth::{Rejected, Role};
@@ -222,9 +224,13 @@ struct Mine {
     capital_pct: Decimal,
     votes_pct: Decimal,
     college_totals: Option<(usize, u64, Decimal, Decimal)>,
-    /// Votes in a general meeting today, and the college's and everyone's.
-    weight: Option<(u64, u64, u64)>,
+    /// Votes in a general meeting today, the college's in its unit, and
+    /// everyone's when every college counts in the same unit unweighted.
+    weight: Option<(u64, u64, Option<u64>, VoteBasis)>,
     statement: Statement,
+    /// The titles of the resolutions the holder's ballots answer.
+    titles: HashMap<ResolutionId, String>,
+    class_names: HashMap<ShareClassId, String>,
 }
 
 struct MeetingLine {
@@ -286,10 +292,12 @@ fn read_mine(p: &windledger_projections::runner::Projections, holder: &HolderId)
     }
     let weight = fold.vote_weights(format::today()).and_then(|w| {
         let mine = w.voters.iter().find(|v| &v.holder == holder)?;
+        let colleges = votes::colleges_of(charter?);
         Some((
             mine.weight,
             w.by_college.get(&mine.college).copied().unwrap_or(0),
-            w.total,
+            votes::totals_add_up(&colleges).then_some(w.total),
+            colleges.iter().find(|c| c.id == mine.college)?.vote_basis,
         ))
     });
     Some(Mine {
@@ -305,6 +313,15 @@ fn read_mine(p: &windledger_projections::runner::Projections, holder: &HolderId)
         votes_pct,
         college_totals,
         weight,
+        titles: titles_of(p, statement.ballots.iter().map(|b| &b.meeting)),
+        class_names: charter
+            .map(|ch| {
+                ch.share_classes
+                    .iter()
+                    .map(|c| (c.id.clone(), c.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
         statement,
     })
 }
@@ -376,15 +393,36 @@ pub async fn home(farm: Farm, me: SignedIn) -> PageResult {
     farm.page(StatusCode::OK, "Mon espace", me.shown(), body)
 }
 
-fn choices_text(choices: &BTreeMap<ResolutionId, Choice>) -> String {
-    choices
-        .iter()
-        .map(|(r, c)| {
-            let number = r.as_str().rsplit('.').next().unwrap_or(r.as_str());
-            format!("n°{number} : {}", format::choice(*c))
-        })
-        .collect::<Vec<_>>()
-        .join(" · ")
+/// A ballot's choices, each with its resolution's number and title.
+fn choices_list(
+    choices: &BTreeMap<ResolutionId, Choice>,
+    titles: &HashMap<ResolutionId, String>,
+) -> Markup {
+    html! {
+        ul.choices {
+            @for (r, c) in choices {
+                li {
+                    "n°" (r.as_str().rsplit('.').next().unwrap_or(r.as_str()))
+                    @if let Some(t) = titles.get(r) { " « " (t) " »" }
+                    " : " strong { (format::choice(*c)) }
+                }
+            }
+        }
+    }
+}
+
+/// The titles of the resolutions on the agenda of `meetings`.
+fn titles_of<'a>(
+    p: &windledger_projections::runner::Projections,
+    meetings: impl IntoIterator<Item = &'a String>,
+) -> HashMap<ResolutionId, String> {
+    let register = p.register.fold();
+    meetings
+        .into_iter()
+        .filter_map(|m| register.meeting(m))
+        .flat_map(|m| &m.convocation.agenda)
+        .map(|item| (item.resolution.clone(), item.text.clone()))
+        .collect()
 }
 
 fn mine_sections(farm: &Farm, m: &Mine) -> Markup {
@@ -403,9 +441,13 @@ fn mine_sections(farm: &Farm, m: &Mine) -> Markup {
                 div.stat {
                     "Poids de vote"
                     @match m.weight {
-                        Some((w, college, total)) => {
+                        Some((w, college, total, basis)) => {
                             strong { (format::int(w)) " voix" }
-                            small { "sur " (format::int(college)) " dans mon collège, " (format::int(total)) " en tout" }
+                            small {
+                                @if basis == VoteBasis::PerMember { "un associé, une voix : " }
+                                "sur " (votes::count(basis, college)) " dans mon collège"
+                                @if let Some(total) = total { ", " (format::int(total)) " en tout" }
+                            }
                         }
                         None => strong { "—" },
                     }
@@ -419,6 +461,28 @@ fn mine_sections(farm: &Farm, m: &Mine) -> Markup {
                     " Mon collège : " (format::int(holders as u64)) " associés, " (format::int(shares)) " actions, "
                     (format::percent(capital, 2)) " du capital et " (format::percent(votes, 2)) " des voix."
                 }
+            }
+        }
+        section aria-labelledby="mouvements" {
+            h2 #mouvements { "Mes mouvements d'actions" }
+            @if s.holdings.is_empty() { p { "Aucun mouvement n'est inscrit à votre compte." } }
+            @else {
+                (table(
+                    "Chaque mouvement inscrit au registre, du plus récent au plus ancien, avec le solde qui en résulte",
+                    &[Col::Text("Date"), Col::Text("Mouvement"), Col::Text("Catégorie"), Col::Num("Actions"), Col::Num("Solde"), Col::Num("Événement")],
+                    html! {
+                        @for h in s.holdings.iter().rev() {
+                            tr {
+                                td { (format::date(h.date)) }
+                                td { (format::movement(&h.movement)) }
+                                td { (m.class_names.get(&h.class).map_or(h.class.as_str(), String::as_str)) }
+                                td.num { @if h.delta > 0 { "+" } (format::int(h.delta)) }
+                                td.num { (format::int(h.balance)) }
+                                td.num { "n°" (format::int(h.at.position)) }
+                            }
+                        }
+                    },
+                ))
             }
         }
         section aria-labelledby="votes" {
@@ -446,7 +510,7 @@ fn mine_sections(farm: &Farm, m: &Mine) -> Markup {
                                     }
                                 }
                                 td { (format::datetime(b.cast_at)) }
-                                td { (choices_text(&b.choices)) }
+                                td { (choices_list(&b.choices, &m.titles)) }
                                 td {
                                     a href=(farm.path(&format!("/assemblees/{}/recus/{}", b.meeting, b.receipt.position))) {
                                         "n°" (format::int(b.receipt.position))
@@ -577,13 +641,20 @@ fn rule_text(rule: &RejectionRule, colleges: &HashMap<CollegeId, String>) -> Str
     match rule {
         RejectionRule::Quorum => "quorum non atteint".to_owned(),
         RejectionRule::Majority => "majorité non atteinte".to_owned(),
-        RejectionRule::Veto { college } => format!(
-            "veto du collège {}",
-            colleges
-                .get(college)
-                .cloned()
-                .unwrap_or_else(|| college.to_string())
-        ),
+        RejectionRule::Veto { college } => {
+            format!("veto du collège {}", votes::name(college, colleges))
+        }
+    }
+}
+
+/// The outcome in plain words, for a file.
+pub fn outcome_words(outcome: &Outcome, colleges: &HashMap<CollegeId, String>) -> String {
+    match outcome {
+        Outcome::Adopted => "adoptée".to_owned(),
+        Outcome::Rejected { rules } => {
+            let rules: Vec<String> = rules.iter().map(|r| rule_text(r, colleges)).collect();
+            format!("rejetée : {}", rules.join(", "))
+        }
     }
 }
 
@@ -675,30 +746,44 @@ async fn meeting_page(
                 .collect()
         })
         .unwrap_or_default();
-    let proxy_options: Vec<(String, String)> = record
+    // The roll's voters, college by college, each with their shares: a
+    // long list reads by group.
+    let proxy_options: Vec<(String, Vec<(String, String)>)> = record
         .roll
         .as_ref()
         .map(|r| {
             r.roll
-                .voters
+                .colleges
                 .iter()
-                .filter(|v| Some(&v.holder) != holder.as_ref())
-                .map(|v| {
-                    (
-                        v.holder.to_string(),
-                        format!(
-                            "{} ({})",
-                            v.holder,
-                            view.colleges
-                                .get(&v.college)
-                                .cloned()
-                                .unwrap_or_else(|| v.college.to_string())
-                        ),
-                    )
+                .map(|college| {
+                    let voters =
+                        r.roll.voters.iter().filter(|v| {
+                            v.college == college.id && Some(&v.holder) != holder.as_ref()
+                        });
+                    let options = voters
+                        .map(|v| {
+                            let shares = format!(
+                                "{} action{}",
+                                format::int(v.shares),
+                                format::plural(v.shares as usize)
+                            );
+                            (v.holder.to_string(), format!("{} ({shares})", v.holder))
+                        })
+                        .collect();
+                    (votes::name(&college.id, &view.colleges), options)
                 })
                 .collect()
         })
         .unwrap_or_default();
+    let proxy_groups: Vec<(&str, &[(String, String)])> = proxy_options
+        .iter()
+        .map(|(g, o)| (g.as_str(), o.as_slice()))
+        .collect();
+    let titles: HashMap<ResolutionId, String> = c
+        .agenda
+        .iter()
+        .map(|item| (item.resolution.clone(), item.text.clone()))
+        .collect();
     let body = html! {
         h1 { (title) }
         (errors_box("Le formulaire n'a pas été enregistré", &top))
@@ -736,7 +821,7 @@ async fn meeting_page(
             }
             @if let Some(b) = my_ballot {
                 p {
-                    "Votre bulletin en vigueur : " (choices_text(&record.choices(b))) ". "
+                    "Votre bulletin en vigueur : " (choices_list(&record.choices(b), &titles))
                     a href=(farm.path(&format!("/assemblees/{}/recus/{}", c.meeting, b.receipt.position))) {
                         "Voir le reçu n°" (format::int(b.receipt.position))
                     }
@@ -791,7 +876,7 @@ async fn meeting_page(
                             h3 { "Donner pouvoir" }
                             (form_guard(session))
                             p.hint { "Un autre associé votera pour vous. Donner pouvoir retire votre propre bulletin." }
-                            (select(proxy_view, PROXY_FORM, "mandataire", "Mandataire", &proxy_options, "", true))
+                            (grouped_select(proxy_view, (PROXY_FORM, "mandataire", "Mandataire, par collège"), &proxy_groups, "", true))
                             button.secondary type="submit" { "Donner pouvoir" }
                         }
                     }
@@ -801,17 +886,17 @@ async fn meeting_page(
         @if let Some(closed) = &record.closed {
             h2 { "Résultats" }
             p { "Assemblée close le " (format::datetime(closed.closed_at)) "." }
+            @let roll_colleges: &[RollCollege] = record.roll.as_ref().map_or(&[], |r| &r.roll.colleges);
+            p { (votes::combination(roll_colleges, &view.colleges)) }
             (table(
-                "Résultat de chaque résolution (en voix)",
-                &[Col::Text("Résolution"), Col::Num("Présents ou représentés"), Col::Num("Pour"), Col::Num("Contre"), Col::Num("Abstentions"), Col::Text("Résultat")],
+                "Résultat de chaque résolution",
+                &[Col::Text("Résolution"), Col::Text("Décompte par collège"), Col::Num("Part des voix exprimées pour"), Col::Text("Résultat")],
                 html! {
                     @for r in &closed.results {
                         tr {
                             th scope="row" { (r.resolution) }
-                            td.num { (format::int(r.present)) " / " (format::int(r.roll_total)) }
-                            td.num { (format::int(r.votes_for)) }
-                            td.num { (format::int(r.votes_against)) }
-                            td.num { (format::int(r.abstentions)) }
+                            td { (votes::by_college(r, roll_colleges, &view.colleges)) }
+                            td.num { (votes::percent(r.share_for.as_ref())) }
                             td { (outcome_text(&r.outcome, &view.colleges)) }
                         }
                     }

@@ -853,15 +853,7 @@ fn roll_from(convened: &Convocation, snapshot: CapTableSnapshot) -> Result<Roll,
     }
     Ok(Roll {
         record_date: convened.record_date,
-        colleges: charter
-            .colleges
-            .iter()
-            .map(|c| RollCollege {
-                id: c.id.clone(),
-                weight: c.weight,
-                vote_basis: c.vote_basis,
-            })
-            .collect(),
+        colleges: charter.colleges.iter().map(RollCollege::from).collect(),
         voters,
         max_proxies_held: charter.proxies.max_held_per_holder,
     })

@@ -3,7 +3,7 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::charter::{DecisionKind, VoteBasis};
+use crate::charter::{College, DecisionKind, VoteBasis};
 use crate::ratio::Ratio;
 use crate::resolution::ResolutionPurpose;
 use crate::types::{CollegeId, DecisionKindId, HolderId, MeetingId, ResolutionId};
@@ -128,6 +128,16 @@ pub struct RollCollege {
     pub id: CollegeId,
     pub weight: Option<Ratio>,
     pub vote_basis: VoteBasis,
+}
+
+impl From<&College> for RollCollege {
+    fn from(c: &College) -> Self {
+        Self {
+            id: c.id.clone(),
+            weight: c.weight,
+            vote_basis: c.vote_basis,
+        }
+    }
 }
 
 /// One line of the roll.

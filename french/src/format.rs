@@ -7,6 +7,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use windledger_domain::company::HolderKind;
 use windledger_domain::finance::{RevenueKind, YearMonth};
 use windledger_domain::meeting::{Choice, MeetingKind};
+use windledger_projections::cap_table::MovementKind;
 use windledger_projections::local_returns::{Leaving, LocalBeneficiary, ReturnKind};
 
 /// Between groups of thousands (U+202F, as the Imprimerie nationale sets
@@ -247,6 +248,17 @@ pub fn revenue_kind(kind: RevenueKind) -> &'static str {
     }
 }
 
+/// A share movement as the holder reads it in their history.
+pub fn movement(kind: &MovementKind) -> String {
+    match kind {
+        MovementKind::Issued => "Souscription d'actions nouvelles".to_owned(),
+        MovementKind::TransferredIn { from } => format!("Cession reçue de {from}"),
+        MovementKind::TransferredOut { to } => format!("Cession à {to}"),
+        MovementKind::Repurchased => "Rachat par la société".to_owned(),
+        MovementKind::Cancelled => "Annulation".to_owned(),
+    }
+}
+
 pub fn return_kind(kind: ReturnKind) -> &'static str {
     match kind {
         ReturnKind::Ifer => "IFER",
@@ -289,8 +301,6 @@ pub fn short_hash(hash: &str) -> &str {
     hash.get(..12).unwrap_or(hash)
 }
 
-pub use windledger_app::import::csv::parse_decimal;
-
 /// The plural's "s" for `n` things: French puts 0 and 1 in the singular.
 pub fn plural(n: usize) -> &'static str {
     if n > 1 { "s" } else { "" }
@@ -329,9 +339,6 @@ mod tests {
         assert_eq!(decimal(Decimal::new(-5, 1), 0), "−1");
         assert_eq!(euros(Decimal::new(1050, 2)), "10,50\u{a0}€");
         assert_eq!(percent(Decimal::new(25, 0), 2), "25,00\u{a0}%");
-        assert_eq!(parse_decimal("1 234,5"), Some(Decimal::new(12345, 1)));
-        assert_eq!(parse_decimal("abc"), None);
-        assert_eq!(parse_decimal(""), None);
         // The largest decimals are written too (`{:.3}` panicked on them).
         assert_eq!(
             mwh(Decimal::MAX, 3),

@@ -1,0 +1,100 @@
+//! Vote counts as a citizen can follow them: each college's count in its
+//! own unit (votes carried by shares, or members), never a sum of units
+//! that differ, with one sentence on how the charter combines them.
+
+use std::collections::HashMap;
+
+use rust_decimal::Decimal;
+use windledger_domain::charter::{Charter, VoteBasis};
+use windledger_domain::meeting::{Fraction, RollCollege};
+use windledger_domain::ratio::Ratio;
+use windledger_domain::types::CollegeId;
+
+use crate::format;
+
+/// `n` in the unit of a college that counts by `basis`: "60 000 voix"
+/// (shares × votes per share) or "64 associés" (one member, one vote).
+pub fn count(basis: VoteBasis, n: u64) -> String {
+    match basis {
+        VoteBasis::PerShare => format!("{} voix", format::int(n)),
+        VoteBasis::PerMember => format!("{} associé{}", format::int(n), format::plural(n as usize)),
+    }
+}
+
+/// The charter's colleges as a roll lists them.
+pub fn colleges_of(charter: &Charter) -> Vec<RollCollege> {
+    charter.colleges.iter().map(RollCollege::from).collect()
+}
+
+/// Whether a total over these colleges adds like with like: no weights and
+/// one unit.
+pub fn totals_add_up(colleges: &[RollCollege]) -> bool {
+    colleges.iter().all(|c| c.weight.is_none())
+        && colleges
+            .windows(2)
+            .all(|w| w[0].vote_basis == w[1].vote_basis)
+}
+
+/// One sentence: how each college counts and how the charter combines the
+/// colleges into one result.
+pub fn combination(colleges: &[RollCollege], names: &HashMap<CollegeId, String>) -> String {
+    let name = |c: &RollCollege| name(&c.id, names);
+    let how = |c: &RollCollege| match c.vote_basis {
+        VoteBasis::PerShare => "par action",
+        VoteBasis::PerMember => "un associé, une voix",
+    };
+    let each: Vec<String> = colleges
+        .iter()
+        .map(|c| format!("{} ({})", name(c), how(c)))
+        .collect();
+    let weights: Vec<String> = colleges
+        .iter()
+        .filter_map(|c| Some(format!("{} {}", name(c), weight(c.weight?))))
+        .collect();
+    if !weights.is_empty() {
+        format!(
+            "Chaque collège compte dans son unité — {} ; les statuts pondèrent ensuite la part « pour » de chaque collège : {} (le poids d'un collège où personne n'a voté est réparti entre les autres).",
+            each.join(", "),
+            weights.join(", ")
+        )
+    } else if totals_add_up(colleges) {
+        format!(
+            "Les voix de tous les collèges s'additionnent — {}.",
+            each.join(", ")
+        )
+    } else {
+        format!(
+            "Les statuts additionnent les voix des collèges sans pondération — {} : une voix d'action et un associé y pèsent autant.",
+            each.join(", ")
+        )
+    }
+}
+
+/// A charter's weight as a percentage when it is one exactly, else as a
+/// fraction.
+fn weight(w: Ratio) -> String {
+    let (n, d) = (u128::from(w.numerator()), u128::from(w.denominator()));
+    if (n * 100) % d == 0 {
+        format!("{} %", n * 100 / d)
+    } else {
+        w.to_string()
+    }
+}
+
+/// A college's name, or its id when the charter does not name it.
+pub fn name(id: &CollegeId, names: &HashMap<CollegeId, String>) -> String {
+    names.get(id).cloned().unwrap_or_else(|| id.to_string())
+}
+
+/// A fraction as a percentage with two decimals; "—" for none.
+pub fn percent(fraction: Option<&Fraction>) -> String {
+    fraction
+        .and_then(|f| {
+            let text = f.to_string();
+            let (n, d) = text.split_once('/').unwrap_or((&text, "1"));
+            let (n, d): (f64, f64) = (n.parse().ok()?, d.parse().ok()?);
+            (d > 0.0).then(|| Decimal::from_f64_retain(n / d * 100.0))?
+        })
+        .map(|d| format::percent(d, 2))
+        .unwrap_or_else(|| "—".to_owned())
+}
