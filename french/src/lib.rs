@@ -2,6 +2,8 @@
 //! and the documents the law requires read their words from here, so that a
 //! number, a date or a vote count reads the same everywhere.
 //!
+//! - [`events`]: the ledger's events in one French sentence each, with the
+//!   date each takes effect, and the French names of event types.
 //! - [`format`]: numbers with a narrow no-break space between thousands and
 //!   a decimal comma, euros, per cents, dates and times in Paris time,
 //!   plurals and elisions, the labels of the domain's enums.
@@ -12,5 +14,6 @@
 //! It knows no HTML, HTTP, store or application layer: only the domain's
 //! and the projections' types.
 
+pub mod events;
 pub mod format;
 pub mod votes;

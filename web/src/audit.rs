@@ -11,12 +11,15 @@ use chrono::Utc;
 use maud::{Markup, html};
 
 use crate::layout::{Col, table};
+use windledger_app::services::ledger_event;
 use windledger_domain::charter::{Majority, VoteBasis};
 use windledger_domain::meeting::{Call, ResolutionResult, RollCollege};
 use windledger_domain::types::CollegeId;
+use windledger_french::events::{self, EVENT_TYPES, STREAM_KINDS};
 use windledger_projections::cap_table::AsOf;
+use windledger_projections::event::decode;
 use windledger_projections::register::MeetingRecord;
-use windledger_store::{Checkpoint, Verification};
+use windledger_store::{Checkpoint, RecordedEvent, Verification};
 
 use crate::extract::{Farm, FormPost, MeetingPath, Params, SignedIn, query_map};
 use crate::layout::{FormState, Message, download, errors_box, form_guard, state_of, textarea};
@@ -439,85 +442,193 @@ pub async fn register_csv(farm: Farm, _me: SignedIn) -> PageResult {
 
 /// Events per page of the log.
 const PAGE: u32 = 50;
+/// Events read at a time when a filter passes most of them over.
+const FILTERED_READ: u32 = 1_000;
 
-/// `/parcs/{ledger}/journal?apres=N` (or `?position=N`): the event log.
+/// `/parcs/{ledger}/journal`: the event log, newest first, each event in
+/// French with its effective and recorded dates. `position` starts the
+/// page there and goes back; `flux` keeps one kind of stream (`meeting`)
+/// or one stream (`meeting/ago-2025`); `type` one event type.
 pub async fn journal(
     farm: Farm,
     me: SignedIn,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> PageResult {
     let query = query_map(query);
-    let number = |name: &str| -> Result<Option<u64>, WebError> {
-        match query.get(name).map(|s| s.trim()).filter(|s| !s.is_empty()) {
-            None => Ok(None),
-            Some(s) => s.parse::<u64>().map(Some).map_err(|_| {
+    let given = |name: &str| query.get(name).map(|s| s.trim()).filter(|s| !s.is_empty());
+    let top = given("position")
+        .map(|s| {
+            s.parse::<u64>().map_err(|_| {
                 WebError::BadRequest("La position demandée n'est pas un nombre entier.".into())
-            }),
-        }
-    };
-    let after = match (number("position")?, number("apres")?) {
-        (Some(p), _) => p.saturating_sub(1),
-        (None, Some(a)) => a,
-        (None, None) => 0,
-    };
+            })
+        })
+        .transpose()?;
+    let stream = given("flux").map(str::to_owned);
+    let kind = given("type").map(str::to_owned);
+    if kind
+        .as_ref()
+        .is_some_and(|k| !EVENT_TYPES.iter().any(|(t, _)| t == k))
+    {
+        return Err(WebError::BadRequest(
+            "Ce type d'événement n'existe pas.".into(),
+        ));
+    }
+    let streams = projected(&farm.runtime, |p| {
+        let meetings = p
+            .register
+            .fold()
+            .meetings()
+            .map(|(id, _)| format!("meeting/{id}"));
+        let years = p
+            .finance
+            .fold()
+            .years()
+            .map(|y| format!("financial-year/{}", y.year));
+        meetings.chain(years).collect::<Vec<_>>()
+    })
+    .await?;
     let store = &farm.runtime.store;
     let head = store.head(&farm.runtime.id).await?;
-    // Past the head there is nothing to read.
-    let after = after.min(head.size);
-    let events = store.read_ledger(&farm.runtime.id, after, PAGE).await?;
-    let last = events.last().map(|e| e.position);
+    let top = top.unwrap_or(head.size).min(head.size);
+    let wanted = |e: &RecordedEvent| {
+        let id = e.stream_id.as_str();
+        stream
+            .as_deref()
+            .is_none_or(|s| id == s || id.strip_prefix(s).is_some_and(|rest| rest.starts_with('/')))
+            && kind.as_deref().is_none_or(|k| e.event_type == k)
+    };
+    let filtered = stream.is_some() || kind.is_some();
+    let read_size = if filtered { FILTERED_READ } else { PAGE };
+    let mut events = Vec::new();
+    let mut end = top;
+    while end > 0 && events.len() < PAGE as usize {
+        let from = end.saturating_sub(u64::from(read_size));
+        let read = store.read_ledger(&farm.runtime.id, from, read_size).await?;
+        for e in read
+            .into_iter()
+            .rev()
+            .filter(|e| e.position <= end && wanted(e))
+        {
+            if events.len() < PAGE as usize {
+                events.push(e);
+            }
+        }
+        end = from;
+    }
+    let older = events
+        .last()
+        .map(|e| e.position - 1)
+        .filter(|p| *p > 0 && events.len() == PAGE as usize);
+    let link = |position: Option<u64>| {
+        let mut params: Vec<String> = Vec::new();
+        if let Some(p) = position {
+            params.push(format!("position={p}"));
+        }
+        if let Some(s) = &stream {
+            params.push(format!("flux={s}"));
+        }
+        if let Some(k) = &kind {
+            params.push(format!("type={k}"));
+        }
+        let path = farm.path("/journal");
+        if params.is_empty() {
+            path
+        } else {
+            format!("{path}?{}", params.join("&"))
+        }
+    };
     let body = html! {
         h1 { "Journal des événements" }
         p.lead {
-            "Le registre complet, événement par événement, dans l'ordre de ses positions ("
-            (format::int(head.size)) " événements). Chaque événement porte l'empreinte du précédent."
+            "Le registre complet, événement par événement, du plus récent au plus ancien ("
+            (format::int(head.size)) " événements). Chaque événement porte l'empreinte du précédent ; "
+            "sa date d'effet (celle d'une cession, d'un mois de production, d'une assemblée) peut précéder "
+            "de longtemps la date où il a été enregistré."
         }
-        form method="get" action=(farm.path("/journal")) {
-            label for="position" { "Aller à la position" }
+        form.filters method="get" action=(farm.path("/journal")) {
+            label for="flux" { "Flux" }
+            select #flux name="flux" {
+                option value="" selected[stream.is_none()] { "Tous les flux" }
+                optgroup label="Par nature" {
+                    @for (prefix, name) in STREAM_KINDS {
+                        option value=(prefix) selected[stream.as_deref() == Some(prefix)] { (name) }
+                    }
+                }
+                optgroup label="Un flux" {
+                    @for s in &streams {
+                        option value=(s) selected[stream.as_deref() == Some(s.as_str())] { (s) }
+                    }
+                }
+            }
+            label for="type" { "Type d'événement" }
+            select #type name="type" {
+                option value="" selected[kind.is_none()] { "Tous les types" }
+                @for (t, name) in EVENT_TYPES {
+                    option value=(t) selected[kind.as_deref() == Some(t)] { (name) }
+                }
+            }
+            label for="position" { "À partir de la position" }
             input type="number" #position name="position" min="1" max=(head.size.max(1)) inputmode="numeric"
-                value=(after.saturating_add(1).min(head.size.max(1)));
+                value=(top.max(1));
             button type="submit" { "Afficher" }
         }
         nav aria-label="Pages du journal" {
             p {
-                @if after > 0 {
-                    a href={ (farm.path("/journal")) "?apres=" (after.saturating_sub(u64::from(PAGE))) } { "← Événements précédents" }
-                    " "
+                @if top < head.size {
+                    a href=(link(None)) { "← Les plus récents" } " "
+                    @if !filtered {
+                        a href=(link(Some((top + u64::from(PAGE)).min(head.size)))) { "Événements plus récents" } " "
+                    }
                 }
-                @if let Some(l) = last { @if l < head.size {
-                    a href={ (farm.path("/journal")) "?apres=" (l) } { "Événements suivants →" }
-                } }
+                @if let Some(p) = older { a href=(link(Some(p))) { "Événements plus anciens →" } }
             }
         }
-        @if events.is_empty() { p { "Aucun événement après la position " (after) "." } }
-        @else {
+        @if events.is_empty() {
+            p { "Aucun événement "
+                @if filtered { "de ce flux ou de ce type " }
+                "jusqu'à la position " (format::int(top)) "." }
+        } @else {
             (table(
-                html! { "Positions " (format::int(after.saturating_add(1))) " à " (format::int(last.unwrap_or(after))) },
-                &[Col::Num("Position"), Col::Text("Événement"), Col::Text("Flux"), Col::Text("Enregistré le"), Col::Text("Empreinte")],
                 html! {
-                    @for e in &events {
-                        tr {
-                            td.num { (format::int(e.position)) }
-                            td {
-                                (e.event_type)
-                                details {
-                                    summary { "Contenu" }
-                                    pre { (serde_json::from_str::<serde_json::Value>(e.payload.get())
-                                        .and_then(|v| serde_json::to_string_pretty(&v))
-                                        .unwrap_or_else(|_| e.payload.get().to_owned())) }
-                                    @if let Some(actor) = &e.metadata.actor { p { small { "Auteur : " (actor) } } }
-                                }
-                            }
-                            td { code { (e.stream_id.as_str()) } " v" (e.stream_version) }
-                            td { (format::datetime(e.recorded_at)) }
-                            td { code.hash title=(e.hash.to_hex()) { (format::short_hash(&e.hash.to_hex())) "…" } }
-                        }
-                    }
+                    "Positions " (format::int(events[0].position)) " à " (format::int(events[events.len() - 1].position))
+                    ", de la plus récente à la plus ancienne"
+                    @if filtered { " (filtrées)" }
                 },
+                &[Col::Num("Position"), Col::Text("Événement"), Col::Text("Date d'effet"), Col::Text("Enregistré le"), Col::Text("Empreinte")],
+                html! { @for e in &events { (journal_row(e)) } },
             ))
         }
     };
     farm.page(StatusCode::OK, "Journal des événements", me.shown(), body)
+}
+
+/// One event of the log: what it says in French, its dates, its content.
+fn journal_row(e: &RecordedEvent) -> Markup {
+    let event = ledger_event(e.clone());
+    let described = decode(&event).map(|decoded| events::describe(&decoded));
+    html! {
+        tr {
+            td.num { (format::int(e.position)) }
+            td {
+                strong { (events::type_name(&e.event_type)) } br;
+                @match &described {
+                    Ok(d) => (d.summary),
+                    Err(_) => "Ce contenu ne se lit pas comme un événement du parc.",
+                }
+                br; small { "Flux " code { (e.stream_id.as_str()) } ", version " (e.stream_version) }
+                details {
+                    summary { "Contenu enregistré" }
+                    pre { (serde_json::from_str::<serde_json::Value>(e.payload.get())
+                        .and_then(|v| serde_json::to_string_pretty(&v))
+                        .unwrap_or_else(|_| e.payload.get().to_owned())) }
+                    @if let Some(actor) = &e.metadata.actor { p { small { "Auteur : " (actor) } } }
+                }
+            }
+            td { @match described.as_ref().ok().and_then(|d| d.effective.as_ref()) { Some(d) => (d), None => "—" } }
+            td { (format::datetime(e.recorded_at)) }
+            td { code.hash title=(e.hash.to_hex()) { (format::short_hash(&e.hash.to_hex())) "…" } }
+        }
+    }
 }
 
 const VERIFY_FORM: &str = "verification";

@@ -83,6 +83,7 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
         Rule::AuditorsOrVoter,
     ),
     ("GET", "/parcs/{ledger}/registre", AUDITORS),
+    ("GET", "/parcs/{ledger}/registre.csv", AUDITORS),
     ("GET", "/parcs/{ledger}/registre/{meeting}", AUDITORS),
     ("GET", "/parcs/{ledger}/journal", AUDITORS),
     ("GET", "/parcs/{ledger}/verification", AUDITORS),

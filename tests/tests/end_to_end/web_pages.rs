@@ -9,7 +9,7 @@ use crate::web;
 use std::collections::BTreeSet;
 
 use crate::server::{LEDGER, Server};
-use crate::web::{Browser, HOLDERS, farm, set, with};
+use crate::web::{Browser, HOLDERS, farm, fr, set, with};
 use serde_json::Value;
 use windledger_api::auth::Role;
 use windledger_store::{CheckpointVerifier, LedgerId};
@@ -35,19 +35,6 @@ async fn all_holder_ids(server: &Server) -> BTreeSet<String> {
         .iter()
         .filter_map(|h| h["holder"].as_str().map(str::to_owned))
         .collect()
-}
-
-/// A number as the pages write it: `2 443`.
-fn fr(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            out.push('\u{202f}');
-        }
-        out.push(c);
-    }
-    out
 }
 
 /// Whether `id` appears in `text` as a whole id (not inside a longer one).
@@ -559,22 +546,23 @@ async fn the_municipality_audits_the_register_and_the_chain(
         .contains("cit-001");
     b.get(&farm("/registre/nope")).await.expect(404);
 
-    // The event log, by position.
+    // The event log, newest first (tests/tests/end_to_end/web_reading.rs
+    // reads it in full).
     let head = server.head().await;
     b.get(&farm("/journal"))
         .await
         .expect(200)
         .contains("Journal des événements")
-        .contains("CompanyIncorporated")
-        .contains("Positions 1 à 50")
-        .contains("Événements suivants");
-    b.get(&farm(&format!("/journal?position={head}")))
+        .contains(&format!("Positions {} à {}", fr(head), fr(head - 49)))
+        .contains("Événements plus anciens");
+    b.get(&farm("/journal?position=1"))
         .await
         .expect(200)
-        .contains(&format!("Positions {} à {}", fr(head), fr(head)))
-        .contains("Événements précédents")
-        .lacks("Événements suivants");
-    b.get(&farm("/journal?apres=abc"))
+        .contains("Positions 1 à 1")
+        .contains("Constitution de la société")
+        .contains("Événements plus récents")
+        .lacks("Événements plus anciens");
+    b.get(&farm("/journal?position=abc"))
         .await
         .expect(400)
         .contains("nombre entier");

@@ -246,6 +246,19 @@ impl<'a> Browser<'a> {
     }
 }
 
+/// A number as the pages write it: `2 443`.
+pub fn fr(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push('\u{202f}');
+        }
+        out.push(c);
+    }
+    out
+}
+
 /// `/parcs/<LEDGER>` + suffix.
 pub fn farm(suffix: &str) -> String {
     format!("/parcs/{LEDGER}{suffix}")

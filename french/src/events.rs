@@ -1,0 +1,466 @@
+//! The ledger's events in words, for the event log: what each says in one
+//! French sentence, the date it takes effect (a movement's, a month's, a
+//! meeting's), and the French name of each event type and stream kind.
+
+use windledger_domain::company::CompanyEvent;
+use windledger_domain::finance::{AdvanceEvent, FinancialYearEvent};
+use windledger_domain::meeting::MeetingEvent;
+use windledger_projections::event::FarmEvent;
+
+use crate::format::{date, euros, int, meeting_kind, month, plural, revenue_kind, to_paris};
+
+/// Every event type the domain writes, with its French name, in the order
+/// of the streams (company, meetings, financial years, advances).
+pub const EVENT_TYPES: [(&str, &str); 29] = [
+    ("CompanyIncorporated", "Constitution de la société"),
+    ("CharterAmended", "Modification des statuts"),
+    ("ShareholderAdmitted", "Admission d'un associé"),
+    ("ShareholderCollegeChanged", "Changement de collège"),
+    ("ShareholderResidenceChanged", "Changement de commune"),
+    ("ShareholderExited", "Sortie d'un associé"),
+    ("SharesIssued", "Émission d'actions"),
+    ("SharesTransferred", "Cession d'actions"),
+    ("SharesRepurchased", "Rachat d'actions"),
+    ("SharesCancelled", "Annulation d'actions"),
+    ("MeetingConvened", "Convocation d'une assemblée"),
+    ("VotingOpened", "Ouverture du vote"),
+    ("ProxyGranted", "Pouvoir donné"),
+    ("ProxyRevoked", "Pouvoir retiré"),
+    ("BallotCast", "Bulletin de vote"),
+    ("MeetingClosed", "Clôture d'une assemblée"),
+    ("YearOpened", "Ouverture d'un exercice"),
+    ("ProductionReported", "Production déclarée"),
+    ("RevenueRecorded", "Recette enregistrée"),
+    ("CostRecorded", "Charge enregistrée"),
+    ("IferAssessed", "IFER"),
+    ("LocalTaxRecorded", "Impôt local"),
+    ("AccountsApproved", "Approbation des comptes"),
+    ("ResultAppropriated", "Affectation du résultat"),
+    ("DividendDeclared", "Dividende décidé"),
+    ("DividendPaid", "Dividende versé"),
+    ("AdvanceGranted", "Avance en compte courant"),
+    ("AdvanceRepaid", "Remboursement d'avance"),
+    ("InterestAccrued", "Intérêts d'avance"),
+];
+
+/// The kinds of stream, by the prefix of their ids, with their French name.
+pub const STREAM_KINDS: [(&str, &str); 4] = [
+    ("company", "La société"),
+    ("meeting", "Les assemblées"),
+    ("financial-year", "Les exercices"),
+    ("current-account-advance", "Les avances en compte courant"),
+];
+
+/// The French name of an event type; the type itself if it is not the
+/// domain's (a stream no projection reads).
+pub fn type_name(event_type: &str) -> &str {
+    EVENT_TYPES
+        .iter()
+        .find(|(t, _)| *t == event_type)
+        .map_or(event_type, |(_, name)| name)
+}
+
+/// An event in words.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Described {
+    /// One sentence: who, what, how much.
+    pub summary: String,
+    /// When it takes effect, as people say it ("1er mars 2024", "novembre
+    /// 2025"); `None` where the event is its own date (its recording).
+    pub effective: Option<String>,
+}
+
+fn said(summary: String, effective: Option<String>) -> Described {
+    Described { summary, effective }
+}
+
+/// What `event` says, in French.
+pub fn describe(event: &FarmEvent) -> Described {
+    match event {
+        FarmEvent::Company(e) => company(e),
+        FarmEvent::Meeting { meeting, event } => meeting_event(meeting, event),
+        FarmEvent::FinancialYear { year, event } => year_event(year, event),
+        FarmEvent::Advance { advance, event } => advance_event(advance, event),
+        FarmEvent::Other => said(
+            "Événement d'un flux que le parc ne lit pas".to_owned(),
+            None,
+        ),
+    }
+}
+
+fn company(e: &CompanyEvent) -> Described {
+    use CompanyEvent as E;
+    match e {
+        E::Incorporated { company, charter } => said(
+            format!(
+                "Constitution de {} ({} éolienne{}, capital {}, {} collège{})",
+                company.legal_name.as_str(),
+                company.turbines.len(),
+                plural(company.turbines.len()),
+                euros(company.share_capital),
+                charter.colleges.len(),
+                plural(charter.colleges.len()),
+            ),
+            Some(date(company.formation_date)),
+        ),
+        E::CharterAmended {
+            resolution,
+            effective_date,
+            ..
+        } => said(
+            format!("Statuts modifiés par la résolution {}", resolution.id),
+            Some(date(*effective_date)),
+        ),
+        E::ShareholderAdmitted {
+            holder,
+            college,
+            commune,
+            effective_date,
+            ..
+        } => said(
+            format!("Admission de {holder} au collège {college} (commune {commune})"),
+            Some(date(*effective_date)),
+        ),
+        E::ShareholderCollegeChanged {
+            holder,
+            from,
+            to,
+            effective_date,
+        } => said(
+            format!("{holder} passe du collège {from} au collège {to}"),
+            Some(date(*effective_date)),
+        ),
+        E::ShareholderResidenceChanged {
+            holder,
+            commune,
+            effective_date,
+        } => said(
+            format!("{holder} réside désormais dans la commune {commune}"),
+            Some(date(*effective_date)),
+        ),
+        E::ShareholderExited {
+            holder,
+            effective_date,
+        } => said(format!("Sortie de {holder}"), Some(date(*effective_date))),
+        E::SharesIssued {
+            subscriptions,
+            resolution,
+            effective_date,
+        } => {
+            let shares: u64 = subscriptions.iter().map(|s| s.count.get()).sum();
+            let n = subscriptions.len();
+            let why = match resolution {
+                None => " (souscription initiale)".to_owned(),
+                Some(r) => format!(" (résolution {})", r.id),
+            };
+            said(
+                format!(
+                    "Émission de {} action{} pour {n} souscripteur{}{why}",
+                    int(shares),
+                    plural(shares as usize),
+                    plural(n)
+                ),
+                Some(date(*effective_date)),
+            )
+        }
+        E::SharesTransferred {
+            from,
+            to,
+            class,
+            count,
+            price_per_share,
+            effective_date,
+            ..
+        } => said(
+            format!(
+                "Cession de {} action{} {class} de {from} à {to}{}",
+                int(count.get()),
+                plural(count.get() as usize),
+                price_per_share.map_or(String::new(), |p| format!(", {} l'action", euros(p)))
+            ),
+            Some(date(*effective_date)),
+        ),
+        E::SharesRepurchased {
+            holder,
+            class,
+            count,
+            price_per_share,
+            effective_date,
+            ..
+        } => said(
+            format!(
+                "Rachat par la société de {} action{} {class} de {holder}, {} l'action",
+                int(count.get()),
+                plural(count.get() as usize),
+                euros(*price_per_share)
+            ),
+            Some(date(*effective_date)),
+        ),
+        E::SharesCancelled {
+            class,
+            count,
+            effective_date,
+            ..
+        } => said(
+            format!(
+                "Annulation de {} action{} {class}",
+                int(count.get()),
+                plural(count.get() as usize)
+            ),
+            Some(date(*effective_date)),
+        ),
+    }
+}
+
+fn meeting_event(meeting: &str, e: &MeetingEvent) -> Described {
+    use MeetingEvent as E;
+    let on = |at: &chrono::DateTime<chrono::Utc>| Some(date(to_paris(*at).date()));
+    match e {
+        E::MeetingConvened(c) => said(
+            format!(
+                "Convocation : {} {meeting}, {} résolution{}, vote du {} au {}",
+                meeting_kind(c.kind),
+                c.agenda.len(),
+                plural(c.agenda.len()),
+                date(to_paris(c.opens_at).date()),
+                date(to_paris(c.closes_at).date()),
+            ),
+            Some(date(c.convened_on)),
+        ),
+        E::VotingOpened { roll, at } => said(
+            format!(
+                "Ouverture du vote de {meeting} : liste d'émargement de {} votant{}",
+                roll.voters.len(),
+                plural(roll.voters.len())
+            ),
+            on(at),
+        ),
+        E::ProxyGranted {
+            grantor, proxy, at, ..
+        } => said(
+            format!("{grantor} donne pouvoir à {proxy} pour {meeting}"),
+            on(at),
+        ),
+        E::ProxyRevoked {
+            grantor, proxy, at, ..
+        } => said(
+            format!("{grantor} retire son pouvoir à {proxy} pour {meeting}"),
+            on(at),
+        ),
+        E::BallotCast {
+            voter,
+            cast_by,
+            replaces_earlier,
+            at,
+            postal,
+            ..
+        } => {
+            let mut s = format!("Bulletin de {voter} pour {meeting}");
+            if cast_by != voter {
+                s.push_str(&format!(", déposé par son mandataire {cast_by}"));
+            }
+            if *postal {
+                s.push_str(" (vote par correspondance)");
+            }
+            if *replaces_earlier {
+                s.push_str(" ; il remplace le précédent");
+            }
+            said(s, on(at))
+        }
+        E::MeetingClosed { results, at } => {
+            let adopted = results.iter().filter(|r| r.outcome.is_adopted()).count();
+            let rejected = results.len() - adopted;
+            said(
+                format!(
+                    "Clôture de {meeting} : {adopted} résolution{} adoptée{}, {rejected} rejetée{}",
+                    plural(adopted),
+                    plural(adopted),
+                    plural(rejected)
+                ),
+                on(at),
+            )
+        }
+    }
+}
+
+fn corrects(c: &Option<impl std::fmt::Display>) -> String {
+    c.as_ref()
+        .map_or(String::new(), |c| format!(" (corrige {c})"))
+}
+
+fn year_event(year: &str, e: &FinancialYearEvent) -> Described {
+    use FinancialYearEvent as E;
+    match e {
+        E::YearOpened {
+            starts_on, ends_on, ..
+        } => said(
+            format!(
+                "Ouverture de l'exercice {year}, du {} au {}",
+                date(*starts_on),
+                date(*ends_on)
+            ),
+            Some(date(*starts_on)),
+        ),
+        E::ProductionReported {
+            turbine,
+            month: m,
+            mwh,
+            corrects: c,
+            ..
+        } => said(
+            format!(
+                "Production de l'éolienne {turbine} : {}{}",
+                crate::format::mwh(*mwh, 3),
+                corrects(c)
+            ),
+            Some(month(*m)),
+        ),
+        E::RevenueRecorded {
+            month: m,
+            kind,
+            amount,
+            corrects: c,
+            ..
+        } => said(
+            format!(
+                "Recette ({}) : {}{}",
+                revenue_kind(*kind).to_lowercase(),
+                euros(*amount),
+                corrects(c)
+            ),
+            Some(month(*m)),
+        ),
+        E::CostRecorded {
+            month: m,
+            amount,
+            corrects: c,
+            ..
+        } => said(
+            format!("Charge : {}{}", euros(*amount), corrects(c)),
+            Some(month(*m)),
+        ),
+        E::IferAssessed {
+            tax_year,
+            total,
+            corrects: c,
+            ..
+        } => said(
+            format!("IFER {tax_year} : {}{}", euros(*total), corrects(c)),
+            None,
+        ),
+        E::LocalTaxRecorded {
+            amount,
+            corrects: c,
+            ..
+        } => said(
+            format!("Impôt local : {}{}", euros(*amount), corrects(c)),
+            None,
+        ),
+        E::AccountsApproved {
+            resolution,
+            net_result,
+        } => said(
+            format!(
+                "Comptes de l'exercice {year} approuvés (résolution {}) : résultat {}",
+                resolution.id,
+                euros(*net_result)
+            ),
+            Some(date(resolution.adopted_on)),
+        ),
+        E::ResultAppropriated {
+            resolution,
+            dividend,
+            ..
+        } => said(
+            format!(
+                "Affectation du résultat de {year} (résolution {}) : {} de dividende",
+                resolution.id,
+                euros(*dividend)
+            ),
+            Some(date(resolution.adopted_on)),
+        ),
+        E::DividendDeclared {
+            total,
+            record_date,
+            payment_date,
+            allocations,
+            ..
+        } => said(
+            format!(
+                "Dividende de {year} : {} pour {} associé{}, payable le {}",
+                euros(*total),
+                allocations.len(),
+                plural(allocations.len()),
+                date(*payment_date)
+            ),
+            Some(date(*record_date)),
+        ),
+        E::DividendPaid {
+            holder,
+            amount,
+            paid_on,
+        } => said(
+            format!("Dividende de {year} versé à {holder} : {}", euros(*amount)),
+            Some(date(*paid_on)),
+        ),
+    }
+}
+
+fn advance_event(advance: &str, e: &AdvanceEvent) -> Described {
+    use AdvanceEvent as E;
+    match e {
+        E::AdvanceGranted {
+            holder,
+            amount,
+            annual_rate,
+            granted_on,
+            ..
+        } => said(
+            format!(
+                "Avance en compte courant {advance} de {holder} : {} au taux annuel de {}",
+                euros(*amount),
+                crate::format::percent(*annual_rate, 2)
+            ),
+            Some(date(*granted_on)),
+        ),
+        E::AdvanceRepaid {
+            amount,
+            repaid_on,
+            outstanding,
+        } => said(
+            format!(
+                "Remboursement de {} sur l'avance {advance} ; reste dû {}",
+                euros(*amount),
+                euros(*outstanding)
+            ),
+            Some(date(*repaid_on)),
+        ),
+        E::InterestAccrued {
+            year,
+            interest,
+            accrued_on,
+            ..
+        } => said(
+            format!(
+                "Intérêts {year} de l'avance {advance} : {}",
+                euros(*interest)
+            ),
+            Some(date(*accrued_on)),
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_type_has_one_french_name() {
+        let mut types: Vec<&str> = EVENT_TYPES.iter().map(|(t, _)| *t).collect();
+        types.sort_unstable();
+        types.dedup();
+        assert_eq!(types.len(), EVENT_TYPES.len(), "a type named twice");
+        assert_eq!(type_name("BallotCast"), "Bulletin de vote");
+        assert_eq!(type_name("SomethingElse"), "SomethingElse");
+    }
+}
