@@ -24,6 +24,7 @@ pub mod finance;
 pub mod input;
 pub mod meeting;
 pub mod money;
+mod newtype;
 pub mod ratio;
 pub mod resolution;
 pub mod types;
