@@ -3,6 +3,7 @@
 //! stream records it, and the resolutions its fake meeting stream knows.
 
 use chrono::NaiveDate;
+use cqrs_es::Aggregate;
 use cqrs_es::test::TestFramework;
 use windledger_domain::charter::Charter;
 use windledger_domain::company::{Company, CompanyEvent, CompanyServices, HolderKind};
@@ -25,7 +26,8 @@ pub fn charter() -> Charter {
         .build()
 }
 
-fn adopted(
+/// A resolution of kind `kind_id` adopted `on` for `purpose`.
+pub fn adopted_resolution(
     id: &str,
     kind_id: &str,
     purpose: ResolutionPurpose,
@@ -43,43 +45,43 @@ fn adopted(
 pub fn resolutions() -> Vec<AdoptedResolution> {
     let june = day(2016, 6, 30);
     vec![
-        adopted(
+        adopted_resolution(
             "r-amend",
             "extraordinary",
             ResolutionPurpose::CharterAmendment,
             june,
         ),
-        adopted(
+        adopted_resolution(
             "r-amend-ord",
             "ordinary",
             ResolutionPurpose::CharterAmendment,
             june,
         ),
-        adopted(
+        adopted_resolution(
             "r-increase",
             "extraordinary",
             ResolutionPurpose::CapitalIncrease,
             june,
         ),
-        adopted(
+        adopted_resolution(
             "r-increase-ord",
             "ordinary",
             ResolutionPurpose::CapitalIncrease,
             june,
         ),
-        adopted(
+        adopted_resolution(
             "r-increase-2030",
             "extraordinary",
             ResolutionPurpose::CapitalIncrease,
             day(2030, 1, 1),
         ),
-        adopted(
+        adopted_resolution(
             "r-reduction",
             "extraordinary",
             ResolutionPurpose::CapitalReduction,
             june,
         ),
-        adopted(
+        adopted_resolution(
             "r-approve-new",
             "ordinary",
             ResolutionPurpose::TransferApproval {
@@ -143,11 +145,46 @@ pub fn capitalised() -> Vec<CompanyEvent> {
     events
 }
 
-/// The state after folding `events`.
+/// The company after folding `events`.
 pub fn fold(events: impl IntoIterator<Item = CompanyEvent>) -> Company {
-    let mut company = Company::default();
+    folded(events)
+}
+
+/// Any stream's state after folding `events`.
+pub fn folded<A: Aggregate>(events: impl IntoIterator<Item = A::Event>) -> A {
+    let mut state = A::default();
     for event in events {
-        cqrs_es::Aggregate::apply(&mut company, event);
+        state.apply(event);
     }
-    company
+    state
+}
+
+/// `events`, then `more`.
+pub fn with<E>(mut events: Vec<E>, more: impl IntoIterator<Item = E>) -> Vec<E> {
+    events.extend(more);
+    events
+}
+
+/// A stream driven through its commands in memory, as the event store
+/// would: its state and every event it recorded.
+pub struct Driven<A: Aggregate> {
+    pub state: A,
+    pub events: Vec<A::Event>,
+    services: A::Services,
+}
+
+impl<A: Aggregate> Driven<A> {
+    pub fn new(services: A::Services) -> Self {
+        Self {
+            state: A::default(),
+            events: Vec::new(),
+            services,
+        }
+    }
+
+    pub async fn run(&mut self, command: A::Command) -> Result<Vec<A::Event>, A::Error> {
+        let events = windledger_fixtures::farm::run(&mut self.state, command, &self.services)?;
+        self.events.extend(events.iter().cloned());
+        Ok(events)
+    }
 }

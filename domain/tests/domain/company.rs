@@ -98,15 +98,6 @@ fn amend(charter: Charter, resolution_id: &str) -> CompanyCommand {
     }
 }
 
-fn with(
-    events: Vec<CompanyEvent>,
-    more: impl IntoIterator<Item = CompanyEvent>,
-) -> Vec<CompanyEvent> {
-    let mut events = events;
-    events.extend(more);
-    events
-}
-
 fn refused(given: Vec<CompanyEvent>, command: CompanyCommand, error: CompanyError) {
     framework()
         .given(given)

@@ -145,20 +145,6 @@ fn snapshot_from(as_of: NaiveDate, holders: Vec<HolderPosition>) -> CapTableSnap
     }
 }
 
-fn adopted_resolution(
-    id: &str,
-    kind_id: &str,
-    purpose: ResolutionPurpose,
-    on: NaiveDate,
-) -> AdoptedResolution {
-    AdoptedResolution {
-        id: res(id),
-        decision_kind: kind(kind_id),
-        purpose,
-        adopted_on: on,
-    }
-}
-
 /// The resolutions the fake meeting stream knows.
 fn year_resolutions() -> Vec<AdoptedResolution> {
     use ResolutionPurpose::{AccountsApproval, ResultAppropriation};
@@ -269,19 +255,9 @@ fn accepted(given: Vec<Event>, command: Command, expected: Event) {
         .then_expect_events(vec![expected]);
 }
 
-fn with(events: Vec<Event>, more: impl IntoIterator<Item = Event>) -> Vec<Event> {
-    let mut events = events;
-    events.extend(more);
-    events
-}
-
-/// The state after folding `events`.
+/// The year after folding `events`.
 fn replay(events: impl IntoIterator<Item = Event>) -> FinancialYear {
-    let mut year = FinancialYear::default();
-    for event in events {
-        year.apply(event);
-    }
-    year
+    folded(events)
 }
 
 /// A company stream that cannot be read.

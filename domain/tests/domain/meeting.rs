@@ -159,22 +159,9 @@ fn refused(given: Vec<MeetingEvent>, command: MeetingCommand, error: MeetingErro
         .then_expect_error(error);
 }
 
-fn with(
-    events: Vec<MeetingEvent>,
-    more: impl IntoIterator<Item = MeetingEvent>,
-) -> Vec<MeetingEvent> {
-    let mut events = events;
-    events.extend(more);
-    events
-}
-
-/// The state after folding `events`.
+/// The meeting after folding `events`.
 fn replay(events: impl IntoIterator<Item = MeetingEvent>) -> Meeting {
-    let mut meeting = Meeting::default();
-    for event in events {
-        cqrs_es::Aggregate::apply(&mut meeting, event);
-    }
-    meeting
+    folded(events)
 }
 
 // --- Convening notices ---------------------------------------------------

@@ -74,7 +74,7 @@ async fn the_same_resolution_fails_its_quorum_on_first_call_and_passes_on_second
             rules: vec![RejectionRule::Quorum]
         }
     );
-    assert!(first.meeting.adopted(&first.resolution(1)).is_none());
+    assert!(first.state.adopted(&first.resolution(1)).is_none());
 
     // Second call: the ordinary kind has no quorum.
     let second_call = Call::Second {
@@ -93,7 +93,7 @@ async fn the_same_resolution_fails_its_quorum_on_first_call_and_passes_on_second
     assert_eq!(result.quorum, ratio(0, 1));
     assert!(result.quorum_reached);
     assert_eq!(result.outcome, Outcome::Adopted);
-    assert!(second.meeting.adopted(&second.resolution(1)).is_some());
+    assert!(second.state.adopted(&second.resolution(1)).is_some());
 }
 
 #[tokio::test]
@@ -352,7 +352,7 @@ async fn a_proxy_revoked_before_the_close_takes_its_ballot_with_it() {
         }]
     ));
     assert!(
-        m.meeting.ballot(&holder("a")).is_none(),
+        m.state.ballot(&holder("a")).is_none(),
         "the proxy's ballot for A is gone"
     );
     m.vote("a", Choice::Against).await;
