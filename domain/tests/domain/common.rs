@@ -1,13 +1,20 @@
 //! The small farm of `windledger_fixtures::small_farm` (shaped like the
 //! reference case, DESIGN.md 1), with preference shares, as the company
-//! stream records it, and the resolutions its fake meeting stream knows.
+//! stream records it, and the resolutions its fake meeting stream knows;
+//! and what every stream's tests share: folding events, driving a stream
+//! in memory, services that cannot be read.
 
 use chrono::NaiveDate;
 use cqrs_es::Aggregate;
 use cqrs_es::test::TestFramework;
+use windledger_domain::cap_table::{CapTableService, CapTableSnapshot};
 use windledger_domain::charter::Charter;
 use windledger_domain::company::{Company, CompanyEvent, CompanyServices, HolderKind};
-use windledger_domain::resolution::{AdoptedResolution, KnownResolutions, ResolutionPurpose};
+use windledger_domain::resolution::{
+    AdoptedResolution, BoxFuture, KnownResolutions, LookupError, ResolutionPurpose,
+    ResolutionService,
+};
+use windledger_domain::types::ResolutionId;
 
 use windledger_fixtures::farm::preference_shares;
 pub use windledger_fixtures::farm::{
@@ -186,5 +193,29 @@ impl<A: Aggregate> Driven<A> {
         let events = windledger_fixtures::farm::run(&mut self.state, command, &self.services)?;
         self.events.extend(events.iter().cloned());
         Ok(events)
+    }
+}
+
+/// A company stream that cannot be read.
+pub struct UnreachableCompany;
+
+impl CapTableService for UnreachableCompany {
+    fn cap_table<'a>(
+        &'a self,
+        _on: NaiveDate,
+    ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>> {
+        Box::pin(async { Err(LookupError("the company stream is unreachable".to_owned())) })
+    }
+}
+
+/// A meeting stream that cannot be read.
+pub struct UnreachableMeetings;
+
+impl ResolutionService for UnreachableMeetings {
+    fn adopted<'a>(
+        &'a self,
+        _id: &'a ResolutionId,
+    ) -> BoxFuture<'a, Result<Option<AdoptedResolution>, LookupError>> {
+        Box::pin(async { Err(LookupError("the meeting stream is unreachable".to_owned())) })
     }
 }

@@ -41,9 +41,8 @@ use windledger_domain::money::Euros;
 use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::{
     AdoptedResolution, BoxFuture, KnownResolutions, LookupError, ResolutionPurpose,
-    ResolutionService,
 };
-use windledger_domain::types::{AdvanceId, Kilowatts, PartyId, ResolutionId, Siren, TurbineId};
+use windledger_domain::types::{AdvanceId, Kilowatts, PartyId, Siren, TurbineId};
 
 type Command = FinancialYearCommand;
 type Event = FinancialYearEvent;
@@ -258,30 +257,6 @@ fn accepted(given: Vec<Event>, command: Command, expected: Event) {
 /// The year after folding `events`.
 fn replay(events: impl IntoIterator<Item = Event>) -> FinancialYear {
     folded(events)
-}
-
-/// A company stream that cannot be read.
-struct UnreachableCompany;
-
-impl CapTableService for UnreachableCompany {
-    fn cap_table<'a>(
-        &'a self,
-        _on: NaiveDate,
-    ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>> {
-        Box::pin(async { Err(LookupError("the company stream is unreachable".to_owned())) })
-    }
-}
-
-/// A meeting stream that cannot be read.
-struct UnreachableMeetings;
-
-impl ResolutionService for UnreachableMeetings {
-    fn adopted<'a>(
-        &'a self,
-        _id: &'a ResolutionId,
-    ) -> BoxFuture<'a, Result<Option<AdoptedResolution>, LookupError>> {
-        Box::pin(async { Err(LookupError("the meeting stream is unreachable".to_owned())) })
-    }
 }
 
 /// Earlier years that cannot be read.

@@ -9,9 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::common::*;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use cqrs_es::test::TestFramework;
-use windledger_domain::cap_table::{
-    CapTableService, CapTableSnapshot, HolderPosition, KnownCapTables,
-};
+use windledger_domain::cap_table::{CapTableSnapshot, HolderPosition, KnownCapTables};
 use windledger_domain::charter::{Charter, DecisionKind, Majority, VoteBasis};
 use windledger_domain::company::HolderKind;
 use windledger_domain::meeting::tally::{
@@ -23,7 +21,7 @@ use windledger_domain::meeting::{
     ProposedResolution, Roll, RollCollege, Voter,
 };
 use windledger_domain::ratio::Ratio;
-use windledger_domain::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionPurpose};
+use windledger_domain::resolution::{AdoptedResolution, LookupError, ResolutionPurpose};
 use windledger_domain::types::ResolutionId;
 
 // --- Fixture -------------------------------------------------------------
@@ -133,22 +131,10 @@ fn meeting() -> TestFramework<Meeting> {
     TestFramework::with(services_with([cap_table()]))
 }
 
-/// A company stream that cannot be read.
-struct Unreachable;
-
-impl CapTableService for Unreachable {
-    fn cap_table<'a>(
-        &'a self,
-        _on: NaiveDate,
-    ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>> {
-        Box::pin(async { Err(LookupError("the company stream is unreachable".to_owned())) })
-    }
-}
-
 fn unreachable() -> TestFramework<Meeting> {
     TestFramework::with(MeetingServices::new(
         chrono::DateTime::<chrono::Utc>::MAX_UTC,
-        Unreachable,
+        UnreachableCompany,
     ))
 }
 
