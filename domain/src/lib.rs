@@ -20,6 +20,7 @@ pub mod cap_table;
 pub mod charter;
 pub mod clock;
 pub mod company;
+mod domain_event;
 pub mod finance;
 pub mod input;
 pub mod meeting;
