@@ -115,6 +115,20 @@ impl Year {
         year
     }
 
+    /// Opened with a share capital of `share_capital` euros, `holdings`,
+    /// and `legal_reserve` euros already in the legal reserve.
+    pub async fn open_with_reserve(
+        share_capital: &str,
+        legal_reserve: &str,
+        holdings: &[Holding],
+    ) -> Self {
+        let opening = Balances {
+            legal_reserve: eur(legal_reserve),
+            ..Balances::default()
+        };
+        Self::open(snapshot(eur(share_capital), vec![], holdings), opening).await
+    }
+
     /// Accounts approved with `net_result`, then the result appropriated.
     pub async fn close(
         &mut self,
