@@ -16,6 +16,7 @@
 //! - [`meeting`]: the `meeting` stream's aggregate and its tally.
 //! - [`finance`]: the `financial-year` stream and current-account advances.
 
+mod aggregate;
 pub mod cap_table;
 pub mod charter;
 pub mod clock;

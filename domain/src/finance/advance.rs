@@ -6,12 +6,12 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
+use cqrs_es::DomainEvent;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::aggregate::aggregate;
 use crate::cap_table::CapTableService;
 use crate::clock::Clock;
 use crate::money::{Euros, round_to_cent};
@@ -213,21 +213,15 @@ struct Granted {
     granted_on: NaiveDate,
 }
 
-impl Aggregate for CurrentAccountAdvance {
-    const TYPE: &'static str = "current-account-advance";
-    type Command = AdvanceCommand;
-    type Event = AdvanceEvent;
-    type Error = AdvanceError;
-    type Services = AdvanceServices;
+aggregate!(
+    CurrentAccountAdvance: "current-account-advance",
+    AdvanceCommand => AdvanceEvent, AdvanceError, AdvanceServices
+);
 
-    async fn handle(
-        &mut self,
-        command: AdvanceCommand,
-        services: &AdvanceServices,
-        sink: &EventSink<Self>,
-    ) -> Result<(), AdvanceError> {
-        let today = services.clock.today();
-        let date = match &command {
+impl CurrentAccountAdvance {
+    fn check_clock(command: &AdvanceCommand, clock: &dyn Clock) -> Result<(), AdvanceError> {
+        let today = clock.today();
+        let date = match command {
             AdvanceCommand::Grant { granted_on, .. } => *granted_on,
             AdvanceCommand::Repay { repaid_on, .. } => *repaid_on,
             AdvanceCommand::AccrueInterest { accrued_on, .. } => *accrued_on,
@@ -235,6 +229,14 @@ impl Aggregate for CurrentAccountAdvance {
         if date > today {
             return Err(AdvanceError::InTheFuture { date, today });
         }
+        Ok(())
+    }
+
+    async fn decision(
+        &self,
+        command: AdvanceCommand,
+        services: &AdvanceServices,
+    ) -> Result<AdvanceEvent, AdvanceError> {
         if let AdvanceCommand::Grant {
             holder, granted_on, ..
         } = &command
@@ -247,12 +249,10 @@ impl Aggregate for CurrentAccountAdvance {
                 return Err(AdvanceError::NotAShareholder(holder.clone(), *granted_on));
             }
         }
-        let event = self.decide(command)?;
-        sink.write(event, self).await;
-        Ok(())
+        self.decide(command)
     }
 
-    fn apply(&mut self, event: AdvanceEvent) {
+    fn evolve(&mut self, event: AdvanceEvent) {
         match event {
             AdvanceEvent::AdvanceGranted {
                 holder,

@@ -5,8 +5,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
 use super::commands::{MeetingCommand, ProposedResolution};
@@ -17,6 +15,7 @@ use super::types::{
     AgendaItem, Call, Choice, CommitteeMember, Convocation, MeetingKind, Roll, RollCollege, Voter,
     resolution_id,
 };
+use crate::aggregate::aggregate;
 use crate::cap_table::{CapTableService, CapTableSnapshot};
 use crate::charter::{Charter, VoteBasis};
 use crate::clock::Clock;
@@ -135,26 +134,17 @@ struct Closed {
     results: Vec<ResolutionResult>,
 }
 
-impl Aggregate for Meeting {
-    const TYPE: &'static str = "meeting";
-    type Command = MeetingCommand;
-    type Event = MeetingEvent;
-    type Error = MeetingError;
-    type Services = MeetingServices;
+aggregate!(Meeting: "meeting", MeetingCommand => MeetingEvent, MeetingError, MeetingServices);
 
-    async fn handle(
-        &mut self,
-        command: MeetingCommand,
-        services: &MeetingServices,
-        sink: &EventSink<Self>,
-    ) -> Result<(), MeetingError> {
-        let now = services.clock.now();
+impl Meeting {
+    fn check_clock(command: &MeetingCommand, clock: &dyn Clock) -> Result<(), MeetingError> {
+        let now = clock.now();
         if let Some(at) = command.instant()
             && at > now
         {
             return Err(MeetingError::InTheFuture { at, now });
         }
-        if let MeetingCommand::Convene { convened_on, .. } = &command
+        if let MeetingCommand::Convene { convened_on, .. } = command
             && *convened_on > now.date_naive()
         {
             return Err(MeetingError::ConvenedInTheFuture {
@@ -162,18 +152,22 @@ impl Aggregate for Meeting {
                 today: now.date_naive(),
             });
         }
+        Ok(())
+    }
+
+    async fn decision(
+        &self,
+        command: MeetingCommand,
+        services: &MeetingServices,
+    ) -> Result<MeetingEvent, MeetingError> {
         let snapshot = match self.cap_table_date(&command)? {
             Some(date) => Some(services.cap_tables.cap_table(date).await?),
             None => None,
         };
-        // Decided in full before anything is written: a refused command
-        // leaves the state untouched (the event store relies on it).
-        let event = self.decide(command, snapshot)?;
-        sink.write(event, self).await;
-        Ok(())
+        self.decide(command, snapshot)
     }
 
-    fn apply(&mut self, event: MeetingEvent) {
+    fn evolve(&mut self, event: MeetingEvent) {
         match event {
             MeetingEvent::MeetingConvened(convocation) => {
                 self.convened = Some(convocation);
