@@ -15,7 +15,7 @@ use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
 use crate::aggregate::aggregate;
 use crate::cap_table::{CapTableSnapshot, HolderPosition};
 use crate::charter::{Charter, OwnershipCap};
-use crate::clock::Clock;
+use crate::clock::{Clock, not_after};
 use crate::money::Euros;
 use crate::resolution::{AdoptedResolution, ResolutionPurpose, ResolutionService};
 use crate::types::{
@@ -107,15 +107,14 @@ aggregate!(Company: "company", CompanyCommand => CompanyEvent, CompanyError, Com
 
 impl Company {
     fn check_clock(command: &CompanyCommand, clock: &dyn Clock) -> Result<(), CompanyError> {
-        let today = clock.today();
-        let effective_date = command.effective_date();
-        if effective_date > today {
-            return Err(CompanyError::DatedInTheFuture {
+        not_after(
+            command.effective_date(),
+            clock.today(),
+            |effective_date, today| CompanyError::DatedInTheFuture {
                 effective_date,
                 today,
-            });
-        }
-        Ok(())
+            },
+        )
     }
 
     /// Tries the event on the state to check the invariants, and restores

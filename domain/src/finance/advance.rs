@@ -3,7 +3,6 @@
 //! with interest accrued per calendar year.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
 use cqrs_es::DomainEvent;
@@ -12,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::aggregate::aggregate;
-use crate::cap_table::CapTableService;
-use crate::clock::Clock;
+use crate::cap_table::CapTableServices;
+use crate::clock::{Clock, not_after};
 use crate::money::{Euros, round_to_cent};
 use crate::resolution::LookupError;
 use crate::types::{AdvanceId, HolderId};
@@ -44,6 +43,17 @@ pub enum AdvanceCommand {
         rate_ceiling: Decimal,
         accrued_on: NaiveDate,
     },
+}
+
+impl AdvanceCommand {
+    /// The date the command records a fact on.
+    pub fn date(&self) -> NaiveDate {
+        match self {
+            Self::Grant { granted_on, .. } => *granted_on,
+            Self::Repay { repaid_on, .. } => *repaid_on,
+            Self::AccrueInterest { accrued_on, .. } => *accrued_on,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,21 +183,7 @@ pub enum AdvanceError {
 
 /// What the advance needs from outside its stream: the register, to check
 /// that the lender is a shareholder.
-#[derive(Clone)]
-pub struct AdvanceServices {
-    /// Today: a date after it is in the future.
-    pub clock: Arc<dyn Clock>,
-    pub cap_tables: Arc<dyn CapTableService>,
-}
-
-impl AdvanceServices {
-    pub fn new(clock: impl Clock + 'static, cap_tables: impl CapTableService + 'static) -> Self {
-        Self {
-            clock: Arc::new(clock),
-            cap_tables: Arc::new(cap_tables),
-        }
-    }
-}
+pub type AdvanceServices = CapTableServices;
 
 /// One current-account advance.
 ///
@@ -220,16 +216,9 @@ aggregate!(
 
 impl CurrentAccountAdvance {
     fn check_clock(command: &AdvanceCommand, clock: &dyn Clock) -> Result<(), AdvanceError> {
-        let today = clock.today();
-        let date = match command {
-            AdvanceCommand::Grant { granted_on, .. } => *granted_on,
-            AdvanceCommand::Repay { repaid_on, .. } => *repaid_on,
-            AdvanceCommand::AccrueInterest { accrued_on, .. } => *accrued_on,
-        };
-        if date > today {
-            return Err(AdvanceError::InTheFuture { date, today });
-        }
-        Ok(())
+        not_after(command.date(), clock.today(), |date, today| {
+            AdvanceError::InTheFuture { date, today }
+        })
     }
 
     async fn decision(

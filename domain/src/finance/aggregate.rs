@@ -18,7 +18,7 @@ use super::types::{
 };
 use crate::aggregate::aggregate;
 use crate::cap_table::{CapTableService, CapTableSnapshot};
-use crate::clock::Clock;
+use crate::clock::{Clock, not_after};
 use crate::company::HolderKind;
 use crate::money::{Euros, SignedEuros, round_to_cent};
 use crate::resolution::{
@@ -197,13 +197,12 @@ aggregate!(
 
 impl FinancialYear {
     fn check_clock(command: &FinancialYearCommand, clock: &dyn Clock) -> Result<(), Error> {
-        let today = clock.today();
-        if let Some(date) = command.begins_on()
-            && date > today
-        {
-            return Err(FinancialYearError::NotYetBegun { date, today });
+        match command.begins_on() {
+            Some(begins_on) => not_after(begins_on, clock.today(), |date, today| {
+                FinancialYearError::NotYetBegun { date, today }
+            }),
+            None => Ok(()),
         }
-        Ok(())
     }
 
     async fn decision(

@@ -2,7 +2,6 @@
 //! the ballots in force, and folds its own events.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -16,9 +15,9 @@ use super::types::{
     resolution_id,
 };
 use crate::aggregate::aggregate;
-use crate::cap_table::{CapTableService, CapTableSnapshot};
+use crate::cap_table::{CapTableServices, CapTableSnapshot};
 use crate::charter::{Charter, VoteBasis};
-use crate::clock::Clock;
+use crate::clock::{Clock, not_after};
 use crate::resolution::{AdoptedResolution, LookupError, ResolutionPurpose};
 use crate::types::{HolderId, MeetingId, ResolutionId};
 
@@ -28,22 +27,7 @@ pub const MAX_RESOLUTIONS: usize = 100;
 pub const MAX_RESOLUTION_TEXT: usize = 20_000;
 
 /// What the meeting aggregate needs from outside its stream.
-#[derive(Clone)]
-pub struct MeetingServices {
-    /// The instant commands are decided at: an instant later than it is
-    /// in the future.
-    pub clock: Arc<dyn Clock>,
-    pub cap_tables: Arc<dyn CapTableService>,
-}
-
-impl MeetingServices {
-    pub fn new(clock: impl Clock + 'static, cap_tables: impl CapTableService + 'static) -> Self {
-        Self {
-            clock: Arc::new(clock),
-            cap_tables: Arc::new(cap_tables),
-        }
-    }
-}
+pub type MeetingServices = CapTableServices;
 
 /// Where a meeting stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -139,18 +123,13 @@ aggregate!(Meeting: "meeting", MeetingCommand => MeetingEvent, MeetingError, Mee
 impl Meeting {
     fn check_clock(command: &MeetingCommand, clock: &dyn Clock) -> Result<(), MeetingError> {
         let now = clock.now();
-        if let Some(at) = command.instant()
-            && at > now
-        {
-            return Err(MeetingError::InTheFuture { at, now });
+        if let Some(at) = command.instant() {
+            not_after(at, now, |at, now| MeetingError::InTheFuture { at, now })?;
         }
-        if let MeetingCommand::Convene { convened_on, .. } = command
-            && *convened_on > now.date_naive()
-        {
-            return Err(MeetingError::ConvenedInTheFuture {
-                convened_on: *convened_on,
-                today: now.date_naive(),
-            });
+        if let MeetingCommand::Convene { convened_on, .. } = command {
+            not_after(*convened_on, now.date_naive(), |convened_on, today| {
+                MeetingError::ConvenedInTheFuture { convened_on, today }
+            })?;
         }
         Ok(())
     }
