@@ -4,10 +4,12 @@
 //! and what every stream's tests share: folding events, driving a stream
 //! in memory, services that cannot be read.
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use cqrs_es::Aggregate;
 use cqrs_es::test::TestFramework;
-use windledger_domain::cap_table::{CapTableService, CapTableSnapshot};
+use windledger_domain::cap_table::{CapTableService, CapTableSnapshot, HolderPosition};
 use windledger_domain::charter::Charter;
 use windledger_domain::company::{Company, CompanyEvent, CompanyServices, HolderKind};
 use windledger_domain::resolution::{
@@ -150,6 +152,32 @@ pub fn capitalised() -> Vec<CompanyEvent> {
         effective_date: formed(),
     });
     events
+}
+
+/// A holder's position in a cap table: `ordinary` shares of `ORD` and
+/// `preference` shares of `PREF` (a class with none is left out).
+pub fn holder_position(
+    id: &str,
+    holder_kind: HolderKind,
+    college_id: &str,
+    at: &str,
+    ordinary: u64,
+    preference: u64,
+) -> HolderPosition {
+    let mut held = BTreeMap::new();
+    if ordinary > 0 {
+        held.insert(class(ORD), shares(ordinary));
+    }
+    if preference > 0 {
+        held.insert(class(PREF), shares(preference));
+    }
+    HolderPosition {
+        holder: holder(id),
+        kind: holder_kind,
+        college: college(college_id),
+        commune: commune(at),
+        shares: held,
+    }
 }
 
 /// The company after folding `events`.

@@ -86,36 +86,12 @@ fn payment_date() -> NaiveDate {
     day(2021, 7, 15)
 }
 
-fn position(
-    id: &str,
-    holder_kind: HolderKind,
-    college_id: &str,
-    at: &str,
-    ordinary: u64,
-    preference: u64,
-) -> HolderPosition {
-    let mut held = BTreeMap::new();
-    if ordinary > 0 {
-        held.insert(class(ORD), shares(ordinary));
-    }
-    if preference > 0 {
-        held.insert(class(PREF), shares(preference));
-    }
-    HolderPosition {
-        holder: holder(id),
-        kind: holder_kind,
-        college: college(college_id),
-        commune: commune(at),
-        shares: held,
-    }
-}
-
 fn positions() -> Vec<HolderPosition> {
     vec![
-        position("h-c1", HolderKind::Individual, CIT, LOCAL_A, 100, 50),
-        position("h-c2", HolderKind::Individual, CIT, LOCAL_B, 100, 0),
-        position("h-com", HolderKind::LocalAuthority, COLL, LOCAL_A, 500, 0),
-        position("h-ind", HolderKind::Company, IND, ELSEWHERE, 1_000, 0),
+        holder_position("h-c1", HolderKind::Individual, CIT, LOCAL_A, 100, 50),
+        holder_position("h-c2", HolderKind::Individual, CIT, LOCAL_B, 100, 0),
+        holder_position("h-com", HolderKind::LocalAuthority, COLL, LOCAL_A, 500, 0),
+        holder_position("h-ind", HolderKind::Company, IND, ELSEWHERE, 1_000, 0),
     ]
 }
 
@@ -2350,7 +2326,7 @@ fn a_total_is_shared_to_the_cent_by_largest_remainder() {
 fn cents_left_on_equal_remainders_go_by_holder_id() {
     // Three equal holders, listed out of order: 100.01 / 3 = 33.3366...;
     // the two cents left go to h-a and h-b.
-    let equal = |id: &str| position(id, HolderKind::Company, IND, ELSEWHERE, 100, 0);
+    let equal = |id: &str| holder_position(id, HolderKind::Company, IND, ELSEWHERE, 100, 0);
     let roll = snapshot_from(
         day(2021, 6, 20),
         vec![equal("h-c"), equal("h-a"), equal("h-b")],
@@ -2533,7 +2509,7 @@ fn a_dividend_needs_a_holder_with_dividend_rights() {
     // amendment took their dividend rights away.
     let mut roll = snapshot_from(
         day(2021, 6, 20),
-        vec![position(
+        vec![holder_position(
             "h-fund",
             HolderKind::Company,
             IND,
@@ -2576,7 +2552,7 @@ fn withholding_never_exceeds_the_gross() {
     // capped at what income tax leaves (0.01).
     let roll = snapshot_from(
         day(2021, 6, 20),
-        vec![position(
+        vec![holder_position(
             "h-solo",
             HolderKind::Individual,
             CIT,

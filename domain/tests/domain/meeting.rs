@@ -66,21 +66,16 @@ fn closed_at() -> DateTime<Utc> {
     utc(2024, 6, 20, 18, 30)
 }
 
+/// An individual living in `LOCAL_A`.
 fn position(id: &str, college_id: &str, ordinary: u64, preference: u64) -> HolderPosition {
-    let mut held = BTreeMap::new();
-    if ordinary > 0 {
-        held.insert(class(ORD), shares(ordinary));
-    }
-    if preference > 0 {
-        held.insert(class(PREF), shares(preference));
-    }
-    HolderPosition {
-        holder: holder(id),
-        kind: HolderKind::Individual,
-        college: college(college_id),
-        commune: commune(LOCAL_A),
-        shares: held,
-    }
+    holder_position(
+        id,
+        HolderKind::Individual,
+        college_id,
+        LOCAL_A,
+        ordinary,
+        preference,
+    )
 }
 
 /// Not sorted by holder id on purpose: the roll sorts its voters.
