@@ -7,11 +7,13 @@
 
 use std::collections::BTreeMap;
 use std::future;
+use std::sync::Arc;
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use crate::charter::Charter;
+use crate::clock::Clock;
 use crate::company::{HolderKind, Turbine};
 use crate::money::Euros;
 use crate::resolution::{BoxFuture, LookupError};
@@ -51,6 +53,26 @@ pub trait CapTableService: Send + Sync {
         &'a self,
         on: NaiveDate,
     ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>>;
+}
+
+/// What the meeting and current-account advance aggregates need from
+/// outside their streams: the clock, and the cap table on a date (the
+/// meeting's roll; the lender's shares on the day of an advance).
+#[derive(Clone)]
+pub struct CapTableServices {
+    /// The instant commands are decided at: an instant or a date later than
+    /// it is in the future.
+    pub clock: Arc<dyn Clock>,
+    pub cap_tables: Arc<dyn CapTableService>,
+}
+
+impl CapTableServices {
+    pub fn new(clock: impl Clock + 'static, cap_tables: impl CapTableService + 'static) -> Self {
+        Self {
+            clock: Arc::new(clock),
+            cap_tables: Arc::new(cap_tables),
+        }
+    }
 }
 
 /// Snapshots known in advance: the tests' fake. Answers with the latest

@@ -20,6 +20,20 @@ pub trait Clock: Send + Sync {
     }
 }
 
+/// Nothing is recorded before it happens: `Err(refusal(at, now))` when
+/// `at` is later than `now` (an instant, or a date against today).
+pub(crate) fn not_after<T: PartialOrd, E>(
+    at: T,
+    now: T,
+    refusal: impl FnOnce(T, T) -> E,
+) -> Result<(), E> {
+    if at > now {
+        Err(refusal(at, now))
+    } else {
+        Ok(())
+    }
+}
+
 /// A fixed instant is a clock that never moves: the recording time of an
 /// event when it is decided again, or the moment a test is set at.
 impl Clock for DateTime<Utc> {

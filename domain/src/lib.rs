@@ -16,14 +16,17 @@
 //! - [`meeting`]: the `meeting` stream's aggregate and its tally.
 //! - [`finance`]: the `financial-year` stream and current-account advances.
 
+mod aggregate;
 pub mod cap_table;
 pub mod charter;
 pub mod clock;
 pub mod company;
+mod domain_event;
 pub mod finance;
 pub mod input;
 pub mod meeting;
 pub mod money;
+mod newtype;
 pub mod ratio;
 pub mod resolution;
 pub mod types;

@@ -5,6 +5,7 @@ use std::fmt;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 
+use crate::newtype::checked_conversions;
 use crate::types::ParseError;
 
 /// An amount in euros, never negative: prices, nominal values, share capital.
@@ -39,12 +40,7 @@ impl Euros {
     }
 }
 
-impl TryFrom<Decimal> for Euros {
-    type Error = ParseError;
-    fn try_from(amount: Decimal) -> Result<Self, Self::Error> {
-        Self::new(amount)
-    }
-}
+checked_conversions!(Euros, Decimal);
 
 impl Euros {
     /// Whether the amount is a whole number of cents (accounts are kept to
@@ -146,12 +142,6 @@ fn cents(amount: Decimal) -> Option<i64> {
 /// invoices).
 pub fn round_to_cent(amount: Decimal) -> Decimal {
     amount.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
-}
-
-impl From<Euros> for Decimal {
-    fn from(euros: Euros) -> Decimal {
-        euros.0
-    }
 }
 
 impl fmt::Display for Euros {

@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
+use crate::newtype::text_conversions;
 use crate::types::ParseError;
 
 /// A non-negative fraction of integers, kept in lowest terms so that equal
@@ -114,18 +115,7 @@ impl FromStr for Ratio {
     }
 }
 
-impl TryFrom<String> for Ratio {
-    type Error = ParseError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        value.parse()
-    }
-}
-
-impl From<Ratio> for String {
-    fn from(r: Ratio) -> String {
-        r.to_string()
-    }
-}
+text_conversions!(Ratio);
 
 #[cfg(test)]
 mod tests {

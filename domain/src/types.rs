@@ -11,6 +11,8 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::newtype::{checked_conversions, display_as_str};
+
 /// Why a value given at the edge is not a valid domain value.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ParseError {
@@ -90,29 +92,13 @@ macro_rules! slug_id {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
-            }
-        }
+        display_as_str!($name);
+        checked_conversions!($name, String);
 
         impl FromStr for $name {
             type Err = ParseError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
                 Self::new(s)
-            }
-        }
-
-        impl TryFrom<String> for $name {
-            type Error = ParseError;
-            fn try_from(value: String) -> Result<Self, Self::Error> {
-                Self::new(value)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(id: $name) -> String {
-                id.0
             }
         }
     };
@@ -213,24 +199,9 @@ impl CommuneCode {
     }
 }
 
-impl fmt::Display for CommuneCode {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+display_as_str!(CommuneCode);
 
-impl TryFrom<String> for CommuneCode {
-    type Error = ParseError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-
-impl From<CommuneCode> for String {
-    fn from(code: CommuneCode) -> String {
-        code.0
-    }
-}
+checked_conversions!(CommuneCode, String);
 
 /// Numéro SIREN: the company's registration number (9 digits, Luhn check).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -275,24 +246,9 @@ fn luhn_sum(digits: &[u32]) -> u32 {
         .sum()
 }
 
-impl TryFrom<String> for Siren {
-    type Error = ParseError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
+checked_conversions!(Siren, String);
 
-impl From<Siren> for String {
-    fn from(siren: Siren) -> String {
-        siren.0
-    }
-}
-
-impl fmt::Display for Siren {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
+display_as_str!(Siren);
 
 /// Dénomination sociale. A company's name is public, not personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -319,18 +275,7 @@ impl LegalName {
     }
 }
 
-impl TryFrom<String> for LegalName {
-    type Error = ParseError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::new(value)
-    }
-}
-
-impl From<LegalName> for String {
-    fn from(name: LegalName) -> String {
-        name.0
-    }
-}
+checked_conversions!(LegalName, String);
 
 /// Puissance nominale in kW. Integer: rated powers are whole kilowatts, and
 /// IFER is charged per kW.
@@ -357,18 +302,7 @@ impl Kilowatts {
     }
 }
 
-impl TryFrom<u32> for Kilowatts {
-    type Error = ParseError;
-    fn try_from(kw: u32) -> Result<Self, Self::Error> {
-        Self::new(kw)
-    }
-}
-
-impl From<Kilowatts> for u32 {
-    fn from(kw: Kilowatts) -> u32 {
-        kw.0
-    }
-}
+checked_conversions!(Kilowatts, u32);
 
 /// A number of shares (actions). Bounded by 2^53 - 1 so that it survives
 /// canonical JSON (RFC 8785 numbers are doubles) exactly, which the chain's
@@ -425,18 +359,7 @@ impl ShareCount {
     }
 }
 
-impl TryFrom<u64> for ShareCount {
-    type Error = ParseError;
-    fn try_from(count: u64) -> Result<Self, Self::Error> {
-        Self::new(count)
-    }
-}
-
-impl From<ShareCount> for u64 {
-    fn from(count: ShareCount) -> u64 {
-        count.0
-    }
-}
+checked_conversions!(ShareCount, u64);
 
 impl fmt::Display for ShareCount {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

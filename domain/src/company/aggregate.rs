@@ -5,8 +5,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -14,9 +12,10 @@ use super::commands::CompanyCommand;
 use super::error::CompanyError;
 use super::events::CompanyEvent;
 use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
+use crate::aggregate::aggregate;
 use crate::cap_table::{CapTableSnapshot, HolderPosition};
 use crate::charter::{Charter, OwnershipCap};
-use crate::clock::Clock;
+use crate::clock::{Clock, not_after};
 use crate::money::Euros;
 use crate::resolution::{AdoptedResolution, ResolutionPurpose, ResolutionService};
 use crate::types::{
@@ -104,40 +103,37 @@ pub struct RegisterEntry {
     pub exited_on: Option<NaiveDate>,
 }
 
-impl Aggregate for Company {
-    const TYPE: &'static str = "company";
-    type Command = CompanyCommand;
-    type Event = CompanyEvent;
-    type Error = CompanyError;
-    type Services = CompanyServices;
+aggregate!(Company: "company", CompanyCommand => CompanyEvent, CompanyError, CompanyServices);
 
-    async fn handle(
+impl Company {
+    fn check_clock(command: &CompanyCommand, clock: &dyn Clock) -> Result<(), CompanyError> {
+        not_after(
+            command.effective_date(),
+            clock.today(),
+            |effective_date, today| CompanyError::DatedInTheFuture {
+                effective_date,
+                today,
+            },
+        )
+    }
+
+    /// Tries the event on the state to check the invariants, and restores
+    /// it before returning.
+    async fn decision(
         &mut self,
         command: CompanyCommand,
         services: &CompanyServices,
-        sink: &EventSink<Self>,
-    ) -> Result<(), CompanyError> {
-        let today = services.clock.today();
-        let effective_date = command.effective_date();
-        if effective_date > today {
-            return Err(CompanyError::DatedInTheFuture {
-                effective_date,
-                today,
-            });
-        }
+    ) -> Result<CompanyEvent, CompanyError> {
         let resolution = match command.cited_resolution() {
             Some(id) => services.resolutions.adopted(id).await?,
             None => None,
         };
-        // Decided in full before anything is written: the sink applies what
-        // it is given, and a refused command must leave the state untouched.
         let event = self.decide(command, resolution)?;
         self.check_invariants_after(&event)?;
-        sink.write(event, self).await;
-        Ok(())
+        Ok(event)
     }
 
-    fn apply(&mut self, event: CompanyEvent) {
+    fn evolve(&mut self, event: CompanyEvent) {
         let date = event.effective_date();
         match event {
             CompanyEvent::Incorporated { company, charter } => {
@@ -328,7 +324,7 @@ impl Company {
             if event.effective_date() > date {
                 break;
             }
-            company.apply(event);
+            company.evolve(event);
         }
         company
     }
@@ -402,7 +398,7 @@ impl Company {
             return Ok(());
         }
         let saved = Saved::of(self, event);
-        self.apply(event.clone());
+        self.evolve(event.clone());
         let checked = self.check_invariants();
         saved.restore(self);
         checked

@@ -5,11 +5,11 @@
 //! by pseudonymous id, college and commune only.
 
 use chrono::NaiveDate;
-use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
 use crate::charter::Charter;
+use crate::domain_event::domain_event;
 use crate::money::Euros;
 use crate::resolution::AdoptedResolution;
 use crate::types::{CollegeId, CommuneCode, HolderId, ShareClassId, ShareCount};
@@ -124,12 +124,4 @@ impl CompanyEvent {
 /// Schema version of every company event, as an integer string.
 pub const COMPANY_EVENT_VERSION: &str = "1";
 
-impl DomainEvent for CompanyEvent {
-    fn event_type(&self) -> String {
-        self.name().to_owned()
-    }
-
-    fn event_version(&self) -> String {
-        COMPANY_EVENT_VERSION.to_owned()
-    }
-}
+domain_event!(CompanyEvent, COMPANY_EVENT_VERSION);

@@ -3,17 +3,16 @@
 //! with interest accrued per calendar year.
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate};
-use cqrs_es::event_sink::EventSink;
-use cqrs_es::{Aggregate, DomainEvent};
+use cqrs_es::DomainEvent;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::cap_table::CapTableService;
-use crate::clock::Clock;
+use crate::aggregate::aggregate;
+use crate::cap_table::CapTableServices;
+use crate::clock::{Clock, not_after};
 use crate::money::{Euros, round_to_cent};
 use crate::resolution::LookupError;
 use crate::types::{AdvanceId, HolderId};
@@ -44,6 +43,17 @@ pub enum AdvanceCommand {
         rate_ceiling: Decimal,
         accrued_on: NaiveDate,
     },
+}
+
+impl AdvanceCommand {
+    /// The date the command records a fact on.
+    pub fn date(&self) -> NaiveDate {
+        match self {
+            Self::Grant { granted_on, .. } => *granted_on,
+            Self::Repay { repaid_on, .. } => *repaid_on,
+            Self::AccrueInterest { accrued_on, .. } => *accrued_on,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -173,21 +183,7 @@ pub enum AdvanceError {
 
 /// What the advance needs from outside its stream: the register, to check
 /// that the lender is a shareholder.
-#[derive(Clone)]
-pub struct AdvanceServices {
-    /// Today: a date after it is in the future.
-    pub clock: Arc<dyn Clock>,
-    pub cap_tables: Arc<dyn CapTableService>,
-}
-
-impl AdvanceServices {
-    pub fn new(clock: impl Clock + 'static, cap_tables: impl CapTableService + 'static) -> Self {
-        Self {
-            clock: Arc::new(clock),
-            cap_tables: Arc::new(cap_tables),
-        }
-    }
-}
+pub type AdvanceServices = CapTableServices;
 
 /// One current-account advance.
 ///
@@ -213,28 +209,23 @@ struct Granted {
     granted_on: NaiveDate,
 }
 
-impl Aggregate for CurrentAccountAdvance {
-    const TYPE: &'static str = "current-account-advance";
-    type Command = AdvanceCommand;
-    type Event = AdvanceEvent;
-    type Error = AdvanceError;
-    type Services = AdvanceServices;
+aggregate!(
+    CurrentAccountAdvance: "current-account-advance",
+    AdvanceCommand => AdvanceEvent, AdvanceError, AdvanceServices
+);
 
-    async fn handle(
-        &mut self,
+impl CurrentAccountAdvance {
+    fn check_clock(command: &AdvanceCommand, clock: &dyn Clock) -> Result<(), AdvanceError> {
+        not_after(command.date(), clock.today(), |date, today| {
+            AdvanceError::InTheFuture { date, today }
+        })
+    }
+
+    async fn decision(
+        &self,
         command: AdvanceCommand,
         services: &AdvanceServices,
-        sink: &EventSink<Self>,
-    ) -> Result<(), AdvanceError> {
-        let today = services.clock.today();
-        let date = match &command {
-            AdvanceCommand::Grant { granted_on, .. } => *granted_on,
-            AdvanceCommand::Repay { repaid_on, .. } => *repaid_on,
-            AdvanceCommand::AccrueInterest { accrued_on, .. } => *accrued_on,
-        };
-        if date > today {
-            return Err(AdvanceError::InTheFuture { date, today });
-        }
+    ) -> Result<AdvanceEvent, AdvanceError> {
         if let AdvanceCommand::Grant {
             holder, granted_on, ..
         } = &command
@@ -247,12 +238,10 @@ impl Aggregate for CurrentAccountAdvance {
                 return Err(AdvanceError::NotAShareholder(holder.clone(), *granted_on));
             }
         }
-        let event = self.decide(command)?;
-        sink.write(event, self).await;
-        Ok(())
+        self.decide(command)
     }
 
-    fn apply(&mut self, event: AdvanceEvent) {
+    fn evolve(&mut self, event: AdvanceEvent) {
         match event {
             AdvanceEvent::AdvanceGranted {
                 holder,

@@ -5,8 +5,6 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{Datelike, Months, NaiveDate};
-use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -18,8 +16,9 @@ use super::types::{
     Allocation, Balances, Beneficiary, DividendAmount, DividendRights, IferLine, IferSplit,
     Turbines, WithholdingRates, YearMonth,
 };
+use crate::aggregate::aggregate;
 use crate::cap_table::{CapTableService, CapTableSnapshot};
-use crate::clock::Clock;
+use crate::clock::{Clock, not_after};
 use crate::company::HolderKind;
 use crate::money::{Euros, SignedEuros, round_to_cent};
 use crate::resolution::{
@@ -191,35 +190,32 @@ struct Looked {
     previous_closing: Option<Balances>,
 }
 
-impl Aggregate for FinancialYear {
-    const TYPE: &'static str = "financial-year";
-    type Command = FinancialYearCommand;
-    type Event = FinancialYearEvent;
-    type Error = FinancialYearError;
-    type Services = FinancialYearServices;
+aggregate!(
+    FinancialYear: "financial-year",
+    FinancialYearCommand => FinancialYearEvent, FinancialYearError, FinancialYearServices
+);
 
-    async fn handle(
-        &mut self,
-        command: FinancialYearCommand,
-        services: &FinancialYearServices,
-        sink: &EventSink<Self>,
-    ) -> Result<(), Error> {
-        let today = services.clock.today();
-        if let Some(date) = command.begins_on()
-            && date > today
-        {
-            return Err(FinancialYearError::NotYetBegun { date, today });
+impl FinancialYear {
+    fn check_clock(command: &FinancialYearCommand, clock: &dyn Clock) -> Result<(), Error> {
+        match command.begins_on() {
+            Some(begins_on) => not_after(begins_on, clock.today(), |date, today| {
+                FinancialYearError::NotYetBegun { date, today }
+            }),
+            None => Ok(()),
         }
-        self.precheck(&command)?;
-        let looked = self.look_up(&command, services).await?;
-        // Decided in full before anything is written: a refused command
-        // leaves the state untouched.
-        let event = self.decide(command, looked)?;
-        sink.write(event, self).await;
-        Ok(())
     }
 
-    fn apply(&mut self, event: FinancialYearEvent) {
+    async fn decision(
+        &self,
+        command: FinancialYearCommand,
+        services: &FinancialYearServices,
+    ) -> Result<FinancialYearEvent, Error> {
+        self.precheck(&command)?;
+        let looked = self.look_up(&command, services).await?;
+        self.decide(command, looked)
+    }
+
+    fn evolve(&mut self, event: FinancialYearEvent) {
         if let Some((report, corrects)) = event.report() {
             let kind = report_kind(&event);
             if let Some(old) = corrects.and_then(|c| self.reports.get_mut(c)) {

@@ -4,7 +4,6 @@
 //! holder's dividend with what was withheld.
 
 use chrono::NaiveDate;
-use cqrs_es::DomainEvent;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -12,6 +11,7 @@ use super::types::{
     Allocation, Balances, Beneficiary, CostCategory, DividendAmount, DividendRights, IferLine,
     LocalTax, RevenueKind, Turbines, WithholdingRates, YearMonth,
 };
+use crate::domain_event::domain_event;
 use crate::money::{Euros, SignedEuros};
 use crate::resolution::AdoptedResolution;
 use crate::types::{HolderId, ReportId, Siren, TurbineId};
@@ -153,12 +153,4 @@ impl FinancialYearEvent {
 /// Schema version of every financial-year event.
 pub const FINANCIAL_YEAR_EVENT_VERSION: &str = "1";
 
-impl DomainEvent for FinancialYearEvent {
-    fn event_type(&self) -> String {
-        self.name().to_owned()
-    }
-
-    fn event_version(&self) -> String {
-        FINANCIAL_YEAR_EVENT_VERSION.to_owned()
-    }
-}
+domain_event!(FinancialYearEvent, FINANCIAL_YEAR_EVENT_VERSION);

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::company::{HolderKind, Turbine};
 use crate::money::{Euros, SignedEuros};
+use crate::newtype::text_conversions;
 use crate::ratio::Ratio;
 use crate::types::{
     CommuneCode, HolderId, Kilowatts, ParseError, PartyId, ShareClassId, ShareCount, Siren,
@@ -77,18 +78,7 @@ impl FromStr for YearMonth {
     }
 }
 
-impl TryFrom<String> for YearMonth {
-    type Error = ParseError;
-    fn try_from(value: String) -> Result<Self, Self::Error> {
-        value.parse()
-    }
-}
-
-impl From<YearMonth> for String {
-    fn from(m: YearMonth) -> String {
-        m.to_string()
-    }
-}
+text_conversions!(YearMonth);
 
 /// Nature of a revenue line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

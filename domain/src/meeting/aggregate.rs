@@ -2,11 +2,8 @@
 //! the ballots in force, and folds its own events.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 use serde::{Deserialize, Serialize};
 
 use super::commands::{MeetingCommand, ProposedResolution};
@@ -17,9 +14,10 @@ use super::types::{
     AgendaItem, Call, Choice, CommitteeMember, Convocation, MeetingKind, Roll, RollCollege, Voter,
     resolution_id,
 };
-use crate::cap_table::{CapTableService, CapTableSnapshot};
+use crate::aggregate::aggregate;
+use crate::cap_table::{CapTableServices, CapTableSnapshot};
 use crate::charter::{Charter, VoteBasis};
-use crate::clock::Clock;
+use crate::clock::{Clock, not_after};
 use crate::resolution::{AdoptedResolution, LookupError, ResolutionPurpose};
 use crate::types::{HolderId, MeetingId, ResolutionId};
 
@@ -29,22 +27,7 @@ pub const MAX_RESOLUTIONS: usize = 100;
 pub const MAX_RESOLUTION_TEXT: usize = 20_000;
 
 /// What the meeting aggregate needs from outside its stream.
-#[derive(Clone)]
-pub struct MeetingServices {
-    /// The instant commands are decided at: an instant later than it is
-    /// in the future.
-    pub clock: Arc<dyn Clock>,
-    pub cap_tables: Arc<dyn CapTableService>,
-}
-
-impl MeetingServices {
-    pub fn new(clock: impl Clock + 'static, cap_tables: impl CapTableService + 'static) -> Self {
-        Self {
-            clock: Arc::new(clock),
-            cap_tables: Arc::new(cap_tables),
-        }
-    }
-}
+pub type MeetingServices = CapTableServices;
 
 /// Where a meeting stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,45 +118,35 @@ struct Closed {
     results: Vec<ResolutionResult>,
 }
 
-impl Aggregate for Meeting {
-    const TYPE: &'static str = "meeting";
-    type Command = MeetingCommand;
-    type Event = MeetingEvent;
-    type Error = MeetingError;
-    type Services = MeetingServices;
+aggregate!(Meeting: "meeting", MeetingCommand => MeetingEvent, MeetingError, MeetingServices);
 
-    async fn handle(
-        &mut self,
+impl Meeting {
+    fn check_clock(command: &MeetingCommand, clock: &dyn Clock) -> Result<(), MeetingError> {
+        let now = clock.now();
+        if let Some(at) = command.instant() {
+            not_after(at, now, |at, now| MeetingError::InTheFuture { at, now })?;
+        }
+        if let MeetingCommand::Convene { convened_on, .. } = command {
+            not_after(*convened_on, now.date_naive(), |convened_on, today| {
+                MeetingError::ConvenedInTheFuture { convened_on, today }
+            })?;
+        }
+        Ok(())
+    }
+
+    async fn decision(
+        &self,
         command: MeetingCommand,
         services: &MeetingServices,
-        sink: &EventSink<Self>,
-    ) -> Result<(), MeetingError> {
-        let now = services.clock.now();
-        if let Some(at) = command.instant()
-            && at > now
-        {
-            return Err(MeetingError::InTheFuture { at, now });
-        }
-        if let MeetingCommand::Convene { convened_on, .. } = &command
-            && *convened_on > now.date_naive()
-        {
-            return Err(MeetingError::ConvenedInTheFuture {
-                convened_on: *convened_on,
-                today: now.date_naive(),
-            });
-        }
+    ) -> Result<MeetingEvent, MeetingError> {
         let snapshot = match self.cap_table_date(&command)? {
             Some(date) => Some(services.cap_tables.cap_table(date).await?),
             None => None,
         };
-        // Decided in full before anything is written: a refused command
-        // leaves the state untouched (the event store relies on it).
-        let event = self.decide(command, snapshot)?;
-        sink.write(event, self).await;
-        Ok(())
+        self.decide(command, snapshot)
     }
 
-    fn apply(&mut self, event: MeetingEvent) {
+    fn evolve(&mut self, event: MeetingEvent) {
         match event {
             MeetingEvent::MeetingConvened(convocation) => {
                 self.convened = Some(convocation);

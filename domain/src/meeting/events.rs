@@ -7,11 +7,11 @@
 use std::collections::BTreeMap;
 
 use chrono::{DateTime, Utc};
-use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 
 use super::tally::ResolutionResult;
 use super::types::{Choice, Convocation, Roll};
+use crate::domain_event::domain_event;
 use crate::types::{HolderId, ResolutionId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,12 +73,4 @@ impl MeetingEvent {
 /// Schema version of every meeting event.
 pub const MEETING_EVENT_VERSION: &str = "1";
 
-impl DomainEvent for MeetingEvent {
-    fn event_type(&self) -> String {
-        self.name().to_owned()
-    }
-
-    fn event_version(&self) -> String {
-        MEETING_EVENT_VERSION.to_owned()
-    }
-}
+domain_event!(MeetingEvent, MEETING_EVENT_VERSION);

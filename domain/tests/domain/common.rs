@@ -1,12 +1,22 @@
 //! The small farm of `windledger_fixtures::small_farm` (shaped like the
 //! reference case, DESIGN.md 1), with preference shares, as the company
-//! stream records it, and the resolutions its fake meeting stream knows.
+//! stream records it, and the resolutions its fake meeting stream knows;
+//! and what every stream's tests share: folding events, driving a stream
+//! in memory, services that cannot be read.
+
+use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
+use cqrs_es::Aggregate;
 use cqrs_es::test::TestFramework;
+use windledger_domain::cap_table::{CapTableService, CapTableSnapshot, HolderPosition};
 use windledger_domain::charter::Charter;
 use windledger_domain::company::{Company, CompanyEvent, CompanyServices, HolderKind};
-use windledger_domain::resolution::{AdoptedResolution, KnownResolutions, ResolutionPurpose};
+use windledger_domain::resolution::{
+    AdoptedResolution, BoxFuture, KnownResolutions, LookupError, ResolutionPurpose,
+    ResolutionService,
+};
+use windledger_domain::types::ResolutionId;
 
 use windledger_fixtures::farm::preference_shares;
 pub use windledger_fixtures::farm::{
@@ -25,7 +35,8 @@ pub fn charter() -> Charter {
         .build()
 }
 
-fn adopted(
+/// A resolution of kind `kind_id` adopted `on` for `purpose`.
+pub fn adopted_resolution(
     id: &str,
     kind_id: &str,
     purpose: ResolutionPurpose,
@@ -43,43 +54,43 @@ fn adopted(
 pub fn resolutions() -> Vec<AdoptedResolution> {
     let june = day(2016, 6, 30);
     vec![
-        adopted(
+        adopted_resolution(
             "r-amend",
             "extraordinary",
             ResolutionPurpose::CharterAmendment,
             june,
         ),
-        adopted(
+        adopted_resolution(
             "r-amend-ord",
             "ordinary",
             ResolutionPurpose::CharterAmendment,
             june,
         ),
-        adopted(
+        adopted_resolution(
             "r-increase",
             "extraordinary",
             ResolutionPurpose::CapitalIncrease,
             june,
         ),
-        adopted(
+        adopted_resolution(
             "r-increase-ord",
             "ordinary",
             ResolutionPurpose::CapitalIncrease,
             june,
         ),
-        adopted(
+        adopted_resolution(
             "r-increase-2030",
             "extraordinary",
             ResolutionPurpose::CapitalIncrease,
             day(2030, 1, 1),
         ),
-        adopted(
+        adopted_resolution(
             "r-reduction",
             "extraordinary",
             ResolutionPurpose::CapitalReduction,
             june,
         ),
-        adopted(
+        adopted_resolution(
             "r-approve-new",
             "ordinary",
             ResolutionPurpose::TransferApproval {
@@ -143,11 +154,96 @@ pub fn capitalised() -> Vec<CompanyEvent> {
     events
 }
 
-/// The state after folding `events`.
-pub fn fold(events: impl IntoIterator<Item = CompanyEvent>) -> Company {
-    let mut company = Company::default();
-    for event in events {
-        cqrs_es::Aggregate::apply(&mut company, event);
+/// A holder's position in a cap table: `ordinary` shares of `ORD` and
+/// `preference` shares of `PREF` (a class with none is left out).
+pub fn holder_position(
+    id: &str,
+    holder_kind: HolderKind,
+    college_id: &str,
+    at: &str,
+    ordinary: u64,
+    preference: u64,
+) -> HolderPosition {
+    let mut held = BTreeMap::new();
+    if ordinary > 0 {
+        held.insert(class(ORD), shares(ordinary));
     }
-    company
+    if preference > 0 {
+        held.insert(class(PREF), shares(preference));
+    }
+    HolderPosition {
+        holder: holder(id),
+        kind: holder_kind,
+        college: college(college_id),
+        commune: commune(at),
+        shares: held,
+    }
+}
+
+/// The company after folding `events`.
+pub fn fold(events: impl IntoIterator<Item = CompanyEvent>) -> Company {
+    folded(events)
+}
+
+/// Any stream's state after folding `events`.
+pub fn folded<A: Aggregate>(events: impl IntoIterator<Item = A::Event>) -> A {
+    let mut state = A::default();
+    for event in events {
+        state.apply(event);
+    }
+    state
+}
+
+/// `events`, then `more`.
+pub fn with<E>(mut events: Vec<E>, more: impl IntoIterator<Item = E>) -> Vec<E> {
+    events.extend(more);
+    events
+}
+
+/// A stream driven through its commands in memory, as the event store
+/// would: its state and every event it recorded.
+pub struct Driven<A: Aggregate> {
+    pub state: A,
+    pub events: Vec<A::Event>,
+    services: A::Services,
+}
+
+impl<A: Aggregate> Driven<A> {
+    pub fn new(services: A::Services) -> Self {
+        Self {
+            state: A::default(),
+            events: Vec::new(),
+            services,
+        }
+    }
+
+    pub async fn run(&mut self, command: A::Command) -> Result<Vec<A::Event>, A::Error> {
+        let events = windledger_fixtures::farm::run(&mut self.state, command, &self.services)?;
+        self.events.extend(events.iter().cloned());
+        Ok(events)
+    }
+}
+
+/// A company stream that cannot be read.
+pub struct UnreachableCompany;
+
+impl CapTableService for UnreachableCompany {
+    fn cap_table<'a>(
+        &'a self,
+        _on: NaiveDate,
+    ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>> {
+        Box::pin(async { Err(LookupError("the company stream is unreachable".to_owned())) })
+    }
+}
+
+/// A meeting stream that cannot be read.
+pub struct UnreachableMeetings;
+
+impl ResolutionService for UnreachableMeetings {
+    fn adopted<'a>(
+        &'a self,
+        _id: &'a ResolutionId,
+    ) -> BoxFuture<'a, Result<Option<AdoptedResolution>, LookupError>> {
+        Box::pin(async { Err(LookupError("the meeting stream is unreachable".to_owned())) })
+    }
 }

@@ -14,10 +14,8 @@ use windledger_domain::company::{
     HolderKind, Turbine,
 };
 use windledger_domain::ratio::Ratio;
-use windledger_domain::resolution::{
-    AdoptedResolution, BoxFuture, LookupError, ResolutionPurpose, ResolutionService,
-};
-use windledger_domain::types::{Kilowatts, ResolutionId, ShareCount, TurbineId};
+use windledger_domain::resolution::{LookupError, ResolutionPurpose};
+use windledger_domain::types::{Kilowatts, ShareCount, TurbineId};
 
 fn incorporate(charter: Charter) -> CompanyCommand {
     CompanyCommand::Incorporate {
@@ -96,15 +94,6 @@ fn amend(charter: Charter, resolution_id: &str) -> CompanyCommand {
         resolution: res(resolution_id),
         effective_date: later(),
     }
-}
-
-fn with(
-    events: Vec<CompanyEvent>,
-    more: impl IntoIterator<Item = CompanyEvent>,
-) -> Vec<CompanyEvent> {
-    let mut events = events;
-    events.extend(more);
-    events
 }
 
 fn refused(given: Vec<CompanyEvent>, command: CompanyCommand, error: CompanyError) {
@@ -499,22 +488,11 @@ fn an_amendment_adding_a_cap_the_register_already_breaches_is_refused() {
     );
 }
 
-struct Unreachable;
-
-impl ResolutionService for Unreachable {
-    fn adopted<'a>(
-        &'a self,
-        _id: &'a ResolutionId,
-    ) -> BoxFuture<'a, Result<Option<AdoptedResolution>, LookupError>> {
-        Box::pin(async { Err(LookupError("the meeting stream is unreachable".to_owned())) })
-    }
-}
-
 #[test]
 fn a_failed_resolution_lookup_refuses_the_command_so_it_can_be_retried() {
     TestFramework::<Company>::with(CompanyServices::new(
         chrono::DateTime::<chrono::Utc>::MAX_UTC,
-        Unreachable,
+        UnreachableMeetings,
     ))
     .given(capitalised())
     .when(amend(amended_charter(), "r-amend"))

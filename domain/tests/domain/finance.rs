@@ -41,9 +41,8 @@ use windledger_domain::money::Euros;
 use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::{
     AdoptedResolution, BoxFuture, KnownResolutions, LookupError, ResolutionPurpose,
-    ResolutionService,
 };
-use windledger_domain::types::{AdvanceId, Kilowatts, PartyId, ResolutionId, Siren, TurbineId};
+use windledger_domain::types::{AdvanceId, Kilowatts, PartyId, Siren, TurbineId};
 
 type Command = FinancialYearCommand;
 type Event = FinancialYearEvent;
@@ -87,36 +86,12 @@ fn payment_date() -> NaiveDate {
     day(2021, 7, 15)
 }
 
-fn position(
-    id: &str,
-    holder_kind: HolderKind,
-    college_id: &str,
-    at: &str,
-    ordinary: u64,
-    preference: u64,
-) -> HolderPosition {
-    let mut held = BTreeMap::new();
-    if ordinary > 0 {
-        held.insert(class(ORD), shares(ordinary));
-    }
-    if preference > 0 {
-        held.insert(class(PREF), shares(preference));
-    }
-    HolderPosition {
-        holder: holder(id),
-        kind: holder_kind,
-        college: college(college_id),
-        commune: commune(at),
-        shares: held,
-    }
-}
-
 fn positions() -> Vec<HolderPosition> {
     vec![
-        position("h-c1", HolderKind::Individual, CIT, LOCAL_A, 100, 50),
-        position("h-c2", HolderKind::Individual, CIT, LOCAL_B, 100, 0),
-        position("h-com", HolderKind::LocalAuthority, COLL, LOCAL_A, 500, 0),
-        position("h-ind", HolderKind::Company, IND, ELSEWHERE, 1_000, 0),
+        holder_position("h-c1", HolderKind::Individual, CIT, LOCAL_A, 100, 50),
+        holder_position("h-c2", HolderKind::Individual, CIT, LOCAL_B, 100, 0),
+        holder_position("h-com", HolderKind::LocalAuthority, COLL, LOCAL_A, 500, 0),
+        holder_position("h-ind", HolderKind::Company, IND, ELSEWHERE, 1_000, 0),
     ]
 }
 
@@ -142,20 +117,6 @@ fn snapshot_from(as_of: NaiveDate, holders: Vec<HolderPosition>) -> CapTableSnap
         as_of,
         holders,
         ..snapshot()
-    }
-}
-
-fn adopted_resolution(
-    id: &str,
-    kind_id: &str,
-    purpose: ResolutionPurpose,
-    on: NaiveDate,
-) -> AdoptedResolution {
-    AdoptedResolution {
-        id: res(id),
-        decision_kind: kind(kind_id),
-        purpose,
-        adopted_on: on,
     }
 }
 
@@ -269,43 +230,9 @@ fn accepted(given: Vec<Event>, command: Command, expected: Event) {
         .then_expect_events(vec![expected]);
 }
 
-fn with(events: Vec<Event>, more: impl IntoIterator<Item = Event>) -> Vec<Event> {
-    let mut events = events;
-    events.extend(more);
-    events
-}
-
-/// The state after folding `events`.
+/// The year after folding `events`.
 fn replay(events: impl IntoIterator<Item = Event>) -> FinancialYear {
-    let mut year = FinancialYear::default();
-    for event in events {
-        year.apply(event);
-    }
-    year
-}
-
-/// A company stream that cannot be read.
-struct UnreachableCompany;
-
-impl CapTableService for UnreachableCompany {
-    fn cap_table<'a>(
-        &'a self,
-        _on: NaiveDate,
-    ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>> {
-        Box::pin(async { Err(LookupError("the company stream is unreachable".to_owned())) })
-    }
-}
-
-/// A meeting stream that cannot be read.
-struct UnreachableMeetings;
-
-impl ResolutionService for UnreachableMeetings {
-    fn adopted<'a>(
-        &'a self,
-        _id: &'a ResolutionId,
-    ) -> BoxFuture<'a, Result<Option<AdoptedResolution>, LookupError>> {
-        Box::pin(async { Err(LookupError("the meeting stream is unreachable".to_owned())) })
-    }
+    folded(events)
 }
 
 /// Earlier years that cannot be read.
@@ -2399,7 +2326,7 @@ fn a_total_is_shared_to_the_cent_by_largest_remainder() {
 fn cents_left_on_equal_remainders_go_by_holder_id() {
     // Three equal holders, listed out of order: 100.01 / 3 = 33.3366...;
     // the two cents left go to h-a and h-b.
-    let equal = |id: &str| position(id, HolderKind::Company, IND, ELSEWHERE, 100, 0);
+    let equal = |id: &str| holder_position(id, HolderKind::Company, IND, ELSEWHERE, 100, 0);
     let roll = snapshot_from(
         day(2021, 6, 20),
         vec![equal("h-c"), equal("h-a"), equal("h-b")],
@@ -2582,7 +2509,7 @@ fn a_dividend_needs_a_holder_with_dividend_rights() {
     // amendment took their dividend rights away.
     let mut roll = snapshot_from(
         day(2021, 6, 20),
-        vec![position(
+        vec![holder_position(
             "h-fund",
             HolderKind::Company,
             IND,
@@ -2625,7 +2552,7 @@ fn withholding_never_exceeds_the_gross() {
     // capped at what income tax leaves (0.01).
     let roll = snapshot_from(
         day(2021, 6, 20),
-        vec![position(
+        vec![holder_position(
             "h-solo",
             HolderKind::Individual,
             CIT,

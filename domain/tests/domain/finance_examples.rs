@@ -79,14 +79,7 @@ fn farm_holders(treasury: u64) -> Vec<Holding> {
 }
 
 async fn declare_million(holders: &[Holding]) -> Vec<Allocation> {
-    let mut year = Year::open(
-        snapshot(eur("8000000.00"), vec![], holders),
-        Balances {
-            legal_reserve: eur("800000.00"),
-            ..Balances::default()
-        },
-    )
-    .await;
+    let mut year = Year::open_with_reserve("8000000.00", "800000.00", holders).await;
     year.close("1200000.00", "0.00", "1000000.00")
         .await
         .expect("appropriated");

@@ -46,14 +46,7 @@ fn declare(
     withholding: Option<WithholdingRates>,
 ) -> FinancialYearEvent {
     block_on(async {
-        let mut year = Year::open(
-            snapshot(eur("100000.00"), vec![], holders),
-            Balances {
-                legal_reserve: eur("10000.00"),
-                ..Balances::default()
-            },
-        )
-        .await;
+        let mut year = Year::open_with_reserve("100000.00", "10000.00", holders).await;
         let dividend = Euros::from_cents(appropriated_cents);
         year.close(
             &dividend.amount().to_string(),

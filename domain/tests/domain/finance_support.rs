@@ -13,6 +13,8 @@ use windledger_domain::finance::{
 use windledger_domain::money::Euros;
 use windledger_domain::resolution::{AdoptedResolution, KnownResolutions, ResolutionPurpose};
 use windledger_fixtures::farm::{self, CharterBuilder, ordinary_shares, preference_shares};
+
+use crate::common::Driven;
 pub use windledger_fixtures::farm::{ORD, PREF, day, dec, eur, holder, signed};
 
 pub const YEAR: i32 = 2024;
@@ -91,25 +93,17 @@ pub fn resolutions() -> KnownResolutions {
 }
 
 /// Financial year 2024 of a farm, driven through its commands.
-pub struct Year {
-    pub state: FinancialYear,
-    pub events: Vec<FinancialYearEvent>,
-    services: FinancialYearServices,
-}
+pub type Year = Driven<FinancialYear>;
 
 impl Year {
     /// Opened, calendar year 2024, with `opening` balances.
     pub async fn open(company: CapTableSnapshot, opening: Balances) -> Self {
-        let mut year = Self {
-            state: FinancialYear::default(),
-            events: Vec::new(),
-            services: FinancialYearServices::new(
-                chrono::DateTime::<chrono::Utc>::MAX_UTC,
-                resolutions(),
-                KnownCapTables::new([company]),
-                KnownClosings::default(),
-            ),
-        };
+        let mut year = Self::new(FinancialYearServices::new(
+            chrono::DateTime::<chrono::Utc>::MAX_UTC,
+            resolutions(),
+            KnownCapTables::new([company]),
+            KnownClosings::default(),
+        ));
         year.run(FinancialYearCommand::OpenYear {
             year: YEAR,
             starts_on: day(YEAR, 1, 1),
@@ -121,13 +115,18 @@ impl Year {
         year
     }
 
-    pub async fn run(
-        &mut self,
-        command: FinancialYearCommand,
-    ) -> Result<Vec<FinancialYearEvent>, FinancialYearError> {
-        let events = farm::run(&mut self.state, command, &self.services)?;
-        self.events.extend(events.iter().cloned());
-        Ok(events)
+    /// Opened with a share capital of `share_capital` euros, `holdings`,
+    /// and `legal_reserve` euros already in the legal reserve.
+    pub async fn open_with_reserve(
+        share_capital: &str,
+        legal_reserve: &str,
+        holdings: &[Holding],
+    ) -> Self {
+        let opening = Balances {
+            legal_reserve: eur(legal_reserve),
+            ..Balances::default()
+        };
+        Self::open(snapshot(eur(share_capital), vec![], holdings), opening).await
     }
 
     /// Accounts approved with `net_result`, then the result appropriated.

@@ -9,9 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::common::*;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use cqrs_es::test::TestFramework;
-use windledger_domain::cap_table::{
-    CapTableService, CapTableSnapshot, HolderPosition, KnownCapTables,
-};
+use windledger_domain::cap_table::{CapTableSnapshot, HolderPosition, KnownCapTables};
 use windledger_domain::charter::{Charter, DecisionKind, Majority, VoteBasis};
 use windledger_domain::company::HolderKind;
 use windledger_domain::meeting::tally::{
@@ -23,7 +21,7 @@ use windledger_domain::meeting::{
     ProposedResolution, Roll, RollCollege, Voter,
 };
 use windledger_domain::ratio::Ratio;
-use windledger_domain::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionPurpose};
+use windledger_domain::resolution::{AdoptedResolution, LookupError, ResolutionPurpose};
 use windledger_domain::types::ResolutionId;
 
 // --- Fixture -------------------------------------------------------------
@@ -68,21 +66,16 @@ fn closed_at() -> DateTime<Utc> {
     utc(2024, 6, 20, 18, 30)
 }
 
+/// An individual living in `LOCAL_A`.
 fn position(id: &str, college_id: &str, ordinary: u64, preference: u64) -> HolderPosition {
-    let mut held = BTreeMap::new();
-    if ordinary > 0 {
-        held.insert(class(ORD), shares(ordinary));
-    }
-    if preference > 0 {
-        held.insert(class(PREF), shares(preference));
-    }
-    HolderPosition {
-        holder: holder(id),
-        kind: HolderKind::Individual,
-        college: college(college_id),
-        commune: commune(LOCAL_A),
-        shares: held,
-    }
+    holder_position(
+        id,
+        HolderKind::Individual,
+        college_id,
+        LOCAL_A,
+        ordinary,
+        preference,
+    )
 }
 
 /// Not sorted by holder id on purpose: the roll sorts its voters.
@@ -133,22 +126,10 @@ fn meeting() -> TestFramework<Meeting> {
     TestFramework::with(services_with([cap_table()]))
 }
 
-/// A company stream that cannot be read.
-struct Unreachable;
-
-impl CapTableService for Unreachable {
-    fn cap_table<'a>(
-        &'a self,
-        _on: NaiveDate,
-    ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>> {
-        Box::pin(async { Err(LookupError("the company stream is unreachable".to_owned())) })
-    }
-}
-
 fn unreachable() -> TestFramework<Meeting> {
     TestFramework::with(MeetingServices::new(
         chrono::DateTime::<chrono::Utc>::MAX_UTC,
-        Unreachable,
+        UnreachableCompany,
     ))
 }
 
@@ -159,22 +140,9 @@ fn refused(given: Vec<MeetingEvent>, command: MeetingCommand, error: MeetingErro
         .then_expect_error(error);
 }
 
-fn with(
-    events: Vec<MeetingEvent>,
-    more: impl IntoIterator<Item = MeetingEvent>,
-) -> Vec<MeetingEvent> {
-    let mut events = events;
-    events.extend(more);
-    events
-}
-
-/// The state after folding `events`.
+/// The meeting after folding `events`.
 fn replay(events: impl IntoIterator<Item = MeetingEvent>) -> Meeting {
-    let mut meeting = Meeting::default();
-    for event in events {
-        cqrs_es::Aggregate::apply(&mut meeting, event);
-    }
-    meeting
+    folded(events)
 }
 
 // --- Convening notices ---------------------------------------------------

@@ -13,6 +13,12 @@ fn one_college() -> windledger_domain::charter::Charter {
     charter(vec![college("associes", None, VoteBasis::PerShare)], &[])
 }
 
+/// A first-call meeting of [`one_college`] with one resolution of `kind`,
+/// voting open.
+async fn first_call(id: &str, holders: &[(&str, &str, u64)], kind: &str) -> Assembly {
+    Assembly::open(id, Call::First, &one_college(), holders, &[kind]).await
+}
+
 fn share(n: u64, d: u64) -> Option<Fraction> {
     Fraction::new(n, d)
 }
@@ -25,14 +31,7 @@ async fn an_ordinary_resolution_is_adopted_by_a_capital_vote() {
         ("b", "associes", 300),
         ("c", "associes", 100),
     ];
-    let mut m = Assembly::open(
-        "ago-2024",
-        Call::First,
-        &one_college(),
-        &holders,
-        &[ORDINARY],
-    )
-    .await;
+    let mut m = first_call("ago-2024", &holders, ORDINARY).await;
     m.vote("a", Choice::For).await;
     m.vote("b", Choice::Against).await;
     let result = &m.close().await[0];
@@ -54,14 +53,7 @@ async fn the_same_resolution_fails_its_quorum_on_first_call_and_passes_on_second
         ("b", "associes", 300),
         ("c", "associes", 100),
     ];
-    let mut first = Assembly::open(
-        "ago-2024",
-        Call::First,
-        &one_college(),
-        &holders,
-        &[ORDINARY],
-    )
-    .await;
+    let mut first = first_call("ago-2024", &holders, ORDINARY).await;
     first.vote("c", Choice::For).await;
     let result = &first.close().await[0];
     assert_eq!(result.present, 100);
@@ -74,7 +66,7 @@ async fn the_same_resolution_fails_its_quorum_on_first_call_and_passes_on_second
             rules: vec![RejectionRule::Quorum]
         }
     );
-    assert!(first.meeting.adopted(&first.resolution(1)).is_none());
+    assert!(first.state.adopted(&first.resolution(1)).is_none());
 
     // Second call: the ordinary kind has no quorum.
     let second_call = Call::Second {
@@ -93,7 +85,7 @@ async fn the_same_resolution_fails_its_quorum_on_first_call_and_passes_on_second
     assert_eq!(result.quorum, ratio(0, 1));
     assert!(result.quorum_reached);
     assert_eq!(result.outcome, Outcome::Adopted);
-    assert!(second.meeting.adopted(&second.resolution(1)).is_some());
+    assert!(second.state.adopted(&second.resolution(1)).is_some());
 }
 
 #[tokio::test]
@@ -105,14 +97,7 @@ async fn an_extraordinary_resolution_passes_at_exactly_two_thirds_and_fails_just
         ("c", "associes", 100),
         ("d", "associes", 1),
     ];
-    let mut m = Assembly::open(
-        "age-2024",
-        Call::First,
-        &one_college(),
-        &holders,
-        &[EXTRAORDINARY],
-    )
-    .await;
+    let mut m = first_call("age-2024", &holders, EXTRAORDINARY).await;
     m.vote("b", Choice::For).await;
     m.vote("c", Choice::Against).await;
     let result = &m.close().await[0];
@@ -122,14 +107,7 @@ async fn an_extraordinary_resolution_passes_at_exactly_two_thirds_and_fails_just
     assert_eq!(result.outcome, Outcome::Adopted);
 
     // One more vote against (D, 1 share): 200 of 301 is just below 2/3.
-    let mut m = Assembly::open(
-        "age-2024",
-        Call::First,
-        &one_college(),
-        &holders,
-        &[EXTRAORDINARY],
-    )
-    .await;
+    let mut m = first_call("age-2024", &holders, EXTRAORDINARY).await;
     m.vote("b", Choice::For).await;
     m.vote("c", Choice::Against).await;
     m.vote("d", Choice::Against).await;
@@ -153,14 +131,7 @@ async fn abstentions_are_not_counted_as_votes_against() {
         ("b", "associes", 200),
         ("c", "associes", 500),
     ];
-    let mut m = Assembly::open(
-        "ago-2024",
-        Call::First,
-        &one_college(),
-        &holders,
-        &[ORDINARY],
-    )
-    .await;
+    let mut m = first_call("ago-2024", &holders, ORDINARY).await;
     m.vote("a", Choice::For).await;
     m.vote("b", Choice::Against).await;
     m.vote("c", Choice::Abstain).await;
@@ -279,14 +250,7 @@ async fn a_weighted_scic_vote_shares_out_the_weight_of_a_college_that_casts_noth
 #[tokio::test]
 async fn a_ballot_replaced_before_the_close_counts_once_with_its_last_choice() {
     let holders = [("a", "associes", 600), ("b", "associes", 400)];
-    let mut m = Assembly::open(
-        "ago-2024",
-        Call::First,
-        &one_college(),
-        &holders,
-        &[ORDINARY],
-    )
-    .await;
+    let mut m = first_call("ago-2024", &holders, ORDINARY).await;
     m.vote("b", Choice::For).await;
     m.vote("a", Choice::Against).await;
     let replaced = m.vote("a", Choice::For).await;
@@ -312,14 +276,7 @@ async fn a_proxy_revoked_before_the_close_takes_its_ballot_with_it() {
         ("b", "associes", 300),
         ("c", "associes", 100),
     ];
-    let mut m = Assembly::open(
-        "ago-2024",
-        Call::First,
-        &one_college(),
-        &holders,
-        &[ORDINARY],
-    )
-    .await;
+    let mut m = first_call("ago-2024", &holders, ORDINARY).await;
     m.run(MeetingCommand::GrantProxy {
         grantor: holder("a"),
         proxy: holder("b"),
@@ -352,7 +309,7 @@ async fn a_proxy_revoked_before_the_close_takes_its_ballot_with_it() {
         }]
     ));
     assert!(
-        m.meeting.ballot(&holder("a")).is_none(),
+        m.state.ballot(&holder("a")).is_none(),
         "the proxy's ballot for A is gone"
     );
     m.vote("a", Choice::Against).await;

@@ -8,14 +8,16 @@ use windledger_domain::cap_table::{CapTableSnapshot, HolderPosition, KnownCapTab
 use windledger_domain::charter::{Charter, College, DecisionKind, VoteBasis};
 use windledger_domain::company::HolderKind;
 use windledger_domain::meeting::{
-    Call, Choice, Meeting, MeetingCommand, MeetingError, MeetingEvent, MeetingKind,
-    MeetingServices, ProposedResolution, ResolutionResult,
+    Call, Choice, Meeting, MeetingCommand, MeetingEvent, MeetingKind, MeetingServices,
+    ProposedResolution, ResolutionResult,
 };
 use windledger_domain::money::Euros;
 use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::ResolutionPurpose;
 use windledger_domain::types::ResolutionId;
 use windledger_fixtures::farm::{self, CharterBuilder, ORD, ordinary_shares};
+
+use crate::common::Driven;
 pub use windledger_fixtures::farm::{at, day, holder, ratio};
 
 pub const ORDINARY: &str = "ordinary";
@@ -79,11 +81,7 @@ pub fn closes() -> DateTime<Utc> {
 }
 
 /// A meeting driven through its commands, as the event store would.
-pub struct Assembly {
-    pub meeting: Meeting,
-    pub events: Vec<MeetingEvent>,
-    services: MeetingServices,
-}
+pub type Assembly = Driven<Meeting>;
 
 impl Assembly {
     /// Convened with one resolution per kind in `kinds`, voting open.
@@ -94,14 +92,10 @@ impl Assembly {
         holders: &[(&str, &str, u64)],
         kinds: &[&str],
     ) -> Self {
-        let mut assembly = Self {
-            meeting: Meeting::default(),
-            events: Vec::new(),
-            services: MeetingServices::new(
-                chrono::DateTime::<chrono::Utc>::MAX_UTC,
-                cap_table(charter, holders),
-            ),
-        };
+        let mut assembly = Self::new(MeetingServices::new(
+            chrono::DateTime::<chrono::Utc>::MAX_UTC,
+            cap_table(charter, holders),
+        ));
         let agenda = kinds
             .iter()
             .enumerate()
@@ -132,17 +126,8 @@ impl Assembly {
         assembly
     }
 
-    pub async fn run(
-        &mut self,
-        command: MeetingCommand,
-    ) -> Result<Vec<MeetingEvent>, MeetingError> {
-        let events = farm::run(&mut self.meeting, command, &self.services)?;
-        self.events.extend(events.iter().cloned());
-        Ok(events)
-    }
-
     pub fn resolution(&self, number: usize) -> ResolutionId {
-        self.meeting.agenda()[number - 1].resolution.clone()
+        self.state.agenda()[number - 1].resolution.clone()
     }
 
     /// The same choice on every resolution.
@@ -157,7 +142,7 @@ impl Assembly {
         choice: Choice,
     ) -> Vec<MeetingEvent> {
         let choices = self
-            .meeting
+            .state
             .agenda()
             .iter()
             .map(|item| (item.resolution.clone(), choice))
@@ -176,6 +161,6 @@ impl Assembly {
         self.run(MeetingCommand::Close { at: closes() })
             .await
             .expect("the meeting closes");
-        self.meeting.results().expect("closed").to_vec()
+        self.state.results().expect("closed").to_vec()
     }
 }

@@ -1,0 +1,44 @@
+//! What the aggregates of every stream share: how a command is handled.
+
+/// `cqrs_es::Aggregate` for a stream of the domain, from three functions of
+/// its own:
+///
+/// - `check_clock(&command, clock)`: nothing is dated after the services'
+///   clock (time is the server's, or the recording time when the log is
+///   decided again);
+/// - `decision(&self, command, services)`: every rule checked and every
+///   service asked, the one event the command records;
+/// - `evolve(&mut self, event)`: the event folded into the state.
+///
+/// A command is decided in full before anything is written: the sink
+/// applies what it is given, and a refused command must leave the state
+/// untouched (the event store relies on it).
+macro_rules! aggregate {
+    ($aggregate:ident: $type:literal, $command:ty => $event:ty, $error:ty, $services:ty) => {
+        impl cqrs_es::Aggregate for $aggregate {
+            const TYPE: &'static str = $type;
+            type Command = $command;
+            type Event = $event;
+            type Error = $error;
+            type Services = $services;
+
+            async fn handle(
+                &mut self,
+                command: $command,
+                services: &$services,
+                sink: &cqrs_es::event_sink::EventSink<Self>,
+            ) -> Result<(), $error> {
+                Self::check_clock(&command, services.clock.as_ref())?;
+                let event = self.decision(command, services).await?;
+                sink.write(event, self).await;
+                Ok(())
+            }
+
+            fn apply(&mut self, event: $event) {
+                self.evolve(event);
+            }
+        }
+    };
+}
+
+pub(crate) use aggregate;
