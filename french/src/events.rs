@@ -5,6 +5,7 @@
 use windledger_domain::company::CompanyEvent;
 use windledger_domain::finance::{AdvanceEvent, FinancialYearEvent};
 use windledger_domain::meeting::MeetingEvent;
+use windledger_domain::types::{ShareClassId, ShareCount};
 use windledger_projections::event::FarmEvent;
 
 use crate::format::{date, euros, int, meeting_kind, month, plural, revenue_kind, to_paris};
@@ -173,9 +174,8 @@ fn company(e: &CompanyEvent) -> Described {
             ..
         } => said(
             format!(
-                "Cession de {} action{} {class} de {from} à {to}{}",
-                int(count.get()),
-                plural(count.get() as usize),
+                "Cession de {} de {from} à {to}{}",
+                shares(*count, class),
                 price_per_share.map_or(String::new(), |p| format!(", {} l'action", euros(p)))
             ),
             Some(date(*effective_date)),
@@ -189,9 +189,8 @@ fn company(e: &CompanyEvent) -> Described {
             ..
         } => said(
             format!(
-                "Rachat par la société de {} action{} {class} de {holder}, {} l'action",
-                int(count.get()),
-                plural(count.get() as usize),
+                "Rachat par la société de {} de {holder}, {} l'action",
+                shares(*count, class),
                 euros(*price_per_share)
             ),
             Some(date(*effective_date)),
@@ -202,14 +201,16 @@ fn company(e: &CompanyEvent) -> Described {
             effective_date,
             ..
         } => said(
-            format!(
-                "Annulation de {} action{} {class}",
-                int(count.get()),
-                plural(count.get() as usize)
-            ),
+            format!("Annulation de {}", shares(*count, class)),
             Some(date(*effective_date)),
         ),
     }
+}
+
+/// "12 actions ORD".
+fn shares(count: ShareCount, class: &ShareClassId) -> String {
+    let n = count.get();
+    format!("{} action{} {class}", int(n), plural(n as usize))
 }
 
 fn meeting_event(meeting: &str, e: &MeetingEvent) -> Described {

@@ -75,7 +75,7 @@ pub fn combination(colleges: &[RollCollege], names: &HashMap<CollegeId, String>)
 fn weight(w: Ratio) -> String {
     let (n, d) = (u128::from(w.numerator()), u128::from(w.denominator()));
     if (n * 100) % d == 0 {
-        format!("{} %", n * 100 / d)
+        format!("{}{}%", n * 100 / d, format::NBSP)
     } else {
         w.to_string()
     }
@@ -97,4 +97,70 @@ pub fn percent(fraction: Option<&Fraction>) -> String {
         })
         .map(|d| format::percent(d, 2))
         .unwrap_or_else(|| "—".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn college(id: &str, weight: Option<Ratio>, vote_basis: VoteBasis) -> RollCollege {
+        RollCollege {
+            id: CollegeId::new(id).expect("an id"),
+            weight,
+            vote_basis,
+        }
+    }
+
+    fn names() -> HashMap<CollegeId, String> {
+        [("ind", "Partenaire"), ("cit", "Citoyens")]
+            .into_iter()
+            .map(|(id, name)| (CollegeId::new(id).expect("an id"), name.to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn a_count_is_in_its_colleges_unit() {
+        assert_eq!(count(VoteBasis::PerShare, 60_061), "60\u{202f}061 voix");
+        assert_eq!(count(VoteBasis::PerMember, 1), "1 associé");
+        assert_eq!(count(VoteBasis::PerMember, 134), "134 associés");
+    }
+
+    #[test]
+    fn the_sentence_says_how_the_charter_combines_colleges() {
+        let half = Ratio::new(1, 2).expect("a ratio");
+        let weighted = [
+            college("ind", Some(half), VoteBasis::PerShare),
+            college("cit", Some(half), VoteBasis::PerMember),
+        ];
+        assert!(!totals_add_up(&weighted));
+        assert_eq!(
+            combination(&weighted, &names()),
+            "Chaque collège compte dans son unité — Partenaire (par action), Citoyens (un associé, une voix) ; \
+             les statuts pondèrent ensuite la part « pour » de chaque collège : Partenaire 50 %, Citoyens 50 % \
+             (le poids d'un collège où personne n'a voté est réparti entre les autres)."
+                .replace(" %", "\u{a0}%")
+        );
+        let plain = [
+            college("ind", None, VoteBasis::PerShare),
+            college("cit", None, VoteBasis::PerShare),
+        ];
+        assert!(totals_add_up(&plain));
+        assert!(
+            combination(&plain, &names())
+                .starts_with("Les voix de tous les collèges s'additionnent")
+        );
+        let mixed = [
+            college("ind", None, VoteBasis::PerShare),
+            college("cit", None, VoteBasis::PerMember),
+        ];
+        assert!(!totals_add_up(&mixed));
+        assert!(combination(&mixed, &names()).contains("sans pondération"));
+    }
+
+    #[test]
+    fn a_weight_is_a_percentage_when_it_is_one() {
+        assert_eq!(weight(Ratio::new(1, 4).expect("a ratio")), "25\u{a0}%");
+        assert_eq!(weight(Ratio::new(1, 3).expect("a ratio")), "1/3");
+        assert_eq!(percent(None), "—");
+    }
 }

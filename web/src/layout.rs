@@ -513,3 +513,12 @@ pub fn download(
     }
     response
 }
+
+/// "Sur cette page": links to the page's sections, `(anchor, title)`.
+pub fn contents(sections: &[(&str, &str)]) -> Markup {
+    html! {
+        nav aria-label="Sur cette page" {
+            ul { @for (anchor, title) in sections { li { a href={ "#" (anchor) } { (title) } } } }
+        }
+    }
+}

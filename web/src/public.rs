@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
 
-use crate::layout::{Col, table};
+use crate::layout::{Col, contents, table};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use windledger_domain::finance::YearMonth;
@@ -291,14 +291,12 @@ pub async fn show(
             @if let Some(d) = data.formation { ". Société immatriculée le " (format::date(d)) }
             "."
         }
-        nav aria-label="Sur cette page" {
-            ul {
-                li { a href="#parties" { "Les parties : capital et voix" } }
-                li { a href="#production" { "Production mensuelle" } }
-                li { a href="#decisions" { "Décisions adoptées" } }
-                li { a href="#retombees" { "Retombées économiques locales" } }
-            }
-        }
+        (contents(&[
+            ("parties", "Les parties : capital et voix"),
+            ("production", "Production mensuelle"),
+            ("decisions", "Décisions adoptées"),
+            ("retombees", "Retombées économiques locales"),
+        ]))
         (parties_section(&data))
         (production_section(&farm.path(""), &data))
         (decisions_section(&data))
@@ -455,6 +453,16 @@ fn decisions_table(decisions: &[Decision], caption: &str) -> Markup {
     }
 }
 
+/// The summary of the folded older decisions: "La résolution adoptée la
+/// plus ancienne", "Les 3 résolutions adoptées plus anciennes".
+fn older_decisions(n: usize) -> String {
+    if n == 1 {
+        "La résolution adoptée la plus ancienne".to_owned()
+    } else {
+        format!("Les {n} résolutions adoptées plus anciennes")
+    }
+}
+
 fn decisions_section(data: &FarmPage) -> Markup {
     let split = data.decisions.len().min(RECENT_DECISIONS);
     let (recent, older) = data.decisions.split_at(split);
@@ -474,10 +482,7 @@ fn decisions_section(data: &FarmPage) -> Markup {
                 (decisions_table(recent, "Les résolutions adoptées les plus récentes"))
                 @if !older.is_empty() {
                     details {
-                        summary {
-                            @if older.len() == 1 { "La résolution adoptée la plus ancienne" }
-                            @else { "Les " (older.len()) " résolutions adoptées plus anciennes" }
-                        }
+                        summary { (older_decisions(older.len())) }
                         (decisions_table(older, "Résolutions adoptées plus anciennes"))
                     }
                 }
@@ -670,4 +675,19 @@ pub async fn checkpoint(
         "text/plain; charset=utf-8",
         &format!("{}-{}.checkpoint", runtime.id, head.size),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn one_older_decision_is_singular() {
+        assert_eq!(
+            super::older_decisions(1),
+            "La résolution adoptée la plus ancienne"
+        );
+        assert_eq!(
+            super::older_decisions(21),
+            "Les 21 résolutions adoptées plus anciennes"
+        );
+    }
 }

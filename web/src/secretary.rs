@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
 
-use crate::layout::{Col, table};
+use crate::layout::{Col, contents, table};
 use serde_json::{Value, json};
 use windledger_domain::company::CompanyCommand;
 use windledger_domain::meeting::MeetingCommand;
@@ -213,14 +213,12 @@ async fn secretary_page(
         h1 { "Secrétariat" }
         (errors_box("Le formulaire n'a pas été enregistré", &top))
         p.lead { "Tenue du registre des associés et des assemblées. Les dates et heures sont celles de Paris." }
-        nav aria-label="Sur cette page" {
-            ul {
-                li { a href="#assemblees" { "Assemblées : ouvrir le vote, clore" } }
-                li { a href="#convoquer" { "Convoquer une assemblée" } }
-                li { a href="#inscrire" { "Inscrire un associé" } }
-                li { a href="#ceder" { "Enregistrer une cession d'actions" } }
-            }
-        }
+        (contents(&[
+            ("assemblees", "Assemblées : ouvrir le vote, clore"),
+            ("convoquer", "Convoquer une assemblée"),
+            ("inscrire", "Inscrire un associé"),
+            ("ceder", "Enregistrer une cession d'actions"),
+        ]))
         datalist #associes {
             @for (id, _, exited) in &r.holders { @if !exited { option value=(id) {} } }
         }

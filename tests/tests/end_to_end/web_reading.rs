@@ -31,6 +31,11 @@ fn in_unit(basis: &str, n: u64) -> String {
     }
 }
 
+/// An API read that must answer 200.
+async fn read(server: &Server, path: &str, token: &str) -> Value {
+    server.get(path, Some(token)).await.expect(200).body
+}
+
 fn u(v: &Value) -> u64 {
     v.as_u64().unwrap_or_else(|| panic!("a count: {v}"))
 }
@@ -41,7 +46,7 @@ async fn colleges(
     token: &str,
     meeting: &Value,
 ) -> BTreeMap<String, (String, String)> {
-    let company = server.get("/company", Some(token)).await.expect(200).body;
+    let company = read(server, "/company", token).await;
     let names: BTreeMap<String, String> = company["charter"]["colleges"]
         .as_array()
         .expect("the charter's colleges")
@@ -89,11 +94,7 @@ fn college_lines(result: &Value, colleges: &BTreeMap<String, (String, String)>) 
 async fn vote_counts_keep_each_college_in_its_own_unit() {
     let server = server().await;
     let secretary = server.token(LEDGER, Role::Secretary, None).await;
-    let meeting = server
-        .get("/meetings/ago-2025", Some(&secretary))
-        .await
-        .expect(200)
-        .body;
+    let meeting = read(&server, "/meetings/ago-2025", &secretary).await;
     let colleges = colleges(&server, &secretary, &meeting).await;
     assert!(
         colleges.values().any(|(_, b)| b == "per_member")
@@ -179,11 +180,7 @@ async fn a_shareholder_reads_titles_movements_and_proxies_by_college() {
     crate::web::open_meeting(&server, "ago-lecture").await;
     let holder = "cit-001";
     let secretary = server.token(LEDGER, Role::Secretary, None).await;
-    let statement = server
-        .get(&format!("/holders/{holder}/statement"), Some(&secretary))
-        .await
-        .expect(200)
-        .body;
+    let statement = read(&server, &format!("/holders/{holder}/statement"), &secretary).await;
     let token = server.token(LEDGER, Role::Shareholder, Some(holder)).await;
     let mut b = Browser::new(&server);
     b.sign_in(&token).await.expect(303);
@@ -196,14 +193,8 @@ async fn a_shareholder_reads_titles_movements_and_proxies_by_college() {
         "{holder} has voted in the reference farm"
     );
     for ballot in ballots {
-        let meeting = server
-            .get(
-                &format!("/meetings/{}", ballot["meeting"].as_str().expect("meeting")),
-                Some(&secretary),
-            )
-            .await
-            .expect(200)
-            .body;
+        let id = ballot["meeting"].as_str().expect("meeting");
+        let meeting = read(&server, &format!("/meetings/{id}"), &secretary).await;
         for item in meeting["convocation"]["agenda"].as_array().expect("agenda") {
             if ballot["choices"]
                 .get(item["resolution"].as_str().expect("id"))
@@ -251,22 +242,14 @@ async fn a_shareholder_reads_titles_movements_and_proxies_by_college() {
 async fn the_register_downloads_as_csv() {
     let server = server().await;
     let secretary = server.token(LEDGER, Role::Secretary, None).await;
-    let meetings = server
-        .get("/meetings", Some(&secretary))
-        .await
-        .expect(200)
-        .body;
+    let meetings = read(&server, "/meetings", &secretary).await;
     let mut expected_rows = 0;
     for m in meetings.as_array().expect("meetings") {
         let id = m["meeting"]
             .as_str()
             .or_else(|| m["id"].as_str())
             .expect("a meeting id");
-        let record = server
-            .get(&format!("/meetings/{id}"), Some(&secretary))
-            .await
-            .expect(200)
-            .body;
+        let record = read(&server, &format!("/meetings/{id}"), &secretary).await;
         if let Some(results) = record["closed"]["results"].as_array() {
             expected_rows += results
                 .iter()
