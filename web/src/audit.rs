@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use maud::{Markup, html};
 
-use crate::layout::{Col, table};
+use crate::layout::{Col, cards, table};
 use windledger_domain::charter::Majority;
 use windledger_domain::meeting::{Call, ResolutionResult};
 use windledger_domain::types::CollegeId;
@@ -238,7 +238,7 @@ pub async fn register_meeting(
         @else {
             details open[m.ballots.len() <= 30] {
                 summary { (m.ballots.len()) " bulletins, avec leur reçu" }
-                div.table {
+                (cards(html! {
                     table {
                         caption { "Chaque bulletin déposé, remplacés et retirés compris" }
                         thead { tr {
@@ -264,7 +264,7 @@ pub async fn register_meeting(
                             }
                         }
                     }
-                }
+                }))
             }
         }
         h2 { "Décompte" }
@@ -276,7 +276,7 @@ pub async fn register_meeting(
                     section.card aria-labelledby={ "r-" (r.resolution) } {
                         h3 id={ "r-" (r.resolution) } { "Résolution " (r.resolution) " : " (item.text) }
                         (deciding_rule(r, &colleges))
-                        div.table {
+                        (cards(html! {
                             table {
                                 caption { "Décompte par collège (en voix)" }
                                 thead { tr {
@@ -315,7 +315,7 @@ pub async fn register_meeting(
                                     td {} td {} td {}
                                 } }
                             }
-                        }
+                        }))
                     }
                 }
             }

@@ -13,7 +13,7 @@ use axum::response::IntoResponse;
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
 
-use crate::layout::{Col, table};
+use crate::layout::{Col, cards, table};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use windledger_domain::finance::YearMonth;
@@ -434,7 +434,7 @@ const RECENT_DECISIONS: usize = 8;
 
 fn decisions_table(decisions: &[Decision], caption: &str) -> Markup {
     html! {
-        div.table {
+        (cards(html! {
             table {
                 caption { (caption) }
                 thead { tr {
@@ -467,7 +467,7 @@ fn decisions_table(decisions: &[Decision], caption: &str) -> Markup {
                     }
                 }
             }
-        }
+        }))
     }
 }
 
@@ -554,7 +554,7 @@ fn returns_section(base: &str, returns: &[LocalReturns], out_of_range: &[Message
                     &series,
                     &bars,
                 ))
-                div.table {
+                (cards(html! {
                     table {
                         caption { "Retombées locales par bénéficiaire et par exercice (euros)" }
                         thead { tr {
@@ -594,7 +594,7 @@ fn returns_section(base: &str, returns: &[LocalReturns], out_of_range: &[Message
                             }
                         }
                     }
-                }
+                }))
                 p { a href={ (base) "/retombees" } { "Le détail des retombées par nature et ce qui quitte le territoire" } }
             }
         }
