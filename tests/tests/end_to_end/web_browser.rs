@@ -149,6 +149,9 @@ impl Checks {
         for (width, suffix) in WIDTHS {
             full_page(client, width).await;
             save_screenshot(client, &format!("{name}{suffix}")).await;
+            // What folded `<details>` hide is checked too, then folded again.
+            fold(client, true).await;
+            full_page(client, width).await;
             for problem in overflow(client).await {
                 self.problems
                     .push(format!("{name} at {width} px: {problem}"));
@@ -159,6 +162,7 @@ impl Checks {
                         .push(format!("{name} at {width} px: {violation}"));
                 }
             }
+            fold(client, false).await;
         }
         client
             .set_window_size(1280, 1600)
@@ -270,6 +274,20 @@ async fn overflow(client: &Client) -> Vec<String> {
         .await
         .expect("the layout is measured");
     serde_json::from_value(found).expect("the layout's problems as lines")
+}
+
+/// Opens every folded `<details>` of the page (`open`), or folds again
+/// those it opened.
+async fn fold(client: &Client, open: bool) {
+    let script = if open {
+        "for (const d of document.querySelectorAll('details:not([open])')) { d.open = true; d.dataset.unfolded = ''; }"
+    } else {
+        "for (const d of document.querySelectorAll('details[data-unfolded]')) { d.open = false; delete d.dataset.unfolded; }"
+    };
+    client
+        .execute(script, vec![])
+        .await
+        .expect("the details fold or unfold");
 }
 
 /// The window at this width and as tall as the page (at most 9,000 px).
@@ -545,21 +563,21 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
     sign_in(&client, &base, &municipality).await;
     checks.page(&client, "10-espace-collectivite").await;
     let audit_pages = [
-        ("/registre", "Registre des décisions", "registre"),
-        ("/registre/ago-2025", "ago-2025", "registre-assemblee"),
+        ("/registre", "Registre des décisions", "10-registre"),
+        ("/registre/ago-2025", "ago-2025", "11-registre-assemblee"),
         (
             "/journal?position=2400",
             "Journal des événements",
-            "journal",
+            "12-journal",
         ),
-        ("/verification", "Vérifier la chaîne", "verification"),
+        ("/verification", "Vérifier la chaîne", "13-verification"),
     ];
     visit(
         &client,
         &mut checks,
         &format!("{farm}/assemblees/ago-navigateur"),
         "ago-navigateur",
-        "11-assemblee-collectivite",
+        "10-assemblee-collectivite",
     )
     .await;
     visit(
@@ -567,21 +585,20 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         &mut checks,
         receipt_url.as_str(),
         "Reçu de vote",
-        "11-recu-collectivite",
+        "10-recu-collectivite",
     )
     .await;
-    for (i, (path, title, name)) in audit_pages.into_iter().enumerate() {
-        let name = format!("{}-{name}", 12 + i);
-        visit(&client, &mut checks, &format!("{farm}{path}"), title, &name).await;
+    for (path, title, name) in audit_pages {
+        visit(&client, &mut checks, &format!("{farm}{path}"), title, name).await;
     }
     verify_chain(&client).await;
-    checks.page(&client, "16-verification-resultat").await;
+    checks.page(&client, "14-verification-resultat").await;
     refused(
         &client,
         &mut checks,
         &farm,
         "/secretariat",
-        "16-acces-refuse-collectivite",
+        "14-acces-refuse-collectivite",
     )
     .await;
     sign_out(&client).await;
@@ -589,13 +606,13 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
     // The secretary's pages: the secretariat, and the pages it shares with
     // the municipality.
     sign_in(&client, &base, &secretary).await;
-    checks.page(&client, "17-espace-secretariat").await;
+    checks.page(&client, "15-espace-secretariat").await;
     visit(
         &client,
         &mut checks,
         &format!("{farm}/secretariat"),
         "Secrétariat",
-        "18-secretariat",
+        "15-secretariat",
     )
     .await;
     visit(
@@ -603,11 +620,11 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         &mut checks,
         receipt_url.as_str(),
         "Reçu de vote",
-        "19-recu-secretariat",
+        "15-recu-secretariat",
     )
     .await;
-    for (i, (path, title, name)) in audit_pages.into_iter().enumerate() {
-        let name = format!("{}-{name}-secretariat", 20 + i);
+    for (path, title, name) in audit_pages {
+        let name = format!("{name}-secretariat");
         visit(&client, &mut checks, &format!("{farm}{path}"), title, &name).await;
     }
     client
@@ -615,13 +632,13 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         .await
         .expect("an unknown page");
     wait_title(&client, "Page introuvable").await;
-    checks.page(&client, "24-page-introuvable-connecte").await;
+    checks.page(&client, "16-page-introuvable-connecte").await;
     refused(
         &client,
         &mut checks,
         &farm,
         "/exploitation",
-        "25-acces-refuse-secretariat",
+        "16-acces-refuse-secretariat",
     )
     .await;
     sign_out(&client).await;
