@@ -389,37 +389,49 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
     let driver = start_driver().await;
     let client = browser(&driver).await;
 
-    // The public pages, and a page that does not exist.
-    client.goto(&format!("{base}/")).await.expect("home");
-    wait_title(&client, "Parcs éoliens citoyens").await;
-    checks.page(&client, "00-accueil").await;
-    client.goto(&farm).await.expect("the public page");
-    wait_title(&client, "Les Ailes de Taillard").await;
+    // The public pages, a page that does not exist, and the sign-in page.
+    let home = format!("{base}/");
+    visit(
+        &client,
+        &mut checks,
+        &home,
+        "Parcs éoliens citoyens",
+        "00-accueil",
+    )
+    .await;
+    visit(
+        &client,
+        &mut checks,
+        &farm,
+        "Les Ailes de Taillard",
+        "01-page-publique",
+    )
+    .await;
     let public = source(&client).await;
     assert!(public.contains("Production mensuelle"));
     assert!(!public.contains("cit-001"), "no holder on the public page");
-    checks.page(&client, "01-page-publique").await;
-    client
-        .goto(&format!("{farm}/retombees"))
-        .await
-        .expect("local returns");
-    wait_title(&client, "Retombées économiques locales").await;
-    checks.page(&client, "02-retombees").await;
-    client
-        .goto(&format!("{farm}/page-inconnue"))
-        .await
-        .expect("an unknown page");
-    wait_title(&client, "Page introuvable").await;
-    checks.page(&client, "02-page-introuvable").await;
+    for (path, title, name) in [
+        (
+            "/retombees",
+            "Retombées économiques locales",
+            "02-retombees",
+        ),
+        ("/page-inconnue", "Page introuvable", "02-page-introuvable"),
+    ] {
+        visit(&client, &mut checks, &format!("{farm}{path}"), title, name).await;
+    }
 
     // A shareholder signs in (the Secure, SameSite=Strict cookie holds on
     // http://127.0.0.1), votes, and reads the receipt.
-    client
-        .goto(&format!("{base}/connexion"))
-        .await
-        .expect("sign-in");
-    wait_title(&client, "Se connecter").await;
-    checks.page(&client, "03-connexion").await;
+    let sign_in_page = format!("{base}/connexion");
+    visit(
+        &client,
+        &mut checks,
+        &sign_in_page,
+        "Se connecter",
+        "03-connexion",
+    )
+    .await;
     sign_in(&client, &base, &shareholder).await;
     let space = source(&client).await;
     assert!(
@@ -520,17 +532,7 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         .send_keys(&file.display().to_string())
         .await
         .expect("the file is chosen");
-    click(
-        &client,
-        "form[action$=\"/exploitation/import\"] button[type=submit]",
-    )
-    .await;
-    client
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css("#erreurs"))
-        .await
-        .expect("the errors are shown");
+    submit(&client, "/exploitation/import", "#erreurs", 15).await;
     let page = source(&client).await;
     assert!(
         page.contains("contient 1 erreur : rien n'a été enregistré"),
@@ -558,38 +560,44 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
     .await;
     sign_out(&client).await;
 
-    // The municipality's pages: its space, the meeting and the receipt, the
-    // register, the journal, the verification.
-    sign_in(&client, &base, &municipality).await;
-    checks.page(&client, "10-espace-collectivite").await;
-    let audit_pages = [
-        ("/registre", "Registre des décisions", "10-registre"),
-        ("/registre/ago-2025", "ago-2025", "11-registre-assemblee"),
+    // The pages the municipality and the secretary both read: the meeting,
+    // the receipt, the register and a meeting's record, the journal, the
+    // verification.
+    let reading = [
         (
-            "/journal?position=2400",
+            format!("{farm}/assemblees/ago-navigateur"),
+            "ago-navigateur",
+            "10-assemblee",
+        ),
+        (receipt_url.to_string(), "Reçu de vote", "10-recu"),
+        (
+            format!("{farm}/registre"),
+            "Registre des décisions",
+            "10-registre",
+        ),
+        (
+            format!("{farm}/registre/ago-2025"),
+            "ago-2025",
+            "11-registre-assemblee",
+        ),
+        (
+            format!("{farm}/journal?position=2400"),
             "Journal des événements",
             "12-journal",
         ),
-        ("/verification", "Vérifier la chaîne", "13-verification"),
+        (
+            format!("{farm}/verification"),
+            "Vérifier la chaîne",
+            "13-verification",
+        ),
     ];
-    visit(
-        &client,
-        &mut checks,
-        &format!("{farm}/assemblees/ago-navigateur"),
-        "ago-navigateur",
-        "10-assemblee-collectivite",
-    )
-    .await;
-    visit(
-        &client,
-        &mut checks,
-        receipt_url.as_str(),
-        "Reçu de vote",
-        "10-recu-collectivite",
-    )
-    .await;
-    for (path, title, name) in audit_pages {
-        visit(&client, &mut checks, &format!("{farm}{path}"), title, name).await;
+
+    // The municipality's pages: its space, those pages, the verification
+    // run.
+    sign_in(&client, &base, &municipality).await;
+    checks.page(&client, "10-espace-collectivite").await;
+    for (url, title, name) in &reading {
+        visit(&client, &mut checks, url, title, name).await;
     }
     verify_chain(&client).await;
     checks.page(&client, "14-verification-resultat").await;
@@ -615,24 +623,25 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         "15-secretariat",
     )
     .await;
+    for (url, title, name) in &reading {
+        visit(
+            &client,
+            &mut checks,
+            url,
+            title,
+            &format!("{name}-secretariat"),
+        )
+        .await;
+    }
+    let unknown = format!("{base}/page-inconnue");
     visit(
         &client,
         &mut checks,
-        receipt_url.as_str(),
-        "Reçu de vote",
-        "15-recu-secretariat",
+        &unknown,
+        "Page introuvable",
+        "16-page-introuvable-connecte",
     )
     .await;
-    for (path, title, name) in audit_pages {
-        let name = format!("{name}-secretariat");
-        visit(&client, &mut checks, &format!("{farm}{path}"), title, &name).await;
-    }
-    client
-        .goto(&format!("{base}/page-inconnue"))
-        .await
-        .expect("an unknown page");
-    wait_title(&client, "Page introuvable").await;
-    checks.page(&client, "16-page-introuvable-connecte").await;
     refused(
         &client,
         &mut checks,
@@ -679,18 +688,30 @@ async fn refused(client: &Client, checks: &mut Checks, farm: &str, path: &str, n
 
 /// "Vérifier la chaîne" run on the page shown: the chain holds.
 async fn verify_chain(client: &Client) {
+    submit(client, "/verification", "#resultat", 30).await;
+    assert!(source(client).await.contains("Chaîne intacte"));
+}
+
+/// Sends the form of the page shown whose action ends with `action`, and
+/// waits up to `seconds` for the element `shown` (a CSS selector).
+async fn submit(client: &Client, action: &str, shown: &str, seconds: u64) {
     click(
         client,
-        "form[action$=\"/verification\"] button[type=submit]",
+        &format!("form[action$=\"{action}\"] button[type=submit]"),
     )
     .await;
-    client
+    if let Err(e) = client
         .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css("#resultat"))
+        .at_most(Duration::from_secs(seconds))
+        .for_element(Locator::Css(shown))
         .await
-        .expect("the verification's result");
-    assert!(source(client).await.contains("Chaîne intacte"));
+    {
+        let page = source(client).await;
+        panic!(
+            "no {shown} after sending {action} ({e}): {}",
+            web::excerpt(&page)
+        );
+    }
 }
 
 /// A folder for the uploaded file, kept for the test's run.
