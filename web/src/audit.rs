@@ -10,7 +10,7 @@ use axum::http::StatusCode;
 use chrono::Utc;
 use maud::{Markup, html};
 
-use crate::layout::{Col, table};
+use crate::layout::{Col, cards, table};
 use windledger_app::services::ledger_event;
 use windledger_domain::charter::{Majority, VoteBasis};
 use windledger_domain::meeting::{Call, ResolutionResult, RollCollege};
@@ -254,7 +254,7 @@ pub async fn register_meeting(
         @else {
             details open[m.ballots.len() <= 30] {
                 summary { (m.ballots.len()) " bulletins, avec leur reçu" }
-                div.table {
+                (cards(html! {
                     table {
                         caption { "Chaque bulletin déposé, remplacés et retirés compris" }
                         thead { tr {
@@ -280,7 +280,7 @@ pub async fn register_meeting(
                             }
                         }
                     }
-                }
+                }))
             }
         }
         h2 { "Décompte" }
@@ -293,7 +293,7 @@ pub async fn register_meeting(
                     section.card aria-labelledby={ "r-" (r.resolution) } {
                         h3 id={ "r-" (r.resolution) } { "Résolution " (r.resolution) " : " (item.text) }
                         (deciding_rule(r, roll_colleges, &colleges))
-                        div.table {
+                        (cards(html! {
                             table {
                                 caption { "Décompte par collège, chacun dans son unité" }
                                 thead { tr {
@@ -339,7 +339,7 @@ pub async fn register_meeting(
                                     td {} td {} td {}
                                 } } }
                             }
-                        }
+                        }))
                     }
                 }
             }

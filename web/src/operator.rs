@@ -22,7 +22,7 @@ use windledger_projections::finance::MonthTotals;
 
 use crate::extract::{Farm, Fields, FormPost, Post, SignedIn, refusal, unreadable};
 use crate::layout::{
-    Field, FormState, FormView, Message, errors_box, form_guard, message, select, state_of,
+    Field, FormState, FormView, Message, cards, errors_box, form_guard, message, select, state_of,
 };
 use crate::{PageResult, Web, WebError, format, projected};
 use windledger_api::problem::Problem;
@@ -214,7 +214,7 @@ fn year_summary(y: &OpenYear) -> Markup {
                 Err(m) => p { (message(m)) },
                 Ok(months) if months.is_empty() => p { "Rien n'est encore déclaré." },
                 Ok(months) => {
-                div.table {
+                (cards(html! {
                     table {
                         caption { "Production et recettes en vigueur, par mois" }
                         thead { tr {
@@ -234,7 +234,7 @@ fn year_summary(y: &OpenYear) -> Markup {
                             }
                         }
                     }
-                }
+                }))
                 }
             }
         }

@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
 
-use crate::layout::{Col, contents, table};
+use crate::layout::{Col, cards, contents, table};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use windledger_domain::finance::YearMonth;
@@ -425,7 +425,7 @@ const RECENT_DECISIONS: usize = 8;
 
 fn decisions_table(decisions: &[Decision], caption: &str) -> Markup {
     html! {
-        div.table {
+        (cards(html! {
             table {
                 caption { (caption) }
                 thead { tr {
@@ -449,7 +449,7 @@ fn decisions_table(decisions: &[Decision], caption: &str) -> Markup {
                     }
                 }
             }
-        }
+        }))
     }
 }
 
@@ -547,7 +547,7 @@ fn returns_section(base: &str, returns: &[LocalReturns], out_of_range: &[Message
                     &series,
                     &bars,
                 ))
-                div.table {
+                (cards(html! {
                     table {
                         caption { "Retombées locales par bénéficiaire et par exercice (euros)" }
                         thead { tr {
@@ -587,7 +587,7 @@ fn returns_section(base: &str, returns: &[LocalReturns], out_of_range: &[Message
                             }
                         }
                     }
-                }
+                }))
                 p { a href={ (base) "/retombees" } { "Le détail des retombées par nature et ce qui quitte le territoire" } }
             }
         }

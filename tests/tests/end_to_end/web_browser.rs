@@ -1,14 +1,20 @@
 //! The web pages in a real browser: headless Chromium driven through
 //! chromedriver (WebDriver) with fantoccini. A shareholder signs in, votes
 //! on an open meeting and reads the receipt; the operator uploads a CSV
-//! file with one bad line, sees the error, and the ledger is unchanged.
-//! A screenshot of every page is saved under `<target>/screenshots/`
+//! file with one bad line, sees the error, and the ledger is unchanged;
+//! the municipality and the secretary read the register and verify the
+//! chain. Every page visited, as every role and at 1,280 and 390 px, is
+//! saved as a screenshot under `<target>/screenshots/`
 //! (`$CARGO_TARGET_DIR`, else the workspace's `target/`; or
-//! `$WINDLEDGER_SCREENSHOTS`), at desktop width and a few at phone width.
+//! `$WINDLEDGER_SCREENSHOTS`), must not stick out of the window, and is
+//! audited by axe-core (WCAG 2.x A and AA, and best practices): every
+//! violation is listed, and fails the test.
 //!
 //! Needs `/usr/bin/chromium` and `/usr/bin/chromedriver` (Debian packages
-//! `chromium` and `chromium-driver`): without them the test is skipped,
-//! or fails when `WINDLEDGER_REQUIRE_BROWSER=1` (as in CI).
+//! `chromium` and `chromium-driver`), and axe-core's `axe.min.js`
+//! (`$WINDLEDGER_AXE`, else `.ci/axe/`, where `.ci/run` installs it):
+//! without the browser the test is skipped, without axe-core the audit is,
+//! and either fails when `WINDLEDGER_REQUIRE_BROWSER=1` (as in CI).
 
 use crate::web;
 
@@ -118,8 +124,174 @@ fn screenshot_dir() -> PathBuf {
     target.join("screenshots")
 }
 
-/// A screenshot of the whole page at this width.
-async fn shoot(client: &Client, name: &str, width: u32) {
+/// The widths every page is checked at: a desktop and a phone.
+const WIDTHS: [(u32, &str); 2] = [(1280, ""), (390, "-telephone")];
+
+/// What the checks of every page found wrong, reported together at the end.
+struct Checks {
+    /// axe-core's script, when it is here.
+    axe: Option<String>,
+    problems: Vec<String>,
+}
+
+impl Checks {
+    fn new() -> Self {
+        Self {
+            axe: axe_script(),
+            problems: Vec::new(),
+        }
+    }
+
+    /// The page shown now, at both widths: a screenshot named `name` (with
+    /// `-telephone` at 390 px), axe-core's audit, and no table wider than
+    /// the page or hidden in a scroll box.
+    async fn page(&mut self, client: &Client, name: &str) {
+        for (width, suffix) in WIDTHS {
+            full_page(client, width).await;
+            save_screenshot(client, &format!("{name}{suffix}")).await;
+            // What folded `<details>` hide is checked too, then folded again.
+            fold(client, true).await;
+            full_page(client, width).await;
+            for problem in overflow(client).await {
+                self.problems
+                    .push(format!("{name} at {width} px: {problem}"));
+            }
+            if let Some(axe) = &self.axe {
+                for violation in axe_violations(client, axe).await {
+                    self.problems
+                        .push(format!("{name} at {width} px: {violation}"));
+                }
+            }
+            fold(client, false).await;
+        }
+        client
+            .set_window_size(1280, 1600)
+            .await
+            .expect("the window resizes");
+    }
+
+    fn assert_none(&self) {
+        assert!(
+            self.problems.is_empty(),
+            "{} problems on the pages:\n{}",
+            self.problems.len(),
+            self.problems.join("\n")
+        );
+    }
+}
+
+/// axe-core's `axe.min.js`: `$WINDLEDGER_AXE`, else what `.ci/run` installs
+/// (`npm install --prefix .ci/axe axe-core@4.10.3`). Without it the pages are
+/// not audited (said on stderr), or the test fails when
+/// `WINDLEDGER_REQUIRE_BROWSER=1`.
+fn axe_script() -> Option<String> {
+    let path = std::env::var("WINDLEDGER_AXE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../.ci/axe/node_modules/axe-core/axe.min.js")
+        });
+    match std::fs::read_to_string(&path) {
+        Ok(script) => Some(script),
+        Err(e) => {
+            let message = format!(
+                "axe-core is not at {} ({e}): install it with \
+                 `npm install --no-save --prefix .ci/axe axe-core@4.10.3` or set WINDLEDGER_AXE",
+                path.display()
+            );
+            if std::env::var("WINDLEDGER_REQUIRE_BROWSER").as_deref() == Ok("1") {
+                panic!("WINDLEDGER_REQUIRE_BROWSER=1 but {message}");
+            }
+            eprintln!("accessibility audit skipped: {message}");
+            None
+        }
+    }
+}
+
+/// The rules axe runs: WCAG 2.0, 2.1 and 2.2 at levels A and AA, and
+/// Deque's best practices.
+const AXE_RUN: &str = r#"
+const done = arguments[arguments.length - 1];
+axe.run(document, {
+    runOnly: { type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"] },
+    resultTypes: ["violations"]
+}).then(
+    r => done(r.passes.length === 0 ? ["axe-core checked nothing on the page"]
+        : r.violations.map(v => v.id + " (" + v.impact + "): " + v.help + " — "
+            + v.nodes.map(n => JSON.stringify(n.target)).join(", "))),
+    e => done(["axe-core failed: " + e])
+);
+"#;
+
+/// axe-core's violations on the page shown now, one line each: rule,
+/// impact, what it asks, and the selectors of the elements at fault.
+async fn axe_violations(client: &Client, axe: &str) -> Vec<String> {
+    let loaded = client
+        .execute("return typeof window.axe === 'object'", vec![])
+        .await
+        .expect("a script runs");
+    if loaded != json!(true) {
+        client
+            .execute(axe, vec![])
+            .await
+            .expect("axe-core is injected");
+    }
+    let found = client
+        .execute_async(AXE_RUN, vec![])
+        .await
+        .expect("axe-core runs");
+    serde_json::from_value(found).expect("axe's violations as lines")
+}
+
+/// What sticks out at this width: the page wider than the window, a table
+/// past the window's edge, or a scroll box hiding part of what it holds.
+const OVERFLOW: &str = r##"
+const width = document.documentElement.clientWidth;
+const found = [];
+if (document.documentElement.scrollWidth > width) {
+    found.push("the page is " + document.documentElement.scrollWidth + " px wide in a " + width + " px window");
+}
+const describe = e => e.tagName.toLowerCase() + (e.id ? "#" + e.id : "")
+    + (e.querySelector("caption") ? " \"" + e.querySelector("caption").textContent.trim() + "\"" : "");
+for (const t of document.querySelectorAll("table")) {
+    const r = t.getBoundingClientRect();
+    if (r.width > 0 && (r.left < 0 || r.right > width + 1)) {
+        found.push(describe(t) + " spans " + Math.round(r.left) + " to " + Math.round(r.right) + " px");
+    }
+}
+for (const e of document.querySelectorAll("body *")) {
+    const o = getComputedStyle(e).overflowX;
+    if ((o === "auto" || o === "scroll") && e.scrollWidth > e.clientWidth + 1) {
+        found.push(describe(e) + " hides " + (e.scrollWidth - e.clientWidth) + " px of its content");
+    }
+}
+return found;
+"##;
+
+async fn overflow(client: &Client) -> Vec<String> {
+    let found = client
+        .execute(OVERFLOW, vec![])
+        .await
+        .expect("the layout is measured");
+    serde_json::from_value(found).expect("the layout's problems as lines")
+}
+
+/// Opens every folded `<details>` of the page (`open`), or folds again
+/// those it opened.
+async fn fold(client: &Client, open: bool) {
+    let script = if open {
+        "for (const d of document.querySelectorAll('details:not([open])')) { d.open = true; d.dataset.unfolded = ''; }"
+    } else {
+        "for (const d of document.querySelectorAll('details[data-unfolded]')) { d.open = false; delete d.dataset.unfolded; }"
+    };
+    client
+        .execute(script, vec![])
+        .await
+        .expect("the details fold or unfold");
+}
+
+/// The window at this width and as tall as the page (at most 9,000 px).
+async fn full_page(client: &Client, width: u32) {
     client
         .set_window_size(width, 900)
         .await
@@ -135,14 +307,13 @@ async fn shoot(client: &Client, name: &str, width: u32) {
         .set_window_size(width, height)
         .await
         .expect("the window resizes");
+}
+
+async fn save_screenshot(client: &Client, name: &str) {
     let png = client.screenshot().await.expect("a screenshot");
     let dir = screenshot_dir();
     std::fs::create_dir_all(&dir).expect("the screenshot folder");
     std::fs::write(dir.join(format!("{name}.png")), png).expect("the screenshot is saved");
-    client
-        .set_window_size(1280, 1600)
-        .await
-        .expect("the window resizes");
 }
 
 async fn source(client: &Client) -> String {
@@ -200,6 +371,7 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
     if !browser_available() {
         return;
     }
+    let mut checks = Checks::new();
     let db = TestDatabase::new(Backend::Sqlite)
         .await
         .expect("SQLite is always available");
@@ -217,32 +389,49 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
     let driver = start_driver().await;
     let client = browser(&driver).await;
 
-    // The public page, on a desktop and on a phone.
-    client.goto(&format!("{base}/")).await.expect("home");
-    wait_title(&client, "Parcs éoliens citoyens").await;
-    shoot(&client, "00-accueil", 1280).await;
-    client.goto(&farm).await.expect("the public page");
-    wait_title(&client, "Les Ailes de Taillard").await;
+    // The public pages, a page that does not exist, and the sign-in page.
+    let home = format!("{base}/");
+    visit(
+        &client,
+        &mut checks,
+        &home,
+        "Parcs éoliens citoyens",
+        "00-accueil",
+    )
+    .await;
+    visit(
+        &client,
+        &mut checks,
+        &farm,
+        "Les Ailes de Taillard",
+        "01-page-publique",
+    )
+    .await;
     let public = source(&client).await;
     assert!(public.contains("Production mensuelle"));
     assert!(!public.contains("cit-001"), "no holder on the public page");
-    shoot(&client, "01-page-publique", 1280).await;
-    shoot(&client, "01-page-publique-telephone", 390).await;
-    client
-        .goto(&format!("{farm}/retombees"))
-        .await
-        .expect("local returns");
-    wait_title(&client, "Retombées économiques locales").await;
-    shoot(&client, "02-retombees", 1280).await;
+    for (path, title, name) in [
+        (
+            "/retombees",
+            "Retombées économiques locales",
+            "02-retombees",
+        ),
+        ("/page-inconnue", "Page introuvable", "02-page-introuvable"),
+    ] {
+        visit(&client, &mut checks, &format!("{farm}{path}"), title, name).await;
+    }
 
     // A shareholder signs in (the Secure, SameSite=Strict cookie holds on
     // http://127.0.0.1), votes, and reads the receipt.
-    client
-        .goto(&format!("{base}/connexion"))
-        .await
-        .expect("sign-in");
-    wait_title(&client, "Se connecter").await;
-    shoot(&client, "03-connexion", 1280).await;
+    let sign_in_page = format!("{base}/connexion");
+    visit(
+        &client,
+        &mut checks,
+        &sign_in_page,
+        "Se connecter",
+        "03-connexion",
+    )
+    .await;
     sign_in(&client, &base, &shareholder).await;
     let space = source(&client).await;
     assert!(
@@ -251,11 +440,10 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         web::excerpt(&space)
     );
     assert!(space.contains("ago-navigateur"));
-    shoot(&client, "04-espace-associe", 1280).await;
-    shoot(&client, "04-espace-associe-telephone", 390).await;
+    checks.page(&client, "04-espace-associe").await;
     click(&client, "a[href$=\"/assemblees/ago-navigateur\"]").await;
     wait_title(&client, "ago-navigateur").await;
-    shoot(&client, "05-assemblee", 1280).await;
+    checks.page(&client, "05-assemblee").await;
     click(&client, "input[name=\"choix-1\"][value=\"pour\"]").await;
     // The second choice by keyboard: focus the first radio of the group,
     // then the arrow key moves to "contre" and checks it.
@@ -266,14 +454,13 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         .send_keys(&fantoccini::key::Key::Right.to_string())
         .await
         .expect("keys");
-    shoot(&client, "06-bulletin-rempli", 1280).await;
-    shoot(&client, "06-bulletin-rempli-telephone", 390).await;
+    checks.page(&client, "06-bulletin-rempli").await;
     let head = server.head().await;
     click(&client, "form[action$=\"/vote\"] button[type=submit]").await;
     wait_title(&client, "Reçu de vote").await;
     assert_eq!(server.head().await, head + 1, "one ballot written");
-    let url = client.current_url().await.expect("a URL");
-    let position: u64 = url
+    let receipt_url = client.current_url().await.expect("a URL");
+    let position: u64 = receipt_url
         .path()
         .rsplit('/')
         .next()
@@ -306,19 +493,27 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         "the keyboard chose Contre: {}",
         web::excerpt(&receipt)
     );
-    shoot(&client, "07-recu-de-vote", 1280).await;
-    shoot(&client, "07-recu-de-vote-telephone", 390).await;
+    checks.page(&client, "07-recu-de-vote").await;
+    refused(
+        &client,
+        &mut checks,
+        &farm,
+        "/registre",
+        "07-acces-refuse-associe",
+    )
+    .await;
     sign_out(&client).await;
 
     // The operator uploads a file with one bad line: the error, nothing
     // written.
     sign_in(&client, &base, &operator).await;
+    checks.page(&client, "08-espace-exploitant").await;
     client
         .goto(&format!("{farm}/exploitation"))
         .await
         .expect("the operator's page");
     wait_title(&client, "Production et recettes").await;
-    shoot(&client, "08-exploitation", 1280).await;
+    checks.page(&client, "08-exploitation").await;
     let folder = tempfile_dir();
     let file = folder.join("production-novembre.csv");
     std::fs::write(
@@ -337,17 +532,7 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         .send_keys(&file.display().to_string())
         .await
         .expect("the file is chosen");
-    click(
-        &client,
-        "form[action$=\"/exploitation/import\"] button[type=submit]",
-    )
-    .await;
-    client
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css("#erreurs"))
-        .await
-        .expect("the errors are shown");
+    submit(&client, "/exploitation/import", "#erreurs", 15).await;
     let page = source(&client).await;
     assert!(
         page.contains("contient 1 erreur : rien n'a été enregistré"),
@@ -364,52 +549,107 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         head,
         "nothing written from a file with an error"
     );
-    shoot(&client, "09-exploitation-erreur", 1280).await;
-    shoot(&client, "09-exploitation-erreur-telephone", 390).await;
+    checks.page(&client, "09-exploitation-erreur").await;
+    refused(
+        &client,
+        &mut checks,
+        &farm,
+        "/secretariat",
+        "09-acces-refuse-exploitant",
+    )
+    .await;
     sign_out(&client).await;
 
-    // The municipality's pages.
-    sign_in(&client, &base, &municipality).await;
-    for (path, title, name) in [
-        ("/registre", "Registre des décisions", "10-registre"),
-        ("/registre/ago-2025", "ago-2025", "11-registre-assemblee"),
+    // The pages the municipality and the secretary both read: the meeting,
+    // the receipt, the register and a meeting's record, the journal, the
+    // verification.
+    let reading = [
         (
-            "/journal?position=2400",
+            format!("{farm}/assemblees/ago-navigateur"),
+            "ago-navigateur",
+            "10-assemblee",
+        ),
+        (receipt_url.to_string(), "Reçu de vote", "10-recu"),
+        (
+            format!("{farm}/registre"),
+            "Registre des décisions",
+            "10-registre",
+        ),
+        (
+            format!("{farm}/registre/ago-2025"),
+            "ago-2025",
+            "11-registre-assemblee",
+        ),
+        (
+            format!("{farm}/journal?position=2400"),
             "Journal des événements",
             "12-journal",
         ),
-        ("/verification", "Vérifier la chaîne", "13-verification"),
-    ] {
-        client
-            .goto(&format!("{farm}{path}"))
-            .await
-            .expect("a municipality page");
-        wait_title(&client, title).await;
-        shoot(&client, name, 1280).await;
+        (
+            format!("{farm}/verification"),
+            "Vérifier la chaîne",
+            "13-verification",
+        ),
+    ];
+
+    // The municipality's pages: its space, those pages, the verification
+    // run.
+    sign_in(&client, &base, &municipality).await;
+    checks.page(&client, "10-espace-collectivite").await;
+    for (url, title, name) in &reading {
+        visit(&client, &mut checks, url, title, name).await;
     }
-    click(
+    verify_chain(&client).await;
+    checks.page(&client, "14-verification-resultat").await;
+    refused(
         &client,
-        "form[action$=\"/verification\"] button[type=submit]",
+        &mut checks,
+        &farm,
+        "/secretariat",
+        "14-acces-refuse-collectivite",
     )
     .await;
-    client
-        .wait()
-        .at_most(Duration::from_secs(30))
-        .for_element(Locator::Css("#resultat"))
-        .await
-        .expect("the verification's result");
-    assert!(source(&client).await.contains("Chaîne intacte"));
-    shoot(&client, "14-verification-resultat", 1280).await;
     sign_out(&client).await;
 
-    // The secretary's page.
+    // The secretary's pages: the secretariat, and the pages it shares with
+    // the municipality.
     sign_in(&client, &base, &secretary).await;
-    client
-        .goto(&format!("{farm}/secretariat"))
-        .await
-        .expect("the secretary's page");
-    wait_title(&client, "Secrétariat").await;
-    shoot(&client, "15-secretariat", 1280).await;
+    checks.page(&client, "15-espace-secretariat").await;
+    visit(
+        &client,
+        &mut checks,
+        &format!("{farm}/secretariat"),
+        "Secrétariat",
+        "15-secretariat",
+    )
+    .await;
+    for (url, title, name) in &reading {
+        visit(
+            &client,
+            &mut checks,
+            url,
+            title,
+            &format!("{name}-secretariat"),
+        )
+        .await;
+    }
+    let unknown = format!("{base}/page-inconnue");
+    visit(
+        &client,
+        &mut checks,
+        &unknown,
+        "Page introuvable",
+        "16-page-introuvable-connecte",
+    )
+    .await;
+    refused(
+        &client,
+        &mut checks,
+        &farm,
+        "/exploitation",
+        "16-acces-refuse-secretariat",
+    )
+    .await;
     sign_out(&client).await;
 
     let _ = std::fs::remove_dir_all(&folder);
@@ -417,6 +657,61 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
     drop(driver);
     server.stop().await;
     eprintln!("screenshots saved in {}", screenshot_dir().display());
+    checks.assert_none();
+}
+
+/// Opens the page at `url`, waits for its title and checks it.
+async fn visit(client: &Client, checks: &mut Checks, url: &str, title: &str, name: &str) {
+    client.goto(url).await.expect("a page");
+    wait_title(client, title).await;
+    checks.page(client, name).await;
+}
+
+/// A page of `farm` the signed-in role may not see: "Accès refusé",
+/// checked too; then back to "Mon espace" (the 403 page offers no
+/// sign-out).
+async fn refused(client: &Client, checks: &mut Checks, farm: &str, path: &str, name: &str) {
+    visit(
+        client,
+        checks,
+        &format!("{farm}{path}"),
+        "Accès refusé",
+        name,
+    )
+    .await;
+    client
+        .goto(&format!("{farm}/espace"))
+        .await
+        .expect("Mon espace");
+    wait_title(client, "Mon espace").await;
+}
+
+/// "Vérifier la chaîne" run on the page shown: the chain holds.
+async fn verify_chain(client: &Client) {
+    submit(client, "/verification", "#resultat", 30).await;
+    assert!(source(client).await.contains("Chaîne intacte"));
+}
+
+/// Sends the form of the page shown whose action ends with `action`, and
+/// waits up to `seconds` for the element `shown` (a CSS selector).
+async fn submit(client: &Client, action: &str, shown: &str, seconds: u64) {
+    click(
+        client,
+        &format!("form[action$=\"{action}\"] button[type=submit]"),
+    )
+    .await;
+    if let Err(e) = client
+        .wait()
+        .at_most(Duration::from_secs(seconds))
+        .for_element(Locator::Css(shown))
+        .await
+    {
+        let page = source(client).await;
+        panic!(
+            "no {shown} after sending {action} ({e}): {}",
+            web::excerpt(&page)
+        );
+    }
 }
 
 /// A folder for the uploaded file, kept for the test's run.
