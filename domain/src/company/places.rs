@@ -13,8 +13,11 @@ use serde::{Deserialize, Serialize};
 use super::error::CompanyError;
 use crate::types::{CommuneCode, Siren};
 
-/// Names by code. A command names some places; the read side keeps the
-/// latest name of each (see [`PlaceNames::merge`]).
+/// Names by code, as the pages show them: a commune's name
+/// ("Saint-Sauveur-en-Rue"), an EPCI's or a département's in full
+/// ("Communauté de communes des Monts du Pilat", "Département de la
+/// Loire"). A command names some places; the read side keeps the latest
+/// name of each (see [`PlaceNames::merge`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
