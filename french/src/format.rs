@@ -343,6 +343,55 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_place_is_called_by_its_recorded_name_or_else_by_its_code() {
+        let code = CommuneCode::new("42026").expect("a commune code");
+        let siren = windledger_domain::types::Siren::new("244200770").expect("a SIREN");
+        let commune = LocalBeneficiary::Commune {
+            commune: code.clone(),
+        };
+        let epci = LocalBeneficiary::Epci {
+            siren: siren.clone(),
+        };
+        let departement = LocalBeneficiary::Departement { code: "42".into() };
+        let unnamed = PlaceNames::default();
+        assert_eq!(local_beneficiary(&commune, &unnamed), "Commune 42026");
+        assert_eq!(
+            local_beneficiary(&epci, &unnamed),
+            "Intercommunalité (SIREN 244200770)"
+        );
+        assert_eq!(local_beneficiary(&departement, &unnamed), "Département 42");
+        let mut named = PlaceNames::default();
+        named.communes.insert(code, "Burdignes".into());
+        named
+            .epcis
+            .insert(siren, "Communauté de communes des Monts du Pilat".into());
+        named
+            .departements
+            .insert("42".into(), "Département de la Loire".into());
+        assert_eq!(local_beneficiary(&commune, &named), "Burdignes");
+        assert_eq!(
+            local_beneficiary(&epci, &named),
+            "Communauté de communes des Monts du Pilat"
+        );
+        assert_eq!(
+            local_beneficiary(&departement, &named),
+            "Département de la Loire"
+        );
+        let landowner = |at: &str| LocalBeneficiary::Landowner {
+            party: windledger_domain::types::PartyId::new("forest").expect("a party id"),
+            commune: CommuneCode::new(at).expect("a commune code"),
+        };
+        assert_eq!(
+            local_beneficiary(&landowner("42026"), &named),
+            "Propriétaires fonciers (Burdignes)"
+        );
+        assert_eq!(
+            local_beneficiary(&landowner("42282"), &named),
+            "Propriétaires fonciers (42282)"
+        );
+    }
+
+    #[test]
     fn one_is_singular_and_a_role_starting_with_a_vowel_is_elided() {
         assert_eq!(format!("1 rejetée{}", plural(1)), "1 rejetée");
         assert_eq!(format!("0 rejetée{}", plural(0)), "0 rejetée");
