@@ -28,3 +28,4 @@ mod meeting_through_cqrs;
 mod projections_follow_the_ledger;
 mod web_browser;
 mod web_pages;
+mod web_places;
