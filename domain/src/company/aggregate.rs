@@ -76,6 +76,10 @@ impl CompanyServices {
 ///   increase in tranches, a repurchase from several holders).
 /// - Amending the charter keeps the register consistent: no college with
 ///   members and no class with shares outstanding may disappear.
+/// - Names of places (public facts, for the pages) name only places the
+///   company knows: a commune of the territory or of a holder, the
+///   département of one of those; any EPCI, which the company stream does
+///   not know. They need no resolution; the latest name of a place wins.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Company {
     incorporated: Option<Incorporated>,
