@@ -60,7 +60,7 @@ async fn the_secretary_renames_a_place_and_the_pages_follow(
         .post(
             "/place-names",
             &secretary,
-            json!({"places": {"communes": {"75056": "Paris"}}, "effective_date": today}),
+            json!({"places": {"communes": {"13055": "Marseille"}}, "effective_date": today}),
         )
         .await
         .problem(422, "refused");
