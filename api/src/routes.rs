@@ -326,6 +326,12 @@ pub fn routes() -> Vec<RouteSpec> {
             "Cancel shares",
             CommandSpec::new(Company, "cancel_shares", CompanyStream),
         ),
+        command(
+            at!("/place-names"),
+            Access::Roles(SECRETARY),
+            "Record the names of the territory's communes, EPCIs and départements",
+            CommandSpec::new(Company, "name_places", CompanyStream),
+        ),
         // Meetings.
         command(
             at!("/meetings"),

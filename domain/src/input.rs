@@ -61,7 +61,7 @@ use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
 use crate::charter::{Charter, Majority, OwnershipCap};
-use crate::company::{CancellationSource, CompanyCommand, Incorporation};
+use crate::company::{CancellationSource, CompanyCommand, Incorporation, PlaceNames};
 use crate::finance::{AdvanceCommand, Balances, Beneficiary, DividendAmount, FinancialYearCommand};
 use crate::meeting::{MAX_RESOLUTION_TEXT, MeetingCommand};
 use crate::ratio::Ratio;
@@ -303,6 +303,34 @@ fn charter(charter: &Charter) -> Result<(), ParseError> {
     Ok(())
 }
 
+/// Each place's name: a name (one line, at most [`MAX_NAME`] characters)
+/// that says something.
+fn place_names(places: &PlaceNames) -> Result<(), ParseError> {
+    let communes = places
+        .communes
+        .iter()
+        .map(|(c, n)| (format!("places.communes.{c}"), n));
+    let epcis = places
+        .epcis
+        .iter()
+        .map(|(s, n)| (format!("places.epcis.{s}"), n));
+    let departements = places
+        .departements
+        .iter()
+        .map(|(d, n)| (format!("places.departements.{d:?}"), n));
+    for (what, value) in communes.chain(epcis).chain(departements) {
+        name(&what, value)?;
+        if value.trim().is_empty() {
+            return Err(out_of_bounds(
+                &what,
+                format!("{value:?}"),
+                "a place's name is not blank",
+            ));
+        }
+    }
+    Ok(())
+}
+
 impl CompanyCommand {
     /// The bounds of [`crate::input`] on everything the command carries.
     pub fn check_input(&self) -> Result<(), ParseError> {
@@ -322,6 +350,7 @@ impl CompanyCommand {
             | Self::ChangeCollege { .. }
             | Self::ChangeResidence { .. }
             | Self::RecordExit { .. } => Ok(()),
+            Self::NamePlaces { places, .. } => place_names(places),
             Self::IssueShares { subscriptions, .. } => {
                 for (i, s) in subscriptions.iter().enumerate() {
                     shares(&format!("subscriptions[{i}].count"), s.count)?;

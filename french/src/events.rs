@@ -12,7 +12,7 @@ use crate::format::{date, euros, int, meeting_kind, month, plural, revenue_kind,
 
 /// Every event type the domain writes, with its French name, in the order
 /// of the streams (company, meetings, financial years, advances).
-pub const EVENT_TYPES: [(&str, &str); 29] = [
+pub const EVENT_TYPES: [(&str, &str); 30] = [
     ("CompanyIncorporated", "Constitution de la société"),
     ("CharterAmended", "Modification des statuts"),
     ("ShareholderAdmitted", "Admission d'un associé"),
@@ -23,6 +23,7 @@ pub const EVENT_TYPES: [(&str, &str); 29] = [
     ("SharesTransferred", "Cession d'actions"),
     ("SharesRepurchased", "Rachat d'actions"),
     ("SharesCancelled", "Annulation d'actions"),
+    ("PlacesNamed", "Noms des lieux"),
     ("MeetingConvened", "Convocation d'une assemblée"),
     ("VotingOpened", "Ouverture du vote"),
     ("ProxyGranted", "Pouvoir donné"),
@@ -204,6 +205,25 @@ fn company(e: &CompanyEvent) -> Described {
             format!("Annulation de {}", shares(*count, class)),
             Some(date(*effective_date)),
         ),
+        E::PlacesNamed {
+            places,
+            effective_date,
+        } => {
+            let (c, e, d) = (
+                places.communes.len(),
+                places.epcis.len(),
+                places.departements.len(),
+            );
+            said(
+                format!(
+                    "Noms de lieux enregistrés : {c} commune{}, {e} intercommunalité{}, {d} département{}",
+                    plural(c),
+                    plural(e),
+                    plural(d)
+                ),
+                Some(date(*effective_date)),
+            )
+        }
     }
 }
 

@@ -4,9 +4,10 @@
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
-use windledger_domain::company::HolderKind;
+use windledger_domain::company::{HolderKind, PlaceNames};
 use windledger_domain::finance::{RevenueKind, YearMonth};
 use windledger_domain::meeting::{Choice, MeetingKind};
+use windledger_domain::types::CommuneCode;
 use windledger_projections::cap_table::MovementKind;
 use windledger_projections::local_returns::{Leaving, LocalBeneficiary, ReturnKind};
 
@@ -274,17 +275,38 @@ pub fn return_kind(kind: ReturnKind) -> &'static str {
 
 /// A local beneficiary as the public sees it: landowners are not named
 /// (their ids are pseudonyms of people), only counted by commune.
-pub fn local_beneficiary(b: &LocalBeneficiary) -> String {
+/// A beneficiary of local returns, its place named as `places` last
+/// recorded it ("Burdignes"), or by its code when no name is recorded
+/// ("Commune 42026").
+pub fn local_beneficiary(b: &LocalBeneficiary, places: &PlaceNames) -> String {
     match b {
-        LocalBeneficiary::Commune { commune } => format!("Commune {commune}"),
-        LocalBeneficiary::Epci { siren } => format!("Intercommunalité (SIREN {siren})"),
-        LocalBeneficiary::Departement { code } => format!("Département {code}"),
+        LocalBeneficiary::Commune { commune: c } => commune(c, places),
+        LocalBeneficiary::Epci { siren } => match places.epci(siren) {
+            Some(name) => name.to_owned(),
+            None => format!("Intercommunalité (SIREN {siren})"),
+        },
+        LocalBeneficiary::Departement { code } => match places.departement(code) {
+            Some(name) => name.to_owned(),
+            None => format!("Département {code}"),
+        },
         LocalBeneficiary::Landowner { commune, .. } => {
-            format!("Propriétaires fonciers ({commune})")
+            let place = places
+                .commune(commune)
+                .map_or(commune.to_string(), str::to_owned);
+            format!("Propriétaires fonciers ({place})")
         }
         LocalBeneficiary::CommunityFund => "Fonds de territoire".to_owned(),
         LocalBeneficiary::LocalHolders => "Associés du territoire".to_owned(),
         LocalBeneficiary::PublicHolders => "Collectivités et SEM associées".to_owned(),
+    }
+}
+
+/// A commune by its recorded name ("Burdignes"), or "Commune 42026" when
+/// none is recorded.
+pub fn commune(code: &CommuneCode, places: &PlaceNames) -> String {
+    match places.commune(code) {
+        Some(name) => name.to_owned(),
+        None => format!("Commune {code}"),
     }
 }
 
@@ -319,6 +341,55 @@ pub fn in_the_role_of(role: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_place_is_called_by_its_recorded_name_or_else_by_its_code() {
+        let code = CommuneCode::new("42026").expect("a commune code");
+        let siren = windledger_domain::types::Siren::new("244200770").expect("a SIREN");
+        let commune = LocalBeneficiary::Commune {
+            commune: code.clone(),
+        };
+        let epci = LocalBeneficiary::Epci {
+            siren: siren.clone(),
+        };
+        let departement = LocalBeneficiary::Departement { code: "42".into() };
+        let unnamed = PlaceNames::default();
+        assert_eq!(local_beneficiary(&commune, &unnamed), "Commune 42026");
+        assert_eq!(
+            local_beneficiary(&epci, &unnamed),
+            "Intercommunalité (SIREN 244200770)"
+        );
+        assert_eq!(local_beneficiary(&departement, &unnamed), "Département 42");
+        let mut named = PlaceNames::default();
+        named.communes.insert(code, "Burdignes".into());
+        named
+            .epcis
+            .insert(siren, "Communauté de communes des Monts du Pilat".into());
+        named
+            .departements
+            .insert("42".into(), "Département de la Loire".into());
+        assert_eq!(local_beneficiary(&commune, &named), "Burdignes");
+        assert_eq!(
+            local_beneficiary(&epci, &named),
+            "Communauté de communes des Monts du Pilat"
+        );
+        assert_eq!(
+            local_beneficiary(&departement, &named),
+            "Département de la Loire"
+        );
+        let landowner = |at: &str| LocalBeneficiary::Landowner {
+            party: windledger_domain::types::PartyId::new("forest").expect("a party id"),
+            commune: CommuneCode::new(at).expect("a commune code"),
+        };
+        assert_eq!(
+            local_beneficiary(&landowner("42026"), &named),
+            "Propriétaires fonciers (Burdignes)"
+        );
+        assert_eq!(
+            local_beneficiary(&landowner("42282"), &named),
+            "Propriétaires fonciers (42282)"
+        );
+    }
 
     #[test]
     fn one_is_singular_and_a_role_starting_with_a_vowel_is_elided() {

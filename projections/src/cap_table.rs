@@ -11,7 +11,9 @@ use rust_decimal::prelude::ToPrimitive;
 use serde::Serialize;
 use windledger_domain::cap_table::{CapTableService, CapTableSnapshot, HolderPosition};
 use windledger_domain::charter::{Charter, VoteBasis};
-use windledger_domain::company::{CancellationSource, CompanyEvent, HolderKind, Incorporation};
+use windledger_domain::company::{
+    CancellationSource, CompanyEvent, HolderKind, Incorporation, PlaceNames,
+};
 use windledger_domain::meeting::{Voter, general_meeting_voters};
 use windledger_domain::money::Euros;
 use windledger_domain::ratio::Ratio;
@@ -117,6 +119,8 @@ pub struct CapTable {
     /// Treasury and outstanding shares move by class.
     treasury: Vec<Dated<(ShareClassId, i64)>>,
     outstanding: Vec<Dated<(ShareClassId, i64)>>,
+    /// The latest name of each place named.
+    places: PlaceNames,
     /// The position of the last event that changed this fold (0: none).
     changed: u64,
 }
@@ -246,6 +250,7 @@ impl Fold for CapTable {
                 }
                 self.outstanding.push(dated.of((class.clone(), -n)));
             }
+            CompanyEvent::PlacesNamed { places, .. } => self.places.merge(places),
         }
         Ok(())
     }
@@ -363,6 +368,11 @@ impl CapTable {
     /// cache it by this position.
     pub fn changed(&self) -> u64 {
         self.changed
+    }
+
+    /// The names of places, each as last recorded.
+    pub fn place_names(&self) -> &PlaceNames {
+        &self.places
     }
 
     pub fn incorporation(&self) -> Option<&Incorporation> {

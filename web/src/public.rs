@@ -15,6 +15,7 @@ use maud::{Markup, html};
 use crate::layout::{Col, cards, contents, table};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+use windledger_domain::company::PlaceNames;
 use windledger_domain::finance::YearMonth;
 use windledger_domain::meeting::MeetingKind;
 use windledger_domain::money::Euros;
@@ -103,7 +104,8 @@ struct FarmPage {
     formation: Option<NaiveDate>,
     turbines: usize,
     power_kw: u64,
-    communes: Vec<String>,
+    /// The communes the turbines stand in: code, and name if recorded.
+    communes: Vec<(String, Option<String>)>,
     share_capital: Option<Decimal>,
     colleges: Vec<CollegeLine>,
     production_years: Vec<i32>,
@@ -115,6 +117,8 @@ struct FarmPage {
     /// How the charter in force combines its colleges' votes.
     combination: Option<String>,
     returns: Vec<LocalReturns>,
+    /// The names of places, to name the returns' beneficiaries.
+    places: PlaceNames,
     /// Sums that do not fit (figures recorded before the input bounds):
     /// said in their section instead of the figures.
     production_out_of_range: Option<Message>,
@@ -202,8 +206,17 @@ fn read_farm(p: &Projections, wanted: Option<i32>) -> FarmPage {
         .into_iter()
         .filter(|r| !r.local.is_empty() || !r.leaving.is_empty())
         .collect();
-    let mut communes: Vec<String> = incorporation
-        .map(|i| i.turbines.iter().map(|t| t.commune.to_string()).collect())
+    let places = fold.place_names().clone();
+    let mut communes: Vec<(String, Option<String>)> = incorporation
+        .map(|i| {
+            i.turbines
+                .iter()
+                .map(|t| {
+                    let name = places.commune(&t.commune).map(str::to_owned);
+                    (t.commune.to_string(), name)
+                })
+                .collect()
+        })
         .unwrap_or_default();
     communes.sort();
     communes.dedup();
@@ -227,6 +240,7 @@ fn read_farm(p: &Projections, wanted: Option<i32>) -> FarmPage {
         rejected,
         combination: charter.map(|ch| votes::combination(&votes::colleges_of(ch), &college_names)),
         returns,
+        places,
         production_out_of_range,
         returns_out_of_range,
     }
@@ -285,7 +299,15 @@ pub async fn show(
                 " : " (data.turbines) " éoliennes, "
                 (format::decimal(Decimal::from(data.power_kw) / Decimal::from(1000), 1)) (format::NBSP) "MW"
                 @if !data.communes.is_empty() {
-                    ", sur les communes " (data.communes.join(", ")) " (codes INSEE)"
+                    ", sur les communes "
+                    @for (i, (code, name)) in data.communes.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        @match name {
+                            Some(name) => span title={ "Code INSEE " (code) } { (name) },
+                            None => (code),
+                        }
+                    }
+                    @if data.communes.iter().any(|(_, name)| name.is_none()) { " (codes INSEE)" }
                 }
             }
             @if let Some(d) = data.formation { ". Société immatriculée le " (format::date(d)) }
@@ -300,7 +322,7 @@ pub async fn show(
         (parties_section(&data))
         (production_section(&farm.path(""), &data))
         (decisions_section(&data))
-        (returns_section(&farm.path(""), &data.returns, &data.returns_out_of_range))
+        (returns_section(&farm.path(""), &data.returns, &data.places, &data.returns_out_of_range))
         section aria-labelledby="verifier" {
             h2 #verifier { "Vérifier le registre" }
             p {
@@ -493,13 +515,16 @@ fn decisions_section(data: &FarmPage) -> Markup {
 
 /// The beneficiaries of the years' local returns, in order, and each
 /// year's amounts by beneficiary.
-fn returns_series(returns: &[LocalReturns]) -> (Vec<String>, Vec<BTreeMap<usize, Decimal>>) {
+fn returns_series(
+    returns: &[LocalReturns],
+    places: &PlaceNames,
+) -> (Vec<String>, Vec<BTreeMap<usize, Decimal>>) {
     let mut series: Vec<String> = Vec::new();
     let mut per_year = Vec::new();
     for r in returns {
         let mut amounts: BTreeMap<usize, Decimal> = BTreeMap::new();
         for line in &r.local {
-            let name = format::local_beneficiary(&line.party);
+            let name = format::local_beneficiary(&line.party, places);
             let index = match series.iter().position(|s| *s == name) {
                 Some(i) => i,
                 None => {
@@ -514,8 +539,13 @@ fn returns_series(returns: &[LocalReturns]) -> (Vec<String>, Vec<BTreeMap<usize,
     (series, per_year)
 }
 
-fn returns_section(base: &str, returns: &[LocalReturns], out_of_range: &[Message]) -> Markup {
-    let (series, per_year) = returns_series(returns);
+fn returns_section(
+    base: &str,
+    returns: &[LocalReturns],
+    places: &PlaceNames,
+    out_of_range: &[Message],
+) -> Markup {
+    let (series, per_year) = returns_series(returns, places);
     let bars: Vec<Bar> = returns
         .iter()
         .zip(&per_year)
@@ -596,7 +626,15 @@ fn returns_section(base: &str, returns: &[LocalReturns], out_of_range: &[Message
 
 /// `/parcs/{ledger}/retombees`: local returns in detail.
 pub async fn returns(farm: Farm, visitor: Visitor) -> PageResult {
-    let (mut returns, out_of_range) = projected(&farm.runtime, years_of_returns).await?;
+    let (mut returns, out_of_range, places) = projected(&farm.runtime, |p| {
+        let (returns, out_of_range) = years_of_returns(p);
+        (
+            returns,
+            out_of_range,
+            p.cap_table.fold().place_names().clone(),
+        )
+    })
+    .await?;
     returns.reverse();
     let body = html! {
         h1 { "Retombées économiques locales" }
@@ -618,7 +656,7 @@ pub async fn returns(farm: Farm, visitor: Visitor) -> PageResult {
                         strong { @match r.local_share_pct { Some(p) => (format::percent(p, 2)), None => "—" } }
                     }
                 }
-                (returns_table(&format!("Restent sur le territoire ({})", r.year), "Bénéficiaire", &r.local, format::local_beneficiary, r.local_total))
+                (returns_table(&format!("Restent sur le territoire ({})", r.year), "Bénéficiaire", &r.local, |b| format::local_beneficiary(b, &places), r.local_total))
                 @if !r.leaving.is_empty() {
                     (returns_table(&format!("Quittent le territoire ({})", r.year), "Destinataire", &r.leaving, |p| format::leaving(p).to_owned(), r.leaving_total))
                 }

@@ -75,6 +75,10 @@ impl CompanyServices {
 ///   increase in tranches, a repurchase from several holders).
 /// - Amending the charter keeps the register consistent: no college with
 ///   members and no class with shares outstanding may disappear.
+/// - Names of places (public facts, for the pages) name only places the
+///   company knows: a commune of the territory or of a holder, the
+///   département of one of those; any EPCI, which the company stream does
+///   not know. They need no resolution; the latest name of a place wins.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Company {
     incorporated: Option<Incorporated>,
@@ -217,6 +221,8 @@ impl Company {
                 }
                 add(&mut self.cancelled, &class, count);
             }
+            // Names are for the pages: the aggregate decides nothing on them.
+            CompanyEvent::PlacesNamed { .. } => {}
         }
         self.latest_effective_date = self.latest_effective_date.max(Some(date));
     }
@@ -674,6 +680,19 @@ impl Company {
                     effective_date,
                 }
             }
+            CompanyCommand::NamePlaces {
+                places,
+                effective_date,
+            } => {
+                self.check_date(effective_date)?;
+                let territory = self.incorporation().map(|i| &i.territory);
+                let residences = self.register.values().map(|e| &e.commune);
+                super::places::check_known(&places, territory.into_iter().flatten(), residences)?;
+                CompanyEvent::PlacesNamed {
+                    places,
+                    effective_date,
+                }
+            }
         })
     }
 
@@ -931,7 +950,9 @@ type SavedHolder = (
 impl Saved {
     fn of(company: &Company, event: &CompanyEvent) -> Self {
         let named: Vec<&HolderId> = match event {
-            CompanyEvent::Incorporated { .. } | CompanyEvent::CharterAmended { .. } => Vec::new(),
+            CompanyEvent::Incorporated { .. }
+            | CompanyEvent::CharterAmended { .. }
+            | CompanyEvent::PlacesNamed { .. } => Vec::new(),
             CompanyEvent::ShareholderAdmitted { holder, .. }
             | CompanyEvent::ShareholderCollegeChanged { holder, .. }
             | CompanyEvent::ShareholderResidenceChanged { holder, .. }
@@ -988,9 +1009,10 @@ impl Saved {
 /// Whether the event changes anything the invariants read (the charter,
 /// holdings, shares issued or cancelled, a holder's college). An admission
 /// registers a holder with no share in a college of the charter (checked
-/// when deciding), a change of residence moves no share, and an exit is of
-/// a holder with no share: after them the invariants hold as they did
-/// before, so they are not checked again. Without this, admitting n holders
+/// when deciding), a change of residence moves no share, an exit is of a
+/// holder with no share and names of places are read by no invariant:
+/// after them the invariants hold as they did before, so they are not
+/// checked again. Without this, admitting n holders
 /// one by one costs n² (each check reads the whole register).
 fn may_break_invariants(event: &CompanyEvent) -> bool {
     !matches!(
@@ -998,6 +1020,7 @@ fn may_break_invariants(event: &CompanyEvent) -> bool {
         CompanyEvent::ShareholderAdmitted { .. }
             | CompanyEvent::ShareholderResidenceChanged { .. }
             | CompanyEvent::ShareholderExited { .. }
+            | CompanyEvent::PlacesNamed { .. }
     )
 }
 

@@ -4,6 +4,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::events::CompanyEvent;
+use super::places::PlaceNames;
 use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
 use crate::charter::Charter;
 use crate::money::Euros;
@@ -86,6 +87,13 @@ pub enum CompanyCommand {
         resolution: ResolutionId,
         effective_date: NaiveDate,
     },
+    /// Noms des lieux: names the places of the territory (communes of the
+    /// territory or of a holder, EPCIs, départements of those communes), so
+    /// that the pages show names rather than codes. Needs no resolution.
+    NamePlaces {
+        places: PlaceNames,
+        effective_date: NaiveDate,
+    },
 }
 
 impl CompanyCommand {
@@ -102,7 +110,8 @@ impl CompanyCommand {
             | Self::IssueShares { effective_date, .. }
             | Self::TransferShares { effective_date, .. }
             | Self::RepurchaseShares { effective_date, .. }
-            | Self::CancelShares { effective_date, .. } => *effective_date,
+            | Self::CancelShares { effective_date, .. }
+            | Self::NamePlaces { effective_date, .. } => *effective_date,
         }
     }
 
@@ -119,7 +128,8 @@ impl CompanyCommand {
             | Self::AdmitShareholder { .. }
             | Self::ChangeCollege { .. }
             | Self::ChangeResidence { .. }
-            | Self::RecordExit { .. } => None,
+            | Self::RecordExit { .. }
+            | Self::NamePlaces { .. } => None,
         }
     }
 }
@@ -238,6 +248,13 @@ impl From<&CompanyEvent> for CompanyCommand {
                 class,
                 count,
                 resolution: resolution.id,
+                effective_date,
+            },
+            CompanyEvent::PlacesNamed {
+                places,
+                effective_date,
+            } => Self::NamePlaces {
+                places,
                 effective_date,
             },
         }

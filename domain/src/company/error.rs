@@ -137,6 +137,19 @@ pub enum CompanyError {
     InitialSubscriptionDoesNotMatchCapital { declared: Euros, subscribed: Euros },
     #[error("the movement would breach the charter's rule: {0}")]
     CapBreached(OwnershipCap),
+
+    // Names of places.
+    #[error("name at least one commune, EPCI or département")]
+    NoPlaceNamed,
+    #[error(
+        "commune {0} is neither in the territory nor any holder's commune: name only the places the company knows"
+    )]
+    UnknownCommune(CommuneCode),
+    #[error(
+        "département {0} has no commune in the territory or of a holder: name only the places the company knows"
+    )]
+    UnknownDepartement(String),
+
     #[error("the amounts are too large to compute exactly")]
     Overflow,
 }

@@ -7,6 +7,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+use super::places::PlaceNames;
 use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
 use crate::charter::Charter;
 use crate::domain_event::domain_event;
@@ -84,6 +85,12 @@ pub enum CompanyEvent {
         resolution: AdoptedResolution,
         effective_date: NaiveDate,
     },
+    /// Names of places, public facts: they add to or replace the names
+    /// recorded before.
+    PlacesNamed {
+        places: PlaceNames,
+        effective_date: NaiveDate,
+    },
 }
 
 impl CompanyEvent {
@@ -101,6 +108,7 @@ impl CompanyEvent {
             Self::SharesTransferred { .. } => "SharesTransferred",
             Self::SharesRepurchased { .. } => "SharesRepurchased",
             Self::SharesCancelled { .. } => "SharesCancelled",
+            Self::PlacesNamed { .. } => "PlacesNamed",
         }
     }
 
@@ -116,7 +124,8 @@ impl CompanyEvent {
             | Self::SharesIssued { effective_date, .. }
             | Self::SharesTransferred { effective_date, .. }
             | Self::SharesRepurchased { effective_date, .. }
-            | Self::SharesCancelled { effective_date, .. } => *effective_date,
+            | Self::SharesCancelled { effective_date, .. }
+            | Self::PlacesNamed { effective_date, .. } => *effective_date,
         }
     }
 }

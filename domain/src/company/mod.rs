@@ -7,10 +7,12 @@ mod aggregate;
 mod commands;
 mod error;
 mod events;
+mod places;
 mod types;
 
 pub use aggregate::{Company, CompanyServices, RegisterEntry};
 pub use commands::CompanyCommand;
 pub use error::CompanyError;
 pub use events::{COMPANY_EVENT_VERSION, CompanyEvent};
+pub use places::PlaceNames;
 pub use types::{CancellationSource, HolderKind, Incorporation, LegalForm, Subscription, Turbine};

@@ -278,7 +278,8 @@ impl Ledger {
         self.last_date = Some(event.effective_date());
         match event {
             CompanyEvent::Incorporated { .. } | CompanyEvent::CharterAmended { .. } => {}
-            CompanyEvent::ShareholderResidenceChanged { .. } => {}
+            CompanyEvent::ShareholderResidenceChanged { .. } | CompanyEvent::PlacesNamed { .. } => {
+            }
             CompanyEvent::ShareholderAdmitted {
                 holder, college, ..
             } => {

@@ -17,3 +17,4 @@ mod input;
 mod meeting;
 mod meeting_examples;
 mod meeting_properties;
+mod places;

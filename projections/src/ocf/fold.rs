@@ -271,6 +271,8 @@ impl State {
             } => {
                 self.holder_mut(holder, &at)?.commune = commune.clone();
             }
+            // OCF has no place for the names of places.
+            CompanyEvent::PlacesNamed { .. } => {}
             CompanyEvent::ShareholderExited {
                 holder,
                 effective_date,

@@ -7,6 +7,7 @@
 mod ocf_validator;
 
 mod ocf;
+mod places;
 mod properties;
 mod worked_history;
 

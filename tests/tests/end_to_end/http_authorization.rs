@@ -88,6 +88,7 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("POST", "/share-transfers", Rule::Only(&[Secretary])),
     ("POST", "/share-repurchases", Rule::Only(&[Secretary])),
     ("POST", "/share-cancellations", Rule::Only(&[Secretary])),
+    ("POST", "/place-names", Rule::Only(&[Secretary])),
     ("POST", "/meetings", Rule::Only(&[Secretary])),
     (
         "POST",

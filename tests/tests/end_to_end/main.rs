@@ -28,4 +28,5 @@ mod meeting_through_cqrs;
 mod projections_follow_the_ledger;
 mod web_browser;
 mod web_pages;
+mod web_places;
 mod web_reading;

@@ -85,7 +85,7 @@ async fn public_pages_name_no_holder(db: windledger_store::testing::TestDatabase
         .contains("Agrément de l'associé [associé]")
         .contains("Retombées économiques locales")
         .contains("<title id=\"graphique-retombees-titre\">")
-        .contains("Commune 42026")
+        .contains("Burdignes")
         .contains("Part des recettes restée sur le territoire")
         .contains("point-de-controle")
         .lacks("<script");
