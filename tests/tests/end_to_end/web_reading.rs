@@ -31,6 +31,13 @@ fn in_unit(basis: &str, n: u64) -> String {
     }
 }
 
+/// Asserts that `page` shows every one of `lines`.
+fn shows_all(page: &str, lines: &[String], which: &str) {
+    for line in lines {
+        assert!(page.contains(line), "{which} lacks {line:?}");
+    }
+}
+
 /// An API read that must answer 200.
 async fn read(server: &Server, path: &str, token: &str) -> Value {
     server.get(path, Some(token)).await.expect(200).body
@@ -114,12 +121,11 @@ async fn vote_counts_keep_each_college_in_its_own_unit() {
         .iter()
         .filter(|r| r["outcome"]["outcome"] == "adopted")
     {
-        for line in college_lines(r, &colleges) {
-            assert!(
-                public.body.contains(&line),
-                "the public page lacks {line:?}"
-            );
-        }
+        shows_all(
+            &public.body,
+            &college_lines(r, &colleges),
+            "the public page",
+        );
     }
     public
         .contains("Chaque collège compte dans son unité")
@@ -141,9 +147,7 @@ async fn vote_counts_keep_each_college_in_its_own_unit() {
     m.sign_in(&municipality).await.expect(303);
     let record = m.get(&farm("/registre/ago-2025")).await.expect(200);
     for r in &results {
-        for line in college_lines(r, &colleges) {
-            assert!(page.body.contains(&line), "the meeting page lacks {line:?}");
-        }
+        shows_all(&page.body, &college_lines(r, &colleges), "the meeting page");
         // The record's per-college table: each college's presence in its unit.
         for t in r["colleges"].as_array().expect("colleges") {
             let (name, basis) = &colleges[t["college"].as_str().expect("college")];
