@@ -99,7 +99,9 @@ impl FinancialYearServices {
 /// - Once the accounts are approved, the year takes no more reports.
 /// - Nothing is recorded for a month or a tax year that has not begun on
 ///   the services' clock, and a record date or a payment is not in the
-///   future (a year may be opened ahead of its start).
+///   future (a year may be opened ahead of its start). A month's production
+///   and revenue wait until the month is over (its figures are known only
+///   then): from the first day of the next month.
 /// - The accounts and the appropriation rest on adopted resolutions of the
 ///   kind the charter reserves for the accounts, adopted after the year
 ///   ended. The legal reserve takes 5 % of the profit after prior losses,
@@ -205,6 +207,11 @@ impl Aggregate for FinancialYear {
         sink: &EventSink<Self>,
     ) -> Result<(), Error> {
         let today = services.clock.today();
+        if let Some((month, what)) = command.reports_month()
+            && today < month.first_day_after()
+        {
+            return Err(FinancialYearError::MonthNotOver { month, what, today });
+        }
         if let Some(date) = command.begins_on()
             && date > today
         {
