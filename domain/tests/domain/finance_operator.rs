@@ -164,7 +164,10 @@ fn the_refusal_says_from_which_day_the_month_is_reported() {
         what: "revenue",
         today: day(2026, 12, 31),
     };
-    assert!(december.to_string().ends_with("from 2027-01-01"), "{december}");
+    assert!(
+        december.to_string().ends_with("from 2027-01-01"),
+        "{december}"
+    );
 }
 
 #[test]
