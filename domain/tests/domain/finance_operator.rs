@@ -77,34 +77,45 @@ fn not_over(what: &'static str, today: (i32, u32, u32)) -> FinancialYearError {
     }
 }
 
+/// `command` for November 2026 is refused on the month's first and last
+/// days, and accepted from 1 December at midnight with `event`.
+fn waits_for_november_to_be_over(
+    command: fn(YearMonth) -> FinancialYearCommand,
+    what: &'static str,
+    event: FinancialYearEvent,
+) {
+    for today in [(2026, 11, 1), (2026, 11, 30)] {
+        year_at(at(today.0, today.1, today.2, 23))
+            .when(command(november()))
+            .then_expect_error(not_over(what, today));
+    }
+    year_at(at(2026, 12, 1, 0))
+        .when(command(november()))
+        .then_expect_events(vec![event]);
+}
+
 #[test]
 fn a_months_production_is_refused_on_its_last_day_and_accepted_the_day_after() {
-    year_at(at(2026, 11, 30, 23))
-        .when(production(november()))
-        .then_expect_error(not_over("production", (2026, 11, 30)));
-    year_at(at(2026, 11, 1, 9))
-        .when(production(november()))
-        .then_expect_error(not_over("production", (2026, 11, 1)));
-    year_at(at(2026, 12, 1, 0))
-        .when(production(november()))
-        .then_expect_events(vec![FinancialYearEvent::ProductionReported {
+    waits_for_november_to_be_over(
+        production,
+        "production",
+        FinancialYearEvent::ProductionReported {
             report: report("p-1"),
             turbine: TurbineId::new("T01").expect("a turbine id"),
             month: november(),
             mwh: dec("612.345"),
             availability: dec("97.5"),
             corrects: None,
-        }]);
+        },
+    );
 }
 
 #[test]
 fn a_months_revenue_waits_for_the_month_to_be_over_too() {
-    year_at(at(2026, 11, 30, 12))
-        .when(revenue(november()))
-        .then_expect_error(not_over("revenue", (2026, 11, 30)));
-    year_at(at(2026, 12, 1, 0))
-        .when(revenue(november()))
-        .then_expect_events(vec![FinancialYearEvent::RevenueRecorded {
+    waits_for_november_to_be_over(
+        revenue,
+        "revenue",
+        FinancialYearEvent::RevenueRecorded {
             report: report("r-1"),
             month: november(),
             kind: RevenueKind::MarketSales,
@@ -112,7 +123,8 @@ fn a_months_revenue_waits_for_the_month_to_be_over_too() {
             price_per_mwh: dec("61.20"),
             amount: signed("61200"),
             corrects: None,
-        }]);
+        },
+    );
 }
 
 #[test]
