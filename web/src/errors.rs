@@ -2,8 +2,10 @@
 //! (its error variant), which is translated here. The rule's own words are
 //! English, so they go to the log, never to the page.
 
+use windledger_domain::finance::YearMonth;
 use windledger_domain::types::ParseError;
 
+use crate::format;
 use crate::layout::Message;
 use windledger_api::problem::{Kind, Problem};
 
@@ -118,7 +120,12 @@ fn rule_text(rule: &str) -> Option<&'static str> {
         }
         // Financial years.
         "AlreadyOpened" => "Cet exercice est déjà ouvert.",
-        "NotOpened" => "Cet exercice n'est pas ouvert.",
+        "NotOpened" => {
+            "Cet exercice n'est pas ouvert : seul le secrétariat de la société l'ouvre (par l'API, avec un jeton de secrétaire). Demandez-le-lui avant de déclarer."
+        }
+        "MonthNotOver" => {
+            "Ce mois n'est pas terminé : sa production et ses recettes se déclarent à partir du 1er du mois suivant."
+        }
         "AccountsAlreadyApproved" => {
             "Les comptes de cet exercice sont approuvés : enregistrez la correction sur l'exercice suivant."
         }
@@ -151,9 +158,33 @@ fn rule_text(rule: &str) -> Option<&'static str> {
     })
 }
 
+/// A month's production or revenue sent before the month is over, said
+/// with the month and the day it can be sent: both read back from the
+/// rule's own words, which start with the month (`2026-11 is not over
+/// yet ...: its production is reported ...`).
+fn month_not_over(p: &Problem) -> Option<String> {
+    if p.rule.as_deref() != Some("MonthNotOver") {
+        return None;
+    }
+    let month: YearMonth = p.detail.split_whitespace().next()?.parse().ok()?;
+    let what = if p.detail.contains("its revenue") {
+        "ses recettes se déclarent"
+    } else {
+        "sa production se déclare"
+    };
+    Some(format!(
+        "Le mois de {} n'est pas terminé : {what} à partir du {}.",
+        format::month(month),
+        format::date(month.first_day_after())
+    ))
+}
+
 /// A problem as a French message.
 pub fn translate(p: &Problem) -> Message {
     tracing::info!(kind = %p.kind, rule = ?p.rule, detail = %p.detail, "shown in French");
+    if let Some(text) = month_not_over(p) {
+        return Message::new(text);
+    }
     let text = if p.kind == Kind::Refused.uri() {
         rule_text(p.rule.as_deref().unwrap_or(""))
             .unwrap_or("Les règles du registre refusent cette opération.")
@@ -178,6 +209,46 @@ pub fn translate(p: &Problem) -> Message {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_month_not_over_is_said_with_its_month_and_the_day_it_can_be_reported() {
+        use windledger_domain::Rule;
+        use windledger_domain::finance::FinancialYearError;
+        let said = |what, month| {
+            let e = FinancialYearError::MonthNotOver {
+                month: YearMonth::new(2026, month).expect("a month"),
+                what,
+                today: chrono::NaiveDate::from_ymd_opt(2026, 11, 20).expect("a day"),
+            };
+            let shown = translate(&Problem::refused(e.rule(), e.to_string()));
+            crate::layout::message(&shown).into_string()
+        };
+        assert_eq!(
+            said("production", 11),
+            "Le mois de novembre 2026 n'est pas terminé : sa production se déclare à partir du 1er décembre 2026."
+        );
+        assert_eq!(
+            said("revenue", 12),
+            "Le mois de décembre 2026 n'est pas terminé : ses recettes se déclarent à partir du 1er janvier 2027."
+        );
+        // Words it cannot read back still get a French sentence.
+        let unread = translate(&Problem::refused("MonthNotOver", "not over"));
+        assert!(unread.text.starts_with("Ce mois n'est pas terminé"));
+    }
+
+    #[test]
+    fn a_year_not_opened_says_that_the_secretary_opens_it() {
+        use windledger_domain::Rule;
+        let e = windledger_domain::finance::FinancialYearError::NotOpened;
+        let shown = translate(&Problem::refused(e.rule(), e.to_string()));
+        let page = crate::layout::message(&shown).into_string();
+        assert!(
+            page.starts_with(
+                "Cet exercice n'est pas ouvert : seul le secrétariat de la société l'ouvre"
+            ),
+            "{page}"
+        );
+    }
 
     #[test]
     fn refusals_are_said_in_french_without_the_rules_english_words() {

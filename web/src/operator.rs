@@ -1,9 +1,11 @@
 //! The operator's pages: a month's production of a turbine, a month's
 //! revenue, or a CSV file of both. A file is checked in full before
-//! anything is written: every line read, then every command decided in
-//! order on a copy of the financial year (as the aggregate would decide
-//! it, nothing written); one error anywhere and nothing is written. Only
-//! then are the lines written, in order, one upload at a time per year.
+//! anything is written (`windledger_app::import::csv::check`): every line
+//! read, and every line that reads decided in order on a copy of the
+//! financial year (as the aggregate would decide it, nothing written), so
+//! every bad line is listed at once; one error anywhere and nothing is
+//! written. Only then are the lines written, in order, one upload at a time
+//! per year.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -11,12 +13,10 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use cqrs_es::Aggregate;
-use cqrs_es::event_sink::EventSink;
 use maud::{Markup, html};
 use rust_decimal::Decimal;
 use windledger_domain::Rule;
-use windledger_domain::finance::{FinancialYearCommand, YearMonth};
+use windledger_domain::finance::{FinancialYearCommand, FinancialYearError, YearMonth};
 use windledger_domain::types::{ReportId, TurbineId};
 use windledger_projections::finance::MonthTotals;
 
@@ -148,7 +148,7 @@ async fn operator_page(
         } @else {
             p.lead {
                 "Déclarez la production mensuelle de chaque éolienne et les recettes du mois, "
-                "une à une ou par fichier CSV. Une déclaration se corrige en envoyant une nouvelle déclaration "
+                "une à une ou par fichier CSV, une fois le mois terminé (à partir du 1er du mois suivant). Une déclaration se corrige en envoyant une nouvelle déclaration "
                 "qui nomme celle qu'elle remplace ; une fois les comptes approuvés, l'exercice n'en accepte plus."
             }
             form.card method="post" action=(farm.path("/exploitation/production")) {
@@ -445,36 +445,22 @@ pub async fn revenue(post: Post) -> PageResult {
     report(&post, state, year, command).await
 }
 
-/// Decides every line, in order, on a copy of the financial year as the
-/// ledger holds it now: the errors of the lines the aggregate refuses.
-/// Nothing is written.
-async fn check_against_year(
+/// Checks a file against the financial year as the ledger holds it now
+/// (`csv::check`: every line read, every line that reads decided in order
+/// on a copy of the year): the rows, or every error. Nothing is written.
+async fn check_file(
     farm: &Farm,
     year: i32,
-    rows: &[Row],
-) -> Result<Vec<LineError>, WebError> {
+    text: &str,
+    taken: &BTreeSet<String>,
+) -> Result<Result<Vec<Row>, Vec<LineError>>, WebError> {
     let runtime = &farm.runtime;
-    let mut aggregate = runtime
+    let aggregate = runtime
         .financial_year(&year.to_string())
         .await
         .map_err(WebError::from)?;
-    let services = runtime.year_services();
-    let mut errors = Vec::new();
-    for row in rows {
-        // A refused command leaves the aggregate as it was; an accepted one
-        // applies its event, so the next line is decided after it.
-        let sink = EventSink::default();
-        if let Err(e) = aggregate.handle(row.command.clone(), services, &sink).await {
-            let m = refusal(&Problem::refused(e.rule(), e.to_string()));
-            errors.push(LineError {
-                line: row.line,
-                column: None,
-                message: m.text,
-                detail: None,
-            });
-        }
-    }
-    Ok(errors)
+    let say = |e: &FinancialYearError| refusal(&Problem::refused(e.rule(), e.to_string())).text;
+    Ok(csv::check(text, taken, aggregate, runtime.year_services(), say).await)
 }
 
 /// `POST /parcs/{ledger}/exploitation/import`: a CSV file, all or nothing.
@@ -551,18 +537,16 @@ pub async fn upload(
         .find(|y| y.year == year)
         .map(|y| y.reports)
         .unwrap_or_default();
-    let (rows, mut errors) = csv::parse(&text, &taken);
-    if errors.is_empty() {
-        errors = check_against_year(&post.farm, year, &rows).await?;
-    }
-    if !errors.is_empty() {
-        errors.sort_by_key(|e| e.line);
-        let upload = Upload {
-            name: file_name,
-            errors,
-        };
-        return page(None, Some(upload), StatusCode::UNPROCESSABLE_ENTITY).await;
-    }
+    let rows = match check_file(&post.farm, year, &text, &taken).await? {
+        Ok(rows) => rows,
+        Err(errors) => {
+            let upload = Upload {
+                name: file_name,
+                errors,
+            };
+            return page(None, Some(upload), StatusCode::UNPROCESSABLE_ENTITY).await;
+        }
+    };
     // Every line holds: write them in order.
     let mut written = 0usize;
     for row in &rows {

@@ -1,9 +1,11 @@
 //! The operator's CSV file of monthly production and revenue, read into
 //! the financial year's commands: an input format, like the command file
 //! of the importer, whose errors are said in French (the pages show them,
-//! line by line, to the operator who sent the file). Every line is read and
-//! every error collected with its line and column; the caller then checks
-//! the commands against the year's aggregate before writing any.
+//! line by line, to the operator who sent the file). [`check`] reads every
+//! line, collecting every error with its line and column, and decides every
+//! line that reads against the year's aggregate (each after the good lines
+//! before it), so that one upload lists every bad line; the caller writes
+//! the commands only when there is none.
 //!
 //! The first line names the columns (any order): `type` (`production` or
 //! `revenue`), `month` (`YYYY-MM`), `report` (optional: made up when
@@ -18,8 +20,13 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use cqrs_es::Aggregate;
+use cqrs_es::event_sink::EventSink;
 use rust_decimal::Decimal;
-use windledger_domain::finance::{FinancialYearCommand, RevenueKind, YearMonth};
+use windledger_domain::finance::{
+    FinancialYear, FinancialYearCommand, FinancialYearError, FinancialYearServices, RevenueKind,
+    YearMonth,
+};
 use windledger_domain::types::{ParseError, ReportId, TurbineId};
 
 /// The columns a file may have.
@@ -325,6 +332,39 @@ pub fn parse(text: &str, taken: &BTreeSet<String>) -> (Vec<Row>, Vec<LineError>)
         ));
     }
     (rows, errors)
+}
+
+/// Checks a whole file against a financial year: every line read
+/// ([`parse`]), then every line that reads decided in order on `year` (a
+/// copy of the year as the ledger holds it; nothing is written). A refused
+/// line leaves the year as it was and an accepted one applies its event, so
+/// each line is judged against the state the good lines before it produce
+/// (an unknown turbine, a month reported twice, a correction of a report
+/// that does not exist). `say` words a refusal for the one who sent the
+/// file. The rows, when no line is wrong; else every error, by line.
+pub async fn check(
+    text: &str,
+    taken: &BTreeSet<String>,
+    mut year: FinancialYear,
+    services: &FinancialYearServices,
+    say: impl Fn(&FinancialYearError) -> String,
+) -> Result<Vec<Row>, Vec<LineError>> {
+    let (rows, mut errors) = parse(text, taken);
+    for row in &rows {
+        let sink = EventSink::default();
+        if let Err(e) = year.handle(row.command.clone(), services, &sink).await {
+            errors.push(LineError {
+                detail: Some(e.to_string()),
+                ..LineError::new(row.line, None, say(&e))
+            });
+        }
+    }
+    if errors.is_empty() {
+        return Ok(rows);
+    }
+    // Stable: a line's errors keep their order.
+    errors.sort_by_key(|e| e.line);
+    Err(errors)
 }
 
 /// The cells holding a control character or a bidirectional formatting
@@ -681,6 +721,136 @@ mod tests {
             vec![(2, Some("volume_mwh")), (3, Some("price_per_mwh"))]
         );
         assert!(errors[0].message.contains("10 000 000 MWh"));
+    }
+
+    /// Year 2025 of the small farm (T01, T02), with T01's October
+    /// reported as `p-2025-10-T01`, decided on 5 December 2025.
+    fn year_2025() -> (FinancialYear, FinancialYearServices, BTreeSet<String>) {
+        use windledger_domain::cap_table::KnownCapTables;
+        use windledger_domain::finance::{FinancialYearEvent, KnownClosings};
+        use windledger_domain::resolution::KnownResolutions;
+        use windledger_fixtures::farm::{at, day};
+        let mut year = FinancialYear::default();
+        year.apply(FinancialYearEvent::YearOpened {
+            year: 2025,
+            starts_on: day(2025, 1, 1),
+            ends_on: day(2025, 12, 31),
+            turbines: windledger_fixtures::small_farm::incorporation().turbines,
+            opening_balances: None,
+        });
+        let october = "p-2025-10-T01";
+        year.apply(FinancialYearEvent::ProductionReported {
+            report: ReportId::new(october).expect("a report id"),
+            turbine: TurbineId::new("T01").expect("a turbine id"),
+            month: YearMonth::new(2025, 10).expect("a month"),
+            mwh: Decimal::new(600, 0),
+            availability: Decimal::new(97, 0),
+            corrects: None,
+        });
+        let services = FinancialYearServices::new(
+            at(2025, 12, 5, 9),
+            KnownResolutions::default(),
+            KnownCapTables::default(),
+            KnownClosings::default(),
+        );
+        (year, services, BTreeSet::from([october.to_owned()]))
+    }
+
+    /// Every error of a file checked against [`year_2025`]: line, column,
+    /// and the rule that refused (or the French message of a line that
+    /// does not read).
+    fn errors_of(text: &str) -> Vec<(u64, Option<String>, String)> {
+        use windledger_domain::Rule;
+        let (year, services, taken) = year_2025();
+        let checked =
+            windledger_fixtures::farm::block_on(check(text, &taken, year, &services, |e| {
+                e.rule().to_owned()
+            }));
+        checked
+            .expect_err("the file has bad lines")
+            .into_iter()
+            .map(|e| (e.line, e.column, e.message))
+            .collect()
+    }
+
+    #[test]
+    fn two_bad_lines_are_both_reported_whether_they_do_not_read_or_the_year_refuses_them() {
+        // A figure that does not read and a turbine the farm does not have:
+        // the second used to wait until the first was fixed.
+        let text = "type,month,turbine,mwh,availability\n\
+                    production,2025-11,T01,abc,97\n\
+                    production,2025-11,T02,700,97\n\
+                    production,2025-11,T99,700,97\n";
+        let found = errors_of(text);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!((found[0].0, found[0].1.as_deref()), (2, Some("mwh")));
+        assert_eq!(
+            (found[1].0, found[1].1.as_deref(), found[1].2.as_str()),
+            (4, None, "UnknownTurbine")
+        );
+    }
+
+    #[test]
+    fn three_lines_the_year_refuses_are_all_reported_each_after_the_good_lines_before_it() {
+        let text = "type,month,turbine,mwh,availability,report,corrects\n\
+                    production,2025-11,T99,700,97,,\n\
+                    production,2025-11,T01,700,97,,\n\
+                    production,2025-11,T01,701,97,p-again,\n\
+                    production,2025-10,T01,610,97,,p-2025-10-T01\n\
+                    production,2025-09,T02,500,97,,p-never\n";
+        let found: Vec<(u64, String)> = errors_of(text)
+            .into_iter()
+            .map(|(line, _, rule)| (line, rule))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                (2, "UnknownTurbine".to_owned()),
+                (4, "ProductionAlreadyReported".to_owned()),
+                (6, "UnknownReport".to_owned()),
+            ]
+        );
+        // With one line that does not read as well: four errors, in line
+        // order.
+        let text = format!("{text}production,2025-12,T02,,97,,\n");
+        let found = errors_of(&text);
+        assert_eq!(
+            found.iter().map(|e| e.0).collect::<Vec<_>>(),
+            vec![2, 4, 6, 7]
+        );
+        assert_eq!(found[3].1.as_deref(), Some("mwh"));
+    }
+
+    #[test]
+    fn a_file_without_a_bad_line_gives_its_rows_and_a_month_not_over_is_a_bad_line() {
+        use windledger_domain::Rule;
+        let (year, services, taken) = year_2025();
+        let good = "type,month,turbine,mwh,availability\n\
+                    production,2025-11,T01,700,97\n\
+                    production,2025-11,T02,690,96\n";
+        let rows = windledger_fixtures::farm::block_on(check(
+            good,
+            &taken,
+            year.clone(),
+            &services,
+            |e| e.rule().to_owned(),
+        ))
+        .expect("every line holds");
+        assert_eq!(rows.len(), 2);
+        let early = "type,month,turbine,mwh,availability\n\
+                     production,2025-12,T01,700,97\n";
+        let errors =
+            windledger_fixtures::farm::block_on(check(early, &taken, year, &services, |e| {
+                e.rule().to_owned()
+            }))
+            .expect_err("December is not over on the 5th");
+        assert_eq!(errors[0].message, "MonthNotOver");
+        assert!(
+            errors[0]
+                .detail
+                .as_deref()
+                .is_some_and(|d| d.contains("from 2026-01-01"))
+        );
     }
 
     #[test]

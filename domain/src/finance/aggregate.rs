@@ -98,7 +98,9 @@ impl FinancialYearServices {
 /// - Once the accounts are approved, the year takes no more reports.
 /// - Nothing is recorded for a month or a tax year that has not begun on
 ///   the services' clock, and a record date or a payment is not in the
-///   future (a year may be opened ahead of its start).
+///   future (a year may be opened ahead of its start). A month's production
+///   and revenue wait until the month is over (its figures are known only
+///   then): from the first day of the next month.
 /// - The accounts and the appropriation rest on adopted resolutions of the
 ///   kind the charter reserves for the accounts, adopted after the year
 ///   ended. The legal reserve takes 5 % of the profit after prior losses,
@@ -197,8 +199,16 @@ aggregate!(
 
 impl FinancialYear {
     fn check_clock(command: &FinancialYearCommand, clock: &dyn Clock) -> Result<(), Error> {
+        let today = clock.today();
+        // A month's production and revenue wait until the month is over;
+        // checked first, so that a future month is told when it may come.
+        if let Some((month, what)) = command.reports_month()
+            && today < month.first_day_after()
+        {
+            return Err(FinancialYearError::MonthNotOver { month, what, today });
+        }
         match command.begins_on() {
-            Some(begins_on) => not_after(begins_on, clock.today(), |date, today| {
+            Some(begins_on) => not_after(begins_on, today, |date, today| {
                 FinancialYearError::NotYetBegun { date, today }
             }),
             None => Ok(()),

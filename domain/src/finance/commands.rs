@@ -136,6 +136,17 @@ impl FinancialYearCommand {
         }
     }
 
+    /// The month a production or revenue report is about, and what it
+    /// reports: its figures are known, so reported, once the month is over.
+    /// A cost keeps [`Self::begins_on`]: an invoice comes within its month.
+    pub fn reports_month(&self) -> Option<(YearMonth, &'static str)> {
+        match self {
+            Self::ReportProduction { month, .. } => Some((*month, "production")),
+            Self::RecordRevenue { month, .. } => Some((*month, "revenue")),
+            _ => None,
+        }
+    }
+
     pub(super) fn cited_resolution(&self) -> Option<&ResolutionId> {
         match self {
             Self::ApproveAccounts { resolution, .. }

@@ -16,11 +16,24 @@ pub enum FinancialYearError {
         "{date} has not come yet (today is {today}): a month, a record date or a payment is recorded once it has begun"
     )]
     NotYetBegun { date: NaiveDate, today: NaiveDate },
+    /// A month's production or revenue, reported before the month is over
+    /// (`what` is `production` or `revenue`).
+    #[error(
+        "{month} is not over yet (today is {today}): its {what} is reported once the month is over, from {}",
+        .month.first_day_after()
+    )]
+    MonthNotOver {
+        month: YearMonth,
+        what: &'static str,
+        today: NaiveDate,
+    },
 
     // Opening.
     #[error("the financial year is already open")]
     AlreadyOpened,
-    #[error("the financial year is not open: open it first")]
+    #[error(
+        "the financial year is not open: the company's secretary opens it (with the year's dates and the farm's turbines), then reports can be made"
+    )]
     NotOpened,
     #[error("the year must end after it starts ({starts_on} .. {ends_on})")]
     EmptyYear {

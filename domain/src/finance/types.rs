@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::str::FromStr;
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
@@ -52,6 +52,13 @@ impl YearMonth {
 
     pub fn first_day(self) -> NaiveDate {
         NaiveDate::from_ymd_opt(self.year, self.month, 1).unwrap_or(NaiveDate::MIN)
+    }
+
+    /// The first day after the month: the day it is over.
+    pub fn first_day_after(self) -> NaiveDate {
+        self.first_day()
+            .checked_add_months(Months::new(1))
+            .unwrap_or(NaiveDate::MAX)
     }
 }
 

@@ -12,6 +12,7 @@ mod company;
 mod company_properties;
 mod finance;
 mod finance_examples;
+mod finance_operator;
 mod finance_properties;
 mod input;
 mod meeting;

@@ -25,6 +25,7 @@ mod http_integrity;
 mod http_story;
 mod import;
 mod meeting_through_cqrs;
+mod operator_first_steps;
 mod projections_follow_the_ledger;
 mod web_browser;
 mod web_pages;
