@@ -3,7 +3,7 @@
 //! meeting's), and the French name of each event type and stream kind.
 
 use windledger_domain::company::CompanyEvent;
-use windledger_domain::finance::{AdvanceEvent, FinancialYearEvent};
+use windledger_domain::finance::{AdvanceEvent, FinancialYearCommand, FinancialYearEvent};
 use windledger_domain::meeting::MeetingEvent;
 use windledger_domain::types::{ShareClassId, ShareCount};
 use windledger_projections::event::FarmEvent;
@@ -468,6 +468,36 @@ fn advance_event(advance: &str, e: &AdvanceEvent) -> Described {
             ),
             Some(date(*accrued_on)),
         ),
+    }
+}
+
+/// A report of the operator's in words, for the confirmation.
+pub fn report(command: &FinancialYearCommand) -> String {
+    match command {
+        FinancialYearCommand::ReportProduction {
+            turbine,
+            month,
+            mwh,
+            ..
+        } => format!(
+            "production de {turbine} en {} : {}",
+            crate::format::month(*month),
+            crate::format::mwh(*mwh, 3)
+        ),
+        FinancialYearCommand::RecordRevenue {
+            month,
+            kind,
+            volume_mwh,
+            price_per_mwh,
+            ..
+        } => format!(
+            "{} en {} : {} à {} €/MWh",
+            crate::format::revenue_kind(*kind),
+            crate::format::month(*month),
+            crate::format::mwh(*volume_mwh, 3),
+            crate::format::decimal(*price_per_mwh, 2)
+        ),
+        _ => String::new(),
     }
 }
 

@@ -10,6 +10,7 @@ use windledger_domain::meeting::{Choice, MeetingKind};
 use windledger_domain::types::CommuneCode;
 use windledger_projections::cap_table::MovementKind;
 use windledger_projections::local_returns::{Leaving, LocalBeneficiary, ReturnKind};
+use windledger_projections::register::MeetingRecord;
 
 /// Between groups of thousands (U+202F, as the Imprimerie nationale sets
 /// them).
@@ -336,6 +337,21 @@ pub fn in_the_role_of(role: &str) -> String {
         "que "
     };
     format!("en tant {que}{role}")
+}
+
+/// Where a meeting stands, at `now`.
+pub fn meeting_status(m: &MeetingRecord, now: DateTime<Utc>) -> &'static str {
+    if m.closed.is_some() {
+        "clôturée"
+    } else if m.roll.is_none() {
+        "convoquée, vote pas encore ouvert"
+    } else if now < m.convocation.opens_at {
+        "liste d'émargement arrêtée, vote bientôt ouvert"
+    } else if now < m.convocation.closes_at {
+        "vote ouvert"
+    } else {
+        "vote terminé, clôture à venir"
+    }
 }
 
 #[cfg(test)]

@@ -11,9 +11,13 @@
 //!   shares, or members), never a sum of units that differ, and the
 //!   sentence that says how a charter combines its colleges.
 //!
+//! - [`rules`]: the domain's refusals, by rule name, in one French sentence
+//!   each (the pages translate a problem's `rule` with it).
+//!
 //! It knows no HTML, HTTP, store or application layer: only the domain's
 //! and the projections' types.
 
 pub mod events;
 pub mod format;
+pub mod rules;
 pub mod votes;

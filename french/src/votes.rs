@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use rust_decimal::Decimal;
-use windledger_domain::charter::{Charter, VoteBasis};
-use windledger_domain::meeting::{Fraction, RollCollege};
+use windledger_domain::charter::{Charter, Majority, VoteBasis};
+use windledger_domain::meeting::{Fraction, Outcome, RejectionRule, RollCollege};
 use windledger_domain::ratio::Ratio;
 use windledger_domain::types::CollegeId;
 
@@ -97,6 +97,36 @@ pub fn percent(fraction: Option<&Fraction>) -> String {
         })
         .map(|d| format::percent(d, 2))
         .unwrap_or_else(|| "—".to_owned())
+}
+
+/// A decision kind's majority in words.
+pub fn majority(m: Majority) -> String {
+    match m {
+        Majority::MoreThan(r) => format!("plus de {r} des voix exprimées"),
+        Majority::AtLeast(r) => format!("au moins {r} des voix exprimées"),
+    }
+}
+
+/// Why a resolution was rejected, in words.
+pub fn rejection(rule: &RejectionRule, colleges: &HashMap<CollegeId, String>) -> String {
+    match rule {
+        RejectionRule::Quorum => "quorum non atteint".to_owned(),
+        RejectionRule::Majority => "majorité non atteinte".to_owned(),
+        RejectionRule::Veto { college } => {
+            format!("veto du collège {}", name(college, colleges))
+        }
+    }
+}
+
+/// The outcome in plain words, with the rules that rejected it.
+pub fn outcome(outcome: &Outcome, colleges: &HashMap<CollegeId, String>) -> String {
+    match outcome {
+        Outcome::Adopted => "adoptée".to_owned(),
+        Outcome::Rejected { rules } => {
+            let rules: Vec<String> = rules.iter().map(|r| rejection(r, colleges)).collect();
+            format!("rejetée : {}", rules.join(", "))
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use maud::{Markup, html};
 
 use crate::layout::{Col, cards, table};
 use windledger_app::services::ledger_event;
-use windledger_domain::charter::{Majority, VoteBasis};
+use windledger_domain::charter::VoteBasis;
 use windledger_domain::meeting::{Call, ResolutionResult, RollCollege};
 use windledger_domain::types::CollegeId;
 use windledger_french::events::{self, EVENT_TYPES, STREAM_KINDS};
@@ -24,7 +24,7 @@ use windledger_store::{Checkpoint, RecordedEvent, Verification};
 use crate::extract::{Farm, FormPost, MeetingPath, Params, SignedIn, query_map};
 use crate::layout::{FormState, Message, download, errors_box, form_guard, state_of, textarea};
 use crate::session::VerificationReport;
-use crate::space::{outcome_text, outcome_words};
+use crate::space::outcome_text;
 use crate::{PageResult, Web, WebError, format, projected, votes};
 
 /// Each college's name, by id, in the charter in force.
@@ -91,13 +91,6 @@ pub async fn register(farm: Farm, me: SignedIn) -> PageResult {
     farm.page(StatusCode::OK, "Registre des décisions", me.shown(), body)
 }
 
-fn majority_text(m: Majority) -> String {
-    match m {
-        Majority::MoreThan(r) => format!("plus de {r} des voix exprimées"),
-        Majority::AtLeast(r) => format!("au moins {r} des voix exprimées"),
-    }
-}
-
 /// Why a resolution was decided as it was: the rules, in the order the
 /// tally applies them.
 fn deciding_rule(
@@ -134,7 +127,7 @@ fn deciding_rule(
                 @if r.quorum_reached { span.badge.ok { "atteint" } } @else { span.badge.bad { "non atteint" } }
             }
             li {
-                "Majorité : " (majority_text(r.majority)) " ; part des voix pour "
+                "Majorité : " (votes::majority(r.majority)) " ; part des voix pour "
                 (votes::percent(r.share_for.as_ref()))
                 @if let Some(s) = &share { " (" code { (s) } ")" }
                 @if r.weighted { ", collèges pondérés" }
@@ -193,7 +186,7 @@ pub async fn register_meeting(
             @for k in &c.decision_kinds {
                 li {
                     strong { "Décision " (format::decision_kind(k.id.as_str())) } " : quorum " (k.quorum_first_call) " (seconde convocation : " (k.quorum_second_call) "), "
-                    (majority_text(k.majority))
+                    (votes::majority(k.majority))
                     @if !k.college_majorities_required.is_empty() {
                         ", majorité requise dans : "
                         (k.college_majorities_required.iter().map(name).collect::<Vec<_>>().join(", "))
@@ -411,7 +404,7 @@ pub async fn register_csv(farm: Farm, _me: SignedIn) -> PageResult {
                     r.resolution.to_string(),
                     item.text.clone(),
                     format::decision_kind(r.decision_kind.as_str()),
-                    outcome_words(&r.outcome, &colleges),
+                    votes::outcome(&r.outcome, &colleges),
                     r.share_for
                         .as_ref()
                         .map(ToString::to_string)

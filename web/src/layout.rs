@@ -573,6 +573,30 @@ pub fn table(caption: impl maud::Render, columns: &[Col], rows: Markup) -> Marku
     })
 }
 
+/// A file to download: its content, type and name.
+pub fn download(
+    body: impl Into<axum::body::Body>,
+    content_type: &'static str,
+    name: &str,
+) -> Response {
+    let mut response = Response::new(body.into());
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    response
+}
+
+/// "Sur cette page": links to the page's sections, `(anchor, title)`.
+pub fn contents(sections: &[(&str, &str)]) -> Markup {
+    html! {
+        nav aria-label="Sur cette page" {
+            ul { @for (anchor, title) in sections { li { a href={ "#" (anchor) } { (title) } } } }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -615,29 +639,5 @@ mod tests {
              <th>Total</th></tr></thead><tfoot><tr><th data-label=\"Collège\" colspan=\"2\">Total</th>\
              <td data-label=\"Total\">3</td></tr></tfoot></table></div>"
         );
-    }
-}
-
-/// A file to download: its content, type and name.
-pub fn download(
-    body: impl Into<axum::body::Body>,
-    content_type: &'static str,
-    name: &str,
-) -> Response {
-    let mut response = Response::new(body.into());
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
-        headers.insert(header::CONTENT_DISPOSITION, v);
-    }
-    response
-}
-
-/// "Sur cette page": links to the page's sections, `(anchor, title)`.
-pub fn contents(sections: &[(&str, &str)]) -> Markup {
-    html! {
-        nav aria-label="Sur cette page" {
-            ul { @for (anchor, title) in sections { li { a href={ "#" (anchor) } { (title) } } } }
-        }
     }
 }

@@ -28,6 +28,7 @@ use crate::{PageResult, Web, WebError, format, projected};
 use windledger_api::problem::Problem;
 use windledger_app::command::Command;
 use windledger_app::import::csv::{self, LineError, REVENUE_KINDS, Row, parse_decimal};
+use windledger_french::events;
 const PRODUCTION_FORM: &str = "production";
 const REVENUE_FORM: &str = "recette";
 const UPLOAD_FORM: &str = "import";
@@ -315,7 +316,7 @@ async fn report(
             None => state.top.push(m),
         }
     }
-    let summary = command.as_ref().map(describe).unwrap_or_default();
+    let summary = command.as_ref().map(events::report).unwrap_or_default();
     let command = year
         .zip(command)
         .map(|(year, c)| (year.to_string(), Command::FinancialYear(c)));
@@ -343,36 +344,6 @@ async fn report(
         },
     )
     .await
-}
-
-/// A report in words, for the confirmation.
-fn describe(command: &FinancialYearCommand) -> String {
-    match command {
-        FinancialYearCommand::ReportProduction {
-            turbine,
-            month,
-            mwh,
-            ..
-        } => format!(
-            "production de {turbine} en {} : {}",
-            format::month(*month),
-            format::mwh(*mwh, 3)
-        ),
-        FinancialYearCommand::RecordRevenue {
-            month,
-            kind,
-            volume_mwh,
-            price_per_mwh,
-            ..
-        } => format!(
-            "{} en {} : {} à {} €/MWh",
-            format::revenue_kind(*kind),
-            format::month(*month),
-            format::mwh(*volume_mwh, 3),
-            format::decimal(*price_per_mwh, 2)
-        ),
-        _ => String::new(),
-    }
 }
 
 /// `POST /parcs/{ledger}/exploitation/production`.

@@ -15,7 +15,7 @@ use crate::layout::{Col, table};
 use rust_decimal::Decimal;
 use windledger_domain::charter::VoteBasis;
 use windledger_domain::company::HolderKind;
-use windledger_domain::meeting::{Choice, MeetingCommand, Outcome, RejectionRule, RollCollege};
+use windledger_domain::meeting::{Choice, MeetingCommand, Outcome, RollCollege};
 use windledger_domain::types::{CollegeId, HolderId, ResolutionId, ShareClassId};
 use windledger_projections::cap_table::AsOf;
 use windledger_projections::register::MeetingRecord;
@@ -241,20 +241,6 @@ struct MeetingLine {
     closes_at: DateTime<Utc>,
 }
 
-fn status_of(m: &MeetingRecord, now: DateTime<Utc>) -> &'static str {
-    if m.closed.is_some() {
-        "clôturée"
-    } else if m.roll.is_none() {
-        "convoquée, vote pas encore ouvert"
-    } else if now < m.convocation.opens_at {
-        "liste d'émargement arrêtée, vote bientôt ouvert"
-    } else if now < m.convocation.closes_at {
-        "vote ouvert"
-    } else {
-        "vote terminé, clôture à venir"
-    }
-}
-
 fn read_mine(p: &windledger_projections::runner::Projections, holder: &HolderId) -> Option<Mine> {
     let statement = statement(p, holder)?;
     let fold = p.cap_table.fold();
@@ -341,7 +327,7 @@ pub async fn home(farm: Farm, me: SignedIn) -> PageResult {
             .map(|(id, m)| MeetingLine {
                 id: id.clone(),
                 title: format::meeting_kind(m.convocation.kind).to_owned(),
-                status: status_of(m, now),
+                status: format::meeting_status(m, now),
                 opens_at: m.convocation.opens_at,
                 closes_at: m.convocation.closes_at,
             })
@@ -637,27 +623,6 @@ fn choice_value(c: Choice) -> &'static str {
     }
 }
 
-fn rule_text(rule: &RejectionRule, colleges: &HashMap<CollegeId, String>) -> String {
-    match rule {
-        RejectionRule::Quorum => "quorum non atteint".to_owned(),
-        RejectionRule::Majority => "majorité non atteinte".to_owned(),
-        RejectionRule::Veto { college } => {
-            format!("veto du collège {}", votes::name(college, colleges))
-        }
-    }
-}
-
-/// The outcome in plain words, for a file.
-pub fn outcome_words(outcome: &Outcome, colleges: &HashMap<CollegeId, String>) -> String {
-    match outcome {
-        Outcome::Adopted => "adoptée".to_owned(),
-        Outcome::Rejected { rules } => {
-            let rules: Vec<String> = rules.iter().map(|r| rule_text(r, colleges)).collect();
-            format!("rejetée : {}", rules.join(", "))
-        }
-    }
-}
-
 /// The outcome in words, with the rule that decided.
 pub fn outcome_text(outcome: &Outcome, colleges: &HashMap<CollegeId, String>) -> Markup {
     html! {
@@ -666,10 +631,10 @@ pub fn outcome_text(outcome: &Outcome, colleges: &HashMap<CollegeId, String>) ->
             Outcome::Rejected { rules } => {
                 span.badge.bad { "Rejetée" }
                 @if let Some(first) = rules.first() {
-                    " : " (rule_text(first, colleges))
+                    " : " (votes::rejection(first, colleges))
                     @if rules.len() > 1 {
                         " (aussi : "
-                        (rules[1..].iter().map(|r| rule_text(r, colleges)).collect::<Vec<_>>().join(", "))
+                        (rules[1..].iter().map(|r| votes::rejection(r, colleges)).collect::<Vec<_>>().join(", "))
                         ")"
                     }
                 }
@@ -788,7 +753,7 @@ async fn meeting_page(
         h1 { (title) }
         (errors_box("Le formulaire n'a pas été enregistré", &top))
         dl {
-            dt { "Statut" } dd { (status_of(record, now)) }
+            dt { "Statut" } dd { (format::meeting_status(record, now)) }
             dt { "Date d'enregistrement" } dd { (format::date(c.record_date)) " (la liste d'émargement est la table de capitalisation à cette date)" }
             dt { "Vote" } dd { "du " (format::datetime(c.opens_at)) " au " (format::datetime(c.closes_at)) " (heure de Paris)" }
             dt { "Convoquée le" } dd { (format::date(c.convened_on)) }

@@ -1,0 +1,145 @@
+//! The domain's refusals in French. A refused command names the rule it
+//! broke (its error variant's name, `windledger_domain::Rule`); the rule's
+//! own words are English and go to the log, a person reads these.
+
+/// The French sentence of a domain rule, by its error variant's name.
+pub fn refusal(rule: &str) -> Option<&'static str> {
+    Some(match rule {
+        // Company.
+        "NotIncorporated" => "La société n'est pas encore immatriculée.",
+        "EffectiveDateTooEarly" => {
+            "La date d'effet est antérieure à la dernière opération enregistrée : les dates ne reviennent jamais en arrière."
+        }
+        "ResolutionRequired" => "Cette opération doit s'appuyer sur une résolution adoptée.",
+        "ResolutionNotAdopted" => "La résolution citée est inconnue, pas encore close ou rejetée.",
+        "ResolutionPurposeMismatch" => "La résolution citée n'a pas été adoptée pour cet objet.",
+        "WrongDecisionKind" => {
+            "Le type de décision ne convient pas à cet objet : les statuts en réservent un autre."
+        }
+        "ResolutionAdoptedAfterEffectiveDate" => {
+            "La résolution a été adoptée après la date d'effet demandée."
+        }
+        "HolderAlreadyRegistered" => "Cet associé est déjà inscrit au registre.",
+        "UnknownHolder" => "Cet associé n'est pas inscrit au registre : inscrivez-le d'abord.",
+        "HolderHasExited" => "Cet associé a quitté la société.",
+        "UnknownCollege" => "Ce collège n'existe pas dans les statuts.",
+        "NothingChanges" => "Le registre indique déjà cela : rien à enregistrer.",
+        "StillHoldsShares" => "Cet associé détient encore des actions.",
+        "UnknownShareClass" => "Cette catégorie d'actions n'existe pas dans les statuts.",
+        "NoShares" => "Un mouvement doit porter sur au moins une action.",
+        "TransferToSelf" => "Un associé ne peut pas se céder des actions à lui-même.",
+        "InsufficientShares" => "Le cédant ne détient pas assez d'actions de cette catégorie.",
+        "LockedUp" => "Les actions sont inaliénables jusqu'à une date non encore atteinte.",
+        "ApprovalRequired" => {
+            "Le cessionnaire ne détient pas encore d'actions : un agrément (résolution adoptée) est nécessaire."
+        }
+        "PriceBelowNominal" => "Le prix est inférieur à la valeur nominale.",
+        "AuthorisedSharesExceeded" => {
+            "Le nombre d'actions autorisé par les statuts serait dépassé."
+        }
+        "CapBreached" => {
+            "L'opération enfreindrait un plafond ou un plancher de détention des statuts."
+        }
+        // Meetings.
+        "AlreadyConvened" => {
+            "Cette assemblée est déjà convoquée : choisissez un autre identifiant."
+        }
+        "NotConvened" => "Cette assemblée n'est pas convoquée.",
+        "MeetingIdTooLong" => "L'identifiant de l'assemblée est trop long (60 caractères au plus).",
+        "EmptyAgenda" => "L'ordre du jour est vide : ajoutez au moins une résolution.",
+        "TooManyResolutions" => "L'ordre du jour a trop de résolutions.",
+        "InvalidResolutionText" => "Le texte d'une résolution est vide ou trop long.",
+        "UnknownDecisionKind" => "Ce type de décision n'existe pas dans les statuts en vigueur.",
+        "EmptyVotingWindow" => "La clôture du vote doit venir après son ouverture.",
+        "RecordDateNotBeforeOpening" => {
+            "La date d'enregistrement doit précéder le jour d'ouverture du vote."
+        }
+        "ConvenedAfterRecordDate" => {
+            "La date de convocation doit précéder (ou égaler) la date d'enregistrement."
+        }
+        "MembersRequired" => "Un conseil ou un comité a besoin de la liste de ses membres.",
+        "MembersNotAllowed" => {
+            "Une assemblée générale vote sur la table de capitalisation : ne donnez pas de liste de membres."
+        }
+        "DuplicateMember" => "Un membre figure deux fois dans la liste.",
+        "SecondCallOfItself" => "Une seconde convocation doit renvoyer à une autre assemblée.",
+        "VotingAlreadyOpen" => "Le vote est déjà ouvert.",
+        "VotingNotOpen" => "Le vote n'est pas encore ouvert.",
+        "OpenedOnOrBeforeRecordDate" => {
+            "Le vote ne peut pas s'ouvrir avant la fin de la date d'enregistrement."
+        }
+        "WindowOver" => "La période de vote est terminée.",
+        "EmptyRoll" => "Personne ne détient de voix à la date d'enregistrement.",
+        "Closed" => "L'assemblée est close.",
+        "NotOnRoll" => "Cet associé ne figure pas sur la liste d'émargement de l'assemblée.",
+        "ProxyToSelf" => "On ne peut pas se donner pouvoir à soi-même.",
+        "ProxyAlreadyGiven" => "Un pouvoir est déjà donné : révoquez-le d'abord.",
+        "NoProxyGiven" => "Aucun pouvoir n'a été donné dans cette assemblée.",
+        "ProxyHasGivenProxy" => {
+            "Ce mandataire a lui-même donné pouvoir : il ne peut pas en recevoir (pas de chaîne de pouvoirs)."
+        }
+        "GrantorHoldsProxies" => {
+            "Vous détenez des pouvoirs d'autres associés : vous ne pouvez pas donner le vôtre."
+        }
+        "ProxyCapReached" => "Ce mandataire détient déjà le nombre maximal de pouvoirs.",
+        "OutsideVotingWindow" => "Le vote n'est pas ouvert à cette heure-ci.",
+        "VoterIsRepresented" => {
+            "Cet associé est représenté par un mandataire : seul le mandataire vote pour lui, jusqu'à la révocation du pouvoir."
+        }
+        "NotTheProxy" => "Vous ne détenez pas de pouvoir de cet associé.",
+        "IncompleteBallot" => "Le bulletin doit donner un choix pour chaque résolution.",
+        "UnknownResolution" => "Une résolution du bulletin n'est pas à l'ordre du jour.",
+        "CloseBeforeWindowEnds" => {
+            "La période de vote n'est pas terminée : l'assemblée ne peut pas encore être close."
+        }
+        // Financial years.
+        "AlreadyOpened" => "Cet exercice est déjà ouvert.",
+        "NotOpened" => {
+            "Cet exercice n'est pas ouvert : seul le secrétariat de la société l'ouvre (par l'API, avec un jeton de secrétaire). Demandez-le-lui avant de déclarer."
+        }
+        "MonthNotOver" => {
+            "Ce mois n'est pas terminé : sa production et ses recettes se déclarent à partir du 1er du mois suivant."
+        }
+        "AccountsAlreadyApproved" => {
+            "Les comptes de cet exercice sont approuvés : enregistrez la correction sur l'exercice suivant."
+        }
+        "DuplicateReport" => {
+            "Cet identifiant de rapport est déjà utilisé : donnez à chaque rapport son propre identifiant."
+        }
+        "UnknownReport" => "Le rapport à corriger n'existe pas dans cet exercice.",
+        "ReportAlreadyCorrected" => {
+            "Ce rapport a déjà été corrigé : corrigez la dernière correction."
+        }
+        "CorrectionOfAnotherKind" => {
+            "Une correction doit être de la même nature que le rapport corrigé."
+        }
+        "CorrectionChangesSubject" => {
+            "Une correction garde l'éolienne et le mois (ou l'année fiscale) du rapport corrigé."
+        }
+        "UnknownTurbine" => "Cette éolienne n'est pas une éolienne du parc.",
+        "MonthOutsideYear" => "Ce mois n'est pas dans l'exercice.",
+        "BeforeCommissioning" => "Cette éolienne n'était pas encore mise en service ce mois-là.",
+        "ProductionAlreadyReported" => {
+            "La production de cette éolienne pour ce mois est déjà déclarée : envoyez une correction (colonne « corrects »)."
+        }
+        "InvalidQuantity" => {
+            "Une quantité doit être un nombre positif ou nul, avec au plus trois décimales (MWh) ou deux (prix)."
+        }
+        "InvalidAvailability" => "La disponibilité doit être comprise entre 0 et 100 %.",
+        "SubCentAmount" => "Les montants sont tenus au centime près.",
+        "Overflow" => "Un montant est trop grand : vérifiez les chiffres.",
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_rule_reads_in_french_and_an_unknown_one_has_no_sentence() {
+        assert_eq!(
+            super::refusal("UnknownTurbine"),
+            Some("Cette éolienne n'est pas une éolienne du parc.")
+        );
+        assert_eq!(super::refusal("NoSuchRule"), None);
+    }
+}
