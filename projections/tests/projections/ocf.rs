@@ -507,6 +507,14 @@ fn expected_positions(
     expected
 }
 
+/// The effective date of the history's last event.
+fn last_date(events: &[(u64, CompanyEvent)]) -> NaiveDate {
+    events
+        .last()
+        .map(|(_, e)| e.effective_date())
+        .expect("events")
+}
+
 fn export(events: &[(u64, CompanyEvent)], as_of: NaiveDate) -> OcfPackage {
     ocf::export(events, as_of, generated_at())
         .unwrap_or_else(|e| panic!("the history exports as of {as_of}: {e}"))
@@ -548,10 +556,7 @@ fn the_history_covers_every_movement_and_its_export_every_transaction_type() {
     ] {
         assert!(names.contains(name), "the history has a {name}");
     }
-    let end = events
-        .last()
-        .map(|(_, e)| e.effective_date())
-        .expect("events");
+    let end = last_date(&events);
     let package = export(&events, end);
     let types: BTreeSet<String> = items(&package, TRANSACTIONS_FILE)
         .iter()
@@ -611,10 +616,7 @@ fn the_history_covers_every_movement_and_its_export_every_transaction_type() {
 #[test]
 fn stakeholders_carry_the_pseudonymous_id_kind_and_college_and_nothing_personal() {
     let (events, _) = history(3);
-    let end = events
-        .last()
-        .map(|(_, e)| e.effective_date())
-        .expect("events");
+    let end = last_date(&events);
     let package = export(&events, end);
     let company = Company::as_of(events.iter().map(|(_, e)| e.clone()), end);
     let stakeholders = items(&package, ocf::STAKEHOLDERS_FILE);
@@ -686,10 +688,7 @@ fn stakeholders_carry_the_pseudonymous_id_kind_and_college_and_nothing_personal(
 #[test]
 fn an_export_is_deterministic_and_a_later_one_extends_an_earlier_one() {
     let (events, middle) = history(5);
-    let end = events
-        .last()
-        .map(|(_, e)| e.effective_date())
-        .expect("events");
+    let end = last_date(&events);
     let first = export(&events, end);
     let again = export(&events, end);
     assert_eq!(first, again);
@@ -818,10 +817,7 @@ fn the_validator_accepts_the_export_in_the_middle_and_at_the_end_as_folder_and_z
     let dir = tempfile::tempdir().expect("a temporary folder");
     for seed in [11, 4] {
         let (events, middle) = history(seed);
-        let end = events
-            .last()
-            .map(|(_, e)| e.effective_date())
-            .expect("events");
+        let end = last_date(&events);
         for (label, as_of) in [("middle", middle), ("end", end)] {
             let package = export(&events, as_of);
             // Every item was checked: the manifest, three files, their items.
@@ -870,10 +866,7 @@ fn the_validator_accepts_the_export_of_six_histories_on_every_date() {
 #[test]
 fn the_validator_names_what_is_wrong_in_a_broken_package() {
     let (events, _) = history(7);
-    let end = events
-        .last()
-        .map(|(_, e)| e.effective_date())
-        .expect("events");
+    let end = last_date(&events);
     let package = export(&events, end);
     let files = files_of(&package);
     assert_eq!(failures(&sealed(files.clone())), Vec::<String>::new());
