@@ -53,22 +53,30 @@ impl fmt::Display for KeyId {
     }
 }
 
-impl Serialize for KeyId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(self.0))
-    }
+/// Serde for a newtype of `$len` bytes, written as hexadecimal digits; a
+/// string of any other length is refused as `$expected` says.
+macro_rules! hex_serde {
+    ($type:ident, $len:literal, $expected:literal) => {
+        impl Serialize for $type {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&hex::encode(self.0))
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                hex::decode(s.as_ref())
+                    .ok()
+                    .and_then(|b| <[u8; $len]>::try_from(b).ok())
+                    .map($type)
+                    .ok_or_else(|| serde::de::Error::custom($expected))
+            }
+        }
+    };
 }
 
-impl<'de> Deserialize<'de> for KeyId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        hex::decode(s.as_ref())
-            .ok()
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map(KeyId)
-            .ok_or_else(|| serde::de::Error::custom("a key id is 8 hexadecimal digits"))
-    }
-}
+hex_serde!(KeyId, 4, "a key id is 8 hexadecimal digits");
 
 /// An Ed25519 signature (64 bytes), written as 128 hexadecimal digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,22 +88,7 @@ impl fmt::Debug for SealSignature {
     }
 }
 
-impl Serialize for SealSignature {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(self.0))
-    }
-}
-
-impl<'de> Deserialize<'de> for SealSignature {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        hex::decode(s.as_ref())
-            .ok()
-            .and_then(|b| <[u8; 64]>::try_from(b).ok())
-            .map(SealSignature)
-            .ok_or_else(|| serde::de::Error::custom("a signature is 128 hexadecimal digits"))
-    }
-}
+hex_serde!(SealSignature, 64, "a signature is 128 hexadecimal digits");
 
 /// A seal as exported: on the line of the last event of its range (whose
 /// position is the range's last and whose ledger is the seal's).
