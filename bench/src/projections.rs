@@ -20,16 +20,16 @@ use windledger_app::import::synthetic::write_synthetic;
 use windledger_app::services::ledger_event;
 use windledger_domain::cap_table::KnownCapTables;
 use windledger_domain::meeting::{
-    Call, Choice, Meeting, MeetingCommand, MeetingKind, MeetingServices, ProposedResolution,
+    Choice, Meeting, MeetingCommand, MeetingServices, ProposedResolution,
 };
 use windledger_domain::resolution::ResolutionPurpose;
-use windledger_domain::types::{DecisionKindId, HolderId, MeetingId, ResolutionId};
+use windledger_domain::types::{DecisionKindId, HolderId, ResolutionId};
 use windledger_fixtures::synthetic::Synthetic;
 use windledger_projections::cap_table::AsOf;
 use windledger_projections::runner::{Projections, Shared};
 use windledger_store::testing::Backend;
 
-use crate::meeting::{cap_table, convene, open_voting, time};
+use crate::meeting::{cap_table, convene, date, open_voting, time};
 use crate::{bench_database, env_size, per_second};
 
 pub async fn bench(backend: Backend) -> anyhow::Result<()> {

@@ -43,8 +43,7 @@ pub(crate) const CHILD: &str = "verify-export";
 pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     let holders = env_size("WINDLEDGER_BENCH_HOLDERS", 20_000)?;
     let years = u32::try_from(env_size("WINDLEDGER_BENCH_YEARS", 12)?)?;
-    // Kept to the end: the database is dropped with it.
-    let (_db, store) = bench_database(backend).await?;
+    let (db, store) = bench_database(backend).await?;
     let ledger = LedgerId::parse("bench-verify")?;
 
     // As `windledger import --synthetic --holders N --years Y` writes it.
