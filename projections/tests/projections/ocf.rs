@@ -520,21 +520,28 @@ fn export(events: &[(u64, CompanyEvent)], as_of: NaiveDate) -> OcfPackage {
         .unwrap_or_else(|e| panic!("the history exports as of {as_of}: {e}"))
 }
 
+/// Exports the history of `seed` as of each date one of its events takes
+/// effect, and gives `check` each package with the history and its date.
+fn every_export(seed: u64, mut check: impl FnMut(&[(u64, CompanyEvent)], NaiveDate, OcfPackage)) {
+    let (events, _) = history(seed);
+    let dates: BTreeSet<NaiveDate> = events.iter().map(|(_, e)| e.effective_date()).collect();
+    for as_of in dates {
+        check(&events, as_of, export(&events, as_of));
+    }
+}
+
 // --- The tests. ---
 
 #[test]
 fn the_open_securities_of_every_stakeholder_are_the_cap_table_on_every_date() {
     for seed in 1..=12 {
-        let (events, _) = history(seed);
-        let dates: BTreeSet<NaiveDate> = events.iter().map(|(_, e)| e.effective_date()).collect();
-        for &as_of in &dates {
-            let package = export(&events, as_of);
+        every_export(seed, |events, as_of, package| {
             assert_eq!(
                 open_positions(&package),
-                expected_positions(&events, as_of),
+                expected_positions(events, as_of),
                 "seed {seed}, as of {as_of}"
             );
-        }
+        });
     }
 }
 
@@ -843,10 +850,7 @@ fn the_validator_accepts_the_export_in_the_middle_and_at_the_end_as_folder_and_z
 #[test]
 fn the_validator_accepts_the_export_of_six_histories_on_every_date() {
     for seed in 1..=6 {
-        let (events, _) = history(seed);
-        let dates: BTreeSet<NaiveDate> = events.iter().map(|(_, e)| e.effective_date()).collect();
-        for &as_of in &dates {
-            let package = export(&events, as_of);
+        every_export(seed, |_, as_of, package| {
             let files = package
                 .files
                 .iter()
@@ -857,7 +861,7 @@ fn the_validator_accepts_the_export_of_six_histories_on_every_date() {
             )
             .expect("the package reads");
             assert_eq!(report.failed(), 0, "seed {seed}, as of {as_of}:\n{report}");
-        }
+        });
     }
 }
 
