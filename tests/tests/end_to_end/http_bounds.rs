@@ -35,8 +35,8 @@ use windledger_domain::finance::{
     FinancialYear, FinancialYearCommand, FinancialYearServices, RevenueKind, YearMonth,
 };
 use windledger_domain::meeting::Meeting;
-use windledger_store::testing::{Backend, TestDatabase};
 use windledger_store::LedgerEventStore;
+use windledger_store::testing::{Backend, TestDatabase};
 
 windledger_store::on_both_backends!(
     figures_past_the_bounds_are_refused_and_every_read_still_answers,
