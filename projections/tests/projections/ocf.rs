@@ -216,6 +216,33 @@ impl Farm {
         self.on
     }
 
+    /// The company buys back `count` ordinary shares of `holder` at
+    /// `price` EUR each, under the capital reduction, a few days on.
+    fn repurchase(&mut self, holder: &HolderId, count: u64, price: &str) {
+        let effective_date = self.later();
+        self.run(CompanyCommand::RepurchaseShares {
+            holder: holder.clone(),
+            class: class(ORD),
+            count: shares(count),
+            price_per_share: eur(price),
+            resolution: res("r-reduction"),
+            effective_date,
+        });
+    }
+
+    /// `count` ordinary shares of `source` cancelled under the capital
+    /// reduction, a few days on.
+    fn cancel(&mut self, source: CancellationSource, count: u64) {
+        let effective_date = self.later();
+        self.run(CompanyCommand::CancelShares {
+            source,
+            class: class(ORD),
+            count: shares(count),
+            resolution: res("r-reduction"),
+            effective_date,
+        });
+    }
+
     fn active(&self) -> Vec<HolderId> {
         self.company
             .register()
@@ -311,53 +338,26 @@ fn history(seed: u64) -> (Vec<(u64, CompanyEvent)>, NaiveDate) {
     let (giver, _) = largest_ordinary_holding(&farm, Some(&largest));
     farm.transfer(&giver, &largest, &class(ORD), 10);
     let first = farm.held(&largest, ORD) - 1;
-    let effective_date = farm.later();
-    farm.run(CompanyCommand::RepurchaseShares {
-        holder: largest.clone(),
-        class: class(ORD),
-        count: shares(first),
-        price_per_share: eur("112.40"),
-        resolution: res("r-reduction"),
-        effective_date,
-    });
+    farm.repurchase(&largest, first, "112.40");
     for _ in 0..10 {
         farm.random_transfer();
     }
     let (other, n) = largest_ordinary_holding(&farm, Some(&largest));
     let second = n.div_ceil(3);
-    let effective_date = farm.later();
-    farm.run(CompanyCommand::RepurchaseShares {
-        holder: other.clone(),
-        class: class(ORD),
-        count: shares(second),
-        price_per_share: eur("98"),
-        resolution: res("r-reduction"),
-        effective_date,
-    });
+    farm.repurchase(&other, second, "98");
     let middle = farm.later();
 
     // Treasury shares cancelled (the first repurchase and part of the
     // second), then a holder's shares.
-    let effective_date = farm.later();
-    farm.run(CompanyCommand::CancelShares {
-        source: CancellationSource::Treasury,
-        class: class(ORD),
-        count: shares(first + second.div_ceil(2)),
-        resolution: res("r-reduction"),
-        effective_date,
-    });
+    farm.cancel(CancellationSource::Treasury, first + second.div_ceil(2));
     let (withdrawing, n) = largest_ordinary_holding(&farm, Some(&other));
-    let effective_date = farm.later();
-    farm.run(CompanyCommand::CancelShares {
-        source: CancellationSource::Holder {
+    farm.cancel(
+        CancellationSource::Holder {
             holder: withdrawing.clone(),
             reimbursement_per_share: Some(eur("100")),
         },
-        class: class(ORD),
-        count: shares(n.div_ceil(2)),
-        resolution: res("r-reduction"),
-        effective_date,
-    });
+        n.div_ceil(2),
+    );
 
     // More preference shares may be issued, then are.
     let effective_date = farm.later();
