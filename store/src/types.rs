@@ -47,32 +47,24 @@ impl LedgerId {
     }
 }
 
-/// The conversions serde goes through for an id (`try_from = "String"`,
-/// `into = "String"`: parsed on the way in), and `Display` as the id itself.
-macro_rules! id_conversions {
-    ($($id:ident),*) => {$(
-        impl TryFrom<String> for $id {
-            type Error = StoreError;
-            fn try_from(s: String) -> Result<Self, Self::Error> {
-                Self::parse(s)
-            }
-        }
-
-        impl From<$id> for String {
-            fn from(id: $id) -> Self {
-                id.as_str().to_owned()
-            }
-        }
-
-        impl fmt::Display for $id {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.pad(self.as_str())
-            }
-        }
-    )*};
+impl TryFrom<String> for LedgerId {
+    type Error = StoreError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(s)
+    }
 }
 
-id_conversions!(LedgerId, StreamId);
+impl From<LedgerId> for String {
+    fn from(id: LedgerId) -> Self {
+        id.0.to_string()
+    }
+}
+
+impl fmt::Display for LedgerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
+    }
+}
 
 /// The identifier of a stream (a consistency boundary, e.g. `company/main`).
 ///
@@ -103,6 +95,25 @@ impl StreamId {
     /// parsed ones.
     pub(crate) fn trusted(s: String) -> Self {
         Self(s)
+    }
+}
+
+impl TryFrom<String> for StreamId {
+    type Error = StoreError;
+    fn try_from(s: String) -> Result<Self, Self::Error> {
+        Self::parse(s)
+    }
+}
+
+impl From<StreamId> for String {
+    fn from(id: StreamId) -> Self {
+        id.0
+    }
+}
+
+impl fmt::Display for StreamId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.pad(&self.0)
     }
 }
 
