@@ -452,6 +452,14 @@ fn items<'a>(package: &'a OcfPackage, name: &str) -> &'a [Value] {
         .unwrap_or_else(|| panic!("{name} has items"))
 }
 
+/// The item of `items` with this id.
+fn by_id<'a>(items: &'a [Value], id: &str) -> &'a Value {
+    items
+        .iter()
+        .find(|item| item["id"] == id)
+        .unwrap_or_else(|| panic!("an item {id}"))
+}
+
 fn text(value: &Value, key: &str) -> String {
     value[key]
         .as_str()
@@ -630,10 +638,7 @@ fn stakeholders_carry_the_pseudonymous_id_kind_and_college_and_nothing_personal(
     // Every holder ever registered, and the treasury.
     assert_eq!(stakeholders.len(), company.register().count() + 1);
     for (h, entry) in company.register() {
-        let sh = stakeholders
-            .iter()
-            .find(|s| s["id"] == ocf::stakeholder_id(h).as_str())
-            .unwrap_or_else(|| panic!("{h} is a stakeholder"));
+        let sh = by_id(stakeholders, &ocf::stakeholder_id(h));
         assert_eq!(sh["name"], serde_json::json!({ "legal_name": h.as_str() }));
         assert_eq!(sh["issuer_assigned_id"], h.as_str());
         let individual = entry.kind == HolderKind::Individual;
@@ -661,10 +666,7 @@ fn stakeholders_carry_the_pseudonymous_id_kind_and_college_and_nothing_personal(
             None => assert_eq!(sh["current_relationship"], "INVESTOR"),
         }
     }
-    let sem = stakeholders
-        .iter()
-        .find(|s| s["id"] == "sh-h-sem")
-        .expect("the SEM");
+    let sem = by_id(stakeholders, "sh-h-sem");
     assert!(
         sem["comments"]
             .as_array()
@@ -673,10 +675,7 @@ fn stakeholders_carry_the_pseudonymous_id_kind_and_college_and_nothing_personal(
         "the college as of the date: {sem}"
     );
     let classes = items(&package, ocf::STOCK_CLASSES_FILE);
-    let pref = classes
-        .iter()
-        .find(|c| c["id"] == "sc-preference")
-        .expect("the preference class");
+    let pref = by_id(classes, "sc-preference");
     assert_eq!(pref["class_type"], "PREFERRED");
     assert_eq!(pref["votes_per_share"], "0");
     assert_eq!(pref["initial_shares_authorized"], "2000");
@@ -684,10 +683,7 @@ fn stakeholders_carry_the_pseudonymous_id_kind_and_college_and_nothing_personal(
         pref["par_value"],
         serde_json::json!({ "amount": "50", "currency": "EUR" })
     );
-    let ord = classes
-        .iter()
-        .find(|c| c["id"] == "sc-ordinaires")
-        .expect("the ordinary class");
+    let ord = by_id(classes, "sc-ordinaires");
     assert_eq!(ord["class_type"], "COMMON");
     assert_eq!(ord["votes_per_share"], "1");
 }
