@@ -311,6 +311,10 @@ impl Farm {
             .expect("a token of each role")
     }
 
+    async fn get(&self, uri: &str, token: Option<&str>) -> (StatusCode, String, Value) {
+        self.call(Method::GET, uri, token, None).await
+    }
+
     async fn call(
         &self,
         method: Method,
@@ -388,9 +392,7 @@ async fn every_read_of_the_reference_farm_answers_as_documented() {
         }
         let op = operation(&doc, &spec.method, spec.path);
         let uri = example_uri(op, spec.path);
-        let (status, content_type, body) = farm
-            .call(Method::GET, &uri, Some(farm.token(Role::Secretary)), None)
-            .await;
+        let (status, content_type, body) = farm.get(&uri, Some(farm.token(Role::Secretary))).await;
         assert_eq!(status, StatusCode::OK, "GET {uri}: {body}");
         match spec.answer {
             Answer::Json(_) => {
@@ -457,11 +459,9 @@ async fn a_command_and_its_refusals_answer_as_documented() {
         "/api/v1/ledgers/{ledger}/holders/{holder}",
     );
     let (status, _, answer) = farm
-        .call(
-            Method::GET,
+        .get(
             &format!("/api/v1/ledgers/{LEDGER}/holders/nobody"),
             secretary,
-            None,
         )
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
@@ -482,12 +482,7 @@ async fn the_cap_table_refuses_a_position_past_the_head_and_gives_each_class_its
     let secretary = Some(farm.token(Role::Secretary));
     let base = format!("/api/v1/ledgers/{LEDGER}");
     let (status, _, body) = farm
-        .call(
-            Method::GET,
-            &format!("{base}/cap-table?position=999999"),
-            secretary,
-            None,
-        )
+        .get(&format!("{base}/cap-table?position=999999"), secretary)
         .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert!(
@@ -498,17 +493,10 @@ async fn the_cap_table_refuses_a_position_past_the_head_and_gives_each_class_its
     );
     for path in ["cap-table", "parties"] {
         let (status, _, table) = farm
-            .call(
-                Method::GET,
-                &format!("{base}/{path}?position=100"),
-                secretary,
-                None,
-            )
+            .get(&format!("{base}/{path}?position=100"), secretary)
             .await;
         assert_eq!(status, StatusCode::OK, "{path}: {table}");
-        let (status, _, table) = farm
-            .call(Method::GET, &format!("{base}/{path}"), secretary, None)
-            .await;
+        let (status, _, table) = farm.get(&format!("{base}/{path}"), secretary).await;
         assert_eq!(status, StatusCode::OK, "{path}: {table}");
         let by_class = table["by_class"].as_object().expect("totals by class");
         let votes: Vec<f64> = by_class

@@ -17,7 +17,9 @@ use windledger_domain::finance::{
     FinancialYearServices,
 };
 use windledger_domain::meeting::{Meeting, MeetingCommand, MeetingServices};
-use windledger_store::{HASH_KEY, LedgerEventStore, LedgerId, POSITION_KEY, RecordedEvent, Store};
+use windledger_store::{
+    HASH_KEY, LedgerEventStore, LedgerId, POSITION_KEY, RecordedEvent, Store, StoreError,
+};
 
 use crate::error::{Error, ErrorKind};
 use crate::services::{MeetingResolutions, SystemClock, YearClosings};
@@ -161,14 +163,16 @@ impl From<&RecordedEvent> for Receipt {
 /// The four aggregates of one ledger: their event stores, and the services
 /// each asks of the others.
 pub struct Aggregates {
-    companies: LedgerEventStore<Company>,
-    meetings: LedgerEventStore<Meeting>,
-    years: LedgerEventStore<FinancialYear>,
-    advances: LedgerEventStore<CurrentAccountAdvance>,
-    company_services: CompanyServices,
-    meeting_services: MeetingServices,
-    year_services: FinancialYearServices,
-    advance_services: AdvanceServices,
+    company: Decider<Company>,
+    meeting: Decider<Meeting>,
+    year: Decider<FinancialYear>,
+    advance: Decider<CurrentAccountAdvance>,
+}
+
+/// One aggregate's event store and the services its decisions ask.
+struct Decider<A: Aggregate> {
+    store: LedgerEventStore<A>,
+    services: A::Services,
 }
 
 impl Aggregates {
@@ -189,21 +193,27 @@ impl Aggregates {
             meetings: meetings.clone(),
         };
         Self {
-            companies: LedgerEventStore::new(store.clone(), ledger.clone()),
-            company_services: CompanyServices::new(SystemClock, resolutions()),
-            meeting_services: MeetingServices::new(SystemClock, cap_tables()),
-            year_services: FinancialYearServices::new(
-                SystemClock,
-                resolutions(),
-                cap_tables(),
-                YearClosings {
-                    years: years.clone(),
-                },
-            ),
-            advance_services: AdvanceServices::new(SystemClock, cap_tables()),
-            advances: LedgerEventStore::new(store.clone(), ledger.clone()),
-            meetings,
-            years,
+            company: Decider {
+                store: LedgerEventStore::new(store.clone(), ledger.clone()),
+                services: CompanyServices::new(SystemClock, resolutions()),
+            },
+            year: Decider {
+                store: years.clone(),
+                services: FinancialYearServices::new(
+                    SystemClock,
+                    resolutions(),
+                    cap_tables(),
+                    YearClosings { years },
+                ),
+            },
+            advance: Decider {
+                store: LedgerEventStore::new(store.clone(), ledger.clone()),
+                services: AdvanceServices::new(SystemClock, cap_tables()),
+            },
+            meeting: Decider {
+                store: meetings,
+                services: MeetingServices::new(SystemClock, cap_tables()),
+            },
         }
     }
 
@@ -216,39 +226,10 @@ impl Aggregates {
         metadata: HashMap<String, String>,
     ) -> Result<Vec<Receipt>, Error> {
         match command {
-            Command::Company(c) => {
-                run(
-                    &self.companies,
-                    &self.company_services,
-                    aggregate_id,
-                    *c,
-                    metadata,
-                )
-                .await
-            }
-            Command::Meeting(c) => {
-                run(
-                    &self.meetings,
-                    &self.meeting_services,
-                    aggregate_id,
-                    c,
-                    metadata,
-                )
-                .await
-            }
-            Command::FinancialYear(c) => {
-                run(&self.years, &self.year_services, aggregate_id, c, metadata).await
-            }
-            Command::Advance(c) => {
-                run(
-                    &self.advances,
-                    &self.advance_services,
-                    aggregate_id,
-                    c,
-                    metadata,
-                )
-                .await
-            }
+            Command::Company(c) => self.company.run(aggregate_id, *c, metadata).await,
+            Command::Meeting(c) => self.meeting.run(aggregate_id, c, metadata).await,
+            Command::FinancialYear(c) => self.year.run(aggregate_id, c, metadata).await,
+            Command::Advance(c) => self.advance.run(aggregate_id, c, metadata).await,
         }
     }
 
@@ -261,26 +242,10 @@ impl Aggregates {
         command_id: &str,
     ) -> Result<Vec<RecordedEvent>, Error> {
         match command {
-            Command::Company(_) => {
-                self.companies
-                    .recorded_for_command(aggregate_id, command_id)
-                    .await
-            }
-            Command::Meeting(_) => {
-                self.meetings
-                    .recorded_for_command(aggregate_id, command_id)
-                    .await
-            }
-            Command::FinancialYear(_) => {
-                self.years
-                    .recorded_for_command(aggregate_id, command_id)
-                    .await
-            }
-            Command::Advance(_) => {
-                self.advances
-                    .recorded_for_command(aggregate_id, command_id)
-                    .await
-            }
+            Command::Company(_) => self.company.recorded(aggregate_id, command_id).await,
+            Command::Meeting(_) => self.meeting.recorded(aggregate_id, command_id).await,
+            Command::FinancialYear(_) => self.year.recorded(aggregate_id, command_id).await,
+            Command::Advance(_) => self.advance.recorded(aggregate_id, command_id).await,
         }
         .map_err(|e| Error::store(&e))
     }
@@ -289,7 +254,8 @@ impl Aggregates {
     /// copy without writing.
     pub async fn financial_year(&self, year: &str) -> Result<FinancialYear, Error> {
         let mut context = self
-            .years
+            .year
+            .store
             .load_aggregate(year)
             .await
             .map_err(aggregate_error)?;
@@ -298,60 +264,75 @@ impl Aggregates {
 
     /// The services the financial years' commands ask (read-only).
     pub fn year_services(&self) -> &FinancialYearServices {
-        &self.year_services
+        &self.year.services
     }
 }
 
-/// `load, handle, commit` as `CqrsFramework::execute_with_metadata` does,
-/// keeping the committed envelopes for their receipts.
-async fn run<A>(
-    store: &LedgerEventStore<A>,
-    services: &A::Services,
-    aggregate_id: &str,
-    command: A::Command,
-    metadata: HashMap<String, String>,
-) -> Result<Vec<Receipt>, Error>
+impl<A> Decider<A>
 where
     A: Aggregate,
     A::Error: Rule,
     LedgerEventStore<A>: EventStore<A>,
 {
-    let mut context = store
-        .load_aggregate(aggregate_id)
-        .await
-        .map_err(aggregate_error)?;
-    let sink = EventSink::<A>::default();
-    context
-        .aggregate()
-        .handle(command, services, &sink)
-        .await
-        .map_err(|e| Error::refused(e.rule(), e.to_string()))?;
-    let events = sink.collect().await;
-    let committed = store
-        .commit(events, context, metadata)
-        .await
-        .map_err(aggregate_error)?;
-    committed
-        .into_iter()
-        .map(|envelope| {
-            let position = envelope
-                .metadata
-                .get(POSITION_KEY)
-                .and_then(|p| p.parse().ok())
-                .ok_or_else(|| Error::internal("a committed event has no position"))?;
-            let hash = envelope
-                .metadata
-                .get(HASH_KEY)
-                .cloned()
-                .ok_or_else(|| Error::internal("a committed event has no hash"))?;
-            Ok(Receipt {
-                position,
-                hash,
-                stream: format!("{}/{}", A::TYPE, envelope.aggregate_id),
-                event_type: cqrs_es::DomainEvent::event_type(&envelope.payload),
+    /// The events a command id recorded on this aggregate (none if
+    /// nothing).
+    async fn recorded(
+        &self,
+        aggregate_id: &str,
+        command_id: &str,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        self.store
+            .recorded_for_command(aggregate_id, command_id)
+            .await
+    }
+
+    /// `load, handle, commit` as `CqrsFramework::execute_with_metadata`
+    /// does, keeping the committed envelopes for their receipts.
+    async fn run(
+        &self,
+        aggregate_id: &str,
+        command: A::Command,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<Receipt>, Error> {
+        let mut context = self
+            .store
+            .load_aggregate(aggregate_id)
+            .await
+            .map_err(aggregate_error)?;
+        let sink = EventSink::<A>::default();
+        context
+            .aggregate()
+            .handle(command, &self.services, &sink)
+            .await
+            .map_err(|e| Error::refused(e.rule(), e.to_string()))?;
+        let events = sink.collect().await;
+        let committed = self
+            .store
+            .commit(events, context, metadata)
+            .await
+            .map_err(aggregate_error)?;
+        committed
+            .into_iter()
+            .map(|envelope| {
+                let position = envelope
+                    .metadata
+                    .get(POSITION_KEY)
+                    .and_then(|p| p.parse().ok())
+                    .ok_or_else(|| Error::internal("a committed event has no position"))?;
+                let hash = envelope
+                    .metadata
+                    .get(HASH_KEY)
+                    .cloned()
+                    .ok_or_else(|| Error::internal("a committed event has no hash"))?;
+                Ok(Receipt {
+                    position,
+                    hash,
+                    stream: format!("{}/{}", A::TYPE, envelope.aggregate_id),
+                    event_type: cqrs_es::DomainEvent::event_type(&envelope.payload),
+                })
             })
-        })
-        .collect()
+            .collect()
+    }
 }
 
 fn aggregate_error<E: std::error::Error>(e: AggregateError<E>) -> Error {

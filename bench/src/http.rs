@@ -26,9 +26,9 @@ use windledger_app::import::synthetic::write_synthetic;
 use windledger_domain::types::HolderId;
 use windledger_fixtures::synthetic::Synthetic;
 use windledger_store::LedgerId;
-use windledger_store::testing::{Backend, TestDatabase};
+use windledger_store::testing::Backend;
 
-use crate::env_size;
+use crate::{bench_database, env_size};
 
 /// Latencies in microseconds, to sort for percentiles.
 #[derive(Default)]
@@ -45,16 +45,26 @@ impl Latencies {
     }
 }
 
+/// The latencies and the error counts of these tasks, put together.
+async fn gather(
+    tasks: Vec<tokio::task::JoinHandle<(Latencies, u64)>>,
+) -> anyhow::Result<(Latencies, u64)> {
+    let mut latencies = Latencies::default();
+    let mut errors = 0;
+    for task in tasks {
+        let (l, e) = task.await?;
+        latencies.0.extend(l.0);
+        errors += e;
+    }
+    Ok((latencies, errors))
+}
+
 pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     let holders = env_size("WINDLEDGER_BENCH_HOLDERS", 20_000)?;
     let seconds = env_size("WINDLEDGER_BENCH_SECONDS", 20)?;
     let readers = env_size("WINDLEDGER_BENCH_READERS", 24)?.max(1);
     let voters = env_size("WINDLEDGER_BENCH_VOTER_TASKS", 8)?.max(1);
-    let Some(db) = TestDatabase::new(backend).await else {
-        bail!("PostgreSQL is not reachable: set DATABASE_URL to a server this machine can reach");
-    };
-    let store = db.store().await;
-    eprintln!("# backend {} at {}", store.backend_name(), db.url);
+    let (db, store) = bench_database(backend).await?;
     let ledger = LedgerId::parse("bench-http")?;
     let config = Synthetic::new(holders, 2, 7);
     let start = Instant::now();
@@ -230,20 +240,8 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
         }));
     }
     let began = Instant::now();
-    let mut read_latencies = Latencies::default();
-    let mut read_errors = 0;
-    for task in reads {
-        let (l, e) = task.await?;
-        read_latencies.0.extend(l.0);
-        read_errors += e;
-    }
-    let mut ballot_latencies = Latencies::default();
-    let mut ballot_errors = 0;
-    for task in ballots {
-        let (l, e) = task.await?;
-        ballot_latencies.0.extend(l.0);
-        ballot_errors += e;
-    }
+    let (mut read_latencies, read_errors) = gather(reads).await?;
+    let (mut ballot_latencies, ballot_errors) = gather(ballots).await?;
     let elapsed = began.elapsed().as_secs_f64();
     let rss = crate::projections::peak_rss_mib()?;
     if read_errors + ballot_errors > 0 {

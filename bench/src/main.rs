@@ -183,11 +183,8 @@ async fn store_bench(backend: Backend) -> anyhow::Result<()> {
     let load_events = env_size("WINDLEDGER_BENCH_LOAD_EVENTS", 10_000)?;
     let replay_events = env_size("WINDLEDGER_BENCH_REPLAY_EVENTS", 100_000)?;
 
-    let Some(db) = TestDatabase::new(backend).await else {
-        bail!("PostgreSQL is not reachable: set DATABASE_URL to a server this machine can reach");
-    };
-    let store = db.store().await;
-    eprintln!("# backend {} at {}", store.backend_name(), db.url);
+    // Kept to the end: the database is dropped with it.
+    let (_db, store) = bench_database(backend).await?;
 
     // append_single: one command at a time through CqrsFramework.
     let ledger = new_ledger(&store, "bench-single").await?;
@@ -314,6 +311,16 @@ async fn store_bench(backend: Backend) -> anyhow::Result<()> {
     }
     println!("replay {:.0} events/s", per_second(replay_events, best));
     Ok(())
+}
+
+/// A new test database on `backend` and its store, named on stderr.
+pub(crate) async fn bench_database(backend: Backend) -> anyhow::Result<(TestDatabase, Store)> {
+    let Some(db) = TestDatabase::new(backend).await else {
+        bail!("PostgreSQL is not reachable: set DATABASE_URL to a server this machine can reach");
+    };
+    let store = db.store().await;
+    eprintln!("# backend {} at {}", store.backend_name(), db.url);
+    Ok((db, store))
 }
 
 pub(crate) async fn new_ledger(store: &Store, name: &str) -> anyhow::Result<LedgerId> {

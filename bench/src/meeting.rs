@@ -27,9 +27,9 @@ use windledger_domain::types::{
     ShareCount,
 };
 use windledger_store::LedgerEventStore;
-use windledger_store::testing::{Backend, TestDatabase};
+use windledger_store::testing::Backend;
 
-use crate::{env_size, new_ledger, per_second};
+use crate::{bench_database, env_size, new_ledger, per_second};
 
 const MEETING: &str = "ag-2025";
 const RESOLUTIONS: usize = 5;
@@ -46,6 +46,33 @@ pub(crate) fn time(y: i32, m: u32, d: u32, h: u32) -> anyhow::Result<chrono::Dat
 
 /// Three colleges shaped like the reference farm, `voters` holders spread
 /// over them (most of them citizens).
+/// Convenes ordinary general meeting `meeting` on `agenda`, convened on
+/// 2025-05-20, record date 2025-06-10, voting from 2025-06-15 8h to
+/// 2025-06-25 18h.
+pub(crate) fn convene(
+    meeting: &str,
+    agenda: Vec<ProposedResolution>,
+) -> anyhow::Result<MeetingCommand> {
+    Ok(MeetingCommand::Convene {
+        meeting: MeetingId::new(meeting)?,
+        kind: MeetingKind::OrdinaryGeneralMeeting,
+        call: Call::First,
+        record_date: date(2025, 6, 10)?,
+        opens_at: time(2025, 6, 15, 8)?,
+        closes_at: time(2025, 6, 25, 18)?,
+        agenda,
+        members: vec![],
+        convened_on: date(2025, 5, 20)?,
+    })
+}
+
+/// Opens the voting of a meeting [`convene`] convened, when it opens.
+pub(crate) fn open_voting() -> anyhow::Result<MeetingCommand> {
+    Ok(MeetingCommand::OpenVoting {
+        at: time(2025, 6, 15, 8)?,
+    })
+}
+
 pub(crate) fn cap_table(voters: usize) -> anyhow::Result<CapTableSnapshot> {
     let college = |id: &str, weight, vote_basis| -> anyhow::Result<College> {
         Ok(College {
@@ -101,11 +128,8 @@ pub(crate) fn cap_table(voters: usize) -> anyhow::Result<CapTableSnapshot> {
 pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     let voters = env_size("WINDLEDGER_BENCH_VOTERS", 20_000)?.max(1);
     let concurrency = env_size("WINDLEDGER_BENCH_CONCURRENCY", 64)?.max(1);
-    let Some(db) = TestDatabase::new(backend).await else {
-        bail!("PostgreSQL is not reachable: set DATABASE_URL to a server this machine can reach");
-    };
-    let store = db.store().await;
-    eprintln!("# backend {} at {}", store.backend_name(), db.url);
+    // Kept to the end: the database is dropped with it.
+    let (_db, store) = bench_database(backend).await?;
     let ledger = new_ledger(&store, "bench-meeting").await?;
     let cqrs = Arc::new(CqrsFramework::new(
         LedgerEventStore::<Meeting>::new(store.clone(), ledger.clone()),
@@ -129,28 +153,8 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
             })
         })
         .collect::<anyhow::Result<_>>()?;
-    cqrs.execute(
-        MEETING,
-        MeetingCommand::Convene {
-            meeting: MeetingId::new(MEETING)?,
-            kind: MeetingKind::OrdinaryGeneralMeeting,
-            call: Call::First,
-            record_date: date(2025, 6, 10)?,
-            opens_at: time(2025, 6, 15, 8)?,
-            closes_at: time(2025, 6, 25, 18)?,
-            agenda,
-            members: vec![],
-            convened_on: date(2025, 5, 20)?,
-        },
-    )
-    .await?;
-    cqrs.execute(
-        MEETING,
-        MeetingCommand::OpenVoting {
-            at: time(2025, 6, 15, 8)?,
-        },
-    )
-    .await?;
+    cqrs.execute(MEETING, convene(MEETING, agenda)?).await?;
+    cqrs.execute(MEETING, open_voting()?).await?;
 
     eprintln!("# {voters} ballots from {concurrency} tasks, {RESOLUTIONS} resolutions each");
     let cast_at = time(2025, 6, 25, 17)?;

@@ -20,26 +20,23 @@ use windledger_app::import::synthetic::write_synthetic;
 use windledger_app::services::ledger_event;
 use windledger_domain::cap_table::KnownCapTables;
 use windledger_domain::meeting::{
-    Call, Choice, Meeting, MeetingCommand, MeetingKind, MeetingServices, ProposedResolution,
+    Choice, Meeting, MeetingCommand, MeetingServices, ProposedResolution,
 };
 use windledger_domain::resolution::ResolutionPurpose;
-use windledger_domain::types::{DecisionKindId, HolderId, MeetingId, ResolutionId};
+use windledger_domain::types::{DecisionKindId, HolderId, ResolutionId};
 use windledger_fixtures::synthetic::Synthetic;
 use windledger_projections::cap_table::AsOf;
 use windledger_projections::runner::{Projections, Shared};
-use windledger_store::testing::{Backend, TestDatabase};
+use windledger_store::testing::Backend;
 
-use crate::meeting::{cap_table, date, time};
-use crate::{env_size, per_second};
+use crate::meeting::{cap_table, convene, date, open_voting, time};
+use crate::{bench_database, env_size, per_second};
 
 pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     let target = env_size("WINDLEDGER_BENCH_LEDGER_EVENTS", 1_000_000)?;
     let holders = env_size("WINDLEDGER_BENCH_HOLDERS", 20_000)?;
-    let Some(db) = TestDatabase::new(backend).await else {
-        bail!("PostgreSQL is not reachable: set DATABASE_URL to a server this machine can reach");
-    };
-    let store = db.store().await;
-    eprintln!("# backend {} at {}", store.backend_name(), db.url);
+    // Kept to the end: the database is dropped with it.
+    let (_db, store) = bench_database(backend).await?;
     let ledger = windledger_store::LedgerId::parse("bench-projections")?;
 
     // Set-up, not measured: the synthetic farm written to the ledger as
@@ -138,28 +135,8 @@ async fn tally_10k() -> anyhow::Result<Duration> {
         meeting.handle(command, &services, &sink).await?;
         Ok(())
     };
-    run(
-        &mut meeting,
-        MeetingCommand::Convene {
-            meeting: MeetingId::new("ag")?,
-            kind: MeetingKind::OrdinaryGeneralMeeting,
-            call: Call::First,
-            record_date: date(2025, 6, 10)?,
-            opens_at: time(2025, 6, 15, 8)?,
-            closes_at: time(2025, 6, 25, 18)?,
-            agenda,
-            members: vec![],
-            convened_on: date(2025, 5, 20)?,
-        },
-    )
-    .await?;
-    run(
-        &mut meeting,
-        MeetingCommand::OpenVoting {
-            at: time(2025, 6, 15, 8)?,
-        },
-    )
-    .await?;
+    run(&mut meeting, convene("ag", agenda)?).await?;
+    run(&mut meeting, open_voting()?).await?;
     for i in 0..VOTERS {
         let voter = HolderId::new(format!("h{i:06}"))?;
         let choice = [Choice::For, Choice::Against, Choice::Abstain][i % 3];

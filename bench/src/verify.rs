@@ -31,11 +31,11 @@ use windledger_app::audit::{verify_export_with_progress, write_summary};
 use windledger_app::import::synthetic::write_synthetic;
 use windledger_app::integrity::Integrity;
 use windledger_fixtures::synthetic::Synthetic;
-use windledger_store::testing::{Backend, TestDatabase};
+use windledger_store::testing::Backend;
 use windledger_store::{LedgerId, Store};
 
 use crate::projections::peak_rss_mib;
-use crate::{env_size, per_second};
+use crate::{bench_database, env_size, per_second};
 
 /// The hidden subcommand the child runs.
 pub(crate) const CHILD: &str = "verify-export";
@@ -43,11 +43,7 @@ pub(crate) const CHILD: &str = "verify-export";
 pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     let holders = env_size("WINDLEDGER_BENCH_HOLDERS", 20_000)?;
     let years = u32::try_from(env_size("WINDLEDGER_BENCH_YEARS", 12)?)?;
-    let Some(db) = TestDatabase::new(backend).await else {
-        bail!("PostgreSQL is not reachable: set DATABASE_URL to a server this machine can reach");
-    };
-    let store = db.store().await;
-    eprintln!("# backend {} at {}", store.backend_name(), db.url);
+    let (db, store) = bench_database(backend).await?;
     let ledger = LedgerId::parse("bench-verify")?;
 
     // As `windledger import --synthetic --holders N --years Y` writes it.

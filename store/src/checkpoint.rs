@@ -164,14 +164,7 @@ impl CheckpointSigner {
             .trim()
             .strip_prefix("PRIVATE+KEY+")
             .ok_or_else(|| bad("a signing key starts with PRIVATE+KEY+"))?;
-        let (name, id, key) = split_key(rest)?;
-        let bytes = B64.decode(key).map_err(|_| bad("the key is not base64"))?;
-        let secret: [u8; 32] = match bytes.as_slice() {
-            [ALG_ED25519, secret @ ..] => secret
-                .try_into()
-                .map_err(|_| bad("the key must be 32 bytes"))?,
-            _ => return Err(bad("only Ed25519 keys (algorithm 1) are supported")),
-        };
+        let (name, id, secret) = split_key(rest)?;
         let signer = Self {
             name: name.to_string(),
             key: SigningKey::from_bytes(&secret),
@@ -218,7 +211,9 @@ impl CheckpointSigner {
     }
 }
 
-fn split_key(s: &str) -> Result<(&str, [u8; 4], &str), CheckpointError> {
+/// Splits `<name>+<hex key id>+<base64(0x01 || key)>` into the name, the
+/// key id and the 32 bytes of the Ed25519 key.
+fn split_key(s: &str) -> Result<(&str, [u8; 4], [u8; 32]), CheckpointError> {
     let bad = |why: &str| CheckpointError::InvalidKey(why.to_string());
     let mut parts = s.splitn(3, '+');
     let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
@@ -229,6 +224,13 @@ fn split_key(s: &str) -> Result<(&str, [u8; 4], &str), CheckpointError> {
         .ok()
         .and_then(|b| b.try_into().ok())
         .ok_or_else(|| bad("the key id must be 8 hexadecimal digits"))?;
+    let bytes = B64.decode(key).map_err(|_| bad("the key is not base64"))?;
+    let key: [u8; 32] = match bytes.as_slice() {
+        [ALG_ED25519, key @ ..] => key
+            .try_into()
+            .map_err(|_| bad("the key must be 32 bytes"))?,
+        _ => return Err(bad("only Ed25519 keys (algorithm 1) are supported")),
+    };
     Ok((name, id, key))
 }
 
@@ -244,14 +246,7 @@ impl CheckpointVerifier {
     /// Reads `<name>+<hex key id>+<base64(0x01 || public key)>`.
     pub fn parse(s: &str) -> Result<Self, CheckpointError> {
         let bad = |why: &str| CheckpointError::InvalidKey(why.to_string());
-        let (name, id, key) = split_key(s.trim())?;
-        let bytes = B64.decode(key).map_err(|_| bad("the key is not base64"))?;
-        let public: [u8; 32] = match bytes.as_slice() {
-            [ALG_ED25519, public @ ..] => public
-                .try_into()
-                .map_err(|_| bad("the key must be 32 bytes"))?,
-            _ => return Err(bad("only Ed25519 keys (algorithm 1) are supported")),
-        };
+        let (name, id, public) = split_key(s.trim())?;
         let key =
             VerifyingKey::from_bytes(&public).map_err(|_| bad("not an Ed25519 public key"))?;
         if key_id(name, &key) != id {

@@ -53,22 +53,30 @@ impl fmt::Display for KeyId {
     }
 }
 
-impl Serialize for KeyId {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(self.0))
-    }
+/// Serde for a newtype of `$len` bytes, written as hexadecimal digits; a
+/// string of any other length is refused as `$expected` says.
+macro_rules! hex_serde {
+    ($type:ident, $len:literal, $expected:literal) => {
+        impl Serialize for $type {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&hex::encode(self.0))
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $type {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+                hex::decode(s.as_ref())
+                    .ok()
+                    .and_then(|b| <[u8; $len]>::try_from(b).ok())
+                    .map($type)
+                    .ok_or_else(|| serde::de::Error::custom($expected))
+            }
+        }
+    };
 }
 
-impl<'de> Deserialize<'de> for KeyId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        hex::decode(s.as_ref())
-            .ok()
-            .and_then(|b| <[u8; 4]>::try_from(b).ok())
-            .map(KeyId)
-            .ok_or_else(|| serde::de::Error::custom("a key id is 8 hexadecimal digits"))
-    }
-}
+hex_serde!(KeyId, 4, "a key id is 8 hexadecimal digits");
 
 /// An Ed25519 signature (64 bytes), written as 128 hexadecimal digits.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,22 +88,7 @@ impl fmt::Debug for SealSignature {
     }
 }
 
-impl Serialize for SealSignature {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&hex::encode(self.0))
-    }
-}
-
-impl<'de> Deserialize<'de> for SealSignature {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
-        hex::decode(s.as_ref())
-            .ok()
-            .and_then(|b| <[u8; 64]>::try_from(b).ok())
-            .map(SealSignature)
-            .ok_or_else(|| serde::de::Error::custom("a signature is 128 hexadecimal digits"))
-    }
-}
+hex_serde!(SealSignature, 64, "a signature is 128 hexadecimal digits");
 
 /// A seal as exported: on the line of the last event of its range (whose
 /// position is the range's last and whose ledger is the seal's).
@@ -415,50 +408,46 @@ mod tests {
         let signer = CheckpointSigner::generate("farm").unwrap();
         let sealer = Sealer::new(&signer);
         let keys = [signer.verifier()];
+        let other = Sealer::new(&CheckpointSigner::generate("farm").unwrap());
         let h = |p: u64| Hash([p as u8; 32]);
+        // A checker trusting `keys`, given seals (by, first, last).
+        let checker = |keys: &[CheckpointVerifier], seals: &[(&Sealer, u64, u64)]| {
+            let mut c = SealChecker::new(ledger(), keys, 0);
+            for &(by, first, last) in seals {
+                c.add(by.seal(&ledger(), first, last, &h(last)));
+            }
+            c
+        };
         // 1..=2 and 3..=3 sealed: intact.
-        let mut c = SealChecker::new(ledger(), &keys, 0);
-        c.add(sealer.seal(&ledger(), 1, 2, &h(2)));
-        c.add(sealer.seal(&ledger(), 3, 3, &h(3)));
+        let mut c = checker(&keys, &[(&sealer, 1, 2), (&sealer, 3, 3)]);
         for p in 1..=3 {
             c.check(p, &h(p)).unwrap();
         }
         c.finish(3).unwrap();
         // Position 3 without a seal.
-        let mut c = SealChecker::new(ledger(), &keys, 0);
-        c.add(sealer.seal(&ledger(), 1, 2, &h(2)));
+        let mut c = checker(&keys, &[(&sealer, 1, 2)]);
         for p in 1..=3 {
             c.check(p, &h(p)).unwrap();
         }
         let e = c.finish(3).unwrap_err();
         assert_eq!((e.position, e.kind), (3, BreakKind::Unsealed));
-        // A gap between two seals.
-        let mut c = SealChecker::new(ledger(), &keys, 0);
-        c.add(sealer.seal(&ledger(), 1, 1, &h(1)));
-        c.add(sealer.seal(&ledger(), 3, 3, &h(3)));
-        c.check(1, &h(1)).unwrap();
-        c.check(2, &h(2)).unwrap();
-        assert_eq!(c.check(3, &h(3)).unwrap_err().position, 2);
+        // A gap between two seals, and overlapping valid seals: the tiling
+        // breaks after position 2.
+        for seals in [[(1, 1), (3, 3)], [(1, 2), (2, 3)]] {
+            let mut c = checker(&keys, &seals.map(|(first, last)| (&sealer, first, last)));
+            c.check(1, &h(1)).unwrap();
+            c.check(2, &h(2)).unwrap();
+            assert_eq!(c.check(3, &h(3)).unwrap_err().position, 2, "{seals:?}");
+        }
         // A seal by another key is ignored.
-        let other = Sealer::new(&CheckpointSigner::generate("farm").unwrap());
-        let mut c = SealChecker::new(ledger(), &keys, 0);
-        c.add(other.seal(&ledger(), 1, 1, &h(1)));
+        let mut c = checker(&keys, &[(&other, 1, 1)]);
         c.check(1, &h(1)).unwrap();
         let e = c.finish(1).unwrap_err();
         assert_eq!(e.position, 1);
         assert!(e.reason.contains("ignored"), "{e}");
-        // Overlapping valid seals.
-        let mut c = SealChecker::new(ledger(), &keys, 0);
-        c.add(sealer.seal(&ledger(), 1, 2, &h(2)));
-        c.add(sealer.seal(&ledger(), 2, 3, &h(3)));
-        c.check(1, &h(1)).unwrap();
-        c.check(2, &h(2)).unwrap();
-        assert_eq!(c.check(3, &h(3)).unwrap_err().position, 2);
         // Rotation: two trusted keys, each sealing its part.
         let keys2 = [signer.verifier(), other.verifier().clone()];
-        let mut c = SealChecker::new(ledger(), &keys2, 0);
-        c.add(sealer.seal(&ledger(), 1, 1, &h(1)));
-        c.add(other.seal(&ledger(), 2, 2, &h(2)));
+        let mut c = checker(&keys2, &[(&sealer, 1, 1), (&other, 2, 2)]);
         c.check(1, &h(1)).unwrap();
         c.check(2, &h(2)).unwrap();
         c.finish(2).unwrap();

@@ -212,6 +212,19 @@ impl Announcer {
     }
 }
 
+/// The same call on whichever backend `$store` runs on, awaited (`$b`
+/// names the backend in `$call`: each is a type of its own with the same
+/// methods).
+macro_rules! on_backend {
+    ($store:expr, |$b:ident| $call:expr) => {
+        match $store.backend() {
+            Backend::Postgres($b) => $call.await,
+            Backend::Sqlite($b) => $call.await,
+        }
+    };
+}
+pub(crate) use on_backend;
+
 impl Store {
     pub(crate) fn backend(&self) -> &Backend {
         &self.inner.backend
@@ -257,34 +270,19 @@ impl Store {
 
     /// Creates a ledger if it does not exist yet.
     pub async fn create_ledger(&self, ledger: &LedgerId) -> Result<(), StoreError> {
-        self.guarded(async {
-            match &self.inner.backend {
-                Backend::Postgres(b) => b.create_ledger(ledger).await,
-                Backend::Sqlite(b) => b.create_ledger(ledger).await,
-            }
-        })
-        .await
+        self.guarded(async { on_backend!(self, |b| b.create_ledger(ledger)) })
+            .await
     }
 
     pub async fn ledgers(&self) -> Result<Vec<LedgerId>, StoreError> {
-        self.guarded(async {
-            match &self.inner.backend {
-                Backend::Postgres(b) => b.ledgers().await,
-                Backend::Sqlite(b) => b.ledgers().await,
-            }
-        })
-        .await
+        self.guarded(async { on_backend!(self, |b| b.ledgers()) })
+            .await
     }
 
     /// The ledger's size and head hash as last committed.
     pub async fn head(&self, ledger: &LedgerId) -> Result<Head, StoreError> {
         let head = self
-            .guarded(async {
-                match &self.inner.backend {
-                    Backend::Postgres(b) => b.head(ledger).await,
-                    Backend::Sqlite(b) => b.head(ledger).await,
-                }
-            })
+            .guarded(async { on_backend!(self, |b| b.head(ledger)) })
             .await?;
         head.ok_or_else(|| StoreError::LedgerNotFound(ledger.clone()))
     }
@@ -454,13 +452,8 @@ impl Store {
         if after >= MAX_POSITION {
             return Ok(Vec::new());
         }
-        self.guarded(async {
-            match &self.inner.backend {
-                Backend::Postgres(b) => b.read_ledger(ledger, after, limit).await,
-                Backend::Sqlite(b) => b.read_ledger(ledger, after, limit).await,
-            }
-        })
-        .await
+        self.guarded(async { on_backend!(self, |b| b.read_ledger(ledger, after, limit)) })
+            .await
     }
 
     /// Up to `limit` events of a stream after version `after_version`.
@@ -475,10 +468,12 @@ impl Store {
             return Ok(Vec::new());
         }
         self.guarded(async {
-            match &self.inner.backend {
-                Backend::Postgres(b) => b.read_stream(ledger, stream, after_version, limit).await,
-                Backend::Sqlite(b) => b.read_stream(ledger, stream, after_version, limit).await,
-            }
+            on_backend!(self, |b| b.read_stream(
+                ledger,
+                stream,
+                after_version,
+                limit
+            ))
         })
         .await
     }
@@ -495,10 +490,11 @@ impl Store {
             return Ok(Vec::new());
         }
         self.guarded(async {
-            match &self.inner.backend {
-                Backend::Postgres(b) => b.read_stream_payloads(ledger, stream, after_version).await,
-                Backend::Sqlite(b) => b.read_stream_payloads(ledger, stream, after_version).await,
-            }
+            on_backend!(self, |b| b.read_stream_payloads(
+                ledger,
+                stream,
+                after_version
+            ))
         })
         .await
     }
@@ -509,13 +505,8 @@ impl Store {
         ledger: &LedgerId,
         event_id: uuid::Uuid,
     ) -> Result<Option<RecordedEvent>, StoreError> {
-        self.guarded(async {
-            match &self.inner.backend {
-                Backend::Postgres(b) => b.event_by_id(ledger, event_id).await,
-                Backend::Sqlite(b) => b.event_by_id(ledger, event_id).await,
-            }
-        })
-        .await
+        self.guarded(async { on_backend!(self, |b| b.event_by_id(ledger, event_id)) })
+            .await
     }
 
     /// Every event of a stream, in order.
@@ -652,13 +643,8 @@ impl Store {
         after: u64,
         upto: u64,
     ) -> Result<Vec<Seal>, StoreError> {
-        self.guarded(async {
-            match &self.inner.backend {
-                Backend::Postgres(b) => b.seals(ledger, after, upto).await,
-                Backend::Sqlite(b) => b.seals(ledger, after, upto).await,
-            }
-        })
-        .await
+        self.guarded(async { on_backend!(self, |b| b.seals(ledger, after, upto)) })
+            .await
     }
 
     /// Records a checkpoint the server signed (`note`: the signed note of
@@ -677,13 +663,8 @@ impl Store {
             head: checkpoint.head,
             note: note.to_owned(),
         };
-        self.guarded(async {
-            match &self.inner.backend {
-                Backend::Postgres(b) => b.record_signed_checkpoint(&signed).await,
-                Backend::Sqlite(b) => b.record_signed_checkpoint(&signed).await,
-            }
-        })
-        .await
+        self.guarded(async { on_backend!(self, |b| b.record_signed_checkpoint(&signed)) })
+            .await
     }
 
     /// The recorded signed checkpoint of the largest size for a ledger. Its
@@ -693,13 +674,8 @@ impl Store {
         &self,
         ledger: &LedgerId,
     ) -> Result<Option<SignedCheckpoint>, StoreError> {
-        self.guarded(async {
-            match &self.inner.backend {
-                Backend::Postgres(b) => b.latest_signed_checkpoint(ledger).await,
-                Backend::Sqlite(b) => b.latest_signed_checkpoint(ledger).await,
-            }
-        })
-        .await
+        self.guarded(async { on_backend!(self, |b| b.latest_signed_checkpoint(ledger)) })
+            .await
     }
 
     /// The public key of this store's seal key, if it has one.

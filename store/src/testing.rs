@@ -16,6 +16,42 @@ use crate::{
     StoreOptions, StreamId,
 };
 
+/// Runs each listed `async fn(TestDatabase)` of the calling test file on
+/// PostgreSQL (skipped, or failed with `WINDLEDGER_REQUIRE_POSTGRES=1`, when
+/// the server cannot be reached) and on SQLite, each in a multi-threaded
+/// runtime of `worker_threads` threads (2 unless given first, as
+/// `worker_threads = 4;`). The caller depends on `tokio`.
+#[macro_export]
+macro_rules! on_both_backends {
+    (worker_threads = $threads:literal; $($test:ident),* $(,)?) => {
+        mod postgres {
+            use $crate::testing::{Backend, TestDatabase};
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+                async fn $test() {
+                    let Some(db) = TestDatabase::new(Backend::Postgres).await else { return };
+                    super::$test(db).await;
+                }
+            )*
+        }
+        mod sqlite {
+            use $crate::testing::{Backend, TestDatabase};
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = $threads)]
+                async fn $test() {
+                    let db = TestDatabase::new(Backend::Sqlite)
+                        .await
+                        .expect("SQLite is always available");
+                    super::$test(db).await;
+                }
+            )*
+        }
+    };
+    ($($test:ident),* $(,)?) => {
+        $crate::on_both_backends!(worker_threads = 2; $($test),*);
+    };
+}
+
 /// A fresh signing key for a test (checkpoints and seals), named `name`.
 pub fn test_signer(name: &str) -> CheckpointSigner {
     CheckpointSigner::generate(name).expect("randomness for a test key")

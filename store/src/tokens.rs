@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::error::StoreError;
-use crate::store::{Backend, Store};
+use crate::store::{Backend, Store, on_backend};
 
 /// A token as stored.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -27,29 +27,18 @@ pub struct StoredToken {
 impl Store {
     /// Stores a new token (its id must be new).
     pub async fn insert_token(&self, t: &StoredToken) -> Result<(), StoreError> {
-        match self.backend() {
-            Backend::Postgres(b) => b.insert_token(t).await,
-            Backend::Sqlite(b) => b.insert_token(t).await,
-        }
+        on_backend!(self, |b| b.insert_token(t))
     }
 
     /// The token with this id, if any.
     pub async fn token(&self, token_id: &str) -> Result<Option<StoredToken>, StoreError> {
-        self.guarded(async {
-            match self.backend() {
-                Backend::Postgres(b) => b.token(token_id).await,
-                Backend::Sqlite(b) => b.token(token_id).await,
-            }
-        })
-        .await
+        self.guarded(async { on_backend!(self, |b| b.token(token_id)) })
+            .await
     }
 
     /// Every token of a ledger (or of every ledger), oldest first.
     pub async fn tokens(&self, ledger: Option<&str>) -> Result<Vec<StoredToken>, StoreError> {
-        match self.backend() {
-            Backend::Postgres(b) => b.tokens(ledger).await,
-            Backend::Sqlite(b) => b.tokens(ledger).await,
-        }
+        on_backend!(self, |b| b.tokens(ledger))
     }
 
     /// The ids of the tokens revoked at or after `since`: what a server
@@ -59,13 +48,8 @@ impl Store {
         &self,
         since: DateTime<Utc>,
     ) -> Result<Vec<String>, StoreError> {
-        self.guarded(async {
-            match self.backend() {
-                Backend::Postgres(b) => b.tokens_revoked_since(since).await,
-                Backend::Sqlite(b) => b.tokens_revoked_since(since).await,
-            }
-        })
-        .await
+        self.guarded(async { on_backend!(self, |b| b.tokens_revoked_since(since)) })
+            .await
     }
 
     /// Revokes a token; false if there is none with this id or it was
@@ -75,9 +59,6 @@ impl Store {
         token_id: &str,
         at: DateTime<Utc>,
     ) -> Result<bool, StoreError> {
-        match self.backend() {
-            Backend::Postgres(b) => b.revoke_token(token_id, at).await,
-            Backend::Sqlite(b) => b.revoke_token(token_id, at).await,
-        }
+        on_backend!(self, |b| b.revoke_token(token_id, at))
     }
 }

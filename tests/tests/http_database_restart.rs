@@ -19,8 +19,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
-use serde_json::{Value, json};
-use server::{Response, Server};
+use serde_json::Value;
+use server::{Response, Server, admission};
 use windledger_api::auth::Role;
 use windledger_store::testing::{TestDatabase, postgres_required};
 use windledger_store::{LedgerId, Verification};
@@ -192,11 +192,6 @@ struct Log {
     seen: Vec<Seen>,
 }
 
-fn admission(holder: &str) -> Value {
-    json!({"holder": holder, "kind": "individual", "college": "citoyens",
-           "commune": "42026", "effective_date": "2026-02-01"})
-}
-
 async fn admit(server: &Server, token: &str, holder: &str) -> Result<Response, reqwest::Error> {
     let request = server
         .client
@@ -253,9 +248,7 @@ async fn the_server_rides_out_a_postgresql_restart() {
         .expect("a database on the test's own cluster");
     let server = Arc::new(Server::with_reference_farm(db).await);
     let secretary = server.token(server::LEDGER, Role::Secretary, None).await;
-    let reader = server
-        .token(server::LEDGER, Role::Shareholder, Some("cit-001"))
-        .await;
+    let reader = server.shareholder_token("cit-001").await;
     let log = Arc::new(Mutex::new(Log::default()));
     let stop = Arc::new(AtomicBool::new(false));
 
@@ -346,7 +339,8 @@ async fn the_server_rides_out_a_postgresql_restart() {
         );
     }
     assert!(
-        metrics(&server)
+        server
+            .metrics()
             .await
             .contains("\nwindledger_database_up 0\n")
     );
@@ -370,7 +364,8 @@ async fn the_server_rides_out_a_postgresql_restart() {
     let recovered = wait_for_readiness(&server, StatusCode::OK, Duration::from_secs(30)).await;
     eprintln!("/readyz said ready {recovered:?} after the database started again");
     assert!(
-        metrics(&server)
+        server
+            .metrics()
             .await
             .contains("\nwindledger_database_up 1\n")
     );
@@ -498,16 +493,6 @@ async fn the_server_rides_out_a_postgresql_restart() {
         seen.len()
     );
     rebuilt.stop().await;
-}
-
-async fn metrics(server: &Server) -> String {
-    let response = server
-        .client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("the server answers");
-    response.text().await.expect("a body")
 }
 
 /// The holders the server lists, as JSON text.

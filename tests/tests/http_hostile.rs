@@ -22,7 +22,7 @@ use windledger_api::auth::Role;
 use windledger_api::throttle::{GUESSES, WINDOW};
 use windledger_store::testing::TestDatabase;
 
-windledger_tests::on_both_backends!(
+windledger_store::on_both_backends!(
     guessing_is_limited_per_address_and_a_valid_token_resets_nothing,
     web_sign_ins_count_in_the_same_limit_and_are_refused_in_french,
     a_sign_in_form_pair_the_client_chose_is_refused,
@@ -167,15 +167,7 @@ async fn health_checks(
 
 /// What `/metrics` counts under `name` (a whole line's label set).
 async fn metric(server: &Server, line_start: &str) -> u64 {
-    let text = server
-        .client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics")
-        .text()
-        .await
-        .expect("a text");
+    let text = server.metrics().await;
     text.lines()
         .find_map(|l| l.strip_prefix(line_start))
         .and_then(|v| v.trim().parse().ok())
@@ -357,9 +349,6 @@ async fn over_a_bound_a_new_connection_replaces_an_idle_one_or_is_refused() {
         Ipv4Addr::new(127, 0, 0, 4),
     );
     let pause = || tokio::time::sleep(Duration::from_millis(50));
-    // Long enough for the server to read the heads sent and start their
-    // requests, on a loaded machine.
-    let settle = || tokio::time::sleep(Duration::from_millis(500));
     let mut a1 = connect_from(a, addr).await;
     pause().await;
     let mut a2 = connect_from(a, addr).await;
@@ -376,13 +365,7 @@ async fn over_a_bound_a_new_connection_replaces_an_idle_one_or_is_refused() {
     assert!(exchange(&mut a4, HEALTH).await.starts_with("HTTP/1.1 200"));
 
     // The address's three connections each run a request (a body awaited).
-    for s in [&mut a2, &mut a3, &mut a4] {
-        s.write_all(post_head(100).as_bytes()).await.expect("sent");
-    }
-    settle().await;
-    let mut a5 = connect_from(a, addr).await;
-    let refused = read_all(&mut a5).await;
-    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    let refused = busy_then_refused([&mut a2, &mut a3, &mut a4], a, addr).await;
     assert!(refused.contains("application/problem+json"), "{refused}");
     assert!(refused.contains("from this address"), "{refused}");
     // Another address is served meanwhile.
@@ -392,13 +375,7 @@ async fn over_a_bound_a_new_connection_replaces_an_idle_one_or_is_refused() {
     // The server's six connections all run requests: refused, from anywhere.
     let mut b2 = connect_from(b, addr).await;
     let mut b3 = connect_from(b, addr).await;
-    for s in [&mut b1, &mut b2, &mut b3] {
-        s.write_all(post_head(100).as_bytes()).await.expect("sent");
-    }
-    settle().await;
-    let mut c1 = connect_from(c, addr).await;
-    let refused = read_all(&mut c1).await;
-    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    let refused = busy_then_refused([&mut b1, &mut b2, &mut b3], c, addr).await;
     assert!(refused.contains("as many requests as it can"), "{refused}");
 
     // One request ends: its connection, now waiting, gives way to the next.
@@ -431,6 +408,25 @@ async fn over_a_bound_a_new_connection_replaces_an_idle_one_or_is_refused() {
     // for them).
     drop((a2, a3, a4, b2, b3));
     server.stop().await;
+}
+
+/// Long enough for the server to read the heads sent and start their
+/// requests, on a loaded machine.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+}
+
+/// Each of `busy` starts a request (its body awaited); once they settle, a
+/// new connection from `from` is refused with a 503: the refusal.
+async fn busy_then_refused(busy: [&mut TcpStream; 3], from: Ipv4Addr, addr: SocketAddr) -> String {
+    for s in busy {
+        s.write_all(post_head(100).as_bytes()).await.expect("sent");
+    }
+    settle().await;
+    let mut refused_stream = connect_from(from, addr).await;
+    let refused = read_all(&mut refused_stream).await;
+    assert!(refused.starts_with("HTTP/1.1 503"), "{refused}");
+    refused
 }
 
 /// Everything the server sends until it closes (a refusal).
@@ -488,9 +484,7 @@ async fn guessing_is_limited_per_address_and_a_valid_token_resets_nothing(db: Te
     // No bound on connections here: a client sending 50 requests at a time
     // may open more connections than an address may hold.
     let server = Server::with_reference_farm_within(db, bounds(10_000, 10_000)).await;
-    let own = server
-        .token(LEDGER, Role::Shareholder, Some("cit-001"))
-        .await;
+    let own = server.shareholder_token("cit-001").await;
     let attacker = client_from(Ipv4Addr::new(127, 0, 0, 5));
     for n in 0..GUESSES - 1 {
         statement(&server, &attacker, &forged(n))
@@ -545,9 +539,7 @@ async fn guessing_is_limited_per_address_and_a_valid_token_resets_nothing(db: Te
 /// the sign-in page says so in French, with `Retry-After`.
 async fn web_sign_ins_count_in_the_same_limit_and_are_refused_in_french(db: TestDatabase) {
     let server = Server::with_reference_farm(db).await;
-    let own = server
-        .token(LEDGER, Role::Shareholder, Some("cit-001"))
-        .await;
+    let own = server.shareholder_token("cit-001").await;
     let address = Ipv4Addr::new(127, 0, 0, 7);
     let api = client_from(address);
     let mut b = Browser::from_address(&server, address.into());
@@ -585,9 +577,7 @@ async fn web_sign_ins_count_in_the_same_limit_and_are_refused_in_french(db: Test
 /// accepted) are refused, and so is the server's value with another cookie.
 async fn a_sign_in_form_pair_the_client_chose_is_refused(db: TestDatabase) {
     let server = Server::with_reference_farm(db).await;
-    let own = server
-        .token(LEDGER, Role::Shareholder, Some("cit-001"))
-        .await;
+    let own = server.shareholder_token("cit-001").await;
     let mut b = Browser::new(&server);
     let form = b.get("/connexion").await.expect(200);
     let hidden = form.form("/connexion");
@@ -626,9 +616,7 @@ async fn one_token_signing_in_again_and_again_ends_only_its_own_sessions(db: Tes
     use windledger_web::MAX_SESSIONS_PER_TOKEN as PER_TOKEN;
     let server = Server::with_reference_farm(db).await;
     let secretary = server.token(LEDGER, Role::Secretary, None).await;
-    let own = server
-        .token(LEDGER, Role::Shareholder, Some("cit-001"))
-        .await;
+    let own = server.shareholder_token("cit-001").await;
     let mut kept = Browser::new(&server);
     kept.sign_in(&secretary)
         .await
@@ -665,9 +653,7 @@ async fn a_trusted_proxy_names_its_clients_and_no_one_else_does(db: TestDatabase
     let server = Server::with_reference_farm_within(db, bounds(100, 2)).await;
     let proxy = Ipv4Addr::new(127, 0, 0, 9);
     server.state.trust_proxies(vec![proxy.into()]);
-    let own = server
-        .token(LEDGER, Role::Shareholder, Some("cit-001"))
-        .await;
+    let own = server.shareholder_token("cit-001").await;
     let via_proxy = client_from(proxy);
     let as_client = |client: &'static str, token: &str| {
         via_proxy
@@ -776,12 +762,7 @@ async fn the_api_reference_page_has_a_strict_content_security_policy() {
     use base64::Engine;
     use sha2::Digest;
     let server = server_within(bounds(100, 100)).await;
-    let response = server
-        .client
-        .get(server.url("/api/v1/docs"))
-        .send()
-        .await
-        .expect("the page");
+    let response = server.fetch("/api/v1/docs").await;
     assert_eq!(response.status(), 200);
     let headers = response.headers().clone();
     let page = response.text().await.expect("a page");

@@ -9,7 +9,9 @@ use std::path::Path;
 
 use windledger_store::{CheckpointVerifier, LedgerId, Store, StoreOptions, Verification};
 
-use crate::support::{Server, command, demo, failure, printed_verifier_key, success, windledger};
+use crate::support::{
+    Server, command, demo, failure, file_names, printed_verifier_key, success, windledger,
+};
 
 /// Events of the reference farm, which the demo imports.
 const REFERENCE_EVENTS: usize = 2_443;
@@ -234,15 +236,7 @@ fn the_gitignore_covers_what_the_demo_writes() {
     // The demo run from the repository's root, as the README runs it.
     let folder = tempfile::tempdir().expect("a temporary folder");
     demo(folder.path(), &[]);
-    let mut written: Vec<String> = std::fs::read_dir(folder.path())
-        .expect("the folder")
-        .map(|e| {
-            e.expect("an entry")
-                .file_name()
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
+    let mut written = file_names(folder.path());
     assert!(written.iter().any(|f| f.ends_with(".key")), "{written:?}");
     // Written at times only, and the key `serve` makes.
     written.extend(

@@ -205,8 +205,8 @@ fn a_database_it_cannot_use_is_one_sentence_and_exit_code_1() {
 #[cfg(unix)]
 #[test]
 fn the_demo_serves_with_the_tokens_it_prints_and_stops_on_sigterm() {
-    use std::io::{BufRead, BufReader, Read, Write};
-    use std::net::TcpStream;
+    use crate::support::http_get;
+    use std::io::{BufRead, BufReader};
     use std::process::Stdio;
 
     let folder = tempfile::tempdir().expect("a temporary folder");
@@ -244,18 +244,7 @@ fn the_demo_serves_with_the_tokens_it_prints_and_stops_on_sigterm() {
         "{printed}"
     );
     let token = shareholder_token.expect("the demo prints a shareholder token");
-    let get = |path: &str, token: Option<&str>| {
-        let mut stream = TcpStream::connect(&address).expect("the server accepts");
-        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
-        )
-        .expect("a request");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("a response");
-        response
-    };
+    let get = |path: &str, token: Option<&str>| http_get(&address, path, token);
     let api = "/api/v1/ledgers/ailes-de-taillard";
     assert!(get(&format!("{api}/parties"), None).starts_with("HTTP/1.1 200"));
     let statement = get(&format!("{api}/holders/cit-001/statement"), Some(&token));

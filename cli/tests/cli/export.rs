@@ -14,7 +14,6 @@ use std::sync::OnceLock;
 use chrono::NaiveDate;
 use windledger::export::{CAP_TABLE_HEADER, DECISIONS_HEADER, ExportKind, ExportOptions, run_to};
 use windledger_app::audit::verify_export;
-use windledger_app::import::Importer;
 use windledger_app::services::ledger_event;
 use windledger_domain::meeting::Outcome;
 use windledger_projections::cap_table::AsOf;
@@ -22,8 +21,7 @@ use windledger_projections::ocf;
 use windledger_projections::runner::Projections;
 use windledger_store::{Head, LedgerId, Store, StoreOptions};
 
-const REFERENCE: &str = include_str!("../../../fixtures/ailes-de-taillard.jsonl");
-const LEDGER: &str = "ailes-de-taillard";
+use crate::support::{LEDGER, import_reference_farm};
 
 /// The reference farm, imported once into a database every test reads.
 struct Farm {
@@ -55,14 +53,7 @@ fn farm() -> &'static Farm {
                 let store = Store::connect(StoreOptions::new(&importing).sealed_by(sealer))
                     .await
                     .expect("the database opens");
-                let mut importer = Importer::open(store, LedgerId::parse(LEDGER).expect("an id"))
-                    .await
-                    .expect("the ledger opens");
-                importer
-                    .import(REFERENCE.as_bytes(), |_| {})
-                    .await
-                    .unwrap_or_else(|e| panic!("the reference farm is refused: {e}"))
-                    .head
+                import_reference_farm(store).await
             })
         })
         .join()
@@ -399,15 +390,7 @@ async fn output_writes_into_devices_and_fifos_and_follows_links() {
     use std::os::unix::fs::FileTypeExt;
     let dir = tempfile::tempdir().expect("a folder");
     let names = |dir: &Path| {
-        let mut names: Vec<String> = std::fs::read_dir(dir)
-            .expect("the folder")
-            .map(|e| {
-                e.expect("an entry")
-                    .file_name()
-                    .to_string_lossy()
-                    .into_owned()
-            })
-            .collect();
+        let mut names = crate::support::file_names(dir);
         names.sort();
         names
     };

@@ -7,7 +7,14 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
+use windledger_app::import::Importer;
+use windledger_store::{Head, LedgerId, Store};
+
 pub const BIN: &str = env!("CARGO_BIN_EXE_windledger");
+
+/// The reference farm's command file, and the ledger it is imported into.
+pub const REFERENCE: &str = include_str!("../../../fixtures/ailes-de-taillard.jsonl");
+pub const LEDGER: &str = "ailes-de-taillard";
 
 /// The variables that would choose for the commands.
 const CHOOSING: [&str; 5] = [
@@ -17,6 +24,45 @@ const CHOOSING: [&str; 5] = [
     "WINDLEDGER_LISTEN",
     "RUST_LOG",
 ];
+
+/// GET `path` from the server at `address`: the whole response, as sent.
+pub fn http_get(address: &str, path: &str, token: Option<&str>) -> String {
+    let mut stream = TcpStream::connect(address).expect("the server accepts");
+    let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
+    )
+    .expect("a request");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("a response");
+    response
+}
+
+/// The names of the files in `folder`, in the order the system lists them.
+pub fn file_names(folder: &Path) -> Vec<String> {
+    std::fs::read_dir(folder)
+        .expect("the folder")
+        .map(|e| {
+            e.expect("an entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect()
+}
+
+/// Imports the reference farm into `store`, as ledger [`LEDGER`]: its head.
+pub async fn import_reference_farm(store: Store) -> Head {
+    let mut importer = Importer::open(store, LedgerId::parse(LEDGER).expect("a ledger id"))
+        .await
+        .expect("the ledger opens");
+    importer
+        .import(REFERENCE.as_bytes(), |_| {})
+        .await
+        .unwrap_or_else(|e| panic!("the reference farm is refused: {e}"))
+        .head
+}
 
 /// `windledger ARGS` in `folder`, not yet run.
 pub fn command(folder: &Path, args: &[&str]) -> Command {
@@ -117,15 +163,7 @@ impl Server {
 
     /// GET `path`: the status line and the body.
     pub fn get(&self, path: &str, token: Option<&str>) -> (String, String) {
-        let mut stream = TcpStream::connect(&self.address).expect("the server accepts");
-        let auth = token.map_or(String::new(), |t| format!("Authorization: Bearer {t}\r\n"));
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n"
-        )
-        .expect("a request");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("a response");
+        let response = http_get(&self.address, path, token);
         let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
         let status = head.lines().next().unwrap_or_default().to_owned();
         (status, body.to_owned())

@@ -19,15 +19,13 @@ use rust_decimal::Decimal;
 use serde_json::Value;
 use windledger::verify::{VerifyOptions, verify_to};
 use windledger_app::audit::{AuditError, AuditReport, verify_export};
-use windledger_app::import::Importer;
 use windledger_store::testing::TestDatabase;
 use windledger_store::{
     Checkpoint, CheckpointSigner, CheckpointVerifier, Hash, Head, LedgerId, RecordedEvent, Sealer,
     Verification, recompute_hash, verify_jsonl,
 };
 
-const REFERENCE: &str = include_str!("../../../fixtures/ailes-de-taillard.jsonl");
-const LEDGER: &str = "ailes-de-taillard";
+use crate::support::{LEDGER, REFERENCE, import_reference_farm};
 
 /// The reference farm, imported once for every test of this file.
 struct Farm {
@@ -53,14 +51,8 @@ fn farm() -> &'static Farm {
         let (export, head, sealer) = runtime.block_on(async {
             let db = TestDatabase::sqlite();
             let store = db.store().await;
-            let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
-            let mut importer = Importer::open(store.clone(), ledger.clone())
-                .await
-                .expect("the ledger opens");
-            importer
-                .import(REFERENCE.as_bytes(), |_| {})
-                .await
-                .unwrap_or_else(|e| panic!("the reference farm is refused: {e}"));
+            import_reference_farm(store.clone()).await;
+            let ledger = ledger(LEDGER);
             let mut export = Vec::new();
             let head = store
                 .export_jsonl(&ledger, &mut export, |_, _| {})
@@ -199,6 +191,21 @@ fn chain_is_intact(lines: &[String]) {
         Ok(Verification::Intact { .. }) => {}
         other => panic!("the re-chained export holds together as a chain: {other:?}"),
     }
+}
+
+/// The farm's export with its first event of `event_type` rewritten by
+/// `alter` and the chain recomputed and sealed from it on, as a forger
+/// holding the server's key would: the chain holds. The lines, and the
+/// index of the rewritten one.
+fn rewritten(event_type: &str, alter: impl FnOnce(&mut Value)) -> (Vec<String>, usize) {
+    let mut lines = farm().lines.clone();
+    let index = first_of(&lines, event_type);
+    let mut event = json(&lines[index]);
+    alter(&mut event);
+    lines[index] = event.to_string();
+    rechain(&mut lines, index);
+    chain_is_intact(&lines);
+    (lines, index)
 }
 
 fn cents(amount: &Value, delta: i64) -> Value {
@@ -450,15 +457,10 @@ fn sealed_alone(line: &str) -> bool {
 
 #[test]
 fn a_meeting_close_with_other_counts_and_a_recomputed_chain_is_caught_by_the_re_tally() {
-    let farm = farm();
-    let mut lines = farm.lines.clone();
-    let index = first_of(&lines, "MeetingClosed");
-    let mut close = json(&lines[index]);
-    let votes = find_mut(&mut close["payload"], "votes_for").expect("a count");
-    *votes = (votes.as_u64().expect("a number") + 1).into();
-    lines[index] = close.to_string();
-    rechain(&mut lines, index);
-    chain_is_intact(&lines);
+    let (lines, index) = rewritten("MeetingClosed", |close| {
+        let votes = find_mut(&mut close["payload"], "votes_for").expect("a count");
+        *votes = (votes.as_u64().expect("a number") + 1).into();
+    });
 
     let error = verify(&lines, None).expect_err("the re-tally differs");
     let position = index as u64 + 1;
@@ -479,27 +481,23 @@ fn a_meeting_close_with_other_counts_and_a_recomputed_chain_is_caught_by_the_re_
 #[test]
 fn a_dividend_with_cents_moved_between_holders_and_a_recomputed_chain_is_caught_by_the_re_allocation()
  {
-    let farm = farm();
-    let mut lines = farm.lines.clone();
-    let index = first_of(&lines, "DividendDeclared");
-    let mut declared = json(&lines[index]);
-    let allocations = find_mut(&mut declared["payload"], "allocations")
-        .and_then(Value::as_array_mut)
-        .expect("allocations");
-    assert!(allocations.len() >= 2, "two holders at least");
-    // The total stays the same: only recomputing each share sees it.
-    for (i, delta) in [(0, 1), (1, -1)] {
-        for field in ["gross", "net"] {
-            allocations[i][field] = cents(&allocations[i][field], delta);
+    let mut holder = String::new();
+    let (lines, index) = rewritten("DividendDeclared", |declared| {
+        let allocations = find_mut(&mut declared["payload"], "allocations")
+            .and_then(Value::as_array_mut)
+            .expect("allocations");
+        assert!(allocations.len() >= 2, "two holders at least");
+        // The total stays the same: only recomputing each share sees it.
+        for (i, delta) in [(0, 1), (1, -1)] {
+            for field in ["gross", "net"] {
+                allocations[i][field] = cents(&allocations[i][field], delta);
+            }
         }
-    }
-    let holder = allocations[0]["holder"]
-        .as_str()
-        .expect("a holder")
-        .to_owned();
-    lines[index] = declared.to_string();
-    rechain(&mut lines, index);
-    chain_is_intact(&lines);
+        allocations[0]["holder"]
+            .as_str()
+            .expect("a holder")
+            .clone_into(&mut holder);
+    });
 
     let error = verify(&lines, None).expect_err("the re-allocation differs");
     assert_eq!(error.position(), Some(index as u64 + 1), "{error}");
@@ -514,15 +512,10 @@ fn a_dividend_with_cents_moved_between_holders_and_a_recomputed_chain_is_caught_
 
 #[test]
 fn a_payment_of_another_amount_with_a_recomputed_chain_is_caught() {
-    let farm = farm();
-    let mut lines = farm.lines.clone();
-    let index = first_of(&lines, "DividendPaid");
-    let mut paid = json(&lines[index]);
-    let amount = find_mut(&mut paid["payload"], "amount").expect("an amount");
-    *amount = cents(amount, 100);
-    lines[index] = paid.to_string();
-    rechain(&mut lines, index);
-    chain_is_intact(&lines);
+    let (lines, index) = rewritten("DividendPaid", |paid| {
+        let amount = find_mut(&mut paid["payload"], "amount").expect("an amount");
+        *amount = cents(amount, 100);
+    });
     let error = verify(&lines, None).expect_err("the payment differs");
     assert_eq!(error.position(), Some(index as u64 + 1), "{error}");
     assert!(error.to_string().contains("amount"), "{error}");
@@ -788,30 +781,20 @@ fn an_empty_or_garbled_export_is_refused() {
 /// before its effective date says it happened in the future.
 #[test]
 fn an_event_recorded_before_it_happened_or_a_live_ballot_recorded_late_is_refused() {
-    let farm = farm();
-
-    let mut lines = farm.lines.clone();
-    let i = first_of(&lines, "BallotCast");
-    let mut ballot = json(&lines[i]);
-    assert_eq!(ballot["metadata"]["extra"]["entry"], "imported");
-    ballot["metadata"]
-        .as_object_mut()
-        .expect("metadata")
-        .remove("extra");
-    lines[i] = ballot.to_string();
-    rechain(&mut lines, i);
-    chain_is_intact(&lines);
+    let (lines, i) = rewritten("BallotCast", |ballot| {
+        assert_eq!(ballot["metadata"]["extra"]["entry"], "imported");
+        ballot["metadata"]
+            .as_object_mut()
+            .expect("metadata")
+            .remove("extra");
+    });
     let error = verify(&lines, None).expect_err("a late live ballot");
     assert_eq!(error.position(), Some(i as u64 + 1), "{error}");
     assert!(error.to_string().contains("was recorded at"), "{error}");
 
-    let mut lines = farm.lines.clone();
-    let i = first_of(&lines, "SharesTransferred");
-    let mut transfer = json(&lines[i]);
-    transfer["recorded_at"] = "2014-01-01T00:00:00.000000Z".into();
-    lines[i] = transfer.to_string();
-    rechain(&mut lines, i);
-    chain_is_intact(&lines);
+    let (lines, i) = rewritten("SharesTransferred", |transfer| {
+        transfer["recorded_at"] = "2014-01-01T00:00:00.000000Z".into();
+    });
     let error = verify(&lines, None).expect_err("a transfer recorded before its date");
     assert_eq!(error.position(), Some(i as u64 + 1), "{error}");
     assert!(error.to_string().contains("in the future"), "{error}");

@@ -138,6 +138,16 @@ struct Piece {
     remainder: u64,
 }
 
+/// A piece of a security closed by a repurchase or a cancellation: what
+/// its transaction carries whatever its kind.
+struct Closing {
+    id: String,
+    security_id: String,
+    quantity: String,
+    balance_security_id: Option<String>,
+    comments: Vec<String>,
+}
+
 /// The event being folded: where ids and comments come from.
 struct At {
     position: u64,
@@ -496,26 +506,18 @@ impl State {
         at: &mut At,
     ) -> Result<(), OcfError> {
         let price = price.amount();
-        let mut closed = Vec::new();
-        for piece in self.take(&Owner::Holder(holder.clone()), class, count, at)? {
-            let n_balance = (piece.remainder > 0).then(|| at.next());
-            let n_close = at.next();
-            let close_id = at.tx(n_close);
-            let balance = self.balance(n_balance, &piece, &close_id, at)?;
-            let mut comments = at.comments();
-            comments.push(tag("resolution", &resolution.id));
-            self.transactions
-                .push(Transaction::Repurchase(StockRepurchase {
-                    id: close_id.clone(),
-                    date: at.date,
-                    security_id: self.securities[piece.source].id.clone(),
-                    quantity: piece.quantity.to_string(),
-                    price: at.money(price)?,
-                    balance_security_id: balance,
-                    comments,
-                }));
-            closed.push(close_id);
-        }
+        let owner = Owner::Holder(holder.clone());
+        let closed = self.close(&owner, class, count, resolution, at, |c, at| {
+            Ok(Transaction::Repurchase(StockRepurchase {
+                id: c.id,
+                date: at.date,
+                security_id: c.security_id,
+                quantity: c.quantity,
+                price: at.money(price)?,
+                balance_security_id: c.balance_security_id,
+                comments: c.comments,
+            }))
+        })?;
         let n = at.next();
         let mut comments = at.comments();
         comments.push(tag("treasury_from", closed.join(",")));
@@ -571,25 +573,52 @@ impl State {
             "{reason} (resolution {} adopted on {})",
             resolution.id, resolution.adopted_on
         );
-        for piece in self.take(&owner, class, count, at)? {
+        self.close(&owner, class, count, resolution, at, |c, at| {
+            Ok(Transaction::Cancellation(StockCancellation {
+                id: c.id,
+                date: at.date,
+                security_id: c.security_id,
+                quantity: c.quantity,
+                balance_security_id: c.balance_security_id,
+                reason_text: reason.clone(),
+                comments: c.comments,
+            }))
+        })?;
+        Ok(())
+    }
+
+    /// Closes `count` shares of `owner` in `class` under `resolution`, the
+    /// oldest securities first (a remainder goes to a new balance
+    /// security), each piece by the transaction `transaction` makes of it:
+    /// the ids of those transactions, in order.
+    fn close(
+        &mut self,
+        owner: &Owner,
+        class: &ShareClassId,
+        count: u64,
+        resolution: &AdoptedResolution,
+        at: &mut At,
+        transaction: impl Fn(Closing, &At) -> Result<Transaction, OcfError>,
+    ) -> Result<Vec<String>, OcfError> {
+        let mut closed = Vec::new();
+        for piece in self.take(owner, class, count, at)? {
             let n_balance = (piece.remainder > 0).then(|| at.next());
             let n_close = at.next();
             let close_id = at.tx(n_close);
             let balance = self.balance(n_balance, &piece, &close_id, at)?;
             let mut comments = at.comments();
             comments.push(tag("resolution", &resolution.id));
-            self.transactions
-                .push(Transaction::Cancellation(StockCancellation {
-                    id: close_id,
-                    date: at.date,
-                    security_id: self.securities[piece.source].id.clone(),
-                    quantity: piece.quantity.to_string(),
-                    balance_security_id: balance,
-                    reason_text: reason.clone(),
-                    comments,
-                }));
+            let closing = Closing {
+                id: close_id.clone(),
+                security_id: self.securities[piece.source].id.clone(),
+                quantity: piece.quantity.to_string(),
+                balance_security_id: balance,
+                comments,
+            };
+            self.transactions.push(transaction(closing, at)?);
+            closed.push(close_id);
         }
-        Ok(())
+        Ok(closed)
     }
 
     /// Closes the oldest open securities of `owner` in `class` that cover

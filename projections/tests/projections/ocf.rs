@@ -216,6 +216,33 @@ impl Farm {
         self.on
     }
 
+    /// The company buys back `count` ordinary shares of `holder` at
+    /// `price` EUR each, under the capital reduction, a few days on.
+    fn repurchase(&mut self, holder: &HolderId, count: u64, price: &str) {
+        let effective_date = self.later();
+        self.run(CompanyCommand::RepurchaseShares {
+            holder: holder.clone(),
+            class: class(ORD),
+            count: shares(count),
+            price_per_share: eur(price),
+            resolution: res("r-reduction"),
+            effective_date,
+        });
+    }
+
+    /// `count` ordinary shares of `source` cancelled under the capital
+    /// reduction, a few days on.
+    fn cancel(&mut self, source: CancellationSource, count: u64) {
+        let effective_date = self.later();
+        self.run(CompanyCommand::CancelShares {
+            source,
+            class: class(ORD),
+            count: shares(count),
+            resolution: res("r-reduction"),
+            effective_date,
+        });
+    }
+
     fn active(&self) -> Vec<HolderId> {
         self.company
             .register()
@@ -311,53 +338,26 @@ fn history(seed: u64) -> (Vec<(u64, CompanyEvent)>, NaiveDate) {
     let (giver, _) = largest_ordinary_holding(&farm, Some(&largest));
     farm.transfer(&giver, &largest, &class(ORD), 10);
     let first = farm.held(&largest, ORD) - 1;
-    let effective_date = farm.later();
-    farm.run(CompanyCommand::RepurchaseShares {
-        holder: largest.clone(),
-        class: class(ORD),
-        count: shares(first),
-        price_per_share: eur("112.40"),
-        resolution: res("r-reduction"),
-        effective_date,
-    });
+    farm.repurchase(&largest, first, "112.40");
     for _ in 0..10 {
         farm.random_transfer();
     }
     let (other, n) = largest_ordinary_holding(&farm, Some(&largest));
     let second = n.div_ceil(3);
-    let effective_date = farm.later();
-    farm.run(CompanyCommand::RepurchaseShares {
-        holder: other.clone(),
-        class: class(ORD),
-        count: shares(second),
-        price_per_share: eur("98"),
-        resolution: res("r-reduction"),
-        effective_date,
-    });
+    farm.repurchase(&other, second, "98");
     let middle = farm.later();
 
     // Treasury shares cancelled (the first repurchase and part of the
     // second), then a holder's shares.
-    let effective_date = farm.later();
-    farm.run(CompanyCommand::CancelShares {
-        source: CancellationSource::Treasury,
-        class: class(ORD),
-        count: shares(first + second.div_ceil(2)),
-        resolution: res("r-reduction"),
-        effective_date,
-    });
+    farm.cancel(CancellationSource::Treasury, first + second.div_ceil(2));
     let (withdrawing, n) = largest_ordinary_holding(&farm, Some(&other));
-    let effective_date = farm.later();
-    farm.run(CompanyCommand::CancelShares {
-        source: CancellationSource::Holder {
+    farm.cancel(
+        CancellationSource::Holder {
             holder: withdrawing.clone(),
             reimbursement_per_share: Some(eur("100")),
         },
-        class: class(ORD),
-        count: shares(n.div_ceil(2)),
-        resolution: res("r-reduction"),
-        effective_date,
-    });
+        n.div_ceil(2),
+    );
 
     // More preference shares may be issued, then are.
     let effective_date = farm.later();
@@ -452,6 +452,14 @@ fn items<'a>(package: &'a OcfPackage, name: &str) -> &'a [Value] {
         .unwrap_or_else(|| panic!("{name} has items"))
 }
 
+/// The item of `items` with this id.
+fn by_id<'a>(items: &'a [Value], id: &str) -> &'a Value {
+    items
+        .iter()
+        .find(|item| item["id"] == id)
+        .unwrap_or_else(|| panic!("an item {id}"))
+}
+
 fn text(value: &Value, key: &str) -> String {
     value[key]
         .as_str()
@@ -507,9 +515,27 @@ fn expected_positions(
     expected
 }
 
+/// The effective date of the history's last event.
+fn last_date(events: &[(u64, CompanyEvent)]) -> NaiveDate {
+    events
+        .last()
+        .map(|(_, e)| e.effective_date())
+        .expect("events")
+}
+
 fn export(events: &[(u64, CompanyEvent)], as_of: NaiveDate) -> OcfPackage {
     ocf::export(events, as_of, generated_at())
         .unwrap_or_else(|e| panic!("the history exports as of {as_of}: {e}"))
+}
+
+/// Exports the history of `seed` as of each date one of its events takes
+/// effect, and gives `check` each package with the history and its date.
+fn every_export(seed: u64, mut check: impl FnMut(&[(u64, CompanyEvent)], NaiveDate, OcfPackage)) {
+    let (events, _) = history(seed);
+    let dates: BTreeSet<NaiveDate> = events.iter().map(|(_, e)| e.effective_date()).collect();
+    for as_of in dates {
+        check(&events, as_of, export(&events, as_of));
+    }
 }
 
 // --- The tests. ---
@@ -517,16 +543,13 @@ fn export(events: &[(u64, CompanyEvent)], as_of: NaiveDate) -> OcfPackage {
 #[test]
 fn the_open_securities_of_every_stakeholder_are_the_cap_table_on_every_date() {
     for seed in 1..=12 {
-        let (events, _) = history(seed);
-        let dates: BTreeSet<NaiveDate> = events.iter().map(|(_, e)| e.effective_date()).collect();
-        for &as_of in &dates {
-            let package = export(&events, as_of);
+        every_export(seed, |events, as_of, package| {
             assert_eq!(
                 open_positions(&package),
-                expected_positions(&events, as_of),
+                expected_positions(events, as_of),
                 "seed {seed}, as of {as_of}"
             );
-        }
+        });
     }
 }
 
@@ -548,10 +571,7 @@ fn the_history_covers_every_movement_and_its_export_every_transaction_type() {
     ] {
         assert!(names.contains(name), "the history has a {name}");
     }
-    let end = events
-        .last()
-        .map(|(_, e)| e.effective_date())
-        .expect("events");
+    let end = last_date(&events);
     let package = export(&events, end);
     let types: BTreeSet<String> = items(&package, TRANSACTIONS_FILE)
         .iter()
@@ -611,20 +631,14 @@ fn the_history_covers_every_movement_and_its_export_every_transaction_type() {
 #[test]
 fn stakeholders_carry_the_pseudonymous_id_kind_and_college_and_nothing_personal() {
     let (events, _) = history(3);
-    let end = events
-        .last()
-        .map(|(_, e)| e.effective_date())
-        .expect("events");
+    let end = last_date(&events);
     let package = export(&events, end);
     let company = Company::as_of(events.iter().map(|(_, e)| e.clone()), end);
     let stakeholders = items(&package, ocf::STAKEHOLDERS_FILE);
     // Every holder ever registered, and the treasury.
     assert_eq!(stakeholders.len(), company.register().count() + 1);
     for (h, entry) in company.register() {
-        let sh = stakeholders
-            .iter()
-            .find(|s| s["id"] == ocf::stakeholder_id(h).as_str())
-            .unwrap_or_else(|| panic!("{h} is a stakeholder"));
+        let sh = by_id(stakeholders, &ocf::stakeholder_id(h));
         assert_eq!(sh["name"], serde_json::json!({ "legal_name": h.as_str() }));
         assert_eq!(sh["issuer_assigned_id"], h.as_str());
         let individual = entry.kind == HolderKind::Individual;
@@ -652,10 +666,7 @@ fn stakeholders_carry_the_pseudonymous_id_kind_and_college_and_nothing_personal(
             None => assert_eq!(sh["current_relationship"], "INVESTOR"),
         }
     }
-    let sem = stakeholders
-        .iter()
-        .find(|s| s["id"] == "sh-h-sem")
-        .expect("the SEM");
+    let sem = by_id(stakeholders, "sh-h-sem");
     assert!(
         sem["comments"]
             .as_array()
@@ -664,10 +675,7 @@ fn stakeholders_carry_the_pseudonymous_id_kind_and_college_and_nothing_personal(
         "the college as of the date: {sem}"
     );
     let classes = items(&package, ocf::STOCK_CLASSES_FILE);
-    let pref = classes
-        .iter()
-        .find(|c| c["id"] == "sc-preference")
-        .expect("the preference class");
+    let pref = by_id(classes, "sc-preference");
     assert_eq!(pref["class_type"], "PREFERRED");
     assert_eq!(pref["votes_per_share"], "0");
     assert_eq!(pref["initial_shares_authorized"], "2000");
@@ -675,10 +683,7 @@ fn stakeholders_carry_the_pseudonymous_id_kind_and_college_and_nothing_personal(
         pref["par_value"],
         serde_json::json!({ "amount": "50", "currency": "EUR" })
     );
-    let ord = classes
-        .iter()
-        .find(|c| c["id"] == "sc-ordinaires")
-        .expect("the ordinary class");
+    let ord = by_id(classes, "sc-ordinaires");
     assert_eq!(ord["class_type"], "COMMON");
     assert_eq!(ord["votes_per_share"], "1");
 }
@@ -686,10 +691,7 @@ fn stakeholders_carry_the_pseudonymous_id_kind_and_college_and_nothing_personal(
 #[test]
 fn an_export_is_deterministic_and_a_later_one_extends_an_earlier_one() {
     let (events, middle) = history(5);
-    let end = events
-        .last()
-        .map(|(_, e)| e.effective_date())
-        .expect("events");
+    let end = last_date(&events);
     let first = export(&events, end);
     let again = export(&events, end);
     assert_eq!(first, again);
@@ -818,10 +820,7 @@ fn the_validator_accepts_the_export_in_the_middle_and_at_the_end_as_folder_and_z
     let dir = tempfile::tempdir().expect("a temporary folder");
     for seed in [11, 4] {
         let (events, middle) = history(seed);
-        let end = events
-            .last()
-            .map(|(_, e)| e.effective_date())
-            .expect("events");
+        let end = last_date(&events);
         for (label, as_of) in [("middle", middle), ("end", end)] {
             let package = export(&events, as_of);
             // Every item was checked: the manifest, three files, their items.
@@ -847,10 +846,7 @@ fn the_validator_accepts_the_export_in_the_middle_and_at_the_end_as_folder_and_z
 #[test]
 fn the_validator_accepts_the_export_of_six_histories_on_every_date() {
     for seed in 1..=6 {
-        let (events, _) = history(seed);
-        let dates: BTreeSet<NaiveDate> = events.iter().map(|(_, e)| e.effective_date()).collect();
-        for &as_of in &dates {
-            let package = export(&events, as_of);
+        every_export(seed, |_, as_of, package| {
             let files = package
                 .files
                 .iter()
@@ -861,7 +857,7 @@ fn the_validator_accepts_the_export_of_six_histories_on_every_date() {
             )
             .expect("the package reads");
             assert_eq!(report.failed(), 0, "seed {seed}, as of {as_of}:\n{report}");
-        }
+        });
     }
 }
 
@@ -870,10 +866,7 @@ fn the_validator_accepts_the_export_of_six_histories_on_every_date() {
 #[test]
 fn the_validator_names_what_is_wrong_in_a_broken_package() {
     let (events, _) = history(7);
-    let end = events
-        .last()
-        .map(|(_, e)| e.effective_date())
-        .expect("events");
+    let end = last_date(&events);
     let package = export(&events, end);
     let files = files_of(&package);
     assert_eq!(failures(&sealed(files.clone())), Vec::<String>::new());

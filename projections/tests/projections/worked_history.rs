@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use chrono::NaiveDate;
 use cqrs_es::{Aggregate, DomainEvent};
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -18,11 +19,13 @@ use windledger_domain::finance::{
     KnownClosings, LocalTax, RevenueKind, YearMonth,
 };
 use windledger_domain::meeting::{
-    Call, Choice, Meeting, MeetingCommand, MeetingKind, MeetingServices, ProposedResolution,
+    Call, Choice, Meeting, MeetingCommand, MeetingKind, MeetingServices,
 };
 use windledger_domain::money::{Euros, SignedEuros};
-use windledger_domain::resolution::{KnownResolutions, ResolutionPurpose};
-use windledger_domain::types::{AdvanceId, Kilowatts, LegalName, PartyId, Siren, TurbineId};
+use windledger_domain::resolution::KnownResolutions;
+use windledger_domain::types::{
+    AdvanceId, CommuneCode, Kilowatts, LegalName, PartyId, Siren, TurbineId,
+};
 use windledger_fixtures::farm::{
     self, CharterBuilder, at, commune, day, dec, eur, holder, ordinary_shares, report, res,
 };
@@ -42,6 +45,15 @@ struct Ledger {
 }
 
 impl Ledger {
+    /// Runs `command` on the company, with no resolution known.
+    async fn company(&mut self, company: &mut Company, command: CompanyCommand) {
+        let services = CompanyServices::new(
+            windledger_fixtures::farm::history_clock(),
+            KnownResolutions::default(),
+        );
+        self.run("company/farm", company, &services, command).await;
+    }
+
     async fn run<A>(
         &mut self,
         stream: &str,
@@ -76,16 +88,30 @@ fn charter() -> Charter {
         .build()
 }
 
+/// The company, formed on `formed` with `capital` EUR of share capital.
+fn parc_des_crets(
+    formed: NaiveDate,
+    capital: &str,
+    territory: BTreeSet<CommuneCode>,
+    turbines: Vec<Turbine>,
+) -> Incorporation {
+    Incorporation {
+        legal_name: LegalName::new("Parc des Crêts SAS").expect("a name"),
+        legal_form: LegalForm::Sas,
+        registration_number: Siren::new("732829320").expect("a SIREN"),
+        formation_date: formed,
+        share_capital: eur(capital),
+        territory,
+        turbines,
+    }
+}
+
 /// Partner (outside the territory) 500, the communauté de communes 200,
 /// Alice (in the territory) 200, Bob (outside) 100.
 async fn history() -> Vec<LedgerEvent> {
     let mut ledger = Ledger::default();
     let formed = day(2019, 1, 10);
     let mut company = Company::default();
-    let none = CompanyServices::new(
-        windledger_fixtures::farm::history_clock(),
-        KnownResolutions::default(),
-    );
     let turbine = |id: &str, c: &str| Turbine {
         id: TurbineId::new(id).expect("an id"),
         commune: commune(c),
@@ -93,20 +119,15 @@ async fn history() -> Vec<LedgerEvent> {
         commissioned_on: day(2020, 3, 1),
     };
     ledger
-        .run(
-            "company/farm",
+        .company(
             &mut company,
-            &none,
             CompanyCommand::Incorporate {
-                company: Incorporation {
-                    legal_name: LegalName::new("Parc des Crêts SAS").expect("a name"),
-                    legal_form: LegalForm::Sas,
-                    registration_number: Siren::new("732829320").expect("a SIREN"),
-                    formation_date: formed,
-                    share_capital: eur("100000"),
-                    territory: TERRITORY.iter().map(commune).collect::<BTreeSet<_>>(),
-                    turbines: vec![turbine("T1", "42026"), turbine("T2", "42282")],
-                },
+                company: parc_des_crets(
+                    formed,
+                    "100000",
+                    TERRITORY.iter().map(commune).collect(),
+                    vec![turbine("T1", "42026"), turbine("T2", "42282")],
+                ),
                 charter: charter(),
             },
         )
@@ -119,10 +140,8 @@ async fn history() -> Vec<LedgerEvent> {
     ];
     for (id, kind, c, _) in holders {
         ledger
-            .run(
-                "company/farm",
+            .company(
                 &mut company,
-                &none,
                 CompanyCommand::AdmitShareholder {
                     holder: holder(id),
                     kind,
@@ -143,10 +162,8 @@ async fn history() -> Vec<LedgerEvent> {
         })
         .collect();
     ledger
-        .run(
-            "company/farm",
+        .company(
             &mut company,
-            &none,
             CompanyCommand::IssueShares {
                 subscriptions,
                 resolution: None,
@@ -188,19 +205,11 @@ async fn history() -> Vec<LedgerEvent> {
     let mut meeting = Meeting::default();
     let meeting_services =
         MeetingServices::new(windledger_fixtures::farm::history_clock(), cap_tables());
-    let ordinary = farm::kind("ordinary");
-    let agenda = vec![
-        ProposedResolution {
-            decision_kind: ordinary.clone(),
-            purpose: ResolutionPurpose::AccountsApproval { year: 2021 },
-            text: "Approbation des comptes 2021".to_owned(),
-        },
-        ProposedResolution {
-            decision_kind: ordinary,
-            purpose: ResolutionPurpose::ResultAppropriation { year: 2021 },
-            text: "Affectation du résultat 2021".to_owned(),
-        },
-    ];
+    let agenda = farm::accounts_agenda(
+        2021,
+        "Approbation des comptes 2021",
+        "Affectation du résultat 2021",
+    );
     let ballot = |voter: &str| MeetingCommand::CastBallot {
         voter: holder(voter),
         cast_by: holder(voter),
@@ -607,23 +616,16 @@ async fn a_cap_table_of_nominal_values_beyond_the_bounds_reads() {
     let mut ledger = Ledger::default();
     let formed = day(2019, 1, 10);
     let mut company = Company::default();
-    let none = CompanyServices::new(
-        windledger_fixtures::farm::history_clock(),
-        KnownResolutions::default(),
-    );
     let mut charter = charter();
     charter.share_classes[0].nominal_value = eur("10000000000000000000000000");
     charter.share_classes[0].votes_per_share = 100;
     let mut commands = vec![CompanyCommand::Incorporate {
-        company: Incorporation {
-            legal_name: LegalName::new("Parc des Crêts SAS").expect("a name"),
-            legal_form: LegalForm::Sas,
-            registration_number: Siren::new("732829320").expect("a SIREN"),
-            formation_date: formed,
-            share_capital: eur("40000000000000000000000000"),
-            territory: BTreeSet::from([commune("42026")]),
-            turbines: vec![],
-        },
+        company: parc_des_crets(
+            formed,
+            "40000000000000000000000000",
+            BTreeSet::from([commune("42026")]),
+            vec![],
+        ),
         charter,
     }];
     for id in ["alice", "bob"] {
@@ -649,9 +651,7 @@ async fn a_cap_table_of_nominal_values_beyond_the_bounds_reads() {
         effective_date: formed,
     });
     for command in commands {
-        ledger
-            .run("company/farm", &mut company, &none, command)
-            .await;
+        ledger.company(&mut company, command).await;
     }
     let mut projections = Projections::default();
     for e in &ledger.events {

@@ -1158,32 +1158,8 @@ async fn a_subscription_survives_dropped_connections(db: TestDatabase) {
     assert!(n >= 10_000);
 }
 
-macro_rules! conformance {
-    ($($test:ident),* $(,)?) => {
-        mod postgres {
-            use windledger_store::testing::{Backend, TestDatabase};
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    let Some(db) = TestDatabase::new(Backend::Postgres).await else { return };
-                    super::$test(db).await;
-                }
-            )*
-        }
-        mod sqlite {
-            use windledger_store::testing::{Backend, TestDatabase};
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-                async fn $test() {
-                    let db = TestDatabase::new(Backend::Sqlite).await.unwrap();
-                    super::$test(db).await;
-                }
-            )*
-        }
-    };
-}
-
-conformance!(
+windledger_store::on_both_backends!(
+    worker_threads = 4;
     concurrent_appends_are_gapless_and_each_race_has_one_winner,
     two_processes_on_one_ledger_stay_gapless,
     an_idempotent_retry_returns_the_original_positions_and_writes_nothing,

@@ -549,7 +549,7 @@ async fn a_fresh_connection_replays_the_company_built_live(db: TestDatabase) {
     assert_eq!(loaded, stored);
 }
 
-windledger_tests::on_both_backends!(
+windledger_store::on_both_backends!(
     accepted_commands_land_in_the_company_stream_in_order,
     a_refused_command_writes_nothing_and_says_why,
     a_command_retried_with_its_command_id_takes_effect_once,

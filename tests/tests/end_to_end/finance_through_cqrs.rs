@@ -7,7 +7,7 @@
 use cqrs_es::{AggregateError, EventStore};
 use rust_decimal::Decimal;
 use windledger_domain::resolution::Unbacked;
-use windledger_fixtures::farm::{commune, dec, kind, report, res, signed};
+use windledger_fixtures::farm::{accounts_agenda, commune, dec, report, res, signed};
 
 use crate::support::*;
 use windledger_app::services::YearClosings;
@@ -16,10 +16,7 @@ use windledger_domain::finance::{
     Balances, ClosingBalances, DividendAmount, FinancialYearCommand, FinancialYearError,
     FinancialYearEvent, YearMonth,
 };
-use windledger_domain::meeting::ProposedResolution;
-use windledger_domain::resolution::ResolutionPurpose;
 use windledger_domain::types::{Kilowatts, Siren, TurbineId};
-use windledger_store::StreamId;
 use windledger_store::testing::TestDatabase;
 
 fn turbine(id: &str) -> Turbine {
@@ -128,22 +125,14 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
         )))
     ));
 
-    let ordinary = kind("ordinary");
     farm.open_meeting_in(
         "ago-2025",
         2025,
-        vec![
-            ProposedResolution {
-                decision_kind: ordinary.clone(),
-                purpose: ResolutionPurpose::AccountsApproval { year: 2024 },
-                text: "Approbation des comptes de l'exercice 2024".to_owned(),
-            },
-            ProposedResolution {
-                decision_kind: ordinary,
-                purpose: ResolutionPurpose::ResultAppropriation { year: 2024 },
-                text: "Affectation du résultat et dividende de 40 000 EUR".to_owned(),
-            },
-        ],
+        accounts_agenda(
+            2024,
+            "Approbation des comptes de l'exercice 2024",
+            "Affectation du résultat et dividende de 40 000 EUR",
+        ),
     )
     .await;
     farm.vote_and_close("ago-2025", 2025, 2, &["partner", "sem"])
@@ -227,12 +216,7 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
     );
 
     // The stream holds what an auditor needs: the IFER lines, the roll.
-    let stream = StreamId::parse("financial-year/2024").expect("a stream id");
-    let events = farm
-        .store
-        .read_stream_to_end(&farm.ledger, &stream)
-        .await
-        .expect("the stream");
+    let events = farm.stream("financial-year/2024").await;
     let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
     assert_eq!(
         types,
@@ -256,6 +240,6 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
     assert_eq!(lines.len(), 2);
 }
 
-windledger_tests::on_both_backends!(
+windledger_store::on_both_backends!(
     a_year_closes_through_its_general_meeting_and_pays_its_dividend,
 );

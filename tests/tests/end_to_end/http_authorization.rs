@@ -15,7 +15,7 @@ use windledger_api::auth::Role;
 use windledger_api::routes::routes;
 use windledger_store::StoredToken;
 
-windledger_tests::on_both_backends!(every_route_answers_every_caller_by_its_rule);
+windledger_store::on_both_backends!(every_route_answers_every_caller_by_its_rule);
 
 /// Who may call a route, as this test expects it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

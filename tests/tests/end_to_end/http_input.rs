@@ -3,12 +3,12 @@
 
 use crate::server;
 
-use crate::server::{Response, Server};
+use crate::server::{Response, Server, admission};
 use reqwest::Method;
 use serde_json::{Value, json};
 use windledger_api::auth::Role;
 
-windledger_tests::on_both_backends!(
+windledger_store::on_both_backends!(
     an_idempotency_key_gives_one_effect_even_after_a_restart,
     bad_input_is_a_problem_and_writes_nothing,
     a_revoked_token_stops_working_within_the_cache_time,
@@ -114,9 +114,7 @@ async fn repeated_failed_token_checks_are_slowed_down(db: windledger_store::test
     use windledger_api::throttle::{FREE_FAILURES, STEP};
 
     let server = Server::with_reference_farm(db).await;
-    let good = server
-        .token(server::LEDGER, Role::Shareholder, Some("cit-001"))
-        .await;
+    let good = server.shareholder_token("cit-001").await;
     let forged = format!("wl_{}_{}", "0".repeat(12), "f".repeat(64));
     for _ in 0..FREE_FAILURES {
         server
@@ -154,9 +152,7 @@ async fn a_revoked_token_stops_working_within_the_cache_time(
     db: windledger_store::testing::TestDatabase,
 ) {
     let server = Server::with_reference_farm(db).await;
-    let token = server
-        .token(server::LEDGER, Role::Shareholder, Some("cit-001"))
-        .await;
+    let token = server.shareholder_token("cit-001").await;
     server
         .get("/holders/cit-001/statement", Some(&token))
         .await
@@ -185,11 +181,6 @@ async fn a_revoked_token_stops_working_within_the_cache_time(
         .await
         .problem(401, "unauthenticated");
     server.stop().await;
-}
-
-fn admission(holder: &str) -> Value {
-    json!({"holder": holder, "kind": "individual", "college": "citoyens",
-           "commune": "42026", "effective_date": "2026-02-01"})
 }
 
 async fn an_idempotency_key_gives_one_effect_even_after_a_restart(
@@ -337,17 +328,11 @@ async fn bad_input_is_a_problem_and_writes_nothing(db: windledger_store::testing
         ),
         ("close", json!({"at": "2025-06-30T18:00:00Z"})),
     ] {
-        let r = server
+        server
             .post(&format!("/meetings/ago-2025/{path}"), &secretary, body)
             .await
-            .problem(422, "validation");
-        assert!(
-            r.body["detail"]
-                .as_str()
-                .is_some_and(|d| d.contains("server's clock")),
-            "{path}: {}",
-            r.body
-        );
+            .problem(422, "validation")
+            .detail_contains("server's clock");
     }
     server
         .call(
@@ -359,18 +344,16 @@ async fn bad_input_is_a_problem_and_writes_nothing(db: windledger_store::testing
         )
         .await
         .problem(404, "not-found");
-    server
-        .get("/meetings/no-such-meeting", Some(&secretary))
-        .await
-        .problem(404, "not-found");
-    server
-        .get("/cap-table?as_of=yesterday", Some(&secretary))
-        .await
-        .problem(422, "validation");
-    server
-        .get("/events?limit=100000", Some(&secretary))
-        .await
-        .problem(422, "validation");
+    for (path, status, slug) in [
+        ("/meetings/no-such-meeting", 404, "not-found"),
+        ("/cap-table?as_of=yesterday", 422, "validation"),
+        ("/events?limit=100000", 422, "validation"),
+    ] {
+        server
+            .get(path, Some(&secretary))
+            .await
+            .problem(status, slug);
+    }
     // Positions past the largest a ledger can reach: refused, never an
     // overflow in the database (PostgreSQL's bigint) nor a wrap to the
     // first page; the largest is a page with nothing in it.

@@ -12,7 +12,7 @@ use windledger_api::auth::Role;
 use windledger_store::testing::{Backend, TestDatabase};
 use windledger_store::{LedgerId, RecordedEvent, StreamId, recompute_hash};
 
-windledger_tests::on_both_backends!(
+windledger_store::on_both_backends!(
     a_forged_well_chained_event_stops_writes_and_signatures,
     a_ledger_cut_back_behind_the_servers_back_is_not_signed,
     an_event_changed_after_it_was_verified_is_not_signed,
@@ -100,15 +100,7 @@ async fn forge(server: &Server, event_type: &str, payload: serde_json::Value) ->
 /// returns its reasons.
 async fn not_ready(server: &Server, why: &str) -> String {
     for _ in 0..100 {
-        let r = server
-            .call(
-                reqwest::Method::GET,
-                &server.url("/readyz"),
-                None,
-                None,
-                None,
-            )
-            .await;
+        let r = Server::read(server.fetch("/readyz").await).await;
         let reasons = r.body["reasons"].to_string();
         if r.status.as_u16() == 503 && reasons.contains(why) {
             return reasons;
@@ -116,6 +108,21 @@ async fn not_ready(server: &Server, why: &str) -> String {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("/readyz never gave the reason {why:?}");
+}
+
+/// The size of the checkpoint the server signs now.
+async fn signed_size(server: &Server) -> u64 {
+    let checkpoint = server.get("/checkpoint", None).await.expect(200);
+    checkpoint.body["size"].as_u64().expect("a size")
+}
+
+/// Asserts that `/checkpoint` is refused (503) for a reason containing `why`.
+async fn checkpoint_refused(server: &Server, why: &str) {
+    server
+        .get("/checkpoint", None)
+        .await
+        .problem(503, "unavailable")
+        .detail_contains(why);
 }
 
 async fn a_forged_well_chained_event_stops_writes_and_signatures(db: TestDatabase) {
@@ -139,33 +146,12 @@ async fn a_forged_well_chained_event_stops_writes_and_signatures(db: TestDatabas
         reasons.contains(&format!("position {position}")) && reasons.contains("cap"),
         "{reasons}"
     );
-    let checkpoint = server
-        .get("/checkpoint", None)
-        .await
-        .problem(503, "unavailable");
-    assert!(
-        checkpoint.body["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains(&format!("position {position}"))),
-        "{}",
-        checkpoint.body
-    );
+    checkpoint_refused(&server, &format!("position {position}")).await;
     server
-        .post(
-            "/shareholders",
-            &secretary,
-            json!({"holder": "cit-901", "kind": "individual", "college": "citoyens",
-                   "commune": "42026", "effective_date": "2026-02-01"}),
-        )
+        .post("/shareholders", &secretary, server::admission("cit-901"))
         .await
         .problem(503, "unavailable");
-    let metrics = server
-        .client
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .expect("metrics");
-    let text = metrics.text().await.expect("a text");
+    let text = server.metrics().await;
     assert!(
         text.contains(&format!(
             "windledger_ledger_intact{{ledger=\"{}\"}} 0",
@@ -179,47 +165,25 @@ async fn a_forged_well_chained_event_stops_writes_and_signatures(db: TestDatabas
 
 async fn a_ledger_cut_back_behind_the_servers_back_is_not_signed(db: TestDatabase) {
     let server = Server::with_reference_farm(db).await;
-    let first = server.get("/checkpoint", None).await.expect(200);
-    let size = first.body["size"].as_u64().expect("a size");
+    let size = signed_size(&server).await;
     // A superuser removes the last event and moves the head row back.
     let b = server.db.backend;
-    let ledger = LedgerId::parse(server::LEDGER).expect("a ledger id");
-    let previous = server
-        .store
-        .read_ledger(&ledger, size - 2, 1)
-        .await
-        .expect("an event")[0]
-        .hash;
-    let script = match b {
-        Backend::Postgres => format!(
-            "BEGIN; SET LOCAL session_replication_role = replica; \
-             DELETE FROM events WHERE ledger_id = {l} AND position = {size}; \
-             UPDATE ledgers SET head_position = {p}, head_hash = {h} WHERE ledger_id = {l}; COMMIT;",
-            l = text(server::LEDGER),
-            p = size - 1,
-            h = hex_literal(b, &previous.0),
-        ),
-        Backend::Sqlite => format!(
-            "BEGIN; DROP TRIGGER events_refuse_delete; \
-             DELETE FROM events WHERE ledger_id = {l} AND position = {size}; \
-             UPDATE ledgers SET head_position = {p}, head_hash = {h} WHERE ledger_id = {l}; COMMIT;",
-            l = text(server::LEDGER),
-            p = size - 1,
-            h = hex_literal(b, &previous.0),
-        ),
+    let previous = server.event_at(size - 1).await.hash;
+    // Past the trigger that refuses deletes, as a superuser can.
+    let past_the_triggers = match b {
+        Backend::Postgres => "SET LOCAL session_replication_role = replica;",
+        Backend::Sqlite => "DROP TRIGGER events_refuse_delete;",
     };
-    server.db.execute_raw(&script).await.expect("as superuser");
-    let refused = server
-        .get("/checkpoint", None)
-        .await
-        .problem(503, "unavailable");
-    assert!(
-        refused.body["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("went back")),
-        "{}",
-        refused.body
+    let script = format!(
+        "BEGIN; {past_the_triggers} \
+         DELETE FROM events WHERE ledger_id = {l} AND position = {size}; \
+         UPDATE ledgers SET head_position = {p}, head_hash = {h} WHERE ledger_id = {l}; COMMIT;",
+        l = text(server::LEDGER),
+        p = size - 1,
+        h = hex_literal(b, &previous.0),
     );
+    server.db.execute_raw(&script).await.expect("as superuser");
+    checkpoint_refused(&server, "went back").await;
     let reasons = not_ready(&server, "truncated").await;
     assert!(reasons.contains("went back"), "{reasons}");
     server.stop().await;
@@ -227,31 +191,15 @@ async fn a_ledger_cut_back_behind_the_servers_back_is_not_signed(db: TestDatabas
 
 async fn an_event_changed_after_it_was_verified_is_not_signed(db: TestDatabase) {
     let server = Server::with_reference_farm(db).await;
-    let first = server.get("/checkpoint", None).await.expect(200);
-    let size = first.body["size"].as_u64().expect("a size");
+    let size = signed_size(&server).await;
     // A superuser rewrites the last event's payload behind the triggers.
     let ledger = LedgerId::parse(server::LEDGER).expect("a ledger id");
-    let last = server
-        .store
-        .read_ledger(&ledger, size - 1, 1)
-        .await
-        .expect("an event")[0]
-        .clone();
+    let last = server.event_at(size).await;
     let payload = last.payload.get().to_owned();
     let altered = payload.replacen('1', "2", 1);
     assert_ne!(altered, payload, "the payload has a digit to change");
     server.db.tamper_payload(&ledger, size, &altered).await;
-    let refused = server
-        .get("/checkpoint", None)
-        .await
-        .problem(503, "unavailable");
-    assert!(
-        refused.body["detail"]
-            .as_str()
-            .is_some_and(|d| d.contains("changed after it was verified")),
-        "{}",
-        refused.body
-    );
+    checkpoint_refused(&server, "changed after it was verified").await;
     let reasons = not_ready(&server, "changed after it was verified").await;
     assert!(reasons.contains(&format!("position {size}")), "{reasons}");
     server.stop().await;

@@ -7,11 +7,12 @@
 use crate::server;
 
 use crate::server::Server;
-use serde_json::json;
+use chrono::{DateTime, Utc};
+use serde_json::{Value, json};
 use windledger_api::auth::Role;
 use windledger_store::CheckpointVerifier;
 
-windledger_tests::on_both_backends!(the_three_users_stories_through_http);
+windledger_store::on_both_backends!(the_three_users_stories_through_http);
 
 async fn the_three_users_stories_through_http(db: windledger_store::testing::TestDatabase) {
     let server = Server::with_reference_farm(db).await;
@@ -20,22 +21,13 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
         .token(server::LEDGER, Role::Municipality, Some("ccmp"))
         .await;
     let operator = server.token(server::LEDGER, Role::Operator, None).await;
-    let cit1 = server
-        .token(server::LEDGER, Role::Shareholder, Some("cit-001"))
-        .await;
-    let cit2 = server
-        .token(server::LEDGER, Role::Shareholder, Some("cit-002"))
-        .await;
+    let cit1 = server.shareholder_token("cit-001").await;
+    let cit2 = server.shareholder_token("cit-002").await;
 
     // The secretary registers a newcomer and convenes an extraordinary
     // meeting to let them subscribe.
     let admitted = server
-        .post(
-            "/shareholders",
-            &secretary,
-            json!({"holder": "cit-900", "kind": "individual", "college": "citoyens",
-                   "commune": "42026", "effective_date": "2026-02-01"}),
-        )
+        .post("/shareholders", &secretary, server::admission("cit-900"))
         .await
         .expect(201);
     let receipt = &admitted.body["receipts"][0];
@@ -90,39 +82,27 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
         )
         .await
         .expect(201);
+    let cast = async |token: &str, ballot: Value| {
+        server
+            .post("/meetings/age-2026/ballots", token, ballot)
+            .await
+    };
     let choices = json!({"age-2026.1": "for"});
-    let own = server
-        .post(
-            "/meetings/age-2026/ballots",
-            &cit1,
-            json!({"voter": "cit-001", "choices": choices}),
-        )
+    let own = cast(&cit1, json!({"voter": "cit-001", "choices": choices}))
         .await
         .expect(201);
     let own_receipt = own.body["receipts"][0].clone();
-    server
-        .post(
-            "/meetings/age-2026/ballots",
-            &cit1,
-            json!({"voter": "cit-002", "choices": choices}),
-        )
+    cast(&cit1, json!({"voter": "cit-002", "choices": choices}))
         .await
         .expect(201);
     // cit-002 cannot cast a ballot as cit-001.
-    server
-        .post(
-            "/meetings/age-2026/ballots",
-            &cit2,
-            json!({"voter": "cit-001", "cast_by": "cit-001", "choices": choices}),
-        )
-        .await
-        .problem(403, "forbidden");
-    server
-        .post(
-            "/meetings/age-2026/ballots",
-            &municipality,
-            json!({"voter": "ccmp", "choices": choices}),
-        )
+    cast(
+        &cit2,
+        json!({"voter": "cit-001", "cast_by": "cit-001", "choices": choices}),
+    )
+    .await
+    .problem(403, "forbidden");
+    cast(&municipality, json!({"voter": "ccmp", "choices": choices}))
         .await
         .expect(201);
     // The window ends; a shareholder's ballot is then refused, whatever
@@ -135,52 +115,41 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
         .to_std()
         .unwrap_or_default();
     tokio::time::sleep(wait + std::time::Duration::from_millis(200)).await;
-    server
-        .post(
-            "/meetings/age-2026/ballots",
-            &cit1,
-            json!({"voter": "cit-001", "choices": {"age-2026.1": "against"}}),
-        )
-        .await
-        .problem(422, "refused");
-    server
-        .post(
-            "/meetings/age-2026/ballots",
-            &cit1,
-            json!({"voter": "cit-001", "choices": {"age-2026.1": "against"},
-                   "at": now - chrono::Duration::minutes(5)}),
-        )
-        .await
-        .problem(422, "validation");
+    cast(
+        &cit1,
+        json!({"voter": "cit-001", "choices": {"age-2026.1": "against"}}),
+    )
+    .await
+    .problem(422, "refused");
+    cast(
+        &cit1,
+        json!({"voter": "cit-001", "choices": {"age-2026.1": "against"},
+               "at": now - chrono::Duration::minutes(5)}),
+    )
+    .await
+    .problem(422, "validation");
     // The industrial partner's postal form, received inside the window,
     // is entered by the secretary after it ended (before the close); one
     // received after the end is refused, and no one else may enter one.
-    let postal = server
-        .post(
-            "/meetings/age-2026/postal-ballots",
-            &secretary,
-            json!({"voter": "partenaire-industriel", "choices": choices,
-                   "received_at": now - chrono::Duration::minutes(30)}),
-        )
+    let enter_postal = async |token: &str, voter: &str, received_at: DateTime<Utc>| {
+        server
+            .post(
+                "/meetings/age-2026/postal-ballots",
+                token,
+                json!({"voter": voter, "choices": choices, "received_at": received_at}),
+            )
+            .await
+    };
+    let inside = now - chrono::Duration::minutes(30);
+    let postal = enter_postal(&secretary, "partenaire-industriel", inside)
         .await
         .expect(201);
     let postal_receipt = postal.body["receipts"][0].clone();
-    server
-        .post(
-            "/meetings/age-2026/postal-ballots",
-            &secretary,
-            json!({"voter": "cit-002", "choices": choices,
-                   "received_at": closes_at + chrono::Duration::milliseconds(1)}),
-        )
+    let after_the_end = closes_at + chrono::Duration::milliseconds(1);
+    enter_postal(&secretary, "cit-002", after_the_end)
         .await
         .problem(422, "refused");
-    server
-        .post(
-            "/meetings/age-2026/postal-ballots",
-            &cit1,
-            json!({"voter": "cit-001", "choices": choices,
-                   "received_at": now - chrono::Duration::minutes(30)}),
-        )
+    enter_postal(&cit1, "cit-001", inside)
         .await
         .problem(403, "forbidden");
     let closed = server

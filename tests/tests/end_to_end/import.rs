@@ -21,7 +21,7 @@ use windledger_fixtures::farm::day;
 
 use crate::server::REFERENCE_FARM;
 
-windledger_tests::on_both_backends!(
+windledger_store::on_both_backends!(
     the_reference_farm_imports_cleanly_and_its_projections_add_up,
     a_refused_line_stops_the_import_there_with_nothing_of_it_written,
     a_line_that_is_not_a_command_is_found_before_it_runs,

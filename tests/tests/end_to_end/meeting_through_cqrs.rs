@@ -19,7 +19,7 @@ use windledger_domain::meeting::{
 };
 use windledger_domain::resolution::ResolutionPurpose;
 use windledger_store::testing::TestDatabase;
-use windledger_store::{LedgerEventStore, StreamId, Verification};
+use windledger_store::{LedgerEventStore, Verification};
 
 /// A thousand shareholders vote at once, 32 at a time, some twice: no ballot
 /// fails another with a version conflict, and the meeting is read from the
@@ -201,12 +201,7 @@ async fn pipelined_ballots_racing_another_process_land_once(db: TestDatabase) {
 /// The ballots a meeting's stream holds, after checking that its versions
 /// run 1, 2, 3... with no gap.
 async fn ballots_in_stream(farm: &Farm, meeting: &str) -> usize {
-    let stream = StreamId::parse(format!("meeting/{meeting}")).expect("a stream id");
-    let events = farm
-        .store
-        .read_stream_to_end(&farm.ledger, &stream)
-        .await
-        .expect("the meeting stream");
+    let events = farm.stream(&format!("meeting/{meeting}")).await;
     let versions: Vec<u64> = events.iter().map(|e| e.stream_version).collect();
     assert_eq!(versions, (1..=events.len() as u64).collect::<Vec<_>>());
     events
@@ -273,11 +268,11 @@ async fn refused_commands_keep_the_state_and_a_foreign_commit_is_detected(db: Te
     assert!(meeting.ballot(&holder("h00002")).is_some());
 }
 
-/// The roll is the company stream at the record date, and an adopted capital
-/// increase is what the company stream then relies on to issue shares.
-async fn a_capital_increase_adopted_in_a_meeting_backs_the_issuance(db: TestDatabase) {
-    let farm = Farm::incorporated(&db, 3, 100).await;
-    // After the record date: not on the roll.
+/// Three holders of 100 shares, an association admitted after the record
+/// date (so not on the roll), and meeting `age-2021` open on one capital
+/// increase reserved to it, worded `text`.
+async fn increase_for_a_late_association(db: &TestDatabase, text: &str) -> Farm {
+    let farm = Farm::incorporated(db, 3, 100).await;
     farm.company(CompanyCommand::AdmitShareholder {
         holder: holder("late"),
         kind: HolderKind::Association,
@@ -289,15 +284,16 @@ async fn a_capital_increase_adopted_in_a_meeting_backs_the_issuance(db: TestData
     let increase = ProposedResolution {
         decision_kind: kind("extraordinary"),
         purpose: ResolutionPurpose::CapitalIncrease,
-        text: "Augmentation de capital de 10 000 EUR réservée à l'association".to_owned(),
+        text: text.to_owned(),
     };
     farm.open_meeting("age-2021", vec![increase]).await;
-    let meeting = farm.current("age-2021").await;
-    let roll = meeting.roll().expect("the roll is frozen");
-    assert_eq!(roll.voters.len(), 3);
-    assert_eq!(roll.total_weight(), 300);
+    farm
+}
 
-    let issue = CompanyCommand::IssueShares {
+/// The association's 100 shares at 100 EUR, backed by resolution
+/// `age-2021.1`.
+fn issuance_to_the_association() -> CompanyCommand {
+    CompanyCommand::IssueShares {
         subscriptions: vec![Subscription {
             holder: holder("late"),
             class: class(ORD),
@@ -306,47 +302,34 @@ async fn a_capital_increase_adopted_in_a_meeting_backs_the_issuance(db: TestData
         }],
         resolution: Some(res("age-2021.1")),
         effective_date: day(2021, 7, 1),
-    };
+    }
+}
+
+/// The roll is the company stream at the record date, and an adopted capital
+/// increase is what the company stream then relies on to issue shares.
+async fn a_capital_increase_adopted_in_a_meeting_backs_the_issuance(db: TestDatabase) {
+    let farm = increase_for_a_late_association(
+        &db,
+        "Augmentation de capital de 10 000 EUR réservée à l'association",
+    )
+    .await;
+    let meeting = farm.current("age-2021").await;
+    let roll = meeting.roll().expect("the roll is frozen");
+    assert_eq!(roll.voters.len(), 3);
+    assert_eq!(roll.total_weight(), 300);
+
+    let issue = issuance_to_the_association();
     let before_close = farm.company_cqrs.execute(COMPANY_ID, issue.clone()).await;
     assert!(
         matches!(before_close, Err(AggregateError::UserError(_))),
         "not adopted yet: {before_close:?}"
     );
 
-    for voter in ["h00000", "h00001"] {
-        farm.meeting(
-            "age-2021",
-            MeetingCommand::CastBallot {
-                voter: holder(voter),
-                cast_by: holder(voter),
-                choices: ballot("age-2021", 1, Choice::For),
-                at: at(2021, 6, 20, 9),
-            },
-        )
-        .await
-        .expect("the ballot");
-    }
-    farm.meeting(
-        "age-2021",
-        MeetingCommand::Close {
-            at: at(2021, 6, 25, 18),
-        },
-    )
-    .await
-    .expect("closed");
+    farm.vote_and_close("age-2021", 2021, 1, &["h00000", "h00001"])
+        .await;
 
     farm.company(issue).await;
-    let stream = StreamId::parse(format!("company/{COMPANY_ID}")).expect("a stream id");
-    let events = farm
-        .store
-        .read_stream_to_end(&farm.ledger, &stream)
-        .await
-        .expect("the company stream");
-    let issued: CompanyEvent = events
-        .last()
-        .expect("an event")
-        .decode()
-        .expect("a company event");
+    let issued: CompanyEvent = farm.last_event(&format!("company/{COMPANY_ID}")).await;
     let CompanyEvent::SharesIssued {
         resolution: Some(resolution),
         ..
@@ -359,22 +342,13 @@ async fn a_capital_increase_adopted_in_a_meeting_backs_the_issuance(db: TestData
     assert_eq!(resolution.purpose, ResolutionPurpose::CapitalIncrease);
 
     // The meeting's own events name the rule it applied.
-    let meeting_stream = StreamId::parse("meeting/age-2021").expect("a stream id");
-    let closed: MeetingEvent = farm
-        .store
-        .read_stream_to_end(&farm.ledger, &meeting_stream)
-        .await
-        .expect("the meeting stream")
-        .last()
-        .expect("an event")
-        .decode()
-        .expect("a meeting event");
+    let closed: MeetingEvent = farm.last_event("meeting/age-2021").await;
     assert!(
         matches!(closed, MeetingEvent::MeetingClosed { ref results, .. } if results[0].outcome == Outcome::Adopted)
     );
 }
 
-windledger_tests::on_both_backends!(
+windledger_store::on_both_backends!(
     concurrent_ballots_neither_conflict_nor_reload_the_meeting,
     pipelined_ballots_racing_another_process_land_once,
     refused_commands_keep_the_state_and_a_foreign_commit_is_detected,
@@ -389,21 +363,9 @@ windledger_tests::on_both_backends!(
 /// that close: it reads the meeting as committed, is refused, and nothing
 /// is issued.
 async fn an_issuance_never_relies_on_a_close_that_did_not_commit(db: TestDatabase) {
-    let farm = Farm::incorporated(&db, 3, 100).await;
-    farm.company(CompanyCommand::AdmitShareholder {
-        holder: holder("late"),
-        kind: HolderKind::Association,
-        college: college(COLLEGE),
-        commune: commune("42026"),
-        effective_date: day(2021, 6, 12),
-    })
-    .await;
-    let increase = ProposedResolution {
-        decision_kind: kind("extraordinary"),
-        purpose: ResolutionPurpose::CapitalIncrease,
-        text: "Augmentation de capital réservée à l'association".to_owned(),
-    };
-    farm.open_meeting("age-2021", vec![increase]).await;
+    let farm =
+        increase_for_a_late_association(&db, "Augmentation de capital réservée à l'association")
+            .await;
     let ballot_of = |voter: &str| MeetingCommand::CastBallot {
         voter: holder(voter),
         cast_by: holder(voter),
@@ -450,19 +412,7 @@ async fn an_issuance_never_relies_on_a_close_that_did_not_commit(db: TestDatabas
         let farm = Arc::clone(&farm);
         tokio::spawn(async move {
             farm.company_cqrs
-                .execute(
-                    COMPANY_ID,
-                    CompanyCommand::IssueShares {
-                        subscriptions: vec![Subscription {
-                            holder: holder("late"),
-                            class: class(ORD),
-                            count: shares(100),
-                            price_per_share: eur("100"),
-                        }],
-                        resolution: Some(res("age-2021.1")),
-                        effective_date: day(2021, 7, 1),
-                    },
-                )
+                .execute(COMPANY_ID, issuance_to_the_association())
                 .await
         })
     };
@@ -479,16 +429,7 @@ async fn an_issuance_never_relies_on_a_close_that_did_not_commit(db: TestDatabas
         matches!(issued, Err(AggregateError::UserError(_))),
         "no issuance on a close that never committed: {issued:?}"
     );
-    let stream = StreamId::parse(format!("company/{COMPANY_ID}")).expect("a stream id");
-    let last: CompanyEvent = farm
-        .store
-        .read_stream_to_end(&farm.ledger, &stream)
-        .await
-        .expect("the company stream")
-        .last()
-        .expect("an event")
-        .decode()
-        .expect("a company event");
+    let last: CompanyEvent = farm.last_event(&format!("company/{COMPANY_ID}")).await;
     assert!(
         !matches!(last, CompanyEvent::SharesIssued { .. }),
         "nothing issued: {last:?}"

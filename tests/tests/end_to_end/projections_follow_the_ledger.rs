@@ -13,7 +13,6 @@ use windledger_domain::company::{CompanyCommand, HolderKind};
 use windledger_domain::meeting::Choice;
 use windledger_projections::cap_table::{AsOf, ProjectedCapTables};
 use windledger_projections::runner::Shared;
-use windledger_store::StreamId;
 use windledger_store::testing::TestDatabase;
 
 async fn projections_agree_with_the_ledger_and_follow_it_live(db: TestDatabase) {
@@ -116,12 +115,9 @@ async fn projections_agree_with_the_ledger_and_follow_it_live(db: TestDatabase) 
     assert_eq!(weights.by_college.values().sum::<u64>(), weights.total);
 
     // Each ballot's receipt is the position and hash the store recorded.
-    let stream = StreamId::parse("meeting/ag-2021").expect("a stream id");
     let stored: Vec<(u64, String)> = farm
-        .store
-        .read_stream_to_end(&farm.ledger, &stream)
+        .stream("meeting/ag-2021")
         .await
-        .expect("the stream")
         .into_iter()
         .filter(|e| e.event_type == "BallotCast")
         .map(|e| (e.position, e.hash.to_hex()))
@@ -161,4 +157,4 @@ async fn projections_agree_with_the_ledger_and_follow_it_live(db: TestDatabase) 
     feed.abort();
 }
 
-windledger_tests::on_both_backends!(projections_agree_with_the_ledger_and_follow_it_live);
+windledger_store::on_both_backends!(projections_agree_with_the_ledger_and_follow_it_live);

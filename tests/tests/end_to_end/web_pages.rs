@@ -12,9 +12,9 @@ use crate::server::{LEDGER, Server};
 use crate::web::{Browser, HOLDERS, farm, fr, set, with};
 use serde_json::Value;
 use windledger_api::auth::Role;
-use windledger_store::{CheckpointVerifier, LedgerId};
+use windledger_store::CheckpointVerifier;
 
-windledger_tests::on_both_backends!(
+windledger_store::on_both_backends!(
     public_pages_name_no_holder,
     signing_in_and_out,
     a_shareholder_votes_and_gets_a_receipt,
@@ -210,9 +210,7 @@ async fn public_pages_name_no_holder(db: windledger_store::testing::TestDatabase
 
 async fn signing_in_and_out(db: windledger_store::testing::TestDatabase) {
     let server = Server::with_reference_farm(db).await;
-    let token = server
-        .token(LEDGER, Role::Shareholder, Some("cit-001"))
-        .await;
+    let token = server.shareholder_token("cit-001").await;
     let mut b = Browser::new(&server);
 
     // The sign-in form carries a token that must match its cookie.
@@ -321,12 +319,8 @@ async fn signing_in_and_out(db: windledger_store::testing::TestDatabase) {
 async fn a_shareholder_votes_and_gets_a_receipt(db: windledger_store::testing::TestDatabase) {
     let server = Server::with_reference_farm(db).await;
     web::open_meeting(&server, "ago-web").await;
-    let cit1 = server
-        .token(LEDGER, Role::Shareholder, Some("cit-001"))
-        .await;
-    let cit2 = server
-        .token(LEDGER, Role::Shareholder, Some("cit-002"))
-        .await;
+    let cit1 = server.shareholder_token("cit-001").await;
+    let cit2 = server.shareholder_token("cit-002").await;
     let mut b = Browser::new(&server);
     b.sign_in(&cit1).await.redirects_to(&farm("/espace"));
     b.get(&farm("/espace"))
@@ -404,12 +398,7 @@ async fn a_shareholder_votes_and_gets_a_receipt(db: windledger_store::testing::T
         .and_then(|p| p.parse().ok())
         .expect("a position");
     assert_eq!(server.head().await, head + 1);
-    let event = server
-        .store
-        .read_ledger(&LedgerId::parse(LEDGER).expect("an id"), position - 1, 1)
-        .await
-        .expect("the event")
-        .remove(0);
+    let event = server.event_at(position).await;
     assert_eq!(event.event_type, "BallotCast");
     b.get(&receipt_path)
         .await

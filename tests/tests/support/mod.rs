@@ -22,7 +22,7 @@ use windledger_domain::money::Euros;
 use windledger_domain::resolution::ResolutionPurpose;
 use windledger_domain::types::{LegalName, ResolutionId, Siren};
 use windledger_store::testing::TestDatabase;
-use windledger_store::{LedgerEventStore, LedgerId, Store};
+use windledger_store::{LedgerEventStore, LedgerId, RecordedEvent, Store, StreamId};
 
 use windledger_fixtures::farm::{
     CharterBuilder, college, commune, kind, meeting_id, ordinary_shares, res,
@@ -242,6 +242,26 @@ impl Farm {
         )
         .await
         .expect("the meeting closes");
+    }
+
+    /// Every event of `stream` (`company/farm`, `meeting/ag-2021`...), in
+    /// order.
+    pub async fn stream(&self, stream: &str) -> Vec<RecordedEvent> {
+        let stream = StreamId::parse(stream).expect("a stream id");
+        self.store
+            .read_stream_to_end(&self.ledger, &stream)
+            .await
+            .expect("the stream")
+    }
+
+    /// The last event of `stream`, decoded.
+    pub async fn last_event<E: cqrs_es::DomainEvent>(&self, stream: &str) -> E {
+        self.stream(stream)
+            .await
+            .last()
+            .expect("an event")
+            .decode()
+            .expect("an event of this aggregate")
     }
 
     pub async fn current(&self, id: &str) -> Meeting {

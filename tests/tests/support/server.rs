@@ -12,7 +12,7 @@ use windledger_api::{AppState, ServeLimits};
 use windledger_app::import::Importer;
 use windledger_domain::types::HolderId;
 use windledger_store::testing::TestDatabase;
-use windledger_store::{CheckpointSigner, LedgerId, Store};
+use windledger_store::{CheckpointSigner, LedgerId, RecordedEvent, Store};
 
 pub const LEDGER: &str = "ailes-de-taillard";
 /// The reference farm's command file, imported by every server here.
@@ -46,14 +46,7 @@ impl Server {
     /// [`Server::with_reference_farm`] within these connection limits.
     pub async fn with_reference_farm_within(db: TestDatabase, limits: ServeLimits) -> Self {
         let store = db.store().await;
-        let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
-        let mut importer = Importer::open(store.clone(), ledger)
-            .await
-            .expect("the ledger opens");
-        importer
-            .import(REFERENCE_FARM.as_bytes(), |_| {})
-            .await
-            .expect("the reference farm imports");
+        import_reference_farm(&store).await;
         Self::start_within(db, store, limits).await
     }
 
@@ -130,8 +123,28 @@ impl Server {
         .token
     }
 
+    /// A shareholder's token for `holder` on [`LEDGER`].
+    pub async fn shareholder_token(&self, holder: &str) -> String {
+        self.token(LEDGER, Role::Shareholder, Some(holder)).await
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
+    }
+
+    /// A GET of `path` outside the JSON API (`/metrics`, `/api/v1/docs`),
+    /// the response as it came.
+    pub async fn fetch(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("the server answers")
+    }
+
+    /// The text `/metrics` answers.
+    pub async fn metrics(&self) -> String {
+        self.fetch("/metrics").await.text().await.expect("a text")
     }
 
     /// `/api/v1/ledgers/<LEDGER>` + `suffix`.
@@ -199,6 +212,19 @@ impl Server {
         .await
     }
 
+    /// The ledger's event at `position`.
+    pub async fn event_at(&self, position: u64) -> RecordedEvent {
+        self.store
+            .read_ledger(
+                &LedgerId::parse(LEDGER).expect("a ledger id"),
+                position - 1,
+                1,
+            )
+            .await
+            .expect("the event")
+            .remove(0)
+    }
+
     pub async fn head(&self) -> u64 {
         self.store
             .head(&LedgerId::parse(LEDGER).expect("a ledger id"))
@@ -206,6 +232,26 @@ impl Server {
             .expect("the head")
             .size
     }
+}
+
+/// The body of a `POST /shareholders` admitting `holder`, a citizen of the
+/// territory, on 2026-02-01.
+pub fn admission(holder: &str) -> Value {
+    serde_json::json!({"holder": holder, "kind": "individual", "college": "citoyens",
+                       "commune": "42026", "effective_date": "2026-02-01"})
+}
+
+/// Imports the reference farm into the ledger [`LEDGER`] of `store`.
+pub async fn import_reference_farm(store: &Store) -> LedgerId {
+    let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
+    let mut importer = Importer::open(store.clone(), ledger.clone())
+        .await
+        .expect("the ledger opens");
+    importer
+        .import(REFERENCE_FARM.as_bytes(), |_| {})
+        .await
+        .expect("the reference farm imports");
+    ledger
 }
 
 impl Response {
@@ -235,5 +281,18 @@ impl Response {
         );
         assert_eq!(response.body["status"], status);
         response
+    }
+
+    /// Asserts that the problem's `detail` contains `text`.
+    #[track_caller]
+    pub fn detail_contains(self, text: &str) -> Self {
+        assert!(
+            self.body["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains(text)),
+            "{text:?} in {}",
+            self.body
+        );
+        self
     }
 }
