@@ -13,7 +13,7 @@ use windledger_store::testing::TestDatabase;
 use crate::server::{LEDGER, Server};
 use crate::web::{Browser, farm, with};
 
-windledger_tests::on_both_backends!(
+windledger_store::on_both_backends!(
     a_file_with_several_bad_lines_lists_every_one_at_once,
     a_month_not_over_is_refused_with_the_day_it_can_be_reported,
 );

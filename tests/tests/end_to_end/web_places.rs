@@ -11,7 +11,7 @@ use windledger_api::auth::Role;
 use crate::server::{LEDGER, Server};
 use crate::web::{Browser, farm};
 
-windledger_tests::on_both_backends!(
+windledger_store::on_both_backends!(
     the_pages_name_the_communes_and_the_authorities,
     the_secretary_renames_a_place_and_the_pages_follow,
 );
