@@ -56,19 +56,19 @@ async fn docs() -> Response {
         HeaderValue::from_str(&docs_policy(DOCS))
             .unwrap_or_else(|_| HeaderValue::from_static("default-src 'none'"))
     });
-    let mut response = Html(DOCS).into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_SECURITY_POLICY, policy.clone());
-    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("same-origin"),
-    );
-    response
+    let headers = [
+        (header::CONTENT_SECURITY_POLICY, policy.clone()),
+        (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ),
+    ];
+    (headers, Html(DOCS)).into_response()
 }
 
 /// The Content-Security-Policy of a page whose scripts and styles are all

@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use windledger_api::auth::{self, Role};
-use windledger_app::import::Importer;
+use windledger_app::import::import;
 use windledger_domain::types::HolderId;
 use windledger_store::{
     Checkpoint, CheckpointSigner, CheckpointVerifier, Head, LedgerId, Store, Verification,
@@ -130,11 +130,14 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
             out,
             "Importing the reference farm (fixtures/ailes-de-taillard.jsonl) through the domain..."
         )?;
-        let mut importer = Importer::open(store.clone(), ledger.clone()).await?;
-        let imported = importer
-            .import(REFERENCE_FARM.as_bytes(), |_| {})
-            .await
-            .context("the reference farm was not imported")?;
+        let imported = import(
+            store.clone(),
+            ledger.clone(),
+            REFERENCE_FARM.as_bytes(),
+            |_| {},
+        )
+        .await
+        .context("the reference farm was not imported")?;
         writeln!(
             out,
             "Imported {} commands: {} events.\n",

@@ -126,11 +126,7 @@ async fn import_file(
             }
         })
         .await;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    let imported = outcome?;
-    let elapsed = started.elapsed();
+    let (imported, elapsed) = finished(bar, outcome, started)?;
     writeln!(
         out,
         "Imported {} of {} commands ({} events) in {}{}.",
@@ -192,11 +188,7 @@ async fn import_synthetic(
         }
     })
     .await;
-    if let Some(bar) = &bar {
-        bar.finish_and_clear();
-    }
-    let written = outcome?;
-    let elapsed = started.elapsed();
+    let (written, elapsed) = finished(bar, outcome, started)?;
     writeln!(
         out,
         "Wrote {} events in {}{}.\nLedger {ledger}: {} events, head {}.",
@@ -207,6 +199,18 @@ async fn import_synthetic(
         written.head.hash
     )?;
     Ok(())
+}
+
+/// The bar cleared, and what the work gave with the time it took.
+fn finished<T, E: Into<anyhow::Error>>(
+    bar: Option<ProgressBar>,
+    outcome: Result<T, E>,
+    started: Instant,
+) -> anyhow::Result<(T, std::time::Duration)> {
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    Ok((outcome.map_err(Into::into)?, started.elapsed()))
 }
 
 /// A bar on standard error when it is a terminal; nothing otherwise (logs

@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolOptions, PgRow};
 use sqlx::{Connection, Row};
 use uuid::Uuid;
@@ -14,7 +13,8 @@ use crate::chain::StoredContent;
 use crate::error::StoreError;
 use crate::plan::{self, GroupPlan, GroupState, NewRow, PreparedStream, WriterCache};
 use crate::rows::{
-    parse_metadata, same_checkpoint_head, seal_from_parts, to_u32, to_u64, token_from_row,
+    as_they_arrive, parse_metadata, same_checkpoint_head, seal_from_parts, to_u32, to_u64,
+    token_from_row,
 };
 use crate::seal::{Seal, Sealer};
 use crate::store::SignedCheckpoint;
@@ -375,17 +375,12 @@ impl Pg {
             "SELECT {EVENT_COLUMNS} FROM events WHERE ledger_id = $1 AND position > $2 \
              AND position <= $2 + $3 ORDER BY position LIMIT $3"
         );
-        let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(ledger.as_str())
             .bind(after as i64)
             .bind(i64::from(limit))
             .fetch(&self.pool);
-        // Converted as they arrive, while the server sends the rest.
-        let mut events = Vec::new();
-        while let Some(row) = rows.try_next().await? {
-            events.push(event_from_row(ledger, &row)?);
-        }
-        Ok(events)
+        as_they_arrive(rows, |row| event_from_row(ledger, row)).await
     }
 
     /// Versions and payloads only: what loading an aggregate needs.
@@ -419,18 +414,13 @@ impl Pg {
              WHERE ledger_id = $1 AND stream_id = $2 AND stream_version > $3 \
              ORDER BY stream_version LIMIT $4"
         );
-        let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(ledger.as_str())
             .bind(stream.as_str())
             .bind(after_version as i64)
             .bind(i64::from(limit))
             .fetch(&self.pool);
-        // Converted as they arrive, while the server sends the rest.
-        let mut events = Vec::new();
-        while let Some(row) = rows.try_next().await? {
-            events.push(event_from_row(ledger, &row)?);
-        }
-        Ok(events)
+        as_they_arrive(rows, |row| event_from_row(ledger, row)).await
     }
 
     pub async fn event_by_id(

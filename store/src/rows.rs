@@ -3,13 +3,14 @@
 //! which columns they read, in the order these helpers expect.
 
 use chrono::{DateTime, Utc};
+use futures::{Stream, TryStreamExt};
 use sqlx::Row;
 
 use crate::error::StoreError;
 use crate::seal::{KeyId, Seal, SealSignature};
 use crate::store::SignedCheckpoint;
 use crate::tokens::StoredToken;
-use crate::types::{Hash, LedgerId, Metadata};
+use crate::types::{Hash, LedgerId, Metadata, RecordedEvent};
 
 pub(crate) fn seal_from_parts(
     ledger: &LedgerId,
@@ -94,4 +95,16 @@ pub(crate) fn to_u64(v: i64) -> Result<u64, StoreError> {
 
 pub(crate) fn to_u32(v: i32) -> Result<u32, StoreError> {
     u32::try_from(v).map_err(|_| StoreError::Corrupt(format!("negative schema version {v}")))
+}
+
+/// Events converted as their rows arrive, while the server sends the rest.
+pub(crate) async fn as_they_arrive<R>(
+    mut rows: impl Stream<Item = Result<R, sqlx::Error>> + Unpin,
+    event: impl Fn(&R) -> Result<RecordedEvent, StoreError>,
+) -> Result<Vec<RecordedEvent>, StoreError> {
+    let mut events = Vec::new();
+    while let Some(row) = rows.try_next().await? {
+        events.push(event(&row)?);
+    }
+    Ok(events)
 }

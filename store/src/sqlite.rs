@@ -5,7 +5,6 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use futures::TryStreamExt;
 use sqlx::Row;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
@@ -17,7 +16,8 @@ use crate::chain::{StoredContent, timestamp};
 use crate::error::StoreError;
 use crate::plan::{self, GroupPlan, GroupState, PreparedStream, WriterCache};
 use crate::rows::{
-    parse_metadata, same_checkpoint_head, seal_from_parts, to_u32, to_u64, token_from_row,
+    as_they_arrive, parse_metadata, same_checkpoint_head, seal_from_parts, to_u32, to_u64,
+    token_from_row,
 };
 use crate::seal::{Seal, Sealer};
 use crate::store::SignedCheckpoint;
@@ -248,17 +248,12 @@ impl Sqlite {
             "SELECT {EVENT_COLUMNS} FROM events WHERE ledger_id = ?1 AND position > ?2 \
              ORDER BY position LIMIT ?3"
         );
-        let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(ledger.as_str())
             .bind(after as i64)
             .bind(i64::from(limit))
             .fetch(&self.pool);
-        // Converted as they arrive, while the server sends the rest.
-        let mut events = Vec::new();
-        while let Some(row) = rows.try_next().await? {
-            events.push(event_from_row(ledger, &row)?);
-        }
-        Ok(events)
+        as_they_arrive(rows, |row| event_from_row(ledger, row)).await
     }
 
     /// Versions and payloads only: what loading an aggregate needs.
@@ -292,18 +287,13 @@ impl Sqlite {
              WHERE ledger_id = ?1 AND stream_id = ?2 AND stream_version > ?3 \
              ORDER BY stream_version LIMIT ?4"
         );
-        let mut rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
             .bind(ledger.as_str())
             .bind(stream.as_str())
             .bind(after_version as i64)
             .bind(i64::from(limit))
             .fetch(&self.pool);
-        // Converted as they arrive, while the server sends the rest.
-        let mut events = Vec::new();
-        while let Some(row) = rows.try_next().await? {
-            events.push(event_from_row(ledger, &row)?);
-        }
-        Ok(events)
+        as_they_arrive(rows, |row| event_from_row(ledger, row)).await
     }
 
     pub async fn event_by_id(

@@ -49,6 +49,25 @@ fn month_not_over(p: &Problem) -> Option<String> {
     ))
 }
 
+/// What the pages say of a problem of each kind (a refusal says its rule).
+const SENTENCES: [(Kind, &str); 6] = [
+    (Kind::Validation, "La demande n'est pas valide."),
+    (
+        Kind::VersionConflict,
+        "Quelqu'un a modifié ces données au même instant : renvoyez le formulaire.",
+    ),
+    (
+        Kind::Unavailable,
+        "Le registre n'est pas joignable pour le moment : réessayez dans un instant.",
+    ),
+    (Kind::Forbidden, "Votre rôle ne permet pas cette opération."),
+    (Kind::NotFound, "Élément introuvable."),
+    (
+        Kind::FiguresOutOfRange,
+        "Des chiffres enregistrés avant que windledger ne borne les montants ne peuvent pas être additionnés : corrigez le rapport nommé.",
+    ),
+];
+
 /// A problem as a French message.
 pub fn translate(p: &Problem) -> Message {
     tracing::info!(kind = %p.kind, rule = ?p.rule, detail = %p.detail, "shown in French");
@@ -58,20 +77,13 @@ pub fn translate(p: &Problem) -> Message {
     let text = if p.kind == Kind::Refused.uri() {
         windledger_french::rules::refusal(p.rule.as_deref().unwrap_or(""))
             .unwrap_or("Les règles du registre refusent cette opération.")
-    } else if p.kind == Kind::Validation.uri() {
-        "La demande n'est pas valide."
-    } else if p.kind == Kind::VersionConflict.uri() {
-        "Quelqu'un a modifié ces données au même instant : renvoyez le formulaire."
-    } else if p.kind == Kind::Unavailable.uri() {
-        "Le registre n'est pas joignable pour le moment : réessayez dans un instant."
-    } else if p.kind == Kind::Forbidden.uri() {
-        "Votre rôle ne permet pas cette opération."
-    } else if p.kind == Kind::NotFound.uri() {
-        "Élément introuvable."
-    } else if p.kind == Kind::FiguresOutOfRange.uri() {
-        "Des chiffres enregistrés avant que windledger ne borne les montants ne peuvent pas être additionnés : corrigez le rapport nommé."
     } else {
-        "Erreur interne : elle a été consignée."
+        SENTENCES
+            .iter()
+            .find(|(kind, _)| p.kind == kind.uri())
+            .map_or("Erreur interne : elle a été consignée.", |(_, text)| {
+                text
+            })
     };
     Message::new(text)
 }

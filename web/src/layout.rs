@@ -458,17 +458,11 @@ fn error_page_in(chrome: Chrome<'_>, status: StatusCode, text: &str) -> Response
 
 /// `/style.css`.
 pub async fn stylesheet() -> Response {
-    let mut response = STYLE.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
-    headers.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=3600"),
-    );
-    response
+    let headers = [
+        (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+        (header::CACHE_CONTROL, "public, max-age=3600"),
+    ];
+    (headers, STYLE).into_response()
 }
 
 /// A data table written by hand (one with a footer, or whose columns are

@@ -18,7 +18,7 @@ use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;
 use windledger_api::AppState;
 use windledger_api::auth::{self, Role};
-use windledger_app::import::Importer;
+use windledger_app::import::import;
 use windledger_domain::types::HolderId;
 use windledger_store::testing::TestDatabase;
 use windledger_store::{CheckpointSigner, LedgerId};
@@ -287,12 +287,14 @@ async fn every_page_route_answers_every_visitor_by_its_rule() {
     let db = TestDatabase::sqlite();
     let store = db.store().await;
     let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
-    Importer::open(store.clone(), ledger.clone())
-        .await
-        .expect("the ledger opens")
-        .import(REFERENCE_FARM.as_bytes(), |_| {})
-        .await
-        .expect("the reference farm imports");
+    import(
+        store.clone(),
+        ledger.clone(),
+        REFERENCE_FARM.as_bytes(),
+        |_| {},
+    )
+    .await
+    .expect("the reference farm imports");
     let signer = db.checkpoint_signer();
     let state = AppState::new(
         store.clone(),

@@ -622,6 +622,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn decimals_are_read_as_people_type_them() {
+        let d = |s: &str| Decimal::from_str_exact(s).unwrap();
+        assert_eq!(parse_decimal("1234.5"), Some(d("1234.5")));
+        assert_eq!(parse_decimal(" 1 234,5 "), Some(d("1234.5")));
+        assert_eq!(parse_decimal("1\u{202f}234,50"), Some(d("1234.50")));
+        assert_eq!(parse_decimal("-3,2"), Some(d("-3.2")));
+        assert_eq!(parse_decimal("+3"), None);
+        assert_eq!(parse_decimal(""), None);
+        assert_eq!(parse_decimal("1,2,3"), None);
+        assert_eq!(parse_decimal("douze"), None);
+    }
+
+    /// The error's detail says `what`.
+    fn assert_detail(error: &LineError, what: &str) {
+        assert!(
+            error.detail.as_deref().is_some_and(|d| d.contains(what)),
+            "{error:?} does not say {what:?}"
+        );
+    }
+
+    #[test]
     fn a_good_file_reads_into_commands_with_made_up_ids() {
         let text = "type,month,turbine,mwh,availability,kind,volume_mwh,price_per_mwh\n\
                     production,2026-01,T01,512.3,97.5,,,\n\
@@ -696,12 +717,7 @@ mod tests {
             .collect();
         assert_eq!(found, vec![(2, Some("report")), (3, Some("report"))]);
         assert!(errors[0].message.contains("caractère de contrôle"));
-        assert!(
-            errors[1]
-                .detail
-                .as_deref()
-                .is_some_and(|d| d.contains("U+202E"))
-        );
+        assert_detail(&errors[1], "U+202E");
     }
 
     #[test]
@@ -845,12 +861,7 @@ mod tests {
             }))
             .expect_err("December is not over on the 5th");
         assert_eq!(errors[0].message, "MonthNotOver");
-        assert!(
-            errors[0]
-                .detail
-                .as_deref()
-                .is_some_and(|d| d.contains("from 2026-01-01"))
-        );
+        assert_detail(&errors[0], "from 2026-01-01");
     }
 
     #[test]

@@ -511,16 +511,7 @@ fn the_generator_exercises_every_command_accepted_and_refused() {
             .for_each(|(k, n)| *accepted.entry(k).or_insert(0) += n);
         refused += r;
     }
-    for name in [
-        "ShareholderAdmitted",
-        "ShareholderCollegeChanged",
-        "ShareholderResidenceChanged",
-        "ShareholderExited",
-        "SharesIssued",
-        "SharesTransferred",
-        "SharesRepurchased",
-        "SharesCancelled",
-    ] {
+    for name in windledger_fixtures::farm::HOLDER_AND_SHARE_EVENTS {
         assert!(
             accepted.get(name).copied().unwrap_or(0) > 0,
             "{name} never accepted: {accepted:?}"

@@ -26,9 +26,9 @@ use windledger_projections::ocf::{
 };
 
 use windledger_fixtures::farm::{
-    self, CIT, COLL, CharterBuilder, IND, ORD, PREF, citizens, class, college, commune, day, eur,
-    holder, industrial_partner, local_authorities, ordinary_shares, preference_shares, ratio, res,
-    shares,
+    self, CIT, COLL, CharterBuilder, HOLDER_AND_SHARE_EVENTS, IND, ORD, PREF, citizens, class,
+    college, commune, day, eur, holder, industrial_partner, local_authorities, ordinary_shares,
+    preference_shares, ratio, res, shares,
 };
 use windledger_fixtures::rng::Rng;
 
@@ -557,18 +557,8 @@ fn the_open_securities_of_every_stakeholder_are_the_cap_table_on_every_date() {
 fn the_history_covers_every_movement_and_its_export_every_transaction_type() {
     let (events, middle) = history(7);
     let names: BTreeSet<&str> = events.iter().map(|(_, e)| e.name()).collect();
-    for name in [
-        "CompanyIncorporated",
-        "CharterAmended",
-        "ShareholderAdmitted",
-        "ShareholderCollegeChanged",
-        "ShareholderResidenceChanged",
-        "ShareholderExited",
-        "SharesIssued",
-        "SharesTransferred",
-        "SharesRepurchased",
-        "SharesCancelled",
-    ] {
+    let company = ["CompanyIncorporated", "CharterAmended"];
+    for name in company.into_iter().chain(HOLDER_AND_SHARE_EVENTS) {
         assert!(names.contains(name), "the history has a {name}");
     }
     let end = last_date(&events);

@@ -9,7 +9,7 @@ use serde_json::Value;
 use windledger::serve_within;
 use windledger_api::auth::{self, Role};
 use windledger_api::{AppState, ServeLimits};
-use windledger_app::import::Importer;
+use windledger_app::import::import;
 use windledger_domain::types::HolderId;
 use windledger_store::testing::TestDatabase;
 use windledger_store::{CheckpointSigner, LedgerId, RecordedEvent, Store};
@@ -244,13 +244,14 @@ pub fn admission(holder: &str) -> Value {
 /// Imports the reference farm into the ledger [`LEDGER`] of `store`.
 pub async fn import_reference_farm(store: &Store) -> LedgerId {
     let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
-    let mut importer = Importer::open(store.clone(), ledger.clone())
-        .await
-        .expect("the ledger opens");
-    importer
-        .import(REFERENCE_FARM.as_bytes(), |_| {})
-        .await
-        .expect("the reference farm imports");
+    import(
+        store.clone(),
+        ledger.clone(),
+        REFERENCE_FARM.as_bytes(),
+        |_| {},
+    )
+    .await
+    .expect("the reference farm imports");
     ledger
 }
 
