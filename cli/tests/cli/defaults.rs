@@ -10,12 +10,9 @@ use std::path::Path;
 use windledger_store::{CheckpointVerifier, LedgerId, Store, StoreOptions, Verification};
 
 use crate::support::{
-    Server, command, demo, failure, file_names, printed_verifier_key, success, windledger,
+    LEDGER, REFERENCE_EVENTS, Server, command, demo, failure, file_names, printed_verifier_key,
+    success, windledger,
 };
-
-/// Events of the reference farm, which the demo imports.
-const REFERENCE_EVENTS: usize = 2_443;
-const LEDGER: &str = "ailes-de-taillard";
 
 /// A checkpoint the server signed, checked with the key the demo printed.
 fn signed_by(note: &str, verifier_key: &str) -> u64 {
@@ -34,7 +31,7 @@ fn after_the_demo_every_command_works_on_its_ledger_without_options() {
     let verifier_key = printed_verifier_key(&set_up);
 
     let events = success(&windledger(here, &["export", "events"]), "export events");
-    assert_eq!(events.lines().count(), REFERENCE_EVENTS);
+    assert_eq!(events.lines().count() as u64, REFERENCE_EVENTS);
 
     let tokens = success(&windledger(here, &["token", "list"]), "token list");
     assert_eq!(
@@ -161,7 +158,7 @@ fn the_demo_without_serving_prints_the_command_that_serves_it_and_no_curl() {
     let (note, _) = server.checkpoint(LEDGER);
     assert_eq!(
         signed_by(&note, &printed_verifier_key(&set_up)),
-        REFERENCE_EVENTS as u64
+        REFERENCE_EVENTS
     );
     let (status, _) = server.get(
         &format!("/api/v1/ledgers/{LEDGER}/holders/cit-001/statement"),

@@ -11,7 +11,7 @@ use windledger_store::{
 
 /// Events of the reference farm (`fixtures/ailes-de-taillard.jsonl`), which
 /// the demo imports into an empty ledger.
-const REFERENCE_EVENTS: u64 = 2_443;
+use crate::support::REFERENCE_EVENTS;
 
 /// `windledger demo --no-serve`: the set-up, then exit.
 fn demo(folder: &Path, database_url: &str) -> Output {

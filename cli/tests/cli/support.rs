@@ -15,6 +15,8 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_windledger");
 /// The reference farm's command file, and the ledger it is imported into.
 pub const REFERENCE: &str = include_str!("../../../fixtures/ailes-de-taillard.jsonl");
 pub const LEDGER: &str = "ailes-de-taillard";
+/// The events the reference farm's import writes.
+pub const REFERENCE_EVENTS: u64 = 2_444;
 
 /// The variables that would choose for the commands.
 const CHOOSING: [&str; 5] = [
