@@ -520,6 +520,7 @@ mod tests {
             "company change_college",
             "company change_residence",
             "company record_exit",
+            "company name_places",
             "company issue_shares",
             "company transfer_shares",
             "company repurchase_shares",
