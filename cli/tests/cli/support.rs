@@ -12,7 +12,7 @@ use windledger_store::{Head, LedgerId, Store};
 pub const BIN: &str = env!("CARGO_BIN_EXE_windledger");
 
 /// The reference farm's command file, and the ledger it is imported into.
-pub use windledger_fixtures::reference::IMPORT_FILE as REFERENCE;
+pub const REFERENCE: &str = windledger_fixtures::reference::IMPORT_FILE;
 pub const LEDGER: &str = "ailes-de-taillard";
 
 /// The variables that would choose for the commands.

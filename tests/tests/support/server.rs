@@ -15,7 +15,7 @@ use windledger_store::{CheckpointSigner, LedgerId, RecordedEvent, Store};
 
 pub const LEDGER: &str = "ailes-de-taillard";
 /// The reference farm's command file, imported by every server here.
-pub use windledger_fixtures::reference::IMPORT_FILE as REFERENCE_FARM;
+pub const REFERENCE_FARM: &str = windledger_fixtures::reference::IMPORT_FILE;
 
 pub struct Server {
     pub db: TestDatabase,
