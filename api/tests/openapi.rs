@@ -13,7 +13,7 @@ use windledger_api::auth::{self, Role};
 use windledger_api::openapi::document;
 use windledger_api::routes::{Answer, routes};
 use windledger_api::{AppState, router};
-use windledger_app::import::import;
+use windledger_app::import::import_reference_farm;
 use windledger_store::LedgerId;
 use windledger_store::testing::TestDatabase;
 
@@ -275,14 +275,9 @@ impl Farm {
         let db = TestDatabase::sqlite();
         let store = db.store().await;
         let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
-        import(
-            store.clone(),
-            ledger.clone(),
-            REFERENCE_FARM.as_bytes(),
-            |_| {},
-        )
-        .await
-        .expect("the reference farm imports");
+        import_reference_farm(store.clone(), ledger.clone())
+            .await
+            .expect("the reference farm imports");
         let mut tokens = Vec::new();
         for (role, holder) in [
             (Role::Secretary, None),

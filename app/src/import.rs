@@ -436,6 +436,21 @@ pub async fn import(
         .await
 }
 
+/// Imports the reference farm (its committed file,
+/// [`windledger_fixtures::reference::IMPORT_FILE`]) into `ledger`.
+pub async fn import_reference_farm(
+    store: Store,
+    ledger: LedgerId,
+) -> Result<Imported, ImportError> {
+    import(
+        store,
+        ledger,
+        windledger_fixtures::reference::IMPORT_FILE.as_bytes(),
+        |_| {},
+    )
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use windledger_domain::finance::FinancialYearCommand;

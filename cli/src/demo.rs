@@ -25,7 +25,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use windledger_api::auth::{self, Role};
-use windledger_app::import::import;
+use windledger_app::import::import_reference_farm;
 use windledger_domain::types::HolderId;
 use windledger_store::{
     Checkpoint, CheckpointSigner, CheckpointVerifier, Head, LedgerId, Store, Verification,
@@ -36,8 +36,6 @@ use crate::config::{self, Defaults};
 use crate::server_cli::{connect_sealed, redacted, signing_key};
 
 const LEDGER: &str = "ailes-de-taillard";
-/// The reference farm's history, as `windledger import` reads it.
-const REFERENCE_FARM: &str = include_str!("../../fixtures/ailes-de-taillard.jsonl");
 /// The holders the demo's shareholder and municipality tokens act for.
 const DEMO_SHAREHOLDER: &str = "cit-001";
 const DEMO_MUNICIPALITY: &str = "ccmp";
@@ -130,14 +128,9 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
             out,
             "Importing the reference farm (fixtures/ailes-de-taillard.jsonl) through the domain..."
         )?;
-        let imported = import(
-            store.clone(),
-            ledger.clone(),
-            REFERENCE_FARM.as_bytes(),
-            |_| {},
-        )
-        .await
-        .context("the reference farm was not imported")?;
+        let imported = import_reference_farm(store.clone(), ledger.clone())
+            .await
+            .context("the reference farm was not imported")?;
         writeln!(
             out,
             "Imported {} commands: {} events.\n",

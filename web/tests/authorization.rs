@@ -18,7 +18,7 @@ use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;
 use windledger_api::AppState;
 use windledger_api::auth::{self, Role};
-use windledger_app::import::import;
+use windledger_app::import::import_reference_farm;
 use windledger_domain::types::HolderId;
 use windledger_store::testing::TestDatabase;
 use windledger_store::{CheckpointSigner, LedgerId};
@@ -26,7 +26,6 @@ use windledger_web::routes::routes;
 
 const LEDGER: &str = "ailes-de-taillard";
 const OTHER_LEDGER: &str = "autre-parc";
-const REFERENCE_FARM: &str = include_str!("../../fixtures/ailes-de-taillard.jsonl");
 /// A meeting of the reference farm, closed, in which `VOTER` voted.
 const MEETING: &str = "ago-2025";
 const VOTER: &str = "cit-001";
@@ -47,98 +46,91 @@ use Role::{Municipality, Operator, Secretary, Shareholder};
 const AUDITORS: Rule = Rule::Only(&[Secretary, Municipality]);
 const MEMBERS: Rule = Rule::Only(&[Secretary, Municipality, Shareholder]);
 
-const EXPECTED: &[(&str, &str, Rule)] = &[
-    ("GET", "/", Rule::Public),
-    ("GET", "/style.css", Rule::Public),
-    ("GET", "/connexion", Rule::Public),
-    ("POST", "/connexion", Rule::Public),
-    ("POST", "/deconnexion", Rule::Public),
-    ("GET", "/parcs/{ledger}", Rule::Public),
-    ("GET", "/parcs/{ledger}/retombees", Rule::Public),
-    ("GET", "/parcs/{ledger}/point-de-controle", Rule::Public),
+/// The page routes under each rule: (method, rule, paths).
+const EXPECTED: &[(&str, Rule, &[&str])] = &[
     (
         "GET",
-        "/parcs/{ledger}/espace",
+        Rule::Public,
+        &[
+            "/",
+            "/style.css",
+            "/connexion",
+            "/parcs/{ledger}",
+            "/parcs/{ledger}/retombees",
+            "/parcs/{ledger}/point-de-controle",
+        ],
+    ),
+    ("POST", Rule::Public, &["/connexion", "/deconnexion"]),
+    (
+        "GET",
         Rule::Only(&[Secretary, Municipality, Operator, Shareholder]),
+        &["/parcs/{ledger}/espace"],
     ),
-    ("GET", "/parcs/{ledger}/assemblees/{meeting}", MEMBERS),
+    ("GET", MEMBERS, &["/parcs/{ledger}/assemblees/{meeting}"]),
     (
         "POST",
-        "/parcs/{ledger}/assemblees/{meeting}/vote",
         Rule::OwnHolder,
-    ),
-    (
-        "POST",
-        "/parcs/{ledger}/assemblees/{meeting}/procuration",
-        Rule::OwnHolder,
-    ),
-    (
-        "POST",
-        "/parcs/{ledger}/assemblees/{meeting}/revocation",
-        Rule::OwnHolder,
+        &[
+            "/parcs/{ledger}/assemblees/{meeting}/vote",
+            "/parcs/{ledger}/assemblees/{meeting}/procuration",
+            "/parcs/{ledger}/assemblees/{meeting}/revocation",
+        ],
     ),
     (
         "GET",
-        "/parcs/{ledger}/assemblees/{meeting}/recus/{position}",
         Rule::AuditorsOrVoter,
-    ),
-    ("GET", "/parcs/{ledger}/registre", AUDITORS),
-    ("GET", "/parcs/{ledger}/registre.csv", AUDITORS),
-    ("GET", "/parcs/{ledger}/registre/{meeting}", AUDITORS),
-    ("GET", "/parcs/{ledger}/journal", AUDITORS),
-    ("GET", "/parcs/{ledger}/verification", AUDITORS),
-    ("POST", "/parcs/{ledger}/verification", AUDITORS),
-    (
-        "GET",
-        "/parcs/{ledger}/exploitation",
-        Rule::Only(&[Operator]),
-    ),
-    (
-        "POST",
-        "/parcs/{ledger}/exploitation/production",
-        Rule::Only(&[Operator]),
-    ),
-    (
-        "POST",
-        "/parcs/{ledger}/exploitation/recette",
-        Rule::Only(&[Operator]),
-    ),
-    (
-        "POST",
-        "/parcs/{ledger}/exploitation/import",
-        Rule::Only(&[Operator]),
+        &["/parcs/{ledger}/assemblees/{meeting}/recus/{position}"],
     ),
     (
         "GET",
-        "/parcs/{ledger}/secretariat",
-        Rule::Only(&[Secretary]),
+        AUDITORS,
+        &[
+            "/parcs/{ledger}/registre",
+            "/parcs/{ledger}/registre.csv",
+            "/parcs/{ledger}/registre/{meeting}",
+            "/parcs/{ledger}/journal",
+            "/parcs/{ledger}/verification",
+        ],
+    ),
+    ("POST", AUDITORS, &["/parcs/{ledger}/verification"]),
+    (
+        "GET",
+        Rule::Only(&[Operator]),
+        &["/parcs/{ledger}/exploitation"],
     ),
     (
         "POST",
-        "/parcs/{ledger}/secretariat/associes",
+        Rule::Only(&[Operator]),
+        &[
+            "/parcs/{ledger}/exploitation/production",
+            "/parcs/{ledger}/exploitation/recette",
+            "/parcs/{ledger}/exploitation/import",
+        ],
+    ),
+    (
+        "GET",
         Rule::Only(&[Secretary]),
+        &["/parcs/{ledger}/secretariat"],
     ),
     (
         "POST",
-        "/parcs/{ledger}/secretariat/cessions",
         Rule::Only(&[Secretary]),
-    ),
-    (
-        "POST",
-        "/parcs/{ledger}/secretariat/assemblees",
-        Rule::Only(&[Secretary]),
-    ),
-    (
-        "POST",
-        "/parcs/{ledger}/secretariat/assemblees/{meeting}/ouverture",
-        Rule::Only(&[Secretary]),
-    ),
-    (
-        "POST",
-        "/parcs/{ledger}/secretariat/assemblees/{meeting}/cloture",
-        Rule::Only(&[Secretary]),
+        &[
+            "/parcs/{ledger}/secretariat/associes",
+            "/parcs/{ledger}/secretariat/cessions",
+            "/parcs/{ledger}/secretariat/assemblees",
+            "/parcs/{ledger}/secretariat/assemblees/{meeting}/ouverture",
+            "/parcs/{ledger}/secretariat/assemblees/{meeting}/cloture",
+        ],
     ),
 ];
+
+/// Each route of [`EXPECTED`] with its rule: (method, path, rule).
+fn expected_routes() -> impl Iterator<Item = (&'static str, &'static str, Rule)> {
+    EXPECTED
+        .iter()
+        .flat_map(|&(method, rule, paths)| paths.iter().map(move |&path| (method, path, rule)))
+}
 
 /// A visitor of the matrix: nobody, or a session of a token.
 #[derive(Debug, Clone, Copy)]
@@ -287,14 +279,9 @@ async fn every_page_route_answers_every_visitor_by_its_rule() {
     let db = TestDatabase::sqlite();
     let store = db.store().await;
     let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
-    import(
-        store.clone(),
-        ledger.clone(),
-        REFERENCE_FARM.as_bytes(),
-        |_| {},
-    )
-    .await
-    .expect("the reference farm imports");
+    import_reference_farm(store.clone(), ledger.clone())
+        .await
+        .expect("the reference farm imports");
     let signer = db.checkpoint_signer();
     let state = AppState::new(
         store.clone(),
@@ -307,9 +294,8 @@ async fn every_page_route_answers_every_visitor_by_its_rule() {
         .iter()
         .map(|r| (r.method.to_string(), r.path.to_owned()))
         .collect();
-    let listed: BTreeSet<(String, String)> = EXPECTED
-        .iter()
-        .map(|(m, p, _)| ((*m).to_owned(), (*p).to_owned()))
+    let listed: BTreeSet<(String, String)> = expected_routes()
+        .map(|(m, p, _)| (m.to_owned(), p.to_owned()))
         .collect();
     assert_eq!(
         served.difference(&listed).collect::<Vec<_>>(),
@@ -377,7 +363,7 @@ async fn every_page_route_answers_every_visitor_by_its_rule() {
 
     let head = store.head(&ledger).await.expect("the head");
     let mut checked = 0;
-    for (method, template, rule) in EXPECTED {
+    for (method, template, rule) in expected_routes() {
         let path = template
             .replace("{ledger}", LEDGER)
             .replace("{meeting}", MEETING)
@@ -388,7 +374,7 @@ async fn every_page_route_answers_every_visitor_by_its_rule() {
                 Some(token) => session(&app, token).await,
                 None => (String::new(), String::new()),
             };
-            let request = if *method == "GET" {
+            let request = if method == "GET" {
                 get(&path, &session)
             } else {
                 // The sign-in form carries its own CSRF value (there is no
@@ -416,7 +402,7 @@ async fn every_page_route_answers_every_visitor_by_its_rule() {
             );
             let signing_in = answer.status == StatusCode::SEE_OTHER
                 && answer.location.as_deref() == Some("/connexion");
-            match expected(*rule, *who) {
+            match expected(rule, *who) {
                 Outcome::Allowed => {
                     assert!(
                         !signing_in
@@ -437,7 +423,7 @@ async fn every_page_route_answers_every_visitor_by_its_rule() {
             checked += 1;
         }
     }
-    assert_eq!(checked, EXPECTED.len() * tokens.len());
+    assert_eq!(checked, expected_routes().count() * tokens.len());
     assert_eq!(
         store.head(&ledger).await.expect("the head"),
         head,

@@ -678,6 +678,14 @@ mod tests {
         assert_eq!(mwh_of(&rows[0]), Some(Decimal::new(12345, 1)));
     }
 
+    /// Where each error stands: its line and its column.
+    fn places(errors: &[LineError]) -> Vec<(u64, Option<&str>)> {
+        errors
+            .iter()
+            .map(|e| (e.line, e.column.as_deref()))
+            .collect()
+    }
+
     #[test]
     fn every_bad_line_is_reported_with_its_column() {
         let text = "type,month,turbine,mwh,availability\n\
@@ -687,10 +695,7 @@ mod tests {
                     production,2026-01,,12,\n";
         let (rows, errors) = parse(text, &BTreeSet::new());
         assert!(rows.is_empty());
-        let found: Vec<(u64, Option<&str>)> = errors
-            .iter()
-            .map(|e| (e.line, e.column.as_deref()))
-            .collect();
+        let found = places(&errors);
         assert_eq!(
             found,
             vec![
@@ -711,10 +716,7 @@ mod tests {
                     production,2026-01,T03,498,96,p-3\n";
         let (rows, errors) = parse(text, &BTreeSet::new());
         assert_eq!(rows.len(), 1, "{errors:?}");
-        let found: Vec<(u64, Option<&str>)> = errors
-            .iter()
-            .map(|e| (e.line, e.column.as_deref()))
-            .collect();
+        let found = places(&errors);
         assert_eq!(found, vec![(2, Some("report")), (3, Some("report"))]);
         assert!(errors[0].message.contains("caractère de contrôle"));
         assert_detail(&errors[1], "U+202E");
@@ -728,10 +730,7 @@ mod tests {
                     revenue,2026-01,market_sales,10000000,-100000\n";
         let (rows, errors) = parse(text, &BTreeSet::new());
         assert_eq!(rows.len(), 1, "{errors:?}");
-        let found: Vec<(u64, Option<&str>)> = errors
-            .iter()
-            .map(|e| (e.line, e.column.as_deref()))
-            .collect();
+        let found = places(&errors);
         assert_eq!(
             found,
             vec![(2, Some("volume_mwh")), (3, Some("price_per_mwh"))]

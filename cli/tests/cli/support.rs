@@ -7,13 +7,12 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
-use windledger_app::import::Importer;
 use windledger_store::{Head, LedgerId, Store};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_windledger");
 
 /// The reference farm's command file, and the ledger it is imported into.
-pub const REFERENCE: &str = include_str!("../../../fixtures/ailes-de-taillard.jsonl");
+pub const REFERENCE: &str = windledger_fixtures::reference::IMPORT_FILE;
 pub const LEDGER: &str = "ailes-de-taillard";
 /// The events the reference farm's import writes.
 pub const REFERENCE_EVENTS: u64 = 2_444;
@@ -56,11 +55,8 @@ pub fn file_names(folder: &Path) -> Vec<String> {
 
 /// Imports the reference farm into `store`, as ledger [`LEDGER`]: its head.
 pub async fn import_reference_farm(store: Store) -> Head {
-    let mut importer = Importer::open(store, LedgerId::parse(LEDGER).expect("a ledger id"))
-        .await
-        .expect("the ledger opens");
-    importer
-        .import(REFERENCE.as_bytes(), |_| {})
+    let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
+    windledger_app::import::import_reference_farm(store, ledger)
         .await
         .unwrap_or_else(|e| panic!("the reference farm is refused: {e}"))
         .head

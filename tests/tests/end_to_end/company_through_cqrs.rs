@@ -90,49 +90,40 @@ fn capital_increase() -> CompanyCommand {
 }
 
 /// The accepted history: (command id, command, event type it records).
-fn history() -> Vec<(&'static str, CompanyCommand, &'static str)> {
-    vec![
-        (
-            "cmd-incorporate",
-            CompanyCommand::Incorporate {
-                company: incorporation(),
-                charter: charter(),
-            },
-            "CompanyIncorporated",
-        ),
-        (
-            "cmd-admit-ind",
-            admit("h-ind", HolderKind::Company, IND, ELSEWHERE),
-            "ShareholderAdmitted",
-        ),
-        (
-            "cmd-admit-sem",
-            admit("h-sem", HolderKind::Sem, COLL, LOCAL_A),
-            "ShareholderAdmitted",
-        ),
-        (
-            "cmd-admit-c1",
-            admit("h-c1", HolderKind::Individual, CIT, LOCAL_A),
-            "ShareholderAdmitted",
-        ),
-        (
-            "cmd-admit-c2",
-            admit("h-c2", HolderKind::Individual, CIT, ELSEWHERE),
-            "ShareholderAdmitted",
-        ),
-        (
-            "cmd-admit-club",
-            admit("h-club", HolderKind::InvestmentClub, CIT, LOCAL_B),
-            "ShareholderAdmitted",
-        ),
-        ("cmd-initial-issuance", initial_issuance(), "SharesIssued"),
-        // h-c2 reaches exactly the citizens' cap of a tenth.
-        (
-            "cmd-transfer-c1-c2",
-            transfer("h-c1", "h-c2", 40),
-            "SharesTransferred",
-        ),
-    ]
+fn history() -> Vec<(String, CompanyCommand, &'static str)> {
+    // (name: holder `h-<name>` admitted by command `cmd-admit-<name>`, ...).
+    let admissions = [
+        ("ind", HolderKind::Company, IND, ELSEWHERE),
+        ("sem", HolderKind::Sem, COLL, LOCAL_A),
+        ("c1", HolderKind::Individual, CIT, LOCAL_A),
+        ("c2", HolderKind::Individual, CIT, ELSEWHERE),
+        ("club", HolderKind::InvestmentClub, CIT, LOCAL_B),
+    ];
+    let incorporate = CompanyCommand::Incorporate {
+        company: incorporation(),
+        charter: charter(),
+    };
+    let mut history = vec![(
+        "cmd-incorporate".to_owned(),
+        incorporate,
+        "CompanyIncorporated",
+    )];
+    history.extend(admissions.map(|(name, kind, college, commune)| {
+        let command = admit(&format!("h-{name}"), kind, college, commune);
+        (format!("cmd-admit-{name}"), command, "ShareholderAdmitted")
+    }));
+    history.push((
+        "cmd-initial-issuance".to_owned(),
+        initial_issuance(),
+        "SharesIssued",
+    ));
+    // h-c2 reaches exactly the citizens' cap of a tenth.
+    history.push((
+        "cmd-transfer-c1-c2".to_owned(),
+        transfer("h-c1", "h-c2", 40),
+        "SharesTransferred",
+    ));
+    history
 }
 
 /// Holdings after [`history`].
@@ -227,7 +218,7 @@ impl Farm {
     async fn with_history(db: &TestDatabase) -> Self {
         let farm = Self::new(db).await;
         for (command_id, command, _) in history() {
-            if let Err(e) = farm.execute(command_id, command).await {
+            if let Err(e) = farm.execute(&command_id, command).await {
                 panic!("{command_id} is refused: {e}");
             }
         }
@@ -331,7 +322,7 @@ async fn accepted_commands_land_in_the_company_stream_in_order(db: TestDatabase)
                 i,
                 "company/taillard",
                 *event_type,
-                Some(*command_id),
+                Some(command_id.as_str()),
                 Some("secretary"),
             )
         })

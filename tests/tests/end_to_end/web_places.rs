@@ -5,10 +5,10 @@
 //! API and the pages follow; a place the company does not know is refused
 //! and nothing is written.
 
-use serde_json::json;
+use serde_json::{Value, json};
 use windledger_api::auth::Role;
 
-use crate::server::{LEDGER, Server};
+use crate::server::{LEDGER, Response, Server};
 use crate::web::{Browser, farm};
 
 windledger_store::on_both_backends!(
@@ -46,63 +46,60 @@ async fn the_pages_name_the_communes_and_the_authorities(
         .lacks("Département 42");
 }
 
+/// A `POST /place-names` by `token`: `places` named from today.
+async fn name_places(server: &Server, token: &str, places: Value) -> Response {
+    let today = chrono::Utc::now().date_naive().to_string();
+    let body = json!({"places": places, "effective_date": today});
+    server.post("/place-names", token, body).await
+}
+
 async fn the_secretary_renames_a_place_and_the_pages_follow(
     db: windledger_store::testing::TestDatabase,
 ) {
     let server = Server::with_reference_farm(db).await;
     let secretary = server.token(LEDGER, Role::Secretary, None).await;
-    let today = chrono::Utc::now().date_naive().to_string();
 
     // A commune of neither the territory nor a holder: refused, nothing
     // written.
     let head = server.head().await;
-    server
-        .post(
-            "/place-names",
-            &secretary,
-            json!({"places": {"communes": {"13055": "Marseille"}}, "effective_date": today}),
-        )
-        .await
-        .problem(422, "refused");
+    name_places(
+        &server,
+        &secretary,
+        json!({"communes": {"13055": "Marseille"}}),
+    )
+    .await
+    .problem(422, "refused");
     // A name with a control character, or no name at all: invalid.
-    server
-        .post(
-            "/place-names",
-            &secretary,
-            json!({"places": {"communes": {"42026": "Bur\u{7}dignes"}}, "effective_date": today}),
-        )
-        .await
-        .problem(422, "validation");
-    server
-        .post(
-            "/place-names",
-            &secretary,
-            json!({"places": {}, "effective_date": today}),
-        )
+    name_places(
+        &server,
+        &secretary,
+        json!({"communes": {"42026": "Bur\u{7}dignes"}}),
+    )
+    .await
+    .problem(422, "validation");
+    name_places(&server, &secretary, json!({}))
         .await
         .problem(422, "refused");
     assert_eq!(server.head().await, head, "a refused naming writes nothing");
 
     // Only the secretary names places.
     let municipality = server.token(LEDGER, Role::Municipality, None).await;
-    server
-        .post(
-            "/place-names",
-            &municipality,
-            json!({"places": {"communes": {"42026": "Burdignes"}}, "effective_date": today}),
-        )
-        .await
-        .problem(403, "forbidden");
+    name_places(
+        &server,
+        &municipality,
+        json!({"communes": {"42026": "Burdignes"}}),
+    )
+    .await
+    .problem(403, "forbidden");
 
     // The latest name wins; the other names stay.
-    server
-        .post(
-            "/place-names",
-            &secretary,
-            json!({"places": {"communes": {"42026": "Burdignes (Loire)"}}, "effective_date": today}),
-        )
-        .await
-        .expect(201);
+    name_places(
+        &server,
+        &secretary,
+        json!({"communes": {"42026": "Burdignes (Loire)"}}),
+    )
+    .await
+    .expect(201);
     assert_eq!(server.head().await, head + 1);
     let mut b = Browser::new(&server);
     b.get(&farm(""))

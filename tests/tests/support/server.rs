@@ -9,14 +9,13 @@ use serde_json::Value;
 use windledger::serve_within;
 use windledger_api::auth::{self, Role};
 use windledger_api::{AppState, ServeLimits};
-use windledger_app::import::import;
 use windledger_domain::types::HolderId;
 use windledger_store::testing::TestDatabase;
 use windledger_store::{CheckpointSigner, LedgerId, RecordedEvent, Store};
 
 pub const LEDGER: &str = "ailes-de-taillard";
 /// The reference farm's command file, imported by every server here.
-pub const REFERENCE_FARM: &str = include_str!("../../../fixtures/ailes-de-taillard.jsonl");
+pub const REFERENCE_FARM: &str = windledger_fixtures::reference::IMPORT_FILE;
 
 pub struct Server {
     pub db: TestDatabase,
@@ -244,14 +243,9 @@ pub fn admission(holder: &str) -> Value {
 /// Imports the reference farm into the ledger [`LEDGER`] of `store`.
 pub async fn import_reference_farm(store: &Store) -> LedgerId {
     let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
-    import(
-        store.clone(),
-        ledger.clone(),
-        REFERENCE_FARM.as_bytes(),
-        |_| {},
-    )
-    .await
-    .expect("the reference farm imports");
+    windledger_app::import::import_reference_farm(store.clone(), ledger.clone())
+        .await
+        .expect("the reference farm imports");
     ledger
 }
 
