@@ -106,7 +106,7 @@ fn after_the_demo_every_command_works_on_its_ledger_without_options() {
     );
     let (note, public_key) = server.checkpoint(LEDGER);
     assert_eq!(public_key, verifier_key);
-    assert_eq!(signed_by(&note, &verifier_key), REFERENCE_EVENTS as u64);
+    assert_eq!(signed_by(&note, &verifier_key), REFERENCE_EVENTS);
     drop(server);
 
     assert!(

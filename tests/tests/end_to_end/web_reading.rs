@@ -325,9 +325,7 @@ async fn the_event_log_reads_in_french_newest_first_with_filters() {
     .lacks("Événements plus récents")
     .contains("Date d'effet")
     .contains("Enregistré le");
-    let first = body
-        .find(&format!(">{}</td>", fr(head)))
-        .expect("the head");
+    let first = body.find(&format!(">{}</td>", fr(head))).expect("the head");
     let second = body
         .find(&format!(">{}</td>", fr(head - 1)))
         .expect("the one before");
