@@ -18,6 +18,7 @@
 //! - [`error`]: why a command or a read failed, for the front ends.
 
 pub mod audit;
+pub mod backup;
 pub mod command;
 pub mod error;
 pub mod import;

@@ -1,8 +1,9 @@
 //! The `windledger` command line: `demo`, `serve`, `import`, `export`,
-//! `verify`, `token` and `rebuild`, over the application layer
+//! `verify`, `token`, `rebuild`, `backup` and `restore`, over the application layer
 //! ([`windledger_app`]), the JSON API ([`windledger_api`]) and the pages
 //! ([`windledger_web`]), which [`router`] serves together.
 
+pub mod backup;
 pub mod cli;
 pub mod config;
 pub mod demo;

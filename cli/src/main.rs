@@ -1,5 +1,5 @@
 //! `windledger`: the command line: `demo`, `serve`, `token`, `import`,
-//! `export`, `verify`, `rebuild`.
+//! `export`, `verify`, `rebuild`, `backup`, `restore`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -43,6 +43,12 @@ async fn main() -> ExitCode {
         Command::Verify(options) => windledger::verify::run(options).await,
         Command::Rebuild(options) => {
             windledger::server_cli::run_rebuild(&options, &mut std::io::stdout().lock()).await
+        }
+        Command::Backup(options) => {
+            windledger::backup::run_backup(&options, &mut std::io::stdout().lock()).await
+        }
+        Command::Restore(options) => {
+            windledger::backup::run_restore(&options, &mut std::io::stdout().lock()).await
         }
     };
     match outcome {

@@ -245,6 +245,12 @@ pub(crate) async fn connect(url: &str) -> anyhow::Result<Store> {
     open(StoreOptions::new(url), url).await
 }
 
+/// A store on `url`, created if it is a SQLite file that does not exist
+/// yet: what a restoration writes into.
+pub(crate) async fn create(url: &str) -> anyhow::Result<Store> {
+    open(StoreOptions::new(url), url).await
+}
+
 /// A store whose appends are sealed with `signer`'s key.
 pub async fn connect_sealed(url: &str, signer: &CheckpointSigner) -> anyhow::Result<Store> {
     open(StoreOptions::new(url).sealed_by(Sealer::new(signer)), url).await

@@ -21,6 +21,8 @@ pub enum StoreError {
     EventIdConflict { event_id: Uuid, reason: String },
     #[error("ledger {0} does not exist")]
     LedgerNotFound(LedgerId),
+    #[error("ledger {0} already exists here: a backup is restored into a database without it")]
+    LedgerExists(LedgerId),
     #[error("invalid batch: {0}")]
     InvalidBatch(String),
     #[error("{0}")]

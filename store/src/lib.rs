@@ -34,7 +34,7 @@ pub use cqrs::{
 pub use error::StoreError;
 pub use health::PROBE_EVERY;
 pub use seal::{EventSeal, KeyId, SEAL_DOMAIN_TAG, Seal, SealSignature, Sealer};
-pub use store::{SignedCheckpoint, Store, StoreOptions};
+pub use store::{Restored, SignedCheckpoint, Store, StoreOptions};
 pub use tokens::StoredToken;
 pub use types::{
     Appended, AppendedEvent, ExpectedVersion, Hash, Head, LedgerId, MAX_POSITION, Metadata,

@@ -17,7 +17,7 @@ use crate::rows::{
     token_from_row,
 };
 use crate::seal::{Seal, Sealer};
-use crate::store::SignedCheckpoint;
+use crate::store::{Restored, SignedCheckpoint};
 use crate::tokens::StoredToken;
 use crate::types::{Hash, Head, LedgerId, Payload, RecordedEvent, StreamId};
 
@@ -516,6 +516,101 @@ impl Pg {
             })
         })
         .transpose()
+    }
+
+    /// Every signed checkpoint of a ledger, smallest first, with the time
+    /// each was recorded.
+    pub async fn signed_checkpoints(
+        &self,
+        ledger: &LedgerId,
+    ) -> Result<Vec<(SignedCheckpoint, DateTime<Utc>)>, StoreError> {
+        let rows: Vec<(i64, Vec<u8>, String, DateTime<Utc>)> = sqlx::query_as(
+            "SELECT size, head_hash, note, recorded_at FROM signed_checkpoints \
+             WHERE ledger_id = $1 ORDER BY size",
+        )
+        .bind(ledger.as_str())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.into_iter()
+            .map(|(size, head, note, at)| {
+                let checkpoint = SignedCheckpoint {
+                    ledger: ledger.clone(),
+                    size: to_u64(size)?,
+                    head: Hash::from_slice(&head)?,
+                    note,
+                };
+                Ok((checkpoint, at))
+            })
+            .collect()
+    }
+
+    /// Writes a whole ledger read back from a backup, row for row, in one
+    /// transaction: refused if the ledger exists here.
+    pub async fn restore_ledger(&self, restored: &Restored<'_>) -> Result<(), StoreError> {
+        let ledger = restored.ledger;
+        let mut tx = self.pool.begin().await?;
+        let created = sqlx::query(
+            "INSERT INTO ledgers (ledger_id, head_position, head_hash) VALUES ($1, $2, $3) ON CONFLICT (ledger_id) DO NOTHING",
+        )
+        .bind(ledger.as_str())
+        .bind(restored.head.size as i64)
+        .bind(&restored.head.hash.0[..])
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        if created == 0 {
+            return Err(StoreError::LedgerExists(ledger.clone()));
+        }
+        for e in restored.events {
+            let metadata = serde_json::to_string(&e.metadata)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query(
+                "INSERT INTO events (ledger_id, position, stream_id, stream_version, event_id, event_type, schema_version, payload, metadata, recorded_at, prev_hash, hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8::json, $9::json, $10, $11, $12)",
+            )
+            .bind(ledger.as_str())
+            .bind(e.position as i64)
+            .bind(e.stream_id.as_str())
+            .bind(e.stream_version as i64)
+            .bind(e.event_id)
+            .bind(&e.event_type)
+            .bind(i64::from(e.schema_version))
+            .bind(e.payload.get())
+            .bind(metadata)
+            .bind(e.recorded_at)
+            .bind(&e.prev_hash.0[..])
+            .bind(&e.hash.0[..])
+            .execute(&mut *tx)
+            .await?;
+        }
+        for seal in restored.seals {
+            sqlx::query(
+                "INSERT INTO seals (ledger_id, first_position, last_position, key_id, signature) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(ledger.as_str())
+            .bind(seal.first as i64)
+            .bind(seal.last as i64)
+            .bind(&seal.key_id.0[..])
+            .bind(&seal.signature.0[..])
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (c, at) in restored.checkpoints {
+            sqlx::query(
+                "INSERT INTO signed_checkpoints (ledger_id, size, head_hash, note, recorded_at) \
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .bind(ledger.as_str())
+            .bind(c.size as i64)
+            .bind(&c.head.0[..])
+            .bind(&c.note)
+            .bind(*at)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 }
 

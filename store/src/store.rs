@@ -5,6 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use chrono::{DateTime, Utc};
 use futures::Stream;
 use tokio::sync::{mpsc, oneshot, watch};
 use tracing::{debug, warn};
@@ -76,6 +77,18 @@ pub struct SignedCheckpoint {
     pub size: u64,
     pub head: Hash,
     pub note: String,
+}
+
+/// A whole ledger read back from a backup: what [`Store::restore_ledger`]
+/// writes, row for row.
+#[derive(Clone, Copy, Debug)]
+pub struct Restored<'a> {
+    pub ledger: &'a LedgerId,
+    pub head: Head,
+    /// In position order, from 1 to `head.size`.
+    pub events: &'a [RecordedEvent],
+    pub seals: &'a [Seal],
+    pub checkpoints: &'a [(SignedCheckpoint, DateTime<Utc>)],
 }
 
 #[derive(Clone, Debug)]
@@ -676,6 +689,49 @@ impl Store {
     ) -> Result<Option<SignedCheckpoint>, StoreError> {
         self.guarded(async { on_backend!(self, |b| b.latest_signed_checkpoint(ledger)) })
             .await
+    }
+
+    /// Every signed checkpoint of a ledger, smallest first, with the time
+    /// each was recorded.
+    pub async fn signed_checkpoints(
+        &self,
+        ledger: &LedgerId,
+    ) -> Result<Vec<(SignedCheckpoint, DateTime<Utc>)>, StoreError> {
+        on_backend!(self, |b| b.signed_checkpoints(ledger))
+    }
+
+    /// Writes a ledger read back from a backup, as it was (positions,
+    /// hashes, times, seals, signed checkpoints), in one transaction, into
+    /// a database that does not have it. The events must form an unbroken
+    /// chain from genesis to `head` (checked here, before anything is
+    /// written); whether their seals verify is for the caller, who holds
+    /// the keys (see [`crate::verify_jsonl`]).
+    pub async fn restore_ledger(&self, restored: Restored<'_>) -> Result<Head, StoreError> {
+        let mut head = Head::EMPTY;
+        for e in restored.events {
+            if e.ledger_id != *restored.ledger
+                || e.position != head.size + 1
+                || e.prev_hash != head.hash
+                || crate::chain::recompute_hash(e)? != e.hash
+            {
+                return Err(StoreError::Corrupt(format!(
+                    "the backup's event at position {} does not follow the chain",
+                    e.position
+                )));
+            }
+            head = Head {
+                size: e.position,
+                hash: e.hash,
+            };
+        }
+        if head != restored.head {
+            return Err(StoreError::Corrupt(format!(
+                "the backup's events end at {} ({}), not at its head {} ({})",
+                head.size, head.hash, restored.head.size, restored.head.hash
+            )));
+        }
+        on_backend!(self, |b| b.restore_ledger(&restored))?;
+        Ok(head)
     }
 
     /// The public key of this store's seal key, if it has one.

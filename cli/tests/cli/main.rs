@@ -1,6 +1,7 @@
 //! The `windledger` binary's tests, in one test binary (each binary is
 //! linked on its own, which costs more than the tests on a small machine).
 
+mod backup;
 #[cfg(unix)]
 mod crash;
 mod defaults;

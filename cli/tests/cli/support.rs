@@ -18,8 +18,9 @@ pub const LEDGER: &str = "ailes-de-taillard";
 pub const REFERENCE_EVENTS: u64 = 2_444;
 
 /// The variables that would choose for the commands.
-const CHOOSING: [&str; 5] = [
+const CHOOSING: [&str; 6] = [
     "DATABASE_URL",
+    "WINDLEDGER_BACKUP_KEY",
     "WINDLEDGER_LEDGER",
     "WINDLEDGER_KEY_FILE",
     "WINDLEDGER_LISTEN",

@@ -16,6 +16,7 @@ mod support;
 #[path = "../support/web.rs"]
 mod web;
 
+mod backup;
 mod company_through_cqrs;
 mod finance_through_cqrs;
 mod http_authorization;
