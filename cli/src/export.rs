@@ -643,49 +643,9 @@ fn write_row(out: &mut dyn Write, fields: &[&str]) -> io::Result<()> {
 }
 
 /// A field as written: hidden characters replaced, a formula neutralised,
-/// quoted when it must be (RFC 4180).
+/// quoted when it must be (RFC 4180), `,` separating fields.
 pub fn csv_field(field: &str) -> Cow<'_, str> {
-    let field = visible(field);
-    let field = if runs_as_formula(&field) {
-        Cow::Owned(format!("'{field}"))
-    } else {
-        field
-    };
-    if field.contains([',', '"', '\n', '\r']) {
-        Cow::Owned(format!("\"{}\"", field.replace('"', "\"\"")))
-    } else {
-        field
-    }
-}
-
-/// Whether a spreadsheet would read the cell as a formula (or strip a
-/// leading tab or carriage return and then read one).
-fn runs_as_formula(field: &str) -> bool {
-    field.starts_with(['=', '+', '-', '@', '\t', '\r']) && !plain_number(field)
-}
-
-/// `-?[0-9]+(\.[0-9]+)?`: a number as the exports write them.
-fn plain_number(field: &str) -> bool {
-    let digits = field.strip_prefix('-').unwrap_or(field);
-    let (whole, fraction) = match digits.split_once('.') {
-        Some((w, f)) => (w, Some(f)),
-        None => (digits, None),
-    };
-    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    all_digits(whole) && fraction.is_none_or(all_digits)
-}
-
-/// The field with every hidden character (a control character but tab,
-/// line feed and carriage return; a bidirectional formatting character)
-/// replaced by U+FFFD.
-fn visible(field: &str) -> Cow<'_, str> {
-    let hidden =
-        |c: char| windledger_domain::input::refused_in_text(c) && !matches!(c, '\t' | '\n' | '\r');
-    if field.contains(hidden) {
-        Cow::Owned(field.replace(hidden, "\u{fffd}"))
-    } else {
-        Cow::Borrowed(field)
-    }
+    windledger_documents::csv::field(field, ',')
 }
 
 #[cfg(test)]

@@ -120,12 +120,16 @@ pub struct ShareRegister {
     entries: Vec<RegisterEntry>,
     /// Per holder, the indexes of the entries that move their account.
     by_holder: BTreeMap<HolderId, Vec<usize>>,
+    /// The last event applied, of any stream: the head a document drawn
+    /// from this fold states.
+    head: Option<EventRef>,
 }
 
 impl Fold for ShareRegister {
     const NAME: &'static str = "share-register";
 
     fn apply(&mut self, meta: &LedgerEvent, event: &FarmEvent) -> Result<(), String> {
+        self.head = Some(meta.reference());
         let FarmEvent::Company(event) = event else {
             return Ok(());
         };
@@ -250,6 +254,12 @@ impl ShareRegister {
             }
         }
         self.entries.push(entry);
+    }
+
+    /// The position and hash of the last event applied (`None` before the
+    /// first).
+    pub fn head(&self) -> Option<EventRef> {
+        self.head
     }
 
     /// Every entry, in order.
