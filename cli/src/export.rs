@@ -264,7 +264,7 @@ fn counted(n: usize, one: &str, many: &str) -> String {
 /// `--output /dev/null` never replaces the device with a file), or the
 /// caller's writer. A symbolic link is followed to what it names, which is
 /// then treated the same way; the link itself stays.
-struct Output<'a> {
+pub(crate) struct Output<'a> {
     writer: BufWriter<Target<'a>>,
     /// The file asked for, as given (for messages).
     path: Option<PathBuf>,
@@ -389,7 +389,10 @@ fn temporary_beside(path: &Path) -> anyhow::Result<tempfile::NamedTempFile> {
 }
 
 impl<'a> Output<'a> {
-    fn open(path: Option<&Path>, out: &'a mut (dyn Write + Send)) -> anyhow::Result<Self> {
+    pub(crate) fn open(
+        path: Option<&Path>,
+        out: &'a mut (dyn Write + Send),
+    ) -> anyhow::Result<Self> {
         let Some(path) = path else {
             return Ok(Self {
                 writer: BufWriter::new(Target::Out {
@@ -417,7 +420,7 @@ impl<'a> Output<'a> {
     /// Ends the output of `written`: flushes, and puts a file in place.
     /// `None` when standard output's reader went away (as `head` does):
     /// nothing is left to write, and that is no error.
-    fn finish<T, E>(self, written: Result<T, E>) -> anyhow::Result<Option<T>>
+    pub(crate) fn finish<T, E>(self, written: Result<T, E>) -> anyhow::Result<Option<T>>
     where
         anyhow::Error: From<E>,
     {
@@ -528,7 +531,11 @@ async fn company_events(
 }
 
 /// The projections of the whole ledger.
-async fn projections(store: &Store, ledger: &LedgerId, size: u64) -> anyhow::Result<Projections> {
+pub(crate) async fn projections(
+    store: &Store,
+    ledger: &LedgerId,
+    size: u64,
+) -> anyhow::Result<Projections> {
     let mut projections = Projections::default();
     read_ledger(store, ledger, size, |e| {
         projections.apply(&ledger_event(e));

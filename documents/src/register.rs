@@ -33,27 +33,27 @@ const fn col(width: f32, right: bool) -> Column {
 const REGISTER: [Column; 11] = [
     col(24.0, true),
     col(46.0, false),
-    col(92.0, false),
-    col(38.0, false),
+    col(110.0, false),
+    col(50.0, false),
     col(44.0, true),
-    col(105.0, false),
-    col(105.0, false),
+    col(96.0, false),
+    col(96.0, false),
     col(52.0, true),
     col(62.0, true),
-    col(140.0, false),
+    col(128.0, false),
     col(74.0, false),
 ];
 
 /// An account's columns on A4 portrait (531 points between margins).
 const ACCOUNT: [Column; 8] = [
     col(24.0, true),
-    col(44.0, false),
-    col(86.0, false),
-    col(38.0, false),
-    col(105.0, false),
+    col(48.0, false),
+    col(100.0, false),
+    col(48.0, false),
+    col(85.0, false),
+    col(48.0, true),
     col(44.0, true),
-    col(44.0, true),
-    col(146.0, false),
+    col(134.0, false),
 ];
 
 /// Pages being filled: a header on each, a table's head repeated, page

@@ -66,6 +66,26 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
     ("GET", "/events", Rule::Only(&[Secretary, Municipality])),
     ("GET", "/checkpoint", Rule::Public),
     ("GET", "/ocf", Rule::Only(&[Secretary, Municipality])),
+    (
+        "GET",
+        "/share-register.pdf",
+        Rule::Only(&[Secretary, Municipality]),
+    ),
+    (
+        "GET",
+        "/share-register.csv",
+        Rule::Only(&[Secretary, Municipality]),
+    ),
+    (
+        "GET",
+        "/holders/{holder}/account.pdf",
+        Rule::OrSelf(&[Secretary]),
+    ),
+    (
+        "GET",
+        "/holders/{holder}/certificate.pdf",
+        Rule::OrSelf(&[Secretary]),
+    ),
     ("POST", "/company", Rule::Only(&[Secretary])),
     ("POST", "/charter-amendments", Rule::Only(&[Secretary])),
     ("POST", "/shareholders", Rule::Only(&[Secretary])),
