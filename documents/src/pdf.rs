@@ -309,7 +309,13 @@ pub(crate) fn write(
         .italic_angle(0.0)
         .ascent(f32::from(font.face.ascender()) * scale)
         .descent(f32::from(font.face.descender()) * scale)
-        .cap_height(f32::from(font.face.capital_height().unwrap_or(0)) * scale)
+        .cap_height(
+            f32::from(
+                font.face
+                    .capital_height()
+                    .unwrap_or_else(|| font.face.ascender()),
+            ) * scale,
+        )
         .stem_v(80.0)
         .font_file2(font_file);
     let compressed = deflate(&subset)?;

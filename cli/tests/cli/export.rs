@@ -512,7 +512,9 @@ mod register {
 
     async fn bytes(options: RegisterOptions) -> Vec<u8> {
         let mut out = Vec::new();
-        run(options, &mut out).await.expect("the document is written");
+        run(options, &mut out)
+            .await
+            .expect("the document is written");
         out
     }
 
@@ -551,10 +553,16 @@ mod register {
         let path = dir.path().join("registre.pdf");
         let said = String::from_utf8(bytes(register(Format::Pdf, Some(path.clone()))).await)
             .expect("UTF-8");
-        assert!(said.starts_with("Wrote the register of share movements"), "{said}");
+        assert!(
+            said.starts_with("Wrote the register of share movements"),
+            "{said}"
+        );
         let pdf = std::fs::read(&path).expect("the file");
         assert!(pdf.starts_with(b"%PDF-1.7"));
-        assert!(pdf == bytes(register(Format::Pdf, None)).await, "the same bytes");
+        assert!(
+            pdf == bytes(register(Format::Pdf, None)).await,
+            "the same bytes"
+        );
 
         let account = RegisterOptions {
             document: Some(Document::Account {
