@@ -9,6 +9,7 @@ pub mod answers;
 pub mod auth;
 mod commands;
 pub mod connections;
+pub mod documents;
 pub mod extract;
 pub mod metrics;
 pub mod openapi;

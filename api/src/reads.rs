@@ -52,7 +52,7 @@ async fn fresh(runtime: &LedgerRuntime) -> Result<(), Problem> {
 }
 
 /// Reads the projections once they are [`fresh`].
-async fn projected<T>(
+pub(crate) async fn projected<T>(
     runtime: &LedgerRuntime,
     f: impl FnOnce(&Projections) -> T,
 ) -> Result<T, Problem> {

@@ -20,6 +20,7 @@ use crate::auth::roles::{AUDITORS, MEMBERS, OPERATOR, SECRETARY};
 use crate::auth::{Caller, Role};
 pub use crate::commands::CommandSpec;
 use crate::commands::{Aggregate, IdFrom};
+use crate::documents::{self, CertificateQuery, DocumentQuery};
 use crate::problem::{Kind, Problem};
 use crate::reads::{self, AsOfQuery, EventsQuery, YearQuery};
 
@@ -264,6 +265,38 @@ pub fn routes() -> Vec<RouteSpec> {
             Answer::File("application/zip"),
             Some(AsOfQuery::json_schema),
             get(reads::ocf),
+        ),
+        read(
+            at!("/share-register.pdf"),
+            Access::Roles(AUDITORS),
+            "The register of share movements (R228-8) as PDF/A, as of a date",
+            Answer::File("application/pdf"),
+            Some(DocumentQuery::json_schema),
+            get(documents::register_as_pdf),
+        ),
+        read(
+            at!("/share-register.csv"),
+            Access::Roles(AUDITORS),
+            "The register of share movements as CSV (`;`, UTF-8), as of a date",
+            Answer::File("text/csv; charset=utf-8"),
+            Some(DocumentQuery::json_schema),
+            get(documents::register_as_csv),
+        ),
+        read(
+            at!("/holders/{holder}/account.pdf"),
+            Access::RolesOrSelf(SECRETARY),
+            "A holder's individual account (compte individuel) as PDF/A",
+            Answer::File("application/pdf"),
+            Some(DocumentQuery::json_schema),
+            get(documents::account),
+        ),
+        read(
+            at!("/holders/{holder}/certificate.pdf"),
+            Access::RolesOrSelf(SECRETARY),
+            "A certificate of holding at a date as PDF/A",
+            Answer::File("application/pdf"),
+            Some(CertificateQuery::json_schema),
+            get(documents::certificate),
         ),
         // The company.
         command(

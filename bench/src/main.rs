@@ -6,6 +6,7 @@
 //! `cargo run --release -p windledger-bench -- projections --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- http --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- verify --backend postgres|sqlite`
+//! `cargo run --release -p windledger-bench -- register --backend postgres|sqlite`
 //!
 //! Sizes come from the environment: WINDLEDGER_BENCH_COMMANDS (20000),
 //! WINDLEDGER_BENCH_AGGREGATES (1000), WINDLEDGER_BENCH_CONCURRENCY (16 for
@@ -13,7 +14,8 @@
 //! WINDLEDGER_BENCH_REPLAY_EVENTS (100000), WINDLEDGER_BENCH_VOTERS (20000),
 //! WINDLEDGER_BENCH_LEDGER_EVENTS (1000000) and WINDLEDGER_BENCH_HOLDERS
 //! (20000) for `projections`; WINDLEDGER_BENCH_HOLDERS (20000) and
-//! WINDLEDGER_BENCH_YEARS (12) for `verify`.
+//! WINDLEDGER_BENCH_YEARS (12) for `verify`; WINDLEDGER_BENCH_HOLDERS
+//! (20000) for `register`.
 //! PostgreSQL runs on a database created (and dropped) on the server
 //! `DATABASE_URL` names; SQLite on a temporary file.
 
@@ -25,6 +27,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod http;
 mod meeting;
 mod projections;
+mod register;
 mod verify;
 
 use std::time::{Duration, Instant};
@@ -76,6 +79,12 @@ enum Bench {
     /// The offline audit (`windledger verify`) of a synthetic farm's
     /// export: events verified per second and the audit's peak memory.
     Verify {
+        #[arg(long, value_enum)]
+        backend: BackendArg,
+    },
+    /// The register of share movements as PDF/A: of the reference farm,
+    /// and of a synthetic farm of 20,000 holders, with its peak memory.
+    Register {
         #[arg(long, value_enum)]
         backend: BackendArg,
     },
@@ -393,6 +402,7 @@ fn main() -> anyhow::Result<()> {
             .build()?
             .block_on(http::bench(backend.backend())),
         Bench::Verify { backend } => current()?.block_on(verify::bench(backend.backend())),
+        Bench::Register { backend } => current()?.block_on(register::bench(backend.backend())),
         Bench::VerifyExport { path, public_key } => verify::child(&path, &public_key),
     }
 }

@@ -40,6 +40,9 @@ pub enum Command {
     Import(crate::import::ImportOptions),
     /// Export a ledger: its events, OCF, the cap table or the decisions.
     Export(crate::export::ExportOptions),
+    /// Print the register of share movements (R228-8) as PDF/A or CSV, a
+    /// holder's individual account, or a certificate of holding.
+    Register(crate::register::RegisterOptions),
     /// Check an exported ledger offline: its chain, a signed checkpoint, and
     /// every tally and dividend allocation recomputed from its events.
     Verify(crate::verify::VerifyOptions),

@@ -264,7 +264,7 @@ fn counted(n: usize, one: &str, many: &str) -> String {
 /// `--output /dev/null` never replaces the device with a file), or the
 /// caller's writer. A symbolic link is followed to what it names, which is
 /// then treated the same way; the link itself stays.
-struct Output<'a> {
+pub(crate) struct Output<'a> {
     writer: BufWriter<Target<'a>>,
     /// The file asked for, as given (for messages).
     path: Option<PathBuf>,
@@ -389,7 +389,10 @@ fn temporary_beside(path: &Path) -> anyhow::Result<tempfile::NamedTempFile> {
 }
 
 impl<'a> Output<'a> {
-    fn open(path: Option<&Path>, out: &'a mut (dyn Write + Send)) -> anyhow::Result<Self> {
+    pub(crate) fn open(
+        path: Option<&Path>,
+        out: &'a mut (dyn Write + Send),
+    ) -> anyhow::Result<Self> {
         let Some(path) = path else {
             return Ok(Self {
                 writer: BufWriter::new(Target::Out {
@@ -417,7 +420,7 @@ impl<'a> Output<'a> {
     /// Ends the output of `written`: flushes, and puts a file in place.
     /// `None` when standard output's reader went away (as `head` does):
     /// nothing is left to write, and that is no error.
-    fn finish<T, E>(self, written: Result<T, E>) -> anyhow::Result<Option<T>>
+    pub(crate) fn finish<T, E>(self, written: Result<T, E>) -> anyhow::Result<Option<T>>
     where
         anyhow::Error: From<E>,
     {
@@ -528,7 +531,11 @@ async fn company_events(
 }
 
 /// The projections of the whole ledger.
-async fn projections(store: &Store, ledger: &LedgerId, size: u64) -> anyhow::Result<Projections> {
+pub(crate) async fn projections(
+    store: &Store,
+    ledger: &LedgerId,
+    size: u64,
+) -> anyhow::Result<Projections> {
     let mut projections = Projections::default();
     read_ledger(store, ledger, size, |e| {
         projections.apply(&ledger_event(e));
@@ -643,49 +650,9 @@ fn write_row(out: &mut dyn Write, fields: &[&str]) -> io::Result<()> {
 }
 
 /// A field as written: hidden characters replaced, a formula neutralised,
-/// quoted when it must be (RFC 4180).
+/// quoted when it must be (RFC 4180), `,` separating fields.
 pub fn csv_field(field: &str) -> Cow<'_, str> {
-    let field = visible(field);
-    let field = if runs_as_formula(&field) {
-        Cow::Owned(format!("'{field}"))
-    } else {
-        field
-    };
-    if field.contains([',', '"', '\n', '\r']) {
-        Cow::Owned(format!("\"{}\"", field.replace('"', "\"\"")))
-    } else {
-        field
-    }
-}
-
-/// Whether a spreadsheet would read the cell as a formula (or strip a
-/// leading tab or carriage return and then read one).
-fn runs_as_formula(field: &str) -> bool {
-    field.starts_with(['=', '+', '-', '@', '\t', '\r']) && !plain_number(field)
-}
-
-/// `-?[0-9]+(\.[0-9]+)?`: a number as the exports write them.
-fn plain_number(field: &str) -> bool {
-    let digits = field.strip_prefix('-').unwrap_or(field);
-    let (whole, fraction) = match digits.split_once('.') {
-        Some((w, f)) => (w, Some(f)),
-        None => (digits, None),
-    };
-    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    all_digits(whole) && fraction.is_none_or(all_digits)
-}
-
-/// The field with every hidden character (a control character but tab,
-/// line feed and carriage return; a bidirectional formatting character)
-/// replaced by U+FFFD.
-fn visible(field: &str) -> Cow<'_, str> {
-    let hidden =
-        |c: char| windledger_domain::input::refused_in_text(c) && !matches!(c, '\t' | '\n' | '\r');
-    if field.contains(hidden) {
-        Cow::Owned(field.replace(hidden, "\u{fffd}"))
-    } else {
-        Cow::Borrowed(field)
-    }
+    windledger_documents::csv::field(field, ',')
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
 //! The `windledger` command line: `demo`, `serve`, `import`, `export`,
-//! `verify`, `token`, `rebuild`, `backup` and `restore`, over the application layer
+//! `register`, `verify`, `token`, `rebuild`, `backup` and `restore`, over the application layer
 //! ([`windledger_app`]), the JSON API ([`windledger_api`]) and the pages
 //! ([`windledger_web`]), which [`router`] serves together.
 
@@ -9,6 +9,7 @@ pub mod config;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod register;
 pub mod server_cli;
 pub mod verify;
 

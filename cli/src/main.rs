@@ -1,5 +1,5 @@
 //! `windledger`: the command line: `demo`, `serve`, `token`, `import`,
-//! `export`, `verify`, `rebuild`, `backup`, `restore`.
+//! `export`, `register`, `verify`, `rebuild`, `backup`, `restore`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -40,6 +40,9 @@ async fn main() -> ExitCode {
             windledger::server_cli::run_token(&options, &mut std::io::stdout().lock()).await
         }
         Command::Export(options) => windledger::export::run(options).await,
+        Command::Register(options) => {
+            windledger::register::run(options, &mut std::io::stdout()).await
+        }
         Command::Verify(options) => windledger::verify::run(options).await,
         Command::Rebuild(options) => {
             windledger::server_cli::run_rebuild(&options, &mut std::io::stdout().lock()).await

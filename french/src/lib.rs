@@ -2,6 +2,8 @@
 //! and the documents the law requires read their words from here, so that a
 //! number, a date or a vote count reads the same everywhere.
 //!
+//! - [`documents`]: the words of the legal documents (the register of
+//!   share movements, individual accounts, certificates of holding).
 //! - [`events`]: the ledger's events in one French sentence each, with the
 //!   date each takes effect, and the French names of event types.
 //! - [`format`]: numbers with a narrow no-break space between thousands and
@@ -17,6 +19,7 @@
 //! It knows no HTML, HTTP, store or application layer: only the domain's
 //! and the projections' types.
 
+pub mod documents;
 pub mod events;
 pub mod format;
 pub mod rules;

@@ -37,7 +37,7 @@ pub enum AsOf {
 }
 
 impl AsOf {
-    fn includes(self, position: u64, date: NaiveDate) -> bool {
+    pub(crate) fn includes(self, position: u64, date: NaiveDate) -> bool {
         match self {
             Self::Latest => true,
             Self::Position { position: p } => position <= p,

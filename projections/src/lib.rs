@@ -8,8 +8,10 @@
 //!   cannot apply (naming the position), and follows a live stream.
 //! - The folds: [`cap_table`] (holdings over time, queryable as of a date or
 //!   a position, and the `CapTableService` of the meeting and dividend
-//!   rolls), [`register`] (the decisions register), [`finance`] (production,
-//!   revenue, costs, taxes, dividends, advances).
+//!   rolls), [`register`] (the decisions register), [`share_register`]
+//!   (the register of share movements, R228-8, with each holder's
+//!   individual account), [`finance`] (production, revenue, costs, taxes,
+//!   dividends, advances).
 //! - The queries over them: [`statement`] (a shareholder's statement),
 //!   [`local_returns`] (what stays in the territory, per year), [`ocf`] (the
 //!   Open Cap Format 1.2.0 export of the cap table as of a date).
@@ -25,4 +27,5 @@ pub mod local_returns;
 pub mod ocf;
 pub mod register;
 pub mod runner;
+pub mod share_register;
 pub mod statement;

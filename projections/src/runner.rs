@@ -12,6 +12,7 @@ use crate::cap_table::CapTable;
 use crate::event::{FarmEvent, LedgerEvent, decode};
 use crate::finance::Finance;
 use crate::register::DecisionsRegister;
+use crate::share_register::ShareRegister;
 
 /// A read model: a pure fold over the ledger.
 pub trait Fold: Clone + Default + Send + Sync {
@@ -85,6 +86,7 @@ impl<F: Fold> Slot<F> {
 pub struct Projections {
     pub cap_table: Slot<CapTable>,
     pub register: Slot<DecisionsRegister>,
+    pub share_register: Slot<ShareRegister>,
     pub finance: Slot<Finance>,
 }
 
@@ -107,6 +109,7 @@ impl Projections {
         let decoded = decoded.as_ref().map_err(String::as_str);
         self.cap_table.apply(event, decoded);
         self.register.apply(event, decoded);
+        self.share_register.apply(event, decoded);
         self.finance.apply(event, decoded);
     }
 
@@ -115,6 +118,7 @@ impl Projections {
         self.cap_table
             .position()
             .min(self.register.position())
+            .min(self.share_register.position())
             .min(self.finance.position())
     }
 
@@ -129,6 +133,7 @@ impl Projections {
         vec![
             status(&self.cap_table),
             status(&self.register),
+            status(&self.share_register),
             status(&self.finance),
         ]
     }
@@ -138,6 +143,7 @@ impl Projections {
         self.cap_table
             .failed()
             .or(self.register.failed())
+            .or(self.share_register.failed())
             .or(self.finance.failed())
     }
 }

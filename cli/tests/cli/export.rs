@@ -487,3 +487,108 @@ async fn output_writes_into_devices_and_fifos_and_follows_links() {
 
 #[path = "../../../projections/tests/support/ocf_validator.rs"]
 mod ocf_validator;
+
+mod register {
+    use windledger::register::{Document, Format, RegisterOptions, Source, run};
+
+    use super::*;
+
+    fn source(output: Option<PathBuf>) -> Source {
+        Source {
+            database_url: farm().url.clone(),
+            ledger: LEDGER.to_owned(),
+            output,
+        }
+    }
+
+    fn register(format: Format, output: Option<PathBuf>) -> RegisterOptions {
+        RegisterOptions {
+            document: None,
+            source: Some(source(output)),
+            as_of: None,
+            format,
+        }
+    }
+
+    async fn bytes(options: RegisterOptions) -> Vec<u8> {
+        let mut out = Vec::new();
+        run(options, &mut out)
+            .await
+            .expect("the document is written");
+        out
+    }
+
+    /// The register of the reference farm: its first subscription and a
+    /// transfer with a price and an approval, a line per entry, the same
+    /// PDF when drawn again.
+    #[tokio::test]
+    async fn the_reference_farms_register_shows_its_subscriptions_and_transfers() {
+        let projections = projections().await;
+        let entries = projections.share_register.fold().entries().len();
+        let csv = String::from_utf8(bytes(register(Format::Csv, None)).await).expect("UTF-8");
+        let lines: Vec<&str> = csv.split_terminator("\r\n").collect();
+        assert_eq!(lines.len(), entries + 1, "a header and a line per entry");
+        assert!(
+            lines[1].starts_with(
+                "1;2013-06-28;Souscription à la constitution;ordinaires;40000;;La société;\
+                 partenaire-industriel;Actionnaire partenaire-industriel;100;4000000;\
+                 Statuts constitutifs;;;;"
+            ),
+            "{}",
+            lines[1]
+        );
+        let transfer = lines
+            .iter()
+            .find(|l| l.contains(";cit-004;") && l.contains(";cit-121;"))
+            .expect("the transfer of 2020-09-24");
+        assert!(
+            transfer.contains(
+                ";2020-09-24;Cession;ordinaires;21;cit-004;Actionnaire cit-004;cit-121;\
+                 Actionnaire cit-121;100;2100;Résolution ago-2020.4"
+            ),
+            "{transfer}"
+        );
+
+        let dir = tempfile::tempdir().expect("a folder");
+        let path = dir.path().join("registre.pdf");
+        let said = String::from_utf8(bytes(register(Format::Pdf, Some(path.clone()))).await)
+            .expect("UTF-8");
+        assert!(
+            said.starts_with("Wrote the register of share movements"),
+            "{said}"
+        );
+        let pdf = std::fs::read(&path).expect("the file");
+        assert!(pdf.starts_with(b"%PDF-1.7"));
+        assert!(
+            pdf == bytes(register(Format::Pdf, None)).await,
+            "the same bytes"
+        );
+
+        let account = RegisterOptions {
+            document: Some(Document::Account {
+                holder: "cit-121".to_owned(),
+                as_of: None,
+                source: source(None),
+            }),
+            ..register(Format::Pdf, None)
+        };
+        assert!(bytes(account).await.starts_with(b"%PDF-1.7"));
+    }
+
+    #[tokio::test]
+    async fn a_certificate_of_an_unknown_holder_is_refused_in_one_sentence() {
+        let options = RegisterOptions {
+            document: Some(Document::Certificate {
+                holder: "cit-999".to_owned(),
+                at: NaiveDate::from_ymd_opt(2024, 12, 31).expect("a date"),
+                source: source(None),
+            }),
+            ..register(Format::Pdf, None)
+        };
+        let error = run(options, &mut Vec::new()).await.expect_err("refused");
+        assert_eq!(
+            format!("{error:#}"),
+            "cit-999 was never admitted to the ledger ailes-de-taillard"
+        );
+    }
+}

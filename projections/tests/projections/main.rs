@@ -9,6 +9,7 @@ mod ocf_validator;
 mod ocf;
 mod places;
 mod properties;
+mod share_register;
 mod worked_history;
 
 use windledger_projections::event::{EventHash, LedgerEvent};

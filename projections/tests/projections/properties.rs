@@ -14,7 +14,7 @@ use windledger_projections::runner::{Projections, Shared};
 
 use crate::ledger_event;
 
-fn ledger(config: &Synthetic) -> Vec<LedgerEvent> {
+pub(crate) fn ledger(config: &Synthetic) -> Vec<LedgerEvent> {
     let recorded_at = DateTime::<Utc>::UNIX_EPOCH;
     config
         .generate()
@@ -31,7 +31,7 @@ fn ledger(config: &Synthetic) -> Vec<LedgerEvent> {
         .collect()
 }
 
-fn fed(events: &[LedgerEvent]) -> Projections {
+pub(crate) fn fed(events: &[LedgerEvent]) -> Projections {
     let mut projections = Projections::default();
     for e in events {
         projections.apply(e);
@@ -39,7 +39,7 @@ fn fed(events: &[LedgerEvent]) -> Projections {
     projections
 }
 
-fn config() -> impl Strategy<Value = Synthetic> {
+pub(crate) fn config() -> impl Strategy<Value = Synthetic> {
     (10usize..50, 1u32..4, any::<u64>()).prop_map(|(holders, years, seed)| Synthetic {
         transfers_per_year: 6,
         ..Synthetic::new(holders, years, seed)

@@ -53,12 +53,27 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
     (
         "GET",
         Rule::Only(&[Secretary, Municipality]),
-        &["/holders", "/decisions-register", "/events", "/ocf"],
+        &[
+            "/holders",
+            "/decisions-register",
+            "/events",
+            "/ocf",
+            "/share-register.pdf",
+            "/share-register.csv",
+        ],
     ),
     (
         "GET",
         Rule::OrSelf(&[Secretary, Municipality]),
         &["/holders/{holder}", "/holders/{holder}/statement"],
+    ),
+    (
+        "GET",
+        Rule::OrSelf(&[Secretary]),
+        &[
+            "/holders/{holder}/account.pdf",
+            "/holders/{holder}/certificate.pdf",
+        ],
     ),
     (
         "POST",

@@ -1,0 +1,172 @@
+//! The legal documents as files (`windledger-documents`): the register of
+//! share movements as PDF/A or CSV, for the secretary and the municipality;
+//! a holder's individual account and certificate of holding as PDF/A, for
+//! that holder and the secretary. Drawn from the projections once they show
+//! the ledger's head; the position and head hash they were drawn from are
+//! in the `Ledger-Position` and `Ledger-Head` headers and in the document.
+//!
+//! The API knows no identity vault yet: holders appear by pseudonymous id
+//! ([`Pseudonyms`]).
+
+use axum::http::{HeaderName, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use windledger_documents::register::{account_pdf, certificate_pdf, register_csv, register_pdf};
+use windledger_documents::{DocumentError, Drawn, Pseudonyms};
+use windledger_projections::share_register::RegisterEntry;
+
+use crate::extract::{HolderPath, Ledger, PathParams, QueryParams};
+use crate::problem::Problem;
+use crate::reads::projected;
+
+/// The position the document was drawn at.
+pub const POSITION_HEADER: HeaderName = HeaderName::from_static("ledger-position");
+/// The hash of the event at that position.
+pub const HEAD_HEADER: HeaderName = HeaderName::from_static("ledger-head");
+
+/// Which date a register or an account is at.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DocumentQuery {
+    /// The movements effective up to the end of this date (default: every
+    /// movement recorded).
+    as_of: Option<NaiveDate>,
+}
+
+/// The date a certificate certifies.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CertificateQuery {
+    /// The holding at the end of this date (default: the date of the last
+    /// movement recorded).
+    at: Option<NaiveDate>,
+}
+
+fn no_company() -> Problem {
+    Problem::not_found("this ledger has no company yet")
+}
+
+fn rendered(bytes: Result<Vec<u8>, DocumentError>) -> Result<Vec<u8>, Problem> {
+    bytes.map_err(Problem::internal)
+}
+
+/// A file answer with its media type, name and the ledger position.
+fn file(bytes: Vec<u8>, media_type: &'static str, name: &str, drawn: &Drawn) -> Response {
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(POSITION_HEADER, HeaderValue::from(drawn.position));
+    if let Ok(v) = HeaderValue::from_str(&drawn.head.to_hex()) {
+        headers.insert(HEAD_HEADER, v);
+    }
+    response
+}
+
+/// The register's state: where it is drawn from and its entries, copied
+/// out of the projections so the document is rendered without holding
+/// them.
+async fn register_state(
+    ledger: &Ledger,
+    as_of: Option<NaiveDate>,
+) -> Result<(Drawn, Vec<RegisterEntry>), Problem> {
+    let Ledger(runtime) = ledger;
+    let id = runtime.id.to_string();
+    projected(runtime, |p| {
+        let drawn = Drawn::of(p, &id, as_of)?;
+        let entries = p
+            .share_register
+            .fold()
+            .entries_as_of(drawn.as_of())
+            .to_vec();
+        Some((drawn, entries))
+    })
+    .await?
+    .ok_or_else(no_company)
+}
+
+/// Renders away from the runtime's threads: a large farm's register takes
+/// a while.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(Problem::internal)?
+}
+
+pub(crate) async fn register_as_pdf(
+    ledger: Ledger,
+    QueryParams(q): QueryParams<DocumentQuery>,
+) -> Result<Response, Problem> {
+    let (drawn, entries) = register_state(&ledger, q.as_of).await?;
+    let bytes = {
+        let drawn = drawn.clone();
+        blocking(move || rendered(register_pdf(&drawn, &entries, &Pseudonyms))).await?
+    };
+    let name = format!(
+        "{}-registre-des-mouvements-{}.pdf",
+        drawn.ledger, drawn.date
+    );
+    Ok(file(bytes, "application/pdf", &name, &drawn))
+}
+
+pub(crate) async fn register_as_csv(
+    ledger: Ledger,
+    QueryParams(q): QueryParams<DocumentQuery>,
+) -> Result<Response, Problem> {
+    let (drawn, entries) = register_state(&ledger, q.as_of).await?;
+    let bytes = blocking(move || Ok(register_csv(&entries, &Pseudonyms))).await?;
+    let name = format!(
+        "{}-registre-des-mouvements-{}.csv",
+        drawn.ledger, drawn.date
+    );
+    Ok(file(bytes, "text/csv; charset=utf-8", &name, &drawn))
+}
+
+pub(crate) async fn account(
+    Ledger(runtime): Ledger,
+    PathParams(HolderPath { holder }): PathParams<HolderPath>,
+    QueryParams(q): QueryParams<DocumentQuery>,
+) -> Result<Response, Problem> {
+    let id = runtime.id.to_string();
+    let (drawn, bytes) = projected(&runtime, |p| {
+        let drawn = Drawn::of(p, &id, q.as_of).ok_or_else(no_company)?;
+        let account = p
+            .share_register
+            .fold()
+            .account(&holder, drawn.as_of())
+            .ok_or_else(|| Problem::not_found(format!("no movement names {holder}")))?;
+        let bytes = rendered(account_pdf(&drawn, &account, &Pseudonyms))?;
+        Ok::<_, Problem>((drawn, bytes))
+    })
+    .await??;
+    let name = format!("{}-compte-{holder}-{}.pdf", drawn.ledger, drawn.date);
+    Ok(file(bytes, "application/pdf", &name, &drawn))
+}
+
+pub(crate) async fn certificate(
+    Ledger(runtime): Ledger,
+    PathParams(HolderPath { holder }): PathParams<HolderPath>,
+    QueryParams(q): QueryParams<CertificateQuery>,
+) -> Result<Response, Problem> {
+    let id = runtime.id.to_string();
+    let (drawn, bytes) = projected(&runtime, |p| {
+        if p.cap_table.fold().holder(&holder).is_none() {
+            return Err(Problem::not_found(format!(
+                "no holder {holder} in this ledger"
+            )));
+        }
+        let drawn = Drawn::of(p, &id, q.at).ok_or_else(no_company)?;
+        let holdings = p.share_register.fold().holdings_at(&holder, drawn.date);
+        let bytes = rendered(certificate_pdf(&drawn, &holder, &holdings, &Pseudonyms))?;
+        Ok((drawn, bytes))
+    })
+    .await??;
+    let name = format!("{}-attestation-{holder}-{}.pdf", drawn.ledger, drawn.date);
+    Ok(file(bytes, "application/pdf", &name, &drawn))
+}

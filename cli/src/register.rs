@@ -1,0 +1,211 @@
+//! `windledger register`: the register of share movements (R228-8) as PDF
+//! or CSV, `register account --holder H` a holder's individual account and
+//! `register certificate --holder H --at DATE` a certificate of holding,
+//! drawn from the ledger's projections at its head (see docs/register.md).
+//!
+//! The command line knows no identity vault: holders appear by their
+//! pseudonymous id. The same ledger position and date give the same bytes.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use windledger_documents::register::{account_pdf, certificate_pdf, register_csv, register_pdf};
+use windledger_documents::{Drawn, Pseudonyms};
+use windledger_domain::types::HolderId;
+use windledger_projections::runner::Projections;
+use windledger_store::LedgerId;
+
+use crate::export::{Output, projections};
+use crate::server_cli::{connect, missing_ledger};
+
+/// The register's file format.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// PDF/A-2b, to print or archive.
+    Pdf,
+    /// `;`-separated UTF-8 with French headers, for the accountant.
+    Csv,
+}
+
+/// The ledger a document is drawn from.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Source {
+    /// postgres://... or sqlite://path.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://windledger.sqlite"
+    )]
+    pub database_url: String,
+
+    /// The ledger of the farm.
+    #[arg(long, env = "WINDLEDGER_LEDGER")]
+    pub ledger: String,
+
+    /// Where to write; standard output when left out.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
+}
+
+/// Print the register of share movements (registre des mouvements de
+/// titres, R228-8 of the Code de commerce): every movement, numbered, with
+/// its act and the ledger event behind it; or, with a subcommand, a
+/// holder's individual account or a certificate of holding.
+#[derive(clap::Args, Debug, Clone)]
+#[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
+pub struct RegisterOptions {
+    #[command(subcommand)]
+    pub document: Option<Document>,
+
+    #[command(flatten)]
+    pub source: Option<Source>,
+
+    /// The movements effective up to the end of this date [default: all
+    /// recorded].
+    #[arg(long)]
+    pub as_of: Option<NaiveDate>,
+
+    /// pdf or csv.
+    #[arg(long, value_enum, default_value = "pdf")]
+    pub format: Format,
+}
+
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum Document {
+    /// A holder's individual account (compte individuel): their movements
+    /// with the balance per class after each, as PDF.
+    Account {
+        /// The holder's pseudonymous id.
+        #[arg(long)]
+        holder: String,
+        /// The movements effective up to the end of this date [default:
+        /// all recorded].
+        #[arg(long)]
+        as_of: Option<NaiveDate>,
+        #[command(flatten)]
+        source: Source,
+    },
+    /// A certificate of holding (attestation d'inscription en compte): the
+    /// shares a holder held at the end of a date, as PDF.
+    Certificate {
+        /// The holder's pseudonymous id.
+        #[arg(long)]
+        holder: String,
+        /// The date the holding is certified at the end of.
+        #[arg(long)]
+        at: NaiveDate,
+        #[command(flatten)]
+        source: Source,
+    },
+}
+
+/// `windledger register`.
+pub async fn run(opts: RegisterOptions, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
+    match opts.document {
+        None => {
+            let Some(source) = opts.source else {
+                bail!("--ledger is required");
+            };
+            let (ledger, projections) = load(&source).await?;
+            let drawn = drawn(&projections, &ledger, opts.as_of)?;
+            let register = projections.share_register.fold();
+            let entries = register.entries_as_of(drawn.as_of());
+            let bytes = match opts.format {
+                Format::Pdf => register_pdf(&drawn, entries, &Pseudonyms)?,
+                Format::Csv => register_csv(entries, &Pseudonyms),
+            };
+            let what = format!(
+                "the register of share movements of the ledger {ledger} ({} entries, as of {}, position {})",
+                entries.len(),
+                drawn.date,
+                drawn.position
+            );
+            write(&source, &bytes, &what, out)
+        }
+        Some(Document::Account {
+            holder,
+            as_of,
+            source,
+        }) => {
+            let (ledger, projections) = load(&source).await?;
+            let holder = holder_id(&holder)?;
+            let drawn = drawn(&projections, &ledger, as_of)?;
+            let register = projections.share_register.fold();
+            let account = register
+                .account(&holder, drawn.as_of())
+                .with_context(|| format!("no movement of the ledger {ledger} names {holder}"))?;
+            let bytes = account_pdf(&drawn, &account, &Pseudonyms)?;
+            let what = format!(
+                "the account of {holder} ({} movements, as of {}, position {})",
+                account.lines.len(),
+                drawn.date,
+                drawn.position
+            );
+            write(&source, &bytes, &what, out)
+        }
+        Some(Document::Certificate { holder, at, source }) => {
+            let (ledger, projections) = load(&source).await?;
+            let holder = holder_id(&holder)?;
+            if projections.cap_table.fold().holder(&holder).is_none() {
+                bail!("{holder} was never admitted to the ledger {ledger}");
+            }
+            let drawn = drawn(&projections, &ledger, Some(at))?;
+            let holdings = projections.share_register.fold().holdings_at(&holder, at);
+            let bytes = certificate_pdf(&drawn, &holder, &holdings, &Pseudonyms)?;
+            let what = format!(
+                "the certificate of holding of {holder} at {at} (position {})",
+                drawn.position
+            );
+            write(&source, &bytes, &what, out)
+        }
+    }
+}
+
+fn holder_id(holder: &str) -> anyhow::Result<HolderId> {
+    HolderId::new(holder).with_context(|| format!("--holder {holder:?} is not a holder id"))
+}
+
+async fn load(source: &Source) -> anyhow::Result<(LedgerId, Projections)> {
+    let ledger = LedgerId::parse(source.ledger.as_str()).context("--ledger is not a ledger id")?;
+    let store = connect(&source.database_url).await?;
+    if let Some(missing) = missing_ledger(&store, &ledger, &source.database_url).await? {
+        bail!("{missing}");
+    }
+    let head = store
+        .head(&ledger)
+        .await
+        .with_context(|| format!("cannot read the ledger {ledger}"))?;
+    let projections = projections(&store, &ledger, head.size).await?;
+    Ok((ledger, projections))
+}
+
+fn drawn(
+    projections: &Projections,
+    ledger: &LedgerId,
+    date: Option<NaiveDate>,
+) -> anyhow::Result<Drawn> {
+    Drawn::of(projections, ledger.as_str(), date)
+        .with_context(|| format!("the ledger {ledger} has no company yet"))
+}
+
+/// The bytes to --output (whole, or nothing) or standard output, and a
+/// line saying what was written when it went to a file.
+fn write(
+    source: &Source,
+    bytes: &[u8],
+    what: &str,
+    out: &mut (dyn Write + Send),
+) -> anyhow::Result<()> {
+    let path = source.output.as_deref();
+    let mut sink = Output::open(path, out)?;
+    let written = sink.write_all(bytes);
+    if sink.finish(written)?.is_none() {
+        return Ok(());
+    }
+    if let Some(path) = path {
+        writeln!(out, "Wrote {what} to {}.", path.display())?;
+    }
+    Ok(())
+}

@@ -1,0 +1,176 @@
+//! The documents drawn from a synthetic farm: the same bytes when drawn
+//! again, well-formed PDF files, a CSV line per entry, names resolved at
+//! printing time.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use windledger_documents::register::{account_pdf, certificate_pdf, register_csv, register_pdf};
+use windledger_documents::{Drawn, People, Person, Pseudonyms};
+use windledger_domain::types::HolderId;
+use windledger_fixtures::synthetic::Synthetic;
+use windledger_projections::event::{EventHash, LedgerEvent};
+use windledger_projections::runner::Projections;
+
+fn farm() -> Projections {
+    let mut projections = Projections::default();
+    for (i, e) in Synthetic::new(40, 2, 11).generate().enumerate() {
+        let position = i as u64 + 1;
+        let mut hash = [0u8; 32];
+        hash[..8].copy_from_slice(&position.to_be_bytes());
+        projections.apply(&LedgerEvent {
+            position,
+            stream_id: e.stream_id,
+            stream_version: 0,
+            event_type: e.event_type,
+            payload: e.payload.to_string(),
+            recorded_at: DateTime::<Utc>::UNIX_EPOCH,
+            hash: EventHash(hash),
+        });
+    }
+    assert_eq!(projections.failure(), None);
+    projections
+}
+
+/// Two of the holders have a name and an address.
+struct Two;
+
+impl People for Two {
+    fn person(&self, holder: &HolderId) -> Option<Person> {
+        match holder.as_str() {
+            "c-000001" => Some(Person {
+                name: "Jeanne Dupont; née Martin".to_owned(),
+                address: vec!["3 rue du Pilat".to_owned(), "42220 Burdignes".to_owned()],
+            }),
+            "c-000002" => Some(Person {
+                name: "Éole & Cie".to_owned(),
+                address: Vec::new(),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// The file's structure: header, every object where the cross-reference
+/// table says, the trailer with its identifier, the end marker.
+fn assert_well_formed(pdf: &[u8]) {
+    assert!(pdf.starts_with(b"%PDF-1.7\n%"), "a PDF 1.7 header");
+    assert!(
+        pdf.ends_with(b"%%EOF\n") || pdf.ends_with(b"%%EOF"),
+        "the end marker"
+    );
+    let text = String::from_utf8_lossy(pdf);
+    let start: usize = text
+        .rsplit("startxref")
+        .next()
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("startxref gives an offset");
+    assert!(
+        pdf[start..].starts_with(b"xref"),
+        "startxref points at the table"
+    );
+    let table = String::from_utf8_lossy(&pdf[start..]);
+    let mut lines = table.lines().skip(1);
+    let header = lines.next().expect("a subsection");
+    let count: usize = header
+        .split_whitespace()
+        .nth(1)
+        .and_then(|n| n.parse().ok())
+        .expect("a count");
+    for (i, line) in lines.take(count).enumerate().skip(1) {
+        let offset: usize = line[..10].parse().expect("an offset");
+        let expected = format!("{i} 0 obj");
+        assert!(
+            pdf[offset..].starts_with(expected.as_bytes()),
+            "object {i} is at {offset}"
+        );
+    }
+    assert!(text.contains("/ID ["), "a file identifier");
+    for part in [
+        "/GTS_PDFA1",
+        "<pdfaid:part>2</pdfaid:part>",
+        "<pdfaid:conformance>B</pdfaid:conformance>",
+        "/FontFile2",
+        "/ToUnicode",
+        "/Identity-H",
+    ] {
+        assert!(text.contains(part), "{part}");
+    }
+}
+
+#[test]
+fn the_register_is_the_same_file_when_drawn_again_and_a_well_formed_pdf() {
+    let projections = farm();
+    let drawn = Drawn::of(&projections, "synthetic", None).expect("incorporated");
+    let register = projections.share_register.fold();
+    let entries = register.entries_as_of(drawn.as_of());
+    assert_eq!(entries.len(), register.entries().len());
+    let first = register_pdf(&drawn, entries, &Pseudonyms).expect("a PDF");
+    let again = register_pdf(&drawn, entries, &Pseudonyms).expect("a PDF");
+    assert!(first == again, "the same bytes");
+    assert_well_formed(&first);
+
+    // Names change the file, and are the same again when drawn again.
+    let named = register_pdf(&drawn, entries, &Two).expect("a PDF");
+    assert!(named != first, "names change the file");
+    assert!(named == register_pdf(&drawn, entries, &Two).expect("a PDF"));
+    assert_well_formed(&named);
+
+    // Another position is another document.
+    let later = Drawn {
+        position: drawn.position + 1,
+        ..drawn.clone()
+    };
+    assert!(register_pdf(&later, entries, &Pseudonyms).expect("a PDF") != first);
+}
+
+#[test]
+fn the_csv_has_a_line_per_entry_with_ids_and_names() {
+    let projections = farm();
+    let register = projections.share_register.fold();
+    let csv = String::from_utf8(register_csv(register.entries(), &Two)).expect("UTF-8");
+    let lines: Vec<&str> = csv.split_terminator("\r\n").collect();
+    assert_eq!(lines.len(), register.entries().len() + 1);
+    assert!(lines[0].starts_with("numero;date;nature;categorie;nombre;cedant_id;cedant;"));
+    let first = &register.entries()[0];
+    assert!(
+        lines[1].starts_with(&format!("1;{};Souscription à la constitution;", first.date)),
+        "{}",
+        lines[1]
+    );
+    // A name holding the separator is quoted; an unknown holder is shown by id.
+    assert!(csv.contains("c-000001;\"Jeanne Dupont; née Martin (c-000001)\""));
+    assert!(csv.contains("c-000003;Actionnaire c-000003"));
+    assert_eq!(
+        csv,
+        String::from_utf8(register_csv(register.entries(), &Two)).expect("UTF-8")
+    );
+}
+
+#[test]
+fn an_account_and_a_certificate_state_the_holders_shares() {
+    let projections = farm();
+    let drawn = Drawn::of(&projections, "synthetic", None).expect("incorporated");
+    let register = projections.share_register.fold();
+    let holder = HolderId::new("c-000001").expect("an id");
+    let account = register
+        .account(&holder, drawn.as_of())
+        .expect("an account");
+    let pdf = account_pdf(&drawn, &account, &Two).expect("a PDF");
+    assert_well_formed(&pdf);
+    assert!(pdf == account_pdf(&drawn, &account, &Two).expect("a PDF"));
+
+    let holdings = register.holdings_at(&holder, drawn.date);
+    assert_eq!(
+        holdings,
+        projections
+            .cap_table
+            .fold()
+            .holdings_of(&holder, drawn.as_of())
+    );
+    let certificate = certificate_pdf(&drawn, &holder, &holdings, &Two).expect("a PDF");
+    assert_well_formed(&certificate);
+    let none = certificate_pdf(&drawn, &holder, &BTreeMap::new(), &Two).expect("a PDF");
+    assert!(certificate != none);
+}
