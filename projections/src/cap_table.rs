@@ -125,6 +125,9 @@ pub struct CapTable {
     places: PlaceNames,
     /// The commitment of each holder's identity in force (None: erased).
     identities: BTreeMap<HolderId, Option<IdentityCommitment>>,
+    /// Every commitment recorded for each holder since their data was last
+    /// erased, oldest first.
+    identities_recorded: BTreeMap<HolderId, Vec<IdentityCommitment>>,
     /// The position of the last event that changed this fold (0: none).
     changed: u64,
 }
@@ -260,9 +263,14 @@ impl Fold for CapTable {
             } => {
                 self.identities
                     .insert(holder.clone(), Some(commitment.clone()));
+                self.identities_recorded
+                    .entry(holder.clone())
+                    .or_default()
+                    .push(commitment.clone());
             }
             CompanyEvent::IdentityErased { holder, .. } => {
                 self.identities.insert(holder.clone(), None);
+                self.identities_recorded.remove(holder);
             }
         }
         Ok(())
@@ -409,6 +417,15 @@ impl CapTable {
     /// was recorded or it was erased.
     pub fn identity(&self, holder: &HolderId) -> Option<&IdentityCommitment> {
         self.identities.get(holder).and_then(Option::as_ref)
+    }
+
+    /// Every commitment recorded for the holder since their data was last
+    /// erased, oldest first.
+    pub fn identities_recorded(
+        &self,
+        holder: &HolderId,
+    ) -> impl Iterator<Item = &IdentityCommitment> {
+        self.identities_recorded.get(holder).into_iter().flatten()
     }
 
     /// Whether the holder's identity was erased (and none recorded since).
