@@ -50,6 +50,7 @@ pub struct Reader {
 
 /// A person's data in force, with the commitment the ledger recorded.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct InForce {
     pub holder: HolderId,
     pub person: Person,
@@ -60,6 +61,7 @@ pub struct InForce {
 /// Everything kept about one person (a GDPR access request): every version
 /// with its salt, so that each commitment can be checked, and every read.
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct PersonalDataExport {
     pub ledger: String,
     pub holder: HolderId,
@@ -70,6 +72,7 @@ pub struct PersonalDataExport {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ExportedVersion {
     pub recorded_at: DateTime<Utc>,
     pub commitment: String,
@@ -79,6 +82,7 @@ pub struct ExportedVersion {
 }
 
 #[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct ExportedRead {
     pub reader: String,
     pub purpose: String,
@@ -287,6 +291,42 @@ impl Vault {
             metadata,
         )
         .await
+    }
+
+    /// Admits a holder with their identity from the admission command (its
+    /// `identity` is left out: the vault computes it).
+    pub async fn admit_command(
+        &self,
+        runtime: &LedgerRuntime,
+        command: Command,
+        person: Person,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<Receipt>, Error> {
+        let Command::Company(company) = command else {
+            return Err(Error::invalid("only an admission takes a person"));
+        };
+        let CompanyCommand::AdmitShareholder {
+            holder,
+            kind,
+            college,
+            commune,
+            effective_date,
+            identity: None,
+        } = *company
+        else {
+            return Err(Error::invalid(
+                "only an admission without an identity commitment takes a person",
+            ));
+        };
+        let admission = Admission {
+            holder,
+            kind,
+            college,
+            commune,
+            effective_date,
+            person,
+        };
+        self.admit(runtime, admission, metadata).await
     }
 
     /// Records a new version of a registered holder's identity (a

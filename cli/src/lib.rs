@@ -7,6 +7,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod export;
+pub mod identity;
 pub mod import;
 pub mod server_cli;
 pub mod verify;

@@ -40,6 +40,9 @@ async fn main() -> ExitCode {
             windledger::server_cli::run_token(&options, &mut std::io::stdout().lock()).await
         }
         Command::Export(options) => windledger::export::run(options).await,
+        Command::Identity(options) => {
+            windledger::identity::run(&options, &mut std::io::stdout().lock()).await
+        }
         Command::Verify(options) => windledger::verify::run(options).await,
         Command::Rebuild(options) => {
             windledger::server_cli::run_rebuild(&options, &mut std::io::stdout().lock()).await

@@ -49,6 +49,26 @@ const EXPECTED: &[(&str, &str, Rule)] = &[
         "/holders/{holder}/statement",
         Rule::OrSelf(&[Secretary, Municipality]),
     ),
+    (
+        "GET",
+        "/holders/{holder}/identity",
+        Rule::OrSelf(&[Secretary]),
+    ),
+    (
+        "GET",
+        "/holders/{holder}/identity/export",
+        Rule::OrSelf(&[Secretary]),
+    ),
+    (
+        "POST",
+        "/holders/{holder}/identity",
+        Rule::OrSelf(&[Secretary]),
+    ),
+    (
+        "POST",
+        "/holders/{holder}/identity/erasure",
+        Rule::Only(&[Secretary]),
+    ),
     ("GET", "/meetings", Rule::Public),
     (
         "GET",
