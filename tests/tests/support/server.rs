@@ -67,6 +67,9 @@ impl Server {
             store.clone(),
             CheckpointSigner::from_secret_key(&signer.to_secret_key()).expect("the same key"),
         );
+        state.hold_vault(windledger_app::people::Vault::new(
+            windledger_vault::MasterKey::generate().expect("randomness for a vault key"),
+        ));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(serve_within(listener, state.clone(), limits, async move {
             let _ = rx.await;
