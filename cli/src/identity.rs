@@ -18,24 +18,29 @@ use crate::server_cli::{connect_sealed, missing_ledger, signing_key, vault_key};
 
 #[derive(clap::Args, Debug)]
 pub struct IdentityOptions {
+    #[command(subcommand)]
+    pub action: IdentityAction,
+}
+
+/// What every `identity` command works on.
+#[derive(clap::Args, Debug)]
+pub struct On {
     /// postgres://... or sqlite://path.
     #[arg(
         long,
         env = "DATABASE_URL",
-        default_value = "sqlite://windledger.sqlite",
-        global = true
+        default_value = "sqlite://windledger.sqlite"
     )]
     pub database_url: String,
     /// The ledger whose holders these are.
-    #[arg(long, env = "WINDLEDGER_LEDGER", global = true)]
+    #[arg(long, env = "WINDLEDGER_LEDGER")]
     pub ledger: String,
     /// The server's signing key, which seals the events an import or an
     /// erasure records (the same file `windledger serve` uses).
     #[arg(
         long,
         env = "WINDLEDGER_KEY_FILE",
-        default_value = "windledger-signing.key",
-        global = true
+        default_value = "windledger-signing.key"
     )]
     pub key_file: PathBuf,
     /// The identity vault's master key (the same file `windledger serve`
@@ -43,12 +48,9 @@ pub struct IdentityOptions {
     #[arg(
         long,
         env = "WINDLEDGER_VAULT_KEY_FILE",
-        default_value = "windledger-vault.key",
-        global = true
+        default_value = "windledger-vault.key"
     )]
     pub vault_key_file: PathBuf,
-    #[command(subcommand)]
-    pub action: IdentityAction,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -60,23 +62,31 @@ pub enum IdentityAction {
     Import {
         /// The CSV file, with its header line.
         file: PathBuf,
+        #[command(flatten)]
+        on: On,
     },
     /// Write everything kept about one holder as JSON (a GDPR access
     /// request): every version of their data with its salt, and every read.
     Export {
+        /// The holder's id.
         #[arg(long)]
         holder: String,
         /// A file to write (readable by you only) instead of standard
         /// output.
         #[arg(long)]
         output: Option<PathBuf>,
+        #[command(flatten)]
+        on: On,
     },
     /// Erase one holder's identity: allowed once they have exited and the
     /// retention period after their exit (10 years) has run; recorded in
     /// the ledger without personal data, then their data destroyed.
     Erase {
+        /// The holder's id.
         #[arg(long)]
         holder: String,
+        #[command(flatten)]
+        on: On,
     },
 }
 
@@ -111,13 +121,22 @@ fn holder(id: &str) -> anyhow::Result<HolderId> {
     HolderId::new(id).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
+impl IdentityAction {
+    fn on(&self) -> &On {
+        match self {
+            Self::Import { on, .. } | Self::Export { on, .. } | Self::Erase { on, .. } => on,
+        }
+    }
+}
+
 pub async fn run(options: &IdentityOptions, out: &mut dyn Write) -> anyhow::Result<()> {
+    let on = options.action.on();
     let mut log = std::io::stderr();
-    let signer = signing_key(&options.key_file, "windledger", &mut log)?;
-    let vault = Vault::new(vault_key(&options.vault_key_file, &mut log)?);
-    let store = connect_sealed(&options.database_url, &signer).await?;
-    let ledger = LedgerId::parse(options.ledger.as_str())?;
-    if let Some(missing) = missing_ledger(&store, &ledger, &options.database_url).await? {
+    let signer = signing_key(&on.key_file, "windledger", &mut log)?;
+    let vault = Vault::new(vault_key(&on.vault_key_file, &mut log)?);
+    let store = connect_sealed(&on.database_url, &signer).await?;
+    let ledger = LedgerId::parse(on.ledger.as_str())?;
+    if let Some(missing) = missing_ledger(&store, &ledger, &on.database_url).await? {
         bail!("{missing}");
     }
     let runtime = LedgerRuntime::open(store, ledger, &[signer.verifier()]).await?;
@@ -129,7 +148,7 @@ pub async fn run(options: &IdentityOptions, out: &mut dyn Write) -> anyhow::Resu
         .await
         .map_err(|e| anyhow::anyhow!("the ledger's projections stopped: {e}"))?;
     match &options.action {
-        IdentityAction::Import { file } => {
+        IdentityAction::Import { file, .. } => {
             let text = std::fs::read_to_string(file)
                 .with_context(|| format!("cannot read {}", file.display()))?;
             match vault
@@ -146,7 +165,9 @@ pub async fn run(options: &IdentityOptions, out: &mut dyn Write) -> anyhow::Resu
                 Err(e) => bail!("{e}"),
             }
         }
-        IdentityAction::Export { holder: h, output } => {
+        IdentityAction::Export {
+            holder: h, output, ..
+        } => {
             let export = vault
                 .export(
                     &runtime,
@@ -171,7 +192,7 @@ pub async fn run(options: &IdentityOptions, out: &mut dyn Write) -> anyhow::Resu
                 }
             }
         }
-        IdentityAction::Erase { holder: h } => {
+        IdentityAction::Erase { holder: h, .. } => {
             let erased = vault
                 .erase(&runtime, &holder(h)?, metadata("erase"))
                 .await?;

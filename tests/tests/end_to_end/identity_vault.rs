@@ -173,6 +173,28 @@ async fn erased_identities_leave_nothing_readable_and_the_ledger_still_verifies(
         }
     };
 
+    // The API admits no holder without their identity.
+    let mut no_person = crate::server::admission("p-99");
+    no_person["effective_date"] = json!(formed().to_string());
+    if let Some(fields) = no_person.as_object_mut() {
+        fields.remove("person");
+    }
+    let refused = call(
+        Method::POST,
+        "/shareholders".to_owned(),
+        Some(secretary.clone()),
+        Some(no_person),
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("\"person\"")),
+        "{}",
+        refused.body
+    );
+
     // Erasure: refused for a holder still in the company, then done for the
     // ten who left.
     let refused = call(
