@@ -774,19 +774,31 @@ impl Company {
         commitment: IdentityCommitment,
         effective_date: NaiveDate,
     ) -> Result<CompanyEvent, CompanyError> {
-        self.check_date(effective_date)?;
-        let entry = self
-            .register
-            .get(&holder)
-            .ok_or_else(|| CompanyError::UnknownHolder(holder.clone()))?;
-        if entry.identity_erased {
-            return Err(CompanyError::IdentityErased(holder));
-        }
+        self.identity_entry(&holder, effective_date)?;
         Ok(CompanyEvent::IdentityRecorded {
             holder,
             commitment,
             effective_date,
         })
+    }
+
+    /// The register entry of a holder whose identity may change on
+    /// `effective_date`: in the register, not erased since their latest
+    /// admission.
+    fn identity_entry(
+        &self,
+        holder: &HolderId,
+        effective_date: NaiveDate,
+    ) -> Result<&RegisterEntry, CompanyError> {
+        self.check_date(effective_date)?;
+        let entry = self
+            .register
+            .get(holder)
+            .ok_or_else(|| CompanyError::UnknownHolder(holder.clone()))?;
+        if entry.identity_erased {
+            return Err(CompanyError::IdentityErased(holder.clone()));
+        }
+        Ok(entry)
     }
 
     /// Erasure, checked in this order: the holder is in the register, their
@@ -798,14 +810,7 @@ impl Company {
         holder: HolderId,
         effective_date: NaiveDate,
     ) -> Result<CompanyEvent, CompanyError> {
-        self.check_date(effective_date)?;
-        let entry = self
-            .register
-            .get(&holder)
-            .ok_or_else(|| CompanyError::UnknownHolder(holder.clone()))?;
-        if entry.identity_erased {
-            return Err(CompanyError::IdentityErased(holder));
-        }
+        let entry = self.identity_entry(&holder, effective_date)?;
         if entry.identity.is_none() {
             return Err(CompanyError::NoIdentity(holder));
         }
