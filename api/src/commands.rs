@@ -109,11 +109,16 @@ pub struct CommandSpec {
     /// The command's instant, which the server's clock gives: a body may
     /// not carry it.
     server_time: Option<&'static str>,
+    /// The body carries the holder's identity (`person`), sealed in the
+    /// vault and committed to by the command itself: the admission.
+    person: bool,
 }
 
 /// A command read from its request, ready to run.
 struct Parsed {
     command: Command,
+    /// The identity the command records (see [`CommandSpec::with_person`]).
+    person: Option<windledger_vault::Person>,
     aggregate_id: String,
     /// `<type>/<aggregate id>`.
     stream: String,
@@ -128,7 +133,21 @@ impl CommandSpec {
             holder_from_path: false,
             own: None,
             server_time: None,
+            person: false,
         }
+    }
+
+    /// The body carries a `person` (required), the holder's identity: it is
+    /// sealed in the vault and the command records its commitment in the
+    /// same step (the admission).
+    pub(crate) const fn with_person(mut self) -> Self {
+        self.person = true;
+        self
+    }
+
+    /// Whether the body carries a `person`.
+    pub fn takes_person(&self) -> bool {
+        self.person
     }
 
     /// The command happens when the server receives it: `field` is the
@@ -215,6 +234,11 @@ impl CommandSpec {
                 "the body has a \"command\" field: the URL names the command, leave it out",
             ));
         }
+        let person = if self.person {
+            take_person(&mut fields)?
+        } else {
+            None
+        };
         if self.holder_from_path {
             let holder = path
                 .holder
@@ -273,10 +297,31 @@ impl CommandSpec {
             .map_err(Problem::validation)?;
         Ok(Parsed {
             command,
+            person,
             aggregate_id,
             stream,
         })
     }
+}
+
+/// The admission's `person`, required; the commitment (`identity`) is the
+/// server's to compute.
+fn take_person(
+    fields: &mut Map<String, Value>,
+) -> Result<Option<windledger_vault::Person>, Problem> {
+    if fields.contains_key("identity") {
+        return Err(Problem::validation(
+            "the body has an \"identity\" field: the server computes the commitment from \"person\", leave it out",
+        ));
+    }
+    let person = fields.remove("person").ok_or_else(|| {
+        Problem::validation(
+            "the body must have a \"person\" field: the holder's identity, recorded in the same step",
+        )
+    })?;
+    serde_json::from_value(person)
+        .map(Some)
+        .map_err(|e| Problem::validation(format!("not a valid person: {e}")))
 }
 
 async fn run_command(
@@ -293,7 +338,11 @@ async fn run_command(
     let parsed = spec.parse(&runtime, &principal, &path, &body)?;
     let ids = RequestIds::new(spec.tag, &parsed.stream, &principal, key, &body);
     let stream = parsed.stream.clone();
-    let (receipts, replayed) = run_once(runtime, parsed, ids, &principal).await?;
+    let vault = match parsed.person {
+        Some(_) => Some(state.vault()?.clone()),
+        None => None,
+    };
+    let (receipts, replayed) = run_once(runtime, vault, parsed, ids, &principal).await?;
     state.metrics.appended(receipts.len() as u64);
     recorded(stream, receipts, replayed)
 }
@@ -385,6 +434,7 @@ impl RequestIds {
 /// again on a state holding the first).
 async fn run_once(
     runtime: Arc<LedgerRuntime>,
+    vault: Option<windledger_app::people::Vault>,
     parsed: Parsed,
     ids: RequestIds,
     principal: &Principal,
@@ -395,9 +445,18 @@ async fn run_once(
         if let Some(receipts) = answered_before(&runtime, &parsed, &ids).await? {
             return Ok((receipts, true));
         }
-        let receipts = runtime
-            .execute(&parsed.aggregate_id, parsed.command, metadata)
-            .await?;
+        let receipts = match (parsed.person, vault) {
+            (Some(person), Some(vault)) => {
+                vault
+                    .admit_command(&runtime, parsed.command, person, metadata)
+                    .await?
+            }
+            _ => {
+                runtime
+                    .execute(&parsed.aggregate_id, parsed.command, metadata)
+                    .await?
+            }
+        };
         Ok((receipts, false))
     });
     task.await

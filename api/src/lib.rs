@@ -11,6 +11,7 @@ mod commands;
 pub mod connections;
 pub mod documents;
 pub mod extract;
+mod identity;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;
@@ -72,6 +73,9 @@ pub struct Inner {
     /// When the last revocation poll that succeeded started.
     revocations_seen: Mutex<Option<Instant>>,
     revocation_watch: std::sync::Once,
+    /// The identity vault's master key, if this server holds one (see
+    /// [`AppState::hold_vault`]).
+    vault: std::sync::OnceLock<windledger_app::people::Vault>,
 }
 
 /// A revocation takes effect within this time. A checked token is trusted
@@ -124,7 +128,25 @@ impl AppState {
             trusted_proxies: std::sync::OnceLock::new(),
             revocations_seen: Mutex::new(None),
             revocation_watch: std::sync::Once::new(),
+            vault: std::sync::OnceLock::new(),
         }))
+    }
+
+    /// Gives the server the identity vault's master key (set once, before
+    /// serving; a second call changes nothing). Without it, the routes of
+    /// identities answer 503.
+    pub fn hold_vault(&self, vault: windledger_app::people::Vault) {
+        let _ = self.vault.set(vault);
+    }
+
+    /// The identity vault, or why there is none.
+    pub fn vault(&self) -> Result<&windledger_app::people::Vault, problem::Problem> {
+        self.vault.get().ok_or_else(|| {
+            problem::Problem::new(
+                problem::Kind::Unavailable,
+                "this server holds no vault key: start it with one (windledger serve --vault-key-file)",
+            )
+        })
     }
 
     /// Makes `/metrics` require this secret as a bearer token, from every

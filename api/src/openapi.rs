@@ -368,6 +368,17 @@ fn command_body(
             r != "command" && !optional.iter().any(|(f, _)| r == f) && server_time != r.as_str()
         });
     }
+    if command.takes_person() {
+        let person = generator
+            .subschema_for::<windledger_vault::Person>()
+            .to_value();
+        let properties = object.get_mut("properties")?.as_object_mut()?;
+        properties.remove("identity");
+        properties.insert("person".into(), person);
+        if let Some(required) = object.get_mut("required").and_then(Value::as_array_mut) {
+            required.push(Value::from("person"));
+        }
+    }
     for (field, note) in optional {
         if let Some(property) = object
             .get_mut("properties")
@@ -450,6 +461,12 @@ fn operation(
             "required": true,
             "description": format!("The fields of the domain command `{}`, as in an import file without its `command` field.", command.tag()),
             "content": { "application/json": { "schema": schema } }
+        });
+    }
+    if let Some(body) = spec.body {
+        op["requestBody"] = json!({
+            "required": true,
+            "content": { "application/json": { "schema": body(generator) } }
         });
     }
     op["parameters"] = Value::Array(parameters);
@@ -553,7 +570,10 @@ mod tests {
             for status in ["401", "403", "404", "422", "429", "503"] {
                 assert!(responses.contains_key(status), "{} {status}", spec.path);
             }
-            assert_eq!(spec.command.is_some(), op["requestBody"].is_object());
+            assert_eq!(
+                spec.command.is_some() || spec.body.is_some(),
+                op["requestBody"].is_object()
+            );
             operations += 1;
         }
         let documented: usize = doc["paths"]

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use axum::http::Method;
-use axum::routing::{MethodRouter, get};
+use axum::routing::{MethodRouter, get, post};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use windledger_domain::types::HolderId;
 use windledger_projections::cap_table::CapTableView;
@@ -21,6 +21,7 @@ use crate::auth::{Caller, Role};
 pub use crate::commands::CommandSpec;
 use crate::commands::{Aggregate, IdFrom};
 use crate::documents::{self, CertificateQuery, DocumentQuery};
+use crate::identity;
 use crate::problem::{Kind, Problem};
 use crate::reads::{self, AsOfQuery, EventsQuery, YearQuery};
 
@@ -92,6 +93,8 @@ pub struct RouteSpec {
     /// For a read: the JSON Schema of its query string (the type its handler
     /// decodes the query into).
     pub query: Option<fn(&mut SchemaGenerator) -> Schema>,
+    /// For a write that is not a domain command's route: its body's schema.
+    pub body: Option<fn(&mut SchemaGenerator) -> Schema>,
     pub handler: MethodRouter<AppState>,
 }
 
@@ -130,6 +133,7 @@ pub fn routes() -> Vec<RouteSpec> {
         command: None,
         answer,
         query,
+        body: None,
         handler,
     };
     let command = |path, access, summary, spec: CommandSpec| RouteSpec {
@@ -140,7 +144,19 @@ pub fn routes() -> Vec<RouteSpec> {
         command: Some(spec),
         answer: Answer::Recorded,
         query: None,
+        body: None,
         handler: spec.handler(),
+    };
+    let write = |path, access, summary, body, handler| RouteSpec {
+        method: Method::POST,
+        path,
+        access,
+        summary,
+        command: None,
+        answer: Answer::Recorded,
+        query: None,
+        body: Some(body),
+        handler,
     };
     use Aggregate::*;
     use IdFrom::*;
@@ -314,8 +330,40 @@ pub fn routes() -> Vec<RouteSpec> {
         command(
             at!("/shareholders"),
             Access::Roles(SECRETARY),
-            "Admit a shareholder",
-            CommandSpec::new(Company, "admit_shareholder", CompanyStream),
+            "Admit a shareholder with their identity (`person`, sealed in the vault; the ledger records its commitment)",
+            CommandSpec::new(Company, "admit_shareholder", CompanyStream).with_person(),
+        ),
+        // Identities (the vault beside the ledger): the secretary's, and
+        // each shareholder's own.
+        read(
+            at!("/holders/{holder}/identity"),
+            Access::RolesOrSelf(SECRETARY),
+            "A holder's identity in force (each read is logged: who, when, whose)",
+            Answer::Json(schema_of::<windledger_app::people::InForce>),
+            None,
+            get(identity::read),
+        ),
+        read(
+            at!("/holders/{holder}/identity/export"),
+            Access::RolesOrSelf(SECRETARY),
+            "Everything kept about a holder (GDPR access request): every version with its salt, and every read",
+            Answer::Json(schema_of::<windledger_app::people::PersonalDataExport>),
+            None,
+            get(identity::export),
+        ),
+        write(
+            at!("/holders/{holder}/identity"),
+            Access::RolesOrSelf(SECRETARY),
+            "Correct a holder's identity (a new version; the ledger records its commitment)",
+            schema_of::<identity::Correction>,
+            post(identity::record),
+        ),
+        write(
+            at!("/holders/{holder}/identity/erasure"),
+            Access::Roles(SECRETARY),
+            "Erase a holder's identity once the law allows (exited, 10 years after the exit)",
+            schema_of::<identity::Erasure>,
+            post(identity::erase),
         ),
         command(
             at!("/shareholders/{holder}/college-changes"),

@@ -14,6 +14,8 @@
 //!   projections' input.
 //! - [`integrity`]: what of a ledger was verified as it is followed.
 //! - [`audit`]: the offline audit of an export.
+//! - [`people`]: holders' identities in the vault beside the ledger:
+//!   recorded, read (logged), exported, erased, imported from a CSV file.
 //! - [`redaction`]: the holder ids no anonymous answer or page shows.
 //! - [`error`]: why a command or a read failed, for the front ends.
 
@@ -24,6 +26,7 @@ pub mod error;
 pub mod import;
 pub mod integrity;
 pub mod ledger;
+pub mod people;
 pub mod redaction;
 pub mod services;
 

@@ -38,6 +38,9 @@ pub enum Command {
     /// interrupted import continues where it stopped. With --synthetic,
     /// write a generated farm of any size instead.
     Import(crate::import::ImportOptions),
+    /// The holders' identities in the vault beside the ledger: import a
+    /// register's CSV file, export one holder's data (GDPR), erase one.
+    Identity(crate::identity::IdentityOptions),
     /// Export a ledger: its events, OCF, the cap table or the decisions.
     Export(crate::export::ExportOptions),
     /// Print the register of share movements (R228-8) as PDF/A or CSV, a

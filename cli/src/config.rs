@@ -5,7 +5,9 @@
 //! (`--database-url`, `--ledger`, `--key-file`), the environment
 //! (`DATABASE_URL`, `WINDLEDGER_LEDGER`, `WINDLEDGER_KEY_FILE`), the file
 //! `windledger.toml` in the current folder, and the built-in defaults
-//! (`sqlite://windledger.sqlite`, no ledger, `windledger-signing.key`).
+//! (`sqlite://windledger.sqlite`, no ledger, `windledger-signing.key`);
+//! and the identity vault's key likewise (`--vault-key-file`,
+//! `WINDLEDGER_VAULT_KEY_FILE`, `vault_key_file`, `windledger-vault.key`).
 //! `windledger demo` writes the file, naming what it set up, so that
 //! `serve`, `token`, `export`, `rebuild` and `import` run in the same
 //! folder work on the demo's ledger, sealed and signed with the demo's key.
@@ -47,6 +49,9 @@ pub struct Defaults {
     /// The signing key of `serve` and `import`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_file: Option<PathBuf>,
+    /// The identity vault's master key of `serve`, `import` and `identity`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vault_key_file: Option<PathBuf>,
 }
 
 impl Defaults {
@@ -59,7 +64,7 @@ impl Defaults {
         };
         let defaults: Self = toml::from_str(&text).with_context(|| {
             format!(
-                "{} is not a windledger configuration (database_url, ledger, key_file)",
+                "{} is not a windledger configuration (database_url, ledger, key_file, vault_key_file)",
                 path.display()
             )
         })?;
@@ -92,6 +97,10 @@ impl Defaults {
                 let value = match arg.get_id().as_str() {
                     "database_url" => self.database_url.clone(),
                     "key_file" => self.key_file.as_ref().map(|p| p.display().to_string()),
+                    "vault_key_file" => self
+                        .vault_key_file
+                        .as_ref()
+                        .map(|p| p.display().to_string()),
                     "ledger" if arg.is_required_set() => self.ledger.clone(),
                     _ => None,
                 };
@@ -148,6 +157,7 @@ mod tests {
             database_url: Some("sqlite://windledger-demo.sqlite".into()),
             ledger: Some("ailes-de-taillard".into()),
             key_file: Some("it's here/windledger-demo.key".into()),
+            vault_key_file: Some("windledger-demo-vault.key".into()),
         };
         assert!(demo.write_as_demo(&path).expect("written"));
         assert_eq!(Defaults::read(&path).expect("read"), demo);

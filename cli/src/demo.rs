@@ -67,6 +67,7 @@ pub struct DemoOptions {
 /// The files the demo keeps besides the database.
 struct Files {
     key: PathBuf,
+    vault_key: PathBuf,
     checkpoint: PathBuf,
     export: PathBuf,
 }
@@ -90,6 +91,7 @@ impl Files {
         };
         Self {
             key: dir.join(format!("{stem}.key")),
+            vault_key: dir.join(format!("{stem}-vault.key")),
             checkpoint: dir.join(format!("{stem}.checkpoint")),
             export: dir.join(format!("{stem}.jsonl")),
         }
@@ -108,6 +110,8 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
     )?;
 
     let signer = signing_key(&files.key, KEY_NAME, out)?;
+    let vault =
+        windledger_app::people::Vault::new(crate::server_cli::vault_key(&files.vault_key, out)?);
     let verifier = signer.verifier();
     let store = connect_sealed(url, &signer).await?;
     let ledger = LedgerId::parse(LEDGER)?;
@@ -210,6 +214,7 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
         database_url: Some(url.to_owned()),
         ledger: Some(ledger.to_string()),
         key_file: Some(files.key.clone()),
+        vault_key_file: Some(files.vault_key.clone()),
     };
     if defaults.write_as_demo(Path::new(config::FILE))? {
         writeln!(
@@ -263,6 +268,7 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
         store,
         signer,
         Vec::new(),
+        vault,
         options.listen,
         &crate::server_cli::NetworkOptions::default(),
         out,

@@ -41,6 +41,16 @@ pub struct ImportOptions {
     )]
     pub key_file: PathBuf,
 
+    /// The identity vault's master key (the same file `windledger serve`
+    /// uses; created there if absent), so that a farm imported here is
+    /// served with the key its identities will be sealed with.
+    #[arg(
+        long,
+        env = "WINDLEDGER_VAULT_KEY_FILE",
+        default_value = "windledger-vault.key"
+    )]
+    pub vault_key_file: PathBuf,
+
     /// The ledger to import into, created if missing. Default: the file's
     /// name without its extension, or `synthetic`.
     #[arg(long)]
@@ -71,6 +81,7 @@ pub struct ImportOptions {
 pub async fn run(options: &ImportOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let ledger = ledger_id(options)?;
     let signer = signing_key(&options.key_file, "windledger", &mut std::io::stderr())?;
+    crate::server_cli::vault_key(&options.vault_key_file, &mut std::io::stderr())?;
     let store = connect_sealed(&options.database_url, &signer).await?;
     match &options.file {
         Some(path) if !options.synthetic => import_file(&store, ledger, path, out).await,

@@ -49,6 +49,16 @@ pub struct ServeOptions {
         default_value = "windledger-signing.key"
     )]
     pub key_file: PathBuf,
+    /// The identity vault's master key: it wraps each holder's key, so it
+    /// opens every identity kept. Keep it off the database's machine and out
+    /// of its backups; generated there on first start if absent
+    /// (docs/people.md).
+    #[arg(
+        long,
+        env = "WINDLEDGER_VAULT_KEY_FILE",
+        default_value = "windledger-vault.key"
+    )]
+    pub vault_key_file: PathBuf,
     /// Public keys the server used before a rotation, whose seals stay
     /// trusted (`<name>+<hex key id>+<base64 key>`; repeat, or separate
     /// with commas in the environment variable).
@@ -302,35 +312,83 @@ pub fn signing_key(
     name: &str,
     out: &mut dyn Write,
 ) -> anyhow::Result<CheckpointSigner> {
+    key_file(
+        path,
+        "Checkpoint signing key",
+        |text| Ok(CheckpointSigner::from_secret_key(text)?),
+        || {
+            let signer = CheckpointSigner::generate(name)?;
+            let text = signer.to_secret_key();
+            Ok((signer, text))
+        },
+        out,
+    )
+}
+
+/// The identity vault's master key in `path` (it wraps each person's key;
+/// the database never holds it), or a new one written there (readable by
+/// its owner only) if the file does not exist.
+pub fn vault_key(path: &Path, out: &mut dyn Write) -> anyhow::Result<windledger_vault::MasterKey> {
+    use windledger_vault::MasterKey;
+    key_file(
+        path,
+        "Identity vault key",
+        |text| Ok(MasterKey::from_text(text)?),
+        || {
+            let key = MasterKey::generate()?;
+            let text = key.to_text().to_string();
+            Ok((key, text))
+        },
+        out,
+    )
+}
+
+/// A key read from `path` (its text, trimmed), or one `generate`d and
+/// written there with mode 0600 if there is no such file.
+fn key_file<K>(
+    path: &Path,
+    what: &str,
+    read: impl Fn(&str) -> anyhow::Result<K>,
+    generate: impl Fn() -> anyhow::Result<(K, String)>,
+    out: &mut dyn Write,
+) -> anyhow::Result<K> {
     match std::fs::read_to_string(path) {
         Ok(text) => {
-            let signer = CheckpointSigner::from_secret_key(text.trim()).with_context(|| {
+            let key = read(text.trim()).with_context(|| {
                 format!(
-                    "{} does not hold a checkpoint signing key; move it away to have a new one created",
-                    path.display()
+                    "{} does not hold a {}; move it away to have a new one created",
+                    path.display(),
+                    what.to_lowercase()
                 )
             })?;
-            writeln!(out, "Checkpoint signing key: {} (reused).", path.display())?;
-            Ok(signer)
+            writeln!(out, "{what}: {} (reused).", path.display())?;
+            Ok(key)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            let signer = CheckpointSigner::generate(name)?;
+            let (key, text) = generate()?;
             let mut options = std::fs::OpenOptions::new();
             options.write(true).create_new(true);
             #[cfg(unix)]
             std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-            let cannot = || format!("cannot write the signing key to {}", path.display());
+            let cannot = || {
+                format!(
+                    "cannot write the {} to {}",
+                    what.to_lowercase(),
+                    path.display()
+                )
+            };
             let mut file = options.open(path).with_context(cannot)?;
-            writeln!(file, "{}", signer.to_secret_key()).with_context(cannot)?;
+            writeln!(file, "{text}").with_context(cannot)?;
             file.sync_all().with_context(cannot)?;
             writeln!(
                 out,
-                "Checkpoint signing key: {} (created, readable by you only).",
+                "{what}: {} (created, readable by you only).",
                 path.display()
             )?;
-            Ok(signer)
+            Ok(key)
         }
-        Err(e) => Err(e).with_context(|| format!("cannot read the signing key {}", path.display())),
+        Err(e) => Err(e)
+            .with_context(|| format!("cannot read the {} {}", what.to_lowercase(), path.display())),
     }
 }
 
@@ -364,6 +422,7 @@ pub async fn serve_store(
     store: Store,
     signer: CheckpointSigner,
     earlier_keys: Vec<CheckpointVerifier>,
+    vault: windledger_app::people::Vault,
     listen: SocketAddr,
     network: &NetworkOptions,
     out: &mut dyn Write,
@@ -380,6 +439,7 @@ pub async fn serve_store(
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
     let state = AppState::with_earlier_keys(store.clone(), signer, earlier_keys);
+    state.hold_vault(vault);
     if let Some(secret) = &network.metrics_token {
         state.require_metrics_token(secret.trim());
     }
@@ -403,6 +463,7 @@ pub async fn serve_store(
 pub async fn run_serve(options: &ServeOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let earlier = public_keys(&options.earlier_public_keys, "--earlier-public-key")?;
     let signer = signing_key(&options.key_file, "windledger", out)?;
+    let vault = windledger_app::people::Vault::new(vault_key(&options.vault_key_file, out)?);
     let store = connect_sealed(&options.database_url, &signer).await?;
     writeln!(
         out,
@@ -415,6 +476,7 @@ pub async fn run_serve(options: &ServeOptions, out: &mut dyn Write) -> anyhow::R
         store,
         signer,
         earlier,
+        vault,
         options.listen,
         &options.network,
         out,

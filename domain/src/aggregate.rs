@@ -7,7 +7,8 @@
 ///   clock (time is the server's, or the recording time when the log is
 ///   decided again);
 /// - `decision(&self, command, services)`: every rule checked and every
-///   service asked, the one event the command records;
+///   service asked, the event the command records (or, for the company,
+///   the events, in order: an admission with its identity records two);
 /// - `evolve(&mut self, event)`: the event folded into the state.
 ///
 /// A command is decided in full before anything is written: the sink
@@ -29,8 +30,10 @@ macro_rules! aggregate {
                 sink: &cqrs_es::event_sink::EventSink<Self>,
             ) -> Result<(), $error> {
                 Self::check_clock(&command, services.clock.as_ref())?;
-                let event = self.decision(command, services).await?;
-                sink.write(event, self).await;
+                let decided = self.decision(command, services).await?;
+                for event in $crate::aggregate::Decided::<$event>::events(decided) {
+                    sink.write(event, self).await;
+                }
                 Ok(())
             }
 
@@ -38,7 +41,25 @@ macro_rules! aggregate {
                 self.evolve(event);
             }
         }
+
+        impl $crate::aggregate::Decided<$event> for $event {
+            fn events(self) -> Vec<$event> {
+                vec![self]
+            }
+        }
     };
+}
+
+/// What a decision records: one event, or several in order (each written,
+/// and folded, before the next).
+pub(crate) trait Decided<E> {
+    fn events(self) -> Vec<E>;
+}
+
+impl<E> Decided<E> for Vec<E> {
+    fn events(self) -> Vec<E> {
+        self
+    }
 }
 
 pub(crate) use aggregate;

@@ -349,7 +349,9 @@ impl CompanyCommand {
             Self::AdmitShareholder { .. }
             | Self::ChangeCollege { .. }
             | Self::ChangeResidence { .. }
-            | Self::RecordExit { .. } => Ok(()),
+            | Self::RecordExit { .. }
+            | Self::RecordIdentity { .. }
+            | Self::EraseIdentity { .. } => Ok(()),
             Self::NamePlaces { places, .. } => place_names(places),
             Self::IssueShares { subscriptions, .. } => {
                 for (i, s) in subscriptions.iter().enumerate() {

@@ -26,6 +26,10 @@ pub enum ParseError {
     CommuneCode { value: String },
     #[error("{value:?} is not a SIREN number: expected 9 digits with a valid check digit")]
     Siren { value: String },
+    #[error(
+        "{value:?} is not an identity commitment: expected 64 lowercase hexadecimal digits (a SHA-256)"
+    )]
+    Commitment { value: String },
     #[error("a legal name must not be empty and must be at most 200 characters")]
     LegalName,
     #[error("a rated power must be at least 1 kW")]
@@ -249,6 +253,43 @@ fn luhn_sum(digits: &[u32]) -> u32 {
 checked_conversions!(Siren, String);
 
 display_as_str!(Siren);
+
+/// The salted commitment of a holder's identity (SHA-256 of a random salt
+/// and the canonical JSON of their data, as `windledger-vault` computes
+/// it), in 64 lowercase hex digits. The data and the salt stay in the
+/// vault: the ledger records this only, so that personal data never enters
+/// an event and an auditor given both can check a document against it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+#[cfg_attr(
+    feature = "json-schema",
+    derive(schemars::JsonSchema),
+    schemars(extend("pattern" = "^[0-9a-f]{64}$"))
+)]
+pub struct IdentityCommitment(String);
+
+impl IdentityCommitment {
+    pub fn new(value: impl Into<String>) -> Result<Self, ParseError> {
+        let value = value.into();
+        if value.len() == 64
+            && value
+                .bytes()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+        {
+            Ok(Self(value))
+        } else {
+            Err(ParseError::Commitment { value })
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+checked_conversions!(IdentityCommitment, String);
+
+display_as_str!(IdentityCommitment);
 
 /// Dénomination sociale. A company's name is public, not personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -12,7 +12,7 @@ use crate::format::{date, euros, int, meeting_kind, month, plural, revenue_kind,
 
 /// Every event type the domain writes, with its French name, in the order
 /// of the streams (company, meetings, financial years, advances).
-pub const EVENT_TYPES: [(&str, &str); 30] = [
+pub const EVENT_TYPES: [(&str, &str); 32] = [
     ("CompanyIncorporated", "Constitution de la société"),
     ("CharterAmended", "Modification des statuts"),
     ("ShareholderAdmitted", "Admission d'un associé"),
@@ -24,6 +24,8 @@ pub const EVENT_TYPES: [(&str, &str); 30] = [
     ("SharesRepurchased", "Rachat d'actions"),
     ("SharesCancelled", "Annulation d'actions"),
     ("PlacesNamed", "Noms des lieux"),
+    ("IdentityRecorded", "Identité enregistrée"),
+    ("IdentityErased", "Identité effacée"),
     ("MeetingConvened", "Convocation d'une assemblée"),
     ("VotingOpened", "Ouverture du vote"),
     ("ProxyGranted", "Pouvoir donné"),
@@ -224,6 +226,26 @@ fn company(e: &CompanyEvent) -> Described {
                 Some(date(*effective_date)),
             )
         }
+        // The identity itself is in the vault, never in the ledger: the
+        // sentence names the holder by id and the commitment's first digits.
+        E::IdentityRecorded {
+            holder,
+            commitment,
+            effective_date,
+        } => said(
+            format!(
+                "Identité de {holder} enregistrée (empreinte {}…)",
+                &commitment.as_str()[..12]
+            ),
+            Some(date(*effective_date)),
+        ),
+        E::IdentityErased {
+            holder,
+            effective_date,
+        } => said(
+            format!("Identité de {holder} effacée à l'expiration de la durée de conservation"),
+            Some(date(*effective_date)),
+        ),
     }
 }
 

@@ -25,6 +25,16 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
         "UnknownCollege" => "Ce collège n'existe pas dans les statuts.",
         "NothingChanges" => "Le registre indique déjà cela : rien à enregistrer.",
         "StillHoldsShares" => "Cet associé détient encore des actions.",
+        "NoIdentity" => "Aucune identité n'est enregistrée pour cet associé.",
+        "IdentityErased" => {
+            "L'identité de cet associé a été effacée : inscrivez-le de nouveau pour en enregistrer une."
+        }
+        "NotExited" => {
+            "Cet associé n'a pas quitté la société : son identité doit être conservée tant qu'il est associé et dix ans après sa sortie."
+        }
+        "RetentionRunning" => {
+            "La durée de conservation (dix ans après la sortie, Code de commerce L123-22) n'est pas écoulée."
+        }
         "UnknownShareClass" => "Cette catégorie d'actions n'existe pas dans les statuts.",
         "NoShares" => "Un mouvement doit porter sur au moins une action.",
         "TransferToSelf" => "Un associé ne peut pas se céder des actions à lui-même.",

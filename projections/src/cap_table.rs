@@ -18,7 +18,9 @@ use windledger_domain::meeting::{Voter, general_meeting_voters};
 use windledger_domain::money::Euros;
 use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::{BoxFuture, LookupError};
-use windledger_domain::types::{CollegeId, CommuneCode, HolderId, ShareClassId, ShareCount};
+use windledger_domain::types::{
+    CollegeId, CommuneCode, HolderId, IdentityCommitment, ShareClassId, ShareCount,
+};
 
 use crate::event::{EventRef, FarmEvent, LedgerEvent};
 use crate::runner::{Fold, Shared};
@@ -121,6 +123,11 @@ pub struct CapTable {
     outstanding: Vec<Dated<(ShareClassId, i64)>>,
     /// The latest name of each place named.
     places: PlaceNames,
+    /// The commitment of each holder's identity in force (None: erased).
+    identities: BTreeMap<HolderId, Option<IdentityCommitment>>,
+    /// Every commitment recorded for each holder since their data was last
+    /// erased, oldest first.
+    identities_recorded: BTreeMap<HolderId, Vec<IdentityCommitment>>,
     /// The position of the last event that changed this fold (0: none).
     changed: u64,
 }
@@ -251,6 +258,20 @@ impl Fold for CapTable {
                 self.outstanding.push(dated.of((class.clone(), -n)));
             }
             CompanyEvent::PlacesNamed { places, .. } => self.places.merge(places),
+            CompanyEvent::IdentityRecorded {
+                holder, commitment, ..
+            } => {
+                self.identities
+                    .insert(holder.clone(), Some(commitment.clone()));
+                self.identities_recorded
+                    .entry(holder.clone())
+                    .or_default()
+                    .push(commitment.clone());
+            }
+            CompanyEvent::IdentityErased { holder, .. } => {
+                self.identities.insert(holder.clone(), None);
+                self.identities_recorded.remove(holder);
+            }
         }
         Ok(())
     }
@@ -390,6 +411,26 @@ impl CapTable {
 
     pub fn holder(&self, holder: &HolderId) -> Option<&HolderHistory> {
         self.holders.get(holder)
+    }
+
+    /// The commitment of the holder's identity in force: `None` when none
+    /// was recorded or it was erased.
+    pub fn identity(&self, holder: &HolderId) -> Option<&IdentityCommitment> {
+        self.identities.get(holder).and_then(Option::as_ref)
+    }
+
+    /// Every commitment recorded for the holder since their data was last
+    /// erased, oldest first.
+    pub fn identities_recorded(
+        &self,
+        holder: &HolderId,
+    ) -> impl Iterator<Item = &IdentityCommitment> {
+        self.identities_recorded.get(holder).into_iter().flatten()
+    }
+
+    /// Whether the holder's identity was erased (and none recorded since).
+    pub fn identity_erased(&self, holder: &HolderId) -> bool {
+        matches!(self.identities.get(holder), Some(None))
     }
 
     pub fn holders(&self) -> impl Iterator<Item = (&HolderId, &HolderHistory)> {

@@ -22,6 +22,7 @@ mod store;
 pub mod testing;
 mod tokens;
 mod types;
+mod vault;
 mod verify;
 
 pub use chain::{
@@ -40,4 +41,5 @@ pub use types::{
     Appended, AppendedEvent, ExpectedVersion, Hash, Head, LedgerId, MAX_POSITION, Metadata,
     NewEvent, RecordedEvent, StreamAppend, StreamId,
 };
+pub use vault::{SealedVersion, VaultErasure, VaultKey, VaultRead, VaultVersion};
 pub use verify::{Audit, Verification, verify_jsonl};

@@ -11,6 +11,7 @@ use crate::seal::{KeyId, Seal, SealSignature};
 use crate::store::SignedCheckpoint;
 use crate::tokens::StoredToken;
 use crate::types::{Hash, LedgerId, Metadata, RecordedEvent};
+use crate::vault::{SealedVersion, VaultKey, VaultRead, VaultVersion};
 
 pub(crate) fn seal_from_parts(
     ledger: &LedgerId,
@@ -79,6 +80,65 @@ where
         created_at: r.try_get(6)?,
         expires_at: r.try_get(7)?,
         revoked_at: r.try_get(8)?,
+    })
+}
+
+/// A row of `vault_keys`: ledger_id, holder_id, master_key_id, nonce,
+/// wrapped_key, created_at.
+pub(crate) fn vault_key_from_row<R>(r: &R) -> Result<VaultKey, StoreError>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Vec<u8>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(VaultKey {
+        ledger: r.try_get(0)?,
+        holder: r.try_get(1)?,
+        master_key_id: r.try_get(2)?,
+        nonce: r.try_get(3)?,
+        wrapped_key: r.try_get(4)?,
+        created_at: r.try_get(5)?,
+    })
+}
+
+/// A row of `vault_versions`: version, recorded_at, commitment, nonce,
+/// ciphertext.
+pub(crate) fn vault_version_from_row<R>(r: &R) -> Result<VaultVersion, StoreError>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> Vec<u8>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(VaultVersion {
+        version: r.try_get(0)?,
+        sealed: SealedVersion {
+            recorded_at: r.try_get(1)?,
+            commitment: r.try_get(2)?,
+            nonce: r.try_get(3)?,
+            ciphertext: r.try_get(4)?,
+        },
+    })
+}
+
+/// A row of `vault_reads`: ledger_id, holder_id, reader, purpose, read_at.
+pub(crate) fn vault_read_from_row<R>(r: &R) -> Result<VaultRead, StoreError>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> DateTime<Utc>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(VaultRead {
+        ledger: r.try_get(0)?,
+        holder: r.try_get(1)?,
+        reader: r.try_get(2)?,
+        purpose: r.try_get(3)?,
+        read_at: r.try_get(4)?,
     })
 }
 

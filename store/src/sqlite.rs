@@ -17,12 +17,13 @@ use crate::error::StoreError;
 use crate::plan::{self, GroupPlan, GroupState, PreparedStream, WriterCache};
 use crate::rows::{
     as_they_arrive, parse_metadata, same_checkpoint_head, seal_from_parts, to_u32, to_u64,
-    token_from_row,
+    token_from_row, vault_key_from_row, vault_read_from_row, vault_version_from_row,
 };
 use crate::seal::{Seal, Sealer};
 use crate::store::{Restored, SignedCheckpoint};
 use crate::tokens::StoredToken;
 use crate::types::{Hash, Head, LedgerId, Payload, RecordedEvent, StreamId};
+use crate::vault::{SealedVersion, VaultErasure, VaultKey, VaultRead, VaultVersion};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 
@@ -50,6 +51,9 @@ impl Sqlite {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
+            // Deleted content is overwritten, so that an erased person's
+            // data does not stay in the file (only the vault deletes).
+            .pragma("secure_delete", "ON")
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new()
             .max_connections(max_connections)
@@ -605,4 +609,168 @@ fn event_from_row(ledger: &LedgerId, r: &SqliteRow) -> Result<RecordedEvent, Sto
         hash: Hash::from_slice(r.try_get::<&[u8], _>(10)?)?,
         seal: None,
     })
+}
+
+impl Sqlite {
+    pub async fn insert_vault_key(&self, k: &VaultKey) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "INSERT INTO vault_keys (ledger_id, holder_id, master_key_id, nonce, wrapped_key, created_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (ledger_id, holder_id) DO NOTHING",
+        )
+        .bind(&k.ledger)
+        .bind(&k.holder)
+        .bind(&k.master_key_id)
+        .bind(&k.nonce)
+        .bind(&k.wrapped_key)
+        .bind(k.created_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn vault_key(
+        &self,
+        ledger: &str,
+        holder: &str,
+    ) -> Result<Option<VaultKey>, StoreError> {
+        sqlx::query(
+            "SELECT ledger_id, holder_id, master_key_id, nonce, wrapped_key, created_at \
+             FROM vault_keys WHERE ledger_id = ?1 AND holder_id = ?2",
+        )
+        .bind(ledger)
+        .bind(holder)
+        .fetch_optional(&self.pool)
+        .await?
+        .as_ref()
+        .map(vault_key_from_row)
+        .transpose()
+    }
+
+    pub async fn insert_vault_version(
+        &self,
+        ledger: &str,
+        holder: &str,
+        v: &SealedVersion,
+    ) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "INSERT INTO vault_versions (ledger_id, holder_id, recorded_at, commitment, nonce, ciphertext) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6) RETURNING version",
+        )
+        .bind(ledger)
+        .bind(holder)
+        .bind(v.recorded_at)
+        .bind(&v.commitment)
+        .bind(&v.nonce)
+        .bind(&v.ciphertext)
+        .fetch_one(&self.pool)
+        .await?)
+    }
+
+    pub async fn delete_vault_version(
+        &self,
+        ledger: &str,
+        holder: &str,
+        version: i64,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "DELETE FROM vault_versions WHERE ledger_id = ?1 AND holder_id = ?2 AND version = ?3",
+        )
+        .bind(ledger)
+        .bind(holder)
+        .bind(version)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    pub async fn vault_versions(
+        &self,
+        ledger: &str,
+        holder: &str,
+    ) -> Result<Vec<VaultVersion>, StoreError> {
+        sqlx::query(
+            "SELECT version, recorded_at, commitment, nonce, ciphertext FROM vault_versions \
+             WHERE ledger_id = ?1 AND holder_id = ?2 ORDER BY version",
+        )
+        .bind(ledger)
+        .bind(holder)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(vault_version_from_row)
+        .collect()
+    }
+
+    pub async fn vault_holders(&self, ledger: &str) -> Result<Vec<String>, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT holder_id FROM vault_keys WHERE ledger_id = ?1 ORDER BY holder_id",
+        )
+        .bind(ledger)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    pub async fn log_vault_read(&self, r: &VaultRead) -> Result<(), StoreError> {
+        sqlx::query(
+            "INSERT INTO vault_reads (ledger_id, holder_id, reader, purpose, read_at) \
+             VALUES (?1, ?2, ?3, ?4, ?5)",
+        )
+        .bind(&r.ledger)
+        .bind(&r.holder)
+        .bind(&r.reader)
+        .bind(&r.purpose)
+        .bind(r.read_at)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    pub async fn vault_reads(
+        &self,
+        ledger: &str,
+        holder: Option<&str>,
+    ) -> Result<Vec<VaultRead>, StoreError> {
+        sqlx::query(
+            "SELECT ledger_id, holder_id, reader, purpose, read_at FROM vault_reads \
+             WHERE ledger_id = ?1 AND holder_id = COALESCE(?2, holder_id) ORDER BY id",
+        )
+        .bind(ledger)
+        .bind(holder)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(vault_read_from_row)
+        .collect()
+    }
+
+    pub async fn erase_vault_subject(
+        &self,
+        ledger: &str,
+        holder: &str,
+    ) -> Result<VaultErasure, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let versions =
+            sqlx::query("DELETE FROM vault_versions WHERE ledger_id = ?1 AND holder_id = ?2")
+                .bind(ledger)
+                .bind(holder)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+        let key = sqlx::query("DELETE FROM vault_keys WHERE ledger_id = ?1 AND holder_id = ?2")
+            .bind(ledger)
+            .bind(holder)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        tx.commit().await?;
+        // The deleted bytes were overwritten in the pages (secure_delete),
+        // but the write-ahead log still holds the pages as they were: copy
+        // it back and empty it. A reader holding an old snapshot can keep
+        // the log from emptying; it is emptied at the next checkpoint then.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await?;
+        Ok(VaultErasure { key, versions })
+    }
 }

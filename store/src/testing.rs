@@ -415,6 +415,53 @@ impl WritesHeld {
 }
 
 impl TestDatabase {
+    /// Where `needle` can still be read in the database: SQLite, the bytes
+    /// of every file of the database (the main file, its write-ahead log
+    /// and shared memory); PostgreSQL, every row of every table of the
+    /// schema as text (`SELECT t::text FROM table t`), where bytes show as
+    /// hex. Names the places it was found: empty when nowhere.
+    pub async fn places_holding(&self, needle: &[u8]) -> Vec<String> {
+        let mut found = Vec::new();
+        match self.backend {
+            Backend::Sqlite => {
+                for suffix in ["", "-wal", "-shm", "-journal"] {
+                    let path = format!("{}{suffix}", self.name);
+                    let Ok(bytes) = std::fs::read(&path) else {
+                        continue;
+                    };
+                    if bytes.windows(needle.len()).any(|w| w == needle) {
+                        found.push(path);
+                    }
+                }
+            }
+            Backend::Postgres => {
+                let mut c = sqlx::PgConnection::connect(&self.url)
+                    .await
+                    .expect("the test database accepts connections");
+                let tables: Vec<String> = sqlx::query_scalar(
+                    "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1",
+                )
+                .fetch_all(&mut c)
+                .await
+                .expect("the tables are listed");
+                let text = String::from_utf8_lossy(needle).into_owned();
+                let hex: String = needle.iter().map(|b| format!("{b:02x}")).collect();
+                for table in tables {
+                    let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+                        "SELECT t::text FROM \"{table}\" t"
+                    )))
+                    .fetch_all(&mut c)
+                    .await
+                    .expect("a table reads as text");
+                    if rows.iter().any(|r| r.contains(&text) || r.contains(&hex)) {
+                        found.push(table);
+                    }
+                }
+            }
+        }
+        found
+    }
+
     /// Takes the write lock of `ledger` in a session of its own, as a
     /// slow writer elsewhere would (PostgreSQL: the ledger's row; SQLite:
     /// the database's write lock), so that a test can hold appends back.

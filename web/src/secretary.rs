@@ -410,6 +410,10 @@ pub async fn admit(post: Post) -> PageResult {
                 college,
                 commune,
                 effective_date,
+                // The page's identity fields come with the secretary's
+                // pages for the vault (a later step); the API's admission
+                // takes one already.
+                identity: None,
             })),
         )),
         _ => None,

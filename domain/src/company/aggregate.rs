@@ -19,8 +19,17 @@ use crate::clock::{Clock, not_after};
 use crate::money::Euros;
 use crate::resolution::{AdoptedResolution, ResolutionPurpose, ResolutionService};
 use crate::types::{
-    CollegeId, CommuneCode, DecisionKindId, HolderId, ResolutionId, ShareClassId, ShareCount,
+    CollegeId, CommuneCode, DecisionKindId, HolderId, IdentityCommitment, ResolutionId,
+    ShareClassId, ShareCount,
 };
+
+/// Years a holder's identity is kept after they leave the company. The
+/// share register (registre des mouvements de titres) and the acts behind
+/// each entry are books and supporting documents of the company, kept 10
+/// years (Code de commerce L123-22); identifying the holders of past
+/// entries is part of them. Tax law asks less (Livre des procédures
+/// fiscales L102 B: 6 years), so 10 years covers both.
+pub const RETENTION_AFTER_EXIT_YEARS: u32 = 10;
 
 /// What the company aggregate needs from outside its stream.
 #[derive(Clone)]
@@ -75,6 +84,15 @@ impl CompanyServices {
 ///   increase in tranches, a repurchase from several holders).
 /// - Amending the charter keeps the register consistent: no college with
 ///   members and no class with shares outstanding may disappear.
+/// - A holder's identity lives in the vault; the stream records its salted
+///   commitment only (`IdentityRecorded`), for a holder in the register
+///   (exited ones too: their data is kept, and may be corrected), never
+///   after it was erased unless they are admitted again. An admission may
+///   carry the commitment: it then records both events in one append.
+/// - Erasure (`IdentityErased`) is refused while the holder holds shares,
+///   until they have exited, and for [`RETENTION_AFTER_EXIT_YEARS`] after
+///   their exit, counted to the effective date (never after the services'
+///   clock: the server's today).
 /// - Names of places (public facts, for the pages) name only places the
 ///   company knows: a commune of the territory or of a holder, the
 ///   département of one of those; any EPCI, which the company stream does
@@ -105,6 +123,12 @@ pub struct RegisterEntry {
     pub commune: CommuneCode,
     pub admitted_on: NaiveDate,
     pub exited_on: Option<NaiveDate>,
+    /// The commitment of the identity in force, if one is recorded.
+    #[serde(default)]
+    pub identity: Option<IdentityCommitment>,
+    /// The identity was erased (since the latest admission).
+    #[serde(default)]
+    pub identity_erased: bool,
 }
 
 aggregate!(Company: "company", CompanyCommand => CompanyEvent, CompanyError, CompanyServices);
@@ -123,18 +147,39 @@ impl Company {
 
     /// Tries the event on the state to check the invariants, and restores
     /// it before returning.
+    /// An admission carrying an identity records `IdentityRecorded` after
+    /// `ShareholderAdmitted`, for the holder it has just registered.
     async fn decision(
         &mut self,
-        command: CompanyCommand,
+        mut command: CompanyCommand,
         services: &CompanyServices,
-    ) -> Result<CompanyEvent, CompanyError> {
+    ) -> Result<Vec<CompanyEvent>, CompanyError> {
+        let identity = match &mut command {
+            CompanyCommand::AdmitShareholder { identity, .. } => identity.take(),
+            _ => None,
+        };
         let resolution = match command.cited_resolution() {
             Some(id) => services.resolutions.adopted(id).await?,
             None => None,
         };
         let event = self.decide(command, resolution)?;
         self.check_invariants_after(&event)?;
-        Ok(event)
+        let recorded = match (&event, identity) {
+            (
+                CompanyEvent::ShareholderAdmitted {
+                    holder,
+                    effective_date,
+                    ..
+                },
+                Some(commitment),
+            ) => Some(CompanyEvent::IdentityRecorded {
+                holder: holder.clone(),
+                commitment,
+                effective_date: *effective_date,
+            }),
+            _ => None,
+        };
+        Ok(std::iter::once(event).chain(recorded).collect())
     }
 
     fn evolve(&mut self, event: CompanyEvent) {
@@ -161,6 +206,8 @@ impl Company {
                     commune,
                     admitted_on: effective_date,
                     exited_on: None,
+                    identity: None,
+                    identity_erased: false,
                 };
                 self.register.insert(holder, entry);
             }
@@ -223,6 +270,19 @@ impl Company {
             }
             // Names are for the pages: the aggregate decides nothing on them.
             CompanyEvent::PlacesNamed { .. } => {}
+            CompanyEvent::IdentityRecorded {
+                holder, commitment, ..
+            } => {
+                if let Some(entry) = self.register.get_mut(&holder) {
+                    entry.identity = Some(commitment);
+                }
+            }
+            CompanyEvent::IdentityErased { holder, .. } => {
+                if let Some(entry) = self.register.get_mut(&holder) {
+                    entry.identity = None;
+                    entry.identity_erased = true;
+                }
+            }
         }
         self.latest_effective_date = self.latest_effective_date.max(Some(date));
     }
@@ -470,6 +530,7 @@ impl Company {
                 college,
                 commune,
                 effective_date,
+                identity: _,
             } => {
                 self.check_date(effective_date)?;
                 if self.active_entry(&holder).is_ok() {
@@ -693,6 +754,86 @@ impl Company {
                     effective_date,
                 }
             }
+            CompanyCommand::RecordIdentity {
+                holder,
+                commitment,
+                effective_date,
+            } => self.decide_identity(holder, commitment, effective_date)?,
+            CompanyCommand::EraseIdentity {
+                holder,
+                effective_date,
+            } => self.decide_erasure(holder, effective_date)?,
+        })
+    }
+
+    /// A new identity for a holder in the register, exited or not, unless
+    /// it was erased since their latest admission.
+    fn decide_identity(
+        &self,
+        holder: HolderId,
+        commitment: IdentityCommitment,
+        effective_date: NaiveDate,
+    ) -> Result<CompanyEvent, CompanyError> {
+        self.identity_entry(&holder, effective_date)?;
+        Ok(CompanyEvent::IdentityRecorded {
+            holder,
+            commitment,
+            effective_date,
+        })
+    }
+
+    /// The register entry of a holder whose identity may change on
+    /// `effective_date`: in the register, not erased since their latest
+    /// admission.
+    fn identity_entry(
+        &self,
+        holder: &HolderId,
+        effective_date: NaiveDate,
+    ) -> Result<&RegisterEntry, CompanyError> {
+        self.check_date(effective_date)?;
+        let entry = self
+            .register
+            .get(holder)
+            .ok_or_else(|| CompanyError::UnknownHolder(holder.clone()))?;
+        if entry.identity_erased {
+            return Err(CompanyError::IdentityErased(holder.clone()));
+        }
+        Ok(entry)
+    }
+
+    /// Erasure, checked in this order: the holder is in the register, their
+    /// identity is recorded and not erased yet, they hold no share, they
+    /// have exited, and [`RETENTION_AFTER_EXIT_YEARS`] have run from their
+    /// exit to the effective date.
+    fn decide_erasure(
+        &self,
+        holder: HolderId,
+        effective_date: NaiveDate,
+    ) -> Result<CompanyEvent, CompanyError> {
+        let entry = self.identity_entry(&holder, effective_date)?;
+        if entry.identity.is_none() {
+            return Err(CompanyError::NoIdentity(holder));
+        }
+        let count = self.total_held(&holder)?;
+        if !count.is_zero() {
+            return Err(CompanyError::StillHoldsShares { holder, count });
+        }
+        let Some(exited_on) = entry.exited_on else {
+            return Err(CompanyError::NotExited(holder));
+        };
+        let until = exited_on
+            .checked_add_months(chrono::Months::new(12 * RETENTION_AFTER_EXIT_YEARS))
+            .ok_or(CompanyError::Overflow)?;
+        if effective_date < until {
+            return Err(CompanyError::RetentionRunning {
+                holder,
+                exited_on,
+                until,
+            });
+        }
+        Ok(CompanyEvent::IdentityErased {
+            holder,
+            effective_date,
         })
     }
 
@@ -954,6 +1095,8 @@ impl Saved {
             | CompanyEvent::CharterAmended { .. }
             | CompanyEvent::PlacesNamed { .. } => Vec::new(),
             CompanyEvent::ShareholderAdmitted { holder, .. }
+            | CompanyEvent::IdentityRecorded { holder, .. }
+            | CompanyEvent::IdentityErased { holder, .. }
             | CompanyEvent::ShareholderCollegeChanged { holder, .. }
             | CompanyEvent::ShareholderResidenceChanged { holder, .. }
             | CompanyEvent::ShareholderExited { holder, .. }
@@ -1012,7 +1155,8 @@ impl Saved {
 /// when deciding), a change of residence moves no share, an exit is of a
 /// holder with no share and names of places are read by no invariant:
 /// after them the invariants hold as they did before, so they are not
-/// checked again. Without this, admitting n holders
+/// checked again; nor after an identity recorded or erased, which no
+/// invariant reads. Without this, admitting n holders
 /// one by one costs n² (each check reads the whole register).
 fn may_break_invariants(event: &CompanyEvent) -> bool {
     !matches!(
@@ -1021,6 +1165,8 @@ fn may_break_invariants(event: &CompanyEvent) -> bool {
             | CompanyEvent::ShareholderResidenceChanged { .. }
             | CompanyEvent::ShareholderExited { .. }
             | CompanyEvent::PlacesNamed { .. }
+            | CompanyEvent::IdentityRecorded { .. }
+            | CompanyEvent::IdentityErased { .. }
     )
 }
 

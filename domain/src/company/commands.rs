@@ -8,7 +8,9 @@ use super::places::PlaceNames;
 use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
 use crate::charter::Charter;
 use crate::money::Euros;
-use crate::types::{CollegeId, CommuneCode, HolderId, ResolutionId, ShareClassId, ShareCount};
+use crate::types::{
+    CollegeId, CommuneCode, HolderId, IdentityCommitment, ResolutionId, ShareClassId, ShareCount,
+};
 
 /// Every command but `Incorporate` carries an effective date, which may not
 /// be earlier than the latest one already recorded (see [`super::Company`]).
@@ -27,13 +29,18 @@ pub enum CompanyCommand {
         resolution: ResolutionId,
         effective_date: NaiveDate,
     },
-    /// Inscription d'un associé au registre.
+    /// Inscription d'un associé au registre. With `identity` (the
+    /// commitment of their data, sealed in the vault first), the admission
+    /// also records it: `ShareholderAdmitted` then `IdentityRecorded`, in
+    /// one append. Commands and events written before the vault carry none.
     AdmitShareholder {
         holder: HolderId,
         kind: HolderKind,
         college: CollegeId,
         commune: CommuneCode,
         effective_date: NaiveDate,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        identity: Option<IdentityCommitment>,
     },
     ChangeCollege {
         holder: HolderId,
@@ -94,6 +101,19 @@ pub enum CompanyCommand {
         places: PlaceNames,
         effective_date: NaiveDate,
     },
+    /// Records a new version of a registered holder's identity (its
+    /// commitment: the data is in the vault).
+    RecordIdentity {
+        holder: HolderId,
+        commitment: IdentityCommitment,
+        effective_date: NaiveDate,
+    },
+    /// Effacement: erases a holder's personal data, once the law no longer
+    /// requires keeping it (see [`super::RETENTION_AFTER_EXIT_YEARS`]).
+    EraseIdentity {
+        holder: HolderId,
+        effective_date: NaiveDate,
+    },
 }
 
 impl CompanyCommand {
@@ -111,7 +131,9 @@ impl CompanyCommand {
             | Self::TransferShares { effective_date, .. }
             | Self::RepurchaseShares { effective_date, .. }
             | Self::CancelShares { effective_date, .. }
-            | Self::NamePlaces { effective_date, .. } => *effective_date,
+            | Self::NamePlaces { effective_date, .. }
+            | Self::RecordIdentity { effective_date, .. }
+            | Self::EraseIdentity { effective_date, .. } => *effective_date,
         }
     }
 
@@ -129,7 +151,9 @@ impl CompanyCommand {
             | Self::ChangeCollege { .. }
             | Self::ChangeResidence { .. }
             | Self::RecordExit { .. }
-            | Self::NamePlaces { .. } => None,
+            | Self::NamePlaces { .. }
+            | Self::RecordIdentity { .. }
+            | Self::EraseIdentity { .. } => None,
         }
     }
 }
@@ -169,6 +193,10 @@ impl From<&CompanyEvent> for CompanyCommand {
                 college,
                 commune,
                 effective_date,
+                // The identity recorded with an admission is an event of
+                // its own, read back as `RecordIdentity`: deciding both on
+                // the state in between gives the same two events.
+                identity: None,
             },
             CompanyEvent::ShareholderCollegeChanged {
                 holder,
@@ -255,6 +283,22 @@ impl From<&CompanyEvent> for CompanyCommand {
                 effective_date,
             } => Self::NamePlaces {
                 places,
+                effective_date,
+            },
+            CompanyEvent::IdentityRecorded {
+                holder,
+                commitment,
+                effective_date,
+            } => Self::RecordIdentity {
+                holder,
+                commitment,
+                effective_date,
+            },
+            CompanyEvent::IdentityErased {
+                holder,
+                effective_date,
+            } => Self::EraseIdentity {
+                holder,
                 effective_date,
             },
         }

@@ -83,6 +83,24 @@ pub enum CompanyError {
     #[error("college {0} still has members: move them before removing it from the charter")]
     CollegeStillInUse(CollegeId),
 
+    // Identities (the vault).
+    #[error("holder {0} has no identity recorded: nothing to erase")]
+    NoIdentity(HolderId),
+    #[error("holder {0}'s identity was erased: admit them again to record a new one")]
+    IdentityErased(HolderId),
+    #[error(
+        "holder {0} has not left the company: the law requires keeping their identity while they are a shareholder and for 10 years after"
+    )]
+    NotExited(HolderId),
+    #[error(
+        "holder {holder} left on {exited_on}: the books and their supporting documents must be kept 10 years (Code de commerce L123-22), so their identity can be erased from {until}"
+    )]
+    RetentionRunning {
+        holder: HolderId,
+        exited_on: NaiveDate,
+        until: NaiveDate,
+    },
+
     // Movements.
     #[error("share class {0} is not in the charter")]
     UnknownShareClass(ShareClassId),

@@ -13,7 +13,9 @@ use crate::charter::Charter;
 use crate::domain_event::domain_event;
 use crate::money::Euros;
 use crate::resolution::AdoptedResolution;
-use crate::types::{CollegeId, CommuneCode, HolderId, ShareClassId, ShareCount};
+use crate::types::{
+    CollegeId, CommuneCode, HolderId, IdentityCommitment, ShareClassId, ShareCount,
+};
 
 /// A payload names itself: `{"<event type>": {...fields}}` (serde's
 /// external tagging, as for every event enum of the domain). The name is
@@ -91,6 +93,19 @@ pub enum CompanyEvent {
         places: PlaceNames,
         effective_date: NaiveDate,
     },
+    /// The holder's identity in the vault changed (admission, correction):
+    /// the salted commitment of the new data, never the data.
+    IdentityRecorded {
+        holder: HolderId,
+        commitment: IdentityCommitment,
+        effective_date: NaiveDate,
+    },
+    /// The holder's personal data was erased from the vault, the retention
+    /// period after their exit having run: the id stays in every event.
+    IdentityErased {
+        holder: HolderId,
+        effective_date: NaiveDate,
+    },
 }
 
 impl CompanyEvent {
@@ -109,6 +124,8 @@ impl CompanyEvent {
             Self::SharesRepurchased { .. } => "SharesRepurchased",
             Self::SharesCancelled { .. } => "SharesCancelled",
             Self::PlacesNamed { .. } => "PlacesNamed",
+            Self::IdentityRecorded { .. } => "IdentityRecorded",
+            Self::IdentityErased { .. } => "IdentityErased",
         }
     }
 
@@ -125,7 +142,9 @@ impl CompanyEvent {
             | Self::SharesTransferred { effective_date, .. }
             | Self::SharesRepurchased { effective_date, .. }
             | Self::SharesCancelled { effective_date, .. }
-            | Self::PlacesNamed { effective_date, .. } => *effective_date,
+            | Self::PlacesNamed { effective_date, .. }
+            | Self::IdentityRecorded { effective_date, .. }
+            | Self::IdentityErased { effective_date, .. } => *effective_date,
         }
     }
 }

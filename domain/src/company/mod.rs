@@ -10,7 +10,7 @@ mod events;
 mod places;
 mod types;
 
-pub use aggregate::{Company, CompanyServices, RegisterEntry};
+pub use aggregate::{Company, CompanyServices, RETENTION_AFTER_EXIT_YEARS, RegisterEntry};
 pub use commands::CompanyCommand;
 pub use error::CompanyError;
 pub use events::{COMPANY_EVENT_VERSION, CompanyEvent};

@@ -133,6 +133,7 @@ fn nothing_but_incorporation_is_recorded_before_it() {
         college: college(CIT),
         commune: commune(LOCAL_A),
         effective_date: formed(),
+        identity: None,
     };
     refused(vec![], command, CompanyError::NotIncorporated);
 }
@@ -510,6 +511,7 @@ fn admit(id: &str, college_id: &str) -> CompanyCommand {
         college: college(college_id),
         commune: commune(LOCAL_B),
         effective_date: later(),
+        identity: None,
     }
 }
 
@@ -588,6 +590,7 @@ fn nothing_takes_effect_before_the_formation_date() {
         college: college(CIT),
         commune: commune(LOCAL_B),
         effective_date: day(2013, 1, 1),
+        identity: None,
     };
     refused(
         incorporated(),

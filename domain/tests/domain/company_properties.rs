@@ -149,6 +149,7 @@ fn command(op: &Op, on: NaiveDate) -> CompanyCommand {
             college: college(COLLEGES[*c]),
             commune: commune(COMMUNES[*m]),
             effective_date: on,
+            identity: None,
         },
         Op::ChangeCollege { h, college: c } => CompanyCommand::ChangeCollege {
             holder: holder(HOLDERS[*h]),
@@ -278,8 +279,10 @@ impl Ledger {
         self.last_date = Some(event.effective_date());
         match event {
             CompanyEvent::Incorporated { .. } | CompanyEvent::CharterAmended { .. } => {}
-            CompanyEvent::ShareholderResidenceChanged { .. } | CompanyEvent::PlacesNamed { .. } => {
-            }
+            CompanyEvent::ShareholderResidenceChanged { .. }
+            | CompanyEvent::PlacesNamed { .. }
+            | CompanyEvent::IdentityRecorded { .. }
+            | CompanyEvent::IdentityErased { .. } => {}
             CompanyEvent::ShareholderAdmitted {
                 holder, college, ..
             } => {

@@ -14,6 +14,7 @@ mod finance;
 mod finance_examples;
 mod finance_operator;
 mod finance_properties;
+mod identity;
 mod input;
 mod meeting;
 mod meeting_examples;

@@ -283,6 +283,9 @@ impl State {
             }
             // OCF has no place for the names of places.
             CompanyEvent::PlacesNamed { .. } => {}
+            // Identities are kept outside the ledger (the vault), and OCF
+            // names stakeholders by id here.
+            CompanyEvent::IdentityRecorded { .. } | CompanyEvent::IdentityErased { .. } => {}
             CompanyEvent::ShareholderExited {
                 holder,
                 effective_date,

@@ -319,6 +319,7 @@ fn history(seed: u64) -> (Vec<(u64, CompanyEvent)>, NaiveDate) {
             college: college(college_id),
             commune: commune(at),
             effective_date: formed(),
+            identity: None,
         });
     }
     farm.run(CompanyCommand::IssueShares {
@@ -373,6 +374,7 @@ fn history(seed: u64) -> (Vec<(u64, CompanyEvent)>, NaiveDate) {
         college: college(CIT),
         commune: commune(LOCAL[1]),
         effective_date,
+        identity: None,
     });
     let effective_date = farm.later();
     farm.run(CompanyCommand::IssueShares {

@@ -148,6 +148,7 @@ async fn history() -> Vec<LedgerEvent> {
                     college: farm::college("associes"),
                     commune: commune(c),
                     effective_date: formed,
+                    identity: None,
                 },
             )
             .await;
@@ -635,6 +636,7 @@ async fn a_cap_table_of_nominal_values_beyond_the_bounds_reads() {
             college: farm::college("associes"),
             commune: commune("42026"),
             effective_date: formed,
+            identity: None,
         });
     }
     commands.push(CompanyCommand::IssueShares {

@@ -55,6 +55,7 @@ fn admit(id: &str, kind: HolderKind, college_id: &str, at: &str) -> CompanyComma
         college: college(college_id),
         commune: commune(at),
         effective_date: formed(),
+        identity: None,
     }
 }
 

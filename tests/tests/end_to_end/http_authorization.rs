@@ -73,7 +73,14 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
         &[
             "/holders/{holder}/account.pdf",
             "/holders/{holder}/certificate.pdf",
+            "/holders/{holder}/identity",
+            "/holders/{holder}/identity/export",
         ],
+    ),
+    (
+        "POST",
+        Rule::OrSelf(&[Secretary]),
+        &["/holders/{holder}/identity"],
     ),
     (
         "POST",
@@ -90,6 +97,7 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/share-repurchases",
             "/share-cancellations",
             "/place-names",
+            "/holders/{holder}/identity/erasure",
             "/meetings",
             "/meetings/{meeting}/voting",
             "/meetings/{meeting}/postal-ballots",

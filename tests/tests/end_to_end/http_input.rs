@@ -77,8 +77,8 @@ async fn a_client_gone_mid_command_leaves_no_hold_and_its_key_answers(
         .expect(201);
     assert_eq!(
         server.head().await,
-        head + 1,
-        "one admission: {}",
+        head + 2,
+        "one admission (admitted, then their identity): {}",
         retried.body
     );
     assert_eq!(runtime.in_flight(), 0);
@@ -252,7 +252,8 @@ async fn an_idempotency_key_gives_one_effect_even_after_a_restart(
         })
         .collect();
     assert!(bodies.windows(2).all(|w| w[0] == w[1]));
-    assert_eq!(server.head().await, head + 1);
+    // One admission: the holder admitted, then their identity.
+    assert_eq!(server.head().await, head + 2);
     server.stop().await;
 }
 

@@ -24,6 +24,7 @@ mod http_bounds;
 mod http_input;
 mod http_integrity;
 mod http_story;
+mod identity_vault;
 mod import;
 mod meeting_through_cqrs;
 mod operator_first_steps;

@@ -279,6 +279,7 @@ async fn increase_for_a_late_association(db: &TestDatabase, text: &str) -> Farm 
         college: college(COLLEGE),
         commune: commune("42026"),
         effective_date: day(2021, 6, 12),
+        identity: None,
     })
     .await;
     let increase = ProposedResolution {

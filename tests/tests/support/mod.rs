@@ -148,6 +148,7 @@ impl Farm {
                 college: college(COLLEGE),
                 commune: local(),
                 effective_date: formed,
+                identity: None,
             })
             .await;
             subscriptions.push(Subscription {

@@ -66,6 +66,7 @@ impl Server {
             store.clone(),
             CheckpointSigner::from_secret_key(&signer.to_secret_key()).expect("the same key"),
         );
+        state.hold_vault(vault_of(&signer));
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(serve_within(listener, state.clone(), limits, async move {
             let _ = rx.await;
@@ -235,9 +236,40 @@ impl Server {
 
 /// The body of a `POST /shareholders` admitting `holder`, a citizen of the
 /// territory, on 2026-02-01.
+/// The vault key of a test server: derived from its signing key, so that
+/// a server restarted on the same database opens what it sealed (as a
+/// server keeps its key file).
+pub fn vault_of(signer: &CheckpointSigner) -> windledger_app::people::Vault {
+    use sha2::Digest;
+    let secret = sha2::Sha256::digest(signer.to_secret_key().as_bytes());
+    let text = format!(
+        "{} {}",
+        windledger_vault::seal::MASTER_KEY_PREFIX,
+        hex::encode(secret)
+    );
+    windledger_app::people::Vault::new(
+        windledger_vault::MasterKey::from_text(&text).expect("a vault key"),
+    )
+}
+
 pub fn admission(holder: &str) -> Value {
     serde_json::json!({"holder": holder, "kind": "individual", "college": "citoyens",
-                       "commune": "42026", "effective_date": "2026-02-01"})
+                       "commune": "42026", "effective_date": "2026-02-01",
+                       "person": person(holder)})
+}
+
+/// An identity for `holder` (invented), as the admission and the identity
+/// routes take it.
+pub fn person(holder: &str) -> Value {
+    serde_json::json!({
+        "identity": {"person": "natural", "family_name": format!("Nom-{holder}"),
+                     "given_names": "Camille", "birth": null},
+        "address": {"lines": ["1 place de la Mairie"], "postal_code": "42026",
+                    "city": "Taillard", "country": "FR"},
+        "email": format!("{holder}@example.org"),
+        "tax_residence": "FR",
+        "bank_account": null
+    })
 }
 
 /// Imports the reference farm into the ledger [`LEDGER`] of `store`.

@@ -1,0 +1,157 @@
+//! The routes of identities: reading, exporting, correcting and erasing a
+//! holder's data in the vault, through `windledger_app::people`. The
+//! secretary may for any holder; a shareholder for their own (the route's
+//! access rule); erasure is the secretary's and the domain's decision.
+
+use std::collections::HashMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use schemars::JsonSchema;
+use serde::Deserialize;
+use windledger_app::people::Reader;
+use windledger_vault::Person;
+
+use crate::AppState;
+use crate::answers::{self, Recorded};
+use crate::auth::Principal;
+use crate::extract::{HolderPath, JsonBody, Ledger, PathParams};
+use crate::problem::Problem;
+
+/// A correction of a holder's identity.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Correction {
+    pub person: Person,
+    /// When the new data took effect (today by default): on or after the
+    /// latest date the company's stream records.
+    pub effective_date: Option<NaiveDate>,
+}
+
+/// An erasure takes no field: the server's clock dates it.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Erasure {}
+
+fn reader(principal: &Principal, purpose: &str) -> Reader {
+    Reader {
+        who: format!("{}:{}", principal.role, principal.token_id),
+        purpose: purpose.to_owned(),
+    }
+}
+
+fn metadata(principal: &Principal) -> HashMap<String, String> {
+    HashMap::from([
+        (
+            "actor".to_owned(),
+            format!("{}:{}", principal.role, principal.token_id),
+        ),
+        (
+            "command_id".to_owned(),
+            format!("api:{}", uuid::Uuid::new_v4()),
+        ),
+    ])
+}
+
+fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
+    serde_json::from_slice(bytes).map_err(|e| Problem::validation(format!("not a valid body: {e}")))
+}
+
+fn recorded(
+    runtime: &windledger_app::ledger::LedgerRuntime,
+    receipts: Vec<windledger_app::command::Receipt>,
+) -> Result<Response, Problem> {
+    let answer = Recorded {
+        stream: format!("company/{}", runtime.company_id()),
+        receipts: receipts.into_iter().map(Into::into).collect(),
+    };
+    Ok((StatusCode::CREATED, answers::json(&answer)?).into_response())
+}
+
+pub(crate) async fn read(
+    State(state): State<AppState>,
+    Ledger(runtime): Ledger,
+    principal: Principal,
+    PathParams(HolderPath { holder }): PathParams<HolderPath>,
+) -> Result<Response, Problem> {
+    let vault = state.vault()?;
+    match vault
+        .read(
+            &runtime,
+            &holder,
+            &reader(&principal, "read through the API"),
+        )
+        .await?
+    {
+        Some(in_force) => Ok(answers::json(&in_force)?.into_response()),
+        None => Err(Problem::not_found(format!(
+            "no identity of {holder} is kept in this ledger's vault"
+        ))),
+    }
+}
+
+pub(crate) async fn export(
+    State(state): State<AppState>,
+    Ledger(runtime): Ledger,
+    principal: Principal,
+    PathParams(HolderPath { holder }): PathParams<HolderPath>,
+) -> Result<Response, Problem> {
+    if runtime
+        .projections
+        .read(|p| p.cap_table.fold().holder(&holder).is_none())
+    {
+        return Err(Problem::not_found(format!(
+            "no holder {holder} in this ledger"
+        )));
+    }
+    let export = state
+        .vault()?
+        .export(
+            &runtime,
+            &holder,
+            &reader(&principal, "access request through the API"),
+        )
+        .await?;
+    Ok(answers::json(&export)?.into_response())
+}
+
+pub(crate) async fn record(
+    State(state): State<AppState>,
+    Ledger(runtime): Ledger,
+    principal: Principal,
+    PathParams(HolderPath { holder }): PathParams<HolderPath>,
+    JsonBody(bytes): JsonBody,
+) -> Result<Response, Problem> {
+    let Correction {
+        person,
+        effective_date,
+    } = body(&bytes)?;
+    let receipts = state
+        .vault()?
+        .record(
+            &runtime,
+            &holder,
+            person,
+            effective_date,
+            metadata(&principal),
+        )
+        .await?;
+    recorded(&runtime, receipts)
+}
+
+pub(crate) async fn erase(
+    State(state): State<AppState>,
+    Ledger(runtime): Ledger,
+    principal: Principal,
+    PathParams(HolderPath { holder }): PathParams<HolderPath>,
+    JsonBody(bytes): JsonBody,
+) -> Result<Response, Problem> {
+    let Erasure {} = body(&bytes)?;
+    let erased = state
+        .vault()?
+        .erase(&runtime, &holder, metadata(&principal))
+        .await?;
+    recorded(&runtime, erased.receipts)
+}

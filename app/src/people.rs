@@ -1,0 +1,806 @@
+//! People: the identities of a ledger's holders, kept in the vault beside
+//! the ledger (docs/people.md). The use cases tie three things together:
+//! the sealed rows in the store, the master key the server holds, and the
+//! company stream's `IdentityRecorded` / `IdentityErased` events, which
+//! carry a commitment and an id only.
+//!
+//! Writing an identity is two writes, the vault's version and the event,
+//! and a failure between them leaves no half-state a reader sees: the
+//! version is written first, then the command runs; the version in force is
+//! the latest whose commitment the ledger recorded, so a version whose
+//! command failed is never read, and it is deleted at once (kept only when
+//! the database failed during the commit, whose outcome is then unknown:
+//! harmless, as no event names it unless the commit did land).
+//!
+//! Erasing is the other way round: the domain decides (the event is the
+//! decision), then the vault's rows are destroyed. If the destruction fails
+//! after the event, the holder reads as erased all the same, and asking
+//! again finishes it.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+use windledger_domain::company::{CompanyCommand, HolderKind};
+use windledger_domain::types::{CollegeId, CommuneCode, HolderId, IdentityCommitment};
+use windledger_store::{SealedVersion, Store, VaultKey, VaultRead};
+use windledger_vault::{
+    Commitment, Identity, MasterKey, Person, Record, Sealed, Subject, SubjectKey, VaultError,
+    WrappedKey,
+};
+
+use crate::command::{Command, Receipt};
+use crate::error::{Error, ErrorKind};
+use crate::ledger::LedgerRuntime;
+
+/// The vault of a server: its master key.
+#[derive(Clone, Debug)]
+pub struct Vault {
+    master: Arc<MasterKey>,
+}
+
+/// Who reads a person's data, and why: written to the read log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reader {
+    /// A token id, or `cli:<user>`.
+    pub who: String,
+    pub purpose: String,
+}
+
+/// A person's data in force, with the commitment the ledger recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct InForce {
+    pub holder: HolderId,
+    pub person: Person,
+    pub commitment: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// Everything kept about one person (a GDPR access request): every version
+/// with its salt, so that each commitment can be checked, and every read.
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct PersonalDataExport {
+    pub ledger: String,
+    pub holder: HolderId,
+    /// The commitment of the version in force, as the ledger records it.
+    pub in_force: Option<String>,
+    pub versions: Vec<ExportedVersion>,
+    pub reads: Vec<ExportedRead>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct ExportedVersion {
+    pub recorded_at: DateTime<Utc>,
+    pub commitment: String,
+    /// SHA-256(salt ‖ canonical JSON of `person`) is `commitment`.
+    pub salt: String,
+    pub person: Person,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct ExportedRead {
+    pub reader: String,
+    pub purpose: String,
+    pub read_at: DateTime<Utc>,
+}
+
+/// What an erasure did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Erased {
+    /// The `IdentityErased` event (empty when it was recorded before and
+    /// this finished the destruction).
+    pub receipts: Vec<Receipt>,
+    /// Versions of the data destroyed.
+    pub versions: u64,
+}
+
+/// The admission of a holder with their identity (one step, one append).
+#[derive(Clone, Debug)]
+pub struct Admission {
+    pub holder: HolderId,
+    pub kind: HolderKind,
+    pub college: CollegeId,
+    pub commune: CommuneCode,
+    pub effective_date: NaiveDate,
+    pub person: Person,
+}
+
+fn vault_error(e: VaultError) -> Error {
+    match e {
+        VaultError::WrongMasterKey { .. } => Error::unavailable(e.to_string()),
+        other => Error::internal(other),
+    }
+}
+
+fn store_error(e: windledger_store::StoreError) -> Error {
+    Error::store(&e)
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+impl Vault {
+    pub fn new(master: MasterKey) -> Self {
+        Self {
+            master: Arc::new(master),
+        }
+    }
+
+    /// The master key's public id (stored with each wrapped key).
+    pub fn key_id(&self) -> String {
+        self.master.id()
+    }
+
+    /// The person's data checked against the server's date, with every
+    /// problem in one sentence.
+    fn check(person: &Person) -> Result<(), Error> {
+        person
+            .check(today())
+            .map_err(|e| Error::invalid(format!("the identity is not valid: {e}")))
+    }
+
+    /// The holder's key: the stored one, or a new one stored now (if two
+    /// writers race, both use the one stored first).
+    async fn key(&self, store: &Store, subject: Subject<'_>) -> Result<SubjectKey, Error> {
+        if let Some(stored) = store
+            .vault_key(subject.ledger, subject.holder)
+            .await
+            .map_err(store_error)?
+        {
+            return self.unwrap(&stored, subject);
+        }
+        let key = SubjectKey::generate().map_err(vault_error)?;
+        let wrapped = self.master.wrap(&key, subject).map_err(vault_error)?;
+        let row = VaultKey {
+            ledger: subject.ledger.to_owned(),
+            holder: subject.holder.to_owned(),
+            master_key_id: wrapped.master_key_id,
+            nonce: wrapped.nonce.to_vec(),
+            wrapped_key: wrapped.ciphertext,
+            created_at: Utc::now(),
+        };
+        if store.insert_vault_key(&row).await.map_err(store_error)? {
+            Ok(key)
+        } else {
+            let stored = store
+                .vault_key(subject.ledger, subject.holder)
+                .await
+                .map_err(store_error)?
+                .ok_or_else(|| Error::internal("a vault key vanished while it was written"))?;
+            self.unwrap(&stored, subject)
+        }
+    }
+
+    fn unwrap(&self, stored: &VaultKey, subject: Subject<'_>) -> Result<SubjectKey, Error> {
+        let nonce = stored.nonce.as_slice().try_into().map_err(|_| {
+            Error::internal(format!(
+                "the vault key of {} has a nonce of {} bytes",
+                subject.holder,
+                stored.nonce.len()
+            ))
+        })?;
+        let wrapped = WrappedKey {
+            master_key_id: stored.master_key_id.clone(),
+            nonce,
+            ciphertext: stored.wrapped_key.clone(),
+        };
+        self.master.unwrap(&wrapped, subject).map_err(vault_error)
+    }
+
+    /// Seals `person` as a new version of the holder's data: its number
+    /// (to delete it if the command fails) and its commitment.
+    async fn seal_version(
+        &self,
+        runtime: &LedgerRuntime,
+        holder: &HolderId,
+        person: Person,
+    ) -> Result<(i64, IdentityCommitment), Error> {
+        let subject = Subject {
+            ledger: runtime.id.as_str(),
+            holder: holder.as_str(),
+        };
+        let key = self.key(&runtime.store, subject).await?;
+        let record = Record::new(person).map_err(vault_error)?;
+        let sealed = key.seal(&record, subject).map_err(vault_error)?;
+        let commitment = IdentityCommitment::new(sealed.commitment.to_hex())
+            .map_err(|e| Error::internal(format!("a commitment is not 64 hex digits: {e}")))?;
+        let version = runtime
+            .store
+            .insert_vault_version(
+                subject.ledger,
+                subject.holder,
+                &SealedVersion {
+                    recorded_at: Utc::now(),
+                    commitment: commitment.to_string(),
+                    nonce: sealed.nonce.to_vec(),
+                    ciphertext: sealed.ciphertext,
+                },
+            )
+            .await
+            .map_err(store_error)?;
+        Ok((version, commitment))
+    }
+
+    /// Seals the version, runs the command that records its commitment,
+    /// and deletes the version again if the command failed (see the module
+    /// doc).
+    async fn record_with(
+        &self,
+        runtime: &LedgerRuntime,
+        holder: &HolderId,
+        person: Person,
+        command: impl FnOnce(IdentityCommitment) -> CompanyCommand,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<Receipt>, Error> {
+        Self::check(&person)?;
+        let (version, commitment) = self.seal_version(runtime, holder, person).await?;
+        let command = Command::Company(Box::new(command(commitment)));
+        match runtime
+            .execute(&runtime.company_id(), command, metadata)
+            .await
+        {
+            Ok(receipts) => Ok(receipts),
+            Err(e) => {
+                if e.kind != ErrorKind::Unavailable
+                    && let Err(d) = runtime
+                        .store
+                        .delete_vault_version(runtime.id.as_str(), holder.as_str(), version)
+                        .await
+                {
+                    tracing::warn!(holder = %holder, error = %d, "an unrecorded vault version stays (it is never read)");
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// Admits a holder with their identity, in one step.
+    pub async fn admit(
+        &self,
+        runtime: &LedgerRuntime,
+        admission: Admission,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<Receipt>, Error> {
+        check_kind(admission.kind, &admission.person)?;
+        let Admission {
+            holder,
+            kind,
+            college,
+            commune,
+            effective_date,
+            person,
+        } = admission;
+        self.record_with(
+            runtime,
+            &holder.clone(),
+            person,
+            |commitment| CompanyCommand::AdmitShareholder {
+                holder,
+                kind,
+                college,
+                commune,
+                effective_date,
+                identity: Some(commitment),
+            },
+            metadata,
+        )
+        .await
+    }
+
+    /// Admits a holder with their identity from the admission command (its
+    /// `identity` is left out: the vault computes it).
+    pub async fn admit_command(
+        &self,
+        runtime: &LedgerRuntime,
+        command: Command,
+        person: Person,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<Receipt>, Error> {
+        let Command::Company(company) = command else {
+            return Err(Error::invalid("only an admission takes a person"));
+        };
+        let CompanyCommand::AdmitShareholder {
+            holder,
+            kind,
+            college,
+            commune,
+            effective_date,
+            identity: None,
+        } = *company
+        else {
+            return Err(Error::invalid(
+                "only an admission without an identity commitment takes a person",
+            ));
+        };
+        let admission = Admission {
+            holder,
+            kind,
+            college,
+            commune,
+            effective_date,
+            person,
+        };
+        self.admit(runtime, admission, metadata).await
+    }
+
+    /// Records a new version of a registered holder's identity (a
+    /// correction), effective on `effective_date` (today by default).
+    pub async fn record(
+        &self,
+        runtime: &LedgerRuntime,
+        holder: &HolderId,
+        person: Person,
+        effective_date: Option<NaiveDate>,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<Receipt>, Error> {
+        if let Some(kind) = runtime.projections.read(|p| {
+            p.cap_table
+                .fold()
+                .holder(holder)
+                .map(|history| history.kind)
+        }) {
+            check_kind(kind, &person)?;
+        }
+        let effective_date = effective_date.unwrap_or_else(today);
+        self.record_with(
+            runtime,
+            holder,
+            person,
+            |commitment| CompanyCommand::RecordIdentity {
+                holder: holder.clone(),
+                commitment,
+                effective_date,
+            },
+            metadata,
+        )
+        .await
+    }
+
+    /// Every version of the holder's data, opened, oldest first.
+    async fn versions(
+        &self,
+        runtime: &LedgerRuntime,
+        holder: &HolderId,
+    ) -> Result<Vec<(DateTime<Utc>, Record)>, Error> {
+        let subject = Subject {
+            ledger: runtime.id.as_str(),
+            holder: holder.as_str(),
+        };
+        let Some(stored) = runtime
+            .store
+            .vault_key(subject.ledger, subject.holder)
+            .await
+            .map_err(store_error)?
+        else {
+            return Ok(Vec::new());
+        };
+        let key = self.unwrap(&stored, subject)?;
+        let rows = runtime
+            .store
+            .vault_versions(subject.ledger, subject.holder)
+            .await
+            .map_err(store_error)?;
+        rows.into_iter()
+            .map(|row| {
+                let sealed = sealed_of(&row.sealed, holder)?;
+                let record = key.open(&sealed, subject).map_err(vault_error)?;
+                Ok((row.sealed.recorded_at, record))
+            })
+            .collect()
+    }
+
+    /// The holder's data in force (the latest version whose commitment the
+    /// ledger recorded), the read logged first; `None` when none is
+    /// recorded or it was erased.
+    pub async fn read(
+        &self,
+        runtime: &LedgerRuntime,
+        holder: &HolderId,
+        reader: &Reader,
+    ) -> Result<Option<InForce>, Error> {
+        let Some(in_force) = in_force(runtime, holder) else {
+            return Ok(None);
+        };
+        log_read(runtime, holder, reader).await?;
+        let found = self
+            .versions(runtime, holder)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|(_, record)| record.commitment().to_hex() == in_force.as_str());
+        match found {
+            Some((recorded_at, record)) => Ok(Some(InForce {
+                holder: holder.clone(),
+                person: record.person,
+                commitment: in_force.to_string(),
+                recorded_at,
+            })),
+            None => Err(Error::internal(format!(
+                "the ledger records identity {in_force} for {holder}, but the vault holds no version with that commitment"
+            ))),
+        }
+    }
+
+    /// Everything the vault keeps about the holder, the export logged as a
+    /// read.
+    pub async fn export(
+        &self,
+        runtime: &LedgerRuntime,
+        holder: &HolderId,
+        reader: &Reader,
+    ) -> Result<PersonalDataExport, Error> {
+        let in_force = in_force(runtime, holder);
+        log_read(runtime, holder, reader).await?;
+        let recorded = recorded_commitments(runtime, holder);
+        let versions = self
+            .versions(runtime, holder)
+            .await?
+            .into_iter()
+            .filter(|(_, r)| recorded.contains(&r.commitment().to_hex()))
+            .map(|(recorded_at, r)| ExportedVersion {
+                recorded_at,
+                commitment: r.commitment().to_hex(),
+                salt: r.salt.to_string(),
+                person: r.person,
+            })
+            .collect();
+        let reads = runtime
+            .store
+            .vault_reads(runtime.id.as_str(), Some(holder.as_str()))
+            .await
+            .map_err(store_error)?
+            .into_iter()
+            .map(|r| ExportedRead {
+                reader: r.reader,
+                purpose: r.purpose,
+                read_at: r.read_at,
+            })
+            .collect();
+        Ok(PersonalDataExport {
+            ledger: runtime.id.as_str().to_owned(),
+            holder: holder.clone(),
+            in_force: in_force.map(|c| c.to_string()),
+            versions,
+            reads,
+        })
+    }
+
+    /// Erases the holder's identity: the domain decides (the retention
+    /// rules), then the vault destroys their key and every version.
+    pub async fn erase(
+        &self,
+        runtime: &LedgerRuntime,
+        holder: &HolderId,
+        metadata: HashMap<String, String>,
+    ) -> Result<Erased, Error> {
+        let command = Command::Company(Box::new(CompanyCommand::EraseIdentity {
+            holder: holder.clone(),
+            effective_date: today(),
+        }));
+        let receipts = match runtime
+            .execute(&runtime.company_id(), command, metadata)
+            .await
+        {
+            Ok(receipts) => receipts,
+            // Recorded before, and the destruction did not finish: finish it.
+            Err(e)
+                if e.rule == Some("IdentityErased")
+                    && runtime
+                        .projections
+                        .read(|p| p.cap_table.fold().identity_erased(holder)) =>
+            {
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
+        let erased = runtime
+            .store
+            .erase_vault_subject(runtime.id.as_str(), holder.as_str())
+            .await
+            .map_err(store_error)?;
+        Ok(Erased {
+            receipts,
+            versions: erased.versions,
+        })
+    }
+}
+
+/// A natural person is an individual holder; every other kind of holder is
+/// a legal person.
+fn check_kind(kind: HolderKind, person: &Person) -> Result<(), Error> {
+    let natural = matches!(person.identity, Identity::Natural { .. });
+    if natural == (kind == HolderKind::Individual) {
+        Ok(())
+    } else if natural {
+        Err(Error::invalid(
+            "the identity is a natural person's, but the holder is not an individual: give a legal person's identity",
+        ))
+    } else {
+        Err(Error::invalid(
+            "the identity is a legal person's, but the holder is an individual: give a natural person's identity",
+        ))
+    }
+}
+
+fn sealed_of(row: &SealedVersion, holder: &HolderId) -> Result<Sealed, Error> {
+    let corrupt = || Error::internal(format!("a vault version of {holder} is malformed"));
+    Ok(Sealed {
+        commitment: Commitment::from_hex(&row.commitment).ok_or_else(corrupt)?,
+        nonce: row.nonce.as_slice().try_into().map_err(|_| corrupt())?,
+        ciphertext: row.ciphertext.clone(),
+    })
+}
+
+/// The commitment the ledger records as the holder's identity in force,
+/// once the projections show every event committed so far.
+fn in_force(runtime: &LedgerRuntime, holder: &HolderId) -> Option<IdentityCommitment> {
+    runtime
+        .projections
+        .read(|p| p.cap_table.fold().identity(holder).cloned())
+}
+
+/// Every commitment the ledger recorded for the holder.
+fn recorded_commitments(runtime: &LedgerRuntime, holder: &HolderId) -> BTreeSet<String> {
+    runtime.projections.read(|p| {
+        p.cap_table
+            .fold()
+            .identities_recorded(holder)
+            .map(|c| c.to_string())
+            .collect()
+    })
+}
+
+async fn log_read(
+    runtime: &LedgerRuntime,
+    holder: &HolderId,
+    reader: &Reader,
+) -> Result<(), Error> {
+    runtime
+        .store
+        .log_vault_read(&VaultRead {
+            ledger: runtime.id.as_str().to_owned(),
+            holder: holder.as_str().to_owned(),
+            reader: reader.who.clone(),
+            purpose: reader.purpose.clone(),
+            read_at: Utc::now(),
+        })
+        .await
+        .map_err(store_error)
+}
+
+/// The identities of a register read from a CSV file, validated whole.
+pub mod csv_import {
+    use super::*;
+
+    /// The columns of the file, in this order (a header line first).
+    pub const COLUMNS: [&str; 20] = [
+        "holder",
+        "person",
+        "family_name",
+        "given_names",
+        "birth_date",
+        "birth_place",
+        "legal_name",
+        "legal_form",
+        "siren",
+        "representative",
+        "address_line_1",
+        "address_line_2",
+        "postal_code",
+        "city",
+        "country",
+        "email",
+        "tax_residence",
+        "iban",
+        "bic",
+        "electronic_convocation_given_on",
+    ];
+
+    /// One line's problems, by line number (the header is line 1).
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    pub struct LineError {
+        pub line: u64,
+        pub problem: String,
+    }
+
+    impl std::fmt::Display for LineError {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            write!(f, "line {}: {}", self.line, self.problem)
+        }
+    }
+
+    /// Reads every line into a holder and their data: all the file's
+    /// problems at once, or the people in file order.
+    pub fn parse(text: &str, today: NaiveDate) -> Result<Vec<(HolderId, Person)>, Vec<LineError>> {
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(text.as_bytes());
+        let mut errors = Vec::new();
+        match reader.headers() {
+            Ok(h) if h.iter().eq(COLUMNS) => {}
+            Ok(h) => {
+                return Err(vec![LineError {
+                    line: 1,
+                    problem: format!(
+                        "the header is {:?}: expected the columns {}",
+                        h.iter().collect::<Vec<_>>().join(","),
+                        COLUMNS.join(",")
+                    ),
+                }]);
+            }
+            Err(e) => {
+                return Err(vec![LineError {
+                    line: 1,
+                    problem: format!("not a CSV file: {e}"),
+                }]);
+            }
+        }
+        let mut people = Vec::new();
+        let mut seen = BTreeMap::new();
+        for (i, row) in reader.records().enumerate() {
+            let line = i as u64 + 2;
+            let row = match row {
+                Ok(row) => row,
+                Err(e) => {
+                    errors.push(LineError {
+                        line,
+                        problem: format!("not a CSV line: {e}"),
+                    });
+                    continue;
+                }
+            };
+            match person_of(&row, today) {
+                Ok((holder, person)) => {
+                    if let Some(first) = seen.insert(holder.clone(), line) {
+                        errors.push(LineError {
+                            line,
+                            problem: format!(
+                                "{holder} is also on line {first}: one line per holder"
+                            ),
+                        });
+                    } else {
+                        people.push((holder, person));
+                    }
+                }
+                Err(problem) => errors.push(LineError { line, problem }),
+            }
+        }
+        if errors.is_empty() {
+            Ok(people)
+        } else {
+            Err(errors)
+        }
+    }
+
+    /// One line as a holder and their data, through the same JSON the API
+    /// takes (so the same checks).
+    fn person_of(row: &csv::StringRecord, today: NaiveDate) -> Result<(HolderId, Person), String> {
+        let cell = |name: &str| {
+            let i = COLUMNS
+                .iter()
+                .position(|c| *c == name)
+                .unwrap_or(usize::MAX);
+            row.get(i).map(str::trim).filter(|v| !v.is_empty())
+        };
+        let holder =
+            HolderId::new(cell("holder").unwrap_or_default()).map_err(|e| e.to_string())?;
+        let identity = match cell("person") {
+            Some("natural") => serde_json::json!({
+                "person": "natural",
+                "family_name": cell("family_name").unwrap_or_default(),
+                "given_names": cell("given_names").unwrap_or_default(),
+                "birth": match (cell("birth_date"), cell("birth_place")) {
+                    (None, None) => serde_json::Value::Null,
+                    (date, place) => serde_json::json!({
+                        "date": date.unwrap_or_default(), "place": place.unwrap_or_default()
+                    }),
+                },
+            }),
+            Some("legal") => serde_json::json!({
+                "person": "legal",
+                "name": cell("legal_name").unwrap_or_default(),
+                "legal_form": cell("legal_form").unwrap_or_default(),
+                "siren": cell("siren"),
+                "representative": cell("representative").unwrap_or_default(),
+            }),
+            other => {
+                return Err(format!(
+                    "person is {:?}: write natural or legal",
+                    other.unwrap_or_default()
+                ));
+            }
+        };
+        let lines: Vec<&str> = [cell("address_line_1"), cell("address_line_2")]
+            .into_iter()
+            .flatten()
+            .collect();
+        let bank = match (cell("iban"), cell("bic")) {
+            (None, None) => serde_json::Value::Null,
+            (iban, bic) => serde_json::json!({
+                "iban": iban.unwrap_or_default(), "bic": bic.unwrap_or_default()
+            }),
+        };
+        let json = serde_json::json!({
+            "identity": identity,
+            "address": {
+                "lines": lines,
+                "postal_code": cell("postal_code").unwrap_or_default(),
+                "city": cell("city").unwrap_or_default(),
+                "country": cell("country").unwrap_or_default(),
+            },
+            "email": cell("email"),
+            "tax_residence": cell("tax_residence").unwrap_or_default(),
+            "bank_account": bank,
+            "consents": {"electronic_convocation": cell("electronic_convocation_given_on")
+                .map(|d| serde_json::json!({"given_on": d, "withdrawn_on": null}))},
+        });
+        let person: Person = serde_json::from_value(json).map_err(|e| e.to_string())?;
+        person.check(today).map_err(|e| e.to_string())?;
+        Ok((holder, person))
+    }
+}
+
+impl Vault {
+    /// Imports a register's identities from a CSV file ([`csv_import`]):
+    /// every line is checked first (its data, that its holder is in the
+    /// register with no identity erased, of the right kind of person), and
+    /// nothing is written unless all are good. Then each holder's identity
+    /// is recorded, in file order. The receipts, or every line's problem.
+    pub async fn import_csv(
+        &self,
+        runtime: &LedgerRuntime,
+        text: &str,
+        metadata: impl Fn(&HolderId) -> HashMap<String, String>,
+    ) -> Result<Vec<Receipt>, ImportError> {
+        let people = csv_import::parse(text, today()).map_err(ImportError::Lines)?;
+        let mut errors = Vec::new();
+        runtime.projections.read(|p| {
+            let cap_table = p.cap_table.fold();
+            for (i, (holder, person)) in people.iter().enumerate() {
+                let line = i as u64 + 2;
+                let problem = match cap_table.holder(holder) {
+                    None => Some(format!("{holder} is not in the register: admit them first")),
+                    Some(_) if cap_table.identity_erased(holder) => {
+                        Some(format!("{holder}'s identity was erased"))
+                    }
+                    Some(history) => check_kind(history.kind, person).err().map(|e| e.detail),
+                };
+                if let Some(problem) = problem {
+                    errors.push(csv_import::LineError { line, problem });
+                }
+            }
+        });
+        if !errors.is_empty() {
+            return Err(ImportError::Lines(errors));
+        }
+        let mut receipts = Vec::new();
+        for (holder, person) in people {
+            let recorded = self
+                .record(runtime, &holder, person, None, metadata(&holder))
+                .await
+                .map_err(|e| ImportError::Failed {
+                    holder: holder.clone(),
+                    error: e,
+                })?;
+            receipts.extend(recorded);
+        }
+        Ok(receipts)
+    }
+}
+
+/// Why an import wrote nothing, or stopped.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ImportError {
+    #[error("{} line(s) of the file are not valid, nothing was written:\n{}", .0.len(), .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Lines(Vec<csv_import::LineError>),
+    #[error(
+        "recording the identity of {holder} failed ({error}); the holders before it are recorded, importing the file again records them again"
+    )]
+    Failed { holder: HolderId, error: Error },
+}

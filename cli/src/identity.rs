@@ -1,0 +1,211 @@
+//! `windledger identity`: a farm's register of identities, kept in the
+//! vault beside its ledger (docs/people.md). `import` reads a CSV file of
+//! the holders already in the register (every line checked before anything
+//! is written), `export` writes everything kept about one holder as JSON
+//! (a GDPR access request), `erase` destroys one holder's data once the
+//! law allows. Every read is logged as `cli:<user>`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use windledger_app::ledger::LedgerRuntime;
+use windledger_app::people::{ImportError, Reader, Vault};
+use windledger_domain::types::HolderId;
+use windledger_store::LedgerId;
+
+use crate::server_cli::{connect_sealed, missing_ledger, signing_key, vault_key};
+
+#[derive(clap::Args, Debug)]
+pub struct IdentityOptions {
+    #[command(subcommand)]
+    pub action: IdentityAction,
+}
+
+/// What every `identity` command works on.
+#[derive(clap::Args, Debug)]
+pub struct On {
+    /// postgres://... or sqlite://path.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://windledger.sqlite"
+    )]
+    pub database_url: String,
+    /// The ledger whose holders these are.
+    #[arg(long, env = "WINDLEDGER_LEDGER")]
+    pub ledger: String,
+    /// The server's signing key, which seals the events an import or an
+    /// erasure records (the same file `windledger serve` uses).
+    #[arg(
+        long,
+        env = "WINDLEDGER_KEY_FILE",
+        default_value = "windledger-signing.key"
+    )]
+    pub key_file: PathBuf,
+    /// The identity vault's master key (the same file `windledger serve`
+    /// uses; created if absent).
+    #[arg(
+        long,
+        env = "WINDLEDGER_VAULT_KEY_FILE",
+        default_value = "windledger-vault.key"
+    )]
+    pub vault_key_file: PathBuf,
+}
+
+#[derive(clap::Subcommand, Debug)]
+pub enum IdentityAction {
+    /// Record the identities of holders already in the register from a CSV
+    /// file (docs/people.md lists its columns). The whole file is checked
+    /// first and every bad line reported; nothing is written unless every
+    /// line is good.
+    Import {
+        /// The CSV file, with its header line.
+        file: PathBuf,
+        #[command(flatten)]
+        on: On,
+    },
+    /// Write everything kept about one holder as JSON (a GDPR access
+    /// request): every version of their data with its salt, and every read.
+    Export {
+        /// The holder's id.
+        #[arg(long)]
+        holder: String,
+        /// A file to write (readable by you only) instead of standard
+        /// output.
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        on: On,
+    },
+    /// Erase one holder's identity: allowed once they have exited and the
+    /// retention period after their exit (10 years) has run; recorded in
+    /// the ledger without personal data, then their data destroyed.
+    Erase {
+        /// The holder's id.
+        #[arg(long)]
+        holder: String,
+        #[command(flatten)]
+        on: On,
+    },
+}
+
+fn reader(purpose: &str) -> Reader {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+    Reader {
+        who: format!("cli:{user}"),
+        purpose: purpose.to_owned(),
+    }
+}
+
+fn metadata(what: &str) -> std::collections::HashMap<String, String> {
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+    std::collections::HashMap::from([
+        ("actor".to_owned(), format!("cli:{user}")),
+        (
+            "command_id".to_owned(),
+            format!("cli:identity-{what}:{}", uuid_like()),
+        ),
+    ])
+}
+
+/// A fresh command id: the time in nanoseconds and the process id.
+fn uuid_like() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{nanos}-{}", std::process::id())
+}
+
+fn holder(id: &str) -> anyhow::Result<HolderId> {
+    HolderId::new(id).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+impl IdentityAction {
+    fn on(&self) -> &On {
+        match self {
+            Self::Import { on, .. } | Self::Export { on, .. } | Self::Erase { on, .. } => on,
+        }
+    }
+}
+
+pub async fn run(options: &IdentityOptions, out: &mut dyn Write) -> anyhow::Result<()> {
+    let on = options.action.on();
+    let mut log = std::io::stderr();
+    let signer = signing_key(&on.key_file, "windledger", &mut log)?;
+    let vault = Vault::new(vault_key(&on.vault_key_file, &mut log)?);
+    let store = connect_sealed(&on.database_url, &signer).await?;
+    let ledger = LedgerId::parse(on.ledger.as_str())?;
+    if let Some(missing) = missing_ledger(&store, &ledger, &on.database_url).await? {
+        bail!("{missing}");
+    }
+    let runtime = LedgerRuntime::open(store, ledger, &[signer.verifier()]).await?;
+    // The projections show the whole ledger before anything is decided.
+    let head = runtime.recent_head().await?;
+    runtime
+        .projections
+        .caught_up(head)
+        .await
+        .map_err(|e| anyhow::anyhow!("the ledger's projections stopped: {e}"))?;
+    match &options.action {
+        IdentityAction::Import { file, .. } => {
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("cannot read {}", file.display()))?;
+            match vault
+                .import_csv(&runtime, &text, |h| metadata(&format!("import-{h}")))
+                .await
+            {
+                Ok(receipts) => writeln!(
+                    out,
+                    "{} identities recorded (last position {}).",
+                    receipts.len(),
+                    receipts.iter().map(|r| r.position).max().unwrap_or(0)
+                )?,
+                Err(e @ ImportError::Lines(_)) => bail!("{}: {e}", file.display()),
+                Err(e) => bail!("{e}"),
+            }
+        }
+        IdentityAction::Export {
+            holder: h, output, ..
+        } => {
+            let export = vault
+                .export(
+                    &runtime,
+                    &holder(h)?,
+                    &reader("access request (windledger identity export)"),
+                )
+                .await?;
+            let json = serde_json::to_string_pretty(&export)?;
+            match output {
+                None => writeln!(out, "{json}")?,
+                Some(path) => {
+                    let dir = path
+                        .parent()
+                        .filter(|p| !p.as_os_str().is_empty())
+                        .unwrap_or(std::path::Path::new("."));
+                    let cannot = || format!("cannot write {}", path.display());
+                    // Created readable by its owner only: it is personal data.
+                    let mut file = tempfile::NamedTempFile::new_in(dir).with_context(cannot)?;
+                    writeln!(file, "{json}").with_context(cannot)?;
+                    file.persist(path).with_context(cannot)?;
+                    writeln!(out, "Written to {}.", path.display())?;
+                }
+            }
+        }
+        IdentityAction::Erase { holder: h, .. } => {
+            let erased = vault
+                .erase(&runtime, &holder(h)?, metadata("erase"))
+                .await?;
+            writeln!(
+                out,
+                "The identity of {h} is erased: {} version(s) of their data destroyed{}.",
+                erased.versions,
+                erased.receipts.first().map_or(String::new(), |r| format!(
+                    ", IdentityErased at position {}",
+                    r.position
+                ))
+            )?;
+        }
+    }
+    Ok(())
+}
