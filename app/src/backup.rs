@@ -7,7 +7,10 @@
 //! `<ledger>.wlbackup`, encrypted with XChaCha20-Poly1305 under the backup
 //! key (32 random bytes, kept in a file of its own, away from the copies).
 //! The encrypted content is the ledger's export (the JSON Lines that
-//! `verify` audits offline, seals included) and its signed checkpoints. The
+//! `verify` audits offline, seals included), its signed checkpoints and its
+//! identity vault as stored: each person's wrapped key and sealed versions
+//! (still sealed: reading them takes the vault's master key too) and the
+//! log of reads. A person erased before the backup is not in it. The
 //! ledger id and head are the cipher's associated data, so a file renamed or
 //! moved to another manifest does not open.
 //!
@@ -25,8 +28,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use windledger_store::{
-    CheckpointVerifier, Hash, Head, LedgerId, RecordedEvent, Restored, Seal, SignedCheckpoint,
-    Store, StoreError, Verification, verify_jsonl,
+    CheckpointVerifier, Hash, Head, LedgerId, RecordedEvent, Restored, Seal, SealedVersion,
+    SignedCheckpoint, Store, StoreError, VaultKey, VaultRead, Verification, verify_jsonl,
 };
 
 /// The manifest's name in a backup folder.
@@ -121,6 +124,8 @@ pub struct LedgerCopy {
     pub events: u64,
     pub head: Hash,
     pub signed_checkpoints: usize,
+    /// People whose (sealed) data the copy holds.
+    pub identities: usize,
     pub file: String,
     /// SHA-256 of the file, as written.
     pub sha256: String,
@@ -132,6 +137,35 @@ struct Content {
     /// The export: one event a line, each commit's seal on its last event.
     events: String,
     checkpoints: Vec<CheckpointCopy>,
+    vault: Vec<PersonCopy>,
+    reads: Vec<ReadCopy>,
+}
+
+/// One person's vault rows, as stored (bytes as hex).
+#[derive(Serialize, Deserialize)]
+struct PersonCopy {
+    holder: String,
+    master_key_id: String,
+    key_nonce: String,
+    wrapped_key: String,
+    created_at: DateTime<Utc>,
+    versions: Vec<VersionCopy>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct VersionCopy {
+    recorded_at: DateTime<Utc>,
+    commitment: String,
+    nonce: String,
+    ciphertext: String,
+}
+
+#[derive(Serialize, Deserialize)]
+struct ReadCopy {
+    holder: String,
+    reader: String,
+    purpose: String,
+    read_at: DateTime<Utc>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -185,6 +219,18 @@ pub async fn back_up(
             events: String::from_utf8(events)
                 .map_err(|e| BackupError::Io(format!("the export is not UTF-8: {e}")))?,
             checkpoints,
+            vault: vault_of(store, &ledger).await?,
+            reads: store
+                .vault_reads(ledger.as_str(), None)
+                .await?
+                .into_iter()
+                .map(|r| ReadCopy {
+                    holder: r.holder,
+                    reader: r.reader,
+                    purpose: r.purpose,
+                    read_at: r.read_at,
+                })
+                .collect(),
         };
         let plain = serde_json::to_vec(&content)
             .map_err(|e| BackupError::Io(format!("cannot encode the copy: {e}")))?;
@@ -212,6 +258,7 @@ pub async fn back_up(
             events: head.size,
             head: head.hash,
             signed_checkpoints: content.checkpoints.len(),
+            identities: content.vault.len(),
             file,
             sha256: hex::encode(Sha256::digest(&bytes)),
         };
@@ -231,6 +278,84 @@ pub async fn back_up(
         folder.join(MANIFEST).display()
     )))?;
     Ok(manifest)
+}
+
+/// A ledger's vault rows, as stored.
+async fn vault_of(store: &Store, ledger: &LedgerId) -> Result<Vec<PersonCopy>, BackupError> {
+    let mut people = Vec::new();
+    for holder in store.vault_holders(ledger.as_str()).await? {
+        let Some(key) = store.vault_key(ledger.as_str(), &holder).await? else {
+            continue;
+        };
+        let versions = store
+            .vault_versions(ledger.as_str(), &holder)
+            .await?
+            .into_iter()
+            .map(|v| VersionCopy {
+                recorded_at: v.sealed.recorded_at,
+                commitment: v.sealed.commitment,
+                nonce: hex::encode(v.sealed.nonce),
+                ciphertext: hex::encode(v.sealed.ciphertext),
+            })
+            .collect();
+        people.push(PersonCopy {
+            holder,
+            master_key_id: key.master_key_id,
+            key_nonce: hex::encode(key.nonce),
+            wrapped_key: hex::encode(key.wrapped_key),
+            created_at: key.created_at,
+            versions,
+        });
+    }
+    Ok(people)
+}
+
+/// Writes a ledger's vault rows back, in their order.
+async fn restore_vault(
+    store: &Store,
+    ledger: &LedgerId,
+    people: &[PersonCopy],
+    reads: &[ReadCopy],
+) -> Result<(), BackupError> {
+    let bytes = |text: &str| {
+        hex::decode(text).map_err(|_| BackupError::DoesNotVerify {
+            ledger: ledger.clone(),
+            reason: "its vault holds bytes that are not hexadecimal".to_owned(),
+        })
+    };
+    for person in people {
+        let key = VaultKey {
+            ledger: ledger.to_string(),
+            holder: person.holder.clone(),
+            master_key_id: person.master_key_id.clone(),
+            nonce: bytes(&person.key_nonce)?,
+            wrapped_key: bytes(&person.wrapped_key)?,
+            created_at: person.created_at,
+        };
+        store.insert_vault_key(&key).await?;
+        for v in &person.versions {
+            let sealed = SealedVersion {
+                recorded_at: v.recorded_at,
+                commitment: v.commitment.clone(),
+                nonce: bytes(&v.nonce)?,
+                ciphertext: bytes(&v.ciphertext)?,
+            };
+            store
+                .insert_vault_version(ledger.as_str(), &person.holder, &sealed)
+                .await?;
+        }
+    }
+    for r in reads {
+        let read = VaultRead {
+            ledger: ledger.to_string(),
+            holder: r.holder.clone(),
+            reader: r.reader.clone(),
+            purpose: r.purpose.clone(),
+            read_at: r.read_at,
+        };
+        store.log_vault_read(&read).await?;
+    }
+    Ok(())
 }
 
 /// Reads a backup's manifest.
@@ -258,6 +383,8 @@ pub struct OpenedCopy {
     events: Vec<RecordedEvent>,
     seals: Vec<Seal>,
     checkpoints: Vec<(SignedCheckpoint, DateTime<Utc>)>,
+    vault: Vec<PersonCopy>,
+    reads: Vec<ReadCopy>,
 }
 
 /// Opens and audits one ledger's copy: the file is the one the manifest
@@ -381,6 +508,8 @@ pub fn open_copy(
         events,
         seals,
         checkpoints,
+        vault: content.vault,
+        reads: content.reads,
     })
 }
 
@@ -415,6 +544,7 @@ pub async fn restore(
                 checkpoints: &ledger_copy.checkpoints,
             })
             .await?;
+        restore_vault(store, &copy.ledger, &ledger_copy.vault, &ledger_copy.reads).await?;
         let audited = store.verify(&copy.ledger, keys, &[], |_, _| {}).await?;
         match audited {
             Verification::Intact { head: found, .. } if found == head => {}

@@ -13,7 +13,7 @@ use crate::server_cli::{DEFAULT_DATABASE_URL, connect, create, public_keys, reda
 const DEFAULT_BACKUP_KEY: &str = "windledger-backup.key";
 
 /// Write an encrypted, verifiable copy of every ledger of a database (its
-/// events, seals and signed checkpoints) to a folder.
+/// events, seals, signed checkpoints and identity vault) to a folder.
 #[derive(clap::Args, Debug)]
 pub struct BackupOptions {
     /// The folder to write the copy to: created if missing; it must not
@@ -72,8 +72,13 @@ pub async fn run_backup(options: &BackupOptions, out: &mut dyn Write) -> anyhow:
     let mut lines = Vec::new();
     let manifest = backup::back_up(&store, &options.folder, &key, |copy| {
         lines.push(format!(
-            "Ledger {}: {} events, head {}, {} signed checkpoint(s) -> {}",
-            copy.ledger, copy.events, copy.head, copy.signed_checkpoints, copy.file
+            "Ledger {}: {} events, head {}, {} signed checkpoint(s), {} identities (sealed) -> {}",
+            copy.ledger,
+            copy.events,
+            copy.head,
+            copy.signed_checkpoints,
+            copy.identities,
+            copy.file
         ));
     })
     .await?;

@@ -52,7 +52,8 @@ pub enum Command {
     /// Rebuild every projection of a ledger from position 0.
     Rebuild(crate::server_cli::RebuildOptions),
     /// Write an encrypted, verifiable copy of every ledger (events, seals,
-    /// signed checkpoints) to a folder: the continuity plan's copies.
+    /// signed checkpoints, identity vault) to a folder: the continuity
+    /// plan's copies.
     Backup(crate::backup::BackupOptions),
     /// Restore a backup into a database without its ledgers, after
     /// auditing it; the restored ledgers have the same head hashes.

@@ -11,16 +11,52 @@ fn the_demo_backs_up_and_restores_into_a_new_database() {
     let folder = tempfile::tempdir().expect("a temporary folder");
     let here = folder.path();
     demo(here, &[]);
+    std::fs::write(
+        here.join("people.csv"),
+        "holder,person,family_name,given_names,birth_date,birth_place,legal_name,legal_form,\
+         siren,representative,address_line_1,address_line_2,postal_code,city,country,email,\
+         tax_residence,iban,bic,electronic_convocation_given_on\n\
+         cit-001,natural,Vercingétorix,Camille,,,,,,,3 rue des Éoliennes,,42220,Burdignes,FR,\
+         camille@example.org,FR,FR7630006000011234567890189,AGRIFRPP,\n",
+    )
+    .expect("a register file");
+    success(
+        &windledger(here, &["identity", "import", "people.csv"]),
+        "identity import",
+    );
+    let exported = |database: &str| -> serde_json::Value {
+        let text = success(
+            &windledger(
+                here,
+                &[
+                    "identity",
+                    "export",
+                    "--holder",
+                    "cit-001",
+                    "--database-url",
+                    database,
+                ],
+            ),
+            "identity export",
+        );
+        let export: serde_json::Value = serde_json::from_str(&text).expect("JSON");
+        serde_json::json!([export["in_force"], export["versions"]])
+    };
+    let identity = exported("sqlite://windledger-demo.sqlite");
+    assert_eq!(
+        identity[1][0]["person"]["identity"]["family_name"],
+        "Vercingétorix"
+    );
 
+    // The reference farm and the identity's commitment.
+    let events = REFERENCE_EVENTS + 1;
     let said = success(&windledger(here, &["backup", "copies"]), "backup");
     assert!(
         said.contains("Backup key: windledger-backup.key (created"),
         "{said}"
     );
     assert!(
-        said.contains(&format!(
-            "Ledger ailes-de-taillard: {REFERENCE_EVENTS} events"
-        )),
+        said.contains(&format!("Ledger ailes-de-taillard: {events} events")),
         "{said}"
     );
     assert!(here.join("copies/manifest.json").exists());
@@ -32,7 +68,7 @@ fn the_demo_backs_up_and_restores_into_a_new_database() {
     );
     assert!(
         said.contains(&format!(
-            "Ledger ailes-de-taillard: {REFERENCE_EVENTS} events restored"
+            "Ledger ailes-de-taillard: {events} events restored"
         )),
         "{said}"
     );
@@ -42,6 +78,10 @@ fn the_demo_backs_up_and_restores_into_a_new_database() {
         "export of the restored",
     );
     assert_eq!(copy, original);
+    // The same identities, read with the same vault key.
+    assert_eq!(exported(restored), identity);
+    let file = std::fs::read(here.join("copies/ailes-de-taillard.wlbackup")).expect("the copy");
+    assert!(!file.windows(5).any(|w| w == b"Camil"), "encrypted");
 
     // Into a database that has the ledger: refused, in one sentence.
     let error = failure(
