@@ -5,18 +5,28 @@
 //! the ledger's head; the position and head hash they were drawn from are
 //! in the `Ledger-Position` and `Ledger-Head` headers and in the document.
 //!
-//! The API knows no identity vault yet: holders appear by pseudonymous id
-//! ([`Pseudonyms`]).
+//! Names come from the identity vault at printing time, for the secretary
+//! (every holder) and for a shareholder (their own documents), each read
+//! logged; the municipality, and a server without the vault's key, get the
+//! pseudonymous ids.
 
+use std::collections::BTreeMap;
+
+use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::Deserialize;
+use windledger_app::ledger::LedgerRuntime;
+use windledger_app::people::Reader;
 use windledger_documents::register::{account_pdf, certificate_pdf, register_csv, register_pdf};
-use windledger_documents::{DocumentError, Drawn, Pseudonyms};
+use windledger_documents::{DocumentError, Drawn, Person};
+use windledger_domain::types::HolderId;
 use windledger_projections::share_register::RegisterEntry;
 
+use crate::AppState;
+use crate::auth::{Principal, Role};
 use crate::extract::{HolderPath, Ledger, PathParams, QueryParams};
 use crate::problem::Problem;
 use crate::reads::projected;
@@ -67,6 +77,43 @@ fn file(bytes: Vec<u8>, media_type: &'static str, name: &str, drawn: &Drawn) -> 
     response
 }
 
+/// Who the `holders` a document names are, as `principal` may see them:
+/// the secretary, and a shareholder for documents about them alone, read
+/// them from the vault (each read logged); anyone else, or a server
+/// without the vault, gets an empty directory (the document shows ids).
+async fn people(
+    state: &AppState,
+    runtime: &LedgerRuntime,
+    principal: &Principal,
+    holders: Vec<HolderId>,
+) -> Result<BTreeMap<HolderId, Person>, Problem> {
+    let allowed = match principal.role {
+        Role::Secretary => true,
+        Role::Shareholder => holders.iter().all(|h| principal.holder.as_ref() == Some(h)),
+        _ => false,
+    };
+    let Some(vault) = state.vault().ok().filter(|_| allowed) else {
+        return Ok(BTreeMap::new());
+    };
+    let reader = Reader {
+        who: format!("{}:{}", principal.role, principal.token_id),
+        purpose: "printed on a document".to_owned(),
+    };
+    Ok(vault.names(runtime, holders, &reader).await?)
+}
+
+/// The holders a register's entries name, once each.
+fn named_in(entries: &[RegisterEntry]) -> Vec<HolderId> {
+    let mut holders: Vec<HolderId> = entries
+        .iter()
+        .flat_map(|e| [e.transferor.clone(), e.transferee.clone()])
+        .flatten()
+        .collect();
+    holders.sort();
+    holders.dedup();
+    holders
+}
+
 /// The register's state: where it is drawn from and its entries, copied
 /// out of the projections so the document is rendered without holding
 /// them.
@@ -100,13 +147,16 @@ async fn blocking<T: Send + 'static>(
 }
 
 pub(crate) async fn register_as_pdf(
+    State(state): State<AppState>,
+    principal: Principal,
     ledger: Ledger,
     QueryParams(q): QueryParams<DocumentQuery>,
 ) -> Result<Response, Problem> {
     let (drawn, entries) = register_state(&ledger, q.as_of).await?;
+    let names = people(&state, &ledger.0, &principal, named_in(&entries)).await?;
     let bytes = {
         let drawn = drawn.clone();
-        blocking(move || rendered(register_pdf(&drawn, &entries, &Pseudonyms))).await?
+        blocking(move || rendered(register_pdf(&drawn, &entries, &names))).await?
     };
     let name = format!(
         "{}-registre-des-mouvements-{}.pdf",
@@ -116,11 +166,14 @@ pub(crate) async fn register_as_pdf(
 }
 
 pub(crate) async fn register_as_csv(
+    State(state): State<AppState>,
+    principal: Principal,
     ledger: Ledger,
     QueryParams(q): QueryParams<DocumentQuery>,
 ) -> Result<Response, Problem> {
     let (drawn, entries) = register_state(&ledger, q.as_of).await?;
-    let bytes = blocking(move || Ok(register_csv(&entries, &Pseudonyms))).await?;
+    let names = people(&state, &ledger.0, &principal, named_in(&entries)).await?;
+    let bytes = blocking(move || Ok(register_csv(&entries, &names))).await?;
     let name = format!(
         "{}-registre-des-mouvements-{}.csv",
         drawn.ledger, drawn.date
@@ -129,10 +182,13 @@ pub(crate) async fn register_as_csv(
 }
 
 pub(crate) async fn account(
+    State(state): State<AppState>,
+    principal: Principal,
     Ledger(runtime): Ledger,
     PathParams(HolderPath { holder }): PathParams<HolderPath>,
     QueryParams(q): QueryParams<DocumentQuery>,
 ) -> Result<Response, Problem> {
+    let names = people(&state, &runtime, &principal, vec![holder.clone()]).await?;
     let id = runtime.id.to_string();
     let (drawn, bytes) = projected(&runtime, |p| {
         let drawn = Drawn::of(p, &id, q.as_of).ok_or_else(no_company)?;
@@ -141,7 +197,7 @@ pub(crate) async fn account(
             .fold()
             .account(&holder, drawn.as_of())
             .ok_or_else(|| Problem::not_found(format!("no movement names {holder}")))?;
-        let bytes = rendered(account_pdf(&drawn, &account, &Pseudonyms))?;
+        let bytes = rendered(account_pdf(&drawn, &account, &names))?;
         Ok::<_, Problem>((drawn, bytes))
     })
     .await??;
@@ -150,12 +206,14 @@ pub(crate) async fn account(
 }
 
 pub(crate) async fn certificate(
+    State(state): State<AppState>,
+    principal: Principal,
     Ledger(runtime): Ledger,
     PathParams(HolderPath { holder }): PathParams<HolderPath>,
     QueryParams(q): QueryParams<CertificateQuery>,
 ) -> Result<Response, Problem> {
     let id = runtime.id.to_string();
-    let (drawn, bytes) = projected(&runtime, |p| {
+    let (drawn, holdings) = projected(&runtime, |p| {
         if p.cap_table.fold().holder(&holder).is_none() {
             return Err(Problem::not_found(format!(
                 "no holder {holder} in this ledger"
@@ -163,10 +221,12 @@ pub(crate) async fn certificate(
         }
         let drawn = Drawn::of(p, &id, q.at).ok_or_else(no_company)?;
         let holdings = p.share_register.fold().holdings_at(&holder, drawn.date);
-        let bytes = rendered(certificate_pdf(&drawn, &holder, &holdings, &Pseudonyms))?;
-        Ok((drawn, bytes))
+        Ok((drawn, holdings))
     })
     .await??;
+    // The holder is known to be in the ledger before their name is read.
+    let names = people(&state, &runtime, &principal, vec![holder.clone()]).await?;
+    let bytes = rendered(certificate_pdf(&drawn, &holder, &holdings, &names))?;
     let name = format!("{}-attestation-{holder}-{}.pdf", drawn.ledger, drawn.date);
     Ok(file(bytes, "application/pdf", &name, &drawn))
 }

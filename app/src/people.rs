@@ -427,6 +427,33 @@ impl Vault {
         }
     }
 
+    /// Who the `holders` are, for a document printed now: the name and
+    /// postal address in force of each (none recorded, or erased: left
+    /// out, and the document shows the id), each read logged.
+    pub async fn names(
+        &self,
+        runtime: &LedgerRuntime,
+        holders: impl IntoIterator<Item = HolderId>,
+        reader: &Reader,
+    ) -> Result<BTreeMap<HolderId, windledger_documents::Person>, Error> {
+        let mut named = BTreeMap::new();
+        for holder in holders {
+            let Some(in_force) = self.read(runtime, &holder, reader).await? else {
+                continue;
+            };
+            let person = &in_force.person;
+            let place = &person.address;
+            let mut address = place.lines.clone();
+            address.push(format!("{} {}", place.postal_code, place.city));
+            if place.country.as_str() != "FR" {
+                address.push(place.country.as_str().to_owned());
+            }
+            let name = person.display_name();
+            named.insert(holder, windledger_documents::Person { name, address });
+        }
+        Ok(named)
+    }
+
     /// Everything the vault keeps about the holder, the export logged as a
     /// read.
     pub async fn export(

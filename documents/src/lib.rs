@@ -58,6 +58,14 @@ impl People for Pseudonyms {
     }
 }
 
+/// The people a caller looked up before printing (see
+/// `windledger_app::people::Vault::names`): the others show by id.
+impl People for std::collections::BTreeMap<HolderId, Person> {
+    fn person(&self, holder: &HolderId) -> Option<Person> {
+        self.get(holder).cloned()
+    }
+}
+
 /// Where a document is drawn from, and the date it is at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Drawn {

@@ -268,6 +268,48 @@ async fn erased_identities_leave_nothing_readable_and_the_ledger_still_verifies(
         .expect("the read log");
     assert_eq!(reads.len(), 1);
     assert!(reads[0].reader.starts_with("secretary:"), "{reads:?}");
+    // A document printed for the secretary reads the names it prints, each
+    // read logged; the municipality's register shows ids and reads none.
+    let printed = call(
+        Method::GET,
+        format!("/holders/{}/certificate.pdf", id(16)),
+        Some(secretary.clone()),
+        None,
+    )
+    .await;
+    assert_eq!(printed.status, StatusCode::OK);
+    let reads = server
+        .store
+        .vault_reads(LEDGER, Some(&id(16)))
+        .await
+        .expect("the read log");
+    assert!(
+        reads
+            .iter()
+            .any(|r| r.purpose == "printed on a document" && r.reader.starts_with("secretary:")),
+        "{reads:?}"
+    );
+    let before = server
+        .store
+        .vault_reads(LEDGER, None)
+        .await
+        .expect("reads")
+        .len();
+    let register = call(
+        Method::GET,
+        "/share-register.csv".to_owned(),
+        Some(municipality.clone()),
+        None,
+    )
+    .await;
+    assert_eq!(register.status, StatusCode::OK);
+    let after = server
+        .store
+        .vault_reads(LEDGER, None)
+        .await
+        .expect("reads")
+        .len();
+    assert_eq!(after, before, "the municipality reads no identity");
     let path = format!("/holders/{}/identity", id(12));
     let other = format!("/holders/{}/identity", id(13));
     assert_eq!(
