@@ -7,6 +7,7 @@
 //! `cargo run --release -p windledger-bench -- http --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- verify --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- register --backend postgres|sqlite`
+//! `cargo run --release -p windledger-bench -- identity --backend postgres|sqlite`
 //!
 //! Sizes come from the environment: WINDLEDGER_BENCH_COMMANDS (20000),
 //! WINDLEDGER_BENCH_AGGREGATES (1000), WINDLEDGER_BENCH_CONCURRENCY (16 for
@@ -15,7 +16,7 @@
 //! WINDLEDGER_BENCH_LEDGER_EVENTS (1000000) and WINDLEDGER_BENCH_HOLDERS
 //! (20000) for `projections`; WINDLEDGER_BENCH_HOLDERS (20000) and
 //! WINDLEDGER_BENCH_YEARS (12) for `verify`; WINDLEDGER_BENCH_HOLDERS
-//! (20000) for `register`.
+//! (20000) for `register`; WINDLEDGER_BENCH_READS (2000) for `identity`.
 //! PostgreSQL runs on a database created (and dropped) on the server
 //! `DATABASE_URL` names; SQLite on a temporary file.
 
@@ -25,6 +26,7 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod http;
+mod identity;
 mod meeting;
 mod projections;
 mod register;
@@ -85,6 +87,12 @@ enum Bench {
     /// The register of share movements as PDF/A: of the reference farm,
     /// and of a synthetic farm of 20,000 holders, with its peak memory.
     Register {
+        #[arg(long, value_enum)]
+        backend: BackendArg,
+    },
+    /// Reading one holder's identity through the API, on the reference farm
+    /// with every individual's identity in the vault: p50 and p99.
+    Identity {
         #[arg(long, value_enum)]
         backend: BackendArg,
     },
@@ -403,6 +411,11 @@ fn main() -> anyhow::Result<()> {
             .block_on(http::bench(backend.backend())),
         Bench::Verify { backend } => current()?.block_on(verify::bench(backend.backend())),
         Bench::Register { backend } => current()?.block_on(register::bench(backend.backend())),
+        Bench::Identity { backend } => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?
+            .block_on(identity::bench(backend.backend())),
         Bench::VerifyExport { path, public_key } => verify::child(&path, &public_key),
     }
 }
