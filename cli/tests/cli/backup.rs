@@ -78,6 +78,20 @@ fn the_demo_backs_up_and_restores_into_a_new_database() {
         "export of the restored",
     );
     assert_eq!(copy, original);
+    // The same register of share movements.
+    let register = |database: &str| {
+        success(
+            &windledger(
+                here,
+                &["register", "--format", "csv", "--database-url", database],
+            ),
+            "register",
+        )
+    };
+    assert_eq!(
+        register(restored),
+        register("sqlite://windledger-demo.sqlite")
+    );
     // The same identities, read with the same vault key.
     assert_eq!(exported(restored), identity);
     let file = std::fs::read(here.join("copies/ailes-de-taillard.wlbackup")).expect("the copy");

@@ -65,6 +65,10 @@ fn person(n: u32) -> Person {
     .expect("a valid person")
 }
 
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
 fn id(n: u32) -> String {
     format!("p-{n:02}")
 }
@@ -243,6 +247,64 @@ async fn erased_identities_leave_nothing_readable_and_the_ledger_still_verifies(
             "an erased person's sealed bytes"
         );
     }
+    // Nor in an export of the ledger, nor in a backup taken after the
+    // erasure, once restored into a new database (where the kept ones'
+    // sealed data is, still sealed).
+    let mut export = Vec::new();
+    server
+        .store
+        .export_jsonl(&ledger, &mut export, |_, _| {})
+        .await
+        .expect("an export");
+    let folder = tempfile::tempdir().expect("a folder");
+    let (key, _) = windledger_app::backup::BackupKey::read_or_create(&folder.path().join("k"))
+        .expect("a backup key");
+    let copies = folder.path().join("copies");
+    windledger_app::backup::back_up(&server.store, &copies, &key, |_| {})
+        .await
+        .expect("a backup");
+    let restored = TestDatabase::sqlite();
+    windledger_app::backup::restore(
+        &restored.store().await,
+        &copies,
+        &key,
+        &server.db.keys(),
+        |_, _| {},
+    )
+    .await
+    .expect("the backup restores");
+    for n in 0..10 {
+        for value in planted(n) {
+            assert!(
+                !contains(&export, value.as_bytes()),
+                "{value} in the export"
+            );
+            assert_eq!(
+                restored.places_holding(value.as_bytes()).await,
+                Vec::<String>::new(),
+                "{value} in the restored backup"
+            );
+        }
+    }
+    for bytes in &sealed_bytes {
+        assert_eq!(
+            restored.places_holding(bytes).await,
+            Vec::<String>::new(),
+            "an erased person's sealed bytes in the restored backup"
+        );
+    }
+    let kept = server
+        .store
+        .vault_versions(LEDGER, &id(15))
+        .await
+        .expect("a kept person's versions");
+    assert!(
+        !restored
+            .places_holding(&kept[0].sealed.ciphertext[..32])
+            .await
+            .is_empty(),
+        "the kept are in the restored backup, still sealed"
+    );
 
     // The ten kept still read, by the secretary (logged) and each their
     // own; the others' tokens may not.
