@@ -164,7 +164,9 @@ fn problem_statuses(spec: &RouteSpec) -> Vec<(u16, &'static str)> {
         ),
         (404, "No such ledger, or no such resource in it."),
     ];
-    if spec.command.is_some() {
+    // A body is read the same way for a domain command and for the other
+    // writes (an identity): the same refusals.
+    if spec.command.is_some() || spec.body.is_some() {
         statuses.extend([
             (
                 409,

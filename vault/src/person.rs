@@ -267,7 +267,7 @@ impl Person {
                     "statements[{i}].dated {} is not a date on or before today ({today})",
                     s.dated
                 ));
-            } else if (s.year - s.dated.year()).abs() > 1 {
+            } else if (i64::from(s.year) - i64::from(s.dated.year())).abs() > 1 {
                 problems.push(format!(
                     "statements[{i}].year {} is not the year of its date ({}), the year before or the year after",
                     s.year,
@@ -485,6 +485,21 @@ mod tests {
         );
         assert_eq!(p.check(date("2025-01-01")), Ok(()));
         assert_eq!(p.display_name(), "Martin Anne");
+    }
+
+    #[test]
+    fn a_statement_for_a_year_at_the_bounds_of_the_integers_is_refused_not_a_panic() {
+        for year in [i32::MIN, i32::MAX] {
+            let mut p = person();
+            p.statements[0].year = year;
+            let e = p.check(date("2025-01-01")).unwrap_err();
+            assert!(
+                e.problems
+                    .iter()
+                    .any(|m| m.contains("is not the year of its date")),
+                "{e:?}"
+            );
+        }
     }
 
     #[test]
