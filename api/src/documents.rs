@@ -19,7 +19,6 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use windledger_app::ledger::LedgerRuntime;
-use windledger_app::people::Reader;
 use windledger_documents::register::{account_pdf, certificate_pdf, register_csv, register_pdf};
 use windledger_documents::{DocumentError, Drawn, Person};
 use windledger_domain::types::HolderId;
@@ -95,10 +94,7 @@ async fn people(
     let Some(vault) = state.vault().ok().filter(|_| allowed) else {
         return Ok(BTreeMap::new());
     };
-    let reader = Reader {
-        who: format!("{}:{}", principal.role, principal.token_id),
-        purpose: "printed on a document".to_owned(),
-    };
+    let reader = crate::identity::reader(principal, "printed on a document");
     Ok(vault.names(runtime, holders, &reader).await?)
 }
 
@@ -116,8 +112,19 @@ fn named_in(entries: &[RegisterEntry]) -> Vec<HolderId> {
 
 /// The register's state: where it is drawn from and its entries, copied
 /// out of the projections so the document is rendered without holding
-/// them.
+/// them, and the people they name as `principal` may see them.
 async fn register_state(
+    state: &AppState,
+    principal: &Principal,
+    ledger: &Ledger,
+    as_of: Option<NaiveDate>,
+) -> Result<(Drawn, Vec<RegisterEntry>, BTreeMap<HolderId, Person>), Problem> {
+    let (drawn, entries) = register_entries(ledger, as_of).await?;
+    let names = people(state, &ledger.0, principal, named_in(&entries)).await?;
+    Ok((drawn, entries, names))
+}
+
+async fn register_entries(
     ledger: &Ledger,
     as_of: Option<NaiveDate>,
 ) -> Result<(Drawn, Vec<RegisterEntry>), Problem> {
@@ -152,8 +159,7 @@ pub(crate) async fn register_as_pdf(
     ledger: Ledger,
     QueryParams(q): QueryParams<DocumentQuery>,
 ) -> Result<Response, Problem> {
-    let (drawn, entries) = register_state(&ledger, q.as_of).await?;
-    let names = people(&state, &ledger.0, &principal, named_in(&entries)).await?;
+    let (drawn, entries, names) = register_state(&state, &principal, &ledger, q.as_of).await?;
     let bytes = {
         let drawn = drawn.clone();
         blocking(move || rendered(register_pdf(&drawn, &entries, &names))).await?
@@ -171,8 +177,7 @@ pub(crate) async fn register_as_csv(
     ledger: Ledger,
     QueryParams(q): QueryParams<DocumentQuery>,
 ) -> Result<Response, Problem> {
-    let (drawn, entries) = register_state(&ledger, q.as_of).await?;
-    let names = people(&state, &ledger.0, &principal, named_in(&entries)).await?;
+    let (drawn, entries, names) = register_state(&state, &principal, &ledger, q.as_of).await?;
     let bytes = blocking(move || Ok(register_csv(&entries, &names))).await?;
     let name = format!(
         "{}-registre-des-mouvements-{}.csv",

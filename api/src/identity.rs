@@ -35,7 +35,8 @@ pub struct Correction {
 #[serde(deny_unknown_fields)]
 pub struct Erasure {}
 
-fn reader(principal: &Principal, purpose: &str) -> Reader {
+/// The reader the vault's log names: the token's role and id.
+pub(crate) fn reader(principal: &Principal, purpose: &str) -> Reader {
     Reader {
         who: format!("{}:{}", principal.role, principal.token_id),
         purpose: purpose.to_owned(),
