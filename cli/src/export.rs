@@ -46,7 +46,7 @@ use windledger_store::{LedgerId, RecordedEvent, Store};
 
 use windledger_app::services::{company_of, ledger_event, scan};
 
-use crate::server_cli::{connect, missing_ledger};
+use crate::options::LedgerOptions;
 
 /// The header of `cap-table-csv`.
 pub const CAP_TABLE_HEADER: [&str; 7] = [
@@ -103,17 +103,8 @@ pub struct ExportOptions {
     #[arg(value_enum)]
     pub kind: ExportKind,
 
-    /// postgres://... or sqlite://path.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://windledger.sqlite"
-    )]
-    pub database_url: String,
-
-    /// The ledger to export.
-    #[arg(long, env = "WINDLEDGER_LEDGER")]
-    pub ledger: String,
+    #[command(flatten)]
+    pub source: LedgerOptions,
 
     /// Where to write; standard output when left out (except ocf, which
     /// needs a folder or a .zip file).
@@ -134,17 +125,13 @@ pub async fn run(opts: ExportOptions) -> anyhow::Result<()> {
 
 /// [`run`], with `out` in place of standard output.
 pub async fn run_to(opts: &ExportOptions, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
-    let ledger = LedgerId::parse(opts.ledger.as_str()).context("--ledger is not a ledger id")?;
     if opts.as_of.is_some() && !opts.kind.takes_date() {
         bail!("--as-of applies to ocf and cap-table-csv only");
     }
     let as_of = opts
         .as_of
         .unwrap_or_else(|| chrono::Local::now().date_naive());
-    let store = connect(&opts.database_url).await?;
-    if let Some(missing) = missing_ledger(&store, &ledger, &opts.database_url).await? {
-        bail!("{missing}");
-    }
+    let (store, ledger) = opts.source.open(None).await?;
     let head = store
         .head(&ledger)
         .await

@@ -12,9 +12,8 @@ use anyhow::{Context, bail};
 use windledger_app::ledger::LedgerRuntime;
 use windledger_app::people::{ImportError, Reader, Vault};
 use windledger_domain::types::HolderId;
-use windledger_store::LedgerId;
 
-use crate::server_cli::{connect_sealed, missing_ledger, signing_key, vault_key};
+use crate::options::{KeyOptions, LedgerOptions};
 
 #[derive(clap::Args, Debug)]
 pub struct IdentityOptions {
@@ -25,32 +24,10 @@ pub struct IdentityOptions {
 /// What every `identity` command works on.
 #[derive(clap::Args, Debug)]
 pub struct On {
-    /// postgres://... or sqlite://path.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://windledger.sqlite"
-    )]
-    pub database_url: String,
-    /// The ledger whose holders these are.
-    #[arg(long, env = "WINDLEDGER_LEDGER")]
-    pub ledger: String,
-    /// The server's signing key, which seals the events an import or an
-    /// erasure records (the same file `windledger serve` uses).
-    #[arg(
-        long,
-        env = "WINDLEDGER_KEY_FILE",
-        default_value = "windledger-signing.key"
-    )]
-    pub key_file: PathBuf,
-    /// The identity vault's master key (the same file `windledger serve`
-    /// uses; created if absent).
-    #[arg(
-        long,
-        env = "WINDLEDGER_VAULT_KEY_FILE",
-        default_value = "windledger-vault.key"
-    )]
-    pub vault_key_file: PathBuf,
+    #[command(flatten)]
+    pub ledger: LedgerOptions,
+    #[command(flatten)]
+    pub keys: KeyOptions,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -132,13 +109,9 @@ impl IdentityAction {
 pub async fn run(options: &IdentityOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let on = options.action.on();
     let mut log = std::io::stderr();
-    let signer = signing_key(&on.key_file, "windledger", &mut log)?;
-    let vault = Vault::new(vault_key(&on.vault_key_file, &mut log)?);
-    let store = connect_sealed(&on.database_url, &signer).await?;
-    let ledger = LedgerId::parse(on.ledger.as_str())?;
-    if let Some(missing) = missing_ledger(&store, &ledger, &on.database_url).await? {
-        bail!("{missing}");
-    }
+    let (signer, master) = on.keys.load(&mut log)?;
+    let vault = Vault::new(master);
+    let (store, ledger) = on.ledger.open(Some(&signer)).await?;
     let runtime = LedgerRuntime::open(store, ledger, &[signer.verifier()]).await?;
     // The projections show the whole ledger before anything is decided.
     let head = runtime.recent_head().await?;

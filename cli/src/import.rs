@@ -12,7 +12,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use windledger_fixtures::synthetic::Synthetic;
 use windledger_store::{LedgerId, Store};
 
-use crate::server_cli::{connect_sealed, signing_key};
+use crate::options::KeyOptions;
+use crate::server_cli::{DEFAULT_DATABASE_URL, connect_sealed};
 
 use windledger_app::import::synthetic::write_synthetic;
 use windledger_app::import::{Importer, Progress};
@@ -25,31 +26,15 @@ pub struct ImportOptions {
     pub file: Option<PathBuf>,
 
     /// postgres://... or sqlite://path (a SQLite file is created if missing).
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://windledger.sqlite"
-    )]
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
     pub database_url: String,
 
-    /// The server's signing key, which seals every commit (the same file
-    /// `windledger serve` uses; created there if absent).
-    #[arg(
-        long,
-        env = "WINDLEDGER_KEY_FILE",
-        default_value = "windledger-signing.key"
-    )]
-    pub key_file: PathBuf,
-
-    /// The identity vault's master key (the same file `windledger serve`
-    /// uses; created there if absent), so that a farm imported here is
-    /// served with the key its identities will be sealed with.
-    #[arg(
-        long,
-        env = "WINDLEDGER_VAULT_KEY_FILE",
-        default_value = "windledger-vault.key"
-    )]
-    pub vault_key_file: PathBuf,
+    /// The server's keys, the files `windledger serve` uses: the signing
+    /// key seals every commit, and the vault's key is created here if
+    /// absent, so that the farm is served with the key its identities will
+    /// be sealed with.
+    #[command(flatten)]
+    pub keys: KeyOptions,
 
     /// The ledger to import into, created if missing. Default: the file's
     /// name without its extension, or `synthetic`.
@@ -80,8 +65,7 @@ pub struct ImportOptions {
 
 pub async fn run(options: &ImportOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let ledger = ledger_id(options)?;
-    let signer = signing_key(&options.key_file, "windledger", &mut std::io::stderr())?;
-    crate::server_cli::vault_key(&options.vault_key_file, &mut std::io::stderr())?;
+    let (signer, _) = options.keys.load(&mut std::io::stderr())?;
     let store = connect_sealed(&options.database_url, &signer).await?;
     match &options.file {
         Some(path) if !options.synthetic => import_file(&store, ledger, path, out).await,

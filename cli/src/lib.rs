@@ -10,6 +10,7 @@ pub mod demo;
 pub mod export;
 pub mod identity;
 pub mod import;
+pub mod options;
 pub mod register;
 pub mod server_cli;
 pub mod verify;

@@ -18,7 +18,8 @@ use windledger_projections::runner::Projections;
 use windledger_store::LedgerId;
 
 use crate::export::{Output, projections};
-use crate::server_cli::{connect, missing_ledger};
+use crate::options::LedgerOptions;
+use crate::server_cli::DEFAULT_DATABASE_URL;
 
 /// The register's file format.
 #[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
@@ -32,17 +33,8 @@ pub enum Format {
 /// The ledger a document is drawn from.
 #[derive(clap::Args, Debug, Clone)]
 pub struct Source {
-    /// postgres://... or sqlite://path.
-    #[arg(
-        long,
-        env = "DATABASE_URL",
-        default_value = "sqlite://windledger.sqlite"
-    )]
-    pub database_url: String,
-
-    /// The ledger of the farm.
-    #[arg(long, env = "WINDLEDGER_LEDGER")]
-    pub ledger: String,
+    #[command(flatten)]
+    pub ledger: LedgerOptions,
 
     /// Where to write; standard output when left out.
     #[arg(long, short = 'o')]
@@ -59,8 +51,19 @@ pub struct RegisterOptions {
     #[command(subcommand)]
     pub document: Option<Document>,
 
-    #[command(flatten)]
-    pub source: Option<Source>,
+    /// The database: postgres://... or sqlite://path.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+
+    /// The ledger: a farm's id in the database. (Not [`LedgerOptions`]
+    /// flattened: clap reads an optional flattened group as absent when its
+    /// values come from windledger.toml's defaults.)
+    #[arg(long, env = "WINDLEDGER_LEDGER", required = true)]
+    pub ledger: Option<String>,
+
+    /// Where to write; standard output when left out.
+    #[arg(long, short = 'o')]
+    pub output: Option<PathBuf>,
 
     /// The movements effective up to the end of this date [default: all
     /// recorded].
@@ -105,8 +108,15 @@ pub enum Document {
 pub async fn run(opts: RegisterOptions, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
     match opts.document {
         None => {
-            let Some(source) = opts.source else {
+            let Some(ledger) = opts.ledger else {
                 bail!("--ledger is required");
+            };
+            let source = Source {
+                ledger: LedgerOptions {
+                    database_url: opts.database_url,
+                    ledger,
+                },
+                output: opts.output,
             };
             let (ledger, projections) = load(&source).await?;
             let drawn = drawn(&projections, &ledger, opts.as_of)?;
@@ -168,11 +178,7 @@ fn holder_id(holder: &str) -> anyhow::Result<HolderId> {
 }
 
 async fn load(source: &Source) -> anyhow::Result<(LedgerId, Projections)> {
-    let ledger = LedgerId::parse(source.ledger.as_str()).context("--ledger is not a ledger id")?;
-    let store = connect(&source.database_url).await?;
-    if let Some(missing) = missing_ledger(&store, &ledger, &source.database_url).await? {
-        bail!("{missing}");
-    }
+    let (store, ledger) = source.ledger.open(None).await?;
     let head = store
         .head(&ledger)
         .await

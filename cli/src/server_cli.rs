@@ -22,6 +22,7 @@ use windledger_store::{
 use windledger_api::auth::{self, Role};
 use windledger_api::{AppState, ServeLimits};
 
+use crate::options::{KeyOptions, LedgerOptions};
 use crate::serve_within;
 use windledger_app::services::{company_of, ledger_event, scan};
 
@@ -40,25 +41,8 @@ pub struct ServeOptions {
     /// Address to listen on.
     #[arg(long, env = "WINDLEDGER_LISTEN", default_value = "127.0.0.1:8080")]
     pub listen: SocketAddr,
-    /// The signing key: it signs checkpoints and seals every commit. Keep it
-    /// off the database's machine and out of its backups; generated there on
-    /// first start if absent (docs/deploy.md).
-    #[arg(
-        long,
-        env = "WINDLEDGER_KEY_FILE",
-        default_value = "windledger-signing.key"
-    )]
-    pub key_file: PathBuf,
-    /// The identity vault's master key: it wraps each holder's key, so it
-    /// opens every identity kept. Keep it off the database's machine and out
-    /// of its backups; generated there on first start if absent
-    /// (docs/people.md).
-    #[arg(
-        long,
-        env = "WINDLEDGER_VAULT_KEY_FILE",
-        default_value = "windledger-vault.key"
-    )]
-    pub vault_key_file: PathBuf,
+    #[command(flatten)]
+    pub keys: KeyOptions,
     /// Public keys the server used before a rotation, whose seals stay
     /// trusted (`<name>+<hex key id>+<base64 key>`; repeat, or separate
     /// with commas in the environment variable).
@@ -180,14 +164,11 @@ pub enum TokenCommand {
     },
 }
 
+/// The ledger whose projections to rebuild from position 0.
 #[derive(clap::Args, Debug)]
 pub struct RebuildOptions {
-    /// postgres://... or sqlite://path.
-    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
-    pub database_url: String,
-    /// The ledger whose projections to rebuild from position 0.
-    #[arg(long, env = "WINDLEDGER_LEDGER")]
-    pub ledger: String,
+    #[command(flatten)]
+    pub source: LedgerOptions,
 }
 
 /// The file of a `sqlite:` URL (none for another database, or in memory).
@@ -462,8 +443,8 @@ pub async fn serve_store(
 
 pub async fn run_serve(options: &ServeOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let earlier = public_keys(&options.earlier_public_keys, "--earlier-public-key")?;
-    let signer = signing_key(&options.key_file, "windledger", out)?;
-    let vault = windledger_app::people::Vault::new(vault_key(&options.vault_key_file, out)?);
+    let (signer, master) = options.keys.load(out)?;
+    let vault = windledger_app::people::Vault::new(master);
     let store = connect_sealed(&options.database_url, &signer).await?;
     writeln!(
         out,
@@ -618,11 +599,7 @@ pub async fn run_token(options: &TokenOptions, out: &mut dyn Write) -> anyhow::R
 }
 
 pub async fn run_rebuild(options: &RebuildOptions, out: &mut dyn Write) -> anyhow::Result<()> {
-    let store = connect(&options.database_url).await?;
-    let ledger = LedgerId::parse(options.ledger.as_str())?;
-    if let Some(missing) = missing_ledger(&store, &ledger, &options.database_url).await? {
-        bail!("{missing}");
-    }
+    let (store, ledger) = options.source.open(None).await?;
     let head = store.head(&ledger).await?;
     let bar = if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(head.size);

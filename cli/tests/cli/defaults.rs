@@ -55,6 +55,18 @@ fn after_the_demo_every_command_works_on_its_ledger_without_options() {
         "{tokens}"
     );
 
+    let register = success(
+        &windledger(here, &["register", "--format", "csv"]),
+        "register",
+    );
+    assert!(register.lines().count() > 1, "{register}");
+    let account = windledger(here, &["register", "account", "--holder", "cit-001"]);
+    assert!(account.status.success(), "{account:?}");
+    assert!(
+        account.stdout.starts_with(b"%PDF-"),
+        "the PDF to standard output"
+    );
+
     let rebuilt = success(&windledger(here, &["rebuild"]), "rebuild");
     assert!(
         rebuilt.contains(&format!(

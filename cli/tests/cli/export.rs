@@ -13,6 +13,7 @@ use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 use windledger::export::{CAP_TABLE_HEADER, DECISIONS_HEADER, ExportKind, ExportOptions, run_to};
+use windledger::options::LedgerOptions;
 use windledger_app::audit::verify_export;
 use windledger_app::services::ledger_event;
 use windledger_domain::meeting::Outcome;
@@ -66,11 +67,17 @@ fn farm() -> &'static Farm {
     })
 }
 
+fn ledger_options() -> LedgerOptions {
+    LedgerOptions {
+        database_url: farm().url.clone(),
+        ledger: LEDGER.to_owned(),
+    }
+}
+
 fn options(kind: ExportKind, output: Option<PathBuf>, as_of: Option<NaiveDate>) -> ExportOptions {
     ExportOptions {
         kind,
-        database_url: farm().url.clone(),
-        ledger: LEDGER.to_owned(),
+        source: ledger_options(),
         output,
         as_of,
     }
@@ -345,10 +352,8 @@ async fn ocf_is_a_folder_or_a_zip_that_the_ocf_validator_accepts() {
 
 #[tokio::test]
 async fn mistakes_get_one_clear_sentence() {
-    let missing = ExportOptions {
-        ledger: "no-such-farm".to_owned(),
-        ..options(ExportKind::Events, None, None)
-    };
+    let mut missing = options(ExportKind::Events, None, None);
+    missing.source.ledger = "no-such-farm".to_owned();
     assert!(
         export_error(&missing)
             .await
@@ -373,10 +378,8 @@ async fn mistakes_get_one_clear_sentence() {
     );
 
     let dir = tempfile::tempdir().expect("a folder");
-    let nowhere = ExportOptions {
-        database_url: format!("sqlite://{}", dir.path().join("none.sqlite").display()),
-        ..options(ExportKind::Events, None, None)
-    };
+    let mut nowhere = options(ExportKind::Events, None, None);
+    nowhere.source.database_url = format!("sqlite://{}", dir.path().join("none.sqlite").display());
     let message = export_error(&nowhere).await;
     assert!(message.contains("no SQLite database"), "{message}");
     assert!(!dir.path().join("none.sqlite").exists(), "nothing created");
@@ -495,8 +498,7 @@ mod register {
 
     fn source(output: Option<PathBuf>) -> Source {
         Source {
-            database_url: farm().url.clone(),
-            ledger: LEDGER.to_owned(),
+            ledger: ledger_options(),
             output,
         }
     }
@@ -504,7 +506,9 @@ mod register {
     fn register(format: Format, output: Option<PathBuf>) -> RegisterOptions {
         RegisterOptions {
             document: None,
-            source: Some(source(output)),
+            database_url: farm().url.clone(),
+            ledger: Some(LEDGER.to_owned()),
+            output,
             as_of: None,
             format,
         }

@@ -1,0 +1,81 @@
+//! The options many commands share, written once: the database and ledger a
+//! command works on, and the server's key files. Their argument ids
+//! (`database_url`, `ledger`, `key_file`, `vault_key_file`) are the names
+//! [`crate::config::Defaults`] fills from `windledger.toml`.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use windledger_store::{CheckpointSigner, LedgerId, Store};
+
+use crate::server_cli::{
+    DEFAULT_DATABASE_URL, connect, connect_sealed, missing_ledger, signing_key, vault_key,
+};
+
+/// One ledger in a database.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LedgerOptions {
+    /// The database: postgres://... or sqlite://path.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+    /// The ledger: a farm's id in the database.
+    #[arg(long, env = "WINDLEDGER_LEDGER")]
+    pub ledger: String,
+}
+
+impl LedgerOptions {
+    /// The store, sealing its commits with `signer` when one is given, and
+    /// the ledger, which must be in it (else a sentence naming the ones it
+    /// holds).
+    pub async fn open(
+        &self,
+        signer: Option<&CheckpointSigner>,
+    ) -> anyhow::Result<(Store, LedgerId)> {
+        let ledger =
+            LedgerId::parse(self.ledger.as_str()).context("--ledger is not a ledger id")?;
+        let store = match signer {
+            Some(signer) => connect_sealed(&self.database_url, signer).await?,
+            None => connect(&self.database_url).await?,
+        };
+        if let Some(missing) = missing_ledger(&store, &ledger, &self.database_url).await? {
+            bail!("{missing}");
+        }
+        Ok((store, ledger))
+    }
+}
+
+/// The server's two key files, which a command that writes to a ledger
+/// needs as `windledger serve` does.
+#[derive(clap::Args, Debug, Clone)]
+pub struct KeyOptions {
+    /// The signing key: it signs checkpoints and seals every commit. Keep it
+    /// off the database's machine and out of its backups; generated on
+    /// first use if absent (docs/deploy.md).
+    #[arg(
+        long,
+        env = "WINDLEDGER_KEY_FILE",
+        default_value = "windledger-signing.key"
+    )]
+    pub key_file: PathBuf,
+    /// The identity vault's master key: it wraps each holder's key, so it
+    /// opens every identity kept. Keep it off the database's machine and out
+    /// of its backups; generated on first use if absent (docs/people.md).
+    #[arg(
+        long,
+        env = "WINDLEDGER_VAULT_KEY_FILE",
+        default_value = "windledger-vault.key"
+    )]
+    pub vault_key_file: PathBuf,
+}
+
+impl KeyOptions {
+    /// The signing key and the vault's master key, each read from its file
+    /// or generated there (saying so on `log`).
+    pub fn load(
+        &self,
+        log: &mut dyn std::io::Write,
+    ) -> anyhow::Result<(CheckpointSigner, windledger_vault::MasterKey)> {
+        let signer = signing_key(&self.key_file, "windledger", log)?;
+        Ok((signer, vault_key(&self.vault_key_file, log)?))
+    }
+}
