@@ -27,6 +27,7 @@ pub mod import;
 pub mod integrity;
 pub mod ledger;
 pub mod people;
+pub mod person_fields;
 pub mod redaction;
 pub mod services;
 

@@ -26,13 +26,14 @@ use windledger_domain::company::{CompanyCommand, HolderKind};
 use windledger_domain::types::{CollegeId, CommuneCode, HolderId, IdentityCommitment};
 use windledger_store::{SealedVersion, Store, VaultKey, VaultRead};
 use windledger_vault::{
-    Commitment, Identity, MasterKey, Person, Record, Sealed, Subject, SubjectKey, VaultError,
-    WrappedKey,
+    Commitment, Consent, Identity, MasterKey, Person, Record, Sealed, Subject, SubjectKey,
+    VaultError, WrappedKey,
 };
 
 use crate::command::{Command, Receipt};
 use crate::error::{Error, ErrorKind};
 use crate::ledger::LedgerRuntime;
+use crate::person_fields;
 
 /// The vault of a server: its master key.
 #[derive(Clone, Debug)]
@@ -705,37 +706,19 @@ pub mod csv_import {
         }
     }
 
-    /// One line as a holder and their data, through the same JSON the API
-    /// takes (so the same checks).
+    /// One line as a holder and their data: the fields read as a form's
+    /// are ([`crate::person_fields`]), every column's problem said.
     fn person_of(row: &csv::StringRecord, today: NaiveDate) -> Result<(HolderId, Person), String> {
         let cell = |name: &str| {
-            let i = COLUMNS
-                .iter()
-                .position(|c| *c == name)
-                .unwrap_or(usize::MAX);
-            row.get(i).map(str::trim).filter(|v| !v.is_empty())
+            let i = COLUMNS.iter().position(|c| *c == name)?;
+            let value = row.get(i)?.trim();
+            (!value.is_empty()).then(|| value.to_owned())
         };
         let holder =
             HolderId::new(cell("holder").unwrap_or_default()).map_err(|e| e.to_string())?;
-        let identity = match cell("person") {
-            Some("natural") => serde_json::json!({
-                "person": "natural",
-                "family_name": cell("family_name").unwrap_or_default(),
-                "given_names": cell("given_names").unwrap_or_default(),
-                "birth": match (cell("birth_date"), cell("birth_place")) {
-                    (None, None) => serde_json::Value::Null,
-                    (date, place) => serde_json::json!({
-                        "date": date.unwrap_or_default(), "place": place.unwrap_or_default()
-                    }),
-                },
-            }),
-            Some("legal") => serde_json::json!({
-                "person": "legal",
-                "name": cell("legal_name").unwrap_or_default(),
-                "legal_form": cell("legal_form").unwrap_or_default(),
-                "siren": cell("siren"),
-                "representative": cell("representative").unwrap_or_default(),
-            }),
+        let natural = match cell("person").as_deref() {
+            Some("natural") => true,
+            Some("legal") => false,
             other => {
                 return Err(format!(
                     "person is {:?}: write natural or legal",
@@ -743,31 +726,22 @@ pub mod csv_import {
                 ));
             }
         };
-        let lines: Vec<&str> = [cell("address_line_1"), cell("address_line_2")]
-            .into_iter()
-            .flatten()
-            .collect();
-        let bank = match (cell("iban"), cell("bic")) {
-            (None, None) => serde_json::Value::Null,
-            (iban, bic) => serde_json::json!({
-                "iban": iban.unwrap_or_default(), "bic": bic.unwrap_or_default()
-            }),
+        let consent = "electronic_convocation_given_on";
+        let given_on = match cell(consent) {
+            None => None,
+            Some(d) => Some(
+                person_fields::date(&d)
+                    .ok_or_else(|| format!("{consent} {d:?} is not a date (YYYY-MM-DD)"))?,
+            ),
         };
-        let json = serde_json::json!({
-            "identity": identity,
-            "address": {
-                "lines": lines,
-                "postal_code": cell("postal_code").unwrap_or_default(),
-                "city": cell("city").unwrap_or_default(),
-                "country": cell("country").unwrap_or_default(),
-            },
-            "email": cell("email"),
-            "tax_residence": cell("tax_residence").unwrap_or_default(),
-            "bank_account": bank,
-            "consents": {"electronic_convocation": cell("electronic_convocation_given_on")
-                .map(|d| serde_json::json!({"given_on": d, "withdrawn_on": null}))},
+        let mut person = person_fields::read(cell, natural, today).map_err(|errors| {
+            let said: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            said.join("; ")
+        })?;
+        person.consents.electronic_convocation = given_on.map(|given_on| Consent {
+            given_on,
+            withdrawn_on: None,
         });
-        let person: Person = serde_json::from_value(json).map_err(|e| e.to_string())?;
         person.check(today).map_err(|e| e.to_string())?;
         Ok((holder, person))
     }

@@ -357,15 +357,10 @@ impl Post {
         }
     }
 
-    /// Runs a command for the signed-in principal, as the API does (the
-    /// metadata names the token; the form's one-time id, then `suffix`,
-    /// makes the command id).
-    pub async fn execute(
-        &self,
-        suffix: &str,
-        aggregate_id: &str,
-        command: Command,
-    ) -> Result<Vec<Receipt>, Problem> {
+    /// The metadata of what this form records, as the API's (the actor
+    /// names the token; the form's one-time id, then `suffix`, makes the
+    /// command id).
+    pub fn metadata(&self, suffix: &str) -> HashMap<String, String> {
         let principal = &self.me.session.principal;
         let form_id = self
             .fields
@@ -373,7 +368,7 @@ impl Post {
             .filter(|f| !f.is_empty() && f.len() <= 64 && f.bytes().all(|b| b.is_ascii_graphic()))
             .cloned()
             .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        let metadata = HashMap::from([
+        HashMap::from([
             (
                 "actor".to_owned(),
                 format!("{}:{}", principal.role, principal.token_id),
@@ -382,28 +377,57 @@ impl Post {
                 "command_id".to_owned(),
                 format!("web:{}:{form_id}{suffix}", principal.token_id),
             ),
-        ]);
+        ])
+    }
+
+    /// The server's state (the vault, the ledgers).
+    pub fn web(&self) -> &Web {
+        &self.form.web
+    }
+
+    /// Runs a command for the signed-in principal, as the API does.
+    pub async fn execute(
+        &self,
+        suffix: &str,
+        aggregate_id: &str,
+        command: Command,
+    ) -> Result<Vec<Receipt>, Problem> {
         self.farm
             .runtime
-            .execute(aggregate_id, command, metadata)
+            .execute(aggregate_id, command, self.metadata(suffix))
             .await
             .map_err(Problem::from)
     }
 
     /// The end of every form that runs one command: unless its fields had
-    /// errors, runs `command` on `aggregate_id`; recorded, sends the browser
-    /// where `success` says, given the first event's position, with its
-    /// message ((where, message)); else shows the form `again`, with the
-    /// refusal in French at its top.
+    /// errors, runs `command` on `aggregate_id` (see [`Post::settle`]).
     pub async fn run(
         &self,
-        mut sent: FormState,
+        sent: FormState,
         command: Option<(String, Command)>,
         success: impl FnOnce(u64) -> (String, String),
         again: impl AsyncFnOnce(FormState) -> PageResult,
     ) -> PageResult {
-        if let (Some((aggregate_id, command)), false) = (command, sent.has_errors()) {
-            match self.execute("", &aggregate_id, command).await {
+        let action = command.map(|(aggregate_id, command)| async move {
+            self.execute("", &aggregate_id, command).await
+        });
+        self.settle(sent, action, success, again).await
+    }
+
+    /// The end of every form that records: unless its fields had errors,
+    /// runs `action`; recorded, sends the browser where `success` says,
+    /// given the first event's position, with its message ((where,
+    /// message)); else shows the form `again`, with the refusal in French
+    /// at its top.
+    pub async fn settle(
+        &self,
+        mut sent: FormState,
+        action: Option<impl Future<Output = Result<Vec<Receipt>, Problem>>>,
+        success: impl FnOnce(u64) -> (String, String),
+        again: impl AsyncFnOnce(FormState) -> PageResult,
+    ) -> PageResult {
+        if let (Some(action), false) = (action, sent.has_errors()) {
+            match action.await {
                 Ok(receipts) => {
                     let (to, flash) = success(receipts.first().map_or(0, |r| r.position));
                     return Ok(self.done(&to, &flash));

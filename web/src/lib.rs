@@ -25,9 +25,9 @@
 //! as the API's do.
 
 mod audit;
-mod charts;
 mod errors;
 mod extract;
+mod identity;
 mod layout;
 mod operator;
 mod public;
@@ -112,7 +112,20 @@ pub enum WebError {
     /// The form's CSRF token is missing or wrong.
     Csrf,
     Unavailable,
+    /// The server lacks what this page needs (a key): said as it is.
+    Unconfigured(&'static str),
     Internal,
+}
+
+impl WebError {
+    /// The sentence a page says of this error, in French.
+    pub fn sentence(&self) -> String {
+        match self {
+            WebError::Forbidden(text) | WebError::BadRequest(text) => text.clone(),
+            WebError::Unconfigured(text) => (*text).to_owned(),
+            _ => "La demande n'a pas pu aboutir.".to_owned(),
+        }
+    }
 }
 
 impl From<Problem> for WebError {
@@ -163,6 +176,11 @@ impl IntoResponse for WebError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Service momentanément indisponible",
                 "Le registre n'est pas joignable ou se met à jour : réessayez dans un instant.",
+            ),
+            WebError::Unconfigured(text) => error_page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service non configuré",
+                text,
             ),
             WebError::Internal => error_page(
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -27,11 +27,11 @@ use windledger_store::Checkpoint;
 use windledger_app::redaction::Names;
 
 use crate::audit::college_names;
-use crate::charts::{Bar, bar_chart};
 use crate::errors::out_of_range;
 use crate::extract::{Farm, LedgerPath, Params, Visitor, query_map, runtime};
 use crate::layout::{Chrome, Message, download, html_response, message, page};
 use crate::{PageResult, Web, WebError, format, projected, votes};
+use windledger_html::charts::{Bar, bar_chart};
 
 /// `/`: the farms of this server.
 pub async fn index(State(web): State<Web>, visitor: Visitor) -> PageResult {

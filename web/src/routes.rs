@@ -28,7 +28,7 @@ pub use windledger_api::routes::Access;
 
 use crate::extract::{Farm, Params, Visitor};
 use crate::layout::{self, error_page};
-use crate::{Web, WebError, audit, operator, public, secretary, space};
+use crate::{Web, WebError, audit, identity, operator, public, secretary, space};
 
 /// One page route.
 pub struct PageRoute {
@@ -83,7 +83,7 @@ fn form<H: Handler<T, Web>, T: 'static>(
 /// Every page route.
 #[rustfmt::skip] // A table: a route a line.
 pub fn routes() -> Vec<PageRoute> {
-    use Access::{Public, Roles};
+    use Access::{Public, Roles, RolesOrSelf};
     vec![
         read("/", Public, public::index),
         read("/style.css", Public, layout::stylesheet),
@@ -114,6 +114,10 @@ pub fn routes() -> Vec<PageRoute> {
         form(farm!("/exploitation/production"), Roles(OPERATOR), operator::production),
         form(farm!("/exploitation/recette"), Roles(OPERATOR), operator::revenue),
         form(farm!("/exploitation/import"), Roles(OPERATOR), operator::upload),
+        // A holder's identity: the secretary's, or the shareholder's own.
+        read(farm!("/associes/{holder}/identite"), RolesOrSelf(SECRETARY), identity::show),
+        read(farm!("/associes/{holder}/identite.json"), RolesOrSelf(SECRETARY), identity::export),
+        form(farm!("/associes/{holder}/identite"), RolesOrSelf(SECRETARY), identity::correct),
         read(farm!("/secretariat"), Roles(SECRETARY), secretary::show),
         form(farm!("/secretariat/associes"), Roles(SECRETARY), secretary::admit),
         form(farm!("/secretariat/cessions"), Roles(SECRETARY), secretary::transfer),

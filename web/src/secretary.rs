@@ -22,9 +22,11 @@ use crate::layout::{
     Field, FormState, FormView, Message, errors_box, form_guard, select, state_of, textarea,
 };
 use crate::session::SessionView;
-use crate::{PageResult, WebError, format, projected};
+use crate::{PageResult, WebError, format, identity, projected};
+use windledger_api::problem::Problem;
 use windledger_app::command::Command;
 use windledger_app::import::csv::parse_decimal;
+use windledger_app::people::Admission;
 
 const ADMIT_FORM: &str = "associe";
 const TRANSFER_FORM: &str = "cession";
@@ -159,6 +161,11 @@ fn labels() -> Vec<(String, String)> {
     .into_iter()
     .map(|(a, b)| (a.to_owned(), b.to_owned()))
     .collect();
+    out.extend(
+        identity::LABELS
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned())),
+    );
     for i in 1..=AGENDA_ROWS {
         out.push((format!("r{i}_texte"), format!("Résolution {i}")));
         out.push((
@@ -218,6 +225,7 @@ async fn secretary_page(
             ("convoquer", "Convoquer une assemblée"),
             ("inscrire", "Inscrire un associé"),
             ("ceder", "Enregistrer une cession d'actions"),
+            ("associes-identites", "Associés et leur identité"),
         ]))
         datalist #associes {
             @for (id, _, exited) in &r.holders { @if !exited { option value=(id) {} } }
@@ -278,6 +286,8 @@ async fn secretary_page(
             (select(admit, ADMIT_FORM, "college", "Collège", &r.colleges, "", true))
             (Field::new(admit, ADMIT_FORM, "commune", "Commune de résidence (code INSEE)").required().hint("5 caractères, par exemple 42026.").render())
             (Field::new(admit, ADMIT_FORM, "date_effet", "Date d'effet").kind("date").required().default_value(admit, &today.to_string()).render())
+            p.hint { "Son identité est gardée chiffrée dans le coffre, à côté du registre : remplissez la personne physique pour un particulier, la personne morale pour les autres natures." }
+            (identity::fields(admit, ADMIT_FORM, None, None))
             button type="submit" { "Inscrire" }
         }
         form.card method="post" action=(farm.path("/secretariat/cessions")) {
@@ -295,6 +305,22 @@ async fn secretary_page(
             (Field::new(transfer, TRANSFER_FORM, "agrement", "Résolution d'agrément").hint("Si le cessionnaire n'a pas encore d'actions : par exemple ago-2026.4.").render())
             (Field::new(transfer, TRANSFER_FORM, "date_effet", "Date d'effet").kind("date").required().default_value(transfer, &today.to_string()).render())
             button type="submit" { "Enregistrer la cession" }
+        }
+        section aria-labelledby="associes-identites" {
+            h2 #associes-identites { "Associés et leur identité" }
+            p { "L'identité de chaque associé se consulte et se corrige sur sa page ; chaque consultation est consignée." }
+            details {
+                summary { (format::int(r.holders.len() as u64)) " associés" }
+                ul.columns {
+                    @for (id, shares, exited) in &r.holders {
+                        li {
+                            a href=(identity::link(farm, id)) { (id) }
+                            " — " (format::int(*shares)) " actions"
+                            @if *exited { " (sorti)" }
+                        }
+                    }
+                }
+            }
         }
     };
     farm.page(status, "Secrétariat", me.shown(), body)
@@ -384,7 +410,9 @@ async fn run(
     .await
 }
 
-/// `POST /parcs/{ledger}/secretariat/associes`.
+/// `POST /parcs/{ledger}/secretariat/associes`: a holder and their
+/// identity, in one step (the identity sealed in the vault, its commitment
+/// in the admission's events).
 pub async fn admit(post: Post) -> PageResult {
     let mut state = FormState::new(ADMIT_FORM, post.fields.clone());
     let id = holder(&mut state, "associe");
@@ -401,28 +429,77 @@ pub async fn admit(post: Post) -> PageResult {
         |c| CommuneCode::new(c).ok(),
     );
     let effective_date = date(&mut state, "date_effet");
-    let target = match (id.clone(), kind, college, commune, effective_date) {
-        (Some(holder), Some(kind), Some(college), Some(commune), Some(effective_date)) => Some((
-            post.farm.runtime.company_id(),
-            Command::Company(Box::new(CompanyCommand::AdmitShareholder {
+    let today = format::today();
+    let person = kind.and_then(|k| identity::read(&mut state, identity::natural(k), None, today));
+    let vault = match identity::vault(post.web()) {
+        Ok(vault) => Some(vault),
+        Err(e) => {
+            state.top.push(Message::new(e.sentence()));
+            None
+        }
+    };
+    let action = match (
+        id.clone(),
+        kind,
+        college,
+        commune,
+        effective_date,
+        person,
+        vault,
+    ) {
+        (
+            Some(holder),
+            Some(kind),
+            Some(college),
+            Some(commune),
+            Some(effective_date),
+            Some(person),
+            Some(vault),
+        ) => {
+            let admission = Admission {
                 holder,
                 kind,
                 college,
                 commune,
                 effective_date,
-                // The page's identity fields come with the secretary's
-                // pages for the vault (a later step); the API's admission
-                // takes one already.
-                identity: None,
-            })),
-        )),
+                person,
+            };
+            let metadata = post.metadata("");
+            let runtime = post.farm.runtime.clone();
+            Some(async move {
+                vault
+                    .admit(&runtime, admission, metadata)
+                    .await
+                    .map_err(Problem::from)
+            })
+        }
         _ => None,
     };
     let success = format!(
-        "L'associé {} est inscrit au registre",
+        "L'associé {} est inscrit au registre, avec son identité",
         id.map(|h| h.to_string()).unwrap_or_default()
     );
-    run(&post, state, target, success).await
+    let to = post.farm.path("/secretariat");
+    post.settle(
+        state,
+        action,
+        |position| {
+            (
+                to,
+                format!("{success} (position {}).", format::int(position)),
+            )
+        },
+        async |sent| {
+            secretary_page(
+                &post.farm,
+                &post.me,
+                Some(sent),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        },
+    )
+    .await
 }
 
 /// `POST /parcs/{ledger}/secretariat/cessions`.

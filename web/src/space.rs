@@ -352,6 +352,9 @@ pub async fn home(farm: Farm, me: SignedIn) -> PageResult {
                 @if role == Role::Secretary {
                     li { a href=(farm.path("/secretariat")) { "Secrétariat : associés, cessions, assemblées" } }
                 }
+                @if let (Role::Shareholder, Some(h)) = (role, &holder) {
+                    li { a href=(crate::identity::link(&farm, h.as_str())) { "Mon identité : mes coordonnées, mon compte bancaire, mes consentements" } }
+                }
                 li { a href=(farm.path("/retombees")) { "Retombées économiques locales" } }
                 li { a href=(farm.path("")) { "Page publique du parc" } }
             }

@@ -19,9 +19,11 @@ use tower::ServiceExt;
 use windledger_api::AppState;
 use windledger_api::auth::{self, Role};
 use windledger_app::import::import_reference_farm;
+use windledger_app::people::Vault;
 use windledger_domain::types::HolderId;
 use windledger_store::testing::TestDatabase;
 use windledger_store::{CheckpointSigner, LedgerId};
+use windledger_vault::MasterKey;
 use windledger_web::routes::routes;
 
 const LEDGER: &str = "ailes-de-taillard";
@@ -39,6 +41,8 @@ enum Rule {
     OwnHolder,
     /// The secretary, the municipality, or the ballot's own voter.
     AuditorsOrVoter,
+    /// The secretary, or the shareholder the path's `{holder}` is.
+    SecretaryOrSelf,
 }
 
 use Role::{Municipality, Operator, Secretary, Shareholder};
@@ -109,6 +113,19 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
     ),
     (
         "GET",
+        Rule::SecretaryOrSelf,
+        &[
+            "/parcs/{ledger}/associes/{holder}/identite",
+            "/parcs/{ledger}/associes/{holder}/identite.json",
+        ],
+    ),
+    (
+        "POST",
+        Rule::SecretaryOrSelf,
+        &["/parcs/{ledger}/associes/{holder}/identite"],
+    ),
+    (
+        "GET",
         Rule::Only(&[Secretary]),
         &["/parcs/{ledger}/secretariat"],
     ),
@@ -173,6 +190,9 @@ fn expected(rule: Rule, who: Who) -> Outcome {
         Rule::Only(roles) => roles.contains(&role),
         Rule::OwnHolder => matches!(role, Shareholder | Municipality) && holder.is_some(),
         Rule::AuditorsOrVoter => matches!(role, Secretary | Municipality) || holder == Some(VOTER),
+        Rule::SecretaryOrSelf => {
+            role == Secretary || (role == Shareholder && holder == Some(VOTER))
+        }
     };
     if allowed {
         Outcome::Allowed
@@ -287,6 +307,7 @@ async fn every_page_route_answers_every_visitor_by_its_rule() {
         store.clone(),
         CheckpointSigner::from_secret_key(&signer.to_secret_key()).expect("the same key"),
     );
+    state.hold_vault(Vault::new(MasterKey::generate().expect("a master key")));
     let app = windledger_api::router(state.clone(), windledger_web::router(state.clone()));
 
     // The expectations cover exactly the table's routes.
@@ -367,6 +388,7 @@ async fn every_page_route_answers_every_visitor_by_its_rule() {
         let path = template
             .replace("{ledger}", LEDGER)
             .replace("{meeting}", MEETING)
+            .replace("{holder}", VOTER)
             .replace("{position}", &position.to_string());
         for (n, (who, token)) in tokens.iter().enumerate() {
             // A new session for each call: signing out ends one.

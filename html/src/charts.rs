@@ -6,7 +6,7 @@
 
 use maud::{Markup, html};
 
-use crate::format;
+use windledger_french::format;
 
 /// Colours of the series, in order.
 pub const PALETTE: [&str; 9] = [
