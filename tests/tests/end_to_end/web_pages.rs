@@ -21,8 +21,23 @@ windledger_store::on_both_backends!(
     the_municipality_audits_the_register_and_the_chain,
     the_operator_reports_production_by_form_and_file,
     the_secretary_keeps_the_register,
+    identities_are_read_and_corrected_on_their_pages,
     every_page_checks_who_asks,
 );
+
+/// A person's data as the admission and identity forms take it.
+const PERSON: [(&str, &str); 10] = [
+    ("family_name", "Durand"),
+    ("given_names", "Camille"),
+    ("address_line_1", "12 route des Crêtes"),
+    ("postal_code", "42220"),
+    ("city", "Taillard"),
+    ("country", "FR"),
+    ("tax_residence", "FR"),
+    ("iban", "FR76 3000 6000 0112 3456 7890 189"),
+    ("bic", "AGRIFRPP"),
+    ("electronic_convocation", "oui"),
+];
 
 /// Every holder id of the ledger, from the API.
 async fn all_holder_ids(server: &Server) -> BTreeSet<String> {
@@ -766,32 +781,44 @@ async fn the_secretary_keeps_the_register(db: windledger_store::testing::TestDat
     let convene_action = farm("/secretariat/assemblees");
     let head = server.head().await;
 
-    // A new holder.
+    // A new holder, with their identity: each field's mistake said next
+    // to it, nothing written until all are right.
     let admit = page.form(&admit_action);
-    let fields = [
+    let today = chrono::Utc::now().date_naive().to_string();
+    let mut fields = vec![
         ("associe", "cit-950"),
         ("nature", "individual"),
         ("college", "citoyens"),
         ("commune", "4202"),
-        ("date_effet", &chrono::Utc::now().date_naive().to_string()),
+        ("date_effet", today.as_str()),
     ];
+    fields.extend(PERSON);
     b.post(&admit_action, &with(&set(&admit, "_csrf", None), &fields))
         .await
         .expect(403);
-    b.post(&admit_action, &with(&admit, &fields))
+    let fields = set(
+        &with(&admit, &fields),
+        "iban",
+        Some("FR76 3000 6000 0112 3456 7890 188"),
+    );
+    b.post(&admit_action, &set(&fields, "given_names", None))
         .await
         .expect(422)
-        .contains("Un code INSEE compte 5 caractères");
+        .contains("Un code INSEE compte 5 caractères")
+        .contains("IBAN : Un IBAN : 2 lettres du pays")
+        .contains("Prénoms : Ce champ est obligatoire.");
     assert_eq!(server.head().await, head);
-    let fields = with(&admit, &fields);
+    let fields = set(&fields, "iban", Some("FR7630006000011234567890189"));
     b.post(&admit_action, &set(&fields, "commune", Some("42026")))
         .await
         .redirects_to(&farm("/secretariat"));
     b.get(&farm("/secretariat"))
         .await
         .expect(200)
-        .contains("L'associé cit-950 est inscrit au registre");
-    assert_eq!(server.head().await, head + 1);
+        .contains("L'associé cit-950 est inscrit au registre, avec son identité");
+    // The admission and its identity's commitment: one append, two events.
+    assert_eq!(server.head().await, head + 2);
+    let head = head + 1;
 
     // A transfer between two holders.
     let transfer = b
@@ -882,6 +909,148 @@ async fn the_secretary_keeps_the_register(db: windledger_store::testing::TestDat
         .expect(422)
         .contains("La période de vote n'est pas terminée");
     assert_eq!(server.head().await, head + 4);
+    server.stop().await;
+}
+
+async fn identities_are_read_and_corrected_on_their_pages(
+    db: windledger_store::testing::TestDatabase,
+) {
+    let server = Server::with_reference_farm(db).await;
+    let secretary = server.token(LEDGER, Role::Secretary, None).await;
+    let mut b = Browser::new(&server);
+    b.sign_in(&secretary).await.redirects_to(&farm("/espace"));
+    let admit_action = farm("/secretariat/associes");
+    let page = b.get(&farm("/secretariat")).await.expect(200);
+    let today = chrono::Utc::now().date_naive().to_string();
+    let mut fields = vec![
+        ("associe", "cit-951"),
+        ("nature", "individual"),
+        ("college", "citoyens"),
+        ("commune", "42026"),
+        ("date_effet", today.as_str()),
+    ];
+    fields.extend(PERSON);
+    b.post(&admit_action, &with(&page.form(&admit_action), &fields))
+        .await
+        .redirects_to(&farm("/secretariat"));
+
+    // The secretary's list links to each holder's page, which shows the
+    // data in force.
+    let identity = farm("/associes/cit-951/identite");
+    b.get(&farm("/secretariat"))
+        .await
+        .expect(200)
+        .contains(&format!("href=\"{identity}\""));
+    let page = b
+        .get(&identity)
+        .await
+        .expect(200)
+        .contains("Identité de cit-951")
+        .contains("Durand")
+        .contains("Camille")
+        .contains("FR7630006000011234567890189")
+        .contains("acceptée le");
+    // A correction: a mistake said in French and nothing written, then
+    // the new version recorded (its commitment: one event).
+    let head = server.head().await;
+    let form = page.form(&identity);
+    let moved = set(&with(&form, &PERSON), "city", Some("Bourg-Argental"));
+    b.post(&identity, &set(&moved, "email", Some("pas une adresse")))
+        .await
+        .expect(422)
+        .contains("Une adresse électronique : un nom, @");
+    assert_eq!(server.head().await, head);
+    b.post(&identity, &set(&moved, "email", Some("camille@example.fr")))
+        .await
+        .redirects_to(&identity);
+    assert_eq!(server.head().await, head + 1);
+    b.get(&identity)
+        .await
+        .expect(200)
+        .contains("Bourg-Argental")
+        .contains("camille@example.fr")
+        .contains("La nouvelle version est enregistrée");
+
+    // The holder, from their space: their own page; they withdraw their
+    // consent to electronic convocation (the box left empty).
+    let own = server
+        .token(LEDGER, Role::Shareholder, Some("cit-951"))
+        .await;
+    let mut holder = Browser::new(&server);
+    holder.sign_in(&own).await.redirects_to(&farm("/espace"));
+    holder
+        .get(&farm("/espace"))
+        .await
+        .expect(200)
+        .contains(&format!("href=\"{identity}\""));
+    let page = holder
+        .get(&identity)
+        .await
+        .expect(200)
+        .contains("Mon identité")
+        .contains("Bourg-Argental");
+    let kept = set(&moved, "email", Some("camille@example.fr"));
+    let withdrawn = set(
+        &with(&page.form(&identity), &[]),
+        "electronic_convocation",
+        None,
+    );
+    let mut fields = withdrawn.clone();
+    fields.extend(
+        kept.into_iter()
+            .filter(|(n, _)| n != "electronic_convocation" && !n.starts_with('_')),
+    );
+    holder
+        .post(&identity, &fields)
+        .await
+        .redirects_to(&identity);
+    holder
+        .get(&identity)
+        .await
+        .expect(200)
+        .contains("retirée le");
+
+    // Nobody else: another shareholder, the municipality, the operator.
+    for (role, acts_for) in [
+        (Role::Shareholder, Some("cit-001")),
+        (Role::Municipality, Some("ccmp")),
+        (Role::Operator, None),
+    ] {
+        let token = server.token(LEDGER, role, acts_for).await;
+        let mut other = Browser::new(&server);
+        other.sign_in(&token).await.redirects_to(&farm("/espace"));
+        other.get(&identity).await.expect(403);
+        other.get(&format!("{identity}.json")).await.expect(403);
+    }
+
+    // Everything kept, for the holder to download: every version, and
+    // every read, the secretary's and the holder's own, logged.
+    let export = holder.get(&format!("{identity}.json")).await.expect(200);
+    let export: Value = serde_json::from_str(&export.body).expect("JSON");
+    assert_eq!(export["versions"].as_array().map(Vec::len), Some(3));
+    let purposes: BTreeSet<&str> = export["reads"]
+        .as_array()
+        .expect("reads")
+        .iter()
+        .filter_map(|r| r["purpose"].as_str())
+        .collect();
+    for purpose in [
+        "the secretary's identity page",
+        "the holder's own identity page",
+        "a correction through the pages",
+    ] {
+        assert!(purposes.contains(purpose), "{purpose}: {purposes:?}");
+    }
+    // The ledger holds the commitments only: its last events (the
+    // admission, the identity's, the corrections) name no value.
+    let after = server.head().await - 10;
+    let events = server
+        .get(&format!("/events?after={after}"), Some(&secretary))
+        .await
+        .expect(200);
+    let text = events.body.to_string();
+    assert!(text.contains("IdentityRecorded"), "{text}");
+    assert!(!text.contains("Durand") && !text.contains("Bourg-Argental"));
     server.stop().await;
 }
 
