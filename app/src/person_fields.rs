@@ -143,7 +143,7 @@ impl<'c, C: Fn(&str) -> Option<String>> Reader<'c, C> {
     fn natural(&mut self, today: NaiveDate) -> Option<Identity> {
         let family_name = self.required("family_name");
         let given_names = self.required("given_names");
-        let date = match self.coded("birth_date", Problem::NotADate, |v| date(v))? {
+        let date = match self.coded("birth_date", Problem::NotADate, date)? {
             Some(d) if !(EARLIEST_BIRTH..=today).contains(&d) => {
                 return self.fail("birth_date", Problem::BirthOutOfRange);
             }

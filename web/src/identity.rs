@@ -147,11 +147,9 @@ pub fn fields<'a>(
             (Field::new(view, form, "tax_residence", label("tax_residence")).required().default_value(view, &or_fr(was("tax_residence"))).hint("Pays de résidence fiscale, code à deux lettres.").render())
             (field("iban").hint("Pour le versement des dividendes ; avec le BIC.").render())
             (field("bic").render())
-            div.check {
-                input type="checkbox" id=(format!("{form}-electronic_convocation")) name="electronic_convocation" value="oui" checked[consented];
-                label for=(format!("{form}-electronic_convocation")) {
-                    "Accepte d'être convoqué par voie électronique (article R225-63 du Code de commerce) ; décocher retire l'accord."
-                }
+            label.check {
+                input type="checkbox" name="electronic_convocation" value="oui" checked[consented];
+                "Accepte d'être convoqué par voie électronique (article R225-63 du Code de commerce) ; décocher retire l'accord."
             }
         }
     }

@@ -494,6 +494,44 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         web::excerpt(&receipt)
     );
     checks.page(&client, "07-recu-de-vote").await;
+    // Their identity, from their space: none recorded in the reference
+    // farm; typed in and recorded.
+    client
+        .goto(&format!("{farm}/espace"))
+        .await
+        .expect("the space");
+    click(&client, "a[href$=\"/associes/cit-001/identite\"]").await;
+    wait_title(&client, "Mon identité").await;
+    checks.page(&client, "07-mon-identite").await;
+    for (field, value) in [
+        ("family_name", "Martin"),
+        ("given_names", "Léa"),
+        ("address_line_1", "3 chemin des Ailes"),
+        ("postal_code", "42220"),
+        ("city", "Taillard"),
+    ] {
+        client
+            .find(Locator::Css(&format!(
+                "#identite-{}",
+                field.replace('_', "-")
+            )))
+            .await
+            .unwrap_or_else(|e| panic!("no field {field}: {e}"))
+            .send_keys(value)
+            .await
+            .expect("typed");
+    }
+    let head = server.head().await;
+    click(&client, "form[action$=\"/identite\"] button[type=submit]").await;
+    wait_title(&client, "Mon identité").await;
+    assert_eq!(server.head().await, head + 1, "the identity's commitment");
+    let recorded = source(&client).await;
+    assert!(
+        recorded.contains("Martin") && recorded.contains("3 chemin des Ailes"),
+        "{}",
+        web::excerpt(&recorded)
+    );
+    checks.page(&client, "07-mon-identite-enregistree").await;
     refused(
         &client,
         &mut checks,
