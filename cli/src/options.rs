@@ -79,3 +79,27 @@ impl KeyOptions {
         Ok((signer, vault_key(&self.vault_key_file, log)?))
     }
 }
+
+impl KeyOptions {
+    /// The signing key's public half and the vault's master key, read from
+    /// their files, which must be there: a command that only reads (a
+    /// document with names) never makes a key of its own.
+    pub fn read_existing(
+        &self,
+    ) -> anyhow::Result<(
+        windledger_store::CheckpointVerifier,
+        windledger_vault::MasterKey,
+    )> {
+        for path in [&self.key_file, &self.vault_key_file] {
+            if !path.exists() {
+                bail!(
+                    "there is no key file at {}: give --key-file and --vault-key-file, the files `windledger serve` uses",
+                    path.display()
+                );
+            }
+        }
+        let mut quiet = std::io::sink();
+        let (signer, master) = self.load(&mut quiet)?;
+        Ok((signer.verifier(), master))
+    }
+}

@@ -3,22 +3,26 @@
 //! `register certificate --holder H --at DATE` a certificate of holding,
 //! drawn from the ledger's projections at its head (see docs/register.md).
 //!
-//! The command line knows no identity vault: holders appear by their
-//! pseudonymous id. The same ledger position and date give the same bytes.
+//! Holders appear by their pseudonymous id, or, with `--names`, by the name
+//! and address in force in the identity vault (which needs the server's key
+//! files; each read is logged as `cli:<user>`, "printed on a document").
+//! The same ledger position and vault state give the same bytes.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
+use windledger_app::ledger::LedgerRuntime;
+use windledger_app::people::{Reader, Vault};
 use windledger_documents::register::{account_pdf, certificate_pdf, register_csv, register_pdf};
-use windledger_documents::{Drawn, Pseudonyms};
+use windledger_documents::{Drawn, People, Pseudonyms};
 use windledger_domain::types::HolderId;
 use windledger_projections::runner::Projections;
 use windledger_store::LedgerId;
 
 use crate::export::{Output, projections};
-use crate::options::LedgerOptions;
+use crate::options::{KeyOptions, LedgerOptions};
 use crate::server_cli::DEFAULT_DATABASE_URL;
 
 /// The register's file format.
@@ -39,6 +43,21 @@ pub struct Source {
     /// Where to write; standard output when left out.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub names: Names,
+}
+
+/// Whether the document names the holders.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Names {
+    /// Name the holders (name and postal address in force, from the
+    /// identity vault) instead of their pseudonymous ids; holders without
+    /// an identity, or whose identity was erased, keep their id.
+    #[arg(long)]
+    pub names: bool,
+    #[command(flatten)]
+    pub keys: KeyOptions,
 }
 
 /// Print the register of share movements (registre des mouvements de
@@ -64,6 +83,9 @@ pub struct RegisterOptions {
     /// Where to write; standard output when left out.
     #[arg(long, short = 'o')]
     pub output: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub names: Names,
 
     /// The movements effective up to the end of this date [default: all
     /// recorded].
@@ -117,14 +139,20 @@ pub async fn run(opts: RegisterOptions, out: &mut (dyn Write + Send)) -> anyhow:
                     ledger,
                 },
                 output: opts.output,
+                names: opts.names,
             };
             let (ledger, projections) = load(&source).await?;
             let drawn = drawn(&projections, &ledger, opts.as_of)?;
             let register = projections.share_register.fold();
             let entries = register.entries_as_of(drawn.as_of());
+            let named = entries
+                .iter()
+                .flat_map(|e| [e.transferor.clone(), e.transferee.clone()])
+                .flatten();
+            let people = people(&source, &ledger, named).await?;
             let bytes = match opts.format {
-                Format::Pdf => register_pdf(&drawn, entries, &Pseudonyms)?,
-                Format::Csv => register_csv(entries, &Pseudonyms),
+                Format::Pdf => register_pdf(&drawn, entries, people.as_ref())?,
+                Format::Csv => register_csv(entries, people.as_ref()),
             };
             let what = format!(
                 "the register of share movements of the ledger {ledger} ({} entries, as of {}, position {})",
@@ -146,7 +174,8 @@ pub async fn run(opts: RegisterOptions, out: &mut (dyn Write + Send)) -> anyhow:
             let account = register
                 .account(&holder, drawn.as_of())
                 .with_context(|| format!("no movement of the ledger {ledger} names {holder}"))?;
-            let bytes = account_pdf(&drawn, &account, &Pseudonyms)?;
+            let people = people(&source, &ledger, [holder.clone()]).await?;
+            let bytes = account_pdf(&drawn, &account, people.as_ref())?;
             let what = format!(
                 "the account of {holder} ({} movements, as of {}, position {})",
                 account.lines.len(),
@@ -163,7 +192,8 @@ pub async fn run(opts: RegisterOptions, out: &mut (dyn Write + Send)) -> anyhow:
             }
             let drawn = drawn(&projections, &ledger, Some(at))?;
             let holdings = projections.share_register.fold().holdings_at(&holder, at);
-            let bytes = certificate_pdf(&drawn, &holder, &holdings, &Pseudonyms)?;
+            let people = people(&source, &ledger, [holder.clone()]).await?;
+            let bytes = certificate_pdf(&drawn, &holder, &holdings, people.as_ref())?;
             let what = format!(
                 "the certificate of holding of {holder} at {at} (position {})",
                 drawn.position
@@ -171,6 +201,37 @@ pub async fn run(opts: RegisterOptions, out: &mut (dyn Write + Send)) -> anyhow:
             write(&source, &bytes, &what, out)
         }
     }
+}
+
+/// Who the holders are: their ids, or with `--names` their names in force
+/// (the ledger opened with the server's key, each read logged).
+async fn people(
+    source: &Source,
+    ledger: &LedgerId,
+    holders: impl IntoIterator<Item = HolderId>,
+) -> anyhow::Result<Box<dyn People + Send + Sync>> {
+    if !source.names.names {
+        return Ok(Box::new(Pseudonyms));
+    }
+    let (verifier, master) = source.names.keys.read_existing()?;
+    let (store, _) = source.ledger.open(None).await?;
+    let runtime = LedgerRuntime::open(store, ledger.clone(), &[verifier]).await?;
+    let head = runtime.recent_head().await?;
+    runtime
+        .projections
+        .caught_up(head)
+        .await
+        .map_err(|e| anyhow::anyhow!("the ledger's projections stopped: {e}"))?;
+    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
+    let reader = Reader {
+        who: format!("cli:{user}"),
+        purpose: "printed on a document".to_owned(),
+    };
+    let mut holders: Vec<HolderId> = holders.into_iter().collect();
+    holders.sort();
+    holders.dedup();
+    let names = Vault::new(master).names(&runtime, holders, &reader).await?;
+    Ok(Box::new(names))
 }
 
 fn holder_id(holder: &str) -> anyhow::Result<HolderId> {

@@ -24,6 +24,44 @@ fn the_demo_backs_up_and_restores_into_a_new_database() {
         &windledger(here, &["identity", "import", "people.csv"]),
         "identity import",
     );
+    // The register names its holders when asked, from the vault (the read
+    // logged), and by their ids otherwise.
+    let register = |names: &[&str]| {
+        let args: Vec<&str> = ["register", "--format", "csv"]
+            .iter()
+            .chain(names)
+            .copied()
+            .collect();
+        success(&windledger(here, &args), "register")
+    };
+    assert!(register(&["--names"]).contains("Vercingétorix Camille"));
+    assert!(!register(&[]).contains("Vercingétorix"));
+    let keyless = windledger(
+        here,
+        &["register", "--names", "--vault-key-file", "ailleurs.key"],
+    );
+    let said = failure(&keyless, "register --names without the vault's key");
+    assert!(said.contains("there is no key file at ailleurs.key"), "{said}");
+    assert!(!here.join("ailleurs.key").exists(), "no key made");
+    let reads = success(
+        &windledger(here, &["identity", "export", "--holder", "cit-001"]),
+        "identity export",
+    );
+    assert!(reads.contains("printed on a document"), "{reads}");
+    let account = windledger(
+        here,
+        &[
+            "register",
+            "account",
+            "--holder",
+            "cit-001",
+            "--names",
+            "-o",
+            "compte.pdf",
+        ],
+    );
+    assert!(account.status.success(), "{account:?}");
+
     let exported = |database: &str| -> serde_json::Value {
         let text = success(
             &windledger(

@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 
 use chrono::NaiveDate;
 use windledger::export::{CAP_TABLE_HEADER, DECISIONS_HEADER, ExportKind, ExportOptions, run_to};
-use windledger::options::LedgerOptions;
+use windledger::options::{KeyOptions, LedgerOptions};
 use windledger_app::audit::verify_export;
 use windledger_app::services::ledger_event;
 use windledger_domain::meeting::Outcome;
@@ -492,7 +492,7 @@ async fn output_writes_into_devices_and_fifos_and_follows_links() {
 mod ocf_validator;
 
 mod register {
-    use windledger::register::{Document, Format, RegisterOptions, Source, run};
+    use windledger::register::{Document, Format, Names, RegisterOptions, Source, run};
 
     use super::*;
 
@@ -500,6 +500,17 @@ mod register {
         Source {
             ledger: ledger_options(),
             output,
+            names: no_names(),
+        }
+    }
+
+    fn no_names() -> Names {
+        Names {
+            names: false,
+            keys: KeyOptions {
+                key_file: "windledger-signing.key".into(),
+                vault_key_file: "windledger-vault.key".into(),
+            },
         }
     }
 
@@ -509,6 +520,7 @@ mod register {
             database_url: farm().url.clone(),
             ledger: Some(LEDGER.to_owned()),
             output,
+            names: no_names(),
             as_of: None,
             format,
         }
