@@ -90,6 +90,17 @@ pub struct ExportedRead {
     pub read_at: DateTime<Utc>,
 }
 
+/// What a rotation of the master key did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Rotated {
+    /// Keys re-wrapped under the new master key.
+    pub keys: usize,
+    /// The ledgers they belong to.
+    pub ledgers: usize,
+    /// Keys found under the new master key already (left as they were).
+    pub already: usize,
+}
+
 /// What an erasure did.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Erased {
@@ -136,6 +147,48 @@ impl Vault {
     /// The master key's public id (stored with each wrapped key).
     pub fn key_id(&self) -> String {
         self.master.id()
+    }
+
+    /// Re-wraps every person's key of every ledger of `store` under `to`,
+    /// all or none (docs/people.md, "Rotating the master key"): the data
+    /// stays as it is, sealed by each person's own key. Keys already under
+    /// `to` are left; a key under a third master key fails the whole.
+    pub async fn rotate(&self, store: &Store, to: &MasterKey) -> Result<Rotated, Error> {
+        let from = self.key_id();
+        if to.id() == from {
+            return Err(Error::invalid(
+                "the new master key is the one in use: give another",
+            ));
+        }
+        let mut rotated = Rotated::default();
+        let mut rewrapped = Vec::new();
+        let mut ledgers = BTreeSet::new();
+        for row in store.all_vault_keys().await.map_err(store_error)? {
+            if row.master_key_id == to.id() {
+                rotated.already += 1;
+                continue;
+            }
+            let subject = Subject {
+                ledger: &row.ledger,
+                holder: &row.holder,
+            };
+            let key = self.unwrap(&row, subject)?;
+            let wrapped = to.wrap(&key, subject).map_err(vault_error)?;
+            ledgers.insert(row.ledger.clone());
+            rewrapped.push(VaultKey {
+                master_key_id: wrapped.master_key_id,
+                nonce: wrapped.nonce.to_vec(),
+                wrapped_key: wrapped.ciphertext,
+                ..row
+            });
+        }
+        store
+            .rewrap_vault_keys(&from, &rewrapped)
+            .await
+            .map_err(store_error)?;
+        rotated.keys = rewrapped.len();
+        rotated.ledgers = ledgers.len();
+        Ok(rotated)
     }
 
     /// The person's data checked against the server's date, with every

@@ -6,7 +6,7 @@
 //! law allows. Every read is logged as `cli:<user>`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use windledger_app::ledger::LedgerRuntime;
@@ -14,6 +14,7 @@ use windledger_app::people::{ImportError, Reader, Vault};
 use windledger_domain::types::HolderId;
 
 use crate::options::{KeyOptions, LedgerOptions};
+use crate::server_cli::{DEFAULT_DATABASE_URL, connect, vault_key};
 
 #[derive(clap::Args, Debug)]
 pub struct IdentityOptions {
@@ -65,6 +66,26 @@ pub enum IdentityAction {
         #[command(flatten)]
         on: On,
     },
+    /// Re-wrap every person's key, of every ledger of the database, under a
+    /// new vault master key, all or none; then give the servers the new key
+    /// file in place of the old. Stop the servers first: one still holding
+    /// the old key cannot open the keys re-wrapped.
+    RotateKey {
+        /// The new master key's file: read if it is there, else created
+        /// (readable by you only).
+        #[arg(long)]
+        to: PathBuf,
+        /// The database: postgres://... or sqlite://path.
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+        /// The master key in use.
+        #[arg(
+            long,
+            env = "WINDLEDGER_VAULT_KEY_FILE",
+            default_value = "windledger-vault.key"
+        )]
+        vault_key_file: PathBuf,
+    },
 }
 
 fn reader(purpose: &str) -> Reader {
@@ -99,15 +120,62 @@ fn holder(id: &str) -> anyhow::Result<HolderId> {
 }
 
 impl IdentityAction {
-    fn on(&self) -> &On {
+    fn on(&self) -> Option<&On> {
         match self {
-            Self::Import { on, .. } | Self::Export { on, .. } | Self::Erase { on, .. } => on,
+            Self::Import { on, .. } | Self::Export { on, .. } | Self::Erase { on, .. } => Some(on),
+            Self::RotateKey { .. } => None,
         }
     }
 }
 
+/// `identity rotate-key`.
+async fn rotate(
+    to: &Path,
+    database_url: &str,
+    vault_key_file: &Path,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    if !vault_key_file.exists() {
+        bail!(
+            "there is no vault key at {}: give --vault-key-file, the file the servers use",
+            vault_key_file.display()
+        );
+    }
+    let vault = Vault::new(vault_key(vault_key_file, out)?);
+    let new = vault_key(to, out)?;
+    let store = connect(database_url).await?;
+    let rotated = vault.rotate(&store, &new).await?;
+    writeln!(
+        out,
+        "Re-wrapped {} person's keys of {} ledger(s) under the vault key in {} (id {}){}.\n\
+         Give the servers this file in place of {} and start them again. Keep the old key \
+         as long as you keep backups made before now: their keys are wrapped by it.",
+        rotated.keys,
+        rotated.ledgers,
+        to.display(),
+        new.id(),
+        if rotated.already > 0 {
+            format!("; {} were under it already", rotated.already)
+        } else {
+            String::new()
+        },
+        vault_key_file.display()
+    )?;
+    Ok(())
+}
+
 pub async fn run(options: &IdentityOptions, out: &mut dyn Write) -> anyhow::Result<()> {
-    let on = options.action.on();
+    if let IdentityAction::RotateKey {
+        to,
+        database_url,
+        vault_key_file,
+    } = &options.action
+    {
+        return rotate(to, database_url, vault_key_file, out).await;
+    }
+    let Some(on) = options.action.on() else {
+        bail!("this action works on no ledger");
+    };
     let mut log = std::io::stderr();
     let (signer, master) = on.keys.load(&mut log)?;
     let vault = Vault::new(master);
@@ -165,6 +233,8 @@ pub async fn run(options: &IdentityOptions, out: &mut dyn Write) -> anyhow::Resu
                 }
             }
         }
+        // Done above: it works on the database, not on one ledger.
+        IdentityAction::RotateKey { .. } => {}
         IdentityAction::Erase { holder: h, .. } => {
             let erased = vault
                 .erase(&runtime, &holder(h)?, metadata("erase"))

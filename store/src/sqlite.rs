@@ -646,6 +646,44 @@ impl Sqlite {
         .transpose()
     }
 
+    pub async fn all_vault_keys(&self) -> Result<Vec<VaultKey>, StoreError> {
+        sqlx::query(
+            "SELECT ledger_id, holder_id, master_key_id, nonce, wrapped_key, created_at \
+             FROM vault_keys ORDER BY ledger_id, holder_id",
+        )
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(vault_key_from_row)
+        .collect()
+    }
+
+    pub async fn rewrap_vault_keys(&self, from: &str, keys: &[VaultKey]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for k in keys {
+            let done = sqlx::query(
+                "UPDATE vault_keys SET master_key_id = ?1, nonce = ?2, wrapped_key = ?3 \
+                 WHERE ledger_id = ?4 AND holder_id = ?5 AND master_key_id = ?6",
+            )
+            .bind(&k.master_key_id)
+            .bind(&k.nonce)
+            .bind(&k.wrapped_key)
+            .bind(&k.ledger)
+            .bind(&k.holder)
+            .bind(from)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                return Err(StoreError::InvalidBatch(format!(
+                    "the key of {} in {} is no longer wrapped by the master key {from}: nothing re-wrapped",
+                    k.holder, k.ledger
+                )));
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     pub async fn insert_vault_version(
         &self,
         ledger: &str,

@@ -131,6 +131,20 @@ impl Store {
             .await
     }
 
+    /// Every person's wrapped key, of every ledger (a master key's rotation
+    /// re-wraps them all), in (ledger, holder) order.
+    pub async fn all_vault_keys(&self) -> Result<Vec<VaultKey>, StoreError> {
+        self.guarded(async { on_backend!(self, |b| b.all_vault_keys()) })
+            .await
+    }
+
+    /// Replaces wrapped keys, all or none, each only if it is still wrapped
+    /// by the master key `from` (a key erased or re-wrapped meanwhile fails
+    /// the whole: [`StoreError::InvalidBatch`], nothing changed).
+    pub async fn rewrap_vault_keys(&self, from: &str, keys: &[VaultKey]) -> Result<(), StoreError> {
+        on_backend!(self, |b| b.rewrap_vault_keys(from, keys))
+    }
+
     /// Erases a person: deletes their key and every version of their data
     /// in one transaction, then makes sure the deleted bytes do not stay
     /// readable in the database's files (SQLite: overwritten by

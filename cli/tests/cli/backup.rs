@@ -41,7 +41,10 @@ fn the_demo_backs_up_and_restores_into_a_new_database() {
         &["register", "--names", "--vault-key-file", "ailleurs.key"],
     );
     let said = failure(&keyless, "register --names without the vault's key");
-    assert!(said.contains("there is no key file at ailleurs.key"), "{said}");
+    assert!(
+        said.contains("there is no key file at ailleurs.key"),
+        "{said}"
+    );
     assert!(!here.join("ailleurs.key").exists(), "no key made");
     let reads = success(
         &windledger(here, &["identity", "export", "--holder", "cit-001"]),

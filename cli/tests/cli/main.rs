@@ -8,6 +8,7 @@ mod defaults;
 mod demo;
 mod export;
 mod help;
+mod identity;
 mod support;
 mod token;
 mod verify;

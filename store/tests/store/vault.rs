@@ -149,7 +149,39 @@ async fn an_erasure_leaves_none_of_the_persons_bytes_in_the_database(db: TestDat
     );
 }
 
+async fn keys_are_rewrapped_all_or_none(db: TestDatabase) {
+    let store = db.store().await;
+    for holder in ["h-1", "h-2"] {
+        store.insert_vault_key(&key(holder, holder)).await.unwrap();
+    }
+    let all = store.all_vault_keys().await.unwrap();
+    assert_eq!(all, [key("h-1", "h-1"), key("h-2", "h-2")]);
+    let rewrapped = |k: &VaultKey| VaultKey {
+        master_key_id: "8899aabbccddeeff".into(),
+        nonce: vec![9; 24],
+        wrapped_key: b"under the new key".to_vec(),
+        ..k.clone()
+    };
+    // One of them no longer under the old key: nothing changes.
+    let mut stale = all.iter().map(rewrapped).collect::<Vec<_>>();
+    stale.push(rewrapped(&key("h-3", "never stored")));
+    assert!(
+        store
+            .rewrap_vault_keys("0011223344556677", &stale)
+            .await
+            .is_err()
+    );
+    assert_eq!(store.all_vault_keys().await.unwrap(), all, "none changed");
+    let new: Vec<VaultKey> = all.iter().map(rewrapped).collect();
+    store
+        .rewrap_vault_keys("0011223344556677", &new)
+        .await
+        .unwrap();
+    assert_eq!(store.all_vault_keys().await.unwrap(), new);
+}
+
 windledger_store::on_both_backends!(
+    keys_are_rewrapped_all_or_none,
     a_persons_key_is_stored_once_and_versions_come_back_in_order,
     reads_are_logged_per_person,
     an_erasure_leaves_none_of_the_persons_bytes_in_the_database,
