@@ -79,28 +79,9 @@ impl Font {
         units * size / self.units_per_em
     }
 
-    /// `text`, cut to fit `width` with an ellipsis if it does not.
-    pub(crate) fn fit(&self, text: &str, size: f32, width: f32) -> String {
-        if self.width(text, size) <= width {
-            return text.to_owned();
-        }
-        let mut out = String::new();
-        for c in text.chars() {
-            out.push(c);
-            out.push('…');
-            if self.width(&out, size) > width {
-                out.pop();
-                out.pop();
-                out.push('…');
-                return out;
-            }
-            out.pop();
-        }
-        out
-    }
-
-    /// `text` broken into lines no wider than `width` (at spaces; a word
-    /// wider than a line is cut).
+    /// `text` broken into lines no wider than `width`: at spaces, and a
+    /// word wider than a line over as many lines as it takes (nothing is
+    /// left out).
     pub(crate) fn wrap(&self, text: &str, size: f32, width: f32) -> Vec<String> {
         let mut lines = Vec::new();
         let mut line = String::new();
@@ -118,10 +99,20 @@ impl Font {
             }
         }
         lines.push(line);
-        lines
-            .into_iter()
-            .map(|l| self.fit(&l, size, width))
-            .collect()
+        let mut out = Vec::with_capacity(lines.len());
+        for line in lines {
+            let mut piece = String::new();
+            for c in line.chars() {
+                piece.push(c);
+                if self.width(&piece, size) > width && piece.chars().count() > 1 {
+                    piece.pop();
+                    out.push(std::mem::take(&mut piece));
+                    piece.push(c);
+                }
+            }
+            out.push(piece);
+        }
+        out
     }
 }
 

@@ -154,24 +154,35 @@ impl<'a> Layout<'a> {
         self.y -= 4.0;
     }
 
+    /// A row of the table: each cell broken into as many lines as its
+    /// column needs (a name is never cut short), the row as tall as its
+    /// tallest cell.
     fn row<S: AsRef<str>>(&mut self, columns: &[Column], cells: &[S]) {
-        self.room(ROW);
-        self.y -= ROW;
-        let y = self.y;
-        let mut x = MARGIN;
         let font = self.font;
+        let wrapped: Vec<Vec<String>> = columns
+            .iter()
+            .zip(cells)
+            .map(|(column, cell)| font.wrap(cell.as_ref(), TABLE, column.width - 4.0))
+            .collect();
+        let lines = wrapped.iter().map(Vec::len).max().unwrap_or(1).max(1);
+        let height = ROW * lines as f32;
+        self.room(height);
+        let top = self.y - ROW;
+        self.y -= height;
+        let mut x = MARGIN;
         let mut marks = Vec::with_capacity(cells.len());
-        for (column, cell) in columns.iter().zip(cells) {
-            let text = font.fit(cell.as_ref(), TABLE, column.width - 4.0);
-            let left = if column.right {
-                x + column.width - 4.0 - font.width(&text, TABLE)
-            } else {
-                x
-            };
-            marks.push((left, text));
+        for (column, cell) in columns.iter().zip(wrapped) {
+            for (i, text) in cell.into_iter().enumerate() {
+                let left = if column.right {
+                    x + column.width - 4.0 - font.width(&text, TABLE)
+                } else {
+                    x
+                };
+                marks.push((left, top - ROW * i as f32, text));
+            }
             x += column.width;
         }
-        for (left, text) in marks {
+        for (left, y, text) in marks {
             self.page().text(left, y, TABLE, text);
         }
     }

@@ -43,7 +43,7 @@ impl People for Two {
                 address: vec!["3 rue du Pilat".to_owned(), "42220 Burdignes".to_owned()],
             }),
             "c-000002" => Some(Person {
-                name: "Éole & Cie".to_owned(),
+                name: "Éole & Cie Groupement-Foncier-Agricole-des-Crêtes-du-Pilat".to_owned(),
                 address: Vec::new(),
             }),
             _ => None,
@@ -173,4 +173,91 @@ fn an_account_and_a_certificate_state_the_holders_shares() {
     assert_well_formed(&certificate);
     let none = certificate_pdf(&drawn, &holder, &BTreeMap::new(), &Two).expect("a PDF");
     assert!(certificate != none);
+}
+
+/// An outside tool, if it is installed; without it the check is skipped,
+/// unless `WINDLEDGER_REQUIRE_PDF_TOOLS` is set (CI sets it and installs
+/// Debian's `qpdf` and `poppler-utils`).
+fn tool(name: &str) -> Option<std::path::PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|paths| {
+        std::env::split_paths(&paths)
+            .map(|dir| dir.join(name))
+            .find(|path| path.is_file())
+    });
+    if found.is_none() {
+        assert!(
+            std::env::var_os("WINDLEDGER_REQUIRE_PDF_TOOLS").is_none(),
+            "{name} is required (WINDLEDGER_REQUIRE_PDF_TOOLS): apt-get install qpdf poppler-utils"
+        );
+        eprintln!("{name} is not installed: the check by another PDF reader is skipped");
+    }
+    found
+}
+
+/// Other readers than our own tests: qpdf finds no structural error in
+/// each document, and poppler's pdftotext reads back its words, accents
+/// and names included (the fonts' ToUnicode maps are right).
+#[test]
+fn other_pdf_readers_open_the_documents_and_read_their_words() {
+    let (Some(qpdf), Some(pdftotext)) = (tool("qpdf"), tool("pdftotext")) else {
+        return;
+    };
+    let projections = farm();
+    let drawn = Drawn::of(&projections, "synthetic", None).expect("incorporated");
+    let register = projections.share_register.fold();
+    let holder = HolderId::new("c-000001").expect("an id");
+    let account = register
+        .account(&holder, drawn.as_of())
+        .expect("the holder's account");
+    let holdings = register.holdings_at(&holder, drawn.date);
+    let documents = [
+        (
+            "registre",
+            register_pdf(&drawn, register.entries_as_of(drawn.as_of()), &Two).expect("a PDF"),
+        ),
+        (
+            "compte",
+            account_pdf(&drawn, &account, &Two).expect("a PDF"),
+        ),
+        (
+            "attestation",
+            certificate_pdf(&drawn, &holder, &holdings, &Two).expect("a PDF"),
+        ),
+    ];
+    let dir = std::env::temp_dir().join(format!("windledger-pdf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a folder");
+    for (name, bytes) in documents {
+        let path = dir.join(format!("{name}.pdf"));
+        std::fs::write(&path, &bytes).expect("written");
+        let checked = std::process::Command::new(&qpdf)
+            .arg("--check")
+            .arg(&path)
+            .output()
+            .expect("qpdf runs");
+        let said = String::from_utf8_lossy(&checked.stdout);
+        assert!(
+            checked.status.success() && said.contains("No syntax or stream encoding errors"),
+            "qpdf on the {name}: {said}{}",
+            String::from_utf8_lossy(&checked.stderr)
+        );
+        let text = std::process::Command::new(&pdftotext)
+            .args(["-enc", "UTF-8"])
+            .arg(&path)
+            .arg("-")
+            .output()
+            .expect("pdftotext runs");
+        assert!(text.status.success(), "pdftotext on the {name}");
+        let text = String::from_utf8_lossy(&text.stdout);
+        // A long name is never cut short: in the register's narrow
+        // column it goes on over a second line.
+        for shown in ["Jeanne Dupont; née", "Martin"] {
+            assert!(text.contains(shown), "the {name}'s text: {text}");
+        }
+        assert!(!text.contains('…'), "nothing cut short in the {name}");
+        assert!(
+            text.contains(&drawn.head.to_hex()),
+            "the {name} states its head hash"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
 }
