@@ -659,29 +659,16 @@ async fn log_read(
 pub mod csv_import {
     use super::*;
 
-    /// The columns of the file, in this order (a header line first).
-    pub const COLUMNS: [&str; 20] = [
-        "holder",
-        "person",
-        "family_name",
-        "given_names",
-        "birth_date",
-        "birth_place",
-        "legal_name",
-        "legal_form",
-        "siren",
-        "representative",
-        "address_line_1",
-        "address_line_2",
-        "postal_code",
-        "city",
-        "country",
-        "email",
-        "tax_residence",
-        "iban",
-        "bic",
-        "electronic_convocation_given_on",
-    ];
+    /// The columns of the file, in this order (a header line first): the
+    /// holder, `person` (natural or legal), a person's fields
+    /// ([`person_fields::FIELDS`]), and the date the holder consented to
+    /// electronic convocation.
+    pub fn columns() -> Vec<&'static str> {
+        let mut columns = vec!["holder", "person"];
+        columns.extend(person_fields::FIELDS);
+        columns.push("electronic_convocation_given_on");
+        columns
+    }
 
     /// One line's problems, by line number (the header is line 1).
     #[derive(Clone, Debug, PartialEq, Eq)]
@@ -704,14 +691,14 @@ pub mod csv_import {
             .from_reader(text.as_bytes());
         let mut errors = Vec::new();
         match reader.headers() {
-            Ok(h) if h.iter().eq(COLUMNS) => {}
+            Ok(h) if h.iter().eq(columns()) => {}
             Ok(h) => {
                 return Err(vec![LineError {
                     line: 1,
                     problem: format!(
                         "the header is {:?}: expected the columns {}",
                         h.iter().collect::<Vec<_>>().join(","),
-                        COLUMNS.join(",")
+                        columns().join(",")
                     ),
                 }]);
             }
@@ -762,8 +749,9 @@ pub mod csv_import {
     /// One line as a holder and their data: the fields read as a form's
     /// are ([`crate::person_fields`]), every column's problem said.
     fn person_of(row: &csv::StringRecord, today: NaiveDate) -> Result<(HolderId, Person), String> {
+        let columns = columns();
         let cell = |name: &str| {
-            let i = COLUMNS.iter().position(|c| *c == name)?;
+            let i = columns.iter().position(|c| *c == name)?;
             let value = row.get(i)?.trim();
             (!value.is_empty()).then(|| value.to_owned())
         };

@@ -9,7 +9,6 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use windledger_app::ledger::LedgerRuntime;
 use windledger_app::people::{ImportError, Reader, Vault};
 use windledger_domain::types::HolderId;
 
@@ -88,7 +87,8 @@ pub enum IdentityAction {
     },
 }
 
-fn reader(purpose: &str) -> Reader {
+/// The command line's reader, for the vault's log: `cli:<user>`.
+pub(crate) fn reader(purpose: &str) -> Reader {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
     Reader {
         who: format!("cli:{user}"),
@@ -179,15 +179,7 @@ pub async fn run(options: &IdentityOptions, out: &mut dyn Write) -> anyhow::Resu
     let mut log = std::io::stderr();
     let (signer, master) = on.keys.load(&mut log)?;
     let vault = Vault::new(master);
-    let (store, ledger) = on.ledger.open(Some(&signer)).await?;
-    let runtime = LedgerRuntime::open(store, ledger, &[signer.verifier()]).await?;
-    // The projections show the whole ledger before anything is decided.
-    let head = runtime.recent_head().await?;
-    runtime
-        .projections
-        .caught_up(head)
-        .await
-        .map_err(|e| anyhow::anyhow!("the ledger's projections stopped: {e}"))?;
+    let runtime = on.ledger.runtime(Some(&signer), signer.verifier()).await?;
     match &options.action {
         IdentityAction::Import { file, .. } => {
             let text = std::fs::read_to_string(file)

@@ -6,7 +6,8 @@
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
-use windledger_store::{CheckpointSigner, LedgerId, Store};
+use windledger_app::ledger::LedgerRuntime;
+use windledger_store::{CheckpointSigner, CheckpointVerifier, LedgerId, Store};
 
 use crate::server_cli::{
     DEFAULT_DATABASE_URL, connect, connect_sealed, missing_ledger, signing_key, vault_key,
@@ -41,6 +42,27 @@ impl LedgerOptions {
             bail!("{missing}");
         }
         Ok((store, ledger))
+    }
+}
+
+impl LedgerOptions {
+    /// The ledger as a server holds it (`verifier` checks its seals), its
+    /// projections caught up with its head before anything is read or
+    /// decided; commits sealed by `signer` when one is given.
+    pub async fn runtime(
+        &self,
+        signer: Option<&CheckpointSigner>,
+        verifier: CheckpointVerifier,
+    ) -> anyhow::Result<LedgerRuntime> {
+        let (store, ledger) = self.open(signer).await?;
+        let runtime = LedgerRuntime::open(store, ledger, &[verifier]).await?;
+        let head = runtime.recent_head().await?;
+        runtime
+            .projections
+            .caught_up(head)
+            .await
+            .map_err(|e| anyhow::anyhow!("the ledger's projections stopped: {e}"))?;
+        Ok(runtime)
     }
 }
 

@@ -13,8 +13,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
-use windledger_app::ledger::LedgerRuntime;
-use windledger_app::people::{Reader, Vault};
+use windledger_app::people::Vault;
 use windledger_documents::register::{account_pdf, certificate_pdf, register_csv, register_pdf};
 use windledger_documents::{Drawn, People, Pseudonyms};
 use windledger_domain::types::HolderId;
@@ -149,7 +148,7 @@ pub async fn run(opts: RegisterOptions, out: &mut (dyn Write + Send)) -> anyhow:
                 .iter()
                 .flat_map(|e| [e.transferor.clone(), e.transferee.clone()])
                 .flatten();
-            let people = people(&source, &ledger, named).await?;
+            let people = people(&source, named).await?;
             let bytes = match opts.format {
                 Format::Pdf => register_pdf(&drawn, entries, people.as_ref())?,
                 Format::Csv => register_csv(entries, people.as_ref()),
@@ -174,7 +173,7 @@ pub async fn run(opts: RegisterOptions, out: &mut (dyn Write + Send)) -> anyhow:
             let account = register
                 .account(&holder, drawn.as_of())
                 .with_context(|| format!("no movement of the ledger {ledger} names {holder}"))?;
-            let people = people(&source, &ledger, [holder.clone()]).await?;
+            let people = people(&source, [holder.clone()]).await?;
             let bytes = account_pdf(&drawn, &account, people.as_ref())?;
             let what = format!(
                 "the account of {holder} ({} movements, as of {}, position {})",
@@ -192,7 +191,7 @@ pub async fn run(opts: RegisterOptions, out: &mut (dyn Write + Send)) -> anyhow:
             }
             let drawn = drawn(&projections, &ledger, Some(at))?;
             let holdings = projections.share_register.fold().holdings_at(&holder, at);
-            let people = people(&source, &ledger, [holder.clone()]).await?;
+            let people = people(&source, [holder.clone()]).await?;
             let bytes = certificate_pdf(&drawn, &holder, &holdings, people.as_ref())?;
             let what = format!(
                 "the certificate of holding of {holder} at {at} (position {})",
@@ -207,26 +206,14 @@ pub async fn run(opts: RegisterOptions, out: &mut (dyn Write + Send)) -> anyhow:
 /// (the ledger opened with the server's key, each read logged).
 async fn people(
     source: &Source,
-    ledger: &LedgerId,
     holders: impl IntoIterator<Item = HolderId>,
 ) -> anyhow::Result<Box<dyn People + Send + Sync>> {
     if !source.names.names {
         return Ok(Box::new(Pseudonyms));
     }
     let (verifier, master) = source.names.keys.read_existing()?;
-    let (store, _) = source.ledger.open(None).await?;
-    let runtime = LedgerRuntime::open(store, ledger.clone(), &[verifier]).await?;
-    let head = runtime.recent_head().await?;
-    runtime
-        .projections
-        .caught_up(head)
-        .await
-        .map_err(|e| anyhow::anyhow!("the ledger's projections stopped: {e}"))?;
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
-    let reader = Reader {
-        who: format!("cli:{user}"),
-        purpose: "printed on a document".to_owned(),
-    };
+    let runtime = source.ledger.runtime(None, verifier).await?;
+    let reader = crate::identity::reader("printed on a document");
     let mut holders: Vec<HolderId> = holders.into_iter().collect();
     holders.sort();
     holders.dedup();

@@ -24,7 +24,7 @@ use crate::layout::{
 use crate::session::SessionView;
 use crate::{PageResult, WebError, format, identity, projected};
 use windledger_api::problem::Problem;
-use windledger_app::command::Command;
+use windledger_app::command::{Command, Receipt};
 use windledger_app::import::csv::parse_decimal;
 use windledger_app::people::Admission;
 
@@ -387,10 +387,24 @@ async fn run(
     command: Option<(String, Command)>,
     success: String,
 ) -> PageResult {
+    let action = command.map(|(aggregate_id, command)| async move {
+        post.execute("", &aggregate_id, command).await
+    });
+    settle(post, state, action, success).await
+}
+
+/// Records what `action` records, then back to the page with `success`
+/// and the first event's position (or the page with the refusal).
+async fn settle(
+    post: &Post,
+    state: FormState,
+    action: Option<impl Future<Output = Result<Vec<Receipt>, Problem>>>,
+    success: String,
+) -> PageResult {
     let to = post.farm.path("/secretariat");
-    post.run(
+    post.settle(
         state,
-        command,
+        action,
         |position| {
             (
                 to,
@@ -479,27 +493,7 @@ pub async fn admit(post: Post) -> PageResult {
         "L'associé {} est inscrit au registre, avec son identité",
         id.map(|h| h.to_string()).unwrap_or_default()
     );
-    let to = post.farm.path("/secretariat");
-    post.settle(
-        state,
-        action,
-        |position| {
-            (
-                to,
-                format!("{success} (position {}).", format::int(position)),
-            )
-        },
-        async |sent| {
-            secretary_page(
-                &post.farm,
-                &post.me,
-                Some(sent),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        },
-    )
-    .await
+    settle(&post, state, action, success).await
 }
 
 /// `POST /parcs/{ledger}/secretariat/cessions`.
