@@ -26,6 +26,40 @@ pub struct Charter {
     /// Absent from charters recorded before meetings existed: no cap.
     #[serde(default)]
     pub proxies: ProxyRules,
+    /// Délais de convocation of general meetings. Absent (and not written)
+    /// when the charter keeps the defaults.
+    #[serde(default, skip_serializing_if = "NoticePeriods::is_default")]
+    pub notice: NoticePeriods,
+}
+
+/// The days a general meeting is convened ahead: from the convocation to
+/// the day its vote opens. The defaults are the SA rules most statutes of a
+/// SAS copy (R225-69 of the Code de commerce): 15 days for a first call,
+/// 10 for a second.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct NoticePeriods {
+    pub first_call_days: u16,
+    pub second_call_days: u16,
+}
+
+impl NoticePeriods {
+    /// The longest notice a charter may set (a year).
+    pub const MAX_DAYS: u16 = 366;
+
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl Default for NoticePeriods {
+    fn default() -> Self {
+        Self {
+            first_call_days: 15,
+            second_call_days: 10,
+        }
+    }
 }
 
 /// Pouvoirs: how shareholders may be represented at a meeting.
@@ -248,6 +282,8 @@ pub enum CharterError {
     NotAProportion { what: String, value: Ratio },
     #[error("decision kind {0} requires more than 100 % of votes cast: it could never be adopted")]
     UnreachableMajority(DecisionKindId),
+    #[error("a notice period is longer than {max} days")]
+    NoticeTooLong { max: u16 },
 }
 
 impl Charter {
@@ -264,6 +300,7 @@ impl Charter {
             reserved: ReservedDecisions::french_default(),
             transfers: TransferRules::default(),
             proxies: ProxyRules::default(),
+            notice: NoticePeriods::default(),
         }
     }
 
@@ -284,7 +321,15 @@ impl Charter {
         self.check_colleges()?;
         self.check_share_classes()?;
         self.check_decision_kinds()?;
-        self.check_transfer_rules()
+        self.check_transfer_rules()?;
+        let n = self.notice;
+        if n.first_call_days > NoticePeriods::MAX_DAYS || n.second_call_days > NoticePeriods::MAX_DAYS
+        {
+            return Err(CharterError::NoticeTooLong {
+                max: NoticePeriods::MAX_DAYS,
+            });
+        }
+        Ok(())
     }
 
     fn check_colleges(&self) -> Result<(), CharterError> {

@@ -2,6 +2,39 @@
 //! broke (its error variant's name, `windledger_domain::Rule`); the rule's
 //! own words are English and go to the log, a person reads these.
 
+/// The French sentence of a refusal that says its dates, read back from the
+/// rule's own words (which start with the date they give); `None` for
+/// another rule, or words it cannot read (then [`refusal`]'s sentence).
+pub fn refusal_with_dates(rule: &str, detail: &str) -> Option<String> {
+    let first = detail.split_whitespace().next()?;
+    match rule {
+        // `2026-11 is not over yet ...: its production is reported ...`
+        "MonthNotOver" => {
+            let month: windledger_domain::finance::YearMonth = first.parse().ok()?;
+            let what = if detail.contains("its revenue") {
+                "ses recettes se déclarent"
+            } else {
+                "sa production se déclare"
+            };
+            Some(format!(
+                "Le mois de {} n'est pas terminé : {what} à partir du {}.",
+                crate::format::month(month),
+                crate::format::date(month.first_day_after())
+            ))
+        }
+        // `2026-12-20 is the earliest a meeting convened on ... can open: ...`
+        "NoticeTooShort" => {
+            let earliest: chrono::NaiveDate = first.parse().ok()?;
+            Some(format!(
+                "Le délai de convocation des statuts n'est pas respecté : convoquée à cette date, \
+                 l'assemblée peut ouvrir son vote le {} au plus tôt.",
+                crate::format::date(earliest)
+            ))
+        }
+        _ => None,
+    }
+}
+
 /// The French sentence of a domain rule, by its error variant's name.
 pub fn refusal(rule: &str) -> Option<&'static str> {
     Some(match rule {
@@ -73,6 +106,10 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
         }
         "DuplicateMember" => "Un membre figure deux fois dans la liste.",
         "SecondCallOfItself" => "Une seconde convocation doit renvoyer à une autre assemblée.",
+        "NoticeTooShort" => {
+            "Le délai de convocation des statuts n'est pas respecté : le vote s'ouvre trop tôt après la convocation."
+        }
+        "NoticeTooLong" => "Un délai de convocation ne peut dépasser un an.",
         "VotingAlreadyOpen" => "Le vote est déjà ouvert.",
         "VotingNotOpen" => "Le vote n'est pas encore ouvert.",
         "OpenedOnOrBeforeRecordDate" => {

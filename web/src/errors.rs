@@ -2,10 +2,8 @@
 //! (its error variant), which is translated here. The rule's own words are
 //! English, so they go to the log, never to the page.
 
-use windledger_domain::finance::YearMonth;
 use windledger_domain::types::ParseError;
 
-use crate::format;
 use crate::layout::Message;
 use windledger_api::problem::{Kind, Problem};
 
@@ -26,27 +24,6 @@ pub fn out_of_range(e: &windledger_projections::finance::SumOverflow) -> Message
 /// (as the operator's CSV file says it: field, value, bound).
 pub fn input_error(e: &ParseError) -> Message {
     Message::new(windledger_app::import::csv::input_message(e))
-}
-
-/// A month's production or revenue sent before the month is over, said
-/// with the month and the day it can be sent: both read back from the
-/// rule's own words, which start with the month (`2026-11 is not over
-/// yet ...: its production is reported ...`).
-fn month_not_over(p: &Problem) -> Option<String> {
-    if p.rule.as_deref() != Some("MonthNotOver") {
-        return None;
-    }
-    let month: YearMonth = p.detail.split_whitespace().next()?.parse().ok()?;
-    let what = if p.detail.contains("its revenue") {
-        "ses recettes se déclarent"
-    } else {
-        "sa production se déclare"
-    };
-    Some(format!(
-        "Le mois de {} n'est pas terminé : {what} à partir du {}.",
-        format::month(month),
-        format::date(month.first_day_after())
-    ))
 }
 
 /// What the pages say of a problem of each kind (a refusal says its rule).
@@ -71,7 +48,11 @@ const SENTENCES: [(Kind, &str); 6] = [
 /// A problem as a French message.
 pub fn translate(p: &Problem) -> Message {
     tracing::info!(kind = %p.kind, rule = ?p.rule, detail = %p.detail, "shown in French");
-    if let Some(text) = month_not_over(p) {
+    if let Some(text) = p
+        .rule
+        .as_deref()
+        .and_then(|rule| windledger_french::rules::refusal_with_dates(rule, &p.detail))
+    {
         return Message::new(text);
     }
     let text = if p.kind == Kind::Refused.uri() {
@@ -95,6 +76,7 @@ mod tests {
     #[test]
     fn a_month_not_over_is_said_with_its_month_and_the_day_it_can_be_reported() {
         use windledger_domain::Rule;
+        use windledger_domain::finance::YearMonth;
         use windledger_domain::finance::FinancialYearError;
         let said = |what, month| {
             let e = FinancialYearError::MonthNotOver {

@@ -517,6 +517,9 @@ impl Meeting {
         {
             return Err(MeetingError::SecondCallOfItself(first_call.clone()));
         }
+        if convened.kind.is_general_meeting() {
+            check_notice(charter, &convened)?;
+        }
         check_members(charter, convened.kind, &convened.members)?;
 
         let mut used = BTreeSet::new();
@@ -731,6 +734,30 @@ fn on_roll(open: &OpenRoll, holder: &HolderId) -> Result<(), MeetingError> {
     } else {
         Err(MeetingError::NotOnRoll(holder.clone()))
     }
+}
+
+/// A general meeting's vote opens no sooner than the charter's notice after
+/// its convocation ([`crate::charter::NoticePeriods`]).
+fn check_notice(charter: &Charter, convened: &Convocation) -> Result<(), MeetingError> {
+    let (call, days) = match convened.call {
+        Call::First => ("first call", charter.notice.first_call_days),
+        Call::Second { .. } => ("second call", charter.notice.second_call_days),
+    };
+    let opens_on = convened.opens_at.date_naive();
+    let earliest = convened
+        .convened_on
+        .checked_add_days(chrono::Days::new(days.into()))
+        .unwrap_or(NaiveDate::MAX);
+    if opens_on < earliest {
+        return Err(MeetingError::NoticeTooShort {
+            call,
+            days,
+            convened_on: convened.convened_on,
+            opens_on,
+            earliest,
+        });
+    }
+    Ok(())
 }
 
 fn check_members(

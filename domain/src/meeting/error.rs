@@ -56,6 +56,16 @@ pub enum MeetingError {
     UnknownCollege(CollegeId),
     #[error("a second call must refer to a first call, not to meeting {0} itself")]
     SecondCallOfItself(MeetingId),
+    #[error(
+        "{earliest} is the earliest a meeting convened on {convened_on} can open: the charter gives a {call} {days} days' notice, and its vote opens on {opens_on}"
+    )]
+    NoticeTooShort {
+        call: &'static str,
+        days: u16,
+        convened_on: NaiveDate,
+        opens_on: NaiveDate,
+        earliest: NaiveDate,
+    },
     #[error(transparent)]
     CapTableLookup(#[from] LookupError),
 

@@ -322,6 +322,11 @@ fn broken_charters() -> Vec<(&'static str, Charter, CharterError)> {
             broken(&|c| c.decision_kinds[1].majority = Majority::MoreThan(Ratio::ONE)),
             CharterError::UnreachableMajority(kind("extraordinary")),
         ),
+        (
+            "a notice of more than a year",
+            broken(&|c| c.notice.second_call_days = 367),
+            CharterError::NoticeTooLong { max: 366 },
+        ),
     ]
 }
 

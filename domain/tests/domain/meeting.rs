@@ -608,14 +608,66 @@ fn a_second_call_names_its_first_call() {
 
 #[test]
 fn a_meeting_convened_on_its_record_date_is_accepted() {
+    // A board: a general meeting would need the charter's notice.
     let notice = Notice {
         convened_on: record_date(),
-        ..Notice::general()
+        ..Notice::board()
     };
+    let agenda = vec![ordinary()];
     meeting()
         .given_no_previous_events()
         .when(notice.clone().command())
-        .then_expect_events(vec![notice.event(vec![ordinary(), extraordinary()])]);
+        .then_expect_events(vec![notice.event(agenda)]);
+}
+
+#[test]
+fn a_general_meeting_opening_before_its_notice_is_refused_with_the_earliest_day() {
+    // Convened 11 days before its vote opens: a first call needs 15.
+    let late = Notice {
+        convened_on: day(2024, 6, 1),
+        ..Notice::general()
+    };
+    refused_notice(
+        late.clone(),
+        MeetingError::NoticeTooShort {
+            call: "first call",
+            days: 15,
+            convened_on: day(2024, 6, 1),
+            opens_on: day(2024, 6, 12),
+            earliest: day(2024, 6, 16),
+        },
+    );
+    // A second call needs 10 days: 11 are enough.
+    let second = Notice {
+        meeting: "ago-second".to_owned(),
+        call: Call::Second {
+            first_call: meeting_id(AGM),
+        },
+        ..late.clone()
+    };
+    meeting()
+        .given_no_previous_events()
+        .when(second.command())
+        .inspect_result()
+        .expect("a second call with 11 days' notice");
+    // The charter's own notice: 8 days for a first call.
+    let mut short = charter();
+    short.notice.first_call_days = 8;
+    TestFramework::<Meeting>::with(services_with([snapshot(short, positions())]))
+        .given_no_previous_events()
+        .when(late.clone().command())
+        .inspect_result()
+        .expect("8 days' notice by the charter");
+    // Exactly the notice: convened 15 days before the day it opens.
+    let exact = Notice {
+        convened_on: day(2024, 5, 28),
+        ..late
+    };
+    meeting()
+        .given_no_previous_events()
+        .when(exact.command())
+        .inspect_result()
+        .expect("exactly 15 days' notice");
 }
 
 #[test]
