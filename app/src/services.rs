@@ -7,9 +7,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use windledger_domain::cap_table::{CapTableService, CapTableSnapshot};
 use windledger_domain::company::{Company, CompanyEvent};
 use windledger_domain::finance::{Balances, ClosingBalances, FinancialYear};
-use windledger_domain::meeting::{Meeting, split_resolution_id};
+use windledger_domain::meeting::{Meeting, MeetingLookup, split_resolution_id};
 use windledger_domain::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionService};
-use windledger_domain::types::ResolutionId;
+use windledger_domain::types::{MeetingId, ResolutionId};
 use windledger_projections::cap_table::HeadPosition;
 use windledger_projections::event::{EventHash, LedgerEvent};
 use windledger_store::{LedgerEventStore, LedgerId, RecordedEvent, Store, aggregate_stream};
@@ -84,6 +84,28 @@ impl ResolutionService for MeetingResolutions {
                 .await
                 .map_err(lookup)?;
             Ok(meeting.adopted(id))
+        })
+    }
+}
+
+/// Another meeting, as its stream committed it (a second call's first
+/// call).
+pub struct CommittedMeetings {
+    pub meetings: LedgerEventStore<Meeting>,
+}
+
+impl MeetingLookup for CommittedMeetings {
+    fn meeting<'a>(
+        &'a self,
+        id: &'a MeetingId,
+    ) -> BoxFuture<'a, Result<Option<Meeting>, LookupError>> {
+        Box::pin(async move {
+            let meeting = self
+                .meetings
+                .load_committed(id.as_str())
+                .await
+                .map_err(lookup)?;
+            Ok(Some(meeting))
         })
     }
 }

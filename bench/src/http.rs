@@ -156,7 +156,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
             "record_date": today - chrono::Days::new(1),
             "opens_at": now - chrono::Duration::hours(1), "closes_at": now + chrono::Duration::days(1),
             "agenda": [{"decision_kind": "ordinary", "purpose": {"purpose": "general"}, "text": "Résolution"}],
-            "members": [], "convened_on": today - chrono::Days::new(2)
+            "members": [], "convened_on": today - chrono::Days::new(20)
         }),
     )
     .await

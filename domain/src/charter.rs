@@ -323,7 +323,8 @@ impl Charter {
         self.check_decision_kinds()?;
         self.check_transfer_rules()?;
         let n = self.notice;
-        if n.first_call_days > NoticePeriods::MAX_DAYS || n.second_call_days > NoticePeriods::MAX_DAYS
+        if n.first_call_days > NoticePeriods::MAX_DAYS
+            || n.second_call_days > NoticePeriods::MAX_DAYS
         {
             return Err(CharterError::NoticeTooLong {
                 max: NoticePeriods::MAX_DAYS,

@@ -110,6 +110,19 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
             "Le délai de convocation des statuts n'est pas respecté : le vote s'ouvre trop tôt après la convocation."
         }
         "NoticeTooLong" => "Un délai de convocation ne peut dépasser un an.",
+        "FirstCallUnknown" => "La première convocation citée n'existe pas.",
+        "FirstCallOfAnotherKind" => {
+            "La première convocation citée est une assemblée d'une autre nature."
+        }
+        "FirstCallNotHeld" => {
+            "La première convocation citée n'est pas close : une seconde convocation suit une assemblée tenue."
+        }
+        "FirstCallReachedQuorum" => {
+            "La première convocation a atteint son quorum sur toutes ses résolutions : rien n'est à soumettre de nouveau."
+        }
+        "NotOnTheFirstCall" => {
+            "Une résolution de la seconde convocation n'est pas une résolution de la première qui a manqué son quorum (même type de décision, même objet, même texte)."
+        }
         "VotingAlreadyOpen" => "Le vote est déjà ouvert.",
         "VotingNotOpen" => "Le vote n'est pas encore ouvert.",
         "OpenedOnOrBeforeRecordDate" => {
@@ -188,5 +201,31 @@ mod tests {
             Some("Cette éolienne n'est pas une éolienne du parc.")
         );
         assert_eq!(super::refusal("NoSuchRule"), None);
+    }
+
+    #[test]
+    fn a_notice_too_short_says_the_first_day_the_vote_can_open() {
+        use windledger_domain::Rule;
+        let day = |d| chrono::NaiveDate::from_ymd_opt(2026, 12, d).expect("a day");
+        let e = windledger_domain::meeting::MeetingError::NoticeTooShort {
+            call: "first call",
+            days: 15,
+            convened_on: day(1),
+            opens_on: day(10),
+            earliest: day(16),
+        };
+        assert_eq!(
+            super::refusal_with_dates(e.rule(), &e.to_string()).as_deref(),
+            Some(
+                "Le délai de convocation des statuts n'est pas respecté : convoquée à cette date, \
+                 l'assemblée peut ouvrir son vote le 16 décembre 2026 au plus tôt."
+            )
+        );
+        // Words it cannot read: no sentence with a date (the rule's own).
+        assert_eq!(
+            super::refusal_with_dates("NoticeTooShort", "too short"),
+            None
+        );
+        assert!(super::refusal("NoticeTooShort").is_some());
     }
 }

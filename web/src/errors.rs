@@ -76,8 +76,8 @@ mod tests {
     #[test]
     fn a_month_not_over_is_said_with_its_month_and_the_day_it_can_be_reported() {
         use windledger_domain::Rule;
-        use windledger_domain::finance::YearMonth;
         use windledger_domain::finance::FinancialYearError;
+        use windledger_domain::finance::YearMonth;
         let said = |what, month| {
             let e = FinancialYearError::MonthNotOver {
                 month: YearMonth::new(2026, month).expect("a month"),

@@ -58,7 +58,9 @@ use windledger_domain::finance::{
     AdvanceCommand, AdvanceEvent, AdvanceServices, CurrentAccountAdvance, FinancialYear,
     FinancialYearCommand, FinancialYearEvent, FinancialYearServices, KnownClosings,
 };
-use windledger_domain::meeting::{Meeting, MeetingCommand, MeetingEvent, MeetingServices};
+use windledger_domain::meeting::{
+    Call, KnownMeetings, Meeting, MeetingCommand, MeetingEvent, MeetingServices,
+};
 use windledger_domain::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionService};
 use windledger_domain::types::ResolutionId;
 use windledger_store::RecordedEvent;
@@ -203,9 +205,17 @@ impl Replay {
         CompanyServices::new(e.recorded_at, self.resolutions())
     }
 
-    /// The cap table on a date, from the company's events so far.
-    fn meeting_services(&self, e: &RecordedEvent) -> MeetingServices {
-        MeetingServices::new(e.recorded_at, self.cap_tables())
+    /// The cap table on a date, from the company's events so far; a
+    /// second call's first call as replayed so far.
+    fn meeting_services(&self, e: &RecordedEvent, event: &MeetingEvent) -> MeetingServices {
+        let mut known = KnownMeetings::default();
+        if let MeetingEvent::MeetingConvened(c) = event
+            && let Call::Second { first_call } = &c.call
+            && let Some(first) = self.meetings.get(first_call.as_str())
+        {
+            known.0.insert(first_call.clone(), first.clone());
+        }
+        MeetingServices::new(e.recorded_at, self.cap_tables()).with_meetings(known)
     }
 
     /// The resolutions adopted so far, the cap table on a date, and the
@@ -285,7 +295,7 @@ impl Replay {
         super::time::check_meeting_instant(e, &event)?;
         let command = MeetingCommand::from(&event);
         check_meeting_id(&command, id).map_err(on_its_stream)?;
-        let services = self.meeting_services(e);
+        let services = self.meeting_services(e, &event);
         let state = self.meetings.entry(id.to_owned()).or_default();
         let produced = redecide(state, command, &services)?;
         let what = match &event {

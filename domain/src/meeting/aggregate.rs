@@ -1,7 +1,8 @@
 //! The meeting aggregate: decides commands against the agenda, the roll and
 //! the ballots in force, and folds its own events.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -9,16 +10,16 @@ use serde::{Deserialize, Serialize};
 use super::commands::{MeetingCommand, ProposedResolution};
 use super::error::MeetingError;
 use super::events::MeetingEvent;
-use super::tally::{ResolutionResult, tally};
+use super::tally::{Outcome, RejectionRule, ResolutionResult, tally};
 use super::types::{
     AgendaItem, Call, Choice, CommitteeMember, Convocation, MeetingKind, Roll, RollCollege, Voter,
     resolution_id,
 };
 use crate::aggregate::aggregate;
-use crate::cap_table::{CapTableServices, CapTableSnapshot};
+use crate::cap_table::{CapTableService, CapTableServices, CapTableSnapshot};
 use crate::charter::{Charter, VoteBasis};
 use crate::clock::{Clock, not_after};
-use crate::resolution::{AdoptedResolution, LookupError, ResolutionPurpose};
+use crate::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionPurpose};
 use crate::types::{HolderId, MeetingId, ResolutionId};
 
 /// Most resolutions on one agenda.
@@ -27,7 +28,57 @@ pub const MAX_RESOLUTIONS: usize = 100;
 pub const MAX_RESOLUTION_TEXT: usize = 20_000;
 
 /// What the meeting aggregate needs from outside its stream.
-pub type MeetingServices = CapTableServices;
+/// What a meeting asks outside its stream: the clock and the cap table on
+/// a date (as the other aggregates), and, for a second call, its first
+/// call as committed.
+#[derive(Clone)]
+pub struct MeetingServices {
+    pub clock: Arc<dyn Clock>,
+    pub cap_tables: Arc<dyn CapTableService>,
+    pub meetings: Arc<dyn MeetingLookup>,
+}
+
+impl MeetingServices {
+    /// The services of a meeting that knows no other meeting (every second
+    /// call is then refused: give [`MeetingServices::with_meetings`]).
+    pub fn new(clock: impl Clock + 'static, cap_tables: impl CapTableService + 'static) -> Self {
+        let CapTableServices { clock, cap_tables } = CapTableServices::new(clock, cap_tables);
+        Self {
+            clock,
+            cap_tables,
+            meetings: Arc::new(KnownMeetings::default()),
+        }
+    }
+
+    pub fn with_meetings(mut self, meetings: impl MeetingLookup + 'static) -> Self {
+        self.meetings = Arc::new(meetings);
+        self
+    }
+}
+
+/// Answers what another meeting's stream holds, as committed.
+pub trait MeetingLookup: Send + Sync {
+    /// The meeting `id` folded from its committed events; `None` if it was
+    /// never convened.
+    fn meeting<'a>(
+        &'a self,
+        id: &'a MeetingId,
+    ) -> BoxFuture<'a, Result<Option<Meeting>, LookupError>>;
+}
+
+/// Meetings known in advance (the tests', and a replay's from what it has
+/// decided again).
+#[derive(Clone, Default)]
+pub struct KnownMeetings(pub BTreeMap<MeetingId, Meeting>);
+
+impl MeetingLookup for KnownMeetings {
+    fn meeting<'a>(
+        &'a self,
+        id: &'a MeetingId,
+    ) -> BoxFuture<'a, Result<Option<Meeting>, LookupError>> {
+        Box::pin(std::future::ready(Ok(self.0.get(id).cloned())))
+    }
+}
 
 /// Where a meeting stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -143,6 +194,18 @@ impl Meeting {
             Some(date) => Some(services.cap_tables.cap_table(date).await?),
             None => None,
         };
+        if let MeetingCommand::Convene {
+            meeting,
+            kind,
+            call: Call::Second { first_call },
+            agenda,
+            ..
+        } = &command
+            && first_call != meeting
+        {
+            let first = services.meetings.meeting(first_call).await?;
+            check_second_call(first_call, first.as_ref(), *kind, agenda)?;
+        }
         self.decide(command, snapshot)
     }
 
@@ -734,6 +797,54 @@ fn on_roll(open: &OpenRoll, holder: &HolderId) -> Result<(), MeetingError> {
     } else {
         Err(MeetingError::NotOnRoll(holder.clone()))
     }
+}
+
+/// A second call follows a first call of the same kind that was held
+/// (closed) and failed its quorum; its agenda is the resolutions of the
+/// first call that failed their quorum, or some of them (same decision
+/// kind, purpose and text).
+fn check_second_call(
+    first_call: &MeetingId,
+    first: Option<&Meeting>,
+    kind: MeetingKind,
+    agenda: &[ProposedResolution],
+) -> Result<(), MeetingError> {
+    let Some(first) = first.filter(|m| m.phase() != Phase::NotConvened) else {
+        return Err(MeetingError::FirstCallUnknown(first_call.clone()));
+    };
+    if first.kind() != Some(kind) {
+        return Err(MeetingError::FirstCallOfAnotherKind(first_call.clone()));
+    }
+    let Some(results) = first.results() else {
+        return Err(MeetingError::FirstCallNotHeld(first_call.clone()));
+    };
+    let failed: Vec<&AgendaItem> = first
+        .agenda()
+        .iter()
+        .zip(results)
+        .filter(|(_, r)| match &r.outcome {
+            Outcome::Rejected { rules } => rules.contains(&RejectionRule::Quorum),
+            Outcome::Adopted => false,
+        })
+        .map(|(item, _)| item)
+        .collect();
+    if failed.is_empty() {
+        return Err(MeetingError::FirstCallReachedQuorum(first_call.clone()));
+    }
+    for (i, p) in agenda.iter().enumerate() {
+        let again = failed.iter().any(|item| {
+            item.decision_kind == p.decision_kind
+                && item.purpose == p.purpose
+                && item.text == p.text
+        });
+        if !again {
+            return Err(MeetingError::NotOnTheFirstCall {
+                number: i + 1,
+                first_call: first_call.clone(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// A general meeting's vote opens no sooner than the charter's notice after

@@ -56,6 +56,23 @@ pub enum MeetingError {
     UnknownCollege(CollegeId),
     #[error("a second call must refer to a first call, not to meeting {0} itself")]
     SecondCallOfItself(MeetingId),
+    #[error("the first call {0} was never convened")]
+    FirstCallUnknown(MeetingId),
+    #[error("the first call {0} is a meeting of another kind")]
+    FirstCallOfAnotherKind(MeetingId),
+    #[error("the first call {0} is not closed: a second call follows a first call that was held")]
+    FirstCallNotHeld(MeetingId),
+    #[error(
+        "the first call {0} reached its quorum on every resolution: there is nothing to call again"
+    )]
+    FirstCallReachedQuorum(MeetingId),
+    #[error(
+        "resolution {number} is not one of the resolutions of the first call {first_call} that failed their quorum (same decision kind, purpose and text)"
+    )]
+    NotOnTheFirstCall {
+        number: usize,
+        first_call: MeetingId,
+    },
     #[error(
         "{earliest} is the earliest a meeting convened on {convened_on} can open: the charter gives a {call} {days} days' notice, and its vote opens on {opens_on}"
     )]

@@ -13,8 +13,8 @@ pub mod tally;
 mod types;
 
 pub use aggregate::{
-    BallotInForce, MAX_RESOLUTION_TEXT, MAX_RESOLUTIONS, Meeting, MeetingServices, Phase,
-    general_meeting_voters,
+    BallotInForce, KnownMeetings, MAX_RESOLUTION_TEXT, MAX_RESOLUTIONS, Meeting, MeetingLookup,
+    MeetingServices, Phase, general_meeting_voters,
 };
 pub use commands::{MeetingCommand, ProposedResolution};
 pub use error::MeetingError;

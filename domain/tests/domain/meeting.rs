@@ -16,9 +16,9 @@ use windledger_domain::meeting::tally::{
     CollegeTally, Fraction, Outcome, RejectionRule, ResolutionResult,
 };
 use windledger_domain::meeting::{
-    AgendaItem, Call, Choice, CommitteeMember, Convocation, MAX_RESOLUTION_TEXT, MAX_RESOLUTIONS,
-    Meeting, MeetingCommand, MeetingError, MeetingEvent, MeetingKind, MeetingServices, Phase,
-    ProposedResolution, Roll, RollCollege, Voter,
+    AgendaItem, Call, Choice, CommitteeMember, Convocation, KnownMeetings, MAX_RESOLUTION_TEXT,
+    MAX_RESOLUTIONS, Meeting, MeetingCommand, MeetingError, MeetingEvent, MeetingKind,
+    MeetingServices, Phase, ProposedResolution, Roll, RollCollege, Voter,
 };
 use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::{AdoptedResolution, LookupError, ResolutionPurpose};
@@ -591,19 +591,92 @@ fn a_strategic_committee_and_an_extraordinary_general_meeting_are_convened_alike
         ]);
 }
 
-#[test]
-fn a_second_call_names_its_first_call() {
-    let second = Notice {
+/// The meeting framework knowing the first call `AGM` as `events` made it.
+fn knowing_first_call(events: Vec<MeetingEvent>) -> TestFramework<Meeting> {
+    let mut known = KnownMeetings::default();
+    known.0.insert(meeting_id(AGM), replay(events));
+    TestFramework::with(services_with([cap_table()]).with_meetings(known))
+}
+
+fn second_call() -> Notice {
+    Notice {
         meeting: "ag-2024-bis".to_owned(),
         call: Call::Second {
             first_call: meeting_id(AGM),
         },
         ..Notice::general()
-    };
-    meeting()
+    }
+}
+
+#[test]
+fn a_second_call_names_its_first_call() {
+    // The first call was held and no resolution reached its quorum.
+    let second = second_call();
+    knowing_first_call(closed_meeting())
         .given_no_previous_events()
         .when(second.clone().command())
         .then_expect_events(vec![second.event(vec![ordinary(), extraordinary()])]);
+    // A subset of its agenda.
+    let fewer = Notice {
+        agenda: vec![agenda().remove(1)],
+        ..second_call()
+    };
+    knowing_first_call(closed_meeting())
+        .given_no_previous_events()
+        .when(fewer.command())
+        .inspect_result()
+        .expect("one of the resolutions that failed their quorum");
+}
+
+#[test]
+fn a_second_call_follows_a_first_call_held_that_failed_its_quorum_on_the_same_agenda() {
+    let refused_with = |first: Vec<MeetingEvent>, notice: Notice, error: MeetingError| {
+        knowing_first_call(first)
+            .given_no_previous_events()
+            .when(notice.command())
+            .then_expect_error(error);
+    };
+    let first = meeting_id(AGM);
+    // No such meeting.
+    meeting()
+        .given_no_previous_events()
+        .when(second_call().command())
+        .then_expect_error(MeetingError::FirstCallUnknown(first.clone()));
+    // Convened but not held.
+    refused_with(
+        vec![convened()],
+        second_call(),
+        MeetingError::FirstCallNotHeld(first.clone()),
+    );
+    // Held, and every resolution reached its quorum.
+    refused_with(
+        with(ballots_in_force(), [closed(counted_results())]),
+        second_call(),
+        MeetingError::FirstCallReachedQuorum(first.clone()),
+    );
+    // Another kind of meeting.
+    refused_with(
+        closed_meeting(),
+        Notice {
+            kind: MeetingKind::ExtraordinaryGeneralMeeting,
+            ..second_call()
+        },
+        MeetingError::FirstCallOfAnotherKind(first.clone()),
+    );
+    // A resolution the first call did not have.
+    let mut agenda = agenda();
+    agenda[1].text = "Une autre résolution".to_owned();
+    refused_with(
+        closed_meeting(),
+        Notice {
+            agenda,
+            ..second_call()
+        },
+        MeetingError::NotOnTheFirstCall {
+            number: 2,
+            first_call: first,
+        },
+    );
 }
 
 #[test]
@@ -645,7 +718,7 @@ fn a_general_meeting_opening_before_its_notice_is_refused_with_the_earliest_day(
         },
         ..late.clone()
     };
-    meeting()
+    knowing_first_call(closed_meeting())
         .given_no_previous_events()
         .when(second.command())
         .inspect_result()

@@ -8,8 +8,8 @@ use windledger_domain::cap_table::{CapTableSnapshot, HolderPosition, KnownCapTab
 use windledger_domain::charter::{Charter, College, DecisionKind, VoteBasis};
 use windledger_domain::company::HolderKind;
 use windledger_domain::meeting::{
-    Call, Choice, Meeting, MeetingCommand, MeetingEvent, MeetingKind, MeetingServices,
-    ProposedResolution, ResolutionResult,
+    Call, Choice, KnownMeetings, Meeting, MeetingCommand, MeetingEvent, MeetingKind,
+    MeetingServices, ProposedResolution, ResolutionResult,
 };
 use windledger_domain::money::Euros;
 use windledger_domain::ratio::Ratio;
@@ -92,10 +92,27 @@ impl Assembly {
         holders: &[(&str, &str, u64)],
         kinds: &[&str],
     ) -> Self {
-        let mut assembly = Self::new(MeetingServices::new(
+        let mut services = MeetingServices::new(
             chrono::DateTime::<chrono::Utc>::MAX_UTC,
             cap_table(charter, holders),
-        ));
+        );
+        // A second call follows a first call held on the same agenda in
+        // which no one voted (so that it failed its quorum).
+        if let Call::Second { first_call } = &call {
+            let mut first = Box::pin(Self::open(
+                first_call.as_str(),
+                Call::First,
+                charter,
+                holders,
+                kinds,
+            ))
+            .await;
+            first.close().await;
+            let mut known = KnownMeetings::default();
+            known.0.insert(first_call.clone(), first.state.clone());
+            services = services.with_meetings(known);
+        }
+        let mut assembly = Self::new(services);
         let agenda = kinds
             .iter()
             .enumerate()

@@ -168,7 +168,7 @@ async fn figures_past_the_bounds_are_refused_and_every_read_still_answers(db: Te
                 "opens_at": "2026-12-02T08:00:00Z", "closes_at": "2026-12-03T08:00:00Z",
                 "agenda": [{"decision_kind": "ordinary", "purpose": {"purpose": "general"},
                             "text": "Budget\u{0} =HYPERLINK(\"http://x\")"}],
-                "members": [], "convened_on": "2026-11-20"
+                "members": [], "convened_on": "2026-11-10"
             }),
         )
         .await
@@ -224,10 +224,12 @@ async fn figures_past_the_bounds_are_refused_and_every_read_still_answers(db: Te
         .form(&farm("/secretariat/assemblees"));
     let today = Utc::now().date_naive();
     let yesterday = (today - Duration::days(1)).to_string();
+    // The charter's notice: 15 days from the convocation to the opening.
+    let convened = (today - Duration::days(20)).to_string();
     let fields = [
         ("assemblee", "ago-bidi"),
         ("nature", "ordinary_general_meeting"),
-        ("date_convocation", yesterday.as_str()),
+        ("date_convocation", convened.as_str()),
         ("date_enregistrement", yesterday.as_str()),
         ("ouverture", &format!("{today}T02:00")),
         ("cloture", &format!("{}T18:00", today + Duration::days(10))),

@@ -51,7 +51,7 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
                 "opens_at": opens_at, "closes_at": closes_at,
                 "agenda": [{"decision_kind": "extraordinary", "purpose": {"purpose": "capital_increase"},
                             "text": "Augmentation de capital réservée à cit-900"}],
-                "members": [], "convened_on": opening_day - chrono::Days::new(2)
+                "members": [], "convened_on": opening_day - chrono::Days::new(20)
             }),
         )
         .await

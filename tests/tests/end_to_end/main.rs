@@ -29,6 +29,7 @@ mod import;
 mod meeting_through_cqrs;
 mod operator_first_steps;
 mod projections_follow_the_ledger;
+mod second_call;
 mod web_browser;
 mod web_pages;
 mod web_places;

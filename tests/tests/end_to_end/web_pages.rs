@@ -874,6 +874,18 @@ async fn the_secretary_keeps_the_register(db: windledger_store::testing::TestDat
         "r1_texte",
         Some("Installation de panneaux d'information au pied des éoliennes"),
     );
+    // Convened yesterday, its vote cannot open today: the charter's notice
+    // (15 days by default) is said with the first day it could open.
+    let earliest = windledger_french::format::date(today + chrono::Duration::days(14));
+    b.post(&convene_action, &fields)
+        .await
+        .expect(422)
+        .contains(&format!(
+            "Le délai de convocation des statuts n'est pas respecté : convoquée à cette date, \
+             l'assemblée peut ouvrir son vote le {earliest} au plus tôt."
+        ));
+    let convened = (today - chrono::Duration::days(20)).to_string();
+    let fields = set(&fields, "date_convocation", Some(&convened));
     b.post(&convene_action, &fields)
         .await
         .redirects_to(&farm("/secretariat"));

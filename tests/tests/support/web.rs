@@ -304,7 +304,7 @@ pub async fn open_meeting(server: &Server, meeting: &str) {
                     {"decision_kind": "ordinary", "purpose": {"purpose": "general"},
                      "text": "Création d'un fonds de rénovation énergétique pour les écoles"}
                 ],
-                "members": [], "convened_on": record_date - Duration::days(10)
+                "members": [], "convened_on": record_date - Duration::days(20)
             }),
         )
         .await
