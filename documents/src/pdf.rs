@@ -101,6 +101,10 @@ impl Font {
         lines.push(line);
         let mut out = Vec::with_capacity(lines.len());
         for line in lines {
+            if self.width(&line, size) <= width {
+                out.push(line);
+                continue;
+            }
             let mut piece = String::new();
             for c in line.chars() {
                 piece.push(c);
