@@ -5,6 +5,7 @@
 //! form ticks a box.
 
 use chrono::NaiveDate;
+use windledger_domain::input::line;
 use windledger_domain::types::Siren;
 use windledger_vault::person::{EARLIEST_BIRTH, MAX_LINE};
 use windledger_vault::{
@@ -36,7 +37,8 @@ pub const FIELDS: [&str; 17] = [
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Problem {
     Missing,
-    /// Longer than [`MAX_LINE`] characters, or a control character.
+    /// Longer than [`MAX_LINE`] characters, or a control or bidirectional
+    /// formatting character.
     NotOneLine,
     NotADate,
     BirthOutOfRange,
@@ -58,7 +60,9 @@ impl Problem {
     pub fn english(&self) -> String {
         match self {
             Problem::Missing => "is empty".into(),
-            Problem::NotOneLine => format!("is not one line of at most {MAX_LINE} characters"),
+            Problem::NotOneLine => format!(
+                "is not one line of at most {MAX_LINE} characters without control or bidirectional formatting characters"
+            ),
             Problem::NotADate => "is not a date (YYYY-MM-DD)".into(),
             Problem::BirthOutOfRange => format!("is not between {EARLIEST_BIRTH} and today"),
             Problem::BirthHalfGiven => "needs both the birth date and the birth place".into(),
@@ -103,7 +107,9 @@ impl<'c, C: Fn(&str) -> Option<String>> Reader<'c, C> {
     fn line(&mut self, field: &'static str) -> Option<Option<String>> {
         match (self.cell)(field) {
             None => Some(None),
-            Some(t) if t.chars().count() > MAX_LINE || t.chars().any(char::is_control) => {
+            // The vault's own rule for a line: no control character and no
+            // bidirectional formatting (U+202E...), at most MAX_LINE.
+            Some(t) if t.chars().count() > MAX_LINE || line(field, &t).is_err() => {
                 self.fail(field, Problem::NotOneLine)
             }
             Some(t) => Some(Some(t)),
@@ -325,7 +331,8 @@ mod tests {
     #[test]
     fn every_field_says_its_own_problem_at_once() {
         let mut fields = vec![
-            ("legal_name", "Commune"),
+            ("legal_name", "Commune\u{202e}"),
+            ("legal_form", "EPCI"),
             ("siren", "12345"),
             ("birth_date", "demain"),
             ("email", "pas une adresse"),
@@ -341,7 +348,7 @@ mod tests {
         assert_eq!(
             said,
             vec![
-                ("legal_form", Problem::Missing),
+                ("legal_name", Problem::NotOneLine),
                 ("siren", Problem::Siren),
                 ("representative", Problem::Missing),
                 ("country", Problem::Missing),

@@ -163,7 +163,9 @@ fn or_fr(value: String) -> String {
 fn french(problem: &Problem) -> String {
     match problem {
         Problem::Missing => "Ce champ est obligatoire.".into(),
-        Problem::NotOneLine => format!("Une seule ligne d'au plus {MAX_LINE} caractères."),
+        Problem::NotOneLine => format!(
+            "Une seule ligne d'au plus {MAX_LINE} caractères, sans caractère de contrôle ni de mise en forme."
+        ),
         Problem::NotADate => "Indiquez une date (AAAA-MM-JJ).".into(),
         Problem::BirthOutOfRange => {
             "Une date de naissance entre le 1er janvier 1900 et aujourd'hui.".into()
