@@ -448,7 +448,7 @@ async fn run_once(
         let receipts = match (parsed.person, vault) {
             (Some(person), Some(vault)) => {
                 vault
-                    .admit_command(&runtime, parsed.command, person, metadata)
+                    .admit(&runtime, parsed.command, person, metadata)
                     .await?
             }
             _ => {

@@ -23,7 +23,7 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use windledger_domain::company::{CompanyCommand, HolderKind};
-use windledger_domain::types::{CollegeId, CommuneCode, HolderId, IdentityCommitment};
+use windledger_domain::types::{HolderId, IdentityCommitment};
 use windledger_store::{SealedVersion, Store, VaultKey, VaultRead};
 use windledger_vault::{
     Commitment, Consent, Identity, MasterKey, Person, Record, Sealed, Subject, SubjectKey,
@@ -109,17 +109,6 @@ pub struct Erased {
     pub receipts: Vec<Receipt>,
     /// Versions of the data destroyed.
     pub versions: u64,
-}
-
-/// The admission of a holder with their identity (one step, one append).
-#[derive(Clone, Debug)]
-pub struct Admission {
-    pub holder: HolderId,
-    pub kind: HolderKind,
-    pub college: CollegeId,
-    pub commune: CommuneCode,
-    pub effective_date: NaiveDate,
-    pub person: Person,
 }
 
 fn vault_error(e: VaultError) -> Error {
@@ -314,42 +303,10 @@ impl Vault {
         }
     }
 
-    /// Admits a holder with their identity, in one step.
+    /// Admits a holder with their identity, in one step: the admission
+    /// command (its `identity` left out: the vault computes it) and the
+    /// person.
     pub async fn admit(
-        &self,
-        runtime: &LedgerRuntime,
-        admission: Admission,
-        metadata: HashMap<String, String>,
-    ) -> Result<Vec<Receipt>, Error> {
-        check_kind(admission.kind, &admission.person)?;
-        let Admission {
-            holder,
-            kind,
-            college,
-            commune,
-            effective_date,
-            person,
-        } = admission;
-        self.record_with(
-            runtime,
-            &holder.clone(),
-            person,
-            |commitment| CompanyCommand::AdmitShareholder {
-                holder,
-                kind,
-                college,
-                commune,
-                effective_date,
-                identity: Some(commitment),
-            },
-            metadata,
-        )
-        .await
-    }
-
-    /// Admits a holder with their identity from the admission command (its
-    /// `identity` is left out: the vault computes it).
-    pub async fn admit_command(
         &self,
         runtime: &LedgerRuntime,
         command: Command,
@@ -362,25 +319,30 @@ impl Vault {
         let CompanyCommand::AdmitShareholder {
             holder,
             kind,
-            college,
-            commune,
-            effective_date,
             identity: None,
-        } = *company
+            ..
+        } = company.as_ref()
         else {
             return Err(Error::invalid(
                 "only an admission without an identity commitment takes a person",
             ));
         };
-        let admission = Admission {
-            holder,
-            kind,
-            college,
-            commune,
-            effective_date,
+        check_kind(*kind, &person)?;
+        let holder = holder.clone();
+        let mut admission = *company;
+        self.record_with(
+            runtime,
+            &holder,
             person,
-        };
-        self.admit(runtime, admission, metadata).await
+            move |commitment| {
+                if let CompanyCommand::AdmitShareholder { identity, .. } = &mut admission {
+                    *identity = Some(commitment);
+                }
+                admission
+            },
+            metadata,
+        )
+        .await
     }
 
     /// Records a new version of a registered holder's identity (a

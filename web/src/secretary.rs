@@ -26,7 +26,6 @@ use crate::{PageResult, WebError, format, identity, projected};
 use windledger_api::problem::Problem;
 use windledger_app::command::{Command, Receipt};
 use windledger_app::import::csv::parse_decimal;
-use windledger_app::people::Admission;
 
 const ADMIT_FORM: &str = "associe";
 const TRANSFER_FORM: &str = "cession";
@@ -470,19 +469,19 @@ pub async fn admit(post: Post) -> PageResult {
             Some(person),
             Some(vault),
         ) => {
-            let admission = Admission {
+            let admission = Command::Company(Box::new(CompanyCommand::AdmitShareholder {
                 holder,
                 kind,
                 college,
                 commune,
                 effective_date,
-                person,
-            };
+                identity: None,
+            }));
             let metadata = post.metadata("");
             let runtime = post.farm.runtime.clone();
             Some(async move {
                 vault
-                    .admit(&runtime, admission, metadata)
+                    .admit(&runtime, admission, person, metadata)
                     .await
                     .map_err(Problem::from)
             })

@@ -13,7 +13,7 @@ use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use windledger_api::auth::Role;
 use windledger_app::command::Command;
-use windledger_app::people::{Admission, Vault};
+use windledger_app::people::Vault;
 use windledger_domain::company::{CompanyCommand, HolderKind};
 use windledger_fixtures::farm::{CIT, college, commune, holder};
 use windledger_fixtures::small_farm::{LOCAL_A, charter, formed, incorporation};
@@ -107,14 +107,15 @@ async fn erased_identities_leave_nothing_readable_and_the_ledger_still_verifies(
         let receipts = vault
             .admit(
                 &runtime,
-                Admission {
+                Command::Company(Box::new(CompanyCommand::AdmitShareholder {
                     holder: holder(id(n)),
                     kind: HolderKind::Individual,
                     college: college(CIT),
                     commune: commune(LOCAL_A),
                     effective_date: formed(),
-                    person: person(n),
-                },
+                    identity: None,
+                })),
+                person(n),
                 HashMap::new(),
             )
             .await
