@@ -9,6 +9,7 @@ use maud::{Markup, html};
 
 use crate::layout::{Col, contents, table};
 use serde_json::{Value, json};
+use windledger_domain::charter::NoticePeriods;
 use windledger_domain::company::CompanyCommand;
 use windledger_domain::meeting::MeetingCommand;
 use windledger_domain::money::Euros;
@@ -69,6 +70,8 @@ struct Register {
     decision_kinds: Vec<(String, String)>,
     /// Holders: id, shares now, exited.
     holders: Vec<(String, u64, bool)>,
+    /// The charter's notice periods of a general meeting.
+    notice: NoticePeriods,
     meetings: Vec<MeetingLine>,
 }
 
@@ -86,6 +89,7 @@ async fn read_register(farm: &Farm) -> Result<Register, WebError> {
     projected(&farm.runtime, |p| {
         let fold = p.cap_table.fold();
         let charter = fold.charter(AsOf::Latest);
+        let notice = charter.map(|c| c.notice).unwrap_or_default();
         let (colleges, classes, decision_kinds) = match charter {
             Some(c) => (
                 c.colleges
@@ -130,6 +134,7 @@ async fn read_register(farm: &Farm) -> Result<Register, WebError> {
             classes,
             decision_kinds,
             holders,
+            notice,
             meetings,
         }
     })
@@ -215,6 +220,10 @@ async fn secretary_page(
         .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
         .collect();
     let now = Utc::now();
+    let notice_hint = format!(
+        "Selon les statuts, une assemblée générale ouvre son vote au moins {} jours après (une seconde convocation, {} jours).",
+        r.notice.first_call_days, r.notice.second_call_days
+    );
     let body = html! {
         h1 { "Secrétariat" }
         (errors_box("Le formulaire n'a pas été enregistré", &top))
@@ -266,8 +275,8 @@ async fn secretary_page(
             (form_guard(session))
             (Field::new(convene, CONVENE_FORM, "assemblee", "Identifiant de l'assemblée").required().hint("Par exemple ago-2026 : lettres, chiffres, - _ .").render())
             (select(convene, CONVENE_FORM, "nature", "Nature", &meeting_kinds, "ordinary_general_meeting", true))
-            (Field::new(convene, CONVENE_FORM, "premiere", "Première convocation").hint("Pour une seconde convocation seulement : l'identifiant de l'assemblée qui n'a pas atteint son quorum.").render())
-            (Field::new(convene, CONVENE_FORM, "date_convocation", "Date de convocation").kind("date").required().default_value(convene, &today.to_string()).render())
+            (Field::new(convene, CONVENE_FORM, "premiere", "Première convocation").hint("Pour une seconde convocation seulement : l'identifiant de l'assemblée tenue qui n'a pas atteint son quorum ; l'ordre du jour reprend ses résolutions restées sans quorum, au mot près.").render())
+            (Field::new(convene, CONVENE_FORM, "date_convocation", "Date de convocation").kind("date").required().default_value(convene, &today.to_string()).hint(&notice_hint).render())
             (Field::new(convene, CONVENE_FORM, "date_enregistrement", "Date d'enregistrement").kind("date").required().hint("La liste d'émargement est la table de capitalisation à la fin de ce jour ; elle précède le jour d'ouverture du vote.").render())
             (Field::new(convene, CONVENE_FORM, "ouverture", "Ouverture du vote").kind("datetime-local").required().render())
             (Field::new(convene, CONVENE_FORM, "cloture", "Clôture du vote").kind("datetime-local").required().render())

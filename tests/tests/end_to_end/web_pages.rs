@@ -775,7 +775,8 @@ async fn the_secretary_keeps_the_register(db: windledger_store::testing::TestDat
         .contains("Secrétariat")
         .contains("Convoquer une assemblée")
         .contains("Inscrire un associé")
-        .contains("Enregistrer une cession d'actions");
+        .contains("Enregistrer une cession d'actions")
+        .contains("au moins 15 jours après (une seconde convocation, 10 jours)");
     let admit_action = farm("/secretariat/associes");
     let transfer_action = farm("/secretariat/cessions");
     let convene_action = farm("/secretariat/assemblees");
