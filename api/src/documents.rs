@@ -19,6 +19,7 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use windledger_app::ledger::LedgerRuntime;
+use windledger_documents::meeting::{attendance_pdf, participants};
 use windledger_documents::register::{account_pdf, certificate_pdf, register_csv, register_pdf};
 use windledger_documents::{DocumentError, Drawn, Person};
 use windledger_domain::types::HolderId;
@@ -26,7 +27,7 @@ use windledger_projections::share_register::RegisterEntry;
 
 use crate::AppState;
 use crate::auth::{Principal, Role};
-use crate::extract::{HolderPath, Ledger, PathParams, QueryParams};
+use crate::extract::{HolderPath, Ledger, MeetingPath, PathParams, QueryParams};
 use crate::problem::Problem;
 use crate::reads::projected;
 
@@ -233,5 +234,59 @@ pub(crate) async fn certificate(
     let names = people(&state, &runtime, &principal, vec![holder.clone()]).await?;
     let bytes = rendered(certificate_pdf(&drawn, &holder, &holdings, &names))?;
     let name = format!("{}-attestation-{holder}-{}.pdf", drawn.ledger, drawn.date);
+    Ok(file(bytes, "application/pdf", &name, &drawn))
+}
+
+/// `GET /meetings/{meeting}/attendance.pdf`: the attendance sheet
+/// (R225-95), once the meeting's voting was opened; names and domiciles
+/// for the secretary, ids for the municipality.
+pub(crate) async fn attendance(
+    State(state): State<AppState>,
+    principal: Principal,
+    Ledger(runtime): Ledger,
+    PathParams(MeetingPath { meeting }): PathParams<MeetingPath>,
+) -> Result<Response, Problem> {
+    let id = runtime.id.to_string();
+    let (drawn, record) = projected(&runtime, |p| {
+        let record = p
+            .register
+            .fold()
+            .meeting(&meeting)
+            .cloned()
+            .ok_or_else(|| Problem::not_found(format!("no meeting {meeting:?} in this ledger")))?;
+        let mut drawn = Drawn::of(p, &id, None).ok_or_else(no_company)?;
+        drawn.date = record.convocation.closes_at.date_naive();
+        Ok::<_, Problem>((drawn, record))
+    })
+    .await??;
+    let holders = participants(&record)
+        .map(|(list, _)| {
+            let mut named: Vec<HolderId> = list
+                .iter()
+                .flat_map(|p| [Some(p.holder.clone()), p.represented_by.clone()])
+                .flatten()
+                .chain(
+                    record
+                        .proxies
+                        .iter()
+                        .flat_map(|p| [p.grantor.clone(), p.proxy.clone()]),
+                )
+                .collect();
+            named.sort();
+            named.dedup();
+            named
+        })
+        .unwrap_or_default();
+    let names = people(&state, &runtime, &principal, holders).await?;
+    let bytes = {
+        let drawn = drawn.clone();
+        blocking(move || attendance_pdf(&drawn, &record, &names).map_err(Problem::internal)).await?
+    };
+    let Some(bytes) = bytes else {
+        return Err(Problem::not_found(format!(
+            "the voting of meeting {meeting:?} is not open yet: the sheet lists who took part"
+        )));
+    };
+    let name = format!("{}-feuille-de-presence-{meeting}.pdf", drawn.ledger);
     Ok(file(bytes, "application/pdf", &name, &drawn))
 }

@@ -291,6 +291,14 @@ pub fn routes() -> Vec<RouteSpec> {
             get(documents::register_as_pdf),
         ),
         read(
+            at!("/meetings/{meeting}/attendance.pdf"),
+            Access::Roles(AUDITORS),
+            "A meeting's attendance sheet (R225-95) as PDF/A, once its voting is open: who took part, online, by proxy or by post, their shares and votes, the totals by college, the proxies annexed",
+            Answer::File("application/pdf"),
+            None,
+            get(documents::attendance),
+        ),
+        read(
             at!("/share-register.csv"),
             Access::Roles(AUDITORS),
             "The register of share movements as CSV (`;`, UTF-8), as of a date",

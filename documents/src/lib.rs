@@ -23,6 +23,7 @@ use windledger_projections::event::EventHash;
 use windledger_projections::runner::Projections;
 
 pub mod csv;
+pub mod meeting;
 mod pdf;
 pub mod register;
 

@@ -12,20 +12,20 @@ use windledger_projections::share_register::{Account, RegisterEntry, SupportingA
 use crate::pdf::{self, A4_LANDSCAPE, A4_PORTRAIT, Font, Page, Sheet};
 use crate::{DocumentError, Drawn, People, Person};
 
-const MARGIN: f32 = 32.0;
-const TEXT: f32 = 9.0;
-const SMALL: f32 = 7.0;
-const TABLE: f32 = 7.0;
-const ROW: f32 = 10.0;
+pub(crate) const MARGIN: f32 = 32.0;
+pub(crate) const TEXT: f32 = 9.0;
+pub(crate) const SMALL: f32 = 7.0;
+pub(crate) const TABLE: f32 = 7.0;
+pub(crate) const ROW: f32 = 10.0;
 
 /// A column of a table: its width in points and whether figures align
 /// right.
-struct Column {
+pub(crate) struct Column {
     width: f32,
     right: bool,
 }
 
-const fn col(width: f32, right: bool) -> Column {
+pub(crate) const fn col(width: f32, right: bool) -> Column {
     Column { width, right }
 }
 
@@ -58,7 +58,7 @@ const ACCOUNT: [Column; 8] = [
 
 /// Pages being filled: a header on each, a table's head repeated, page
 /// numbers added at the end.
-struct Layout<'a> {
+pub(crate) struct Layout<'a> {
     font: &'a Font,
     sheet: Sheet,
     header: Vec<(f32, String)>,
@@ -68,7 +68,18 @@ struct Layout<'a> {
 }
 
 impl<'a> Layout<'a> {
-    fn new(font: &'a Font, sheet: Sheet, title: &str, drawn: &Drawn) -> Self {
+    pub(crate) fn new(font: &'a Font, sheet: Sheet, title: &str, drawn: &Drawn) -> Self {
+        Self::under(font, sheet, title, drawn, words::REGISTER_LAW)
+    }
+
+    /// A document under `law` (the articles it follows, in its header).
+    pub(crate) fn under(
+        font: &'a Font,
+        sheet: Sheet,
+        title: &str,
+        drawn: &Drawn,
+        law: &str,
+    ) -> Self {
         let width = sheet.width - 2.0 * MARGIN;
         let mut header = vec![(12.0, format!("{title} — {}", drawn.company))];
         for line in font.wrap(
@@ -83,7 +94,7 @@ impl<'a> Layout<'a> {
         ) {
             header.push((SMALL, line));
         }
-        for line in font.wrap(words::REGISTER_LAW, SMALL, width) {
+        for line in font.wrap(law, SMALL, width) {
             header.push((SMALL, line));
         }
         let mut layout = Self {
@@ -130,7 +141,7 @@ impl<'a> Layout<'a> {
         }
     }
 
-    fn paragraph(&mut self, size: f32, text: &str) {
+    pub(crate) fn paragraph(&mut self, size: f32, text: &str) {
         let width = self.sheet.width - 2.0 * MARGIN;
         for line in self.font.wrap(text, size, width) {
             self.room(size + 4.0);
@@ -140,12 +151,12 @@ impl<'a> Layout<'a> {
         }
     }
 
-    fn gap(&mut self, height: f32) {
+    pub(crate) fn gap(&mut self, height: f32) {
         self.y -= height;
     }
 
     /// Starts a table: its head now and on every later page.
-    fn table(&mut self, columns: &'a [Column], titles: &'a [&'a str]) {
+    pub(crate) fn table(&mut self, columns: &'a [Column], titles: &'a [&'a str]) {
         self.columns = Some((columns, titles));
         self.room(3.0 * ROW);
         self.row(columns, titles);
@@ -157,7 +168,7 @@ impl<'a> Layout<'a> {
     /// A row of the table: each cell broken into as many lines as its
     /// column needs (a name is never cut short), the row as tall as its
     /// tallest cell.
-    fn row<S: AsRef<str>>(&mut self, columns: &[Column], cells: &[S]) {
+    pub(crate) fn row<S: AsRef<str>>(&mut self, columns: &[Column], cells: &[S]) {
         let font = self.font;
         let wrapped: Vec<Vec<String>> = columns
             .iter()
@@ -187,14 +198,14 @@ impl<'a> Layout<'a> {
         }
     }
 
-    fn end_table(&mut self) {
+    pub(crate) fn end_table(&mut self) {
         self.columns = None;
         let (x1, x2, y) = (MARGIN, self.sheet.width - MARGIN, self.y - 3.0);
         self.page().rule(x1, x2, y);
         self.y -= 6.0;
     }
 
-    fn finish(mut self, title: &str) -> Result<Vec<u8>, DocumentError> {
+    pub(crate) fn finish(mut self, title: &str) -> Result<Vec<u8>, DocumentError> {
         let n = self.pages.len();
         for (i, page) in self.pages.iter_mut().enumerate() {
             let text = words::page(i + 1, n);
@@ -206,7 +217,7 @@ impl<'a> Layout<'a> {
 }
 
 /// A holder as a document shows them: their name and id, or their id.
-fn shown(people: &dyn People, holder: &HolderId) -> String {
+pub(crate) fn shown(people: &dyn People, holder: &HolderId) -> String {
     match people.person(holder) {
         Some(Person { name, .. }) => format!("{name} ({holder})"),
         None => words::pseudonym(holder.as_str()),

@@ -146,3 +146,66 @@ pub fn certifies(company: &str, holder: &str, date: NaiveDate, holds: bool) -> S
 pub const ACCOUNT_BALANCE: &str = "Solde par catégorie";
 pub const NO_MOVEMENT: &str = "Aucun mouvement à cette date.";
 pub const HOLDER_ID: &str = "Identifiant";
+
+pub const ATTENDANCE_TITLE: &str = "Feuille de présence";
+pub const ATTENDANCE_LAW: &str = "Établie en application de l'article R225-95 du Code de commerce (repris par les statuts) : chaque associé présent, représenté ou ayant voté par correspondance, ses actions et ses voix, et les pouvoirs annexés.";
+pub const ATTENDANCE_COLUMNS: [&str; 7] = [
+    "Associé",
+    "Domicile",
+    "Collège",
+    "Actions",
+    "Voix",
+    "Participation",
+    "Bulletin reçu",
+];
+pub const ATTENDANCE_PROXIES: &str = "Pouvoirs annexés";
+pub const ATTENDANCE_NO_PROXY: &str = "Aucun pouvoir en vigueur.";
+pub const ATTENDANCE_NOBODY: &str = "Aucun associé n'a participé au vote.";
+pub const ATTENDANCE_CERTIFIED: &str = "Certifiée exacte par le bureau de l'assemblée :";
+pub const ATTENDANCE_OFFICERS: [&str; 3] = [
+    "Le président de séance : ……………………………………",
+    "Les scrutateurs : ……………………………………   ……………………………………",
+    "Le secrétaire de séance : ……………………………………",
+];
+
+/// The meeting a sheet is of: `Assemblée générale ordinaire ago-2025, vote
+/// du ... au ...`.
+pub fn attendance_of(kind: &str, meeting: &str, opens: &str, closes: &str) -> String {
+    format!("{kind} {meeting}, vote ouvert du {opens} au {closes}.")
+}
+
+/// How a voter took part: in person (online), by proxy, or by post.
+pub fn participation(postal: bool, represented_by: Option<&str>) -> String {
+    match (postal, represented_by) {
+        (true, _) => "vote par correspondance".to_owned(),
+        (false, Some(proxy)) => format!("représenté par {proxy}"),
+        (false, None) => "présent (vote en ligne)".to_owned(),
+    }
+}
+
+/// A college's line of totals.
+pub fn attendance_total(
+    college: &str,
+    voters: usize,
+    of: usize,
+    shares: u64,
+    votes: u64,
+    roll: u64,
+) -> String {
+    format!(
+        "Collège {college} : {} participant{} sur {} inscrit{}, {} action{}, {} voix sur {}.",
+        format::int(voters as u64),
+        if voters > 1 { "s" } else { "" },
+        format::int(of as u64),
+        if of > 1 { "s" } else { "" },
+        format::int(shares),
+        if shares > 1 { "s" } else { "" },
+        format::int(votes),
+        format::int(roll)
+    )
+}
+
+/// `cit-084 a donné pouvoir à cit-056`.
+pub fn proxy_line(grantor: &str, proxy: &str) -> String {
+    format!("{grantor} a donné pouvoir à {proxy}.")
+}

@@ -60,6 +60,7 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/ocf",
             "/share-register.pdf",
             "/share-register.csv",
+            "/meetings/{meeting}/attendance.pdf",
         ],
     ),
     (

@@ -26,6 +26,7 @@ mod http_integrity;
 mod http_story;
 mod identity_vault;
 mod import;
+mod meeting_documents;
 mod meeting_through_cqrs;
 mod operator_first_steps;
 mod projections_follow_the_ledger;

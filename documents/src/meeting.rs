@@ -1,0 +1,178 @@
+//! The documents of a meeting: its attendance sheet (feuille de présence,
+//! R225-95) as PDF/A, from the meeting's record in the register: every
+//! voter with a ballot in force (online, by proxy or by post), with their
+//! domicile, shares and votes, the totals by college, the proxies annexed,
+//! and the lines the meeting's officers sign.
+
+use std::collections::BTreeMap;
+
+use windledger_domain::types::{CollegeId, HolderId};
+use windledger_french::documents as words;
+use windledger_french::format;
+use windledger_projections::register::MeetingRecord;
+
+use crate::pdf::{A4_LANDSCAPE, Font};
+use crate::register::{Layout, TEXT, col, shown};
+use crate::{DocumentError, Drawn, People};
+
+/// The sheet's columns on A4 landscape (782 points between margins).
+const ATTENDANCE: [crate::register::Column; 7] = [
+    col(150.0, false),
+    col(190.0, false),
+    col(80.0, false),
+    col(60.0, true),
+    col(60.0, true),
+    col(150.0, false),
+    col(92.0, false),
+];
+
+/// One participant: a voter on the roll with a ballot in force.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Participant {
+    pub holder: HolderId,
+    pub college: CollegeId,
+    pub shares: u64,
+    pub votes: u64,
+    pub postal: bool,
+    /// The proxy who cast the ballot, when not the voter.
+    pub represented_by: Option<HolderId>,
+    /// When the ballot was cast (or the postal form received).
+    pub at: chrono::DateTime<chrono::Utc>,
+}
+
+/// A college's totals: participants and their shares and votes, against
+/// the roll's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CollegeTotals {
+    pub participants: usize,
+    pub on_the_roll: usize,
+    pub shares: u64,
+    pub votes: u64,
+    pub roll_votes: u64,
+}
+
+/// Who took part in a meeting whose voting was opened: `None` before.
+pub fn participants(
+    record: &MeetingRecord,
+) -> Option<(Vec<Participant>, BTreeMap<CollegeId, CollegeTotals>)> {
+    let roll = &record.roll.as_ref()?.roll;
+    let mut totals: BTreeMap<CollegeId, CollegeTotals> = BTreeMap::new();
+    for voter in &roll.voters {
+        let t = totals.entry(voter.college.clone()).or_default();
+        t.on_the_roll += 1;
+        t.roll_votes = t.roll_votes.saturating_add(voter.weight);
+    }
+    let mut participants = Vec::new();
+    for ballot in record.ballots.iter().filter(|b| b.in_force) {
+        let Some(voter) = roll.voters.iter().find(|v| v.holder == ballot.voter) else {
+            continue;
+        };
+        let t = totals.entry(voter.college.clone()).or_default();
+        t.participants += 1;
+        t.shares = t.shares.saturating_add(voter.shares);
+        t.votes = t.votes.saturating_add(voter.weight);
+        participants.push(Participant {
+            holder: voter.holder.clone(),
+            college: voter.college.clone(),
+            shares: voter.shares,
+            votes: voter.weight,
+            postal: ballot.postal,
+            represented_by: (ballot.cast_by != ballot.voter).then(|| ballot.cast_by.clone()),
+            at: ballot.cast_at,
+        });
+    }
+    participants.sort_by(|a, b| (&a.college, &a.holder).cmp(&(&b.college, &b.holder)));
+    Some((participants, totals))
+}
+
+/// The attendance sheet of the meeting `record` (whose voting was opened),
+/// names and domiciles from `people`.
+pub fn attendance_pdf(
+    drawn: &Drawn,
+    record: &MeetingRecord,
+    people: &dyn People,
+) -> Result<Option<Vec<u8>>, DocumentError> {
+    let Some((participants, totals)) = participants(record) else {
+        return Ok(None);
+    };
+    let font = Font::load()?;
+    let mut layout = Layout::under(
+        &font,
+        A4_LANDSCAPE,
+        words::ATTENDANCE_TITLE,
+        drawn,
+        words::ATTENDANCE_LAW,
+    );
+    let c = &record.convocation;
+    layout.paragraph(
+        TEXT,
+        &words::attendance_of(
+            format::meeting_kind(c.kind),
+            c.meeting.as_str(),
+            &format::datetime(c.opens_at),
+            &format::datetime(c.closes_at),
+        ),
+    );
+    layout.gap(4.0);
+    layout.table(&ATTENDANCE, &words::ATTENDANCE_COLUMNS);
+    for p in &participants {
+        let domicile = people
+            .person(&p.holder)
+            .map(|person| person.address.join(", "))
+            .unwrap_or_default();
+        let proxy = p.represented_by.as_ref().map(|h| shown(people, h));
+        let cells = [
+            shown(people, &p.holder),
+            domicile,
+            p.college.to_string(),
+            format::int(p.shares),
+            format::int(p.votes),
+            words::participation(p.postal, proxy.as_deref()),
+            format::datetime(p.at),
+        ];
+        layout.row(&ATTENDANCE, &cells);
+    }
+    layout.end_table();
+    if participants.is_empty() {
+        layout.paragraph(TEXT, words::ATTENDANCE_NOBODY);
+    }
+    for (college, t) in &totals {
+        layout.paragraph(
+            TEXT,
+            &words::attendance_total(
+                college.as_str(),
+                t.participants,
+                t.on_the_roll,
+                t.shares,
+                t.votes,
+                t.roll_votes,
+            ),
+        );
+    }
+    layout.gap(6.0);
+    layout.paragraph(TEXT, words::ATTENDANCE_PROXIES);
+    let in_force: Vec<_> = record
+        .proxies
+        .iter()
+        .filter(|p| p.revoked.is_none())
+        .collect();
+    if in_force.is_empty() {
+        layout.paragraph(TEXT, words::ATTENDANCE_NO_PROXY);
+    }
+    for p in in_force {
+        layout.paragraph(
+            TEXT,
+            &format!(
+                "– {}",
+                words::proxy_line(&shown(people, &p.grantor), &shown(people, &p.proxy))
+            ),
+        );
+    }
+    layout.gap(10.0);
+    layout.paragraph(TEXT, words::ATTENDANCE_CERTIFIED);
+    for officer in words::ATTENDANCE_OFFICERS {
+        layout.gap(10.0);
+        layout.paragraph(TEXT, officer);
+    }
+    layout.finish(words::ATTENDANCE_TITLE).map(Some)
+}
