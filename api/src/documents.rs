@@ -271,6 +271,12 @@ pub(crate) async fn attendance(
                         .iter()
                         .flat_map(|p| [p.grantor.clone(), p.proxy.clone()]),
                 )
+                .chain(record.bureau.iter().flat_map(|b| {
+                    let b = &b.bureau;
+                    [b.chair.clone(), b.secretary.clone()]
+                        .into_iter()
+                        .chain(b.scrutineers.iter().cloned())
+                }))
                 .collect();
             named.sort();
             named.dedup();

@@ -465,6 +465,12 @@ pub fn routes() -> Vec<RouteSpec> {
             CommandSpec::new(Meeting, "record_postal_ballot", Path),
         ),
         command(
+            at!("/meetings/{meeting}/bureau"),
+            Access::Roles(SECRETARY),
+            "Record the meeting's bureau: its chair and one or two scrutineers (voters on the roll) and its secretary, by id",
+            CommandSpec::new(Meeting, "constitute_bureau", Path).at_server_time("at"),
+        ),
+        command(
             at!("/meetings/{meeting}/close"),
             Access::Roles(SECRETARY),
             "Close the meeting and record the tally",

@@ -546,6 +546,7 @@ mod tests {
             "meeting revoke_proxy",
             "meeting cast_ballot",
             "meeting close",
+            "meeting constitute_bureau",
             "financial-year open_year",
             "financial-year report_production",
             "financial-year record_revenue",

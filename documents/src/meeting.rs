@@ -170,9 +170,26 @@ pub fn attendance_pdf(
     }
     layout.gap(10.0);
     layout.paragraph(TEXT, words::ATTENDANCE_CERTIFIED);
-    for officer in words::ATTENDANCE_OFFICERS {
-        layout.gap(10.0);
-        layout.paragraph(TEXT, officer);
+    match &record.bureau {
+        // The officers recorded: named, each with a line to sign.
+        Some(b) => {
+            let b = &b.bureau;
+            let scrutineers: Vec<String> = b.scrutineers.iter().map(|s| shown(people, s)).collect();
+            for line in words::attendance_bureau(
+                &shown(people, &b.chair),
+                &scrutineers,
+                &shown(people, &b.secretary),
+            ) {
+                layout.gap(10.0);
+                layout.paragraph(TEXT, &line);
+            }
+        }
+        None => {
+            for officer in words::ATTENDANCE_OFFICERS {
+                layout.gap(10.0);
+                layout.paragraph(TEXT, officer);
+            }
+        }
     }
     layout.finish(words::ATTENDANCE_TITLE).map(Some)
 }

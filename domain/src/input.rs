@@ -433,6 +433,18 @@ impl MeetingCommand {
             | Self::RevokeProxy { at, .. }
             | Self::CastBallot { at, .. }
             | Self::Close { at } => instant("at", *at),
+            Self::ConstituteBureau {
+                scrutineers, at, ..
+            } => {
+                if scrutineers.len() > 2 {
+                    return Err(out_of_bounds(
+                        "scrutineers",
+                        format!("{} ids", scrutineers.len()),
+                        "a bureau has at most 2 scrutineers",
+                    ));
+                }
+                instant("at", *at)
+            }
             Self::RecordPostalBallot { received_at, .. } => instant("received_at", *received_at),
         }
     }

@@ -209,3 +209,14 @@ pub fn attendance_total(
 pub fn proxy_line(grantor: &str, proxy: &str) -> String {
     format!("{grantor} a donné pouvoir à {proxy}.")
 }
+
+/// The officers' lines when the bureau is recorded: each named, with room
+/// to sign.
+pub fn attendance_bureau(chair: &str, scrutineers: &[String], secretary: &str) -> Vec<String> {
+    let mut lines = vec![format!("Le président de séance, {chair} : ……………………")];
+    for s in scrutineers {
+        lines.push(format!("Scrutateur, {s} : ……………………"));
+    }
+    lines.push(format!("Le secrétaire de séance, {secretary} : ……………………"));
+    lines
+}

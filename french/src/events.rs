@@ -12,7 +12,7 @@ use crate::format::{date, euros, int, meeting_kind, month, plural, revenue_kind,
 
 /// Every event type the domain writes, with its French name, in the order
 /// of the streams (company, meetings, financial years, advances).
-pub const EVENT_TYPES: [(&str, &str); 32] = [
+pub const EVENT_TYPES: [(&str, &str); 33] = [
     ("CompanyIncorporated", "Constitution de la société"),
     ("CharterAmended", "Modification des statuts"),
     ("ShareholderAdmitted", "Admission d'un associé"),
@@ -32,6 +32,7 @@ pub const EVENT_TYPES: [(&str, &str); 32] = [
     ("ProxyRevoked", "Pouvoir retiré"),
     ("BallotCast", "Bulletin de vote"),
     ("MeetingClosed", "Clôture d'une assemblée"),
+    ("BureauConstituted", "Bureau d'une assemblée"),
     ("YearOpened", "Ouverture d'un exercice"),
     ("ProductionReported", "Production déclarée"),
     ("RevenueRecorded", "Recette enregistrée"),
@@ -277,6 +278,20 @@ fn meeting_event(meeting: &str, e: &MeetingEvent) -> Described {
                 plural(roll.voters.len())
             ),
             on(at),
+        ),
+        E::BureauConstituted(b) => said(
+            format!(
+                "Bureau de {meeting} : {} préside, {} scrute{}, {} est secrétaire",
+                b.chair,
+                b.scrutineers
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join(" et "),
+                if b.scrutineers.len() > 1 { "nt" } else { "" },
+                b.secretary
+            ),
+            on(&b.at),
         ),
         E::ProxyGranted {
             grantor, proxy, at, ..

@@ -111,6 +111,11 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
         }
         "NoticeTooLong" => "Un délai de convocation ne peut dépasser un an.",
         "FirstCallUnknown" => "La première convocation citée n'existe pas.",
+        "BureauAlreadyConstituted" => "Le bureau de cette assemblée est déjà constitué.",
+        "ScrutineerCount" => "Le bureau compte un ou deux scrutateurs.",
+        "OfficerTwice" => {
+            "Une même personne ne peut tenir deux fonctions du bureau (président, scrutateur, secrétaire)."
+        }
         "FirstCallOfAnotherKind" => {
             "La première convocation citée est une assemblée d'une autre nature."
         }

@@ -6,7 +6,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use windledger_domain::meeting::{Choice, Convocation, MeetingEvent, ResolutionResult, Roll};
+use windledger_domain::meeting::{
+    Bureau, Choice, Convocation, MeetingEvent, ResolutionResult, Roll,
+};
 use windledger_domain::types::{HolderId, ResolutionId};
 
 use crate::event::{EventRef, FarmEvent, LedgerEvent};
@@ -23,6 +25,8 @@ pub struct MeetingRecord {
     /// Every ballot cast, in order, replaced and withdrawn ones included.
     pub ballots: Vec<BallotRecord>,
     pub closed: Option<ClosedRecord>,
+    /// The meeting's officers, once constituted.
+    pub bureau: Option<BureauRecord>,
     /// Voter -> index of their ballot in force.
     #[serde(skip)]
     in_force: HashMap<HolderId, usize>,
@@ -64,6 +68,13 @@ pub struct BallotRecord {
     /// No later ballot, proxy or revocation replaced or withdrew it: it
     /// counted (or will count) at the close.
     pub in_force: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct BureauRecord {
+    pub bureau: Bureau,
+    pub at: EventRef,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -112,6 +123,7 @@ impl Fold for DecisionsRegister {
                     proxies: Vec::new(),
                     ballots: Vec::new(),
                     closed: None,
+                    bureau: None,
                     in_force: HashMap::new(),
                 },
             );
@@ -123,6 +135,12 @@ impl Fold for DecisionsRegister {
             .ok_or_else(|| format!("meeting {meeting} was never convened"))?;
         match event {
             MeetingEvent::MeetingConvened(_) => {}
+            MeetingEvent::BureauConstituted(bureau) => {
+                record.bureau = Some(BureauRecord {
+                    bureau: bureau.clone(),
+                    at,
+                });
+            }
             MeetingEvent::VotingOpened {
                 roll,
                 at: opened_at,

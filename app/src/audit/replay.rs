@@ -314,6 +314,9 @@ impl Replay {
             MeetingEvent::MeetingClosed { .. } => {
                 "the re-tally of every resolution from the roll, the proxies and the ballots in force"
             }
+            MeetingEvent::BureauConstituted(_) => {
+                "the bureau decided again from the roll and the meeting's events before it"
+            }
         };
         same(&event, &produced, what)?;
         let r = &mut self.recomputed;
@@ -325,6 +328,7 @@ impl Replay {
                 r.proxies += 1;
             }
             MeetingEvent::BallotCast { .. } => r.ballots += 1,
+            MeetingEvent::BureauConstituted(_) => {}
             MeetingEvent::MeetingClosed { results, .. } => {
                 r.meetings_closed += 1;
                 r.resolutions += results.len() as u64;

@@ -34,6 +34,7 @@ pub(crate) fn check_meeting_instant(e: &RecordedEvent, event: &MeetingEvent) -> 
         | MeetingEvent::ProxyRevoked { at, .. }
         | MeetingEvent::BallotCast { at, .. }
         | MeetingEvent::MeetingClosed { at, .. } => *at,
+        MeetingEvent::BureauConstituted(b) => b.at,
     };
     let imported = e
         .metadata

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::commands::{MeetingCommand, ProposedResolution};
 use super::error::MeetingError;
-use super::events::MeetingEvent;
+use super::events::{Bureau, MeetingEvent};
 use super::tally::{Outcome, RejectionRule, ResolutionResult, tally};
 use super::types::{
     AgendaItem, Call, Choice, CommitteeMember, Convocation, MeetingKind, Roll, RollCollege, Voter,
@@ -142,6 +142,8 @@ pub struct Meeting {
     /// Voter -> ballot in force.
     ballots: HashMap<HolderId, BallotInForce>,
     closed: Option<Closed>,
+    #[serde(default)]
+    bureau: Option<Bureau>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -213,6 +215,9 @@ impl Meeting {
         match event {
             MeetingEvent::MeetingConvened(convocation) => {
                 self.convened = Some(convocation);
+            }
+            MeetingEvent::BureauConstituted(bureau) => {
+                self.bureau = Some(bureau);
             }
             MeetingEvent::VotingOpened { roll, at } => {
                 let index = roll
@@ -346,6 +351,11 @@ impl Meeting {
         self.held.get(proxy).copied().unwrap_or(0)
     }
 
+    /// The bureau, once constituted.
+    pub fn bureau(&self) -> Option<&Bureau> {
+        self.bureau.as_ref()
+    }
+
     /// Each resolution's count, once closed.
     pub fn results(&self) -> Option<&[ResolutionResult]> {
         self.closed.as_ref().map(|c| c.results.as_slice())
@@ -437,6 +447,38 @@ impl Meeting {
                 self.decide_grant(grantor, proxy, at)
             }
             MeetingCommand::RevokeProxy { grantor, at } => self.decide_revoke(grantor, at),
+            MeetingCommand::ConstituteBureau {
+                chair,
+                scrutineers,
+                secretary,
+                at,
+            } => {
+                let (_, open) = self.voting()?;
+                if self.bureau.is_some() {
+                    return Err(MeetingError::BureauAlreadyConstituted);
+                }
+                if !(1..=2).contains(&scrutineers.len()) {
+                    return Err(MeetingError::ScrutineerCount {
+                        count: scrutineers.len(),
+                    });
+                }
+                on_roll(open, &chair)?;
+                let mut offices = BTreeSet::from([&chair]);
+                for s in scrutineers.iter().chain([&secretary]) {
+                    if !offices.insert(s) {
+                        return Err(MeetingError::OfficerTwice(s.clone()));
+                    }
+                }
+                for s in &scrutineers {
+                    on_roll(open, s)?;
+                }
+                Ok(MeetingEvent::BureauConstituted(Bureau {
+                    chair,
+                    scrutineers,
+                    secretary,
+                    at,
+                }))
+            }
             MeetingCommand::CastBallot {
                 voter,
                 cast_by,

@@ -17,7 +17,8 @@ impl MeetingCommand {
             | Self::GrantProxy { at, .. }
             | Self::RevokeProxy { at, .. }
             | Self::CastBallot { at, .. }
-            | Self::Close { at } => Some(*at),
+            | Self::Close { at }
+            | Self::ConstituteBureau { at, .. } => Some(*at),
             Self::RecordPostalBallot { received_at, .. } => Some(*received_at),
         }
     }
@@ -84,6 +85,15 @@ pub enum MeetingCommand {
     },
     /// Clôture: counts every resolution.
     Close { at: DateTime<Utc> },
+    /// Le bureau de l'assemblée: its chair and scrutineers (voters on the
+    /// roll) and its secretary, who certify the attendance sheet and sign
+    /// the minutes. Ids only: their names are the vault's.
+    ConstituteBureau {
+        chair: HolderId,
+        scrutineers: Vec<HolderId>,
+        secretary: HolderId,
+        at: DateTime<Utc>,
+    },
 }
 
 /// A resolution as the convening notice proposes it.
@@ -124,6 +134,12 @@ impl From<&MeetingEvent> for MeetingCommand {
                 convened_on: c.convened_on,
             },
             MeetingEvent::VotingOpened { at, .. } => Self::OpenVoting { at: *at },
+            MeetingEvent::BureauConstituted(b) => Self::ConstituteBureau {
+                chair: b.chair.clone(),
+                scrutineers: b.scrutineers.clone(),
+                secretary: b.secretary.clone(),
+                at: b.at,
+            },
             MeetingEvent::ProxyGranted {
                 grantor, proxy, at, ..
             } => Self::GrantProxy {

@@ -56,6 +56,14 @@ pub enum MeetingError {
     UnknownCollege(CollegeId),
     #[error("a second call must refer to a first call, not to meeting {0} itself")]
     SecondCallOfItself(MeetingId),
+    #[error("the meeting's bureau is constituted already")]
+    BureauAlreadyConstituted,
+    #[error("a bureau has one or two scrutineers, not {count}")]
+    ScrutineerCount { count: usize },
+    #[error(
+        "{0} holds two offices of the bureau: the chair, the scrutineers and the secretary are distinct"
+    )]
+    OfficerTwice(HolderId),
     #[error("the first call {0} was never convened")]
     FirstCallUnknown(MeetingId),
     #[error("the first call {0} is a meeting of another kind")]

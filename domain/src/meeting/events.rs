@@ -54,6 +54,20 @@ pub enum MeetingEvent {
         results: Vec<ResolutionResult>,
         at: DateTime<Utc>,
     },
+    BureauConstituted(Bureau),
+}
+
+/// The officers of a meeting (bureau de l'assemblée), by id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct Bureau {
+    /// Le président de séance: a voter on the roll.
+    pub chair: HolderId,
+    /// Les scrutateurs: one or two voters on the roll.
+    pub scrutineers: Vec<HolderId>,
+    /// Le secrétaire de séance: anyone the meeting appoints, by id.
+    pub secretary: HolderId,
+    pub at: DateTime<Utc>,
 }
 
 impl MeetingEvent {
@@ -66,6 +80,7 @@ impl MeetingEvent {
             Self::ProxyRevoked { .. } => "ProxyRevoked",
             Self::BallotCast { .. } => "BallotCast",
             Self::MeetingClosed { .. } => "MeetingClosed",
+            Self::BureauConstituted(_) => "BureauConstituted",
         }
     }
 }

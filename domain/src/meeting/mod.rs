@@ -18,7 +18,7 @@ pub use aggregate::{
 };
 pub use commands::{MeetingCommand, ProposedResolution};
 pub use error::MeetingError;
-pub use events::{MEETING_EVENT_VERSION, MeetingEvent};
+pub use events::{Bureau, MEETING_EVENT_VERSION, MeetingEvent};
 pub use tally::{CollegeTally, Fraction, Outcome, RejectionRule, ResolutionResult};
 pub use types::{
     AgendaItem, Call, Choice, CommitteeMember, Convocation, MeetingKind, Roll, RollCollege, Voter,

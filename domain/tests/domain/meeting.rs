@@ -16,9 +16,9 @@ use windledger_domain::meeting::tally::{
     CollegeTally, Fraction, Outcome, RejectionRule, ResolutionResult,
 };
 use windledger_domain::meeting::{
-    AgendaItem, Call, Choice, CommitteeMember, Convocation, KnownMeetings, MAX_RESOLUTION_TEXT,
-    MAX_RESOLUTIONS, Meeting, MeetingCommand, MeetingError, MeetingEvent, MeetingKind,
-    MeetingServices, Phase, ProposedResolution, Roll, RollCollege, Voter,
+    AgendaItem, Bureau, Call, Choice, CommitteeMember, Convocation, KnownMeetings,
+    MAX_RESOLUTION_TEXT, MAX_RESOLUTIONS, Meeting, MeetingCommand, MeetingError, MeetingEvent,
+    MeetingKind, MeetingServices, Phase, ProposedResolution, Roll, RollCollege, Voter,
 };
 use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::{AdoptedResolution, LookupError, ResolutionPurpose};
@@ -2273,4 +2273,79 @@ fn a_postal_form_is_the_voters_own_ballot_not_one_for_a_voter_who_gave_a_proxy()
             voter: holder("h-c2"),
             proxy: holder("h-c1"),
         });
+}
+
+// --- The bureau --------------------------------------------------------
+
+fn bureau(chair: &str, scrutineers: &[&str], secretary: &str) -> MeetingCommand {
+    MeetingCommand::ConstituteBureau {
+        chair: holder(chair),
+        scrutineers: scrutineers.iter().map(|s| holder(s)).collect(),
+        secretary: holder(secretary),
+        at: during(),
+    }
+}
+
+#[test]
+fn the_bureau_is_voters_on_the_roll_and_a_secretary_once_the_vote_is_open() {
+    let expected = MeetingEvent::BureauConstituted(Bureau {
+        chair: holder("h-town"),
+        scrutineers: vec![holder("h-ind1"), holder("h-c1")],
+        secretary: holder("greffe-1"),
+        at: during(),
+    });
+    meeting()
+        .given(open())
+        .when(bureau("h-town", &["h-ind1", "h-c1"], "greffe-1"))
+        .then_expect_events(vec![expected.clone()]);
+    let constituted = replay(with(open(), [expected.clone()]));
+    assert_eq!(
+        constituted.bureau().map(|b| &b.chair),
+        Some(&holder("h-town"))
+    );
+    // It is decided once.
+    refused(
+        with(open(), [expected]),
+        bureau("h-sem", &["h-ind1"], "greffe-1"),
+        MeetingError::BureauAlreadyConstituted,
+    );
+}
+
+#[test]
+fn a_bureau_that_breaks_a_rule_is_refused_with_it() {
+    refused(
+        vec![convened()],
+        bureau("h-town", &["h-ind1"], "greffe-1"),
+        MeetingError::VotingNotOpen,
+    );
+    refused(
+        open(),
+        bureau("h-town", &[], "greffe-1"),
+        MeetingError::ScrutineerCount { count: 0 },
+    );
+    refused(
+        open(),
+        bureau("h-town", &["h-ind1", "h-c1", "h-c2"], "greffe-1"),
+        MeetingError::ScrutineerCount { count: 3 },
+    );
+    refused(
+        open(),
+        bureau("h-town", &["h-town"], "greffe-1"),
+        MeetingError::OfficerTwice(holder("h-town")),
+    );
+    refused(
+        open(),
+        bureau("h-town", &["h-ind1"], "h-ind1"),
+        MeetingError::OfficerTwice(holder("h-ind1")),
+    );
+    refused(
+        open(),
+        bureau("someone", &["h-ind1"], "greffe-1"),
+        MeetingError::NotOnRoll(holder("someone")),
+    );
+    refused(
+        closed_meeting(),
+        bureau("h-town", &["h-ind1"], "greffe-1"),
+        MeetingError::Closed(closed_at()),
+    );
 }

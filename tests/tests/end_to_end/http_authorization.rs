@@ -102,6 +102,7 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/meetings",
             "/meetings/{meeting}/voting",
             "/meetings/{meeting}/postal-ballots",
+            "/meetings/{meeting}/bureau",
             "/meetings/{meeting}/close",
             "/financial-years",
             "/financial-years/{year}/accounts-approval",

@@ -12,7 +12,7 @@ windledger_store::on_both_backends!(the_attendance_sheet_lists_who_took_part_as_
 
 /// The text of a PDF by poppler's `pdftotext`, if it is installed (CI
 /// requires it: `WINDLEDGER_REQUIRE_PDF_TOOLS`).
-fn text_of(pdf: &[u8]) -> Option<String> {
+pub(crate) fn text_of(pdf: &[u8]) -> Option<String> {
     let dir = tempfile::tempdir().expect("a folder");
     let path = dir.path().join("feuille.pdf");
     std::fs::write(&path, pdf).expect("written");

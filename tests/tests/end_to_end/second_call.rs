@@ -2,7 +2,7 @@
 //! first call is not held, and for a resolution the first call did not
 //! fail; accepted once the first call closed without its quorum; and the
 //! ledger still verifies offline, where the audit answers the first call
-//! from what it decided again.
+//! from what it decided again. The first call's bureau is recorded too.
 
 use crate::server;
 
@@ -49,6 +49,35 @@ async fn a_second_call_follows_a_first_call_that_failed_its_quorum(
         .await
         .expect(201);
 
+    // Its bureau, by id, dated by the server: a chair and a scrutineer on
+    // the roll, and a secretary; one scrutineer at least.
+    let refused = server
+        .post(
+            "/meetings/ago-appel-1/bureau",
+            &secretary,
+            json!({"chair": "ccmp", "scrutineers": [], "secretary": "greffe-1"}),
+        )
+        .await
+        .problem(422, "refused");
+    assert_eq!(refused.body["rule"], "ScrutineerCount", "{}", refused.body);
+    server
+        .post(
+            "/meetings/ago-appel-1/bureau",
+            &secretary,
+            json!({"chair": "ccmp", "scrutineers": ["cit-001"], "secretary": "greffe-1"}),
+        )
+        .await
+        .expect(201);
+    let record = server
+        .get("/meetings/ago-appel-1", Some(&secretary))
+        .await
+        .expect(200);
+    assert_eq!(
+        record.body["bureau"]["bureau"]["chair"], "ccmp",
+        "{}",
+        record.body
+    );
+
     // Not held yet: no second call.
     let refused = server
         .post(
@@ -69,6 +98,27 @@ async fn a_second_call_follows_a_first_call_that_failed_its_quorum(
         .await
         .expect(201);
     assert_eq!(closed.body["receipts"][0]["event_type"], "MeetingClosed");
+
+    // The attendance sheet names the officers (ids: no identity recorded)
+    // on their lines to sign; no one voted.
+    let sheet = reqwest::Client::new()
+        .get(server.api("/meetings/ago-appel-1/attendance.pdf"))
+        .bearer_auth(&secretary)
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(sheet.status(), reqwest::StatusCode::OK);
+    let pdf = sheet.bytes().await.expect("a body");
+    if let Some(text) = crate::meeting_documents::text_of(&pdf) {
+        for said in [
+            "Le président de séance, Actionnaire ccmp",
+            "Scrutateur, Actionnaire cit-001",
+            "Le secrétaire de séance, Actionnaire greffe-1",
+            "Aucun associé n'a participé au vote.",
+        ] {
+            assert!(text.contains(said), "{said} in {text}");
+        }
+    }
 
     // Another resolution than the first call's: refused.
     let refused = server
@@ -111,7 +161,8 @@ async fn a_second_call_follows_a_first_call_that_failed_its_quorum(
     let key = server.signer.verifier().to_string();
     let report = windledger_app::audit::verify_export(std::io::Cursor::new(export), &[&key], None)
         .unwrap_or_else(|e| panic!("the ledger verifies: {e}"));
-    // The reference farm's 7 meetings, and these two.
+    // The reference farm's 7 meetings, and these two (the bureau decided
+    // again with them).
     assert_eq!(report.recomputed.meetings_convened, 9, "{report:?}");
     server.stop().await;
 }
