@@ -2280,7 +2280,7 @@ fn a_postal_form_is_the_voters_own_ballot_not_one_for_a_voter_who_gave_a_proxy()
 fn bureau(chair: &str, scrutineers: &[&str], secretary: &str) -> MeetingCommand {
     MeetingCommand::ConstituteBureau {
         chair: holder(chair),
-        scrutineers: scrutineers.iter().map(|s| holder(s)).collect(),
+        scrutineers: scrutineers.iter().copied().map(holder).collect(),
         secretary: holder(secretary),
         at: during(),
     }
