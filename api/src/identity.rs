@@ -36,7 +36,7 @@ pub struct Correction {
 pub struct Erasure {}
 
 /// The reader the vault's log names: the token's role and id.
-pub(crate) fn reader(principal: &Principal, purpose: &str) -> Reader {
+pub fn reader(principal: &Principal, purpose: &str) -> Reader {
     Reader {
         who: format!("{}:{}", principal.role, principal.token_id),
         purpose: purpose.to_owned(),

@@ -11,7 +11,7 @@ mod commands;
 pub mod connections;
 pub mod documents;
 pub mod extract;
-mod identity;
+pub mod identity;
 pub mod metrics;
 pub mod openapi;
 pub mod problem;

@@ -22,7 +22,7 @@ use windledger_store::{
 };
 
 use crate::error::{Error, ErrorKind};
-use crate::services::{CommittedMeetings, MeetingResolutions, SystemClock, YearClosings};
+use crate::services::{MeetingResolutions, SystemClock, YearClosings};
 
 /// A command of one of the four aggregate types, as a line names it.
 #[derive(Debug, Clone, PartialEq)]
@@ -211,11 +211,8 @@ impl Aggregates {
                 services: AdvanceServices::new(SystemClock, cap_tables()),
             },
             meeting: Decider {
-                services: MeetingServices::new(SystemClock, cap_tables()).with_meetings(
-                    CommittedMeetings {
-                        meetings: meetings.clone(),
-                    },
-                ),
+                services: MeetingServices::new(SystemClock, cap_tables())
+                    .with_meetings(resolutions()),
                 store: meetings,
             },
         }

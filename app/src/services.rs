@@ -62,8 +62,8 @@ impl CapTableService for CompanyCapTables {
     }
 }
 
-/// Whether a resolution was adopted: its meeting as committed (never a
-/// state whose close may still fail to commit).
+/// The meetings as committed (never a state whose close may still fail to
+/// commit): whether a resolution was adopted, and another meeting.
 pub struct MeetingResolutions {
     pub meetings: LedgerEventStore<Meeting>,
 }
@@ -90,11 +90,7 @@ impl ResolutionService for MeetingResolutions {
 
 /// Another meeting, as its stream committed it (a second call's first
 /// call).
-pub struct CommittedMeetings {
-    pub meetings: LedgerEventStore<Meeting>,
-}
-
-impl MeetingLookup for CommittedMeetings {
+impl MeetingLookup for MeetingResolutions {
     fn meeting<'a>(
         &'a self,
         id: &'a MeetingId,

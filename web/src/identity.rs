@@ -10,8 +10,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use maud::{Markup, html};
-use windledger_api::auth::{Principal, Role};
-use windledger_app::people::{InForce, Reader, Vault};
+use windledger_api::auth::Role;
+use windledger_api::identity::reader;
+use windledger_app::people::{InForce, Vault};
 use windledger_app::person_fields::{self, Problem};
 use windledger_domain::company::HolderKind;
 use windledger_domain::types::HolderId;
@@ -64,15 +65,6 @@ fn label(name: &str) -> &'static str {
 /// other kind is a legal person.
 pub fn natural(kind: HolderKind) -> bool {
     kind == HolderKind::Individual
-}
-
-/// The reader the vault's log names: the session's token, as the API names
-/// it.
-pub fn reader(principal: &Principal, purpose: &str) -> Reader {
-    Reader {
-        who: format!("{}:{}", principal.role, principal.token_id),
-        purpose: purpose.to_owned(),
-    }
 }
 
 /// The vault, or the page saying this server holds no key for it.
