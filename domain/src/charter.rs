@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -30,6 +30,57 @@ pub struct Charter {
     /// when the charter keeps the defaults.
     #[serde(default, skip_serializing_if = "NoticePeriods::is_default")]
     pub notice: NoticePeriods,
+    /// Votes par correspondance: when a postal voting form must arrive to
+    /// count. Absent (and not written) when the charter keeps the defaults.
+    #[serde(default, skip_serializing_if = "PostalVoting::is_default")]
+    pub postal_voting: PostalVoting,
+}
+
+/// When a general meeting's postal voting forms must be received to count
+/// (R225-77 of the Code de commerce, whose figures are the defaults): a
+/// paper form at least `paper_days_before` days before the day the
+/// meeting's vote opens, an electronic form by `electronic_cutoff_hour`
+/// (Paris time) the day before. A form received later is kept, not counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct PostalVoting {
+    pub paper_days_before: u16,
+    pub electronic_cutoff_hour: u8,
+}
+
+impl PostalVoting {
+    pub fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+
+    /// The last instant a form received by post (`electronic: false`) or
+    /// electronically counts for a meeting whose vote opens at `opens_at`:
+    /// the end of the day (Paris) `paper_days_before` days before it, or
+    /// `electronic_cutoff_hour`:00 (Paris) the day before. A form counts when
+    /// received at or before it.
+    pub fn deadline(&self, opens_at: DateTime<Utc>, electronic: bool) -> DateTime<Utc> {
+        let opens_on = crate::paris::to_paris(opens_at).date();
+        let local = if electronic {
+            opens_on
+                .pred_opt()
+                .and_then(|d| d.and_hms_opt(u32::from(self.electronic_cutoff_hour.min(23)), 0, 0))
+        } else {
+            opens_on
+                .checked_sub_days(Days::new(u64::from(self.paper_days_before)))
+                .and_then(|d| d.and_hms_nano_opt(23, 59, 59, 999_999_999))
+        };
+        local.map_or(DateTime::<Utc>::MIN_UTC, crate::paris::from_paris)
+    }
+}
+
+impl Default for PostalVoting {
+    fn default() -> Self {
+        Self {
+            paper_days_before: 3,
+            electronic_cutoff_hour: 15,
+        }
+    }
 }
 
 /// The days a general meeting is convened ahead: from the convocation to
@@ -284,6 +335,10 @@ pub enum CharterError {
     UnreachableMajority(DecisionKindId),
     #[error("a notice period is longer than {max} days")]
     NoticeTooLong { max: u16 },
+    #[error(
+        "a postal voting deadline is out of range: paper forms at most {max_days} days ahead, electronic ones by an hour from 0 to 23"
+    )]
+    PostalDeadlineOutOfRange { max_days: u16 },
 }
 
 impl Charter {
@@ -301,6 +356,7 @@ impl Charter {
             transfers: TransferRules::default(),
             proxies: ProxyRules::default(),
             notice: NoticePeriods::default(),
+            postal_voting: PostalVoting::default(),
         }
     }
 
@@ -328,6 +384,12 @@ impl Charter {
         {
             return Err(CharterError::NoticeTooLong {
                 max: NoticePeriods::MAX_DAYS,
+            });
+        }
+        let p = self.postal_voting;
+        if p.paper_days_before > NoticePeriods::MAX_DAYS || p.electronic_cutoff_hour > 23 {
+            return Err(CharterError::PostalDeadlineOutOfRange {
+                max_days: NoticePeriods::MAX_DAYS,
             });
         }
         Ok(())

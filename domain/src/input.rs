@@ -63,7 +63,7 @@ use rust_decimal::Decimal;
 use crate::charter::{Charter, Majority, OwnershipCap};
 use crate::company::{CancellationSource, CompanyCommand, Incorporation, PlaceNames};
 use crate::finance::{AdvanceCommand, Balances, Beneficiary, DividendAmount, FinancialYearCommand};
-use crate::meeting::{MAX_RESOLUTION_TEXT, MeetingCommand};
+use crate::meeting::{MAX_CONVOCATIONS_PER_EVENT, MAX_RESOLUTION_TEXT, MeetingCommand};
 use crate::ratio::Ratio;
 use crate::resolution::ResolutionPurpose;
 use crate::types::{ParseError, ShareCount};
@@ -445,7 +445,35 @@ impl MeetingCommand {
                 }
                 instant("at", *at)
             }
-            Self::RecordPostalBallot { received_at, .. } => instant("received_at", *received_at),
+            Self::RecordPostalBallot { received_at, .. }
+            | Self::RecordPaperProxy { received_at, .. } => instant("received_at", *received_at),
+            Self::RecordConvocations {
+                sent_on,
+                convocations,
+                ..
+            } => {
+                date("sent_on", *sent_on)?;
+                if convocations.len() > MAX_CONVOCATIONS_PER_EVENT {
+                    return Err(out_of_bounds(
+                        "convocations",
+                        format!("{} holders", convocations.len()),
+                        "one record holds at most 1000 convocations",
+                    ));
+                }
+                Ok(())
+            }
+            Self::RecordMinutes {
+                debates,
+                documents_presented,
+                at,
+            } => {
+                text("debates", debates)?;
+                for (i, d) in documents_presented.iter().enumerate() {
+                    line(&format!("documents_presented[{i}]"), d)?;
+                }
+                instant("at", *at)
+            }
+            Self::SignMinutes { at, .. } => instant("at", *at),
         }
     }
 }

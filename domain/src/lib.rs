@@ -15,6 +15,7 @@
 //! - [`company`]: the `company` stream's aggregate.
 //! - [`meeting`]: the `meeting` stream's aggregate and its tally.
 //! - [`finance`]: the `financial-year` stream and current-account advances.
+//! - [`paris`]: Paris time, in which the law's local deadlines fall.
 
 mod aggregate;
 pub mod cap_table;
@@ -27,6 +28,7 @@ pub mod input;
 pub mod meeting;
 pub mod money;
 mod newtype;
+pub mod paris;
 pub mod ratio;
 pub mod resolution;
 pub mod types;

@@ -4,15 +4,17 @@
 
 use windledger_domain::company::CompanyEvent;
 use windledger_domain::finance::{AdvanceEvent, FinancialYearCommand, FinancialYearEvent};
-use windledger_domain::meeting::MeetingEvent;
+use windledger_domain::meeting::{ConvocationChannel, MeetingEvent, OfficerSignature};
 use windledger_domain::types::{ShareClassId, ShareCount};
 use windledger_projections::event::FarmEvent;
 
-use crate::format::{date, euros, int, meeting_kind, month, plural, revenue_kind, to_paris};
+use crate::format::{
+    date, datetime, euros, int, meeting_kind, month, plural, revenue_kind, to_paris,
+};
 
 /// Every event type the domain writes, with its French name, in the order
 /// of the streams (company, meetings, financial years, advances).
-pub const EVENT_TYPES: [(&str, &str); 33] = [
+pub const EVENT_TYPES: [(&str, &str); 37] = [
     ("CompanyIncorporated", "Constitution de la société"),
     ("CharterAmended", "Modification des statuts"),
     ("ShareholderAdmitted", "Admission d'un associé"),
@@ -33,6 +35,10 @@ pub const EVENT_TYPES: [(&str, &str); 33] = [
     ("BallotCast", "Bulletin de vote"),
     ("MeetingClosed", "Clôture d'une assemblée"),
     ("BureauConstituted", "Bureau d'une assemblée"),
+    ("PostalFormKeptLate", "Formulaire de vote reçu hors délai"),
+    ("ConvocationsSent", "Convocations envoyées"),
+    ("MinutesRecorded", "Procès-verbal d'une assemblée"),
+    ("MinutesSigned", "Signature du procès-verbal"),
     ("YearOpened", "Ouverture d'un exercice"),
     ("ProductionReported", "Production déclarée"),
     ("RevenueRecorded", "Recette enregistrée"),
@@ -294,9 +300,17 @@ fn meeting_event(meeting: &str, e: &MeetingEvent) -> Described {
             on(&b.at),
         ),
         E::ProxyGranted {
-            grantor, proxy, at, ..
+            grantor,
+            proxy,
+            at,
+            paper,
+            ..
         } => said(
-            format!("{grantor} donne pouvoir à {proxy} pour {meeting}"),
+            if *paper {
+                format!("Pouvoir sur papier de {grantor} à {proxy} pour {meeting}, reçu")
+            } else {
+                format!("{grantor} donne pouvoir à {proxy} pour {meeting}")
+            },
             on(at),
         ),
         E::ProxyRevoked {
@@ -311,6 +325,7 @@ fn meeting_event(meeting: &str, e: &MeetingEvent) -> Described {
             replaces_earlier,
             at,
             postal,
+            electronic,
             ..
         } => {
             let mut s = format!("Bulletin de {voter} pour {meeting}");
@@ -318,7 +333,11 @@ fn meeting_event(meeting: &str, e: &MeetingEvent) -> Described {
                 s.push_str(&format!(", déposé par son mandataire {cast_by}"));
             }
             if *postal {
-                s.push_str(" (vote par correspondance)");
+                s.push_str(if *electronic {
+                    " (vote par correspondance électronique)"
+                } else {
+                    " (vote par correspondance)"
+                });
             }
             if *replaces_earlier {
                 s.push_str(" ; il remplace le précédent");
@@ -338,6 +357,61 @@ fn meeting_event(meeting: &str, e: &MeetingEvent) -> Described {
                 on(at),
             )
         }
+        E::PostalFormKeptLate {
+            voter,
+            received_at,
+            deadline,
+            ..
+        } => said(
+            format!(
+                "Formulaire de vote par correspondance de {voter} pour {meeting} reçu le {}, après la date limite du {} : conservé, non compté",
+                datetime(*received_at),
+                datetime(*deadline)
+            ),
+            on(received_at),
+        ),
+        E::ConvocationsSent {
+            channel,
+            sent_on,
+            convocations,
+        } => said(
+            format!(
+                "Convocation{} de {} associé{} à {meeting} envoyée{} {}",
+                plural(convocations.len()),
+                int(convocations.len() as u64),
+                plural(convocations.len()),
+                plural(convocations.len()),
+                match channel {
+                    ConvocationChannel::Email => "par courrier électronique",
+                    ConvocationChannel::Post => "par lettre",
+                }
+            ),
+            Some(date(*sent_on)),
+        ),
+        E::MinutesRecorded(m) => said(
+            format!(
+                "Procès-verbal de {meeting} établi ({} document{} présenté{})",
+                m.documents_presented.len(),
+                plural(m.documents_presented.len()),
+                plural(m.documents_presented.len())
+            ),
+            on(&m.at),
+        ),
+        E::MinutesSigned {
+            officer,
+            signature,
+            at,
+            ..
+        } => said(
+            format!(
+                "{officer} signe le procès-verbal de {meeting} {}",
+                match signature {
+                    OfficerSignature::Ed25519 { .. } => "(signature électronique Ed25519)",
+                    OfficerSignature::Handwritten => "(signature manuscrite attestée)",
+                }
+            ),
+            on(at),
+        ),
     }
 }
 

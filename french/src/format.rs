@@ -2,7 +2,7 @@
 //! thousands and a decimal comma, euros, per cents, dates and times in
 //! Paris time, and the labels of the domain's enums.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Timelike, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 use rust_decimal::{Decimal, RoundingStrategy};
 use windledger_domain::company::{HolderKind, PlaceNames};
 use windledger_domain::finance::{RevenueKind, YearMonth};
@@ -126,45 +126,7 @@ pub fn short_month(m: YearMonth) -> &'static str {
         .unwrap_or("?")
 }
 
-/// The start of summer time in the EU: the last Sunday of March, 01:00 UTC
-/// (and its end, the last Sunday of October).
-fn last_sunday_at_one(year: i32, month: u32) -> Option<DateTime<Utc>> {
-    let next = if month == 12 {
-        NaiveDate::from_ymd_opt(year + 1, 1, 1)?
-    } else {
-        NaiveDate::from_ymd_opt(year, month + 1, 1)?
-    };
-    let last = next.pred_opt()?;
-    let back = last.weekday().num_days_from_sunday();
-    let sunday = last - Duration::days(i64::from(back));
-    Some(Utc.from_utc_datetime(&sunday.and_hms_opt(1, 0, 0)?))
-}
-
-/// Paris's offset from UTC at an instant: +2 h in summer time, +1 h else.
-pub fn paris_offset(at: DateTime<Utc>) -> Duration {
-    let year = at.year();
-    match (last_sunday_at_one(year, 3), last_sunday_at_one(year, 10)) {
-        (Some(start), Some(end)) if at >= start && at < end => Duration::hours(2),
-        _ => Duration::hours(1),
-    }
-}
-
-/// A time in Paris, as read on a clock there.
-pub fn to_paris(at: DateTime<Utc>) -> NaiveDateTime {
-    at.naive_utc() + paris_offset(at)
-}
-
-/// The instant a Paris clock shows `local`: in the autumn's repeated hour
-/// the first one, in the spring's skipped hour as if it were winter time.
-pub fn from_paris(local: NaiveDateTime) -> DateTime<Utc> {
-    for hours in [2, 1] {
-        let candidate = Utc.from_utc_datetime(&(local - Duration::hours(hours)));
-        if paris_offset(candidate) == Duration::hours(hours) {
-            return candidate;
-        }
-    }
-    Utc.from_utc_datetime(&(local - Duration::hours(1)))
-}
+pub use windledger_domain::paris::{from_paris, paris_offset, to_paris};
 
 /// `22 juin 2020 à 20 h 00` (Paris time).
 pub fn datetime(at: DateTime<Utc>) -> String {
@@ -357,6 +319,7 @@ pub fn meeting_status(m: &MeetingRecord, now: DateTime<Utc>) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::{Duration, TimeZone};
 
     #[test]
     fn a_place_is_called_by_its_recorded_name_or_else_by_its_code() {

@@ -157,6 +157,49 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
         "CloseBeforeWindowEnds" => {
             "La période de vote n'est pas terminée : l'assemblée ne peut pas encore être close."
         }
+
+        "InTheFuture" => {
+            "Cette date est dans le futur : le registre n'enregistre que ce qui a eu lieu."
+        }
+        "PostalFormOutsideTime" => {
+            "Un formulaire de vote par correspondance doit avoir été reçu entre la convocation et la fin du vote."
+        }
+        "LaterBallotInForce" => {
+            "Cet associé a voté après la réception de ce document : son vote plus récent reste en vigueur."
+        }
+        "ConvocationOutsideTime" => {
+            "Les convocations s'enregistrent entre la date de convocation et le jour où le vote s'ouvre."
+        }
+        "SentInTheFuture" => "Cette date d'envoi est dans le futur.",
+        "MinutesBeforeClose" => "Le procès-verbal s'enregistre une fois l'assemblée close.",
+        "MinutesWithoutBureau" => "Le procès-verbal nomme le bureau : constituez-le d'abord.",
+        "MinutesAlreadyRecorded" => "Le procès-verbal de cette assemblée est déjà enregistré.",
+        "InvalidDebates" => "Le résumé des débats est vide ou trop long.",
+        "InvalidDocumentsPresented" => {
+            "Les documents présentés sont 100 au plus, chacun nommé en 500 caractères au plus."
+        }
+        "NoMinutes" => "Le procès-verbal n'est pas encore enregistré : il n'y a rien à signer.",
+        "NotAnOfficer" => "Seuls les membres du bureau signent le procès-verbal.",
+        "AlreadySigned" => "Ce membre du bureau a déjà signé le procès-verbal.",
+        "OtherDocumentSigned" => {
+            "Les signatures déjà enregistrées portent sur un autre document que le procès-verbal tel qu'il est tiré aujourd'hui : \
+             le nom d'un membre du bureau a-t-il été corrigé depuis ?"
+        }
+        "PaperProxyBeforeConvening" => {
+            "Ce pouvoir aurait été reçu avant la convocation de l'assemblée : vérifiez la date de réception."
+        }
+        "ConvocationCount" => "Un envoi de convocations compte de 1 à 1 000 associés.",
+        "ConvenedTwice" => "Un associé figure deux fois dans le même envoi de convocations.",
+        "NotConvenable" => {
+            "Cet associé ne détenait pas d'action à la date de convocation (ni n'est membre) : il n'est pas convoqué."
+        }
+        "NotASha256" => "Une empreinte SHA-256 s'écrit en 64 chiffres hexadécimaux minuscules.",
+        "BadSignature" => {
+            "Cette signature Ed25519 ne correspond pas au procès-verbal tel qu'il est tiré : vérifiez la clé et l'empreinte signée."
+        }
+        "PostalDeadlineOutOfRange" => {
+            "Les délais du vote par correspondance : au plus un an pour le papier, une heure de 0 à 23 pour la voie électronique."
+        }
         // Financial years.
         "AlreadyOpened" => "Cet exercice est déjà ouvert.",
         "NotOpened" => {

@@ -4,10 +4,11 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use windledger_domain::meeting::{
-    Bureau, Choice, Convocation, MeetingEvent, ResolutionResult, Roll,
+    Bureau, Choice, Convocation, ConvocationChannel, MeetingEvent, Minutes, OfficerSignature,
+    ResolutionResult, Roll,
 };
 use windledger_domain::types::{HolderId, ResolutionId};
 
@@ -27,6 +28,15 @@ pub struct MeetingRecord {
     pub closed: Option<ClosedRecord>,
     /// The meeting's officers, once constituted.
     pub bureau: Option<BureauRecord>,
+    /// Every convocation sent, by channel, in the order recorded.
+    pub convocations: Vec<ConvocationRecord>,
+    /// Postal forms received after the charter's deadline: kept, not
+    /// counted (R225-77).
+    pub late_forms: Vec<LateFormRecord>,
+    /// The minutes' own words, once recorded.
+    pub minutes: Option<MinutesRecord>,
+    /// The officers' signatures of the minutes.
+    pub signatures: Vec<SignatureRecord>,
     /// Voter -> index of their ballot in force.
     #[serde(skip)]
     in_force: HashMap<HolderId, usize>,
@@ -48,6 +58,51 @@ pub struct ProxyRecord {
     pub proxy: HolderId,
     pub granted: EventRef,
     pub revoked: Option<EventRef>,
+    /// When it was given, or (on paper) received.
+    pub given_at: DateTime<Utc>,
+    /// A proxy on paper, entered by the secretary.
+    pub paper: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct ConvocationRecord {
+    pub holder: HolderId,
+    pub channel: ConvocationChannel,
+    pub sent_on: NaiveDate,
+    /// SHA-256 of the message sent.
+    pub sha256: String,
+    pub at: EventRef,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct LateFormRecord {
+    pub voter: HolderId,
+    /// In agenda order.
+    pub choices: Vec<Choice>,
+    pub received_at: DateTime<Utc>,
+    pub electronic: bool,
+    /// The last instant it would have counted.
+    pub deadline: DateTime<Utc>,
+    pub at: EventRef,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct MinutesRecord {
+    pub minutes: Minutes,
+    pub at: EventRef,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct SignatureRecord {
+    pub officer: HolderId,
+    pub document_sha256: String,
+    pub signature: OfficerSignature,
+    pub signed_at: DateTime<Utc>,
+    pub at: EventRef,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -63,6 +118,8 @@ pub struct BallotRecord {
     /// A postal voting form entered by the secretary (vote par
     /// correspondance); its receipt's recording time may be after the window.
     pub postal: bool,
+    /// A postal form received electronically.
+    pub electronic: bool,
     /// The receipt.
     pub receipt: EventRef,
     /// No later ballot, proxy or revocation replaced or withdrew it: it
@@ -124,6 +181,10 @@ impl Fold for DecisionsRegister {
                     ballots: Vec::new(),
                     closed: None,
                     bureau: None,
+                    convocations: Vec::new(),
+                    late_forms: Vec::new(),
+                    minutes: None,
+                    signatures: Vec::new(),
                     in_force: HashMap::new(),
                 },
             );
@@ -156,7 +217,8 @@ impl Fold for DecisionsRegister {
                 grantor,
                 proxy,
                 ballot_withdrawn,
-                ..
+                at: given_at,
+                paper,
             } => {
                 if *ballot_withdrawn {
                     record.withdraw(grantor);
@@ -166,6 +228,8 @@ impl Fold for DecisionsRegister {
                     proxy: proxy.clone(),
                     granted: at,
                     revoked: None,
+                    given_at: *given_at,
+                    paper: *paper,
                 });
             }
             MeetingEvent::ProxyRevoked {
@@ -191,27 +255,20 @@ impl Fold for DecisionsRegister {
                 choices,
                 at: cast_at,
                 postal,
+                electronic,
                 ..
             } => {
                 record.withdraw(voter);
                 let index = record.ballots.len();
                 record.in_force.insert(voter.clone(), index);
-                let choices = record
-                    .convocation
-                    .agenda
-                    .iter()
-                    .map(|item| {
-                        choices.get(&item.resolution).copied().ok_or_else(|| {
-                            format!("the ballot has no choice for {}", item.resolution)
-                        })
-                    })
-                    .collect::<Result<_, _>>()?;
+                let choices = record.in_agenda_order(choices)?;
                 record.ballots.push(BallotRecord {
                     voter: voter.clone(),
                     cast_by: cast_by.clone(),
                     choices,
                     cast_at: *cast_at,
                     postal: *postal,
+                    electronic: *electronic,
                     receipt: at,
                     in_force: true,
                 });
@@ -244,12 +301,82 @@ impl Fold for DecisionsRegister {
                     at,
                 });
             }
+            MeetingEvent::PostalFormKeptLate {
+                voter,
+                choices,
+                received_at,
+                electronic,
+                deadline,
+            } => {
+                let choices = record.in_agenda_order(choices)?;
+                record.late_forms.push(LateFormRecord {
+                    voter: voter.clone(),
+                    choices,
+                    received_at: *received_at,
+                    electronic: *electronic,
+                    deadline: *deadline,
+                    at,
+                });
+            }
+            MeetingEvent::ConvocationsSent {
+                channel,
+                sent_on,
+                convocations,
+            } => {
+                record
+                    .convocations
+                    .extend(convocations.iter().map(|c| ConvocationRecord {
+                        holder: c.holder.clone(),
+                        channel: *channel,
+                        sent_on: *sent_on,
+                        sha256: c.sha256.clone(),
+                        at,
+                    }));
+            }
+            MeetingEvent::MinutesRecorded(minutes) => {
+                record.minutes = Some(MinutesRecord {
+                    minutes: minutes.clone(),
+                    at,
+                });
+            }
+            MeetingEvent::MinutesSigned {
+                officer,
+                document_sha256,
+                signature,
+                at: signed_at,
+            } => {
+                record.signatures.push(SignatureRecord {
+                    officer: officer.clone(),
+                    document_sha256: document_sha256.clone(),
+                    signature: signature.clone(),
+                    signed_at: *signed_at,
+                    at,
+                });
+            }
         }
         Ok(())
     }
 }
 
 impl MeetingRecord {
+    /// A ballot's or a form's choices in agenda order, one for each
+    /// resolution.
+    fn in_agenda_order(
+        &self,
+        choices: &BTreeMap<ResolutionId, Choice>,
+    ) -> Result<Vec<Choice>, String> {
+        self.convocation
+            .agenda
+            .iter()
+            .map(|item| {
+                choices
+                    .get(&item.resolution)
+                    .copied()
+                    .ok_or_else(|| format!("the ballot has no choice for {}", item.resolution))
+            })
+            .collect()
+    }
+
     /// A ballot's choices by resolution.
     pub fn choices(&self, ballot: &BallotRecord) -> BTreeMap<ResolutionId, Choice> {
         self.convocation

@@ -317,6 +317,15 @@ impl Replay {
             MeetingEvent::BureauConstituted(_) => {
                 "the bureau decided again from the roll and the meeting's events before it"
             }
+            MeetingEvent::PostalFormKeptLate { .. } => {
+                "the form's deadline recomputed from the charter on the convening date"
+            }
+            MeetingEvent::ConvocationsSent { .. } => {
+                "the convocations checked against the holders on the convening date"
+            }
+            MeetingEvent::MinutesRecorded(_) | MeetingEvent::MinutesSigned { .. } => {
+                "the minutes and their signatures decided again from the bureau"
+            }
         };
         same(&event, &produced, what)?;
         let r = &mut self.recomputed;
@@ -328,7 +337,11 @@ impl Replay {
                 r.proxies += 1;
             }
             MeetingEvent::BallotCast { .. } => r.ballots += 1,
-            MeetingEvent::BureauConstituted(_) => {}
+            MeetingEvent::BureauConstituted(_)
+            | MeetingEvent::PostalFormKeptLate { .. }
+            | MeetingEvent::ConvocationsSent { .. }
+            | MeetingEvent::MinutesRecorded(_)
+            | MeetingEvent::MinutesSigned { .. } => {}
             MeetingEvent::MeetingClosed { results, .. } => {
                 r.meetings_closed += 1;
                 r.resolutions += results.len() as u64;

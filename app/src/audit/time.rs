@@ -8,8 +8,9 @@
 //! moments its commit takes. An instant further in the past is a late
 //! entry, which only two things may be:
 //! - a postal voting form the secretary entered (`postal: true` in the
-//!   ballot), which the meeting's rules check (received inside its time,
-//!   entered before the close);
+//!   ballot, or a form kept because it came late), or a proxy on paper
+//!   (`paper: true`), which the meeting's rules check (received inside its
+//!   time, entered before the close);
 //! - history entered by `windledger import`, whose metadata says so
 //!   (`entry: imported`).
 
@@ -27,14 +28,19 @@ pub const RECORDING_GRACE: Duration = Duration::seconds(60);
 /// completes "the event at position N (type on stream) ...".
 pub(crate) fn check_meeting_instant(e: &RecordedEvent, event: &MeetingEvent) -> Result<(), String> {
     let at: DateTime<Utc> = match event {
-        MeetingEvent::MeetingConvened(_) => return Ok(()),
-        MeetingEvent::BallotCast { postal: true, .. } => return Ok(()),
+        MeetingEvent::MeetingConvened(_)
+        | MeetingEvent::BallotCast { postal: true, .. }
+        | MeetingEvent::ProxyGranted { paper: true, .. }
+        | MeetingEvent::PostalFormKeptLate { .. }
+        | MeetingEvent::ConvocationsSent { .. } => return Ok(()),
         MeetingEvent::VotingOpened { at, .. }
         | MeetingEvent::ProxyGranted { at, .. }
         | MeetingEvent::ProxyRevoked { at, .. }
         | MeetingEvent::BallotCast { at, .. }
         | MeetingEvent::MeetingClosed { at, .. } => *at,
         MeetingEvent::BureauConstituted(b) => b.at,
+        MeetingEvent::MinutesRecorded(m) => m.at,
+        MeetingEvent::MinutesSigned { at, .. } => *at,
     };
     let imported = e
         .metadata
@@ -46,7 +52,7 @@ pub(crate) fn check_meeting_instant(e: &RecordedEvent, event: &MeetingEvent) -> 
     }
     Err(format!(
         "says it happened at {at} but was recorded at {}: a live command happens when the server receives it, \
-         and only a postal form entered by the secretary or imported history may be recorded later",
+         and only a postal form or a proxy on paper entered by the secretary or imported history may be recorded later",
         e.recorded_at
     ))
 }

@@ -12,15 +12,20 @@ use super::error::MeetingError;
 use super::events::{Bureau, MeetingEvent};
 use super::tally::{Outcome, RejectionRule, ResolutionResult, tally};
 use super::types::{
-    AgendaItem, Call, Choice, CommitteeMember, Convocation, MeetingKind, Roll, RollCollege, Voter,
-    resolution_id,
+    AgendaItem, Call, Choice, CommitteeMember, Convocation, MeetingKind, Minutes, Roll,
+    RollCollege, Voter, resolution_id,
 };
 use crate::aggregate::aggregate;
+
+mod paperwork;
 use crate::cap_table::{CapTableService, CapTableServices, CapTableSnapshot};
 use crate::charter::{Charter, VoteBasis};
 use crate::clock::{Clock, not_after};
 use crate::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionPurpose};
 use crate::types::{HolderId, MeetingId, ResolutionId};
+pub use paperwork::{
+    MAX_CONVOCATIONS_PER_EVENT, MAX_DEBATES, MAX_DOCUMENT_TITLE, MAX_DOCUMENTS_PRESENTED,
+};
 
 /// Most resolutions on one agenda.
 pub const MAX_RESOLUTIONS: usize = 100;
@@ -144,6 +149,14 @@ pub struct Meeting {
     closed: Option<Closed>,
     #[serde(default)]
     bureau: Option<Bureau>,
+    #[serde(default)]
+    minutes: Option<Minutes>,
+    /// The document every signature of the minutes is over.
+    #[serde(default)]
+    signed_document: Option<String>,
+    /// Officers who signed the minutes.
+    #[serde(default)]
+    signatures: BTreeSet<HolderId>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -182,6 +195,11 @@ impl Meeting {
         if let MeetingCommand::Convene { convened_on, .. } = command {
             not_after(*convened_on, now.date_naive(), |convened_on, today| {
                 MeetingError::ConvenedInTheFuture { convened_on, today }
+            })?;
+        }
+        if let MeetingCommand::RecordConvocations { sent_on, .. } = command {
+            not_after(*sent_on, now.date_naive(), |sent_on, today| {
+                MeetingError::SentInTheFuture { sent_on, today }
             })?;
         }
         Ok(())
@@ -292,6 +310,17 @@ impl Meeting {
             MeetingEvent::MeetingClosed { results, at } => {
                 self.closed = Some(Closed { at, results });
             }
+            // Kept, never counted; who was convened is the register's.
+            MeetingEvent::PostalFormKeptLate { .. } | MeetingEvent::ConvocationsSent { .. } => {}
+            MeetingEvent::MinutesRecorded(minutes) => self.minutes = Some(minutes),
+            MeetingEvent::MinutesSigned {
+                officer,
+                document_sha256,
+                ..
+            } => {
+                self.signed_document = Some(document_sha256);
+                self.signatures.insert(officer);
+            }
         }
     }
 }
@@ -356,6 +385,16 @@ impl Meeting {
         self.bureau.as_ref()
     }
 
+    /// The minutes' own words, once recorded.
+    pub fn minutes(&self) -> Option<&Minutes> {
+        self.minutes.as_ref()
+    }
+
+    /// The SHA-256 of the minutes the officers signed, and who signed.
+    pub fn minutes_signed(&self) -> Option<(&str, &BTreeSet<HolderId>)> {
+        Some((self.signed_document.as_deref()?, &self.signatures))
+    }
+
     /// Each resolution's count, once closed.
     pub fn results(&self) -> Option<&[ResolutionResult]> {
         self.closed.as_ref().map(|c| c.results.as_slice())
@@ -397,6 +436,16 @@ impl Meeting {
             MeetingCommand::OpenVoting { at } => {
                 let convened = self.check_open_voting(*at)?;
                 Ok(Some(convened.record_date))
+            }
+            // A general meeting's postal deadlines and who it convenes are
+            // the charter and the holders on the convening date.
+            MeetingCommand::RecordPostalBallot { .. }
+            | MeetingCommand::RecordConvocations { .. } => {
+                let convened = self.convened.as_ref().ok_or(MeetingError::NotConvened)?;
+                Ok(convened
+                    .kind
+                    .is_general_meeting()
+                    .then_some(convened.convened_on))
             }
             _ => Ok(None),
         }
@@ -444,7 +493,7 @@ impl Meeting {
                 Ok(MeetingEvent::VotingOpened { roll, at })
             }
             MeetingCommand::GrantProxy { grantor, proxy, at } => {
-                self.decide_grant(grantor, proxy, at)
+                self.decide_grant(grantor, proxy, at, false)
             }
             MeetingCommand::RevokeProxy { grantor, at } => self.decide_revoke(grantor, at),
             MeetingCommand::ConstituteBureau {
@@ -453,8 +502,11 @@ impl Meeting {
                 secretary,
                 at,
             } => {
-                let (_, open) = self.voting()?;
-                if self.bureau.is_some() {
+                // Entered during the meeting or after its close, until the
+                // minutes that name it are recorded.
+                self.convened.as_ref().ok_or(MeetingError::NotConvened)?;
+                let open = self.open.as_ref().ok_or(MeetingError::VotingNotOpen)?;
+                if self.bureau.is_some() || self.minutes.is_some() {
                     return Err(MeetingError::BureauAlreadyConstituted);
                 }
                 if !(1..=2).contains(&scrutineers.len()) {
@@ -504,12 +556,14 @@ impl Meeting {
                     choices,
                     at,
                     postal: false,
+                    electronic: false,
                 })
             }
             MeetingCommand::RecordPostalBallot {
                 voter,
                 choices,
                 received_at,
+                electronic,
             } => {
                 let (convened, open) = self.voting()?;
                 if received_at.date_naive() < convened.convened_on
@@ -520,6 +574,21 @@ impl Meeting {
                         convened_on: convened.convened_on,
                         closes_at: convened.closes_at,
                     });
+                }
+                if let Some(snapshot) = &snapshot {
+                    let deadline = snapshot
+                        .charter
+                        .postal_voting
+                        .deadline(convened.opens_at, electronic);
+                    if received_at > deadline {
+                        return self.decide_late_form(
+                            voter,
+                            choices,
+                            received_at,
+                            electronic,
+                            deadline,
+                        );
+                    }
                 }
                 on_roll(open, &voter)?;
                 self.check_caster(&voter, &voter)?;
@@ -540,8 +609,49 @@ impl Meeting {
                     choices,
                     at: received_at,
                     postal: true,
+                    electronic,
                 })
             }
+            MeetingCommand::RecordPaperProxy {
+                grantor,
+                proxy,
+                received_at,
+            } => {
+                let convened = self.convened.as_ref().ok_or(MeetingError::NotConvened)?;
+                if received_at.date_naive() < convened.convened_on {
+                    return Err(MeetingError::PaperProxyBeforeConvening {
+                        received_at,
+                        convened_on: convened.convened_on,
+                    });
+                }
+                if let Some(in_force) = self.ballots.get(&grantor)
+                    && in_force.cast_by == grantor
+                    && in_force.at > received_at
+                {
+                    return Err(MeetingError::LaterBallotInForce {
+                        voter: grantor,
+                        in_force: in_force.at,
+                        received_at,
+                    });
+                }
+                self.decide_grant(grantor, proxy, received_at, true)
+            }
+            MeetingCommand::RecordConvocations {
+                channel,
+                sent_on,
+                convocations,
+            } => self.decide_convocations(channel, sent_on, convocations, snapshot),
+            MeetingCommand::RecordMinutes {
+                debates,
+                documents_presented,
+                at,
+            } => self.decide_minutes(debates, documents_presented, at),
+            MeetingCommand::SignMinutes {
+                officer,
+                document_sha256,
+                signature,
+                at,
+            } => self.decide_signature(officer, document_sha256, signature, at),
             MeetingCommand::Close { at } => {
                 let (convened, open) = self.voting()?;
                 if at < convened.closes_at {
@@ -727,6 +837,7 @@ impl Meeting {
         grantor: HolderId,
         proxy: HolderId,
         at: DateTime<Utc>,
+        paper: bool,
     ) -> Result<MeetingEvent, MeetingError> {
         let open = self.proxy_window(at)?;
         on_roll(open, &grantor)?;
@@ -760,6 +871,7 @@ impl Meeting {
             grantor,
             proxy,
             at,
+            paper,
         })
     }
 

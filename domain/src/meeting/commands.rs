@@ -6,7 +6,8 @@
 //! recorded history an import replays. Each is checked against the
 //! services' clock: none may be later than now. A postal voting form's
 //! `received_at` is the one instant entered after the fact, by the
-//! secretary, who attests it.
+//! secretary, who attests it, as are a proxy on paper's and the day
+//! letters or e-mails of convocation were sent.
 
 impl MeetingCommand {
     /// The instant the command happens at, or says it happened at.
@@ -18,8 +19,12 @@ impl MeetingCommand {
             | Self::RevokeProxy { at, .. }
             | Self::CastBallot { at, .. }
             | Self::Close { at }
-            | Self::ConstituteBureau { at, .. } => Some(*at),
-            Self::RecordPostalBallot { received_at, .. } => Some(*received_at),
+            | Self::ConstituteBureau { at, .. }
+            | Self::RecordMinutes { at, .. }
+            | Self::SignMinutes { at, .. } => Some(*at),
+            Self::RecordPostalBallot { received_at, .. }
+            | Self::RecordPaperProxy { received_at, .. } => Some(*received_at),
+            Self::RecordConvocations { .. } => None,
         }
     }
 }
@@ -30,7 +35,10 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::events::MeetingEvent;
-use super::types::{Call, Choice, CommitteeMember, MeetingKind};
+use super::types::{
+    Call, Choice, CommitteeMember, ConvocationChannel, MeetingKind, OfficerSignature,
+    SentConvocation,
+};
 use crate::resolution::ResolutionPurpose;
 use crate::types::{DecisionKindId, HolderId, MeetingId, ResolutionId};
 
@@ -82,6 +90,37 @@ pub enum MeetingCommand {
         voter: HolderId,
         choices: BTreeMap<ResolutionId, Choice>,
         received_at: DateTime<Utc>,
+        /// Received electronically rather than on paper.
+        #[serde(default)]
+        electronic: bool,
+    },
+    /// Pouvoir sur papier: a proxy the company received, entered by the
+    /// secretary with the instant it was received, until the window ends.
+    RecordPaperProxy {
+        grantor: HolderId,
+        proxy: HolderId,
+        received_at: DateTime<Utc>,
+    },
+    /// The convocations sent by one channel on one day (at most
+    /// [`super::MAX_CONVOCATIONS_PER_EVENT`] holders at a time).
+    RecordConvocations {
+        channel: ConvocationChannel,
+        sent_on: NaiveDate,
+        convocations: Vec<SentConvocation>,
+    },
+    /// Le procès-verbal's own words, once the meeting is closed and its
+    /// bureau constituted.
+    RecordMinutes {
+        debates: String,
+        documents_presented: Vec<String>,
+        at: DateTime<Utc>,
+    },
+    /// An officer's signature of the minutes whose PDF has this SHA-256.
+    SignMinutes {
+        officer: HolderId,
+        document_sha256: String,
+        signature: OfficerSignature,
+        at: DateTime<Utc>,
     },
     /// Clôture: counts every resolution.
     Close { at: DateTime<Utc> },
@@ -141,6 +180,17 @@ impl From<&MeetingEvent> for MeetingCommand {
                 at: b.at,
             },
             MeetingEvent::ProxyGranted {
+                grantor,
+                proxy,
+                at,
+                paper: true,
+                ..
+            } => Self::RecordPaperProxy {
+                grantor: grantor.clone(),
+                proxy: proxy.clone(),
+                received_at: *at,
+            },
+            MeetingEvent::ProxyGranted {
                 grantor, proxy, at, ..
             } => Self::GrantProxy {
                 grantor: grantor.clone(),
@@ -156,11 +206,50 @@ impl From<&MeetingEvent> for MeetingCommand {
                 choices,
                 at,
                 postal: true,
+                electronic,
                 ..
             } => Self::RecordPostalBallot {
                 voter: voter.clone(),
                 choices: choices.clone(),
                 received_at: *at,
+                electronic: *electronic,
+            },
+            MeetingEvent::PostalFormKeptLate {
+                voter,
+                choices,
+                received_at,
+                electronic,
+                ..
+            } => Self::RecordPostalBallot {
+                voter: voter.clone(),
+                choices: choices.clone(),
+                received_at: *received_at,
+                electronic: *electronic,
+            },
+            MeetingEvent::ConvocationsSent {
+                channel,
+                sent_on,
+                convocations,
+            } => Self::RecordConvocations {
+                channel: *channel,
+                sent_on: *sent_on,
+                convocations: convocations.clone(),
+            },
+            MeetingEvent::MinutesRecorded(m) => Self::RecordMinutes {
+                debates: m.debates.clone(),
+                documents_presented: m.documents_presented.clone(),
+                at: m.at,
+            },
+            MeetingEvent::MinutesSigned {
+                officer,
+                document_sha256,
+                signature,
+                at,
+            } => Self::SignMinutes {
+                officer: officer.clone(),
+                document_sha256: document_sha256.clone(),
+                signature: signature.clone(),
+                at: *at,
             },
             MeetingEvent::BallotCast {
                 voter,

@@ -176,6 +176,64 @@ pub enum MeetingError {
         received_at: DateTime<Utc>,
     },
 
+    #[error("a proxy on paper received at {received_at} predates the convocation ({convened_on})")]
+    PaperProxyBeforeConvening {
+        received_at: DateTime<Utc>,
+        convened_on: NaiveDate,
+    },
+
+    // Convocations.
+    #[error(
+        "convocations are sent between the convening ({convened_on}) and the day the vote opens ({opens_on}), not on {sent_on}"
+    )]
+    ConvocationOutsideTime {
+        sent_on: NaiveDate,
+        convened_on: NaiveDate,
+        opens_on: NaiveDate,
+    },
+    #[error("convocations cannot be recorded as sent on {sent_on}: today is {today}")]
+    SentInTheFuture {
+        sent_on: NaiveDate,
+        today: NaiveDate,
+    },
+    #[error("one record of convocations holds from 1 to {max} holders, not {count}")]
+    ConvocationCount { count: usize, max: usize },
+    #[error("{0} is listed twice in one record of convocations")]
+    ConvenedTwice(HolderId),
+    #[error(
+        "{holder} held no share on the convening date {convened_on} (nor is a member): they are not convened"
+    )]
+    NotConvenable {
+        holder: HolderId,
+        convened_on: NaiveDate,
+    },
+    #[error("{0:?} is not a SHA-256 written as 64 lowercase hexadecimal digits")]
+    NotASha256(String),
+
+    // Minutes.
+    #[error("the minutes are recorded once the meeting is closed")]
+    MinutesBeforeClose,
+    #[error("the minutes name the bureau: constitute it first")]
+    MinutesWithoutBureau,
+    #[error("the minutes of this meeting are recorded already")]
+    MinutesAlreadyRecorded,
+    #[error("the summary of the debates is empty or longer than {max} characters")]
+    InvalidDebates { max: usize },
+    #[error("the documents presented are at most {max}, each named in 1 to {max_chars} characters")]
+    InvalidDocumentsPresented { max: usize, max_chars: usize },
+    #[error("the minutes are not recorded yet: there is nothing to sign")]
+    NoMinutes,
+    #[error("{0} is not an officer of the meeting's bureau: only they sign the minutes")]
+    NotAnOfficer(HolderId),
+    #[error("{0} signed the minutes already")]
+    AlreadySigned(HolderId),
+    #[error(
+        "the officers signed the minutes whose SHA-256 is {signed}: every signature is over that document"
+    )]
+    OtherDocumentSigned { signed: String },
+    #[error("the Ed25519 signature of {0} does not verify over the minutes")]
+    BadSignature(HolderId),
+
     // Closing.
     #[error("the voting window ends at {closes_at}: the meeting cannot close at {at}")]
     CloseBeforeWindowEnds {

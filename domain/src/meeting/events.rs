@@ -6,11 +6,13 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::tally::ResolutionResult;
-use super::types::{Choice, Convocation, Roll};
+use super::types::{
+    Choice, Convocation, ConvocationChannel, Minutes, OfficerSignature, Roll, SentConvocation,
+};
 use crate::domain_event::domain_event;
 use crate::types::{HolderId, ResolutionId};
 
@@ -27,7 +29,12 @@ pub enum MeetingEvent {
         proxy: HolderId,
         /// The grantor's own ballot, withdrawn: the proxy votes for them now.
         ballot_withdrawn: bool,
+        /// When it was given; for a proxy on paper, when it was received.
         at: DateTime<Utc>,
+        /// A proxy on paper the company received, entered by the secretary
+        /// (like a postal voting form, an attested entry after the fact).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        paper: bool,
     },
     ProxyRevoked {
         grantor: HolderId,
@@ -49,6 +56,36 @@ pub enum MeetingEvent {
         /// correspondance), which may be recorded after the window closed.
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         postal: bool,
+        /// A postal form received electronically (its deadline is the
+        /// charter's hour the day before, not days ahead).
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        electronic: bool,
+    },
+    /// A postal voting form received after the charter's deadline: kept,
+    /// never counted (R225-77).
+    PostalFormKeptLate {
+        voter: HolderId,
+        choices: BTreeMap<ResolutionId, Choice>,
+        received_at: DateTime<Utc>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        electronic: bool,
+        /// The last instant it would have counted.
+        deadline: DateTime<Utc>,
+    },
+    /// Holders convened by one channel on one day, with each message's hash.
+    ConvocationsSent {
+        channel: ConvocationChannel,
+        sent_on: NaiveDate,
+        convocations: Vec<SentConvocation>,
+    },
+    /// The minutes' own words, once the meeting is closed.
+    MinutesRecorded(Minutes),
+    /// An officer of the bureau signed the minutes whose PDF has this hash.
+    MinutesSigned {
+        officer: HolderId,
+        document_sha256: String,
+        signature: OfficerSignature,
+        at: DateTime<Utc>,
     },
     MeetingClosed {
         results: Vec<ResolutionResult>,
@@ -81,6 +118,10 @@ impl MeetingEvent {
             Self::BallotCast { .. } => "BallotCast",
             Self::MeetingClosed { .. } => "MeetingClosed",
             Self::BureauConstituted(_) => "BureauConstituted",
+            Self::PostalFormKeptLate { .. } => "PostalFormKeptLate",
+            Self::ConvocationsSent { .. } => "ConvocationsSent",
+            Self::MinutesRecorded(_) => "MinutesRecorded",
+            Self::MinutesSigned { .. } => "MinutesSigned",
         }
     }
 }

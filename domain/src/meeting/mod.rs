@@ -13,7 +13,8 @@ pub mod tally;
 mod types;
 
 pub use aggregate::{
-    BallotInForce, KnownMeetings, MAX_RESOLUTION_TEXT, MAX_RESOLUTIONS, Meeting, MeetingLookup,
+    BallotInForce, KnownMeetings, MAX_CONVOCATIONS_PER_EVENT, MAX_DEBATES, MAX_DOCUMENT_TITLE,
+    MAX_DOCUMENTS_PRESENTED, MAX_RESOLUTION_TEXT, MAX_RESOLUTIONS, Meeting, MeetingLookup,
     MeetingServices, Phase, general_meeting_voters,
 };
 pub use commands::{MeetingCommand, ProposedResolution};
@@ -21,6 +22,7 @@ pub use error::MeetingError;
 pub use events::{Bureau, MEETING_EVENT_VERSION, MeetingEvent};
 pub use tally::{CollegeTally, Fraction, Outcome, RejectionRule, ResolutionResult};
 pub use types::{
-    AgendaItem, Call, Choice, CommitteeMember, Convocation, MeetingKind, Roll, RollCollege, Voter,
-    resolution_id, split_resolution_id,
+    AgendaItem, Call, Choice, CommitteeMember, Convocation, ConvocationChannel, MeetingKind,
+    Minutes, OfficerSignature, Roll, RollCollege, SentConvocation, Voter, is_sha256_hex,
+    minutes_signing_message, resolution_id, split_resolution_id,
 };

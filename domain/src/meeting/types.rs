@@ -84,6 +84,66 @@ pub struct AgendaItem {
     pub text: String,
 }
 
+/// How a holder was convened (R225-63, R225-68): by e-mail, for those who
+/// consented to it in writing, or by letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ConvocationChannel {
+    Email,
+    Post,
+}
+
+/// One holder's convocation as sent: who, and the SHA-256 (64 lowercase
+/// hexadecimal digits) of the message, so that the message kept outside the
+/// ledger can be shown to be the one sent. No address, no name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct SentConvocation {
+    pub holder: HolderId,
+    pub sha256: String,
+}
+
+/// Le procès-verbal's own words (R225-106): the summary of the debates the
+/// meeting's secretary wrote and the documents presented to the meeting.
+/// The rest of the minutes (convocation, agenda, bureau, quorum, results)
+/// is drawn from the ledger.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct Minutes {
+    pub debates: String,
+    pub documents_presented: Vec<String>,
+    pub at: DateTime<Utc>,
+}
+
+/// How an officer signed the minutes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(tag = "by", rename_all = "snake_case")]
+pub enum OfficerSignature {
+    /// An Ed25519 signature by the officer's own key (hexadecimal: a 32-byte
+    /// public key, a 64-byte signature) over
+    /// [`minutes_signing_message`]: anyone can check it.
+    Ed25519 {
+        public_key: String,
+        signature: String,
+    },
+    /// A handwritten signature on the printed minutes, attested by whoever
+    /// records it (the company's secretary, as the event's author says).
+    Handwritten,
+}
+
+/// The bytes an officer signs with Ed25519: the meeting and the minutes'
+/// SHA-256, under a label so that the signature means nothing else.
+pub fn minutes_signing_message(meeting: &MeetingId, document_sha256: &str) -> Vec<u8> {
+    format!("windledger minutes signature v1\n{meeting}\n{document_sha256}\n").into_bytes()
+}
+
+/// A SHA-256 written as 64 lowercase hexadecimal digits.
+pub fn is_sha256_hex(s: &str) -> bool {
+    s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// Pour, contre, abstention.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]

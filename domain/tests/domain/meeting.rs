@@ -16,9 +16,10 @@ use windledger_domain::meeting::tally::{
     CollegeTally, Fraction, Outcome, RejectionRule, ResolutionResult,
 };
 use windledger_domain::meeting::{
-    AgendaItem, Bureau, Call, Choice, CommitteeMember, Convocation, KnownMeetings,
-    MAX_RESOLUTION_TEXT, MAX_RESOLUTIONS, Meeting, MeetingCommand, MeetingError, MeetingEvent,
-    MeetingKind, MeetingServices, Phase, ProposedResolution, Roll, RollCollege, Voter,
+    AgendaItem, Bureau, Call, Choice, CommitteeMember, Convocation, ConvocationChannel,
+    KnownMeetings, MAX_RESOLUTION_TEXT, MAX_RESOLUTIONS, Meeting, MeetingCommand, MeetingError,
+    MeetingEvent, MeetingKind, MeetingServices, Minutes, OfficerSignature, Phase,
+    ProposedResolution, Roll, RollCollege, SentConvocation, Voter, minutes_signing_message,
 };
 use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::{AdoptedResolution, LookupError, ResolutionPurpose};
@@ -385,6 +386,7 @@ fn granted(grantor: &str, proxy: &str, ballot_withdrawn: bool) -> MeetingEvent {
         proxy: holder(proxy),
         ballot_withdrawn,
         at: during(),
+        paper: false,
     }
 }
 
@@ -441,6 +443,7 @@ fn ballot(
         replaces_earlier,
         at: during(),
         postal: false,
+        electronic: false,
     }
 }
 
@@ -1298,6 +1301,7 @@ fn proxies_are_collected_before_the_window_opens() {
             proxy: holder("h-sem"),
             ballot_withdrawn: false,
             at: before,
+            paper: false,
         }]);
 }
 
@@ -1631,6 +1635,7 @@ fn ballots_are_accepted_from_the_opening_of_the_window_until_just_before_its_end
                 replaces_earlier: false,
                 at,
                 postal: false,
+                electronic: false,
             }]);
     }
 }
@@ -1993,6 +1998,7 @@ fn closing_a_second_call_applies_its_quorum_shares_silent_weight_and_counts_veto
         replaces_earlier: false,
         at: during(),
         postal: false,
+        electronic: false,
     };
     let given = vec![
         second.event(vec![vetoed_ordinary]),
@@ -2144,11 +2150,18 @@ fn meeting_at(now: DateTime<Utc>) -> TestFramework<Meeting> {
     ))
 }
 
+/// A paper form received in time: at least three days before the day the
+/// vote opens (12 June), the charter's default (R225-77).
+fn in_time() -> DateTime<Utc> {
+    utc(2024, 6, 8, 10, 0)
+}
+
 fn postal(voter: &str, received_at: DateTime<Utc>) -> MeetingCommand {
     MeetingCommand::RecordPostalBallot {
         voter: holder(voter),
         choices: choices(Choice::Against, Choice::For),
         received_at,
+        electronic: false,
     }
 }
 
@@ -2206,14 +2219,15 @@ fn a_postal_form_received_in_time_is_entered_after_the_window_and_marked_postal(
     let now = closes_at() + Duration::minutes(20);
     meeting_at(now)
         .given(open())
-        .when(postal("h-c2", during()))
+        .when(postal("h-c2", in_time()))
         .then_expect_events(vec![MeetingEvent::BallotCast {
             voter: holder("h-c2"),
             cast_by: holder("h-c2"),
             choices: choices(Choice::Against, Choice::For),
             replaces_earlier: false,
-            at: during(),
+            at: in_time(),
             postal: true,
+            electronic: false,
         }]);
 }
 
@@ -2250,7 +2264,7 @@ fn a_postal_form_cannot_be_received_after_now_nor_after_the_close() {
 
 #[test]
 fn a_postal_form_does_not_replace_a_ballot_the_voter_cast_after_it_arrived() {
-    let received_at = during() - Duration::hours(2);
+    let received_at = in_time();
     meeting_at(closes_at() + Duration::minutes(5))
         .given(with(
             open(),
@@ -2268,7 +2282,7 @@ fn a_postal_form_does_not_replace_a_ballot_the_voter_cast_after_it_arrived() {
 fn a_postal_form_is_the_voters_own_ballot_not_one_for_a_voter_who_gave_a_proxy() {
     meeting_at(closes_at() + Duration::minutes(5))
         .given(with(open(), [granted("h-c2", "h-c1", false)]))
-        .when(postal("h-c2", during()))
+        .when(postal("h-c2", in_time()))
         .then_expect_error(MeetingError::VoterIsRepresented {
             voter: holder("h-c2"),
             proxy: holder("h-c1"),
@@ -2343,9 +2357,435 @@ fn a_bureau_that_breaks_a_rule_is_refused_with_it() {
         bureau("someone", &["h-ind1"], "greffe-1"),
         MeetingError::NotOnRoll(holder("someone")),
     );
+    // After the close it may still be entered, until the minutes are.
+    meeting()
+        .given(closed_meeting())
+        .when(bureau("h-town", &["h-ind1"], "greffe-1"))
+        .then_expect_events(vec![MeetingEvent::BureauConstituted(Bureau {
+            chair: holder("h-town"),
+            scrutineers: vec![holder("h-ind1")],
+            secretary: holder("greffe-1"),
+            at: during(),
+        })]);
+}
+
+// --- Postal deadlines, proxies on paper (R225-77) ---------------------------
+
+/// The last instant a paper form counts: the end of 9 June in Paris (three
+/// days before the vote opens on 12 June), 21:59:59.999999999 UTC in
+/// summer time.
+fn paper_deadline() -> DateTime<Utc> {
+    utc(2024, 6, 9, 21, 59) + Duration::nanoseconds(59_999_999_999)
+}
+
+fn electronic(voter: &str, received_at: DateTime<Utc>) -> MeetingCommand {
+    MeetingCommand::RecordPostalBallot {
+        voter: holder(voter),
+        choices: choices(Choice::For, Choice::For),
+        received_at,
+        electronic: true,
+    }
+}
+
+#[test]
+fn a_paper_form_received_after_the_deadline_is_kept_and_never_counted() {
+    let late = paper_deadline() + Duration::nanoseconds(1);
+    let kept = MeetingEvent::PostalFormKeptLate {
+        voter: holder("h-c2"),
+        choices: choices(Choice::Against, Choice::For),
+        received_at: late,
+        electronic: false,
+        deadline: paper_deadline(),
+    };
+    meeting_at(closes_at() + Duration::minutes(5))
+        .given(open())
+        .when(postal("h-c2", late))
+        .then_expect_events(vec![kept.clone()]);
+    // On the deadline itself it counts.
+    meeting_at(closes_at() + Duration::minutes(5))
+        .given(open())
+        .when(postal("h-c2", paper_deadline()))
+        .then_expect_events(vec![MeetingEvent::BallotCast {
+            voter: holder("h-c2"),
+            cast_by: holder("h-c2"),
+            choices: choices(Choice::Against, Choice::For),
+            replaces_earlier: false,
+            at: paper_deadline(),
+            postal: true,
+            electronic: false,
+        }]);
+    // Kept, it is no ballot: the voter has none in force, and may still
+    // vote within the window.
+    let state = replay(with(open(), [kept]));
+    assert!(state.ballot(&holder("h-c2")).is_none());
+    assert_eq!(state.ballots_in_force(), 0);
+}
+
+#[test]
+fn an_electronic_form_counts_until_three_in_the_afternoon_the_day_before() {
+    // 11 June, 15:00 in Paris is 13:00 UTC.
+    let cutoff = utc(2024, 6, 11, 13, 0);
+    let now = closes_at() + Duration::minutes(5);
+    meeting_at(now)
+        .given(open())
+        .when(electronic("h-c1", cutoff))
+        .then_expect_events(vec![MeetingEvent::BallotCast {
+            voter: holder("h-c1"),
+            cast_by: holder("h-c1"),
+            choices: choices(Choice::For, Choice::For),
+            replaces_earlier: false,
+            at: cutoff,
+            postal: true,
+            electronic: true,
+        }]);
+    meeting_at(now)
+        .given(open())
+        .when(electronic("h-c1", cutoff + Duration::minutes(1)))
+        .then_expect_events(vec![MeetingEvent::PostalFormKeptLate {
+            voter: holder("h-c1"),
+            choices: choices(Choice::For, Choice::For),
+            received_at: cutoff + Duration::minutes(1),
+            electronic: true,
+            deadline: cutoff,
+        }]);
+}
+
+#[test]
+fn the_charter_sets_its_own_postal_deadlines() {
+    let mut lenient = charter();
+    lenient.postal_voting.paper_days_before = 0;
+    let received = utc(2024, 6, 11, 20, 0);
+    TestFramework::<Meeting>::with(MeetingServices::new(
+        closes_at() + Duration::minutes(5),
+        KnownCapTables::new([snapshot(lenient, positions())]),
+    ))
+    .given(open())
+    .when(postal("h-c2", received))
+    .then_expect_events(vec![MeetingEvent::BallotCast {
+        voter: holder("h-c2"),
+        cast_by: holder("h-c2"),
+        choices: choices(Choice::Against, Choice::For),
+        replaces_earlier: false,
+        at: received,
+        postal: true,
+        electronic: false,
+    }]);
+    let mut wrong = charter();
+    wrong.postal_voting.electronic_cutoff_hour = 24;
+    assert!(wrong.check().is_err());
+}
+
+#[test]
+fn a_late_form_must_still_be_a_form_of_this_meeting() {
+    let late = during();
+    meeting_at(closes_at())
+        .given(open())
+        .when(postal("h-stranger", late))
+        .then_expect_error(MeetingError::NotOnRoll(holder("h-stranger")));
+}
+
+fn paper_proxy(grantor: &str, proxy: &str, received_at: DateTime<Utc>) -> MeetingCommand {
+    MeetingCommand::RecordPaperProxy {
+        grantor: holder(grantor),
+        proxy: holder(proxy),
+        received_at,
+    }
+}
+
+#[test]
+fn a_proxy_on_paper_is_entered_with_its_date_of_receipt() {
+    meeting_at(closes_at() - Duration::hours(1))
+        .given(open())
+        .when(paper_proxy("h-c2", "h-c1", in_time()))
+        .then_expect_events(vec![MeetingEvent::ProxyGranted {
+            grantor: holder("h-c2"),
+            proxy: holder("h-c1"),
+            ballot_withdrawn: false,
+            at: in_time(),
+            paper: true,
+        }]);
+    // Received before the convocation, or after the grantor voted online:
+    // refused.
+    meeting_at(closes_at() - Duration::hours(1))
+        .given(open())
+        .when(paper_proxy("h-c2", "h-c1", utc(2024, 5, 1, 10, 0)))
+        .then_expect_error(MeetingError::PaperProxyBeforeConvening {
+            received_at: utc(2024, 5, 1, 10, 0),
+            convened_on: convened_on(),
+        });
+    meeting_at(closes_at() - Duration::hours(1))
+        .given(with(
+            open(),
+            [ballot("h-c2", "h-c2", Choice::For, Choice::For, false)],
+        ))
+        .when(paper_proxy("h-c2", "h-c1", in_time()))
+        .then_expect_error(MeetingError::LaterBallotInForce {
+            voter: holder("h-c2"),
+            in_force: during(),
+            received_at: in_time(),
+        });
+    // The rules of every proxy hold: no proxy to oneself.
+    meeting_at(closes_at() - Duration::hours(1))
+        .given(open())
+        .when(paper_proxy("h-c2", "h-c2", in_time()))
+        .then_expect_error(MeetingError::ProxyToSelf(holder("h-c2")));
+}
+
+// --- Convocations sent (R225-63, R225-68) ----------------------------------
+
+const SHA: &str = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+
+fn sent(holders: &[&str]) -> MeetingCommand {
+    MeetingCommand::RecordConvocations {
+        channel: ConvocationChannel::Email,
+        sent_on: day(2024, 5, 21),
+        convocations: holders
+            .iter()
+            .map(|h| SentConvocation {
+                holder: holder(h),
+                sha256: SHA.to_owned(),
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn convocations_sent_are_recorded_by_holder_channel_and_hash() {
+    let MeetingCommand::RecordConvocations {
+        channel,
+        sent_on,
+        convocations,
+    } = sent(&["h-ind1", "h-fund"])
+    else {
+        unreachable!("sent() gives convocations");
+    };
+    // A holder with no vote is convened too: they hold shares.
+    meeting_at(utc(2024, 5, 21, 12, 0))
+        .given(vec![convened()])
+        .when(sent(&["h-ind1", "h-fund"]))
+        .then_expect_events(vec![MeetingEvent::ConvocationsSent {
+            channel,
+            sent_on,
+            convocations,
+        }]);
+}
+
+#[test]
+fn convocations_that_break_a_rule_are_refused_with_it() {
+    let now = utc(2024, 5, 21, 12, 0);
+    let refused_now = |command: MeetingCommand, error: MeetingError| {
+        meeting_at(now)
+            .given(vec![convened()])
+            .when(command)
+            .then_expect_error(error);
+    };
+    refused_now(
+        sent(&["h-stranger"]),
+        MeetingError::NotConvenable {
+            holder: holder("h-stranger"),
+            convened_on: convened_on(),
+        },
+    );
+    refused_now(
+        sent(&["h-c1", "h-c1"]),
+        MeetingError::ConvenedTwice(holder("h-c1")),
+    );
+    refused_now(
+        sent(&[]),
+        MeetingError::ConvocationCount {
+            count: 0,
+            max: 1000,
+        },
+    );
+    let mut bad = sent(&["h-c1"]);
+    if let MeetingCommand::RecordConvocations { convocations, .. } = &mut bad {
+        convocations[0].sha256 = "not-a-hash".to_owned();
+    }
+    refused_now(bad, MeetingError::NotASha256("not-a-hash".to_owned()));
+    let mut early = sent(&["h-c1"]);
+    if let MeetingCommand::RecordConvocations { sent_on, .. } = &mut early {
+        *sent_on = day(2024, 5, 19);
+    }
+    refused_now(
+        early,
+        MeetingError::ConvocationOutsideTime {
+            sent_on: day(2024, 5, 19),
+            convened_on: convened_on(),
+            opens_on: day(2024, 6, 12),
+        },
+    );
+    // Not recorded as sent on a day still to come.
+    meeting_at(utc(2024, 5, 20, 12, 0))
+        .given(vec![convened()])
+        .when(sent(&["h-c1"]))
+        .then_expect_error(MeetingError::SentInTheFuture {
+            sent_on: day(2024, 5, 21),
+            today: day(2024, 5, 20),
+        });
+}
+
+// --- The minutes and their signatures (R225-106) ------------------------
+
+fn constituted() -> MeetingEvent {
+    MeetingEvent::BureauConstituted(Bureau {
+        chair: holder("h-town"),
+        scrutineers: vec![holder("h-ind1")],
+        secretary: holder("greffe-1"),
+        at: during(),
+    })
+}
+
+fn minutes_at() -> DateTime<Utc> {
+    closed_at() + Duration::hours(1)
+}
+
+fn record_minutes() -> MeetingCommand {
+    MeetingCommand::RecordMinutes {
+        debates: "Le président présente les comptes.\nAucune question.".to_owned(),
+        documents_presented: vec!["Comptes annuels 2023".to_owned()],
+        at: minutes_at(),
+    }
+}
+
+fn minutes_recorded() -> MeetingEvent {
+    MeetingEvent::MinutesRecorded(Minutes {
+        debates: "Le président présente les comptes.\nAucune question.".to_owned(),
+        documents_presented: vec!["Comptes annuels 2023".to_owned()],
+        at: minutes_at(),
+    })
+}
+
+fn with_minutes() -> Vec<MeetingEvent> {
+    let mut events = open();
+    events.push(constituted());
+    events.push(closed(nobody_voted_results()));
+    events.push(minutes_recorded());
+    events
+}
+
+fn officer_key() -> ed25519_dalek::SigningKey {
+    ed25519_dalek::SigningKey::from_bytes(&[7; 32])
+}
+
+fn signed_by_key(officer: &str, document: &str) -> MeetingCommand {
+    use ed25519_dalek::Signer;
+    let key = officer_key();
+    let message = minutes_signing_message(&meeting_id(AGM), document);
+    MeetingCommand::SignMinutes {
+        officer: holder(officer),
+        document_sha256: document.to_owned(),
+        signature: OfficerSignature::Ed25519 {
+            public_key: hex::encode(key.verifying_key().to_bytes()),
+            signature: hex::encode(key.sign(&message).to_bytes()),
+        },
+        at: minutes_at() + Duration::hours(1),
+    }
+}
+
+#[test]
+fn the_minutes_are_recorded_once_after_the_close_with_the_bureau() {
+    meeting()
+        .given(with(
+            open(),
+            [constituted(), closed(nobody_voted_results())],
+        ))
+        .when(record_minutes())
+        .then_expect_events(vec![minutes_recorded()]);
+    refused(open(), record_minutes(), MeetingError::MinutesBeforeClose);
     refused(
         closed_meeting(),
-        bureau("h-town", &["h-ind1"], "greffe-1"),
-        MeetingError::Closed(closed_at()),
+        record_minutes(),
+        MeetingError::MinutesWithoutBureau,
+    );
+    refused(
+        with_minutes(),
+        record_minutes(),
+        MeetingError::MinutesAlreadyRecorded,
+    );
+    let mut blank = record_minutes();
+    if let MeetingCommand::RecordMinutes { debates, .. } = &mut blank {
+        *debates = "  ".to_owned();
+    }
+    refused(
+        with(open(), [constituted(), closed(nobody_voted_results())]),
+        blank,
+        MeetingError::InvalidDebates { max: 100_000 },
+    );
+}
+
+#[test]
+fn an_officer_signs_the_minutes_with_a_key_that_verifies_or_by_hand() {
+    let signed = signed_by_key("h-town", SHA);
+    let MeetingCommand::SignMinutes {
+        officer,
+        document_sha256,
+        signature,
+        at,
+    } = signed.clone()
+    else {
+        unreachable!("a signature");
+    };
+    let event = MeetingEvent::MinutesSigned {
+        officer,
+        document_sha256,
+        signature,
+        at,
+    };
+    meeting()
+        .given(with_minutes())
+        .when(signed.clone())
+        .then_expect_events(vec![event.clone()]);
+    // Twice, by someone outside the bureau, over another document, or with
+    // a signature that does not verify: refused.
+    refused(
+        with(with_minutes(), [event.clone()]),
+        signed,
+        MeetingError::AlreadySigned(holder("h-town")),
+    );
+    refused(
+        with_minutes(),
+        signed_by_key("h-c1", SHA),
+        MeetingError::NotAnOfficer(holder("h-c1")),
+    );
+    let other = "0".repeat(64);
+    refused(
+        with(with_minutes(), [event]),
+        signed_by_key("h-ind1", &other),
+        MeetingError::OtherDocumentSigned {
+            signed: SHA.to_owned(),
+        },
+    );
+    let mut forged = signed_by_key("h-ind1", SHA);
+    if let MeetingCommand::SignMinutes {
+        document_sha256, ..
+    } = &mut forged
+    {
+        // Signed over another document than the one it names.
+        *document_sha256 = other;
+    }
+    refused(
+        with_minutes(),
+        forged,
+        MeetingError::BadSignature(holder("h-ind1")),
+    );
+    // The secretary attests a handwritten signature.
+    meeting()
+        .given(with_minutes())
+        .when(MeetingCommand::SignMinutes {
+            officer: holder("greffe-1"),
+            document_sha256: SHA.to_owned(),
+            signature: OfficerSignature::Handwritten,
+            at: minutes_at(),
+        })
+        .then_expect_events(vec![MeetingEvent::MinutesSigned {
+            officer: holder("greffe-1"),
+            document_sha256: SHA.to_owned(),
+            signature: OfficerSignature::Handwritten,
+            at: minutes_at(),
+        }]);
+    refused(
+        with(open(), [constituted(), closed(nobody_voted_results())]),
+        signed_by_key("h-town", SHA),
+        MeetingError::NoMinutes,
     );
 }
