@@ -2,7 +2,8 @@
 //! ledger position (DESIGN.md section 5, "Documents"): the register of
 //! share movements (R228-8 of the Code de commerce), a holder's individual
 //! account and a certificate of holding, as PDF/A-2b, and the register as
-//! CSV for the accountant.
+//! CSV for the accountant; a meeting's papers: its convocation, the postal
+//! voting form, the attendance sheet and the minutes.
 //!
 //! - [`Drawn`]: where a document comes from (farm, position, head hash)
 //!   and the date it is at; every document states it.
@@ -10,6 +11,14 @@
 //!   ledger holds pseudonymous ids only). Without an answer (no identity
 //!   vault, or an erased person) the document shows the id.
 //! - [`register`]: the three documents and the CSV file.
+//! - [`meeting`]: a meeting's attendance sheet (R225-95).
+//! - [`minutes`]: its minutes (procès-verbal, R225-106), whose SHA-256 the
+//!   officers sign.
+//! - [`postal_form`]: the postal voting form (R225-76, R225-77), for one
+//!   holder or in bulk.
+//! - [`convocation`]: the convocation's words, shared by the e-mail and the
+//!   letter, with their SHA-256; the letters to print for windowed
+//!   envelopes, and the mailing service's CSV file.
 //! - [`csv`]: a CSV cell as windledger writes every one.
 //!
 //! Pure and deterministic: no clock, no IO; the same projections, position
@@ -22,9 +31,12 @@ use windledger_projections::cap_table::AsOf;
 use windledger_projections::event::EventHash;
 use windledger_projections::runner::Projections;
 
+pub mod convocation;
 pub mod csv;
 pub mod meeting;
+pub mod minutes;
 mod pdf;
+pub mod postal_form;
 pub mod register;
 
 /// A document that could not be written.

@@ -1,8 +1,9 @@
 //! The documents of a meeting: its attendance sheet (feuille de présence,
 //! R225-95) as PDF/A, from the meeting's record in the register: every
 //! voter with a ballot in force (online, by proxy or by post), with their
-//! domicile, shares and votes, the totals by college, the proxies annexed,
-//! and the lines the meeting's officers sign.
+//! domicile, shares and votes, the totals by college, the proxies annexed
+//! (a paper proxy with when it was received), the postal forms received
+//! late (kept, not counted), and the lines the meeting's officers sign.
 
 use std::collections::BTreeMap;
 
@@ -160,13 +161,33 @@ pub fn attendance_pdf(
         layout.paragraph(TEXT, words::ATTENDANCE_NO_PROXY);
     }
     for p in in_force {
-        layout.paragraph(
-            TEXT,
-            &format!(
-                "– {}",
-                words::proxy_line(&shown(people, &p.grantor), &shown(people, &p.proxy))
-            ),
-        );
+        let line = words::proxy_line(&shown(people, &p.grantor), &shown(people, &p.proxy));
+        let line = if p.paper {
+            // Within the sentence: "... à B (pouvoir papier reçu le ...)."
+            let sentence = line.strip_suffix('.').unwrap_or(&line);
+            format!("{sentence} {}.", words::paper_proxy(p.given_at))
+        } else {
+            line
+        };
+        layout.paragraph(TEXT, &format!("– {line}"));
+    }
+    if !record.late_forms.is_empty() {
+        layout.gap(6.0);
+        layout.paragraph(TEXT, words::ATTENDANCE_LATE_FORMS);
+        for form in &record.late_forms {
+            layout.paragraph(
+                TEXT,
+                &format!(
+                    "– {}",
+                    words::late_form(
+                        &shown(people, &form.voter),
+                        form.received_at,
+                        form.electronic,
+                        form.deadline
+                    )
+                ),
+            );
+        }
     }
     layout.gap(10.0);
     layout.paragraph(TEXT, words::ATTENDANCE_CERTIFIED);

@@ -1,6 +1,9 @@
 //! The documents drawn from a synthetic farm: the same bytes when drawn
 //! again, well-formed PDF files, a CSV line per entry, names resolved at
-//! printing time.
+//! printing time; a meeting's papers in [`meetings`].
+
+#[path = "documents/meetings.rs"]
+mod meetings;
 
 use std::collections::BTreeMap;
 
