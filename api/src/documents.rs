@@ -63,7 +63,12 @@ fn rendered(bytes: Result<Vec<u8>, DocumentError>) -> Result<Vec<u8>, Problem> {
 }
 
 /// A file answer with its media type, name and the ledger position.
-fn file(bytes: Vec<u8>, media_type: &'static str, name: &str, drawn: &Drawn) -> Response {
+pub(crate) fn file(
+    bytes: Vec<u8>,
+    media_type: &'static str,
+    name: &str,
+    drawn: &Drawn,
+) -> Response {
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(media_type));
@@ -146,7 +151,7 @@ async fn register_entries(
 
 /// Renders away from the runtime's threads: a large farm's register takes
 /// a while.
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
 ) -> Result<T, Problem> {
     tokio::task::spawn_blocking(f)

@@ -43,7 +43,7 @@ pub fn reader(principal: &Principal, purpose: &str) -> Reader {
     }
 }
 
-fn metadata(principal: &Principal) -> HashMap<String, String> {
+pub(crate) fn metadata(principal: &Principal) -> HashMap<String, String> {
     HashMap::from([
         (
             "actor".to_owned(),

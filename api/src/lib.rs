@@ -14,6 +14,7 @@ pub mod extract;
 pub mod identity;
 pub mod metrics;
 pub mod openapi;
+pub mod papers;
 pub mod problem;
 mod reads;
 pub mod routes;
@@ -76,6 +77,12 @@ pub struct Inner {
     /// The identity vault's master key, if this server holds one (see
     /// [`AppState::hold_vault`]).
     vault: std::sync::OnceLock<windledger_app::people::Vault>,
+    /// Where the farm's pages are reached from outside (see
+    /// [`AppState::publish_at`]), for the links of convocations.
+    public_url: std::sync::OnceLock<String>,
+    /// The SMTP relay convocations are sent through, if any (see
+    /// [`AppState::hold_mailer`]).
+    mailer: std::sync::OnceLock<windledger_mail::Mailer>,
 }
 
 /// A revocation takes effect within this time. A checked token is trusted
@@ -129,6 +136,8 @@ impl AppState {
             revocations_seen: Mutex::new(None),
             revocation_watch: std::sync::Once::new(),
             vault: std::sync::OnceLock::new(),
+            public_url: std::sync::OnceLock::new(),
+            mailer: std::sync::OnceLock::new(),
         }))
     }
 
@@ -137,6 +146,38 @@ impl AppState {
     /// identities answer 503.
     pub fn hold_vault(&self, vault: windledger_app::people::Vault) {
         let _ = self.vault.set(vault);
+    }
+
+    /// Sets the address the farm's pages are reached at from outside
+    /// (`https://parc.example.fr`), which convocations link to (set once,
+    /// before serving).
+    pub fn publish_at(&self, url: &str) {
+        let _ = self.public_url.set(url.trim_end_matches('/').to_owned());
+    }
+
+    /// The address convocations link to: [`AppState::publish_at`]'s, or
+    /// `http://localhost:8080` when none was given.
+    pub fn public_url(&self) -> &str {
+        self.public_url
+            .get()
+            .map_or("http://localhost:8080", String::as_str)
+    }
+
+    /// Gives the server an SMTP relay to send convocations through (set
+    /// once, before serving). Without it, sending is refused (422).
+    pub fn hold_mailer(&self, mailer: windledger_mail::Mailer) {
+        let _ = self.mailer.set(mailer);
+    }
+
+    /// The SMTP relay, or why there is none.
+    pub fn mailer(&self) -> Result<&windledger_mail::Mailer, problem::Problem> {
+        self.mailer.get().ok_or_else(|| {
+            // Not a failure of the server's: it was started without one.
+            problem::Problem::new(
+                problem::Kind::Refused,
+                "this server has no SMTP relay to send e-mails through: start it with one (windledger serve --smtp-url), or print the letters",
+            )
+        })
     }
 
     /// The identity vault, or why there is none.

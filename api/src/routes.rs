@@ -22,6 +22,7 @@ pub use crate::commands::CommandSpec;
 use crate::commands::{Aggregate, IdFrom};
 use crate::documents::{self, CertificateQuery, DocumentQuery};
 use crate::identity;
+use crate::papers;
 use crate::problem::{Kind, Problem};
 use crate::reads::{self, AsOfQuery, EventsQuery, YearQuery};
 
@@ -299,6 +300,46 @@ pub fn routes() -> Vec<RouteSpec> {
             get(documents::attendance),
         ),
         read(
+            at!("/meetings/{meeting}/minutes.pdf"),
+            Access::Roles(AUDITORS),
+            "A meeting's minutes (R225-106) as PDF/A once their words are recorded, drawn at that event's position (the SHA-256 the officers sign is in Document-Sha256)",
+            Answer::File("application/pdf"),
+            None,
+            get(papers::minutes),
+        ),
+        read(
+            at!("/meetings/{meeting}/postal-forms.pdf"),
+            Access::Roles(SECRETARY),
+            "The postal voting forms (R225-76) of every holder the meeting convenes, one per page run, to print",
+            Answer::File("application/pdf"),
+            None,
+            get(papers::postal_forms),
+        ),
+        read(
+            at!("/meetings/{meeting}/holders/{holder}/postal-form.pdf"),
+            Access::RolesOrSelf(SECRETARY),
+            "One holder's postal voting form (R225-76), with the charter's deadlines",
+            Answer::File("application/pdf"),
+            None,
+            get(papers::postal_form),
+        ),
+        read(
+            at!("/meetings/{meeting}/convocations/letters.pdf"),
+            Access::Roles(SECRETARY),
+            "The letters of convocation of the holders still to convene by post (no consent to e-mail), ready to print",
+            Answer::File("application/pdf"),
+            None,
+            get(papers::letters_as_pdf),
+        ),
+        read(
+            at!("/meetings/{meeting}/convocations/letters.csv"),
+            Access::Roles(SECRETARY),
+            "The same letters as CSV for a mailing service (`;`, UTF-8): addresses, first page, SHA-256",
+            Answer::File("text/csv; charset=utf-8"),
+            None,
+            get(papers::letters_as_csv),
+        ),
+        read(
             at!("/share-register.csv"),
             Access::Roles(AUDITORS),
             "The register of share movements as CSV (`;`, UTF-8), as of a date",
@@ -463,6 +504,53 @@ pub fn routes() -> Vec<RouteSpec> {
             Access::Roles(SECRETARY),
             "Enter a postal voting form received by the company (vote par correspondance)",
             CommandSpec::new(Meeting, "record_postal_ballot", Path),
+        ),
+        command(
+            at!("/meetings/{meeting}/paper-proxies"),
+            Access::Roles(SECRETARY),
+            "Enter a proxy on paper received by the company, with its date of receipt",
+            CommandSpec::new(Meeting, "record_paper_proxy", Path),
+        ),
+        command(
+            at!("/meetings/{meeting}/convocations"),
+            Access::Roles(SECRETARY),
+            "Record convocations sent by a channel on a day, each with its message's SHA-256 (what the sending routes record themselves)",
+            CommandSpec::new(Meeting, "record_convocations", Path),
+        ),
+        RouteSpec {
+            method: Method::POST,
+            path: at!("/meetings/{meeting}/convocations/emails"),
+            access: Access::Roles(SECRETARY),
+            summary: "Send the convocations of the holders who consented to e-mail through the server's SMTP relay, and record those sent",
+            command: None,
+            answer: Answer::Json(schema_of::<papers::Convened>),
+            query: None,
+            body: Some(schema_of::<papers::Emailing>),
+            handler: post(papers::send_emails),
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: at!("/meetings/{meeting}/convocations/letters-posted"),
+            access: Access::Roles(SECRETARY),
+            summary: "Record the letters of convocation still to send as handed to the post on a day",
+            command: None,
+            answer: Answer::Json(schema_of::<papers::Convened>),
+            query: None,
+            body: Some(schema_of::<papers::Posted>),
+            handler: post(papers::letters_posted),
+        },
+        command(
+            at!("/meetings/{meeting}/minutes"),
+            Access::Roles(SECRETARY),
+            "Record the minutes' own words once the meeting is closed: the summary of the debates and the documents presented",
+            CommandSpec::new(Meeting, "record_minutes", Path).at_server_time("at"),
+        ),
+        write(
+            at!("/meetings/{meeting}/minutes/signatures"),
+            Access::RolesOrOwnHolder(SECRETARY),
+            "An officer's signature of the minutes (Ed25519 over the minutes' SHA-256, or a handwritten one the secretary attests)",
+            schema_of::<papers::Signing>,
+            post(papers::sign_minutes),
         ),
         command(
             at!("/meetings/{meeting}/bureau"),

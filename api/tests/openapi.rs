@@ -340,6 +340,26 @@ impl Farm {
                     )
                     .await
                     .expect("an identity recorded");
+                // The example meeting's bureau and minutes, entered after
+                // its close, so that its minutes can be read.
+                for command in [
+                    serde_json::json!({"command": "constitute_bureau", "chair": "ccmp",
+                        "scrutineers": ["cit-001"], "secretary": "greffe",
+                        "at": chrono::Utc::now()}),
+                    serde_json::json!({"command": "record_minutes",
+                        "debates": "Présentation des comptes ; aucune question.",
+                        "documents_presented": ["Comptes annuels"], "at": chrono::Utc::now()}),
+                ] {
+                    let command = serde_json::from_value(command).expect("a meeting command");
+                    runtime
+                        .execute(
+                            "ago-2025",
+                            windledger_app::command::Command::Meeting(command),
+                            std::collections::HashMap::new(),
+                        )
+                        .await
+                        .expect("the example meeting's minutes are recorded");
+                }
                 router(state, axum::Router::new())
             },
             tokens,
@@ -431,7 +451,7 @@ async fn every_read_of_the_reference_farm_answers_as_documented() {
     let doc = document();
     let farm = Farm::new().await;
     for spec in routes() {
-        if matches!(spec.answer, Answer::Recorded) {
+        if matches!(spec.answer, Answer::Recorded) || spec.method != Method::GET {
             continue;
         }
         let op = operation(&doc, &spec.method, spec.path);

@@ -16,6 +16,8 @@
 //! - [`audit`]: the offline audit of an export.
 //! - [`people`]: holders' identities in the vault beside the ledger:
 //!   recorded, read (logged), exported, erased, imported from a CSV file.
+//! - [`meeting_papers`]: a meeting's convocations (by e-mail or letter,
+//!   as each holder consented), postal voting forms and minutes.
 //! - [`redaction`]: the holder ids no anonymous answer or page shows.
 //! - [`error`]: why a command or a read failed, for the front ends.
 
@@ -26,6 +28,7 @@ pub mod error;
 pub mod import;
 pub mod integrity;
 pub mod ledger;
+pub mod meeting_papers;
 pub mod people;
 pub mod person_fields;
 pub mod redaction;

@@ -457,15 +457,7 @@ impl Vault {
             let Some(in_force) = self.read(runtime, &holder, reader).await? else {
                 continue;
             };
-            let person = &in_force.person;
-            let place = &person.address;
-            let mut address = place.lines.clone();
-            address.push(format!("{} {}", place.postal_code, place.city));
-            if place.country.as_str() != "FR" {
-                address.push(place.country.as_str().to_owned());
-            }
-            let name = person.display_name();
-            named.insert(holder, windledger_documents::Person { name, address });
+            named.insert(holder, printed(&in_force.person));
         }
         Ok(named)
     }
@@ -807,4 +799,19 @@ pub enum ImportError {
         "recording the identity of {holder} failed ({error}); the holders before it are recorded, importing the file again records them again"
     )]
     Failed { holder: HolderId, error: Error },
+}
+
+/// A person as a document names them: their name, and their postal
+/// address with the country when it is not France.
+pub fn printed(person: &Person) -> windledger_documents::Person {
+    let place = &person.address;
+    let mut address = place.lines.clone();
+    address.push(format!("{} {}", place.postal_code, place.city));
+    if place.country.as_str() != "FR" {
+        address.push(place.country.as_str().to_owned());
+    }
+    windledger_documents::Person {
+        name: person.display_name(),
+        address,
+    }
 }

@@ -41,6 +41,10 @@ pub enum Command {
     /// The holders' identities in the vault beside the ledger: import a
     /// register's CSV file, export one holder's data (GDPR), erase one.
     Identity(crate::identity::IdentityOptions),
+    /// Convene a meeting's holders: e-mails to those who consented (sent
+    /// through an SMTP relay and recorded), letters to post for the others
+    /// (a PDF to print, a CSV for a mailing service), recorded once posted.
+    Convocations(crate::convocations::ConvocationsOptions),
     /// Export a ledger: its events, OCF, the cap table or the decisions.
     Export(crate::export::ExportOptions),
     /// Print the register of share movements (R228-8) as PDF/A or CSV, a

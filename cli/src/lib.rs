@@ -6,6 +6,7 @@
 pub mod backup;
 pub mod cli;
 pub mod config;
+pub mod convocations;
 pub mod demo;
 pub mod export;
 pub mod identity;

@@ -46,6 +46,9 @@ async fn main() -> ExitCode {
         Command::Identity(options) => {
             windledger::identity::run(&options, &mut std::io::stdout().lock()).await
         }
+        Command::Convocations(options) => {
+            windledger::convocations::run(&options, &mut std::io::stdout().lock()).await
+        }
         Command::Verify(options) => windledger::verify::run(options).await,
         Command::Rebuild(options) => {
             windledger::server_cli::run_rebuild(&options, &mut std::io::stdout().lock()).await

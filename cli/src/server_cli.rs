@@ -89,6 +89,19 @@ pub struct NetworkOptions {
     /// caller; without it, /metrics answers callers on this machine only.
     #[arg(long, env = "WINDLEDGER_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<String>,
+    /// Where the pages are reached from outside (https://parc.example.fr),
+    /// which convocations link to; default: http:// and the listening
+    /// address.
+    #[arg(long, env = "WINDLEDGER_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// The SMTP relay convocations are e-mailed through
+    /// (smtp://host:port, smtp://user:password@host:587?tls=required,
+    /// smtps://...); without it, the secretary prints letters only.
+    #[arg(long, env = "WINDLEDGER_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The e-mails' sender: "Name <address>".
+    #[arg(long, env = "WINDLEDGER_SMTP_FROM")]
+    pub smtp_from: Option<String>,
 }
 
 impl Default for NetworkOptions {
@@ -98,6 +111,9 @@ impl Default for NetworkOptions {
             max_connections_per_address: ServeLimits::default().max_connections_per_address,
             trusted_proxies: Vec::new(),
             metrics_token: None,
+            public_url: None,
+            smtp_url: None,
+            smtp_from: None,
         }
     }
 }
@@ -425,6 +441,19 @@ pub async fn serve_store(
         state.require_metrics_token(secret.trim());
     }
     state.trust_proxies(network.trusted_proxies.clone());
+    match &network.public_url {
+        Some(url) => state.publish_at(url),
+        None => state.publish_at(&format!("http://{}", listener.local_addr()?)),
+    }
+    if let Some(url) = &network.smtp_url {
+        let from = network
+            .smtp_from
+            .as_deref()
+            .context("give --smtp-from, the sender of the e-mails, with --smtp-url")?;
+        state.hold_mailer(windledger_mail::Mailer::new(
+            &windledger_mail::SmtpSettings::parse(url, from)?,
+        ));
+    }
     // Open every ledger now, so the projections catch up before traffic.
     for ledger in store.ledgers().await? {
         if let Err(p) = state.open(&ledger).await {

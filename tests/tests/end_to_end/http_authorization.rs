@@ -61,6 +61,7 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/share-register.pdf",
             "/share-register.csv",
             "/meetings/{meeting}/attendance.pdf",
+            "/meetings/{meeting}/minutes.pdf",
         ],
     ),
     (
@@ -76,6 +77,16 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/holders/{holder}/certificate.pdf",
             "/holders/{holder}/identity",
             "/holders/{holder}/identity/export",
+            "/meetings/{meeting}/holders/{holder}/postal-form.pdf",
+        ],
+    ),
+    (
+        "GET",
+        Rule::Only(&[Secretary]),
+        &[
+            "/meetings/{meeting}/postal-forms.pdf",
+            "/meetings/{meeting}/convocations/letters.pdf",
+            "/meetings/{meeting}/convocations/letters.csv",
         ],
     ),
     (
@@ -102,6 +113,11 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/meetings",
             "/meetings/{meeting}/voting",
             "/meetings/{meeting}/postal-ballots",
+            "/meetings/{meeting}/paper-proxies",
+            "/meetings/{meeting}/convocations",
+            "/meetings/{meeting}/convocations/emails",
+            "/meetings/{meeting}/convocations/letters-posted",
+            "/meetings/{meeting}/minutes",
             "/meetings/{meeting}/bureau",
             "/meetings/{meeting}/close",
             "/financial-years",
@@ -121,6 +137,7 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/meetings/{meeting}/proxies",
             "/meetings/{meeting}/proxy-revocations",
             "/meetings/{meeting}/ballots",
+            "/meetings/{meeting}/minutes/signatures",
         ],
     ),
     (

@@ -128,9 +128,11 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
     )
     .await
     .problem(422, "validation");
-    // The industrial partner's postal form, received inside the window,
-    // is entered by the secretary after it ended (before the close); one
-    // received after the end is refused, and no one else may enter one.
+    // The industrial partner's postal form, received four days before the
+    // vote opened (in time: the charter's deadline is three days before),
+    // is entered by the secretary after the window ended (before the
+    // close); one received after the end is refused, and no one else may
+    // enter one.
     let enter_postal = async |token: &str, voter: &str, received_at: DateTime<Utc>| {
         server
             .post(
@@ -140,7 +142,7 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
             )
             .await
     };
-    let inside = now - chrono::Duration::minutes(30);
+    let inside = opens_at - chrono::Duration::days(4);
     let postal = enter_postal(&secretary, "partenaire-industriel", inside)
         .await
         .expect(201);
