@@ -168,6 +168,14 @@ pub async fn register_meeting(
     let body = html! {
         h1 { (title) }
         p { (status(&m)) }
+        @if m.roll.is_some() {
+            ul {
+                li { a href=(farm.path(&format!("/registre/{id}/feuille-de-presence.pdf"))) { "Feuille de présence (PDF)" } }
+                @if m.minutes.is_some() {
+                    li { a href=(farm.path(&format!("/registre/{id}/proces-verbal.pdf"))) { "Procès-verbal (PDF)" } }
+                }
+            }
+        }
         h2 { "Convocation" }
         dl {
             dt { "Convocation" } dd {

@@ -18,6 +18,9 @@
 //! - [`operator`]: production and revenue, by form or CSV file (read by
 //!   [`windledger_app::import::csv`]).
 //! - [`secretary`]: holders, transfers, meetings.
+//! - [`paperwork`]: a meeting's paperwork (convocations, postal voting
+//!   forms, paper proxies, bureau, minutes and their signatures) and its
+//!   documents as files.
 //!
 //! Every POST checks the session's CSRF token first and answers a success
 //! with a redirect (POST/redirect/GET). Commands go through
@@ -30,6 +33,7 @@ mod extract;
 mod identity;
 mod layout;
 mod operator;
+mod paperwork;
 mod public;
 pub mod routes;
 mod secretary;

@@ -28,7 +28,7 @@ pub use windledger_api::routes::Access;
 
 use crate::extract::{Farm, Params, Visitor};
 use crate::layout::{self, error_page};
-use crate::{Web, WebError, audit, identity, operator, public, secretary, space};
+use crate::{Web, WebError, audit, identity, operator, paperwork, public, secretary, space};
 
 /// One page route.
 pub struct PageRoute {
@@ -104,9 +104,13 @@ pub fn routes() -> Vec<PageRoute> {
         // ballots it cast or that were cast for it: the handler checks
         // (the ballot is known once read).
         read(farm!("/assemblees/{meeting}/recus/{position}"), Roles(MEMBERS), space::receipt),
+        // The visitor's own postal voting form (the handler: their holder's).
+        read(farm!("/assemblees/{meeting}/formulaire.pdf"), Roles(MEMBERS), paperwork::own_postal_form),
         read(farm!("/registre"), Roles(AUDITORS), audit::register),
         read(farm!("/registre.csv"), Roles(AUDITORS), audit::register_csv),
         read(farm!("/registre/{meeting}"), Roles(AUDITORS), audit::register_meeting),
+        read(farm!("/registre/{meeting}/feuille-de-presence.pdf"), Roles(AUDITORS), paperwork::attendance),
+        read(farm!("/registre/{meeting}/proces-verbal.pdf"), Roles(AUDITORS), paperwork::minutes),
         read(farm!("/journal"), Roles(AUDITORS), audit::journal),
         read(farm!("/verification"), Roles(AUDITORS), audit::verification),
         form(farm!("/verification"), Roles(AUDITORS), audit::verify),
@@ -124,6 +128,20 @@ pub fn routes() -> Vec<PageRoute> {
         form(farm!("/secretariat/assemblees"), Roles(SECRETARY), secretary::convene),
         form(farm!("/secretariat/assemblees/{meeting}/ouverture"), Roles(SECRETARY), secretary::open_voting),
         form(farm!("/secretariat/assemblees/{meeting}/cloture"), Roles(SECRETARY), secretary::close),
+        // A meeting's paperwork.
+        read(farm!("/secretariat/assemblees/{meeting}"), Roles(SECRETARY), paperwork::show),
+        read(farm!("/secretariat/assemblees/{meeting}/convocations.pdf"), Roles(SECRETARY), paperwork::letters_as_pdf),
+        read(farm!("/secretariat/assemblees/{meeting}/convocations.csv"), Roles(SECRETARY), paperwork::letters_as_csv),
+        read(farm!("/secretariat/assemblees/{meeting}/formulaires.pdf"), Roles(SECRETARY), paperwork::all_postal_forms),
+        read(farm!("/secretariat/assemblees/{meeting}/feuille-de-presence.pdf"), Roles(SECRETARY), paperwork::attendance),
+        read(farm!("/secretariat/assemblees/{meeting}/proces-verbal.pdf"), Roles(SECRETARY), paperwork::minutes),
+        form(farm!("/secretariat/assemblees/{meeting}/convocations/courriels"), Roles(SECRETARY), paperwork::send_emails),
+        form(farm!("/secretariat/assemblees/{meeting}/convocations/lettres"), Roles(SECRETARY), paperwork::letters_posted),
+        form(farm!("/secretariat/assemblees/{meeting}/correspondance"), Roles(SECRETARY), paperwork::postal_ballot),
+        form(farm!("/secretariat/assemblees/{meeting}/pouvoir-papier"), Roles(SECRETARY), paperwork::paper_proxy),
+        form(farm!("/secretariat/assemblees/{meeting}/bureau"), Roles(SECRETARY), paperwork::bureau),
+        form(farm!("/secretariat/assemblees/{meeting}/proces-verbal"), Roles(SECRETARY), paperwork::record_minutes),
+        form(farm!("/secretariat/assemblees/{meeting}/signature"), Roles(SECRETARY), paperwork::sign),
     ]
 }
 

@@ -23,7 +23,7 @@ use crate::layout::{
     Field, FormState, FormView, Message, errors_box, form_guard, select, state_of, textarea,
 };
 use crate::session::SessionView;
-use crate::{PageResult, WebError, format, identity, projected};
+use crate::{PageResult, WebError, format, identity, paperwork, projected};
 use windledger_api::problem::Problem;
 use windledger_app::command::{Command, Receipt};
 use windledger_app::import::csv::parse_decimal;
@@ -255,6 +255,8 @@ async fn secretary_page(
                                 td { "du " (format::datetime(m.opens_at)) " au " (format::datetime(m.closes_at)) }
                                 td.num { (m.ballots) }
                                 td {
+                                    a href=(paperwork::link(farm, &m.id, "")) aria-label={ "Documents et formalités de " (m.id) } { "Documents et formalités" }
+                                    br;
                                     @if m.closed { span.badge.ok { "clôturée" } }
                                     @else if !m.voting {
                                         (meeting_action(farm, session, &m.id, "ouverture", "Ouvrir le vote (arrêter la liste d'émargement)"))
@@ -375,13 +377,13 @@ pub async fn show(farm: Farm, me: SignedIn) -> PageResult {
     secretary_page(&farm, &me, None, StatusCode::OK).await
 }
 
-fn date(state: &mut FormState, name: &str) -> Option<NaiveDate> {
+pub(crate) fn date(state: &mut FormState, name: &str) -> Option<NaiveDate> {
     state.read(name, "Indiquez une date (AAAA-MM-JJ).", |v| {
         NaiveDate::parse_from_str(v, "%Y-%m-%d").ok()
     })
 }
 
-fn holder(state: &mut FormState, name: &str) -> Option<HolderId> {
+pub(crate) fn holder(state: &mut FormState, name: &str) -> Option<HolderId> {
     let invalid = "Identifiant invalide : 1 à 64 lettres, chiffres, - _ .";
     state.read_required(name, "Ce champ est obligatoire.", invalid, |v| {
         HolderId::new(v).ok()

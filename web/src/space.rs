@@ -34,7 +34,7 @@ use crate::session::{
     CSRF_FIELD, LIFETIME, NoSession, SESSION_COOKIE, SIGN_IN_COOKIE, SIGN_IN_FORM_LIFETIME, cookie,
     set_cookie,
 };
-use crate::{PageResult, Web, WebError, format, projected, votes};
+use crate::{PageResult, Web, WebError, format, paperwork, projected, votes};
 use windledger_api::TokenRefusal;
 use windledger_api::auth::roles::AUDITORS;
 use windledger_api::auth::{Rejected, Role};
@@ -663,6 +663,10 @@ async fn meeting_page(
         record.roll.is_some() && record.closed.is_none() && now >= c.opens_at && now < c.closes_at;
     let proxies_open = record.roll.is_some() && record.closed.is_none() && now < c.closes_at;
     let me = holder.as_ref().map(|h| situation(record, h));
+    let postal_form = match &holder {
+        Some(h) if record.closed.is_none() => paperwork::convened(farm, id, h).await,
+        _ => false,
+    };
     let my_ballot = holder.as_ref().and_then(|h| {
         record
             .ballots
@@ -785,6 +789,12 @@ async fn meeting_page(
                 @if !me.holds_for.is_empty() {
                     " Vous détenez le pouvoir de : "
                     (me.holds_for.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(", ")) "."
+                }
+            }
+            @if postal_form {
+                p {
+                    a href=(farm.path(&format!("/assemblees/{}/formulaire.pdf", c.meeting))) { "Télécharger mon formulaire de vote par correspondance (PDF)" }
+                    " : à remplir, signer et renvoyer à la société avant la date limite qu'il indique, si vous ne votez pas en ligne."
                 }
             }
             @if let Some(b) = my_ballot {

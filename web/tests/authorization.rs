@@ -70,7 +70,15 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
         Rule::Only(&[Secretary, Municipality, Operator, Shareholder]),
         &["/parcs/{ledger}/espace"],
     ),
-    ("GET", MEMBERS, &["/parcs/{ledger}/assemblees/{meeting}"]),
+    (
+        "GET",
+        MEMBERS,
+        &[
+            "/parcs/{ledger}/assemblees/{meeting}",
+            // The handler answers the visitor's own form, or a 404.
+            "/parcs/{ledger}/assemblees/{meeting}/formulaire.pdf",
+        ],
+    ),
     (
         "POST",
         Rule::OwnHolder,
@@ -92,6 +100,8 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/parcs/{ledger}/registre",
             "/parcs/{ledger}/registre.csv",
             "/parcs/{ledger}/registre/{meeting}",
+            "/parcs/{ledger}/registre/{meeting}/feuille-de-presence.pdf",
+            "/parcs/{ledger}/registre/{meeting}/proces-verbal.pdf",
             "/parcs/{ledger}/journal",
             "/parcs/{ledger}/verification",
         ],
@@ -127,7 +137,15 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
     (
         "GET",
         Rule::Only(&[Secretary]),
-        &["/parcs/{ledger}/secretariat"],
+        &[
+            "/parcs/{ledger}/secretariat",
+            "/parcs/{ledger}/secretariat/assemblees/{meeting}",
+            "/parcs/{ledger}/secretariat/assemblees/{meeting}/convocations.pdf",
+            "/parcs/{ledger}/secretariat/assemblees/{meeting}/convocations.csv",
+            "/parcs/{ledger}/secretariat/assemblees/{meeting}/formulaires.pdf",
+            "/parcs/{ledger}/secretariat/assemblees/{meeting}/feuille-de-presence.pdf",
+            "/parcs/{ledger}/secretariat/assemblees/{meeting}/proces-verbal.pdf",
+        ],
     ),
     (
         "POST",
@@ -138,6 +156,13 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/parcs/{ledger}/secretariat/assemblees",
             "/parcs/{ledger}/secretariat/assemblees/{meeting}/ouverture",
             "/parcs/{ledger}/secretariat/assemblees/{meeting}/cloture",
+            "/parcs/{ledger}/secretariat/assemblees/{meeting}/convocations/courriels",
+            "/parcs/{ledger}/secretariat/assemblees/{meeting}/convocations/lettres",
+            "/parcs/{ledger}/secretariat/assemblees/{meeting}/correspondance",
+            "/parcs/{ledger}/secretariat/assemblees/{meeting}/pouvoir-papier",
+            "/parcs/{ledger}/secretariat/assemblees/{meeting}/bureau",
+            "/parcs/{ledger}/secretariat/assemblees/{meeting}/proces-verbal",
+            "/parcs/{ledger}/secretariat/assemblees/{meeting}/signature",
         ],
     ),
 ];

@@ -3,8 +3,9 @@
 //! on an open meeting and reads the receipt; the operator uploads a CSV
 //! file with one bad line, sees the error, and the ledger is unchanged;
 //! the municipality and the secretary read the register and verify the
-//! chain. Every page visited, as every role and at 1,280 and 390 px, is
-//! saved as a screenshot under `<target>/screenshots/`
+//! chain; the secretary keeps a meeting's paperwork, from its convocation
+//! to its minutes. Every page visited, as every role and at 1,280 and
+//! 390 px, is saved as a screenshot under `<target>/screenshots/`
 //! (`$CARGO_TARGET_DIR`, else the workspace's `target/`; or
 //! `$WINDLEDGER_SCREENSHOTS`), must not stick out of the window, and is
 //! audited by axe-core (WCAG 2.x A and AA, and best practices): every
@@ -323,14 +324,20 @@ async fn source(client: &Client) -> String {
 /// Waits for an `<h1>` with this text: the page has loaded.
 async fn wait_title(client: &Client, text: &str) {
     let xpath = format!("//h1[contains(., \"{text}\")]");
+    wait_for(client, &xpath, &format!("no page titled {text:?}")).await;
+}
+
+/// Waits up to 15 s for an element found by `xpath`; else fails, saying
+/// `missing` and what the page shows.
+async fn wait_for(client: &Client, xpath: &str, missing: &str) {
     if let Err(e) = client
         .wait()
         .at_most(Duration::from_secs(15))
-        .for_element(Locator::XPath(&xpath))
+        .for_element(Locator::XPath(xpath))
         .await
     {
         let page = source(client).await;
-        panic!("no page titled {text:?} ({e}): {}", web::excerpt(&page));
+        panic!("{missing} ({e}): {}", web::excerpt(&page));
     }
 }
 
@@ -757,4 +764,287 @@ fn tempfile_dir() -> PathBuf {
     let dir = std::env::temp_dir().join(format!("windledger-web-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temporary folder");
     dir
+}
+
+/// A meeting's paperwork in the browser: the secretary convenes a meeting
+/// through the form, opens its vote, records a postal voting form on the
+/// paperwork page (first with a choice missing, said beside it), closes
+/// it, constitutes the bureau, records the minutes, and downloads the
+/// attendance sheet and the minutes from the page and from the register.
+/// Every page is checked as the other test's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_secretary_keeps_a_meetings_paperwork_in_chromium() {
+    if !browser_available() {
+        return;
+    }
+    let mut checks = Checks::new();
+    let db = TestDatabase::new(Backend::Sqlite)
+        .await
+        .expect("SQLite is always available");
+    let server = Server::with_reference_farm(db).await;
+    let secretary = server.token(LEDGER, Role::Secretary, None).await;
+    let base = format!("http://{}", server.addr);
+    let farm = format!("{base}/parcs/{LEDGER}");
+    let meeting = "ag-formalites";
+    let paperwork = format!("{farm}/secretariat/assemblees/{meeting}");
+    let driver = start_driver().await;
+    let client = browser(&driver).await;
+    sign_in(&client, &base, &secretary).await;
+
+    // Convened 40 days before its vote, which opened two minutes ago and
+    // closes in 20 seconds (the form takes seconds as an entry may).
+    client
+        .goto(&format!("{farm}/secretariat"))
+        .await
+        .expect("the secretariat");
+    wait_title(&client, "Secrétariat").await;
+    let now = chrono::Utc::now();
+    let opens_at = now - chrono::Duration::minutes(2);
+    let closes_at = now + chrono::Duration::seconds(20);
+    let convened_on = opens_at.date_naive() - chrono::Days::new(40);
+    let paris = |at, format| {
+        windledger_french::format::to_paris(at)
+            .format(format)
+            .to_string()
+    };
+    for (field, value) in [
+        ("#convocation-date-convocation", convened_on.to_string()),
+        (
+            "#convocation-date-enregistrement",
+            (opens_at.date_naive() - chrono::Days::new(2)).to_string(),
+        ),
+        ("#convocation-ouverture", paris(opens_at, "%Y-%m-%dT%H:%M")),
+        (
+            "#convocation-cloture",
+            paris(closes_at, "%Y-%m-%dT%H:%M:%S"),
+        ),
+    ] {
+        set_value(&client, field, &value).await;
+    }
+    for (field, text) in [
+        ("#convocation-assemblee", meeting),
+        (
+            "#convocation-r1-texte",
+            "Remplacement des pales de l'éolienne T03",
+        ),
+        (
+            "#convocation-r2-texte",
+            "Adhésion à une coopérative locale d'électricité",
+        ),
+    ] {
+        type_in(&client, field, text).await;
+    }
+    click(
+        &client,
+        "form[action$=\"/secretariat/assemblees\"] button[type=submit]",
+    )
+    .await;
+    wait_flash(&client, "est convoquée").await;
+    click(
+        &client,
+        &format!("form[action$=\"/assemblees/{meeting}/ouverture\"] button[type=submit]"),
+    )
+    .await;
+    wait_flash(&client, "Le vote est ouvert").await;
+    checks.page(&client, "20-secretariat-vote-ouvert").await;
+
+    // The paperwork page, from the meetings' table.
+    click(
+        &client,
+        &format!("a[href$=\"/secretariat/assemblees/{meeting}\"]"),
+    )
+    .await;
+    wait_title(&client, "Documents et formalités").await;
+    checks.page(&client, "21-formalites").await;
+
+    // A postal voting form received in time: a choice forgotten first.
+    let received = paris(convened_on_noon(convened_on), "%Y-%m-%dT%H:%M");
+    type_in(&client, "#correspondance-votant", "cit-001").await;
+    set_value(&client, "#correspondance-recu-le", &received).await;
+    click(&client, "input[name=\"r1\"][value=\"pour\"]").await;
+    // The browser checks the required choice before sending: the server's
+    // own check is seen with the form sent as it is.
+    client
+        .execute(
+            "document.querySelector('form[action$=\"/correspondance\"]').noValidate = true",
+            vec![],
+        )
+        .await
+        .expect("a script runs");
+    submit(&client, "/correspondance", "#erreurs", 15).await;
+    let page = source(&client).await;
+    assert!(
+        page.contains("Cochez pour, contre ou abstention"),
+        "{}",
+        web::excerpt(&page)
+    );
+    checks.page(&client, "22-formalites-erreur").await;
+    click(&client, "input[name=\"r2\"][value=\"contre\"]").await;
+    let head = server.head().await;
+    click(
+        &client,
+        "form[action$=\"/correspondance\"] button[type=submit]",
+    )
+    .await;
+    wait_flash(
+        &client,
+        "Le formulaire de vote par correspondance est enregistré",
+    )
+    .await;
+    assert_eq!(server.head().await, head + 1, "one postal form written");
+    checks
+        .page(&client, "23-formalites-formulaire-enregistre")
+        .await;
+
+    // The close, once the window is over.
+    let wait = (closes_at - chrono::Utc::now()).num_milliseconds() + 500;
+    if wait > 0 {
+        tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+    }
+    client
+        .goto(&format!("{farm}/secretariat"))
+        .await
+        .expect("the secretariat");
+    wait_title(&client, "Secrétariat").await;
+    click(
+        &client,
+        &format!("form[action$=\"/assemblees/{meeting}/cloture\"] button[type=submit]"),
+    )
+    .await;
+    wait_flash(&client, "L'assemblée est close").await;
+
+    // The bureau, then the minutes.
+    client.goto(&paperwork).await.expect("the paperwork");
+    wait_title(&client, "Documents et formalités").await;
+    for (field, id) in [
+        ("#bureau-president", "ccmp"),
+        ("#bureau-scrutateur1", "cit-001"),
+        ("#bureau-secretaire", "greffe-1"),
+    ] {
+        type_in(&client, field, id).await;
+    }
+    click(&client, "form[action$=\"/bureau\"] button[type=submit]").await;
+    wait_flash(&client, "Le bureau de l'assemblée est constitué").await;
+    checks.page(&client, "24-formalites-bureau").await;
+    type_in(
+        &client,
+        "#proces-verbal-debats",
+        "Le président présente le devis.\nLes associés posent leurs questions.",
+    )
+    .await;
+    type_in(&client, "#proces-verbal-documents", "Devis du fabricant").await;
+    click(
+        &client,
+        "form[action$=\"/proces-verbal\"] button[type=submit]",
+    )
+    .await;
+    wait_flash(&client, "Le procès-verbal est enregistré").await;
+    checks.page(&client, "25-formalites-proces-verbal").await;
+    for document in ["feuille-de-presence.pdf", "proces-verbal.pdf"] {
+        download(
+            &client,
+            &base,
+            &format!("a[href$=\"/{meeting}/{document}\"]"),
+        )
+        .await;
+    }
+
+    // The same documents from the register's page of the meeting.
+    visit(
+        &client,
+        &mut checks,
+        &format!("{farm}/registre/{meeting}"),
+        meeting,
+        "26-registre-documents",
+    )
+    .await;
+    for document in ["feuille-de-presence.pdf", "proces-verbal.pdf"] {
+        download(
+            &client,
+            &base,
+            &format!("a[href$=\"/registre/{meeting}/{document}\"]"),
+        )
+        .await;
+    }
+    sign_out(&client).await;
+
+    client.close().await.expect("the browser closes");
+    drop(driver);
+    server.stop().await;
+    checks.assert_none();
+}
+
+/// Noon (UTC) two days after the convocation: a postal form in time.
+fn convened_on_noon(convened_on: chrono::NaiveDate) -> chrono::DateTime<chrono::Utc> {
+    (convened_on + chrono::Days::new(2))
+        .and_hms_opt(12, 0, 0)
+        .expect("noon")
+        .and_utc()
+}
+
+/// Types `text` into the field `css`.
+async fn type_in(client: &Client, css: &str, text: &str) {
+    client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no {css}: {e}"))
+        .send_keys(text)
+        .await
+        .unwrap_or_else(|e| panic!("{css} takes no keys: {e}"));
+}
+
+/// Sets a date or time field as its picker would (typing into one depends
+/// on the browser's locale); a value with seconds gets a step of one.
+async fn set_value(client: &Client, css: &str, value: &str) {
+    client
+        .execute(
+            "const e = document.querySelector(arguments[0]);
+             if (arguments[1].length > 16) { e.step = '1'; }
+             e.value = arguments[1];
+             return e.value;",
+            vec![json!(css), json!(value)],
+        )
+        .await
+        .map(|set| assert_eq!(set, json!(value), "{css} takes {value}"))
+        .unwrap_or_else(|e| panic!("{css} is not set: {e}"));
+}
+
+/// Waits for the message a form leaves on the next page.
+async fn wait_flash(client: &Client, text: &str) {
+    let xpath = format!("//div[contains(@class, 'flash')][contains(., \"{text}\")]");
+    wait_for(client, &xpath, &format!("no message {text:?}")).await;
+}
+
+/// Downloads the file the link `css` of the page shown points to, in the
+/// browser's session: a PDF.
+async fn download(client: &Client, base: &str, css: &str) {
+    let href = client
+        .find(Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("no link {css}: {e}"))
+        .attr("href")
+        .await
+        .expect("its address")
+        .expect("an href");
+    let cookies: Vec<String> = client
+        .get_all_cookies()
+        .await
+        .expect("the session's cookies")
+        .iter()
+        .map(|c| format!("{}={}", c.name(), c.value()))
+        .collect();
+    let response = reqwest::Client::new()
+        .get(format!("{base}{href}"))
+        .header("cookie", cookies.join("; "))
+        .send()
+        .await
+        .expect("the server answers");
+    assert_eq!(response.status().as_u16(), 200, "{href}");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/pdf",
+        "{href}"
+    );
+    let bytes = response.bytes().await.expect("a body");
+    assert!(bytes.starts_with(b"%PDF"), "{href}");
 }
