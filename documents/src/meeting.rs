@@ -174,43 +174,49 @@ pub fn attendance_pdf(
     if !record.late_forms.is_empty() {
         layout.gap(6.0);
         layout.paragraph(TEXT, words::ATTENDANCE_LATE_FORMS);
-        for form in &record.late_forms {
-            layout.paragraph(
-                TEXT,
-                &format!(
-                    "– {}",
-                    words::late_form(
-                        &shown(people, &form.voter),
-                        form.received_at,
-                        form.electronic,
-                        form.deadline
-                    )
-                ),
-            );
-        }
+        late_forms(&mut layout, record, people);
     }
     layout.gap(10.0);
     layout.paragraph(TEXT, words::ATTENDANCE_CERTIFIED);
-    match &record.bureau {
-        // The officers recorded: named, each with a line to sign.
+    officers_to_sign(&mut layout, record, people, 10.0);
+    layout.finish(words::ATTENDANCE_TITLE).map(Some)
+}
+
+/// The postal forms received late, kept and not counted, one line each.
+pub(crate) fn late_forms(layout: &mut Layout<'_>, record: &MeetingRecord, people: &dyn People) {
+    for form in &record.late_forms {
+        let line = words::late_form(
+            &shown(people, &form.voter),
+            form.received_at,
+            form.electronic,
+            form.deadline,
+        );
+        layout.paragraph(TEXT, &format!("– {line}"));
+    }
+}
+
+/// The lines the meeting's officers sign, `gap` points apart: each named
+/// once the bureau is recorded, else by office.
+pub(crate) fn officers_to_sign(
+    layout: &mut Layout<'_>,
+    record: &MeetingRecord,
+    people: &dyn People,
+    gap: f32,
+) {
+    let lines = match &record.bureau {
         Some(b) => {
             let b = &b.bureau;
             let scrutineers: Vec<String> = b.scrutineers.iter().map(|s| shown(people, s)).collect();
-            for line in words::attendance_bureau(
+            words::attendance_bureau(
                 &shown(people, &b.chair),
                 &scrutineers,
                 &shown(people, &b.secretary),
-            ) {
-                layout.gap(10.0);
-                layout.paragraph(TEXT, &line);
-            }
+            )
         }
-        None => {
-            for officer in words::ATTENDANCE_OFFICERS {
-                layout.gap(10.0);
-                layout.paragraph(TEXT, officer);
-            }
-        }
+        None => words::ATTENDANCE_OFFICERS.map(str::to_owned).to_vec(),
+    };
+    for line in lines {
+        layout.gap(gap);
+        layout.paragraph(TEXT, &line);
     }
-    layout.finish(words::ATTENDANCE_TITLE).map(Some)
 }

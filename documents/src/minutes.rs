@@ -201,44 +201,12 @@ pub fn minutes_pdf(
         layout.paragraph(TEXT, words::NO_LATE_FORM);
     } else {
         layout.paragraph(TEXT, words::LATE_FORMS_KEPT);
-        for form in &record.late_forms {
-            layout.paragraph(
-                TEXT,
-                &format!(
-                    "– {}",
-                    words::late_form(
-                        &shown(people, &form.voter),
-                        form.received_at,
-                        form.electronic,
-                        form.deadline
-                    )
-                ),
-            );
-        }
+        crate::meeting::late_forms(&mut layout, record, people);
     }
 
     heading(&mut layout, words::MINUTES_SIGNATURES);
     layout.paragraph(TEXT, &words::minutes_signed(minutes.at));
-    match &record.bureau {
-        Some(b) => {
-            let b = &b.bureau;
-            let scrutineers: Vec<String> = b.scrutineers.iter().map(|s| shown(people, s)).collect();
-            for line in words::attendance_bureau(
-                &shown(people, &b.chair),
-                &scrutineers,
-                &shown(people, &b.secretary),
-            ) {
-                layout.gap(12.0);
-                layout.paragraph(TEXT, &line);
-            }
-        }
-        None => {
-            for officer in words::ATTENDANCE_OFFICERS {
-                layout.gap(12.0);
-                layout.paragraph(TEXT, officer);
-            }
-        }
-    }
+    crate::meeting::officers_to_sign(&mut layout, record, people, 12.0);
     layout.finish(words::MINUTES_TITLE).map(Some)
 }
 
