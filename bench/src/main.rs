@@ -8,6 +8,7 @@
 //! `cargo run --release -p windledger-bench -- verify --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- register --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- identity --backend postgres|sqlite`
+//! `cargo run --release -p windledger-bench -- papers --backend postgres|sqlite`
 //!
 //! Sizes come from the environment: WINDLEDGER_BENCH_COMMANDS (20000),
 //! WINDLEDGER_BENCH_AGGREGATES (1000), WINDLEDGER_BENCH_CONCURRENCY (16 for
@@ -16,7 +17,9 @@
 //! WINDLEDGER_BENCH_LEDGER_EVENTS (1000000) and WINDLEDGER_BENCH_HOLDERS
 //! (20000) for `projections`; WINDLEDGER_BENCH_HOLDERS (20000) and
 //! WINDLEDGER_BENCH_YEARS (12) for `verify`; WINDLEDGER_BENCH_HOLDERS
-//! (20000) for `register`; WINDLEDGER_BENCH_READS (2000) for `identity`.
+//! (20000) for `register`; WINDLEDGER_BENCH_READS (2000) for `identity`;
+//! WINDLEDGER_BENCH_HOLDERS (20000) and WINDLEDGER_BENCH_TURNOUT (60, per
+//! cent) for `papers`.
 //! PostgreSQL runs on a database created (and dropped) on the server
 //! `DATABASE_URL` names; SQLite on a temporary file.
 
@@ -28,6 +31,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod http;
 mod identity;
 mod meeting;
+mod papers;
 mod projections;
 mod register;
 mod verify;
@@ -93,6 +97,13 @@ enum Bench {
     /// Reading one holder's identity through the API, on the reference farm
     /// with every individual's identity in the vault: p50 and p99.
     Identity {
+        #[arg(long, value_enum)]
+        backend: BackendArg,
+    },
+    /// A general meeting's paperwork for 20,000 holders: the convocations
+    /// (e-mails to a local SMTP server, the letters as PDF), the close, the
+    /// attendance sheet and the minutes, names read from the vault.
+    Papers {
         #[arg(long, value_enum)]
         backend: BackendArg,
     },
@@ -416,6 +427,11 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()?
             .block_on(identity::bench(backend.backend())),
+        Bench::Papers { backend } => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?
+            .block_on(papers::bench(backend.backend())),
         Bench::VerifyExport { path, public_key } => verify::child(&path, &public_key),
     }
 }
