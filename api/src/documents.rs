@@ -19,7 +19,7 @@ use chrono::NaiveDate;
 use schemars::JsonSchema;
 use serde::Deserialize;
 use windledger_app::ledger::LedgerRuntime;
-use windledger_documents::meeting::{attendance_pdf, participants};
+use windledger_documents::meeting::{attendance_pdf, named_on_sheet};
 use windledger_documents::register::{account_pdf, certificate_pdf, register_csv, register_pdf};
 use windledger_documents::{DocumentError, Drawn, Person};
 use windledger_domain::types::HolderId;
@@ -264,30 +264,7 @@ pub(crate) async fn attendance(
         Ok::<_, Problem>((drawn, record))
     })
     .await??;
-    let holders = participants(&record)
-        .map(|(list, _)| {
-            let mut named: Vec<HolderId> = list
-                .iter()
-                .flat_map(|p| [Some(p.holder.clone()), p.represented_by.clone()])
-                .flatten()
-                .chain(
-                    record
-                        .proxies
-                        .iter()
-                        .flat_map(|p| [p.grantor.clone(), p.proxy.clone()]),
-                )
-                .chain(record.bureau.iter().flat_map(|b| {
-                    let b = &b.bureau;
-                    [b.chair.clone(), b.secretary.clone()]
-                        .into_iter()
-                        .chain(b.scrutineers.iter().cloned())
-                }))
-                .collect();
-            named.sort();
-            named.dedup();
-            named
-        })
-        .unwrap_or_default();
+    let holders = named_on_sheet(&record);
     let names = people(&state, &runtime, &principal, holders).await?;
     let bytes = {
         let drawn = drawn.clone();

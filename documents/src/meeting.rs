@@ -86,6 +86,34 @@ pub fn participants(
     Some((participants, totals))
 }
 
+/// The holders an attendance sheet names, once each: the participants and
+/// who represented them, the proxies' grantors and holders, the officers.
+pub fn named_on_sheet(record: &MeetingRecord) -> Vec<HolderId> {
+    let Some((list, _)) = participants(record) else {
+        return Vec::new();
+    };
+    let mut named: Vec<HolderId> = list
+        .iter()
+        .flat_map(|p| [Some(p.holder.clone()), p.represented_by.clone()])
+        .flatten()
+        .chain(
+            record
+                .proxies
+                .iter()
+                .flat_map(|p| [p.grantor.clone(), p.proxy.clone()]),
+        )
+        .chain(record.bureau.iter().flat_map(|b| {
+            let b = &b.bureau;
+            [b.chair.clone(), b.secretary.clone()]
+                .into_iter()
+                .chain(b.scrutineers.iter().cloned())
+        }))
+        .collect();
+    named.sort();
+    named.dedup();
+    named
+}
+
 /// The attendance sheet of the meeting `record` (whose voting was opened),
 /// names and domiciles from `people`.
 pub fn attendance_pdf(

@@ -27,7 +27,7 @@ use windledger_api::problem::Problem;
 use windledger_app::command::{Command, Receipt};
 use windledger_app::meeting_papers::{self, Emailed, MeetingPapers, Plan, SignableMinutes};
 use windledger_documents::convocation::{Letter, letters_csv, letters_pdf};
-use windledger_documents::meeting::{attendance_pdf, participants};
+use windledger_documents::meeting::{attendance_pdf, named_on_sheet};
 use windledger_documents::postal_form::postal_forms_pdf;
 use windledger_documents::{DocumentError, Person};
 use windledger_domain::meeting::{
@@ -275,28 +275,7 @@ pub async fn attendance(
     let MeetingPapers {
         drawn: at, record, ..
     } = papers(&farm, &meeting).await?;
-    let mut holders: Vec<HolderId> = participants(&record)
-        .map(|(list, _)| {
-            list.iter()
-                .flat_map(|p| [Some(p.holder.clone()), p.represented_by.clone()])
-                .flatten()
-                .chain(
-                    record
-                        .proxies
-                        .iter()
-                        .flat_map(|p| [p.grantor.clone(), p.proxy.clone()]),
-                )
-                .chain(
-                    record
-                        .bureau
-                        .iter()
-                        .flat_map(|b| officers(&b.bureau).into_iter().map(|(h, _)| h.clone())),
-                )
-                .collect()
-        })
-        .unwrap_or_default();
-    holders.sort();
-    holders.dedup();
+    let holders = named_on_sheet(&record);
     let principal = &me.session.principal;
     let allowed = match principal.role {
         Role::Secretary => true,
