@@ -15,6 +15,7 @@ pub mod identity;
 pub mod metrics;
 pub mod openapi;
 pub mod papers;
+pub mod payments;
 pub mod problem;
 mod reads;
 pub mod routes;

@@ -23,6 +23,7 @@ use crate::commands::{Aggregate, IdFrom};
 use crate::documents::{self, CertificateQuery, DocumentQuery};
 use crate::identity;
 use crate::papers;
+use crate::payments;
 use crate::problem::{Kind, Problem};
 use crate::reads::{self, AsOfQuery, EventsQuery, YearQuery};
 
@@ -625,6 +626,33 @@ pub fn routes() -> Vec<RouteSpec> {
             "Record a dividend payment",
             CommandSpec::new(Year, "record_dividend_payment", Path),
         ),
+        read(
+            at!("/financial-years/{year}/dividend/payments"),
+            Access::Roles(SECRETARY),
+            "Each holder's dividend of the year: paid (on the bank's booking date), to pay, owed with no bank account in the vault, or nothing to pay; with its transfer's end-to-end id",
+            Answer::Json(schema_of::<payments::DividendPayments>),
+            None,
+            get(payments::dividend_payments),
+        ),
+        read(
+            at!("/financial-years/{year}/dividend/credit-transfers.xml"),
+            Access::Roles(SECRETARY),
+            "The SEPA credit transfer file (ISO 20022 pain.001.001.09, EPC rules) of the holders still to pay, each their net to the IBAN in the vault; Transfer-Count, Control-Sum and Without-Bank-Account in the headers",
+            Answer::File("application/xml"),
+            Some(payments::TransfersQuery::json_schema),
+            get(payments::credit_transfers),
+        ),
+        RouteSpec {
+            method: Method::POST,
+            path: at!("/financial-years/{year}/dividend/bank-statements"),
+            access: Access::Roles(SECRETARY),
+            summary: "Import the bank's statement (camt.053 or CSV): each of the dividend's transfers it booked is recorded as paid on its booking date; returned, pending, unknown or mismatched lines are listed and nothing is recorded for them",
+            command: None,
+            answer: Answer::Json(schema_of::<windledger_app::payments::Settlement>),
+            query: None,
+            body: Some(schema_of::<payments::BankStatement>),
+            handler: post(payments::import_statement),
+        },
         // Current-account advances.
         command(
             at!("/advances"),

@@ -23,7 +23,9 @@ use crate::seal::{Seal, Sealer};
 use crate::store::{Restored, SignedCheckpoint};
 use crate::tokens::StoredToken;
 use crate::types::{Hash, Head, LedgerId, Payload, RecordedEvent, StreamId};
-use crate::vault::{SealedVersion, VaultErasure, VaultKey, VaultRead, VaultVersion};
+use crate::vault::{
+    SealedVersion, VAULT_READS_PER_STATEMENT, VaultErasure, VaultKey, VaultRead, VaultVersion,
+};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 
@@ -737,6 +739,54 @@ impl Sqlite {
         .iter()
         .map(vault_version_from_row)
         .collect()
+    }
+
+    pub async fn ledger_vault_keys(&self, ledger: &str) -> Result<Vec<VaultKey>, StoreError> {
+        sqlx::query(
+            "SELECT ledger_id, holder_id, master_key_id, nonce, wrapped_key, created_at \
+             FROM vault_keys WHERE ledger_id = ?1 ORDER BY holder_id",
+        )
+        .bind(ledger)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(vault_key_from_row)
+        .collect()
+    }
+
+    pub async fn ledger_vault_versions(
+        &self,
+        ledger: &str,
+    ) -> Result<Vec<(String, VaultVersion)>, StoreError> {
+        sqlx::query(
+            "SELECT version, recorded_at, commitment, nonce, ciphertext, holder_id \
+             FROM vault_versions WHERE ledger_id = ?1 ORDER BY holder_id, version",
+        )
+        .bind(ledger)
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get(5)?, vault_version_from_row(row)?)))
+        .collect()
+    }
+
+    pub async fn log_vault_reads(&self, reads: &[VaultRead]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        for chunk in reads.chunks(VAULT_READS_PER_STATEMENT) {
+            let mut insert = sqlx::QueryBuilder::new(
+                "INSERT INTO vault_reads (ledger_id, holder_id, reader, purpose, read_at) ",
+            );
+            insert.push_values(chunk, |mut row, r| {
+                row.push_bind(&r.ledger)
+                    .push_bind(&r.holder)
+                    .push_bind(&r.reader)
+                    .push_bind(&r.purpose)
+                    .push_bind(r.read_at);
+            });
+            insert.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn vault_holders(&self, ledger: &str) -> Result<Vec<String>, StoreError> {

@@ -48,6 +48,10 @@ pub struct VaultRead {
     pub read_at: DateTime<Utc>,
 }
 
+/// Most reads one statement logs (5 parameters each: under SQLite's
+/// 32,766 and PostgreSQL's 65,535 bound parameters).
+pub(crate) const VAULT_READS_PER_STATEMENT: usize = 1000;
+
 /// What an erasure deleted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct VaultErasure {
@@ -117,6 +121,33 @@ impl Store {
     /// Records that someone read a person's data.
     pub async fn log_vault_read(&self, read: &VaultRead) -> Result<(), StoreError> {
         self.guarded(async { on_backend!(self, |b| b.log_vault_read(read)) })
+            .await
+    }
+
+    /// Records reads of several people's data at once, in one
+    /// transaction (a document naming thousands of holders).
+    pub async fn log_vault_reads(&self, reads: &[VaultRead]) -> Result<(), StoreError> {
+        if reads.is_empty() {
+            return Ok(());
+        }
+        self.guarded(async { on_backend!(self, |b| b.log_vault_reads(reads)) })
+            .await
+    }
+
+    /// Every wrapped key of a ledger's vault, in holder order: reading
+    /// many people's data in one statement.
+    pub async fn ledger_vault_keys(&self, ledger: &str) -> Result<Vec<VaultKey>, StoreError> {
+        self.guarded(async { on_backend!(self, |b| b.ledger_vault_keys(ledger)) })
+            .await
+    }
+
+    /// Every version of every person's data in a ledger's vault, by holder
+    /// then oldest first.
+    pub async fn ledger_vault_versions(
+        &self,
+        ledger: &str,
+    ) -> Result<Vec<(String, VaultVersion)>, StoreError> {
+        self.guarded(async { on_backend!(self, |b| b.ledger_vault_versions(ledger)) })
             .await
     }
 

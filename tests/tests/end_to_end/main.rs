@@ -30,6 +30,7 @@ mod import;
 mod meeting_documents;
 mod meeting_through_cqrs;
 mod operator_first_steps;
+mod payments;
 mod projections_follow_the_ledger;
 mod second_call;
 mod web_browser;

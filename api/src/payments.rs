@@ -1,0 +1,263 @@
+//! A dividend paid by bank transfer through the API
+//! (`windledger_app::payments`): the SEPA credit transfer file of the
+//! holders still to pay, where each holder stands, and the bank's
+//! statement imported to record what it paid.
+
+use axum::extract::State;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{NaiveDate, Utc};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use windledger_app::payments::{self, Debtor, PaymentRun, Settlement};
+use windledger_domain::money::Euros;
+use windledger_domain::paris::to_paris;
+use windledger_domain::types::HolderId;
+use windledger_sepa::statement;
+
+use crate::AppState;
+use crate::answers;
+use crate::auth::Principal;
+use crate::extract::{JsonBody, Ledger, PathParams, QueryParams};
+use crate::identity::{metadata, reader};
+use crate::problem::Problem;
+use crate::reads::projected;
+
+/// The number of transfers in the file.
+pub const TRANSFER_COUNT: HeaderName = HeaderName::from_static("transfer-count");
+/// The file's control sum, in euros.
+pub const CONTROL_SUM: HeaderName = HeaderName::from_static("control-sum");
+/// How many holders owed a dividend the file leaves out for want of a
+/// bank account in the vault (`GET .../dividend/payments` lists them).
+pub const WITHOUT_BANK_ACCOUNT: HeaderName = HeaderName::from_static("without-bank-account");
+
+/// A route's `{year}`.
+#[derive(Debug, Deserialize)]
+pub struct YearPath {
+    pub year: i32,
+}
+
+/// The company's account and the day to pay.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TransfersQuery {
+    /// The company's IBAN, which the transfers are paid from.
+    debtor_iban: String,
+    /// Its bank's BIC (optional in SEPA).
+    debtor_bic: Option<String>,
+    /// The day the bank is asked to pay: today (Paris) or later; today
+    /// when not given.
+    execution_date: Option<NaiveDate>,
+}
+
+/// Where one holder's dividend stands.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct HolderPayment {
+    holder: HolderId,
+    /// The reference of the holder's transfer, which the bank gives back.
+    end_to_end_id: String,
+    net: Euros,
+    status: PaymentStatus,
+    /// The day the bank booked it, once paid.
+    paid_on: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum PaymentStatus {
+    /// Recorded as paid.
+    Paid,
+    /// In the next transfer file.
+    ToPay,
+    /// Owed, but the vault holds no bank account: not in the file.
+    NoBankAccount,
+    /// A net of zero.
+    NothingToPay,
+}
+
+/// The dividend's payments, holder by holder.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct DividendPayments {
+    year: i32,
+    payment_date: NaiveDate,
+    total_net: Euros,
+    paid: Euros,
+    holders: Vec<HolderPayment>,
+}
+
+/// A bank statement to import.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BankStatement {
+    /// The statement as the bank gave it: an ISO 20022 camt.053 document
+    /// (XML), or the CSV of docs/payments.md; the first character tells
+    /// which. Within the API's 1 MiB body: a larger statement is imported
+    /// in parts, or by `windledger bank-statement`.
+    statement: String,
+}
+
+fn debtor(q: &TransfersQuery) -> Result<Debtor, Problem> {
+    let iban = windledger_vault::Iban::new(q.debtor_iban.replace(' ', ""))
+        .map_err(|e| Problem::validation(format!("debtor_iban: {e}")))?;
+    let bic = q
+        .debtor_bic
+        .as_ref()
+        .map(|b| windledger_vault::Bic::new(b.clone()))
+        .transpose()
+        .map_err(|e| Problem::validation(format!("debtor_bic: {e}")))?;
+    Ok(Debtor { iban, bic })
+}
+
+/// `GET /financial-years/{year}/dividend/credit-transfers.xml`: the SEPA
+/// credit transfer file (pain.001.001.09) of the holders still to pay.
+pub(crate) async fn credit_transfers(
+    State(state): State<AppState>,
+    principal: Principal,
+    Ledger(runtime): Ledger,
+    PathParams(YearPath { year }): PathParams<YearPath>,
+    QueryParams(q): QueryParams<TransfersQuery>,
+) -> Result<Response, Problem> {
+    let debtor = debtor(&q)?;
+    let now = to_paris(Utc::now());
+    let execution_date = q.execution_date.unwrap_or(now.date());
+    if execution_date < now.date() {
+        return Err(Problem::validation(format!(
+            "execution_date {execution_date} is past: a bank pays today ({}) at the earliest",
+            now.date()
+        )));
+    }
+    projected(&runtime, |_| ()).await?;
+    let run = payments::dividend_transfers(
+        state.vault().ok(),
+        &runtime,
+        year,
+        &debtor,
+        execution_date,
+        now,
+        &reader(&principal, "payment"),
+    )
+    .await?;
+    let Some(file) = run.file.clone() else {
+        return Err(nothing_to_transfer(&run));
+    };
+    let mut response = file.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/xml"),
+    );
+    let name = format!("{}-{}.xml", runtime.id, run.message_id);
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, v);
+    }
+    headers.insert(TRANSFER_COUNT, HeaderValue::from(run.transfers.len()));
+    if let Ok(v) = HeaderValue::from_str(&run.control_sum.to_string()) {
+        headers.insert(CONTROL_SUM, v);
+    }
+    headers.insert(
+        WITHOUT_BANK_ACCOUNT,
+        HeaderValue::from(run.without_bank_account.len()),
+    );
+    Ok(response)
+}
+
+fn nothing_to_transfer(run: &PaymentRun) -> Problem {
+    Problem::refused(
+        "NothingToTransfer",
+        format!(
+            "no transfer to make for the dividend of {}: {} holders already paid, {} owed with no bank account in the vault, {} with a net of zero",
+            run.year,
+            run.already_paid,
+            run.without_bank_account.len(),
+            run.nothing_to_pay.len()
+        ),
+    )
+}
+
+/// `GET /financial-years/{year}/dividend/payments`: each holder's
+/// dividend, paid (when), to pay, or owed without a bank account.
+pub(crate) async fn dividend_payments(
+    State(state): State<AppState>,
+    principal: Principal,
+    Ledger(runtime): Ledger,
+    PathParams(YearPath { year }): PathParams<YearPath>,
+) -> Result<Response, Problem> {
+    let dividend = projected(&runtime, |p| payments::declared_dividend(p, year))
+        .await?
+        .ok_or_else(|| {
+            Problem::not_found(format!(
+                "no dividend is declared for the financial year {year}"
+            ))
+        })?;
+    let owed: Vec<HolderId> = dividend
+        .allocations
+        .iter()
+        .filter(|a| !dividend.payments.contains_key(&a.holder) && a.net != Euros::ZERO)
+        .map(|a| a.holder.clone())
+        .collect();
+    let people = match state.vault() {
+        Ok(v) => {
+            v.read_many(&runtime, &owed, &reader(&principal, "payment"))
+                .await?
+        }
+        Err(_) => Default::default(),
+    };
+    let mut total_net = 0u64;
+    let mut paid = 0u64;
+    let mut holders = Vec::with_capacity(dividend.allocations.len());
+    for (place, a) in dividend.allocations.iter().enumerate() {
+        let net = a
+            .net
+            .cents()
+            .ok_or_else(|| Problem::internal("a net not in cents"))?;
+        total_net += net;
+        let payment = dividend.payments.get(&a.holder);
+        let status = if let Some(p) = payment {
+            paid += p.amount.cents().unwrap_or(0);
+            PaymentStatus::Paid
+        } else if a.net == Euros::ZERO {
+            PaymentStatus::NothingToPay
+        } else if people
+            .get(&a.holder)
+            .is_some_and(|f| f.person.bank_account.is_some())
+        {
+            PaymentStatus::ToPay
+        } else {
+            PaymentStatus::NoBankAccount
+        };
+        holders.push(HolderPayment {
+            holder: a.holder.clone(),
+            end_to_end_id: payments::end_to_end_id(year, place),
+            net: a.net,
+            status,
+            paid_on: payment.map(|p| p.paid_on),
+        });
+    }
+    let answer = DividendPayments {
+        year,
+        payment_date: dividend.payment_date,
+        total_net: Euros::from_cents(total_net),
+        paid: Euros::from_cents(paid),
+        holders,
+    };
+    Ok(answers::json(&answer)?.into_response())
+}
+
+/// `POST /financial-years/{year}/dividend/bank-statements`: the bank's
+/// statement, each of this dividend's transfers it booked recorded as
+/// paid on its booking date, the others listed with why not.
+pub(crate) async fn import_statement(
+    principal: Principal,
+    Ledger(runtime): Ledger,
+    PathParams(YearPath { year }): PathParams<YearPath>,
+    JsonBody(bytes): JsonBody,
+) -> Result<Response, Problem> {
+    let BankStatement { statement } = serde_json::from_slice(&bytes)
+        .map_err(|e| Problem::validation(format!("not a valid body: {e}")))?;
+    let lines = statement::read(statement.as_bytes())
+        .map_err(|e| Problem::validation(format!("not a statement windledger reads: {e}")))?;
+    projected(&runtime, |_| ()).await?;
+    let settlement: Settlement =
+        payments::settle(&runtime, year, &lines, &metadata(&principal)).await?;
+    Ok((StatusCode::OK, answers::json(&settlement)?).into_response())
+}

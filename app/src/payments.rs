@@ -1,0 +1,475 @@
+//! Money that leaves the company by bank transfer (issue: payment files
+//! and the tax paperwork): a declared dividend paid as one SEPA credit
+//! transfer file (`pain.001.001.09`), each holder's net to the IBAN the
+//! vault holds, and the bank's statement (`camt.053`, or CSV) matched back
+//! to the allocations, recording `DividendPaid` at the bank's booking date
+//! for the transfers that settled and for those only.
+//!
+//! - [`end_to_end_id`]: the reference each transfer carries and the bank
+//!   gives back, `DIV-<year>-<n>` (n the holder's place in the declared
+//!   allocations), so that the statement names its allocation.
+//! - [`dividend_transfers`]: the file, with the holders it cannot pay
+//!   (no bank account in the vault) listed, never silently left out.
+//! - [`settle`]: the statement's lines, each recorded or listed with why
+//!   not (returned by the bank, pending, another amount, an unknown id).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use windledger_domain::finance::FinancialYearCommand;
+use windledger_domain::money::Euros;
+use windledger_domain::types::HolderId;
+use windledger_projections::finance::Dividend;
+use windledger_projections::runner::Projections;
+use windledger_sepa::statement::{Direction, LineStatus, StatementLine};
+use windledger_sepa::{CreditTransfers, Party, Transfer};
+use windledger_vault::Identity;
+
+use crate::Error;
+use crate::command::Command;
+use crate::ledger::LedgerRuntime;
+use crate::people::{Reader, Vault};
+
+/// The ISO 20022 purpose code of a dividend transfer.
+pub const DIVIDEND_PURPOSE: &str = "DIVD";
+
+/// The end-to-end id of the dividend of `year` paid to the holder at
+/// `place` (0-based) in the declared allocations: `DIV-2025-00042` for
+/// the 42nd.
+pub fn end_to_end_id(year: i32, place: usize) -> String {
+    format!("DIV-{year}-{:05}", place + 1)
+}
+
+/// The year and 0-based place an end-to-end id of [`end_to_end_id`]
+/// names; `None` for any other reference.
+pub fn parse_end_to_end_id(id: &str) -> Option<(i32, usize)> {
+    let rest = id.strip_prefix("DIV-")?;
+    let (year, n) = rest.split_once('-')?;
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if year.len() != 4 || !all_digits(year) || n.len() < 5 || !all_digits(n) {
+        return None;
+    }
+    let n: usize = n.parse().ok()?;
+    Some((year.parse().ok()?, n.checked_sub(1)?))
+}
+
+/// The company's account the transfers are paid from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Debtor {
+    pub iban: windledger_vault::Iban,
+    pub bic: Option<windledger_vault::Bic>,
+}
+
+/// One holder's transfer in a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct Payee {
+    pub holder: HolderId,
+    pub end_to_end_id: String,
+    pub net: Euros,
+}
+
+/// A dividend's transfer file and what it leaves out.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct PaymentRun {
+    pub year: i32,
+    /// The file's `MsgId`: the same transfers on the same day give the
+    /// same id, which a bank refuses twice.
+    pub message_id: String,
+    pub execution_date: NaiveDate,
+    /// The transfers of the file, in the allocations' order.
+    pub transfers: Vec<Payee>,
+    /// The file's control sum: the sum of the transfers' net amounts.
+    pub control_sum: Euros,
+    /// Holders owed a net dividend with no bank account in the vault (or
+    /// no identity at all): not in the file, to pay otherwise or once
+    /// their IBAN is recorded.
+    pub without_bank_account: Vec<Payee>,
+    /// Holders whose net is zero: nothing to transfer.
+    pub nothing_to_pay: Vec<HolderId>,
+    /// Holders already recorded as paid: not in the file.
+    pub already_paid: usize,
+    /// The pain.001 file; `None` when there is no transfer to make.
+    #[serde(skip)]
+    pub file: Option<String>,
+}
+
+/// The declared dividend of `year`, as the projections hold it.
+pub fn declared_dividend(projections: &Projections, year: i32) -> Option<Dividend> {
+    projections.finance.fold().year(year)?.dividend.clone()
+}
+
+/// The company's legal name, the transfers' debtor.
+pub fn company_name(projections: &Projections) -> Option<String> {
+    let incorporation = projections.cap_table.fold().incorporation()?;
+    Some(incorporation.legal_name.as_str().to_owned())
+}
+
+/// The credit transfer file of the dividend of `year`: one transfer a
+/// holder not yet paid whose net is above zero and whose bank account the
+/// vault holds (each read logged under `reader`), asked for execution on
+/// `execution_date`, created at `now` (the server's clock).
+pub async fn dividend_transfers(
+    vault: Option<&Vault>,
+    runtime: &LedgerRuntime,
+    year: i32,
+    debtor: &Debtor,
+    execution_date: NaiveDate,
+    now: NaiveDateTime,
+    reader: &Reader,
+) -> Result<PaymentRun, Error> {
+    let (dividend, company) = runtime
+        .projections
+        .read(|p| (declared_dividend(p, year), company_name(p)));
+    let dividend = dividend.ok_or_else(|| {
+        Error::refused(
+            "NoDividendDeclared",
+            format!("no dividend is declared for the financial year {year}"),
+        )
+    })?;
+    let company = company.ok_or_else(|| Error::invalid("the company is not incorporated"))?;
+    let mut run = PaymentRun {
+        year,
+        message_id: String::new(),
+        execution_date,
+        transfers: Vec::new(),
+        control_sum: Euros::ZERO,
+        without_bank_account: Vec::new(),
+        nothing_to_pay: Vec::new(),
+        already_paid: 0,
+        file: None,
+    };
+    let mut owed = Vec::new();
+    for (place, allocation) in dividend.allocations.iter().enumerate() {
+        if dividend.payments.contains_key(&allocation.holder) {
+            run.already_paid += 1;
+        } else if allocation.net == Euros::ZERO {
+            run.nothing_to_pay.push(allocation.holder.clone());
+        } else {
+            owed.push(Payee {
+                holder: allocation.holder.clone(),
+                end_to_end_id: end_to_end_id(year, place),
+                net: allocation.net,
+            });
+        }
+    }
+    let people = match vault {
+        Some(v) => {
+            v.read_many(runtime, owed.iter().map(|p| &p.holder), reader)
+                .await?
+        }
+        None => BTreeMap::new(),
+    };
+    let remittance = format!("Dividende exercice {year} - {company}");
+    let mut transfers = Vec::new();
+    for payee in owed {
+        let account = people
+            .get(&payee.holder)
+            .and_then(|f| Some((&f.person.identity, f.person.bank_account.as_ref()?)));
+        match account {
+            Some((identity, account)) => {
+                transfers.push(Transfer {
+                    end_to_end_id: payee.end_to_end_id.clone(),
+                    amount: cents(payee.net)?,
+                    creditor: Party {
+                        name: account_holder(identity),
+                        iban: account.iban.to_string(),
+                        bic: Some(account.bic.to_string()),
+                    },
+                    remittance: remittance.clone(),
+                });
+                run.transfers.push(payee);
+            }
+            None => run.without_bank_account.push(payee),
+        }
+    }
+    let control_sum = transfers
+        .iter()
+        .try_fold(0u64, |sum, t| sum.checked_add(t.amount))
+        .ok_or_else(|| Error::internal("the transfers' sum overflows"))?;
+    run.control_sum = Euros::from_cents(control_sum);
+    run.message_id = message_id(year, execution_date, &run.transfers);
+    if transfers.is_empty() {
+        return Ok(run);
+    }
+    let file = CreditTransfers {
+        message_id: run.message_id.clone(),
+        created_at: now,
+        debtor: Party {
+            name: company,
+            iban: debtor.iban.to_string(),
+            bic: debtor.bic.as_ref().map(ToString::to_string),
+        },
+        execution_date,
+        purpose: Some(DIVIDEND_PURPOSE.to_owned()),
+        transfers,
+    };
+    run.file = Some(
+        file.to_xml()
+            .map_err(|e| Error::invalid(format!("the transfer file cannot be written: {e}")))?,
+    );
+    Ok(run)
+}
+
+/// The name on the payee's account: a person's given and family names, a
+/// legal person's name.
+fn account_holder(identity: &Identity) -> String {
+    match identity {
+        Identity::Natural {
+            family_name,
+            given_names,
+            ..
+        } => format!("{given_names} {family_name}"),
+        Identity::Legal { name, .. } => name.clone(),
+    }
+}
+
+fn cents(amount: Euros) -> Result<u64, Error> {
+    amount
+        .cents()
+        .ok_or_else(|| Error::internal(format!("{amount} is not a whole number of cents")))
+}
+
+/// `DIV-<year>-` and 12 hex digits of the SHA-256 of the execution date and
+/// every transfer: the same file twice has the same id.
+fn message_id(year: i32, execution_date: NaiveDate, payees: &[Payee]) -> String {
+    let mut hash = Sha256::new();
+    hash.update(execution_date.to_string());
+    for p in payees {
+        hash.update(format!("\n{};{};{}", p.end_to_end_id, p.holder, p.net));
+    }
+    let digest = hex::encode(hash.finalize());
+    format!("DIV-{year}-{}", &digest[..12])
+}
+
+/// A statement line recorded as a payment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct Settled {
+    pub holder: HolderId,
+    pub end_to_end_id: String,
+    pub amount: Euros,
+    /// The bank's booking date.
+    pub paid_on: NaiveDate,
+}
+
+/// Why a statement line was not recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(tag = "reason", rename_all = "snake_case")]
+pub enum Mismatch {
+    /// The bank returned or rejected the transfer (its reason code, if
+    /// given): the holder is still owed their net.
+    Returned { code: Option<String> },
+    /// Not booked yet: import a later statement.
+    Pending,
+    /// An end-to-end id of this year's dividend that names no allocation.
+    UnknownId,
+    /// The amount booked is not the allocation's net.
+    Amount { expected: Euros, booked: Euros },
+    /// Not in euros.
+    Currency { currency: String },
+    /// A booked line without a booking date.
+    NoBookingDate,
+    /// Already recorded as paid, on another day or for another amount.
+    AlreadyPaid { paid_on: NaiveDate },
+    /// The ledger refused the payment (e.g. a booking date before the
+    /// record date, or still to come).
+    Refused {
+        rule: Option<String>,
+        detail: String,
+    },
+}
+
+/// A statement line not recorded, with where it is and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct Unmatched {
+    /// Where in the statement ("entry 3, transaction 1", "line 5").
+    pub place: String,
+    pub end_to_end_id: String,
+    pub amount: Euros,
+    /// The holder the id names, when it names one.
+    pub holder: Option<HolderId>,
+    #[serde(flatten)]
+    pub mismatch: Mismatch,
+}
+
+/// What importing a statement did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct Settlement {
+    /// Recorded as paid by this import.
+    pub recorded: Vec<Settled>,
+    /// Lines of this dividend not recorded, with why.
+    pub unmatched: Vec<Unmatched>,
+    /// Lines already recorded as paid, on the same day for the same amount
+    /// (a statement imported twice): nothing to do.
+    pub already_recorded: usize,
+    /// Lines that are not this dividend's transfers (other movements of
+    /// the account, another year's dividend): left alone.
+    pub other_lines: usize,
+}
+
+/// Records, from a bank statement's `lines`, the dividend of `year` paid to
+/// each holder whose transfer the bank booked (at its booking date), and
+/// lists every other line of this dividend with why it was not recorded.
+/// A transfer the statement also shows returned is not recorded, even
+/// when its debit was booked.
+pub async fn settle(
+    runtime: &LedgerRuntime,
+    year: i32,
+    lines: &[StatementLine],
+    metadata: &HashMap<String, String>,
+) -> Result<Settlement, Error> {
+    let dividend = runtime
+        .projections
+        .read(|p| declared_dividend(p, year))
+        .ok_or_else(|| {
+            Error::refused(
+                "NoDividendDeclared",
+                format!("no dividend is declared for the financial year {year}"),
+            )
+        })?;
+    let ours = |line: &StatementLine| {
+        let id = line.end_to_end_id.as_deref()?;
+        let (y, place) = parse_end_to_end_id(id)?;
+        (y == year).then_some((id.to_owned(), place))
+    };
+    let returned: BTreeMap<String, Option<String>> = lines
+        .iter()
+        .filter_map(|l| match &l.status {
+            LineStatus::Returned { reason } => Some((ours(l)?.0, reason.clone())),
+            _ => None,
+        })
+        .collect();
+    // Each payment is its own command: no caller's command id applies to
+    // all.
+    let mut metadata = metadata.clone();
+    metadata.remove("command_id");
+    let mut settlement = Settlement::default();
+    let mut seen = BTreeSet::new();
+    for line in lines {
+        let Some((id, place)) = ours(line) else {
+            settlement.other_lines += 1;
+            continue;
+        };
+        if line.direction == Direction::Credit {
+            // A return's own credit line: its debit line says it.
+            if !matches!(line.status, LineStatus::Returned { .. }) {
+                settlement.other_lines += 1;
+            }
+            continue;
+        }
+        let allocation = dividend.allocations.get(place);
+        let unmatched = |mismatch| Unmatched {
+            place: line.place.clone(),
+            end_to_end_id: id.clone(),
+            amount: Euros::from_cents(line.amount),
+            holder: allocation.map(|a| a.holder.clone()),
+            mismatch,
+        };
+        let Some(allocation) = allocation else {
+            settlement.unmatched.push(unmatched(Mismatch::UnknownId));
+            continue;
+        };
+        let booked = Euros::from_cents(line.amount);
+        let mismatch = if let Some(code) = returned.get(&id) {
+            Some(Mismatch::Returned { code: code.clone() })
+        } else if matches!(line.status, LineStatus::Returned { .. }) {
+            Some(Mismatch::Returned { code: None })
+        } else if line.status == LineStatus::Pending {
+            Some(Mismatch::Pending)
+        } else if line.currency != "EUR" {
+            Some(Mismatch::Currency {
+                currency: line.currency.clone(),
+            })
+        } else if booked != allocation.net {
+            Some(Mismatch::Amount {
+                expected: allocation.net,
+                booked,
+            })
+        } else {
+            None
+        };
+        if let Some(mismatch) = mismatch {
+            settlement.unmatched.push(unmatched(mismatch));
+            continue;
+        }
+        let Some(paid_on) = line.booking_date else {
+            settlement
+                .unmatched
+                .push(unmatched(Mismatch::NoBookingDate));
+            continue;
+        };
+        if let Some(paid) = dividend.payments.get(&allocation.holder) {
+            if paid.paid_on == paid_on && paid.amount == booked {
+                settlement.already_recorded += 1;
+            } else {
+                settlement.unmatched.push(unmatched(Mismatch::AlreadyPaid {
+                    paid_on: paid.paid_on,
+                }));
+            }
+            continue;
+        }
+        if !seen.insert(place) {
+            settlement
+                .unmatched
+                .push(unmatched(Mismatch::AlreadyPaid { paid_on }));
+            continue;
+        }
+        let command = Command::FinancialYear(FinancialYearCommand::RecordDividendPayment {
+            holder: allocation.holder.clone(),
+            paid_on,
+        });
+        match runtime
+            .execute(&year.to_string(), command, metadata.clone())
+            .await
+        {
+            Ok(_) => settlement.recorded.push(Settled {
+                holder: allocation.holder.clone(),
+                end_to_end_id: id.clone(),
+                amount: booked,
+                paid_on,
+            }),
+            Err(e) if e.kind == crate::ErrorKind::Refused => {
+                settlement.unmatched.push(unmatched(Mismatch::Refused {
+                    rule: e.rule.map(str::to_owned),
+                    detail: e.detail,
+                }));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(settlement)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn end_to_end_ids_name_their_place_and_year() {
+        assert_eq!(end_to_end_id(2025, 41), "DIV-2025-00042");
+        assert_eq!(end_to_end_id(2025, 123_456), "DIV-2025-123457");
+        assert_eq!(parse_end_to_end_id("DIV-2025-00042"), Some((2025, 41)));
+        assert_eq!(
+            parse_end_to_end_id("DIV-2025-123457"),
+            Some((2025, 123_456))
+        );
+        for other in [
+            "DIV-2025-0042",
+            "DIV-2025-00000",
+            "DIV-25-00042",
+            "DIV-2025-0004a",
+            "INT-2025-00042",
+            "DIV-2025-+0042",
+            "",
+        ] {
+            assert_eq!(parse_end_to_end_id(other), None, "{other}");
+        }
+    }
+}

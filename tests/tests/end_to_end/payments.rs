@@ -1,0 +1,404 @@
+//! A dividend paid by bank transfer, end to end, on a synthetic farm of
+//! 2,000 holders: one SEPA credit transfer file (valid against the EPC's
+//! pain.001.001.09 schema, checked by xmllint) whose control sum is the
+//! declared net total less the holders without a bank account (listed);
+//! the bank's camt.053 statement (valid against its schema) with 3
+//! transfers returned, one pending, one booked for another amount and
+//! lines that are not this dividend's; what settled recorded at the bank's
+//! booking date, nothing for the others; the same statement imported
+//! again recording nothing; the next file paying only those still owed.
+//! Every figure is checked against a recomputation written here from the
+//! declared allocations.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use chrono::Days;
+use serde_json::json;
+use windledger_app::import::synthetic::{Synthetic, write_synthetic};
+use windledger_app::ledger::LedgerRuntime;
+use windledger_app::payments::{self, Debtor, Mismatch};
+use windledger_app::people::{Reader, Vault};
+use windledger_domain::company::HolderKind;
+use windledger_domain::finance::FinancialYearEvent;
+use windledger_domain::types::HolderId;
+use windledger_sepa::statement;
+use windledger_sepa::testing::bank::{BankLine, Outcome, bank_statement};
+use windledger_sepa::testing::{Schema, validate};
+use windledger_store::testing::TestDatabase;
+use windledger_store::{LedgerId, StreamId};
+use windledger_vault::{MasterKey, Person};
+
+const LEDGER: &str = "parc-2000";
+const COMPANY_IBAN: &str = "FR7630006000011234567890189";
+
+/// A French IBAN for holder `n`, with its mod-97 check digits computed
+/// here (ISO 13616: the BBAN, then "FR00" as digits, mod 97).
+pub fn iban(n: usize) -> String {
+    let bban = format!("3000400003{n:011}02");
+    let digits = format!("{bban}152700");
+    let rest = digits
+        .bytes()
+        .fold(0u32, |r, d| (r * 10 + u32::from(d - b'0')) % 97);
+    format!("FR{:02}{bban}", 98 - rest)
+}
+
+/// Holder `n`'s identity (a company's for a holder that is not an
+/// individual): a bank account for all but one in 97.
+fn person(n: usize, individual: bool) -> Person {
+    let bank_account = if n % 97 == 5 {
+        serde_json::Value::Null
+    } else {
+        json!({"iban": iban(n), "bic": "BNPAFRPP"})
+    };
+    let identity = if individual {
+        json!({"person": "natural", "family_name": format!("Lefèvre-{n:04}"),
+               "given_names": "Zoé", "birth": null})
+    } else {
+        json!({"person": "legal", "name": format!("Énergies & Co {n:04}"), "legal_form": "SAS",
+               "siren": null, "representative": "Dominique Martin"})
+    };
+    serde_json::from_value(json!({
+        "identity": identity,
+        "address": {"lines": [format!("{n} chemin des Crêtes")], "postal_code": "07320",
+                    "city": "Saint-Agrève", "country": "FR"},
+        "email": null,
+        "tax_residence": "FR",
+        "bank_account": bank_account,
+    }))
+    .expect("a valid person")
+}
+
+/// The (end-to-end id, cents) of each transfer of a pain.001 file, read
+/// from the file's text as a bank would, in order.
+fn transfers_of(xml: &str) -> Vec<(String, u64)> {
+    let tag = |line: &str, open: &str, close: &str| {
+        Some(
+            line.trim()
+                .strip_prefix(open)?
+                .strip_suffix(close)?
+                .to_owned(),
+        )
+    };
+    let mut ids = Vec::new();
+    let mut amounts = Vec::new();
+    for line in xml.lines() {
+        if let Some(id) = tag(line, "<EndToEndId>", "</EndToEndId>") {
+            ids.push(id);
+        }
+        if let Some(amount) = tag(line, "<InstdAmt Ccy=\"EUR\">", "</InstdAmt>") {
+            let (euros, cents) = amount.split_once('.').expect("a decimal amount");
+            amounts.push(
+                euros.parse::<u64>().expect("euros") * 100 + cents.parse::<u64>().expect("cents"),
+            );
+        }
+    }
+    assert_eq!(ids.len(), amounts.len());
+    ids.into_iter().zip(amounts).collect()
+}
+
+fn control_sum_of(xml: &str) -> u64 {
+    let sums: Vec<u64> = xml
+        .lines()
+        .filter_map(|l| {
+            l.trim()
+                .strip_prefix("<CtrlSum>")?
+                .strip_suffix("</CtrlSum>")
+        })
+        .map(|s| s.replace('.', "").parse().expect("a sum"))
+        .collect();
+    assert_eq!(sums.len(), 2, "one in the group header, one in the payment");
+    assert_eq!(sums[0], sums[1]);
+    sums[0]
+}
+
+#[tokio::test]
+async fn a_dividend_of_2000_holders_is_paid_by_one_file_and_settled_from_the_bank_statement() {
+    let db = TestDatabase::sqlite();
+    let store = db.store().await;
+    let ledger = LedgerId::parse(LEDGER).expect("an id");
+    let farm = Synthetic {
+        holders: 2_000,
+        years: 2,
+        newcomers_per_year: 0,
+        transfers_per_year: 0,
+        payments_fraction: 0.0,
+        ..Synthetic::default()
+    };
+    let year = farm.first_year();
+    write_synthetic(&store, &ledger, &farm, |_| {})
+        .await
+        .expect("the farm is written");
+    let signer = db.checkpoint_signer();
+    let runtime = LedgerRuntime::open(store.clone(), ledger.clone(), &[signer.verifier()])
+        .await
+        .expect("the ledger opens");
+    let head = runtime.recent_head().await.expect("a head");
+    runtime
+        .projections
+        .caught_up(head)
+        .await
+        .expect("caught up");
+
+    // The declared allocations, from the event itself: what the test
+    // recomputes every figure from.
+    let stream = StreamId::parse(format!("financial-year/{year}")).expect("a stream id");
+    let event: FinancialYearEvent = store
+        .read_stream_to_end(&ledger, &stream)
+        .await
+        .expect("the year reads")
+        .into_iter()
+        .find(|e| e.event_type == "DividendDeclared")
+        .expect("the first year's dividend is declared")
+        .decode()
+        .expect("a financial-year event");
+    let FinancialYearEvent::DividendDeclared {
+        allocations,
+        payment_date,
+        ..
+    } = event
+    else {
+        panic!("not a dividend");
+    };
+    assert!(allocations.len() >= 2_000, "every holder is allocated");
+    let net_of = |a: &windledger_domain::finance::Allocation| {
+        a.gross.cents().expect("cents")
+            - a.income_tax.cents().expect("cents")
+            - a.social_contributions.cents().expect("cents")
+    };
+    let total_net: u64 = allocations.iter().map(net_of).sum();
+    let place_of: BTreeMap<HolderId, usize> = allocations
+        .iter()
+        .enumerate()
+        .map(|(i, a)| (a.holder.clone(), i))
+        .collect();
+
+    // Every holder's identity in the vault, one in 97 without an IBAN.
+    let vault = Vault::new(MasterKey::generate().expect("a key"));
+    for (n, a) in allocations.iter().enumerate() {
+        vault
+            .record(
+                &runtime,
+                &a.holder,
+                person(n, a.kind == HolderKind::Individual),
+                None,
+                HashMap::new(),
+            )
+            .await
+            .expect("an identity");
+    }
+    let without: BTreeSet<HolderId> = allocations
+        .iter()
+        .enumerate()
+        .filter(|(n, a)| n % 97 == 5 && net_of(a) > 0)
+        .map(|(_, a)| a.holder.clone())
+        .collect();
+    assert!(without.len() >= 20);
+
+    // The file.
+    let reader = Reader {
+        who: "test".to_owned(),
+        purpose: "payment".to_owned(),
+    };
+    let debtor = Debtor {
+        iban: windledger_vault::Iban::new(COMPANY_IBAN).expect("an IBAN"),
+        bic: Some(windledger_vault::Bic::new("AGRIFRPP").expect("a BIC")),
+    };
+    let execution = payment_date;
+    let now = execution.and_hms_opt(9, 0, 0).expect("a time");
+    let run = payments::dividend_transfers(
+        Some(&vault),
+        &runtime,
+        year,
+        &debtor,
+        execution,
+        now,
+        &reader,
+    )
+    .await
+    .expect("the transfers");
+    let xml = run.file.clone().expect("a file");
+    if let Err(words) = validate(&xml, Schema::Pain001) {
+        panic!("the file is not valid against pain.001.001.09 (EPC): {words}");
+    }
+    let transfers = transfers_of(&xml);
+    let paying: BTreeSet<HolderId> = allocations
+        .iter()
+        .filter(|a| net_of(a) > 0 && !without.contains(&a.holder))
+        .map(|a| a.holder.clone())
+        .collect();
+    assert_eq!(transfers.len(), paying.len());
+    for (id, cents) in &transfers {
+        let (y, place) = payments::parse_end_to_end_id(id).expect("our id");
+        assert_eq!(y, year);
+        let a = &allocations[place];
+        assert!(paying.contains(&a.holder), "{id} pays {}", a.holder);
+        assert_eq!(*cents, net_of(a), "{id}: the holder's net");
+    }
+    let without_net: u64 = without
+        .iter()
+        .map(|h| net_of(&allocations[place_of[h]]))
+        .sum();
+    assert_eq!(control_sum_of(&xml) + without_net, total_net, "to the cent");
+    assert_eq!(run.control_sum.cents(), Some(total_net - without_net));
+    let listed: BTreeSet<HolderId> = run
+        .without_bank_account
+        .iter()
+        .map(|p| p.holder.clone())
+        .collect();
+    assert_eq!(listed, without, "the holders without an IBAN are listed");
+    assert_eq!(run.already_paid, 0);
+    // The same transfers give the same message id (a bank refuses a file
+    // twice); every holder's read of the vault is logged.
+    let again = payments::dividend_transfers(
+        Some(&vault),
+        &runtime,
+        year,
+        &debtor,
+        execution,
+        now,
+        &reader,
+    )
+    .await
+    .expect("the transfers");
+    assert_eq!(again.message_id, run.message_id);
+    assert_eq!(again.file, run.file);
+    let reads = store.vault_reads(LEDGER, None).await.expect("the read log");
+    assert_eq!(
+        reads.iter().filter(|r| r.purpose == "payment").count(),
+        2 * (paying.len() + without.len())
+    );
+
+    // The bank's statement: 3 returned, 1 pending, 1 booked for a cent
+    // more, the rest booked the day after execution; and lines that are
+    // not this dividend's.
+    let booked_on = execution.checked_add_days(Days::new(1)).expect("a date");
+    let returned = [3usize, 500, 1_500].map(|i| transfers[i].0.clone());
+    let pending = transfers[700].0.clone();
+    let more = transfers[900].0.clone();
+    let mut lines: Vec<BankLine> = transfers
+        .iter()
+        .map(|(id, cents)| BankLine {
+            end_to_end_id: id.clone(),
+            amount: if *id == more { cents + 1 } else { *cents },
+            booking_date: booked_on,
+            outcome: if let Some(i) = returned.iter().position(|r| r == id) {
+                Outcome::Returned {
+                    reason: ["AC04", "AC01", "MD07"][i].to_owned(),
+                }
+            } else if *id == pending {
+                Outcome::Pending
+            } else {
+                Outcome::Booked
+            },
+        })
+        .collect();
+    let unknown = format!("DIV-{year}-99999");
+    lines.push(BankLine {
+        end_to_end_id: unknown.clone(),
+        amount: 1_000,
+        booking_date: booked_on,
+        outcome: Outcome::Booked,
+    });
+    lines.push(BankLine {
+        end_to_end_id: "FACTURE-2025-17".to_owned(),
+        amount: 250_000,
+        booking_date: booked_on,
+        outcome: Outcome::Booked,
+    });
+    let camt = bank_statement(
+        COMPANY_IBAN,
+        &lines,
+        booked_on.and_hms_opt(18, 0, 0).expect("a time"),
+    );
+    if let Err(words) = validate(&camt, Schema::Camt053) {
+        panic!("the statement is not valid against camt.053.001.08: {words}");
+    }
+    let read = statement::read(camt.as_bytes()).expect("the statement reads");
+    let settlement = payments::settle(&runtime, year, &read, &HashMap::new())
+        .await
+        .expect("the statement is imported");
+
+    let settled_ids: BTreeSet<String> = settlement
+        .recorded
+        .iter()
+        .map(|s| s.end_to_end_id.clone())
+        .collect();
+    assert_eq!(settled_ids.len(), transfers.len() - 5);
+    for id in returned.iter().chain([&pending, &more]) {
+        assert!(!settled_ids.contains(id), "{id} is not recorded");
+    }
+    let mut reasons: BTreeMap<String, Mismatch> = settlement
+        .unmatched
+        .iter()
+        .map(|u| (u.end_to_end_id.clone(), u.mismatch.clone()))
+        .collect();
+    for (i, id) in returned.iter().enumerate() {
+        assert_eq!(
+            reasons.remove(id),
+            Some(Mismatch::Returned {
+                code: Some(["AC04", "AC01", "MD07"][i].to_owned())
+            })
+        );
+    }
+    assert_eq!(reasons.remove(&pending), Some(Mismatch::Pending));
+    let more_cents = transfers
+        .iter()
+        .find(|t| t.0 == more)
+        .expect("a transfer")
+        .1;
+    assert_eq!(
+        reasons.remove(&more),
+        Some(Mismatch::Amount {
+            expected: windledger_domain::money::Euros::from_cents(more_cents),
+            booked: windledger_domain::money::Euros::from_cents(more_cents + 1),
+        })
+    );
+    assert_eq!(reasons.remove(&unknown), Some(Mismatch::UnknownId));
+    assert!(reasons.is_empty(), "nothing else is listed: {reasons:?}");
+    assert_eq!(settlement.other_lines, 1, "the invoice's line");
+
+    // What the ledger records: each settled transfer paid on its booking
+    // date for its net, nothing for the others.
+    let paid = runtime.projections.read(|p| {
+        payments::declared_dividend(p, year)
+            .expect("the dividend")
+            .payments
+    });
+    assert_eq!(paid.len(), settled_ids.len());
+    for id in &settled_ids {
+        let (_, place) = payments::parse_end_to_end_id(id).expect("our id");
+        let a = &allocations[place];
+        let payment = paid.get(&a.holder).expect("recorded");
+        assert_eq!(payment.paid_on, booked_on);
+        assert_eq!(payment.amount.cents(), Some(net_of(a)));
+    }
+
+    // The same statement again records nothing.
+    let again = payments::settle(&runtime, year, &read, &HashMap::new())
+        .await
+        .expect("the statement is imported again");
+    assert!(again.recorded.is_empty());
+    assert_eq!(again.already_recorded, settled_ids.len());
+
+    // The next file pays those still owed: the 5 not settled.
+    let next = payments::dividend_transfers(
+        Some(&vault),
+        &runtime,
+        year,
+        &debtor,
+        execution,
+        now,
+        &reader,
+    )
+    .await
+    .expect("the transfers");
+    let next_ids: BTreeSet<String> = next
+        .transfers
+        .iter()
+        .map(|p| p.end_to_end_id.clone())
+        .collect();
+    let expected: BTreeSet<String> = returned.iter().cloned().chain([pending, more]).collect();
+    assert_eq!(next_ids, expected);
+    assert_eq!(next.already_paid, settled_ids.len());
+    assert_ne!(next.message_id, run.message_id);
+}
