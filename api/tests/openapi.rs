@@ -471,7 +471,11 @@ async fn every_read_of_the_reference_farm_answers_as_documented() {
             );
             let (status, content_type, body) =
                 farm.get(&uri, Some(farm.token(Role::Secretary))).await;
-            assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "GET {uri}: {body}");
+            assert_eq!(
+                status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "GET {uri}: {body}"
+            );
             assert_eq!(body["rule"], "NothingToTransfer", "GET {uri}: {body}");
             let schema = answer_schema(op, status, &content_type);
             assert_valid(&doc, schema, &body, &format!("GET {uri}"));

@@ -45,6 +45,14 @@ pub enum Command {
     /// through an SMTP relay and recorded), letters to post for the others
     /// (a PDF to print, a CSV for a mailing service), recorded once posted.
     Convocations(crate::convocations::ConvocationsOptions),
+    /// Pay a declared dividend: one SEPA credit transfer file
+    /// (pain.001.001.09) for the bank, each holder's net to the IBAN in the
+    /// vault; the holders without one are listed.
+    Pay(crate::payments::PayOptions),
+    /// Import the bank's statement (camt.053 or CSV): each of the
+    /// dividend's transfers it booked is recorded as paid on its booking
+    /// date; the others are listed with why.
+    BankStatement(crate::payments::BankStatementOptions),
     /// Export a ledger: its events, OCF, the cap table or the decisions.
     Export(crate::export::ExportOptions),
     /// Print the register of share movements (R228-8) as PDF/A or CSV, a

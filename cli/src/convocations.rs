@@ -15,7 +15,7 @@ use windledger_app::people::Vault;
 use windledger_documents::convocation::{letters_csv, letters_pdf};
 use windledger_mail::{Mailer, SmtpSettings};
 
-use crate::identity::reader;
+use crate::identity::{actor, reader};
 use crate::options::{KeyOptions, LedgerOptions};
 
 #[derive(clap::Args, Debug)]
@@ -51,11 +51,6 @@ pub struct ConvocationsOptions {
     pub ledger: LedgerOptions,
     #[command(flatten)]
     pub keys: KeyOptions,
-}
-
-fn metadata() -> std::collections::HashMap<String, String> {
-    let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
-    std::collections::HashMap::from([("actor".to_owned(), format!("cli:{user}"))])
 }
 
 pub async fn run(options: &ConvocationsOptions, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -101,7 +96,7 @@ pub async fn run(options: &ConvocationsOptions, out: &mut dyn Write) -> anyhow::
         Some(mailer) if !plan.by_email.is_empty() => {
             let today = chrono::Utc::now().date_naive();
             let emailed =
-                meeting_papers::send_emails(&runtime, &plan, mailer, today, &metadata(), |_, _| {})
+                meeting_papers::send_emails(&runtime, &plan, mailer, today, &actor(), |_, _| {})
                     .await?;
             writeln!(out, "{} e-mails sent and recorded.", emailed.sent)?;
             for (holder, reason) in &emailed.failed {
@@ -138,7 +133,7 @@ pub async fn run(options: &ConvocationsOptions, out: &mut dyn Write) -> anyhow::
         )?;
     }
     if let Some(day) = options.posted_on {
-        let recorded = meeting_papers::record_posted(&runtime, &plan, day, &metadata()).await?;
+        let recorded = meeting_papers::record_posted(&runtime, &plan, day, &actor()).await?;
         writeln!(out, "{recorded} letters recorded as posted on {day}.")?;
     }
     Ok(())

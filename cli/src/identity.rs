@@ -96,15 +96,19 @@ pub(crate) fn reader(purpose: &str) -> Reader {
     }
 }
 
-fn metadata(what: &str) -> std::collections::HashMap<String, String> {
+/// The command line's metadata of a command: who ran it, `cli:<user>`.
+pub(crate) fn actor() -> std::collections::HashMap<String, String> {
     let user = std::env::var("USER").unwrap_or_else(|_| "unknown".to_owned());
-    std::collections::HashMap::from([
-        ("actor".to_owned(), format!("cli:{user}")),
-        (
-            "command_id".to_owned(),
-            format!("cli:identity-{what}:{}", uuid_like()),
-        ),
-    ])
+    std::collections::HashMap::from([("actor".to_owned(), format!("cli:{user}"))])
+}
+
+fn metadata(what: &str) -> std::collections::HashMap<String, String> {
+    let mut metadata = actor();
+    metadata.insert(
+        "command_id".to_owned(),
+        format!("cli:identity-{what}:{}", uuid_like()),
+    );
+    metadata
 }
 
 /// A fresh command id: the time in nanoseconds and the process id.

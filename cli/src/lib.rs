@@ -12,6 +12,7 @@ pub mod export;
 pub mod identity;
 pub mod import;
 pub mod options;
+pub mod payments;
 pub mod register;
 pub mod server_cli;
 pub mod verify;

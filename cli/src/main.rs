@@ -49,6 +49,12 @@ async fn main() -> ExitCode {
         Command::Convocations(options) => {
             windledger::convocations::run(&options, &mut std::io::stdout().lock()).await
         }
+        Command::Pay(options) => {
+            windledger::payments::run_pay(&options, &mut std::io::stdout().lock()).await
+        }
+        Command::BankStatement(options) => {
+            windledger::payments::run_statement(&options, &mut std::io::stdout().lock()).await
+        }
         Command::Verify(options) => windledger::verify::run(options).await,
         Command::Rebuild(options) => {
             windledger::server_cli::run_rebuild(&options, &mut std::io::stdout().lock()).await

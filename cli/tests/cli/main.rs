@@ -9,6 +9,7 @@ mod demo;
 mod export;
 mod help;
 mod identity;
+mod payments;
 mod support;
 mod token;
 mod verify;

@@ -87,6 +87,8 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/meetings/{meeting}/postal-forms.pdf",
             "/meetings/{meeting}/convocations/letters.pdf",
             "/meetings/{meeting}/convocations/letters.csv",
+            "/financial-years/{year}/dividend/payments",
+            "/financial-years/{year}/dividend/credit-transfers.xml",
         ],
     ),
     (
@@ -125,6 +127,7 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/financial-years/{year}/result-appropriation",
             "/financial-years/{year}/dividends",
             "/financial-years/{year}/dividend-payments",
+            "/financial-years/{year}/dividend/bank-statements",
             "/advances",
             "/advances/{advance}/repayments",
             "/advances/{advance}/interest",

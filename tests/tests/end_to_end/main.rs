@@ -31,6 +31,7 @@ mod meeting_documents;
 mod meeting_through_cqrs;
 mod operator_first_steps;
 mod payments;
+mod payments_http;
 mod projections_follow_the_ledger;
 mod second_call;
 mod web_browser;

@@ -1,0 +1,168 @@
+//! `windledger pay` and `windledger bank-statement`: a declared dividend
+//! paid by one SEPA credit transfer file (pain.001.001.09) for the bank,
+//! and the bank's statement (camt.053 or CSV) read back to record what it
+//! paid (docs/payments.md).
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use chrono::{NaiveDate, Utc};
+use windledger_app::payments::{self, Debtor, Mismatch};
+use windledger_app::people::Vault;
+use windledger_domain::paris::to_paris;
+
+use crate::identity::{actor, reader};
+use crate::options::{KeyOptions, LedgerOptions};
+
+#[derive(clap::Args, Debug)]
+pub struct PayOptions {
+    /// The financial year whose dividend is paid (the year it ends in).
+    #[arg(long)]
+    pub year: i32,
+    /// The company's IBAN, which the transfers are paid from.
+    #[arg(long, env = "WINDLEDGER_COMPANY_IBAN")]
+    pub debtor_iban: String,
+    /// Its bank's BIC (optional in SEPA).
+    #[arg(long, env = "WINDLEDGER_COMPANY_BIC")]
+    pub debtor_bic: Option<String>,
+    /// The day the bank is asked to pay (default: today, Paris time).
+    #[arg(long)]
+    pub execution_date: Option<NaiveDate>,
+    /// Where to write the file (pain.001.001.09 XML) to hand to the bank.
+    #[arg(long)]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub ledger: LedgerOptions,
+    #[command(flatten)]
+    pub keys: KeyOptions,
+}
+
+#[derive(clap::Args, Debug)]
+pub struct BankStatementOptions {
+    /// The financial year whose dividend the statement pays.
+    #[arg(long)]
+    pub year: i32,
+    /// The bank's statement: a camt.053 file (XML) or the CSV of
+    /// docs/payments.md.
+    pub statement: PathBuf,
+    #[command(flatten)]
+    pub ledger: LedgerOptions,
+    #[command(flatten)]
+    pub keys: KeyOptions,
+}
+
+pub async fn run_pay(options: &PayOptions, out: &mut dyn Write) -> anyhow::Result<()> {
+    let debtor = Debtor {
+        iban: windledger_vault::Iban::new(options.debtor_iban.replace(' ', ""))
+            .map_err(|e| anyhow::anyhow!("--debtor-iban: {e}"))?,
+        bic: options
+            .debtor_bic
+            .clone()
+            .map(windledger_vault::Bic::new)
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--debtor-bic: {e}"))?,
+    };
+    let now = to_paris(Utc::now());
+    let execution_date = options.execution_date.unwrap_or(now.date());
+    anyhow::ensure!(
+        execution_date >= now.date(),
+        "--execution-date {execution_date} is past: a bank pays today ({}) at the earliest",
+        now.date()
+    );
+    let mut log = std::io::stderr();
+    let (signer, master) = options.keys.load(&mut log)?;
+    let vault = Vault::new(master);
+    let runtime = options
+        .ledger
+        .runtime(Some(&signer), signer.verifier())
+        .await?;
+    let run = payments::dividend_transfers(
+        Some(&vault),
+        &runtime,
+        options.year,
+        &debtor,
+        execution_date,
+        now,
+        &reader("payment"),
+    )
+    .await?;
+    for payee in &run.without_bank_account {
+        writeln!(
+            out,
+            "not in the file: {} is owed {} and has no bank account in the vault",
+            payee.holder, payee.net
+        )?;
+    }
+    writeln!(
+        out,
+        "{} holders already paid; {} with a net of zero.",
+        run.already_paid,
+        run.nothing_to_pay.len()
+    )?;
+    let file = run.file.as_ref().with_context(|| {
+        format!(
+            "no transfer to make for the dividend of {}: nothing written",
+            options.year
+        )
+    })?;
+    std::fs::write(&options.out, file)
+        .with_context(|| format!("cannot write {}", options.out.display()))?;
+    writeln!(
+        out,
+        "{} transfers, {} in all, to execute on {execution_date}: written to {} (message id {}).",
+        run.transfers.len(),
+        run.control_sum,
+        options.out.display(),
+        run.message_id
+    )?;
+    Ok(())
+}
+
+pub async fn run_statement(
+    options: &BankStatementOptions,
+    out: &mut dyn Write,
+) -> anyhow::Result<()> {
+    let bytes = std::fs::read(&options.statement)
+        .with_context(|| format!("cannot read {}", options.statement.display()))?;
+    let lines = windledger_sepa::statement::read(&bytes)
+        .with_context(|| format!("{} is not a statement", options.statement.display()))?;
+    let mut log = std::io::stderr();
+    let (signer, _) = options.keys.load(&mut log)?;
+    let runtime = options
+        .ledger
+        .runtime(Some(&signer), signer.verifier())
+        .await?;
+    let settlement = payments::settle(&runtime, options.year, &lines, &actor()).await?;
+    for u in &settlement.unmatched {
+        let why = match &u.mismatch {
+            Mismatch::Returned { code } => format!(
+                "returned by the bank{}",
+                code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default()
+            ),
+            Mismatch::Pending => "not booked yet".to_owned(),
+            Mismatch::UnknownId => "no allocation has this id".to_owned(),
+            Mismatch::Amount { expected, booked } => {
+                format!("booked {booked} where {expected} is owed")
+            }
+            Mismatch::Currency { currency } => format!("in {currency}, not EUR"),
+            Mismatch::NoBookingDate => "booked without a date".to_owned(),
+            Mismatch::AlreadyPaid { paid_on } => format!("already recorded as paid on {paid_on}"),
+            Mismatch::Refused { detail, .. } => format!("refused: {detail}"),
+        };
+        writeln!(
+            out,
+            "not recorded: {}, {} ({}): {why}",
+            u.place, u.end_to_end_id, u.amount
+        )?;
+    }
+    writeln!(
+        out,
+        "Payments recorded: {}; recorded already: {}; lines not recorded: {}; lines of other movements, left alone: {}.",
+        settlement.recorded.len(),
+        settlement.already_recorded,
+        settlement.unmatched.len(),
+        settlement.other_lines
+    )?;
+    Ok(())
+}
