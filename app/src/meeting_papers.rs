@@ -163,15 +163,21 @@ pub async fn plan(
         meeting: meeting.to_owned(),
         ..Plan::default()
     };
-    for holder in &papers.convenable {
-        if done.contains(holder) {
-            plan.already_convened += 1;
-            continue;
+    let to_convene: Vec<&HolderId> = papers
+        .convenable
+        .iter()
+        .filter(|h| !done.contains(h))
+        .collect();
+    plan.already_convened = papers.convenable.len() - to_convene.len();
+    let mut people = match vault {
+        Some(v) => {
+            v.read_many(runtime, to_convene.iter().copied(), reader)
+                .await?
         }
-        let in_force = match vault {
-            Some(v) => v.read(runtime, holder, reader).await?,
-            None => None,
-        };
+        None => Default::default(),
+    };
+    for holder in to_convene {
+        let in_force = people.remove(holder);
         let person = in_force.as_ref().map(|f| crate::people::printed(&f.person));
         let text = convocation_text(
             &papers.drawn.company,

@@ -9,6 +9,7 @@
 //! `cargo run --release -p windledger-bench -- register --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- identity --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- papers --backend postgres|sqlite`
+//! `cargo run --release -p windledger-bench -- payments --backend postgres|sqlite`
 //!
 //! Sizes come from the environment: WINDLEDGER_BENCH_COMMANDS (20000),
 //! WINDLEDGER_BENCH_AGGREGATES (1000), WINDLEDGER_BENCH_CONCURRENCY (16 for
@@ -19,7 +20,7 @@
 //! WINDLEDGER_BENCH_YEARS (12) for `verify`; WINDLEDGER_BENCH_HOLDERS
 //! (20000) for `register`; WINDLEDGER_BENCH_READS (2000) for `identity`;
 //! WINDLEDGER_BENCH_HOLDERS (20000) and WINDLEDGER_BENCH_TURNOUT (60, per
-//! cent) for `papers`.
+//! cent) for `papers`; WINDLEDGER_BENCH_HOLDERS (20000) for `payments`.
 //! PostgreSQL runs on a database created (and dropped) on the server
 //! `DATABASE_URL` names; SQLite on a temporary file.
 
@@ -28,10 +29,12 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod farm;
 mod http;
 mod identity;
 mod meeting;
 mod papers;
+mod payments;
 mod projections;
 mod register;
 mod verify;
@@ -104,6 +107,13 @@ enum Bench {
     /// (e-mails to a local SMTP server, the letters as PDF), the close, the
     /// attendance sheet and the minutes, names read from the vault.
     Papers {
+        #[arg(long, value_enum)]
+        backend: BackendArg,
+    },
+    /// A dividend paid to 20,000 holders: the SEPA credit transfer file
+    /// (every holder's bank account read from the vault), the bank's
+    /// statement read and matched, the payments recorded.
+    Payments {
         #[arg(long, value_enum)]
         backend: BackendArg,
     },
@@ -432,6 +442,11 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()?
             .block_on(papers::bench(backend.backend())),
+        Bench::Payments { backend } => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?
+            .block_on(payments::bench(backend.backend())),
         Bench::VerifyExport { path, public_key } => verify::child(&path, &public_key),
     }
 }

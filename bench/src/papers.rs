@@ -55,10 +55,10 @@ use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use futures::StreamExt;
 use serde_json::json;
 use windledger_app::command::Command;
-use windledger_app::import::synthetic::{Synthetic, write_synthetic};
+use windledger_app::import::synthetic::Synthetic;
 use windledger_app::ledger::LedgerRuntime;
 use windledger_app::meeting_papers::{self, MeetingPapers};
-use windledger_app::people::{Reader, Vault};
+use windledger_app::people::Reader;
 use windledger_documents::convocation::{Letter, letters_csv, letters_pdf};
 use windledger_documents::meeting::{attendance_pdf, participants};
 use windledger_domain::company::HolderKind;
@@ -68,18 +68,16 @@ use windledger_mail::testing::SmtpSink;
 use windledger_mail::{Mailer, SmtpSettings};
 use windledger_projections::cap_table::AsOf;
 use windledger_projections::register::MeetingRecord;
-use windledger_store::LedgerId;
 use windledger_store::testing::Backend;
-use windledger_vault::{MasterKey, Person};
+use windledger_vault::Person;
 
+use crate::env_size;
+use crate::farm::{CONCURRENCY, Farm};
 use crate::projections::{peak_rss_mib, reset_peak_rss};
-use crate::{bench_database, env_size};
 
 const LEDGER: &str = "parc-papiers";
 const MEETING: &str = "ag-2026";
 const PUBLIC_URL: &str = "https://parc.example.fr";
-/// Identities recorded, and ballots cast, at once in the set-up.
-const CONCURRENCY: usize = 64;
 
 fn at(y: i32, m: u32, d: u32, h: u32) -> anyhow::Result<DateTime<Utc>> {
     Utc.with_ymd_and_hms(y, m, d, h, 0, 0)
@@ -206,66 +204,23 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     };
     eprintln!("# SMTP server (aiosmtpd) at {}", sink.url());
 
-    // Set-up: the farm, as `windledger import --synthetic` writes it.
-    let (db, store) = bench_database(backend).await?;
-    let ledger = LedgerId::parse(LEDGER)?;
-    let farm = Synthetic {
+    // Set-up: the farm, and every holder's identity in the vault.
+    let on = day(2026, 1, 1)?;
+    let synthetic = Synthetic {
         holders,
         years: 1,
         newcomers_per_year: 0,
         transfers_per_year: 0,
         ..Synthetic::default()
     };
-    eprintln!("# writing a synthetic farm of {holders} holders over one year");
-    let start = Instant::now();
-    let written = write_synthetic(&store, &ledger, &farm, |_| {}).await?;
-    eprintln!(
-        "# wrote {} events in {:.1} s",
-        written.events,
-        start.elapsed().as_secs_f64()
-    );
-    let signer = db.checkpoint_signer();
-    let runtime = LedgerRuntime::open(store.clone(), ledger.clone(), &[signer.verifier()]).await?;
-    runtime
-        .projections
-        .caught_up(runtime.recent_head().await?)
-        .await?;
-
-    // Set-up: every holder's identity in the vault.
-    let vault = Vault::new(MasterKey::generate()?);
-    let on = day(2026, 1, 1)?;
-    let register: Vec<(HolderId, HolderKind)> = runtime
-        .projections
-        .read(|p| {
-            p.cap_table
-                .fold()
-                .snapshot(AsOf::Date { date: on }, on)
-                .map(|s| s.holders.into_iter().map(|h| (h.holder, h.kind)).collect())
-        })
-        .context("the farm's cap table")?;
-    ensure!(
-        register.len() == holders,
-        "the farm has {} holders, not {holders}",
-        register.len()
-    );
-    eprintln!("# recording {holders} identities in the vault, {CONCURRENCY} at a time");
-    let start = Instant::now();
-    let mut recording = futures::stream::iter(register.iter().enumerate())
-        .map(|(n, (holder, kind))| {
-            let (vault, runtime) = (&vault, &runtime);
-            async move {
-                vault
-                    .record(runtime, holder, person(n, *kind)?, Some(on), HashMap::new())
-                    .await
-                    .map_err(|e| anyhow!("the identity of {holder}: {e}"))
-            }
-        })
-        .buffer_unordered(CONCURRENCY);
-    while let Some(recorded) = recording.next().await {
-        recorded?;
-    }
-    drop(recording);
-    println!("papers_setup_identities {:.1} s", seconds(start.elapsed()));
+    let farm = crate::farm::with_identities(backend, LEDGER, &synthetic, on, person).await?;
+    let Farm {
+        runtime,
+        vault,
+        register,
+        ..
+    } = &farm;
+    println!("papers_setup_identities {:.1} s", farm.identities_seconds);
 
     // Set-up: convened on 1 October for a vote from 1 to 3 November.
     let kind = runtime
@@ -289,7 +244,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
         ],
         "convened_on": "2026-10-01",
     }))?;
-    run(&runtime, convene).await?;
+    run(runtime, convene).await?;
     let agenda: Vec<ResolutionId> = (1..=2)
         .map(|n| ResolutionId::new(format!("{MEETING}.{n}")))
         .collect::<Result<_, _>>()?;
@@ -309,10 +264,10 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     let reader_convocation = reader("convocation");
 
     let start = Instant::now();
-    let convocation = papers(&runtime)?;
+    let convocation = papers(runtime)?;
     let plan = meeting_papers::plan(
-        Some(&vault),
-        &runtime,
+        Some(vault),
+        runtime,
         &convocation,
         PUBLIC_URL,
         &reader_convocation,
@@ -335,7 +290,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     let start = Instant::now();
     let mut smtp_time = None;
     let emailed = meeting_papers::send_emails(
-        &runtime,
+        runtime,
         &plan,
         &mailer,
         sent_on,
@@ -371,7 +326,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     peaks.push(("letters", peak_rss_mib()?));
 
     let start = Instant::now();
-    let posted = meeting_papers::record_posted(&runtime, &plan, sent_on, &imported()).await?;
+    let posted = meeting_papers::record_posted(runtime, &plan, sent_on, &imported()).await?;
     let posted_time = start.elapsed();
     let convocations_peak = peak_rss_mib()?;
     peaks.push(("recorded", convocations_peak));
@@ -392,7 +347,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
         "{} e-mails sent, {received} distinct recipients received, {by_email} planned",
         emailed.sent
     );
-    let convened = papers(&runtime)?.record.convocations.len();
+    let convened = papers(runtime)?.record.convocations.len();
     ensure!(
         convened == holders && posted == by_post,
         "{convened} holders recorded as convened, not {holders}"
@@ -400,13 +355,13 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
 
     // Set-up: the vote.
     run(
-        &runtime,
+        runtime,
         MeetingCommand::OpenVoting {
             at: at(2026, 10, 26, 9)?,
         },
     )
     .await?;
-    let roll = papers(&runtime)?.record.roll.context("a roll")?.roll;
+    let roll = papers(runtime)?.record.roll.context("a roll")?.roll;
     // The founders, and `turnout` per cent of the others.
     let voters: Vec<HolderId> = roll
         .voters
@@ -464,7 +419,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     reset_peak_rss();
     let start = Instant::now();
     run(
-        &runtime,
+        runtime,
         MeetingCommand::Close {
             at: at(2026, 11, 3, 18)?,
         },
@@ -476,7 +431,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     // Set-up: the bureau and the minutes' words.
     let now = Utc::now();
     run(
-        &runtime,
+        runtime,
         MeetingCommand::ConstituteBureau {
             chair: voters[3].clone(),
             scrutineers: vec![voters[4].clone()],
@@ -486,7 +441,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     )
     .await?;
     run(
-        &runtime,
+        runtime,
         MeetingCommand::RecordMinutes {
             debates: "Le président présente les comptes de 2025.\nDeux questions sur la production, auxquelles il répond.".to_owned(),
             documents_presented: vec!["Comptes annuels 2025".to_owned(), "Rapport de gestion".to_owned()],
@@ -496,10 +451,10 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     .await?;
 
     let start = Instant::now();
-    let closed = papers(&runtime)?;
+    let closed = papers(runtime)?;
     let names = vault
         .names(
-            &runtime,
+            runtime,
             named_on_sheet(&closed.record),
             &reader("attendance"),
         )
@@ -520,14 +475,10 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     drop((closed, names, listed));
 
     let start = Instant::now();
-    let minutes = meeting_papers::minutes(
-        Some(&vault),
-        &runtime,
-        &papers(&runtime)?,
-        &reader("minutes"),
-    )
-    .await?
-    .context("no minutes once their words were recorded")?;
+    let minutes =
+        meeting_papers::minutes(Some(vault), runtime, &papers(runtime)?, &reader("minutes"))
+            .await?
+            .context("no minutes once their words were recorded")?;
     let minutes_time = start.elapsed();
     let vote_peak = peak_rss_mib()?;
     peaks.push(("minutes", vote_peak));
@@ -588,7 +539,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
         .map(|(step, mib)| format!("{step} {mib:.0}"))
         .collect();
     eprintln!("# peak RSS (MiB) after each step: {}", peaks.join(", "));
-    diagnose(&runtime, &register).await
+    diagnose(runtime, register).await
 }
 
 /// Where the plan's time goes, after the measured steps (on stderr, not

@@ -34,6 +34,7 @@ mod identity;
 mod layout;
 mod operator;
 mod paperwork;
+mod payments;
 mod public;
 pub mod routes;
 mod secretary;

@@ -434,24 +434,30 @@ async fn check_file(
     Ok(csv::check(text, taken, aggregate, runtime.year_services(), say).await)
 }
 
-/// `POST /parcs/{ledger}/exploitation/import`: a CSV file, all or nothing.
-pub async fn upload(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+/// A file sent by a form (`enctype="multipart/form-data"`, its field
+/// `fichier`), with its name.
+pub struct UploadedFile {
+    pub name: String,
+    pub bytes: Vec<u8>,
+}
+
+/// The fields of a multipart form (each at most 4 KiB; longer ones left
+/// out) and its file, within the server's bound on a body.
+pub async fn multipart_upload(
     multipart: Result<Multipart, MultipartRejection>,
-) -> PageResult {
+) -> Result<(Fields, Option<UploadedFile>), WebError> {
     let mut multipart = multipart.map_err(|_| unreadable())?;
     let mut fields = Fields::new();
-    let mut file: Option<(String, Vec<u8>)> = None;
-    let mut too_large = false;
+    let mut file = None;
     while let Some(field) = multipart.next_field().await.map_err(|_| unreadable())? {
         let name = field.name().unwrap_or("").to_owned();
         if name == "fichier" {
             let file_name = field.file_name().unwrap_or("envoyé").to_owned();
             let bytes = field.bytes().await.map_err(|_| unreadable())?;
-            too_large = bytes.len() > MAX_FILE_BYTES;
-            file = Some((file_name, bytes.to_vec()));
+            file = Some(UploadedFile {
+                name: file_name,
+                bytes: bytes.to_vec(),
+            });
         } else {
             let text = field.text().await.map_err(|_| unreadable())?;
             if text.len() <= 4096 {
@@ -459,6 +465,21 @@ pub async fn upload(
             }
         }
     }
+    Ok((fields, file))
+}
+
+/// `POST /parcs/{ledger}/exploitation/import`: a CSV file, all or nothing.
+pub async fn upload(
+    State(web): State<Web>,
+    farm: Farm,
+    me: SignedIn,
+    multipart: Result<Multipart, MultipartRejection>,
+) -> PageResult {
+    let (fields, file) = multipart_upload(multipart).await?;
+    let too_large = file
+        .as_ref()
+        .is_some_and(|f| f.bytes.len() > MAX_FILE_BYTES);
+    let file = file.map(|f| (f.name, f.bytes));
     let post = match Post::new(farm, FormPost::new(&web, me.session, fields)?) {
         Ok(post) => post,
         Err(answered) => return Ok(answered.into_response()),

@@ -28,7 +28,9 @@ pub use windledger_api::routes::Access;
 
 use crate::extract::{Farm, Params, Visitor};
 use crate::layout::{self, error_page};
-use crate::{Web, WebError, audit, identity, operator, paperwork, public, secretary, space};
+use crate::{
+    Web, WebError, audit, identity, operator, paperwork, payments, public, secretary, space,
+};
 
 /// One page route.
 pub struct PageRoute {
@@ -142,6 +144,10 @@ pub fn routes() -> Vec<PageRoute> {
         form(farm!("/secretariat/assemblees/{meeting}/bureau"), Roles(SECRETARY), paperwork::bureau),
         form(farm!("/secretariat/assemblees/{meeting}/proces-verbal"), Roles(SECRETARY), paperwork::record_minutes),
         form(farm!("/secretariat/assemblees/{meeting}/signature"), Roles(SECRETARY), paperwork::sign),
+        // A dividend's payments.
+        read(farm!("/secretariat/dividendes/{year}"), Roles(SECRETARY), payments::show),
+        read(farm!("/secretariat/dividendes/{year}/virements.xml"), Roles(SECRETARY), payments::transfers),
+        form(farm!("/secretariat/dividendes/{year}/releve"), Roles(SECRETARY), payments::statement),
     ]
 }
 

@@ -73,6 +73,8 @@ struct Register {
     /// The charter's notice periods of a general meeting.
     notice: NoticePeriods,
     meetings: Vec<MeetingLine>,
+    /// Declared dividends: the year, the holders allocated, those paid.
+    dividends: Vec<(i32, usize, usize)>,
 }
 
 struct MeetingLine {
@@ -129,7 +131,17 @@ async fn read_register(farm: &Farm) -> Result<Register, WebError> {
                 ballots: m.ballots.iter().filter(|b| b.in_force).count(),
             })
             .collect();
+        let dividends = p
+            .finance
+            .fold()
+            .years()
+            .filter_map(|y| {
+                let d = y.dividend.as_ref()?;
+                Some((y.year, d.allocations.len(), d.payments.len()))
+            })
+            .collect();
         Register {
+            dividends,
             colleges,
             classes,
             decision_kinds,
@@ -230,6 +242,7 @@ async fn secretary_page(
         p.lead { "Tenue du registre des associés et des assemblées. Les dates et heures sont celles de Paris." }
         (contents(&[
             ("assemblees", "Assemblées : ouvrir le vote, clore"),
+            ("dividendes", "Dividendes : virements et relevés"),
             ("convoquer", "Convoquer une assemblée"),
             ("inscrire", "Inscrire un associé"),
             ("ceder", "Enregistrer une cession d'actions"),
@@ -270,6 +283,20 @@ async fn secretary_page(
                         }
                     },
                 ))
+            }
+        }
+        section aria-labelledby="dividendes" {
+            h2 #dividendes { "Dividendes" }
+            @if r.dividends.is_empty() { p { "Aucun dividende n'est mis en distribution." } }
+            @else {
+                ul {
+                    @for (year, allocated, paid) in r.dividends.iter().rev() {
+                        li {
+                            a href=(crate::payments::link(farm, *year, "")) { "Dividende de l'exercice " (year) }
+                            " : versé à " (paid) " associé" (format::plural(*paid)) " sur " (allocated) "."
+                        }
+                    }
+                }
             }
         }
         form.card method="post" action=(farm.path("/secretariat/assemblees")) {

@@ -145,6 +145,8 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/parcs/{ledger}/secretariat/assemblees/{meeting}/formulaires.pdf",
             "/parcs/{ledger}/secretariat/assemblees/{meeting}/feuille-de-presence.pdf",
             "/parcs/{ledger}/secretariat/assemblees/{meeting}/proces-verbal.pdf",
+            "/parcs/{ledger}/secretariat/dividendes/{year}",
+            "/parcs/{ledger}/secretariat/dividendes/{year}/virements.xml",
         ],
     ),
     (
@@ -163,6 +165,7 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/parcs/{ledger}/secretariat/assemblees/{meeting}/bureau",
             "/parcs/{ledger}/secretariat/assemblees/{meeting}/proces-verbal",
             "/parcs/{ledger}/secretariat/assemblees/{meeting}/signature",
+            "/parcs/{ledger}/secretariat/dividendes/{year}/releve",
         ],
     ),
 ];
@@ -413,6 +416,7 @@ async fn every_page_route_answers_every_visitor_by_its_rule() {
         let path = template
             .replace("{ledger}", LEDGER)
             .replace("{meeting}", MEETING)
+            .replace("{year}", "2024")
             .replace("{holder}", VOTER)
             .replace("{position}", &position.to_string());
         for (n, (who, token)) in tokens.iter().enumerate() {

@@ -13,6 +13,7 @@ use windledger_store::testing::TestDatabase;
 
 use crate::payments::iban;
 use crate::server::{LEDGER, REFERENCE_FARM, Server};
+use crate::web::{Browser, farm};
 
 on_both_backends!(the_reference_farms_last_dividend_is_paid_through_the_api);
 
@@ -48,8 +49,9 @@ async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatab
         .await
         .expect("the farm imports");
     let server = Server::start(db, store).await;
-    let secretary = server.token(LEDGER, Role::Secretary, None).await;
-    let secretary = Some(secretary.as_str());
+    let secretary_token = server.token(LEDGER, Role::Secretary, None).await;
+    let secretary_token = secretary_token.as_str();
+    let secretary = Some(secretary_token);
 
     // Owed to every holder on the roll; no one has a bank account yet.
     let payments = server
@@ -83,7 +85,6 @@ async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatab
             .expect("a kind")
             .to_owned()
     };
-    let secretary_token = secretary.expect("a token");
     for (n, h) in holders.iter().enumerate().skip(2) {
         let holder = h["holder"].as_str().expect("an id");
         server
@@ -205,9 +206,8 @@ async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatab
     // Refusals, each a problem+json.
     let bad = [
         (
-            format!(
-                "/financial-years/2024/dividend/credit-transfers.xml?debtor_iban=FR7630006000011234567890188"
-            ),
+            "/financial-years/2024/dividend/credit-transfers.xml?debtor_iban=FR7630006000011234567890188"
+                .to_owned(),
             "debtor_iban",
         ),
         (
@@ -262,5 +262,83 @@ async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatab
         .await
         .problem(422, "refused")
         .detail_contains("no dividend");
+
+    // The same through the secretary's pages: the 3 transfers returned
+    // are paid again by a new file, settled by a CSV statement.
+    let mut b = Browser::new(&server);
+    b.sign_in(secretary_token)
+        .await
+        .redirects_to(&farm("/espace"));
+    b.get(&farm("/secretariat"))
+        .await
+        .expect(200)
+        .contains("Dividende de l'exercice 2024");
+    let page_path = farm("/secretariat/dividendes/2024");
+    let page = b
+        .get(&page_path)
+        .await
+        .expect(200)
+        .contains("3 virements à faire")
+        .contains("2 associés sans coordonnées bancaires")
+        .contains(holders[10]["end_to_end_id"].as_str().expect("an id"));
+    let file = b
+        .get(&farm(&format!(
+            "/secretariat/dividendes/2024/virements.xml?iban=FR76+3000+6000+0112+3456+7890+189&bic=agrifrpp&execution={tomorrow}"
+        )))
+        .await
+        .expect(200);
+    assert_eq!(file.headers["content-type"], "application/xml");
+    if let Err(words) = validate(&file.body, Schema::Pain001) {
+        panic!("not valid against pain.001.001.09 (EPC): {words}");
+    }
+    assert_eq!(file.body.matches("<CdtTrfTxInf>").count(), 3);
+    for (query, words) in [
+        (
+            "iban=FR7630006000011234567890188",
+            "L'IBAN de la société n'est pas valide",
+        ),
+        (
+            "iban=FR7630006000011234567890189&execution=2020-01-01",
+            "La date d'exécution est passée",
+        ),
+        (
+            "iban=FR7630006000011234567890189&bic=12",
+            "Le BIC n'est pas valide",
+        ),
+    ] {
+        b.get(&farm(&format!(
+            "/secretariat/dividendes/2024/virements.xml?{query}"
+        )))
+        .await
+        .expect(400)
+        .contains(words);
+    }
+    let action = farm("/secretariat/dividendes/2024/releve");
+    let fields = page.form(&action);
+    b.post_file(&action, &fields, "releve.txt", "bonjour")
+        .await
+        .expect(422)
+        .contains("n'est pas un relevé lisible");
+    let mut csv = String::from("end_to_end_id,amount,booking_date,status\n");
+    for i in [2, 10, 20] {
+        let cents = net(&holders[i]);
+        csv.push_str(&format!(
+            "{},{}.{:02},{yesterday},booked\n",
+            holders[i]["end_to_end_id"].as_str().expect("an id"),
+            cents / 100,
+            cents % 100
+        ));
+    }
+    let fields = b.get(&page_path).await.expect(200).form(&action);
+    b.post_file(&action, &fields, "releve.csv", &csv)
+        .await
+        .expect(200)
+        .contains("3 versements enregistrés")
+        .contains("0 ligne non enregistrée");
+    b.get(&page_path)
+        .await
+        .expect(200)
+        .contains("Aucun virement à faire")
+        .lacks(">à verser<");
     server.stop().await;
 }
