@@ -335,7 +335,15 @@ async fn run_command(
 ) -> Result<Response, Problem> {
     // A body that is not JSON is refused (415) before its key is looked at.
     let key = key?;
-    let parsed = spec.parse(&runtime, &principal, &path, &body)?;
+    let mut parsed = spec.parse(&runtime, &principal, &path, &body)?;
+    // A dividend's withholding statuses come from the identity vault.
+    parsed.command = windledger_app::payments::with_withholding_statuses(
+        state.vault().ok(),
+        &runtime,
+        parsed.command,
+        &crate::identity::reader(&principal, "withholding"),
+    )
+    .await?;
     let ids = RequestIds::new(spec.tag, &parsed.stream, &principal, key, &body);
     let stream = parsed.stream.clone();
     let vault = match parsed.person {

@@ -73,6 +73,9 @@ pub(crate) enum PaymentStatus {
     NoBankAccount,
     /// A net of zero.
     NothingToPay,
+    /// Taxed abroad: waits for the operator to record what is withheld
+    /// (`POST .../withholding-decisions`).
+    AwaitingDecision,
 }
 
 /// The dividend's payments, holder by holder.
@@ -215,6 +218,8 @@ pub(crate) async fn dividend_payments(
         let status = if let Some(p) = payment {
             paid += p.amount.cents().unwrap_or(0);
             PaymentStatus::Paid
+        } else if a.awaits_decision() {
+            PaymentStatus::AwaitingDecision
         } else if a.net == Euros::ZERO {
             PaymentStatus::NothingToPay
         } else if people

@@ -621,6 +621,12 @@ pub fn routes() -> Vec<RouteSpec> {
             CommandSpec::new(Year, "declare_dividend", Path),
         ),
         command(
+            at!("/financial-years/{year}/withholding-decisions"),
+            Access::Roles(SECRETARY),
+            "Record what is withheld from a non-resident's dividend (the tax treaty's rate), before it is paid",
+            CommandSpec::new(Year, "decide_withholding", Path),
+        ),
+        command(
             at!("/financial-years/{year}/dividend-payments"),
             Access::Roles(SECRETARY),
             "Record a dividend payment",

@@ -561,6 +561,7 @@ mod tests {
             "financial-year approve_accounts",
             "financial-year appropriate_result",
             "financial-year declare_dividend",
+            "financial-year decide_withholding",
             "financial-year record_dividend_payment",
             "current-account-advance grant",
             "current-account-advance repay",

@@ -15,12 +15,14 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use windledger_domain::finance::FinancialYearCommand;
+use windledger_domain::company::HolderKind;
+use windledger_domain::finance::{FinancialYearCommand, WithholdingStatus};
 use windledger_domain::money::Euros;
 use windledger_domain::types::HolderId;
+use windledger_projections::cap_table::AsOf;
 use windledger_projections::finance::Dividend;
 use windledger_projections::runner::Projections;
 use windledger_sepa::statement::{Direction, LineStatus, StatementLine};
@@ -31,6 +33,115 @@ use crate::Error;
 use crate::command::Command;
 use crate::ledger::LedgerRuntime;
 use crate::people::{Reader, Vault};
+
+/// The last day of the year before a payment by which a holder's request
+/// to be exempted from the income-tax withholding must be received (CGI
+/// art. 242 quater, 1; BOI-RPPM-RCM-30-20-10: "au plus tard le 30
+/// novembre de l'année qui précède celle du paiement"). The thresholds of
+/// the reference income (50,000 EUR single, 75,000 EUR a couple) are the
+/// holder's sworn statement: the company keeps it, it does not check it.
+pub const EXEMPTION_DEADLINE: (u32, u32) = (11, 30);
+
+/// Whether `statements` hold a request to be exempted from the
+/// income-tax withholding on payments made on `payment_date`: one for
+/// that year, received by 30 November of the year before.
+pub fn exempt_on(statements: &[windledger_vault::Statement], payment_date: NaiveDate) -> bool {
+    let year = payment_date.year();
+    let Some(deadline) =
+        NaiveDate::from_ymd_opt(year - 1, EXEMPTION_DEADLINE.0, EXEMPTION_DEADLINE.1)
+    else {
+        return false;
+    };
+    statements.iter().any(|s| {
+        s.kind == windledger_vault::StatementKind::WithholdingExemption
+            && s.year == year
+            && s.dated <= deadline
+    })
+}
+
+/// The withholding status of each individual on the cap table at
+/// `record_date` whose identity says they are not withheld as a French
+/// resident: taxed abroad (their tax residence is not `FR`), or exempt
+/// of the income-tax withholding for payments on `payment_date`
+/// ([`exempt_on`]). Each read of the vault is logged under `reader`.
+pub async fn withholding_statuses(
+    vault: &Vault,
+    runtime: &LedgerRuntime,
+    record_date: NaiveDate,
+    payment_date: NaiveDate,
+    reader: &Reader,
+) -> Result<BTreeMap<HolderId, WithholdingStatus>, Error> {
+    let individuals: Vec<HolderId> = runtime.projections.read(|p| {
+        p.cap_table
+            .fold()
+            .snapshot(AsOf::Date { date: record_date }, record_date)
+            .map(|s| {
+                s.holders
+                    .into_iter()
+                    .filter(|h| h.kind == HolderKind::Individual)
+                    .map(|h| h.holder)
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
+    let people = vault.read_many(runtime, &individuals, reader).await?;
+    Ok(people
+        .into_iter()
+        .filter_map(|(holder, f)| {
+            let status = if f.person.tax_residence.as_str() != "FR" {
+                WithholdingStatus::NonResident
+            } else if exempt_on(&f.person.statements, payment_date) {
+                WithholdingStatus::Exempt
+            } else {
+                return None;
+            };
+            Some((holder, status))
+        })
+        .collect())
+}
+
+/// A dividend's declaration as the server runs it: the withholding
+/// statuses filled in from the identity vault ([`withholding_statuses`]);
+/// any other command as it is. A declaration that gives statuses of its
+/// own is refused: they are the vault's to say (an import file gives
+/// them as they were, and does not come here).
+pub async fn with_withholding_statuses(
+    vault: Option<&Vault>,
+    runtime: &LedgerRuntime,
+    command: Command,
+    reader: &Reader,
+) -> Result<Command, Error> {
+    let Command::FinancialYear(FinancialYearCommand::DeclareDividend {
+        resolution,
+        amount,
+        record_date,
+        payment_date,
+        withholding,
+        withholding_statuses: given,
+    }) = command
+    else {
+        return Ok(command);
+    };
+    if !given.is_empty() {
+        return Err(Error::invalid(
+            "withholding_statuses is the server's to fill in from the identity vault: leave it out",
+        ));
+    }
+    let statuses = match vault {
+        Some(v) => withholding_statuses(v, runtime, record_date, payment_date, reader).await?,
+        None => BTreeMap::new(),
+    };
+    Ok(Command::FinancialYear(
+        FinancialYearCommand::DeclareDividend {
+            resolution,
+            amount,
+            record_date,
+            payment_date,
+            withholding,
+            withholding_statuses: statuses,
+        },
+    ))
+}
 
 /// The ISO 20022 purpose code of a dividend transfer.
 pub const DIVIDEND_PURPOSE: &str = "DIVD";
@@ -90,6 +201,9 @@ pub struct PaymentRun {
     pub without_bank_account: Vec<Payee>,
     /// Holders whose net is zero: nothing to transfer.
     pub nothing_to_pay: Vec<HolderId>,
+    /// Holders taxed abroad whose withholding the operator has not decided
+    /// (`decide_withholding`): not paid until it is.
+    pub awaiting_decision: Vec<HolderId>,
     /// Holders already recorded as paid: not in the file.
     pub already_paid: usize,
     /// The pain.001 file; `None` when there is no transfer to make.
@@ -139,6 +253,7 @@ pub async fn dividend_transfers(
         control_sum: Euros::ZERO,
         without_bank_account: Vec::new(),
         nothing_to_pay: Vec::new(),
+        awaiting_decision: Vec::new(),
         already_paid: 0,
         file: None,
     };
@@ -146,6 +261,8 @@ pub async fn dividend_transfers(
     for (place, allocation) in dividend.allocations.iter().enumerate() {
         if dividend.payments.contains_key(&allocation.holder) {
             run.already_paid += 1;
+        } else if allocation.awaits_decision() {
+            run.awaiting_decision.push(allocation.holder.clone());
         } else if allocation.net == Euros::ZERO {
             run.nothing_to_pay.push(allocation.holder.clone());
         } else {
@@ -450,6 +567,40 @@ pub async fn settle(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use windledger_vault::{Statement, StatementKind};
+
+    fn request(dated: (i32, u32, u32), year: i32) -> Statement {
+        Statement {
+            kind: StatementKind::WithholdingExemption,
+            dated: NaiveDate::from_ymd_opt(dated.0, dated.1, dated.2).expect("a date"),
+            year,
+        }
+    }
+
+    #[test]
+    fn an_exemption_counts_for_the_next_years_payments_when_received_by_30_november() {
+        let paid = NaiveDate::from_ymd_opt(2026, 7, 15).expect("a date");
+        assert!(exempt_on(&[request((2025, 11, 30), 2026)], paid));
+        assert!(exempt_on(&[request((2025, 1, 2), 2026)], paid));
+        assert!(
+            !exempt_on(&[request((2025, 12, 1), 2026)], paid),
+            "1 December: too late"
+        );
+        assert!(
+            !exempt_on(&[request((2026, 1, 5), 2026)], paid),
+            "in the year itself"
+        );
+        assert!(
+            !exempt_on(&[request((2024, 11, 30), 2025)], paid),
+            "last year's"
+        );
+        let other = Statement {
+            kind: StatementKind::TaxResidenceCertificate,
+            ..request((2025, 11, 30), 2026)
+        };
+        assert!(!exempt_on(&[other], paid));
+        assert!(!exempt_on(&[], paid));
+    }
 
     #[test]
     fn end_to_end_ids_name_their_place_and_year() {

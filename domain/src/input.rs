@@ -589,6 +589,14 @@ impl FinancialYearCommand {
                 date("payment_date", *payment_date)
             }
             Self::RecordDividendPayment { paid_on, .. } => date("paid_on", *paid_on),
+            Self::DecideWithholding {
+                income_tax,
+                social_contributions,
+                ..
+            } => {
+                euros("income_tax", *income_tax)?;
+                euros("social_contributions", *social_contributions)
+            }
         }
     }
 }

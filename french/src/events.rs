@@ -14,7 +14,7 @@ use crate::format::{
 
 /// Every event type the domain writes, with its French name, in the order
 /// of the streams (company, meetings, financial years, advances).
-pub const EVENT_TYPES: [(&str, &str); 37] = [
+pub const EVENT_TYPES: [(&str, &str); 38] = [
     ("CompanyIncorporated", "Constitution de la société"),
     ("CharterAmended", "Modification des statuts"),
     ("ShareholderAdmitted", "Admission d'un associé"),
@@ -49,6 +49,7 @@ pub const EVENT_TYPES: [(&str, &str); 37] = [
     ("ResultAppropriated", "Affectation du résultat"),
     ("DividendDeclared", "Dividende décidé"),
     ("DividendPaid", "Dividende versé"),
+    ("WithholdingDecided", "Retenue d'un non-résident décidée"),
     ("AdvanceGranted", "Avance en compte courant"),
     ("AdvanceRepaid", "Remboursement d'avance"),
     ("InterestAccrued", "Intérêts d'avance"),
@@ -534,6 +535,20 @@ fn year_event(year: &str, e: &FinancialYearEvent) -> Described {
         } => said(
             format!("Dividende de {year} versé à {holder} : {}", euros(*amount)),
             Some(date(*paid_on)),
+        ),
+        E::WithholdingDecided {
+            holder,
+            income_tax,
+            social_contributions,
+            net,
+        } => said(
+            format!(
+                "Dividende de {year} de {holder}, non-résident : retenue de {} d'impôt et {} de prélèvements sociaux, net à verser {}",
+                euros(*income_tax),
+                euros(*social_contributions),
+                euros(*net)
+            ),
+            None,
         ),
     }
 }

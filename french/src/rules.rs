@@ -236,6 +236,23 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
         "InvalidAvailability" => "La disponibilité doit être comprise entre 0 et 100 %.",
         "SubCentAmount" => "Les montants sont tenus au centime près.",
         "Overflow" => "Un montant est trop grand : vérifiez les chiffres.",
+        "WithholdingStatusOfNonIndividual" => {
+            "Seule une personne physique est dispensée de prélèvement ou non-résidente : une personne morale, un club ou une association reçoit le brut."
+        }
+        "WithholdingStatusOffRoll" => "Cet associé n'est pas sur la liste du dividende.",
+        "WithholdingUndecided" => {
+            "Cet associé est imposé hors de France : enregistrez d'abord la retenue décidée sur son dividende."
+        }
+        "NotNonResident" => {
+            "Cet associé n'est pas non-résident pour ce dividende : sa retenue suit la règle française."
+        }
+        "WithholdingAlreadyDecided" => {
+            "La retenue sur le dividende de cet associé est déjà décidée."
+        }
+        "WithheldAboveGross" => "La retenue dépasse le dividende brut de cet associé.",
+        "NothingToTransfer" => {
+            "Aucun virement à faire : chaque associé est payé, ou n'a pas de coordonnées bancaires."
+        }
         _ => return None,
     })
 }

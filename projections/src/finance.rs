@@ -20,7 +20,7 @@ use thiserror::Error;
 use windledger_domain::company::{HolderKind, Turbine};
 use windledger_domain::finance::{
     AdvanceEvent, Allocation, Balances, Beneficiary, CostCategory, FinancialYearEvent, IferLine,
-    LocalTax, RevenueKind, YearMonth,
+    LocalTax, RevenueKind, WithholdingStatus, YearMonth,
 };
 use windledger_domain::money::{Euros, SignedEuros};
 use windledger_domain::resolution::AdoptedResolution;
@@ -144,6 +144,21 @@ pub struct HolderDividend {
     pub income_tax: Euros,
     pub social_contributions: Euros,
     pub net: Euros,
+    /// An individual not withheld as a French resident; a non-resident's
+    /// withholding and net are the operator's decision once recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<WithholdingStatus>,
+    /// A non-resident's withholding, decided by the operator.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub withholding_decided: bool,
+}
+
+impl HolderDividend {
+    /// Whether the dividend waits for the operator's decision of what is
+    /// withheld before it can be paid.
+    pub fn awaits_decision(&self) -> bool {
+        self.status == Some(WithholdingStatus::NonResident) && !self.withholding_decided
+    }
 }
 
 impl From<Allocation> for HolderDividend {
@@ -156,6 +171,8 @@ impl From<Allocation> for HolderDividend {
             income_tax: a.income_tax,
             social_contributions: a.social_contributions,
             net: a.net,
+            status: a.status,
+            withholding_decided: false,
         }
     }
 }
@@ -448,6 +465,23 @@ impl Finance {
                     at,
                     payments: BTreeMap::new(),
                 });
+                None
+            }
+            FinancialYearEvent::WithholdingDecided {
+                holder,
+                income_tax,
+                social_contributions,
+                net,
+            } => {
+                let allocation = record
+                    .dividend
+                    .as_mut()
+                    .and_then(|d| d.allocations.iter_mut().find(|a| a.holder == holder))
+                    .ok_or("a withholding decided for no allocation")?;
+                allocation.income_tax = income_tax;
+                allocation.social_contributions = social_contributions;
+                allocation.net = net;
+                allocation.withholding_decided = true;
                 None
             }
             FinancialYearEvent::DividendPaid {

@@ -93,7 +93,11 @@ async fn page(
     let owed: Vec<_> = dividend
         .allocations
         .iter()
-        .filter(|a| !dividend.payments.contains_key(&a.holder) && a.net != Euros::ZERO)
+        .filter(|a| {
+            !dividend.payments.contains_key(&a.holder)
+                && a.net != Euros::ZERO
+                && !a.awaits_decision()
+        })
         .map(|a| a.holder.clone())
         .collect();
     let accounts = match web.app.vault() {
@@ -184,6 +188,8 @@ async fn page(
                             td {
                                 @if let Some(p) = dividend.payments.get(&a.holder) {
                                     "versé le " (format::date(p.paid_on))
+                                } @else if a.awaits_decision() {
+                                    "imposé hors de France : en attente de la retenue décidée"
                                 } @else if a.net == Euros::ZERO {
                                     "rien à verser"
                                 } @else if with_account(&a.holder) {

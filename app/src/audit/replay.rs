@@ -386,6 +386,9 @@ impl Replay {
                 "the dividend re-allocated from the cap table on the record date, with the recorded amount and withholding rates"
             }
             E::DividendPaid { .. } => "the payment decided again from the declared allocations",
+            E::WithholdingDecided { .. } => {
+                "the non-resident's net decided again from their allocation and the withholding recorded"
+            }
         };
         same(&event, &produced, what)?;
         let r = &mut self.recomputed;
@@ -403,6 +406,7 @@ impl Replay {
                 r.allocations += allocations.len() as u64;
             }
             E::DividendPaid { .. } => r.payments += 1,
+            E::WithholdingDecided { .. } => {}
         }
         Ok(())
     }

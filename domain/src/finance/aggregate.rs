@@ -14,7 +14,7 @@ use super::error::FinancialYearError;
 use super::events::FinancialYearEvent;
 use super::types::{
     Allocation, Balances, Beneficiary, DividendAmount, DividendRights, IferLine, IferSplit,
-    Turbines, WithholdingRates, YearMonth,
+    Turbines, WithholdingRates, WithholdingStatus, YearMonth,
 };
 use crate::aggregate::aggregate;
 use crate::cap_table::{CapTableService, CapTableSnapshot};
@@ -128,6 +128,9 @@ pub struct FinancialYear {
     appropriation: Option<Appropriation>,
     dividend: Option<Declared>,
     paid: BTreeSet<HolderId>,
+    /// Non-residents whose withholding the operator decided.
+    #[serde(default)]
+    decided: BTreeSet<HolderId>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -309,6 +312,23 @@ impl FinancialYear {
             FinancialYearEvent::DividendPaid { holder, .. } => {
                 self.paid.insert(holder);
             }
+            FinancialYearEvent::WithholdingDecided {
+                holder,
+                income_tax,
+                social_contributions,
+                net,
+            } => {
+                if let Some(a) = self
+                    .dividend
+                    .as_mut()
+                    .and_then(|d| d.allocations.get_mut(&holder))
+                {
+                    a.income_tax = income_tax;
+                    a.social_contributions = social_contributions;
+                    a.net = net;
+                }
+                self.decided.insert(holder);
+            }
         }
     }
 }
@@ -419,7 +439,7 @@ impl FinancialYear {
                 (_, Some(_)) => Err(Error::DividendAlreadyDeclared),
                 _ => Ok(()),
             },
-            C::RecordDividendPayment { .. } => match &self.dividend {
+            C::RecordDividendPayment { .. } | C::DecideWithholding { .. } => match &self.dividend {
                 None => Err(Error::NoDividendDeclared),
                 Some(_) => Ok(()),
             },
@@ -713,6 +733,7 @@ impl FinancialYear {
                 record_date,
                 payment_date,
                 withholding,
+                withholding_statuses,
             } => {
                 let adopted = opened.check_resolution(
                     &resolution,
@@ -741,10 +762,52 @@ impl FinancialYear {
                     amount,
                     record_date,
                     payment_date,
-                    withholding,
+                    (withholding, &withholding_statuses),
                     &roll,
                     appropriated.dividend,
                 )
+            }
+            C::DecideWithholding {
+                holder,
+                income_tax,
+                social_contributions,
+            } => {
+                let declared = self.dividend.as_ref().ok_or(Error::NoDividendDeclared)?;
+                let allocation = declared
+                    .allocations
+                    .get(&holder)
+                    .ok_or_else(|| Error::NoAllocation(holder.clone()))?;
+                if allocation.status != Some(WithholdingStatus::NonResident) {
+                    return Err(Error::NotNonResident(holder));
+                }
+                if self.paid.contains(&holder) {
+                    return Err(Error::AlreadyPaid(holder));
+                }
+                if self.decided.contains(&holder) {
+                    return Err(Error::WithholdingAlreadyDecided(holder));
+                }
+                let (gross, tax, social) = (
+                    allocation.gross.cents(),
+                    income_tax.cents(),
+                    social_contributions.cents(),
+                );
+                let (Some(gross), Some(tax), Some(social)) = (gross, tax, social) else {
+                    return Err(Error::Overflow);
+                };
+                let withheld = tax.checked_add(social).ok_or(Error::Overflow)?;
+                let net = gross
+                    .checked_sub(withheld)
+                    .ok_or_else(|| Error::WithheldAboveGross {
+                        holder: holder.clone(),
+                        withheld: Euros::from_cents(withheld),
+                        gross: allocation.gross,
+                    })?;
+                Ok(FinancialYearEvent::WithholdingDecided {
+                    holder,
+                    income_tax,
+                    social_contributions,
+                    net: Euros::from_cents(net),
+                })
             }
             C::RecordDividendPayment { holder, paid_on } => {
                 let declared = self.dividend.as_ref().ok_or(Error::NoDividendDeclared)?;
@@ -754,6 +817,11 @@ impl FinancialYear {
                     .ok_or_else(|| Error::NoAllocation(holder.clone()))?;
                 if self.paid.contains(&holder) {
                     return Err(Error::AlreadyPaid(holder));
+                }
+                if allocation.status == Some(WithholdingStatus::NonResident)
+                    && !self.decided.contains(&holder)
+                {
+                    return Err(Error::WithholdingUndecided(holder));
                 }
                 if paid_on < declared.record_date {
                     return Err(Error::BeforeRecordDate {
@@ -1079,7 +1147,7 @@ fn declare(
     amount: DividendAmount,
     record_date: NaiveDate,
     payment_date: NaiveDate,
-    withholding: WithholdingRates,
+    (withholding, statuses): (WithholdingRates, &BTreeMap<HolderId, WithholdingStatus>),
     roll: &CapTableSnapshot,
     appropriated: Euros,
 ) -> Result<FinancialYearEvent, Error> {
@@ -1118,6 +1186,15 @@ fn declare(
     }
     if eligible.is_empty() {
         return Err(Error::NoEligibleHolder(record_date));
+    }
+    for holder in statuses.keys() {
+        match eligible.iter().find(|e| e.0.holder == *holder) {
+            None => return Err(Error::WithholdingStatusOffRoll(holder.clone())),
+            Some(e) if e.0.kind != HolderKind::Individual => {
+                return Err(Error::WithholdingStatusOfNonIndividual(holder.clone()));
+            }
+            Some(_) => {}
+        }
     }
     // Holders in id order: the tie-break of the largest remainder.
     eligible.sort_by(|a, b| a.0.holder.cmp(&b.0.holder));
@@ -1173,8 +1250,11 @@ fn declare(
             // Each levy is rounded to the cent on its own; social
             // contributions are capped at what income tax leaves, so the two
             // never exceed the gross, whatever the rates.
+            let status = statuses.get(&position.holder).copied();
             let withheld = |rate: Decimal| -> Result<u64, Error> {
-                if position.kind != HolderKind::Individual {
+                if position.kind != HolderKind::Individual
+                    || status == Some(WithholdingStatus::NonResident)
+                {
                     return Ok(0);
                 }
                 let euros = Euros::from_cents(gross).amount();
@@ -1185,7 +1265,10 @@ fn declare(
                     .and_then(Euros::cents)
                     .ok_or(Error::Overflow)
             };
-            let income_tax = withheld(withholding.income_tax)?.min(gross);
+            let income_tax = match status {
+                Some(WithholdingStatus::Exempt) => 0,
+                _ => withheld(withholding.income_tax)?.min(gross),
+            };
             let social = withheld(withholding.social_contributions)?.min(gross - income_tax);
             let net = income_tax
                 .checked_add(social)
@@ -1200,6 +1283,7 @@ fn declare(
                 income_tax: Euros::from_cents(income_tax),
                 social_contributions: Euros::from_cents(social),
                 net: Euros::from_cents(net),
+                status,
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
@@ -1321,7 +1405,7 @@ mod tests {
             },
             day(2025, 6, 10),
             day(2025, 7, 1),
-            WithholdingRates::default(),
+            (WithholdingRates::default(), &BTreeMap::new()),
             &roll,
             euros(100_000),
         );

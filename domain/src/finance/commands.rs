@@ -5,6 +5,8 @@
 //! an earlier report of the same year by naming its id: the correction
 //! replaces it (the figures in force are the latest correction).
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -12,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::events::FinancialYearEvent;
 use super::types::{
     Balances, Beneficiary, CostCategory, DividendAmount, LocalTax, RevenueKind, WithholdingRates,
-    YearMonth,
+    WithholdingStatus, YearMonth,
 };
 use crate::money::Euros;
 use crate::types::{HolderId, ReportId, ResolutionId, Siren, TurbineId};
@@ -108,6 +110,19 @@ pub enum FinancialYearCommand {
         payment_date: NaiveDate,
         /// `None`: the French defaults.
         withholding: Option<WithholdingRates>,
+        /// Individuals on the roll not withheld as French residents (an
+        /// exemption, a residence abroad). Through the API and the pages
+        /// the server fills it in from the identity vault; an import file
+        /// gives it as it was.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        withholding_statuses: BTreeMap<HolderId, WithholdingStatus>,
+    },
+    /// What is withheld from a non-resident's dividend, as the operator
+    /// decided it (the tax treaty's rate): the dividend is paid net of it.
+    DecideWithholding {
+        holder: HolderId,
+        income_tax: Euros,
+        social_contributions: Euros,
     },
     /// The net dividend of one holder, paid.
     RecordDividendPayment {
@@ -132,7 +147,8 @@ impl FinancialYearCommand {
             Self::OpenYear { .. }
             | Self::RecordLocalTax { .. }
             | Self::ApproveAccounts { .. }
-            | Self::AppropriateResult { .. } => None,
+            | Self::AppropriateResult { .. }
+            | Self::DecideWithholding { .. } => None,
         }
     }
 
@@ -279,6 +295,7 @@ impl From<&FinancialYearEvent> for FinancialYearCommand {
                 record_date,
                 payment_date,
                 withholding,
+                allocations,
                 ..
             } => Self::DeclareDividend {
                 resolution: resolution.id.clone(),
@@ -286,6 +303,20 @@ impl From<&FinancialYearEvent> for FinancialYearCommand {
                 record_date: *record_date,
                 payment_date: *payment_date,
                 withholding: Some(*withholding),
+                withholding_statuses: allocations
+                    .iter()
+                    .filter_map(|a| Some((a.holder.clone(), a.status?)))
+                    .collect(),
+            },
+            E::WithholdingDecided {
+                holder,
+                income_tax,
+                social_contributions,
+                ..
+            } => Self::DecideWithholding {
+                holder: holder.clone(),
+                income_tax: *income_tax,
+                social_contributions: *social_contributions,
             },
             E::DividendPaid {
                 holder, paid_on, ..

@@ -182,6 +182,28 @@ pub enum FinancialYearError {
     NoAllocation(HolderId),
     #[error("the dividend of {0} is already paid")]
     AlreadyPaid(HolderId),
+    #[error(
+        "{0} is not an individual: a withholding status (exempt, non-resident) is an individual's; legal persons, clubs and associations receive the gross"
+    )]
+    WithholdingStatusOfNonIndividual(HolderId),
+    #[error("{0} is not on the dividend's roll: give withholding statuses of its holders only")]
+    WithholdingStatusOffRoll(HolderId),
+    #[error(
+        "{0} is taxed outside France: record what is withheld from their dividend (decide_withholding) before it is paid"
+    )]
+    WithholdingUndecided(HolderId),
+    #[error(
+        "{0} is not a non-resident of this dividend: only a non-resident's withholding is decided"
+    )]
+    NotNonResident(HolderId),
+    #[error("what is withheld from {0}'s dividend is already decided")]
+    WithholdingAlreadyDecided(HolderId),
+    #[error("{withheld} withheld from {holder}'s dividend is above its gross of {gross}")]
+    WithheldAboveGross {
+        holder: HolderId,
+        withheld: Euros,
+        gross: Euros,
+    },
 }
 
 impl crate::Rule for FinancialYearError {

@@ -108,6 +108,14 @@ pub enum FinancialYearEvent {
         amount: Euros,
         paid_on: NaiveDate,
     },
+    /// What is withheld from a non-resident's dividend, as decided: the
+    /// allocation's net is now `net`.
+    WithholdingDecided {
+        holder: HolderId,
+        income_tax: Euros,
+        social_contributions: Euros,
+        net: Euros,
+    },
 }
 
 impl FinancialYearEvent {
@@ -124,6 +132,7 @@ impl FinancialYearEvent {
             Self::ResultAppropriated { .. } => "ResultAppropriated",
             Self::DividendDeclared { .. } => "DividendDeclared",
             Self::DividendPaid { .. } => "DividendPaid",
+            Self::WithholdingDecided { .. } => "WithholdingDecided",
         }
     }
 

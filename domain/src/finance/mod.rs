@@ -21,5 +21,5 @@ pub use error::FinancialYearError;
 pub use events::{FINANCIAL_YEAR_EVENT_VERSION, FinancialYearEvent};
 pub use types::{
     Allocation, Balances, Beneficiary, CostCategory, DividendAmount, DividendRights, IferLine,
-    IferSplit, LocalTax, RevenueKind, WithholdingRates, YearMonth,
+    IferSplit, LocalTax, RevenueKind, WithholdingRates, WithholdingStatus, YearMonth,
 };

@@ -254,6 +254,26 @@ impl Default for WithholdingRates {
     }
 }
 
+/// How an individual's dividend is withheld when not as by default (a
+/// French resident: income tax and social contributions). Decided by the
+/// application from the identity vault (docs/payments.md); the ledger
+/// records it with the allocation, never the data it was decided from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum WithholdingStatus {
+    /// Dispensé du prélèvement forfaitaire non libératoire (CGI art. 242
+    /// quater): the holder's statement, received by 30 November of the
+    /// year before the payment. Income tax is not withheld; social
+    /// contributions are.
+    Exempt,
+    /// Tax resident outside France: nothing is withheld at declaration,
+    /// and the dividend is not paid until the operator has recorded what
+    /// is withheld (`decide_withholding`: the tax treaty's rate, which the
+    /// product does not know).
+    NonResident,
+}
+
 /// One holder's share of a dividend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {
@@ -267,6 +287,9 @@ pub struct Allocation {
     pub social_contributions: Euros,
     /// Gross minus what is withheld.
     pub net: Euros,
+    /// An individual's status when not withheld as a French resident.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<WithholdingStatus>,
 }
 
 /// The dividend rights of each class with any, as recorded with the roll.

@@ -35,7 +35,7 @@ use windledger_domain::finance::{
     ClosingBalances, CostCategory, CurrentAccountAdvance, DividendAmount, DividendRights,
     FinancialYear, FinancialYearCommand, FinancialYearError, FinancialYearEvent,
     FinancialYearServices, IferLine, IferSplit, InterestPeriod, KnownClosings, LocalTax,
-    RevenueKind, WithholdingRates, YearMonth,
+    RevenueKind, WithholdingRates, WithholdingStatus, YearMonth,
 };
 use windledger_domain::money::Euros;
 use windledger_domain::ratio::Ratio;
@@ -618,6 +618,7 @@ fn declare(amount: DividendAmount, withholding: Option<WithholdingRates>) -> Com
         record_date: record_date(),
         payment_date: payment_date(),
         withholding,
+        withholding_statuses: Default::default(),
     }
 }
 
@@ -657,6 +658,7 @@ fn allocation(p: &HolderPosition, [gross, income_tax, social, net]: Amounts<'_>)
         income_tax: eur(income_tax),
         social_contributions: eur(social),
         net: eur(net),
+        status: None,
     }
 }
 
@@ -2453,6 +2455,7 @@ fn the_record_date_is_on_or_after_the_decision() {
         record_date: day(2021, 6, 14),
         payment_date: payment_date(),
         withholding: None,
+        withholding_statuses: Default::default(),
     };
     refused(
         appropriated_profit(),
@@ -2472,6 +2475,7 @@ fn the_payment_date_is_on_or_after_the_record_date() {
         record_date: record_date(),
         payment_date: day(2021, 6, 29),
         withholding: None,
+        withholding_statuses: Default::default(),
     };
     refused(
         appropriated_profit(),
@@ -2491,6 +2495,7 @@ fn the_dividend_is_declared_by_a_resolution_appropriating_this_result() {
         record_date: record_date(),
         payment_date: payment_date(),
         withholding: None,
+        withholding_statuses: Default::default(),
     };
     refused(
         appropriated_profit(),
@@ -2637,6 +2642,140 @@ fn nobody_is_paid_before_the_record_date() {
         Error::BeforeRecordDate {
             date: day(2021, 6, 29),
             record_date: record_date(),
+        },
+    );
+}
+
+// --- Withholding statuses ------------------------------------------------
+
+fn declare_with(statuses: &[(&str, WithholdingStatus)]) -> Command {
+    let Command::DeclareDividend {
+        resolution,
+        amount,
+        record_date,
+        payment_date,
+        withholding,
+        ..
+    } = declare(total("17600"), None)
+    else {
+        unreachable!("a declaration");
+    };
+    Command::DeclareDividend {
+        resolution,
+        amount,
+        record_date,
+        payment_date,
+        withholding,
+        withholding_statuses: statuses.iter().map(|(h, s)| (holder(h), *s)).collect(),
+    }
+}
+
+/// The 17,600.00 dividend with h-c1 exempt of income tax (social
+/// contributions still withheld) and h-c2 taxed abroad (nothing withheld).
+fn dividend_with_statuses() -> Event {
+    let mut allocations = allocations([
+        ["1600", "0", "275.20", "1324.80"],
+        ["1000", "0", "0", "1000"],
+        ["5000", "0", "0", "5000"],
+        ["10000", "0", "0", "10000"],
+    ]);
+    allocations[0].status = Some(WithholdingStatus::Exempt);
+    allocations[1].status = Some(WithholdingStatus::NonResident);
+    declared(Declared {
+        amount: total("17600"),
+        withholding: WithholdingRates::default(),
+        allocations,
+        total: "17600",
+        undistributed: "0",
+    })
+}
+
+fn decide(id: &str, income_tax: &str, social: &str) -> Command {
+    Command::DecideWithholding {
+        holder: holder(id),
+        income_tax: eur(income_tax),
+        social_contributions: eur(social),
+    }
+}
+
+fn decided(id: &str, income_tax: &str, social: &str, net: &str) -> Event {
+    Event::WithholdingDecided {
+        holder: holder(id),
+        income_tax: eur(income_tax),
+        social_contributions: eur(social),
+        net: eur(net),
+    }
+}
+
+#[test]
+fn an_exempt_individual_has_social_contributions_withheld_only_and_a_non_resident_nothing() {
+    accepted(
+        appropriated_profit(),
+        declare_with(&[
+            ("h-c1", WithholdingStatus::Exempt),
+            ("h-c2", WithholdingStatus::NonResident),
+        ]),
+        dividend_with_statuses(),
+    );
+}
+
+#[test]
+fn a_withholding_status_is_an_individuals_on_the_roll() {
+    refused(
+        appropriated_profit(),
+        declare_with(&[("h-com", WithholdingStatus::Exempt)]),
+        Error::WithholdingStatusOfNonIndividual(holder("h-com")),
+    );
+    refused(
+        appropriated_profit(),
+        declare_with(&[("h-x", WithholdingStatus::NonResident)]),
+        Error::WithholdingStatusOffRoll(holder("h-x")),
+    );
+}
+
+#[test]
+fn a_non_resident_is_paid_once_the_operator_has_decided_the_withholding() {
+    let declared = with(appropriated_profit(), [dividend_with_statuses()]);
+    refused(
+        declared.clone(),
+        pay("h-c2", payment_date()),
+        Error::WithholdingUndecided(holder("h-c2")),
+    );
+    // 12.8 % withheld under a treaty, nothing else: 1,000.00 - 128.00.
+    accepted(
+        declared.clone(),
+        decide("h-c2", "128", "0"),
+        decided("h-c2", "128", "0", "872"),
+    );
+    let after = with(declared.clone(), [decided("h-c2", "128", "0", "872")]);
+    accepted(
+        after.clone(),
+        pay("h-c2", payment_date()),
+        paid("h-c2", "872", payment_date()),
+    );
+    refused(
+        after,
+        decide("h-c2", "0", "0"),
+        Error::WithholdingAlreadyDecided(holder("h-c2")),
+    );
+    // The exempt holder is paid their net at once.
+    accepted(
+        declared.clone(),
+        pay("h-c1", payment_date()),
+        paid("h-c1", "1324.80", payment_date()),
+    );
+    refused(
+        declared.clone(),
+        decide("h-c1", "0", "0"),
+        Error::NotNonResident(holder("h-c1")),
+    );
+    refused(
+        declared,
+        decide("h-c2", "900", "100.01"),
+        Error::WithheldAboveGross {
+            holder: holder("h-c2"),
+            withheld: eur("1000.01"),
+            gross: eur("1000"),
         },
     );
 }

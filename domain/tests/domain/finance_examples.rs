@@ -92,6 +92,7 @@ async fn declare_million(holders: &[Holding]) -> Vec<Allocation> {
             record_date: day(2025, 6, 25),
             payment_date: day(2025, 7, 1),
             withholding: None,
+            withholding_statuses: Default::default(),
         })
         .await
         .expect("declared");

@@ -62,6 +62,7 @@ fn declare(
                 record_date: day(2025, 6, 25),
                 payment_date: day(2025, 7, 1),
                 withholding,
+                withholding_statuses: Default::default(),
             })
             .await
             .expect("declared");

@@ -367,6 +367,7 @@ async fn history() -> Vec<LedgerEvent> {
             record_date: day(2022, 6, 30),
             payment_date: day(2022, 7, 15),
             withholding: None,
+            withholding_statuses: Default::default(),
         },
         FinancialYearCommand::RecordDividendPayment {
             holder: holder("alice"),

@@ -159,6 +159,7 @@ async fn a_year_closes_through_its_general_meeting_and_pays_its_dividend(db: Tes
             record_date: day(2025, 6, 30),
             payment_date: day(2025, 7, 15),
             withholding: None,
+            withholding_statuses: Default::default(),
         },
     )
     .await

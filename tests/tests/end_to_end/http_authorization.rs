@@ -127,6 +127,7 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/financial-years/{year}/result-appropriation",
             "/financial-years/{year}/dividends",
             "/financial-years/{year}/dividend-payments",
+            "/financial-years/{year}/withholding-decisions",
             "/financial-years/{year}/dividend/bank-statements",
             "/advances",
             "/advances/{advance}/repayments",

@@ -6,16 +6,21 @@
 
 use serde_json::{Value, json};
 use windledger_api::auth::Role;
+use windledger_domain::finance::{FinancialYearEvent, WithholdingStatus};
+use windledger_domain::money::Euros;
 use windledger_sepa::testing::{Schema, validate};
-use windledger_store::LedgerId;
 use windledger_store::on_both_backends;
 use windledger_store::testing::TestDatabase;
+use windledger_store::{LedgerId, StreamId};
 
 use crate::payments::iban;
 use crate::server::{LEDGER, REFERENCE_FARM, Server};
 use crate::web::{Browser, farm};
 
-on_both_backends!(the_reference_farms_last_dividend_is_paid_through_the_api);
+on_both_backends!(
+    the_reference_farms_last_dividend_is_paid_through_the_api,
+    a_dividend_is_withheld_as_each_holders_identity_says,
+);
 
 const COMPANY_IBAN: &str = "FR7630006000011234567890189";
 
@@ -340,5 +345,178 @@ async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatab
         .expect(200)
         .contains("Aucun virement à faire")
         .lacks(">à verser<");
+    server.stop().await;
+}
+
+/// `gross` x `rate` per cent, to the cent (half away from zero), in cents.
+fn withheld(gross: Euros, rate: &str) -> u64 {
+    let rate: rust_decimal::Decimal = rate.parse().expect("a rate");
+    let tax = (gross.amount() * rate / rust_decimal::Decimal::ONE_HUNDRED)
+        .round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    Euros::new(tax).expect("euros").cents().expect("cents")
+}
+
+/// The reference farm's 2024 dividend declared through the API: the
+/// server reads each individual's identity and withholds accordingly. An
+/// exemption received on 30 November 2024 exempts the payments of 2025
+/// from income tax (social contributions still withheld); one received on
+/// 1 December does not; a holder taxed in Belgium has nothing withheld and
+/// is not paid until the secretary records the treaty's withholding.
+async fn a_dividend_is_withheld_as_each_holders_identity_says(db: TestDatabase) {
+    let store = db.store().await;
+    let file: String = REFERENCE_FARM
+        .lines()
+        .filter(|l| {
+            !l.contains("\"id\":\"fy2024-dividend-paid-")
+                && !l.contains("\"id\":\"fy2024-dividend-declared\"")
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let ledger = LedgerId::parse(LEDGER).expect("an id");
+    windledger_app::import::import(store.clone(), ledger.clone(), file.as_bytes(), |_| {})
+        .await
+        .expect("the farm imports");
+    let server = Server::start(db, store).await;
+    let token = server.token(LEDGER, Role::Secretary, None).await;
+    let secretary = token.as_str();
+
+    let holders: Value = server
+        .get("/holders", Some(secretary))
+        .await
+        .expect(200)
+        .body;
+    let individuals: Vec<String> = holders
+        .as_array()
+        .expect("holders")
+        .iter()
+        .filter(|h| h["history"]["kind"] == "individual")
+        .filter_map(|h| h["holder"].as_str().map(str::to_owned))
+        .take(3)
+        .collect();
+    let [exempt, late, abroad] = [0, 1, 2].map(|i| individuals[i].clone());
+    for (n, (holder, change)) in [
+        (&exempt, json!({"statements": [{"kind": "withholding_exemption", "dated": "2024-11-30", "year": 2025}]})),
+        (&late, json!({"statements": [{"kind": "withholding_exemption", "dated": "2024-12-01", "year": 2025}]})),
+        (&abroad, json!({"tax_residence": "BE", "address": {"lines": ["Rue Haute 12"], "postal_code": "1000", "city": "Bruxelles", "country": "BE"}})),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut person = person(holder, "individual", 900 + n);
+        for (k, v) in change.as_object().expect("fields") {
+            person[k] = v.clone();
+        }
+        server
+            .post(&format!("/holders/{holder}/identity"), secretary, json!({"person": person}))
+            .await
+            .expect(201);
+    }
+
+    let declaration = json!({"resolution": "ago-2025.2",
+        "amount": {"basis": "total", "amount": "567000.00"},
+        "record_date": "2025-07-01", "payment_date": "2025-07-15", "withholding": null});
+    let mut given = declaration.clone();
+    given["withholding_statuses"] = json!({exempt.clone(): "exempt"});
+    server
+        .post("/financial-years/2024/dividends", secretary, given)
+        .await
+        .problem(422, "validation")
+        .detail_contains("withholding_statuses is the server's");
+    server
+        .post("/financial-years/2024/dividends", secretary, declaration)
+        .await
+        .expect(201);
+
+    let stream = StreamId::parse("financial-year/2024").expect("a stream");
+    let event: FinancialYearEvent = server
+        .store
+        .read_stream_to_end(&ledger, &stream)
+        .await
+        .expect("the year")
+        .into_iter()
+        .find(|e| e.event_type == "DividendDeclared")
+        .expect("declared")
+        .decode()
+        .expect("an event");
+    let FinancialYearEvent::DividendDeclared { allocations, .. } = event else {
+        panic!("not a declaration");
+    };
+    let of = |h: &str| {
+        allocations
+            .iter()
+            .find(|a| a.holder.as_str() == h)
+            .expect("allocated")
+            .clone()
+    };
+    let cents = |e: Euros| e.cents().expect("cents");
+    let a = of(&exempt);
+    assert_eq!(a.status, Some(WithholdingStatus::Exempt));
+    assert_eq!(cents(a.income_tax), 0);
+    assert_eq!(cents(a.social_contributions), withheld(a.gross, "17.2"));
+    assert_eq!(cents(a.net), cents(a.gross) - withheld(a.gross, "17.2"));
+    let b = of(&late);
+    assert_eq!(b.status, None, "received on 1 December: too late for 2025");
+    assert_eq!(cents(b.income_tax), withheld(b.gross, "12.8"));
+    assert_eq!(cents(b.social_contributions), withheld(b.gross, "17.2"));
+    let c = of(&abroad);
+    assert_eq!(c.status, Some(WithholdingStatus::NonResident));
+    assert_eq!((cents(c.income_tax), cents(c.social_contributions)), (0, 0));
+    assert_eq!(c.net, c.gross);
+    let others = allocations
+        .iter()
+        .filter(|x| ![&exempt, &late, &abroad].contains(&&x.holder.to_string()));
+    for x in others {
+        assert_eq!(x.status, None, "{}: no identity, the default", x.holder);
+    }
+
+    // The non-resident waits for the secretary's decision.
+    let status_of = |payments: &Value, h: &str| {
+        payments["holders"]
+            .as_array()
+            .expect("holders")
+            .iter()
+            .find(|p| p["holder"] == h)
+            .expect("listed")
+            .clone()
+    };
+    let payments = server
+        .get("/financial-years/2024/dividend/payments", Some(secretary))
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(status_of(&payments, &abroad)["status"], "awaiting_decision");
+    assert_eq!(status_of(&payments, &exempt)["status"], "to_pay");
+    server
+        .post(
+            "/financial-years/2024/dividend-payments",
+            secretary,
+            json!({"holder": abroad, "paid_on": "2025-07-15"}),
+        )
+        .await
+        .problem(422, "refused")
+        .detail_contains("taxed outside France");
+    let treaty = withheld(c.gross, "12.8");
+    server
+        .post(
+            "/financial-years/2024/withholding-decisions",
+            secretary,
+            json!({"holder": abroad, "income_tax": Euros::from_cents(treaty).amount().to_string(),
+                   "social_contributions": "0"}),
+        )
+        .await
+        .expect(201);
+    let payments = server
+        .get("/financial-years/2024/dividend/payments", Some(secretary))
+        .await
+        .expect(200)
+        .body;
+    let after = status_of(&payments, &abroad);
+    assert_eq!(after["status"], "to_pay");
+    assert_eq!(
+        after["net"],
+        Euros::from_cents(cents(c.gross) - treaty)
+            .amount()
+            .to_string()
+    );
     server.stop().await;
 }
