@@ -1,15 +1,20 @@
 //! A dividend paid by bank transfer through the API
 //! (`windledger_app::payments`): the SEPA credit transfer file of the
 //! holders still to pay, where each holder stands, and the bank's
-//! statement imported to record what it paid.
+//! statement imported to record what it paid; and the tax paperwork of
+//! what was paid (`windledger_documents::tax`): the monthly returns of the
+//! withholding (form 2777) and the IFU (form 2561).
 
 use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{NaiveDate, Utc};
+use chrono::{Datelike, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use windledger_app::ledger::LedgerRuntime;
 use windledger_app::payments::{self, Debtor, PaymentRun, Settlement};
+use windledger_documents::tax;
+use windledger_documents::{DocumentError, Drawn};
 use windledger_domain::money::Euros;
 use windledger_domain::paris::to_paris;
 use windledger_domain::types::HolderId;
@@ -18,7 +23,8 @@ use windledger_sepa::statement;
 use crate::AppState;
 use crate::answers;
 use crate::auth::Principal;
-use crate::extract::{JsonBody, Ledger, PathParams, QueryParams};
+use crate::documents::{blocking, file};
+use crate::extract::{HolderPath, JsonBody, Ledger, PathParams, QueryParams};
 use crate::identity::{metadata, reader};
 use crate::problem::Problem;
 use crate::reads::projected;
@@ -265,4 +271,168 @@ pub(crate) async fn import_statement(
     let settlement: Settlement =
         payments::settle(&runtime, year, &lines, &metadata(&principal)).await?;
     Ok((StatusCode::OK, answers::json(&settlement)?).into_response())
+}
+
+/// The calendar year of a tax document.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TaxYearQuery {
+    /// The calendar year the payments were made in (default: last year,
+    /// the one whose IFU is filed in February).
+    year: Option<i32>,
+}
+
+fn tax_year(q: &TaxYearQuery) -> Result<i32, Problem> {
+    let year = q
+        .year
+        .unwrap_or_else(|| to_paris(Utc::now()).date().year() - 1);
+    if (1900..=9999).contains(&year) {
+        Ok(year)
+    } else {
+        Err(Problem::validation(format!(
+            "year {year} is not a calendar year windledger keeps (1900 to 9999)"
+        )))
+    }
+}
+
+async fn tax_figures<T: Send + 'static>(
+    runtime: &LedgerRuntime,
+    f: impl FnOnce(&windledger_projections::runner::Projections) -> Result<T, DocumentError>,
+) -> Result<(T, Drawn), Problem> {
+    let id = runtime.id.to_string();
+    projected(runtime, |p| {
+        let drawn = Drawn::of(p, &id, None)
+            .ok_or_else(|| Problem::not_found("the company is not incorporated"))?;
+        let figures = f(p).map_err(Problem::internal)?;
+        Ok::<_, Problem>((figures, drawn))
+    })
+    .await?
+}
+
+/// `GET /tax/withholding-returns.csv|pdf?year=Y`: the monthly returns of
+/// the withholding of a year (form 2777).
+async fn withholding_returns(
+    runtime: &LedgerRuntime,
+    q: &TaxYearQuery,
+    pdf: bool,
+) -> Result<Response, Problem> {
+    let year = tax_year(q)?;
+    let (returns, drawn) = tax_figures(runtime, |p| tax::withholding_returns(p, year)).await?;
+    if !pdf {
+        let name = format!("{}-2777-{year}.csv", drawn.ledger);
+        return Ok(file(
+            tax::withholding_returns_csv(&returns),
+            "text/csv; charset=utf-8",
+            &name,
+            &drawn,
+        ));
+    }
+    let name = format!("{}-2777-{year}.pdf", drawn.ledger);
+    let bytes = {
+        let drawn = drawn.clone();
+        blocking(move || {
+            tax::withholding_returns_pdf(&drawn, year, &returns).map_err(Problem::internal)
+        })
+        .await?
+    };
+    Ok(file(bytes, "application/pdf", &name, &drawn))
+}
+
+pub(crate) async fn withholding_returns_csv(
+    Ledger(runtime): Ledger,
+    QueryParams(q): QueryParams<TaxYearQuery>,
+) -> Result<Response, Problem> {
+    withholding_returns(&runtime, &q, false).await
+}
+
+pub(crate) async fn withholding_returns_pdf(
+    Ledger(runtime): Ledger,
+    QueryParams(q): QueryParams<TaxYearQuery>,
+) -> Result<Response, Problem> {
+    withholding_returns(&runtime, &q, true).await
+}
+
+/// The IFU of `year` (of one holder, or of all), named from the vault.
+async fn ifu(
+    state: &AppState,
+    principal: &Principal,
+    runtime: &LedgerRuntime,
+    q: &TaxYearQuery,
+    only: Option<&HolderId>,
+    pdf: bool,
+) -> Result<Response, Problem> {
+    let year = tax_year(q)?;
+    let (mut lines, drawn) = tax_figures(runtime, |p| tax::ifu(p, year)).await?;
+    if let Some(holder) = only {
+        lines.retain(|l| l.holder == *holder);
+    }
+    let names = match state.vault() {
+        Ok(v) => v
+            .read_many(
+                runtime,
+                lines.iter().map(|l| &l.holder),
+                &reader(principal, "ifu"),
+            )
+            .await?
+            .into_iter()
+            .map(|(h, f)| (h, windledger_app::people::beneficiary(&f.person)))
+            .collect(),
+        Err(_) => Default::default(),
+    };
+    let stem = match only {
+        Some(h) => format!("{}-ifu-{year}-{h}", drawn.ledger),
+        None => format!("{}-ifu-{year}", drawn.ledger),
+    };
+    if !pdf {
+        return Ok(file(
+            tax::ifu_csv(&lines, &names),
+            "text/csv; charset=utf-8",
+            &format!("{stem}.csv"),
+            &drawn,
+        ));
+    }
+    let bytes = {
+        let drawn = drawn.clone();
+        blocking(move || tax::ifu_pdf(&drawn, year, &lines, &names).map_err(Problem::internal))
+            .await?
+    };
+    Ok(file(
+        bytes,
+        "application/pdf",
+        &format!("{stem}.pdf"),
+        &drawn,
+    ))
+}
+
+/// `GET /tax/ifu.csv?year=Y`: every beneficiary's IFU line, for the
+/// accountant.
+pub(crate) async fn ifu_csv(
+    State(state): State<AppState>,
+    principal: Principal,
+    Ledger(runtime): Ledger,
+    QueryParams(q): QueryParams<TaxYearQuery>,
+) -> Result<Response, Problem> {
+    ifu(&state, &principal, &runtime, &q, None, false).await
+}
+
+/// `GET /tax/ifu.pdf?year=Y`: every beneficiary's IFU, one after the
+/// other.
+pub(crate) async fn ifu_pdf(
+    State(state): State<AppState>,
+    principal: Principal,
+    Ledger(runtime): Ledger,
+    QueryParams(q): QueryParams<TaxYearQuery>,
+) -> Result<Response, Problem> {
+    ifu(&state, &principal, &runtime, &q, None, true).await
+}
+
+/// `GET /holders/{holder}/ifu.pdf?year=Y`: one holder's IFU.
+pub(crate) async fn holder_ifu_pdf(
+    State(state): State<AppState>,
+    principal: Principal,
+    Ledger(runtime): Ledger,
+    PathParams(HolderPath { holder }): PathParams<HolderPath>,
+    QueryParams(q): QueryParams<TaxYearQuery>,
+) -> Result<Response, Problem> {
+    ifu(&state, &principal, &runtime, &q, Some(&holder), true).await
 }

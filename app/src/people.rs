@@ -908,3 +908,30 @@ pub fn printed(person: &Person) -> windledger_documents::Person {
         address,
     }
 }
+
+/// Who a beneficiary is, as the IFU (form 2561) names them: their name
+/// and address, and a person's birth or a legal person's SIREN.
+pub fn beneficiary(person: &Person) -> windledger_documents::tax::Beneficiary {
+    let printed = printed(person);
+    let identification = match &person.identity {
+        Identity::Natural {
+            birth: Some(birth), ..
+        } => Some(format!(
+            "Né(e) le {} à {}",
+            birth.date.format("%d/%m/%Y"),
+            birth.place
+        )),
+        Identity::Natural { birth: None, .. } => None,
+        Identity::Legal {
+            siren, legal_form, ..
+        } => Some(match siren {
+            Some(siren) => format!("{legal_form}, SIREN {siren}"),
+            None => legal_form.clone(),
+        }),
+    };
+    windledger_documents::tax::Beneficiary {
+        name: printed.name,
+        identification,
+        address: printed.address,
+    }
+}

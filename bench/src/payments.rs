@@ -20,17 +20,24 @@
 //!   settled transfer recorded as paid (one command each), until the
 //!   projections show it.
 //!
-//! Then the file's and the statement's sizes, and the transfers and
-//! payments counted.
+//! - `payments_2777`: the monthly returns of the withholding of the
+//!   payments' year, figures and PDF;
+//! - `payments_ifu_pdf`: the IFU of every beneficiary of that year, named
+//!   from the vault (each read logged), as one PDF/A with one part each
+//!   (target <= 60 s); `payments_ifu_csv` the accountant's CSV.
+//!
+//! Then the files' sizes, and the transfers and payments counted.
 
 use std::time::Instant;
 
 use anyhow::{Context, ensure};
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use serde_json::json;
 use windledger_app::import::synthetic::Synthetic;
 use windledger_app::payments::{self, Debtor};
 use windledger_app::people::Reader;
+use windledger_documents::Drawn;
+use windledger_documents::tax;
 use windledger_domain::company::HolderKind;
 use windledger_sepa::testing::bank::{BankLine, Outcome, bank_statement};
 use windledger_store::testing::Backend;
@@ -178,5 +185,38 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
         "payments_settle_unmatched {} count",
         settlement.unmatched.len()
     );
+
+    // The tax paperwork of the year of the payments.
+    let year = booked_on.year();
+    let start = Instant::now();
+    let (returns, lines, drawn) = runtime.projections.read(|p| {
+        Ok::<_, anyhow::Error>((
+            tax::withholding_returns(p, year)?,
+            tax::ifu(p, year)?,
+            Drawn::of(p, LEDGER, None).context("incorporated")?,
+        ))
+    })?;
+    let return_pdf = tax::withholding_returns_pdf(&drawn, year, &returns)?;
+    println!("payments_2777 {:.3} s", start.elapsed().as_secs_f64());
+    ensure!(!return_pdf.is_empty());
+    let start = Instant::now();
+    let names: std::collections::BTreeMap<_, _> = vault
+        .read_many(runtime, lines.iter().map(|l| &l.holder), &reader)
+        .await?
+        .into_iter()
+        .map(|(h, f)| (h, windledger_app::people::beneficiary(&f.person)))
+        .collect();
+    let ifu_pdf = tax::ifu_pdf(&drawn, year, &lines, &names)?;
+    let ifu_time = start.elapsed();
+    println!("payments_ifu_pdf {:.3} s", ifu_time.as_secs_f64());
+    println!("payments_ifu_beneficiaries {} count", lines.len());
+    println!(
+        "payments_ifu_pdf_size {:.1} MiB",
+        ifu_pdf.len() as f64 / 1024.0 / 1024.0
+    );
+    let start = Instant::now();
+    let ifu_csv = tax::ifu_csv(&lines, &names);
+    println!("payments_ifu_csv {:.3} s", start.elapsed().as_secs_f64());
+    ensure!(ifu_csv.len() > lines.len());
     Ok(())
 }

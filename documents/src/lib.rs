@@ -38,6 +38,7 @@ pub mod minutes;
 mod pdf;
 pub mod postal_form;
 pub mod register;
+pub mod tax;
 
 /// A document that could not be written.
 #[derive(Debug, Error)]
@@ -46,6 +47,8 @@ pub enum DocumentError {
     Font(String),
     #[error("the document could not be compressed: {0}")]
     Io(#[from] std::io::Error),
+    #[error("the figures cannot be drawn: {0}")]
+    Figures(String),
 }
 
 /// A person as a document names them.

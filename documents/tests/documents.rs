@@ -7,9 +7,11 @@ mod meetings;
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Utc};
 use windledger_documents::register::{account_pdf, certificate_pdf, register_csv, register_pdf};
+use windledger_documents::tax;
 use windledger_documents::{Drawn, People, Person, Pseudonyms};
+use windledger_domain::money::Euros;
 use windledger_domain::types::HolderId;
 use windledger_fixtures::synthetic::Synthetic;
 use windledger_projections::event::{EventHash, LedgerEvent};
@@ -197,6 +199,112 @@ fn tool(name: &str) -> Option<std::path::PathBuf> {
     found
 }
 
+/// The words of a PDF as poppler's pdftotext reads them, once qpdf found no
+/// structural error in it.
+fn read_back(
+    qpdf: &std::path::Path,
+    pdftotext: &std::path::Path,
+    dir: &std::path::Path,
+    name: &str,
+    bytes: &[u8],
+) -> String {
+    let path = dir.join(format!("{name}.pdf"));
+    std::fs::write(&path, bytes).expect("written");
+    let checked = std::process::Command::new(qpdf)
+        .arg("--check")
+        .arg(&path)
+        .output()
+        .expect("qpdf runs");
+    let said = String::from_utf8_lossy(&checked.stdout);
+    assert!(
+        checked.status.success() && said.contains("No syntax or stream encoding errors"),
+        "qpdf on the {name}: {said}{}",
+        String::from_utf8_lossy(&checked.stderr)
+    );
+    let text = std::process::Command::new(pdftotext)
+        .args(["-enc", "UTF-8"])
+        .arg(&path)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    assert!(text.status.success(), "pdftotext on the {name}");
+    String::from_utf8_lossy(&text.stdout).into_owned()
+}
+
+/// The tax documents of the year with the most dividends paid, read back
+/// by qpdf and pdftotext: the monthly returns' totals and each IFU's
+/// beneficiary and amounts.
+#[test]
+fn the_tax_documents_are_read_by_other_pdf_readers() {
+    let (Some(qpdf), Some(pdftotext)) = (tool("qpdf"), tool("pdftotext")) else {
+        return;
+    };
+    let projections = farm();
+    let drawn = Drawn::of(&projections, "synthetic", None).expect("incorporated");
+    let paid = tax::paid_dividends(&projections);
+    let year = paid
+        .iter()
+        .map(|p| p.paid_on.year())
+        .max()
+        .expect("dividends paid");
+    let returns = tax::withholding_returns(&projections, year).expect("the returns");
+    assert!(!returns.is_empty());
+    let lines = tax::ifu(&projections, year).expect("the IFU");
+    let first = lines.first().expect("a beneficiary");
+    let names = std::collections::BTreeMap::from([(
+        first.holder.clone(),
+        tax::Beneficiary {
+            name: "Zoé Lefèvre".to_owned(),
+            identification: Some("Né(e) le 01/05/1970 à Saint-Agrève".to_owned()),
+            address: vec![
+                "3 chemin des Crêtes".to_owned(),
+                "07320 Saint-Agrève".to_owned(),
+            ],
+        },
+    )]);
+    let dir = std::env::temp_dir().join(format!("windledger-tax-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a folder");
+    let pdf = tax::withholding_returns_pdf(&drawn, year, &returns).expect("a PDF");
+    // Amounts compared without their spaces (pdftotext reads the narrow
+    // no-break space between thousands as it pleases).
+    let bare = |t: &str| -> String {
+        t.chars()
+            .filter(|c| !c.is_whitespace() && *c != '\u{202f}')
+            .collect()
+    };
+    let text = bare(&read_back(&qpdf, &pdftotext, &dir, "2777", &pdf));
+    let income_tax: u64 = returns
+        .iter()
+        .map(|r| r.income_tax.cents().expect("cents"))
+        .sum();
+    assert!(text.contains("n°2777"), "{text}");
+    assert!(
+        text.contains(&bare(&windledger_french::format::euros(
+            Euros::from_cents(income_tax).amount()
+        ))),
+        "the year's total withheld: {text}"
+    );
+    let pdf = tax::ifu_pdf(&drawn, year, &lines, &names).expect("a PDF");
+    let text = bare(&read_back(&qpdf, &pdftotext, &dir, "ifu", &pdf));
+    for shown in [
+        "Impriméfiscalunique",
+        "ZoéLefèvre",
+        "07320Saint-Agrève",
+        "abattementde40%",
+        &bare(&windledger_french::format::euros(
+            first.eligible_dividends.amount(),
+        )),
+    ] {
+        assert!(text.contains(shown), "{shown:?} in the IFU: {text}");
+    }
+    assert_eq!(
+        text.matches("Page1/").count(),
+        lines.len(),
+        "one IFU a beneficiary"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
 /// Other readers than our own tests: qpdf finds no structural error in
 /// each document, and poppler's pdftotext reads back its words, accents
 /// and names included (the fonts' ToUnicode maps are right).
@@ -230,27 +338,7 @@ fn other_pdf_readers_open_the_documents_and_read_their_words() {
     let dir = std::env::temp_dir().join(format!("windledger-pdf-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a folder");
     for (name, bytes) in documents {
-        let path = dir.join(format!("{name}.pdf"));
-        std::fs::write(&path, &bytes).expect("written");
-        let checked = std::process::Command::new(&qpdf)
-            .arg("--check")
-            .arg(&path)
-            .output()
-            .expect("qpdf runs");
-        let said = String::from_utf8_lossy(&checked.stdout);
-        assert!(
-            checked.status.success() && said.contains("No syntax or stream encoding errors"),
-            "qpdf on the {name}: {said}{}",
-            String::from_utf8_lossy(&checked.stderr)
-        );
-        let text = std::process::Command::new(&pdftotext)
-            .args(["-enc", "UTF-8"])
-            .arg(&path)
-            .arg("-")
-            .output()
-            .expect("pdftotext runs");
-        assert!(text.status.success(), "pdftotext on the {name}");
-        let text = String::from_utf8_lossy(&text.stdout);
+        let text = read_back(&qpdf, &pdftotext, &dir, name, &bytes);
         // A long name is never cut short: in the register's narrow
         // column it goes on over a second line.
         for shown in ["Jeanne Dupont; née", "Martin"] {

@@ -800,3 +800,33 @@ pub const LETTERS_CSV_COLUMNS: [&str; 8] = [
     "page",
     "sha256",
 ];
+
+/// The monthly return of the withholding (form 2777).
+pub const WITHHOLDING_TITLE: &str = "Prélèvements et retenues à la source sur les dividendes";
+pub const WITHHOLDING_LAW: &str = "Récapitulatif pour la déclaration n° 2777 (article 1671 C du CGI) : par mois de versement, la base et le prélèvement forfaitaire non libératoire (article 117 quater), la base et les prélèvements sociaux, à déclarer et payer au plus tard le 15 du mois suivant.";
+pub const WITHHOLDING_COLUMNS: [&str; 8] = [
+    "Mois de versement",
+    "Versements",
+    "Base du prélèvement",
+    "Prélèvement",
+    "Base des prélèvements sociaux",
+    "Prélèvements sociaux",
+    "Total",
+    "À payer le",
+];
+/// The IFU (form 2561).
+pub const IFU_TITLE: &str = "Imprimé fiscal unique";
+pub const IFU_LAW: &str = "Relevé des revenus de capitaux mobiliers versés (article 242 ter du CGI ; déclaration n° 2561), remis au bénéficiaire pour sa déclaration de revenus.";
+pub const IFU_ELIGIBLE: &str =
+    "Dividendes éligibles à l'abattement de 40 % (article 158, 3-2° du CGI)";
+pub const IFU_OTHER: &str = "Dividendes non éligibles à l'abattement";
+pub const IFU_INTEREST: &str = "Intérêts des avances en compte courant";
+pub const IFU_INCOME_TAX: &str = "Prélèvement forfaitaire non libératoire retenu (crédit d'impôt)";
+pub const IFU_SOCIAL: &str = "Prélèvements sociaux retenus";
+pub const IFU_PAYER: &str = "Établissement payeur";
+pub const IFU_BENEFICIARY: &str = "Bénéficiaire";
+
+/// "Revenus de l'année 2025".
+pub fn ifu_year(year: i32) -> String {
+    format!("Revenus versés en {year}")
+}

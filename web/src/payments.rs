@@ -19,6 +19,7 @@ use chrono::Utc;
 use maud::{Markup, html};
 use windledger_api::identity::reader;
 use windledger_app::payments::{self, Debtor, Mismatch, Settlement};
+use windledger_documents::{Drawn, tax};
 use windledger_domain::money::Euros;
 use windledger_domain::paris::to_paris;
 use windledger_projections::finance::Dividend;
@@ -236,6 +237,52 @@ fn imported_box(i: &Imported) -> Markup {
             }
         }
     }
+}
+
+/// `GET /parcs/{ledger}/espace/ifu/{year}`: the visitor's own IFU of a
+/// calendar year, named from the vault (the read logged).
+pub async fn own_ifu(
+    State(web): State<Web>,
+    farm: Farm,
+    me: SignedIn,
+    Params(YearPath { year }): Params<YearPath>,
+) -> PageResult {
+    let Some(holder) = me.session.principal.holder.clone() else {
+        return Err(WebError::BadRequest(
+            "Votre jeton n'agit pour aucun associé : il n'a pas d'imprimé fiscal unique.".into(),
+        ));
+    };
+    let id = farm.id.clone();
+    let (lines, drawn) = projected(&farm.runtime, |p| {
+        Some((tax::ifu(p, year).ok()?, Drawn::of(p, &id, None)?))
+    })
+    .await?
+    .ok_or(WebError::NotFound)?;
+    let lines: Vec<_> = lines.into_iter().filter(|l| l.holder == holder).collect();
+    if lines.is_empty() {
+        return Err(WebError::BadRequest(format!(
+            "Aucun revenu ne vous a été versé en {year} : pas d'imprimé fiscal unique pour cette année."
+        )));
+    }
+    let names = match web.app.vault() {
+        Ok(v) => v
+            .read_many(
+                &farm.runtime,
+                [&holder],
+                &reader(&me.session.principal, "ifu"),
+            )
+            .await?
+            .into_iter()
+            .map(|(h, f)| (h, windledger_app::people::beneficiary(&f.person)))
+            .collect(),
+        Err(_) => Default::default(),
+    };
+    let pdf = tokio::task::spawn_blocking(move || tax::ifu_pdf(&drawn, year, &lines, &names))
+        .await
+        .map_err(|_| WebError::Internal)?
+        .map_err(|_| WebError::Internal)?;
+    let name = format!("{}-ifu-{year}-{holder}.pdf", farm.id);
+    Ok(download(pdf, "application/pdf", &name))
 }
 
 /// `GET /parcs/{ledger}/secretariat/dividendes/{year}`.

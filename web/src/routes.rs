@@ -108,6 +108,8 @@ pub fn routes() -> Vec<PageRoute> {
         read(farm!("/assemblees/{meeting}/recus/{position}"), Roles(MEMBERS), space::receipt),
         // The visitor's own postal voting form (the handler: their holder's).
         read(farm!("/assemblees/{meeting}/formulaire.pdf"), Roles(MEMBERS), paperwork::own_postal_form),
+        // The visitor's own IFU (the handler: their holder's).
+        read(farm!("/espace/ifu/{year}"), Roles(MEMBERS), payments::own_ifu),
         read(farm!("/registre"), Roles(AUDITORS), audit::register),
         read(farm!("/registre.csv"), Roles(AUDITORS), audit::register_csv),
         read(farm!("/registre/{meeting}"), Roles(AUDITORS), audit::register_meeting),

@@ -414,6 +414,18 @@ fn titles_of<'a>(
         .collect()
 }
 
+/// The calendar years the holder was paid a dividend in or credited
+/// interest for: those of their IFUs.
+fn ifu_years(s: &windledger_projections::statement::Statement) -> Vec<i32> {
+    let years: std::collections::BTreeSet<i32> = s
+        .dividends
+        .iter()
+        .filter_map(|d| d.paid_on.map(|day| chrono::Datelike::year(&day)))
+        .chain(s.interest.iter().map(|i| i.year))
+        .collect();
+    years.into_iter().rev().collect()
+}
+
 fn mine_sections(farm: &Farm, m: &Mine) -> Markup {
     let s = &m.statement;
     html! {
@@ -542,6 +554,17 @@ fn mine_sections(farm: &Farm, m: &Mine) -> Markup {
                         }
                     },
                 ))
+            }
+            @let ifu_years = ifu_years(s);
+            @if !ifu_years.is_empty() {
+                p {
+                    "Imprimé fiscal unique (IFU), pour votre déclaration de revenus : "
+                    @for (i, year) in ifu_years.iter().enumerate() {
+                        @if i > 0 { ", " }
+                        a href=(farm.path(&format!("/espace/ifu/{year}"))) { "revenus " (year) }
+                    }
+                    "."
+                }
             }
             @if !s.interest.is_empty() {
                 h3 { "Intérêts de mes comptes courants" }

@@ -78,6 +78,7 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/holders/{holder}/identity",
             "/holders/{holder}/identity/export",
             "/meetings/{meeting}/holders/{holder}/postal-form.pdf",
+            "/holders/{holder}/ifu.pdf",
         ],
     ),
     (
@@ -89,6 +90,10 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/meetings/{meeting}/convocations/letters.csv",
             "/financial-years/{year}/dividend/payments",
             "/financial-years/{year}/dividend/credit-transfers.xml",
+            "/tax/withholding-returns.csv",
+            "/tax/withholding-returns.pdf",
+            "/tax/ifu.csv",
+            "/tax/ifu.pdf",
         ],
     ),
     (

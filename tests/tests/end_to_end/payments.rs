@@ -12,14 +12,16 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use chrono::Days;
+use chrono::{Datelike, Days};
 use serde_json::json;
 use windledger_app::import::synthetic::{Synthetic, write_synthetic};
 use windledger_app::ledger::LedgerRuntime;
 use windledger_app::payments::{self, Debtor, Mismatch};
 use windledger_app::people::{Reader, Vault};
+use windledger_documents::tax;
 use windledger_domain::company::HolderKind;
 use windledger_domain::finance::FinancialYearEvent;
+use windledger_domain::money::Euros;
 use windledger_domain::types::HolderId;
 use windledger_sepa::statement;
 use windledger_sepa::testing::bank::{BankLine, Outcome, bank_statement};
@@ -349,8 +351,8 @@ async fn a_dividend_of_2000_holders_is_paid_by_one_file_and_settled_from_the_ban
     assert_eq!(
         reasons.remove(&more),
         Some(Mismatch::Amount {
-            expected: windledger_domain::money::Euros::from_cents(more_cents),
-            booked: windledger_domain::money::Euros::from_cents(more_cents + 1),
+            expected: Euros::from_cents(more_cents),
+            booked: Euros::from_cents(more_cents + 1),
         })
     );
     assert_eq!(reasons.remove(&unknown), Some(Mismatch::UnknownId));
@@ -372,6 +374,86 @@ async fn a_dividend_of_2000_holders_is_paid_by_one_file_and_settled_from_the_ban
         assert_eq!(payment.paid_on, booked_on);
         assert_eq!(payment.amount.cents(), Some(net_of(a)));
     }
+
+    // The tax paperwork of the payments, against a recomputation from the
+    // declared allocations of the transfers settled.
+    let settled: Vec<&windledger_domain::finance::Allocation> = settled_ids
+        .iter()
+        .map(|id| &allocations[payments::parse_end_to_end_id(id).expect("our id").1])
+        .collect();
+    let cents = |e: Euros| e.cents().expect("cents");
+    let (returns, ifu) = runtime.projections.read(|p| {
+        (
+            tax::withholding_returns(p, booked_on.year()).expect("the returns"),
+            tax::ifu(p, booked_on.year()).expect("the IFU"),
+        )
+    });
+    assert_eq!(returns.len(), 1, "one month of payments");
+    let r = &returns[0];
+    let withheld: Vec<_> = settled
+        .iter()
+        .filter(|a| cents(a.income_tax) + cents(a.social_contributions) > 0)
+        .collect();
+    assert_eq!(r.month.to_string(), booked_on.format("%Y-%m").to_string());
+    assert_eq!(r.payments, withheld.len());
+    let sum_of = |f: &dyn Fn(&windledger_domain::finance::Allocation) -> u64| -> u64 {
+        settled.iter().map(|a| f(a)).sum()
+    };
+    assert_eq!(
+        cents(r.income_tax_base),
+        sum_of(&|a| if cents(a.income_tax) > 0 {
+            cents(a.gross)
+        } else {
+            0
+        })
+    );
+    assert_eq!(cents(r.income_tax), sum_of(&|a| cents(a.income_tax)));
+    assert_eq!(
+        cents(r.social_base),
+        sum_of(&|a| if cents(a.social_contributions) > 0 {
+            cents(a.gross)
+        } else {
+            0
+        })
+    );
+    assert_eq!(
+        cents(r.social_contributions),
+        sum_of(&|a| cents(a.social_contributions))
+    );
+    let next_month = booked_on.with_day(1).expect("a day") + chrono::Months::new(1);
+    assert_eq!(r.due_on, next_month.with_day(15).expect("the 15th"));
+    let with_dividends: Vec<_> = ifu.iter().filter(|l| l.payments > 0).collect();
+    assert_eq!(with_dividends.len(), settled.len());
+    for (l, a) in with_dividends.iter().zip(&settled) {
+        assert_eq!(l.holder, a.holder);
+        let (eligible, other) = if a.kind == HolderKind::Individual {
+            (cents(a.gross), 0)
+        } else {
+            (0, cents(a.gross))
+        };
+        assert_eq!(
+            (cents(l.eligible_dividends), cents(l.other_dividends)),
+            (eligible, other)
+        );
+        assert_eq!(cents(l.income_tax_withheld), cents(a.income_tax));
+        assert_eq!(cents(l.social_withheld), cents(a.social_contributions));
+    }
+    assert_eq!(
+        ifu.iter()
+            .map(|l| cents(l.eligible_dividends) + cents(l.other_dividends))
+            .sum::<u64>(),
+        sum_of(&|a| cents(a.gross)),
+        "the IFU adds up to the year's payments, to the cent"
+    );
+    let csv = String::from_utf8(tax::withholding_returns_csv(&returns)).expect("UTF-8");
+    assert_eq!(csv.lines().count(), 2);
+    assert!(csv.contains(&format!(
+        ";{}.{:02};",
+        cents(r.income_tax) / 100,
+        cents(r.income_tax) % 100
+    )));
+    let ifu_csv = String::from_utf8(tax::ifu_csv(&ifu, &Default::default())).expect("UTF-8");
+    assert_eq!(ifu_csv.lines().count(), ifu.len() + 1);
 
     // The same statement again records nothing.
     let again = payments::settle(&runtime, year, &read, &HashMap::new())

@@ -4,6 +4,7 @@
 //! without an IBAN counted out, the bank's CSV statement with 3 transfers
 //! rejected imported, and each refusal a problem+json.
 
+use chrono::Datelike;
 use serde_json::{Value, json};
 use windledger_api::auth::Role;
 use windledger_domain::finance::{FinancialYearEvent, WithholdingStatus};
@@ -345,6 +346,62 @@ async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatab
         .expect(200)
         .contains("Aucun virement à faire")
         .lacks(">à verser<");
+
+    // A shareholder paid this year finds their IFU in their space, and
+    // through the API; not another holder's.
+    let year = yesterday.year();
+    let paid = holders[5]["holder"].as_str().expect("an id");
+    let other = holders[6]["holder"].as_str().expect("an id");
+    let token = server.shareholder_token(paid).await;
+    let mut s = Browser::new(&server);
+    s.sign_in(&token).await.redirects_to(&farm("/espace"));
+    s.get(&farm("/espace"))
+        .await
+        .expect(200)
+        .contains("Imprimé fiscal unique")
+        .contains(&format!("/espace/ifu/{year}"));
+    let ifu = s
+        .get(&farm(&format!("/espace/ifu/{year}")))
+        .await
+        .expect(200);
+    assert_eq!(ifu.headers["content-type"], "application/pdf");
+    s.get(&farm(&format!("/espace/ifu/{}", year - 30)))
+        .await
+        .expect(400)
+        .contains("Aucun revenu ne vous a été versé");
+    let own = server
+        .get(
+            &format!("/holders/{paid}/ifu.pdf?year={year}"),
+            Some(&token),
+        )
+        .await;
+    assert_eq!(own.status, 200);
+    assert_eq!(own.content_type, "application/pdf");
+    server
+        .get(
+            &format!("/holders/{other}/ifu.pdf?year={year}"),
+            Some(&token),
+        )
+        .await
+        .expect(403);
+    let csv = server
+        .client
+        .get(server.api(&format!("/tax/ifu.csv?year={year}")))
+        .bearer_auth(secretary_token)
+        .send()
+        .await
+        .expect("an answer")
+        .text()
+        .await
+        .expect("the CSV");
+    let line = csv
+        .lines()
+        .find(|l| l.starts_with(&format!("{paid};")))
+        .expect("the paid holder's IFU line");
+    assert!(
+        line.contains(&format!("Nom-{paid}")) || line.contains(&format!("Société {paid}")),
+        "named from the vault: {line}"
+    );
     server.stop().await;
 }
 
