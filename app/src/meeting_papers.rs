@@ -10,7 +10,7 @@
 //!   each receives; [`send_emails`] and [`record_posted`] send and record.
 //! - [`minutes`]: the minutes as the officers sign them, with their hash.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Days, NaiveDate};
 use windledger_documents::convocation::{ConvocationText, Links, convocation_text};
@@ -36,6 +36,9 @@ use crate::people::{Reader, Vault};
 /// by post again); we require the same of a new consent, and honour a
 /// withdrawal at once: a letter is always a valid convocation.
 pub const CONSENT_DAYS: u64 = 35;
+
+/// Holders whose identities the plan reads from the vault at once.
+const PLAN_SLICE: usize = 2_000;
 
 /// What a meeting's documents are drawn from.
 #[derive(Debug, Clone)]
@@ -169,14 +172,16 @@ pub async fn plan(
         .filter(|h| !done.contains(h))
         .collect();
     plan.already_convened = papers.convenable.len() - to_convene.len();
-    let mut people = match vault {
-        Some(v) => {
-            v.read_many(runtime, to_convene.iter().copied(), reader)
-                .await?
+    // Read from the vault a slice at a time: a meeting of 20,000 holders
+    // never holds every identity at once besides the plan.
+    let mut people = BTreeMap::new();
+    for (i, holder) in to_convene.iter().copied().enumerate() {
+        if i % PLAN_SLICE == 0
+            && let Some(v) = vault
+        {
+            let slice = to_convene.iter().copied().skip(i).take(PLAN_SLICE);
+            people = v.read_many(runtime, slice, reader).await?;
         }
-        None => Default::default(),
-    };
-    for holder in to_convene {
         let in_force = people.remove(holder);
         let person = in_force.as_ref().map(|f| crate::people::printed(&f.person));
         let text = convocation_text(

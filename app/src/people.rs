@@ -463,8 +463,8 @@ impl Vault {
 
     /// The data in force of each of `holders` that has some (as
     /// [`Vault::read`]), every read logged first, in one transaction, and
-    /// the vault read in two statements whatever the number of holders
-    /// (a payment file or a meeting's letters name thousands).
+    /// the vault read in two statements a 2,000 holders (a payment file or
+    /// a meeting's letters name thousands).
     pub async fn read_many<'h>(
         &self,
         runtime: &LedgerRuntime,
@@ -498,9 +498,10 @@ impl Vault {
             .await
             .map_err(store_error)?;
         let ledger = runtime.id.as_str();
-        let keys: BTreeMap<String, VaultKey> = runtime
+        let asked: Vec<String> = wanted.keys().map(|h| h.as_str().to_owned()).collect();
+        let mut keys: BTreeMap<String, VaultKey> = runtime
             .store
-            .ledger_vault_keys(ledger)
+            .vault_keys_of(ledger, &asked)
             .await
             .map_err(store_error)?
             .into_iter()
@@ -509,13 +510,14 @@ impl Vault {
         let mut versions: BTreeMap<String, Vec<VaultVersion>> = BTreeMap::new();
         for (holder, version) in runtime
             .store
-            .ledger_vault_versions(ledger)
+            .vault_versions_of(ledger, &asked)
             .await
             .map_err(store_error)?
         {
             versions.entry(holder).or_default().push(version);
         }
         let mut found = BTreeMap::new();
+        // Each holder's rows are dropped once opened.
         for (holder, in_force) in wanted {
             let subject = Subject {
                 ledger,
@@ -526,16 +528,14 @@ impl Vault {
                     "the ledger records identity {in_force} for {holder}, but the vault holds no version with that commitment"
                 ))
             };
-            let stored = keys.get(holder.as_str()).ok_or_else(missing)?;
-            let row = versions
-                .get(holder.as_str())
-                .and_then(|v| {
-                    v.iter()
-                        .rev()
-                        .find(|row| row.sealed.commitment == in_force.as_str())
-                })
+            let stored = keys.remove(holder.as_str()).ok_or_else(missing)?;
+            let rows = versions.remove(holder.as_str()).unwrap_or_default();
+            let row = rows
+                .iter()
+                .rev()
+                .find(|row| row.sealed.commitment == in_force.as_str())
                 .ok_or_else(missing)?;
-            let key = self.unwrap(stored, subject)?;
+            let key = self.unwrap(&stored, subject)?;
             let record = key
                 .open(&sealed_of(&row.sealed, holder)?, subject)
                 .map_err(vault_error)?;

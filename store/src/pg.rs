@@ -952,12 +952,17 @@ impl Pg {
         .collect()
     }
 
-    pub async fn ledger_vault_keys(&self, ledger: &str) -> Result<Vec<VaultKey>, StoreError> {
+    pub async fn vault_keys_of(
+        &self,
+        ledger: &str,
+        holders: &[String],
+    ) -> Result<Vec<VaultKey>, StoreError> {
         sqlx::query(
             "SELECT ledger_id, holder_id, master_key_id, nonce, wrapped_key, created_at \
-             FROM vault_keys WHERE ledger_id = $1 ORDER BY holder_id",
+             FROM vault_keys WHERE ledger_id = $1 AND holder_id = ANY($2) ORDER BY holder_id",
         )
         .bind(ledger)
+        .bind(holders)
         .fetch_all(&self.pool)
         .await?
         .iter()
@@ -965,15 +970,18 @@ impl Pg {
         .collect()
     }
 
-    pub async fn ledger_vault_versions(
+    pub async fn vault_versions_of(
         &self,
         ledger: &str,
+        holders: &[String],
     ) -> Result<Vec<(String, VaultVersion)>, StoreError> {
         sqlx::query(
             "SELECT version, recorded_at, commitment, nonce, ciphertext, holder_id \
-             FROM vault_versions WHERE ledger_id = $1 ORDER BY holder_id, version",
+             FROM vault_versions WHERE ledger_id = $1 AND holder_id = ANY($2) \
+             ORDER BY holder_id, version",
         )
         .bind(ledger)
+        .bind(holders)
         .fetch_all(&self.pool)
         .await?
         .iter()

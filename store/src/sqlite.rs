@@ -741,33 +741,52 @@ impl Sqlite {
         .collect()
     }
 
-    pub async fn ledger_vault_keys(&self, ledger: &str) -> Result<Vec<VaultKey>, StoreError> {
-        sqlx::query(
-            "SELECT ledger_id, holder_id, master_key_id, nonce, wrapped_key, created_at \
-             FROM vault_keys WHERE ledger_id = ?1 ORDER BY holder_id",
-        )
-        .bind(ledger)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(vault_key_from_row)
-        .collect()
-    }
-
-    pub async fn ledger_vault_versions(
+    pub async fn vault_keys_of(
         &self,
         ledger: &str,
+        holders: &[String],
+    ) -> Result<Vec<VaultKey>, StoreError> {
+        let mut query = sqlx::QueryBuilder::new(
+            "SELECT ledger_id, holder_id, master_key_id, nonce, wrapped_key, created_at \
+             FROM vault_keys WHERE ledger_id = ",
+        );
+        query.push_bind(ledger).push(" AND holder_id IN (");
+        let mut list = query.separated(", ");
+        for h in holders {
+            list.push_bind(h);
+        }
+        query.push(") ORDER BY holder_id");
+        query
+            .build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(vault_key_from_row)
+            .collect()
+    }
+
+    pub async fn vault_versions_of(
+        &self,
+        ledger: &str,
+        holders: &[String],
     ) -> Result<Vec<(String, VaultVersion)>, StoreError> {
-        sqlx::query(
+        let mut query = sqlx::QueryBuilder::new(
             "SELECT version, recorded_at, commitment, nonce, ciphertext, holder_id \
-             FROM vault_versions WHERE ledger_id = ?1 ORDER BY holder_id, version",
-        )
-        .bind(ledger)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|row| Ok((row.try_get(5)?, vault_version_from_row(row)?)))
-        .collect()
+             FROM vault_versions WHERE ledger_id = ",
+        );
+        query.push_bind(ledger).push(" AND holder_id IN (");
+        let mut list = query.separated(", ");
+        for h in holders {
+            list.push_bind(h);
+        }
+        query.push(") ORDER BY holder_id, version");
+        query
+            .build()
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|row| Ok((row.try_get(5)?, vault_version_from_row(row)?)))
+            .collect()
     }
 
     pub async fn log_vault_reads(&self, reads: &[VaultRead]) -> Result<(), StoreError> {

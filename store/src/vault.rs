@@ -52,6 +52,10 @@ pub struct VaultRead {
 /// 32,766 and PostgreSQL's 65,535 bound parameters).
 pub(crate) const VAULT_READS_PER_STATEMENT: usize = 1000;
 
+/// Most holders one statement reads the keys or versions of (one
+/// parameter each, and SQLite's bound is 32,766).
+pub const VAULT_HOLDERS_PER_STATEMENT: usize = 2_000;
+
 /// What an erasure deleted.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct VaultErasure {
@@ -134,21 +138,39 @@ impl Store {
             .await
     }
 
-    /// Every wrapped key of a ledger's vault, in holder order: reading
-    /// many people's data in one statement.
-    pub async fn ledger_vault_keys(&self, ledger: &str) -> Result<Vec<VaultKey>, StoreError> {
-        self.guarded(async { on_backend!(self, |b| b.ledger_vault_keys(ledger)) })
-            .await
-    }
-
-    /// Every version of every person's data in a ledger's vault, by holder
-    /// then oldest first.
-    pub async fn ledger_vault_versions(
+    /// The wrapped keys of `holders` in a ledger's vault, in holder order:
+    /// many people's data read at once (at most
+    /// [`VAULT_HOLDERS_PER_STATEMENT`] holders a statement).
+    pub async fn vault_keys_of(
         &self,
         ledger: &str,
+        holders: &[String],
+    ) -> Result<Vec<VaultKey>, StoreError> {
+        let mut keys = Vec::with_capacity(holders.len());
+        for chunk in holders.chunks(VAULT_HOLDERS_PER_STATEMENT) {
+            keys.extend(
+                self.guarded(async { on_backend!(self, |b| b.vault_keys_of(ledger, chunk)) })
+                    .await?,
+            );
+        }
+        Ok(keys)
+    }
+
+    /// Every version of the data of `holders` in a ledger's vault, by
+    /// holder then oldest first.
+    pub async fn vault_versions_of(
+        &self,
+        ledger: &str,
+        holders: &[String],
     ) -> Result<Vec<(String, VaultVersion)>, StoreError> {
-        self.guarded(async { on_backend!(self, |b| b.ledger_vault_versions(ledger)) })
-            .await
+        let mut versions = Vec::with_capacity(holders.len());
+        for chunk in holders.chunks(VAULT_HOLDERS_PER_STATEMENT) {
+            versions.extend(
+                self.guarded(async { on_backend!(self, |b| b.vault_versions_of(ledger, chunk)) })
+                    .await?,
+            );
+        }
+        Ok(versions)
     }
 
     /// The reads of a ledger's vault (of one holder's data, or of all),

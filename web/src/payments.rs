@@ -363,39 +363,20 @@ pub async fn statement(
     };
     dividend(&post.farm, year).await?;
     let mut state = FormState::new(STATEMENT_FORM, post.fields.clone());
-    let Some(file) = file else {
-        state.field_error("fichier", "Choisissez le fichier du relevé.");
-        return page(
-            &web,
-            &post.farm,
-            &post.me,
-            year,
-            Some(state),
-            None,
-            StatusCode::UNPROCESSABLE_ENTITY,
-        )
-        .await;
-    };
-    let lines = match windledger_sepa::statement::read(&file.bytes) {
-        Ok(lines) => lines,
-        Err(e) => {
-            state.top.push(Message {
-                text: format!(
-                    "Le fichier {} n'est pas un relevé lisible (camt.053 ou CSV) : {e}.",
-                    file.name
-                ),
-            });
-            return page(
-                &web,
-                &post.farm,
-                &post.me,
-                year,
-                Some(state),
-                None,
-                StatusCode::UNPROCESSABLE_ENTITY,
+    let read = match &file {
+        None => Err("Choisissez le fichier du relevé.".to_owned()),
+        Some(file) => windledger_sepa::statement::read(&file.bytes).map_err(|e| {
+            format!(
+                "Le fichier {} n'est pas un relevé lisible (camt.053 ou CSV) : {e}.",
+                file.name
             )
-            .await;
-        }
+        }),
+    };
+    let (Some(file), Ok(lines)) = (file, read.clone()) else {
+        let text = read.err().unwrap_or_default();
+        state.top.push(Message { text });
+        let status = StatusCode::UNPROCESSABLE_ENTITY;
+        return page(&web, &post.farm, &post.me, year, Some(state), None, status).await;
     };
     let settlement =
         payments::settle(&post.farm.runtime, year, &lines, &post.metadata(":releve")).await?;

@@ -207,17 +207,20 @@ async fn a_dividend_of_2000_holders_is_paid_by_one_file_and_settled_from_the_ban
     };
     let execution = payment_date;
     let now = execution.and_hms_opt(9, 0, 0).expect("a time");
-    let run = payments::dividend_transfers(
-        Some(&vault),
-        &runtime,
-        year,
-        &debtor,
-        execution,
-        now,
-        &reader,
-    )
-    .await
-    .expect("the transfers");
+    let transfers_now = || async {
+        payments::dividend_transfers(
+            Some(&vault),
+            &runtime,
+            year,
+            &debtor,
+            execution,
+            now,
+            &reader,
+        )
+        .await
+        .expect("the transfers")
+    };
+    let run = transfers_now().await;
     let xml = run.file.clone().expect("a file");
     if let Err(words) = validate(&xml, Schema::Pain001) {
         panic!("the file is not valid against pain.001.001.09 (EPC): {words}");
@@ -251,17 +254,7 @@ async fn a_dividend_of_2000_holders_is_paid_by_one_file_and_settled_from_the_ban
     assert_eq!(run.already_paid, 0);
     // The same transfers give the same message id (a bank refuses a file
     // twice); every holder's read of the vault is logged.
-    let again = payments::dividend_transfers(
-        Some(&vault),
-        &runtime,
-        year,
-        &debtor,
-        execution,
-        now,
-        &reader,
-    )
-    .await
-    .expect("the transfers");
+    let again = transfers_now().await;
     assert_eq!(again.message_id, run.message_id);
     assert_eq!(again.file, run.file);
     let reads = store.vault_reads(LEDGER, None).await.expect("the read log");
@@ -463,17 +456,7 @@ async fn a_dividend_of_2000_holders_is_paid_by_one_file_and_settled_from_the_ban
     assert_eq!(again.already_recorded, settled_ids.len());
 
     // The next file pays those still owed: the 5 not settled.
-    let next = payments::dividend_transfers(
-        Some(&vault),
-        &runtime,
-        year,
-        &debtor,
-        execution,
-        now,
-        &reader,
-    )
-    .await
-    .expect("the transfers");
+    let next = transfers_now().await;
     let next_ids: BTreeSet<String> = next
         .transfers
         .iter()
