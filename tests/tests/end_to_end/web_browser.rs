@@ -530,6 +530,8 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
     }
     let head = server.head().await;
     click(&client, "form[action$=\"/identite\"] button[type=submit]").await;
+    // The form's page has the same title: wait for the page after it.
+    wait_flash(&client, "La nouvelle version est enregistrée").await;
     wait_title(&client, "Mon identité").await;
     assert_eq!(server.head().await, head + 1, "the identity's commitment");
     let recorded = source(&client).await;
