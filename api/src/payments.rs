@@ -12,7 +12,7 @@ use chrono::{Datelike, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use windledger_app::ledger::LedgerRuntime;
-use windledger_app::payments::{self, Debtor, PaymentRun, Settlement};
+use windledger_app::payments::{self, Debtor, PaymentRun, Settlement, Standing};
 use windledger_documents::tax;
 use windledger_documents::{DocumentError, Drawn};
 use windledger_domain::money::Euros;
@@ -63,25 +63,9 @@ pub(crate) struct HolderPayment {
     /// The reference of the holder's transfer, which the bank gives back.
     end_to_end_id: String,
     net: Euros,
-    status: PaymentStatus,
+    status: Standing,
     /// The day the bank booked it, once paid.
     paid_on: Option<NaiveDate>,
-}
-
-#[derive(Debug, Serialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub(crate) enum PaymentStatus {
-    /// Recorded as paid.
-    Paid,
-    /// In the next transfer file.
-    ToPay,
-    /// Owed, but the vault holds no bank account: not in the file.
-    NoBankAccount,
-    /// A net of zero.
-    NothingToPay,
-    /// Taxed abroad: waits for the operator to record what is withheld
-    /// (`POST .../withholding-decisions`).
-    AwaitingDecision,
 }
 
 /// The dividend's payments, holder by holder.
@@ -198,44 +182,24 @@ pub(crate) async fn dividend_payments(
                 "no dividend is declared for the financial year {year}"
             ))
         })?;
-    let owed: Vec<HolderId> = dividend
-        .allocations
-        .iter()
-        .filter(|a| !dividend.payments.contains_key(&a.holder) && a.net != Euros::ZERO)
-        .map(|a| a.holder.clone())
-        .collect();
-    let people = match state.vault() {
-        Ok(v) => {
-            v.read_many(&runtime, &owed, &reader(&principal, "payment"))
-                .await?
-        }
-        Err(_) => Default::default(),
-    };
+    let standings = payments::standings(
+        state.vault().ok(),
+        &runtime,
+        &dividend,
+        &reader(&principal, "payment"),
+    )
+    .await?;
     let mut total_net = 0u64;
     let mut paid = 0u64;
     let mut holders = Vec::with_capacity(dividend.allocations.len());
-    for (place, a) in dividend.allocations.iter().enumerate() {
+    for ((place, a), status) in dividend.allocations.iter().enumerate().zip(standings) {
         let net = a
             .net
             .cents()
             .ok_or_else(|| Problem::internal("a net not in cents"))?;
         total_net += net;
         let payment = dividend.payments.get(&a.holder);
-        let status = if let Some(p) = payment {
-            paid += p.amount.cents().unwrap_or(0);
-            PaymentStatus::Paid
-        } else if a.awaits_decision() {
-            PaymentStatus::AwaitingDecision
-        } else if a.net == Euros::ZERO {
-            PaymentStatus::NothingToPay
-        } else if people
-            .get(&a.holder)
-            .is_some_and(|f| f.person.bank_account.is_some())
-        {
-            PaymentStatus::ToPay
-        } else {
-            PaymentStatus::NoBankAccount
-        };
+        paid += payment.and_then(|p| p.amount.cents()).unwrap_or(0);
         holders.push(HolderPayment {
             holder: a.holder.clone(),
             end_to_end_id: payments::end_to_end_id(year, place),

@@ -216,6 +216,69 @@ pub fn declared_dividend(projections: &Projections, year: i32) -> Option<Dividen
     projections.finance.fold().year(year)?.dividend.clone()
 }
 
+/// Where one holder's dividend stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Standing {
+    /// Recorded as paid.
+    Paid,
+    /// In the next transfer file.
+    ToPay,
+    /// Owed, but the vault holds no bank account: not in the file.
+    NoBankAccount,
+    /// A net of zero.
+    NothingToPay,
+    /// Taxed abroad: waits for the operator to record what is withheld
+    /// (`decide_withholding`).
+    AwaitingDecision,
+}
+
+/// Where each holder of `dividend` stands, in the allocations' order; the
+/// vault is read (each read logged under `reader`) for the holders still
+/// owed, to tell who has a bank account.
+pub async fn standings(
+    vault: Option<&Vault>,
+    runtime: &LedgerRuntime,
+    dividend: &Dividend,
+    reader: &Reader,
+) -> Result<Vec<Standing>, Error> {
+    let owed = |a: &windledger_projections::finance::HolderDividend| {
+        !dividend.payments.contains_key(&a.holder) && a.net != Euros::ZERO && !a.awaits_decision()
+    };
+    let people = match vault {
+        Some(v) => {
+            let holders = dividend
+                .allocations
+                .iter()
+                .filter(|a| owed(a))
+                .map(|a| &a.holder);
+            v.read_many(runtime, holders, reader).await?
+        }
+        None => BTreeMap::new(),
+    };
+    Ok(dividend
+        .allocations
+        .iter()
+        .map(|a| {
+            if dividend.payments.contains_key(&a.holder) {
+                Standing::Paid
+            } else if a.awaits_decision() {
+                Standing::AwaitingDecision
+            } else if a.net == Euros::ZERO {
+                Standing::NothingToPay
+            } else if people
+                .get(&a.holder)
+                .is_some_and(|f| f.person.bank_account.is_some())
+            {
+                Standing::ToPay
+            } else {
+                Standing::NoBankAccount
+            }
+        })
+        .collect())
+}
+
 /// The company's legal name, the transfers' debtor.
 pub fn company_name(projections: &Projections) -> Option<String> {
     let incorporation = projections.cap_table.fold().incorporation()?;

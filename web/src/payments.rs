@@ -18,7 +18,7 @@ use axum::response::IntoResponse;
 use chrono::Utc;
 use maud::{Markup, html};
 use windledger_api::identity::reader;
-use windledger_app::payments::{self, Debtor, Mismatch, Settlement};
+use windledger_app::payments::{self, Debtor, Mismatch, Settlement, Standing};
 use windledger_documents::{Drawn, tax};
 use windledger_domain::money::Euros;
 use windledger_domain::paris::to_paris;
@@ -91,35 +91,20 @@ async fn page(
 ) -> PageResult {
     let session = &me.session;
     let dividend = dividend(farm, year).await?;
-    let owed: Vec<_> = dividend
-        .allocations
-        .iter()
-        .filter(|a| {
-            !dividend.payments.contains_key(&a.holder)
-                && a.net != Euros::ZERO
-                && !a.awaits_decision()
-        })
-        .map(|a| a.holder.clone())
-        .collect();
-    let accounts = match web.app.vault() {
-        Ok(v) => {
-            v.read_many(&farm.runtime, &owed, &reader(&session.principal, "payment"))
-                .await?
-        }
-        Err(_) => Default::default(),
-    };
-    let with_account = |h| {
-        accounts
-            .get(h)
-            .is_some_and(|f| f.person.bank_account.is_some())
-    };
+    let standings = payments::standings(
+        web.app.vault().ok(),
+        &farm.runtime,
+        &dividend,
+        &reader(&session.principal, "payment"),
+    )
+    .await?;
     let paid: u64 = dividend
         .payments
         .values()
         .filter_map(|p| p.amount.cents())
         .sum();
-    let to_pay = owed.iter().filter(|h| with_account(h)).count();
-    let without = owed.len() - to_pay;
+    let count = |s: Standing| standings.iter().filter(|x| **x == s).count();
+    let (to_pay, without) = (count(Standing::ToPay), count(Standing::NoBankAccount));
     let top = sent
         .as_ref()
         .map(|s| s.all_messages(&[("iban", "IBAN de la société"), ("fichier", "Relevé")]))
@@ -181,22 +166,18 @@ async fn page(
                 "Dividende de chaque associé et son versement",
                 &[Col::Text("Associé"), Col::Text("Référence du virement"), Col::Num("Net"), Col::Text("Versement")],
                 html! {
-                    @for (place, a) in dividend.allocations.iter().enumerate() {
+                    @for ((place, a), standing) in dividend.allocations.iter().enumerate().zip(&standings) {
                         tr {
                             th scope="row" { (a.holder) }
                             td { code { (payments::end_to_end_id(year, place)) } }
                             td.num { (format::euros(a.net.amount())) }
                             td {
-                                @if let Some(p) = dividend.payments.get(&a.holder) {
-                                    "versé le " (format::date(p.paid_on))
-                                } @else if a.awaits_decision() {
-                                    "imposé hors de France : en attente de la retenue décidée"
-                                } @else if a.net == Euros::ZERO {
-                                    "rien à verser"
-                                } @else if with_account(&a.holder) {
-                                    "à verser"
-                                } @else {
-                                    "sans coordonnées bancaires"
+                                @match (standing, dividend.payments.get(&a.holder)) {
+                                    (_, Some(p)) => { "versé le " (format::date(p.paid_on)) }
+                                    (Standing::AwaitingDecision, None) => "imposé hors de France : en attente de la retenue décidée",
+                                    (Standing::NothingToPay, None) => "rien à verser",
+                                    (Standing::ToPay, None) => "à verser",
+                                    _ => "sans coordonnées bancaires",
                                 }
                             }
                         }
