@@ -336,10 +336,12 @@ async fn run_command(
     // A body that is not JSON is refused (415) before its key is looked at.
     let key = key?;
     let mut parsed = spec.parse(&runtime, &principal, &path, &body)?;
-    // A dividend's withholding statuses come from the identity vault.
+    // A dividend's or an interest's withholding statuses come from the
+    // identity vault.
     parsed.command = windledger_app::payments::with_withholding_statuses(
         state.vault().ok(),
         &runtime,
+        &parsed.aggregate_id,
         parsed.command,
         &crate::identity::reader(&principal, "withholding"),
     )

@@ -1,6 +1,7 @@
-//! A dividend paid by bank transfer through the API
-//! (`windledger_app::payments`): the SEPA credit transfer file of the
-//! holders still to pay, where each holder stands, and the bank's
+//! Money paid by bank transfer through the API
+//! (`windledger_app::payments`): the SEPA credit transfer file of a
+//! dividend's holders still to pay (of a year's current-account interest,
+//! of repayments of advances), where each holder stands, and the bank's
 //! statement imported to record what it paid; and the tax paperwork of
 //! what was paid (`windledger_documents::tax`): the monthly returns of the
 //! withholding (form 2777) and the IFU (form 2561).
@@ -110,15 +111,7 @@ pub(crate) async fn credit_transfers(
     PathParams(YearPath { year }): PathParams<YearPath>,
     QueryParams(q): QueryParams<TransfersQuery>,
 ) -> Result<Response, Problem> {
-    let debtor = debtor(&q)?;
-    let now = to_paris(Utc::now());
-    let execution_date = q.execution_date.unwrap_or(now.date());
-    if execution_date < now.date() {
-        return Err(Problem::validation(format!(
-            "execution_date {execution_date} is past: a bank pays today ({}) at the earliest",
-            now.date()
-        )));
-    }
+    let (debtor, execution_date, now) = payer(&q)?;
     projected(&runtime, |_| ()).await?;
     let run = payments::dividend_transfers(
         state.vault().ok(),
@@ -130,8 +123,99 @@ pub(crate) async fn credit_transfers(
         &reader(&principal, "payment"),
     )
     .await?;
+    transfer_file(&runtime, &run)
+}
+
+/// The company's account, the day to pay (today or later, Paris) and the
+/// server's clock.
+fn payer(q: &TransfersQuery) -> Result<(Debtor, NaiveDate, chrono::NaiveDateTime), Problem> {
+    let debtor = debtor(q)?;
+    let now = to_paris(Utc::now());
+    let execution_date = q.execution_date.unwrap_or(now.date());
+    if execution_date < now.date() {
+        return Err(Problem::validation(format!(
+            "execution_date {execution_date} is past: a bank pays today ({}) at the earliest",
+            now.date()
+        )));
+    }
+    Ok((debtor, execution_date, now))
+}
+
+/// `GET /advance-interest/{year}/credit-transfers.xml`: the SEPA credit
+/// transfer file of the interest of a year still to pay.
+pub(crate) async fn interest_transfers(
+    State(state): State<AppState>,
+    principal: Principal,
+    Ledger(runtime): Ledger,
+    PathParams(YearPath { year }): PathParams<YearPath>,
+    QueryParams(q): QueryParams<TransfersQuery>,
+) -> Result<Response, Problem> {
+    let (debtor, execution_date, now) = payer(&q)?;
+    projected(&runtime, |_| ()).await?;
+    let run = payments::interest_transfers(
+        state.vault().ok(),
+        &runtime,
+        year,
+        &debtor,
+        execution_date,
+        now,
+        &reader(&principal, "payment"),
+    )
+    .await?;
+    transfer_file(&runtime, &run)
+}
+
+/// Repayments to make, and from which account.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RepaymentTransfers {
+    /// The company's IBAN, which the transfers are paid from.
+    debtor_iban: String,
+    /// Its bank's BIC (optional in SEPA).
+    debtor_bic: Option<String>,
+    /// The day the bank is asked to pay: today (Paris) or later; today
+    /// when not given.
+    execution_date: Option<NaiveDate>,
+    /// One repayment an advance, each at most the principal still owed.
+    repayments: Vec<payments::RepaymentOrder>,
+}
+
+/// `POST /advance-repayments/credit-transfers.xml`: the SEPA credit
+/// transfer file of the repayments asked for (nothing is recorded until
+/// the bank's statement shows them booked).
+pub(crate) async fn repayment_transfers(
+    State(state): State<AppState>,
+    principal: Principal,
+    Ledger(runtime): Ledger,
+    JsonBody(bytes): JsonBody,
+) -> Result<Response, Problem> {
+    let body: RepaymentTransfers = serde_json::from_slice(&bytes)
+        .map_err(|e| Problem::validation(format!("not a valid body: {e}")))?;
+    let (debtor, execution_date, now) = payer(&TransfersQuery {
+        debtor_iban: body.debtor_iban,
+        debtor_bic: body.debtor_bic,
+        execution_date: body.execution_date,
+    })?;
+    projected(&runtime, |_| ()).await?;
+    let run = payments::repayment_transfers(
+        state.vault().ok(),
+        &runtime,
+        &body.repayments,
+        &debtor,
+        execution_date,
+        now,
+        &reader(&principal, "payment"),
+    )
+    .await?;
+    transfer_file(&runtime, &run)
+}
+
+/// The run's file as an XML download, with its count, control sum and
+/// the holders left out for want of a bank account in headers; refused
+/// when there is no transfer to make.
+fn transfer_file(runtime: &LedgerRuntime, run: &PaymentRun) -> Result<Response, Problem> {
     let Some(file) = run.file.clone() else {
-        return Err(nothing_to_transfer(&run));
+        return Err(nothing_to_transfer(run));
     };
     let mut response = file.into_response();
     let headers = response.headers_mut();
@@ -155,14 +239,19 @@ pub(crate) async fn credit_transfers(
 }
 
 fn nothing_to_transfer(run: &PaymentRun) -> Problem {
+    let what = match run.kind {
+        payments::PaymentKind::Dividend => format!("the dividend of {}", run.year),
+        payments::PaymentKind::Interest => format!("the interest of {}", run.year),
+        payments::PaymentKind::Repayment => "these repayments".to_owned(),
+    };
     Problem::refused(
         "NothingToTransfer",
         format!(
-            "no transfer to make for the dividend of {}: {} holders already paid, {} owed with no bank account in the vault, {} with a net of zero",
-            run.year,
+            "no transfer to make for {what}: {} holders already paid, {} owed with no bank account in the vault, {} with a net of zero, {} awaiting the decision on their withholding",
             run.already_paid,
             run.without_bank_account.len(),
-            run.nothing_to_pay.len()
+            run.nothing_to_pay.len(),
+            run.awaiting_decision.len()
         ),
     )
 }
@@ -232,8 +321,36 @@ pub(crate) async fn import_statement(
     let lines = statement::read(statement.as_bytes())
         .map_err(|e| Problem::validation(format!("not a statement windledger reads: {e}")))?;
     projected(&runtime, |_| ()).await?;
-    let settlement: Settlement =
-        payments::settle(&runtime, year, &lines, &metadata(&principal)).await?;
+    let settlement: Settlement = payments::settle(
+        &runtime,
+        payments::Scope::Dividend(year),
+        &lines,
+        &metadata(&principal),
+    )
+    .await?;
+    Ok((StatusCode::OK, answers::json(&settlement)?).into_response())
+}
+
+/// `POST /bank-statements`: the bank's statement, each transfer of the
+/// ledger's it booked (a dividend, interest, a repayment) recorded on its
+/// booking date, the others listed with why not.
+pub(crate) async fn import_any_statement(
+    principal: Principal,
+    Ledger(runtime): Ledger,
+    JsonBody(bytes): JsonBody,
+) -> Result<Response, Problem> {
+    let BankStatement { statement } = serde_json::from_slice(&bytes)
+        .map_err(|e| Problem::validation(format!("not a valid body: {e}")))?;
+    let lines = statement::read(statement.as_bytes())
+        .map_err(|e| Problem::validation(format!("not a statement windledger reads: {e}")))?;
+    projected(&runtime, |_| ()).await?;
+    let settlement: Settlement = payments::settle(
+        &runtime,
+        payments::Scope::Everything,
+        &lines,
+        &metadata(&principal),
+    )
+    .await?;
     Ok((StatusCode::OK, answers::json(&settlement)?).into_response())
 }
 

@@ -651,7 +651,7 @@ pub fn routes() -> Vec<RouteSpec> {
         read(
             at!("/tax/withholding-returns.csv"),
             Access::Roles(SECRETARY),
-            "The monthly returns of the dividends' withholding of a calendar year (form 2777) as CSV (`;`, UTF-8): per month of payment, the bases, the income-tax withholding and the social contributions, the due date (the 15th of the month after)",
+            "The monthly returns of the withholding on the dividends and current-account interest paid in a calendar year (form 2777) as CSV (`;`, UTF-8): per month of payment and kind of income, the bases, the income-tax withholding and the social contributions, the due date (the 15th of the month after)",
             Answer::File("text/csv; charset=utf-8"),
             Some(payments::TaxYearQuery::json_schema),
             get(payments::withholding_returns_csv),
@@ -715,9 +715,51 @@ pub fn routes() -> Vec<RouteSpec> {
         command(
             at!("/advances/{advance}/interest"),
             Access::Roles(SECRETARY),
-            "Record a year's interest",
+            "Record a year's interest, with what is withheld from it when paid (the lender's status from the identity vault)",
             CommandSpec::new(Advance, "accrue_interest", Path),
         ),
+        command(
+            at!("/advances/{advance}/withholding-decisions"),
+            Access::Roles(SECRETARY),
+            "Record what is withheld from a non-resident lender's interest of a year (the tax treaty's rate), before it is paid",
+            CommandSpec::new(Advance, "decide_withholding", Path),
+        ),
+        command(
+            at!("/advances/{advance}/interest-payments"),
+            Access::Roles(SECRETARY),
+            "Record a year's interest paid (its net)",
+            CommandSpec::new(Advance, "pay_interest", Path),
+        ),
+        read(
+            at!("/advance-interest/{year}/credit-transfers.xml"),
+            Access::Roles(SECRETARY),
+            "The SEPA credit transfer file (pain.001.001.09) of the current-account interest of a year still to pay, each lender's net to the IBAN in the vault; Transfer-Count, Control-Sum and Without-Bank-Account in the headers",
+            Answer::File("application/xml"),
+            Some(payments::TransfersQuery::json_schema),
+            get(payments::interest_transfers),
+        ),
+        RouteSpec {
+            method: Method::POST,
+            path: at!("/advance-repayments/credit-transfers.xml"),
+            access: Access::Roles(SECRETARY),
+            summary: "The SEPA credit transfer file (pain.001.001.09) of the repayments asked for, one an advance, each at most the principal still owed; nothing is recorded until the bank's statement shows them booked (POST /bank-statements)",
+            command: None,
+            answer: Answer::File("application/xml"),
+            query: None,
+            body: Some(schema_of::<payments::RepaymentTransfers>),
+            handler: post(payments::repayment_transfers),
+        },
+        RouteSpec {
+            method: Method::POST,
+            path: at!("/bank-statements"),
+            access: Access::Roles(SECRETARY),
+            summary: "Import the bank's statement (camt.053 or CSV): each of the ledger's transfers it booked (a dividend, interest, a repayment) is recorded as paid on its booking date; returned, pending, unknown or mismatched lines are listed and nothing is recorded for them",
+            command: None,
+            answer: Answer::Json(schema_of::<windledger_app::payments::Settlement>),
+            query: None,
+            body: Some(schema_of::<payments::BankStatement>),
+            handler: post(payments::import_any_statement),
+        },
     ]
 }
 

@@ -461,10 +461,15 @@ async fn every_read_of_the_reference_farm_answers_as_documented() {
             // reference farm's last declared dividend is 2024's.
             uri = uri.replace("/financial-years/2025/", "/financial-years/2024/");
         }
-        if spec.path.ends_with("/dividend/credit-transfers.xml") {
-            // Every dividend of the reference farm is paid: nothing to
-            // transfer, refused as documented (tests/tests/end_to_end/
-            // payments_http.rs shows a file).
+        if spec.path.contains("/advance-interest/") {
+            // The partner's advance is accrued up to 2024.
+            uri = uri.replace("/advance-interest/2025/", "/advance-interest/2024/");
+        }
+        if spec.path.ends_with("/credit-transfers.xml") {
+            // Every dividend of the reference farm is paid, and no holder
+            // has a bank account in the vault: nothing to transfer,
+            // refused as documented (tests/tests/end_to_end/
+            // payments_http.rs shows the files).
             let uri = format!(
                 "{uri}?debtor_iban=FR7630006000011234567890189&execution_date={}",
                 chrono::Utc::now().date_naive().succ_opt().expect("a date")

@@ -566,6 +566,8 @@ mod tests {
             "current-account-advance grant",
             "current-account-advance repay",
             "current-account-advance accrue_interest",
+            "current-account-advance decide_withholding",
+            "current-account-advance pay_interest",
         ];
         let expected: std::collections::BTreeSet<String> =
             expected.iter().map(|s| (*s).to_owned()).collect();

@@ -1,14 +1,19 @@
 //! Money that leaves the company by bank transfer (issue: payment files
-//! and the tax paperwork): a declared dividend paid as one SEPA credit
-//! transfer file (`pain.001.001.09`), each holder's net to the IBAN the
-//! vault holds, and the bank's statement (`camt.053`, or CSV) matched back
-//! to the allocations, recording `DividendPaid` at the bank's booking date
-//! for the transfers that settled and for those only.
+//! and the tax paperwork): a declared dividend, a year's current-account
+//! interest or repayments of advances paid as one SEPA credit transfer
+//! file (`pain.001.001.09`), each holder's net to the IBAN the vault
+//! holds, and the bank's statement (`camt.053`, or CSV) matched back to
+//! what was owed, recording the payment (`DividendPaid`, `InterestPaid`,
+//! `AdvanceRepaid`) at the bank's booking date for the transfers that
+//! settled and for those only.
 //!
-//! - [`end_to_end_id`]: the reference each transfer carries and the bank
-//!   gives back, `DIV-<year>-<n>` (n the holder's place in the declared
-//!   allocations), so that the statement names its allocation.
-//! - [`dividend_transfers`]: the file, with the holders it cannot pay
+//! - [`Reference`]: the end-to-end id each transfer carries and the bank
+//!   gives back: `DIV-<year>-<n>` (n the holder's place in the declared
+//!   allocations), `INT-<year>-<a>` (a the advance's place among the
+//!   advances, in the order granted), `RMB-<a>-<k>` (the advance's k-th
+//!   repayment), so that the statement names what it pays.
+//! - [`dividend_transfers`], [`interest_transfers`],
+//!   [`repayment_transfers`]: the files, with the holders they cannot pay
 //!   (no bank account in the vault) listed, never silently left out.
 //! - [`settle`]: the statement's lines, each recorded or listed with why
 //!   not (returned by the bank, pending, another amount, an unknown id).
@@ -19,11 +24,11 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use windledger_domain::company::HolderKind;
-use windledger_domain::finance::{FinancialYearCommand, WithholdingStatus};
+use windledger_domain::finance::{AdvanceCommand, FinancialYearCommand, WithholdingStatus};
 use windledger_domain::money::Euros;
 use windledger_domain::types::HolderId;
 use windledger_projections::cap_table::AsOf;
-use windledger_projections::finance::Dividend;
+use windledger_projections::finance::{AdvanceRecord, Dividend};
 use windledger_projections::runner::Projections;
 use windledger_sepa::statement::{Direction, LineStatus, StatementLine};
 use windledger_sepa::{CreditTransfers, Party, Transfer};
@@ -87,83 +92,198 @@ pub async fn withholding_statuses(
     let people = vault.read_many(runtime, &individuals, reader).await?;
     Ok(people
         .into_iter()
-        .filter_map(|(holder, f)| {
-            let status = if f.person.tax_residence.as_str() != "FR" {
-                WithholdingStatus::NonResident
-            } else if exempt_on(&f.person.statements, payment_date) {
-                WithholdingStatus::Exempt
-            } else {
-                return None;
-            };
-            Some((holder, status))
-        })
+        .filter_map(|(holder, f)| Some((holder, status_of(&f.person, payment_date)?)))
         .collect())
 }
 
-/// A dividend's declaration as the server runs it: the withholding
-/// statuses filled in from the identity vault ([`withholding_statuses`]);
-/// any other command as it is. A declaration that gives statuses of its
-/// own is refused: they are the vault's to say (an import file gives
-/// them as they were, and does not come here).
+/// The withholding status of one individual, from their identity: taxed
+/// abroad, or exempt of the income-tax withholding on payments of
+/// `payment_date`'s year; `None` when withheld as a French resident.
+fn status_of(
+    person: &windledger_vault::Person,
+    payment_date: NaiveDate,
+) -> Option<WithholdingStatus> {
+    if person.tax_residence.as_str() != "FR" {
+        Some(WithholdingStatus::NonResident)
+    } else if exempt_on(&person.statements, payment_date) {
+        Some(WithholdingStatus::Exempt)
+    } else {
+        None
+    }
+}
+
+/// A dividend's declaration or an interest's accrual as the server runs
+/// it, on the aggregate `aggregate_id`: the withholding statuses filled in
+/// from the identity vault ([`withholding_statuses`]; for interest, the
+/// lender's as of the accrual date, with the default rates unless given);
+/// any other command as it is. A command that gives statuses of its own
+/// is refused: they are the vault's to say (an import file gives them as
+/// they were, and does not come here).
 pub async fn with_withholding_statuses(
     vault: Option<&Vault>,
     runtime: &LedgerRuntime,
+    aggregate_id: &str,
     command: Command,
     reader: &Reader,
 ) -> Result<Command, Error> {
-    let Command::FinancialYear(FinancialYearCommand::DeclareDividend {
-        resolution,
-        amount,
-        record_date,
-        payment_date,
-        withholding,
-        withholding_statuses: given,
-    }) = command
-    else {
-        return Ok(command);
-    };
-    if !given.is_empty() {
-        return Err(Error::invalid(
+    let leave_out = || {
+        Error::invalid(
             "withholding_statuses is the server's to fill in from the identity vault: leave it out",
-        ));
-    }
-    let statuses = match vault {
-        Some(v) => withholding_statuses(v, runtime, record_date, payment_date, reader).await?,
-        None => BTreeMap::new(),
+        )
     };
-    Ok(Command::FinancialYear(
-        FinancialYearCommand::DeclareDividend {
+    match command {
+        Command::FinancialYear(FinancialYearCommand::DeclareDividend {
             resolution,
             amount,
             record_date,
             payment_date,
             withholding,
-            withholding_statuses: statuses,
-        },
-    ))
+            withholding_statuses: given,
+        }) => {
+            if !given.is_empty() {
+                return Err(leave_out());
+            }
+            let statuses = match vault {
+                Some(v) => {
+                    withholding_statuses(v, runtime, record_date, payment_date, reader).await?
+                }
+                None => BTreeMap::new(),
+            };
+            Ok(Command::FinancialYear(
+                FinancialYearCommand::DeclareDividend {
+                    resolution,
+                    amount,
+                    record_date,
+                    payment_date,
+                    withholding,
+                    withholding_statuses: statuses,
+                },
+            ))
+        }
+        Command::Advance(AdvanceCommand::AccrueInterest {
+            year,
+            rate_ceiling,
+            accrued_on,
+            withholding,
+            withholding_status,
+        }) => {
+            if withholding_status.is_some() {
+                return Err(Error::invalid(
+                    "withholding_status is the server's to fill in from the identity vault: leave it out",
+                ));
+            }
+            // The lender, if an individual (a legal person is not withheld).
+            let individual = runtime.projections.read(|p| {
+                let advance = p
+                    .finance
+                    .fold()
+                    .advances()
+                    .find(|(id, _)| *id == aggregate_id)?
+                    .1
+                    .holder
+                    .clone();
+                let kind = p.cap_table.fold().holder(&advance)?.kind;
+                (kind == HolderKind::Individual).then_some(advance)
+            });
+            let status = match (vault, individual) {
+                (Some(v), Some(holder)) => v
+                    .read_many(runtime, [&holder], reader)
+                    .await?
+                    .get(&holder)
+                    .and_then(|f| status_of(&f.person, accrued_on)),
+                _ => None,
+            };
+            Ok(Command::Advance(AdvanceCommand::AccrueInterest {
+                year,
+                rate_ceiling,
+                accrued_on,
+                withholding: Some(withholding.unwrap_or_default()),
+                withholding_status: status,
+            }))
+        }
+        other => Ok(other),
+    }
 }
 
-/// The ISO 20022 purpose code of a dividend transfer.
-pub const DIVIDEND_PURPOSE: &str = "DIVD";
+/// What a transfer pays, as its end-to-end id says it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Reference {
+    /// `DIV-2025-00042`: the dividend of 2025 of the holder at place 41
+    /// (0-based) in the declared allocations.
+    Dividend { year: i32, place: usize },
+    /// `INT-2025-00003`: the interest of 2025 of the advance at place 2
+    /// (0-based) among the advances, in the order granted.
+    Interest { year: i32, advance: usize },
+    /// `RMB-00003-002`: the second repayment of the advance at place 2.
+    Repayment { advance: usize, number: usize },
+}
+
+impl Reference {
+    /// The ISO 20022 purpose code of the transfer: dividend, interest,
+    /// loan repayment.
+    pub fn purpose(&self) -> &'static str {
+        match self {
+            Self::Dividend { .. } => "DIVD",
+            Self::Interest { .. } => "INTE",
+            Self::Repayment { .. } => "LOAR",
+        }
+    }
+
+    /// The reference an end-to-end id names; `None` for any other text.
+    pub fn parse(id: &str) -> Option<Self> {
+        let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+        let (kind, rest) = id.split_once('-')?;
+        let (a, b) = rest.split_once('-')?;
+        if !all_digits(a) || !all_digits(b) {
+            return None;
+        }
+        let place = |s: &str, digits: usize| -> Option<usize> {
+            (s.len() >= digits).then_some(())?;
+            s.parse::<usize>().ok()?.checked_sub(1)
+        };
+        match kind {
+            "DIV" | "INT" if a.len() == 4 => {
+                let year = a.parse().ok()?;
+                let n = place(b, 5)?;
+                Some(if kind == "DIV" {
+                    Self::Dividend { year, place: n }
+                } else {
+                    Self::Interest { year, advance: n }
+                })
+            }
+            "RMB" => Some(Self::Repayment {
+                advance: place(a, 5)?,
+                number: place(b, 3)? + 1,
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Reference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Dividend { year, place } => write!(f, "DIV-{year}-{:05}", place + 1),
+            Self::Interest { year, advance } => write!(f, "INT-{year}-{:05}", advance + 1),
+            Self::Repayment { advance, number } => write!(f, "RMB-{:05}-{number:03}", advance + 1),
+        }
+    }
+}
 
 /// The end-to-end id of the dividend of `year` paid to the holder at
 /// `place` (0-based) in the declared allocations: `DIV-2025-00042` for
 /// the 42nd.
 pub fn end_to_end_id(year: i32, place: usize) -> String {
-    format!("DIV-{year}-{:05}", place + 1)
+    Reference::Dividend { year, place }.to_string()
 }
 
 /// The year and 0-based place an end-to-end id of [`end_to_end_id`]
 /// names; `None` for any other reference.
 pub fn parse_end_to_end_id(id: &str) -> Option<(i32, usize)> {
-    let rest = id.strip_prefix("DIV-")?;
-    let (year, n) = rest.split_once('-')?;
-    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
-    if year.len() != 4 || !all_digits(year) || n.len() < 5 || !all_digits(n) {
-        return None;
+    match Reference::parse(id)? {
+        Reference::Dividend { year, place } => Some((year, place)),
+        _ => None,
     }
-    let n: usize = n.parse().ok()?;
-    Some((year.parse().ok()?, n.checked_sub(1)?))
 }
 
 /// The company's account the transfers are paid from.
@@ -173,31 +293,50 @@ pub struct Debtor {
     pub bic: Option<windledger_vault::Bic>,
 }
 
+/// What a payment run pays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentKind {
+    Dividend,
+    /// A year's current-account interest.
+    Interest,
+    /// Repayments of current-account advances.
+    Repayment,
+}
+
 /// One holder's transfer in a file.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct Payee {
     pub holder: HolderId,
+    /// The advance paid (interest, repayment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advance: Option<String>,
     pub end_to_end_id: String,
     pub net: Euros,
 }
 
-/// A dividend's transfer file and what it leaves out.
+/// A transfer file and what it leaves out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct PaymentRun {
+    pub kind: PaymentKind,
+    /// The financial year of the dividend, the year the interest ran; for
+    /// repayments, the execution date's.
     pub year: i32,
     /// The file's `MsgId`: the same transfers on the same day give the
     /// same id, which a bank refuses twice.
     pub message_id: String,
     pub execution_date: NaiveDate,
-    /// The transfers of the file, in the allocations' order.
+    /// The transfers of the file, in the allocations' (the advances')
+    /// order.
     pub transfers: Vec<Payee>,
     /// The file's control sum: the sum of the transfers' net amounts.
     pub control_sum: Euros,
-    /// Holders owed a net dividend with no bank account in the vault (or
-    /// no identity at all): not in the file, to pay otherwise or once
-    /// their IBAN is recorded.
+    /// Holders owed a net amount with no bank account in the vault (or no
+    /// identity at all): not in the file, to pay otherwise or once their
+    /// IBAN is recorded.
     pub without_bank_account: Vec<Payee>,
     /// Holders whose net is zero: nothing to transfer.
     pub nothing_to_pay: Vec<HolderId>,
@@ -209,6 +348,24 @@ pub struct PaymentRun {
     /// The pain.001 file; `None` when there is no transfer to make.
     #[serde(skip)]
     pub file: Option<String>,
+}
+
+impl PaymentRun {
+    fn new(kind: PaymentKind, year: i32, execution_date: NaiveDate) -> Self {
+        Self {
+            kind,
+            year,
+            message_id: String::new(),
+            execution_date,
+            transfers: Vec::new(),
+            control_sum: Euros::ZERO,
+            without_bank_account: Vec::new(),
+            nothing_to_pay: Vec::new(),
+            awaiting_decision: Vec::new(),
+            already_paid: 0,
+            file: None,
+        }
+    }
 }
 
 /// The declared dividend of `year`, as the projections hold it.
@@ -301,25 +458,9 @@ pub async fn dividend_transfers(
     let (dividend, company) = runtime
         .projections
         .read(|p| (declared_dividend(p, year), company_name(p)));
-    let dividend = dividend.ok_or_else(|| {
-        Error::refused(
-            "NoDividendDeclared",
-            format!("no dividend is declared for the financial year {year}"),
-        )
-    })?;
+    let dividend = dividend.ok_or_else(|| no_dividend(year))?;
     let company = company.ok_or_else(|| Error::invalid("the company is not incorporated"))?;
-    let mut run = PaymentRun {
-        year,
-        message_id: String::new(),
-        execution_date,
-        transfers: Vec::new(),
-        control_sum: Euros::ZERO,
-        without_bank_account: Vec::new(),
-        nothing_to_pay: Vec::new(),
-        awaiting_decision: Vec::new(),
-        already_paid: 0,
-        file: None,
-    };
+    let mut run = PaymentRun::new(PaymentKind::Dividend, year, execution_date);
     let mut owed = Vec::new();
     for (place, allocation) in dividend.allocations.iter().enumerate() {
         if dividend.payments.contains_key(&allocation.holder) {
@@ -331,67 +472,276 @@ pub async fn dividend_transfers(
         } else {
             owed.push(Payee {
                 holder: allocation.holder.clone(),
+                advance: None,
                 end_to_end_id: end_to_end_id(year, place),
                 net: allocation.net,
             });
         }
     }
-    let people = match vault {
-        Some(v) => {
-            v.read_many(runtime, owed.iter().map(|p| &p.holder), reader)
-                .await?
-        }
-        None => BTreeMap::new(),
-    };
     let remittance = format!("Dividende exercice {year} - {company}");
-    let mut transfers = Vec::new();
-    for payee in owed {
-        let account = people
-            .get(&payee.holder)
-            .and_then(|f| Some((&f.person.identity, f.person.bank_account.as_ref()?)));
-        match account {
-            Some((identity, account)) => {
-                transfers.push(Transfer {
-                    end_to_end_id: payee.end_to_end_id.clone(),
-                    amount: cents(payee.net)?,
-                    creditor: Party {
-                        name: account_holder(identity),
-                        iban: account.iban.to_string(),
-                        bic: Some(account.bic.to_string()),
-                    },
-                    remittance: remittance.clone(),
-                });
-                run.transfers.push(payee);
-            }
-            None => run.without_bank_account.push(payee),
+    let file = File {
+        company,
+        debtor,
+        now,
+        purpose: Reference::Dividend { year, place: 0 }.purpose(),
+        remittance: &|_| remittance.clone(),
+    };
+    file.write(vault, runtime, run, owed, reader).await
+}
+
+fn no_dividend(year: i32) -> Error {
+    Error::refused(
+        "NoDividendDeclared",
+        format!("no dividend is declared for the financial year {year}"),
+    )
+}
+
+/// The company's advances in the order granted (their place names their
+/// transfers).
+fn advances_in_order(projections: &Projections) -> Vec<(String, AdvanceRecord)> {
+    let mut advances: Vec<(String, AdvanceRecord)> = projections
+        .finance
+        .fold()
+        .advances()
+        .map(|(id, a)| (id.clone(), a.clone()))
+        .collect();
+    advances.sort_by_key(|(_, a)| a.place);
+    advances
+}
+
+/// The credit transfer file of the current-account interest of `year`:
+/// one transfer an advance whose interest of the year is accrued, not yet
+/// paid, and above zero once withheld, to the lender's bank account in
+/// the vault; as [`dividend_transfers`] otherwise.
+pub async fn interest_transfers(
+    vault: Option<&Vault>,
+    runtime: &LedgerRuntime,
+    year: i32,
+    debtor: &Debtor,
+    execution_date: NaiveDate,
+    now: NaiveDateTime,
+    reader: &Reader,
+) -> Result<PaymentRun, Error> {
+    let (advances, company) = runtime
+        .projections
+        .read(|p| (advances_in_order(p), company_name(p)));
+    let company = company.ok_or_else(|| Error::invalid("the company is not incorporated"))?;
+    if !advances.iter().any(|(_, a)| a.interest.contains_key(&year)) {
+        return Err(Error::refused(
+            "NoInterestAccrued",
+            format!("no interest of {year} is accrued on any advance"),
+        ));
+    }
+    let mut run = PaymentRun::new(PaymentKind::Interest, year, execution_date);
+    let mut owed = Vec::new();
+    for (id, advance) in &advances {
+        let Some(interest) = advance.interest.get(&year) else {
+            continue;
+        };
+        if interest.paid.is_some() {
+            run.already_paid += 1;
+            continue;
+        }
+        match interest.net() {
+            None => run.awaiting_decision.push(advance.holder.clone()),
+            Some(net) if net == Euros::ZERO => run.nothing_to_pay.push(advance.holder.clone()),
+            Some(net) => owed.push(Payee {
+                holder: advance.holder.clone(),
+                advance: Some(id.clone()),
+                end_to_end_id: Reference::Interest {
+                    year,
+                    advance: advance.place,
+                }
+                .to_string(),
+                net,
+            }),
         }
     }
-    let control_sum = transfers
-        .iter()
-        .try_fold(0u64, |sum, t| sum.checked_add(t.amount))
-        .ok_or_else(|| Error::internal("the transfers' sum overflows"))?;
-    run.control_sum = Euros::from_cents(control_sum);
-    run.message_id = message_id(year, execution_date, &run.transfers);
-    if transfers.is_empty() {
-        return Ok(run);
-    }
-    let file = CreditTransfers {
-        message_id: run.message_id.clone(),
-        created_at: now,
-        debtor: Party {
-            name: company,
-            iban: debtor.iban.to_string(),
-            bic: debtor.bic.as_ref().map(ToString::to_string),
+    let file = File {
+        company: company.clone(),
+        debtor,
+        now,
+        purpose: Reference::Interest { year, advance: 0 }.purpose(),
+        remittance: &|p: &Payee| {
+            format!(
+                "Interets {year} compte courant {} - {company}",
+                p.advance.as_deref().unwrap_or_default()
+            )
         },
-        execution_date,
-        purpose: Some(DIVIDEND_PURPOSE.to_owned()),
-        transfers,
     };
-    run.file = Some(
-        file.to_xml()
-            .map_err(|e| Error::invalid(format!("the transfer file cannot be written: {e}")))?,
+    file.write(vault, runtime, run, owed, reader).await
+}
+
+/// A repayment asked for: `amount` of the principal of `advance`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct RepaymentOrder {
+    pub advance: String,
+    pub amount: Euros,
+}
+
+/// The credit transfer file of repayments of advances: one transfer each,
+/// of at most the principal still owed, to the lender's bank account in
+/// the vault. Each is recorded (`AdvanceRepaid`) when the bank's
+/// statement shows it booked; settle a file before making the next for
+/// the same advance (their references would be the same).
+pub async fn repayment_transfers(
+    vault: Option<&Vault>,
+    runtime: &LedgerRuntime,
+    orders: &[RepaymentOrder],
+    debtor: &Debtor,
+    execution_date: NaiveDate,
+    now: NaiveDateTime,
+    reader: &Reader,
+) -> Result<PaymentRun, Error> {
+    let (advances, company) = runtime
+        .projections
+        .read(|p| (advances_in_order(p), company_name(p)));
+    let company = company.ok_or_else(|| Error::invalid("the company is not incorporated"))?;
+    if orders.is_empty() {
+        return Err(Error::invalid("name at least one advance to repay"));
+    }
+    let run = PaymentRun::new(
+        PaymentKind::Repayment,
+        execution_date.year(),
+        execution_date,
     );
-    Ok(run)
+    let mut owed = Vec::new();
+    let mut named = BTreeSet::new();
+    for order in orders {
+        let Some((id, advance)) = advances.iter().find(|(id, _)| *id == order.advance) else {
+            return Err(Error::refused(
+                "UnknownAdvance",
+                format!("there is no advance {}", order.advance),
+            ));
+        };
+        if !named.insert(id.as_str()) {
+            return Err(Error::invalid(format!(
+                "the advance {id} is named twice: one repayment an advance per file"
+            )));
+        }
+        if order.amount.cents().is_none_or(|c| c == 0) {
+            return Err(Error::invalid(format!(
+                "a repayment of {} of {id}: amounts are kept to the cent and must be above zero",
+                order.amount
+            )));
+        }
+        if order.amount > advance.outstanding {
+            return Err(Error::refused(
+                "RepaymentAboveOutstanding",
+                format!(
+                    "a repayment of {} of {id} is above the {} still owed",
+                    order.amount, advance.outstanding
+                ),
+            ));
+        }
+        owed.push(Payee {
+            holder: advance.holder.clone(),
+            advance: Some(id.clone()),
+            end_to_end_id: Reference::Repayment {
+                advance: advance.place,
+                number: advance.repayments.len() + 1,
+            }
+            .to_string(),
+            net: order.amount,
+        });
+    }
+    let file = File {
+        company: company.clone(),
+        debtor,
+        now,
+        purpose: Reference::Repayment {
+            advance: 0,
+            number: 1,
+        }
+        .purpose(),
+        remittance: &|p: &Payee| {
+            format!(
+                "Remboursement compte courant {} - {company}",
+                p.advance.as_deref().unwrap_or_default()
+            )
+        },
+    };
+    file.write(vault, runtime, run, owed, reader).await
+}
+
+/// What every transfer of a file shares.
+struct File<'a> {
+    company: String,
+    debtor: &'a Debtor,
+    now: NaiveDateTime,
+    purpose: &'static str,
+    remittance: &'a (dyn Fn(&Payee) -> String + Sync),
+}
+
+impl File<'_> {
+    /// `run` with the transfers of `owed` whose bank account the vault
+    /// holds (the others listed), and its file when there is any.
+    async fn write(
+        &self,
+        vault: Option<&Vault>,
+        runtime: &LedgerRuntime,
+        mut run: PaymentRun,
+        owed: Vec<Payee>,
+        reader: &Reader,
+    ) -> Result<PaymentRun, Error> {
+        let people = match vault {
+            Some(v) => {
+                v.read_many(runtime, owed.iter().map(|p| &p.holder), reader)
+                    .await?
+            }
+            None => BTreeMap::new(),
+        };
+        let mut transfers = Vec::new();
+        for payee in owed {
+            let account = people
+                .get(&payee.holder)
+                .and_then(|f| Some((&f.person.identity, f.person.bank_account.as_ref()?)));
+            match account {
+                Some((identity, account)) => {
+                    transfers.push(Transfer {
+                        end_to_end_id: payee.end_to_end_id.clone(),
+                        amount: cents(payee.net)?,
+                        creditor: Party {
+                            name: account_holder(identity),
+                            iban: account.iban.to_string(),
+                            bic: Some(account.bic.to_string()),
+                        },
+                        remittance: (self.remittance)(&payee),
+                    });
+                    run.transfers.push(payee);
+                }
+                None => run.without_bank_account.push(payee),
+            }
+        }
+        let control_sum = transfers
+            .iter()
+            .try_fold(0u64, |sum, t| sum.checked_add(t.amount))
+            .ok_or_else(|| Error::internal("the transfers' sum overflows"))?;
+        run.control_sum = Euros::from_cents(control_sum);
+        run.message_id = message_id(self.purpose, run.year, run.execution_date, &run.transfers);
+        if transfers.is_empty() {
+            return Ok(run);
+        }
+        let file = CreditTransfers {
+            message_id: run.message_id.clone(),
+            created_at: self.now,
+            debtor: Party {
+                name: self.company.clone(),
+                iban: self.debtor.iban.to_string(),
+                bic: self.debtor.bic.as_ref().map(ToString::to_string),
+            },
+            execution_date: run.execution_date,
+            purpose: Some(self.purpose.to_owned()),
+            transfers,
+        };
+        run.file =
+            Some(file.to_xml().map_err(|e| {
+                Error::invalid(format!("the transfer file cannot be written: {e}"))
+            })?);
+        Ok(run)
+    }
 }
 
 /// The name on the payee's account: a person's given and family names, a
@@ -413,16 +763,21 @@ fn cents(amount: Euros) -> Result<u64, Error> {
         .ok_or_else(|| Error::internal(format!("{amount} is not a whole number of cents")))
 }
 
-/// `DIV-<year>-` and 12 hex digits of the SHA-256 of the execution date and
-/// every transfer: the same file twice has the same id.
-fn message_id(year: i32, execution_date: NaiveDate, payees: &[Payee]) -> String {
+/// `DIV-<year>-` (`INT-`, `RMB-`) and 12 hex digits of the SHA-256 of the
+/// execution date and every transfer: the same file twice has the same id.
+fn message_id(purpose: &str, year: i32, execution_date: NaiveDate, payees: &[Payee]) -> String {
     let mut hash = Sha256::new();
     hash.update(execution_date.to_string());
     for p in payees {
         hash.update(format!("\n{};{};{}", p.end_to_end_id, p.holder, p.net));
     }
     let digest = hex::encode(hash.finalize());
-    format!("DIV-{year}-{}", &digest[..12])
+    let prefix = match purpose {
+        "DIVD" => "DIV",
+        "INTE" => "INT",
+        _ => "RMB",
+    };
+    format!("{prefix}-{year}-{}", &digest[..12])
 }
 
 /// A statement line recorded as a payment.
@@ -494,30 +849,135 @@ pub struct Settlement {
     pub other_lines: usize,
 }
 
-/// Records, from a bank statement's `lines`, the dividend of `year` paid to
-/// each holder whose transfer the bank booked (at its booking date), and
-/// lists every other line of this dividend with why it was not recorded.
-/// A transfer the statement also shows returned is not recorded, even
-/// when its debit was booked.
+/// Which lines of a statement to settle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The transfers of the dividend of a financial year only.
+    Dividend(i32),
+    /// Every transfer the ledger made: dividends, interest, repayments.
+    Everything,
+}
+
+impl Scope {
+    fn covers(self, reference: Reference) -> bool {
+        match (self, reference) {
+            (Self::Everything, _) => true,
+            (Self::Dividend(year), Reference::Dividend { year: y, .. }) => y == year,
+            (Self::Dividend(_), _) => false,
+        }
+    }
+}
+
+/// What a reference names as owed.
+struct Due {
+    holder: HolderId,
+    /// The net owed; `None` for any amount the ledger accepts (a
+    /// repayment, up to the principal owed).
+    expected: Option<Euros>,
+    /// Already recorded: on what day, for what amount.
+    recorded: Option<(NaiveDate, Euros)>,
+    /// The aggregate the payment is recorded on.
+    aggregate: String,
+    reference: Reference,
+}
+
+impl Due {
+    fn command(&self, paid_on: NaiveDate, booked: Euros) -> Command {
+        match self.reference {
+            Reference::Dividend { .. } => {
+                Command::FinancialYear(FinancialYearCommand::RecordDividendPayment {
+                    holder: self.holder.clone(),
+                    paid_on,
+                })
+            }
+            Reference::Interest { year, .. } => {
+                Command::Advance(AdvanceCommand::PayInterest { year, paid_on })
+            }
+            Reference::Repayment { .. } => Command::Advance(AdvanceCommand::Repay {
+                amount: booked,
+                repaid_on: paid_on,
+            }),
+        }
+    }
+}
+
+/// What `reference` names as owed, or `None` if it names nothing.
+fn due(p: &Projections, reference: Reference) -> Option<Due> {
+    let advance = |place: usize| {
+        p.finance
+            .fold()
+            .advances()
+            .find(|(_, a)| a.place == place)
+            .map(|(id, a)| (id.clone(), a))
+    };
+    match reference {
+        Reference::Dividend { year, place } => {
+            let dividend = p.finance.fold().year(year)?.dividend.as_ref()?;
+            let a = dividend.allocations.get(place)?;
+            Some(Due {
+                holder: a.holder.clone(),
+                expected: Some(a.net),
+                recorded: dividend
+                    .payments
+                    .get(&a.holder)
+                    .map(|paid| (paid.paid_on, paid.amount)),
+                aggregate: year.to_string(),
+                reference,
+            })
+        }
+        Reference::Interest { year, advance: n } => {
+            let (id, a) = advance(n)?;
+            let interest = a.interest.get(&year)?;
+            Some(Due {
+                holder: a.holder.clone(),
+                // Undecided, the ledger refuses the payment and says why.
+                expected: interest.net(),
+                recorded: interest
+                    .paid
+                    .as_ref()
+                    .map(|paid| (paid.paid_on, paid.amount)),
+                aggregate: id,
+                reference,
+            })
+        }
+        Reference::Repayment { advance: n, number } => {
+            let (id, a) = advance(n)?;
+            Some(Due {
+                holder: a.holder.clone(),
+                expected: None,
+                recorded: number
+                    .checked_sub(1)
+                    .and_then(|k| a.repayments.get(k))
+                    .map(|r| (r.repaid_on, r.amount)),
+                aggregate: id,
+                reference,
+            })
+        }
+    }
+}
+
+/// Records, from a bank statement's `lines`, each payment of `scope` whose
+/// transfer the bank booked (at its booking date), and lists every other
+/// line of it with why it was not recorded. A transfer the statement also
+/// shows returned is not recorded, even when its debit was booked.
 pub async fn settle(
     runtime: &LedgerRuntime,
-    year: i32,
+    scope: Scope,
     lines: &[StatementLine],
     metadata: &HashMap<String, String>,
 ) -> Result<Settlement, Error> {
-    let dividend = runtime
-        .projections
-        .read(|p| declared_dividend(p, year))
-        .ok_or_else(|| {
-            Error::refused(
-                "NoDividendDeclared",
-                format!("no dividend is declared for the financial year {year}"),
-            )
-        })?;
+    if let Scope::Dividend(year) = scope {
+        runtime
+            .projections
+            .read(|p| declared_dividend(p, year).map(|_| ()))
+            .ok_or_else(|| no_dividend(year))?;
+    }
     let ours = |line: &StatementLine| {
         let id = line.end_to_end_id.as_deref()?;
-        let (y, place) = parse_end_to_end_id(id)?;
-        (y == year).then_some((id.to_owned(), place))
+        let reference = Reference::parse(id)?;
+        scope
+            .covers(reference)
+            .then_some((id.to_owned(), reference))
     };
     let returned: BTreeMap<String, Option<String>> = lines
         .iter()
@@ -533,7 +993,7 @@ pub async fn settle(
     let mut settlement = Settlement::default();
     let mut seen = BTreeSet::new();
     for line in lines {
-        let Some((id, place)) = ours(line) else {
+        let Some((id, reference)) = ours(line) else {
             settlement.other_lines += 1;
             continue;
         };
@@ -544,15 +1004,15 @@ pub async fn settle(
             }
             continue;
         }
-        let allocation = dividend.allocations.get(place);
+        let due = runtime.projections.read(|p| due(p, reference));
         let unmatched = |mismatch| Unmatched {
             place: line.place.clone(),
             end_to_end_id: id.clone(),
             amount: Euros::from_cents(line.amount),
-            holder: allocation.map(|a| a.holder.clone()),
+            holder: due.as_ref().map(|d| d.holder.clone()),
             mismatch,
         };
-        let Some(allocation) = allocation else {
+        let Some(due) = &due else {
             settlement.unmatched.push(unmatched(Mismatch::UnknownId));
             continue;
         };
@@ -567,13 +1027,11 @@ pub async fn settle(
             Some(Mismatch::Currency {
                 currency: line.currency.clone(),
             })
-        } else if booked != allocation.net {
-            Some(Mismatch::Amount {
-                expected: allocation.net,
-                booked,
-            })
         } else {
-            None
+            match due.expected {
+                Some(expected) if booked != expected => Some(Mismatch::Amount { expected, booked }),
+                _ => None,
+            }
         };
         if let Some(mismatch) = mismatch {
             settlement.unmatched.push(unmatched(mismatch));
@@ -585,32 +1043,32 @@ pub async fn settle(
                 .push(unmatched(Mismatch::NoBookingDate));
             continue;
         };
-        if let Some(paid) = dividend.payments.get(&allocation.holder) {
-            if paid.paid_on == paid_on && paid.amount == booked {
-                settlement.already_recorded += 1;
-            } else {
-                settlement.unmatched.push(unmatched(Mismatch::AlreadyPaid {
-                    paid_on: paid.paid_on,
-                }));
-            }
-            continue;
-        }
-        if !seen.insert(place) {
+        if !seen.insert(reference) {
             settlement
                 .unmatched
                 .push(unmatched(Mismatch::AlreadyPaid { paid_on }));
             continue;
         }
-        let command = Command::FinancialYear(FinancialYearCommand::RecordDividendPayment {
-            holder: allocation.holder.clone(),
-            paid_on,
-        });
+        if let Some((recorded_on, amount)) = due.recorded {
+            if recorded_on == paid_on && amount == booked {
+                settlement.already_recorded += 1;
+            } else {
+                settlement.unmatched.push(unmatched(Mismatch::AlreadyPaid {
+                    paid_on: recorded_on,
+                }));
+            }
+            continue;
+        }
         match runtime
-            .execute(&year.to_string(), command, metadata.clone())
+            .execute(
+                &due.aggregate,
+                due.command(paid_on, booked),
+                metadata.clone(),
+            )
             .await
         {
             Ok(_) => settlement.recorded.push(Settled {
-                holder: allocation.holder.clone(),
+                holder: due.holder.clone(),
                 end_to_end_id: id.clone(),
                 amount: booked,
                 paid_on,
@@ -663,6 +1121,35 @@ mod tests {
         };
         assert!(!exempt_on(&[other], paid));
         assert!(!exempt_on(&[], paid));
+    }
+
+    #[test]
+    fn interest_and_repayment_references_name_their_advance() {
+        let interest = Reference::Interest {
+            year: 2025,
+            advance: 2,
+        };
+        assert_eq!(interest.to_string(), "INT-2025-00003");
+        assert_eq!(Reference::parse("INT-2025-00003"), Some(interest));
+        let repayment = Reference::Repayment {
+            advance: 2,
+            number: 12,
+        };
+        assert_eq!(repayment.to_string(), "RMB-00003-012");
+        assert_eq!(Reference::parse("RMB-00003-012"), Some(repayment));
+        assert_eq!([interest, repayment].map(|r| r.purpose()), ["INTE", "LOAR"]);
+        for other in [
+            "INT-25-00003",
+            "INT-2025-0003",
+            "RMB-0003-012",
+            "RMB-00003-12",
+            "RMB-00000-001",
+            "RMB-00003-000",
+            "XYZ-2025-00003",
+            "INT-2025-00003-1",
+        ] {
+            assert_eq!(Reference::parse(other), None, "{other}");
+        }
     }
 
     #[test]

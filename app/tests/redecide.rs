@@ -490,7 +490,7 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
             stream: events[i].stream.clone(),
             event_type: "InterestAccrued",
             payload,
-            expect: "does not match the interest recomputed from the principal over the year, at the rate applied: interest is".to_owned(),
+            expect: "does not match the interest recomputed from the principal over the year, at the rate applied, and what is withheld from it: interest is".to_owned(),
         })
     });
     forged

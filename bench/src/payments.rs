@@ -175,7 +175,13 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
         camt.len() as f64 / 1024.0 / 1024.0
     );
     let start = Instant::now();
-    let settlement = payments::settle(runtime, year, &read, &Default::default()).await?;
+    let settlement = payments::settle(
+        runtime,
+        payments::Scope::Dividend(year),
+        &read,
+        &Default::default(),
+    )
+    .await?;
     println!("payments_settle {:.3} s", start.elapsed().as_secs_f64());
     println!(
         "payments_settle_recorded {} count",

@@ -1,7 +1,8 @@
-//! `windledger pay` and `windledger bank-statement`: a declared dividend
-//! paid by one SEPA credit transfer file (pain.001.001.09) for the bank,
-//! and the bank's statement (camt.053 or CSV) read back to record what it
-//! paid (docs/payments.md).
+//! `windledger pay` and `windledger bank-statement`: a declared dividend,
+//! a year's current-account interest or repayments of advances paid by
+//! one SEPA credit transfer file (pain.001.001.09) for the bank, and the
+//! bank's statement (camt.053 or CSV) read back to record what it paid
+//! (docs/payments.md).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -17,9 +18,18 @@ use crate::options::{KeyOptions, LedgerOptions};
 
 #[derive(clap::Args, Debug)]
 pub struct PayOptions {
-    /// The financial year whose dividend is paid (the year it ends in).
-    #[arg(long)]
-    pub year: i32,
+    /// The financial year whose dividend is paid (the year it ends in);
+    /// with --interest, the year whose interest is paid.
+    #[arg(long, required_unless_present = "repay")]
+    pub year: Option<i32>,
+    /// Pay the current-account interest of --year rather than its
+    /// dividend.
+    #[arg(long, requires = "year")]
+    pub interest: bool,
+    /// Repay AMOUNT (euros) of the advance ADVANCE; repeat for several
+    /// advances (one repayment each).
+    #[arg(long = "repay", value_name = "ADVANCE=AMOUNT", conflicts_with = "year")]
+    pub repay: Vec<String>,
     /// The company's IBAN, which the transfers are paid from.
     #[arg(long, env = "WINDLEDGER_COMPANY_IBAN")]
     pub debtor_iban: String,
@@ -40,9 +50,11 @@ pub struct PayOptions {
 
 #[derive(clap::Args, Debug)]
 pub struct BankStatementOptions {
-    /// The financial year whose dividend the statement pays.
+    /// Record the transfers of this financial year's dividend only
+    /// (default: every transfer of the ledger's the statement shows:
+    /// dividends, interest, repayments).
     #[arg(long)]
-    pub year: i32,
+    pub year: Option<i32>,
     /// The bank's statement: a camt.053 file (XML) or the CSV of
     /// docs/payments.md.
     pub statement: PathBuf,
@@ -77,21 +89,61 @@ pub async fn run_pay(options: &PayOptions, out: &mut dyn Write) -> anyhow::Resul
         .ledger
         .runtime(Some(&signer), signer.verifier())
         .await?;
-    let run = payments::dividend_transfers(
-        Some(&vault),
-        &runtime,
-        options.year,
-        &debtor,
-        execution_date,
-        now,
-        &reader("payment"),
-    )
-    .await?;
+    let reader = reader("payment");
+    let run = match (options.year, options.interest) {
+        (Some(year), false) => {
+            payments::dividend_transfers(
+                Some(&vault),
+                &runtime,
+                year,
+                &debtor,
+                execution_date,
+                now,
+                &reader,
+            )
+            .await?
+        }
+        (Some(year), true) => {
+            payments::interest_transfers(
+                Some(&vault),
+                &runtime,
+                year,
+                &debtor,
+                execution_date,
+                now,
+                &reader,
+            )
+            .await?
+        }
+        (None, _) => {
+            let orders = options
+                .repay
+                .iter()
+                .map(|r| repayment_order(r))
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            payments::repayment_transfers(
+                Some(&vault),
+                &runtime,
+                &orders,
+                &debtor,
+                execution_date,
+                now,
+                &reader,
+            )
+            .await?
+        }
+    };
     for payee in &run.without_bank_account {
         writeln!(
             out,
             "not in the file: {} is owed {} and has no bank account in the vault",
             payee.holder, payee.net
+        )?;
+    }
+    for holder in &run.awaiting_decision {
+        writeln!(
+            out,
+            "not in the file: {holder} is taxed outside France and waits for the decision on their withholding (decide_withholding)"
         )?;
     }
     writeln!(
@@ -100,12 +152,15 @@ pub async fn run_pay(options: &PayOptions, out: &mut dyn Write) -> anyhow::Resul
         run.already_paid,
         run.nothing_to_pay.len()
     )?;
-    let file = run.file.as_ref().with_context(|| {
-        format!(
-            "no transfer to make for the dividend of {}: nothing written",
-            options.year
-        )
-    })?;
+    let what = match run.kind {
+        payments::PaymentKind::Dividend => format!("the dividend of {}", run.year),
+        payments::PaymentKind::Interest => format!("the interest of {}", run.year),
+        payments::PaymentKind::Repayment => "these repayments".to_owned(),
+    };
+    let file = run
+        .file
+        .as_ref()
+        .with_context(|| format!("no transfer to make for {what}: nothing written"))?;
     std::fs::write(&options.out, file)
         .with_context(|| format!("cannot write {}", options.out.display()))?;
     writeln!(
@@ -117,6 +172,21 @@ pub async fn run_pay(options: &PayOptions, out: &mut dyn Write) -> anyhow::Resul
         run.message_id
     )?;
     Ok(())
+}
+
+/// `cca-1=5000.00`: a repayment of 5,000 EUR of the advance `cca-1`.
+fn repayment_order(text: &str) -> anyhow::Result<payments::RepaymentOrder> {
+    let (advance, amount) = text
+        .rsplit_once('=')
+        .with_context(|| format!("--repay {text}: write ADVANCE=AMOUNT, e.g. cca-1=5000.00"))?;
+    // As the API reads it: a decimal in euros, above zero.
+    let amount: windledger_domain::money::Euros =
+        serde_json::from_value(serde_json::Value::String(amount.trim().to_owned()))
+            .map_err(|e| anyhow::anyhow!("--repay {text}: {e}"))?;
+    Ok(payments::RepaymentOrder {
+        advance: advance.trim().to_owned(),
+        amount,
+    })
 }
 
 pub async fn run_statement(
@@ -133,7 +203,11 @@ pub async fn run_statement(
         .ledger
         .runtime(Some(&signer), signer.verifier())
         .await?;
-    let settlement = payments::settle(&runtime, options.year, &lines, &actor()).await?;
+    let scope = match options.year {
+        Some(year) => payments::Scope::Dividend(year),
+        None => payments::Scope::Everything,
+    };
+    let settlement = payments::settle(&runtime, scope, &lines, &actor()).await?;
     for u in &settlement.unmatched {
         let why = match &u.mismatch {
             Mismatch::Returned { code } => format!(
@@ -141,7 +215,7 @@ pub async fn run_statement(
                 code.as_ref().map(|c| format!(" ({c})")).unwrap_or_default()
             ),
             Mismatch::Pending => "not booked yet".to_owned(),
-            Mismatch::UnknownId => "no allocation has this id".to_owned(),
+            Mismatch::UnknownId => "names nothing the ledger owes".to_owned(),
             Mismatch::Amount { expected, booked } => {
                 format!("booked {booked} where {expected} is owed")
             }

@@ -2,14 +2,18 @@
 //! ledger's payments as recorded (`DividendPaid`, at the bank's booking
 //! date) and their allocations:
 //!
+//! Current-account interest is reported as it is paid (`InterestPaid`),
+//! with what its accrual decided to withhold.
+//!
 //! - [`withholding_returns`]: the monthly return of what was withheld
-//!   (form 2777), per month of payment: the base and the income-tax
+//!   (form 2777), per month of payment and kind of income (dividends,
+//!   interest): the base and the income-tax
 //!   withholding (12.8 % by default, and a non-resident's as decided), the
 //!   base and the social contributions (17.2 %), due by the 15th of the
 //!   month after (CGI art. 1671 C); as CSV and as a PDF/A summary;
 //! - [`ifu`]: the IFU (form 2561) of a calendar year, one line per
 //!   beneficiary: the gross dividends (eligible for the 40 % allowance
-//!   when paid to an individual), the current-account interest accrued for
+//!   when paid to an individual), the current-account interest paid in
 //!   the year, and what was withheld; with the check that the lines add up
 //!   to the year's payments, to the cent. As a CSV for the accountant and
 //!   a PDF/A with one part per beneficiary (named from the vault, as the
@@ -36,12 +40,32 @@ use crate::{DocumentError, Drawn};
 /// declared and paid (CGI art. 1671 C).
 pub const DUE_DAY: u32 = 15;
 
-/// A dividend paid, with what its allocation withheld.
+/// What kind of income a payment is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Income {
+    Dividends,
+    /// Current-account interest.
+    Interest,
+}
+
+impl Income {
+    /// The CSVs' word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Dividends => "dividends",
+            Self::Interest => "interest",
+        }
+    }
+}
+
+/// A dividend or a year's interest paid, with what was withheld from it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PaidDividend {
+pub struct Payment {
+    pub income: Income,
     pub holder: HolderId,
     pub kind: HolderKind,
-    /// The financial year the dividend is of.
+    /// The financial year the dividend is of, or the year the interest
+    /// ran.
     pub financial_year: i32,
     pub paid_on: NaiveDate,
     pub gross: Euros,
@@ -49,8 +73,37 @@ pub struct PaidDividend {
     pub social_contributions: Euros,
 }
 
+/// Every dividend paid, by financial year then in the allocations' order,
+/// then every interest paid, by advance then year.
+pub fn payments(projections: &Projections) -> Vec<Payment> {
+    let mut paid = paid_dividends(projections);
+    let cap_table = projections.cap_table.fold();
+    for (_, advance) in projections.finance.fold().advances() {
+        let kind = cap_table
+            .holder(&advance.holder)
+            .map_or(HolderKind::Company, |h| h.kind);
+        for (year, interest) in &advance.interest {
+            let Some(p) = &interest.paid else {
+                continue;
+            };
+            let (income_tax, social_contributions) = interest.withheld();
+            paid.push(Payment {
+                income: Income::Interest,
+                holder: advance.holder.clone(),
+                kind,
+                financial_year: *year,
+                paid_on: p.paid_on,
+                gross: interest.gross,
+                income_tax,
+                social_contributions,
+            });
+        }
+    }
+    paid
+}
+
 /// Every dividend paid, by financial year then in the allocations' order.
-pub fn paid_dividends(projections: &Projections) -> Vec<PaidDividend> {
+pub fn paid_dividends(projections: &Projections) -> Vec<Payment> {
     let finance = projections.finance.fold();
     let mut paid = Vec::new();
     for year in finance.years() {
@@ -59,7 +112,8 @@ pub fn paid_dividends(projections: &Projections) -> Vec<PaidDividend> {
         };
         for a in &dividend.allocations {
             if let Some(p) = dividend.payments.get(&a.holder) {
-                paid.push(PaidDividend {
+                paid.push(Payment {
+                    income: Income::Dividends,
                     holder: a.holder.clone(),
                     kind: a.kind,
                     financial_year: year.year,
@@ -74,11 +128,13 @@ pub fn paid_dividends(projections: &Projections) -> Vec<PaidDividend> {
     paid
 }
 
-/// One month's return of the withholding (form 2777).
+/// One month's return of the withholding (form 2777) on one kind of
+/// income (the form has its lines for each).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MonthlyReturn {
     /// The month of the payments.
     pub month: YearMonth,
+    pub income: Income,
     /// Payments with anything withheld.
     pub payments: usize,
     /// The gross of the payments with income tax withheld.
@@ -116,31 +172,35 @@ fn add(total: &mut Euros, more: Euros) -> Result<(), DocumentError> {
 }
 
 /// The returns of the months of calendar year `year` in which a dividend
-/// with anything withheld was paid, in month order.
+/// or interest with anything withheld was paid, in month order, dividends
+/// before interest.
 pub fn withholding_returns(
     projections: &Projections,
     year: i32,
 ) -> Result<Vec<MonthlyReturn>, DocumentError> {
-    let mut months: BTreeMap<YearMonth, MonthlyReturn> = BTreeMap::new();
-    for p in paid_dividends(projections) {
+    let mut months: BTreeMap<(YearMonth, Income), MonthlyReturn> = BTreeMap::new();
+    for p in payments(projections) {
         if p.paid_on.year() != year
             || (p.income_tax == Euros::ZERO && p.social_contributions == Euros::ZERO)
         {
             continue;
         }
         let month = YearMonth::of(p.paid_on);
-        let r = months.entry(month).or_insert_with(|| MonthlyReturn {
-            month,
-            payments: 0,
-            income_tax_base: Euros::ZERO,
-            income_tax: Euros::ZERO,
-            social_base: Euros::ZERO,
-            social_contributions: Euros::ZERO,
-            due_on: month
-                .first_day_after()
-                .with_day(DUE_DAY)
-                .unwrap_or(NaiveDate::MAX),
-        });
+        let r = months
+            .entry((month, p.income))
+            .or_insert_with(|| MonthlyReturn {
+                month,
+                income: p.income,
+                payments: 0,
+                income_tax_base: Euros::ZERO,
+                income_tax: Euros::ZERO,
+                social_base: Euros::ZERO,
+                social_contributions: Euros::ZERO,
+                due_on: month
+                    .first_day_after()
+                    .with_day(DUE_DAY)
+                    .unwrap_or(NaiveDate::MAX),
+            });
         r.payments += 1;
         if p.income_tax != Euros::ZERO {
             add(&mut r.income_tax_base, p.gross)?;
@@ -164,54 +224,45 @@ pub struct IfuLine {
     pub eligible_dividends: Euros,
     /// Gross dividends paid to a holder that is not an individual.
     pub other_dividends: Euros,
-    /// Current-account interest accrued for the year.
+    /// Current-account interest paid in the year (gross).
     pub interest: Euros,
     /// Income tax withheld from the dividends (the instalment the
     /// beneficiary deducts from their tax).
     pub income_tax_withheld: Euros,
     pub social_withheld: Euros,
-    /// Dividends paid in the year.
+    /// Dividends and interest paid in the year.
     pub payments: usize,
 }
 
 /// The IFU lines of calendar year `year`: one per holder paid a dividend
-/// in the year or credited interest for it, in holder order. Checked: the
-/// lines' dividends add up to the year's payments, to the cent.
+/// or interest in the year, in holder order. Checked: the lines add up to
+/// the year's payments, to the cent.
 pub fn ifu(projections: &Projections, year: i32) -> Result<Vec<IfuLine>, DocumentError> {
     let mut lines: BTreeMap<HolderId, IfuLine> = BTreeMap::new();
     let mut paid_total = Euros::ZERO;
-    for p in paid_dividends(projections) {
+    for p in payments(projections) {
         if p.paid_on.year() != year {
             continue;
         }
         add(&mut paid_total, p.gross)?;
         let l = line(&mut lines, &p.holder, p.kind);
-        if p.kind == HolderKind::Individual {
-            add(&mut l.eligible_dividends, p.gross)?;
-        } else {
-            add(&mut l.other_dividends, p.gross)?;
-        }
+        let into = match (p.income, p.kind) {
+            (Income::Interest, _) => &mut l.interest,
+            (Income::Dividends, HolderKind::Individual) => &mut l.eligible_dividends,
+            (Income::Dividends, _) => &mut l.other_dividends,
+        };
+        add(into, p.gross)?;
         add(&mut l.income_tax_withheld, p.income_tax)?;
         add(&mut l.social_withheld, p.social_contributions)?;
         l.payments += 1;
     }
-    let cap_table = projections.cap_table.fold();
-    for (_, advance) in projections.finance.fold().advances() {
-        if let Some((interest, _)) = advance.interest.get(&year) {
-            let kind = cap_table
-                .holder(&advance.holder)
-                .map_or(HolderKind::Company, |h| h.kind);
-            let l = line(&mut lines, &advance.holder, kind);
-            add(&mut l.interest, *interest)?;
-        }
-    }
     let listed = sum(lines
         .values()
-        .flat_map(|l| [l.eligible_dividends, l.other_dividends]))
+        .flat_map(|l| [l.eligible_dividends, l.other_dividends, l.interest]))
     .ok_or_else(overflow)?;
     if listed != paid_total {
         return Err(DocumentError::Figures(format!(
-            "the IFU lines of {year} list {listed} of dividends, the payments of the year {paid_total}"
+            "the IFU lines of {year} list {listed} of income, the payments of the year {paid_total}"
         )));
     }
     Ok(lines.into_values().collect())
@@ -247,6 +298,7 @@ pub fn withholding_returns_csv(returns: &[MonthlyReturn]) -> Vec<u8> {
         &mut out,
         &[
             "month",
+            "income",
             "payments",
             "income_tax_base",
             "income_tax",
@@ -262,6 +314,7 @@ pub fn withholding_returns_csv(returns: &[MonthlyReturn]) -> Vec<u8> {
             &mut out,
             &[
                 &r.month.to_string(),
+                r.income.as_str(),
                 &r.payments.to_string(),
                 &plain(r.income_tax_base),
                 &plain(r.income_tax),
@@ -294,7 +347,10 @@ pub fn withholding_returns_pdf(
     let cells = |r: Option<&MonthlyReturn>, totals: &[Euros; 4], n: usize| -> Vec<String> {
         match r {
             Some(r) => vec![
-                format::month(r.month),
+                match r.income {
+                    Income::Dividends => format::month(r.month),
+                    Income::Interest => format!("{} ({})", format::month(r.month), words::INTEREST),
+                },
                 format::int(r.payments as u64),
                 format::euros(r.income_tax_base.amount()),
                 format::euros(r.income_tax.amount()),

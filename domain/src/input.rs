@@ -623,6 +623,19 @@ impl AdvanceCommand {
                 year("year", *y)?;
                 date("accrued_on", *accrued_on)
             }
+            Self::DecideWithholding {
+                year: y,
+                income_tax,
+                social_contributions,
+            } => {
+                year("year", *y)?;
+                euros("income_tax", *income_tax)?;
+                euros("social_contributions", *social_contributions)
+            }
+            Self::PayInterest { year: y, paid_on } => {
+                year("year", *y)?;
+                date("paid_on", *paid_on)
+            }
         }
     }
 }

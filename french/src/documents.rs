@@ -821,6 +821,8 @@ pub const IFU_ELIGIBLE: &str =
     "Dividendes éligibles à l'abattement de 40 % (article 158, 3-2° du CGI)";
 pub const IFU_OTHER: &str = "Dividendes non éligibles à l'abattement";
 pub const IFU_INTEREST: &str = "Intérêts des avances en compte courant";
+/// The interest rows of the monthly return of the withholding.
+pub const INTEREST: &str = "intérêts";
 pub const IFU_INCOME_TAX: &str = "Prélèvement forfaitaire non libératoire retenu (crédit d'impôt)";
 pub const IFU_SOCIAL: &str = "Prélèvements sociaux retenus";
 pub const IFU_PAYER: &str = "Établissement payeur";

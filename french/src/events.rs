@@ -3,7 +3,9 @@
 //! meeting's), and the French name of each event type and stream kind.
 
 use windledger_domain::company::CompanyEvent;
-use windledger_domain::finance::{AdvanceEvent, FinancialYearCommand, FinancialYearEvent};
+use windledger_domain::finance::{
+    AdvanceEvent, FinancialYearCommand, FinancialYearEvent, WithholdingStatus,
+};
 use windledger_domain::meeting::{ConvocationChannel, MeetingEvent, OfficerSignature};
 use windledger_domain::types::{ShareClassId, ShareCount};
 use windledger_projections::event::FarmEvent;
@@ -14,7 +16,7 @@ use crate::format::{
 
 /// Every event type the domain writes, with its French name, in the order
 /// of the streams (company, meetings, financial years, advances).
-pub const EVENT_TYPES: [(&str, &str); 38] = [
+pub const EVENT_TYPES: [(&str, &str); 40] = [
     ("CompanyIncorporated", "Constitution de la société"),
     ("CharterAmended", "Modification des statuts"),
     ("ShareholderAdmitted", "Admission d'un associé"),
@@ -53,6 +55,11 @@ pub const EVENT_TYPES: [(&str, &str); 38] = [
     ("AdvanceGranted", "Avance en compte courant"),
     ("AdvanceRepaid", "Remboursement d'avance"),
     ("InterestAccrued", "Intérêts d'avance"),
+    (
+        "InterestWithholdingDecided",
+        "Retenue sur intérêts d'un non-résident décidée",
+    ),
+    ("InterestPaid", "Intérêts versés"),
 ];
 
 /// The kinds of stream, by the prefix of their ids, with their French name.
@@ -586,13 +593,52 @@ fn advance_event(advance: &str, e: &AdvanceEvent) -> Described {
             year,
             interest,
             accrued_on,
+            withholding,
             ..
         } => said(
-            format!(
-                "Intérêts {year} de l'avance {advance} : {}",
-                euros(*interest)
-            ),
+            match withholding {
+                Some(w) if w.status == Some(WithholdingStatus::NonResident) => format!(
+                    "Intérêts {year} de l'avance {advance} : {} ; prêteur non-résident, retenue à décider",
+                    euros(*interest)
+                ),
+                Some(w) => format!(
+                    "Intérêts {year} de l'avance {advance} : {} ; retenue de {} d'impôt et {} de prélèvements sociaux, net à verser {}",
+                    euros(*interest),
+                    euros(w.income_tax),
+                    euros(w.social_contributions),
+                    euros(w.net)
+                ),
+                None => format!(
+                    "Intérêts {year} de l'avance {advance} : {}",
+                    euros(*interest)
+                ),
+            },
             Some(date(*accrued_on)),
+        ),
+        E::WithholdingDecided {
+            year,
+            income_tax,
+            social_contributions,
+            net,
+        } => said(
+            format!(
+                "Intérêts {year} de l'avance {advance}, prêteur non-résident : retenue de {} d'impôt et {} de prélèvements sociaux, net à verser {}",
+                euros(*income_tax),
+                euros(*social_contributions),
+                euros(*net)
+            ),
+            None,
+        ),
+        E::InterestPaid {
+            year,
+            amount,
+            paid_on,
+        } => said(
+            format!(
+                "Intérêts {year} de l'avance {advance} versés : {}",
+                euros(*amount)
+            ),
+            Some(date(*paid_on)),
         ),
     }
 }

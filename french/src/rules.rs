@@ -250,6 +250,32 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
             "La retenue sur le dividende de cet associé est déjà décidée."
         }
         "WithheldAboveGross" => "La retenue dépasse le dividende brut de cet associé.",
+        // Current-account advances.
+        "AlreadyGranted" => "Cette avance est déjà consentie.",
+        "NotGranted" => "Cette avance n'est pas encore consentie.",
+        "NotAShareholder" => {
+            "Seul un associé consent une avance en compte courant : ce prêteur ne détenait pas d'actions ce jour-là."
+        }
+        "RepaymentAboveOutstanding" => "Le remboursement dépasse le capital restant dû.",
+        "AlreadyAccrued" => "Les intérêts de cette année sont déjà calculés.",
+        "YearBeforeGrant" => "L'avance a été consentie après cette année.",
+        "YearNotEnded" => "Les intérêts d'une année se calculent à partir du 1er janvier suivant.",
+        "InterestNotAccrued" => {
+            "Les intérêts de cette année ne sont pas calculés : calculez-les avant de les verser."
+        }
+        "InterestAlreadyPaid" => "Les intérêts de cette année sont déjà versés.",
+        "NoInterestToPay" => "Rien à verser : les intérêts nets de cette année sont nuls.",
+        "InterestWithholdingUndecided" => {
+            "Le prêteur est imposé hors de France : enregistrez d'abord la retenue décidée sur ses intérêts."
+        }
+        "InterestNotNonResident" => {
+            "Le prêteur n'est pas non-résident pour ces intérêts : leur retenue suit la règle française."
+        }
+        "InterestWithholdingAlreadyDecided" => "La retenue sur ces intérêts est déjà décidée.",
+        "InterestWithheldAboveGross" => "La retenue dépasse les intérêts bruts.",
+        "StatusWithoutRates" => {
+            "Une situation fiscale (dispense, non-résident) se donne avec les taux de la retenue."
+        }
         "NothingToTransfer" => {
             "Aucun virement à faire : chaque associé est payé, ou n'a pas de coordonnées bancaires."
         }

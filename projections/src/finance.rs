@@ -20,7 +20,7 @@ use thiserror::Error;
 use windledger_domain::company::{HolderKind, Turbine};
 use windledger_domain::finance::{
     AdvanceEvent, Allocation, Balances, Beneficiary, CostCategory, FinancialYearEvent, IferLine,
-    LocalTax, RevenueKind, WithholdingStatus, YearMonth,
+    InterestWithholding, LocalTax, RevenueKind, WithholdingStatus, YearMonth,
 };
 use windledger_domain::money::{Euros, SignedEuros};
 use windledger_domain::resolution::AdoptedResolution;
@@ -283,8 +283,77 @@ pub struct AdvanceRecord {
     pub annual_rate: Decimal,
     pub granted_on: NaiveDate,
     pub outstanding: Euros,
+    /// The advance's place among the company's advances, in the order
+    /// they were granted (0-based): its transfers' references name it.
+    pub place: usize,
     /// Interest accrued, by calendar year.
-    pub interest: BTreeMap<i32, (Euros, EventRef)>,
+    pub interest: BTreeMap<i32, InterestRecord>,
+    /// Repayments, in date order.
+    pub repayments: Vec<Repayment>,
+}
+
+/// A year's interest of an advance.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InterestRecord {
+    pub gross: Euros,
+    /// What is withheld, as decided with the accrual; `None` for an
+    /// accrual recorded without rates (nothing withheld).
+    pub withholding: Option<InterestWithholding>,
+    /// A non-resident's withholding as the operator decided it: income
+    /// tax, social contributions.
+    pub decided: Option<(Euros, Euros)>,
+    pub paid: Option<InterestPayment>,
+    /// The accrual.
+    pub at: EventRef,
+}
+
+impl InterestRecord {
+    /// Taxed abroad and not decided yet: not paid until it is.
+    pub fn awaits_decision(&self) -> bool {
+        self.decided.is_none()
+            && self
+                .withholding
+                .as_ref()
+                .is_some_and(|w| w.status == Some(WithholdingStatus::NonResident))
+    }
+
+    /// Income tax and social contributions withheld.
+    pub fn withheld(&self) -> (Euros, Euros) {
+        match (&self.decided, &self.withholding) {
+            (Some(decided), _) => *decided,
+            (None, Some(w)) => (w.income_tax, w.social_contributions),
+            (None, None) => (Euros::ZERO, Euros::ZERO),
+        }
+    }
+
+    /// The net to pay; `None` while a non-resident's withholding is
+    /// undecided.
+    pub fn net(&self) -> Option<Euros> {
+        if self.awaits_decision() {
+            return None;
+        }
+        let (tax, social) = self.withheld();
+        let withheld = tax.cents()?.checked_add(social.cents()?)?;
+        Some(Euros::from_cents(
+            self.gross.cents()?.checked_sub(withheld)?,
+        ))
+    }
+}
+
+/// Interest paid.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InterestPayment {
+    pub amount: Euros,
+    pub paid_on: NaiveDate,
+    pub at: EventRef,
+}
+
+/// A repayment of principal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Repayment {
+    pub amount: Euros,
+    pub repaid_on: NaiveDate,
+    pub at: EventRef,
 }
 
 /// The finance fold.
@@ -540,6 +609,7 @@ impl Finance {
             ..
         } = event
         {
+            let place = self.advances.len();
             self.advances.insert(
                 advance.to_owned(),
                 AdvanceRecord {
@@ -548,7 +618,9 @@ impl Finance {
                     annual_rate: *annual_rate,
                     granted_on: *granted_on,
                     outstanding: *amount,
+                    place,
                     interest: BTreeMap::new(),
+                    repayments: Vec::new(),
                 },
             );
             return Ok(());
@@ -559,9 +631,61 @@ impl Finance {
             .ok_or_else(|| format!("advance {advance} was never granted"))?;
         match event {
             AdvanceEvent::AdvanceGranted { .. } => {}
-            AdvanceEvent::AdvanceRepaid { outstanding, .. } => record.outstanding = *outstanding,
-            AdvanceEvent::InterestAccrued { year, interest, .. } => {
-                record.interest.insert(*year, (*interest, meta.reference()));
+            AdvanceEvent::AdvanceRepaid {
+                amount,
+                repaid_on,
+                outstanding,
+            } => {
+                record.outstanding = *outstanding;
+                record.repayments.push(Repayment {
+                    amount: *amount,
+                    repaid_on: *repaid_on,
+                    at: meta.reference(),
+                });
+            }
+            AdvanceEvent::InterestAccrued {
+                year,
+                interest,
+                withholding,
+                ..
+            } => {
+                record.interest.insert(
+                    *year,
+                    InterestRecord {
+                        gross: *interest,
+                        withholding: withholding.clone(),
+                        decided: None,
+                        paid: None,
+                        at: meta.reference(),
+                    },
+                );
+            }
+            AdvanceEvent::WithholdingDecided {
+                year,
+                income_tax,
+                social_contributions,
+                ..
+            } => {
+                let interest = record
+                    .interest
+                    .get_mut(year)
+                    .ok_or_else(|| format!("the interest of {year} of {advance} is not accrued"))?;
+                interest.decided = Some((*income_tax, *social_contributions));
+            }
+            AdvanceEvent::InterestPaid {
+                year,
+                amount,
+                paid_on,
+            } => {
+                let interest = record
+                    .interest
+                    .get_mut(year)
+                    .ok_or_else(|| format!("the interest of {year} of {advance} is not accrued"))?;
+                interest.paid = Some(InterestPayment {
+                    amount: *amount,
+                    paid_on: *paid_on,
+                    at: meta.reference(),
+                });
             }
         }
         Ok(())

@@ -223,7 +223,7 @@ pub fn local_returns(
         return Ok(None);
     };
     for (id, advance) in finance.advances() {
-        let Some((interest, _)) = advance.interest.get(&year) else {
+        let Some(interest) = advance.interest.get(&year).map(|i| &i.gross) else {
             continue;
         };
         let Some(history) = cap_table.holder(&advance.holder) else {

@@ -144,14 +144,12 @@ pub fn statement(projections: &Projections, holder: &HolderId) -> Option<Stateme
         .advances()
         .filter(|(_, a)| &a.holder == holder)
         .flat_map(|(id, a)| {
-            a.interest
-                .iter()
-                .map(move |(year, (amount, at))| StatementInterest {
-                    advance: id.clone(),
-                    year: *year,
-                    interest: *amount,
-                    at: *at,
-                })
+            a.interest.iter().map(move |(year, i)| StatementInterest {
+                advance: id.clone(),
+                year: *year,
+                interest: i.gross,
+                at: i.at,
+            })
         })
         .collect();
     Some(Statement {

@@ -359,8 +359,13 @@ pub async fn statement(
         let status = StatusCode::UNPROCESSABLE_ENTITY;
         return page(&web, &post.farm, &post.me, year, Some(state), None, status).await;
     };
-    let settlement =
-        payments::settle(&post.farm.runtime, year, &lines, &post.metadata(":releve")).await?;
+    let settlement = payments::settle(
+        &post.farm.runtime,
+        payments::Scope::Dividend(year),
+        &lines,
+        &post.metadata(":releve"),
+    )
+    .await?;
     let imported = Imported {
         file: file.name,
         settlement,

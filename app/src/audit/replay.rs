@@ -426,7 +426,13 @@ impl Replay {
                 "the repayment decided again from the principal still owed"
             }
             AdvanceEvent::InterestAccrued { .. } => {
-                "the interest recomputed from the principal over the year, at the rate applied"
+                "the interest recomputed from the principal over the year, at the rate applied, and what is withheld from it"
+            }
+            AdvanceEvent::WithholdingDecided { .. } => {
+                "the net recomputed from the interest accrued and what the operator withheld"
+            }
+            AdvanceEvent::InterestPaid { .. } => {
+                "the interest paid decided again: its net, once, after its accrual"
             }
         };
         same(&event, &produced, what)?;

@@ -2,7 +2,7 @@
 //! company, each advance a stream of its own (`current-account-advance/<id>`),
 //! with interest accrued per calendar year.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use cqrs_es::DomainEvent;
@@ -10,9 +10,11 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::types::{WithholdingRates, WithholdingStatus, withheld};
 use crate::aggregate::aggregate;
 use crate::cap_table::CapTableServices;
 use crate::clock::{Clock, not_after};
+use crate::company::HolderKind;
 use crate::money::{Euros, round_to_cent};
 use crate::resolution::LookupError;
 use crate::types::{AdvanceId, HolderId};
@@ -42,16 +44,44 @@ pub enum AdvanceCommand {
         #[cfg_attr(feature = "json-schema", schemars(with = "String", extend("pattern" = "^-?[0-9]+(\\.[0-9]+)?$")))]
         rate_ceiling: Decimal,
         accrued_on: NaiveDate,
+        /// The rates withheld from the interest when paid to an individual
+        /// resident in France (12.8 % and 17.2 % by default). Through the
+        /// API and the pages the server fills it in; left out (an import
+        /// of a ledger kept before the withholding was), nothing is
+        /// withheld.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        withholding: Option<WithholdingRates>,
+        /// The lender's status when not withheld as a French resident
+        /// (exempt, non-resident), as of the accrual date: the server's to
+        /// fill in from the identity vault.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        withholding_status: Option<WithholdingStatus>,
+    },
+    /// What is withheld from a non-resident's interest of `year`, as the
+    /// operator decided it (the tax treaty's rate): the interest is paid
+    /// net of it.
+    DecideWithholding {
+        year: i32,
+        income_tax: Euros,
+        social_contributions: Euros,
+    },
+    /// The net interest of `year`, paid to the lender.
+    PayInterest {
+        year: i32,
+        paid_on: NaiveDate,
     },
 }
 
 impl AdvanceCommand {
-    /// The date the command records a fact on.
-    pub fn date(&self) -> NaiveDate {
+    /// The date the command records a fact on; `None` for a decision,
+    /// which records no dated fact.
+    pub fn date(&self) -> Option<NaiveDate> {
         match self {
-            Self::Grant { granted_on, .. } => *granted_on,
-            Self::Repay { repaid_on, .. } => *repaid_on,
-            Self::AccrueInterest { accrued_on, .. } => *accrued_on,
+            Self::Grant { granted_on, .. } => Some(*granted_on),
+            Self::Repay { repaid_on, .. } => Some(*repaid_on),
+            Self::AccrueInterest { accrued_on, .. } => Some(*accrued_on),
+            Self::PayInterest { paid_on, .. } => Some(*paid_on),
+            Self::DecideWithholding { .. } => None,
         }
     }
 }
@@ -81,7 +111,38 @@ pub enum AdvanceEvent {
         /// year, rounded once to the cent (half away from zero).
         interest: Euros,
         accrued_on: NaiveDate,
+        /// What is withheld when the interest is paid; absent from an
+        /// accrual recorded without rates (nothing withheld).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        withholding: Option<InterestWithholding>,
     },
+    /// A non-resident's withholding, as the operator decided it.
+    WithholdingDecided {
+        year: i32,
+        income_tax: Euros,
+        social_contributions: Euros,
+        /// The interest paid: the gross minus what is withheld.
+        net: Euros,
+    },
+    InterestPaid {
+        year: i32,
+        /// The net paid.
+        amount: Euros,
+        paid_on: NaiveDate,
+    },
+}
+
+/// What is withheld from a year's interest, decided with its accrual from
+/// the lender's kind and status (see [`crate::finance::withheld`]).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterestWithholding {
+    pub rates: WithholdingRates,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<WithholdingStatus>,
+    pub income_tax: Euros,
+    pub social_contributions: Euros,
+    /// Gross minus what is withheld.
+    pub net: Euros,
 }
 
 /// Days of a year during which the principal was constant.
@@ -124,11 +185,28 @@ impl From<&AdvanceEvent> for AdvanceCommand {
                 year,
                 rate_ceiling,
                 accrued_on,
+                withholding,
                 ..
             } => Self::AccrueInterest {
                 year: *year,
                 rate_ceiling: *rate_ceiling,
                 accrued_on: *accrued_on,
+                withholding: withholding.as_ref().map(|w| w.rates),
+                withholding_status: withholding.as_ref().and_then(|w| w.status),
+            },
+            AdvanceEvent::WithholdingDecided {
+                year,
+                income_tax,
+                social_contributions,
+                ..
+            } => Self::DecideWithholding {
+                year: *year,
+                income_tax: *income_tax,
+                social_contributions: *social_contributions,
+            },
+            AdvanceEvent::InterestPaid { year, paid_on, .. } => Self::PayInterest {
+                year: *year,
+                paid_on: *paid_on,
             },
         }
     }
@@ -140,6 +218,8 @@ impl DomainEvent for AdvanceEvent {
             Self::AdvanceGranted { .. } => "AdvanceGranted",
             Self::AdvanceRepaid { .. } => "AdvanceRepaid",
             Self::InterestAccrued { .. } => "InterestAccrued",
+            Self::WithholdingDecided { .. } => "InterestWithholdingDecided",
+            Self::InterestPaid { .. } => "InterestPaid",
         }
         .to_owned()
     }
@@ -177,6 +257,30 @@ pub enum AdvanceError {
     YearNotEnded { year: i32, accrued_on: NaiveDate },
     #[error("an amount overflowed: check the figures")]
     Overflow,
+    #[error("no interest of {0} is accrued: accrue it before it is paid or withheld")]
+    InterestNotAccrued(i32),
+    #[error("the interest of {0} is already paid")]
+    InterestAlreadyPaid(i32),
+    #[error("the interest of {0} is nothing to pay: its net is zero")]
+    NoInterestToPay(i32),
+    #[error(
+        "the lender is taxed outside France: record what is withheld from the interest of {0} (decide_withholding) before it is paid"
+    )]
+    InterestWithholdingUndecided(i32),
+    #[error(
+        "the interest of {0} is not a non-resident's: only a non-resident's withholding is decided"
+    )]
+    InterestNotNonResident(i32),
+    #[error("what is withheld from the interest of {0} is already decided")]
+    InterestWithholdingAlreadyDecided(i32),
+    #[error("{withheld} withheld from the interest of {year} is above its gross of {gross}")]
+    InterestWithheldAboveGross {
+        year: i32,
+        withheld: Euros,
+        gross: Euros,
+    },
+    #[error("a withholding status is given without rates: give the rates (withholding) with it")]
+    StatusWithoutRates,
     #[error(transparent)]
     Lookup(#[from] LookupError),
 }
@@ -198,8 +302,30 @@ pub struct CurrentAccountAdvance {
     granted: Option<Granted>,
     /// (date, principal from that date), in date order.
     principal: Vec<(NaiveDate, u64)>,
-    accrued: BTreeSet<i32>,
+    /// Interest accrued, by year.
+    accrued: BTreeMap<i32, Accrued>,
     latest: Option<NaiveDate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Accrued {
+    gross: Euros,
+    withholding: Option<InterestWithholding>,
+    /// A non-resident's net, once decided.
+    decided: Option<Euros>,
+    paid: bool,
+}
+
+impl Accrued {
+    /// The net to pay: the gross less what is withheld; `None` while a
+    /// non-resident's withholding is undecided.
+    fn net(&self) -> Option<Euros> {
+        match &self.withholding {
+            None => Some(self.gross),
+            Some(w) if w.status == Some(WithholdingStatus::NonResident) => self.decided,
+            Some(w) => Some(w.net),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,9 +342,12 @@ aggregate!(
 
 impl CurrentAccountAdvance {
     fn check_clock(command: &AdvanceCommand, clock: &dyn Clock) -> Result<(), AdvanceError> {
-        not_after(command.date(), clock.today(), |date, today| {
-            AdvanceError::InTheFuture { date, today }
-        })
+        match command.date() {
+            Some(date) => not_after(date, clock.today(), |date, today| {
+                AdvanceError::InTheFuture { date, today }
+            }),
+            None => Ok(()),
+        }
     }
 
     async fn decision(
@@ -238,7 +367,24 @@ impl CurrentAccountAdvance {
                 return Err(AdvanceError::NotAShareholder(holder.clone(), *granted_on));
             }
         }
-        self.decide(command)
+        // The lender's kind (fixed at registration) decides the
+        // withholding: read on the day of the advance, when they held
+        // shares.
+        let mut kind = HolderKind::Individual;
+        if let (
+            AdvanceCommand::AccrueInterest {
+                withholding: Some(_),
+                ..
+            },
+            Some(granted),
+        ) = (&command, &self.granted)
+        {
+            let table = services.cap_tables.cap_table(granted.granted_on).await?;
+            if let Some(p) = table.holders.iter().find(|p| p.holder == granted.holder) {
+                kind = p.kind;
+            }
+        }
+        self.decide(command, kind)
     }
 
     fn evolve(&mut self, event: AdvanceEvent) {
@@ -269,10 +415,33 @@ impl CurrentAccountAdvance {
                 self.latest = self.latest.max(Some(repaid_on));
             }
             AdvanceEvent::InterestAccrued {
-                year, accrued_on, ..
+                year,
+                accrued_on,
+                interest,
+                withholding,
+                ..
             } => {
-                self.accrued.insert(year);
+                self.accrued.insert(
+                    year,
+                    Accrued {
+                        gross: interest,
+                        withholding,
+                        decided: None,
+                        paid: false,
+                    },
+                );
                 self.latest = self.latest.max(Some(accrued_on));
+            }
+            AdvanceEvent::WithholdingDecided { year, net, .. } => {
+                if let Some(a) = self.accrued.get_mut(&year) {
+                    a.decided = Some(net);
+                }
+            }
+            AdvanceEvent::InterestPaid { year, paid_on, .. } => {
+                if let Some(a) = self.accrued.get_mut(&year) {
+                    a.paid = true;
+                }
+                self.latest = self.latest.max(Some(paid_on));
             }
         }
     }
@@ -295,7 +464,11 @@ impl CurrentAccountAdvance {
         }
     }
 
-    fn decide(&self, command: AdvanceCommand) -> Result<AdvanceEvent, AdvanceError> {
+    fn decide(
+        &self,
+        command: AdvanceCommand,
+        kind: HolderKind,
+    ) -> Result<AdvanceEvent, AdvanceError> {
         match command {
             AdvanceCommand::Grant {
                 advance,
@@ -339,10 +512,19 @@ impl CurrentAccountAdvance {
                 year,
                 rate_ceiling,
                 accrued_on,
+                withholding,
+                withholding_status,
             } => {
                 let granted = self.granted.as_ref().ok_or(AdvanceError::NotGranted)?;
                 rate(rate_ceiling)?;
-                if self.accrued.contains(&year) {
+                if withholding.is_none() && withholding_status.is_some() {
+                    return Err(AdvanceError::StatusWithoutRates);
+                }
+                if let Some(w) = &withholding {
+                    rate(w.income_tax)?;
+                    rate(w.social_contributions)?;
+                }
+                if self.accrued.contains_key(&year) {
                     return Err(AdvanceError::AlreadyAccrued(year));
                 }
                 if year < granted.granted_on.year() {
@@ -374,6 +556,22 @@ impl CurrentAccountAdvance {
                     .map(|s| round_to_cent(s / Decimal::ONE_HUNDRED / Decimal::from(days_in_year)))
                     .and_then(|i| Euros::new(i).ok())
                     .ok_or(AdvanceError::Overflow)?;
+                let withholding = match withholding {
+                    None => None,
+                    Some(rates) => {
+                        let gross = interest.cents().ok_or(AdvanceError::Overflow)?;
+                        let (income_tax, social, net) =
+                            withheld(gross, kind, withholding_status, rates)
+                                .ok_or(AdvanceError::Overflow)?;
+                        Some(InterestWithholding {
+                            rates,
+                            status: withholding_status,
+                            income_tax: Euros::from_cents(income_tax),
+                            social_contributions: Euros::from_cents(social),
+                            net: Euros::from_cents(net),
+                        })
+                    }
+                };
                 Ok(AdvanceEvent::InterestAccrued {
                     year,
                     rate_applied,
@@ -382,6 +580,74 @@ impl CurrentAccountAdvance {
                     periods,
                     interest,
                     accrued_on,
+                    withholding,
+                })
+            }
+            AdvanceCommand::DecideWithholding {
+                year,
+                income_tax,
+                social_contributions,
+            } => {
+                self.granted.as_ref().ok_or(AdvanceError::NotGranted)?;
+                let accrued = self
+                    .accrued
+                    .get(&year)
+                    .ok_or(AdvanceError::InterestNotAccrued(year))?;
+                let non_resident = accrued
+                    .withholding
+                    .as_ref()
+                    .is_some_and(|w| w.status == Some(WithholdingStatus::NonResident));
+                if !non_resident {
+                    return Err(AdvanceError::InterestNotNonResident(year));
+                }
+                if accrued.paid {
+                    return Err(AdvanceError::InterestAlreadyPaid(year));
+                }
+                if accrued.decided.is_some() {
+                    return Err(AdvanceError::InterestWithholdingAlreadyDecided(year));
+                }
+                let (Some(gross), Some(tax), Some(social)) = (
+                    accrued.gross.cents(),
+                    income_tax.cents(),
+                    social_contributions.cents(),
+                ) else {
+                    return Err(AdvanceError::Overflow);
+                };
+                let withheld = tax.checked_add(social).ok_or(AdvanceError::Overflow)?;
+                let net = gross.checked_sub(withheld).ok_or(
+                    AdvanceError::InterestWithheldAboveGross {
+                        year,
+                        withheld: Euros::from_cents(withheld),
+                        gross: accrued.gross,
+                    },
+                )?;
+                Ok(AdvanceEvent::WithholdingDecided {
+                    year,
+                    income_tax,
+                    social_contributions,
+                    net: Euros::from_cents(net),
+                })
+            }
+            AdvanceCommand::PayInterest { year, paid_on } => {
+                self.granted.as_ref().ok_or(AdvanceError::NotGranted)?;
+                let accrued = self
+                    .accrued
+                    .get(&year)
+                    .ok_or(AdvanceError::InterestNotAccrued(year))?;
+                if accrued.paid {
+                    return Err(AdvanceError::InterestAlreadyPaid(year));
+                }
+                let amount = accrued
+                    .net()
+                    .ok_or(AdvanceError::InterestWithholdingUndecided(year))?;
+                if amount == Euros::ZERO {
+                    return Err(AdvanceError::NoInterestToPay(year));
+                }
+                self.check_date(paid_on)?;
+                Ok(AdvanceEvent::InterestPaid {
+                    year,
+                    amount,
+                    paid_on,
                 })
             }
         }

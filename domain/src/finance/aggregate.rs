@@ -14,7 +14,7 @@ use super::error::FinancialYearError;
 use super::events::FinancialYearEvent;
 use super::types::{
     Allocation, Balances, Beneficiary, DividendAmount, DividendRights, IferLine, IferSplit,
-    Turbines, WithholdingRates, WithholdingStatus, YearMonth,
+    Turbines, WithholdingRates, WithholdingStatus, YearMonth, withheld,
 };
 use crate::aggregate::aggregate;
 use crate::cap_table::{CapTableService, CapTableSnapshot};
@@ -1247,33 +1247,9 @@ fn declare(
         .into_iter()
         .zip(gross)
         .map(|((position, shares, _), gross)| {
-            // Each levy is rounded to the cent on its own; social
-            // contributions are capped at what income tax leaves, so the two
-            // never exceed the gross, whatever the rates.
             let status = statuses.get(&position.holder).copied();
-            let withheld = |rate: Decimal| -> Result<u64, Error> {
-                if position.kind != HolderKind::Individual
-                    || status == Some(WithholdingStatus::NonResident)
-                {
-                    return Ok(0);
-                }
-                let euros = Euros::from_cents(gross).amount();
-                euros
-                    .checked_mul(rate)
-                    .map(|t| round_to_cent(t / Decimal::ONE_HUNDRED))
-                    .and_then(|tax| Euros::new(tax).ok())
-                    .and_then(Euros::cents)
-                    .ok_or(Error::Overflow)
-            };
-            let income_tax = match status {
-                Some(WithholdingStatus::Exempt) => 0,
-                _ => withheld(withholding.income_tax)?.min(gross),
-            };
-            let social = withheld(withholding.social_contributions)?.min(gross - income_tax);
-            let net = income_tax
-                .checked_add(social)
-                .and_then(|withheld| gross.checked_sub(withheld))
-                .ok_or(Error::Overflow)?;
+            let (income_tax, social, net) =
+                withheld(gross, position.kind, status, withholding).ok_or(Error::Overflow)?;
             Ok(Allocation {
                 holder: position.holder.clone(),
                 kind: position.kind,

@@ -13,7 +13,7 @@ mod types;
 
 pub use advance::{
     AdvanceCommand, AdvanceError, AdvanceEvent, AdvanceServices, CurrentAccountAdvance,
-    InterestPeriod,
+    InterestPeriod, InterestWithholding,
 };
 pub use aggregate::{ClosingBalances, FinancialYear, FinancialYearServices, KnownClosings};
 pub use commands::FinancialYearCommand;
@@ -21,5 +21,5 @@ pub use error::FinancialYearError;
 pub use events::{FINANCIAL_YEAR_EVENT_VERSION, FinancialYearEvent};
 pub use types::{
     Allocation, Balances, Beneficiary, CostCategory, DividendAmount, DividendRights, IferLine,
-    IferSplit, LocalTax, RevenueKind, WithholdingRates, WithholdingStatus, YearMonth,
+    IferSplit, LocalTax, RevenueKind, WithholdingRates, WithholdingStatus, YearMonth, withheld,
 };

@@ -274,6 +274,39 @@ pub enum WithholdingStatus {
     NonResident,
 }
 
+/// What is withheld from `gross` (cents) paid to a holder of `kind` with
+/// `status`, at `rates`: `(income tax, social contributions, net)` in
+/// cents. Only an individual resident in France is withheld (an exempt
+/// one, social contributions only); a non-resident's withholding is the
+/// operator's to decide. Each levy is rounded to the cent on its own;
+/// social contributions are capped at what income tax leaves, so the two
+/// never exceed the gross, whatever the rates. `None` on overflow.
+pub fn withheld(
+    gross: u64,
+    kind: HolderKind,
+    status: Option<WithholdingStatus>,
+    rates: WithholdingRates,
+) -> Option<(u64, u64, u64)> {
+    let levy = |rate: Decimal| -> Option<u64> {
+        if kind != HolderKind::Individual || status == Some(WithholdingStatus::NonResident) {
+            return Some(0);
+        }
+        Euros::from_cents(gross)
+            .amount()
+            .checked_mul(rate)
+            .map(|t| crate::money::round_to_cent(t / Decimal::ONE_HUNDRED))
+            .and_then(|tax| Euros::new(tax).ok())
+            .and_then(Euros::cents)
+    };
+    let income_tax = match status {
+        Some(WithholdingStatus::Exempt) => 0,
+        _ => levy(rates.income_tax)?.min(gross),
+    };
+    let social = levy(rates.social_contributions)?.min(gross - income_tax);
+    let net = gross.checked_sub(income_tax.checked_add(social)?)?;
+    Some((income_tax, social, net))
+}
+
 /// One holder's share of a dividend.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Allocation {

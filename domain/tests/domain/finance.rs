@@ -34,8 +34,8 @@ use windledger_domain::finance::{
     AdvanceCommand, AdvanceError, AdvanceEvent, AdvanceServices, Allocation, Balances, Beneficiary,
     ClosingBalances, CostCategory, CurrentAccountAdvance, DividendAmount, DividendRights,
     FinancialYear, FinancialYearCommand, FinancialYearError, FinancialYearEvent,
-    FinancialYearServices, IferLine, IferSplit, InterestPeriod, KnownClosings, LocalTax,
-    RevenueKind, WithholdingRates, WithholdingStatus, YearMonth,
+    FinancialYearServices, IferLine, IferSplit, InterestPeriod, InterestWithholding, KnownClosings,
+    LocalTax, RevenueKind, WithholdingRates, WithholdingStatus, YearMonth,
 };
 use windledger_domain::money::Euros;
 use windledger_domain::ratio::Ratio;
@@ -2890,6 +2890,8 @@ fn accrue(year: i32, ceiling: &str, on: NaiveDate) -> AdvanceCommand {
         year,
         rate_ceiling: dec(ceiling),
         accrued_on: on,
+        withholding: None,
+        withholding_status: None,
     }
 }
 
@@ -3114,6 +3116,7 @@ fn interest_2021() -> AdvanceEvent {
         ],
         interest: eur("120.99"),
         accrued_on: day(2022, 1, 10),
+        withholding: None,
     }
 }
 
@@ -3143,6 +3146,7 @@ fn a_ceiling_lower_than_the_agreed_rate_applies() {
             ],
             interest: eur("100.82"),
             accrued_on: day(2022, 1, 10),
+            withholding: None,
         },
     );
 }
@@ -3160,6 +3164,7 @@ fn a_whole_year_earns_the_rate_on_the_principal_owed() {
             periods: vec![period(day(2022, 1, 1), day(2022, 12, 31), "6000", 365)],
             interest: eur("180"),
             accrued_on: day(2023, 1, 10),
+            withholding: None,
         },
     );
 }
@@ -3179,6 +3184,7 @@ fn a_leap_year_counts_366_days_and_nothing_runs_once_repaid() {
             periods: vec![period(day(2024, 1, 1), day(2024, 2, 29), "6000", 60)],
             interest: eur("29.51"),
             accrued_on: day(2025, 1, 10),
+            withholding: None,
         },
     );
 }
@@ -3251,4 +3257,249 @@ fn the_advance_reads_its_lender_and_what_is_owed() {
     }
     assert_eq!(advance.holder(), Some(&holder("h-ind")));
     assert_eq!(advance.outstanding(), eur("6000"));
+}
+
+// --- Interest withheld and paid -------------------------------------------
+
+/// The advance of `granted_and_repaid`, lent by the individual h-c1.
+fn granted_by_individual() -> Vec<AdvanceEvent> {
+    let AdvanceEvent::AdvanceGranted {
+        advance,
+        amount,
+        annual_rate,
+        granted_on,
+        ..
+    } = granted()
+    else {
+        unreachable!("granted() is a grant")
+    };
+    vec![
+        AdvanceEvent::AdvanceGranted {
+            advance,
+            holder: holder("h-c1"),
+            amount,
+            annual_rate,
+            granted_on,
+        },
+        repaid("4000", day(2021, 10, 1), "6000"),
+    ]
+}
+
+fn accrue_withheld(status: Option<WithholdingStatus>) -> AdvanceCommand {
+    AdvanceCommand::AccrueInterest {
+        year: 2021,
+        rate_ceiling: dec("5"),
+        accrued_on: day(2022, 1, 10),
+        withholding: Some(WithholdingRates::default()),
+        withholding_status: status,
+    }
+}
+
+/// `interest_2021` with what is withheld from its 120.99.
+fn interest_2021_withheld(
+    status: Option<WithholdingStatus>,
+    income_tax: &str,
+    social: &str,
+    net: &str,
+) -> AdvanceEvent {
+    let AdvanceEvent::InterestAccrued {
+        year,
+        rate_applied,
+        rate_ceiling,
+        days_in_year,
+        periods,
+        interest,
+        accrued_on,
+        ..
+    } = interest_2021()
+    else {
+        unreachable!("interest_2021() is an accrual")
+    };
+    AdvanceEvent::InterestAccrued {
+        year,
+        rate_applied,
+        rate_ceiling,
+        days_in_year,
+        periods,
+        interest,
+        accrued_on,
+        withholding: Some(InterestWithholding {
+            rates: WithholdingRates::default(),
+            status,
+            income_tax: eur(income_tax),
+            social_contributions: eur(social),
+            net: eur(net),
+        }),
+    }
+}
+
+#[test]
+fn an_individuals_interest_is_withheld_at_12_8_and_17_2_per_cent() {
+    // 120.99 x 12.8 % = 15.48672 -> 15.49; x 17.2 % = 20.81028 -> 20.81.
+    advance_accepted(
+        granted_by_individual(),
+        accrue_withheld(None),
+        interest_2021_withheld(None, "15.49", "20.81", "84.69"),
+    );
+}
+
+#[test]
+fn an_exempt_individual_pays_the_social_contributions_only() {
+    let exempt = Some(WithholdingStatus::Exempt);
+    advance_accepted(
+        granted_by_individual(),
+        accrue_withheld(exempt),
+        interest_2021_withheld(exempt, "0", "20.81", "100.18"),
+    );
+}
+
+#[test]
+fn a_legal_persons_interest_is_not_withheld() {
+    advance_accepted(
+        granted_and_repaid(),
+        accrue_withheld(None),
+        interest_2021_withheld(None, "0", "0", "120.99"),
+    );
+}
+
+#[test]
+fn a_status_needs_its_rates() {
+    let mut command = accrue_withheld(Some(WithholdingStatus::Exempt));
+    if let AdvanceCommand::AccrueInterest { withholding, .. } = &mut command {
+        *withholding = None;
+    }
+    advance_refused(
+        granted_by_individual(),
+        command,
+        AdvanceError::StatusWithoutRates,
+    );
+}
+
+#[test]
+fn interest_is_paid_once_its_net() {
+    let accrued = with_advance(
+        granted_by_individual(),
+        [interest_2021_withheld(None, "15.49", "20.81", "84.69")],
+    );
+    let pay = |on| AdvanceCommand::PayInterest {
+        year: 2021,
+        paid_on: on,
+    };
+    advance_accepted(
+        accrued.clone(),
+        pay(day(2022, 2, 1)),
+        AdvanceEvent::InterestPaid {
+            year: 2021,
+            amount: eur("84.69"),
+            paid_on: day(2022, 2, 1),
+        },
+    );
+    let paid = with_advance(
+        accrued.clone(),
+        [AdvanceEvent::InterestPaid {
+            year: 2021,
+            amount: eur("84.69"),
+            paid_on: day(2022, 2, 1),
+        }],
+    );
+    advance_refused(
+        paid,
+        pay(day(2022, 3, 1)),
+        AdvanceError::InterestAlreadyPaid(2021),
+    );
+    advance_refused(
+        accrued.clone(),
+        AdvanceCommand::PayInterest {
+            year: 2022,
+            paid_on: day(2023, 2, 1),
+        },
+        AdvanceError::InterestNotAccrued(2022),
+    );
+    // Before the accrual: dates never go back.
+    advance_refused(
+        accrued,
+        pay(day(2022, 1, 9)),
+        AdvanceError::DateTooEarly {
+            date: day(2022, 1, 9),
+            latest: day(2022, 1, 10),
+        },
+    );
+    // An accrual recorded without rates is paid gross.
+    advance_accepted(
+        with_advance(granted_and_repaid(), [interest_2021()]),
+        pay(day(2022, 2, 1)),
+        AdvanceEvent::InterestPaid {
+            year: 2021,
+            amount: eur("120.99"),
+            paid_on: day(2022, 2, 1),
+        },
+    );
+}
+
+#[test]
+fn a_non_residents_interest_waits_for_the_operators_decision() {
+    let non_resident = Some(WithholdingStatus::NonResident);
+    advance_accepted(
+        granted_by_individual(),
+        accrue_withheld(non_resident),
+        interest_2021_withheld(non_resident, "0", "0", "120.99"),
+    );
+    let accrued = with_advance(
+        granted_by_individual(),
+        [interest_2021_withheld(non_resident, "0", "0", "120.99")],
+    );
+    let pay = AdvanceCommand::PayInterest {
+        year: 2021,
+        paid_on: day(2022, 2, 1),
+    };
+    advance_refused(
+        accrued.clone(),
+        pay.clone(),
+        AdvanceError::InterestWithholdingUndecided(2021),
+    );
+    let decide = |tax: &str| AdvanceCommand::DecideWithholding {
+        year: 2021,
+        income_tax: eur(tax),
+        social_contributions: eur("0"),
+    };
+    let decided = AdvanceEvent::WithholdingDecided {
+        year: 2021,
+        income_tax: eur("12.10"),
+        social_contributions: eur("0"),
+        net: eur("108.89"),
+    };
+    advance_accepted(accrued.clone(), decide("12.10"), decided.clone());
+    advance_refused(
+        accrued.clone(),
+        decide("121"),
+        AdvanceError::InterestWithheldAboveGross {
+            year: 2021,
+            withheld: eur("121"),
+            gross: eur("120.99"),
+        },
+    );
+    let with_decision = with_advance(accrued, [decided]);
+    advance_refused(
+        with_decision.clone(),
+        decide("1"),
+        AdvanceError::InterestWithholdingAlreadyDecided(2021),
+    );
+    advance_accepted(
+        with_decision,
+        pay,
+        AdvanceEvent::InterestPaid {
+            year: 2021,
+            amount: eur("108.89"),
+            paid_on: day(2022, 2, 1),
+        },
+    );
+    // A resident's withholding follows the rule: nothing to decide.
+    advance_refused(
+        with_advance(
+            granted_by_individual(),
+            [interest_2021_withheld(None, "15.49", "20.81", "84.69")],
+        ),
+        decide("1"),
+        AdvanceError::InterestNotNonResident(2021),
+    );
 }

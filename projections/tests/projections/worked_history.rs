@@ -190,6 +190,8 @@ async fn history() -> Vec<LedgerEvent> {
             year: 2021,
             rate_ceiling: dec("5"),
             accrued_on: day(2022, 1, 5),
+            withholding: None,
+            withholding_status: None,
         },
     ] {
         ledger

@@ -90,6 +90,7 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/meetings/{meeting}/convocations/letters.csv",
             "/financial-years/{year}/dividend/payments",
             "/financial-years/{year}/dividend/credit-transfers.xml",
+            "/advance-interest/{year}/credit-transfers.xml",
             "/tax/withholding-returns.csv",
             "/tax/withholding-returns.pdf",
             "/tax/ifu.csv",
@@ -137,6 +138,10 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/advances",
             "/advances/{advance}/repayments",
             "/advances/{advance}/interest",
+            "/advances/{advance}/withholding-decisions",
+            "/advances/{advance}/interest-payments",
+            "/advance-repayments/credit-transfers.xml",
+            "/bank-statements",
         ],
     ),
     (

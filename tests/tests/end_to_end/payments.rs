@@ -309,9 +309,14 @@ async fn a_dividend_of_2000_holders_is_paid_by_one_file_and_settled_from_the_ban
         panic!("the statement is not valid against camt.053.001.08: {words}");
     }
     let read = statement::read(camt.as_bytes()).expect("the statement reads");
-    let settlement = payments::settle(&runtime, year, &read, &HashMap::new())
-        .await
-        .expect("the statement is imported");
+    let settlement = payments::settle(
+        &runtime,
+        payments::Scope::Dividend(year),
+        &read,
+        &HashMap::new(),
+    )
+    .await
+    .expect("the statement is imported");
 
     let settled_ids: BTreeSet<String> = settlement
         .recorded
@@ -449,9 +454,14 @@ async fn a_dividend_of_2000_holders_is_paid_by_one_file_and_settled_from_the_ban
     assert_eq!(ifu_csv.lines().count(), ifu.len() + 1);
 
     // The same statement again records nothing.
-    let again = payments::settle(&runtime, year, &read, &HashMap::new())
-        .await
-        .expect("the statement is imported again");
+    let again = payments::settle(
+        &runtime,
+        payments::Scope::Dividend(year),
+        &read,
+        &HashMap::new(),
+    )
+    .await
+    .expect("the statement is imported again");
     assert!(again.recorded.is_empty());
     assert_eq!(again.already_recorded, settled_ids.len());
 

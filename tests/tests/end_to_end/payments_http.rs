@@ -7,7 +7,9 @@
 use chrono::Datelike;
 use serde_json::{Value, json};
 use windledger_api::auth::Role;
-use windledger_domain::finance::{FinancialYearEvent, WithholdingStatus};
+use windledger_domain::finance::{
+    AdvanceEvent, FinancialYearEvent, InterestWithholding, WithholdingStatus,
+};
 use windledger_domain::money::Euros;
 use windledger_sepa::testing::{Schema, validate};
 use windledger_store::on_both_backends;
@@ -21,6 +23,7 @@ use crate::web::{Browser, farm};
 on_both_backends!(
     the_reference_farms_last_dividend_is_paid_through_the_api,
     a_dividend_is_withheld_as_each_holders_identity_says,
+    interest_and_repayments_of_advances_are_paid_by_transfer,
 );
 
 const COMPANY_IBAN: &str = "FR7630006000011234567890189";
@@ -576,4 +579,386 @@ async fn a_dividend_is_withheld_as_each_holders_identity_says(db: TestDatabase) 
             .to_string()
     );
     server.stop().await;
+}
+
+/// Current-account advances paid by transfer through the API: three
+/// citizens lend on 1 July 2025 (one withheld as a French resident, one
+/// exempt by a request received on 30 November 2025, one taxed in
+/// Belgium); their interest of 2025, accrued through the API, is withheld
+/// as each identity says; the non-resident's waits for the secretary's
+/// decision. The interest file and a repayment file validate against the
+/// EPC's schema; the bank's statement records the booked transfers, none
+/// of the returned or unknown ones, and nothing twice; the form 2777 and
+/// the IFU of the year of payment carry the interest and its withholding.
+async fn interest_and_repayments_of_advances_are_paid_by_transfer(db: TestDatabase) {
+    let store = db.store().await;
+    let ledger = LedgerId::parse(LEDGER).expect("an id");
+    windledger_app::import::import(store.clone(), ledger, REFERENCE_FARM.as_bytes(), |_| {})
+        .await
+        .expect("the farm imports");
+    let server = Server::start(db, store).await;
+    let token = server.token(LEDGER, Role::Secretary, None).await;
+    let secretary = token.as_str();
+
+    // Three individuals on the 2024 dividend's roll (1 July 2025).
+    let holders: Value = server
+        .get("/holders", Some(secretary))
+        .await
+        .expect(200)
+        .body;
+    let roll: Value = server
+        .get("/financial-years/2024/dividend/payments", Some(secretary))
+        .await
+        .expect(200)
+        .body;
+    let on_roll = |h: &str| {
+        roll["holders"]
+            .as_array()
+            .expect("holders")
+            .iter()
+            .any(|r| r["holder"] == h)
+    };
+    let lenders: Vec<String> = holders
+        .as_array()
+        .expect("holders")
+        .iter()
+        .filter(|h| h["history"]["kind"] == "individual")
+        .filter_map(|h| h["holder"].as_str().map(str::to_owned))
+        .filter(|h| on_roll(h))
+        .take(3)
+        .collect();
+    let statuses = [
+        json!({}),
+        json!({"statements": [{"kind": "withholding_exemption", "dated": "2025-11-30", "year": 2026}]}),
+        json!({"tax_residence": "BE", "address": {"lines": ["Rue Haute 12"], "postal_code": "1000", "city": "Bruxelles", "country": "BE"}}),
+    ];
+    let advances = ["cca-cit-a", "cca-cit-b", "cca-cit-c"];
+    for (n, ((holder, change), advance)) in lenders.iter().zip(&statuses).zip(advances).enumerate()
+    {
+        let mut person = person(holder, "individual", 700 + n);
+        for (k, v) in change.as_object().expect("fields") {
+            person[k] = v.clone();
+        }
+        server
+            .post(
+                &format!("/holders/{holder}/identity"),
+                secretary,
+                json!({"person": person}),
+            )
+            .await
+            .expect(201);
+        server
+            .post(
+                "/advances",
+                secretary,
+                json!({"advance": advance, "holder": holder, "amount": "10000.00",
+                       "annual_rate": "4", "granted_on": "2025-07-01"}),
+            )
+            .await
+            .expect(201);
+        let accrual = json!({"year": 2025, "rate_ceiling": "5.5", "accrued_on": "2026-01-10"});
+        let mut given = accrual.clone();
+        given["withholding_status"] = json!("exempt");
+        server
+            .post(&format!("/advances/{advance}/interest"), secretary, given)
+            .await
+            .problem(422, "validation")
+            .detail_contains("withholding_status is the server's");
+        server
+            .post(&format!("/advances/{advance}/interest"), secretary, accrual)
+            .await
+            .expect(201);
+    }
+
+    // Each accrual withholds as its lender's identity says.
+    let accrued = async |advance: &str| -> (Euros, InterestWithholding) {
+        let event: AdvanceEvent = advance_events(&server, advance)
+            .await
+            .into_iter()
+            .find(|e| e.event_type == "InterestAccrued")
+            .expect("accrued")
+            .decode()
+            .expect("an event");
+        let AdvanceEvent::InterestAccrued {
+            interest,
+            withholding,
+            ..
+        } = event
+        else {
+            panic!("not an accrual");
+        };
+        (interest, withholding.expect("withheld"))
+    };
+    let cents = |e: Euros| e.cents().expect("cents");
+    // 10,000.00 x 4 % x 184 days / 365.
+    let gross = Euros::from_cents(20_164);
+    let (a_gross, a) = accrued(advances[0]).await;
+    assert_eq!(a_gross, gross);
+    assert_eq!(a.status, None);
+    assert_eq!(cents(a.income_tax), withheld(gross, "12.8"));
+    assert_eq!(cents(a.social_contributions), withheld(gross, "17.2"));
+    assert_eq!(
+        cents(a.net),
+        cents(gross) - withheld(gross, "12.8") - withheld(gross, "17.2")
+    );
+    let (_, b) = accrued(advances[1]).await;
+    assert_eq!(b.status, Some(WithholdingStatus::Exempt));
+    assert_eq!(cents(b.income_tax), 0);
+    assert_eq!(cents(b.net), cents(gross) - withheld(gross, "17.2"));
+    let (_, c) = accrued(advances[2]).await;
+    assert_eq!(c.status, Some(WithholdingStatus::NonResident));
+    assert_eq!(cents(c.net), cents(gross));
+
+    // The interest file leaves the non-resident out until decided.
+    let tomorrow = chrono::Utc::now().date_naive().succ_opt().expect("a date");
+    let interest_file = format!(
+        "/advance-interest/2025/credit-transfers.xml?debtor_iban={COMPANY_IBAN}&execution_date={tomorrow}"
+    );
+    let file = |server: &Server, path: String| {
+        let url = server.api(&path);
+        let client = server.client.clone();
+        let token = secretary.to_owned();
+        async move {
+            let response = client
+                .get(&url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .expect("an answer");
+            assert_eq!(response.status(), 200);
+            let count = response.headers()["transfer-count"]
+                .to_str()
+                .expect("a count")
+                .to_owned();
+            let xml = response.text().await.expect("the file");
+            if let Err(words) = validate(&xml, Schema::Pain001) {
+                panic!("not valid against pain.001.001.09 (EPC): {words}");
+            }
+            (count, xml)
+        }
+    };
+    let (count, xml) = file(&server, interest_file.clone()).await;
+    assert_eq!(count, "2", "{xml}");
+    assert!(xml.contains("<EndToEndId>INT-2025-00002</EndToEndId>"));
+    assert!(xml.contains("<EndToEndId>INT-2025-00003</EndToEndId>"));
+    assert!(xml.contains("<Cd>INTE</Cd>"));
+    let plain = |c: u64| format!("{}.{:02}", c / 100, c % 100);
+    assert!(xml.contains(&format!(
+        "<InstdAmt Ccy=\"EUR\">{}</InstdAmt>",
+        plain(cents(a.net))
+    )));
+    server
+        .post(
+            &format!("/advances/{}/interest-payments", advances[2]),
+            secretary,
+            json!({"year": 2025, "paid_on": "2026-02-01"}),
+        )
+        .await
+        .problem(422, "refused")
+        .detail_contains("taxed outside France");
+    server
+        .post(
+            &format!("/advances/{}/withholding-decisions", advances[0]),
+            secretary,
+            json!({"year": 2025, "income_tax": "1.00", "social_contributions": "0"}),
+        )
+        .await
+        .problem(422, "refused");
+    let treaty = withheld(gross, "10");
+    server
+        .post(
+            &format!("/advances/{}/withholding-decisions", advances[2]),
+            secretary,
+            json!({"year": 2025, "income_tax": Euros::from_cents(treaty).amount().to_string(),
+                   "social_contributions": "0"}),
+        )
+        .await
+        .expect(201);
+    let (count, xml) = file(&server, interest_file).await;
+    assert_eq!(count, "3", "{xml}");
+    let c_net = Euros::from_cents(cents(gross) - treaty);
+    assert!(xml.contains(&format!(
+        "<InstdAmt Ccy=\"EUR\">{}</InstdAmt>",
+        plain(cents(c_net))
+    )));
+
+    // A repayment: at most what is owed.
+    let repayment = |amount: &str| {
+        json!({"debtor_iban": COMPANY_IBAN, "execution_date": tomorrow,
+               "repayments": [{"advance": advances[0], "amount": amount}]})
+    };
+    server
+        .post(
+            "/advance-repayments/credit-transfers.xml",
+            secretary,
+            repayment("10000.01"),
+        )
+        .await
+        .problem(422, "refused")
+        .detail_contains("above");
+    let response = server
+        .client
+        .post(server.api("/advance-repayments/credit-transfers.xml"))
+        .bearer_auth(secretary)
+        .json(&repayment("2500.00"))
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status(), 200);
+    let xml = response.text().await.expect("the file");
+    if let Err(words) = validate(&xml, Schema::Pain001) {
+        panic!("not valid against pain.001.001.09 (EPC): {words}");
+    }
+    assert!(xml.contains("<EndToEndId>RMB-00002-001</EndToEndId>"));
+    assert!(xml.contains("<Cd>LOAR</Cd>"));
+
+    // The bank's statement: A's and B's interest and A's repayment booked,
+    // C's interest returned, an id that names nothing.
+    let yesterday = chrono::Utc::now().date_naive().pred_opt().expect("a date");
+    let amount = |e: Euros| {
+        let c = cents(e);
+        format!("{},{:02}", c / 100, c % 100)
+    };
+    let day = yesterday.format("%d/%m/%Y");
+    let statement = format!(
+        "end_to_end_id;amount;booking_date;status;reason\n\
+         INT-2025-00002;{};{day};comptabilisé;\n\
+         INT-2025-00003;{};{day};comptabilisé;\n\
+         INT-2025-00004;{};{day};rejeté;AC04\n\
+         RMB-00002-001;2500,00;{day};comptabilisé;\n\
+         INT-2025-00099;1,00;{day};comptabilisé;\n",
+        amount(a.net),
+        amount(b.net),
+        amount(c_net),
+    );
+    let settled = server
+        .post(
+            "/bank-statements",
+            secretary,
+            json!({"statement": statement}),
+        )
+        .await
+        .expect(200)
+        .body;
+    let recorded: Vec<&str> = settled["recorded"]
+        .as_array()
+        .expect("recorded")
+        .iter()
+        .filter_map(|r| r["end_to_end_id"].as_str())
+        .collect();
+    assert_eq!(
+        recorded,
+        ["INT-2025-00002", "INT-2025-00003", "RMB-00002-001"],
+        "{settled}"
+    );
+    let unmatched: Vec<(&str, &str)> = settled["unmatched"]
+        .as_array()
+        .expect("unmatched")
+        .iter()
+        .map(|u| {
+            (
+                u["end_to_end_id"].as_str().unwrap_or(""),
+                u["reason"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        unmatched,
+        [
+            ("INT-2025-00004", "returned"),
+            ("INT-2025-00099", "unknown_id")
+        ]
+    );
+    let again = server
+        .post(
+            "/bank-statements",
+            secretary,
+            json!({"statement": statement}),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(again["recorded"], json!([]), "{again}");
+    assert_eq!(again["already_recorded"], 3, "{again}");
+    let kinds = async |advance: &str| -> Vec<String> {
+        advance_events(&server, advance)
+            .await
+            .into_iter()
+            .map(|e| e.event_type)
+            .collect()
+    };
+    assert_eq!(
+        kinds(advances[0]).await,
+        [
+            "AdvanceGranted",
+            "InterestAccrued",
+            "InterestPaid",
+            "AdvanceRepaid"
+        ]
+    );
+    assert_eq!(
+        kinds(advances[1]).await,
+        ["AdvanceGranted", "InterestAccrued", "InterestPaid"]
+    );
+    assert_eq!(
+        kinds(advances[2]).await,
+        [
+            "AdvanceGranted",
+            "InterestAccrued",
+            "InterestWithholdingDecided"
+        ]
+    );
+
+    // The tax paperwork of the year of payment.
+    let year = yesterday.year();
+    let returns = server
+        .get_text(
+            &format!("/tax/withholding-returns.csv?year={year}"),
+            secretary,
+        )
+        .await;
+    let month = yesterday.format("%Y-%m").to_string();
+    let row = returns
+        .lines()
+        .find(|l| l.starts_with(&format!("{month};interest;")))
+        .unwrap_or_else(|| panic!("an interest row for {month}: {returns}"));
+    let expected = format!(
+        "{month};interest;2;{};{};{};{}",
+        plain(cents(gross)),
+        plain(cents(a.income_tax)),
+        plain(2 * cents(gross)),
+        plain(cents(a.social_contributions) + cents(b.social_contributions)),
+    );
+    assert!(row.starts_with(&expected), "{row}\nexpected {expected}");
+    let ifu = server
+        .get_text(&format!("/tax/ifu.csv?year={year}"), secretary)
+        .await;
+    for (holder, w) in lenders.iter().zip([&a, &b]) {
+        let line = ifu
+            .lines()
+            .find(|l| l.starts_with(&format!("{holder};")))
+            .unwrap_or_else(|| panic!("{holder}'s IFU line: {ifu}"));
+        let fields: Vec<&str> = line.split(';').collect();
+        assert_eq!(
+            &fields[6..9],
+            [
+                plain(cents(gross)),
+                plain(cents(w.income_tax)),
+                plain(cents(w.social_contributions))
+            ],
+            "{line}"
+        );
+    }
+    server.stop().await;
+}
+
+/// The events of the advance `advance` of the test ledger.
+async fn advance_events(server: &Server, advance: &str) -> Vec<windledger_store::RecordedEvent> {
+    let ledger = LedgerId::parse(LEDGER).expect("an id");
+    let stream = StreamId::parse(format!("current-account-advance/{advance}")).expect("a stream");
+    server
+        .store
+        .read_stream_to_end(&ledger, &stream)
+        .await
+        .expect("the advance")
 }

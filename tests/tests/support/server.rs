@@ -201,6 +201,19 @@ impl Server {
             .await
     }
 
+    /// The body of `GET suffix`, which must answer 200.
+    pub async fn get_text(&self, suffix: &str, token: &str) -> String {
+        let response = self
+            .client
+            .get(self.api(suffix))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("the server answers");
+        assert_eq!(response.status(), 200, "GET {suffix}");
+        response.text().await.expect("a body")
+    }
+
     pub async fn post(&self, suffix: &str, token: &str, body: Value) -> Response {
         self.call(
             Method::POST,
