@@ -60,7 +60,9 @@ fn paying_a_dividend_already_paid_writes_nothing_and_a_statement_is_matched_line
         "bank-statement",
     );
     assert!(
-        said.contains("not recorded: line 2, DIV-2024-99999 (12.50 €): no allocation has this id"),
+        said.contains(
+            "not recorded: line 2, DIV-2024-99999 (12.50 €): names nothing the ledger owes"
+        ),
         "{said}"
     );
     assert!(said.contains("Payments recorded: 0;"), "{said}");
@@ -75,4 +77,77 @@ fn paying_a_dividend_already_paid_writes_nothing_and_a_statement_is_matched_line
         "bank-statement of a file that is not one",
     );
     assert!(said.contains("releve.txt is not a statement"), "{said}");
+}
+
+/// The demo's partner lent on current account: its interest of 2024 is
+/// owed, but the partner has no bank account in the vault; a repayment
+/// above what is owed, or written wrong, is refused in a plain sentence;
+/// a statement without `--year` matches repayments too.
+#[test]
+fn interest_and_repayments_are_paid_by_their_own_files() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let here = folder.path();
+    demo(here, &[]);
+    let iban = ["--debtor-iban", "FR76 3000 6000 0112 3456 7890 189"];
+    let pay = |more: &[&str]| {
+        let mut args = vec!["pay"];
+        args.extend(more);
+        args.extend(iban);
+        args.extend(["--out", "virements.xml"]);
+        windledger(here, &args)
+    };
+    let output = pay(&["--interest", "--year", "2024"]);
+    let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        printed.contains("not in the file: partenaire-industriel is owed")
+            && printed.contains("has no bank account in the vault"),
+        "{printed}"
+    );
+    let said = failure(&output, &format!("pay the interest: {printed}"));
+    assert!(
+        said.contains("no transfer to make for the interest of 2024"),
+        "{said}"
+    );
+    let said = failure(
+        &pay(&["--interest", "--year", "2019"]),
+        "pay 2019's interest",
+    );
+    assert!(said.contains("no interest of 2019 is accrued"), "{said}");
+    let said = failure(
+        &pay(&["--repay", "cca-partenaire-2020=999999999"]),
+        "repay more than owed",
+    );
+    assert!(said.contains("still owed"), "{said}");
+    let said = failure(
+        &pay(&["--repay", "cca-partenaire-2020"]),
+        "repay, no amount",
+    );
+    assert!(said.contains("write ADVANCE=AMOUNT"), "{said}");
+    let said = failure(
+        &pay(&["--repay", "cca-inconnue=10"]),
+        "repay an unknown advance",
+    );
+    assert!(said.contains("there is no advance cca-inconnue"), "{said}");
+    assert!(!here.join("virements.xml").exists());
+
+    std::fs::write(
+        here.join("releve.csv"),
+        "end_to_end_id;amount;booking_date;status\n\
+         RMB-00001-099;12,50;15/07/2025;comptabilisé\n\
+         INT-2024-00001;10,00;15/07/2025;en attente\n",
+    )
+    .expect("a statement");
+    let said = success(
+        &windledger(here, &["bank-statement", "releve.csv"]),
+        "bank-statement",
+    );
+    assert!(said.contains("Payments recorded: 0;"), "{said}");
+    assert!(
+        said.contains("RMB-00001-099 (12.50 €): refused:"),
+        "a repayment out of sequence is the ledger's to refuse (a date before the last): {said}"
+    );
+    assert!(
+        said.contains("INT-2024-00001 (10.00 €): not booked yet"),
+        "{said}"
+    );
 }
