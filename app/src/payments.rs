@@ -68,7 +68,9 @@ pub fn exempt_on(statements: &[windledger_vault::Statement], payment_date: Naive
 /// `record_date` whose identity says they are not withheld as a French
 /// resident: taxed abroad (their tax residence is not `FR`), or exempt
 /// of the income-tax withholding for payments on `payment_date`
-/// ([`exempt_on`]). Each read of the vault is logged under `reader`.
+/// ([`exempt_on`]); and of each investment club that asked to be withheld
+/// for its members ([`members_withheld_on`]). Each read of the vault is
+/// logged under `reader`.
 pub async fn withholding_statuses(
     vault: &Vault,
     runtime: &LedgerRuntime,
@@ -76,39 +78,65 @@ pub async fn withholding_statuses(
     payment_date: NaiveDate,
     reader: &Reader,
 ) -> Result<BTreeMap<HolderId, WithholdingStatus>, Error> {
-    let individuals: Vec<HolderId> = runtime.projections.read(|p| {
+    let kinds: BTreeMap<HolderId, HolderKind> = runtime.projections.read(|p| {
         p.cap_table
             .fold()
             .snapshot(AsOf::Date { date: record_date }, record_date)
             .map(|s| {
                 s.holders
                     .into_iter()
-                    .filter(|h| h.kind == HolderKind::Individual)
-                    .map(|h| h.holder)
+                    .filter(|h| {
+                        matches!(h.kind, HolderKind::Individual | HolderKind::InvestmentClub)
+                    })
+                    .map(|h| (h.holder, h.kind))
                     .collect()
             })
             .unwrap_or_default()
     });
-    let people = vault.read_many(runtime, &individuals, reader).await?;
+    let people = vault.read_many(runtime, kinds.keys(), reader).await?;
     Ok(people
         .into_iter()
-        .filter_map(|(holder, f)| Some((holder, status_of(&f.person, payment_date)?)))
+        .filter_map(|(holder, f)| {
+            let status = status_of(*kinds.get(&holder)?, &f.person, payment_date)?;
+            Some((holder, status))
+        })
         .collect())
 }
 
-/// The withholding status of one individual, from their identity: taxed
-/// abroad, or exempt of the income-tax withholding on payments of
-/// `payment_date`'s year; `None` when withheld as a French resident.
+/// Whether an investment club's `statements` ask the company to withhold
+/// for its members on payments made on `payment_date`: a request for that
+/// year or an earlier one, dated by then.
+pub fn members_withheld_on(
+    statements: &[windledger_vault::Statement],
+    payment_date: NaiveDate,
+) -> bool {
+    statements.iter().any(|s| {
+        s.kind == windledger_vault::StatementKind::MembersWithholding
+            && s.year <= payment_date.year()
+            && s.dated <= payment_date
+    })
+}
+
+/// The withholding status of one holder of `kind`, from their identity:
+/// an individual taxed abroad, or exempt of the income-tax withholding on
+/// payments of `payment_date`'s year; an investment club that asked to be
+/// withheld for its members; `None` otherwise (an individual withheld as
+/// a French resident, a club or a legal person paid gross).
 fn status_of(
+    kind: HolderKind,
     person: &windledger_vault::Person,
     payment_date: NaiveDate,
 ) -> Option<WithholdingStatus> {
-    if person.tax_residence.as_str() != "FR" {
-        Some(WithholdingStatus::NonResident)
-    } else if exempt_on(&person.statements, payment_date) {
-        Some(WithholdingStatus::Exempt)
-    } else {
-        None
+    match kind {
+        HolderKind::InvestmentClub => members_withheld_on(&person.statements, payment_date)
+            .then_some(WithholdingStatus::MembersWithheld),
+        HolderKind::Individual if person.tax_residence.as_str() != "FR" => {
+            Some(WithholdingStatus::NonResident)
+        }
+        HolderKind::Individual if exempt_on(&person.statements, payment_date) => {
+            Some(WithholdingStatus::Exempt)
+        }
+        _ => None,
     }
 }
 
@@ -172,9 +200,10 @@ pub async fn with_withholding_statuses(
                     "withholding_status is the server's to fill in from the identity vault: leave it out",
                 ));
             }
-            // The lender, if an individual (a legal person is not withheld).
-            let individual = runtime.projections.read(|p| {
-                let advance = p
+            // The lender, if one whose identity may change what is
+            // withheld (a legal person is not withheld).
+            let lender = runtime.projections.read(|p| {
+                let holder = p
                     .finance
                     .fold()
                     .advances()
@@ -182,15 +211,16 @@ pub async fn with_withholding_statuses(
                     .1
                     .holder
                     .clone();
-                let kind = p.cap_table.fold().holder(&advance)?.kind;
-                (kind == HolderKind::Individual).then_some(advance)
+                let kind = p.cap_table.fold().holder(&holder)?.kind;
+                matches!(kind, HolderKind::Individual | HolderKind::InvestmentClub)
+                    .then_some((holder, kind))
             });
-            let status = match (vault, individual) {
-                (Some(v), Some(holder)) => v
+            let status = match (vault, lender) {
+                (Some(v), Some((holder, kind))) => v
                     .read_many(runtime, [&holder], reader)
                     .await?
                     .get(&holder)
-                    .and_then(|f| status_of(&f.person, accrued_on)),
+                    .and_then(|f| status_of(kind, &f.person, accrued_on)),
                 _ => None,
             };
             Ok(Command::Advance(AdvanceCommand::AccrueInterest {
@@ -1121,6 +1151,36 @@ mod tests {
         };
         assert!(!exempt_on(&[other], paid));
         assert!(!exempt_on(&[], paid));
+    }
+
+    #[test]
+    fn a_clubs_request_counts_from_its_year_once_dated() {
+        let asked = Statement {
+            kind: StatementKind::MembersWithholding,
+            ..request((2025, 3, 2), 2025)
+        };
+        let on = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("a date");
+        assert!(members_withheld_on(
+            std::slice::from_ref(&asked),
+            on(2025, 7, 15)
+        ));
+        assert!(
+            members_withheld_on(std::slice::from_ref(&asked), on(2027, 1, 5)),
+            "standing"
+        );
+        assert!(
+            !members_withheld_on(std::slice::from_ref(&asked), on(2025, 3, 1)),
+            "not yet received"
+        );
+        let next_year = Statement {
+            year: 2026,
+            ..asked
+        };
+        assert!(!members_withheld_on(&[next_year], on(2025, 7, 15)));
+        assert!(!members_withheld_on(
+            &[request((2024, 11, 30), 2025)],
+            on(2025, 7, 15)
+        ));
     }
 
     #[test]

@@ -237,7 +237,10 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
         "SubCentAmount" => "Les montants sont tenus au centime près.",
         "Overflow" => "Un montant est trop grand : vérifiez les chiffres.",
         "WithholdingStatusOfNonIndividual" => {
-            "Seule une personne physique est dispensée de prélèvement ou non-résidente : une personne morale, un club ou une association reçoit le brut."
+            "Seule une personne physique est dispensée de prélèvement ou non-résidente, et seul un club d'investissement demande la retenue pour ses membres : une personne morale ou une association reçoit le brut."
+        }
+        "WithholdingStatusMisfit" => {
+            "Cette situation fiscale ne convient pas à cet associé : la dispense et la non-résidence sont celles d'une personne physique, la retenue pour les membres celle d'un club d'investissement."
         }
         "WithholdingStatusOffRoll" => "Cet associé n'est pas sur la liste du dividende.",
         "WithholdingUndecided" => {
@@ -275,6 +278,11 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
         "InterestWithheldAboveGross" => "La retenue dépasse les intérêts bruts.",
         "StatusWithoutRates" => {
             "Une situation fiscale (dispense, non-résident) se donne avec les taux de la retenue."
+        }
+        "NoDividendDeclared" => "Aucun dividende n'est mis en distribution pour cet exercice.",
+        "UnknownAdvance" => "Cette avance en compte courant n'existe pas.",
+        "NoInterestAccrued" => {
+            "Aucun intérêt de cette année n'est calculé sur les avances : calculez-les d'abord."
         }
         "NothingToTransfer" => {
             "Aucun virement à faire : chaque associé est payé, ou n'a pas de coordonnées bancaires."

@@ -169,6 +169,10 @@ pub enum StatementKind {
     WithholdingExemption,
     /// Attestation de résidence fiscale (a holder taxed abroad).
     TaxResidenceCertificate,
+    /// An investment club's request that the company withhold, for its
+    /// members (individuals resident in France), as for one of them: for
+    /// payments from 1 January of `year` on (docs/payments.md).
+    MembersWithholding,
 }
 
 impl Person {

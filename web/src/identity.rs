@@ -280,6 +280,9 @@ fn statement_kind(kind: StatementKind) -> &'static str {
     match kind {
         StatementKind::WithholdingExemption => "Demande de dispense du prélèvement à la source",
         StatementKind::TaxResidenceCertificate => "Attestation de résidence fiscale",
+        StatementKind::MembersWithholding => {
+            "Demande du club de retenir à la source pour ses membres"
+        }
     }
 }
 

@@ -27,6 +27,7 @@
 //! [`LedgerRuntime::execute`](windledger_app::ledger::LedgerRuntime::execute),
 //! as the API's do.
 
+mod advances;
 mod audit;
 mod errors;
 mod extract;

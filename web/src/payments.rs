@@ -51,9 +51,9 @@ async fn dividend(farm: &Farm, year: i32) -> Result<Dividend, WebError> {
 }
 
 /// What the page says of a statement just imported.
-struct Imported {
-    file: String,
-    settlement: Settlement,
+pub(crate) struct Imported {
+    pub(crate) file: String,
+    pub(crate) settlement: Settlement,
 }
 
 fn mismatch(m: &Mismatch) -> String {
@@ -65,7 +65,7 @@ fn mismatch(m: &Mismatch) -> String {
                 .unwrap_or_default()
         ),
         Mismatch::Pending => "pas encore comptabilisé : envoyez un relevé plus récent".into(),
-        Mismatch::UnknownId => "aucun versement de ce dividende ne porte cette référence".into(),
+        Mismatch::UnknownId => "aucun versement dû ne porte cette référence".into(),
         Mismatch::Amount { expected, booked } => format!(
             "montant de {} au lieu de {}",
             format::euros(booked.amount()),
@@ -189,7 +189,7 @@ async fn page(
     farm.page(status, &title, me.shown(), body)
 }
 
-fn imported_box(i: &Imported) -> Markup {
+pub(crate) fn imported_box(i: &Imported) -> Markup {
     let s = &i.settlement;
     html! {
         div.card role="status" #resultat {
@@ -286,23 +286,47 @@ pub async fn transfers(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> PageResult {
     let query = query_map(query);
-    let given = |name: &str| {
-        query
-            .get(name)
-            .map(|s| s.trim().to_owned())
-            .filter(|s| !s.is_empty())
-    };
+    let (debtor, execution, now) = payer(&query)?;
+    let run = payments::dividend_transfers(
+        web.app.vault().ok(),
+        &farm.runtime,
+        year,
+        &debtor,
+        execution,
+        now,
+        &reader(&me.session.principal, "payment"),
+    )
+    .await?;
+    transfer_file(&farm, run)
+}
+
+/// A form's field, trimmed; `None` when empty.
+pub(crate) fn given(query: &HashMap<String, String>, name: &str) -> Option<String> {
+    query
+        .get(name)
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// The company's account (`iban`, `bic`) and the execution date
+/// (`execution`: today or later, Paris) of a transfer form, with the
+/// server's clock; a bad one is a sentence saying so.
+pub(crate) fn payer(
+    query: &HashMap<String, String>,
+) -> Result<(Debtor, chrono::NaiveDate, chrono::NaiveDateTime), WebError> {
     let bad = |text: &str| WebError::BadRequest(text.to_owned());
-    let iban = windledger_vault::Iban::new(given("iban").unwrap_or_default().replace(' ', ""))
-        .map_err(|_| {
-            bad("L'IBAN de la société n'est pas valide : 2 lettres du pays, 2 chiffres de contrôle, puis le compte (la clé doit être juste).")
-        })?;
-    let bic = given("bic")
+    let iban = windledger_vault::Iban::new(
+        given(query, "iban").unwrap_or_default().replace(' ', ""),
+    )
+    .map_err(|_| {
+        bad("L'IBAN de la société n'est pas valide : 2 lettres du pays, 2 chiffres de contrôle, puis le compte (la clé doit être juste).")
+    })?;
+    let bic = given(query, "bic")
         .map(|b| windledger_vault::Bic::new(b.replace(' ', "").to_uppercase()))
         .transpose()
         .map_err(|_| bad("Le BIC n'est pas valide : 8 ou 11 lettres et chiffres."))?;
     let now = to_paris(Utc::now());
-    let execution = match given("execution") {
+    let execution = match given(query, "execution") {
         None => now.date(),
         Some(d) => chrono::NaiveDate::parse_from_str(&d, "%Y-%m-%d")
             .map_err(|_| bad("La date d'exécution n'est pas une date (AAAA-MM-JJ)."))?,
@@ -312,21 +336,37 @@ pub async fn transfers(
             "La date d'exécution est passée : la banque exécute un virement au plus tôt aujourd'hui.",
         ));
     }
-    let run = payments::dividend_transfers(
-        web.app.vault().ok(),
-        &farm.runtime,
-        year,
-        &Debtor { iban, bic },
-        execution,
-        now,
-        &reader(&me.session.principal, "payment"),
-    )
-    .await?;
-    let file = run.file.ok_or_else(|| {
-        bad("Aucun virement à faire : chaque associé est payé, ou n'a pas de coordonnées bancaires.")
-    })?;
+    Ok((Debtor { iban, bic }, execution, now))
+}
+
+/// The run's file to download, or a sentence saying why there is none.
+pub(crate) fn transfer_file(farm: &Farm, run: payments::PaymentRun) -> PageResult {
+    let Some(file) = run.file else {
+        return Err(WebError::BadRequest(format!(
+            "Aucun virement à faire : {} déjà versé{}, {} sans coordonnées bancaires, {} en attente de la retenue décidée.",
+            run.already_paid,
+            format::plural(run.already_paid),
+            run.without_bank_account.len(),
+            run.awaiting_decision.len()
+        )));
+    };
     let name = format!("{}-{}.xml", farm.id, run.message_id);
     Ok(download(file, "application/xml", &name))
+}
+
+/// The statement of an upload, read; or the sentence saying why not.
+pub(crate) fn read_statement(
+    file: Option<&crate::operator::UploadedFile>,
+) -> Result<Vec<windledger_sepa::statement::StatementLine>, String> {
+    match file {
+        None => Err("Choisissez le fichier du relevé.".to_owned()),
+        Some(file) => windledger_sepa::statement::read(&file.bytes).map_err(|e| {
+            format!(
+                "Le fichier {} n'est pas un relevé lisible (camt.053 ou CSV) : {e}.",
+                file.name
+            )
+        }),
+    }
 }
 
 /// `POST .../secretariat/dividendes/{year}/releve`: the bank's statement.
@@ -344,15 +384,7 @@ pub async fn statement(
     };
     dividend(&post.farm, year).await?;
     let mut state = FormState::new(STATEMENT_FORM, post.fields.clone());
-    let read = match &file {
-        None => Err("Choisissez le fichier du relevé.".to_owned()),
-        Some(file) => windledger_sepa::statement::read(&file.bytes).map_err(|e| {
-            format!(
-                "Le fichier {} n'est pas un relevé lisible (camt.053 ou CSV) : {e}.",
-                file.name
-            )
-        }),
-    };
+    let read = read_statement(file.as_ref());
     let (Some(file), Ok(lines)) = (file, read.clone()) else {
         let text = read.err().unwrap_or_default();
         state.top.push(Message { text });

@@ -29,7 +29,8 @@ pub use windledger_api::routes::Access;
 use crate::extract::{Farm, Params, Visitor};
 use crate::layout::{self, error_page};
 use crate::{
-    Web, WebError, audit, identity, operator, paperwork, payments, public, secretary, space,
+    Web, WebError, advances, audit, identity, operator, paperwork, payments, public, secretary,
+    space,
 };
 
 /// One page route.
@@ -150,6 +151,11 @@ pub fn routes() -> Vec<PageRoute> {
         read(farm!("/secretariat/dividendes/{year}"), Roles(SECRETARY), payments::show),
         read(farm!("/secretariat/dividendes/{year}/virements.xml"), Roles(SECRETARY), payments::transfers),
         form(farm!("/secretariat/dividendes/{year}/releve"), Roles(SECRETARY), payments::statement),
+        // Current-account advances: interest and repayments.
+        read(farm!("/secretariat/avances"), Roles(SECRETARY), advances::show),
+        read(farm!("/secretariat/avances/interets.xml"), Roles(SECRETARY), advances::interest),
+        read(farm!("/secretariat/avances/remboursement.xml"), Roles(SECRETARY), advances::repayment),
+        form(farm!("/secretariat/avances/releve"), Roles(SECRETARY), advances::statement),
     ]
 }
 

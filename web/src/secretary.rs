@@ -243,6 +243,7 @@ async fn secretary_page(
         (contents(&[
             ("assemblees", "Assemblées : ouvrir le vote, clore"),
             ("dividendes", "Dividendes : virements et relevés"),
+            ("avances", "Avances en compte courant : intérêts et remboursements"),
             ("convoquer", "Convoquer une assemblée"),
             ("inscrire", "Inscrire un associé"),
             ("ceder", "Enregistrer une cession d'actions"),
@@ -297,6 +298,13 @@ async fn secretary_page(
                         }
                     }
                 }
+            }
+        }
+        section aria-labelledby="avances" {
+            h2 #avances { "Avances en compte courant" }
+            p {
+                a href=(crate::advances::link(farm, "")) { "Intérêts et remboursements des avances" }
+                " : fichiers de virements, relevé de la banque."
             }
         }
         form.card method="post" action=(farm.path("/secretariat/assemblees")) {

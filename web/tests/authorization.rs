@@ -149,6 +149,9 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/parcs/{ledger}/secretariat/assemblees/{meeting}/proces-verbal.pdf",
             "/parcs/{ledger}/secretariat/dividendes/{year}",
             "/parcs/{ledger}/secretariat/dividendes/{year}/virements.xml",
+            "/parcs/{ledger}/secretariat/avances",
+            "/parcs/{ledger}/secretariat/avances/interets.xml",
+            "/parcs/{ledger}/secretariat/avances/remboursement.xml",
         ],
     ),
     (
@@ -168,6 +171,7 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/parcs/{ledger}/secretariat/assemblees/{meeting}/proces-verbal",
             "/parcs/{ledger}/secretariat/assemblees/{meeting}/signature",
             "/parcs/{ledger}/secretariat/dividendes/{year}/releve",
+            "/parcs/{ledger}/secretariat/avances/releve",
         ],
     ),
 ];

@@ -281,6 +281,10 @@ pub enum AdvanceError {
     },
     #[error("a withholding status is given without rates: give the rates (withholding) with it")]
     StatusWithoutRates,
+    #[error(
+        "the lender's withholding status does not fit its kind: exempt and non-resident are an individual's, members_withheld an investment club's"
+    )]
+    WithholdingStatusMisfit,
     #[error(transparent)]
     Lookup(#[from] LookupError),
 }
@@ -523,6 +527,14 @@ impl CurrentAccountAdvance {
                 if let Some(w) = &withholding {
                     rate(w.income_tax)?;
                     rate(w.social_contributions)?;
+                }
+                let fits = match withholding_status {
+                    None => true,
+                    Some(WithholdingStatus::MembersWithheld) => kind == HolderKind::InvestmentClub,
+                    Some(_) => kind == HolderKind::Individual,
+                };
+                if !fits {
+                    return Err(AdvanceError::WithholdingStatusMisfit);
                 }
                 if self.accrued.contains_key(&year) {
                     return Err(AdvanceError::AlreadyAccrued(year));

@@ -1190,10 +1190,7 @@ fn declare(
     for holder in statuses.keys() {
         match eligible.iter().find(|e| e.0.holder == *holder) {
             None => return Err(Error::WithholdingStatusOffRoll(holder.clone())),
-            Some(e) if e.0.kind != HolderKind::Individual => {
-                return Err(Error::WithholdingStatusOfNonIndividual(holder.clone()));
-            }
-            Some(_) => {}
+            Some(e) => status_fits(holder, e.0.kind, statuses.get(holder).copied())?,
         }
     }
     // Holders in id order: the tie-break of the largest remainder.
@@ -1286,6 +1283,27 @@ fn lcm(a: u128, b: u128) -> Option<u128> {
         return Some(a.max(b));
     }
     (a / gcd(a, b)).checked_mul(b)
+}
+
+/// Whether a holder of `kind` may carry `status`: exempt and non-resident
+/// are an individual's, members withheld an investment club's.
+fn status_fits(
+    holder: &HolderId,
+    kind: HolderKind,
+    status: Option<WithholdingStatus>,
+) -> Result<(), Error> {
+    match (kind, status) {
+        (HolderKind::InvestmentClub, Some(WithholdingStatus::MembersWithheld))
+        | (
+            HolderKind::Individual,
+            Some(WithholdingStatus::Exempt | WithholdingStatus::NonResident),
+        )
+        | (_, None) => Ok(()),
+        (HolderKind::InvestmentClub, _) | (HolderKind::Individual, _) => {
+            Err(Error::WithholdingStatusMisfit(holder.clone()))
+        }
+        _ => Err(Error::WithholdingStatusOfNonIndividual(holder.clone())),
+    }
 }
 
 #[cfg(test)]

@@ -183,9 +183,13 @@ pub enum FinancialYearError {
     #[error("the dividend of {0} is already paid")]
     AlreadyPaid(HolderId),
     #[error(
-        "{0} is not an individual: a withholding status (exempt, non-resident) is an individual's; legal persons, clubs and associations receive the gross"
+        "{0} is neither an individual nor an investment club: legal persons and associations receive the gross"
     )]
     WithholdingStatusOfNonIndividual(HolderId),
+    #[error(
+        "{0}'s withholding status does not fit its kind: exempt and non-resident are an individual's, members_withheld an investment club's"
+    )]
+    WithholdingStatusMisfit(HolderId),
     #[error("{0} is not on the dividend's roll: give withholding statuses of its holders only")]
     WithholdingStatusOffRoll(HolderId),
     #[error(

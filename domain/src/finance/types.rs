@@ -272,12 +272,19 @@ pub enum WithholdingStatus {
     /// is withheld (`decide_withholding`: the tax treaty's rate, which the
     /// product does not know).
     NonResident,
+    /// An investment club (CIGALES, club d'investissement) whose record
+    /// asks the company to withhold for its members, individuals resident
+    /// in France, as for one of them (the club is transparent: its members
+    /// are taxed). Without it a club is paid gross, its members declaring
+    /// their share themselves.
+    MembersWithheld,
 }
 
 /// What is withheld from `gross` (cents) paid to a holder of `kind` with
 /// `status`, at `rates`: `(income tax, social contributions, net)` in
 /// cents. Only an individual resident in France is withheld (an exempt
-/// one, social contributions only); a non-resident's withholding is the
+/// one, social contributions only), and an investment club that asked to
+/// be withheld for its members; a non-resident's withholding is the
 /// operator's to decide. Each levy is rounded to the cent on its own;
 /// social contributions are capped at what income tax leaves, so the two
 /// never exceed the gross, whatever the rates. `None` on overflow.
@@ -287,8 +294,14 @@ pub fn withheld(
     status: Option<WithholdingStatus>,
     rates: WithholdingRates,
 ) -> Option<(u64, u64, u64)> {
+    let withheld = match (kind, status) {
+        (HolderKind::Individual, Some(WithholdingStatus::NonResident)) => false,
+        (HolderKind::Individual, _) => true,
+        (HolderKind::InvestmentClub, Some(WithholdingStatus::MembersWithheld)) => true,
+        _ => false,
+    };
     let levy = |rate: Decimal| -> Option<u64> {
-        if kind != HolderKind::Individual || status == Some(WithholdingStatus::NonResident) {
+        if !withheld {
             return Some(0);
         }
         Euros::from_cents(gross)
@@ -299,7 +312,7 @@ pub fn withheld(
             .and_then(Euros::cents)
     };
     let income_tax = match status {
-        Some(WithholdingStatus::Exempt) => 0,
+        Some(WithholdingStatus::Exempt) if kind == HolderKind::Individual => 0,
         _ => levy(rates.income_tax)?.min(gross),
     };
     let social = levy(rates.social_contributions)?.min(gross - income_tax);

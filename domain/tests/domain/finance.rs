@@ -2731,6 +2731,42 @@ fn a_withholding_status_is_an_individuals_on_the_roll() {
         declare_with(&[("h-x", WithholdingStatus::NonResident)]),
         Error::WithholdingStatusOffRoll(holder("h-x")),
     );
+    // Members withheld is an investment club's.
+    refused(
+        appropriated_profit(),
+        declare_with(&[("h-c1", WithholdingStatus::MembersWithheld)]),
+        Error::WithholdingStatusMisfit(holder("h-c1")),
+    );
+    refused(
+        appropriated_profit(),
+        declare_with(&[("h-ind", WithholdingStatus::MembersWithheld)]),
+        Error::WithholdingStatusOfNonIndividual(holder("h-ind")),
+    );
+}
+
+/// An investment club is paid gross unless its record asks the company
+/// to withhold for its members: then as an individual resident in France.
+#[test]
+fn a_club_is_paid_gross_unless_it_asks_to_be_withheld_for_its_members() {
+    use windledger_domain::finance::withheld;
+    let rates = WithholdingRates::default();
+    // 1,234.56: 12.8 % = 158.02368 -> 158.02; 17.2 % = 212.34432 -> 212.34.
+    let individual = withheld(123_456, HolderKind::Individual, None, rates);
+    assert_eq!(individual, Some((15_802, 21_234, 86_420)));
+    let club = |status| withheld(123_456, HolderKind::InvestmentClub, status, rates);
+    assert_eq!(club(None), Some((0, 0, 123_456)));
+    assert_eq!(club(Some(WithholdingStatus::MembersWithheld)), individual);
+    // An individual's statuses do not apply to a club, nor a club's to a company.
+    assert_eq!(club(Some(WithholdingStatus::Exempt)), Some((0, 0, 123_456)));
+    assert_eq!(
+        withheld(
+            123_456,
+            HolderKind::Company,
+            Some(WithholdingStatus::MembersWithheld),
+            rates
+        ),
+        Some((0, 0, 123_456))
+    );
 }
 
 #[test]
@@ -3501,5 +3537,19 @@ fn a_non_residents_interest_waits_for_the_operators_decision() {
         ),
         decide("1"),
         AdvanceError::InterestNotNonResident(2021),
+    );
+}
+
+#[test]
+fn a_lenders_status_fits_its_kind() {
+    advance_refused(
+        granted_by_individual(),
+        accrue_withheld(Some(WithholdingStatus::MembersWithheld)),
+        AdvanceError::WithholdingStatusMisfit,
+    );
+    advance_refused(
+        granted_and_repaid(),
+        accrue_withheld(Some(WithholdingStatus::Exempt)),
+        AdvanceError::WithholdingStatusMisfit,
     );
 }

@@ -472,6 +472,27 @@ async fn a_dividend_is_withheld_as_each_holders_identity_says(db: TestDatabase) 
             .expect(201);
     }
 
+    // The first club asked the company to withhold for its members.
+    let mut club = person("cigales-01", "investment_club", 950);
+    club["statements"] =
+        json!([{"kind": "members_withholding", "dated": "2025-01-10", "year": 2025}]);
+    server
+        .post(
+            "/holders/cigales-01/identity",
+            secretary,
+            json!({"person": club}),
+        )
+        .await
+        .expect(201);
+    server
+        .post(
+            "/holders/cigales-02/identity",
+            secretary,
+            json!({"person": person("cigales-02", "investment_club", 951)}),
+        )
+        .await
+        .expect(201);
+
     let declaration = json!({"resolution": "ago-2025.2",
         "amount": {"basis": "total", "amount": "567000.00"},
         "record_date": "2025-07-01", "payment_date": "2025-07-15", "withholding": null});
@@ -522,9 +543,20 @@ async fn a_dividend_is_withheld_as_each_holders_identity_says(db: TestDatabase) 
     assert_eq!(c.status, Some(WithholdingStatus::NonResident));
     assert_eq!((cents(c.income_tax), cents(c.social_contributions)), (0, 0));
     assert_eq!(c.net, c.gross);
+    let d = of("cigales-01");
+    assert_eq!(d.status, Some(WithholdingStatus::MembersWithheld));
+    assert_eq!(cents(d.income_tax), withheld(d.gross, "12.8"));
+    assert_eq!(cents(d.social_contributions), withheld(d.gross, "17.2"));
+    let e = of("cigales-02");
+    assert_eq!(
+        (e.status, e.net),
+        (None, e.gross),
+        "a club is paid gross by default"
+    );
+    let club = "cigales-01".to_owned();
     let others = allocations
         .iter()
-        .filter(|x| ![&exempt, &late, &abroad].contains(&&x.holder.to_string()));
+        .filter(|x| ![&exempt, &late, &abroad, &club].contains(&&x.holder.to_string()));
     for x in others {
         assert_eq!(x.status, None, "{}: no identity, the default", x.holder);
     }
@@ -812,6 +844,70 @@ async fn interest_and_repayments_of_advances_are_paid_by_transfer(db: TestDataba
     assert!(xml.contains("<EndToEndId>RMB-00002-001</EndToEndId>"));
     assert!(xml.contains("<Cd>LOAR</Cd>"));
 
+    // The same files from the secretary's page of the advances.
+    let mut browser = Browser::new(&server);
+    browser
+        .sign_in(secretary)
+        .await
+        .redirects_to(&farm("/espace"));
+    browser
+        .get(&farm("/secretariat"))
+        .await
+        .expect(200)
+        .contains("Intérêts et remboursements des avances");
+    let advances_page = farm("/secretariat/avances");
+    browser
+        .get(&advances_page)
+        .await
+        .expect(200)
+        .contains("Avance cca-cit-a")
+        .contains("à verser")
+        .contains("Télécharger le fichier des intérêts");
+    let page_file = browser
+        .get(&farm(&format!(
+            "/secretariat/avances/interets.xml?annee=2025&iban=FR76+3000+6000+0112+3456+7890+189&execution={tomorrow}"
+        )))
+        .await
+        .expect(200);
+    if let Err(words) = validate(&page_file.body, Schema::Pain001) {
+        panic!("not valid against pain.001.001.09 (EPC): {words}");
+    }
+    assert_eq!(page_file.body.matches("<CdtTrfTxInf>").count(), 3);
+    let page_file = browser
+        .get(&farm(&format!(
+            "/secretariat/avances/remboursement.xml?avance=cca-cit-a&montant=2+500%2C00&iban={COMPANY_IBAN}&execution={tomorrow}"
+        )))
+        .await
+        .expect(200);
+    if let Err(words) = validate(&page_file.body, Schema::Pain001) {
+        panic!("not valid against pain.001.001.09 (EPC): {words}");
+    }
+    assert!(
+        page_file
+            .body
+            .contains("<InstdAmt Ccy=\"EUR\">2500.00</InstdAmt>")
+    );
+    // Each refusal a page in French (400).
+    for (query, words) in [
+        (
+            "avance=cca-cit-a&montant=20000",
+            "dépasse le capital restant dû",
+        ),
+        (
+            "avance=cca-cit-a&montant=douze",
+            "n'est pas un montant en euros",
+        ),
+        ("avance=cca-inconnue&montant=10", "n'existe pas"),
+    ] {
+        browser
+            .get(&farm(&format!(
+                "/secretariat/avances/remboursement.xml?{query}&iban={COMPANY_IBAN}"
+            )))
+            .await
+            .expect(400)
+            .contains(words);
+    }
+
     // The bank's statement: A's and B's interest and A's repayment booked,
     // C's interest returned, an id that names nothing.
     let yesterday = chrono::Utc::now().date_naive().pred_opt().expect("a date");
@@ -880,6 +976,20 @@ async fn interest_and_repayments_of_advances_are_paid_by_transfer(db: TestDataba
         .body;
     assert_eq!(again["recorded"], json!([]), "{again}");
     assert_eq!(again["already_recorded"], 3, "{again}");
+    let action = farm("/secretariat/avances/releve");
+    let fields = browser
+        .get(&advances_page)
+        .await
+        .expect(200)
+        .contains("versés le")
+        .form(&action);
+    browser
+        .post_file(&action, &fields, "releve.csv", &statement)
+        .await
+        .expect(200)
+        .contains("0 versement enregistré")
+        .contains("3 déjà enregistrés")
+        .contains("aucun versement dû ne porte cette référence");
     let kinds = async |advance: &str| -> Vec<String> {
         advance_events(&server, advance)
             .await

@@ -670,6 +670,22 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         "15-secretariat",
     )
     .await;
+    visit(
+        &client,
+        &mut checks,
+        &format!("{farm}/secretariat/dividendes/2024"),
+        "Versement du dividende",
+        "15-dividende",
+    )
+    .await;
+    visit(
+        &client,
+        &mut checks,
+        &format!("{farm}/secretariat/avances"),
+        "Avances en compte courant",
+        "15-avances",
+    )
+    .await;
     for (url, title, name) in &reading {
         visit(
             &client,
