@@ -13,7 +13,7 @@ use chrono::{Datelike, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use windledger_app::ledger::LedgerRuntime;
-use windledger_app::payments::{self, Debtor, PaymentRun, Settlement, Standing};
+use windledger_app::payments::{self, Debtor, Payer, PaymentRun, Settlement, Standing};
 use windledger_documents::tax;
 use windledger_documents::{DocumentError, Drawn};
 use windledger_domain::money::Euros;
@@ -111,24 +111,19 @@ pub(crate) async fn credit_transfers(
     PathParams(YearPath { year }): PathParams<YearPath>,
     QueryParams(q): QueryParams<TransfersQuery>,
 ) -> Result<Response, Problem> {
-    let (debtor, execution_date, now) = payer(&q)?;
+    let payer = payer(&q, &state, &principal)?;
     projected(&runtime, |_| ()).await?;
-    let run = payments::dividend_transfers(
-        state.vault().ok(),
-        &runtime,
-        year,
-        &debtor,
-        execution_date,
-        now,
-        &reader(&principal, "payment"),
-    )
-    .await?;
+    let run = payments::dividend_transfers(&runtime, year, &payer).await?;
     transfer_file(&runtime, &run)
 }
 
-/// The company's account, the day to pay (today or later, Paris) and the
-/// server's clock.
-fn payer(q: &TransfersQuery) -> Result<(Debtor, NaiveDate, chrono::NaiveDateTime), Problem> {
+/// Who pays: the company's account, the day to pay (today or later,
+/// Paris), the server's clock, the vault read for the caller.
+fn payer<'a>(
+    q: &TransfersQuery,
+    state: &'a AppState,
+    principal: &Principal,
+) -> Result<Payer<'a>, Problem> {
     let debtor = debtor(q)?;
     let now = to_paris(Utc::now());
     let execution_date = q.execution_date.unwrap_or(now.date());
@@ -138,7 +133,13 @@ fn payer(q: &TransfersQuery) -> Result<(Debtor, NaiveDate, chrono::NaiveDateTime
             now.date()
         )));
     }
-    Ok((debtor, execution_date, now))
+    Ok(Payer {
+        vault: state.vault().ok(),
+        debtor,
+        execution_date,
+        now,
+        reader: reader(principal, "payment"),
+    })
 }
 
 /// `GET /advance-interest/{year}/credit-transfers.xml`: the SEPA credit
@@ -150,18 +151,9 @@ pub(crate) async fn interest_transfers(
     PathParams(YearPath { year }): PathParams<YearPath>,
     QueryParams(q): QueryParams<TransfersQuery>,
 ) -> Result<Response, Problem> {
-    let (debtor, execution_date, now) = payer(&q)?;
+    let payer = payer(&q, &state, &principal)?;
     projected(&runtime, |_| ()).await?;
-    let run = payments::interest_transfers(
-        state.vault().ok(),
-        &runtime,
-        year,
-        &debtor,
-        execution_date,
-        now,
-        &reader(&principal, "payment"),
-    )
-    .await?;
+    let run = payments::interest_transfers(&runtime, year, &payer).await?;
     transfer_file(&runtime, &run)
 }
 
@@ -191,22 +183,14 @@ pub(crate) async fn repayment_transfers(
 ) -> Result<Response, Problem> {
     let body: RepaymentTransfers = serde_json::from_slice(&bytes)
         .map_err(|e| Problem::validation(format!("not a valid body: {e}")))?;
-    let (debtor, execution_date, now) = payer(&TransfersQuery {
+    let query = TransfersQuery {
         debtor_iban: body.debtor_iban,
         debtor_bic: body.debtor_bic,
         execution_date: body.execution_date,
-    })?;
+    };
+    let payer = payer(&query, &state, &principal)?;
     projected(&runtime, |_| ()).await?;
-    let run = payments::repayment_transfers(
-        state.vault().ok(),
-        &runtime,
-        &body.repayments,
-        &debtor,
-        execution_date,
-        now,
-        &reader(&principal, "payment"),
-    )
-    .await?;
+    let run = payments::repayment_transfers(&runtime, &body.repayments, &payer).await?;
     transfer_file(&runtime, &run)
 }
 
@@ -239,11 +223,7 @@ fn transfer_file(runtime: &LedgerRuntime, run: &PaymentRun) -> Result<Response, 
 }
 
 fn nothing_to_transfer(run: &PaymentRun) -> Problem {
-    let what = match run.kind {
-        payments::PaymentKind::Dividend => format!("the dividend of {}", run.year),
-        payments::PaymentKind::Interest => format!("the interest of {}", run.year),
-        payments::PaymentKind::Repayment => "these repayments".to_owned(),
-    };
+    let what = run.what();
     Problem::refused(
         "NothingToTransfer",
         format!(

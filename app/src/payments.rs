@@ -323,6 +323,18 @@ pub struct Debtor {
     pub bic: Option<windledger_vault::Bic>,
 }
 
+/// Who pays a file and how: the company's account, the day the bank is
+/// asked to pay, the server's clock (the file's creation), and the vault
+/// the payees' bank accounts are read from, each read logged under
+/// `reader`.
+pub struct Payer<'a> {
+    pub vault: Option<&'a Vault>,
+    pub debtor: Debtor,
+    pub execution_date: NaiveDate,
+    pub now: NaiveDateTime,
+    pub reader: Reader,
+}
+
 /// What a payment run pays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
@@ -381,6 +393,16 @@ pub struct PaymentRun {
 }
 
 impl PaymentRun {
+    /// What the run pays, in words: "the dividend of 2024", "the interest
+    /// of 2025", "these repayments".
+    pub fn what(&self) -> String {
+        match self.kind {
+            PaymentKind::Dividend => format!("the dividend of {}", self.year),
+            PaymentKind::Interest => format!("the interest of {}", self.year),
+            PaymentKind::Repayment => "these repayments".to_owned(),
+        }
+    }
+
     fn new(kind: PaymentKind, year: i32, execution_date: NaiveDate) -> Self {
         Self {
             kind,
@@ -477,20 +499,16 @@ pub fn company_name(projections: &Projections) -> Option<String> {
 /// vault holds (each read logged under `reader`), asked for execution on
 /// `execution_date`, created at `now` (the server's clock).
 pub async fn dividend_transfers(
-    vault: Option<&Vault>,
     runtime: &LedgerRuntime,
     year: i32,
-    debtor: &Debtor,
-    execution_date: NaiveDate,
-    now: NaiveDateTime,
-    reader: &Reader,
+    payer: &Payer<'_>,
 ) -> Result<PaymentRun, Error> {
     let (dividend, company) = runtime
         .projections
         .read(|p| (declared_dividend(p, year), company_name(p)));
     let dividend = dividend.ok_or_else(|| no_dividend(year))?;
     let company = company.ok_or_else(|| Error::invalid("the company is not incorporated"))?;
-    let mut run = PaymentRun::new(PaymentKind::Dividend, year, execution_date);
+    let mut run = PaymentRun::new(PaymentKind::Dividend, year, payer.execution_date);
     let mut owed = Vec::new();
     for (place, allocation) in dividend.allocations.iter().enumerate() {
         if dividend.payments.contains_key(&allocation.holder) {
@@ -511,12 +529,11 @@ pub async fn dividend_transfers(
     let remittance = format!("Dividende exercice {year} - {company}");
     let file = File {
         company,
-        debtor,
-        now,
+        payer,
         purpose: Reference::Dividend { year, place: 0 }.purpose(),
         remittance: &|_| remittance.clone(),
     };
-    file.write(vault, runtime, run, owed, reader).await
+    file.write(runtime, run, owed).await
 }
 
 fn no_dividend(year: i32) -> Error {
@@ -528,7 +545,7 @@ fn no_dividend(year: i32) -> Error {
 
 /// The company's advances in the order granted (their place names their
 /// transfers).
-fn advances_in_order(projections: &Projections) -> Vec<(String, AdvanceRecord)> {
+pub fn advances_in_order(projections: &Projections) -> Vec<(String, AdvanceRecord)> {
     let mut advances: Vec<(String, AdvanceRecord)> = projections
         .finance
         .fold()
@@ -544,13 +561,9 @@ fn advances_in_order(projections: &Projections) -> Vec<(String, AdvanceRecord)> 
 /// paid, and above zero once withheld, to the lender's bank account in
 /// the vault; as [`dividend_transfers`] otherwise.
 pub async fn interest_transfers(
-    vault: Option<&Vault>,
     runtime: &LedgerRuntime,
     year: i32,
-    debtor: &Debtor,
-    execution_date: NaiveDate,
-    now: NaiveDateTime,
-    reader: &Reader,
+    payer: &Payer<'_>,
 ) -> Result<PaymentRun, Error> {
     let (advances, company) = runtime
         .projections
@@ -562,7 +575,7 @@ pub async fn interest_transfers(
             format!("no interest of {year} is accrued on any advance"),
         ));
     }
-    let mut run = PaymentRun::new(PaymentKind::Interest, year, execution_date);
+    let mut run = PaymentRun::new(PaymentKind::Interest, year, payer.execution_date);
     let mut owed = Vec::new();
     for (id, advance) in &advances {
         let Some(interest) = advance.interest.get(&year) else {
@@ -589,8 +602,7 @@ pub async fn interest_transfers(
     }
     let file = File {
         company: company.clone(),
-        debtor,
-        now,
+        payer,
         purpose: Reference::Interest { year, advance: 0 }.purpose(),
         remittance: &|p: &Payee| {
             format!(
@@ -599,7 +611,7 @@ pub async fn interest_transfers(
             )
         },
     };
-    file.write(vault, runtime, run, owed, reader).await
+    file.write(runtime, run, owed).await
 }
 
 /// A repayment asked for: `amount` of the principal of `advance`.
@@ -617,13 +629,9 @@ pub struct RepaymentOrder {
 /// statement shows it booked; settle a file before making the next for
 /// the same advance (their references would be the same).
 pub async fn repayment_transfers(
-    vault: Option<&Vault>,
     runtime: &LedgerRuntime,
     orders: &[RepaymentOrder],
-    debtor: &Debtor,
-    execution_date: NaiveDate,
-    now: NaiveDateTime,
-    reader: &Reader,
+    payer: &Payer<'_>,
 ) -> Result<PaymentRun, Error> {
     let (advances, company) = runtime
         .projections
@@ -634,8 +642,8 @@ pub async fn repayment_transfers(
     }
     let run = PaymentRun::new(
         PaymentKind::Repayment,
-        execution_date.year(),
-        execution_date,
+        payer.execution_date.year(),
+        payer.execution_date,
     );
     let mut owed = Vec::new();
     let mut named = BTreeSet::new();
@@ -679,8 +687,7 @@ pub async fn repayment_transfers(
     }
     let file = File {
         company: company.clone(),
-        debtor,
-        now,
+        payer,
         purpose: Reference::Repayment {
             advance: 0,
             number: 1,
@@ -693,14 +700,13 @@ pub async fn repayment_transfers(
             )
         },
     };
-    file.write(vault, runtime, run, owed, reader).await
+    file.write(runtime, run, owed).await
 }
 
 /// What every transfer of a file shares.
 struct File<'a> {
     company: String,
-    debtor: &'a Debtor,
-    now: NaiveDateTime,
+    payer: &'a Payer<'a>,
     purpose: &'static str,
     remittance: &'a (dyn Fn(&Payee) -> String + Sync),
 }
@@ -710,15 +716,13 @@ impl File<'_> {
     /// holds (the others listed), and its file when there is any.
     async fn write(
         &self,
-        vault: Option<&Vault>,
         runtime: &LedgerRuntime,
         mut run: PaymentRun,
         owed: Vec<Payee>,
-        reader: &Reader,
     ) -> Result<PaymentRun, Error> {
-        let people = match vault {
+        let people = match self.payer.vault {
             Some(v) => {
-                v.read_many(runtime, owed.iter().map(|p| &p.holder), reader)
+                v.read_many(runtime, owed.iter().map(|p| &p.holder), &self.payer.reader)
                     .await?
             }
             None => BTreeMap::new(),
@@ -756,11 +760,11 @@ impl File<'_> {
         }
         let file = CreditTransfers {
             message_id: run.message_id.clone(),
-            created_at: self.now,
+            created_at: self.payer.now,
             debtor: Party {
                 name: self.company.clone(),
-                iban: self.debtor.iban.to_string(),
-                bic: self.debtor.bic.as_ref().map(ToString::to_string),
+                iban: self.payer.debtor.iban.to_string(),
+                bic: self.payer.debtor.bic.as_ref().map(ToString::to_string),
             },
             execution_date: run.execution_date,
             purpose: Some(self.purpose.to_owned()),

@@ -34,7 +34,7 @@ use anyhow::{Context, ensure};
 use chrono::{Datelike, Days, NaiveDate};
 use serde_json::json;
 use windledger_app::import::synthetic::Synthetic;
-use windledger_app::payments::{self, Debtor};
+use windledger_app::payments::{self, Debtor, Payer};
 use windledger_app::people::Reader;
 use windledger_documents::Drawn;
 use windledger_documents::tax;
@@ -98,27 +98,22 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
         .read(|p| payments::declared_dividend(p, year))
         .context("the first year's dividend is declared")?
         .payment_date;
-    let reader = Reader {
-        who: "bench".to_owned(),
-        purpose: "payment".to_owned(),
+    let payer = Payer {
+        vault: Some(vault),
+        debtor: Debtor {
+            iban: windledger_vault::Iban::new(COMPANY_IBAN)?,
+            bic: Some(windledger_vault::Bic::new("AGRIFRPP")?),
+        },
+        execution_date: payment_date,
+        now: payment_date.and_hms_opt(9, 0, 0).context("a time")?,
+        reader: Reader {
+            who: "bench".to_owned(),
+            purpose: "payment".to_owned(),
+        },
     };
-    let debtor = Debtor {
-        iban: windledger_vault::Iban::new(COMPANY_IBAN)?,
-        bic: Some(windledger_vault::Bic::new("AGRIFRPP")?),
-    };
-    let now = payment_date.and_hms_opt(9, 0, 0).context("a time")?;
 
     let start = Instant::now();
-    let run = payments::dividend_transfers(
-        Some(vault),
-        runtime,
-        year,
-        &debtor,
-        payment_date,
-        now,
-        &reader,
-    )
-    .await?;
+    let run = payments::dividend_transfers(runtime, year, &payer).await?;
     let file_time = start.elapsed();
     let file = run.file.as_ref().context("a file")?;
     ensure!(
@@ -207,7 +202,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     ensure!(!return_pdf.is_empty());
     let start = Instant::now();
     let names: std::collections::BTreeMap<_, _> = vault
-        .read_many(runtime, lines.iter().map(|l| &l.holder), &reader)
+        .read_many(runtime, lines.iter().map(|l| &l.holder), &payer.reader)
         .await?
         .into_iter()
         .map(|(h, f)| (h, windledger_app::people::beneficiary(&f.person)))

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
-use windledger_app::payments::{self, Debtor, Mismatch};
+use windledger_app::payments::{self, Debtor, Mismatch, Payer};
 use windledger_app::people::Vault;
 use windledger_domain::paris::to_paris;
 
@@ -89,48 +89,23 @@ pub async fn run_pay(options: &PayOptions, out: &mut dyn Write) -> anyhow::Resul
         .ledger
         .runtime(Some(&signer), signer.verifier())
         .await?;
-    let reader = reader("payment");
+    let payer = Payer {
+        vault: Some(&vault),
+        debtor,
+        execution_date,
+        now,
+        reader: reader("payment"),
+    };
     let run = match (options.year, options.interest) {
-        (Some(year), false) => {
-            payments::dividend_transfers(
-                Some(&vault),
-                &runtime,
-                year,
-                &debtor,
-                execution_date,
-                now,
-                &reader,
-            )
-            .await?
-        }
-        (Some(year), true) => {
-            payments::interest_transfers(
-                Some(&vault),
-                &runtime,
-                year,
-                &debtor,
-                execution_date,
-                now,
-                &reader,
-            )
-            .await?
-        }
+        (Some(year), false) => payments::dividend_transfers(&runtime, year, &payer).await?,
+        (Some(year), true) => payments::interest_transfers(&runtime, year, &payer).await?,
         (None, _) => {
             let orders = options
                 .repay
                 .iter()
                 .map(|r| repayment_order(r))
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            payments::repayment_transfers(
-                Some(&vault),
-                &runtime,
-                &orders,
-                &debtor,
-                execution_date,
-                now,
-                &reader,
-            )
-            .await?
+            payments::repayment_transfers(&runtime, &orders, &payer).await?
         }
     };
     for payee in &run.without_bank_account {
@@ -152,11 +127,7 @@ pub async fn run_pay(options: &PayOptions, out: &mut dyn Write) -> anyhow::Resul
         run.already_paid,
         run.nothing_to_pay.len()
     )?;
-    let what = match run.kind {
-        payments::PaymentKind::Dividend => format!("the dividend of {}", run.year),
-        payments::PaymentKind::Interest => format!("the interest of {}", run.year),
-        payments::PaymentKind::Repayment => "these repayments".to_owned(),
-    };
+    let what = run.what();
     let file = run
         .file
         .as_ref()

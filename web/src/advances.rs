@@ -13,20 +13,15 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Multipart, Query, State};
 use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use maud::html;
-use windledger_api::identity::reader;
 use windledger_app::payments::{self, RepaymentOrder};
 use windledger_domain::money::Euros;
 use windledger_projections::finance::AdvanceRecord;
 
-use crate::extract::{Farm, FormPost, Post, SignedIn, query_map};
-use crate::layout::{Col, Field, FormState, Message, errors_box, form_guard, state_of, table};
-use crate::operator::multipart_upload;
-use crate::payments::{Imported, given, imported_box, payer, read_statement, transfer_file};
+use crate::extract::{Farm, SignedIn, query_map};
+use crate::layout::{Col, Field, FormState, errors_box, form_guard, state_of, table};
+use crate::payments::{Imported, Sent, given, imported_box, payer, settle_upload, transfer_file};
 use crate::{PageResult, Web, WebError, format, projected};
-
-const STATEMENT_FORM: &str = "releve";
 
 /// The advances page + `suffix`.
 pub fn link(farm: &Farm, suffix: &str) -> String {
@@ -35,16 +30,7 @@ pub fn link(farm: &Farm, suffix: &str) -> String {
 
 /// The company's advances in the order granted.
 async fn advances(farm: &Farm) -> Result<Vec<(String, AdvanceRecord)>, WebError> {
-    let mut advances = projected(&farm.runtime, |p| {
-        p.finance
-            .fold()
-            .advances()
-            .map(|(id, a)| (id.clone(), a.clone()))
-            .collect::<Vec<_>>()
-    })
-    .await?;
-    advances.sort_by_key(|(_, a)| a.place);
-    Ok(advances)
+    projected(&farm.runtime, payments::advances_in_order).await
 }
 
 /// The company's IBAN, BIC and execution date, the fields every transfer
@@ -185,17 +171,8 @@ pub async fn interest(
     let year = given(&query, "annee")
         .and_then(|y| y.parse::<i32>().ok())
         .ok_or_else(|| WebError::BadRequest("Choisissez l'année des intérêts.".into()))?;
-    let (debtor, execution, now) = payer(&query)?;
-    let run = payments::interest_transfers(
-        web.app.vault().ok(),
-        &farm.runtime,
-        year,
-        &debtor,
-        execution,
-        now,
-        &reader(&me.session.principal, "payment"),
-    )
-    .await?;
+    let payer = payer(&query, &web, &me)?;
+    let run = payments::interest_transfers(&farm.runtime, year, &payer).await?;
     transfer_file(&farm, run)
 }
 
@@ -220,17 +197,9 @@ pub async fn repayment(
         .ok_or_else(|| {
             bad("Le montant n'est pas un montant en euros au centime près, au-dessus de zéro (par exemple 2500,00).")
         })?;
-    let (debtor, execution, now) = payer(&query)?;
-    let run = payments::repayment_transfers(
-        web.app.vault().ok(),
-        &farm.runtime,
-        &[RepaymentOrder { advance, amount }],
-        &debtor,
-        execution,
-        now,
-        &reader(&me.session.principal, "payment"),
-    )
-    .await?;
+    let payer = payer(&query, &web, &me)?;
+    let orders = [RepaymentOrder { advance, amount }];
+    let run = payments::repayment_transfers(&farm.runtime, &orders, &payer).await?;
     transfer_file(&farm, run)
 }
 
@@ -242,30 +211,14 @@ pub async fn statement(
     me: SignedIn,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult {
-    let (fields, file) = multipart_upload(multipart).await?;
-    let post = match Post::new(farm, FormPost::new(&web, me.session, fields)?) {
-        Ok(post) => post,
-        Err(answered) => return Ok(answered.into_response()),
-    };
-    let mut state = FormState::new(STATEMENT_FORM, post.fields.clone());
-    let read = read_statement(file.as_ref());
-    let (Some(file), Ok(lines)) = (file, read.clone()) else {
-        state.top.push(Message {
-            text: read.err().unwrap_or_default(),
-        });
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return page(&post.farm, &post.me, Some(state), None, status).await;
-    };
-    let settlement = payments::settle(
-        &post.farm.runtime,
-        payments::Scope::Everything,
-        &lines,
-        &post.metadata(":releve"),
-    )
-    .await?;
-    let imported = Imported {
-        file: file.name,
-        settlement,
-    };
-    page(&post.farm, &post.me, None, Some(imported), StatusCode::OK).await
+    match settle_upload(&web, farm, me, multipart, payments::Scope::Everything).await? {
+        Sent::Answered(response) => Ok(response),
+        Sent::Unread(post, state) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            page(&post.farm, &post.me, Some(state), None, status).await
+        }
+        Sent::Settled(post, imported) => {
+            page(&post.farm, &post.me, None, Some(imported), StatusCode::OK).await
+        }
+    }
 }

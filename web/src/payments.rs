@@ -18,7 +18,7 @@ use axum::response::IntoResponse;
 use chrono::Utc;
 use maud::{Markup, html};
 use windledger_api::identity::reader;
-use windledger_app::payments::{self, Debtor, Mismatch, Settlement, Standing};
+use windledger_app::payments::{self, Debtor, Mismatch, Payer, Settlement, Standing};
 use windledger_documents::{Drawn, tax};
 use windledger_domain::money::Euros;
 use windledger_domain::paris::to_paris;
@@ -286,17 +286,8 @@ pub async fn transfers(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> PageResult {
     let query = query_map(query);
-    let (debtor, execution, now) = payer(&query)?;
-    let run = payments::dividend_transfers(
-        web.app.vault().ok(),
-        &farm.runtime,
-        year,
-        &debtor,
-        execution,
-        now,
-        &reader(&me.session.principal, "payment"),
-    )
-    .await?;
+    let payer = payer(&query, &web, &me)?;
+    let run = payments::dividend_transfers(&farm.runtime, year, &payer).await?;
     transfer_file(&farm, run)
 }
 
@@ -310,10 +301,13 @@ pub(crate) fn given(query: &HashMap<String, String>, name: &str) -> Option<Strin
 
 /// The company's account (`iban`, `bic`) and the execution date
 /// (`execution`: today or later, Paris) of a transfer form, with the
-/// server's clock; a bad one is a sentence saying so.
-pub(crate) fn payer(
+/// server's clock and the vault read for the visitor; a bad one is a
+/// sentence saying so.
+pub(crate) fn payer<'a>(
     query: &HashMap<String, String>,
-) -> Result<(Debtor, chrono::NaiveDate, chrono::NaiveDateTime), WebError> {
+    web: &'a Web,
+    me: &SignedIn,
+) -> Result<Payer<'a>, WebError> {
     let bad = |text: &str| WebError::BadRequest(text.to_owned());
     let iban = windledger_vault::Iban::new(
         given(query, "iban").unwrap_or_default().replace(' ', ""),
@@ -336,7 +330,13 @@ pub(crate) fn payer(
             "La date d'exécution est passée : la banque exécute un virement au plus tôt aujourd'hui.",
         ));
     }
-    Ok((Debtor { iban, bic }, execution, now))
+    Ok(Payer {
+        vault: web.app.vault().ok(),
+        debtor: Debtor { iban, bic },
+        execution_date: execution,
+        now,
+        reader: reader(&me.session.principal, "payment"),
+    })
 }
 
 /// The run's file to download, or a sentence saying why there is none.
@@ -377,39 +377,67 @@ pub async fn statement(
     Params(YearPath { year }): Params<YearPath>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult {
+    dividend(&farm, year).await?;
+    let scope = payments::Scope::Dividend(year);
+    match settle_upload(&web, farm, me, multipart, scope).await? {
+        Sent::Answered(response) => Ok(response),
+        Sent::Unread(post, state) => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            page(&web, &post.farm, &post.me, year, Some(state), None, status).await
+        }
+        Sent::Settled(post, imported) => {
+            let status = StatusCode::OK;
+            page(
+                &web,
+                &post.farm,
+                &post.me,
+                year,
+                None,
+                Some(imported),
+                status,
+            )
+            .await
+        }
+    }
+}
+
+/// What became of a statement sent by a page's form.
+pub(crate) enum Sent {
+    /// The form was refused before it was read (its CSRF token): answered.
+    Answered(axum::response::Response),
+    /// The file is missing or not a statement: the form's state says why.
+    Unread(Post, FormState),
+    /// Its lines of `scope` settled.
+    Settled(Post, Imported),
+}
+
+/// The statement of an upload (the form `releve`, its file `fichier`),
+/// its lines of `scope` settled.
+pub(crate) async fn settle_upload(
+    web: &Web,
+    farm: Farm,
+    me: SignedIn,
+    multipart: Result<Multipart, MultipartRejection>,
+    scope: payments::Scope,
+) -> Result<Sent, WebError> {
     let (fields, file) = multipart_upload(multipart).await?;
-    let post = match Post::new(farm, FormPost::new(&web, me.session, fields)?) {
+    let post = match Post::new(farm, FormPost::new(web, me.session, fields)?) {
         Ok(post) => post,
-        Err(answered) => return Ok(answered.into_response()),
+        Err(answered) => return Ok(Sent::Answered(answered.into_response())),
     };
-    dividend(&post.farm, year).await?;
-    let mut state = FormState::new(STATEMENT_FORM, post.fields.clone());
     let read = read_statement(file.as_ref());
     let (Some(file), Ok(lines)) = (file, read.clone()) else {
-        let text = read.err().unwrap_or_default();
-        state.top.push(Message { text });
-        let status = StatusCode::UNPROCESSABLE_ENTITY;
-        return page(&web, &post.farm, &post.me, year, Some(state), None, status).await;
+        let mut state = FormState::new(STATEMENT_FORM, post.fields.clone());
+        state.top.push(Message {
+            text: read.err().unwrap_or_default(),
+        });
+        return Ok(Sent::Unread(post, state));
     };
-    let settlement = payments::settle(
-        &post.farm.runtime,
-        payments::Scope::Dividend(year),
-        &lines,
-        &post.metadata(":releve"),
-    )
-    .await?;
+    let settlement =
+        payments::settle(&post.farm.runtime, scope, &lines, &post.metadata(":releve")).await?;
     let imported = Imported {
         file: file.name,
         settlement,
     };
-    page(
-        &web,
-        &post.farm,
-        &post.me,
-        year,
-        None,
-        Some(imported),
-        StatusCode::OK,
-    )
-    .await
+    Ok(Sent::Settled(post, imported))
 }

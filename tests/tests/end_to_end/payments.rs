@@ -16,7 +16,7 @@ use chrono::{Datelike, Days};
 use serde_json::json;
 use windledger_app::import::synthetic::{Synthetic, write_synthetic};
 use windledger_app::ledger::LedgerRuntime;
-use windledger_app::payments::{self, Debtor, Mismatch};
+use windledger_app::payments::{self, Debtor, Mismatch, Payer};
 use windledger_app::people::{Reader, Vault};
 use windledger_documents::tax;
 use windledger_domain::company::HolderKind;
@@ -201,24 +201,21 @@ async fn a_dividend_of_2000_holders_is_paid_by_one_file_and_settled_from_the_ban
         who: "test".to_owned(),
         purpose: "payment".to_owned(),
     };
-    let debtor = Debtor {
-        iban: windledger_vault::Iban::new(COMPANY_IBAN).expect("an IBAN"),
-        bic: Some(windledger_vault::Bic::new("AGRIFRPP").expect("a BIC")),
-    };
     let execution = payment_date;
-    let now = execution.and_hms_opt(9, 0, 0).expect("a time");
+    let payer = Payer {
+        vault: Some(&vault),
+        debtor: Debtor {
+            iban: windledger_vault::Iban::new(COMPANY_IBAN).expect("an IBAN"),
+            bic: Some(windledger_vault::Bic::new("AGRIFRPP").expect("a BIC")),
+        },
+        execution_date: execution,
+        now: execution.and_hms_opt(9, 0, 0).expect("a time"),
+        reader: reader.clone(),
+    };
     let transfers_now = || async {
-        payments::dividend_transfers(
-            Some(&vault),
-            &runtime,
-            year,
-            &debtor,
-            execution,
-            now,
-            &reader,
-        )
-        .await
-        .expect("the transfers")
+        payments::dividend_transfers(&runtime, year, &payer)
+            .await
+            .expect("the transfers")
     };
     let run = transfers_now().await;
     let xml = run.file.clone().expect("a file");

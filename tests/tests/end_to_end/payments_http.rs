@@ -46,11 +46,17 @@ fn person(holder: &str, kind: &str, n: usize) -> Value {
     })
 }
 
-async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatabase) {
+/// The reference farm imported but for its commands whose ids start with
+/// one of `left_out`, served; with a secretary's token.
+async fn reference_farm_without(db: TestDatabase, left_out: &[&str]) -> (Server, String) {
     let store = db.store().await;
     let file: String = REFERENCE_FARM
         .lines()
-        .filter(|l| !l.contains("\"id\":\"fy2024-dividend-paid-"))
+        .filter(|l| {
+            !left_out
+                .iter()
+                .any(|id| l.contains(&format!("\"id\":\"{id}")))
+        })
         .map(|l| format!("{l}\n"))
         .collect();
     let ledger = LedgerId::parse(LEDGER).expect("an id");
@@ -58,7 +64,35 @@ async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatab
         .await
         .expect("the farm imports");
     let server = Server::start(db, store).await;
-    let secretary_token = server.token(LEDGER, Role::Secretary, None).await;
+    let token = server.token(LEDGER, Role::Secretary, None).await;
+    (server, token)
+}
+
+/// Records `holder`'s identity (`person`'s, with `change`'s fields).
+async fn record_identity(
+    server: &Server,
+    secretary: &str,
+    holder: &str,
+    kind: &str,
+    n: usize,
+    change: Value,
+) {
+    let mut person = person(holder, kind, n);
+    for (k, v) in change.as_object().expect("fields") {
+        person[k] = v.clone();
+    }
+    server
+        .post(
+            &format!("/holders/{holder}/identity"),
+            secretary,
+            json!({"person": person}),
+        )
+        .await
+        .expect(201);
+}
+
+async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatabase) {
+    let (server, secretary_token) = reference_farm_without(db, &["fy2024-dividend-paid-"]).await;
     let secretary_token = secretary_token.as_str();
     let secretary = Some(secretary_token);
 
@@ -423,22 +457,10 @@ fn withheld(gross: Euros, rate: &str) -> u64 {
 /// 1 December does not; a holder taxed in Belgium has nothing withheld and
 /// is not paid until the secretary records the treaty's withholding.
 async fn a_dividend_is_withheld_as_each_holders_identity_says(db: TestDatabase) {
-    let store = db.store().await;
-    let file: String = REFERENCE_FARM
-        .lines()
-        .filter(|l| {
-            !l.contains("\"id\":\"fy2024-dividend-paid-")
-                && !l.contains("\"id\":\"fy2024-dividend-declared\"")
-        })
-        .map(|l| format!("{l}\n"))
-        .collect();
-    let ledger = LedgerId::parse(LEDGER).expect("an id");
-    windledger_app::import::import(store.clone(), ledger.clone(), file.as_bytes(), |_| {})
-        .await
-        .expect("the farm imports");
-    let server = Server::start(db, store).await;
-    let token = server.token(LEDGER, Role::Secretary, None).await;
+    let (server, token) =
+        reference_farm_without(db, &["fy2024-dividend-paid-", "fy2024-dividend-declared\""]).await;
     let secretary = token.as_str();
+    let ledger = LedgerId::parse(LEDGER).expect("an id");
 
     let holders: Value = server
         .get("/holders", Some(secretary))
@@ -462,36 +484,29 @@ async fn a_dividend_is_withheld_as_each_holders_identity_says(db: TestDatabase) 
     .into_iter()
     .enumerate()
     {
-        let mut person = person(holder, "individual", 900 + n);
-        for (k, v) in change.as_object().expect("fields") {
-            person[k] = v.clone();
-        }
-        server
-            .post(&format!("/holders/{holder}/identity"), secretary, json!({"person": person}))
-            .await
-            .expect(201);
+        record_identity(&server, secretary, holder, "individual", 900 + n, change).await;
     }
 
     // The first club asked the company to withhold for its members.
-    let mut club = person("cigales-01", "investment_club", 950);
-    club["statements"] =
-        json!([{"kind": "members_withholding", "dated": "2025-01-10", "year": 2025}]);
-    server
-        .post(
-            "/holders/cigales-01/identity",
-            secretary,
-            json!({"person": club}),
-        )
-        .await
-        .expect(201);
-    server
-        .post(
-            "/holders/cigales-02/identity",
-            secretary,
-            json!({"person": person("cigales-02", "investment_club", 951)}),
-        )
-        .await
-        .expect(201);
+    let asked = json!({"statements": [{"kind": "members_withholding", "dated": "2025-01-10", "year": 2025}]});
+    record_identity(
+        &server,
+        secretary,
+        "cigales-01",
+        "investment_club",
+        950,
+        asked,
+    )
+    .await;
+    record_identity(
+        &server,
+        secretary,
+        "cigales-02",
+        "investment_club",
+        951,
+        json!({}),
+    )
+    .await;
 
     let declaration = json!({"resolution": "ago-2025.2",
         "amount": {"basis": "total", "amount": "567000.00"},
@@ -623,13 +638,7 @@ async fn a_dividend_is_withheld_as_each_holders_identity_says(db: TestDatabase) 
 /// of the returned or unknown ones, and nothing twice; the form 2777 and
 /// the IFU of the year of payment carry the interest and its withholding.
 async fn interest_and_repayments_of_advances_are_paid_by_transfer(db: TestDatabase) {
-    let store = db.store().await;
-    let ledger = LedgerId::parse(LEDGER).expect("an id");
-    windledger_app::import::import(store.clone(), ledger, REFERENCE_FARM.as_bytes(), |_| {})
-        .await
-        .expect("the farm imports");
-    let server = Server::start(db, store).await;
-    let token = server.token(LEDGER, Role::Secretary, None).await;
+    let (server, token) = reference_farm_without(db, &[]).await;
     let secretary = token.as_str();
 
     // Three individuals on the 2024 dividend's roll (1 July 2025).
@@ -667,18 +676,15 @@ async fn interest_and_repayments_of_advances_are_paid_by_transfer(db: TestDataba
     let advances = ["cca-cit-a", "cca-cit-b", "cca-cit-c"];
     for (n, ((holder, change), advance)) in lenders.iter().zip(&statuses).zip(advances).enumerate()
     {
-        let mut person = person(holder, "individual", 700 + n);
-        for (k, v) in change.as_object().expect("fields") {
-            person[k] = v.clone();
-        }
-        server
-            .post(
-                &format!("/holders/{holder}/identity"),
-                secretary,
-                json!({"person": person}),
-            )
-            .await
-            .expect(201);
+        record_identity(
+            &server,
+            secretary,
+            holder,
+            "individual",
+            700 + n,
+            change.clone(),
+        )
+        .await;
         server
             .post(
                 "/advances",
