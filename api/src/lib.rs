@@ -20,6 +20,7 @@ pub mod problem;
 mod reads;
 pub mod routes;
 pub mod throttle;
+pub mod tlog;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};

@@ -253,6 +253,11 @@ fn path_parameter(name: &str, generator: &mut SchemaGenerator) -> Value {
             "A financial year: the year it ends in.",
             json!(2025),
         ),
+        "path" => (
+            json!({ "type": "string", "minLength": 1 }),
+            "A C2SP tile path below tile/: `<L>/<N>[.p/<W>]` or `entries/<N>[.p/<W>]`, N in groups of three digits (`x001/234`).",
+            json!("0/000"),
+        ),
         _ => (json!({ "type": "string", "minLength": 1 }), "", Value::Null),
     };
     let mut parameter = json!({
@@ -516,7 +521,9 @@ pub fn document() -> Value {
                 operation(spec, &mut generator, &mut enums),
             );
         }
-        paths.insert(path.to_owned(), Value::Object(item));
+        // A wildcard (`{*path}`, the rest of the path) is documented as a
+        // parameter like any other.
+        paths.insert(path.replace("{*", "{"), Value::Object(item));
     }
     let mut schemas = generator.take_definitions(true);
     // The command enums' variants are inlined as bodies, without their tag.

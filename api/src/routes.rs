@@ -26,6 +26,7 @@ use crate::papers;
 use crate::payments;
 use crate::problem::{Kind, Problem};
 use crate::reads::{self, AsOfQuery, EventsQuery, YearQuery};
+use crate::tlog;
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -275,6 +276,40 @@ pub fn routes() -> Vec<RouteSpec> {
             Answer::Json(schema_of::<answers::SignedHead>),
             None,
             get(reads::checkpoint),
+        ),
+        // The ledger as a transparency log (docs/transparency.md): public,
+        // it holds each event's position and hash, never a payload.
+        read(
+            at!("/tlog/checkpoint"),
+            Access::Public,
+            "The transparency log's checkpoint: a C2SP signed note of the Merkle tree over the ledger's events (origin, size, root), signed with the server's key",
+            Answer::File("text/plain; charset=utf-8"),
+            None,
+            get(tlog::checkpoint),
+        ),
+        read(
+            at!("/tlog/tile/{*path}"),
+            Access::Public,
+            "A C2SP tlog-tiles file of the log: a hash tile (`<L>/<N>[.p/<W>]`) or an entry bundle (`entries/<N>[.p/<W>]`, each event's position and hash); immutable, cached for a year; 404 beyond the tree",
+            Answer::File("application/octet-stream"),
+            None,
+            get(tlog::tile),
+        ),
+        read(
+            at!("/proofs/inclusion"),
+            Access::Public,
+            "The RFC 6962 inclusion proof of the event at a position in the tree of a size (a checkpoint's)",
+            Answer::Json(schema_of::<tlog::InclusionProof>),
+            Some(tlog::InclusionQuery::json_schema),
+            get(tlog::inclusion),
+        ),
+        read(
+            at!("/proofs/consistency"),
+            Access::Public,
+            "The RFC 6962 consistency proof that the tree of one size extends the tree of a smaller one",
+            Answer::Json(schema_of::<tlog::ConsistencyProof>),
+            Some(tlog::ConsistencyQuery::json_schema),
+            get(tlog::consistency),
         ),
         read(
             at!("/ocf"),
@@ -767,6 +802,7 @@ pub fn routes() -> Vec<RouteSpec> {
 pub fn path_params(path: &str) -> Vec<&str> {
     path.split('/')
         .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+        .map(|s| s.trim_start_matches('*'))
         .collect()
 }
 

@@ -45,14 +45,19 @@ pub enum Command {
     /// through an SMTP relay and recorded), letters to post for the others
     /// (a PDF to print, a CSV for a mailing service), recorded once posted.
     Convocations(crate::convocations::ConvocationsOptions),
-    /// Pay a declared dividend: one SEPA credit transfer file
+    /// Pay a declared dividend, a year's current-account interest or
+    /// repayments of advances: one SEPA credit transfer file
     /// (pain.001.001.09) for the bank, each holder's net to the IBAN in the
     /// vault; the holders without one are listed.
     Pay(crate::payments::PayOptions),
-    /// Import the bank's statement (camt.053 or CSV): each of the
-    /// dividend's transfers it booked is recorded as paid on its booking
-    /// date; the others are listed with why.
+    /// Import the bank's statement (camt.053 or CSV): each of the ledger's
+    /// transfers it booked (dividends, interest, repayments) is recorded as
+    /// paid on its booking date; the others are listed with why.
     BankStatement(crate::payments::BankStatementOptions),
+    /// Write the ledger to a folder as a transparency log (C2SP
+    /// tlog-tiles: a signed checkpoint of its Merkle tree, hash tiles, and
+    /// each event's position and hash), for any static web server.
+    Publish(crate::publish::PublishOptions),
     /// Export a ledger: its events, OCF, the cap table or the decisions.
     Export(crate::export::ExportOptions),
     /// Print the register of share movements (R228-8) as PDF/A or CSV, a

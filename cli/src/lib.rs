@@ -13,6 +13,7 @@ pub mod identity;
 pub mod import;
 pub mod options;
 pub mod payments;
+pub mod publish;
 pub mod register;
 pub mod server_cli;
 pub mod verify;

@@ -49,6 +49,9 @@ async fn main() -> ExitCode {
         Command::Convocations(options) => {
             windledger::convocations::run(&options, &mut std::io::stdout().lock()).await
         }
+        Command::Publish(options) => {
+            windledger::publish::run(&options, &mut std::io::stdout().lock()).await
+        }
         Command::Pay(options) => {
             windledger::payments::run_pay(&options, &mut std::io::stdout().lock()).await
         }

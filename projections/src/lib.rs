@@ -29,3 +29,4 @@ pub mod register;
 pub mod runner;
 pub mod share_register;
 pub mod statement;
+pub mod tree;

@@ -13,6 +13,7 @@ use crate::event::{FarmEvent, LedgerEvent, decode};
 use crate::finance::Finance;
 use crate::register::DecisionsRegister;
 use crate::share_register::ShareRegister;
+use crate::tree::Tree;
 
 /// A read model: a pure fold over the ledger.
 pub trait Fold: Clone + Default + Send + Sync {
@@ -88,6 +89,7 @@ pub struct Projections {
     pub register: Slot<DecisionsRegister>,
     pub share_register: Slot<ShareRegister>,
     pub finance: Slot<Finance>,
+    pub tree: Slot<Tree>,
 }
 
 /// Where a fold stands.
@@ -111,6 +113,7 @@ impl Projections {
         self.register.apply(event, decoded);
         self.share_register.apply(event, decoded);
         self.finance.apply(event, decoded);
+        self.tree.apply(event, decoded);
     }
 
     /// The position every fold has reached (the lowest of them).
@@ -120,6 +123,7 @@ impl Projections {
             .min(self.register.position())
             .min(self.share_register.position())
             .min(self.finance.position())
+            .min(self.tree.position())
     }
 
     pub fn status(&self) -> Vec<Status> {
@@ -135,6 +139,7 @@ impl Projections {
             status(&self.register),
             status(&self.share_register),
             status(&self.finance),
+            status(&self.tree),
         ]
     }
 
@@ -145,6 +150,7 @@ impl Projections {
             .or(self.register.failed())
             .or(self.share_register.failed())
             .or(self.finance.failed())
+            .or(self.tree.failed())
     }
 }
 

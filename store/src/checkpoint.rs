@@ -203,7 +203,12 @@ impl CheckpointSigner {
 
     /// The signed note of a checkpoint.
     pub fn sign(&self, checkpoint: &Checkpoint) -> String {
-        let text = checkpoint.text();
+        self.sign_note(&checkpoint.text())
+    }
+
+    /// The C2SP signed note of `text` (lines each ending with a newline):
+    /// the text, a blank line, and this key's signature line.
+    pub fn sign_note(&self, text: &str) -> String {
         let signature = self.key.sign(text.as_bytes());
         let mut blob = key_id(&self.name, &self.key.verifying_key()).to_vec();
         blob.extend_from_slice(&signature.to_bytes());
@@ -274,6 +279,12 @@ impl CheckpointVerifier {
 
     /// Checks the note's signature by this key and returns the checkpoint.
     pub fn verify(&self, note: &str) -> Result<Checkpoint, CheckpointError> {
+        Checkpoint::parse_text(self.open(note)?)
+    }
+
+    /// Checks a C2SP signed note's signature by this key and returns its
+    /// text (each line with its newline).
+    pub fn open<'a>(&self, note: &'a str) -> Result<&'a str, CheckpointError> {
         let split = note
             .rfind("\n\n")
             .ok_or_else(|| CheckpointError::Malformed("no signature block".into()))?;
@@ -303,7 +314,7 @@ impl CheckpointVerifier {
             self.key
                 .verify(text.as_bytes(), &signature)
                 .map_err(|_| CheckpointError::BadSignature(self.name.clone()))?;
-            return Checkpoint::parse_text(text);
+            return Ok(text);
         }
         Err(CheckpointError::NotSignedBy(self.name.clone()))
     }

@@ -10,6 +10,7 @@ mod export;
 mod help;
 mod identity;
 mod payments;
+mod publish;
 mod support;
 mod token;
 mod verify;

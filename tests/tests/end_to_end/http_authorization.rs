@@ -43,6 +43,10 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/production",
             "/local-returns",
             "/checkpoint",
+            "/tlog/checkpoint",
+            "/tlog/tile/{*path}",
+            "/proofs/inclusion",
+            "/proofs/consistency",
         ],
     ),
     (

@@ -1,0 +1,297 @@
+//! The ledger as a transparency log, served (issue 23; `windledger_tlog`,
+//! docs/transparency.md): the C2SP `tlog-tiles` files under
+//! `/api/v1/ledgers/{ledger}/tlog/` (`checkpoint`, `tile/<L>/<N>[.p/<W>]`,
+//! `tile/entries/<N>[.p/<W>]`), the same bytes `windledger publish` writes,
+//! and the inclusion and consistency proofs as JSON. Public: the log holds
+//! each event's position and hash, never a payload. The tree is the
+//! projections' (`windledger_projections::tree`), grown as events arrive.
+
+use axum::extract::State;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use windledger_tlog::{ENTRY_SIZE, Log, TILE_WIDTH, checkpoint_text};
+
+use crate::AppState;
+use crate::answers;
+use crate::extract::{Ledger, PathParams, QueryParams};
+use crate::problem::Problem;
+use crate::reads::projected;
+
+/// A tile or a bundle never changes once written (a wider one has
+/// another path): cached for a year.
+const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+
+/// The origin of a ledger's log: its checkpoints' first line.
+pub fn origin(ledger: &str) -> String {
+    format!("windledger/{ledger}/tlog")
+}
+
+/// `GET .../tlog/checkpoint`: the C2SP signed note of the tree as the
+/// server holds it (origin, size, root), signed with the server's key.
+pub(crate) async fn checkpoint(
+    State(state): State<AppState>,
+    Ledger(runtime): Ledger,
+) -> Result<Response, Problem> {
+    let (size, root) = projected(&runtime, |p| {
+        let log = p.tree.fold().log();
+        log.root(log.size()).map(|root| (log.size(), root))
+    })
+    .await?
+    .map_err(Problem::internal)?;
+    let note = state.signer.sign_note(&checkpoint_text(
+        &origin(runtime.id.as_str()),
+        size,
+        &root,
+        &[],
+    ));
+    let mut response = note.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    Ok(response)
+}
+
+/// A route's `{*path}`.
+#[derive(Debug, Deserialize)]
+pub struct TilePath {
+    path: String,
+}
+
+/// What a tile path names: a hash tile (level) or an entry bundle, its
+/// index and width.
+fn parse_tile_path(path: &str) -> Option<(Option<u8>, u64, u64)> {
+    let (path, width) = match path.split_once(".p/") {
+        Some((path, w)) => {
+            let w: u64 = w.parse().ok().filter(|w| (1..TILE_WIDTH).contains(w))?;
+            (path, w)
+        }
+        None => (path, TILE_WIDTH),
+    };
+    let mut parts = path.split('/');
+    let level = match parts.next()? {
+        "entries" => None,
+        l => Some(l.parse::<u8>().ok().filter(|l| *l < 8)?),
+    };
+    let groups: Vec<&str> = parts.collect();
+    let (last, rest) = groups.split_last()?;
+    let mut n: u64 = 0;
+    for g in rest {
+        let digits = g.strip_prefix('x')?;
+        n = n.checked_mul(1000)?.checked_add(three_digits(digits)?)?;
+    }
+    n = n.checked_mul(1000)?.checked_add(three_digits(last)?)?;
+    // Only the canonical path (no leading "x000/") names a tile.
+    let canonical = windledger_tlog::tile_path(
+        level.map_or_else(|| "entries".to_owned(), |l| l.to_string()),
+        n,
+        u32::try_from(width).ok()?,
+    );
+    (canonical == format!("tile/{path}{}", partial(width))).then_some((level, n, width))
+}
+
+fn partial(width: u64) -> String {
+    if width == TILE_WIDTH {
+        String::new()
+    } else {
+        format!(".p/{width}")
+    }
+}
+
+fn three_digits(s: &str) -> Option<u64> {
+    (s.len() == 3 && s.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| s.parse().ok())
+        .flatten()
+}
+
+/// `GET .../tlog/tile/{path}`: a hash tile or an entry bundle of the tree
+/// as the server holds it; 404 for one beyond it.
+pub(crate) async fn tile(
+    Ledger(runtime): Ledger,
+    PathParams(TilePath { path }): PathParams<TilePath>,
+) -> Result<Response, Problem> {
+    let not_found = || Problem::not_found(format!("the log has no tile/{path}"));
+    let (level, n, width) = parse_tile_path(&path).ok_or_else(not_found)?;
+    let bytes = projected(&runtime, |p| {
+        tile_bytes(p.tree.fold().log(), level, n, width)
+    })
+    .await?
+    .ok_or_else(not_found)?;
+    let mut response = bytes.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(IMMUTABLE));
+    Ok(response)
+}
+
+/// The bytes of the tile (or bundle) `n` of `width` at `level`, if the
+/// tree holds it at exactly that width or wider.
+fn tile_bytes(log: &Log, level: Option<u8>, n: u64, width: u64) -> Option<Vec<u8>> {
+    let height = u32::from(windledger_tlog::TILE_HEIGHT);
+    let level_shift = u32::from(level.unwrap_or(0)) * height;
+    // The hashes (or entries) at this level: the tree's size >> (8 x level).
+    let at_level = log.size().checked_shr(level_shift)?;
+    let end = n.checked_mul(TILE_WIDTH)?.checked_add(width)?;
+    if end > at_level {
+        return None;
+    }
+    match level {
+        // The tile is the hashes tiles(0, size) would write at its path:
+        // those of the tree of exactly `end << (8 x level)` leaves.
+        Some(level) => {
+            let size = end.checked_shl(level_shift)?;
+            let path = windledger_tlog::tile_path(level.to_string(), n, u32::try_from(width).ok()?);
+            let before = (n * TILE_WIDTH) << level_shift;
+            log.tiles(before, size)
+                .ok()?
+                .into_iter()
+                .find(|(p, _)| *p == path)
+                .map(|(_, bytes)| bytes)
+        }
+        None => {
+            let mut bytes = Vec::with_capacity(usize::try_from(width).ok()? * (ENTRY_SIZE + 2));
+            for position in n * TILE_WIDTH + 1..=end {
+                let leaf = log.leaf(position - 1)?;
+                bytes.extend_from_slice(&(ENTRY_SIZE as u16).to_be_bytes());
+                bytes.extend_from_slice(&leaf);
+            }
+            Some(bytes)
+        }
+    }
+}
+
+/// An inclusion proof's question.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct InclusionQuery {
+    /// The event's position (from 1).
+    position: u64,
+    /// The tree's size the proof is against (a checkpoint's); the tree as
+    /// the server holds it when left out.
+    size: Option<u64>,
+}
+
+/// That the event at `position` is in the tree of `size` leaves.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct InclusionProof {
+    position: u64,
+    size: u64,
+    /// The leaf's entry (hex): the position (8 bytes, big-endian) and the
+    /// event's hash.
+    entry: String,
+    /// The tree's root at `size` (base64, as a checkpoint writes it).
+    root: String,
+    /// The RFC 6962 audit path, leaf to root (base64 hashes).
+    proof: Vec<String>,
+}
+
+/// `GET .../proofs/inclusion?position=N&size=M`.
+pub(crate) async fn inclusion(
+    Ledger(runtime): Ledger,
+    QueryParams(q): QueryParams<InclusionQuery>,
+) -> Result<Response, Problem> {
+    let answer = projected(&runtime, |p| {
+        let log = p.tree.fold().log();
+        let size = q.size.unwrap_or(log.size());
+        let index = q
+            .position
+            .checked_sub(1)
+            .ok_or_else(|| Problem::validation("position counts from 1"))?;
+        let proof = log.inclusion_proof(index, size).map_err(range)?;
+        let leaf = log.leaf(index).ok_or_else(|| range("no such leaf"))?;
+        Ok::<_, Problem>(InclusionProof {
+            position: q.position,
+            size,
+            entry: hex::encode(leaf),
+            root: B64.encode(log.root(size).map_err(range)?),
+            proof: proof.iter().map(|h| B64.encode(h)).collect(),
+        })
+    })
+    .await??;
+    Ok(answers::json(&answer)?.into_response())
+}
+
+/// A consistency proof's question.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ConsistencyQuery {
+    /// The earlier tree's size (1 or more).
+    from: u64,
+    /// The later tree's size; the tree as the server holds it when left
+    /// out.
+    to: Option<u64>,
+}
+
+/// That the tree of `to` leaves extends the tree of `from`.
+#[derive(Debug, Serialize, JsonSchema)]
+pub(crate) struct ConsistencyProof {
+    from: u64,
+    to: u64,
+    from_root: String,
+    to_root: String,
+    /// The RFC 6962 consistency proof (base64 hashes).
+    proof: Vec<String>,
+}
+
+/// `GET .../proofs/consistency?from=A&to=B`.
+pub(crate) async fn consistency(
+    Ledger(runtime): Ledger,
+    QueryParams(q): QueryParams<ConsistencyQuery>,
+) -> Result<Response, Problem> {
+    let answer = projected(&runtime, |p| {
+        let log = p.tree.fold().log();
+        let to = q.to.unwrap_or(log.size());
+        let proof = log.consistency_proof(q.from, to).map_err(range)?;
+        Ok::<_, Problem>(ConsistencyProof {
+            from: q.from,
+            to,
+            from_root: B64.encode(log.root(q.from).map_err(range)?),
+            to_root: B64.encode(log.root(to).map_err(range)?),
+            proof: proof.iter().map(|h| B64.encode(h)).collect(),
+        })
+    })
+    .await??;
+    Ok(answers::json(&answer)?.into_response())
+}
+
+fn range(e: impl std::fmt::Display) -> Problem {
+    Problem::validation(format!("not in the log: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tile_paths_are_read_canonically() {
+        assert_eq!(parse_tile_path("0/000"), Some((Some(0), 0, 256)));
+        assert_eq!(
+            parse_tile_path("1/x001/234.p/17"),
+            Some((Some(1), 1234, 17))
+        );
+        assert_eq!(parse_tile_path("entries/005.p/3"), Some((None, 5, 3)));
+        for bad in [
+            "0/0",
+            "0/x000/001",
+            "8/000",
+            "0/000.p/256",
+            "0/000.p/0",
+            "entries/000.p/x",
+            "data/000",
+            "0/001/",
+            "",
+            "0/../000",
+        ] {
+            assert_eq!(parse_tile_path(bad), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,113 @@
+//! `windledger publish DIR` after the demo: the folder holds a checkpoint
+//! signed by the server's key whose root is the Merkle root of the entries
+//! the bundles hold (one per event, positions 1 to the ledger's size, each
+//! with the event's hash as exported), and the tiles; publishing again
+//! adds nothing; a checkpoint altered, or another log's, is refused in a
+//! plain sentence and nothing is written.
+
+use windledger_store::CheckpointSigner;
+use windledger_tlog::{ENTRY_SIZE, Log, TILE_WIDTH, parse_checkpoint_text, tile_path};
+
+use crate::support::{demo, failure, success, windledger};
+
+#[test]
+fn the_ledger_is_published_as_a_transparency_log() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let here = folder.path();
+    demo(here, &[]);
+    let said = success(&windledger(here, &["publish", "journal"]), "publish");
+    assert!(said.contains("checkpoint signed by"), "{said}");
+
+    // The demo's signing key, beside its database (`windledger-demo.key`).
+    let key = std::fs::read_to_string(here.join("windledger-demo.key")).expect("the key");
+    let verifier = CheckpointSigner::from_secret_key(&key)
+        .expect("a signing key")
+        .verifier();
+    let note = std::fs::read_to_string(here.join("journal/checkpoint")).expect("a checkpoint");
+    let text = verifier.open(&note).expect("signed by the server's key");
+    let (origin, size, root) = parse_checkpoint_text(text).expect("a checkpoint's text");
+    assert!(
+        origin.starts_with("windledger/") && origin.ends_with("/tlog"),
+        "{origin}"
+    );
+    assert!(size > 1_000, "the demo's events: {size}");
+
+    // The entries, bundle by bundle, rebuild the tree the checkpoint signs.
+    let exported = here.join("events.jsonl");
+    success(
+        &windledger(
+            here,
+            &[
+                "export",
+                "events",
+                "--output",
+                exported.to_str().expect("a path"),
+            ],
+        ),
+        "export events",
+    );
+    let hashes: Vec<String> = std::fs::read_to_string(&exported)
+        .expect("the export")
+        .lines()
+        .map(|l| {
+            let event: serde_json::Value = serde_json::from_str(l).expect("JSON");
+            event["hash"].as_str().expect("a hash").to_owned()
+        })
+        .collect();
+    assert_eq!(hashes.len() as u64, size);
+    let mut log = Log::new();
+    for b in 0..size.div_ceil(TILE_WIDTH) {
+        let width = (size - b * TILE_WIDTH).min(TILE_WIDTH) as u32;
+        let path = here
+            .join("journal")
+            .join(tile_path("entries".to_owned(), b, width));
+        let bundle = std::fs::read(&path).expect("an entry bundle");
+        for (i, chunk) in bundle.chunks(ENTRY_SIZE + 2).enumerate() {
+            assert_eq!(chunk[..2], (ENTRY_SIZE as u16).to_be_bytes());
+            let entry = &chunk[2..];
+            let position = b * TILE_WIDTH + i as u64 + 1;
+            assert_eq!(entry[..8], position.to_be_bytes());
+            assert_eq!(hex::encode(&entry[8..]), hashes[position as usize - 1]);
+            log.append(entry).expect("in order");
+        }
+    }
+    assert_eq!(log.size(), size);
+    assert_eq!(log.root(size).expect("a root"), root);
+    assert!(
+        here.join("journal")
+            .join(tile_path("0".to_owned(), 0, 256))
+            .exists()
+    );
+
+    // Again: nothing new.
+    let said = success(&windledger(here, &["publish", "journal"]), "publish again");
+    assert!(said.contains("(0 new)"), "{said}");
+
+    // Another log's folder, or a checkpoint altered: refused.
+    let said = failure(
+        &windledger(
+            here,
+            &["publish", "journal", "--origin", "example.org/another"],
+        ),
+        "publish another log to the folder",
+    );
+    assert!(
+        said.contains("publish each ledger to its own folder"),
+        "{said}"
+    );
+    let altered = note.replacen(&size.to_string(), &(size - 1).to_string(), 1);
+    std::fs::write(here.join("journal/checkpoint"), &altered).expect("altered");
+    let said = failure(
+        &windledger(here, &["publish", "journal"]),
+        "publish over an altered checkpoint",
+    );
+    assert!(
+        said.contains("is not a checkpoint signed by this server's key"),
+        "{said}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(here.join("journal/checkpoint")).expect("kept"),
+        altered,
+        "nothing written"
+    );
+}

@@ -1,0 +1,328 @@
+//! The ledger as a transparency log (issue 23): an RFC 6962 / RFC 9162
+//! Merkle tree over the ledger's events in position order, published in the
+//! formats of the transparency-log ecosystem (C2SP `tlog-tiles`,
+//! `tlog-checkpoint`), so that standard tools and independent parties can
+//! check it.
+//!
+//! - A leaf commits to an event's position and hash ([`entry`]), never to
+//!   its payload: the log holds no personal data and can be public. The
+//!   hash chain stays (each event's hash covers the previous one's); the
+//!   tree adds what a chain cannot give, a short proof that one event is in
+//!   the ledger ([`Log::inclusion_proof`]) and that a later ledger extends
+//!   an earlier one ([`Log::consistency_proof`]), checkable by someone who
+//!   holds neither.
+//! - [`Log`] keeps the tree's stored hashes in the layout of Go's
+//!   `golang.org/x/mod/sumdb/tlog` (Crosby and Wallach's), through
+//!   Cloudflare's port `tlog_tiles`: appending a leaf writes on average
+//!   under two hashes and reads at most log2(n), whatever the tree's size.
+//! - [`Log::tiles`] and [`entry_bundles`] are the C2SP `tlog-tiles` files
+//!   of a tree grown from one size to another, under the paths the
+//!   specification gives (`tile/<L>/<N>[.p/<W>]`, `tile/entries/<N>[.p/<W>]`);
+//!   [`checkpoint_text`] the note text a checkpoint signs.
+//!
+//! Pure: no IO, no clock; the caller stores the hashes and signs.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use tlog_tiles::{
+    Hash as TlogHash, HashReader, Tile, check_record, check_tree, prove_record, prove_tree,
+    record_hash, stored_hash_count, stored_hashes, tree_hash,
+};
+
+/// A SHA-256 hash: a leaf's, a node's, a tree's root.
+pub type Hash = [u8; 32];
+
+/// The tiles' height (C2SP `tlog-tiles`: 8, so 256 hashes a full tile).
+pub const TILE_HEIGHT: u8 = 8;
+/// Hashes (or entries) in a full tile (or bundle).
+pub const TILE_WIDTH: u64 = 1 << TILE_HEIGHT;
+/// The bytes of an entry: the event's position (8, big-endian) and hash
+/// (32).
+pub const ENTRY_SIZE: usize = 40;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TlogError {
+    #[error("the tree has {size} leaves: {asked} is beyond it")]
+    BeyondTree { asked: u64, size: u64 },
+    #[error("leaf {index} is not in a tree of {size}")]
+    NotInTree { index: u64, size: u64 },
+    #[error(
+        "a consistency proof runs from a size of 1 or more to a larger or equal one, not {from} to {to}"
+    )]
+    BadRange { from: u64, to: u64 },
+    #[error("the entry has {0} bytes, not {ENTRY_SIZE}")]
+    BadEntry(usize),
+    #[error("entry {position} follows entry {previous}: the positions run 1, 2, 3...")]
+    OutOfOrder { position: u64, previous: u64 },
+    #[error("the proof does not check: {0}")]
+    InvalidProof(String),
+}
+
+/// The entry of the event at `position` (1-based) with `hash`: what its
+/// leaf commits to (RFC 6962: the leaf hash is SHA-256(0x00 || entry)).
+pub fn entry(position: u64, hash: &Hash) -> [u8; ENTRY_SIZE] {
+    let mut e = [0u8; ENTRY_SIZE];
+    e[..8].copy_from_slice(&position.to_be_bytes());
+    e[8..].copy_from_slice(hash);
+    e
+}
+
+/// The leaf hash of an entry: SHA-256(0x00 || entry).
+pub fn leaf_hash(entry: &[u8]) -> Hash {
+    record_hash(entry).0
+}
+
+/// A Merkle tree grown one leaf at a time, its stored hashes and its
+/// leaves' event hashes in memory (about 3 hashes a leaf: 96 MB for a
+/// million events).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Log {
+    hashes: Vec<Hash>,
+    /// Each leaf's event hash (its position is its index + 1).
+    events: Vec<Hash>,
+    size: u64,
+}
+
+impl HashReader for Log {
+    fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<TlogHash>, tlog_tiles::Error> {
+        indexes
+            .iter()
+            .map(|&i| {
+                usize::try_from(i)
+                    .ok()
+                    .and_then(|i| self.hashes.get(i))
+                    .map(|h| TlogHash(*h))
+                    .ok_or(tlog_tiles::Error::IndexesNotInTree)
+            })
+            .collect()
+    }
+}
+
+fn proof_error(e: tlog_tiles::Error) -> TlogError {
+    TlogError::InvalidProof(e.to_string())
+}
+
+impl Log {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// How many leaves the tree holds.
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// Appends the leaf of the event at the next position, checking that
+    /// `entry` is that position's.
+    pub fn append(&mut self, entry: &[u8]) -> Result<(), TlogError> {
+        let position = entry_position(entry)?;
+        if position != self.size + 1 {
+            return Err(TlogError::OutOfOrder {
+                position,
+                previous: self.size,
+            });
+        }
+        let new = stored_hashes(self.size, entry, self).map_err(proof_error)?;
+        self.hashes.extend(new.into_iter().map(|h| h.0));
+        let mut event = [0u8; 32];
+        event.copy_from_slice(&entry[8..]);
+        self.events.push(event);
+        self.size += 1;
+        debug_assert_eq!(self.hashes.len() as u64, stored_hash_count(self.size));
+        Ok(())
+    }
+
+    /// The entry of leaf `index` (0-based).
+    pub fn leaf(&self, index: u64) -> Option<[u8; ENTRY_SIZE]> {
+        let hash = self.events.get(usize::try_from(index).ok()?)?;
+        Some(entry(index + 1, hash))
+    }
+
+    fn check_size(&self, size: u64) -> Result<(), TlogError> {
+        if size > self.size {
+            return Err(TlogError::BeyondTree {
+                asked: size,
+                size: self.size,
+            });
+        }
+        Ok(())
+    }
+
+    /// The root hash of the tree of the first `size` leaves.
+    pub fn root(&self, size: u64) -> Result<Hash, TlogError> {
+        self.check_size(size)?;
+        Ok(tree_hash(size, self).map_err(proof_error)?.0)
+    }
+
+    /// The RFC 6962 audit path of leaf `index` (0-based) in the tree of
+    /// the first `size` leaves.
+    pub fn inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<Hash>, TlogError> {
+        self.check_size(size)?;
+        if index >= size {
+            return Err(TlogError::NotInTree { index, size });
+        }
+        Ok(prove_record(size, index, self)
+            .map_err(proof_error)?
+            .into_iter()
+            .map(|h| h.0)
+            .collect())
+    }
+
+    /// The RFC 6962 consistency proof from the tree of `from` leaves to
+    /// the tree of `to`.
+    pub fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, TlogError> {
+        self.check_size(to)?;
+        if from == 0 || from > to {
+            return Err(TlogError::BadRange { from, to });
+        }
+        Ok(prove_tree(to, from, self)
+            .map_err(proof_error)?
+            .into_iter()
+            .map(|h| h.0)
+            .collect())
+    }
+
+    /// The hash tiles to publish when the tree grows from `old` to `new`
+    /// leaves, each with its C2SP path (`tile/<L>/<N>[.p/<W>]`) and bytes.
+    pub fn tiles(&self, old: u64, new: u64) -> Result<Vec<(String, Vec<u8>)>, TlogError> {
+        self.check_size(new)?;
+        if old > new {
+            return Err(TlogError::BadRange { from: old, to: new });
+        }
+        Tile::new_tiles(TILE_HEIGHT, old, new)
+            .into_iter()
+            .map(|t| {
+                let data = t.read_data(self).map_err(proof_error)?;
+                Ok((
+                    tile_path(t.level().to_string(), t.level_index(), t.width()),
+                    data,
+                ))
+            })
+            .collect()
+    }
+}
+
+fn entry_position(entry: &[u8]) -> Result<u64, TlogError> {
+    let bytes: [u8; 8] = entry
+        .get(..8)
+        .and_then(|b| b.try_into().ok())
+        .filter(|_| entry.len() == ENTRY_SIZE)
+        .ok_or(TlogError::BadEntry(entry.len()))?;
+    Ok(u64::from_be_bytes(bytes))
+}
+
+/// A C2SP tile path: `tile/<level>/<N>` with `N` in groups of three
+/// digits (`x001/x234/067`), and `.p/<W>` for a partial tile.
+pub fn tile_path(level: String, n: u64, width: u32) -> String {
+    let mut digits = format!("{:03}", n % 1000);
+    let mut rest = n / 1000;
+    while rest > 0 {
+        digits = format!("x{:03}/{digits}", rest % 1000);
+        rest /= 1000;
+    }
+    let partial = if u64::from(width) == TILE_WIDTH {
+        String::new()
+    } else {
+        format!(".p/{width}")
+    };
+    format!("tile/{level}/{digits}{partial}")
+}
+
+/// The entry bundles (`tile/entries/<N>[.p/<W>]`) to publish when the
+/// tree grows from `old` to `new` leaves, `entries` being every entry
+/// from the first: each bundle is its entries, each a big-endian `u16`
+/// length then the entry's bytes.
+pub fn entry_bundles(
+    entries: &[[u8; ENTRY_SIZE]],
+    old: u64,
+    new: u64,
+) -> Result<Vec<(String, Vec<u8>)>, TlogError> {
+    let size = entries.len() as u64;
+    if new > size {
+        return Err(TlogError::BeyondTree { asked: new, size });
+    }
+    if old > new {
+        return Err(TlogError::BadRange { from: old, to: new });
+    }
+    let mut bundles = Vec::new();
+    if new == old {
+        return Ok(bundles);
+    }
+    // The bundles that gain entries: from the one that holds entry `old`
+    // (0-based; partial until now, or new) to the one that holds the last.
+    for n in old / TILE_WIDTH..=(new - 1) / TILE_WIDTH {
+        let start = n * TILE_WIDTH;
+        let end = (start + TILE_WIDTH).min(new);
+        let mut data = Vec::with_capacity((end - start) as usize * (ENTRY_SIZE + 2));
+        for e in &entries[start as usize..end as usize] {
+            data.extend_from_slice(&(ENTRY_SIZE as u16).to_be_bytes());
+            data.extend_from_slice(e);
+        }
+        let width = u32::try_from(end - start).unwrap_or(u32::MAX);
+        bundles.push((tile_path("entries".to_owned(), n, width), data));
+    }
+    Ok(bundles)
+}
+
+/// The text of a C2SP `tlog-checkpoint` (what a signed note signs):
+/// `<origin>\n<size>\n<base64 root>\n`, then any extension lines.
+pub fn checkpoint_text(origin: &str, size: u64, root: &Hash, extensions: &[String]) -> String {
+    let mut text = format!("{origin}\n{size}\n{}\n", B64.encode(root));
+    for line in extensions {
+        text.push_str(line);
+        text.push('\n');
+    }
+    text
+}
+
+/// A checkpoint's origin, size and root, read from its note text.
+pub fn parse_checkpoint_text(text: &str) -> Option<(String, u64, Hash)> {
+    let mut lines = text.lines();
+    let origin = lines.next().filter(|o| !o.is_empty())?.to_owned();
+    let size = lines.next()?;
+    if size.len() > 1 && size.starts_with('0') {
+        return None;
+    }
+    let size = size.parse().ok()?;
+    let root = B64.decode(lines.next()?).ok()?.try_into().ok()?;
+    Some((origin, size, root))
+}
+
+/// Checks that `proof` shows the leaf of `entry` at `index` in the tree
+/// of `size` leaves whose root is `root`.
+pub fn verify_inclusion(
+    proof: &[Hash],
+    size: u64,
+    root: &Hash,
+    index: u64,
+    entry: &[u8],
+) -> Result<(), TlogError> {
+    if index >= size {
+        return Err(TlogError::NotInTree { index, size });
+    }
+    let proof: Vec<TlogHash> = proof.iter().map(|h| TlogHash(*h)).collect();
+    check_record(
+        &proof,
+        size,
+        TlogHash(*root),
+        index,
+        TlogHash(leaf_hash(entry)),
+    )
+    .map_err(proof_error)
+}
+
+/// Checks that `proof` shows the tree of `to` leaves (root `to_root`)
+/// extends the tree of `from` leaves (root `from_root`).
+pub fn verify_consistency(
+    proof: &[Hash],
+    from: u64,
+    from_root: &Hash,
+    to: u64,
+    to_root: &Hash,
+) -> Result<(), TlogError> {
+    if from == 0 || from > to {
+        return Err(TlogError::BadRange { from, to });
+    }
+    let proof: Vec<TlogHash> = proof.iter().map(|h| TlogHash(*h)).collect();
+    check_tree(&proof, to, TlogHash(*to_root), from, TlogHash(*from_root)).map_err(proof_error)
+}
