@@ -304,6 +304,14 @@ pub fn routes() -> Vec<RouteSpec> {
             get(tlog::inclusion),
         ),
         read(
+            at!("/receipts/{position}"),
+            Access::Public,
+            "The receipt of the event at a position: its hash, a checkpoint of the log signed now and the inclusion proof against it, to keep and check offline (`windledger verify-receipt`)",
+            Answer::Json(schema_of::<windledger_tlog::Receipt>),
+            None,
+            get(tlog::receipt),
+        ),
+        read(
             at!("/proofs/consistency"),
             Access::Public,
             "The RFC 6962 consistency proof that the tree of one size extends the tree of a smaller one",

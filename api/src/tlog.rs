@@ -13,7 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use windledger_tlog::{ENTRY_SIZE, Log, TILE_WIDTH, checkpoint_text};
+use windledger_tlog::{ENTRY_SIZE, Log, Receipt, TILE_WIDTH, checkpoint_text};
 
 use crate::AppState;
 use crate::answers;
@@ -261,6 +261,52 @@ pub(crate) async fn consistency(
     })
     .await??;
     Ok(answers::json(&answer)?.into_response())
+}
+
+/// A route's `{position}`.
+#[derive(Debug, Deserialize)]
+pub struct PositionPath {
+    position: u64,
+}
+
+/// `GET .../receipts/{position}`: the receipt of the event at a position,
+/// with its inclusion proof against a checkpoint signed now, to keep and
+/// check offline (`windledger verify-receipt`).
+pub(crate) async fn receipt(
+    State(state): State<AppState>,
+    Ledger(runtime): Ledger,
+    PathParams(PositionPath { position }): PathParams<PositionPath>,
+) -> Result<Response, Problem> {
+    let receipt = make_receipt(&state, &runtime, position).await?;
+    Ok(answers::json(&receipt)?.into_response())
+}
+
+/// The receipt of the event at `position`: its hash, the checkpoint of
+/// the tree as the server holds it, signed now, and the proof against it.
+pub async fn make_receipt(
+    state: &AppState,
+    runtime: &windledger_app::ledger::LedgerRuntime,
+    position: u64,
+) -> Result<Receipt, Problem> {
+    let (leaf, proof, root, size) = projected(runtime, |p| {
+        let log = p.tree.fold().log();
+        let size = log.size();
+        let not_found =
+            || Problem::not_found(format!("the ledger has no event at position {position}"));
+        let index = position.checked_sub(1).ok_or_else(not_found)?;
+        let leaf = log.leaf(index).ok_or_else(not_found)?;
+        let proof = log.inclusion_proof(index, size).map_err(range)?;
+        let root = log.root(size).map_err(range)?;
+        Ok::<_, Problem>((leaf, proof, root, size))
+    })
+    .await??;
+    let origin = origin(runtime.id.as_str());
+    let checkpoint = state
+        .signer
+        .sign_note(&checkpoint_text(&origin, size, &root, &[]));
+    let mut hash = [0u8; 32];
+    hash.copy_from_slice(&leaf[8..]);
+    Ok(Receipt::new(origin, position, &hash, checkpoint, &proof))
 }
 
 fn range(e: impl std::fmt::Display) -> Problem {

@@ -58,6 +58,9 @@ pub enum Command {
     /// tlog-tiles: a signed checkpoint of its Merkle tree, hash tiles, and
     /// each event's position and hash), for any static web server.
     Publish(crate::publish::PublishOptions),
+    /// Check a receipt offline: its checkpoint signed by the log's key,
+    /// and its proof that the event is in that log.
+    VerifyReceipt(crate::verify_receipt::VerifyReceiptOptions),
     /// Export a ledger: its events, OCF, the cap table or the decisions.
     Export(crate::export::ExportOptions),
     /// Print the register of share movements (R228-8) as PDF/A or CSV, a

@@ -17,6 +17,7 @@ pub mod publish;
 pub mod register;
 pub mod server_cli;
 pub mod verify;
+pub mod verify_receipt;
 
 use windledger_api::{AppState, ServeLimits};
 

@@ -326,3 +326,89 @@ pub fn verify_consistency(
     let proof: Vec<TlogHash> = proof.iter().map(|h| TlogHash(*h)).collect();
     check_tree(&proof, to, TlogHash(*to_root), from, TlogHash(*from_root)).map_err(proof_error)
 }
+
+/// A receipt a person keeps: the event at a position with its hash, the
+/// log's checkpoint that includes it (a signed note) and the proof, all
+/// that [`Receipt::verify`] needs besides the log's key.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Receipt {
+    /// The log's origin (the checkpoint's first line).
+    pub origin: String,
+    /// The event's position in the ledger (from 1).
+    pub position: u64,
+    /// The event's chain hash (hex).
+    pub hash: String,
+    /// The checkpoint (a C2SP signed note) the proof is against.
+    pub checkpoint: String,
+    /// The RFC 6962 audit path from the event's leaf to the checkpoint's
+    /// root (base64 hashes).
+    pub proof: Vec<String>,
+}
+
+/// What a verified receipt shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    pub origin: String,
+    pub position: u64,
+    /// The tree's size the checkpoint signs.
+    pub size: u64,
+}
+
+impl Receipt {
+    /// The receipt of the event at `position` with `hash`, and the proof
+    /// of its leaf against the root `checkpoint` signs.
+    pub fn new(
+        origin: String,
+        position: u64,
+        hash: &Hash,
+        checkpoint: String,
+        proof: &[Hash],
+    ) -> Self {
+        Self {
+            origin,
+            position,
+            hash: hex::encode(hash),
+            checkpoint,
+            proof: proof.iter().map(|h| B64.encode(h)).collect(),
+        }
+    }
+
+    /// Checks the receipt against `text`, the checkpoint's note text once
+    /// its signature is checked by the caller (with the log's key):
+    /// the origin is the receipt's, and the proof takes the event's leaf
+    /// to the checkpoint's root.
+    pub fn verify(&self, text: &str) -> Result<Verified, TlogError> {
+        let bad = |why: &str| TlogError::InvalidProof(why.to_owned());
+        let (origin, size, root) =
+            parse_checkpoint_text(text).ok_or_else(|| bad("the checkpoint is not a checkpoint"))?;
+        if origin != self.origin {
+            return Err(bad("the checkpoint is another log's"));
+        }
+        let hash: Hash = hex::decode(&self.hash)
+            .ok()
+            .and_then(|h| h.try_into().ok())
+            .ok_or_else(|| bad("the event's hash is not 64 hexadecimal digits"))?;
+        let index = self
+            .position
+            .checked_sub(1)
+            .ok_or_else(|| bad("positions count from 1"))?;
+        let proof = self
+            .proof
+            .iter()
+            .map(|h| {
+                B64.decode(h)
+                    .ok()
+                    .and_then(|h| h.try_into().ok())
+                    .ok_or_else(|| bad("a proof's hash is not base64 of 32 bytes"))
+            })
+            .collect::<Result<Vec<Hash>, _>>()?;
+        verify_inclusion(&proof, size, &root, index, &entry(self.position, &hash))?;
+        Ok(Verified {
+            origin,
+            position: self.position,
+            size,
+        })
+    }
+}

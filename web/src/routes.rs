@@ -107,6 +107,7 @@ pub fn routes() -> Vec<PageRoute> {
         // ballots it cast or that were cast for it: the handler checks
         // (the ballot is known once read).
         read(farm!("/assemblees/{meeting}/recus/{position}"), Roles(MEMBERS), space::receipt),
+        read(farm!("/assemblees/{meeting}/recus/{position}/recu.json"), Roles(MEMBERS), space::receipt_file),
         // The visitor's own postal voting form (the handler: their holder's).
         read(farm!("/assemblees/{meeting}/formulaire.pdf"), Roles(MEMBERS), paperwork::own_postal_form),
         // The visitor's own IFU (the handler: their holder's).

@@ -1065,6 +1065,7 @@ pub async fn revoke_proxy(
 /// `/parcs/{ledger}/assemblees/{meeting}/recus/{position}`: a ballot's
 /// receipt, for its voter, the proxy who cast it, and the auditors.
 pub async fn receipt(
+    State(web): State<Web>,
     farm: Farm,
     me: SignedIn,
     Params(ReceiptPath {
@@ -1072,24 +1073,16 @@ pub async fn receipt(
         position,
     }): Params<ReceiptPath>,
 ) -> PageResult {
-    let session = &me.session;
     let view = read_meeting(&farm, &id).await?;
     let record = &view.record;
-    let ballot = record
-        .ballots
-        .iter()
-        .find(|b| b.receipt.position == position)
-        .ok_or(WebError::NotFound)?;
-    let own = session
-        .principal
-        .holder
-        .as_ref()
-        .is_some_and(|h| *h == ballot.voter || *h == ballot.cast_by);
-    if !own && !AUDITORS.contains(&session.principal.role) {
-        return Err(WebError::Forbidden(
-            "Ce reçu est celui d'un autre associé.".into(),
-        ));
-    }
+    let ballot = own_ballot(record, &me, position)?;
+    // The receipt with its proof, checked here as `verify-receipt` does.
+    let kept = windledger_api::tlog::make_receipt(&web.app, &farm.runtime, position).await?;
+    let verifier = web.app.signer.verifier();
+    let checked = verifier
+        .open(&kept.checkpoint)
+        .ok()
+        .and_then(|text| kept.verify(text).ok());
     let hash = ballot.receipt.hash.to_hex();
     let choices = record.choices(ballot);
     let body = html! {
@@ -1117,12 +1110,71 @@ pub async fn receipt(
                 }
             }
         }
-        p {
-            "Conservez la position et l'empreinte : tout point de contrôle signé ultérieur du registre "
-            "(à télécharger sur la page publique du parc) permet de vérifier que l'événement à cette position "
-            "porte cette empreinte, donc que votre bulletin n'a été ni modifié ni retiré du registre."
+        section.card aria-labelledby="preuve" {
+            h2 #preuve { "Preuve d'inclusion" }
+            @match &checked {
+                Some(v) => p {
+                    span.badge.ok { "vérifié" } " Votre bulletin (position " (format::int(v.position)) ") figure dans le journal de transparence du registre, "
+                    "arbre de " (format::int(v.size)) " événements dont le point de contrôle est signé par la clé " code { (verifier.name()) } "."
+                },
+                None => p { span.badge.neutral { "non vérifié" } " La preuve n'a pas pu être vérifiée : signalez-le au secrétariat." },
+            }
+            p {
+                "Téléchargez le reçu : il contient l'empreinte de votre bulletin, le point de contrôle signé et la preuve qu'il l'inclut. "
+                "Vous pouvez le vérifier vous-même, sans le serveur, avec la commande "
+                code { "windledger verify-receipt recu.json --key " (verifier) }
+                " ; un point de contrôle ultérieur prouve ensuite que le registre prolonge celui-ci sans l'avoir réécrit."
+            }
+            p { a href=(farm.path(&format!("/assemblees/{id}/recus/{position}/recu.json"))) download { "Télécharger le reçu (JSON)" } }
         }
         p { a href=(farm.path(&format!("/assemblees/{id}"))) { "Retour à l'assemblée" } " · " a href=(farm.path("/espace")) { "Mon espace" } }
     };
     farm.page(StatusCode::OK, "Reçu de vote", me.shown(), body)
+}
+
+/// The ballot at `position` of `record`, if it is the visitor's own (as
+/// voter or proxy) or the visitor audits.
+fn own_ballot<'a>(
+    record: &'a MeetingRecord,
+    me: &SignedIn,
+    position: u64,
+) -> Result<&'a windledger_projections::register::BallotRecord, WebError> {
+    let ballot = record
+        .ballots
+        .iter()
+        .find(|b| b.receipt.position == position)
+        .ok_or(WebError::NotFound)?;
+    let principal = &me.session.principal;
+    let own = principal
+        .holder
+        .as_ref()
+        .is_some_and(|h| *h == ballot.voter || *h == ballot.cast_by);
+    if !own && !AUDITORS.contains(&principal.role) {
+        return Err(WebError::Forbidden(
+            "Ce reçu est celui d'un autre associé.".into(),
+        ));
+    }
+    Ok(ballot)
+}
+
+/// `GET .../assemblees/{meeting}/recus/{position}/recu.json`: the receipt
+/// with its proof, to keep and check offline (`windledger verify-receipt`).
+pub async fn receipt_file(
+    State(web): State<Web>,
+    farm: Farm,
+    me: SignedIn,
+    Params(ReceiptPath {
+        meeting: id,
+        position,
+    }): Params<ReceiptPath>,
+) -> PageResult {
+    let view = read_meeting(&farm, &id).await?;
+    own_ballot(&view.record, &me, position)?;
+    let kept = windledger_api::tlog::make_receipt(&web.app, &farm.runtime, position).await?;
+    let json = serde_json::to_vec_pretty(&kept).map_err(|_| WebError::Internal)?;
+    Ok(crate::layout::download(
+        json,
+        "application/json",
+        &format!("recu-{}-{position}.json", farm.id),
+    ))
 }

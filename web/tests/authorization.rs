@@ -93,7 +93,10 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
     (
         "GET",
         Rule::AuditorsOrVoter,
-        &["/parcs/{ledger}/assemblees/{meeting}/recus/{position}"],
+        &[
+            "/parcs/{ledger}/assemblees/{meeting}/recus/{position}",
+            "/parcs/{ledger}/assemblees/{meeting}/recus/{position}/recu.json",
+        ],
     ),
     (
         "GET",

@@ -79,6 +79,52 @@ fn the_ledger_is_published_as_a_transparency_log() {
             .exists()
     );
 
+    // A receipt built from the published folder alone checks offline with
+    // the key; altered, or with another key, it is refused.
+    let position = size / 2;
+    let leaf = log.leaf(position - 1).expect("a leaf");
+    let event_hash: [u8; 32] = leaf[8..].try_into().expect("32 bytes");
+    let receipt = windledger_tlog::Receipt::new(
+        origin.clone(),
+        position,
+        &event_hash,
+        note.clone(),
+        &log.inclusion_proof(position - 1, size).expect("a proof"),
+    );
+    let write = |name: &str, r: &windledger_tlog::Receipt| {
+        let path = here.join(name);
+        std::fs::write(&path, serde_json::to_string(r).expect("JSON")).expect("written");
+        path.to_str().expect("a path").to_owned()
+    };
+    let key = verifier.to_string();
+    let file = write("recu.json", &receipt);
+    let said = success(
+        &windledger(here, &["verify-receipt", &file, "--key", &key]),
+        "verify-receipt",
+    );
+    assert!(
+        said.contains(&format!("The event at position {position} with hash")),
+        "{said}"
+    );
+    let mut altered = receipt.clone();
+    altered.hash = hashes[0].clone();
+    let file = write("recu-altere.json", &altered);
+    let said = failure(
+        &windledger(here, &["verify-receipt", &file, "--key", &key]),
+        "verify-receipt of an altered receipt",
+    );
+    assert!(said.contains("the receipt does not check"), "{said}");
+    let other = CheckpointSigner::generate("another")
+        .expect("a key")
+        .verifier()
+        .to_string();
+    let file = write("recu.json", &receipt);
+    let said = failure(
+        &windledger(here, &["verify-receipt", &file, "--key", &other]),
+        "verify-receipt with another key",
+    );
+    assert!(said.contains("is not signed by this key"), "{said}");
+
     // Again: nothing new.
     let said = success(&windledger(here, &["publish", "journal"]), "publish again");
     assert!(said.contains("(0 new)"), "{said}");

@@ -46,6 +46,7 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/tlog/checkpoint",
             "/tlog/tile/{*path}",
             "/proofs/inclusion",
+            "/receipts/{position}",
             "/proofs/consistency",
         ],
     ),

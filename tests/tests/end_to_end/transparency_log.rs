@@ -141,6 +141,27 @@ async fn the_ledger_is_a_transparency_log_any_client_checks(db: TestDatabase) {
         assert_eq!(base64_hash(&answer["root"]), root);
         verify_inclusion(&proof, size, &root, position - 1, &entry).expect("included");
     }
+    // A receipt to keep: checked with the key, refused once altered.
+    let receipt: windledger_tlog::Receipt =
+        serde_json::from_value(server.get("/receipts/777", None).await.expect(200).body)
+            .expect("a receipt");
+    let text = verifier
+        .open(&receipt.checkpoint)
+        .expect("signed")
+        .to_owned();
+    let shown = receipt.verify(&text).expect("the event is in the log");
+    assert_eq!((shown.position, shown.size), (777, size));
+    let mut altered = receipt.clone();
+    altered.hash = hex::encode([7u8; 32]);
+    assert!(altered.verify(&text).is_err());
+    server
+        .get("/receipts/0", None)
+        .await
+        .problem(404, "not-found");
+    server
+        .get(&format!("/receipts/{}", size + 5), None)
+        .await
+        .problem(404, "not-found");
     server
         .get(&format!("/proofs/inclusion?position={}", size + 1), None)
         .await

@@ -422,7 +422,27 @@ async fn a_shareholder_votes_and_gets_a_receipt(db: windledger_store::testing::T
         .contains("Reçu de vote")
         .contains(&event.hash.to_hex())
         .contains("Pour</strong> — ago-web.1")
-        .contains("Abstention</strong> — ago-web.2");
+        .contains("Abstention</strong> — ago-web.2")
+        .contains("vérifié</span> Votre bulletin")
+        .contains("windledger verify-receipt recu.json --key ");
+    // The receipt to keep: its proof checks against its checkpoint.
+    let file = b
+        .get(&format!("{receipt_path}/recu.json"))
+        .await
+        .expect(200);
+    assert_eq!(file.headers["content-type"], "application/json");
+    let kept: windledger_tlog::Receipt = serde_json::from_str(&file.body).expect("a receipt");
+    assert_eq!(
+        (kept.position, kept.hash.clone()),
+        (position, event.hash.to_hex())
+    );
+    let text = server
+        .signer
+        .verifier()
+        .open(&kept.checkpoint)
+        .expect("signed by the server")
+        .to_owned();
+    kept.verify(&text).expect("the ballot is in the log");
     // Sent twice (a double click), the form is answered once.
     b.post(&action, &with(&hidden, &choices))
         .await
@@ -438,6 +458,9 @@ async fn a_shareholder_votes_and_gets_a_receipt(db: windledger_store::testing::T
     let mut b2 = Browser::new(&server);
     b2.sign_in(&cit2).await.redirects_to(&farm("/espace"));
     b2.get(&receipt_path).await.expect(403);
+    b2.get(&format!("{receipt_path}/recu.json"))
+        .await
+        .expect(403);
     let page2 = b2.get(&farm("/assemblees/ago-web")).await.expect(200);
     let proxy_action = farm("/assemblees/ago-web/procuration");
     let proxy_form = page2.form(&proxy_action);
