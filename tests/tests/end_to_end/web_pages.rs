@@ -130,7 +130,7 @@ async fn public_pages_name_no_holder(db: windledger_store::testing::TestDatabase
     // Nor does any public route of the API, called anonymously (the
     // transferee an approval names, its agenda text, ...), while a member
     // reading the same route sees the ids.
-    let public_routes: Vec<&str> = windledger_api::routes::routes()
+    let public_routes: Vec<String> = windledger_api::routes::routes()
         .iter()
         .filter(|r| {
             r.method == reqwest::Method::GET
@@ -140,9 +140,15 @@ async fn public_pages_name_no_holder(db: windledger_store::testing::TestDatabase
             r.path
                 .strip_prefix("/api/v1/ledgers/{ledger}")
                 .unwrap_or(r.path)
+                // The transparency log's parameters: a tile, an event.
+                .replace("{*path}", "0/000")
+                .replace("{position}", "7")
         })
         .collect();
-    assert!(public_routes.contains(&"/meetings"), "{public_routes:?}");
+    assert!(
+        public_routes.iter().any(|r| r == "/meetings"),
+        "{public_routes:?}"
+    );
     for route in &public_routes {
         for query in ["", "?year=2021"] {
             let answer = server.get(&format!("{route}{query}"), None).await;
