@@ -13,7 +13,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
-use windledger_tlog::{ENTRY_SIZE, Log, Receipt, TILE_WIDTH, checkpoint_text};
+use windledger_tlog::{ENTRY_SIZE, Log, Receipt, TILE_WIDTH, checkpoint_text, entry};
 
 use crate::AppState;
 use crate::answers;
@@ -118,11 +118,28 @@ pub(crate) async fn tile(
 ) -> Result<Response, Problem> {
     let not_found = || Problem::not_found(format!("the log has no tile/{path}"));
     let (level, n, width) = parse_tile_path(&path).ok_or_else(not_found)?;
-    let bytes = projected(&runtime, |p| {
-        tile_bytes(p.tree.fold().log(), level, n, width)
-    })
-    .await?
-    .ok_or_else(not_found)?;
+    let bytes = match level {
+        Some(level) => projected(&runtime, |p| {
+            hash_tile(p.tree.fold().log(), level, n, width)
+        })
+        .await?
+        .ok_or_else(not_found)?,
+        None => {
+            let size = projected(&runtime, |p| p.tree.fold().log().size()).await?;
+            let end = n
+                .checked_mul(TILE_WIDTH)
+                .and_then(|s| s.checked_add(width))
+                .filter(|end| *end <= size)
+                .ok_or_else(not_found)?;
+            let mut bytes =
+                Vec::with_capacity(usize::try_from(width).unwrap_or(0) * (ENTRY_SIZE + 2));
+            for e in entries(&runtime, end - width, width).await? {
+                bytes.extend_from_slice(&(ENTRY_SIZE as u16).to_be_bytes());
+                bytes.extend_from_slice(&e);
+            }
+            bytes
+        }
+    };
     let mut response = bytes.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -133,40 +150,50 @@ pub(crate) async fn tile(
     Ok(response)
 }
 
-/// The bytes of the tile (or bundle) `n` of `width` at `level`, if the
-/// tree holds it at exactly that width or wider.
-fn tile_bytes(log: &Log, level: Option<u8>, n: u64, width: u64) -> Option<Vec<u8>> {
+/// The entries of the `count` events after position `after`, read from
+/// the ledger (the tree keeps only hashes).
+async fn entries(
+    runtime: &windledger_app::ledger::LedgerRuntime,
+    after: u64,
+    count: u64,
+) -> Result<Vec<[u8; ENTRY_SIZE]>, Problem> {
+    let events = runtime
+        .store
+        .read_ledger(&runtime.id, after, u32::try_from(count).unwrap_or(u32::MAX))
+        .await
+        .map_err(|e| Problem::store(&e))?;
+    if events.len() as u64 != count {
+        return Err(Problem::internal(
+            "the ledger holds fewer events than its tree",
+        ));
+    }
+    Ok(events
+        .iter()
+        .map(|e| entry(e.position, &e.hash.0))
+        .collect())
+}
+
+/// The bytes of the hash tile `n` of `width` at `level`, if the tree holds
+/// it at exactly that width or wider.
+fn hash_tile(log: &Log, level: u8, n: u64, width: u64) -> Option<Vec<u8>> {
     let height = u32::from(windledger_tlog::TILE_HEIGHT);
-    let level_shift = u32::from(level.unwrap_or(0)) * height;
+    let level_shift = u32::from(level) * height;
     // The hashes (or entries) at this level: the tree's size >> (8 x level).
     let at_level = log.size().checked_shr(level_shift)?;
     let end = n.checked_mul(TILE_WIDTH)?.checked_add(width)?;
     if end > at_level {
         return None;
     }
-    match level {
-        // The tile is the hashes tiles(0, size) would write at its path:
-        // those of the tree of exactly `end << (8 x level)` leaves.
-        Some(level) => {
-            let size = end.checked_shl(level_shift)?;
-            let path = windledger_tlog::tile_path(level.to_string(), n, u32::try_from(width).ok()?);
-            let before = (n * TILE_WIDTH) << level_shift;
-            log.tiles(before, size)
-                .ok()?
-                .into_iter()
-                .find(|(p, _)| *p == path)
-                .map(|(_, bytes)| bytes)
-        }
-        None => {
-            let mut bytes = Vec::with_capacity(usize::try_from(width).ok()? * (ENTRY_SIZE + 2));
-            for position in n * TILE_WIDTH + 1..=end {
-                let leaf = log.leaf(position - 1)?;
-                bytes.extend_from_slice(&(ENTRY_SIZE as u16).to_be_bytes());
-                bytes.extend_from_slice(&leaf);
-            }
-            Some(bytes)
-        }
-    }
+    // The tile is the hashes tiles(0, size) would write at its path: those
+    // of the tree of exactly `end << (8 x level)` leaves.
+    let size = end.checked_shl(level_shift)?;
+    let path = windledger_tlog::tile_path(level.to_string(), n, u32::try_from(width).ok()?);
+    let before = (n * TILE_WIDTH) << level_shift;
+    log.tiles(before, size)
+        .ok()?
+        .into_iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, bytes)| bytes)
 }
 
 /// An inclusion proof's question.
@@ -199,24 +226,25 @@ pub(crate) async fn inclusion(
     Ledger(runtime): Ledger,
     QueryParams(q): QueryParams<InclusionQuery>,
 ) -> Result<Response, Problem> {
-    let answer = projected(&runtime, |p| {
+    let index = q
+        .position
+        .checked_sub(1)
+        .ok_or_else(|| Problem::validation("position counts from 1"))?;
+    let (size, proof, root) = projected(&runtime, |p| {
         let log = p.tree.fold().log();
         let size = q.size.unwrap_or(log.size());
-        let index = q
-            .position
-            .checked_sub(1)
-            .ok_or_else(|| Problem::validation("position counts from 1"))?;
         let proof = log.inclusion_proof(index, size).map_err(range)?;
-        let leaf = log.leaf(index).ok_or_else(|| range("no such leaf"))?;
-        Ok::<_, Problem>(InclusionProof {
-            position: q.position,
-            size,
-            entry: hex::encode(leaf),
-            root: B64.encode(log.root(size).map_err(range)?),
-            proof: proof.iter().map(|h| B64.encode(h)).collect(),
-        })
+        Ok::<_, Problem>((size, proof, log.root(size).map_err(range)?))
     })
     .await??;
+    let leaf = entries(&runtime, index, 1).await?;
+    let answer = InclusionProof {
+        position: q.position,
+        size,
+        entry: hex::encode(leaf.first().ok_or_else(|| range("no such leaf"))?),
+        root: B64.encode(root),
+        proof: proof.iter().map(|h| B64.encode(h)).collect(),
+    };
     Ok(answers::json(&answer)?.into_response())
 }
 
@@ -288,18 +316,22 @@ pub async fn make_receipt(
     runtime: &windledger_app::ledger::LedgerRuntime,
     position: u64,
 ) -> Result<Receipt, Problem> {
-    let (leaf, proof, root, size) = projected(runtime, |p| {
+    let not_found =
+        || Problem::not_found(format!("the ledger has no event at position {position}"));
+    let index = position.checked_sub(1).ok_or_else(not_found)?;
+    let (proof, root, size) = projected(runtime, |p| {
         let log = p.tree.fold().log();
         let size = log.size();
-        let not_found =
-            || Problem::not_found(format!("the ledger has no event at position {position}"));
-        let index = position.checked_sub(1).ok_or_else(not_found)?;
-        let leaf = log.leaf(index).ok_or_else(not_found)?;
+        if index >= size {
+            return Err(not_found());
+        }
         let proof = log.inclusion_proof(index, size).map_err(range)?;
         let root = log.root(size).map_err(range)?;
-        Ok::<_, Problem>((leaf, proof, root, size))
+        Ok((proof, root, size))
     })
     .await??;
+    let leaf = entries(runtime, index, 1).await?;
+    let leaf = leaf.first().ok_or_else(not_found)?;
     let origin = origin(runtime.id.as_str());
     let checkpoint = state
         .signer

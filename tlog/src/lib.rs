@@ -72,15 +72,41 @@ pub fn leaf_hash(entry: &[u8]) -> Hash {
     record_hash(entry).0
 }
 
-/// A Merkle tree grown one leaf at a time, its stored hashes and its
-/// leaves' event hashes in memory (about 3 hashes a leaf: 96 MB for a
-/// million events).
+/// A Merkle tree grown one leaf at a time, its stored hashes in memory
+/// (about 2 hashes a leaf: 64 MB for a million events), in chunks of
+/// fixed size, so that growing never holds twice what it needs as a
+/// doubling vector would. The entries are not kept: they are the ledger's
+/// positions and hashes, which the ledger holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Log {
-    hashes: Vec<Hash>,
-    /// Each leaf's event hash (its position is its index + 1).
-    events: Vec<Hash>,
+    hashes: Chunked,
     size: u64,
+}
+
+/// Hashes in chunks of [`CHUNK`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Chunked {
+    chunks: Vec<Vec<Hash>>,
+    len: usize,
+}
+
+/// Hashes a chunk (128 KiB).
+const CHUNK: usize = 4096;
+
+impl Chunked {
+    fn push(&mut self, hash: Hash) {
+        if self.len.is_multiple_of(CHUNK) {
+            self.chunks.push(Vec::with_capacity(CHUNK));
+        }
+        if let Some(chunk) = self.chunks.last_mut() {
+            chunk.push(hash);
+            self.len += 1;
+        }
+    }
+
+    fn get(&self, index: usize) -> Option<&Hash> {
+        self.chunks.get(index / CHUNK)?.get(index % CHUNK)
+    }
 }
 
 impl HashReader for Log {
@@ -123,19 +149,12 @@ impl Log {
             });
         }
         let new = stored_hashes(self.size, entry, self).map_err(proof_error)?;
-        self.hashes.extend(new.into_iter().map(|h| h.0));
-        let mut event = [0u8; 32];
-        event.copy_from_slice(&entry[8..]);
-        self.events.push(event);
+        for h in new {
+            self.hashes.push(h.0);
+        }
         self.size += 1;
-        debug_assert_eq!(self.hashes.len() as u64, stored_hash_count(self.size));
+        debug_assert_eq!(self.hashes.len as u64, stored_hash_count(self.size));
         Ok(())
-    }
-
-    /// The entry of leaf `index` (0-based).
-    pub fn leaf(&self, index: u64) -> Option<[u8; ENTRY_SIZE]> {
-        let hash = self.events.get(usize::try_from(index).ok()?)?;
-        Some(entry(index + 1, hash))
     }
 
     fn check_size(&self, size: u64) -> Result<(), TlogError> {
