@@ -111,10 +111,34 @@ pub(crate) async fn credit_transfers(
     PathParams(YearPath { year }): PathParams<YearPath>,
     QueryParams(q): QueryParams<TransfersQuery>,
 ) -> Result<Response, Problem> {
-    let payer = payer(&q, &state, &principal)?;
-    projected(&runtime, |_| ()).await?;
-    let run = payments::dividend_transfers(&runtime, year, &payer).await?;
-    transfer_file(&runtime, &run)
+    year_transfers(
+        &state,
+        &principal,
+        &runtime,
+        &q,
+        year,
+        payments::PaymentKind::Dividend,
+    )
+    .await
+}
+
+/// The file of a year's dividend or interest, paid as `q` says.
+async fn year_transfers(
+    state: &AppState,
+    principal: &Principal,
+    runtime: &LedgerRuntime,
+    q: &TransfersQuery,
+    year: i32,
+    kind: payments::PaymentKind,
+) -> Result<Response, Problem> {
+    let payer = payer(q, state, principal)?;
+    projected(runtime, |_| ()).await?;
+    let run = if kind == payments::PaymentKind::Interest {
+        payments::interest_transfers(runtime, year, &payer).await?
+    } else {
+        payments::dividend_transfers(runtime, year, &payer).await?
+    };
+    transfer_file(runtime, &run)
 }
 
 /// Who pays: the company's account, the day to pay (today or later,
@@ -151,10 +175,15 @@ pub(crate) async fn interest_transfers(
     PathParams(YearPath { year }): PathParams<YearPath>,
     QueryParams(q): QueryParams<TransfersQuery>,
 ) -> Result<Response, Problem> {
-    let payer = payer(&q, &state, &principal)?;
-    projected(&runtime, |_| ()).await?;
-    let run = payments::interest_transfers(&runtime, year, &payer).await?;
-    transfer_file(&runtime, &run)
+    year_transfers(
+        &state,
+        &principal,
+        &runtime,
+        &q,
+        year,
+        payments::PaymentKind::Interest,
+    )
+    .await
 }
 
 /// Repayments to make, and from which account.

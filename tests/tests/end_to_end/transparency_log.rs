@@ -50,6 +50,16 @@ async fn checkpoint(server: &Server, verifier: &CheckpointVerifier) -> (u64, Has
     (size, root)
 }
 
+/// The base64 hashes of an answer's `proof`.
+fn proof_of(answer: &Value) -> Vec<Hash> {
+    answer["proof"]
+        .as_array()
+        .expect("a proof")
+        .iter()
+        .map(base64_hash)
+        .collect()
+}
+
 fn base64_hash(v: &Value) -> Hash {
     B64.decode(v.as_str().expect("base64"))
         .expect("base64")
@@ -132,12 +142,7 @@ async fn the_ledger_is_a_transparency_log_any_client_checks(db: TestDatabase) {
             .await
             .expect(200)
             .body;
-        let proof: Vec<Hash> = answer["proof"]
-            .as_array()
-            .expect("a proof")
-            .iter()
-            .map(base64_hash)
-            .collect();
+        let proof = proof_of(&answer);
         let entry = hex::decode(answer["entry"].as_str().expect("hex")).expect("hex");
         assert_eq!(entry, entries[position as usize - 1]);
         assert_eq!(base64_hash(&answer["root"]), root);
@@ -202,12 +207,7 @@ async fn the_ledger_is_a_transparency_log_any_client_checks(db: TestDatabase) {
         .await
         .expect(200)
         .body;
-    let proof: Vec<Hash> = answer["proof"]
-        .as_array()
-        .expect("a proof")
-        .iter()
-        .map(base64_hash)
-        .collect();
+    let proof = proof_of(&answer);
     verify_consistency(&proof, size, &root, later, &later_root)
         .expect("the later tree extends the earlier");
     server
