@@ -21,6 +21,8 @@ mod reads;
 pub mod routes;
 pub mod throttle;
 pub mod tlog;
+pub mod witness;
+pub mod witnessing;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -57,6 +59,9 @@ pub struct Inner {
     /// ones (after a rotation, old seals stay signed by the old key).
     pub trusted_keys: Vec<CheckpointVerifier>,
     pub metrics: Metrics,
+    /// The co-signatures the charter's witnesses gave each ledger's
+    /// checkpoints (see [`witnessing`]).
+    pub witnessing: witnessing::Witnessing,
     /// Each ledger's runtime, opened once on first use. The map's lock is
     /// held only to find or add a ledger's cell, never across IO: opening
     /// one ledger (reading it whole) never stalls another's requests.
@@ -130,6 +135,7 @@ impl AppState {
             signer,
             trusted_keys,
             metrics: Metrics::default(),
+            witnessing: witnessing::Witnessing::default(),
             runtimes: Mutex::new(HashMap::new()),
             throttle: throttle::Throttle::default(),
             tokens: Mutex::new(HashMap::new()),

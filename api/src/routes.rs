@@ -282,10 +282,18 @@ pub fn routes() -> Vec<RouteSpec> {
         read(
             at!("/tlog/checkpoint"),
             Access::Public,
-            "The transparency log's checkpoint: a C2SP signed note of the Merkle tree over the ledger's events (origin, size, root), signed with the server's key",
+            "The transparency log's checkpoint: a C2SP signed note of the Merkle tree over the ledger's events (origin, size, root), signed with the server's key and, when the charter names witnesses, co-signed by them (C2SP tlog-cosignature; 503 while too few have co-signed)",
             Answer::File("text/plain; charset=utf-8"),
             None,
             get(tlog::checkpoint),
+        ),
+        read(
+            at!("/tlog/witnesses"),
+            Access::Public,
+            "The witnesses the charter names and what each answered last: the size it co-signed, or why it refused (a rolled-back or forked ledger)",
+            Answer::Json(schema_of::<Vec<crate::witnessing::WitnessStatus>>),
+            None,
+            get(tlog::witnesses),
         ),
         read(
             at!("/tlog/tile/{*path}"),
@@ -306,7 +314,7 @@ pub fn routes() -> Vec<RouteSpec> {
         read(
             at!("/receipts/{position}"),
             Access::Public,
-            "The receipt of the event at a position: its hash, a checkpoint of the log signed now and the inclusion proof against it, to keep and check offline (`windledger verify-receipt`)",
+            "The receipt of the event at a position: its hash, a checkpoint of the log (signed now, or the latest the charter's witnesses co-signed) and the inclusion proof against it, to keep and check offline (`windledger verify-receipt`)",
             Answer::Json(schema_of::<windledger_tlog::Receipt>),
             None,
             get(tlog::receipt),

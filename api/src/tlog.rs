@@ -20,6 +20,7 @@ use crate::answers;
 use crate::extract::{Ledger, PathParams, QueryParams};
 use crate::problem::Problem;
 use crate::reads::projected;
+use crate::witnessing::witnessed_checkpoint;
 
 /// A tile or a bundle never changes once written (a wider one has
 /// another path): cached for a year.
@@ -36,18 +37,23 @@ pub(crate) async fn checkpoint(
     State(state): State<AppState>,
     Ledger(runtime): Ledger,
 ) -> Result<Response, Problem> {
-    let (size, root) = projected(&runtime, |p| {
-        let log = p.tree.fold().log();
-        log.root(log.size()).map(|root| (log.size(), root))
-    })
-    .await?
-    .map_err(Problem::internal)?;
-    let note = state.signer.sign_note(&checkpoint_text(
-        &origin(runtime.id.as_str()),
-        size,
-        &root,
-        &[],
-    ));
+    let note = match witnessed_checkpoint(&state, &runtime, 0).await? {
+        Some(witnessed) => witnessed.note,
+        None => {
+            let (size, root) = projected(&runtime, |p| {
+                let log = p.tree.fold().log();
+                log.root(log.size()).map(|root| (log.size(), root))
+            })
+            .await?
+            .map_err(Problem::internal)?;
+            state.signer.sign_note(&checkpoint_text(
+                &origin(runtime.id.as_str()),
+                size,
+                &root,
+                &[],
+            ))
+        }
+    };
     let mut response = note.into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -56,6 +62,16 @@ pub(crate) async fn checkpoint(
     );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     Ok(response)
+}
+
+/// `GET .../tlog/witnesses`: each witness the charter names and what it
+/// answered last (the size it co-signed, or why it refused).
+pub(crate) async fn witnesses(
+    State(state): State<AppState>,
+    Ledger(runtime): Ledger,
+) -> Result<Response, Problem> {
+    let statuses = crate::witnessing::statuses(&state, &runtime).await?;
+    Ok(answers::json(&statuses)?.into_response())
 }
 
 /// A route's `{*path}`.
@@ -309,8 +325,11 @@ pub(crate) async fn receipt(
     Ok(answers::json(&receipt)?.into_response())
 }
 
-/// The receipt of the event at `position`: its hash, the checkpoint of
-/// the tree as the server holds it, signed now, and the proof against it.
+/// The receipt of the event at `position`: its hash, a checkpoint that
+/// includes it and the proof against it. The checkpoint is the latest the
+/// charter's witnesses co-signed when it names witnesses (a round is run
+/// if that one is older than the event), else the tree as the server
+/// holds it, signed now.
 pub async fn make_receipt(
     state: &AppState,
     runtime: &windledger_app::ledger::LedgerRuntime,
@@ -319,23 +338,28 @@ pub async fn make_receipt(
     let not_found =
         || Problem::not_found(format!("the ledger has no event at position {position}"));
     let index = position.checked_sub(1).ok_or_else(not_found)?;
-    let (proof, root, size) = projected(runtime, |p| {
+    let held = projected(runtime, |p| p.tree.fold().log().size()).await?;
+    if index >= held {
+        return Err(not_found());
+    }
+    let witnessed = witnessed_checkpoint(state, runtime, position).await?;
+    let size = witnessed.as_ref().map_or(held, |w| w.size);
+    let (proof, root) = projected(runtime, |p| {
         let log = p.tree.fold().log();
-        let size = log.size();
-        if index >= size {
-            return Err(not_found());
-        }
         let proof = log.inclusion_proof(index, size).map_err(range)?;
         let root = log.root(size).map_err(range)?;
-        Ok((proof, root, size))
+        Ok::<_, Problem>((proof, root))
     })
     .await??;
     let leaf = entries(runtime, index, 1).await?;
     let leaf = leaf.first().ok_or_else(not_found)?;
     let origin = origin(runtime.id.as_str());
-    let checkpoint = state
-        .signer
-        .sign_note(&checkpoint_text(&origin, size, &root, &[]));
+    let checkpoint = match witnessed {
+        Some(w) => w.note,
+        None => state
+            .signer
+            .sign_note(&checkpoint_text(&origin, size, &root, &[])),
+    };
     let mut hash = [0u8; 32];
     hash.copy_from_slice(&leaf[8..]);
     Ok(Receipt::new(origin, position, &hash, checkpoint, &proof))

@@ -8,7 +8,11 @@
 //!    line of its range's last event) signed by one of the server's public
 //!    keys; and a signed checkpoint when one is given: its signature by a
 //!    public key, its ledger, and that its head is a prefix of the export
-//!    (the store's [`Audit`], the same code as `verify_jsonl`).
+//!    (the store's [`Audit`], the same code as `verify_jsonl`). The
+//!    checkpoint may instead be the transparency log's (its origin ends in
+//!    `/tlog`): then the Merkle tree of the export's events must have its
+//!    root at its size, and, when a witness policy is given, it must carry
+//!    enough valid co-signatures (docs/transparency.md).
 //! 2. The governance: every event decodes into its stream's domain event,
 //!    and is decided again by its aggregate from the events before it
 //!    ([`replay`]): the command the domain reads back from the event, run
@@ -32,7 +36,7 @@ use std::io::{BufRead, Write};
 use thiserror::Error;
 use windledger_store::{
     Audit, BreakKind, ChainBreak, Checkpoint, CheckpointVerifier, Head, LedgerId, RecordedEvent,
-    Verification,
+    Verification, WitnessPolicy,
 };
 
 pub use replay::{Recomputed, Replay};
@@ -47,10 +51,23 @@ pub struct AuditReport {
     pub checkpoint: Option<Checkpoint>,
     /// Checkpoints found to be a prefix of the export (0 or 1).
     pub checkpoints_checked: usize,
+    /// The transparency log's checkpoint given, once its tree is found to
+    /// be the export's.
+    pub tree: Option<TreeChecked>,
     /// Seals checked: every event lies inside one of them.
     pub seals_checked: u64,
     /// What was recomputed from the events.
     pub recomputed: Recomputed,
+}
+
+/// A transparency-log checkpoint the export was checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TreeChecked {
+    pub origin: String,
+    pub size: u64,
+    /// The witnesses whose co-signatures verified, when a policy was
+    /// given (`None`: not checked).
+    pub cosigned_by: Option<Vec<String>>,
 }
 
 /// Why an export does not verify. Every variant about an event names its
@@ -120,20 +137,31 @@ pub fn verify_export(
     public_keys: &[&str],
     checkpoint: Option<&str>,
 ) -> Result<AuditReport, AuditError> {
-    verify_export_with_progress(reader, public_keys, checkpoint, |_| {})
+    verify_export_with_progress(reader, public_keys, checkpoint, None, |_| {})
 }
 
-/// [`verify_export`], calling `progress` every 1,000 events.
+/// [`verify_export`], calling `progress` every 1,000 events; a
+/// transparency-log checkpoint must also satisfy `witnesses`, if given.
 pub fn verify_export_with_progress(
     mut reader: impl BufRead,
     public_keys: &[&str],
     checkpoint: Option<&str>,
+    witnesses: Option<&WitnessPolicy>,
     mut progress: impl FnMut(Progress),
 ) -> Result<AuditReport, AuditError> {
     let keys = parse_keys(public_keys)?;
-    let checkpoint = checkpoint
-        .map(|note| signed_checkpoint(note, &keys))
-        .transpose()?;
+    let (checkpoint, mut tree) = match checkpoint {
+        Some(note) if is_tree_checkpoint(note) => {
+            (None, Some(tree_checkpoint(note, &keys, witnesses)?))
+        }
+        Some(note) => (Some(signed_checkpoint(note, &keys)?), None),
+        None => (None, None),
+    };
+    if witnesses.is_some() && tree.is_none() {
+        return Err(AuditError::Checkpoint(
+            "witnesses check a transparency log's checkpoint (GET .../tlog/checkpoint): give one with --checkpoint".into(),
+        ));
+    }
     let mut audit: Option<(LedgerId, Audit)> = None;
     let mut replay = replay::Replay::default();
     let mut state = Progress::default();
@@ -167,6 +195,13 @@ pub fn verify_export_with_progress(
             )),
         };
         audit.check(&event).map_err(audit_error)?;
+        if let Some(tree) = &mut tree
+            && tree.log.size() < tree.size
+        {
+            tree.log
+                .append(&windledger_tlog::entry(event.position, &event.hash.0))
+                .map_err(|e| AuditError::Checkpoint(e.to_string()))?;
+        }
         replay.apply(&event).map_err(|reason| AuditError::Event {
             position: event.position,
             stream: event.stream_id.to_string(),
@@ -183,6 +218,7 @@ pub fn verify_export_with_progress(
         return Err(AuditError::Empty);
     };
     let seals_checked = audit.seals_checked();
+    let tree = tree.map(TreeGiven::check).transpose()?;
     match audit.finish(None) {
         Verification::Intact {
             head,
@@ -192,6 +228,7 @@ pub fn verify_export_with_progress(
             head,
             checkpoint,
             checkpoints_checked,
+            tree,
             seals_checked,
             recomputed: replay.recomputed(),
         }),
@@ -244,6 +281,81 @@ fn signed_checkpoint(note: &str, keys: &[CheckpointVerifier]) -> Result<Checkpoi
     )))
 }
 
+/// A transparency-log checkpoint, its signatures checked, and the tree of
+/// the export's events grown up to its size.
+struct TreeGiven {
+    origin: String,
+    size: u64,
+    root: windledger_tlog::Hash,
+    cosigned_by: Option<Vec<String>>,
+    log: windledger_tlog::Log,
+}
+
+impl TreeGiven {
+    /// Whether the export's tree at the checkpoint's size is the one it
+    /// signs.
+    fn check(self) -> Result<TreeChecked, AuditError> {
+        if self.log.size() < self.size {
+            return Err(AuditError::Checkpoint(format!(
+                "the transparency log's checkpoint signs a tree of {} events, but the export holds {}: it is not the whole ledger, or the ledger was rolled back",
+                self.size,
+                self.log.size()
+            )));
+        }
+        let root = self
+            .log
+            .root(self.size)
+            .map_err(|e| AuditError::Checkpoint(e.to_string()))?;
+        if root != self.root {
+            return Err(AuditError::Checkpoint(format!(
+                "the Merkle tree of the export's first {} events is not the one the transparency log's checkpoint signs: history was rewritten, or the export is of another ledger",
+                self.size
+            )));
+        }
+        Ok(TreeChecked {
+            origin: self.origin,
+            size: self.size,
+            cosigned_by: self.cosigned_by,
+        })
+    }
+}
+
+/// Whether `note` is a transparency log's checkpoint (origin
+/// `.../tlog`) rather than a chain head's.
+fn is_tree_checkpoint(note: &str) -> bool {
+    note.lines()
+        .next()
+        .is_some_and(|origin| origin.ends_with("/tlog"))
+}
+
+/// The transparency log's checkpoint in `note`: signed by one of `keys`,
+/// and co-signed as `witnesses` require.
+fn tree_checkpoint(
+    note: &str,
+    keys: &[CheckpointVerifier],
+    witnesses: Option<&WitnessPolicy>,
+) -> Result<TreeGiven, AuditError> {
+    let text = keys.iter().find_map(|k| k.open(note).ok()).ok_or_else(|| {
+        AuditError::Checkpoint(
+            "the transparency log's checkpoint does not verify with the public key given".into(),
+        )
+    })?;
+    let (origin, size, root) = windledger_tlog::parse_checkpoint_text(text).ok_or_else(|| {
+        AuditError::Checkpoint("the transparency log's checkpoint is not a checkpoint".into())
+    })?;
+    let cosigned_by = witnesses
+        .map(|policy| policy.check(note))
+        .transpose()
+        .map_err(|e| AuditError::Checkpoint(e.to_string()))?;
+    Ok(TreeGiven {
+        origin,
+        size,
+        root,
+        cosigned_by,
+        log: windledger_tlog::Log::new(),
+    })
+}
+
 /// The audit of the export's ledger, refusing a checkpoint of another.
 fn start(
     ledger: &LedgerId,
@@ -282,9 +394,20 @@ pub fn write_summary(report: &AuditReport, name: &str, out: &mut dyn Write) -> s
         )?,
         None => writeln!(
             out,
-            "Hash chain intact; every event sealed by the server's key ({} seals); no checkpoint given.",
+            "Hash chain intact; every event sealed by the server's key ({} seals); no chain checkpoint given.",
             report.seals_checked
         )?,
+    }
+    if let Some(tree) = &report.tree {
+        let witnesses = match &tree.cosigned_by {
+            Some(names) => format!("co-signed by the witnesses {}", names.join(", ")),
+            None => "its co-signatures not checked (no --witness given)".to_owned(),
+        };
+        writeln!(
+            out,
+            "The transparency log's checkpoint ({}, {} events) signs the Merkle tree of the export's first {} events; {witnesses}.",
+            tree.origin, tree.size, tree.size
+        )?;
     }
     writeln!(
         out,

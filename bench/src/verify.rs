@@ -166,8 +166,9 @@ async fn follow(
 pub fn child(export: &Path, public_key: &str) -> anyhow::Result<()> {
     let start = Instant::now();
     let file = File::open(export).with_context(|| format!("cannot open {}", export.display()))?;
-    let report = verify_export_with_progress(BufReader::new(file), &[public_key], None, |_| {})
-        .map_err(|e| anyhow::anyhow!("the export does not verify: {e}"))?;
+    let report =
+        verify_export_with_progress(BufReader::new(file), &[public_key], None, None, |_| {})
+            .map_err(|e| anyhow::anyhow!("the export does not verify: {e}"))?;
     let elapsed = start.elapsed();
     let rss = peak_rss_mib()?;
     let mut summary = Vec::new();

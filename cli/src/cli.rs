@@ -58,8 +58,13 @@ pub enum Command {
     /// tlog-tiles: a signed checkpoint of its Merkle tree, hash tiles, and
     /// each event's position and hash), for any static web server.
     Publish(crate::publish::PublishOptions),
-    /// Check a receipt offline: its checkpoint signed by the log's key,
-    /// and its proof that the event is in that log.
+    /// Run a witness of ledgers' transparency logs (C2SP tlog-witness): it
+    /// co-signs a log's checkpoint only if it extends the last one it
+    /// co-signed, and refuses (and keeps) a rolled-back or forked one.
+    Witness(crate::witness::WitnessOptions),
+    /// Check a receipt offline: its checkpoint signed by the log's key
+    /// (and co-signed by enough witnesses), and its proof that the event
+    /// is in that log.
     VerifyReceipt(crate::verify_receipt::VerifyReceiptOptions),
     /// Export a ledger: its events, OCF, the cap table or the decisions.
     Export(crate::export::ExportOptions),

@@ -18,6 +18,7 @@ pub mod register;
 pub mod server_cli;
 pub mod verify;
 pub mod verify_receipt;
+pub mod witness;
 
 use windledger_api::{AppState, ServeLimits};
 

@@ -49,6 +49,9 @@ async fn main() -> ExitCode {
         Command::Convocations(options) => {
             windledger::convocations::run(&options, &mut std::io::stdout().lock()).await
         }
+        Command::Witness(options) => {
+            windledger::witness::run(&options, &mut std::io::stdout().lock()).await
+        }
         Command::VerifyReceipt(options) => {
             windledger::verify_receipt::run(&options, &mut std::io::stdout().lock())
         }

@@ -125,3 +125,43 @@ impl KeyOptions {
         Ok((signer.verifier(), master))
     }
 }
+
+/// The witness policy a checkpoint must satisfy: the witnesses' keys and
+/// how many must have co-signed (the charter's, docs/transparency.md).
+#[derive(clap::Args, Debug, Clone, Default)]
+pub struct WitnessPolicyOptions {
+    /// A witness's public key, as the charter names it
+    /// (`<name>+<hex key id>+<base64 key>`); repeat for each. The
+    /// checkpoint is then accepted only with `--quorum` of their
+    /// co-signatures.
+    #[arg(long = "witness", requires = "quorum")]
+    pub witnesses: Vec<String>,
+    /// How many of the `--witness` keys must have co-signed (the charter's
+    /// policy, e.g. 2 of 3).
+    #[arg(long, requires = "witnesses")]
+    pub quorum: Option<usize>,
+}
+
+impl WitnessPolicyOptions {
+    /// The policy, if witnesses were given.
+    pub fn policy(&self) -> anyhow::Result<Option<windledger_store::WitnessPolicy>> {
+        let Some(quorum) = self.quorum else {
+            return Ok(None);
+        };
+        let witnesses = self
+            .witnesses
+            .iter()
+            .map(|k| {
+                windledger_store::CosignatureVerifier::parse(k)
+                    .with_context(|| format!("--witness {k}"))
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        if !(1..=witnesses.len()).contains(&quorum) {
+            bail!(
+                "--quorum {quorum}: give from 1 to {} (the number of --witness keys)",
+                witnesses.len()
+            );
+        }
+        Ok(Some(windledger_store::WitnessPolicy { witnesses, quorum }))
+    }
+}

@@ -19,10 +19,16 @@ pub struct VerifyOptions {
     /// `windledger export events` writes it; `-` reads standard input.
     pub export: PathBuf,
 
-    /// A signed checkpoint (the note `windledger` signs) that the export
-    /// must extend: same ledger, its head at its size.
+    /// A signed checkpoint that the export must extend: the chain's
+    /// (`GET .../checkpoint`: same ledger, its head at its size) or the
+    /// transparency log's (`GET .../tlog/checkpoint`: the Merkle tree of the
+    /// export's events has its root at its size).
     #[arg(long, requires = "public_key")]
     pub checkpoint: Option<PathBuf>,
+
+    /// The witnesses the transparency log's checkpoint must be co-signed by.
+    #[command(flatten)]
+    pub witnesses: crate::options::WitnessPolicyOptions,
 
     /// The server's public key, as published (`windledger serve` prints it,
     /// `GET /api/v1/ledgers/{ledger}/checkpoint` gives it):
@@ -70,12 +76,14 @@ pub fn verify_to(opts: &VerifyOptions, out: &mut dyn Write) -> anyhow::Result<()
         opts.export.display().to_string()
     };
     let bar = progress_bar(size);
-    let outcome = verify_export_with_progress(input, &keys, checkpoint.as_deref(), |p| {
-        if let Some(bar) = &bar {
-            bar.set_position(p.bytes);
-            bar.set_message(format!("position {}", p.position));
-        }
-    });
+    let policy = opts.witnesses.policy()?;
+    let outcome =
+        verify_export_with_progress(input, &keys, checkpoint.as_deref(), policy.as_ref(), |p| {
+            if let Some(bar) = &bar {
+                bar.set_position(p.bytes);
+                bar.set_message(format!("position {}", p.position));
+            }
+        });
     if let Some(bar) = &bar {
         bar.finish_and_clear();
     }

@@ -3,7 +3,9 @@
 //! publishes its key; `GET .../checkpoint` gives it as `public_key`): the
 //! checkpoint it carries is signed by one of the keys, and its inclusion
 //! proof takes the event (its position and hash) to the checkpoint's root.
-//! The receipt's own words are never trusted for the key.
+//! The receipt's own words are never trusted for the key. With
+//! `--witness` keys and `--quorum`, the checkpoint must also carry that
+//! many valid co-signatures by those witnesses (the charter's policy).
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -21,6 +23,10 @@ pub struct VerifyReceiptOptions {
     /// is accepted if one of them signed its checkpoint.
     #[arg(long = "key", required = true)]
     pub keys: Vec<String>,
+    /// The witnesses the receipt's checkpoint must be co-signed by (the
+    /// charter's policy).
+    #[command(flatten)]
+    pub witnesses: crate::options::WitnessPolicyOptions,
 }
 
 pub fn run(options: &VerifyReceiptOptions, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -46,17 +52,27 @@ pub fn run(options: &VerifyReceiptOptions, out: &mut dyn Write) -> anyhow::Resul
             }
         );
     };
+    let cosigned_by = match options.witnesses.policy()? {
+        Some(policy) => Some(policy.check(&receipt.checkpoint).with_context(
+            || "the receipt's checkpoint is not co-signed by enough witnesses: it is not accepted",
+        )?),
+        None => None,
+    };
     let verified = receipt
         .verify(checkpoint)
         .with_context(|| "the receipt does not check: the event is not shown in the signed log")?;
     writeln!(
         out,
-        "The event at position {} with hash {} is in the log {} of {} events, whose checkpoint is signed by {}.",
+        "The event at position {} with hash {} is in the log {} of {} events, whose checkpoint is signed by {}{}.",
         verified.position,
         receipt.hash,
         verified.origin,
         verified.size,
-        key.name()
+        key.name(),
+        match cosigned_by {
+            Some(names) => format!(" and co-signed by the witnesses {}", names.join(", ")),
+            None => String::new(),
+        }
     )?;
     Ok(())
 }

@@ -34,6 +34,44 @@ pub struct Charter {
     /// count. Absent (and not written) when the charter keeps the defaults.
     #[serde(default, skip_serializing_if = "PostalVoting::is_default")]
     pub postal_voting: PostalVoting,
+    /// Témoins: who co-signs the ledger's transparency log, and how many
+    /// co-signatures a checkpoint needs (docs/transparency.md). Absent
+    /// (and not written) when the charter names none.
+    #[serde(default, skip_serializing_if = "Witnesses::is_none")]
+    pub witnesses: Witnesses,
+}
+
+/// The witnesses of the ledger's transparency log (C2SP `tlog-witness`):
+/// typically the municipality, the citizens' college and the industrial
+/// partner, each running `windledger witness`; a checkpoint is accepted
+/// with `quorum` of their co-signatures (e.g. 2 of 3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Witnesses {
+    /// How many of the witnesses must co-sign: from 1 to their number.
+    pub quorum: u32,
+    pub witnesses: Vec<Witness>,
+}
+
+impl Witnesses {
+    pub fn is_none(&self) -> bool {
+        self.witnesses.is_empty() && self.quorum == 0
+    }
+}
+
+/// A witness the charter names.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Witness {
+    /// Who runs it ("Mairie de Burdignes", "Collège des citoyens"...).
+    pub party: String,
+    /// Its public key, as `windledger witness` prints it:
+    /// `<name>+<hex key id>+<base64 key>`.
+    pub key: String,
+    /// Its submission prefix: the log posts to `<url>/add-checkpoint`.
+    pub url: String,
 }
 
 /// When a general meeting's postal voting forms must be received to count
@@ -339,6 +377,14 @@ pub enum CharterError {
         "a postal voting deadline is out of range: paper forms at most {max_days} days ahead, electronic ones by an hour from 0 to 23"
     )]
     PostalDeadlineOutOfRange { max_days: u16 },
+    #[error(
+        "the witness policy needs from 1 to {count} co-signatures among the {count} witnesses named, not {quorum}"
+    )]
+    WitnessQuorumOutOfRange { quorum: u32, count: usize },
+    #[error("witness {0} is named twice")]
+    DuplicateWitness(String),
+    #[error("witness {party}: {why}")]
+    InvalidWitness { party: String, why: String },
 }
 
 impl Charter {
@@ -357,6 +403,7 @@ impl Charter {
             proxies: ProxyRules::default(),
             notice: NoticePeriods::default(),
             postal_voting: PostalVoting::default(),
+            witnesses: Witnesses::default(),
         }
     }
 
@@ -391,6 +438,49 @@ impl Charter {
             return Err(CharterError::PostalDeadlineOutOfRange {
                 max_days: NoticePeriods::MAX_DAYS,
             });
+        }
+        self.check_witnesses()
+    }
+
+    fn check_witnesses(&self) -> Result<(), CharterError> {
+        let w = &self.witnesses;
+        let count = w.witnesses.len();
+        if !w.is_none() && !(1..=count).contains(&usize::try_from(w.quorum).unwrap_or(usize::MAX)) {
+            return Err(CharterError::WitnessQuorumOutOfRange {
+                quorum: w.quorum,
+                count,
+            });
+        }
+        let mut keys = BTreeSet::new();
+        for witness in &w.witnesses {
+            let invalid = |why: &str| CharterError::InvalidWitness {
+                party: witness.party.clone(),
+                why: why.to_owned(),
+            };
+            // The base64 key may itself hold '+'.
+            let mut parts = witness.key.splitn(3, '+');
+            let well_formed = matches!(
+                (parts.next(), parts.next(), parts.next()),
+                (Some(name), Some(id), Some(key))
+                    if !name.is_empty()
+                        && id.len() == 8
+                        && id.bytes().all(|b| b.is_ascii_hexdigit())
+                        && !key.is_empty()
+            );
+            if !well_formed {
+                return Err(invalid(
+                    "its key must be <name>+<hex key id>+<base64 key>, as `windledger witness` prints it",
+                ));
+            }
+            let url_ok = (witness.url.starts_with("http://")
+                || witness.url.starts_with("https://"))
+                && !witness.url.contains(char::is_whitespace);
+            if !url_ok {
+                return Err(invalid("its address must be an http:// or https:// URL"));
+            }
+            if !keys.insert(&witness.key) {
+                return Err(CharterError::DuplicateWitness(witness.party.clone()));
+            }
         }
         Ok(())
     }

@@ -300,8 +300,24 @@ fn charter(charter: &Charter) -> Result<(), ParseError> {
         | OwnershipCap::HolderAtMost { limit, .. }) = cap;
         fraction(&format!("charter.transfers.caps[{i}].limit"), *limit)?;
     }
+    if charter.witnesses.witnesses.len() > MAX_WITNESSES {
+        return Err(out_of_bounds(
+            "charter.witnesses.witnesses",
+            charter.witnesses.witnesses.len(),
+            "a charter names at most 20 witnesses",
+        ));
+    }
+    for (i, w) in charter.witnesses.witnesses.iter().enumerate() {
+        let field = |f: &str| format!("charter.witnesses.witnesses[{i}].{f}");
+        name(&field("party"), &w.party)?;
+        name(&field("key"), &w.key)?;
+        name(&field("url"), &w.url)?;
+    }
     Ok(())
 }
+
+/// The most witnesses a charter names.
+pub const MAX_WITNESSES: usize = 20;
 
 /// Each place's name: a name (one line, at most [`MAX_NAME`] characters)
 /// that says something.

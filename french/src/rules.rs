@@ -197,6 +197,13 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
         "BadSignature" => {
             "Cette signature Ed25519 ne correspond pas au procès-verbal tel qu'il est tiré : vérifiez la clé et l'empreinte signée."
         }
+        "WitnessQuorumOutOfRange" => {
+            "Le nombre de cosignatures exigé doit être compris entre 1 et le nombre de témoins nommés par les statuts."
+        }
+        "DuplicateWitness" => "Un même témoin (la même clé) est nommé deux fois dans les statuts.",
+        "InvalidWitness" => {
+            "Un témoin se nomme par sa clé publique, telle que `windledger witness` l'affiche, et par une adresse http:// ou https://."
+        }
         "PostalDeadlineOutOfRange" => {
             "Les délais du vote par correspondance : au plus un an pour le papier, une heure de 0 à 23 pour la voie électronique."
         }

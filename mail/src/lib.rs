@@ -23,4 +23,4 @@ pub mod testing;
 
 pub use mail::Mail;
 pub use mailer::{CONCURRENCY, Mailer, Outcome, TIMEOUT};
-pub use settings::{SettingsError, SmtpSettings};
+pub use settings::{SettingsError, SmtpSettings, tls_connector};

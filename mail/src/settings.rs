@@ -171,8 +171,9 @@ fn decode(text: &str) -> Result<String, SettingsError> {
 /// rustls with Mozilla's roots and the process's crypto provider, else
 /// ring: what lettre does for STARTTLS with the features this workspace
 /// gives it. (rustls 0.23.48 deprecates ring for want of post-quantum key
-/// exchange; aws-lc-rs has it, at the cost of building AWS-LC.)
-fn tls_connector() -> Result<TlsConnector, SettingsError> {
+/// exchange; aws-lc-rs has it, at the cost of building AWS-LC.) The
+/// server's HTTPS client (to witnesses) uses it too.
+pub fn tls_connector() -> Result<TlsConnector, SettingsError> {
     let roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };

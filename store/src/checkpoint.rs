@@ -15,6 +15,13 @@
 //! one, each with its newline). A verifier key is written
 //! `<name>+<hex key id>+<base64(0x01 || public key)>`, the same as Go's
 //! `golang.org/x/mod/sumdb/note`, so existing tools can check our notes.
+//!
+//! A witness co-signs a checkpoint with a C2SP `tlog-cosignature` (v1,
+//! Ed25519): one more signature line, whose key id is computed with the
+//! type byte 0x04 and whose blob is the key id, the time (u64, big-endian
+//! POSIX seconds) and the Ed25519 signature of `cosignature/v1\ntime
+//! <time>\n` followed by the note's text. A witness's verifier key is
+//! written `<name>+<hex key id>+<base64(0x04 || public key)>`.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
@@ -26,6 +33,7 @@ use crate::chain::timestamp;
 use crate::types::{Hash, Head, LedgerId};
 
 const ALG_ED25519: u8 = 0x01;
+const ALG_COSIGNATURE_V1: u8 = 0x04;
 const ORIGIN_PREFIX: &str = "windledger/";
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -38,6 +46,16 @@ pub enum CheckpointError {
     NotSignedBy(String),
     #[error("the signature by key {0} does not match the checkpoint: it was altered or forged")]
     BadSignature(String),
+    #[error(
+        "the checkpoint is co-signed by {got} of the witnesses the charter names ({signed}), {needed} are needed"
+    )]
+    TooFewCosignatures {
+        got: usize,
+        needed: usize,
+        /// The witnesses whose co-signature verified, comma-separated
+        /// ("none" when none did).
+        signed: String,
+    },
 }
 
 /// A ledger's state at a moment: how many events, and the last one's hash.
@@ -113,10 +131,14 @@ impl Checkpoint {
 }
 
 fn key_id(name: &str, public: &VerifyingKey) -> [u8; 4] {
+    typed_key_id(name, ALG_ED25519, public)
+}
+
+fn typed_key_id(name: &str, alg: u8, public: &VerifyingKey) -> [u8; 4] {
     let mut h = Sha256::new();
     h.update(name.as_bytes());
     h.update(b"\n");
-    h.update([ALG_ED25519]);
+    h.update([alg]);
     h.update(public.as_bytes());
     let digest = h.finalize();
     [digest[0], digest[1], digest[2], digest[3]]
@@ -164,7 +186,7 @@ impl CheckpointSigner {
             .trim()
             .strip_prefix("PRIVATE+KEY+")
             .ok_or_else(|| bad("a signing key starts with PRIVATE+KEY+"))?;
-        let (name, id, secret) = split_key(rest)?;
+        let (name, id, secret) = split_key(rest, ALG_ED25519)?;
         let signer = Self {
             name: name.to_string(),
             key: SigningKey::from_bytes(&secret),
@@ -218,7 +240,7 @@ impl CheckpointSigner {
 
 /// Splits `<name>+<hex key id>+<base64(0x01 || key)>` into the name, the
 /// key id and the 32 bytes of the Ed25519 key.
-fn split_key(s: &str) -> Result<(&str, [u8; 4], [u8; 32]), CheckpointError> {
+fn split_key(s: &str, alg: u8) -> Result<(&str, [u8; 4], [u8; 32]), CheckpointError> {
     let bad = |why: &str| CheckpointError::InvalidKey(why.to_string());
     let mut parts = s.splitn(3, '+');
     let (Some(name), Some(id), Some(key)) = (parts.next(), parts.next(), parts.next()) else {
@@ -231,9 +253,14 @@ fn split_key(s: &str) -> Result<(&str, [u8; 4], [u8; 32]), CheckpointError> {
         .ok_or_else(|| bad("the key id must be 8 hexadecimal digits"))?;
     let bytes = B64.decode(key).map_err(|_| bad("the key is not base64"))?;
     let key: [u8; 32] = match bytes.as_slice() {
-        [ALG_ED25519, key @ ..] => key
+        [first, key @ ..] if *first == alg => key
             .try_into()
             .map_err(|_| bad("the key must be 32 bytes"))?,
+        _ if alg == ALG_COSIGNATURE_V1 => {
+            return Err(bad(
+                "a witness key is an Ed25519 cosignature key (type 4), as `windledger witness` prints it",
+            ));
+        }
         _ => return Err(bad("only Ed25519 keys (algorithm 1) are supported")),
     };
     Ok((name, id, key))
@@ -251,7 +278,7 @@ impl CheckpointVerifier {
     /// Reads `<name>+<hex key id>+<base64(0x01 || public key)>`.
     pub fn parse(s: &str) -> Result<Self, CheckpointError> {
         let bad = |why: &str| CheckpointError::InvalidKey(why.to_string());
-        let (name, id, public) = split_key(s.trim())?;
+        let (name, id, public) = split_key(s.trim(), ALG_ED25519)?;
         let key =
             VerifyingKey::from_bytes(&public).map_err(|_| bad("not an Ed25519 public key"))?;
         if key_id(name, &key) != id {
@@ -285,28 +312,9 @@ impl CheckpointVerifier {
     /// Checks a C2SP signed note's signature by this key and returns its
     /// text (each line with its newline).
     pub fn open<'a>(&self, note: &'a str) -> Result<&'a str, CheckpointError> {
-        let split = note
-            .rfind("\n\n")
-            .ok_or_else(|| CheckpointError::Malformed("no signature block".into()))?;
-        let (text, signatures) = (&note[..split + 1], &note[split + 2..]);
-        for line in signatures.lines() {
-            let Some(rest) = line.strip_prefix("\u{2014} ") else {
-                return Err(CheckpointError::Malformed(format!(
-                    "{line:?} is not a signature line"
-                )));
-            };
-            let Some((name, blob)) = rest.split_once(' ') else {
-                return Err(CheckpointError::Malformed(format!(
-                    "{line:?} is not a signature line"
-                )));
-            };
-            if name != self.name {
-                continue;
-            }
-            let blob = B64
-                .decode(blob)
-                .map_err(|_| CheckpointError::Malformed("a signature is not base64".into()))?;
-            if blob.len() != 68 || blob[..4] != self.id {
+        let (text, signatures) = split_note(note)?;
+        for (name, blob) in signatures {
+            if name != self.name || blob.len() != 68 || blob[..4] != self.id {
                 continue;
             }
             let signature = Signature::from_slice(&blob[4..])
@@ -317,6 +325,162 @@ impl CheckpointVerifier {
             return Ok(text);
         }
         Err(CheckpointError::NotSignedBy(self.name.clone()))
+    }
+}
+
+/// A signature line: the key name and the decoded blob.
+type SignatureLine<'a> = (&'a str, Vec<u8>);
+
+/// A signed note's text (each line with its newline) and its signature
+/// lines.
+fn split_note(note: &str) -> Result<(&str, Vec<SignatureLine<'_>>), CheckpointError> {
+    let split = note
+        .rfind("\n\n")
+        .ok_or_else(|| CheckpointError::Malformed("no signature block".into()))?;
+    let (text, signatures) = (&note[..split + 1], &note[split + 2..]);
+    let lines = signatures
+        .lines()
+        .map(|line| {
+            let not_a_line =
+                || CheckpointError::Malformed(format!("{line:?} is not a signature line"));
+            let rest = line.strip_prefix("\u{2014} ").ok_or_else(not_a_line)?;
+            let (name, blob) = rest.split_once(' ').ok_or_else(not_a_line)?;
+            let blob = B64
+                .decode(blob)
+                .map_err(|_| CheckpointError::Malformed("a signature is not base64".into()))?;
+            Ok((name, blob))
+        })
+        .collect::<Result<Vec<_>, CheckpointError>>()?;
+    Ok((text, lines))
+}
+
+/// The message a C2SP `tlog-cosignature` v1 signs.
+fn cosigned_message(text: &str, time: u64) -> Vec<u8> {
+    format!("cosignature/v1\ntime {time}\n{text}").into_bytes()
+}
+
+impl CheckpointSigner {
+    /// This key as a witness's: the verifier of its C2SP
+    /// `tlog-cosignature` v1 co-signatures.
+    pub fn cosigner(&self) -> CosignatureVerifier {
+        let key = self.key.verifying_key();
+        CosignatureVerifier {
+            id: typed_key_id(&self.name, ALG_COSIGNATURE_V1, &key),
+            name: self.name.clone(),
+            key,
+        }
+    }
+
+    /// This key's C2SP `tlog-cosignature` v1 of a checkpoint's note text
+    /// (its lines before the blank one) at `time` (POSIX seconds): one
+    /// signature line, with its newline.
+    pub fn cosign(&self, text: &str, time: u64) -> String {
+        let signature = self.key.sign(&cosigned_message(text, time));
+        let mut blob = self.cosigner().id.to_vec();
+        blob.extend_from_slice(&time.to_be_bytes());
+        blob.extend_from_slice(&signature.to_bytes());
+        format!("\u{2014} {} {}\n", self.name, B64.encode(blob))
+    }
+}
+
+/// A witness's public key: checks its co-signatures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CosignatureVerifier {
+    name: String,
+    id: [u8; 4],
+    key: VerifyingKey,
+}
+
+impl CosignatureVerifier {
+    /// Reads `<name>+<hex key id>+<base64(0x04 || public key)>`.
+    pub fn parse(s: &str) -> Result<Self, CheckpointError> {
+        let bad = |why: &str| CheckpointError::InvalidKey(why.to_string());
+        let (name, id, public) = split_key(s.trim(), ALG_COSIGNATURE_V1)?;
+        let key =
+            VerifyingKey::from_bytes(&public).map_err(|_| bad("not an Ed25519 public key"))?;
+        if typed_key_id(name, ALG_COSIGNATURE_V1, &key) != id {
+            return Err(bad("the key id does not match the key"));
+        }
+        Ok(Self {
+            name: name.to_string(),
+            id,
+            key,
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Checks this witness's co-signature on a signed note and returns the
+    /// time it was made (POSIX seconds). Other signature lines are
+    /// ignored; a line with this key's name and id that does not verify is
+    /// an error.
+    pub fn verify(&self, note: &str) -> Result<u64, CheckpointError> {
+        let (text, signatures) = split_note(note)?;
+        for (name, blob) in signatures {
+            if name != self.name || blob.len() != 76 || blob[..4] != self.id {
+                continue;
+            }
+            let bad = || CheckpointError::BadSignature(self.name.clone());
+            let time = u64::from_be_bytes(blob[4..12].try_into().map_err(|_| bad())?);
+            let signature = Signature::from_slice(&blob[12..]).map_err(|_| bad())?;
+            self.key
+                .verify(&cosigned_message(text, time), &signature)
+                .map_err(|_| bad())?;
+            return Ok(time);
+        }
+        Err(CheckpointError::NotSignedBy(self.name.clone()))
+    }
+}
+
+impl std::fmt::Display for CosignatureVerifier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut bytes = vec![ALG_COSIGNATURE_V1];
+        bytes.extend_from_slice(self.key.as_bytes());
+        write!(
+            f,
+            "{}+{}+{}",
+            self.name,
+            hex::encode(self.id),
+            B64.encode(bytes)
+        )
+    }
+}
+
+/// Which witnesses must co-sign a checkpoint for it to be accepted: `quorum`
+/// of `witnesses` (the charter's policy, e.g. 2 of 3).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WitnessPolicy {
+    pub witnesses: Vec<CosignatureVerifier>,
+    pub quorum: usize,
+}
+
+impl WitnessPolicy {
+    /// The witnesses whose co-signature on `note` verifies, in the
+    /// policy's order, if they are at least the quorum. A forged
+    /// co-signature (a line in a witness's name and key id that does not
+    /// verify) counts as none.
+    pub fn check(&self, note: &str) -> Result<Vec<String>, CheckpointError> {
+        let signed: Vec<String> = self
+            .witnesses
+            .iter()
+            .filter(|w| w.verify(note).is_ok())
+            .map(|w| w.name().to_owned())
+            .collect();
+        if signed.len() >= self.quorum {
+            Ok(signed)
+        } else {
+            Err(CheckpointError::TooFewCosignatures {
+                got: signed.len(),
+                needed: self.quorum,
+                signed: if signed.is_empty() {
+                    "none".to_owned()
+                } else {
+                    signed.join(", ")
+                },
+            })
+        }
     }
 }
 
@@ -379,5 +543,78 @@ mod tests {
             signer.verifier().verify(&note),
             Err(CheckpointError::NotSignedBy("farm".into()))
         );
+    }
+
+    const TREE: &str = "windledger/ailes/tlog\n3\nCsUYapGGPo4dkMgIAUqom/Xajj7h2fB2MPA3j2jxq2I=\n";
+
+    #[test]
+    fn a_cosignature_verifies_with_its_time_and_only_on_its_checkpoint() {
+        let log = CheckpointSigner::generate("windledger/ailes").unwrap();
+        let witness = CheckpointSigner::generate("mairie.example/temoin").unwrap();
+        let verifier = CosignatureVerifier::parse(&witness.cosigner().to_string()).unwrap();
+        assert_eq!(verifier, witness.cosigner());
+        let note = format!(
+            "{}{}",
+            log.sign_note(TREE),
+            witness.cosign(TREE, 1_800_000_000)
+        );
+        assert_eq!(verifier.verify(&note), Ok(1_800_000_000));
+        // The log's own signature still verifies beside it.
+        assert_eq!(log.verifier().open(&note), Ok(TREE));
+        // Another tree, another time, another witness: refused.
+        let other = note.replacen("\n3\n", "\n4\n", 1);
+        assert_eq!(
+            verifier.verify(&other),
+            Err(CheckpointError::BadSignature(
+                "mairie.example/temoin".into()
+            ))
+        );
+        let line = witness.cosign(TREE, 1_800_000_000);
+        let blob = B64
+            .decode(line.trim_end().rsplit(' ').next().unwrap())
+            .unwrap();
+        let mut later = blob.clone();
+        later[11] ^= 1;
+        let forged = format!(
+            "{}\u{2014} mairie.example/temoin {}\n",
+            log.sign_note(TREE),
+            B64.encode(later)
+        );
+        assert!(verifier.verify(&forged).is_err());
+        let stranger = CheckpointSigner::generate("mairie.example/temoin").unwrap();
+        assert_eq!(
+            stranger.cosigner().verify(&note),
+            Err(CheckpointError::NotSignedBy("mairie.example/temoin".into()))
+        );
+        // A checkpoint key is not a witness key, nor the reverse.
+        assert!(CosignatureVerifier::parse(&log.verifier().to_string()).is_err());
+        assert!(CheckpointVerifier::parse(&witness.cosigner().to_string()).is_err());
+    }
+
+    #[test]
+    fn a_policy_counts_valid_cosignatures_against_its_quorum() {
+        let log = CheckpointSigner::generate("log").unwrap();
+        let witnesses: Vec<CheckpointSigner> = ["w1", "w2", "w3"]
+            .iter()
+            .map(|n| CheckpointSigner::generate(n).unwrap())
+            .collect();
+        let policy = WitnessPolicy {
+            witnesses: witnesses.iter().map(CheckpointSigner::cosigner).collect(),
+            quorum: 2,
+        };
+        let one = format!("{}{}", log.sign_note(TREE), witnesses[1].cosign(TREE, 5));
+        assert_eq!(
+            policy.check(&one),
+            Err(CheckpointError::TooFewCosignatures {
+                got: 1,
+                needed: 2,
+                signed: "w2".into()
+            })
+        );
+        let two = format!("{one}{}", witnesses[2].cosign(TREE, 6));
+        assert_eq!(policy.check(&two), Ok(vec!["w2".into(), "w3".into()]));
+        // The same witness twice is still one.
+        let twice = format!("{one}{}", witnesses[1].cosign(TREE, 7));
+        assert!(policy.check(&twice).is_err());
     }
 }

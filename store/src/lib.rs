@@ -28,7 +28,10 @@ mod verify;
 pub use chain::{
     BreakKind, ChainBreak, ChainVerifier, EVENT_DOMAIN_TAG, canonical, recompute_hash, timestamp,
 };
-pub use checkpoint::{Checkpoint, CheckpointError, CheckpointSigner, CheckpointVerifier};
+pub use checkpoint::{
+    Checkpoint, CheckpointError, CheckpointSigner, CheckpointVerifier, CosignatureVerifier,
+    WitnessPolicy,
+};
 pub use cqrs::{
     HASH_KEY, LedgerAggregateContext, LedgerEventStore, POSITION_KEY, aggregate_stream,
 };

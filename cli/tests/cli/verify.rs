@@ -271,6 +271,7 @@ fn the_command_line_prints_a_summary_and_fails_in_one_sentence_naming_the_positi
         export: export.clone(),
         checkpoint: Some(note),
         public_key: vec![farm.seal_key.clone(), farm.public_key.clone()],
+        witnesses: Default::default(),
     };
     let mut out = Vec::new();
     verify_to(&options, &mut out).unwrap_or_else(|e| panic!("verifies: {e:#}"));
@@ -296,6 +297,7 @@ fn the_command_line_prints_a_summary_and_fails_in_one_sentence_naming_the_positi
         export,
         checkpoint: None,
         public_key: Vec::new(),
+        witnesses: Default::default(),
     };
     let message = format!(
         "{:#}",
@@ -798,4 +800,81 @@ fn an_event_recorded_before_it_happened_or_a_live_ballot_recorded_late_is_refuse
     let error = verify(&lines, None).expect_err("a transfer recorded before its date");
     assert_eq!(error.position(), Some(i as u64 + 1), "{error}");
     assert!(error.to_string().contains("in the future"), "{error}");
+}
+
+/// The transparency log's checkpoint (origin `.../tlog`) of the export's
+/// Merkle tree: accepted with 2 of 3 witnesses' co-signatures under a
+/// policy of 2, refused with 1; a tree that is not the export's (history
+/// rewritten), or larger than it (rolled back), is refused.
+#[test]
+fn a_witnessed_tree_checkpoint_verifies_under_the_policy() {
+    let farm = farm();
+    let mut log = windledger_tlog::Log::new();
+    for line in &farm.lines {
+        let event: RecordedEvent = serde_json::from_str(line).expect("an event");
+        log.append(&windledger_tlog::entry(event.position, &event.hash.0))
+            .expect("in order");
+    }
+    let size = log.size();
+    let server = CheckpointSigner::generate("windledger-server").expect("a key");
+    let witnesses: Vec<CheckpointSigner> =
+        ["mairie.example", "citoyens.example", "partenaire.example"]
+            .iter()
+            .map(|n| CheckpointSigner::generate(n).expect("a key"))
+            .collect();
+    let keys: Vec<String> = witnesses.iter().map(|w| w.cosigner().to_string()).collect();
+    let tree_note = |size: u64, root: &windledger_tlog::Hash, cosigners: &[usize]| {
+        let text =
+            windledger_tlog::checkpoint_text("windledger/ailes-de-taillard/tlog", size, root, &[]);
+        let mut note = server.sign_note(&text);
+        for i in cosigners {
+            note.push_str(&witnesses[*i].cosign(&text, 1_800_000_000));
+        }
+        note
+    };
+    let dir = tempfile::tempdir().expect("a folder");
+    let export = dir.path().join("ailes.jsonl");
+    std::fs::write(&export, text(&farm.lines)).expect("written");
+    let run = |note: String, quorum: Option<usize>| {
+        let path = dir.path().join("tlog.checkpoint");
+        std::fs::write(&path, note).expect("written");
+        let options = VerifyOptions {
+            export: export.clone(),
+            checkpoint: Some(path),
+            public_key: vec![farm.seal_key.clone(), server.verifier().to_string()],
+            witnesses: windledger::options::WitnessPolicyOptions {
+                witnesses: if quorum.is_some() {
+                    keys.clone()
+                } else {
+                    Vec::new()
+                },
+                quorum,
+            },
+        };
+        let mut out = Vec::new();
+        verify_to(&options, &mut out)
+            .map(|()| String::from_utf8(out).expect("UTF-8"))
+            .map_err(|e| format!("{e:#}"))
+    };
+    let root = log.root(size).expect("a root");
+    let said = run(tree_note(size, &root, &[0, 2]), Some(2)).expect("2 of 3 under 2");
+    assert!(
+        said.contains("co-signed by the witnesses mairie.example, partenaire.example"),
+        "{said}"
+    );
+    // A checkpoint of an earlier size is a prefix: it verifies too.
+    let earlier = log.root(size - 10).expect("a root");
+    run(tree_note(size - 10, &earlier, &[0, 1, 2]), Some(2)).expect("a prefix");
+    // Without a policy the co-signatures are not checked, and it says so.
+    let said = run(tree_note(size, &root, &[]), None).expect("no policy");
+    assert!(said.contains("not checked"), "{said}");
+
+    let one = run(tree_note(size, &root, &[1]), Some(2)).expect_err("1 of 3");
+    assert!(one.contains("co-signed by 1 of the witnesses"), "{one}");
+    let mut other = root;
+    other[0] ^= 1;
+    let rewritten = run(tree_note(size, &other, &[0, 1, 2]), Some(2)).expect_err("another tree");
+    assert!(rewritten.contains("history was rewritten"), "{rewritten}");
+    let rolled_back = run(tree_note(size + 5, &root, &[0, 1, 2]), Some(2)).expect_err("larger");
+    assert!(rolled_back.contains("rolled back"), "{rolled_back}");
 }

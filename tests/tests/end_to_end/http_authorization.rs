@@ -44,6 +44,7 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/local-returns",
             "/checkpoint",
             "/tlog/checkpoint",
+            "/tlog/witnesses",
             "/tlog/tile/{*path}",
             "/proofs/inclusion",
             "/receipts/{position}",

@@ -40,3 +40,4 @@ mod web_pages;
 mod web_paperwork;
 mod web_places;
 mod web_reading;
+mod witnesses;
