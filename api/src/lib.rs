@@ -790,7 +790,10 @@ pub async fn serve_within(
     limits: ServeLimits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    connections::serve(listener, state, pages, limits, shutdown).await
+    let witnessing = tokio::spawn(witnessing::keep_witnessed(state.clone()));
+    let served = connections::serve(listener, state, pages, limits, shutdown).await;
+    witnessing.abort();
+    served
 }
 
 #[cfg(test)]

@@ -120,6 +120,28 @@ async fn charter_witnesses(runtime: &LedgerRuntime) -> Result<Witnesses, Problem
     .await
 }
 
+/// How often the server asks the witnesses to co-sign each open ledger's
+/// tree, when it grew.
+pub const WITNESS_EVERY: Duration = Duration::from_secs(10);
+
+/// While the server runs: every [`WITNESS_EVERY`], a round for each open
+/// ledger whose charter names witnesses and whose tree grew since its last
+/// witnessed checkpoint, so that a checkpoint is co-signed soon after it
+/// is made, whether or not anyone asks, and a witness's refusal is
+/// reported when it happens.
+pub async fn keep_witnessed(state: AppState) {
+    let mut tick = tokio::time::interval(WITNESS_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        for runtime in state.open_runtimes().await {
+            if let Err(problem) = witnessed_checkpoint(&state, &runtime, 0).await {
+                tracing::debug!(ledger = %runtime.id, problem = %problem.detail, "witnessing");
+            }
+        }
+    }
+}
+
 /// The witnessing policy of the charter in force, if it names witnesses.
 pub async fn charter_policy(runtime: &LedgerRuntime) -> Result<Option<WitnessPolicy>, Problem> {
     let witnesses = charter_witnesses(runtime).await?;

@@ -14,3 +14,4 @@ mod publish;
 mod support;
 mod token;
 mod verify;
+mod witness;
