@@ -68,6 +68,8 @@ pub struct StatementDividend {
     pub net: Euros,
     pub paid_on: Option<NaiveDate>,
     pub declared: EventRef,
+    /// The payment's event, once paid.
+    pub paid: Option<EventRef>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -137,6 +139,7 @@ pub fn statement(projections: &Projections, holder: &HolderId) -> Option<Stateme
                 net: a.net,
                 paid_on: d.payments.get(holder).map(|p| p.paid_on),
                 declared: d.at,
+                paid: d.payments.get(holder).map(|p| p.at),
             })
         })
         .collect();

@@ -37,6 +37,7 @@ mod operator;
 mod paperwork;
 mod payments;
 mod public;
+mod receipts;
 pub mod routes;
 mod secretary;
 mod session;

@@ -29,8 +29,8 @@ pub use windledger_api::routes::Access;
 use crate::extract::{Farm, Params, Visitor};
 use crate::layout::{self, error_page};
 use crate::{
-    Web, WebError, advances, audit, identity, operator, paperwork, payments, public, secretary,
-    space,
+    Web, WebError, advances, audit, identity, operator, paperwork, payments, public, receipts,
+    secretary, space,
 };
 
 /// One page route.
@@ -108,6 +108,11 @@ pub fn routes() -> Vec<PageRoute> {
         // (the ballot is known once read).
         read(farm!("/assemblees/{meeting}/recus/{position}"), Roles(MEMBERS), space::receipt),
         read(farm!("/assemblees/{meeting}/recus/{position}/recu.json"), Roles(MEMBERS), space::receipt_file),
+        // The receipts of a holder's own movements, payments, interest,
+        // ballots and proxies (the handler checks the event is theirs;
+        // auditors read any event's).
+        read(farm!("/recus/{position}"), Roles(MEMBERS), receipts::receipt),
+        read(farm!("/recus/{position}/recu.json"), Roles(MEMBERS), receipts::receipt_file),
         // The visitor's own postal voting form (the handler: their holder's).
         read(farm!("/assemblees/{meeting}/formulaire.pdf"), Roles(MEMBERS), paperwork::own_postal_form),
         // The visitor's own IFU (the handler: their holder's).

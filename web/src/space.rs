@@ -479,7 +479,7 @@ fn mine_sections(farm: &Farm, m: &Mine) -> Markup {
                                 td { (m.class_names.get(&h.class).map_or(h.class.as_str(), String::as_str)) }
                                 td.num { @if h.delta > 0 { "+" } (format::int(h.delta)) }
                                 td.num { (format::int(h.balance)) }
-                                td.num { "n°" (format::int(h.at.position)) }
+                                td.num { a href=(farm.path(&format!("/recus/{}", h.at.position))) { "n°" (format::int(h.at.position)) } }
                             }
                         }
                     },
@@ -546,7 +546,12 @@ fn mine_sections(farm: &Farm, m: &Mine) -> Markup {
                                 td.num { (format::euros(d.net)) }
                                 td {
                                     @match d.paid_on {
-                                        Some(day) => { "le " (format::date(day)) }
+                                        Some(day) => {
+                                            "le " (format::date(day))
+                                            @if let Some(paid) = &d.paid {
+                                                " (" a href=(farm.path(&format!("/recus/{}", paid.position))) { "reçu n°" (format::int(paid.position)) } ")"
+                                            }
+                                        }
                                         None => span.badge.neutral { "pas encore versé" },
                                     }
                                 }
@@ -1077,12 +1082,15 @@ pub async fn receipt(
     let record = &view.record;
     let ballot = own_ballot(record, &me, position)?;
     // The receipt with its proof, checked here as `verify-receipt` does.
-    let kept = windledger_api::tlog::make_receipt(&web.app, &farm.runtime, position).await?;
-    let verifier = web.app.signer.verifier();
-    let checked = verifier
-        .open(&kept.checkpoint)
-        .ok()
-        .and_then(|text| kept.verify(text).ok());
+    let kept = windledger_api::tlog::make_receipt(&web.app, &farm.runtime, position).await;
+    let proof = crate::receipts::proof_section(
+        &web,
+        &farm,
+        kept.as_ref().ok(),
+        "Votre bulletin",
+        &format!("/assemblees/{id}/recus/{position}/recu.json"),
+    )
+    .await;
     let hash = ballot.receipt.hash.to_hex();
     let choices = record.choices(ballot);
     let body = html! {
@@ -1110,23 +1118,7 @@ pub async fn receipt(
                 }
             }
         }
-        section.card aria-labelledby="preuve" {
-            h2 #preuve { "Preuve d'inclusion" }
-            @match &checked {
-                Some(v) => p {
-                    span.badge.ok { "vérifié" } " Votre bulletin (position " (format::int(v.position)) ") figure dans le journal de transparence du registre, "
-                    "arbre de " (format::int(v.size)) " événements dont le point de contrôle est signé par la clé " code { (verifier.name()) } "."
-                },
-                None => p { span.badge.neutral { "non vérifié" } " La preuve n'a pas pu être vérifiée : signalez-le au secrétariat." },
-            }
-            p {
-                "Téléchargez le reçu : il contient l'empreinte de votre bulletin, le point de contrôle signé et la preuve qu'il l'inclut. "
-                "Vous pouvez le vérifier vous-même, sans le serveur, avec la commande "
-                code { "windledger verify-receipt recu.json --key " (verifier) }
-                " ; un point de contrôle ultérieur prouve ensuite que le registre prolonge celui-ci sans l'avoir réécrit."
-            }
-            p { a href=(farm.path(&format!("/assemblees/{id}/recus/{position}/recu.json"))) download { "Télécharger le reçu (JSON)" } }
-        }
+        (proof)
         p { a href=(farm.path(&format!("/assemblees/{id}"))) { "Retour à l'assemblée" } " · " a href=(farm.path("/espace")) { "Mon espace" } }
     };
     farm.page(StatusCode::OK, "Reçu de vote", me.shown(), body)

@@ -96,6 +96,8 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
         &[
             "/parcs/{ledger}/assemblees/{meeting}/recus/{position}",
             "/parcs/{ledger}/assemblees/{meeting}/recus/{position}/recu.json",
+            "/parcs/{ledger}/recus/{position}",
+            "/parcs/{ledger}/recus/{position}/recu.json",
         ],
     ),
     (

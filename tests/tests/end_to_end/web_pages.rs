@@ -454,10 +454,33 @@ async fn a_shareholder_votes_and_gets_a_receipt(db: windledger_store::testing::T
         .await
         .redirects_to(&receipt_path);
     assert_eq!(server.head().await, head + 1);
-    b.get(&farm("/espace"))
+    let space = b.get(&farm("/espace")).await.expect(200);
+    let space = space.contains(&format!("recus/{position}"));
+    // A share movement's receipt, linked from the space: its own page,
+    // checked, and its file; not another holder's to read.
+    let movement = {
+        let start = space
+            .body
+            .find(&format!("href=\"{}", farm("/recus/")))
+            .expect("a movement's receipt link")
+            + "href=\"".len();
+        let end = start + space.body[start..].find('"').expect("the link's end");
+        space.body[start..end].to_owned()
+    };
+    b.get(&movement)
         .await
         .expect(200)
-        .contains(&format!("recus/{position}"));
+        .contains("Mouvement d'actions du")
+        .contains("vérifié</span> Cet événement");
+    let file = b.get(&format!("{movement}/recu.json")).await.expect(200);
+    let kept: windledger_tlog::Receipt = serde_json::from_str(&file.body).expect("a receipt");
+    let text = server
+        .signer
+        .verifier()
+        .open(&kept.checkpoint)
+        .expect("signed by the server")
+        .to_owned();
+    kept.verify(&text).expect("the movement is in the log");
 
     // cit-002 cannot read cit-001's receipt, gives its proxy to cit-001,
     // who then votes for it, and takes it back.
@@ -465,6 +488,15 @@ async fn a_shareholder_votes_and_gets_a_receipt(db: windledger_store::testing::T
     b2.sign_in(&cit2).await.redirects_to(&farm("/espace"));
     b2.get(&receipt_path).await.expect(403);
     b2.get(&format!("{receipt_path}/recu.json"))
+        .await
+        .expect(403);
+    // (The movement above may be cit-002's too: an issuance subscribed by
+    // many holders is one event. cit-001's ballot is cit-001's only.)
+    let _ = &movement;
+    b2.get(&farm(&format!("/recus/{position}")))
+        .await
+        .expect(403);
+    b2.get(&farm(&format!("/recus/{position}/recu.json")))
         .await
         .expect(403);
     let page2 = b2.get(&farm("/assemblees/ago-web")).await.expect(200);

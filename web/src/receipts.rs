@@ -1,0 +1,252 @@
+//! Receipts of a holder's own events (issue 23, docs/transparency.md):
+//! each share movement, dividend payment, interest credited and proxy is an
+//! event of the ledger; `/parcs/{farm}/recus/{position}` shows its receipt
+//! (its position and hash, and whether the proof that it is in the
+//! transparency log checks against a checkpoint signed by the server and,
+//! when the charter names witnesses, co-signed by enough of them), and
+//! `.../recu.json` gives the receipt to keep and check offline. A holder
+//! reads the receipts of their own events only; the auditors read any.
+//! The ballots' receipts are the meeting's (`space::receipt`); both show
+//! the proof through [`proof_section`].
+
+use std::collections::BTreeMap;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use maud::{Markup, html};
+use windledger_api::auth::roles::AUDITORS;
+use windledger_domain::types::HolderId;
+use windledger_tlog::Receipt;
+
+use crate::extract::{Farm, Params, SignedIn};
+use crate::{PageResult, Web, WebError, format, projected};
+
+/// `.../recus/{position}`.
+#[derive(serde::Deserialize)]
+pub struct PositionPath {
+    pub position: u64,
+}
+
+/// The events of `holder` that have a receipt, by position: what each is.
+fn own_events(
+    p: &windledger_projections::runner::Projections,
+    holder: &HolderId,
+) -> BTreeMap<u64, String> {
+    let mut events = BTreeMap::new();
+    if let Some(s) = windledger_projections::statement::statement(p, holder) {
+        for h in &s.holdings {
+            events.insert(
+                h.at.position,
+                format!(
+                    "Mouvement d'actions du {} : {} ({}{} actions)",
+                    format::date(h.date),
+                    format::movement(&h.movement),
+                    if h.delta > 0 { "+" } else { "" },
+                    format::int(h.delta)
+                ),
+            );
+        }
+        for d in &s.dividends {
+            if let Some(paid) = &d.paid {
+                events.insert(
+                    paid.position,
+                    format!(
+                        "Versement du dividende de l'exercice {} ({} net)",
+                        d.year,
+                        format::euros(d.net)
+                    ),
+                );
+            }
+        }
+        for i in &s.interest {
+            events.insert(
+                i.at.position,
+                format!(
+                    "Intérêts {} de l'avance {} ({})",
+                    i.year,
+                    i.advance,
+                    format::euros(i.interest)
+                ),
+            );
+        }
+        for b in &s.ballots {
+            events.insert(
+                b.receipt.position,
+                format!("Bulletin de vote, assemblée {}", b.meeting),
+            );
+        }
+    }
+    let register = p.register.fold();
+    for (id, meeting) in register.meetings() {
+        for proxy in &meeting.proxies {
+            if proxy.grantor != *holder && proxy.proxy != *holder {
+                continue;
+            }
+            let what = format!(
+                "Pouvoir de {} à {}, assemblée {}",
+                proxy.grantor, proxy.proxy, id
+            );
+            events.insert(proxy.granted.position, what.clone());
+            if let Some(revoked) = &proxy.revoked {
+                events.insert(
+                    revoked.position,
+                    format!("Révocation du {}", lower_first(&what)),
+                );
+            }
+        }
+    }
+    events
+}
+
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| {
+        c.to_lowercase().chain(chars).collect::<String>()
+    })
+}
+
+/// What the event at `position` is, if the visitor may read its receipt:
+/// one of their own, or any for an auditor.
+async fn readable(farm: &Farm, me: &SignedIn, position: u64) -> Result<String, WebError> {
+    let principal = &me.session.principal;
+    let auditor = AUDITORS.contains(&principal.role);
+    let holder = principal.holder.clone();
+    let (mine, size) = projected(&farm.runtime, move |p| {
+        let size = p.tree.fold().log().size();
+        (holder.map(|h| own_events(p, &h)), size)
+    })
+    .await?;
+    if position == 0 || position > size {
+        return Err(WebError::NotFound);
+    }
+    match mine.and_then(|m| m.get(&position).cloned()) {
+        Some(what) => Ok(what),
+        None if auditor => Ok("Événement du registre".to_owned()),
+        None => Err(WebError::Forbidden(
+            "Ce reçu n'est pas celui d'un de vos mouvements, versements, votes ou pouvoirs.".into(),
+        )),
+    }
+}
+
+/// `GET /parcs/{farm}/recus/{position}`.
+pub async fn receipt(
+    State(web): State<Web>,
+    farm: Farm,
+    me: SignedIn,
+    Params(PositionPath { position }): Params<PositionPath>,
+) -> PageResult {
+    let what = readable(&farm, &me, position).await?;
+    let kept = windledger_api::tlog::make_receipt(&web.app, &farm.runtime, position).await;
+    let proof = proof_section(
+        &web,
+        &farm,
+        kept.as_ref().ok(),
+        "Cet événement",
+        &format!("/recus/{position}/recu.json"),
+    )
+    .await;
+    let hash = kept.as_ref().map(|k| k.hash.clone()).ok();
+    let body = html! {
+        h1 { "Reçu" }
+        section.card aria-labelledby="recu" {
+            h2 #recu { (what) }
+            dl {
+                dt { "Position dans le registre" } dd { strong { (format::int(position)) } }
+                @if let Some(hash) = &hash {
+                    dt { "Empreinte de l'événement (SHA-256)" } dd { code.hash #empreinte { (hash) } }
+                }
+            }
+        }
+        (proof)
+        p { a href=(farm.path("/espace")) { "Mon espace" } }
+    };
+    farm.page(StatusCode::OK, "Reçu", me.shown(), body)
+}
+
+/// `GET /parcs/{farm}/recus/{position}/recu.json`.
+pub async fn receipt_file(
+    State(web): State<Web>,
+    farm: Farm,
+    me: SignedIn,
+    Params(PositionPath { position }): Params<PositionPath>,
+) -> PageResult {
+    readable(&farm, &me, position).await?;
+    let kept = windledger_api::tlog::make_receipt(&web.app, &farm.runtime, position).await?;
+    let json = serde_json::to_vec_pretty(&kept).map_err(|_| WebError::Internal)?;
+    Ok(crate::layout::download(
+        json,
+        "application/json",
+        &format!("recu-{}-{position}.json", farm.id),
+    ))
+}
+
+/// The proof's section of a receipt page: the receipt checked here as
+/// `windledger verify-receipt` does (the server's signature, the proof
+/// and, when the charter names witnesses, their co-signatures under its
+/// quorum), the command to check it offline, and the file to keep
+/// (`download`, under the farm's path). `kept` is `None` when no
+/// checkpoint could be had (the witnesses have not co-signed).
+/// `subject` names the event in the sentence ("Votre bulletin").
+pub async fn proof_section(
+    web: &Web,
+    farm: &Farm,
+    kept: Option<&Receipt>,
+    subject: &str,
+    download: &str,
+) -> Markup {
+    let verifier = web.app.signer.verifier();
+    let policy = windledger_api::witnessing::charter_policy(&farm.runtime)
+        .await
+        .ok()
+        .flatten();
+    let checked = kept.and_then(|k| {
+        let text = verifier.open(&k.checkpoint).ok()?;
+        k.verify(text).ok()
+    });
+    let witnessed = match (&policy, kept) {
+        (Some(policy), Some(k)) => Some(policy.check(&k.checkpoint)),
+        _ => None,
+    };
+    let command = {
+        let mut c = format!("windledger verify-receipt recu.json --key {verifier}");
+        if let Some(policy) = &policy {
+            for w in &policy.witnesses {
+                c.push_str(&format!(" --witness {w}"));
+            }
+            c.push_str(&format!(" --quorum {}", policy.quorum));
+        }
+        c
+    };
+    html! {
+        section.card aria-labelledby="preuve" {
+            h2 #preuve { "Preuve d'inclusion" }
+            @match (&checked, &witnessed) {
+                (Some(v), Some(Ok(names))) => p {
+                    span.badge.ok { "vérifié" } " " (subject) " (position " (format::int(v.position)) ") figure dans le journal de transparence du registre, "
+                    "arbre de " (format::int(v.size)) " événements dont le point de contrôle est signé par la clé " code { (verifier.name()) }
+                    " et cosigné par " (format::int(names.len() as u64)) " témoins (" (names.join(", ")) "), comme les statuts l'exigent."
+                },
+                (Some(_), Some(Err(_))) => p {
+                    span.badge.neutral { "non vérifié" } " Le point de contrôle n'est pas cosigné par assez de témoins : signalez-le au secrétariat et à la mairie."
+                },
+                (Some(v), None) => p {
+                    span.badge.ok { "vérifié" } " " (subject) " (position " (format::int(v.position)) ") figure dans le journal de transparence du registre, "
+                    "arbre de " (format::int(v.size)) " événements dont le point de contrôle est signé par la clé " code { (verifier.name()) } "."
+                },
+                (None, _) if kept.is_none() => p {
+                    span.badge.neutral { "preuve indisponible" } " Les témoins n'ont pas encore cosigné un point de contrôle qui inclut cet événement : réessayez dans quelques instants ; si cela dure, signalez-le au secrétariat."
+                },
+                (None, _) => p { span.badge.neutral { "non vérifié" } " La preuve n'a pas pu être vérifiée : signalez-le au secrétariat." },
+            }
+            @if kept.is_some() {
+                p {
+                    "Téléchargez le reçu : il contient l'empreinte de l'événement, le point de contrôle signé et la preuve qu'il l'inclut. "
+                    "Vous pouvez le vérifier vous-même, sans le serveur, avec la commande "
+                    code { (command) }
+                    " ; un point de contrôle ultérieur prouve ensuite que le registre prolonge celui-ci sans l'avoir réécrit."
+                }
+                p { a href=(farm.path(download)) download { "Télécharger le reçu (JSON)" } }
+            }
+        }
+    }
+}
