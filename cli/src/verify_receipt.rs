@@ -27,6 +27,10 @@ pub struct VerifyReceiptOptions {
     /// charter's policy).
     #[command(flatten)]
     pub witnesses: crate::options::WitnessPolicyOptions,
+    /// A holder whose line must be on the roll the receipt carries (a
+    /// meeting's roll: `.../assemblees/{meeting}/liste/recu.json`).
+    #[arg(long)]
+    pub holder: Option<String>,
 }
 
 pub fn run(options: &VerifyReceiptOptions, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -61,6 +65,7 @@ pub fn run(options: &VerifyReceiptOptions, out: &mut dyn Write) -> anyhow::Resul
     let verified = receipt
         .verify(checkpoint)
         .with_context(|| "the receipt does not check: the event is not shown in the signed log")?;
+    let roll_line = carried_event(&receipt, options.holder.as_deref())?;
     writeln!(
         out,
         "The event at position {} with hash {} is in the log {} of {} events, whose checkpoint is signed by {}{}.",
@@ -74,5 +79,72 @@ pub fn run(options: &VerifyReceiptOptions, out: &mut dyn Write) -> anyhow::Resul
             None => String::new(),
         }
     )?;
+    if let Some(line) = roll_line {
+        writeln!(out, "{line}")?;
+    }
     Ok(())
+}
+
+/// The event the receipt carries, if any: its hash recomputed must be the
+/// receipt's; when it holds a meeting's roll, what it says of `holder`
+/// (who must be on it) or of the roll.
+fn carried_event(receipt: &Receipt, holder: Option<&str>) -> anyhow::Result<Option<String>> {
+    let Some(event) = &receipt.event else {
+        if holder.is_some() {
+            bail!(
+                "the receipt carries no roll: --holder checks a meeting's roll receipt (liste/recu.json)"
+            );
+        }
+        return Ok(None);
+    };
+    let event: windledger_store::RecordedEvent = serde_json::from_str(&event.to_string())
+        .context("the receipt's event is not an event as the ledger exports it")?;
+    let hash =
+        windledger_store::recompute_hash(&event).context("the receipt's event cannot be hashed")?;
+    if event.position != receipt.position || hash.to_hex() != receipt.hash {
+        bail!(
+            "the event the receipt carries is not the one at position {} with hash {}: it was altered",
+            receipt.position,
+            receipt.hash
+        );
+    }
+    let roll = match event.decode::<windledger_domain::meeting::MeetingEvent>() {
+        Ok(windledger_domain::meeting::MeetingEvent::VotingOpened { roll, .. }) => Some(roll),
+        _ => None,
+    };
+    match (roll, holder) {
+        (Some(roll), Some(holder)) => {
+            let line = roll
+                .voters
+                .iter()
+                .find(|v| v.holder.as_str() == holder)
+                .with_context(|| {
+                    format!(
+                        "{holder} is not on this roll (of {} voters, as of {})",
+                        roll.voters.len(),
+                        roll.record_date
+                    )
+                })?;
+            Ok(Some(format!(
+                "The event holds the meeting's roll as of {}: {} is on it, college {}, {} shares, {} votes (of {} voters).",
+                roll.record_date,
+                holder,
+                line.college,
+                line.shares,
+                line.weight,
+                roll.voters.len()
+            )))
+        }
+        (Some(roll), None) => Ok(Some(format!(
+            "The event holds the meeting's roll as of {}: {} voters, {} votes in all.",
+            roll.record_date,
+            roll.voters.len(),
+            roll.total_weight()
+        ))),
+        (None, Some(_)) => bail!("the receipt's event holds no meeting's roll"),
+        (None, None) => Ok(Some(format!(
+            "The event it carries ({}) has that hash.",
+            event.event_type
+        ))),
+    }
 }

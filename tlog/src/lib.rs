@@ -364,6 +364,11 @@ pub struct Receipt {
     /// The RFC 6962 audit path from the event's leaf to the checkpoint's
     /// root (base64 hashes).
     pub proof: Vec<String>,
+    /// The event itself, as `windledger export events` writes it, when the
+    /// receipt is given to someone who may read it (a meeting's roll, to
+    /// its members): its hash, recomputed, must be `hash`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub event: Option<serde_json::Value>,
 }
 
 /// What a verified receipt shows.
@@ -391,6 +396,7 @@ impl Receipt {
             hash: hex::encode(hash),
             checkpoint,
             proof: proof.iter().map(|h| B64.encode(h)).collect(),
+            event: None,
         }
     }
 

@@ -180,6 +180,45 @@ pub async fn receipt_file(
     ))
 }
 
+/// `GET /parcs/{farm}/assemblees/{meeting}/liste/recu.json`: the receipt
+/// of the event that opened the meeting's vote, which holds its roll (the
+/// list of voters, their colleges and votes, as of the record date), with
+/// the event itself: a member recomputes its hash, finds it in the
+/// transparency log, and reads their own line
+/// (`windledger verify-receipt liste.json --key ... --holder ...`).
+pub async fn roll_receipt_file(
+    State(web): State<Web>,
+    farm: Farm,
+    _me: SignedIn,
+    Params(crate::extract::MeetingPath { meeting }): Params<crate::extract::MeetingPath>,
+) -> PageResult {
+    let position = projected(&farm.runtime, |p| {
+        p.register
+            .fold()
+            .meeting(&meeting)
+            .and_then(|m| m.roll.as_ref())
+            .map(|r| r.at.position)
+    })
+    .await?
+    .ok_or(WebError::NotFound)?;
+    let mut kept = windledger_api::tlog::make_receipt(&web.app, &farm.runtime, position).await?;
+    let event = farm
+        .runtime
+        .store
+        .read_ledger(&farm.runtime.id, position - 1, 1)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or(WebError::NotFound)?;
+    kept.event = Some(serde_json::to_value(&event).map_err(|_| WebError::Internal)?);
+    let json = serde_json::to_vec_pretty(&kept).map_err(|_| WebError::Internal)?;
+    Ok(crate::layout::download(
+        json,
+        "application/json",
+        &format!("liste-{}-{meeting}.json", farm.id),
+    ))
+}
+
 /// The proof's section of a receipt page: the receipt checked here as
 /// `windledger verify-receipt` does (the server's signature, the proof
 /// and, when the charter names witnesses, their co-signatures under its

@@ -112,6 +112,8 @@ pub fn routes() -> Vec<PageRoute> {
         // ballots and proxies (the handler checks the event is theirs;
         // auditors read any event's).
         read(farm!("/recus/{position}"), Roles(MEMBERS), receipts::receipt),
+        // A meeting's roll, with the receipt of the event that holds it.
+        read(farm!("/assemblees/{meeting}/liste/recu.json"), Roles(MEMBERS), receipts::roll_receipt_file),
         read(farm!("/recus/{position}/recu.json"), Roles(MEMBERS), receipts::receipt_file),
         // The visitor's own postal voting form (the handler: their holder's).
         read(farm!("/assemblees/{meeting}/formulaire.pdf"), Roles(MEMBERS), paperwork::own_postal_form),

@@ -814,6 +814,13 @@ async fn meeting_page(
                     },
                 }
                 @if let Some(p) = &me.gave_to { " Vous avez donné pouvoir à " strong { (p) } "." }
+                @if let Some(roll) = &record.roll {
+                    " La liste a été arrêtée à l'ouverture du vote : elle est l'événement n°" (format::int(roll.at.position))
+                    " du registre (empreinte " code.hash { (roll.at.hash.to_hex()) } "), inscrit au journal de transparence. "
+                    a href=(farm.path(&format!("/assemblees/{}/liste/recu.json", c.meeting))) download { "Télécharger la liste et son reçu (JSON)" }
+                    " : vérifiez vous-même que votre ligne est celle que le dépouillement utilise, avec "
+                    code { "windledger verify-receipt liste.json --key … --holder " (h) } "."
+                }
                 @if !me.holds_for.is_empty() {
                     " Vous détenez le pouvoir de : "
                     (me.holds_for.iter().map(|h| h.to_string()).collect::<Vec<_>>().join(", ")) "."

@@ -77,6 +77,8 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/parcs/{ledger}/assemblees/{meeting}",
             // The handler answers the visitor's own form, or a 404.
             "/parcs/{ledger}/assemblees/{meeting}/formulaire.pdf",
+            // The roll and its receipt (404 before the vote opens).
+            "/parcs/{ledger}/assemblees/{meeting}/liste/recu.json",
             // Likewise the visitor's own IFU.
             "/parcs/{ledger}/espace/ifu/{year}",
         ],

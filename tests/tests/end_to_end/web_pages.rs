@@ -454,6 +454,45 @@ async fn a_shareholder_votes_and_gets_a_receipt(db: windledger_store::testing::T
         .await
         .redirects_to(&receipt_path);
     assert_eq!(server.head().await, head + 1);
+    // The meeting's roll with its receipt: cit-001 checks offline that
+    // its line is on the roll the tally uses.
+    b.get(&farm("/assemblees/ago-web"))
+        .await
+        .expect(200)
+        .contains("Télécharger la liste et son reçu");
+    let roll = b
+        .get(&farm("/assemblees/ago-web/liste/recu.json"))
+        .await
+        .expect(200);
+    let roll: serde_json::Value = serde_json::from_str(&roll.body).expect("a receipt");
+    let dir = tempfile::tempdir().expect("a folder");
+    let check = |receipt: &serde_json::Value, holder: &str| {
+        let path = dir.path().join("liste.json");
+        std::fs::write(&path, receipt.to_string()).expect("written");
+        let mut out = Vec::new();
+        windledger::verify_receipt::run(
+            &windledger::verify_receipt::VerifyReceiptOptions {
+                receipt: path,
+                keys: vec![server.signer.verifier().to_string()],
+                witnesses: Default::default(),
+                holder: Some(holder.to_owned()),
+            },
+            &mut out,
+        )
+        .map(|()| String::from_utf8(out).expect("text"))
+        .map_err(|e| format!("{e:#}"))
+    };
+    let said = check(&roll, "cit-001").expect("cit-001 is on the roll");
+    assert!(said.contains("cit-001 is on it"), "{said}");
+    let absent = check(&roll, "cit-999").expect_err("not on the roll");
+    assert!(absent.contains("is not on this roll"), "{absent}");
+    let mut altered = roll.clone();
+    let payload = altered["event"]["payload"].to_string();
+    let changed = payload.replacen("\"shares\":", "\"shares\":9", 1);
+    assert_ne!(payload, changed);
+    altered["event"]["payload"] = serde_json::from_str(&changed).expect("JSON");
+    let refused = check(&altered, "cit-001").expect_err("altered");
+    assert!(refused.contains("it was altered"), "{refused}");
     let space = b.get(&farm("/espace")).await.expect(200);
     let space = space.contains(&format!("recus/{position}"));
     // A share movement's receipt, linked from the space: its own page,

@@ -122,6 +122,7 @@ fn check_receipt(
                 witnesses: witnesses.to_vec(),
                 quorum: Some(2),
             },
+            holder: None,
         },
         &mut out,
     )
