@@ -159,3 +159,86 @@ fn the_ledger_is_published_as_a_transparency_log() {
         "nothing written"
     );
 }
+
+/// `windledger publish` killed (SIGKILL) at moments spread over its run,
+/// into a fresh folder each time: whatever the moment, the folder holds
+/// either no checkpoint or one that verifies and whose every tile and
+/// bundle is there with the bytes the tree gives; publishing again then
+/// completes, and the folder is whole.
+#[cfg(unix)]
+#[test]
+fn a_publish_killed_at_any_moment_leaves_a_whole_log_or_none() {
+    use std::time::{Duration, Instant};
+
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let here = folder.path();
+    demo(here, &[]);
+    let key = std::fs::read_to_string(here.join("windledger-demo.key")).expect("the key");
+    let verifier = CheckpointSigner::from_secret_key(&key)
+        .expect("a signing key")
+        .verifier();
+    // How long a whole publish takes here, to spread the kills over it.
+    let started = Instant::now();
+    success(&windledger(here, &["publish", "timed"]), "publish");
+    let whole = started.elapsed();
+    let reference = here.join("timed");
+
+    let check = |dir: &std::path::Path| -> Option<u64> {
+        let note = std::fs::read_to_string(dir.join("checkpoint")).ok()?;
+        let text = verifier.open(&note).expect("a whole, signed checkpoint");
+        let (_, size, root) = parse_checkpoint_text(text).expect("a checkpoint");
+        // Every file the tree of that size needs is there, as the whole
+        // publish wrote it (tiles and bundles never change once written).
+        let mut log = Log::new();
+        for b in 0..size.div_ceil(TILE_WIDTH) {
+            let width = (size - b * TILE_WIDTH).min(TILE_WIDTH) as u32;
+            let path = tile_path("entries".to_owned(), b, width);
+            let bundle = std::fs::read(dir.join(&path)).expect("the bundle is there");
+            assert_eq!(
+                bundle,
+                std::fs::read(reference.join(&path)).expect("the same")
+            );
+            for chunk in bundle.chunks(ENTRY_SIZE + 2) {
+                log.append(&chunk[2..]).expect("in order");
+            }
+        }
+        assert_eq!(log.root(size).expect("a root"), root);
+        for (path, bytes) in log.tiles(0, size).expect("tiles") {
+            assert_eq!(
+                std::fs::read(dir.join(&path)).expect("the tile is there"),
+                bytes,
+                "{path}"
+            );
+        }
+        Some(size)
+    };
+    assert!(check(&reference).is_some());
+
+    let rounds: u32 = 8;
+    let mut interrupted = 0;
+    for round in 0..rounds {
+        let dir = format!("killed-{round}");
+        // Spread over the run, from the start to a little past its end.
+        let delay = whole.mul_f64(f64::from(round) / f64::from(rounds - 1) * 1.1);
+        let mut child = crate::support::command(here, &["publish", &dir])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("publish starts");
+        std::thread::sleep(delay.max(Duration::from_millis(1)));
+        if child.try_wait().expect("a status").is_none() {
+            interrupted += 1;
+        }
+        let _ = child.kill();
+        child.wait().expect("gone");
+        let before = check(&here.join(&dir));
+        let said = success(
+            &windledger(here, &["publish", &dir]),
+            "publish after a kill",
+        );
+        assert!(said.contains("Published"), "{said}");
+        let after = check(&here.join(&dir)).expect("a whole log");
+        assert!(before.is_none_or(|b| b == after), "{before:?} {after}");
+    }
+    assert!(interrupted > 0, "no publish was killed mid-run");
+}
