@@ -284,8 +284,82 @@ pub async fn proof_section(
                     code { (command) }
                     " ; un point de contrôle ultérieur prouve ensuite que le registre prolonge celui-ci sans l'avoir réécrit."
                 }
-                p { a href=(farm.path(download)) download { "Télécharger le reçu (JSON)" } }
+                p {
+                    a href=(farm.path(download)) download { "Télécharger le reçu (JSON)" }
+                    " · " a href="/verifier-recu" { "Le vérifier dans votre navigateur" }
+                }
             }
         }
     }
+}
+
+/// The in-browser check's script (`verifier.js`): the one script of the
+/// pages (docs/web.md, "The one script").
+const VERIFIER_JS: &str = include_str!("verifier.js");
+
+/// The Content-Security-Policy of `/verifier-recu`: its own script only,
+/// and no connection at all, so the check sends the receipt nowhere.
+const VERIFIER_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'none'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'";
+
+/// `GET /verifier-recu.js`.
+pub async fn verifier_script() -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let headers = [
+        (
+            axum::http::header::CONTENT_TYPE,
+            "text/javascript; charset=utf-8",
+        ),
+        (axum::http::header::CACHE_CONTROL, "public, max-age=3600"),
+    ];
+    (headers, VERIFIER_JS).into_response()
+}
+
+/// `GET /verifier-recu`: a receipt checked in the visitor's own browser,
+/// with the keys they give, without the server's word for it.
+pub async fn verifier(visitor: crate::extract::Visitor) -> axum::response::Response {
+    let body = html! {
+        h1 { "Vérifier un reçu dans votre navigateur" }
+        p.lead {
+            "Choisissez un reçu (le fichier « recu.json » d'un vote, d'un mouvement, d'un versement ou d'une liste d'émargement) "
+            "et donnez la clé publique du registre, telle que la société la publie, et, si les statuts nomment des témoins, leurs clés. "
+            "Votre navigateur vérifie alors lui-même, avec ses propres fonctions SHA-256 et Ed25519 : la signature du point de contrôle, "
+            "les cosignatures des témoins et la preuve que l'événement figure dans le journal. Le reçu ne quitte pas votre ordinateur."
+        }
+        noscript {
+            p { "Cette vérification a besoin de JavaScript. Sans lui, vérifiez le reçu avec la commande " code { "windledger verify-receipt recu.json --key …" } "." }
+        }
+        form #verifier.card {
+            p {
+                label for="recu" { "Reçu (fichier JSON)" }
+                br;
+                input #recu type="file" name="recu" accept="application/json,.json" required;
+            }
+            p {
+                label for="cle" { "Clé publique du registre" }
+                br;
+                input #cle type="text" name="cle" required spellcheck="false" autocomplete="off";
+            }
+            p {
+                label for="temoins" { "Clés des témoins (une par ligne ; facultatif)" }
+                br;
+                textarea #temoins name="temoins" rows="3" spellcheck="false" {}
+            }
+            p {
+                label for="quorum" { "Nombre de cosignatures exigé par les statuts" }
+                br;
+                input #quorum type="number" name="quorum" min="1" max="20" inputmode="numeric";
+            }
+            p { button type="submit" { "Vérifier" } }
+        }
+        p role="status" aria-live="polite" { span #resultat {} }
+        script src="/verifier-recu.js" defer {}
+    };
+    let chrome = crate::layout::Chrome::new("Vérifier un reçu", visitor.shown());
+    let mut response =
+        crate::layout::html_response(StatusCode::OK, crate::layout::page(chrome, body));
+    response.headers_mut().insert(
+        axum::http::header::CONTENT_SECURITY_POLICY,
+        axum::http::HeaderValue::from_static(VERIFIER_CSP),
+    );
+    response
 }

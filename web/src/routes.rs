@@ -90,6 +90,10 @@ pub fn routes() -> Vec<PageRoute> {
     vec![
         read("/", Public, public::index),
         read("/style.css", Public, layout::stylesheet),
+        // A receipt checked in the visitor's own browser: the one page with
+        // a script (docs/web.md, "The one script").
+        read("/verifier-recu", Public, receipts::verifier),
+        read("/verifier-recu.js", Public, receipts::verifier_script),
         read("/connexion", Public, space::sign_in_form),
         // The sign-in form carries a CSRF value of its own (no session yet).
         form("/connexion", Public, space::sign_in),

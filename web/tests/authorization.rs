@@ -58,6 +58,8 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
         &[
             "/",
             "/style.css",
+            "/verifier-recu",
+            "/verifier-recu.js",
             "/connexion",
             "/parcs/{ledger}",
             "/parcs/{ledger}/retombees",

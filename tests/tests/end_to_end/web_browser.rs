@@ -501,6 +501,121 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         web::excerpt(&receipt)
     );
     checks.page(&client, "07-recu-de-vote").await;
+    // The same receipt checked by the browser itself, with the key typed
+    // in (the one page with a script); then an altered one.
+    let kept: serde_json::Value = server
+        .get(&format!("/receipts/{position}"), None)
+        .await
+        .expect(200)
+        .body;
+    let files = tempfile::tempdir().expect("a folder");
+    let verify_in_browser = async |receipt: &serde_json::Value,
+                                   name: &str,
+                                   witnesses: &[String],
+                                   quorum: &str,
+                                   expected: &str| {
+        let path = files.path().join(name);
+        std::fs::write(&path, receipt.to_string()).expect("written");
+        client
+            .goto(&format!("{base}/verifier-recu"))
+            .await
+            .expect("the page");
+        wait_title(&client, "Vérifier un reçu").await;
+        client
+            .find(Locator::Css("#recu"))
+            .await
+            .expect("the file field")
+            .send_keys(path.to_str().expect("a path"))
+            .await
+            .expect("a file chosen");
+        client
+            .find(Locator::Css("#cle"))
+            .await
+            .expect("the key field")
+            .send_keys(&server.signer.verifier().to_string())
+            .await
+            .expect("the key typed");
+        if !witnesses.is_empty() {
+            client
+                .find(Locator::Css("#temoins"))
+                .await
+                .expect("the witnesses' field")
+                .send_keys(&witnesses.join("\n"))
+                .await
+                .expect("the witnesses' keys typed");
+            client
+                .find(Locator::Css("#quorum"))
+                .await
+                .expect("the quorum field")
+                .send_keys(quorum)
+                .await
+                .expect("the quorum typed");
+        }
+        click(&client, "#verifier button[type=submit]").await;
+        wait_for(
+            &client,
+            &format!("//span[@id='resultat'][starts-with(., \"{expected}\")]"),
+            &format!("the browser's check does not say {expected:?}"),
+        )
+        .await;
+    };
+    verify_in_browser(&kept, "recu.json", &[], "", "Reçu vérifié : l'événement n°").await;
+    checks.page(&client, "07-verifier-recu").await;
+    let mut altered = kept.clone();
+    let hash = kept["hash"].as_str().expect("a hash");
+    let flipped = if hash.starts_with('0') { "1" } else { "0" };
+    altered["hash"] = serde_json::json!(format!("{flipped}{}", &hash[1..]));
+    verify_in_browser(
+        &altered,
+        "recu-altere.json",
+        &[],
+        "",
+        "Reçu non vérifié : la preuve ne mène pas",
+    )
+    .await;
+    // Co-signed by two witnesses of three (C2SP co-signatures made here):
+    // accepted under 2, refused under 3.
+    let note = kept["checkpoint"].as_str().expect("a note").to_owned();
+    let text = server
+        .signer
+        .verifier()
+        .open(&note)
+        .expect("signed")
+        .to_owned();
+    let witnesses: Vec<windledger_store::CheckpointSigner> =
+        ["mairie.example", "citoyens.example", "partenaire.example"]
+            .iter()
+            .map(|n| windledger_store::CheckpointSigner::generate(n).expect("a key"))
+            .collect();
+    let keys: Vec<String> = witnesses.iter().map(|w| w.cosigner().to_string()).collect();
+    let mut cosigned = kept.clone();
+    cosigned["checkpoint"] = serde_json::json!(format!(
+        "{note}{}{}",
+        witnesses[0].cosign(&text, 1_800_000_000),
+        witnesses[2].cosign(&text, 1_800_000_001)
+    ));
+    verify_in_browser(
+        &cosigned,
+        "recu-cosigne.json",
+        &keys,
+        "2",
+        "Reçu vérifié : l'événement n°",
+    )
+    .await;
+    let said = source(&client).await;
+    assert!(
+        said.contains("cosigné par mairie.example, partenaire.example"),
+        "{}",
+        web::excerpt(&said)
+    );
+    verify_in_browser(
+        &cosigned,
+        "recu-cosigne-3.json",
+        &keys,
+        "3",
+        "Reçu non vérifié : le point de contrôle n'est cosigné que par 2",
+    )
+    .await;
     // Their identity, from their space: none recorded in the reference
     // farm; typed in and recorded.
     client
