@@ -192,24 +192,7 @@ async fn entries(
 /// The bytes of the hash tile `n` of `width` at `level`, if the tree holds
 /// it at exactly that width or wider.
 fn hash_tile(log: &Log, level: u8, n: u64, width: u64) -> Option<Vec<u8>> {
-    let height = u32::from(windledger_tlog::TILE_HEIGHT);
-    let level_shift = u32::from(level) * height;
-    // The hashes (or entries) at this level: the tree's size >> (8 x level).
-    let at_level = log.size().checked_shr(level_shift)?;
-    let end = n.checked_mul(TILE_WIDTH)?.checked_add(width)?;
-    if end > at_level {
-        return None;
-    }
-    // The tile is the hashes tiles(0, size) would write at its path: those
-    // of the tree of exactly `end << (8 x level)` leaves.
-    let size = end.checked_shl(level_shift)?;
-    let path = windledger_tlog::tile_path(level.to_string(), n, u32::try_from(width).ok()?);
-    let before = (n * TILE_WIDTH) << level_shift;
-    log.tiles(before, size)
-        .ok()?
-        .into_iter()
-        .find(|(p, _)| *p == path)
-        .map(|(_, bytes)| bytes)
+    log.tile(level, n, u32::try_from(width).ok()?)
 }
 
 /// An inclusion proof's question.

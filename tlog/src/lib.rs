@@ -201,6 +201,27 @@ impl Log {
             .collect())
     }
 
+    /// The hash tile at `level`, index `n`, of `width` hashes, if the tree
+    /// holds it (its hashes all stored): the bytes `tiles` writes at its
+    /// path, read alone.
+    pub fn tile(&self, level: u8, n: u64, width: u32) -> Option<Vec<u8>> {
+        if level >= 8 || !(1..=1u32 << TILE_HEIGHT).contains(&width) {
+            return None;
+        }
+        let shift = u32::from(level) * u32::from(TILE_HEIGHT);
+        let end = n
+            .checked_mul(TILE_WIDTH)?
+            .checked_add(u64::from(width))?
+            .checked_shl(shift)
+            .filter(|end| end >> shift == n * TILE_WIDTH + u64::from(width))?;
+        if end > self.size() {
+            return None;
+        }
+        Tile::new(TILE_HEIGHT, level, n, width, false)
+            .read_data(self)
+            .ok()
+    }
+
     /// The hash tiles to publish when the tree grows from `old` to `new`
     /// leaves, each with its C2SP path (`tile/<L>/<N>[.p/<W>]`) and bytes.
     pub fn tiles(&self, old: u64, new: u64) -> Result<Vec<(String, Vec<u8>)>, TlogError> {
@@ -435,5 +456,52 @@ impl Receipt {
             position: self.position,
             size,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tile read alone is the one `tiles` writes at its path, for every
+    /// tile of trees of several sizes; one beyond the tree is none.
+    #[test]
+    fn a_tile_read_alone_is_the_published_one() {
+        let mut log = Log::new();
+        for size in 1..=70_000u64 {
+            let mut hash = [0u8; 32];
+            hash[..8].copy_from_slice(&size.to_le_bytes());
+            log.append(&entry(size, &hash)).expect("in order");
+            if ![1, 255, 256, 257, 65_535, 65_536, 70_000].contains(&size) {
+                continue;
+            }
+            for (path, bytes) in log.tiles(0, size).expect("tiles") {
+                let rest = path.strip_prefix("tile/").expect("a tile path");
+                let (rest, width) = match rest.split_once(".p/") {
+                    Some((r, w)) => (r, w.parse().expect("a width")),
+                    None => (rest, 256),
+                };
+                let (level, digits) = rest.split_once('/').expect("level/index");
+                let n: u64 = digits.replace(['x', '/'], "").parse().expect("an index");
+                let level: u8 = level.parse().expect("a level");
+                assert_eq!(log.tile(level, n, width), Some(bytes), "{path} at {size}");
+            }
+        }
+        assert_eq!(log.tile(0, 273, 113), None, "beyond the tree");
+        assert_eq!(
+            log.tile(0, 273, 112),
+            log.tiles(69_888, 70_000).ok().and_then(|t| t
+                .into_iter()
+                .find(|(p, _)| p == "tile/0/273.p/112")
+                .map(|(_, b)| b))
+        );
+        assert_eq!(
+            log.tile(2, 0, 2),
+            None,
+            "a level-2 tile of 2 needs 131,072 leaves"
+        );
+        assert_eq!(log.tile(8, 0, 1), None);
+        assert_eq!(log.tile(0, 0, 0), None);
+        assert_eq!(log.tile(0, u64::MAX, 256), None);
     }
 }
