@@ -26,7 +26,7 @@ use windledger_app::ledger::LedgerRuntime;
 use windledger_domain::charter::Witnesses;
 use windledger_projections::cap_table::AsOf;
 use windledger_store::{CosignatureVerifier, LedgerId, WitnessPolicy};
-use windledger_tlog::{Hash, checkpoint_text};
+use windledger_tlog::checkpoint_text;
 
 use crate::AppState;
 use crate::problem::Problem;
@@ -269,15 +269,21 @@ async fn round(
     .await??;
     let text = checkpoint_text(&origin, size, &root, &[]);
     let note = state.signer.sign_note(&text);
-    let asks = witnesses
+    let asked: Vec<(String, CosignatureVerifier, u64, Vec<String>)> = witnesses
         .witnesses
         .iter()
         .zip(policy.witnesses.iter())
         .zip(known.iter().zip(proofs))
-        .map(|((w, key), (old, proof))| {
-            ask(runtime, w.url.clone(), key, &note, *old, proof, size, root)
-        });
-    let answers = futures::future::join_all(asks).await;
+        .map(|((w, key), (old, proof))| (w.url.clone(), key.clone(), *old, proof))
+        .collect();
+    let proof_from = |old: u64| {
+        runtime.projections.read(|p| {
+            let log = p.tree.fold().log();
+            (log.size() >= size && log.root(size).ok() == Some(root))
+                .then(|| proof_lines(log, old, size))
+        })
+    };
+    let answers = ask_all(&asked, &note, size, &proof_from).await;
     let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let mut cosigned = note.clone();
     for (w, answer) in witnesses.witnesses.iter().zip(answers) {
@@ -355,7 +361,7 @@ fn status_of(w: &windledger_domain::charter::Witness) -> WitnessStatus {
 /// The consistency proof lines from `old` to `size` (none from 0, or when
 /// the sizes are equal; none either when `old` is beyond the tree: the
 /// witness will say it co-signed a larger one).
-fn proof_lines(log: &windledger_tlog::Log, old: u64, size: u64) -> Vec<String> {
+pub fn proof_lines(log: &windledger_tlog::Log, old: u64, size: u64) -> Vec<String> {
     if old == 0 || old >= size {
         return Vec::new();
     }
@@ -364,7 +370,37 @@ fn proof_lines(log: &windledger_tlog::Log, old: u64, size: u64) -> Vec<String> {
         .unwrap_or_default()
 }
 
-enum Answer {
+/// The consistency proof lines from a size to the checkpoint's, if the
+/// tree that checkpoint signs is still at hand.
+pub type ProofFrom<'a> = dyn Fn(u64) -> Option<Vec<String>> + Send + Sync + 'a;
+
+/// Asks each witness (its address and key, and the size the caller thinks
+/// it co-signed last, with the proof from it) to co-sign `note`, a
+/// checkpoint of `size` leaves, all at once: each one's co-signature line,
+/// verified, or why not.
+pub async fn ask_all(
+    witnesses: &[(String, CosignatureVerifier, u64, Vec<String>)],
+    note: &str,
+    size: u64,
+    proof_from: &ProofFrom<'_>,
+) -> Vec<Result<String, Answer>> {
+    let asks = witnesses.iter().map(|(url, key, old, proof)| {
+        ask(
+            proof_from,
+            url.clone(),
+            key,
+            note,
+            *old,
+            proof.clone(),
+            size,
+        )
+    });
+    futures::future::join_all(asks).await
+}
+
+/// Why a witness gave no co-signature.
+#[derive(Debug, Clone)]
+pub enum Answer {
     /// The witness answered and did not co-sign; `witnessed` is the size
     /// it says it co-signed, when it says.
     Refused {
@@ -374,20 +410,26 @@ enum Answer {
     Unreachable(String),
 }
 
+impl std::fmt::Display for Answer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Refused { why, .. } | Self::Unreachable(why) => f.write_str(why),
+        }
+    }
+}
+
 /// Asks one witness to co-sign `note` (of `size` leaves, root `root`):
 /// its co-signature line, verified. A witness that co-signed another size
 /// than the server thought (409 with its size) is asked again once, with
 /// the proof from that size.
-#[allow(clippy::too_many_arguments)]
 async fn ask(
-    runtime: &LedgerRuntime,
+    proof_from: &ProofFrom<'_>,
     url: String,
     key: &CosignatureVerifier,
     note: &str,
     old: u64,
     proof: Vec<String>,
     size: u64,
-    root: Hash,
 ) -> Result<String, Answer> {
     let mut old = old;
     let mut proof = proof;
@@ -423,11 +465,7 @@ async fn ask(
                     break;
                 }
                 old = witnessed;
-                proof = match runtime.projections.read(|p| {
-                    let log = p.tree.fold().log();
-                    (log.size() >= size && log.root(size).ok() == Some(root))
-                        .then(|| proof_lines(log, old, size))
-                }) {
+                proof = match proof_from(old) {
                     Some(proof) => proof,
                     None => break,
                 };

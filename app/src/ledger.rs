@@ -596,6 +596,33 @@ impl Drop for InFlight {
     }
 }
 
+/// The charter in force in the ledger `id` (none before incorporation),
+/// read from its company's stream alone: what `windledger publish` needs
+/// of it (the witnesses) without opening the whole ledger's read models.
+pub async fn charter_in_force(
+    store: &Store,
+    id: &LedgerId,
+) -> Result<Option<windledger_domain::charter::Charter>, Error> {
+    use cqrs_es::EventStore;
+    let company = company_stream(store, id)
+        .await
+        .map_err(|e| Error::store(&e))?;
+    let Some(company) = company else {
+        return Ok(None);
+    };
+    let events = windledger_store::LedgerEventStore::<windledger_domain::company::Company>::new(
+        store.clone(),
+        id.clone(),
+    );
+    let mut context = events
+        .load_aggregate(&company)
+        .await
+        .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
+    Ok(cqrs_es::AggregateContext::aggregate(&mut context)
+        .charter()
+        .cloned())
+}
+
 /// The company's aggregate id, if the ledger has a company: the stream of
 /// its first event (the incorporation comes before anything else can), or
 /// else of the first company event found.

@@ -103,23 +103,87 @@ pub async fn run(options: &PublishOptions, out: &mut dyn Write) -> anyhow::Resul
             published
         }
     };
+    let root = log.root(size)?;
+    let note = signer.sign_note(&checkpoint_text(&origin, size, &root, &[]));
+    // Co-signed by the charter's witnesses first, when it names some:
+    // nothing is written unless enough of them co-sign.
+    let (note, cosigned_by) = witnessed(&store, &ledger, &log, note, size).await?;
     let mut files = log.tiles(old, size)?;
     files.extend(entry_bundles(&entries, old, size)?);
     for (path, bytes) in &files {
         write_whole(&options.dir.join(path), bytes)?;
     }
-    let root = log.root(size)?;
-    let note = signer.sign_note(&checkpoint_text(&origin, size, &root, &[]));
     write_whole(&checkpoint_path, note.as_bytes())?;
     writeln!(
         out,
-        "Published the ledger {ledger} as the log {origin} to {}: {size} events ({} new), {} files written, checkpoint signed by {}.",
+        "Published the ledger {ledger} as the log {origin} to {}: {size} events ({} new), {} files written, checkpoint signed by {}{}.",
         options.dir.display(),
         size - old,
         files.len() + 1,
-        verifier.name()
+        verifier.name(),
+        if cosigned_by.is_empty() {
+            String::new()
+        } else {
+            format!(" and co-signed by the witnesses {}", cosigned_by.join(", "))
+        }
     )?;
     Ok(())
+}
+
+/// `note` with the co-signatures of the witnesses the ledger's charter
+/// names, if it names some (C2SP `tlog-witness`, as the server asks them,
+/// `windledger_api::witnessing`), and who co-signed; an error, saying each
+/// witness's answer, if fewer than the charter's quorum did.
+async fn witnessed(
+    store: &windledger_store::Store,
+    ledger: &windledger_store::LedgerId,
+    log: &Log,
+    note: String,
+    size: u64,
+) -> anyhow::Result<(String, Vec<String>)> {
+    use windledger_api::witnessing::{ask_all, proof_lines};
+    let charter = windledger_app::ledger::charter_in_force(store, ledger)
+        .await
+        .with_context(|| format!("cannot read the charter of the ledger {ledger}"))?;
+    let Some(witnesses) = charter
+        .map(|c| c.witnesses)
+        .filter(|w| !w.witnesses.is_empty())
+    else {
+        return Ok((note, Vec::new()));
+    };
+    let mut asked = Vec::new();
+    for w in &witnesses.witnesses {
+        let key = windledger_store::CosignatureVerifier::parse(&w.key)
+            .with_context(|| format!("the charter's witness {} has no valid key", w.party))?;
+        // The size each witness co-signed last is not known here: it says
+        // (409), and is asked again with the proof from it.
+        asked.push((w.url.clone(), key, 0, Vec::new()));
+    }
+    let proof_from = |old: u64| (old <= size).then(|| proof_lines(log, old, size));
+    let answers = ask_all(&asked, &note, size, &proof_from).await;
+    let mut cosigned = note;
+    let mut refusals = Vec::new();
+    for (w, answer) in witnesses.witnesses.iter().zip(answers) {
+        match answer {
+            Ok(line) => cosigned.push_str(&line),
+            Err(why) => refusals.push(format!("{}: {why}", w.party)),
+        }
+    }
+    let policy = windledger_store::WitnessPolicy {
+        witnesses: asked.into_iter().map(|(_, key, _, _)| key).collect(),
+        quorum: usize::try_from(witnesses.quorum).unwrap_or(usize::MAX),
+    };
+    match policy.check(&cosigned) {
+        Ok(names) => Ok((cosigned, names)),
+        Err(e) => bail!(
+            "the witnesses did not co-sign the checkpoint ({e}); nothing written{}",
+            if refusals.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", refusals.join("; "))
+            }
+        ),
+    }
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it into

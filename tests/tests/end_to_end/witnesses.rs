@@ -235,6 +235,21 @@ async fn three_witnesses_co_sign_and_refuse_a_rewritten_ledger(db: TestDatabase)
         "{refused}"
     );
 
+    // `windledger publish` asks the same witnesses: the folder's
+    // checkpoint carries their co-signatures.
+    let published = dir.path().join("journal");
+    let said = publish(&server, dir.path(), &published)
+        .await
+        .expect("published");
+    assert!(
+        said.contains(
+            "and co-signed by the witnesses temoin-0.example, temoin-1.example, temoin-2.example"
+        ),
+        "{said}"
+    );
+    let note = std::fs::read_to_string(published.join("checkpoint")).expect("a checkpoint");
+    assert_eq!(policy.check(&note).expect("co-signed").len(), 3);
+
     // One witness stops: the ledger grows, 2 of 3 still co-sign.
     witnesses[2].task.abort();
     let _ = (&mut witnesses[2].task).await;
@@ -278,6 +293,18 @@ async fn three_witnesses_co_sign_and_refuse_a_rewritten_ledger(db: TestDatabase)
         );
         assert_eq!(s["cosigned_size"], grown, "{s}");
     }
+    // Nor does `windledger publish` get a checkpoint for it: nothing is
+    // written.
+    let elsewhere = dir.path().join("journal-cut");
+    let refused = publish(&server, dir.path(), &elsewhere)
+        .await
+        .expect_err("no co-signature for a rolled-back ledger");
+    assert!(
+        refused.contains("the witnesses did not co-sign the checkpoint"),
+        "{refused}"
+    );
+    assert!(refused.contains("rolled back"), "{refused}");
+    assert!(!elsewhere.join("checkpoint").exists());
 
     // New events on the cut ledger make it longer than what the witnesses
     // co-signed, with another history: a fork, refused (422) and kept.
@@ -313,6 +340,36 @@ async fn three_witnesses_co_sign_and_refuse_a_rewritten_ledger(db: TestDatabase)
     for w in witnesses {
         w.task.abort();
     }
+}
+
+/// `windledger publish` of the server's ledger to `folder`, with the
+/// server's key: what it says, or its error.
+async fn publish(
+    server: &Server,
+    dir: &std::path::Path,
+    folder: &std::path::Path,
+) -> Result<String, String> {
+    let key_file = dir.join("server.key");
+    std::fs::write(&key_file, server.signer.to_secret_key()).expect("written");
+    let mut said = Vec::new();
+    windledger::publish::run(
+        &windledger::publish::PublishOptions {
+            dir: folder.to_owned(),
+            origin: None,
+            ledger: windledger::options::LedgerOptions {
+                database_url: server.db.url.clone(),
+                ledger: LEDGER.to_owned(),
+            },
+            keys: windledger::options::KeyOptions {
+                key_file,
+                vault_key_file: dir.join("vault.key"),
+            },
+        },
+        &mut said,
+    )
+    .await
+    .map_err(|e| format!("{e:#}"))?;
+    Ok(String::from_utf8(said).expect("text"))
 }
 
 async fn secretary_of(server: &Server) -> String {
