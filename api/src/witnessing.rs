@@ -227,14 +227,11 @@ pub async fn statuses(
         .witnesses
         .iter()
         .map(|w| {
-            rounds.status.get(&w.key).cloned().unwrap_or(WitnessStatus {
-                party: w.party.clone(),
-                url: w.url.clone(),
-                key: w.key.clone(),
-                cosigned_size: None,
-                answered_at: None,
-                refusal: None,
-            })
+            rounds
+                .status
+                .get(&w.key)
+                .cloned()
+                .unwrap_or_else(|| status_of(w))
         })
         .collect())
 }

@@ -277,18 +277,8 @@ pub struct CheckpointVerifier {
 impl CheckpointVerifier {
     /// Reads `<name>+<hex key id>+<base64(0x01 || public key)>`.
     pub fn parse(s: &str) -> Result<Self, CheckpointError> {
-        let bad = |why: &str| CheckpointError::InvalidKey(why.to_string());
-        let (name, id, public) = split_key(s.trim(), ALG_ED25519)?;
-        let key =
-            VerifyingKey::from_bytes(&public).map_err(|_| bad("not an Ed25519 public key"))?;
-        if key_id(name, &key) != id {
-            return Err(bad("the key id does not match the key"));
-        }
-        Ok(Self {
-            name: name.to_string(),
-            id,
-            key,
-        })
+        let (name, id, key) = read_verifier(s, ALG_ED25519)?;
+        Ok(Self { name, id, key })
     }
 
     pub fn name(&self) -> &str {
@@ -394,18 +384,8 @@ pub struct CosignatureVerifier {
 impl CosignatureVerifier {
     /// Reads `<name>+<hex key id>+<base64(0x04 || public key)>`.
     pub fn parse(s: &str) -> Result<Self, CheckpointError> {
-        let bad = |why: &str| CheckpointError::InvalidKey(why.to_string());
-        let (name, id, public) = split_key(s.trim(), ALG_COSIGNATURE_V1)?;
-        let key =
-            VerifyingKey::from_bytes(&public).map_err(|_| bad("not an Ed25519 public key"))?;
-        if typed_key_id(name, ALG_COSIGNATURE_V1, &key) != id {
-            return Err(bad("the key id does not match the key"));
-        }
-        Ok(Self {
-            name: name.to_string(),
-            id,
-            key,
-        })
+        let (name, id, key) = read_verifier(s, ALG_COSIGNATURE_V1)?;
+        Ok(Self { name, id, key })
     }
 
     pub fn name(&self) -> &str {
@@ -436,15 +416,7 @@ impl CosignatureVerifier {
 
 impl std::fmt::Display for CosignatureVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut bytes = vec![ALG_COSIGNATURE_V1];
-        bytes.extend_from_slice(self.key.as_bytes());
-        write!(
-            f,
-            "{}+{}+{}",
-            self.name,
-            hex::encode(self.id),
-            B64.encode(bytes)
-        )
+        write_verifier(f, &self.name, self.id, ALG_COSIGNATURE_V1, &self.key)
     }
 }
 
@@ -486,16 +458,33 @@ impl WitnessPolicy {
 
 impl std::fmt::Display for CheckpointVerifier {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut bytes = vec![ALG_ED25519];
-        bytes.extend_from_slice(self.key.as_bytes());
-        write!(
-            f,
-            "{}+{}+{}",
-            self.name,
-            hex::encode(self.id),
-            B64.encode(bytes)
-        )
+        write_verifier(f, &self.name, self.id, ALG_ED25519, &self.key)
     }
+}
+
+/// Reads a verifier key of type `alg`,
+/// `<name>+<hex key id>+<base64(alg || public key)>`, its id checked.
+fn read_verifier(s: &str, alg: u8) -> Result<(String, [u8; 4], VerifyingKey), CheckpointError> {
+    let bad = |why: &str| CheckpointError::InvalidKey(why.to_string());
+    let (name, id, public) = split_key(s.trim(), alg)?;
+    let key = VerifyingKey::from_bytes(&public).map_err(|_| bad("not an Ed25519 public key"))?;
+    if typed_key_id(name, alg, &key) != id {
+        return Err(bad("the key id does not match the key"));
+    }
+    Ok((name.to_string(), id, key))
+}
+
+/// Writes a verifier key of type `alg`.
+fn write_verifier(
+    f: &mut std::fmt::Formatter<'_>,
+    name: &str,
+    id: [u8; 4],
+    alg: u8,
+    key: &VerifyingKey,
+) -> std::fmt::Result {
+    let mut bytes = vec![alg];
+    bytes.extend_from_slice(key.as_bytes());
+    write!(f, "{name}+{}+{}", hex::encode(id), B64.encode(bytes))
 }
 
 #[cfg(test)]
