@@ -10,6 +10,8 @@
 //! `cargo run --release -p windledger-bench -- identity --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- papers --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- payments --backend postgres|sqlite`
+//! `cargo run --release -p windledger-bench -- tlog --backend postgres|sqlite [--part upkeep|proofs|publish]`
+//! `cargo run --release -p windledger-bench -- witness`
 //!
 //! Sizes come from the environment: WINDLEDGER_BENCH_COMMANDS (20000),
 //! WINDLEDGER_BENCH_AGGREGATES (1000), WINDLEDGER_BENCH_CONCURRENCY (16 for
@@ -20,7 +22,11 @@
 //! WINDLEDGER_BENCH_YEARS (12) for `verify`; WINDLEDGER_BENCH_HOLDERS
 //! (20000) for `register`; WINDLEDGER_BENCH_READS (2000) for `identity`;
 //! WINDLEDGER_BENCH_HOLDERS (20000) and WINDLEDGER_BENCH_TURNOUT (60, per
-//! cent) for `papers`; WINDLEDGER_BENCH_HOLDERS (20000) for `payments`.
+//! cent) for `papers`; WINDLEDGER_BENCH_HOLDERS (20000) for `payments`;
+//! WINDLEDGER_BENCH_COMMANDS, WINDLEDGER_BENCH_AGGREGATES and
+//! WINDLEDGER_BENCH_CONCURRENCY as for `store` with WINDLEDGER_BENCH_ROUNDS
+//! (4), WINDLEDGER_BENCH_LEDGER_EVENTS (1000000), WINDLEDGER_BENCH_PROOFS
+//! (10000) and WINDLEDGER_BENCH_INCREMENT (1000) for `tlog`.
 //! PostgreSQL runs on a database created (and dropped) on the server
 //! `DATABASE_URL` names; SQLite on a temporary file.
 
@@ -37,7 +43,9 @@ mod papers;
 mod payments;
 mod projections;
 mod register;
+mod tlog;
 mod verify;
+mod witness;
 
 use std::time::{Duration, Instant};
 
@@ -117,6 +125,20 @@ enum Bench {
         #[arg(long, value_enum)]
         backend: BackendArg,
     },
+    /// The ledger as a transparency log: the tree's upkeep on
+    /// `append_concurrent` (bare, with a reader, with the tree,
+    /// alternated), proof times at 1,000,000 events, `windledger publish`
+    /// of 1,000,000 events and then of 1,000 more.
+    Tlog {
+        #[arg(long, value_enum)]
+        backend: BackendArg,
+        /// Only these parts (repeatable); all by default.
+        #[arg(long = "part", value_enum)]
+        parts: Vec<tlog::Part>,
+    },
+    /// The witnesses' co-signature round trip: three witnesses on
+    /// 127.0.0.1, a tree of 1,000,000 leaves growing between rounds.
+    Witness,
     /// `verify`'s child process: audits the export at PATH, its seals by
     /// PUBLIC_KEY.
     #[command(name = "verify-export", hide = true)]
@@ -244,33 +266,9 @@ async fn store_bench(backend: Backend) -> anyhow::Result<()> {
 
     // append_concurrent: the same from concurrent tasks on disjoint aggregates.
     let ledger = new_ledger(&store, "bench-concurrent").await?;
-    let cqrs = std::sync::Arc::new(CqrsFramework::new(
-        LedgerEventStore::<Meter>::new(store.clone(), ledger),
-        vec![],
-        (),
-    ));
     eprintln!("# append_concurrent: {commands} commands from {concurrency} tasks");
     let start = Instant::now();
-    let tasks: Vec<_> = (0..concurrency)
-        .map(|task| {
-            let cqrs = cqrs.clone();
-            tokio::spawn(async move {
-                let mine: Vec<usize> = (0..aggregates)
-                    .filter(|a| a % concurrency == task)
-                    .collect();
-                let count = (task..commands).step_by(concurrency).count();
-                for (i, n) in (task..commands).step_by(concurrency).enumerate() {
-                    let aggregate = mine.get(i % mine.len().max(1)).copied().unwrap_or(task);
-                    cqrs.execute(&format!("m{aggregate}"), n as u64).await?;
-                }
-                anyhow::Ok(count)
-            })
-        })
-        .collect();
-    let mut done = 0;
-    for t in tasks {
-        done += t.await??;
-    }
+    let done = append_concurrent(&store, &ledger, commands, aggregates, concurrency).await?;
     println!(
         "append_concurrent {:.0} events/s",
         per_second(done, start.elapsed())
@@ -351,6 +349,44 @@ async fn store_bench(backend: Backend) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `append_concurrent`'s workload: `commands` commands through
+/// CqrsFramework on `ledger` from `concurrency` tasks, each on aggregates of
+/// its own (of `aggregates`); the number of events appended.
+pub(crate) async fn append_concurrent(
+    store: &Store,
+    ledger: &LedgerId,
+    commands: usize,
+    aggregates: usize,
+    concurrency: usize,
+) -> anyhow::Result<usize> {
+    let cqrs = std::sync::Arc::new(CqrsFramework::new(
+        LedgerEventStore::<Meter>::new(store.clone(), ledger.clone()),
+        vec![],
+        (),
+    ));
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|task| {
+            let cqrs = cqrs.clone();
+            tokio::spawn(async move {
+                let mine: Vec<usize> = (0..aggregates)
+                    .filter(|a| a % concurrency == task)
+                    .collect();
+                let count = (task..commands).step_by(concurrency).count();
+                for (i, n) in (task..commands).step_by(concurrency).enumerate() {
+                    let aggregate = mine.get(i % mine.len().max(1)).copied().unwrap_or(task);
+                    cqrs.execute(&format!("m{aggregate}"), n as u64).await?;
+                }
+                anyhow::Ok(count)
+            })
+        })
+        .collect();
+    let mut done = 0;
+    for t in tasks {
+        done += t.await??;
+    }
+    Ok(done)
+}
+
 /// A new test database on `backend` and its store, named on stderr.
 pub(crate) async fn bench_database(backend: Backend) -> anyhow::Result<(TestDatabase, Store)> {
     let Some(db) = TestDatabase::new(backend).await else {
@@ -368,7 +404,7 @@ pub(crate) async fn new_ledger(store: &Store, name: &str) -> anyhow::Result<Ledg
 }
 
 /// Appends `n` events to a stream in batches of 1,000 (set-up, not measured).
-async fn fill(
+pub(crate) async fn fill(
     store: &Store,
     ledger: &LedgerId,
     stream: &windledger_store::StreamId,
@@ -447,6 +483,14 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()?
             .block_on(payments::bench(backend.backend())),
+        // As `store`: the same runtime for the same appends.
+        Bench::Tlog { backend, parts } => {
+            current()?.block_on(tlog::bench(backend.backend(), &parts))
+        }
+        Bench::Witness => tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()?
+            .block_on(witness::bench()),
         Bench::VerifyExport { path, public_key } => verify::child(&path, &public_key),
     }
 }
