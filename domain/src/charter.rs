@@ -387,6 +387,46 @@ pub enum CharterError {
     InvalidWitness { party: String, why: String },
 }
 
+/// Whether `key` is a witness's verifier key (C2SP `tlog-cosignature`
+/// v1): `<name>+<hex key id>+<base64(0x04 || Ed25519 public key)>`, its id
+/// the first 4 bytes of SHA-256(name || "\n" || 0x04 || public key). A
+/// charter names only keys that check, so that no checkpoint waits on a
+/// key that can never verify.
+pub fn witness_key_is_valid(key: &str) -> bool {
+    use base64::Engine;
+    use sha2::Digest;
+    // The base64 key may itself hold '+'.
+    let mut parts = key.splitn(3, '+');
+    let (Some(name), Some(id), Some(encoded)) = (parts.next(), parts.next(), parts.next()) else {
+        return false;
+    };
+    if name.is_empty() || name.chars().any(char::is_whitespace) {
+        return false;
+    }
+    let Ok(id) = hex::decode(id) else {
+        return false;
+    };
+    let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(encoded) else {
+        return false;
+    };
+    let [0x04, public @ ..] = bytes.as_slice() else {
+        return false;
+    };
+    let Ok(public) = <[u8; 32]>::try_from(public) else {
+        return false;
+    };
+    if ed25519_dalek::VerifyingKey::from_bytes(&public).is_err() {
+        return false;
+    }
+    let digest = sha2::Sha256::new()
+        .chain_update(name.as_bytes())
+        .chain_update(b"\n")
+        .chain_update([0x04])
+        .chain_update(public)
+        .finalize();
+    id.len() == 4 && digest[..4] == id[..]
+}
+
 impl Charter {
     /// The French defaults for decision kinds and reserved matters, around the
     /// colleges and share classes that each farm sets (no transfer rules).
@@ -457,19 +497,9 @@ impl Charter {
                 party: witness.party.clone(),
                 why: why.to_owned(),
             };
-            // The base64 key may itself hold '+'.
-            let mut parts = witness.key.splitn(3, '+');
-            let well_formed = matches!(
-                (parts.next(), parts.next(), parts.next()),
-                (Some(name), Some(id), Some(key))
-                    if !name.is_empty()
-                        && id.len() == 8
-                        && id.bytes().all(|b| b.is_ascii_hexdigit())
-                        && !key.is_empty()
-            );
-            if !well_formed {
+            if !witness_key_is_valid(&witness.key) {
                 return Err(invalid(
-                    "its key must be <name>+<hex key id>+<base64 key>, as `windledger witness` prints it",
+                    "its key must be <name>+<hex key id>+<base64 key>, an Ed25519 witness key as `windledger witness` prints it",
                 ));
             }
             let url_ok = (witness.url.starts_with("http://")

@@ -327,6 +327,49 @@ fn broken_charters() -> Vec<(&'static str, Charter, CharterError)> {
             broken(&|c| c.notice.second_call_days = 367),
             CharterError::NoticeTooLong { max: 366 },
         ),
+        (
+            "a witness quorum above the witnesses' number",
+            broken(&|c| c.witnesses = witnesses(3, 4)),
+            CharterError::WitnessQuorumOutOfRange { quorum: 4, count: 3 },
+        ),
+        (
+            "a witness quorum of 0",
+            broken(&|c| c.witnesses = witnesses(2, 0)),
+            CharterError::WitnessQuorumOutOfRange { quorum: 0, count: 2 },
+        ),
+        (
+            "a witness key whose id is not its own",
+            broken(&|c| {
+                c.witnesses = witnesses(2, 1);
+                let key = &mut c.witnesses.witnesses[1].key;
+                let id_at = key.find('+').expect("a name") + 1;
+                let flipped = if key.as_bytes()[id_at] == b'0' { "1" } else { "0" };
+                key.replace_range(id_at..=id_at, flipped);
+            }),
+            CharterError::InvalidWitness {
+                party: "témoin 1".to_owned(),
+                why: "its key must be <name>+<hex key id>+<base64 key>, an Ed25519 witness key as `windledger witness` prints it".to_owned(),
+            },
+        ),
+        (
+            "a witness named twice",
+            broken(&|c| {
+                c.witnesses = witnesses(2, 1);
+                c.witnesses.witnesses[1].key = c.witnesses.witnesses[0].key.clone();
+            }),
+            CharterError::DuplicateWitness("témoin 1".to_owned()),
+        ),
+        (
+            "a witness at an address that is not http(s)",
+            broken(&|c| {
+                c.witnesses = witnesses(1, 1);
+                c.witnesses.witnesses[0].url = "ftp://temoin.example".to_owned();
+            }),
+            CharterError::InvalidWitness {
+                party: "témoin 0".to_owned(),
+                why: "its address must be an http:// or https:// URL".to_owned(),
+            },
+        ),
     ]
 }
 
@@ -341,6 +384,59 @@ fn a_charter_that_breaks_a_rule_is_refused_at_incorporation_with_the_rule_it_bre
             result,
             Err(CompanyError::InvalidCharter(expected)),
             "{case}"
+        );
+    }
+}
+
+/// `count` witnesses with valid keys (C2SP cosignature keys, type 0x04),
+/// `quorum` of them needed.
+fn witnesses(count: u8, quorum: u32) -> windledger_domain::charter::Witnesses {
+    use base64::Engine;
+    use sha2::Digest;
+    let witnesses = (0..count)
+        .map(|i| {
+            let name = format!("temoin-{i}.example");
+            let public = ed25519_dalek::SigningKey::from_bytes(&[i + 1; 32]).verifying_key();
+            let id = sha2::Sha256::new()
+                .chain_update(name.as_bytes())
+                .chain_update(b"\n")
+                .chain_update([0x04])
+                .chain_update(public.as_bytes())
+                .finalize();
+            let mut bytes = vec![0x04];
+            bytes.extend_from_slice(public.as_bytes());
+            windledger_domain::charter::Witness {
+                party: format!("témoin {i}"),
+                key: format!(
+                    "{name}+{}+{}",
+                    hex::encode(&id[..4]),
+                    base64::engine::general_purpose::STANDARD.encode(bytes)
+                ),
+                url: format!("https://temoin-{i}.example"),
+            }
+        })
+        .collect();
+    windledger_domain::charter::Witnesses { quorum, witnesses }
+}
+
+#[test]
+fn a_charter_naming_witnesses_with_valid_keys_and_a_quorum_is_accepted() {
+    let mut c = charter();
+    c.witnesses = witnesses(3, 2);
+    assert_eq!(c.check(), Ok(()));
+    assert!(windledger_domain::charter::witness_key_is_valid(
+        &c.witnesses.witnesses[0].key
+    ));
+    for bad in [
+        "",
+        "a+b+c",
+        "name+00000000+",
+        "name+0000+AAAA",
+        "name with space+00000000+BA==",
+    ] {
+        assert!(
+            !windledger_domain::charter::witness_key_is_valid(bad),
+            "{bad}"
         );
     }
 }
