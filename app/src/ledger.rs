@@ -596,26 +596,23 @@ impl Drop for InFlight {
     }
 }
 
-/// The charter in force in the ledger `id` (none before incorporation),
-/// read from its company's stream alone: what `windledger publish` needs
-/// of it (the witnesses) without opening the whole ledger's read models.
-pub async fn charter_in_force(
+/// The charter in force of the company whose aggregate id is `company` in
+/// the ledger `id` (none before incorporation), read from that company's
+/// stream alone: what `windledger publish` needs of it (the witnesses)
+/// without opening the whole ledger's read models. The caller finds the
+/// company with [`crate::services::company_of`] as it reads the ledger.
+pub async fn company_charter(
     store: &Store,
     id: &LedgerId,
+    company: &str,
 ) -> Result<Option<windledger_domain::charter::Charter>, Error> {
     use cqrs_es::EventStore;
-    let company = company_stream(store, id)
-        .await
-        .map_err(|e| Error::store(&e))?;
-    let Some(company) = company else {
-        return Ok(None);
-    };
     let events = windledger_store::LedgerEventStore::<windledger_domain::company::Company>::new(
         store.clone(),
         id.clone(),
     );
     let mut context = events
-        .load_aggregate(&company)
+        .load_aggregate(company)
         .await
         .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
     Ok(cqrs_es::AggregateContext::aggregate(&mut context)

@@ -54,7 +54,13 @@ pub async fn run(options: &PublishOptions, out: &mut dyn Write) -> anyhow::Resul
     let mut log = Log::new();
     let mut entries = Vec::with_capacity(usize::try_from(head.size).unwrap_or(0));
     let mut failed = None;
+    // The company's stream, for its charter's witnesses: found in the same
+    // read (its incorporation comes first).
+    let mut company: Option<String> = None;
     scan(&store, &ledger, head.size, |e| {
+        if company.is_none() {
+            company = windledger_app::services::company_of(&e).map(str::to_owned);
+        }
         let en = entry(e.position, &e.hash.0);
         if let Err(error) = log.append(&en) {
             failed = Some(error);
@@ -107,7 +113,8 @@ pub async fn run(options: &PublishOptions, out: &mut dyn Write) -> anyhow::Resul
     let note = signer.sign_note(&checkpoint_text(&origin, size, &root, &[]));
     // Co-signed by the charter's witnesses first, when it names some:
     // nothing is written unless enough of them co-sign.
-    let (note, cosigned_by) = witnessed(&store, &ledger, &log, note, size).await?;
+    let (note, cosigned_by) =
+        witnessed(&store, &ledger, company.as_deref(), &log, note, size).await?;
     let mut files = log.tiles(old, size)?;
     files.extend(entry_bundles(&entries, old, size)?);
     for (path, bytes) in &files {
@@ -137,12 +144,16 @@ pub async fn run(options: &PublishOptions, out: &mut dyn Write) -> anyhow::Resul
 async fn witnessed(
     store: &windledger_store::Store,
     ledger: &windledger_store::LedgerId,
+    company: Option<&str>,
     log: &Log,
     note: String,
     size: u64,
 ) -> anyhow::Result<(String, Vec<String>)> {
     use windledger_api::witnessing::{ask_all, proof_lines};
-    let charter = windledger_app::ledger::charter_in_force(store, ledger)
+    let Some(company) = company else {
+        return Ok((note, Vec::new()));
+    };
+    let charter = windledger_app::ledger::company_charter(store, ledger, company)
         .await
         .with_context(|| format!("cannot read the charter of the ledger {ledger}"))?;
     let Some(witnesses) = charter

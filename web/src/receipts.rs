@@ -172,12 +172,13 @@ pub async fn receipt_file(
 ) -> PageResult {
     readable(&farm, &me, position).await?;
     let kept = windledger_api::tlog::make_receipt(&web.app, &farm.runtime, position).await?;
-    let json = serde_json::to_vec_pretty(&kept).map_err(|_| WebError::Internal)?;
-    Ok(crate::layout::download(
-        json,
-        "application/json",
-        &format!("recu-{}-{position}.json", farm.id),
-    ))
+    download(&kept, &format!("recu-{}-{position}.json", farm.id))
+}
+
+/// A receipt as a JSON file to keep, named `name`.
+pub fn download(kept: &Receipt, name: &str) -> PageResult {
+    let json = serde_json::to_vec_pretty(kept).map_err(|_| WebError::Internal)?;
+    Ok(crate::layout::download(json, "application/json", name))
 }
 
 /// `GET /parcs/{farm}/assemblees/{meeting}/liste/recu.json`: the receipt
@@ -211,12 +212,7 @@ pub async fn roll_receipt_file(
         .next()
         .ok_or(WebError::NotFound)?;
     kept.event = Some(serde_json::to_value(&event).map_err(|_| WebError::Internal)?);
-    let json = serde_json::to_vec_pretty(&kept).map_err(|_| WebError::Internal)?;
-    Ok(crate::layout::download(
-        json,
-        "application/json",
-        &format!("liste-{}-{meeting}.json", farm.id),
-    ))
+    download(&kept, &format!("liste-{}-{meeting}.json", farm.id))
 }
 
 /// The proof's section of a receipt page: the receipt checked here as

@@ -1170,10 +1170,5 @@ pub async fn receipt_file(
     let view = read_meeting(&farm, &id).await?;
     own_ballot(&view.record, &me, position)?;
     let kept = windledger_api::tlog::make_receipt(&web.app, &farm.runtime, position).await?;
-    let json = serde_json::to_vec_pretty(&kept).map_err(|_| WebError::Internal)?;
-    Ok(crate::layout::download(
-        json,
-        "application/json",
-        &format!("recu-{}-{position}.json", farm.id),
-    ))
+    crate::receipts::download(&kept, &format!("recu-{}-{position}.json", farm.id))
 }
