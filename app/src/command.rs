@@ -234,6 +234,60 @@ impl Aggregates {
         }
     }
 
+    /// Runs `commands`, all of one aggregate, in order: each decided on the
+    /// state the ones before it leave, and what the accepted ones decided
+    /// appended in one commit. A command refused is said in its place and
+    /// records nothing; the others are recorded all together or not at all
+    /// (the outer error: nothing was written). A batch carries no command
+    /// id: `metadata`'s is dropped, as no one id names all its commands.
+    pub async fn run_batch(
+        &self,
+        aggregate_id: &str,
+        commands: Vec<Command>,
+        mut metadata: HashMap<String, String>,
+    ) -> Result<Vec<Result<Vec<Receipt>, Error>>, Error> {
+        metadata.remove("command_id");
+        let Some(first) = commands.first() else {
+            return Ok(Vec::new());
+        };
+        match first {
+            Command::Company(_) => {
+                let commands = of_one_type(commands, |c| match c {
+                    Command::Company(c) => Some(*c),
+                    _ => None,
+                })?;
+                self.company
+                    .run_batch(aggregate_id, commands, metadata)
+                    .await
+            }
+            Command::Meeting(_) => {
+                let commands = of_one_type(commands, |c| match c {
+                    Command::Meeting(c) => Some(c),
+                    _ => None,
+                })?;
+                self.meeting
+                    .run_batch(aggregate_id, commands, metadata)
+                    .await
+            }
+            Command::FinancialYear(_) => {
+                let commands = of_one_type(commands, |c| match c {
+                    Command::FinancialYear(c) => Some(c),
+                    _ => None,
+                })?;
+                self.year.run_batch(aggregate_id, commands, metadata).await
+            }
+            Command::Advance(_) => {
+                let commands = of_one_type(commands, |c| match c {
+                    Command::Advance(c) => Some(c),
+                    _ => None,
+                })?;
+                self.advance
+                    .run_batch(aggregate_id, commands, metadata)
+                    .await
+            }
+        }
+    }
+
     /// The events a command id recorded on the command's aggregate (none
     /// if nothing): one indexed query.
     pub async fn recorded(
@@ -312,28 +366,101 @@ where
             .commit(events, context, metadata)
             .await
             .map_err(aggregate_error)?;
-        committed
+        committed.iter().map(receipt_of).collect()
+    }
+
+    /// [`Aggregates::run_batch`] on this aggregate. The sink folds each
+    /// accepted command's events into the loaded state, and a refused one
+    /// leaves it untouched (the domain decides in full before it writes),
+    /// so each command is decided on what the ones before it decided.
+    async fn run_batch(
+        &self,
+        aggregate_id: &str,
+        commands: Vec<A::Command>,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<Result<Vec<Receipt>, Error>>, Error> {
+        let mut context = self
+            .store
+            .load_aggregate(aggregate_id)
+            .await
+            .map_err(aggregate_error)?;
+        let mut decided = Vec::with_capacity(commands.len());
+        let mut events = Vec::new();
+        for command in commands {
+            let sink = EventSink::<A>::default();
+            match context
+                .aggregate()
+                .handle(command, &self.services, &sink)
+                .await
+            {
+                Ok(()) => {
+                    let written = sink.collect().await;
+                    decided.push(Ok(written.len()));
+                    events.extend(written);
+                }
+                Err(e) => decided.push(Err(Error::refused(e.rule(), e.to_string()))),
+            }
+        }
+        let expected = events.len();
+        let committed = self
+            .store
+            .commit(events, context, metadata)
+            .await
+            .map_err(aggregate_error)?;
+        if committed.len() != expected {
+            return Err(Error::internal(format!(
+                "a batch decided {expected} events but {} were committed",
+                committed.len()
+            )));
+        }
+        let mut receipts = committed.iter().map(receipt_of);
+        decided
             .into_iter()
-            .map(|envelope| {
-                let position = envelope
-                    .metadata
-                    .get(POSITION_KEY)
-                    .and_then(|p| p.parse().ok())
-                    .ok_or_else(|| Error::internal("a committed event has no position"))?;
-                let hash = envelope
-                    .metadata
-                    .get(HASH_KEY)
-                    .cloned()
-                    .ok_or_else(|| Error::internal("a committed event has no hash"))?;
-                Ok(Receipt {
-                    position,
-                    hash,
-                    stream: format!("{}/{}", A::TYPE, envelope.aggregate_id),
-                    event_type: cqrs_es::DomainEvent::event_type(&envelope.payload),
-                })
+            .map(|outcome| match outcome {
+                Ok(count) => receipts
+                    .by_ref()
+                    .take(count)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map(Ok),
+                Err(refused) => Ok(Err(refused)),
             })
             .collect()
     }
+}
+
+/// The receipt of a committed event.
+fn receipt_of<A: Aggregate>(envelope: &cqrs_es::EventEnvelope<A>) -> Result<Receipt, Error> {
+    let position = envelope
+        .metadata
+        .get(POSITION_KEY)
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| Error::internal("a committed event has no position"))?;
+    let hash = envelope
+        .metadata
+        .get(HASH_KEY)
+        .cloned()
+        .ok_or_else(|| Error::internal("a committed event has no hash"))?;
+    Ok(Receipt {
+        position,
+        hash,
+        stream: format!("{}/{}", A::TYPE, envelope.aggregate_id),
+        event_type: cqrs_es::DomainEvent::event_type(&envelope.payload),
+    })
+}
+
+/// The commands of a batch, all of the type `pick` takes.
+fn of_one_type<T>(
+    commands: Vec<Command>,
+    pick: impl Fn(Command) -> Option<T>,
+) -> Result<Vec<T>, Error> {
+    commands
+        .into_iter()
+        .map(|c| {
+            pick(c).ok_or_else(|| {
+                Error::invalid("a batch's commands must all be of one aggregate's type")
+            })
+        })
+        .collect()
 }
 
 fn aggregate_error<E: std::error::Error>(e: AggregateError<E>) -> Error {

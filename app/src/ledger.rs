@@ -420,10 +420,7 @@ impl LedgerRuntime {
                 .remove(id);
             if !recorded.is_empty() {
                 if matches!(command, Command::Company(_)) {
-                    self.company_id
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .get_or_insert_with(|| aggregate_id.to_owned());
+                    self.knows_company(aggregate_id);
                 }
                 self.remember(command_id, fingerprint, &recorded);
                 self.shown(&recorded).await;
@@ -447,6 +444,72 @@ impl LedgerRuntime {
         self.remember(command_id, fingerprint, &receipts);
         self.shown(&receipts).await;
         Ok(receipts)
+    }
+
+    /// Runs `commands`, all of one aggregate, as [`Aggregates::run_batch`]
+    /// does: one commit for all the accepted ones, each refused or invalid
+    /// one said in its place, and waits (a little) until the projections
+    /// show them. For many commands of one kind at once (a bank
+    /// statement's payments): one commit instead of one each.
+    ///
+    /// [`Aggregates::run_batch`]: crate::command::Aggregates::run_batch
+    pub async fn execute_batch(
+        &self,
+        aggregate_id: &str,
+        commands: Vec<Command>,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<Result<Vec<Receipt>, Error>>, Error> {
+        self.integrity.writable()?;
+        let mut outcomes: Vec<Option<Result<Vec<Receipt>, Error>>> = Vec::new();
+        let mut valid = Vec::with_capacity(commands.len());
+        for command in commands {
+            match command.check_input() {
+                Ok(()) => {
+                    valid.push(command);
+                    outcomes.push(None);
+                }
+                Err(e) => outcomes.push(Some(Err(Error::invalid(format!(
+                    "not a valid command: {e}"
+                ))))),
+            }
+        }
+        let company = valid.iter().any(|c| matches!(c, Command::Company(_)));
+        let mut ran = self
+            .aggregates
+            .run_batch(aggregate_id, valid, metadata)
+            .await?
+            .into_iter();
+        let outcomes: Vec<_> = outcomes
+            .into_iter()
+            .map(|outcome| {
+                outcome.unwrap_or_else(|| {
+                    ran.next().unwrap_or_else(|| {
+                        Err(Error::internal(
+                            "a batch answered fewer commands than it ran",
+                        ))
+                    })
+                })
+            })
+            .collect();
+        let receipts: Vec<Receipt> = outcomes
+            .iter()
+            .filter_map(|o| o.as_ref().ok())
+            .flatten()
+            .cloned()
+            .collect();
+        if company && !receipts.is_empty() {
+            self.knows_company(aggregate_id);
+        }
+        self.shown(&receipts).await;
+        Ok(outcomes)
+    }
+
+    /// The company's aggregate id, once a command on it ran.
+    fn knows_company(&self, aggregate_id: &str) {
+        self.company_id
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert_with(|| aggregate_id.to_owned());
     }
 
     fn uncertain_now(&self, command_id: &str) -> bool {
@@ -513,10 +576,7 @@ impl LedgerRuntime {
         let company = matches!(command, Command::Company(_));
         let receipts = self.aggregates.run(aggregate_id, command, metadata).await?;
         if company {
-            self.company_id
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get_or_insert_with(|| aggregate_id.to_owned());
+            self.knows_company(aggregate_id);
         }
         Ok(receipts)
     }

@@ -994,6 +994,12 @@ fn due(p: &Projections, reference: Reference) -> Option<Due> {
 /// transfer the bank booked (at its booking date), and lists every other
 /// line of it with why it was not recorded. A transfer the statement also
 /// shows returned is not recorded, even when its debit was booked.
+///
+/// The payments are recorded [`PAYMENTS_A_COMMIT`] to a commit, each
+/// aggregate's in the statement's order; a payment the ledger refuses is
+/// listed and holds no other back. Stopped between two commits, an import
+/// has recorded whole commits only, and importing the statement again
+/// records the rest.
 pub async fn settle(
     runtime: &LedgerRuntime,
     scope: Scope,
@@ -1020,13 +1026,14 @@ pub async fn settle(
             _ => None,
         })
         .collect();
-    // Each payment is its own command: no caller's command id applies to
-    // all.
-    let mut metadata = metadata.clone();
-    metadata.remove("command_id");
     let mut settlement = Settlement::default();
+    // In the statement's order, what each line comes to.
+    let mut recorded: Vec<(usize, Settled)> = Vec::new();
+    let mut unmatched: Vec<(usize, Unmatched)> = Vec::new();
+    // The payments to record, by the aggregate they are recorded on.
+    let mut to_record: BTreeMap<String, Vec<Payment>> = BTreeMap::new();
     let mut seen = BTreeSet::new();
-    for line in lines {
+    for (index, line) in lines.iter().enumerate() {
         let Some((id, reference)) = ours(line) else {
             settlement.other_lines += 1;
             continue;
@@ -1039,18 +1046,23 @@ pub async fn settle(
             continue;
         }
         let due = runtime.projections.read(|p| due(p, reference));
-        let unmatched = |mismatch| Unmatched {
-            place: line.place.clone(),
-            end_to_end_id: id.clone(),
-            amount: Euros::from_cents(line.amount),
-            holder: due.as_ref().map(|d| d.holder.clone()),
-            mismatch,
+        let booked = Euros::from_cents(line.amount);
+        let mut mismatched = |mismatch| {
+            unmatched.push((
+                index,
+                Unmatched {
+                    place: line.place.clone(),
+                    end_to_end_id: id.clone(),
+                    amount: booked,
+                    holder: due.as_ref().map(|d| d.holder.clone()),
+                    mismatch,
+                },
+            ));
         };
         let Some(due) = &due else {
-            settlement.unmatched.push(unmatched(Mismatch::UnknownId));
+            mismatched(Mismatch::UnknownId);
             continue;
         };
-        let booked = Euros::from_cents(line.amount);
         let mismatch = if let Some(code) = returned.get(&id) {
             Some(Mismatch::Returned { code: code.clone() })
         } else if matches!(line.status, LineStatus::Returned { .. }) {
@@ -1068,55 +1080,100 @@ pub async fn settle(
             }
         };
         if let Some(mismatch) = mismatch {
-            settlement.unmatched.push(unmatched(mismatch));
+            mismatched(mismatch);
             continue;
         }
         let Some(paid_on) = line.booking_date else {
-            settlement
-                .unmatched
-                .push(unmatched(Mismatch::NoBookingDate));
+            mismatched(Mismatch::NoBookingDate);
             continue;
         };
         if !seen.insert(reference) {
-            settlement
-                .unmatched
-                .push(unmatched(Mismatch::AlreadyPaid { paid_on }));
+            mismatched(Mismatch::AlreadyPaid { paid_on });
             continue;
         }
         if let Some((recorded_on, amount)) = due.recorded {
             if recorded_on == paid_on && amount == booked {
                 settlement.already_recorded += 1;
             } else {
-                settlement.unmatched.push(unmatched(Mismatch::AlreadyPaid {
+                mismatched(Mismatch::AlreadyPaid {
                     paid_on: recorded_on,
-                }));
+                });
             }
             continue;
         }
-        match runtime
-            .execute(
-                &due.aggregate,
-                due.command(paid_on, booked),
-                metadata.clone(),
-            )
-            .await
-        {
-            Ok(_) => settlement.recorded.push(Settled {
-                holder: due.holder.clone(),
-                end_to_end_id: id.clone(),
-                amount: booked,
-                paid_on,
-            }),
-            Err(e) if e.kind == crate::ErrorKind::Refused => {
-                settlement.unmatched.push(unmatched(Mismatch::Refused {
-                    rule: e.rule.map(str::to_owned),
-                    detail: e.detail,
-                }));
+        to_record
+            .entry(due.aggregate.clone())
+            .or_default()
+            .push(Payment {
+                index,
+                place: line.place.clone(),
+                command: due.command(paid_on, booked),
+                settled: Settled {
+                    holder: due.holder.clone(),
+                    end_to_end_id: id.clone(),
+                    amount: booked,
+                    paid_on,
+                },
+            });
+    }
+    for (aggregate, payments) in to_record {
+        let mut payments = payments.into_iter().peekable();
+        while payments.peek().is_some() {
+            let batch: Vec<Payment> = payments.by_ref().take(PAYMENTS_A_COMMIT).collect();
+            let commands = batch.iter().map(|p| p.command.clone()).collect();
+            let outcomes = runtime
+                .execute_batch(&aggregate, commands, metadata.clone())
+                .await?;
+            for (payment, outcome) in batch.into_iter().zip(outcomes) {
+                match outcome {
+                    Ok(_) => recorded.push((payment.index, payment.settled)),
+                    Err(e)
+                        if matches!(
+                            e.kind,
+                            crate::ErrorKind::Refused | crate::ErrorKind::Invalid
+                        ) =>
+                    {
+                        unmatched.push((payment.index, payment.refused(e)))
+                    }
+                    Err(e) => return Err(e),
+                }
             }
-            Err(e) => return Err(e),
         }
     }
+    recorded.sort_by_key(|(index, _)| *index);
+    unmatched.sort_by_key(|(index, _)| *index);
+    settlement.recorded = recorded.into_iter().map(|(_, s)| s).collect();
+    settlement.unmatched = unmatched.into_iter().map(|(_, u)| u).collect();
     Ok(settlement)
+}
+
+/// How many payments one commit records: a statement of 20,000 transfers
+/// is 20 commits, not 20,000, and no one transaction grows without bound.
+pub const PAYMENTS_A_COMMIT: usize = 1_000;
+
+/// A statement line's payment, to record.
+struct Payment {
+    /// The line's index in the statement.
+    index: usize,
+    place: String,
+    command: Command,
+    settled: Settled,
+}
+
+impl Payment {
+    /// The line, not recorded because the ledger refused its payment.
+    fn refused(self, e: Error) -> Unmatched {
+        Unmatched {
+            place: self.place,
+            end_to_end_id: self.settled.end_to_end_id,
+            amount: self.settled.amount,
+            holder: Some(self.settled.holder),
+            mismatch: Mismatch::Refused {
+                rule: e.rule.map(str::to_owned),
+                detail: e.detail,
+            },
+        }
+    }
 }
 
 #[cfg(test)]

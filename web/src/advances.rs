@@ -122,18 +122,19 @@ async fn page(
         }
         @if advances.iter().any(|(_, a)| a.outstanding != Euros::ZERO) {
             section aria-labelledby="remboursement" {
-                h2 #remboursement { "Fichier de virement d'un remboursement" }
-                p { "Le remboursement n'est enregistré qu'une fois le virement comptabilisé par la banque (relevé ci-dessous)." }
+                h2 #remboursement { "Fichier de virements des remboursements" }
+                p { "Un virement par avance dont un montant est indiqué ; laissez vide une avance qui n'est pas remboursée. Un remboursement n'est enregistré qu'une fois son virement comptabilisé par la banque (relevé ci-dessous)." }
                 form.card method="get" action=(link(farm, "/remboursement.xml")) {
-                    label for="remboursement-avance" { "Avance" }
-                    select #remboursement-avance name="avance" required {
-                        @for (id, a) in &advances {
-                            @if a.outstanding != Euros::ZERO { option value=(id) { (id) " (reste dû " (format::euros(a.outstanding.amount())) ")" } }
+                    @for (id, a) in &advances {
+                        @if a.outstanding != Euros::ZERO {
+                            @let name = format!("montant-{id}");
+                            @let label = format!("Montant à rembourser sur l'avance {id} (euros)");
+                            @let hint = format!("Au plus le capital restant dû, {}, par exemple 2500,00.", format::euros(a.outstanding.amount()));
+                            (Field::new(state_of(None, "remboursement"), "remboursement", &name, &label).decimal().hint(&hint).render())
                         }
                     }
-                    (Field::new(state_of(None, "remboursement"), "remboursement", "montant", "Montant à rembourser (euros)").required().hint("Au plus le capital restant dû, par exemple 2500,00.").render())
                     (payer_fields("remboursement"))
-                    button type="submit" { "Télécharger le fichier du remboursement" }
+                    button type="submit" { "Télécharger le fichier des remboursements" }
                 }
             }
         }
@@ -176,7 +177,8 @@ pub async fn interest(
     transfer_file(&farm, run)
 }
 
-/// `GET .../secretariat/avances/remboursement.xml?avance=&montant=&iban=&bic=&execution=`.
+/// `GET .../secretariat/avances/remboursement.xml?montant-<advance>=&...&iban=&bic=&execution=`:
+/// one transfer per advance given an amount.
 pub async fn repayment(
     State(web): State<Web>,
     farm: Farm,
@@ -184,23 +186,44 @@ pub async fn repayment(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> PageResult {
     let query = query_map(query);
-    let bad = |text: &str| WebError::BadRequest(text.to_owned());
-    let advance =
-        given(&query, "avance").ok_or_else(|| bad("Choisissez l'avance à rembourser."))?;
-    let amount = given(&query, "montant")
-        .map(|m| m.replace([' ', '\u{a0}', '\u{202f}'], "").replace(',', "."))
-        .and_then(|m| {
-            serde_json::from_value::<Euros>(serde_json::Value::String(m))
-                .ok()
-                .filter(|e| e.cents().is_some_and(|c| c > 0))
-        })
-        .ok_or_else(|| {
-            bad("Le montant n'est pas un montant en euros au centime près, au-dessus de zéro (par exemple 2500,00).")
+    let mut orders = Vec::new();
+    for name in query.keys() {
+        let Some(advance) = name.strip_prefix("montant-") else {
+            continue;
+        };
+        let Some(amount) = given(&query, name) else {
+            continue;
+        };
+        let amount = euros(&amount).ok_or_else(|| {
+            WebError::BadRequest(format!(
+                "Le montant pour l'avance {advance} n'est pas un montant en euros au centime près, au-dessus de zéro (par exemple 2500,00)."
+            ))
         })?;
+        orders.push(RepaymentOrder {
+            advance: advance.to_owned(),
+            amount,
+        });
+    }
+    if orders.is_empty() {
+        return Err(WebError::BadRequest(
+            "Indiquez le montant à rembourser sur au moins une avance.".into(),
+        ));
+    }
+    orders.sort_by(|a, b| a.advance.cmp(&b.advance));
     let payer = payer(&query, &web, &me)?;
-    let orders = [RepaymentOrder { advance, amount }];
     let run = payments::repayment_transfers(&farm.runtime, &orders, &payer).await?;
     transfer_file(&farm, run)
+}
+
+/// An amount in euros as a person writes it ("2 500,00", "2500.5"), above
+/// zero and to the cent.
+fn euros(text: &str) -> Option<Euros> {
+    let text = text
+        .replace([' ', '\u{a0}', '\u{202f}'], "")
+        .replace(',', ".");
+    serde_json::from_value::<Euros>(serde_json::Value::String(text))
+        .ok()
+        .filter(|e| e.cents().is_some_and(|c| c > 0))
 }
 
 /// `POST .../secretariat/avances/releve`: the bank's statement, every

@@ -306,6 +306,7 @@ async fn a_dividend_of_2000_holders_is_paid_by_one_file_and_settled_from_the_ban
         panic!("the statement is not valid against camt.053.001.08: {words}");
     }
     let read = statement::read(camt.as_bytes()).expect("the statement reads");
+    let before = store.head(&ledger).await.expect("the head").size;
     let settlement = payments::settle(
         &runtime,
         payments::Scope::Dividend(year),
@@ -321,6 +322,24 @@ async fn a_dividend_of_2000_holders_is_paid_by_one_file_and_settled_from_the_ban
         .map(|s| s.end_to_end_id.clone())
         .collect();
     assert_eq!(settled_ids.len(), transfers.len() - 5);
+    // Recorded a thousand to a commit: each commit is sealed once.
+    let after = store.head(&ledger).await.expect("the head").size;
+    assert_eq!(
+        after - before,
+        settled_ids.len() as u64,
+        "one event a payment"
+    );
+    let commits = store
+        .seals(&ledger, before, after)
+        .await
+        .expect("the seals")
+        .len();
+    assert_eq!(
+        commits,
+        settled_ids.len().div_ceil(payments::PAYMENTS_A_COMMIT),
+        "{} payments in {commits} commits",
+        settled_ids.len()
+    );
     for id in returned.iter().chain([&pending, &more]) {
         assert!(!settled_ids.contains(id), "{id} is not recorded");
     }
@@ -473,4 +492,97 @@ async fn a_dividend_of_2000_holders_is_paid_by_one_file_and_settled_from_the_ban
     assert_eq!(next_ids, expected);
     assert_eq!(next.already_paid, settled_ids.len());
     assert_ne!(next.message_id, run.message_id);
+}
+
+windledger_store::on_both_backends!(
+    a_batch_of_payments_is_decided_in_order_and_recorded_in_one_commit
+);
+
+/// `execute_batch`: each payment decided on what the ones before it in the
+/// batch decided (the same holder twice: the second refused as already
+/// paid), a refused one holding no other back, and the accepted ones
+/// recorded in one commit (one seal).
+async fn a_batch_of_payments_is_decided_in_order_and_recorded_in_one_commit(db: TestDatabase) {
+    use windledger_app::command::Command;
+    use windledger_domain::finance::FinancialYearCommand;
+
+    let store = db.store().await;
+    let ledger = LedgerId::parse("ailes").expect("an id");
+    let file: String = windledger_fixtures::reference::IMPORT_FILE
+        .lines()
+        .filter(|l| !l.contains("\"id\":\"fy2024-dividend-paid-"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    windledger_app::import::import(store.clone(), ledger.clone(), file.as_bytes(), |_| {})
+        .await
+        .expect("the farm imports");
+    let runtime = LedgerRuntime::open(store.clone(), ledger.clone(), &[])
+        .await
+        .expect("the ledger opens");
+    let pay = |holder: &str, paid_on: (i32, u32, u32)| {
+        Command::FinancialYear(FinancialYearCommand::RecordDividendPayment {
+            holder: HolderId::new(holder).expect("a holder"),
+            paid_on: chrono::NaiveDate::from_ymd_opt(paid_on.0, paid_on.1, paid_on.2)
+                .expect("a date"),
+        })
+    };
+    let before = store.head(&ledger).await.expect("the head").size;
+    let outcomes = runtime
+        .execute_batch(
+            "2024",
+            vec![
+                pay("partenaire-industriel", (2025, 7, 15)),
+                pay("partenaire-industriel", (2025, 7, 16)),
+                pay("sem-soleil", (2025, 6, 1)),
+                pay("ccmp", (2025, 7, 15)),
+            ],
+            HashMap::from([("command_id".to_owned(), "one-id-for-all".to_owned())]),
+        )
+        .await
+        .expect("the batch runs");
+    let rules: Vec<Option<&str>> = outcomes
+        .iter()
+        .map(|o| o.as_ref().err().and_then(|e| e.rule))
+        .collect();
+    assert_eq!(
+        rules,
+        [None, Some("AlreadyPaid"), Some("BeforeRecordDate"), None]
+    );
+    let positions: Vec<u64> = outcomes
+        .iter()
+        .flat_map(|o| o.iter().flatten().map(|r| r.position))
+        .collect();
+    assert_eq!(positions, [before + 1, before + 2]);
+    let after = store.head(&ledger).await.expect("the head").size;
+    assert_eq!(after, before + 2);
+    let seals = store
+        .seals(&ledger, before, after)
+        .await
+        .expect("the seals");
+    assert_eq!(seals.len(), 1, "one commit: {seals:?}");
+    assert_eq!((seals[0].first, seals[0].last), (before + 1, before + 2));
+    let paid = runtime.projections.read(|p| {
+        payments::declared_dividend(p, 2024)
+            .expect("the dividend")
+            .payments
+    });
+    let paid: BTreeSet<&str> = paid.keys().map(|h| h.as_str()).collect();
+    assert_eq!(paid, BTreeSet::from(["partenaire-industriel", "ccmp"]));
+
+    // A batch mixing aggregates' commands is refused whole.
+    let mixed = runtime
+        .execute_batch(
+            "2024",
+            vec![
+                pay("sem-soleil", (2025, 7, 15)),
+                Command::Advance(windledger_domain::finance::AdvanceCommand::PayInterest {
+                    year: 2024,
+                    paid_on: chrono::NaiveDate::from_ymd_opt(2025, 7, 15).expect("a date"),
+                }),
+            ],
+            HashMap::new(),
+        )
+        .await;
+    assert!(mixed.is_err(), "{mixed:?}");
+    assert_eq!(store.head(&ledger).await.expect("the head").size, after);
 }

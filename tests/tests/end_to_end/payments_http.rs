@@ -868,7 +868,8 @@ async fn interest_and_repayments_of_advances_are_paid_by_transfer(db: TestDataba
         .expect(200)
         .contains("Avance cca-cit-a")
         .contains("à verser")
-        .contains("Télécharger le fichier des intérêts");
+        .contains("Télécharger le fichier des intérêts")
+        .contains("Montant à rembourser sur l'avance cca-cit-c (euros)");
     let page_file = browser
         .get(&farm(&format!(
             "/secretariat/avances/interets.xml?annee=2025&iban=FR76+3000+6000+0112+3456+7890+189&execution={tomorrow}"
@@ -881,29 +882,32 @@ async fn interest_and_repayments_of_advances_are_paid_by_transfer(db: TestDataba
     assert_eq!(page_file.body.matches("<CdtTrfTxInf>").count(), 3);
     let page_file = browser
         .get(&farm(&format!(
-            "/secretariat/avances/remboursement.xml?avance=cca-cit-a&montant=2+500%2C00&iban={COMPANY_IBAN}&execution={tomorrow}"
+            "/secretariat/avances/remboursement.xml?montant-cca-cit-a=2+500%2C00&montant-cca-cit-b=1000&montant-cca-cit-c=&iban={COMPANY_IBAN}&execution={tomorrow}"
         )))
         .await
         .expect(200);
     if let Err(words) = validate(&page_file.body, Schema::Pain001) {
         panic!("not valid against pain.001.001.09 (EPC): {words}");
     }
-    assert!(
-        page_file
+    // Two advances repaid by one file; the one left blank is not.
+    assert_eq!(page_file.body.matches("<CdtTrfTxInf>").count(), 2);
+    for (id, amount) in [("RMB-00002-001", "2500.00"), ("RMB-00003-001", "1000.00")] {
+        let transfer = page_file
             .body
-            .contains("<InstdAmt Ccy=\"EUR\">2500.00</InstdAmt>")
-    );
+            .split("<CdtTrfTxInf>")
+            .find(|t| t.contains(&format!("<EndToEndId>{id}</EndToEndId>")))
+            .unwrap_or_else(|| panic!("{id} in {}", page_file.body));
+        assert!(transfer.contains(&format!("<InstdAmt Ccy=\"EUR\">{amount}</InstdAmt>")));
+    }
     // Each refusal a page in French (400).
     for (query, words) in [
+        ("montant-cca-cit-a=20000", "dépasse le capital restant dû"),
+        ("montant-cca-cit-a=douze", "n'est pas un montant en euros"),
+        ("montant-cca-inconnue=10", "n'existe pas"),
         (
-            "avance=cca-cit-a&montant=20000",
-            "dépasse le capital restant dû",
+            "montant-cca-cit-a=&montant-cca-cit-b=",
+            "au moins une avance",
         ),
-        (
-            "avance=cca-cit-a&montant=douze",
-            "n'est pas un montant en euros",
-        ),
-        ("avance=cca-inconnue&montant=10", "n'existe pas"),
     ] {
         browser
             .get(&farm(&format!(
