@@ -12,6 +12,7 @@ mod checkpoint;
 mod cqrs;
 mod error;
 mod health;
+mod news;
 mod pg;
 mod plan;
 mod rows;

@@ -15,6 +15,7 @@ use crate::chain::timestamp;
 use crate::checkpoint::CheckpointVerifier;
 use crate::error::StoreError;
 use crate::health::Health;
+use crate::news::{Announcer, LedgerNews};
 use crate::pg::Pg;
 use crate::plan::{self, GroupPlan, PreparedStream, WriterCache};
 use crate::seal::{Seal, Sealer};
@@ -104,9 +105,9 @@ impl Backend {
         appends: &[&[PreparedStream]],
         cache: &mut WriterCache,
         sealer: &Sealer,
-    ) -> Result<GroupPlan, StoreError> {
+    ) -> Result<(GroupPlan, DateTime<Utc>), StoreError> {
         let recorded_at = timestamp::now();
-        match self {
+        let plan = match self {
             Self::Postgres(b) => {
                 b.write_group(ledger, appends, recorded_at, cache, sealer)
                     .await
@@ -115,7 +116,8 @@ impl Backend {
                 b.write_group(ledger, appends, recorded_at, cache, sealer)
                     .await
             }
-        }
+        }?;
+        Ok((plan, recorded_at))
     }
 }
 
@@ -198,30 +200,6 @@ impl Drop for Unqueue {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .retain(|r| r.id != self.id);
-    }
-}
-
-/// Tells subscribers in this process that a ledger's head moved.
-#[derive(Clone, Debug, Default)]
-struct Announcer(Arc<Mutex<HashMap<LedgerId, watch::Sender<u64>>>>);
-
-impl Announcer {
-    fn receiver(&self, ledger: &LedgerId) -> watch::Receiver<u64> {
-        let mut map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        map.entry(ledger.clone())
-            .or_insert_with(|| watch::channel(0).0)
-            .subscribe()
-    }
-
-    fn announce(&self, ledger: &LedgerId, head: u64) {
-        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some(tx) = map.get(ledger) {
-            tx.send_if_modified(|h| {
-                let moved = head > *h;
-                *h = (*h).max(head);
-                moved
-            });
-        }
     }
 }
 
@@ -565,8 +543,11 @@ impl Store {
                 *listener = Some(spawn_pg_listener(pg.clone(), self.inner.announcer.clone()));
             }
         }
+        let news = self.inner.announcer.news(&ledger);
         let state = Subscription {
-            wake: self.inner.announcer.receiver(&ledger),
+            wake: news.receiver(),
+            news,
+            read_anyway: true,
             store: self.clone(),
             ledger,
             after,
@@ -799,10 +780,10 @@ async fn write_and_reply(
     };
     drop(appends);
     match outcome {
-        Ok(plan) => {
+        Ok((plan, recorded_at)) => {
             debug!(ledger = %ledger, appends = group.len(), events = plan.rows.len(), "group committed");
             if !plan.rows.is_empty() {
-                inner.announcer.announce(ledger, plan.head.size);
+                inner.announcer.committed(ledger, plan.rows, recorded_at);
                 if let Some(notifier) = &inner.notifier {
                     let _ = notifier.send((ledger.clone(), plan.head.size));
                 }
@@ -880,6 +861,12 @@ struct Subscription {
     after: u64,
     buffer: VecDeque<RecordedEvent>,
     wake: watch::Receiver<u64>,
+    /// The ledger's latest events this process committed.
+    news: Arc<LedgerNews>,
+    /// Read the database before waiting, even when the events kept and
+    /// the head announced say nothing is new (at the start, and after each
+    /// poll: a commit of another process may have gone unannounced).
+    read_anyway: bool,
     backoff: Duration,
     ended: bool,
     /// The next page, being read while the current one is consumed.
@@ -918,6 +905,27 @@ impl Subscription {
             if self.ended {
                 return None;
             }
+            // Mark announcements seen before looking, so one that lands
+            // after wakes the wait below.
+            let announced = *self.wake.borrow_and_update();
+            let kept = self.news.after(&self.ledger, self.after, PAGE as usize);
+            if !kept.is_empty() {
+                if let Some(prefetch) = self.prefetch.take() {
+                    prefetch.abort();
+                }
+                self.buffer.extend(kept);
+                continue;
+            }
+            if !self.read_anyway && announced <= self.after && self.news.ends_at(self.after) {
+                // Nothing new is known: this process committed nothing
+                // since, and no other process's commit was announced.
+                tokio::select! {
+                    _ = self.wake.changed() => {}
+                    _ = tokio::time::sleep(POLL) => self.read_anyway = true,
+                }
+                continue;
+            }
+            self.read_anyway = false;
             if let Some(prefetch) = self.prefetch.take() {
                 match prefetch.await {
                     Ok(Ok(page)) if !page.is_empty() && page[0].position == self.after + 1 => {
@@ -928,14 +936,11 @@ impl Subscription {
                     _ => {}
                 }
             }
-            // Mark announcements seen before reading, so one that lands
-            // during the read wakes the wait below.
-            self.wake.borrow_and_update();
             match self.store.read_ledger(&self.ledger, self.after, PAGE).await {
                 Ok(page) if page.is_empty() => {
                     tokio::select! {
                         _ = self.wake.changed() => {}
-                        _ = tokio::time::sleep(POLL) => {}
+                        _ = tokio::time::sleep(POLL) => self.read_anyway = true,
                     }
                 }
                 Ok(page) => {

@@ -449,6 +449,42 @@ async fn verify_finds_a_payload_altered_behind_the_triggers_back(db: TestDatabas
     }
 }
 
+/// Writer `w`: `appends` appends to its stream `w<w>`, the `n`-th of
+/// `events(n)`.
+fn writer(
+    store: &Store,
+    ledger: &LedgerId,
+    w: u64,
+    appends: u64,
+    events: impl Fn(u64) -> Vec<NewEvent> + Send + 'static,
+) -> tokio::task::JoinHandle<()> {
+    let (store, ledger) = (store.clone(), ledger.clone());
+    tokio::spawn(async move {
+        for n in 0..appends {
+            store
+                .append(
+                    &ledger,
+                    vec![to(&format!("w{w}"), ExpectedVersion::Any, events(n))],
+                )
+                .await
+                .unwrap();
+        }
+    })
+}
+
+/// The first `n` events of a subscription, within a minute.
+async fn within_a_minute(
+    subscription: impl futures::Stream<Item = Result<windledger_store::RecordedEvent, StoreError>>,
+    n: usize,
+) -> Vec<windledger_store::RecordedEvent> {
+    tokio::time::timeout(
+        std::time::Duration::from_secs(60),
+        subscription.take(n).map(|e| e.unwrap()).collect::<Vec<_>>(),
+    )
+    .await
+    .expect("the subscription keeps up")
+}
+
 /// A subscription started mid-way, while 4 writers append, delivers every
 /// event after its start exactly once, in position order.
 async fn a_subscription_sees_each_event_once_in_order(db: TestDatabase) {
@@ -462,35 +498,50 @@ async fn a_subscription_sees_each_event_once_in_order(db: TestDatabase) {
     }
     let subscription = store.subscribe(ledger.clone(), 20);
     let writers: Vec<_> = (0..4u64)
-        .map(|w| {
-            let (store, ledger) = (store.clone(), ledger.clone());
-            tokio::spawn(async move {
-                for n in 0..50 {
-                    let events = vec![event(w * 100 + n)];
-                    store
-                        .append(
-                            &ledger,
-                            vec![to(&format!("w{w}"), ExpectedVersion::Any, events)],
-                        )
-                        .await
-                        .unwrap();
-                }
-            })
-        })
+        .map(|w| writer(&store, &ledger, w, 50, move |n| vec![event(w * 100 + n)]))
         .collect();
-    let received = tokio::time::timeout(
-        std::time::Duration::from_secs(60),
-        subscription
-            .take(230)
-            .map(|e| e.unwrap().position)
-            .collect::<Vec<_>>(),
-    )
-    .await
-    .expect("the subscription keeps up");
+    let received: Vec<u64> = within_a_minute(subscription, 230)
+        .await
+        .iter()
+        .map(|e| e.position)
+        .collect();
     for w in writers {
         w.await.unwrap();
     }
     assert_eq!(received, (21..=250).collect::<Vec<_>>());
+}
+
+/// A subscription that keeps up takes this process's commits from memory
+/// (`news.rs`): what it delivers is, field for field, what a read of the
+/// database gives, and so for the commits of another process on the same
+/// ledger, which it reads (they are interleaved with this one's, so what
+/// is kept in memory is cut short each time).
+async fn a_subscription_delivers_what_a_read_gives(db: TestDatabase) {
+    let stores = [db.store().await, db.store().await];
+    let ledger = new_ledger(&stores[0], "farm").await;
+    let subscription = stores[0].subscribe(ledger.clone(), 0);
+    let writers: Vec<_> = (0..4u64)
+        .map(|w| {
+            writer(&stores[(w % 2) as usize], &ledger, w, 40, move |n| {
+                let mut first = event(w * 1_000 + n);
+                first.metadata.command_id = Some(format!("command-{w}-{n}"));
+                first.metadata.extra.insert("réf".into(), "« é »".into());
+                vec![first, event(w * 1_000 + 500 + n)]
+            })
+        })
+        .collect();
+    let received = within_a_minute(subscription, 320).await;
+    for w in writers {
+        w.await.unwrap();
+    }
+    let read = all_events(&stores[1], &ledger).await;
+    assert_eq!(read.len(), 320);
+    for (got, stored) in received.iter().zip(&read) {
+        assert_eq!(got, stored);
+        assert_eq!(got.payload.get(), stored.payload.get());
+        assert_eq!(got.recorded_at, stored.recorded_at);
+        assert_eq!(got.metadata, stored.metadata);
+    }
 }
 
 async fn checkpoints_verify_against_later_states_and_fail_on_a_fork(db: TestDatabase) {
@@ -1169,6 +1220,7 @@ windledger_store::on_both_backends!(
     the_database_refuses_to_rewrite_events,
     verify_finds_a_payload_altered_behind_the_triggers_back,
     a_subscription_sees_each_event_once_in_order,
+    a_subscription_delivers_what_a_read_gives,
     checkpoints_verify_against_later_states_and_fail_on_a_fork,
     random_histories_equal_their_accepted_batches,
     every_commit_is_sealed_and_only_a_trusted_key_verifies,
