@@ -122,8 +122,9 @@ fn store_error(e: windledger_store::StoreError) -> Error {
     Error::store(&e)
 }
 
+/// Today in Paris, as the pages' dates and the domain's clock are.
 fn today() -> NaiveDate {
-    Utc::now().date_naive()
+    windledger_domain::paris::paris_date(Utc::now())
 }
 
 impl Vault {

@@ -14,9 +14,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 pub trait Clock: Send + Sync {
     fn now(&self) -> DateTime<Utc>;
 
-    /// Today's civil date (UTC).
+    /// Today's civil date in Paris, the company's legal time: the dates
+    /// people give are Paris dates, and a date given at 00:30 in Paris
+    /// is today's, though UTC is still on the day before. (Paris is ahead
+    /// of UTC, so a date accepted against UTC's day is accepted against
+    /// Paris's: events recorded before this rule decide the same.)
     fn today(&self) -> NaiveDate {
-        self.now().date_naive()
+        crate::paris::paris_date(self.now())
     }
 }
 

@@ -31,6 +31,16 @@ pub fn paris_offset(at: DateTime<Utc>) -> Duration {
     }
 }
 
+/// Today's date in Paris at `at`: the date people mean when they give one
+/// (at 00:30 in Paris it is already the new day, though in UTC it is not).
+pub fn paris_date(at: DateTime<Utc>) -> NaiveDate {
+    // At the end of time (a clock that never refuses, in tests) there is
+    // no later day: UTC's.
+    at.naive_utc()
+        .checked_add_signed(paris_offset(at))
+        .map_or(at.date_naive(), |local| local.date())
+}
+
 /// A time in Paris, as read on a clock there.
 pub fn to_paris(at: DateTime<Utc>) -> NaiveDateTime {
     at.naive_utc() + paris_offset(at)

@@ -150,7 +150,7 @@ pub fn parse_datetime_input(value: &str) -> Option<DateTime<Utc>> {
 
 /// Today in Paris.
 pub fn today() -> NaiveDate {
-    to_paris(Utc::now()).date()
+    windledger_domain::paris::paris_date(Utc::now())
 }
 
 pub fn meeting_kind(kind: MeetingKind) -> &'static str {

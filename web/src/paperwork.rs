@@ -981,7 +981,7 @@ pub async fn send_emails(
             let runtime = &post.farm.runtime;
             Some(async move {
                 let _convening = convening;
-                let today = Utc::now().date_naive();
+                let today = format::today();
                 let sent = meeting_papers::send_emails(
                     runtime,
                     &plan,

@@ -84,12 +84,14 @@ fn waits_for_november_to_be_over(
     what: &'static str,
     event: FinancialYearEvent,
 ) {
+    // Days are Paris's: 22:00 UTC is 23:00 in Paris in November, and
+    // 23:00 UTC on the 30th is already 1 December there.
     for today in [(2026, 11, 1), (2026, 11, 30)] {
-        year_at(at(today.0, today.1, today.2, 23))
+        year_at(at(today.0, today.1, today.2, 22))
             .when(command(november()))
             .then_expect_error(not_over(what, today));
     }
-    year_at(at(2026, 12, 1, 0))
+    year_at(at(2026, 11, 30, 23))
         .when(command(november()))
         .then_expect_events(vec![event]);
 }
