@@ -811,24 +811,29 @@ fn cents(text: &str) -> Option<Cents> {
 
 /// `YYYY-MM-DD`, exactly so.
 fn iso_date(text: &str) -> Option<NaiveDate> {
-    if text.len() != 10 || text.get(4..5) != Some("-") || text.get(7..8) != Some("-") {
-        return None;
-    }
-    let year = digits(text.get(0..4)?)?;
-    let month = digits(text.get(5..7)?)?;
-    let day = digits(text.get(8..10)?)?;
-    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
+    fixed_date(text, b'-', [0..4, 5..7, 8..10])
 }
 
 /// `DD/MM/YYYY`, exactly so.
 fn french_date(text: &str) -> Option<NaiveDate> {
-    if text.len() != 10 || text.get(2..3) != Some("/") || text.get(5..6) != Some("/") {
+    fixed_date(text, b'/', [6..10, 3..5, 0..2])
+}
+
+/// A date of 10 characters: its year, month and day digits at `parts`,
+/// every other character `separator`.
+fn fixed_date(text: &str, separator: u8, parts: [std::ops::Range<usize>; 3]) -> Option<NaiveDate> {
+    if text.len() != 10 {
         return None;
     }
-    let day = digits(text.get(0..2)?)?;
-    let month = digits(text.get(3..5)?)?;
-    let year = digits(text.get(6..10)?)?;
-    NaiveDate::from_ymd_opt(i32::try_from(year).ok()?, month, day)
+    let outside = |i: &usize| !parts.iter().any(|p| p.contains(i));
+    if !(0..10)
+        .filter(outside)
+        .all(|i| text.as_bytes()[i] == separator)
+    {
+        return None;
+    }
+    let [year, month, day] = parts.map(|p| text.get(p).and_then(digits));
+    NaiveDate::from_ymd_opt(i32::try_from(year?).ok()?, month?, day?)
 }
 
 fn digits(text: &str) -> Option<u32> {
