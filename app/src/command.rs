@@ -250,41 +250,24 @@ impl Aggregates {
         let Some(first) = commands.first() else {
             return Ok(Vec::new());
         };
+        // Each arm: the batch's commands unwrapped to its aggregate's type,
+        // run by its decider.
+        macro_rules! run_on {
+            ($decider:ident, $variant:ident, $unwrap:expr) => {{
+                let commands = of_one_type(commands, |c| match c {
+                    Command::$variant(c) => Some($unwrap(c)),
+                    _ => None,
+                })?;
+                self.$decider
+                    .run_batch(aggregate_id, commands, metadata)
+                    .await
+            }};
+        }
         match first {
-            Command::Company(_) => {
-                let commands = of_one_type(commands, |c| match c {
-                    Command::Company(c) => Some(*c),
-                    _ => None,
-                })?;
-                self.company
-                    .run_batch(aggregate_id, commands, metadata)
-                    .await
-            }
-            Command::Meeting(_) => {
-                let commands = of_one_type(commands, |c| match c {
-                    Command::Meeting(c) => Some(c),
-                    _ => None,
-                })?;
-                self.meeting
-                    .run_batch(aggregate_id, commands, metadata)
-                    .await
-            }
-            Command::FinancialYear(_) => {
-                let commands = of_one_type(commands, |c| match c {
-                    Command::FinancialYear(c) => Some(c),
-                    _ => None,
-                })?;
-                self.year.run_batch(aggregate_id, commands, metadata).await
-            }
-            Command::Advance(_) => {
-                let commands = of_one_type(commands, |c| match c {
-                    Command::Advance(c) => Some(c),
-                    _ => None,
-                })?;
-                self.advance
-                    .run_batch(aggregate_id, commands, metadata)
-                    .await
-            }
+            Command::Company(_) => run_on!(company, Company, |c: Box<CompanyCommand>| *c),
+            Command::Meeting(_) => run_on!(meeting, Meeting, std::convert::identity),
+            Command::FinancialYear(_) => run_on!(year, FinancialYear, std::convert::identity),
+            Command::Advance(_) => run_on!(advance, Advance, std::convert::identity),
         }
     }
 
