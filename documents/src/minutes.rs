@@ -155,17 +155,7 @@ pub fn minutes_pdf(
             continue;
         }
         kinds_said.push(&r.decision_kind);
-        layout.paragraph(
-            TEXT,
-            &words::quorum_line(
-                r.decision_kind.as_str(),
-                &c.call,
-                r.quorum,
-                r.present,
-                r.roll_total,
-                r.quorum_reached,
-            ),
-        );
+        layout.paragraph(TEXT, &words::quorum_line(&c.call, r));
     }
 
     heading(&mut layout, words::MINUTES_DOCUMENTS);
@@ -323,10 +313,7 @@ fn college_name(roll: &Roll, college: &CollegeId) -> String {
 /// quorum, the majority, and the count of every college.
 fn resolution_result(layout: &mut Layout<'_>, r: &ResolutionResult, roll: Option<&Roll>) {
     layout.paragraph(SUBHEADING, &words::result(&r.outcome));
-    layout.paragraph(
-        TEXT,
-        &words::result_quorum(r.present, r.roll_total, r.quorum, r.quorum_reached),
-    );
+    layout.paragraph(TEXT, &words::result_quorum(r));
     layout.paragraph(
         TEXT,
         &words::result_majority(

@@ -213,6 +213,62 @@ pub struct DecisionKind {
     pub majority: Majority,
     /// Colleges whose own majority is also required: a veto.
     pub college_majorities_required: BTreeSet<CollegeId>,
+    /// What the quorum counts. Absent (and not written) for the default:
+    /// the roll's votes.
+    #[serde(default, skip_serializing_if = "QuorumBasis::is_default")]
+    pub quorum_basis: QuorumBasis,
+    /// When a required college vetoes. Absent (and not written) for the
+    /// default: unless most of its votes cast are for, silence included.
+    #[serde(default, skip_serializing_if = "VetoBasis::is_default")]
+    pub veto: VetoBasis,
+}
+
+/// What the quorum of a decision kind counts (docs/charter.md, "Quorum").
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum QuorumBasis {
+    /// The votes present or represented over the roll's votes, whatever
+    /// their college (a member's vote and a share's vote alike).
+    #[default]
+    Votes,
+    /// The nominal value of the voting shares present or represented over
+    /// that of the whole roll (shares without a vote count in neither).
+    Capital,
+    /// Each college's turnout (its votes present over its roll's votes),
+    /// weighted by the college's weight; the weight of a college with no
+    /// voter on the roll is shared among the others in proportion. Needs
+    /// weighted colleges.
+    CollegeWeighted,
+    /// Every college with a voter on the roll reaches the quorum on its own
+    /// votes.
+    PerCollege,
+}
+
+impl QuorumBasis {
+    pub fn is_default(&self) -> bool {
+        *self == Self::Votes
+    }
+}
+
+/// When a college whose majority a decision kind requires vetoes it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum VetoBasis {
+    /// Unless more than half of the votes cast in the college are for: a
+    /// college that casts no vote, or splits evenly, vetoes.
+    #[default]
+    Silence,
+    /// Only when more of the votes cast in the college are against than
+    /// for: silence or an even split lets the decision through.
+    MajorityAgainst,
+}
+
+impl VetoBasis {
+    pub fn is_default(&self) -> bool {
+        *self == Self::Silence
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -369,6 +425,10 @@ pub enum CharterError {
     UndefinedCollege(CollegeId),
     #[error("{what} is {value}: it must be a fraction between 0 and 1")]
     NotAProportion { what: String, value: Ratio },
+    #[error(
+        "decision kind {0} counts its quorum by college weight, but the colleges have no weight: weight every college, or count the quorum another way"
+    )]
+    CollegeWeightedQuorumWithoutWeights(DecisionKindId),
     #[error("decision kind {0} requires more than 100 % of votes cast: it could never be adopted")]
     UnreachableMajority(DecisionKindId),
     #[error("a notice period is longer than {max} days")]
@@ -593,6 +653,12 @@ impl Charter {
                 return Err(CharterError::UnreachableMajority(kind.id.clone()));
             }
             self.colleges_defined(kind.college_majorities_required.iter())?;
+            let weighted = self.colleges.iter().any(|c| c.weight.is_some());
+            if kind.quorum_basis == QuorumBasis::CollegeWeighted && !weighted {
+                return Err(CharterError::CollegeWeightedQuorumWithoutWeights(
+                    kind.id.clone(),
+                ));
+            }
         }
         let reserved = &self.reserved;
         let used = [
@@ -647,6 +713,8 @@ impl DecisionKind {
             quorum_second_call: Ratio::ZERO,
             majority: Majority::MoreThan(Ratio::percent(50)),
             college_majorities_required: BTreeSet::new(),
+            quorum_basis: QuorumBasis::Votes,
+            veto: VetoBasis::Silence,
         }
     }
 
@@ -659,6 +727,8 @@ impl DecisionKind {
             quorum_second_call: Ratio::percent(20),
             majority: Majority::AtLeast(Ratio::new(2, 3).unwrap_or(Ratio::ONE)),
             college_majorities_required: BTreeSet::new(),
+            quorum_basis: QuorumBasis::Votes,
+            veto: VetoBasis::Silence,
         }
     }
 }

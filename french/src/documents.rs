@@ -6,7 +6,9 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use windledger_domain::charter::Majority;
-use windledger_domain::meeting::{Call, ConvocationChannel, Fraction, MeetingKind, Outcome};
+use windledger_domain::meeting::{
+    Call, ConvocationChannel, Fraction, MeetingKind, Outcome, ResolutionResult,
+};
 use windledger_domain::ratio::Ratio;
 use windledger_projections::share_register::{Nature, SupportingAct};
 
@@ -461,28 +463,28 @@ pub fn shares_participating(shares: u64, participants: usize, on_the_roll: usize
     )
 }
 
-/// The quorum of a decision kind at this call.
-pub fn quorum_line(
-    decision_kind: &str,
-    call: &Call,
-    quorum: Ratio,
-    present: u64,
-    roll_total: u64,
-    quorum_reached: bool,
-) -> String {
-    let present_share = Fraction::new(present, roll_total);
+/// The quorum of a decision kind at this call, from one of its results.
+pub fn quorum_line(call: &Call, r: &ResolutionResult) -> String {
+    let kind = format::decision_kind(r.decision_kind.as_str());
+    let call = match call {
+        Call::First => "première convocation",
+        Call::Second { .. } => "seconde convocation",
+    };
+    if let Some(counted) = votes::quorum_counted(r, &Default::default()) {
+        return format!(
+            "Décision {kind}, sur {call} : quorum requis {} ; {counted} ; quorum {}.",
+            ratio_percent(r.quorum),
+            reached(r.quorum_reached, false)
+        );
+    }
+    let present_share = Fraction::new(r.present, r.roll_total);
     format!(
-        "Décision {}, sur {} : quorum requis {} des voix ; voix présentes, représentées ou exprimées par correspondance (abstentions comprises) : {} sur {} ({}) ; quorum {}.",
-        format::decision_kind(decision_kind),
-        match call {
-            Call::First => "première convocation",
-            Call::Second { .. } => "seconde convocation",
-        },
-        ratio_percent(quorum),
-        format::int(present),
-        format::int(roll_total),
+        "Décision {kind}, sur {call} : quorum requis {} des voix ; voix présentes, représentées ou exprimées par correspondance (abstentions comprises) : {} sur {} ({}) ; quorum {}.",
+        ratio_percent(r.quorum),
+        format::int(r.present),
+        format::int(r.roll_total),
         share(present_share.as_ref()),
-        reached(quorum_reached, false)
+        reached(r.quorum_reached, false)
     )
 }
 
@@ -503,14 +505,21 @@ pub fn result(outcome: &Outcome) -> String {
 }
 
 /// The quorum of one resolution.
-pub fn result_quorum(present: u64, roll_total: u64, quorum: Ratio, quorum_reached: bool) -> String {
-    format!(
-        "Quorum : {} voix présentes ou représentées sur {}, pour un quorum requis de {} : {}.",
-        format::int(present),
-        format::int(roll_total),
-        ratio_percent(quorum),
-        reached(quorum_reached, false)
-    )
+pub fn result_quorum(r: &ResolutionResult) -> String {
+    match votes::quorum_counted(r, &Default::default()) {
+        None => format!(
+            "Quorum : {} voix présentes ou représentées sur {}, pour un quorum requis de {} : {}.",
+            format::int(r.present),
+            format::int(r.roll_total),
+            ratio_percent(r.quorum),
+            reached(r.quorum_reached, false)
+        ),
+        Some(counted) => format!(
+            "Quorum {counted}, pour un quorum requis de {} : {}.",
+            ratio_percent(r.quorum),
+            reached(r.quorum_reached, false)
+        ),
+    }
 }
 
 /// The majority of one resolution: required, obtained, reached.

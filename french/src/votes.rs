@@ -5,8 +5,8 @@
 use std::collections::HashMap;
 
 use rust_decimal::Decimal;
-use windledger_domain::charter::{Charter, Majority, VoteBasis};
-use windledger_domain::meeting::{Fraction, Outcome, RejectionRule, RollCollege};
+use windledger_domain::charter::{Charter, Majority, QuorumBasis, VetoBasis, VoteBasis};
+use windledger_domain::meeting::{Fraction, Outcome, RejectionRule, ResolutionResult, RollCollege};
 use windledger_domain::ratio::Ratio;
 use windledger_domain::types::CollegeId;
 
@@ -107,10 +107,92 @@ pub fn majority(m: Majority) -> String {
     }
 }
 
+/// What a decision kind's quorum counts, in words: "des voix", "du
+/// capital"...
+pub fn quorum_basis(basis: QuorumBasis) -> &'static str {
+    match basis {
+        QuorumBasis::Votes => "des voix du registre",
+        QuorumBasis::Capital => "du capital des actions avec droit de vote",
+        QuorumBasis::CollegeWeighted => {
+            "des présents, collège par collège, pondérés par les poids des collèges"
+        }
+        QuorumBasis::PerCollege => "des voix dans chaque collège",
+    }
+}
+
+/// How a quorum counted otherwise than on the roll's votes was met, in
+/// one sentence ending without a full stop; `None` for the default (the
+/// caller says "n voix présentes sur m").
+pub fn quorum_counted(r: &ResolutionResult, names: &HashMap<CollegeId, String>) -> Option<String> {
+    let turnout = percent(r.turnout.as_ref());
+    match r.quorum_basis {
+        QuorumBasis::Votes => None,
+        QuorumBasis::Capital => Some(match r.capital {
+            Some(c) => format!(
+                "quorum compté {} : {} présents ou représentés sur {} ({turnout})",
+                quorum_basis(r.quorum_basis),
+                format::euros(c.present.amount()),
+                format::euros(c.roll_total.amount()),
+            ),
+            None => format!("quorum compté {} : {turnout}", quorum_basis(r.quorum_basis)),
+        }),
+        QuorumBasis::CollegeWeighted => Some(format!(
+            "quorum compté {} : {}, soit {turnout}",
+            quorum_basis(r.quorum_basis),
+            r.colleges
+                .iter()
+                .filter(|c| c.roll_total > 0)
+                .map(|c| format!(
+                    "{} {} sur {}",
+                    name(&c.college, names),
+                    format::int(c.present),
+                    format::int(c.roll_total)
+                ))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )),
+        QuorumBasis::PerCollege => Some(format!(
+            "quorum compté {} : {}",
+            quorum_basis(r.quorum_basis),
+            r.colleges
+                .iter()
+                .filter_map(|c| Some(format!(
+                    "{} {} sur {} ({})",
+                    name(&c.college, names),
+                    format::int(c.present),
+                    format::int(c.roll_total),
+                    if c.quorum_reached? {
+                        "atteint"
+                    } else {
+                        "non atteint"
+                    }
+                )))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )),
+    }
+}
+
+/// When a required college vetoes, in words.
+pub fn veto_basis(basis: VetoBasis) -> &'static str {
+    match basis {
+        VetoBasis::Silence => "sauf majorité « pour » dans le collège (son silence vaut veto)",
+        VetoBasis::MajorityAgainst => {
+            "si la majorité des voix exprimées dans le collège est « contre »"
+        }
+    }
+}
+
 /// Why a resolution was rejected, in words.
 pub fn rejection(rule: &RejectionRule, colleges: &HashMap<CollegeId, String>) -> String {
     match rule {
         RejectionRule::Quorum => "quorum non atteint".to_owned(),
+        RejectionRule::CollegeQuorum { college } => {
+            format!(
+                "quorum non atteint dans le collège {}",
+                name(college, colleges)
+            )
+        }
         RejectionRule::Majority => "majorité non atteinte".to_owned(),
         RejectionRule::Veto { college } => {
             format!("veto du collège {}", name(college, colleges))

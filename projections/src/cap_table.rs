@@ -718,7 +718,7 @@ impl CapTable {
     /// each college's total. `None` before incorporation.
     pub fn vote_weights(&self, record_date: NaiveDate) -> Option<VoteWeights> {
         let snapshot = self.snapshot(AsOf::Date { date: record_date }, record_date)?;
-        let voters = general_meeting_voters(&snapshot).ok()?;
+        let voters = general_meeting_voters(&snapshot, false).ok()?;
         let mut by_college: BTreeMap<CollegeId, u64> = BTreeMap::new();
         for v in &voters {
             let sum = by_college.entry(v.college.clone()).or_default();

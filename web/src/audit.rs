@@ -109,6 +109,12 @@ fn deciding_rule(
     let share = r.share_for.as_ref().map(|f| f.to_string());
     html! {
         ul {
+            @if let Some(counted) = votes::quorum_counted(r, colleges) {
+                li {
+                    "Quorum " (counted) ", il en fallait " (r.quorum) " — "
+                    @if r.quorum_reached { span.badge.ok { "atteint" } } @else { span.badge.bad { "non atteint" } }
+                }
+            } @else {
             li {
                 @if votes::totals_add_up(roll) {
                     "Quorum : " (format::int(r.present)) " voix présentes ou représentées sur " (format::int(r.roll_total))
@@ -126,6 +132,7 @@ fn deciding_rule(
                 ", il en fallait " (r.quorum) " — "
                 @if r.quorum_reached { span.badge.ok { "atteint" } } @else { span.badge.bad { "non atteint" } }
             }
+            }
             li {
                 "Majorité : " (votes::majority(r.majority)) " ; part des voix pour "
                 (votes::percent(r.share_for.as_ref()))
@@ -142,7 +149,10 @@ fn deciding_rule(
                 }
             }
             @if !required.is_empty() {
-                li { "Majorité requise dans le collège : " (required.join(", ")) }
+                li {
+                    "Majorité requise dans le collège : " (required.join(", "))
+                    @if !r.veto.is_default() { " ; veto " (votes::veto_basis(r.veto)) }
+                }
             }
             li { "Décision : " (outcome_text(&r.outcome, colleges)) }
         }

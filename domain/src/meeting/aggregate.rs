@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::commands::{MeetingCommand, ProposedResolution};
@@ -19,8 +20,9 @@ use crate::aggregate::aggregate;
 
 mod paperwork;
 use crate::cap_table::{CapTableService, CapTableServices, CapTableSnapshot};
-use crate::charter::{Charter, VoteBasis};
+use crate::charter::{Charter, QuorumBasis, VoteBasis};
 use crate::clock::{Clock, not_after};
+use crate::money::Euros;
 use crate::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionPurpose};
 use crate::types::{HolderId, MeetingId, ResolutionId};
 pub use paperwork::{
@@ -1054,7 +1056,13 @@ fn check_members(
 /// per member: one vote for a holder of any share), in holder id order.
 /// What the meeting freezes when voting opens, and what the vote-weights
 /// projection shows for a record date.
-pub fn general_meeting_voters(snapshot: &CapTableSnapshot) -> Result<Vec<Voter>, MeetingError> {
+///
+/// With `capital`, each voter also carries the nominal value of their
+/// voting shares, for a quorum counted on capital.
+pub fn general_meeting_voters(
+    snapshot: &CapTableSnapshot,
+    capital: bool,
+) -> Result<Vec<Voter>, MeetingError> {
     let charter = &snapshot.charter;
     let inconsistent = |what: String| {
         MeetingError::CapTableLookup(LookupError(format!(
@@ -1069,12 +1077,20 @@ pub fn general_meeting_voters(snapshot: &CapTableSnapshot) -> Result<Vec<Voter>,
             .ok_or_else(|| inconsistent(format!("college {} is unknown", position.college)))?;
         let mut shares = 0u64;
         let mut votes = 0u64;
+        let mut nominal = Decimal::ZERO;
         for (class, count) in &position.shares {
             let class = charter
                 .share_class(class)
                 .ok_or_else(|| inconsistent(format!("share class {class} is unknown")))?;
             shares = shares.saturating_add(count.get());
             votes = votes.saturating_add(count.get().saturating_mul(class.votes_per_share.into()));
+            if class.votes_per_share > 0 {
+                // At most 10^12 shares of a nominal value within the
+                // input's bounds (crate::input): far inside a Decimal.
+                nominal = nominal.saturating_add(
+                    Decimal::from(count.get()).saturating_mul(class.nominal_value.amount()),
+                );
+            }
         }
         let weight = match college.vote_basis {
             VoteBasis::PerShare => votes,
@@ -1086,6 +1102,15 @@ pub fn general_meeting_voters(snapshot: &CapTableSnapshot) -> Result<Vec<Voter>,
                 college: position.college.clone(),
                 shares,
                 weight,
+                capital: capital
+                    .then(|| Euros::new(nominal))
+                    .transpose()
+                    .map_err(|_| {
+                        inconsistent(format!(
+                            "the capital of {} is out of range",
+                            position.holder
+                        ))
+                    })?,
             });
         }
     }
@@ -1096,7 +1121,11 @@ pub fn general_meeting_voters(snapshot: &CapTableSnapshot) -> Result<Vec<Voter>,
 fn roll_from(convened: &Convocation, snapshot: CapTableSnapshot) -> Result<Roll, MeetingError> {
     let charter = &snapshot.charter;
     let voters = if convened.kind.is_general_meeting() {
-        general_meeting_voters(&snapshot)?
+        let on_capital = convened
+            .decision_kinds
+            .iter()
+            .any(|k| k.quorum_basis == QuorumBasis::Capital);
+        general_meeting_voters(&snapshot, on_capital)?
     } else {
         let mut members = Vec::with_capacity(convened.members.len());
         for m in &convened.members {
@@ -1108,6 +1137,7 @@ fn roll_from(convened: &Convocation, snapshot: CapTableSnapshot) -> Result<Roll,
                 college: m.college.clone(),
                 shares: 0,
                 weight: 1,
+                capital: None,
             });
         }
         members.sort_by(|a, b| a.holder.cmp(&b.holder));

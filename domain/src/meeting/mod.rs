@@ -20,7 +20,7 @@ pub use aggregate::{
 pub use commands::{MeetingCommand, ProposedResolution};
 pub use error::MeetingError;
 pub use events::{Bureau, MEETING_EVENT_VERSION, MeetingEvent};
-pub use tally::{CollegeTally, Fraction, Outcome, RejectionRule, ResolutionResult};
+pub use tally::{CapitalCount, CollegeTally, Fraction, Outcome, RejectionRule, ResolutionResult};
 pub use types::{
     AgendaItem, Call, Choice, CommitteeMember, Convocation, ConvocationChannel, MeetingKind,
     Minutes, OfficerSignature, Roll, RollCollege, SentConvocation, Voter, is_sha256_hex,

@@ -3,7 +3,12 @@
 //! The rules, all exact (integers and fractions of big integers):
 //! - Present or represented: the weight of the voters with a ballot in force
 //!   (their own or their proxy's), abstentions included. The quorum is
-//!   reached when present >= quorum x roll total (`present x d >= total x n`).
+//!   reached when present >= quorum x roll total (`present x d >= total x n`),
+//!   counted as the decision kind's [`QuorumBasis`] says: on the roll's
+//!   votes (the default), on the nominal value of the voting shares, on the
+//!   colleges' turnouts weighted by their weights (the weight of a college
+//!   with nobody on the roll shared among the others), or in every college
+//!   with somebody on the roll, each on its own votes.
 //! - Votes cast: for and against only; abstentions are not votes cast.
 //! - Without college weights, the share for is for / (for + against).
 //! - With college weights (SCIC style), the share for is the sum over the
@@ -14,8 +19,10 @@
 //!   least (`AtLeast`) the decision kind's fraction. No vote cast at all: not
 //!   reached.
 //! - A college whose majority the decision kind requires has a majority for
-//!   when more than half of the votes cast in it are for; a college that
-//!   casts no vote has no majority for, so its silence is a veto.
+//!   when more than half of the votes cast in it are for. By default
+//!   ([`VetoBasis::Silence`]) a required college without a majority for
+//!   vetoes, so its silence is a veto; with [`VetoBasis::MajorityAgainst`]
+//!   it vetoes only when more of its votes cast are against than for.
 //! - Adopted only if quorum, majority and every required college's majority
 //!   are reached. A rejection lists every rule that failed, in that order.
 
@@ -28,7 +35,8 @@ use num_traits::{One, Zero};
 use serde::{Deserialize, Serialize};
 
 use super::types::{Choice, Roll, Voter};
-use crate::charter::{DecisionKind, Majority};
+use crate::charter::{DecisionKind, Majority, QuorumBasis, VetoBasis};
+use crate::money::Euros;
 use crate::ratio::Ratio;
 use crate::types::{CollegeId, DecisionKindId, ResolutionId};
 
@@ -110,6 +118,18 @@ pub struct ResolutionResult {
     /// The quorum that applied (first or second call).
     pub quorum: Ratio,
     pub quorum_reached: bool,
+    /// What the quorum counted; absent (and not written) for the roll's
+    /// votes, when `present` over `roll_total` is what was compared.
+    #[serde(default, skip_serializing_if = "QuorumBasis::is_default")]
+    pub quorum_basis: QuorumBasis,
+    /// The share present that was compared with the quorum, for a quorum
+    /// on capital or weighted by college.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub turnout: Option<Fraction>,
+    /// For a quorum on capital: the nominal value of the roll's voting
+    /// shares, and of those present or represented.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capital: Option<CapitalCount>,
     pub votes_for: u64,
     pub votes_against: u64,
     pub abstentions: u64,
@@ -124,7 +144,19 @@ pub struct ResolutionResult {
     pub share_for: Option<Fraction>,
     pub majority: Majority,
     pub majority_reached: bool,
+    /// When a required college vetoed; absent (and not written) for the
+    /// default, silence included.
+    #[serde(default, skip_serializing_if = "VetoBasis::is_default")]
+    pub veto: VetoBasis,
     pub outcome: Outcome,
+}
+
+/// The capital a quorum on capital compared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct CapitalCount {
+    pub roll_total: Euros,
+    pub present: Euros,
 }
 
 /// One college's part of a resolution's count.
@@ -146,6 +178,11 @@ pub struct CollegeTally {
     pub majority_for: bool,
     /// The decision kind requires this college's majority.
     pub majority_required: bool,
+    /// For a quorum counted in every college: whether this one reached it
+    /// (absent, and not written, otherwise, and for a college with nobody
+    /// on the roll).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quorum_reached: Option<bool>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -168,14 +205,23 @@ impl Outcome {
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum RejectionRule {
     Quorum,
+    /// A quorum counted in every college, not reached in this one.
+    CollegeQuorum {
+        college: CollegeId,
+    },
     Majority,
-    Veto { college: CollegeId },
+    Veto {
+        college: CollegeId,
+    },
 }
 
 impl fmt::Display for RejectionRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Quorum => f.write_str("quorum not reached"),
+            Self::CollegeQuorum { college } => {
+                write!(f, "quorum not reached in college {college}")
+            }
             Self::Majority => f.write_str("majority not reached"),
             Self::Veto { college } => write!(f, "veto of college {college}"),
         }
@@ -189,16 +235,26 @@ struct Counts {
     for_: u64,
     against: u64,
     abstain: u64,
+    capital_total: BigRational,
+    capital_present: BigRational,
 }
 
 impl Counts {
     // Saturating: a roll's votes are bounded far below 2^64 (at most
     // 10^12 shares of a class x 100 votes, see `crate::input`), but a
     // count must never wrap or panic whatever the roll holds.
-    fn add(&mut self, weight: u64, choice: Option<Choice>) {
+    fn add(&mut self, voter: &Voter, choice: Option<Choice>) {
+        let weight = voter.weight;
+        let capital = voter.capital.map(euros_exactly);
         self.roll_total = self.roll_total.saturating_add(weight);
+        if let Some(capital) = &capital {
+            self.capital_total += capital;
+        }
         let Some(choice) = choice else { return };
         self.present = self.present.saturating_add(weight);
+        if let Some(capital) = &capital {
+            self.capital_present += capital;
+        }
         let count = match choice {
             Choice::For => &mut self.for_,
             Choice::Against => &mut self.against,
@@ -210,6 +266,114 @@ impl Counts {
     fn cast(&self) -> u64 {
         self.for_.saturating_add(self.against)
     }
+
+    fn turnout(&self) -> BigRational {
+        share(self.present, self.roll_total)
+    }
+}
+
+/// `n / d`, and 1 for an empty whole (nothing to be present: every
+/// quorum is met, as `present x d >= total x n` says for 0 >= 0).
+fn share(n: u64, d: u64) -> BigRational {
+    if d == 0 {
+        BigRational::one()
+    } else {
+        BigRational::new(n.into(), d.into())
+    }
+}
+
+fn euros_exactly(e: Euros) -> BigRational {
+    let amount = e.amount();
+    BigRational::new(
+        BigInt::from(amount.mantissa()),
+        BigInt::from(10u8).pow(amount.scale()),
+    )
+}
+
+fn euros_of(r: &BigRational) -> Euros {
+    // Sums of amounts with at most 28 decimals, as Decimal holds them.
+    let cents = (r * BigRational::from_integer(BigInt::from(100u8))).round();
+    let cents: i128 = cents.to_integer().try_into().unwrap_or(i128::MAX);
+    Euros::new(rust_decimal::Decimal::from_i128_with_scale(cents, 2)).unwrap_or(Euros::ZERO)
+}
+
+/// Whether the quorum is met, as the decision kind counts it, with the
+/// share compared (for capital and college-weighted quorums) and each
+/// college's own verdict (per college).
+struct QuorumCount {
+    reached: bool,
+    turnout: Option<BigRational>,
+    capital: Option<CapitalCount>,
+    per_college: Vec<Option<bool>>,
+}
+
+fn count_quorum(
+    basis: QuorumBasis,
+    quorum: Ratio,
+    roll: &Roll,
+    total: &Counts,
+    per_college: &[Counts],
+) -> QuorumCount {
+    let needed = Fraction::from_ratio(quorum).0;
+    let mut count = QuorumCount {
+        reached: false,
+        turnout: None,
+        capital: None,
+        per_college: vec![None; per_college.len()],
+    };
+    match basis {
+        QuorumBasis::Votes => {
+            count.reached = u128::from(total.present) * u128::from(quorum.denominator())
+                >= u128::from(total.roll_total) * u128::from(quorum.numerator());
+        }
+        QuorumBasis::Capital => {
+            let turnout = if total.capital_total.is_zero() {
+                BigRational::one()
+            } else {
+                &total.capital_present / &total.capital_total
+            };
+            count.reached = turnout >= needed;
+            count.turnout = Some(turnout);
+            count.capital = Some(CapitalCount {
+                roll_total: euros_of(&total.capital_total),
+                present: euros_of(&total.capital_present),
+            });
+        }
+        QuorumBasis::CollegeWeighted => {
+            let mut weights = BigRational::zero();
+            let mut weighted = BigRational::zero();
+            for (college, counts) in roll.colleges.iter().zip(per_college) {
+                if counts.roll_total == 0 {
+                    continue;
+                }
+                let w = college
+                    .weight
+                    .map(|w| Fraction::from_ratio(w).0)
+                    .unwrap_or_else(BigRational::zero);
+                weighted += &w * counts.turnout();
+                weights += w;
+            }
+            let turnout = if weights.is_zero() {
+                BigRational::one()
+            } else {
+                weighted / weights
+            };
+            count.reached = turnout >= needed;
+            count.turnout = Some(turnout);
+        }
+        QuorumBasis::PerCollege => {
+            count.reached = true;
+            for (i, counts) in per_college.iter().enumerate() {
+                if counts.roll_total == 0 {
+                    continue;
+                }
+                let reached = counts.turnout() >= needed;
+                count.reached &= reached;
+                count.per_college[i] = Some(reached);
+            }
+        }
+    }
+    count
 }
 
 /// Counts one resolution. `choice_of` gives the choice in force of each
@@ -228,14 +392,14 @@ pub fn tally<'a>(
     let mut per_college: Vec<Counts> = roll.colleges.iter().map(|_| Counts::default()).collect();
     for voter in &roll.voters {
         let choice = choice_of(voter);
-        total.add(voter.weight, choice);
+        total.add(voter, choice);
         if let Some(i) = roll.colleges.iter().position(|c| c.id == voter.college) {
-            per_college[i].add(voter.weight, choice);
+            per_college[i].add(voter, choice);
         }
     }
 
-    let quorum_reached = u128::from(total.present) * u128::from(quorum.denominator())
-        >= u128::from(total.roll_total) * u128::from(quorum.numerator());
+    let quorum_count = count_quorum(kind.quorum_basis, quorum, roll, &total, &per_college);
+    let quorum_reached = quorum_count.reached;
 
     let weighted = roll.colleges.iter().any(|c| c.weight.is_some());
     let mut weight_shared_from = Vec::new();
@@ -286,32 +450,46 @@ pub fn tally<'a>(
         .iter()
         .zip(&per_college)
         .zip(applied)
-        .map(|((college, counts), applied)| CollegeTally {
-            college: college.id.clone(),
-            roll_total: counts.roll_total,
-            present: counts.present,
-            votes_for: counts.for_,
-            votes_against: counts.against,
-            abstentions: counts.abstain,
-            weight: college.weight,
-            applied_weight: applied.map(Fraction),
-            majority_for: counts.for_ > counts.against,
-            majority_required: kind.college_majorities_required.contains(&college.id),
-        })
+        .zip(&quorum_count.per_college)
+        .map(
+            |(((college, counts), applied), quorum_reached)| CollegeTally {
+                college: college.id.clone(),
+                roll_total: counts.roll_total,
+                present: counts.present,
+                votes_for: counts.for_,
+                votes_against: counts.against,
+                abstentions: counts.abstain,
+                weight: college.weight,
+                applied_weight: applied.map(Fraction),
+                majority_for: counts.for_ > counts.against,
+                majority_required: kind.college_majorities_required.contains(&college.id),
+                quorum_reached: *quorum_reached,
+            },
+        )
         .collect();
 
     let mut rules = Vec::new();
-    if !quorum_reached {
+    if kind.quorum_basis == QuorumBasis::PerCollege {
+        for c in &colleges {
+            if c.quorum_reached == Some(false) {
+                rules.push(RejectionRule::CollegeQuorum {
+                    college: c.college.clone(),
+                });
+            }
+        }
+    } else if !quorum_reached {
         rules.push(RejectionRule::Quorum);
     }
     if !majority_reached {
         rules.push(RejectionRule::Majority);
     }
     for required in &kind.college_majorities_required {
-        let has_majority = colleges
-            .iter()
-            .any(|c| &c.college == required && c.majority_for);
-        if !has_majority {
+        let in_college = colleges.iter().find(|c| &c.college == required);
+        let vetoes = match kind.veto {
+            VetoBasis::Silence => !in_college.is_some_and(|c| c.majority_for),
+            VetoBasis::MajorityAgainst => in_college.is_some_and(|c| c.votes_against > c.votes_for),
+        };
+        if vetoes {
             rules.push(RejectionRule::Veto {
                 college: required.clone(),
             });
@@ -330,6 +508,9 @@ pub fn tally<'a>(
         present: total.present,
         quorum,
         quorum_reached,
+        quorum_basis: kind.quorum_basis,
+        turnout: quorum_count.turnout.map(Fraction),
+        capital: quorum_count.capital,
         votes_for: total.for_,
         votes_against: total.against,
         abstentions: total.abstain,
@@ -339,6 +520,7 @@ pub fn tally<'a>(
         share_for: share_for.map(Fraction),
         majority: kind.majority,
         majority_reached,
+        veto: kind.veto,
         outcome,
     }
 }
@@ -369,6 +551,7 @@ mod tests {
             college: college.clone(),
             shares: 0,
             weight: u64::MAX / 2 + 1,
+            capital: None,
         };
         let roll = Roll {
             record_date: NaiveDate::from_ymd_opt(2025, 6, 10).expect("a date"),

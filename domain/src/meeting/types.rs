@@ -4,6 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::charter::{College, DecisionKind, VoteBasis};
+use crate::money::Euros;
 use crate::ratio::Ratio;
 use crate::resolution::ResolutionPurpose;
 use crate::types::{CollegeId, DecisionKindId, HolderId, MeetingId, ResolutionId};
@@ -212,6 +213,11 @@ pub struct Voter {
     /// Votes: shares x votes per share, or 1 in a per-member college or a
     /// committee.
     pub weight: u64,
+    /// The nominal value of the voter's voting shares, on the roll of a
+    /// general meeting where a decision kind counts its quorum on capital
+    /// (absent, and not written, otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub capital: Option<Euros>,
 }
 
 /// The id of the `number`th resolution (from 1) of a meeting; `None` if the

@@ -8,6 +8,7 @@ mod common;
 mod finance_support;
 mod meeting_support;
 
+mod charter_rules;
 mod company;
 mod company_properties;
 mod finance;

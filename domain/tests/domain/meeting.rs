@@ -10,7 +10,9 @@ use crate::common::*;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use cqrs_es::test::TestFramework;
 use windledger_domain::cap_table::{CapTableSnapshot, HolderPosition, KnownCapTables};
-use windledger_domain::charter::{Charter, DecisionKind, Majority, VoteBasis};
+use windledger_domain::charter::{
+    Charter, DecisionKind, Majority, QuorumBasis, VetoBasis, VoteBasis,
+};
 use windledger_domain::company::HolderKind;
 use windledger_domain::meeting::tally::{
     CollegeTally, Fraction, Outcome, RejectionRule, ResolutionResult,
@@ -303,6 +305,7 @@ fn voter(id: &str, college_id: &str, held: u64, weight: u64) -> Voter {
         college: college(college_id),
         shares: held,
         weight,
+        capital: None,
     }
 }
 
@@ -510,6 +513,8 @@ fn convening_records_only_the_kinds_used_in_charter_order_as_the_charter_defines
         quorum_second_call: Ratio::ONE,
         majority: Majority::AtLeast(Ratio::ONE),
         college_majorities_required: BTreeSet::new(),
+        quorum_basis: QuorumBasis::Votes,
+        veto: VetoBasis::Silence,
     };
     let vetoed_ordinary = DecisionKind {
         college_majorities_required: BTreeSet::from([college(CIT)]),
@@ -1783,6 +1788,7 @@ fn college_tally(
         applied_weight: Some(applied_weight),
         majority_for,
         majority_required,
+        quorum_reached: None,
     }
 }
 
@@ -1819,6 +1825,9 @@ fn counted_results() -> Vec<ResolutionResult> {
             present: 902,
             quorum: ratio(1, 5),
             quorum_reached: true,
+            quorum_basis: QuorumBasis::Votes,
+            turnout: None,
+            capital: None,
             votes_for: 900,
             votes_against: 1,
             abstentions: 1,
@@ -1856,6 +1865,7 @@ fn counted_results() -> Vec<ResolutionResult> {
             share_for: Some(frac(3, 4)),
             majority: Majority::MoreThan(ratio(1, 2)),
             majority_reached: true,
+            veto: VetoBasis::Silence,
             outcome: Outcome::Adopted,
         },
         ResolutionResult {
@@ -1865,6 +1875,9 @@ fn counted_results() -> Vec<ResolutionResult> {
             present: 902,
             quorum: ratio(1, 4),
             quorum_reached: true,
+            quorum_basis: QuorumBasis::Votes,
+            turnout: None,
+            capital: None,
             votes_for: 302,
             votes_against: 600,
             abstentions: 0,
@@ -1894,6 +1907,7 @@ fn counted_results() -> Vec<ResolutionResult> {
             share_for: Some(frac(1, 2)),
             majority: Majority::AtLeast(ratio(2, 3)),
             majority_reached: false,
+            veto: VetoBasis::Silence,
             outcome: Outcome::Rejected {
                 rules: vec![RejectionRule::Majority],
             },
@@ -1922,6 +1936,9 @@ fn nobody_voted_results() -> Vec<ResolutionResult> {
             present: 0,
             quorum,
             quorum_reached: false,
+            quorum_basis: QuorumBasis::Votes,
+            turnout: None,
+            capital: None,
             votes_for: 0,
             votes_against: 0,
             abstentions: 0,
@@ -1935,6 +1952,7 @@ fn nobody_voted_results() -> Vec<ResolutionResult> {
             share_for: None,
             majority,
             majority_reached: false,
+            veto: VetoBasis::Silence,
             outcome: Outcome::Rejected {
                 rules: vec![RejectionRule::Quorum, RejectionRule::Majority],
             },
@@ -2015,6 +2033,9 @@ fn closing_a_second_call_applies_its_quorum_shares_silent_weight_and_counts_veto
         present: 902,
         quorum: Ratio::ZERO,
         quorum_reached: true,
+        quorum_basis: QuorumBasis::Votes,
+        turnout: None,
+        capital: None,
         votes_for: 601,
         votes_against: 1,
         abstentions: 300,
@@ -2044,6 +2065,7 @@ fn closing_a_second_call_applies_its_quorum_shares_silent_weight_and_counts_veto
         share_for: Some(frac(5, 6)),
         majority: Majority::MoreThan(ratio(1, 2)),
         majority_reached: true,
+        veto: VetoBasis::Silence,
         outcome: Outcome::Rejected {
             rules: vec![RejectionRule::Veto {
                 college: college(CIT),
