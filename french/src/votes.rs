@@ -230,6 +230,71 @@ mod tests {
             .collect()
     }
 
+    /// One resolution counted under `basis` on a roll of two colleges:
+    /// the partner (600 EUR of voting shares, 6 votes) votes; the citizens
+    /// (one member, 400 EUR) do not.
+    fn counted(basis: QuorumBasis) -> ResolutionResult {
+        use windledger_domain::charter::DecisionKind;
+        use windledger_domain::meeting::{Choice, Roll, Voter, tally::tally};
+        use windledger_domain::money::Euros;
+        use windledger_domain::types::{HolderId, ResolutionId};
+        let voter = |id: &str, college: &str, weight: u64, euros: i64| Voter {
+            holder: HolderId::new(id).expect("an id"),
+            college: CollegeId::new(college).expect("an id"),
+            shares: weight,
+            weight,
+            capital: Euros::new(Decimal::new(euros, 0)).ok(),
+        };
+        let half = Ratio::new(1, 2).expect("a ratio");
+        let roll = Roll {
+            record_date: chrono::NaiveDate::from_ymd_opt(2025, 6, 1).expect("a date"),
+            colleges: vec![
+                college("ind", Some(half), VoteBasis::PerShare),
+                college("cit", Some(half), VoteBasis::PerMember),
+            ],
+            voters: vec![voter("p", "ind", 6, 600), voter("c", "cit", 1, 400)],
+            max_proxies_held: None,
+        };
+        let kind = DecisionKind {
+            quorum_basis: basis,
+            ..DecisionKind::french_ordinary()
+        };
+        tally(
+            &ResolutionId::new("ag.1").expect("an id"),
+            &kind,
+            Ratio::percent(20),
+            &roll,
+            |v| (v.holder.as_str() == "p").then_some(Choice::For),
+        )
+    }
+
+    #[test]
+    fn a_quorum_counted_otherwise_than_on_votes_says_what_it_counted() {
+        assert_eq!(quorum_counted(&counted(QuorumBasis::Votes), &names()), None);
+        assert_eq!(
+            quorum_counted(&counted(QuorumBasis::Capital), &names()).as_deref(),
+            Some(
+                "quorum compté du capital des actions avec droit de vote : 600,00\u{a0}€ présents ou représentés sur 1\u{202f}000,00\u{a0}€ (60,00\u{a0}%)"
+            )
+        );
+        assert_eq!(
+            quorum_counted(&counted(QuorumBasis::CollegeWeighted), &names()).as_deref(),
+            Some(
+                "quorum compté des présents, collège par collège, pondérés par les poids des collèges : Partenaire 6 sur 6, Citoyens 0 sur 1, soit 50,00\u{a0}%"
+            )
+        );
+        assert_eq!(
+            quorum_counted(&counted(QuorumBasis::PerCollege), &names()).as_deref(),
+            Some(
+                "quorum compté des voix dans chaque collège : Partenaire 6 sur 6 (atteint), Citoyens 0 sur 1 (non atteint)"
+            )
+        );
+        assert_eq!(
+            outcome(&counted(QuorumBasis::PerCollege).outcome, &names()),
+            "rejetée : quorum non atteint dans le collège Citoyens"
+        );
+    }
+
     #[test]
     fn a_count_is_in_its_colleges_unit() {
         assert_eq!(count(VoteBasis::PerShare, 60_061), "60\u{202f}061 voix");
