@@ -8,7 +8,9 @@ use windledger_domain::cap_table::{CapTableService, CapTableSnapshot};
 use windledger_domain::company::{Company, CompanyEvent};
 use windledger_domain::finance::{Balances, ClosingBalances, FinancialYear};
 use windledger_domain::meeting::{Meeting, MeetingLookup, split_resolution_id};
-use windledger_domain::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionService};
+use windledger_domain::resolution::{
+    AdoptedResolution, BoxFuture, LookupError, ResolutionService, Standing,
+};
 use windledger_domain::types::{MeetingId, ResolutionId};
 use windledger_projections::cap_table::HeadPosition;
 use windledger_projections::event::{EventHash, LedgerEvent};
@@ -84,6 +86,23 @@ impl ResolutionService for MeetingResolutions {
                 .await
                 .map_err(lookup)?;
             Ok(meeting.adopted(id))
+        })
+    }
+
+    fn standing<'a>(
+        &'a self,
+        id: &'a ResolutionId,
+    ) -> BoxFuture<'a, Result<Standing, LookupError>> {
+        Box::pin(async move {
+            let Some((meeting, _)) = split_resolution_id(id) else {
+                return Ok(Standing::Unknown);
+            };
+            let meeting = self
+                .meetings
+                .load_committed(meeting.as_str())
+                .await
+                .map_err(lookup)?;
+            Ok(meeting.standing(id))
         })
     }
 }

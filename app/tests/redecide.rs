@@ -265,7 +265,7 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
                 "effective_date": date_of(&events[i]),
             }}),
             expect: format!(
-                "resolution {resolution} was adopted for General, not for CapitalIncrease"
+                "resolution {resolution} was adopted for a general resolution, not for a capital increase"
             ),
         })
     });
@@ -425,7 +425,7 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
             stream: events[i].stream.clone(),
             event_type: "AccountsApproved",
             payload,
-            expect: "resolution ago-2099.1 is unknown, not closed yet or rejected".to_owned(),
+            expect: "resolution ago-2099.1 is on no meeting's agenda".to_owned(),
         })
     });
     let appropriation = (0..events.len()).find(|&i| {

@@ -13,6 +13,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::meeting::RejectionRule;
 use crate::types::{DecisionKindId, HolderId, ResolutionId};
 
 /// An adopted resolution, as the company stream relies on it.
@@ -49,17 +50,89 @@ pub enum ResolutionPurpose {
     General,
 }
 
+impl std::fmt::Display for ResolutionPurpose {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::CharterAmendment => f.write_str("an amendment of the charter"),
+            Self::CapitalIncrease => f.write_str("a capital increase"),
+            Self::CapitalReduction => f.write_str("a capital reduction"),
+            Self::TransferApproval { transferee } => {
+                write!(f, "the approval of {transferee} as a transferee")
+            }
+            Self::AccountsApproval { year } => write!(f, "the approval of the {year} accounts"),
+            Self::ResultAppropriation { year } => {
+                write!(f, "the appropriation of the {year} result")
+            }
+            Self::General => f.write_str("a general resolution"),
+        }
+    }
+}
+
+/// Where a cited resolution stands, as the meeting stream knows it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Standing {
+    Adopted(AdoptedResolution),
+    /// On no meeting's agenda.
+    Unknown,
+    /// On an agenda whose meeting has not closed.
+    NotClosed,
+    /// Closed and rejected, for these rules.
+    Rejected(Vec<RejectionRule>),
+}
+
+impl Standing {
+    /// Why the resolution `cited` backs nothing, unless it was adopted.
+    pub fn adopted(self, cited: &ResolutionId) -> Result<AdoptedResolution, Unbacked> {
+        match self {
+            Self::Adopted(r) if &r.id == cited => Ok(r),
+            Self::Adopted(_) | Self::Unknown => Err(Unbacked::NotAdopted(cited.clone())),
+            Self::NotClosed => Err(Unbacked::NotClosed(cited.clone())),
+            Self::Rejected(rules) => Err(Unbacked::Rejected {
+                resolution: cited.clone(),
+                rules: Rules(rules),
+            }),
+        }
+    }
+}
+
+/// The rules that rejected a resolution, as a sentence lists them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rules(pub Vec<RejectionRule>);
+
+impl std::fmt::Display for Rules {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, rule) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{rule}")?;
+        }
+        Ok(())
+    }
+}
+
 /// Why a resolution cannot back a decision: the one rule both the company
 /// and the financial year apply (each error carries it as its `Unbacked`
 /// variant). Its rules keep the names they had before it was shared.
 #[derive(Debug, Clone, PartialEq, Eq, Error, strum::IntoStaticStr)]
 pub enum Unbacked {
-    /// Not found, still open, rejected, or another resolution.
-    #[error("resolution {0} is unknown, not closed yet or rejected")]
+    /// On no meeting's agenda.
+    #[error("resolution {0} is on no meeting's agenda")]
     #[strum(serialize = "ResolutionNotAdopted")]
     NotAdopted(ResolutionId),
+    /// Its meeting has not closed: its outcome is not known yet.
+    #[error("resolution {0} is not decided yet: its meeting has not closed")]
+    #[strum(serialize = "ResolutionNotClosed")]
+    NotClosed(ResolutionId),
+    /// Its meeting rejected it.
+    #[error("resolution {resolution} was rejected ({rules}): it backs nothing")]
+    #[strum(serialize = "ResolutionRejected")]
+    Rejected {
+        resolution: ResolutionId,
+        rules: Rules,
+    },
     /// Adopted for something else.
-    #[error("resolution {resolution} was adopted for {found:?}, not for {expected:?}")]
+    #[error("resolution {resolution} was adopted for {found}, not for {expected}")]
     #[strum(serialize = "ResolutionPurposeMismatch")]
     PurposeMismatch {
         resolution: ResolutionId,
@@ -81,14 +154,12 @@ pub enum Unbacked {
 /// of `purpose`, taken as the `required_kind` of decision where the charter
 /// names one. When it was adopted is each aggregate's own rule.
 pub fn backs(
-    found: Option<AdoptedResolution>,
+    found: Option<Standing>,
     cited: &ResolutionId,
     purpose: &ResolutionPurpose,
     required_kind: Option<&DecisionKindId>,
 ) -> Result<AdoptedResolution, Unbacked> {
-    let resolution = found
-        .filter(|r| &r.id == cited)
-        .ok_or_else(|| Unbacked::NotAdopted(cited.clone()))?;
+    let resolution = found.unwrap_or(Standing::Unknown).adopted(cited)?;
     if &resolution.purpose != purpose {
         return Err(Unbacked::PurposeMismatch {
             resolution: resolution.id,
@@ -130,6 +201,21 @@ pub trait ResolutionService: Send + Sync {
         &'a self,
         id: &'a ResolutionId,
     ) -> BoxFuture<'a, Result<Option<AdoptedResolution>, LookupError>>;
+
+    /// Where the resolution stands: adopted, or why not (unknown, not
+    /// closed, rejected). By default, from [`Self::adopted`], which cannot
+    /// tell the reasons apart.
+    fn standing<'a>(
+        &'a self,
+        id: &'a ResolutionId,
+    ) -> BoxFuture<'a, Result<Standing, LookupError>> {
+        Box::pin(async move {
+            Ok(match self.adopted(id).await? {
+                Some(r) => Standing::Adopted(r),
+                None => Standing::Unknown,
+            })
+        })
+    }
 }
 
 /// Resolutions known in advance: the tests' fake, and the shell's stand-in

@@ -44,7 +44,15 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
             "La date d'effet est antérieure à la dernière opération enregistrée : les dates ne reviennent jamais en arrière."
         }
         "ResolutionRequired" => "Cette opération doit s'appuyer sur une résolution adoptée.",
-        "ResolutionNotAdopted" => "La résolution citée est inconnue, pas encore close ou rejetée.",
+        "ResolutionNotAdopted" => {
+            "La résolution citée ne figure à l'ordre du jour d'aucune assemblée."
+        }
+        "ResolutionNotClosed" => {
+            "La résolution citée n'est pas encore décidée : son assemblée n'est pas close."
+        }
+        "ResolutionRejected" => {
+            "La résolution citée a été rejetée (son décompte dit pourquoi) : elle ne peut fonder cette opération."
+        }
         "ResolutionPurposeMismatch" => "La résolution citée n'a pas été adoptée pour cet objet.",
         "WrongDecisionKind" => {
             "Le type de décision ne convient pas à cet objet : les statuts en réservent un autre."
@@ -134,6 +142,9 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
             "Le vote ne peut pas s'ouvrir avant la fin de la date d'enregistrement."
         }
         "WindowOver" => "La période de vote est terminée.",
+        "ProxyWindowOver" => {
+            "La période de vote est terminée : un pouvoir ne peut plus être donné ni révoqué."
+        }
         "EmptyRoll" => "Personne ne détient de voix à la date d'enregistrement.",
         "Closed" => "L'assemblée est close.",
         "NotOnRoll" => "Cet associé ne figure pas sur la liste d'émargement de l'assemblée.",

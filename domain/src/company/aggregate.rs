@@ -17,7 +17,7 @@ use crate::cap_table::{CapTableSnapshot, HolderPosition};
 use crate::charter::{Charter, OwnershipCap};
 use crate::clock::{Clock, not_after};
 use crate::money::Euros;
-use crate::resolution::{AdoptedResolution, ResolutionPurpose, ResolutionService};
+use crate::resolution::{AdoptedResolution, ResolutionPurpose, ResolutionService, Standing};
 use crate::types::{
     CollegeId, CommuneCode, DecisionKindId, HolderId, IdentityCommitment, ResolutionId,
     ShareClassId, ShareCount,
@@ -159,7 +159,7 @@ impl Company {
             _ => None,
         };
         let resolution = match command.cited_resolution() {
-            Some(id) => services.resolutions.adopted(id).await?,
+            Some(id) => Some(services.resolutions.standing(id).await?),
             None => None,
         };
         let event = self.decide(command, resolution)?;
@@ -444,7 +444,7 @@ impl Company {
     fn decide(
         &self,
         command: CompanyCommand,
-        resolution: Option<AdoptedResolution>,
+        resolution: Option<Standing>,
     ) -> Result<CompanyEvent, CompanyError> {
         let event = match command {
             CompanyCommand::Incorporate { company, charter } => {
@@ -497,7 +497,7 @@ impl Company {
     fn decide_on_incorporated(
         &self,
         command: CompanyCommand,
-        resolution: Option<AdoptedResolution>,
+        resolution: Option<Standing>,
     ) -> Result<CompanyEvent, CompanyError> {
         let charter = self.charter().ok_or(CompanyError::NotIncorporated)?;
         let reserved = &charter.reserved;
@@ -1187,7 +1187,7 @@ fn share_of(
 /// Checks the resolution the service returned for `cited` and returns what
 /// the event records. `required_kind` is `None` where the charter names none.
 fn rely_on(
-    found: Option<AdoptedResolution>,
+    found: Option<Standing>,
     cited: &ResolutionId,
     required_kind: Option<&DecisionKindId>,
     purpose: ResolutionPurpose,

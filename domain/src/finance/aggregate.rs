@@ -22,7 +22,7 @@ use crate::clock::{Clock, not_after};
 use crate::company::HolderKind;
 use crate::money::{Euros, SignedEuros, round_to_cent};
 use crate::resolution::{
-    AdoptedResolution, BoxFuture, LookupError, ResolutionPurpose, ResolutionService,
+    AdoptedResolution, BoxFuture, LookupError, ResolutionPurpose, ResolutionService, Standing,
 };
 use crate::types::{HolderId, ReportId, ResolutionId, TurbineId};
 
@@ -459,11 +459,7 @@ impl FinancialYear {
         let Some(id) = command.cited_resolution() else {
             return Ok(looked);
         };
-        let resolution = services
-            .resolutions
-            .adopted(id)
-            .await?
-            .ok_or_else(|| crate::resolution::Unbacked::NotAdopted(id.clone()))?;
+        let resolution = services.resolutions.standing(id).await?.adopted(id)?;
         looked.charter_at_decision =
             Some(services.cap_tables.cap_table(resolution.adopted_on).await?);
         match command {
@@ -894,7 +890,8 @@ impl Opened {
         purpose: ResolutionPurpose,
     ) -> Result<AdoptedResolution, Error> {
         let required = company.map(|c| &c.charter.reserved.accounts);
-        let resolution = crate::resolution::backs(resolution, id, &purpose, required)?;
+        let found = resolution.map(Standing::Adopted);
+        let resolution = crate::resolution::backs(found, id, &purpose, required)?;
         if resolution.adopted_on <= self.ends_on {
             return Err(Error::DecidedBeforeYearEnd {
                 resolution: resolution.id,

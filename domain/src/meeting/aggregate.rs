@@ -23,7 +23,7 @@ use crate::cap_table::{CapTableService, CapTableServices, CapTableSnapshot};
 use crate::charter::{Charter, QuorumBasis, VoteBasis};
 use crate::clock::{Clock, not_after};
 use crate::money::Euros;
-use crate::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionPurpose};
+use crate::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionPurpose, Standing};
 use crate::types::{HolderId, MeetingId, ResolutionId};
 pub use paperwork::{
     MAX_CONVOCATIONS_PER_EVENT, MAX_DEBATES, MAX_DOCUMENT_TITLE, MAX_DOCUMENTS_PRESENTED,
@@ -400,6 +400,30 @@ impl Meeting {
     /// Each resolution's count, once closed.
     pub fn results(&self) -> Option<&[ResolutionResult]> {
         self.closed.as_ref().map(|c| c.results.as_slice())
+    }
+
+    /// Where a resolution of this meeting stands: adopted, not on its
+    /// agenda, not closed yet, or rejected and why.
+    pub fn standing(&self, resolution: &ResolutionId) -> Standing {
+        if !self
+            .agenda()
+            .iter()
+            .any(|item| &item.resolution == resolution)
+        {
+            return Standing::Unknown;
+        }
+        let Some(closed) = &self.closed else {
+            return Standing::NotClosed;
+        };
+        match closed.results.iter().find(|r| &r.resolution == resolution) {
+            Some(ResolutionResult {
+                outcome: Outcome::Rejected { rules },
+                ..
+            }) => Standing::Rejected(rules.clone()),
+            _ => self
+                .adopted(resolution)
+                .map_or(Standing::Unknown, Standing::Adopted),
+        }
     }
 
     /// The resolution as the company stream relies on it, if this meeting
@@ -827,7 +851,7 @@ impl Meeting {
     fn proxy_window(&self, at: DateTime<Utc>) -> Result<&OpenRoll, MeetingError> {
         let (convened, open) = self.voting()?;
         if at >= convened.closes_at {
-            return Err(MeetingError::WindowOver {
+            return Err(MeetingError::ProxyWindowOver {
                 closes_at: convened.closes_at,
             });
         }

@@ -23,7 +23,7 @@ pub enum MeetingError {
     InvalidResolutionText { number: usize, max: usize },
     #[error("decision kind {0} is not in the charter in force")]
     UnknownDecisionKind(DecisionKindId),
-    #[error("a resolution for {purpose:?} must be a {required} decision, not {found}")]
+    #[error("a resolution for {purpose} must be a {required} decision, not {found}")]
     WrongDecisionKind {
         purpose: ResolutionPurpose,
         required: DecisionKindId,
@@ -118,6 +118,8 @@ pub enum MeetingError {
     },
     #[error("the voting window ended at {closes_at}: it can no longer open")]
     WindowOver { closes_at: DateTime<Utc> },
+    #[error("the voting window ended at {closes_at}: a proxy can no longer be given or revoked")]
+    ProxyWindowOver { closes_at: DateTime<Utc> },
     #[error("no one holds a vote on the record date {0}: there is no one to vote")]
     EmptyRoll(NaiveDate),
     #[error("the meeting was closed at {0}")]

@@ -21,3 +21,4 @@ mod meeting;
 mod meeting_examples;
 mod meeting_properties;
 mod places;
+mod refusals;

@@ -1449,7 +1449,7 @@ fn a_proxy_once_the_window_is_over_is_refused() {
             proxy: holder("h-c1"),
             at: closes_at(),
         },
-        MeetingError::WindowOver {
+        MeetingError::ProxyWindowOver {
             closes_at: closes_at(),
         },
     );
@@ -1548,7 +1548,7 @@ fn revoking_is_refused_off_the_roll_out_of_the_window_or_out_of_the_vote() {
             grantor: holder("h-c2"),
             at: closes_at(),
         },
-        MeetingError::WindowOver {
+        MeetingError::ProxyWindowOver {
             closes_at: closes_at(),
         },
     );
