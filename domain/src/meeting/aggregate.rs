@@ -1003,7 +1003,7 @@ fn check_second_call(
         .iter()
         .zip(results)
         .filter(|(_, r)| match &r.outcome {
-            Outcome::Rejected { rules } => rules.contains(&RejectionRule::Quorum),
+            Outcome::Rejected { rules } => rules.iter().any(RejectionRule::is_quorum),
             Outcome::Adopted => false,
         })
         .map(|(item, _)| item)

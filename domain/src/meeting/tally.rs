@@ -215,6 +215,14 @@ pub enum RejectionRule {
     },
 }
 
+impl RejectionRule {
+    /// A quorum not reached, overall or in a college: what lets a second
+    /// call be convened.
+    pub fn is_quorum(&self) -> bool {
+        matches!(self, Self::Quorum | Self::CollegeQuorum { .. })
+    }
+}
+
 impl fmt::Display for RejectionRule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

@@ -14,6 +14,7 @@ use windledger_domain::meeting::{
     general_meeting_voters,
 };
 use windledger_domain::money::Euros;
+use windledger_domain::ratio::Ratio;
 use windledger_fixtures::farm::{
     self, CIT, COLL, CharterBuilder, IND, ORD, PREF, citizens, eur, industrial_partner,
     local_authorities, ordinary_shares, preference_shares,
@@ -268,6 +269,32 @@ async fn a_quorum_in_every_college_names_each_college_that_missed_it() {
         ("c1", Choice::For),
     ];
     let result = count(&charter, &holders(25), "each", &votes).await;
+    assert!(
+        result
+            .colleges
+            .iter()
+            .all(|c| c.quorum_reached == Some(true))
+    );
+    assert_eq!(result.outcome, Outcome::Adopted);
+}
+
+#[tokio::test]
+async fn a_resolution_that_missed_a_colleges_quorum_may_go_to_a_second_call() {
+    // Given a first call where nobody voted, rejected on every college's
+    // quorum, when a second call is convened on the same agenda, then it
+    // is accepted (the quorum it missed was a quorum), and its own quorum,
+    // none for the ordinary kind, applies.
+    let charter = weighted_charter(vec![DecisionKind {
+        quorum_second_call: Ratio::ZERO,
+        ..kind("each", QuorumBasis::PerCollege, VetoBasis::Silence, &[])
+    }]);
+    let second = Call::Second {
+        first_call: farm::meeting_id("ago-2025"),
+    };
+    let mut m = Assembly::open("ago-2025-bis", second, &charter, &holders(25), &["each"]).await;
+    m.vote("c1", Choice::For).await;
+    let result = m.close().await.remove(0);
+    assert_eq!(result.quorum, Ratio::ZERO);
     assert!(
         result
             .colleges
