@@ -320,11 +320,40 @@ pub struct TransferRules {
     /// adopted resolution of this kind approving that transferee.
     pub approval_of_new_holders: Option<DecisionKindId>,
     /// Clause d'inaliénabilité: no transfer between holders takes effect
-    /// before this date.
+    /// before this date, at most ten years after the charter takes effect
+    /// (L227-13), except those `lock_up_exemptions` lists.
     pub locked_until: Option<NaiveDate>,
+    /// The transfers a lock-up does not stop. Absent (and not written)
+    /// when the charter lists none.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub lock_up_exemptions: BTreeSet<LockUpExemption>,
     /// Checked after every movement, on the share of capital (nominal value
     /// of the shares, treasury shares included in the whole).
     pub caps: Vec<OwnershipCap>,
+}
+
+/// A transfer the charter lets through a lock-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum LockUpExemption {
+    /// Transmission par succession (to an heir).
+    Succession,
+    /// Cession entre époux (or partners under a PACS).
+    Spouse,
+    /// Cession à une société affiliée (a company the holder controls, or
+    /// that controls it).
+    Affiliate,
+}
+
+impl fmt::Display for LockUpExemption {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Succession => "succession",
+            Self::Spouse => "a transfer between spouses",
+            Self::Affiliate => "a transfer to an affiliate",
+        })
+    }
 }
 
 /// Plafond ou plancher de détention.
@@ -426,6 +455,14 @@ pub enum CharterError {
     #[error("{what} is {value}: it must be a fraction between 0 and 1")]
     NotAProportion { what: String, value: Ratio },
     #[error(
+        "the shares are locked up until {until}, more than ten years after the charter takes effect on {takes_effect} (at most {latest}, article L227-13 of the Code de commerce)"
+    )]
+    LockUpTooLong {
+        until: NaiveDate,
+        takes_effect: NaiveDate,
+        latest: NaiveDate,
+    },
+    #[error(
         "decision kind {0} counts its quorum by college weight, but the colleges have no weight: weight every college, or count the quorum another way"
     )]
     CollegeWeightedQuorumWithoutWeights(DecisionKindId),
@@ -517,6 +554,29 @@ impl Charter {
 
     pub fn decision_kind(&self, id: &DecisionKindId) -> Option<&DecisionKind> {
         self.decision_kinds.iter().find(|k| &k.id == id)
+    }
+
+    /// Most years a lock-up may last (L227-13).
+    pub const MAX_LOCK_UP_YEARS: u32 = 10;
+
+    /// The rules a charter must meet to be adopted taking effect on
+    /// `takes_effect` (the formation date, or an amendment's effective
+    /// date): [`Self::check`], and a lock-up of at most ten years from then.
+    pub fn check_taking_effect(&self, takes_effect: NaiveDate) -> Result<(), CharterError> {
+        self.check()?;
+        if let Some(until) = self.transfers.locked_until {
+            let latest = takes_effect
+                .checked_add_months(chrono::Months::new(12 * Self::MAX_LOCK_UP_YEARS))
+                .unwrap_or(NaiveDate::MAX);
+            if until > latest {
+                return Err(CharterError::LockUpTooLong {
+                    until,
+                    takes_effect,
+                    latest,
+                });
+            }
+        }
+        Ok(())
     }
 
     /// The rules a charter must meet to be adopted.

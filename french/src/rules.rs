@@ -81,6 +81,9 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
         "TransferToSelf" => "Un associé ne peut pas se céder des actions à lui-même.",
         "InsufficientShares" => "Le cédant ne détient pas assez d'actions de cette catégorie.",
         "LockedUp" => "Les actions sont inaliénables jusqu'à une date non encore atteinte.",
+        "ExemptionNotInCharter" => {
+            "Les statuts ne prévoient pas cette exception à l'inaliénabilité des actions."
+        }
         "ApprovalRequired" => {
             "Le cessionnaire ne détient pas encore d'actions : un agrément (résolution adoptée) est nécessaire."
         }

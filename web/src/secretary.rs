@@ -166,6 +166,7 @@ fn labels() -> Vec<(String, String)> {
         ("nombre", "Nombre d'actions"),
         ("prix", "Prix par action"),
         ("agrement", "Résolution d'agrément"),
+        ("exception", "Exception à l'inaliénabilité"),
         ("assemblee", "Identifiant de l'assemblée"),
         ("premiere", "Première convocation"),
         ("date_convocation", "Date de convocation"),
@@ -348,6 +349,7 @@ async fn secretary_page(
             (Field::new(transfer, TRANSFER_FORM, "nombre", "Nombre d'actions").required().hint("Un entier positif.").render())
             (Field::new(transfer, TRANSFER_FORM, "prix", "Prix par action (€)").decimal().hint("Vide pour une donation ou une succession.").render())
             (Field::new(transfer, TRANSFER_FORM, "agrement", "Résolution d'agrément").hint("Si le cessionnaire n'a pas encore d'actions : par exemple ago-2026.4.").render())
+            (select(transfer, TRANSFER_FORM, "exception", "Exception à l'inaliénabilité", &LOCK_UP_EXEMPTIONS.map(|(v, t)| (v.to_owned(), t.to_owned())), "", false))
             (Field::new(transfer, TRANSFER_FORM, "date_effet", "Date d'effet").kind("date").required().default_value(transfer, &today.to_string()).render())
             button type="submit" { "Enregistrer la cession" }
         }
@@ -541,6 +543,14 @@ pub async fn admit(post: Post) -> PageResult {
     settle(&post, state, action, success).await
 }
 
+/// The exemptions from a lock-up a charter may list, as the transfer
+/// form offers them (value, label).
+const LOCK_UP_EXEMPTIONS: [(&str, &str); 3] = [
+    ("succession", "Succession"),
+    ("spouse", "Cession entre époux"),
+    ("affiliate", "Cession à une société affiliée"),
+];
+
 /// `POST /parcs/{ledger}/secretariat/cessions`.
 pub async fn transfer(post: Post) -> PageResult {
     let mut state = FormState::new(TRANSFER_FORM, post.fields.clone());
@@ -576,8 +586,30 @@ pub async fn transfer(post: Post) -> PageResult {
             v => ResolutionId::new(v).ok().map(Some),
         },
     );
+    let exemption = state.read(
+        "exception",
+        "Choisissez une exception prévue par les statuts, ou aucune.",
+        |v| match v {
+            "" => Some(None),
+            v => LOCK_UP_EXEMPTIONS
+                .iter()
+                .any(|(known, _)| *known == v)
+                .then(|| serde_json::from_value(Value::String(v.to_owned())).ok())
+                .flatten()
+                .map(Some),
+        },
+    );
     let effective_date = date(&mut state, "date_effet");
-    let target = match (from, to, class, count, price, approval, effective_date) {
+    let target = match (
+        from,
+        to,
+        class,
+        count,
+        price,
+        approval,
+        exemption,
+        effective_date,
+    ) {
         (
             Some(from),
             Some(to),
@@ -585,6 +617,7 @@ pub async fn transfer(post: Post) -> PageResult {
             Some(count),
             Some(price_per_share),
             Some(approval),
+            Some(exemption),
             Some(effective_date),
         ) => Some((
             post.farm.runtime.company_id(),
@@ -596,6 +629,7 @@ pub async fn transfer(post: Post) -> PageResult {
                 price_per_share,
                 approval,
                 effective_date,
+                exemption,
             })),
         )),
         _ => None,

@@ -478,7 +478,7 @@ impl Company {
         if self.incorporated.is_some() {
             return Err(CompanyError::AlreadyIncorporated);
         }
-        charter.check()?;
+        charter.check_taking_effect(company.formation_date)?;
         let mut seen = BTreeSet::new();
         for turbine in &company.turbines {
             if !seen.insert(&turbine.id) {
@@ -509,7 +509,7 @@ impl Company {
                 effective_date,
             } => {
                 self.check_date(effective_date)?;
-                amended.check()?;
+                amended.check_taking_effect(effective_date)?;
                 // The charter in force says how it may be amended.
                 let resolution = rely_on(
                     resolution,
@@ -631,6 +631,7 @@ impl Company {
                 price_per_share,
                 approval,
                 effective_date,
+                exemption,
             } => {
                 self.check_date(effective_date)?;
                 self.active_entry(&from)?;
@@ -640,8 +641,14 @@ impl Company {
                 }
                 self.check_class_and_count(charter, &class, count)?;
                 let rules = &charter.transfers;
+                if let Some(exemption) = exemption
+                    && !rules.lock_up_exemptions.contains(&exemption)
+                {
+                    return Err(CompanyError::ExemptionNotInCharter(exemption));
+                }
                 if let Some(until) = rules.locked_until
                     && effective_date < until
+                    && exemption.is_none()
                 {
                     return Err(CompanyError::LockedUp { until });
                 }
@@ -671,6 +678,7 @@ impl Company {
                     price_per_share,
                     approval,
                     effective_date,
+                    exemption,
                 }
             }
             CompanyCommand::RepurchaseShares {

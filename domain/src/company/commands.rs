@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::events::CompanyEvent;
 use super::places::PlaceNames;
 use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
-use crate::charter::Charter;
+use crate::charter::{Charter, LockUpExemption};
 use crate::money::Euros;
 use crate::types::{
     CollegeId, CommuneCode, HolderId, IdentityCommitment, ResolutionId, ShareClassId, ShareCount,
@@ -76,6 +76,10 @@ pub enum CompanyCommand {
         /// Agrément, needed when the charter asks and `to` holds no share.
         approval: Option<ResolutionId>,
         effective_date: NaiveDate,
+        /// The exemption from a lock-up the transfer falls under (one the
+        /// charter lists); absent for any other transfer.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exemption: Option<LockUpExemption>,
     },
     /// Rachat par la société de ses propres actions: they go to treasury.
     RepurchaseShares {
@@ -241,6 +245,7 @@ impl From<&CompanyEvent> for CompanyCommand {
                 price_per_share,
                 approval,
                 effective_date,
+                exemption,
             } => Self::TransferShares {
                 from,
                 to,
@@ -249,6 +254,7 @@ impl From<&CompanyEvent> for CompanyCommand {
                 price_per_share,
                 approval: approval.as_ref().map(id),
                 effective_date,
+                exemption,
             },
             CompanyEvent::SharesRepurchased {
                 holder,

@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use thiserror::Error;
 
-use crate::charter::{CharterError, OwnershipCap};
+use crate::charter::{CharterError, LockUpExemption, OwnershipCap};
 use crate::money::Euros;
 use crate::resolution::LookupError;
 use crate::types::{
@@ -129,6 +129,8 @@ pub enum CompanyError {
     },
     #[error("shares are locked up until {until}: no transfer between holders before then")]
     LockedUp { until: NaiveDate },
+    #[error("the charter lists no exemption from its lock-up for {0}")]
+    ExemptionNotInCharter(LockUpExemption),
     #[error(
         "{transferee} holds no share yet: the charter requires an approval (agrément) resolution naming them"
     )]

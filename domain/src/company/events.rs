@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::places::PlaceNames;
 use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
-use crate::charter::Charter;
+use crate::charter::{Charter, LockUpExemption};
 use crate::domain_event::domain_event;
 use crate::money::Euros;
 use crate::resolution::AdoptedResolution;
@@ -71,6 +71,9 @@ pub enum CompanyEvent {
         price_per_share: Option<Euros>,
         approval: Option<AdoptedResolution>,
         effective_date: NaiveDate,
+        /// The charter's exemption from a lock-up the transfer fell under.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        exemption: Option<LockUpExemption>,
     },
     SharesRepurchased {
         holder: HolderId,

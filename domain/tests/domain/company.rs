@@ -33,6 +33,7 @@ fn transfer(from: &str, to: &str, count: u64, approval: Option<&str>) -> Company
         price_per_share: Some(eur("120")),
         approval: approval.map(res),
         effective_date: later(),
+        exemption: None,
     }
 }
 
@@ -45,6 +46,7 @@ fn transferred(from: &str, to: &str, count: u64, approval: Option<&str>) -> Comp
         price_per_share: Some(eur("120")),
         approval: approval.map(resolution),
         effective_date: later(),
+        exemption: None,
     }
 }
 
@@ -1109,6 +1111,7 @@ fn a_transfer_during_the_lock_up_is_refused() {
         price_per_share: None,
         approval: None,
         effective_date: day(2014, 12, 31),
+        exemption: None,
     };
     refused(
         capitalised(),
@@ -1177,6 +1180,7 @@ fn a_transfer_of_no_share_or_of_an_unknown_class_is_refused() {
         price_per_share: None,
         approval: None,
         effective_date: later(),
+        exemption: None,
     };
     refused(
         capitalised(),

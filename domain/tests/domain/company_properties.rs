@@ -195,6 +195,7 @@ fn command(op: &Op, on: NaiveDate) -> CompanyCommand {
             price_per_share: Some(eur("105.50")),
             approval: approval.then(|| res(format!("r-approve-{}", HOLDERS[*to]))),
             effective_date: on,
+            exemption: None,
         },
         Op::Repurchase {
             h,

@@ -17,6 +17,7 @@ mod finance_operator;
 mod finance_properties;
 mod identity;
 mod input;
+mod lock_up;
 mod meeting;
 mod meeting_examples;
 mod meeting_properties;

@@ -268,6 +268,7 @@ impl Farm {
             price_per_share: price,
             approval,
             effective_date,
+            exemption: None,
         });
     }
 

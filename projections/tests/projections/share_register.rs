@@ -207,6 +207,7 @@ fn repurchases_and_cancellations_are_entered_with_their_resolution() {
             price_per_share: None,
             approval: None,
             effective_date: day(2017, 1, 3),
+            exemption: None,
         },
     ];
     let ledger: Vec<_> = events

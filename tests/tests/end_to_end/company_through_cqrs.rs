@@ -78,6 +78,7 @@ fn transfer(from: &str, to: &str, count: u64) -> CompanyCommand {
         price_per_share: Some(eur("105")),
         approval: None,
         effective_date: later(),
+        exemption: None,
     }
 }
 

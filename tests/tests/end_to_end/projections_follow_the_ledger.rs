@@ -30,6 +30,7 @@ async fn projections_agree_with_the_ledger_and_follow_it_live(db: TestDatabase) 
         price_per_share: Some(eur("110")),
         approval: None,
         effective_date: on,
+        exemption: None,
     };
     farm.company(transfer(50, day(2021, 3, 1))).await;
     farm.open_meeting("ag-2021", vec![general("Quitus")]).await;
