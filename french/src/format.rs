@@ -179,20 +179,26 @@ pub fn holder_kind(kind: HolderKind) -> &'static str {
         HolderKind::Association => "Association",
         HolderKind::InvestmentClub => "Club d'investisseurs",
         HolderKind::LocalAuthority => "Collectivité territoriale",
+        HolderKind::Commune => "Commune",
+        HolderKind::Epci => "Intercommunalité (EPCI)",
         HolderKind::Sem => "Société d'économie mixte",
         HolderKind::Company => "Société",
         HolderKind::Cooperative => "Coopérative",
+        HolderKind::Fund => "Fonds d'investissement",
     }
 }
 
-pub const HOLDER_KINDS: [(HolderKind, &str); 7] = [
+pub const HOLDER_KINDS: [(HolderKind, &str); 10] = [
     (HolderKind::Individual, "individual"),
     (HolderKind::Association, "association"),
     (HolderKind::InvestmentClub, "investment_club"),
     (HolderKind::LocalAuthority, "local_authority"),
+    (HolderKind::Commune, "commune"),
+    (HolderKind::Epci, "epci"),
     (HolderKind::Sem, "sem"),
     (HolderKind::Company, "company"),
     (HolderKind::Cooperative, "cooperative"),
+    (HolderKind::Fund, "fund"),
 ];
 
 pub fn choice(c: Choice) -> &'static str {
@@ -276,7 +282,8 @@ pub fn commune(code: &CommuneCode, places: &PlaceNames) -> String {
 pub fn leaving(l: &Leaving) -> &'static str {
     match l {
         Leaving::NonLocalHolders => "Associés hors du territoire",
-        Leaving::IndustrialPartner => "Partenaire industriel",
+        Leaving::NonLocalCompanies => "Sociétés hors du territoire (dont le partenaire industriel)",
+        Leaving::NonLocalFunds => "Fonds d'investissement hors du territoire",
         Leaving::NonLocalLandowners => "Propriétaires fonciers hors du territoire",
     }
 }

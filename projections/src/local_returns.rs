@@ -7,10 +7,12 @@
 //!   their commune is in the territory; community-fund payments are local.
 //!   Other costs count only when they name a local beneficiary.
 //! - The dividend of a financial year (declared after its close) counts
-//!   gross, by holder: local authorities and SEMs as holders are the public
-//!   side; other holders are local when their commune of residence (on the
-//!   record date) is in the territory; companies outside it are the
-//!   industrial partner; everyone else outside it is a non-local holder.
+//!   gross, by holder: local authorities, communes, EPCIs and SEMs as
+//!   holders are the public side; other holders are local when their
+//!   commune of residence (on the record date) is in the territory;
+//!   outside it, companies (the industrial partner among them) and funds
+//!   are counted apart from the other holders. No company is called the
+//!   industrial partner: its kind does not say so.
 //! - Current-account interest of the calendar year counts like dividends,
 //!   by the holder's registration at the end of that year.
 //! - The local share is what stayed local over the year's revenue in force.
@@ -53,7 +55,8 @@ pub enum LocalBeneficiary {
     /// Holders living in the territory (individuals, associations, clubs,
     /// cooperatives, local companies), together.
     LocalHolders,
-    /// Local authorities and SEMs as shareholders, together.
+    /// Local authorities, communes, EPCIs and SEMs as shareholders,
+    /// together.
     PublicHolders,
 }
 
@@ -62,8 +65,13 @@ pub enum LocalBeneficiary {
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 #[serde(tag = "party", rename_all = "snake_case")]
 pub enum Leaving {
+    /// Individuals, associations, clubs and cooperatives outside the
+    /// territory.
     NonLocalHolders,
-    IndustrialPartner,
+    /// Companies outside the territory (the industrial partner is one).
+    NonLocalCompanies,
+    /// Investment funds outside the territory (citizen funds included).
+    NonLocalFunds,
     NonLocalLandowners,
 }
 
@@ -113,6 +121,27 @@ enum Party {
     Away(Leaving),
 }
 
+/// Where a holder's dividends and interest count: the public side for a
+/// public body wherever it sits, the local holders for anyone else in the
+/// territory, and outside it companies, funds and the other holders
+/// apart.
+fn holder_party(kind: HolderKind, in_territory: bool) -> Party {
+    match kind {
+        kind if kind.is_public() => Party::Local(LocalBeneficiary::PublicHolders),
+        _ if in_territory => Party::Local(LocalBeneficiary::LocalHolders),
+        HolderKind::Company => Party::Away(Leaving::NonLocalCompanies),
+        HolderKind::Fund => Party::Away(Leaving::NonLocalFunds),
+        HolderKind::Individual
+        | HolderKind::Association
+        | HolderKind::InvestmentClub
+        | HolderKind::Cooperative => Party::Away(Leaving::NonLocalHolders),
+        // Public bodies are matched first.
+        HolderKind::LocalAuthority | HolderKind::Commune | HolderKind::Epci | HolderKind::Sem => {
+            Party::Local(LocalBeneficiary::PublicHolders)
+        }
+    }
+}
+
 /// The local returns of financial year `year`; `None` if it was never
 /// opened.
 pub fn local_returns(
@@ -158,13 +187,8 @@ pub fn local_returns(
         Beneficiary::Landowner { .. } => Party::Away(Leaving::NonLocalLandowners),
         Beneficiary::CommunityFund => Party::Local(LocalBeneficiary::CommunityFund),
     };
-    let of_holder = |kind: HolderKind, commune: Option<&CommuneCode>| match kind {
-        HolderKind::LocalAuthority | HolderKind::Sem => {
-            Party::Local(LocalBeneficiary::PublicHolders)
-        }
-        _ if commune.is_some_and(local_commune) => Party::Local(LocalBeneficiary::LocalHolders),
-        HolderKind::Company => Party::Away(Leaving::IndustrialPartner),
-        _ => Party::Away(Leaving::NonLocalHolders),
+    let of_holder = |kind: HolderKind, commune: Option<&CommuneCode>| {
+        holder_party(kind, commune.is_some_and(local_commune))
     };
 
     for report in record.in_force() {
@@ -315,4 +339,40 @@ fn registration_commune(
         .rev()
         .find(|r| r.date <= date)
         .map(|r| r.value.commune.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn party(kind: HolderKind, in_territory: bool) -> String {
+        match holder_party(kind, in_territory) {
+            Party::Local(b) => format!("local {b:?}"),
+            Party::Away(l) => format!("away {l:?}"),
+        }
+    }
+
+    /// A citizen fund outside the territory is a fund, not the industrial
+    /// partner; a commune or an EPCI is the public side wherever its seat.
+    #[test]
+    fn a_holders_kind_and_seat_say_where_its_returns_count() {
+        use HolderKind as K;
+        assert_eq!(party(K::Fund, false), "away NonLocalFunds");
+        assert_eq!(party(K::Fund, true), "local LocalHolders");
+        assert_eq!(party(K::Company, false), "away NonLocalCompanies");
+        assert_eq!(party(K::Company, true), "local LocalHolders");
+        for public in [K::Commune, K::Epci, K::LocalAuthority, K::Sem] {
+            assert_eq!(party(public, false), "local PublicHolders");
+            assert_eq!(party(public, true), "local PublicHolders");
+        }
+        for other in [
+            K::Individual,
+            K::Association,
+            K::InvestmentClub,
+            K::Cooperative,
+        ] {
+            assert_eq!(party(other, false), "away NonLocalHolders");
+            assert_eq!(party(other, true), "local LocalHolders");
+        }
+    }
 }

@@ -66,14 +66,34 @@ pub enum HolderKind {
     Association,
     /// Club d'investisseurs (e.g. a CIGALES).
     InvestmentClub,
-    /// Collectivité territoriale or its grouping (EPCI, syndicat).
+    /// Collectivité territoriale or its grouping (département, région,
+    /// syndicat), where neither `commune` nor `epci` says it better.
     LocalAuthority,
+    /// A commune.
+    Commune,
+    /// Établissement public de coopération intercommunale (communauté de
+    /// communes, d'agglomération...).
+    Epci,
     /// Société d'économie mixte.
     Sem,
     /// Société commerciale (e.g. the industrial partner).
     Company,
     /// Coopérative (e.g. a SCIC or an energy cooperative).
     Cooperative,
+    /// Fonds d'investissement: a citizen fund (e.g. Énergie Partagée
+    /// Investissement), a regional fund or another investment fund.
+    Fund,
+}
+
+impl HolderKind {
+    /// A public body holding shares: the local authorities, communes,
+    /// EPCIs and SEMs (the public side of the local returns).
+    pub fn is_public(self) -> bool {
+        matches!(
+            self,
+            Self::LocalAuthority | Self::Commune | Self::Epci | Self::Sem
+        )
+    }
 }
 
 /// Souscription: shares issued to one holder at one price.

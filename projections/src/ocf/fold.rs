@@ -925,9 +925,12 @@ fn holder_kind(kind: HolderKind) -> &'static str {
         HolderKind::Association => "association",
         HolderKind::InvestmentClub => "investment_club",
         HolderKind::LocalAuthority => "local_authority",
+        HolderKind::Commune => "commune",
+        HolderKind::Epci => "epci",
         HolderKind::Sem => "sem",
         HolderKind::Company => "company",
         HolderKind::Cooperative => "cooperative",
+        HolderKind::Fund => "fund",
     }
 }
 

@@ -468,7 +468,7 @@ async fn local_returns_of_the_year_by_beneficiary() {
         leaving,
         BTreeMap::from([
             (Leaving::NonLocalHolders, eur("2000.00")),
-            (Leaving::IndustrialPartner, eur("10000.00")),
+            (Leaving::NonLocalCompanies, eur("10000.00")),
             (Leaving::NonLocalLandowners, eur("1000.00")),
         ])
     );

@@ -115,7 +115,7 @@ async fn public_pages_name_no_holder(db: windledger_store::testing::TestDatabase
         .expect(200)
         .contains("Exercice 2024")
         .contains("Quittent le territoire")
-        .contains("Partenaire industriel")
+        .contains("Sociétés hors du territoire (dont le partenaire industriel)")
         .contains("Dividendes");
     let sign_in = b.get("/connexion").await.expect(200);
     for page in [&home, &public, &other_year, &returns, &sign_in] {
