@@ -12,7 +12,6 @@
 
 use std::collections::BTreeMap;
 
-use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -27,7 +26,7 @@ use windledger_projections::share_register::RegisterEntry;
 
 use crate::AppState;
 use crate::auth::{Principal, Role};
-use crate::extract::{HolderPath, Ledger, MeetingPath, PathParams, QueryParams};
+use crate::extract::{Call, HolderPath, MeetingPath, PathParams, QueryParams};
 use crate::problem::Problem;
 use crate::reads::projected;
 
@@ -122,19 +121,18 @@ fn named_in(entries: &[RegisterEntry]) -> Vec<HolderId> {
 async fn register_state(
     state: &AppState,
     principal: &Principal,
-    ledger: &Ledger,
+    runtime: &LedgerRuntime,
     as_of: Option<NaiveDate>,
 ) -> Result<(Drawn, Vec<RegisterEntry>, BTreeMap<HolderId, Person>), Problem> {
-    let (drawn, entries) = register_entries(ledger, as_of).await?;
-    let names = people(state, &ledger.0, principal, named_in(&entries)).await?;
+    let (drawn, entries) = register_entries(runtime, as_of).await?;
+    let names = people(state, runtime, principal, named_in(&entries)).await?;
     Ok((drawn, entries, names))
 }
 
 async fn register_entries(
-    ledger: &Ledger,
+    runtime: &LedgerRuntime,
     as_of: Option<NaiveDate>,
 ) -> Result<(Drawn, Vec<RegisterEntry>), Problem> {
-    let Ledger(runtime) = ledger;
     let id = runtime.id.to_string();
     projected(runtime, |p| {
         let drawn = Drawn::of(p, &id, as_of)?;
@@ -159,43 +157,30 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(Problem::internal)?
 }
 
-pub(crate) async fn register_as_pdf(
-    State(state): State<AppState>,
-    principal: Principal,
-    ledger: Ledger,
+/// `GET /share-register.pdf` and, `CSV`, `/share-register.csv`: the
+/// register of share movements as of `q.as_of`.
+pub(crate) async fn register<const CSV: bool>(
+    Call(state, principal, runtime): Call,
     QueryParams(q): QueryParams<DocumentQuery>,
 ) -> Result<Response, Problem> {
-    let (drawn, entries, names) = register_state(&state, &principal, &ledger, q.as_of).await?;
-    let bytes = {
+    let (drawn, entries, names) = register_state(&state, &principal, &runtime, q.as_of).await?;
+    let (bytes, extension, content_type) = if CSV {
+        let bytes = blocking(move || Ok(register_csv(&entries, &names))).await?;
+        (bytes, "csv", "text/csv; charset=utf-8")
+    } else {
         let drawn = drawn.clone();
-        blocking(move || rendered(register_pdf(&drawn, &entries, &names))).await?
+        let bytes = blocking(move || rendered(register_pdf(&drawn, &entries, &names))).await?;
+        (bytes, "pdf", "application/pdf")
     };
     let name = format!(
-        "{}-registre-des-mouvements-{}.pdf",
+        "{}-registre-des-mouvements-{}.{extension}",
         drawn.ledger, drawn.date
     );
-    Ok(file(bytes, "application/pdf", &name, &drawn))
-}
-
-pub(crate) async fn register_as_csv(
-    State(state): State<AppState>,
-    principal: Principal,
-    ledger: Ledger,
-    QueryParams(q): QueryParams<DocumentQuery>,
-) -> Result<Response, Problem> {
-    let (drawn, entries, names) = register_state(&state, &principal, &ledger, q.as_of).await?;
-    let bytes = blocking(move || Ok(register_csv(&entries, &names))).await?;
-    let name = format!(
-        "{}-registre-des-mouvements-{}.csv",
-        drawn.ledger, drawn.date
-    );
-    Ok(file(bytes, "text/csv; charset=utf-8", &name, &drawn))
+    Ok(file(bytes, content_type, &name, &drawn))
 }
 
 pub(crate) async fn account(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
+    Call(state, principal, runtime): Call,
     PathParams(HolderPath { holder }): PathParams<HolderPath>,
     QueryParams(q): QueryParams<DocumentQuery>,
 ) -> Result<Response, Problem> {
@@ -217,9 +202,7 @@ pub(crate) async fn account(
 }
 
 pub(crate) async fn certificate(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
+    Call(state, principal, runtime): Call,
     PathParams(HolderPath { holder }): PathParams<HolderPath>,
     QueryParams(q): QueryParams<CertificateQuery>,
 ) -> Result<Response, Problem> {
@@ -246,9 +229,7 @@ pub(crate) async fn certificate(
 /// (R225-95), once the meeting's voting was opened; names and domiciles
 /// for the secretary, ids for the municipality.
 pub(crate) async fn attendance(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
+    Call(state, principal, runtime): Call,
     PathParams(MeetingPath { meeting }): PathParams<MeetingPath>,
 ) -> Result<Response, Problem> {
     let id = runtime.id.to_string();

@@ -38,6 +38,21 @@ impl FromRequestParts<AppState> for Ledger {
     }
 }
 
+/// What most handlers start from, extracted in this order: the server's
+/// state, the caller's token (401 without one) and the runtime of the
+/// path's `{ledger}` (404 when the ledger does not exist).
+pub struct Call(pub AppState, pub Principal, pub Arc<LedgerRuntime>);
+
+impl FromRequestParts<AppState> for Call {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let principal = Principal::from_request_parts(parts, state).await?;
+        let Ledger(runtime) = Ledger::from_request_parts(parts, state).await?;
+        Ok(Call(state.clone(), principal, runtime))
+    }
+}
+
 /// The path's parameters, decoded into `T` (a struct naming them): an id
 /// that does not parse is a 422 problem.
 pub struct PathParams<T>(pub T);
@@ -174,5 +189,20 @@ impl<S: Send + Sync> FromRequest<S> for JsonBody {
             .into_response());
         }
         Ok(Self(bytes))
+    }
+}
+
+/// A [`JsonBody`] decoded into `T` (a struct naming its fields): one that
+/// does not decode is a 422 problem.
+pub struct Body<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {
+    type Rejection = Response;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, Response> {
+        let JsonBody(bytes) = JsonBody::from_request(request, state).await?;
+        serde_json::from_slice(&bytes)
+            .map(Self)
+            .map_err(|e| Problem::validation(format!("not a valid body: {e}")).into_response())
     }
 }

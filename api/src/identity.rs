@@ -5,7 +5,6 @@
 
 use std::collections::HashMap;
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -14,10 +13,9 @@ use serde::Deserialize;
 use windledger_app::people::Reader;
 use windledger_vault::Person;
 
-use crate::AppState;
 use crate::answers::{self, Recorded};
 use crate::auth::Principal;
-use crate::extract::{HolderPath, JsonBody, Ledger, PathParams};
+use crate::extract::{Body, Call, HolderPath, PathParams};
 use crate::problem::Problem;
 
 /// A correction of a holder's identity.
@@ -56,10 +54,6 @@ pub(crate) fn metadata(principal: &Principal) -> HashMap<String, String> {
     ])
 }
 
-fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
-    serde_json::from_slice(bytes).map_err(|e| Problem::validation(format!("not a valid body: {e}")))
-}
-
 fn recorded(
     runtime: &windledger_app::ledger::LedgerRuntime,
     receipts: Vec<windledger_app::command::Receipt>,
@@ -72,9 +66,7 @@ fn recorded(
 }
 
 pub(crate) async fn read(
-    State(state): State<AppState>,
-    Ledger(runtime): Ledger,
-    principal: Principal,
+    Call(state, principal, runtime): Call,
     PathParams(HolderPath { holder }): PathParams<HolderPath>,
 ) -> Result<Response, Problem> {
     let vault = state.vault()?;
@@ -94,9 +86,7 @@ pub(crate) async fn read(
 }
 
 pub(crate) async fn export(
-    State(state): State<AppState>,
-    Ledger(runtime): Ledger,
-    principal: Principal,
+    Call(state, principal, runtime): Call,
     PathParams(HolderPath { holder }): PathParams<HolderPath>,
 ) -> Result<Response, Problem> {
     if runtime
@@ -119,16 +109,13 @@ pub(crate) async fn export(
 }
 
 pub(crate) async fn record(
-    State(state): State<AppState>,
-    Ledger(runtime): Ledger,
-    principal: Principal,
+    Call(state, principal, runtime): Call,
     PathParams(HolderPath { holder }): PathParams<HolderPath>,
-    JsonBody(bytes): JsonBody,
-) -> Result<Response, Problem> {
-    let Correction {
+    Body(Correction {
         person,
         effective_date,
-    } = body(&bytes)?;
+    }): Body<Correction>,
+) -> Result<Response, Problem> {
     let receipts = state
         .vault()?
         .record(
@@ -143,13 +130,10 @@ pub(crate) async fn record(
 }
 
 pub(crate) async fn erase(
-    State(state): State<AppState>,
-    Ledger(runtime): Ledger,
-    principal: Principal,
+    Call(state, principal, runtime): Call,
     PathParams(HolderPath { holder }): PathParams<HolderPath>,
-    JsonBody(bytes): JsonBody,
+    Body(Erasure {}): Body<Erasure>,
 ) -> Result<Response, Problem> {
-    let Erasure {} = body(&bytes)?;
     let erased = state
         .vault()?
         .erase(&runtime, &holder, metadata(&principal))

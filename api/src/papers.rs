@@ -8,7 +8,6 @@
 //! the bureau's officers for whoever may read them, so that the document
 //! they signed is one and the same for every reader.
 
-use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -26,7 +25,7 @@ use crate::AppState;
 use crate::answers::{self, Recorded};
 use crate::auth::{Principal, Role};
 use crate::documents::{blocking, file};
-use crate::extract::{JsonBody, Ledger, MeetingPath, PathParams};
+use crate::extract::{Body, Call, MeetingPath, PathParams};
 use crate::identity::reader;
 use crate::problem::Problem;
 use crate::reads::projected;
@@ -90,15 +89,19 @@ async fn papers(runtime: &LedgerRuntime, meeting: &str) -> Result<MeetingPapers,
         .ok_or_else(|| Problem::not_found(format!("no meeting {meeting:?} in this ledger")))
 }
 
+/// The meeting's papers and the plan of its convocations, the names read
+/// from the vault for the caller.
 async fn plan(
     state: &AppState,
     runtime: &LedgerRuntime,
     principal: &Principal,
-    papers: &MeetingPapers,
-) -> Result<Plan, Problem> {
+    meeting: &str,
+) -> Result<(MeetingPapers, Plan), Problem> {
+    let papers = papers(runtime, meeting).await?;
     let vault = state.vault().ok();
     let reader = reader(principal, "convocation");
-    Ok(meeting_papers::plan(vault, runtime, papers, state.public_url(), &reader).await?)
+    let plan = meeting_papers::plan(vault, runtime, &papers, state.public_url(), &reader).await?;
+    Ok((papers, plan))
 }
 
 type Letters = Vec<(
@@ -117,13 +120,10 @@ fn letters(plan: &Plan) -> Letters {
 /// `GET /meetings/{meeting}/convocations/letters.pdf`: the letters of the
 /// holders still to convene by post, one per page run, ready to print.
 pub(crate) async fn letters_as_pdf(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
+    Call(state, principal, runtime): Call,
     PathParams(MeetingPath { meeting }): PathParams<MeetingPath>,
 ) -> Result<Response, Problem> {
-    let papers = papers(&runtime, &meeting).await?;
-    let plan = plan(&state, &runtime, &principal, &papers).await?;
+    let (papers, plan) = plan(&state, &runtime, &principal, &meeting).await?;
     let letters = letters(&plan);
     let drawn = papers.drawn.clone();
     let bytes = blocking(move || letters_pdf(&drawn, &letters).map_err(Problem::internal)).await?;
@@ -134,13 +134,10 @@ pub(crate) async fn letters_as_pdf(
 /// `GET /meetings/{meeting}/convocations/letters.csv`: the same letters for
 /// a mailing service.
 pub(crate) async fn letters_as_csv(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
+    Call(state, principal, runtime): Call,
     PathParams(MeetingPath { meeting }): PathParams<MeetingPath>,
 ) -> Result<Response, Problem> {
-    let papers = papers(&runtime, &meeting).await?;
-    let plan = plan(&state, &runtime, &principal, &papers).await?;
+    let (papers, plan) = plan(&state, &runtime, &principal, &meeting).await?;
     let bytes = letters_csv(&letters(&plan));
     let name = format!("{}-{meeting}-convocations.csv", papers.drawn.ledger);
     Ok(file(bytes, "text/csv; charset=utf-8", &name, &papers.drawn))
@@ -158,24 +155,16 @@ fn convened(plan: &Plan, recorded: usize, failed: Vec<(HolderId, String)>) -> Co
     }
 }
 
-fn body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Problem> {
-    serde_json::from_slice(bytes).map_err(|e| Problem::validation(format!("not a valid body: {e}")))
-}
-
 /// `POST /meetings/{meeting}/convocations/emails`: sends the convocations
 /// of the holders who consented to e-mail, through the server's relay,
 /// and records those sent (today, by the server's clock).
 pub(crate) async fn send_emails(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
+    Call(state, principal, runtime): Call,
     PathParams(MeetingPath { meeting }): PathParams<MeetingPath>,
-    JsonBody(bytes): JsonBody,
+    Body(Emailing {}): Body<Emailing>,
 ) -> Result<Response, Problem> {
-    let Emailing {} = body(&bytes)?;
     let mailer = state.mailer()?;
-    let papers = papers(&runtime, &meeting).await?;
-    let plan = plan(&state, &runtime, &principal, &papers).await?;
+    let (_, plan) = plan(&state, &runtime, &principal, &meeting).await?;
     let emailed = meeting_papers::send_emails(
         &runtime,
         &plan,
@@ -192,15 +181,11 @@ pub(crate) async fn send_emails(
 /// `POST /meetings/{meeting}/convocations/letters-posted`: the letters
 /// still to send were handed to the post on `sent_on`.
 pub(crate) async fn letters_posted(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
+    Call(state, principal, runtime): Call,
     PathParams(MeetingPath { meeting }): PathParams<MeetingPath>,
-    JsonBody(bytes): JsonBody,
+    Body(Posted { sent_on }): Body<Posted>,
 ) -> Result<Response, Problem> {
-    let Posted { sent_on } = body(&bytes)?;
-    let papers = papers(&runtime, &meeting).await?;
-    let plan = plan(&state, &runtime, &principal, &papers).await?;
+    let (_, plan) = plan(&state, &runtime, &principal, &meeting).await?;
     let recorded = meeting_papers::record_posted(
         &runtime,
         &plan,
@@ -216,9 +201,7 @@ pub(crate) async fn letters_posted(
 /// `GET /meetings/{meeting}/postal-forms.pdf`: a postal voting form for
 /// every holder the meeting convenes, to print and send.
 pub(crate) async fn postal_forms(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
+    Call(state, principal, runtime): Call,
     PathParams(MeetingPath { meeting }): PathParams<MeetingPath>,
 ) -> Result<Response, Problem> {
     let papers = papers(&runtime, &meeting).await?;
@@ -251,9 +234,7 @@ pub(crate) async fn postal_forms(
 /// `GET /meetings/{meeting}/holders/{holder}/postal-form.pdf`: one holder's
 /// postal voting form, for the secretary and for that holder.
 pub(crate) async fn postal_form(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
+    Call(state, principal, runtime): Call,
     PathParams(MeetingHolderPath { meeting, holder }): PathParams<MeetingHolderPath>,
 ) -> Result<Response, Problem> {
     let papers = papers(&runtime, &meeting).await?;
@@ -310,9 +291,7 @@ async fn signable(
 /// `GET /meetings/{meeting}/minutes.pdf`: the minutes (R225-106), once
 /// their words are recorded, with their SHA-256 in `Document-Sha256`.
 pub(crate) async fn minutes(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
+    Call(state, principal, runtime): Call,
     PathParams(MeetingPath { meeting }): PathParams<MeetingPath>,
 ) -> Result<Response, Problem> {
     let minutes = signable(&state, &runtime, &principal, &meeting).await?;
@@ -328,13 +307,10 @@ pub(crate) async fn minutes(
 /// of the minutes as the server draws them. A handwritten signature is
 /// attested by the secretary only.
 pub(crate) async fn sign_minutes(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
+    Call(state, principal, runtime): Call,
     PathParams(MeetingPath { meeting }): PathParams<MeetingPath>,
-    JsonBody(bytes): JsonBody,
+    Body(Signing { officer, signature }): Body<Signing>,
 ) -> Result<Response, Problem> {
-    let Signing { officer, signature } = body(&bytes)?;
     let officer = match (principal.role, officer, principal.holder.clone()) {
         (Role::Secretary, Some(officer), _) => officer,
         (Role::Secretary, None, _) => {

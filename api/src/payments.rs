@@ -6,7 +6,6 @@
 //! what was paid (`windledger_documents::tax`): the monthly returns of the
 //! withholding (form 2777) and the IFU (form 2561).
 
-use axum::extract::State;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{Datelike, NaiveDate, Utc};
@@ -25,7 +24,7 @@ use crate::AppState;
 use crate::answers;
 use crate::auth::Principal;
 use crate::documents::{blocking, file};
-use crate::extract::{HolderPath, JsonBody, Ledger, PathParams, QueryParams};
+use crate::extract::{Call, HolderPath, JsonBody, Ledger, PathParams, QueryParams};
 use crate::identity::{metadata, reader};
 use crate::problem::Problem;
 use crate::reads::projected;
@@ -102,43 +101,23 @@ fn debtor(q: &TransfersQuery) -> Result<Debtor, Problem> {
     Ok(Debtor { iban, bic })
 }
 
-/// `GET /financial-years/{year}/dividend/credit-transfers.xml`: the SEPA
-/// credit transfer file (pain.001.001.09) of the holders still to pay.
-pub(crate) async fn credit_transfers(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
+/// `GET /financial-years/{year}/dividend/credit-transfers.xml` (`INTEREST`
+/// false): the SEPA credit transfer file (pain.001.001.09) of the holders
+/// still to pay; `GET /advance-interest/{year}/credit-transfers.xml`
+/// (`INTEREST` true): the file of the interest of a year still to pay.
+pub(crate) async fn year_transfers<const INTEREST: bool>(
+    Call(state, principal, runtime): Call,
     PathParams(YearPath { year }): PathParams<YearPath>,
     QueryParams(q): QueryParams<TransfersQuery>,
 ) -> Result<Response, Problem> {
-    year_transfers(
-        &state,
-        &principal,
-        &runtime,
-        &q,
-        year,
-        payments::PaymentKind::Dividend,
-    )
-    .await
-}
-
-/// The file of a year's dividend or interest, paid as `q` says.
-async fn year_transfers(
-    state: &AppState,
-    principal: &Principal,
-    runtime: &LedgerRuntime,
-    q: &TransfersQuery,
-    year: i32,
-    kind: payments::PaymentKind,
-) -> Result<Response, Problem> {
-    let payer = payer(q, state, principal)?;
-    projected(runtime, |_| ()).await?;
-    let run = if kind == payments::PaymentKind::Interest {
-        payments::interest_transfers(runtime, year, &payer).await?
+    let payer = payer(&q, &state, &principal)?;
+    projected(&runtime, |_| ()).await?;
+    let run = if INTEREST {
+        payments::interest_transfers(&runtime, year, &payer).await?
     } else {
-        payments::dividend_transfers(runtime, year, &payer).await?
+        payments::dividend_transfers(&runtime, year, &payer).await?
     };
-    transfer_file(runtime, &run)
+    transfer_file(&runtime, &run)
 }
 
 /// Who pays: the company's account, the day to pay (today or later,
@@ -166,26 +145,6 @@ fn payer<'a>(
     })
 }
 
-/// `GET /advance-interest/{year}/credit-transfers.xml`: the SEPA credit
-/// transfer file of the interest of a year still to pay.
-pub(crate) async fn interest_transfers(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
-    PathParams(YearPath { year }): PathParams<YearPath>,
-    QueryParams(q): QueryParams<TransfersQuery>,
-) -> Result<Response, Problem> {
-    year_transfers(
-        &state,
-        &principal,
-        &runtime,
-        &q,
-        year,
-        payments::PaymentKind::Interest,
-    )
-    .await
-}
-
 /// Repayments to make, and from which account.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -205,9 +164,7 @@ pub(crate) struct RepaymentTransfers {
 /// transfer file of the repayments asked for (nothing is recorded until
 /// the bank's statement shows them booked).
 pub(crate) async fn repayment_transfers(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
+    Call(state, principal, runtime): Call,
     JsonBody(bytes): JsonBody,
 ) -> Result<Response, Problem> {
     let body: RepaymentTransfers = serde_json::from_slice(&bytes)
@@ -268,9 +225,7 @@ fn nothing_to_transfer(run: &PaymentRun) -> Problem {
 /// `GET /financial-years/{year}/dividend/payments`: each holder's
 /// dividend, paid (when), to pay, or owed without a bank account.
 pub(crate) async fn dividend_payments(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
+    Call(state, principal, runtime): Call,
     PathParams(YearPath { year }): PathParams<YearPath>,
 ) -> Result<Response, Problem> {
     let dividend = projected(&runtime, |p| payments::declared_dividend(p, year))
@@ -325,19 +280,13 @@ pub(crate) async fn import_statement(
     PathParams(YearPath { year }): PathParams<YearPath>,
     JsonBody(bytes): JsonBody,
 ) -> Result<Response, Problem> {
-    let BankStatement { statement } = serde_json::from_slice(&bytes)
-        .map_err(|e| Problem::validation(format!("not a valid body: {e}")))?;
-    let lines = statement::read(statement.as_bytes())
-        .map_err(|e| Problem::validation(format!("not a statement windledger reads: {e}")))?;
-    projected(&runtime, |_| ()).await?;
-    let settlement: Settlement = payments::settle(
+    settle(
+        &principal,
         &runtime,
+        &bytes,
         payments::Scope::Dividend(year),
-        &lines,
-        &metadata(&principal),
     )
-    .await?;
-    Ok((StatusCode::OK, answers::json(&settlement)?).into_response())
+    .await
 }
 
 /// `POST /bank-statements`: the bank's statement, each transfer of the
@@ -348,18 +297,24 @@ pub(crate) async fn import_any_statement(
     Ledger(runtime): Ledger,
     JsonBody(bytes): JsonBody,
 ) -> Result<Response, Problem> {
-    let BankStatement { statement } = serde_json::from_slice(&bytes)
+    settle(&principal, &runtime, &bytes, payments::Scope::Everything).await
+}
+
+/// A `BankStatement` body read, and the transfers of `scope` it booked
+/// recorded: the settlement, or why not.
+async fn settle(
+    principal: &Principal,
+    runtime: &LedgerRuntime,
+    bytes: &[u8],
+    scope: payments::Scope,
+) -> Result<Response, Problem> {
+    let BankStatement { statement } = serde_json::from_slice(bytes)
         .map_err(|e| Problem::validation(format!("not a valid body: {e}")))?;
     let lines = statement::read(statement.as_bytes())
         .map_err(|e| Problem::validation(format!("not a statement windledger reads: {e}")))?;
-    projected(&runtime, |_| ()).await?;
-    let settlement: Settlement = payments::settle(
-        &runtime,
-        payments::Scope::Everything,
-        &lines,
-        &metadata(&principal),
-    )
-    .await?;
+    projected(runtime, |_| ()).await?;
+    let settlement: Settlement =
+        payments::settle(runtime, scope, &lines, &metadata(principal)).await?;
     Ok((StatusCode::OK, answers::json(&settlement)?).into_response())
 }
 
@@ -497,9 +452,7 @@ async fn ifu(
 /// `GET /tax/ifu.csv?year=Y`: every beneficiary's IFU line, for the
 /// accountant.
 pub(crate) async fn ifu_csv(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
+    Call(state, principal, runtime): Call,
     QueryParams(q): QueryParams<TaxYearQuery>,
 ) -> Result<Response, Problem> {
     ifu(&state, &principal, &runtime, &q, None, false).await
@@ -508,9 +461,7 @@ pub(crate) async fn ifu_csv(
 /// `GET /tax/ifu.pdf?year=Y`: every beneficiary's IFU, one after the
 /// other.
 pub(crate) async fn ifu_pdf(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
+    Call(state, principal, runtime): Call,
     QueryParams(q): QueryParams<TaxYearQuery>,
 ) -> Result<Response, Problem> {
     ifu(&state, &principal, &runtime, &q, None, true).await
@@ -518,9 +469,7 @@ pub(crate) async fn ifu_pdf(
 
 /// `GET /holders/{holder}/ifu.pdf?year=Y`: one holder's IFU.
 pub(crate) async fn holder_ifu_pdf(
-    State(state): State<AppState>,
-    principal: Principal,
-    Ledger(runtime): Ledger,
+    Call(state, principal, runtime): Call,
     PathParams(HolderPath { holder }): PathParams<HolderPath>,
     QueryParams(q): QueryParams<TaxYearQuery>,
 ) -> Result<Response, Problem> {

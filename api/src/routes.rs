@@ -341,7 +341,7 @@ pub fn routes() -> Vec<RouteSpec> {
             "The register of share movements (R228-8) as PDF/A, as of a date",
             Answer::File("application/pdf"),
             Some(DocumentQuery::json_schema),
-            get(documents::register_as_pdf),
+            get(documents::register::<false>),
         ),
         read(
             at!("/meetings/{meeting}/attendance.pdf"),
@@ -397,7 +397,7 @@ pub fn routes() -> Vec<RouteSpec> {
             "The register of share movements as CSV (`;`, UTF-8), as of a date",
             Answer::File("text/csv; charset=utf-8"),
             Some(DocumentQuery::json_schema),
-            get(documents::register_as_csv),
+            get(documents::register::<true>),
         ),
         read(
             at!("/holders/{holder}/account.pdf"),
@@ -697,7 +697,7 @@ pub fn routes() -> Vec<RouteSpec> {
             "The SEPA credit transfer file (ISO 20022 pain.001.001.09, EPC rules) of the holders still to pay, each their net to the IBAN in the vault; Transfer-Count, Control-Sum and Without-Bank-Account in the headers",
             Answer::File("application/xml"),
             Some(payments::TransfersQuery::json_schema),
-            get(payments::credit_transfers),
+            get(payments::year_transfers::<false>),
         ),
         read(
             at!("/tax/withholding-returns.csv"),
@@ -787,7 +787,7 @@ pub fn routes() -> Vec<RouteSpec> {
             "The SEPA credit transfer file (pain.001.001.09) of the current-account interest of a year still to pay, each lender's net to the IBAN in the vault; Transfer-Count, Control-Sum and Without-Bank-Account in the headers",
             Answer::File("application/xml"),
             Some(payments::TransfersQuery::json_schema),
-            get(payments::interest_transfers),
+            get(payments::year_transfers::<true>),
         ),
         RouteSpec {
             method: Method::POST,

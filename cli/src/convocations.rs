@@ -11,12 +11,11 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chrono::NaiveDate;
 use windledger_app::meeting_papers::{self, MeetingPapers};
-use windledger_app::people::Vault;
 use windledger_documents::convocation::{letters_csv, letters_pdf};
 use windledger_mail::{Mailer, SmtpSettings};
 
 use crate::identity::{actor, reader};
-use crate::options::{KeyOptions, LedgerOptions};
+use crate::options::LedgerAndKeys;
 
 #[derive(clap::Args, Debug)]
 pub struct ConvocationsOptions {
@@ -48,9 +47,7 @@ pub struct ConvocationsOptions {
     #[arg(long)]
     pub posted_on: Option<NaiveDate>,
     #[command(flatten)]
-    pub ledger: LedgerOptions,
-    #[command(flatten)]
-    pub keys: KeyOptions,
+    pub on: LedgerAndKeys,
 }
 
 pub async fn run(options: &ConvocationsOptions, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -64,13 +61,7 @@ pub async fn run(options: &ConvocationsOptions, out: &mut dyn Write) -> anyhow::
         }
         None => None,
     };
-    let mut log = std::io::stderr();
-    let (signer, master) = options.keys.load(&mut log)?;
-    let vault = Vault::new(master);
-    let runtime = options
-        .ledger
-        .runtime(Some(&signer), signer.verifier())
-        .await?;
+    let (vault, runtime) = options.on.open(&mut std::io::stderr()).await?;
     let id = runtime.id.to_string();
     let papers = runtime
         .projections

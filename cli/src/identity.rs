@@ -12,22 +12,13 @@ use anyhow::{Context, bail};
 use windledger_app::people::{ImportError, Reader, Vault};
 use windledger_domain::types::HolderId;
 
-use crate::options::{KeyOptions, LedgerOptions};
+use crate::options::LedgerAndKeys;
 use crate::server_cli::{DEFAULT_DATABASE_URL, connect, vault_key};
 
 #[derive(clap::Args, Debug)]
 pub struct IdentityOptions {
     #[command(subcommand)]
     pub action: IdentityAction,
-}
-
-/// What every `identity` command works on.
-#[derive(clap::Args, Debug)]
-pub struct On {
-    #[command(flatten)]
-    pub ledger: LedgerOptions,
-    #[command(flatten)]
-    pub keys: KeyOptions,
 }
 
 #[derive(clap::Subcommand, Debug)]
@@ -40,7 +31,7 @@ pub enum IdentityAction {
         /// The CSV file, with its header line.
         file: PathBuf,
         #[command(flatten)]
-        on: On,
+        on: LedgerAndKeys,
     },
     /// Write everything kept about one holder as JSON (a GDPR access
     /// request): every version of their data with its salt, and every read.
@@ -53,7 +44,7 @@ pub enum IdentityAction {
         #[arg(long)]
         output: Option<PathBuf>,
         #[command(flatten)]
-        on: On,
+        on: LedgerAndKeys,
     },
     /// Erase one holder's identity: allowed once they have exited and the
     /// retention period after their exit (10 years) has run; recorded in
@@ -63,7 +54,7 @@ pub enum IdentityAction {
         #[arg(long)]
         holder: String,
         #[command(flatten)]
-        on: On,
+        on: LedgerAndKeys,
     },
     /// Re-wrap every person's key, of every ledger of the database, under a
     /// new vault master key, all or none; then give the servers the new key
@@ -124,7 +115,7 @@ fn holder(id: &str) -> anyhow::Result<HolderId> {
 }
 
 impl IdentityAction {
-    fn on(&self) -> Option<&On> {
+    fn on(&self) -> Option<&LedgerAndKeys> {
         match self {
             Self::Import { on, .. } | Self::Export { on, .. } | Self::Erase { on, .. } => Some(on),
             Self::RotateKey { .. } => None,
@@ -180,10 +171,7 @@ pub async fn run(options: &IdentityOptions, out: &mut dyn Write) -> anyhow::Resu
     let Some(on) = options.action.on() else {
         bail!("this action works on no ledger");
     };
-    let mut log = std::io::stderr();
-    let (signer, master) = on.keys.load(&mut log)?;
-    let vault = Vault::new(master);
-    let runtime = on.ledger.runtime(Some(&signer), signer.verifier()).await?;
+    let (vault, runtime) = on.open(&mut std::io::stderr()).await?;
     match &options.action {
         IdentityAction::Import { file, .. } => {
             let text = std::fs::read_to_string(file)

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use windledger_app::ledger::LedgerRuntime;
+use windledger_app::people::Vault;
 use windledger_store::{CheckpointSigner, CheckpointVerifier, LedgerId, Store};
 
 use crate::server_cli::{
@@ -123,6 +124,35 @@ impl KeyOptions {
         let mut quiet = std::io::sink();
         let (signer, master) = self.load(&mut quiet)?;
         Ok((signer.verifier(), master))
+    }
+}
+
+/// A ledger and the server's two key files: what a command that writes to
+/// the ledger, with names from the identity vault, works on (`identity`,
+/// `convocations`, `pay`, `bank-statement`).
+#[derive(clap::Args, Debug, Clone)]
+pub struct LedgerAndKeys {
+    #[command(flatten)]
+    pub ledger: LedgerOptions,
+    #[command(flatten)]
+    pub keys: KeyOptions,
+}
+
+impl LedgerAndKeys {
+    /// The keys loaded (or generated, saying so on `log`), the vault opened
+    /// with the master key, and the ledger's runtime sealing its commits
+    /// with the signing key.
+    pub async fn open(
+        &self,
+        log: &mut dyn std::io::Write,
+    ) -> anyhow::Result<(Vault, LedgerRuntime)> {
+        let (signer, master) = self.keys.load(log)?;
+        let vault = Vault::new(master);
+        let runtime = self
+            .ledger
+            .runtime(Some(&signer), signer.verifier())
+            .await?;
+        Ok((vault, runtime))
     }
 }
 

@@ -10,11 +10,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
 use windledger_app::payments::{self, Debtor, Mismatch, Payer};
-use windledger_app::people::Vault;
 use windledger_domain::paris::to_paris;
 
 use crate::identity::{actor, reader};
-use crate::options::{KeyOptions, LedgerOptions};
+use crate::options::LedgerAndKeys;
 
 #[derive(clap::Args, Debug)]
 pub struct PayOptions {
@@ -43,9 +42,7 @@ pub struct PayOptions {
     #[arg(long)]
     pub out: PathBuf,
     #[command(flatten)]
-    pub ledger: LedgerOptions,
-    #[command(flatten)]
-    pub keys: KeyOptions,
+    pub on: LedgerAndKeys,
 }
 
 #[derive(clap::Args, Debug)]
@@ -59,9 +56,7 @@ pub struct BankStatementOptions {
     /// docs/payments.md.
     pub statement: PathBuf,
     #[command(flatten)]
-    pub ledger: LedgerOptions,
-    #[command(flatten)]
-    pub keys: KeyOptions,
+    pub on: LedgerAndKeys,
 }
 
 pub async fn run_pay(options: &PayOptions, out: &mut dyn Write) -> anyhow::Result<()> {
@@ -82,13 +77,7 @@ pub async fn run_pay(options: &PayOptions, out: &mut dyn Write) -> anyhow::Resul
         "--execution-date {execution_date} is past: a bank pays today ({}) at the earliest",
         now.date()
     );
-    let mut log = std::io::stderr();
-    let (signer, master) = options.keys.load(&mut log)?;
-    let vault = Vault::new(master);
-    let runtime = options
-        .ledger
-        .runtime(Some(&signer), signer.verifier())
-        .await?;
+    let (vault, runtime) = options.on.open(&mut std::io::stderr()).await?;
     let payer = Payer {
         vault: Some(&vault),
         debtor,
@@ -168,12 +157,7 @@ pub async fn run_statement(
         .with_context(|| format!("cannot read {}", options.statement.display()))?;
     let lines = windledger_sepa::statement::read(&bytes)
         .with_context(|| format!("{} is not a statement", options.statement.display()))?;
-    let mut log = std::io::stderr();
-    let (signer, _) = options.keys.load(&mut log)?;
-    let runtime = options
-        .ledger
-        .runtime(Some(&signer), signer.verifier())
-        .await?;
+    let (_, runtime) = options.on.open(&mut std::io::stderr()).await?;
     let scope = match options.year {
         Some(year) => payments::Scope::Dividend(year),
         None => payments::Scope::Everything,

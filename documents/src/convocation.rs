@@ -17,7 +17,7 @@ use windledger_projections::register::MeetingRecord;
 use crate::pdf::{A4_PORTRAIT, Font};
 use crate::postal_form::{Parts, drawn_from, text_lines};
 use crate::register::{MARGIN, SMALL};
-use crate::{DocumentError, Drawn, Person};
+use crate::{DocumentError, Drawn, Person, name_and_address};
 
 /// The absolute URLs a convocation gives its holder, built by the caller:
 /// their voting page, and their postal voting form.
@@ -183,7 +183,7 @@ fn typeset<'a>(
     for (holder, person, text) in letters {
         starts.push(parts.begin());
         let mut y = sheet.height - ADDRESS_TOP - LETTER;
-        for line in recipient(holder, person.as_ref()) {
+        for line in name_and_address(holder, person.as_ref()) {
             for piece in font.wrap(&line, LETTER, ADDRESS_WIDTH) {
                 parts.text_at(ADDRESS_LEFT, y, LETTER, piece);
                 y -= ADDRESS_LEADING;
@@ -197,16 +197,6 @@ fn typeset<'a>(
         parts.end(Some(&footer));
     }
     (parts, starts)
-}
-
-/// The recipient's block: their name and address, or their id alone.
-fn recipient(holder: &HolderId, person: Option<&Person>) -> Vec<String> {
-    match person {
-        Some(p) => std::iter::once(p.name.clone())
-            .chain(p.address.iter().cloned())
-            .collect(),
-        None => vec![words::pseudonym(holder.as_str())],
-    }
 }
 
 /// The file a mailing service reads with [`letters_pdf`]'s document:
@@ -231,7 +221,7 @@ pub fn letters_csv(letters: &[Letter]) -> Vec<u8> {
     let mut out = Vec::with_capacity(200 * (letters.len() + 1));
     crate::csv::row(&mut out, &words::LETTERS_CSV_COLUMNS, ';');
     for ((holder, person, text), start) in letters.iter().zip(starts) {
-        let block = recipient(holder, person.as_ref());
+        let block = name_and_address(holder, person.as_ref());
         let name = block.first().cloned().unwrap_or_default();
         let mut address: Vec<String> = person
             .as_ref()

@@ -82,6 +82,18 @@ impl People for std::collections::BTreeMap<HolderId, Person> {
     }
 }
 
+/// A holder's block as a document shows it (a letter's recipient, a
+/// form's voter, an account's holder): their name and address, one line
+/// each, or their id alone.
+pub(crate) fn name_and_address(holder: &HolderId, person: Option<&Person>) -> Vec<String> {
+    match person {
+        Some(p) => std::iter::once(p.name.clone())
+            .chain(p.address.iter().cloned())
+            .collect(),
+        None => vec![windledger_french::documents::pseudonym(holder.as_str())],
+    }
+}
+
 /// Where a document is drawn from, and the date it is at.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Drawn {

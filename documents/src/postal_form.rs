@@ -23,7 +23,7 @@ use windledger_projections::register::MeetingRecord;
 
 use crate::pdf::{self, A4_PORTRAIT, Font, Page, Sheet};
 use crate::register::{MARGIN, SMALL, TEXT};
-use crate::{DocumentError, Drawn, People};
+use crate::{DocumentError, Drawn, People, name_and_address};
 
 /// The size of a form's headings.
 const HEADING: f32 = 11.0;
@@ -288,14 +288,8 @@ fn form(
 
     // The voter.
     parts.paragraph(HEADING, words::POSTAL_VOTER);
-    match people.person(holder) {
-        Some(person) => {
-            parts.paragraph(TEXT, &person.name);
-            for line in &person.address {
-                parts.paragraph(TEXT, line);
-            }
-        }
-        None => parts.paragraph(TEXT, &words::pseudonym(holder.as_str())),
+    for line in name_and_address(holder, people.person(holder).as_ref()) {
+        parts.paragraph(TEXT, &line);
     }
     parts.paragraph(TEXT, &format!("{} : {holder}", words::HOLDER_ID));
     let voter = record

@@ -10,7 +10,7 @@ use windledger_french::format;
 use windledger_projections::share_register::{Account, RegisterEntry, SupportingAct};
 
 use crate::pdf::{self, A4_LANDSCAPE, A4_PORTRAIT, Font, Page, Sheet};
-use crate::{DocumentError, Drawn, People, Person};
+use crate::{DocumentError, Drawn, People, Person, name_and_address};
 
 pub(crate) const MARGIN: f32 = 32.0;
 pub(crate) const TEXT: f32 = 9.0;
@@ -320,14 +320,8 @@ pub fn register_csv(entries: &[RegisterEntry], people: &dyn People) -> Vec<u8> {
 
 /// The holder's identity block: name, address, id.
 fn identity(layout: &mut Layout<'_>, people: &dyn People, holder: &HolderId) {
-    match people.person(holder) {
-        Some(person) => {
-            layout.paragraph(TEXT, &person.name);
-            for line in &person.address {
-                layout.paragraph(TEXT, line);
-            }
-        }
-        None => layout.paragraph(TEXT, &words::pseudonym(holder.as_str())),
+    for line in name_and_address(holder, people.person(holder).as_ref()) {
+        layout.paragraph(TEXT, &line);
     }
     layout.paragraph(SMALL, &format!("{} : {holder}", words::HOLDER_ID));
     layout.gap(6.0);

@@ -11,17 +11,17 @@ use std::collections::HashMap;
 
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, Query};
 use axum::http::StatusCode;
 use maud::html;
 use windledger_app::payments::{self, RepaymentOrder};
 use windledger_domain::money::Euros;
 use windledger_projections::finance::AdvanceRecord;
 
-use crate::extract::{Farm, SignedIn, query_map};
+use crate::extract::{Farm, OnFarm, SignedIn, query_map};
 use crate::layout::{Col, Field, FormState, errors_box, form_guard, state_of, table};
 use crate::payments::{Imported, Sent, given, imported_box, payer, settle_upload, transfer_file};
-use crate::{PageResult, Web, WebError, format, projected};
+use crate::{PageResult, WebError, format, projected};
 
 /// The advances page + `suffix`.
 pub fn link(farm: &Farm, suffix: &str) -> String {
@@ -163,9 +163,7 @@ pub async fn show(farm: Farm, me: SignedIn) -> PageResult {
 
 /// `GET .../secretariat/avances/interets.xml?annee=&iban=&bic=&execution=`.
 pub async fn interest(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+    OnFarm(web, farm, me): OnFarm,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> PageResult {
     let query = query_map(query);
@@ -180,9 +178,7 @@ pub async fn interest(
 /// `GET .../secretariat/avances/remboursement.xml?montant-<advance>=&...&iban=&bic=&execution=`:
 /// one transfer per advance given an amount.
 pub async fn repayment(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+    OnFarm(web, farm, me): OnFarm,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> PageResult {
     let query = query_map(query);
@@ -229,9 +225,7 @@ fn euros(text: &str) -> Option<Euros> {
 /// `POST .../secretariat/avances/releve`: the bank's statement, every
 /// transfer of the ledger's it shows.
 pub async fn statement(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+    OnFarm(web, farm, me): OnFarm,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult {
     match settle_upload(&web, farm, me, multipart, payments::Scope::Everything).await? {

@@ -123,6 +123,21 @@ impl FromRequestParts<Web> for SignedIn {
     }
 }
 
+/// What a signed-in visitor's request on a farm's pages starts from,
+/// extracted in this order: the server, the path's farm (404 if there is
+/// none) and the session (to the sign-in page without one).
+pub struct OnFarm(pub Web, pub Farm, pub SignedIn);
+
+impl FromRequestParts<Web> for OnFarm {
+    type Rejection = WebError;
+
+    async fn from_request_parts(parts: &mut Parts, web: &Web) -> Result<Self, WebError> {
+        let farm = Farm::from_request_parts(parts, web).await?;
+        let me = SignedIn::from_request_parts(parts, web).await?;
+        Ok(OnFarm(web.clone(), farm, me))
+    }
+}
+
 /// The client's address as the limits count it, for the limit on guessed
 /// tokens ([`windledger_api::AppState::client_of`]).
 pub struct ClientAddress(pub String);

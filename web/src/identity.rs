@@ -6,7 +6,6 @@
 //! as the API does; the municipality and the operator never reach it (the
 //! route's rule).
 
-use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::NaiveDate;
 use maud::{Markup, html};
@@ -18,7 +17,7 @@ use windledger_domain::company::HolderKind;
 use windledger_domain::types::HolderId;
 use windledger_vault::{Consent, Identity, Person, StatementKind};
 
-use crate::extract::{Farm, Params, Post, SignedIn};
+use crate::extract::{Farm, OnFarm, Params, Post, SignedIn};
 use crate::layout::{Field, FormState, FormView, download, errors_box, form_guard};
 use crate::{PageResult, Web, WebError, format, projected};
 
@@ -371,24 +370,14 @@ async fn identity_page(
 }
 
 /// `GET /parcs/{ledger}/associes/{holder}/identite`.
-pub async fn show(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
-    Params(path): Params<HolderPath>,
-) -> PageResult {
+pub async fn show(OnFarm(web, farm, me): OnFarm, Params(path): Params<HolderPath>) -> PageResult {
     let holder = holder_of(&path)?;
     identity_page(&web, &farm, &me, &holder, None, StatusCode::OK).await
 }
 
 /// `GET /parcs/{ledger}/associes/{holder}/identite.json`: everything kept
 /// (a GDPR access request), as the API's export.
-pub async fn export(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
-    Params(path): Params<HolderPath>,
-) -> PageResult {
+pub async fn export(OnFarm(web, farm, me): OnFarm, Params(path): Params<HolderPath>) -> PageResult {
     let holder = holder_of(&path)?;
     kind_of(&farm, &holder).await?;
     let export = vault(&web)?

@@ -9,8 +9,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use axum::extract::Multipart;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use maud::{Markup, html};
@@ -20,11 +20,11 @@ use windledger_domain::finance::{FinancialYearCommand, FinancialYearError, YearM
 use windledger_domain::types::{ReportId, TurbineId};
 use windledger_projections::finance::MonthTotals;
 
-use crate::extract::{Farm, Fields, FormPost, Post, SignedIn, refusal, unreadable};
+use crate::extract::{Farm, Fields, FormPost, OnFarm, Post, SignedIn, refusal, unreadable};
 use crate::layout::{
     Field, FormState, FormView, Message, cards, errors_box, form_guard, message, select, state_of,
 };
-use crate::{PageResult, Web, WebError, format, projected};
+use crate::{PageResult, WebError, format, projected};
 use windledger_api::problem::Problem;
 use windledger_app::command::Command;
 use windledger_app::import::csv::{self, LineError, REVENUE_KINDS, Row, parse_decimal};
@@ -470,9 +470,7 @@ pub async fn multipart_upload(
 
 /// `POST /parcs/{ledger}/exploitation/import`: a CSV file, all or nothing.
 pub async fn upload(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+    OnFarm(web, farm, me): OnFarm,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult {
     let (fields, file) = multipart_upload(multipart).await?;

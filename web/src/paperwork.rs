@@ -17,7 +17,6 @@
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 
-use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode};
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
@@ -35,7 +34,7 @@ use windledger_domain::meeting::{
 };
 use windledger_domain::types::HolderId;
 
-use crate::extract::{Farm, MeetingPath, Params, Post, SignedIn};
+use crate::extract::{Farm, MeetingPath, OnFarm, Params, Post, SignedIn};
 use crate::layout::{
     Col, Field, FormState, FormView, Message, contents, download, error_page, errors_box,
     form_guard, select, state_of, table, textarea,
@@ -154,17 +153,15 @@ fn letters(plan: &Plan) -> Vec<Letter> {
         .collect()
 }
 
-/// The letters still to post, as PDF or as CSV.
-async fn letters_file(
-    web: &Web,
-    farm: &Farm,
-    me: &SignedIn,
-    meeting: &str,
-    csv: bool,
+/// `GET .../secretariat/assemblees/{meeting}/convocations.pdf` and, `CSV`,
+/// `.../convocations.csv`: the letters still to post.
+pub async fn letters_file<const CSV: bool>(
+    OnFarm(web, farm, me): OnFarm,
+    Params(MeetingPath { meeting }): Params<MeetingPath>,
 ) -> PageResult {
-    let papers = papers(farm, meeting).await?;
-    let letters = letters(&plan(web, farm, &me.session.principal, &papers).await?);
-    if csv {
+    let papers = papers(&farm, &meeting).await?;
+    let letters = letters(&plan(&web, &farm, &me.session.principal, &papers).await?);
+    if CSV {
         let name = format!("{}-{meeting}-convocations.csv", farm.id);
         return Ok(download(
             letters_csv(&letters),
@@ -178,26 +175,6 @@ async fn letters_file(
         PDF,
         &format!("{}-{meeting}-convocations.pdf", farm.id),
     ))
-}
-
-/// `GET .../secretariat/assemblees/{meeting}/convocations.pdf`.
-pub async fn letters_as_pdf(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
-    Params(MeetingPath { meeting }): Params<MeetingPath>,
-) -> PageResult {
-    letters_file(&web, &farm, &me, &meeting, false).await
-}
-
-/// `GET .../secretariat/assemblees/{meeting}/convocations.csv`.
-pub async fn letters_as_csv(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
-    Params(MeetingPath { meeting }): Params<MeetingPath>,
-) -> PageResult {
-    letters_file(&web, &farm, &me, &meeting, true).await
 }
 
 /// The postal voting forms of `holders`, named from the vault.
@@ -224,9 +201,7 @@ async fn postal_forms(
 /// `GET .../secretariat/assemblees/{meeting}/formulaires.pdf`: a form for
 /// every holder the meeting convenes, to print.
 pub async fn all_postal_forms(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+    OnFarm(web, farm, me): OnFarm,
     Params(MeetingPath { meeting }): Params<MeetingPath>,
 ) -> PageResult {
     let papers = papers(&farm, &meeting).await?;
@@ -238,9 +213,7 @@ pub async fn all_postal_forms(
 /// `GET /parcs/{ledger}/assemblees/{meeting}/formulaire.pdf`: the
 /// visitor's own postal voting form (the link of their convocation).
 pub async fn own_postal_form(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+    OnFarm(web, farm, me): OnFarm,
     Params(MeetingPath { meeting }): Params<MeetingPath>,
 ) -> PageResult {
     let title = "Formulaire introuvable";
@@ -267,9 +240,7 @@ pub async fn own_postal_form(
 /// names and domiciles for the secretary, ids for the municipality, as the
 /// API's.
 pub async fn attendance(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+    OnFarm(web, farm, me): OnFarm,
     Params(MeetingPath { meeting }): Params<MeetingPath>,
 ) -> PageResult {
     let MeetingPapers {
@@ -300,9 +271,7 @@ pub async fn attendance(
 /// paperwork's): the minutes once recorded, with their SHA-256 in
 /// `Document-Sha256`, as the API's.
 pub async fn minutes(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+    OnFarm(web, farm, me): OnFarm,
     Params(MeetingPath { meeting }): Params<MeetingPath>,
 ) -> PageResult {
     let papers = papers(&farm, &meeting).await?;
@@ -712,9 +681,7 @@ fn debates(view: FormView<'_>) -> Markup {
 
 /// `GET /parcs/{ledger}/secretariat/assemblees/{meeting}`.
 pub async fn show(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+    OnFarm(web, farm, me): OnFarm,
     Params(MeetingPath { meeting }): Params<MeetingPath>,
 ) -> PageResult {
     paperwork_page(&web, &farm, &me, &meeting, None, StatusCode::OK).await

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, Query};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use chrono::Utc;
@@ -24,7 +24,7 @@ use windledger_domain::money::Euros;
 use windledger_domain::paris::to_paris;
 use windledger_projections::finance::Dividend;
 
-use crate::extract::{Farm, FormPost, Params, Post, SignedIn, query_map};
+use crate::extract::{Farm, FormPost, OnFarm, Params, Post, SignedIn, query_map};
 use crate::layout::{
     Col, Field, FormState, Message, download, errors_box, form_guard, state_of, table,
 };
@@ -223,9 +223,7 @@ pub(crate) fn imported_box(i: &Imported) -> Markup {
 /// `GET /parcs/{ledger}/espace/ifu/{year}`: the visitor's own IFU of a
 /// calendar year, named from the vault (the read logged).
 pub async fn own_ifu(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+    OnFarm(web, farm, me): OnFarm,
     Params(YearPath { year }): Params<YearPath>,
 ) -> PageResult {
     let Some(holder) = me.session.principal.holder.clone() else {
@@ -268,9 +266,7 @@ pub async fn own_ifu(
 
 /// `GET /parcs/{ledger}/secretariat/dividendes/{year}`.
 pub async fn show(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+    OnFarm(web, farm, me): OnFarm,
     Params(YearPath { year }): Params<YearPath>,
 ) -> PageResult {
     page(&web, &farm, &me, year, None, None, StatusCode::OK).await
@@ -279,9 +275,7 @@ pub async fn show(
 /// `GET .../secretariat/dividendes/{year}/virements.xml?iban=&bic=&execution=`:
 /// the file; a bad IBAN, BIC or date is a page saying so.
 pub async fn transfers(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+    OnFarm(web, farm, me): OnFarm,
     Params(YearPath { year }): Params<YearPath>,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> PageResult {
@@ -371,9 +365,7 @@ pub(crate) fn read_statement(
 
 /// `POST .../secretariat/dividendes/{year}/releve`: the bank's statement.
 pub async fn statement(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+    OnFarm(web, farm, me): OnFarm,
     Params(YearPath { year }): Params<YearPath>,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> PageResult {

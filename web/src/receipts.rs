@@ -18,7 +18,7 @@ use windledger_api::auth::roles::AUDITORS;
 use windledger_domain::types::HolderId;
 use windledger_tlog::Receipt;
 
-use crate::extract::{Farm, Params, SignedIn};
+use crate::extract::{Farm, OnFarm, Params, SignedIn};
 use crate::{PageResult, Web, WebError, format, projected};
 
 /// `.../recus/{position}`.
@@ -130,9 +130,7 @@ async fn readable(farm: &Farm, me: &SignedIn, position: u64) -> Result<String, W
 
 /// `GET /parcs/{farm}/recus/{position}`.
 pub async fn receipt(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+    OnFarm(web, farm, me): OnFarm,
     Params(PositionPath { position }): Params<PositionPath>,
 ) -> PageResult {
     let what = readable(&farm, &me, position).await?;
@@ -165,9 +163,7 @@ pub async fn receipt(
 
 /// `GET /parcs/{farm}/recus/{position}/recu.json`.
 pub async fn receipt_file(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+    OnFarm(web, farm, me): OnFarm,
     Params(PositionPath { position }): Params<PositionPath>,
 ) -> PageResult {
     readable(&farm, &me, position).await?;

@@ -147,8 +147,8 @@ pub fn routes() -> Vec<PageRoute> {
         form(farm!("/secretariat/assemblees/{meeting}/cloture"), Roles(SECRETARY), secretary::close),
         // A meeting's paperwork.
         read(farm!("/secretariat/assemblees/{meeting}"), Roles(SECRETARY), paperwork::show),
-        read(farm!("/secretariat/assemblees/{meeting}/convocations.pdf"), Roles(SECRETARY), paperwork::letters_as_pdf),
-        read(farm!("/secretariat/assemblees/{meeting}/convocations.csv"), Roles(SECRETARY), paperwork::letters_as_csv),
+        read(farm!("/secretariat/assemblees/{meeting}/convocations.pdf"), Roles(SECRETARY), paperwork::letters_file::<false>),
+        read(farm!("/secretariat/assemblees/{meeting}/convocations.csv"), Roles(SECRETARY), paperwork::letters_file::<true>),
         read(farm!("/secretariat/assemblees/{meeting}/formulaires.pdf"), Roles(SECRETARY), paperwork::all_postal_forms),
         read(farm!("/secretariat/assemblees/{meeting}/feuille-de-presence.pdf"), Roles(SECRETARY), paperwork::attendance),
         read(farm!("/secretariat/assemblees/{meeting}/proces-verbal.pdf"), Roles(SECRETARY), paperwork::minutes),

@@ -23,8 +23,8 @@ use windledger_projections::statement::{Statement, statement};
 
 use crate::audit::college_names;
 use crate::extract::{
-    ClientAddress, Farm, Fields, FormPost, MeetingPath, Params, Post, ReceiptPath, SignedIn,
-    Visitor, form_fields,
+    ClientAddress, Farm, Fields, FormPost, MeetingPath, OnFarm, Params, Post, ReceiptPath,
+    SignedIn, Visitor, form_fields,
 };
 use crate::layout::{
     Chrome, FormState, Message, errors_box, form_guard, grouped_select, html_response, page,
@@ -1077,9 +1077,7 @@ pub async fn revoke_proxy(
 /// `/parcs/{ledger}/assemblees/{meeting}/recus/{position}`: a ballot's
 /// receipt, for its voter, the proxy who cast it, and the auditors.
 pub async fn receipt(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+    OnFarm(web, farm, me): OnFarm,
     Params(ReceiptPath {
         meeting: id,
         position,
@@ -1159,9 +1157,7 @@ fn own_ballot<'a>(
 /// `GET .../assemblees/{meeting}/recus/{position}/recu.json`: the receipt
 /// with its proof, to keep and check offline (`windledger verify-receipt`).
 pub async fn receipt_file(
-    State(web): State<Web>,
-    farm: Farm,
-    me: SignedIn,
+    OnFarm(web, farm, me): OnFarm,
     Params(ReceiptPath {
         meeting: id,
         position,
