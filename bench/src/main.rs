@@ -453,36 +453,25 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()
     };
+    // The server's runtime, on two worker threads.
+    let two_workers = || {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+    };
     match Cli::parse().bench {
         Bench::Store { backend } => current()?.block_on(store_bench(backend.backend())),
         Bench::Meeting { backend } => current()?.block_on(meeting::bench(backend.backend())),
-        Bench::Projections { backend } => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?
-            .block_on(projections::bench(backend.backend())),
-        Bench::Http { backend } => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?
-            .block_on(http::bench(backend.backend())),
+        Bench::Projections { backend } => {
+            two_workers()?.block_on(projections::bench(backend.backend()))
+        }
+        Bench::Http { backend } => two_workers()?.block_on(http::bench(backend.backend())),
         Bench::Verify { backend } => current()?.block_on(verify::bench(backend.backend())),
         Bench::Register { backend } => current()?.block_on(register::bench(backend.backend())),
-        Bench::Identity { backend } => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?
-            .block_on(identity::bench(backend.backend())),
-        Bench::Papers { backend } => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?
-            .block_on(papers::bench(backend.backend())),
-        Bench::Payments { backend } => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?
-            .block_on(payments::bench(backend.backend())),
+        Bench::Identity { backend } => two_workers()?.block_on(identity::bench(backend.backend())),
+        Bench::Papers { backend } => two_workers()?.block_on(papers::bench(backend.backend())),
+        Bench::Payments { backend } => two_workers()?.block_on(payments::bench(backend.backend())),
         // As `store`: the same runtime for the same appends.
         Bench::Tlog { backend, parts } => {
             current()?.block_on(tlog::bench(backend.backend(), &parts))

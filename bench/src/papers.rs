@@ -73,7 +73,7 @@ use windledger_vault::Person;
 
 use crate::env_size;
 use crate::farm::{CONCURRENCY, Farm};
-use crate::projections::{peak_rss_mib, reset_peak_rss};
+use crate::projections::{peak_rss_mib, reset_peak_rss, status_mib};
 
 const LEDGER: &str = "parc-papiers";
 const MEETING: &str = "ag-2026";
@@ -145,13 +145,7 @@ fn reader(purpose: &str) -> Reader {
 
 /// The process's resident memory now, in MiB.
 fn resident_mib() -> anyhow::Result<f64> {
-    let status = std::fs::read_to_string("/proc/self/status")?;
-    let kib: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("no VmRSS in /proc/self/status")?;
-    Ok(kib / 1024.0)
+    status_mib("VmRSS")
 }
 
 /// Seconds, for the `metric value unit` lines.

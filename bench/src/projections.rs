@@ -182,11 +182,16 @@ pub(crate) fn reset_peak_rss() {
 }
 
 pub(crate) fn peak_rss_mib() -> anyhow::Result<f64> {
+    status_mib("VmHWM")
+}
+
+/// The `field` of /proc/self/status (a size in kB), in MiB.
+pub(crate) fn status_mib(field: &str) -> anyhow::Result<f64> {
     let status = std::fs::read_to_string("/proc/self/status")?;
     let kib: f64 = status
         .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .context("no VmHWM in /proc/self/status")?;
+        .with_context(|| format!("no {field} in /proc/self/status"))?;
     Ok(kib / 1024.0)
 }

@@ -16,6 +16,7 @@ use windledger_domain::types::HolderId;
 use windledger_fixtures::synthetic::Synthetic;
 use windledger_projections::event::{EventHash, LedgerEvent};
 use windledger_projections::runner::Projections;
+use windledger_projections::share_register::{Account, ShareRegister};
 
 fn farm() -> Projections {
     let mut projections = Projections::default();
@@ -35,6 +36,26 @@ fn farm() -> Projections {
     }
     assert_eq!(projections.failure(), None);
     projections
+}
+
+/// The synthetic [`farm`], and what its documents say of it today.
+fn drawn_farm() -> (Projections, Drawn) {
+    let projections = farm();
+    let drawn = Drawn::of(&projections, "synthetic", None).expect("incorporated");
+    (projections, drawn)
+}
+
+/// The first holder (one of [`Two`]) and its account in `register` as of
+/// the documents' date.
+fn first_holders_account<'a>(
+    register: &'a ShareRegister,
+    drawn: &Drawn,
+) -> (HolderId, Account<'a>) {
+    let holder = HolderId::new("c-000001").expect("an id");
+    let account = register
+        .account(&holder, drawn.as_of())
+        .expect("the holder's account");
+    (holder, account)
 }
 
 /// Two of the holders have a name and an address.
@@ -106,8 +127,7 @@ fn assert_well_formed(pdf: &[u8]) {
 
 #[test]
 fn the_register_is_the_same_file_when_drawn_again_and_a_well_formed_pdf() {
-    let projections = farm();
-    let drawn = Drawn::of(&projections, "synthetic", None).expect("incorporated");
+    let (projections, drawn) = drawn_farm();
     let register = projections.share_register.fold();
     let entries = register.entries_as_of(drawn.as_of());
     assert_eq!(entries.len(), register.entries().len());
@@ -155,13 +175,9 @@ fn the_csv_has_a_line_per_entry_with_ids_and_names() {
 
 #[test]
 fn an_account_and_a_certificate_state_the_holders_shares() {
-    let projections = farm();
-    let drawn = Drawn::of(&projections, "synthetic", None).expect("incorporated");
+    let (projections, drawn) = drawn_farm();
     let register = projections.share_register.fold();
-    let holder = HolderId::new("c-000001").expect("an id");
-    let account = register
-        .account(&holder, drawn.as_of())
-        .expect("an account");
+    let (holder, account) = first_holders_account(register, &drawn);
     let pdf = account_pdf(&drawn, &account, &Two).expect("a PDF");
     assert_well_formed(&pdf);
     assert!(pdf == account_pdf(&drawn, &account, &Two).expect("a PDF"));
@@ -239,8 +255,7 @@ fn the_tax_documents_are_read_by_other_pdf_readers() {
     let (Some(qpdf), Some(pdftotext)) = (tool("qpdf"), tool("pdftotext")) else {
         return;
     };
-    let projections = farm();
-    let drawn = Drawn::of(&projections, "synthetic", None).expect("incorporated");
+    let (projections, drawn) = drawn_farm();
     let paid = tax::paid_dividends(&projections);
     let year = paid
         .iter()
@@ -313,13 +328,9 @@ fn other_pdf_readers_open_the_documents_and_read_their_words() {
     let (Some(qpdf), Some(pdftotext)) = (tool("qpdf"), tool("pdftotext")) else {
         return;
     };
-    let projections = farm();
-    let drawn = Drawn::of(&projections, "synthetic", None).expect("incorporated");
+    let (projections, drawn) = drawn_farm();
     let register = projections.share_register.fold();
-    let holder = HolderId::new("c-000001").expect("an id");
-    let account = register
-        .account(&holder, drawn.as_of())
-        .expect("the holder's account");
+    let (holder, account) = first_holders_account(register, &drawn);
     let holdings = register.holdings_at(&holder, drawn.date);
     let documents = [
         (

@@ -24,7 +24,7 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use support::{
-    Leaves, largest_power_of_two_below, mth, path_in, proof_in, rfc_verify_consistency,
+    Leaves, grown, largest_power_of_two_below, mth, path_in, proof_in, rfc_verify_consistency,
     rfc_verify_inclusion, sha,
 };
 use windledger_tlog::{ENTRY_SIZE, Hash, Log, verify_consistency, verify_inclusion};
@@ -55,14 +55,6 @@ fn entries(n: usize) -> Vec<[u8; ENTRY_SIZE]> {
     (1..=n as u64)
         .map(|p| entry_of(p, &event_hash(p)))
         .collect()
-}
-
-fn grown(entries: &[[u8; ENTRY_SIZE]]) -> Log {
-    let mut log = Log::new();
-    for e in entries {
-        log.append(e).expect("the next position");
-    }
-    log
 }
 
 /// The hashes of the leaves' complete subtrees: `levels[l][i]` is
@@ -160,6 +152,55 @@ fn c2sp_tile_path(level: u64, n: u64, width: u64) -> String {
     format!("tile/{level}/{}{partial}", groups.join("/"))
 }
 
+/// What RFC 9162 says of one proof: the definition that gives it (`PATH`,
+/// `PROOF`), its arguments as the RFC writes them, and the section of the
+/// algorithm that verifies it.
+struct Rfc<'a> {
+    definition: &'a str,
+    arguments: String,
+    section: &'a str,
+}
+
+/// The proof the log answered for `what`, after listing in `wrong` how it
+/// disagrees with the reference: no proof at all (then `None`), not the
+/// `expected` one (RFC 9162's), or refused by RFC 9162's verification
+/// (`rfc_accepts`). The reference's own proof must be accepted, or the test
+/// is wrong.
+fn compared<E: std::fmt::Display>(
+    what: &str,
+    answered: Result<Vec<Hash>, E>,
+    expected: &[Hash],
+    rfc: Rfc,
+    rfc_accepts: impl Fn(&[Hash]) -> bool,
+    wrong: &mut Vec<String>,
+) -> Option<Vec<Hash>> {
+    let Rfc {
+        definition,
+        arguments,
+        section,
+    } = rfc;
+    assert!(
+        rfc_accepts(expected),
+        "the reference's own {definition}({arguments}) does not verify: the test is wrong"
+    );
+    let proof = match answered {
+        Ok(proof) => proof,
+        Err(e) => {
+            wrong.push(format!("no {what}: {e}"));
+            return None;
+        }
+    };
+    if proof != expected {
+        wrong.push(format!("{what}: not RFC 9162's {definition}"));
+    }
+    if !rfc_accepts(&proof) {
+        wrong.push(format!(
+            "{what}: refused by RFC 9162's verification ({section})"
+        ));
+    }
+    Some(proof)
+}
+
 /// What of `log`, grown from `entries`, disagrees with the RFC 9162
 /// definitions over the same entries (`reference`): roots at some sizes,
 /// [`PROOFS`] inclusion and consistency proofs at sizes and positions
@@ -202,26 +243,21 @@ fn disagreements(
         let root = reference.root(s);
         let leaf = reference.leaf(index);
         let expected = path_in(reference, index as usize, 0, s as usize);
-        assert!(
-            rfc_verify_inclusion(index, s, &leaf, &expected, &root),
-            "the reference's own PATH({index}, D[{s}]) does not verify: the test is wrong"
-        );
         let what = format!("the inclusion proof of leaf {index} in the tree of {s}");
-        let proof = match log.inclusion_proof(index, s) {
-            Ok(proof) => proof,
-            Err(e) => {
-                wrong.push(format!("no {what}: {e}"));
-                continue;
-            }
+        let Some(proof) = compared(
+            &what,
+            log.inclusion_proof(index, s),
+            &expected,
+            Rfc {
+                definition: "PATH",
+                arguments: format!("{index}, D[{s}]"),
+                section: "2.1.3.2",
+            },
+            |proof| rfc_verify_inclusion(index, s, &leaf, proof, &root),
+            &mut wrong,
+        ) else {
+            continue;
         };
-        if proof != expected {
-            wrong.push(format!("{what}: not RFC 9162's PATH"));
-        }
-        if !rfc_verify_inclusion(index, s, &leaf, &proof, &root) {
-            wrong.push(format!(
-                "{what}: refused by RFC 9162's verification (2.1.3.2)"
-            ));
-        }
         let entry = &entries[index as usize];
         if verify_inclusion(&proof, s, &root, index, entry).is_err() {
             wrong.push(format!("{what}: refused by the product's verification"));
@@ -252,26 +288,21 @@ fn disagreements(
         let from = 1 + random.below(to - 1);
         let (old, new) = (reference.root(from), reference.root(to));
         let expected = proof_in(reference, from as usize, to as usize);
-        assert!(
-            rfc_verify_consistency(from, to, &old, &new, &expected),
-            "the reference's own PROOF({from}, D[{to}]) does not verify: the test is wrong"
-        );
         let what = format!("the consistency proof from {from} to {to}");
-        let proof = match log.consistency_proof(from, to) {
-            Ok(proof) => proof,
-            Err(e) => {
-                wrong.push(format!("no {what}: {e}"));
-                continue;
-            }
+        let Some(proof) = compared(
+            &what,
+            log.consistency_proof(from, to),
+            &expected,
+            Rfc {
+                definition: "PROOF",
+                arguments: format!("{from}, D[{to}]"),
+                section: "2.1.4.2",
+            },
+            |proof| rfc_verify_consistency(from, to, &old, &new, proof),
+            &mut wrong,
+        ) else {
+            continue;
         };
-        if proof != expected {
-            wrong.push(format!("{what}: not RFC 9162's PROOF"));
-        }
-        if !rfc_verify_consistency(from, to, &old, &new, &proof) {
-            wrong.push(format!(
-                "{what}: refused by RFC 9162's verification (2.1.4.2)"
-            ));
-        }
         if verify_consistency(&proof, from, &old, to, &new).is_err() {
             wrong.push(format!("{what}: refused by the product's verification"));
         }

@@ -8,7 +8,7 @@
 mod support;
 
 use proptest::prelude::*;
-use support::{mth, path, proof, sha};
+use support::{grown, mth, path, proof, sha};
 use windledger_tlog::{
     ENTRY_SIZE, Log, TILE_WIDTH, checkpoint_text, entry, entry_bundles, parse_checkpoint_text,
     verify_consistency, verify_inclusion,
@@ -19,14 +19,6 @@ fn entries(n: usize, seed: u8) -> Vec<[u8; ENTRY_SIZE]> {
     (1..=n as u64)
         .map(|p| entry(p, &sha(&[&[seed], &p.to_be_bytes()])))
         .collect()
-}
-
-fn grown(entries: &[[u8; ENTRY_SIZE]]) -> Log {
-    let mut log = Log::new();
-    for e in entries {
-        log.append(e).expect("the next position");
-    }
-    log
 }
 
 fn as_data(entries: &[[u8; ENTRY_SIZE]]) -> Vec<Vec<u8>> {

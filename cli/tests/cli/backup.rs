@@ -2,9 +2,7 @@
 //! restores into a new SQLite database with the same events, and is
 //! refused where it would overwrite or could not be checked.
 
-use windledger_store::CheckpointSigner;
-
-use crate::support::{REFERENCE_EVENTS, demo, failure, success, windledger};
+use crate::support::{REFERENCE_EVENTS, demo, failure, stranger_key, success, windledger};
 
 #[test]
 fn the_demo_backs_up_and_restores_into_a_new_database() {
@@ -145,10 +143,7 @@ fn the_demo_backs_up_and_restores_into_a_new_database() {
     );
     assert!(error.contains("already exists"), "{error}");
     // With another server's public key: the seals do not verify.
-    let stranger = CheckpointSigner::generate("stranger")
-        .expect("a key")
-        .verifier()
-        .to_string();
+    let stranger = stranger_key("stranger");
     let error = failure(
         &windledger(
             here,

@@ -11,41 +11,31 @@ fn paying_a_dividend_already_paid_writes_nothing_and_a_statement_is_matched_line
     let folder = tempfile::tempdir().expect("a temporary folder");
     let here = folder.path();
     demo(here, &[]);
-    let said = failure(
-        &windledger(
-            here,
-            &[
-                "pay",
-                "--year",
-                "2024",
-                "--debtor-iban",
-                "FR76 3000 6000 0112 3456 7890 189",
-                "--out",
-                "virements.xml",
-            ],
-        ),
-        "pay",
-    );
+    // `pay` for 2024 into virements.xml, paying from `iban`: it fails.
+    let pay_failing = |iban: &str, what: &str| {
+        failure(
+            &windledger(
+                here,
+                &[
+                    "pay",
+                    "--year",
+                    "2024",
+                    "--debtor-iban",
+                    iban,
+                    "--out",
+                    "virements.xml",
+                ],
+            ),
+            what,
+        )
+    };
+    let said = pay_failing("FR76 3000 6000 0112 3456 7890 189", "pay");
     assert!(
         said.contains("no transfer to make for the dividend of 2024"),
         "{said}"
     );
     assert!(!here.join("virements.xml").exists());
-    let said = failure(
-        &windledger(
-            here,
-            &[
-                "pay",
-                "--year",
-                "2024",
-                "--debtor-iban",
-                "FR7630006000011234567890188",
-                "--out",
-                "virements.xml",
-            ],
-        ),
-        "pay with a wrong IBAN",
-    );
+    let said = pay_failing("FR7630006000011234567890188", "pay with a wrong IBAN");
     assert!(said.contains("--debtor-iban"), "{said}");
 
     std::fs::write(
@@ -108,26 +98,31 @@ fn interest_and_repayments_are_paid_by_their_own_files() {
         said.contains("no transfer to make for the interest of 2024"),
         "{said}"
     );
-    let said = failure(
-        &pay(&["--interest", "--year", "2019"]),
-        "pay 2019's interest",
-    );
-    assert!(said.contains("no interest of 2019 is accrued"), "{said}");
-    let said = failure(
-        &pay(&["--repay", "cca-partenaire-2020=999999999"]),
-        "repay more than owed",
-    );
-    assert!(said.contains("still owed"), "{said}");
-    let said = failure(
-        &pay(&["--repay", "cca-partenaire-2020"]),
-        "repay, no amount",
-    );
-    assert!(said.contains("write ADVANCE=AMOUNT"), "{said}");
-    let said = failure(
-        &pay(&["--repay", "cca-inconnue=10"]),
-        "repay an unknown advance",
-    );
-    assert!(said.contains("there is no advance cca-inconnue"), "{said}");
+    for (more, what, expected) in [
+        (
+            &["--interest", "--year", "2019"][..],
+            "pay 2019's interest",
+            "no interest of 2019 is accrued",
+        ),
+        (
+            &["--repay", "cca-partenaire-2020=999999999"],
+            "repay more than owed",
+            "still owed",
+        ),
+        (
+            &["--repay", "cca-partenaire-2020"],
+            "repay, no amount",
+            "write ADVANCE=AMOUNT",
+        ),
+        (
+            &["--repay", "cca-inconnue=10"],
+            "repay an unknown advance",
+            "there is no advance cca-inconnue",
+        ),
+    ] {
+        let said = failure(&pay(more), what);
+        assert!(said.contains(expected), "{said}");
+    }
     assert!(!here.join("virements.xml").exists());
 
     std::fs::write(

@@ -8,7 +8,7 @@
 use windledger_store::CheckpointSigner;
 use windledger_tlog::{ENTRY_SIZE, Log, TILE_WIDTH, parse_checkpoint_text, tile_path};
 
-use crate::support::{demo, failure, success, windledger};
+use crate::support::{demo, failure, stranger_key, success, windledger};
 
 #[test]
 fn the_ledger_is_published_as_a_transparency_log() {
@@ -116,10 +116,7 @@ fn the_ledger_is_published_as_a_transparency_log() {
         "verify-receipt of an altered receipt",
     );
     assert!(said.contains("the receipt does not check"), "{said}");
-    let other = CheckpointSigner::generate("another")
-        .expect("a key")
-        .verifier()
-        .to_string();
+    let other = stranger_key("another");
     let file = write("recu.json", &receipt);
     let said = failure(
         &windledger(here, &["verify-receipt", &file, "--key", &other]),

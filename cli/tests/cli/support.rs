@@ -7,7 +7,7 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
-use windledger_store::{Head, LedgerId, Store};
+use windledger_store::{CheckpointSigner, Head, LedgerId, Store};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_windledger");
 
@@ -26,6 +26,15 @@ const CHOOSING: [&str; 6] = [
     "WINDLEDGER_LISTEN",
     "RUST_LOG",
 ];
+
+/// The public key of a key generated now, `name`d so, that sealed nothing
+/// the tests wrote.
+pub fn stranger_key(name: &str) -> String {
+    CheckpointSigner::generate(name)
+        .expect("a key")
+        .verifier()
+        .to_string()
+}
 
 /// GET `path` from the server at `address`: the whole response, as sent.
 pub fn http_get(address: &str, path: &str, token: Option<&str>) -> String {

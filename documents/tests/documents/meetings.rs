@@ -340,28 +340,9 @@ fn read_back(name: &str, pdf: &[u8]) -> Option<String> {
         std::process::id()
     ));
     std::fs::create_dir_all(&dir).expect("a folder");
-    let path = dir.join(format!("{name}.pdf"));
-    std::fs::write(&path, pdf).expect("written");
-    let checked = std::process::Command::new(&qpdf)
-        .arg("--check")
-        .arg(&path)
-        .output()
-        .expect("qpdf runs");
-    let said = String::from_utf8_lossy(&checked.stdout);
-    assert!(
-        checked.status.success() && said.contains("No syntax or stream encoding errors"),
-        "qpdf on the {name}: {said}{}",
-        String::from_utf8_lossy(&checked.stderr)
-    );
-    let text = std::process::Command::new(&pdftotext)
-        .args(["-enc", "UTF-8"])
-        .arg(&path)
-        .arg("-")
-        .output()
-        .expect("pdftotext runs");
-    assert!(text.status.success(), "pdftotext on the {name}");
+    let text = super::read_back(&qpdf, &pdftotext, &dir, name, pdf);
     let _ = std::fs::remove_dir_all(&dir);
-    Some(String::from_utf8_lossy(&text.stdout).into_owned())
+    Some(text)
 }
 
 /// Text with its lines joined and its runs of spaces made one: a sentence

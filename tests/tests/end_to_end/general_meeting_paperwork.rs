@@ -15,7 +15,7 @@ use ed25519_dalek::Signer;
 use serde_json::json;
 use windledger_app::audit::verify_export;
 use windledger_app::command::Command;
-use windledger_app::import::synthetic::{Synthetic, write_synthetic};
+use windledger_app::import::synthetic::Synthetic;
 use windledger_app::ledger::LedgerRuntime;
 use windledger_app::meeting_papers::{self, MeetingPapers};
 use windledger_app::people::{Reader, Vault};
@@ -35,6 +35,7 @@ use windledger_store::testing::TestDatabase;
 use windledger_vault::{MasterKey, Person};
 
 use crate::meeting_documents::text_of;
+use crate::support::synthetic_runtime;
 
 const LEDGER: &str = "parc-1200";
 const MEETING: &str = "ag-2026";
@@ -115,19 +116,8 @@ async fn a_general_meeting_of_1200_holders_runs_from_convocation_to_signed_minut
         transfers_per_year: 0,
         ..Synthetic::default()
     };
-    write_synthetic(&store, &ledger, &farm, |_| {})
-        .await
-        .expect("the farm is written");
+    let runtime = synthetic_runtime(&db, &store, &ledger, &farm).await;
     let signer = db.checkpoint_signer();
-    let runtime = LedgerRuntime::open(store.clone(), ledger.clone(), &[signer.verifier()])
-        .await
-        .expect("the ledger opens");
-    let head = runtime.recent_head().await.expect("a head");
-    runtime
-        .projections
-        .caught_up(head)
-        .await
-        .expect("caught up");
 
     // Every holder's identity, in the vault.
     let vault = Vault::new(MasterKey::generate().expect("a key"));

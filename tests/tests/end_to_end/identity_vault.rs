@@ -177,6 +177,19 @@ async fn erased_identities_leave_nothing_readable_and_the_ledger_still_verifies(
                 .await
         }
     };
+    // The vault's read log, of one holder or of all.
+    let read_log = |holder: Option<String>| {
+        let server = &server;
+        async move {
+            server
+                .store
+                .vault_reads(LEDGER, holder.as_deref())
+                .await
+                .expect("the read log")
+        }
+    };
+    // A GET with `token`.
+    let get = |path: String, token: &String| call(Method::GET, path, Some(token.clone()), None);
 
     // The API admits no holder without their identity.
     let mut no_person = crate::server::admission("p-99");
@@ -232,13 +245,7 @@ async fn erased_identities_leave_nothing_readable_and_the_ledger_still_verifies(
                 "{value}"
             );
         }
-        let gone = call(
-            Method::GET,
-            format!("/holders/{}/identity", id(n)),
-            Some(secretary.clone()),
-            None,
-        )
-        .await;
+        let gone = get(format!("/holders/{}/identity", id(n)), &secretary).await;
         assert_eq!(gone.status, StatusCode::NOT_FOUND);
     }
     for bytes in &sealed_bytes {
@@ -310,13 +317,7 @@ async fn erased_identities_leave_nothing_readable_and_the_ledger_still_verifies(
     // The ten kept still read, by the secretary (logged) and each their
     // own; the others' tokens may not.
     for n in 10..20 {
-        let read = call(
-            Method::GET,
-            format!("/holders/{}/identity", id(n)),
-            Some(secretary.clone()),
-            None,
-        )
-        .await;
+        let read = get(format!("/holders/{}/identity", id(n)), &secretary).await;
         assert_eq!(read.status, StatusCode::OK, "{}", read.body);
         assert_eq!(
             read.body["person"]["identity"]["family_name"],
@@ -324,54 +325,24 @@ async fn erased_identities_leave_nothing_readable_and_the_ledger_still_verifies(
         );
         assert_eq!(read.body["person"]["bank_account"]["iban"], planted(n)[2]);
     }
-    let reads = server
-        .store
-        .vault_reads(LEDGER, Some(&id(15)))
-        .await
-        .expect("the read log");
+    let reads = read_log(Some(id(15))).await;
     assert_eq!(reads.len(), 1);
     assert!(reads[0].reader.starts_with("secretary:"), "{reads:?}");
     // A document printed for the secretary reads the names it prints, each
     // read logged; the municipality's register shows ids and reads none.
-    let printed = call(
-        Method::GET,
-        format!("/holders/{}/certificate.pdf", id(16)),
-        Some(secretary.clone()),
-        None,
-    )
-    .await;
+    let printed = get(format!("/holders/{}/certificate.pdf", id(16)), &secretary).await;
     assert_eq!(printed.status, StatusCode::OK);
-    let reads = server
-        .store
-        .vault_reads(LEDGER, Some(&id(16)))
-        .await
-        .expect("the read log");
+    let reads = read_log(Some(id(16))).await;
     assert!(
         reads
             .iter()
             .any(|r| r.purpose == "printed on a document" && r.reader.starts_with("secretary:")),
         "{reads:?}"
     );
-    let before = server
-        .store
-        .vault_reads(LEDGER, None)
-        .await
-        .expect("reads")
-        .len();
-    let register = call(
-        Method::GET,
-        "/share-register.csv".to_owned(),
-        Some(municipality.clone()),
-        None,
-    )
-    .await;
+    let before = read_log(None).await.len();
+    let register = get("/share-register.csv".to_owned(), &municipality).await;
     assert_eq!(register.status, StatusCode::OK);
-    let after = server
-        .store
-        .vault_reads(LEDGER, None)
-        .await
-        .expect("reads")
-        .len();
+    let after = read_log(None).await.len();
     assert_eq!(after, before, "the municipality reads no identity");
     let path = format!("/holders/{}/identity", id(12));
     let other = format!("/holders/{}/identity", id(13));
@@ -405,13 +376,7 @@ async fn erased_identities_leave_nothing_readable_and_the_ledger_still_verifies(
     )
     .await;
     assert_eq!(corrected.status, StatusCode::CREATED, "{}", corrected.body);
-    let export = call(
-        Method::GET,
-        format!("{path}/export"),
-        Some(own.clone()),
-        None,
-    )
-    .await;
+    let export = get(format!("{path}/export"), &own).await;
     assert_eq!(export.status, StatusCode::OK, "{}", export.body);
     let versions = export.body["versions"].as_array().expect("versions");
     assert_eq!(versions.len(), 2);

@@ -14,7 +14,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, Days};
 use serde_json::json;
-use windledger_app::import::synthetic::{Synthetic, write_synthetic};
+use windledger_app::import::synthetic::Synthetic;
 use windledger_app::ledger::LedgerRuntime;
 use windledger_app::payments::{self, Debtor, Mismatch, Payer};
 use windledger_app::people::{Reader, Vault};
@@ -26,9 +26,11 @@ use windledger_domain::types::HolderId;
 use windledger_sepa::statement;
 use windledger_sepa::testing::bank::{BankLine, Outcome, bank_statement};
 use windledger_sepa::testing::{Schema, validate};
+use windledger_store::LedgerId;
 use windledger_store::testing::TestDatabase;
-use windledger_store::{LedgerId, StreamId};
 use windledger_vault::{MasterKey, Person};
+
+use crate::support::{dividend_declared, synthetic_runtime};
 
 const LEDGER: &str = "parc-2000";
 const COMPANY_IBAN: &str = "FR7630006000011234567890189";
@@ -127,32 +129,11 @@ async fn a_dividend_of_2000_holders_is_paid_by_one_file_and_settled_from_the_ban
         ..Synthetic::default()
     };
     let year = farm.first_year();
-    write_synthetic(&store, &ledger, &farm, |_| {})
-        .await
-        .expect("the farm is written");
-    let signer = db.checkpoint_signer();
-    let runtime = LedgerRuntime::open(store.clone(), ledger.clone(), &[signer.verifier()])
-        .await
-        .expect("the ledger opens");
-    let head = runtime.recent_head().await.expect("a head");
-    runtime
-        .projections
-        .caught_up(head)
-        .await
-        .expect("caught up");
+    let runtime = synthetic_runtime(&db, &store, &ledger, &farm).await;
 
     // The declared allocations, from the event itself: what the test
     // recomputes every figure from.
-    let stream = StreamId::parse(format!("financial-year/{year}")).expect("a stream id");
-    let event: FinancialYearEvent = store
-        .read_stream_to_end(&ledger, &stream)
-        .await
-        .expect("the year reads")
-        .into_iter()
-        .find(|e| e.event_type == "DividendDeclared")
-        .expect("the first year's dividend is declared")
-        .decode()
-        .expect("a financial-year event");
+    let event = dividend_declared(&store, &ledger, year).await;
     let FinancialYearEvent::DividendDeclared {
         allocations,
         payment_date,
@@ -306,15 +287,18 @@ async fn a_dividend_of_2000_holders_is_paid_by_one_file_and_settled_from_the_ban
         panic!("the statement is not valid against camt.053.001.08: {words}");
     }
     let read = statement::read(camt.as_bytes()).expect("the statement reads");
+    // The statement imported against the dividend, naming no holder.
+    let settle = || async {
+        payments::settle(
+            &runtime,
+            payments::Scope::Dividend(year),
+            &read,
+            &HashMap::new(),
+        )
+        .await
+    };
     let before = store.head(&ledger).await.expect("the head").size;
-    let settlement = payments::settle(
-        &runtime,
-        payments::Scope::Dividend(year),
-        &read,
-        &HashMap::new(),
-    )
-    .await
-    .expect("the statement is imported");
+    let settlement = settle().await.expect("the statement is imported");
 
     let settled_ids: BTreeSet<String> = settlement
         .recorded
@@ -470,14 +454,7 @@ async fn a_dividend_of_2000_holders_is_paid_by_one_file_and_settled_from_the_ban
     assert_eq!(ifu_csv.lines().count(), ifu.len() + 1);
 
     // The same statement again records nothing.
-    let again = payments::settle(
-        &runtime,
-        payments::Scope::Dividend(year),
-        &read,
-        &HashMap::new(),
-    )
-    .await
-    .expect("the statement is imported again");
+    let again = settle().await.expect("the statement is imported again");
     assert!(again.recorded.is_empty());
     assert_eq!(again.already_recorded, settled_ids.len());
 

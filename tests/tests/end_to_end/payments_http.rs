@@ -18,7 +18,8 @@ use windledger_store::{LedgerId, StreamId};
 
 use crate::payments::iban;
 use crate::server::{LEDGER, REFERENCE_FARM, Server};
-use crate::web::{Browser, farm};
+use crate::support::dividend_declared;
+use crate::web::{Browser, Page, farm};
 
 on_both_backends!(
     the_reference_farms_last_dividend_is_paid_through_the_api,
@@ -89,6 +90,21 @@ async fn record_identity(
         )
         .await
         .expect(201);
+}
+
+/// Panics unless `xml` is valid against the EPC's pain.001.001.09 schema.
+fn assert_pain001(xml: &str) {
+    if let Err(words) = validate(xml, Schema::Pain001) {
+        panic!("not valid against pain.001.001.09 (EPC): {words}");
+    }
+}
+
+/// The transfer file the farm's page `path` gives `browser`, valid against
+/// pain.001.
+async fn transfer_file(browser: &mut Browser<'_>, path: &str) -> Page {
+    let file = browser.get(&farm(path)).await.expect(200);
+    assert_pain001(&file.body);
+    file
 }
 
 async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatabase) {
@@ -165,9 +181,7 @@ async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatab
     assert_eq!(headers["content-type"], "application/xml");
     assert_eq!(headers["without-bank-account"], "2");
     let xml = response.text().await.expect("the file");
-    if let Err(words) = validate(&xml, Schema::Pain001) {
-        panic!("not valid against pain.001.001.09 (EPC): {words}");
-    }
+    assert_pain001(&xml);
     let count: usize = headers["transfer-count"]
         .to_str()
         .expect("a count")
@@ -324,16 +338,14 @@ async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatab
         .contains("3 virements à faire")
         .contains("2 associés sans coordonnées bancaires")
         .contains(holders[10]["end_to_end_id"].as_str().expect("an id"));
-    let file = b
-        .get(&farm(&format!(
+    let file = transfer_file(
+        &mut b,
+        &format!(
             "/secretariat/dividendes/2024/virements.xml?iban=FR76+3000+6000+0112+3456+7890+189&bic=agrifrpp&execution={tomorrow}"
-        )))
-        .await
-        .expect(200);
+        ),
+    )
+    .await;
     assert_eq!(file.headers["content-type"], "application/xml");
-    if let Err(words) = validate(&file.body, Schema::Pain001) {
-        panic!("not valid against pain.001.001.09 (EPC): {words}");
-    }
     assert_eq!(file.body.matches("<CdtTrfTxInf>").count(), 3);
     for (query, words) in [
         (
@@ -523,17 +535,7 @@ async fn a_dividend_is_withheld_as_each_holders_identity_says(db: TestDatabase) 
         .await
         .expect(201);
 
-    let stream = StreamId::parse("financial-year/2024").expect("a stream");
-    let event: FinancialYearEvent = server
-        .store
-        .read_stream_to_end(&ledger, &stream)
-        .await
-        .expect("the year")
-        .into_iter()
-        .find(|e| e.event_type == "DividendDeclared")
-        .expect("declared")
-        .decode()
-        .expect("an event");
+    let event = dividend_declared(&server.store, &ledger, 2024).await;
     let FinancialYearEvent::DividendDeclared { allocations, .. } = event else {
         panic!("not a declaration");
     };
@@ -769,9 +771,7 @@ async fn interest_and_repayments_of_advances_are_paid_by_transfer(db: TestDataba
                 .expect("a count")
                 .to_owned();
             let xml = response.text().await.expect("the file");
-            if let Err(words) = validate(&xml, Schema::Pain001) {
-                panic!("not valid against pain.001.001.09 (EPC): {words}");
-            }
+            assert_pain001(&xml);
             (count, xml)
         }
     };
@@ -844,9 +844,7 @@ async fn interest_and_repayments_of_advances_are_paid_by_transfer(db: TestDataba
         .expect("an answer");
     assert_eq!(response.status(), 200);
     let xml = response.text().await.expect("the file");
-    if let Err(words) = validate(&xml, Schema::Pain001) {
-        panic!("not valid against pain.001.001.09 (EPC): {words}");
-    }
+    assert_pain001(&xml);
     assert!(xml.contains("<EndToEndId>RMB-00002-001</EndToEndId>"));
     assert!(xml.contains("<Cd>LOAR</Cd>"));
 
@@ -870,25 +868,21 @@ async fn interest_and_repayments_of_advances_are_paid_by_transfer(db: TestDataba
         .contains("à verser")
         .contains("Télécharger le fichier des intérêts")
         .contains("Montant à rembourser sur l'avance cca-cit-c (euros)");
-    let page_file = browser
-        .get(&farm(&format!(
+    let page_file = transfer_file(
+        &mut browser,
+        &format!(
             "/secretariat/avances/interets.xml?annee=2025&iban=FR76+3000+6000+0112+3456+7890+189&execution={tomorrow}"
-        )))
-        .await
-        .expect(200);
-    if let Err(words) = validate(&page_file.body, Schema::Pain001) {
-        panic!("not valid against pain.001.001.09 (EPC): {words}");
-    }
+        ),
+    )
+    .await;
     assert_eq!(page_file.body.matches("<CdtTrfTxInf>").count(), 3);
-    let page_file = browser
-        .get(&farm(&format!(
+    let page_file = transfer_file(
+        &mut browser,
+        &format!(
             "/secretariat/avances/remboursement.xml?montant-cca-cit-a=2+500%2C00&montant-cca-cit-b=1000&montant-cca-cit-c=&iban={COMPANY_IBAN}&execution={tomorrow}"
-        )))
-        .await
-        .expect(200);
-    if let Err(words) = validate(&page_file.body, Schema::Pain001) {
-        panic!("not valid against pain.001.001.09 (EPC): {words}");
-    }
+        ),
+    )
+    .await;
     // Two advances repaid by one file; the one left blank is not.
     assert_eq!(page_file.body.matches("<CdtTrfTxInf>").count(), 2);
     for (id, amount) in [("RMB-00002-001", "2500.00"), ("RMB-00003-001", "1000.00")] {

@@ -17,7 +17,7 @@ use windledger_api::auth::Role;
 use windledger_french::format;
 
 use crate::server::{LEDGER, Server};
-use crate::web::{Browser, Page, farm, set, with};
+use crate::web::{Browser, Convening, Page, convene_and_open, farm, set, with};
 use windledger_mail::testing::SmtpSink;
 use windledger_mail::{Mailer, SmtpSettings};
 
@@ -109,30 +109,22 @@ async fn the_secretary_keeps_a_meetings_paperwork_on_its_page(
     let opens_at = now - Duration::seconds(30);
     let closes_at = now + Duration::seconds(5);
     let convened_on = opens_at.date_naive() - Duration::days(25);
-    server
-        .post(
-            "/meetings",
-            &secretary,
-            json!({
-                "meeting": MEETING, "kind": "ordinary_general_meeting",
-                "call": {"call": "first"}, "record_date": opens_at.date_naive() - Duration::days(2),
-                "opens_at": opens_at, "closes_at": closes_at,
-                "agenda": [
-                    {"decision_kind": "ordinary", "purpose": {"purpose": "general"},
-                     "text": "Remplacement des pales de l'éolienne T03"},
-                    {"decision_kind": "ordinary", "purpose": {"purpose": "general"},
-                     "text": "Adhésion à une coopérative locale d'électricité"}
-                ],
-                "members": [], "convened_on": convened_on
-            }),
-        )
-        .await
-        .expect(201);
-    let voting = format!("/meetings/{MEETING}/voting");
-    server
-        .post(&voting, &secretary, json!({}))
-        .await
-        .expect(201);
+    convene_and_open(
+        &server,
+        &secretary,
+        MEETING,
+        Convening {
+            record_date: opens_at.date_naive() - Duration::days(2),
+            opens_at,
+            closes_at,
+            convened_on,
+            resolutions: [
+                "Remplacement des pales de l'éolienne T03",
+                "Adhésion à une coopérative locale d'électricité",
+            ],
+        },
+    )
+    .await;
     let record = server
         .get(&format!("/meetings/{MEETING}"), Some(&secretary))
         .await

@@ -62,24 +62,19 @@ async fn the_secretary_renames_a_place_and_the_pages_follow(
     // A commune of neither the territory nor a holder: refused, nothing
     // written.
     let head = server.head().await;
-    name_places(
-        &server,
-        &secretary,
-        json!({"communes": {"13055": "Marseille"}}),
-    )
-    .await
-    .problem(422, "refused");
-    // A name with a control character, or no name at all: invalid.
-    name_places(
-        &server,
-        &secretary,
-        json!({"communes": {"42026": "Bur\u{7}dignes"}}),
-    )
-    .await
-    .problem(422, "validation");
-    name_places(&server, &secretary, json!({}))
-        .await
-        .problem(422, "refused");
+    for (places, problem) in [
+        (json!({"communes": {"13055": "Marseille"}}), "refused"),
+        // A name with a control character, or no name at all: invalid.
+        (
+            json!({"communes": {"42026": "Bur\u{7}dignes"}}),
+            "validation",
+        ),
+        (json!({}), "refused"),
+    ] {
+        name_places(&server, &secretary, places)
+            .await
+            .problem(422, problem);
+    }
     assert_eq!(server.head().await, head, "a refused naming writes nothing");
 
     // Only the secretary names places.

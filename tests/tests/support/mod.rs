@@ -7,13 +7,15 @@ use std::sync::Arc;
 
 use cqrs_es::{AggregateError, CqrsFramework, EventStore};
 use rust_decimal::Decimal;
+use windledger_app::import::synthetic::{Synthetic, write_synthetic};
+use windledger_app::ledger::LedgerRuntime;
 use windledger_app::services::{CompanyCapTables, MeetingResolutions, YearClosings};
 use windledger_domain::charter::Charter;
 use windledger_domain::company::{
     Company, CompanyCommand, CompanyServices, HolderKind, Incorporation, LegalForm, Subscription,
     Turbine,
 };
-use windledger_domain::finance::{FinancialYear, FinancialYearServices};
+use windledger_domain::finance::{FinancialYear, FinancialYearEvent, FinancialYearServices};
 use windledger_domain::meeting::{
     Call, Choice, Meeting, MeetingCommand, MeetingError, MeetingKind, MeetingServices,
     ProposedResolution,
@@ -290,4 +292,42 @@ pub fn general(text: &str) -> ProposedResolution {
         purpose: ResolutionPurpose::General,
         text: text.to_owned(),
     }
+}
+
+/// The runtime of the ledger `ledger` once `farm` is generated into it, its
+/// projections caught up with the head.
+pub async fn synthetic_runtime(
+    db: &TestDatabase,
+    store: &Store,
+    ledger: &LedgerId,
+    farm: &Synthetic,
+) -> LedgerRuntime {
+    write_synthetic(store, ledger, farm, |_| {})
+        .await
+        .expect("the farm is written");
+    let signer = db.checkpoint_signer();
+    let runtime = LedgerRuntime::open(store.clone(), ledger.clone(), &[signer.verifier()])
+        .await
+        .expect("the ledger opens");
+    let head = runtime.recent_head().await.expect("a head");
+    runtime
+        .projections
+        .caught_up(head)
+        .await
+        .expect("caught up");
+    runtime
+}
+
+/// The `DividendDeclared` event of financial year `year` in `ledger`.
+pub async fn dividend_declared(store: &Store, ledger: &LedgerId, year: i32) -> FinancialYearEvent {
+    let stream = StreamId::parse(format!("financial-year/{year}")).expect("a stream id");
+    store
+        .read_stream_to_end(ledger, &stream)
+        .await
+        .expect("the year reads")
+        .into_iter()
+        .find(|e| e.event_type == "DividendDeclared")
+        .expect("the year's dividend is declared")
+        .decode()
+        .expect("a financial-year event")
 }

@@ -5,7 +5,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, NaiveDate, Utc};
 use serde_json::json;
 use windledger_api::auth::Role;
 
@@ -288,33 +288,70 @@ pub async fn open_meeting(server: &Server, meeting: &str) {
     let now = Utc::now();
     let today = now.date_naive();
     let record_date = today - Duration::days(1);
-    let opens_at = today.and_hms_opt(0, 0, 0).expect("midnight").and_utc();
-    let closes_at = now + Duration::days(7);
+    convene_and_open(
+        server,
+        &secretary,
+        meeting,
+        Convening {
+            record_date,
+            opens_at: today.and_hms_opt(0, 0, 0).expect("midnight").and_utc(),
+            closes_at: now + Duration::days(7),
+            convened_on: record_date - Duration::days(20),
+            resolutions: [
+                "Adhésion du parc à une coopérative d'achat d'électricité locale",
+                "Création d'un fonds de rénovation énergétique pour les écoles",
+            ],
+        },
+    )
+    .await;
+}
+
+/// An ordinary general meeting's dates, and the texts of its two general
+/// resolutions, as [`convene_and_open`] convenes it.
+pub struct Convening<'a> {
+    pub record_date: NaiveDate,
+    pub opens_at: DateTime<Utc>,
+    pub closes_at: DateTime<Utc>,
+    pub convened_on: NaiveDate,
+    pub resolutions: [&'a str; 2],
+}
+
+/// Convenes `meeting` through the JSON API as `secretary` (first call, no
+/// members), then opens its voting.
+pub async fn convene_and_open(
+    server: &Server,
+    secretary: &str,
+    meeting: &str,
+    convening: Convening<'_>,
+) {
+    let Convening {
+        record_date,
+        opens_at,
+        closes_at,
+        convened_on,
+        resolutions: [first, second],
+    } = convening;
     server
         .post(
             "/meetings",
-            &secretary,
+            secretary,
             json!({
                 "meeting": meeting, "kind": "ordinary_general_meeting",
                 "call": {"call": "first"}, "record_date": record_date,
                 "opens_at": opens_at, "closes_at": closes_at,
                 "agenda": [
                     {"decision_kind": "ordinary", "purpose": {"purpose": "general"},
-                     "text": "Adhésion du parc à une coopérative d'achat d'électricité locale"},
+                     "text": first},
                     {"decision_kind": "ordinary", "purpose": {"purpose": "general"},
-                     "text": "Création d'un fonds de rénovation énergétique pour les écoles"}
+                     "text": second}
                 ],
-                "members": [], "convened_on": record_date - Duration::days(20)
+                "members": [], "convened_on": convened_on
             }),
         )
         .await
         .expect(201);
     server
-        .post(
-            &format!("/meetings/{meeting}/voting"),
-            &secretary,
-            json!({}),
-        )
+        .post(&format!("/meetings/{meeting}/voting"), secretary, json!({}))
         .await
         .expect(201);
 }

@@ -16,7 +16,7 @@
 #![allow(dead_code)]
 
 use sha2::{Digest, Sha256};
-use windledger_tlog::Hash;
+use windledger_tlog::{ENTRY_SIZE, Hash, Log};
 
 /// SHA-256 of the parts, concatenated.
 pub fn sha(parts: &[&[u8]]) -> Hash {
@@ -25,6 +25,15 @@ pub fn sha(parts: &[&[u8]]) -> Hash {
         h.update(p);
     }
     h.finalize().into()
+}
+
+/// The product's log grown by appending `entries` one by one.
+pub fn grown(entries: &[[u8; ENTRY_SIZE]]) -> Log {
+    let mut log = Log::new();
+    for e in entries {
+        log.append(e).expect("the next position");
+    }
+    log
 }
 
 /// RFC 9162 2.1.1: the Merkle Tree Hash of `d`.
@@ -136,29 +145,17 @@ pub fn rfc_verify_inclusion(
         return false;
     }
     // 2., 3.
-    let (mut fn_, mut sn) = (leaf_index, tree_size - 1);
     let mut r = *hash;
     // 4.
-    for p in inclusion_path {
-        if sn == 0 {
-            return false;
-        }
-        if fn_ & 1 == 1 || fn_ == sn {
-            r = sha(&[&[0x01], p, &r]);
-            if fn_ & 1 == 0 {
-                while fn_ & 1 == 0 && fn_ != 0 {
-                    fn_ >>= 1;
-                    sn >>= 1;
-                }
-            }
+    let reached = walk(leaf_index, tree_size - 1, inclusion_path, |p, left| {
+        r = if left {
+            sha(&[&[0x01], p, &r])
         } else {
-            r = sha(&[&[0x01], &r, p]);
-        }
-        fn_ >>= 1;
-        sn >>= 1;
-    }
+            sha(&[&[0x01], &r, p])
+        };
+    });
     // 5.
-    sn == 0 && r == *root_hash
+    reached == Some(true) && r == *root_hash
 }
 
 /// RFC 9162 2.1.4.2: whether `consistency_path` proves that the tree of
@@ -197,13 +194,35 @@ pub fn rfc_verify_consistency(
     // 5.
     let (mut fr, mut sr) = (path[0], path[0]);
     // 6.
-    for c in &path[1..] {
-        if sn == 0 {
-            return false;
-        }
-        if fn_ & 1 == 1 || fn_ == sn {
+    let reached = walk(fn_, sn, &path[1..], |c, left| {
+        if left {
             fr = sha(&[&[0x01], c, &fr]);
             sr = sha(&[&[0x01], c, &sr]);
+        } else {
+            sr = sha(&[&[0x01], &sr, c]);
+        }
+    });
+    // 7.
+    fr == *first_hash && sr == *second_hash && reached == Some(true)
+}
+
+/// The walk up the tree that both verifications make (2.1.3.2 step 4,
+/// 2.1.4.2 step 6), from `fn_` and `sn`: `visit` is given each hash of
+/// `path` and whether it is the sibling on the left (the RFC's "if LSB(fn)
+/// is set, or if fn is equal to sn"). `None` if the path is longer than the
+/// walk (sn reached 0 before its end), else whether sn is 0 at its end.
+fn walk(
+    mut fn_: u64,
+    mut sn: u64,
+    path: &[Hash],
+    mut visit: impl FnMut(&Hash, bool),
+) -> Option<bool> {
+    for p in path {
+        if sn == 0 {
+            return None;
+        }
+        if fn_ & 1 == 1 || fn_ == sn {
+            visit(p, true);
             if fn_ & 1 == 0 {
                 while fn_ & 1 == 0 && fn_ != 0 {
                     fn_ >>= 1;
@@ -211,11 +230,10 @@ pub fn rfc_verify_consistency(
                 }
             }
         } else {
-            sr = sha(&[&[0x01], &sr, c]);
+            visit(p, false);
         }
         fn_ >>= 1;
         sn >>= 1;
     }
-    // 7.
-    fr == *first_hash && sr == *second_hash && sn == 0
+    Some(sn == 0)
 }
