@@ -76,16 +76,10 @@ impl ResolutionService for MeetingResolutions {
         id: &'a ResolutionId,
     ) -> BoxFuture<'a, Result<Option<AdoptedResolution>, LookupError>> {
         Box::pin(async move {
-            let Some((meeting, _)) = split_resolution_id(id) else {
-                return Ok(None);
-            };
-            // As committed: a close still in flight may yet fail.
-            let meeting = self
-                .meetings
-                .load_committed(meeting.as_str())
-                .await
-                .map_err(lookup)?;
-            Ok(meeting.adopted(id))
+            Ok(match self.standing(id).await? {
+                Standing::Adopted(r) => Some(r),
+                _ => None,
+            })
         })
     }
 
@@ -97,6 +91,7 @@ impl ResolutionService for MeetingResolutions {
             let Some((meeting, _)) = split_resolution_id(id) else {
                 return Ok(Standing::Unknown);
             };
+            // As committed: a close still in flight may yet fail.
             let meeting = self
                 .meetings
                 .load_committed(meeting.as_str())

@@ -1102,27 +1102,6 @@ fn without_an_approval_clause_a_newcomer_receives_shares_freely() {
 }
 
 #[test]
-fn a_transfer_during_the_lock_up_is_refused() {
-    let command = CompanyCommand::TransferShares {
-        from: holder("h-c1"),
-        to: holder("h-c2"),
-        class: class(ORD),
-        count: shares(10),
-        price_per_share: None,
-        approval: None,
-        effective_date: day(2014, 12, 31),
-        exemption: None,
-    };
-    refused(
-        capitalised(),
-        command,
-        CompanyError::LockedUp {
-            until: day(2015, 1, 1),
-        },
-    );
-}
-
-#[test]
 fn a_holder_cannot_transfer_more_shares_than_they_hold() {
     refused(
         capitalised(),
