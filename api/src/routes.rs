@@ -479,6 +479,12 @@ pub fn routes() -> Vec<RouteSpec> {
             CommandSpec::new(Company, "change_residence", CompanyStream).holder_from_path(),
         ),
         command(
+            at!("/shareholders/{holder}/club-members"),
+            Access::Roles(SECRETARY),
+            "Record an investment club's number of members",
+            CommandSpec::new(Company, "change_club_members", CompanyStream).holder_from_path(),
+        ),
+        command(
             at!("/shareholders/{holder}/exit"),
             Access::Roles(SECRETARY),
             "Record a holder's exit",

@@ -534,6 +534,7 @@ mod tests {
             "company admit_shareholder",
             "company change_college",
             "company change_residence",
+            "company change_club_members",
             "company record_exit",
             "company name_places",
             "company issue_shares",

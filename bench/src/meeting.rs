@@ -80,6 +80,7 @@ pub(crate) fn cap_table(voters: usize) -> anyhow::Result<CapTableSnapshot> {
             name: id.to_owned(),
             weight: Some(weight),
             vote_basis,
+            clubs: windledger_domain::charter::ClubVotes::Once,
         })
     };
     let half = Ratio::new(1, 2).ok_or_else(|| anyhow::anyhow!("ratio"))?;
@@ -113,6 +114,7 @@ pub(crate) fn cap_table(voters: usize) -> anyhow::Result<CapTableSnapshot> {
                 college: CollegeId::new(college)?,
                 commune: CommuneCode::new("42026")?,
                 shares: BTreeMap::from([(class.clone(), ShareCount::new(1 + (i as u64 % 40))?)]),
+                members: None,
             })
         })
         .collect::<anyhow::Result<_>>()?;

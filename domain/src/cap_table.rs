@@ -43,6 +43,9 @@ pub struct HolderPosition {
     pub commune: CommuneCode,
     /// Only non-zero counts.
     pub shares: BTreeMap<ShareClassId, ShareCount>,
+    /// An investment club's number of members, once recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub members: Option<u32>,
 }
 
 /// Answers what the cap table was on a date.

@@ -169,6 +169,30 @@ pub struct College {
     /// `None`: the college's votes count as they are.
     pub weight: Option<Ratio>,
     pub vote_basis: VoteBasis,
+    /// In a college of one member, one vote: whether an investment club
+    /// votes once or once per member of the club. Absent (and not
+    /// written) for the default: once.
+    #[serde(default, skip_serializing_if = "ClubVotes::is_default")]
+    pub clubs: ClubVotes,
+}
+
+/// How many votes an investment club has in a one-member-one-vote college.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum ClubVotes {
+    /// One vote, as any member of the college.
+    #[default]
+    Once,
+    /// One vote per member of the club, as last recorded (one until a
+    /// number is recorded).
+    PerMember,
+}
+
+impl ClubVotes {
+    pub fn is_default(&self) -> bool {
+        *self == Self::Once
+    }
 }
 
 /// How a member's votes are counted inside their college.

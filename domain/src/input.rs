@@ -82,6 +82,8 @@ pub const MAX_SHARES: u64 = 1_000_000_000_000;
 pub const MAX_VOTES_PER_SHARE: u32 = 100;
 /// Most kW of one turbine.
 pub const MAX_RATED_POWER_KW: u32 = 100_000;
+/// An investment club's members: at most 100,000 (a CIGALES has 5 to 20).
+pub const MAX_CLUB_MEMBERS: u32 = 100_000;
 /// Largest numerator or denominator of a charter's fraction.
 pub const MAX_FRACTION_TERM: u64 = 1_000_000;
 /// Most characters of a name (a college's, a share class's).
@@ -362,7 +364,17 @@ impl CompanyCommand {
                 charter(c)
             }
             Self::AmendCharter { charter: c, .. } => charter(c),
+            Self::AdmitShareholder {
+                members: Some(members),
+                ..
+            }
+            | Self::ChangeClubMembers { members, .. }
+                if *members > MAX_CLUB_MEMBERS =>
+            {
+                Err(out_of_bounds("members", members, "at most 100000"))
+            }
             Self::AdmitShareholder { .. }
+            | Self::ChangeClubMembers { .. }
             | Self::ChangeCollege { .. }
             | Self::ChangeResidence { .. }
             | Self::RecordExit { .. }

@@ -16,12 +16,13 @@ use crate::format::{
 
 /// Every event type the domain writes, with its French name, in the order
 /// of the streams (company, meetings, financial years, advances).
-pub const EVENT_TYPES: [(&str, &str); 40] = [
+pub const EVENT_TYPES: [(&str, &str); 41] = [
     ("CompanyIncorporated", "Constitution de la société"),
     ("CharterAmended", "Modification des statuts"),
     ("ShareholderAdmitted", "Admission d'un associé"),
     ("ShareholderCollegeChanged", "Changement de collège"),
     ("ShareholderResidenceChanged", "Changement de commune"),
+    ("ClubMembersChanged", "Membres d'un club d'investisseurs"),
     ("ShareholderExited", "Sortie d'un associé"),
     ("SharesIssued", "Émission d'actions"),
     ("SharesTransferred", "Cession d'actions"),
@@ -155,6 +156,18 @@ fn company(e: &CompanyEvent) -> Described {
             effective_date,
         } => said(
             format!("{holder} réside désormais dans la commune {commune}"),
+            Some(date(*effective_date)),
+        ),
+        E::ClubMembersChanged {
+            holder,
+            members,
+            effective_date,
+        } => said(
+            format!(
+                "Le club d'investisseurs {holder} compte désormais {} membre{}",
+                crate::format::int(*members),
+                crate::format::plural(*members as usize)
+            ),
             Some(date(*effective_date)),
         ),
         E::ShareholderExited {

@@ -91,6 +91,9 @@ pub struct Registration {
     pub college: CollegeId,
     pub commune: CommuneCode,
     pub exited: bool,
+    /// An investment club's number of members, once recorded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub members: Option<u32>,
 }
 
 /// Everything recorded about one holder.
@@ -166,12 +169,14 @@ impl Fold for CapTable {
                 kind,
                 college,
                 commune,
+                members,
                 ..
             } => {
                 let registration = dated.of(Registration {
                     college: college.clone(),
                     commune: commune.clone(),
                     exited: false,
+                    members: *members,
                 });
                 let history = self
                     .holders
@@ -191,6 +196,11 @@ impl Fold for CapTable {
                 holder, commune, ..
             } => {
                 self.reregister(holder, dated.of(()), |r| r.commune = commune.clone())?;
+            }
+            CompanyEvent::ClubMembersChanged {
+                holder, members, ..
+            } => {
+                self.reregister(holder, dated.of(()), |r| r.members = Some(*members))?;
             }
             CompanyEvent::ShareholderExited { holder, .. } => {
                 self.reregister(holder, dated.of(()), |r| r.exited = true)?;
@@ -481,6 +491,7 @@ impl CapTable {
                     .iter()
                     .filter_map(|(c, n)| Some(((*c).clone(), ShareCount::new(*n).ok()?)))
                     .collect(),
+                members: h.registration.members,
             })
             .collect();
         Some(CapTableSnapshot {

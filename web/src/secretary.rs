@@ -159,6 +159,7 @@ fn labels() -> Vec<(String, String)> {
         ("nature", "Nature"),
         ("college", "Collège"),
         ("commune", "Commune"),
+        ("membres", "Nombre de membres"),
         ("date_effet", "Date d'effet"),
         ("cedant", "Cédant"),
         ("cessionnaire", "Cessionnaire"),
@@ -331,6 +332,7 @@ async fn secretary_page(
             (select(admit, ADMIT_FORM, "nature", "Nature", &kinds, "individual", true))
             (select(admit, ADMIT_FORM, "college", "Collège", &r.colleges, "", true))
             (Field::new(admit, ADMIT_FORM, "commune", "Commune de résidence (code INSEE)").required().hint("5 caractères, par exemple 42026.").render())
+            (Field::new(admit, ADMIT_FORM, "membres", "Nombre de membres (club d'investisseurs)").hint("Pour un club d'investisseurs seulement.").render())
             (Field::new(admit, ADMIT_FORM, "date_effet", "Date d'effet").kind("date").required().default_value(admit, &today.to_string()).render())
             p.hint { "Son identité est gardée chiffrée dans le coffre, à côté du registre : remplissez la personne physique pour un particulier, la personne morale pour les autres natures." }
             (identity::fields(admit, ADMIT_FORM, None, None))
@@ -489,6 +491,14 @@ pub async fn admit(post: Post) -> PageResult {
         "Un code INSEE compte 5 caractères : 5 chiffres, ou 2A/2B puis 3 chiffres.",
         |c| CommuneCode::new(c).ok(),
     );
+    let members = state.read(
+        "membres",
+        "Indiquez le nombre de membres du club, un entier d'au moins 1 (vide pour un autre associé).",
+        |m| match m {
+            "" => Some(None),
+            m => m.parse::<u32>().ok().filter(|m| *m > 0).map(Some),
+        },
+    );
     let effective_date = date(&mut state, "date_effet");
     let today = format::today();
     let person = kind.and_then(|k| identity::read(&mut state, identity::natural(k), None, today));
@@ -504,6 +514,7 @@ pub async fn admit(post: Post) -> PageResult {
         kind,
         college,
         commune,
+        members,
         effective_date,
         person,
         vault,
@@ -513,6 +524,7 @@ pub async fn admit(post: Post) -> PageResult {
             Some(kind),
             Some(college),
             Some(commune),
+            Some(members),
             Some(effective_date),
             Some(person),
             Some(vault),
@@ -524,6 +536,7 @@ pub async fn admit(post: Post) -> PageResult {
                 commune,
                 effective_date,
                 identity: None,
+                members,
             }));
             let metadata = post.metadata("");
             let runtime = post.farm.runtime.clone();

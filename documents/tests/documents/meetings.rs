@@ -73,6 +73,7 @@ fn services() -> MeetingServices {
             college: college(c),
             commune: commune("42026"),
             shares: BTreeMap::from([(class(ORD), shares(*n))]),
+            members: None,
         })
         .collect();
     let cap_tables = KnownCapTables::new([CapTableSnapshot {

@@ -129,6 +129,20 @@ pub struct RegisterEntry {
     /// The identity was erased (since the latest admission).
     #[serde(default)]
     pub identity_erased: bool,
+    /// An investment club's number of members, once recorded.
+    #[serde(default)]
+    pub members: Option<u32>,
+}
+
+/// Only an investment club has members to count, at least one.
+fn check_members(holder: &HolderId, kind: HolderKind, members: u32) -> Result<(), CompanyError> {
+    if kind != HolderKind::InvestmentClub {
+        return Err(CompanyError::MembersOfANonClub(holder.clone()));
+    }
+    if members == 0 {
+        return Err(CompanyError::ClubWithoutMembers(holder.clone()));
+    }
+    Ok(())
 }
 
 aggregate!(Company: "company", CompanyCommand => CompanyEvent, CompanyError, CompanyServices);
@@ -199,6 +213,7 @@ impl Company {
                 college,
                 commune,
                 effective_date,
+                members,
             } => {
                 let entry = RegisterEntry {
                     kind,
@@ -208,8 +223,16 @@ impl Company {
                     exited_on: None,
                     identity: None,
                     identity_erased: false,
+                    members,
                 };
                 self.register.insert(holder, entry);
+            }
+            CompanyEvent::ClubMembersChanged {
+                holder, members, ..
+            } => {
+                if let Some(entry) = self.register.get_mut(&holder) {
+                    entry.members = Some(members);
+                }
             }
             CompanyEvent::ShareholderCollegeChanged { holder, to, .. } => {
                 if let Some(entry) = self.register.get_mut(&holder) {
@@ -411,6 +434,7 @@ impl Company {
                     college: entry.college.clone(),
                     commune: entry.commune.clone(),
                     shares: shares.clone(),
+                    members: entry.members,
                 })
             })
             .collect();
@@ -531,6 +555,7 @@ impl Company {
                 commune,
                 effective_date,
                 identity: _,
+                members,
             } => {
                 self.check_date(effective_date)?;
                 if self.active_entry(&holder).is_ok() {
@@ -539,11 +564,32 @@ impl Company {
                 if charter.college(&college).is_none() {
                     return Err(CompanyError::UnknownCollege(college));
                 }
+                if let Some(members) = members {
+                    check_members(&holder, kind, members)?;
+                }
                 CompanyEvent::ShareholderAdmitted {
                     holder,
                     kind,
                     college,
                     commune,
+                    effective_date,
+                    members,
+                }
+            }
+            CompanyCommand::ChangeClubMembers {
+                holder,
+                members,
+                effective_date,
+            } => {
+                self.check_date(effective_date)?;
+                let entry = self.active_entry(&holder)?;
+                check_members(&holder, entry.kind, members)?;
+                if entry.members == Some(members) {
+                    return Err(CompanyError::NothingChanges(holder));
+                }
+                CompanyEvent::ClubMembersChanged {
+                    holder,
+                    members,
                     effective_date,
                 }
             }
@@ -1107,6 +1153,7 @@ impl Saved {
             | CompanyEvent::IdentityErased { holder, .. }
             | CompanyEvent::ShareholderCollegeChanged { holder, .. }
             | CompanyEvent::ShareholderResidenceChanged { holder, .. }
+            | CompanyEvent::ClubMembersChanged { holder, .. }
             | CompanyEvent::ShareholderExited { holder, .. }
             | CompanyEvent::SharesRepurchased { holder, .. } => vec![holder],
             CompanyEvent::SharesIssued { subscriptions, .. } => {
@@ -1171,6 +1218,7 @@ fn may_break_invariants(event: &CompanyEvent) -> bool {
         event,
         CompanyEvent::ShareholderAdmitted { .. }
             | CompanyEvent::ShareholderResidenceChanged { .. }
+            | CompanyEvent::ClubMembersChanged { .. }
             | CompanyEvent::ShareholderExited { .. }
             | CompanyEvent::PlacesNamed { .. }
             | CompanyEvent::IdentityRecorded { .. }

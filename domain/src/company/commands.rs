@@ -41,6 +41,15 @@ pub enum CompanyCommand {
         effective_date: NaiveDate,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         identity: Option<IdentityCommitment>,
+        /// An investment club's number of members.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        members: Option<u32>,
+    },
+    /// An investment club's number of members, changed.
+    ChangeClubMembers {
+        holder: HolderId,
+        members: u32,
+        effective_date: NaiveDate,
     },
     ChangeCollege {
         holder: HolderId,
@@ -130,6 +139,7 @@ impl CompanyCommand {
             | Self::AdmitShareholder { effective_date, .. }
             | Self::ChangeCollege { effective_date, .. }
             | Self::ChangeResidence { effective_date, .. }
+            | Self::ChangeClubMembers { effective_date, .. }
             | Self::RecordExit { effective_date, .. }
             | Self::IssueShares { effective_date, .. }
             | Self::TransferShares { effective_date, .. }
@@ -154,6 +164,7 @@ impl CompanyCommand {
             | Self::AdmitShareholder { .. }
             | Self::ChangeCollege { .. }
             | Self::ChangeResidence { .. }
+            | Self::ChangeClubMembers { .. }
             | Self::RecordExit { .. }
             | Self::NamePlaces { .. }
             | Self::RecordIdentity { .. }
@@ -191,6 +202,7 @@ impl From<&CompanyEvent> for CompanyCommand {
                 college,
                 commune,
                 effective_date,
+                members,
             } => Self::AdmitShareholder {
                 holder,
                 kind,
@@ -201,6 +213,16 @@ impl From<&CompanyEvent> for CompanyCommand {
                 // its own, read back as `RecordIdentity`: deciding both on
                 // the state in between gives the same two events.
                 identity: None,
+                members,
+            },
+            CompanyEvent::ClubMembersChanged {
+                holder,
+                members,
+                effective_date,
+            } => Self::ChangeClubMembers {
+                holder,
+                members,
+                effective_date,
             },
             CompanyEvent::ShareholderCollegeChanged {
                 holder,

@@ -127,6 +127,10 @@ pub enum CompanyError {
         held: ShareCount,
         requested: ShareCount,
     },
+    #[error("{0} is not an investment club: only a club counts its members")]
+    MembersOfANonClub(HolderId),
+    #[error("investment club {0} must have at least one member")]
+    ClubWithoutMembers(HolderId),
     #[error("shares are locked up until {until}: no transfer between holders before then")]
     LockedUp { until: NaiveDate },
     #[error("the charter lists no exemption from its lock-up for {0}")]

@@ -41,11 +41,19 @@ pub enum CompanyEvent {
         college: CollegeId,
         commune: CommuneCode,
         effective_date: NaiveDate,
+        /// An investment club's number of members, when given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        members: Option<u32>,
     },
     ShareholderCollegeChanged {
         holder: HolderId,
         from: CollegeId,
         to: CollegeId,
+        effective_date: NaiveDate,
+    },
+    ClubMembersChanged {
+        holder: HolderId,
+        members: u32,
         effective_date: NaiveDate,
     },
     ShareholderResidenceChanged {
@@ -121,6 +129,7 @@ impl CompanyEvent {
             Self::ShareholderAdmitted { .. } => "ShareholderAdmitted",
             Self::ShareholderCollegeChanged { .. } => "ShareholderCollegeChanged",
             Self::ShareholderResidenceChanged { .. } => "ShareholderResidenceChanged",
+            Self::ClubMembersChanged { .. } => "ClubMembersChanged",
             Self::ShareholderExited { .. } => "ShareholderExited",
             Self::SharesIssued { .. } => "SharesIssued",
             Self::SharesTransferred { .. } => "SharesTransferred",
@@ -140,6 +149,7 @@ impl CompanyEvent {
             | Self::ShareholderAdmitted { effective_date, .. }
             | Self::ShareholderCollegeChanged { effective_date, .. }
             | Self::ShareholderResidenceChanged { effective_date, .. }
+            | Self::ClubMembersChanged { effective_date, .. }
             | Self::ShareholderExited { effective_date, .. }
             | Self::SharesIssued { effective_date, .. }
             | Self::SharesTransferred { effective_date, .. }

@@ -1366,6 +1366,7 @@ mod tests {
                 name: "Associés".to_owned(),
                 weight: None,
                 vote_basis: VoteBasis::PerShare,
+                clubs: crate::charter::ClubVotes::Once,
             }],
             (0..3).map(class).collect(),
         );
@@ -1387,6 +1388,7 @@ mod tests {
                         )
                     })
                     .collect(),
+                members: None,
             }],
         };
         let declared = declare(

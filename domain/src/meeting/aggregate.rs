@@ -20,8 +20,9 @@ use crate::aggregate::aggregate;
 
 mod paperwork;
 use crate::cap_table::{CapTableService, CapTableServices, CapTableSnapshot};
-use crate::charter::{Charter, QuorumBasis, VoteBasis};
+use crate::charter::{Charter, ClubVotes, QuorumBasis, VoteBasis};
 use crate::clock::{Clock, not_after};
+use crate::company::HolderKind;
 use crate::money::Euros;
 use crate::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionPurpose, Standing};
 use crate::types::{HolderId, MeetingId, ResolutionId};
@@ -1077,7 +1078,8 @@ fn check_members(
 /// a board or committee; colleges from the charter on the record date.
 /// The voters of a general meeting on the cap table `snapshot`: every
 /// holder with a vote (per share: shares x votes per share of each class;
-/// per member: one vote for a holder of any share), in holder id order.
+/// per member: one vote for a holder of any share, or for a club one per
+/// member where the college says so), in holder id order.
 /// What the meeting freezes when voting opens, and what the vote-weights
 /// projection shows for a record date.
 ///
@@ -1118,7 +1120,13 @@ pub fn general_meeting_voters(
         }
         let weight = match college.vote_basis {
             VoteBasis::PerShare => votes,
-            VoteBasis::PerMember => u64::from(shares > 0),
+            VoteBasis::PerMember if shares == 0 => 0,
+            VoteBasis::PerMember => match (college.clubs, position.kind, position.members) {
+                (ClubVotes::PerMember, HolderKind::InvestmentClub, Some(members)) => {
+                    u64::from(members)
+                }
+                _ => 1,
+            },
         };
         if weight > 0 {
             voters.push(Voter {

@@ -159,6 +159,7 @@ fn shares_without_a_vote_count_in_no_quorum_on_capital() {
             .filter(|(_, n)| *n > 0)
             .map(|(class, n)| (farm::class(class), farm::shares(n)))
             .collect::<BTreeMap<_, _>>(),
+        members: None,
     };
     let snapshot = CapTableSnapshot {
         as_of: day(2025, 6, 1),

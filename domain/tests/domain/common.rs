@@ -126,6 +126,7 @@ pub fn admitted(id: &str, holder_kind: HolderKind, college_id: &str, at: &str) -
         college: college(college_id),
         commune: commune(at),
         effective_date: formed(),
+        members: None,
     }
 }
 
@@ -177,6 +178,7 @@ pub fn holder_position(
         college: college(college_id),
         commune: commune(at),
         shares: held,
+        members: None,
     }
 }
 

@@ -136,6 +136,7 @@ fn nothing_but_incorporation_is_recorded_before_it() {
         commune: commune(LOCAL_A),
         effective_date: formed(),
         identity: None,
+        members: None,
     };
     refused(vec![], command, CompanyError::NotIncorporated);
 }
@@ -615,6 +616,7 @@ fn admit(id: &str, college_id: &str) -> CompanyCommand {
         commune: commune(LOCAL_B),
         effective_date: later(),
         identity: None,
+        members: None,
     }
 }
 
@@ -629,6 +631,7 @@ fn admitting_a_shareholder_records_a_pseudonymous_id_kind_college_and_commune_on
             college: college(CIT),
             commune: commune(LOCAL_B),
             effective_date: later(),
+            members: None,
         }]);
 }
 
@@ -674,6 +677,7 @@ fn a_fact_dated_before_the_latest_recorded_one_is_refused() {
         college: college(CIT),
         commune: commune(LOCAL_B),
         effective_date: day(2017, 1, 1),
+        members: None,
     };
     refused(
         with(capitalised(), [admitted_late]),
@@ -694,6 +698,7 @@ fn nothing_takes_effect_before_the_formation_date() {
         commune: commune(LOCAL_B),
         effective_date: day(2013, 1, 1),
         identity: None,
+        members: None,
     };
     refused(
         incorporated(),

@@ -150,6 +150,7 @@ fn command(op: &Op, on: NaiveDate) -> CompanyCommand {
             commune: commune(COMMUNES[*m]),
             effective_date: on,
             identity: None,
+            members: None,
         },
         Op::ChangeCollege { h, college: c } => CompanyCommand::ChangeCollege {
             holder: holder(HOLDERS[*h]),
@@ -281,6 +282,7 @@ impl Ledger {
         match event {
             CompanyEvent::Incorporated { .. } | CompanyEvent::CharterAmended { .. } => {}
             CompanyEvent::ShareholderResidenceChanged { .. }
+            | CompanyEvent::ClubMembersChanged { .. }
             | CompanyEvent::PlacesNamed { .. }
             | CompanyEvent::IdentityRecorded { .. }
             | CompanyEvent::IdentityErased { .. } => {}

@@ -55,6 +55,7 @@ pub fn position((id, kind, ordinary, preference): &Holding) -> HolderPosition {
         college: farm::college("associes"),
         commune: farm::commune("42026"),
         shares,
+        members: None,
     }
 }
 

@@ -46,6 +46,7 @@ fn an_admission_with_an_identity_records_the_admission_then_the_commitment() {
             commune: commune(LOCAL_B),
             effective_date: later(),
             identity: Some(commitment('a')),
+            members: None,
         })
         .then_expect_events(vec![
             CompanyEvent::ShareholderAdmitted {
@@ -54,6 +55,7 @@ fn an_admission_with_an_identity_records_the_admission_then_the_commitment() {
                 college: college(CIT),
                 commune: commune(LOCAL_B),
                 effective_date: later(),
+                members: None,
             },
             recorded("h-asso", 'a', later()),
         ]);
@@ -68,6 +70,7 @@ fn an_admission_without_an_identity_is_written_as_before_the_vault() {
         commune: commune(LOCAL_B),
         effective_date: later(),
         identity: None,
+        members: None,
     };
     let json = serde_json::to_string(&command).expect("serialises");
     assert!(!json.contains("identity"), "{json}");
@@ -183,6 +186,7 @@ fn erasure_waits_ten_years_after_the_exit_then_is_recorded_and_final() {
             commune: commune(LOCAL_B),
             effective_date: day(2026, 7, 2),
             identity: Some(commitment('e')),
+            members: None,
         })
         .inspect_result();
     assert!(matches!(

@@ -9,6 +9,7 @@ mod finance_support;
 mod meeting_support;
 
 mod charter_rules;
+mod clubs;
 mod company;
 mod company_properties;
 mod finance;

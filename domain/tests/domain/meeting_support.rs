@@ -31,6 +31,7 @@ pub fn college(id: &str, weight: Option<Ratio>, vote_basis: VoteBasis) -> Colleg
         name: id.to_owned(),
         weight,
         vote_basis,
+        clubs: windledger_domain::charter::ClubVotes::Once,
     }
 }
 
@@ -58,6 +59,7 @@ pub fn cap_table(charter: &Charter, holders: &[(&str, &str, u64)]) -> KnownCapTa
             college: farm::college(college),
             commune: farm::commune("42026"),
             shares: BTreeMap::from([(farm::class(ORD), farm::shares(*shares))]),
+            members: None,
         })
         .collect();
     KnownCapTables::new([CapTableSnapshot {

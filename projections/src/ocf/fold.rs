@@ -263,6 +263,7 @@ impl State {
                 college,
                 commune,
                 effective_date,
+                ..
             } => {
                 let entry = HolderState {
                     kind: *kind,
@@ -281,8 +282,9 @@ impl State {
             } => {
                 self.holder_mut(holder, &at)?.commune = commune.clone();
             }
-            // OCF has no place for the names of places.
-            CompanyEvent::PlacesNamed { .. } => {}
+            // OCF has no place for the names of places, nor for a club's
+            // number of members.
+            CompanyEvent::PlacesNamed { .. } | CompanyEvent::ClubMembersChanged { .. } => {}
             // Identities are kept outside the ledger (the vault), and OCF
             // names stakeholders by id here.
             CompanyEvent::IdentityRecorded { .. } | CompanyEvent::IdentityErased { .. } => {}

@@ -321,6 +321,7 @@ fn history(seed: u64) -> (Vec<(u64, CompanyEvent)>, NaiveDate) {
             commune: commune(at),
             effective_date: formed(),
             identity: None,
+            members: None,
         });
     }
     farm.run(CompanyCommand::IssueShares {
@@ -376,6 +377,7 @@ fn history(seed: u64) -> (Vec<(u64, CompanyEvent)>, NaiveDate) {
         commune: commune(LOCAL[1]),
         effective_date,
         identity: None,
+        members: None,
     });
     let effective_date = farm.later();
     farm.run(CompanyCommand::IssueShares {

@@ -149,6 +149,7 @@ async fn history() -> Vec<LedgerEvent> {
                     commune: commune(c),
                     effective_date: formed,
                     identity: None,
+                    members: None,
                 },
             )
             .await;
@@ -640,6 +641,7 @@ async fn a_cap_table_of_nominal_values_beyond_the_bounds_reads() {
             commune: commune("42026"),
             effective_date: formed,
             identity: None,
+            members: None,
         });
     }
     commands.push(CompanyCommand::IssueShares {

@@ -56,6 +56,7 @@ fn admit(id: &str, kind: HolderKind, college_id: &str, at: &str) -> CompanyComma
         commune: commune(at),
         effective_date: formed(),
         identity: None,
+        members: None,
     }
 }
 

@@ -117,6 +117,7 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/shareholders",
             "/shareholders/{holder}/college-changes",
             "/shareholders/{holder}/residence-changes",
+            "/shareholders/{holder}/club-members",
             "/shareholders/{holder}/exit",
             "/share-issuances",
             "/share-transfers",

@@ -114,6 +114,7 @@ async fn erased_identities_leave_nothing_readable_and_the_ledger_still_verifies(
                     commune: commune(LOCAL_A),
                     effective_date: formed(),
                     identity: None,
+                    members: None,
                 })),
                 person(n),
                 HashMap::new(),

@@ -280,6 +280,7 @@ async fn increase_for_a_late_association(db: &TestDatabase, text: &str) -> Farm 
         commune: commune("42026"),
         effective_date: day(2021, 6, 12),
         identity: None,
+        members: None,
     })
     .await;
     let increase = ProposedResolution {

@@ -1138,7 +1138,15 @@ async fn set_value(client: &Client, css: &str, value: &str) {
             vec![json!(css), json!(value)],
         )
         .await
-        .map(|set| assert_eq!(set, json!(value), "{css} takes {value}"))
+        .map(|set| {
+            // A browser writes a time whose seconds are zero without them
+            // ("03:45:00" reads back "03:45"): one run in sixty.
+            let shown = match value.strip_suffix(":00") {
+                Some(minutes) if value.len() > 16 => minutes,
+                _ => value,
+            };
+            assert_eq!(set, json!(shown), "{css} takes {value}")
+        })
         .unwrap_or_else(|e| panic!("{css} is not set: {e}"));
 }
 

@@ -151,6 +151,7 @@ impl Farm {
                 commune: local(),
                 effective_date: formed,
                 identity: None,
+                members: None,
             })
             .await;
             subscriptions.push(Subscription {
