@@ -206,6 +206,20 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
         })
     });
     push(first_transfer, &|i| {
+        // The same transfer, claiming an exemption from the lock-up the
+        // synthetic farms' charter does not list.
+        let mut payload = events[i].payload.clone();
+        payload["SharesTransferred"]["exemption"] = "succession".into();
+        Some(Forgery {
+            rule: "a transfer under an exemption the charter does not list",
+            at: i,
+            stream: company.clone(),
+            event_type: "SharesTransferred",
+            payload,
+            expect: "the charter lists no exemption from its lock-up for succession".to_owned(),
+        })
+    });
+    push(first_transfer, &|i| {
         let after = company_before(events, i + 1);
         let seller = events[i].fields()["to"].as_str()?.to_owned();
         let held = shares(&after, &seller);
@@ -497,8 +511,9 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
 }
 
 /// The rules every history of the forgery test offers a place to break.
-const ALWAYS: [&str; 14] = [
+const ALWAYS: [&str; 15] = [
     "a transfer over an ownership cap",
+    "a transfer under an exemption the charter does not list",
     "a transfer of more shares than held",
     "an issuance without a resolution",
     "an issuance on a resolution adopted for another purpose",
