@@ -104,19 +104,6 @@ async fn plan(
     Ok((papers, plan))
 }
 
-type Letters = Vec<(
-    HolderId,
-    Option<windledger_documents::Person>,
-    windledger_documents::convocation::ConvocationText,
-)>;
-
-fn letters(plan: &Plan) -> Letters {
-    plan.by_post
-        .iter()
-        .map(|r| (r.holder.clone(), r.person.clone(), r.text.clone()))
-        .collect()
-}
-
 /// `GET /meetings/{meeting}/convocations/letters.pdf`: the letters of the
 /// holders still to convene by post, one per page run, ready to print.
 pub(crate) async fn letters_as_pdf(
@@ -124,7 +111,7 @@ pub(crate) async fn letters_as_pdf(
     PathParams(MeetingPath { meeting }): PathParams<MeetingPath>,
 ) -> Result<Response, Problem> {
     let (papers, plan) = plan(&state, &runtime, &principal, &meeting).await?;
-    let letters = letters(&plan);
+    let letters = plan.letters();
     let drawn = papers.drawn.clone();
     let bytes = blocking(move || letters_pdf(&drawn, &letters).map_err(Problem::internal)).await?;
     let name = format!("{}-{meeting}-convocations.pdf", papers.drawn.ledger);
@@ -138,7 +125,7 @@ pub(crate) async fn letters_as_csv(
     PathParams(MeetingPath { meeting }): PathParams<MeetingPath>,
 ) -> Result<Response, Problem> {
     let (papers, plan) = plan(&state, &runtime, &principal, &meeting).await?;
-    let bytes = letters_csv(&letters(&plan));
+    let bytes = letters_csv(&plan.letters());
     let name = format!("{}-{meeting}-convocations.csv", papers.drawn.ledger);
     Ok(file(bytes, "text/csv; charset=utf-8", &name, &papers.drawn))
 }

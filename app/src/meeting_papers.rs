@@ -121,6 +121,16 @@ pub struct Plan {
     pub already_convened: usize,
 }
 
+impl Plan {
+    /// The letters to post, as the letters' PDF and CSV take them.
+    pub fn letters(&self) -> Vec<windledger_documents::convocation::Letter> {
+        self.by_post
+            .iter()
+            .map(|r| (r.holder.clone(), r.person.clone(), r.text.clone()))
+            .collect()
+    }
+}
+
 /// The absolute addresses of a holder's pages the convocation links to.
 pub fn links(public_url: &str, ledger: &str, meeting: &str) -> Links {
     let base = public_url.trim_end_matches('/');

@@ -59,7 +59,7 @@ use windledger_app::import::synthetic::Synthetic;
 use windledger_app::ledger::LedgerRuntime;
 use windledger_app::meeting_papers::{self, MeetingPapers};
 use windledger_app::people::Reader;
-use windledger_documents::convocation::{Letter, letters_csv, letters_pdf};
+use windledger_documents::convocation::{letters_csv, letters_pdf};
 use windledger_documents::meeting::{attendance_pdf, participants};
 use windledger_domain::company::HolderKind;
 use windledger_domain::meeting::{Choice, MeetingCommand};
@@ -307,11 +307,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     let smtp_time = smtp_time.unwrap_or_default();
 
     let start = Instant::now();
-    let letters: Vec<Letter> = plan
-        .by_post
-        .iter()
-        .map(|r| (r.holder.clone(), r.person.clone(), r.text.clone()))
-        .collect();
+    let letters = plan.letters();
     let letters_bytes = letters_pdf(&convocation.drawn, &letters)?;
     let csv_start = Instant::now();
     let letters_table = letters_csv(&letters);

@@ -104,11 +104,7 @@ pub async fn run(options: &ConvocationsOptions, out: &mut dyn Write) -> anyhow::
     if let Some(folder) = &options.letters {
         std::fs::create_dir_all(folder)
             .with_context(|| format!("cannot create {}", folder.display()))?;
-        let letters: Vec<_> = plan
-            .by_post
-            .iter()
-            .map(|r| (r.holder.clone(), r.person.clone(), r.text.clone()))
-            .collect();
+        let letters = plan.letters();
         let pdf = letters_pdf(&papers.drawn, &letters)?;
         let csv = letters_csv(&letters);
         for (name, bytes) in [("convocations.pdf", pdf), ("convocations.csv", csv)] {

@@ -25,7 +25,7 @@ use windledger_api::identity::reader;
 use windledger_api::problem::Problem;
 use windledger_app::command::{Command, Receipt};
 use windledger_app::meeting_papers::{self, Emailed, MeetingPapers, Plan, SignableMinutes};
-use windledger_documents::convocation::{Letter, letters_csv, letters_pdf};
+use windledger_documents::convocation::{letters_csv, letters_pdf};
 use windledger_documents::meeting::{attendance_pdf, named_on_sheet};
 use windledger_documents::postal_form::postal_forms_pdf;
 use windledger_documents::{DocumentError, Person};
@@ -146,13 +146,6 @@ fn missing(title: &str, text: &str) -> PageResult {
 
 // ---------------------------------------------------------------- files
 
-fn letters(plan: &Plan) -> Vec<Letter> {
-    plan.by_post
-        .iter()
-        .map(|r| (r.holder.clone(), r.person.clone(), r.text.clone()))
-        .collect()
-}
-
 /// `GET .../secretariat/assemblees/{meeting}/convocations.pdf` and, `CSV`,
 /// `.../convocations.csv`: the letters still to post.
 pub async fn letters_file<const CSV: bool>(
@@ -160,7 +153,9 @@ pub async fn letters_file<const CSV: bool>(
     Params(MeetingPath { meeting }): Params<MeetingPath>,
 ) -> PageResult {
     let papers = papers(&farm, &meeting).await?;
-    let letters = letters(&plan(&web, &farm, &me.session.principal, &papers).await?);
+    let letters = plan(&web, &farm, &me.session.principal, &papers)
+        .await?
+        .letters();
     if CSV {
         let name = format!("{}-{meeting}-convocations.csv", farm.id);
         return Ok(download(
