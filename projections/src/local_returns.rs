@@ -127,7 +127,9 @@ enum Party {
 /// apart.
 fn holder_party(kind: HolderKind, in_territory: bool) -> Party {
     match kind {
-        kind if kind.is_public() => Party::Local(LocalBeneficiary::PublicHolders),
+        HolderKind::LocalAuthority | HolderKind::Commune | HolderKind::Epci | HolderKind::Sem => {
+            Party::Local(LocalBeneficiary::PublicHolders)
+        }
         _ if in_territory => Party::Local(LocalBeneficiary::LocalHolders),
         HolderKind::Company => Party::Away(Leaving::NonLocalCompanies),
         HolderKind::Fund => Party::Away(Leaving::NonLocalFunds),
@@ -135,10 +137,6 @@ fn holder_party(kind: HolderKind, in_territory: bool) -> Party {
         | HolderKind::Association
         | HolderKind::InvestmentClub
         | HolderKind::Cooperative => Party::Away(Leaving::NonLocalHolders),
-        // Public bodies are matched first.
-        HolderKind::LocalAuthority | HolderKind::Commune | HolderKind::Epci | HolderKind::Sem => {
-            Party::Local(LocalBeneficiary::PublicHolders)
-        }
     }
 }
 

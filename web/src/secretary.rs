@@ -9,7 +9,7 @@ use maud::{Markup, html};
 
 use crate::layout::{Col, contents, table};
 use serde_json::{Value, json};
-use windledger_domain::charter::NoticePeriods;
+use windledger_domain::charter::{LockUpExemption, NoticePeriods};
 use windledger_domain::company::CompanyCommand;
 use windledger_domain::meeting::MeetingCommand;
 use windledger_domain::money::Euros;
@@ -351,7 +351,7 @@ async fn secretary_page(
             (Field::new(transfer, TRANSFER_FORM, "nombre", "Nombre d'actions").required().hint("Un entier positif.").render())
             (Field::new(transfer, TRANSFER_FORM, "prix", "Prix par action (€)").decimal().hint("Vide pour une donation ou une succession.").render())
             (Field::new(transfer, TRANSFER_FORM, "agrement", "Résolution d'agrément").hint("Si le cessionnaire n'a pas encore d'actions : par exemple ago-2026.4.").render())
-            (select(transfer, TRANSFER_FORM, "exception", "Exception à l'inaliénabilité", &LOCK_UP_EXEMPTIONS.map(|(v, t)| (v.to_owned(), t.to_owned())), "", false))
+            (select(transfer, TRANSFER_FORM, "exception", "Exception à l'inaliénabilité", &LOCK_UP_EXEMPTIONS.map(|(_, v, t)| (v.to_owned(), t.to_owned())), "", false))
             (Field::new(transfer, TRANSFER_FORM, "date_effet", "Date d'effet").kind("date").required().default_value(transfer, &today.to_string()).render())
             button type="submit" { "Enregistrer la cession" }
         }
@@ -558,10 +558,14 @@ pub async fn admit(post: Post) -> PageResult {
 
 /// The exemptions from a lock-up a charter may list, as the transfer
 /// form offers them (value, label).
-const LOCK_UP_EXEMPTIONS: [(&str, &str); 3] = [
-    ("succession", "Succession"),
-    ("spouse", "Cession entre époux"),
-    ("affiliate", "Cession à une société affiliée"),
+const LOCK_UP_EXEMPTIONS: [(LockUpExemption, &str, &str); 3] = [
+    (LockUpExemption::Succession, "succession", "Succession"),
+    (LockUpExemption::Spouse, "spouse", "Cession entre époux"),
+    (
+        LockUpExemption::Affiliate,
+        "affiliate",
+        "Cession à une société affiliée",
+    ),
 ];
 
 /// `POST /parcs/{ledger}/secretariat/cessions`.
@@ -606,10 +610,8 @@ pub async fn transfer(post: Post) -> PageResult {
             "" => Some(None),
             v => LOCK_UP_EXEMPTIONS
                 .iter()
-                .any(|(known, _)| *known == v)
-                .then(|| serde_json::from_value(Value::String(v.to_owned())).ok())
-                .flatten()
-                .map(Some),
+                .find(|(_, value, _)| *value == v)
+                .map(|(exemption, _, _)| Some(*exemption)),
         },
     );
     let effective_date = date(&mut state, "date_effet");

@@ -85,17 +85,6 @@ pub enum HolderKind {
     Fund,
 }
 
-impl HolderKind {
-    /// A public body holding shares: the local authorities, communes,
-    /// EPCIs and SEMs (the public side of the local returns).
-    pub fn is_public(self) -> bool {
-        matches!(
-            self,
-            Self::LocalAuthority | Self::Commune | Self::Epci | Self::Sem
-        )
-    }
-}
-
 /// Souscription: shares issued to one holder at one price.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]

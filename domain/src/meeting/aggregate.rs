@@ -405,14 +405,17 @@ impl Meeting {
 
     /// Where a resolution of this meeting stands: adopted, not on its
     /// agenda, not closed yet, or rejected and why.
+    ///
+    /// Adopted, it is as the company stream relies on it, adopted on the
+    /// close's date (UTC).
     pub fn standing(&self, resolution: &ResolutionId) -> Standing {
-        if !self
+        let Some(item) = self
             .agenda()
             .iter()
-            .any(|item| &item.resolution == resolution)
-        {
+            .find(|item| &item.resolution == resolution)
+        else {
             return Standing::Unknown;
-        }
+        };
         let Some(closed) = &self.closed else {
             return Standing::NotClosed;
         };
@@ -421,30 +424,23 @@ impl Meeting {
                 outcome: Outcome::Rejected { rules },
                 ..
             }) => Standing::Rejected(rules.clone()),
-            _ => self
-                .adopted(resolution)
-                .map_or(Standing::Unknown, Standing::Adopted),
+            Some(_) => Standing::Adopted(AdoptedResolution {
+                id: item.resolution.clone(),
+                decision_kind: item.decision_kind.clone(),
+                purpose: item.purpose.clone(),
+                adopted_on: closed.at.date_naive(),
+            }),
+            None => Standing::Unknown,
         }
     }
 
     /// The resolution as the company stream relies on it, if this meeting
-    /// adopted it. Adopted on the close's date (UTC).
+    /// adopted it ([`Self::standing`]).
     pub fn adopted(&self, resolution: &ResolutionId) -> Option<AdoptedResolution> {
-        let closed = self.closed.as_ref()?;
-        let item = self
-            .agenda()
-            .iter()
-            .find(|item| &item.resolution == resolution)?;
-        let result = closed
-            .results
-            .iter()
-            .find(|r| &r.resolution == resolution)?;
-        result.outcome.is_adopted().then(|| AdoptedResolution {
-            id: item.resolution.clone(),
-            decision_kind: item.decision_kind.clone(),
-            purpose: item.purpose.clone(),
-            adopted_on: closed.at.date_naive(),
-        })
+        match self.standing(resolution) {
+            Standing::Adopted(r) => Some(r),
+            _ => None,
+        }
     }
 
     // --- Deciding. ---

@@ -34,7 +34,9 @@ use num_rational::BigRational;
 use num_traits::{One, Zero};
 use serde::{Deserialize, Serialize};
 
-use super::types::{Choice, Roll, Voter};
+use rust_decimal::Decimal;
+
+use super::types::{Choice, Roll, RollCollege, Voter};
 use crate::charter::{DecisionKind, Majority, QuorumBasis, VetoBasis};
 use crate::money::Euros;
 use crate::ratio::Ratio;
@@ -243,8 +245,8 @@ struct Counts {
     for_: u64,
     against: u64,
     abstain: u64,
-    capital_total: BigRational,
-    capital_present: BigRational,
+    capital_total: Decimal,
+    capital_present: Decimal,
 }
 
 impl Counts {
@@ -253,16 +255,14 @@ impl Counts {
     // count must never wrap or panic whatever the roll holds.
     fn add(&mut self, voter: &Voter, choice: Option<Choice>) {
         let weight = voter.weight;
-        let capital = voter.capital.map(euros_exactly);
+        // Voting capital within the input's bounds is far inside a
+        // Decimal; saturating all the same.
+        let capital = voter.capital.map_or(Decimal::ZERO, Euros::amount);
         self.roll_total = self.roll_total.saturating_add(weight);
-        if let Some(capital) = &capital {
-            self.capital_total += capital;
-        }
+        self.capital_total = self.capital_total.saturating_add(capital);
         let Some(choice) = choice else { return };
         self.present = self.present.saturating_add(weight);
-        if let Some(capital) = &capital {
-            self.capital_present += capital;
-        }
+        self.capital_present = self.capital_present.saturating_add(capital);
         let count = match choice {
             Choice::For => &mut self.for_,
             Choice::Against => &mut self.against,
@@ -276,33 +276,37 @@ impl Counts {
     }
 
     fn turnout(&self) -> BigRational {
-        share(self.present, self.roll_total)
+        share(
+            BigRational::from_integer(self.present.into()),
+            BigRational::from_integer(self.roll_total.into()),
+        )
     }
 }
 
 /// `n / d`, and 1 for an empty whole (nothing to be present: every
 /// quorum is met, as `present x d >= total x n` says for 0 >= 0).
-fn share(n: u64, d: u64) -> BigRational {
-    if d == 0 {
+fn share(n: BigRational, d: BigRational) -> BigRational {
+    if d.is_zero() {
         BigRational::one()
     } else {
-        BigRational::new(n.into(), d.into())
+        n / d
     }
 }
 
-fn euros_exactly(e: Euros) -> BigRational {
-    let amount = e.amount();
+/// A decimal amount, exactly.
+fn exactly(amount: Decimal) -> BigRational {
     BigRational::new(
         BigInt::from(amount.mantissa()),
         BigInt::from(10u8).pow(amount.scale()),
     )
 }
 
-fn euros_of(r: &BigRational) -> Euros {
-    // Sums of amounts with at most 28 decimals, as Decimal holds them.
-    let cents = (r * BigRational::from_integer(BigInt::from(100u8))).round();
-    let cents: i128 = cents.to_integer().try_into().unwrap_or(i128::MAX);
-    Euros::new(rust_decimal::Decimal::from_i128_with_scale(cents, 2)).unwrap_or(Euros::ZERO)
+/// A college's weight in the charter, 0 for an unweighted one.
+fn weight_of(college: &RollCollege) -> BigRational {
+    college
+        .weight
+        .map(|w| Fraction::from_ratio(w).0)
+        .unwrap_or_else(BigRational::zero)
 }
 
 /// Whether the quorum is met, as the decision kind counts it, with the
@@ -335,17 +339,16 @@ fn count_quorum(
                 >= u128::from(total.roll_total) * u128::from(quorum.numerator());
         }
         QuorumBasis::Capital => {
-            let turnout = if total.capital_total.is_zero() {
-                BigRational::one()
-            } else {
-                &total.capital_present / &total.capital_total
-            };
+            let turnout = share(exactly(total.capital_present), exactly(total.capital_total));
             count.reached = turnout >= needed;
             count.turnout = Some(turnout);
-            count.capital = Some(CapitalCount {
-                roll_total: euros_of(&total.capital_total),
-                present: euros_of(&total.capital_present),
-            });
+            count.capital = Euros::new(total.capital_total)
+                .ok()
+                .zip(Euros::new(total.capital_present).ok())
+                .map(|(roll_total, present)| CapitalCount {
+                    roll_total,
+                    present,
+                });
         }
         QuorumBasis::CollegeWeighted => {
             let mut weights = BigRational::zero();
@@ -354,18 +357,11 @@ fn count_quorum(
                 if counts.roll_total == 0 {
                     continue;
                 }
-                let w = college
-                    .weight
-                    .map(|w| Fraction::from_ratio(w).0)
-                    .unwrap_or_else(BigRational::zero);
+                let w = weight_of(college);
                 weighted += &w * counts.turnout();
                 weights += w;
             }
-            let turnout = if weights.is_zero() {
-                BigRational::one()
-            } else {
-                weighted / weights
-            };
+            let turnout = share(weighted, weights);
             count.reached = turnout >= needed;
             count.turnout = Some(turnout);
         }
@@ -413,22 +409,16 @@ pub fn tally<'a>(
     let mut weight_shared_from = Vec::new();
     let mut applied: Vec<Option<BigRational>> = vec![None; roll.colleges.len()];
     let share_for = if weighted {
-        let weight_of = |i: usize| {
-            roll.colleges[i]
-                .weight
-                .map(|w| Fraction::from_ratio(w).0)
-                .unwrap_or_else(BigRational::zero)
-        };
         let voting_weight: BigRational = (0..roll.colleges.len())
             .filter(|&i| per_college[i].cast() > 0)
-            .map(weight_of)
+            .map(|i| weight_of(&roll.colleges[i]))
             .sum();
         for (i, college) in roll.colleges.iter().enumerate() {
             if per_college[i].cast() == 0 {
                 weight_shared_from.push(college.id.clone());
                 applied[i] = Some(BigRational::zero());
             } else if !voting_weight.is_zero() {
-                applied[i] = Some(weight_of(i) / &voting_weight);
+                applied[i] = Some(weight_of(college) / &voting_weight);
             }
         }
         if voting_weight.is_zero() {
