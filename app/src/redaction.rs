@@ -37,8 +37,11 @@ impl Names {
         for (_, m) in p.register.fold().meetings() {
             ids.extend(m.convocation.members.iter().map(|c| c.member.to_string()));
             for item in &m.convocation.agenda {
-                if let ResolutionPurpose::TransferApproval { transferee } = &item.purpose {
+                if let ResolutionPurpose::TransferApproval { transferee, .. } = &item.purpose {
                     ids.insert(transferee.to_string());
+                }
+                if let Some(holder) = item.purpose.terms().and_then(|t| t.holder.as_ref()) {
+                    ids.insert(holder.to_string());
                 }
             }
             if let Some(roll) = &m.roll {

@@ -453,6 +453,18 @@ impl MeetingCommand {
                         }
                         _ => {}
                     }
+                    if let Some(terms) = item.purpose.terms() {
+                        let at = |field: &str| format!("agenda[{i}].purpose.terms.{field}");
+                        if let Some(count) = terms.count {
+                            shares(&at("count"), count)?;
+                        }
+                        if let Some(price) = terms.price_per_share {
+                            euros(&at("price_per_share"), price.amount())?;
+                        }
+                        if let Some(deadline) = terms.deadline {
+                            date(&at("deadline"), deadline)?;
+                        }
+                    }
                 }
                 Ok(())
             }

@@ -14,7 +14,8 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::meeting::RejectionRule;
-use crate::types::{DecisionKindId, HolderId, ResolutionId};
+use crate::money::Euros;
+use crate::types::{DecisionKindId, HolderId, ResolutionId, ShareClassId, ShareCount};
 
 /// An adopted resolution, as the company stream relies on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,12 +35,22 @@ pub struct AdoptedResolution {
 pub enum ResolutionPurpose {
     /// Modification des statuts.
     CharterAmendment,
-    /// Augmentation de capital.
-    CapitalIncrease,
-    /// Réduction de capital: repurchase or cancellation of shares.
-    CapitalReduction,
-    /// Agrément of one transferee: approval names a person, not a transfer.
-    TransferApproval { transferee: HolderId },
+    /// Augmentation de capital: the issues it backs.
+    CapitalIncrease {
+        #[serde(default, skip_serializing_if = "Terms::is_empty")]
+        terms: Terms,
+    },
+    /// Réduction de capital: the repurchases and cancellations it backs.
+    CapitalReduction {
+        #[serde(default, skip_serializing_if = "Terms::is_empty")]
+        terms: Terms,
+    },
+    /// Agrément of one transferee, and of the transfers to them it backs.
+    TransferApproval {
+        transferee: HolderId,
+        #[serde(default, skip_serializing_if = "Terms::is_empty")]
+        terms: Terms,
+    },
     /// Approbation des comptes of a financial year.
     AccountsApproval { year: i32 },
     /// Affectation du résultat of a financial year: reserves, retained
@@ -54,9 +65,9 @@ impl std::fmt::Display for ResolutionPurpose {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Self::CharterAmendment => f.write_str("an amendment of the charter"),
-            Self::CapitalIncrease => f.write_str("a capital increase"),
-            Self::CapitalReduction => f.write_str("a capital reduction"),
-            Self::TransferApproval { transferee } => {
+            Self::CapitalIncrease { .. } => f.write_str("a capital increase"),
+            Self::CapitalReduction { .. } => f.write_str("a capital reduction"),
+            Self::TransferApproval { transferee, .. } => {
                 write!(f, "the approval of {transferee} as a transferee")
             }
             Self::AccountsApproval { year } => write!(f, "the approval of the {year} accounts"),
@@ -66,6 +77,248 @@ impl std::fmt::Display for ResolutionPurpose {
             Self::General => f.write_str("a general resolution"),
         }
     }
+}
+
+impl ResolutionPurpose {
+    /// A capital increase with no terms: any issue backed by it.
+    pub const CAPITAL_INCREASE: Self = Self::CapitalIncrease { terms: Terms::NONE };
+    /// A capital reduction with no terms.
+    pub const CAPITAL_REDUCTION: Self = Self::CapitalReduction { terms: Terms::NONE };
+
+    /// The approval of `transferee`, with no terms.
+    pub fn approval_of(transferee: HolderId) -> Self {
+        Self::TransferApproval {
+            transferee,
+            terms: Terms::NONE,
+        }
+    }
+
+    /// The terms the resolution names, if its purpose takes any.
+    pub fn terms(&self) -> Option<&Terms> {
+        match self {
+            Self::CapitalIncrease { terms }
+            | Self::CapitalReduction { terms }
+            | Self::TransferApproval { terms, .. } => Some(terms),
+            _ => None,
+        }
+    }
+
+    /// The same purpose without its terms: what a movement asks of the
+    /// resolution it cites before its terms are read.
+    fn without_terms(&self) -> Self {
+        match self {
+            Self::CapitalIncrease { .. } => Self::CAPITAL_INCREASE,
+            Self::CapitalReduction { .. } => Self::CAPITAL_REDUCTION,
+            Self::TransferApproval { transferee, .. } => Self::approval_of(transferee.clone()),
+            other => other.clone(),
+        }
+    }
+}
+
+/// What a resolution authorises, where it says so (a capital increase, a
+/// capital reduction, an approval): each movement it backs must match every
+/// term it names, and together they move no more shares than its count.
+/// A term left out leaves that part to the movement.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Terms {
+    /// Whose shares: the subscriber of an issue, the holder whose shares
+    /// are repurchased or cancelled, the transferor of an approved transfer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub holder: Option<HolderId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub class: Option<ShareClassId>,
+    /// At most this many shares over every movement citing the resolution
+    /// (for a reduction, at most this many repurchased and at most this
+    /// many cancelled, so that shares bought back can then be cancelled).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<ShareCount>,
+    /// The price per share: of the issue, of the repurchase, of the
+    /// transfer. A cancellation has none and is not held to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub price_per_share: Option<Euros>,
+    /// The last effective date of a movement it backs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deadline: Option<NaiveDate>,
+}
+
+impl Terms {
+    pub const NONE: Self = Self {
+        holder: None,
+        class: None,
+        count: None,
+        price_per_share: None,
+        deadline: None,
+    };
+
+    pub fn is_empty(&self) -> bool {
+        self == &Self::NONE
+    }
+
+    /// Whether `movement`, citing `resolution` after `used` shares were
+    /// already moved under it by movements of the same kind, keeps to these
+    /// terms.
+    pub fn check(
+        &self,
+        resolution: &ResolutionId,
+        movement: &Movement<'_>,
+        used: ShareCount,
+    ) -> Result<(), OutsideTerms> {
+        let resolution = resolution.clone();
+        if let Some(deadline) = self.deadline
+            && movement.effective_date > deadline
+        {
+            return Err(OutsideTerms::DeadlinePassed {
+                resolution,
+                deadline,
+                effective_date: movement.effective_date,
+            });
+        }
+        for part in &movement.parts {
+            if let (Some(expected), Some(found)) = (&self.holder, part.holder)
+                && expected != found
+            {
+                return Err(OutsideTerms::OtherHolder {
+                    resolution,
+                    expected: expected.clone(),
+                    found: found.clone(),
+                });
+            }
+            if let Some(expected) = &self.class
+                && expected != part.class
+            {
+                return Err(OutsideTerms::OtherClass {
+                    resolution,
+                    expected: expected.clone(),
+                    found: part.class.clone(),
+                });
+            }
+            match (self.price_per_share, part.price_per_share) {
+                (Some(expected), None) if movement.kind != MovementKind::Cancellation => {
+                    return Err(OutsideTerms::NoPrice {
+                        resolution,
+                        expected,
+                    });
+                }
+                (Some(expected), Some(found)) if expected != found => {
+                    return Err(OutsideTerms::OtherPrice {
+                        resolution,
+                        expected,
+                        found,
+                    });
+                }
+                _ => {}
+            }
+        }
+        if let Some(authorised) = self.count {
+            let requested = movement
+                .parts
+                .iter()
+                .try_fold(used, |sum, p| sum.checked_add(p.count));
+            if requested.is_none_or(|total| total > authorised) {
+                return Err(OutsideTerms::CountExceeded {
+                    resolution,
+                    authorised,
+                    used,
+                    requested: movement.count(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The kinds of movement a resolution's count is kept for, each apart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MovementKind {
+    Issue,
+    Repurchase,
+    Cancellation,
+    Transfer,
+}
+
+/// A movement as a resolution's terms read it.
+#[derive(Debug, Clone)]
+pub struct Movement<'a> {
+    pub kind: MovementKind,
+    pub effective_date: NaiveDate,
+    /// One part per subscriber of an issue; one for any other movement.
+    pub parts: Vec<MovementPart<'a>>,
+}
+
+/// Whose shares of which class, how many, at what price.
+#[derive(Debug, Clone)]
+pub struct MovementPart<'a> {
+    /// `None` for a cancellation of treasury shares.
+    pub holder: Option<&'a HolderId>,
+    pub class: &'a ShareClassId,
+    pub count: ShareCount,
+    /// `None` for a cancellation, or a transfer without a price.
+    pub price_per_share: Option<Euros>,
+}
+
+impl Movement<'_> {
+    /// The shares it moves in all, saturating (a sum beyond `u64` is
+    /// beyond any count).
+    pub fn count(&self) -> ShareCount {
+        self.parts
+            .iter()
+            .try_fold(ShareCount::ZERO, |sum, p| sum.checked_add(p.count))
+            .unwrap_or(ShareCount::MAX)
+    }
+}
+
+/// How a movement breaks the terms of the resolution it cites.
+#[derive(Debug, Clone, PartialEq, Eq, Error, strum::IntoStaticStr)]
+pub enum OutsideTerms {
+    #[error(
+        "resolution {resolution} authorises movements until {deadline}, not on {effective_date}"
+    )]
+    #[strum(serialize = "TermsDeadlinePassed")]
+    DeadlinePassed {
+        resolution: ResolutionId,
+        deadline: NaiveDate,
+        effective_date: NaiveDate,
+    },
+    #[error("resolution {resolution} authorises it for {expected}'s shares, not {found}'s")]
+    #[strum(serialize = "TermsOtherHolder")]
+    OtherHolder {
+        resolution: ResolutionId,
+        expected: HolderId,
+        found: HolderId,
+    },
+    #[error("resolution {resolution} authorises shares of class {expected}, not {found}")]
+    #[strum(serialize = "TermsOtherClass")]
+    OtherClass {
+        resolution: ResolutionId,
+        expected: ShareClassId,
+        found: ShareClassId,
+    },
+    #[error("resolution {resolution} sets the price at {expected} per share, not {found}")]
+    #[strum(serialize = "TermsOtherPrice")]
+    OtherPrice {
+        resolution: ResolutionId,
+        expected: Euros,
+        found: Euros,
+    },
+    #[error("resolution {resolution} sets the price at {expected} per share: give that price")]
+    #[strum(serialize = "TermsPriceMissing")]
+    NoPrice {
+        resolution: ResolutionId,
+        expected: Euros,
+    },
+    #[error(
+        "resolution {resolution} authorises {authorised} shares, {used} of them already used: {requested} more is beyond its terms"
+    )]
+    #[strum(serialize = "TermsCountExceeded")]
+    CountExceeded {
+        resolution: ResolutionId,
+        authorised: ShareCount,
+        used: ShareCount,
+        requested: ShareCount,
+    },
 }
 
 /// Where a cited resolution stands, as the meeting stream knows it.
@@ -136,8 +389,8 @@ pub enum Unbacked {
     #[strum(serialize = "ResolutionPurposeMismatch")]
     PurposeMismatch {
         resolution: ResolutionId,
-        expected: ResolutionPurpose,
-        found: ResolutionPurpose,
+        expected: Box<ResolutionPurpose>,
+        found: Box<ResolutionPurpose>,
     },
     /// Not of the kind of decision the charter requires.
     #[error(
@@ -160,11 +413,11 @@ pub fn backs(
     required_kind: Option<&DecisionKindId>,
 ) -> Result<AdoptedResolution, Unbacked> {
     let resolution = found.unwrap_or(Standing::Unknown).adopted(cited)?;
-    if &resolution.purpose != purpose {
+    if &resolution.purpose.without_terms() != purpose {
         return Err(Unbacked::PurposeMismatch {
             resolution: resolution.id,
-            expected: purpose.clone(),
-            found: resolution.purpose,
+            expected: Box::new(purpose.clone()),
+            found: Box::new(resolution.purpose),
         });
     }
     if let Some(required) = required_kind

@@ -60,6 +60,16 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
         "ResolutionAdoptedAfterEffectiveDate" => {
             "La résolution a été adoptée après la date d'effet demandée."
         }
+        "TermsDeadlinePassed" => {
+            "Le délai fixé par la résolution citée est passé : elle n'autorise plus cette opération."
+        }
+        "TermsOtherHolder" => "La résolution citée autorise cette opération pour un autre associé.",
+        "TermsOtherClass" => "La résolution citée porte sur une autre catégorie d'actions.",
+        "TermsOtherPrice" => "Le prix par action n'est pas celui que fixe la résolution citée.",
+        "TermsPriceMissing" => "La résolution citée fixe un prix par action : indiquez-le.",
+        "TermsCountExceeded" => {
+            "Le nombre d'actions dépasse ce que la résolution citée autorise, compte tenu des opérations déjà faites en vertu d'elle."
+        }
         "HolderAlreadyRegistered" => "Cet associé est déjà inscrit au registre.",
         "UnknownHolder" => "Cet associé n'est pas inscrit au registre : inscrivez-le d'abord.",
         "HolderHasExited" => "Cet associé a quitté la société.",
@@ -103,6 +113,12 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
         "EmptyAgenda" => "L'ordre du jour est vide : ajoutez au moins une résolution.",
         "TooManyResolutions" => "L'ordre du jour a trop de résolutions.",
         "InvalidResolutionText" => "Le texte d'une résolution est vide ou trop long.",
+        "TermsUnknownClass" => {
+            "Une résolution porte sur une catégorie d'actions qui n'existe pas dans les statuts."
+        }
+        "TermsWithoutShares" => {
+            "Une résolution qui fixe un nombre d'actions en autorise au moins une."
+        }
         "UnknownDecisionKind" => "Ce type de décision n'existe pas dans les statuts en vigueur.",
         "EmptyVotingWindow" => "La clôture du vote doit venir après son ouverture.",
         "RecordDateNotBeforeOpening" => {

@@ -13,6 +13,7 @@ use windledger_domain::charter::{LockUpExemption, NoticePeriods};
 use windledger_domain::company::CompanyCommand;
 use windledger_domain::meeting::MeetingCommand;
 use windledger_domain::money::Euros;
+use windledger_domain::resolution::Terms;
 use windledger_domain::types::{
     CollegeId, CommuneCode, HolderId, MeetingId, ResolutionId, ShareClassId, ShareCount,
 };
@@ -190,6 +191,15 @@ fn labels() -> Vec<(String, String)> {
             format!("r{i}_precision"),
             format!("Résolution {i}, précision"),
         ));
+        for (field, label) in [
+            ("associe", "associé"),
+            ("categorie", "catégorie d'actions"),
+            ("nombre", "nombre d'actions"),
+            ("prix", "prix par action"),
+            ("echeance", "date limite"),
+        ] {
+            out.push((format!("r{i}_{field}"), format!("Résolution {i}, {label}")));
+        }
     }
     out
 }
@@ -407,6 +417,14 @@ fn agenda_row(
             (select(view, CONVENE_FORM, &format!("r{i}_objet"), "Objet", purposes, "general", true))
             @let precision = format!("r{i}_precision");
             (Field::new(view, CONVENE_FORM, &precision, "Précision").hint("L'exercice (2025) ou l'associé agréé, selon l'objet.").render())
+            fieldset {
+                legend { "Conditions de l'autorisation (facultatives ; augmentation ou réduction de capital, agrément)" }
+                (Field::new(view, CONVENE_FORM, &format!("r{i}_associe"), "Associé").hint("Le souscripteur, l'associé dont les actions sont rachetées ou annulées, ou le cédant agréé.").render())
+                (Field::new(view, CONVENE_FORM, &format!("r{i}_categorie"), "Catégorie d'actions").render())
+                (Field::new(view, CONVENE_FORM, &format!("r{i}_nombre"), "Nombre d'actions au plus").hint("Pour toutes les opérations faites en vertu de la résolution.").render())
+                (Field::new(view, CONVENE_FORM, &format!("r{i}_prix"), "Prix par action (€)").decimal().render())
+                (Field::new(view, CONVENE_FORM, &format!("r{i}_echeance"), "Date limite").kind("date").render())
+            }
         }
     }
 }
@@ -700,6 +718,9 @@ fn agenda(state: &mut FormState) -> Vec<Value> {
             }
             _ => json!({ "purpose": "general" }),
         };
+        let Some(purpose) = with_terms(state, i, purpose) else {
+            continue;
+        };
         out.push(json!({
             "decision_kind": state.text(&format!("r{i}_decision")),
             "purpose": purpose,
@@ -707,6 +728,81 @@ fn agenda(state: &mut FormState) -> Vec<Value> {
         }));
     }
     out
+}
+
+/// The purpose of agenda row `i` with the terms filled in, if its purpose
+/// takes terms; `None` (and the fields' errors) if one is unreadable, or
+/// given for a purpose that takes none.
+fn with_terms(state: &mut FormState, i: usize, mut purpose: Value) -> Option<Value> {
+    let name = |field: &str| format!("r{i}_{field}");
+    let holder = state.read(
+        &name("associe"),
+        "Identifiant d'associé invalide.",
+        |v| match v {
+            "" => Some(None),
+            v => HolderId::new(v).ok().map(Some),
+        },
+    );
+    let class = state.read(
+        &name("categorie"),
+        "Identifiant de catégorie invalide.",
+        |v| match v {
+            "" => Some(None),
+            v => ShareClassId::new(v).ok().map(Some),
+        },
+    );
+    let count = state.read(
+        &name("nombre"),
+        "Indiquez un nombre entier d'actions, au moins 1.",
+        |v| match v {
+            "" => Some(None),
+            v => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .and_then(|n| ShareCount::new(n).ok())
+                .map(Some),
+        },
+    );
+    let price = state.read(
+        &name("prix"),
+        "Indiquez un montant en euros, positif (12,50).",
+        |v| match v {
+            "" => Some(None),
+            v => parse_decimal(v).and_then(|d| Euros::new(d).ok()).map(Some),
+        },
+    );
+    let deadline = state.read(
+        &name("echeance"),
+        "Indiquez une date (AAAA-MM-JJ).",
+        |v| match v {
+            "" => Some(None),
+            v => v.parse::<NaiveDate>().ok().map(Some),
+        },
+    );
+    let terms = Terms {
+        holder: holder?,
+        class: class?,
+        count: count?,
+        price_per_share: price?,
+        deadline: deadline?,
+    };
+    if terms.is_empty() {
+        return Some(purpose);
+    }
+    let takes_terms = matches!(
+        purpose["purpose"].as_str(),
+        Some("capital_increase" | "capital_reduction" | "transfer_approval")
+    );
+    if !takes_terms {
+        state.field_error(
+            &name("associe"),
+            "Ces conditions ne valent que pour une augmentation ou une réduction de capital, ou un agrément.",
+        );
+        return None;
+    }
+    purpose["terms"] = serde_json::to_value(terms).ok()?;
+    Some(purpose)
 }
 
 /// `POST /parcs/{ledger}/secretariat/assemblees`.
@@ -881,5 +977,52 @@ mod tests {
         assert_eq!(items.len(), 1);
         assert_eq!(items[0]["purpose"]["year"], 2025);
         assert!(state.errors.contains_key("r3_precision"));
+    }
+
+    fn read(rows: &[(&str, &str)]) -> (Vec<Value>, FormState) {
+        let fields: Fields = rows
+            .iter()
+            .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
+            .collect();
+        let mut state = FormState::new(CONVENE_FORM, fields);
+        (agenda(&mut state), state)
+    }
+
+    #[test]
+    fn a_resolution_s_terms_are_read_where_its_purpose_takes_them() {
+        let reduction = [
+            ("r1_texte", "Rachat de 20 actions du partenaire"),
+            ("r1_decision", "extraordinary"),
+            ("r1_objet", "capital_reduction"),
+            ("r1_associe", "partner"),
+            ("r1_categorie", "ordinaires"),
+            ("r1_nombre", "20"),
+            ("r1_prix", "110,50"),
+            ("r1_echeance", "2026-12-31"),
+        ];
+        let (items, state) = read(&reduction);
+        assert!(!state.has_errors());
+        assert_eq!(
+            items[0]["purpose"],
+            json!({"purpose": "capital_reduction", "terms": {
+                "holder": "partner", "class": "ordinaires", "count": 20,
+                "price_per_share": "110.50", "deadline": "2026-12-31"}})
+        );
+        // Empty terms add nothing.
+        let (items, _) = read(&reduction[..3]);
+        assert_eq!(items[0]["purpose"], json!({"purpose": "capital_reduction"}));
+        // A count of 0, or terms on a purpose that takes none, are refused.
+        let (items, state) = read(&[
+            ("r1_texte", "Rachat"),
+            ("r1_objet", "capital_reduction"),
+            ("r1_nombre", "0"),
+        ]);
+        assert!(items.is_empty() && state.errors.contains_key("r1_nombre"));
+        let (items, state) = read(&[
+            ("r1_texte", "Quitus"),
+            ("r1_objet", "general"),
+            ("r1_nombre", "5"),
+        ]);
+        assert!(items.is_empty() && state.errors.contains_key("r1_associe"));
     }
 }

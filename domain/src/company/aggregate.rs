@@ -17,7 +17,10 @@ use crate::cap_table::{CapTableSnapshot, HolderPosition};
 use crate::charter::{Charter, OwnershipCap};
 use crate::clock::{Clock, not_after};
 use crate::money::Euros;
-use crate::resolution::{AdoptedResolution, ResolutionPurpose, ResolutionService, Standing};
+use crate::resolution::{
+    AdoptedResolution, Movement, MovementKind, MovementPart, ResolutionPurpose, ResolutionService,
+    Standing,
+};
 use crate::types::{
     CollegeId, CommuneCode, DecisionKindId, HolderId, IdentityCommitment, ResolutionId,
     ShareClassId, ShareCount,
@@ -107,6 +110,10 @@ pub struct Company {
     issued: BTreeMap<ShareClassId, ShareCount>,
     cancelled: BTreeMap<ShareClassId, ShareCount>,
     latest_effective_date: Option<NaiveDate>,
+    /// Shares moved so far under each resolution whose terms set a count,
+    /// by kind of movement.
+    #[serde(default)]
+    used: BTreeMap<ResolutionId, BTreeMap<MovementKind, ShareCount>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -198,6 +205,20 @@ impl Company {
 
     fn evolve(&mut self, event: CompanyEvent) {
         let date = event.effective_date();
+        if let Some((resolution, movement)) = movement_of(&event)
+            && resolution
+                .purpose
+                .terms()
+                .is_some_and(|t| t.count.is_some())
+        {
+            let used = self
+                .used
+                .entry(resolution.id.clone())
+                .or_default()
+                .entry(movement.kind)
+                .or_insert(ShareCount::ZERO);
+            *used = used.saturating_add(movement.count());
+        }
         match event {
             CompanyEvent::Incorporated { company, charter } => {
                 self.incorporated = Some(Incorporated { company, charter });
@@ -525,7 +546,7 @@ impl Company {
     ) -> Result<CompanyEvent, CompanyError> {
         let charter = self.charter().ok_or(CompanyError::NotIncorporated)?;
         let reserved = &charter.reserved;
-        Ok(match command {
+        let event = match command {
             CompanyCommand::Incorporate { .. } => return Err(CompanyError::AlreadyIncorporated),
             CompanyCommand::AmendCharter {
                 charter: amended,
@@ -655,7 +676,7 @@ impl Company {
                         resolution,
                         &cited,
                         Some(&reserved.capital_increase),
-                        ResolutionPurpose::CapitalIncrease,
+                        ResolutionPurpose::CAPITAL_INCREASE,
                         effective_date,
                     )?),
                     None => {
@@ -704,9 +725,7 @@ impl Company {
                         resolution,
                         &cited,
                         rules.approval_of_new_holders.as_ref(),
-                        ResolutionPurpose::TransferApproval {
-                            transferee: to.clone(),
-                        },
+                        ResolutionPurpose::approval_of(to.clone()),
                         effective_date,
                     )?),
                     None if rules.approval_of_new_holders.is_some()
@@ -743,7 +762,7 @@ impl Company {
                     resolution,
                     &cited,
                     Some(&reserved.capital_reduction),
-                    ResolutionPurpose::CapitalReduction,
+                    ResolutionPurpose::CAPITAL_REDUCTION,
                     effective_date,
                 )?;
                 CompanyEvent::SharesRepurchased {
@@ -784,7 +803,7 @@ impl Company {
                     resolution,
                     &cited,
                     Some(&reserved.capital_reduction),
-                    ResolutionPurpose::CapitalReduction,
+                    ResolutionPurpose::CAPITAL_REDUCTION,
                     effective_date,
                 )?;
                 CompanyEvent::SharesCancelled {
@@ -817,7 +836,26 @@ impl Company {
                 holder,
                 effective_date,
             } => self.decide_erasure(holder, effective_date)?,
-        })
+        };
+        self.check_terms(&event)?;
+        Ok(event)
+    }
+
+    /// A movement keeps to the terms of the resolution it cites, counting
+    /// the shares moved under it before.
+    fn check_terms(&self, event: &CompanyEvent) -> Result<(), CompanyError> {
+        if let Some((resolution, movement)) = movement_of(event)
+            && let Some(terms) = resolution.purpose.terms()
+        {
+            let used = self
+                .used
+                .get(&resolution.id)
+                .and_then(|by_kind| by_kind.get(&movement.kind))
+                .copied()
+                .unwrap_or(ShareCount::ZERO);
+            terms.check(&resolution.id, &movement, used)?;
+        }
+        Ok(())
     }
 
     /// A new identity for a holder in the register, exited or not, unless
@@ -1202,6 +1240,96 @@ impl Saved {
             };
         }
     }
+}
+
+/// The resolution a movement cites and the movement as its terms read it.
+fn movement_of(event: &CompanyEvent) -> Option<(&AdoptedResolution, Movement<'_>)> {
+    let (resolution, kind, effective_date, parts) = match event {
+        CompanyEvent::SharesIssued {
+            subscriptions,
+            resolution: Some(resolution),
+            effective_date,
+        } => (
+            resolution,
+            MovementKind::Issue,
+            effective_date,
+            subscriptions
+                .iter()
+                .map(|s| MovementPart {
+                    holder: Some(&s.holder),
+                    class: &s.class,
+                    count: s.count,
+                    price_per_share: Some(s.price_per_share),
+                })
+                .collect(),
+        ),
+        CompanyEvent::SharesTransferred {
+            from,
+            class,
+            count,
+            price_per_share,
+            approval: Some(resolution),
+            effective_date,
+            ..
+        } => (
+            resolution,
+            MovementKind::Transfer,
+            effective_date,
+            vec![MovementPart {
+                holder: Some(from),
+                class,
+                count: *count,
+                price_per_share: *price_per_share,
+            }],
+        ),
+        CompanyEvent::SharesRepurchased {
+            holder,
+            class,
+            count,
+            price_per_share,
+            resolution,
+            effective_date,
+        } => (
+            resolution,
+            MovementKind::Repurchase,
+            effective_date,
+            vec![MovementPart {
+                holder: Some(holder),
+                class,
+                count: *count,
+                price_per_share: Some(*price_per_share),
+            }],
+        ),
+        CompanyEvent::SharesCancelled {
+            source,
+            class,
+            count,
+            resolution,
+            effective_date,
+        } => (
+            resolution,
+            MovementKind::Cancellation,
+            effective_date,
+            vec![MovementPart {
+                holder: match source {
+                    CancellationSource::Treasury => None,
+                    CancellationSource::Holder { holder, .. } => Some(holder),
+                },
+                class,
+                count: *count,
+                price_per_share: None,
+            }],
+        ),
+        _ => return None,
+    };
+    Some((
+        resolution,
+        Movement {
+            kind,
+            effective_date: *effective_date,
+            parts,
+        },
+    ))
 }
 
 /// Whether the event changes anything the invariants read (the charter,

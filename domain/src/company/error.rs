@@ -51,6 +51,10 @@ pub enum CompanyError {
     /// `WrongDecisionKind`).
     #[error(transparent)]
     Unbacked(#[from] crate::resolution::Unbacked),
+    /// The movement breaks the terms of the resolution it cites (the
+    /// rule is the inner one's).
+    #[error(transparent)]
+    OutsideTerms(#[from] crate::resolution::OutsideTerms),
     #[error(
         "resolution {resolution} was adopted on {adopted_on}, after the effective date {effective_date}"
     )]
@@ -182,6 +186,7 @@ impl crate::Rule for CompanyError {
     fn rule(&self) -> &'static str {
         match self {
             Self::Unbacked(unbacked) => unbacked.into(),
+            Self::OutsideTerms(outside) => outside.into(),
             other => other.into(),
         }
     }

@@ -24,7 +24,9 @@ use crate::charter::{Charter, ClubVotes, QuorumBasis, VoteBasis};
 use crate::clock::{Clock, not_after};
 use crate::company::HolderKind;
 use crate::money::Euros;
-use crate::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionPurpose, Standing};
+use crate::resolution::{
+    AdoptedResolution, BoxFuture, LookupError, ResolutionPurpose, Standing, Terms,
+};
 use crate::types::{HolderId, MeetingId, ResolutionId};
 pub use paperwork::{
     MAX_CONVOCATIONS_PER_EVENT, MAX_DEBATES, MAX_DOCUMENT_TITLE, MAX_DOCUMENTS_PRESENTED,
@@ -775,8 +777,12 @@ impl Meeting {
             }
             let required = match &p.purpose {
                 ResolutionPurpose::CharterAmendment => Some(&charter.reserved.charter_amendment),
-                ResolutionPurpose::CapitalIncrease => Some(&charter.reserved.capital_increase),
-                ResolutionPurpose::CapitalReduction => Some(&charter.reserved.capital_reduction),
+                ResolutionPurpose::CapitalIncrease { .. } => {
+                    Some(&charter.reserved.capital_increase)
+                }
+                ResolutionPurpose::CapitalReduction { .. } => {
+                    Some(&charter.reserved.capital_reduction)
+                }
                 ResolutionPurpose::TransferApproval { .. } => {
                     charter.transfers.approval_of_new_holders.as_ref()
                 }
@@ -788,10 +794,13 @@ impl Meeting {
                 && required != &p.decision_kind
             {
                 return Err(MeetingError::WrongDecisionKind {
-                    purpose: p.purpose,
+                    purpose: Box::new(p.purpose),
                     required: required.clone(),
                     found: p.decision_kind,
                 });
+            }
+            if let Some(terms) = p.purpose.terms() {
+                check_terms(charter, number, terms)?;
             }
             used.insert(p.decision_kind.clone());
             let resolution = resolution_id(&convened.meeting, number)
@@ -1044,6 +1053,22 @@ fn check_notice(charter: &Charter, convened: &Convocation) -> Result<(), Meeting
             opens_on,
             earliest,
         });
+    }
+    Ok(())
+}
+
+/// A resolution's terms name a class of the charter and at least one share.
+fn check_terms(charter: &Charter, number: usize, terms: &Terms) -> Result<(), MeetingError> {
+    if let Some(class) = &terms.class
+        && charter.share_class(class).is_none()
+    {
+        return Err(MeetingError::TermsUnknownClass {
+            number,
+            class: class.clone(),
+        });
+    }
+    if terms.count.is_some_and(|c| c.is_zero()) {
+        return Err(MeetingError::TermsWithoutShares { number });
     }
     Ok(())
 }

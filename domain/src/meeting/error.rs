@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use thiserror::Error;
 
 use crate::resolution::{LookupError, ResolutionPurpose};
-use crate::types::{CollegeId, DecisionKindId, HolderId, MeetingId, ResolutionId};
+use crate::types::{CollegeId, DecisionKindId, HolderId, MeetingId, ResolutionId, ShareClassId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Error, strum::IntoStaticStr)]
 pub enum MeetingError {
@@ -21,11 +21,15 @@ pub enum MeetingError {
     TooManyResolutions { count: usize, max: usize },
     #[error("resolution {number} has no text, or more than {max} characters")]
     InvalidResolutionText { number: usize, max: usize },
+    #[error("resolution {number}'s terms name share class {class}, which is not in the charter")]
+    TermsUnknownClass { number: usize, class: ShareClassId },
+    #[error("resolution {number}'s terms authorise no share: give a count of at least one")]
+    TermsWithoutShares { number: usize },
     #[error("decision kind {0} is not in the charter in force")]
     UnknownDecisionKind(DecisionKindId),
     #[error("a resolution for {purpose} must be a {required} decision, not {found}")]
     WrongDecisionKind {
-        purpose: ResolutionPurpose,
+        purpose: Box<ResolutionPurpose>,
         required: DecisionKindId,
         found: DecisionKindId,
     },

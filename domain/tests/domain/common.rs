@@ -69,33 +69,31 @@ pub fn resolutions() -> Vec<AdoptedResolution> {
         adopted_resolution(
             "r-increase",
             "extraordinary",
-            ResolutionPurpose::CapitalIncrease,
+            ResolutionPurpose::CAPITAL_INCREASE,
             june,
         ),
         adopted_resolution(
             "r-increase-ord",
             "ordinary",
-            ResolutionPurpose::CapitalIncrease,
+            ResolutionPurpose::CAPITAL_INCREASE,
             june,
         ),
         adopted_resolution(
             "r-increase-2030",
             "extraordinary",
-            ResolutionPurpose::CapitalIncrease,
+            ResolutionPurpose::CAPITAL_INCREASE,
             day(2030, 1, 1),
         ),
         adopted_resolution(
             "r-reduction",
             "extraordinary",
-            ResolutionPurpose::CapitalReduction,
+            ResolutionPurpose::CAPITAL_REDUCTION,
             june,
         ),
         adopted_resolution(
             "r-approve-new",
             "ordinary",
-            ResolutionPurpose::TransferApproval {
-                transferee: holder(NEWCOMER),
-            },
+            ResolutionPurpose::approval_of(holder(NEWCOMER)),
             june,
         ),
     ]

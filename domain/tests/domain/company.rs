@@ -489,8 +489,8 @@ fn an_amendment_citing_a_capital_increase_is_refused() {
         amend(amended_charter(), "r-increase"),
         CompanyError::Unbacked(Unbacked::PurposeMismatch {
             resolution: res("r-increase"),
-            expected: ResolutionPurpose::CharterAmendment,
-            found: ResolutionPurpose::CapitalIncrease,
+            expected: Box::new(ResolutionPurpose::CharterAmendment),
+            found: Box::new(ResolutionPurpose::CAPITAL_INCREASE),
         }),
     );
 }
@@ -1081,12 +1081,8 @@ fn an_approval_naming_someone_else_does_not_approve_the_transferee() {
         transfer("h-c1", "h-other", 40, Some("r-approve-new")),
         CompanyError::Unbacked(Unbacked::PurposeMismatch {
             resolution: res("r-approve-new"),
-            expected: ResolutionPurpose::TransferApproval {
-                transferee: holder("h-other"),
-            },
-            found: ResolutionPurpose::TransferApproval {
-                transferee: holder(NEWCOMER),
-            },
+            expected: Box::new(ResolutionPurpose::approval_of(holder("h-other"))),
+            found: Box::new(ResolutionPurpose::approval_of(holder(NEWCOMER))),
         }),
     );
 }
@@ -1203,8 +1199,8 @@ fn a_repurchase_citing_a_capital_increase_is_refused() {
         repurchase("h-ind", 10, "r-increase"),
         CompanyError::Unbacked(Unbacked::PurposeMismatch {
             resolution: res("r-increase"),
-            expected: ResolutionPurpose::CapitalReduction,
-            found: ResolutionPurpose::CapitalIncrease,
+            expected: Box::new(ResolutionPurpose::CAPITAL_REDUCTION),
+            found: Box::new(ResolutionPurpose::CAPITAL_INCREASE),
         }),
     );
 }

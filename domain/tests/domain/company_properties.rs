@@ -125,9 +125,7 @@ fn services() -> CompanyServices {
     known.extend(HOLDERS.iter().map(|h| AdoptedResolution {
         id: res(format!("r-approve-{h}")),
         decision_kind: kind("ordinary"),
-        purpose: ResolutionPurpose::TransferApproval {
-            transferee: holder(h),
-        },
+        purpose: ResolutionPurpose::approval_of(holder(h)),
         adopted_on,
     }));
     CompanyServices::new(

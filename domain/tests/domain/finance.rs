@@ -1824,8 +1824,8 @@ fn the_accounts_rest_on_a_resolution_approving_the_accounts_of_this_year() {
         approve("r-approp-2020", "100000"),
         Error::Unbacked(Unbacked::PurposeMismatch {
             resolution: res("r-approp-2020"),
-            expected: ResolutionPurpose::AccountsApproval { year: 2020 },
-            found: ResolutionPurpose::ResultAppropriation { year: 2020 },
+            expected: Box::new(ResolutionPurpose::AccountsApproval { year: 2020 }),
+            found: Box::new(ResolutionPurpose::ResultAppropriation { year: 2020 }),
         }),
     );
     refused(
@@ -1833,8 +1833,8 @@ fn the_accounts_rest_on_a_resolution_approving_the_accounts_of_this_year() {
         approve("r-accounts-2019", "100000"),
         Error::Unbacked(Unbacked::PurposeMismatch {
             resolution: res("r-accounts-2019"),
-            expected: ResolutionPurpose::AccountsApproval { year: 2020 },
-            found: ResolutionPurpose::AccountsApproval { year: 2019 },
+            expected: Box::new(ResolutionPurpose::AccountsApproval { year: 2020 }),
+            found: Box::new(ResolutionPurpose::AccountsApproval { year: 2019 }),
         }),
     );
 }
@@ -2257,8 +2257,8 @@ fn the_appropriation_rests_on_a_resolution_appropriating_this_result() {
         appropriate("r-accounts-2020", "0", "0"),
         Error::Unbacked(Unbacked::PurposeMismatch {
             resolution: res("r-accounts-2020"),
-            expected: ResolutionPurpose::ResultAppropriation { year: 2020 },
-            found: ResolutionPurpose::AccountsApproval { year: 2020 },
+            expected: Box::new(ResolutionPurpose::ResultAppropriation { year: 2020 }),
+            found: Box::new(ResolutionPurpose::AccountsApproval { year: 2020 }),
         }),
     );
     refused(
@@ -2502,8 +2502,8 @@ fn the_dividend_is_declared_by_a_resolution_appropriating_this_result() {
         command,
         Error::Unbacked(Unbacked::PurposeMismatch {
             resolution: res("r-accounts-2020"),
-            expected: ResolutionPurpose::ResultAppropriation { year: 2020 },
-            found: ResolutionPurpose::AccountsApproval { year: 2020 },
+            expected: Box::new(ResolutionPurpose::ResultAppropriation { year: 2020 }),
+            found: Box::new(ResolutionPurpose::AccountsApproval { year: 2020 }),
         }),
     );
 }

@@ -24,3 +24,4 @@ mod meeting_examples;
 mod meeting_properties;
 mod places;
 mod refusals;
+mod terms;

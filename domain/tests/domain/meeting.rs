@@ -24,7 +24,7 @@ use windledger_domain::meeting::{
     ProposedResolution, Roll, RollCollege, SentConvocation, Voter, minutes_signing_message,
 };
 use windledger_domain::ratio::Ratio;
-use windledger_domain::resolution::{AdoptedResolution, LookupError, ResolutionPurpose};
+use windledger_domain::resolution::{AdoptedResolution, LookupError, ResolutionPurpose, Terms};
 use windledger_domain::types::ResolutionId;
 
 // --- Fixture -------------------------------------------------------------
@@ -531,7 +531,7 @@ fn convening_records_only_the_kinds_used_in_charter_order_as_the_charter_defines
             proposed("ordinary", ResolutionPurpose::General, ACCOUNTS),
             proposed(
                 "extraordinary",
-                ResolutionPurpose::CapitalIncrease,
+                ResolutionPurpose::CAPITAL_INCREASE,
                 "Issue 500 ordinary shares.",
             ),
             proposed(
@@ -882,10 +882,51 @@ fn a_decision_kind_outside_the_charter_is_refused() {
 }
 
 #[test]
-fn a_resolution_acting_on_the_company_must_be_of_the_kind_the_charter_reserves() {
-    let transferee = ResolutionPurpose::TransferApproval {
-        transferee: holder(NEWCOMER),
+fn a_resolution_whose_terms_name_no_class_of_the_charter_or_no_share_is_refused() {
+    let reduction = |terms| {
+        let mut agenda = agenda();
+        agenda.push(proposed(
+            "extraordinary",
+            ResolutionPurpose::CapitalReduction { terms },
+            "Buy back shares.",
+        ));
+        Notice {
+            agenda,
+            ..Notice::general()
+        }
     };
+    refused_notice(
+        reduction(Terms {
+            class: Some(class("golden")),
+            ..Terms::NONE
+        }),
+        MeetingError::TermsUnknownClass {
+            number: 3,
+            class: class("golden"),
+        },
+    );
+    refused_notice(
+        reduction(Terms {
+            count: Some(shares(0)),
+            ..Terms::NONE
+        }),
+        MeetingError::TermsWithoutShares { number: 3 },
+    );
+    // Terms within the charter are convened with the resolution.
+    let within = reduction(Terms {
+        class: Some(class(ORD)),
+        count: Some(shares(20)),
+        ..Terms::NONE
+    });
+    meeting()
+        .given_no_previous_events()
+        .when(within.clone().command())
+        .then_expect_events(vec![within.event(vec![ordinary(), extraordinary()])]);
+}
+
+#[test]
+fn a_resolution_acting_on_the_company_must_be_of_the_kind_the_charter_reserves() {
+    let transferee = ResolutionPurpose::approval_of(holder(NEWCOMER));
     let cases = [
         (
             ResolutionPurpose::CharterAmendment,
@@ -893,12 +934,12 @@ fn a_resolution_acting_on_the_company_must_be_of_the_kind_the_charter_reserves()
             "extraordinary",
         ),
         (
-            ResolutionPurpose::CapitalIncrease,
+            ResolutionPurpose::CAPITAL_INCREASE,
             "ordinary",
             "extraordinary",
         ),
         (
-            ResolutionPurpose::CapitalReduction,
+            ResolutionPurpose::CAPITAL_REDUCTION,
             "ordinary",
             "extraordinary",
         ),
@@ -911,7 +952,7 @@ fn a_resolution_acting_on_the_company_must_be_of_the_kind_the_charter_reserves()
                 ..Notice::general()
             },
             MeetingError::WrongDecisionKind {
-                purpose,
+                purpose: Box::new(purpose),
                 required: kind(required),
                 found: kind(found),
             },
@@ -926,9 +967,7 @@ fn a_general_resolution_may_be_of_any_kind_and_an_approval_of_its_reserved_kind(
             proposed("extraordinary", ResolutionPurpose::General, ACCOUNTS),
             proposed(
                 "ordinary",
-                ResolutionPurpose::TransferApproval {
-                    transferee: holder(NEWCOMER),
-                },
+                ResolutionPurpose::approval_of(holder(NEWCOMER)),
                 "Approve h-new as a shareholder.",
             ),
         ],

@@ -159,16 +159,14 @@ async fn a_resolution_on_no_agenda_is_unknown() {
 fn a_purpose_mismatch_is_said_in_words() {
     let mismatch = Unbacked::PurposeMismatch {
         resolution: farm::res("ago-2022.2"),
-        expected: ResolutionPurpose::ResultAppropriation { year: 2021 },
-        found: ResolutionPurpose::AccountsApproval { year: 2021 },
+        expected: Box::new(ResolutionPurpose::ResultAppropriation { year: 2021 }),
+        found: Box::new(ResolutionPurpose::AccountsApproval { year: 2021 }),
     };
     assert_eq!(
         mismatch.to_string(),
         "resolution ago-2022.2 was adopted for the approval of the 2021 accounts, not for the appropriation of the 2021 result"
     );
-    let approval = ResolutionPurpose::TransferApproval {
-        transferee: farm::holder("h-new"),
-    };
+    let approval = ResolutionPurpose::approval_of(farm::holder("h-new"));
     assert_eq!(
         approval.to_string(),
         "the approval of h-new as a transferee"

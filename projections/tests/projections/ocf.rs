@@ -144,12 +144,12 @@ fn services() -> CompanyServices {
         adopted(
             "r-increase",
             "extraordinary",
-            ResolutionPurpose::CapitalIncrease,
+            ResolutionPurpose::CAPITAL_INCREASE,
         ),
         adopted(
             "r-reduction",
             "extraordinary",
-            ResolutionPurpose::CapitalReduction,
+            ResolutionPurpose::CAPITAL_REDUCTION,
         ),
         adopted(
             "r-amend",
@@ -165,9 +165,7 @@ fn services() -> CompanyServices {
         adopted(
             &format!("r-approve-{id}"),
             "ordinary",
-            ResolutionPurpose::TransferApproval {
-                transferee: holder(&id),
-            },
+            ResolutionPurpose::approval_of(holder(&id)),
         )
     }));
     CompanyServices::new(

@@ -164,7 +164,7 @@ fn repurchases_and_cancellations_are_entered_with_their_resolution() {
     let reduction = AdoptedResolution {
         id: res("ag-2016.2"),
         decision_kind: kind("extraordinary"),
-        purpose: ResolutionPurpose::CapitalReduction,
+        purpose: ResolutionPurpose::CAPITAL_REDUCTION,
         adopted_on: day(2016, 6, 30),
     };
     let ord = || windledger_fixtures::farm::class("ord");

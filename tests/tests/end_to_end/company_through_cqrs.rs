@@ -42,7 +42,7 @@ fn services() -> CompanyServices {
         KnownResolutions::new([AdoptedResolution {
             id: res("r-increase"),
             decision_kind: kind("extraordinary"),
-            purpose: ResolutionPurpose::CapitalIncrease,
+            purpose: ResolutionPurpose::CAPITAL_INCREASE,
             adopted_on: day(2016, 6, 30),
         }]),
     )

@@ -285,7 +285,7 @@ async fn increase_for_a_late_association(db: &TestDatabase, text: &str) -> Farm 
     .await;
     let increase = ProposedResolution {
         decision_kind: kind("extraordinary"),
-        purpose: ResolutionPurpose::CapitalIncrease,
+        purpose: ResolutionPurpose::CAPITAL_INCREASE,
         text: text.to_owned(),
     };
     farm.open_meeting("age-2021", vec![increase]).await;
@@ -341,7 +341,7 @@ async fn a_capital_increase_adopted_in_a_meeting_backs_the_issuance(db: TestData
     };
     assert_eq!(resolution.id.as_str(), "age-2021.1");
     assert_eq!(resolution.adopted_on, day(2021, 6, 25));
-    assert_eq!(resolution.purpose, ResolutionPurpose::CapitalIncrease);
+    assert_eq!(resolution.purpose, ResolutionPurpose::CAPITAL_INCREASE);
 
     // The meeting's own events name the rule it applied.
     let closed: MeetingEvent = farm.last_event("meeting/age-2021").await;
