@@ -515,6 +515,30 @@ pub fn routes() -> Vec<RouteSpec> {
             CommandSpec::new(Company, "cancel_shares", CompanyStream),
         ),
         command(
+            at!("/turbines"),
+            Access::Roles(SECRETARY),
+            "Add a turbine to the farm, by resolution",
+            CommandSpec::new(Company, "add_turbine", CompanyStream),
+        ),
+        command(
+            at!("/turbine-commissionings"),
+            Access::Roles(SECRETARY),
+            "Record a turbine's commissioning",
+            CommandSpec::new(Company, "commission_turbine", CompanyStream),
+        ),
+        command(
+            at!("/turbine-repowerings"),
+            Access::Roles(SECRETARY),
+            "Repower a turbine, by resolution",
+            CommandSpec::new(Company, "repower_turbine", CompanyStream),
+        ),
+        command(
+            at!("/turbine-decommissionings"),
+            Access::Roles(SECRETARY),
+            "Decommission a turbine, by resolution",
+            CommandSpec::new(Company, "decommission_turbine", CompanyStream),
+        ),
+        command(
             at!("/place-names"),
             Access::Roles(SECRETARY),
             "Record the names of the territory's communes, EPCIs and départements",

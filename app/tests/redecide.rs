@@ -225,6 +225,27 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
         })
     });
     push(first_transfer, &|i| {
+        // Works on a turbine the farm never had.
+        Some(Forgery {
+            rule: "a decommissioning of a turbine the farm does not have",
+            at: i + 1,
+            stream: company.clone(),
+            event_type: "TurbineDecommissioned",
+            payload: json!({"TurbineDecommissioned": {
+                "turbine": "T99",
+                "resolution": {
+                    "id": "ago-2099.1",
+                    "decision_kind": "ordinary",
+                    "purpose": {"purpose": "turbine_works", "turbine": "T99", "works": "decommissioning"},
+                    "adopted_on": date_of(&events[i]),
+                },
+                "effective_date": date_of(&events[i]),
+            }}),
+            earlier: None,
+            expect: "turbine T99 is not one of the farm's turbines".to_owned(),
+        })
+    });
+    push(first_transfer, &|i| {
         let after = company_before(events, i + 1);
         let seller = events[i].fields()["to"].as_str()?.to_owned();
         let held = shares(&after, &seller);
@@ -576,8 +597,9 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
 }
 
 /// The rules every history of the forgery test offers a place to break.
-const ALWAYS: [&str; 15] = [
+const ALWAYS: [&str; 16] = [
     "a transfer over an ownership cap",
+    "a decommissioning of a turbine the farm does not have",
     "a transfer under an exemption the charter does not list",
     "a transfer of more shares than held",
     "an issuance without a resolution",

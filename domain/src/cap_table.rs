@@ -27,7 +27,8 @@ pub struct CapTableSnapshot {
     pub charter: Charter,
     /// Capital social: shares outstanding (treasury included) x nominal value.
     pub share_capital: Euros,
-    /// The farm's turbines, as incorporated.
+    /// The farm's turbines: every installation known on that day, those
+    /// decommissioned or replaced included.
     pub turbines: Vec<Turbine>,
     /// Holders with at least one share, ordered by holder id.
     pub holders: Vec<HolderPosition>,
@@ -56,6 +57,14 @@ pub trait CapTableService: Send + Sync {
         &'a self,
         on: NaiveDate,
     ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>>;
+
+    /// The farm's turbines as the company stream knew them at the end of
+    /// `on`: every installation, those decommissioned or replaced included
+    /// (see [`crate::company::Fleet`]). By default, the cap table's; a
+    /// service that can answer without building the cap table does.
+    fn turbines<'a>(&'a self, on: NaiveDate) -> BoxFuture<'a, Result<Vec<Turbine>, LookupError>> {
+        Box::pin(async move { Ok(self.cap_table(on).await?.turbines) })
+    }
 }
 
 /// What the meeting and current-account advance aggregates need from

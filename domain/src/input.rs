@@ -249,17 +249,26 @@ fn incorporation(company: &Incorporation) -> Result<(), ParseError> {
     date("company.formation_date", company.formation_date)?;
     euros("company.share_capital", company.share_capital)?;
     for (i, t) in company.turbines.iter().enumerate() {
-        if t.rated_power.get() > MAX_RATED_POWER_KW {
-            return Err(out_of_bounds(
-                &format!("company.turbines[{i}].rated_power"),
-                t.rated_power.get(),
-                "a turbine's rated power is at most 100000 kW",
-            ));
-        }
+        rated_power(&format!("company.turbines[{i}].rated_power"), t.rated_power)?;
         date(
             &format!("company.turbines[{i}].commissioned_on"),
             t.commissioned_on,
         )?;
+        optional_date(
+            &format!("company.turbines[{i}].decommissioned_on"),
+            t.decommissioned_on,
+        )?;
+    }
+    Ok(())
+}
+
+fn rated_power(what: &str, power: crate::types::Kilowatts) -> Result<(), ParseError> {
+    if power.get() > MAX_RATED_POWER_KW {
+        return Err(out_of_bounds(
+            what,
+            power.get(),
+            "a turbine's rated power is at most 100000 kW",
+        ));
     }
     Ok(())
 }
@@ -379,7 +388,11 @@ impl CompanyCommand {
             | Self::ChangeResidence { .. }
             | Self::RecordExit { .. }
             | Self::RecordIdentity { .. }
-            | Self::EraseIdentity { .. } => Ok(()),
+            | Self::EraseIdentity { .. }
+            | Self::CommissionTurbine { .. }
+            | Self::DecommissionTurbine { .. } => Ok(()),
+            Self::AddTurbine { rated_power: p, .. }
+            | Self::RepowerTurbine { rated_power: p, .. } => rated_power("rated_power", *p),
             Self::NamePlaces { places, .. } => place_names(places),
             Self::IssueShares { subscriptions, .. } => {
                 for (i, s) in subscriptions.iter().enumerate() {

@@ -15,7 +15,7 @@ use thiserror::Error;
 
 use crate::meeting::RejectionRule;
 use crate::money::Euros;
-use crate::types::{DecisionKindId, HolderId, ResolutionId, ShareClassId, ShareCount};
+use crate::types::{DecisionKindId, HolderId, ResolutionId, ShareClassId, ShareCount, TurbineId};
 
 /// An adopted resolution, as the company stream relies on it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +56,12 @@ pub enum ResolutionPurpose {
     /// Affectation du résultat of a financial year: reserves, retained
     /// earnings and the dividend, which the same resolution declares.
     ResultAppropriation { year: i32 },
+    /// Works on one turbine of the farm: its addition, its repowering or
+    /// its decommissioning.
+    TurbineWorks {
+        turbine: TurbineId,
+        works: TurbineWorks,
+    },
     /// Anything no stream acts on (an opinion, a mandate,
     /// a decision recorded for the register only).
     General,
@@ -74,9 +80,24 @@ impl std::fmt::Display for ResolutionPurpose {
             Self::ResultAppropriation { year } => {
                 write!(f, "the appropriation of the {year} result")
             }
+            Self::TurbineWorks { turbine, works } => write!(f, "the {works} of turbine {turbine}"),
             Self::General => f.write_str("a general resolution"),
         }
     }
+}
+
+/// What a resolution decides of a turbine.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::Display)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "lowercase")]
+pub enum TurbineWorks {
+    /// A turbine added to the farm (then commissioned).
+    Addition,
+    /// Renouvellement: replaced by a turbine of another rated power.
+    Repowering,
+    /// Démantèlement.
+    Decommissioning,
 }
 
 impl ResolutionPurpose {

@@ -16,7 +16,7 @@ use crate::format::{
 
 /// Every event type the domain writes, with its French name, in the order
 /// of the streams (company, meetings, financial years, advances).
-pub const EVENT_TYPES: [(&str, &str); 41] = [
+pub const EVENT_TYPES: [(&str, &str); 45] = [
     ("CompanyIncorporated", "Constitution de la société"),
     ("CharterAmended", "Modification des statuts"),
     ("ShareholderAdmitted", "Admission d'un associé"),
@@ -29,6 +29,10 @@ pub const EVENT_TYPES: [(&str, &str); 41] = [
     ("SharesRepurchased", "Rachat d'actions"),
     ("SharesCancelled", "Annulation d'actions"),
     ("PlacesNamed", "Noms des lieux"),
+    ("TurbineAdded", "Éolienne ajoutée"),
+    ("TurbineCommissioned", "Mise en service d'une éolienne"),
+    ("TurbineRepowered", "Renouvellement d'une éolienne"),
+    ("TurbineDecommissioned", "Démantèlement d'une éolienne"),
     ("IdentityRecorded", "Identité enregistrée"),
     ("IdentityErased", "Identité effacée"),
     ("MeetingConvened", "Convocation d'une assemblée"),
@@ -233,6 +237,51 @@ fn company(e: &CompanyEvent) -> Described {
             ..
         } => said(
             format!("Annulation de {}", shares(*count, class)),
+            Some(date(*effective_date)),
+        ),
+        E::TurbineAdded {
+            turbine,
+            commune,
+            rated_power,
+            resolution,
+            effective_date,
+        } => said(
+            format!(
+                "Ajout de l'éolienne {turbine} ({} kW, commune {commune}), décidé par la résolution {}",
+                crate::format::int(rated_power.get()),
+                resolution.id
+            ),
+            Some(date(*effective_date)),
+        ),
+        E::TurbineCommissioned {
+            turbine,
+            effective_date,
+        } => said(
+            format!("Mise en service de l'éolienne {turbine}"),
+            Some(date(*effective_date)),
+        ),
+        E::TurbineRepowered {
+            turbine,
+            rated_power,
+            resolution,
+            effective_date,
+        } => said(
+            format!(
+                "Renouvellement de l'éolienne {turbine}, remplacée par une machine de {} kW, décidé par la résolution {}",
+                crate::format::int(rated_power.get()),
+                resolution.id
+            ),
+            Some(date(*effective_date)),
+        ),
+        E::TurbineDecommissioned {
+            turbine,
+            resolution,
+            effective_date,
+        } => said(
+            format!(
+                "Démantèlement de l'éolienne {turbine}, décidé par la résolution {}",
+                resolution.id
+            ),
             Some(date(*effective_date)),
         ),
         E::PlacesNamed {

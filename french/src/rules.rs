@@ -70,6 +70,11 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
         "TermsCountExceeded" => {
             "Le nombre d'actions dépasse ce que la résolution citée autorise, compte tenu des opérations déjà faites en vertu d'elle."
         }
+        "TurbineAlreadyCommissioned" => "Cette éolienne est déjà en service.",
+        "TurbineNotInService" => {
+            "Cette éolienne n'est pas en service à cette date : seule une éolienne en service, mise en service avant ce jour, est renouvelée ou démantelée."
+        }
+        "AfterDecommissioning" => "Cette éolienne avait quitté le service avant ce mois.",
         "HolderAlreadyRegistered" => "Cet associé est déjà inscrit au registre.",
         "UnknownHolder" => "Cet associé n'est pas inscrit au registre : inscrivez-le d'abord.",
         "HolderHasExited" => "Cet associé a quitté la société.",
@@ -261,7 +266,9 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
         "CorrectionChangesSubject" => {
             "Une correction garde l'éolienne et le mois (ou l'année fiscale) du rapport corrigé."
         }
-        "UnknownTurbine" => "Cette éolienne n'est pas une éolienne du parc.",
+        "UnknownTurbine" => {
+            "Cette éolienne n'est pas une éolienne du parc (une éolienne nouvelle s'ajoute par une résolution)."
+        }
         "MonthOutsideYear" => "Ce mois n'est pas dans l'exercice.",
         "BeforeCommissioning" => "Cette éolienne n'était pas encore mise en service ce mois-là.",
         "ProductionAlreadyReported" => {

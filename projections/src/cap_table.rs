@@ -12,7 +12,7 @@ use serde::Serialize;
 use windledger_domain::cap_table::{CapTableService, CapTableSnapshot, HolderPosition};
 use windledger_domain::charter::{Charter, VoteBasis};
 use windledger_domain::company::{
-    CancellationSource, CompanyEvent, HolderKind, Incorporation, PlaceNames,
+    CancellationSource, CompanyEvent, Fleet, HolderKind, Incorporation, PlaceNames, Turbine,
 };
 use windledger_domain::meeting::{Voter, general_meeting_voters};
 use windledger_domain::money::Euros;
@@ -131,6 +131,9 @@ pub struct CapTable {
     /// Every commitment recorded for each holder since their data was last
     /// erased, oldest first.
     identities_recorded: BTreeMap<HolderId, Vec<IdentityCommitment>>,
+    /// The turbines' additions, commissionings, repowerings and
+    /// decommissionings, in order.
+    turbine_works: Vec<Dated<CompanyEvent>>,
     /// The position of the last event that changed this fold (0: none).
     changed: u64,
 }
@@ -268,6 +271,12 @@ impl Fold for CapTable {
                 self.outstanding.push(dated.of((class.clone(), -n)));
             }
             CompanyEvent::PlacesNamed { places, .. } => self.places.merge(places),
+            CompanyEvent::TurbineAdded { .. }
+            | CompanyEvent::TurbineCommissioned { .. }
+            | CompanyEvent::TurbineRepowered { .. }
+            | CompanyEvent::TurbineDecommissioned { .. } => {
+                self.turbine_works.push(dated.of(event.clone()));
+            }
             CompanyEvent::IdentityRecorded {
                 holder, commitment, ..
             } => {
@@ -469,6 +478,35 @@ impl CapTable {
         positive(sums)
     }
 
+    /// The farm's turbines as of `as_of`: every installation (see
+    /// [`Fleet`]); none before incorporation.
+    pub fn turbines(&self, as_of: AsOf) -> Vec<Turbine> {
+        let Some(incorporation) = self
+            .incorporation
+            .as_ref()
+            .filter(|i| as_of.includes(i.position, i.date))
+        else {
+            return Vec::new();
+        };
+        let mut fleet = Fleet::incorporated(&incorporation.value.turbines);
+        for works in self
+            .turbine_works
+            .iter()
+            .filter(|w| as_of.includes(w.position, w.date))
+        {
+            fleet.apply(&works.value);
+        }
+        fleet.installations().to_vec()
+    }
+
+    /// The turbines of the farm now: every installation not decommissioned
+    /// (those incorporated with a commissioning date to come included).
+    pub fn current_turbines(&self) -> Vec<Turbine> {
+        let mut turbines = self.turbines(AsOf::Latest);
+        turbines.retain(|t| t.decommissioned_on.is_none());
+        turbines
+    }
+
     /// What the domain's services ask: the holders with shares, the
     /// charter, the capital and the turbines. `None` before incorporation.
     pub fn snapshot(&self, as_of: AsOf, dated: NaiveDate) -> Option<CapTableSnapshot> {
@@ -498,7 +536,7 @@ impl CapTable {
             as_of: dated,
             charter,
             share_capital,
-            turbines: incorporation.value.turbines.clone(),
+            turbines: self.turbines(as_of),
             holders,
         })
     }
@@ -837,6 +875,19 @@ impl<H: HeadPosition> CapTableService for ProjectedCapTables<H> {
             self.shared
                 .read(|p| p.cap_table.fold().snapshot(AsOf::Date { date: on }, on))
                 .ok_or_else(|| LookupError(format!("the company did not exist on {on}")))
+        })
+    }
+
+    fn turbines<'a>(&'a self, on: NaiveDate) -> BoxFuture<'a, Result<Vec<Turbine>, LookupError>> {
+        Box::pin(async move {
+            let head = self.head.head().await?;
+            self.shared
+                .caught_up(head)
+                .await
+                .map_err(|e| LookupError(e.to_string()))?;
+            Ok(self
+                .shared
+                .read(|p| p.cap_table.fold().turbines(AsOf::Date { date: on })))
         })
     }
 }

@@ -48,13 +48,22 @@ struct OpenYear {
 
 async fn open_years(farm: &Farm) -> Result<Vec<OpenYear>, WebError> {
     projected(&farm.runtime, |p| {
+        // The year's turbines, and those commissioned since it opened.
+        let current = p.cap_table.fold().current_turbines();
         p.finance
             .fold()
             .years()
             .filter(|y| y.accounts.is_none())
             .map(|y| OpenYear {
                 year: y.year,
-                turbines: y.turbines.iter().map(|t| t.id.to_string()).collect(),
+                turbines: y
+                    .turbines
+                    .iter()
+                    .chain(&current)
+                    .map(|t| t.id.to_string())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect(),
                 reports: y.reports.keys().map(|k| k.to_string()).collect(),
                 months: y.monthly().map_err(|e| super::errors::out_of_range(&e)),
             })

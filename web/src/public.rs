@@ -40,11 +40,13 @@ pub async fn index(State(web): State<Web>, visitor: Visitor) -> PageResult {
     for id in ledgers {
         let runtime = web.app.open(&id).await?;
         let summary = projected(&runtime, |p| {
-            p.cap_table.fold().incorporation().map(|i| {
+            let fold = p.cap_table.fold();
+            let turbines = fold.current_turbines();
+            fold.incorporation().map(|i| {
                 (
                     i.legal_name.as_str().to_owned(),
-                    i.turbines.len(),
-                    i.turbines
+                    turbines.len(),
+                    turbines
                         .iter()
                         .map(|t| u64::from(t.rated_power.get()))
                         .sum::<u64>(),
@@ -207,28 +209,23 @@ fn read_farm(p: &Projections, wanted: Option<i32>) -> FarmPage {
         .filter(|r| !r.local.is_empty() || !r.leaving.is_empty())
         .collect();
     let places = fold.place_names().clone();
-    let mut communes: Vec<(String, Option<String>)> = incorporation
-        .map(|i| {
-            i.turbines
-                .iter()
-                .map(|t| {
-                    let name = places.commune(&t.commune).map(str::to_owned);
-                    (t.commune.to_string(), name)
-                })
-                .collect()
+    let turbines = fold.current_turbines();
+    let mut communes: Vec<(String, Option<String>)> = turbines
+        .iter()
+        .map(|t| {
+            let name = places.commune(&t.commune).map(str::to_owned);
+            (t.commune.to_string(), name)
         })
-        .unwrap_or_default();
+        .collect();
     communes.sort();
     communes.dedup();
     FarmPage {
         formation: incorporation.map(|i| i.formation_date),
-        turbines: incorporation.map_or(0, |i| i.turbines.len()),
-        power_kw: incorporation.map_or(0, |i| {
-            i.turbines
-                .iter()
-                .map(|t| u64::from(t.rated_power.get()))
-                .sum()
-        }),
+        turbines: turbines.len(),
+        power_kw: turbines
+            .iter()
+            .map(|t| u64::from(t.rated_power.get()))
+            .sum(),
         communes,
         share_capital: view.as_ref().map(|v| v.share_capital.amount()),
         colleges,

@@ -762,10 +762,19 @@ mod tests {
             availability: Decimal::new(97, 0),
             corrects: None,
         });
+        // The company, for its turbines: the small farm as incorporated.
+        let formed = windledger_fixtures::small_farm::formed();
+        let company = windledger_domain::company::Company::as_of(
+            [windledger_domain::company::CompanyEvent::Incorporated {
+                company: windledger_fixtures::small_farm::incorporation(),
+                charter: windledger_fixtures::small_farm::charter().build(),
+            }],
+            formed,
+        );
         let services = FinancialYearServices::new(
             at(2025, 12, 5, 9),
             KnownResolutions::default(),
-            KnownCapTables::default(),
+            KnownCapTables::new(company.cap_table(formed)),
             KnownClosings::default(),
         );
         (year, services, BTreeSet::from([october.to_owned()]))

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::commands::CompanyCommand;
 use super::error::CompanyError;
 use super::events::CompanyEvent;
+use super::fleet::Fleet;
 use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
 use crate::aggregate::aggregate;
 use crate::cap_table::{CapTableSnapshot, HolderPosition};
@@ -19,11 +20,11 @@ use crate::clock::{Clock, not_after};
 use crate::money::Euros;
 use crate::resolution::{
     AdoptedResolution, Movement, MovementKind, MovementPart, ResolutionPurpose, ResolutionService,
-    Standing,
+    Standing, TurbineWorks,
 };
 use crate::types::{
     CollegeId, CommuneCode, DecisionKindId, HolderId, IdentityCommitment, ResolutionId,
-    ShareClassId, ShareCount,
+    ShareClassId, ShareCount, TurbineId,
 };
 
 /// Years a holder's identity is kept after they leave the company. The
@@ -114,6 +115,9 @@ pub struct Company {
     /// by kind of movement.
     #[serde(default)]
     used: BTreeMap<ResolutionId, BTreeMap<MovementKind, ShareCount>>,
+    /// The turbines over the farm's life.
+    #[serde(default)]
+    fleet: Fleet,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,6 +225,7 @@ impl Company {
         }
         match event {
             CompanyEvent::Incorporated { company, charter } => {
+                self.fleet = Fleet::incorporated(&company.turbines);
                 self.incorporated = Some(Incorporated { company, charter });
             }
             CompanyEvent::CharterAmended { charter, .. } => {
@@ -314,6 +319,10 @@ impl Company {
             }
             // Names are for the pages: the aggregate decides nothing on them.
             CompanyEvent::PlacesNamed { .. } => {}
+            CompanyEvent::TurbineAdded { .. }
+            | CompanyEvent::TurbineCommissioned { .. }
+            | CompanyEvent::TurbineRepowered { .. }
+            | CompanyEvent::TurbineDecommissioned { .. } => self.fleet.apply(&event),
             CompanyEvent::IdentityRecorded {
                 holder, commitment, ..
             } => {
@@ -462,7 +471,7 @@ impl Company {
         Some(CapTableSnapshot {
             as_of,
             share_capital: self.share_capital(&charter),
-            turbines: incorporated.company.turbines.clone(),
+            turbines: self.fleet.installations().to_vec(),
             charter,
             holders,
         })
@@ -827,6 +836,89 @@ impl Company {
                     effective_date,
                 }
             }
+            CompanyCommand::AddTurbine {
+                turbine,
+                commune,
+                rated_power,
+                resolution: cited,
+                effective_date,
+            } => {
+                self.check_date(effective_date)?;
+                self.fleet.check_new(&turbine)?;
+                if self
+                    .incorporation()
+                    .is_some_and(|i| !i.territory.contains(&commune))
+                {
+                    return Err(CompanyError::TurbineOutsideTerritory { turbine, commune });
+                }
+                let resolution = rely_on(
+                    resolution,
+                    &cited,
+                    None,
+                    works(&turbine, TurbineWorks::Addition),
+                    effective_date,
+                )?;
+                CompanyEvent::TurbineAdded {
+                    turbine,
+                    commune,
+                    rated_power,
+                    resolution,
+                    effective_date,
+                }
+            }
+            CompanyCommand::CommissionTurbine {
+                turbine,
+                effective_date,
+            } => {
+                self.check_date(effective_date)?;
+                self.fleet.check_commissioning(&turbine)?;
+                CompanyEvent::TurbineCommissioned {
+                    turbine,
+                    effective_date,
+                }
+            }
+            CompanyCommand::RepowerTurbine {
+                turbine,
+                rated_power,
+                resolution: cited,
+                effective_date,
+            } => {
+                self.check_date(effective_date)?;
+                self.fleet.in_service(&turbine, effective_date)?;
+                let resolution = rely_on(
+                    resolution,
+                    &cited,
+                    None,
+                    works(&turbine, TurbineWorks::Repowering),
+                    effective_date,
+                )?;
+                CompanyEvent::TurbineRepowered {
+                    turbine,
+                    rated_power,
+                    resolution,
+                    effective_date,
+                }
+            }
+            CompanyCommand::DecommissionTurbine {
+                turbine,
+                resolution: cited,
+                effective_date,
+            } => {
+                self.check_date(effective_date)?;
+                self.fleet.in_service(&turbine, effective_date)?;
+                let resolution = rely_on(
+                    resolution,
+                    &cited,
+                    None,
+                    works(&turbine, TurbineWorks::Decommissioning),
+                    effective_date,
+                )?;
+                CompanyEvent::TurbineDecommissioned {
+                    turbine,
+                    resolution,
+                    effective_date,
+                }
+            }
             CompanyCommand::RecordIdentity {
                 holder,
                 commitment,
@@ -1185,7 +1277,11 @@ impl Saved {
         let named: Vec<&HolderId> = match event {
             CompanyEvent::Incorporated { .. }
             | CompanyEvent::CharterAmended { .. }
-            | CompanyEvent::PlacesNamed { .. } => Vec::new(),
+            | CompanyEvent::PlacesNamed { .. }
+            | CompanyEvent::TurbineAdded { .. }
+            | CompanyEvent::TurbineCommissioned { .. }
+            | CompanyEvent::TurbineRepowered { .. }
+            | CompanyEvent::TurbineDecommissioned { .. } => Vec::new(),
             CompanyEvent::ShareholderAdmitted { holder, .. }
             | CompanyEvent::IdentityRecorded { holder, .. }
             | CompanyEvent::IdentityErased { holder, .. }
@@ -1239,6 +1335,13 @@ impl Saved {
                 None => company.holdings.remove(&holder),
             };
         }
+    }
+}
+
+fn works(turbine: &TurbineId, works: TurbineWorks) -> ResolutionPurpose {
+    ResolutionPurpose::TurbineWorks {
+        turbine: turbine.clone(),
+        works,
     }
 }
 
@@ -1349,6 +1452,10 @@ fn may_break_invariants(event: &CompanyEvent) -> bool {
             | CompanyEvent::ClubMembersChanged { .. }
             | CompanyEvent::ShareholderExited { .. }
             | CompanyEvent::PlacesNamed { .. }
+            | CompanyEvent::TurbineAdded { .. }
+            | CompanyEvent::TurbineCommissioned { .. }
+            | CompanyEvent::TurbineRepowered { .. }
+            | CompanyEvent::TurbineDecommissioned { .. }
             | CompanyEvent::IdentityRecorded { .. }
             | CompanyEvent::IdentityErased { .. }
     )

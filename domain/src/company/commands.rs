@@ -9,7 +9,8 @@ use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
 use crate::charter::{Charter, LockUpExemption};
 use crate::money::Euros;
 use crate::types::{
-    CollegeId, CommuneCode, HolderId, IdentityCommitment, ResolutionId, ShareClassId, ShareCount,
+    CollegeId, CommuneCode, HolderId, IdentityCommitment, Kilowatts, ResolutionId, ShareClassId,
+    ShareCount, TurbineId,
 };
 
 /// Every command but `Incorporate` carries an effective date, which may not
@@ -107,6 +108,36 @@ pub enum CompanyCommand {
         resolution: ResolutionId,
         effective_date: NaiveDate,
     },
+    /// A turbine added to the farm by resolution (an extension): decided,
+    /// not in service until it is commissioned.
+    AddTurbine {
+        turbine: TurbineId,
+        commune: CommuneCode,
+        rated_power: Kilowatts,
+        resolution: ResolutionId,
+        effective_date: NaiveDate,
+    },
+    /// Mise en service of a turbine added: in service from the effective
+    /// date. A fact, needing no resolution.
+    CommissionTurbine {
+        turbine: TurbineId,
+        effective_date: NaiveDate,
+    },
+    /// Renouvellement (repowering), by resolution: the turbine in service
+    /// is replaced by one of `rated_power`, in service from the effective
+    /// date (its commissioning date, for IFER).
+    RepowerTurbine {
+        turbine: TurbineId,
+        rated_power: Kilowatts,
+        resolution: ResolutionId,
+        effective_date: NaiveDate,
+    },
+    /// Démantèlement, by resolution: out of service from the effective date.
+    DecommissionTurbine {
+        turbine: TurbineId,
+        resolution: ResolutionId,
+        effective_date: NaiveDate,
+    },
     /// Noms des lieux: names the places of the territory (communes of the
     /// territory or of a holder, EPCIs, départements of those communes), so
     /// that the pages show names rather than codes. Needs no resolution.
@@ -146,6 +177,10 @@ impl CompanyCommand {
             | Self::RepurchaseShares { effective_date, .. }
             | Self::CancelShares { effective_date, .. }
             | Self::NamePlaces { effective_date, .. }
+            | Self::AddTurbine { effective_date, .. }
+            | Self::CommissionTurbine { effective_date, .. }
+            | Self::RepowerTurbine { effective_date, .. }
+            | Self::DecommissionTurbine { effective_date, .. }
             | Self::RecordIdentity { effective_date, .. }
             | Self::EraseIdentity { effective_date, .. } => *effective_date,
         }
@@ -157,7 +192,10 @@ impl CompanyCommand {
         match self {
             Self::AmendCharter { resolution, .. }
             | Self::RepurchaseShares { resolution, .. }
-            | Self::CancelShares { resolution, .. } => Some(resolution),
+            | Self::CancelShares { resolution, .. }
+            | Self::AddTurbine { resolution, .. }
+            | Self::RepowerTurbine { resolution, .. }
+            | Self::DecommissionTurbine { resolution, .. } => Some(resolution),
             Self::IssueShares { resolution, .. } => resolution.as_ref(),
             Self::TransferShares { approval, .. } => approval.as_ref(),
             Self::Incorporate { .. }
@@ -167,6 +205,7 @@ impl CompanyCommand {
             | Self::ChangeClubMembers { .. }
             | Self::RecordExit { .. }
             | Self::NamePlaces { .. }
+            | Self::CommissionTurbine { .. }
             | Self::RecordIdentity { .. }
             | Self::EraseIdentity { .. } => None,
         }
@@ -303,6 +342,46 @@ impl From<&CompanyEvent> for CompanyCommand {
                 source,
                 class,
                 count,
+                resolution: resolution.id,
+                effective_date,
+            },
+            CompanyEvent::TurbineAdded {
+                turbine,
+                commune,
+                rated_power,
+                resolution,
+                effective_date,
+            } => Self::AddTurbine {
+                turbine,
+                commune,
+                rated_power,
+                resolution: resolution.id,
+                effective_date,
+            },
+            CompanyEvent::TurbineCommissioned {
+                turbine,
+                effective_date,
+            } => Self::CommissionTurbine {
+                turbine,
+                effective_date,
+            },
+            CompanyEvent::TurbineRepowered {
+                turbine,
+                rated_power,
+                resolution,
+                effective_date,
+            } => Self::RepowerTurbine {
+                turbine,
+                rated_power,
+                resolution: resolution.id,
+                effective_date,
+            },
+            CompanyEvent::TurbineDecommissioned {
+                turbine,
+                resolution,
+                effective_date,
+            } => Self::DecommissionTurbine {
+                turbine,
                 resolution: resolution.id,
                 effective_date,
             },

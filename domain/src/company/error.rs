@@ -21,6 +21,14 @@ pub enum CompanyError {
     InvalidCharter(#[from] CharterError),
     #[error("turbine {0} is listed twice")]
     DuplicateTurbine(TurbineId),
+    #[error("turbine {0} is not one of the farm's turbines: add it by resolution first")]
+    UnknownTurbine(TurbineId),
+    #[error("turbine {0} is already commissioned")]
+    TurbineAlreadyCommissioned(TurbineId),
+    #[error(
+        "turbine {turbine} is not in service on {on}: only a turbine in service, commissioned before that day, is repowered or decommissioned"
+    )]
+    TurbineNotInService { turbine: TurbineId, on: NaiveDate },
     #[error("turbine {turbine} stands in commune {commune}, which is not in the territory")]
     TurbineOutsideTerritory {
         turbine: TurbineId,

@@ -14,7 +14,8 @@ use crate::domain_event::domain_event;
 use crate::money::Euros;
 use crate::resolution::AdoptedResolution;
 use crate::types::{
-    CollegeId, CommuneCode, HolderId, IdentityCommitment, ShareClassId, ShareCount,
+    CollegeId, CommuneCode, HolderId, IdentityCommitment, Kilowatts, ShareClassId, ShareCount,
+    TurbineId,
 };
 
 /// A payload names itself: `{"<event type>": {...fields}}` (serde's
@@ -98,6 +99,30 @@ pub enum CompanyEvent {
         resolution: AdoptedResolution,
         effective_date: NaiveDate,
     },
+    TurbineAdded {
+        turbine: TurbineId,
+        commune: CommuneCode,
+        rated_power: Kilowatts,
+        resolution: AdoptedResolution,
+        effective_date: NaiveDate,
+    },
+    TurbineCommissioned {
+        turbine: TurbineId,
+        effective_date: NaiveDate,
+    },
+    /// The installation in service leaves service on the effective date and
+    /// its replacement, of `rated_power`, enters it.
+    TurbineRepowered {
+        turbine: TurbineId,
+        rated_power: Kilowatts,
+        resolution: AdoptedResolution,
+        effective_date: NaiveDate,
+    },
+    TurbineDecommissioned {
+        turbine: TurbineId,
+        resolution: AdoptedResolution,
+        effective_date: NaiveDate,
+    },
     /// Names of places, public facts: they add to or replace the names
     /// recorded before.
     PlacesNamed {
@@ -136,6 +161,10 @@ impl CompanyEvent {
             Self::SharesRepurchased { .. } => "SharesRepurchased",
             Self::SharesCancelled { .. } => "SharesCancelled",
             Self::PlacesNamed { .. } => "PlacesNamed",
+            Self::TurbineAdded { .. } => "TurbineAdded",
+            Self::TurbineCommissioned { .. } => "TurbineCommissioned",
+            Self::TurbineRepowered { .. } => "TurbineRepowered",
+            Self::TurbineDecommissioned { .. } => "TurbineDecommissioned",
             Self::IdentityRecorded { .. } => "IdentityRecorded",
             Self::IdentityErased { .. } => "IdentityErased",
         }
@@ -156,6 +185,10 @@ impl CompanyEvent {
             | Self::SharesRepurchased { effective_date, .. }
             | Self::SharesCancelled { effective_date, .. }
             | Self::PlacesNamed { effective_date, .. }
+            | Self::TurbineAdded { effective_date, .. }
+            | Self::TurbineCommissioned { effective_date, .. }
+            | Self::TurbineRepowered { effective_date, .. }
+            | Self::TurbineDecommissioned { effective_date, .. }
             | Self::IdentityRecorded { effective_date, .. }
             | Self::IdentityErased { effective_date, .. } => *effective_date,
         }

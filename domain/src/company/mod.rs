@@ -7,6 +7,7 @@ mod aggregate;
 mod commands;
 mod error;
 mod events;
+mod fleet;
 mod places;
 mod types;
 
@@ -14,5 +15,8 @@ pub use aggregate::{Company, CompanyServices, RETENTION_AFTER_EXIT_YEARS, Regist
 pub use commands::CompanyCommand;
 pub use error::CompanyError;
 pub use events::{COMPANY_EVENT_VERSION, CompanyEvent};
+pub use fleet::Fleet;
 pub use places::PlaceNames;
-pub use types::{CancellationSource, HolderKind, Incorporation, LegalForm, Subscription, Turbine};
+pub use types::{
+    CancellationSource, HolderKind, Incorporation, LegalForm, PlannedTurbine, Subscription, Turbine,
+};

@@ -54,6 +54,31 @@ pub struct Turbine {
     pub rated_power: Kilowatts,
     /// Date de mise en service: decides the IFER split (2019 onwards).
     pub commissioned_on: NaiveDate,
+    /// Date it left service (decommissioned, or replaced when repowered);
+    /// absent while in service.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub decommissioned_on: Option<NaiveDate>,
+}
+
+impl Turbine {
+    /// In service at the end of `on`: commissioned that day or before, and
+    /// not decommissioned by then.
+    pub fn in_service_on(&self, on: NaiveDate) -> bool {
+        self.commissioned_on <= on && self.decommissioned_on.is_none_or(|d| d > on)
+    }
+
+    /// In service at some time from `first` to `last`.
+    pub fn in_service_between(&self, first: NaiveDate, last: NaiveDate) -> bool {
+        self.commissioned_on <= last && self.decommissioned_on.is_none_or(|d| d > first)
+    }
+}
+
+/// A turbine decided (added by resolution) and not yet commissioned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct PlannedTurbine {
+    pub commune: CommuneCode,
+    pub rated_power: Kilowatts,
 }
 
 /// Nature de l'associé.

@@ -193,6 +193,10 @@ struct Looked {
     company: Option<CapTableSnapshot>,
     charter_at_decision: Option<CapTableSnapshot>,
     previous_closing: Option<Balances>,
+    /// The turbines at the end of the year (for a production report), or on
+    /// 1 January of an IFER's tax year: the company stream's, which may
+    /// have changed since the year opened.
+    turbines: Option<Vec<crate::company::Turbine>>,
 }
 
 aggregate!(
@@ -456,6 +460,26 @@ impl FinancialYear {
         if let C::OpenYear { starts_on, .. } = command {
             looked.company = Some(services.cap_tables.cap_table(*starts_on).await?);
         }
+        // Only for a year open and a date within it: otherwise the command
+        // is refused for that, without asking.
+        let on = match (command, &self.opened) {
+            // At the year's end: a turbine commissioned after the month is
+            // then known, and refused for being commissioned after it.
+            (C::ReportProduction { month, .. }, Some(opened))
+                if opened.check_month(*month).is_ok() =>
+            {
+                Some(opened.ends_on)
+            }
+            (C::AssessIfer { tax_year, .. }, Some(opened))
+                if (opened.starts_on.year()..=opened.ends_on.year()).contains(tax_year) =>
+            {
+                NaiveDate::from_ymd_opt(*tax_year, 1, 1)
+            }
+            _ => None,
+        };
+        if let Some(on) = on {
+            looked.turbines = Some(services.cap_tables.turbines(on).await?);
+        }
         let Some(id) = command.cited_resolution() else {
             return Ok(looked);
         };
@@ -522,17 +546,32 @@ impl FinancialYear {
                 corrects,
             } => {
                 self.check_report(&report, corrects.as_ref(), ReportKind::Production)?;
-                let t = opened
-                    .turbines
-                    .iter()
-                    .find(|t| t.id == turbine)
+                let turbines = looked.turbines.as_deref().unwrap_or(&opened.turbines);
+                let installations: Vec<_> = turbines.iter().filter(|t| t.id == turbine).collect();
+                let first = installations
+                    .first()
                     .ok_or_else(|| Error::UnknownTurbine(turbine.clone()))?;
                 opened.check_month(month)?;
-                if month < YearMonth::of(t.commissioned_on) {
-                    return Err(Error::BeforeCommissioning {
-                        turbine,
-                        month,
-                        commissioned_on: t.commissioned_on,
+                let in_service = |t: &&crate::company::Turbine| {
+                    t.in_service_between(month.first_day(), month.last_day())
+                };
+                if !installations.iter().any(in_service) {
+                    let left = installations
+                        .iter()
+                        .filter_map(|t| t.decommissioned_on)
+                        .filter(|d| *d <= month.first_day())
+                        .max();
+                    return Err(match left {
+                        Some(decommissioned_on) => Error::AfterDecommissioning {
+                            turbine,
+                            month,
+                            decommissioned_on,
+                        },
+                        None => Error::BeforeCommissioning {
+                            turbine,
+                            month,
+                            commissioned_on: first.commissioned_on,
+                        },
                     });
                 }
                 quantity("MWh", mwh, 3)?;
@@ -631,7 +670,7 @@ impl FinancialYear {
                     _ => {}
                 }
                 let lines = ifer_lines(
-                    &opened.turbines,
+                    looked.turbines.as_deref().unwrap_or(&opened.turbines),
                     tax_year,
                     rate_per_kw,
                     &Beneficiary::Epci {
@@ -967,7 +1006,9 @@ fn cents_of(amount: SignedEuros) -> Result<i64, Error> {
     amount.cents().ok_or(Error::Overflow)
 }
 
-/// IFER of every turbine in service on 1 January of `tax_year`.
+/// IFER of every turbine in service on 1 January of `tax_year`, at the
+/// rated power it had that day (a turbine repowered later in the year pays
+/// on its former power; one commissioned later pays from the next year).
 fn ifer_lines(
     turbines: &[crate::company::Turbine],
     tax_year: i32,
@@ -977,10 +1018,7 @@ fn ifer_lines(
 ) -> Result<Vec<IferLine>, Error> {
     let first_january = NaiveDate::from_ymd_opt(tax_year, 1, 1).ok_or(Error::Overflow)?;
     let mut lines = Vec::new();
-    for t in turbines
-        .iter()
-        .filter(|t| t.commissioned_on <= first_january)
-    {
+    for t in turbines.iter().filter(|t| t.in_service_on(first_january)) {
         let amount = rate_per_kw
             .amount()
             .checked_mul(Decimal::from(t.rated_power.get()))

@@ -79,6 +79,12 @@ pub enum FinancialYearError {
         month: YearMonth,
         commissioned_on: NaiveDate,
     },
+    #[error("turbine {turbine} left service on {decommissioned_on}, before {month}")]
+    AfterDecommissioning {
+        turbine: TurbineId,
+        month: YearMonth,
+        decommissioned_on: NaiveDate,
+    },
     #[error(
         "production of {turbine} for {month} is already reported ({report}): send a correction of it"
     )]

@@ -55,6 +55,10 @@ impl YearMonth {
     }
 
     /// The first day after the month: the day it is over.
+    pub fn last_day(self) -> NaiveDate {
+        self.first_day_after().pred_opt().unwrap_or(NaiveDate::MAX)
+    }
+
     pub fn first_day_after(self) -> NaiveDate {
         self.first_day()
             .checked_add_months(Months::new(1))

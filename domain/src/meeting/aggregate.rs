@@ -788,7 +788,7 @@ impl Meeting {
                 }
                 ResolutionPurpose::AccountsApproval { .. }
                 | ResolutionPurpose::ResultAppropriation { .. } => Some(&charter.reserved.accounts),
-                ResolutionPurpose::General => None,
+                ResolutionPurpose::TurbineWorks { .. } | ResolutionPurpose::General => None,
             };
             if let Some(required) = required
                 && required != &p.decision_kind

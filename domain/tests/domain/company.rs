@@ -164,6 +164,7 @@ fn a_turbine_listed_twice_is_refused() {
         commune: commune(LOCAL_B),
         rated_power: Kilowatts::new(2_000).expect("power"),
         commissioned_on: day(2020, 1, 1),
+        decommissioned_on: None,
     });
     let command = CompanyCommand::Incorporate {
         company,

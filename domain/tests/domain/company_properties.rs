@@ -282,6 +282,10 @@ impl Ledger {
             CompanyEvent::ShareholderResidenceChanged { .. }
             | CompanyEvent::ClubMembersChanged { .. }
             | CompanyEvent::PlacesNamed { .. }
+            | CompanyEvent::TurbineAdded { .. }
+            | CompanyEvent::TurbineCommissioned { .. }
+            | CompanyEvent::TurbineRepowered { .. }
+            | CompanyEvent::TurbineDecommissioned { .. }
             | CompanyEvent::IdentityRecorded { .. }
             | CompanyEvent::IdentityErased { .. } => {}
             CompanyEvent::ShareholderAdmitted {

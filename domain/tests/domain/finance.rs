@@ -216,15 +216,31 @@ fn financial_year_with(snapshots: Vec<CapTableSnapshot>) -> TestFramework<Financ
     ))
 }
 
+/// The year, its company answering with the turbines the year recorded
+/// when it opened (as the company stream would, unchanged since).
+fn financial_year_given(given: &[Event]) -> TestFramework<FinancialYear> {
+    let opened = given.iter().find_map(|e| match e {
+        Event::YearOpened { turbines, .. } => Some(turbines.clone()),
+        _ => None,
+    });
+    match opened {
+        Some(turbines) => financial_year_with(vec![CapTableSnapshot {
+            turbines,
+            ..snapshot()
+        }]),
+        None => financial_year(),
+    }
+}
+
 fn refused(given: Vec<Event>, command: Command, error: Error) {
-    financial_year()
+    financial_year_given(&given)
         .given(given)
         .when(command)
         .then_expect_error(error);
 }
 
 fn accepted(given: Vec<Event>, command: Command, expected: Event) {
-    financial_year()
+    financial_year_given(&given)
         .given(given)
         .when(command)
         .then_expect_events(vec![expected]);
@@ -1499,6 +1515,7 @@ fn old_turbine() -> Turbine {
         commune: commune(LOCAL_A),
         rated_power: kw(3_000),
         commissioned_on: day(2015, 6, 1),
+        decommissioned_on: None,
     }
 }
 
@@ -1567,6 +1584,7 @@ fn ifer_shares_are_to_the_cent_by_largest_remainder() {
         commune: commune("2A004"),
         rated_power: kw(2_001),
         commissioned_on: day(2019, 3, 1),
+        decommissioned_on: None,
     };
     let line = IferLine {
         turbine: small.id.clone(),
@@ -1614,6 +1632,7 @@ fn a_turbine_commissioned_after_1_january_pays_no_ifer_that_year() {
         commune: commune(LOCAL_B),
         rated_power: kw(2_000),
         commissioned_on: day(2020, 3, 1),
+        decommissioned_on: None,
     };
     accepted(
         opened_with_turbines(vec![t01.clone(), t03]),

@@ -181,6 +181,7 @@ async fn ifer_of_ten_3_mw_turbines_is_shared_between_two_communes_the_epci_and_t
             },
             rated_power: Kilowatts::new(3_000).expect("a power"),
             commissioned_on: day(2020, 9, 1),
+            decommissioned_on: None,
         })
         .collect();
     let mut year = Year::open(

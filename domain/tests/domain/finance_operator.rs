@@ -4,15 +4,37 @@
 
 use chrono::{DateTime, Utc};
 use cqrs_es::test::TestFramework;
-use windledger_domain::cap_table::KnownCapTables;
+use windledger_domain::cap_table::{CapTableService, CapTableSnapshot};
+use windledger_domain::company::Turbine;
 use windledger_domain::finance::{
     CostCategory, FinancialYear, FinancialYearCommand, FinancialYearError, FinancialYearEvent,
     FinancialYearServices, KnownClosings, RevenueKind, YearMonth,
 };
-use windledger_domain::resolution::KnownResolutions;
+use windledger_domain::resolution::{BoxFuture, KnownResolutions, LookupError};
 use windledger_domain::types::TurbineId;
 use windledger_fixtures::farm::{at, day, dec, eur, report, signed};
 use windledger_fixtures::small_farm::incorporation;
+
+/// The small farm's company, as far as its year asks here: its turbines.
+struct SmallFarmTurbines;
+
+impl CapTableService for SmallFarmTurbines {
+    fn cap_table<'a>(
+        &'a self,
+        on: chrono::NaiveDate,
+    ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>> {
+        Box::pin(std::future::ready(Err(LookupError(format!(
+            "no cap table is known on {on}"
+        )))))
+    }
+
+    fn turbines<'a>(
+        &'a self,
+        _on: chrono::NaiveDate,
+    ) -> BoxFuture<'a, Result<Vec<Turbine>, LookupError>> {
+        Box::pin(std::future::ready(Ok(incorporation().turbines)))
+    }
+}
 
 /// The year 2026 of the small farm (T01 and T02, commissioned in 2019),
 /// decided at `now`.
@@ -20,7 +42,7 @@ fn year_at(now: DateTime<Utc>) -> cqrs_es::test::AggregateTestExecutor<Financial
     TestFramework::<FinancialYear>::with(FinancialYearServices::new(
         now,
         KnownResolutions::default(),
-        KnownCapTables::default(),
+        SmallFarmTurbines,
         KnownClosings::default(),
     ))
     .given(vec![FinancialYearEvent::YearOpened {
@@ -189,7 +211,7 @@ fn a_report_to_a_year_not_opened_says_the_secretary_opens_it() {
     let error = TestFramework::<FinancialYear>::with(FinancialYearServices::new(
         at(2026, 12, 5, 9),
         KnownResolutions::default(),
-        KnownCapTables::default(),
+        SmallFarmTurbines,
         KnownClosings::default(),
     ))
     .given_no_previous_events()

@@ -25,3 +25,4 @@ mod meeting_properties;
 mod places;
 mod refusals;
 mod terms;
+mod turbines;

@@ -284,7 +284,13 @@ impl State {
             }
             // OCF has no place for the names of places, nor for a club's
             // number of members.
-            CompanyEvent::PlacesNamed { .. } | CompanyEvent::ClubMembersChanged { .. } => {}
+            // OCF 1.2.0 has no object for a farm's assets.
+            CompanyEvent::PlacesNamed { .. }
+            | CompanyEvent::ClubMembersChanged { .. }
+            | CompanyEvent::TurbineAdded { .. }
+            | CompanyEvent::TurbineCommissioned { .. }
+            | CompanyEvent::TurbineRepowered { .. }
+            | CompanyEvent::TurbineDecommissioned { .. } => {}
             // Identities are kept outside the ledger (the vault), and OCF
             // names stakeholders by id here.
             CompanyEvent::IdentityRecorded { .. } | CompanyEvent::IdentityErased { .. } => {}

@@ -129,6 +129,7 @@ fn incorporation(capital: Euros) -> Incorporation {
             commune: commune(LOCAL[0]),
             rated_power: Kilowatts::new(3_000).expect("a power"),
             commissioned_on: day(2019, 11, 15),
+            decommissioned_on: None,
         }],
     }
 }

@@ -117,6 +117,7 @@ async fn history() -> Vec<LedgerEvent> {
         commune: commune(c),
         rated_power: Kilowatts::new(2_000).expect("a power"),
         commissioned_on: day(2020, 3, 1),
+        decommissioned_on: None,
     };
     ledger
         .company(

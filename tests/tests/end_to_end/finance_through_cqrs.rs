@@ -25,6 +25,7 @@ fn turbine(id: &str) -> Turbine {
         commune: commune("42026"),
         rated_power: Kilowatts::new(3_000).expect("a power"),
         commissioned_on: day(2020, 9, 1),
+        decommissioned_on: None,
     }
 }
 
