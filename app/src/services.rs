@@ -5,7 +5,7 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use windledger_domain::cap_table::{CapTableService, CapTableSnapshot};
-use windledger_domain::company::{Company, CompanyEvent};
+use windledger_domain::company::{Company, CompanyEvent, Turbine};
 use windledger_domain::finance::{Balances, ClosingBalances, FinancialYear};
 use windledger_domain::meeting::{Meeting, MeetingLookup, split_resolution_id};
 use windledger_domain::resolution::{
@@ -46,21 +46,36 @@ impl CapTableService for CompanyCapTables {
         on: NaiveDate,
     ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>> {
         Box::pin(async move {
-            let stream = aggregate_stream::<Company>(&self.company).map_err(lookup)?;
-            let recorded = self
-                .store
-                .read_stream_to_end(&self.ledger, &stream)
-                .await
-                .map_err(lookup)?;
-            let events = recorded
-                .iter()
-                .map(|e| e.decode::<CompanyEvent>())
-                .collect::<Result<Vec<_>, _>>()
-                .map_err(lookup)?;
+            let events = self.events().await?;
             Company::as_of(events, on)
                 .cap_table(on)
                 .ok_or_else(|| LookupError(format!("the company did not exist on {on}")))
         })
+    }
+
+    /// The turbines only: the stream read, the register not folded.
+    fn turbines<'a>(&'a self, on: NaiveDate) -> BoxFuture<'a, Result<Vec<Turbine>, LookupError>> {
+        Box::pin(async move {
+            let events = self.events().await?;
+            Ok(Company::turbines_as_of(&events, on))
+        })
+    }
+}
+
+impl CompanyCapTables {
+    /// The company stream, read to its end and decoded.
+    async fn events(&self) -> Result<Vec<CompanyEvent>, LookupError> {
+        let stream = aggregate_stream::<Company>(&self.company).map_err(lookup)?;
+        let recorded = self
+            .store
+            .read_stream_to_end(&self.ledger, &stream)
+            .await
+            .map_err(lookup)?;
+        recorded
+            .iter()
+            .map(|e| e.decode::<CompanyEvent>())
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(lookup)
     }
 }
 

@@ -266,9 +266,7 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
         "CorrectionChangesSubject" => {
             "Une correction garde l'éolienne et le mois (ou l'année fiscale) du rapport corrigé."
         }
-        "UnknownTurbine" => {
-            "Cette éolienne n'est pas une éolienne du parc (une éolienne nouvelle s'ajoute par une résolution)."
-        }
+        "UnknownTurbine" => "Cette éolienne n'est pas une éolienne du parc.",
         "MonthOutsideYear" => "Ce mois n'est pas dans l'exercice.",
         "BeforeCommissioning" => "Cette éolienne n'était pas encore mise en service ce mois-là.",
         "ProductionAlreadyReported" => {

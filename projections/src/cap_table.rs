@@ -481,12 +481,18 @@ impl CapTable {
     /// The farm's turbines as of `as_of`: every installation (see
     /// [`Fleet`]); none before incorporation.
     pub fn turbines(&self, as_of: AsOf) -> Vec<Turbine> {
+        self.fleet(as_of).installations().to_vec()
+    }
+
+    /// The farm's turbines as of `as_of`, those decided and not yet
+    /// commissioned included; empty before incorporation.
+    pub fn fleet(&self, as_of: AsOf) -> Fleet {
         let Some(incorporation) = self
             .incorporation
             .as_ref()
             .filter(|i| as_of.includes(i.position, i.date))
         else {
-            return Vec::new();
+            return Fleet::default();
         };
         let mut fleet = Fleet::incorporated(&incorporation.value.turbines);
         for works in self
@@ -496,7 +502,7 @@ impl CapTable {
         {
             fleet.apply(&works.value);
         }
-        fleet.installations().to_vec()
+        fleet
     }
 
     /// The turbines of the farm now: every installation not decommissioned

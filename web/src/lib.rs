@@ -42,6 +42,7 @@ pub mod routes;
 mod secretary;
 mod session;
 mod space;
+mod turbines;
 mod votes;
 
 use windledger_french::format;

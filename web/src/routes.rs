@@ -30,7 +30,7 @@ use crate::extract::{Farm, Params, Visitor};
 use crate::layout::{self, error_page};
 use crate::{
     Web, WebError, advances, audit, identity, operator, paperwork, payments, public, receipts,
-    secretary, space,
+    secretary, space, turbines,
 };
 
 /// One page route.
@@ -142,6 +142,8 @@ pub fn routes() -> Vec<PageRoute> {
         read(farm!("/secretariat"), Roles(SECRETARY), secretary::show),
         form(farm!("/secretariat/associes"), Roles(SECRETARY), secretary::admit),
         form(farm!("/secretariat/cessions"), Roles(SECRETARY), secretary::transfer),
+        read(farm!("/secretariat/eoliennes"), Roles(SECRETARY), turbines::show),
+        form(farm!("/secretariat/eoliennes"), Roles(SECRETARY), turbines::record),
         form(farm!("/secretariat/assemblees"), Roles(SECRETARY), secretary::convene),
         form(farm!("/secretariat/assemblees/{meeting}/ouverture"), Roles(SECRETARY), secretary::open_voting),
         form(farm!("/secretariat/assemblees/{meeting}/cloture"), Roles(SECRETARY), secretary::close),

@@ -15,7 +15,7 @@ use windledger_domain::meeting::MeetingCommand;
 use windledger_domain::money::Euros;
 use windledger_domain::resolution::Terms;
 use windledger_domain::types::{
-    CollegeId, CommuneCode, HolderId, MeetingId, ResolutionId, ShareClassId, ShareCount,
+    CollegeId, CommuneCode, HolderId, MeetingId, ResolutionId, ShareClassId, ShareCount, TurbineId,
 };
 use windledger_projections::cap_table::AsOf;
 
@@ -36,7 +36,7 @@ const MEETING_FORM: &str = "assemblee";
 /// Resolutions on the convening form.
 const AGENDA_ROWS: usize = 5;
 
-const PURPOSES: [(&str, &str); 7] = [
+const PURPOSES: [(&str, &str); 10] = [
     ("general", "Décision générale"),
     (
         "accounts_approval",
@@ -52,6 +52,18 @@ const PURPOSES: [(&str, &str); 7] = [
     (
         "transfer_approval",
         "Agrément d'un cessionnaire (précisez l'associé)",
+    ),
+    (
+        "turbine_addition",
+        "Ajout d'une éolienne (précisez l'éolienne)",
+    ),
+    (
+        "turbine_repowering",
+        "Renouvellement d'une éolienne (précisez l'éolienne)",
+    ),
+    (
+        "turbine_decommissioning",
+        "Démantèlement d'une éolienne (précisez l'éolienne)",
     ),
 ];
 
@@ -255,6 +267,7 @@ async fn secretary_page(
         (contents(&[
             ("assemblees", "Assemblées : ouvrir le vote, clore"),
             ("dividendes", "Dividendes : virements et relevés"),
+            ("eoliennes", "Éoliennes du parc"),
             ("avances", "Avances en compte courant : intérêts et remboursements"),
             ("convoquer", "Convoquer une assemblée"),
             ("inscrire", "Inscrire un associé"),
@@ -310,6 +323,13 @@ async fn secretary_page(
                         }
                     }
                 }
+            }
+        }
+        section aria-labelledby="eoliennes" {
+            h2 #eoliennes { "Éoliennes" }
+            p {
+                a href=(crate::turbines::link(farm, "")) { "Les éoliennes du parc" }
+                " : ajout, mise en service, renouvellement et démantèlement."
             }
         }
         section aria-labelledby="avances" {
@@ -416,7 +436,7 @@ fn agenda_row(
             (select(view, CONVENE_FORM, &format!("r{i}_decision"), "Type de décision", decision_kinds, "ordinary", true))
             (select(view, CONVENE_FORM, &format!("r{i}_objet"), "Objet", purposes, "general", true))
             @let precision = format!("r{i}_precision");
-            (Field::new(view, CONVENE_FORM, &precision, "Précision").hint("L'exercice (2025) ou l'associé agréé, selon l'objet.").render())
+            (Field::new(view, CONVENE_FORM, &precision, "Précision").hint("L'exercice (2025), l'associé agréé ou l'éolienne, selon l'objet.").render())
             fieldset {
                 legend { "Conditions de l'autorisation (facultatives ; augmentation ou réduction de capital, agrément)" }
                 (Field::new(view, CONVENE_FORM, &format!("r{i}_associe"), "Associé").hint("Le souscripteur, l'associé dont les actions sont rachetées ou annulées, ou le cédant agréé.").render())
@@ -713,6 +733,22 @@ fn agenda(state: &mut FormState) -> Vec<Value> {
                     continue;
                 }
             },
+            works @ ("turbine_addition" | "turbine_repowering" | "turbine_decommissioning") => {
+                match TurbineId::new(precision.as_str()) {
+                    Ok(t) => json!({
+                        "purpose": "turbine_works",
+                        "turbine": t,
+                        "works": works.trim_start_matches("turbine_"),
+                    }),
+                    Err(_) => {
+                        state.field_error(
+                            &precision_name,
+                            "Indiquez l'identifiant de l'éolienne (par exemple T11).",
+                        );
+                        continue;
+                    }
+                }
+            }
             p @ ("general" | "capital_increase" | "capital_reduction" | "charter_amendment") => {
                 json!({ "purpose": p })
             }

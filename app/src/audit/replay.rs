@@ -53,7 +53,7 @@ use cqrs_es::{Aggregate, DomainEvent};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use windledger_domain::cap_table::{CapTableService, CapTableSnapshot};
-use windledger_domain::company::{Company, CompanyCommand, CompanyEvent, CompanyServices};
+use windledger_domain::company::{Company, CompanyCommand, CompanyEvent, CompanyServices, Turbine};
 use windledger_domain::finance::{
     AdvanceCommand, AdvanceEvent, AdvanceServices, CurrentAccountAdvance, FinancialYear,
     FinancialYearCommand, FinancialYearEvent, FinancialYearServices, KnownClosings,
@@ -609,6 +609,22 @@ impl CapTableService for LedgerCapTables {
         on: NaiveDate,
     ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>> {
         Box::pin(std::future::ready(self.0.cap_table(on)))
+    }
+
+    /// The turbines only, never the register: asked for each production
+    /// report, where a cap table of every holder would cost a copy each.
+    fn turbines<'a>(&'a self, on: NaiveDate) -> BoxFuture<'a, Result<Vec<Turbine>, LookupError>> {
+        let history = &self.0;
+        let turbines = if history
+            .events
+            .last()
+            .is_none_or(|e| e.effective_date() <= on)
+        {
+            history.state.fleet().installations().to_vec()
+        } else {
+            Company::turbines_as_of(&history.events, on)
+        };
+        Box::pin(std::future::ready(Ok(turbines)))
     }
 }
 

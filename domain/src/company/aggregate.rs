@@ -12,7 +12,7 @@ use super::commands::CompanyCommand;
 use super::error::CompanyError;
 use super::events::CompanyEvent;
 use super::fleet::Fleet;
-use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
+use super::types::{CancellationSource, HolderKind, Incorporation, Subscription, Turbine};
 use crate::aggregate::aggregate;
 use crate::cap_table::{CapTableSnapshot, HolderPosition};
 use crate::charter::{Charter, OwnershipCap};
@@ -446,6 +446,25 @@ impl Company {
             company.evolve(event);
         }
         company
+    }
+
+    /// The turbines over the farm's life, as far as this state knows.
+    pub fn fleet(&self) -> &Fleet {
+        &self.fleet
+    }
+
+    /// The fleet of the first events of a history that are effective by the
+    /// end of `on` (events in stream order, so in date order): every
+    /// installation, without folding the register.
+    pub fn turbines_as_of<'a>(
+        events: impl IntoIterator<Item = &'a CompanyEvent>,
+        on: NaiveDate,
+    ) -> Vec<Turbine> {
+        let mut fleet = Fleet::default();
+        for event in events.into_iter().take_while(|e| e.effective_date() <= on) {
+            fleet.apply(event);
+        }
+        fleet.installations().to_vec()
     }
 
     /// This state as a cap table dated `as_of`: `None` before incorporation.

@@ -346,7 +346,7 @@ fn ifer(tax_year: i32) -> Vec<(String, u32, NaiveDate, IferSplit)> {
     let assessed = run_year(
         tax_year,
         FinancialYearCommand::AssessIfer {
-            report: report(&format!("ifer-{tax_year}")),
+            report: report(format!("ifer-{tax_year}")),
             tax_year,
             rate_per_kw: eur("8.51"),
             epci: Siren::new("244200770").expect("a SIREN"),
@@ -396,7 +396,7 @@ fn production(
     run_year(
         year_of,
         FinancialYearCommand::ReportProduction {
-            report: report(&format!("p-{turbine_id}-{year_of}-{month}")),
+            report: report(format!("p-{turbine_id}-{year_of}-{month}")),
             turbine: turbine(turbine_id),
             month: YearMonth::new(year_of, month).expect("a month"),
             mwh: dec("500"),

@@ -21,6 +21,7 @@ windledger_store::on_both_backends!(
     the_municipality_audits_the_register_and_the_chain,
     the_operator_reports_production_by_form_and_file,
     the_secretary_keeps_the_register,
+    the_secretary_reads_and_records_the_turbines,
     identities_are_read_and_corrected_on_their_pages,
     every_page_checks_who_asks,
 );
@@ -1022,6 +1023,66 @@ async fn the_secretary_keeps_the_register(db: windledger_store::testing::TestDat
         .expect(422)
         .contains("La période de vote n'est pas terminée");
     assert_eq!(server.head().await, head + 4);
+    server.stop().await;
+}
+
+async fn the_secretary_reads_and_records_the_turbines(db: windledger_store::testing::TestDatabase) {
+    let server = Server::with_reference_farm(db).await;
+    let token = server.token(LEDGER, Role::Secretary, None).await;
+    let mut b = Browser::new(&server);
+    b.sign_in(&token).await.redirects_to(&farm("/espace"));
+    b.get(&farm("/secretariat"))
+        .await
+        .expect(200)
+        .contains("Les éoliennes du parc");
+    // The reference farm's ten turbines, all in service.
+    let page = b
+        .get(&farm("/secretariat/eoliennes"))
+        .await
+        .expect(200)
+        .contains("Éoliennes du parc et leurs mises en service")
+        .contains(">T10</th>")
+        .contains("en service")
+        .lacks("Décidées, pas encore en service");
+    let action = farm("/secretariat/eoliennes");
+    let form = page.form(&action);
+    let head = server.head().await;
+    let today = chrono::Utc::now().date_naive().to_string();
+    // An addition needs its commune, power and resolution, each said.
+    let fields = [
+        ("operation", "ajout"),
+        ("eolienne", "T11"),
+        ("date_effet", today.as_str()),
+    ];
+    b.post(&action, &with(&form, &fields))
+        .await
+        .expect(422)
+        .contains("Commune : Ce champ est obligatoire pour cette opération.")
+        .contains("Résolution : Ce champ est obligatoire pour cette opération.");
+    // The commissioning of a turbine the farm never added: refused by the
+    // company, in French; nothing is written.
+    let fields = [
+        ("operation", "mise_en_service"),
+        ("eolienne", "T11"),
+        ("date_effet", today.as_str()),
+    ];
+    b.post(&action, &with(&form, &fields))
+        .await
+        .expect(422)
+        .contains("Cette éolienne n'est pas une éolienne du parc");
+    // A repowering citing a resolution on no agenda.
+    let fields = [
+        ("operation", "renouvellement"),
+        ("eolienne", "T01"),
+        ("puissance", "4200"),
+        ("resolution", "age-2099.1"),
+        ("date_effet", today.as_str()),
+    ];
+    b.post(&action, &with(&form, &fields))
+        .await
+        .expect(422)
+        .contains("La résolution citée ne figure à l'ordre du jour d'aucune assemblée.");
+    assert_eq!(server.head().await, head);
     server.stop().await;
 }
 
