@@ -867,17 +867,24 @@ pub trait HeadPosition: Send + Sync {
     fn head(&self) -> BoxFuture<'_, Result<u64, LookupError>>;
 }
 
+impl<H: HeadPosition> ProjectedCapTables<H> {
+    /// Once the projections have applied the ledger's head.
+    async fn caught_up(&self) -> Result<(), LookupError> {
+        let head = self.head.head().await?;
+        self.shared
+            .caught_up(head)
+            .await
+            .map_err(|e| LookupError(e.to_string()))
+    }
+}
+
 impl<H: HeadPosition> CapTableService for ProjectedCapTables<H> {
     fn cap_table<'a>(
         &'a self,
         on: NaiveDate,
     ) -> BoxFuture<'a, Result<CapTableSnapshot, LookupError>> {
         Box::pin(async move {
-            let head = self.head.head().await?;
-            self.shared
-                .caught_up(head)
-                .await
-                .map_err(|e| LookupError(e.to_string()))?;
+            self.caught_up().await?;
             self.shared
                 .read(|p| p.cap_table.fold().snapshot(AsOf::Date { date: on }, on))
                 .ok_or_else(|| LookupError(format!("the company did not exist on {on}")))
@@ -886,11 +893,7 @@ impl<H: HeadPosition> CapTableService for ProjectedCapTables<H> {
 
     fn turbines<'a>(&'a self, on: NaiveDate) -> BoxFuture<'a, Result<Vec<Turbine>, LookupError>> {
         Box::pin(async move {
-            let head = self.head.head().await?;
-            self.shared
-                .caught_up(head)
-                .await
-                .map_err(|e| LookupError(e.to_string()))?;
+            self.caught_up().await?;
             Ok(self
                 .shared
                 .read(|p| p.cap_table.fold().turbines(AsOf::Date { date: on })))

@@ -161,6 +161,7 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/parcs/{ledger}/secretariat/avances",
             "/parcs/{ledger}/secretariat/avances/interets.xml",
             "/parcs/{ledger}/secretariat/avances/remboursement.xml",
+            "/parcs/{ledger}/secretariat/eoliennes",
         ],
     ),
     (
@@ -169,6 +170,7 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
         &[
             "/parcs/{ledger}/secretariat/associes",
             "/parcs/{ledger}/secretariat/cessions",
+            "/parcs/{ledger}/secretariat/eoliennes",
             "/parcs/{ledger}/secretariat/assemblees",
             "/parcs/{ledger}/secretariat/assemblees/{meeting}/ouverture",
             "/parcs/{ledger}/secretariat/assemblees/{meeting}/cloture",

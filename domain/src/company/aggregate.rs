@@ -862,7 +862,6 @@ impl Company {
                 resolution: cited,
                 effective_date,
             } => {
-                self.check_date(effective_date)?;
                 self.fleet.check_new(&turbine)?;
                 if self
                     .incorporation()
@@ -870,11 +869,11 @@ impl Company {
                 {
                     return Err(CompanyError::TurbineOutsideTerritory { turbine, commune });
                 }
-                let resolution = rely_on(
+                let resolution = self.works_on(
                     resolution,
                     &cited,
-                    None,
-                    works(&turbine, TurbineWorks::Addition),
+                    &turbine,
+                    TurbineWorks::Addition,
                     effective_date,
                 )?;
                 CompanyEvent::TurbineAdded {
@@ -902,13 +901,11 @@ impl Company {
                 resolution: cited,
                 effective_date,
             } => {
-                self.check_date(effective_date)?;
-                self.fleet.in_service(&turbine, effective_date)?;
-                let resolution = rely_on(
+                let resolution = self.works_on(
                     resolution,
                     &cited,
-                    None,
-                    works(&turbine, TurbineWorks::Repowering),
+                    &turbine,
+                    TurbineWorks::Repowering,
                     effective_date,
                 )?;
                 CompanyEvent::TurbineRepowered {
@@ -923,13 +920,11 @@ impl Company {
                 resolution: cited,
                 effective_date,
             } => {
-                self.check_date(effective_date)?;
-                self.fleet.in_service(&turbine, effective_date)?;
-                let resolution = rely_on(
+                let resolution = self.works_on(
                     resolution,
                     &cited,
-                    None,
-                    works(&turbine, TurbineWorks::Decommissioning),
+                    &turbine,
+                    TurbineWorks::Decommissioning,
                     effective_date,
                 )?;
                 CompanyEvent::TurbineDecommissioned {
@@ -950,6 +945,27 @@ impl Company {
         };
         self.check_terms(&event)?;
         Ok(event)
+    }
+
+    /// Works on `turbine`: dated in order, on a turbine in service unless
+    /// it is added, and decided by the resolution cited.
+    fn works_on(
+        &self,
+        found: Option<Standing>,
+        cited: &ResolutionId,
+        turbine: &TurbineId,
+        works: TurbineWorks,
+        effective_date: NaiveDate,
+    ) -> Result<AdoptedResolution, CompanyError> {
+        self.check_date(effective_date)?;
+        if works != TurbineWorks::Addition {
+            self.fleet.in_service(turbine, effective_date)?;
+        }
+        let purpose = ResolutionPurpose::TurbineWorks {
+            turbine: turbine.clone(),
+            works,
+        };
+        rely_on(found, cited, None, purpose, effective_date)
     }
 
     /// A movement keeps to the terms of the resolution it cites, counting
@@ -1354,13 +1370,6 @@ impl Saved {
                 None => company.holdings.remove(&holder),
             };
         }
-    }
-}
-
-fn works(turbine: &TurbineId, works: TurbineWorks) -> ResolutionPurpose {
-    ResolutionPurpose::TurbineWorks {
-        turbine: turbine.clone(),
-        works,
     }
 }
 

@@ -10,6 +10,7 @@ mod ocf;
 mod places;
 mod properties;
 mod share_register;
+mod turbines;
 mod worked_history;
 
 use windledger_projections::event::{EventHash, LedgerEvent};
