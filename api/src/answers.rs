@@ -14,7 +14,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use windledger_domain::charter::Charter;
-use windledger_domain::company::Incorporation;
+use windledger_domain::company::{Incorporation, PlannedTurbine, Turbine};
 use windledger_domain::finance::{RevenueKind, YearMonth};
 use windledger_domain::meeting::{
     AgendaItem, Call, CollegeTally, MeetingKind, Outcome, ResolutionResult,
@@ -41,8 +41,15 @@ pub(crate) fn json(answer: &impl Serialize) -> Result<axum::Json<Value>, Problem
 /// The company and its charter in force.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Company<'a> {
+    /// As incorporated (its `turbines` are the farm's first).
     pub company: &'a Incorporation,
     pub charter: Option<&'a Charter>,
+    /// The turbines over the farm's life: every installation with its
+    /// commissioning date and, once out of service, its decommissioning
+    /// date (a repowered turbine is two installations under one id).
+    pub turbines: Vec<Turbine>,
+    /// Turbines added by resolution, not commissioned yet.
+    pub planned_turbines: BTreeMap<TurbineId, PlannedTurbine>,
 }
 
 /// Each college's and each class's share of capital and votes: the cap

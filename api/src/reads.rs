@@ -130,10 +130,15 @@ pub(crate) async fn company(Ledger(runtime): Ledger) -> Result<Response, Problem
     projected(&runtime, |p| {
         let fold = p.cap_table.fold();
         match fold.incorporation() {
-            Some(company) => ok(Company {
-                company,
-                charter: fold.charter(AsOf::Latest),
-            }),
+            Some(company) => {
+                let fleet = fold.fleet(AsOf::Latest);
+                ok(Company {
+                    company,
+                    charter: fold.charter(AsOf::Latest),
+                    turbines: fleet.installations().to_vec(),
+                    planned_turbines: fleet.planned().clone(),
+                })
+            }
             None => Err(Problem::not_found("this ledger has no company yet")),
         }
     })

@@ -20,7 +20,7 @@ use crate::clock::{Clock, not_after};
 use crate::money::Euros;
 use crate::resolution::{
     AdoptedResolution, Movement, MovementKind, MovementPart, ResolutionPurpose, ResolutionService,
-    Standing, TurbineWorks,
+    Standing, Terms, TurbineWorks,
 };
 use crate::types::{
     CollegeId, CommuneCode, DecisionKindId, HolderId, IdentityCommitment, ResolutionId,
@@ -209,11 +209,8 @@ impl Company {
 
     fn evolve(&mut self, event: CompanyEvent) {
         let date = event.effective_date();
-        if let Some((resolution, movement)) = movement_of(&event)
-            && resolution
-                .purpose
-                .terms()
-                .is_some_and(|t| t.count.is_some())
+        if cited_terms(&event).is_some_and(|t| t.count.is_some())
+            && let Some((resolution, movement)) = movement_of(&event)
         {
             let used = self
                 .used
@@ -971,8 +968,8 @@ impl Company {
     /// A movement keeps to the terms of the resolution it cites, counting
     /// the shares moved under it before.
     fn check_terms(&self, event: &CompanyEvent) -> Result<(), CompanyError> {
-        if let Some((resolution, movement)) = movement_of(event)
-            && let Some(terms) = resolution.purpose.terms()
+        if let Some(terms) = cited_terms(event)
+            && let Some((resolution, movement)) = movement_of(event)
         {
             let used = self
                 .used
@@ -1371,6 +1368,24 @@ impl Saved {
             };
         }
     }
+}
+
+/// The terms of the resolution a movement cites, if it names any: most
+/// movements cite none, and are then not read as movements at all.
+fn cited_terms(event: &CompanyEvent) -> Option<&Terms> {
+    let resolution = match event {
+        CompanyEvent::SharesIssued {
+            resolution: Some(r),
+            ..
+        }
+        | CompanyEvent::SharesTransferred {
+            approval: Some(r), ..
+        }
+        | CompanyEvent::SharesRepurchased { resolution: r, .. }
+        | CompanyEvent::SharesCancelled { resolution: r, .. } => r,
+        _ => return None,
+    };
+    resolution.purpose.terms().filter(|t| !t.is_empty())
 }
 
 /// The resolution a movement cites and the movement as its terms read it.

@@ -50,7 +50,10 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
                 "call": {"call": "first"}, "record_date": opening_day - chrono::Days::new(1),
                 "opens_at": opens_at, "closes_at": closes_at,
                 "agenda": [{"decision_kind": "extraordinary", "purpose": {"purpose": "capital_increase"},
-                            "text": "Augmentation de capital réservée à cit-900"}],
+                            "text": "Augmentation de capital réservée à cit-900"},
+                           {"decision_kind": "extraordinary",
+                            "purpose": {"purpose": "turbine_works", "turbine": "T11", "works": "addition"},
+                            "text": "Ajout d'une onzième éolienne, T11, de 4 200 kW"}],
                 "members": [], "convened_on": opening_day - chrono::Days::new(20)
             }),
         )
@@ -87,7 +90,7 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
             .post("/meetings/age-2026/ballots", token, ballot)
             .await
     };
-    let choices = json!({"age-2026.1": "for"});
+    let choices = json!({"age-2026.1": "for", "age-2026.2": "for"});
     let own = cast(&cit1, json!({"voter": "cit-001", "choices": choices}))
         .await
         .expect(201);
@@ -117,13 +120,13 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
     tokio::time::sleep(wait + std::time::Duration::from_millis(200)).await;
     cast(
         &cit1,
-        json!({"voter": "cit-001", "choices": {"age-2026.1": "against"}}),
+        json!({"voter": "cit-001", "choices": {"age-2026.1": "against", "age-2026.2": "against"}}),
     )
     .await
     .problem(422, "refused");
     cast(
         &cit1,
-        json!({"voter": "cit-001", "choices": {"age-2026.1": "against"},
+        json!({"voter": "cit-001", "choices": {"age-2026.1": "against", "age-2026.2": "against"},
                "at": now - chrono::Duration::minutes(5)}),
     )
     .await
@@ -179,6 +182,48 @@ async fn the_three_users_stories_through_http(db: windledger_store::testing::Tes
         .expect("the newcomer holds shares")
         .clone();
     assert_eq!(row["shares"], 100);
+
+    // It adopted the eleventh turbine too: the secretary records its
+    // addition, then its commissioning; the company shows it in service.
+    let today = chrono::Utc::now().date_naive();
+    server
+        .post(
+            "/turbines",
+            &secretary,
+            json!({"turbine": "T11", "commune": "42026", "rated_power": 4200,
+                   "resolution": "age-2026.2", "effective_date": today}),
+        )
+        .await
+        .expect(201);
+    let company = server.get("/company", None).await.expect(200);
+    assert_eq!(company.body["planned_turbines"]["T11"]["rated_power"], 4200);
+    let commissioning = json!({"turbine": "T11", "effective_date": today});
+    server
+        .post("/turbine-commissionings", &secretary, commissioning.clone())
+        .await
+        .expect(201);
+    server
+        .post("/turbine-commissionings", &secretary, commissioning)
+        .await
+        .problem(422, "refused");
+    let company = server.get("/company", None).await.expect(200);
+    let turbines = company.body["turbines"].as_array().expect("turbines");
+    assert_eq!(turbines.len(), 11);
+    assert_eq!(
+        turbines[10],
+        json!({"id": "T11", "commune": "42026", "rated_power": 4200,
+               "commissioned_on": today.to_string()})
+    );
+    assert_eq!(company.body["planned_turbines"], json!({}));
+    // The decommissioning of a turbine no resolution decided is refused.
+    server
+        .post(
+            "/turbine-decommissionings",
+            &secretary,
+            json!({"turbine": "T01", "resolution": "age-2026.1", "effective_date": today}),
+        )
+        .await
+        .problem(422, "refused");
 
     // The municipality audits: the register shows every ballot with its
     // receipt and the outcome, and a signed checkpoint matches the log.
