@@ -12,6 +12,7 @@
 //! `cargo run --release -p windledger-bench -- payments --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- tlog --backend postgres|sqlite [--part upkeep|proofs|publish]`
 //! `cargo run --release -p windledger-bench -- witness`
+//! `cargo run --release -p windledger-bench -- budgeting`
 //!
 //! Sizes come from the environment: WINDLEDGER_BENCH_COMMANDS (20000),
 //! WINDLEDGER_BENCH_AGGREGATES (1000), WINDLEDGER_BENCH_CONCURRENCY (16 for
@@ -26,7 +27,9 @@
 //! WINDLEDGER_BENCH_COMMANDS, WINDLEDGER_BENCH_AGGREGATES and
 //! WINDLEDGER_BENCH_CONCURRENCY as for `store` with WINDLEDGER_BENCH_ROUNDS
 //! (4), WINDLEDGER_BENCH_LEDGER_EVENTS (1000000), WINDLEDGER_BENCH_PROOFS
-//! (10000) and WINDLEDGER_BENCH_INCREMENT (1000) for `tlog`.
+//! (10000) and WINDLEDGER_BENCH_INCREMENT (1000) for `tlog`;
+//! WINDLEDGER_BENCH_VOTERS (10000), WINDLEDGER_BENCH_PROJECTS (100) and
+//! WINDLEDGER_BENCH_ROUNDS (5) for `budgeting`.
 //! PostgreSQL runs on a database created (and dropped) on the server
 //! `DATABASE_URL` names; SQLite on a temporary file.
 
@@ -35,6 +38,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+mod budgeting;
 mod farm;
 mod http;
 mod identity;
@@ -139,6 +143,9 @@ enum Bench {
     /// The witnesses' co-signature round trip: three witnesses on
     /// 127.0.0.1, a tree of 1,000,000 leaves growing between rounds.
     Witness,
+    /// A budgeting round's outcome for 10,000 voters and 100 projects,
+    /// under Equal Shares and under greedy approval.
+    Budgeting,
     /// `verify`'s child process: audits the export at PATH, its seals by
     /// PUBLIC_KEY.
     #[command(name = "verify-export", hide = true)]
@@ -480,6 +487,7 @@ fn main() -> anyhow::Result<()> {
             .enable_all()
             .build()?
             .block_on(witness::bench()),
+        Bench::Budgeting => budgeting::bench(),
         Bench::VerifyExport { path, public_key } => verify::child(&path, &public_key),
     }
 }

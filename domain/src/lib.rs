@@ -18,6 +18,7 @@
 //! - [`paris`]: Paris time, in which the law's local deadlines fall.
 
 mod aggregate;
+pub mod budgeting;
 pub mod cap_table;
 pub mod charter;
 pub mod clock;

@@ -8,6 +8,7 @@ mod common;
 mod finance_support;
 mod meeting_support;
 
+mod budgeting;
 mod charter_rules;
 mod clubs;
 mod company;
