@@ -163,6 +163,23 @@ slug_id!(
     TurbineId,
     "turbine id"
 );
+slug_id!(
+    /// Pseudonymous id of a resident of the territory registered to take
+    /// part in the territory fund's budgeting rounds; the person behind it
+    /// lives in the identity vault, never in the log.
+    ResidentId,
+    "resident id"
+);
+slug_id!(
+    /// A budgeting round of the territory fund: the id of its stream.
+    RoundId,
+    "round id"
+);
+slug_id!(
+    /// A project proposed in a budgeting round, unique in the round.
+    ProposalId,
+    "proposal id"
+);
 
 /// Code officiel géographique (INSEE) of a commune, e.g. `42026`. Postal codes
 /// are not used: several communes share one and they do not map to taxes.

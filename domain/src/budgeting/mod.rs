@@ -29,6 +29,7 @@
 mod equal_shares;
 mod greedy;
 pub mod pabulib;
+pub mod round;
 
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
