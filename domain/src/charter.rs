@@ -39,6 +39,36 @@ pub struct Charter {
     /// (and not written) when the charter names none.
     #[serde(default, skip_serializing_if = "Witnesses::is_none")]
     pub witnesses: Witnesses,
+    /// Fonds de territoire: what of each financial year feeds the
+    /// territory fund, from which year (docs/territory.md). Absent (and not
+    /// written) when the charter sets none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub territory_fund: Option<FundFeed>,
+}
+
+/// What feeds the territory fund: one rule, applied to each financial year
+/// from `from_year` once its accounts are approved.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(deny_unknown_fields)]
+pub struct FundFeed {
+    pub rule: FeedRule,
+    /// The first financial year that feeds the fund.
+    pub from_year: i32,
+}
+
+/// How much of a financial year goes to the territory fund.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum FeedRule {
+    /// A share of the year's revenue (every revenue recorded, corrections
+    /// applied; nothing if it is negative).
+    ShareOfRevenue { share: Ratio },
+    /// An amount per MWh the turbines produced in the year.
+    PerMwh { amount: Euros },
+    /// A share of the dividends declared on the year's result.
+    ShareOfDividends { share: Ratio },
 }
 
 /// The witnesses of the ledger's transparency log (C2SP `tlog-witness`):
@@ -454,6 +484,10 @@ impl fmt::Display for OwnershipCap {
 /// Why a charter cannot be adopted.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum CharterError {
+    #[error(
+        "the territory fund's feed is a share above 0 and at most 1, or an amount per MWh in whole cents above 0, from a year between 1900 and 9999"
+    )]
+    InvalidFundFeed,
     #[error("the charter needs at least one college")]
     NoCollege,
     #[error("college {0} is defined twice")]
@@ -565,6 +599,7 @@ impl Charter {
             notice: NoticePeriods::default(),
             postal_voting: PostalVoting::default(),
             witnesses: Witnesses::default(),
+            territory_fund: None,
         }
     }
 
@@ -623,7 +658,26 @@ impl Charter {
                 max_days: NoticePeriods::MAX_DAYS,
             });
         }
-        self.check_witnesses()
+        self.check_witnesses()?;
+        self.check_territory_fund()
+    }
+
+    fn check_territory_fund(&self) -> Result<(), CharterError> {
+        let Some(feed) = &self.territory_fund else {
+            return Ok(());
+        };
+        let valid = (1900..=9999).contains(&feed.from_year)
+            && match feed.rule {
+                FeedRule::ShareOfRevenue { share } | FeedRule::ShareOfDividends { share } => {
+                    share.is_proportion() && share != Ratio::ZERO
+                }
+                FeedRule::PerMwh { amount } => amount.cents().is_some_and(|c| c > 0),
+            };
+        if valid {
+            Ok(())
+        } else {
+            Err(CharterError::InvalidFundFeed)
+        }
     }
 
     fn check_witnesses(&self) -> Result<(), CharterError> {

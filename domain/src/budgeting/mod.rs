@@ -27,6 +27,7 @@
 //! and reads the election in Pabulib's `.pb` format.
 
 mod equal_shares;
+pub mod fund;
 mod greedy;
 pub mod pabulib;
 pub mod round;

@@ -9,6 +9,7 @@ mod finance_support;
 mod meeting_support;
 
 mod budgeting;
+mod budgeting_fund;
 mod budgeting_round;
 mod charter_rules;
 mod clubs;
