@@ -60,7 +60,9 @@
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use rust_decimal::Decimal;
 
-use crate::charter::{Charter, Majority, OwnershipCap};
+use crate::budgeting::fund::FundCommand;
+use crate::budgeting::round::RoundCommand;
+use crate::charter::{Charter, FeedRule, Majority, OwnershipCap};
 use crate::company::{CancellationSource, CompanyCommand, Incorporation, PlaceNames};
 use crate::finance::{AdvanceCommand, Balances, Beneficiary, DividendAmount, FinancialYearCommand};
 use crate::meeting::{MAX_CONVOCATIONS_PER_EVENT, MAX_RESOLUTION_TEXT, MeetingCommand};
@@ -323,6 +325,15 @@ fn charter(charter: &Charter) -> Result<(), ParseError> {
         name(&field("party"), &w.party)?;
         name(&field("key"), &w.key)?;
         name(&field("url"), &w.url)?;
+    }
+    if let Some(feed) = &charter.territory_fund {
+        year("charter.territory_fund.from_year", feed.from_year)?;
+        match feed.rule {
+            FeedRule::ShareOfRevenue { share } | FeedRule::ShareOfDividends { share } => {
+                fraction("charter.territory_fund.rule.share", share)?
+            }
+            FeedRule::PerMwh { amount } => euros("charter.territory_fund.rule.amount", amount)?,
+        }
     }
     Ok(())
 }
@@ -689,6 +700,70 @@ impl AdvanceCommand {
                 year("year", *y)?;
                 date("paid_on", *paid_on)
             }
+        }
+    }
+}
+
+impl RoundCommand {
+    /// The bounds of [`crate::input`] on everything the command carries.
+    pub fn check_input(&self) -> Result<(), ParseError> {
+        match self {
+            Self::Convene {
+                budget,
+                submissions_open,
+                submissions_close,
+                voting_open,
+                voting_close,
+                ..
+            } => {
+                euros("budget", *budget)?;
+                instant("submissions_open", *submissions_open)?;
+                instant("submissions_close", *submissions_close)?;
+                instant("voting_open", *voting_open)?;
+                instant("voting_close", *voting_close)
+            }
+            Self::Submit {
+                title,
+                description,
+                cost,
+                ..
+            } => {
+                line("title", title)?;
+                text("description", description)?;
+                euros("cost", *cost)
+            }
+            Self::Review {
+                reason: Some(reason),
+                ..
+            } => text("reason", reason),
+            Self::Review { reason: None, .. } | Self::Vote { .. } | Self::Tally { .. } => Ok(()),
+        }
+    }
+}
+
+impl FundCommand {
+    /// The bounds of [`crate::input`] on everything the command carries.
+    pub fn check_input(&self) -> Result<(), ParseError> {
+        match self {
+            Self::Feed { year: y } => year("year", *y),
+            Self::ReceiveGrant {
+                amount,
+                received_on,
+                ..
+            } => {
+                euros("amount", *amount)?;
+                date("received_on", *received_on)
+            }
+            Self::Pay {
+                amount, paid_on, ..
+            } => {
+                euros("amount", *amount)?;
+                date("paid_on", *paid_on)
+            }
+            Self::RegisterResident { .. }
+            | Self::MoveResident { .. }
+            | Self::RemoveResident { .. }
+            | Self::Commit { .. } => Ok(()),
         }
     }
 }

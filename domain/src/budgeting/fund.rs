@@ -15,8 +15,8 @@
 //!   one commune at a time, may move, and may be removed (the pseudonymous
 //!   id stays in the log; the person behind it is erased from the vault);
 //! - each financial year feeds the fund once, by the charter's rule in
-//!   force on the day it is fed; a share of dividends counts the dividends
-//!   declared on the year so far;
+//!   force on the year's last day; a share of dividends counts the
+//!   dividends declared on the year so far;
 //! - a round's funded projects are committed together, once, if what is
 //!   available covers them; what the round did not spend stays available;
 //! - grants and payments are dated, never in the future and never before
@@ -34,9 +34,10 @@ use thiserror::Error;
 use crate::aggregate::aggregate;
 use crate::charter::{FeedRule, FundFeed};
 use crate::clock::{Clock, not_after};
+use crate::finance::FinancialYearEvent;
 use crate::money::{Euros, SignedEuros, round_to_cent};
 use crate::resolution::{BoxFuture, LookupError};
-use crate::types::{CommuneCode, HolderId, PartyId, ProposalId, ResidentId, RoundId};
+use crate::types::{CommuneCode, HolderId, PartyId, ProposalId, ReportId, ResidentId, RoundId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
@@ -105,16 +106,13 @@ pub enum FundEvent {
         commune: CommuneCode,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         holder: Option<HolderId>,
-        registered_on: NaiveDate,
     },
     ResidentMoved {
         resident: ResidentId,
         commune: CommuneCode,
-        moved_on: NaiveDate,
     },
     ResidentRemoved {
         resident: ResidentId,
-        removed_on: NaiveDate,
     },
     /// `base` is what the rule applies to: the year's revenue in euros, its
     /// production in MWh, or its dividends in euros; `amount` the base times
@@ -125,7 +123,6 @@ pub enum FundEvent {
         feed: FundFeed,
         base: Decimal,
         amount: Euros,
-        fed_on: NaiveDate,
     },
     GrantReceived {
         grantor: PartyId,
@@ -136,7 +133,6 @@ pub enum FundEvent {
         round: RoundId,
         commitments: Vec<Commitment>,
         total: Euros,
-        committed_on: NaiveDate,
     },
     ProjectPaid {
         round: RoundId,
@@ -146,6 +142,53 @@ pub enum FundEvent {
         /// What the fund still owes the project after this payment.
         outstanding: Euros,
     },
+}
+
+/// The command an event is the outcome of: what `verify` decides again
+/// (dates of registration, feed and commitment, the amount fed, the
+/// commitments and what is still owed are the aggregate's).
+impl From<&FundEvent> for FundCommand {
+    fn from(event: &FundEvent) -> Self {
+        match event.clone() {
+            FundEvent::ResidentRegistered {
+                resident,
+                commune,
+                holder,
+                ..
+            } => Self::RegisterResident {
+                resident,
+                commune,
+                holder,
+            },
+            FundEvent::ResidentMoved {
+                resident, commune, ..
+            } => Self::MoveResident { resident, commune },
+            FundEvent::ResidentRemoved { resident, .. } => Self::RemoveResident { resident },
+            FundEvent::FundFed { year, .. } => Self::Feed { year },
+            FundEvent::GrantReceived {
+                grantor,
+                amount,
+                received_on,
+            } => Self::ReceiveGrant {
+                grantor,
+                amount,
+                received_on,
+            },
+            FundEvent::RoundCommitted { round, .. } => Self::Commit { round },
+            FundEvent::ProjectPaid {
+                round,
+                proposal,
+                amount,
+                paid_on,
+                ..
+            } => Self::Pay {
+                round,
+                proposal,
+                amount,
+                paid_on,
+            },
+        }
+    }
 }
 
 impl DomainEvent for FundEvent {
@@ -222,6 +265,8 @@ pub enum FundError {
 /// A financial year's figures, as its stream records them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct YearFigures {
+    /// The year's last day.
+    pub ends_on: NaiveDate,
     pub accounts_approved: bool,
     /// Every revenue recorded, corrections applied.
     pub revenue: SignedEuros,
@@ -229,6 +274,59 @@ pub struct YearFigures {
     pub production_mwh: Decimal,
     /// The dividends declared on the year's result.
     pub dividends: Euros,
+}
+
+/// A financial year's figures folded from its events: each report in
+/// force (a correction replaces the report it corrects), the approval of
+/// its accounts, its dividends.
+#[derive(Debug, Clone, Default)]
+pub struct YearFiguresFold {
+    revenue: BTreeMap<ReportId, Decimal>,
+    production: BTreeMap<ReportId, Decimal>,
+    approved: bool,
+    dividends: Decimal,
+    ends_on: Option<NaiveDate>,
+}
+
+impl YearFiguresFold {
+    pub fn apply(&mut self, event: &FinancialYearEvent) {
+        use FinancialYearEvent as E;
+        if let Some((_, Some(corrected))) = event.report() {
+            self.revenue.remove(corrected);
+            self.production.remove(corrected);
+        }
+        match event {
+            E::RevenueRecorded { report, amount, .. } => {
+                self.revenue.insert(report.clone(), amount.amount());
+            }
+            E::ProductionReported { report, mwh, .. } => {
+                self.production.insert(report.clone(), *mwh);
+            }
+            E::AccountsApproved { .. } => self.approved = true,
+            E::YearOpened { ends_on, .. } => self.ends_on = Some(*ends_on),
+            E::DividendDeclared { total, .. } => {
+                self.dividends = self.dividends.saturating_add(total.amount());
+            }
+            _ => {}
+        }
+    }
+
+    /// The figures so far, once the year is opened (sums saturate rather
+    /// than overflow: bounded input never reaches it).
+    pub fn figures(&self) -> Option<YearFigures> {
+        let sum = |values: &BTreeMap<ReportId, Decimal>| {
+            values
+                .values()
+                .fold(Decimal::ZERO, |a, b| a.saturating_add(*b))
+        };
+        Some(YearFigures {
+            ends_on: self.ends_on?,
+            accounts_approved: self.approved,
+            revenue: SignedEuros::new(sum(&self.revenue)),
+            production_mwh: sum(&self.production),
+            dividends: Euros::new(self.dividends).unwrap_or(Euros::ZERO),
+        })
+    }
 }
 
 /// What the fund reads from other streams: the charter's feed in force on
@@ -299,7 +397,8 @@ struct Owed {
     paid: u64,
 }
 
-/// The territory fund: its residents and its money, in cents.
+/// The territory fund: its residents and its money, in cents. A ledger
+/// has one, on the stream `territory-fund/fund`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TerritoryFund {
     residents: BTreeMap<ResidentId, Resident>,
@@ -309,6 +408,11 @@ pub struct TerritoryFund {
     /// By round, then proposal.
     commitments: BTreeMap<RoundId, BTreeMap<ProposalId, Owed>>,
     latest: Option<NaiveDate>,
+}
+
+impl TerritoryFund {
+    /// The id of the ledger's one fund stream.
+    pub const ID: &'static str = "fund";
 }
 
 aggregate!(
@@ -392,7 +496,6 @@ impl TerritoryFund {
         command: FundCommand,
         services: &FundServices,
     ) -> Result<FundEvent, FundError> {
-        let today = services.clock.today();
         match command {
             FundCommand::RegisterResident {
                 resident,
@@ -406,40 +509,21 @@ impl TerritoryFund {
                     resident,
                     commune,
                     holder,
-                    registered_on: today,
                 })
             }
             FundCommand::MoveResident { resident, commune } => {
                 if self.resident(&resident)?.commune == commune {
                     return Err(FundError::SameCommune { resident, commune });
                 }
-                Ok(FundEvent::ResidentMoved {
-                    resident,
-                    commune,
-                    moved_on: today,
-                })
+                Ok(FundEvent::ResidentMoved { resident, commune })
             }
             FundCommand::RemoveResident { resident } => {
                 self.resident(&resident)?;
-                Ok(FundEvent::ResidentRemoved {
-                    resident,
-                    removed_on: today,
-                })
+                Ok(FundEvent::ResidentRemoved { resident })
             }
             FundCommand::Feed { year } => {
                 if self.fed.contains_key(&year) {
                     return Err(FundError::AlreadyFed(year));
-                }
-                let feed = services
-                    .sources
-                    .feed(today)
-                    .await?
-                    .ok_or(FundError::NoFeed)?;
-                if year < feed.from_year {
-                    return Err(FundError::YearBeforeFeed {
-                        year,
-                        from_year: feed.from_year,
-                    });
                 }
                 let figures = services
                     .sources
@@ -448,6 +532,19 @@ impl TerritoryFund {
                     .ok_or(FundError::UnknownYear(year))?;
                 if !figures.accounts_approved {
                     return Err(FundError::AccountsNotApproved(year));
+                }
+                // The charter in force on the year's last day says what
+                // the year owes.
+                let feed = services
+                    .sources
+                    .feed(figures.ends_on)
+                    .await?
+                    .ok_or(FundError::NoFeed)?;
+                if year < feed.from_year {
+                    return Err(FundError::YearBeforeFeed {
+                        year,
+                        from_year: feed.from_year,
+                    });
                 }
                 // base x numerator / denominator, rounded once.
                 let (base, times, over) = match feed.rule {
@@ -476,7 +573,6 @@ impl TerritoryFund {
                     feed,
                     base,
                     amount,
-                    fed_on: today,
                 })
             }
             FundCommand::ReceiveGrant {
@@ -519,7 +615,6 @@ impl TerritoryFund {
                     round,
                     commitments,
                     total: Euros::from_cents(total),
-                    committed_on: today,
                 })
             }
             FundCommand::Pay {
@@ -586,14 +681,8 @@ impl TerritoryFund {
                     r.removed = true;
                 }
             }
-            FundEvent::FundFed {
-                year,
-                amount,
-                fed_on,
-                ..
-            } => {
+            FundEvent::FundFed { year, amount, .. } => {
                 self.fed.insert(year, cents(amount));
-                self.latest = self.latest.max(Some(fed_on));
             }
             FundEvent::GrantReceived {
                 amount,
@@ -604,10 +693,7 @@ impl TerritoryFund {
                 self.latest = self.latest.max(Some(received_on));
             }
             FundEvent::RoundCommitted {
-                round,
-                commitments,
-                committed_on,
-                ..
+                round, commitments, ..
             } => {
                 self.commitments.insert(
                     round,
@@ -624,7 +710,6 @@ impl TerritoryFund {
                         })
                         .collect(),
                 );
-                self.latest = self.latest.max(Some(committed_on));
             }
             FundEvent::ProjectPaid {
                 round,
@@ -644,5 +729,11 @@ impl TerritoryFund {
                 self.latest = self.latest.max(Some(paid_on));
             }
         }
+    }
+}
+
+impl crate::Rule for FundError {
+    fn rule(&self) -> &'static str {
+        self.into()
     }
 }

@@ -6,11 +6,13 @@
 //! voting has closed the outcome is computed ([`super::Election`]) and
 //! recorded, so that `verify` computes it again from the ballots.
 //!
-//! Windows are Paris dates, inclusive, decided against the server's clock:
-//! a proposal is taken only on a day of the submission window, a ballot
-//! only on a day of the voting window, the tally only after the voting
-//! window's last day. Rules chosen where the issue is silent:
-//! - the submission window ends before the voting window opens, and
+//! Windows are instants, each from its opening (included) to its closing
+//! (excluded). Each step carries the instant it happens at, which the
+//! server's clock gives (never the client's) and which may not be later
+//! than the clock: a proposal is taken only in the submission window, a
+//! ballot only in the voting window, the tally only once voting has
+//! closed. Rules chosen where the issue is silent:
+//! - the submission window closes before the voting window opens, and
 //!   proposals are reviewed until voting opens (a review may be changed
 //!   until then, the last one counts);
 //! - a proposal costs at most the round's budget, and is in one of the
@@ -25,14 +27,15 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::fund::Commitment;
 use super::{Election, Method, Outcome, Project};
 use crate::aggregate::aggregate;
-use crate::clock::Clock;
+use crate::clock::{Clock, not_after};
 use crate::money::Euros;
 use crate::resolution::{BoxFuture, LookupError};
 use crate::types::{CommuneCode, ProposalId, ResidentId, RoundId};
@@ -56,10 +59,10 @@ pub enum RoundCommand {
         budget: Euros,
         /// The communes whose residents take part.
         communes: Vec<CommuneCode>,
-        submissions_from: NaiveDate,
-        submissions_until: NaiveDate,
-        voting_from: NaiveDate,
-        voting_until: NaiveDate,
+        submissions_open: DateTime<Utc>,
+        submissions_close: DateTime<Utc>,
+        voting_open: DateTime<Utc>,
+        voting_close: DateTime<Utc>,
         /// Most proposals one ballot may approve; any number if absent.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_approvals: Option<u32>,
@@ -71,6 +74,8 @@ pub enum RoundCommand {
         description: String,
         cost: Euros,
         commune: CommuneCode,
+        /// When the proposal is received: the server's clock.
+        submitted_at: DateTime<Utc>,
     },
     Review {
         proposal: ProposalId,
@@ -78,12 +83,30 @@ pub enum RoundCommand {
         /// Why it is not eligible: required then, refused otherwise.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        reviewed_at: DateTime<Utc>,
     },
     Vote {
         resident: ResidentId,
         approvals: Vec<ProposalId>,
+        /// When the ballot is received: the server's clock.
+        cast_at: DateTime<Utc>,
     },
-    Tally {},
+    Tally {
+        tallied_at: DateTime<Utc>,
+    },
+}
+
+impl RoundCommand {
+    /// The instant the command happens at, which the server's clock gives.
+    pub fn at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Self::Convene { .. } => None,
+            Self::Submit { submitted_at, .. } => Some(*submitted_at),
+            Self::Review { reviewed_at, .. } => Some(*reviewed_at),
+            Self::Vote { cast_at, .. } => Some(*cast_at),
+            Self::Tally { tallied_at } => Some(*tallied_at),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -93,10 +116,10 @@ pub enum RoundEvent {
         method: Method,
         budget: Euros,
         communes: Vec<CommuneCode>,
-        submissions_from: NaiveDate,
-        submissions_until: NaiveDate,
-        voting_from: NaiveDate,
-        voting_until: NaiveDate,
+        submissions_open: DateTime<Utc>,
+        submissions_close: DateTime<Utc>,
+        voting_open: DateTime<Utc>,
+        voting_close: DateTime<Utc>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         max_approvals: Option<u32>,
     },
@@ -107,20 +130,21 @@ pub enum RoundEvent {
         description: String,
         cost: Euros,
         commune: CommuneCode,
-        submitted_on: NaiveDate,
+        submitted_at: DateTime<Utc>,
     },
     ProposalReviewed {
         proposal: ProposalId,
         eligible: bool,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
+        reviewed_at: DateTime<Utc>,
     },
     BallotCast {
         resident: ResidentId,
         /// The resident's commune when voting, from the roll of residents.
         commune: CommuneCode,
         approvals: Vec<ProposalId>,
-        cast_on: NaiveDate,
+        cast_at: DateTime<Utc>,
     },
     /// The outcome: `proposals` are the eligible proposals in order of
     /// submission (the election's projects, the outcome's indices), the
@@ -129,8 +153,78 @@ pub enum RoundEvent {
         proposals: Vec<ProposalId>,
         ballots: u64,
         outcome: Outcome,
-        tallied_on: NaiveDate,
+        tallied_at: DateTime<Utc>,
     },
+}
+
+/// The command an event is the outcome of: what `verify` decides again
+/// (the dates and the tally are the aggregate's, from the clock and the
+/// ballots).
+impl From<&RoundEvent> for RoundCommand {
+    fn from(event: &RoundEvent) -> Self {
+        match event.clone() {
+            RoundEvent::RoundConvened {
+                round,
+                method,
+                budget,
+                communes,
+                submissions_open,
+                submissions_close,
+                voting_open,
+                voting_close,
+                max_approvals,
+            } => Self::Convene {
+                round,
+                method,
+                budget,
+                communes,
+                submissions_open,
+                submissions_close,
+                voting_open,
+                voting_close,
+                max_approvals,
+            },
+            RoundEvent::ProposalSubmitted {
+                proposal,
+                resident,
+                title,
+                description,
+                cost,
+                commune,
+                submitted_at,
+            } => Self::Submit {
+                proposal,
+                resident,
+                title,
+                description,
+                cost,
+                commune,
+                submitted_at,
+            },
+            RoundEvent::ProposalReviewed {
+                proposal,
+                eligible,
+                reason,
+                reviewed_at,
+            } => Self::Review {
+                proposal,
+                eligible,
+                reason,
+                reviewed_at,
+            },
+            RoundEvent::BallotCast {
+                resident,
+                approvals,
+                cast_at,
+                ..
+            } => Self::Vote {
+                resident,
+                approvals,
+                cast_at,
+            },
+            RoundEvent::RoundTallied { tallied_at, .. } => Self::Tally { tallied_at },
+        }
+    }
 }
 
 impl DomainEvent for RoundEvent {
@@ -161,37 +255,42 @@ pub enum RoundError {
     #[error("a round names at least one commune, each once")]
     InvalidCommunes,
     #[error(
-        "the windows must follow each other: submissions from {submissions_from} to {submissions_until}, then voting from {voting_from} to {voting_until}"
+        "the windows must follow each other: submissions from {submissions_open} to {submissions_close}, then voting from {voting_open} to {voting_close}"
     )]
     InvalidWindows {
-        submissions_from: NaiveDate,
-        submissions_until: NaiveDate,
-        voting_from: NaiveDate,
-        voting_until: NaiveDate,
+        submissions_open: DateTime<Utc>,
+        submissions_close: DateTime<Utc>,
+        voting_open: DateTime<Utc>,
+        voting_close: DateTime<Utc>,
     },
     #[error("a ballot approves at least one proposal: max_approvals cannot be 0")]
     InvalidMaxApprovals,
-    #[error("proposals are taken from {from} to {until}, not on {today}")]
+    #[error("{at} is in the future (it is {now}): the server's clock dates each step")]
+    InTheFuture {
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+    },
+    #[error("proposals are taken from {open} until {close}, not at {at}")]
     OutsideSubmissions {
-        today: NaiveDate,
-        from: NaiveDate,
-        until: NaiveDate,
+        at: DateTime<Utc>,
+        open: DateTime<Utc>,
+        close: DateTime<Utc>,
     },
-    #[error("proposals are reviewed until voting opens on {voting_from}; today is {today}")]
+    #[error("proposals are reviewed until voting opens at {voting_open}, not at {at}")]
     ReviewClosed {
-        today: NaiveDate,
-        voting_from: NaiveDate,
+        at: DateTime<Utc>,
+        voting_open: DateTime<Utc>,
     },
-    #[error("ballots are taken from {from} to {until}, not on {today}")]
+    #[error("ballots are taken from {open} until {close}, not at {at}")]
     OutsideVoting {
-        today: NaiveDate,
-        from: NaiveDate,
-        until: NaiveDate,
+        at: DateTime<Utc>,
+        open: DateTime<Utc>,
+        close: DateTime<Utc>,
     },
-    #[error("the round is counted once voting has closed on {voting_until}; today is {today}")]
+    #[error("the round is counted once voting has closed at {voting_close}, not at {at}")]
     VotingNotClosed {
-        today: NaiveDate,
-        voting_until: NaiveDate,
+        at: DateTime<Utc>,
+        voting_close: DateTime<Utc>,
     },
     #[error("the round is already counted")]
     AlreadyTallied,
@@ -277,10 +376,10 @@ struct Convened {
     method: Method,
     budget: Euros,
     communes: BTreeSet<CommuneCode>,
-    submissions_from: NaiveDate,
-    submissions_until: NaiveDate,
-    voting_from: NaiveDate,
-    voting_until: NaiveDate,
+    submissions_open: DateTime<Utc>,
+    submissions_close: DateTime<Utc>,
+    voting_open: DateTime<Utc>,
+    voting_close: DateTime<Utc>,
     max_approvals: Option<u32>,
 }
 
@@ -301,7 +400,9 @@ pub struct BudgetingRound {
     /// cast, and who cast it.
     ballots: Vec<Vec<usize>>,
     voters: BTreeSet<ResidentId>,
-    tallied: bool,
+    /// Once tallied: the funded proposals, in the order chosen, with their
+    /// costs.
+    funded: Option<Vec<Commitment>>,
 }
 
 aggregate!(
@@ -323,9 +424,16 @@ fn positive_cents(amount: Euros) -> bool {
 }
 
 impl BudgetingRound {
-    /// The windows are checked in `decision`, against the same clock.
-    fn check_clock(_: &RoundCommand, _: &dyn Clock) -> Result<(), RoundError> {
-        Ok(())
+    /// Nothing is recorded before it happens; the windows are checked
+    /// against the command's instant in `decision`.
+    fn check_clock(command: &RoundCommand, clock: &dyn Clock) -> Result<(), RoundError> {
+        match command.at() {
+            Some(at) => not_after(at, clock.now(), |at, now| RoundError::InTheFuture {
+                at,
+                now,
+            }),
+            None => Ok(()),
+        }
     }
 
     fn index_of(&self, proposal: &ProposalId) -> Result<usize, RoundError> {
@@ -340,11 +448,11 @@ impl BudgetingRound {
         round: &Convened,
         resident: &ResidentId,
         services: &RoundServices,
-        today: NaiveDate,
+        at: DateTime<Utc>,
     ) -> Result<CommuneCode, RoundError> {
         let commune = services
             .residents
-            .commune(resident, today)
+            .commune(resident, crate::paris::paris_date(at))
             .await?
             .ok_or_else(|| RoundError::NotAResident(resident.clone()))?;
         if round.communes.contains(&commune) {
@@ -355,6 +463,12 @@ impl BudgetingRound {
                 commune,
             })
         }
+    }
+
+    /// The funded proposals with their costs, in the order chosen, once
+    /// the round is tallied.
+    pub fn funded(&self) -> Option<&[Commitment]> {
+        self.funded.as_deref()
     }
 
     /// The election the ballots make: the eligible proposals in order of
@@ -390,14 +504,13 @@ impl BudgetingRound {
         command: RoundCommand,
         services: &RoundServices,
     ) -> Result<RoundEvent, RoundError> {
-        let today = services.clock.today();
         let round = match (&command, &self.convened) {
             (RoundCommand::Convene { .. }, Some(_)) => return Err(RoundError::AlreadyConvened),
             (RoundCommand::Convene { .. }, None) => None,
             (_, None) => return Err(RoundError::NotConvened),
             (_, Some(round)) => Some(round),
         };
-        if self.tallied {
+        if self.funded.is_some() {
             return Err(RoundError::AlreadyTallied);
         }
         match (command, round) {
@@ -407,10 +520,10 @@ impl BudgetingRound {
                     method,
                     budget,
                     communes,
-                    submissions_from,
-                    submissions_until,
-                    voting_from,
-                    voting_until,
+                    submissions_open,
+                    submissions_close,
+                    voting_open,
+                    voting_close,
                     max_approvals,
                 },
                 _,
@@ -422,15 +535,15 @@ impl BudgetingRound {
                 if communes.is_empty() || distinct.len() != communes.len() {
                     return Err(RoundError::InvalidCommunes);
                 }
-                if !(submissions_from <= submissions_until
-                    && submissions_until < voting_from
-                    && voting_from <= voting_until)
+                if !(submissions_open < submissions_close
+                    && submissions_close <= voting_open
+                    && voting_open < voting_close)
                 {
                     return Err(RoundError::InvalidWindows {
-                        submissions_from,
-                        submissions_until,
-                        voting_from,
-                        voting_until,
+                        submissions_open,
+                        submissions_close,
+                        voting_open,
+                        voting_close,
                     });
                 }
                 if max_approvals == Some(0) {
@@ -441,10 +554,10 @@ impl BudgetingRound {
                     method,
                     budget,
                     communes,
-                    submissions_from,
-                    submissions_until,
-                    voting_from,
-                    voting_until,
+                    submissions_open,
+                    submissions_close,
+                    voting_open,
+                    voting_close,
                     max_approvals,
                 })
             }
@@ -456,14 +569,16 @@ impl BudgetingRound {
                     description,
                     cost,
                     commune,
+                    submitted_at,
                 },
                 Some(round),
             ) => {
-                if today < round.submissions_from || today > round.submissions_until {
+                if submitted_at < round.submissions_open || submitted_at >= round.submissions_close
+                {
                     return Err(RoundError::OutsideSubmissions {
-                        today,
-                        from: round.submissions_from,
-                        until: round.submissions_until,
+                        at: submitted_at,
+                        open: round.submissions_open,
+                        close: round.submissions_close,
                     });
                 }
                 if self.proposals.iter().any(|p| p.id == proposal) {
@@ -488,7 +603,7 @@ impl BudgetingRound {
                 if !round.communes.contains(&commune) {
                     return Err(RoundError::ProposalCommuneNotInRound(commune));
                 }
-                Self::resident(round, &resident, services, today).await?;
+                Self::resident(round, &resident, services, submitted_at).await?;
                 Ok(RoundEvent::ProposalSubmitted {
                     proposal,
                     resident,
@@ -496,7 +611,7 @@ impl BudgetingRound {
                     description,
                     cost,
                     commune,
-                    submitted_on: today,
+                    submitted_at,
                 })
             }
             (
@@ -504,13 +619,14 @@ impl BudgetingRound {
                     proposal,
                     eligible,
                     reason,
+                    reviewed_at,
                 },
                 Some(round),
             ) => {
-                if today >= round.voting_from {
+                if reviewed_at >= round.voting_open {
                     return Err(RoundError::ReviewClosed {
-                        today,
-                        voting_from: round.voting_from,
+                        at: reviewed_at,
+                        voting_open: round.voting_open,
                     });
                 }
                 self.index_of(&proposal)?;
@@ -523,20 +639,22 @@ impl BudgetingRound {
                     proposal,
                     eligible,
                     reason,
+                    reviewed_at,
                 })
             }
             (
                 RoundCommand::Vote {
                     resident,
                     approvals,
+                    cast_at,
                 },
                 Some(round),
             ) => {
-                if today < round.voting_from || today > round.voting_until {
+                if cast_at < round.voting_open || cast_at >= round.voting_close {
                     return Err(RoundError::OutsideVoting {
-                        today,
-                        from: round.voting_from,
-                        until: round.voting_until,
+                        at: cast_at,
+                        open: round.voting_open,
+                        close: round.voting_close,
                     });
                 }
                 if self.voters.contains(&resident) {
@@ -560,19 +678,19 @@ impl BudgetingRound {
                         return Err(RoundError::NotOnTheBallot(proposal.clone()));
                     }
                 }
-                let commune = Self::resident(round, &resident, services, today).await?;
+                let commune = Self::resident(round, &resident, services, cast_at).await?;
                 Ok(RoundEvent::BallotCast {
                     resident,
                     commune,
                     approvals,
-                    cast_on: today,
+                    cast_at,
                 })
             }
-            (RoundCommand::Tally {}, Some(round)) => {
-                if today <= round.voting_until {
+            (RoundCommand::Tally { tallied_at }, Some(round)) => {
+                if tallied_at < round.voting_close {
                     return Err(RoundError::VotingNotClosed {
-                        today,
-                        voting_until: round.voting_until,
+                        at: tallied_at,
+                        voting_close: round.voting_close,
                     });
                 }
                 let (proposals, election) = self.election().ok_or(RoundError::NotConvened)?;
@@ -580,7 +698,7 @@ impl BudgetingRound {
                     proposals,
                     ballots: self.ballots.len() as u64,
                     outcome: election.outcome(round.method),
-                    tallied_on: today,
+                    tallied_at,
                 })
             }
             (_, None) => Err(RoundError::NotConvened),
@@ -593,10 +711,10 @@ impl BudgetingRound {
                 method,
                 budget,
                 communes,
-                submissions_from,
-                submissions_until,
-                voting_from,
-                voting_until,
+                submissions_open,
+                submissions_close,
+                voting_open,
+                voting_close,
                 max_approvals,
                 ..
             } => {
@@ -604,10 +722,10 @@ impl BudgetingRound {
                     method,
                     budget,
                     communes: communes.into_iter().collect(),
-                    submissions_from,
-                    submissions_until,
-                    voting_from,
-                    voting_until,
+                    submissions_open,
+                    submissions_close,
+                    voting_open,
+                    voting_close,
                     max_approvals,
                 });
             }
@@ -637,7 +755,33 @@ impl BudgetingRound {
                 self.ballots.push(ballot);
                 self.voters.insert(resident);
             }
-            RoundEvent::RoundTallied { .. } => self.tallied = true,
+            RoundEvent::RoundTallied {
+                proposals, outcome, ..
+            } => {
+                let cost = |id: &ProposalId| {
+                    self.proposals
+                        .iter()
+                        .find(|p| &p.id == id)
+                        .map_or(Euros::ZERO, |p| p.cost)
+                };
+                self.funded = Some(
+                    outcome
+                        .funded
+                        .iter()
+                        .filter_map(|&i| proposals.get(i))
+                        .map(|id| Commitment {
+                            proposal: id.clone(),
+                            amount: cost(id),
+                        })
+                        .collect(),
+                );
+            }
         }
+    }
+}
+
+impl crate::Rule for RoundError {
+    fn rule(&self) -> &'static str {
+        self.into()
     }
 }

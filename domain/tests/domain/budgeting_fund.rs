@@ -25,6 +25,7 @@ fn services(today: NaiveDate, sources: &KnownSources) -> FundServices {
 
 fn figures(revenue: &str, mwh: &str, dividends: &str, approved: bool) -> YearFigures {
     YearFigures {
+        ends_on: day(2025, 12, 31),
         accounts_approved: approved,
         revenue: SignedEuros::new(dec(revenue)),
         production_mwh: dec(mwh),
@@ -133,7 +134,10 @@ fn each_financial_year_feeds_the_fund_once_by_the_charters_rule() {
         amount_fed(fed(&mut fund, 2026, &sources).unwrap()),
         (Decimal::ZERO, eur("0"))
     );
-    let without = KnownSources::default();
+    let without = KnownSources {
+        feed: None,
+        ..sources.clone()
+    };
     assert_eq!(
         fed(&mut TerritoryFund::default(), 2025, &without).unwrap_err(),
         FundError::NoFeed
@@ -250,18 +254,6 @@ fn a_rounds_projects_are_committed_then_paid_and_the_balance_reconciles() {
     assert_eq!(
         run(
             &mut fund,
-            grant("1000", day(2026, 6, 30)),
-            &at(day(2026, 7, 2))
-        )
-        .unwrap_err(),
-        FundError::DateTooEarly {
-            date: day(2026, 6, 30),
-            latest: day(2026, 7, 1)
-        }
-    );
-    assert_eq!(
-        run(
-            &mut fund,
             grant("1000", day(2026, 7, 3)),
             &at(day(2026, 7, 2))
         )
@@ -282,6 +274,14 @@ fn a_rounds_projects_are_committed_then_paid_and_the_balance_reconciles() {
     )
     .unwrap();
     assert_eq!(fund.balance_cents(), 1_334_568);
+    // Money movements are recorded in date order.
+    assert_eq!(
+        run(&mut fund, grant("1", day(2026, 7, 1)), &at(day(2026, 7, 2))).unwrap_err(),
+        FundError::DateTooEarly {
+            date: day(2026, 7, 1),
+            latest: day(2026, 7, 2)
+        }
+    );
     let commit = |id: &str| FundCommand::Commit { round: round(id) };
     let later = at(day(2027, 6, 1));
     assert_eq!(
@@ -364,4 +364,61 @@ fn a_rounds_projects_are_committed_then_paid_and_the_balance_reconciles() {
     assert_eq!(fund.balance_cents(), 34_568);
     assert_eq!(fund.outstanding_cents(), 0);
     assert_eq!(fund.available_cents(), 34_568);
+}
+
+#[test]
+fn a_years_figures_count_each_report_in_force_once() {
+    use windledger_domain::budgeting::fund::YearFiguresFold;
+    use windledger_domain::finance::{FinancialYearEvent as E, RevenueKind, YearMonth};
+    use windledger_domain::types::{ReportId, TurbineId};
+    let report = |id: &str| ReportId::new(id).unwrap();
+    let month = YearMonth::new(2025, 3).unwrap();
+    let production = |id: &str, mwh: &str, corrects: Option<&str>| E::ProductionReported {
+        report: report(id),
+        turbine: TurbineId::new("T01").unwrap(),
+        month,
+        mwh: dec(mwh),
+        availability: dec("98"),
+        corrects: corrects.map(report),
+    };
+    let revenue = |id: &str, amount: &str, corrects: Option<&str>| E::RevenueRecorded {
+        report: report(id),
+        month,
+        kind: RevenueKind::MarketSales,
+        volume_mwh: dec("1"),
+        price_per_mwh: dec(amount),
+        amount: SignedEuros::new(dec(amount)),
+        corrects: corrects.map(report),
+    };
+    let mut fold = YearFiguresFold::default();
+    // Not opened: no figures.
+    assert_eq!(fold.figures(), None);
+    for event in [
+        E::YearOpened {
+            year: 2025,
+            starts_on: day(2025, 1, 1),
+            ends_on: day(2025, 12, 31),
+            turbines: Default::default(),
+            opening_balances: None,
+        },
+        production("p1", "100.5", None),
+        production("p2", "50", None),
+        // p1 corrected: 120 in its place.
+        production("p3", "120", Some("p1")),
+        revenue("v1", "1000", None),
+        revenue("v2", "-200.25", None),
+        revenue("v3", "900", Some("v1")),
+    ] {
+        fold.apply(&event);
+    }
+    assert_eq!(
+        fold.figures(),
+        Some(YearFigures {
+            ends_on: day(2025, 12, 31),
+            accounts_approved: false,
+            revenue: SignedEuros::new(dec("699.75")),
+            production_mwh: dec("170"),
+            dividends: eur("0"),
+        })
+    );
 }

@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use windledger_domain::budgeting::round::{
     BudgetingRound, KnownResidents, RoundCommand, RoundError, RoundEvent, RoundServices,
 };
@@ -12,7 +12,8 @@ use windledger_domain::budgeting::{Decision, Election, Method, Project};
 use windledger_domain::types::{CommuneCode, ProposalId, ResidentId, RoundId};
 use windledger_fixtures::farm::run;
 
-use crate::common::{day, eur};
+use crate::common::eur;
+use windledger_fixtures::farm::at as at_hour;
 
 fn commune(code: &str) -> CommuneCode {
     CommuneCode::new(code).unwrap()
@@ -47,10 +48,14 @@ fn residents() -> KnownResidents {
     KnownResidents(roll)
 }
 
-/// The services on `date`, at noon in Paris.
-fn on(date: NaiveDate) -> RoundServices {
-    let noon = Utc.from_utc_datetime(&date.and_hms_opt(11, 0, 0).unwrap());
-    RoundServices::new(noon, residents())
+/// Noon (UTC) on a day of 2027.
+fn at(m: u32, d: u32) -> DateTime<Utc> {
+    at_hour(2027, m, d, 12)
+}
+
+/// The services with the clock at `now`.
+fn clock(now: DateTime<Utc>) -> RoundServices {
+    RoundServices::new(now, residents())
 }
 
 fn convene(max_approvals: Option<u32>) -> RoundCommand {
@@ -59,16 +64,17 @@ fn convene(max_approvals: Option<u32>) -> RoundCommand {
         method: Method::EqualShares,
         budget: eur("30000"),
         communes: vec![commune(BURDIGNES), commune(SAINT_SAUVEUR)],
-        submissions_from: day(2027, 3, 1),
-        submissions_until: day(2027, 3, 31),
-        voting_from: day(2027, 4, 15),
-        voting_until: day(2027, 4, 30),
+        submissions_open: at_hour(2027, 3, 1, 0),
+        submissions_close: at_hour(2027, 4, 1, 0),
+        voting_open: at_hour(2027, 4, 15, 0),
+        voting_close: at_hour(2027, 5, 1, 0),
         max_approvals,
     }
 }
 
-fn submit(id: &str, by: &str, cost: &str, code: &str) -> RoundCommand {
+fn submit(id: &str, by: &str, cost: &str, code: &str, when: DateTime<Utc>) -> RoundCommand {
     RoundCommand::Submit {
+        submitted_at: when,
         proposal: proposal(id),
         resident: resident(by),
         title: format!("Projet {id}"),
@@ -78,16 +84,18 @@ fn submit(id: &str, by: &str, cost: &str, code: &str) -> RoundCommand {
     }
 }
 
-fn review(id: &str, reason: Option<&str>) -> RoundCommand {
+fn review(id: &str, reason: Option<&str>, when: DateTime<Utc>) -> RoundCommand {
     RoundCommand::Review {
+        reviewed_at: when,
         proposal: proposal(id),
         eligible: reason.is_none(),
         reason: reason.map(str::to_owned),
     }
 }
 
-fn vote(by: &str, approvals: &[&str]) -> RoundCommand {
+fn vote(by: &str, approvals: &[&str], when: DateTime<Utc>) -> RoundCommand {
     RoundCommand::Vote {
+        cast_at: when,
         resident: resident(by),
         approvals: approvals.iter().map(|a| proposal(a)).collect(),
     }
@@ -98,25 +106,28 @@ fn vote(by: &str, approvals: &[&str]) -> RoundCommand {
 /// reason).
 fn reviewed() -> BudgetingRound {
     let mut round = BudgetingRound::default();
-    run(&mut round, convene(Some(3)), &on(day(2027, 2, 1))).unwrap();
+    run(&mut round, convene(Some(3)), &clock(at(2, 1))).unwrap();
+    let when = at(3, 10);
     for command in [
-        submit("salle", "r1", "20000", BURDIGNES),
-        submit("jardin", "r4", "8000", SAINT_SAUVEUR),
-        submit("bancs", "r2", "5000", BURDIGNES),
-        submit("parking", "r3", "10000", BURDIGNES),
+        submit("salle", "r1", "20000", BURDIGNES, when),
+        submit("jardin", "r4", "8000", SAINT_SAUVEUR, when),
+        submit("bancs", "r2", "5000", BURDIGNES, when),
+        submit("parking", "r3", "10000", BURDIGNES, when),
     ] {
-        run(&mut round, command, &on(day(2027, 3, 10))).unwrap();
+        run(&mut round, command, &clock(when)).unwrap();
     }
+    let when = at(4, 5);
     for command in [
-        review("salle", None),
-        review("jardin", None),
-        review("bancs", None),
+        review("salle", None, when),
+        review("jardin", None, when),
+        review("bancs", None, when),
         review(
             "parking",
             Some("Hors du champ du fonds : voirie communale."),
+            when,
         ),
     ] {
-        run(&mut round, command, &on(day(2027, 4, 5))).unwrap();
+        run(&mut round, command, &clock(when)).unwrap();
     }
     round
 }
@@ -132,25 +143,37 @@ fn a_round_counts_the_residents_ballots_once_voting_has_closed() {
         ("r5", vec!["jardin", "bancs"]),
     ];
     for (by, approvals) in &ballots {
-        let events = run(&mut round, vote(by, approvals), &on(day(2027, 4, 20))).unwrap();
+        let events = run(
+            &mut round,
+            vote(by, approvals, at(4, 20)),
+            &clock(at(4, 20)),
+        )
+        .unwrap();
         assert!(matches!(
             &events[..],
-            [RoundEvent::BallotCast { cast_on, .. }] if *cast_on == day(2027, 4, 20)
+            [RoundEvent::BallotCast { cast_at, .. }] if *cast_at == at(4, 20)
         ));
     }
-    let events = run(&mut round, RoundCommand::Tally {}, &on(day(2027, 5, 1))).unwrap();
+    let events = run(
+        &mut round,
+        RoundCommand::Tally {
+            tallied_at: at(5, 1),
+        },
+        &clock(at(5, 1)),
+    )
+    .unwrap();
     let [
         RoundEvent::RoundTallied {
             proposals,
             ballots: count,
             outcome,
-            tallied_on,
+            tallied_at,
         },
     ] = &events[..]
     else {
         panic!("one tally: {events:?}");
     };
-    assert_eq!(*tallied_on, day(2027, 5, 1));
+    assert_eq!(*tallied_at, at(5, 1));
     assert_eq!(*count, 5);
     // The refused proposal is not on the ballot.
     assert_eq!(
@@ -189,7 +212,14 @@ fn a_round_counts_the_residents_ballots_once_voting_has_closed() {
     ));
     // Counted once.
     assert_eq!(
-        run(&mut round, RoundCommand::Tally {}, &on(day(2027, 5, 2))).unwrap_err(),
+        run(
+            &mut round,
+            RoundCommand::Tally {
+                tallied_at: at(5, 2)
+            },
+            &clock(at(5, 2))
+        )
+        .unwrap_err(),
         RoundError::AlreadyTallied
     );
 }
@@ -198,69 +228,127 @@ fn a_round_counts_the_residents_ballots_once_voting_has_closed() {
 fn each_step_keeps_to_its_window_on_the_servers_clock() {
     let mut round = BudgetingRound::default();
     assert_eq!(
-        run(&mut round, vote("r1", &["salle"]), &on(day(2027, 4, 20))).unwrap_err(),
+        run(
+            &mut round,
+            vote("r1", &["salle"], at(4, 20)),
+            &clock(at(4, 20))
+        )
+        .unwrap_err(),
         RoundError::NotConvened
     );
-    run(&mut round, convene(None), &on(day(2027, 2, 1))).unwrap();
-    for date in [day(2027, 2, 28), day(2027, 4, 1)] {
+    run(&mut round, convene(None), &clock(at(2, 1))).unwrap();
+    let before = at_hour(2027, 2, 28, 23);
+    let after = at_hour(2027, 4, 1, 0);
+    for when in [before, after] {
         assert_eq!(
             run(
                 &mut round,
-                submit("salle", "r1", "100", BURDIGNES),
-                &on(date)
+                submit("salle", "r1", "100", BURDIGNES, when),
+                &clock(when)
             )
             .unwrap_err(),
             RoundError::OutsideSubmissions {
-                today: date,
-                from: day(2027, 3, 1),
-                until: day(2027, 3, 31)
+                at: when,
+                open: at_hour(2027, 3, 1, 0),
+                close: at_hour(2027, 4, 1, 0)
             }
         );
     }
-    // The window's first and last days are in it.
+    // Opening included, closing excluded.
+    let first = at_hour(2027, 3, 1, 0);
     run(
         &mut round,
-        submit("salle", "r1", "100", BURDIGNES),
-        &on(day(2027, 3, 1)),
+        submit("salle", "r1", "100", BURDIGNES, first),
+        &clock(first),
     )
     .unwrap();
+    let last = at_hour(2027, 3, 31, 23);
     run(
         &mut round,
-        submit("bancs", "r1", "100", BURDIGNES),
-        &on(day(2027, 3, 31)),
+        submit("bancs", "r1", "100", BURDIGNES, last),
+        &clock(last),
     )
     .unwrap();
-    run(&mut round, review("salle", None), &on(day(2027, 4, 14))).unwrap();
+    // An instant later than the server's clock is refused.
     assert_eq!(
-        run(&mut round, review("bancs", None), &on(day(2027, 4, 15))).unwrap_err(),
-        RoundError::ReviewClosed {
-            today: day(2027, 4, 15),
-            voting_from: day(2027, 4, 15)
+        run(
+            &mut round,
+            review("salle", None, at(4, 14)),
+            &clock(at(4, 13))
+        )
+        .unwrap_err(),
+        RoundError::InTheFuture {
+            at: at(4, 14),
+            now: at(4, 13)
         }
     );
-    for date in [day(2027, 4, 14), day(2027, 5, 1)] {
+    run(
+        &mut round,
+        review("salle", None, at(4, 14)),
+        &clock(at(4, 14)),
+    )
+    .unwrap();
+    let opening = at_hour(2027, 4, 15, 0);
+    assert_eq!(
+        run(&mut round, review("bancs", None, opening), &clock(opening)).unwrap_err(),
+        RoundError::ReviewClosed {
+            at: opening,
+            voting_open: opening
+        }
+    );
+    let closing = at_hour(2027, 5, 1, 0);
+    for when in [at(4, 14), closing] {
         assert!(matches!(
-            run(&mut round, vote("r1", &["salle"]), &on(date)).unwrap_err(),
+            run(&mut round, vote("r1", &["salle"], when), &clock(when)).unwrap_err(),
             RoundError::OutsideVoting { .. }
         ));
     }
     // Not reviewed before voting opened: not on the ballot.
     assert_eq!(
-        run(&mut round, vote("r1", &["bancs"]), &on(day(2027, 4, 30))).unwrap_err(),
+        run(
+            &mut round,
+            vote("r1", &["bancs"], at(4, 30)),
+            &clock(at(4, 30))
+        )
+        .unwrap_err(),
         RoundError::NotOnTheBallot(proposal("bancs"))
     );
-    run(&mut round, vote("r1", &["salle"]), &on(day(2027, 4, 30))).unwrap();
+    run(
+        &mut round,
+        vote("r1", &["salle"], at(4, 30)),
+        &clock(at(4, 30)),
+    )
+    .unwrap();
     assert_eq!(
-        run(&mut round, RoundCommand::Tally {}, &on(day(2027, 4, 30))).unwrap_err(),
+        run(
+            &mut round,
+            RoundCommand::Tally {
+                tallied_at: at(4, 30)
+            },
+            &clock(at(4, 30))
+        )
+        .unwrap_err(),
         RoundError::VotingNotClosed {
-            today: day(2027, 4, 30),
-            voting_until: day(2027, 4, 30)
+            at: at(4, 30),
+            voting_close: closing
         }
     );
-    run(&mut round, RoundCommand::Tally {}, &on(day(2027, 5, 1))).unwrap();
+    run(
+        &mut round,
+        RoundCommand::Tally {
+            tallied_at: closing,
+        },
+        &clock(closing),
+    )
+    .unwrap();
     // Nothing after the tally.
     assert_eq!(
-        run(&mut round, review("bancs", None), &on(day(2027, 4, 1))).unwrap_err(),
+        run(
+            &mut round,
+            review("bancs", None, at(4, 1)),
+            &clock(at(5, 2))
+        )
+        .unwrap_err(),
         RoundError::AlreadyTallied
     );
 }
@@ -268,13 +356,14 @@ fn each_step_keeps_to_its_window_on_the_servers_clock() {
 #[test]
 fn only_residents_of_the_rounds_communes_take_part_each_once() {
     let mut round = reviewed();
-    let voting = on(day(2027, 4, 20));
+    let when = at(4, 20);
+    let voting = clock(when);
     assert_eq!(
-        run(&mut round, vote("stranger", &["salle"]), &voting).unwrap_err(),
+        run(&mut round, vote("stranger", &["salle"], when), &voting).unwrap_err(),
         RoundError::NotAResident(resident("stranger"))
     );
     assert_eq!(
-        run(&mut round, vote("lyonnais", &["salle"]), &voting).unwrap_err(),
+        run(&mut round, vote("lyonnais", &["salle"], when), &voting).unwrap_err(),
         RoundError::CommuneNotInRound {
             resident: resident("lyonnais"),
             commune: commune(ELSEWHERE)
@@ -282,90 +371,73 @@ fn only_residents_of_the_rounds_communes_take_part_each_once() {
     );
     for approvals in [&[][..], &["salle", "salle"][..]] {
         assert_eq!(
-            run(&mut round, vote("r1", approvals), &voting).unwrap_err(),
+            run(&mut round, vote("r1", approvals, when), &voting).unwrap_err(),
             RoundError::InvalidApprovals
         );
     }
     assert_eq!(
         run(
             &mut round,
-            vote("r1", &["salle", "jardin", "bancs", "parking"]),
+            vote("r1", &["salle", "jardin", "bancs", "parking"], when),
             &voting
         )
         .unwrap_err(),
         RoundError::TooManyApprovals { max: 3, count: 4 }
     );
     assert_eq!(
-        run(&mut round, vote("r1", &["parking"]), &voting).unwrap_err(),
+        run(&mut round, vote("r1", &["parking"], when), &voting).unwrap_err(),
         RoundError::NotOnTheBallot(proposal("parking"))
     );
     assert_eq!(
-        run(&mut round, vote("r1", &["piscine"]), &voting).unwrap_err(),
+        run(&mut round, vote("r1", &["piscine"], when), &voting).unwrap_err(),
         RoundError::UnknownProposal(proposal("piscine"))
     );
     // A refused ballot is not a ballot: r1 still votes, once.
     run(
         &mut round,
-        vote("r1", &["salle", "jardin", "bancs"]),
+        vote("r1", &["salle", "jardin", "bancs"], when),
         &voting,
     )
     .unwrap();
     assert_eq!(
-        run(&mut round, vote("r1", &["salle"]), &voting).unwrap_err(),
+        run(&mut round, vote("r1", &["salle"], when), &voting).unwrap_err(),
         RoundError::AlreadyVoted(resident("r1"))
     );
     // The same for proposals.
     let mut round = BudgetingRound::default();
-    run(&mut round, convene(None), &on(day(2027, 2, 1))).unwrap();
-    let submitting = on(day(2027, 3, 2));
+    run(&mut round, convene(None), &clock(at(2, 1))).unwrap();
+    let when = at(3, 2);
+    let submitting = clock(when);
     assert_eq!(
         run(
             &mut round,
-            submit("a", "stranger", "100", BURDIGNES),
+            submit("a", "stranger", "100", BURDIGNES, when),
             &submitting
         )
         .unwrap_err(),
         RoundError::NotAResident(resident("stranger"))
     );
     assert_eq!(
-        run(&mut round, submit("a", "r1", "100", ELSEWHERE), &submitting).unwrap_err(),
+        run(
+            &mut round,
+            submit("a", "r1", "100", ELSEWHERE, when),
+            &submitting
+        )
+        .unwrap_err(),
         RoundError::ProposalCommuneNotInRound(commune(ELSEWHERE))
     );
 }
 
 #[test]
 fn what_cannot_be_convened_submitted_or_reviewed_says_why() {
-    let convening = on(day(2027, 2, 1));
+    let when = at(2, 1);
+    let convening = clock(when);
     let refused = |command: RoundCommand| {
         run(&mut BudgetingRound::default(), command, &convening).unwrap_err()
     };
-    let RoundCommand::Convene {
-        round,
-        method,
-        budget,
-        communes,
-        submissions_from,
-        submissions_until,
-        voting_from,
-        voting_until,
-        max_approvals,
-    } = convene(None)
-    else {
-        unreachable!()
-    };
-    let with = |f: &dyn Fn(&mut RoundCommand)| {
-        let mut command = RoundCommand::Convene {
-            round: round.clone(),
-            method,
-            budget,
-            communes: communes.clone(),
-            submissions_from,
-            submissions_until,
-            voting_from,
-            voting_until,
-            max_approvals,
-        };
-        f(&mut command);
+    let with = |change: &dyn Fn(&mut RoundCommand)| {
+        let mut command = convene(None);
+        change(&mut command);
         command
     };
     assert_eq!(
@@ -384,8 +456,8 @@ fn what_cannot_be_convened_submitted_or_reviewed_says_why() {
     );
     assert!(matches!(
         refused(with(
-            &|c| if let RoundCommand::Convene { voting_from, .. } = c {
-                *voting_from = day(2027, 3, 31)
+            &|c| if let RoundCommand::Convene { voting_open, .. } = c {
+                *voting_open = at(3, 31)
             }
         )),
         RoundError::InvalidWindows { .. }
@@ -404,14 +476,20 @@ fn what_cannot_be_convened_submitted_or_reviewed_says_why() {
         run(&mut round, convene(None), &convening).unwrap_err(),
         RoundError::AlreadyConvened
     );
-    let submitting = on(day(2027, 3, 2));
+    let when = at(3, 2);
+    let submitting = clock(when);
     for cost in ["0", "30000.01", "10.001"] {
         assert!(matches!(
-            run(&mut round, submit("a", "r1", cost, BURDIGNES), &submitting).unwrap_err(),
+            run(
+                &mut round,
+                submit("a", "r1", cost, BURDIGNES, when),
+                &submitting
+            )
+            .unwrap_err(),
             RoundError::InvalidCost { .. }
         ));
     }
-    let mut untitled = submit("a", "r1", "100", BURDIGNES);
+    let mut untitled = submit("a", "r1", "100", BURDIGNES, when);
     if let RoundCommand::Submit { title, .. } = &mut untitled {
         *title = " ".into();
     }
@@ -425,25 +503,33 @@ fn what_cannot_be_convened_submitted_or_reviewed_says_why() {
     // The whole budget is a cost it may ask.
     run(
         &mut round,
-        submit("a", "r1", "30000", BURDIGNES),
+        submit("a", "r1", "30000", BURDIGNES, when),
         &submitting,
     )
     .unwrap();
     assert_eq!(
-        run(&mut round, submit("a", "r2", "100", BURDIGNES), &submitting).unwrap_err(),
+        run(
+            &mut round,
+            submit("a", "r2", "100", BURDIGNES, when),
+            &submitting
+        )
+        .unwrap_err(),
         RoundError::DuplicateProposal(proposal("a"))
     );
-    let reviewing = on(day(2027, 4, 1));
+    let when = at(4, 1);
+    let reviewing = clock(when);
     for command in [
         RoundCommand::Review {
             proposal: proposal("a"),
             eligible: true,
             reason: Some("Très bien.".into()),
+            reviewed_at: when,
         },
         RoundCommand::Review {
             proposal: proposal("a"),
             eligible: false,
             reason: None,
+            reviewed_at: when,
         },
     ] {
         assert_eq!(
@@ -452,18 +538,18 @@ fn what_cannot_be_convened_submitted_or_reviewed_says_why() {
         );
     }
     assert_eq!(
-        run(&mut round, review("b", None), &reviewing).unwrap_err(),
+        run(&mut round, review("b", None, when), &reviewing).unwrap_err(),
         RoundError::UnknownProposal(proposal("b"))
     );
     // A review may change until voting opens: the last one counts.
     run(
         &mut round,
-        review("a", Some("Coût à préciser.")),
+        review("a", Some("Coût à préciser."), when),
         &reviewing,
     )
     .unwrap();
-    run(&mut round, review("a", None), &reviewing).unwrap();
-    run(&mut round, vote("r1", &["a"]), &on(day(2027, 4, 15))).unwrap();
+    run(&mut round, review("a", None, when), &reviewing).unwrap();
+    run(&mut round, vote("r1", &["a"], at(4, 15)), &clock(at(4, 15))).unwrap();
 }
 
 #[test]
@@ -471,16 +557,37 @@ fn the_tally_decided_again_from_the_events_is_the_same() {
     let mut round = reviewed();
     let mut events = Vec::new();
     for (by, approvals) in [("r1", vec!["salle"]), ("r4", vec!["jardin", "bancs"])] {
-        events.extend(run(&mut round, vote(by, &approvals), &on(day(2027, 4, 20))).unwrap());
+        events.extend(
+            run(
+                &mut round,
+                vote(by, &approvals, at(4, 20)),
+                &clock(at(4, 20)),
+            )
+            .unwrap(),
+        );
     }
-    let tally = run(&mut round, RoundCommand::Tally {}, &on(day(2027, 6, 1))).unwrap();
+    let tally = run(
+        &mut round,
+        RoundCommand::Tally {
+            tallied_at: at(6, 1),
+        },
+        &clock(at(6, 1)),
+    )
+    .unwrap();
     // Another round folded from the same history decides the same tally.
     let mut again = reviewed();
     for event in events {
         cqrs_es::Aggregate::apply(&mut again, event);
     }
     assert_eq!(
-        run(&mut again, RoundCommand::Tally {}, &on(day(2027, 6, 1))).unwrap(),
+        run(
+            &mut again,
+            RoundCommand::Tally {
+                tallied_at: at(6, 1)
+            },
+            &clock(at(6, 1))
+        )
+        .unwrap(),
         tally
     );
     // And a stored round reads back as it was written.
