@@ -10,6 +10,8 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, AggregateContext, AggregateError, EventStore};
 use serde::Serialize;
 use windledger_domain::Rule;
+use windledger_domain::budgeting::fund::{FundCommand, FundServices, TerritoryFund};
+use windledger_domain::budgeting::round::{BudgetingRound, RoundCommand, RoundServices};
 use windledger_domain::cap_table::CapTableService;
 use windledger_domain::company::{Company, CompanyCommand, CompanyServices};
 use windledger_domain::finance::{
@@ -22,9 +24,11 @@ use windledger_store::{
 };
 
 use crate::error::{Error, ErrorKind};
-use crate::services::{MeetingResolutions, SystemClock, YearClosings};
+use crate::services::{
+    FundResidents, LedgerFundSources, MeetingResolutions, SystemClock, YearClosings,
+};
 
-/// A command of one of the four aggregate types, as a line names it.
+/// A command of one of the aggregate types, as a line names it.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Boxed: an incorporation or a charter amendment carries a charter.
@@ -32,6 +36,10 @@ pub enum Command {
     Meeting(MeetingCommand),
     FinancialYear(FinancialYearCommand),
     Advance(AdvanceCommand),
+    /// A budgeting round of the territory fund.
+    Round(RoundCommand),
+    /// The territory fund (one a ledger).
+    Fund(FundCommand),
 }
 
 impl Command {
@@ -45,6 +53,8 @@ impl Command {
             Self::Meeting(c) => c.check_input(),
             Self::FinancialYear(c) => c.check_input(),
             Self::Advance(c) => c.check_input(),
+            Self::Round(c) => c.check_input(),
+            Self::Fund(c) => c.check_input(),
         }
     }
 }
@@ -58,6 +68,8 @@ impl Command {
             k if k == Meeting::TYPE => decode(json).map(Command::Meeting),
             k if k == FinancialYear::TYPE => decode(json).map(Command::FinancialYear),
             k if k == CurrentAccountAdvance::TYPE => decode(json).map(Command::Advance),
+            k if k == BudgetingRound::TYPE => decode(json).map(Command::Round),
+            k if k == TerritoryFund::TYPE => decode(json).map(Command::Fund),
             other => {
                 return Err(format!(
                     "unknown stream type {other:?}: the types are {}",
@@ -75,6 +87,8 @@ impl Command {
             Meeting::TYPE,
             FinancialYear::TYPE,
             CurrentAccountAdvance::TYPE,
+            BudgetingRound::TYPE,
+            TerritoryFund::TYPE,
         ]
         .join(", ")
     }
@@ -92,6 +106,16 @@ pub fn check_aggregate_id(command: &Command, aggregate_id: &str) -> Result<(), S
         Command::Meeting(c) => check_meeting_id(c, aggregate_id),
         Command::FinancialYear(c) => check_year_id(c, aggregate_id),
         Command::Advance(c) => check_advance_id(c, aggregate_id),
+        Command::Round(c) => check_round_id(c, aggregate_id),
+        Command::Fund(_) => same_id(TerritoryFund::ID, aggregate_id),
+    }
+}
+
+/// A convocation names its round: the stream's.
+pub(crate) fn check_round_id(command: &RoundCommand, aggregate_id: &str) -> Result<(), String> {
+    match command {
+        RoundCommand::Convene { round, .. } => same_id(round.as_str(), aggregate_id),
+        _ => Ok(()),
     }
 }
 
@@ -160,13 +184,15 @@ impl From<&RecordedEvent> for Receipt {
     }
 }
 
-/// The four aggregates of one ledger: their event stores, and the services
+/// The aggregates of one ledger: their event stores, and the services
 /// each asks of the others.
 pub struct Aggregates {
     company: Decider<Company>,
     meeting: Decider<Meeting>,
     year: Decider<FinancialYear>,
     advance: Decider<CurrentAccountAdvance>,
+    round: Decider<BudgetingRound>,
+    fund: Decider<TerritoryFund>,
 }
 
 /// One aggregate's event store and the services its decisions ask.
@@ -192,7 +218,29 @@ impl Aggregates {
         let resolutions = || MeetingResolutions {
             meetings: meetings.clone(),
         };
+        let funds = LedgerEventStore::<TerritoryFund>::new(store.clone(), ledger.clone());
+        let rounds = LedgerEventStore::<BudgetingRound>::new(store.clone(), ledger.clone());
         Self {
+            round: Decider {
+                services: RoundServices::new(
+                    SystemClock,
+                    FundResidents {
+                        funds: funds.clone(),
+                    },
+                ),
+                store: rounds.clone(),
+            },
+            fund: Decider {
+                services: FundServices::new(
+                    SystemClock,
+                    LedgerFundSources {
+                        cap_tables: cap_tables(),
+                        years: years.clone(),
+                        rounds,
+                    },
+                ),
+                store: funds,
+            },
             company: Decider {
                 store: LedgerEventStore::new(store.clone(), ledger.clone()),
                 services: CompanyServices::new(SystemClock, resolutions()),
@@ -231,6 +279,8 @@ impl Aggregates {
             Command::Meeting(c) => self.meeting.run(aggregate_id, c, metadata).await,
             Command::FinancialYear(c) => self.year.run(aggregate_id, c, metadata).await,
             Command::Advance(c) => self.advance.run(aggregate_id, c, metadata).await,
+            Command::Round(c) => self.round.run(aggregate_id, c, metadata).await,
+            Command::Fund(c) => self.fund.run(aggregate_id, c, metadata).await,
         }
     }
 
@@ -268,6 +318,8 @@ impl Aggregates {
             Command::Meeting(_) => run_on!(meeting, Meeting, std::convert::identity),
             Command::FinancialYear(_) => run_on!(year, FinancialYear, std::convert::identity),
             Command::Advance(_) => run_on!(advance, Advance, std::convert::identity),
+            Command::Round(_) => run_on!(round, Round, std::convert::identity),
+            Command::Fund(_) => run_on!(fund, Fund, std::convert::identity),
         }
     }
 
@@ -284,6 +336,8 @@ impl Aggregates {
             Command::Meeting(_) => self.meeting.recorded(aggregate_id, command_id).await,
             Command::FinancialYear(_) => self.year.recorded(aggregate_id, command_id).await,
             Command::Advance(_) => self.advance.recorded(aggregate_id, command_id).await,
+            Command::Round(_) => self.round.recorded(aggregate_id, command_id).await,
+            Command::Fund(_) => self.fund.recorded(aggregate_id, command_id).await,
         }
         .map_err(|e| Error::store(&e))
     }

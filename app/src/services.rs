@@ -4,14 +4,19 @@
 //! ledger whole.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use windledger_domain::budgeting::fund::{
+    Commitment, FundSources, TerritoryFund, YearFigures, YearFiguresFold,
+};
+use windledger_domain::budgeting::round::{BudgetingRound, ResidentRoll};
 use windledger_domain::cap_table::{CapTableService, CapTableSnapshot};
+use windledger_domain::charter::FundFeed;
 use windledger_domain::company::{Company, CompanyEvent, Turbine};
 use windledger_domain::finance::{Balances, ClosingBalances, FinancialYear};
 use windledger_domain::meeting::{Meeting, MeetingLookup, split_resolution_id};
 use windledger_domain::resolution::{
     AdoptedResolution, BoxFuture, LookupError, ResolutionService, Standing,
 };
-use windledger_domain::types::{MeetingId, ResolutionId};
+use windledger_domain::types::{CommuneCode, MeetingId, ResidentId, ResolutionId, RoundId};
 use windledger_projections::cap_table::HeadPosition;
 use windledger_projections::event::{EventHash, LedgerEvent};
 use windledger_store::{LedgerEventStore, LedgerId, RecordedEvent, Store, aggregate_stream};
@@ -153,6 +158,70 @@ impl ClosingBalances for YearClosings {
                 .await
                 .map_err(lookup)?;
             Ok(year.closing_balances())
+        })
+    }
+}
+
+/// The roll of the territory's residents: the ledger's fund stream.
+pub struct FundResidents {
+    pub funds: LedgerEventStore<TerritoryFund>,
+}
+
+impl ResidentRoll for FundResidents {
+    fn commune<'a>(
+        &'a self,
+        resident: &'a ResidentId,
+        _on: NaiveDate,
+    ) -> BoxFuture<'a, Result<Option<CommuneCode>, LookupError>> {
+        Box::pin(async move {
+            let fund = self
+                .funds
+                .load_committed(TerritoryFund::ID)
+                .await
+                .map_err(lookup)?;
+            Ok(fund.commune_of(resident).cloned())
+        })
+    }
+}
+
+/// What the fund reads from the ledger: the charter's feed (the cap table
+/// on a date carries the charter then in force), a financial year's
+/// figures folded from its stream, a round's funded projects.
+pub struct LedgerFundSources<C> {
+    pub cap_tables: C,
+    pub years: LedgerEventStore<FinancialYear>,
+    pub rounds: LedgerEventStore<BudgetingRound>,
+}
+
+impl<C: CapTableService> FundSources for LedgerFundSources<C> {
+    fn feed<'a>(&'a self, on: NaiveDate) -> BoxFuture<'a, Result<Option<FundFeed>, LookupError>> {
+        Box::pin(async move { Ok(self.cap_tables.cap_table(on).await?.charter.territory_fund) })
+    }
+
+    fn year<'a>(&'a self, year: i32) -> BoxFuture<'a, Result<Option<YearFigures>, LookupError>> {
+        Box::pin(async move {
+            let events = cqrs_es::EventStore::load_events(&self.years, &year.to_string())
+                .await
+                .map_err(lookup)?;
+            let mut fold = YearFiguresFold::default();
+            for envelope in &events {
+                fold.apply(&envelope.payload);
+            }
+            Ok(fold.figures())
+        })
+    }
+
+    fn funded<'a>(
+        &'a self,
+        round: &'a RoundId,
+    ) -> BoxFuture<'a, Result<Option<Vec<Commitment>>, LookupError>> {
+        Box::pin(async move {
+            let round = self
+                .rounds
+                .load_committed(round.as_str())
+                .await
+                .map_err(lookup)?;
+            Ok(round.funded().map(<[Commitment]>::to_vec))
         })
     }
 }

@@ -2,6 +2,9 @@
 //! French sentence, the date it takes effect (a movement's, a month's, a
 //! meeting's), and the French name of each event type and stream kind.
 
+use windledger_domain::budgeting::Method;
+use windledger_domain::budgeting::fund::FundEvent;
+use windledger_domain::budgeting::round::RoundEvent;
 use windledger_domain::company::CompanyEvent;
 use windledger_domain::finance::{
     AdvanceEvent, FinancialYearCommand, FinancialYearEvent, WithholdingStatus,
@@ -16,7 +19,7 @@ use crate::format::{
 
 /// Every event type the domain writes, with its French name, in the order
 /// of the streams (company, meetings, financial years, advances).
-pub const EVENT_TYPES: [(&str, &str); 45] = [
+pub const EVENT_TYPES: [(&str, &str); 57] = [
     ("CompanyIncorporated", "Constitution de la société"),
     ("CharterAmended", "Modification des statuts"),
     ("ShareholderAdmitted", "Admission d'un associé"),
@@ -65,14 +68,28 @@ pub const EVENT_TYPES: [(&str, &str); 45] = [
         "Retenue sur intérêts d'un non-résident décidée",
     ),
     ("InterestPaid", "Intérêts versés"),
+    ("RoundConvened", "Budget participatif convoqué"),
+    ("ProposalSubmitted", "Projet déposé"),
+    ("ProposalReviewed", "Recevabilité d'un projet"),
+    ("BudgetBallotCast", "Vote d'un habitant"),
+    ("RoundTallied", "Dépouillement d'un budget participatif"),
+    ("ResidentRegistered", "Habitant inscrit"),
+    ("ResidentMoved", "Habitant changeant de commune"),
+    ("ResidentRemoved", "Habitant désinscrit"),
+    ("FundFed", "Alimentation du fonds de territoire"),
+    ("GrantReceived", "Subvention reçue par le fonds"),
+    ("RoundCommitted", "Projets engagés par le fonds"),
+    ("ProjectPaid", "Paiement d'un projet du fonds"),
 ];
 
 /// The kinds of stream, by the prefix of their ids, with their French name.
-pub const STREAM_KINDS: [(&str, &str); 4] = [
+pub const STREAM_KINDS: [(&str, &str); 6] = [
     ("company", "La société"),
     ("meeting", "Les assemblées"),
     ("financial-year", "Les exercices"),
     ("current-account-advance", "Les avances en compte courant"),
+    ("budgeting-round", "Les budgets participatifs"),
+    ("territory-fund", "Le fonds de territoire"),
 ];
 
 /// The French name of an event type; the type itself if it is not the
@@ -105,6 +122,8 @@ pub fn describe(event: &FarmEvent) -> Described {
         FarmEvent::Meeting { meeting, event } => meeting_event(meeting, event),
         FarmEvent::FinancialYear { year, event } => year_event(year, event),
         FarmEvent::Advance { advance, event } => advance_event(advance, event),
+        FarmEvent::Round { round, event } => round_event(round, event),
+        FarmEvent::Fund(event) => fund_event(event),
         FarmEvent::Other => said(
             "Événement d'un flux que le parc ne lit pas".to_owned(),
             None,
@@ -618,6 +637,144 @@ fn year_event(year: &str, e: &FinancialYearEvent) -> Described {
                 euros(*net)
             ),
             None,
+        ),
+    }
+}
+
+fn round_event(round: &str, e: &RoundEvent) -> Described {
+    use RoundEvent as E;
+    match e {
+        E::RoundConvened {
+            method,
+            budget,
+            communes,
+            voting_open,
+            voting_close,
+            ..
+        } => said(
+            format!(
+                "Budget participatif {round} convoqué : enveloppe {}, {} commune{}, {}, vote du {} au {}",
+                euros(*budget),
+                communes.len(),
+                plural(communes.len()),
+                match method {
+                    Method::GreedyApproval => "projets retenus par nombre de voix",
+                    Method::EqualShares => "méthode des parts égales",
+                },
+                datetime(*voting_open),
+                datetime(*voting_close),
+            ),
+            None,
+        ),
+        E::ProposalSubmitted {
+            proposal,
+            title,
+            cost,
+            submitted_at,
+            ..
+        } => said(
+            format!("Projet {proposal} déposé : « {title} », {}", euros(*cost)),
+            Some(datetime(*submitted_at)),
+        ),
+        E::ProposalReviewed {
+            proposal,
+            eligible,
+            reason,
+            ..
+        } => said(
+            match (eligible, reason) {
+                (true, _) => format!("Projet {proposal} jugé recevable"),
+                (false, Some(reason)) => format!("Projet {proposal} jugé irrecevable : {reason}"),
+                (false, None) => format!("Projet {proposal} jugé irrecevable"),
+            },
+            None,
+        ),
+        E::BallotCast {
+            resident,
+            approvals,
+            cast_at,
+            ..
+        } => said(
+            format!(
+                "Vote de l'habitant {resident} : {} projet{} retenu{}",
+                approvals.len(),
+                plural(approvals.len()),
+                plural(approvals.len())
+            ),
+            Some(datetime(*cast_at)),
+        ),
+        E::RoundTallied {
+            ballots, outcome, ..
+        } => said(
+            format!(
+                "Budget participatif {round} dépouillé : {ballots} bulletin{}, {} projet{} financé{} pour {}",
+                plural(*ballots as usize),
+                outcome.funded.len(),
+                plural(outcome.funded.len()),
+                plural(outcome.funded.len()),
+                euros(outcome.spent)
+            ),
+            None,
+        ),
+    }
+}
+
+fn fund_event(e: &FundEvent) -> Described {
+    use FundEvent as E;
+    match e {
+        E::ResidentRegistered {
+            resident, commune, ..
+        } => said(
+            format!("Habitant {resident} inscrit (commune {commune})"),
+            None,
+        ),
+        E::ResidentMoved { resident, commune } => said(
+            format!("L'habitant {resident} vit désormais à {commune}"),
+            None,
+        ),
+        E::ResidentRemoved { resident } => said(format!("Habitant {resident} désinscrit"), None),
+        E::FundFed { year, amount, .. } => said(
+            format!(
+                "Exercice {year} : {} versés au fonds de territoire",
+                euros(*amount)
+            ),
+            None,
+        ),
+        E::GrantReceived {
+            grantor,
+            amount,
+            received_on,
+        } => said(
+            format!("Subvention de {grantor} au fonds : {}", euros(*amount)),
+            Some(date(*received_on)),
+        ),
+        E::RoundCommitted {
+            round,
+            commitments,
+            total,
+        } => said(
+            format!(
+                "Budget participatif {round} : {} projet{} engagé{} pour {}",
+                commitments.len(),
+                plural(commitments.len()),
+                plural(commitments.len()),
+                euros(*total)
+            ),
+            None,
+        ),
+        E::ProjectPaid {
+            proposal,
+            amount,
+            paid_on,
+            outstanding,
+            ..
+        } => said(
+            format!(
+                "Paiement de {} au projet {proposal} ; reste dû {}",
+                euros(*amount),
+                euros(*outstanding)
+            ),
+            Some(date(*paid_on)),
         ),
     }
 }

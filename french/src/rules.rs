@@ -329,6 +329,60 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
         "NothingToTransfer" => {
             "Aucun virement à faire : chaque associé est payé, ou n'a pas de coordonnées bancaires."
         }
+        // The territory fund's budgeting rounds.
+        "RoundAlreadyConvened" => {
+            "Ce budget participatif est déjà convoqué : choisissez un autre identifiant."
+        }
+        "RoundNotConvened" => "Ce budget participatif n'est pas convoqué.",
+        "InvalidBudget" => "L'enveloppe doit être un montant positif, au centime.",
+        "InvalidCommunes" => "Nommez au moins une commune, chacune une fois.",
+        "InvalidWindows" => {
+            "Les périodes doivent se suivre : le dépôt des projets se ferme avant que le vote n'ouvre, et chacune ouvre avant de se fermer."
+        }
+        "InvalidMaxApprovals" => "Un bulletin retient au moins un projet.",
+        "OutsideSubmissions" => "Les projets ne se déposent que pendant la période de dépôt.",
+        "ReviewClosed" => "Le vote est ouvert : la recevabilité des projets ne peut plus changer.",
+        "OutsideVoting" => "On ne vote que pendant la période de vote.",
+        "VotingNotClosed" => "Le vote n'est pas clos : le dépouillement se fait après sa clôture.",
+        "AlreadyTallied" => "Ce budget participatif est déjà dépouillé.",
+        "NotAResident" => {
+            "Cette personne n'est pas inscrite parmi les habitants du territoire : la commune valide d'abord son inscription."
+        }
+        "CommuneNotInRound" => {
+            "Cet habitant ne vit pas dans une commune de ce budget participatif."
+        }
+        "ProposalCommuneNotInRound" => "Ce projet vise une commune hors de ce budget participatif.",
+        "DuplicateProposal" => "Un projet porte déjà cet identifiant.",
+        "TooManyProposals" => "Ce budget participatif a reçu le nombre maximal de projets.",
+        "UnknownProposal" => "Ce projet n'existe pas dans ce budget participatif.",
+        "InvalidText" => "Le titre est requis, et chaque texte reste dans sa longueur maximale.",
+        "InvalidCost" => {
+            "Le coût d'un projet est un montant positif, au centime, au plus l'enveloppe."
+        }
+        "ReasonMisfit" => {
+            "Un projet jugé irrecevable est motivé ; un projet recevable ne l'est pas."
+        }
+        "AlreadyVoted" => "Cet habitant a déjà voté : un bulletin est définitif.",
+        "InvalidApprovals" => "Un bulletin retient au moins un projet, chacun une fois.",
+        "TooManyApprovals" => "Ce bulletin retient plus de projets que le règlement ne le permet.",
+        "NotOnTheBallot" => "Ce projet n'a pas été jugé recevable : il n'est pas soumis au vote.",
+        // The territory fund.
+        "AlreadyRegistered" => "Cet habitant est déjà inscrit.",
+        "SameCommune" => "Cet habitant vit déjà dans cette commune.",
+        "NoFeed" => {
+            "Les statuts ne prévoient pas de fonds de territoire : modifiez-les pour dire ce qui l'alimente."
+        }
+        "YearBeforeFeed" => "Cet exercice précède le premier exercice qui alimente le fonds.",
+        "UnknownYear" => "Cet exercice n'existe pas.",
+        "AccountsNotApproved" => {
+            "Les comptes de cet exercice ne sont pas approuvés : le fonds est alimenté une fois qu'ils le sont."
+        }
+        "AlreadyFed" => "Cet exercice a déjà alimenté le fonds.",
+        "RoundNotTallied" => "Ce budget participatif n'est pas dépouillé.",
+        "AlreadyCommitted" => "Les projets de ce budget participatif sont déjà engagés.",
+        "InsufficientFunds" => "Le fonds ne dispose pas de quoi engager les projets retenus.",
+        "UnknownCommitment" => "Aucun engagement du fonds envers ce projet.",
+        "PaymentAboveOutstanding" => "Ce paiement dépasse ce qui reste dû au projet.",
         _ => return None,
     })
 }

@@ -2,6 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use windledger_domain::budgeting::fund::FundEvent;
+use windledger_domain::budgeting::round::RoundEvent;
 use windledger_domain::company::CompanyEvent;
 use windledger_domain::finance::{AdvanceEvent, FinancialYearEvent};
 use windledger_domain::meeting::MeetingEvent;
@@ -94,6 +96,13 @@ pub enum FarmEvent {
         advance: String,
         event: AdvanceEvent,
     },
+    /// A budgeting round of the territory fund.
+    Round {
+        round: String,
+        event: RoundEvent,
+    },
+    /// The territory fund.
+    Fund(FundEvent),
     /// A stream no projection reads (e.g. a benchmark's): passed over.
     Other,
 }
@@ -125,6 +134,11 @@ pub fn decode(event: &LedgerEvent) -> Result<FarmEvent, String> {
             advance: id.to_owned(),
             event: serde_json::from_str(payload).map_err(invalid)?,
         },
+        "budgeting-round" => FarmEvent::Round {
+            round: id.to_owned(),
+            event: serde_json::from_str(payload).map_err(invalid)?,
+        },
+        "territory-fund" => FarmEvent::Fund(serde_json::from_str(payload).map_err(invalid)?),
         _ => FarmEvent::Other,
     })
 }

@@ -24,6 +24,12 @@
 //!   balances as replayed.
 //! - Current-account advances: decided on the advance's state, with the cap
 //!   table on the grant's date.
+//! - Budgeting rounds: decided on the round's state, with the residents as
+//!   the fund replayed so far registered them; the tally counted again from
+//!   every ballot by the round's method.
+//! - The territory fund: decided on the fund's state; a feed recomputed from
+//!   the year's figures as replayed so far, under the charter in force on
+//!   the year's last day; a round's commitments from its replayed outcome.
 //!
 //! The services of each aggregate are built by one function each
 //! ([`Replay::company_services`] and the others), from the event being
@@ -52,6 +58,12 @@ use cqrs_es::event_sink::EventSink;
 use cqrs_es::{Aggregate, DomainEvent};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use windledger_domain::budgeting::fund::{
+    FundCommand, FundEvent, FundServices, KnownSources, TerritoryFund, YearFiguresFold,
+};
+use windledger_domain::budgeting::round::{
+    BudgetingRound, ResidentRoll, RoundCommand, RoundEvent, RoundServices,
+};
 use windledger_domain::cap_table::{CapTableService, CapTableSnapshot};
 use windledger_domain::company::{Company, CompanyCommand, CompanyEvent, CompanyServices, Turbine};
 use windledger_domain::finance::{
@@ -62,11 +74,13 @@ use windledger_domain::meeting::{
     Call, KnownMeetings, Meeting, MeetingCommand, MeetingEvent, MeetingServices,
 };
 use windledger_domain::resolution::{AdoptedResolution, BoxFuture, LookupError, ResolutionService};
-use windledger_domain::types::ResolutionId;
+use windledger_domain::types::{CommuneCode, ResidentId, ResolutionId};
 use windledger_store::RecordedEvent;
 
 use super::diff::first_difference;
-use crate::command::{check_advance_id, check_meeting_id, check_year_id};
+use crate::command::{
+    Command, check_advance_id, check_aggregate_id, check_meeting_id, check_round_id, check_year_id,
+};
 
 /// What the audit decided again, by stream and by kind.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -106,23 +120,43 @@ pub struct Recomputed {
     pub advance_events: u64,
     /// Of which yearly interest accruals recomputed.
     pub interest_accruals: u64,
+    /// Budgeting-round events re-decided (all of them).
+    pub round_events: u64,
+    /// Of which rounds counted again from their ballots.
+    pub rounds_tallied: u64,
+    /// Territory-fund events re-decided (all of them).
+    pub fund_events: u64,
 }
 
 impl Recomputed {
     /// Every event re-decided.
     pub fn events(&self) -> u64 {
-        self.company_events + self.meeting_events + self.financial_year_events + self.advance_events
+        self.company_events
+            + self.meeting_events
+            + self.financial_year_events
+            + self.advance_events
+            + self.round_events
+            + self.fund_events
     }
 
-    /// One sentence for the audit's summary.
+    /// One sentence for the audit's summary (the territory fund's part
+    /// only where the ledger has one).
     pub fn summary(&self) -> String {
+        let territory = if self.round_events + self.fund_events > 0 {
+            format!(
+                "; {} budgeting-round events ({} rounds counted again from their ballots) and {} territory-fund events",
+                self.round_events, self.rounds_tallied, self.fund_events
+            )
+        } else {
+            String::new()
+        };
         format!(
             "Every event decided again by the domain from the events before it ({} in all): \
              {} company events ({} share movements); {} meeting events: {} meetings re-tallied \
              ({} resolutions) from {} rolls, {} proxies given or revoked and {} ballots; \
              {} financial-year events: {} reports, {} approvals and appropriations, \
              {} dividends re-allocated ({} allocations) and {} payments; \
-             {} advance events ({} interest accruals).",
+             {} advance events ({} interest accruals){territory}.",
             self.events(),
             self.company_events,
             self.share_movements,
@@ -158,6 +192,11 @@ pub struct Replay {
     meetings: HashMap<String, Meeting>,
     years: HashMap<String, FinancialYear>,
     advances: HashMap<String, CurrentAccountAdvance>,
+    rounds: HashMap<String, BudgetingRound>,
+    /// The ledger's fund so far, shared with the rounds' roll of residents.
+    fund: Arc<TerritoryFund>,
+    /// Each financial year's figures so far, for the fund's feed.
+    figures: HashMap<i32, YearFiguresFold>,
     recomputed: Recomputed,
 }
 
@@ -186,6 +225,8 @@ impl Replay {
             k if k == Meeting::TYPE => self.meeting(id, e),
             k if k == FinancialYear::TYPE => self.year(id, e),
             k if k == CurrentAccountAdvance::TYPE => self.advance(id, e),
+            k if k == BudgetingRound::TYPE => self.round(id, e),
+            k if k == TerritoryFund::TYPE => self.fund(id, e),
             other => Err(format!(
                 "is on a stream of type {other:?}, which no windledger aggregate has: the types are {}",
                 stream_types()
@@ -242,6 +283,36 @@ impl Replay {
     /// The cap table on a date, from the company's events so far.
     fn advance_services(&self, e: &RecordedEvent) -> AdvanceServices {
         AdvanceServices::new(e.recorded_at, self.cap_tables())
+    }
+
+    /// The residents as the fund replayed so far registered them.
+    fn round_services(&self, e: &RecordedEvent) -> RoundServices {
+        RoundServices::new(e.recorded_at, ResidentsSoFar(Arc::clone(&self.fund)))
+    }
+
+    /// What a fund event read: the charter's feed on the year's last day,
+    /// the year's figures, the round's funded projects, as replayed so far.
+    fn fund_services(&self, e: &RecordedEvent, event: &FundEvent) -> FundServices {
+        let mut sources = KnownSources::default();
+        match event {
+            FundEvent::FundFed { year, .. } => {
+                if let Some(figures) = self.figures.get(year).and_then(YearFiguresFold::figures) {
+                    sources.feed = self
+                        .company
+                        .cap_table(figures.ends_on)
+                        .ok()
+                        .and_then(|t| t.charter.territory_fund);
+                    sources.years.insert(*year, figures);
+                }
+            }
+            FundEvent::RoundCommitted { round, .. } => {
+                if let Some(funded) = self.rounds.get(round.as_str()).and_then(|r| r.funded()) {
+                    sources.rounds.insert(round.clone(), funded.to_vec());
+                }
+            }
+            _ => {}
+        }
+        FundServices::new(e.recorded_at, sources)
     }
 
     fn cap_tables(&self) -> LedgerCapTables {
@@ -364,6 +435,9 @@ impl Replay {
         let services = self.year_services(e);
         let state = self.years.entry(id.to_owned()).or_default();
         let produced = redecide(state, command, &services)?;
+        if let Ok(year) = id.parse::<i32>() {
+            self.figures.entry(year).or_default().apply(&event);
+        }
         use FinancialYearEvent as E;
         let what = match &event {
             E::YearOpened { .. } => {
@@ -445,6 +519,76 @@ impl Replay {
     }
 }
 
+impl Replay {
+    fn round(&mut self, id: &str, e: &RecordedEvent) -> Result<(), String> {
+        let event: RoundEvent = decode(e, BudgetingRound::TYPE)?;
+        let command = RoundCommand::from(&event);
+        check_round_id(&command, id).map_err(on_its_stream)?;
+        let services = self.round_services(e);
+        let state = self.rounds.entry(id.to_owned()).or_default();
+        let produced = redecide(state, command, &services)?;
+        let what = match &event {
+            RoundEvent::RoundConvened { .. } => "the convocation decided again",
+            RoundEvent::ProposalSubmitted { .. } => {
+                "the proposal decided again in its window, from a resident of the round's communes"
+            }
+            RoundEvent::ProposalReviewed { .. } => "the review decided again before voting opened",
+            RoundEvent::BallotCast { .. } => {
+                "the ballot decided again in its window, from a registered resident, of eligible proposals"
+            }
+            RoundEvent::RoundTallied { .. } => {
+                "the outcome counted again from every ballot by the round's method"
+            }
+        };
+        same(&event, &produced, what)?;
+        let r = &mut self.recomputed;
+        r.round_events += 1;
+        if let RoundEvent::RoundTallied { .. } = event {
+            r.rounds_tallied += 1;
+        }
+        Ok(())
+    }
+
+    fn fund(&mut self, id: &str, e: &RecordedEvent) -> Result<(), String> {
+        let event: FundEvent = decode(e, TerritoryFund::TYPE)?;
+        let command = FundCommand::from(&event);
+        check_aggregate_id(&Command::Fund(command.clone()), id).map_err(on_its_stream)?;
+        let services = self.fund_services(e, &event);
+        let produced = redecide(Arc::make_mut(&mut self.fund), command, &services)?;
+        let what = match &event {
+            FundEvent::ResidentRegistered { .. }
+            | FundEvent::ResidentMoved { .. }
+            | FundEvent::ResidentRemoved { .. } => "the roll of residents decided again",
+            FundEvent::FundFed { .. } => {
+                "the feed recomputed from the year's figures by the charter's rule, to the cent"
+            }
+            FundEvent::GrantReceived { .. } => "the grant decided again",
+            FundEvent::RoundCommitted { .. } => {
+                "the commitments decided again from the round's outcome and what was available"
+            }
+            FundEvent::ProjectPaid { .. } => {
+                "the payment decided again from what the project was still owed"
+            }
+        };
+        same(&event, &produced, what)?;
+        self.recomputed.fund_events += 1;
+        Ok(())
+    }
+}
+
+/// The roll of residents: the fund replayed so far.
+struct ResidentsSoFar(Arc<TerritoryFund>);
+
+impl ResidentRoll for ResidentsSoFar {
+    fn commune<'a>(
+        &'a self,
+        resident: &'a ResidentId,
+        _on: NaiveDate,
+    ) -> BoxFuture<'a, Result<Option<CommuneCode>, LookupError>> {
+        Box::pin(std::future::ready(Ok(self.0.commune_of(resident).cloned())))
+    }
+}
+
 fn on_its_stream(reason: String) -> String {
     format!("is not on its aggregate's stream: {reason}")
 }
@@ -455,6 +599,8 @@ fn stream_types() -> String {
         Meeting::TYPE,
         FinancialYear::TYPE,
         CurrentAccountAdvance::TYPE,
+        BudgetingRound::TYPE,
+        TerritoryFund::TYPE,
     ]
     .join(", ")
 }

@@ -247,9 +247,9 @@ impl DomainEvent for RoundEvent {
 #[derive(Debug, Clone, PartialEq, Eq, Error, strum::IntoStaticStr)]
 pub enum RoundError {
     #[error("the round is already convened")]
-    AlreadyConvened,
+    RoundAlreadyConvened,
     #[error("the round is not convened")]
-    NotConvened,
+    RoundNotConvened,
     #[error("the round's budget must be a positive amount in whole cents, not {0}")]
     InvalidBudget(Euros),
     #[error("a round names at least one commune, each once")]
@@ -505,9 +505,11 @@ impl BudgetingRound {
         services: &RoundServices,
     ) -> Result<RoundEvent, RoundError> {
         let round = match (&command, &self.convened) {
-            (RoundCommand::Convene { .. }, Some(_)) => return Err(RoundError::AlreadyConvened),
+            (RoundCommand::Convene { .. }, Some(_)) => {
+                return Err(RoundError::RoundAlreadyConvened);
+            }
             (RoundCommand::Convene { .. }, None) => None,
-            (_, None) => return Err(RoundError::NotConvened),
+            (_, None) => return Err(RoundError::RoundNotConvened),
             (_, Some(round)) => Some(round),
         };
         if self.funded.is_some() {
@@ -693,7 +695,7 @@ impl BudgetingRound {
                         voting_close: round.voting_close,
                     });
                 }
-                let (proposals, election) = self.election().ok_or(RoundError::NotConvened)?;
+                let (proposals, election) = self.election().ok_or(RoundError::RoundNotConvened)?;
                 Ok(RoundEvent::RoundTallied {
                     proposals,
                     ballots: self.ballots.len() as u64,
@@ -701,7 +703,7 @@ impl BudgetingRound {
                     tallied_at,
                 })
             }
-            (_, None) => Err(RoundError::NotConvened),
+            (_, None) => Err(RoundError::RoundNotConvened),
         }
     }
 

@@ -234,7 +234,7 @@ fn each_step_keeps_to_its_window_on_the_servers_clock() {
             &clock(at(4, 20))
         )
         .unwrap_err(),
-        RoundError::NotConvened
+        RoundError::RoundNotConvened
     );
     run(&mut round, convene(None), &clock(at(2, 1))).unwrap();
     let before = at_hour(2027, 2, 28, 23);
@@ -474,7 +474,7 @@ fn what_cannot_be_convened_submitted_or_reviewed_says_why() {
     run(&mut round, convene(None), &convening).unwrap();
     assert_eq!(
         run(&mut round, convene(None), &convening).unwrap_err(),
-        RoundError::AlreadyConvened
+        RoundError::RoundAlreadyConvened
     );
     let when = at(3, 2);
     let submitting = clock(when);
