@@ -25,6 +25,7 @@
 
 pub mod audit;
 pub mod backup;
+pub mod budgeting;
 pub mod command;
 pub mod error;
 pub mod import;

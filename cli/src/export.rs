@@ -1,5 +1,5 @@
-//! `windledger export events|ocf|cap-table-csv|decisions-csv`: a ledger
-//! out of the database, for auditors and other tools.
+//! `windledger export events|ocf|cap-table-csv|decisions-csv|pabulib`: a
+//! ledger out of the database, for auditors and other tools.
 //!
 //! - `events`: the ledger as JSON Lines (`Store::export_jsonl`), what
 //!   `windledger verify` checks offline.
@@ -9,6 +9,9 @@
 //! - `cap-table-csv`: the cap table as of a date, one row per holder and
 //!   share class, from the projections.
 //! - `decisions-csv`: the decisions register, one row per resolution.
+//! - `pabulib ROUND`: a budgeting round's election in Pabulib's `.pb`
+//!   format (`windledger_app::budgeting::pabulib`), which `pabutools`
+//!   counts again.
 //!
 //! CSV is RFC 4180: comma-separated, CRLF line ends, a field quoted when it
 //! holds a comma, a quote or a line break (quotes doubled), UTF-8 without a
@@ -86,6 +89,8 @@ pub enum ExportKind {
     CapTableCsv,
     /// The decisions register, one row per resolution.
     DecisionsCsv,
+    /// A budgeting round's election (ROUND) in Pabulib's .pb format.
+    Pabulib,
 }
 
 impl ExportKind {
@@ -102,6 +107,9 @@ pub struct ExportOptions {
     /// What to export.
     #[arg(value_enum)]
     pub kind: ExportKind,
+
+    /// The budgeting round, for pabulib.
+    pub round: Option<String>,
 
     #[command(flatten)]
     pub source: LedgerOptions,
@@ -127,6 +135,13 @@ pub async fn run(opts: ExportOptions) -> anyhow::Result<()> {
 pub async fn run_to(opts: &ExportOptions, out: &mut (dyn Write + Send)) -> anyhow::Result<()> {
     if opts.as_of.is_some() && !opts.kind.takes_date() {
         bail!("--as-of applies to ocf and cap-table-csv only");
+    }
+    match (opts.kind, &opts.round) {
+        (ExportKind::Pabulib, None) => {
+            bail!("pabulib needs the round: windledger export pabulib ROUND")
+        }
+        (ExportKind::Pabulib, Some(_)) | (_, None) => {}
+        (_, Some(round)) => bail!("{round:?}: only pabulib takes a round"),
     }
     let as_of = opts
         .as_of
@@ -215,6 +230,27 @@ pub async fn run_to(opts: &ExportOptions, out: &mut (dyn Write + Send)) -> anyho
                 writeln!(
                     out,
                     "Exported the cap table of the ledger {ledger} as of {as_of} to {}: {rows} rows.",
+                    path.display()
+                )?;
+            }
+        }
+        ExportKind::Pabulib => {
+            let round = opts.round.as_deref().unwrap_or_default();
+            let Some(text) = windledger_app::budgeting::pabulib(&store, &ledger, round)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?
+            else {
+                bail!("the ledger {ledger} has no budgeting round {round}");
+            };
+            let mut sink = Output::open(output, out)?;
+            let written = sink.write_all(text.as_bytes());
+            if sink.finish(written)?.is_none() {
+                return Ok(());
+            }
+            if let Some(path) = output {
+                writeln!(
+                    out,
+                    "Exported the budgeting round {round} of the ledger {ledger} to {} (Pabulib .pb).",
                     path.display()
                 )?;
             }

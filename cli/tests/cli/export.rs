@@ -77,6 +77,7 @@ fn ledger_options() -> LedgerOptions {
 fn options(kind: ExportKind, output: Option<PathBuf>, as_of: Option<NaiveDate>) -> ExportOptions {
     ExportOptions {
         kind,
+        round: None,
         source: ledger_options(),
         output,
         as_of,

@@ -4,18 +4,17 @@
 //! over drawn elections with ties and near-ties and over elections from
 //! Pabulib (domain/tests/pabulib, see its README).
 //!
-//! The comparison runs `python3 domain/tests/pabutools/outcomes.py`; where
-//! pabutools is not installed it says so and passes, unless
-//! `WINDLEDGER_REQUIRE_PABUTOOLS=1` (as in CI), where it fails.
+//! The comparison runs pabutools through `windledger_fixtures::budgeting::
+//! pabutools`; where pabutools is not installed it says so and passes,
+//! unless `WINDLEDGER_REQUIRE_PABUTOOLS=1` (as in CI), where it fails.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use windledger_domain::budgeting::pabulib::{self, Meta, PabulibError};
 use windledger_domain::budgeting::{Decision, Election, ElectionError, Method, Outcome, Project};
 use windledger_domain::money::Euros;
-use windledger_fixtures::budgeting::{Shape, election as drawn};
+use windledger_fixtures::budgeting::{Shape, election as drawn, pabutools};
 use windledger_fixtures::rng::Rng;
 
 use crate::common::eur;
@@ -446,52 +445,6 @@ fn meta(seed: usize) -> Meta {
         date_begin: Some("01.03.2027".into()),
         date_end: Some("31.03.2027".into()),
     }
-}
-
-/// pabutools' outcome of each file: its funded ids per method, in the order
-/// selected; `None` where pabutools is not installed and not required.
-fn pabutools(files: &[PathBuf]) -> Option<BTreeMap<String, BTreeMap<Method, Vec<String>>>> {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/pabutools/outcomes.py");
-    let required = std::env::var("WINDLEDGER_REQUIRE_PABUTOOLS").as_deref() == Ok("1");
-    let missing = |why: String| {
-        if required {
-            panic!("WINDLEDGER_REQUIRE_PABUTOOLS=1 but {why}");
-        }
-        eprintln!("pabutools comparison skipped: {why} (pip install pabutools==1.2.3)");
-        None
-    };
-    let output = match Command::new("python3").arg(&script).args(files).output() {
-        Ok(output) => output,
-        Err(error) => return missing(format!("python3 cannot be run: {error}")),
-    };
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    if !output.status.success() {
-        if stderr.contains("No module named 'pabutools'") {
-            return missing("pabutools is not installed".into());
-        }
-        panic!("pabutools failed: {stderr}");
-    }
-    let mut outcomes = BTreeMap::new();
-    for line in String::from_utf8(output.stdout).unwrap().lines() {
-        let value: serde_json::Value = serde_json::from_str(line).unwrap();
-        let ids = |key: &str| -> Vec<String> {
-            value[key]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|id| id.as_str().unwrap().to_owned())
-                .collect()
-        };
-        outcomes.insert(
-            value["file"].as_str().unwrap().to_owned(),
-            BTreeMap::from([
-                (Method::GreedyApproval, ids("greedy_approval")),
-                (Method::EqualShares, ids("equal_shares")),
-            ]),
-        );
-    }
-    assert_eq!(outcomes.len(), files.len(), "pabutools answered every file");
-    Some(outcomes)
 }
 
 /// Every election's outcome under both methods equals pabutools', funded

@@ -1,0 +1,318 @@
+//! The territory fund through the application layer on the real store: 300
+//! residents of 2 communes registered, a grant, a budgeting round of 12
+//! proposals (2 found ineligible) decided by Equal Shares from 300 ballots,
+//! its funded projects committed and 3 of them paid; the balance reconciled
+//! to the cent from the events; `verify` deciding every event again (the
+//! round counted again from its ballots); the round exported in Pabulib's
+//! format, read back to the same outcome, and counted the same by pabutools.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, Utc};
+use cqrs_es::EventStore;
+use windledger_app::command::{Aggregates, Command};
+use windledger_domain::budgeting::fund::{FundCommand, FundEvent, TerritoryFund};
+use windledger_domain::budgeting::pabulib;
+use windledger_domain::budgeting::round::{BudgetingRound, RoundCommand, RoundEvent};
+use windledger_domain::budgeting::{Decision, Method, Outcome};
+use windledger_domain::cap_table::KnownCapTables;
+use windledger_domain::types::{CommuneCode, PartyId, ProposalId, ResidentId, RoundId};
+use windledger_fixtures::budgeting::pabutools;
+use windledger_fixtures::farm::{at, eur};
+use windledger_fixtures::rng::Rng;
+use windledger_store::LedgerId;
+use windledger_store::testing::TestDatabase;
+
+const ROUND: &str = "fonds-2026";
+const COMMUNES: [&str; 2] = ["42026", "42279"];
+
+fn resident(n: usize) -> ResidentId {
+    ResidentId::new(format!("hab-{n:03}")).unwrap()
+}
+
+/// The commune of resident `n`: two thirds in the first.
+fn commune_of(n: usize) -> &'static str {
+    if n % 3 == 2 { COMMUNES[1] } else { COMMUNES[0] }
+}
+
+fn proposal(n: usize) -> ProposalId {
+    ProposalId::new(format!("projet-{n:02}")).unwrap()
+}
+
+async fn run(aggregates: &Aggregates, id: &str, command: Command) {
+    let description = format!("{command:?}");
+    aggregates
+        .run(id, command, HashMap::new())
+        .await
+        .unwrap_or_else(|e| panic!("{description}: {e}"));
+}
+
+async fn batch(aggregates: &Aggregates, id: &str, commands: Vec<Command>) {
+    for outcome in aggregates
+        .run_batch(id, commands, HashMap::new())
+        .await
+        .expect("the batch is recorded")
+    {
+        outcome.expect("each command of the batch is accepted");
+    }
+}
+
+#[tokio::test]
+async fn a_round_of_the_territory_fund_from_registration_to_payment() {
+    let db = TestDatabase::sqlite();
+    let store = db.store().await;
+    let ledger = LedgerId::parse("fonds-test").unwrap();
+    store.create_ledger(&ledger).await.expect("a new ledger");
+    let aggregates = Aggregates::new(&store, &ledger, KnownCapTables::default);
+    let fund = |c: FundCommand| Command::Fund(c);
+    let round = |c: RoundCommand| Command::Round(c);
+
+    // The municipality registers 300 residents.
+    let registrations = (0..300)
+        .map(|n| {
+            fund(FundCommand::RegisterResident {
+                resident: resident(n),
+                commune: CommuneCode::new(commune_of(n)).unwrap(),
+                holder: None,
+            })
+        })
+        .collect();
+    batch(&aggregates, TerritoryFund::ID, registrations).await;
+    run(
+        &aggregates,
+        TerritoryFund::ID,
+        fund(FundCommand::ReceiveGrant {
+            grantor: PartyId::new("region").unwrap(),
+            amount: eur("60000"),
+            received_on: at(2026, 1, 5, 9).date_naive(),
+        }),
+    )
+    .await;
+
+    // A round, its windows in the past (the commands carry the instants
+    // the server gave them then).
+    run(
+        &aggregates,
+        ROUND,
+        round(RoundCommand::Convene {
+            round: RoundId::new(ROUND).unwrap(),
+            method: Method::EqualShares,
+            budget: eur("50000"),
+            communes: COMMUNES.map(|c| CommuneCode::new(c).unwrap()).to_vec(),
+            submissions_open: at(2026, 1, 1, 0),
+            submissions_close: at(2026, 2, 1, 0),
+            voting_open: at(2026, 2, 15, 0),
+            voting_close: at(2026, 3, 1, 0),
+            max_approvals: Some(4),
+        }),
+    )
+    .await;
+    let costs = [
+        "12000", "8000", "15000", "5000", "20000", "3000", "9500", "7000", "11000", "4500",
+        "30000", "6000",
+    ];
+    let submitted: DateTime<Utc> = at(2026, 1, 10, 9);
+    for (n, cost) in costs.iter().enumerate() {
+        run(
+            &aggregates,
+            ROUND,
+            round(RoundCommand::Submit {
+                proposal: proposal(n),
+                resident: resident(n * 7),
+                title: format!("Projet n° {n} pour le territoire"),
+                description: "Un banc, un arbre, une salle : ce que le fonds peut payer.".into(),
+                cost: eur(cost),
+                commune: CommuneCode::new(commune_of(n)).unwrap(),
+                submitted_at: submitted + Duration::hours(n as i64),
+            }),
+        )
+        .await;
+    }
+    // Two found ineligible.
+    for n in 0..costs.len() {
+        let ineligible = n == 4 || n == 10;
+        run(
+            &aggregates,
+            ROUND,
+            round(RoundCommand::Review {
+                proposal: proposal(n),
+                eligible: !ineligible,
+                reason: ineligible.then(|| "Hors du champ du fonds.".to_owned()),
+                reviewed_at: at(2026, 2, 10, 9),
+            }),
+        )
+        .await;
+    }
+    // 300 ballots: each resident approves 1 to 4 eligible projects, those of
+    // their own commune more often.
+    let mut rng = Rng::xoshiro(2026);
+    let eligible: Vec<usize> = (0..costs.len()).filter(|&n| n != 4 && n != 10).collect();
+    let ballots = (0..300)
+        .map(|n| {
+            let mut approvals = Vec::new();
+            for &p in &eligible {
+                let near = commune_of(p) == commune_of(n);
+                if approvals.len() < 4 && rng.chance(if near { 350_000 } else { 120_000 }) {
+                    approvals.push(proposal(p));
+                }
+            }
+            if approvals.is_empty() {
+                approvals.push(proposal(*rng.pick(&eligible)));
+            }
+            round(RoundCommand::Vote {
+                resident: resident(n),
+                approvals,
+                cast_at: at(2026, 2, 20, 9) + Duration::seconds(n as i64),
+            })
+        })
+        .collect();
+    batch(&aggregates, ROUND, ballots).await;
+    run(
+        &aggregates,
+        ROUND,
+        round(RoundCommand::Tally {
+            tallied_at: at(2026, 3, 1, 0),
+        }),
+    )
+    .await;
+
+    let events = aggregates_events::<BudgetingRound>(&store, &ledger, ROUND).await;
+    let Some(RoundEvent::RoundTallied {
+        proposals,
+        ballots,
+        outcome,
+        ..
+    }) = events.last()
+    else {
+        panic!("the round is tallied");
+    };
+    assert_eq!(*ballots, 300);
+    assert_eq!(proposals.len(), 10, "the ineligible are not on the ballot");
+    assert!(outcome.funded.len() >= 3, "{outcome:?}");
+    assert!(outcome.spent <= eur("50000"));
+
+    // The fund commits the funded projects and pays three of them.
+    run(
+        &aggregates,
+        TerritoryFund::ID,
+        fund(FundCommand::Commit {
+            round: RoundId::new(ROUND).unwrap(),
+        }),
+    )
+    .await;
+    for &funded in &outcome.funded[..3] {
+        run(
+            &aggregates,
+            TerritoryFund::ID,
+            fund(FundCommand::Pay {
+                round: RoundId::new(ROUND).unwrap(),
+                proposal: proposals[funded].clone(),
+                amount: eur(costs[proposal_number(&proposals[funded])]),
+                paid_on: at(2026, 4, 1, 9).date_naive(),
+            }),
+        )
+        .await;
+    }
+    reconcile(&store, &ledger, outcome).await;
+
+    // verify: every event decided again, the round counted again.
+    let mut export = Vec::new();
+    store
+        .export_jsonl(&ledger, &mut export, |_, _| {})
+        .await
+        .expect("the ledger exports");
+    let key = db.signer.verifier().to_string();
+    let report = windledger_app::audit::verify_export(std::io::Cursor::new(export), &[&key], None)
+        .unwrap_or_else(|e| panic!("the ledger verifies: {e}"));
+    assert_eq!(report.recomputed.rounds_tallied, 1);
+    assert_eq!(report.recomputed.round_events, 1 + 12 + 12 + 300 + 1);
+    assert_eq!(report.recomputed.fund_events, 300 + 1 + 1 + 3);
+
+    // Pabulib's format: read back to the same outcome, and pabutools
+    // counts it the same.
+    let text = windledger_app::budgeting::pabulib(&store, &ledger, ROUND)
+        .await
+        .expect("the ledger reads")
+        .expect("the round exports");
+    let parsed = pabulib::parse(&text).expect("the export reads back");
+    assert_eq!(parsed.election.outcome(Method::EqualShares), *outcome);
+    assert_eq!(parsed.voters.len(), 300);
+    assert!(text.contains("rule;equalshares"));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("round.pb");
+    std::fs::write(&file, &text).unwrap();
+    if let Some(theirs) = pabutools(std::slice::from_ref(&file)) {
+        let ours: Vec<String> = outcome
+            .funded
+            .iter()
+            .map(|&i| proposals[i].to_string())
+            .collect();
+        assert_eq!(ours, theirs["round.pb"][&Method::EqualShares]);
+    }
+    assert!(
+        windledger_app::budgeting::pabulib(&store, &ledger, "unknown")
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+fn proposal_number(id: &ProposalId) -> usize {
+    id.as_str()["projet-".len()..].parse().unwrap()
+}
+
+async fn aggregates_events<A>(
+    store: &windledger_store::Store,
+    ledger: &LedgerId,
+    id: &str,
+) -> Vec<A::Event>
+where
+    A: cqrs_es::Aggregate,
+    windledger_store::LedgerEventStore<A>: EventStore<A>,
+{
+    windledger_store::LedgerEventStore::<A>::new(store.clone(), ledger.clone())
+        .load_events(id)
+        .await
+        .expect("the stream reads")
+        .into_iter()
+        .map(|e| e.payload)
+        .collect()
+}
+
+/// What came in less what went out, from the fund's events, equals the
+/// fund's balance to the cent; what is owed is what was committed less
+/// what was paid.
+async fn reconcile(store: &windledger_store::Store, ledger: &LedgerId, outcome: &Outcome) {
+    let events = aggregates_events::<TerritoryFund>(store, ledger, TerritoryFund::ID).await;
+    let (mut came_in, mut paid, mut committed) = (0u64, 0u64, 0u64);
+    for event in &events {
+        match event {
+            FundEvent::GrantReceived { amount, .. } | FundEvent::FundFed { amount, .. } => {
+                came_in += amount.cents().unwrap();
+            }
+            FundEvent::RoundCommitted { total, .. } => committed += total.cents().unwrap(),
+            FundEvent::ProjectPaid { amount, .. } => paid += amount.cents().unwrap(),
+            _ => {}
+        }
+    }
+    let fund =
+        windledger_store::LedgerEventStore::<TerritoryFund>::new(store.clone(), ledger.clone())
+            .load_committed(TerritoryFund::ID)
+            .await
+            .expect("the fund reads");
+    assert_eq!(
+        fund.balance_cents(),
+        came_in - paid,
+        "0.00 EUR of difference"
+    );
+    assert_eq!(fund.outstanding_cents(), committed - paid);
+    assert_eq!(committed, outcome.spent.cents().unwrap());
+    assert_eq!(fund.available_cents(), came_in - committed);
+    // Every funded project was funded by the method, none of the others.
+    for (index, project) in outcome.projects.iter().enumerate() {
+        assert_eq!(
+            matches!(project.decision, Decision::Funded { .. }),
+            outcome.funded.contains(&index)
+        );
+    }
+}
