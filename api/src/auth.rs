@@ -19,6 +19,9 @@ pub mod roles {
 
     pub const SECRETARY: &[Role] = &[Role::Secretary];
     pub const OPERATOR: &[Role] = &[Role::Operator];
+    /// The municipality alone: the territory's residents and its budgeting
+    /// rounds.
+    pub const MUNICIPALITY: &[Role] = &[Role::Municipality];
     /// Those who audit: every holder's data, the register, the log.
     pub const AUDITORS: &[Role] = &[Role::Secretary, Role::Municipality];
     /// Those who hold or keep shares: the cap table, the meetings.

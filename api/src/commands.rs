@@ -20,6 +20,8 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use windledger_app::command::{Command, Receipt};
 use windledger_app::ledger::{LedgerRuntime, REQUEST_KEY};
+use windledger_domain::budgeting::fund::FundCommand;
+use windledger_domain::budgeting::round::RoundCommand;
 use windledger_domain::company::CompanyCommand;
 use windledger_domain::finance::{AdvanceCommand, FinancialYearCommand};
 use windledger_domain::meeting::MeetingCommand;
@@ -37,6 +39,8 @@ pub(crate) enum Aggregate {
     Meeting,
     Year,
     Advance,
+    Round,
+    Fund,
 }
 
 impl Aggregate {
@@ -48,6 +52,8 @@ impl Aggregate {
             Aggregate::Meeting => windledger_domain::meeting::Meeting::TYPE,
             Aggregate::Year => windledger_domain::finance::FinancialYear::TYPE,
             Aggregate::Advance => windledger_domain::finance::CurrentAccountAdvance::TYPE,
+            Aggregate::Round => windledger_domain::budgeting::round::BudgetingRound::TYPE,
+            Aggregate::Fund => windledger_domain::budgeting::fund::TerritoryFund::TYPE,
         }
     }
 
@@ -59,6 +65,8 @@ impl Aggregate {
             Aggregate::Meeting => Command::Meeting(serde_json::from_value(fields)?),
             Aggregate::Year => Command::FinancialYear(serde_json::from_value(fields)?),
             Aggregate::Advance => Command::Advance(serde_json::from_value(fields)?),
+            Aggregate::Round => Command::Round(serde_json::from_value(fields)?),
+            Aggregate::Fund => Command::Fund(serde_json::from_value(fields)?),
         })
     }
 }
@@ -68,8 +76,11 @@ impl Aggregate {
 pub(crate) enum IdFrom {
     /// The ledger's company.
     CompanyStream,
-    /// The path's id of the aggregate: `{meeting}`, `{year}` or `{advance}`.
+    /// The path's id of the aggregate: `{meeting}`, `{year}`, `{advance}`
+    /// or `{round}`.
     Path,
+    /// The ledger's one stream of the aggregate (the territory fund's).
+    Fixed(&'static str),
     /// A field of the body.
     Body(&'static str),
 }
@@ -82,16 +93,18 @@ pub(crate) struct CommandPath {
     meeting: Option<String>,
     year: Option<String>,
     advance: Option<String>,
+    round: Option<String>,
 }
 
 impl CommandPath {
     /// The path's id of an aggregate of this type.
     fn aggregate_id(&self, aggregate: Aggregate) -> Option<&String> {
         match aggregate {
-            Aggregate::Company => None,
+            Aggregate::Company | Aggregate::Fund => None,
             Aggregate::Meeting => self.meeting.as_ref(),
             Aggregate::Year => self.year.as_ref(),
             Aggregate::Advance => self.advance.as_ref(),
+            Aggregate::Round => self.round.as_ref(),
         }
     }
 }
@@ -200,6 +213,8 @@ impl CommandSpec {
             Aggregate::Meeting => generator.subschema_for::<MeetingCommand>(),
             Aggregate::Year => generator.subschema_for::<FinancialYearCommand>(),
             Aggregate::Advance => generator.subschema_for::<AdvanceCommand>(),
+            Aggregate::Round => generator.subschema_for::<RoundCommand>(),
+            Aggregate::Fund => generator.subschema_for::<FundCommand>(),
         }
     }
 
@@ -276,6 +291,7 @@ impl CommandSpec {
             IdFrom::Path => path.aggregate_id(self.aggregate).cloned().ok_or_else(|| {
                 Problem::internal(format!("the route of {} names no aggregate", self.tag))
             })?,
+            IdFrom::Fixed(id) => id.to_owned(),
             IdFrom::Body(f) => match fields.get(f) {
                 Some(Value::String(s)) => s.clone(),
                 Some(Value::Number(n)) => n.to_string(),

@@ -91,6 +91,12 @@ pub struct MeetingPath {
     pub meeting: String,
 }
 
+/// `{round}`: a budgeting round's id.
+#[derive(Debug, Deserialize)]
+pub struct RoundPath {
+    pub round: String,
+}
+
 /// The query string, decoded into `T`: a bad or unknown parameter is a 422
 /// problem.
 pub struct QueryParams<T>(pub T);

@@ -22,7 +22,7 @@ use crate::answers::{
     self, Company, Decision, EventsPage, Holder, LoggedEvent, MeetingSummary, Parties,
     ProductionLine, RegisterEntry, RevenueLine, SignedHead, YearProduction,
 };
-use crate::extract::{HolderPath, Ledger, MeetingPath, PathParams, QueryParams};
+use crate::extract::{HolderPath, Ledger, MeetingPath, PathParams, QueryParams, RoundPath};
 use crate::problem::Problem;
 
 /// A 200 answer.
@@ -228,6 +228,26 @@ pub(crate) async fn meeting(
         Some(record) => ok(record),
         None => Err(Problem::not_found(format!(
             "no meeting {meeting:?} in this ledger"
+        ))),
+    })
+    .await?
+}
+
+/// The territory fund, reconciled: what came in and went out, by year and
+/// in all, what is owed and available, the residents by commune.
+pub(crate) async fn territory_fund(Ledger(runtime): Ledger) -> Result<Response, Problem> {
+    projected(&runtime, |p| ok(p.territory.fold().fund())).await?
+}
+
+/// A budgeting round: its proposals, their review, votes and decisions.
+pub(crate) async fn budgeting_round(
+    Ledger(runtime): Ledger,
+    PathParams(RoundPath { round }): PathParams<RoundPath>,
+) -> Result<Response, Problem> {
+    projected(&runtime, |p| match p.territory.fold().round(&round) {
+        Some(view) => ok(view),
+        None => Err(Problem::not_found(format!(
+            "no budgeting round {round:?} in this ledger"
         ))),
     })
     .await?

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
+use windledger_domain::budgeting::fund::TerritoryFund;
 use windledger_domain::types::HolderId;
 use windledger_projections::cap_table::CapTableView;
 use windledger_projections::local_returns::LocalReturns;
@@ -16,7 +17,7 @@ use windledger_projections::statement::Statement;
 
 use crate::AppState;
 use crate::answers;
-use crate::auth::roles::{AUDITORS, MEMBERS, OPERATOR, SECRETARY};
+use crate::auth::roles::{AUDITORS, MEMBERS, MUNICIPALITY, OPERATOR, SECRETARY};
 use crate::auth::{Caller, Role};
 pub use crate::commands::CommandSpec;
 use crate::commands::{Aggregate, IdFrom};
@@ -810,6 +811,95 @@ pub fn routes() -> Vec<RouteSpec> {
             Access::Roles(SECRETARY),
             "Record a year's interest paid (its net)",
             CommandSpec::new(Advance, "pay_interest", Path),
+        ),
+        // The territory fund and its budgeting rounds (docs/territory.md).
+        read(
+            at!("/territory-fund"),
+            Access::Public,
+            "The territory fund, reconciled: feeds, grants, commitments and payments, by year and in all; the residents by commune (never named)",
+            Answer::Json(schema_of::<windledger_projections::territory::FundView>),
+            None,
+            get(reads::territory_fund),
+        ),
+        read(
+            at!("/budgeting-rounds/{round}"),
+            Access::Public,
+            "A budgeting round: its proposals (proposers never named), their review, votes and why each was or was not funded",
+            Answer::Json(schema_of::<windledger_projections::territory::Round>),
+            None,
+            get(reads::budgeting_round),
+        ),
+        command(
+            at!("/territory-fund/residents"),
+            Access::Roles(MUNICIPALITY),
+            "Register a resident of the territory (the municipality's approval), with their commune",
+            CommandSpec::new(Fund, "register_resident", Fixed(TerritoryFund::ID)),
+        ),
+        command(
+            at!("/territory-fund/resident-moves"),
+            Access::Roles(MUNICIPALITY),
+            "Record that a registered resident lives in another commune",
+            CommandSpec::new(Fund, "move_resident", Fixed(TerritoryFund::ID)),
+        ),
+        command(
+            at!("/territory-fund/resident-removals"),
+            Access::Roles(MUNICIPALITY),
+            "Remove a resident from the roll",
+            CommandSpec::new(Fund, "remove_resident", Fixed(TerritoryFund::ID)),
+        ),
+        command(
+            at!("/territory-fund/feeds"),
+            Access::Roles(SECRETARY),
+            "Feed the fund from a financial year whose accounts are approved, by the charter's rule",
+            CommandSpec::new(Fund, "feed", Fixed(TerritoryFund::ID)),
+        ),
+        command(
+            at!("/territory-fund/grants"),
+            Access::Roles(SECRETARY),
+            "Record a grant received by the fund",
+            CommandSpec::new(Fund, "receive_grant", Fixed(TerritoryFund::ID)),
+        ),
+        command(
+            at!("/territory-fund/commitments"),
+            Access::Roles(MUNICIPALITY),
+            "Commit the fund to the projects a tallied round funded",
+            CommandSpec::new(Fund, "commit", Fixed(TerritoryFund::ID)),
+        ),
+        command(
+            at!("/territory-fund/payments"),
+            Access::Roles(SECRETARY),
+            "Record a payment to a committed project",
+            CommandSpec::new(Fund, "pay", Fixed(TerritoryFund::ID)),
+        ),
+        command(
+            at!("/budgeting-rounds"),
+            Access::Roles(MUNICIPALITY),
+            "Convene a budgeting round: method, budget, communes, submission and voting windows",
+            CommandSpec::new(Round, "convene", Body("round")),
+        ),
+        command(
+            at!("/budgeting-rounds/{round}/proposals"),
+            Access::Roles(MUNICIPALITY),
+            "Record a resident's proposal, received in the submission window (the server's clock)",
+            CommandSpec::new(Round, "submit", Path).at_server_time("submitted_at"),
+        ),
+        command(
+            at!("/budgeting-rounds/{round}/reviews"),
+            Access::Roles(MUNICIPALITY),
+            "Find a proposal eligible, or not with a reason, until voting opens",
+            CommandSpec::new(Round, "review", Path).at_server_time("reviewed_at"),
+        ),
+        command(
+            at!("/budgeting-rounds/{round}/ballots"),
+            Access::Roles(MUNICIPALITY),
+            "Record a resident's ballot, received in the voting window (the server's clock)",
+            CommandSpec::new(Round, "vote", Path).at_server_time("cast_at"),
+        ),
+        command(
+            at!("/budgeting-rounds/{round}/tally"),
+            Access::Roles(MUNICIPALITY),
+            "Count the round once voting has closed, by its method",
+            CommandSpec::new(Round, "tally", Path).at_server_time("tallied_at"),
         ),
         read(
             at!("/advance-interest/{year}/credit-transfers.xml"),

@@ -29,4 +29,5 @@ pub mod register;
 pub mod runner;
 pub mod share_register;
 pub mod statement;
+pub mod territory;
 pub mod tree;

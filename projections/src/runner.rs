@@ -13,6 +13,7 @@ use crate::event::{FarmEvent, LedgerEvent, decode};
 use crate::finance::Finance;
 use crate::register::DecisionsRegister;
 use crate::share_register::ShareRegister;
+use crate::territory::Territory;
 use crate::tree::Tree;
 
 /// A read model: a pure fold over the ledger.
@@ -90,6 +91,7 @@ pub struct Projections {
     pub share_register: Slot<ShareRegister>,
     pub finance: Slot<Finance>,
     pub tree: Slot<Tree>,
+    pub territory: Slot<Territory>,
 }
 
 /// Where a fold stands.
@@ -114,6 +116,7 @@ impl Projections {
         self.share_register.apply(event, decoded);
         self.finance.apply(event, decoded);
         self.tree.apply(event, decoded);
+        self.territory.apply(event, decoded);
     }
 
     /// The position every fold has reached (the lowest of them).
@@ -124,6 +127,7 @@ impl Projections {
             .min(self.share_register.position())
             .min(self.finance.position())
             .min(self.tree.position())
+            .min(self.territory.position())
     }
 
     pub fn status(&self) -> Vec<Status> {
@@ -140,6 +144,7 @@ impl Projections {
             status(&self.share_register),
             status(&self.finance),
             status(&self.tree),
+            status(&self.territory),
         ]
     }
 
@@ -151,6 +156,7 @@ impl Projections {
             .or(self.share_register.failed())
             .or(self.finance.failed())
             .or(self.tree.failed())
+            .or(self.territory.failed())
     }
 }
 

@@ -49,6 +49,8 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/proofs/inclusion",
             "/receipts/{position}",
             "/proofs/consistency",
+            "/territory-fund",
+            "/budgeting-rounds/{round}",
         ],
     ),
     (
@@ -153,6 +155,24 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/advances/{advance}/interest-payments",
             "/advance-repayments/credit-transfers.xml",
             "/bank-statements",
+            "/territory-fund/feeds",
+            "/territory-fund/grants",
+            "/territory-fund/payments",
+        ],
+    ),
+    (
+        "POST",
+        Rule::Only(&[Municipality]),
+        &[
+            "/territory-fund/residents",
+            "/territory-fund/resident-moves",
+            "/territory-fund/resident-removals",
+            "/territory-fund/commitments",
+            "/budgeting-rounds",
+            "/budgeting-rounds/{round}/proposals",
+            "/budgeting-rounds/{round}/reviews",
+            "/budgeting-rounds/{round}/ballots",
+            "/budgeting-rounds/{round}/tally",
         ],
     ),
     (
@@ -299,7 +319,8 @@ async fn every_route_answers_every_caller_by_its_rule(db: windledger_store::test
                 .replace("{holder}", holder)
                 .replace("{meeting}", "ago-2025")
                 .replace("{year}", "2025")
-                .replace("{advance}", "cca-partenaire-2020");
+                .replace("{advance}", "cca-partenaire-2020")
+                .replace("{round}", "fonds-2026");
             let url = server.api(&path);
             let method: Method = method.parse().expect("a method");
             for who in &callers {

@@ -10,6 +10,8 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
 use cqrs_es::EventStore;
+use serde_json::Value;
+use windledger_app::audit::Replay;
 use windledger_app::command::{Aggregates, Command};
 use windledger_domain::budgeting::fund::{FundCommand, FundEvent, TerritoryFund};
 use windledger_domain::budgeting::pabulib;
@@ -20,8 +22,8 @@ use windledger_domain::types::{CommuneCode, PartyId, ProposalId, ResidentId, Rou
 use windledger_fixtures::budgeting::pabutools;
 use windledger_fixtures::farm::{at, eur};
 use windledger_fixtures::rng::Rng;
-use windledger_store::LedgerId;
 use windledger_store::testing::TestDatabase;
+use windledger_store::{LedgerId, RecordedEvent};
 
 const ROUND: &str = "fonds-2026";
 const COMMUNES: [&str; 2] = ["42026", "42279"];
@@ -222,8 +224,11 @@ async fn a_round_of_the_territory_fund_from_registration_to_payment() {
         .await
         .expect("the ledger exports");
     let key = db.signer.verifier().to_string();
-    let report = windledger_app::audit::verify_export(std::io::Cursor::new(export), &[&key], None)
-        .unwrap_or_else(|e| panic!("the ledger verifies: {e}"));
+    let report =
+        windledger_app::audit::verify_export(std::io::Cursor::new(export.clone()), &[&key], None)
+            .unwrap_or_else(|e| panic!("the ledger verifies: {e}"));
+    forgeries_are_refused_where_they_stand(&export);
+    the_public_reads_the_same(&export, outcome);
     assert_eq!(report.recomputed.rounds_tallied, 1);
     assert_eq!(report.recomputed.round_events, 1 + 12 + 12 + 300 + 1);
     assert_eq!(report.recomputed.fund_events, 300 + 1 + 1 + 3);
@@ -255,6 +260,112 @@ async fn a_round_of_the_territory_fund_from_registration_to_payment() {
             .unwrap()
             .is_none()
     );
+}
+
+/// The projection the public reads (`GET /territory-fund`,
+/// `/budgeting-rounds/{round}`) says what the aggregates decided.
+fn the_public_reads_the_same(export: &[u8], outcome: &Outcome) {
+    let mut projections = windledger_projections::runner::Projections::default();
+    for line in export.split(|&b| b == b'\n').filter(|l| !l.is_empty()) {
+        let recorded: RecordedEvent = serde_json::from_slice(line).unwrap();
+        projections.apply(&windledger_app::services::ledger_event(recorded));
+    }
+    assert_eq!(projections.failure(), None);
+    let territory = projections.territory.fold();
+    let fund = territory.fund();
+    let paid: u64 = fund
+        .payments
+        .iter()
+        .map(|p| p.amount.cents().unwrap())
+        .sum();
+    assert_eq!(fund.came_in, eur("60000"));
+    assert_eq!(fund.paid.cents().unwrap(), paid);
+    assert_eq!(fund.balance.cents().unwrap(), 6_000_000 - paid);
+    assert_eq!(
+        fund.outstanding.cents().unwrap(),
+        outcome.spent.cents().unwrap() - paid
+    );
+    assert_eq!(
+        fund.available.cents().unwrap(),
+        6_000_000 - outcome.spent.cents().unwrap()
+    );
+    // By year: the grant in January, the payments in April, of 2026.
+    assert_eq!(fund.years.len(), 1);
+    assert_eq!(fund.years[0].balance, fund.balance);
+    assert_eq!(fund.residents.values().sum::<u64>(), 300);
+    assert_eq!(fund.residents[&CommuneCode::new(COMMUNES[1]).unwrap()], 100);
+    let round = territory.round(ROUND).expect("the round");
+    assert_eq!(round.proposals.len(), 12);
+    assert_eq!(round.ballots, 300);
+    assert_eq!(round.spent, Some(outcome.spent));
+    let funded = round
+        .proposals
+        .iter()
+        .filter(|p| matches!(p.decision, Some(Decision::Funded { .. })))
+        .count();
+    assert_eq!(funded, outcome.funded.len());
+    assert!(
+        round
+            .proposals
+            .iter()
+            .filter(|p| p.eligible == Some(false))
+            .all(|p| p.reason.is_some() && p.votes.is_none())
+    );
+}
+
+/// The events of the export as `verify` decides them again, one forged at
+/// a time: each refused at its own position, with the domain's reason.
+fn forgeries_are_refused_where_they_stand(export: &[u8]) {
+    let lines: Vec<Value> = export
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty())
+        .map(|line| serde_json::from_slice(line).expect("an exported event"))
+        .collect();
+    let find = |event_type: &str| {
+        lines
+            .iter()
+            .position(|e| e["event_type"] == event_type)
+            .unwrap_or_else(|| panic!("a {event_type}"))
+    };
+    let forge = |at: usize, change: &dyn Fn(&mut Value)| {
+        let mut forged = lines.clone();
+        change(&mut forged[at]["payload"]);
+        let mut replay = Replay::new();
+        for (i, line) in forged.into_iter().enumerate() {
+            let event: RecordedEvent = serde_json::from_value(line).expect("a recorded event");
+            if let Err(reason) = replay.apply(&event) {
+                return (i, reason);
+            }
+        }
+        panic!("the forgery at {at} passed")
+    };
+    // The outcome of the tally, its funded projects in another order.
+    let tally = find("RoundTallied");
+    let (at, reason) = forge(tally, &|p| {
+        let funded = &mut p["RoundTallied"]["outcome"]["funded"];
+        let mut list = funded.as_array().unwrap().clone();
+        list.reverse();
+        *funded = Value::Array(list);
+    });
+    assert_eq!(at, tally);
+    assert!(
+        reason.contains("counted again from every ballot"),
+        "{reason}"
+    );
+    // A ballot from someone the municipality never registered.
+    let ballot = find("BudgetBallotCast");
+    let (at, reason) = forge(ballot, &|p| {
+        p["BallotCast"]["resident"] = Value::String("hab-999".into());
+    });
+    assert_eq!(at, ballot);
+    assert!(reason.contains("not a registered resident"), "{reason}");
+    // A payment beyond what the project is owed.
+    let payment = find("ProjectPaid");
+    let (at, reason) = forge(payment, &|p| {
+        p["ProjectPaid"]["amount"] = Value::String("1000000.00".into());
+    });
+    assert_eq!(at, payment);
+    assert!(reason.contains("above the"), "{reason}");
 }
 
 fn proposal_number(id: &ProposalId) -> usize {
