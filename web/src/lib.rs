@@ -42,6 +42,7 @@ pub mod routes;
 mod secretary;
 mod session;
 mod space;
+mod territory;
 mod turbines;
 mod votes;
 

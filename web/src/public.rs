@@ -320,6 +320,14 @@ pub async fn show(
         (production_section(&farm.path(""), &data))
         (decisions_section(&data))
         (returns_section(&farm.path(""), &data.returns, &data.places, &data.returns_out_of_range))
+        section aria-labelledby="fonds" {
+            h2 #fonds { "Fonds de territoire" }
+            p {
+                "Une part de ce que gagne le parc finance des projets choisis par les habitants du territoire : "
+                a href=(farm.path("/fonds-de-territoire")) { "le fonds de territoire et ses budgets participatifs" }
+                "."
+            }
+        }
         section aria-labelledby="verifier" {
             h2 #verifier { "Vérifier le registre" }
             p {

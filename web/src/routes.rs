@@ -30,7 +30,7 @@ use crate::extract::{Farm, Params, Visitor};
 use crate::layout::{self, error_page};
 use crate::{
     Web, WebError, advances, audit, identity, operator, paperwork, payments, public, receipts,
-    secretary, space, turbines,
+    secretary, space, territory, turbines,
 };
 
 /// One page route.
@@ -102,6 +102,8 @@ pub fn routes() -> Vec<PageRoute> {
         read(farm!(""), Public, public::show),
         read(farm!("/retombees"), Public, public::returns),
         read(farm!("/point-de-controle"), Public, public::checkpoint),
+        read(farm!("/fonds-de-territoire"), Public, territory::fund),
+        read(farm!("/fonds-de-territoire/{round}"), Public, territory::round),
         read(farm!("/espace"), Roles(ALL_ROLES), space::home),
         read(farm!("/assemblees/{meeting}"), Roles(MEMBERS), space::meeting),
         form(farm!("/assemblees/{meeting}/vote"), OWN_HOLDER, space::vote),

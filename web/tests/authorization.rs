@@ -64,6 +64,8 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/parcs/{ledger}",
             "/parcs/{ledger}/retombees",
             "/parcs/{ledger}/point-de-controle",
+            "/parcs/{ledger}/fonds-de-territoire",
+            "/parcs/{ledger}/fonds-de-territoire/{round}",
         ],
     ),
     ("POST", Rule::Public, &["/connexion", "/deconnexion"]),
@@ -435,7 +437,8 @@ async fn every_page_route_answers_every_visitor_by_its_rule() {
             .replace("{meeting}", MEETING)
             .replace("{year}", "2024")
             .replace("{holder}", VOTER)
-            .replace("{position}", &position.to_string());
+            .replace("{position}", &position.to_string())
+            .replace("{round}", "fonds-2026");
         for (n, (who, token)) in tokens.iter().enumerate() {
             // A new session for each call: signing out ends one.
             let (session, csrf) = match token {

@@ -427,3 +427,209 @@ async fn reconcile(store: &windledger_store::Store, ledger: &LedgerId, outcome: 
         );
     }
 }
+
+/// The same story through the API on the reference farm, with the server's
+/// clock: the municipality registers residents and runs a round, the
+/// secretary funds and pays; the public reads and the pages show it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_round_through_the_api_and_the_pages() {
+    use windledger_api::auth::Role;
+
+    use crate::server::{LEDGER, Server};
+
+    let server = Server::with_reference_farm(TestDatabase::sqlite()).await;
+    let secretary = server.token(LEDGER, Role::Secretary, None).await;
+    let municipality = server.token(LEDGER, Role::Municipality, Some("ccmp")).await;
+    // The reference farm's charter sets no territory fund: a feed is
+    // refused, saying so; a grant funds it.
+    server
+        .post(
+            "/territory-fund/feeds",
+            &secretary,
+            serde_json::json!({"year": 2024}),
+        )
+        .await
+        .problem(422, "refused")
+        .detail_contains("the charter sets no territory fund");
+    server
+        .post(
+            "/territory-fund/grants",
+            &secretary,
+            serde_json::json!({"grantor": "region", "amount": "20000", "received_on": "2026-01-05"}),
+        )
+        .await
+        .expect(201);
+    for n in 0..30 {
+        server
+            .post(
+                "/territory-fund/residents",
+                &municipality,
+                serde_json::json!({"resident": format!("hab-{n:03}"), "commune": commune_of(n)}),
+            )
+            .await
+            .expect(201);
+    }
+    // Submissions are open for a few seconds, then voting.
+    let now = Utc::now();
+    let open = now - Duration::hours(1);
+    let voting = now + Duration::seconds(4);
+    let close = voting + Duration::seconds(6);
+    server
+        .post(
+            "/budgeting-rounds",
+            &municipality,
+            serde_json::json!({
+                "round": ROUND, "method": "equal_shares", "budget": "10000",
+                "communes": COMMUNES, "submissions_open": open,
+                "submissions_close": voting, "voting_open": voting, "voting_close": close,
+            }),
+        )
+        .await
+        .expect(201);
+    let path = |suffix: &str| format!("/budgeting-rounds/{ROUND}/{suffix}");
+    for (n, cost) in ["4000", "3000", "6000", "2500"].iter().enumerate() {
+        server
+            .post(
+                &path("proposals"),
+                &municipality,
+                serde_json::json!({
+                    "proposal": format!("projet-{n:02}"), "resident": format!("hab-{:03}", n * 3),
+                    "title": format!("Projet n° {n}"), "description": "", "cost": cost,
+                    "commune": commune_of(n),
+                }),
+            )
+            .await
+            .expect(201);
+    }
+    // The server's clock dates each step: a body may not.
+    server
+        .post(
+            &path("reviews"),
+            &municipality,
+            serde_json::json!({"proposal": "projet-00", "eligible": true, "reviewed_at": now}),
+        )
+        .await
+        .problem(422, "validation");
+    for n in 0..4 {
+        let body = if n == 2 {
+            serde_json::json!({"proposal": "projet-02", "eligible": false, "reason": "Voirie communale : hors du fonds."})
+        } else {
+            serde_json::json!({"proposal": format!("projet-{n:02}"), "eligible": true})
+        };
+        server
+            .post(&path("reviews"), &municipality, body)
+            .await
+            .expect(201);
+    }
+    // Too early to vote.
+    server
+        .post(
+            &path("ballots"),
+            &municipality,
+            serde_json::json!({"resident": "hab-000", "approvals": ["projet-00"]}),
+        )
+        .await
+        .problem(422, "refused")
+        .detail_contains("ballots are taken from");
+    tokio::time::sleep((voting - Utc::now()).to_std().unwrap_or_default()).await;
+    for n in 0..30 {
+        let approvals = match n % 3 {
+            0 => vec!["projet-00", "projet-03"],
+            1 => vec!["projet-00"],
+            _ => vec!["projet-01"],
+        };
+        server
+            .post(
+                &path("ballots"),
+                &municipality,
+                serde_json::json!({"resident": format!("hab-{n:03}"), "approvals": approvals}),
+            )
+            .await
+            .expect(201);
+    }
+    tokio::time::sleep((close - Utc::now()).to_std().unwrap_or_default()).await;
+    server
+        .post(&path("tally"), &municipality, serde_json::json!({}))
+        .await
+        .expect(201);
+    server
+        .post(
+            "/territory-fund/commitments",
+            &municipality,
+            serde_json::json!({"round": ROUND}),
+        )
+        .await
+        .expect(201);
+    let round = server
+        .get(&format!("/budgeting-rounds/{ROUND}"), None)
+        .await
+        .expect(200)
+        .body;
+    // 10,000 for 30 voters. projet-00 (4,000) has the 20 of the first
+    // commune... each proposal's decision is the method's.
+    let decisions: Vec<&str> = round["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["decision"]["decision"].as_str().unwrap_or("ineligible"))
+        .collect();
+    assert_eq!(decisions[2], "ineligible");
+    assert!(decisions.contains(&"funded"), "{round}");
+    let funded: Vec<String> = round["proposals"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["decision"]["decision"] == "funded")
+        .map(|p| p["proposal"].as_str().unwrap().to_owned())
+        .collect();
+    let costs = ["4000", "3000", "6000", "2500"];
+    for proposal in &funded {
+        let n: usize = proposal["projet-".len()..].parse().unwrap();
+        server
+            .post(
+                "/territory-fund/payments",
+                &secretary,
+                serde_json::json!({"round": ROUND, "proposal": proposal, "amount": costs[n], "paid_on": Utc::now().date_naive()}),
+            )
+            .await
+            .expect(201);
+    }
+    let fund = server.get("/territory-fund", None).await.expect(200).body;
+    let spent: u64 = funded
+        .iter()
+        .map(|p| {
+            eur(costs[p["projet-".len()..].parse::<usize>().unwrap()])
+                .cents()
+                .unwrap()
+        })
+        .sum();
+    let cents = |key: &str| eur(fund[key].as_str().unwrap()).cents().unwrap();
+    assert_eq!(cents("came_in"), 2_000_000);
+    assert_eq!(cents("balance"), 2_000_000 - spent, "{fund}");
+    assert_eq!(cents("outstanding"), 0, "every funded project paid");
+    assert_eq!(cents("available"), cents("balance"));
+    // The pages, in French.
+    let page = server
+        .fetch(&format!("/parcs/{LEDGER}/fonds-de-territoire"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("Fonds de territoire") && page.contains("graphique-fonds"));
+    let page = server
+        .fetch(&format!("/parcs/{LEDGER}/fonds-de-territoire/{ROUND}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("Irrecevable : Voirie communale : hors du fonds."),
+        "{page}"
+    );
+    assert!(page.contains("Financé (retenu en 1er)"), "{page}");
+    let missing = server
+        .fetch(&format!("/parcs/{LEDGER}/fonds-de-territoire/inconnu"))
+        .await;
+    assert_eq!(missing.status(), 404);
+    server.stop().await;
+}

@@ -423,6 +423,7 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
             "Retombées économiques locales",
             "02-retombees",
         ),
+        ("/fonds-de-territoire", "Fonds de territoire", "02-fonds"),
         ("/page-inconnue", "Page introuvable", "02-page-introuvable"),
     ] {
         visit(&client, &mut checks, &format!("{farm}{path}"), title, name).await;
