@@ -107,8 +107,13 @@ pub fn check_aggregate_id(command: &Command, aggregate_id: &str) -> Result<(), S
         Command::FinancialYear(c) => check_year_id(c, aggregate_id),
         Command::Advance(c) => check_advance_id(c, aggregate_id),
         Command::Round(c) => check_round_id(c, aggregate_id),
-        Command::Fund(_) => same_id(TerritoryFund::ID, aggregate_id),
+        Command::Fund(_) => check_fund_id(aggregate_id),
     }
+}
+
+/// A ledger has one fund, on its one stream.
+pub(crate) fn check_fund_id(aggregate_id: &str) -> Result<(), String> {
+    same_id(TerritoryFund::ID, aggregate_id)
 }
 
 /// A convocation names its round: the stream's.

@@ -254,43 +254,45 @@ impl Territory {
     }
 
     fn apply_round(&mut self, id: &str, event: &RoundEvent) -> Result<(), String> {
-        if let RoundEvent::RoundConvened {
-            method,
-            budget,
-            communes,
-            submissions_open,
-            submissions_close,
-            voting_open,
-            voting_close,
-            max_approvals,
-            ..
-        } = event.clone()
-        {
-            self.rounds.insert(
-                id.to_owned(),
-                Round {
-                    round: id.to_owned(),
-                    method,
-                    budget,
-                    communes,
-                    submissions_open,
-                    submissions_close,
-                    voting_open,
-                    voting_close,
-                    max_approvals,
-                    proposals: Vec::new(),
-                    ballots: 0,
-                    spent: None,
-                },
-            );
-            return Ok(());
+        let rounds = &mut self.rounds;
+        fn convened<'a>(
+            rounds: &'a mut BTreeMap<String, Round>,
+            id: &str,
+        ) -> Result<&'a mut Round, String> {
+            rounds
+                .get_mut(id)
+                .ok_or_else(|| format!("round {id} is not convened"))
         }
-        let round = self
-            .rounds
-            .get_mut(id)
-            .ok_or_else(|| format!("round {id} is not convened"))?;
         match event.clone() {
-            RoundEvent::RoundConvened { .. } => {}
+            RoundEvent::RoundConvened {
+                method,
+                budget,
+                communes,
+                submissions_open,
+                submissions_close,
+                voting_open,
+                voting_close,
+                max_approvals,
+                ..
+            } => {
+                rounds.insert(
+                    id.to_owned(),
+                    Round {
+                        round: id.to_owned(),
+                        method,
+                        budget,
+                        communes,
+                        submissions_open,
+                        submissions_close,
+                        voting_open,
+                        voting_close,
+                        max_approvals,
+                        proposals: Vec::new(),
+                        ballots: 0,
+                        spent: None,
+                    },
+                );
+            }
             RoundEvent::ProposalSubmitted {
                 proposal,
                 title,
@@ -298,7 +300,7 @@ impl Territory {
                 cost,
                 commune,
                 ..
-            } => round.proposals.push(Proposal {
+            } => convened(rounds, id)?.proposals.push(Proposal {
                 proposal,
                 title,
                 description,
@@ -315,7 +317,7 @@ impl Territory {
                 reason,
                 ..
             } => {
-                let p = round
+                let p = convened(rounds, id)?
                     .proposals
                     .iter_mut()
                     .find(|p| p.proposal == proposal)
@@ -323,10 +325,11 @@ impl Territory {
                 p.eligible = Some(eligible);
                 p.reason = reason;
             }
-            RoundEvent::BallotCast { .. } => round.ballots += 1,
+            RoundEvent::BallotCast { .. } => convened(rounds, id)?.ballots += 1,
             RoundEvent::RoundTallied {
                 proposals, outcome, ..
             } => {
+                let round = convened(rounds, id)?;
                 for (id, result) in proposals.iter().zip(outcome.projects) {
                     if let Some(p) = round.proposals.iter_mut().find(|p| &p.proposal == id) {
                         p.votes = Some(result.votes);

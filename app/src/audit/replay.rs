@@ -79,7 +79,7 @@ use windledger_store::RecordedEvent;
 
 use super::diff::first_difference;
 use crate::command::{
-    Command, check_advance_id, check_aggregate_id, check_meeting_id, check_round_id, check_year_id,
+    check_advance_id, check_fund_id, check_meeting_id, check_round_id, check_year_id,
 };
 
 /// What the audit decided again, by stream and by kind.
@@ -552,7 +552,7 @@ impl Replay {
     fn fund(&mut self, id: &str, e: &RecordedEvent) -> Result<(), String> {
         let event: FundEvent = decode(e, TerritoryFund::TYPE)?;
         let command = FundCommand::from(&event);
-        check_aggregate_id(&Command::Fund(command.clone()), id).map_err(on_its_stream)?;
+        check_fund_id(id).map_err(on_its_stream)?;
         let services = self.fund_services(e, &event);
         let produced = redecide(Arc::make_mut(&mut self.fund), command, &services)?;
         let what = match &event {
