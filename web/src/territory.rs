@@ -6,11 +6,15 @@
 
 use axum::http::StatusCode;
 use maud::{Markup, html};
+use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use windledger_domain::budgeting::{Decision, Method};
+use windledger_domain::charter::FeedRule;
 use windledger_domain::company::PlaceNames;
 use windledger_domain::money::Euros;
+use windledger_domain::ratio::Ratio;
 use windledger_html::charts::{Bar, bar_chart};
+use windledger_html::tables::cards;
 use windledger_projections::territory::{FundView, Round};
 
 use crate::extract::{Farm, Params, Visitor};
@@ -87,6 +91,7 @@ pub async fn fund(farm: Farm, visitor: Visitor) -> PageResult {
             div.stat { "Disponible" strong { (euros(view.available)) } }
         }
         (years(&view))
+        (feeds(&view))
         (rounds(&farm, &view))
         (residents(&view, &places))
     };
@@ -121,7 +126,7 @@ fn years(view: &FundView) -> Markup {
                     &["Exercices du parc".to_owned(), "Subventions".to_owned()],
                     &bars,
                 ))
-                div.table {
+                (cards(html! {
                     table {
                         caption { "Le fonds par année (euros) : entrées, versements et solde en fin d'année" }
                         thead { tr {
@@ -143,7 +148,68 @@ fn years(view: &FundView) -> Markup {
                             }
                         }
                     }
-                }
+                }))
+            }
+        }
+    }
+}
+
+/// A share as a per cent, to the hundredth at most: `1 %`, `2,5 %`.
+fn share(share: Ratio) -> String {
+    let per_cent = Decimal::from(share.numerator()) * Decimal::ONE_HUNDRED
+        / Decimal::from(share.denominator().max(1));
+    let places = if per_cent.fract().is_zero() { 0 } else { 2 };
+    format::percent(per_cent, places)
+}
+
+/// What the charter's clause took of a year, in French.
+fn rule(rule: &FeedRule, base: Decimal) -> String {
+    match rule {
+        FeedRule::ShareOfRevenue { share: s } => format!(
+            "{} du chiffre d'affaires de {}",
+            share(*s),
+            format::euros(base)
+        ),
+        FeedRule::PerMwh { amount } => format!(
+            "{} par MWh produit, sur {}",
+            euros(*amount),
+            format::mwh(base, 3)
+        ),
+        FeedRule::ShareOfDividends { share: s } => {
+            format!("{} des dividendes de {}", share(*s), format::euros(base))
+        }
+    }
+}
+
+/// Each financial year that fed the fund: what the charter took, on what.
+fn feeds(view: &FundView) -> Markup {
+    html! {
+        section aria-labelledby="exercices" {
+            h2 #exercices { "Ce que chaque exercice du parc a versé" }
+            @if view.feeds.is_empty() {
+                p { "Aucun exercice n'a encore alimenté le fonds." }
+            } @else {
+                (cards(html! {
+                    table {
+                        caption { "L'alimentation du fonds par les exercices approuvés, selon la clause des statuts" }
+                        thead { tr {
+                            th scope="col" { "Exercice" }
+                            th scope="col" { "Clause des statuts" }
+                            th.num scope="col" { "Montant" }
+                            th.num scope="col" { "Position au journal" }
+                        } }
+                        tbody {
+                            @for f in &view.feeds {
+                                tr {
+                                    th scope="row" { "Exercice " (f.year) }
+                                    td { (rule(&f.feed.rule, f.base)) }
+                                    td.num { (euros(f.amount)) }
+                                    td.num { (f.position) }
+                                }
+                            }
+                        }
+                    }
+                }))
             }
         }
     }
@@ -251,7 +317,7 @@ fn proposals(view: &Round, places: &PlaceNames) -> Markup {
             @if view.proposals.is_empty() {
                 p { "Aucun projet n'est encore déposé." }
             } @else {
-                div.table {
+                (cards(html! {
                     table {
                         caption { "Projets déposés, dans l'ordre de leur dépôt" }
                         thead { tr {
@@ -283,7 +349,7 @@ fn proposals(view: &Round, places: &PlaceNames) -> Markup {
                             }
                         }
                     }
-                }
+                }))
             }
         }
     }

@@ -5,6 +5,8 @@
 //! to the cent from the events; `verify` deciding every event again (the
 //! round counted again from its ballots); the round exported in Pabulib's
 //! format, read back to the same outcome, and counted the same by pabutools.
+//! Then the story through the API, the pages and Chromium on the
+//! reference farm: the fund fed by two years of its revenue.
 
 use std::collections::HashMap;
 
@@ -428,38 +430,97 @@ async fn reconcile(store: &windledger_store::Store, ledger: &LedgerId, outcome: 
     }
 }
 
-/// The same story through the API on the reference farm, with the server's
-/// clock: the municipality registers residents and runs a round, the
-/// secretary funds and pays; the public reads and the pages show it.
+/// The costs of the API story's twelve proposals, in euros.
+const COSTS: [u64; 12] = [
+    12_000, 8_000, 25_000, 5_000, 15_000, 3_500, 9_000, 20_000, 6_000, 4_000, 11_000, 7_500,
+];
+/// The proposals the municipality finds ineligible.
+const INELIGIBLE: [usize; 2] = [2, 7];
+
+/// What resident `n` approves: the eligible proposals of their commune
+/// that `n` and the proposal's number do not rule out, and one more.
+fn approvals_of(n: usize) -> Vec<usize> {
+    let mut approvals: Vec<usize> = (0..COSTS.len())
+        .filter(|p| commune_of(*p) == commune_of(n) && !(n + p).is_multiple_of(3))
+        .chain([n % COSTS.len()])
+        .filter(|p| !INELIGIBLE.contains(p))
+        .collect();
+    approvals.sort_unstable();
+    approvals.dedup();
+    approvals
+}
+
+/// The story through the API on the reference farm, with the
+/// server's clock: the fund fed by two years of the farm's revenue (the
+/// charter's clause, adopted by the extraordinary meeting of 2022, gives it
+/// 1 % from 2023), 300 residents of the farm's 2 communes, 12 proposals (2
+/// ineligible), a round under Equal Shares, its funded projects committed
+/// and 3 of them paid; the fund reconciled to 0.00 EUR of difference; the
+/// pages in French, and in Chromium audited by axe-core when it is here.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_round_through_the_api_and_the_pages() {
+async fn the_story_through_the_api_and_the_pages() {
     use windledger_api::auth::Role;
+    use windledger_domain::budgeting::{Election, Project};
+    use windledger_domain::money::round_to_cent;
+    use windledger_fixtures::reference::{self, FUND_FROM_YEAR, LAST_YEAR};
 
     use crate::server::{LEDGER, Server};
 
     let server = Server::with_reference_farm(TestDatabase::sqlite()).await;
     let secretary = server.token(LEDGER, Role::Secretary, None).await;
     let municipality = server.token(LEDGER, Role::Municipality, Some("ccmp")).await;
-    // The reference farm's charter sets no territory fund: a feed is
-    // refused, saying so; a grant funds it.
+    let feed = |year: i32| serde_json::json!({ "year": year });
+
+    // The fund is fed once a year, from 2023, once the year's accounts
+    // are approved: 2022 is before the clause, 2025's accounts are not
+    // approved yet.
     server
         .post(
             "/territory-fund/feeds",
             &secretary,
-            serde_json::json!({"year": 2024}),
+            feed(FUND_FROM_YEAR - 1),
         )
         .await
         .problem(422, "refused")
-        .detail_contains("the charter sets no territory fund");
+        .detail_contains("from 2023");
     server
-        .post(
-            "/territory-fund/grants",
-            &secretary,
-            serde_json::json!({"grantor": "region", "amount": "20000", "received_on": "2026-01-05"}),
-        )
+        .post("/territory-fund/feeds", &secretary, feed(LAST_YEAR))
         .await
-        .expect(201);
-    for n in 0..30 {
+        .problem(422, "refused")
+        .detail_contains("not approved");
+    // 1 % of every revenue the year recorded, rounded once to the cent.
+    let farm = reference::build();
+    let mut expected_in = 0u64;
+    for year in [FUND_FROM_YEAR, FUND_FROM_YEAR + 1] {
+        server
+            .post("/territory-fund/feeds", &secretary, feed(year))
+            .await
+            .expect(201);
+        let due = round_to_cent(farm.revenue[&year].amount() / rust_decimal::Decimal::ONE_HUNDRED);
+        expected_in += eur(&due.to_string()).cents().unwrap();
+    }
+    server
+        .post("/territory-fund/feeds", &secretary, feed(FUND_FROM_YEAR))
+        .await
+        .problem(422, "refused")
+        .detail_contains("already");
+    let fund = server.get("/territory-fund", None).await.expect(200).body;
+    let cents_of = |v: &Value| eur(v.as_str().unwrap()).cents().unwrap();
+    assert_eq!(cents_of(&fund["came_in"]), expected_in, "{fund}");
+    assert!(
+        expected_in > 6_000_000,
+        "two years of 1 % of the revenue: {expected_in}"
+    );
+    let years: Vec<i64> = fund["years"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|y| y["year"].as_i64().unwrap())
+        .collect();
+    assert!(!years.is_empty(), "{fund}");
+
+    // 300 residents of the farm's two communes.
+    for n in 0..300 {
         server
             .post(
                 "/territory-fund/residents",
@@ -469,33 +530,38 @@ async fn a_round_through_the_api_and_the_pages() {
             .await
             .expect(201);
     }
-    // Submissions are open for a few seconds, then voting.
+    let fund = server.get("/territory-fund", None).await.expect(200).body;
+    assert_eq!(fund["residents"][COMMUNES[0]], 200, "{fund}");
+    assert_eq!(fund["residents"][COMMUNES[1]], 100, "{fund}");
+
+    // Submissions are open until voting opens, in a few seconds; the
+    // ballots are taken while the window lasts (300 take about 2 s here).
     let now = Utc::now();
-    let open = now - Duration::hours(1);
     let voting = now + Duration::seconds(4);
-    let close = voting + Duration::seconds(6);
+    let close = voting + Duration::seconds(15);
+    let budget = 60_000u64;
     server
         .post(
             "/budgeting-rounds",
             &municipality,
             serde_json::json!({
-                "round": ROUND, "method": "equal_shares", "budget": "10000",
-                "communes": COMMUNES, "submissions_open": open,
+                "round": ROUND, "method": "equal_shares", "budget": budget.to_string(),
+                "communes": COMMUNES, "submissions_open": now - Duration::hours(1),
                 "submissions_close": voting, "voting_open": voting, "voting_close": close,
             }),
         )
         .await
         .expect(201);
     let path = |suffix: &str| format!("/budgeting-rounds/{ROUND}/{suffix}");
-    for (n, cost) in ["4000", "3000", "6000", "2500"].iter().enumerate() {
+    for (n, cost) in COSTS.iter().enumerate() {
         server
             .post(
                 &path("proposals"),
                 &municipality,
                 serde_json::json!({
-                    "proposal": format!("projet-{n:02}"), "resident": format!("hab-{:03}", n * 3),
-                    "title": format!("Projet n° {n}"), "description": "", "cost": cost,
-                    "commune": commune_of(n),
+                    "proposal": format!("projet-{n:02}"), "resident": format!("hab-{:03}", n * 7),
+                    "title": format!("Projet n° {n}"), "description": "Un projet du territoire.",
+                    "cost": cost.to_string(), "commune": commune_of(n),
                 }),
             )
             .await
@@ -510,9 +576,9 @@ async fn a_round_through_the_api_and_the_pages() {
         )
         .await
         .problem(422, "validation");
-    for n in 0..4 {
-        let body = if n == 2 {
-            serde_json::json!({"proposal": "projet-02", "eligible": false, "reason": "Voirie communale : hors du fonds."})
+    for n in 0..COSTS.len() {
+        let body = if INELIGIBLE.contains(&n) {
+            serde_json::json!({"proposal": format!("projet-{n:02}"), "eligible": false, "reason": "Voirie communale : hors du fonds."})
         } else {
             serde_json::json!({"proposal": format!("projet-{n:02}"), "eligible": true})
         };
@@ -532,12 +598,9 @@ async fn a_round_through_the_api_and_the_pages() {
         .problem(422, "refused")
         .detail_contains("ballots are taken from");
     tokio::time::sleep((voting - Utc::now()).to_std().unwrap_or_default()).await;
-    for n in 0..30 {
-        let approvals = match n % 3 {
-            0 => vec!["projet-00", "projet-03"],
-            1 => vec!["projet-00"],
-            _ => vec!["projet-01"],
-        };
+    let ballots: Vec<Vec<usize>> = (0..300).map(approvals_of).collect();
+    for (n, approvals) in ballots.iter().enumerate() {
+        let approvals: Vec<String> = approvals.iter().map(|p| format!("projet-{p:02}")).collect();
         server
             .post(
                 &path("ballots"),
@@ -547,6 +610,20 @@ async fn a_round_through_the_api_and_the_pages() {
             .await
             .expect(201);
     }
+    // A second ballot of the same resident, and one for an ineligible
+    // proposal, are refused.
+    server
+        .post(
+            &path("ballots"),
+            &municipality,
+            serde_json::json!({"resident": "hab-000", "approvals": ["projet-01"]}),
+        )
+        .await
+        .problem(422, "refused");
+    assert!(
+        Utc::now() < close,
+        "the 300 ballots took longer than the voting window"
+    );
     tokio::time::sleep((close - Utc::now()).to_std().unwrap_or_default()).await;
     server
         .post(&path("tally"), &municipality, serde_json::json!({}))
@@ -560,54 +637,102 @@ async fn a_round_through_the_api_and_the_pages() {
         )
         .await
         .expect(201);
+
+    // The outcome is Equal Shares' on the ballots sent (the eligible
+    // proposals, in the order they were submitted).
+    let eligible: Vec<usize> = (0..COSTS.len())
+        .filter(|p| !INELIGIBLE.contains(p))
+        .collect();
+    let election = Election::new(
+        eur(&budget.to_string()),
+        eligible
+            .iter()
+            .map(|p| Project {
+                id: format!("projet-{p:02}"),
+                cost: eur(&COSTS[*p].to_string()),
+            })
+            .collect(),
+        ballots
+            .iter()
+            .map(|b| {
+                b.iter()
+                    .map(|p| eligible.iter().position(|e| e == p).unwrap())
+                    .collect()
+            })
+            .collect(),
+    )
+    .expect("a valid election");
+    let expected: Vec<String> = election
+        .outcome(Method::EqualShares)
+        .funded
+        .iter()
+        .map(|i| format!("projet-{:02}", eligible[*i]))
+        .collect();
     let round = server
         .get(&format!("/budgeting-rounds/{ROUND}"), None)
         .await
         .expect(200)
         .body;
-    // 10,000 for 30 voters. projet-00 (4,000) has the 20 of the first
-    // commune... each proposal's decision is the method's.
-    let decisions: Vec<&str> = round["proposals"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| p["decision"]["decision"].as_str().unwrap_or("ineligible"))
-        .collect();
-    assert_eq!(decisions[2], "ineligible");
-    assert!(decisions.contains(&"funded"), "{round}");
-    let funded: Vec<String> = round["proposals"]
-        .as_array()
-        .unwrap()
+    let proposals = round["proposals"].as_array().unwrap();
+    for n in INELIGIBLE {
+        assert_eq!(proposals[n]["eligible"], false, "{round}");
+    }
+    let mut funded: Vec<(u64, String)> = proposals
         .iter()
         .filter(|p| p["decision"]["decision"] == "funded")
-        .map(|p| p["proposal"].as_str().unwrap().to_owned())
+        .map(|p| {
+            (
+                p["decision"]["rank"].as_u64().unwrap(),
+                p["proposal"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
-    let costs = ["4000", "3000", "6000", "2500"];
-    for proposal in &funded {
+    funded.sort();
+    let funded: Vec<String> = funded.into_iter().map(|(_, p)| p).collect();
+    assert_eq!(funded, expected, "{round}");
+    assert!(
+        funded.len() > 3,
+        "more projects funded than paid: {funded:?}"
+    );
+    assert_eq!(round["ballots"], 300);
+
+    // The first three are paid in full, the others stay owed.
+    for proposal in &funded[..3] {
         let n: usize = proposal["projet-".len()..].parse().unwrap();
         server
             .post(
                 "/territory-fund/payments",
                 &secretary,
-                serde_json::json!({"round": ROUND, "proposal": proposal, "amount": costs[n], "paid_on": Utc::now().date_naive()}),
+                serde_json::json!({"round": ROUND, "proposal": proposal, "amount": COSTS[n].to_string(), "paid_on": Utc::now().date_naive()}),
             )
             .await
             .expect(201);
     }
+    let cost_cents = |p: &String| COSTS[p["projet-".len()..].parse::<usize>().unwrap()] * 100;
+    let committed: u64 = funded.iter().map(cost_cents).sum();
+    let paid: u64 = funded[..3].iter().map(cost_cents).sum();
     let fund = server.get("/territory-fund", None).await.expect(200).body;
-    let spent: u64 = funded
-        .iter()
-        .map(|p| {
-            eur(costs[p["projet-".len()..].parse::<usize>().unwrap()])
-                .cents()
-                .unwrap()
-        })
-        .sum();
-    let cents = |key: &str| eur(fund[key].as_str().unwrap()).cents().unwrap();
-    assert_eq!(cents("came_in"), 2_000_000);
-    assert_eq!(cents("balance"), 2_000_000 - spent, "{fund}");
-    assert_eq!(cents("outstanding"), 0, "every funded project paid");
-    assert_eq!(cents("available"), cents("balance"));
+    // Every movement added up from the lists equals the totals shown.
+    let sum = |key: &str, field: &str| -> u64 {
+        fund[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| cents_of(&m[field]))
+            .sum()
+    };
+    let came_in = sum("feeds", "amount") + sum("grants", "amount");
+    assert_eq!(came_in, expected_in);
+    assert_eq!(sum("payments", "amount"), paid);
+    assert_eq!(sum("commitments", "amount"), committed);
+    let difference = i128::from(cents_of(&fund["balance"])) - i128::from(came_in - paid);
+    assert_eq!(difference, 0, "0.00 EUR of difference: {fund}");
+    assert_eq!(cents_of(&fund["outstanding"]), committed - paid, "{fund}");
+    assert_eq!(cents_of(&fund["available"]), came_in - committed, "{fund}");
+    // Year by year, the balances end where the whole does.
+    let last = fund["years"].as_array().unwrap().last().unwrap();
+    assert_eq!(cents_of(&last["balance"]), came_in - paid, "{fund}");
+
     // The pages, in French.
     let page = server
         .fetch(&format!("/parcs/{LEDGER}/fonds-de-territoire"))
@@ -616,6 +741,7 @@ async fn a_round_through_the_api_and_the_pages() {
         .await
         .unwrap();
     assert!(page.contains("Fonds de territoire") && page.contains("graphique-fonds"));
+    assert!(page.contains("Exercice 2023"), "{page}");
     let page = server
         .fetch(&format!("/parcs/{LEDGER}/fonds-de-territoire/{ROUND}"))
         .await
@@ -631,5 +757,21 @@ async fn a_round_through_the_api_and_the_pages() {
         .fetch(&format!("/parcs/{LEDGER}/fonds-de-territoire/inconnu"))
         .await;
     assert_eq!(missing.status(), 404);
+    crate::web_browser::audit_pages(
+        &server,
+        &[
+            (
+                "/fonds-de-territoire",
+                "Fonds de territoire",
+                "fonds-histoire",
+            ),
+            (
+                &format!("/fonds-de-territoire/{ROUND}"),
+                "Budget participatif",
+                "fonds-histoire-tour",
+            ),
+        ],
+    )
+    .await;
     server.stop().await;
 }

@@ -839,6 +839,24 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
     checks.assert_none();
 }
 
+/// Opens each of the reference farm's `pages` (path under the farm, title,
+/// screenshot name) in Chromium and audits them as every page here is;
+/// skipped without the browser (a failure if it must be here).
+pub(crate) async fn audit_pages(server: &Server, pages: &[(&str, &str, &str)]) {
+    if !browser_available() {
+        return;
+    }
+    let mut checks = Checks::new();
+    let driver = start_driver().await;
+    let client = browser(&driver).await;
+    let farm = format!("http://{}/parcs/{LEDGER}", server.addr);
+    for (path, title, name) in pages {
+        visit(&client, &mut checks, &format!("{farm}{path}"), title, name).await;
+    }
+    client.close().await.expect("the browser closes");
+    checks.assert_none();
+}
+
 /// Opens the page at `url`, waits for its title and checks it.
 async fn visit(client: &Client, checks: &mut Checks, url: &str, title: &str, name: &str) {
     client.goto(url).await.expect("a page");
