@@ -9,7 +9,7 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use windledger_domain::types::HolderId;
+use windledger_domain::types::{HolderId, ResidentId};
 use windledger_store::{LedgerId, Store, StoreError, StoredToken};
 
 /// The groups of roles the access rules name, for the API's route table
@@ -28,6 +28,8 @@ pub mod roles {
     pub const MEMBERS: &[Role] = &[Role::Secretary, Role::Municipality, Role::Shareholder];
     /// Those who vote their own holdings.
     pub const VOTERS: &[Role] = &[Role::Municipality, Role::Shareholder];
+    /// A resident of the territory, acting for itself.
+    pub const RESIDENT: &[Role] = &[Role::Resident];
     pub const ALL_ROLES: &[Role] = &Role::ALL;
 }
 
@@ -43,14 +45,19 @@ pub enum Role {
     Operator,
     /// Reads its own statement, votes for itself or as a proxy.
     Shareholder,
+    /// A resident of the territory the municipality registered: submits
+    /// proposals to the territory fund's budgeting rounds and votes in
+    /// them, for itself alone.
+    Resident,
 }
 
 impl Role {
-    pub const ALL: [Role; 4] = [
+    pub const ALL: [Role; 5] = [
         Role::Secretary,
         Role::Municipality,
         Role::Operator,
         Role::Shareholder,
+        Role::Resident,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +66,7 @@ impl Role {
             Role::Municipality => "municipality",
             Role::Operator => "operator",
             Role::Shareholder => "shareholder",
+            Role::Resident => "resident",
         }
     }
 
@@ -86,7 +94,7 @@ impl FromStr for Role {
             .into_iter()
             .find(|r| r.as_str() == s)
             .ok_or_else(|| {
-                format!("unknown role {s:?}: the roles are secretary, municipality, operator, shareholder")
+                format!("unknown role {s:?}: the roles are secretary, municipality, operator, shareholder, resident")
             })
     }
 }
@@ -99,6 +107,9 @@ pub struct Principal {
     pub role: Role,
     /// The holder this token acts for (always set for a shareholder).
     pub holder: Option<HolderId>,
+    /// The resident this token acts for (always set for a resident, never
+    /// for another role).
+    pub resident: Option<ResidentId>,
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -171,25 +182,81 @@ fn same_digest(a: &[u8; 32], b: &[u8; 32]) -> bool {
     std::hint::black_box(diff) == 0
 }
 
-/// Issues a token (creating the ledger if it does not exist yet).
+/// Whom a token acts for, besides its role: a holder (a shareholder's, or
+/// the municipality's own holding) or a resident of the territory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ActsFor {
+    Holder(HolderId),
+    Resident(ResidentId),
+}
+
+impl ActsFor {
+    /// `id` as whom `role` acts for: a resident's id for a resident, a
+    /// holder's for the others.
+    pub fn parse(role: Role, id: &str) -> Result<Self, String> {
+        if role == Role::Resident {
+            ResidentId::new(id)
+                .map(ActsFor::Resident)
+                .map_err(|e| e.to_string())
+        } else {
+            HolderId::new(id)
+                .map(ActsFor::Holder)
+                .map_err(|e| e.to_string())
+        }
+    }
+
+    fn as_str(&self) -> &str {
+        match self {
+            ActsFor::Holder(h) => h.as_str(),
+            ActsFor::Resident(r) => r.as_str(),
+        }
+    }
+}
+
+impl From<HolderId> for ActsFor {
+    fn from(holder: HolderId) -> Self {
+        ActsFor::Holder(holder)
+    }
+}
+
+/// Issues a token (creating the ledger if it does not exist yet). A
+/// shareholder's names the holder it acts for, a resident's the resident;
+/// the municipality's may name its own holding; the secretary's and the
+/// operator's act for no one.
 pub async fn issue(
     store: &Store,
     ledger: &LedgerId,
     role: Role,
-    holder: Option<HolderId>,
+    acts_for: Option<ActsFor>,
     label: &str,
     expires_at: Option<DateTime<Utc>>,
 ) -> Result<IssuedToken, IssueError> {
-    if role == Role::Shareholder && holder.is_none() {
-        return Err(IssueError::Invalid(
-            "a shareholder's token must name the holder it acts for (--holder)".into(),
-        ));
-    }
-    if matches!(role, Role::Secretary | Role::Operator) && holder.is_some() {
-        return Err(IssueError::Invalid(format!(
-            "{}'s token acts for no holder: leave out --holder",
-            role.with_article()
-        )));
+    match (role, &acts_for) {
+        (Role::Shareholder, Some(ActsFor::Holder(_)))
+        | (Role::Municipality, None | Some(ActsFor::Holder(_)))
+        | (Role::Resident, Some(ActsFor::Resident(_)))
+        | (Role::Secretary | Role::Operator, None) => {}
+        (Role::Shareholder, _) => {
+            return Err(IssueError::Invalid(
+                "a shareholder's token must name the holder it acts for (--holder)".into(),
+            ));
+        }
+        (Role::Resident, _) => {
+            return Err(IssueError::Invalid(
+                "a resident's token must name the resident it acts for (--resident)".into(),
+            ));
+        }
+        (Role::Municipality, Some(ActsFor::Resident(_))) => {
+            return Err(IssueError::Invalid(
+                "a municipality's token acts for no resident: leave out --resident".into(),
+            ));
+        }
+        (Role::Secretary | Role::Operator, Some(_)) => {
+            return Err(IssueError::Invalid(format!(
+                "{}'s token acts for no one: leave out --holder and --resident",
+                role.with_article()
+            )));
+        }
     }
     let now = Utc::now();
     if expires_at.is_some_and(|e| e <= now) {
@@ -203,7 +270,7 @@ pub async fn issue(
         secret_hash: digest(&secret),
         ledger: ledger.to_string(),
         role: role.as_str().to_owned(),
-        holder: holder.map(|h| h.to_string()),
+        holder: acts_for.as_ref().map(|a| a.as_str().to_owned()),
         label: label.to_owned(),
         created_at: now,
         expires_at,
@@ -251,15 +318,29 @@ pub async fn authenticate(
         return Ok(Err(Rejected::Expired));
     }
     let corrupt = |what: String| StoreError::Corrupt(format!("token {id}: {what}"));
+    let role: Role = stored.role.parse().map_err(corrupt)?;
+    // The token's `holder` column names whom it acts for: a resident for a
+    // resident's token, a holder for the others.
+    let acts_for = stored
+        .holder
+        .as_deref()
+        .map(|a| ActsFor::parse(role, a))
+        .transpose()
+        .map_err(corrupt)?;
+    let (holder, resident) = match acts_for {
+        Some(ActsFor::Holder(h)) => (Some(h), None),
+        Some(ActsFor::Resident(r)) => (None, Some(r)),
+        None => (None, None),
+    };
+    if role == Role::Resident && resident.is_none() {
+        return Err(corrupt("a resident's token names no resident".into()));
+    }
     Ok(Ok(Principal {
         token_id: stored.token_id,
         ledger: LedgerId::parse(&stored.ledger).map_err(|e| corrupt(e.to_string()))?,
-        role: stored.role.parse().map_err(corrupt)?,
-        holder: stored
-            .holder
-            .map(HolderId::new)
-            .transpose()
-            .map_err(|e| corrupt(e.to_string()))?,
+        role,
+        holder,
+        resident,
         expires_at: stored.expires_at,
     }))
 }
@@ -286,6 +367,7 @@ mod tests {
         assert_eq!(Role::Secretary.with_article(), "a secretary");
         assert_eq!(Role::Municipality.with_article(), "a municipality");
         assert_eq!(Role::Shareholder.with_article(), "a shareholder");
+        assert_eq!(Role::Resident.with_article(), "a resident");
     }
 
     #[test]

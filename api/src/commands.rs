@@ -119,6 +119,9 @@ pub struct CommandSpec {
     /// The body field that must be the caller's own holder when a
     /// shareholder or the municipality sends it.
     own: Option<&'static str>,
+    /// The body field that must be the caller's own resident when a
+    /// resident sends it.
+    own_resident: Option<&'static str>,
     /// The command's instant, which the server's clock gives: a body may
     /// not carry it.
     server_time: Option<&'static str>,
@@ -145,6 +148,7 @@ impl CommandSpec {
             id,
             holder_from_path: false,
             own: None,
+            own_resident: None,
             server_time: None,
             person: false,
         }
@@ -178,6 +182,13 @@ impl CommandSpec {
 
     pub(crate) const fn own(mut self, field: &'static str) -> Self {
         self.own = Some(field);
+        self
+    }
+
+    /// A resident's token sends `field` as its own resident (filled in
+    /// when left out, refused if another).
+    pub(crate) const fn own_resident(mut self, field: &'static str) -> Self {
+        self.own_resident = Some(field);
         self
     }
 
@@ -285,6 +296,11 @@ impl CommandSpec {
             && principal.role != Role::Secretary
         {
             own_holder(principal, field, &mut fields)?;
+        }
+        if let Some(field) = self.own_resident
+            && principal.role == Role::Resident
+        {
+            own_resident(principal, field, &mut fields)?;
         }
         let aggregate_id = match self.id {
             IdFrom::CompanyStream => runtime.company_id(),
@@ -394,6 +410,32 @@ fn own_holder(
             return Err(Problem::forbidden(format!(
                 "{} token acts for holder {own}: {field} must be {own}",
                 principal.role.with_article()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// A resident acts for itself: `field` is filled in with its resident
+/// when left out, and may name no other.
+fn own_resident(
+    principal: &Principal,
+    field: &str,
+    fields: &mut Map<String, Value>,
+) -> Result<(), Problem> {
+    let own = principal
+        .resident
+        .as_ref()
+        .ok_or_else(|| Problem::forbidden("this token acts for no resident"))?
+        .to_string();
+    match fields.get(field) {
+        None => {
+            fields.insert(field.to_owned(), Value::String(own));
+        }
+        Some(Value::String(given)) if *given == own => {}
+        Some(_) => {
+            return Err(Problem::forbidden(format!(
+                "a resident's token acts for resident {own}: {field} must be {own}"
             )));
         }
     }

@@ -140,6 +140,10 @@ fn who(access: Access) -> String {
             "Roles: {}, or a shareholder or municipality token acting for its own holder.",
             names(r)
         ),
+        Access::RolesOrOwnResident(r) => format!(
+            "Roles: {}, or a resident token acting for itself.",
+            names(r)
+        ),
     }
 }
 

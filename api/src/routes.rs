@@ -42,6 +42,9 @@ pub enum Access {
     /// These roles, or a shareholder or the municipality acting for the
     /// holder its token names (the handler checks the body's holder).
     RolesOrOwnHolder(&'static [Role]),
+    /// These roles, or a resident acting for the resident its token names
+    /// (the handler fills in, or checks, the body's resident).
+    RolesOrOwnResident(&'static [Role]),
 }
 
 impl Access {
@@ -70,6 +73,10 @@ impl Access {
                 roles.contains(&principal.role)
                     || (matches!(principal.role, Role::Shareholder | Role::Municipality)
                         && principal.holder.is_some())
+            }
+            Access::RolesOrOwnResident(roles) => {
+                roles.contains(&principal.role)
+                    || (principal.role == Role::Resident && principal.resident.is_some())
             }
         };
         if allowed {
@@ -879,9 +886,11 @@ pub fn routes() -> Vec<RouteSpec> {
         ),
         command(
             at!("/budgeting-rounds/{round}/proposals"),
-            Access::Roles(MUNICIPALITY),
-            "Record a resident's proposal, received in the submission window (the server's clock)",
-            CommandSpec::new(Round, "submit", Path).at_server_time("submitted_at"),
+            Access::RolesOrOwnResident(MUNICIPALITY),
+            "Submit a proposal in the submission window (the server's clock): a resident its own, the municipality one it received",
+            CommandSpec::new(Round, "submit", Path)
+                .own_resident("resident")
+                .at_server_time("submitted_at"),
         ),
         command(
             at!("/budgeting-rounds/{round}/reviews"),
@@ -891,9 +900,11 @@ pub fn routes() -> Vec<RouteSpec> {
         ),
         command(
             at!("/budgeting-rounds/{round}/ballots"),
-            Access::Roles(MUNICIPALITY),
-            "Record a resident's ballot, received in the voting window (the server's clock)",
-            CommandSpec::new(Round, "vote", Path).at_server_time("cast_at"),
+            Access::RolesOrOwnResident(MUNICIPALITY),
+            "Cast a ballot in the voting window (the server's clock): a resident its own, the municipality one it received",
+            CommandSpec::new(Round, "vote", Path)
+                .own_resident("resident")
+                .at_server_time("cast_at"),
         ),
         command(
             at!("/budgeting-rounds/{round}/tally"),

@@ -311,9 +311,9 @@ impl Farm {
             (Role::Municipality, Some("ccmp")),
             (Role::Operator, None),
             (Role::Shareholder, Some("cit-001")),
+            (Role::Resident, Some("hab-001")),
         ] {
-            let holder =
-                holder.map(|h| windledger_domain::types::HolderId::new(h).expect("a holder id"));
+            let holder = holder.map(|h| auth::ActsFor::parse(role, h).expect("whom it acts for"));
             let issued = auth::issue(&store, &ledger, role, holder, "openapi test", None)
                 .await
                 .expect("a token");

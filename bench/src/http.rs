@@ -117,7 +117,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
             &store,
             &ledger,
             Role::Shareholder,
-            Some(h.clone()),
+            Some(h.clone().into()),
             "bench",
             None,
         )

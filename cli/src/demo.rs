@@ -345,7 +345,10 @@ async fn issue_tokens(
             store,
             ledger,
             role,
-            holder.map(HolderId::new).transpose()?,
+            holder
+                .map(HolderId::new)
+                .transpose()?
+                .map(auth::ActsFor::from),
             TOKEN_LABEL,
             Some(expires),
         )

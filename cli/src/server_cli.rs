@@ -11,15 +11,17 @@ use anyhow::{Context, bail};
 use chrono::{Duration, Utc};
 use futures::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
-use windledger_domain::types::HolderId;
+use windledger_domain::budgeting::fund::TerritoryFund;
+use windledger_domain::types::{HolderId, ResidentId};
 use windledger_projections::cap_table::CapTable;
 use windledger_projections::event::decode;
 use windledger_projections::runner::{Fold, Projections};
 use windledger_store::{
-    CheckpointSigner, CheckpointVerifier, LedgerId, Sealer, Store, StoreError, StoreOptions,
+    CheckpointSigner, CheckpointVerifier, LedgerEventStore, LedgerId, Sealer, Store, StoreError,
+    StoreOptions,
 };
 
-use windledger_api::auth::{self, Role};
+use windledger_api::auth::{self, ActsFor, Role};
 use windledger_api::{AppState, ServeLimits};
 
 use crate::options::{KeyOptions, LedgerOptions};
@@ -151,13 +153,17 @@ pub enum TokenCommand {
         /// created by importing its history: `windledger import`).
         #[arg(long, env = "WINDLEDGER_LEDGER")]
         ledger: String,
-        /// secretary, municipality, operator or shareholder.
+        /// secretary, municipality, operator, shareholder or resident.
         #[arg(long)]
         role: String,
         /// The holder a shareholder's (or the municipality's) token acts
         /// for: one the ledger's company has registered.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "resident")]
         holder: Option<String>,
+        /// The resident a resident's token acts for: one the municipality
+        /// has registered in the territory fund.
+        #[arg(long)]
+        resident: Option<String>,
         /// A note to recognise the token by in `token list`.
         #[arg(long, default_value = "")]
         label: String,
@@ -558,6 +564,7 @@ pub async fn run_token(options: &TokenOptions, out: &mut dyn Write) -> anyhow::R
             ledger,
             role,
             holder,
+            resident,
             label,
             expires_in_days,
         } => {
@@ -568,6 +575,11 @@ pub async fn run_token(options: &TokenOptions, out: &mut dyn Write) -> anyhow::R
                 .map(HolderId::new)
                 .transpose()
                 .context("bad --holder")?;
+            let resident = resident
+                .as_deref()
+                .map(ResidentId::new)
+                .transpose()
+                .context("bad --resident")?;
             // A token opens what exists: a typo must not create a ledger
             // served as an empty farm, nor a space for no one.
             if let Some(missing) = missing_ledger(&store, &ledger, url).await? {
@@ -584,8 +596,24 @@ pub async fn run_token(options: &TokenOptions, out: &mut dyn Write) -> anyhow::R
                      its company has registered (see `windledger export cap-table-csv --ledger {ledger}`)"
                 );
             }
+            if let Some(resident) = &resident {
+                let fund = LedgerEventStore::<TerritoryFund>::new(store.clone(), ledger.clone())
+                    .load_committed(TerritoryFund::ID)
+                    .await?;
+                if fund.commune_of(resident).is_none() {
+                    bail!(
+                        "{resident} is not a registered resident of the ledger {ledger}'s territory: \
+                         the municipality registers residents first (POST /territory-fund/residents)"
+                    );
+                }
+            }
+            let acts_for = match (holder, resident) {
+                (Some(h), _) => Some(ActsFor::Holder(h)),
+                (None, Some(r)) => Some(ActsFor::Resident(r)),
+                (None, None) => None,
+            };
             let expires_at = expires_in_days.map(|d| Utc::now() + Duration::days(i64::from(d)));
-            let issued = auth::issue(&store, &ledger, role, holder, label, expires_at).await?;
+            let issued = auth::issue(&store, &ledger, role, acts_for, label, expires_at).await?;
             writeln!(out, "{}", issued.token)?;
             if std::io::stderr().is_terminal() {
                 eprintln!(

@@ -300,7 +300,8 @@ pub fn plural(n: usize) -> &'static str {
 
 /// "en tant que secrétariat", "en tant qu'associé": French elides before a vowel.
 pub fn in_the_role_of(role: &str) -> String {
-    let que = if role.starts_with(['a', 'e', 'é', 'i', 'o', 'u']) {
+    // "habitant" takes the elision too (its h is mute).
+    let que = if role.starts_with(['a', 'e', 'é', 'i', 'o', 'u', 'h']) {
         "qu'"
     } else {
         "que "
@@ -385,6 +386,7 @@ mod tests {
         assert_eq!(in_the_role_of("associé"), "en tant qu'associé");
         assert_eq!(in_the_role_of("exploitant"), "en tant qu'exploitant");
         assert_eq!(in_the_role_of("secrétariat"), "en tant que secrétariat");
+        assert_eq!(in_the_role_of("habitant"), "en tant qu'habitant");
     }
 
     #[test]

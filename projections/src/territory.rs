@@ -8,7 +8,7 @@
 //! Money is kept in cents; a sum that would overflow saturates (bounded
 //! input, `windledger_domain::input`, never reaches it).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
@@ -139,6 +139,10 @@ pub struct Round {
     /// In order of submission.
     pub proposals: Vec<Proposal>,
     pub ballots: u64,
+    /// Who has voted, for a resident's own page: never in the public read.
+    #[serde(skip)]
+    #[cfg_attr(feature = "json-schema", schemars(skip))]
+    pub voters: BTreeSet<ResidentId>,
     /// Once tallied: what the funded proposals cost.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spent: Option<Euros>,
@@ -289,6 +293,7 @@ impl Territory {
                         max_approvals,
                         proposals: Vec::new(),
                         ballots: 0,
+                        voters: BTreeSet::new(),
                         spent: None,
                     },
                 );
@@ -325,7 +330,11 @@ impl Territory {
                 p.eligible = Some(eligible);
                 p.reason = reason;
             }
-            RoundEvent::BallotCast { .. } => convened(rounds, id)?.ballots += 1,
+            RoundEvent::BallotCast { resident, .. } => {
+                let round = convened(rounds, id)?;
+                round.ballots += 1;
+                round.voters.insert(resident);
+            }
             RoundEvent::RoundTallied {
                 proposals, outcome, ..
             } => {

@@ -16,7 +16,8 @@ pub struct StoredToken {
     pub secret_hash: [u8; 32],
     pub ledger: String,
     pub role: String,
-    /// The holder a shareholder's token acts for.
+    /// Whom the token acts for: the holder of a shareholder's token (or the
+    /// municipality's holding), the resident of a resident's.
     pub holder: Option<String>,
     pub label: String,
     pub created_at: DateTime<Utc>,

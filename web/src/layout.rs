@@ -51,9 +51,16 @@ pub fn who(session: &SessionView) -> String {
         Role::Municipality => "collectivité",
         Role::Operator => "exploitant",
         Role::Shareholder => "associé",
+        Role::Resident => "habitant",
     };
-    match &session.principal.holder {
-        Some(h) => format!("{role} ({h})"),
+    let acts_for = session
+        .principal
+        .holder
+        .as_ref()
+        .map(|h| h.as_str())
+        .or(session.principal.resident.as_ref().map(|r| r.as_str()));
+    match acts_for {
+        Some(a) => format!("{role} ({a})"),
         None => role.to_owned(),
     }
 }

@@ -23,7 +23,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use windledger_api::AppState;
 use windledger_api::auth::Caller;
-use windledger_api::auth::roles::{ALL_ROLES, AUDITORS, MEMBERS, OPERATOR, SECRETARY};
+use windledger_api::auth::roles::{ALL_ROLES, AUDITORS, MEMBERS, OPERATOR, RESIDENT, SECRETARY};
 pub use windledger_api::routes::Access;
 
 use crate::extract::{Farm, Params, Visitor};
@@ -104,6 +104,9 @@ pub fn routes() -> Vec<PageRoute> {
         read(farm!("/point-de-controle"), Public, public::checkpoint),
         read(farm!("/fonds-de-territoire"), Public, territory::fund),
         read(farm!("/fonds-de-territoire/{round}"), Public, territory::round),
+        // A resident submits and votes for itself (its token names it).
+        form(farm!("/fonds-de-territoire/{round}/projet"), Roles(RESIDENT), territory::submit),
+        form(farm!("/fonds-de-territoire/{round}/vote"), Roles(RESIDENT), territory::vote),
         read(farm!("/espace"), Roles(ALL_ROLES), space::home),
         read(farm!("/assemblees/{meeting}"), Roles(MEMBERS), space::meeting),
         form(farm!("/assemblees/{meeting}/vote"), OWN_HOLDER, space::vote),

@@ -317,8 +317,9 @@ pub async fn home(farm: Farm, me: SignedIn) -> PageResult {
     let session = &me.session;
     let holder = session.principal.holder.clone();
     let now = Utc::now();
-    let (mine, meetings) = projected(&farm.runtime, |p| {
+    let (mine, meetings, rounds) = projected(&farm.runtime, |p| {
         let mine = holder.as_ref().and_then(|h| read_mine(p, h));
+        let rounds = p.territory.fold().fund().rounds;
         let meetings: Vec<MeetingLine> = p
             .register
             .fold()
@@ -332,7 +333,7 @@ pub async fn home(farm: Farm, me: SignedIn) -> PageResult {
                 closes_at: m.convocation.closes_at,
             })
             .collect();
-        (mine, meetings)
+        (mine, meetings, rounds)
     })
     .await?;
     let role = session.principal.role;
@@ -356,11 +357,32 @@ pub async fn home(farm: Farm, me: SignedIn) -> PageResult {
                     li { a href=(crate::identity::link(&farm, h.as_str())) { "Mon identité : mes coordonnées, mon compte bancaire, mes consentements" } }
                 }
                 li { a href=(farm.path("/retombees")) { "Retombées économiques locales" } }
+                li { a href=(farm.path("/fonds-de-territoire")) { "Fonds de territoire" } }
                 li { a href=(farm.path("")) { "Page publique du parc" } }
             }
         }
         @if let Some(m) = &mine { (mine_sections(&farm, m)) }
-        @if role != Role::Operator {
+        @if role == Role::Resident {
+            section aria-labelledby="budgets" {
+                h2 #budgets { "Budgets participatifs" }
+                @if rounds.is_empty() {
+                    p { "Aucun budget participatif n'est encore convoqué." }
+                } @else {
+                    p { "Déposez un projet ou votez depuis la page de chaque budget participatif." }
+                    ul {
+                        @for r in &rounds {
+                            li {
+                                a href=(farm.path(&format!("/fonds-de-territoire/{}", r.round))) {
+                                    "Budget participatif " (r.round)
+                                }
+                                @if r.tallied { " (dépouillé)" } @else { " (en cours)" }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        @if !matches!(role, Role::Operator | Role::Resident) {
             section aria-labelledby="assemblees" {
                 h2 #assemblees { "Assemblées en cours" }
                 @if meetings.is_empty() {

@@ -5,19 +5,27 @@
 //! carry no proposer.
 
 use axum::http::StatusCode;
+use chrono::Utc;
 use maud::{Markup, html};
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
+use windledger_api::auth::Role;
+use windledger_app::command::Command;
+use windledger_domain::budgeting::round::RoundCommand;
 use windledger_domain::budgeting::{Decision, Method};
 use windledger_domain::charter::FeedRule;
 use windledger_domain::company::PlaceNames;
 use windledger_domain::money::Euros;
 use windledger_domain::ratio::Ratio;
+use windledger_domain::types::{CommuneCode, ProposalId, ResidentId};
 use windledger_html::charts::{Bar, bar_chart};
+use windledger_html::forms::{Field, FormState, errors_box, select, state_of};
 use windledger_html::tables::cards;
-use windledger_projections::territory::{FundView, Round};
+use windledger_projections::territory::{FundView, Proposal, Round};
 
-use crate::extract::{Farm, Params, Visitor};
+use crate::extract::{Farm, Params, Post, Shown, Visitor};
+use crate::layout::form_guard;
+use crate::session::SessionView;
 use crate::{PageResult, WebError, format, projected};
 
 /// `.../fonds-de-territoire/{round}`.
@@ -268,27 +276,286 @@ pub async fn round(
     visitor: Visitor,
     Params(RoundPath { round }): Params<RoundPath>,
 ) -> PageResult {
+    round_page(&farm, visitor.shown(), &round, None, StatusCode::OK).await
+}
+
+/// The round's page, with a resident's forms when a resident is signed in
+/// (`sent`: one of them sent back with its errors).
+async fn round_page(
+    farm: &Farm,
+    shown: Shown<'_>,
+    round: &str,
+    sent: Option<FormState>,
+    status: StatusCode,
+) -> PageResult {
     let (view, places) = projected(&farm.runtime, |p| {
         (
-            p.territory.fold().round(&round).cloned(),
+            p.territory.fold().round(round).cloned(),
             p.cap_table.fold().place_names().clone(),
         )
     })
     .await?;
     let view = view.ok_or(WebError::NotFound)?;
     let title = format!("Budget participatif {}", view.round);
+    let resident = shown.0.and_then(|s| {
+        s.principal
+            .resident
+            .as_ref()
+            .filter(|_| s.principal.role == Role::Resident)
+            .map(|r| (s, r))
+    });
     let body = html! {
         h1 { (title) }
+        @if let Some(sent) = &sent {
+            (errors_box("Le formulaire n'a pas été enregistré", &sent.all_messages(FIELD_LABELS)))
+        }
         p.lead {
             "Enveloppe " (euros(view.budget)) " ; " (method(view.method)) "."
         }
         (rules(&view, &places))
+        @if let Some((session, resident)) = resident {
+            (resident_forms(farm, session, resident, &view, &places, sent.as_ref()))
+        }
         (proposals(&view, &places))
         p {
             a href=(farm.path("/fonds-de-territoire")) { "Retour au fonds de territoire" }
         }
     };
-    farm.page(StatusCode::OK, &title, visitor.shown(), body)
+    farm.page(status, &title, shown, body)
+}
+
+const PROPOSAL_FORM: &str = "projet";
+const BALLOT_FORM: &str = "bulletin";
+/// The fields of both forms, for the box of errors at the top.
+const FIELD_LABELS: &[(&str, &str)] = &[
+    ("titre", "Titre"),
+    ("description", "Description"),
+    ("cout", "Coût"),
+    ("commune", "Commune"),
+    ("choix", "Projets choisis"),
+];
+/// The name of a proposal's box on the ballot.
+fn choice_name(proposal: &ProposalId) -> String {
+    format!("choix-{proposal}")
+}
+
+/// What a signed-in resident may do in the round now: submit a proposal
+/// while submissions are open, vote once while voting is open.
+fn resident_forms(
+    farm: &Farm,
+    session: &SessionView,
+    resident: &ResidentId,
+    view: &Round,
+    places: &PlaceNames,
+    sent: Option<&FormState>,
+) -> Markup {
+    let now = Utc::now();
+    let action = |suffix: &str| farm.path(&format!("/fonds-de-territoire/{}/{suffix}", view.round));
+    let proposal_view = state_of(sent, PROPOSAL_FORM);
+    let ballot_view = state_of(sent, BALLOT_FORM);
+    let communes: Vec<(String, String)> = view
+        .communes
+        .iter()
+        .map(|c| (c.to_string(), format::commune(c, places)))
+        .collect();
+    let eligible: Vec<&Proposal> = view
+        .proposals
+        .iter()
+        .filter(|p| p.eligible == Some(true))
+        .collect();
+    html! {
+        section aria-labelledby="ma-participation" {
+            h2 #ma-participation { "Ma participation (habitant " (resident) ")" }
+            @if now < view.submissions_open {
+                p { "Le dépôt des projets ouvre le " (format::datetime(view.submissions_open)) "." }
+            } @else if now < view.submissions_close {
+                form.card method="post" action=(action("projet")) {
+                    h3 { "Déposer un projet" }
+                    (form_guard(session))
+                    (Field::new(proposal_view, PROPOSAL_FORM, "titre", "Titre").required().render())
+                    (Field::new(proposal_view, PROPOSAL_FORM, "description", "Description").hint("Ce que le projet fera, où, pour qui.").render())
+                    (Field::new(proposal_view, PROPOSAL_FORM, "cout", "Coût, en euros").required().decimal().hint("Par exemple 12 000 ou 3 500,50.").render())
+                    (select(proposal_view, PROPOSAL_FORM, "commune", "Commune du projet", &communes, "", true))
+                    p.hint { "La collectivité examine chaque projet avant le vote et dit pourquoi s'il n'est pas recevable." }
+                    button type="submit" { "Déposer le projet" }
+                }
+            }
+            @if now >= view.submissions_close && now < view.voting_open {
+                p { "Le vote ouvre le " (format::datetime(view.voting_open)) "." }
+            }
+            @if now >= view.voting_open && now < view.voting_close {
+                @if view.voters.contains(resident) {
+                    p { "Votre bulletin est enregistré. Chaque habitant vote une fois." }
+                } @else if eligible.is_empty() {
+                    p { "Aucun projet n'est recevable : il n'y a rien à choisir." }
+                } @else {
+                    @let error = ballot_view.error("choix");
+                    form.card method="post" action=(action("vote")) {
+                        h3 { "Voter" }
+                        (form_guard(session))
+                        fieldset.choices aria-describedby=[error.map(|_| "bulletin-choix-erreur")] {
+                            legend {
+                                "Cochez les projets que vous voulez voir financés"
+                                @if let Some(max) = view.max_approvals { " (au plus " (max) ")" }
+                            }
+                            @if let Some(e) = error { span.field-error #bulletin-choix-erreur { (e) } }
+                            @for p in &eligible {
+                                @let name = choice_name(&p.proposal);
+                                label {
+                                    input type="checkbox" name=(name) value="oui"
+                                        checked[ballot_view.value(&name, "") == "oui"]
+                                        aria-invalid=[error.map(|_| "true")];
+                                    " " (p.title) " — " (euros(p.cost)) ", " (format::commune(&p.commune, places))
+                                }
+                            }
+                        }
+                        p.hint { "Un seul bulletin par habitant : il ne peut plus être changé une fois enregistré." }
+                        button type="submit" { "Enregistrer mon vote" }
+                    }
+                }
+            }
+            @if now >= view.voting_close {
+                p {
+                    "Le vote est clos."
+                    @if view.voters.contains(resident) { " Votre bulletin a été compté." }
+                }
+            }
+        }
+    }
+}
+
+/// The amount typed in a French or plain form (`12 000`, `3 500,50`).
+fn read_euros(text: &str) -> Option<Euros> {
+    let plain: String = text
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '\u{202f}')
+        .map(|c| if c == ',' { '.' } else { c })
+        .collect();
+    let amount: Decimal = plain.parse().ok()?;
+    (amount > Decimal::ZERO && amount.scale() <= 2)
+        .then(|| Euros::new(amount).ok())
+        .flatten()
+}
+
+/// `POST .../fonds-de-territoire/{round}/projet`: a resident's proposal.
+pub async fn submit(Params(RoundPath { round }): Params<RoundPath>, post: Post) -> PageResult {
+    let resident = own_resident(&post)?;
+    let mut state = FormState::new(PROPOSAL_FORM, post.fields.clone());
+    let title = state.read_required("titre", "Donnez un titre au projet.", "", |t| {
+        (!t.is_empty()).then(|| t.to_owned())
+    });
+    let description = state.text("description").to_owned();
+    let cost = state.read_required(
+        "cout",
+        "Indiquez le coût du projet.",
+        "Écrivez un montant en euros, positif, à deux décimales au plus (par exemple 12 000 ou 3 500,50).",
+        read_euros,
+    );
+    let commune = state.read_required(
+        "commune",
+        "Choisissez la commune du projet.",
+        "Choisissez l'une des communes du budget participatif.",
+        |c| CommuneCode::new(c).ok(),
+    );
+    // A proposal's id is the server's: unique, and naming no one.
+    let proposal = ProposalId::new(format!(
+        "projet-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    ))
+    .map_err(|_| WebError::Internal)?;
+    let command = match (title, cost, commune) {
+        (Some(title), Some(cost), Some(commune)) => Some(RoundCommand::Submit {
+            proposal,
+            resident,
+            title,
+            description,
+            cost,
+            commune,
+            submitted_at: Utc::now(),
+        }),
+        _ => None,
+    };
+    round_run(
+        &post,
+        &round,
+        state,
+        command,
+        "Votre projet est déposé. La collectivité l'examinera avant le vote.",
+    )
+    .await
+}
+
+/// `POST .../fonds-de-territoire/{round}/vote`: a resident's ballot.
+pub async fn vote(Params(RoundPath { round }): Params<RoundPath>, post: Post) -> PageResult {
+    let resident = own_resident(&post)?;
+    let mut state = FormState::new(BALLOT_FORM, post.fields.clone());
+    let view = projected(&post.farm.runtime, |p| {
+        p.territory.fold().round(&round).cloned()
+    })
+    .await?
+    .ok_or(WebError::NotFound)?;
+    let approvals: Vec<ProposalId> = view
+        .proposals
+        .iter()
+        .filter(|p| {
+            post.fields
+                .get(&choice_name(&p.proposal))
+                .map(String::as_str)
+                == Some("oui")
+        })
+        .map(|p| p.proposal.clone())
+        .collect();
+    if approvals.is_empty() {
+        state.field_error("choix", "Cochez au moins un projet.");
+    }
+    let command = (!state.has_errors()).then(|| RoundCommand::Vote {
+        resident,
+        approvals,
+        cast_at: Utc::now(),
+    });
+    round_run(&post, &round, state, command, "Votre vote est enregistré.").await
+}
+
+/// The resident the signed-in token acts for (the route lets only a
+/// resident in).
+fn own_resident(post: &Post) -> Result<ResidentId, WebError> {
+    post.me
+        .session
+        .principal
+        .resident
+        .clone()
+        .ok_or_else(|| WebError::Forbidden("Seul un habitant inscrit vote pour lui-même.".into()))
+}
+
+async fn round_run(
+    post: &Post,
+    round: &str,
+    sent: FormState,
+    command: Option<RoundCommand>,
+    done: &str,
+) -> PageResult {
+    let command = command.map(|c| (round.to_owned(), Command::Round(c)));
+    post.run(
+        sent,
+        command,
+        |_| {
+            (
+                post.farm.path(&format!("/fonds-de-territoire/{round}")),
+                done.to_owned(),
+            )
+        },
+        async |sent| {
+            round_page(
+                &post.farm,
+                post.me.shown(),
+                round,
+                Some(sent),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        },
+    )
+    .await
 }
 
 fn rules(view: &Round, places: &PlaceNames) -> Markup {

@@ -45,7 +45,7 @@ enum Rule {
     SecretaryOrSelf,
 }
 
-use Role::{Municipality, Operator, Secretary, Shareholder};
+use Role::{Municipality, Operator, Resident, Secretary, Shareholder};
 
 const AUDITORS: Rule = Rule::Only(&[Secretary, Municipality]);
 const MEMBERS: Rule = Rule::Only(&[Secretary, Municipality, Shareholder]);
@@ -71,8 +71,16 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
     ("POST", Rule::Public, &["/connexion", "/deconnexion"]),
     (
         "GET",
-        Rule::Only(&[Secretary, Municipality, Operator, Shareholder]),
+        Rule::Only(&[Secretary, Municipality, Operator, Shareholder, Resident]),
         &["/parcs/{ledger}/espace"],
+    ),
+    (
+        "POST",
+        Rule::Only(&[Resident]),
+        &[
+            "/parcs/{ledger}/fonds-de-territoire/{round}/projet",
+            "/parcs/{ledger}/fonds-de-territoire/{round}/vote",
+        ],
     ),
     (
         "GET",
@@ -404,6 +412,7 @@ async fn every_page_route_answers_every_visitor_by_its_rule() {
         Who::of(Shareholder, Some(VOTER)),
         // Another holder: the voter's receipt is not theirs.
         Who::of(Shareholder, Some("cit-002")),
+        Who::of(Resident, Some("hab-001")),
         Who {
             token: Some((Secretary, OTHER_LEDGER, None)),
         },
@@ -417,7 +426,7 @@ async fn every_page_route_answers_every_visitor_by_its_rule() {
                     &store,
                     &LedgerId::parse(ledger).expect("a ledger id"),
                     role,
-                    holder.map(|h| HolderId::new(h).expect("a holder id")),
+                    holder.map(|h| auth::ActsFor::parse(role, h).expect("whom it acts for")),
                     "authorization matrix",
                     None,
                 )

@@ -114,3 +114,82 @@ fn a_token_opens_a_ledger_that_exists_for_a_holder_it_registered() {
     }
     assert_eq!(contents(here).1, 6);
 }
+
+/// A resident's token acts for a resident the municipality registered in
+/// the territory fund, and no other role's does.
+#[test]
+fn a_residents_token_acts_for_a_resident_the_municipality_registered() {
+    let folder = tempfile::tempdir().expect("a temporary folder");
+    let here = folder.path();
+    demo(here, &[]);
+    let before = contents(here);
+    for (args, expected) in [
+        (
+            &["--role", "resident"][..],
+            "a resident's token must name the resident it acts for (--resident)",
+        ),
+        (
+            &["--role", "resident", "--resident", "hab-001"][..],
+            "hab-001 is not a registered resident of the ledger ailes-de-taillard's territory",
+        ),
+        (
+            &["--role", "resident", "--holder", "cit-001"][..],
+            "a resident's token must name the resident it acts for (--resident)",
+        ),
+    ] {
+        let message = failure(&issue(here, args), "a resident's token for no resident");
+        assert!(message.contains(expected), "{args:?}: {message}");
+    }
+    assert_eq!(contents(here), before, "nothing written");
+
+    // The municipality registers hab-001 (here through the application
+    // layer, as the API does).
+    let url = format!("sqlite://{}", here.join("windledger-demo.sqlite").display());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("a runtime")
+        .block_on(async {
+            use windledger_app::command::{Aggregates, Command};
+            use windledger_domain::budgeting::fund::FundCommand;
+            use windledger_domain::types::{CommuneCode, ResidentId};
+            // The demo's signing key seals what is appended.
+            let signer = windledger_store::CheckpointSigner::from_secret_key(
+                &std::fs::read_to_string(here.join("windledger-demo.key")).expect("the demo's key"),
+            )
+            .expect("a signing key");
+            let store = Store::connect(
+                StoreOptions::new(&url).sealed_by(windledger_store::Sealer::new(&signer)),
+            )
+            .await
+            .expect("the demo's database");
+            let ledger = windledger_store::LedgerId::parse("ailes-de-taillard").unwrap();
+            Aggregates::new(
+                &store,
+                &ledger,
+                windledger_domain::cap_table::KnownCapTables::default,
+            )
+            .run(
+                windledger_domain::budgeting::fund::TerritoryFund::ID,
+                Command::Fund(FundCommand::RegisterResident {
+                    resident: ResidentId::new("hab-001").unwrap(),
+                    commune: CommuneCode::new("42026").unwrap(),
+                    holder: None,
+                }),
+                std::collections::HashMap::new(),
+            )
+            .await
+            .expect("the resident is registered");
+        });
+    let token = success(
+        &issue(here, &["--role", "resident", "--resident", "hab-001"]),
+        "a token for a registered resident",
+    );
+    assert!(token.starts_with("wl_"), "{token}");
+    let message = failure(
+        &issue(here, &["--role", "municipality", "--resident", "hab-001"]),
+        "a municipality's token for a resident",
+    );
+    assert!(message.contains("acts for no resident"), "{message}");
+    assert_eq!(contents(here).1, before.1 + 1);
+}

@@ -26,6 +26,8 @@ enum Rule {
     OrSelf(&'static [Role]),
     /// These roles, or a shareholder or municipality token with a holder.
     OrOwnHolder(&'static [Role]),
+    /// These roles, or a resident token (acting for itself).
+    OrOwnResident(&'static [Role]),
 }
 
 use Role::{Municipality, Operator, Secretary, Shareholder};
@@ -169,10 +171,16 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/territory-fund/resident-removals",
             "/territory-fund/commitments",
             "/budgeting-rounds",
-            "/budgeting-rounds/{round}/proposals",
             "/budgeting-rounds/{round}/reviews",
-            "/budgeting-rounds/{round}/ballots",
             "/budgeting-rounds/{round}/tally",
+        ],
+    ),
+    (
+        "POST",
+        Rule::OrOwnResident(&[Municipality]),
+        &[
+            "/budgeting-rounds/{round}/proposals",
+            "/budgeting-rounds/{round}/ballots",
         ],
     ),
     (
@@ -298,6 +306,7 @@ async fn every_route_answers_every_caller_by_its_rule(db: windledger_store::test
         (Role::Municipality, Some("ccmp")),
         (Role::Operator, None),
         (Role::Shareholder, Some("cit-001")),
+        (Role::Resident, Some("hab-001")),
     ] {
         callers.push(Who::Role(role, server.token(LEDGER, role, holder).await));
     }
@@ -344,6 +353,9 @@ async fn every_route_answers_every_caller_by_its_rule(db: windledger_store::test
                             Rule::OrOwnHolder(roles) => {
                                 roles.contains(role)
                                     || matches!(role, Role::Shareholder | Role::Municipality)
+                            }
+                            Rule::OrOwnResident(roles) => {
+                                roles.contains(role) || *role == Role::Resident
                             }
                         };
                         if allowed {

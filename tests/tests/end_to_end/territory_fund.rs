@@ -28,7 +28,8 @@ use windledger_store::testing::TestDatabase;
 use windledger_store::{LedgerId, RecordedEvent};
 
 const ROUND: &str = "fonds-2026";
-const COMMUNES: [&str; 2] = ["42026", "42279"];
+/// The reference farm's host communes: Burdignes and Saint-Sauveur-en-Rue.
+const COMMUNES: [&str; 2] = ["42026", "42282"];
 
 fn resident(n: usize) -> ResidentId {
     ResidentId::new(format!("hab-{n:03}")).unwrap()
@@ -534,11 +535,21 @@ async fn the_story_through_the_api_and_the_pages() {
     assert_eq!(fund["residents"][COMMUNES[0]], 200, "{fund}");
     assert_eq!(fund["residents"][COMMUNES[1]], 100, "{fund}");
 
+    // Residents act for themselves with their own tokens: hab-077 submits
+    // a proposal, hab-299 votes in Chromium (through the API without it).
+    let proposer = server.token(LEDGER, Role::Resident, Some("hab-077")).await;
+    let voter = server.token(LEDGER, Role::Resident, Some("hab-299")).await;
+    let mut browser = crate::web_browser::Browser::open(&server).await;
+    if let Some(browser) = &browser {
+        browser.sign_in(&voter).await;
+    }
+
     // Submissions are open until voting opens, in a few seconds; the
-    // ballots are taken while the window lasts (300 take about 2 s here).
+    // ballots are taken while the window lasts (300 take about 2 s here,
+    // the browser's a few more).
     let now = Utc::now();
     let voting = now + Duration::seconds(4);
-    let close = voting + Duration::seconds(15);
+    let close = voting + Duration::seconds(25);
     let budget = 60_000u64;
     server
         .post(
@@ -553,20 +564,44 @@ async fn the_story_through_the_api_and_the_pages() {
         .await
         .expect(201);
     let path = |suffix: &str| format!("/budgeting-rounds/{ROUND}/{suffix}");
-    for (n, cost) in COSTS.iter().enumerate() {
+    let proposal_body = |n: usize| {
+        serde_json::json!({
+            "proposal": format!("projet-{n:02}"),
+            "title": format!("Projet n° {n}"), "description": "Un projet du territoire.",
+            "cost": COSTS[n].to_string(), "commune": commune_of(n),
+        })
+    };
+    // The municipality records the proposals it received on paper...
+    for n in 0..COSTS.len() - 1 {
+        let mut body = proposal_body(n);
+        body["resident"] = Value::String(format!("hab-{:03}", n * 7));
         server
-            .post(
-                &path("proposals"),
-                &municipality,
-                serde_json::json!({
-                    "proposal": format!("projet-{n:02}"), "resident": format!("hab-{:03}", n * 7),
-                    "title": format!("Projet n° {n}"), "description": "Un projet du territoire.",
-                    "cost": cost.to_string(), "commune": commune_of(n),
-                }),
-            )
+            .post(&path("proposals"), &municipality, body)
             .await
             .expect(201);
     }
+    // ... and a resident submits its own: for itself only.
+    let last = COSTS.len() - 1;
+    let mut body = proposal_body(last);
+    body["resident"] = Value::String("hab-001".into());
+    server
+        .post(&path("proposals"), &proposer, body)
+        .await
+        .problem(403, "forbidden")
+        .detail_contains("acts for resident hab-077");
+    server
+        .post(&path("proposals"), &proposer, proposal_body(last))
+        .await
+        .expect(201);
+    // A resident does not review.
+    server
+        .post(
+            &path("reviews"),
+            &proposer,
+            serde_json::json!({"proposal": "projet-00", "eligible": true}),
+        )
+        .await
+        .problem(403, "forbidden");
     // The server's clock dates each step: a body may not.
     server
         .post(
@@ -599,7 +634,7 @@ async fn the_story_through_the_api_and_the_pages() {
         .detail_contains("ballots are taken from");
     tokio::time::sleep((voting - Utc::now()).to_std().unwrap_or_default()).await;
     let ballots: Vec<Vec<usize>> = (0..300).map(approvals_of).collect();
-    for (n, approvals) in ballots.iter().enumerate() {
+    for (n, approvals) in ballots.iter().enumerate().take(299) {
         let approvals: Vec<String> = approvals.iter().map(|p| format!("projet-{p:02}")).collect();
         server
             .post(
@@ -610,8 +645,63 @@ async fn the_story_through_the_api_and_the_pages() {
             .await
             .expect(201);
     }
-    // A second ballot of the same resident, and one for an ineligible
-    // proposal, are refused.
+    // hab-299 votes itself: in Chromium, on the round's page (a ballot
+    // without a box ticked is sent back, in French), else through the API.
+    let own: Vec<String> = ballots[299]
+        .iter()
+        .map(|p| format!("projet-{p:02}"))
+        .collect();
+    match &mut browser {
+        Some(browser) => {
+            browser
+                .visit(
+                    &format!("/fonds-de-territoire/{ROUND}"),
+                    "Budget participatif",
+                    "fonds-habitant-bulletin",
+                )
+                .await;
+            browser
+                .click("form[action$=\"/vote\"] button[type=submit]")
+                .await;
+            browser.wait_title("Budget participatif").await;
+            let page = browser.source().await;
+            assert!(page.contains("Cochez au moins un projet."), "{page}");
+            browser.check("fonds-habitant-bulletin-erreur").await;
+            for proposal in &own {
+                browser
+                    .click(&format!("input[name=\"choix-{proposal}\"]"))
+                    .await;
+            }
+            browser
+                .click("form[action$=\"/vote\"] button[type=submit]")
+                .await;
+            browser.wait_title("Budget participatif").await;
+            let page = browser.source().await;
+            assert!(page.contains("Votre vote est enregistré."), "{page}");
+            assert!(page.contains("Votre bulletin est enregistré."), "{page}");
+            browser.check("fonds-habitant-a-vote").await;
+        }
+        None => {
+            server
+                .post(
+                    &path("ballots"),
+                    &voter,
+                    serde_json::json!({ "approvals": own }),
+                )
+                .await
+                .expect(201);
+        }
+    }
+    // A second ballot of the same resident is refused, whoever sends it.
+    server
+        .post(
+            &path("ballots"),
+            &voter,
+            serde_json::json!({"approvals": ["projet-01"]}),
+        )
+        .await
+        .problem(422, "refused")
+        .detail_contains("has already voted");
     server
         .post(
             &path("ballots"),
@@ -757,21 +847,24 @@ async fn the_story_through_the_api_and_the_pages() {
         .fetch(&format!("/parcs/{LEDGER}/fonds-de-territoire/inconnu"))
         .await;
     assert_eq!(missing.status(), 404);
-    crate::web_browser::audit_pages(
-        &server,
-        &[
-            (
+    if let Some(mut browser) = browser {
+        browser
+            .visit(
                 "/fonds-de-territoire",
                 "Fonds de territoire",
                 "fonds-histoire",
-            ),
-            (
+            )
+            .await;
+        browser
+            .visit(
                 &format!("/fonds-de-territoire/{ROUND}"),
                 "Budget participatif",
                 "fonds-histoire-tour",
-            ),
-        ],
-    )
-    .await;
+            )
+            .await;
+        let page = browser.source().await;
+        assert!(page.contains("Votre bulletin a été compté."), "{page}");
+        browser.close().await;
+    }
     server.stop().await;
 }

@@ -839,22 +839,67 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
     checks.assert_none();
 }
 
-/// Opens each of the reference farm's `pages` (path under the farm, title,
-/// screenshot name) in Chromium and audits them as every page here is;
-/// skipped without the browser (a failure if it must be here).
-pub(crate) async fn audit_pages(server: &Server, pages: &[(&str, &str, &str)]) {
-    if !browser_available() {
-        return;
+/// Chromium for another module's story, on the reference farm of
+/// `server`: every page visited is checked as the pages here are, and the
+/// problems found fail [`Browser::close`].
+pub(crate) struct Browser {
+    // Dropped after the client: chromedriver ends with it.
+    _driver: Driver,
+    pub client: Client,
+    checks: Checks,
+    base: String,
+}
+
+impl Browser {
+    /// The browser, or `None` without it (a failure if it must be here).
+    pub(crate) async fn open(server: &Server) -> Option<Browser> {
+        if !browser_available() {
+            return None;
+        }
+        let driver = start_driver().await;
+        let client = browser(&driver).await;
+        Some(Browser {
+            _driver: driver,
+            client,
+            checks: Checks::new(),
+            base: format!("http://{}", server.addr),
+        })
     }
-    let mut checks = Checks::new();
-    let driver = start_driver().await;
-    let client = browser(&driver).await;
-    let farm = format!("http://{}/parcs/{LEDGER}", server.addr);
-    for (path, title, name) in pages {
-        visit(&client, &mut checks, &format!("{farm}{path}"), title, name).await;
+
+    /// Signs in with `token`: "Mon espace" is shown.
+    pub(crate) async fn sign_in(&self, token: &str) {
+        sign_in(&self.client, &self.base, token).await;
     }
-    client.close().await.expect("the browser closes");
-    checks.assert_none();
+
+    /// The farm's page at `path`, titled `title`, checked and saved as
+    /// `name`.
+    pub(crate) async fn visit(&mut self, path: &str, title: &str, name: &str) {
+        let url = format!("{}/parcs/{LEDGER}{path}", self.base);
+        visit(&self.client, &mut self.checks, &url, title, name).await;
+    }
+
+    /// The page shown now, checked and saved as `name`.
+    pub(crate) async fn check(&mut self, name: &str) {
+        self.checks.page(&self.client, name).await;
+    }
+
+    pub(crate) async fn click(&self, css: &str) {
+        click(&self.client, css).await;
+    }
+
+    pub(crate) async fn wait_title(&self, title: &str) {
+        wait_title(&self.client, title).await;
+    }
+
+    pub(crate) async fn source(&self) -> String {
+        source(&self.client).await
+    }
+
+    /// Closes the browser; fails with every problem the pages had.
+    pub(crate) async fn close(self) {
+        self.client.close().await.expect("the browser closes");
+        self.checks.assert_none();
+    }
 }
 
 /// Opens the page at `url`, waits for its title and checks it.

@@ -9,7 +9,6 @@ use serde_json::Value;
 use windledger::serve_within;
 use windledger_api::auth::{self, Role};
 use windledger_api::{AppState, ServeLimits};
-use windledger_domain::types::HolderId;
 use windledger_store::testing::TestDatabase;
 use windledger_store::{CheckpointSigner, LedgerId, RecordedEvent, Store};
 
@@ -114,7 +113,7 @@ impl Server {
             &self.store,
             &LedgerId::parse(ledger).expect("a ledger id"),
             role,
-            holder.map(|h| HolderId::new(h).expect("a holder id")),
+            holder.map(|h| auth::ActsFor::parse(role, h).expect("whom it acts for")),
             "test",
             None,
         )
