@@ -868,3 +868,173 @@ async fn the_story_through_the_api_and_the_pages() {
     }
     server.stop().await;
 }
+
+/// A resident's forms on the round's page: a proposal with a missing title
+/// and a cost that is no amount is sent back in French, field by field,
+/// and nothing is written; the proposal sent again is recorded under the
+/// server's id, for the resident signed in; the municipality sees no
+/// resident's form; once the proposals are reviewed and voting is open, a
+/// resident's ballot is taken once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_resident_submits_and_votes_on_the_pages() {
+    use windledger_api::auth::Role;
+
+    use crate::server::{LEDGER, Server};
+    use crate::web::{Browser, farm, with};
+
+    let server = Server::with_reference_farm(TestDatabase::sqlite()).await;
+    let municipality = server.token(LEDGER, Role::Municipality, Some("ccmp")).await;
+    for n in [10, 11] {
+        server
+            .post(
+                "/territory-fund/residents",
+                &municipality,
+                serde_json::json!({"resident": format!("hab-{n:03}"), "commune": commune_of(n)}),
+            )
+            .await
+            .expect(201);
+    }
+    let now = Utc::now();
+    let voting = now + Duration::seconds(4);
+    server
+        .post(
+            "/budgeting-rounds",
+            &municipality,
+            serde_json::json!({
+                "round": ROUND, "method": "greedy_approval", "budget": "20000",
+                "communes": COMMUNES, "submissions_open": now - Duration::hours(1),
+                "submissions_close": voting, "voting_open": voting,
+                "voting_close": voting + Duration::hours(1), "max_approvals": 1,
+            }),
+        )
+        .await
+        .expect(201);
+    let round_page = farm(&format!("/fonds-de-territoire/{ROUND}"));
+    let action = format!("{round_page}/projet");
+
+    let mut resident = Browser::new(&server);
+    resident
+        .sign_in(&server.token(LEDGER, Role::Resident, Some("hab-010")).await)
+        .await
+        .redirects_to(&farm("/espace"));
+    resident
+        .get(&farm("/espace"))
+        .await
+        .expect(200)
+        .contains("en tant qu'habitant (hab-010)")
+        .contains(&format!("Budget participatif {ROUND}"));
+    let page = resident
+        .get(&round_page)
+        .await
+        .expect(200)
+        .contains("Déposer un projet");
+    let hidden = page.form(&action);
+    let head = server.head().await;
+    resident
+        .post(
+            &action,
+            &with(
+                &hidden,
+                &[
+                    ("titre", " "),
+                    ("cout", "douze mille"),
+                    ("commune", COMMUNES[0]),
+                ],
+            ),
+        )
+        .await
+        .expect(422)
+        .contains("Titre : Donnez un titre au projet.")
+        .contains("Coût : Écrivez un montant en euros");
+    assert_eq!(server.head().await, head, "nothing written");
+    let hidden = resident.get(&round_page).await.form(&action);
+    resident
+        .post(
+            &action,
+            &with(
+                &hidden,
+                &[
+                    ("titre", "Bancs au bord du Ternay"),
+                    ("description", "Six bancs le long du sentier."),
+                    ("cout", "3 500,50"),
+                    ("commune", COMMUNES[0]),
+                ],
+            ),
+        )
+        .await
+        .redirects_to(&round_page);
+    resident
+        .get(&round_page)
+        .await
+        .expect(200)
+        .contains("Votre projet est déposé.")
+        .contains("Bancs au bord du Ternay")
+        .contains("En cours d'examen");
+    let round = server
+        .get(&format!("/budgeting-rounds/{ROUND}"), None)
+        .await
+        .expect(200)
+        .body;
+    let proposal = round["proposals"][0]["proposal"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(round["proposals"][0]["cost"], "3500.50", "{round}");
+    // The municipality reads the page without a resident's form.
+    let mut town = Browser::new(&server);
+    town.sign_in(&municipality).await;
+    town.get(&round_page)
+        .await
+        .expect(200)
+        .lacks("Déposer un projet");
+    server
+        .post(
+            &format!("/budgeting-rounds/{ROUND}/reviews"),
+            &municipality,
+            serde_json::json!({"proposal": proposal, "eligible": true}),
+        )
+        .await
+        .expect(201);
+    tokio::time::sleep((voting - Utc::now()).to_std().unwrap_or_default()).await;
+    let page = resident
+        .get(&round_page)
+        .await
+        .expect(200)
+        .contains("Enregistrer mon vote")
+        .lacks("Déposer un projet");
+    let vote = format!("{round_page}/vote");
+    let hidden = page.form(&vote);
+    let ballot = with(&hidden, &[(&format!("choix-{proposal}"), "oui")]);
+    resident
+        .post(&vote, &ballot)
+        .await
+        .redirects_to(&round_page);
+    resident
+        .get(&round_page)
+        .await
+        .expect(200)
+        .contains("Votre vote est enregistré.")
+        .contains("Votre bulletin est enregistré.")
+        .lacks("Enregistrer mon vote");
+    // The same ballot sent again is refused by the rules, in French.
+    let hidden = with(
+        &set_form_id(&hidden),
+        &[(&format!("choix-{proposal}"), "oui")],
+    );
+    resident
+        .post(&vote, &hidden)
+        .await
+        .expect(422)
+        .contains("a déjà voté");
+    server.stop().await;
+}
+
+/// The hidden fields with a new form id: a form sent twice under one id is
+/// answered once (the second gets the first's answer).
+fn set_form_id(hidden: &[(String, String)]) -> Vec<(String, String)> {
+    crate::web::set(
+        hidden,
+        "_formulaire",
+        Some(&uuid::Uuid::new_v4().to_string()),
+    )
+}
