@@ -23,7 +23,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{MethodRouter, get, post};
 use windledger_api::AppState;
 use windledger_api::auth::Caller;
-use windledger_api::auth::roles::{ALL_ROLES, AUDITORS, MEMBERS, OPERATOR, RESIDENT, SECRETARY};
+use windledger_api::auth::roles::{
+    ALL_ROLES, AUDITORS, MEMBERS, MUNICIPALITY, OPERATOR, RESIDENT, SECRETARY,
+};
 pub use windledger_api::routes::Access;
 
 use crate::extract::{Farm, Params, Visitor};
@@ -107,6 +109,10 @@ pub fn routes() -> Vec<PageRoute> {
         // A resident submits and votes for itself (its token names it).
         form(farm!("/fonds-de-territoire/{round}/projet"), Roles(RESIDENT), territory::submit),
         form(farm!("/fonds-de-territoire/{round}/vote"), Roles(RESIDENT), territory::vote),
+        // The municipality runs the round: reviews, the tally, the commitment.
+        form(farm!("/fonds-de-territoire/{round}/examen"), Roles(MUNICIPALITY), territory::review),
+        form(farm!("/fonds-de-territoire/{round}/depouillement"), Roles(MUNICIPALITY), territory::tally),
+        form(farm!("/fonds-de-territoire/{round}/engagement"), Roles(MUNICIPALITY), territory::commit),
         read(farm!("/espace"), Roles(ALL_ROLES), space::home),
         read(farm!("/assemblees/{meeting}"), Roles(MEMBERS), space::meeting),
         form(farm!("/assemblees/{meeting}/vote"), OWN_HOLDER, space::vote),

@@ -11,13 +11,14 @@ use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
 use windledger_api::auth::Role;
 use windledger_app::command::Command;
+use windledger_domain::budgeting::fund::{FundCommand, TerritoryFund};
 use windledger_domain::budgeting::round::RoundCommand;
 use windledger_domain::budgeting::{Decision, Method};
 use windledger_domain::charter::FeedRule;
 use windledger_domain::company::PlaceNames;
 use windledger_domain::money::Euros;
 use windledger_domain::ratio::Ratio;
-use windledger_domain::types::{CommuneCode, ProposalId, ResidentId};
+use windledger_domain::types::{CommuneCode, ProposalId, ResidentId, RoundId};
 use windledger_html::charts::{Bar, bar_chart};
 use windledger_html::forms::{Field, FormState, errors_box, select, state_of};
 use windledger_html::tables::cards;
@@ -288,15 +289,22 @@ async fn round_page(
     sent: Option<FormState>,
     status: StatusCode,
 ) -> PageResult {
-    let (view, places) = projected(&farm.runtime, |p| {
+    let (view, places, committed) = projected(&farm.runtime, |p| {
+        let territory = p.territory.fold();
         (
-            p.territory.fold().round(round).cloned(),
+            territory.round(round).cloned(),
             p.cap_table.fold().place_names().clone(),
+            territory
+                .fund()
+                .commitments
+                .iter()
+                .any(|c| c.round.as_str() == round),
         )
     })
     .await?;
     let view = view.ok_or(WebError::NotFound)?;
     let title = format!("Budget participatif {}", view.round);
+    let municipality = shown.0.filter(|s| s.principal.role == Role::Municipality);
     let resident = shown.0.and_then(|s| {
         s.principal
             .resident
@@ -316,6 +324,9 @@ async fn round_page(
         @if let Some((session, resident)) = resident {
             (resident_forms(farm, session, resident, &view, &places, sent.as_ref()))
         }
+        @if let Some(session) = municipality {
+            (municipality_forms(farm, session, &view, committed, sent.as_ref()))
+        }
         (proposals(&view, &places))
         p {
             a href=(farm.path("/fonds-de-territoire")) { "Retour au fonds de territoire" }
@@ -333,7 +344,11 @@ const FIELD_LABELS: &[(&str, &str)] = &[
     ("cout", "Coût"),
     ("commune", "Commune"),
     ("choix", "Projets choisis"),
+    ("projet", "Projet"),
+    ("recevable", "Recevable"),
+    ("motif", "Motif"),
 ];
+const REVIEW_FORM: &str = "examen";
 /// The name of a proposal's box on the ballot.
 fn choice_name(proposal: &ProposalId) -> String {
     format!("choix-{proposal}")
@@ -422,6 +437,167 @@ fn resident_forms(
             }
         }
     }
+}
+
+/// What the municipality does in the round now: review the proposals
+/// until voting opens, count the ballots once it has closed, then commit
+/// the fund to the projects funded.
+fn municipality_forms(
+    farm: &Farm,
+    session: &SessionView,
+    view: &Round,
+    committed: bool,
+    sent: Option<&FormState>,
+) -> Markup {
+    let now = Utc::now();
+    let action = |suffix: &str| farm.path(&format!("/fonds-de-territoire/{}/{suffix}", view.round));
+    let review_view = state_of(sent, REVIEW_FORM);
+    let proposals: Vec<(String, String)> = view
+        .proposals
+        .iter()
+        .map(|p| {
+            (
+                p.proposal.to_string(),
+                format!("{} ({})", p.title, euros(p.cost)),
+            )
+        })
+        .collect();
+    let eligible_error = review_view.error("recevable");
+    let eligible_value = review_view.value("recevable", "");
+    html! {
+        section aria-labelledby="collectivite" {
+            h2 #collectivite { "La collectivité" }
+            @if now < view.voting_open && !proposals.is_empty() {
+                form.card method="post" action=(action("examen")) {
+                    h3 { "Examiner un projet" }
+                    (form_guard(session))
+                    (select(review_view, REVIEW_FORM, "projet", "Projet", &proposals, "", true))
+                    fieldset.choices aria-describedby=[eligible_error.map(|_| "examen-recevable-erreur")] {
+                        legend { "Le projet est-il recevable ?" }
+                        @if let Some(e) = eligible_error { span.field-error #examen-recevable-erreur { (e) } }
+                        @for (value, text) in [("oui", "Recevable"), ("non", "Irrecevable")] {
+                            label {
+                                input type="radio" name="recevable" value=(value) required
+                                    checked[eligible_value == value]
+                                    aria-invalid=[eligible_error.map(|_| "true")];
+                                " " (text)
+                            }
+                        }
+                    }
+                    (Field::new(review_view, REVIEW_FORM, "motif", "Motif, si le projet est irrecevable").required_by_choice().hint("Publié sur cette page avec le projet.").render())
+                    p.hint { "Le dernier examen d'un projet compte, jusqu'à l'ouverture du vote." }
+                    button type="submit" { "Enregistrer l'examen" }
+                }
+            } @else if now < view.voting_open {
+                p { "Aucun projet n'est encore déposé." }
+            } @else if now < view.voting_close {
+                p { "Le vote est en cours jusqu'au " (format::datetime(view.voting_close)) " ; le dépouillement suivra." }
+            } @else if view.spent.is_none() {
+                form.card method="post" action=(action("depouillement")) {
+                    h3 { "Dépouiller" }
+                    (form_guard(session))
+                    p { "Le vote est clos : " (view.ballots) " bulletin" @if view.ballots != 1 { "s" } ". Le résultat est calculé par la méthode du budget participatif, à partir de chaque bulletin." }
+                    button type="submit" { "Dépouiller le vote" }
+                }
+            } @else if !committed {
+                form.card method="post" action=(action("engagement")) {
+                    h3 { "Engager le fonds" }
+                    (form_guard(session))
+                    p { "Les projets retenus deviennent des engagements du fonds de territoire, si ce qui est disponible les couvre." }
+                    button type="submit" { "Engager les projets retenus" }
+                }
+            } @else {
+                p { "Les projets retenus sont engagés : le secrétariat les paie." }
+            }
+        }
+    }
+}
+
+/// `POST .../fonds-de-territoire/{round}/examen`: the municipality finds a
+/// proposal eligible, or not with a reason.
+pub async fn review(Params(RoundPath { round }): Params<RoundPath>, post: Post) -> PageResult {
+    let mut state = FormState::new(REVIEW_FORM, post.fields.clone());
+    let proposal = state.read_required(
+        "projet",
+        "Choisissez le projet examiné.",
+        "Choisissez l'un des projets déposés.",
+        |p| ProposalId::new(p).ok(),
+    );
+    let eligible = state.read_required(
+        "recevable",
+        "Dites si le projet est recevable.",
+        "Choisissez recevable ou irrecevable.",
+        |v| match v {
+            "oui" => Some(true),
+            "non" => Some(false),
+            _ => None,
+        },
+    );
+    let reason = state.text("motif").to_owned();
+    match eligible {
+        Some(false) if reason.is_empty() => {
+            state.field_error("motif", "Donnez le motif : il est publié avec le projet.");
+        }
+        Some(true) if !reason.is_empty() => {
+            state.field_error(
+                "motif",
+                "Un projet recevable n'a pas de motif : laissez ce champ vide.",
+            );
+        }
+        _ => {}
+    }
+    let command = match (proposal, eligible, state.has_errors()) {
+        (Some(proposal), Some(eligible), false) => Some(RoundCommand::Review {
+            proposal,
+            eligible,
+            reason: (!eligible).then_some(reason),
+            reviewed_at: Utc::now(),
+        }),
+        _ => None,
+    };
+    round_run(
+        &post,
+        &round,
+        state,
+        command,
+        "L'examen du projet est enregistré.",
+    )
+    .await
+}
+
+/// `POST .../fonds-de-territoire/{round}/depouillement`: the tally.
+pub async fn tally(Params(RoundPath { round }): Params<RoundPath>, post: Post) -> PageResult {
+    let state = FormState::new(REVIEW_FORM, post.fields.clone());
+    let command = RoundCommand::Tally {
+        tallied_at: Utc::now(),
+    };
+    round_run(
+        &post,
+        &round,
+        state,
+        Some(command),
+        "Le vote est dépouillé.",
+    )
+    .await
+}
+
+/// `POST .../fonds-de-territoire/{round}/engagement`: the round's funded
+/// projects committed by the fund.
+pub async fn commit(Params(RoundPath { round }): Params<RoundPath>, post: Post) -> PageResult {
+    let state = FormState::new(REVIEW_FORM, post.fields.clone());
+    let id = RoundId::new(round.clone()).map_err(|_| WebError::NotFound)?;
+    let command = (
+        TerritoryFund::ID.to_owned(),
+        Command::Fund(FundCommand::Commit { round: id }),
+    );
+    settle_round(
+        &post,
+        &round,
+        state,
+        Some(command),
+        "Les projets retenus sont engagés.",
+    )
+    .await
 }
 
 /// The amount typed in a French or plain form (`12 000`, `3 500,50`).
@@ -535,6 +711,18 @@ async fn round_run(
     done: &str,
 ) -> PageResult {
     let command = command.map(|c| (round.to_owned(), Command::Round(c)));
+    settle_round(post, round, sent, command, done).await
+}
+
+/// Runs `command` (on its aggregate) from a form of the round's page; back
+/// to the page, with `done` or the form and its errors.
+async fn settle_round(
+    post: &Post,
+    round: &str,
+    sent: FormState,
+    command: Option<(String, Command)>,
+    done: &str,
+) -> PageResult {
     post.run(
         sent,
         command,

@@ -83,6 +83,15 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
         ],
     ),
     (
+        "POST",
+        Rule::Only(&[Municipality]),
+        &[
+            "/parcs/{ledger}/fonds-de-territoire/{round}/examen",
+            "/parcs/{ledger}/fonds-de-territoire/{round}/depouillement",
+            "/parcs/{ledger}/fonds-de-territoire/{round}/engagement",
+        ],
+    ),
+    (
         "GET",
         MEMBERS,
         &[

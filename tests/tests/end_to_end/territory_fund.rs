@@ -904,7 +904,7 @@ async fn a_resident_submits_and_votes_on_the_pages() {
                 "round": ROUND, "method": "greedy_approval", "budget": "20000",
                 "communes": COMMUNES, "submissions_open": now - Duration::hours(1),
                 "submissions_close": voting, "voting_open": voting,
-                "voting_close": voting + Duration::hours(1), "max_approvals": 1,
+                "voting_close": voting + Duration::seconds(4), "max_approvals": 1,
             }),
         )
         .await
@@ -980,21 +980,36 @@ async fn a_resident_submits_and_votes_on_the_pages() {
         .unwrap()
         .to_owned();
     assert_eq!(round["proposals"][0]["cost"], "3500.50", "{round}");
-    // The municipality reads the page without a resident's form.
+    // The municipality reviews it on the page, without a resident's form:
+    // found ineligible without a reason, it is sent back.
     let mut town = Browser::new(&server);
     town.sign_in(&municipality).await;
-    town.get(&round_page)
+    let review = format!("{round_page}/examen");
+    let hidden = town
+        .get(&round_page)
         .await
         .expect(200)
-        .lacks("Déposer un projet");
-    server
-        .post(
-            &format!("/budgeting-rounds/{ROUND}/reviews"),
-            &municipality,
-            serde_json::json!({"proposal": proposal, "eligible": true}),
-        )
+        .lacks("Déposer un projet")
+        .contains("Examiner un projet")
+        .form(&review);
+    town.post(
+        &review,
+        &with(&hidden, &[("projet", &proposal), ("recevable", "non")]),
+    )
+    .await
+    .expect(422)
+    .contains("Motif : Donnez le motif");
+    let hidden = town.get(&round_page).await.form(&review);
+    town.post(
+        &review,
+        &with(&hidden, &[("projet", &proposal), ("recevable", "oui")]),
+    )
+    .await
+    .redirects_to(&round_page);
+    town.get(&round_page)
         .await
-        .expect(201);
+        .contains("L'examen du projet est enregistré.")
+        .contains("Recevable");
     tokio::time::sleep((voting - Utc::now()).to_std().unwrap_or_default()).await;
     let page = resident
         .get(&round_page)
@@ -1026,6 +1041,42 @@ async fn a_resident_submits_and_votes_on_the_pages() {
         .await
         .expect(422)
         .contains("a déjà voté");
+
+    // Once voting has closed, the municipality counts the ballots and
+    // commits the fund (fed by 2023) to the project funded.
+    let secretary = server.token(LEDGER, Role::Secretary, None).await;
+    server
+        .post(
+            "/territory-fund/feeds",
+            &secretary,
+            serde_json::json!({"year": 2023}),
+        )
+        .await
+        .expect(201);
+    let close = voting + Duration::seconds(4);
+    tokio::time::sleep((close - Utc::now()).to_std().unwrap_or_default()).await;
+    let tally = format!("{round_page}/depouillement");
+    let hidden = town
+        .get(&round_page)
+        .await
+        .expect(200)
+        .contains("Dépouiller le vote")
+        .form(&tally);
+    town.post(&tally, &hidden).await.redirects_to(&round_page);
+    let commit = format!("{round_page}/engagement");
+    let hidden = town
+        .get(&round_page)
+        .await
+        .contains("Le vote est dépouillé.")
+        .contains("Financé (retenu en 1er)")
+        .form(&commit);
+    town.post(&commit, &hidden).await.redirects_to(&round_page);
+    town.get(&round_page)
+        .await
+        .contains("Les projets retenus sont engagés.")
+        .lacks("Engager les projets retenus");
+    let fund = server.get("/territory-fund", None).await.expect(200).body;
+    assert_eq!(fund["outstanding"], "3500.50", "{fund}");
     server.stop().await;
 }
 
