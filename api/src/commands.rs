@@ -396,24 +396,8 @@ fn own_holder(
     field: &str,
     fields: &mut Map<String, Value>,
 ) -> Result<(), Problem> {
-    let own = principal
-        .holder
-        .as_ref()
-        .ok_or_else(|| Problem::forbidden("this token acts for no holder"))?
-        .to_string();
-    match fields.get(field) {
-        None => {
-            fields.insert(field.to_owned(), Value::String(own));
-        }
-        Some(Value::String(given)) if *given == own => {}
-        Some(_) => {
-            return Err(Problem::forbidden(format!(
-                "{} token acts for holder {own}: {field} must be {own}",
-                principal.role.with_article()
-            )));
-        }
-    }
-    Ok(())
+    let own = principal.holder.as_ref().map(|h| h.as_str());
+    acts_for(principal, "holder", own, field, fields)
 }
 
 /// A resident acts for itself: `field` is filled in with its resident
@@ -423,11 +407,22 @@ fn own_resident(
     field: &str,
     fields: &mut Map<String, Value>,
 ) -> Result<(), Problem> {
-    let own = principal
-        .resident
-        .as_ref()
-        .ok_or_else(|| Problem::forbidden("this token acts for no resident"))?
-        .to_string();
+    let own = principal.resident.as_ref().map(|r| r.as_str());
+    acts_for(principal, "resident", own, field, fields)
+}
+
+/// The body's `field` is `own`, the `whom` (holder, resident) the token
+/// acts for: filled in when left out, and no other.
+fn acts_for(
+    principal: &Principal,
+    whom: &str,
+    own: Option<&str>,
+    field: &str,
+    fields: &mut Map<String, Value>,
+) -> Result<(), Problem> {
+    let own = own
+        .ok_or_else(|| Problem::forbidden(format!("this token acts for no {whom}")))?
+        .to_owned();
     match fields.get(field) {
         None => {
             fields.insert(field.to_owned(), Value::String(own));
@@ -435,7 +430,8 @@ fn own_resident(
         Some(Value::String(given)) if *given == own => {}
         Some(_) => {
             return Err(Problem::forbidden(format!(
-                "a resident's token acts for resident {own}: {field} must be {own}"
+                "{} token acts for {whom} {own}: {field} must be {own}",
+                principal.role.with_article()
             )));
         }
     }

@@ -190,7 +190,7 @@ pub async fn repayment(
         let Some(amount) = given(&query, name) else {
             continue;
         };
-        let amount = euros(&amount).ok_or_else(|| {
+        let amount = crate::read_euros(&amount).ok_or_else(|| {
             WebError::BadRequest(format!(
                 "Le montant pour l'avance {advance} n'est pas un montant en euros au centime près, au-dessus de zéro (par exemple 2500,00)."
             ))
@@ -209,17 +209,6 @@ pub async fn repayment(
     let payer = payer(&query, &web, &me)?;
     let run = payments::repayment_transfers(&farm.runtime, &orders, &payer).await?;
     transfer_file(&farm, run)
-}
-
-/// An amount in euros as a person writes it ("2 500,00", "2500.5"), above
-/// zero and to the cent.
-fn euros(text: &str) -> Option<Euros> {
-    let text = text
-        .replace([' ', '\u{a0}', '\u{202f}'], "")
-        .replace(',', ".");
-    serde_json::from_value::<Euros>(serde_json::Value::String(text))
-        .ok()
-        .filter(|e| e.cents().is_some_and(|c| c > 0))
 }
 
 /// `POST .../secretariat/avances/releve`: the bank's statement, every

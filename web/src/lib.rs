@@ -223,3 +223,14 @@ pub async fn projected<T>(
         Err(_) => Err(WebError::Unavailable),
     }
 }
+
+/// An amount in euros as a person writes it ("2 500,00", "2500.5"), above
+/// zero and to the cent.
+pub(crate) fn read_euros(text: &str) -> Option<windledger_domain::money::Euros> {
+    let text = text
+        .replace([' ', '\u{a0}', '\u{202f}'], "")
+        .replace(',', ".");
+    serde_json::from_value::<windledger_domain::money::Euros>(serde_json::Value::String(text))
+        .ok()
+        .filter(|e| e.cents().is_some_and(|c| c > 0))
+}

@@ -600,19 +600,6 @@ pub async fn commit(Params(RoundPath { round }): Params<RoundPath>, post: Post) 
     .await
 }
 
-/// The amount typed in a French or plain form (`12 000`, `3 500,50`).
-fn read_euros(text: &str) -> Option<Euros> {
-    let plain: String = text
-        .chars()
-        .filter(|c| !c.is_whitespace() && *c != '\u{202f}')
-        .map(|c| if c == ',' { '.' } else { c })
-        .collect();
-    let amount: Decimal = plain.parse().ok()?;
-    (amount > Decimal::ZERO && amount.scale() <= 2)
-        .then(|| Euros::new(amount).ok())
-        .flatten()
-}
-
 /// `POST .../fonds-de-territoire/{round}/projet`: a resident's proposal.
 pub async fn submit(Params(RoundPath { round }): Params<RoundPath>, post: Post) -> PageResult {
     let resident = own_resident(&post)?;
@@ -625,7 +612,7 @@ pub async fn submit(Params(RoundPath { round }): Params<RoundPath>, post: Post) 
         "cout",
         "Indiquez le coût du projet.",
         "Écrivez un montant en euros, positif, à deux décimales au plus (par exemple 12 000 ou 3 500,50).",
-        read_euros,
+        crate::read_euros,
     );
     let commune = state.read_required(
         "commune",
