@@ -548,7 +548,7 @@ async fn the_story_through_the_api_and_the_pages() {
     // ballots are taken while the window lasts (300 take about 2 s here,
     // the browser's a few more).
     let now = Utc::now();
-    let voting = now + Duration::seconds(4);
+    let voting = now + Duration::seconds(8);
     let close = voting + Duration::seconds(25);
     let budget = 60_000u64;
     server
@@ -622,6 +622,10 @@ async fn the_story_through_the_api_and_the_pages() {
             .await
             .expect(201);
     }
+    assert!(
+        Utc::now() < voting,
+        "the proposals and reviews took longer than the submission window"
+    );
     // Too early to vote.
     server
         .post(
@@ -895,7 +899,7 @@ async fn a_resident_submits_and_votes_on_the_pages() {
             .expect(201);
     }
     let now = Utc::now();
-    let voting = now + Duration::seconds(4);
+    let voting = now + Duration::seconds(10);
     server
         .post(
             "/budgeting-rounds",
@@ -904,7 +908,7 @@ async fn a_resident_submits_and_votes_on_the_pages() {
                 "round": ROUND, "method": "greedy_approval", "budget": "20000",
                 "communes": COMMUNES, "submissions_open": now - Duration::hours(1),
                 "submissions_close": voting, "voting_open": voting,
-                "voting_close": voting + Duration::seconds(4), "max_approvals": 1,
+                "voting_close": voting + Duration::seconds(10), "max_approvals": 1,
             }),
         )
         .await
@@ -1010,6 +1014,10 @@ async fn a_resident_submits_and_votes_on_the_pages() {
         .await
         .contains("L'examen du projet est enregistré.")
         .contains("Recevable");
+    assert!(
+        Utc::now() < voting,
+        "the proposal and its review took longer than the submission window"
+    );
     tokio::time::sleep((voting - Utc::now()).to_std().unwrap_or_default()).await;
     let page = resident
         .get(&round_page)
@@ -1053,7 +1061,11 @@ async fn a_resident_submits_and_votes_on_the_pages() {
         )
         .await
         .expect(201);
-    let close = voting + Duration::seconds(4);
+    let close = voting + Duration::seconds(10);
+    assert!(
+        Utc::now() < close,
+        "the ballots took longer than the voting window"
+    );
     tokio::time::sleep((close - Utc::now()).to_std().unwrap_or_default()).await;
     let tally = format!("{round_page}/depouillement");
     let hidden = town
