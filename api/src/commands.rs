@@ -128,6 +128,9 @@ pub struct CommandSpec {
     /// The body carries the holder's identity (`person`), sealed in the
     /// vault and committed to by the command itself: the admission.
     person: bool,
+    /// The `person` may be left out (a resident's registration: a
+    /// shareholder's identity is in the vault already).
+    person_optional: bool,
 }
 
 /// A command read from its request, ready to run.
@@ -151,6 +154,7 @@ impl CommandSpec {
             own_resident: None,
             server_time: None,
             person: false,
+            person_optional: false,
         }
     }
 
@@ -162,9 +166,22 @@ impl CommandSpec {
         self
     }
 
+    /// The body may carry a `person` (see [`CommandSpec::with_person`]),
+    /// or leave it out.
+    pub(crate) const fn with_optional_person(mut self) -> Self {
+        self.person = true;
+        self.person_optional = true;
+        self
+    }
+
     /// Whether the body carries a `person`.
     pub fn takes_person(&self) -> bool {
         self.person
+    }
+
+    /// Whether the body's `person` is required.
+    pub fn requires_person(&self) -> bool {
+        self.person && !self.person_optional
     }
 
     /// The command happens when the server receives it: `field` is the
@@ -260,10 +277,10 @@ impl CommandSpec {
                 "the body has a \"command\" field: the URL names the command, leave it out",
             ));
         }
-        let person = if self.person {
-            take_person(&mut fields)?
-        } else {
-            None
+        let person = match (self.person, self.person_optional) {
+            (true, true) if !fields.contains_key("person") => None,
+            (true, _) => take_person(&mut fields)?,
+            (false, _) => None,
         };
         if self.holder_from_path {
             let holder = path
@@ -510,11 +527,14 @@ async fn run_once(
             return Ok((receipts, true));
         }
         let receipts = match (parsed.person, vault) {
-            (Some(person), Some(vault)) => {
-                vault
-                    .admit(&runtime, parsed.command, person, metadata)
-                    .await?
-            }
+            (Some(person), Some(vault)) => match parsed.command {
+                command @ windledger_app::command::Command::Fund(_) => {
+                    vault
+                        .register_resident(&runtime, command, person, metadata)
+                        .await?
+                }
+                command => vault.admit(&runtime, command, person, metadata).await?,
+            },
             _ => {
                 runtime
                     .execute(&parsed.aggregate_id, parsed.command, metadata)

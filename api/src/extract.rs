@@ -84,6 +84,12 @@ pub struct HolderPath {
     pub holder: HolderId,
 }
 
+/// A route's `{resident}`.
+#[derive(Debug, Deserialize)]
+pub struct ResidentPath {
+    pub resident: windledger_domain::types::ResidentId,
+}
+
 /// A route's `{meeting}`: the name it is registered under, looked up as it
 /// is (a name no meeting has is not found, whatever its form).
 #[derive(Debug, Deserialize)]

@@ -15,7 +15,7 @@ use windledger_vault::Person;
 
 use crate::answers::{self, Recorded};
 use crate::auth::Principal;
-use crate::extract::{Body, Call, HolderPath, PathParams};
+use crate::extract::{Body, Call, HolderPath, PathParams, ResidentPath};
 use crate::problem::Problem;
 
 /// A correction of a holder's identity.
@@ -81,6 +81,27 @@ pub(crate) async fn read(
         Some(in_force) => Ok(answers::json(&in_force)?.into_response()),
         None => Err(Problem::not_found(format!(
             "no identity of {holder} is kept in this ledger's vault"
+        ))),
+    }
+}
+
+/// A resident's identity in force, for the municipality (each read logged).
+pub(crate) async fn read_resident(
+    Call(state, principal, runtime): Call,
+    PathParams(ResidentPath { resident }): PathParams<ResidentPath>,
+) -> Result<Response, Problem> {
+    let vault = state.vault()?;
+    match vault
+        .read_resident(
+            &runtime,
+            &resident,
+            &reader(&principal, "read through the API"),
+        )
+        .await?
+    {
+        Some(in_force) => Ok(answers::json(&in_force)?.into_response()),
+        None => Err(Problem::not_found(format!(
+            "no identity of resident {resident} is kept in this ledger's vault"
         ))),
     }
 }

@@ -242,6 +242,13 @@ fn path_parameter(name: &str, generator: &mut SchemaGenerator) -> Value {
             "A holder.",
             json!("cit-001"),
         ),
+        "resident" => (
+            generator
+                .subschema_for::<windledger_domain::types::ResidentId>()
+                .into(),
+            "A resident of the territory, by its pseudonymous id.",
+            json!("hab-001"),
+        ),
         "meeting" => (
             generator.subschema_for::<MeetingId>().into(),
             "A meeting.",
@@ -391,7 +398,9 @@ fn command_body(
         let properties = object.get_mut("properties")?.as_object_mut()?;
         properties.remove("identity");
         properties.insert("person".into(), person);
-        if let Some(required) = object.get_mut("required").and_then(Value::as_array_mut) {
+        if command.requires_person()
+            && let Some(required) = object.get_mut("required").and_then(Value::as_array_mut)
+        {
             required.push(Value::from("person"));
         }
     }

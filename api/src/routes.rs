@@ -839,8 +839,17 @@ pub fn routes() -> Vec<RouteSpec> {
         command(
             at!("/territory-fund/residents"),
             Access::Roles(MUNICIPALITY),
-            "Register a resident of the territory (the municipality's approval), with their commune",
-            CommandSpec::new(Fund, "register_resident", Fixed(TerritoryFund::ID)),
+            "Register a resident of the territory (the municipality's approval), with their commune and, in `person`, their identity, sealed in the vault (the ledger keeps its commitment only)",
+            CommandSpec::new(Fund, "register_resident", Fixed(TerritoryFund::ID))
+                .with_optional_person(),
+        ),
+        read(
+            at!("/territory-fund/residents/{resident}/identity"),
+            Access::Roles(MUNICIPALITY),
+            "A registered resident's identity in force, from the vault (each read is logged: who, when, whose)",
+            Answer::Json(schema_of::<windledger_app::people::ResidentIdentity>),
+            None,
+            get(identity::read_resident),
         ),
         command(
             at!("/territory-fund/resident-moves"),

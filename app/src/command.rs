@@ -505,7 +505,7 @@ fn of_one_type<T>(
         .collect()
 }
 
-fn aggregate_error<E: std::error::Error>(e: AggregateError<E>) -> Error {
+pub(crate) fn aggregate_error<E: std::error::Error>(e: AggregateError<E>) -> Error {
     match e {
         AggregateError::UserError(e) => Error::refused("refused", e.to_string()),
         AggregateError::AggregateConflict => Error::new(

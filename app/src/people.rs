@@ -22,9 +22,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
+use windledger_domain::budgeting::fund::{FundCommand, TerritoryFund};
 use windledger_domain::company::{CompanyCommand, HolderKind};
-use windledger_domain::types::{HolderId, IdentityCommitment};
-use windledger_store::{SealedVersion, Store, VaultKey, VaultRead, VaultVersion};
+use windledger_domain::types::{HolderId, IdentityCommitment, ResidentId};
+use windledger_store::{LedgerEventStore, SealedVersion, Store, VaultKey, VaultRead, VaultVersion};
 use windledger_vault::{
     Commitment, Consent, Identity, MasterKey, Person, Record, Sealed, Subject, SubjectKey,
     VaultError, WrappedKey,
@@ -47,6 +48,22 @@ pub struct Reader {
     /// A token id, or `cli:<user>`.
     pub who: String,
     pub purpose: String,
+}
+
+/// A resident's identity in force, with the commitment the fund recorded.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
+pub struct ResidentIdentity {
+    pub resident: ResidentId,
+    pub person: Person,
+    pub commitment: String,
+    pub recorded_at: DateTime<Utc>,
+}
+
+/// A resident's place in the vault: `habitant:<id>`, which no holder's id
+/// can be (a holder's id has no colon), so that the two never share a key.
+pub fn resident_subject(resident: &ResidentId) -> String {
+    format!("habitant:{resident}")
 }
 
 /// A person's data in force, with the commitment the ledger recorded.
@@ -242,12 +259,12 @@ impl Vault {
     async fn seal_version(
         &self,
         runtime: &LedgerRuntime,
-        holder: &HolderId,
+        subject_id: &str,
         person: Person,
     ) -> Result<(i64, IdentityCommitment), Error> {
         let subject = Subject {
             ledger: runtime.id.as_str(),
-            holder: holder.as_str(),
+            holder: subject_id,
         };
         let key = self.key(&runtime.store, subject).await?;
         let record = Record::new(person).map_err(vault_error)?;
@@ -283,24 +300,125 @@ impl Vault {
         metadata: HashMap<String, String>,
     ) -> Result<Vec<Receipt>, Error> {
         Self::check(&person)?;
-        let (version, commitment) = self.seal_version(runtime, holder, person).await?;
+        let (version, commitment) = self.seal_version(runtime, holder.as_str(), person).await?;
         let command = Command::Company(Box::new(command(commitment)));
-        match runtime
-            .execute(&runtime.company_id(), command, metadata)
-            .await
-        {
+        let company = runtime.company_id();
+        Self::run_or_forget(
+            runtime,
+            holder.as_str(),
+            version,
+            &company,
+            command,
+            metadata,
+        )
+        .await
+    }
+
+    /// Runs the command that records a sealed version's commitment, and
+    /// deletes the version again if the command failed (see the module
+    /// doc).
+    async fn run_or_forget(
+        runtime: &LedgerRuntime,
+        subject_id: &str,
+        version: i64,
+        aggregate_id: &str,
+        command: Command,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<Receipt>, Error> {
+        match runtime.execute(aggregate_id, command, metadata).await {
             Ok(receipts) => Ok(receipts),
             Err(e) => {
                 if e.kind != ErrorKind::Unavailable
                     && let Err(d) = runtime
                         .store
-                        .delete_vault_version(runtime.id.as_str(), holder.as_str(), version)
+                        .delete_vault_version(runtime.id.as_str(), subject_id, version)
                         .await
                 {
-                    tracing::warn!(holder = %holder, error = %d, "an unrecorded vault version stays (it is never read)");
+                    tracing::warn!(subject = %subject_id, error = %d, "an unrecorded vault version stays (it is never read)");
                 }
                 Err(e)
             }
+        }
+    }
+
+    /// Registers a resident of the territory with their identity, in one
+    /// step: the registration (its `identity` left out: the vault computes
+    /// it) and the person, a natural person's. The vault keeps it under
+    /// [`resident_subject`].
+    pub async fn register_resident(
+        &self,
+        runtime: &LedgerRuntime,
+        mut command: Command,
+        person: Person,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<Receipt>, Error> {
+        let Command::Fund(FundCommand::RegisterResident {
+            resident,
+            identity: None,
+            ..
+        }) = &command
+        else {
+            return Err(Error::invalid(
+                "only a resident's registration without an identity commitment takes a person",
+            ));
+        };
+        if !matches!(person.identity, Identity::Natural { .. }) {
+            return Err(Error::invalid(
+                "a resident is a natural person: give a natural person's identity",
+            ));
+        }
+        Self::check(&person)?;
+        let subject = resident_subject(resident);
+        let (version, commitment) = self.seal_version(runtime, &subject, person).await?;
+        if let Command::Fund(FundCommand::RegisterResident { identity, .. }) = &mut command {
+            *identity = Some(commitment);
+        }
+        Self::run_or_forget(
+            runtime,
+            &subject,
+            version,
+            TerritoryFund::ID,
+            command,
+            metadata,
+        )
+        .await
+    }
+
+    /// A registered resident's identity in force (the version whose
+    /// commitment the fund records), the read logged first; `None` when
+    /// the municipality recorded none or the resident was removed.
+    pub async fn read_resident(
+        &self,
+        runtime: &LedgerRuntime,
+        resident: &ResidentId,
+        reader: &Reader,
+    ) -> Result<Option<ResidentIdentity>, Error> {
+        let fund =
+            LedgerEventStore::<TerritoryFund>::new(runtime.store.clone(), runtime.id.clone())
+                .load_committed(TerritoryFund::ID)
+                .await
+                .map_err(crate::command::aggregate_error)?;
+        let Some(in_force) = fund.identity_of(resident).cloned() else {
+            return Ok(None);
+        };
+        let subject = resident_subject(resident);
+        log_read(runtime, &subject, reader).await?;
+        let found = self
+            .versions(runtime, &subject)
+            .await?
+            .into_iter()
+            .rev()
+            .find(|(_, record)| record.commitment().to_hex() == in_force.as_str());
+        match found {
+            Some((recorded_at, record)) => Ok(Some(ResidentIdentity {
+                resident: resident.clone(),
+                person: record.person,
+                commitment: in_force.to_string(),
+                recorded_at,
+            })),
+            None => Err(Error::internal(format!(
+                "the ledger records identity {in_force} for resident {resident}, but the vault holds no version with that commitment"
+            ))),
         }
     }
 
@@ -383,11 +501,11 @@ impl Vault {
     async fn versions(
         &self,
         runtime: &LedgerRuntime,
-        holder: &HolderId,
+        subject_id: &str,
     ) -> Result<Vec<(DateTime<Utc>, Record)>, Error> {
         let subject = Subject {
             ledger: runtime.id.as_str(),
-            holder: holder.as_str(),
+            holder: subject_id,
         };
         let Some(stored) = runtime
             .store
@@ -405,7 +523,7 @@ impl Vault {
             .map_err(store_error)?;
         rows.into_iter()
             .map(|row| {
-                let sealed = sealed_of(&row.sealed, holder)?;
+                let sealed = sealed_of(&row.sealed, subject_id)?;
                 let record = key.open(&sealed, subject).map_err(vault_error)?;
                 Ok((row.sealed.recorded_at, record))
             })
@@ -424,9 +542,9 @@ impl Vault {
         let Some(in_force) = in_force(runtime, holder) else {
             return Ok(None);
         };
-        log_read(runtime, holder, reader).await?;
+        log_read(runtime, holder.as_str(), reader).await?;
         let found = self
-            .versions(runtime, holder)
+            .versions(runtime, holder.as_str())
             .await?
             .into_iter()
             .rev()
@@ -538,7 +656,7 @@ impl Vault {
                 .ok_or_else(missing)?;
             let key = self.unwrap(&stored, subject)?;
             let record = key
-                .open(&sealed_of(&row.sealed, holder)?, subject)
+                .open(&sealed_of(&row.sealed, holder.as_str())?, subject)
                 .map_err(vault_error)?;
             if record.commitment().to_hex() != in_force.as_str() {
                 return Err(missing());
@@ -565,10 +683,10 @@ impl Vault {
         reader: &Reader,
     ) -> Result<PersonalDataExport, Error> {
         let in_force = in_force(runtime, holder);
-        log_read(runtime, holder, reader).await?;
+        log_read(runtime, holder.as_str(), reader).await?;
         let recorded = recorded_commitments(runtime, holder);
         let versions = self
-            .versions(runtime, holder)
+            .versions(runtime, holder.as_str())
             .await?
             .into_iter()
             .filter(|(_, r)| recorded.contains(&r.commitment().to_hex()))
@@ -657,7 +775,7 @@ fn check_kind(kind: HolderKind, person: &Person) -> Result<(), Error> {
     }
 }
 
-fn sealed_of(row: &SealedVersion, holder: &HolderId) -> Result<Sealed, Error> {
+fn sealed_of(row: &SealedVersion, holder: &str) -> Result<Sealed, Error> {
     let corrupt = || Error::internal(format!("a vault version of {holder} is malformed"));
     Ok(Sealed {
         commitment: Commitment::from_hex(&row.commitment).ok_or_else(corrupt)?,
@@ -685,16 +803,12 @@ fn recorded_commitments(runtime: &LedgerRuntime, holder: &HolderId) -> BTreeSet<
     })
 }
 
-async fn log_read(
-    runtime: &LedgerRuntime,
-    holder: &HolderId,
-    reader: &Reader,
-) -> Result<(), Error> {
+async fn log_read(runtime: &LedgerRuntime, holder: &str, reader: &Reader) -> Result<(), Error> {
     runtime
         .store
         .log_vault_read(&VaultRead {
             ledger: runtime.id.as_str().to_owned(),
-            holder: holder.as_str().to_owned(),
+            holder: holder.to_owned(),
             reader: reader.who.clone(),
             purpose: reader.purpose.clone(),
             read_at: Utc::now(),

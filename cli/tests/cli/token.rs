@@ -175,6 +175,7 @@ fn a_residents_token_acts_for_a_resident_the_municipality_registered() {
                     resident: ResidentId::new("hab-001").unwrap(),
                     commune: CommuneCode::new("42026").unwrap(),
                     holder: None,
+                    identity: None,
                 }),
                 std::collections::HashMap::new(),
             )

@@ -37,7 +37,9 @@ use crate::clock::{Clock, not_after};
 use crate::finance::FinancialYearEvent;
 use crate::money::{Euros, SignedEuros, round_to_cent};
 use crate::resolution::{BoxFuture, LookupError};
-use crate::types::{CommuneCode, HolderId, PartyId, ProposalId, ReportId, ResidentId, RoundId};
+use crate::types::{
+    CommuneCode, HolderId, IdentityCommitment, PartyId, ProposalId, ReportId, ResidentId, RoundId,
+};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
@@ -50,6 +52,11 @@ pub enum FundCommand {
         /// The shareholder the resident is, if a shareholder.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         holder: Option<HolderId>,
+        /// The commitment to the resident's identity, sealed in the vault
+        /// beside the ledger (the server computes it from the `person` it
+        /// seals): the ledger never holds the person.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        identity: Option<IdentityCommitment>,
     },
     MoveResident {
         resident: ResidentId,
@@ -106,6 +113,8 @@ pub enum FundEvent {
         commune: CommuneCode,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         holder: Option<HolderId>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        identity: Option<IdentityCommitment>,
     },
     ResidentMoved {
         resident: ResidentId,
@@ -154,11 +163,12 @@ impl From<&FundEvent> for FundCommand {
                 resident,
                 commune,
                 holder,
-                ..
+                identity,
             } => Self::RegisterResident {
                 resident,
                 commune,
                 holder,
+                identity,
             },
             FundEvent::ResidentMoved {
                 resident, commune, ..
@@ -388,6 +398,8 @@ impl FundServices {
 struct Resident {
     commune: CommuneCode,
     holder: Option<HolderId>,
+    #[serde(default)]
+    identity: Option<IdentityCommitment>,
     removed: bool,
 }
 
@@ -446,6 +458,15 @@ impl TerritoryFund {
             .map(|r| &r.commune)
     }
 
+    /// The commitment to a registered resident's identity in the vault, if
+    /// the municipality recorded one.
+    pub fn identity_of(&self, resident: &ResidentId) -> Option<&IdentityCommitment> {
+        self.residents
+            .get(resident)
+            .filter(|r| !r.removed)
+            .and_then(|r| r.identity.as_ref())
+    }
+
     /// The registered residents, each with its commune and the holder it
     /// is, if a shareholder.
     pub fn residents(
@@ -501,6 +522,7 @@ impl TerritoryFund {
                 resident,
                 commune,
                 holder,
+                identity,
             } => {
                 if self.residents.get(&resident).is_some_and(|r| !r.removed) {
                     return Err(FundError::AlreadyRegistered(resident));
@@ -509,6 +531,7 @@ impl TerritoryFund {
                     resident,
                     commune,
                     holder,
+                    identity,
                 })
             }
             FundCommand::MoveResident { resident, commune } => {
@@ -658,13 +681,14 @@ impl TerritoryFund {
                 resident,
                 commune,
                 holder,
-                ..
+                identity,
             } => {
                 self.residents.insert(
                     resident,
                     Resident {
                         commune,
                         holder,
+                        identity,
                         removed: false,
                     },
                 );

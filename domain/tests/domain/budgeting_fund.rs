@@ -161,6 +161,7 @@ fn the_municipality_registers_residents_who_may_move_or_leave() {
         resident: resident(id),
         commune: commune(code),
         holder: None,
+        identity: None,
     };
     run(&mut fund, register("r1", "42026"), &today).unwrap();
     run(
@@ -169,6 +170,7 @@ fn the_municipality_registers_residents_who_may_move_or_leave() {
             resident: resident("r2"),
             commune: commune("42279"),
             holder: Some(holder("h-local-a")),
+            identity: None,
         },
         &today,
     )

@@ -176,6 +176,11 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
         ],
     ),
     (
+        "GET",
+        Rule::Only(&[Municipality]),
+        &["/territory-fund/residents/{resident}/identity"],
+    ),
+    (
         "POST",
         Rule::OrOwnResident(&[Municipality]),
         &[
@@ -329,7 +334,8 @@ async fn every_route_answers_every_caller_by_its_rule(db: windledger_store::test
                 .replace("{meeting}", "ago-2025")
                 .replace("{year}", "2025")
                 .replace("{advance}", "cca-partenaire-2020")
-                .replace("{round}", "fonds-2026");
+                .replace("{round}", "fonds-2026")
+                .replace("{resident}", "hab-001");
             let url = server.api(&path);
             let method: Method = method.parse().expect("a method");
             for who in &callers {

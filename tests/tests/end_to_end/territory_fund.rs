@@ -79,6 +79,7 @@ async fn a_round_of_the_territory_fund_from_registration_to_payment() {
                 resident: resident(n),
                 commune: CommuneCode::new(commune_of(n)).unwrap(),
                 holder: None,
+                identity: None,
             })
         })
         .collect();
@@ -520,17 +521,97 @@ async fn the_story_through_the_api_and_the_pages() {
         .collect();
     assert!(!years.is_empty(), "{fund}");
 
-    // 300 residents of the farm's two communes.
+    // 300 residents of the farm's two communes, each with their identity,
+    // which the vault keeps and the ledger never holds.
     for n in 0..300 {
+        let resident = format!("hab-{n:03}");
         server
             .post(
                 "/territory-fund/residents",
                 &municipality,
-                serde_json::json!({"resident": format!("hab-{n:03}"), "commune": commune_of(n)}),
+                serde_json::json!({"resident": resident, "commune": commune_of(n),
+                                   "person": crate::server::person(&resident)}),
             )
             .await
             .expect(201);
     }
+    let identity = server
+        .get(
+            "/territory-fund/residents/hab-007/identity",
+            Some(&municipality),
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        identity["person"]["identity"]["family_name"], "Nom-hab-007",
+        "{identity}"
+    );
+    server
+        .get(
+            "/territory-fund/residents/hab-007/identity",
+            Some(&secretary),
+        )
+        .await
+        .problem(403, "forbidden");
+    server
+        .get("/territory-fund/residents/hab-007/identity", None)
+        .await
+        .expect(401);
+    let fund_stream = windledger_store::StreamId::parse("territory-fund/fund").unwrap();
+    let payloads = server
+        .store
+        .read_stream_payloads(&LedgerId::parse(LEDGER).unwrap(), &fund_stream, 0)
+        .await
+        .expect("the fund's events");
+    let registration = &payloads
+        .iter()
+        .find(|(_, p)| p.contains("\"hab-007\""))
+        .expect("hab-007's registration")
+        .1;
+    assert!(
+        registration.contains(identity["commitment"].as_str().unwrap()),
+        "the event holds the commitment: {registration}"
+    );
+    assert!(
+        payloads
+            .iter()
+            .all(|(_, p)| !p.contains("Nom-hab") && !p.contains("example.org")),
+        "no person in the ledger"
+    );
+    // A registration refused leaves no version in the vault; a resident's
+    // identity is a natural person's.
+    server
+        .post(
+            "/territory-fund/residents",
+            &municipality,
+            serde_json::json!({"resident": "hab-007", "commune": COMMUNES[0],
+                               "person": crate::server::person("autre")}),
+        )
+        .await
+        .problem(422, "refused")
+        .detail_contains("already registered");
+    let versions = server
+        .store
+        .vault_versions(LEDGER, "habitant:hab-007")
+        .await
+        .expect("the vault");
+    assert_eq!(
+        versions.len(),
+        1,
+        "the refused registration's version is gone"
+    );
+    let mut legal = crate::server::person("asso");
+    legal["identity"] = serde_json::json!({"person": "legal", "name": "Association du Pilat",
+        "legal_form": "association", "siren": null, "representative": "Dominique Martin"});
+    server
+        .post(
+            "/territory-fund/residents",
+            &municipality,
+            serde_json::json!({"resident": "hab-900", "commune": COMMUNES[0], "person": legal}),
+        )
+        .await
+        .detail_contains("a resident is a natural person");
     let fund = server.get("/territory-fund", None).await.expect(200).body;
     assert_eq!(fund["residents"][COMMUNES[0]], 200, "{fund}");
     assert_eq!(fund["residents"][COMMUNES[1]], 100, "{fund}");
