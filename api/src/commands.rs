@@ -397,9 +397,12 @@ async fn run_command(
     .await?;
     let ids = RequestIds::new(spec.tag, &parsed.stream, &principal, key, &body);
     let stream = parsed.stream.clone();
-    let vault = match parsed.person {
-        Some(_) => Some(state.vault()?.clone()),
-        None => None,
+    let vault = match (&parsed.person, &parsed.command) {
+        (Some(_), _) => Some(state.vault()?.clone()),
+        // A resident removed is forgotten by the vault (a server without
+        // the vault's key removes, and keeps nothing to forget).
+        (None, Command::Fund(FundCommand::RemoveResident { .. })) => state.vault().ok().cloned(),
+        (None, _) => None,
     };
     let (receipts, replayed) = run_once(runtime, vault, parsed, ids, &principal).await?;
     state.metrics.appended(receipts.len() as u64);
@@ -527,6 +530,12 @@ async fn run_once(
             return Ok((receipts, true));
         }
         let receipts = match (parsed.person, vault) {
+            (None, Some(vault)) => {
+                vault
+                    .remove_resident(&runtime, parsed.command, metadata)
+                    .await?
+                    .receipts
+            }
             (Some(person), Some(vault)) => match parsed.command {
                 command @ windledger_app::command::Command::Fund(_) => {
                     vault

@@ -384,6 +384,51 @@ impl Vault {
         .await
     }
 
+    /// Removes a resident from the roll, then destroys their identity in
+    /// the vault (the domain decides, then the vault forgets, as for a
+    /// holder's erasure). Asked again after the removal was recorded but
+    /// the destruction did not finish, it finishes it.
+    pub async fn remove_resident(
+        &self,
+        runtime: &LedgerRuntime,
+        command: Command,
+        metadata: HashMap<String, String>,
+    ) -> Result<Erased, Error> {
+        let Command::Fund(FundCommand::RemoveResident { resident }) = &command else {
+            return Err(Error::invalid(
+                "only a resident's removal forgets a resident",
+            ));
+        };
+        let resident = resident.clone();
+        let receipts = match runtime.execute(TerritoryFund::ID, command, metadata).await {
+            Ok(receipts) => receipts,
+            Err(e)
+                if e.rule == Some("NotAResident")
+                    && Self::fund(runtime).await?.was_removed(&resident) =>
+            {
+                Vec::new()
+            }
+            Err(e) => return Err(e),
+        };
+        let erased = runtime
+            .store
+            .erase_vault_subject(runtime.id.as_str(), &resident_subject(&resident))
+            .await
+            .map_err(store_error)?;
+        Ok(Erased {
+            receipts,
+            versions: erased.versions,
+        })
+    }
+
+    /// The territory fund as its committed events leave it.
+    async fn fund(runtime: &LedgerRuntime) -> Result<TerritoryFund, Error> {
+        LedgerEventStore::<TerritoryFund>::new(runtime.store.clone(), runtime.id.clone())
+            .load_committed(TerritoryFund::ID)
+            .await
+            .map_err(crate::command::aggregate_error)
+    }
+
     /// A registered resident's identity in force (the version whose
     /// commitment the fund records), the read logged first; `None` when
     /// the municipality recorded none or the resident was removed.
@@ -393,12 +438,7 @@ impl Vault {
         resident: &ResidentId,
         reader: &Reader,
     ) -> Result<Option<ResidentIdentity>, Error> {
-        let fund =
-            LedgerEventStore::<TerritoryFund>::new(runtime.store.clone(), runtime.id.clone())
-                .load_committed(TerritoryFund::ID)
-                .await
-                .map_err(crate::command::aggregate_error)?;
-        let Some(in_force) = fund.identity_of(resident).cloned() else {
+        let Some(in_force) = Self::fund(runtime).await?.identity_of(resident).cloned() else {
             return Ok(None);
         };
         let subject = resident_subject(resident);

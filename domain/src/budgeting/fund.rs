@@ -458,6 +458,11 @@ impl TerritoryFund {
             .map(|r| &r.commune)
     }
 
+    /// Whether `resident` was registered and has been removed since.
+    pub fn was_removed(&self, resident: &ResidentId) -> bool {
+        self.residents.get(resident).is_some_and(|r| r.removed)
+    }
+
     /// The commitment to a registered resident's identity in the vault, if
     /// the municipality recorded one.
     pub fn identity_of(&self, resident: &ResidentId) -> Option<&IdentityCommitment> {

@@ -908,6 +908,46 @@ async fn the_story_through_the_api_and_the_pages() {
     let last = fund["years"].as_array().unwrap().last().unwrap();
     assert_eq!(cents_of(&last["balance"]), came_in - paid, "{fund}");
 
+    // A resident who leaves is removed from the roll, and the vault
+    // forgets them: the id stays in the log, the person is gone.
+    server
+        .post(
+            "/territory-fund/resident-removals",
+            &municipality,
+            serde_json::json!({"resident": "hab-007"}),
+        )
+        .await
+        .expect(201);
+    server
+        .get(
+            "/territory-fund/residents/hab-007/identity",
+            Some(&municipality),
+        )
+        .await
+        .problem(404, "not-found");
+    let versions = server
+        .store
+        .vault_versions(LEDGER, "habitant:hab-007")
+        .await
+        .expect("the vault");
+    assert!(versions.is_empty(), "the vault forgot hab-007");
+    assert!(
+        server
+            .store
+            .vault_key(LEDGER, "habitant:hab-007")
+            .await
+            .expect("the vault")
+            .is_none(),
+        "and its key"
+    );
+    server
+        .get(
+            "/territory-fund/residents/hab-008/identity",
+            Some(&municipality),
+        )
+        .await
+        .expect(200);
+
     // The pages, in French.
     let page = server
         .fetch(&format!("/parcs/{LEDGER}/fonds-de-territoire"))
