@@ -441,25 +441,38 @@ impl Vault {
         let Some(in_force) = Self::fund(runtime).await?.identity_of(resident).cloned() else {
             return Ok(None);
         };
-        let subject = resident_subject(resident);
-        log_read(runtime, &subject, reader).await?;
-        let found = self
-            .versions(runtime, &subject)
+        let (recorded_at, person) = self
+            .open_in_force(runtime, &resident_subject(resident), &in_force, reader)
+            .await?;
+        Ok(Some(ResidentIdentity {
+            resident: resident.clone(),
+            person,
+            commitment: in_force.to_string(),
+            recorded_at,
+        }))
+    }
+
+    /// The version of `subject_id`'s data whose commitment the ledger
+    /// records, opened, the read logged first.
+    async fn open_in_force(
+        &self,
+        runtime: &LedgerRuntime,
+        subject_id: &str,
+        in_force: &IdentityCommitment,
+        reader: &Reader,
+    ) -> Result<(DateTime<Utc>, Person), Error> {
+        log_read(runtime, subject_id, reader).await?;
+        self.versions(runtime, subject_id)
             .await?
             .into_iter()
             .rev()
-            .find(|(_, record)| record.commitment().to_hex() == in_force.as_str());
-        match found {
-            Some((recorded_at, record)) => Ok(Some(ResidentIdentity {
-                resident: resident.clone(),
-                person: record.person,
-                commitment: in_force.to_string(),
-                recorded_at,
-            })),
-            None => Err(Error::internal(format!(
-                "the ledger records identity {in_force} for resident {resident}, but the vault holds no version with that commitment"
-            ))),
-        }
+            .find(|(_, record)| record.commitment().to_hex() == in_force.as_str())
+            .map(|(recorded_at, record)| (recorded_at, record.person))
+            .ok_or_else(|| {
+                Error::internal(format!(
+                    "the ledger records identity {in_force} for {subject_id}, but the vault holds no version with that commitment"
+                ))
+            })
     }
 
     /// Admits a holder with their identity, in one step: the admission
@@ -582,24 +595,15 @@ impl Vault {
         let Some(in_force) = in_force(runtime, holder) else {
             return Ok(None);
         };
-        log_read(runtime, holder.as_str(), reader).await?;
-        let found = self
-            .versions(runtime, holder.as_str())
-            .await?
-            .into_iter()
-            .rev()
-            .find(|(_, record)| record.commitment().to_hex() == in_force.as_str());
-        match found {
-            Some((recorded_at, record)) => Ok(Some(InForce {
-                holder: holder.clone(),
-                person: record.person,
-                commitment: in_force.to_string(),
-                recorded_at,
-            })),
-            None => Err(Error::internal(format!(
-                "the ledger records identity {in_force} for {holder}, but the vault holds no version with that commitment"
-            ))),
-        }
+        let (recorded_at, person) = self
+            .open_in_force(runtime, holder.as_str(), &in_force, reader)
+            .await?;
+        Ok(Some(InForce {
+            holder: holder.clone(),
+            person,
+            commitment: in_force.to_string(),
+            recorded_at,
+        }))
     }
 
     /// Who the `holders` are, for a document printed now: the name and
