@@ -28,6 +28,13 @@ pub struct Correction {
     pub effective_date: Option<NaiveDate>,
 }
 
+/// A correction of a resident's identity: a natural person's.
+#[derive(Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResidentCorrection {
+    pub person: Person,
+}
+
 /// An erasure takes no field: the server's clock dates it.
 #[derive(Debug, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -55,11 +62,11 @@ pub(crate) fn metadata(principal: &Principal) -> HashMap<String, String> {
 }
 
 fn recorded(
-    runtime: &windledger_app::ledger::LedgerRuntime,
+    stream: String,
     receipts: Vec<windledger_app::command::Receipt>,
 ) -> Result<Response, Problem> {
     let answer = Recorded {
-        stream: format!("company/{}", runtime.company_id()),
+        stream,
         receipts: receipts.into_iter().map(Into::into).collect(),
     };
     Ok((StatusCode::CREATED, answers::json(&answer)?).into_response())
@@ -85,7 +92,8 @@ pub(crate) async fn read(
     }
 }
 
-/// A resident's identity in force, for the municipality (each read logged).
+/// A resident's identity in force, for the municipality or the resident
+/// (each read logged).
 pub(crate) async fn read_resident(
     Call(state, principal, runtime): Call,
     PathParams(ResidentPath { resident }): PathParams<ResidentPath>,
@@ -104,6 +112,46 @@ pub(crate) async fn read_resident(
             "no identity of resident {resident} is kept in this ledger's vault"
         ))),
     }
+}
+
+/// Everything kept about a resident, for the municipality or the resident.
+pub(crate) async fn export_resident(
+    Call(state, principal, runtime): Call,
+    PathParams(ResidentPath { resident }): PathParams<ResidentPath>,
+) -> Result<Response, Problem> {
+    match state
+        .vault()?
+        .export_resident(
+            &runtime,
+            &resident,
+            &reader(&principal, "access request through the API"),
+        )
+        .await?
+    {
+        Some(export) => Ok(answers::json(&export)?.into_response()),
+        None => Err(Problem::not_found(format!(
+            "no resident {resident} in this ledger's territory fund"
+        ))),
+    }
+}
+
+/// A new version of a resident's identity, for the municipality.
+pub(crate) async fn record_resident(
+    Call(state, principal, runtime): Call,
+    PathParams(ResidentPath { resident }): PathParams<ResidentPath>,
+    Body(ResidentCorrection { person }): Body<ResidentCorrection>,
+) -> Result<Response, Problem> {
+    let receipts = state
+        .vault()?
+        .record_resident(&runtime, &resident, person, metadata(&principal))
+        .await?;
+    recorded(
+        format!(
+            "territory-fund/{}",
+            windledger_domain::budgeting::fund::TerritoryFund::ID
+        ),
+        receipts,
+    )
 }
 
 pub(crate) async fn export(
@@ -147,7 +195,7 @@ pub(crate) async fn record(
             metadata(&principal),
         )
         .await?;
-    recorded(&runtime, receipts)
+    recorded(format!("company/{}", runtime.company_id()), receipts)
 }
 
 pub(crate) async fn erase(
@@ -159,5 +207,5 @@ pub(crate) async fn erase(
         .vault()?
         .erase(&runtime, &holder, metadata(&principal))
         .await?;
-    recorded(&runtime, erased.receipts)
+    recorded(format!("company/{}", runtime.company_id()), erased.receipts)
 }

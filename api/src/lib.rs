@@ -493,7 +493,7 @@ async fn authorize(
     {
         return Problem::forbidden("this token belongs to another ledger").into_response();
     }
-    if let Err(p) = access.allows(&caller, params.get("holder").map(String::as_str)) {
+    if let Err(p) = access.allows(&caller, &params) {
         return p.into_response();
     }
     request.extensions_mut().insert(caller.clone());

@@ -144,6 +144,10 @@ fn who(access: Access) -> String {
             "Roles: {}, or a resident token acting for itself.",
             names(r)
         ),
+        Access::RolesOrSelfResident(r) => format!(
+            "Roles: {}, or a resident token acting for this resident.",
+            names(r)
+        ),
     }
 }
 

@@ -3,13 +3,13 @@
 //! test are all built from [`routes`], so a route cannot exist without an
 //! access rule.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use axum::http::Method;
 use axum::routing::{MethodRouter, get, post};
 use schemars::{JsonSchema, Schema, SchemaGenerator};
 use windledger_domain::budgeting::fund::TerritoryFund;
-use windledger_domain::types::HolderId;
+use windledger_domain::types::{HolderId, ResidentId};
 use windledger_projections::cap_table::CapTableView;
 use windledger_projections::local_returns::LocalReturns;
 use windledger_projections::register::MeetingRecord;
@@ -45,12 +45,16 @@ pub enum Access {
     /// These roles, or a resident acting for the resident its token names
     /// (the handler fills in, or checks, the body's resident).
     RolesOrOwnResident(&'static [Role]),
+    /// These roles, or a resident whose token acts for the `{resident}` of
+    /// the path.
+    RolesOrSelfResident(&'static [Role]),
 }
 
 impl Access {
-    /// Whether this caller may call the route; `self_holder` is the path's
-    /// `{holder}` if any.
-    pub fn allows(self, caller: &Caller, path_holder: Option<&str>) -> Result<(), Problem> {
+    /// Whether this caller may call the route; `path` holds the path's
+    /// parameters (`{holder}`, `{resident}`).
+    pub fn allows(self, caller: &Caller, path: &HashMap<String, String>) -> Result<(), Problem> {
+        let path_holder = path.get("holder").map(String::as_str);
         let principal = match (self, caller) {
             (Access::Public, _) => return Ok(()),
             (_, Caller::Anonymous) => {
@@ -77,6 +81,12 @@ impl Access {
             Access::RolesOrOwnResident(roles) => {
                 roles.contains(&principal.role)
                     || (principal.role == Role::Resident && principal.resident.is_some())
+            }
+            Access::RolesOrSelfResident(roles) => {
+                roles.contains(&principal.role)
+                    || (principal.role == Role::Resident
+                        && principal.resident.as_ref().map(ResidentId::as_str)
+                            == path.get("resident").map(String::as_str))
             }
         };
         if allowed {
@@ -845,11 +855,26 @@ pub fn routes() -> Vec<RouteSpec> {
         ),
         read(
             at!("/territory-fund/residents/{resident}/identity"),
-            Access::Roles(MUNICIPALITY),
+            Access::RolesOrSelfResident(MUNICIPALITY),
             "A registered resident's identity in force, from the vault (each read is logged: who, when, whose)",
             Answer::Json(schema_of::<windledger_app::people::ResidentIdentity>),
             None,
             get(identity::read_resident),
+        ),
+        read(
+            at!("/territory-fund/residents/{resident}/identity/export"),
+            Access::RolesOrSelfResident(MUNICIPALITY),
+            "Everything kept about a resident (GDPR access request): every version with its salt, and every read",
+            Answer::Json(schema_of::<windledger_app::people::PersonalDataExport>),
+            None,
+            get(identity::export_resident),
+        ),
+        write(
+            at!("/territory-fund/residents/{resident}/identity"),
+            Access::Roles(MUNICIPALITY),
+            "Correct a resident's identity (a new version; the fund records its commitment)",
+            schema_of::<identity::ResidentCorrection>,
+            post(identity::record_resident),
         ),
         command(
             at!("/territory-fund/resident-moves"),

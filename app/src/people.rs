@@ -82,7 +82,12 @@ pub struct InForce {
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
 pub struct PersonalDataExport {
     pub ledger: String,
-    pub holder: HolderId,
+    /// Whose data: a holder's ...
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub holder: Option<HolderId>,
+    /// ... or a resident's of the territory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resident: Option<ResidentId>,
     /// The commitment of the version in force, as the ledger records it.
     pub in_force: Option<String>,
     pub versions: Vec<ExportedVersion>,
@@ -362,6 +367,52 @@ impl Vault {
                 "only a resident's registration without an identity commitment takes a person",
             ));
         };
+        let resident = resident.clone();
+        let registration = move |commitment| {
+            if let Command::Fund(FundCommand::RegisterResident { identity, .. }) = &mut command {
+                *identity = Some(commitment);
+            }
+            command
+        };
+        self.seal_resident(runtime, &resident, person, registration, metadata)
+            .await
+    }
+
+    /// Records a new version of a registered resident's identity (a
+    /// correction), a natural person's.
+    pub async fn record_resident(
+        &self,
+        runtime: &LedgerRuntime,
+        resident: &ResidentId,
+        person: Person,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<Receipt>, Error> {
+        if Self::fund(runtime).await?.commune_of(resident).is_none() {
+            let refusal =
+                windledger_domain::budgeting::fund::FundError::NotAResident(resident.clone());
+            return Err(Error::refused("NotAResident", refusal.to_string()));
+        }
+        let registration = |identity| {
+            Command::Fund(FundCommand::RecordResidentIdentity {
+                resident: resident.clone(),
+                identity,
+            })
+        };
+        self.seal_resident(runtime, resident, person, registration, metadata)
+            .await
+    }
+
+    /// Seals a resident's person (a natural person's) as a new version,
+    /// then runs the command that records its commitment, or forgets the
+    /// version if the command fails.
+    async fn seal_resident(
+        &self,
+        runtime: &LedgerRuntime,
+        resident: &ResidentId,
+        person: Person,
+        command: impl FnOnce(IdentityCommitment) -> Command,
+        metadata: HashMap<String, String>,
+    ) -> Result<Vec<Receipt>, Error> {
         if !matches!(person.identity, Identity::Natural { .. }) {
             return Err(Error::invalid(
                 "a resident is a natural person: give a natural person's identity",
@@ -370,15 +421,12 @@ impl Vault {
         Self::check(&person)?;
         let subject = resident_subject(resident);
         let (version, commitment) = self.seal_version(runtime, &subject, person).await?;
-        if let Command::Fund(FundCommand::RegisterResident { identity, .. }) = &mut command {
-            *identity = Some(commitment);
-        }
         Self::run_or_forget(
             runtime,
             &subject,
             version,
             TerritoryFund::ID,
-            command,
+            command(commitment),
             metadata,
         )
         .await
@@ -726,11 +774,62 @@ impl Vault {
         holder: &HolderId,
         reader: &Reader,
     ) -> Result<PersonalDataExport, Error> {
-        let in_force = in_force(runtime, holder);
-        log_read(runtime, holder.as_str(), reader).await?;
-        let recorded = recorded_commitments(runtime, holder);
+        let mut export = self
+            .export_subject(
+                runtime,
+                holder.as_str(),
+                in_force(runtime, holder),
+                &recorded_commitments(runtime, holder),
+                reader,
+            )
+            .await?;
+        export.holder = Some(holder.clone());
+        Ok(export)
+    }
+
+    /// Everything the vault keeps about a resident, the export logged as a
+    /// read; `None` when the fund never registered them.
+    pub async fn export_resident(
+        &self,
+        runtime: &LedgerRuntime,
+        resident: &ResidentId,
+        reader: &Reader,
+    ) -> Result<Option<PersonalDataExport>, Error> {
+        let fund = Self::fund(runtime).await?;
+        if fund.commune_of(resident).is_none() && !fund.was_removed(resident) {
+            return Ok(None);
+        }
+        let recorded = fund
+            .identities_recorded(resident)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let mut export = self
+            .export_subject(
+                runtime,
+                &resident_subject(resident),
+                fund.identity_of(resident).cloned(),
+                &recorded,
+                reader,
+            )
+            .await?;
+        export.resident = Some(resident.clone());
+        Ok(Some(export))
+    }
+
+    /// The versions of `subject_id`'s data whose commitments the ledger
+    /// recorded, with every read of them, the export logged first.
+    async fn export_subject(
+        &self,
+        runtime: &LedgerRuntime,
+        subject_id: &str,
+        in_force: Option<IdentityCommitment>,
+        recorded: &BTreeSet<String>,
+        reader: &Reader,
+    ) -> Result<PersonalDataExport, Error> {
+        log_read(runtime, subject_id, reader).await?;
         let versions = self
-            .versions(runtime, holder.as_str())
+            .versions(runtime, subject_id)
             .await?
             .into_iter()
             .filter(|(_, r)| recorded.contains(&r.commitment().to_hex()))
@@ -743,7 +842,7 @@ impl Vault {
             .collect();
         let reads = runtime
             .store
-            .vault_reads(runtime.id.as_str(), Some(holder.as_str()))
+            .vault_reads(runtime.id.as_str(), Some(subject_id))
             .await
             .map_err(store_error)?
             .into_iter()
@@ -755,7 +854,8 @@ impl Vault {
             .collect();
         Ok(PersonalDataExport {
             ledger: runtime.id.as_str().to_owned(),
-            holder: holder.clone(),
+            holder: None,
+            resident: None,
             in_force: in_force.map(|c| c.to_string()),
             versions,
             reads,

@@ -763,6 +763,7 @@ impl FundCommand {
             Self::RegisterResident { .. }
             | Self::MoveResident { .. }
             | Self::RemoveResident { .. }
+            | Self::RecordResidentIdentity { .. }
             | Self::Commit { .. } => Ok(()),
         }
     }

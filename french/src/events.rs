@@ -19,7 +19,7 @@ use crate::format::{
 
 /// Every event type the domain writes, with its French name, in the order
 /// of the streams (company, meetings, financial years, advances).
-pub const EVENT_TYPES: [(&str, &str); 57] = [
+pub const EVENT_TYPES: [(&str, &str); 58] = [
     ("CompanyIncorporated", "Constitution de la société"),
     ("CharterAmended", "Modification des statuts"),
     ("ShareholderAdmitted", "Admission d'un associé"),
@@ -76,6 +76,10 @@ pub const EVENT_TYPES: [(&str, &str); 57] = [
     ("ResidentRegistered", "Habitant inscrit"),
     ("ResidentMoved", "Habitant changeant de commune"),
     ("ResidentRemoved", "Habitant désinscrit"),
+    (
+        "ResidentIdentityRecorded",
+        "Identité d'un habitant corrigée",
+    ),
     ("FundFed", "Alimentation du fonds de territoire"),
     ("GrantReceived", "Subvention reçue par le fonds"),
     ("RoundCommitted", "Projets engagés par le fonds"),
@@ -733,6 +737,10 @@ fn fund_event(e: &FundEvent) -> Described {
             None,
         ),
         E::ResidentRemoved { resident } => said(format!("Habitant {resident} désinscrit"), None),
+        E::ResidentIdentityRecorded { resident, .. } => said(
+            format!("Nouvelle version de l'identité de l'habitant {resident} (gardée au coffre)"),
+            None,
+        ),
         E::FundFed { year, amount, .. } => said(
             format!(
                 "Exercice {year} : {} versés au fonds de territoire",

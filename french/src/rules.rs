@@ -369,6 +369,7 @@ pub fn refusal(rule: &str) -> Option<&'static str> {
         // The territory fund.
         "AlreadyRegistered" => "Cet habitant est déjà inscrit.",
         "SameCommune" => "Cet habitant vit déjà dans cette commune.",
+        "SameIdentity" => "Cette identité est déjà celle en vigueur pour cet habitant.",
         "NoFeed" => {
             "Les statuts ne prévoient pas de fonds de territoire : modifiez-les pour dire ce qui l'alimente."
         }

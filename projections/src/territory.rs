@@ -197,6 +197,8 @@ impl Territory {
             FundEvent::ResidentRemoved { resident } => {
                 self.residents.remove(&resident);
             }
+            // The identity is the vault's: nothing of it is public.
+            FundEvent::ResidentIdentityRecorded { .. } => {}
             FundEvent::FundFed {
                 year,
                 feed,
@@ -353,6 +355,12 @@ impl Territory {
 
     pub fn round(&self, id: &str) -> Option<&Round> {
         self.rounds.get(id)
+    }
+
+    /// The registered residents, each with its commune: for the
+    /// municipality, never in the public read.
+    pub fn residents(&self) -> &BTreeMap<ResidentId, CommuneCode> {
+        &self.residents
     }
 
     /// The fund, reconciled.

@@ -7,7 +7,7 @@
 //! route's rule).
 
 use axum::http::StatusCode;
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use maud::{Markup, html};
 use windledger_api::auth::Role;
 use windledger_api::identity::reader;
@@ -85,6 +85,23 @@ pub fn fields<'a>(
     kind: Option<bool>,
     current: Option<&Person>,
 ) -> Markup {
+    person_fields(view, form, kind, current, true)
+}
+
+/// The fields of a resident of the territory: a natural person's, without
+/// what only a holder gives (a bank account for dividends, the consent to
+/// electronic convocations).
+pub fn resident_fields(view: FormView<'_>, form: &'static str, current: Option<&Person>) -> Markup {
+    person_fields(view, form, Some(true), current, false)
+}
+
+fn person_fields<'a>(
+    view: FormView<'a>,
+    form: &'static str,
+    kind: Option<bool>,
+    current: Option<&Person>,
+    holder: bool,
+) -> Markup {
     let was = |name: &str| {
         current
             .map(|p| person_fields::value(p, name))
@@ -136,11 +153,13 @@ pub fn fields<'a>(
             (Field::new(view, form, "country", label("country")).required().default_value(view, &or_fr(was("country"))).hint("Code à deux lettres : FR pour la France.").render())
             (field("email").kind("email").render())
             (Field::new(view, form, "tax_residence", label("tax_residence")).required().default_value(view, &or_fr(was("tax_residence"))).hint("Pays de résidence fiscale, code à deux lettres.").render())
-            (field("iban").hint("Pour le versement des dividendes ; avec le BIC.").render())
-            (field("bic").render())
-            label.check {
-                input type="checkbox" name="electronic_convocation" value="oui" checked[consented];
-                "Accepte d'être convoqué par voie électronique (article R225-63 du Code de commerce) ; décocher retire l'accord."
+            @if holder {
+                (field("iban").hint("Pour le versement des dividendes ; avec le BIC.").render())
+                (field("bic").render())
+                label.check {
+                    input type="checkbox" name="electronic_convocation" value="oui" checked[consented];
+                    "Accepte d'être convoqué par voie électronique (article R225-63 du Code de commerce) ; décocher retire l'accord."
+                }
             }
         }
     }
@@ -220,7 +239,23 @@ pub fn read(
 
 /// The data in force, as a list of terms.
 pub fn shown(in_force: &InForce) -> Markup {
-    let p = &in_force.person;
+    shown_person(
+        &in_force.person,
+        in_force.recorded_at,
+        &in_force.commitment,
+        true,
+    )
+}
+
+/// A person's version in force, recorded at `recorded_at` under
+/// `commitment`; `holder`: with what only a holder gives (a bank account,
+/// the consent to electronic convocations).
+pub fn shown_person(
+    p: &Person,
+    recorded_at: DateTime<Utc>,
+    commitment: &str,
+    holder: bool,
+) -> Markup {
     let consent = p.consents.electronic_convocation.as_ref();
     html! {
         dl.identity {
@@ -248,21 +283,23 @@ pub fn shown(in_force: &InForce) -> Markup {
             }
             dt { "Adresse électronique" } dd { (p.email.as_ref().map_or("—".to_owned(), ToString::to_string)) }
             dt { "Résidence fiscale" } dd { (p.tax_residence) }
-            dt { "Compte bancaire" }
-            dd {
-                @match &p.bank_account {
-                    Some(b) => { "IBAN " (b.iban) ", BIC " (b.bic) }
-                    None => "—",
-                }
-            }
-            dt { "Convocation électronique" }
-            dd {
-                @match consent {
-                    Some(c) => {
-                        "acceptée le " (format::date(c.given_on))
-                        @if let Some(w) = c.withdrawn_on { ", retirée le " (format::date(w)) }
+            @if holder {
+                dt { "Compte bancaire" }
+                dd {
+                    @match &p.bank_account {
+                        Some(b) => { "IBAN " (b.iban) ", BIC " (b.bic) }
+                        None => "—",
                     }
-                    None => "non (convocation par courrier)",
+                }
+                dt { "Convocation électronique" }
+                dd {
+                    @match consent {
+                        Some(c) => {
+                            "acceptée le " (format::date(c.given_on))
+                            @if let Some(w) = c.withdrawn_on { ", retirée le " (format::date(w)) }
+                        }
+                        None => "non (convocation par courrier)",
+                    }
                 }
             }
             @for s in &p.statements {
@@ -270,7 +307,7 @@ pub fn shown(in_force: &InForce) -> Markup {
                 dd { "pour " (s.year) ", signée le " (format::date(s.dated)) }
             }
             dt { "Version en vigueur" }
-            dd { "enregistrée le " (format::datetime(in_force.recorded_at)) br; small { "empreinte au registre : " code { (in_force.commitment) } } }
+            dd { "enregistrée le " (format::datetime(recorded_at)) br; small { "empreinte au registre : " code { (commitment) } } }
         }
     }
 }

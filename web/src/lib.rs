@@ -31,6 +31,7 @@ mod advances;
 mod audit;
 mod errors;
 mod extract;
+mod fund_desk;
 mod identity;
 mod layout;
 mod operator;

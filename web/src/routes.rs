@@ -31,8 +31,8 @@ pub use windledger_api::routes::Access;
 use crate::extract::{Farm, Params, Visitor};
 use crate::layout::{self, error_page};
 use crate::{
-    Web, WebError, advances, audit, identity, operator, paperwork, payments, public, receipts,
-    secretary, space, territory, turbines,
+    Web, WebError, advances, audit, fund_desk, identity, operator, paperwork, payments, public,
+    receipts, secretary, space, territory, turbines,
 };
 
 /// One page route.
@@ -88,7 +88,7 @@ fn form<H: Handler<T, Web>, T: 'static>(
 /// Every page route.
 #[rustfmt::skip] // A table: a route a line.
 pub fn routes() -> Vec<PageRoute> {
-    use Access::{Public, Roles, RolesOrSelf};
+    use Access::{Public, Roles, RolesOrSelf, RolesOrSelfResident};
     vec![
         read("/", Public, public::index),
         read("/style.css", Public, layout::stylesheet),
@@ -113,6 +113,19 @@ pub fn routes() -> Vec<PageRoute> {
         form(farm!("/fonds-de-territoire/{round}/examen"), Roles(MUNICIPALITY), territory::review),
         form(farm!("/fonds-de-territoire/{round}/depouillement"), Roles(MUNICIPALITY), territory::tally),
         form(farm!("/fonds-de-territoire/{round}/engagement"), Roles(MUNICIPALITY), territory::commit),
+        // The fund's desk: the municipality registers residents and
+        // convenes rounds; the secretary feeds the fund, records grants and
+        // pays projects.
+        read(farm!("/gestion-du-fonds"), Roles(AUDITORS), fund_desk::show),
+        form(farm!("/gestion-du-fonds/habitants"), Roles(MUNICIPALITY), fund_desk::register),
+        form(farm!("/gestion-du-fonds/budgets"), Roles(MUNICIPALITY), fund_desk::convene),
+        form(farm!("/gestion-du-fonds/alimentation"), Roles(SECRETARY), fund_desk::feed),
+        form(farm!("/gestion-du-fonds/subventions"), Roles(SECRETARY), fund_desk::grant),
+        form(farm!("/gestion-du-fonds/paiements"), Roles(SECRETARY), fund_desk::pay),
+        // A resident's identity: the municipality's, or the resident's own.
+        read(farm!("/habitants/{resident}"), RolesOrSelfResident(MUNICIPALITY), fund_desk::show_resident),
+        read(farm!("/habitants/{resident}/identite.json"), RolesOrSelfResident(MUNICIPALITY), fund_desk::export_resident),
+        form(farm!("/habitants/{resident}"), Roles(MUNICIPALITY), fund_desk::correct_resident),
         read(farm!("/espace"), Roles(ALL_ROLES), space::home),
         read(farm!("/assemblees/{meeting}"), Roles(MEMBERS), space::meeting),
         form(farm!("/assemblees/{meeting}/vote"), OWN_HOLDER, space::vote),
@@ -249,10 +262,7 @@ async fn admit(web: &Web, access: Access, parts: &mut Parts) -> Result<(), WebEr
         ));
     }
     let caller = Caller::Token(principal.clone());
-    if access
-        .allows(&caller, params.get("holder").map(String::as_str))
-        .is_err()
-    {
+    if access.allows(&caller, &params).is_err() {
         let acts_for_none =
             matches!(access, Access::RolesOrOwnHolder(_)) && principal.holder.is_none();
         return Err(WebError::Forbidden(if acts_for_none {

@@ -346,12 +346,16 @@ pub async fn home(farm: Farm, me: SignedIn) -> PageResult {
                     li { a href=(farm.path("/registre")) { "Registre des décisions" } }
                     li { a href=(farm.path("/journal")) { "Journal des événements" } }
                     li { a href=(farm.path("/verification")) { "Vérifier la chaîne" } }
+                    li { a href=(farm.path("/gestion-du-fonds")) { "Gestion du fonds de territoire" } }
                 }
                 @if role == Role::Operator {
                     li { a href=(farm.path("/exploitation")) { "Production et recettes" } }
                 }
                 @if role == Role::Secretary {
                     li { a href=(farm.path("/secretariat")) { "Secrétariat : associés, cessions, assemblées" } }
+                }
+                @if let (Role::Resident, Some(r)) = (role, &session.principal.resident) {
+                    li { a href=(crate::fund_desk::link(&farm, r)) { "Mon identité d'habitant : ce que le coffre garde de moi" } }
                 }
                 @if let (Role::Shareholder, Some(h)) = (role, &holder) {
                     li { a href=(crate::identity::link(&farm, h.as_str())) { "Mon identité : mes coordonnées, mon compte bancaire, mes consentements" } }

@@ -99,6 +99,9 @@ pub async fn fund(farm: Farm, visitor: Visitor) -> PageResult {
             div.stat { "Engagé, pas encore versé" strong { (euros(view.outstanding)) } }
             div.stat { "Disponible" strong { (euros(view.available)) } }
         }
+        @if visitor.session.as_ref().is_some_and(|s| matches!(s.principal.role, Role::Municipality | Role::Secretary)) {
+            p { a href=(farm.path("/gestion-du-fonds")) { "Gestion du fonds : habitants, budgets participatifs, alimentation, subventions et paiements" } }
+        }
         (years(&view))
         (feeds(&view))
         (rounds(&farm, &view))

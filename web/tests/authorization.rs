@@ -31,6 +31,8 @@ const OTHER_LEDGER: &str = "autre-parc";
 /// A meeting of the reference farm, closed, in which `VOTER` voted.
 const MEETING: &str = "ago-2025";
 const VOTER: &str = "cit-001";
+/// The resident the matrix's resident token acts for.
+const RESIDENT: &str = "hab-001";
 
 /// Who may ask for a page, as this test expects it.
 #[derive(Debug, Clone, Copy)]
@@ -43,6 +45,8 @@ enum Rule {
     AuditorsOrVoter,
     /// The secretary, or the shareholder the path's `{holder}` is.
     SecretaryOrSelf,
+    /// The municipality, or the resident the path's `{resident}` is.
+    MunicipalityOrSelf,
 }
 
 use Role::{Municipality, Operator, Resident, Secretary, Shareholder};
@@ -89,6 +93,17 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/parcs/{ledger}/fonds-de-territoire/{round}/examen",
             "/parcs/{ledger}/fonds-de-territoire/{round}/depouillement",
             "/parcs/{ledger}/fonds-de-territoire/{round}/engagement",
+            "/parcs/{ledger}/gestion-du-fonds/habitants",
+            "/parcs/{ledger}/gestion-du-fonds/budgets",
+            "/parcs/{ledger}/habitants/{resident}",
+        ],
+    ),
+    (
+        "GET",
+        Rule::MunicipalityOrSelf,
+        &[
+            "/parcs/{ledger}/habitants/{resident}",
+            "/parcs/{ledger}/habitants/{resident}/identite.json",
         ],
     ),
     (
@@ -134,6 +149,7 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/parcs/{ledger}/registre/{meeting}/proces-verbal.pdf",
             "/parcs/{ledger}/journal",
             "/parcs/{ledger}/verification",
+            "/parcs/{ledger}/gestion-du-fonds",
         ],
     ),
     ("POST", AUDITORS, &["/parcs/{ledger}/verification"]),
@@ -202,6 +218,9 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
             "/parcs/{ledger}/secretariat/assemblees/{meeting}/signature",
             "/parcs/{ledger}/secretariat/dividendes/{year}/releve",
             "/parcs/{ledger}/secretariat/avances/releve",
+            "/parcs/{ledger}/gestion-du-fonds/alimentation",
+            "/parcs/{ledger}/gestion-du-fonds/subventions",
+            "/parcs/{ledger}/gestion-du-fonds/paiements",
         ],
     ),
 ];
@@ -256,6 +275,9 @@ fn expected(rule: Rule, who: Who) -> Outcome {
         Rule::AuditorsOrVoter => matches!(role, Secretary | Municipality) || holder == Some(VOTER),
         Rule::SecretaryOrSelf => {
             role == Secretary || (role == Shareholder && holder == Some(VOTER))
+        }
+        Rule::MunicipalityOrSelf => {
+            role == Municipality || (role == Resident && holder == Some(RESIDENT))
         }
     };
     if allowed {
@@ -421,7 +443,9 @@ async fn every_page_route_answers_every_visitor_by_its_rule() {
         Who::of(Shareholder, Some(VOTER)),
         // Another holder: the voter's receipt is not theirs.
         Who::of(Shareholder, Some("cit-002")),
-        Who::of(Resident, Some("hab-001")),
+        Who::of(Resident, Some(RESIDENT)),
+        // Another resident: the path's resident is not theirs.
+        Who::of(Resident, Some("hab-002")),
         Who {
             token: Some((Secretary, OTHER_LEDGER, None)),
         },
@@ -456,7 +480,8 @@ async fn every_page_route_answers_every_visitor_by_its_rule() {
             .replace("{year}", "2024")
             .replace("{holder}", VOTER)
             .replace("{position}", &position.to_string())
-            .replace("{round}", "fonds-2026");
+            .replace("{round}", "fonds-2026")
+            .replace("{resident}", RESIDENT);
         for (n, (who, token)) in tokens.iter().enumerate() {
             // A new session for each call: signing out ends one.
             let (session, csrf) = match token {

@@ -558,7 +558,8 @@ impl Replay {
         let what = match &event {
             FundEvent::ResidentRegistered { .. }
             | FundEvent::ResidentMoved { .. }
-            | FundEvent::ResidentRemoved { .. } => "the roll of residents decided again",
+            | FundEvent::ResidentRemoved { .. }
+            | FundEvent::ResidentIdentityRecorded { .. } => "the roll of residents decided again",
             FundEvent::FundFed { .. } => {
                 "the feed recomputed from the year's figures by the charter's rule, to the cent"
             }

@@ -65,6 +65,12 @@ pub enum FundCommand {
     RemoveResident {
         resident: ResidentId,
     },
+    /// A new version of a registered resident's identity (a correction):
+    /// the commitment to the version the server sealed in the vault.
+    RecordResidentIdentity {
+        resident: ResidentId,
+        identity: IdentityCommitment,
+    },
     /// What the financial year `year` owes the fund, by the charter.
     Feed {
         year: i32,
@@ -123,6 +129,10 @@ pub enum FundEvent {
     ResidentRemoved {
         resident: ResidentId,
     },
+    ResidentIdentityRecorded {
+        resident: ResidentId,
+        identity: IdentityCommitment,
+    },
     /// `base` is what the rule applies to: the year's revenue in euros, its
     /// production in MWh, or its dividends in euros; `amount` the base times
     /// the share or the amount per MWh, rounded to the cent (half away from
@@ -174,6 +184,9 @@ impl From<&FundEvent> for FundCommand {
                 resident, commune, ..
             } => Self::MoveResident { resident, commune },
             FundEvent::ResidentRemoved { resident, .. } => Self::RemoveResident { resident },
+            FundEvent::ResidentIdentityRecorded { resident, identity } => {
+                Self::RecordResidentIdentity { resident, identity }
+            }
             FundEvent::FundFed { year, .. } => Self::Feed { year },
             FundEvent::GrantReceived {
                 grantor,
@@ -207,6 +220,7 @@ impl DomainEvent for FundEvent {
             Self::ResidentRegistered { .. } => "ResidentRegistered",
             Self::ResidentMoved { .. } => "ResidentMoved",
             Self::ResidentRemoved { .. } => "ResidentRemoved",
+            Self::ResidentIdentityRecorded { .. } => "ResidentIdentityRecorded",
             Self::FundFed { .. } => "FundFed",
             Self::GrantReceived { .. } => "GrantReceived",
             Self::RoundCommitted { .. } => "RoundCommitted",
@@ -232,6 +246,8 @@ pub enum FundError {
     AlreadyRegistered(ResidentId),
     #[error("{0} is not a registered resident")]
     NotAResident(ResidentId),
+    #[error("this identity is already the one in force for {0}")]
+    SameIdentity(ResidentId),
     #[error("{resident} already lives in {commune}")]
     SameCommune {
         resident: ResidentId,
@@ -400,6 +416,9 @@ struct Resident {
     holder: Option<HolderId>,
     #[serde(default)]
     identity: Option<IdentityCommitment>,
+    /// Every commitment recorded for the resident, the one in force last.
+    #[serde(default)]
+    recorded: Vec<IdentityCommitment>,
     removed: bool,
 }
 
@@ -470,6 +489,16 @@ impl TerritoryFund {
             .get(resident)
             .filter(|r| !r.removed)
             .and_then(|r| r.identity.as_ref())
+    }
+
+    /// Every commitment to the resident's identity the fund recorded, in
+    /// the order recorded (removed residents included: what the vault may
+    /// still hold until it forgets them).
+    pub fn identities_recorded(&self, resident: &ResidentId) -> &[IdentityCommitment] {
+        self.residents
+            .get(resident)
+            .map(|r| r.recorded.as_slice())
+            .unwrap_or_default()
     }
 
     /// The registered residents, each with its commune and the holder it
@@ -548,6 +577,12 @@ impl TerritoryFund {
             FundCommand::RemoveResident { resident } => {
                 self.resident(&resident)?;
                 Ok(FundEvent::ResidentRemoved { resident })
+            }
+            FundCommand::RecordResidentIdentity { resident, identity } => {
+                if self.resident(&resident)?.identity.as_ref() == Some(&identity) {
+                    return Err(FundError::SameIdentity(resident));
+                }
+                Ok(FundEvent::ResidentIdentityRecorded { resident, identity })
             }
             FundCommand::Feed { year } => {
                 if self.fed.contains_key(&year) {
@@ -693,6 +728,7 @@ impl TerritoryFund {
                     Resident {
                         commune,
                         holder,
+                        recorded: identity.iter().cloned().collect(),
                         identity,
                         removed: false,
                     },
@@ -708,6 +744,12 @@ impl TerritoryFund {
             FundEvent::ResidentRemoved { resident, .. } => {
                 if let Some(r) = self.residents.get_mut(&resident) {
                     r.removed = true;
+                }
+            }
+            FundEvent::ResidentIdentityRecorded { resident, identity } => {
+                if let Some(r) = self.residents.get_mut(&resident) {
+                    r.recorded.push(identity.clone());
+                    r.identity = Some(identity);
                 }
             }
             FundEvent::FundFed { year, amount, .. } => {

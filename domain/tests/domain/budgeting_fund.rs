@@ -13,7 +13,9 @@ use windledger_domain::budgeting::fund::{
 use windledger_domain::charter::{FeedRule, FundFeed};
 use windledger_domain::money::{Euros, SignedEuros};
 use windledger_domain::ratio::Ratio;
-use windledger_domain::types::{CommuneCode, PartyId, ProposalId, ResidentId, RoundId};
+use windledger_domain::types::{
+    CommuneCode, IdentityCommitment, PartyId, ProposalId, ResidentId, RoundId,
+};
 use windledger_fixtures::farm::run;
 
 use crate::common::{day, dec, eur, holder};
@@ -211,6 +213,70 @@ fn the_municipality_registers_residents_who_may_move_or_leave() {
         .map(|(id, c, h)| (id.as_str(), c.as_str(), h.is_some()))
         .collect();
     assert_eq!(listed, [("r1", "42026", false), ("r2", "42279", true)]);
+}
+
+/// A commitment to an identity: `digit` 64 times.
+fn commitment_of(digit: char) -> IdentityCommitment {
+    IdentityCommitment::new(digit.to_string().repeat(64)).unwrap()
+}
+
+#[test]
+fn a_residents_identity_is_corrected_by_a_new_commitment() {
+    let sources = KnownSources::default();
+    let today = services(day(2027, 1, 10), &sources);
+    let mut fund = TerritoryFund::default();
+    let record = |id: &str, digit: char| FundCommand::RecordResidentIdentity {
+        resident: resident(id),
+        identity: commitment_of(digit),
+    };
+    assert_eq!(
+        run(&mut fund, record("r1", 'a'), &today).unwrap_err(),
+        FundError::NotAResident(resident("r1"))
+    );
+    run(
+        &mut fund,
+        FundCommand::RegisterResident {
+            resident: resident("r1"),
+            commune: commune("42026"),
+            holder: None,
+            identity: Some(commitment_of('a')),
+        },
+        &today,
+    )
+    .unwrap();
+    assert_eq!(
+        run(&mut fund, record("r1", 'a'), &today).unwrap_err(),
+        FundError::SameIdentity(resident("r1")),
+        "the version in force again records nothing"
+    );
+    assert_eq!(
+        run(&mut fund, record("r1", 'b'), &today).unwrap(),
+        [FundEvent::ResidentIdentityRecorded {
+            resident: resident("r1"),
+            identity: commitment_of('b'),
+        }]
+    );
+    assert_eq!(fund.identity_of(&resident("r1")), Some(&commitment_of('b')));
+    assert_eq!(
+        fund.identities_recorded(&resident("r1")),
+        [commitment_of('a'), commitment_of('b')]
+    );
+    // Removed: no identity in force, and none can be recorded; what was
+    // recorded stays known (for the vault to forget it).
+    run(
+        &mut fund,
+        FundCommand::RemoveResident {
+            resident: resident("r1"),
+        },
+        &today,
+    )
+    .unwrap();
+    assert_eq!(fund.identity_of(&resident("r1")), None);
+    assert_eq!(
+        run(&mut fund, record("r1", 'c'), &today).unwrap_err(),
+        FundError::NotAResident(resident("r1"))
+    );
+    assert_eq!(fund.identities_recorded(&resident("r1")).len(), 2);
 }
 
 fn round(id: &str) -> RoundId {

@@ -28,6 +28,8 @@ enum Rule {
     OrOwnHolder(&'static [Role]),
     /// These roles, or a resident token (acting for itself).
     OrOwnResident(&'static [Role]),
+    /// These roles, or a resident token for the path's resident.
+    OrSelfResident(&'static [Role]),
 }
 
 use Role::{Municipality, Operator, Secretary, Shareholder};
@@ -177,6 +179,14 @@ const EXPECTED: &[(&str, Rule, &[&str])] = &[
     ),
     (
         "GET",
+        Rule::OrSelfResident(&[Municipality]),
+        &[
+            "/territory-fund/residents/{resident}/identity",
+            "/territory-fund/residents/{resident}/identity/export",
+        ],
+    ),
+    (
+        "POST",
         Rule::Only(&[Municipality]),
         &["/territory-fund/residents/{resident}/identity"],
     ),
@@ -325,6 +335,8 @@ async fn every_route_answers_every_caller_by_its_rule(db: windledger_store::test
         // The holder of the path: the shareholder's own, then another.
         let holders: &[&str] = if suffix.contains("{holder}") {
             &["cit-001", "cit-002"]
+        } else if suffix.contains("{resident}") {
+            &["hab-001", "hab-002"]
         } else {
             &["-"]
         };
@@ -335,7 +347,7 @@ async fn every_route_answers_every_caller_by_its_rule(db: windledger_store::test
                 .replace("{year}", "2025")
                 .replace("{advance}", "cca-partenaire-2020")
                 .replace("{round}", "fonds-2026")
-                .replace("{resident}", "hab-001");
+                .replace("{resident}", holder);
             let url = server.api(&path);
             let method: Method = method.parse().expect("a method");
             for who in &callers {
@@ -362,6 +374,10 @@ async fn every_route_answers_every_caller_by_its_rule(db: windledger_store::test
                             }
                             Rule::OrOwnResident(roles) => {
                                 roles.contains(role) || *role == Role::Resident
+                            }
+                            Rule::OrSelfResident(roles) => {
+                                roles.contains(role)
+                                    || (*role == Role::Resident && *holder == "hab-001")
                             }
                         };
                         if allowed {

@@ -34,6 +34,7 @@ mod payments;
 mod payments_http;
 mod projections_follow_the_ledger;
 mod second_call;
+mod territory_desk;
 mod territory_fund;
 mod transparency_log;
 mod web_browser;

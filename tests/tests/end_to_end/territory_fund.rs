@@ -989,6 +989,39 @@ async fn the_story_through_the_api_and_the_pages() {
             .await;
         let page = browser.source().await;
         assert!(page.contains("Votre bulletin a été compté."), "{page}");
+        // The identity pages and the fund's desk, for each who has them.
+        browser
+            .visit(
+                "/habitants/hab-299",
+                "Mon identité d'habitant",
+                "fonds-habitant-identite",
+            )
+            .await;
+        browser.sign_out().await;
+        browser.sign_in(&municipality).await;
+        browser
+            .visit(
+                "/gestion-du-fonds",
+                "Gestion du fonds",
+                "fonds-gestion-collectivite",
+            )
+            .await;
+        browser
+            .visit(
+                "/habitants/hab-010",
+                "Habitant hab-010",
+                "fonds-gestion-habitant",
+            )
+            .await;
+        browser.sign_out().await;
+        browser.sign_in(&secretary).await;
+        browser
+            .visit(
+                "/gestion-du-fonds",
+                "Gestion du fonds",
+                "fonds-gestion-secretariat",
+            )
+            .await;
         browser.close().await;
     }
     server.stop().await;
@@ -1210,6 +1243,61 @@ async fn a_resident_submits_and_votes_on_the_pages() {
         .lacks("Engager les projets retenus");
     let fund = server.get("/territory-fund", None).await.expect(200).body;
     assert_eq!(fund["outstanding"], "3500.50", "{fund}");
+
+    // The secretary pays the project on the fund's desk: more than is owed
+    // is refused in French, then what is owed closes it.
+    let mut office = Browser::new(&server);
+    office.sign_in(&secretary).await;
+    let desk = farm("/gestion-du-fonds");
+    let pay = farm("/gestion-du-fonds/paiements");
+    let owed = format!("{ROUND}/{proposal}");
+    let today = Utc::now().date_naive().to_string();
+    let hidden = office
+        .get(&desk)
+        .await
+        .expect(200)
+        .contains("Bancs au bord du Ternay (budget fonds-2026) : reste dû 3")
+        .form(&pay);
+    let head = server.head().await;
+    office
+        .post(
+            &pay,
+            &with(
+                &hidden,
+                &[
+                    ("engagement", &owed),
+                    ("montant", "3 600"),
+                    ("date", &today),
+                ],
+            ),
+        )
+        .await
+        .expect(422)
+        .contains("Ce paiement dépasse ce qui reste dû au projet.");
+    assert_eq!(server.head().await, head, "nothing written");
+    let hidden = office.get(&desk).await.form(&pay);
+    office
+        .post(
+            &pay,
+            &with(
+                &hidden,
+                &[
+                    ("engagement", &owed),
+                    ("montant", "3 500,50"),
+                    ("date", &today),
+                ],
+            ),
+        )
+        .await
+        .redirects_to(&desk);
+    office
+        .get(&desk)
+        .await
+        .contains("Le paiement est enregistré")
+        .contains("Aucun projet engagé n'attend de paiement.");
+    let fund = server.get("/territory-fund", None).await.expect(200).body;
+    assert_eq!(fund["outstanding"], "0.00", "{fund}");
+    assert_eq!(fund["paid"], "3500.50", "{fund}");
     server.stop().await;
 }
 

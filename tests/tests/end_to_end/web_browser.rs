@@ -871,6 +871,11 @@ impl Browser {
         sign_in(&self.client, &self.base, token).await;
     }
 
+    /// Signs out, from any page.
+    pub(crate) async fn sign_out(&self) {
+        sign_out(&self.client).await;
+    }
+
     /// The farm's page at `path`, titled `title`, checked and saved as
     /// `name`.
     pub(crate) async fn visit(&mut self, path: &str, title: &str, name: &str) {
