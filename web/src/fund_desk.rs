@@ -397,12 +397,7 @@ fn commune(state: &mut FormState, name: &str) -> Option<CommuneCode> {
 }
 
 fn amount(state: &mut FormState) -> Option<Euros> {
-    state.read_required(
-        "montant",
-        "Indiquez le montant.",
-        "Écrivez un montant en euros, positif, à deux décimales au plus (par exemple 12 000 ou 3 500,50).",
-        crate::read_euros,
-    )
+    crate::amount_field(state, "montant", "Indiquez le montant.")
 }
 
 /// `POST .../gestion-du-fonds/habitants`: a resident and their identity, in
@@ -483,12 +478,7 @@ pub async fn convene(post: Post) -> PageResult {
         "greedy_approval" => Some(Method::GreedyApproval),
         _ => None,
     });
-    let budget = state.read_required(
-        "enveloppe",
-        "Indiquez l'enveloppe.",
-        "Écrivez un montant en euros, positif, à deux décimales au plus (par exemple 40 000 ou 12 500,50).",
-        crate::read_euros,
-    );
+    let budget = crate::amount_field(&mut state, "enveloppe", "Indiquez l'enveloppe.");
     let communes = state.read_required(
         "communes",
         "Indiquez au moins une commune.",

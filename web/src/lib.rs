@@ -225,6 +225,22 @@ pub async fn projected<T>(
     }
 }
 
+/// The amount in euros of the form's field `name` ([`read_euros`]); if it
+/// is empty, `missing` is said next to it, if it is no amount, how to
+/// write one.
+pub(crate) fn amount_field(
+    state: &mut windledger_html::forms::FormState,
+    name: &str,
+    missing: &str,
+) -> Option<windledger_domain::money::Euros> {
+    state.read_required(
+        name,
+        missing,
+        "Écrivez un montant en euros, positif, à deux décimales au plus (par exemple 12 000 ou 3 500,50).",
+        read_euros,
+    )
+}
+
 /// An amount in euros as a person writes it ("2 500,00", "2500.5"), above
 /// zero and to the cent.
 pub(crate) fn read_euros(text: &str) -> Option<windledger_domain::money::Euros> {

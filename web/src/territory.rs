@@ -611,12 +611,7 @@ pub async fn submit(Params(RoundPath { round }): Params<RoundPath>, post: Post) 
         (!t.is_empty()).then(|| t.to_owned())
     });
     let description = state.text("description").to_owned();
-    let cost = state.read_required(
-        "cout",
-        "Indiquez le coût du projet.",
-        "Écrivez un montant en euros, positif, à deux décimales au plus (par exemple 12 000 ou 3 500,50).",
-        crate::read_euros,
-    );
+    let cost = crate::amount_field(&mut state, "cout", "Indiquez le coût du projet.");
     let commune = state.read_required(
         "commune",
         "Choisissez la commune du projet.",
