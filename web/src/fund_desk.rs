@@ -414,40 +414,34 @@ pub async fn register(post: Post) -> PageResult {
         },
     );
     let person = identity::read(&mut state, true, None, format::today());
-    let vault = match identity::vault(post.web()) {
-        Ok(vault) => Some(vault),
-        Err(e) => {
-            state
-                .top
-                .push(windledger_html::forms::Message::new(e.sentence()));
-            None
-        }
-    };
+    let vault = identity::vault_for_form(post.web(), &mut state);
     // A resident's id is the server's: unique, and naming no one.
     let resident = ResidentId::new(format!(
         "hab-{}",
         &uuid::Uuid::new_v4().simple().to_string()[..10]
     ))
     .map_err(|_| WebError::Internal)?;
-    let action = match (commune, holder, person, vault) {
-        (Some(commune), Some(holder), Some(person), Some(vault)) => {
-            let registration = Command::Fund(FundCommand::RegisterResident {
-                resident: resident.clone(),
-                commune,
-                holder,
-                identity: None,
-            });
+    let registration = (|| {
+        Some(Command::Fund(FundCommand::RegisterResident {
+            resident: resident.clone(),
+            commune: commune?,
+            holder: holder?,
+            identity: None,
+        }))
+    })();
+    let action = registration
+        .zip(person)
+        .zip(vault)
+        .map(|((registration, person), vault)| {
             let metadata = post.metadata("");
             let runtime = post.farm.runtime.clone();
-            Some(async move {
+            async move {
                 vault
                     .register_resident(&runtime, registration, person, metadata)
                     .await
                     .map_err(Problem::from)
-            })
-        }
-        _ => None,
-    };
+            }
+        });
     let success = format!(
         "L'habitant {resident} est inscrit, avec son identité : c'est l'identifiant de son jeton d'habitant"
     );
@@ -502,39 +496,23 @@ pub async fn convene(post: Post) -> PageResult {
             v => v.parse::<u32>().ok().filter(|n| *n > 0).map(Some),
         },
     );
-    let command = match (
-        round,
-        method,
-        budget,
-        communes,
-        (submissions_open, submissions_close),
-        (voting_open, voting_close),
-        max_approvals,
-    ) {
-        (
-            Some(round),
-            Some(method),
-            Some(budget),
-            Some(communes),
-            (Some(submissions_open), Some(submissions_close)),
-            (Some(voting_open), Some(voting_close)),
-            Some(max_approvals),
-        ) => Some((
+    let command = (|| {
+        let round = round?;
+        Some((
             round.to_string(),
             Command::Round(RoundCommand::Convene {
                 round,
-                method,
-                budget,
-                communes,
-                submissions_open,
-                submissions_close,
-                voting_open,
-                voting_close,
-                max_approvals,
+                method: method?,
+                budget: budget?,
+                communes: communes?,
+                submissions_open: submissions_open?,
+                submissions_close: submissions_close?,
+                voting_open: voting_open?,
+                voting_close: voting_close?,
+                max_approvals: max_approvals?,
             }),
-        )),
-        _ => None,
-    };
+        ))
+    })();
     run(
         &post,
         state,
@@ -568,14 +546,13 @@ pub async fn grant(post: Post) -> PageResult {
     );
     let amount = amount(&mut state);
     let received_on = date(&mut state, "date");
-    let command = match (grantor, amount, received_on) {
-        (Some(grantor), Some(amount), Some(received_on)) => Some(fund(FundCommand::ReceiveGrant {
-            grantor,
-            amount,
-            received_on,
-        })),
-        _ => None,
-    };
+    let command = (|| {
+        Some(fund(FundCommand::ReceiveGrant {
+            grantor: grantor?,
+            amount: amount?,
+            received_on: received_on?,
+        }))
+    })();
     run(
         &post,
         state,
@@ -599,15 +576,15 @@ pub async fn pay(post: Post) -> PageResult {
     );
     let amount = amount(&mut state);
     let paid_on: Option<NaiveDate> = date(&mut state, "date");
-    let command = match (commitment, amount, paid_on) {
-        (Some((round, proposal)), Some(amount), Some(paid_on)) => Some(fund(FundCommand::Pay {
+    let command = (|| {
+        let (round, proposal) = commitment?;
+        Some(fund(FundCommand::Pay {
             round,
             proposal,
-            amount,
-            paid_on,
-        })),
-        _ => None,
-    };
+            amount: amount?,
+            paid_on: paid_on?,
+        }))
+    })();
     run(
         &post,
         state,

@@ -66,6 +66,18 @@ pub fn natural(kind: HolderKind) -> bool {
     kind == HolderKind::Individual
 }
 
+/// The vault, for a form that seals a person: `None` with the reason at the
+/// form's top when this server holds no key for it.
+pub fn vault_for_form<'w>(web: &'w Web, state: &mut FormState) -> Option<&'w Vault> {
+    match vault(web) {
+        Ok(vault) => Some(vault),
+        Err(e) => {
+            state.top.push(crate::layout::Message::new(e.sentence()));
+            None
+        }
+    }
+}
+
 /// The vault, or the page saying this server holds no key for it.
 pub fn vault(web: &Web) -> Result<&Vault, WebError> {
     web.app

@@ -540,13 +540,7 @@ pub async fn admit(post: Post) -> PageResult {
     let effective_date = date(&mut state, "date_effet");
     let today = format::today();
     let person = kind.and_then(|k| identity::read(&mut state, identity::natural(k), None, today));
-    let vault = match identity::vault(post.web()) {
-        Ok(vault) => Some(vault),
-        Err(e) => {
-            state.top.push(Message::new(e.sentence()));
-            None
-        }
-    };
+    let vault = identity::vault_for_form(post.web(), &mut state);
     let action = match (
         id.clone(),
         kind,
