@@ -162,7 +162,8 @@ impl ClosingBalances for YearClosings {
     }
 }
 
-/// The roll of the territory's residents: the ledger's fund stream.
+/// The roll of the territory's residents: the ledger's fund stream, folded
+/// once and then as it grows (a round asks it once a ballot).
 pub struct FundResidents {
     pub funds: LedgerEventStore<TerritoryFund>,
 }
@@ -174,12 +175,10 @@ impl ResidentRoll for FundResidents {
         _on: NaiveDate,
     ) -> BoxFuture<'a, Result<Option<CommuneCode>, LookupError>> {
         Box::pin(async move {
-            let fund = self
-                .funds
-                .load_committed(TerritoryFund::ID)
+            self.funds
+                .read_committed(TerritoryFund::ID, |fund| fund.commune_of(resident).cloned())
                 .await
-                .map_err(lookup)?;
-            Ok(fund.commune_of(resident).cloned())
+                .map_err(lookup)
         })
     }
 }

@@ -87,7 +87,15 @@ pub struct LedgerEventStore<A> {
     slots: Arc<Mutex<HashMap<String, Slot<A>>>>,
     /// Aggregates read from the store (rather than found in memory).
     stream_loads: Arc<AtomicU64>,
+    /// Aggregate id -> its committed events folded, at their last version,
+    /// for [`LedgerEventStore::read_committed`].
+    committed: Arc<Mutex<HashMap<String, Committed<A>>>>,
+    /// Events read from the store by `read_committed`.
+    committed_reads: Arc<AtomicU64>,
 }
+
+/// A stream's committed events folded, and the last version folded.
+type Committed<A> = Arc<AsyncMutex<(u64, A)>>;
 
 impl<A> Clone for LedgerEventStore<A> {
     fn clone(&self) -> Self {
@@ -96,6 +104,8 @@ impl<A> Clone for LedgerEventStore<A> {
             ledger: self.ledger.clone(),
             slots: Arc::clone(&self.slots),
             stream_loads: Arc::clone(&self.stream_loads),
+            committed: Arc::clone(&self.committed),
+            committed_reads: Arc::clone(&self.committed_reads),
         }
     }
 }
@@ -107,7 +117,15 @@ impl<A> LedgerEventStore<A> {
             ledger,
             slots: Arc::new(Mutex::new(HashMap::new())),
             stream_loads: Arc::new(AtomicU64::new(0)),
+            committed: Arc::new(Mutex::new(HashMap::new())),
+            committed_reads: Arc::new(AtomicU64::new(0)),
         }
+    }
+
+    /// How many events [`LedgerEventStore::read_committed`] read from the
+    /// store: each committed event once, not once a read.
+    pub fn committed_reads(&self) -> u64 {
+        self.committed_reads.load(Ordering::Relaxed)
     }
 
     /// How many times an aggregate was read from the store because its state
@@ -276,6 +294,54 @@ where
     /// were last year's closing balances?) is read this way.
     pub async fn load_committed(&self, aggregate_id: &str) -> Result<A, AggregateError<A::Error>> {
         self.read_aggregate(aggregate_id).await.map(|(_, a)| a)
+    }
+
+    /// `read` of the aggregate as its committed events leave it, as
+    /// [`LedgerEventStore::load_committed`], but folding only the events
+    /// committed since the last such read: the fold is kept (one per
+    /// aggregate id read this way, for the life of the store's clones), so
+    /// a service asked once a command (the roll of the territory's
+    /// residents, once a ballot) reads each event once, not the whole
+    /// stream each time. The database stays the truth: every read asks it
+    /// for what came after the version folded.
+    pub async fn read_committed<R>(
+        &self,
+        aggregate_id: &str,
+        read: impl FnOnce(&A) -> R,
+    ) -> Result<R, AggregateError<A::Error>> {
+        let stream = aggregate_stream::<A>(aggregate_id).map_err(to_aggregate_error)?;
+        let slot = {
+            let mut committed = self.committed.lock().unwrap_or_else(|p| p.into_inner());
+            Arc::clone(committed.entry(aggregate_id.to_owned()).or_default())
+        };
+        let mut kept = slot.lock().await;
+        let (version, aggregate) = &mut *kept;
+        let events = self
+            .store
+            .read_stream_payloads(&self.ledger, &stream, *version)
+            .await
+            .map_err(to_aggregate_error)?;
+        self.committed_reads
+            .fetch_add(events.len() as u64, Ordering::Relaxed);
+        // Decoded in full before any is folded: a payload that does not
+        // decode leaves the fold as it was.
+        let decoded = events
+            .into_iter()
+            .map(|(v, payload)| {
+                serde_json::from_str::<A::Event>(&payload)
+                    .map(|event| (v, event))
+                    .map_err(|e| {
+                        AggregateError::DeserializationError(
+                            format!("stream {stream} version {v}: {e}").into(),
+                        )
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        for (v, event) in decoded {
+            aggregate.apply(event);
+            *version = v;
+        }
+        Ok(read(aggregate))
     }
 
     /// The stream's committed events folded, with the last version.

@@ -62,6 +62,59 @@ async fn batch(aggregates: &Aggregates, id: &str, commands: Vec<Command>) {
     }
 }
 
+/// The roll of residents a round asks once a ballot is the fund's stream
+/// folded once and then as it grows: each committed event is read once,
+/// and what another writer committed meanwhile is seen.
+#[tokio::test]
+async fn the_roll_of_residents_reads_each_event_once() {
+    let db = TestDatabase::sqlite();
+    let store = db.store().await;
+    let ledger = LedgerId::parse("fonds-roll").unwrap();
+    store.create_ledger(&ledger).await.expect("a new ledger");
+    let register = |range: std::ops::Range<usize>| {
+        range
+            .map(|n| {
+                Command::Fund(FundCommand::RegisterResident {
+                    resident: resident(n),
+                    commune: CommuneCode::new(commune_of(n)).unwrap(),
+                    holder: None,
+                    identity: None,
+                })
+            })
+            .collect()
+    };
+    let writer = Aggregates::new(&store, &ledger, KnownCapTables::default);
+    batch(&writer, TerritoryFund::ID, register(0..3)).await;
+    let roll =
+        windledger_store::LedgerEventStore::<TerritoryFund>::new(store.clone(), ledger.clone());
+    let commune = |n: usize| {
+        let roll = roll.clone();
+        async move {
+            roll.read_committed(TerritoryFund::ID, |fund| {
+                fund.commune_of(&resident(n)).map(|c| c.as_str().to_owned())
+            })
+            .await
+            .expect("the roll reads")
+        }
+    };
+    for _ in 0..3 {
+        assert_eq!(commune(2).await.as_deref(), Some(COMMUNES[1]));
+    }
+    assert_eq!(roll.committed_reads(), 3, "three events, read once");
+    // Another writer (another process) registers two more.
+    let other = Aggregates::new(&store, &ledger, KnownCapTables::default);
+    batch(&other, TerritoryFund::ID, register(3..5)).await;
+    assert_eq!(commune(4).await.as_deref(), Some(COMMUNES[0]));
+    assert_eq!(commune(9).await, None);
+    assert_eq!(roll.committed_reads(), 5, "only the two new events read");
+    let whole = roll.load_committed(TerritoryFund::ID).await.unwrap();
+    let folded = roll
+        .read_committed(TerritoryFund::ID, |fund| fund.clone())
+        .await
+        .unwrap();
+    assert_eq!(folded, whole, "the same fold as a read from zero");
+}
+
 #[tokio::test]
 async fn a_round_of_the_territory_fund_from_registration_to_payment() {
     let db = TestDatabase::sqlite();
