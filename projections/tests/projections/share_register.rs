@@ -9,6 +9,7 @@ use windledger_domain::company::{CancellationSource, CompanyEvent};
 use windledger_domain::money::Euros;
 use windledger_domain::types::{HolderId, ShareClassId};
 use windledger_projections::cap_table::AsOf;
+use windledger_projections::event::LedgerEvent;
 use windledger_projections::share_register::RegisterEntry;
 
 use crate::properties::{config, fed, ledger};
@@ -214,7 +215,7 @@ fn repurchases_and_cancellations_are_entered_with_their_resolution() {
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            crate::ledger_event(
+            LedgerEvent::unrecorded(
                 i as u64 + 1,
                 "company/farm".to_owned(),
                 e.name().to_owned(),

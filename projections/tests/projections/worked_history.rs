@@ -36,8 +36,6 @@ use windledger_projections::local_returns::{Leaving, LocalBeneficiary, ReturnKin
 use windledger_projections::runner::Projections;
 use windledger_projections::statement::statement;
 
-use crate::ledger_event;
-
 /// The ledger being written: each aggregate's events, in the order run.
 #[derive(Default)]
 struct Ledger {
@@ -69,7 +67,7 @@ impl Ledger {
             .unwrap_or_else(|e| panic!("refused on {stream}: {e:?}"));
         for event in events {
             let position = self.events.len() as u64 + 1;
-            self.events.push(ledger_event(
+            self.events.push(LedgerEvent::unrecorded(
                 position,
                 stream.to_owned(),
                 event.event_type(),
