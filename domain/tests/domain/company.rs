@@ -129,15 +129,7 @@ fn a_company_is_incorporated_only_once() {
 
 #[test]
 fn nothing_but_incorporation_is_recorded_before_it() {
-    let command = CompanyCommand::AdmitShareholder {
-        holder: holder("h-c1"),
-        kind: HolderKind::Individual,
-        college: college(CIT),
-        commune: commune(LOCAL_A),
-        effective_date: formed(),
-        identity: None,
-        members: None,
-    };
+    let command = admission("h-c1", HolderKind::Individual, CIT, LOCAL_A, formed());
     refused(vec![], command, CompanyError::NotIncorporated);
 }
 
@@ -610,15 +602,7 @@ fn a_failed_resolution_lookup_refuses_the_command_so_it_can_be_retried() {
 // --- Register ------------------------------------------------------------
 
 fn admit(id: &str, college_id: &str) -> CompanyCommand {
-    CompanyCommand::AdmitShareholder {
-        holder: holder(id),
-        kind: HolderKind::Association,
-        college: college(college_id),
-        commune: commune(LOCAL_B),
-        effective_date: later(),
-        identity: None,
-        members: None,
-    }
+    admission(id, HolderKind::Association, college_id, LOCAL_B, later())
 }
 
 #[test]
@@ -692,15 +676,13 @@ fn a_fact_dated_before_the_latest_recorded_one_is_refused() {
 
 #[test]
 fn nothing_takes_effect_before_the_formation_date() {
-    let command = CompanyCommand::AdmitShareholder {
-        holder: holder("h-asso"),
-        kind: HolderKind::Association,
-        college: college(CIT),
-        commune: commune(LOCAL_B),
-        effective_date: day(2013, 1, 1),
-        identity: None,
-        members: None,
-    };
+    let command = admission(
+        "h-asso",
+        HolderKind::Association,
+        CIT,
+        LOCAL_B,
+        day(2013, 1, 1),
+    );
     refused(
         incorporated(),
         command,

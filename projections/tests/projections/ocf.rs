@@ -26,9 +26,9 @@ use windledger_projections::ocf::{
 };
 
 use windledger_fixtures::farm::{
-    self, CIT, COLL, CharterBuilder, HOLDER_AND_SHARE_EVENTS, IND, ORD, PREF, citizens, class,
-    college, commune, day, eur, holder, industrial_partner, local_authorities, ordinary_shares,
-    preference_shares, ratio, res, shares,
+    self, CIT, COLL, CharterBuilder, HOLDER_AND_SHARE_EVENTS, IND, ORD, PREF, admission, citizens,
+    class, college, commune, day, eur, holder, industrial_partner, local_authorities,
+    ordinary_shares, preference_shares, ratio, res, shares,
 };
 use windledger_fixtures::rng::Rng;
 
@@ -313,15 +313,7 @@ fn history(seed: u64) -> (Vec<(u64, CompanyEvent)>, NaiveDate) {
     });
     for (i, (id, kind, college_id)) in founders().into_iter().enumerate() {
         let at = if i % 4 == 3 { ELSEWHERE } else { LOCAL[i % 2] };
-        farm.run(CompanyCommand::AdmitShareholder {
-            holder: holder(&id),
-            kind,
-            college: college(college_id),
-            commune: commune(at),
-            effective_date: formed(),
-            identity: None,
-            members: None,
-        });
+        farm.run(admission(&id, kind, college_id, at, formed()));
     }
     farm.run(CompanyCommand::IssueShares {
         subscriptions,
@@ -369,15 +361,13 @@ fn history(seed: u64) -> (Vec<(u64, CompanyEvent)>, NaiveDate) {
         effective_date,
     });
     let effective_date = farm.later();
-    farm.run(CompanyCommand::AdmitShareholder {
-        holder: holder(NEWCOMER),
-        kind: HolderKind::Individual,
-        college: college(CIT),
-        commune: commune(LOCAL[1]),
+    farm.run(admission(
+        NEWCOMER,
+        HolderKind::Individual,
+        CIT,
+        LOCAL[1],
         effective_date,
-        identity: None,
-        members: None,
-    });
+    ));
     let effective_date = farm.later();
     farm.run(CompanyCommand::IssueShares {
         subscriptions: vec![

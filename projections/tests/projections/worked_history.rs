@@ -141,15 +141,7 @@ async fn history() -> Vec<LedgerEvent> {
         ledger
             .company(
                 &mut company,
-                CompanyCommand::AdmitShareholder {
-                    holder: holder(id),
-                    kind,
-                    college: farm::college("associes"),
-                    commune: commune(c),
-                    effective_date: formed,
-                    identity: None,
-                    members: None,
-                },
+                farm::admission(id, kind, "associes", c, formed),
             )
             .await;
     }
@@ -633,15 +625,13 @@ async fn a_cap_table_of_nominal_values_beyond_the_bounds_reads() {
         charter,
     }];
     for id in ["alice", "bob"] {
-        commands.push(CompanyCommand::AdmitShareholder {
-            holder: holder(id),
-            kind: HolderKind::Individual,
-            college: farm::college("associes"),
-            commune: commune("42026"),
-            effective_date: formed,
-            identity: None,
-            members: None,
-        });
+        commands.push(farm::admission(
+            id,
+            HolderKind::Individual,
+            "associes",
+            "42026",
+            formed,
+        ));
     }
     commands.push(CompanyCommand::IssueShares {
         subscriptions: [("alice", 3), ("bob", 1)]

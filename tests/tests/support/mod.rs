@@ -27,7 +27,7 @@ use windledger_store::testing::TestDatabase;
 use windledger_store::{LedgerEventStore, LedgerId, RecordedEvent, Store, StreamId};
 
 use windledger_fixtures::farm::{
-    CharterBuilder, college, commune, kind, meeting_id, ordinary_shares, res,
+    CharterBuilder, admission, commune, kind, meeting_id, ordinary_shares, res,
 };
 
 pub const COMPANY_ID: &str = "farm";
@@ -144,16 +144,8 @@ impl Farm {
         .await;
         let mut subscriptions = Vec::new();
         for (id, kind, count) in holders {
-            farm.company(CompanyCommand::AdmitShareholder {
-                holder: holder(id),
-                kind: *kind,
-                college: college(COLLEGE),
-                commune: local(),
-                effective_date: formed,
-                identity: None,
-                members: None,
-            })
-            .await;
+            farm.company(admission(id, *kind, COLLEGE, "42026", formed))
+                .await;
             subscriptions.push(Subscription {
                 holder: holder(id),
                 class: class(ORD),
