@@ -351,7 +351,7 @@ impl Replay {
         if matches!(
             event,
             CompanyEvent::SharesIssued { .. }
-                | CompanyEvent::SharesTransferred { .. }
+                | CompanyEvent::SharesTransferred(_)
                 | CompanyEvent::SharesRepurchased { .. }
                 | CompanyEvent::SharesCancelled { .. }
         ) {

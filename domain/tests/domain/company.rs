@@ -11,7 +11,7 @@ use windledger_domain::charter::{
 };
 use windledger_domain::company::{
     CancellationSource, Company, CompanyCommand, CompanyError, CompanyEvent, CompanyServices,
-    HolderKind, Turbine,
+    HolderKind, ShareTransfer, Turbine,
 };
 use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::{LookupError, ResolutionPurpose};
@@ -38,7 +38,7 @@ fn transfer(from: &str, to: &str, count: u64, approval: Option<&str>) -> Company
 }
 
 fn transferred(from: &str, to: &str, count: u64, approval: Option<&str>) -> CompanyEvent {
-    CompanyEvent::SharesTransferred {
+    CompanyEvent::SharesTransferred(ShareTransfer {
         from: holder(from),
         to: holder(to),
         class: class(ORD),
@@ -47,7 +47,7 @@ fn transferred(from: &str, to: &str, count: u64, approval: Option<&str>) -> Comp
         approval: approval.map(resolution),
         effective_date: later(),
         exemption: None,
-    }
+    })
 }
 
 fn increase(subscriptions: Vec<windledger_domain::company::Subscription>) -> CompanyCommand {
