@@ -7,7 +7,7 @@ use crate::common::*;
 use cqrs_es::DomainEvent;
 use cqrs_es::test::TestFramework;
 use windledger_domain::charter::{
-    Charter, CharterError, DecisionKind, Majority, OwnershipCap, ReservedDecisions,
+    Charter, CharterError, DecisionKind, LockUpExemption, Majority, OwnershipCap, ReservedDecisions,
 };
 use windledger_domain::company::{
     CancellationSource, Company, CompanyCommand, CompanyError, CompanyEvent, CompanyServices,
@@ -1341,6 +1341,26 @@ fn every_event_reads_back_from_its_json_named_by_its_type_and_an_integer_version
         let back: CompanyEvent = serde_json::from_value(json).expect("and reads back");
         assert_eq!(back, event);
     }
+}
+
+/// A transfer's fields are a struct of their own, in a newtype variant:
+/// the payload is written as when they were the variant's, in their order,
+/// the exemption left out when there is none.
+#[test]
+fn a_transfer_is_written_as_its_fields_under_its_type() {
+    let plain = transferred("h-c1", NEWCOMER, 40, None);
+    assert_eq!(
+        serde_json::to_string(&plain).expect("JSON"),
+        r#"{"SharesTransferred":{"from":"h-c1","to":"h-new","class":"ordinaires","count":40,"price_per_share":"120","approval":null,"effective_date":"2016-07-01"}}"#
+    );
+    let mut approved = transferred("h-c1", NEWCOMER, 40, Some("r-approve-new"));
+    if let CompanyEvent::SharesTransferred(t) = &mut approved {
+        t.exemption = Some(LockUpExemption::Succession);
+    }
+    assert_eq!(
+        serde_json::to_string(&approved).expect("JSON"),
+        r#"{"SharesTransferred":{"from":"h-c1","to":"h-new","class":"ordinaires","count":40,"price_per_share":"120","approval":{"id":"r-approve-new","decision_kind":"ordinary","purpose":{"purpose":"transfer_approval","transferee":"h-new"},"adopted_on":"2016-06-30"},"effective_date":"2016-07-01","exemption":"succession"}}"#
+    );
 }
 
 #[test]
