@@ -11,11 +11,11 @@ use windledger_domain::charter::{
 };
 use windledger_domain::company::{
     CancellationSource, Company, CompanyCommand, CompanyError, CompanyEvent, CompanyServices,
-    HolderKind, ShareTransfer, Turbine,
+    HolderKind, ShareTransfer,
 };
 use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::{LookupError, ResolutionPurpose};
-use windledger_domain::types::{Kilowatts, ShareCount, TurbineId};
+use windledger_domain::types::{ShareCount, TurbineId};
 
 fn incorporate(charter: Charter) -> CompanyCommand {
     CompanyCommand::Incorporate {
@@ -151,13 +151,12 @@ fn a_turbine_outside_the_territory_is_refused() {
 #[test]
 fn a_turbine_listed_twice_is_refused() {
     let mut company = incorporation();
-    company.turbines.push(Turbine {
-        id: TurbineId::new("T01").expect("id"),
-        commune: commune(LOCAL_B),
-        rated_power: Kilowatts::new(2_000).expect("power"),
-        commissioned_on: day(2020, 1, 1),
-        decommissioned_on: None,
-    });
+    company.turbines.push(windledger_fixtures::farm::turbine(
+        "T01",
+        LOCAL_B,
+        2_000,
+        day(2020, 1, 1),
+    ));
     let command = CompanyCommand::Incorporate {
         company,
         charter: charter(),

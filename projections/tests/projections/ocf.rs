@@ -15,11 +15,11 @@ use serde_json::Value;
 use windledger_domain::charter::Charter;
 use windledger_domain::company::{
     CancellationSource, Company, CompanyCommand, CompanyEvent, CompanyServices, HolderKind,
-    Incorporation, LegalForm, Subscription, Turbine,
+    Incorporation, Subscription,
 };
 use windledger_domain::money::Euros;
 use windledger_domain::resolution::{AdoptedResolution, KnownResolutions, ResolutionPurpose};
-use windledger_domain::types::{HolderId, Kilowatts, LegalName, ShareClassId, Siren, TurbineId};
+use windledger_domain::types::{HolderId, ShareClassId};
 use windledger_projections::ocf::{
     self, MANIFEST_FILE, OcfError, OcfPackage, STAKEHOLDERS_FILE, STOCK_CLASSES_FILE,
     TRANSACTIONS_FILE, TREASURY_STAKEHOLDER_ID,
@@ -117,21 +117,13 @@ fn initial_subscriptions() -> Vec<Subscription> {
 }
 
 fn incorporation(capital: Euros) -> Incorporation {
-    Incorporation {
-        legal_name: LegalName::new("Éoliennes du Plateau SAS").expect("a legal name"),
-        legal_form: LegalForm::Sas,
-        registration_number: Siren::new("732829320").expect("a SIREN"),
-        formation_date: formed(),
-        share_capital: capital,
-        territory: LOCAL.iter().map(commune).collect(),
-        turbines: vec![Turbine {
-            id: TurbineId::new("T01").expect("a turbine id"),
-            commune: commune(LOCAL[0]),
-            rated_power: Kilowatts::new(3_000).expect("a power"),
-            commissioned_on: day(2019, 11, 15),
-            decommissioned_on: None,
-        }],
-    }
+    farm::sas(
+        "Éoliennes du Plateau SAS",
+        formed(),
+        capital,
+        LOCAL.iter().map(commune).collect(),
+        vec![farm::turbine("T01", LOCAL[0], 3_000, day(2019, 11, 15))],
+    )
 }
 
 fn services() -> CompanyServices {

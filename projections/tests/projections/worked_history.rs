@@ -10,8 +10,7 @@ use serde::Serialize;
 use windledger_domain::cap_table::KnownCapTables;
 use windledger_domain::charter::Charter;
 use windledger_domain::company::{
-    Company, CompanyCommand, CompanyServices, HolderKind, Incorporation, LegalForm, Subscription,
-    Turbine,
+    Company, CompanyCommand, CompanyServices, HolderKind, Incorporation, Subscription, Turbine,
 };
 use windledger_domain::finance::{
     AdvanceCommand, AdvanceServices, Balances, Beneficiary, CostCategory, CurrentAccountAdvance,
@@ -23,9 +22,7 @@ use windledger_domain::meeting::{
 };
 use windledger_domain::money::{Euros, SignedEuros};
 use windledger_domain::resolution::KnownResolutions;
-use windledger_domain::types::{
-    AdvanceId, CommuneCode, Kilowatts, LegalName, PartyId, Siren, TurbineId,
-};
+use windledger_domain::types::{AdvanceId, CommuneCode, PartyId, Siren, TurbineId};
 use windledger_fixtures::farm::{
     self, CharterBuilder, at, commune, day, dec, eur, holder, ordinary_shares, report, res,
 };
@@ -93,15 +90,13 @@ fn parc_des_crets(
     territory: BTreeSet<CommuneCode>,
     turbines: Vec<Turbine>,
 ) -> Incorporation {
-    Incorporation {
-        legal_name: LegalName::new("Parc des Crêts SAS").expect("a name"),
-        legal_form: LegalForm::Sas,
-        registration_number: Siren::new("732829320").expect("a SIREN"),
-        formation_date: formed,
-        share_capital: eur(capital),
+    farm::sas(
+        "Parc des Crêts SAS",
+        formed,
+        eur(capital),
         territory,
         turbines,
-    }
+    )
 }
 
 /// Partner (outside the territory) 500, the communauté de communes 200,
@@ -110,13 +105,7 @@ async fn history() -> Vec<LedgerEvent> {
     let mut ledger = Ledger::default();
     let formed = day(2019, 1, 10);
     let mut company = Company::default();
-    let turbine = |id: &str, c: &str| Turbine {
-        id: TurbineId::new(id).expect("an id"),
-        commune: commune(c),
-        rated_power: Kilowatts::new(2_000).expect("a power"),
-        commissioned_on: day(2020, 3, 1),
-        decommissioned_on: None,
-    };
+    let turbine = |id: &str, c: &str| farm::turbine(id, c, 2_000, day(2020, 3, 1));
     ledger
         .company(
             &mut company,
