@@ -494,6 +494,19 @@ pub fn company_name(projections: &Projections) -> Option<String> {
     Some(incorporation.legal_name.as_str().to_owned())
 }
 
+/// What `read` reads of the projections, with the company's legal name
+/// (the transfers' debtor) read at the same position; `read`'s refusal
+/// first, then the company's absence.
+fn read_with_company<T>(
+    runtime: &LedgerRuntime,
+    read: impl FnOnce(&Projections) -> Result<T, Error>,
+) -> Result<(T, String), Error> {
+    let (read, company) = runtime.projections.read(|p| (read(p), company_name(p)));
+    let read = read?;
+    let company = company.ok_or_else(|| Error::invalid("the company is not incorporated"))?;
+    Ok((read, company))
+}
+
 /// The credit transfer file of the dividend of `year`: one transfer a
 /// holder not yet paid whose net is above zero and whose bank account the
 /// vault holds (each read logged under `reader`), asked for execution on
@@ -503,11 +516,9 @@ pub async fn dividend_transfers(
     year: i32,
     payer: &Payer<'_>,
 ) -> Result<PaymentRun, Error> {
-    let (dividend, company) = runtime
-        .projections
-        .read(|p| (declared_dividend(p, year), company_name(p)));
-    let dividend = dividend.ok_or_else(|| no_dividend(year))?;
-    let company = company.ok_or_else(|| Error::invalid("the company is not incorporated"))?;
+    let (dividend, company) = read_with_company(runtime, |p| {
+        declared_dividend(p, year).ok_or_else(|| no_dividend(year))
+    })?;
     let mut run = PaymentRun::new(PaymentKind::Dividend, year, payer.execution_date);
     let mut owed = Vec::new();
     for (place, allocation) in dividend.allocations.iter().enumerate() {
@@ -565,10 +576,7 @@ pub async fn interest_transfers(
     year: i32,
     payer: &Payer<'_>,
 ) -> Result<PaymentRun, Error> {
-    let (advances, company) = runtime
-        .projections
-        .read(|p| (advances_in_order(p), company_name(p)));
-    let company = company.ok_or_else(|| Error::invalid("the company is not incorporated"))?;
+    let (advances, company) = read_with_company(runtime, |p| Ok(advances_in_order(p)))?;
     if !advances.iter().any(|(_, a)| a.interest.contains_key(&year)) {
         return Err(Error::refused(
             "NoInterestAccrued",
@@ -633,10 +641,7 @@ pub async fn repayment_transfers(
     orders: &[RepaymentOrder],
     payer: &Payer<'_>,
 ) -> Result<PaymentRun, Error> {
-    let (advances, company) = runtime
-        .projections
-        .read(|p| (advances_in_order(p), company_name(p)));
-    let company = company.ok_or_else(|| Error::invalid("the company is not incorporated"))?;
+    let (advances, company) = read_with_company(runtime, |p| Ok(advances_in_order(p)))?;
     if orders.is_empty() {
         return Err(Error::invalid("name at least one advance to repay"));
     }

@@ -90,6 +90,13 @@ pub struct MeetingResolutions {
     pub meetings: LedgerEventStore<Meeting>,
 }
 
+impl MeetingResolutions {
+    /// The meeting `id` as its stream committed it.
+    async fn committed(&self, id: &str) -> Result<Meeting, LookupError> {
+        self.meetings.load_committed(id).await.map_err(lookup)
+    }
+}
+
 impl ResolutionService for MeetingResolutions {
     fn adopted<'a>(
         &'a self,
@@ -112,12 +119,7 @@ impl ResolutionService for MeetingResolutions {
                 return Ok(Standing::Unknown);
             };
             // As committed: a close still in flight may yet fail.
-            let meeting = self
-                .meetings
-                .load_committed(meeting.as_str())
-                .await
-                .map_err(lookup)?;
-            Ok(meeting.standing(id))
+            Ok(self.committed(meeting.as_str()).await?.standing(id))
         })
     }
 }
@@ -129,14 +131,7 @@ impl MeetingLookup for MeetingResolutions {
         &'a self,
         id: &'a MeetingId,
     ) -> BoxFuture<'a, Result<Option<Meeting>, LookupError>> {
-        Box::pin(async move {
-            let meeting = self
-                .meetings
-                .load_committed(id.as_str())
-                .await
-                .map_err(lookup)?;
-            Ok(Some(meeting))
-        })
+        Box::pin(async move { Ok(Some(self.committed(id.as_str()).await?)) })
     }
 }
 

@@ -16,7 +16,7 @@ use windledger_app::services::ledger_event;
 use windledger_documents::register::register_pdf;
 use windledger_documents::{Drawn, Pseudonyms};
 use windledger_fixtures::synthetic::Synthetic;
-use windledger_projections::event::{EventHash, LedgerEvent};
+use windledger_projections::event::LedgerEvent;
 use windledger_projections::runner::Projections;
 use windledger_store::testing::Backend;
 
@@ -58,18 +58,13 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     eprintln!("# building a synthetic farm of {holders} holders over 2 years");
     let mut farm = Projections::default();
     for (i, e) in config.generate().enumerate() {
-        let position = i as u64 + 1;
-        let mut hash = [0u8; 32];
-        hash[..8].copy_from_slice(&position.to_be_bytes());
-        farm.apply(&LedgerEvent {
-            position,
-            stream_id: e.stream_id,
-            stream_version: 0,
-            event_type: e.event_type,
-            payload: e.payload.to_string(),
-            recorded_at: chrono::DateTime::UNIX_EPOCH,
-            hash: EventHash(hash),
-        });
+        farm.apply(&LedgerEvent::unrecorded(
+            i as u64 + 1,
+            e.stream_id,
+            e.event_type,
+            e.payload.to_string(),
+            chrono::DateTime::UNIX_EPOCH,
+        ));
     }
     if let Some(failure) = farm.failure() {
         anyhow::bail!("{failure}");

@@ -56,6 +56,7 @@ use windledger::options::{KeyOptions, LedgerOptions};
 use windledger::publish::PublishOptions;
 use windledger_app::import::synthetic::{Synthetic, write_synthetic};
 use windledger_app::services::scan;
+use windledger_fixtures::rng::Rng;
 use windledger_store::testing::Backend;
 use windledger_store::{LedgerId, Store, StreamId};
 use windledger_tlog::{ENTRY_SIZE, Log, entry, leaf_hash, verify_consistency, verify_inclusion};
@@ -250,19 +251,6 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
-/// SplitMix64: the leaves and sizes drawn.
-struct Random(u64);
-
-impl Random {
-    fn below(&mut self, n: u64) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        (z ^ (z >> 31)) % n
-    }
-}
-
 /// `n` synthetic entries: positions 1 to `n`, each hash SHA-256 of its
 /// position (as a leaf hash is computed: `leaf_hash`).
 fn synthetic_entries(n: usize) -> Vec<[u8; ENTRY_SIZE]> {
@@ -317,7 +305,7 @@ fn proofs() -> anyhow::Result<()> {
     let root = log.root(size)?;
 
     eprintln!("# {count} inclusion proofs of random leaves in the tree of {size}");
-    let mut random = Random(0x7469_6c65_7331);
+    let mut random = Rng::splitmix(0x7469_6c65_7331);
     let mut times = Vec::with_capacity(count);
     for i in 0..count {
         let index = random.below(size);

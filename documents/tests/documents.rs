@@ -14,25 +14,20 @@ use windledger_documents::{Drawn, People, Person, Pseudonyms};
 use windledger_domain::money::Euros;
 use windledger_domain::types::HolderId;
 use windledger_fixtures::synthetic::Synthetic;
-use windledger_projections::event::{EventHash, LedgerEvent};
+use windledger_projections::event::LedgerEvent;
 use windledger_projections::runner::Projections;
 use windledger_projections::share_register::{Account, ShareRegister};
 
 fn farm() -> Projections {
     let mut projections = Projections::default();
     for (i, e) in Synthetic::new(40, 2, 11).generate().enumerate() {
-        let position = i as u64 + 1;
-        let mut hash = [0u8; 32];
-        hash[..8].copy_from_slice(&position.to_be_bytes());
-        projections.apply(&LedgerEvent {
-            position,
-            stream_id: e.stream_id,
-            stream_version: 0,
-            event_type: e.event_type,
-            payload: e.payload.to_string(),
-            recorded_at: DateTime::<Utc>::UNIX_EPOCH,
-            hash: EventHash(hash),
-        });
+        projections.apply(&LedgerEvent::unrecorded(
+            i as u64 + 1,
+            e.stream_id,
+            e.event_type,
+            e.payload.to_string(),
+            DateTime::<Utc>::UNIX_EPOCH,
+        ));
     }
     assert_eq!(projections.failure(), None);
     projections

@@ -222,21 +222,16 @@ fn company(e: &CompanyEvent) -> Described {
                 Some(date(*effective_date)),
             )
         }
-        E::SharesTransferred {
-            from,
-            to,
-            class,
-            count,
-            price_per_share,
-            effective_date,
-            ..
-        } => said(
+        E::SharesTransferred(t) => said(
             format!(
-                "Cession de {} de {from} à {to}{}",
-                shares(*count, class),
-                price_per_share.map_or(String::new(), |p| format!(", {} l'action", euros(p)))
+                "Cession de {} de {} à {}{}",
+                shares(t.count, &t.class),
+                t.from,
+                t.to,
+                t.price_per_share
+                    .map_or(String::new(), |p| format!(", {} l'action", euros(p)))
             ),
-            Some(date(*effective_date)),
+            Some(date(t.effective_date)),
         ),
         E::SharesRepurchased {
             holder,

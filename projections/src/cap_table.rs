@@ -12,7 +12,8 @@ use serde::Serialize;
 use windledger_domain::cap_table::{CapTableService, CapTableSnapshot, HolderPosition};
 use windledger_domain::charter::{Charter, VoteBasis};
 use windledger_domain::company::{
-    CancellationSource, CompanyEvent, Fleet, HolderKind, Incorporation, PlaceNames, Turbine,
+    CancellationSource, CompanyEvent, Fleet, HolderKind, Incorporation, PlaceNames, ShareTransfer,
+    Turbine,
 };
 use windledger_domain::meeting::{Voter, general_meeting_voters};
 use windledger_domain::money::Euros;
@@ -219,13 +220,13 @@ impl Fold for CapTable {
                     ));
                 }
             }
-            CompanyEvent::SharesTransferred {
+            CompanyEvent::SharesTransferred(ShareTransfer {
                 from,
                 to,
                 class,
                 count: c,
                 ..
-            } => {
+            }) => {
                 let n = count(*c)?;
                 self.history(from)?.movements.push(movement(
                     class,

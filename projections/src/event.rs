@@ -31,6 +31,31 @@ pub struct LedgerEvent {
 )]
 pub struct EventHash(pub [u8; 32]);
 
+impl LedgerEvent {
+    /// The event at `position` of a ledger no store recorded (a synthetic
+    /// farm's, a test's), with a made-up hash: the position, big-endian,
+    /// then zeros. The folds take hashes as they are given.
+    pub fn unrecorded(
+        position: u64,
+        stream_id: String,
+        event_type: String,
+        payload: String,
+        recorded_at: DateTime<Utc>,
+    ) -> Self {
+        let mut hash = [0u8; 32];
+        hash[..8].copy_from_slice(&position.to_be_bytes());
+        Self {
+            position,
+            stream_id,
+            stream_version: 0,
+            event_type,
+            payload,
+            recorded_at,
+            hash: EventHash(hash),
+        }
+    }
+}
+
 impl EventHash {
     pub fn to_hex(&self) -> String {
         let mut out = String::with_capacity(64);

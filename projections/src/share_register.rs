@@ -161,24 +161,17 @@ impl Fold for ShareRegister {
                     });
                 }
             }
-            CompanyEvent::SharesTransferred {
-                from,
-                to,
-                class,
-                count,
-                price_per_share,
-                approval,
-                ..
-            } => self.push(RegisterEntry {
+            CompanyEvent::SharesTransferred(t) => self.push(RegisterEntry {
                 number: 0,
                 date,
                 nature: Nature::Transfer,
-                class: class.clone(),
-                count: count.get(),
-                transferor: Some(from.clone()),
-                transferee: Some(to.clone()),
-                price_per_share: *price_per_share,
-                act: approval
+                class: t.class.clone(),
+                count: t.count.get(),
+                transferor: Some(t.from.clone()),
+                transferee: Some(t.to.clone()),
+                price_per_share: t.price_per_share,
+                act: t
+                    .approval
                     .as_ref()
                     .map_or(SupportingAct::TransferOrder, resolution),
                 at,

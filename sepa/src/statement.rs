@@ -570,20 +570,15 @@ impl Entry {
             Field::Reversal => self.reversal = matches!(text.trim(), "true" | "1"),
             Field::Status => self.status = Some(text.trim().to_owned()),
             Field::BookingDate => {
-                let date = xml_date(text).ok_or_else(|| StatementError::Date {
-                    place,
-                    text: text.trim().to_owned(),
-                    expected: "YYYY-MM-DD",
-                })?;
-                self.booking_date = Some(date);
+                self.booking_date = Some(read_date(text, xml_date, "YYYY-MM-DD", place)?);
             }
             Field::BookingDateTime => {
-                let date = xml_date_time(text).ok_or_else(|| StatementError::Date {
+                self.booking_date = Some(read_date(
+                    text,
+                    xml_date_time,
+                    "as an ISO date and time, YYYY-MM-DDThh:mm:ss",
                     place,
-                    text: text.trim().to_owned(),
-                    expected: "as an ISO date and time, YYYY-MM-DDThh:mm:ss",
-                })?;
-                self.booking_date = Some(date);
+                )?);
             }
             _ => {
                 let number = self.transactions.len();
@@ -602,6 +597,16 @@ impl Entry {
             Some("BOOK") => LineStatus::Booked,
             _ => LineStatus::Pending,
         };
+        let booking_date = self.booking_date;
+        let line = |end_to_end_id, money: Money, direction, status, place| StatementLine {
+            end_to_end_id,
+            amount: money.cents,
+            currency: money.currency,
+            direction,
+            booking_date,
+            status,
+            place,
+        };
         if self.transactions.is_empty() {
             let money = self.amount.ok_or_else(|| StatementError::MissingAmount {
                 place: place.clone(),
@@ -616,18 +621,7 @@ impl Entry {
             } else {
                 status
             };
-            return push(
-                lines,
-                StatementLine {
-                    end_to_end_id: None,
-                    amount: money.cents,
-                    currency: money.currency,
-                    direction,
-                    booking_date: self.booking_date,
-                    status,
-                    place,
-                },
-            );
+            return push(lines, line(None, money, direction, status, place));
         }
         let single = self.transactions.len() == 1;
         for (i, transaction) in self.transactions.into_iter().enumerate() {
@@ -656,15 +650,7 @@ impl Entry {
             };
             push(
                 lines,
-                StatementLine {
-                    end_to_end_id: transaction.end_to_end_id,
-                    amount: money.cents,
-                    currency: money.currency,
-                    direction,
-                    booking_date: self.booking_date,
-                    status,
-                    place,
-                },
+                line(transaction.end_to_end_id, money, direction, status, place),
             )?;
         }
         Ok(())
@@ -866,6 +852,21 @@ fn xml_date(text: &str) -> Option<NaiveDate> {
 
 /// The date, as written, of an `xs:dateTime` (ISO `ISODateTime`): RFC
 /// 3339 with its offset, or a local date and time.
+/// `text` read by `parse`, or the error saying how the date should have
+/// been written.
+fn read_date(
+    text: &str,
+    parse: fn(&str) -> Option<NaiveDate>,
+    expected: &'static str,
+    place: String,
+) -> Result<NaiveDate, StatementError> {
+    parse(text).ok_or_else(|| StatementError::Date {
+        place,
+        text: text.trim().to_owned(),
+        expected,
+    })
+}
+
 fn xml_date_time(text: &str) -> Option<NaiveDate> {
     let text = text.trim();
     let valid = DateTime::parse_from_rfc3339(text).is_ok()

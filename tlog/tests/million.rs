@@ -27,6 +27,7 @@ use support::{
     Leaves, grown, largest_power_of_two_below, mth, path_in, proof_in, rfc_verify_consistency,
     rfc_verify_inclusion, sha,
 };
+use windledger_fixtures::rng::Rng;
 use windledger_tlog::{ENTRY_SIZE, Hash, Log, verify_consistency, verify_inclusion};
 
 /// The ledger's size.
@@ -108,29 +109,11 @@ impl Leaves for Subtrees {
     }
 }
 
-/// SplitMix64: the sizes and positions drawn, the same at every run.
-struct Random(u64);
-
-impl Random {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A number in `0..n` (n > 0).
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    /// `hash` with one bit flipped somewhere.
-    fn altered(&mut self, hash: &Hash) -> Hash {
-        let mut h = *hash;
-        h[self.below(32) as usize] ^= 1 << self.below(8);
-        h
-    }
+/// `hash` with one bit flipped somewhere, drawn from `random`.
+fn bit_flipped(random: &mut Rng, hash: &Hash) -> Hash {
+    let mut h = *hash;
+    h[random.below(32) as usize] ^= 1 << random.below(8);
+    h
 }
 
 /// A C2SP `tlog-tiles` hash tile's path, written here from the
@@ -210,7 +193,7 @@ fn disagreements(
     log: &Log,
     entries: &[[u8; ENTRY_SIZE]],
     reference: &Subtrees,
-    random: &mut Random,
+    random: &mut Rng,
 ) -> Vec<String> {
     let size = log.size();
     let mut wrong = Vec::new();
@@ -265,7 +248,7 @@ fn disagreements(
         if !proof.is_empty() {
             let mut altered = proof.clone();
             let at = random.below(proof.len() as u64) as usize;
-            altered[at] = random.altered(&altered[at]);
+            altered[at] = bit_flipped(random, &altered[at]);
             assert!(
                 !rfc_verify_inclusion(index, s, &leaf, &altered, &root),
                 "RFC 9162's verification accepts an altered path: the test is wrong"
@@ -306,7 +289,7 @@ fn disagreements(
         if verify_consistency(&proof, from, &old, to, &new).is_err() {
             wrong.push(format!("{what}: refused by the product's verification"));
         }
-        let forked = random.altered(&old);
+        let forked = bit_flipped(random, &old);
         assert!(
             !rfc_verify_consistency(from, to, &forked, &new, &proof),
             "RFC 9162's verification accepts a fork: the test is wrong"
@@ -405,7 +388,7 @@ fn a_million_events_are_rfc_9162s() {
     );
     drop(data);
     let referenced = started.elapsed();
-    let wrong = disagreements(&log, &entries, &reference, &mut Random(SEED));
+    let wrong = disagreements(&log, &entries, &reference, &mut Rng::splitmix(SEED));
     eprintln!(
         "# {EVENTS} events: log built in {:.1} s, reference in {:.1} s, checked in {:.1} s",
         built.as_secs_f64(),
@@ -429,7 +412,7 @@ fn a_wrong_hash_anywhere_is_caught() {
     const N: usize = 70_001;
     let entries = entries(N);
     let reference = Subtrees::new(&entries);
-    let mut random = Random(SEED ^ 1);
+    let mut random = Rng::splitmix(SEED ^ 1);
 
     let log = grown(&entries);
     assert_eq!(
@@ -441,7 +424,7 @@ fn a_wrong_hash_anywhere_is_caught() {
         let position = 1 + random.below(N as u64);
         let mut other = entries.clone();
         let index = position as usize - 1;
-        other[index] = entry_of(position, &random.altered(&event_hash(position)));
+        other[index] = entry_of(position, &bit_flipped(&mut random, &event_hash(position)));
         let wrong = disagreements(&grown(&other), &entries, &reference, &mut random);
         let tile = c2sp_tile_path(
             0,

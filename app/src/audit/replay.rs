@@ -79,7 +79,7 @@ use windledger_store::RecordedEvent;
 
 use super::diff::first_difference;
 use crate::command::{
-    check_advance_id, check_fund_id, check_meeting_id, check_round_id, check_year_id,
+    Command, check_advance_id, check_fund_id, check_meeting_id, check_round_id, check_year_id,
 };
 
 /// What the audit decided again, by stream and by kind.
@@ -217,7 +217,7 @@ impl Replay {
         let Some((kind, id)) = stream.split_once('/').filter(|(_, id)| !id.is_empty()) else {
             return Err(format!(
                 "is on a stream that is not <type>/<id>: the types are {}",
-                stream_types()
+                Command::stream_types()
             ));
         };
         match kind {
@@ -229,7 +229,7 @@ impl Replay {
             k if k == TerritoryFund::TYPE => self.fund(id, e),
             other => Err(format!(
                 "is on a stream of type {other:?}, which no windledger aggregate has: the types are {}",
-                stream_types()
+                Command::stream_types()
             )),
         }
     }
@@ -351,7 +351,7 @@ impl Replay {
         if matches!(
             event,
             CompanyEvent::SharesIssued { .. }
-                | CompanyEvent::SharesTransferred { .. }
+                | CompanyEvent::SharesTransferred(_)
                 | CompanyEvent::SharesRepurchased { .. }
                 | CompanyEvent::SharesCancelled { .. }
         ) {
@@ -592,18 +592,6 @@ impl ResidentRoll for ResidentsSoFar {
 
 fn on_its_stream(reason: String) -> String {
     format!("is not on its aggregate's stream: {reason}")
-}
-
-fn stream_types() -> String {
-    [
-        Company::TYPE,
-        Meeting::TYPE,
-        FinancialYear::TYPE,
-        CurrentAccountAdvance::TYPE,
-        BudgetingRound::TYPE,
-        TerritoryFund::TYPE,
-    ]
-    .join(", ")
 }
 
 /// The payload as its stream's event: of the type and schema version the

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use super::commands::CompanyCommand;
 use super::error::CompanyError;
-use super::events::CompanyEvent;
+use super::events::{CompanyEvent, ShareTransfer};
 use super::fleet::Fleet;
 use super::types::{CancellationSource, HolderKind, Incorporation, Subscription, Turbine};
 use crate::aggregate::aggregate;
@@ -283,15 +283,9 @@ impl Company {
                     self.credit(&s.holder, &s.class, s.count);
                 }
             }
-            CompanyEvent::SharesTransferred {
-                from,
-                to,
-                class,
-                count,
-                ..
-            } => {
-                self.debit(&from, &class, count);
-                self.credit(&to, &class, count);
+            CompanyEvent::SharesTransferred(t) => {
+                self.debit(&t.from, &t.class, t.count);
+                self.credit(&t.to, &t.class, t.count);
             }
             CompanyEvent::SharesRepurchased {
                 holder,
@@ -760,7 +754,7 @@ impl Company {
                     }
                     None => None,
                 };
-                CompanyEvent::SharesTransferred {
+                CompanyEvent::SharesTransferred(ShareTransfer {
                     from,
                     to,
                     class,
@@ -769,7 +763,7 @@ impl Company {
                     approval,
                     effective_date,
                     exemption,
-                }
+                })
             }
             CompanyCommand::RepurchaseShares {
                 holder,
@@ -1325,7 +1319,7 @@ impl Saved {
             CompanyEvent::SharesIssued { subscriptions, .. } => {
                 subscriptions.iter().map(|s| &s.holder).collect()
             }
-            CompanyEvent::SharesTransferred { from, to, .. } => vec![from, to],
+            CompanyEvent::SharesTransferred(t) => vec![&t.from, &t.to],
             CompanyEvent::SharesCancelled { source, .. } => match source {
                 CancellationSource::Treasury => Vec::new(),
                 CancellationSource::Holder { holder, .. } => vec![holder],
@@ -1378,9 +1372,9 @@ fn cited_terms(event: &CompanyEvent) -> Option<&Terms> {
             resolution: Some(r),
             ..
         }
-        | CompanyEvent::SharesTransferred {
+        | CompanyEvent::SharesTransferred(ShareTransfer {
             approval: Some(r), ..
-        }
+        })
         | CompanyEvent::SharesRepurchased { resolution: r, .. }
         | CompanyEvent::SharesCancelled { resolution: r, .. } => r,
         _ => return None,
@@ -1409,7 +1403,7 @@ fn movement_of(event: &CompanyEvent) -> Option<(&AdoptedResolution, Movement<'_>
                 })
                 .collect(),
         ),
-        CompanyEvent::SharesTransferred {
+        CompanyEvent::SharesTransferred(ShareTransfer {
             from,
             class,
             count,
@@ -1417,7 +1411,7 @@ fn movement_of(event: &CompanyEvent) -> Option<(&AdoptedResolution, Movement<'_>
             approval: Some(resolution),
             effective_date,
             ..
-        } => (
+        }) => (
             resolution,
             MovementKind::Transfer,
             effective_date,

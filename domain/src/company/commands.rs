@@ -3,7 +3,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::events::CompanyEvent;
+use super::events::{CompanyEvent, ShareTransfer};
 use super::places::PlaceNames;
 use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
 use crate::charter::{Charter, LockUpExemption};
@@ -298,7 +298,7 @@ impl From<&CompanyEvent> for CompanyCommand {
                 resolution: resolution.as_ref().map(id),
                 effective_date,
             },
-            CompanyEvent::SharesTransferred {
+            CompanyEvent::SharesTransferred(ShareTransfer {
                 from,
                 to,
                 class,
@@ -307,7 +307,7 @@ impl From<&CompanyEvent> for CompanyCommand {
                 approval,
                 effective_date,
                 exemption,
-            } => Self::TransferShares {
+            }) => Self::TransferShares {
                 from,
                 to,
                 class,

@@ -24,6 +24,21 @@ use crate::types::{
 /// event, whatever order the store's canonical JSON puts keys in; an
 /// internal `"type"` tag made serde buffer the whole payload first, which
 /// was most of the projections' rebuild time.
+/// Shares moved from one registered holder to another, as recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ShareTransfer {
+    pub from: HolderId,
+    pub to: HolderId,
+    pub class: ShareClassId,
+    pub count: ShareCount,
+    pub price_per_share: Option<Euros>,
+    pub approval: Option<AdoptedResolution>,
+    pub effective_date: NaiveDate,
+    /// The charter's exemption from a lock-up the transfer fell under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exemption: Option<LockUpExemption>,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CompanyEvent {
     #[serde(rename = "CompanyIncorporated")]
@@ -72,18 +87,9 @@ pub enum CompanyEvent {
         resolution: Option<AdoptedResolution>,
         effective_date: NaiveDate,
     },
-    SharesTransferred {
-        from: HolderId,
-        to: HolderId,
-        class: ShareClassId,
-        count: ShareCount,
-        price_per_share: Option<Euros>,
-        approval: Option<AdoptedResolution>,
-        effective_date: NaiveDate,
-        /// The charter's exemption from a lock-up the transfer fell under.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        exemption: Option<LockUpExemption>,
-    },
+    /// A newtype variant: its payload, `{"SharesTransferred": {...}}`, is
+    /// the same as a struct variant's.
+    SharesTransferred(ShareTransfer),
     SharesRepurchased {
         holder: HolderId,
         class: ShareClassId,
@@ -157,7 +163,7 @@ impl CompanyEvent {
             Self::ClubMembersChanged { .. } => "ClubMembersChanged",
             Self::ShareholderExited { .. } => "ShareholderExited",
             Self::SharesIssued { .. } => "SharesIssued",
-            Self::SharesTransferred { .. } => "SharesTransferred",
+            Self::SharesTransferred(_) => "SharesTransferred",
             Self::SharesRepurchased { .. } => "SharesRepurchased",
             Self::SharesCancelled { .. } => "SharesCancelled",
             Self::PlacesNamed { .. } => "PlacesNamed",
@@ -181,7 +187,6 @@ impl CompanyEvent {
             | Self::ClubMembersChanged { effective_date, .. }
             | Self::ShareholderExited { effective_date, .. }
             | Self::SharesIssued { effective_date, .. }
-            | Self::SharesTransferred { effective_date, .. }
             | Self::SharesRepurchased { effective_date, .. }
             | Self::SharesCancelled { effective_date, .. }
             | Self::PlacesNamed { effective_date, .. }
@@ -191,6 +196,7 @@ impl CompanyEvent {
             | Self::TurbineDecommissioned { effective_date, .. }
             | Self::IdentityRecorded { effective_date, .. }
             | Self::IdentityErased { effective_date, .. } => *effective_date,
+            Self::SharesTransferred(t) => t.effective_date,
         }
     }
 }

@@ -14,7 +14,7 @@ mod types;
 pub use aggregate::{Company, CompanyServices, RETENTION_AFTER_EXIT_YEARS, RegisterEntry};
 pub use commands::CompanyCommand;
 pub use error::CompanyError;
-pub use events::{COMPANY_EVENT_VERSION, CompanyEvent};
+pub use events::{COMPANY_EVENT_VERSION, CompanyEvent, ShareTransfer};
 pub use fleet::Fleet;
 pub use places::PlaceNames;
 pub use types::{

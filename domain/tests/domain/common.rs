@@ -20,8 +20,8 @@ use windledger_domain::types::ResolutionId;
 
 use windledger_fixtures::farm::preference_shares;
 pub use windledger_fixtures::farm::{
-    CIT, COLL, IND, ORD, PREF, class, college, commune, day, dec, eur, holder, kind, meeting_id,
-    ratio, report, res, shares, signed,
+    CIT, COLL, IND, ORD, PREF, admission, class, college, commune, day, dec, eur, holder, kind,
+    meeting_id, ratio, report, res, shares, signed,
 };
 pub use windledger_fixtures::small_farm::{
     ELSEWHERE, FOUNDERS, LOCAL_A, LOCAL_B, NEWCOMER, formed, incorporation, initial_subscriptions,

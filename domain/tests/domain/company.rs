@@ -7,15 +7,15 @@ use crate::common::*;
 use cqrs_es::DomainEvent;
 use cqrs_es::test::TestFramework;
 use windledger_domain::charter::{
-    Charter, CharterError, DecisionKind, Majority, OwnershipCap, ReservedDecisions,
+    Charter, CharterError, DecisionKind, LockUpExemption, Majority, OwnershipCap, ReservedDecisions,
 };
 use windledger_domain::company::{
     CancellationSource, Company, CompanyCommand, CompanyError, CompanyEvent, CompanyServices,
-    HolderKind, Turbine,
+    HolderKind, ShareTransfer,
 };
 use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::{LookupError, ResolutionPurpose};
-use windledger_domain::types::{Kilowatts, ShareCount, TurbineId};
+use windledger_domain::types::{ShareCount, TurbineId};
 
 fn incorporate(charter: Charter) -> CompanyCommand {
     CompanyCommand::Incorporate {
@@ -38,7 +38,7 @@ fn transfer(from: &str, to: &str, count: u64, approval: Option<&str>) -> Company
 }
 
 fn transferred(from: &str, to: &str, count: u64, approval: Option<&str>) -> CompanyEvent {
-    CompanyEvent::SharesTransferred {
+    CompanyEvent::SharesTransferred(ShareTransfer {
         from: holder(from),
         to: holder(to),
         class: class(ORD),
@@ -47,7 +47,7 @@ fn transferred(from: &str, to: &str, count: u64, approval: Option<&str>) -> Comp
         approval: approval.map(resolution),
         effective_date: later(),
         exemption: None,
-    }
+    })
 }
 
 fn increase(subscriptions: Vec<windledger_domain::company::Subscription>) -> CompanyCommand {
@@ -129,15 +129,7 @@ fn a_company_is_incorporated_only_once() {
 
 #[test]
 fn nothing_but_incorporation_is_recorded_before_it() {
-    let command = CompanyCommand::AdmitShareholder {
-        holder: holder("h-c1"),
-        kind: HolderKind::Individual,
-        college: college(CIT),
-        commune: commune(LOCAL_A),
-        effective_date: formed(),
-        identity: None,
-        members: None,
-    };
+    let command = admission("h-c1", HolderKind::Individual, CIT, LOCAL_A, formed());
     refused(vec![], command, CompanyError::NotIncorporated);
 }
 
@@ -159,13 +151,12 @@ fn a_turbine_outside_the_territory_is_refused() {
 #[test]
 fn a_turbine_listed_twice_is_refused() {
     let mut company = incorporation();
-    company.turbines.push(Turbine {
-        id: TurbineId::new("T01").expect("id"),
-        commune: commune(LOCAL_B),
-        rated_power: Kilowatts::new(2_000).expect("power"),
-        commissioned_on: day(2020, 1, 1),
-        decommissioned_on: None,
-    });
+    company.turbines.push(windledger_fixtures::farm::turbine(
+        "T01",
+        LOCAL_B,
+        2_000,
+        day(2020, 1, 1),
+    ));
     let command = CompanyCommand::Incorporate {
         company,
         charter: charter(),
@@ -610,15 +601,7 @@ fn a_failed_resolution_lookup_refuses_the_command_so_it_can_be_retried() {
 // --- Register ------------------------------------------------------------
 
 fn admit(id: &str, college_id: &str) -> CompanyCommand {
-    CompanyCommand::AdmitShareholder {
-        holder: holder(id),
-        kind: HolderKind::Association,
-        college: college(college_id),
-        commune: commune(LOCAL_B),
-        effective_date: later(),
-        identity: None,
-        members: None,
-    }
+    admission(id, HolderKind::Association, college_id, LOCAL_B, later())
 }
 
 #[test]
@@ -692,15 +675,13 @@ fn a_fact_dated_before_the_latest_recorded_one_is_refused() {
 
 #[test]
 fn nothing_takes_effect_before_the_formation_date() {
-    let command = CompanyCommand::AdmitShareholder {
-        holder: holder("h-asso"),
-        kind: HolderKind::Association,
-        college: college(CIT),
-        commune: commune(LOCAL_B),
-        effective_date: day(2013, 1, 1),
-        identity: None,
-        members: None,
-    };
+    let command = admission(
+        "h-asso",
+        HolderKind::Association,
+        CIT,
+        LOCAL_B,
+        day(2013, 1, 1),
+    );
     refused(
         incorporated(),
         command,
@@ -1359,6 +1340,26 @@ fn every_event_reads_back_from_its_json_named_by_its_type_and_an_integer_version
         let back: CompanyEvent = serde_json::from_value(json).expect("and reads back");
         assert_eq!(back, event);
     }
+}
+
+/// A transfer's fields are a struct of their own, in a newtype variant:
+/// the payload is written as when they were the variant's, in their order,
+/// the exemption left out when there is none.
+#[test]
+fn a_transfer_is_written_as_its_fields_under_its_type() {
+    let plain = transferred("h-c1", NEWCOMER, 40, None);
+    assert_eq!(
+        serde_json::to_string(&plain).expect("JSON"),
+        r#"{"SharesTransferred":{"from":"h-c1","to":"h-new","class":"ordinaires","count":40,"price_per_share":"120","approval":null,"effective_date":"2016-07-01"}}"#
+    );
+    let mut approved = transferred("h-c1", NEWCOMER, 40, Some("r-approve-new"));
+    if let CompanyEvent::SharesTransferred(t) = &mut approved {
+        t.exemption = Some(LockUpExemption::Succession);
+    }
+    assert_eq!(
+        serde_json::to_string(&approved).expect("JSON"),
+        r#"{"SharesTransferred":{"from":"h-c1","to":"h-new","class":"ordinaires","count":40,"price_per_share":"120","approval":{"id":"r-approve-new","decision_kind":"ordinary","purpose":{"purpose":"transfer_approval","transferee":"h-new"},"adopted_on":"2016-06-30"},"effective_date":"2016-07-01","exemption":"succession"}}"#
+    );
 }
 
 #[test]

@@ -307,16 +307,10 @@ impl Ledger {
                     bump(&mut self.issued, s.class.as_str(), n);
                 }
             }
-            CompanyEvent::SharesTransferred {
-                from,
-                to,
-                class,
-                count,
-                ..
-            } => {
-                let n = i128::from(count.get());
-                self.hold(from.as_str(), class.as_str(), -n);
-                self.hold(to.as_str(), class.as_str(), n);
+            CompanyEvent::SharesTransferred(t) => {
+                let n = i128::from(t.count.get());
+                self.hold(t.from.as_str(), t.class.as_str(), -n);
+                self.hold(t.to.as_str(), t.class.as_str(), n);
             }
             CompanyEvent::SharesRepurchased {
                 holder,

@@ -2668,25 +2668,16 @@ fn nobody_is_paid_before_the_record_date() {
 // --- Withholding statuses ------------------------------------------------
 
 fn declare_with(statuses: &[(&str, WithholdingStatus)]) -> Command {
+    let mut declaration = declare(total("17600"), None);
     let Command::DeclareDividend {
-        resolution,
-        amount,
-        record_date,
-        payment_date,
-        withholding,
+        withholding_statuses,
         ..
-    } = declare(total("17600"), None)
+    } = &mut declaration
     else {
         unreachable!("a declaration");
     };
-    Command::DeclareDividend {
-        resolution,
-        amount,
-        record_date,
-        payment_date,
-        withholding,
-        withholding_statuses: statuses.iter().map(|(h, s)| (holder(h), *s)).collect(),
-    }
+    *withholding_statuses = statuses.iter().map(|(h, s)| (holder(h), *s)).collect();
+    declaration
 }
 
 /// The 17,600.00 dividend with h-c1 exempt of income tax (social
@@ -3318,26 +3309,12 @@ fn the_advance_reads_its_lender_and_what_is_owed() {
 
 /// The advance of `granted_and_repaid`, lent by the individual h-c1.
 fn granted_by_individual() -> Vec<AdvanceEvent> {
-    let AdvanceEvent::AdvanceGranted {
-        advance,
-        amount,
-        annual_rate,
-        granted_on,
-        ..
-    } = granted()
-    else {
+    let mut grant = granted();
+    let AdvanceEvent::AdvanceGranted { holder: lender, .. } = &mut grant else {
         unreachable!("granted() is a grant")
     };
-    vec![
-        AdvanceEvent::AdvanceGranted {
-            advance,
-            holder: holder("h-c1"),
-            amount,
-            annual_rate,
-            granted_on,
-        },
-        repaid("4000", day(2021, 10, 1), "6000"),
-    ]
+    *lender = holder("h-c1");
+    vec![grant, repaid("4000", day(2021, 10, 1), "6000")]
 }
 
 fn accrue_withheld(status: Option<WithholdingStatus>) -> AdvanceCommand {
@@ -3357,35 +3334,18 @@ fn interest_2021_withheld(
     social: &str,
     net: &str,
 ) -> AdvanceEvent {
-    let AdvanceEvent::InterestAccrued {
-        year,
-        rate_applied,
-        rate_ceiling,
-        days_in_year,
-        periods,
-        interest,
-        accrued_on,
-        ..
-    } = interest_2021()
-    else {
+    let mut accrued = interest_2021();
+    let AdvanceEvent::InterestAccrued { withholding, .. } = &mut accrued else {
         unreachable!("interest_2021() is an accrual")
     };
-    AdvanceEvent::InterestAccrued {
-        year,
-        rate_applied,
-        rate_ceiling,
-        days_in_year,
-        periods,
-        interest,
-        accrued_on,
-        withholding: Some(InterestWithholding {
-            rates: WithholdingRates::default(),
-            status,
-            income_tax: eur(income_tax),
-            social_contributions: eur(social),
-            net: eur(net),
-        }),
-    }
+    *withholding = Some(InterestWithholding {
+        rates: WithholdingRates::default(),
+        status,
+        income_tax: eur(income_tax),
+        social_contributions: eur(social),
+        net: eur(net),
+    });
+    accrued
 }
 
 #[test]

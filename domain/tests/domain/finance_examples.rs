@@ -8,7 +8,7 @@ use windledger_domain::finance::{
     IferSplit,
 };
 use windledger_domain::money::Euros;
-use windledger_domain::types::{CommuneCode, Kilowatts, ReportId, ResolutionId, Siren, TurbineId};
+use windledger_domain::types::{CommuneCode, ReportId, ResolutionId, Siren};
 
 #[tokio::test]
 async fn the_legal_reserve_stops_at_a_tenth_of_the_share_capital_within_the_year() {
@@ -172,16 +172,9 @@ async fn ifer_of_ten_3_mw_turbines_is_shared_between_two_communes_the_epci_and_t
     let burdignes = CommuneCode::new("42026").expect("a commune");
     let saint_sauveur = CommuneCode::new("42282").expect("a commune");
     let turbines: Vec<Turbine> = (1..=10)
-        .map(|i| Turbine {
-            id: TurbineId::new(format!("E{i:02}")).expect("a turbine id"),
-            commune: if i <= 5 {
-                burdignes.clone()
-            } else {
-                saint_sauveur.clone()
-            },
-            rated_power: Kilowatts::new(3_000).expect("a power"),
-            commissioned_on: day(2020, 9, 1),
-            decommissioned_on: None,
+        .map(|i| {
+            let commune = if i <= 5 { "42026" } else { "42282" };
+            windledger_fixtures::farm::turbine(&format!("E{i:02}"), commune, 3_000, day(2020, 9, 1))
         })
         .collect();
     let mut year = Year::open(

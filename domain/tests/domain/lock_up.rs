@@ -6,14 +6,14 @@
 use std::collections::BTreeSet;
 
 use windledger_domain::charter::{Charter, CharterError, LockUpExemption};
-use windledger_domain::company::{CompanyCommand, CompanyError, CompanyEvent};
+use windledger_domain::company::{CompanyCommand, CompanyError, CompanyEvent, ShareTransfer};
 
 use crate::common::*;
 
 /// H-c1 gave 10 shares to h-c2 on `on` (the small farm is locked up until
 /// 1 January 2015), under `exemption`.
 fn given(on: chrono::NaiveDate, exemption: Option<LockUpExemption>) -> CompanyEvent {
-    CompanyEvent::SharesTransferred {
+    CompanyEvent::SharesTransferred(ShareTransfer {
         from: holder("h-c1"),
         to: holder("h-c2"),
         class: class(ORD),
@@ -22,7 +22,7 @@ fn given(on: chrono::NaiveDate, exemption: Option<LockUpExemption>) -> CompanyEv
         approval: None,
         effective_date: on,
         exemption,
-    }
+    })
 }
 
 /// The gift as the command asks it.

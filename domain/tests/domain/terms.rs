@@ -4,7 +4,8 @@
 //! terms, and together they move no more shares than its count.
 
 use windledger_domain::company::{
-    CancellationSource, CompanyCommand, CompanyError, CompanyEvent, CompanyServices, Subscription,
+    CancellationSource, CompanyCommand, CompanyError, CompanyEvent, CompanyServices, ShareTransfer,
+    Subscription,
 };
 use windledger_domain::resolution::{
     AdoptedResolution, KnownResolutions, OutsideTerms, ResolutionPurpose, Terms,
@@ -326,7 +327,7 @@ fn an_approval_with_terms_backs_only_the_sale_it_names() {
     let sold = accepted(capitalised(), sale("h-c1", 10, Some("105")));
     assert_eq!(
         sold,
-        vec![CompanyEvent::SharesTransferred {
+        vec![CompanyEvent::SharesTransferred(ShareTransfer {
             from: holder("h-c1"),
             to: holder(NEWCOMER),
             class: class(ORD),
@@ -335,7 +336,7 @@ fn an_approval_with_terms_backs_only_the_sale_it_names() {
             approval: Some(approval()),
             effective_date: later(),
             exemption: None,
-        }]
+        })]
     );
     // a second sale under it is beyond its count;
     assert_eq!(

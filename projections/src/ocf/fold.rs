@@ -21,7 +21,8 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use windledger_domain::charter::{Charter, ShareClass, VoteBasis};
 use windledger_domain::company::{
-    CancellationSource, CompanyEvent, HolderKind, Incorporation, LegalForm, Subscription,
+    CancellationSource, CompanyEvent, HolderKind, Incorporation, LegalForm, ShareTransfer,
+    Subscription,
 };
 use windledger_domain::money::Euros;
 use windledger_domain::ratio::Ratio;
@@ -309,23 +310,7 @@ impl State {
                     self.subscribe(subscription, resolution.as_ref(), &mut at)?;
                 }
             }
-            CompanyEvent::SharesTransferred {
-                from,
-                to,
-                class,
-                count,
-                price_per_share,
-                approval,
-                ..
-            } => self.transfer(
-                from,
-                to,
-                class,
-                count.get(),
-                *price_per_share,
-                approval.as_ref(),
-                &mut at,
-            )?,
+            CompanyEvent::SharesTransferred(transfer) => self.transfer(transfer, &mut at)?,
             CompanyEvent::SharesRepurchased {
                 holder,
                 class,
@@ -450,22 +435,18 @@ impl State {
         Ok(())
     }
 
-    #[allow(clippy::too_many_arguments)] // One per field of the event.
-    fn transfer(
-        &mut self,
-        from: &HolderId,
-        to: &HolderId,
-        class: &ShareClassId,
-        count: u64,
-        price: Option<Euros>,
-        approval: Option<&AdoptedResolution>,
-        at: &mut At,
-    ) -> Result<(), OcfError> {
+    fn transfer(&mut self, transfer: &ShareTransfer, at: &mut At) -> Result<(), OcfError> {
+        let ShareTransfer {
+            from, to, class, ..
+        } = transfer;
+        let price = transfer.price_per_share;
+        let approval = transfer.approval.as_ref();
         self.check_holder(to, at)?;
         let consideration = match price {
             Some(price) => format!("Sold at {} EUR per share", at.amount(price.amount())?),
             None => "No price: a gift or an inheritance".to_owned(),
         };
+        let count = transfer.count.get();
         for piece in self.take(&Owner::Holder(from.clone()), class, count, at)? {
             let n_result = at.next();
             let n_balance = (piece.remainder > 0).then(|| at.next());

@@ -12,27 +12,3 @@ mod properties;
 mod share_register;
 mod turbines;
 mod worked_history;
-
-use windledger_projections::event::{EventHash, LedgerEvent};
-
-/// The event at `position` of a ledger, with a made-up hash (the position,
-/// big-endian, then zeros): the folds take hashes as they are given.
-fn ledger_event(
-    position: u64,
-    stream_id: String,
-    event_type: String,
-    payload: String,
-    recorded_at: chrono::DateTime<chrono::Utc>,
-) -> LedgerEvent {
-    let mut hash = [0u8; 32];
-    hash[..8].copy_from_slice(&position.to_be_bytes());
-    LedgerEvent {
-        position,
-        stream_id,
-        stream_version: 0,
-        event_type,
-        payload,
-        recorded_at,
-        hash: EventHash(hash),
-    }
-}

@@ -15,20 +15,20 @@ use serde_json::Value;
 use windledger_domain::charter::Charter;
 use windledger_domain::company::{
     CancellationSource, Company, CompanyCommand, CompanyEvent, CompanyServices, HolderKind,
-    Incorporation, LegalForm, Subscription, Turbine,
+    Incorporation, Subscription,
 };
 use windledger_domain::money::Euros;
 use windledger_domain::resolution::{AdoptedResolution, KnownResolutions, ResolutionPurpose};
-use windledger_domain::types::{HolderId, Kilowatts, LegalName, ShareClassId, Siren, TurbineId};
+use windledger_domain::types::{HolderId, ShareClassId};
 use windledger_projections::ocf::{
     self, MANIFEST_FILE, OcfError, OcfPackage, STAKEHOLDERS_FILE, STOCK_CLASSES_FILE,
     TRANSACTIONS_FILE, TREASURY_STAKEHOLDER_ID,
 };
 
 use windledger_fixtures::farm::{
-    self, CIT, COLL, CharterBuilder, HOLDER_AND_SHARE_EVENTS, IND, ORD, PREF, citizens, class,
-    college, commune, day, eur, holder, industrial_partner, local_authorities, ordinary_shares,
-    preference_shares, ratio, res, shares,
+    self, CIT, COLL, CharterBuilder, HOLDER_AND_SHARE_EVENTS, IND, ORD, PREF, admission, citizens,
+    class, college, commune, day, eur, holder, industrial_partner, local_authorities,
+    ordinary_shares, preference_shares, ratio, res, shares,
 };
 use windledger_fixtures::rng::Rng;
 
@@ -117,21 +117,13 @@ fn initial_subscriptions() -> Vec<Subscription> {
 }
 
 fn incorporation(capital: Euros) -> Incorporation {
-    Incorporation {
-        legal_name: LegalName::new("Éoliennes du Plateau SAS").expect("a legal name"),
-        legal_form: LegalForm::Sas,
-        registration_number: Siren::new("732829320").expect("a SIREN"),
-        formation_date: formed(),
-        share_capital: capital,
-        territory: LOCAL.iter().map(commune).collect(),
-        turbines: vec![Turbine {
-            id: TurbineId::new("T01").expect("a turbine id"),
-            commune: commune(LOCAL[0]),
-            rated_power: Kilowatts::new(3_000).expect("a power"),
-            commissioned_on: day(2019, 11, 15),
-            decommissioned_on: None,
-        }],
-    }
+    farm::sas(
+        "Éoliennes du Plateau SAS",
+        formed(),
+        capital,
+        LOCAL.iter().map(commune).collect(),
+        vec![farm::turbine("T01", LOCAL[0], 3_000, day(2019, 11, 15))],
+    )
 }
 
 fn services() -> CompanyServices {
@@ -313,15 +305,7 @@ fn history(seed: u64) -> (Vec<(u64, CompanyEvent)>, NaiveDate) {
     });
     for (i, (id, kind, college_id)) in founders().into_iter().enumerate() {
         let at = if i % 4 == 3 { ELSEWHERE } else { LOCAL[i % 2] };
-        farm.run(CompanyCommand::AdmitShareholder {
-            holder: holder(&id),
-            kind,
-            college: college(college_id),
-            commune: commune(at),
-            effective_date: formed(),
-            identity: None,
-            members: None,
-        });
+        farm.run(admission(&id, kind, college_id, at, formed()));
     }
     farm.run(CompanyCommand::IssueShares {
         subscriptions,
@@ -369,15 +353,13 @@ fn history(seed: u64) -> (Vec<(u64, CompanyEvent)>, NaiveDate) {
         effective_date,
     });
     let effective_date = farm.later();
-    farm.run(CompanyCommand::AdmitShareholder {
-        holder: holder(NEWCOMER),
-        kind: HolderKind::Individual,
-        college: college(CIT),
-        commune: commune(LOCAL[1]),
+    farm.run(admission(
+        NEWCOMER,
+        HolderKind::Individual,
+        CIT,
+        LOCAL[1],
         effective_date,
-        identity: None,
-        members: None,
-    });
+    ));
     let effective_date = farm.later();
     farm.run(CompanyCommand::IssueShares {
         subscriptions: vec![

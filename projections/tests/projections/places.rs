@@ -5,9 +5,8 @@ use cqrs_es::DomainEvent;
 use windledger_domain::company::{CompanyEvent, PlaceNames};
 use windledger_fixtures::farm::{at, commune, day};
 use windledger_fixtures::small_farm::{LOCAL_A, LOCAL_B, charter, formed, incorporation};
+use windledger_projections::event::LedgerEvent;
 use windledger_projections::runner::Projections;
-
-use crate::ledger_event;
 
 fn communes(names: &[(&str, &str)]) -> PlaceNames {
     PlaceNames {
@@ -22,7 +21,7 @@ fn communes(names: &[(&str, &str)]) -> PlaceNames {
 fn projected(events: Vec<CompanyEvent>) -> Projections {
     let mut projections = Projections::default();
     for (i, event) in events.into_iter().enumerate() {
-        projections.apply(&ledger_event(
+        projections.apply(&LedgerEvent::unrecorded(
             i as u64 + 1,
             "company/ailes".to_owned(),
             event.event_type(),

@@ -12,15 +12,13 @@ use windledger_projections::cap_table::AsOf;
 use windledger_projections::event::LedgerEvent;
 use windledger_projections::runner::{Projections, Shared};
 
-use crate::ledger_event;
-
 pub(crate) fn ledger(config: &Synthetic) -> Vec<LedgerEvent> {
     let recorded_at = DateTime::<Utc>::UNIX_EPOCH;
     config
         .generate()
         .enumerate()
         .map(|(i, e)| {
-            ledger_event(
+            LedgerEvent::unrecorded(
                 i as u64 + 1,
                 e.stream_id,
                 e.event_type,

@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use windledger_domain::company::{CancellationSource, CompanyEvent};
+use windledger_domain::company::{CancellationSource, CompanyEvent, ShareTransfer};
 use windledger_domain::money::Euros;
 use windledger_domain::types::{HolderId, ShareClassId};
 use windledger_projections::cap_table::AsOf;
+use windledger_projections::event::LedgerEvent;
 use windledger_projections::share_register::RegisterEntry;
 
 use crate::properties::{config, fed, ledger};
@@ -39,20 +40,13 @@ fn movements(position: u64, event: &CompanyEvent) -> Vec<Movement> {
                 )
             })
             .collect(),
-        CompanyEvent::SharesTransferred {
-            from,
-            to,
-            class,
-            count,
-            price_per_share,
-            ..
-        } => vec![(
+        CompanyEvent::SharesTransferred(t) => vec![(
             position,
-            class.clone(),
-            count.get(),
-            Some(from.clone()),
-            Some(to.clone()),
-            *price_per_share,
+            t.class.clone(),
+            t.count.get(),
+            Some(t.from.clone()),
+            Some(t.to.clone()),
+            t.price_per_share,
         )],
         CompanyEvent::SharesRepurchased {
             holder,
@@ -199,7 +193,7 @@ fn repurchases_and_cancellations_are_entered_with_their_resolution() {
             resolution: reduction.clone(),
             effective_date: day(2016, 7, 2),
         },
-        CompanyEvent::SharesTransferred {
+        CompanyEvent::SharesTransferred(ShareTransfer {
             from: holder("h-a"),
             to: holder("h-b"),
             class: ord(),
@@ -208,13 +202,13 @@ fn repurchases_and_cancellations_are_entered_with_their_resolution() {
             approval: None,
             effective_date: day(2017, 1, 3),
             exemption: None,
-        },
+        }),
     ];
     let ledger: Vec<_> = events
         .iter()
         .enumerate()
         .map(|(i, e)| {
-            crate::ledger_event(
+            LedgerEvent::unrecorded(
                 i as u64 + 1,
                 "company/farm".to_owned(),
                 e.name().to_owned(),

@@ -9,9 +9,8 @@ use windledger_domain::types::{Kilowatts, TurbineId};
 use windledger_fixtures::farm::{at, commune, day, kind, res};
 use windledger_fixtures::small_farm::{LOCAL_A, LOCAL_B, charter, incorporation};
 use windledger_projections::cap_table::AsOf;
+use windledger_projections::event::LedgerEvent;
 use windledger_projections::runner::Projections;
-
-use crate::ledger_event;
 
 fn turbine(id: &str) -> TurbineId {
     TurbineId::new(id).expect("a turbine id")
@@ -70,7 +69,7 @@ fn life() -> Vec<CompanyEvent> {
 fn projected(events: &[CompanyEvent]) -> Projections {
     let mut projections = Projections::default();
     for (i, event) in events.iter().enumerate() {
-        projections.apply(&ledger_event(
+        projections.apply(&LedgerEvent::unrecorded(
             i as u64 + 1,
             "company/ailes".to_owned(),
             event.event_type(),

@@ -10,8 +10,7 @@ use serde::Serialize;
 use windledger_domain::cap_table::KnownCapTables;
 use windledger_domain::charter::Charter;
 use windledger_domain::company::{
-    Company, CompanyCommand, CompanyServices, HolderKind, Incorporation, LegalForm, Subscription,
-    Turbine,
+    Company, CompanyCommand, CompanyServices, HolderKind, Incorporation, Subscription, Turbine,
 };
 use windledger_domain::finance::{
     AdvanceCommand, AdvanceServices, Balances, Beneficiary, CostCategory, CurrentAccountAdvance,
@@ -23,9 +22,7 @@ use windledger_domain::meeting::{
 };
 use windledger_domain::money::{Euros, SignedEuros};
 use windledger_domain::resolution::KnownResolutions;
-use windledger_domain::types::{
-    AdvanceId, CommuneCode, Kilowatts, LegalName, PartyId, Siren, TurbineId,
-};
+use windledger_domain::types::{AdvanceId, CommuneCode, PartyId, Siren, TurbineId};
 use windledger_fixtures::farm::{
     self, CharterBuilder, at, commune, day, dec, eur, holder, ordinary_shares, report, res,
 };
@@ -35,8 +32,6 @@ use windledger_projections::finance::SumOverflow;
 use windledger_projections::local_returns::{Leaving, LocalBeneficiary, ReturnKind, local_returns};
 use windledger_projections::runner::Projections;
 use windledger_projections::statement::statement;
-
-use crate::ledger_event;
 
 /// The ledger being written: each aggregate's events, in the order run.
 #[derive(Default)]
@@ -69,7 +64,7 @@ impl Ledger {
             .unwrap_or_else(|e| panic!("refused on {stream}: {e:?}"));
         for event in events {
             let position = self.events.len() as u64 + 1;
-            self.events.push(ledger_event(
+            self.events.push(LedgerEvent::unrecorded(
                 position,
                 stream.to_owned(),
                 event.event_type(),
@@ -95,15 +90,13 @@ fn parc_des_crets(
     territory: BTreeSet<CommuneCode>,
     turbines: Vec<Turbine>,
 ) -> Incorporation {
-    Incorporation {
-        legal_name: LegalName::new("Parc des Crêts SAS").expect("a name"),
-        legal_form: LegalForm::Sas,
-        registration_number: Siren::new("732829320").expect("a SIREN"),
-        formation_date: formed,
-        share_capital: eur(capital),
+    farm::sas(
+        "Parc des Crêts SAS",
+        formed,
+        eur(capital),
         territory,
         turbines,
-    }
+    )
 }
 
 /// Partner (outside the territory) 500, the communauté de communes 200,
@@ -112,13 +105,7 @@ async fn history() -> Vec<LedgerEvent> {
     let mut ledger = Ledger::default();
     let formed = day(2019, 1, 10);
     let mut company = Company::default();
-    let turbine = |id: &str, c: &str| Turbine {
-        id: TurbineId::new(id).expect("an id"),
-        commune: commune(c),
-        rated_power: Kilowatts::new(2_000).expect("a power"),
-        commissioned_on: day(2020, 3, 1),
-        decommissioned_on: None,
-    };
+    let turbine = |id: &str, c: &str| farm::turbine(id, c, 2_000, day(2020, 3, 1));
     ledger
         .company(
             &mut company,
@@ -143,15 +130,7 @@ async fn history() -> Vec<LedgerEvent> {
         ledger
             .company(
                 &mut company,
-                CompanyCommand::AdmitShareholder {
-                    holder: holder(id),
-                    kind,
-                    college: farm::college("associes"),
-                    commune: commune(c),
-                    effective_date: formed,
-                    identity: None,
-                    members: None,
-                },
+                farm::admission(id, kind, "associes", c, formed),
             )
             .await;
     }
@@ -635,15 +614,13 @@ async fn a_cap_table_of_nominal_values_beyond_the_bounds_reads() {
         charter,
     }];
     for id in ["alice", "bob"] {
-        commands.push(CompanyCommand::AdmitShareholder {
-            holder: holder(id),
-            kind: HolderKind::Individual,
-            college: farm::college("associes"),
-            commune: commune("42026"),
-            effective_date: formed,
-            identity: None,
-            members: None,
-        });
+        commands.push(farm::admission(
+            id,
+            HolderKind::Individual,
+            "associes",
+            "42026",
+            formed,
+        ));
     }
     commands.push(CompanyCommand::IssueShares {
         subscriptions: [("alice", 3), ("bob", 1)]

@@ -16,7 +16,7 @@ use windledger_domain::company::{
 use windledger_domain::resolution::{AdoptedResolution, KnownResolutions, ResolutionPurpose};
 use windledger_domain::types::{HolderId, ShareClassId, ShareCount};
 use windledger_fixtures::farm::{
-    CIT, COLL, IND, ORD, citizen_cap, class, college, commune, day, eur, holder, kind, res, shares,
+    CIT, COLL, IND, ORD, admission, citizen_cap, class, day, eur, holder, kind, res, shares,
 };
 use windledger_fixtures::small_farm::{
     self, ELSEWHERE, LOCAL_A, LOCAL_B, formed, incorporation, initial_subscriptions, later,
@@ -46,18 +46,6 @@ fn services() -> CompanyServices {
             adopted_on: day(2016, 6, 30),
         }]),
     )
-}
-
-fn admit(id: &str, kind: HolderKind, college_id: &str, at: &str) -> CompanyCommand {
-    CompanyCommand::AdmitShareholder {
-        holder: holder(id),
-        kind,
-        college: college(college_id),
-        commune: commune(at),
-        effective_date: formed(),
-        identity: None,
-        members: None,
-    }
 }
 
 /// 2,000 shares of 100 EUR: half to the industrial partner, a quarter to
@@ -112,7 +100,7 @@ fn history() -> Vec<(String, CompanyCommand, &'static str)> {
         "CompanyIncorporated",
     )];
     history.extend(admissions.map(|(name, kind, college, commune)| {
-        let command = admit(&format!("h-{name}"), kind, college, commune);
+        let command = admission(format!("h-{name}"), kind, college, commune, formed());
         (format!("cmd-admit-{name}"), command, "ShareholderAdmitted")
     }));
     history.push((

@@ -7,7 +7,7 @@
 use cqrs_es::{AggregateError, EventStore};
 use rust_decimal::Decimal;
 use windledger_domain::resolution::Unbacked;
-use windledger_fixtures::farm::{accounts_agenda, commune, dec, report, res, signed};
+use windledger_fixtures::farm::{self, accounts_agenda, dec, report, res, signed};
 
 use crate::support::*;
 use windledger_app::services::YearClosings;
@@ -16,17 +16,11 @@ use windledger_domain::finance::{
     Balances, ClosingBalances, DividendAmount, FinancialYearCommand, FinancialYearError,
     FinancialYearEvent, YearMonth,
 };
-use windledger_domain::types::{Kilowatts, Siren, TurbineId};
+use windledger_domain::types::{Siren, TurbineId};
 use windledger_store::testing::TestDatabase;
 
 fn turbine(id: &str) -> Turbine {
-    Turbine {
-        id: TurbineId::new(id).expect("a turbine id"),
-        commune: commune("42026"),
-        rated_power: Kilowatts::new(3_000).expect("a power"),
-        commissioned_on: day(2020, 9, 1),
-        decommissioned_on: None,
-    }
+    farm::turbine(id, "42026", 3_000, day(2020, 9, 1))
 }
 
 async fn year(

@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use windledger_fixtures::farm::{college, commune, kind, res};
+use windledger_fixtures::farm::{admission, kind, res};
 
 use crate::support::*;
 use cqrs_es::{AggregateError, CqrsFramework, EventStore};
@@ -273,15 +273,13 @@ async fn refused_commands_keep_the_state_and_a_foreign_commit_is_detected(db: Te
 /// increase reserved to it, worded `text`.
 async fn increase_for_a_late_association(db: &TestDatabase, text: &str) -> Farm {
     let farm = Farm::incorporated(db, 3, 100).await;
-    farm.company(CompanyCommand::AdmitShareholder {
-        holder: holder("late"),
-        kind: HolderKind::Association,
-        college: college(COLLEGE),
-        commune: commune("42026"),
-        effective_date: day(2021, 6, 12),
-        identity: None,
-        members: None,
-    })
+    farm.company(admission(
+        "late",
+        HolderKind::Association,
+        COLLEGE,
+        "42026",
+        day(2021, 6, 12),
+    ))
     .await;
     let increase = ProposedResolution {
         decision_kind: kind("extraordinary"),

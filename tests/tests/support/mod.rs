@@ -12,8 +12,7 @@ use windledger_app::ledger::LedgerRuntime;
 use windledger_app::services::{CompanyCapTables, MeetingResolutions, YearClosings};
 use windledger_domain::charter::Charter;
 use windledger_domain::company::{
-    Company, CompanyCommand, CompanyServices, HolderKind, Incorporation, LegalForm, Subscription,
-    Turbine,
+    Company, CompanyCommand, CompanyServices, HolderKind, Subscription, Turbine,
 };
 use windledger_domain::finance::{FinancialYear, FinancialYearEvent, FinancialYearServices};
 use windledger_domain::meeting::{
@@ -22,12 +21,12 @@ use windledger_domain::meeting::{
 };
 use windledger_domain::money::Euros;
 use windledger_domain::resolution::ResolutionPurpose;
-use windledger_domain::types::{LegalName, ResolutionId, Siren};
+use windledger_domain::types::ResolutionId;
 use windledger_store::testing::TestDatabase;
 use windledger_store::{LedgerEventStore, LedgerId, RecordedEvent, Store, StreamId};
 
 use windledger_fixtures::farm::{
-    CharterBuilder, college, commune, kind, meeting_id, ordinary_shares, res,
+    CharterBuilder, admission, commune, kind, meeting_id, ordinary_shares, res, sas,
 };
 
 pub const COMPANY_ID: &str = "farm";
@@ -126,34 +125,24 @@ impl Farm {
         let total: u64 = holders.iter().map(|h| h.2).sum();
         let local = || commune("42026");
         farm.company(CompanyCommand::Incorporate {
-            company: Incorporation {
-                legal_name: LegalName::new("Parc éolien citoyen SAS").expect("a name"),
-                legal_form: LegalForm::Sas,
-                registration_number: Siren::new("732829320").expect("a SIREN"),
-                formation_date: formed,
-                share_capital: Euros::new(Decimal::from(100 * total)).expect("an amount"),
-                territory: turbines
+            company: sas(
+                "Parc éolien citoyen SAS",
+                formed,
+                Euros::new(Decimal::from(100 * total)).expect("an amount"),
+                turbines
                     .iter()
                     .map(|t| t.commune.clone())
                     .chain([local()])
                     .collect(),
                 turbines,
-            },
+            ),
             charter: charter(),
         })
         .await;
         let mut subscriptions = Vec::new();
         for (id, kind, count) in holders {
-            farm.company(CompanyCommand::AdmitShareholder {
-                holder: holder(id),
-                kind: *kind,
-                college: college(COLLEGE),
-                commune: local(),
-                effective_date: formed,
-                identity: None,
-                members: None,
-            })
-            .await;
+            farm.company(admission(id, *kind, COLLEGE, "42026", formed))
+                .await;
             subscriptions.push(Subscription {
                 holder: holder(id),
                 class: class(ORD),
