@@ -18,12 +18,6 @@ use crate::types::{
     TurbineId,
 };
 
-/// A payload names itself: `{"<event type>": {...fields}}` (serde's
-/// external tagging, as for every event enum of the domain). The name is
-/// the only key, so decoding reads the fields once, straight into the
-/// event, whatever order the store's canonical JSON puts keys in; an
-/// internal `"type"` tag made serde buffer the whole payload first, which
-/// was most of the projections' rebuild time.
 /// Shares moved from one registered holder to another, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ShareTransfer {
@@ -39,6 +33,12 @@ pub struct ShareTransfer {
     pub exemption: Option<LockUpExemption>,
 }
 
+/// A payload names itself: `{"<event type>": {...fields}}` (serde's
+/// external tagging, as for every event enum of the domain). The name is
+/// the only key, so decoding reads the fields once, straight into the
+/// event, whatever order the store's canonical JSON puts keys in; an
+/// internal `"type"` tag made serde buffer the whole payload first, which
+/// was most of the projections' rebuild time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CompanyEvent {
     #[serde(rename = "CompanyIncorporated")]
