@@ -72,24 +72,24 @@ fn recorded(
     Ok((StatusCode::CREATED, answers::json(&answer)?).into_response())
 }
 
+/// `value` as JSON, or a 404 saying what is `missing`.
+fn found<T: serde::Serialize>(value: Option<T>, missing: String) -> Result<Response, Problem> {
+    match value {
+        Some(value) => Ok(answers::json(&value)?.into_response()),
+        None => Err(Problem::not_found(missing)),
+    }
+}
+
 pub(crate) async fn read(
     Call(state, principal, runtime): Call,
     PathParams(HolderPath { holder }): PathParams<HolderPath>,
 ) -> Result<Response, Problem> {
-    let vault = state.vault()?;
-    match vault
-        .read(
-            &runtime,
-            &holder,
-            &reader(&principal, "read through the API"),
-        )
-        .await?
-    {
-        Some(in_force) => Ok(answers::json(&in_force)?.into_response()),
-        None => Err(Problem::not_found(format!(
-            "no identity of {holder} is kept in this ledger's vault"
-        ))),
-    }
+    let reader = reader(&principal, "read through the API");
+    let in_force = state.vault()?.read(&runtime, &holder, &reader).await?;
+    found(
+        in_force,
+        format!("no identity of {holder} is kept in this ledger's vault"),
+    )
 }
 
 /// A resident's identity in force, for the municipality or the resident
@@ -98,20 +98,15 @@ pub(crate) async fn read_resident(
     Call(state, principal, runtime): Call,
     PathParams(ResidentPath { resident }): PathParams<ResidentPath>,
 ) -> Result<Response, Problem> {
-    let vault = state.vault()?;
-    match vault
-        .read_resident(
-            &runtime,
-            &resident,
-            &reader(&principal, "read through the API"),
-        )
-        .await?
-    {
-        Some(in_force) => Ok(answers::json(&in_force)?.into_response()),
-        None => Err(Problem::not_found(format!(
-            "no identity of resident {resident} is kept in this ledger's vault"
-        ))),
-    }
+    let reader = reader(&principal, "read through the API");
+    let in_force = state
+        .vault()?
+        .read_resident(&runtime, &resident, &reader)
+        .await?;
+    found(
+        in_force,
+        format!("no identity of resident {resident} is kept in this ledger's vault"),
+    )
 }
 
 /// Everything kept about a resident, for the municipality or the resident.
@@ -119,20 +114,15 @@ pub(crate) async fn export_resident(
     Call(state, principal, runtime): Call,
     PathParams(ResidentPath { resident }): PathParams<ResidentPath>,
 ) -> Result<Response, Problem> {
-    match state
+    let reader = reader(&principal, "access request through the API");
+    let export = state
         .vault()?
-        .export_resident(
-            &runtime,
-            &resident,
-            &reader(&principal, "access request through the API"),
-        )
-        .await?
-    {
-        Some(export) => Ok(answers::json(&export)?.into_response()),
-        None => Err(Problem::not_found(format!(
-            "no resident {resident} in this ledger's territory fund"
-        ))),
-    }
+        .export_resident(&runtime, &resident, &reader)
+        .await?;
+    found(
+        export,
+        format!("no resident {resident} in this ledger's territory fund"),
+    )
 }
 
 /// A new version of a resident's identity, for the municipality.

@@ -293,9 +293,8 @@ impl Vault {
         Ok((version, commitment))
     }
 
-    /// Seals the version, runs the command that records its commitment,
-    /// and deletes the version again if the command failed (see the module
-    /// doc).
+    /// A holder's new version, recorded by the company command `command`
+    /// makes of its commitment ([`Vault::seal_then_run`]).
     async fn record_with(
         &self,
         runtime: &LedgerRuntime,
@@ -304,33 +303,38 @@ impl Vault {
         command: impl FnOnce(IdentityCommitment) -> CompanyCommand,
         metadata: HashMap<String, String>,
     ) -> Result<Vec<Receipt>, Error> {
-        Self::check(&person)?;
-        let (version, commitment) = self.seal_version(runtime, holder.as_str(), person).await?;
-        let command = Command::Company(Box::new(command(commitment)));
         let company = runtime.company_id();
-        Self::run_or_forget(
+        let command = |commitment| Command::Company(Box::new(command(commitment)));
+        self.seal_then_run(
             runtime,
             holder.as_str(),
-            version,
             &company,
+            person,
             command,
             metadata,
         )
         .await
     }
 
-    /// Runs the command that records a sealed version's commitment, and
+    /// Seals `person` as a new version of `subject_id`'s data, runs on
+    /// `aggregate_id` the command `command` makes of its commitment, and
     /// deletes the version again if the command failed (see the module
     /// doc).
-    async fn run_or_forget(
+    async fn seal_then_run(
+        &self,
         runtime: &LedgerRuntime,
         subject_id: &str,
-        version: i64,
         aggregate_id: &str,
-        command: Command,
+        person: Person,
+        command: impl FnOnce(IdentityCommitment) -> Command,
         metadata: HashMap<String, String>,
     ) -> Result<Vec<Receipt>, Error> {
-        match runtime.execute(aggregate_id, command, metadata).await {
+        Self::check(&person)?;
+        let (version, commitment) = self.seal_version(runtime, subject_id, person).await?;
+        match runtime
+            .execute(aggregate_id, command(commitment), metadata)
+            .await
+        {
             Ok(receipts) => Ok(receipts),
             Err(e) => {
                 if e.kind != ErrorKind::Unavailable
@@ -418,15 +422,13 @@ impl Vault {
                 "a resident is a natural person: give a natural person's identity",
             ));
         }
-        Self::check(&person)?;
         let subject = resident_subject(resident);
-        let (version, commitment) = self.seal_version(runtime, &subject, person).await?;
-        Self::run_or_forget(
+        self.seal_then_run(
             runtime,
             &subject,
-            version,
             TerritoryFund::ID,
-            command(commitment),
+            person,
+            command,
             metadata,
         )
         .await
