@@ -454,6 +454,18 @@ impl Post {
     }
 }
 
+/// The status of a form sent back with its errors.
+pub const SENT_BACK: StatusCode = StatusCode::UNPROCESSABLE_ENTITY;
+
+/// Where a form that recorded sends the browser: the page `to`, saying
+/// `success` with the first event's position (for [`Post::settle`]).
+pub fn back_to(to: String, success: &str) -> impl FnOnce(u64) -> (String, String) + '_ {
+    move |position| {
+        let position = windledger_french::format::int(position);
+        (to, format!("{success} (position {position})."))
+    }
+}
+
 /// A problem from a command, as a message for the top of the form.
 pub fn refusal(p: &Problem) -> Message {
     errors::translate(p)

@@ -25,7 +25,8 @@ use windledger_domain::types::{CommuneCode, HolderId, PartyId, ProposalId, Resid
 use windledger_projections::cap_table::AsOf;
 use windledger_projections::territory::FundView;
 
-use crate::extract::{Farm, OnFarm, Params, Post, SignedIn};
+use crate::extract::{Farm, OnFarm, Params, Post, SENT_BACK, SignedIn, back_to};
+use crate::identity::NEW_VERSION;
 use crate::layout::{
     Field, FormState, FormView, contents, download, errors_box, form_guard, select, state_of,
 };
@@ -349,25 +350,10 @@ async fn settle(
     action: Option<impl Future<Output = Result<Vec<windledger_app::command::Receipt>, Problem>>>,
     success: String,
 ) -> PageResult {
-    post.settle(
-        state,
-        action,
-        |position| {
-            (
-                post.farm.path("/gestion-du-fonds"),
-                format!("{success} (position {}).", format::int(position)),
-            )
-        },
-        async |sent| {
-            desk_page(
-                &post.farm,
-                &post.me,
-                Some(sent),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        },
-    )
+    let to = back_to(post.farm.path("/gestion-du-fonds"), &success);
+    post.settle(state, action, to, async |sent| {
+        desk_page(&post.farm, &post.me, Some(sent), SENT_BACK).await
+    })
     .await
 }
 
@@ -724,29 +710,10 @@ pub async fn correct_resident(Params(path): Params<ResidentPath>, post: Post) ->
                 .map_err(Problem::from)
         }
     });
-    post.settle(
-        state,
-        action,
-        |position| {
-            (
-                link(&post.farm, &resident),
-                format!(
-                    "La nouvelle version est enregistrée (position {}).",
-                    format::int(position)
-                ),
-            )
-        },
-        async |sent| {
-            resident_page(
-                &web,
-                &post.farm,
-                &post.me,
-                &resident,
-                Some(sent),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        },
-    )
+    let to = back_to(link(&post.farm, &resident), NEW_VERSION);
+    post.settle(state, action, to, async |sent| {
+        let (farm, me) = (&post.farm, &post.me);
+        resident_page(&web, farm, me, &resident, Some(sent), SENT_BACK).await
+    })
     .await
 }

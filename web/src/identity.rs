@@ -17,11 +17,14 @@ use windledger_domain::company::HolderKind;
 use windledger_domain::types::HolderId;
 use windledger_vault::{Consent, Identity, Person, StatementKind};
 
-use crate::extract::{Farm, OnFarm, Params, Post, SignedIn};
+use crate::extract::{Farm, OnFarm, Params, Post, SENT_BACK, SignedIn, back_to};
 use crate::layout::{Field, FormState, FormView, download, errors_box, form_guard};
 use crate::{PageResult, Web, WebError, format, projected};
 
 const IDENTITY_FORM: &str = "identite";
+
+/// What a page says once a new version of a person's data is recorded.
+pub const NEW_VERSION: &str = "La nouvelle version est enregistrée";
 
 /// The most characters of a line of a person's data (the vault's bound).
 const MAX_LINE: usize = windledger_vault::person::MAX_LINE;
@@ -476,30 +479,10 @@ pub async fn correct(Params(path): Params<HolderPath>, post: Post) -> PageResult
                 .map_err(windledger_api::problem::Problem::from)
         }
     });
-    post.settle(
-        state,
-        action,
-        |position| {
-            (
-                to,
-                format!(
-                    "La nouvelle version est enregistrée (position {}).",
-                    format::int(position)
-                ),
-            )
-        },
-        async |sent| {
-            identity_page(
-                &web,
-                &post.farm,
-                &post.me,
-                &holder,
-                Some(sent),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        },
-    )
+    post.settle(state, action, back_to(to, NEW_VERSION), async |sent| {
+        let (farm, me) = (&post.farm, &post.me);
+        identity_page(&web, farm, me, &holder, Some(sent), SENT_BACK).await
+    })
     .await
 }
 

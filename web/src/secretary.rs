@@ -19,7 +19,7 @@ use windledger_domain::types::{
 };
 use windledger_projections::cap_table::AsOf;
 
-use crate::extract::{Farm, MeetingPath, Params, Post, SignedIn};
+use crate::extract::{Farm, MeetingPath, Params, Post, SENT_BACK, SignedIn, back_to};
 use crate::layout::{
     Field, FormState, FormView, Message, errors_box, form_guard, select, state_of, textarea,
 };
@@ -488,26 +488,10 @@ async fn settle(
     action: Option<impl Future<Output = Result<Vec<Receipt>, Problem>>>,
     success: String,
 ) -> PageResult {
-    let to = post.farm.path("/secretariat");
-    post.settle(
-        state,
-        action,
-        |position| {
-            (
-                to,
-                format!("{success} (position {}).", format::int(position)),
-            )
-        },
-        async |sent| {
-            secretary_page(
-                &post.farm,
-                &post.me,
-                Some(sent),
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        },
-    )
+    let to = back_to(post.farm.path("/secretariat"), &success);
+    post.settle(state, action, to, async |sent| {
+        secretary_page(&post.farm, &post.me, Some(sent), SENT_BACK).await
+    })
     .await
 }
 
