@@ -21,7 +21,7 @@ use windledger_domain::ratio::Ratio;
 use windledger_domain::types::{CommuneCode, ProposalId, ResidentId, RoundId};
 use windledger_html::charts::{Bar, bar_chart};
 use windledger_html::forms::{Field, FormState, errors_box, select, state_of};
-use windledger_html::tables::cards;
+use windledger_html::tables::{Col, table};
 use windledger_projections::territory::{FundView, Proposal, Round};
 
 use crate::extract::{Farm, Params, Post, Shown, Visitor};
@@ -138,29 +138,21 @@ fn years(view: &FundView) -> Markup {
                     &["Exercices du parc".to_owned(), "Subventions".to_owned()],
                     &bars,
                 ))
-                (cards(html! {
-                    table {
-                        caption { "Le fonds par année (euros) : entrées, versements et solde en fin d'année" }
-                        thead { tr {
-                            th scope="col" { "Année" }
-                            th.num scope="col" { "Exercices du parc" }
-                            th.num scope="col" { "Subventions" }
-                            th.num scope="col" { "Versé aux projets" }
-                            th.num scope="col" { "Solde en fin d'année" }
-                        } }
-                        tbody {
-                            @for y in &view.years {
-                                tr {
-                                    th scope="row" { (y.year) }
-                                    td.num { (euros(y.fed)) }
-                                    td.num { (euros(y.grants)) }
-                                    td.num { (euros(y.paid)) }
-                                    td.num { (euros(y.balance)) }
-                                }
+                (table(
+                    "Le fonds par année (euros) : entrées, versements et solde en fin d'année",
+                    &[Col::Text("Année"), Col::Num("Exercices du parc"), Col::Num("Subventions"), Col::Num("Versé aux projets"), Col::Num("Solde en fin d'année")],
+                    html! {
+                        @for y in &view.years {
+                            tr {
+                                th scope="row" { (y.year) }
+                                td.num { (euros(y.fed)) }
+                                td.num { (euros(y.grants)) }
+                                td.num { (euros(y.paid)) }
+                                td.num { (euros(y.balance)) }
                             }
                         }
-                    }
-                }))
+                    },
+                ))
             }
         }
     }
@@ -201,27 +193,20 @@ fn feeds(view: &FundView) -> Markup {
             @if view.feeds.is_empty() {
                 p { "Aucun exercice n'a encore alimenté le fonds." }
             } @else {
-                (cards(html! {
-                    table {
-                        caption { "L'alimentation du fonds par les exercices approuvés, selon la clause des statuts" }
-                        thead { tr {
-                            th scope="col" { "Exercice" }
-                            th scope="col" { "Clause des statuts" }
-                            th.num scope="col" { "Montant" }
-                            th.num scope="col" { "Position au journal" }
-                        } }
-                        tbody {
-                            @for f in &view.feeds {
-                                tr {
-                                    th scope="row" { "Exercice " (f.year) }
-                                    td { (rule(&f.feed.rule, f.base)) }
-                                    td.num { (euros(f.amount)) }
-                                    td.num { (f.position) }
-                                }
+                (table(
+                    "L'alimentation du fonds par les exercices approuvés, selon la clause des statuts",
+                    &[Col::Text("Exercice"), Col::Text("Clause des statuts"), Col::Num("Montant"), Col::Num("Position au journal")],
+                    html! {
+                        @for f in &view.feeds {
+                            tr {
+                                th scope="row" { "Exercice " (f.year) }
+                                td { (rule(&f.feed.rule, f.base)) }
+                                td.num { (euros(f.amount)) }
+                                td.num { (f.position) }
                             }
                         }
-                    }
-                }))
+                    },
+                ))
             }
         }
     }
@@ -757,39 +742,31 @@ fn proposals(view: &Round, places: &PlaceNames) -> Markup {
             @if view.proposals.is_empty() {
                 p { "Aucun projet n'est encore déposé." }
             } @else {
-                (cards(html! {
-                    table {
-                        caption { "Projets déposés, dans l'ordre de leur dépôt" }
-                        thead { tr {
-                            th scope="col" { "Projet" }
-                            th scope="col" { "Commune" }
-                            th.num scope="col" { "Coût" }
-                            th.num scope="col" { "Voix" }
-                            th scope="col" { "Décision" }
-                        } }
-                        tbody {
-                            @for p in &view.proposals {
-                                tr {
-                                    th scope="row" { (p.title) }
-                                    td { (format::commune(&p.commune, places)) }
-                                    td.num { (euros(p.cost)) }
-                                    td.num { @match p.votes { Some(v) => (v), None => "—" } }
-                                    td {
-                                        @match (&p.eligible, &p.decision) {
-                                            (Some(false), _) => {
-                                                "Irrecevable"
-                                                @if let Some(reason) = &p.reason { " : " (reason) }
-                                            }
-                                            (_, Some(d)) => (decision(d)),
-                                            (Some(true), None) => "Recevable",
-                                            (None, _) => "En cours d'examen",
+                (table(
+                    "Projets déposés, dans l'ordre de leur dépôt",
+                    &[Col::Text("Projet"), Col::Text("Commune"), Col::Num("Coût"), Col::Num("Voix"), Col::Text("Décision")],
+                    html! {
+                        @for p in &view.proposals {
+                            tr {
+                                th scope="row" { (p.title) }
+                                td { (format::commune(&p.commune, places)) }
+                                td.num { (euros(p.cost)) }
+                                td.num { @match p.votes { Some(v) => (v), None => "—" } }
+                                td {
+                                    @match (&p.eligible, &p.decision) {
+                                        (Some(false), _) => {
+                                            "Irrecevable"
+                                            @if let Some(reason) = &p.reason { " : " (reason) }
                                         }
+                                        (_, Some(d)) => (decision(d)),
+                                        (Some(true), None) => "Recevable",
+                                        (None, _) => "En cours d'examen",
                                     }
                                 }
                             }
                         }
-                    }
-                }))
+                    },
+                ))
             }
         }
     }
