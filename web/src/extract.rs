@@ -423,10 +423,19 @@ impl Post {
         success: impl FnOnce(u64) -> (String, String),
         again: impl AsyncFnOnce(FormState) -> PageResult,
     ) -> PageResult {
-        let action = command.map(|(aggregate_id, command)| async move {
+        self.settle(sent, self.action(command), success, again)
+            .await
+    }
+
+    /// Running `command` on its aggregate, if the form gave one: the
+    /// action [`Post::settle`] runs.
+    pub fn action(
+        &self,
+        command: Option<(String, Command)>,
+    ) -> Option<impl Future<Output = Result<Vec<Receipt>, Problem>> + '_> {
+        command.map(|(aggregate_id, command)| async move {
             self.execute("", &aggregate_id, command).await
-        });
-        self.settle(sent, action, success, again).await
+        })
     }
 
     /// The end of every form that records: unless its fields had errors,

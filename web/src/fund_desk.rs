@@ -363,10 +363,7 @@ async fn run(
     command: Option<(String, Command)>,
     success: String,
 ) -> PageResult {
-    let action = command.map(|(aggregate_id, command)| async move {
-        post.execute("", &aggregate_id, command).await
-    });
-    settle(post, state, action, success).await
+    settle(post, state, post.action(command), success).await
 }
 
 fn fund(command: FundCommand) -> (String, Command) {

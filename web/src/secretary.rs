@@ -474,10 +474,7 @@ async fn run(
     command: Option<(String, Command)>,
     success: String,
 ) -> PageResult {
-    let action = command.map(|(aggregate_id, command)| async move {
-        post.execute("", &aggregate_id, command).await
-    });
-    settle(post, state, action, success).await
+    settle(post, state, post.action(command), success).await
 }
 
 /// Records what `action` records, then back to the page with `success`
