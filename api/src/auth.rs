@@ -143,26 +143,7 @@ pub struct IssuedToken {
     pub stored: StoredToken,
 }
 
-/// Why a token was not accepted. Deliberately vague towards the client.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Rejected {
-    Malformed,
-    Unknown,
-    WrongSecret,
-    Expired,
-    Revoked,
-}
-
-impl fmt::Display for Rejected {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Rejected::Malformed => "the token is not a windledger token (wl_<id>_<secret>)",
-            Rejected::Unknown | Rejected::WrongSecret => "the token is not valid",
-            Rejected::Expired => "the token has expired",
-            Rejected::Revoked => "the token was revoked",
-        })
-    }
-}
+pub use windledger_edge::throttle::Rejected;
 
 const PREFIX: &str = "wl_";
 

@@ -387,7 +387,7 @@ async fn run_command(
     let mut parsed = spec.parse(&runtime, &principal, &path, &body)?;
     // A dividend's or an interest's withholding statuses come from the
     // identity vault.
-    parsed.command = windledger_app::payments::with_withholding_statuses(
+    parsed.command = windledger_papers::payments::with_withholding_statuses(
         state.vault().ok(),
         &runtime,
         &parsed.aggregate_id,

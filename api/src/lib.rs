@@ -8,7 +8,6 @@
 pub mod answers;
 pub mod auth;
 mod commands;
-pub mod connections;
 pub mod documents;
 pub mod extract;
 pub mod identity;
@@ -19,9 +18,7 @@ pub mod payments;
 pub mod problem;
 mod reads;
 pub mod routes;
-pub mod throttle;
 pub mod tlog;
-pub mod witness;
 pub mod witnessing;
 
 use std::collections::HashMap;
@@ -113,6 +110,22 @@ impl std::ops::Deref for AppState {
     type Target = Inner;
     fn deref(&self) -> &Inner {
         &self.0
+    }
+}
+
+/// The connections' view of the server (`windledger_edge`): the metrics'
+/// counters, the trusted proxies, and a refusal as a problem document.
+impl connections::Host for AppState {
+    fn counters(&self) -> &connections::ConnectionCounters {
+        &self.metrics.connections
+    }
+
+    fn is_trusted_proxy(&self, peer: std::net::IpAddr) -> bool {
+        AppState::is_trusted_proxy(self, peer)
+    }
+
+    fn unavailable(&self, detail: &str) -> String {
+        serde_json::to_string(&problem::Problem::unavailable(detail)).unwrap_or_default()
     }
 }
 
@@ -779,7 +792,8 @@ async fn observe(State(state): State<AppState>, mut request: Request, next: Next
     response
 }
 
-pub use connections::ServeLimits;
+pub use windledger_edge::ServeLimits;
+pub use windledger_edge::{connections, throttle};
 
 /// Serves the API and the `pages` until `shutdown` resolves, then finishes
 /// the requests in flight, within these limits.
@@ -791,7 +805,8 @@ pub async fn serve_within(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let witnessing = tokio::spawn(witnessing::keep_witnessed(state.clone()));
-    let served = connections::serve(listener, state, pages, limits, shutdown).await;
+    let host: std::sync::Arc<dyn connections::Host> = std::sync::Arc::new(state.clone());
+    let served = connections::serve(listener, host, router(state, pages), limits, shutdown).await;
     witnessing.abort();
     served
 }

@@ -38,7 +38,7 @@ pub struct Metrics {
     latencies: Mutex<BTreeMap<(String, String), Histogram>>,
     appended: AtomicU64,
     /// Connections open, closed by the server and refused.
-    pub connections: super::connections::ConnectionCounters,
+    pub connections: windledger_edge::ConnectionCounters,
 }
 
 impl Metrics {

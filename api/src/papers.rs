@@ -1,4 +1,4 @@
-//! A meeting's paperwork through the API (`windledger_app::meeting_papers`):
+//! A meeting's paperwork through the API (`windledger_papers::meeting_papers`):
 //! the convocations (e-mails sent through the server's SMTP relay, letters
 //! to post as one PDF and a CSV for a mailing service, the day they were
 //! posted), the postal voting forms, and the minutes the officers sign.
@@ -15,11 +15,11 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use windledger_app::command::Command;
 use windledger_app::ledger::LedgerRuntime;
-use windledger_app::meeting_papers::{self, MeetingPapers, Plan};
 use windledger_documents::convocation::{letters_csv, letters_pdf};
 use windledger_documents::postal_form::{postal_form_pdf, postal_forms_pdf};
 use windledger_domain::meeting::{MeetingCommand, OfficerSignature};
 use windledger_domain::types::HolderId;
+use windledger_papers::meeting_papers::{self, MeetingPapers, Plan};
 
 use crate::AppState;
 use crate::answers::{self, Recorded};

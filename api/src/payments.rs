@@ -1,5 +1,5 @@
 //! Money paid by bank transfer through the API
-//! (`windledger_app::payments`): the SEPA credit transfer file of a
+//! (`windledger_papers::payments`): the SEPA credit transfer file of a
 //! dividend's holders still to pay (of a year's current-account interest,
 //! of repayments of advances), where each holder stands, and the bank's
 //! statement imported to record what it paid; and the tax paperwork of
@@ -12,12 +12,12 @@ use chrono::{Datelike, NaiveDate, Utc};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use windledger_app::ledger::LedgerRuntime;
-use windledger_app::payments::{self, Debtor, Payer, PaymentRun, Settlement, Standing};
 use windledger_documents::tax;
 use windledger_documents::{DocumentError, Drawn};
 use windledger_domain::money::Euros;
 use windledger_domain::paris::to_paris;
 use windledger_domain::types::HolderId;
+use windledger_papers::payments::{self, Debtor, Payer, PaymentRun, Settlement, Standing};
 use windledger_sepa::statement;
 
 use crate::AppState;

@@ -16,10 +16,6 @@
 //! - [`audit`]: the offline audit of an export.
 //! - [`people`]: holders' identities in the vault beside the ledger:
 //!   recorded, read (logged), exported, erased, imported from a CSV file.
-//! - [`meeting_papers`]: a meeting's convocations (by e-mail or letter,
-//!   as each holder consented), postal voting forms and minutes.
-//! - [`payments`]: a declared dividend paid by one SEPA credit transfer
-//!   file, and the bank's statement matched back to record what was paid.
 //! - [`redaction`]: the holder ids no anonymous answer or page shows.
 //! - [`error`]: why a command or a read failed, for the front ends.
 
@@ -31,8 +27,6 @@ pub mod error;
 pub mod import;
 pub mod integrity;
 pub mod ledger;
-pub mod meeting_papers;
-pub mod payments;
 pub mod people;
 pub mod person_fields;
 pub mod redaction;

@@ -1,5 +1,5 @@
 //! `witness`: the witnesses' co-signature round trip (issue 23). Three
-//! witnesses (`windledger_api::witness`, each with its state file synced
+//! witnesses (`windledger_witness`, each with its state file synced
 //! before it answers) serve on 127.0.0.1 in this process; a log of
 //! `WINDLEDGER_BENCH_LEDGER_EVENTS` (1,000,000) leaves grows by
 //! `WINDLEDGER_BENCH_BATCH` (100) leaves between rounds, and each of
@@ -15,10 +15,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::bail;
-use windledger_api::witness::{KnownLog, Witness, serve};
 use windledger_api::witnessing::{ask_all, proof_lines};
 use windledger_store::{CheckpointSigner, CosignatureVerifier};
 use windledger_tlog::{Log, checkpoint_text, entry};
+use windledger_witness::{KnownLog, Witness, serve};
 
 use crate::env_size;
 

@@ -10,9 +10,9 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::NaiveDate;
-use windledger_app::meeting_papers::{self, MeetingPapers};
 use windledger_documents::convocation::{letters_csv, letters_pdf};
 use windledger_mail::{Mailer, SmtpSettings};
+use windledger_papers::meeting_papers::{self, MeetingPapers};
 
 use crate::identity::{actor, reader};
 use crate::options::LedgerAndKeys;

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use chrono::{NaiveDate, Utc};
-use windledger_app::payments::{self, Debtor, Mismatch, Payer};
 use windledger_domain::paris::to_paris;
+use windledger_papers::payments::{self, Debtor, Mismatch, Payer};
 
 use crate::identity::{actor, reader};
 use crate::options::LedgerAndKeys;

@@ -1,5 +1,5 @@
 //! `windledger witness`: a C2SP `tlog-witness` for ledgers' transparency
-//! logs ([`windledger_api::witness`], docs/transparency.md, "Witnesses").
+//! logs ([`windledger_witness`], docs/transparency.md, "Witnesses").
 //! Any of the three parties (or an outside witness) runs one with its own
 //! key; the charter names it by its public key and address.
 
@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use windledger_api::witness::{KnownLog, Witness, serve};
 use windledger_store::CheckpointVerifier;
+use windledger_witness::{KnownLog, Witness, serve};
 
 use crate::server_cli::signing_key;
 

@@ -1,4 +1,4 @@
-//! The current-account advances paid by transfer (`windledger_app::payments`,
+//! The current-account advances paid by transfer (`windledger_papers::payments`,
 //! docs/payments.md), on the secretary's page
 //! `/parcs/{ledger}/secretariat/avances`: each advance with the principal
 //! still owed and each year's interest (gross, withheld, net, paid or to
@@ -14,8 +14,8 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Multipart, Query};
 use axum::http::StatusCode;
 use maud::html;
-use windledger_app::payments::{self, RepaymentOrder};
 use windledger_domain::money::Euros;
+use windledger_papers::payments::{self, RepaymentOrder};
 use windledger_projections::finance::AdvanceRecord;
 
 use crate::extract::{Farm, OnFarm, SignedIn, query_map};

@@ -1,4 +1,4 @@
-//! A meeting's paperwork (`windledger_app::meeting_papers`), on the
+//! A meeting's paperwork (`windledger_papers::meeting_papers`), on the
 //! secretary's page `/parcs/{ledger}/secretariat/assemblees/{meeting}`:
 //! the documents to download (the letters of convocation still to post, as
 //! PDF and as CSV for a mailing service, every convened holder's postal
@@ -24,7 +24,6 @@ use windledger_api::auth::{Principal, Role};
 use windledger_api::identity::reader;
 use windledger_api::problem::Problem;
 use windledger_app::command::{Command, Receipt};
-use windledger_app::meeting_papers::{self, Emailed, MeetingPapers, Plan, SignableMinutes};
 use windledger_documents::convocation::{letters_csv, letters_pdf};
 use windledger_documents::meeting::{attendance_pdf, named_on_sheet};
 use windledger_documents::postal_form::postal_forms_pdf;
@@ -33,6 +32,7 @@ use windledger_domain::meeting::{
     Bureau, Choice, ConvocationChannel, MeetingCommand, OfficerSignature,
 };
 use windledger_domain::types::HolderId;
+use windledger_papers::meeting_papers::{self, Emailed, MeetingPapers, Plan, SignableMinutes};
 
 use crate::extract::{Farm, MeetingPath, OnFarm, Params, Post, SignedIn};
 use crate::layout::{

@@ -1,4 +1,4 @@
-//! A dividend's payments (`windledger_app::payments`, docs/payments.md),
+//! A dividend's payments (`windledger_papers::payments`, docs/payments.md),
 //! on the secretary's page `/parcs/{ledger}/secretariat/dividendes/{year}`:
 //! where each holder's dividend stands (paid on the bank's booking date,
 //! to pay, owed without a bank account, nothing to pay), the SEPA credit
@@ -18,10 +18,10 @@ use axum::response::IntoResponse;
 use chrono::Utc;
 use maud::{Markup, html};
 use windledger_api::identity::reader;
-use windledger_app::payments::{self, Debtor, Mismatch, Payer, Settlement, Standing};
 use windledger_documents::{Drawn, tax};
 use windledger_domain::money::Euros;
 use windledger_domain::paris::to_paris;
+use windledger_papers::payments::{self, Debtor, Mismatch, Payer, Settlement, Standing};
 use windledger_projections::finance::Dividend;
 
 use crate::extract::{Farm, FormPost, OnFarm, Params, Post, SignedIn, query_map};

@@ -8,9 +8,9 @@
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
 
-use windledger_api::witnessing::{post, request_body};
 use windledger_store::{CheckpointSigner, CosignatureVerifier};
 use windledger_tlog::parse_checkpoint_text;
+use windledger_witness::client::{post, request_body};
 
 use crate::support::{command, demo, success, windledger};
 

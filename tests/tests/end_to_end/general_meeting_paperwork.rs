@@ -17,7 +17,6 @@ use windledger_app::audit::verify_export;
 use windledger_app::command::Command;
 use windledger_app::import::synthetic::Synthetic;
 use windledger_app::ledger::LedgerRuntime;
-use windledger_app::meeting_papers::{self, MeetingPapers};
 use windledger_app::people::{Reader, Vault};
 use windledger_documents::convocation::letters_pdf;
 use windledger_documents::meeting::{attendance_pdf, participants};
@@ -30,6 +29,7 @@ use windledger_domain::meeting::{
 use windledger_domain::types::{HolderId, MeetingId, ResolutionId};
 use windledger_mail::testing::SmtpSink;
 use windledger_mail::{Mailer, SmtpSettings};
+use windledger_papers::meeting_papers::{self, MeetingPapers};
 use windledger_store::LedgerId;
 use windledger_store::testing::TestDatabase;
 use windledger_vault::{MasterKey, Person};

@@ -14,9 +14,9 @@ use serde_json::Value;
 use windledger::options::WitnessPolicyOptions;
 use windledger::verify_receipt::{VerifyReceiptOptions, run as verify_receipt};
 use windledger_api::auth::Role;
-use windledger_api::witness::{KnownLog, Witness, serve};
 use windledger_store::testing::TestDatabase;
 use windledger_store::{CheckpointSigner, LedgerId, WitnessPolicy, on_both_backends};
+use windledger_witness::{KnownLog, Witness, serve};
 
 use crate::server::{self, LEDGER, REFERENCE_FARM, Server};
 

@@ -25,10 +25,10 @@ use windledger_projections::cap_table::AsOf;
 use windledger_projections::register::MeetingRecord;
 use windledger_projections::runner::Projections;
 
-use crate::Error;
-use crate::command::Command;
-use crate::ledger::LedgerRuntime;
-use crate::people::{Reader, Vault};
+use windledger_app::Error;
+use windledger_app::command::Command;
+use windledger_app::ledger::LedgerRuntime;
+use windledger_app::people::{Reader, Vault};
 
 /// How long before the convocation a holder's consent to be convened by
 /// e-mail must have been given for it to be used. R225-63 sets 35 days
@@ -193,7 +193,9 @@ pub async fn plan(
             people = v.read_many(runtime, slice, reader).await?;
         }
         let in_force = people.remove(holder);
-        let person = in_force.as_ref().map(|f| crate::people::printed(&f.person));
+        let person = in_force
+            .as_ref()
+            .map(|f| windledger_app::people::printed(&f.person));
         let text = convocation_text(
             &papers.drawn.company,
             record,

@@ -34,10 +34,10 @@ use windledger_sepa::statement::{Direction, LineStatus, StatementLine};
 use windledger_sepa::{CreditTransfers, Party, Transfer};
 use windledger_vault::Identity;
 
-use crate::Error;
-use crate::command::Command;
-use crate::ledger::LedgerRuntime;
-use crate::people::{Reader, Vault};
+use windledger_app::Error;
+use windledger_app::command::Command;
+use windledger_app::ledger::LedgerRuntime;
+use windledger_app::people::{Reader, Vault};
 
 /// The last day of the year before a payment by which a holder's request
 /// to be exempted from the income-tax withholding must be received (CGI
@@ -1135,7 +1135,7 @@ pub async fn settle(
                     Err(e)
                         if matches!(
                             e.kind,
-                            crate::ErrorKind::Refused | crate::ErrorKind::Invalid
+                            windledger_app::ErrorKind::Refused | windledger_app::ErrorKind::Invalid
                         ) =>
                     {
                         unmatched.push((payment.index, payment.refused(e)))

@@ -1,5 +1,5 @@
 //! Guessing tokens, from one client address (an IPv6 one by its /64: see
-//! `connections::client_key`), the API's bearer tokens and the web sign-in
+//! [`crate::connections::client_key`]), the API's bearer tokens and the web sign-in
 //! together:
 //!
 //! - **The limit.** At most [`GUESSES`] distinct tokens not proven valid
@@ -21,10 +21,30 @@
 //!   checks; the limit above is what bounds guessing.
 
 use std::collections::HashMap;
+use std::fmt;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use crate::auth::Rejected;
+/// Why a token was not accepted. Deliberately vague towards the client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejected {
+    Malformed,
+    Unknown,
+    WrongSecret,
+    Expired,
+    Revoked,
+}
+
+impl fmt::Display for Rejected {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Rejected::Malformed => "the token is not a windledger token (wl_<id>_<secret>)",
+            Rejected::Unknown | Rejected::WrongSecret => "the token is not valid",
+            Rejected::Expired => "the token has expired",
+            Rejected::Revoked => "the token was revoked",
+        })
+    }
+}
 
 /// Refused checks allowed per address before it is slowed down.
 pub const FREE_FAILURES: u32 = 5;

@@ -48,9 +48,6 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
 use tower::ServiceExt;
 
-use crate::AppState;
-use crate::problem::Problem;
-
 /// Most connections served at once, whatever the open-file limit allows.
 pub const MAX_CONNECTIONS: usize = 4096;
 
@@ -58,7 +55,21 @@ pub const MAX_CONNECTIONS: usize = 4096;
 /// files, the listener, logs, the runtime's own.
 pub const RESERVED_FILES: usize = 256;
 
-/// The timeouts and bounds of [`serve_within`](super::serve_within).
+/// What the server behind the connections tells them: where their
+/// counters are kept, which peers are trusted reverse proxies, and how a
+/// refusal is worded.
+pub trait Host: Send + Sync + 'static {
+    /// The counters `/metrics` reads.
+    fn counters(&self) -> &ConnectionCounters;
+    /// A trusted reverse proxy has no per-address bound: its connections
+    /// carry many clients.
+    fn is_trusted_proxy(&self, peer: IpAddr) -> bool;
+    /// The body (RFC 9457 problem+json) of the 503 a connection refused at
+    /// a bound is answered, saying `detail`.
+    fn unavailable(&self, detail: &str) -> String;
+}
+
+/// The timeouts and bounds of [`serve`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServeLimits {
     /// A request's head arrives in full within this time of its first byte.
@@ -355,7 +366,7 @@ impl Conns {
 struct Registry {
     limits: ServeLimits,
     epoch: Instant,
-    state: AppState,
+    host: Arc<dyn Host>,
     conns: Mutex<Conns>,
 }
 
@@ -365,7 +376,7 @@ impl Registry {
     }
 
     fn counters(&self) -> &ConnectionCounters {
-        &self.state.metrics.connections
+        self.host.counters()
     }
 
     /// A place for a new connection from `client`, made if need be by
@@ -457,7 +468,7 @@ impl Drop for Gone {
 
 /// The answer to a connection refused at a bound: written at once, without
 /// reading the request, then the connection is closed.
-fn refusal(why: Refused) -> Vec<u8> {
+fn refusal(host: &dyn Host, why: Refused) -> Vec<u8> {
     let detail = match why {
         Refused::Address => {
             "too many connections from this address are running requests: try again in a moment"
@@ -466,7 +477,7 @@ fn refusal(why: Refused) -> Vec<u8> {
             "the server is running as many requests as it can: try again in a moment"
         }
     };
-    let body = serde_json::to_string(&Problem::unavailable(detail)).unwrap_or_default();
+    let body = host.unavailable(detail);
     format!(
         "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\n\
          retry-after: 1\r\nconnection: close\r\ncontent-length: {}\r\n\r\n{body}",
@@ -475,25 +486,26 @@ fn refusal(why: Refused) -> Vec<u8> {
     .into_bytes()
 }
 
-/// Serves `state`'s router, with the `pages` beside the API, on `listener`
-/// within `limits` until `shutdown` resolves, then stops accepting, lets
-/// the requests in flight finish and closes the connections as they go
-/// idle.
+/// Serves `router` on `listener` within `limits` until `shutdown`
+/// resolves, then stops accepting, lets the requests in flight finish and
+/// closes the connections as they go idle.
 pub async fn serve(
     listener: TcpListener,
-    state: AppState,
-    pages: axum::Router<AppState>,
+    host: Arc<dyn Host>,
+    router: Router,
     limits: ServeLimits,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let refusals = [
+        refusal(host.as_ref(), Refused::Address),
+        refusal(host.as_ref(), Refused::Server),
+    ];
     let registry = Arc::new(Registry {
         limits: limits.clone(),
         epoch: Instant::now(),
-        state: state.clone(),
+        host,
         conns: Mutex::new(Conns::default()),
     });
-    let refusals = [refusal(Refused::Address), refusal(Refused::Server)];
-    let router = super::router(state, pages);
     let reaper = tokio::spawn(reap(Arc::downgrade(&registry), limits.tick()));
     let (draining, drained) = tokio::sync::watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
@@ -512,7 +524,7 @@ pub async fn serve(
             },
             () = &mut shutdown => break,
         };
-        let bounded = !registry.state.is_trusted_proxy(peer.ip());
+        let bounded = !registry.host.is_trusted_proxy(peer.ip());
         match registry.admit(client_key(peer.ip()), bounded) {
             Ok(conn) => {
                 tokio::spawn(serve_connection(

@@ -426,7 +426,7 @@ mod tests {
                 .map(|h| B64.encode(h))
                 .collect()
         };
-        crate::witnessing::request_body(old, &proof, &log_key.sign_note(&text))
+        crate::client::request_body(old, &proof, &log_key.sign_note(&text))
     }
 
     #[tokio::test]
