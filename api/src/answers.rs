@@ -38,6 +38,20 @@ pub(crate) fn json(answer: &impl Serialize) -> Result<axum::Json<Value>, Problem
         .map_err(Problem::internal)
 }
 
+/// A farm this server serves, as the directory lists it (`GET
+/// /api/v1/ledgers`): read from its company's stream, none of its read
+/// models opened.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Farm {
+    /// Its ledger's id: `/api/v1/ledgers/{ledger}/...`, `/parcs/{ledger}`.
+    pub ledger: String,
+    pub legal_name: String,
+    /// Turbines in service.
+    pub turbines: usize,
+    /// Their rated power, in kW.
+    pub rated_kw: u64,
+}
+
 /// The company and its charter in force.
 #[derive(Debug, Serialize, JsonSchema)]
 pub struct Company<'a> {

@@ -11,6 +11,7 @@ mod commands;
 pub mod documents;
 pub mod extract;
 pub mod identity;
+pub mod ledgers;
 pub mod metrics;
 pub mod openapi;
 pub mod papers;
@@ -33,7 +34,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::limit::RequestBodyLimitLayer;
-use windledger_store::{CheckpointSigner, CheckpointVerifier, LedgerId, Store};
+use windledger_store::{CheckpointSigner, CheckpointVerifier, Store};
 
 use auth::Caller;
 use metrics::Metrics;
@@ -59,10 +60,9 @@ pub struct Inner {
     /// The co-signatures the charter's witnesses gave each ledger's
     /// checkpoints (see [`witnessing`]).
     pub witnessing: witnessing::Witnessing,
-    /// Each ledger's runtime, opened once on first use. The map's lock is
-    /// held only to find or add a ledger's cell, never across IO: opening
-    /// one ledger (reading it whole) never stalls another's requests.
-    runtimes: Mutex<HashMap<LedgerId, Arc<tokio::sync::OnceCell<Arc<LedgerRuntime>>>>>,
+    /// The ledgers this server holds: each opened on first use, the idle
+    /// ones released over the memory budget (see [`ledgers`]).
+    pub ledgers: ledgers::Ledgers,
     /// Failed token checks and guesses per client address (the API's and
     /// the web sign-in's together): a limit on guessing, and a slow-down.
     pub throttle: throttle::Throttle,
@@ -149,7 +149,7 @@ impl AppState {
             trusted_keys,
             metrics: Metrics::default(),
             witnessing: witnessing::Witnessing::default(),
-            runtimes: Mutex::new(HashMap::new()),
+            ledgers: ledgers::Ledgers::default(),
             throttle: throttle::Throttle::default(),
             tokens: Mutex::new(HashMap::new()),
             metrics_token: std::sync::OnceLock::new(),
@@ -340,72 +340,6 @@ impl AppState {
         self.runtime_of(params.get("ledger").cloned().unwrap_or_default())
             .await
     }
-
-    /// The runtime of the ledger a path names, opened on first use; 404 if
-    /// the name is not a ledger's or the ledger does not exist.
-    pub async fn runtime_of(&self, name: String) -> Result<Arc<LedgerRuntime>, Problem> {
-        let id = LedgerId::parse(name).map_err(|e| Problem::not_found(e.to_string()))?;
-        self.open(&id).await
-    }
-
-    /// Opens (once) a ledger that exists. Requests for a ledger being
-    /// opened wait for that ledger only; a ledger that does not exist is
-    /// answered 404 without being remembered (so naming made-up ledgers
-    /// grows nothing).
-    pub async fn open(&self, id: &LedgerId) -> Result<Arc<LedgerRuntime>, Problem> {
-        let cell = self
-            .runtimes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(id)
-            .cloned();
-        let cell = match cell {
-            Some(cell) => cell,
-            None => {
-                match self.store.head(id).await {
-                    Ok(_) => {}
-                    Err(windledger_store::StoreError::LedgerNotFound(_)) => {
-                        return Err(Problem::not_found(format!("no ledger {id}")));
-                    }
-                    Err(e) => return Err(Problem::store(&e)),
-                }
-                self.runtimes
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .entry(id.clone())
-                    .or_default()
-                    .clone()
-            }
-        };
-        // A failed opening leaves the cell empty: the next request tries
-        // again.
-        cell.get_or_try_init(|| async {
-            LedgerRuntime::open(self.store.clone(), id.clone(), &self.trusted_keys)
-                .await
-                .map(Arc::new)
-                .map_err(|e| Problem::store(&e))
-        })
-        .await
-        .cloned()
-    }
-
-    /// How many ledgers this server keeps a runtime (or its opening) for.
-    pub fn ledgers_known(&self) -> usize {
-        self.runtimes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .len()
-    }
-
-    /// The runtimes open now.
-    pub async fn open_runtimes(&self) -> Vec<Arc<LedgerRuntime>> {
-        self.runtimes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .values()
-            .filter_map(|cell| cell.get().cloned())
-            .collect()
-    }
 }
 
 /// Whether the client ranks `text/html` above every JSON type, as a
@@ -501,8 +435,12 @@ async fn authorize(
         Err(p) => return p.into_response(),
     };
     let params = matched_params(&request);
+    // A token acts on its own ledger only; a route outside every ledger
+    // (the directory) is answered to it as to anyone.
     if let Caller::Token(p) = &caller
-        && params.get("ledger").map(String::as_str) != Some(p.ledger.as_str())
+        && params
+            .get("ledger")
+            .is_some_and(|ledger| ledger.as_str() != p.ledger.as_str())
     {
         return Problem::forbidden("this token belongs to another ledger").into_response();
     }
@@ -532,7 +470,8 @@ async fn redacted(
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v == "application/json");
-    if !json || !response.status().is_success() {
+    // A route outside every ledger (the directory) names no holder.
+    if !json || !response.status().is_success() || !params.contains_key("ledger") {
         return response;
     }
     let runtime = match state.runtime(params).await {

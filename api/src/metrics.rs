@@ -86,7 +86,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.ledgers().await {
         Err(e) => problems.push(format!("the database is not reachable: {e}")),
         Ok(_) => {
-            for runtime in state.open_runtimes().await {
+            for runtime in state.ledgers.open() {
                 if let Some(b) = runtime.integrity.broken() {
                     problems.push(format!(
                         "ledger {}: its history does not verify at {b}",
@@ -225,7 +225,7 @@ pub async fn metrics(State(state): State<AppState>, request: Request) -> Respons
     out.push_str("# TYPE windledger_ledger_intact gauge\n");
     out.push_str("# HELP windledger_verified_position Last position whose chain and governance the server verified, per ledger.\n");
     out.push_str("# TYPE windledger_verified_position gauge\n");
-    for runtime in state.open_runtimes().await {
+    for runtime in state.ledgers.open() {
         let ledger = label(runtime.id.as_str());
         let _ = writeln!(
             out,
@@ -242,7 +242,7 @@ pub async fn metrics(State(state): State<AppState>, request: Request) -> Respons
     out.push_str("# TYPE windledger_projection_lag_events gauge\n");
     out.push_str("# HELP windledger_projection_position Last position applied to every projection, per ledger.\n");
     out.push_str("# TYPE windledger_projection_position gauge\n");
-    for runtime in state.open_runtimes().await {
+    for runtime in state.ledgers.open() {
         let at = runtime.projections.read(|p| p.position());
         let ledger = label(runtime.id.as_str());
         let _ = writeln!(
@@ -257,10 +257,89 @@ pub async fn metrics(State(state): State<AppState>, request: Request) -> Respons
             );
         }
     }
+    ledger_figures(&mut out, &state.ledgers);
     let mut response = out.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     response
+}
+
+/// The ledgers held: the budget, what the open ones are charged, and each
+/// ledger's requests, appends, openings and releases (a ledger's counts
+/// stay after it is released; only ledgers that exist have a line).
+fn ledger_figures(out: &mut String, ledgers: &crate::ledgers::Ledgers) {
+    let figures = ledgers.figures();
+    let open = figures.iter().filter(|f| f.charged_bytes.is_some()).count();
+    let charged: u64 = figures.iter().filter_map(|f| f.charged_bytes).sum();
+    let gauges = [
+        (
+            "windledger_ledgers_open",
+            "Ledgers whose read models are held now.",
+            open as u64,
+        ),
+        (
+            "windledger_ledgers_known",
+            "Ledgers asked for since the server started, open or released.",
+            figures.len() as u64,
+        ),
+        (
+            "windledger_ledger_budget_bytes",
+            "The memory the open ledgers' read models may hold (serve --ledger-memory-mib).",
+            ledgers.budget(),
+        ),
+        (
+            "windledger_ledgers_charged_bytes",
+            "What the open ledgers are charged against the budget (an estimate: events applied times a measured cost per event).",
+            charged,
+        ),
+    ];
+    for (name, help, value) in gauges {
+        let _ = writeln!(
+            out,
+            "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
+        );
+    }
+    type Figure = fn(&crate::ledgers::LedgerFigures) -> Option<u64>;
+    let per_ledger: [(&str, &str, &str, Figure); 5] = [
+        (
+            "windledger_ledger_requests_total",
+            "counter",
+            "Requests that asked for the ledger, per ledger.",
+            |f| Some(f.requests),
+        ),
+        (
+            "windledger_ledger_events_appended_total",
+            "counter",
+            "Events appended by the server's commands (the API's and the pages'), per ledger.",
+            |f| Some(f.appended),
+        ),
+        (
+            "windledger_ledger_openings_total",
+            "counter",
+            "Times the ledger's read models were built (its first request, and each after a release), per ledger.",
+            |f| Some(f.openings),
+        ),
+        (
+            "windledger_ledger_releases_total",
+            "counter",
+            "Times the ledger's read models were released over the memory budget, per ledger.",
+            |f| Some(f.releases),
+        ),
+        (
+            "windledger_ledger_charged_bytes",
+            "gauge",
+            "What the open ledger is charged against the memory budget, per open ledger.",
+            |f| f.charged_bytes,
+        ),
+    ];
+    for (name, kind, help, value) in per_ledger {
+        let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+        for f in &figures {
+            if let Some(v) = value(f) {
+                let _ = writeln!(out, "{name}{{ledger=\"{}\"}} {v}", label(f.id.as_str()));
+            }
+        }
+    }
 }

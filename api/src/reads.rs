@@ -30,6 +30,11 @@ fn ok(answer: impl Serialize) -> Result<Response, Problem> {
     Ok(answers::json(&answer)?.into_response())
 }
 
+/// `GET /api/v1/ledgers`: the farms this server serves.
+pub async fn farms(State(state): State<AppState>) -> Result<Response, Problem> {
+    ok(&*state.directory().await?)
+}
+
 /// Waits until the projections show the ledger's head (so a client reads
 /// its own writes, and a restarted server answers nothing stale).
 async fn fresh(runtime: &LedgerRuntime) -> Result<(), Problem> {

@@ -184,6 +184,14 @@ pub fn routes() -> Vec<RouteSpec> {
     vec![
         // Reads.
         read(
+            "/api/v1/ledgers",
+            Access::Public,
+            "The farms this server serves",
+            Answer::Json(schema_of::<Vec<answers::Farm>>),
+            None,
+            get(reads::farms),
+        ),
+        read(
             at!("/company"),
             Access::Public,
             "The company, its charter and turbines",

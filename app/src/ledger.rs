@@ -63,6 +63,8 @@ pub struct LedgerRuntime {
     /// The ids anonymous answers redact, with the projections' position
     /// they were gathered at.
     names: Mutex<(u64, Arc<crate::redaction::Names>)>,
+    /// Events its commands appended.
+    appended: std::sync::atomic::AtomicU64,
 }
 
 impl Drop for LedgerRuntime {
@@ -132,6 +134,7 @@ impl LedgerRuntime {
             in_flight: Arc::new(Mutex::new(HashMap::new())),
             uncertain: Mutex::new(Recent::new(REMEMBERED)),
             names: Mutex::new((0, Arc::default())),
+            appended: std::sync::atomic::AtomicU64::new(0),
             projections,
             integrity,
             follower,
@@ -441,9 +444,20 @@ impl LedgerRuntime {
                 return Err(p);
             }
         };
+        self.count_appended(&receipts);
         self.remember(command_id, fingerprint, &receipts);
         self.shown(&receipts).await;
         Ok(receipts)
+    }
+
+    fn count_appended(&self, receipts: &[Receipt]) {
+        self.appended
+            .fetch_add(receipts.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// How many events this runtime's commands appended.
+    pub fn appended(&self) -> u64 {
+        self.appended.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Runs `commands`, all of one aggregate, as [`Aggregates::run_batch`]
@@ -500,6 +514,7 @@ impl LedgerRuntime {
         if company && !receipts.is_empty() {
             self.knows_company(aggregate_id);
         }
+        self.count_appended(&receipts);
         self.shown(&receipts).await;
         Ok(outcomes)
     }
@@ -666,6 +681,16 @@ pub async fn company_charter(
     id: &LedgerId,
     company: &str,
 ) -> Result<Option<windledger_domain::charter::Charter>, Error> {
+    company_state(store, id, company, |c| c.charter().cloned()).await
+}
+
+/// What `read` says of the company's state, folded from its stream alone.
+async fn company_state<R>(
+    store: &Store,
+    id: &LedgerId,
+    company: &str,
+    read: impl FnOnce(&windledger_domain::company::Company) -> R,
+) -> Result<R, Error> {
     use cqrs_es::EventStore;
     let events = windledger_store::LedgerEventStore::<windledger_domain::company::Company>::new(
         store.clone(),
@@ -675,9 +700,47 @@ pub async fn company_charter(
         .load_aggregate(company)
         .await
         .map_err(|e| Error::new(ErrorKind::Internal, e.to_string()))?;
-    Ok(cqrs_es::AggregateContext::aggregate(&mut context)
-        .charter()
-        .cloned())
+    Ok(read(cqrs_es::AggregateContext::aggregate(&mut context)))
+}
+
+/// A farm as a directory lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FarmSummary {
+    pub legal_name: String,
+    /// Turbines in service (not decommissioned).
+    pub turbines: usize,
+    /// Their rated power, in kW.
+    pub rated_kw: u64,
+}
+
+/// The farm of the ledger `id`, read from its company's stream alone,
+/// without opening the ledger's read models (a directory of many farms
+/// opens none of them); `None` before its incorporation.
+pub async fn farm_summary(store: &Store, id: &LedgerId) -> Result<Option<FarmSummary>, Error> {
+    let Some(company) = company_stream(store, id)
+        .await
+        .map_err(|e| Error::store(&e))?
+    else {
+        return Ok(None);
+    };
+    company_state(store, id, &company, |c| {
+        let incorporation = c.incorporation()?;
+        let in_service: Vec<_> = c
+            .fleet()
+            .installations()
+            .iter()
+            .filter(|t| t.decommissioned_on.is_none())
+            .collect();
+        Some(FarmSummary {
+            legal_name: incorporation.legal_name.as_str().to_owned(),
+            turbines: in_service.len(),
+            rated_kw: in_service
+                .iter()
+                .map(|t| u64::from(t.rated_power.get()))
+                .sum(),
+        })
+    })
+    .await
 }
 
 /// The company's aggregate id, if the ledger has a company: the stream of

@@ -10,6 +10,7 @@
 //! `cargo run --release -p windledger-bench -- identity --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- papers --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- payments --backend postgres|sqlite`
+//! `cargo run --release -p windledger-bench -- farms --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- tlog --backend postgres|sqlite [--part upkeep|proofs|publish]`
 //! `cargo run --release -p windledger-bench -- witness`
 //! `cargo run --release -p windledger-bench -- budgeting`
@@ -29,7 +30,9 @@
 //! (4), WINDLEDGER_BENCH_LEDGER_EVENTS (1000000), WINDLEDGER_BENCH_PROOFS
 //! (10000) and WINDLEDGER_BENCH_INCREMENT (1000) for `tlog`;
 //! WINDLEDGER_BENCH_VOTERS (10000), WINDLEDGER_BENCH_PROJECTS (100) and
-//! WINDLEDGER_BENCH_ROUNDS (5) for `budgeting`.
+//! WINDLEDGER_BENCH_ROUNDS (5) for `budgeting`; WINDLEDGER_BENCH_FARMS
+//! (1000), WINDLEDGER_BENCH_SECONDS (10) and WINDLEDGER_BENCH_READERS (24)
+//! for `farms`.
 //! PostgreSQL runs on a database created (and dropped) on the server
 //! `DATABASE_URL` names; SQLite on a temporary file.
 
@@ -40,6 +43,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 mod budgeting;
 mod farm;
+mod farms;
 mod http;
 mod identity;
 mod meeting;
@@ -126,6 +130,13 @@ enum Bench {
     /// (every holder's bank account read from the vault), the bank's
     /// statement read and matched, the payments recorded.
     Payments {
+        #[arg(long, value_enum)]
+        backend: BackendArg,
+    },
+    /// Many farms on one server: 1,000 farms of the reference farm's
+    /// size, the server's start, each farm's first request, the memory
+    /// under the default budget, reads of the farms held and of all.
+    Farms {
         #[arg(long, value_enum)]
         backend: BackendArg,
     },
@@ -479,6 +490,7 @@ fn main() -> anyhow::Result<()> {
         Bench::Identity { backend } => two_workers()?.block_on(identity::bench(backend.backend())),
         Bench::Papers { backend } => two_workers()?.block_on(papers::bench(backend.backend())),
         Bench::Payments { backend } => two_workers()?.block_on(payments::bench(backend.backend())),
+        Bench::Farms { backend } => two_workers()?.block_on(farms::bench(backend.backend())),
         // As `store`: the same runtime for the same appends.
         Bench::Tlog { backend, parts } => {
             current()?.block_on(tlog::bench(backend.backend(), &parts))

@@ -104,6 +104,15 @@ pub struct NetworkOptions {
     /// The e-mails' sender: "Name <address>".
     #[arg(long, env = "WINDLEDGER_SMTP_FROM")]
     pub smtp_from: Option<String>,
+    /// The memory the open ledgers' read models may hold, in MiB: past
+    /// it, each opening releases the ledgers idle the longest, rebuilt on
+    /// their next request (docs/deploy.md, "Many farms").
+    #[arg(
+        long,
+        env = "WINDLEDGER_LEDGER_MEMORY_MIB",
+        default_value_t = windledger_api::ledgers::DEFAULT_BUDGET_MIB
+    )]
+    pub ledger_memory_mib: u64,
 }
 
 impl Default for NetworkOptions {
@@ -116,6 +125,7 @@ impl Default for NetworkOptions {
             public_url: None,
             smtp_url: None,
             smtp_from: None,
+            ledger_memory_mib: windledger_api::ledgers::DEFAULT_BUDGET_MIB,
         }
     }
 }
@@ -447,6 +457,9 @@ pub async fn serve_store(
         state.require_metrics_token(secret.trim());
     }
     state.trust_proxies(network.trusted_proxies.clone());
+    state
+        .ledgers
+        .set_budget(network.ledger_memory_mib.saturating_mul(1024 * 1024));
     match &network.public_url {
         Some(url) => state.publish_at(url),
         None => state.publish_at(&format!("http://{}", listener.local_addr()?)),

@@ -35,29 +35,9 @@ use windledger_html::charts::{Bar, bar_chart};
 
 /// `/`: the farms of this server.
 pub async fn index(State(web): State<Web>, visitor: Visitor) -> PageResult {
-    let ledgers = web.app.store.ledgers().await?;
-    let mut farms = Vec::new();
-    for id in ledgers {
-        let runtime = web.app.open(&id).await?;
-        let summary = projected(&runtime, |p| {
-            let fold = p.cap_table.fold();
-            let turbines = fold.current_turbines();
-            fold.incorporation().map(|i| {
-                (
-                    i.legal_name.as_str().to_owned(),
-                    turbines.len(),
-                    turbines
-                        .iter()
-                        .map(|t| u64::from(t.rated_power.get()))
-                        .sum::<u64>(),
-                )
-            })
-        })
-        .await?;
-        if let Some((name, turbines, kw)) = summary {
-            farms.push((id.to_string(), name, turbines, kw));
-        }
-    }
+    // The directory reads each farm's company stream: listing many farms
+    // opens none of them.
+    let farms = web.app.directory().await?;
     let body = html! {
         h1 { "Parcs éoliens citoyens" }
         p.lead {
@@ -68,11 +48,11 @@ pub async fn index(State(web): State<Web>, visitor: Visitor) -> PageResult {
             p { "Aucun parc n'est encore enregistré sur ce serveur." }
         } @else {
             ul {
-                @for (id, name, turbines, kw) in &farms {
+                @for farm in farms.iter() {
                     li {
-                        a href={ "/parcs/" (id) } { (name) }
-                        " — " (turbines) " éoliennes, "
-                        (format::decimal(Decimal::from(*kw) / Decimal::from(1000), 1)) (format::NBSP) "MW"
+                        a href={ "/parcs/" (farm.ledger) } { (farm.legal_name) }
+                        " — " (farm.turbines) " éoliennes, "
+                        (format::decimal(Decimal::from(farm.rated_kw) / Decimal::from(1000), 1)) (format::NBSP) "MW"
                     }
                 }
             }

@@ -102,7 +102,7 @@ async fn made_up_ledgers_are_not_remembered(db: windledger_store::testing::TestD
             .await
             .problem(404, "not-found");
     }
-    assert_eq!(server.state.ledgers_known(), 1);
+    assert_eq!(server.state.ledgers.known(), 1);
     server.stop().await;
 }
 

@@ -27,6 +27,7 @@ mod http_integrity;
 mod http_story;
 mod identity_vault;
 mod import;
+mod many_farms;
 mod meeting_documents;
 mod meeting_through_cqrs;
 mod operator_first_steps;

@@ -1,0 +1,208 @@
+//! Many farms on one server (docs/deploy.md, "Many farms"): each ledger
+//! opened on first use, the idle ones released when the open ones are
+//! charged more than the memory budget, rebuilt on their next request with
+//! the same answers, and each ledger's requests, appends, openings and
+//! releases in `/metrics`.
+
+use crate::server::{self, Server, admission, import_reference_farm};
+use windledger_api::auth::Role;
+use windledger_api::ledgers::{BYTES_PER_EVENT, LedgerFigures};
+use windledger_store::LedgerId;
+
+windledger_store::on_both_backends!(idle_farms_are_released_over_the_budget_and_rebuilt_on_demand);
+
+const SECOND: &str = "parc-du-plateau";
+
+fn figures_of(server: &Server, ledger: &str) -> LedgerFigures {
+    server
+        .state
+        .ledgers
+        .figures()
+        .into_iter()
+        .find(|f| f.id.as_str() == ledger)
+        .unwrap_or_else(|| panic!("the server holds {ledger}"))
+}
+
+fn open_ledgers(server: &Server) -> Vec<String> {
+    let mut open: Vec<String> = server
+        .state
+        .ledgers
+        .open()
+        .iter()
+        .map(|r| r.id.to_string())
+        .collect();
+    open.sort();
+    open
+}
+
+async fn idle_farms_are_released_over_the_budget_and_rebuilt_on_demand(
+    db: windledger_store::testing::TestDatabase,
+) {
+    let store = db.store().await;
+    import_reference_farm(&store).await;
+    let second = LedgerId::parse(SECOND).expect("a ledger id");
+    windledger_app::import::import_reference_farm(store.clone(), second.clone())
+        .await
+        .expect("the reference farm imports again, as another farm");
+    let server = Server::start(db, store).await;
+    let events = server.head().await;
+    // Room for one reference farm and a half: opening the second releases
+    // the first.
+    server
+        .state
+        .ledgers
+        .set_budget(events * BYTES_PER_EVENT * 3 / 2);
+    let second_api = |suffix: &str| format!("/api/v1/ledgers/{SECOND}{suffix}");
+
+    // The directory lists both farms without opening either.
+    let directory = server
+        .call(
+            reqwest::Method::GET,
+            &server.url("/api/v1/ledgers"),
+            None,
+            None,
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    let listed: Vec<&str> = directory
+        .as_array()
+        .expect("a list")
+        .iter()
+        .filter_map(|f| f["ledger"].as_str())
+        .collect();
+    assert_eq!(listed, [server::LEDGER, SECOND]);
+    assert_eq!(server.state.ledgers.known(), 0, "listing opened no farm");
+    // What it says of a farm is what the farm's own page says.
+    let company = server.get("/company", None).await.expect(200).body;
+    let in_service: Vec<&serde_json::Value> = company["turbines"]
+        .as_array()
+        .expect("turbines")
+        .iter()
+        .filter(|t| {
+            t.get("decommissioned_on")
+                .is_none_or(serde_json::Value::is_null)
+        })
+        .collect();
+    let first_listed = &directory[0];
+    assert_eq!(first_listed["legal_name"], company["company"]["legal_name"]);
+    assert_eq!(first_listed["turbines"], in_service.len());
+    assert_eq!(
+        first_listed["rated_kw"],
+        in_service
+            .iter()
+            .filter_map(|t| t["rated_power"].as_u64())
+            .sum::<u64>()
+    );
+    assert!(in_service.len() > 1, "{company}");
+
+    let first_answer = server.get("/parties", None).await.expect(200).body;
+    assert_eq!(open_ledgers(&server), [server::LEDGER]);
+    let second_answer = server
+        .call(
+            reqwest::Method::GET,
+            &server.url(&second_api("/parties")),
+            None,
+            None,
+            None,
+        )
+        .await
+        .expect(200)
+        .body;
+    assert_eq!(
+        first_answer, second_answer,
+        "the same farm imported twice answers the same"
+    );
+    assert_eq!(
+        open_ledgers(&server),
+        [SECOND],
+        "the first farm, idle, was released when the second opened"
+    );
+    let first = figures_of(&server, server::LEDGER);
+    assert_eq!((first.openings, first.releases), (1, 1));
+    assert_eq!(first.charged_bytes, None);
+
+    // Asked again, the first farm is rebuilt and answers as before; the
+    // second, idle now, is released in turn.
+    let again = server.get("/parties", None).await.expect(200).body;
+    assert_eq!(again, first_answer);
+    assert_eq!(open_ledgers(&server), [server::LEDGER]);
+    let first = figures_of(&server, server::LEDGER);
+    assert_eq!((first.openings, first.releases), (2, 1));
+    assert_eq!(first.charged_bytes, Some(events * BYTES_PER_EVENT));
+    let second_figures = figures_of(&server, SECOND);
+    assert_eq!((second_figures.openings, second_figures.releases), (1, 1));
+
+    // A command on a rebuilt farm is decided on its whole history (the
+    // holder it admits is new; admitting it twice is refused) and counted.
+    let secretary = server.token(server::LEDGER, Role::Secretary, None).await;
+    let admitted = server
+        .post("/shareholders", &secretary, admission("cit-990"))
+        .await
+        .expect(201);
+    let appended = admitted.body["receipts"].as_array().map_or(0, Vec::len) as u64;
+    assert!(appended > 0, "{}", admitted.body);
+    server
+        .post("/shareholders", &secretary, admission("cit-990"))
+        .await
+        .expect(422);
+    assert_eq!(figures_of(&server, server::LEDGER).appended, appended);
+
+    // A farm a request holds is never released: opening the second farm
+    // releases the first (idle), but reopening the first cannot release
+    // the second while it is held, and both stay open, over the budget.
+    let held = server.state.open(&second).await.expect("the second farm");
+    assert_eq!(open_ledgers(&server), [SECOND]);
+    let first_id = LedgerId::parse(server::LEDGER).expect("an id");
+    let _first_held = server.state.open(&first_id).await.expect("the first farm");
+    assert_eq!(
+        open_ledgers(&server),
+        [server::LEDGER, SECOND],
+        "the farm just opened and the one held stay open"
+    );
+    drop(held);
+    // Its appends survive its release.
+    assert_eq!(figures_of(&server, server::LEDGER).appended, appended);
+
+    let metrics = server.metrics().await;
+    for line in [
+        "windledger_ledgers_open 2".to_owned(),
+        "windledger_ledgers_known 2".to_owned(),
+        format!(
+            "windledger_ledger_budget_bytes {}",
+            events * BYTES_PER_EVENT * 3 / 2
+        ),
+        format!(
+            "windledger_ledger_openings_total{{ledger=\"{}\"}} 3",
+            server::LEDGER
+        ),
+        format!("windledger_ledger_openings_total{{ledger=\"{SECOND}\"}} 2"),
+        format!(
+            "windledger_ledger_releases_total{{ledger=\"{}\"}} 2",
+            server::LEDGER
+        ),
+        format!("windledger_ledger_releases_total{{ledger=\"{SECOND}\"}} 1"),
+        format!(
+            "windledger_ledger_events_appended_total{{ledger=\"{}\"}} {appended}",
+            server::LEDGER
+        ),
+        format!("windledger_ledger_events_appended_total{{ledger=\"{SECOND}\"}} 0"),
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "/metrics says `{line}`:\n{metrics}"
+        );
+    }
+    let requests = |ledger: &str| -> u64 {
+        let prefix = format!("windledger_ledger_requests_total{{ledger=\"{ledger}\"}} ");
+        metrics
+            .lines()
+            .find_map(|l| l.strip_prefix(prefix.as_str()))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no request count for {ledger}:\n{metrics}"))
+    };
+    assert!(requests(server::LEDGER) >= 5, "{metrics}");
+    assert!(requests(SECOND) >= 2, "{metrics}");
+    server.stop().await;
+}
