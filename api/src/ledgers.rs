@@ -39,10 +39,11 @@ use crate::problem::Problem;
 pub const DIRECTORY_TTL: Duration = Duration::from_secs(10);
 
 /// What an open ledger is charged per event its projections applied: the
-/// reference farm (2,443 events) served alone grows the server's resident
-/// memory by about this much a event once its projections are built
-/// (`cargo run --release -p windledger-bench -- farms`, `bytes_per_event`).
-pub const BYTES_PER_EVENT: u64 = 6 * 1024;
+/// resident memory (under mimalloc, the server's allocator) that farms of
+/// the reference farm's size add per event once built, measured at 1,427
+/// bytes on 2026-12-06 (`cargo run --release -p windledger-bench -- farms
+/// --backend postgres`, `bytes_per_event`), rounded up.
+pub const BYTES_PER_EVENT: u64 = 1536;
 
 /// The budget when the server is given none (`serve --ledger-memory-mib`).
 pub const DEFAULT_BUDGET_MIB: u64 = 512;
@@ -170,8 +171,26 @@ impl Ledgers {
             size_at_opening: 0,
         });
         slot.last_used = Instant::now();
-        slot.counts.requests.fetch_add(1, Ordering::Relaxed);
         (slot.runtime.clone(), slot.counts.clone())
+    }
+
+    /// Counts a request to the ledger its path names (`/api/v1/ledgers/{ledger}/...`,
+    /// `/parcs/{ledger}/...`), once the request is answered, if the server
+    /// holds that ledger: a made-up name counts nothing.
+    pub fn count_request(&self, path: &str) {
+        let Some(name) = path
+            .strip_prefix("/api/v1/ledgers/")
+            .or_else(|| path.strip_prefix("/parcs/"))
+            .and_then(|rest| rest.split('/').next())
+        else {
+            return;
+        };
+        let Ok(id) = LedgerId::parse(name.to_owned()) else {
+            return;
+        };
+        if let Some(slot) = self.lock().get(&id) {
+            slot.counts.requests.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// The slot of a ledger the server already holds, if it does.

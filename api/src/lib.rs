@@ -699,6 +699,7 @@ async fn observe(State(state): State<AppState>, mut request: Request, next: Next
     state
         .metrics
         .request(method.as_str(), &route, status.as_u16(), elapsed);
+    state.ledgers.count_request(&path);
     tracing::info!(
         target: "windledger::http",
         request_id = %request_id,

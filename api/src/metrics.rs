@@ -306,7 +306,7 @@ fn ledger_figures(out: &mut String, ledgers: &crate::ledgers::Ledgers) {
         (
             "windledger_ledger_requests_total",
             "counter",
-            "Requests that asked for the ledger, per ledger.",
+            "Requests answered under the ledger's paths (the API's and the pages'), per ledger the server holds.",
             |f| Some(f.requests),
         ),
         (

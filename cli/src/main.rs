@@ -7,6 +7,13 @@ use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 use windledger::cli::{Cli, Command};
 
+/// mimalloc, as the benchmarks measure the server with: the projections'
+/// folds allocate and free many small strings and maps, which glibc's
+/// allocator fragments, and the memory budget's cost per event
+/// (`windledger_api::ledgers::BYTES_PER_EVENT`) is measured under it.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = match Cli::parse_here() {
