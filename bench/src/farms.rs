@@ -31,23 +31,9 @@ use windledger_fixtures::synthetic::Synthetic;
 use windledger_store::testing::Backend;
 use windledger_store::{LedgerId, Store};
 
+use crate::http::{Latencies, gather};
 use crate::projections::status_mib;
 use crate::{bench_database, env_size};
-
-/// Latencies in microseconds.
-#[derive(Default)]
-struct Latencies(Vec<u64>);
-
-impl Latencies {
-    fn percentile_ms(&mut self, p: usize) -> f64 {
-        if self.0.is_empty() {
-            return f64::NAN;
-        }
-        self.0.sort_unstable();
-        let i = (self.0.len() * p).div_ceil(100).saturating_sub(1);
-        self.0[i] as f64 / 1000.0
-    }
-}
 
 fn farm_id(i: usize) -> anyhow::Result<LedgerId> {
     Ok(LedgerId::parse(format!("parc-{i:04}"))?)
@@ -112,18 +98,12 @@ async fn reads(
             (latencies, errors)
         }));
     }
-    let mut all = Latencies::default();
-    let mut errors = 0;
-    for task in tasks {
-        let (l, e) = task.await?;
-        all.0.extend(l.0);
-        errors += e;
-    }
+    let (mut all, errors) = gather(tasks).await?;
     if errors > 0 {
         bail!("{errors} reads failed");
     }
     let rps = all.0.len() as f64 / started.elapsed().as_secs_f64();
-    Ok((rps, all.percentile_ms(99)))
+    Ok((rps, all.p99_ms()))
 }
 
 pub async fn bench(backend: Backend) -> anyhow::Result<()> {

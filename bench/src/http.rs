@@ -32,21 +32,25 @@ use crate::{bench_database, env_size};
 
 /// Latencies in microseconds, to sort for percentiles.
 #[derive(Default)]
-struct Latencies(Vec<u64>);
+pub(crate) struct Latencies(pub(crate) Vec<u64>);
 
 impl Latencies {
-    fn p99_ms(&mut self) -> f64 {
+    pub(crate) fn p99_ms(&mut self) -> f64 {
+        self.percentile_ms(99)
+    }
+
+    pub(crate) fn percentile_ms(&mut self, p: usize) -> f64 {
         if self.0.is_empty() {
             return f64::NAN;
         }
         self.0.sort_unstable();
-        let i = (self.0.len() * 99).div_ceil(100).saturating_sub(1);
+        let i = (self.0.len() * p).div_ceil(100).saturating_sub(1);
         self.0[i] as f64 / 1000.0
     }
 }
 
 /// The latencies and the error counts of these tasks, put together.
-async fn gather(
+pub(crate) async fn gather(
     tasks: Vec<tokio::task::JoinHandle<(Latencies, u64)>>,
 ) -> anyhow::Result<(Latencies, u64)> {
     let mut latencies = Latencies::default();

@@ -200,6 +200,12 @@ impl Server {
             .await
     }
 
+    /// `GET path` of a route outside every ledger (`/api/v1/ledgers`).
+    pub async fn get_outside(&self, path: &str, token: Option<&str>) -> Response {
+        self.call(Method::GET, &self.url(path), token, None, None)
+            .await
+    }
+
     /// The body of `GET suffix`, which must answer 200.
     pub async fn get_text(&self, suffix: &str, token: &str) -> String {
         let response = self
