@@ -1,33 +1,10 @@
-//! The ledgers a server holds (docs/deploy.md, "Many farms"): each opened
-//! on first use, and the read models of those idle the longest released
-//! when the open ones hold more than the server's memory budget, to be
-//! rebuilt on their next request.
-//!
-//! - **Opening.** A ledger's slot is made only once the database says the
-//!   ledger exists (a made-up name grows nothing). Requests for a ledger
-//!   being opened wait for that ledger only: the map's lock is held to find
-//!   a slot, never across IO.
-//! - **The budget.** An open ledger is charged [`BYTES_PER_EVENT`] for each
-//!   event its projections have applied, or had to apply when it was
-//!   opened if that is more (an estimate, measured: see the constant).
-//!   After each opening, while the charges of the open ledgers
-//!   exceed the budget, the ledger least recently asked for is released,
-//!   provided no request holds it, its history verified (a broken ledger
-//!   keeps its mark until a restart), and it is not the one just opened.
-//!   Released, its runtime is dropped (its follower stops, its memory is
-//!   freed); its slot and its counts stay.
-//! - **Counts.** Per ledger, kept across releases: requests, events
-//!   appended, openings and releases, for `/metrics`.
-//! - **The directory.** The farms served (`GET /api/v1/ledgers`, the page
-//!   `/`), each read from its company's stream alone: listing them opens
-//!   none. Kept for [`DIRECTORY_TTL`]: a farm added appears within it.
+//! The ledgers this server holds, as the API asks for them: opened on
+//! first use and released over the memory budget by
+//! [`windledger_app::ledgers`] (docs/deploy.md, "Many farms"), a missing
+//! one answered 404, the directory of farms answered as [`Farm`]s.
 
-use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::{Duration, Instant};
 
-use tokio::sync::OnceCell;
 use windledger_app::ledger::LedgerRuntime;
 use windledger_store::LedgerId;
 
@@ -35,255 +12,20 @@ use crate::AppState;
 use crate::answers::Farm;
 use crate::problem::Problem;
 
-/// How long the directory of farms is kept before it is read again.
-pub const DIRECTORY_TTL: Duration = Duration::from_secs(10);
-
-/// What an open ledger is charged per event its projections applied: the
-/// resident memory (under mimalloc, the server's allocator) that farms of
-/// the reference farm's size add per event once built, measured at 1,427
-/// bytes on 2026-12-06 (`cargo run --release -p windledger-bench -- farms
-/// --backend postgres`, `bytes_per_event`), rounded up.
-pub const BYTES_PER_EVENT: u64 = 1536;
-
-/// The budget when the server is given none (`serve --ledger-memory-mib`).
-pub const DEFAULT_BUDGET_MIB: u64 = 512;
-
-/// What the server counts of one ledger while it runs.
-#[derive(Default)]
-pub struct LedgerCounts {
-    pub requests: AtomicU64,
-    /// Events appended by runtimes since released (the open one's are its
-    /// own: [`LedgerRuntime::appended`]).
-    appended_before: AtomicU64,
-    pub openings: AtomicU64,
-    pub releases: AtomicU64,
-}
-
-/// A ledger's runtime, once opened.
-type Cell = Arc<OnceCell<Arc<LedgerRuntime>>>;
-
-struct Slot {
-    runtime: Cell,
-    counts: Arc<LedgerCounts>,
-    last_used: Instant,
-    /// The ledger's size when its runtime was opened: what it will hold
-    /// once built.
-    size_at_opening: u64,
-}
-
-impl Slot {
-    /// What the open ledger is charged against the budget.
-    fn charge(&self) -> Option<u64> {
-        let runtime = self.runtime.get()?;
-        let applied = runtime.projections.read(|p| p.position());
-        Some(applied.max(self.size_at_opening) * BYTES_PER_EVENT)
-    }
-}
-
-/// The ledgers a server holds, open or released.
-pub struct Ledgers {
-    slots: std::sync::Mutex<HashMap<LedgerId, Slot>>,
-    budget_bytes: AtomicU64,
-    /// The farms served, as last read, and when: one reader at a time.
-    directory: tokio::sync::Mutex<Option<(Instant, Arc<Vec<Farm>>)>>,
-}
-
-impl Default for Ledgers {
-    fn default() -> Self {
-        Self {
-            slots: std::sync::Mutex::new(HashMap::new()),
-            budget_bytes: AtomicU64::new(DEFAULT_BUDGET_MIB * 1024 * 1024),
-            directory: tokio::sync::Mutex::new(None),
-        }
-    }
-}
-
-/// One ledger as `/metrics` shows it.
-pub struct LedgerFigures {
-    pub id: LedgerId,
-    pub requests: u64,
-    pub appended: u64,
-    pub openings: u64,
-    pub releases: u64,
-    /// What the open ledger is charged against the budget; `None` when
-    /// released.
-    pub charged_bytes: Option<u64>,
-}
-
-impl Ledgers {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<LedgerId, Slot>> {
-        self.slots.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// The memory the open ledgers' read models may hold, in bytes.
-    pub fn budget(&self) -> u64 {
-        self.budget_bytes.load(Ordering::Relaxed)
-    }
-
-    pub fn set_budget(&self, bytes: u64) {
-        self.budget_bytes.store(bytes, Ordering::Relaxed);
-    }
-
-    /// How many ledgers the server has a slot for (open or released).
-    pub fn known(&self) -> usize {
-        self.lock().len()
-    }
-
-    /// The runtimes open now.
-    pub fn open(&self) -> Vec<Arc<LedgerRuntime>> {
-        self.lock()
-            .values()
-            .filter_map(|slot| slot.runtime.get().cloned())
-            .collect()
-    }
-
-    /// Every ledger's counts, by id.
-    pub fn figures(&self) -> Vec<LedgerFigures> {
-        let mut figures: Vec<LedgerFigures> = self
-            .lock()
-            .iter()
-            .map(|(id, slot)| {
-                let open = slot.runtime.get();
-                let charged_bytes = slot.charge();
-                LedgerFigures {
-                    id: id.clone(),
-                    requests: slot.counts.requests.load(Ordering::Relaxed),
-                    appended: slot.counts.appended_before.load(Ordering::Relaxed)
-                        + open.map_or(0, |r| r.appended()),
-                    openings: slot.counts.openings.load(Ordering::Relaxed),
-                    releases: slot.counts.releases.load(Ordering::Relaxed),
-                    charged_bytes,
-                }
-            })
-            .collect();
-        figures.sort_by(|a, b| a.id.as_str().cmp(b.id.as_str()));
-        figures
-    }
-
-    /// The slot of a ledger known to exist, made if need be, counted as
-    /// used now.
-    fn slot(&self, id: &LedgerId) -> (Cell, Arc<LedgerCounts>) {
-        let mut slots = self.lock();
-        let slot = slots.entry(id.clone()).or_insert_with(|| Slot {
-            runtime: Arc::default(),
-            counts: Arc::default(),
-            last_used: Instant::now(),
-            size_at_opening: 0,
-        });
-        slot.last_used = Instant::now();
-        (slot.runtime.clone(), slot.counts.clone())
-    }
-
-    /// Counts a request to the ledger its path names (`/api/v1/ledgers/{ledger}/...`,
-    /// `/parcs/{ledger}/...`), once the request is answered, if the server
-    /// holds that ledger: a made-up name counts nothing.
-    pub fn count_request(&self, path: &str) {
-        let Some(name) = path
-            .strip_prefix("/api/v1/ledgers/")
-            .or_else(|| path.strip_prefix("/parcs/"))
-            .and_then(|rest| rest.split('/').next())
-        else {
-            return;
-        };
-        let Ok(id) = LedgerId::parse(name.to_owned()) else {
-            return;
-        };
-        if let Some(slot) = self.lock().get(&id) {
-            slot.counts.requests.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-
-    /// The slot of a ledger the server already holds, if it does.
-    fn known_slot(&self, id: &LedgerId) -> Option<(Cell, Arc<LedgerCounts>)> {
-        let known = self.lock().contains_key(id);
-        if known { Some(self.slot(id)) } else { None }
-    }
-
-    /// A ledger of `size` events was just opened: it is charged what it
-    /// will hold, and the ledgers idle the longest are released if the
-    /// open ones are over the budget.
-    fn opened(&self, id: &LedgerId, size: u64) {
-        if let Some(slot) = self.lock().get_mut(id) {
-            slot.size_at_opening = size;
-        }
-        self.release_over_budget(id);
-    }
-
-    /// Releases the ledgers idle the longest while the open ones are
-    /// charged more than the budget; never `keep`, a ledger in use or one
-    /// whose history does not verify. The runtimes are dropped after the
-    /// lock is let go.
-    fn release_over_budget(&self, keep: &LedgerId) -> usize {
-        let released: Vec<Arc<LedgerRuntime>> = {
-            let mut slots = self.lock();
-            let mut charged: u64 = slots.values().filter_map(Slot::charge).sum();
-            let budget = self.budget();
-            let mut idle: Vec<(Instant, LedgerId)> = slots
-                .iter()
-                .filter(|(id, s)| *id != keep && releasable(s))
-                .map(|(id, s)| (s.last_used, id.clone()))
-                .collect();
-            idle.sort();
-            let mut released = Vec::new();
-            for (_, id) in idle {
-                if charged <= budget {
-                    break;
-                }
-                let Some(slot) = slots.get_mut(&id) else {
-                    continue;
-                };
-                charged = charged.saturating_sub(slot.charge().unwrap_or(0));
-                let Some(runtime) = std::mem::take(&mut slot.runtime).get().cloned() else {
-                    continue;
-                };
-                slot.counts
-                    .appended_before
-                    .fetch_add(runtime.appended(), Ordering::Relaxed);
-                slot.counts.releases.fetch_add(1, Ordering::Relaxed);
-                tracing::info!(ledger = %id, "ledger released: the open ledgers were over the memory budget");
-                released.push(runtime);
-            }
-            released
-        };
-        released.len()
-    }
-}
-
-/// Open, held by no request (only its slot holds it), and verified.
-fn releasable(slot: &Slot) -> bool {
-    Arc::strong_count(&slot.runtime) == 1
-        && slot
-            .runtime
-            .get()
-            .is_some_and(|r| Arc::strong_count(r) == 1 && r.integrity.broken().is_none())
-}
-
 impl AppState {
-    /// The farms this server serves, by ledger id: every ledger of the
-    /// database with an incorporated company, read from its company's
-    /// stream (none is opened), as of at most [`DIRECTORY_TTL`] ago.
-    pub async fn directory(&self) -> Result<Arc<Vec<Farm>>, Problem> {
-        let mut kept = self.ledgers.directory.lock().await;
-        if let Some((at, farms)) = kept.as_ref()
-            && at.elapsed() < DIRECTORY_TTL
-        {
-            return Ok(farms.clone());
-        }
-        let mut farms = Vec::new();
-        for id in self.store.ledgers().await.map_err(|e| Problem::store(&e))? {
-            if let Some(farm) = windledger_app::ledger::farm_summary(&self.store, &id).await? {
-                farms.push(Farm {
-                    ledger: id.to_string(),
-                    legal_name: farm.legal_name,
-                    turbines: farm.turbines,
-                    rated_kw: farm.rated_kw,
-                });
-            }
-        }
-        farms.sort_by(|a, b| a.ledger.cmp(&b.ledger));
-        let farms = Arc::new(farms);
-        *kept = Some((Instant::now(), farms.clone()));
-        Ok(farms)
+    /// The farms this server serves, by ledger id (see
+    /// [`windledger_app::ledgers::Ledgers::directory`]).
+    pub async fn directory(&self) -> Result<Vec<Farm>, Problem> {
+        let farms = self.ledgers.directory(&self.store).await?;
+        Ok(farms
+            .iter()
+            .map(|(id, farm)| Farm {
+                ledger: id.to_string(),
+                legal_name: farm.legal_name.clone(),
+                turbines: farm.turbines,
+                rated_kw: farm.rated_kw,
+            })
+            .collect())
     }
 
     /// The runtime of the ledger a path names, opened on first use; 404 if
@@ -293,51 +35,13 @@ impl AppState {
         self.open(&id).await
     }
 
-    /// Opens a ledger that exists, or finds it open. Requests for a ledger
-    /// being opened wait for that ledger only; a ledger that does not
-    /// exist is answered 404 without being remembered (so naming made-up
-    /// ledgers grows nothing). An opening may release idle ledgers (see
-    /// the module's doc).
+    /// Opens a ledger that exists, or finds it open (see
+    /// [`windledger_app::ledgers::Ledgers::open`]); 404 if it does not exist.
     pub async fn open(&self, id: &LedgerId) -> Result<Arc<LedgerRuntime>, Problem> {
-        let (cell, counts) = match self.ledgers.known_slot(id) {
-            Some(slot) => slot,
-            None => {
-                match self.store.head(id).await {
-                    Ok(_) => {}
-                    Err(windledger_store::StoreError::LedgerNotFound(_)) => {
-                        return Err(Problem::not_found(format!("no ledger {id}")));
-                    }
-                    Err(e) => return Err(Problem::store(&e)),
-                }
-                self.ledgers.slot(id)
-            }
-        };
-        // A failed opening leaves the cell empty: the next request tries
-        // again.
-        let mut opened = None;
-        let runtime = cell
-            .get_or_try_init(|| async {
-                let size = self
-                    .store
-                    .head(id)
-                    .await
-                    .map_err(|e| Problem::store(&e))?
-                    .size;
-                let runtime =
-                    LedgerRuntime::open(self.store.clone(), id.clone(), &self.trusted_keys)
-                        .await
-                        .map(Arc::new)
-                        .map_err(|e| Problem::store(&e))?;
-                opened = Some(size);
-                Ok::<_, Problem>(runtime)
-            })
+        self.ledgers
+            .open(&self.store, id, &self.trusted_keys)
             .await
-            .cloned()?;
-        drop(cell);
-        if let Some(size) = opened {
-            counts.openings.fetch_add(1, Ordering::Relaxed);
-            self.ledgers.opened(id, size);
-        }
-        Ok(runtime)
+            .map_err(|e| Problem::store(&e))?
+            .ok_or_else(|| Problem::not_found(format!("no ledger {id}")))
     }
 }

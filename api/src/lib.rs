@@ -11,7 +11,7 @@ mod commands;
 pub mod documents;
 pub mod extract;
 pub mod identity;
-pub mod ledgers;
+mod ledgers;
 pub mod metrics;
 pub mod openapi;
 pub mod papers;
@@ -62,7 +62,7 @@ pub struct Inner {
     pub witnessing: witnessing::Witnessing,
     /// The ledgers this server holds: each opened on first use, the idle
     /// ones released over the memory budget (see [`ledgers`]).
-    pub ledgers: ledgers::Ledgers,
+    pub ledgers: windledger_app::ledgers::Ledgers,
     /// Failed token checks and guesses per client address (the API's and
     /// the web sign-in's together): a limit on guessing, and a slow-down.
     pub throttle: throttle::Throttle,
@@ -149,7 +149,7 @@ impl AppState {
             trusted_keys,
             metrics: Metrics::default(),
             witnessing: witnessing::Witnessing::default(),
-            ledgers: ledgers::Ledgers::default(),
+            ledgers: windledger_app::ledgers::Ledgers::default(),
             throttle: throttle::Throttle::default(),
             tokens: Mutex::new(HashMap::new()),
             metrics_token: std::sync::OnceLock::new(),

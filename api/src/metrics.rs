@@ -269,7 +269,7 @@ pub async fn metrics(State(state): State<AppState>, request: Request) -> Respons
 /// The ledgers held: the budget, what the open ones are charged, and each
 /// ledger's requests, appends, openings and releases (a ledger's counts
 /// stay after it is released; only ledgers that exist have a line).
-fn ledger_figures(out: &mut String, ledgers: &crate::ledgers::Ledgers) {
+fn ledger_figures(out: &mut String, ledgers: &windledger_app::ledgers::Ledgers) {
     let figures = ledgers.figures();
     let open = figures.iter().filter(|f| f.charged_bytes.is_some()).count();
     let charged: u64 = figures.iter().filter_map(|f| f.charged_bytes).sum();
@@ -301,7 +301,7 @@ fn ledger_figures(out: &mut String, ledgers: &crate::ledgers::Ledgers) {
             "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {value}"
         );
     }
-    type Figure = fn(&crate::ledgers::LedgerFigures) -> Option<u64>;
+    type Figure = fn(&windledger_app::ledgers::LedgerFigures) -> Option<u64>;
     let per_ledger: [(&str, &str, &str, Figure); 5] = [
         (
             "windledger_ledger_requests_total",

@@ -5,6 +5,9 @@
 //!
 //! - [`ledger`]: one ledger as a server runs it: its projections followed
 //!   live, commands run (load, decide, append, receipts) with idempotency.
+//! - [`ledgers`]: the ledgers a server holds: opened on first use, the
+//!   idle ones released over a memory budget, counted, and the directory
+//!   of farms.
 //! - [`command`]: the command vocabulary ([`command::Command`]) and the
 //!   one way a command runs ([`command::Aggregates::run`]).
 //! - [`import`]: a farm's history imported from a file of commands;
@@ -27,6 +30,7 @@ pub mod error;
 pub mod import;
 pub mod integrity;
 pub mod ledger;
+pub mod ledgers;
 pub mod people;
 pub mod person_fields;
 pub mod redaction;

@@ -9,7 +9,7 @@
 //! - `start_s`: from a new connection pool to `/readyz` answering 200;
 //! - `bytes_per_event`: the resident memory the first farms' read models
 //!   add, per event, while none is released yet (what
-//!   `windledger_api::ledgers::BYTES_PER_EVENT` estimates);
+//!   `windledger_app::ledgers::BYTES_PER_EVENT` estimates);
 //! - `cold_p50_ms`, `cold_p99_ms`: the first request (`/parties`) to each
 //!   farm in turn, every farm once: opening, verifying and rebuilding it;
 //! - `rss_mib`: the process's resident memory once every farm was asked

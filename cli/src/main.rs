@@ -10,7 +10,7 @@ use windledger::cli::{Cli, Command};
 /// mimalloc, as the benchmarks measure the server with: the projections'
 /// folds allocate and free many small strings and maps, which glibc's
 /// allocator fragments, and the memory budget's cost per event
-/// (`windledger_api::ledgers::BYTES_PER_EVENT`) is measured under it.
+/// (`windledger_app::ledgers::BYTES_PER_EVENT`) is measured under it.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -110,7 +110,7 @@ pub struct NetworkOptions {
     #[arg(
         long,
         env = "WINDLEDGER_LEDGER_MEMORY_MIB",
-        default_value_t = windledger_api::ledgers::DEFAULT_BUDGET_MIB
+        default_value_t = windledger_app::ledgers::DEFAULT_BUDGET_MIB
     )]
     pub ledger_memory_mib: u64,
 }
@@ -125,7 +125,7 @@ impl Default for NetworkOptions {
             public_url: None,
             smtp_url: None,
             smtp_from: None,
-            ledger_memory_mib: windledger_api::ledgers::DEFAULT_BUDGET_MIB,
+            ledger_memory_mib: windledger_app::ledgers::DEFAULT_BUDGET_MIB,
         }
     }
 }

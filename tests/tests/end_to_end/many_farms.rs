@@ -6,7 +6,7 @@
 
 use crate::server::{self, Server, admission, import_reference_farm};
 use windledger_api::auth::Role;
-use windledger_api::ledgers::{BYTES_PER_EVENT, LedgerFigures};
+use windledger_app::ledgers::{BYTES_PER_EVENT, LedgerFigures};
 use windledger_store::LedgerId;
 
 windledger_store::on_both_backends!(idle_farms_are_released_over_the_budget_and_rebuilt_on_demand);
