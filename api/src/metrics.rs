@@ -86,7 +86,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
     match state.store.ledgers().await {
         Err(e) => problems.push(format!("the database is not reachable: {e}")),
         Ok(_) => {
-            for runtime in state.ledgers.open() {
+            for runtime in state.ledgers.held() {
                 if let Some(b) = runtime.integrity.broken() {
                     problems.push(format!(
                         "ledger {}: its history does not verify at {b}",
@@ -225,7 +225,7 @@ pub async fn metrics(State(state): State<AppState>, request: Request) -> Respons
     out.push_str("# TYPE windledger_ledger_intact gauge\n");
     out.push_str("# HELP windledger_verified_position Last position whose chain and governance the server verified, per ledger.\n");
     out.push_str("# TYPE windledger_verified_position gauge\n");
-    for runtime in state.ledgers.open() {
+    for runtime in state.ledgers.held() {
         let ledger = label(runtime.id.as_str());
         let _ = writeln!(
             out,
@@ -242,7 +242,7 @@ pub async fn metrics(State(state): State<AppState>, request: Request) -> Respons
     out.push_str("# TYPE windledger_projection_lag_events gauge\n");
     out.push_str("# HELP windledger_projection_position Last position applied to every projection, per ledger.\n");
     out.push_str("# TYPE windledger_projection_position gauge\n");
-    for runtime in state.ledgers.open() {
+    for runtime in state.ledgers.held() {
         let at = runtime.projections.read(|p| p.position());
         let ledger = label(runtime.id.as_str());
         let _ = writeln!(

@@ -125,7 +125,7 @@ pub async fn keep_witnessed(state: AppState) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        for runtime in state.ledgers.open() {
+        for runtime in state.ledgers.held() {
             if let Err(problem) = witnessed_checkpoint(&state, &runtime, 0).await {
                 tracing::debug!(ledger = %runtime.id, problem = %problem.detail, "witnessing");
             }

@@ -196,7 +196,7 @@ impl Ledgers {
     }
 
     /// The runtimes open now.
-    pub fn open(&self) -> Vec<Arc<LedgerRuntime>> {
+    pub fn held(&self) -> Vec<Arc<LedgerRuntime>> {
         self.lock()
             .values()
             .filter_map(|slot| slot.runtime.get().cloned())
@@ -323,4 +323,3 @@ fn releasable(slot: &Slot) -> bool {
             .get()
             .is_some_and(|r| Arc::strong_count(r) == 1 && r.integrity.broken().is_none())
 }
-

@@ -182,7 +182,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     println!("rss_mib {:.0} MiB", status_mib("VmRSS")?);
     let open: Vec<String> = state
         .ledgers
-        .open()
+        .held()
         .iter()
         .map(|r| r.id.to_string())
         .collect();

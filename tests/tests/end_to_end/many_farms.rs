@@ -27,7 +27,7 @@ fn open_ledgers(server: &Server) -> Vec<String> {
     let mut open: Vec<String> = server
         .state
         .ledgers
-        .open()
+        .held()
         .iter()
         .map(|r| r.id.to_string())
         .collect();

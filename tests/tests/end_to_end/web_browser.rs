@@ -892,8 +892,12 @@ impl Browser {
         click(&self.client, css).await;
     }
 
-    pub(crate) async fn wait_title(&self, title: &str) {
-        wait_title(&self.client, title).await;
+    /// Waits for an element whose own text contains `text`: after a form
+    /// sent back to the page it came from, the title alone is no sign
+    /// that the answer has loaded (the page sending it has that title).
+    pub(crate) async fn wait_text(&self, text: &str) {
+        let xpath = format!("//*[contains(text(), \"{text}\")]");
+        wait_for(&self.client, &xpath, &format!("no {text:?} shown")).await;
     }
 
     pub(crate) async fn source(&self) -> String {
