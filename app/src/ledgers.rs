@@ -159,15 +159,18 @@ impl Ledgers {
         id: &LedgerId,
         keys: &[CheckpointVerifier],
     ) -> Result<Option<Arc<LedgerRuntime>>, StoreError> {
-        let (cell, counts) = match self.known_slot(id) {
+        // A ledger not held yet is looked for first; its size then is what
+        // its opening charges.
+        let mut size = None;
+        let (cell, counts) = match self.slot(id, false) {
             Some(slot) => slot,
             None => {
                 match store.head(id).await {
-                    Ok(_) => {}
+                    Ok(head) => size = Some(head.size),
                     Err(StoreError::LedgerNotFound(_)) => return Ok(None),
                     Err(e) => return Err(e),
                 }
-                self.slot(id)
+                self.slot(id, true).unwrap_or_default()
             }
         };
         // A failed opening leaves the cell empty: the next request tries
@@ -175,7 +178,10 @@ impl Ledgers {
         let mut opened = None;
         let runtime = cell
             .get_or_try_init(|| async {
-                let size = store.head(id).await?.size;
+                let size = match size {
+                    Some(size) => size,
+                    None => store.head(id).await?.size,
+                };
                 let runtime = Arc::new(LedgerRuntime::open(store.clone(), id.clone(), keys).await?);
                 opened = Some(size);
                 Ok::<_, StoreError>(runtime)
@@ -226,18 +232,22 @@ impl Ledgers {
         figures
     }
 
-    /// The slot of a ledger known to exist, made if need be, counted as
-    /// used now.
-    fn slot(&self, id: &LedgerId) -> (Cell, Arc<LedgerCounts>) {
+    /// The slot of a ledger, counted as used now: made if need be when
+    /// `make` (the ledger is known to exist), else only if already held.
+    fn slot(&self, id: &LedgerId, make: bool) -> Option<(Cell, Arc<LedgerCounts>)> {
         let mut slots = self.lock();
-        let slot = slots.entry(id.clone()).or_insert_with(|| Slot {
-            runtime: Arc::default(),
-            counts: Arc::default(),
-            last_used: Instant::now(),
-            size_at_opening: 0,
-        });
+        let slot = if make {
+            slots.entry(id.clone()).or_insert_with(|| Slot {
+                runtime: Arc::default(),
+                counts: Arc::default(),
+                last_used: Instant::now(),
+                size_at_opening: 0,
+            })
+        } else {
+            slots.get_mut(id)?
+        };
         slot.last_used = Instant::now();
-        (slot.runtime.clone(), slot.counts.clone())
+        Some((slot.runtime.clone(), slot.counts.clone()))
     }
 
     /// Counts a request to the ledger its path names (`/api/v1/ledgers/{ledger}/...`,
@@ -259,29 +269,17 @@ impl Ledgers {
         }
     }
 
-    /// The slot of a ledger the server already holds, if it does.
-    fn known_slot(&self, id: &LedgerId) -> Option<(Cell, Arc<LedgerCounts>)> {
-        let known = self.lock().contains_key(id);
-        if known { Some(self.slot(id)) } else { None }
-    }
-
-    /// A ledger of `size` events was just opened: it is charged what it
-    /// will hold, and the ledgers idle the longest are released if the
-    /// open ones are over the budget.
-    fn opened(&self, id: &LedgerId, size: u64) {
-        if let Some(slot) = self.lock().get_mut(id) {
-            slot.size_at_opening = size;
-        }
-        self.release_over_budget(id);
-    }
-
-    /// Releases the ledgers idle the longest while the open ones are
-    /// charged more than the budget; never `keep`, a ledger in use or one
-    /// whose history does not verify. The runtimes are dropped after the
-    /// lock is let go.
-    fn release_over_budget(&self, keep: &LedgerId) -> usize {
+    /// The ledger `keep` of `size` events was just opened: it is charged
+    /// what it will hold, and while the open ledgers are charged more than
+    /// the budget, those idle the longest are released; never `keep`, a
+    /// ledger in use or one whose history does not verify. The runtimes
+    /// are dropped after the lock is let go.
+    fn opened(&self, keep: &LedgerId, size: u64) {
         let released: Vec<Arc<LedgerRuntime>> = {
             let mut slots = self.lock();
+            if let Some(slot) = slots.get_mut(keep) {
+                slot.size_at_opening = size;
+            }
             let mut charged: u64 = slots.values().filter_map(Slot::charge).sum();
             let budget = self.budget();
             let mut idle: Vec<(Instant, LedgerId)> = slots
@@ -311,7 +309,7 @@ impl Ledgers {
             }
             released
         };
-        released.len()
+        drop(released);
     }
 }
 

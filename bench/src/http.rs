@@ -39,6 +39,18 @@ impl Latencies {
         self.percentile_ms(99)
     }
 
+    /// Sends `request` and reads its answer whole, keeping how long it
+    /// took: whether it succeeded.
+    pub(crate) async fn time(&mut self, request: reqwest::RequestBuilder) -> bool {
+        let start = Instant::now();
+        let ok = match request.send().await {
+            Ok(resp) => resp.status().is_success() && resp.bytes().await.is_ok(),
+            Err(_) => false,
+        };
+        self.0.push(start.elapsed().as_micros() as u64);
+        ok
+    }
+
     pub(crate) fn percentile_ms(&mut self, p: usize) -> f64 {
         if self.0.is_empty() {
             return f64::NAN;
@@ -193,12 +205,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
                 } else {
                     format!("{base}/parties")
                 };
-                let start = Instant::now();
-                let ok = match client.get(url).bearer_auth(token).send().await {
-                    Ok(resp) => resp.status().is_success() && resp.bytes().await.is_ok(),
-                    Err(_) => false,
-                };
-                latencies.0.push(start.elapsed().as_micros() as u64);
+                let ok = latencies.time(client.get(url).bearer_auth(token)).await;
                 errors += u64::from(!ok);
                 i += readers;
             }

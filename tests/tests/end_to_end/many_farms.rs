@@ -56,13 +56,7 @@ async fn idle_farms_are_released_over_the_budget_and_rebuilt_on_demand(
 
     // The directory lists both farms without opening either.
     let directory = server
-        .call(
-            reqwest::Method::GET,
-            &server.url("/api/v1/ledgers"),
-            None,
-            None,
-            None,
-        )
+        .get_outside("/api/v1/ledgers", None)
         .await
         .expect(200)
         .body;
@@ -100,13 +94,7 @@ async fn idle_farms_are_released_over_the_budget_and_rebuilt_on_demand(
     let first_answer = server.get("/parties", None).await.expect(200).body;
     assert_eq!(open_ledgers(&server), [server::LEDGER]);
     let second_answer = server
-        .call(
-            reqwest::Method::GET,
-            &server.url(&second_api("/parties")),
-            None,
-            None,
-            None,
-        )
+        .get_outside(&second_api("/parties"), None)
         .await
         .expect(200)
         .body;

@@ -167,10 +167,7 @@ async fn public_pages_name_no_holder(db: windledger_store::testing::TestDatabase
         for query in ["", "?year=2021"] {
             // A route outside every ledger (the directory) is named whole.
             let answer = if route.starts_with("/api/") {
-                let url = server.url(&format!("{route}{query}"));
-                server
-                    .call(reqwest::Method::GET, &url, None, None, None)
-                    .await
+                server.get_outside(&format!("{route}{query}"), None).await
             } else {
                 server.get(&format!("{route}{query}"), None).await
             };
