@@ -18,6 +18,7 @@ pub mod papers;
 pub mod payments;
 pub mod problem;
 mod reads;
+pub mod replicas;
 pub mod routes;
 pub mod tlog;
 pub mod witnessing;
@@ -87,6 +88,8 @@ pub struct Inner {
     /// The SMTP relay convocations are sent through, if any (see
     /// [`AppState::hold_mailer`]).
     mailer: std::sync::OnceLock<windledger_mail::Mailer>,
+    /// How this server takes part in replication (see [`replicas`]).
+    replication: std::sync::OnceLock<replicas::Replication>,
 }
 
 /// A revocation takes effect within this time. A checked token is trusted
@@ -159,6 +162,7 @@ impl AppState {
             vault: std::sync::OnceLock::new(),
             public_url: std::sync::OnceLock::new(),
             mailer: std::sync::OnceLock::new(),
+            replication: std::sync::OnceLock::new(),
         }))
     }
 
@@ -401,6 +405,10 @@ pub fn router(state: AppState, pages: Router<AppState>) -> Router {
                 "this route does not take this method",
             )
         })
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            replicas::replication,
+        ))
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(state.clone(), observe))
         .layer(CatchPanicLayer::custom(
@@ -744,10 +752,15 @@ pub async fn serve_within(
     limits: ServeLimits,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let witnessing = tokio::spawn(witnessing::keep_witnessed(state.clone()));
+    // The writer alone asks the witnesses: a read-only server records no
+    // co-signature.
+    let witnessing =
+        (!state.read_only()).then(|| tokio::spawn(witnessing::keep_witnessed(state.clone())));
     let host: std::sync::Arc<dyn connections::Host> = std::sync::Arc::new(state.clone());
     let served = connections::serve(listener, host, router(state, pages), limits, shutdown).await;
-    witnessing.abort();
+    if let Some(witnessing) = witnessing {
+        witnessing.abort();
+    }
     served
 }
 

@@ -67,11 +67,14 @@ pub enum Kind {
     FiguresOutOfRange,
     /// The database cannot be reached, or the projections are not ready.
     Unavailable,
+    /// A read-only server (`serve --read-only`) refuses writes, and reads
+    /// that would write (a reading of personal data is recorded).
+    ReadOnly,
     Internal,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Validation,
         Kind::Refused,
         Kind::Unauthenticated,
@@ -85,6 +88,7 @@ impl Kind {
         Kind::TooManyRequests,
         Kind::FiguresOutOfRange,
         Kind::Unavailable,
+        Kind::ReadOnly,
         Kind::Internal,
     ];
 
@@ -103,6 +107,7 @@ impl Kind {
             Kind::TooManyRequests => "too-many-requests",
             Kind::FiguresOutOfRange => "figures-out-of-range",
             Kind::Unavailable => "unavailable",
+            Kind::ReadOnly => "read-only",
             Kind::Internal => "internal",
         }
     }
@@ -122,6 +127,7 @@ impl Kind {
             Kind::TooManyRequests => "Too many tokens that are not valid from this address",
             Kind::FiguresOutOfRange => "The ledger's figures do not add up within range",
             Kind::Unavailable => "The service is not available right now",
+            Kind::ReadOnly => "This server only reads",
             Kind::Internal => "Internal error",
         }
     }
@@ -138,7 +144,7 @@ impl Kind {
             Kind::VersionConflict => StatusCode::CONFLICT,
             Kind::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Kind::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Kind::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Kind::MethodNotAllowed | Kind::ReadOnly => StatusCode::METHOD_NOT_ALLOWED,
             Kind::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             Kind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Kind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
@@ -212,7 +218,9 @@ impl Problem {
 
     /// A store failure: unavailable when the database is, else internal.
     pub fn store(e: &windledger_store::StoreError) -> Self {
-        if e.is_retryable() {
+        if let windledger_store::StoreError::ReadOnly(why) = e {
+            Self::new(Kind::ReadOnly, why.clone())
+        } else if e.is_retryable() {
             Self::unavailable(format!("the database is not reachable: {e}"))
         } else {
             Self::internal(e)
@@ -251,6 +259,7 @@ impl From<windledger_app::Error> for Problem {
             K::Refused => Self::refused(e.rule.unwrap_or("refused"), e.detail),
             K::VersionConflict => Self::new(Kind::VersionConflict, e.detail),
             K::Unavailable => Self::unavailable(e.detail),
+            K::ReadOnly => Self::new(Kind::ReadOnly, e.detail),
             // Logged where it arose; the detail is not shown.
             K::Internal => Self::new(
                 Kind::Internal,

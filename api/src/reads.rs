@@ -417,6 +417,27 @@ pub(crate) async fn checkpoint(
     State(state): State<AppState>,
     Ledger(runtime): Ledger,
 ) -> Result<Response, Problem> {
+    if state.read_only() {
+        // A read-only server records nothing: it shows the latest
+        // checkpoint the writer signed (which may be behind the head).
+        let latest = runtime
+            .store
+            .latest_signed_checkpoint(&runtime.id)
+            .await
+            .map_err(|e| Problem::store(&e))?
+            .ok_or_else(|| {
+                Problem::unavailable(
+                    "the writer has signed no checkpoint of this ledger yet: ask the writer",
+                )
+            })?;
+        return ok(SignedHead {
+            ledger: latest.ledger.to_string(),
+            size: latest.size,
+            head: latest.head.to_hex(),
+            checkpoint: latest.note,
+            public_key: state.signer.verifier().to_string(),
+        });
+    }
     let head = runtime.verified_head().await?;
     runtime
         .extends_last_signed(head, &state.trusted_keys)

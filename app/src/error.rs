@@ -16,6 +16,9 @@ pub enum ErrorKind {
     VersionConflict,
     /// The database cannot be reached, or the ledger does not verify.
     Unavailable,
+    /// This server only reads (`serve --read-only`): the write, or the
+    /// read that records itself, belongs on the writer.
+    ReadOnly,
     /// An unexpected failure: logged, and shown as such.
     Internal,
 }
@@ -64,7 +67,9 @@ impl Error {
 
     /// A store failure: unavailable when the database is, else internal.
     pub fn store(e: &StoreError) -> Self {
-        if e.is_retryable() {
+        if let StoreError::ReadOnly(why) = e {
+            Self::new(ErrorKind::ReadOnly, why.clone())
+        } else if e.is_retryable() {
             Self::unavailable(format!("the database is not reachable: {e}"))
         } else {
             Self::internal(e)

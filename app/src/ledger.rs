@@ -216,6 +216,13 @@ impl LedgerRuntime {
         Ok(size)
     }
 
+    /// Forgets the head last read, so that the next read waits for the
+    /// head the database records now (a client that wrote on the primary
+    /// reads its write on a replica once the replica replayed it).
+    pub fn forget_head(&self) {
+        *self.head.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
     /// The ledger's head, once everything up to it is verified: the only
     /// head the server signs. The head the database records must be the
     /// one verified (not shorter, not another hash), and its last event,

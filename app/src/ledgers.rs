@@ -79,6 +79,16 @@ impl Slot {
     }
 }
 
+/// The ledger a request's path is under: the API's
+/// `/api/v1/ledgers/{ledger}/...` or the pages' `/parcs/{ledger}/...`.
+pub fn named_in(path: &str) -> Option<LedgerId> {
+    let name = path
+        .strip_prefix("/api/v1/ledgers/")
+        .or_else(|| path.strip_prefix("/parcs/"))
+        .and_then(|rest| rest.split('/').next())?;
+    LedgerId::parse(name.to_owned()).ok()
+}
+
 /// The farms of a store, by ledger id.
 pub type Directory = Arc<Vec<(LedgerId, FarmSummary)>>;
 
@@ -196,6 +206,33 @@ impl Ledgers {
         Ok(Some(runtime))
     }
 
+    /// Opens the ledgers of `store`, in id order, while the budget holds
+    /// them (what a server does as it starts, beside its first requests);
+    /// how many it opened. A ledger that does not open is skipped: its
+    /// requests will say why.
+    pub async fn warm(
+        &self,
+        store: &Store,
+        keys: &[CheckpointVerifier],
+    ) -> Result<usize, StoreError> {
+        let budget = self.budget();
+        let mut charged = 0u64;
+        let mut opened = 0;
+        for id in store.ledgers().await? {
+            let size = store.head(&id).await?.size;
+            charged = charged.saturating_add(size.saturating_mul(BYTES_PER_EVENT));
+            if charged > budget {
+                break;
+            }
+            match self.open(store, &id, keys).await {
+                Ok(Some(_)) => opened += 1,
+                Ok(None) => {}
+                Err(e) => tracing::warn!(ledger = %id, error = %e, "cannot open the ledger"),
+            }
+        }
+        Ok(opened)
+    }
+
     /// How many ledgers the server has a slot for (open or released).
     pub fn known(&self) -> usize {
         self.lock().len()
@@ -207,6 +244,11 @@ impl Ledgers {
             .values()
             .filter_map(|slot| slot.runtime.get().cloned())
             .collect()
+    }
+
+    /// The ledger's runtime if it is open now (never opens it).
+    pub fn held_one(&self, id: &LedgerId) -> Option<Arc<LedgerRuntime>> {
+        self.lock().get(id)?.runtime.get().cloned()
     }
 
     /// Every ledger's counts, by id.
@@ -254,14 +296,7 @@ impl Ledgers {
     /// `/parcs/{ledger}/...`), once the request is answered, if the server
     /// holds that ledger: a made-up name counts nothing.
     pub fn count_request(&self, path: &str) {
-        let Some(name) = path
-            .strip_prefix("/api/v1/ledgers/")
-            .or_else(|| path.strip_prefix("/parcs/"))
-            .and_then(|rest| rest.split('/').next())
-        else {
-            return;
-        };
-        let Ok(id) = LedgerId::parse(name.to_owned()) else {
+        let Some(id) = named_in(path) else {
             return;
         };
         if let Some(slot) = self.lock().get(&id) {

@@ -24,7 +24,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::bail;
-use windledger::serve;
 use windledger_api::AppState;
 use windledger_app::import::synthetic::write_synthetic;
 use windledger_app::ledgers::BYTES_PER_EVENT;
@@ -32,7 +31,7 @@ use windledger_fixtures::synthetic::Synthetic;
 use windledger_store::testing::Backend;
 use windledger_store::{LedgerId, Store};
 
-use crate::http::{Latencies, gather};
+use crate::http::{Latencies, gather, serve_state};
 use crate::projections::status_mib;
 use crate::{bench_database, env_size};
 
@@ -117,12 +116,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = db.store().await;
     let state = AppState::new(store.clone(), db.checkpoint_signer());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, state.clone(), async move {
-        let _ = stopped.await;
-    }));
+    let (base, stop, server) = serve_state(state.clone()).await?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(readers)
         .build()?;

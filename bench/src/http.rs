@@ -75,37 +75,56 @@ pub(crate) async fn gather(
     Ok((latencies, errors))
 }
 
-pub async fn bench(backend: Backend) -> anyhow::Result<()> {
-    let holders = env_size("WINDLEDGER_BENCH_HOLDERS", 20_000)?;
-    let seconds = env_size("WINDLEDGER_BENCH_SECONDS", 20)?;
-    let readers = env_size("WINDLEDGER_BENCH_READERS", 24)?.max(1);
-    let voters = env_size("WINDLEDGER_BENCH_VOTER_TASKS", 8)?.max(1);
-    let (db, store) = bench_database(backend).await?;
+/// A server of this process on `state` (the code `windledger serve`
+/// runs): its address, the sender that stops it, and its task.
+pub(crate) type Served = (
+    String,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+);
+
+pub(crate) async fn serve_state(state: AppState) -> anyhow::Result<Served> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let base = format!("http://{}", listener.local_addr()?);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(serve(listener, state, async move {
+        let _ = stopped.await;
+    }));
+    Ok((base, stop, server))
+}
+
+/// A synthetic farm with a general meeting open: what readers and voters
+/// load.
+pub(crate) struct Voting {
+    pub ledger: LedgerId,
+    /// Each holder with shares, and a token of theirs.
+    pub tokens: Arc<Vec<(String, String)>>,
+}
+
+/// Writes a synthetic farm of `holders` holders to `store`, serves it from
+/// `state` at `base`, issues a token per holder and opens a meeting whose
+/// roll is every holder.
+pub(crate) async fn voting_farm(
+    store: &windledger_store::Store,
+    state: &AppState,
+    base: &str,
+    client: &reqwest::Client,
+    holders: usize,
+) -> anyhow::Result<Voting> {
     let ledger = LedgerId::parse("bench-http")?;
     let config = Synthetic::new(holders, 2, 7);
     let start = Instant::now();
-    let written = write_synthetic(&store, &ledger, &config, |_| {}).await?;
+    let written = write_synthetic(store, &ledger, &config, |_| {}).await?;
     eprintln!(
         "# wrote a synthetic farm of {holders} holders: {} events in {:.1} s",
         written.events,
         start.elapsed().as_secs_f64()
     );
-
-    let signer = db.checkpoint_signer();
-    let state = AppState::new(store.clone(), signer);
     let runtime = state
         .open(&ledger)
         .await
         .map_err(|p| anyhow::anyhow!(p.detail))?;
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}/api/v1/ledgers/{ledger}", listener.local_addr()?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(serve(listener, state, async move {
-        let _ = stopped.await;
-    }));
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(readers + voters)
-        .build()?;
+    let base = format!("{base}/api/v1/ledgers/{ledger}");
 
     // Holders with shares now, and a token each.
     runtime
@@ -130,7 +149,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     let mut tokens = Vec::with_capacity(holder_ids.len());
     for h in &holder_ids {
         let issued = auth::issue(
-            &store,
+            store,
             &ledger,
             Role::Shareholder,
             Some(h.clone().into()),
@@ -140,7 +159,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
         .await?;
         tokens.push((h.to_string(), issued.token));
     }
-    let secretary = auth::issue(&store, &ledger, Role::Secretary, None, "bench", None)
+    let secretary = auth::issue(store, &ledger, Role::Secretary, None, "bench", None)
         .await?
         .token;
 
@@ -182,74 +201,144 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
         .await
         .context("opening the voting")?;
     eprintln!(
-        "# meeting open (roll of {} holders frozen in {:.0} ms); {readers} readers and {voters} voters for {seconds} s",
+        "# meeting open (roll of {} holders frozen in {:.0} ms)",
         holder_ids.len(),
         opened.elapsed().as_secs_f64() * 1000.0
     );
+    Ok(Voting {
+        ledger,
+        tokens: Arc::new(tokens),
+    })
+}
+
+/// `readers` clients until `deadline`, reader `r` asking the server
+/// `bases[r % bases.len()]`: a holder's statement (with that holder's
+/// token) and the college totals (`/parties`) in turn.
+pub(crate) fn read_load(
+    client: &reqwest::Client,
+    bases: &[String],
+    voting: &Voting,
+    readers: usize,
+    deadline: Instant,
+) -> Vec<tokio::task::JoinHandle<(Latencies, u64)>> {
+    (0..readers)
+        .map(|r| {
+            let base = format!(
+                "{}/api/v1/ledgers/{}",
+                bases[r % bases.len()],
+                voting.ledger
+            );
+            let (client, tokens) = (client.clone(), voting.tokens.clone());
+            tokio::spawn(async move {
+                let mut latencies = Latencies::default();
+                let mut errors = 0u64;
+                let mut i = r;
+                while Instant::now() < deadline {
+                    let (holder, token) = &tokens[(i * 7919) % tokens.len()];
+                    let url = if i % 2 == 0 {
+                        format!("{base}/holders/{holder}/statement")
+                    } else {
+                        format!("{base}/parties")
+                    };
+                    let ok = latencies.time(client.get(url).bearer_auth(token)).await;
+                    errors += u64::from(!ok);
+                    i += readers;
+                }
+                (latencies, errors)
+            })
+        })
+        .collect()
+}
+
+/// `voters` clients casting ballots at `base` until `deadline`, each
+/// holder in turn with the holder's own token (a holder voting again once
+/// every holder has voted: the new ballot replaces the old). Each ballot
+/// acknowledged is told to `acknowledged`, if given, with when and the
+/// answer's `Windledger-Lsn`.
+pub(crate) fn ballot_load(
+    client: &reqwest::Client,
+    base: &str,
+    voting: &Voting,
+    voters: usize,
+    deadline: Instant,
+    acknowledged: Option<tokio::sync::mpsc::UnboundedSender<(Instant, String)>>,
+) -> Vec<tokio::task::JoinHandle<(Latencies, u64)>> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let base = format!("{base}/api/v1/ledgers/{}", voting.ledger);
+    (0..voters)
+        .map(|_| {
+            let (client, base, tokens, next, acknowledged) = (
+                client.clone(),
+                base.clone(),
+                voting.tokens.clone(),
+                next.clone(),
+                acknowledged.clone(),
+            );
+            tokio::spawn(async move {
+                let mut latencies = Latencies::default();
+                let mut errors = 0u64;
+                while Instant::now() < deadline {
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let (holder, token) = &tokens[n % tokens.len()];
+                    let round = n / tokens.len();
+                    let choice = if round % 2 == 0 { "for" } else { "against" };
+                    let body = json!({"voter": holder, "choices": {"bench-ag.1": choice}});
+                    let start = Instant::now();
+                    let ok = match client
+                        .post(format!("{base}/meetings/bench-ag/ballots"))
+                        .bearer_auth(token)
+                        .header("idempotency-key", format!("ballot-{holder}-{round}"))
+                        .json(&body)
+                        .send()
+                        .await
+                    {
+                        Ok(resp) => {
+                            let lsn = resp
+                                .headers()
+                                .get("windledger-lsn")
+                                .and_then(|v| v.to_str().ok())
+                                .map(str::to_owned);
+                            let ok = resp.status().as_u16() == 201 && resp.bytes().await.is_ok();
+                            if let (true, Some(tx), Some(lsn)) = (ok, &acknowledged, lsn) {
+                                let _ = tx.send((Instant::now(), lsn));
+                            }
+                            ok
+                        }
+                        Err(_) => false,
+                    };
+                    latencies.0.push(start.elapsed().as_micros() as u64);
+                    errors += u64::from(!ok);
+                }
+                (latencies, errors)
+            })
+        })
+        .collect()
+}
+
+pub async fn bench(backend: Backend) -> anyhow::Result<()> {
+    let holders = env_size("WINDLEDGER_BENCH_HOLDERS", 20_000)?;
+    let seconds = env_size("WINDLEDGER_BENCH_SECONDS", 20)?;
+    let readers = env_size("WINDLEDGER_BENCH_READERS", 24)?.max(1);
+    let voters = env_size("WINDLEDGER_BENCH_VOTER_TASKS", 8)?.max(1);
+    let (db, store) = bench_database(backend).await?;
+    let state = AppState::new(store.clone(), db.checkpoint_signer());
+    let (base, stop, server) = serve_state(state.clone()).await?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(readers + voters)
+        .build()?;
+    let voting = voting_farm(&store, &state, &base, &client, holders).await?;
+    eprintln!("# {readers} readers and {voters} voters for {seconds} s");
 
     crate::projections::reset_peak_rss();
-    let tokens = Arc::new(tokens);
-    let next_voter = Arc::new(AtomicUsize::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds as u64);
-    let mut reads = Vec::new();
-    for r in 0..readers {
-        let (client, base, tokens) = (client.clone(), base.clone(), tokens.clone());
-        reads.push(tokio::spawn(async move {
-            let mut latencies = Latencies::default();
-            let mut errors = 0u64;
-            let mut i = r;
-            while Instant::now() < deadline {
-                let (holder, token) = &tokens[(i * 7919) % tokens.len()];
-                let url = if i % 2 == 0 {
-                    format!("{base}/holders/{holder}/statement")
-                } else {
-                    format!("{base}/parties")
-                };
-                let ok = latencies.time(client.get(url).bearer_auth(token)).await;
-                errors += u64::from(!ok);
-                i += readers;
-            }
-            (latencies, errors)
-        }));
-    }
-    let mut ballots = Vec::new();
-    for _ in 0..voters {
-        let (client, base, tokens, next) = (
-            client.clone(),
-            base.clone(),
-            tokens.clone(),
-            next_voter.clone(),
-        );
-        ballots.push(tokio::spawn(async move {
-            let mut latencies = Latencies::default();
-            let mut errors = 0u64;
-            while Instant::now() < deadline {
-                // Each holder votes once, then (if the run outlasts the
-                // roll) changes their vote, and so on: a new ballot replaces
-                // the one before.
-                let n = next.fetch_add(1, Ordering::Relaxed);
-                let (holder, token) = &tokens[n % tokens.len()];
-                let round = n / tokens.len();
-                let choice = if round % 2 == 0 { "for" } else { "against" };
-                let body = json!({"voter": holder, "choices": {"bench-ag.1": choice}});
-                let start = Instant::now();
-                let ok = match client
-                    .post(format!("{base}/meetings/bench-ag/ballots"))
-                    .bearer_auth(token)
-                    .header("idempotency-key", format!("ballot-{holder}-{round}"))
-                    .json(&body)
-                    .send()
-                    .await
-                {
-                    Ok(resp) => resp.status().as_u16() == 201 && resp.bytes().await.is_ok(),
-                    Err(_) => false,
-                };
-                latencies.0.push(start.elapsed().as_micros() as u64);
-                errors += u64::from(!ok);
-            }
-            (latencies, errors)
-        }));
-    }
+    let reads = read_load(
+        &client,
+        std::slice::from_ref(&base),
+        &voting,
+        readers,
+        deadline,
+    );
+    let ballots = ballot_load(&client, &base, &voting, voters, deadline, None);
     let began = Instant::now();
     let (mut read_latencies, read_errors) = gather(reads).await?;
     let (mut ballot_latencies, ballot_errors) = gather(ballots).await?;

@@ -11,6 +11,7 @@
 //! `cargo run --release -p windledger-bench -- papers --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- payments --backend postgres|sqlite`
 //! `cargo run --release -p windledger-bench -- farms --backend postgres|sqlite`
+//! `cargo run --release -p windledger-bench -- replicas` (clusters of its own)
 //! `cargo run --release -p windledger-bench -- tlog --backend postgres|sqlite [--part upkeep|proofs|publish]`
 //! `cargo run --release -p windledger-bench -- witness`
 //! `cargo run --release -p windledger-bench -- budgeting`
@@ -32,7 +33,9 @@
 //! WINDLEDGER_BENCH_VOTERS (10000), WINDLEDGER_BENCH_PROJECTS (100) and
 //! WINDLEDGER_BENCH_ROUNDS (5) for `budgeting`; WINDLEDGER_BENCH_FARMS
 //! (1000), WINDLEDGER_BENCH_SECONDS (10) and WINDLEDGER_BENCH_READERS (24)
-//! for `farms`.
+//! for `farms`; WINDLEDGER_BENCH_HOLDERS (20000), WINDLEDGER_BENCH_SECONDS
+//! (10), WINDLEDGER_BENCH_READERS (24) and WINDLEDGER_BENCH_VOTER_TASKS (8)
+//! for `replicas`.
 //! PostgreSQL runs on a database created (and dropped) on the server
 //! `DATABASE_URL` names; SQLite on a temporary file.
 
@@ -51,6 +54,7 @@ mod papers;
 mod payments;
 mod projections;
 mod register;
+mod replicas;
 mod tlog;
 mod verify;
 mod witness;
@@ -140,6 +144,10 @@ enum Bench {
         #[arg(long, value_enum)]
         backend: BackendArg,
     },
+    /// A writer and a read-only server on a hot standby, on PostgreSQL
+    /// clusters of its own: reads served by the writer alone and by both,
+    /// the standby's lag under ballots.
+    Replicas,
     /// The ledger as a transparency log: the tree's upkeep on
     /// `append_concurrent` (bare, with a reader, with the tree,
     /// alternated), proof times at 1,000,000 events, `windledger publish`
@@ -491,6 +499,7 @@ fn main() -> anyhow::Result<()> {
         Bench::Papers { backend } => two_workers()?.block_on(papers::bench(backend.backend())),
         Bench::Payments { backend } => two_workers()?.block_on(payments::bench(backend.backend())),
         Bench::Farms { backend } => two_workers()?.block_on(farms::bench(backend.backend())),
+        Bench::Replicas => two_workers()?.block_on(replicas::bench()),
         // As `store`: the same runtime for the same appends.
         Bench::Tlog { backend, parts } => {
             current()?.block_on(tlog::bench(backend.backend(), &parts))

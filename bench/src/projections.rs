@@ -2,8 +2,10 @@
 //! (issue 6), its peak memory, an as-of query, and the close of a meeting
 //! of 10,000 voters.
 //!
-//! Prints `rebuild` (events/s: read from the store in pages of 5,000,
-//! decoded and applied to every fold), `rebuild_peak_rss` (MiB: the
+//! Prints `replay` (events/s: the ledger read through the store's
+//! subscription, as the rebuild reads it, nothing applied), `rebuild`
+//! (events/s: read the same way, decoded and applied to every fold),
+//! `rebuild_vs_replay` (the rebuild's rate over the replay's), `rebuild_peak_rss` (MiB: the
 //! process's peak resident memory during the rebuild, reset just before),
 //! `cap_table_as_of` (ms: the cap table with its percentages as of a date,
 //! best of 5) and `tally_10k` (ms: deciding the close of a general meeting
@@ -69,6 +71,20 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
         let Some(last) = page.last() else { break };
         after = last.position;
     }
+    // replay: the same ledger read again through the same subscription,
+    // nothing applied: what the rebuild is compared with (issue 26: rebuild
+    // >= 0.6 x replay, in the same run).
+    let start = Instant::now();
+    let replayed = store
+        .subscribe(ledger.clone(), 0)
+        .take(written)
+        .fold(0usize, |n, r| async move { n + usize::from(r.is_ok()) })
+        .await;
+    let replay = start.elapsed();
+    if replayed != written {
+        bail!("the replay read {replayed} events, not {written}");
+    }
+    println!("replay {:.0} events/s", per_second(written, replay));
     eprintln!("# rebuilding");
     reset_peak_rss();
     let start = Instant::now();
@@ -87,6 +103,10 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
         bail!("the projections reached {reached}, not {written}");
     }
     println!("rebuild {:.0} events/s", per_second(written, elapsed));
+    println!(
+        "rebuild_vs_replay {:.2} ratio",
+        replay.as_secs_f64() / elapsed.as_secs_f64()
+    );
     println!("rebuild_peak_rss {:.0} MiB", peak_rss_mib()?);
 
     // cap_table_as_of: the cap table with percentages, mid-history.

@@ -104,6 +104,19 @@ impl KeyOptions {
 }
 
 impl KeyOptions {
+    /// Refuses key files that are not there (rather than make new keys).
+    pub fn require_files(&self) -> anyhow::Result<()> {
+        for path in [&self.key_file, &self.vault_key_file] {
+            if !path.exists() {
+                bail!(
+                    "there is no key file at {}: give --key-file and --vault-key-file, the files `windledger serve` uses",
+                    path.display()
+                );
+            }
+        }
+        Ok(())
+    }
+
     /// The signing key's public half and the vault's master key, read from
     /// their files, which must be there: a command that only reads (a
     /// document with names) never makes a key of its own.
@@ -113,14 +126,7 @@ impl KeyOptions {
         windledger_store::CheckpointVerifier,
         windledger_vault::MasterKey,
     )> {
-        for path in [&self.key_file, &self.vault_key_file] {
-            if !path.exists() {
-                bail!(
-                    "there is no key file at {}: give --key-file and --vault-key-file, the files `windledger serve` uses",
-                    path.display()
-                );
-            }
-        }
+        self.require_files()?;
         let mut quiet = std::io::sink();
         let (signer, master) = self.load(&mut quiet)?;
         Ok((signer.verifier(), master))

@@ -57,6 +57,11 @@ pub struct ServeOptions {
     /// Log one JSON object per line instead of text.
     #[arg(long)]
     pub json_logs: bool,
+    /// Serve reads only, from a PostgreSQL hot standby (or the primary):
+    /// every write is refused, naming `--writer-url` (docs/deploy.md,
+    /// "Read replicas"). Needs the writer's key files, to verify its seals.
+    #[arg(long, env = "WINDLEDGER_READ_ONLY")]
+    pub read_only: bool,
     #[command(flatten)]
     pub network: NetworkOptions,
 }
@@ -113,6 +118,19 @@ pub struct NetworkOptions {
         default_value_t = windledger_app::ledgers::DEFAULT_BUDGET_MIB
     )]
     pub ledger_memory_mib: u64,
+    /// Where writes go (the writer's public address): named when a
+    /// read-only server refuses one.
+    #[arg(long, env = "WINDLEDGER_WRITER_URL")]
+    pub writer_url: Option<String>,
+    /// The longest a read sent with `Windledger-Read-After` waits for the
+    /// database to replay that position, in milliseconds (then 503).
+    #[arg(
+        long,
+        env = "WINDLEDGER_READ_AFTER_WAIT_MS",
+        default_value_t = 2000,
+        value_parser = clap::value_parser!(u64).range(0..=60_000)
+    )]
+    pub read_after_wait_ms: u64,
 }
 
 impl Default for NetworkOptions {
@@ -126,6 +144,8 @@ impl Default for NetworkOptions {
             smtp_url: None,
             smtp_from: None,
             ledger_memory_mib: windledger_app::ledgers::DEFAULT_BUDGET_MIB,
+            writer_url: None,
+            read_after_wait_ms: 2000,
         }
     }
 }
@@ -460,6 +480,10 @@ pub async fn serve_store(
     state
         .ledgers
         .set_budget(network.ledger_memory_mib.saturating_mul(1024 * 1024));
+    state.replicate(windledger_api::replicas::Replication {
+        writer_url: network.writer_url.clone(),
+        read_after_wait: std::time::Duration::from_millis(network.read_after_wait_ms),
+    });
     match &network.public_url {
         Some(url) => state.publish_at(url),
         None => state.publish_at(&format!("http://{}", listener.local_addr()?)),
@@ -473,12 +497,20 @@ pub async fn serve_store(
             &windledger_mail::SmtpSettings::parse(url, from)?,
         ));
     }
-    // Open every ledger now, so the projections catch up before traffic.
-    for ledger in store.ledgers().await? {
-        if let Err(p) = state.open(&ledger).await {
-            bail!("cannot open ledger {ledger}: {}", p.detail);
+    // The ledgers the budget holds are opened meanwhile, so that their
+    // first requests find them built; the rest open on first use (the
+    // start does not wait on how many farms there are).
+    let warming = state.clone();
+    tokio::spawn(async move {
+        match warming
+            .ledgers
+            .warm(&warming.store, &warming.trusted_keys)
+            .await
+        {
+            Ok(opened) => tracing::info!(opened, "ledgers opened ahead of their requests"),
+            Err(e) => tracing::warn!(error = %e, "cannot open the ledgers ahead of their requests"),
         }
-    }
+    });
     writeln!(
         out,
         "Serving on http://{} (API reference at /api/v1/docs). Ctrl-C stops.",
@@ -491,12 +523,23 @@ pub async fn serve_store(
 
 pub async fn run_serve(options: &ServeOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let earlier = public_keys(&options.earlier_public_keys, "--earlier-public-key")?;
+    if options.read_only {
+        // A reader's keys are the writer's: it never makes one of its own.
+        options.keys.require_files()?;
+    }
     let (signer, master) = options.keys.load(out)?;
     let vault = windledger_app::people::Vault::new(master);
-    let store = connect_sealed(&options.database_url, &signer).await?;
+    let (store, role) = if options.read_only {
+        let reading = StoreOptions::new(&options.database_url).reading_only();
+        let store = open(reading, &options.database_url).await?;
+        (store, "read only: writes are refused; seals verified with")
+    } else {
+        let store = connect_sealed(&options.database_url, &signer).await?;
+        (store, "commits sealed and checkpoints signed with")
+    };
     writeln!(
         out,
-        "Database: {} ({}); commits sealed and checkpoints signed with {}",
+        "Database: {} ({}); {role} {}",
         redacted(&options.database_url),
         store.backend_name(),
         signer.verifier()

@@ -27,7 +27,7 @@ pub fn input_error(e: &ParseError) -> Message {
 }
 
 /// What the pages say of a problem of each kind (a refusal says its rule).
-const SENTENCES: [(Kind, &str); 6] = [
+const SENTENCES: [(Kind, &str); 7] = [
     (Kind::Validation, "La demande n'est pas valide."),
     (
         Kind::VersionConflict,
@@ -39,6 +39,10 @@ const SENTENCES: [(Kind, &str); 6] = [
     ),
     (Kind::Forbidden, "Votre rôle ne permet pas cette opération."),
     (Kind::NotFound, "Élément introuvable."),
+    (
+        Kind::ReadOnly,
+        "Ce serveur ne fait que montrer le registre : cette opération se fait sur le serveur principal.",
+    ),
     (
         Kind::FiguresOutOfRange,
         "Des chiffres enregistrés avant que windledger ne borne les montants ne peuvent pas être additionnés : corrigez le rapport nommé.",

@@ -72,6 +72,10 @@ pub enum StoreError {
         recorded: crate::types::Hash,
         offered: crate::types::Hash,
     },
+    /// This store only reads (a read-only server, or a hot standby that
+    /// refused a write: SQLSTATE 25006), or its schema is behind.
+    #[error("{0}")]
+    ReadOnly(String),
     /// The database does not answer (see `health`): the call was refused,
     /// or given up, at once.
     #[error("{0}")]
@@ -128,6 +132,13 @@ pub(crate) fn is_transient(e: &sqlx::Error) -> bool {
 
 impl From<sqlx::Error> for StoreError {
     fn from(e: sqlx::Error) -> Self {
+        // 25006 read_only_sql_transaction: a hot standby, or a primary
+        // demoted under us.
+        if e.as_database_error().and_then(|d| d.code()).as_deref() == Some("25006") {
+            return Self::ReadOnly(
+                "the database only reads (a hot standby): writes go to the primary".into(),
+            );
+        }
         Self::Database(Arc::new(e))
     }
 }

@@ -14,12 +14,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use sqlx::postgres::PgConnectOptions;
 use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::error::StoreError;
-use crate::pg;
+use crate::pg::Pg;
 
 /// How often an unavailable database is probed.
 pub const PROBE_EVERY: Duration = Duration::from_millis(250);
@@ -30,7 +29,7 @@ const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 #[derive(Debug)]
 pub(crate) struct Health {
     /// `None` on SQLite: nothing to probe, never unavailable.
-    probe: Option<Arc<PgConnectOptions>>,
+    probe: Option<Pg>,
     /// Whether a probe task is running.
     probing: AtomicBool,
     /// `Some(since)` while the database is unavailable; receivers learn when
@@ -39,7 +38,7 @@ pub(crate) struct Health {
 }
 
 impl Health {
-    pub fn new(probe: Option<Arc<PgConnectOptions>>) -> Arc<Self> {
+    pub fn new(probe: Option<Pg>) -> Arc<Self> {
         Arc::new(Self {
             probe,
             probing: AtomicBool::new(false),
@@ -76,14 +75,14 @@ impl Health {
     /// Looks at a call's error: one that says the connection is gone starts
     /// the probe (unless one runs already).
     pub fn observe(self: &Arc<Self>, error: &StoreError) {
-        let Some(options) = &self.probe else { return };
+        let Some(pg) = &self.probe else { return };
         if !error.is_connection_failure() || self.probing.swap(true, Ordering::AcqRel) {
             return;
         }
-        let (health, options) = (Arc::clone(self), Arc::clone(options));
+        let (health, pg) = (Arc::clone(self), pg.clone());
         tokio::spawn(async move {
             loop {
-                match probe(&options).await {
+                match probe(&pg).await {
                     Ok(()) => {
                         let was = health.down.send_replace(None);
                         if let Some(since) = was {
@@ -113,10 +112,12 @@ impl Health {
     }
 }
 
-async fn probe(options: &PgConnectOptions) -> Result<(), String> {
-    match tokio::time::timeout(PROBE_TIMEOUT, pg::answers(options)).await {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!("no answer within {PROBE_TIMEOUT:?}")),
+async fn probe(pg: &Pg) -> Result<(), String> {
+    // Each host the URL names may take its time.
+    let hosts = u32::try_from(pg.host_count()).unwrap_or(u32::MAX);
+    let within = PROBE_TIMEOUT.saturating_mul(hosts);
+    match tokio::time::timeout(within, pg.reach()).await {
+        Ok(answer) => answer,
+        Err(_) => Err(format!("no answer within {within:?}")),
     }
 }

@@ -15,6 +15,7 @@ mod health;
 mod news;
 mod pg;
 mod plan;
+pub mod replication;
 mod rows;
 mod seal;
 mod sqlite;
@@ -38,6 +39,7 @@ pub use cqrs::{
 };
 pub use error::StoreError;
 pub use health::PROBE_EVERY;
+pub use replication::Lsn;
 pub use seal::{EventSeal, KeyId, SEAL_DOMAIN_TAG, Seal, SealSignature, Sealer};
 pub use store::{Restored, SignedCheckpoint, Store, StoreOptions};
 pub use tokens::StoredToken;

@@ -1,6 +1,7 @@
 //! The PostgreSQL backend: all of its SQL is here.
 
 use std::collections::HashMap;
+use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use uuid::Uuid;
 use crate::chain::StoredContent;
 use crate::error::StoreError;
 use crate::plan::{self, GroupPlan, GroupState, NewRow, PreparedStream, WriterCache};
+use crate::replication::Lsn;
 use crate::rows::{
     as_they_arrive, parse_metadata, same_checkpoint_head, seal_from_parts, to_u32, to_u64,
     token_from_row, vault_key_from_row, vault_read_from_row, vault_version_from_row,
@@ -61,6 +63,68 @@ pub(crate) struct Pg {
     /// with a transient error, and the group goes the slow path on `pool`,
     /// which finds whatever did commit by its event ids.
     fast_pool: PgPool,
+    /// The hosts the URL names, in its order: one, or a primary and its
+    /// standbys (see [`hosts`]).
+    candidates: Arc<[PgConnectOptions]>,
+    read_only: bool,
+}
+
+/// The database servers a URL names: one, or several as libpq writes them
+/// (`postgres://user@db1:5432,db2:5432/windledger`), each with the URL's
+/// user, database and parameters.
+pub(crate) fn hosts(url: &str) -> Result<Vec<PgConnectOptions>, StoreError> {
+    let (scheme, rest) = url
+        .split_once("://")
+        .ok_or_else(|| StoreError::UnsupportedUrl(url.to_owned()))?;
+    let end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(end);
+    let (user, hosts) = match authority.rfind('@') {
+        Some(at) => authority.split_at(at + 1),
+        None => ("", authority),
+    };
+    hosts
+        .split(',')
+        .map(|host| {
+            Ok(PgConnectOptions::from_str(&format!(
+                "{scheme}://{user}{host}{tail}"
+            ))?)
+        })
+        .collect()
+}
+
+/// The first of `candidates` that answers and, for a writer, is a primary
+/// (not in recovery); else why none is, host by host.
+async fn choose(
+    candidates: &[PgConnectOptions],
+    read_only: bool,
+) -> Result<PgConnectOptions, String> {
+    let mut why = Vec::new();
+    for options in candidates {
+        let host = format!("{}:{}", options.get_host(), options.get_port());
+        let answer = async {
+            let mut c = PgConnection::connect_with(options).await?;
+            let standby: bool = sqlx::query_scalar("SELECT pg_is_in_recovery()")
+                .fetch_one(&mut c)
+                .await?;
+            c.close().await?;
+            Ok::<_, sqlx::Error>(standby)
+        };
+        match tokio::time::timeout(Duration::from_secs(2), answer).await {
+            Ok(Ok(standby)) if read_only || !standby => return Ok(options.clone()),
+            Ok(Ok(_)) => why.push(format!("{host} is a standby")),
+            Ok(Err(e)) => why.push(format!("{host}: {e}")),
+            Err(_) => why.push(format!("{host} did not answer within 2 s")),
+        }
+    }
+    Err(format!(
+        "no database host {}: {}",
+        if read_only {
+            "answers"
+        } else {
+            "is a primary that answers"
+        },
+        why.join("; ")
+    ))
 }
 
 /// Whether every migration is applied already, with the same checksum: then
@@ -85,17 +149,49 @@ async fn migrated(pool: &PgPool) -> bool {
 }
 
 impl Pg {
-    pub async fn connect(url: &str, max_connections: u32) -> Result<Self, StoreError> {
-        // One direct attempt first: the pool would retry until its timeout
-        // and report only that, hiding "connection refused" or a bad password.
-        let probe = <sqlx::PgConnection as sqlx::Connection>::connect(url).await?;
-        sqlx::Connection::close(probe).await?;
+    /// Connects; applies the migrations unless `read_only` (a hot standby
+    /// takes its schema from the primary: one behind is refused).
+    pub async fn connect(
+        url: &str,
+        max_connections: u32,
+        read_only: bool,
+    ) -> Result<Self, StoreError> {
+        let mut candidates = hosts(url)?;
+        if read_only {
+            // Even on a primary, every session refuses to write (SQLSTATE
+            // 25006, reported as `StoreError::ReadOnly`).
+            for options in &mut candidates {
+                *options = options
+                    .clone()
+                    .options([("default_transaction_read_only", "on")]);
+            }
+        }
+        let options = match candidates.as_slice() {
+            // One direct attempt first: the pool would retry until its
+            // timeout and report only that, hiding "connection refused" or
+            // a bad password.
+            [one] => {
+                let probe = PgConnection::connect_with(one).await?;
+                probe.close().await?;
+                one.clone()
+            }
+            several => choose(several, read_only)
+                .await
+                .map_err(StoreError::Unavailable)?,
+        };
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))
-            .connect(url)
+            .connect_with(options.clone())
             .await?;
         if !migrated(&pool).await {
+            if read_only {
+                return Err(StoreError::ReadOnly(
+                    "the database's schema is not this version's: upgrade the writer (which \
+                     applies the migrations, then replicates them) before the read-only servers"
+                        .into(),
+                ));
+            }
             MIGRATOR.run(&pool).await?;
         }
         // Opened lazily: a process that only reads never opens one.
@@ -103,13 +199,39 @@ impl Pg {
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))
             .test_before_acquire(false)
-            .connect_lazy(url)?;
-        Ok(Self { pool, fast_pool })
+            .connect_lazy_with(options);
+        Ok(Self {
+            pool,
+            fast_pool,
+            candidates: candidates.into(),
+            read_only,
+        })
     }
 
-    /// How this backend connects: what the breaker's probe connects with.
-    pub fn connect_options(&self) -> Arc<PgConnectOptions> {
-        self.pool.connect_options()
+    /// How many hosts the URL names.
+    pub fn host_count(&self) -> usize {
+        self.candidates.len()
+    }
+
+    /// Whether the database answers again (the breaker's probe). Given
+    /// several hosts, the one to use is chosen again: after a failover,
+    /// the standby promoted is found and every new connection goes there.
+    pub async fn reach(&self) -> Result<(), String> {
+        if let [one] = &*self.candidates {
+            return answers(one).await.map_err(|e| e.to_string());
+        }
+        let chosen = choose(&self.candidates, self.read_only).await?;
+        let current = self.pool.connect_options();
+        if (chosen.get_host(), chosen.get_port()) != (current.get_host(), current.get_port()) {
+            tracing::warn!(
+                from = %format!("{}:{}", current.get_host(), current.get_port()),
+                to = %format!("{}:{}", chosen.get_host(), chosen.get_port()),
+                "the database moved: new connections go to the host now serving"
+            );
+            self.pool.set_connect_options(chosen.clone());
+            self.fast_pool.set_connect_options(chosen);
+        }
+        Ok(())
     }
 
     pub async fn create_ledger(&self, ledger: &LedgerId) -> Result<(), StoreError> {
@@ -710,6 +832,31 @@ impl Pg {
         Ok(())
     }
 
+    /// Every ledger's head position: what a read-only server polls, since
+    /// a hot standby hears no NOTIFY.
+    pub async fn head_positions(&self) -> Result<Vec<(LedgerId, u64)>, StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT ledger_id, head_position FROM ledgers")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.into_iter()
+            .map(|(id, head)| Ok((LedgerId::parse(id)?, u64::try_from(head).unwrap_or(0))))
+            .collect()
+    }
+
+    /// Where the database's write-ahead log stands: on a primary, its
+    /// position now (past every commit acknowledged so far); on a hot
+    /// standby, what it has replayed.
+    pub async fn wal_position(&self) -> Result<Lsn, StoreError> {
+        let position: i64 = sqlx::query_scalar(
+            "SELECT (CASE WHEN pg_is_in_recovery() THEN pg_last_wal_replay_lsn() \
+             ELSE pg_current_wal_lsn() END - '0/0'::pg_lsn)::bigint",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Lsn(u64::try_from(position).unwrap_or(0)))
+    }
+
     /// A session of its own that hears the commits other processes
     /// announce.
     pub async fn listen(&self) -> Result<CommitListener, sqlx::Error> {
@@ -1079,5 +1226,40 @@ impl Pg {
             .execute(&self.pool)
             .await?;
         Ok(VaultErasure { key, versions })
+    }
+}
+
+#[cfg(test)]
+mod host_tests {
+    use super::hosts;
+
+    #[test]
+    fn a_url_names_one_host_or_several() {
+        let one = hosts("postgres://postgres@127.0.0.1:5432/windledger").unwrap();
+        assert_eq!(one.len(), 1);
+        assert_eq!((one[0].get_host(), one[0].get_port()), ("127.0.0.1", 5432));
+        let several =
+            hosts("postgresql://app:secret@db1:5433,db2,10.0.0.3:6432/farms?sslmode=disable")
+                .unwrap();
+        let named: Vec<_> = several
+            .iter()
+            .map(|o| {
+                (
+                    o.get_host().to_owned(),
+                    o.get_port(),
+                    o.get_database().map(str::to_owned),
+                )
+            })
+            .collect();
+        assert_eq!(
+            named,
+            [
+                ("db1".to_owned(), 5433, Some("farms".to_owned())),
+                ("db2".to_owned(), 5432, Some("farms".to_owned())),
+                ("10.0.0.3".to_owned(), 6432, Some("farms".to_owned())),
+            ]
+        );
+        assert!(several.iter().all(|o| o.get_username() == "app"));
+        assert!(hosts("no scheme").is_err());
     }
 }

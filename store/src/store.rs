@@ -18,6 +18,7 @@ use crate::health::Health;
 use crate::news::{Announcer, LedgerNews};
 use crate::pg::Pg;
 use crate::plan::{self, GroupPlan, PreparedStream, WriterCache};
+use crate::replication::{Lsn, spawn_head_poller};
 use crate::seal::{Seal, Sealer};
 use crate::sqlite::Sqlite;
 use crate::types::{
@@ -50,6 +51,11 @@ pub struct StoreOptions {
     /// store reads and verifies, and refuses every append with
     /// [`StoreError::NoSealKey`].
     pub sealer: Option<Sealer>,
+    /// Reads only, from a PostgreSQL hot standby or a primary: no
+    /// migration is applied, every append is refused with
+    /// [`StoreError::ReadOnly`], and subscribers learn of commits by a poll
+    /// of the ledgers' heads (see [`crate::replication`]).
+    pub read_only: bool,
 }
 
 impl StoreOptions {
@@ -59,7 +65,15 @@ impl StoreOptions {
             url: url.into(),
             max_connections: 16,
             sealer: None,
+            read_only: false,
         }
+    }
+
+    /// These options, reading only (see [`StoreOptions::read_only`]).
+    pub fn reading_only(mut self) -> Self {
+        self.read_only = true;
+        self.sealer = None;
+        self
     }
 
     /// These options, appends sealed by `sealer`.
@@ -132,6 +146,7 @@ struct Inner {
     backend: Backend,
     /// Seals every commit; `None`: appends are refused.
     sealer: Option<Sealer>,
+    read_only: bool,
     writers: Mutex<HashMap<LedgerId, Arc<LedgerWriter>>>,
     /// On PostgreSQL, commits to announce to other processes (NOTIFY), sent
     /// by a task of their own after the commit so that no append waits on it.
@@ -229,10 +244,17 @@ impl Store {
         let mut notifier = None;
         let mut probe = None;
         let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let pg = Pg::connect(url, options.max_connections).await?;
-            notifier = Some(spawn_pg_notifier(pg.clone()));
-            probe = Some(pg.connect_options());
+            let pg = Pg::connect(url, options.max_connections, options.read_only).await?;
+            if !options.read_only {
+                notifier = Some(spawn_pg_notifier(pg.clone()));
+            }
+            probe = Some(pg.clone());
             Backend::Postgres(pg)
+        } else if options.read_only {
+            return Err(StoreError::ReadOnly(
+                "a read-only store follows a PostgreSQL database (a hot standby, or the primary)"
+                    .into(),
+            ));
         } else if url.starts_with("sqlite:") {
             Backend::Sqlite(Sqlite::connect(url, options.max_connections).await?)
         } else {
@@ -242,6 +264,7 @@ impl Store {
             inner: Arc::new(Inner {
                 backend,
                 sealer: options.sealer,
+                read_only: options.read_only,
                 writers: Mutex::new(HashMap::new()),
                 announcer,
                 notifier,
@@ -249,6 +272,22 @@ impl Store {
                 health: Health::new(probe),
             }),
         })
+    }
+
+    /// Whether this store only reads (see [`StoreOptions::read_only`]).
+    pub fn read_only(&self) -> bool {
+        self.inner.read_only
+    }
+
+    /// Where the database's write-ahead log stands (see
+    /// [`crate::replication`]): on a primary, past every commit
+    /// acknowledged so far; on a hot standby, what it has replayed. `None`
+    /// on SQLite, which has no replicas.
+    pub async fn wal_position(&self) -> Result<Option<Lsn>, StoreError> {
+        match self.backend() {
+            Backend::Postgres(pg) => self.guarded(pg.wal_position()).await.map(Some),
+            Backend::Sqlite(_) => Ok(None),
+        }
     }
 
     /// `"postgres"` or `"sqlite"`.
@@ -343,6 +382,11 @@ impl Store {
         StoreError,
     > {
         static NEXT_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        if self.inner.read_only {
+            return Err(StoreError::ReadOnly(
+                "this server only reads: writes go to the writer".into(),
+            ));
+        }
         if self.inner.sealer.is_none() {
             return Err(StoreError::NoSealKey);
         }
@@ -540,7 +584,12 @@ impl Store {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());
             if listener.is_none() {
-                *listener = Some(spawn_pg_listener(pg.clone(), self.inner.announcer.clone()));
+                let announcer = self.inner.announcer.clone();
+                *listener = Some(if self.inner.read_only {
+                    spawn_head_poller(pg.clone(), announcer)
+                } else {
+                    spawn_pg_listener(pg.clone(), announcer)
+                });
             }
         }
         let news = self.inner.announcer.news(&ledger);

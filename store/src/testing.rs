@@ -5,6 +5,8 @@
 //! database and drop it. Where PostgreSQL cannot be reached they skip with a
 //! message, unless `WINDLEDGER_REQUIRE_POSTGRES=1`, where they fail.
 
+pub mod cluster;
+
 use std::time::Duration;
 
 use sqlx::{Connection, Executor};

@@ -220,8 +220,30 @@ pub fn router<S: Clone + Send + Sync + 'static>(state: AppState) -> Router<S> {
         .nest(FARMS, farms)
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn_with_state(web.clone(), read_only))
         .layer(middleware::map_response(secure_headers))
         .with_state(web)
+}
+
+/// On a read-only server (`serve --read-only`), every form is refused but
+/// signing in and out (sessions live in the server's memory).
+async fn read_only(State(web): State<Web>, request: Request, next: Next) -> Response {
+    let signing = matches!(request.uri().path(), "/connexion" | "/deconnexion");
+    if web.app.read_only() && request.method() == Method::POST && !signing {
+        let writer = web.app.replication().writer_url;
+        let elsewhere = match &writer {
+            Some(url) => format!(" : faites-le sur le serveur principal, {url}"),
+            None => " : faites-le sur le serveur principal".to_owned(),
+        };
+        return error_page(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Serveur en lecture seule",
+            &format!(
+                "Ce serveur ne fait que montrer le registre ; il n'enregistre rien{elsewhere}."
+            ),
+        );
+    }
+    next.run(request).await
 }
 
 /// Applies a route's access rule before its handler runs. What it found

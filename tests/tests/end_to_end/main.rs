@@ -1,7 +1,7 @@
 //! The end-to-end tests, in one test binary (one link instead of one per
 //! file): the aggregates through cqrs-es on the real store, the import,
 //! the projections following the ledger, and the real server (API, pages,
-//! a browser). `http_hostile` and `http_database_restart` are test binaries
+//! a browser). `http_hostile` and `own_clusters` are test binaries
 //! of their own: their time limits (a request failing within 1 s, 300
 //! slow connections closed while `/healthz` answers) must not share the two
 //! cores with the tests here.

@@ -341,3 +341,67 @@ impl Response {
         self
     }
 }
+
+/// The positions at which the ledger admits each holder whose id starts
+/// with `prefix` (each should be admitted once), and the ledger's events.
+pub async fn admissions(
+    store: &Store,
+    prefix: &str,
+) -> (
+    std::collections::BTreeMap<String, Vec<u64>>,
+    Vec<RecordedEvent>,
+) {
+    let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
+    let events = store
+        .read_ledger(&ledger, 0, 1_000_000)
+        .await
+        .expect("the ledger reads");
+    let mut admitted: std::collections::BTreeMap<String, Vec<u64>> = Default::default();
+    for e in &events {
+        let payload: Value = serde_json::from_str(e.payload.get()).expect("a JSON payload");
+        if let Some(holder) = payload["ShareholderAdmitted"]["holder"].as_str()
+            && holder.starts_with(prefix)
+        {
+            admitted
+                .entry(holder.to_owned())
+                .or_default()
+                .push(e.position);
+        }
+    }
+    (admitted, events)
+}
+
+/// Panics unless [`LEDGER`]'s chain verifies under the store's keys.
+pub async fn assert_intact(store: &Store) {
+    let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
+    match store
+        .verify(
+            &ledger,
+            &windledger_store::testing::keys_of(store),
+            &[],
+            |_, _| {},
+        )
+        .await
+        .expect("verify runs")
+    {
+        windledger_store::Verification::Intact { .. } => {}
+        other => panic!("the chain does not verify: {other:?}"),
+    }
+}
+
+/// Admits `holder` with the holder as its `Idempotency-Key` (each sent again
+/// takes effect once), within 30 s.
+pub async fn admit_keyed(
+    server: &Server,
+    token: &str,
+    holder: &str,
+) -> Result<Response, reqwest::Error> {
+    let request = server
+        .client
+        .post(server.api("/shareholders"))
+        .bearer_auth(token)
+        .header("Idempotency-Key", holder)
+        .json(&admission(holder))
+        .timeout(std::time::Duration::from_secs(30));
+    Ok(Server::read(request.send().await?).await)
+}

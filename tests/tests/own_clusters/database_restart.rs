@@ -3,27 +3,18 @@
 //! not ready, and the server recovers by itself when the database is back,
 //! with every acknowledged write kept once.
 //!
-//! The test starts a PostgreSQL cluster of its own (initdb and pg_ctl from
-//! the machine's PostgreSQL, on a free port), so that stopping it touches no
-//! other test. Where those programs are missing it skips, unless
-//! `WINDLEDGER_REQUIRE_POSTGRES=1`, where it fails.
-
-#[path = "support/server.rs"]
-mod server;
+//! The test starts a PostgreSQL cluster of its own (see `windledger_store::testing::cluster`).
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::server::{self, Response, Server, admit_keyed};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
-use server::{Response, Server, admission};
 use windledger_api::auth::Role;
-use windledger_store::testing::{TestDatabase, postgres_required};
-use windledger_store::{LedgerId, Verification};
+use windledger_store::testing::cluster::Cluster;
 
 /// Writers admitting shareholders, and readers, during the whole test.
 const WRITERS: usize = 6;
@@ -31,148 +22,6 @@ const READERS: usize = 4;
 
 /// A 503 counts as fast under this (a pool acquire waits 5 s).
 const FAST: Duration = Duration::from_secs(1);
-
-/// A PostgreSQL cluster of the test's own, stopped and removed on drop.
-struct Cluster {
-    bin: PathBuf,
-    dir: tempfile::TempDir,
-    port: u16,
-    /// Run the programs as `postgres` (initdb refuses root).
-    as_postgres: bool,
-}
-
-impl Cluster {
-    fn start() -> Option<Self> {
-        let bin = std::fs::read_dir("/usr/lib/postgresql")
-            .ok()
-            .and_then(|versions| {
-                versions
-                    .filter_map(Result::ok)
-                    .map(|v| v.path().join("bin"))
-                    .filter(|b| b.join("initdb").exists() && b.join("pg_ctl").exists())
-                    .max()
-            });
-        let Some(bin) = bin else {
-            let why = "initdb and pg_ctl were not found under /usr/lib/postgresql/*/bin";
-            assert!(!postgres_required(), "PostgreSQL is required but {why}");
-            eprintln!("skipping: {why}");
-            return None;
-        };
-        let dir = tempfile::tempdir().expect("a temporary folder");
-        let as_postgres = is_root();
-        if as_postgres {
-            run(Command::new("chown")
-                .args(["-R", "postgres:postgres"])
-                .arg(dir.path()));
-        }
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let cluster = Self {
-            bin,
-            dir,
-            port,
-            as_postgres,
-        };
-        cluster.pg(
-            "initdb",
-            &[
-                "-D",
-                &cluster.data(),
-                "-U",
-                "postgres",
-                "-A",
-                "trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-            ],
-        );
-        cluster.up();
-        Some(cluster)
-    }
-
-    fn data(&self) -> String {
-        self.dir.path().join("data").display().to_string()
-    }
-
-    fn url(&self) -> String {
-        format!("postgres://postgres@127.0.0.1:{}/postgres", self.port)
-    }
-
-    fn pg(&self, program: &str, args: &[&str]) {
-        let program = self.bin.join(program);
-        let mut command = if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(program);
-            c
-        } else {
-            Command::new(program)
-        };
-        run(command.args(args).current_dir(self.dir.path()));
-    }
-
-    fn up(&self) {
-        let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
-            self.port,
-            self.dir.path().display()
-        );
-        let log = self.dir.path().join("server.log").display().to_string();
-        self.pg(
-            "pg_ctl",
-            &[
-                "-D",
-                &self.data(),
-                "-l",
-                &log,
-                "-o",
-                &options,
-                "-w",
-                "start",
-            ],
-        );
-    }
-
-    fn down(&self) {
-        self.pg("pg_ctl", &["-D", &self.data(), "-m", "fast", "-w", "stop"]);
-    }
-}
-
-impl Drop for Cluster {
-    fn drop(&mut self) {
-        let pg_ctl = self.bin.join("pg_ctl");
-        let mut command = if self.as_postgres {
-            let mut c = Command::new("runuser");
-            c.args(["-u", "postgres", "--"]).arg(pg_ctl);
-            c
-        } else {
-            Command::new(pg_ctl)
-        };
-        // Already stopped is fine: nothing to report from a drop.
-        let _ = command
-            .args(["-D", &self.data(), "-m", "immediate", "-w", "stop"])
-            .output();
-    }
-}
-
-fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
-}
-
-fn run(command: &mut Command) {
-    let output = command.output().expect("the program runs");
-    assert!(
-        output.status.success(),
-        "{command:?} failed: {}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-}
 
 /// What one request got.
 #[derive(Clone, Debug)]
@@ -190,17 +39,6 @@ struct Log {
     /// Holders whose admission got no success yet (a 503), to retry.
     pending: BTreeSet<String>,
     seen: Vec<Seen>,
-}
-
-async fn admit(server: &Server, token: &str, holder: &str) -> Result<Response, reqwest::Error> {
-    let request = server
-        .client
-        .post(server.api("/shareholders"))
-        .bearer_auth(token)
-        .header("Idempotency-Key", holder)
-        .json(&admission(holder))
-        .timeout(Duration::from_secs(30));
-    send(request).await
 }
 
 async fn send(request: reqwest::RequestBuilder) -> Result<Response, reqwest::Error> {
@@ -240,12 +78,9 @@ async fn wait_for_readiness(server: &Server, want: StatusCode, within: Duration)
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_server_rides_out_a_postgresql_restart() {
-    let Some(cluster) = Cluster::start() else {
+    let Some((cluster, db)) = Cluster::with_database().await else {
         return;
     };
-    let db = TestDatabase::postgres_on(cluster.url())
-        .await
-        .expect("a database on the test's own cluster");
     let server = Arc::new(Server::with_reference_farm(db).await);
     let secretary = server.token(server::LEDGER, Role::Secretary, None).await;
     let reader = server.shareholder_token("cit-001").await;
@@ -262,7 +97,7 @@ async fn the_server_rides_out_a_postgresql_restart() {
                 n += 1;
                 let holder = format!("pgr-{w}-{n}");
                 let start = Instant::now();
-                let response = admit(&server, &token, &holder)
+                let response = admit_keyed(&server, &token, &holder)
                     .await
                     .expect("the server answers");
                 record(&log, &response, start);
@@ -313,7 +148,7 @@ async fn the_server_rides_out_a_postgresql_restart() {
     for i in 0..20 {
         let start = Instant::now();
         let response = if i % 2 == 0 {
-            admit(&server, &secretary, &format!("probe-{i}")).await
+            admit_keyed(&server, &secretary, &format!("probe-{i}")).await
         } else {
             send(
                 server
@@ -405,13 +240,15 @@ async fn the_server_rides_out_a_postgresql_restart() {
         if all.contains_key(holder) {
             continue;
         }
-        let response = admit(&server, &secretary, holder).await.expect("an answer");
+        let response = admit_keyed(&server, &secretary, holder)
+            .await
+            .expect("an answer");
         let response = response.expect(201);
         all.insert(holder.clone(), response.body["receipts"][0].clone());
     }
     // An acknowledged one retried replays its receipt.
     if let Some((holder, receipt)) = acknowledged.iter().next() {
-        let again = admit(&server, &secretary, holder)
+        let again = admit_keyed(&server, &secretary, holder)
             .await
             .expect("an answer")
             .expect(201);
@@ -419,23 +256,8 @@ async fn the_server_rides_out_a_postgresql_restart() {
     }
 
     // The ledger: each holder admitted once, at its receipt; the chain holds.
-    let ledger = LedgerId::parse(server::LEDGER).expect("a ledger id");
-    let events = server
-        .store
-        .read_ledger(&ledger, 0, 1_000_000)
-        .await
-        .expect("the ledger reads");
-    let mut admitted: BTreeMap<String, Vec<u64>> = BTreeMap::new();
+    let (admitted, events) = server::admissions(&server.store, "pgr-").await;
     for e in &events {
-        let payload: Value = serde_json::from_str(e.payload.get()).expect("a JSON payload");
-        if let Some(holder) = payload["ShareholderAdmitted"]["holder"].as_str()
-            && holder.starts_with("pgr-")
-        {
-            admitted
-                .entry(holder.to_owned())
-                .or_default()
-                .push(e.position);
-        }
         assert!(
             e.metadata
                 .command_id
@@ -460,20 +282,7 @@ async fn the_server_rides_out_a_postgresql_restart() {
         all.len(),
         "the ledger admits holders no client was told about"
     );
-    match server
-        .store
-        .verify(
-            &ledger,
-            &windledger_store::testing::keys_of(&server.store),
-            &[],
-            |_, _| {},
-        )
-        .await
-        .expect("verify runs")
-    {
-        Verification::Intact { .. } => {}
-        other => panic!("the chain does not verify: {other:?}"),
-    }
+    server::assert_intact(&server.store).await;
 
     // The live projections equal a rebuild from zero.
     let live = holders(&server).await;
