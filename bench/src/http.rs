@@ -30,9 +30,10 @@ use windledger_store::testing::Backend;
 
 use crate::{bench_database, env_size};
 
-/// Latencies in microseconds, to sort for percentiles.
+/// Latencies in microseconds, to sort for percentiles, and how many
+/// requests failed (the first few say why on stderr).
 #[derive(Default)]
-pub(crate) struct Latencies(pub(crate) Vec<u64>);
+pub(crate) struct Latencies(pub(crate) Vec<u64>, u64);
 
 impl Latencies {
     pub(crate) fn p99_ms(&mut self) -> f64 {
@@ -44,8 +45,24 @@ impl Latencies {
     pub(crate) async fn time(&mut self, request: reqwest::RequestBuilder) -> bool {
         let start = Instant::now();
         let ok = match request.send().await {
-            Ok(resp) => resp.status().is_success() && resp.bytes().await.is_ok(),
-            Err(_) => false,
+            Ok(resp) if resp.status().is_success() => resp.bytes().await.is_ok(),
+            Ok(resp) => {
+                // The first few failures say why.
+                if self.1 < 3 {
+                    let status = resp.status();
+                    let body = resp.text().await.unwrap_or_default();
+                    eprintln!("# {status}: {}", body.chars().take(300).collect::<String>());
+                }
+                self.1 += 1;
+                false
+            }
+            Err(e) => {
+                if self.1 < 3 {
+                    eprintln!("# {e}");
+                }
+                self.1 += 1;
+                false
+            }
         };
         self.0.push(start.elapsed().as_micros() as u64);
         ok
@@ -211,16 +228,27 @@ pub(crate) async fn voting_farm(
     })
 }
 
-/// `readers` clients until `deadline`, reader `r` asking the server
+/// A client of its own, from an address of its own on the loopback
+/// (`127.1.x.y`): the server's guard against guessed tokens counts the
+/// checks in flight per address, and 20,000 holders do not share one.
+pub(crate) fn user_client(n: usize) -> anyhow::Result<reqwest::Client> {
+    let host = u8::try_from(n % 250 + 1)?;
+    let address = std::net::Ipv4Addr::new(127, 1, u8::try_from(n / 250)?, host);
+    Ok(reqwest::Client::builder()
+        .local_address(std::net::IpAddr::V4(address))
+        .build()?)
+}
+
+/// `readers` clients until `deadline`, each from an address of its own
+/// ([`user_client`]), reader `r` asking the server
 /// `bases[r % bases.len()]`: a holder's statement (with that holder's
 /// token) and the college totals (`/parties`) in turn.
 pub(crate) fn read_load(
-    client: &reqwest::Client,
     bases: &[String],
     voting: &Voting,
     readers: usize,
     deadline: Instant,
-) -> Vec<tokio::task::JoinHandle<(Latencies, u64)>> {
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<(Latencies, u64)>>> {
     (0..readers)
         .map(|r| {
             let base = format!(
@@ -228,8 +256,8 @@ pub(crate) fn read_load(
                 bases[r % bases.len()],
                 voting.ledger
             );
-            let (client, tokens) = (client.clone(), voting.tokens.clone());
-            tokio::spawn(async move {
+            let (client, tokens) = (user_client(r)?, voting.tokens.clone());
+            Ok(tokio::spawn(async move {
                 let mut latencies = Latencies::default();
                 let mut errors = 0u64;
                 let mut i = r;
@@ -245,36 +273,36 @@ pub(crate) fn read_load(
                     i += readers;
                 }
                 (latencies, errors)
-            })
+            }))
         })
         .collect()
 }
 
-/// `voters` clients casting ballots at `base` until `deadline`, each
+/// `voters` clients (each from an address of its own, after the
+/// readers') casting ballots at `base` until `deadline`, each
 /// holder in turn with the holder's own token (a holder voting again once
 /// every holder has voted: the new ballot replaces the old). Each ballot
 /// acknowledged is told to `acknowledged`, if given, with when and the
 /// answer's `Windledger-Lsn`.
 pub(crate) fn ballot_load(
-    client: &reqwest::Client,
     base: &str,
     voting: &Voting,
     voters: usize,
     deadline: Instant,
     acknowledged: Option<tokio::sync::mpsc::UnboundedSender<(Instant, String)>>,
-) -> Vec<tokio::task::JoinHandle<(Latencies, u64)>> {
+) -> anyhow::Result<Vec<tokio::task::JoinHandle<(Latencies, u64)>>> {
     let next = Arc::new(AtomicUsize::new(0));
     let base = format!("{base}/api/v1/ledgers/{}", voting.ledger);
     (0..voters)
-        .map(|_| {
+        .map(|v| {
             let (client, base, tokens, next, acknowledged) = (
-                client.clone(),
+                user_client(200 + v)?,
                 base.clone(),
                 voting.tokens.clone(),
                 next.clone(),
                 acknowledged.clone(),
             );
-            tokio::spawn(async move {
+            Ok(tokio::spawn(async move {
                 let mut latencies = Latencies::default();
                 let mut errors = 0u64;
                 while Instant::now() < deadline {
@@ -310,7 +338,7 @@ pub(crate) fn ballot_load(
                     errors += u64::from(!ok);
                 }
                 (latencies, errors)
-            })
+            }))
         })
         .collect()
 }
@@ -323,22 +351,14 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     let (db, store) = bench_database(backend).await?;
     let state = AppState::new(store.clone(), db.checkpoint_signer());
     let (base, stop, server) = serve_state(state.clone()).await?;
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(readers + voters)
-        .build()?;
+    let client = reqwest::Client::new();
     let voting = voting_farm(&store, &state, &base, &client, holders).await?;
     eprintln!("# {readers} readers and {voters} voters for {seconds} s");
 
     crate::projections::reset_peak_rss();
     let deadline = Instant::now() + Duration::from_secs(seconds as u64);
-    let reads = read_load(
-        &client,
-        std::slice::from_ref(&base),
-        &voting,
-        readers,
-        deadline,
-    );
-    let ballots = ballot_load(&client, &base, &voting, voters, deadline, None);
+    let reads = read_load(std::slice::from_ref(&base), &voting, readers, deadline)?;
+    let ballots = ballot_load(&base, &voting, voters, deadline, None)?;
     let began = Instant::now();
     let (mut read_latencies, read_errors) = gather(reads).await?;
     let (mut ballot_latencies, ballot_errors) = gather(ballots).await?;

@@ -99,19 +99,18 @@ pub async fn bench() -> anyhow::Result<()> {
 
     let started = Instant::now();
     let alone = read_load(
-        &client,
         std::slice::from_ref(&writer_base),
         &voting,
         readers,
         started + period,
-    );
+    )?;
     let (rps, p99) = rate(alone, started).await?;
     println!("writer_alone_read_rps {rps:.0} requests/s");
     println!("writer_alone_read_p99_ms {p99:.2} ms");
 
     let both = [writer_base.clone(), reader_base.clone()];
     let started = Instant::now();
-    let shared = read_load(&client, &both, &voting, readers, started + period);
+    let shared = read_load(&both, &voting, readers, started + period)?;
     let (rps, p99) = rate(shared, started).await?;
     println!("with_replica_read_rps {rps:.0} requests/s");
     println!("with_replica_read_p99_ms {p99:.2} ms");
@@ -120,14 +119,13 @@ pub async fn bench() -> anyhow::Result<()> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(Instant, String)>();
     let started = Instant::now();
     let deadline = started + period;
-    let ballots = ballot_load(&client, &writer_base, &voting, voters, deadline, Some(tx));
+    let ballots = ballot_load(&writer_base, &voting, voters, deadline, Some(tx))?;
     let reads = read_load(
-        &client,
         std::slice::from_ref(&reader_base),
         &voting,
         readers,
         deadline,
-    );
+    )?;
     let lag = tokio::spawn(async move {
         let mut waiting: VecDeque<(Instant, Lsn)> = VecDeque::new();
         let mut lags = Latencies::default();

@@ -110,7 +110,14 @@ impl Projections {
             return;
         }
         let decoded = decode(event);
-        let decoded = decoded.as_ref().map_err(String::as_str);
+        self.apply_decoded(event, decoded.as_ref().map_err(String::as_str));
+    }
+
+    /// [`Projections::apply`] of an event already decoded.
+    fn apply_decoded(&mut self, event: &LedgerEvent, decoded: Result<&FarmEvent, &str>) {
+        if event.position <= self.position() {
+            return;
+        }
         self.cap_table.apply(event, decoded);
         self.register.apply(event, decoded);
         self.share_register.apply(event, decoded);
@@ -160,6 +167,9 @@ impl Projections {
     }
 }
 
+/// An event and its domain event, or why it does not decode.
+type Decoded = (LedgerEvent, Result<FarmEvent, String>);
+
 /// The projections of a ledger shared between the task that feeds them and
 /// the readers, with the position applied broadcast to whoever waits for
 /// it.
@@ -196,6 +206,18 @@ impl Shared {
         self.applied.send_replace(position);
     }
 
+    /// Applies a batch of events decoded beforehand, under one lock.
+    fn apply_decoded(&self, events: &[Decoded]) {
+        let position = {
+            let mut guard = self.projections.write().unwrap_or_else(|p| p.into_inner());
+            for (e, decoded) in events {
+                guard.apply_decoded(e, decoded.as_ref().map_err(String::as_str));
+            }
+            guard.position()
+        };
+        self.applied.send_replace(position);
+    }
+
     /// Starts again from position 0 (the feed must then start at 0 too).
     pub fn reset(&self) {
         *self.projections.write().unwrap_or_else(|p| p.into_inner()) = Projections::default();
@@ -222,12 +244,16 @@ impl Shared {
     /// Feeds the projections from a stream of events (the store's
     /// subscription, mapped to [`LedgerEvent`]s) until it ends or fails,
     /// applying what is ready in batches.
+    ///
+    /// Decoding the payloads (JSON into the domain's events) is about half
+    /// of the folds' work: each batch is decoded by a task of its own while
+    /// the batch before is applied, so that a rebuild uses both cores of a
+    /// small machine. Batches are applied in order, each once.
     pub async fn follow<E>(
         &self,
         events: impl Stream<Item = Result<LedgerEvent, E>>,
     ) -> Result<(), E> {
-        let mut batches = std::pin::pin!(events.ready_chunks(1_024));
-        while let Some(batch) = batches.next().await {
+        let batches = events.ready_chunks(1_024).map(|batch| {
             let mut ready = Vec::with_capacity(batch.len());
             let mut failure = None;
             for item in batch {
@@ -239,11 +265,74 @@ impl Shared {
                     }
                 }
             }
-            self.apply(&ready);
+            let decoding = tokio::spawn(async move {
+                ready
+                    .into_iter()
+                    .map(|e| {
+                        let decoded = decode(&e);
+                        (e, decoded)
+                    })
+                    .collect::<Vec<Decoded>>()
+            });
+            async move { (decoding.await, failure) }
+        });
+        let mut batches = std::pin::pin!(batches.buffered(2));
+        while let Some((decoded, failure)) = batches.next().await {
+            match decoded {
+                Ok(decoded) => self.apply_decoded(&decoded),
+                // Decoding returns errors rather than panic; a panic is
+                // the program's bug, raised here.
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                // The runtime is shutting down: nothing more is followed.
+                Err(_) => return Ok(()),
+            }
             if let Some(e) = failure {
                 return Err(e);
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(position: u64) -> LedgerEvent {
+        LedgerEvent::unrecorded(
+            position,
+            "other/noise".into(),
+            "Noise".into(),
+            "{}".into(),
+            chrono::DateTime::UNIX_EPOCH,
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn batches_decoded_ahead_are_applied_in_order_up_to_a_failure() {
+        // Many batches, then a failure: everything before it applied, in
+        // order (a fold stops at the first position out of order), and
+        // nothing after it.
+        let items = (1..=5_000)
+            .map(|p| Ok(event(p)))
+            .chain([Err("the feed failed")])
+            .chain((5_001..=5_010).map(|p| Ok(event(p))));
+        let shared = Shared::default();
+        let fed = shared.follow(futures::stream::iter(items)).await;
+        assert_eq!(fed, Err("the feed failed"));
+        shared.read(|p| {
+            assert_eq!(p.failure(), None);
+            assert_eq!(p.position(), 5_000);
+            assert_eq!(p.tree.fold().log().size(), 5_000);
+        });
+        // A feed that ends is followed to its end.
+        let shared = Shared::default();
+        let fed = shared
+            .follow(futures::stream::iter(
+                (1..=3_000).map(|p| Ok::<_, ()>(event(p))),
+            ))
+            .await;
+        assert_eq!(fed, Ok(()));
+        assert_eq!(shared.read(Projections::position), 3_000);
     }
 }

@@ -313,8 +313,13 @@ impl Store {
     pub async fn head(&self, ledger: &LedgerId) -> Result<Head, StoreError> {
         let head = self
             .guarded(async { on_backend!(self, |b| b.head(ledger)) })
-            .await?;
-        head.ok_or_else(|| StoreError::LedgerNotFound(ledger.clone()))
+            .await?
+            .ok_or_else(|| StoreError::LedgerNotFound(ledger.clone()))?;
+        // A head read is news to this process's subscribers: one that
+        // moved by another process's commit (on a standby, the primary's)
+        // is read at once rather than at the next poll.
+        self.inner.announcer.announce(ledger, head.size);
+        Ok(head)
     }
 
     /// Whether the database answers: false from the moment a call found it
