@@ -90,6 +90,9 @@ pub struct Inner {
     mailer: std::sync::OnceLock<windledger_mail::Mailer>,
     /// How this server takes part in replication (see [`replicas`]).
     replication: std::sync::OnceLock<replicas::Replication>,
+    /// How far the database replayed, as last read for reads waiting on
+    /// `Windledger-Read-After`.
+    replayed: replicas::Replayed,
 }
 
 /// A revocation takes effect within this time. A checked token is trusted
@@ -163,6 +166,7 @@ impl AppState {
             public_url: std::sync::OnceLock::new(),
             mailer: std::sync::OnceLock::new(),
             replication: std::sync::OnceLock::new(),
+            replayed: replicas::Replayed::default(),
         }))
     }
 

@@ -26,8 +26,35 @@ pub const READ_AFTER_HEADER: &str = "windledger-read-after";
 /// How long a read waits for the replica to replay the position it asks
 /// for, when the server is given no other bound (`serve --read-after-wait-ms`).
 pub const DEFAULT_READ_AFTER_WAIT: Duration = Duration::from_secs(2);
-/// How often a waiting read asks the database how far it replayed.
+/// How often the database is asked how far it replayed while reads wait:
+/// once per period, however many reads wait (so that reads sent with a
+/// position out of reach cost the database no more than one).
 const REPLAY_POLL: Duration = Duration::from_millis(5);
+
+/// The database's replayed position as last read, and when (see
+/// [`REPLAY_POLL`]).
+#[derive(Default)]
+pub struct Replayed(tokio::sync::Mutex<Option<(Instant, Lsn)>>);
+
+impl Replayed {
+    /// How far the database replayed, read at most once per
+    /// [`REPLAY_POLL`] by all the reads waiting together. `None` on SQLite.
+    async fn now(&self, state: &AppState) -> Result<Option<Lsn>, Problem> {
+        let mut last = self.0.lock().await;
+        if let Some((at, lsn)) = *last
+            && at.elapsed() < REPLAY_POLL
+        {
+            return Ok(Some(lsn));
+        }
+        let read = state
+            .store
+            .wal_position()
+            .await
+            .map_err(|e| Problem::store(&e))?;
+        *last = read.map(|lsn| (Instant::now(), lsn));
+        Ok(read)
+    }
+}
 
 /// How this server takes part in replication.
 #[derive(Clone, Debug)]
@@ -131,11 +158,10 @@ async fn caught_up_to(state: &AppState, lsn: Lsn, path: &str) -> Result<(), Prob
     let wait = state.replication().read_after_wait;
     let deadline = Instant::now() + wait;
     loop {
-        let replayed = match state.store.wal_position().await {
-            Ok(Some(at)) => at,
+        let replayed = match state.replayed.now(state).await? {
+            Some(at) => at,
             // SQLite: one database, nothing to replay.
-            Ok(None) => break,
-            Err(e) => return Err(Problem::store(&e)),
+            None => break,
         };
         if replayed >= lsn {
             break;

@@ -223,6 +223,30 @@ async fn a_replica_follows_the_writer_and_the_writer_outlives_its_primary() {
         .get("/holders", &municipality, Some("the latest"))
         .await
         .problem(422, "validation");
+    // Many such reads at once all end at the bound (they share one reading
+    // of the replayed position), and a read of a position reached still
+    // answers at once meanwhile.
+    let start = Instant::now();
+    let hopeless = futures::future::join_all(
+        (0..32).map(|_| reader.get("/holders", &municipality, Some("FFFFFFFF/FFFFFFFF"))),
+    );
+    let (hopeless, reached) = tokio::join!(hopeless, async {
+        tokio::time::sleep(READ_AFTER_WAIT / 4).await;
+        let asked = Instant::now();
+        let answer = reader.get("/holders", &municipality, Some(&lsn)).await;
+        (answer, asked.elapsed())
+    });
+    for refused in hopeless {
+        refused.problem(503, "unavailable");
+    }
+    assert!(
+        start.elapsed() < READ_AFTER_WAIT * 4,
+        "{:?}",
+        start.elapsed()
+    );
+    let (answer, took) = reached;
+    answer.expect(200);
+    assert!(took < READ_AFTER_WAIT / 2, "a reachable read took {took:?}");
 
     // The replica shows the checkpoint the writer signed.
     let signed = writer.get("/checkpoint", None).await.expect(200);
