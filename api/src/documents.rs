@@ -241,7 +241,7 @@ pub(crate) async fn attendance(
             .cloned()
             .ok_or_else(|| Problem::not_found(format!("no meeting {meeting:?} in this ledger")))?;
         let mut drawn = Drawn::of(p, &id, None).ok_or_else(no_company)?;
-        drawn.date = record.convocation.closes_at.date_naive();
+        drawn.date = windledger_domain::paris::paris_date(record.convocation.closes_at);
         Ok::<_, Problem>((drawn, record))
     })
     .await??;

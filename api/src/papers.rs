@@ -156,7 +156,7 @@ pub(crate) async fn send_emails(
         &runtime,
         &plan,
         mailer,
-        chrono::Utc::now().date_naive(),
+        windledger_domain::paris::paris_date(chrono::Utc::now()),
         &crate::identity::metadata(&principal),
         |_, _| {},
     )

@@ -467,7 +467,9 @@ pub(crate) async fn ocf(
             "the OCF export is as of a date: give as_of",
         ));
     }
-    let as_of = q.as_of.unwrap_or_else(|| Utc::now().date_naive());
+    let as_of = q
+        .as_of
+        .unwrap_or_else(|| windledger_domain::paris::paris_date(Utc::now()));
     let stream = windledger_store::aggregate_stream::<windledger_domain::company::Company>(
         &runtime.company_id(),
     )

@@ -25,7 +25,10 @@ pub const LSN_HEADER: &str = "windledger-lsn";
 pub const READ_AFTER_HEADER: &str = "windledger-read-after";
 /// How long a read waits for the replica to replay the position it asks
 /// for, when the server is given no other bound (`serve --read-after-wait-ms`).
-pub const DEFAULT_READ_AFTER_WAIT: Duration = Duration::from_secs(2);
+pub const DEFAULT_READ_AFTER_WAIT: Duration = Duration::from_millis(DEFAULT_READ_AFTER_WAIT_MS);
+
+/// [`DEFAULT_READ_AFTER_WAIT`] in milliseconds, as `serve` takes it.
+pub const DEFAULT_READ_AFTER_WAIT_MS: u64 = 2_000;
 /// How often the database is asked how far it replayed while reads wait:
 /// once per period, however many reads wait (so that reads sent with a
 /// position out of reach cost the database no more than one).

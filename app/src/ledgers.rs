@@ -169,16 +169,29 @@ impl Ledgers {
         id: &LedgerId,
         keys: &[CheckpointVerifier],
     ) -> Result<Option<Arc<LedgerRuntime>>, StoreError> {
+        self.open_sized(store, id, keys, None).await
+    }
+
+    /// [`Self::open`], the ledger's size already read (`known`) or not.
+    async fn open_sized(
+        &self,
+        store: &Store,
+        id: &LedgerId,
+        keys: &[CheckpointVerifier],
+        known: Option<u64>,
+    ) -> Result<Option<Arc<LedgerRuntime>>, StoreError> {
         // A ledger not held yet is looked for first; its size then is what
         // its opening charges.
-        let mut size = None;
+        let mut size = known;
         let (cell, counts) = match self.slot(id, false) {
             Some(slot) => slot,
             None => {
-                match store.head(id).await {
-                    Ok(head) => size = Some(head.size),
-                    Err(StoreError::LedgerNotFound(_)) => return Ok(None),
-                    Err(e) => return Err(e),
+                if size.is_none() {
+                    match store.head(id).await {
+                        Ok(head) => size = Some(head.size),
+                        Err(StoreError::LedgerNotFound(_)) => return Ok(None),
+                        Err(e) => return Err(e),
+                    }
                 }
                 self.slot(id, true).unwrap_or_default()
             }
@@ -224,7 +237,7 @@ impl Ledgers {
             if charged > budget {
                 break;
             }
-            match self.open(store, &id, keys).await {
+            match self.open_sized(store, &id, keys, Some(size)).await {
                 Ok(Some(_)) => opened += 1,
                 Ok(None) => {}
                 Err(e) => tracing::warn!(ledger = %id, error = %e, "cannot open the ledger"),

@@ -145,7 +145,7 @@ pub async fn run_to(opts: &ExportOptions, out: &mut (dyn Write + Send)) -> anyho
     }
     let as_of = opts
         .as_of
-        .unwrap_or_else(|| chrono::Local::now().date_naive());
+        .unwrap_or_else(|| windledger_domain::paris::paris_date(chrono::Utc::now()));
     let (store, ledger) = opts.source.open(None).await?;
     let head = store
         .head(&ledger)

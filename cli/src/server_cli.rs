@@ -127,7 +127,7 @@ pub struct NetworkOptions {
     #[arg(
         long,
         env = "WINDLEDGER_READ_AFTER_WAIT_MS",
-        default_value_t = 2000,
+        default_value_t = windledger_api::replicas::DEFAULT_READ_AFTER_WAIT_MS,
         value_parser = clap::value_parser!(u64).range(0..=60_000)
     )]
     pub read_after_wait_ms: u64,
@@ -145,7 +145,7 @@ impl Default for NetworkOptions {
             smtp_from: None,
             ledger_memory_mib: windledger_app::ledgers::DEFAULT_BUDGET_MIB,
             writer_url: None,
-            read_after_wait_ms: 2000,
+            read_after_wait_ms: windledger_api::replicas::DEFAULT_READ_AFTER_WAIT_MS,
         }
     }
 }

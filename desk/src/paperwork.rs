@@ -31,6 +31,7 @@ use windledger_documents::{DocumentError, Person};
 use windledger_domain::meeting::{
     Bureau, Choice, ConvocationChannel, MeetingCommand, OfficerSignature,
 };
+use windledger_domain::paris::paris_date;
 use windledger_domain::types::HolderId;
 use windledger_papers::meeting_papers::{self, Emailed, MeetingPapers, Plan, SignableMinutes};
 
@@ -339,7 +340,7 @@ async fn paperwork_page(
     let c = &record.convocation;
     let now = Utc::now();
     // Convocations are recorded until the day the vote opens.
-    let sending = record.closed.is_none() && now.date_naive() <= c.opens_at.date_naive();
+    let sending = record.closed.is_none() && paris_date(now) <= paris_date(c.opens_at);
     // Who is still to convene, counted without reading the vault (each
     // holder's channel is read, and logged, when the convocations go out).
     let remaining = sending.then(|| {

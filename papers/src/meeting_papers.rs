@@ -60,7 +60,7 @@ impl MeetingPapers {
     pub fn of(projections: &Projections, ledger: &str, meeting: &str) -> Option<Self> {
         let record = projections.register.fold().meeting(meeting)?.clone();
         let mut drawn = Drawn::of(projections, ledger, None)?;
-        drawn.date = record.convocation.closes_at.date_naive();
+        drawn.date = windledger_domain::paris::paris_date(record.convocation.closes_at);
         let convened_on = record.convocation.convened_on;
         let cap_table = projections.cap_table.fold();
         let deadlines = cap_table

@@ -104,6 +104,15 @@ impl Announcer {
         news.moved(last);
     }
 
+    /// The ledgers someone in this process follows now.
+    pub fn followed(&self) -> Vec<LedgerId> {
+        let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        map.iter()
+            .filter(|(_, news)| news.head.receiver_count() > 0)
+            .map(|(id, _)| id.clone())
+            .collect()
+    }
+
     fn existing(&self, ledger: &LedgerId) -> Option<Arc<LedgerNews>> {
         let map = self.0.lock().unwrap_or_else(|p| p.into_inner());
         map.get(ledger).cloned()

@@ -832,13 +832,19 @@ impl Pg {
         Ok(())
     }
 
-    /// Every ledger's head position: what a read-only server polls, since
-    /// a hot standby hears no NOTIFY.
-    pub async fn head_positions(&self) -> Result<Vec<(LedgerId, u64)>, StoreError> {
-        let rows: Vec<(String, i64)> =
-            sqlx::query_as("SELECT ledger_id, head_position FROM ledgers")
-                .fetch_all(&self.pool)
-                .await?;
+    /// The head positions of `ledgers`: what a read-only server polls,
+    /// since a hot standby hears no NOTIFY.
+    pub async fn head_positions(
+        &self,
+        ledgers: &[LedgerId],
+    ) -> Result<Vec<(LedgerId, u64)>, StoreError> {
+        let ids: Vec<&str> = ledgers.iter().map(LedgerId::as_str).collect();
+        let rows: Vec<(String, i64)> = sqlx::query_as(
+            "SELECT ledger_id, head_position FROM ledgers WHERE ledger_id = ANY($1)",
+        )
+        .bind(&ids)
+        .fetch_all(&self.pool)
+        .await?;
         rows.into_iter()
             .map(|(id, head)| Ok((LedgerId::parse(id)?, u64::try_from(head).unwrap_or(0))))
             .collect()

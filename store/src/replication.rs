@@ -51,14 +51,20 @@ impl FromStr for Lsn {
     }
 }
 
-/// Reads every ledger's head each [`HEAD_POLL`] and announces the ones
-/// that moved to this process's subscribers: on a hot standby, commits
-/// replayed from the primary reach the read models within a poll.
+/// Reads the heads of the ledgers this process follows each [`HEAD_POLL`]
+/// and announces the ones that moved to their subscribers: on a hot
+/// standby, commits replayed from the primary reach the read models within
+/// a poll. A server following no ledger asks nothing.
 pub(crate) fn spawn_head_poller(pg: Pg, announcer: Announcer) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut failing = false;
         loop {
-            match pg.head_positions().await {
+            let followed = announcer.followed();
+            if followed.is_empty() {
+                tokio::time::sleep(HEAD_POLL).await;
+                continue;
+            }
+            match pg.head_positions(&followed).await {
                 Ok(heads) => {
                     failing = false;
                     for (ledger, head) in heads {

@@ -24,6 +24,7 @@ use crate::charter::{Charter, ClubVotes, QuorumBasis, VoteBasis};
 use crate::clock::{Clock, not_after};
 use crate::company::HolderKind;
 use crate::money::Euros;
+use crate::paris::paris_date;
 use crate::resolution::{
     AdoptedResolution, BoxFuture, LookupError, ResolutionPurpose, Standing, Terms,
 };
@@ -198,12 +199,12 @@ impl Meeting {
             not_after(at, now, |at, now| MeetingError::InTheFuture { at, now })?;
         }
         if let MeetingCommand::Convene { convened_on, .. } = command {
-            not_after(*convened_on, now.date_naive(), |convened_on, today| {
+            not_after(*convened_on, clock.today(), |convened_on, today| {
                 MeetingError::ConvenedInTheFuture { convened_on, today }
             })?;
         }
         if let MeetingCommand::RecordConvocations { sent_on, .. } = command {
-            not_after(*sent_on, now.date_naive(), |sent_on, today| {
+            not_after(*sent_on, clock.today(), |sent_on, today| {
                 MeetingError::SentInTheFuture { sent_on, today }
             })?;
         }
@@ -430,6 +431,9 @@ impl Meeting {
                 id: item.resolution.clone(),
                 decision_kind: item.decision_kind.clone(),
                 purpose: item.purpose.clone(),
+                // UTC's day, as every adoption recorded so far was decided
+                // on: the dividends and accounts that rely on it decide the
+                // same when the log is verified again.
                 adopted_on: closed.at.date_naive(),
             }),
             None => Standing::Unknown,
@@ -591,7 +595,7 @@ impl Meeting {
                 electronic,
             } => {
                 let (convened, open) = self.voting()?;
-                if received_at.date_naive() < convened.convened_on
+                if paris_date(received_at) < convened.convened_on
                     || received_at >= convened.closes_at
                 {
                     return Err(MeetingError::PostalFormOutsideTime {
@@ -643,7 +647,7 @@ impl Meeting {
                 received_at,
             } => {
                 let convened = self.convened.as_ref().ok_or(MeetingError::NotConvened)?;
-                if received_at.date_naive() < convened.convened_on {
+                if paris_date(received_at) < convened.convened_on {
                     return Err(MeetingError::PaperProxyBeforeConvening {
                         received_at,
                         convened_on: convened.convened_on,
@@ -740,7 +744,7 @@ impl Meeting {
                 closes_at: convened.closes_at,
             });
         }
-        if convened.record_date >= convened.opens_at.date_naive() {
+        if convened.record_date >= paris_date(convened.opens_at) {
             return Err(MeetingError::RecordDateNotBeforeOpening {
                 record_date: convened.record_date,
                 opens_at: convened.opens_at,
@@ -829,7 +833,7 @@ impl Meeting {
         if let Some(open) = &self.open {
             return Err(MeetingError::VotingAlreadyOpen(open.opened_at));
         }
-        if at.date_naive() <= convened.record_date {
+        if paris_date(at) <= convened.record_date {
             return Err(MeetingError::OpenedOnOrBeforeRecordDate {
                 at,
                 record_date: convened.record_date,
@@ -1040,7 +1044,7 @@ fn check_notice(charter: &Charter, convened: &Convocation) -> Result<(), Meeting
         Call::First => ("first call", charter.notice.first_call_days),
         Call::Second { .. } => ("second call", charter.notice.second_call_days),
     };
-    let opens_on = convened.opens_at.date_naive();
+    let opens_on = paris_date(convened.opens_at);
     let earliest = convened
         .convened_on
         .checked_add_days(chrono::Days::new(days.into()))

@@ -702,6 +702,22 @@ fn a_meeting_convened_on_its_record_date_is_accepted() {
 }
 
 #[test]
+fn the_notice_counts_paris_days() {
+    // Convened on 28 May, the vote opening at 00:30 in Paris on 12 June
+    // (22:30 UTC on the 11th): the fifteen days are there.
+    let notice = Notice {
+        convened_on: day(2024, 5, 28),
+        opens_at: utc(2024, 6, 11, 22, 30),
+        ..Notice::general()
+    };
+    meeting()
+        .given_no_previous_events()
+        .when(notice.command())
+        .inspect_result()
+        .expect("fifteen Paris days' notice");
+}
+
+#[test]
 fn a_general_meeting_opening_before_its_notice_is_refused_with_the_earliest_day() {
     // Convened 11 days before its vote opens: a first call needs 15.
     let late = Notice {
@@ -2620,15 +2636,22 @@ fn convocations_sent_are_recorded_by_holder_channel_and_hash() {
     else {
         unreachable!("sent() gives convocations");
     };
+    let event = MeetingEvent::ConvocationsSent {
+        channel,
+        sent_on,
+        convocations,
+    };
     // A holder with no vote is convened too: they hold shares.
     meeting_at(utc(2024, 5, 21, 12, 0))
         .given(vec![convened()])
         .when(sent(&["h-ind1", "h-fund"]))
-        .then_expect_events(vec![MeetingEvent::ConvocationsSent {
-            channel,
-            sent_on,
-            convocations,
-        }]);
+        .then_expect_events(vec![event.clone()]);
+    // The day is Paris's: at 00:30 there on the 21st (22:30 UTC on the
+    // 20th), letters posted that day are posted today, not in the future.
+    meeting_at(utc(2024, 5, 20, 22, 30))
+        .given(vec![convened()])
+        .when(sent(&["h-ind1", "h-fund"]))
+        .then_expect_events(vec![event]);
 }
 
 #[test]

@@ -42,7 +42,7 @@ impl Meeting {
         if let Some(closed) = &self.closed {
             return Err(MeetingError::Closed(closed.at));
         }
-        let opens_on = convened.opens_at.date_naive();
+        let opens_on = crate::paris::paris_date(convened.opens_at);
         if sent_on < convened.convened_on || sent_on > opens_on {
             return Err(MeetingError::ConvocationOutsideTime {
                 sent_on,
