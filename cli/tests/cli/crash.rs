@@ -463,7 +463,9 @@ impl Campaign {
         });
         let checkpoint = verifier
             .verify(body["checkpoint"].as_str().unwrap_or_default())
-            .expect("a checkpoint signed by the server's key");
+            .unwrap_or_else(|e| {
+                panic!("a checkpoint signed by the server's key, not {body} ({e:?})")
+            });
         if checkpoint.size != head.size || checkpoint.head != head.hash {
             self.problem(format!(
                 "round {round}: the restarted server signed size {} while the database holds {}",

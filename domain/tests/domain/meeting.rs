@@ -1244,7 +1244,14 @@ fn the_vote_opens_only_once() {
 
 #[test]
 fn the_vote_cannot_open_before_the_record_date_has_ended() {
-    for at in [utc(2024, 6, 10, 23, 59), utc(2024, 6, 1, 12, 0)] {
+    // The record date is a Paris day: it ends at midnight there, 22:00 UTC
+    // in June.
+    meeting()
+        .given(vec![convened()])
+        .when(open_voting(utc(2024, 6, 10, 22, 0)))
+        .inspect_result()
+        .expect("the record date has ended in Paris");
+    for at in [utc(2024, 6, 10, 21, 59), utc(2024, 6, 1, 12, 0)] {
         refused(
             vec![convened()],
             open_voting(at),
@@ -2311,7 +2318,14 @@ fn a_postal_form_received_in_time_is_entered_after_the_window_and_marked_postal(
 #[test]
 fn a_postal_form_received_after_the_window_or_before_the_convocation_is_refused() {
     let now = closes_at() + Duration::hours(1);
-    for received_at in [closes_at(), utc(2024, 5, 19, 23, 0)] {
+    // The convocation's day is a Paris day: at 23:59 there on the 19th
+    // (21:59 UTC) the form came before it, at 00:00 on the 20th not.
+    meeting_at(now)
+        .given(open())
+        .when(postal("h-c2", utc(2024, 5, 19, 22, 0)))
+        .inspect_result()
+        .expect("received on the convocation's day in Paris");
+    for received_at in [closes_at(), utc(2024, 5, 19, 21, 59)] {
         meeting_at(now)
             .given(open())
             .when(postal("h-c2", received_at))
