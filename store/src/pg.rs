@@ -10,12 +10,12 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPool, PgPoolO
 use sqlx::{Connection, Row};
 use uuid::Uuid;
 
-use crate::chain::StoredContent;
 use crate::error::StoreError;
 use crate::plan::{self, GroupPlan, GroupState, NewRow, PreparedStream, WriterCache};
 use crate::replication::Lsn;
 use crate::rows::{
-    as_they_arrive, parse_metadata, same_checkpoint_head, seal_from_parts, to_u32, to_u64,
+    as_they_arrive, head_from_row, parse_metadata, same_checkpoint_head, seal_from_parts,
+    signed_checkpoint, stored_content_from_row, stream_version_from_row, to_u32, to_u64,
     token_from_row, vault_key_from_row, vault_read_from_row, vault_version_from_row,
 };
 use crate::seal::{Seal, Sealer};
@@ -393,10 +393,7 @@ impl Pg {
         .and_then(|r| head_from_row(&r))?;
         plan::check_not_behind(ledger, head, committed)?;
 
-        let ids: Vec<Uuid> = appends
-            .iter()
-            .flat_map(|a| a.iter().flat_map(|s| s.events.iter().map(|e| e.event_id)))
-            .collect();
+        let ids: Vec<Uuid> = plan::event_ids(appends).collect();
         let mut existing = HashMap::new();
         let rows = sqlx::query(
             "SELECT event_id, position, stream_id, stream_version, event_type, schema_version, \
@@ -408,41 +405,24 @@ impl Pg {
         .fetch_all(&mut *tx)
         .await?;
         for r in rows {
-            let stored = StoredContent {
-                event_id: r.try_get(0)?,
-                position: to_u64(r.try_get(1)?)?,
-                stream_id: StreamId::parse(r.try_get::<String, _>(2)?)?,
-                stream_version: to_u64(r.try_get(3)?)?,
-                event_type: r.try_get(4)?,
-                schema_version: to_u32(r.try_get(5)?)?,
-                payload: r.try_get(6)?,
-                metadata: parse_metadata(&r.try_get::<String, _>(7)?)?,
-                hash: Hash::from_slice(r.try_get::<&[u8], _>(8)?)?,
-            };
+            let stored = stored_content_from_row(&r, r.try_get(0)?)?;
             existing.insert(stored.event_id, stored);
         }
 
-        let mut streams: Vec<&str> = appends
-            .iter()
-            .flat_map(|a| a.iter().map(|s| s.stream_id.as_str()))
-            .collect();
+        let mut streams: Vec<&str> = plan::stream_ids(appends).collect();
         streams.sort_unstable();
         streams.dedup();
-        let mut versions = HashMap::new();
-        let rows = sqlx::query(
+        let versions = sqlx::query(
             "SELECT stream_id, max(stream_version) FROM events \
              WHERE ledger_id = $1 AND stream_id = ANY($2) GROUP BY stream_id",
         )
         .bind(ledger.as_str())
         .bind(&streams)
         .fetch_all(&mut *tx)
-        .await?;
-        for r in rows {
-            versions.insert(
-                StreamId::parse(r.try_get::<String, _>(0)?)?,
-                to_u64(r.try_get(1)?)?,
-            );
-        }
+        .await?
+        .iter()
+        .map(stream_version_from_row)
+        .collect::<Result<HashMap<_, _>, _>>()?;
 
         let plan = plan::plan_group(
             ledger,
@@ -632,15 +612,8 @@ impl Pg {
         .bind(ledger.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|(size, head, note)| {
-            Ok(SignedCheckpoint {
-                ledger: ledger.clone(),
-                size: to_u64(size)?,
-                head: Hash::from_slice(&head)?,
-                note,
-            })
-        })
-        .transpose()
+        row.map(|(size, head, note)| signed_checkpoint(ledger, size, &head, note))
+            .transpose()
     }
 
     /// Every signed checkpoint of a ledger, smallest first, with the time
@@ -657,15 +630,7 @@ impl Pg {
         .fetch_all(&self.pool)
         .await?;
         rows.into_iter()
-            .map(|(size, head, note, at)| {
-                let checkpoint = SignedCheckpoint {
-                    ledger: ledger.clone(),
-                    size: to_u64(size)?,
-                    head: Hash::from_slice(&head)?,
-                    note,
-                };
-                Ok((checkpoint, at))
-            })
+            .map(|(size, head, note, at)| Ok((signed_checkpoint(ledger, size, &head, note)?, at)))
             .collect()
     }
 
@@ -948,13 +913,6 @@ impl<'a> RowArrays<'a> {
             hashes: rows.iter().map(|r| &r.hash.0[..]).collect(),
         }
     }
-}
-
-fn head_from_row(r: &PgRow) -> Result<Head, StoreError> {
-    Ok(Head {
-        size: to_u64(r.try_get(0)?)?,
-        hash: Hash::from_slice(r.try_get::<&[u8], _>(1)?)?,
-    })
 }
 
 fn event_from_row(ledger: &LedgerId, r: &PgRow) -> Result<RecordedEvent, StoreError> {

@@ -11,7 +11,9 @@ use uuid::Uuid;
 use crate::chain::{self, HashedFields, PreparedEvent, StoredContent};
 use crate::error::StoreError;
 use crate::seal::{Seal, Sealer};
-use crate::types::{Appended, AppendedEvent, ExpectedVersion, Hash, Head, LedgerId, StreamId};
+use crate::types::{
+    Appended, AppendedEvent, ExpectedVersion, Hash, Head, LedgerId, RecordedEvent, StreamId,
+};
 
 /// One stream's part of an append, with its events prepared.
 #[derive(Clone, Debug)]
@@ -19,6 +21,23 @@ pub(crate) struct PreparedStream {
     pub stream_id: StreamId,
     pub expected: ExpectedVersion,
     pub events: Vec<PreparedEvent>,
+}
+
+/// The event ids a group of appends names, in order.
+pub(crate) fn event_ids<'a>(
+    appends: &'a [&'a [PreparedStream]],
+) -> impl Iterator<Item = Uuid> + 'a {
+    appends
+        .iter()
+        .flat_map(|a| a.iter().flat_map(|s| s.events.iter().map(|e| e.event_id)))
+}
+
+/// The streams a group of appends names, in order (once for each append
+/// that names it).
+pub(crate) fn stream_ids<'a>(appends: &'a [&'a [PreparedStream]]) -> impl Iterator<Item = &'a str> {
+    appends
+        .iter()
+        .flat_map(|a| a.iter().map(|s| s.stream_id.as_str()))
 }
 
 /// A row to insert into `events`.
@@ -34,6 +53,26 @@ pub(crate) struct NewRow {
     pub metadata: String,
     pub prev_hash: Hash,
     pub hash: Hash,
+}
+
+impl NewRow {
+    /// The row of an event read back from a backup, as it was written
+    /// (its metadata as JSON text).
+    pub fn restored(e: &RecordedEvent) -> Result<Self, StoreError> {
+        Ok(Self {
+            position: e.position,
+            stream_id: e.stream_id.clone(),
+            stream_version: e.stream_version,
+            event_id: e.event_id,
+            event_type: e.event_type.clone(),
+            schema_version: e.schema_version,
+            payload: e.payload.get().to_owned(),
+            metadata: serde_json::to_string(&e.metadata)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+            prev_hash: e.prev_hash,
+            hash: e.hash,
+        })
+    }
 }
 
 /// What a group's transaction writes, and what each caller is told.

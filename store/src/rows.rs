@@ -6,11 +6,14 @@ use chrono::{DateTime, Utc};
 use futures::{Stream, TryStreamExt};
 use sqlx::Row;
 
+use uuid::Uuid;
+
+use crate::chain::StoredContent;
 use crate::error::StoreError;
 use crate::seal::{KeyId, Seal, SealSignature};
 use crate::store::SignedCheckpoint;
 use crate::tokens::StoredToken;
-use crate::types::{Hash, LedgerId, Metadata, RecordedEvent};
+use crate::types::{Hash, Head, LedgerId, Metadata, RecordedEvent, StreamId};
 use crate::vault::{SealedVersion, VaultKey, VaultRead, VaultVersion};
 
 pub(crate) fn seal_from_parts(
@@ -34,6 +37,78 @@ pub(crate) fn seal_from_parts(
             ))
         })?),
     })
+}
+
+/// A signed checkpoint of `ledger` from the columns `size, head_hash,
+/// note` of `signed_checkpoints`.
+pub(crate) fn signed_checkpoint(
+    ledger: &LedgerId,
+    size: i64,
+    head: &[u8],
+    note: String,
+) -> Result<SignedCheckpoint, StoreError> {
+    Ok(SignedCheckpoint {
+        ledger: ledger.clone(),
+        size: to_u64(size)?,
+        head: Hash::from_slice(head)?,
+        note,
+    })
+}
+
+/// A ledger's head from a row of `head_position, head_hash`.
+pub(crate) fn head_from_row<R>(r: &R) -> Result<Head, StoreError>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> &'a [u8]: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(Head {
+        size: to_u64(r.try_get(0)?)?,
+        hash: Hash::from_slice(r.try_get::<&[u8], _>(1)?)?,
+    })
+}
+
+/// What is stored of an event, from a row of `event_id, position,
+/// stream_id, stream_version, event_type, schema_version, payload,
+/// metadata, hash` (as text where the database has JSON), given its
+/// `event_id` as the backend decodes column 0.
+pub(crate) fn stored_content_from_row<R>(r: &R, event_id: Uuid) -> Result<StoredContent, StoreError>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'a> i32: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> &'a str: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> &'a [u8]: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok(StoredContent {
+        event_id,
+        position: to_u64(r.try_get(1)?)?,
+        stream_id: StreamId::parse(r.try_get::<String, _>(2)?)?,
+        stream_version: to_u64(r.try_get(3)?)?,
+        event_type: r.try_get(4)?,
+        schema_version: to_u32(r.try_get(5)?)?,
+        payload: r.try_get(6)?,
+        metadata: parse_metadata(r.try_get::<&str, _>(7)?)?,
+        hash: Hash::from_slice(r.try_get::<&[u8], _>(8)?)?,
+    })
+}
+
+/// A stream and its version from a row of `stream_id,
+/// max(stream_version)`.
+pub(crate) fn stream_version_from_row<R>(r: &R) -> Result<(StreamId, u64), StoreError>
+where
+    R: Row,
+    usize: sqlx::ColumnIndex<R>,
+    for<'a> i64: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+    for<'a> String: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    Ok((
+        StreamId::parse(r.try_get::<String, _>(0)?)?,
+        to_u64(r.try_get(1)?)?,
+    ))
 }
 
 pub(crate) fn same_checkpoint_head(

@@ -7,16 +7,17 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use sqlx::Row;
 use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow,
-    SqliteSynchronous,
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteRow, SqliteSynchronous,
 };
 use uuid::Uuid;
 
-use crate::chain::{StoredContent, timestamp};
+use crate::chain::timestamp;
 use crate::error::StoreError;
-use crate::plan::{self, GroupPlan, GroupState, PreparedStream, WriterCache};
+use crate::plan::{self, GroupPlan, GroupState, NewRow, PreparedStream, WriterCache};
 use crate::rows::{
-    as_they_arrive, parse_metadata, same_checkpoint_head, seal_from_parts, to_u32, to_u64,
+    as_they_arrive, head_from_row, parse_metadata, same_checkpoint_head, seal_from_parts,
+    signed_checkpoint, stored_content_from_row, stream_version_from_row, to_u32, to_u64,
     token_from_row, vault_key_from_row, vault_read_from_row, vault_version_from_row,
 };
 use crate::seal::{Seal, Sealer};
@@ -131,13 +132,7 @@ impl Sqlite {
             .and_then(|r| head_from_row(&r))?;
         plan::check_not_behind(ledger, head, committed)?;
 
-        let ids: Vec<String> = appends
-            .iter()
-            .flat_map(|a| {
-                a.iter()
-                    .flat_map(|s| s.events.iter().map(|e| e.event_id.to_string()))
-            })
-            .collect();
+        let ids: Vec<String> = plan::event_ids(appends).map(|id| id.to_string()).collect();
         let ids = serde_json::to_string(&ids).map_err(|e| StoreError::Corrupt(e.to_string()))?;
         let mut existing = HashMap::new();
         let rows = sqlx::query(
@@ -150,28 +145,14 @@ impl Sqlite {
         .fetch_all(&mut *tx)
         .await?;
         for r in rows {
-            let stored = StoredContent {
-                event_id: parse_uuid(r.try_get(0)?)?,
-                position: to_u64(r.try_get(1)?)?,
-                stream_id: StreamId::parse(r.try_get::<String, _>(2)?)?,
-                stream_version: to_u64(r.try_get(3)?)?,
-                event_type: r.try_get(4)?,
-                schema_version: to_u32(r.try_get(5)?)?,
-                payload: r.try_get(6)?,
-                metadata: parse_metadata(r.try_get::<&str, _>(7)?)?,
-                hash: Hash::from_slice(r.try_get::<&[u8], _>(8)?)?,
-            };
+            let stored = stored_content_from_row(&r, parse_uuid(r.try_get(0)?)?)?;
             existing.insert(stored.event_id, stored);
         }
 
-        let streams: Vec<&str> = appends
-            .iter()
-            .flat_map(|a| a.iter().map(|s| s.stream_id.as_str()))
-            .collect();
+        let streams: Vec<&str> = plan::stream_ids(appends).collect();
         let streams =
             serde_json::to_string(&streams).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let mut versions = HashMap::new();
-        let rows = sqlx::query(
+        let versions = sqlx::query(
             "SELECT stream_id, max(stream_version) FROM events \
              WHERE ledger_id = ?1 AND stream_id IN (SELECT value FROM json_each(?2)) \
              GROUP BY stream_id",
@@ -179,13 +160,10 @@ impl Sqlite {
         .bind(ledger.as_str())
         .bind(streams)
         .fetch_all(&mut *tx)
-        .await?;
-        for r in rows {
-            versions.insert(
-                StreamId::parse(r.try_get::<String, _>(0)?)?,
-                to_u64(r.try_get(1)?)?,
-            );
-        }
+        .await?
+        .iter()
+        .map(stream_version_from_row)
+        .collect::<Result<HashMap<_, _>, _>>()?;
 
         let plan = plan::plan_group(
             ledger,
@@ -203,37 +181,9 @@ impl Sqlite {
         };
         let recorded_at = timestamp::format(&recorded_at);
         for row in &plan.rows {
-            sqlx::query(
-                "INSERT INTO events (ledger_id, position, stream_id, stream_version, event_id, \
-                     event_type, schema_version, payload, metadata, recorded_at, prev_hash, hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )
-            .bind(ledger.as_str())
-            .bind(row.position as i64)
-            .bind(row.stream_id.as_str())
-            .bind(row.stream_version as i64)
-            .bind(row.event_id.to_string())
-            .bind(row.event_type.as_str())
-            .bind(i64::from(row.schema_version))
-            .bind(row.payload.as_str())
-            .bind(row.metadata.as_str())
-            .bind(recorded_at.as_str())
-            .bind(&row.prev_hash.0[..])
-            .bind(&row.hash.0[..])
-            .execute(&mut *tx)
-            .await?;
+            insert_event(&mut tx, ledger, row, &recorded_at).await?;
         }
-        sqlx::query(
-            "INSERT INTO seals (ledger_id, first_position, last_position, key_id, signature) \
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .bind(ledger.as_str())
-        .bind(seal.first as i64)
-        .bind(seal.last as i64)
-        .bind(&seal.key_id.0[..])
-        .bind(&seal.signature.0[..])
-        .execute(&mut *tx)
-        .await?;
+        insert_seal(&mut tx, ledger, &seal).await?;
         sqlx::query("UPDATE ledgers SET head_position = ?2, head_hash = ?3 WHERE ledger_id = ?1")
             .bind(ledger.as_str())
             .bind(plan.head.size as i64)
@@ -387,15 +337,8 @@ impl Sqlite {
         .bind(ledger.as_str())
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|(size, head, note)| {
-            Ok(SignedCheckpoint {
-                ledger: ledger.clone(),
-                size: to_u64(size)?,
-                head: Hash::from_slice(&head)?,
-                note,
-            })
-        })
-        .transpose()
+        row.map(|(size, head, note)| signed_checkpoint(ledger, size, &head, note))
+            .transpose()
     }
 
     /// Every signed checkpoint of a ledger, smallest first, with the time
@@ -413,12 +356,7 @@ impl Sqlite {
         .await?;
         rows.into_iter()
             .map(|(size, head, note, at)| {
-                let checkpoint = SignedCheckpoint {
-                    ledger: ledger.clone(),
-                    size: to_u64(size)?,
-                    head: Hash::from_slice(&head)?,
-                    note,
-                };
+                let checkpoint = signed_checkpoint(ledger, size, &head, note)?;
                 let at = timestamp::parse(&at)
                     .map_err(|e| StoreError::Corrupt(format!("a checkpoint's time {at:?}: {e}")))?;
                 Ok((checkpoint, at))
@@ -445,39 +383,11 @@ impl Sqlite {
             return Err(StoreError::LedgerExists(ledger.clone()));
         }
         for e in restored.events {
-            let metadata = serde_json::to_string(&e.metadata)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            sqlx::query(
-                "INSERT INTO events (ledger_id, position, stream_id, stream_version, event_id, event_type, schema_version, payload, metadata, recorded_at, prev_hash, hash) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )
-            .bind(ledger.as_str())
-            .bind(e.position as i64)
-            .bind(e.stream_id.as_str())
-            .bind(e.stream_version as i64)
-            .bind(e.event_id.to_string())
-            .bind(&e.event_type)
-            .bind(i64::from(e.schema_version))
-            .bind(e.payload.get())
-            .bind(metadata)
-            .bind(timestamp::format(&e.recorded_at))
-            .bind(&e.prev_hash.0[..])
-            .bind(&e.hash.0[..])
-            .execute(&mut *tx)
-            .await?;
+            let row = NewRow::restored(e)?;
+            insert_event(&mut tx, ledger, &row, &timestamp::format(&e.recorded_at)).await?;
         }
         for seal in restored.seals {
-            sqlx::query(
-                "INSERT INTO seals (ledger_id, first_position, last_position, key_id, signature) \
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-            )
-            .bind(ledger.as_str())
-            .bind(seal.first as i64)
-            .bind(seal.last as i64)
-            .bind(&seal.key_id.0[..])
-            .bind(&seal.signature.0[..])
-            .execute(&mut *tx)
-            .await?;
+            insert_seal(&mut tx, ledger, seal).await?;
         }
         for (c, at) in restored.checkpoints {
             sqlx::query(
@@ -578,11 +488,72 @@ impl Sqlite {
     }
 }
 
-fn head_from_row(r: &SqliteRow) -> Result<Head, StoreError> {
-    Ok(Head {
-        size: to_u64(r.try_get(0)?)?,
-        hash: Hash::from_slice(r.try_get::<&[u8], _>(1)?)?,
-    })
+/// Inserts one event's row, recorded at `recorded_at` (as stored: see
+/// `timestamp::format`).
+async fn insert_event(
+    tx: &mut SqliteConnection,
+    ledger: &LedgerId,
+    row: &NewRow,
+    recorded_at: &str,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO events (ledger_id, position, stream_id, stream_version, event_id, \
+             event_type, schema_version, payload, metadata, recorded_at, prev_hash, hash) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )
+    .bind(ledger.as_str())
+    .bind(row.position as i64)
+    .bind(row.stream_id.as_str())
+    .bind(row.stream_version as i64)
+    .bind(row.event_id.to_string())
+    .bind(row.event_type.as_str())
+    .bind(i64::from(row.schema_version))
+    .bind(row.payload.as_str())
+    .bind(row.metadata.as_str())
+    .bind(recorded_at)
+    .bind(&row.prev_hash.0[..])
+    .bind(&row.hash.0[..])
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// Records the seal of `ledger`'s events `seal.first..=seal.last`.
+async fn insert_seal(
+    tx: &mut SqliteConnection,
+    ledger: &LedgerId,
+    seal: &Seal,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO seals (ledger_id, first_position, last_position, key_id, signature) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )
+    .bind(ledger.as_str())
+    .bind(seal.first as i64)
+    .bind(seal.last as i64)
+    .bind(&seal.key_id.0[..])
+    .bind(&seal.signature.0[..])
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// `head`, which ends in `WHERE ledger_id = `, for `ledger` and the
+/// `holders` of it, then `tail`.
+fn of_holders(
+    head: &str,
+    ledger: &str,
+    holders: &[String],
+    tail: &str,
+) -> sqlx::QueryBuilder<sqlx::Sqlite> {
+    let mut query = sqlx::QueryBuilder::new(head);
+    query.push_bind(ledger).push(" AND holder_id IN (");
+    let mut list = query.separated(", ");
+    for h in holders {
+        list.push_bind(h);
+    }
+    query.push(tail);
+    query
 }
 
 fn parse_uuid(s: &str) -> Result<Uuid, StoreError> {
@@ -746,23 +717,19 @@ impl Sqlite {
         ledger: &str,
         holders: &[String],
     ) -> Result<Vec<VaultKey>, StoreError> {
-        let mut query = sqlx::QueryBuilder::new(
+        of_holders(
             "SELECT ledger_id, holder_id, master_key_id, nonce, wrapped_key, created_at \
              FROM vault_keys WHERE ledger_id = ",
-        );
-        query.push_bind(ledger).push(" AND holder_id IN (");
-        let mut list = query.separated(", ");
-        for h in holders {
-            list.push_bind(h);
-        }
-        query.push(") ORDER BY holder_id");
-        query
-            .build()
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(vault_key_from_row)
-            .collect()
+            ledger,
+            holders,
+            ") ORDER BY holder_id",
+        )
+        .build()
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(vault_key_from_row)
+        .collect()
     }
 
     pub async fn vault_versions_of(
@@ -770,23 +737,19 @@ impl Sqlite {
         ledger: &str,
         holders: &[String],
     ) -> Result<Vec<(String, VaultVersion)>, StoreError> {
-        let mut query = sqlx::QueryBuilder::new(
+        of_holders(
             "SELECT version, recorded_at, commitment, nonce, ciphertext, holder_id \
              FROM vault_versions WHERE ledger_id = ",
-        );
-        query.push_bind(ledger).push(" AND holder_id IN (");
-        let mut list = query.separated(", ");
-        for h in holders {
-            list.push_bind(h);
-        }
-        query.push(") ORDER BY holder_id, version");
-        query
-            .build()
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|row| Ok((row.try_get(5)?, vault_version_from_row(row)?)))
-            .collect()
+            ledger,
+            holders,
+            ") ORDER BY holder_id, version",
+        )
+        .build()
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|row| Ok((row.try_get(5)?, vault_version_from_row(row)?)))
+        .collect()
     }
 
     pub async fn log_vault_reads(&self, reads: &[VaultRead]) -> Result<(), StoreError> {

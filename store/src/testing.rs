@@ -229,21 +229,14 @@ impl TestDatabase {
     pub async fn execute_raw(&self, sql: &str) -> Result<u64, String> {
         let sql = sqlx::AssertSqlSafe(sql.to_string());
         match self.backend {
-            Backend::Postgres => {
-                let mut c = sqlx::PgConnection::connect(&self.url)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let done = c.execute(sql).await.map_err(|e| e.to_string())?;
-                Ok(done.rows_affected())
-            }
-            Backend::Sqlite => {
-                let mut c = sqlx::SqliteConnection::connect(&self.url)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let done = c.execute(sql).await.map_err(|e| e.to_string())?;
-                Ok(done.rows_affected())
-            }
+            Backend::Postgres => execute_in_session::<sqlx::PgConnection>(&self.url, sql)
+                .await
+                .map(|done| done.rows_affected()),
+            Backend::Sqlite => execute_in_session::<sqlx::SqliteConnection>(&self.url, sql)
+                .await
+                .map(|done| done.rows_affected()),
         }
+        .map_err(|e| e.to_string())
     }
 
     /// Rewrites an event's payload behind the triggers' back (as a
@@ -270,6 +263,19 @@ impl TestDatabase {
             .await
             .expect("tampering as superuser");
     }
+}
+
+/// Runs one SQL statement in a new session of the database at `url`.
+async fn execute_in_session<C>(
+    url: &str,
+    sql: sqlx::AssertSqlSafe<String>,
+) -> Result<<C::Database as sqlx::Database>::QueryResult, sqlx::Error>
+where
+    C: Connection,
+    for<'c> &'c mut C: Executor<'c, Database = C::Database>,
+{
+    let mut c = C::connect(url).await?;
+    c.execute(sql).await
 }
 
 impl TestDatabase {

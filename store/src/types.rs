@@ -11,6 +11,26 @@ use uuid::Uuid;
 
 use crate::error::StoreError;
 
+/// An identifier's text: read (checked, as `parse` checks it) from a
+/// `String`, and shown as is (for the identifier types below, which each
+/// have `parse` and `as_str`).
+macro_rules! checked_id_text {
+    ($id:ty) => {
+        impl TryFrom<String> for $id {
+            type Error = StoreError;
+            fn try_from(s: String) -> Result<Self, Self::Error> {
+                Self::parse(s)
+            }
+        }
+
+        impl fmt::Display for $id {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.pad(self.as_str())
+            }
+        }
+    };
+}
+
 /// The largest position (and stream version) a ledger can reach: 2^53 − 1,
 /// the largest integer a JSON number carries exactly, far beyond any farm.
 /// A read after it finds nothing (and never reaches the database, whose
@@ -47,24 +67,13 @@ impl LedgerId {
     }
 }
 
-impl TryFrom<String> for LedgerId {
-    type Error = StoreError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(s)
-    }
-}
-
 impl From<LedgerId> for String {
     fn from(id: LedgerId) -> Self {
         id.0.to_string()
     }
 }
 
-impl fmt::Display for LedgerId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(&self.0)
-    }
-}
+checked_id_text!(LedgerId);
 
 /// The identifier of a stream (a consistency boundary, e.g. `company/main`).
 ///
@@ -98,24 +107,13 @@ impl StreamId {
     }
 }
 
-impl TryFrom<String> for StreamId {
-    type Error = StoreError;
-    fn try_from(s: String) -> Result<Self, Self::Error> {
-        Self::parse(s)
-    }
-}
-
 impl From<StreamId> for String {
     fn from(id: StreamId) -> Self {
         id.0
     }
 }
 
-impl fmt::Display for StreamId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(&self.0)
-    }
-}
+checked_id_text!(StreamId);
 
 /// What the caller believes a stream's version to be before its append.
 /// A stream's version is the number of events in it.

@@ -146,14 +146,10 @@ impl Store {
         ledger: &str,
         holders: &[String],
     ) -> Result<Vec<VaultKey>, StoreError> {
-        let mut keys = Vec::with_capacity(holders.len());
-        for chunk in holders.chunks(VAULT_HOLDERS_PER_STATEMENT) {
-            keys.extend(
-                self.guarded(async { on_backend!(self, |b| b.vault_keys_of(ledger, chunk)) })
-                    .await?,
-            );
-        }
-        Ok(keys)
+        self.by_chunks_of_holders(holders, |chunk| async move {
+            on_backend!(self, |b| b.vault_keys_of(ledger, chunk))
+        })
+        .await
     }
 
     /// Every version of the data of `holders` in a ledger's vault, by
@@ -163,14 +159,10 @@ impl Store {
         ledger: &str,
         holders: &[String],
     ) -> Result<Vec<(String, VaultVersion)>, StoreError> {
-        let mut versions = Vec::with_capacity(holders.len());
-        for chunk in holders.chunks(VAULT_HOLDERS_PER_STATEMENT) {
-            versions.extend(
-                self.guarded(async { on_backend!(self, |b| b.vault_versions_of(ledger, chunk)) })
-                    .await?,
-            );
-        }
-        Ok(versions)
+        self.by_chunks_of_holders(holders, |chunk| async move {
+            on_backend!(self, |b| b.vault_versions_of(ledger, chunk))
+        })
+        .await
     }
 
     /// The reads of a ledger's vault (of one holder's data, or of all),
@@ -210,5 +202,23 @@ impl Store {
         holder: &str,
     ) -> Result<VaultErasure, StoreError> {
         on_backend!(self, |b| b.erase_vault_subject(ledger, holder))
+    }
+
+    /// What `read` returns for each chunk of at most
+    /// [`VAULT_HOLDERS_PER_STATEMENT`] of `holders`, in order, each chunk's
+    /// read guarded.
+    async fn by_chunks_of_holders<'h, T, F>(
+        &self,
+        holders: &'h [String],
+        read: impl Fn(&'h [String]) -> F,
+    ) -> Result<Vec<T>, StoreError>
+    where
+        F: Future<Output = Result<Vec<T>, StoreError>>,
+    {
+        let mut all = Vec::with_capacity(holders.len());
+        for chunk in holders.chunks(VAULT_HOLDERS_PER_STATEMENT) {
+            all.extend(self.guarded(read(chunk)).await?);
+        }
+        Ok(all)
     }
 }
