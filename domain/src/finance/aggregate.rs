@@ -515,7 +515,7 @@ impl FinancialYear {
     fn decide(
         &self,
         command: FinancialYearCommand,
-        looked: Looked,
+        mut looked: Looked,
     ) -> Result<FinancialYearEvent, Error> {
         use FinancialYearCommand as C;
         let missing = || Error::Lookup(LookupError("a lookup was skipped".to_owned()));
@@ -714,12 +714,8 @@ impl FinancialYear {
                 resolution,
                 net_result,
             } => {
-                let adopted = opened.check_resolution(
-                    &resolution,
-                    looked.resolution,
-                    looked.charter_at_decision.as_ref(),
-                    ResolutionPurpose::AccountsApproval { year: opened.year },
-                )?;
+                let purpose = ResolutionPurpose::AccountsApproval { year: opened.year };
+                let adopted = opened.check_resolution(&resolution, &mut looked, purpose)?;
                 let net_result = SignedEuros::new(net_result);
                 if !net_result.is_whole_cents() {
                     return Err(Error::SubCentAmount {
@@ -737,12 +733,8 @@ impl FinancialYear {
                 statutory_reserves,
                 dividend,
             } => {
-                let adopted = opened.check_resolution(
-                    &resolution,
-                    looked.resolution,
-                    looked.charter_at_decision.as_ref(),
-                    ResolutionPurpose::ResultAppropriation { year: opened.year },
-                )?;
+                let purpose = ResolutionPurpose::ResultAppropriation { year: opened.year };
+                let adopted = opened.check_resolution(&resolution, &mut looked, purpose)?;
                 let (_, net_result) = self.accounts.clone().ok_or(Error::AccountsNotApproved)?;
                 let opening = match &opened.opening_balances {
                     Some(first_year) => first_year.clone(),
@@ -770,12 +762,8 @@ impl FinancialYear {
                 withholding,
                 withholding_statuses,
             } => {
-                let adopted = opened.check_resolution(
-                    &resolution,
-                    looked.resolution,
-                    looked.charter_at_decision.as_ref(),
-                    ResolutionPurpose::ResultAppropriation { year: opened.year },
-                )?;
+                let purpose = ResolutionPurpose::ResultAppropriation { year: opened.year };
+                let adopted = opened.check_resolution(&resolution, &mut looked, purpose)?;
                 let appropriated = self.appropriation.as_ref().ok_or(Error::NotAppropriated)?;
                 if record_date < adopted.adopted_on {
                     return Err(Error::RecordDateBeforeDecision {
@@ -919,17 +907,20 @@ impl Opened {
         Ok(())
     }
 
-    /// The resolution is adopted, after the year's end, for `purpose`, with
-    /// the kind the charter reserves for the accounts.
+    /// The resolution looked up (taken out of `looked`) is adopted, after
+    /// the year's end, for `purpose`, with the kind the charter (as of the
+    /// decision) reserves for the accounts.
     fn check_resolution(
         &self,
         id: &ResolutionId,
-        resolution: Option<AdoptedResolution>,
-        company: Option<&CapTableSnapshot>,
+        looked: &mut Looked,
         purpose: ResolutionPurpose,
     ) -> Result<AdoptedResolution, Error> {
-        let required = company.map(|c| &c.charter.reserved.accounts);
-        let found = resolution.map(Standing::Adopted);
+        let required = looked
+            .charter_at_decision
+            .as_ref()
+            .map(|c| &c.charter.reserved.accounts);
+        let found = looked.resolution.take().map(Standing::Adopted);
         let resolution = crate::resolution::backs(found, id, &purpose, required)?;
         if resolution.adopted_on <= self.ends_on {
             return Err(Error::DecidedBeforeYearEnd {
