@@ -75,11 +75,7 @@ async fn count(
     kind: &str,
     votes: &[(&str, Choice)],
 ) -> ResolutionResult {
-    let mut m = Assembly::open("ago-2025", Call::First, charter, holders, &[kind]).await;
-    for (voter, choice) in votes {
-        m.vote(voter, *choice).await;
-    }
-    m.close().await.remove(0)
+    Assembly::voted("ago-2025", charter, holders, kind, votes).await
 }
 
 const CITIZENS_FOR: [(&str, Choice); 4] = [

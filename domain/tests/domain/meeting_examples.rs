@@ -4,7 +4,7 @@
 use crate::meeting_support::*;
 use windledger_domain::charter::VoteBasis;
 use windledger_domain::meeting::{
-    Call, Choice, Fraction, MeetingCommand, MeetingEvent, Outcome, RejectionRule, ResolutionResult,
+    Call, Choice, Fraction, MeetingCommand, MeetingEvent, Outcome, RejectionRule,
 };
 use windledger_domain::types::MeetingId;
 use windledger_fixtures::farm;
@@ -17,21 +17,6 @@ fn one_college() -> windledger_domain::charter::Charter {
 /// voting open.
 async fn first_call(id: &str, holders: &[(&str, &str, u64)], kind: &str) -> Assembly {
     Assembly::open(id, Call::First, &one_college(), holders, &[kind]).await
-}
-
-/// The result of [`first_call`] once `votes` are cast, in order, and the
-/// meeting closed.
-async fn voted(
-    id: &str,
-    holders: &[(&str, &str, u64)],
-    kind: &str,
-    votes: &[(&str, Choice)],
-) -> ResolutionResult {
-    let mut m = first_call(id, holders, kind).await;
-    for &(voter, choice) in votes {
-        m.vote(voter, choice).await;
-    }
-    m.close().await.swap_remove(0)
 }
 
 /// Holders of the one college, "associes": (id, shares).
@@ -48,7 +33,7 @@ async fn an_ordinary_resolution_is_adopted_by_a_capital_vote() {
     // 1,000 shares: A 600, B 300, C 100. A for, B against, C does not vote.
     let holders = associes(&[("a", 600), ("b", 300), ("c", 100)]);
     let votes = [("a", Choice::For), ("b", Choice::Against)];
-    let result = voted("ago-2024", &holders, ORDINARY, &votes).await;
+    let result = Assembly::voted("ago-2024", &one_college(), &holders, ORDINARY, &votes).await;
 
     assert_eq!(result.roll_total, 1_000);
     assert_eq!(result.present, 900, "A and B are present");
@@ -103,7 +88,7 @@ async fn an_extraordinary_resolution_passes_at_exactly_two_thirds_and_fails_just
     // B 200 for, C 100 against: exactly 2/3 of the votes cast (200 x 3 >= 300 x 2).
     let holders = associes(&[("a", 700), ("b", 200), ("c", 100), ("d", 1)]);
     let votes = [("b", Choice::For), ("c", Choice::Against)];
-    let result = voted("age-2024", &holders, EXTRAORDINARY, &votes).await;
+    let result = Assembly::voted("age-2024", &one_college(), &holders, EXTRAORDINARY, &votes).await;
     assert!(result.quorum_reached, "300 of 1,001 is more than 1/4");
     assert_eq!(result.share_for, share(2, 3));
     assert!(result.majority_reached, "at least 2/3: 2/3 is enough");
@@ -115,7 +100,7 @@ async fn an_extraordinary_resolution_passes_at_exactly_two_thirds_and_fails_just
         ("c", Choice::Against),
         ("d", Choice::Against),
     ];
-    let result = voted("age-2024", &holders, EXTRAORDINARY, &votes).await;
+    let result = Assembly::voted("age-2024", &one_college(), &holders, EXTRAORDINARY, &votes).await;
     assert_eq!(result.share_for, share(200, 301));
     assert!(!result.majority_reached);
     assert_eq!(
@@ -136,7 +121,7 @@ async fn abstentions_are_not_counted_as_votes_against() {
         ("b", Choice::Against),
         ("c", Choice::Abstain),
     ];
-    let result = voted("ago-2024", &holders, ORDINARY, &votes).await;
+    let result = Assembly::voted("ago-2024", &one_college(), &holders, ORDINARY, &votes).await;
     assert_eq!(result.present, 1_000, "an abstention counts for the quorum");
     assert_eq!(result.abstentions, 500);
     assert_eq!(result.share_for, share(3, 5));
