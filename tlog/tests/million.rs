@@ -144,6 +144,16 @@ struct Rfc<'a> {
     section: &'a str,
 }
 
+impl<'a> Rfc<'a> {
+    fn new(definition: &'a str, arguments: String, section: &'a str) -> Self {
+        Rfc {
+            definition,
+            arguments,
+            section,
+        }
+    }
+}
+
 /// The proof the log answered for `what`, after listing in `wrong` how it
 /// disagrees with the reference: no proof at all (then `None`), not the
 /// `expected` one (RFC 9162's), or refused by RFC 9162's verification
@@ -227,21 +237,13 @@ fn disagreements(
         let leaf = reference.leaf(index);
         let expected = path_in(reference, index as usize, 0, s as usize);
         let what = format!("the inclusion proof of leaf {index} in the tree of {s}");
-        let Some(proof) = compared(
-            &what,
-            log.inclusion_proof(index, s),
-            &expected,
-            Rfc {
-                definition: "PATH",
-                arguments: format!("{index}, D[{s}]"),
-                section: "2.1.3.2",
-            },
-            |proof| rfc_verify_inclusion(index, s, &leaf, proof, &root),
-            &mut wrong,
-        ) else {
+        let rfc = Rfc::new("PATH", format!("{index}, D[{s}]"), "2.1.3.2");
+        let entry = &entries[index as usize];
+        let accepts = |proof: &[Hash]| rfc_verify_inclusion(index, s, &leaf, proof, &root);
+        let answered = log.inclusion_proof(index, s);
+        let Some(proof) = compared(&what, answered, &expected, rfc, accepts, &mut wrong) else {
             continue;
         };
-        let entry = &entries[index as usize];
         if verify_inclusion(&proof, s, &root, index, entry).is_err() {
             wrong.push(format!("{what}: refused by the product's verification"));
         }
@@ -272,18 +274,10 @@ fn disagreements(
         let (old, new) = (reference.root(from), reference.root(to));
         let expected = proof_in(reference, from as usize, to as usize);
         let what = format!("the consistency proof from {from} to {to}");
-        let Some(proof) = compared(
-            &what,
-            log.consistency_proof(from, to),
-            &expected,
-            Rfc {
-                definition: "PROOF",
-                arguments: format!("{from}, D[{to}]"),
-                section: "2.1.4.2",
-            },
-            |proof| rfc_verify_consistency(from, to, &old, &new, proof),
-            &mut wrong,
-        ) else {
+        let rfc = Rfc::new("PROOF", format!("{from}, D[{to}]"), "2.1.4.2");
+        let accepts = |proof: &[Hash]| rfc_verify_consistency(from, to, &old, &new, proof);
+        let answered = log.consistency_proof(from, to);
+        let Some(proof) = compared(&what, answered, &expected, rfc, accepts, &mut wrong) else {
             continue;
         };
         if verify_consistency(&proof, from, &old, to, &new).is_err() {

@@ -206,32 +206,39 @@ fn choices(first: Choice, second: Choice) -> BTreeMap<ResolutionId, Choice> {
     BTreeMap::from([(resolution(1), first), (resolution(2), second)])
 }
 
-/// Convened on 20 May 2024 with two resolutions, convocations sent by
-/// e-mail and by letter, the vote open from 12 June (10:00 in Paris).
-fn convened() -> Run {
-    let mut m = Run::new();
-    m.run(MeetingCommand::Convene {
+/// A general resolution of kind `kind_id` proposed in `text`.
+fn proposed(kind_id: &str, text: &str) -> ProposedResolution {
+    ProposedResolution {
+        decision_kind: kind(kind_id),
+        purpose: ResolutionPurpose::General,
+        text: text.to_owned(),
+    }
+}
+
+/// The ordinary general meeting convened on 20 May 2024 on `agenda`, the
+/// vote open from 12 June (10:00 in Paris).
+fn convene(agenda: Vec<ProposedResolution>) -> MeetingCommand {
+    MeetingCommand::Convene {
         meeting: meeting_id(MEETING),
         kind: MeetingKind::OrdinaryGeneralMeeting,
         call: Call::First,
         record_date: day(2024, 6, 10),
         opens_at: at(2024, 6, 12, 8),
         closes_at: at(2024, 6, 26, 18),
-        agenda: vec![
-            ProposedResolution {
-                decision_kind: kind("ordinary"),
-                purpose: ResolutionPurpose::General,
-                text: APPROVAL.to_owned(),
-            },
-            ProposedResolution {
-                decision_kind: kind("extraordinary"),
-                purpose: ResolutionPurpose::General,
-                text: AMENDMENT.to_owned(),
-            },
-        ],
+        agenda,
         members: Vec::new(),
         convened_on: day(2024, 5, 20),
-    });
+    }
+}
+
+/// Convened on 20 May 2024 with two resolutions, convocations sent by
+/// e-mail and by letter, the vote open from 12 June (10:00 in Paris).
+fn convened() -> Run {
+    let mut m = Run::new();
+    m.run(convene(vec![
+        proposed("ordinary", APPROVAL),
+        proposed("extraordinary", AMENDMENT),
+    ]));
     let people = people();
     for (channel, sent_on, ids) in [
         (
@@ -249,14 +256,7 @@ fn convened() -> Run {
             .iter()
             .map(|id| {
                 let h = holder(id);
-                let text = convocation_text(
-                    COMPANY,
-                    m.record(),
-                    &h,
-                    people.get(&h),
-                    &links(&h),
-                    &PostalVoting::default(),
-                );
+                let text = convocation(m.record(), &h, people.get(&h));
                 SentConvocation {
                     holder: h,
                     sha256: text.sha256(),
@@ -275,16 +275,32 @@ fn convened() -> Run {
     m
 }
 
+/// `voter`'s postal form on paper, received `received_at`.
+fn paper_form(
+    voter: &str,
+    first: Choice,
+    second: Choice,
+    received_at: DateTime<Utc>,
+) -> MeetingCommand {
+    MeetingCommand::RecordPostalBallot {
+        voter: holder(voter),
+        choices: choices(first, second),
+        received_at,
+        electronic: false,
+    }
+}
+
 /// The vote: a postal form in time, a paper proxy, ballots online, a
 /// postal form received late; the bureau; the close; the minutes' words.
 fn held() -> Run {
     let mut m = convened();
-    m.run(MeetingCommand::RecordPostalBallot {
-        voter: holder("h-sem"),
-        choices: choices(Choice::For, Choice::Against),
-        received_at: utc(2024, 6, 5, 10, 0),
-        electronic: false,
-    });
+    let received_at = utc(2024, 6, 5, 10, 0);
+    m.run(paper_form(
+        "h-sem",
+        Choice::For,
+        Choice::Against,
+        received_at,
+    ));
     m.run(MeetingCommand::RecordPaperProxy {
         grantor: holder("h-c2"),
         proxy: holder("h-c1"),
@@ -303,12 +319,8 @@ fn held() -> Run {
         });
     }
     // Received on 11 June, after the paper deadline of 9 June: kept.
-    m.run(MeetingCommand::RecordPostalBallot {
-        voter: holder("h-club"),
-        choices: choices(Choice::For, Choice::For),
-        received_at: utc(2024, 6, 11, 10, 0),
-        electronic: false,
-    });
+    let received_at = utc(2024, 6, 11, 10, 0);
+    m.run(paper_form("h-club", Choice::For, Choice::For, received_at));
     m.run(MeetingCommand::ConstituteBureau {
         chair: holder("h-c1"),
         scrutineers: vec![holder("h-ind"), holder("h-sem")],
@@ -357,6 +369,37 @@ fn assert_says(name: &str, text: &str, expected: &[&str]) {
     for e in expected {
         assert!(read.contains(&flat(e)), "the {name} says {e:?}: {read}");
     }
+}
+
+/// The document's text read back (`read_back`, `None` without the tools),
+/// once checked that the `label` says each of `expected` (`assert_says`).
+fn read_back_saying(name: &str, pdf: &[u8], label: &str, expected: &[&str]) -> Option<String> {
+    let text = read_back(name, pdf)?;
+    assert_says(label, &text, expected);
+    Some(text)
+}
+
+/// The document `make` gives, checked to be the same bytes when made again.
+fn made_twice(make: impl Fn() -> Vec<u8>) -> Vec<u8> {
+    let made = make();
+    assert!(made == make(), "the same bytes");
+    made
+}
+
+/// The convocation `holder` receives, with the default postal voting.
+fn convocation(
+    record: &MeetingRecord,
+    holder: &HolderId,
+    person: Option<&Person>,
+) -> ConvocationText {
+    convocation_text(
+        COMPANY,
+        record,
+        holder,
+        person,
+        &links(holder),
+        &PostalVoting::default(),
+    )
 }
 
 #[test]
@@ -463,53 +506,36 @@ fn the_postal_form_gives_every_resolution_the_warning_and_the_deadlines() {
     let drawn = m.drawn();
     let deadlines = PostalVoting::default();
     let h = holder("h-c1");
-    let pdf = postal_form_pdf(&drawn, m.record(), &h, &deadlines, &people()).expect("a PDF");
-    assert!(pdf == postal_form_pdf(&drawn, m.record(), &h, &deadlines, &people()).expect("a PDF"));
+    let pdf = made_twice(|| {
+        postal_form_pdf(&drawn, m.record(), &h, &deadlines, &people()).expect("a PDF")
+    });
     assert_well_formed(&pdf);
     // Before the vote opens, no roll: the shares are left blank.
     let mut before = Run::new();
-    before.run(MeetingCommand::Convene {
-        meeting: meeting_id(MEETING),
-        kind: MeetingKind::OrdinaryGeneralMeeting,
-        call: Call::First,
-        record_date: day(2024, 6, 10),
-        opens_at: at(2024, 6, 12, 8),
-        closes_at: at(2024, 6, 26, 18),
-        agenda: vec![ProposedResolution {
-            decision_kind: kind("ordinary"),
-            purpose: ResolutionPurpose::General,
-            text: APPROVAL.to_owned(),
-        }],
-        members: Vec::new(),
-        convened_on: day(2024, 5, 20),
-    });
+    before.run(convene(vec![proposed("ordinary", APPROVAL)]));
     let blank = postal_form_pdf(&drawn, before.record(), &h, &deadlines, &people()).expect("a PDF");
     assert_well_formed(&blank);
 
-    let Some(text) = read_back("formulaire", &pdf) else {
+    let form = [
+        "Formulaire de vote par correspondance — Ailes de Taillard SAS",
+        "Jeanne Dupont",
+        "3 rue du Pilat",
+        "Identifiant : h-c1",
+        "Actions : 190 ; voix : 1 (collège citoyens)",
+        "Résolution n° 1 (décision ordinaire)",
+        "Résolution n° 2 (décision extraordinaire)",
+        AMENDMENT,
+        "☐ Pour ☐ Contre ☐ Abstention",
+        "l'abstention n'est pas considérée comme un vote exprimé",
+        "n'est pas considéré comme un vote exprimé sur cette résolution (article L225-107",
+        "Formulaire sur papier : reçu au plus tard le 9 juin 2024.",
+        "Formulaire électronique : reçu au plus tard le 11 juin 2024 à 15 h 00 (heure de Paris).",
+        "À retourner daté et signé à la société Ailes de Taillard SAS.",
+        "Signature :",
+    ];
+    let Some(text) = read_back_saying("formulaire", &pdf, "form", &form) else {
         return;
     };
-    assert_says(
-        "form",
-        &text,
-        &[
-            "Formulaire de vote par correspondance — Ailes de Taillard SAS",
-            "Jeanne Dupont",
-            "3 rue du Pilat",
-            "Identifiant : h-c1",
-            "Actions : 190 ; voix : 1 (collège citoyens)",
-            "Résolution n° 1 (décision ordinaire)",
-            "Résolution n° 2 (décision extraordinaire)",
-            AMENDMENT,
-            "☐ Pour ☐ Contre ☐ Abstention",
-            "l'abstention n'est pas considérée comme un vote exprimé",
-            "n'est pas considéré comme un vote exprimé sur cette résolution (article L225-107",
-            "Formulaire sur papier : reçu au plus tard le 9 juin 2024.",
-            "Formulaire électronique : reçu au plus tard le 11 juin 2024 à 15 h 00 (heure de Paris).",
-            "À retourner daté et signé à la société Ailes de Taillard SAS.",
-            "Signature :",
-        ],
-    );
     for line in APPROVAL.lines() {
         assert_says("form", &text, &[line]);
     }
@@ -527,24 +553,10 @@ fn forms_in_bulk_start_each_on_a_new_page() {
     let m = convened();
     let drawn = m.drawn();
     let holders: Vec<HolderId> = HOLDERS.iter().map(|(id, _, _)| holder(id)).collect();
-    let pdf = postal_forms_pdf(
-        &drawn,
-        m.record(),
-        &holders,
-        &PostalVoting::default(),
-        &people(),
-    )
-    .expect("a PDF");
-    assert!(
-        pdf == postal_forms_pdf(
-            &drawn,
-            m.record(),
-            &holders,
-            &PostalVoting::default(),
-            &people()
-        )
-        .expect("a PDF")
-    );
+    let deadlines = PostalVoting::default();
+    let pdf = made_twice(|| {
+        postal_forms_pdf(&drawn, m.record(), &holders, &deadlines, &people()).expect("a PDF")
+    });
     assert_well_formed(&pdf);
     let Some(text) = read_back("formulaires", &pdf) else {
         return;
@@ -566,25 +578,8 @@ fn the_convocations_words_name_the_meeting_the_agenda_and_how_to_vote_and_their_
     let record = m.record();
     let h = holder("h-c1");
     let people = people();
-    let text = convocation_text(
-        COMPANY,
-        record,
-        &h,
-        people.get(&h),
-        &links(&h),
-        &PostalVoting::default(),
-    );
-    assert_eq!(
-        text,
-        convocation_text(
-            COMPANY,
-            record,
-            &h,
-            people.get(&h),
-            &links(&h),
-            &PostalVoting::default()
-        )
-    );
+    let text = convocation(record, &h, people.get(&h));
+    assert_eq!(text, convocation(record, &h, people.get(&h)));
     assert_eq!(
         text.subject,
         "Convocation à l'assemblée générale ordinaire ago-2024 — Ailes de Taillard SAS"
@@ -607,14 +602,7 @@ fn the_convocations_words_name_the_meeting_the_agenda_and_how_to_vote_and_their_
     }
     // Unknown: "Madame, Monsieur,".
     let club = holder("h-club");
-    let anonymous = convocation_text(
-        COMPANY,
-        record,
-        &club,
-        None,
-        &links(&club),
-        &PostalVoting::default(),
-    );
+    let anonymous = convocation(record, &club, None);
     assert!(anonymous.body.starts_with("Madame, Monsieur,\n"));
 
     // The hash: subject, a line feed, the body.
@@ -653,14 +641,7 @@ fn the_letters_start_each_on_a_new_page_and_the_mailing_file_says_which() {
         .map(|(id, _, _)| {
             let h = holder(id);
             let person = people.get(&h).cloned();
-            let text = convocation_text(
-                COMPANY,
-                m.record(),
-                &h,
-                person.as_ref(),
-                &links(&h),
-                &PostalVoting::default(),
-            );
+            let text = convocation(m.record(), &h, person.as_ref());
             (h, person, text)
         })
         .collect();
@@ -671,8 +652,7 @@ fn the_letters_start_each_on_a_new_page_and_the_mailing_file_says_which() {
         long.body,
         "Une ligne de plus pour allonger la lettre.\n".repeat(80)
     );
-    let pdf = letters_pdf(&drawn, &letters).expect("a PDF");
-    assert!(pdf == letters_pdf(&drawn, &letters).expect("a PDF"));
+    let pdf = made_twice(|| letters_pdf(&drawn, &letters).expect("a PDF"));
     assert_well_formed(&pdf);
 
     let csv = String::from_utf8(letters_csv(&letters)).expect("UTF-8");
@@ -761,16 +741,10 @@ fn the_attendance_sheet_says_a_paper_proxy_and_the_forms_received_late() {
         .expect("a PDF")
         .expect("the vote was opened");
     assert_well_formed(&pdf);
-    let Some(text) = read_back("feuille", &pdf) else {
-        return;
-    };
-    assert_says(
-        "sheet",
-        &text,
-        &[
-            "– Paul Martin (h-c2) a donné pouvoir à Jeanne Dupont (h-c1) (pouvoir papier reçu le 13 juin 2024 à 11 h 00).",
-            "Formulaires reçus hors délai, conservés et non comptés",
-            "Actionnaire h-club : reçu le 11 juin 2024 à 12 h 00 (sur papier), date limite 9 juin 2024 à 23 h 59.",
-        ],
-    );
+    let sheet = [
+        "– Paul Martin (h-c2) a donné pouvoir à Jeanne Dupont (h-c1) (pouvoir papier reçu le 13 juin 2024 à 11 h 00).",
+        "Formulaires reçus hors délai, conservés et non comptés",
+        "Actionnaire h-club : reçu le 11 juin 2024 à 12 h 00 (sur papier), date limite 9 juin 2024 à 23 h 59.",
+    ];
+    read_back_saying("feuille", &pdf, "sheet", &sheet);
 }

@@ -37,6 +37,28 @@ fn ballots(counts: &[usize]) -> Vec<Vec<usize>> {
         .collect()
 }
 
+/// An election that can be counted: `budget` over `projects` (id, cost).
+fn election(budget: &str, projects: &[(&str, &str)], ballots: Vec<Vec<usize>>) -> Election {
+    let projects = projects
+        .iter()
+        .map(|(id, cost)| project(id, cost))
+        .collect();
+    Election::new(eur(budget), projects, ballots).unwrap()
+}
+
+fn funded(rank: usize, largest_share: Option<&str>) -> Decision {
+    Decision::Funded {
+        rank,
+        largest_share: largest_share.map(eur),
+    }
+}
+
+fn supporters_short(their_shares: &str) -> Decision {
+    Decision::SupportersShort {
+        their_shares: eur(their_shares),
+    }
+}
+
 fn funded_ids(election: &Election, outcome: &Outcome) -> Vec<String> {
     outcome
         .funded
@@ -48,19 +70,18 @@ fn funded_ids(election: &Election, outcome: &Outcome) -> Vec<String> {
 #[test]
 fn greedy_approval_funds_by_votes_and_skips_what_no_longer_fits() {
     // Pabulib's worked example: 500,000 to spend.
-    let election = Election::new(
-        eur("500000"),
-        vec![
-            project("festival", "100000"),
-            project("playground", "200000"),
-            project("fountain", "250000"),
-            project("bike_path", "150000"),
-            project("trees", "80000"),
-            project("nobody", "10"),
+    let election = election(
+        "500000",
+        &[
+            ("festival", "100000"),
+            ("playground", "200000"),
+            ("fountain", "250000"),
+            ("bike_path", "150000"),
+            ("trees", "80000"),
+            ("nobody", "10"),
         ],
         ballots(&[180, 150, 140, 120, 90, 0]),
-    )
-    .unwrap();
+    );
     let outcome = election.outcome(Method::GreedyApproval);
     assert_eq!(
         funded_ids(&election, &outcome),
@@ -68,27 +89,17 @@ fn greedy_approval_funds_by_votes_and_skips_what_no_longer_fits() {
     );
     assert_eq!(outcome.spent, eur("450000"));
     let decisions: Vec<&Decision> = outcome.projects.iter().map(|p| &p.decision).collect();
+    let over = |remaining: &str| Decision::OverRemainingBudget {
+        remaining: eur(remaining),
+    };
     assert_eq!(
         decisions,
         [
-            &Decision::Funded {
-                rank: 1,
-                largest_share: None
-            },
-            &Decision::Funded {
-                rank: 2,
-                largest_share: None
-            },
-            &Decision::OverRemainingBudget {
-                remaining: eur("200000")
-            },
-            &Decision::Funded {
-                rank: 3,
-                largest_share: None
-            },
-            &Decision::OverRemainingBudget {
-                remaining: eur("50000")
-            },
+            &funded(1, None),
+            &funded(2, None),
+            &over("200000"),
+            &funded(3, None),
+            &over("50000"),
             // Cheap enough, but no one asked for it.
             &Decision::NoVotes,
         ]
@@ -101,16 +112,8 @@ fn greedy_approval_funds_by_votes_and_skips_what_no_longer_fits() {
 fn equal_shares_funds_what_its_supporters_can_pay_from_their_shares() {
     // 300 for 3 voters: 100 each. A (200) is wanted by the first two, B
     // (100) by the third, C (150) by all three.
-    let election = Election::new(
-        eur("300"),
-        vec![
-            project("A", "200"),
-            project("B", "100"),
-            project("C", "150"),
-        ],
-        vec![vec![0, 2], vec![0, 2], vec![1, 2]],
-    )
-    .unwrap();
+    let ballots = vec![vec![0, 2], vec![0, 2], vec![1, 2]];
+    let election = election("300", &[("A", "200"), ("B", "100"), ("C", "150")], ballots);
     let outcome = election.outcome(Method::EqualShares);
     // C asks 50 of each of its 3 supporters (50 per 150: 1/3); A asks 100
     // of each of 2 (100 per 200: 1/2); B asks 100 of 1 (1). C first, which
@@ -118,25 +121,9 @@ fn equal_shares_funds_what_its_supporters_can_pay_from_their_shares() {
     // its 100.
     assert_eq!(funded_ids(&election, &outcome), ["C"]);
     assert_eq!(outcome.spent, eur("150"));
-    assert_eq!(
-        outcome.projects[2].decision,
-        Decision::Funded {
-            rank: 1,
-            largest_share: Some(eur("50"))
-        }
-    );
-    assert_eq!(
-        outcome.projects[0].decision,
-        Decision::SupportersShort {
-            their_shares: eur("100")
-        }
-    );
-    assert_eq!(
-        outcome.projects[1].decision,
-        Decision::SupportersShort {
-            their_shares: eur("50")
-        }
-    );
+    assert_eq!(outcome.projects[2].decision, funded(1, Some("50")));
+    assert_eq!(outcome.projects[0].decision, supporters_short("100"));
+    assert_eq!(outcome.projects[1].decision, supporters_short("50"));
     // Greedy approval funds C (3 votes), then skips A (200 > 150 left) and
     // funds B: the third voter's project, but with the first two's money.
     let greedy = election.outcome(Method::GreedyApproval);
@@ -151,16 +138,8 @@ fn equal_shares_lets_a_small_community_fund_its_project() {
     let mut ballots = vec![vec![0, 1]; 7];
     ballots.push(vec![0]);
     ballots.extend(vec![vec![2]; 2]);
-    let election = Election::new(
-        eur("100"),
-        vec![
-            project("pool", "90"),
-            project("library", "60"),
-            project("garden", "20"),
-        ],
-        ballots,
-    )
-    .unwrap();
+    let projects = [("pool", "90"), ("library", "60"), ("garden", "20")];
+    let election = election("100", &projects, ballots);
     // Greedy: the pool (8 votes) takes 90 of the 100, and nothing else fits.
     let greedy = election.outcome(Method::GreedyApproval);
     assert_eq!(funded_ids(&election, &greedy), ["pool"]);
@@ -170,26 +149,9 @@ fn equal_shares_lets_a_small_community_fund_its_project() {
     // commune pays for from its own shares.
     let shares = election.outcome(Method::EqualShares);
     assert_eq!(funded_ids(&election, &shares), ["library", "garden"]);
-    assert_eq!(
-        shares.projects[1].decision,
-        Decision::Funded {
-            rank: 1,
-            largest_share: Some(eur("8.57"))
-        }
-    );
-    assert_eq!(
-        shares.projects[2].decision,
-        Decision::Funded {
-            rank: 2,
-            largest_share: Some(eur("10"))
-        }
-    );
-    assert_eq!(
-        shares.projects[0].decision,
-        Decision::SupportersShort {
-            their_shares: eur("80")
-        }
-    );
+    assert_eq!(shares.projects[1].decision, funded(1, Some("8.57")));
+    assert_eq!(shares.projects[2].decision, funded(2, Some("10")));
+    assert_eq!(shares.projects[0].decision, supporters_short("80"));
 }
 
 #[test]

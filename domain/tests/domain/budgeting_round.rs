@@ -58,6 +58,20 @@ fn clock(now: DateTime<Utc>) -> RoundServices {
     RoundServices::new(now, residents())
 }
 
+/// `command` run on `round` when the server's clock reads `now`.
+fn run_at(
+    round: &mut BudgetingRound,
+    command: RoundCommand,
+    now: DateTime<Utc>,
+) -> Result<Vec<RoundEvent>, RoundError> {
+    run(round, command, &clock(now))
+}
+
+/// The ballots counted at `now` (the server's clock then).
+fn tally(round: &mut BudgetingRound, now: DateTime<Utc>) -> Result<Vec<RoundEvent>, RoundError> {
+    run_at(round, RoundCommand::Tally { tallied_at: now }, now)
+}
+
 fn convene(max_approvals: Option<u32>) -> RoundCommand {
     RoundCommand::Convene {
         round: RoundId::new("fonds-2027").unwrap(),
@@ -106,7 +120,7 @@ fn vote(by: &str, approvals: &[&str], when: DateTime<Utc>) -> RoundCommand {
 /// reason).
 fn reviewed() -> BudgetingRound {
     let mut round = BudgetingRound::default();
-    run(&mut round, convene(Some(3)), &clock(at(2, 1))).unwrap();
+    run_at(&mut round, convene(Some(3)), at(2, 1)).unwrap();
     let when = at(3, 10);
     for command in [
         submit("salle", "r1", "20000", BURDIGNES, when),
@@ -114,7 +128,7 @@ fn reviewed() -> BudgetingRound {
         submit("bancs", "r2", "5000", BURDIGNES, when),
         submit("parking", "r3", "10000", BURDIGNES, when),
     ] {
-        run(&mut round, command, &clock(when)).unwrap();
+        run_at(&mut round, command, when).unwrap();
     }
     let when = at(4, 5);
     for command in [
@@ -127,7 +141,7 @@ fn reviewed() -> BudgetingRound {
             when,
         ),
     ] {
-        run(&mut round, command, &clock(when)).unwrap();
+        run_at(&mut round, command, when).unwrap();
     }
     round
 }
@@ -143,25 +157,13 @@ fn a_round_counts_the_residents_ballots_once_voting_has_closed() {
         ("r5", vec!["jardin", "bancs"]),
     ];
     for (by, approvals) in &ballots {
-        let events = run(
-            &mut round,
-            vote(by, approvals, at(4, 20)),
-            &clock(at(4, 20)),
-        )
-        .unwrap();
+        let events = run_at(&mut round, vote(by, approvals, at(4, 20)), at(4, 20)).unwrap();
         assert!(matches!(
             &events[..],
             [RoundEvent::BallotCast { cast_at, .. }] if *cast_at == at(4, 20)
         ));
     }
-    let events = run(
-        &mut round,
-        RoundCommand::Tally {
-            tallied_at: at(5, 1),
-        },
-        &clock(at(5, 1)),
-    )
-    .unwrap();
+    let events = tally(&mut round, at(5, 1)).unwrap();
     let [
         RoundEvent::RoundTallied {
             proposals,
@@ -212,14 +214,7 @@ fn a_round_counts_the_residents_ballots_once_voting_has_closed() {
     ));
     // Counted once.
     assert_eq!(
-        run(
-            &mut round,
-            RoundCommand::Tally {
-                tallied_at: at(5, 2)
-            },
-            &clock(at(5, 2))
-        )
-        .unwrap_err(),
+        tally(&mut round, at(5, 2)).unwrap_err(),
         RoundError::AlreadyTallied
     );
 }
@@ -228,23 +223,18 @@ fn a_round_counts_the_residents_ballots_once_voting_has_closed() {
 fn each_step_keeps_to_its_window_on_the_servers_clock() {
     let mut round = BudgetingRound::default();
     assert_eq!(
-        run(
-            &mut round,
-            vote("r1", &["salle"], at(4, 20)),
-            &clock(at(4, 20))
-        )
-        .unwrap_err(),
+        run_at(&mut round, vote("r1", &["salle"], at(4, 20)), at(4, 20)).unwrap_err(),
         RoundError::RoundNotConvened
     );
-    run(&mut round, convene(None), &clock(at(2, 1))).unwrap();
+    run_at(&mut round, convene(None), at(2, 1)).unwrap();
     let before = at_hour(2027, 2, 28, 23);
     let after = at_hour(2027, 4, 1, 0);
     for when in [before, after] {
         assert_eq!(
-            run(
+            run_at(
                 &mut round,
                 submit("salle", "r1", "100", BURDIGNES, when),
-                &clock(when)
+                when
             )
             .unwrap_err(),
             RoundError::OutsideSubmissions {
@@ -255,42 +245,22 @@ fn each_step_keeps_to_its_window_on_the_servers_clock() {
         );
     }
     // Opening included, closing excluded.
-    let first = at_hour(2027, 3, 1, 0);
-    run(
-        &mut round,
-        submit("salle", "r1", "100", BURDIGNES, first),
-        &clock(first),
-    )
-    .unwrap();
-    let last = at_hour(2027, 3, 31, 23);
-    run(
-        &mut round,
-        submit("bancs", "r1", "100", BURDIGNES, last),
-        &clock(last),
-    )
-    .unwrap();
+    let (first, last) = (at_hour(2027, 3, 1, 0), at_hour(2027, 3, 31, 23));
+    for (id, when) in [("salle", first), ("bancs", last)] {
+        run_at(&mut round, submit(id, "r1", "100", BURDIGNES, when), when).unwrap();
+    }
     // An instant later than the server's clock is refused.
     assert_eq!(
-        run(
-            &mut round,
-            review("salle", None, at(4, 14)),
-            &clock(at(4, 13))
-        )
-        .unwrap_err(),
+        run_at(&mut round, review("salle", None, at(4, 14)), at(4, 13)).unwrap_err(),
         RoundError::InTheFuture {
             at: at(4, 14),
             now: at(4, 13)
         }
     );
-    run(
-        &mut round,
-        review("salle", None, at(4, 14)),
-        &clock(at(4, 14)),
-    )
-    .unwrap();
+    run_at(&mut round, review("salle", None, at(4, 14)), at(4, 14)).unwrap();
     let opening = at_hour(2027, 4, 15, 0);
     assert_eq!(
-        run(&mut round, review("bancs", None, opening), &clock(opening)).unwrap_err(),
+        run_at(&mut round, review("bancs", None, opening), opening).unwrap_err(),
         RoundError::ReviewClosed {
             at: opening,
             voting_open: opening
@@ -299,56 +269,27 @@ fn each_step_keeps_to_its_window_on_the_servers_clock() {
     let closing = at_hour(2027, 5, 1, 0);
     for when in [at(4, 14), closing] {
         assert!(matches!(
-            run(&mut round, vote("r1", &["salle"], when), &clock(when)).unwrap_err(),
+            run_at(&mut round, vote("r1", &["salle"], when), when).unwrap_err(),
             RoundError::OutsideVoting { .. }
         ));
     }
     // Not reviewed before voting opened: not on the ballot.
     assert_eq!(
-        run(
-            &mut round,
-            vote("r1", &["bancs"], at(4, 30)),
-            &clock(at(4, 30))
-        )
-        .unwrap_err(),
+        run_at(&mut round, vote("r1", &["bancs"], at(4, 30)), at(4, 30)).unwrap_err(),
         RoundError::NotOnTheBallot(proposal("bancs"))
     );
-    run(
-        &mut round,
-        vote("r1", &["salle"], at(4, 30)),
-        &clock(at(4, 30)),
-    )
-    .unwrap();
+    run_at(&mut round, vote("r1", &["salle"], at(4, 30)), at(4, 30)).unwrap();
     assert_eq!(
-        run(
-            &mut round,
-            RoundCommand::Tally {
-                tallied_at: at(4, 30)
-            },
-            &clock(at(4, 30))
-        )
-        .unwrap_err(),
+        tally(&mut round, at(4, 30)).unwrap_err(),
         RoundError::VotingNotClosed {
             at: at(4, 30),
             voting_close: closing
         }
     );
-    run(
-        &mut round,
-        RoundCommand::Tally {
-            tallied_at: closing,
-        },
-        &clock(closing),
-    )
-    .unwrap();
+    tally(&mut round, closing).unwrap();
     // Nothing after the tally.
     assert_eq!(
-        run(
-            &mut round,
-            review("bancs", None, at(4, 1)),
-            &clock(at(5, 2))
-        )
-        .unwrap_err(),
+        run_at(&mut round, review("bancs", None, at(4, 1)), at(5, 2)).unwrap_err(),
         RoundError::AlreadyTallied
     );
 }
@@ -357,13 +298,12 @@ fn each_step_keeps_to_its_window_on_the_servers_clock() {
 fn only_residents_of_the_rounds_communes_take_part_each_once() {
     let mut round = reviewed();
     let when = at(4, 20);
-    let voting = clock(when);
     assert_eq!(
-        run(&mut round, vote("stranger", &["salle"], when), &voting).unwrap_err(),
+        run_at(&mut round, vote("stranger", &["salle"], when), when).unwrap_err(),
         RoundError::NotAResident(resident("stranger"))
     );
     assert_eq!(
-        run(&mut round, vote("lyonnais", &["salle"], when), &voting).unwrap_err(),
+        run_at(&mut round, vote("lyonnais", &["salle"], when), when).unwrap_err(),
         RoundError::CommuneNotInRound {
             resident: resident("lyonnais"),
             commune: commune(ELSEWHERE)
@@ -371,59 +311,53 @@ fn only_residents_of_the_rounds_communes_take_part_each_once() {
     );
     for approvals in [&[][..], &["salle", "salle"][..]] {
         assert_eq!(
-            run(&mut round, vote("r1", approvals, when), &voting).unwrap_err(),
+            run_at(&mut round, vote("r1", approvals, when), when).unwrap_err(),
             RoundError::InvalidApprovals
         );
     }
     assert_eq!(
-        run(
+        run_at(
             &mut round,
             vote("r1", &["salle", "jardin", "bancs", "parking"], when),
-            &voting
+            when
         )
         .unwrap_err(),
         RoundError::TooManyApprovals { max: 3, count: 4 }
     );
     assert_eq!(
-        run(&mut round, vote("r1", &["parking"], when), &voting).unwrap_err(),
+        run_at(&mut round, vote("r1", &["parking"], when), when).unwrap_err(),
         RoundError::NotOnTheBallot(proposal("parking"))
     );
     assert_eq!(
-        run(&mut round, vote("r1", &["piscine"], when), &voting).unwrap_err(),
+        run_at(&mut round, vote("r1", &["piscine"], when), when).unwrap_err(),
         RoundError::UnknownProposal(proposal("piscine"))
     );
     // A refused ballot is not a ballot: r1 still votes, once.
-    run(
+    run_at(
         &mut round,
         vote("r1", &["salle", "jardin", "bancs"], when),
-        &voting,
+        when,
     )
     .unwrap();
     assert_eq!(
-        run(&mut round, vote("r1", &["salle"], when), &voting).unwrap_err(),
+        run_at(&mut round, vote("r1", &["salle"], when), when).unwrap_err(),
         RoundError::AlreadyVoted(resident("r1"))
     );
     // The same for proposals.
     let mut round = BudgetingRound::default();
-    run(&mut round, convene(None), &clock(at(2, 1))).unwrap();
+    run_at(&mut round, convene(None), at(2, 1)).unwrap();
     let when = at(3, 2);
-    let submitting = clock(when);
     assert_eq!(
-        run(
+        run_at(
             &mut round,
             submit("a", "stranger", "100", BURDIGNES, when),
-            &submitting
+            when
         )
         .unwrap_err(),
         RoundError::NotAResident(resident("stranger"))
     );
     assert_eq!(
-        run(
-            &mut round,
-            submit("a", "r1", "100", ELSEWHERE, when),
-            &submitting
-        )
-        .unwrap_err(),
+        run_at(&mut round, submit("a", "r1", "100", ELSEWHERE, when), when).unwrap_err(),
         RoundError::ProposalCommuneNotInRound(commune(ELSEWHERE))
     );
 }
@@ -431,10 +365,8 @@ fn only_residents_of_the_rounds_communes_take_part_each_once() {
 #[test]
 fn what_cannot_be_convened_submitted_or_reviewed_says_why() {
     let when = at(2, 1);
-    let convening = clock(when);
-    let refused = |command: RoundCommand| {
-        run(&mut BudgetingRound::default(), command, &convening).unwrap_err()
-    };
+    let refused =
+        |command: RoundCommand| run_at(&mut BudgetingRound::default(), command, when).unwrap_err();
     let with = |change: &dyn Fn(&mut RoundCommand)| {
         let mut command = convene(None);
         change(&mut command);
@@ -471,21 +403,15 @@ fn what_cannot_be_convened_submitted_or_reviewed_says_why() {
         RoundError::InvalidMaxApprovals
     );
     let mut round = BudgetingRound::default();
-    run(&mut round, convene(None), &convening).unwrap();
+    run_at(&mut round, convene(None), when).unwrap();
     assert_eq!(
-        run(&mut round, convene(None), &convening).unwrap_err(),
+        run_at(&mut round, convene(None), when).unwrap_err(),
         RoundError::RoundAlreadyConvened
     );
     let when = at(3, 2);
-    let submitting = clock(when);
     for cost in ["0", "30000.01", "10.001"] {
         assert!(matches!(
-            run(
-                &mut round,
-                submit("a", "r1", cost, BURDIGNES, when),
-                &submitting
-            )
-            .unwrap_err(),
+            run_at(&mut round, submit("a", "r1", cost, BURDIGNES, when), when).unwrap_err(),
             RoundError::InvalidCost { .. }
         ));
     }
@@ -494,30 +420,24 @@ fn what_cannot_be_convened_submitted_or_reviewed_says_why() {
         *title = " ".into();
     }
     assert_eq!(
-        run(&mut round, untitled, &submitting).unwrap_err(),
+        run_at(&mut round, untitled, when).unwrap_err(),
         RoundError::InvalidText {
             what: "title",
             max: 200
         }
     );
     // The whole budget is a cost it may ask.
-    run(
+    run_at(
         &mut round,
         submit("a", "r1", "30000", BURDIGNES, when),
-        &submitting,
+        when,
     )
     .unwrap();
     assert_eq!(
-        run(
-            &mut round,
-            submit("a", "r2", "100", BURDIGNES, when),
-            &submitting
-        )
-        .unwrap_err(),
+        run_at(&mut round, submit("a", "r2", "100", BURDIGNES, when), when).unwrap_err(),
         RoundError::DuplicateProposal(proposal("a"))
     );
     let when = at(4, 1);
-    let reviewing = clock(when);
     for command in [
         RoundCommand::Review {
             proposal: proposal("a"),
@@ -533,23 +453,23 @@ fn what_cannot_be_convened_submitted_or_reviewed_says_why() {
         },
     ] {
         assert_eq!(
-            run(&mut round, command, &reviewing).unwrap_err(),
+            run_at(&mut round, command, when).unwrap_err(),
             RoundError::ReasonMisfit
         );
     }
     assert_eq!(
-        run(&mut round, review("b", None, when), &reviewing).unwrap_err(),
+        run_at(&mut round, review("b", None, when), when).unwrap_err(),
         RoundError::UnknownProposal(proposal("b"))
     );
     // A review may change until voting opens: the last one counts.
-    run(
+    run_at(
         &mut round,
         review("a", Some("Coût à préciser."), when),
-        &reviewing,
+        when,
     )
     .unwrap();
-    run(&mut round, review("a", None, when), &reviewing).unwrap();
-    run(&mut round, vote("r1", &["a"], at(4, 15)), &clock(at(4, 15))).unwrap();
+    run_at(&mut round, review("a", None, when), when).unwrap();
+    run_at(&mut round, vote("r1", &["a"], at(4, 15)), at(4, 15)).unwrap();
 }
 
 #[test]
@@ -557,40 +477,19 @@ fn the_tally_decided_again_from_the_events_is_the_same() {
     let mut round = reviewed();
     let mut events = Vec::new();
     for (by, approvals) in [("r1", vec!["salle"]), ("r4", vec!["jardin", "bancs"])] {
-        events.extend(
-            run(
-                &mut round,
-                vote(by, &approvals, at(4, 20)),
-                &clock(at(4, 20)),
-            )
-            .unwrap(),
-        );
+        events.extend(run_at(&mut round, vote(by, &approvals, at(4, 20)), at(4, 20)).unwrap());
     }
-    let tally = run(
-        &mut round,
-        RoundCommand::Tally {
-            tallied_at: at(6, 1),
-        },
-        &clock(at(6, 1)),
-    )
-    .unwrap();
+    let tallied = tally(&mut round, at(6, 1)).unwrap();
     // Another round folded from the same history decides the same tally.
     let mut again = reviewed();
     for event in events {
         cqrs_es::Aggregate::apply(&mut again, event);
     }
-    assert_eq!(
-        run(
-            &mut again,
-            RoundCommand::Tally {
-                tallied_at: at(6, 1)
-            },
-            &clock(at(6, 1))
-        )
-        .unwrap(),
-        tally
-    );
+    assert_eq!(tally(&mut again, at(6, 1)).unwrap(), tallied);
     // And a stored round reads back as it was written.
-    let json = serde_json::to_string(&tally[0]).unwrap();
-    assert_eq!(serde_json::from_str::<RoundEvent>(&json).unwrap(), tally[0]);
+    let json = serde_json::to_string(&tallied[0]).unwrap();
+    assert_eq!(
+        serde_json::from_str::<RoundEvent>(&json).unwrap(),
+        tallied[0]
+    );
 }

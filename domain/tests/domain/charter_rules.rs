@@ -3,7 +3,7 @@
 //! college) and when a required college vetoes (silence, or a majority
 //! against). Each example is the one docs/charter.md works through.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use crate::meeting_support::*;
 use windledger_domain::cap_table::{CapTableSnapshot, HolderPosition};
@@ -48,6 +48,12 @@ fn weighted_charter(kinds: Vec<DecisionKind>) -> Charter {
     builder.build()
 }
 
+/// `weighted_charter` with one more kind, `id`, whose quorum counts on
+/// `quorum_basis` (no veto, no college majority required).
+fn quorum_charter(id: &str, quorum_basis: QuorumBasis) -> Charter {
+    weighted_charter(vec![kind(id, quorum_basis, VetoBasis::Silence, &[])])
+}
+
 /// The partner with 5,000 shares, the commune with 2,000, and four
 /// citizens with `each` shares apiece.
 fn holders(each: u64) -> Vec<(&'static str, &'static str, u64)> {
@@ -69,11 +75,7 @@ async fn count(
     kind: &str,
     votes: &[(&str, Choice)],
 ) -> ResolutionResult {
-    let mut m = Assembly::open("ago-2025", Call::First, charter, holders, &[kind]).await;
-    for (voter, choice) in votes {
-        m.vote(voter, *choice).await;
-    }
-    m.close().await.remove(0)
+    Assembly::voted("ago-2025", charter, holders, kind, votes).await
 }
 
 const CITIZENS_FOR: [(&str, Choice); 4] = [
@@ -105,12 +107,7 @@ async fn by_default_the_quorum_counts_the_rolls_votes_whatever_their_college() {
 async fn a_quorum_on_capital_counts_the_nominal_value_of_the_voting_shares_present() {
     // Given four citizens with 500 shares each (4 votes, but 200,000 EUR
     // of the 900,000 EUR of capital), when only they vote:
-    let charter = weighted_charter(vec![kind(
-        "capital",
-        QuorumBasis::Capital,
-        VetoBasis::Silence,
-        &[],
-    )]);
+    let charter = quorum_charter("capital", QuorumBasis::Capital);
     let result = count(&charter, &holders(500), "capital", &CITIZENS_FOR).await;
     // then 2/9 of the capital is present, above 1/5: the quorum is met,
     assert_eq!(
@@ -183,12 +180,7 @@ fn shares_without_a_vote_count_in_no_quorum_on_capital() {
 async fn a_college_weighted_quorum_counts_each_colleges_turnout_at_its_weight() {
     // Given the citizens weigh a quarter, when all four of them vote and
     // no one else does, then the turnout is 1/4 x 4/4 = 1/4, above 1/5:
-    let charter = weighted_charter(vec![kind(
-        "weighted",
-        QuorumBasis::CollegeWeighted,
-        VetoBasis::Silence,
-        &[],
-    )]);
+    let charter = quorum_charter("weighted", QuorumBasis::CollegeWeighted);
     let result = count(&charter, &holders(25), "weighted", &CITIZENS_FOR).await;
     assert_eq!(result.turnout, Fraction::new(1, 4));
     assert!(result.quorum_reached);
@@ -216,12 +208,7 @@ async fn a_college_with_nobody_on_the_roll_shares_its_weight_in_a_weighted_quoru
     // Given no citizen holds a share (their quarter is shared between the
     // partner, 1/2, and the authorities, 1/4: 2/3 and 1/3), when the
     // commune alone votes, then the turnout is 1/3.
-    let charter = weighted_charter(vec![kind(
-        "weighted",
-        QuorumBasis::CollegeWeighted,
-        VetoBasis::Silence,
-        &[],
-    )]);
+    let charter = quorum_charter("weighted", QuorumBasis::CollegeWeighted);
     let holders = [("partner", IND, 5_000), ("commune", COLL, 2_000)];
     let result = count(&charter, &holders, "weighted", &[("commune", Choice::For)]).await;
     assert_eq!(result.turnout, Fraction::new(1, 3));
@@ -233,12 +220,7 @@ async fn a_quorum_in_every_college_names_each_college_that_missed_it() {
     // Given a quorum of 1/5 in every college, when the four citizens and
     // nobody else vote, then the citizens reach it and the partner and the
     // authorities do not: the resolution is rejected on their two quorums.
-    let charter = weighted_charter(vec![kind(
-        "each",
-        QuorumBasis::PerCollege,
-        VetoBasis::Silence,
-        &[],
-    )]);
+    let charter = quorum_charter("each", QuorumBasis::PerCollege);
     let result = count(&charter, &holders(25), "each", &CITIZENS_FOR).await;
     let reached: Vec<(&str, Option<bool>)> = result
         .colleges
@@ -305,12 +287,7 @@ async fn a_resolution_that_missed_a_colleges_quorum_may_go_to_a_second_call() {
 
 #[tokio::test]
 async fn a_college_with_nobody_on_the_roll_has_no_quorum_of_its_own_to_reach() {
-    let charter = weighted_charter(vec![kind(
-        "each",
-        QuorumBasis::PerCollege,
-        VetoBasis::Silence,
-        &[],
-    )]);
+    let charter = quorum_charter("each", QuorumBasis::PerCollege);
     let holders = [("partner", IND, 5_000), ("commune", COLL, 2_000)];
     let votes = [("partner", Choice::For), ("commune", Choice::For)];
     let result = count(&charter, &holders, "each", &votes).await;
@@ -381,31 +358,32 @@ async fn a_veto_by_majority_against_needs_more_votes_against_than_for_in_the_col
 
 #[test]
 fn a_college_weighted_quorum_needs_weighted_colleges() {
-    let charter = CharterBuilder::one_college()
-        .class(ordinary_shares(1_000))
-        .decision_kind(kind(
-            "weighted",
-            QuorumBasis::CollegeWeighted,
-            VetoBasis::Silence,
-            &[],
-        ))
-        .build();
+    // A charter of one college and 1,000 ordinary shares, with `decision_kind`.
+    let one_college_with = |decision_kind: DecisionKind| {
+        CharterBuilder::one_college()
+            .class(ordinary_shares(1_000))
+            .decision_kind(decision_kind)
+            .build()
+    };
+    let weighted = kind(
+        "weighted",
+        QuorumBasis::CollegeWeighted,
+        VetoBasis::Silence,
+        &[],
+    );
     assert_eq!(
-        charter.check(),
+        one_college_with(weighted).check(),
         Err(CharterError::CollegeWeightedQuorumWithoutWeights(
             farm::kind("weighted")
         ))
     );
-    let per_college = CharterBuilder::one_college()
-        .class(ordinary_shares(1_000))
-        .decision_kind(kind(
-            "each",
-            QuorumBasis::PerCollege,
-            VetoBasis::MajorityAgainst,
-            &[],
-        ))
-        .build();
-    assert_eq!(per_college.check(), Ok(()));
+    let each = kind(
+        "each",
+        QuorumBasis::PerCollege,
+        VetoBasis::MajorityAgainst,
+        &[],
+    );
+    assert_eq!(one_college_with(each).check(), Ok(()));
 }
 
 #[test]
@@ -413,13 +391,8 @@ fn the_default_rules_are_not_written_and_a_charter_without_them_reads_as_before(
     // A charter recorded before these rules existed reads with the
     // defaults, and writes back without them: its events do not change.
     let json = serde_json::to_value(DecisionKind::french_ordinary()).expect("serialises");
-    let keys: BTreeSet<&str> = json
-        .as_object()
-        .expect("an object")
-        .keys()
-        .map(String::as_str)
-        .collect();
-    assert!(!keys.contains("quorum_basis") && !keys.contains("veto"));
+    let keys = json.as_object().expect("an object");
+    assert!(!keys.contains_key("quorum_basis") && !keys.contains_key("veto"));
     let read: DecisionKind = serde_json::from_value(json).expect("reads back");
     assert_eq!(
         (read.quorum_basis, read.veto),

@@ -118,14 +118,31 @@ pub fn framework() -> TestFramework<Company> {
 }
 
 pub fn admitted(id: &str, holder_kind: HolderKind, college_id: &str, at: &str) -> CompanyEvent {
+    admitted_on(id, holder_kind, college_id, at, formed())
+}
+
+/// `id` admitted, effective `on`.
+pub fn admitted_on(
+    id: &str,
+    holder_kind: HolderKind,
+    college_id: &str,
+    at: &str,
+    on: NaiveDate,
+) -> CompanyEvent {
     CompanyEvent::ShareholderAdmitted {
         holder: holder(id),
         kind: holder_kind,
         college: college(college_id),
         commune: commune(at),
-        effective_date: formed(),
+        effective_date: on,
         members: None,
     }
+}
+
+/// The association "h-asso" admitted to the citizens' college from
+/// `LOCAL_B`, effective `on`.
+pub fn association_admitted(on: NaiveDate) -> CompanyEvent {
+    admitted_on("h-asso", HolderKind::Association, CIT, LOCAL_B, on)
 }
 
 /// Incorporated, with the founders and the newcomer registered.

@@ -105,17 +105,25 @@ fn refused(given: Vec<CompanyEvent>, command: CompanyCommand, error: CompanyErro
         .then_expect_error(error);
 }
 
+fn accepted(given: Vec<CompanyEvent>, command: CompanyCommand, expected: Vec<CompanyEvent>) {
+    framework()
+        .given(given)
+        .when(command)
+        .then_expect_events(expected);
+}
+
 // --- Incorporation -------------------------------------------------------
 
 #[test]
 fn incorporating_a_farm_records_its_identity_territory_turbines_and_charter() {
-    framework()
-        .given_no_previous_events()
-        .when(incorporate(charter()))
-        .then_expect_events(vec![CompanyEvent::Incorporated {
+    accepted(
+        vec![],
+        incorporate(charter()),
+        vec![CompanyEvent::Incorporated {
             company: incorporation(),
             charter: charter(),
-        }]);
+        }],
+    );
 }
 
 #[test]
@@ -455,14 +463,15 @@ fn amended_charter() -> Charter {
 
 #[test]
 fn an_adopted_extraordinary_resolution_amends_the_charter_and_is_recorded() {
-    framework()
-        .given(capitalised())
-        .when(amend(amended_charter(), "r-amend"))
-        .then_expect_events(vec![CompanyEvent::CharterAmended {
+    accepted(
+        capitalised(),
+        amend(amended_charter(), "r-amend"),
+        vec![CompanyEvent::CharterAmended {
             charter: amended_charter(),
             resolution: resolution("r-amend"),
             effective_date: later(),
-        }]);
+        }],
+    );
 }
 
 #[test]
@@ -606,17 +615,11 @@ fn admit(id: &str, college_id: &str) -> CompanyCommand {
 
 #[test]
 fn admitting_a_shareholder_records_a_pseudonymous_id_kind_college_and_commune_only() {
-    framework()
-        .given(capitalised())
-        .when(admit("h-asso", CIT))
-        .then_expect_events(vec![CompanyEvent::ShareholderAdmitted {
-            holder: holder("h-asso"),
-            kind: HolderKind::Association,
-            college: college(CIT),
-            commune: commune(LOCAL_B),
-            effective_date: later(),
-            members: None,
-        }]);
+    accepted(
+        capitalised(),
+        admit("h-asso", CIT),
+        vec![association_admitted(later())],
+    );
 }
 
 #[test]
@@ -655,14 +658,7 @@ fn a_holder_who_exited_may_be_admitted_again() {
 
 #[test]
 fn a_fact_dated_before_the_latest_recorded_one_is_refused() {
-    let admitted_late = CompanyEvent::ShareholderAdmitted {
-        holder: holder("h-asso"),
-        kind: HolderKind::Association,
-        college: college(CIT),
-        commune: commune(LOCAL_B),
-        effective_date: day(2017, 1, 1),
-        members: None,
-    };
+    let admitted_late = association_admitted(day(2017, 1, 1));
     refused(
         with(capitalised(), [admitted_late]),
         admit("h-asso2", CIT),
@@ -702,15 +698,16 @@ fn change_college(id: &str, to: &str) -> CompanyCommand {
 
 #[test]
 fn changing_college_records_the_old_and_the_new_college() {
-    framework()
-        .given(capitalised())
-        .when(change_college("h-club", COLL))
-        .then_expect_events(vec![CompanyEvent::ShareholderCollegeChanged {
+    accepted(
+        capitalised(),
+        change_college("h-club", COLL),
+        vec![CompanyEvent::ShareholderCollegeChanged {
             holder: holder("h-club"),
             from: college(CIT),
             to: college(COLL),
             effective_date: later(),
-        }]);
+        }],
+    );
 }
 
 #[test]
@@ -760,14 +757,15 @@ fn change_residence(id: &str, to: &str) -> CompanyCommand {
 
 #[test]
 fn a_move_records_the_new_commune_of_residence() {
-    framework()
-        .given(capitalised())
-        .when(change_residence("h-c2", LOCAL_A))
-        .then_expect_events(vec![CompanyEvent::ShareholderResidenceChanged {
+    accepted(
+        capitalised(),
+        change_residence("h-c2", LOCAL_A),
+        vec![CompanyEvent::ShareholderResidenceChanged {
             holder: holder("h-c2"),
             commune: commune(LOCAL_A),
             effective_date: later(),
-        }]);
+        }],
+    );
 }
 
 #[test]
@@ -804,13 +802,14 @@ fn exit(id: &str) -> CompanyCommand {
 
 #[test]
 fn a_holder_without_shares_exits() {
-    framework()
-        .given(capitalised())
-        .when(exit(NEWCOMER))
-        .then_expect_events(vec![CompanyEvent::ShareholderExited {
+    accepted(
+        capitalised(),
+        exit(NEWCOMER),
+        vec![CompanyEvent::ShareholderExited {
             holder: holder(NEWCOMER),
             effective_date: later(),
-        }]);
+        }],
+    );
 }
 
 #[test]
@@ -829,18 +828,19 @@ fn a_holder_still_holding_shares_cannot_exit() {
 
 #[test]
 fn the_initial_subscription_needs_no_resolution_when_it_matches_the_declared_capital() {
-    framework()
-        .given(incorporated())
-        .when(CompanyCommand::IssueShares {
+    accepted(
+        incorporated(),
+        CompanyCommand::IssueShares {
             subscriptions: initial_subscriptions(),
             resolution: None,
             effective_date: formed(),
-        })
-        .then_expect_events(vec![CompanyEvent::SharesIssued {
+        },
+        vec![CompanyEvent::SharesIssued {
             subscriptions: initial_subscriptions(),
             resolution: None,
             effective_date: formed(),
-        }]);
+        }],
+    );
 }
 
 #[test]
@@ -882,14 +882,15 @@ fn a_capital_increase_issues_shares_and_records_the_resolution_and_prices() {
         subscription(NEWCOMER, ORD, 50, "130"),
         subscription("h-c2", PREF, 20, "50"),
     ];
-    framework()
-        .given(capitalised())
-        .when(increase(subscriptions.clone()))
-        .then_expect_events(vec![CompanyEvent::SharesIssued {
+    accepted(
+        capitalised(),
+        increase(subscriptions.clone()),
+        vec![CompanyEvent::SharesIssued {
             subscriptions,
             resolution: Some(resolution("r-increase")),
             effective_date: later(),
-        }]);
+        }],
+    );
 }
 
 #[test]
@@ -1022,10 +1023,11 @@ fn a_count_beyond_exact_arithmetic_is_refused_rather_than_wrapped() {
 
 #[test]
 fn a_transfer_between_shareholders_after_the_lock_up_needs_no_approval() {
-    framework()
-        .given(capitalised())
-        .when(transfer("h-c1", "h-c2", 40, None))
-        .then_expect_events(vec![transferred("h-c1", "h-c2", 40, None)]);
+    accepted(
+        capitalised(),
+        transfer("h-c1", "h-c2", 40, None),
+        vec![transferred("h-c1", "h-c2", 40, None)],
+    );
 }
 
 #[test]
@@ -1041,15 +1043,11 @@ fn a_transfer_to_a_non_shareholder_without_approval_is_refused() {
 
 #[test]
 fn a_transfer_to_a_non_shareholder_with_an_approval_naming_them_is_recorded_with_it() {
-    framework()
-        .given(capitalised())
-        .when(transfer("h-c1", NEWCOMER, 40, Some("r-approve-new")))
-        .then_expect_events(vec![transferred(
-            "h-c1",
-            NEWCOMER,
-            40,
-            Some("r-approve-new"),
-        )]);
+    accepted(
+        capitalised(),
+        transfer("h-c1", NEWCOMER, 40, Some("r-approve-new")),
+        vec![transferred("h-c1", NEWCOMER, 40, Some("r-approve-new"))],
+    );
 }
 
 #[test]
@@ -1078,10 +1076,11 @@ fn without_an_approval_clause_a_newcomer_receives_shares_freely() {
         company: incorporation(),
         charter: free,
     };
-    framework()
-        .given(given)
-        .when(transfer("h-c1", NEWCOMER, 40, None))
-        .then_expect_events(vec![transferred("h-c1", NEWCOMER, 40, None)]);
+    accepted(
+        given,
+        transfer("h-c1", NEWCOMER, 40, None),
+        vec![transferred("h-c1", NEWCOMER, 40, None)],
+    );
 }
 
 #[test]
@@ -1164,10 +1163,11 @@ fn a_transfer_to_someone_outside_the_register_is_refused() {
 
 #[test]
 fn a_repurchase_after_a_capital_reduction_moves_shares_to_treasury() {
-    framework()
-        .given(capitalised())
-        .when(repurchase("h-ind", 10, "r-reduction"))
-        .then_expect_events(vec![repurchased("h-ind", 10)]);
+    accepted(
+        capitalised(),
+        repurchase("h-ind", 10, "r-reduction"),
+        vec![repurchased("h-ind", 10)],
+    );
     let company = fold(with(capitalised(), [repurchased("h-ind", 10)]));
     assert_eq!(company.holding(&holder("h-ind"), &class(ORD)), shares(990));
     assert_eq!(company.treasury(&class(ORD)), shares(10));
@@ -1220,10 +1220,11 @@ fn cancelling_treasury_shares_reduces_the_shares_outstanding() {
         resolution: resolution("r-reduction"),
         effective_date: later(),
     };
-    framework()
-        .given(with(capitalised(), [repurchased("h-ind", 10)]))
-        .when(cancel(CancellationSource::Treasury, 10, "r-reduction"))
-        .then_expect_events(vec![cancelled.clone()]);
+    accepted(
+        with(capitalised(), [repurchased("h-ind", 10)]),
+        cancel(CancellationSource::Treasury, 10, "r-reduction"),
+        vec![cancelled.clone()],
+    );
     let company = fold(with(capitalised(), [repurchased("h-ind", 10), cancelled]));
     assert_eq!(company.treasury(&class(ORD)), ShareCount::ZERO);
     assert_eq!(company.outstanding(&class(ORD)), shares(1_990));
@@ -1248,16 +1249,17 @@ fn cancelling_a_holders_shares_records_the_reimbursement() {
         holder: holder("h-ind"),
         reimbursement_per_share: Some(eur("100")),
     };
-    framework()
-        .given(capitalised())
-        .when(cancel(source.clone(), 10, "r-reduction"))
-        .then_expect_events(vec![CompanyEvent::SharesCancelled {
+    accepted(
+        capitalised(),
+        cancel(source.clone(), 10, "r-reduction"),
+        vec![CompanyEvent::SharesCancelled {
             source,
             class: class(ORD),
             count: shares(10),
             resolution: resolution("r-reduction"),
             effective_date: later(),
-        }]);
+        }],
+    );
 }
 
 #[test]
@@ -1399,18 +1401,19 @@ fn the_reserved_matters_follow_the_charter_in_force() {
         charter: lenient,
     };
     let subscriptions = vec![subscription("h-c2", PREF, 20, "50")];
-    framework()
-        .given(given)
-        .when(CompanyCommand::IssueShares {
+    accepted(
+        given,
+        CompanyCommand::IssueShares {
             subscriptions: subscriptions.clone(),
             resolution: Some(res("r-increase-ord")),
             effective_date: later(),
-        })
-        .then_expect_events(vec![CompanyEvent::SharesIssued {
+        },
+        vec![CompanyEvent::SharesIssued {
             subscriptions,
             resolution: Some(resolution("r-increase-ord")),
             effective_date: later(),
-        }]);
+        }],
+    );
 }
 
 // --- Time is the server's clock (issue 16). ---

@@ -264,6 +264,15 @@ fn bump(map: &mut BTreeMap<String, i128>, key: &str, by: i128) {
 }
 
 impl Ledger {
+    /// The shares held, summed over the (holder, class) pairs kept.
+    fn held(&self, keep: impl Fn(&str, &str) -> bool) -> i128 {
+        self.holdings
+            .iter()
+            .filter(|((h, c), _)| keep(h, c))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
     fn hold(&mut self, holder: &str, class: &str, by: i128) {
         *self
             .holdings
@@ -354,12 +363,7 @@ impl Ledger {
         let nonzero = self.holdings.values().filter(|&&n| n != 0).count();
         assert_eq!(company.holdings().count(), nonzero);
         for h in &self.exited {
-            let held: i128 = self
-                .holdings
-                .iter()
-                .filter(|((x, _), _)| x == h)
-                .map(|(_, n)| n)
-                .sum();
+            let held = self.held(|x, _| x == h.as_str());
             assert_eq!(held, 0, "exited {h} holds no share");
         }
         let get = |m: &BTreeMap<String, i128>, c: &str| m.get(c).copied().unwrap_or(0);
@@ -367,12 +371,7 @@ impl Ledger {
         let mut capital = Decimal::ZERO;
         for class_def in &charter.share_classes {
             let c = class_def.id.as_str();
-            let held: i128 = self
-                .holdings
-                .iter()
-                .filter(|((_, x), _)| x == c)
-                .map(|(_, n)| n)
-                .sum();
+            let held = self.held(|_, x| x == c);
             let cancelled =
                 get(&self.cancelled_from_holders, c) + get(&self.cancelled_from_treasury, c);
             // Shares leave holders only by repurchase or cancellation.

@@ -69,22 +69,17 @@ fn kw(power: u32) -> Kilowatts {
     Kilowatts::new(power).expect("a non-zero power")
 }
 
-fn starts_on() -> NaiveDate {
-    day(2020, 1, 1)
+/// The day `y`-`m`-`d`, in a constant.
+const fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("a valid date")
 }
-fn ends_on() -> NaiveDate {
-    day(2020, 12, 31)
-}
+
+const STARTS_ON: NaiveDate = date(2020, 1, 1);
+const ENDS_ON: NaiveDate = date(2020, 12, 31);
 /// The annual general meeting that approved the 2020 accounts.
-fn decided_on() -> NaiveDate {
-    day(2021, 6, 15)
-}
-fn record_date() -> NaiveDate {
-    day(2021, 6, 30)
-}
-fn payment_date() -> NaiveDate {
-    day(2021, 7, 15)
-}
+const DECIDED_ON: NaiveDate = date(2021, 6, 15);
+const RECORD_DATE: NaiveDate = date(2021, 6, 30);
+const PAYMENT_DATE: NaiveDate = date(2021, 7, 15);
 
 fn positions() -> Vec<HolderPosition> {
     vec![
@@ -128,26 +123,26 @@ fn year_resolutions() -> Vec<AdoptedResolution> {
             "r-accounts-2020",
             "ordinary",
             AccountsApproval { year: 2020 },
-            decided_on(),
+            DECIDED_ON,
         ),
         adopted_resolution(
             "r-approp-2020",
             "ordinary",
             ResultAppropriation { year: 2020 },
-            decided_on(),
+            DECIDED_ON,
         ),
         adopted_resolution(
             "r-accounts-2020-extra",
             "extraordinary",
             AccountsApproval { year: 2020 },
-            decided_on(),
+            DECIDED_ON,
         ),
         // On the last day of the year: too early.
         adopted_resolution(
             "r-accounts-2020-early",
             "ordinary",
             AccountsApproval { year: 2020 },
-            ends_on(),
+            ENDS_ON,
         ),
         adopted_resolution(
             "r-accounts-2019",
@@ -312,8 +307,8 @@ fn opened() -> Vec<Event> {
 fn opened_with(balances: Balances) -> Vec<Event> {
     vec![year_opened(
         2020,
-        starts_on(),
-        ends_on(),
+        STARTS_ON,
+        ENDS_ON,
         turbines(),
         Some(balances),
     )]
@@ -335,7 +330,7 @@ fn opened_long() -> Vec<Event> {
     vec![year_opened(
         2020,
         day(2019, 7, 1),
-        ends_on(),
+        ENDS_ON,
         turbines(),
         Some(zero_balances()),
     )]
@@ -631,8 +626,8 @@ fn declare(amount: DividendAmount, withholding: Option<WithholdingRates>) -> Com
     Command::DeclareDividend {
         resolution: res("r-approp-2020"),
         amount,
-        record_date: record_date(),
-        payment_date: payment_date(),
+        record_date: RECORD_DATE,
+        payment_date: PAYMENT_DATE,
         withholding,
         withholding_statuses: Default::default(),
     }
@@ -700,8 +695,8 @@ fn declared(d: Declared<'_>) -> Event {
     Event::DividendDeclared {
         resolution: adopted("r-approp-2020"),
         amount: d.amount,
-        record_date: record_date(),
-        payment_date: payment_date(),
+        record_date: RECORD_DATE,
+        payment_date: PAYMENT_DATE,
         dividend_rights: rights(),
         withholding: d.withholding,
         allocations: d.allocations,
@@ -753,8 +748,8 @@ fn paid(id: &str, amount: &str, on: NaiveDate) -> Event {
 fn opening_the_first_year_records_the_turbines_of_the_cap_table_and_its_opening_balances() {
     accepted(
         vec![],
-        open(2020, starts_on(), ends_on(), Some(opening())),
-        year_opened(2020, starts_on(), ends_on(), turbines(), Some(opening())),
+        open(2020, STARTS_ON, ENDS_ON, Some(opening())),
+        year_opened(2020, STARTS_ON, ENDS_ON, turbines(), Some(opening())),
     );
 }
 
@@ -791,19 +786,19 @@ fn opening_balances_show_prior_losses_as_negative_retained_earnings() {
     };
     accepted(
         vec![],
-        open(2020, starts_on(), ends_on(), Some(losses.clone())),
-        year_opened(2020, starts_on(), ends_on(), turbines(), Some(losses)),
+        open(2020, STARTS_ON, ENDS_ON, Some(losses.clone())),
+        year_opened(2020, STARTS_ON, ENDS_ON, turbines(), Some(losses)),
     );
 }
 
 #[test]
 fn a_year_must_end_after_it_starts() {
-    for ends in [starts_on(), day(2019, 12, 31)] {
+    for ends in [STARTS_ON, day(2019, 12, 31)] {
         refused(
             vec![],
-            open(2020, starts_on(), ends, None),
+            open(2020, STARTS_ON, ends, None),
             Error::EmptyYear {
-                starts_on: starts_on(),
+                starts_on: STARTS_ON,
                 ends_on: ends,
             },
         );
@@ -814,8 +809,8 @@ fn a_year_must_end_after_it_starts() {
 fn a_year_of_exactly_24_months_is_accepted() {
     accepted(
         vec![],
-        open(2020, day(2019, 1, 1), ends_on(), None),
-        year_opened(2020, day(2019, 1, 1), ends_on(), turbines(), None),
+        open(2020, day(2019, 1, 1), ENDS_ON, None),
+        year_opened(2020, day(2019, 1, 1), ENDS_ON, turbines(), None),
     );
 }
 
@@ -835,10 +830,10 @@ fn a_year_longer_than_24_months_is_refused() {
 fn the_year_is_named_after_the_year_it_ends_in() {
     refused(
         vec![],
-        open(2021, starts_on(), ends_on(), None),
+        open(2021, STARTS_ON, ENDS_ON, None),
         Error::YearMismatch {
             year: 2021,
-            ends_on: ends_on(),
+            ends_on: ENDS_ON,
         },
     );
     refused(
@@ -855,7 +850,7 @@ fn the_year_is_named_after_the_year_it_ends_in() {
 fn a_year_is_opened_only_once() {
     refused(
         opened(),
-        open(2020, starts_on(), ends_on(), None),
+        open(2020, STARTS_ON, ENDS_ON, None),
         Error::AlreadyOpened,
     );
 }
@@ -878,7 +873,7 @@ fn nothing_is_recorded_before_the_year_opens() {
         approve("r-accounts-2020", "100"),
         appropriate("r-approp-2020", "0", "0"),
         declare(total("100"), None),
-        pay("h-c1", payment_date()),
+        pay("h-c1", PAYMENT_DATE),
     ];
     for command in commands {
         refused(vec![], command, Error::NotOpened);
@@ -916,7 +911,7 @@ fn opening_balances_are_kept_to_the_cent() {
     for (balances, what, amount) in cases {
         refused(
             vec![],
-            open(2020, starts_on(), ends_on(), Some(balances)),
+            open(2020, STARTS_ON, ENDS_ON, Some(balances)),
             Error::SubCentAmount {
                 what,
                 amount: dec(amount),
@@ -929,7 +924,7 @@ fn opening_balances_are_kept_to_the_cent() {
 fn a_year_cannot_open_before_the_company_is_known() {
     financial_year_with(vec![])
         .given_no_previous_events()
-        .when(open(2020, starts_on(), ends_on(), None))
+        .when(open(2020, STARTS_ON, ENDS_ON, None))
         .then_expect_error(Error::Lookup(LookupError(
             "no cap table is known on 2020-01-01".to_owned(),
         )));
@@ -939,7 +934,7 @@ fn a_year_cannot_open_before_the_company_is_known() {
 fn a_failed_cap_table_lookup_refuses_the_opening_so_it_can_be_retried() {
     TestFramework::<FinancialYear>::with(year_services_with(UnreachableCompany, closings()))
         .given_no_previous_events()
-        .when(open(2020, starts_on(), ends_on(), None))
+        .when(open(2020, STARTS_ON, ENDS_ON, None))
         .then_expect_error(Error::Lookup(LookupError(
             "the company stream is unreachable".to_owned(),
         )));
@@ -1024,8 +1019,8 @@ fn production_of_a_month_outside_the_year_is_refused() {
             produce("p-1", "T01", m, "1", "100", None),
             Error::MonthOutsideYear {
                 month: m,
-                starts_on: starts_on(),
-                ends_on: ends_on(),
+                starts_on: STARTS_ON,
+                ends_on: ENDS_ON,
             },
         );
     }
@@ -1344,8 +1339,8 @@ fn revenue_of_a_month_outside_the_year_is_refused() {
         ),
         Error::MonthOutsideYear {
             month: month(2021, 1),
-            starts_on: starts_on(),
-            ends_on: ends_on(),
+            starts_on: STARTS_ON,
+            ends_on: ENDS_ON,
         },
     );
 }
@@ -1470,8 +1465,8 @@ fn a_cost_of_a_month_outside_the_year_is_refused() {
         cost("c-1", month(2019, 12), eur("10")),
         Error::MonthOutsideYear {
             month: month(2019, 12),
-            starts_on: starts_on(),
-            ends_on: ends_on(),
+            starts_on: STARTS_ON,
+            ends_on: ENDS_ON,
         },
     );
 }
@@ -1520,13 +1515,7 @@ fn old_turbine() -> Turbine {
 }
 
 fn opened_with_turbines(farm: Vec<Turbine>) -> Vec<Event> {
-    vec![year_opened(
-        2020,
-        starts_on(),
-        ends_on(),
-        farm,
-        Some(opening()),
-    )]
+    vec![year_opened(2020, STARTS_ON, ENDS_ON, farm, Some(opening()))]
 }
 
 #[test]
@@ -1705,8 +1694,8 @@ fn ifer_of_a_tax_year_outside_the_exercice_is_refused() {
             assess("ifer", tax_year, "8.51", false, None),
             Error::TaxYearOutsideYear {
                 tax_year,
-                starts_on: starts_on(),
-                ends_on: ends_on(),
+                starts_on: STARTS_ON,
+                ends_on: ENDS_ON,
             },
         );
     }
@@ -1888,8 +1877,8 @@ fn the_accounts_are_approved_after_the_year_ended() {
         approve("r-accounts-2020-early", "100000"),
         Error::DecidedBeforeYearEnd {
             resolution: res("r-accounts-2020-early"),
-            adopted_on: ends_on(),
-            ends_on: ends_on(),
+            adopted_on: ENDS_ON,
+            ends_on: ENDS_ON,
         },
     );
 }
@@ -2472,7 +2461,7 @@ fn the_record_date_is_on_or_after_the_decision() {
         resolution: res("r-approp-2020"),
         amount: total("100"),
         record_date: day(2021, 6, 14),
-        payment_date: payment_date(),
+        payment_date: PAYMENT_DATE,
         withholding: None,
         withholding_statuses: Default::default(),
     };
@@ -2481,7 +2470,7 @@ fn the_record_date_is_on_or_after_the_decision() {
         command,
         Error::RecordDateBeforeDecision {
             record_date: day(2021, 6, 14),
-            adopted_on: decided_on(),
+            adopted_on: DECIDED_ON,
         },
     );
 }
@@ -2491,7 +2480,7 @@ fn the_payment_date_is_on_or_after_the_record_date() {
     let command = Command::DeclareDividend {
         resolution: res("r-approp-2020"),
         amount: total("100"),
-        record_date: record_date(),
+        record_date: RECORD_DATE,
         payment_date: day(2021, 6, 29),
         withholding: None,
         withholding_statuses: Default::default(),
@@ -2501,7 +2490,7 @@ fn the_payment_date_is_on_or_after_the_record_date() {
         command,
         Error::BeforeRecordDate {
             date: day(2021, 6, 29),
-            record_date: record_date(),
+            record_date: RECORD_DATE,
         },
     );
 }
@@ -2511,8 +2500,8 @@ fn the_dividend_is_declared_by_a_resolution_appropriating_this_result() {
     let command = Command::DeclareDividend {
         resolution: res("r-accounts-2020"),
         amount: total("100"),
-        record_date: record_date(),
-        payment_date: payment_date(),
+        record_date: RECORD_DATE,
+        payment_date: PAYMENT_DATE,
         withholding: None,
         withholding_statuses: Default::default(),
     };
@@ -2552,7 +2541,7 @@ fn a_dividend_needs_a_holder_with_dividend_rights() {
     financial_year_with(vec![snapshot(), roll])
         .given(appropriated_profit())
         .when(declare(total("100"), None))
-        .then_expect_error(Error::NoEligibleHolder(record_date()));
+        .then_expect_error(Error::NoEligibleHolder(RECORD_DATE));
 }
 
 #[test]
@@ -2616,8 +2605,8 @@ fn a_failed_roll_lookup_refuses_the_declaration_so_it_can_be_retried() {
 fn a_holder_is_paid_their_net_dividend() {
     accepted(
         dividend_declared(),
-        pay("h-c1", payment_date()),
-        paid("h-c1", "1120", payment_date()),
+        pay("h-c1", PAYMENT_DATE),
+        paid("h-c1", "1120", PAYMENT_DATE),
     );
     accepted(
         dividend_declared(),
@@ -2630,7 +2619,7 @@ fn a_holder_is_paid_their_net_dividend() {
 fn a_payment_is_recorded_after_the_declaration() {
     refused(
         appropriated_profit(),
-        pay("h-c1", payment_date()),
+        pay("h-c1", PAYMENT_DATE),
         Error::NoDividendDeclared,
     );
 }
@@ -2639,7 +2628,7 @@ fn a_payment_is_recorded_after_the_declaration() {
 fn only_holders_on_the_roll_are_paid() {
     refused(
         dividend_declared(),
-        pay("h-x", payment_date()),
+        pay("h-x", PAYMENT_DATE),
         Error::NoAllocation(holder("h-x")),
     );
 }
@@ -2647,7 +2636,7 @@ fn only_holders_on_the_roll_are_paid() {
 #[test]
 fn a_holder_is_paid_once() {
     refused(
-        with(dividend_declared(), [paid("h-c1", "1120", payment_date())]),
+        with(dividend_declared(), [paid("h-c1", "1120", PAYMENT_DATE)]),
         pay("h-c1", day(2021, 7, 20)),
         Error::AlreadyPaid(holder("h-c1")),
     );
@@ -2660,7 +2649,7 @@ fn nobody_is_paid_before_the_record_date() {
         pay("h-c1", day(2021, 6, 29)),
         Error::BeforeRecordDate {
             date: day(2021, 6, 29),
-            record_date: record_date(),
+            record_date: RECORD_DATE,
         },
     );
 }
@@ -2784,7 +2773,7 @@ fn a_non_resident_is_paid_once_the_operator_has_decided_the_withholding() {
     let declared = with(appropriated_profit(), [dividend_with_statuses()]);
     refused(
         declared.clone(),
-        pay("h-c2", payment_date()),
+        pay("h-c2", PAYMENT_DATE),
         Error::WithholdingUndecided(holder("h-c2")),
     );
     // 12.8 % withheld under a treaty, nothing else: 1,000.00 - 128.00.
@@ -2796,8 +2785,8 @@ fn a_non_resident_is_paid_once_the_operator_has_decided_the_withholding() {
     let after = with(declared.clone(), [decided("h-c2", "128", "0", "872")]);
     accepted(
         after.clone(),
-        pay("h-c2", payment_date()),
-        paid("h-c2", "872", payment_date()),
+        pay("h-c2", PAYMENT_DATE),
+        paid("h-c2", "872", PAYMENT_DATE),
     );
     refused(
         after,
@@ -2807,8 +2796,8 @@ fn a_non_resident_is_paid_once_the_operator_has_decided_the_withholding() {
     // The exempt holder is paid their net at once.
     accepted(
         declared.clone(),
-        pay("h-c1", payment_date()),
-        paid("h-c1", "1324.80", payment_date()),
+        pay("h-c1", PAYMENT_DATE),
+        paid("h-c1", "1324.80", PAYMENT_DATE),
     );
     refused(
         declared.clone(),
@@ -2849,7 +2838,7 @@ fn the_closing_balances_carry_forward_what_the_dividend_left_undistributed() {
     });
     let year = replay(with(
         appropriated_profit(),
-        [per_share_dividend, paid("h-c2", "699.99", payment_date())],
+        [per_share_dividend, paid("h-c2", "699.99", PAYMENT_DATE)],
     ));
     assert_eq!(
         year.closing_balances(),
@@ -2870,7 +2859,7 @@ fn the_closing_balances_carry_forward_what_the_dividend_left_undistributed() {
 fn the_state_reads_the_year_its_period_and_turbines() {
     let year = replay(with(opened(), [march()]));
     assert_eq!(year.year(), Some(2020));
-    assert_eq!(year.period(), Some((starts_on(), ends_on())));
+    assert_eq!(year.period(), Some((STARTS_ON, ENDS_ON)));
     assert_eq!(year.turbines(), turbines().as_slice());
     assert!(!year.accounts_approved());
     assert!(replay(approved_profit()).accounts_approved());

@@ -49,14 +49,7 @@ fn an_admission_with_an_identity_records_the_admission_then_the_commitment() {
             members: None,
         })
         .then_expect_events(vec![
-            CompanyEvent::ShareholderAdmitted {
-                holder: holder("h-asso"),
-                kind: HolderKind::Association,
-                college: college(CIT),
-                commune: commune(LOCAL_B),
-                effective_date: later(),
-                members: None,
-            },
+            association_admitted(later()),
             recorded("h-asso", 'a', later()),
         ]);
 }

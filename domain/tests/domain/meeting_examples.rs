@@ -19,6 +19,11 @@ async fn first_call(id: &str, holders: &[(&str, &str, u64)], kind: &str) -> Asse
     Assembly::open(id, Call::First, &one_college(), holders, &[kind]).await
 }
 
+/// Holders of the one college, "associes": (id, shares).
+fn associes<'a>(shares: &[(&'a str, u64)]) -> Vec<(&'a str, &'static str, u64)> {
+    shares.iter().map(|&(id, n)| (id, "associes", n)).collect()
+}
+
 fn share(n: u64, d: u64) -> Option<Fraction> {
     Fraction::new(n, d)
 }
@@ -26,15 +31,9 @@ fn share(n: u64, d: u64) -> Option<Fraction> {
 #[tokio::test]
 async fn an_ordinary_resolution_is_adopted_by_a_capital_vote() {
     // 1,000 shares: A 600, B 300, C 100. A for, B against, C does not vote.
-    let holders = [
-        ("a", "associes", 600),
-        ("b", "associes", 300),
-        ("c", "associes", 100),
-    ];
-    let mut m = first_call("ago-2024", &holders, ORDINARY).await;
-    m.vote("a", Choice::For).await;
-    m.vote("b", Choice::Against).await;
-    let result = &m.close().await[0];
+    let holders = associes(&[("a", 600), ("b", 300), ("c", 100)]);
+    let votes = [("a", Choice::For), ("b", Choice::Against)];
+    let result = Assembly::voted("ago-2024", &one_college(), &holders, ORDINARY, &votes).await;
 
     assert_eq!(result.roll_total, 1_000);
     assert_eq!(result.present, 900, "A and B are present");
@@ -48,11 +47,7 @@ async fn an_ordinary_resolution_is_adopted_by_a_capital_vote() {
 #[tokio::test]
 async fn the_same_resolution_fails_its_quorum_on_first_call_and_passes_on_second_call() {
     // Only C (100 of 1,000 votes, 1/10) takes part, and votes for.
-    let holders = [
-        ("a", "associes", 600),
-        ("b", "associes", 300),
-        ("c", "associes", 100),
-    ];
+    let holders = associes(&[("a", 600), ("b", 300), ("c", 100)]);
     let mut first = first_call("ago-2024", &holders, ORDINARY).await;
     first.vote("c", Choice::For).await;
     let result = &first.close().await[0];
@@ -91,27 +86,21 @@ async fn the_same_resolution_fails_its_quorum_on_first_call_and_passes_on_second
 #[tokio::test]
 async fn an_extraordinary_resolution_passes_at_exactly_two_thirds_and_fails_just_below() {
     // B 200 for, C 100 against: exactly 2/3 of the votes cast (200 x 3 >= 300 x 2).
-    let holders = [
-        ("a", "associes", 700),
-        ("b", "associes", 200),
-        ("c", "associes", 100),
-        ("d", "associes", 1),
-    ];
-    let mut m = first_call("age-2024", &holders, EXTRAORDINARY).await;
-    m.vote("b", Choice::For).await;
-    m.vote("c", Choice::Against).await;
-    let result = &m.close().await[0];
+    let holders = associes(&[("a", 700), ("b", 200), ("c", 100), ("d", 1)]);
+    let votes = [("b", Choice::For), ("c", Choice::Against)];
+    let result = Assembly::voted("age-2024", &one_college(), &holders, EXTRAORDINARY, &votes).await;
     assert!(result.quorum_reached, "300 of 1,001 is more than 1/4");
     assert_eq!(result.share_for, share(2, 3));
     assert!(result.majority_reached, "at least 2/3: 2/3 is enough");
     assert_eq!(result.outcome, Outcome::Adopted);
 
     // One more vote against (D, 1 share): 200 of 301 is just below 2/3.
-    let mut m = first_call("age-2024", &holders, EXTRAORDINARY).await;
-    m.vote("b", Choice::For).await;
-    m.vote("c", Choice::Against).await;
-    m.vote("d", Choice::Against).await;
-    let result = &m.close().await[0];
+    let votes = [
+        ("b", Choice::For),
+        ("c", Choice::Against),
+        ("d", Choice::Against),
+    ];
+    let result = Assembly::voted("age-2024", &one_college(), &holders, EXTRAORDINARY, &votes).await;
     assert_eq!(result.share_for, share(200, 301));
     assert!(!result.majority_reached);
     assert_eq!(
@@ -126,16 +115,13 @@ async fn an_extraordinary_resolution_passes_at_exactly_two_thirds_and_fails_just
 async fn abstentions_are_not_counted_as_votes_against() {
     // A 300 for, B 200 against, C 500 abstains: 300 of 500 votes cast.
     // Counted as against, the abstentions would reject it (300 of 1,000).
-    let holders = [
-        ("a", "associes", 300),
-        ("b", "associes", 200),
-        ("c", "associes", 500),
+    let holders = associes(&[("a", 300), ("b", 200), ("c", 500)]);
+    let votes = [
+        ("a", Choice::For),
+        ("b", Choice::Against),
+        ("c", Choice::Abstain),
     ];
-    let mut m = first_call("ago-2024", &holders, ORDINARY).await;
-    m.vote("a", Choice::For).await;
-    m.vote("b", Choice::Against).await;
-    m.vote("c", Choice::Abstain).await;
-    let result = &m.close().await[0];
+    let result = Assembly::voted("ago-2024", &one_college(), &holders, ORDINARY, &votes).await;
     assert_eq!(result.present, 1_000, "an abstention counts for the quorum");
     assert_eq!(result.abstentions, 500);
     assert_eq!(result.share_for, share(3, 5));
@@ -249,7 +235,7 @@ async fn a_weighted_scic_vote_shares_out_the_weight_of_a_college_that_casts_noth
 
 #[tokio::test]
 async fn a_ballot_replaced_before_the_close_counts_once_with_its_last_choice() {
-    let holders = [("a", "associes", 600), ("b", "associes", 400)];
+    let holders = associes(&[("a", 600), ("b", 400)]);
     let mut m = first_call("ago-2024", &holders, ORDINARY).await;
     m.vote("b", Choice::For).await;
     m.vote("a", Choice::Against).await;
@@ -271,11 +257,7 @@ async fn a_ballot_replaced_before_the_close_counts_once_with_its_last_choice() {
 async fn a_proxy_revoked_before_the_close_takes_its_ballot_with_it() {
     // A gives B a proxy; B votes for on A's behalf; A revokes and votes
     // against. B's own ballot stands.
-    let holders = [
-        ("a", "associes", 600),
-        ("b", "associes", 300),
-        ("c", "associes", 100),
-    ];
+    let holders = associes(&[("a", 600), ("b", 300), ("c", 100)]);
     let mut m = first_call("ago-2024", &holders, ORDINARY).await;
     m.run(MeetingCommand::GrantProxy {
         grantor: holder("a"),

@@ -182,4 +182,20 @@ impl Assembly {
             .expect("the meeting closes");
         self.state.results().expect("closed").to_vec()
     }
+
+    /// A first call `id` on one resolution of `kind`, where each of
+    /// `votes` is cast in order; then closed: that resolution's result.
+    pub async fn voted(
+        id: &str,
+        charter: &Charter,
+        holders: &[(&str, &str, u64)],
+        kind: &str,
+        votes: &[(&str, Choice)],
+    ) -> ResolutionResult {
+        let mut m = Self::open(id, Call::First, charter, holders, &[kind]).await;
+        for &(voter, choice) in votes {
+            m.vote(voter, choice).await;
+        }
+        m.close().await.remove(0)
+    }
 }

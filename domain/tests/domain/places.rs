@@ -44,27 +44,39 @@ fn the_territory() -> PlaceNames {
     places
 }
 
-#[test]
-fn the_secretary_names_the_territorys_communes_its_epci_and_its_departement() {
+/// `places` named on the incorporated farm (the command's date, later()).
+fn named(places: PlaceNames) -> CompanyEvent {
+    CompanyEvent::PlacesNamed {
+        places,
+        effective_date: later(),
+    }
+}
+
+/// Naming `places` on the incorporated farm records them.
+fn naming_accepted(places: PlaceNames) {
     framework()
         .given(incorporated())
-        .when(name_places(the_territory()))
-        .then_expect_events(vec![CompanyEvent::PlacesNamed {
-            places: the_territory(),
-            effective_date: later(),
-        }]);
+        .when(name_places(places.clone()))
+        .then_expect_events(vec![named(places)]);
+}
+
+/// Naming `places` after the events `given` is refused with `error`.
+fn naming_refused(given: Vec<CompanyEvent>, places: PlaceNames, error: CompanyError) {
+    framework()
+        .given(given)
+        .when(name_places(places))
+        .then_expect_error(error);
+}
+
+#[test]
+fn the_secretary_names_the_territorys_communes_its_epci_and_its_departement() {
+    naming_accepted(the_territory());
 }
 
 #[test]
 fn a_holders_commune_outside_the_territory_and_its_departement_may_be_named() {
     let lyon = names(&[(ELSEWHERE, "Lyon")], &[("69", "Département du Rhône")]);
-    framework()
-        .given(incorporated())
-        .when(name_places(lyon.clone()))
-        .then_expect_events(vec![CompanyEvent::PlacesNamed {
-            places: lyon,
-            effective_date: later(),
-        }]);
+    naming_accepted(lyon);
 }
 
 #[test]
@@ -74,56 +86,47 @@ fn any_epci_may_be_named_since_the_company_stream_knows_none() {
         siren("20004664"),
         "Communauté d'agglomération voisine".to_owned(),
     );
-    framework()
-        .given(incorporated())
-        .when(name_places(places.clone()))
-        .then_expect_events(vec![CompanyEvent::PlacesNamed {
-            places,
-            effective_date: later(),
-        }]);
+    naming_accepted(places);
 }
 
 #[test]
 fn naming_nothing_is_refused() {
-    framework()
-        .given(incorporated())
-        .when(name_places(PlaceNames::default()))
-        .then_expect_error(CompanyError::NoPlaceNamed);
+    naming_refused(
+        incorporated(),
+        PlaceNames::default(),
+        CompanyError::NoPlaceNamed,
+    );
 }
 
 #[test]
 fn a_commune_neither_in_the_territory_nor_of_a_holder_is_refused() {
     let paris = names(&[(LOCAL_A, "Burdignes"), ("75056", "Paris")], &[]);
-    framework()
-        .given(incorporated())
-        .when(name_places(paris))
-        .then_expect_error(CompanyError::UnknownCommune(commune("75056")));
+    naming_refused(
+        incorporated(),
+        paris,
+        CompanyError::UnknownCommune(commune("75056")),
+    );
 }
 
 #[test]
 fn a_departement_without_a_known_commune_is_refused() {
     let paris = names(&[], &[("75", "Paris")]);
-    framework()
-        .given(incorporated())
-        .when(name_places(paris))
-        .then_expect_error(CompanyError::UnknownDepartement("75".to_owned()));
+    naming_refused(
+        incorporated(),
+        paris,
+        CompanyError::UnknownDepartement("75".to_owned()),
+    );
 }
 
 #[test]
 fn places_are_named_only_once_the_company_is_incorporated() {
-    framework()
-        .given_no_previous_events()
-        .when(name_places(the_territory()))
-        .then_expect_error(CompanyError::NotIncorporated);
+    naming_refused(vec![], the_territory(), CompanyError::NotIncorporated);
 }
 
 #[test]
 fn names_are_recorded_in_date_order_like_every_fact() {
     let mut given = incorporated();
-    given.push(CompanyEvent::PlacesNamed {
-        places: the_territory(),
-        effective_date: later(),
-    });
+    given.push(named(the_territory()));
     framework()
         .given(given)
         .when(CompanyCommand::NamePlaces {

@@ -408,26 +408,23 @@ fn production(
 
 #[test]
 fn production_is_reported_for_the_months_a_turbine_was_in_service() {
+    let month = |year: i32, month: u32| YearMonth::new(year, month).expect("a month");
     // T03, commissioned on 1 March 2021, added after the year opened.
+    let before_commissioning = FinancialYearError::BeforeCommissioning {
+        turbine: turbine("T03"),
+        month: month(2021, 2),
+        commissioned_on: day(2021, 3, 1),
+    };
     assert!(production("T03", 2021, 3).is_ok());
-    assert_eq!(
-        production("T03", 2021, 2),
-        Err(FinancialYearError::BeforeCommissioning {
-            turbine: turbine("T03"),
-            month: YearMonth::new(2021, 2).expect("a month"),
-            commissioned_on: day(2021, 3, 1),
-        })
-    );
+    assert_eq!(production("T03", 2021, 2), Err(before_commissioning));
     // T01 in the month of its repowering; T02 in the month it left
     // service, not after.
+    let after_decommissioning = FinancialYearError::AfterDecommissioning {
+        turbine: turbine("T02"),
+        month: month(2022, 10),
+        decommissioned_on: day(2022, 9, 30),
+    };
     assert!(production("T01", 2021, 6).is_ok());
     assert!(production("T02", 2022, 9).is_ok());
-    assert_eq!(
-        production("T02", 2022, 10),
-        Err(FinancialYearError::AfterDecommissioning {
-            turbine: turbine("T02"),
-            month: YearMonth::new(2022, 10).expect("a month"),
-            decommissioned_on: day(2022, 9, 30),
-        })
-    );
+    assert_eq!(production("T02", 2022, 10), Err(after_decommissioning));
 }

@@ -1,12 +1,11 @@
 //! The names of places as the cap table keeps them: the latest name of each
 //! place wins, a place never named has none (the pages then show its code).
 
-use cqrs_es::DomainEvent;
 use windledger_domain::company::{CompanyEvent, PlaceNames};
-use windledger_fixtures::farm::{at, commune, day};
+use windledger_fixtures::farm::{commune, day};
 use windledger_fixtures::small_farm::{LOCAL_A, LOCAL_B, charter, formed, incorporation};
-use windledger_projections::event::LedgerEvent;
-use windledger_projections::runner::Projections;
+
+use crate::company_projected as projected;
 
 fn communes(names: &[(&str, &str)]) -> PlaceNames {
     PlaceNames {
@@ -18,27 +17,13 @@ fn communes(names: &[(&str, &str)]) -> PlaceNames {
     }
 }
 
-fn projected(events: Vec<CompanyEvent>) -> Projections {
-    let mut projections = Projections::default();
-    for (i, event) in events.into_iter().enumerate() {
-        projections.apply(&LedgerEvent::unrecorded(
-            i as u64 + 1,
-            "company/ailes".to_owned(),
-            event.event_type(),
-            serde_json::to_string(&event).expect("serialises"),
-            at(2030, 1, 1, 0),
-        ));
-    }
-    projections
-}
-
 #[test]
 fn the_latest_name_of_each_place_wins_and_unnamed_places_have_none() {
     let mut departement = PlaceNames::default();
     departement
         .departements
         .insert("42".to_owned(), "Département de la Loire".to_owned());
-    let projections = projected(vec![
+    let projections = projected(&[
         CompanyEvent::Incorporated {
             company: incorporation(),
             charter: charter().build(),
@@ -72,7 +57,7 @@ fn the_latest_name_of_each_place_wins_and_unnamed_places_have_none() {
 
 #[test]
 fn a_ledger_that_names_no_place_has_no_name() {
-    let projections = projected(vec![CompanyEvent::Incorporated {
+    let projections = projected(&[CompanyEvent::Incorporated {
         company: incorporation(),
         charter: charter().build(),
     }]);

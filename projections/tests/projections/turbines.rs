@@ -2,15 +2,15 @@
 //! of a date or a position, the turbines decided and not yet commissioned,
 //! the same as the company stream's own fold.
 
-use cqrs_es::{Aggregate, DomainEvent};
+use cqrs_es::Aggregate;
 use windledger_domain::company::{Company, CompanyEvent, Turbine};
 use windledger_domain::resolution::{AdoptedResolution, ResolutionPurpose, TurbineWorks};
 use windledger_domain::types::{Kilowatts, TurbineId};
-use windledger_fixtures::farm::{at, commune, day, kind, res};
+use windledger_fixtures::farm::{commune, day, kind, res};
 use windledger_fixtures::small_farm::{LOCAL_A, LOCAL_B, charter, incorporation};
 use windledger_projections::cap_table::AsOf;
-use windledger_projections::event::LedgerEvent;
-use windledger_projections::runner::Projections;
+
+use crate::company_projected as projected;
 
 fn turbine(id: &str) -> TurbineId {
     TurbineId::new(id).expect("a turbine id")
@@ -64,20 +64,6 @@ fn life() -> Vec<CompanyEvent> {
             effective_date: day(2022, 9, 30),
         },
     ]
-}
-
-fn projected(events: &[CompanyEvent]) -> Projections {
-    let mut projections = Projections::default();
-    for (i, event) in events.iter().enumerate() {
-        projections.apply(&LedgerEvent::unrecorded(
-            i as u64 + 1,
-            "company/ailes".to_owned(),
-            event.event_type(),
-            serde_json::to_string(event).expect("serialises"),
-            at(2030, 1, 1, 0),
-        ));
-    }
-    projections
 }
 
 fn installation(
