@@ -34,6 +34,15 @@ enum Rule {
 
 use Role::{Municipality, Operator, Secretary, Shareholder};
 
+/// A caller of each role, with whom it acts for where the role needs one.
+const ROLES: [(Role, Option<&str>); 5] = [
+    (Secretary, None),
+    (Municipality, Some("ccmp")),
+    (Operator, None),
+    (Shareholder, Some("cit-001")),
+    (Role::Resident, Some("hab-001")),
+];
+
 /// The routes under each rule: (method, rule, path suffixes).
 const EXPECTED: &[(&str, Rule, &[&str])] = &[
     (
@@ -318,13 +327,7 @@ async fn every_route_answers_every_caller_by_its_rule(db: windledger_store::test
             401,
         ),
     ];
-    for (role, holder) in [
-        (Role::Secretary, None),
-        (Role::Municipality, Some("ccmp")),
-        (Role::Operator, None),
-        (Role::Shareholder, Some("cit-001")),
-        (Role::Resident, Some("hab-001")),
-    ] {
+    for (role, holder) in ROLES {
         callers.push(Who::Role(role, server.token(LEDGER, role, holder).await));
     }
 

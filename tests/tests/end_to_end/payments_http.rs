@@ -17,7 +17,7 @@ use windledger_store::testing::TestDatabase;
 use windledger_store::{LedgerId, StreamId};
 
 use crate::payments::iban;
-use crate::server::{LEDGER, REFERENCE_FARM, Server};
+use crate::server::{LEDGER, REFERENCE_FARM, Response, Server};
 use crate::support::dividend_declared;
 use crate::web::{Browser, Page, farm};
 
@@ -28,6 +28,31 @@ on_both_backends!(
 );
 
 const COMPANY_IBAN: &str = "FR7630006000011234567890189";
+/// Where the bank's statement of the 2024 dividend's transfers is sent.
+const DIVIDEND_STATEMENTS: &str = "/financial-years/2024/dividend/bank-statements";
+
+/// The bank's `statement` sent to `path`.
+async fn send_statement(server: &Server, path: &str, token: &str, statement: &str) -> Response {
+    server
+        .post(path, token, json!({ "statement": statement }))
+        .await
+}
+
+/// The answer to a GET of `url` (the whole address) with `token`, as sent.
+async fn fetched(client: &reqwest::Client, url: &str, token: &str) -> reqwest::Response {
+    let request = client.get(url).bearer_auth(token);
+    request.send().await.expect("an answer")
+}
+
+/// The ids of the individuals among `holders` (the API's list).
+fn individuals(holders: &Value) -> impl Iterator<Item = String> + '_ {
+    holders
+        .as_array()
+        .expect("holders")
+        .iter()
+        .filter(|h| h["history"]["kind"] == "individual")
+        .filter_map(|h| h["holder"].as_str().map(str::to_owned))
+}
 
 fn person(holder: &str, kind: &str, n: usize) -> Value {
     let identity = if kind == "individual" {
@@ -169,13 +194,7 @@ async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatab
     let url = server.api(&format!(
         "/financial-years/2024/dividend/credit-transfers.xml?debtor_iban=FR76%203000%206000%200112%203456%207890%20189&debtor_bic=AGRIFRPP&execution_date={tomorrow}"
     ));
-    let response = server
-        .client
-        .get(&url)
-        .bearer_auth(secretary_token)
-        .send()
-        .await
-        .expect("an answer");
+    let response = fetched(&server.client, &url, secretary_token).await;
     assert_eq!(response.status(), 200);
     let headers = response.headers().clone();
     assert_eq!(headers["content-type"], "application/xml");
@@ -219,12 +238,7 @@ async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatab
             yesterday.format("%d/%m/%Y"),
         ));
     }
-    let settled = server
-        .post(
-            "/financial-years/2024/dividend/bank-statements",
-            secretary_token,
-            json!({"statement": csv}),
-        )
+    let settled = send_statement(&server, DIVIDEND_STATEMENTS, secretary_token, &csv)
         .await
         .expect(200)
         .body;
@@ -300,22 +314,14 @@ async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatab
         "end_to_end_id;amount\nDIV-2024-00001;1.00\n",
         "",
     ] {
-        server
-            .post(
-                "/financial-years/2024/dividend/bank-statements",
-                secretary_token,
-                json!({"statement": statement}),
-            )
+        send_statement(&server, DIVIDEND_STATEMENTS, secretary_token, statement)
             .await
             .problem(422, "validation")
             .detail_contains("not a statement");
     }
-    server
-        .post(
-            "/financial-years/2019/dividend/bank-statements",
-            secretary_token,
-            json!({"statement": "end_to_end_id;amount;booking_date;status\n"}),
-        )
+    let header_only = "end_to_end_id;amount;booking_date;status\n";
+    let path = "/financial-years/2019/dividend/bank-statements";
+    send_statement(&server, path, secretary_token, header_only)
         .await
         .problem(422, "refused")
         .detail_contains("no dividend");
@@ -433,13 +439,9 @@ async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatab
         )
         .await
         .expect(403);
-    let csv = server
-        .client
-        .get(server.api(&format!("/tax/ifu.csv?year={year}")))
-        .bearer_auth(secretary_token)
-        .send()
+    let ifu = server.api(&format!("/tax/ifu.csv?year={year}"));
+    let csv = fetched(&server.client, &ifu, secretary_token)
         .await
-        .expect("an answer")
         .text()
         .await
         .expect("the CSV");
@@ -479,15 +481,8 @@ async fn a_dividend_is_withheld_as_each_holders_identity_says(db: TestDatabase) 
         .await
         .expect(200)
         .body;
-    let individuals: Vec<String> = holders
-        .as_array()
-        .expect("holders")
-        .iter()
-        .filter(|h| h["history"]["kind"] == "individual")
-        .filter_map(|h| h["holder"].as_str().map(str::to_owned))
-        .take(3)
-        .collect();
-    let [exempt, late, abroad] = [0, 1, 2].map(|i| individuals[i].clone());
+    let three: Vec<String> = individuals(&holders).take(3).collect();
+    let [exempt, late, abroad] = [0, 1, 2].map(|i| three[i].clone());
     for (n, (holder, change)) in [
         (&exempt, json!({"statements": [{"kind": "withholding_exemption", "dated": "2024-11-30", "year": 2025}]})),
         (&late, json!({"statements": [{"kind": "withholding_exemption", "dated": "2024-12-01", "year": 2025}]})),
@@ -661,12 +656,7 @@ async fn interest_and_repayments_of_advances_are_paid_by_transfer(db: TestDataba
             .iter()
             .any(|r| r["holder"] == h)
     };
-    let lenders: Vec<String> = holders
-        .as_array()
-        .expect("holders")
-        .iter()
-        .filter(|h| h["history"]["kind"] == "individual")
-        .filter_map(|h| h["holder"].as_str().map(str::to_owned))
+    let lenders: Vec<String> = individuals(&holders)
         .filter(|h| on_roll(h))
         .take(3)
         .collect();
@@ -759,12 +749,7 @@ async fn interest_and_repayments_of_advances_are_paid_by_transfer(db: TestDataba
         let client = server.client.clone();
         let token = secretary.to_owned();
         async move {
-            let response = client
-                .get(&url)
-                .bearer_auth(token)
-                .send()
-                .await
-                .expect("an answer");
+            let response = fetched(&client, &url, &token).await;
             assert_eq!(response.status(), 200);
             let count = response.headers()["transfer-count"]
                 .to_str()
@@ -868,21 +853,15 @@ async fn interest_and_repayments_of_advances_are_paid_by_transfer(db: TestDataba
         .contains("à verser")
         .contains("Télécharger le fichier des intérêts")
         .contains("Montant à rembourser sur l'avance cca-cit-c (euros)");
-    let page_file = transfer_file(
-        &mut browser,
-        &format!(
-            "/secretariat/avances/interets.xml?annee=2025&iban=FR76+3000+6000+0112+3456+7890+189&execution={tomorrow}"
-        ),
-    )
-    .await;
+    let interest = format!(
+        "/secretariat/avances/interets.xml?annee=2025&iban=FR76+3000+6000+0112+3456+7890+189&execution={tomorrow}"
+    );
+    let page_file = transfer_file(&mut browser, &interest).await;
     assert_eq!(page_file.body.matches("<CdtTrfTxInf>").count(), 3);
-    let page_file = transfer_file(
-        &mut browser,
-        &format!(
-            "/secretariat/avances/remboursement.xml?montant-cca-cit-a=2+500%2C00&montant-cca-cit-b=1000&montant-cca-cit-c=&iban={COMPANY_IBAN}&execution={tomorrow}"
-        ),
-    )
-    .await;
+    let repayment = format!(
+        "/secretariat/avances/remboursement.xml?montant-cca-cit-a=2+500%2C00&montant-cca-cit-b=1000&montant-cca-cit-c=&iban={COMPANY_IBAN}&execution={tomorrow}"
+    );
+    let page_file = transfer_file(&mut browser, &repayment).await;
     // Two advances repaid by one file; the one left blank is not.
     assert_eq!(page_file.body.matches("<CdtTrfTxInf>").count(), 2);
     for (id, amount) in [("RMB-00002-001", "2500.00"), ("RMB-00003-001", "1000.00")] {
@@ -931,12 +910,7 @@ async fn interest_and_repayments_of_advances_are_paid_by_transfer(db: TestDataba
         amount(b.net),
         amount(c_net),
     );
-    let settled = server
-        .post(
-            "/bank-statements",
-            secretary,
-            json!({"statement": statement}),
-        )
+    let settled = send_statement(&server, "/bank-statements", secretary, &statement)
         .await
         .expect(200)
         .body;
@@ -969,24 +943,15 @@ async fn interest_and_repayments_of_advances_are_paid_by_transfer(db: TestDataba
             ("INT-2025-00099", "unknown_id")
         ]
     );
-    let again = server
-        .post(
-            "/bank-statements",
-            secretary,
-            json!({"statement": statement}),
-        )
+    let again = send_statement(&server, "/bank-statements", secretary, &statement)
         .await
         .expect(200)
         .body;
     assert_eq!(again["recorded"], json!([]), "{again}");
     assert_eq!(again["already_recorded"], 3, "{again}");
     let action = farm("/secretariat/avances/releve");
-    let fields = browser
-        .get(&advances_page)
-        .await
-        .expect(200)
-        .contains("versés le")
-        .form(&action);
+    let page = browser.get(&advances_page).await.expect(200);
+    let fields = page.contains("versés le").form(&action);
     browser
         .post_file(&action, &fields, "releve.csv", &statement)
         .await

@@ -25,7 +25,7 @@ use windledger_fixtures::budgeting::pabutools;
 use windledger_fixtures::farm::{at, eur};
 use windledger_fixtures::rng::Rng;
 use windledger_store::testing::TestDatabase;
-use windledger_store::{LedgerId, RecordedEvent};
+use windledger_store::{LedgerId, RecordedEvent, Store};
 
 const ROUND: &str = "fonds-2026";
 /// The reference farm's host communes: Burdignes and Saint-Sauveur-en-Rue.
@@ -42,6 +42,24 @@ fn commune_of(n: usize) -> &'static str {
 
 fn proposal(n: usize) -> ProposalId {
     ProposalId::new(format!("projet-{n:02}")).unwrap()
+}
+
+/// Resident `n` registered in its commune.
+fn registration(n: usize) -> FundCommand {
+    FundCommand::RegisterResident {
+        resident: resident(n),
+        commune: CommuneCode::new(commune_of(n)).unwrap(),
+        holder: None,
+        identity: None,
+    }
+}
+
+/// A store on `db` with a new ledger `name` in it.
+async fn store_with_ledger(db: &TestDatabase, name: &str) -> (Store, LedgerId) {
+    let store = db.store().await;
+    let ledger = LedgerId::parse(name).unwrap();
+    store.create_ledger(&ledger).await.expect("a new ledger");
+    (store, ledger)
 }
 
 async fn run(aggregates: &Aggregates, id: &str, command: Command) {
@@ -68,21 +86,9 @@ async fn batch(aggregates: &Aggregates, id: &str, commands: Vec<Command>) {
 #[tokio::test]
 async fn the_roll_of_residents_reads_each_event_once() {
     let db = TestDatabase::sqlite();
-    let store = db.store().await;
-    let ledger = LedgerId::parse("fonds-roll").unwrap();
-    store.create_ledger(&ledger).await.expect("a new ledger");
-    let register = |range: std::ops::Range<usize>| {
-        range
-            .map(|n| {
-                Command::Fund(FundCommand::RegisterResident {
-                    resident: resident(n),
-                    commune: CommuneCode::new(commune_of(n)).unwrap(),
-                    holder: None,
-                    identity: None,
-                })
-            })
-            .collect()
-    };
+    let (store, ledger) = store_with_ledger(&db, "fonds-roll").await;
+    let register =
+        |range: std::ops::Range<usize>| range.map(|n| Command::Fund(registration(n))).collect();
     let writer = Aggregates::new(&store, &ledger, KnownCapTables::default);
     batch(&writer, TerritoryFund::ID, register(0..3)).await;
     let roll =
@@ -118,24 +124,13 @@ async fn the_roll_of_residents_reads_each_event_once() {
 #[tokio::test]
 async fn a_round_of_the_territory_fund_from_registration_to_payment() {
     let db = TestDatabase::sqlite();
-    let store = db.store().await;
-    let ledger = LedgerId::parse("fonds-test").unwrap();
-    store.create_ledger(&ledger).await.expect("a new ledger");
+    let (store, ledger) = store_with_ledger(&db, "fonds-test").await;
     let aggregates = Aggregates::new(&store, &ledger, KnownCapTables::default);
     let fund = |c: FundCommand| Command::Fund(c);
     let round = |c: RoundCommand| Command::Round(c);
 
     // The municipality registers 300 residents.
-    let registrations = (0..300)
-        .map(|n| {
-            fund(FundCommand::RegisterResident {
-                resident: resident(n),
-                commune: CommuneCode::new(commune_of(n)).unwrap(),
-                holder: None,
-                identity: None,
-            })
-        })
-        .collect();
+    let registrations = (0..300).map(|n| fund(registration(n))).collect();
     batch(&aggregates, TerritoryFund::ID, registrations).await;
     run(
         &aggregates,
@@ -698,6 +693,7 @@ async fn the_story_through_the_api_and_the_pages() {
         .await
         .expect(201);
     let path = |suffix: &str| format!("/budgeting-rounds/{ROUND}/{suffix}");
+    let ballot = async |token: &str, body: Value| server.post(&path("ballots"), token, body).await;
     let proposal_body = |n: usize| {
         serde_json::json!({
             "proposal": format!("projet-{n:02}"),
@@ -761,12 +757,8 @@ async fn the_story_through_the_api_and_the_pages() {
         "the proposals and reviews took longer than the submission window"
     );
     // Too early to vote.
-    server
-        .post(
-            &path("ballots"),
-            &municipality,
-            serde_json::json!({"resident": "hab-000", "approvals": ["projet-00"]}),
-        )
+    let early = serde_json::json!({"resident": "hab-000", "approvals": ["projet-00"]});
+    ballot(&municipality, early)
         .await
         .problem(422, "refused")
         .detail_contains("ballots are taken from");
@@ -774,14 +766,8 @@ async fn the_story_through_the_api_and_the_pages() {
     let ballots: Vec<Vec<usize>> = (0..300).map(approvals_of).collect();
     for (n, approvals) in ballots.iter().enumerate().take(299) {
         let approvals: Vec<String> = approvals.iter().map(|p| format!("projet-{p:02}")).collect();
-        server
-            .post(
-                &path("ballots"),
-                &municipality,
-                serde_json::json!({"resident": format!("hab-{n:03}"), "approvals": approvals}),
-            )
-            .await
-            .expect(201);
+        let body = serde_json::json!({"resident": format!("hab-{n:03}"), "approvals": approvals});
+        ballot(&municipality, body).await.expect(201);
     }
     // hab-299 votes itself: in Chromium, on the round's page (a ballot
     // without a box ticked is sent back, in French), else through the API.
@@ -817,34 +803,18 @@ async fn the_story_through_the_api_and_the_pages() {
             browser.check("fonds-habitant-a-vote").await;
         }
         None => {
-            server
-                .post(
-                    &path("ballots"),
-                    &voter,
-                    serde_json::json!({ "approvals": own }),
-                )
+            ballot(&voter, serde_json::json!({ "approvals": own }))
                 .await
                 .expect(201);
         }
     }
     // A second ballot of the same resident is refused, whoever sends it.
-    server
-        .post(
-            &path("ballots"),
-            &voter,
-            serde_json::json!({"approvals": ["projet-01"]}),
-        )
+    ballot(&voter, serde_json::json!({"approvals": ["projet-01"]}))
         .await
         .problem(422, "refused")
         .detail_contains("has already voted");
-    server
-        .post(
-            &path("ballots"),
-            &municipality,
-            serde_json::json!({"resident": "hab-000", "approvals": ["projet-01"]}),
-        )
-        .await
-        .problem(422, "refused");
+    let again = serde_json::json!({"resident": "hab-000", "approvals": ["projet-01"]});
+    ballot(&municipality, again).await.problem(422, "refused");
     assert!(
         Utc::now() < close,
         "the 300 ballots took longer than the voting window"
@@ -999,44 +969,32 @@ async fn the_story_through_the_api_and_the_pages() {
         .expect(200);
 
     // The pages, in French.
-    let page = server
-        .fetch(&format!("/parcs/{LEDGER}/fonds-de-territoire"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let fund_page = format!("/parcs/{LEDGER}/fonds-de-territoire");
+    let page_text = async |path: &str| server.fetch(path).await.text().await.unwrap();
+    let page = page_text(&fund_page).await;
     assert!(page.contains("Fonds de territoire") && page.contains("graphique-fonds"));
     assert!(page.contains("Exercice 2023"), "{page}");
-    let page = server
-        .fetch(&format!("/parcs/{LEDGER}/fonds-de-territoire/{ROUND}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+    let page = page_text(&format!("{fund_page}/{ROUND}")).await;
     assert!(
         page.contains("Irrecevable : Voirie communale : hors du fonds."),
         "{page}"
     );
     assert!(page.contains("Financé (retenu en 1er)"), "{page}");
-    let missing = server
-        .fetch(&format!("/parcs/{LEDGER}/fonds-de-territoire/inconnu"))
-        .await;
+    let missing = server.fetch(&format!("{fund_page}/inconnu")).await;
     assert_eq!(missing.status(), 404);
     if let Some(mut browser) = browser {
-        browser
-            .visit(
+        let round = format!("/fonds-de-territoire/{ROUND}");
+        let history = [
+            (
                 "/fonds-de-territoire",
                 "Fonds de territoire",
                 "fonds-histoire",
-            )
-            .await;
-        browser
-            .visit(
-                &format!("/fonds-de-territoire/{ROUND}"),
-                "Budget participatif",
-                "fonds-histoire-tour",
-            )
-            .await;
+            ),
+            (round.as_str(), "Budget participatif", "fonds-histoire-tour"),
+        ];
+        for (path, title, name) in history {
+            browser.visit(path, title, name).await;
+        }
         let page = browser.source().await;
         assert!(page.contains("Votre bulletin a été compté."), "{page}");
         // The identity pages and the fund's desk, for each who has them.
@@ -1047,34 +1005,46 @@ async fn the_story_through_the_api_and_the_pages() {
                 "fonds-habitant-identite",
             )
             .await;
-        browser.sign_out().await;
-        browser.sign_in(&municipality).await;
-        browser
-            .visit(
-                "/gestion-du-fonds",
-                "Gestion du fonds",
-                "fonds-gestion-collectivite",
-            )
-            .await;
-        browser
-            .visit(
-                "/habitants/hab-010",
-                "Habitant hab-010",
-                "fonds-gestion-habitant",
-            )
-            .await;
-        browser.sign_out().await;
-        browser.sign_in(&secretary).await;
-        browser
-            .visit(
-                "/gestion-du-fonds",
-                "Gestion du fonds",
-                "fonds-gestion-secretariat",
-            )
-            .await;
+        let desk = "/gestion-du-fonds";
+        let by_role = [
+            (
+                &municipality,
+                vec![
+                    (desk, "Gestion du fonds", "fonds-gestion-collectivite"),
+                    (
+                        "/habitants/hab-010",
+                        "Habitant hab-010",
+                        "fonds-gestion-habitant",
+                    ),
+                ],
+            ),
+            (
+                &secretary,
+                vec![(desk, "Gestion du fonds", "fonds-gestion-secretariat")],
+            ),
+        ];
+        for (token, pages) in by_role {
+            browser.sign_out().await;
+            browser.sign_in(token).await;
+            for (path, title, name) in pages {
+                browser.visit(path, title, name).await;
+            }
+        }
         browser.close().await;
     }
     server.stop().await;
+}
+
+/// `fields` sent to `action` by `browser`, sent back to `round_page`: that
+/// page, read again.
+async fn sent_back(
+    browser: &mut crate::web::Browser<'_>,
+    action: &str,
+    fields: &[(String, String)],
+    round_page: &str,
+) -> crate::web::Page {
+    browser.post(action, fields).await.redirects_to(round_page);
+    browser.get(round_page).await
 }
 
 /// A resident's forms on the round's page: a proposal with a missing title
@@ -1156,25 +1126,17 @@ async fn a_resident_submits_and_votes_on_the_pages() {
         .contains("Coût : Écrivez un montant en euros");
     assert_eq!(server.head().await, head, "nothing written");
     let hidden = resident.get(&round_page).await.form(&action);
-    resident
-        .post(
-            &action,
-            &with(
-                &hidden,
-                &[
-                    ("titre", "Bancs au bord du Ternay"),
-                    ("description", "Six bancs le long du sentier."),
-                    ("cout", "3 500,50"),
-                    ("commune", COMMUNES[0]),
-                ],
-            ),
-        )
-        .await
-        .redirects_to(&round_page);
-    resident
-        .get(&round_page)
-        .await
-        .expect(200)
+    let submitted = with(
+        &hidden,
+        &[
+            ("titre", "Bancs au bord du Ternay"),
+            ("description", "Six bancs le long du sentier."),
+            ("cout", "3 500,50"),
+            ("commune", COMMUNES[0]),
+        ],
+    );
+    let page = sent_back(&mut resident, &action, &submitted, &round_page).await;
+    page.expect(200)
         .contains("Votre projet est déposé.")
         .contains("Bancs au bord du Ternay")
         .contains("En cours d'examen");
@@ -1193,10 +1155,8 @@ async fn a_resident_submits_and_votes_on_the_pages() {
     let mut town = Browser::new(&server);
     town.sign_in(&municipality).await;
     let review = format!("{round_page}/examen");
-    let hidden = town
-        .get(&round_page)
-        .await
-        .expect(200)
+    let page = town.get(&round_page).await.expect(200);
+    let hidden = page
         .lacks("Déposer un projet")
         .contains("Examiner un projet")
         .form(&review);
@@ -1208,13 +1168,8 @@ async fn a_resident_submits_and_votes_on_the_pages() {
     .expect(422)
     .contains("Motif : Donnez le motif");
     let hidden = town.get(&round_page).await.form(&review);
-    town.post(
-        &review,
-        &with(&hidden, &[("projet", &proposal), ("recevable", "oui")]),
-    )
-    .await
-    .redirects_to(&round_page);
-    town.get(&round_page)
+    let eligible = with(&hidden, &[("projet", &proposal), ("recevable", "oui")]);
+    sent_back(&mut town, &review, &eligible, &round_page)
         .await
         .contains("L'examen du projet est enregistré.")
         .contains("Recevable");
@@ -1232,14 +1187,8 @@ async fn a_resident_submits_and_votes_on_the_pages() {
     let vote = format!("{round_page}/vote");
     let hidden = page.form(&vote);
     let ballot = with(&hidden, &[(&format!("choix-{proposal}"), "oui")]);
-    resident
-        .post(&vote, &ballot)
-        .await
-        .redirects_to(&round_page);
-    resident
-        .get(&round_page)
-        .await
-        .expect(200)
+    let page = sent_back(&mut resident, &vote, &ballot, &round_page).await;
+    page.expect(200)
         .contains("Votre vote est enregistré.")
         .contains("Votre bulletin est enregistré.")
         .lacks("Enregistrer mon vote");
