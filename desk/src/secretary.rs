@@ -6,6 +6,7 @@
 use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
+use windledger_html::tables::section;
 
 use crate::layout::{Col, contents, table};
 use serde_json::{Value, json};
@@ -19,7 +20,7 @@ use windledger_domain::types::{
 };
 use windledger_projections::cap_table::AsOf;
 
-use crate::extract::{Farm, MeetingPath, Params, Post, SENT_BACK, SignedIn, back_to};
+use crate::extract::{Farm, MeetingPath, Params, Post, SignedIn};
 use crate::layout::{
     Field, FormState, FormView, Message, errors_box, form_guard, select, state_of, textarea,
 };
@@ -277,10 +278,7 @@ async fn secretary_page(
         datalist #associes {
             @for (id, _, exited) in &r.holders { @if !exited { option value=(id) {} } }
         }
-        section aria-labelledby="assemblees" {
-            h2 #assemblees { "Assemblées" }
-            @if r.meetings.is_empty() { p { "Aucune assemblée n'est convoquée." } }
-            @else {
+        (section("assemblees", "Assemblées", r.meetings.is_empty(), "Aucune assemblée n'est convoquée.", || html! {
                 (table(
                     "Assemblées et actions possibles",
                     &[Col::Text("Assemblée"), Col::Text("Vote"), Col::Num("Bulletins comptés"), Col::Text("Action")],
@@ -309,12 +307,8 @@ async fn secretary_page(
                         }
                     },
                 ))
-            }
-        }
-        section aria-labelledby="dividendes" {
-            h2 #dividendes { "Dividendes" }
-            @if r.dividends.is_empty() { p { "Aucun dividende n'est mis en distribution." } }
-            @else {
+        }))
+        (section("dividendes", "Dividendes", r.dividends.is_empty(), "Aucun dividende n'est mis en distribution.", || html! {
                 ul {
                     @for (year, allocated, paid) in r.dividends.iter().rev() {
                         li {
@@ -323,8 +317,7 @@ async fn secretary_page(
                         }
                     }
                 }
-            }
-        }
+        }))
         section aria-labelledby="eoliennes" {
             h2 #eoliennes { "Éoliennes" }
             p {
@@ -467,16 +460,6 @@ pub(crate) fn holder(state: &mut FormState, name: &str) -> Option<HolderId> {
     })
 }
 
-/// Runs a command, then back to the page (or the page with the refusal).
-async fn run(
-    post: &Post,
-    state: FormState,
-    command: Option<(String, Command)>,
-    success: String,
-) -> PageResult {
-    settle(post, state, post.action(command), success).await
-}
-
 /// Records what `action` records, then back to the page with `success`
 /// and the first event's position (or the page with the refusal).
 async fn settle(
@@ -485,11 +468,8 @@ async fn settle(
     action: Option<impl Future<Output = Result<Vec<Receipt>, Problem>>>,
     success: String,
 ) -> PageResult {
-    let to = back_to(post.farm.path("/secretariat"), &success);
-    post.settle(state, action, to, async |sent| {
-        secretary_page(&post.farm, &post.me, Some(sent), SENT_BACK).await
-    })
-    .await
+    let to = post.farm.path("/secretariat");
+    crate::settle_on(post, state, action, to, &success, secretary_page).await
 }
 
 /// `POST /parcs/{ledger}/secretariat/associes`: a holder and their
@@ -662,7 +642,13 @@ pub async fn transfer(post: Post) -> PageResult {
         )),
         _ => None,
     };
-    run(&post, state, target, "La cession est enregistrée".into()).await
+    settle(
+        &post,
+        state,
+        post.action(target),
+        "La cession est enregistrée".into(),
+    )
+    .await
 }
 
 /// The agenda as the command takes it, from the rows filled in.
@@ -914,7 +900,7 @@ pub async fn convene(post: Post) -> PageResult {
         "L'assemblée {} est convoquée",
         id.map(|m| m.to_string()).unwrap_or_default()
     );
-    run(&post, state, target, success).await
+    settle(&post, state, post.action(target), success).await
 }
 
 async fn meeting_command(
@@ -928,10 +914,10 @@ async fn meeting_command(
     }
     let state = FormState::new(MEETING_FORM, post.fields.clone());
     let success = format!("{success} : {meeting}");
-    run(
+    settle(
         &post,
         state,
-        Some((meeting, Command::Meeting(command))),
+        post.action(Some((meeting, Command::Meeting(command)))),
         success,
     )
     .await
