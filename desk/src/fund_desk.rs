@@ -372,13 +372,10 @@ fn amount(state: &mut FormState) -> Option<Euros> {
 pub async fn register(post: Post) -> PageResult {
     let mut state = FormState::new(RESIDENT_FORM, post.fields.clone());
     let commune = commune(&mut state, "commune");
-    let holder = state.read(
+    let holder = state.read_optional(
         "associe",
         "Identifiant invalide : 1 à 64 lettres, chiffres, - _ .",
-        |v| match v {
-            "" => Some(None),
-            v => HolderId::new(v).ok().map(Some),
-        },
+        |v| HolderId::new(v).ok(),
     );
     let person = identity::read(&mut state, true, None, format::today());
     let vault = identity::vault_for_form(post.web(), &mut state);
@@ -455,14 +452,9 @@ pub async fn convene(post: Post) -> PageResult {
     let submissions_close = instant(&mut state, "depot_cloture");
     let voting_open = instant(&mut state, "vote_ouverture");
     let voting_close = instant(&mut state, "vote_cloture");
-    let max_approvals = state.read(
-        "choix_max",
-        "Un entier d'au moins 1, ou vide.",
-        |v| match v {
-            "" => Some(None),
-            v => v.parse::<u32>().ok().filter(|n| *n > 0).map(Some),
-        },
-    );
+    let max_approvals = state.read_optional("choix_max", "Un entier d'au moins 1, ou vide.", |v| {
+        v.parse::<u32>().ok().filter(|n| *n > 0)
+    });
     let command = (|| {
         let round = round?;
         Some((

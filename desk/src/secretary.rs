@@ -490,13 +490,10 @@ pub async fn admit(post: Post) -> PageResult {
         "Un code INSEE compte 5 caractères : 5 chiffres, ou 2A/2B puis 3 chiffres.",
         |c| CommuneCode::new(c).ok(),
     );
-    let members = state.read(
+    let members = state.read_optional(
         "membres",
         "Indiquez le nombre de membres du club, un entier d'au moins 1 (vide pour un autre associé).",
-        |m| match m {
-            "" => Some(None),
-            m => m.parse::<u32>().ok().filter(|m| *m > 0).map(Some),
-        },
+        |m| m.parse::<u32>().ok().filter(|m| *m > 0),
     );
     let effective_date = date(&mut state, "date_effet");
     let today = format::today();
@@ -580,31 +577,22 @@ pub async fn transfer(post: Post) -> PageResult {
         },
     );
     // Empty: a donation or an inheritance.
-    let price = state.read(
+    let price = state.read_optional(
         "prix",
         "Indiquez un montant en euros, positif (12,50).",
-        |v| match v {
-            "" => Some(None),
-            v => parse_decimal(v).and_then(|d| Euros::new(d).ok()).map(Some),
-        },
+        |v| parse_decimal(v).and_then(|d| Euros::new(d).ok()),
     );
-    let approval = state.read(
-        "agrement",
-        "Identifiant de résolution invalide.",
-        |v| match v {
-            "" => Some(None),
-            v => ResolutionId::new(v).ok().map(Some),
-        },
-    );
-    let exemption = state.read(
+    let approval = state.read_optional("agrement", "Identifiant de résolution invalide.", |v| {
+        ResolutionId::new(v).ok()
+    });
+    let exemption = state.read_optional(
         "exception",
         "Choisissez une exception prévue par les statuts, ou aucune.",
-        |v| match v {
-            "" => Some(None),
-            v => LOCK_UP_EXEMPTIONS
+        |v| {
+            LOCK_UP_EXEMPTIONS
                 .iter()
                 .find(|(_, value, _)| *value == v)
-                .map(|(exemption, _, _)| Some(*exemption)),
+                .map(|(exemption, _, _)| *exemption)
         },
     );
     let effective_date = date(&mut state, "date_effet");
@@ -732,51 +720,32 @@ fn agenda(state: &mut FormState) -> Vec<Value> {
 /// given for a purpose that takes none.
 fn with_terms(state: &mut FormState, i: usize, mut purpose: Value) -> Option<Value> {
     let name = |field: &str| format!("r{i}_{field}");
-    let holder = state.read(
-        &name("associe"),
-        "Identifiant d'associé invalide.",
-        |v| match v {
-            "" => Some(None),
-            v => HolderId::new(v).ok().map(Some),
-        },
-    );
-    let class = state.read(
+    let holder = state.read_optional(&name("associe"), "Identifiant d'associé invalide.", |v| {
+        HolderId::new(v).ok()
+    });
+    let class = state.read_optional(
         &name("categorie"),
         "Identifiant de catégorie invalide.",
-        |v| match v {
-            "" => Some(None),
-            v => ShareClassId::new(v).ok().map(Some),
-        },
+        |v| ShareClassId::new(v).ok(),
     );
-    let count = state.read(
+    let count = state.read_optional(
         &name("nombre"),
         "Indiquez un nombre entier d'actions, au moins 1.",
-        |v| match v {
-            "" => Some(None),
-            v => v
-                .parse::<u64>()
+        |v| {
+            v.parse::<u64>()
                 .ok()
                 .filter(|n| *n > 0)
                 .and_then(|n| ShareCount::new(n).ok())
-                .map(Some),
         },
     );
-    let price = state.read(
+    let price = state.read_optional(
         &name("prix"),
         "Indiquez un montant en euros, positif (12,50).",
-        |v| match v {
-            "" => Some(None),
-            v => parse_decimal(v).and_then(|d| Euros::new(d).ok()).map(Some),
-        },
+        |v| parse_decimal(v).and_then(|d| Euros::new(d).ok()),
     );
-    let deadline = state.read(
-        &name("echeance"),
-        "Indiquez une date (AAAA-MM-JJ).",
-        |v| match v {
-            "" => Some(None),
-            v => v.parse::<NaiveDate>().ok().map(Some),
-        },
-    );
+    let deadline = state.read_optional(&name("echeance"), "Indiquez une date (AAAA-MM-JJ).", |v| {
+        v.parse::<NaiveDate>().ok()
+    });
     let terms = Terms {
         holder: holder?,
         class: class?,
