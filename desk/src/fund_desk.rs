@@ -22,6 +22,7 @@ use windledger_domain::budgeting::round::RoundCommand;
 use windledger_domain::company::PlaceNames;
 use windledger_domain::money::Euros;
 use windledger_domain::types::{CommuneCode, HolderId, PartyId, ProposalId, ResidentId, RoundId};
+use windledger_html::tables::section;
 use windledger_projections::cap_table::AsOf;
 use windledger_projections::territory::FundView;
 
@@ -267,11 +268,7 @@ fn round_form(farm: &Farm, me: &SignedIn, d: &Desk, view: FormView<'_>) -> Marku
 
 fn residents(farm: &Farm, d: &Desk) -> Markup {
     html! {
-        section aria-labelledby="habitants" {
-            h2 #habitants { "Habitants inscrits" }
-            @if d.residents.is_empty() {
-                p { "Aucun habitant n'est encore inscrit." }
-            } @else {
+        (section("habitants", "Habitants inscrits", d.residents.is_empty(), "Aucun habitant n'est encore inscrit.", || html! {
                 p { "L'identité de chaque habitant se consulte et se corrige sur sa page ; chaque consultation est consignée." }
                 details {
                     summary { (format::int(d.residents.len() as u64)) " habitants" }
@@ -284,8 +281,7 @@ fn residents(farm: &Farm, d: &Desk) -> Markup {
                         }
                     }
                 }
-            }
-        }
+        }))
     }
 }
 
@@ -350,20 +346,8 @@ async fn settle(
     action: Option<impl Future<Output = Result<Vec<windledger_app::command::Receipt>, Problem>>>,
     success: String,
 ) -> PageResult {
-    let to = back_to(post.farm.path("/gestion-du-fonds"), &success);
-    post.settle(state, action, to, async |sent| {
-        desk_page(&post.farm, &post.me, Some(sent), SENT_BACK).await
-    })
-    .await
-}
-
-async fn run(
-    post: &Post,
-    state: FormState,
-    command: Option<(String, Command)>,
-    success: String,
-) -> PageResult {
-    settle(post, state, post.action(command), success).await
+    let to = post.farm.path("/gestion-du-fonds");
+    crate::settle_on(post, state, action, to, &success, desk_page).await
 }
 
 fn fund(command: FundCommand) -> (String, Command) {
@@ -388,13 +372,10 @@ fn amount(state: &mut FormState) -> Option<Euros> {
 pub async fn register(post: Post) -> PageResult {
     let mut state = FormState::new(RESIDENT_FORM, post.fields.clone());
     let commune = commune(&mut state, "commune");
-    let holder = state.read(
+    let holder = state.read_optional(
         "associe",
         "Identifiant invalide : 1 à 64 lettres, chiffres, - _ .",
-        |v| match v {
-            "" => Some(None),
-            v => HolderId::new(v).ok().map(Some),
-        },
+        |v| HolderId::new(v).ok(),
     );
     let person = identity::read(&mut state, true, None, format::today());
     let vault = identity::vault_for_form(post.web(), &mut state);
@@ -471,14 +452,9 @@ pub async fn convene(post: Post) -> PageResult {
     let submissions_close = instant(&mut state, "depot_cloture");
     let voting_open = instant(&mut state, "vote_ouverture");
     let voting_close = instant(&mut state, "vote_cloture");
-    let max_approvals = state.read(
-        "choix_max",
-        "Un entier d'au moins 1, ou vide.",
-        |v| match v {
-            "" => Some(None),
-            v => v.parse::<u32>().ok().filter(|n| *n > 0).map(Some),
-        },
-    );
+    let max_approvals = state.read_optional("choix_max", "Un entier d'au moins 1, ou vide.", |v| {
+        v.parse::<u32>().ok().filter(|n| *n > 0)
+    });
     let command = (|| {
         let round = round?;
         Some((
@@ -496,10 +472,10 @@ pub async fn convene(post: Post) -> PageResult {
             }),
         ))
     })();
-    run(
+    settle(
         &post,
         state,
-        command,
+        post.action(command),
         "Le budget participatif est convoqué".to_owned(),
     )
     .await
@@ -515,7 +491,13 @@ pub async fn feed(post: Post) -> PageResult {
         |y| y.parse::<i32>().ok(),
     );
     let command = year.map(|year| fund(FundCommand::Feed { year }));
-    run(&post, state, command, "Le fonds est alimenté".to_owned()).await
+    settle(
+        &post,
+        state,
+        post.action(command),
+        "Le fonds est alimenté".to_owned(),
+    )
+    .await
 }
 
 /// `POST .../gestion-du-fonds/subventions`: a grant received.
@@ -536,10 +518,10 @@ pub async fn grant(post: Post) -> PageResult {
             received_on: received_on?,
         }))
     })();
-    run(
+    settle(
         &post,
         state,
-        command,
+        post.action(command),
         "La subvention est enregistrée".to_owned(),
     )
     .await
@@ -568,10 +550,10 @@ pub async fn pay(post: Post) -> PageResult {
             paid_on: paid_on?,
         }))
     })();
-    run(
+    settle(
         &post,
         state,
-        command,
+        post.action(command),
         "Le paiement est enregistré".to_owned(),
     )
     .await

@@ -28,3 +28,27 @@ use windledger_frame::{
     PageResult, Web, WebError, amount_field, errors, extract, format, layout, projected,
     read_euros, session,
 };
+
+use axum::http::StatusCode;
+use windledger_api::problem::Problem;
+use windledger_app::command::Receipt;
+use windledger_html::forms::FormState;
+
+use crate::extract::{Farm, Post, SENT_BACK, SignedIn, back_to};
+
+/// Records what `action` records, then back to `to` saying `success` with
+/// the first event's position; refused, the desk's `page` again with the
+/// form and its errors.
+async fn settle_on(
+    post: &Post,
+    state: FormState,
+    action: Option<impl Future<Output = Result<Vec<Receipt>, Problem>>>,
+    to: String,
+    success: &str,
+    page: impl AsyncFnOnce(&Farm, &SignedIn, Option<FormState>, StatusCode) -> PageResult,
+) -> PageResult {
+    post.settle(state, action, back_to(to, success), async |sent| {
+        page(&post.farm, &post.me, Some(sent), SENT_BACK).await
+    })
+    .await
+}

@@ -22,7 +22,8 @@ use windledger_projections::finance::MonthTotals;
 
 use crate::extract::{Farm, Fields, FormPost, OnFarm, Post, SignedIn, refusal, unreadable};
 use crate::layout::{
-    Field, FormState, FormView, Message, cards, errors_box, form_guard, message, select, state_of,
+    Col, Field, FormState, FormView, Message, errors_box, form_guard, message, select, state_of,
+    table,
 };
 use crate::{PageResult, WebError, format, projected};
 use windledger_api::problem::Problem;
@@ -223,29 +224,20 @@ fn year_summary(y: &OpenYear) -> Markup {
             @match &y.months {
                 Err(m) => p { (message(m)) },
                 Ok(months) if months.is_empty() => p { "Rien n'est encore déclaré." },
-                Ok(months) => {
-                (cards(html! {
-                    table {
-                        caption { "Production et recettes en vigueur, par mois" }
-                        thead { tr {
-                            th scope="col" { "Mois" }
-                            th.num scope="col" { "Production" }
-                            th.num scope="col" { "Éoliennes déclarées" }
-                            th.num scope="col" { "Recettes" }
-                        } }
-                        tbody {
-                            @for (m, t) in months {
-                                tr {
-                                    th scope="row" { (format::month(*m)) }
-                                    td.num { (format::mwh(t.mwh, 3)) }
-                                    td.num { (t.turbines_reported) " / " (y.turbines.len()) }
-                                    td.num { (format::euros(t.revenue)) }
-                                }
+                Ok(months) => (table(
+                    "Production et recettes en vigueur, par mois",
+                    &[Col::Text("Mois"), Col::Num("Production"), Col::Num("Éoliennes déclarées"), Col::Num("Recettes")],
+                    html! {
+                        @for (m, t) in months {
+                            tr {
+                                th scope="row" { (format::month(*m)) }
+                                td.num { (format::mwh(t.mwh, 3)) }
+                                td.num { (t.turbines_reported) " / " (y.turbines.len()) }
+                                td.num { (format::euros(t.revenue)) }
                             }
                         }
-                    }
-                }))
-                }
+                    },
+                )),
             }
         }
     }

@@ -33,6 +33,7 @@ use windledger_domain::meeting::{
 };
 use windledger_domain::paris::paris_date;
 use windledger_domain::types::HolderId;
+use windledger_html::tables::section;
 use windledger_papers::meeting_papers::{self, Emailed, MeetingPapers, Plan, SignableMinutes};
 
 use crate::extract::{Farm, MeetingPath, OnFarm, Params, Post, SignedIn};
@@ -587,11 +588,7 @@ async fn paperwork_page(
                 _ => p { "Les membres du bureau signent le procès-verbal une fois enregistré." },
             }
         }
-        section aria-labelledby="hors-delai" {
-            h2 #hors-delai { "Formulaires reçus hors délai" }
-            @if record.late_forms.is_empty() {
-                p { "Aucun formulaire n'a été reçu après la date limite." }
-            } @else {
+        (section("hors-delai", "Formulaires reçus hors délai", record.late_forms.is_empty(), "Aucun formulaire n'a été reçu après la date limite.", || html! {
                 (table(
                     "Formulaires conservés mais non comptés",
                     &[Col::Text("Associé"), Col::Text("Reçu le"), Col::Text("Date limite"), Col::Text("Voie")],
@@ -606,8 +603,7 @@ async fn paperwork_page(
                         }
                     },
                 ))
-            }
-        }
+        }))
     };
     farm.page(status, &title, me.shown(), body)
 }

@@ -6,6 +6,7 @@
 use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
+use windledger_html::tables::section;
 
 use crate::layout::{Col, contents, table};
 use serde_json::{Value, json};
@@ -19,7 +20,7 @@ use windledger_domain::types::{
 };
 use windledger_projections::cap_table::AsOf;
 
-use crate::extract::{Farm, MeetingPath, Params, Post, SENT_BACK, SignedIn, back_to};
+use crate::extract::{Farm, MeetingPath, Params, Post, SignedIn};
 use crate::layout::{
     Field, FormState, FormView, Message, errors_box, form_guard, select, state_of, textarea,
 };
@@ -277,10 +278,7 @@ async fn secretary_page(
         datalist #associes {
             @for (id, _, exited) in &r.holders { @if !exited { option value=(id) {} } }
         }
-        section aria-labelledby="assemblees" {
-            h2 #assemblees { "Assemblées" }
-            @if r.meetings.is_empty() { p { "Aucune assemblée n'est convoquée." } }
-            @else {
+        (section("assemblees", "Assemblées", r.meetings.is_empty(), "Aucune assemblée n'est convoquée.", || html! {
                 (table(
                     "Assemblées et actions possibles",
                     &[Col::Text("Assemblée"), Col::Text("Vote"), Col::Num("Bulletins comptés"), Col::Text("Action")],
@@ -309,12 +307,8 @@ async fn secretary_page(
                         }
                     },
                 ))
-            }
-        }
-        section aria-labelledby="dividendes" {
-            h2 #dividendes { "Dividendes" }
-            @if r.dividends.is_empty() { p { "Aucun dividende n'est mis en distribution." } }
-            @else {
+        }))
+        (section("dividendes", "Dividendes", r.dividends.is_empty(), "Aucun dividende n'est mis en distribution.", || html! {
                 ul {
                     @for (year, allocated, paid) in r.dividends.iter().rev() {
                         li {
@@ -323,8 +317,7 @@ async fn secretary_page(
                         }
                     }
                 }
-            }
-        }
+        }))
         section aria-labelledby="eoliennes" {
             h2 #eoliennes { "Éoliennes" }
             p {
@@ -467,16 +460,6 @@ pub(crate) fn holder(state: &mut FormState, name: &str) -> Option<HolderId> {
     })
 }
 
-/// Runs a command, then back to the page (or the page with the refusal).
-async fn run(
-    post: &Post,
-    state: FormState,
-    command: Option<(String, Command)>,
-    success: String,
-) -> PageResult {
-    settle(post, state, post.action(command), success).await
-}
-
 /// Records what `action` records, then back to the page with `success`
 /// and the first event's position (or the page with the refusal).
 async fn settle(
@@ -485,11 +468,8 @@ async fn settle(
     action: Option<impl Future<Output = Result<Vec<Receipt>, Problem>>>,
     success: String,
 ) -> PageResult {
-    let to = back_to(post.farm.path("/secretariat"), &success);
-    post.settle(state, action, to, async |sent| {
-        secretary_page(&post.farm, &post.me, Some(sent), SENT_BACK).await
-    })
-    .await
+    let to = post.farm.path("/secretariat");
+    crate::settle_on(post, state, action, to, &success, secretary_page).await
 }
 
 /// `POST /parcs/{ledger}/secretariat/associes`: a holder and their
@@ -510,13 +490,10 @@ pub async fn admit(post: Post) -> PageResult {
         "Un code INSEE compte 5 caractères : 5 chiffres, ou 2A/2B puis 3 chiffres.",
         |c| CommuneCode::new(c).ok(),
     );
-    let members = state.read(
+    let members = state.read_optional(
         "membres",
         "Indiquez le nombre de membres du club, un entier d'au moins 1 (vide pour un autre associé).",
-        |m| match m {
-            "" => Some(None),
-            m => m.parse::<u32>().ok().filter(|m| *m > 0).map(Some),
-        },
+        |m| m.parse::<u32>().ok().filter(|m| *m > 0),
     );
     let effective_date = date(&mut state, "date_effet");
     let today = format::today();
@@ -600,31 +577,22 @@ pub async fn transfer(post: Post) -> PageResult {
         },
     );
     // Empty: a donation or an inheritance.
-    let price = state.read(
+    let price = state.read_optional(
         "prix",
         "Indiquez un montant en euros, positif (12,50).",
-        |v| match v {
-            "" => Some(None),
-            v => parse_decimal(v).and_then(|d| Euros::new(d).ok()).map(Some),
-        },
+        |v| parse_decimal(v).and_then(|d| Euros::new(d).ok()),
     );
-    let approval = state.read(
-        "agrement",
-        "Identifiant de résolution invalide.",
-        |v| match v {
-            "" => Some(None),
-            v => ResolutionId::new(v).ok().map(Some),
-        },
-    );
-    let exemption = state.read(
+    let approval = state.read_optional("agrement", "Identifiant de résolution invalide.", |v| {
+        ResolutionId::new(v).ok()
+    });
+    let exemption = state.read_optional(
         "exception",
         "Choisissez une exception prévue par les statuts, ou aucune.",
-        |v| match v {
-            "" => Some(None),
-            v => LOCK_UP_EXEMPTIONS
+        |v| {
+            LOCK_UP_EXEMPTIONS
                 .iter()
                 .find(|(_, value, _)| *value == v)
-                .map(|(exemption, _, _)| Some(*exemption)),
+                .map(|(exemption, _, _)| *exemption)
         },
     );
     let effective_date = date(&mut state, "date_effet");
@@ -662,7 +630,13 @@ pub async fn transfer(post: Post) -> PageResult {
         )),
         _ => None,
     };
-    run(&post, state, target, "La cession est enregistrée".into()).await
+    settle(
+        &post,
+        state,
+        post.action(target),
+        "La cession est enregistrée".into(),
+    )
+    .await
 }
 
 /// The agenda as the command takes it, from the rows filled in.
@@ -746,51 +720,32 @@ fn agenda(state: &mut FormState) -> Vec<Value> {
 /// given for a purpose that takes none.
 fn with_terms(state: &mut FormState, i: usize, mut purpose: Value) -> Option<Value> {
     let name = |field: &str| format!("r{i}_{field}");
-    let holder = state.read(
-        &name("associe"),
-        "Identifiant d'associé invalide.",
-        |v| match v {
-            "" => Some(None),
-            v => HolderId::new(v).ok().map(Some),
-        },
-    );
-    let class = state.read(
+    let holder = state.read_optional(&name("associe"), "Identifiant d'associé invalide.", |v| {
+        HolderId::new(v).ok()
+    });
+    let class = state.read_optional(
         &name("categorie"),
         "Identifiant de catégorie invalide.",
-        |v| match v {
-            "" => Some(None),
-            v => ShareClassId::new(v).ok().map(Some),
-        },
+        |v| ShareClassId::new(v).ok(),
     );
-    let count = state.read(
+    let count = state.read_optional(
         &name("nombre"),
         "Indiquez un nombre entier d'actions, au moins 1.",
-        |v| match v {
-            "" => Some(None),
-            v => v
-                .parse::<u64>()
+        |v| {
+            v.parse::<u64>()
                 .ok()
                 .filter(|n| *n > 0)
                 .and_then(|n| ShareCount::new(n).ok())
-                .map(Some),
         },
     );
-    let price = state.read(
+    let price = state.read_optional(
         &name("prix"),
         "Indiquez un montant en euros, positif (12,50).",
-        |v| match v {
-            "" => Some(None),
-            v => parse_decimal(v).and_then(|d| Euros::new(d).ok()).map(Some),
-        },
+        |v| parse_decimal(v).and_then(|d| Euros::new(d).ok()),
     );
-    let deadline = state.read(
-        &name("echeance"),
-        "Indiquez une date (AAAA-MM-JJ).",
-        |v| match v {
-            "" => Some(None),
-            v => v.parse::<NaiveDate>().ok().map(Some),
-        },
-    );
+    let deadline = state.read_optional(&name("echeance"), "Indiquez une date (AAAA-MM-JJ).", |v| {
+        v.parse::<NaiveDate>().ok()
+    });
     let terms = Terms {
         holder: holder?,
         class: class?,
@@ -914,7 +869,7 @@ pub async fn convene(post: Post) -> PageResult {
         "L'assemblée {} est convoquée",
         id.map(|m| m.to_string()).unwrap_or_default()
     );
-    run(&post, state, target, success).await
+    settle(&post, state, post.action(target), success).await
 }
 
 async fn meeting_command(
@@ -928,10 +883,10 @@ async fn meeting_command(
     }
     let state = FormState::new(MEETING_FORM, post.fields.clone());
     let success = format!("{success} : {meeting}");
-    run(
+    settle(
         &post,
         state,
-        Some((meeting, Command::Meeting(command))),
+        post.action(Some((meeting, Command::Meeting(command)))),
         success,
     )
     .await

@@ -11,7 +11,7 @@ use windledger_domain::company::{CompanyCommand, Fleet};
 use windledger_domain::types::{CommuneCode, Kilowatts, ResolutionId, TurbineId};
 use windledger_projections::cap_table::AsOf;
 
-use crate::extract::{Farm, Post, SENT_BACK, SignedIn, back_to};
+use crate::extract::{Farm, Post, SignedIn};
 use crate::layout::{Col, Field, FormState, errors_box, form_guard, select, state_of, table};
 use crate::secretary::date;
 use crate::{PageResult, format, projected};
@@ -179,11 +179,8 @@ pub async fn record(post: Post) -> PageResult {
         post.execute("", &company, Command::Company(Box::new(command)))
             .await
     });
-    let to = back_to(link(&post.farm, ""), "L'opération est enregistrée");
-    post.settle(state, action, to, async |sent| {
-        page(&post.farm, &post.me, Some(sent), SENT_BACK).await
-    })
-    .await
+    let (to, success) = (link(&post.farm, ""), "L'opération est enregistrée");
+    crate::settle_on(post, state, action, to, success, page).await
 }
 
 /// A field the operation needs (an error if empty) or ignores (read as

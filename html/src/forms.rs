@@ -80,6 +80,20 @@ impl FormState {
         read
     }
 
+    /// Field `name`, which may be left empty (`Some(None)`), else read by
+    /// `parse`; if it does not read, `error` is said next to it.
+    pub fn read_optional<T>(
+        &mut self,
+        name: &str,
+        error: &str,
+        parse: impl FnOnce(&str) -> Option<T>,
+    ) -> Option<Option<T>> {
+        self.read(name, error, |v| match v {
+            "" => Some(None),
+            v => parse(v).map(Some),
+        })
+    }
+
     /// [`FormState::read`], saying `missing` if the field is empty.
     pub fn read_required<T>(
         &mut self,
@@ -325,5 +339,28 @@ pub fn textarea(
         @if let Some(e) = error { span.field-error id={ (id) "-erreur" } { (e) } }
         textarea id=(id) name=(name) aria-describedby=[hint.map(|_| format!("{id}-aide"))]
             aria-invalid=[error.map(|_| "true")] { (view.value(name, "")) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_optional_field_left_empty_reads_as_none_and_one_that_does_not_read_is_an_error() {
+        let values = [("a", " "), ("b", "12"), ("c", "x")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .into();
+        let mut state = FormState::new("f", values);
+        let number = |v: &str| v.parse::<u32>().ok();
+        assert_eq!(state.read_optional("a", "?", number), Some(None));
+        assert_eq!(state.read_optional("b", "?", number), Some(Some(12)));
+        assert_eq!(state.read_optional("absent", "?", number), Some(None));
+        assert!(!state.has_errors());
+        assert_eq!(state.read_optional("c", "Un nombre.", number), None);
+        assert_eq!(
+            state.errors.get("c").map(String::as_str),
+            Some("Un nombre.")
+        );
     }
 }

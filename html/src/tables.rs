@@ -105,6 +105,23 @@ pub fn table(caption: impl maud::Render, columns: &[Col], rows: Markup) -> Marku
     })
 }
 
+/// A page's section under its heading `title` (whose id, `id`, labels
+/// the section): `nothing` in a paragraph when `empty`, else `body`.
+pub fn section(
+    id: &str,
+    title: &str,
+    empty: bool,
+    nothing: &str,
+    body: impl FnOnce() -> Markup,
+) -> Markup {
+    html! {
+        section aria-labelledby=(id) {
+            h2 id=(id) { (title) }
+            @if empty { p { (nothing) } } @else { (body()) }
+        }
+    }
+}
+
 /// "Sur cette page": links to the page's sections, `(anchor, title)`.
 pub fn contents(sections: &[(&str, &str)]) -> Markup {
     html! {
@@ -117,6 +134,32 @@ pub fn contents(sections: &[(&str, &str)]) -> Markup {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_section_reads_as_one_written_by_hand() {
+        let by_hand = |empty: bool| {
+            html! {
+                section aria-labelledby="annees" {
+                    h2 #annees { "Année par année" }
+                    @if empty {
+                        p { "Le fonds n'a encore rien reçu." }
+                    } @else {
+                        p { "1 & <2>" }
+                    }
+                }
+            }
+        };
+        for empty in [true, false] {
+            let made = section(
+                "annees",
+                "Année par année",
+                empty,
+                "Le fonds n'a encore rien reçu.",
+                || html! { p { "1 & <2>" } },
+            );
+            assert_eq!(made.into_string(), by_hand(empty).into_string());
+        }
+    }
 
     #[test]
     fn each_cell_is_labelled_with_its_columns_header_and_nothing_else_changes() {

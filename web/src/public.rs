@@ -11,6 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use chrono::{NaiveDate, Utc};
 use maud::{Markup, html};
+use windledger_html::tables::section;
 
 use crate::layout::{Col, cards, contents, table};
 use rust_decimal::Decimal;
@@ -474,11 +475,7 @@ fn decisions_section(data: &FarmPage) -> Markup {
     let split = data.decisions.len().min(RECENT_DECISIONS);
     let (recent, older) = data.decisions.split_at(split);
     html! {
-        section aria-labelledby="decisions" {
-            h2 #decisions { "Décisions adoptées" }
-            @if data.decisions.is_empty() {
-                p { "Aucune décision n'a encore été adoptée." }
-            } @else {
+        (section("decisions", "Décisions adoptées", data.decisions.is_empty(), "Aucune décision n'a encore été adoptée.", || html! {
                 p {
                     @let (adopted, rejected) = (data.decisions.len(), data.rejected);
                     (adopted) " résolution" (format::plural(adopted)) " adoptée" (format::plural(adopted))
@@ -493,8 +490,7 @@ fn decisions_section(data: &FarmPage) -> Markup {
                         (decisions_table(older, "Résolutions adoptées plus anciennes"))
                     }
                 }
-            }
-        }
+        }))
     }
 }
 

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use chrono::{DateTime, Utc};
 use maud::{Markup, html};
+use windledger_html::tables::section;
 
 use crate::layout::{Col, table};
 use rust_decimal::Decimal;
@@ -367,11 +368,7 @@ pub async fn home(farm: Farm, me: SignedIn) -> PageResult {
         }
         @if let Some(m) = &mine { (mine_sections(&farm, m)) }
         @if role == Role::Resident {
-            section aria-labelledby="budgets" {
-                h2 #budgets { "Budgets participatifs" }
-                @if rounds.is_empty() {
-                    p { "Aucun budget participatif n'est encore convoqué." }
-                } @else {
+            (section("budgets", "Budgets participatifs", rounds.is_empty(), "Aucun budget participatif n'est encore convoqué.", || html! {
                     p { "Déposez un projet ou votez depuis la page de chaque budget participatif." }
                     ul {
                         @for r in &rounds {
@@ -383,15 +380,10 @@ pub async fn home(farm: Farm, me: SignedIn) -> PageResult {
                             }
                         }
                     }
-                }
-            }
+            }))
         }
         @if !matches!(role, Role::Operator | Role::Resident) {
-            section aria-labelledby="assemblees" {
-                h2 #assemblees { "Assemblées en cours" }
-                @if meetings.is_empty() {
-                    p { "Aucune assemblée n'est en cours." }
-                } @else {
+            (section("assemblees", "Assemblées en cours", meetings.is_empty(), "Aucune assemblée n'est en cours.", || html! {
                     ul {
                         @for m in &meetings {
                             li {
@@ -401,8 +393,7 @@ pub async fn home(farm: Farm, me: SignedIn) -> PageResult {
                             }
                         }
                     }
-                }
-            }
+            }))
         }
     };
     farm.page(StatusCode::OK, "Mon espace", me.shown(), body)
@@ -490,10 +481,7 @@ fn mine_sections(farm: &Farm, m: &Mine) -> Markup {
                 }
             }
         }
-        section aria-labelledby="mouvements" {
-            h2 #mouvements { "Mes mouvements d'actions" }
-            @if s.holdings.is_empty() { p { "Aucun mouvement n'est inscrit à votre compte." } }
-            @else {
+        (section("mouvements", "Mes mouvements d'actions", s.holdings.is_empty(), "Aucun mouvement n'est inscrit à votre compte.", || html! {
                 (table(
                     "Chaque mouvement inscrit au registre, du plus récent au plus ancien, avec le solde qui en résulte",
                     &[Col::Text("Date"), Col::Text("Mouvement"), Col::Text("Catégorie"), Col::Num("Actions"), Col::Num("Solde"), Col::Num("Événement")],
@@ -510,13 +498,8 @@ fn mine_sections(farm: &Farm, m: &Mine) -> Markup {
                         }
                     },
                 ))
-            }
-        }
-        section aria-labelledby="votes" {
-            h2 #votes { "Mes votes et leurs reçus" }
-            @if s.ballots.is_empty() {
-                p { "Vous n'avez pas encore voté." }
-            } @else {
+        }))
+        (section("votes", "Mes votes et leurs reçus", s.ballots.is_empty(), "Vous n'avez pas encore voté.", || html! {
                 p {
                     "Chaque bulletin est un événement du registre : sa position et son empreinte (SHA-256) "
                     "en sont le reçu, vérifiable sur tout point de contrôle signé ultérieur."
@@ -552,8 +535,7 @@ fn mine_sections(farm: &Farm, m: &Mine) -> Markup {
                         }
                     },
                 ))
-            }
-        }
+        }))
         section aria-labelledby="dividendes" {
             h2 #dividendes { "Mes dividendes" }
             @if s.dividends.is_empty() {

@@ -21,6 +21,7 @@ use windledger_domain::ratio::Ratio;
 use windledger_domain::types::{CommuneCode, ProposalId, ResidentId, RoundId};
 use windledger_html::charts::{Bar, bar_chart};
 use windledger_html::forms::{Field, FormState, errors_box, select, state_of};
+use windledger_html::tables::section;
 use windledger_html::tables::{Col, table};
 use windledger_projections::territory::{FundView, Proposal, Round};
 
@@ -125,11 +126,7 @@ fn years(view: &FundView) -> Markup {
         })
         .collect();
     html! {
-        section aria-labelledby="annees" {
-            h2 #annees { "Année par année" }
-            @if view.years.is_empty() {
-                p { "Le fonds n'a encore rien reçu." }
-            } @else {
+        (section("annees", "Année par année", view.years.is_empty(), "Le fonds n'a encore rien reçu.", || html! {
                 (bar_chart(
                     "graphique-fonds",
                     "Entrées du fonds de territoire par année",
@@ -153,8 +150,7 @@ fn years(view: &FundView) -> Markup {
                         }
                     },
                 ))
-            }
-        }
+        }))
     }
 }
 
@@ -188,11 +184,7 @@ fn rule(rule: &FeedRule, base: Decimal) -> String {
 /// Each financial year that fed the fund: what the charter took, on what.
 fn feeds(view: &FundView) -> Markup {
     html! {
-        section aria-labelledby="exercices" {
-            h2 #exercices { "Ce que chaque exercice du parc a versé" }
-            @if view.feeds.is_empty() {
-                p { "Aucun exercice n'a encore alimenté le fonds." }
-            } @else {
+        (section("exercices", "Ce que chaque exercice du parc a versé", view.feeds.is_empty(), "Aucun exercice n'a encore alimenté le fonds.", || html! {
                 (table(
                     "L'alimentation du fonds par les exercices approuvés, selon la clause des statuts",
                     &[Col::Text("Exercice"), Col::Text("Clause des statuts"), Col::Num("Montant"), Col::Num("Position au journal")],
@@ -207,18 +199,13 @@ fn feeds(view: &FundView) -> Markup {
                         }
                     },
                 ))
-            }
-        }
+        }))
     }
 }
 
 fn rounds(farm: &Farm, view: &FundView) -> Markup {
     html! {
-        section aria-labelledby="budgets" {
-            h2 #budgets { "Budgets participatifs" }
-            @if view.rounds.is_empty() {
-                p { "Aucun budget participatif n'est encore convoqué." }
-            } @else {
+        (section("budgets", "Budgets participatifs", view.rounds.is_empty(), "Aucun budget participatif n'est encore convoqué.", || html! {
                 ul {
                     @for r in &view.rounds {
                         li {
@@ -230,18 +217,13 @@ fn rounds(farm: &Farm, view: &FundView) -> Markup {
                         }
                     }
                 }
-            }
-        }
+        }))
     }
 }
 
 fn residents(view: &FundView, places: &PlaceNames) -> Markup {
     html! {
-        section aria-labelledby="habitants" {
-            h2 #habitants { "Habitants inscrits" }
-            @if view.residents.is_empty() {
-                p { "Aucun habitant n'est encore inscrit." }
-            } @else {
+        (section("habitants", "Habitants inscrits", view.residents.is_empty(), "Aucun habitant n'est encore inscrit.", || html! {
                 div.table {
                     table {
                         caption { "Habitants inscrits par commune (aucun n'est nommé)" }
@@ -253,8 +235,7 @@ fn residents(view: &FundView, places: &PlaceNames) -> Markup {
                         }
                     }
                 }
-            }
-        }
+        }))
     }
 }
 
@@ -737,11 +718,7 @@ fn rules(view: &Round, places: &PlaceNames) -> Markup {
 
 fn proposals(view: &Round, places: &PlaceNames) -> Markup {
     html! {
-        section aria-labelledby="projets" {
-            h2 #projets { "Projets" }
-            @if view.proposals.is_empty() {
-                p { "Aucun projet n'est encore déposé." }
-            } @else {
+        (section("projets", "Projets", view.proposals.is_empty(), "Aucun projet n'est encore déposé.", || html! {
                 (table(
                     "Projets déposés, dans l'ordre de leur dépôt",
                     &[Col::Text("Projet"), Col::Text("Commune"), Col::Num("Coût"), Col::Num("Voix"), Col::Text("Décision")],
@@ -767,7 +744,6 @@ fn proposals(view: &Round, places: &PlaceNames) -> Markup {
                         }
                     },
                 ))
-            }
-        }
+        }))
     }
 }
