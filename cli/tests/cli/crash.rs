@@ -453,9 +453,19 @@ impl Campaign {
         let server = tokio::task::block_in_place(|| {
             Server::start(self.folder.path(), &self.db.url, log, round)
         });
-        // The server sees exactly what the database holds: sign it.
-        let answer = request(server.addr, "GET", &api("/checkpoint"), None, None, None)
-            .unwrap_or_else(|e| panic!("GET /checkpoint after start {}: {e}", self.starts));
+        // The server sees exactly what the database holds: sign it. It
+        // may still be verifying the chain it started on (a loaded machine
+        // takes longer than the five seconds a checkpoint waits for it):
+        // 503 says to try again.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let answer = loop {
+            let answer = request(server.addr, "GET", &api("/checkpoint"), None, None, None)
+                .unwrap_or_else(|e| panic!("GET /checkpoint after start {}: {e}", self.starts));
+            if answer.status != 503 || Instant::now() >= deadline {
+                break answer;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        };
         let body = answer.json();
         let verifier = self.verifier.get_or_insert_with(|| {
             CheckpointVerifier::parse(body["public_key"].as_str().unwrap_or_default())
