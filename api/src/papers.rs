@@ -156,7 +156,7 @@ pub(crate) async fn send_emails(
         &runtime,
         &plan,
         mailer,
-        windledger_domain::paris::paris_date(chrono::Utc::now()),
+        windledger_app::today(),
         &crate::identity::metadata(&principal),
         |_, _| {},
     )

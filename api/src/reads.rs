@@ -467,9 +467,7 @@ pub(crate) async fn ocf(
             "the OCF export is as of a date: give as_of",
         ));
     }
-    let as_of = q
-        .as_of
-        .unwrap_or_else(|| windledger_domain::paris::paris_date(Utc::now()));
+    let as_of = q.as_of.unwrap_or_else(windledger_app::today);
     let stream = windledger_store::aggregate_stream::<windledger_domain::company::Company>(
         &runtime.company_id(),
     )

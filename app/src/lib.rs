@@ -37,3 +37,4 @@ pub mod redaction;
 pub mod services;
 
 pub use error::{Error, ErrorKind};
+pub use services::today;

@@ -21,6 +21,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::services::today;
 use serde::Serialize;
 use windledger_domain::budgeting::fund::{FundCommand, TerritoryFund};
 use windledger_domain::company::{CompanyCommand, HolderKind};
@@ -142,11 +144,6 @@ fn vault_error(e: VaultError) -> Error {
 
 fn store_error(e: windledger_store::StoreError) -> Error {
     Error::store(&e)
-}
-
-/// Today in Paris, as the pages' dates and the domain's clock are.
-fn today() -> NaiveDate {
-    windledger_domain::paris::paris_date(Utc::now())
 }
 
 impl Vault {

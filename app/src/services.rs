@@ -37,6 +37,12 @@ impl windledger_domain::clock::Clock for SystemClock {
     }
 }
 
+/// Today in Paris on the server's clock: the date a page, a document or a
+/// command takes when none is given (the one place the shell reads it).
+pub fn today() -> NaiveDate {
+    windledger_domain::clock::Clock::today(&SystemClock)
+}
+
 /// The cap table on a date: the company stream folded to that date.
 pub struct CompanyCapTables {
     pub store: Store,

@@ -85,7 +85,7 @@ pub async fn run(options: &ConvocationsOptions, out: &mut dyn Write) -> anyhow::
     )?;
     match &mailer {
         Some(mailer) if !plan.by_email.is_empty() => {
-            let today = windledger_domain::paris::paris_date(chrono::Utc::now());
+            let today = windledger_app::today();
             let emailed =
                 meeting_papers::send_emails(&runtime, &plan, mailer, today, &actor(), |_, _| {})
                     .await?;

@@ -143,9 +143,7 @@ pub async fn run_to(opts: &ExportOptions, out: &mut (dyn Write + Send)) -> anyho
         (ExportKind::Pabulib, Some(_)) | (_, None) => {}
         (_, Some(round)) => bail!("{round:?}: only pabulib takes a round"),
     }
-    let as_of = opts
-        .as_of
-        .unwrap_or_else(|| windledger_domain::paris::paris_date(chrono::Utc::now()));
+    let as_of = opts.as_of.unwrap_or_else(windledger_app::today);
     let (store, ledger) = opts.source.open(None).await?;
     let head = store
         .head(&ledger)

@@ -296,7 +296,7 @@ fn secretary_forms(farm: &Farm, me: &SignedIn, d: &Desk, sent: Option<&FormState
         state_of(sent, GRANT_FORM),
         state_of(sent, PAY_FORM),
     );
-    let today = format::today().to_string();
+    let today = windledger_app::today().to_string();
     html! {
         @if years.is_empty() {
             section.card aria-labelledby="alimenter" {
@@ -377,7 +377,7 @@ pub async fn register(post: Post) -> PageResult {
         "Identifiant invalide : 1 à 64 lettres, chiffres, - _ .",
         |v| HolderId::new(v).ok(),
     );
-    let person = identity::read(&mut state, true, None, format::today());
+    let person = identity::read(&mut state, true, None, windledger_app::today());
     let vault = identity::vault_for_form(post.web(), &mut state);
     // A resident's id is the server's: unique, and naming no one.
     let resident = ResidentId::new(format!(
@@ -677,7 +677,7 @@ pub async fn correct_resident(Params(path): Params<ResidentPath>, post: Post) ->
     let web = post.web().clone();
     let vault = identity::vault(&web)?;
     let mut state = FormState::new(IDENTITY_FORM, post.fields.clone());
-    let person = identity::read(&mut state, true, None, format::today());
+    let person = identity::read(&mut state, true, None, windledger_app::today());
     let action = person.map(|person| {
         let metadata = post.metadata("");
         let runtime = post.farm.runtime.clone();

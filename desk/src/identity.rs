@@ -450,7 +450,7 @@ pub async fn correct(Params(path): Params<HolderPath>, post: Post) -> PageResult
     let kind = kind_of(&post.farm, &holder).await?;
     let web = post.web().clone();
     let vault = vault(&web)?;
-    let today = format::today();
+    let today = windledger_app::today();
     let mut state = FormState::new(IDENTITY_FORM, post.fields.clone());
     // The version it corrects: read to keep its statements and consent
     // dates, the read logged as the page's.

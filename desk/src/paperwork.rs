@@ -459,7 +459,7 @@ async fn paperwork_page(
                     form.card method="post" action=(link(farm, meeting, "/convocations/lettres")) {
                         h3 { "Par courrier" }
                         (form_guard(session))
-                        (Field::new(letters, LETTERS_FORM, "envoi", "Lettres remises à la poste le").kind("date").required().default_value(letters, &format::today().to_string()).hint("Les lettres à poster (le PDF ci-dessus) sont enregistrées comme envoyées ce jour-là.").render())
+                        (Field::new(letters, LETTERS_FORM, "envoi", "Lettres remises à la poste le").kind("date").required().default_value(letters, &windledger_app::today().to_string()).hint("Les lettres à poster (le PDF ci-dessus) sont enregistrées comme envoyées ce jour-là.").render())
                         button type="submit" { "Enregistrer l'envoi des lettres" }
                     }
                 }
@@ -940,7 +940,7 @@ pub async fn send_emails(
             let runtime = &post.farm.runtime;
             Some(async move {
                 let _convening = convening;
-                let today = format::today();
+                let today = windledger_app::today();
                 let sent = meeting_papers::send_emails(
                     runtime,
                     &plan,

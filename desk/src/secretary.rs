@@ -237,7 +237,7 @@ async fn secretary_page(
     let admit = state_of(sent.as_ref(), ADMIT_FORM);
     let transfer = state_of(sent.as_ref(), TRANSFER_FORM);
     let convene = state_of(sent.as_ref(), CONVENE_FORM);
-    let today = format::today();
+    let today = windledger_app::today();
     let kinds: Vec<(String, String)> = format::HOLDER_KINDS
         .iter()
         .map(|(k, n)| ((*n).to_owned(), format::holder_kind(*k).to_owned()))
@@ -496,7 +496,7 @@ pub async fn admit(post: Post) -> PageResult {
         |m| m.parse::<u32>().ok().filter(|m| *m > 0),
     );
     let effective_date = date(&mut state, "date_effet");
-    let today = format::today();
+    let today = windledger_app::today();
     let person = kind.and_then(|k| identity::read(&mut state, identity::natural(k), None, today));
     let vault = identity::vault_for_form(post.web(), &mut state);
     let action = match (

@@ -61,7 +61,7 @@ async fn page(
         .iter()
         .map(|(a, b)| ((*a).to_owned(), (*b).to_owned()))
         .collect();
-    let today = format::today();
+    let today = windledger_app::today();
     let title = "Éoliennes du parc";
     let body = html! {
         h1 { (title) }

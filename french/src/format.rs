@@ -148,11 +148,6 @@ pub fn parse_datetime_input(value: &str) -> Option<DateTime<Utc>> {
         .map(from_paris)
 }
 
-/// Today in Paris.
-pub fn today() -> NaiveDate {
-    windledger_domain::paris::paris_date(Utc::now())
-}
-
 pub fn meeting_kind(kind: MeetingKind) -> &'static str {
     match kind {
         MeetingKind::OrdinaryGeneralMeeting => "Assemblée générale ordinaire",

@@ -277,7 +277,7 @@ fn read_mine(p: &windledger_projections::runner::Projections, holder: &HolderId)
                 .map(|t| (t.holders, t.shares, t.capital_pct, t.votes_pct));
         }
     }
-    let weight = fold.vote_weights(format::today()).and_then(|w| {
+    let weight = fold.vote_weights(windledger_app::today()).and_then(|w| {
         let mine = w.voters.iter().find(|v| &v.holder == holder)?;
         let colleges = votes::colleges_of(charter?);
         Some((
