@@ -22,6 +22,7 @@ use windledger_documents::meeting::{attendance_pdf, named_on_sheet};
 use windledger_documents::register::{account_pdf, certificate_pdf, register_csv, register_pdf};
 use windledger_documents::{DocumentError, Drawn, Person};
 use windledger_domain::types::HolderId;
+use windledger_papers::meeting_papers::meeting_drawn;
 use windledger_projections::share_register::RegisterEntry;
 
 use crate::AppState;
@@ -240,8 +241,7 @@ pub(crate) async fn attendance(
             .meeting(&meeting)
             .cloned()
             .ok_or_else(|| Problem::not_found(format!("no meeting {meeting:?} in this ledger")))?;
-        let mut drawn = Drawn::of(p, &id, None).ok_or_else(no_company)?;
-        drawn.date = windledger_domain::paris::paris_date(record.convocation.closes_at);
+        let drawn = meeting_drawn(p, &id, &record).ok_or_else(no_company)?;
         Ok::<_, Problem>((drawn, record))
     })
     .await??;

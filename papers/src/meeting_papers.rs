@@ -59,8 +59,7 @@ impl MeetingPapers {
     /// no company or no such meeting.
     pub fn of(projections: &Projections, ledger: &str, meeting: &str) -> Option<Self> {
         let record = projections.register.fold().meeting(meeting)?.clone();
-        let mut drawn = Drawn::of(projections, ledger, None)?;
-        drawn.date = windledger_domain::paris::paris_date(record.convocation.closes_at);
+        let drawn = meeting_drawn(projections, ledger, &record)?;
         let convened_on = record.convocation.convened_on;
         let cap_table = projections.cap_table.fold();
         let deadlines = cap_table
@@ -98,6 +97,19 @@ impl MeetingPapers {
             &self.record,
         )
     }
+}
+
+/// The state a meeting's documents state: the ledger's head, dated on the
+/// Paris day the meeting's vote closes; `None` when the ledger has no
+/// company.
+pub fn meeting_drawn(
+    projections: &Projections,
+    ledger: &str,
+    record: &MeetingRecord,
+) -> Option<Drawn> {
+    let mut drawn = Drawn::of(projections, ledger, None)?;
+    drawn.date = windledger_domain::paris::paris_date(record.convocation.closes_at);
+    Some(drawn)
 }
 
 /// One holder to convene, with what they receive.
