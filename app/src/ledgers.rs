@@ -231,8 +231,7 @@ impl Ledgers {
         let budget = self.budget();
         let mut charged = 0u64;
         let mut opened = 0;
-        for id in store.ledgers().await? {
-            let size = store.head(&id).await?.size;
+        for (id, size) in store.ledger_sizes().await? {
             charged = charged.saturating_add(size.saturating_mul(BYTES_PER_EVENT));
             if charged > budget {
                 break;

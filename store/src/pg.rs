@@ -254,6 +254,14 @@ impl Pg {
         ids.into_iter().map(LedgerId::parse).collect()
     }
 
+    pub async fn ledger_sizes(&self) -> Result<Vec<(LedgerId, u64)>, StoreError> {
+        let rows: Vec<(String, i64)> =
+            sqlx::query_as("SELECT ledger_id, head_position FROM ledgers ORDER BY ledger_id")
+                .fetch_all(&self.pool)
+                .await?;
+        crate::rows::sizes(rows)
+    }
+
     pub async fn head(&self, ledger: &LedgerId) -> Result<Option<Head>, StoreError> {
         let row = sqlx::query("SELECT head_position, head_hash FROM ledgers WHERE ledger_id = $1")
             .bind(ledger.as_str())
@@ -810,9 +818,7 @@ impl Pg {
         .bind(&ids)
         .fetch_all(&self.pool)
         .await?;
-        rows.into_iter()
-            .map(|(id, head)| Ok((LedgerId::parse(id)?, u64::try_from(head).unwrap_or(0))))
-            .collect()
+        crate::rows::sizes(rows)
     }
 
     /// Where the database's write-ahead log stands: on a primary, its

@@ -73,6 +73,14 @@ where
 /// stream_id, stream_version, event_type, schema_version, payload,
 /// metadata, hash` (as text where the database has JSON), given its
 /// `event_id` as the backend decodes column 0.
+/// Ledgers' ids and head positions, as `SELECT ledger_id, head_position`
+/// reads them.
+pub(crate) fn sizes(rows: Vec<(String, i64)>) -> Result<Vec<(LedgerId, u64)>, StoreError> {
+    rows.into_iter()
+        .map(|(id, head)| Ok((LedgerId::parse(id)?, to_u64(head)?)))
+        .collect()
+}
+
 pub(crate) fn stored_content_from_row<R>(r: &R, event_id: Uuid) -> Result<StoredContent, StoreError>
 where
     R: Row,

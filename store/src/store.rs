@@ -309,6 +309,12 @@ impl Store {
             .await
     }
 
+    /// Every ledger's size as last committed, by id, in one read.
+    pub async fn ledger_sizes(&self) -> Result<Vec<(LedgerId, u64)>, StoreError> {
+        self.guarded(async { on_backend!(self, |b| b.ledger_sizes()) })
+            .await
+    }
+
     /// The ledger's size and head hash as last committed.
     pub async fn head(&self, ledger: &LedgerId) -> Result<Head, StoreError> {
         let head = self
