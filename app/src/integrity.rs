@@ -265,31 +265,36 @@ impl Integrity {
         }
     }
 
-    /// Waits until `size` events are verified (or the ledger is found
-    /// broken, or `timeout` passes).
-    pub async fn verified_up_to(&self, size: u64, timeout: Duration) -> Result<Head, Error> {
+    /// Waits until `size` events are verified, as long as verification
+    /// goes on: it gives up when no event was verified for `stall` (or
+    /// when the ledger is found broken). A long ledger read on a loaded
+    /// machine is waited for to its end; a verification that stopped is
+    /// not.
+    pub async fn verified_up_to(&self, size: u64, stall: Duration) -> Result<Head, Error> {
         let mut rx = self.verified.subscribe();
-        let waited = tokio::time::timeout(timeout, async {
+        let waited = async {
             loop {
                 if let Some(b) = self.broken() {
-                    return Err(b);
+                    return Err(Some(b));
                 }
                 if *rx.borrow_and_update() >= size {
                     return Ok(());
                 }
-                if rx.changed().await.is_err() {
-                    return Ok(());
+                match tokio::time::timeout(stall, rx.changed()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(_)) => return Ok(()),
+                    Err(_) => return Err(None),
                 }
             }
-        })
+        }
         .await;
         match waited {
-            Ok(Ok(())) => Ok(self.head()),
-            Ok(Err(b)) => Err(Error::new(
+            Ok(()) => Ok(self.head()),
+            Err(Some(b)) => Err(Error::new(
                 ErrorKind::Unavailable,
                 format!("ledger {} does not verify ({b})", self.ledger),
             )),
-            Err(_) => Err(Error::new(
+            Err(None) => Err(Error::new(
                 ErrorKind::Unavailable,
                 format!(
                     "ledger {} is not verified up to its head yet ({} of {size} events): try again shortly",

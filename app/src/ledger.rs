@@ -229,7 +229,9 @@ impl LedgerRuntime {
     /// read again, must still hash as verified. Otherwise the ledger is
     /// marked broken and this answers 503 with the reason.
     pub async fn verified_head(&self) -> Result<windledger_store::Head, Error> {
-        const WAIT: Duration = Duration::from_secs(5);
+        // Verification is waited for while it goes on: a 503 only when
+        // no event was verified for this long.
+        const STALL: Duration = Duration::from_secs(5);
         // Appends may go on meanwhile: a head verified past the one read
         // means the ledger grew, and the head is read again.
         let mut attempts = 0;
@@ -241,7 +243,7 @@ impl LedgerRuntime {
                 .await
                 .map_err(|e| Error::store(&e))?;
             self.integrity.check_head(recorded, before);
-            let verified = self.integrity.verified_up_to(recorded.size, WAIT).await?;
+            let verified = self.integrity.verified_up_to(recorded.size, STALL).await?;
             if verified == recorded {
                 break recorded;
             }
