@@ -1229,7 +1229,46 @@ windledger_store::on_both_backends!(
     a_head_moved_back_is_refused,
     signed_checkpoints_are_recorded_and_never_rewritten,
     reads_after_any_position_find_nothing_rather_than_overflow,
+    every_ledgers_size_is_read_at_once,
 );
+
+/// `ledger_sizes` gives each ledger's committed size, as `head` does, in
+/// one read: an empty ledger at 0, and the ledgers in id order.
+async fn every_ledgers_size_is_read_at_once(db: TestDatabase) {
+    let store = db.store().await;
+    assert!(store.ledger_sizes().await.unwrap().is_empty());
+    let farms = [
+        new_ledger(&store, "parc-b").await,
+        new_ledger(&store, "parc-a").await,
+    ];
+    new_ledger(&store, "parc-c").await;
+    for (farm, n) in farms.iter().zip([3, 1]) {
+        for i in 1..=n {
+            store
+                .append(farm, vec![to("s", ExpectedVersion::Any, vec![event(i)])])
+                .await
+                .unwrap();
+        }
+    }
+    let sizes: Vec<(String, u64)> = store
+        .ledger_sizes()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|(id, size)| (id.as_str().to_owned(), size))
+        .collect();
+    assert_eq!(
+        sizes,
+        [
+            ("parc-a".into(), 1),
+            ("parc-b".into(), 3),
+            ("parc-c".into(), 0)
+        ]
+    );
+    for (id, size) in store.ledger_sizes().await.unwrap() {
+        assert_eq!(store.head(&id).await.unwrap().size, size);
+    }
+}
 
 /// A position or version a client chose, however large, reads an empty
 /// page: never a database overflow, never a wrap to the first events.
