@@ -19,7 +19,7 @@ macro_rules! checked_conversions {
 
         impl From<$name> for $raw {
             fn from(value: $name) -> $raw {
-                value.0
+                value.0.into()
             }
         }
     };

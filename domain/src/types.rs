@@ -75,7 +75,10 @@ macro_rules! slug_id {
             derive(schemars::JsonSchema),
             schemars(extend("pattern" = "^[A-Za-z0-9._-]{1,64}$"))
         )]
-        pub struct $name(String);
+        pub struct $name(
+            #[cfg_attr(feature = "json-schema", schemars(with = "String"))]
+            compact_str::CompactString,
+        );
 
         impl $name {
             pub fn new(value: impl Into<String>) -> Result<Self, ParseError> {
@@ -85,14 +88,16 @@ macro_rules! slug_id {
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
                 if valid {
-                    Ok(Self(value))
+                    // Copied, not moved: an id of up to 24 bytes is then
+                    // held inline, with no allocation of its own.
+                    Ok(Self(compact_str::CompactString::new(&value)))
                 } else {
                     Err(ParseError::Identifier { kind: $kind, value })
                 }
             }
 
             pub fn as_str(&self) -> &str {
-                &self.0
+                self.0.as_str()
             }
         }
 
@@ -190,7 +195,9 @@ slug_id!(
     derive(schemars::JsonSchema),
     schemars(extend("pattern" = "^([0-9]{2}|2[AB])[0-9]{3}$"))
 )]
-pub struct CommuneCode(String);
+pub struct CommuneCode(
+    #[cfg_attr(feature = "json-schema", schemars(with = "String"))] compact_str::CompactString,
+);
 
 impl CommuneCode {
     pub fn new(value: impl Into<String>) -> Result<Self, ParseError> {
@@ -202,7 +209,7 @@ impl CommuneCode {
             _ => false,
         };
         if b.len() == 5 && department_ok && b[2..].iter().all(u8::is_ascii_digit) {
-            Ok(Self(value))
+            Ok(Self(compact_str::CompactString::new(&value)))
         } else {
             Err(ParseError::CommuneCode { value })
         }
@@ -216,7 +223,7 @@ impl CommuneCode {
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 }
 
