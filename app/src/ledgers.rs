@@ -152,6 +152,8 @@ impl Ledgers {
                 farms.push((id, farm));
             }
         }
+        // In byte order whatever the database's collation (PostgreSQL's
+        // may order `a-b` after `ab`).
         farms.sort_by(|a, b| a.0.as_str().cmp(b.0.as_str()));
         let farms = Arc::new(farms);
         *kept = Some((Instant::now(), farms.clone()));

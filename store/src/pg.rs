@@ -246,14 +246,6 @@ impl Pg {
         Ok(())
     }
 
-    pub async fn ledgers(&self) -> Result<Vec<LedgerId>, StoreError> {
-        let ids: Vec<String> =
-            sqlx::query_scalar("SELECT ledger_id FROM ledgers ORDER BY ledger_id")
-                .fetch_all(&self.pool)
-                .await?;
-        ids.into_iter().map(LedgerId::parse).collect()
-    }
-
     pub async fn ledger_sizes(&self) -> Result<Vec<(LedgerId, u64)>, StoreError> {
         let rows: Vec<(String, i64)> =
             sqlx::query_as("SELECT ledger_id, head_position FROM ledgers ORDER BY ledger_id")
@@ -803,22 +795,6 @@ impl Pg {
             .execute(&self.pool)
             .await?;
         Ok(())
-    }
-
-    /// The head positions of `ledgers`: what a read-only server polls,
-    /// since a hot standby hears no NOTIFY.
-    pub async fn head_positions(
-        &self,
-        ledgers: &[LedgerId],
-    ) -> Result<Vec<(LedgerId, u64)>, StoreError> {
-        let ids: Vec<&str> = ledgers.iter().map(LedgerId::as_str).collect();
-        let rows: Vec<(String, i64)> = sqlx::query_as(
-            "SELECT ledger_id, head_position FROM ledgers WHERE ledger_id = ANY($1)",
-        )
-        .bind(&ids)
-        .fetch_all(&self.pool)
-        .await?;
-        crate::rows::sizes(rows)
     }
 
     /// Where the database's write-ahead log stands: on a primary, its

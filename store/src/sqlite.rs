@@ -80,14 +80,6 @@ impl Sqlite {
         Ok(())
     }
 
-    pub async fn ledgers(&self) -> Result<Vec<LedgerId>, StoreError> {
-        let ids: Vec<String> =
-            sqlx::query_scalar("SELECT ledger_id FROM ledgers ORDER BY ledger_id")
-                .fetch_all(&self.pool)
-                .await?;
-        ids.into_iter().map(LedgerId::parse).collect()
-    }
-
     pub async fn ledger_sizes(&self) -> Result<Vec<(LedgerId, u64)>, StoreError> {
         let rows: Vec<(String, i64)> =
             sqlx::query_as("SELECT ledger_id, head_position FROM ledgers ORDER BY ledger_id")

@@ -304,9 +304,10 @@ impl Store {
             .await
     }
 
+    /// Every ledger's id, in order.
     pub async fn ledgers(&self) -> Result<Vec<LedgerId>, StoreError> {
-        self.guarded(async { on_backend!(self, |b| b.ledgers()) })
-            .await
+        let sizes = self.ledger_sizes().await?;
+        Ok(sizes.into_iter().map(|(id, _)| id).collect())
     }
 
     /// Every ledger's size as last committed, by id, in one read.
