@@ -305,3 +305,72 @@ impl Integrity {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+
+    fn integrity() -> Arc<Integrity> {
+        Arc::new(Integrity::new(LedgerId::parse("ferme").unwrap(), &[]))
+    }
+
+    /// Verifies one event each `step` up to `to`, as the ledger's reader
+    /// does (the events themselves are not in play here).
+    fn verify_slowly(integrity: &Arc<Integrity>, to: u64, step: Duration) {
+        let integrity = integrity.clone();
+        tokio::spawn(async move {
+            for position in 1..=to {
+                tokio::time::sleep(step).await;
+                integrity.verified.send_replace(position);
+            }
+        });
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_verification_that_goes_on_is_waited_for_to_its_end() {
+        let integrity = integrity();
+        verify_slowly(&integrity, 50, Duration::from_millis(200));
+        let started = tokio::time::Instant::now();
+        let waited = integrity.verified_up_to(50, Duration::from_secs(1)).await;
+        assert!(waited.is_ok(), "{waited:?}");
+        // Ten seconds in all, ten times the stall.
+        assert_eq!(started.elapsed(), Duration::from_secs(10));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_verification_that_stopped_is_given_up_after_the_stall() {
+        let integrity = integrity();
+        verify_slowly(&integrity, 5, Duration::from_millis(200));
+        let started = tokio::time::Instant::now();
+        let waited = integrity.verified_up_to(50, Duration::from_secs(1)).await;
+        let error = waited.expect_err("no event was verified for a second");
+        assert_eq!(error.kind, ErrorKind::Unavailable);
+        assert!(
+            error.detail.contains("not verified up to its head yet"),
+            "{}",
+            error.detail
+        );
+        // The last event at 1 s, then a second without one.
+        assert_eq!(started.elapsed(), Duration::from_secs(2));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_broken_ledger_is_not_waited_for() {
+        let integrity = integrity();
+        verify_slowly(&integrity, 5, Duration::from_millis(200));
+        let failing = integrity.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            failing.fail(Some(3), "the event at position 3 was changed".into());
+        });
+        let started = tokio::time::Instant::now();
+        let error = integrity
+            .verified_up_to(50, Duration::from_secs(60))
+            .await
+            .expect_err("the ledger is broken");
+        assert!(error.detail.contains("does not verify"), "{}", error.detail);
+        assert_eq!(started.elapsed(), Duration::from_millis(500));
+    }
+}
