@@ -251,7 +251,7 @@ pub(crate) async fn dividend_payments(
             .cents()
             .ok_or_else(|| Problem::internal("a net not in cents"))?;
         total_net += net;
-        let payment = dividend.payments.get(&a.holder);
+        let payment = a.paid.as_ref();
         paid += payment.and_then(|p| p.amount.cents()).unwrap_or(0);
         holders.push(HolderPayment {
             holder: a.holder.clone(),

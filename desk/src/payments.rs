@@ -99,9 +99,8 @@ async fn page(
     )
     .await?;
     let paid: u64 = dividend
-        .payments
-        .values()
-        .filter_map(|p| p.amount.cents())
+        .payments()
+        .filter_map(|(_, p)| p.amount.cents())
         .sum();
     let count = |s: Standing| standings.iter().filter(|x| **x == s).count();
     let (to_pay, without) = (count(Standing::ToPay), count(Standing::NoBankAccount));
@@ -119,7 +118,7 @@ async fn page(
             " pour " (dividend.allocations.len()) " associés, à verser à partir du "
             (format::date(dividend.payment_date)) ". Versé à ce jour : "
             (format::euros(Euros::from_cents(paid).amount())) " à "
-            (dividend.payments.len()) " associés. Un versement est enregistré quand le relevé de la banque le montre comptabilisé, à sa date de comptabilisation."
+            (dividend.paid()) " associés. Un versement est enregistré quand le relevé de la banque le montre comptabilisé, à sa date de comptabilisation."
         }
         p { a href=(farm.path("/secretariat")) { "Retour au secrétariat" } }
         section aria-labelledby="virements" {
@@ -172,7 +171,7 @@ async fn page(
                             td { code { (payments::end_to_end_id(year, place)) } }
                             td.num { (format::euros(a.net.amount())) }
                             td {
-                                @match (standing, dividend.payments.get(&a.holder)) {
+                                @match (standing, a.paid.as_ref()) {
                                     (_, Some(p)) => { "versé le " (format::date(p.paid_on)) }
                                     (Standing::AwaitingDecision, None) => "imposé hors de France : en attente de la retenue décidée",
                                     (Standing::NothingToPay, None) => "rien à verser",

@@ -151,7 +151,7 @@ async fn read_register(farm: &Farm) -> Result<Register, WebError> {
             .years()
             .filter_map(|y| {
                 let d = y.dividend.as_ref()?;
-                Some((y.year, d.allocations.len(), d.payments.len()))
+                Some((y.year, d.allocations.len(), d.paid()))
             })
             .collect();
         Register {

@@ -111,7 +111,7 @@ pub fn paid_dividends(projections: &Projections) -> Vec<Payment> {
             continue;
         };
         for a in &dividend.allocations {
-            if let Some(p) = dividend.payments.get(&a.holder) {
+            if let Some(p) = &a.paid {
                 paid.push(Payment {
                     income: Income::Dividends,
                     holder: a.holder.clone(),

@@ -453,7 +453,7 @@ pub async fn standings(
     reader: &Reader,
 ) -> Result<Vec<Standing>, Error> {
     let owed = |a: &windledger_projections::finance::HolderDividend| {
-        !dividend.payments.contains_key(&a.holder) && a.net != Euros::ZERO && !a.awaits_decision()
+        a.paid.is_none() && a.net != Euros::ZERO && !a.awaits_decision()
     };
     let people = match vault {
         Some(v) => {
@@ -470,7 +470,7 @@ pub async fn standings(
         .allocations
         .iter()
         .map(|a| {
-            if dividend.payments.contains_key(&a.holder) {
+            if a.paid.is_some() {
                 Standing::Paid
             } else if a.awaits_decision() {
                 Standing::AwaitingDecision
@@ -522,7 +522,7 @@ pub async fn dividend_transfers(
     let mut run = PaymentRun::new(PaymentKind::Dividend, year, payer.execution_date);
     let mut owed = Vec::new();
     for (place, allocation) in dividend.allocations.iter().enumerate() {
-        if dividend.payments.contains_key(&allocation.holder) {
+        if allocation.paid.is_some() {
             run.already_paid += 1;
         } else if allocation.awaits_decision() {
             run.awaiting_decision.push(allocation.holder.clone());
@@ -956,10 +956,7 @@ fn due(p: &Projections, reference: Reference) -> Option<Due> {
             Some(Due {
                 holder: a.holder.clone(),
                 expected: Some(a.net),
-                recorded: dividend
-                    .payments
-                    .get(&a.holder)
-                    .map(|paid| (paid.paid_on, paid.amount)),
+                recorded: a.paid.as_ref().map(|paid| (paid.paid_on, paid.amount)),
                 aggregate: year.to_string(),
                 reference,
             })

@@ -130,7 +130,40 @@ pub struct Dividend {
     pub total: Euros,
     pub undistributed: Euros,
     pub at: EventRef,
-    pub payments: BTreeMap<HolderId, Payment>,
+}
+
+impl Dividend {
+    /// Where `holder`'s allocation stands in [`Dividend::allocations`].
+    fn place(&self, holder: &HolderId) -> Option<usize> {
+        self.allocations
+            .binary_search_by(|a| a.holder.cmp(holder))
+            .ok()
+            // The domain declares them in holder order; a ledger that did
+            // not is still read right, more slowly.
+            .or_else(|| self.allocations.iter().position(|a| &a.holder == holder))
+    }
+
+    /// `holder`'s allocation.
+    pub fn allocation(&self, holder: &HolderId) -> Option<&HolderDividend> {
+        self.place(holder).map(|i| &self.allocations[i])
+    }
+
+    /// What was paid to `holder`, once recorded.
+    pub fn payment(&self, holder: &HolderId) -> Option<&Payment> {
+        self.allocation(holder).and_then(|a| a.paid.as_ref())
+    }
+
+    /// Every payment recorded, in holder order.
+    pub fn payments(&self) -> impl Iterator<Item = (&HolderId, &Payment)> {
+        self.allocations
+            .iter()
+            .filter_map(|a| a.paid.as_ref().map(|p| (&a.holder, p)))
+    }
+
+    /// How many holders were paid.
+    pub fn paid(&self) -> usize {
+        self.payments().count()
+    }
 }
 
 /// A holder's share of a dividend, as the statements and local returns use
@@ -151,6 +184,10 @@ pub struct HolderDividend {
     /// A non-resident's withholding, decided by the operator.
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub withholding_decided: bool,
+    /// The payment, once recorded: held with the allocation rather than in
+    /// a map of its own (a dividend has as many as the company has holders).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub paid: Option<Payment>,
 }
 
 impl HolderDividend {
@@ -173,6 +210,7 @@ impl From<Allocation> for HolderDividend {
             net: a.net,
             status: a.status,
             withholding_decided: false,
+            paid: None,
         }
     }
 }
@@ -532,7 +570,6 @@ impl Finance {
                     total,
                     undistributed,
                     at,
-                    payments: BTreeMap::new(),
                 });
                 None
             }
@@ -545,7 +582,7 @@ impl Finance {
                 let allocation = record
                     .dividend
                     .as_mut()
-                    .and_then(|d| d.allocations.iter_mut().find(|a| a.holder == holder))
+                    .and_then(|d| d.place(&holder).map(|i| &mut d.allocations[i]))
                     .ok_or("a withholding decided for no allocation")?;
                 allocation.income_tax = income_tax;
                 allocation.social_contributions = social_contributions;
@@ -562,14 +599,14 @@ impl Finance {
                     .dividend
                     .as_mut()
                     .ok_or("a payment before the dividend was declared")?;
-                dividend.payments.insert(
-                    holder,
-                    Payment {
-                        amount,
-                        paid_on,
-                        at,
-                    },
-                );
+                let place = dividend
+                    .place(&holder)
+                    .ok_or("a payment to a holder the dividend allocates nothing")?;
+                dividend.allocations[place].paid = Some(Payment {
+                    amount,
+                    paid_on,
+                    at,
+                });
                 None
             }
         };

@@ -15,6 +15,12 @@ use windledger_domain::types::{HolderId, ResolutionId};
 use crate::event::{EventRef, FarmEvent, LedgerEvent};
 use crate::runner::Fold;
 
+/// A ballot's or a late form's choices, one per resolution in agenda
+/// order: held inline up to 16 resolutions (a register holds every ballot
+/// of every meeting, and an allocation of its own for five bytes of
+/// choices cost more than the choices). Serialised as a list.
+pub type Choices = smallvec::SmallVec<[Choice; 16]>;
+
 /// One meeting, as recorded.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[cfg_attr(feature = "json-schema", derive(schemars::JsonSchema))]
@@ -80,7 +86,7 @@ pub struct ConvocationRecord {
 pub struct LateFormRecord {
     pub voter: HolderId,
     /// In agenda order.
-    pub choices: Vec<Choice>,
+    pub choices: Choices,
     pub received_at: DateTime<Utc>,
     pub electronic: bool,
     /// The last instant it would have counted.
@@ -112,7 +118,7 @@ pub struct BallotRecord {
     /// The voter, or the proxy who cast it for them.
     pub cast_by: HolderId,
     /// One per resolution, in agenda order (see [`MeetingRecord::choices`]).
-    pub choices: Vec<Choice>,
+    pub choices: Choices,
     /// When it was cast; for a postal form, when it was received.
     pub cast_at: DateTime<Utc>,
     /// A postal voting form entered by the secretary (vote par
@@ -293,8 +299,12 @@ impl Fold for DecisionsRegister {
                 results,
                 at: closed_at,
             } => {
-                // No ballot comes after the close.
+                // No ballot, proxy or convocation comes after the close:
+                // what was grown for them and is not used is given back.
                 record.in_force = HashMap::new();
+                record.ballots.shrink_to_fit();
+                record.proxies.shrink_to_fit();
+                record.convocations.shrink_to_fit();
                 record.closed = Some(ClosedRecord {
                     results: results.clone(),
                     closed_at: *closed_at,
@@ -361,10 +371,7 @@ impl Fold for DecisionsRegister {
 impl MeetingRecord {
     /// A ballot's or a form's choices in agenda order, one for each
     /// resolution.
-    fn in_agenda_order(
-        &self,
-        choices: &BTreeMap<ResolutionId, Choice>,
-    ) -> Result<Vec<Choice>, String> {
+    fn in_agenda_order(&self, choices: &BTreeMap<ResolutionId, Choice>) -> Result<Choices, String> {
         self.convocation
             .agenda
             .iter()

@@ -125,11 +125,7 @@ pub fn statement(projections: &Projections, holder: &HolderId) -> Option<Stateme
         .years()
         .filter_map(|y| {
             let d = y.dividend.as_ref()?;
-            let a = d
-                .allocations
-                .binary_search_by(|a| a.holder.cmp(holder))
-                .ok()
-                .and_then(|i| d.allocations.get(i))?;
+            let a = d.allocation(holder)?;
             Some(StatementDividend {
                 year: y.year,
                 record_date: d.record_date,
@@ -137,9 +133,9 @@ pub fn statement(projections: &Projections, holder: &HolderId) -> Option<Stateme
                 income_tax: a.income_tax,
                 social_contributions: a.social_contributions,
                 net: a.net,
-                paid_on: d.payments.get(holder).map(|p| p.paid_on),
+                paid_on: a.paid.as_ref().map(|p| p.paid_on),
                 declared: d.at,
-                paid: d.payments.get(holder).map(|p| p.at),
+                paid: a.paid.as_ref().map(|p| p.at),
             })
         })
         .collect();

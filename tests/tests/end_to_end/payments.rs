@@ -359,10 +359,12 @@ async fn a_dividend_of_2000_holders_is_paid_by_one_file_and_settled_from_the_ban
 
     // What the ledger records: each settled transfer paid on its booking
     // date for its net, nothing for the others.
-    let paid = runtime.projections.read(|p| {
-        payments::declared_dividend(p, year)
-            .expect("the dividend")
-            .payments
+    let paid: BTreeMap<HolderId, _> = runtime.projections.read(|p| {
+        let dividend = payments::declared_dividend(p, year).expect("the dividend");
+        dividend
+            .payments()
+            .map(|(h, p)| (h.clone(), p.clone()))
+            .collect()
     });
     assert_eq!(paid.len(), settled_ids.len());
     for id in &settled_ids {
@@ -538,12 +540,11 @@ async fn a_batch_of_payments_is_decided_in_order_and_recorded_in_one_commit(db: 
         .expect("the seals");
     assert_eq!(seals.len(), 1, "one commit: {seals:?}");
     assert_eq!((seals[0].first, seals[0].last), (before + 1, before + 2));
-    let paid = runtime.projections.read(|p| {
-        payments::declared_dividend(p, 2024)
-            .expect("the dividend")
-            .payments
+    let paid: BTreeSet<String> = runtime.projections.read(|p| {
+        let dividend = payments::declared_dividend(p, 2024).expect("the dividend");
+        dividend.payments().map(|(h, _)| h.to_string()).collect()
     });
-    let paid: BTreeSet<&str> = paid.keys().map(|h| h.as_str()).collect();
+    let paid: BTreeSet<&str> = paid.iter().map(String::as_str).collect();
     assert_eq!(paid, BTreeSet::from(["partenaire-industriel", "ccmp"]));
 
     // A batch mixing aggregates' commands is refused whole.
