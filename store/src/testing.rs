@@ -130,6 +130,10 @@ impl TestDatabase {
     /// server a test started for itself, say).
     pub async fn postgres_on(admin_url: String) -> Option<Self> {
         let name = format!("windledger_test_{}", uuid::Uuid::new_v4().simple());
+        Self::postgres_named(admin_url, name).await
+    }
+
+    async fn postgres_named(admin_url: String, name: String) -> Option<Self> {
         let created = async {
             let mut admin = tokio::time::timeout(
                 Duration::from_secs(5),
@@ -171,15 +175,44 @@ impl TestDatabase {
     /// A fresh SQLite file in a temporary folder.
     pub fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("a temporary folder for the test database");
-        let path = dir.path().join("ledger.sqlite");
+        Self::sqlite_in(&dir.path().join("ledger.sqlite"), Some(dir))
+    }
+
+    /// A SQLite file at `path`; its folder removed with `dir`, if given.
+    fn sqlite_in(path: &std::path::Path, dir: Option<tempfile::TempDir>) -> Self {
         Self {
             backend: Backend::Sqlite,
             url: format!("sqlite://{}", path.display()),
             admin_url: None,
             signer: std::sync::Arc::new(test_signer("windledger-test")),
             name: path.display().to_string(),
-            _dir: Some(dir),
+            _dir: dir,
         }
+    }
+
+    /// A SQLite file for a [`Template`], in a folder named after this
+    /// process, kept when the process ends (the next template drops it).
+    fn sqlite_template() -> Self {
+        let temp = std::env::temp_dir();
+        if let Ok(entries) = std::fs::read_dir(&temp) {
+            for entry in entries.flatten() {
+                let name = entry.file_name();
+                let ended = name.to_str().is_some_and(|n| {
+                    n.starts_with(SQLITE_TEMPLATE_PREFIX)
+                        && !process_of(n, SQLITE_TEMPLATE_PREFIX, '-')
+                            .is_some_and(process_is_running)
+                });
+                if ended {
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{SQLITE_TEMPLATE_PREFIX}{}-", std::process::id()))
+            .tempdir()
+            .expect("a temporary folder for the template")
+            .keep();
+        Self::sqlite_in(&dir.join("ledger.sqlite"), None)
     }
 
     /// The given backend, or `None` for PostgreSQL when skipped.
@@ -222,6 +255,75 @@ impl TestDatabase {
     /// [`Store::verify`] and [`crate::verify_jsonl`] trust.
     pub fn keys(&self) -> Vec<CheckpointVerifier> {
         vec![self.signer.verifier()]
+    }
+
+    /// Makes this database, new and unopened, a copy of `template` (its
+    /// ledgers, tables and seal key): milliseconds where preparing the
+    /// template took seconds.
+    pub async fn copy_from(&mut self, template: &Template) {
+        let source = &template.db;
+        assert_eq!(
+            self.backend, source.backend,
+            "a template of another backend"
+        );
+        match self.backend {
+            Backend::Postgres => {
+                assert_eq!(
+                    self.admin_url, source.admin_url,
+                    "a template on another server"
+                );
+                let admin_url = self.admin_url.clone().expect("a PostgreSQL test database");
+                let mut admin = sqlx::PgConnection::connect(&admin_url)
+                    .await
+                    .expect("the PostgreSQL server of the test database");
+                admin
+                    .execute(sqlx::AssertSqlSafe(format!(
+                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                        self.name
+                    )))
+                    .await
+                    .expect("the new test database drops");
+                // The sessions of the store that prepared the template end
+                // as its runtime shuts down, perhaps not yet; copies of one
+                // template made at the same time wait for each other.
+                let _ = sqlx::query(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
+                )
+                .bind(&source.name)
+                .execute(&mut admin)
+                .await;
+                let mut tries = 0;
+                loop {
+                    let copied = admin
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            "CREATE DATABASE {} TEMPLATE {}",
+                            self.name, source.name
+                        )))
+                        .await;
+                    match copied {
+                        Ok(_) => break,
+                        Err(e) => {
+                            tries += 1;
+                            assert!(tries < 100, "cannot copy the template {}: {e}", source.name);
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                        }
+                    }
+                }
+                let _ = admin.close().await;
+            }
+            Backend::Sqlite => {
+                let to = std::path::Path::new(&self.name);
+                for suffix in ["-wal", "-shm"] {
+                    let _ = std::fs::remove_file(with_suffix(to, suffix));
+                }
+                let from = template
+                    .snapshot
+                    .as_ref()
+                    .expect("a SQLite template's snapshot");
+                std::fs::copy(from, to).expect("the template's snapshot copies");
+            }
+        }
+        self.signer = source.signer.clone();
     }
 
     /// Runs one SQL statement in a session of its own, as a stray client
@@ -498,6 +600,168 @@ impl TestDatabase {
             }
         }
     }
+}
+
+fn with_suffix(path: &std::path::Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    name.into()
+}
+
+/// A database prepared once in a test process and copied for each test
+/// that starts from it ([`TestDatabase::copy_from`]). It lives as long as
+/// the process; the next template made on the same machine drops those of
+/// processes that have ended.
+pub struct Template {
+    db: TestDatabase,
+    /// SQLite: a copy of the template's file made by `VACUUM INTO` while it
+    /// was open (whole, without a write-ahead log), which nothing opens.
+    snapshot: Option<std::path::PathBuf>,
+}
+
+const TEMPLATE_PREFIX: &str = "windledger_template_";
+const SQLITE_TEMPLATE_PREFIX: &str = "windledger-template-";
+
+impl Template {
+    /// A template on `backend` (PostgreSQL: on the server `admin_url`
+    /// names), filled by `prepare` through a store sealing with the
+    /// template's key. `prepare` runs on a runtime of its own, on a thread
+    /// of its own, shut down before this returns: no session of the
+    /// template remains open for a copy to wait on. `None` where PostgreSQL
+    /// is skipped.
+    pub async fn prepare<F, Fut>(backend: Backend, admin_url: String, prepare: F) -> Option<Self>
+    where
+        F: FnOnce(Store) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .expect("a runtime for the template");
+            let db = runtime.block_on(async {
+                let db = match backend {
+                    Backend::Postgres => {
+                        drop_ended_templates(&admin_url).await;
+                        let name = format!(
+                            "{TEMPLATE_PREFIX}{}_{}",
+                            std::process::id(),
+                            uuid::Uuid::new_v4().simple()
+                        );
+                        TestDatabase::postgres_named(admin_url, name).await?
+                    }
+                    Backend::Sqlite => TestDatabase::sqlite_template(),
+                };
+                prepare(db.store().await).await;
+                let snapshot = match backend {
+                    Backend::Postgres => None,
+                    Backend::Sqlite => {
+                        let path = with_suffix(std::path::Path::new(&db.name), ".template");
+                        db.execute_raw(&format!("VACUUM INTO '{}'", path.display()))
+                            .await
+                            .expect("the template's snapshot");
+                        Some(path)
+                    }
+                };
+                Some(Self { db, snapshot })
+            });
+            drop(runtime);
+            let _ = tx.send(db);
+        });
+        rx.await.expect("the template was prepared")
+    }
+}
+
+/// The templates this process prepared, by name, backend and server (a
+/// PostgreSQL cluster's system identifier: a cluster a test started and
+/// removed never matches another on the same port).
+type Prepared = Vec<(
+    (&'static str, Backend, Option<i64>),
+    std::sync::Arc<Template>,
+)>;
+static PREPARED: tokio::sync::Mutex<Prepared> = tokio::sync::Mutex::const_new(Vec::new());
+
+impl TestDatabase {
+    /// Makes this database, new and unopened, a copy of the template
+    /// `name`, which `prepare` fills the first time this process asks for
+    /// it on this backend and server (later asks wait for it, then copy).
+    pub async fn copy_prepared<F, Fut>(&mut self, name: &'static str, prepare: F)
+    where
+        F: FnOnce(Store) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let server = match &self.admin_url {
+            Some(admin_url) => {
+                let mut admin = sqlx::PgConnection::connect(admin_url)
+                    .await
+                    .expect("the PostgreSQL server of the test database");
+                let id: i64 =
+                    sqlx::query_scalar("SELECT system_identifier FROM pg_control_system()")
+                        .fetch_one(&mut admin)
+                        .await
+                        .expect("the server's identifier");
+                let _ = admin.close().await;
+                Some(id)
+            }
+            None => None,
+        };
+        let key = (name, self.backend, server);
+        let template = {
+            let mut prepared = PREPARED.lock().await;
+            match prepared.iter().find(|(k, _)| *k == key) {
+                Some((_, template)) => template.clone(),
+                None => {
+                    let admin_url = self.admin_url.clone().unwrap_or_default();
+                    let template = Template::prepare(self.backend, admin_url, prepare)
+                        .await
+                        .expect("the template's server is this database's");
+                    let template = std::sync::Arc::new(template);
+                    prepared.push((key, template.clone()));
+                    template
+                }
+            }
+        };
+        self.copy_from(&template).await;
+    }
+}
+
+/// Drops the templates on `admin_url` of test processes that have ended
+/// (a template is named after its process).
+async fn drop_ended_templates(admin_url: &str) {
+    let Ok(mut admin) = sqlx::PgConnection::connect(admin_url).await else {
+        return;
+    };
+    let names: Vec<String> = sqlx::query_scalar(
+        "SELECT datname FROM pg_database WHERE starts_with(datname, 'windledger_template_')",
+    )
+    .fetch_all(&mut admin)
+    .await
+    .unwrap_or_default();
+    for name in names {
+        if !process_of(&name, TEMPLATE_PREFIX, '_').is_some_and(process_is_running) {
+            let _ = admin
+                .execute(sqlx::AssertSqlSafe(format!(
+                    "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )))
+                .await;
+        }
+    }
+    let _ = admin.close().await;
+}
+
+/// The process id a template's name starts with, after `prefix`.
+fn process_of(name: &str, prefix: &str, separator: char) -> Option<u32> {
+    name.strip_prefix(prefix)?
+        .split(separator)
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn process_is_running(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
 impl Drop for TestDatabase {

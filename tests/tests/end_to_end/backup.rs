@@ -7,7 +7,7 @@ use windledger_app::backup::{self, BackupError, BackupKey, MANIFEST};
 use windledger_store::testing::{Backend, TestDatabase};
 use windledger_store::{Checkpoint, LedgerId, Store, StoreError};
 
-use crate::server::import_reference_farm;
+use crate::server::copy_reference_farm;
 
 async fn everything(store: &Store, ledger: &LedgerId) -> (Vec<u8>, Vec<String>) {
     let mut export = Vec::new();
@@ -25,9 +25,9 @@ async fn everything(store: &Store, ledger: &LedgerId) -> (Vec<u8>, Vec<String>) 
     (export, notes)
 }
 
-async fn a_backup_restores_to_the_same_head_and_refuses_what_does_not_verify(db: TestDatabase) {
+async fn a_backup_restores_to_the_same_head_and_refuses_what_does_not_verify(mut db: TestDatabase) {
+    let ledger = copy_reference_farm(&mut db).await;
     let store = db.store().await;
-    let ledger = import_reference_farm(&store).await;
     let signer = db.checkpoint_signer();
     let head = store.head(&ledger).await.expect("a head");
     let checkpoint = Checkpoint::new(ledger.clone(), head, chrono::Utc::now());

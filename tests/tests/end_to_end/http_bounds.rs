@@ -19,7 +19,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use crate::server::{LEDGER, Server, import_reference_farm};
+use crate::server::{LEDGER, Server, copy_reference_farm};
 use crate::web::{Browser, farm};
 use chrono::{Duration, Utc};
 use cqrs_es::CqrsFramework;
@@ -280,9 +280,9 @@ async fn figures_past_the_bounds_are_refused_and_every_read_still_answers(db: Te
 /// (the bounds are not rules of the history), serves every read without a
 /// 5xx, answers a figures-out-of-range problem where it would add them,
 /// says so on the pages, and takes the correction that mends it.
-async fn a_ledger_recorded_before_the_bounds_verifies_and_reads(db: TestDatabase) {
+async fn a_ledger_recorded_before_the_bounds_verifies_and_reads(mut db: TestDatabase) {
+    let ledger = copy_reference_farm(&mut db).await;
     let store = db.store().await;
-    let ledger = import_reference_farm(&store).await;
     let meetings = LedgerEventStore::<Meeting>::new(store.clone(), ledger.clone());
     let years = LedgerEventStore::<FinancialYear>::new(store.clone(), ledger.clone());
     let year_cqrs = CqrsFramework::new(

@@ -4,7 +4,7 @@
 //! the same answers, and each ledger's requests, appends, openings and
 //! releases in `/metrics`.
 
-use crate::server::{self, Server, admission, import_reference_farm};
+use crate::server::{self, Server, admission, copy_reference_farm};
 use windledger_api::auth::Role;
 use windledger_app::ledgers::{BYTES_PER_EVENT, LedgerFigures};
 use windledger_store::LedgerId;
@@ -36,10 +36,10 @@ fn open_ledgers(server: &Server) -> Vec<String> {
 }
 
 async fn idle_farms_are_released_over_the_budget_and_rebuilt_on_demand(
-    db: windledger_store::testing::TestDatabase,
+    mut db: windledger_store::testing::TestDatabase,
 ) {
+    copy_reference_farm(&mut db).await;
     let store = db.store().await;
-    import_reference_farm(&store).await;
     let second = LedgerId::parse(SECOND).expect("a ledger id");
     windledger_app::import::import_reference_farm(store.clone(), second.clone())
         .await

@@ -42,9 +42,9 @@ impl Server {
     }
 
     /// [`Server::with_reference_farm`] within these connection limits.
-    pub async fn with_reference_farm_within(db: TestDatabase, limits: ServeLimits) -> Self {
+    pub async fn with_reference_farm_within(mut db: TestDatabase, limits: ServeLimits) -> Self {
+        copy_reference_farm(&mut db).await;
         let store = db.store().await;
-        import_reference_farm(&store).await;
         Self::start_within(db, store, limits).await
     }
 
@@ -288,6 +288,18 @@ pub fn person(holder: &str) -> Value {
         "tax_residence": "FR",
         "bank_account": null
     })
+}
+
+/// Makes `db` (new, unopened) hold the reference farm as ledger
+/// [`LEDGER`], sealed with its key: a copy of the farm this test process
+/// imported once, on this backend and server (an import takes seconds in
+/// a debug build; a copy, milliseconds).
+pub async fn copy_reference_farm(db: &mut TestDatabase) -> LedgerId {
+    db.copy_prepared("reference-farm", |store| async move {
+        import_reference_farm(&store).await;
+    })
+    .await;
+    LedgerId::parse(LEDGER).expect("a ledger id")
 }
 
 /// Imports the reference farm into the ledger [`LEDGER`] of `store`.
