@@ -148,11 +148,6 @@ impl Dividend {
         self.place(holder).map(|i| &self.allocations[i])
     }
 
-    /// What was paid to `holder`, once recorded.
-    pub fn payment(&self, holder: &HolderId) -> Option<&Payment> {
-        self.allocation(holder).and_then(|a| a.paid.as_ref())
-    }
-
     /// Every payment recorded, in holder order.
     pub fn payments(&self) -> impl Iterator<Item = (&HolderId, &Payment)> {
         self.allocations

@@ -4,14 +4,12 @@
 //! tells a read-only store's subscribers of commits (a standby hears no
 //! NOTIFY).
 
-use std::collections::HashSet;
 use std::fmt;
 use std::str::FromStr;
 use std::time::Duration;
 
 use tracing::warn;
 
-use crate::LedgerId;
 use crate::news::Announcer;
 use crate::pg::Pg;
 
@@ -54,10 +52,10 @@ impl FromStr for Lsn {
 }
 
 /// Reads every ledger's head each [`HEAD_POLL`] (one short read, even for
-/// a thousand farms) and announces those this process follows to their
-/// subscribers: on a hot
-/// standby, commits replayed from the primary reach the read models within
-/// a poll. A server following no ledger asks nothing.
+/// a thousand farms) and announces them (the announcer tells the ledgers
+/// this process follows, and ignores the others): on a hot standby,
+/// commits replayed from the primary reach the read models within a poll.
+/// A server following no ledger asks nothing.
 pub(crate) fn spawn_head_poller(pg: Pg, announcer: Announcer) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut failing = false;
@@ -70,9 +68,8 @@ pub(crate) fn spawn_head_poller(pg: Pg, announcer: Announcer) -> tokio::task::Jo
             match pg.ledger_sizes().await {
                 Ok(heads) => {
                     failing = false;
-                    let followed: HashSet<LedgerId> = followed.into_iter().collect();
-                    for (ledger, head) in heads.iter().filter(|(l, _)| followed.contains(l)) {
-                        announcer.announce(ledger, *head);
+                    for (ledger, head) in heads {
+                        announcer.announce(&ledger, head);
                     }
                 }
                 Err(e) if !failing => {

@@ -261,6 +261,23 @@ impl TestDatabase {
     /// ledgers, tables and seal key): milliseconds where preparing the
     /// template took seconds.
     pub async fn copy_from(&mut self, template: &Template) {
+        let mut admin = self.admin_session().await;
+        self.copy_with(template, admin.as_mut()).await;
+        if let Some(admin) = admin {
+            let _ = admin.close().await;
+        }
+    }
+
+    /// A session on this database's PostgreSQL server (`None` on SQLite).
+    async fn admin_session(&self) -> Option<sqlx::PgConnection> {
+        let admin_url = self.admin_url.as_ref()?;
+        let session = sqlx::PgConnection::connect(admin_url).await;
+        Some(session.expect("the PostgreSQL server of the test database"))
+    }
+
+    /// [`TestDatabase::copy_from`] through `admin`, a session on this
+    /// database's PostgreSQL server (`None` on SQLite).
+    async fn copy_with(&mut self, template: &Template, admin: Option<&mut sqlx::PgConnection>) {
         let source = &template.db;
         assert_eq!(
             self.backend, source.backend,
@@ -272,10 +289,7 @@ impl TestDatabase {
                     self.admin_url, source.admin_url,
                     "a template on another server"
                 );
-                let admin_url = self.admin_url.clone().expect("a PostgreSQL test database");
-                let mut admin = sqlx::PgConnection::connect(&admin_url)
-                    .await
-                    .expect("the PostgreSQL server of the test database");
+                let admin = admin.expect("a session on the test database's server");
                 admin
                     .execute(sqlx::AssertSqlSafe(format!(
                         "DROP DATABASE IF EXISTS {} WITH (FORCE)",
@@ -290,7 +304,7 @@ impl TestDatabase {
                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1",
                 )
                 .bind(&source.name)
-                .execute(&mut admin)
+                .execute(&mut *admin)
                 .await;
                 let mut tries = 0;
                 loop {
@@ -309,7 +323,6 @@ impl TestDatabase {
                         }
                     }
                 }
-                let _ = admin.close().await;
             }
             Backend::Sqlite => {
                 let to = std::path::Path::new(&self.name);
@@ -692,19 +705,15 @@ impl TestDatabase {
         F: FnOnce(Store) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = ()>,
     {
-        let server = match &self.admin_url {
-            Some(admin_url) => {
-                let mut admin = sqlx::PgConnection::connect(admin_url)
+        // One session on the server, for its identifier and the copy.
+        let mut admin = self.admin_session().await;
+        let server = match admin.as_mut() {
+            Some(admin) => Some(
+                sqlx::query_scalar::<_, i64>("SELECT system_identifier FROM pg_control_system()")
+                    .fetch_one(admin)
                     .await
-                    .expect("the PostgreSQL server of the test database");
-                let id: i64 =
-                    sqlx::query_scalar("SELECT system_identifier FROM pg_control_system()")
-                        .fetch_one(&mut admin)
-                        .await
-                        .expect("the server's identifier");
-                let _ = admin.close().await;
-                Some(id)
-            }
+                    .expect("the server's identifier"),
+            ),
             None => None,
         };
         let key = (name, self.backend, server);
@@ -723,7 +732,10 @@ impl TestDatabase {
                 }
             }
         };
-        self.copy_from(&template).await;
+        self.copy_with(&template, admin.as_mut()).await;
+        if let Some(admin) = admin {
+            let _ = admin.close().await;
+        }
     }
 }
 
