@@ -272,12 +272,18 @@ pub async fn metrics(State(state): State<AppState>, request: Request) -> Respons
 fn ledger_figures(out: &mut String, ledgers: &windledger_app::ledgers::Ledgers) {
     let figures = ledgers.figures();
     let open = figures.iter().filter(|f| f.charged_bytes.is_some()).count();
+    let resting = figures.iter().filter(|f| f.resting).count();
     let charged: u64 = figures.iter().filter_map(|f| f.charged_bytes).sum();
     let gauges = [
         (
             "windledger_ledgers_open",
             "Ledgers whose read models are held now.",
             open as u64,
+        ),
+        (
+            "windledger_ledgers_resting",
+            "Open ledgers whose governance state (the integrity check's replay) is at rest: their next write rebuilds it.",
+            resting as u64,
         ),
         (
             "windledger_ledgers_known",
@@ -302,7 +308,7 @@ fn ledger_figures(out: &mut String, ledgers: &windledger_app::ledgers::Ledgers) 
         );
     }
     type Figure = fn(&windledger_app::ledgers::LedgerFigures) -> Option<u64>;
-    let per_ledger: [(&str, &str, &str, Figure); 5] = [
+    let per_ledger: [(&str, &str, &str, Figure); 7] = [
         (
             "windledger_ledger_requests_total",
             "counter",
@@ -326,6 +332,18 @@ fn ledger_figures(out: &mut String, ledgers: &windledger_app::ledgers::Ledgers) 
             "counter",
             "Times the ledger's read models were released over the memory budget, per ledger.",
             |f| Some(f.releases),
+        ),
+        (
+            "windledger_ledger_governance_rests_total",
+            "counter",
+            "Times the ledger's governance state was put to rest over the memory budget, per ledger.",
+            |f| Some(f.rests),
+        ),
+        (
+            "windledger_ledger_governance_rebuilds_total",
+            "counter",
+            "Times the ledger's governance state was rebuilt from the database for a new event after a rest, per ledger.",
+            |f| Some(f.rebuilds),
         ),
         (
             "windledger_ledger_charged_bytes",

@@ -26,7 +26,8 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 use windledger_store::{
-    Audit, ChainBreak, CheckpointVerifier, Hash, Head, LedgerId, RecordedEvent, Seal, Store,
+    Audit, ChainBreak, ChainVerifier, CheckpointVerifier, Hash, Head, LedgerId, RecordedEvent,
+    Seal, Store,
 };
 
 use crate::audit::Replay;
@@ -55,11 +56,14 @@ pub struct Integrity {
     inner: Mutex<Inner>,
     /// The last verified position, for those waiting on it.
     verified: watch::Sender<u64>,
+    /// Rebuilds of the governance state after a rest.
+    rebuilds: std::sync::atomic::AtomicU64,
 }
 
 struct Inner {
     audit: Audit,
-    replay: Replay,
+    /// `None` while the ledger rests ([`Integrity::rest`]).
+    replay: Option<Replay>,
     head: Head,
     broken: Option<Broken>,
     /// The seals read so far end at or before this position.
@@ -73,13 +77,14 @@ impl Integrity {
         Self {
             inner: Mutex::new(Inner {
                 audit: Audit::new(ledger.clone(), keys, &[]),
-                replay: Replay::default(),
+                replay: Some(Replay::default()),
                 head: Head::EMPTY,
                 broken: None,
                 seals_read: 0,
             }),
             ledger,
             verified: watch::channel(0).0,
+            rebuilds: std::sync::atomic::AtomicU64::new(0),
         }
     }
 
@@ -125,9 +130,134 @@ impl Integrity {
     }
 
     /// Checks the next event of the ledger; `false` (and the ledger marked
-    /// broken) if it must not be applied.
+    /// broken) if it must not be applied. The ledger must not be resting
+    /// (see [`Integrity::check_next`]).
     pub fn check(&self, e: &RecordedEvent) -> bool {
+        self.check_locked(self.lock(), e)
+    }
+
+    /// Checks the next event of the ledger as the server follows it: its
+    /// commit's seals read first, and the governance state rebuilt first
+    /// if the ledger was resting. `false` (and the ledger marked broken)
+    /// if it must not be applied.
+    pub async fn check_next(&self, store: &Store, e: &RecordedEvent) -> bool {
+        self.read_seals(store, e.position).await;
+        let mut rebuilt = None;
+        loop {
+            {
+                let mut inner = self.lock();
+                if inner.replay.is_none() {
+                    // The state rebuilt is the one at the verified head,
+                    // which only this reader moves.
+                    inner.replay = rebuilt.take();
+                }
+                if inner.replay.is_some() || inner.broken.is_some() {
+                    return self.check_locked(inner, e);
+                }
+            }
+            match self.rebuild(store).await {
+                Ok(replay) => {
+                    self.rebuilds
+                        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    rebuilt = Some(replay);
+                }
+                Err((position, reason)) => {
+                    self.fail(position, reason);
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Whether the governance state is at rest ([`Integrity::rest`]).
+    pub fn resting(&self) -> bool {
+        self.lock().replay.is_none()
+    }
+
+    /// Puts the governance state to rest; the state, if it was held, for
+    /// the caller to drop where it likes (its memory is freed then, and
+    /// the drop may take a while: outside a lock). A broken ledger keeps
+    /// it (nothing is checked after the break anyway). The next event to
+    /// check rebuilds it.
+    pub fn rest(&self) -> Option<Replay> {
         let mut inner = self.lock();
+        if inner.broken.is_some() {
+            return None;
+        }
+        inner.replay.take()
+    }
+
+    /// How many times the governance state was rebuilt after a rest.
+    pub fn rebuilds(&self) -> u64 {
+        self.rebuilds.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The governance state at the verified head, decided again from the
+    /// ledger's events read again from the database, which must chain and
+    /// hash to the verified head. Retried while the database does not
+    /// answer; `Err` with the position and reason the ledger is broken.
+    async fn rebuild(&self, store: &Store) -> Result<Replay, (Option<u64>, String)> {
+        const PAGE: u32 = 2_000;
+        let head = self.head();
+        let mut chain = ChainVerifier::new(self.ledger.clone());
+        let mut replay = Replay::new();
+        let mut backoff = Duration::from_millis(50);
+        while chain.head().size < head.size {
+            let after = chain.head().size;
+            let page = match store
+                .read_ledger(
+                    &self.ledger,
+                    after,
+                    u32::try_from(head.size - after).map_or(PAGE, |left| left.min(PAGE)),
+                )
+                .await
+            {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::warn!(ledger = %self.ledger, error = %e, "cannot read the ledger again to check its next event; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                    continue;
+                }
+            };
+            if page.is_empty() {
+                return Err((
+                    Some(after + 1),
+                    format!(
+                        "the ledger's events end at position {after}, but {} were verified: history was truncated after it was verified",
+                        head.size
+                    ),
+                ));
+            }
+            for e in page.iter().take_while(|e| e.position <= head.size) {
+                let rewritten = |reason: String| {
+                    (
+                        Some(e.position),
+                        format!(
+                            "the event at position {} read again does not verify ({reason}): it was changed after it was verified",
+                            e.position
+                        ),
+                    )
+                };
+                chain.check(e).map_err(|b| rewritten(b.reason))?;
+                replay.apply(e).map_err(rewritten)?;
+            }
+        }
+        if chain.head() != head {
+            return Err((
+                Some(head.size),
+                format!(
+                    "the ledger read again hashes to {} at position {}, but {} was verified there: history was rewritten",
+                    chain.head().hash,
+                    head.size,
+                    head.hash
+                ),
+            ));
+        }
+        Ok(replay)
+    }
+
+    fn check_locked(&self, mut inner: std::sync::MutexGuard<'_, Inner>, e: &RecordedEvent) -> bool {
         if inner.broken.is_some() {
             return false;
         }
@@ -139,7 +269,15 @@ impl Integrity {
             self.fail(Some(position), reason);
             return false;
         }
-        if let Err(reason) = inner.replay.apply(e) {
+        let Some(replay) = inner.replay.as_mut() else {
+            drop(inner);
+            self.fail(
+                Some(e.position),
+                "the governance state was not rebuilt before the event was checked".to_owned(),
+            );
+            return false;
+        };
+        if let Err(reason) = replay.apply(e) {
             drop(inner);
             self.fail(
                 Some(e.position),
@@ -372,5 +510,99 @@ mod tests {
             .expect_err("the ledger is broken");
         assert!(error.detail.contains("does not verify"), "{}", error.detail);
         assert_eq!(started.elapsed(), Duration::from_millis(500));
+    }
+
+    /// Putting the governance state to rest and rebuilding it from the
+    /// database for the next event.
+    mod resting {
+        use windledger_fixtures::synthetic::Synthetic;
+        use windledger_store::testing::TestDatabase;
+
+        use super::*;
+        use crate::import::synthetic::write_synthetic;
+
+        windledger_store::on_both_backends!(
+            a_rested_ledger_checks_its_next_event_as_before,
+            an_event_changed_while_the_ledger_rested_is_found_at_the_next_event,
+            history_cut_while_the_ledger_rested_is_found_at_the_next_event,
+        );
+
+        /// A small farm, and an integrity that verified all but its last
+        /// event (returned), then rested.
+        async fn rested(db: &TestDatabase) -> (Store, Arc<Integrity>, RecordedEvent) {
+            let store = db.store().await;
+            let ledger = LedgerId::parse("ferme").unwrap();
+            write_synthetic(&store, &ledger, &Synthetic::for_events(300, 12), |_| {})
+                .await
+                .expect("a synthetic farm");
+            let events = store.read_ledger(&ledger, 0, 10_000).await.unwrap();
+            let integrity = Arc::new(Integrity::new(ledger, &db.keys()));
+            let (last, before) = events.split_last().expect("events");
+            for e in before {
+                assert!(
+                    integrity.check_next(&store, e).await,
+                    "{:?}",
+                    integrity.broken()
+                );
+            }
+            let replay = integrity.rest().expect("the state was held");
+            drop(replay);
+            assert!(integrity.resting());
+            assert!(integrity.rest().is_none(), "nothing more to free");
+            (store, integrity, last.clone())
+        }
+
+        async fn a_rested_ledger_checks_its_next_event_as_before(db: TestDatabase) {
+            let (store, integrity, last) = rested(&db).await;
+            let size = last.position;
+            assert!(
+                integrity.check_next(&store, &last).await,
+                "{:?}",
+                integrity.broken()
+            );
+            assert_eq!(integrity.head().size, size);
+            assert!(!integrity.resting());
+            assert_eq!(integrity.rebuilds(), 1);
+            // Rebuilt, it decided every event again, as a replay of the
+            // whole ledger does.
+            let ledger = LedgerId::parse("ferme").unwrap();
+            let mut whole = Replay::new();
+            for e in store.read_ledger(&ledger, 0, 10_000).await.unwrap() {
+                whole.apply(&e).unwrap();
+            }
+            let rebuilt = integrity.lock().replay.as_ref().map(Replay::recomputed);
+            assert_eq!(rebuilt, Some(whole.recomputed()));
+            assert!(whole.recomputed().ballots > 0, "{:?}", whole.recomputed());
+        }
+
+        async fn an_event_changed_while_the_ledger_rested_is_found_at_the_next_event(
+            db: TestDatabase,
+        ) {
+            let (store, integrity, last) = rested(&db).await;
+            let ledger = LedgerId::parse("ferme").unwrap();
+            let third = store.read_ledger(&ledger, 2, 1).await.unwrap().remove(0);
+            let payload = third.payload.get().to_owned();
+            let altered = payload.replacen('1', "2", 1);
+            assert_ne!(altered, payload, "the payload has a digit to change");
+            db.tamper_payload(&ledger, 3, &altered).await;
+            assert!(!integrity.check_next(&store, &last).await);
+            let broken = integrity.broken().expect("broken");
+            assert_eq!(broken.position, Some(3), "{broken}");
+            assert!(
+                broken.reason.contains("changed after it was verified"),
+                "{broken}"
+            );
+            assert_eq!(integrity.head().size, last.position - 1);
+        }
+
+        async fn history_cut_while_the_ledger_rested_is_found_at_the_next_event(db: TestDatabase) {
+            let (store, integrity, last) = rested(&db).await;
+            let ledger = LedgerId::parse("ferme").unwrap();
+            db.cut_history(&ledger, 100).await;
+            assert!(!integrity.check_next(&store, &last).await);
+            let broken = integrity.broken().expect("broken");
+            assert_eq!(broken.position, Some(101), "{broken}");
+            assert!(broken.reason.contains("truncated"), "{broken}");
+        }
     }
 }

@@ -90,29 +90,25 @@ impl LedgerRuntime {
         let follower = {
             let (shared, store, id) = (projections.clone(), store.clone(), id.clone());
             let integrity = integrity.clone();
-            let sealing = (integrity.clone(), store.clone());
             tokio::spawn(async move {
-                // Each event is verified (with its commit's seal) before
-                // the projections apply it; the first that does not verify
+                // Each event is verified (with its commit's seal, and the
+                // governance state rebuilt if it rested) before the
+                // projections apply it; the first that does not verify
                 // ends the stream there.
                 let events = store
                     .subscribe(id.clone(), 0)
                     .then(move |r| {
-                        let (integrity, store) = sealing.clone();
+                        let (integrity, store) = (integrity.clone(), store.clone());
                         async move {
-                            if let Ok(e) = &r {
-                                integrity.read_seals(&store, e.position).await;
-                            }
-                            r
+                            let verified = match &r {
+                                Ok(e) => integrity.check_next(&store, e).await,
+                                Err(_) => true,
+                            };
+                            (r, verified)
                         }
                     })
-                    .take_while(move |r| {
-                        std::future::ready(match r {
-                            Ok(e) => integrity.check(e),
-                            Err(_) => true,
-                        })
-                    })
-                    .map(|r| r.map(ledger_event));
+                    .take_while(|(_, verified)| std::future::ready(*verified))
+                    .map(|(r, _)| r.map(ledger_event));
                 if let Err(e) = shared.follow(events).await {
                     tracing::error!(ledger = %id, error = %e, "the projections stopped following the ledger");
                 }

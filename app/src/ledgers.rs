@@ -7,17 +7,23 @@
 //!   ledger exists (a made-up name grows nothing). Requests for a ledger
 //!   being opened wait for that ledger only: the map's lock is held to find
 //!   a slot, never across IO.
-//! - **The budget.** An open ledger is charged [`BYTES_PER_EVENT`] for each
-//!   event its projections have applied, or had to apply when it was
-//!   opened if that is more (an estimate, measured: see the constant).
-//!   After each opening, while the charges of the open ledgers
-//!   exceed the budget, the ledger least recently asked for is released,
-//!   provided no request holds it, its history verified (a broken ledger
-//!   keeps its mark until a restart), and it is not the one just opened.
-//!   Released, its runtime is dropped (its follower stops, its memory is
-//!   freed); its slot and its counts stay.
+//! - **The budget.** An open ledger is charged, for each event its
+//!   projections have applied (or had to apply when it was opened, if that
+//!   is more), [`READ_MODEL_BYTES_PER_EVENT`] for its read models and, while
+//!   it holds it, [`GOVERNANCE_BYTES_PER_EVENT`] for its governance state
+//!   (the integrity check's replay, which decides again each new event:
+//!   see [`crate::integrity`]); estimates, measured (see the constants).
+//!   After each opening, while the charges of the open ledgers exceed the
+//!   budget, the ledgers least recently asked for first have their
+//!   governance state put to rest (their next write rebuilds it from the
+//!   database; reads never need it), then, if that is not enough, are
+//!   released; each provided no request holds it, its history verified (a
+//!   broken ledger keeps its mark until a restart), and it is not the one
+//!   just opened. Released, its runtime is dropped (its follower stops,
+//!   its memory is freed); its slot and its counts stay.
 //! - **Counts.** Per ledger, kept across releases: requests, events
-//!   appended, openings and releases, for `/metrics`.
+//!   appended, openings, releases, rests and rebuilds of the governance
+//!   state, for `/metrics`.
 //! - **The directory.** The farms served (the API's `GET /api/v1/ledgers`,
 //!   the page `/`), each read from its company's stream alone
 //!   ([`crate::ledger::farm_summary`]): listing them opens none. Kept for
@@ -32,17 +38,27 @@ use tokio::sync::OnceCell;
 use windledger_store::{CheckpointVerifier, LedgerId, Store, StoreError};
 
 use crate::Error;
+use crate::audit::Replay;
 use crate::ledger::{FarmSummary, LedgerRuntime, farm_summary};
 
 /// How long the directory of farms is kept before it is read again.
 pub const DIRECTORY_TTL: Duration = Duration::from_secs(10);
 
-/// What an open ledger is charged per event its projections applied: the
-/// resident memory (under mimalloc, the server's allocator) that farms of
-/// the reference farm's size add per event once built, measured at 1,427
-/// bytes on 2026-12-06 (`cargo run --release -p windledger-bench -- farms
-/// --backend postgres`, `bytes_per_event`), rounded up.
-pub const BYTES_PER_EVENT: u64 = 1536;
+/// What an open ledger is charged per event its projections applied, for
+/// its read models: the resident memory (under mimalloc, the server's
+/// allocator) that farms of the reference farm's size add per event once
+/// built, less what putting their governance state to rest frees.
+pub const READ_MODEL_BYTES_PER_EVENT: u64 = 768;
+
+/// What an open ledger is charged per event while its governance state
+/// (the integrity check's replay) is held: what putting it to rest frees.
+pub const GOVERNANCE_BYTES_PER_EVENT: u64 = 768;
+
+/// What an open ledger is charged per event, its governance state held:
+/// measured at 1,427 bytes on 2026-12-06 (`cargo run --release -p
+/// windledger-bench -- farms --backend postgres`, `bytes_per_event`),
+/// rounded up.
+pub const BYTES_PER_EVENT: u64 = READ_MODEL_BYTES_PER_EVENT + GOVERNANCE_BYTES_PER_EVENT;
 
 /// The budget when the server is given none (`serve --ledger-memory-mib`).
 pub const DEFAULT_BUDGET_MIB: u64 = 512;
@@ -56,6 +72,10 @@ pub struct LedgerCounts {
     appended_before: AtomicU64,
     pub openings: AtomicU64,
     pub releases: AtomicU64,
+    /// Times the governance state was put to rest.
+    pub rests: AtomicU64,
+    /// Rebuilds of the governance state by runtimes since released.
+    rebuilds_before: AtomicU64,
 }
 
 /// A ledger's runtime, once opened.
@@ -75,7 +95,21 @@ impl Slot {
     fn charge(&self) -> Option<u64> {
         let runtime = self.runtime.get()?;
         let applied = runtime.projections.read(|p| p.position());
-        Some(applied.max(self.size_at_opening) * BYTES_PER_EVENT)
+        let per_event = if runtime.integrity.resting() {
+            READ_MODEL_BYTES_PER_EVENT
+        } else {
+            BYTES_PER_EVENT
+        };
+        Some(applied.max(self.size_at_opening) * per_event)
+    }
+
+    /// The open runtime's governance state may be put to rest: held, and
+    /// verified as far as the ledger went when it was opened (a rest during
+    /// that first verification would only have it rebuilt at once).
+    fn restable(&self) -> bool {
+        self.runtime.get().is_some_and(|r| {
+            !r.integrity.resting() && r.integrity.head().size >= self.size_at_opening
+        })
     }
 }
 
@@ -117,6 +151,10 @@ pub struct LedgerFigures {
     pub appended: u64,
     pub openings: u64,
     pub releases: u64,
+    pub rests: u64,
+    pub rebuilds: u64,
+    /// Whether the open ledger's governance state is at rest.
+    pub resting: bool,
     /// What the open ledger is charged against the budget; `None` when
     /// released.
     pub charged_bytes: Option<u64>,
@@ -280,6 +318,10 @@ impl Ledgers {
                         + open.map_or(0, |r| r.appended()),
                     openings: slot.counts.openings.load(Ordering::Relaxed),
                     releases: slot.counts.releases.load(Ordering::Relaxed),
+                    rests: slot.counts.rests.load(Ordering::Relaxed),
+                    rebuilds: slot.counts.rebuilds_before.load(Ordering::Relaxed)
+                        + open.map_or(0, |r| r.integrity.rebuilds()),
+                    resting: open.is_some_and(|r| r.integrity.resting()),
                     charged_bytes,
                 }
             })
@@ -320,11 +362,13 @@ impl Ledgers {
 
     /// The ledger `keep` of `size` events was just opened: it is charged
     /// what it will hold, and while the open ledgers are charged more than
-    /// the budget, those idle the longest are released; never `keep`, a
-    /// ledger in use or one whose history does not verify. The runtimes
-    /// are dropped after the lock is let go.
+    /// the budget, those idle the longest have their governance state put
+    /// to rest (only their next write rebuilds it), then, if that is not
+    /// enough, are released (their next request rebuilds everything);
+    /// never `keep`, a ledger in use or one whose history does not verify.
+    /// What is freed is dropped after the lock is let go.
     fn opened(&self, keep: &LedgerId, size: u64) {
-        let released: Vec<Arc<LedgerRuntime>> = {
+        let freed: (Vec<Replay>, Vec<Arc<LedgerRuntime>>) = {
             let mut slots = self.lock();
             if let Some(slot) = slots.get_mut(keep) {
                 slot.size_at_opening = size;
@@ -337,6 +381,23 @@ impl Ledgers {
                 .map(|(id, s)| (s.last_used, id.clone()))
                 .collect();
             idle.sort();
+            let mut rested = Vec::new();
+            for (_, id) in &idle {
+                if charged <= budget {
+                    break;
+                }
+                let Some(slot) = slots.get(id).filter(|s| s.restable()) else {
+                    continue;
+                };
+                let before = slot.charge().unwrap_or(0);
+                let Some(replay) = slot.runtime.get().and_then(|r| r.integrity.rest()) else {
+                    continue;
+                };
+                charged = charged.saturating_sub(before - slot.charge().unwrap_or(0).min(before));
+                slot.counts.rests.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!(ledger = %id, "governance state put to rest: the open ledgers were over the memory budget");
+                rested.push(replay);
+            }
             let mut released = Vec::new();
             for (_, id) in idle {
                 if charged <= budget {
@@ -352,13 +413,16 @@ impl Ledgers {
                 slot.counts
                     .appended_before
                     .fetch_add(runtime.appended(), Ordering::Relaxed);
+                slot.counts
+                    .rebuilds_before
+                    .fetch_add(runtime.integrity.rebuilds(), Ordering::Relaxed);
                 slot.counts.releases.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(ledger = %id, "ledger released: the open ledgers were over the memory budget");
                 released.push(runtime);
             }
-            released
+            (rested, released)
         };
-        drop(released);
+        drop(freed);
     }
 }
 

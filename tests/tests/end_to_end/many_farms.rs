@@ -6,10 +6,13 @@
 
 use crate::server::{self, Server, admission, copy_reference_farm};
 use windledger_api::auth::Role;
-use windledger_app::ledgers::{BYTES_PER_EVENT, LedgerFigures};
+use windledger_app::ledgers::{BYTES_PER_EVENT, LedgerFigures, READ_MODEL_BYTES_PER_EVENT};
 use windledger_store::LedgerId;
 
-windledger_store::on_both_backends!(idle_farms_are_released_over_the_budget_and_rebuilt_on_demand);
+windledger_store::on_both_backends!(
+    idle_farms_are_released_over_the_budget_and_rebuilt_on_demand,
+    an_idle_farms_governance_state_rests_first_and_is_rebuilt_for_its_next_write,
+);
 
 const SECOND: &str = "parc-du-plateau";
 
@@ -46,12 +49,11 @@ async fn idle_farms_are_released_over_the_budget_and_rebuilt_on_demand(
         .expect("the reference farm imports again, as another farm");
     let server = Server::start(db, store).await;
     let events = server.head().await;
-    // Room for one reference farm and a half: opening the second releases
-    // the first.
-    server
-        .state
-        .ledgers
-        .set_budget(events * BYTES_PER_EVENT * 3 / 2);
+    // Room for one reference farm and half the read models of another:
+    // opening the second puts the first's governance state to rest, which
+    // is not enough, and releases it.
+    let budget = events * (BYTES_PER_EVENT + READ_MODEL_BYTES_PER_EVENT / 2);
+    server.state.ledgers.set_budget(budget);
     let second_api = |suffix: &str| format!("/api/v1/ledgers/{SECOND}{suffix}");
 
     // The directory lists both farms without opening either.
@@ -108,7 +110,7 @@ async fn idle_farms_are_released_over_the_budget_and_rebuilt_on_demand(
         "the first farm, idle, was released when the second opened"
     );
     let first = figures_of(&server, server::LEDGER);
-    assert_eq!((first.openings, first.releases), (1, 1));
+    assert_eq!((first.openings, first.releases, first.rests), (1, 1, 1));
     assert_eq!(first.charged_bytes, None);
 
     // Asked again, the first farm is rebuilt and answers as before; the
@@ -157,10 +159,7 @@ async fn idle_farms_are_released_over_the_budget_and_rebuilt_on_demand(
     for line in [
         "windledger_ledgers_open 2".to_owned(),
         "windledger_ledgers_known 2".to_owned(),
-        format!(
-            "windledger_ledger_budget_bytes {}",
-            events * BYTES_PER_EVENT * 3 / 2
-        ),
+        format!("windledger_ledger_budget_bytes {budget}"),
         format!(
             "windledger_ledger_openings_total{{ledger=\"{}\"}} 3",
             server::LEDGER
@@ -195,5 +194,109 @@ async fn idle_farms_are_released_over_the_budget_and_rebuilt_on_demand(
     // are no requests).
     assert_eq!(requests(server::LEDGER), 5, "{metrics}");
     assert_eq!(requests(SECOND), 1, "{metrics}");
+    server.stop().await;
+}
+
+/// A small farm beside the reference farm: room for both, but not for
+/// both governance states.
+const SMALL: &str = "petit-parc";
+
+async fn an_idle_farms_governance_state_rests_first_and_is_rebuilt_for_its_next_write(
+    mut db: windledger_store::testing::TestDatabase,
+) {
+    copy_reference_farm(&mut db).await;
+    let store = db.store().await;
+    let small = LedgerId::parse(SMALL).expect("a ledger id");
+    let config = windledger_fixtures::synthetic::Synthetic::for_events(300, 12);
+    windledger_app::import::synthetic::write_synthetic(&store, &small, &config, |_| {})
+        .await
+        .expect("a small synthetic farm");
+    let small_events = store.head(&small).await.expect("its head").size;
+    let server = Server::start(db, store).await;
+    let events = server.head().await;
+    let budget = (events + small_events) * BYTES_PER_EVENT - 1;
+    server.state.ledgers.set_budget(budget);
+
+    let first_answer = server.get("/parties", None).await.expect(200).body;
+    server
+        .get_outside(&format!("/api/v1/ledgers/{SMALL}/parties"), None)
+        .await
+        .expect(200);
+    assert_eq!(
+        open_ledgers(&server),
+        [server::LEDGER, SMALL],
+        "putting the first farm's governance state to rest was enough"
+    );
+    let first = figures_of(&server, server::LEDGER);
+    assert!(first.resting);
+    assert_eq!((first.rests, first.rebuilds, first.releases), (1, 0, 0));
+    assert_eq!(
+        first.charged_bytes,
+        Some(events * READ_MODEL_BYTES_PER_EVENT)
+    );
+    assert!(!figures_of(&server, SMALL).resting);
+    assert!(
+        server
+            .metrics()
+            .await
+            .lines()
+            .any(|l| l == "windledger_ledgers_resting 1"),
+        "one farm rests"
+    );
+
+    // Reads need no governance state: answered as before, still resting.
+    let again = server.get("/parties", None).await.expect(200).body;
+    assert_eq!(again, first_answer);
+    assert!(figures_of(&server, server::LEDGER).resting);
+
+    // A write has the state rebuilt to verify its events: they are
+    // verified and shown, and the ledger holds.
+    let secretary = server.token(server::LEDGER, Role::Secretary, None).await;
+    server
+        .post("/shareholders", &secretary, admission("cit-990"))
+        .await
+        .expect(201);
+    let runtime = server
+        .state
+        .ledgers
+        .held_one(&LedgerId::parse(server::LEDGER).expect("an id"))
+        .expect("open");
+    let head = server.head().await;
+    assert!(head > events);
+    assert_eq!(runtime.integrity.head().size, head, "verified");
+    assert_eq!(runtime.projections.read(|p| p.position()), head, "shown");
+    drop(runtime);
+    server
+        .post("/shareholders", &secretary, admission("cit-990"))
+        .await
+        .expect(422);
+    let first = figures_of(&server, server::LEDGER);
+    assert!(!first.resting);
+    assert_eq!((first.rests, first.rebuilds), (1, 1));
+    assert_eq!(
+        Server::read(server.fetch("/readyz").await)
+            .await
+            .status
+            .as_u16(),
+        200
+    );
+    let metrics = server.metrics().await;
+    for line in [
+        "windledger_ledgers_resting 0".to_owned(),
+        format!(
+            "windledger_ledger_governance_rests_total{{ledger=\"{}\"}} 1",
+            server::LEDGER
+        ),
+        format!(
+            "windledger_ledger_governance_rebuilds_total{{ledger=\"{}\"}} 1",
+            server::LEDGER
+        ),
+        format!("windledger_ledger_governance_rebuilds_total{{ledger=\"{SMALL}\"}} 0"),
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "/metrics says `{line}`:\n{metrics}"
+        );
+    }
     server.stop().await;
 }
