@@ -217,6 +217,62 @@ pub struct Payment {
     pub at: EventRef,
 }
 
+/// A year's reports, found by id: held in the order recorded, with an index
+/// of their ids (a map of whole reports would hold each in a B-tree slot,
+/// and a B-tree filled in order leaves about half its slots empty).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reports {
+    recorded: Vec<Report>,
+    /// Id -> place in `recorded`.
+    by_id: BTreeMap<ReportId, usize>,
+}
+
+impl Reports {
+    pub fn get(&self, id: &ReportId) -> Option<&Report> {
+        self.by_id.get(id).map(|&i| &self.recorded[i])
+    }
+
+    fn get_mut(&mut self, id: &ReportId) -> Option<&mut Report> {
+        self.by_id.get(id).map(|&i| &mut self.recorded[i])
+    }
+
+    /// Records `report`, in place of one with its id if there is one.
+    fn insert(&mut self, report: Report) {
+        match self.by_id.get(&report.id) {
+            Some(&i) => self.recorded[i] = report,
+            None => {
+                self.by_id.insert(report.id.clone(), self.recorded.len());
+                self.recorded.push(report);
+            }
+        }
+    }
+
+    /// Every report's id, in order.
+    pub fn keys(&self) -> impl Iterator<Item = &ReportId> {
+        self.by_id.keys()
+    }
+
+    /// Every report, in id order.
+    pub fn values(&self) -> impl Iterator<Item = &Report> {
+        self.by_id.values().map(|&i| &self.recorded[i])
+    }
+
+    pub fn len(&self) -> usize {
+        self.recorded.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.recorded.is_empty()
+    }
+}
+
+/// As a map by id, in id order.
+impl Serialize for Reports {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.by_id.iter().map(|(id, &i)| (id, &self.recorded[i])))
+    }
+}
+
 /// One financial year.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct YearRecord {
@@ -225,7 +281,7 @@ pub struct YearRecord {
     pub ends_on: NaiveDate,
     pub turbines: Vec<Turbine>,
     /// Every report, corrected ones included, by id.
-    pub reports: BTreeMap<ReportId, Report>,
+    pub reports: Reports,
     pub accounts: Option<(AdoptedResolution, SignedEuros, EventRef)>,
     pub appropriation: Option<Appropriated>,
     pub dividend: Option<Dividend>,
@@ -446,7 +502,7 @@ impl Finance {
                     starts_on: *starts_on,
                     ends_on: *ends_on,
                     turbines: turbines.clone(),
-                    reports: BTreeMap::new(),
+                    reports: Reports::default(),
                     accounts: None,
                     appropriation: None,
                     dividend: None,
@@ -524,6 +580,9 @@ impl Finance {
                 net_result,
             } => {
                 record.accounts = Some((resolution, net_result, at));
+                // The year's reports are in (the accounts approved stand on
+                // them): spare room given back.
+                record.reports.recorded.shrink_to_fit();
                 None
             }
             FinancialYearEvent::ResultAppropriated {
@@ -613,16 +672,13 @@ impl Finance {
                     .ok_or_else(|| format!("report {c} is corrected but was never recorded"))?;
                 corrected.corrected_by = Some(id.clone());
             }
-            record.reports.insert(
-                id.clone(),
-                Report {
-                    id: id.clone(),
-                    body,
-                    at,
-                    corrects: corrects.cloned(),
-                    corrected_by: None,
-                },
-            );
+            record.reports.insert(Report {
+                id: id.clone(),
+                body,
+                at,
+                corrects: corrects.cloned(),
+                corrected_by: None,
+            });
         }
         Ok(())
     }
