@@ -191,7 +191,7 @@ impl Fold for CapTable {
                         movements: Vec::new(),
                     });
                 history.kind = *kind;
-                history.registrations.push(registration);
+                crate::push_tight(&mut history.registrations, registration);
             }
             CompanyEvent::ShareholderCollegeChanged { holder, to, .. } => {
                 self.reregister(holder, dated.of(()), |r| r.college = to.clone())?;
@@ -213,11 +213,10 @@ impl Fold for CapTable {
                 for s in subscriptions {
                     let n = count(s.count)?;
                     self.outstanding.push(dated.of((s.class.clone(), n)));
-                    self.history(&s.holder)?.movements.push(movement(
-                        &s.class,
-                        n,
-                        MovementKind::Issued,
-                    ));
+                    crate::push_tight(
+                        &mut self.history(&s.holder)?.movements,
+                        movement(&s.class, n, MovementKind::Issued),
+                    );
                 }
             }
             CompanyEvent::SharesTransferred(ShareTransfer {
@@ -228,16 +227,14 @@ impl Fold for CapTable {
                 ..
             }) => {
                 let n = count(*c)?;
-                self.history(from)?.movements.push(movement(
-                    class,
-                    -n,
-                    MovementKind::TransferredOut { to: to.clone() },
-                ));
-                self.history(to)?.movements.push(movement(
-                    class,
-                    n,
-                    MovementKind::TransferredIn { from: from.clone() },
-                ));
+                crate::push_tight(
+                    &mut self.history(from)?.movements,
+                    movement(class, -n, MovementKind::TransferredOut { to: to.clone() }),
+                );
+                crate::push_tight(
+                    &mut self.history(to)?.movements,
+                    movement(class, n, MovementKind::TransferredIn { from: from.clone() }),
+                );
             }
             CompanyEvent::SharesRepurchased {
                 holder,
@@ -246,11 +243,10 @@ impl Fold for CapTable {
                 ..
             } => {
                 let n = count(*c)?;
-                self.history(holder)?.movements.push(movement(
-                    class,
-                    -n,
-                    MovementKind::Repurchased,
-                ));
+                crate::push_tight(
+                    &mut self.history(holder)?.movements,
+                    movement(class, -n, MovementKind::Repurchased),
+                );
                 self.treasury.push(dated.of((class.clone(), n)));
             }
             CompanyEvent::SharesCancelled {
@@ -396,11 +392,14 @@ impl CapTable {
             .map(|r| r.value.clone())
             .ok_or_else(|| unknown(holder))?;
         change(&mut registration);
-        history.registrations.push(Dated {
-            position: when.position,
-            date: when.date,
-            value: registration,
-        });
+        crate::push_tight(
+            &mut history.registrations,
+            Dated {
+                position: when.position,
+                date: when.date,
+                value: registration,
+            },
+        );
         Ok(())
     }
 

@@ -31,3 +31,14 @@ pub mod share_register;
 pub mod statement;
 pub mod territory;
 pub mod tree;
+
+/// Pushes `item`, growing a short vector by one place at a time: a read
+/// model holds many vectors of one to three entries (a holder's
+/// registrations and movements), which doubling from four would leave
+/// mostly empty. Past four entries, the vector grows as usual.
+pub(crate) fn push_tight<T>(vec: &mut Vec<T>, item: T) {
+    if vec.len() == vec.capacity() && vec.len() < 4 {
+        vec.reserve_exact(1);
+    }
+    vec.push(item);
+}

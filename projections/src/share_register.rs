@@ -57,8 +57,9 @@ pub enum SupportingAct {
     /// The articles signed at incorporation.
     Incorporation,
     /// An adopted resolution: capital increase or reduction, or the
-    /// approval (agrément) of a transferee.
-    Resolution(AdoptedResolution),
+    /// approval (agrément) of a transferee. Shared by the entries that
+    /// cite it (an issue's subscriptions, one each).
+    Resolution(std::sync::Arc<AdoptedResolution>),
     /// A transfer needing no approval: the order of transfer recorded in
     /// the ledger is the act (ordre de mouvement).
     TransferOrder,
@@ -135,7 +136,8 @@ impl Fold for ShareRegister {
         };
         let date = event.effective_date();
         let at = meta.reference();
-        let resolution = |r: &AdoptedResolution| SupportingAct::Resolution(r.clone());
+        let resolution =
+            |r: &AdoptedResolution| SupportingAct::Resolution(std::sync::Arc::new(r.clone()));
         match event {
             CompanyEvent::SharesIssued {
                 subscriptions,

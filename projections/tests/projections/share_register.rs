@@ -232,7 +232,10 @@ fn repurchases_and_cancellations_are_entered_with_their_resolution() {
     );
     let entries = register.entries();
     assert_eq!(entries[0].act, SupportingAct::Incorporation);
-    assert_eq!(entries[1].act, SupportingAct::Resolution(reduction));
+    assert_eq!(
+        entries[1].act,
+        SupportingAct::Resolution(std::sync::Arc::new(reduction))
+    );
     assert_eq!(entries[1].total(), Some(rust_decimal::Decimal::from(1_010)));
     assert_eq!(entries[2].transferor, None);
     assert_eq!(entries[4].act, SupportingAct::TransferOrder);
