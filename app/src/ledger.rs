@@ -24,6 +24,9 @@ use crate::services::{StoreHead, company_of, ledger_event, scan};
 /// restart too.
 pub const REQUEST_KEY: &str = "request_sha256";
 
+/// How many events at hand are verified before the projections apply them.
+const VERIFIED_AHEAD: usize = 5_000;
+
 /// How long a head read from the database is used for reads.
 pub const HEAD_REFRESH: Duration = Duration::from_millis(50);
 
@@ -108,6 +111,14 @@ impl LedgerRuntime {
                         }
                     })
                     .take_while(|(_, verified)| std::future::ready(*verified))
+                    // Every event at hand is verified before the
+                    // projections apply the first of them (a page of the
+                    // store's, when a ledger is opened): the governance
+                    // state's memory and the read models' are not
+                    // interleaved, so that putting the first to rest
+                    // frees whole pages of the allocator's.
+                    .ready_chunks(VERIFIED_AHEAD)
+                    .flat_map(futures::stream::iter)
                     .map(|(r, _)| r.map(ledger_event));
                 if let Err(e) = shared.follow(events).await {
                     tracing::error!(ledger = %id, error = %e, "the projections stopped following the ledger");

@@ -9,14 +9,14 @@
 //! - `start_s`: from a new connection pool to `/readyz` answering 200;
 //! - `bytes_per_event`: the resident memory the first farms' read models
 //!   add, per event, while none is released yet (what
-//!   `windledger_app::ledgers::BYTES_PER_EVENT` estimates), then
-//!   `governance_bytes_per_event`, what putting their governance state to
-//!   rest frees (`GOVERNANCE_BYTES_PER_EVENT`);
+//!   `windledger_app::ledgers::BYTES_PER_EVENT` estimates);
 //! - `cold_p50_ms`, `cold_p99_ms`: the first request (`/parties`) to each
 //!   farm in turn, every farm once: opening, verifying and rebuilding it;
 //! - `rss_mib`: the process's resident memory once every farm was asked
 //!   once, and `open_farms`, how many are held then (`resting_farms` of
-//!   them with their governance state at rest);
+//!   them with their governance state at rest), and `open_bytes_per_event`,
+//!   the resident memory they add per event (what
+//!   `READ_MODEL_BYTES_PER_EVENT` estimates, when most rest);
 //! - `warm_read_rps`, `warm_read_p99_ms`: `WINDLEDGER_BENCH_READERS` (24)
 //!   clients reading `/parties` of the farms held open, for
 //!   `WINDLEDGER_BENCH_SECONDS` (10);
@@ -162,26 +162,6 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
             }
             let sampled = sample as f64 * events as f64;
             println!("bytes_per_event {:.0} bytes", grown / sampled);
-            // What their governance state held: what putting it to rest
-            // frees (the allocator given a moment to give it back).
-            let before_rest = status_mib("VmRSS")?;
-            let rested: Vec<_> = state
-                .ledgers
-                .held()
-                .iter()
-                .filter_map(|r| r.integrity.rest())
-                .collect();
-            let rested_farms = rested.len();
-            drop(rested);
-            tokio::time::sleep(Duration::from_millis(500)).await;
-            let freed = (before_rest - status_mib("VmRSS")?) * 1024.0 * 1024.0;
-            if rested_farms != sample {
-                eprintln!("# {rested_farms} farms of the sample's {sample} were put to rest");
-            }
-            println!(
-                "governance_bytes_per_event {:.0} bytes",
-                freed / (rested_farms.max(1) as f64 * events as f64)
-            );
         }
     }
     println!("cold_p50_ms {:.2} ms", cold.percentile_ms(50));
@@ -196,6 +176,13 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     println!("open_farms {} count", open.len());
     let resting = state.ledgers.figures().iter().filter(|f| f.resting).count();
     println!("resting_farms {resting} count");
+    // Most open farms rest now: what each holds, allocator's waste and the
+    // pages their freed governance state left part-used included.
+    println!(
+        "open_bytes_per_event {:.0} bytes",
+        (status_mib("VmRSS")? - before) * 1024.0 * 1024.0
+            / (open.len().max(1) as f64 * events as f64)
+    );
     println!("budget_mib {} MiB", state.ledgers.budget() / (1024 * 1024));
 
     let (rps, p99) = reads(&client, &base, readers, seconds, Arc::new(open)).await?;
