@@ -423,6 +423,8 @@ impl Replay {
                     .collect();
                 let known = Arc::make_mut(&mut self.adopted);
                 known.extend(adopted.into_iter().map(|a| (a.id.clone(), a)));
+                // Counted: what follows the close never reads them.
+                state.forget_votes();
             }
         }
         Ok(())

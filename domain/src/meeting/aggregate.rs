@@ -377,6 +377,20 @@ impl Meeting {
         self.ballots.len()
     }
 
+    /// Once the meeting is closed, drops the ballots and proxies, which no
+    /// command reads after the close (each is refused as closed first; the
+    /// roll stays, for a bureau constituted after the close, and so do the
+    /// results): for those who keep closed meetings to decide what follows,
+    /// as the audit's replay does. [`Self::ballot`], [`Self::proxy_of`] and
+    /// the counts answer none afterwards. Nothing happens before the close.
+    pub fn forget_votes(&mut self) {
+        if self.closed.is_some() {
+            self.ballots = HashMap::new();
+            self.proxies = HashMap::new();
+            self.held = HashMap::new();
+        }
+    }
+
     /// Who represents `grantor`, if anyone.
     pub fn proxy_of(&self, grantor: &HolderId) -> Option<&HolderId> {
         self.proxies.get(grantor)

@@ -234,6 +234,10 @@ impl<A: Aggregate> Driven<A> {
         }
     }
 
+    pub fn services(&self) -> &A::Services {
+        &self.services
+    }
+
     pub async fn run(&mut self, command: A::Command) -> Result<Vec<A::Event>, A::Error> {
         let events = windledger_fixtures::farm::run(&mut self.state, command, &self.services)?;
         self.events.extend(events.iter().cloned());

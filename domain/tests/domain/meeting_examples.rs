@@ -304,3 +304,85 @@ async fn a_proxy_revoked_before_the_close_takes_its_ballot_with_it() {
         }
     );
 }
+
+/// A closed meeting that forgot its ballots and proxies (as the audit's
+/// replay keeps closed meetings) decides every command after the close as
+/// one that did not: each is refused, or the bureau and its minutes taken.
+#[tokio::test]
+async fn a_closed_meeting_decides_the_same_once_it_forgot_its_votes() {
+    let holders = associes(&[("a", 60), ("b", 30), ("c", 10)]);
+    let mut m = first_call("ag-2024", &holders, ORDINARY).await;
+    m.run(MeetingCommand::GrantProxy {
+        grantor: holder("c"),
+        proxy: holder("a"),
+        at: during(),
+    })
+    .await
+    .expect("c gives a proxy to a");
+    m.vote("a", Choice::For).await;
+    m.vote("b", Choice::Against).await;
+    m.vote_as("c", "a", Choice::For).await;
+    m.close().await;
+    let mut forgot = m.state.clone();
+    forgot.forget_votes();
+    assert_eq!(forgot.ballots_in_force(), 0);
+    assert_eq!(m.state.ballots_in_force(), 3);
+    let after = closes() + chrono::Duration::hours(1);
+    let choices = |choice| {
+        m.state
+            .agenda()
+            .iter()
+            .map(|item| (item.resolution.clone(), choice))
+            .collect()
+    };
+    let commands = [
+        MeetingCommand::CastBallot {
+            voter: holder("b"),
+            cast_by: holder("b"),
+            choices: choices(Choice::For),
+            at: after,
+        },
+        MeetingCommand::RecordPostalBallot {
+            voter: holder("b"),
+            choices: choices(Choice::For),
+            received_at: during(),
+            electronic: false,
+        },
+        MeetingCommand::GrantProxy {
+            grantor: holder("b"),
+            proxy: holder("a"),
+            at: after,
+        },
+        MeetingCommand::RevokeProxy {
+            grantor: holder("c"),
+            at: after,
+        },
+        MeetingCommand::RecordPaperProxy {
+            grantor: holder("b"),
+            proxy: holder("a"),
+            received_at: during(),
+        },
+        MeetingCommand::Close { at: after },
+        MeetingCommand::ConstituteBureau {
+            chair: holder("a"),
+            scrutineers: vec![holder("b")],
+            secretary: holder("c"),
+            at: after,
+        },
+    ];
+    for command in commands {
+        let mut kept = Assembly::new(m.services().clone());
+        kept.state = m.state.clone();
+        let mut lighter = Assembly::new(m.services().clone());
+        lighter.state = forgot.clone();
+        let (a, b) = (
+            kept.run(command.clone()).await,
+            lighter.run(command.clone()).await,
+        );
+        assert_eq!(
+            a.as_ref().map_err(|_| ()),
+            b.as_ref().map_err(|_| ()),
+            "{command:?}: {a:?} / {b:?}"
+        );
+    }
+}
