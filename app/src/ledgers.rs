@@ -68,8 +68,8 @@ pub const BYTES_PER_EVENT: u64 = READ_MODEL_BYTES_PER_EVENT + GOVERNANCE_BYTES_P
 
 /// The budget when the server is given none (`serve --ledger-memory-mib`):
 /// about 320 farms of the reference farm's size held open, once idle ones
-/// rest, in a process of about 850 MiB (a server of one farm holds a few
-/// MiB whatever the budget).
+/// rest, in a process of about 810 MiB (`rss_mib`, 2026-12-07; a server of
+/// one farm holds a few MiB whatever the budget).
 pub const DEFAULT_BUDGET_MIB: u64 = 768;
 
 /// What the server counts of one ledger while it runs.
