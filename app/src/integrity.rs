@@ -21,6 +21,7 @@
 //! break marks the ledger broken too. Only a restart clears the mark, and
 //! the restart verifies everything again from position 1.
 
+use std::ops::ControlFlow;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -32,6 +33,7 @@ use windledger_store::{
 
 use crate::audit::Replay;
 use crate::error::{Error, ErrorKind};
+use crate::services::scan;
 
 /// Why a ledger is not to be trusted: the first position at fault, if
 /// there is one, and what is wrong there.
@@ -197,60 +199,56 @@ impl Integrity {
     /// hash to the verified head. Retried while the database does not
     /// answer; `Err` with the position and reason the ledger is broken.
     async fn rebuild(&self, store: &Store) -> Result<Replay, (Option<u64>, String)> {
-        const PAGE: u32 = 2_000;
         let head = self.head();
-        let mut chain = ChainVerifier::new(self.ledger.clone());
-        let mut replay = Replay::new();
         let mut backoff = Duration::from_millis(50);
-        while chain.head().size < head.size {
-            let after = chain.head().size;
-            let page = match store
-                .read_ledger(
-                    &self.ledger,
-                    after,
-                    u32::try_from(head.size - after).map_or(PAGE, |left| left.min(PAGE)),
-                )
-                .await
-            {
-                Ok(page) => page,
-                Err(e) => {
-                    tracing::warn!(ledger = %self.ledger, error = %e, "cannot read the ledger again to check its next event; retrying");
-                    tokio::time::sleep(backoff).await;
-                    backoff = (backoff * 2).min(Duration::from_secs(2));
-                    continue;
-                }
-            };
-            if page.is_empty() {
-                return Err((
-                    Some(after + 1),
-                    format!(
-                        "the ledger's events end at position {after}, but {} were verified: history was truncated after it was verified",
-                        head.size
-                    ),
-                ));
-            }
-            for e in page.iter().take_while(|e| e.position <= head.size) {
+        let (chain, replay) = loop {
+            let mut chain = ChainVerifier::new(self.ledger.clone());
+            let mut replay = Replay::new();
+            let read = scan(store, &self.ledger, head.size, |e| {
                 let rewritten = |reason: String| {
-                    (
+                    ControlFlow::Break((
                         Some(e.position),
                         format!(
                             "the event at position {} read again does not verify ({reason}): it was changed after it was verified",
                             e.position
                         ),
-                    )
+                    ))
                 };
-                chain.check(e).map_err(|b| rewritten(b.reason))?;
-                replay.apply(e).map_err(rewritten)?;
+                if let Err(b) = chain.check(&e) {
+                    return rewritten(b.reason);
+                }
+                match replay.apply(&e) {
+                    Ok(()) => ControlFlow::Continue(()),
+                    Err(reason) => rewritten(reason),
+                }
+            })
+            .await;
+            match read {
+                Ok(None) => break (chain, replay),
+                Ok(Some(broken)) => return Err(broken),
+                Err(e) => {
+                    tracing::warn!(ledger = %self.ledger, error = %e, "cannot read the ledger again to check its next event; retrying");
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(2));
+                }
             }
+        };
+        let read = chain.head();
+        if read.size < head.size {
+            return Err((
+                Some(read.size + 1),
+                format!(
+                    "the ledger's events end at position {}, but {} were verified: history was truncated after it was verified",
+                    read.size, head.size
+                ),
+            ));
         }
-        if chain.head() != head {
+        if read != head {
             return Err((
                 Some(head.size),
                 format!(
                     "the ledger read again hashes to {} at position {}, but {} was verified there: history was rewritten",
-                    chain.head().hash,
-                    head.size,
-                    head.hash
+                    read.hash, head.size, head.hash
                 ),
             ));
         }

@@ -402,7 +402,7 @@ impl Ledgers {
                 let Some(replay) = slot.runtime.get().and_then(|r| r.integrity.rest()) else {
                     continue;
                 };
-                charged = charged.saturating_sub(before - slot.charge().unwrap_or(0).min(before));
+                charged = charged.saturating_sub(before.saturating_sub(slot.charge().unwrap_or(0)));
                 slot.counts.rests.fetch_add(1, Ordering::Relaxed);
                 tracing::debug!(ledger = %id, "governance state put to rest: the open ledgers were over the memory budget");
                 rested.push(replay);

@@ -228,10 +228,6 @@ pub struct Reports {
 }
 
 impl Reports {
-    pub fn get(&self, id: &ReportId) -> Option<&Report> {
-        self.by_id.get(id).map(|&i| &self.recorded[i])
-    }
-
     fn get_mut(&mut self, id: &ReportId) -> Option<&mut Report> {
         self.by_id.get(id).map(|&i| &mut self.recorded[i])
     }
@@ -255,14 +251,6 @@ impl Reports {
     /// Every report, in id order.
     pub fn values(&self) -> impl Iterator<Item = &Report> {
         self.by_id.values().map(|&i| &self.recorded[i])
-    }
-
-    pub fn len(&self) -> usize {
-        self.recorded.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.recorded.is_empty()
     }
 }
 
