@@ -18,6 +18,7 @@ use std::sync::atomic::{AtomicIsize, Ordering};
 
 use windledger_app::import::synthetic::write_synthetic;
 use windledger_app::integrity::Integrity;
+use windledger_app::ledger::LedgerRuntime;
 use windledger_app::services::ledger_event;
 use windledger_fixtures::synthetic::Synthetic;
 use windledger_projections::runner::Projections;
@@ -137,5 +138,17 @@ async fn main() -> anyhow::Result<()> {
     if let Some(b) = integrity.broken() {
         println!("  (broken: {b})");
     }
+    drop(integrity);
+
+    // The server's way: a ledger opened as a request opens it, caught up,
+    // its governance state then put to rest, as an idle farm's is (all it
+    // holds: read models, caches, the integrity check's seals, its tasks).
+    let before = live();
+    let runtime = LedgerRuntime::open(store.clone(), ledger.clone(), &keys).await?;
+    runtime.projections.caught_up(n as u64).await?;
+    let held = live() - before;
+    drop(runtime.integrity.rest());
+    line("open ledger (held)", held, n);
+    line("open ledger (resting)", live() - before, n);
     Ok(())
 }

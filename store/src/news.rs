@@ -9,6 +9,12 @@
 //! contiguous, and at most [`RECENT_EVENTS`] of them or [`RECENT_BYTES`] of
 //! payload: a subscriber further behind, or one that follows commits of
 //! another process, reads the database as before.
+//!
+//! They are kept only while someone reads them: a commit to a ledger no
+//! subscriber follows is not kept, and a commit every subscriber has taken
+//! is dropped. A server following many ledgers holds, for each, only what
+//! its follower has not yet taken (nothing, most of the time), rather than
+//! the latest 16 MiB of every ledger it ever wrote to.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -44,6 +50,30 @@ struct Recent {
     commits: VecDeque<Commit>,
     events: usize,
     bytes: usize,
+    /// The last position committed by this process since the last gap,
+    /// kept or not (0: none).
+    last: u64,
+    /// Each subscriber's position: what it has taken (by reader id).
+    readers: HashMap<u64, u64>,
+    next_reader: u64,
+}
+
+impl Recent {
+    /// Drops the commits every reader has taken (all of them, when
+    /// there is no reader).
+    fn trim(&mut self) {
+        let taken = self.readers.values().copied().min().unwrap_or(u64::MAX);
+        while self.commits.front().is_some_and(|c| c.last() <= taken) {
+            self.pop();
+        }
+    }
+
+    fn pop(&mut self) {
+        if let Some(old) = self.commits.pop_front() {
+            self.events -= old.rows.len();
+            self.bytes -= old.bytes();
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -135,27 +165,51 @@ impl LedgerNews {
 
     fn keep(&self, commit: Commit) {
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        if recent
-            .commits
-            .back()
-            .is_some_and(|last| commit.first() != last.last() + 1)
-        {
+        if recent.last != 0 && commit.first() != recent.last + 1 {
             // Another process committed in between: what is kept must
             // run without a gap.
-            *recent = Recent::default();
+            while !recent.commits.is_empty() {
+                recent.pop();
+            }
         }
+        recent.last = commit.last();
         recent.events += commit.rows.len();
         recent.bytes += commit.bytes();
         recent.commits.push_back(commit);
         while recent.commits.len() > 1
             && (recent.events > RECENT_EVENTS || recent.bytes > RECENT_BYTES)
         {
-            let Some(old) = recent.commits.pop_front() else {
-                break;
-            };
-            recent.events -= old.rows.len();
-            recent.bytes -= old.bytes();
+            recent.pop();
         }
+        // Nothing is kept for no one.
+        recent.trim();
+    }
+
+    /// A new subscriber, at `after`: its reader id, for [`Self::taken`] and
+    /// [`Self::leave`].
+    pub fn join(&self, after: u64) -> u64 {
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        let id = recent.next_reader;
+        recent.next_reader += 1;
+        recent.readers.insert(id, after);
+        id
+    }
+
+    /// The reader `reader` has taken every event up to `position`: the
+    /// commits every reader has taken are dropped.
+    pub fn taken(&self, reader: u64, position: u64) {
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(at) = recent.readers.get_mut(&reader) {
+            *at = position;
+        }
+        recent.trim();
+    }
+
+    /// The reader `reader` is gone (its subscription dropped).
+    pub fn leave(&self, reader: u64) {
+        let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
+        recent.readers.remove(&reader);
+        recent.trim();
     }
 
     /// Up to `most` events kept from position `after + 1` on, in order;
@@ -205,9 +259,78 @@ impl LedgerNews {
         events
     }
 
-    /// Whether the events kept end at `position`.
+    /// Whether this process's last commit (kept or already taken) ends at
+    /// `position`, and no other process's commit was seen after it.
     pub fn ends_at(&self, position: u64) -> bool {
         let recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
-        recent.commits.back().map(Commit::last) == Some(position)
+        recent.last != 0 && recent.last == position
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::types::{Hash, StreamId};
+
+    fn rows(positions: std::ops::RangeInclusive<u64>) -> Vec<NewRow> {
+        positions
+            .map(|position| NewRow {
+                position,
+                stream_id: StreamId::trusted("s".into()),
+                stream_version: position,
+                event_id: uuid::Uuid::nil(),
+                event_type: "Happened".into(),
+                schema_version: 1,
+                payload: format!("{{\"n\":{position}}}"),
+                metadata: "{}".into(),
+                prev_hash: Hash::GENESIS,
+                hash: Hash::GENESIS,
+            })
+            .collect()
+    }
+
+    fn kept(news: &LedgerNews, ledger: &LedgerId, after: u64) -> Vec<u64> {
+        news.after(ledger, after, usize::MAX)
+            .iter()
+            .map(|e| e.position)
+            .collect()
+    }
+
+    #[test]
+    fn a_commit_is_kept_until_every_reader_took_it_and_not_for_no_one() {
+        let (announcer, ledger) = (Announcer::default(), LedgerId::parse("parc").unwrap());
+        let news = announcer.news(&ledger);
+        // No reader: nothing is kept, but the last commit is known.
+        announcer.committed(&ledger, rows(1..=2), Utc::now());
+        assert_eq!(kept(&news, &ledger, 0), Vec::<u64>::new());
+        assert!(news.ends_at(2));
+
+        let (first, second) = (news.join(2), news.join(2));
+        announcer.committed(&ledger, rows(3..=4), Utc::now());
+        announcer.committed(&ledger, rows(5..=5), Utc::now());
+        assert_eq!(kept(&news, &ledger, 2), [3, 4, 5]);
+        // Taken by one reader only: still kept for the other.
+        news.taken(first, 5);
+        assert_eq!(kept(&news, &ledger, 2), [3, 4, 5]);
+        // A commit is dropped once both took all of it.
+        news.taken(second, 3);
+        assert_eq!(kept(&news, &ledger, 2), [3, 4, 5]);
+        news.taken(second, 4);
+        assert_eq!(kept(&news, &ledger, 4), [5]);
+        assert_eq!(kept(&news, &ledger, 2), Vec::<u64>::new());
+        // The reader that lags leaves: the rest goes.
+        news.leave(second);
+        assert_eq!(kept(&news, &ledger, 4), Vec::<u64>::new());
+        assert!(news.ends_at(5));
+        {
+            let recent = news.recent.lock().unwrap();
+            assert_eq!((recent.events, recent.bytes), (0, 0));
+        }
+        // A commit after another process's: kept from there on.
+        announcer.committed(&ledger, rows(8..=9), Utc::now());
+        assert!(news.ends_at(9) && !news.ends_at(5));
+        assert_eq!(kept(&news, &ledger, 7), [8, 9]);
+        news.leave(first);
+        assert_eq!(kept(&news, &ledger, 7), Vec::<u64>::new());
     }
 }

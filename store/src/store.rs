@@ -607,6 +607,7 @@ impl Store {
         let news = self.inner.announcer.news(&ledger);
         let state = Subscription {
             wake: news.receiver(),
+            reader: news.join(after),
             news,
             read_anyway: true,
             store: self.clone(),
@@ -924,6 +925,8 @@ struct Subscription {
     wake: watch::Receiver<u64>,
     /// The ledger's latest events this process committed.
     news: Arc<LedgerNews>,
+    /// This subscription's id among the news' readers.
+    reader: u64,
     /// Read the database before waiting, even when the events kept and
     /// the head announced say nothing is new (at the start, and after each
     /// poll: a commit of another process may have gone unannounced).
@@ -939,6 +942,7 @@ impl Drop for Subscription {
         if let Some(p) = &self.prefetch {
             p.abort();
         }
+        self.news.leave(self.reader);
     }
 }
 
@@ -961,6 +965,14 @@ impl Subscription {
         loop {
             if let Some(e) = self.buffer.pop_front() {
                 self.after = e.position;
+                if self.buffer.is_empty() {
+                    // A page's room is not kept while the ledger is
+                    // followed (a follower waits with an empty buffer
+                    // most of its life, and a server follows many
+                    // ledgers), nor the commits kept for it and taken.
+                    self.buffer = VecDeque::new();
+                    self.news.taken(self.reader, self.after);
+                }
                 return Some(Ok(e));
             }
             if self.ended {
