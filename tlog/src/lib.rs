@@ -11,10 +11,13 @@
 //!   the ledger ([`Log::inclusion_proof`]) and that a later ledger extends
 //!   an earlier one ([`Log::consistency_proof`]), checkable by someone who
 //!   holds neither.
-//! - [`Log`] keeps the tree's stored hashes in the layout of Go's
+//! - [`Log`] answers for the tree's stored hashes in the layout of Go's
 //!   `golang.org/x/mod/sumdb/tlog` (Crosby and Wallach's), through
-//!   Cloudflare's port `tlog_tiles`: appending a leaf writes on average
-//!   under two hashes and reads at most log2(n), whatever the tree's size.
+//!   Cloudflare's port `tlog_tiles`, but holds only those the hash tiles
+//!   are made of (levels 0, 8, 16...: about one hash a leaf rather than
+//!   two), and the tree's right edge; a node in between is computed when
+//!   a proof asks for it (at most 127 hashes). Appending a leaf hashes on
+//!   average under two nodes, whatever the tree's size.
 //! - [`Log::tiles`] and [`entry_bundles`] are the C2SP `tlog-tiles` files
 //!   of a tree grown from one size to another, under the paths the
 //!   specification gives (`tile/<L>/<N>[.p/<W>]`, `tile/entries/<N>[.p/<W>]`);
@@ -25,8 +28,8 @@
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as B64;
 use tlog_tiles::{
-    Hash as TlogHash, HashReader, Tile, check_record, check_tree, prove_record, prove_tree,
-    record_hash, stored_hash_count, stored_hashes, tree_hash,
+    Hash as TlogHash, HashReader, Tile, check_record, check_tree, node_hash, prove_record,
+    prove_tree, record_hash, split_stored_hash_index, tree_hash,
 };
 
 /// A SHA-256 hash: a leaf's, a node's, a tree's root.
@@ -72,14 +75,20 @@ pub fn leaf_hash(entry: &[u8]) -> Hash {
     record_hash(entry).0
 }
 
-/// A Merkle tree grown one leaf at a time, its stored hashes in memory
-/// (about 2 hashes a leaf: 64 MB for a million events), in chunks of
-/// fixed size, so that growing never holds twice what it needs as a
-/// doubling vector would. The entries are not kept: they are the ledger's
-/// positions and hashes, which the ledger holds.
+/// A Merkle tree grown one leaf at a time. It holds in memory the nodes
+/// at the levels the hash tiles are made of (0, 8, 16...: about one hash
+/// a leaf, 32 MB for a million events), in chunks of fixed size so that
+/// growing never holds twice what it needs as a doubling vector would,
+/// and the last node of every level (the tree's right edge). Any other
+/// node is computed from the level below it that is held. The entries are
+/// not kept: they are the ledger's positions and hashes, which the ledger
+/// holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Log {
-    hashes: Chunked,
+    /// `rows[j]`: the nodes of level `j * TILE_HEIGHT`, left to right.
+    rows: Vec<Chunked>,
+    /// `edge[k]`: the last node of level `k`.
+    edge: Vec<Hash>,
     size: u64,
 }
 
@@ -90,16 +99,15 @@ struct Chunked {
     len: usize,
 }
 
-/// Hashes a chunk (128 KiB).
-const CHUNK: usize = 4096;
+/// Hashes a chunk: a full tile's (8 KiB).
+const CHUNK: usize = TILE_WIDTH as usize;
 
 impl Chunked {
     fn push(&mut self, hash: Hash) {
         if self.len.is_multiple_of(CHUNK) {
-            // Grown as it fills (to CHUNK, a power of two, at most): a
-            // small ledger's tree does not hold a whole chunk it never
-            // fills (a farm of 2,443 events holds 4,886 hashes: 160 KiB
-            // rather than 256).
+            // Grown as it fills (to CHUNK, a power of two, at most): the
+            // room held and not used is at most half a chunk (a farm of
+            // 2,430 events holds 2,432 hashes at level 0).
             self.chunks.push(Vec::new());
         }
         if let Some(chunk) = self.chunks.last_mut() {
@@ -108,8 +116,45 @@ impl Chunked {
         }
     }
 
-    fn get(&self, index: usize) -> Option<&Hash> {
+    fn get(&self, index: u64) -> Option<&Hash> {
+        let index = usize::try_from(index).ok()?;
         self.chunks.get(index / CHUNK)?.get(index % CHUNK)
+    }
+}
+
+impl Log {
+    /// Node `n` of `level` (a node of level `k` covers `2^k` leaves), if
+    /// the tree holds all its leaves.
+    fn node(&self, level: u8, n: u64) -> Option<Hash> {
+        let (row, above) = (level / TILE_HEIGHT, level % TILE_HEIGHT);
+        let row = self.rows.get(usize::from(row))?;
+        if above == 0 {
+            return row.get(n).copied();
+        }
+        // The last node of its level (a tree root's part, a consistency
+        // proof's) is at hand; any other is hashed up from the held level
+        // below it.
+        let width = 1u64 << above;
+        let first = n.checked_mul(width)?;
+        let last = first.checked_add(width - 1)?;
+        if last >= row.len as u64 {
+            return None;
+        }
+        if n + 1 == self.size >> level
+            && let Some(h) = self.edge.get(usize::from(level))
+        {
+            return Some(*h);
+        }
+        let mut hashes: Vec<TlogHash> = (first..=last)
+            .map(|i| row.get(i).map(|h| TlogHash(*h)))
+            .collect::<Option<_>>()?;
+        while hashes.len() > 1 {
+            hashes = hashes
+                .chunks_exact(2)
+                .map(|pair| node_hash(pair[0], pair[1]))
+                .collect();
+        }
+        hashes.pop().map(|h| h.0)
     }
 }
 
@@ -118,10 +163,9 @@ impl HashReader for Log {
         indexes
             .iter()
             .map(|&i| {
-                usize::try_from(i)
-                    .ok()
-                    .and_then(|i| self.hashes.get(i))
-                    .map(|h| TlogHash(*h))
+                let (level, n) = split_stored_hash_index(i);
+                self.node(level, n)
+                    .map(TlogHash)
                     .ok_or(tlog_tiles::Error::IndexesNotInTree)
             })
             .collect()
@@ -152,12 +196,33 @@ impl Log {
                 previous: self.size,
             });
         }
-        let new = stored_hashes(self.size, entry, self).map_err(proof_error)?;
-        for h in new {
-            self.hashes.push(h.0);
+        // The leaf, then each node it completes: a node whose index is
+        // odd is a right child, hashed with its left sibling, the last
+        // node of its level.
+        let (mut hash, mut n, mut level) = (record_hash(entry), self.size, 0usize);
+        loop {
+            if level.is_multiple_of(usize::from(TILE_HEIGHT)) {
+                let row = level / usize::from(TILE_HEIGHT);
+                if self.rows.len() == row {
+                    self.rows.push(Chunked::default());
+                }
+                self.rows[row].push(hash.0);
+            }
+            if n % 2 == 0 {
+                break;
+            }
+            let left = self.edge[level];
+            self.edge[level] = hash.0;
+            hash = node_hash(TlogHash(left), hash);
+            n /= 2;
+            level += 1;
+        }
+        if self.edge.len() == level {
+            self.edge.push(hash.0);
+        } else {
+            self.edge[level] = hash.0;
         }
         self.size += 1;
-        debug_assert_eq!(self.hashes.len as u64, stored_hash_count(self.size));
         Ok(())
     }
 
