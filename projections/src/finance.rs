@@ -217,47 +217,64 @@ pub struct Payment {
     pub at: EventRef,
 }
 
-/// A year's reports, found by id: held in the order recorded, with an index
-/// of their ids (a map of whole reports would hold each in a B-tree slot,
-/// and a B-tree filled in order leaves about half its slots empty).
+/// A year's reports, found by id: held in the order recorded, with their
+/// places in id order (a map of whole reports would hold each in a B-tree
+/// slot, about half of them empty when filled in order; a map of ids to
+/// places, a copy of every id).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Reports {
     recorded: Vec<Report>,
-    /// Id -> place in `recorded`.
-    by_id: BTreeMap<ReportId, usize>,
+    /// Places in `recorded`, in the order of their reports' ids.
+    by_id: Vec<u32>,
 }
 
 impl Reports {
+    /// Where `id` is in `by_id`, or would be.
+    fn find(&self, id: &ReportId) -> Result<usize, usize> {
+        self.by_id
+            .binary_search_by(|&i| self.recorded[i as usize].id.cmp(id))
+    }
+
     fn get_mut(&mut self, id: &ReportId) -> Option<&mut Report> {
-        self.by_id.get(id).map(|&i| &mut self.recorded[i])
+        let at = self.find(id).ok()?;
+        Some(&mut self.recorded[self.by_id[at] as usize])
     }
 
     /// Records `report`, in place of one with its id if there is one.
-    fn insert(&mut self, report: Report) {
-        match self.by_id.get(&report.id) {
-            Some(&i) => self.recorded[i] = report,
-            None => {
-                self.by_id.insert(report.id.clone(), self.recorded.len());
+    fn insert(&mut self, report: Report) -> Result<(), String> {
+        match self.find(&report.id) {
+            Ok(at) => self.recorded[self.by_id[at] as usize] = report,
+            Err(at) => {
+                let place = u32::try_from(self.recorded.len())
+                    .map_err(|_| "more than 2^32 reports in a year".to_owned())?;
+                self.by_id.insert(at, place);
                 self.recorded.push(report);
             }
         }
+        Ok(())
+    }
+
+    /// No more reports come (the year's accounts are approved).
+    fn shrink_to_fit(&mut self) {
+        self.recorded.shrink_to_fit();
+        self.by_id.shrink_to_fit();
     }
 
     /// Every report's id, in order.
     pub fn keys(&self) -> impl Iterator<Item = &ReportId> {
-        self.by_id.keys()
+        self.values().map(|r| &r.id)
     }
 
     /// Every report, in id order.
     pub fn values(&self) -> impl Iterator<Item = &Report> {
-        self.by_id.values().map(|&i| &self.recorded[i])
+        self.by_id.iter().map(|&i| &self.recorded[i as usize])
     }
 }
 
 /// As a map by id, in id order.
 impl Serialize for Reports {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_map(self.by_id.iter().map(|(id, &i)| (id, &self.recorded[i])))
+        serializer.collect_map(self.values().map(|r| (&r.id, r)))
     }
 }
 
@@ -570,7 +587,7 @@ impl Finance {
                 record.accounts = Some((resolution, net_result, at));
                 // The year's reports are in (the accounts approved stand on
                 // them): spare room given back.
-                record.reports.recorded.shrink_to_fit();
+                record.reports.shrink_to_fit();
                 None
             }
             FinancialYearEvent::ResultAppropriated {
@@ -666,7 +683,7 @@ impl Finance {
                 at,
                 corrects: corrects.cloned(),
                 corrected_by: None,
-            });
+            })?;
         }
         Ok(())
     }
