@@ -47,30 +47,31 @@ pub const DIRECTORY_TTL: Duration = Duration::from_secs(10);
 /// What an open ledger is charged per event its projections applied, for
 /// its read models: the resident memory (under mimalloc, the server's
 /// allocator) that farms of the reference farm's size hold per event once
-/// built and their governance state put to rest, measured at 926 bytes on
+/// built and their governance state put to rest, measured at 455 bytes on
 /// 2026-12-07 (`cargo run --release -p windledger-bench -- farms --backend
-/// postgres`, `open_bytes_per_event`, 285 of 286 open farms resting),
-/// rounded up. Twice what the read models ask of the allocator (397 bytes:
-/// `--example footprint`): the rest is memory the ledger's opening used
-/// for a while (the events read, the governance state) in pages the read
-/// models still share.
-pub const READ_MODEL_BYTES_PER_EVENT: u64 = 1024;
+/// postgres`, `open_bytes_per_event`, with `MIMALLOC_PURGE_DELAY=0` so that
+/// memory the benchmark freed before is not counted as the farms' when
+/// reused; 435 without it), rounded up. The read models ask the allocator
+/// for 338 bytes an event, the integrity check's seals for 14
+/// (`--example footprint`): the rest is the allocator's.
+pub const READ_MODEL_BYTES_PER_EVENT: u64 = 480;
 
 /// What an open ledger is charged per event while its governance state
 /// (the integrity check's replay) is held besides: the memory farms of the
 /// reference farm's size add per event while none rests (`bytes_per_event`,
-/// 1,611 bytes in the same run) less [`READ_MODEL_BYTES_PER_EVENT`]'s
-/// measure, rounded up.
-pub const GOVERNANCE_BYTES_PER_EVENT: u64 = 768;
+/// 897 bytes in the same run) less [`READ_MODEL_BYTES_PER_EVENT`]'s
+/// measure, and no less than what the replay asks of the allocator (501
+/// bytes: `--example footprint`), rounded up.
+pub const GOVERNANCE_BYTES_PER_EVENT: u64 = 512;
 
 /// What an open ledger is charged per event, its governance state held.
 pub const BYTES_PER_EVENT: u64 = READ_MODEL_BYTES_PER_EVENT + GOVERNANCE_BYTES_PER_EVENT;
 
 /// The budget when the server is given none (`serve --ledger-memory-mib`):
-/// about 320 farms of the reference farm's size held open, once idle ones
-/// rest, in a process of about 810 MiB (`rss_mib`, 2026-12-07; a server of
-/// one farm holds a few MiB whatever the budget).
-pub const DEFAULT_BUDGET_MIB: u64 = 768;
+/// about 800 farms of the reference farm's size held open, once idle ones
+/// rest, in a process of under 1 GiB (the `farms` benchmark's `rss_mib`;
+/// a server of one farm holds a few MiB whatever the budget).
+pub const DEFAULT_BUDGET_MIB: u64 = 896;
 
 /// What the server counts of one ledger while it runs.
 #[derive(Default)]

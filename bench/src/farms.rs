@@ -3,7 +3,8 @@
 //! Writes `WINDLEDGER_BENCH_FARMS` (1,000) synthetic farms of the reference
 //! farm's size (about 2,443 events each: `Synthetic::for_events`, 150
 //! holders), then runs the server in this process (the code `windledger
-//! serve` runs) under the default memory budget, and prints:
+//! serve` runs) under the default memory budget (or
+//! `WINDLEDGER_LEDGER_MEMORY_MIB`'s, as `serve` reads it), and prints:
 //!
 //! - `farms`, `events_per_farm`, `write_s` (writing them, set-up only);
 //! - `start_s`: from a new connection pool to `/readyz` answering 200;
@@ -12,6 +13,9 @@
 //!   `windledger_app::ledgers::BYTES_PER_EVENT` estimates);
 //! - `cold_p50_ms`, `cold_p99_ms`: the first request (`/parties`) to each
 //!   farm in turn, every farm once: opening, verifying and rebuilding it;
+//! - `rss_start_mib`: the process's resident memory before the first
+//!   request (the farms written, the server started: what the farms held
+//!   add comes on top);
 //! - `rss_mib`: the process's resident memory once every farm was asked
 //!   once, and `open_farms`, how many are held then (`resting_farms` of
 //!   them with their governance state at rest), and `open_bytes_per_event`,
@@ -119,6 +123,14 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     let started = Instant::now();
     let store = db.store().await;
     let state = AppState::new(store.clone(), db.checkpoint_signer());
+    // The server's budget, as `serve --ledger-memory-mib` sets it (the
+    // default unless WINDLEDGER_LEDGER_MEMORY_MIB says otherwise).
+    if let Ok(mib) = std::env::var("WINDLEDGER_LEDGER_MEMORY_MIB") {
+        let mib: u64 = mib
+            .parse()
+            .map_err(|e| anyhow::anyhow!("WINDLEDGER_LEDGER_MEMORY_MIB: {e}"))?;
+        state.ledgers.set_budget(mib * 1024 * 1024);
+    }
     let (base, stop, server) = serve_state(state.clone()).await?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(readers)
@@ -144,6 +156,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     let sample =
         (state.ledgers.budget() / (events.max(1) * BYTES_PER_EVENT) / 2).clamp(1, 20) as usize;
     let before = status_mib("VmRSS")?;
+    println!("rss_start_mib {before:.0} MiB");
     let mut cold = Latencies::default();
     for (i, farm) in ids.iter().enumerate() {
         if !cold
