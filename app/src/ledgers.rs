@@ -47,14 +47,14 @@ pub const DIRECTORY_TTL: Duration = Duration::from_secs(10);
 /// What an open ledger is charged per event its projections applied, for
 /// its read models: the resident memory (under mimalloc, the server's
 /// allocator) that farms of the reference farm's size hold per event once
-/// built and their governance state put to rest, measured at 455 bytes on
-/// 2026-12-07 (`cargo run --release -p windledger-bench -- farms --backend
-/// postgres`, `open_bytes_per_event`, with `MIMALLOC_PURGE_DELAY=0` so that
-/// memory the benchmark freed before is not counted as the farms' when
-/// reused; 435 without it), rounded up. The read models ask the allocator
-/// for 338 bytes an event, the integrity check's seals for 14
-/// (`--example footprint`): the rest is the allocator's.
-pub const READ_MODEL_BYTES_PER_EVENT: u64 = 480;
+/// built and their governance state put to rest, measured at 499 bytes on
+/// 2026-12-07 with 804 farms held (`cargo run --release -p windledger-bench
+/// -- farms --backend postgres`, `open_bytes_per_event`; 435 to 455 with
+/// 322 farms held, when more of the memory the benchmark freed before the
+/// first request is reused), rounded up. The read models ask the allocator
+/// for 338 bytes an event, the integrity check's seals for 14 (`--example
+/// footprint`): the rest is the allocator's.
+pub const READ_MODEL_BYTES_PER_EVENT: u64 = 512;
 
 /// What an open ledger is charged per event while its governance state
 /// (the integrity check's replay) is held besides: the memory farms of the
@@ -68,7 +68,7 @@ pub const GOVERNANCE_BYTES_PER_EVENT: u64 = 512;
 pub const BYTES_PER_EVENT: u64 = READ_MODEL_BYTES_PER_EVENT + GOVERNANCE_BYTES_PER_EVENT;
 
 /// The budget when the server is given none (`serve --ledger-memory-mib`):
-/// about 800 farms of the reference farm's size held open, once idle ones
+/// about 750 farms of the reference farm's size held open, once idle ones
 /// rest, in a process of under 1 GiB (the `farms` benchmark's `rss_mib`;
 /// a server of one farm holds a few MiB whatever the budget).
 pub const DEFAULT_BUDGET_MIB: u64 = 896;
