@@ -13,11 +13,12 @@
 //!   holds neither.
 //! - [`Log`] answers for the tree's stored hashes in the layout of Go's
 //!   `golang.org/x/mod/sumdb/tlog` (Crosby and Wallach's), through
-//!   Cloudflare's port `tlog_tiles`, but holds only those the hash tiles
-//!   are made of (levels 0, 8, 16...: about one hash a leaf rather than
-//!   two), and the tree's right edge; a node in between is computed when
-//!   a proof asks for it (at most 127 hashes). Appending a leaf hashes on
-//!   average under two nodes, whatever the tree's size.
+//!   Cloudflare's port `tlog_tiles`, but holds only every fourth level
+//!   (0, 4, 8...: the hash tiles are made of levels 0, 8, 16...; about
+//!   1.07 hashes a leaf rather than two), and the tree's right edge; a
+//!   node in between is computed when a proof asks for it (at most 7
+//!   hashes). Appending a leaf hashes on average under two nodes,
+//!   whatever the tree's size.
 //! - [`Log::tiles`] and [`entry_bundles`] are the C2SP `tlog-tiles` files
 //!   of a tree grown from one size to another, under the paths the
 //!   specification gives (`tile/<L>/<N>[.p/<W>]`, `tile/entries/<N>[.p/<W>]`);
@@ -76,16 +77,15 @@ pub fn leaf_hash(entry: &[u8]) -> Hash {
 }
 
 /// A Merkle tree grown one leaf at a time. It holds in memory the nodes
-/// at the levels the hash tiles are made of (0, 8, 16...: about one hash
-/// a leaf, 32 MB for a million events), in chunks of fixed size so that
-/// growing never holds twice what it needs as a doubling vector would,
-/// and the last node of every level (the tree's right edge). Any other
-/// node is computed from the level below it that is held. The entries are
-/// not kept: they are the ledger's positions and hashes, which the ledger
-/// holds.
+/// of every fourth level (0, 4, 8...: about 1.07 hashes a leaf, 34 MB for
+/// a million events), in chunks of fixed size so that growing never holds
+/// twice what it needs as a doubling vector would, and the last node of
+/// every level (the tree's right edge). Any other node is computed from
+/// the level below it that is held. The entries are not kept: they are
+/// the ledger's positions and hashes, which the ledger holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Log {
-    /// `rows[j]`: the nodes of level `j * TILE_HEIGHT`, left to right.
+    /// `rows[j]`: the nodes of level `j * HELD_EVERY`, left to right.
     rows: Vec<Chunked>,
     /// `edge[k]`: the last node of level `k`.
     edge: Vec<Hash>,
@@ -98,6 +98,12 @@ struct Chunked {
     chunks: Vec<Vec<Hash>>,
     len: usize,
 }
+
+/// The levels held are those of this multiple: the tiles' (0, 8, 16...)
+/// and those half way (4, 12...), so that a node of any other level is
+/// hashed up from at most 8 held below it (7 hashes); the levels half way
+/// add a sixteenth to the hashes held.
+const HELD_EVERY: u8 = TILE_HEIGHT / 2;
 
 /// Hashes a chunk: a full tile's (8 KiB).
 const CHUNK: usize = TILE_WIDTH as usize;
@@ -126,7 +132,7 @@ impl Log {
     /// Node `n` of `level` (a node of level `k` covers `2^k` leaves), if
     /// the tree holds all its leaves.
     fn node(&self, level: u8, n: u64) -> Option<Hash> {
-        let (row, above) = (level / TILE_HEIGHT, level % TILE_HEIGHT);
+        let (row, above) = (level / HELD_EVERY, level % HELD_EVERY);
         let row = self.rows.get(usize::from(row))?;
         if above == 0 {
             return row.get(n).copied();
@@ -201,8 +207,8 @@ impl Log {
         // node of its level.
         let (mut hash, mut n, mut level) = (record_hash(entry), self.size, 0usize);
         loop {
-            if level.is_multiple_of(usize::from(TILE_HEIGHT)) {
-                let row = level / usize::from(TILE_HEIGHT);
+            if level.is_multiple_of(usize::from(HELD_EVERY)) {
+                let row = level / usize::from(HELD_EVERY);
                 if self.rows.len() == row {
                     self.rows.push(Chunked::default());
                 }
