@@ -51,9 +51,10 @@ pub const DIRECTORY_TTL: Duration = Duration::from_secs(10);
 /// 2026-12-07 with 804 farms held (`cargo run --release -p windledger-bench
 /// -- farms --backend postgres`, `open_bytes_per_event`; 435 to 455 with
 /// 322 farms held, when more of the memory the benchmark freed before the
-/// first request is reused), rounded up. The read models ask the allocator
-/// for 338 bytes an event, the integrity check's seals for 14 (`--example
-/// footprint`): the rest is the allocator's.
+/// first request is reused), rounded up. The read models asked the
+/// allocator for 338 bytes an event then (326 since), the integrity
+/// check's seals for 14 (`--example footprint`): the rest is the
+/// allocator's.
 pub const READ_MODEL_BYTES_PER_EVENT: u64 = 512;
 
 /// What an open ledger is charged per event while its governance state
