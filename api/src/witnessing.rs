@@ -13,9 +13,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use axum::http::StatusCode;
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD as B64;
 use schemars::JsonSchema;
 use serde::Serialize;
 use windledger_app::ledger::LedgerRuntime;
@@ -23,7 +20,7 @@ use windledger_domain::charter::Witnesses;
 use windledger_projections::cap_table::AsOf;
 use windledger_store::{CosignatureVerifier, LedgerId, WitnessPolicy};
 use windledger_tlog::checkpoint_text;
-use windledger_witness::client::{post, request_body};
+use windledger_witness::client::{Answer, ask_all, proof_lines};
 
 use crate::AppState;
 use crate::problem::Problem;
@@ -344,146 +341,4 @@ fn status_of(w: &windledger_domain::charter::Witness) -> WitnessStatus {
         answered_at: None,
         refusal: None,
     }
-}
-
-/// The consistency proof lines from `old` to `size` (none from 0, or when
-/// the sizes are equal; none either when `old` is beyond the tree: the
-/// witness will say it co-signed a larger one).
-pub fn proof_lines(log: &windledger_tlog::Log, old: u64, size: u64) -> Vec<String> {
-    if old == 0 || old >= size {
-        return Vec::new();
-    }
-    log.consistency_proof(old, size)
-        .map(|p| p.iter().map(|h| B64.encode(h)).collect())
-        .unwrap_or_default()
-}
-
-/// The consistency proof lines from a size to the checkpoint's, if the
-/// tree that checkpoint signs is still at hand.
-pub type ProofFrom<'a> = dyn Fn(u64) -> Option<Vec<String>> + Send + Sync + 'a;
-
-/// Asks each witness (its address and key, and the size the caller thinks
-/// it co-signed last, with the proof from it) to co-sign `note`, a
-/// checkpoint of `size` leaves, all at once: each one's co-signature line,
-/// verified, or why not.
-pub async fn ask_all(
-    witnesses: &[(String, CosignatureVerifier, u64, Vec<String>)],
-    note: &str,
-    size: u64,
-    proof_from: &ProofFrom<'_>,
-) -> Vec<Result<String, Answer>> {
-    let asks = witnesses.iter().map(|(url, key, old, proof)| {
-        ask(
-            proof_from,
-            url.clone(),
-            key,
-            note,
-            *old,
-            proof.clone(),
-            size,
-        )
-    });
-    futures::future::join_all(asks).await
-}
-
-/// Why a witness gave no co-signature.
-#[derive(Debug, Clone)]
-pub enum Answer {
-    /// The witness answered and did not co-sign; `witnessed` is the size
-    /// it says it co-signed, when it says.
-    Refused {
-        witnessed: Option<u64>,
-        why: String,
-    },
-    Unreachable(String),
-}
-
-impl std::fmt::Display for Answer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::Refused { why, .. } | Self::Unreachable(why) => f.write_str(why),
-        }
-    }
-}
-
-/// Asks one witness to co-sign `note` (of `size` leaves, root `root`):
-/// its co-signature line, verified. A witness that co-signed another size
-/// than the server thought (409 with its size) is asked again once, with
-/// the proof from that size.
-async fn ask(
-    proof_from: &ProofFrom<'_>,
-    url: String,
-    key: &CosignatureVerifier,
-    note: &str,
-    old: u64,
-    proof: Vec<String>,
-    size: u64,
-) -> Result<String, Answer> {
-    let mut old = old;
-    let mut proof = proof;
-    for attempt in 0..2 {
-        let body = request_body(old, &proof, note);
-        let (status, content_type, text) = post(&url, body).await.map_err(Answer::Unreachable)?;
-        match status {
-            StatusCode::OK => {
-                let line = text
-                    .lines()
-                    .map(|l| format!("{l}\n"))
-                    .find(|l| key.verify(&format!("{note}{l}")).is_ok())
-                    .ok_or_else(|| Answer::Refused {
-                        witnessed: None,
-                        why: "its answer carries no valid co-signature by its key".to_owned(),
-                    })?;
-                return Ok(line);
-            }
-            StatusCode::CONFLICT if content_type.as_deref() == Some("text/x.tlog.size") => {
-                let witnessed: u64 = text.trim_end().parse().map_err(|_| Answer::Refused {
-                    witnessed: None,
-                    why: "its answer is not a tree size".to_owned(),
-                })?;
-                if witnessed > size {
-                    return Err(Answer::Refused {
-                        witnessed: Some(witnessed),
-                        why: format!(
-                            "it co-signed a tree of {witnessed} events, larger than the ledger's {size}: the ledger was rolled back"
-                        ),
-                    });
-                }
-                if attempt == 1 || witnessed == old {
-                    break;
-                }
-                old = witnessed;
-                proof = match proof_from(old) {
-                    Some(proof) => proof,
-                    None => break,
-                };
-            }
-            StatusCode::CONFLICT => {
-                return Err(Answer::Refused {
-                    witnessed: Some(size),
-                    why: format!(
-                        "it co-signed another tree of {size} events: the ledger was forked or rewritten"
-                    ),
-                });
-            }
-            StatusCode::UNPROCESSABLE_ENTITY => {
-                return Err(Answer::Refused {
-                    witnessed: Some(old),
-                    why: format!(
-                        "the tree of {size} events does not extend the tree of {old} events it co-signed: the ledger was forked or rewritten"
-                    ),
-                });
-            }
-            other => {
-                return Err(Answer::Refused {
-                    witnessed: None,
-                    why: format!("it answered {other}: {}", text.trim()),
-                });
-            }
-        }
-    }
-    Err(Answer::Refused {
-        witnessed: Some(old),
-        why: format!("it did not accept the tree of {old} events as its last one"),
-    })
 }

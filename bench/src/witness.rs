@@ -5,7 +5,7 @@
 //! `WINDLEDGER_BENCH_BATCH` (100) leaves between rounds, and each of
 //! `WINDLEDGER_BENCH_ROUNDS` (200) rounds signs the new checkpoint and asks
 //! the three at once with the consistency proof from the last size
-//! (`windledger_api::witnessing::ask_all`, the server's own code), each
+//! (`windledger_witness::client::ask_all`, the server's own code), each
 //! answer's co-signature verified. Prints the round's p50 and p99 in
 //! milliseconds (one HTTP request each way per witness, a fresh
 //! connection each, the state written and synced each time), and the same
@@ -15,9 +15,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::bail;
-use windledger_api::witnessing::{ask_all, proof_lines};
 use windledger_store::{CheckpointSigner, CosignatureVerifier};
 use windledger_tlog::{Log, checkpoint_text, entry};
+use windledger_witness::client::{ask_all, proof_lines};
 use windledger_witness::{KnownLog, Witness, serve};
 
 use crate::env_size;

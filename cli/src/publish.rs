@@ -149,7 +149,7 @@ async fn witnessed(
     note: String,
     size: u64,
 ) -> anyhow::Result<(String, Vec<String>)> {
-    use windledger_api::witnessing::{ask_all, proof_lines};
+    use windledger_witness::client::{ask_all, proof_lines};
     let Some(company) = company else {
         return Ok((note, Vec::new()));
     };
