@@ -45,31 +45,32 @@ use crate::ledger::{FarmSummary, LedgerRuntime, farm_summary};
 pub const DIRECTORY_TTL: Duration = Duration::from_secs(10);
 
 /// What an open ledger is charged per event its projections applied, for
-/// its read models: the resident memory (under mimalloc, the server's
-/// allocator) that farms of the reference farm's size hold per event once
-/// built and their governance state put to rest, measured at 499 bytes on
-/// 2026-12-07 with 804 farms held (`cargo run --release -p windledger-bench
-/// -- farms --backend postgres`, `open_bytes_per_event`; 435 to 455 with
-/// 322 farms held, when more of the memory the benchmark freed before the
-/// first request is reused), rounded up. The read models asked the
-/// allocator for 338 bytes an event then (326 since), the integrity
-/// check's seals for 14 (`--example footprint`): the rest is the
-/// allocator's.
-pub const READ_MODEL_BYTES_PER_EVENT: u64 = 512;
+/// its read models: the resident memory (under the server's allocator,
+/// `windledger_memory`: mimalloc, the governance replays in a heap apart)
+/// that farms of the reference farm's size hold per event once built and
+/// their governance state put to rest, measured at 414 bytes on
+/// 2026-12-07 with 754 farms held (`cargo run --release -p
+/// windledger-bench -- farms --backend postgres`, `open_bytes_per_event`;
+/// 485 with both in one heap, when a rested replay left holes among the
+/// read models' pages), with a margin. The read models ask the allocator
+/// for 326 bytes an event, the integrity check's seals for 14
+/// (`--example footprint`): the rest is the allocator's and the farm's
+/// tasks'.
+pub const READ_MODEL_BYTES_PER_EVENT: u64 = 448;
 
 /// What an open ledger is charged per event while its governance state
-/// (the integrity check's replay) is held besides: the memory farms of the
-/// reference farm's size add per event while none rests (`bytes_per_event`,
-/// 897 bytes in the same run) less [`READ_MODEL_BYTES_PER_EVENT`]'s
-/// measure, and no less than what the replay asks of the allocator (501
-/// bytes: `--example footprint`), rounded up.
+/// (the integrity check's replay) is held besides: no less than what the
+/// replay asks of the allocator (501 bytes: `--example footprint`), nor
+/// than what farms of the reference farm's size add per event while none
+/// rests (`bytes_per_event`, 919 bytes in the same run) less
+/// [`READ_MODEL_BYTES_PER_EVENT`]'s measure, rounded up.
 pub const GOVERNANCE_BYTES_PER_EVENT: u64 = 512;
 
 /// What an open ledger is charged per event, its governance state held.
 pub const BYTES_PER_EVENT: u64 = READ_MODEL_BYTES_PER_EVENT + GOVERNANCE_BYTES_PER_EVENT;
 
 /// The budget when the server is given none (`serve --ledger-memory-mib`):
-/// about 750 farms of the reference farm's size held open, once idle ones
+/// about 860 farms of the reference farm's size held open, once idle ones
 /// rest, in a process of under 1 GiB (the `farms` benchmark's `rss_mib`;
 /// a server of one farm holds a few MiB whatever the budget).
 pub const DEFAULT_BUDGET_MIB: u64 = 896;

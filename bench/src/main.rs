@@ -39,10 +39,10 @@
 //! PostgreSQL runs on a database created (and dropped) on the server
 //! `DATABASE_URL` names; SQLite on a temporary file.
 
-/// mimalloc, as the server will use: the folds allocate and free many
-/// small strings and maps, which glibc's allocator fragments.
+/// The server's allocator (`windledger_memory`: mimalloc, with a heap apart
+/// for the farms' governance replays).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: windledger_memory::Allocator = windledger_memory::Allocator;
 
 mod budgeting;
 mod farm;

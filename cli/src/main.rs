@@ -7,12 +7,13 @@ use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 use windledger::cli::{Cli, Command};
 
-/// mimalloc, as the benchmarks measure the server with: the projections'
-/// folds allocate and free many small strings and maps, which glibc's
-/// allocator fragments, and the memory budget's cost per event
-/// (`windledger_app::ledgers::BYTES_PER_EVENT`) is measured under it.
+/// mimalloc, as the benchmarks measure the server with, and its heap apart
+/// for the farms' governance replays (`windledger_memory`): the
+/// projections' folds allocate and free many small strings and maps, which
+/// glibc's allocator fragments, and the memory budget's costs per event
+/// (`windledger_app::ledgers`) are measured under it.
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: windledger_memory::Allocator = windledger_memory::Allocator;
 
 #[tokio::main]
 async fn main() -> ExitCode {
