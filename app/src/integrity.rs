@@ -217,7 +217,7 @@ impl Integrity {
                 if let Err(b) = chain.check(&e) {
                     return rewritten(b.reason);
                 }
-                match windledger_memory::apart(|| replay.apply(&e)) {
+                match replay.apply(&e) {
                     Ok(()) => ControlFlow::Continue(()),
                     Err(reason) => rewritten(reason),
                 }
@@ -275,10 +275,7 @@ impl Integrity {
             );
             return false;
         };
-        // The replay's memory comes from the heap apart: it is freed as a
-        // whole when the ledger rests, and leaves no holes among the read
-        // models' pages, built beside it (windledger_memory).
-        if let Err(reason) = windledger_memory::apart(|| replay.apply(e)) {
+        if let Err(reason) = replay.apply(e) {
             drop(inner);
             self.fail(
                 Some(e.position),

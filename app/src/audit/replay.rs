@@ -212,7 +212,16 @@ impl Replay {
 
     /// Decodes `e` and decides again what it records. The error completes
     /// the sentence "the event at position N (type on stream) ...".
+    ///
+    /// What the replay allocates comes from the heap apart
+    /// (`windledger_memory`): a replay is freed as a whole (a farm put to
+    /// rest, an audit ended), and so leaves no holes among the pages of
+    /// the read models built beside it.
     pub fn apply(&mut self, e: &RecordedEvent) -> Result<(), String> {
+        windledger_memory::apart(|| self.decide(e))
+    }
+
+    fn decide(&mut self, e: &RecordedEvent) -> Result<(), String> {
         let stream = e.stream_id.as_str();
         let Some((kind, id)) = stream.split_once('/').filter(|(_, id)| !id.is_empty()) else {
             return Err(format!(
