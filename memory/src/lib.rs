@@ -1,4 +1,4 @@
-//! The process's allocator, and a heap apart.
+//! The process's allocator, and two heaps apart.
 //!
 //! mimalloc fills each of its pages with blocks of one size, whoever asks
 //! for them. A farm's read models (kept while the farm is open) and its
@@ -7,15 +7,25 @@
 //! by event, so without care their blocks share pages: once the replay is
 //! freed, its blocks leave holes that keep those pages resident, and a
 //! farm at rest holds about half as much again as its read models need.
+//! Likewise the read models, built from thousands of events whose decoded
+//! forms come and go, would leave the pages they share with those holed.
 //!
-//! [`Allocator`] is mimalloc's, except on a thread inside [`apart`]: there
-//! it allocates from a second heap (a first-class mimalloc heap, which any
-//! thread may allocate from), whose pages hold nothing else. Freeing is the
-//! same for both (`mi_free` finds a block's heap), and a block may be
-//! reallocated or freed outside [`apart`].
+//! [`Allocator`] is mimalloc's, except on a thread inside [`apart`] or
+//! [`scratch`]: there it allocates from a heap of their own (first-class
+//! mimalloc heaps, which any thread may allocate from), whose pages hold
+//! nothing else:
+//!
+//! - [`apart`], for what is freed as a whole later (a farm's governance
+//!   replay);
+//! - [`scratch`], for what is built there, then copied out and freed (a
+//!   farm's read models while the farm is opened: the copy, made in the
+//!   main heap at once, holds only what is kept, in pages of its own).
+//!
+//! Freeing is the same for every heap (`mi_free` finds a block's heap), and
+//! a block may be reallocated or freed outside [`apart`] and [`scratch`].
 //!
 //! A program that does not install [`Allocator`] (the tests, which use the
-//! system's) runs [`apart`]'s closure just the same: it only chooses where
+//! system's) runs their closures just the same: they only choose where
 //! memory comes from, never what the code does.
 
 use std::alloc::{GlobalAlloc, Layout};
@@ -26,45 +36,86 @@ use std::sync::atomic::{AtomicPtr, Ordering};
 
 use libmimalloc_sys as mi;
 
-thread_local! {
-    /// Whether this thread allocates from the heap apart.
-    static APART: Cell<bool> = const { Cell::new(false) };
+/// Where a thread's allocations come from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Heap {
+    Main,
+    /// [`apart`]'s.
+    Apart,
+    /// [`scratch`]'s.
+    Scratch,
 }
 
-/// The heap apart, made on first use and kept for the process's life.
-static HEAP: AtomicPtr<mi::mi_heap_t> = AtomicPtr::new(null_mut());
+thread_local! {
+    /// The heap this thread allocates from.
+    static CURRENT: Cell<Heap> = const { Cell::new(Heap::Main) };
+}
+
+/// The heaps of [`apart`] and [`scratch`], each made on first use and kept
+/// for the process's life.
+static HEAPS: [AtomicPtr<mi::mi_heap_t>; 2] =
+    [AtomicPtr::new(null_mut()), AtomicPtr::new(null_mut())];
 
 /// Runs `f`, whose allocations on this thread come from the heap apart
 /// when [`Allocator`] is the process's. For memory that is freed together
 /// later; `f` must not await (it is a plain closure: it cannot).
 pub fn apart<R>(f: impl FnOnce() -> R) -> R {
-    struct Restore(bool);
+    within(Heap::Apart, f)
+}
+
+/// Runs `f`, whose allocations on this thread come from the scratch heap
+/// when [`Allocator`] is the process's. For what is built there, then
+/// copied out (outside [`scratch`]) and freed; `f` must not await.
+pub fn scratch<R>(f: impl FnOnce() -> R) -> R {
+    within(Heap::Scratch, f)
+}
+
+/// Returns to the system the scratch heap's pages that this thread's
+/// [`scratch`] filled and that are free now (mimalloc would otherwise keep
+/// them a while for the next allocations). After what was built there is
+/// copied out and freed.
+pub fn release_scratch() {
+    let heap = HEAPS[1].load(Ordering::Acquire);
+    if !heap.is_null() {
+        // SAFETY: the heap is live for the process's life; collecting it
+        // frees only pages with no block in use.
+        unsafe { mi::mi_heap_collect(heap, true) }
+    }
+}
+
+fn within<R>(heap: Heap, f: impl FnOnce() -> R) -> R {
+    struct Restore(Heap);
     impl Drop for Restore {
         fn drop(&mut self) {
             let previous = self.0;
-            let _ = APART.try_with(|a| a.set(previous));
+            let _ = CURRENT.try_with(|c| c.set(previous));
         }
     }
-    let previous = APART.try_with(|a| a.replace(true)).unwrap_or(false);
+    let previous = CURRENT.try_with(|c| c.replace(heap)).unwrap_or(Heap::Main);
     let _restore = Restore(previous);
     f()
 }
 
-fn apart_now() -> bool {
-    APART.try_with(Cell::get).unwrap_or(false)
+fn current() -> Heap {
+    CURRENT.try_with(Cell::get).unwrap_or(Heap::Main)
 }
 
-/// The heap apart (null if mimalloc could not make one: then the main
-/// heap serves).
-fn heap() -> *mut mi::mi_heap_t {
-    let heap = HEAP.load(Ordering::Acquire);
+/// The heap of [`apart`] or [`scratch`] (null if mimalloc could not make
+/// one: then the main heap serves).
+fn heap(which: Heap) -> *mut mi::mi_heap_t {
+    let slot = match which {
+        Heap::Main => return null_mut(),
+        Heap::Apart => &HEAPS[0],
+        Heap::Scratch => &HEAPS[1],
+    };
+    let heap = slot.load(Ordering::Acquire);
     if !heap.is_null() {
         return heap;
     }
     // SAFETY: `mi_heap_new` has no preconditions; a heap that loses the
     // race is deleted, its (no) blocks moved to the main heap.
     let made = unsafe { mi::mi_heap_new() };
-    match HEAP.compare_exchange(null_mut(), made, Ordering::AcqRel, Ordering::Acquire) {
+    match slot.compare_exchange(null_mut(), made, Ordering::AcqRel, Ordering::Acquire) {
         Ok(_) => made,
         Err(theirs) => {
             if !made.is_null() {
@@ -75,19 +126,17 @@ fn heap() -> *mut mi::mi_heap_t {
     }
 }
 
-/// mimalloc, with the heap apart for [`apart`]'s allocations.
+/// mimalloc, with heaps of their own for [`apart`]'s and [`scratch`]'s
+/// allocations.
 pub struct Allocator;
 
-/// The heap apart, if this thread is inside [`apart`] (and mimalloc could
-/// make one).
+/// The heap this thread allocates from, if it is not the main one (and
+/// mimalloc could make it).
 fn apart_heap() -> Option<*mut mi::mi_heap_t> {
-    if !apart_now() {
-        return None;
-    }
-    Some(heap()).filter(|h| !h.is_null())
+    Some(heap(current())).filter(|h| !h.is_null())
 }
 
-/// A block of `layout` from the heap apart by `apart`, or from the main
+/// A block of `layout` from the thread's heap by `apart`, or from the main
 /// heap by `main`.
 unsafe fn allocate(
     layout: Layout,
@@ -142,47 +191,61 @@ mod tests {
     }
 
     #[test]
-    fn apart_is_undone_after_the_closure_and_after_a_panic() {
-        assert!(!apart_now());
-        assert!(apart(apart_now));
-        assert!(!apart_now());
-        let nested = apart(|| apart(apart_now) && apart_now());
-        assert!(nested);
-        assert!(!apart_now());
-        let caught = std::panic::catch_unwind(|| apart(|| panic!("in the closure")));
+    fn each_heap_is_undone_after_its_closure_and_after_a_panic() {
+        assert_eq!(current(), Heap::Main);
+        assert_eq!(apart(current), Heap::Apart);
+        assert_eq!(scratch(current), Heap::Scratch);
+        assert_eq!(current(), Heap::Main);
+        // Nested: the inner one, then the outer one again.
+        let nested = apart(|| (scratch(current), current()));
+        assert_eq!(nested, (Heap::Scratch, Heap::Apart));
+        assert_eq!(current(), Heap::Main);
+        let caught = std::panic::catch_unwind(|| scratch(|| apart(|| panic!("in the closure"))));
         assert!(caught.is_err());
-        assert!(!apart_now());
+        assert_eq!(current(), Heap::Main);
     }
 
     #[test]
-    fn blocks_of_the_heap_apart_are_kept_apart_and_freed_by_either_path() {
+    fn blocks_of_each_heap_are_kept_in_it_and_freed_by_either_path() {
         let a = Allocator;
-        unsafe {
-            for align in [1, 8, 64, 4096] {
-                let layout = Layout::from_size_align(100, align).unwrap();
-                let p = apart(|| a.alloc(layout));
-                assert!(!p.is_null());
-                assert_eq!(p as usize % align, 0);
-                // Only the heap apart holds it.
-                assert!(mi_heap_contains(heap(), p.cast()));
-                p.write_bytes(7, 100);
-                // Grown outside `apart`: moved to the main heap, contents kept.
-                let q = a.realloc(p, layout, 10_000);
-                assert_eq!(q as usize % align, 0);
-                assert_eq!(*q.add(99), 7);
-                let moved = Layout::from_size_align(10_000, align).unwrap();
-                let z = apart(|| a.alloc_zeroed(moved));
-                assert!(mi_heap_contains(heap(), z.cast()));
-                assert!(
-                    std::slice::from_raw_parts(z, 10_000)
-                        .iter()
-                        .all(|b| *b == 0)
-                );
-                a.dealloc(z, moved);
-                let m = a.alloc(layout);
-                assert!(!mi_heap_contains(heap(), m.cast()));
-                a.dealloc(m, layout);
-                a.dealloc(q, moved);
+        type Within = fn(&dyn Fn() -> *mut u8) -> *mut u8;
+        let heaps: [(Heap, Within); 2] =
+            [(Heap::Apart, |f| apart(f)), (Heap::Scratch, |f| scratch(f))];
+        for (which, within) in heaps {
+            let (mine, other) = match which {
+                Heap::Apart => (heap(Heap::Apart), heap(Heap::Scratch)),
+                _ => (heap(Heap::Scratch), heap(Heap::Apart)),
+            };
+            unsafe {
+                for align in [1, 8, 64, 4096] {
+                    let layout = Layout::from_size_align(100, align).unwrap();
+                    let p = within(&|| a.alloc(layout));
+                    assert!(!p.is_null());
+                    assert_eq!(p as usize % align, 0);
+                    // Only its own heap holds it.
+                    assert!(mi_heap_contains(mine, p.cast()));
+                    assert!(!mi_heap_contains(other, p.cast()));
+                    p.write_bytes(7, 100);
+                    // Grown outside: moved to the main heap, contents kept.
+                    let q = a.realloc(p, layout, 10_000);
+                    assert_eq!(q as usize % align, 0);
+                    assert_eq!(*q.add(99), 7);
+                    assert!(!mi_heap_contains(mine, q.cast()));
+                    let moved = Layout::from_size_align(10_000, align).unwrap();
+                    let z = within(&|| a.alloc_zeroed(moved));
+                    assert!(mi_heap_contains(mine, z.cast()));
+                    assert!(
+                        std::slice::from_raw_parts(z, 10_000)
+                            .iter()
+                            .all(|b| *b == 0)
+                    );
+                    a.dealloc(z, moved);
+                    let m = a.alloc(layout);
+                    assert!(!mi_heap_contains(mine, m.cast()));
+                    assert!(!mi_heap_contains(other, m.cast()));
+                    a.dealloc(m, layout);
+                    a.dealloc(q, moved);
+                }
             }
         }
     }
