@@ -86,9 +86,28 @@ impl LedgerRuntime {
         id: LedgerId,
         keys: &[windledger_store::CheckpointVerifier],
     ) -> Result<Self, StoreError> {
+        // A ledger not recorded yet (its first command to come) is empty.
+        let size = match store.head(&id).await {
+            Ok(head) => head.size,
+            Err(StoreError::LedgerNotFound(_)) => 0,
+            Err(e) => return Err(e),
+        };
+        Self::open_sized(store, id, keys, size).await
+    }
+
+    /// [`Self::open`] of a ledger of `size` events, read just before: its
+    /// read models are built apart up to it, then copied
+    /// ([`Shared::build_until`]).
+    pub async fn open_sized(
+        store: Store,
+        id: LedgerId,
+        keys: &[windledger_store::CheckpointVerifier],
+        size: u64,
+    ) -> Result<Self, StoreError> {
         let company_id = company_stream(&store, &id).await?;
 
         let projections = Arc::new(Shared::default());
+        projections.build_until(size);
         let integrity = Arc::new(Integrity::new(id.clone(), keys));
         let follower = {
             let (shared, store, id) = (projections.clone(), store.clone(), id.clone());

@@ -46,33 +46,37 @@ pub const DIRECTORY_TTL: Duration = Duration::from_secs(10);
 
 /// What an open ledger is charged per event its projections applied, for
 /// its read models: the resident memory (under the server's allocator,
-/// `windledger_memory`: mimalloc, the governance replays in a heap apart)
-/// that farms of the reference farm's size hold per event once built and
-/// their governance state put to rest, measured at 414 bytes on
-/// 2026-12-07 with 754 farms held (`cargo run --release -p
-/// windledger-bench -- farms --backend postgres`, `open_bytes_per_event`;
-/// 485 with both in one heap, when a rested replay left holes among the
-/// read models' pages), with a margin. The read models ask the allocator
-/// for 326 bytes an event, the integrity check's seals for 14
-/// (`--example footprint`): the rest is the allocator's and the farm's
-/// tasks'.
-pub const READ_MODEL_BYTES_PER_EVENT: u64 = 448;
+/// `windledger_memory`: mimalloc, the governance replays in a heap apart,
+/// the read models built in a scratch heap then copied out:
+/// `windledger_projections::runner::Shared`) that farms of the reference
+/// farm's size hold per event once built and their governance state put
+/// to rest, measured at 347 bytes on 2026-12-07 with 861 farms held
+/// (`cargo run --release -p windledger-bench -- farms --backend postgres`,
+/// `open_bytes_per_event`; 420 the same hour with the read models built
+/// in the main heap, among the decoded events' blocks), with a margin.
+/// The read models ask the allocator for 310 bytes an event once copied
+/// (326 as built), the integrity check's seals for 14 (`--example
+/// footprint`): the rest is the allocator's and the farm's tasks'.
+pub const READ_MODEL_BYTES_PER_EVENT: u64 = 384;
 
 /// What an open ledger is charged per event while its governance state
 /// (the integrity check's replay) is held besides: no less than what the
 /// replay asks of the allocator (501 bytes: `--example footprint`), nor
-/// than what farms of the reference farm's size add per event while none
-/// rests (`bytes_per_event`, 919 bytes in the same run) less
-/// [`READ_MODEL_BYTES_PER_EVENT`]'s measure, rounded up.
+/// than what farms of the reference farm's size added per event while
+/// none rested (the `farms` benchmark's `bytes_per_event`, 919 bytes on
+/// 2026-12-07 before the read models were built apart; since then the
+/// first farms reuse what writing the farms left in the benchmark's
+/// process, and that figure is lower than what they hold) less the read
+/// models' measure then (414), rounded up.
 pub const GOVERNANCE_BYTES_PER_EVENT: u64 = 512;
 
 /// What an open ledger is charged per event, its governance state held.
 pub const BYTES_PER_EVENT: u64 = READ_MODEL_BYTES_PER_EVENT + GOVERNANCE_BYTES_PER_EVENT;
 
 /// The budget when the server is given none (`serve --ledger-memory-mib`):
-/// about 860 farms of the reference farm's size held open, once idle ones
-/// rest, in a process of under 1 GiB (the `farms` benchmark's `rss_mib`;
-/// a server of one farm holds a few MiB whatever the budget).
+/// about 1,000 farms of the reference farm's size held open, once idle
+/// ones rest, in a process of under 1 GiB (the `farms` benchmark's
+/// `rss_mib`; a server of one farm holds a few MiB whatever the budget).
 pub const DEFAULT_BUDGET_MIB: u64 = 896;
 
 /// What the server counts of one ledger while it runs.
@@ -257,7 +261,9 @@ impl Ledgers {
                     Some(size) => size,
                     None => store.head(id).await?.size,
                 };
-                let runtime = Arc::new(LedgerRuntime::open(store.clone(), id.clone(), keys).await?);
+                let runtime = Arc::new(
+                    LedgerRuntime::open_sized(store.clone(), id.clone(), keys, size).await?,
+                );
                 opened = Some(size);
                 Ok::<_, StoreError>(runtime)
             })

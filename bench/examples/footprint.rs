@@ -6,7 +6,8 @@
 //!
 //! Prints, in bytes and per event: the events as the projections receive
 //! them (not held by a server: read a page at a time), the projections
-//! (then each fold, by what dropping it frees), and the integrity check's
+//! (as built, as copied out, then each fold, by what dropping it frees),
+//! and the integrity check's
 //! state (the seals read, then with every event checked and decided
 //! again). Bytes are those asked of the allocator, counted by this
 //! binary's: the allocator's own rounding and the process's other memory
@@ -105,6 +106,12 @@ async fn main() -> anyhow::Result<()> {
         p.apply(e);
     }
     line("projections", live() - before, n);
+    // As a server holds them: built, then copied out (each vector at its
+    // length; `Shared::build_until`).
+    let b = live();
+    let copied = p.clone();
+    line("projections (copied out)", live() - b, n);
+    drop(copied);
     // Each fold's share: what dropping it frees.
     type Release = fn(&mut Projections);
     let folds: [(&str, Release); 6] = [

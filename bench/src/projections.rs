@@ -89,6 +89,9 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
     reset_peak_rss();
     let start = Instant::now();
     let shared = Shared::default();
+    // As a server opens a ledger (built apart then copied only when small
+    // enough: `BUILD_APART_MAX_EVENTS`).
+    shared.build_until(written as u64);
     let events = store
         .subscribe(ledger.clone(), 0)
         .take(written)

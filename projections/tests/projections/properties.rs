@@ -71,6 +71,30 @@ proptest! {
         prop_assert_eq!(&midway, &live);
     }
 
+    /// Read models built apart up to the head a ledger had when opened,
+    /// then copied out ([`Shared::build_until`]), are the live projection,
+    /// and go on from there: whether the head falls within a batch of the
+    /// feed, past its end, or at 0.
+    #[test]
+    fn read_models_built_apart_then_copied_equal_the_live_projection(
+        config in config(),
+        cut in 0.0f64..1.2,
+    ) {
+        let events = ledger(&config);
+        let live = fed(&events);
+        let head = (events.len() as f64 * cut) as usize;
+        let shared = Shared::default();
+        shared.build_until(head as u64);
+        let fed_up_to = head.min(events.len());
+        let runtime = tokio::runtime::Builder::new_current_thread().build()?;
+        let feed = events[..fed_up_to].iter().cloned().map(Ok::<_, ()>);
+        prop_assert_eq!(runtime.block_on(shared.follow(futures::stream::iter(feed))), Ok(()));
+        prop_assert!(shared.read(|p| p == &fed(&events[..fed_up_to])));
+        // What comes after the opening is applied as any new event is.
+        shared.apply(&events[fed_up_to..]);
+        prop_assert!(shared.read(|p| p == &live));
+    }
+
     /// The cap table equals the company aggregate's holdings folded from the
     /// same events, and every roll's colleges sum to its total and match the
     /// roll the meeting froze.
