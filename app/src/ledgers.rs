@@ -50,9 +50,9 @@ pub const DIRECTORY_TTL: Duration = Duration::from_secs(10);
 /// the read models built in a scratch heap then copied out:
 /// `windledger_projections::runner::Shared`) that farms of the reference
 /// farm's size hold per event once built and their governance state put
-/// to rest, measured at 347 bytes on 2026-12-07 with 861 farms held
-/// (`cargo run --release -p windledger-bench -- farms --backend postgres`,
-/// `open_bytes_per_event`; 420 the same hour with the read models built
+/// to rest, measured at 347 bytes on 2026-12-07 with 861 farms held and
+/// 353 to 356 with 1,000 (`cargo run --release -p windledger-bench -- farms --backend postgres`,
+/// `open_bytes_per_event`; 414 to 420 the same hour with the models built
 /// in the main heap, among the decoded events' blocks), with a margin.
 /// The read models ask the allocator for 310 bytes an event once copied
 /// (326 as built), the integrity check's seals for 14 (`--example

@@ -190,7 +190,7 @@ pub const BUILD_APART_MAX_EVENTS: u64 = 100_000;
 /// only what is kept (each vector at its length), in pages of its own.
 /// Once the copy is made, the scratch pages are returned to the system.
 /// The `farms` benchmark's `open_bytes_per_event` measures the effect
-/// (347 to 356 bytes an event rather than 420 on 2026-12-07).
+/// (347 to 356 bytes an event rather than 414 to 420 on 2026-12-07).
 pub struct Shared {
     projections: RwLock<Projections>,
     applied: watch::Sender<u64>,
