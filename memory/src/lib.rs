@@ -75,7 +75,7 @@ pub fn scratch<R>(f: impl FnOnce() -> R) -> R {
 /// them a while for the next allocations). After what was built there is
 /// copied out and freed.
 pub fn release_scratch() {
-    let heap = HEAPS[1].load(Ordering::Acquire);
+    let heap = slot(Heap::Scratch).map_or(null_mut(), |s| s.load(Ordering::Acquire));
     if !heap.is_null() {
         // SAFETY: the heap is live for the process's life; collecting it
         // frees only pages with no block in use.
@@ -100,13 +100,22 @@ fn current() -> Heap {
     CURRENT.try_with(Cell::get).unwrap_or(Heap::Main)
 }
 
-/// The heap of [`apart`] or [`scratch`] (null if mimalloc could not make
-/// one: then the main heap serves).
+/// Where the heap of [`apart`] or [`scratch`] is kept (the main heap is
+/// mimalloc's own).
+fn slot(which: Heap) -> Option<&'static AtomicPtr<mi::mi_heap_t>> {
+    match which {
+        Heap::Main => None,
+        Heap::Apart => Some(&HEAPS[0]),
+        Heap::Scratch => Some(&HEAPS[1]),
+    }
+}
+
+/// The heap of [`apart`] or [`scratch`], made on first use (null for the
+/// main heap, or if mimalloc could not make one: then the main heap
+/// serves).
 fn heap(which: Heap) -> *mut mi::mi_heap_t {
-    let slot = match which {
-        Heap::Main => return null_mut(),
-        Heap::Apart => &HEAPS[0],
-        Heap::Scratch => &HEAPS[1],
+    let Some(slot) = slot(which) else {
+        return null_mut();
     };
     let heap = slot.load(Ordering::Acquire);
     if !heap.is_null() {
@@ -132,21 +141,21 @@ pub struct Allocator;
 
 /// The heap this thread allocates from, if it is not the main one (and
 /// mimalloc could make it).
-fn apart_heap() -> Option<*mut mi::mi_heap_t> {
+fn thread_heap() -> Option<*mut mi::mi_heap_t> {
     Some(heap(current())).filter(|h| !h.is_null())
 }
 
-/// A block of `layout` from the thread's heap by `apart`, or from the main
-/// heap by `main`.
+/// A block of `layout` from the thread's heap by `in_heap`, or from the
+/// main heap by `main`.
 unsafe fn allocate(
     layout: Layout,
-    apart: unsafe extern "C" fn(*mut mi::mi_heap_t, usize, usize) -> *mut c_void,
+    in_heap: unsafe extern "C" fn(*mut mi::mi_heap_t, usize, usize) -> *mut c_void,
     main: unsafe extern "C" fn(usize, usize) -> *mut c_void,
 ) -> *mut u8 {
     let (size, align) = (layout.size(), layout.align());
     unsafe {
-        match apart_heap() {
-            Some(heap) => apart(heap, size, align),
+        match thread_heap() {
+            Some(heap) => in_heap(heap, size, align),
             None => main(size, align),
         }
     }
@@ -172,7 +181,7 @@ unsafe impl GlobalAlloc for Allocator {
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let (ptr, align) = (ptr.cast::<c_void>(), layout.align());
         unsafe {
-            match apart_heap() {
+            match thread_heap() {
                 Some(heap) => mi::mi_heap_realloc_aligned(heap, ptr, new_size, align),
                 None => mi::mi_realloc_aligned(ptr, new_size, align),
             }
