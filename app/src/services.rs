@@ -230,7 +230,7 @@ impl<C: CapTableService> FundSources for LedgerFundSources<C> {
 pub fn ledger_event(e: RecordedEvent) -> LedgerEvent {
     LedgerEvent {
         position: e.position,
-        stream_id: e.stream_id.to_string(),
+        stream_id: e.stream_id.into(),
         stream_version: e.stream_version,
         event_type: e.event_type,
         payload: e.payload.into_string(),

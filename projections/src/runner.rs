@@ -302,7 +302,9 @@ impl Shared {
     /// Decoding the payloads (JSON into the domain's events) is about half
     /// of the folds' work: each batch is decoded by a task of its own while
     /// the batch before is applied, so that a rebuild uses both cores of a
-    /// small machine. Batches are applied in order, each once.
+    /// small machine. Batches are applied in order, each once, then freed
+    /// by a task of their own (about a fifth of the applying task's time
+    /// in a rebuild's profile went to freeing them).
     pub async fn follow<E>(
         &self,
         events: impl Stream<Item = Result<LedgerEvent, E>>,
@@ -333,7 +335,11 @@ impl Shared {
         let mut batches = std::pin::pin!(batches.buffered(2));
         while let Some((decoded, failure)) = batches.next().await {
             match decoded {
-                Ok(decoded) => self.apply_decoded(&decoded),
+                Ok(decoded) => {
+                    self.apply_decoded(&decoded);
+                    // Freed by a worker while this task reads on.
+                    tokio::spawn(async move { drop(decoded) });
+                }
                 // Decoding returns errors rather than panic; a panic is
                 // the program's bug, raised here.
                 Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
