@@ -11,7 +11,7 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::newtype::{checked_conversions, display_as_str};
+use crate::newtype::{checked_conversions, display_as_str, str_serde};
 
 /// Why a value given at the edge is not a valid domain value.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -68,8 +68,7 @@ pub enum ParseError {
 macro_rules! slug_id {
     ($(#[$meta:meta])* $name:ident, $kind:literal) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
         #[cfg_attr(
             feature = "json-schema",
             derive(schemars::JsonSchema),
@@ -82,17 +81,23 @@ macro_rules! slug_id {
 
         impl $name {
             pub fn new(value: impl Into<String>) -> Result<Self, ParseError> {
-                let value = value.into();
+                Self::parse(&value.into())
+            }
+
+            /// [`Self::new`] of borrowed text (an id of up to 24 bytes is
+            /// then held inline, with no allocation of its own).
+            fn parse(value: &str) -> Result<Self, ParseError> {
                 let valid = (1..=64).contains(&value.len())
                     && value
                         .bytes()
                         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
                 if valid {
-                    // Copied, not moved: an id of up to 24 bytes is then
-                    // held inline, with no allocation of its own.
-                    Ok(Self(compact_str::CompactString::new(&value)))
+                    Ok(Self(compact_str::CompactString::new(value)))
                 } else {
-                    Err(ParseError::Identifier { kind: $kind, value })
+                    Err(ParseError::Identifier {
+                        kind: $kind,
+                        value: value.to_owned(),
+                    })
                 }
             }
 
@@ -103,11 +108,12 @@ macro_rules! slug_id {
 
         display_as_str!($name);
         checked_conversions!($name, String);
+        str_serde!($name);
 
         impl FromStr for $name {
             type Err = ParseError;
             fn from_str(s: &str) -> Result<Self, Self::Err> {
-                Self::new(s)
+                Self::parse(s)
             }
         }
     };
@@ -188,8 +194,7 @@ slug_id!(
 
 /// Code officiel géographique (INSEE) of a commune, e.g. `42026`. Postal codes
 /// are not used: several communes share one and they do not map to taxes.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[cfg_attr(
     feature = "json-schema",
     derive(schemars::JsonSchema),
@@ -201,7 +206,11 @@ pub struct CommuneCode(
 
 impl CommuneCode {
     pub fn new(value: impl Into<String>) -> Result<Self, ParseError> {
-        let value = value.into();
+        Self::parse(&value.into())
+    }
+
+    /// [`Self::new`] of borrowed text.
+    fn parse(value: &str) -> Result<Self, ParseError> {
         let b = value.as_bytes();
         let department_ok = match b.get(..2) {
             Some([b'2', b'A' | b'B']) => true,
@@ -209,9 +218,11 @@ impl CommuneCode {
             _ => false,
         };
         if b.len() == 5 && department_ok && b[2..].iter().all(u8::is_ascii_digit) {
-            Ok(Self(compact_str::CompactString::new(&value)))
+            Ok(Self(compact_str::CompactString::new(value)))
         } else {
-            Err(ParseError::CommuneCode { value })
+            Err(ParseError::CommuneCode {
+                value: value.to_owned(),
+            })
         }
     }
 
@@ -228,8 +239,8 @@ impl CommuneCode {
 }
 
 display_as_str!(CommuneCode);
-
 checked_conversions!(CommuneCode, String);
+str_serde!(CommuneCode);
 
 /// Numéro SIREN: the company's registration number (9 digits, Luhn check).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -443,6 +454,37 @@ mod tests {
         assert!(HolderId::new("Jeanne Dupont").is_err());
         assert!(HolderId::new("").is_err());
         assert!(HolderId::new("x".repeat(65)).is_err());
+    }
+
+    #[test]
+    fn ids_are_read_from_json_text_as_they_are_parsed() {
+        use std::collections::BTreeMap;
+        // Read as a value, as a map's key, and from an escaped string (which
+        // the parser unescapes into a buffer of its own): the same check.
+        let id: HolderId = serde_json::from_str(r#""h-0042""#).unwrap();
+        assert_eq!(id, HolderId::new("h-0042").unwrap());
+        assert_eq!(serde_json::to_string(&id).unwrap(), r#""h-0042""#);
+        let escaped: HolderId = serde_json::from_str(r#""h\u002d0042""#).unwrap();
+        assert_eq!(escaped, id);
+        let map: BTreeMap<CommuneCode, u8> = serde_json::from_str(r#"{"2A004": 1}"#).unwrap();
+        assert_eq!(map.keys().next().map(CommuneCode::as_str), Some("2A004"));
+        assert_eq!(serde_json::to_string(&map).unwrap(), r#"{"2A004":1}"#);
+        let long = "x".repeat(40);
+        let held: ResolutionId = serde_json::from_value(serde_json::json!(long)).unwrap();
+        assert_eq!(held.as_str(), long);
+        // Refused with the constructor's error, and a value of another type
+        // as a string would be.
+        let refused = serde_json::from_str::<HolderId>(r#""jeanne dupont""#).unwrap_err();
+        let expected = HolderId::new("jeanne dupont").unwrap_err().to_string();
+        assert!(refused.to_string().starts_with(&expected), "{refused}");
+        let refused = serde_json::from_str::<CommuneCode>("42026").unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .starts_with("invalid type: integer `42026`, expected a string"),
+            "{refused}"
+        );
+        assert!(serde_json::from_str::<CommuneCode>(r#""4202""#).is_err());
     }
 
     #[test]
