@@ -7,9 +7,8 @@
 //! Prints, in bytes and per event: the events as the projections receive
 //! them (not held by a server: read a page at a time), the projections
 //! (as built, as copied out, then each fold, by what dropping it frees),
-//! and the integrity check's
-//! state (the seals read, then with every event checked and decided
-//! again). Bytes are those asked of the allocator, counted by this
+//! and the integrity check's state (the seals read, then with every event
+//! checked and decided again). Bytes are those asked of the allocator, counted by this
 //! binary's: the allocator's own rounding and the process's other memory
 //! come on top (the `farms` benchmark's `bytes_per_event` is resident
 //! memory).

@@ -80,12 +80,12 @@ macro_rules! slug_id {
         );
 
         impl $name {
-            pub fn new(value: impl Into<String>) -> Result<Self, ParseError> {
-                Self::parse(&value.into())
+            /// Checks `value`; an id of up to 24 bytes is then held inline,
+            /// with no allocation of its own.
+            pub fn new(value: impl AsRef<str>) -> Result<Self, ParseError> {
+                Self::parse(value.as_ref())
             }
 
-            /// [`Self::new`] of borrowed text (an id of up to 24 bytes is
-            /// then held inline, with no allocation of its own).
             fn parse(value: &str) -> Result<Self, ParseError> {
                 let valid = (1..=64).contains(&value.len())
                     && value
@@ -205,11 +205,10 @@ pub struct CommuneCode(
 );
 
 impl CommuneCode {
-    pub fn new(value: impl Into<String>) -> Result<Self, ParseError> {
-        Self::parse(&value.into())
+    pub fn new(value: impl AsRef<str>) -> Result<Self, ParseError> {
+        Self::parse(value.as_ref())
     }
 
-    /// [`Self::new`] of borrowed text.
     fn parse(value: &str) -> Result<Self, ParseError> {
         let b = value.as_bytes();
         let department_ok = match b.get(..2) {
