@@ -69,10 +69,6 @@ where
     })
 }
 
-/// What is stored of an event, from a row of `event_id, position,
-/// stream_id, stream_version, event_type, schema_version, payload,
-/// metadata, hash` (as text where the database has JSON), given its
-/// `event_id` as the backend decodes column 0.
 /// Ledgers' ids and head positions, as `SELECT ledger_id, head_position`
 /// reads them.
 pub(crate) fn sizes(rows: Vec<(String, i64)>) -> Result<Vec<(LedgerId, u64)>, StoreError> {
@@ -81,6 +77,10 @@ pub(crate) fn sizes(rows: Vec<(String, i64)>) -> Result<Vec<(LedgerId, u64)>, St
         .collect()
 }
 
+/// What is stored of an event, from a row of `event_id, position,
+/// stream_id, stream_version, event_type, schema_version, payload,
+/// metadata, hash` (as text where the database has JSON), given its
+/// `event_id` as the backend decodes column 0.
 pub(crate) fn stored_content_from_row<R>(r: &R, event_id: Uuid) -> Result<StoredContent, StoreError>
 where
     R: Row,
