@@ -26,14 +26,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::NaiveDate;
-use cqrs_es::DomainEvent;
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use super::same_fields;
 use crate::aggregate::aggregate;
 use crate::charter::{FeedRule, FundFeed};
 use crate::clock::{Clock, not_after};
+use crate::domain_event::domain_event;
 use crate::finance::FinancialYearEvent;
 use crate::money::{Euros, SignedEuros, round_to_cent};
 use crate::resolution::{BoxFuture, LookupError};
@@ -168,54 +169,22 @@ pub enum FundEvent {
 /// commitments and what is still owed are the aggregate's).
 impl From<&FundEvent> for FundCommand {
     fn from(event: &FundEvent) -> Self {
-        match event.clone() {
-            FundEvent::ResidentRegistered {
-                resident,
-                commune,
-                holder,
-                identity,
-            } => Self::RegisterResident {
-                resident,
-                commune,
-                holder,
-                identity,
-            },
-            FundEvent::ResidentMoved {
-                resident, commune, ..
-            } => Self::MoveResident { resident, commune },
-            FundEvent::ResidentRemoved { resident, .. } => Self::RemoveResident { resident },
-            FundEvent::ResidentIdentityRecorded { resident, identity } => {
-                Self::RecordResidentIdentity { resident, identity }
-            }
-            FundEvent::FundFed { year, .. } => Self::Feed { year },
-            FundEvent::GrantReceived {
-                grantor,
-                amount,
-                received_on,
-            } => Self::ReceiveGrant {
-                grantor,
-                amount,
-                received_on,
-            },
-            FundEvent::RoundCommitted { round, .. } => Self::Commit { round },
-            FundEvent::ProjectPaid {
-                round,
-                proposal,
-                amount,
-                paid_on,
-                ..
-            } => Self::Pay {
-                round,
-                proposal,
-                amount,
-                paid_on,
-            },
-        }
+        same_fields!(event.clone(), FundEvent => Self {
+            ResidentRegistered => RegisterResident { resident, commune, holder, identity },
+            ResidentMoved => MoveResident { resident, commune },
+            ResidentRemoved => RemoveResident { resident },
+            ResidentIdentityRecorded => RecordResidentIdentity { resident, identity },
+            FundFed => Feed { year },
+            GrantReceived => ReceiveGrant { grantor, amount, received_on },
+            RoundCommitted => Commit { round },
+            ProjectPaid => Pay { round, proposal, amount, paid_on },
+        })
     }
 }
 
-impl DomainEvent for FundEvent {
-    fn event_type(&self) -> String {
+impl FundEvent {
+    /// The event's stable name (the log's `event_type`).
+    pub fn name(&self) -> &'static str {
         match self {
             Self::ResidentRegistered { .. } => "ResidentRegistered",
             Self::ResidentMoved { .. } => "ResidentMoved",
@@ -226,13 +195,13 @@ impl DomainEvent for FundEvent {
             Self::RoundCommitted { .. } => "RoundCommitted",
             Self::ProjectPaid { .. } => "ProjectPaid",
         }
-        .to_owned()
-    }
-
-    fn event_version(&self) -> String {
-        "1".to_owned()
     }
 }
+
+/// Schema version of every fund event.
+pub const FUND_EVENT_VERSION: &str = "1";
+
+domain_event!(FundEvent, FUND_EVENT_VERSION);
 
 #[derive(Debug, Clone, PartialEq, Eq, Error, strum::IntoStaticStr)]
 pub enum FundError {

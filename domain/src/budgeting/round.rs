@@ -28,14 +28,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, Utc};
-use cqrs_es::DomainEvent;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::fund::Commitment;
-use super::{Election, Method, Outcome, Project};
+use super::{Election, Method, Outcome, Project, same_fields};
 use crate::aggregate::aggregate;
 use crate::clock::{Clock, not_after};
+use crate::domain_event::domain_event;
 use crate::money::Euros;
 use crate::resolution::{BoxFuture, LookupError};
 use crate::types::{CommuneCode, ProposalId, ResidentId, RoundId};
@@ -162,73 +162,24 @@ pub enum RoundEvent {
 /// ballots).
 impl From<&RoundEvent> for RoundCommand {
     fn from(event: &RoundEvent) -> Self {
-        match event.clone() {
-            RoundEvent::RoundConvened {
-                round,
-                method,
-                budget,
-                communes,
-                submissions_open,
-                submissions_close,
-                voting_open,
-                voting_close,
-                max_approvals,
-            } => Self::Convene {
-                round,
-                method,
-                budget,
-                communes,
-                submissions_open,
-                submissions_close,
-                voting_open,
-                voting_close,
-                max_approvals,
+        same_fields!(event.clone(), RoundEvent => Self {
+            RoundConvened => Convene {
+                round, method, budget, communes, submissions_open, submissions_close,
+                voting_open, voting_close, max_approvals,
             },
-            RoundEvent::ProposalSubmitted {
-                proposal,
-                resident,
-                title,
-                description,
-                cost,
-                commune,
-                submitted_at,
-            } => Self::Submit {
-                proposal,
-                resident,
-                title,
-                description,
-                cost,
-                commune,
-                submitted_at,
+            ProposalSubmitted => Submit {
+                proposal, resident, title, description, cost, commune, submitted_at,
             },
-            RoundEvent::ProposalReviewed {
-                proposal,
-                eligible,
-                reason,
-                reviewed_at,
-            } => Self::Review {
-                proposal,
-                eligible,
-                reason,
-                reviewed_at,
-            },
-            RoundEvent::BallotCast {
-                resident,
-                approvals,
-                cast_at,
-                ..
-            } => Self::Vote {
-                resident,
-                approvals,
-                cast_at,
-            },
-            RoundEvent::RoundTallied { tallied_at, .. } => Self::Tally { tallied_at },
-        }
+            ProposalReviewed => Review { proposal, eligible, reason, reviewed_at },
+            BallotCast => Vote { resident, approvals, cast_at },
+            RoundTallied => Tally { tallied_at },
+        })
     }
 }
 
-impl DomainEvent for RoundEvent {
-    fn event_type(&self) -> String {
+impl RoundEvent {
+    /// The event's stable name (the log's `event_type`).
+    pub fn name(&self) -> &'static str {
         match self {
             Self::RoundConvened { .. } => "RoundConvened",
             Self::ProposalSubmitted { .. } => "ProposalSubmitted",
@@ -236,13 +187,13 @@ impl DomainEvent for RoundEvent {
             Self::BallotCast { .. } => "BudgetBallotCast",
             Self::RoundTallied { .. } => "RoundTallied",
         }
-        .to_owned()
-    }
-
-    fn event_version(&self) -> String {
-        "1".to_owned()
     }
 }
+
+/// Schema version of every round event.
+pub const ROUND_EVENT_VERSION: &str = "1";
+
+domain_event!(RoundEvent, ROUND_EVENT_VERSION);
 
 #[derive(Debug, Clone, PartialEq, Eq, Error, strum::IntoStaticStr)]
 pub enum RoundError {
