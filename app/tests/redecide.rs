@@ -13,6 +13,7 @@
 //! events are fed to the re-decider as the audit feeds them, one at a time.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::ops::RangeInclusive;
 use std::str::FromStr;
 
 use proptest::prelude::*;
@@ -101,19 +102,56 @@ fn config(seed: u64, holders: usize, years: u32, turbines: usize) -> Synthetic {
     }
 }
 
-/// A forged event, inserted before `at` (events from `at` on are left out).
+/// Farms of any seed, their sizes drawn from these ranges.
+fn farms(
+    holders: RangeInclusive<usize>,
+    years: RangeInclusive<u32>,
+    turbines: RangeInclusive<usize>,
+) -> impl Strategy<Value = Synthetic> {
+    (any::<u64>(), holders, years, turbines)
+        .prop_map(|(seed, holders, years, turbines)| config(seed, holders, years, turbines))
+}
+
+/// A rule break: the forged event, and what its refusal must say.
 #[derive(Debug)]
 struct Forgery {
     rule: &'static str,
+    event: Forged,
+    expect: String,
+}
+
+/// A forged event, inserted before `at` (events from `at` on are left out).
+#[derive(Debug)]
+struct Forged {
     at: usize,
     stream: String,
-    event_type: &'static str,
+    event_type: String,
     payload: Value,
     /// An earlier event rewritten (its index and new payload), which the
     /// forged event then relies on.
     earlier: Option<(usize, Value)>,
-    /// What the refusal must say.
-    expect: String,
+}
+
+impl Forged {
+    /// `payload`, an event of `event_type` on `stream`, inserted before `at`.
+    fn new(at: usize, stream: &str, event_type: &str, payload: Value) -> Self {
+        Self {
+            at,
+            stream: stream.to_owned(),
+            event_type: event_type.to_owned(),
+            payload,
+            earlier: None,
+        }
+    }
+
+    /// Event `i` of `events` again, its fields changed by `change`, inserted
+    /// before `at`: `i` to forge it in its place, `i + 1` to repeat it.
+    fn again(events: &[Event], i: usize, at: usize, change: impl FnOnce(&mut Value)) -> Self {
+        let e = &events[i];
+        let mut payload = e.payload.clone();
+        change(&mut payload[&e.event_type]);
+        Self::new(at, &e.stream, &e.event_type, payload)
+    }
 }
 
 fn index_of(events: &[Event], event_type: &str, from: usize) -> Option<usize> {
@@ -159,8 +197,9 @@ fn plus_cents(value: &Value, delta: i64) -> Value {
     Value::String((amount + Decimal::new(delta, 2)).to_string())
 }
 
-fn transfer(from: &str, to: &str, count: u64, date: &str) -> Value {
-    json!({"SharesTransferred": {
+/// A transfer of `count` shares, inserted before `at` on the company's stream.
+fn transfer(at: usize, company: &str, from: &str, to: &str, count: u64, date: &str) -> Forged {
+    let payload = json!({"SharesTransferred": {
         "from": from,
         "to": to,
         "class": "ordinaires",
@@ -168,7 +207,8 @@ fn transfer(from: &str, to: &str, count: u64, date: &str) -> Value {
         "price_per_share": "100.00",
         "approval": null,
         "effective_date": date,
-    }})
+    }});
+    Forged::new(at, company, "SharesTransferred", payload)
 }
 
 /// The catalogue: each rule break at a valid place of `events`, when the
@@ -199,49 +239,39 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
     push(first_transfer, &|i| {
         let after = company_before(events, i + 1);
         let to = events[i].fields()["to"].as_str()?.to_owned();
+        let count = shares(&after, "partner");
         Some(Forgery {
             rule: "a transfer over an ownership cap",
-            at: i + 1,
-            stream: company.clone(),
-            event_type: "SharesTransferred",
-            payload: transfer("partner", &to, shares(&after, "partner"), date_of(&events[i])),
-            earlier: None,
+            event: transfer(i + 1, &company, "partner", &to, count, date_of(&events[i])),
             expect: "the movement would breach the charter's rule: each holder of citoyens at most 1/10 of the capital".to_owned(),
         })
     });
     push(first_transfer, &|i| {
         // The same transfer, claiming an exemption from the lock-up the
         // synthetic farms' charter does not list.
-        let mut payload = events[i].payload.clone();
-        payload["SharesTransferred"]["exemption"] = "succession".into();
         Some(Forgery {
             rule: "a transfer under an exemption the charter does not list",
-            at: i,
-            stream: company.clone(),
-            event_type: "SharesTransferred",
-            payload,
-            earlier: None,
+            event: Forged::again(events, i, i, |sale| {
+                sale["exemption"] = "succession".into();
+            }),
             expect: "the charter lists no exemption from its lock-up for succession".to_owned(),
         })
     });
     push(first_transfer, &|i| {
         // Works on a turbine the farm never had.
+        let payload = json!({"TurbineDecommissioned": {
+            "turbine": "T99",
+            "resolution": {
+                "id": "ago-2099.1",
+                "decision_kind": "ordinary",
+                "purpose": {"purpose": "turbine_works", "turbine": "T99", "works": "decommissioning"},
+                "adopted_on": date_of(&events[i]),
+            },
+            "effective_date": date_of(&events[i]),
+        }});
         Some(Forgery {
             rule: "a decommissioning of a turbine the farm does not have",
-            at: i + 1,
-            stream: company.clone(),
-            event_type: "TurbineDecommissioned",
-            payload: json!({"TurbineDecommissioned": {
-                "turbine": "T99",
-                "resolution": {
-                    "id": "ago-2099.1",
-                    "decision_kind": "ordinary",
-                    "purpose": {"purpose": "turbine_works", "turbine": "T99", "works": "decommissioning"},
-                    "adopted_on": date_of(&events[i]),
-                },
-                "effective_date": date_of(&events[i]),
-            }}),
-            earlier: None,
+            event: Forged::new(i + 1, &company, "TurbineDecommissioned", payload),
             expect: "turbine T99 is not one of the farm's turbines".to_owned(),
         })
     });
@@ -251,11 +281,14 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
         let held = shares(&after, &seller);
         Some(Forgery {
             rule: "a transfer of more shares than held",
-            at: i + 1,
-            stream: company.clone(),
-            event_type: "SharesTransferred",
-            payload: transfer(&seller, "partner", held + 1, date_of(&events[i])),
-            earlier: None,
+            event: transfer(
+                i + 1,
+                &company,
+                &seller,
+                "partner",
+                held + 1,
+                date_of(&events[i]),
+            ),
             expect: format!(
                 "holder {seller} holds {held} shares of class ordinaires, fewer than the {} requested",
                 held + 1
@@ -264,17 +297,14 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
     });
     push(first_transfer, &|i| {
         let to = events[i].fields()["to"].as_str()?.to_owned();
+        let payload = json!({"SharesIssued": {
+            "subscriptions": [{"holder": to, "class": "ordinaires", "count": 1, "price_per_share": "100.00"}],
+            "resolution": null,
+            "effective_date": date_of(&events[i]),
+        }});
         Some(Forgery {
             rule: "an issuance without a resolution",
-            at: i + 1,
-            stream: company.clone(),
-            event_type: "SharesIssued",
-            payload: json!({"SharesIssued": {
-                "subscriptions": [{"holder": to, "class": "ordinaires", "count": 1, "price_per_share": "100.00"}],
-                "resolution": null,
-                "effective_date": date_of(&events[i]),
-            }}),
-            earlier: None,
+            event: Forged::new(i + 1, &company, "SharesIssued", payload),
             expect: "issuing shares after the initial subscription needs an adopted capital-increase resolution".to_owned(),
         })
     });
@@ -291,22 +321,19 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
             .strip_prefix("meeting/")?
             .to_owned();
         let resolution = format!("{meeting}.1");
+        let payload = json!({"SharesIssued": {
+            "subscriptions": [{"holder": to, "class": "ordinaires", "count": 1000, "price_per_share": "100.00"}],
+            "resolution": {
+                "id": resolution,
+                "decision_kind": "ordinary",
+                "purpose": {"purpose": "capital_increase"},
+                "adopted_on": "2020-06-22",
+            },
+            "effective_date": date_of(&events[i]),
+        }});
         Some(Forgery {
             rule: "an issuance on a resolution adopted for another purpose",
-            at: i + 1,
-            stream: company.clone(),
-            event_type: "SharesIssued",
-            payload: json!({"SharesIssued": {
-                "subscriptions": [{"holder": to, "class": "ordinaires", "count": 1000, "price_per_share": "100.00"}],
-                "resolution": {
-                    "id": resolution,
-                    "decision_kind": "ordinary",
-                    "purpose": {"purpose": "capital_increase"},
-                    "adopted_on": "2020-06-22",
-                },
-                "effective_date": date_of(&events[i]),
-            }}),
-            earlier: None,
+            event: Forged::new(i + 1, &company, "SharesIssued", payload),
             expect: format!(
                 "resolution {resolution} was adopted for a general resolution, not for a capital increase"
             ),
@@ -322,11 +349,7 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
         let from = a_citizen_with_shares(&before, &to)?;
         Some(Forgery {
             rule: "a transfer to a non-holder without approval",
-            at: i + 1,
-            stream: company.clone(),
-            event_type: "SharesTransferred",
-            payload: transfer(&from, &to, 1, date_of(&events[i])),
-            earlier: None,
+            event: transfer(i + 1, &company, &from, &to, 1, date_of(&events[i])),
             expect: format!(
                 "{to} holds no share yet: the charter requires an approval (agrément) resolution naming them"
             ),
@@ -339,11 +362,7 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
         let to = a_citizen_with_shares(&after, &from)?;
         Some(Forgery {
             rule: "a transfer during the lock-up",
-            at: i + 1,
-            stream: company.clone(),
-            event_type: "SharesTransferred",
-            payload: transfer(&from, &to, 1, date_of(&events[i])),
-            earlier: None,
+            event: transfer(i + 1, &company, &from, &to, 1, date_of(&events[i])),
             expect: format!(
                 "shares are locked up until {}-01-01: no transfer between holders before then",
                 first_year - 4
@@ -354,17 +373,13 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
     // Meetings.
     let ballot = index_of(events, "BallotCast", 0);
     push(ballot, &|i| {
-        let mut payload = events[i].payload.clone();
-        payload["BallotCast"]["voter"] = "c-999999".into();
-        payload["BallotCast"]["cast_by"] = "c-999999".into();
-        payload["BallotCast"]["replaces_earlier"] = false.into();
         Some(Forgery {
             rule: "a ballot by a voter not on the roll",
-            at: i + 1,
-            stream: events[i].stream.clone(),
-            event_type: "BallotCast",
-            payload,
-            earlier: None,
+            event: Forged::again(events, i, i + 1, |ballot| {
+                ballot["voter"] = "c-999999".into();
+                ballot["cast_by"] = "c-999999".into();
+                ballot["replaces_earlier"] = false.into();
+            }),
             expect: "c-999999 is not on the roll of this meeting".to_owned(),
         })
     });
@@ -375,11 +390,12 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
             .find(|&j| events[j].stream == *stream && events[j].event_type == "BallotCast")?;
         Some(Forgery {
             rule: "a ballot after the close",
-            at: i + 1,
-            stream: stream.clone(),
-            event_type: "BallotCast",
-            payload: events[last_ballot].payload.clone(),
-            earlier: None,
+            event: Forged::new(
+                i + 1,
+                stream,
+                "BallotCast",
+                events[last_ballot].payload.clone(),
+            ),
             expect: "the meeting was closed at".to_owned(),
         })
     });
@@ -415,18 +431,15 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
     })();
     push(full.as_ref().map(|f| f.0), &|i| {
         let (_, proxy, grantor, max) = full.clone()?;
+        let payload = json!({"ProxyGranted": {
+            "grantor": grantor,
+            "proxy": proxy,
+            "ballot_withdrawn": false,
+            "at": events[i].fields()["at"],
+        }});
         Some(Forgery {
             rule: "a proxy over the charter's cap",
-            at: i + 1,
-            stream: events[i].stream.clone(),
-            event_type: "ProxyGranted",
-            payload: json!({"ProxyGranted": {
-                "grantor": grantor,
-                "proxy": proxy,
-                "ballot_withdrawn": false,
-                "at": events[i].fields()["at"],
-            }}),
-            earlier: None,
+            event: Forged::new(i + 1, &events[i].stream, "ProxyGranted", payload),
             expect: format!("{proxy} already holds {max} proxies, the most the charter allows"),
         })
     });
@@ -434,16 +447,12 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
     // Financial years.
     let production = index_of(events, "ProductionReported", 0);
     push(production, &|i| {
-        let mut payload = events[i].payload.clone();
-        payload["ProductionReported"]["report"] = "p-forged".into();
-        payload["ProductionReported"]["corrects"] = "p-unknown".into();
         Some(Forgery {
             rule: "a correction of an unknown report",
-            at: i + 1,
-            stream: events[i].stream.clone(),
-            event_type: "ProductionReported",
-            payload,
-            earlier: None,
+            event: Forged::again(events, i, i + 1, |report| {
+                report["report"] = "p-forged".into();
+                report["corrects"] = "p-unknown".into();
+            }),
             expect: "report p-unknown is not in this financial year".to_owned(),
         })
     });
@@ -453,29 +462,21 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
     push(correction, &|i| {
         let corrected = events[i].fields()["corrects"].as_str()?.to_owned();
         let by = events[i].fields()["report"].as_str()?.to_owned();
-        let mut payload = events[i].payload.clone();
-        payload["ProductionReported"]["report"] = format!("{by}-again").into();
         Some(Forgery {
             rule: "a production report corrected twice",
-            at: i + 1,
-            stream: events[i].stream.clone(),
-            event_type: "ProductionReported",
-            payload,
-            earlier: None,
+            event: Forged::again(events, i, i + 1, |report| {
+                report["report"] = format!("{by}-again").into();
+            }),
             expect: format!("report {corrected} was already corrected by {by}"),
         })
     });
     let approval = index_of(events, "AccountsApproved", 0);
     push(approval, &|i| {
-        let mut payload = events[i].payload.clone();
-        payload["AccountsApproved"]["resolution"]["id"] = "ago-2099.1".into();
         Some(Forgery {
             rule: "accounts approved without a resolution",
-            at: i,
-            stream: events[i].stream.clone(),
-            event_type: "AccountsApproved",
-            payload,
-            earlier: None,
+            event: Forged::again(events, i, i, |approval| {
+                approval["resolution"]["id"] = "ago-2099.1".into();
+            }),
             expect: "resolution ago-2099.1 is on no meeting's agenda".to_owned(),
         })
     });
@@ -484,48 +485,38 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
             && events[i].fields()["legal_reserve"] != "0.00"
     });
     push(appropriation, &|i| {
-        let mut payload = events[i].payload.clone();
-        let fields = &mut payload["ResultAppropriated"];
-        let distributable = Decimal::from_str(fields["distributable"].as_str()?).ok()?;
-        fields["dividend"] = plus_cents(&json!(distributable.max(Decimal::ZERO).to_string()), 1);
+        let distributable =
+            Decimal::from_str(events[i].fields()["distributable"].as_str()?).ok()?;
+        let dividend = plus_cents(&json!(distributable.max(Decimal::ZERO).to_string()), 1);
         Some(Forgery {
             rule: "a dividend above the distributable profit",
-            at: i,
-            stream: events[i].stream.clone(),
-            event_type: "ResultAppropriated",
-            payload,
-            earlier: None,
+            event: Forged::again(events, i, i, |appropriation| {
+                appropriation["dividend"] = dividend;
+            }),
             expect: "is above the distributable profit of".to_owned(),
         })
     });
     push(appropriation, &|i| {
-        let mut payload = events[i].payload.clone();
-        let fields = &mut payload["ResultAppropriated"];
-        fields["legal_reserve"] = plus_cents(&fields["legal_reserve"], -1);
         Some(Forgery {
             rule: "a legal reserve below the rule",
-            at: i,
-            stream: events[i].stream.clone(),
-            event_type: "ResultAppropriated",
-            payload,
-            earlier: None,
+            event: Forged::again(events, i, i, |appropriation| {
+                appropriation["legal_reserve"] = plus_cents(&appropriation["legal_reserve"], -1);
+            }),
             expect: "does not match the appropriation recomputed: legal reserve, distributable profit and balances from the previous year's closing: legal_reserve is".to_owned(),
         })
     });
     let declared = index_of(events, "DividendDeclared", 0);
     push(declared, &|i| {
-        let mut payload = events[i].payload.clone();
-        let first = &mut payload["DividendDeclared"]["allocations"][0];
-        let holder = first["holder"].as_str()?.to_owned();
-        first["gross"] = plus_cents(&first["gross"], 1);
-        first["net"] = plus_cents(&first["net"], 1);
+        let holder = events[i].fields()["allocations"][0]["holder"]
+            .as_str()?
+            .to_owned();
         Some(Forgery {
             rule: "an allocation changed by one cent",
-            at: i,
-            stream: events[i].stream.clone(),
-            event_type: "DividendDeclared",
-            payload,
-            earlier: None,
+            event: Forged::again(events, i, i, |declared| {
+                let first = &mut declared["allocations"][0];
+                first["gross"] = plus_cents(&first["gross"], 1);
+                first["net"] = plus_cents(&first["net"], 1);
+            }),
             expect: format!(
                 "does not match the dividend re-allocated from the cap table on the record date, with the recorded amount and withholding rates: allocations[{holder}].gross is"
             ),
@@ -535,16 +526,11 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
     // The advance.
     let accrued = index_of(events, "InterestAccrued", 0);
     push(accrued, &|i| {
-        let mut payload = events[i].payload.clone();
-        let fields = &mut payload["InterestAccrued"];
-        fields["interest"] = plus_cents(&fields["interest"], 1);
         Some(Forgery {
             rule: "an advance's interest accrued wrong",
-            at: i,
-            stream: events[i].stream.clone(),
-            event_type: "InterestAccrued",
-            payload,
-            earlier: None,
+            event: Forged::again(events, i, i, |accrual| {
+                accrual["interest"] = plus_cents(&accrual["interest"], 1);
+            }),
             expect: "does not match the interest recomputed from the principal over the year, at the rate applied, and what is withheld from it: interest is".to_owned(),
         })
     });
@@ -571,11 +557,12 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
         let (convened, _, payload) = with_terms(i, json!({"count": 0}))?;
         Some(Forgery {
             rule: "an approval whose terms authorise no share",
-            at: convened,
-            stream: events[convened].stream.clone(),
-            event_type: "MeetingConvened",
-            payload,
-            earlier: None,
+            event: Forged::new(
+                convened,
+                &events[convened].stream,
+                "MeetingConvened",
+                payload,
+            ),
             expect: "terms authorise no share".to_owned(),
         })
     });
@@ -585,11 +572,10 @@ fn catalogue(events: &[Event]) -> Vec<Forgery> {
         let (convened, approval, payload) = with_terms(i, json!({"price_per_share": "0.01"}))?;
         Some(Forgery {
             rule: "a sale outside its approval's terms",
-            at: i,
-            stream: company.clone(),
-            event_type: "SharesTransferred",
-            payload: events[i].payload.clone(),
-            earlier: Some((convened, payload)),
+            event: Forged {
+                earlier: Some((convened, payload)),
+                ..Forged::new(i, &company, "SharesTransferred", events[i].payload.clone())
+            },
             expect: format!("resolution {approval} sets the price at 0.01 € per share"),
         })
     });
@@ -621,14 +607,15 @@ const ALWAYS: [&str; 16] = [
 fn check_forgeries(events: &[Event]) -> Result<BTreeSet<&'static str>, TestCaseError> {
     let mut checked = BTreeSet::new();
     for forgery in catalogue(events) {
-        let mut forged: Vec<Event> = events[..forgery.at].to_vec();
-        if let Some((index, payload)) = &forgery.earlier {
+        let event = &forgery.event;
+        let mut forged: Vec<Event> = events[..event.at].to_vec();
+        if let Some((index, payload)) = &event.earlier {
             forged[*index].payload = payload.clone();
         }
         forged.push(Event {
-            stream: forgery.stream.clone(),
-            event_type: forgery.event_type.to_owned(),
-            payload: forgery.payload.clone(),
+            stream: event.stream.clone(),
+            event_type: event.event_type.clone(),
+            payload: event.payload.clone(),
         });
         match replay(&forged) {
             Ok(_) => prop_assert!(false, "{} passes: {:?}", forgery.rule, forgery),
@@ -683,12 +670,9 @@ proptest! {
 
     #[test]
     fn every_event_of_a_valid_history_is_decided_again_to_itself(
-        seed in any::<u64>(),
-        holders in 10usize..=120,
-        years in 1u32..=4,
-        turbines in 1usize..=3,
+        farm in farms(10..=120, 1..=4, 1..=3),
     ) {
-        let events = history(&config(seed, holders, years, turbines));
+        let events = history(&farm);
         let replay = replay(&events)
             .map_err(|(position, reason)| TestCaseError::fail(format!(
                 "a valid history is refused at position {position}: {reason}"
@@ -705,14 +689,12 @@ proptest! {
 
     #[test]
     fn a_forged_event_is_refused_at_its_position_naming_the_rule(
-        seed in any::<u64>(),
-        // About 100 voters, so that one proxy holder reaches the cap.
-        holders in 96usize..=104,
-        years in 2u32..=3,
-        // Enough turbines for a profit, so a legal reserve and a dividend.
-        turbines in 5usize..=8,
+        // About 100 voters, so that one proxy holder reaches the cap, over 2
+        // or 3 years; enough turbines (5 to 8) for a profit, so a legal
+        // reserve and a dividend.
+        farm in farms(96..=104, 2..=3, 5..=8),
     ) {
-        let events = history(&config(seed, holders, years, turbines));
+        let events = history(&farm);
         // A farm at a loss every year appropriates no legal reserve: its
         // history offers no place for the dividend and reserve forgeries
         // (seen with 2 years of 5 turbines). Such histories are drawn again.
