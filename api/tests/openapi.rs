@@ -13,11 +13,10 @@ use windledger_api::auth::{self, Role};
 use windledger_api::openapi::document;
 use windledger_api::routes::{Answer, routes};
 use windledger_api::{AppState, router};
-use windledger_app::import::import_reference_farm;
-use windledger_store::LedgerId;
+use windledger_app::import::import_reference_ledger;
 use windledger_store::testing::TestDatabase;
 
-const LEDGER: &str = "ailes-de-taillard";
+use windledger_fixtures::reference::LEDGER;
 const REFERENCE_FARM: &str = include_str!("../../fixtures/ailes-de-taillard.jsonl");
 
 /// A validator for `schema`, its `#/components/...` references resolved in
@@ -301,8 +300,7 @@ impl Farm {
     async fn new() -> Self {
         let db = TestDatabase::sqlite();
         let store = db.store().await;
-        let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
-        import_reference_farm(store.clone(), ledger.clone())
+        let (ledger, _) = import_reference_ledger(store.clone())
             .await
             .expect("the reference farm imports");
         let mut tokens = Vec::new();

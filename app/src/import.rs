@@ -451,6 +451,21 @@ pub async fn import_reference_farm(
     .await
 }
 
+/// The ledger in which the demo and the tests keep the reference farm
+/// ([`windledger_fixtures::reference::LEDGER`]).
+pub fn reference_ledger() -> LedgerId {
+    LedgerId::parse(windledger_fixtures::reference::LEDGER)
+        .expect("the reference farm's ledger id is a valid id")
+}
+
+/// Imports the reference farm into [`reference_ledger`]: that ledger, and
+/// what the import did.
+pub async fn import_reference_ledger(store: Store) -> Result<(LedgerId, Imported), ImportError> {
+    let ledger = reference_ledger();
+    let imported = import_reference_farm(store, ledger.clone()).await?;
+    Ok((ledger, imported))
+}
+
 #[cfg(test)]
 mod tests {
     use windledger_domain::finance::FinancialYearCommand;

@@ -35,7 +35,6 @@ use windledger_store::{
 use crate::config::{self, Defaults};
 use crate::server_cli::{connect_sealed, redacted, signing_key};
 
-const LEDGER: &str = "ailes-de-taillard";
 /// The holders the demo's shareholder and municipality tokens act for.
 const DEMO_SHAREHOLDER: &str = "cit-001";
 const DEMO_MUNICIPALITY: &str = "ccmp";
@@ -114,7 +113,7 @@ pub async fn run(options: &DemoOptions, out: &mut dyn Write) -> anyhow::Result<(
         windledger_app::people::Vault::new(crate::server_cli::vault_key(&files.vault_key, out)?);
     let verifier = signer.verifier();
     let store = connect_sealed(url, &signer).await?;
-    let ledger = LedgerId::parse(LEDGER)?;
+    let ledger = windledger_app::import::reference_ledger();
     store
         .create_ledger(&ledger)
         .await

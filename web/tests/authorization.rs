@@ -18,7 +18,7 @@ use axum::http::{Request, StatusCode, header};
 use tower::ServiceExt;
 use windledger_api::AppState;
 use windledger_api::auth::{self, Role};
-use windledger_app::import::import_reference_farm;
+use windledger_app::import::import_reference_ledger;
 use windledger_app::people::Vault;
 use windledger_domain::types::HolderId;
 use windledger_store::testing::TestDatabase;
@@ -26,7 +26,7 @@ use windledger_store::{CheckpointSigner, LedgerId};
 use windledger_vault::MasterKey;
 use windledger_web::routes::routes;
 
-const LEDGER: &str = "ailes-de-taillard";
+use windledger_fixtures::reference::LEDGER;
 const OTHER_LEDGER: &str = "autre-parc";
 /// A meeting of the reference farm, closed, in which `VOTER` voted.
 const MEETING: &str = "ago-2025";
@@ -384,8 +384,7 @@ async fn session(app: &Router, token: &str) -> (String, String) {
 async fn every_page_route_answers_every_visitor_by_its_rule() {
     let db = TestDatabase::sqlite();
     let store = db.store().await;
-    let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
-    import_reference_farm(store.clone(), ledger.clone())
+    let (ledger, _) = import_reference_ledger(store.clone())
         .await
         .expect("the reference farm imports");
     let signer = db.checkpoint_signer();

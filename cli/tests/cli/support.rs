@@ -7,13 +7,13 @@ use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 
-use windledger_store::{CheckpointSigner, Head, LedgerId, Store};
+use windledger_store::{CheckpointSigner, Head, Store};
 
 pub const BIN: &str = env!("CARGO_BIN_EXE_windledger");
 
 /// The reference farm's command file, and the ledger it is imported into.
 pub const REFERENCE: &str = windledger_fixtures::reference::IMPORT_FILE;
-pub const LEDGER: &str = "ailes-de-taillard";
+pub use windledger_fixtures::reference::LEDGER;
 /// The events the reference farm's import writes.
 pub const REFERENCE_EVENTS: u64 = 2_444;
 
@@ -65,10 +65,10 @@ pub fn file_names(folder: &Path) -> Vec<String> {
 
 /// Imports the reference farm into `store`, as ledger [`LEDGER`]: its head.
 pub async fn import_reference_farm(store: Store) -> Head {
-    let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
-    windledger_app::import::import_reference_farm(store, ledger)
+    windledger_app::import::import_reference_ledger(store)
         .await
         .unwrap_or_else(|e| panic!("the reference farm is refused: {e}"))
+        .1
         .head
 }
 

@@ -36,7 +36,7 @@ use windledger_projections::runner::Fold;
 use super::{assert_well_formed, tool};
 
 const MEETING: &str = "ago-2024";
-const LEDGER: &str = "ailes-de-taillard";
+use windledger_fixtures::reference::LEDGER;
 const COMPANY: &str = "Ailes de Taillard SAS";
 const APPROVAL: &str = "L'assemblée générale approuve les comptes de l'exercice 2023 tels qu'ils lui ont été présentés.\nElle donne quitus au président pour sa gestion.";
 const AMENDMENT: &str = "L'assemblée générale modifie l'article 12 des statuts : le conseil stratégique compte désormais neuf membres.";
