@@ -19,7 +19,7 @@ use windledger_papers::payments::{self, RepaymentOrder};
 use windledger_projections::finance::AdvanceRecord;
 
 use crate::extract::{Farm, OnFarm, SignedIn, query_map};
-use crate::layout::{Col, Field, FormState, errors_box, form_guard, state_of, table};
+use crate::layout::{Col, Field, FormState, errors_box, form_guard, messages_of, state_of, table};
 use crate::payments::{Imported, Sent, given, imported_box, payer, settle_upload, transfer_file};
 use crate::{PageResult, WebError, format, projected};
 
@@ -52,10 +52,7 @@ async fn page(
 ) -> PageResult {
     let session = &me.session;
     let advances = advances(farm).await?;
-    let top = sent
-        .as_ref()
-        .map(|s| s.all_messages(&[("fichier", "Relevé")]))
-        .unwrap_or_default();
+    let top = messages_of(sent.as_ref(), &[("fichier", "Relevé")]);
     let years: std::collections::BTreeSet<i32> = advances
         .iter()
         .flat_map(|(_, a)| a.interest.keys().copied())

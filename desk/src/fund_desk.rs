@@ -29,7 +29,8 @@ use windledger_projections::territory::FundView;
 use crate::extract::{Farm, OnFarm, Params, Post, SENT_BACK, SignedIn, back_to};
 use crate::identity::NEW_VERSION;
 use crate::layout::{
-    Field, FormState, FormView, contents, download, errors_box, form_guard, select, state_of,
+    Field, FormState, FormView, contents, download, errors_box, form_guard, messages_of, select,
+    state_of,
 };
 use crate::secretary::date;
 use crate::{PageResult, WebError, format, identity, projected};
@@ -162,10 +163,7 @@ async fn desk_page(
         .chain(&identity::LABELS)
         .copied()
         .collect();
-    let top = sent
-        .as_ref()
-        .map(|s| s.all_messages(&labels))
-        .unwrap_or_default();
+    let top = messages_of(sent.as_ref(), &labels);
     let role = me.session.principal.role;
     let body = html! {
         h1 { "Gestion du fonds de territoire" }
@@ -599,10 +597,7 @@ async fn resident_page(
         .read_resident(&farm.runtime, resident, &reader(principal, purpose))
         .await?;
     let labels: Vec<(&str, &str)> = identity::LABELS.to_vec();
-    let top = sent
-        .as_ref()
-        .map(|s| s.all_messages(&labels))
-        .unwrap_or_default();
+    let top = messages_of(sent.as_ref(), &labels);
     let view = state_of(sent.as_ref(), IDENTITY_FORM);
     let path = link(farm, resident);
     let title = if own {

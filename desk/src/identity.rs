@@ -18,7 +18,7 @@ use windledger_domain::types::HolderId;
 use windledger_vault::{Consent, Identity, Person, StatementKind};
 
 use crate::extract::{Farm, OnFarm, Params, Post, SENT_BACK, SignedIn, back_to};
-use crate::layout::{Field, FormState, FormView, download, errors_box, form_guard};
+use crate::layout::{Field, FormState, FormView, download, errors_box, form_guard, messages_of};
 use crate::{PageResult, Web, WebError, format, projected};
 
 const IDENTITY_FORM: &str = "identite";
@@ -378,10 +378,7 @@ async fn identity_page(
     })
     .await?;
     let labels: Vec<(&str, &str)> = LABELS.to_vec();
-    let top = sent
-        .as_ref()
-        .map(|s| s.all_messages(&labels))
-        .unwrap_or_default();
+    let top = messages_of(sent.as_ref(), &labels);
     let view = crate::layout::state_of(sent.as_ref(), IDENTITY_FORM);
     let path = farm.path(&format!("/associes/{holder}/identite"));
     let title = if own {

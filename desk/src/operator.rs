@@ -22,8 +22,8 @@ use windledger_projections::finance::MonthTotals;
 
 use crate::extract::{Farm, Fields, FormPost, OnFarm, Post, SignedIn, refusal, unreadable};
 use crate::layout::{
-    Col, Field, FormState, FormView, Message, errors_box, form_guard, message, select, state_of,
-    table,
+    Col, Field, FormState, FormView, Message, errors_box, form_guard, message, messages_of, select,
+    state_of, table,
 };
 use crate::{PageResult, WebError, format, projected};
 use windledger_api::problem::Problem;
@@ -102,24 +102,22 @@ async fn operator_page(
     let production = state_of(sent.as_ref(), PRODUCTION_FORM);
     let revenue = state_of(sent.as_ref(), REVENUE_FORM);
     let import = state_of(sent.as_ref(), UPLOAD_FORM);
-    let top: Vec<Message> = sent
-        .as_ref()
-        .map(|s| {
-            s.all_messages(&[
-                ("exercice", "Exercice"),
-                ("eolienne", "Éolienne"),
-                ("mois", "Mois"),
-                ("mwh", "Production"),
-                ("disponibilite", "Disponibilité"),
-                ("nature", "Nature"),
-                ("volume", "Volume"),
-                ("prix", "Prix"),
-                ("rapport", "Identifiant du rapport"),
-                ("corrige", "Rapport corrigé"),
-                ("fichier", "Fichier"),
-            ])
-        })
-        .unwrap_or_default();
+    let top: Vec<Message> = messages_of(
+        sent.as_ref(),
+        &[
+            ("exercice", "Exercice"),
+            ("eolienne", "Éolienne"),
+            ("mois", "Mois"),
+            ("mwh", "Production"),
+            ("disponibilite", "Disponibilité"),
+            ("nature", "Nature"),
+            ("volume", "Volume"),
+            ("prix", "Prix"),
+            ("rapport", "Identifiant du rapport"),
+            ("corrige", "Rapport corrigé"),
+            ("fichier", "Fichier"),
+        ],
+    );
     let kinds: Vec<(String, String)> = REVENUE_KINDS
         .iter()
         .map(|(k, n)| ((*n).to_owned(), format::revenue_kind(*k).to_owned()))

@@ -39,7 +39,7 @@ use windledger_papers::meeting_papers::{self, Emailed, MeetingPapers, Plan, Sign
 use crate::extract::{Farm, MeetingPath, OnFarm, Params, Post, SignedIn};
 use crate::layout::{
     Col, Field, FormState, FormView, Message, contents, download, error_page, errors_box,
-    form_guard, select, state_of, table, textarea,
+    form_guard, messages_of, select, state_of, table, textarea,
 };
 use crate::secretary::{date, holder};
 use crate::{PageResult, Web, WebError, format, projected};
@@ -360,10 +360,7 @@ async fn paperwork_page(
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
-    let top = sent
-        .as_ref()
-        .map(|s| s.all_messages(&label_refs))
-        .unwrap_or_default();
+    let top = messages_of(sent.as_ref(), &label_refs);
     let view = |form| state_of(sent.as_ref(), form);
     let by = |channel| {
         record

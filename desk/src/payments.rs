@@ -26,7 +26,7 @@ use windledger_projections::finance::Dividend;
 
 use crate::extract::{Farm, FormPost, OnFarm, Params, Post, SignedIn, query_map};
 use crate::layout::{
-    Col, Field, FormState, Message, download, errors_box, form_guard, state_of, table,
+    Col, Field, FormState, Message, download, errors_box, form_guard, messages_of, state_of, table,
 };
 use crate::operator::multipart_upload;
 use crate::{PageResult, Web, WebError, format, projected};
@@ -104,10 +104,10 @@ async fn page(
         .sum();
     let count = |s: Standing| standings.iter().filter(|x| **x == s).count();
     let (to_pay, without) = (count(Standing::ToPay), count(Standing::NoBankAccount));
-    let top = sent
-        .as_ref()
-        .map(|s| s.all_messages(&[("iban", "IBAN de la société"), ("fichier", "Relevé")]))
-        .unwrap_or_default();
+    let top = messages_of(
+        sent.as_ref(),
+        &[("iban", "IBAN de la société"), ("fichier", "Relevé")],
+    );
     let title = format!("Versement du dividende de l'exercice {year}");
     let body = html! {
         h1 { (title) }

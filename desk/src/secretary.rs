@@ -22,7 +22,8 @@ use windledger_projections::cap_table::AsOf;
 
 use crate::extract::{Farm, MeetingPath, Params, Post, SignedIn};
 use crate::layout::{
-    Field, FormState, FormView, Message, errors_box, form_guard, select, state_of, textarea,
+    Field, FormState, FormView, Message, errors_box, form_guard, messages_of, select, state_of,
+    textarea,
 };
 use crate::session::SessionView;
 use crate::{PageResult, WebError, format, identity, paperwork, projected};
@@ -230,10 +231,7 @@ async fn secretary_page(
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
-    let top: Vec<Message> = sent
-        .as_ref()
-        .map(|s| s.all_messages(&label_refs))
-        .unwrap_or_default();
+    let top: Vec<Message> = messages_of(sent.as_ref(), &label_refs);
     let admit = state_of(sent.as_ref(), ADMIT_FORM);
     let transfer = state_of(sent.as_ref(), TRANSFER_FORM);
     let convene = state_of(sent.as_ref(), CONVENE_FORM);

@@ -12,7 +12,9 @@ use windledger_domain::types::{CommuneCode, Kilowatts, ResolutionId, TurbineId};
 use windledger_projections::cap_table::AsOf;
 
 use crate::extract::{Farm, Post, SignedIn};
-use crate::layout::{Col, Field, FormState, errors_box, form_guard, select, state_of, table};
+use crate::layout::{
+    Col, Field, FormState, errors_box, form_guard, messages_of, select, state_of, table,
+};
 use crate::secretary::date;
 use crate::{PageResult, format, projected};
 use windledger_app::command::Command;
@@ -52,10 +54,7 @@ async fn page(
 ) -> PageResult {
     let session = &me.session;
     let fleet: Fleet = projected(&farm.runtime, |p| p.cap_table.fold().fleet(AsOf::Latest)).await?;
-    let top = sent
-        .as_ref()
-        .map(|s| s.all_messages(&LABELS))
-        .unwrap_or_default();
+    let top = messages_of(sent.as_ref(), &LABELS);
     let view = state_of(sent.as_ref(), FORM);
     let works: Vec<(String, String)> = WORKS
         .iter()

@@ -8,8 +8,8 @@ use axum::response::{Html, IntoResponse, Response};
 use maud::{DOCTYPE, Markup, html};
 
 pub use windledger_html::forms::{
-    Field, FormState, FormView, Message, errors_box, grouped_select, message, select, state_of,
-    textarea,
+    Field, FormState, FormView, Message, errors_box, grouped_select, message, messages_of, select,
+    state_of, textarea,
 };
 pub use windledger_html::tables::{Col, cards, contents, table};
 

@@ -132,6 +132,12 @@ impl FormState {
     }
 }
 
+/// Every message of the form sent back, if one was, the fields' first
+/// (see [`FormState::all_messages`]): what the box at the top shows.
+pub fn messages_of(sent: Option<&FormState>, labels: &[(&str, &str)]) -> Vec<Message> {
+    sent.map(|s| s.all_messages(labels)).unwrap_or_default()
+}
+
 /// The state of form `form` on a page that has several: the one sent
 /// back, or an empty one.
 pub fn state_of<'a>(sent: Option<&'a FormState>, form: &'static str) -> FormView<'a> {

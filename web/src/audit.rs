@@ -22,7 +22,9 @@ use windledger_projections::register::MeetingRecord;
 use windledger_store::{Checkpoint, RecordedEvent, Verification};
 
 use crate::extract::{Farm, FormPost, MeetingPath, Params, SignedIn, query_map};
-use crate::layout::{FormState, Message, download, errors_box, form_guard, state_of, textarea};
+use crate::layout::{
+    FormState, Message, download, errors_box, form_guard, messages_of, state_of, textarea,
+};
 use crate::session::VerificationReport;
 use crate::space::outcome_text;
 use crate::{PageResult, Web, WebError, format, projected, votes};
@@ -658,10 +660,7 @@ async fn verification_page(
         .verification(&session.key)
         .filter(|r| r.ledger == farm.id);
     let view = state_of(sent.as_ref(), VERIFY_FORM);
-    let top: Vec<Message> = sent
-        .as_ref()
-        .map(|s| s.all_messages(&[("point", "Point de contrôle")]))
-        .unwrap_or_default();
+    let top: Vec<Message> = messages_of(sent.as_ref(), &[("point", "Point de contrôle")]);
     let body = html! {
         h1 { "Vérifier la chaîne" }
         (errors_box("La vérification n'a pas pu être lancée", &top))
