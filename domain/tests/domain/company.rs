@@ -4,6 +4,7 @@ use std::collections::BTreeSet;
 use windledger_domain::resolution::Unbacked;
 
 use crate::common::*;
+use chrono::NaiveDate;
 use cqrs_es::DomainEvent;
 use cqrs_es::test::TestFramework;
 use windledger_domain::charter::{
@@ -11,7 +12,7 @@ use windledger_domain::charter::{
 };
 use windledger_domain::company::{
     CancellationSource, Company, CompanyCommand, CompanyError, CompanyEvent, CompanyServices,
-    HolderKind, ShareTransfer,
+    HolderKind, ShareTransfer, Subscription,
 };
 use windledger_domain::ratio::Ratio;
 use windledger_domain::resolution::{LookupError, ResolutionPurpose};
@@ -50,11 +51,19 @@ fn transferred(from: &str, to: &str, count: u64, approval: Option<&str>) -> Comp
     })
 }
 
-fn increase(subscriptions: Vec<windledger_domain::company::Subscription>) -> CompanyCommand {
+fn increase(subscriptions: Vec<Subscription>) -> CompanyCommand {
+    issue(subscriptions, Some("r-increase"), later())
+}
+
+fn issue(
+    subscriptions: Vec<Subscription>,
+    resolution_id: Option<&str>,
+    effective_date: NaiveDate,
+) -> CompanyCommand {
     CompanyCommand::IssueShares {
         subscriptions,
-        resolution: Some(res("r-increase")),
-        effective_date: later(),
+        resolution: resolution_id.map(res),
+        effective_date,
     }
 }
 
@@ -90,6 +99,23 @@ fn cancel(source: CancellationSource, count: u64, resolution_id: &str) -> Compan
     }
 }
 
+fn cancelled(source: CancellationSource, count: u64) -> CompanyEvent {
+    CompanyEvent::SharesCancelled {
+        source,
+        class: class(ORD),
+        count: shares(count),
+        resolution: resolution("r-reduction"),
+        effective_date: later(),
+    }
+}
+
+fn exited(id: &str) -> CompanyEvent {
+    CompanyEvent::ShareholderExited {
+        holder: holder(id),
+        effective_date: later(),
+    }
+}
+
 fn amend(charter: Charter, resolution_id: &str) -> CompanyCommand {
     CompanyCommand::AmendCharter {
         charter,
@@ -110,6 +136,34 @@ fn accepted(given: Vec<CompanyEvent>, command: CompanyCommand, expected: Vec<Com
         .given(given)
         .when(command)
         .then_expect_events(expected);
+}
+
+/// Refused: `resolution` was adopted for `found`, not for `expected`.
+fn purpose_mismatch(
+    resolution: &str,
+    expected: ResolutionPurpose,
+    found: ResolutionPurpose,
+) -> CompanyError {
+    CompanyError::Unbacked(Unbacked::PurposeMismatch {
+        resolution: res(resolution),
+        expected: Box::new(expected),
+        found: Box::new(found),
+    })
+}
+
+/// Refused by the charter's transfer cap number `i`.
+fn cap_breached(i: usize) -> CompanyError {
+    CompanyError::CapBreached(charter().transfers.caps[i].clone())
+}
+
+/// h-c2 holds 160 ordinary shares: 161 is one too many.
+fn one_share_more_than_h_c2_holds() -> CompanyError {
+    CompanyError::InsufficientShares {
+        holder: holder("h-c2"),
+        class: class(ORD),
+        held: shares(160),
+        requested: shares(161),
+    }
 }
 
 // --- Incorporation -------------------------------------------------------
@@ -488,11 +542,11 @@ fn an_amendment_citing_a_capital_increase_is_refused() {
     refused(
         capitalised(),
         amend(amended_charter(), "r-increase"),
-        CompanyError::Unbacked(Unbacked::PurposeMismatch {
-            resolution: res("r-increase"),
-            expected: Box::new(ResolutionPurpose::CharterAmendment),
-            found: Box::new(ResolutionPurpose::CAPITAL_INCREASE),
-        }),
+        purpose_mismatch(
+            "r-increase",
+            ResolutionPurpose::CharterAmendment,
+            ResolutionPurpose::CAPITAL_INCREASE,
+        ),
     );
 }
 
@@ -642,10 +696,7 @@ fn a_shareholder_is_admitted_only_into_a_college_of_the_charter() {
 
 #[test]
 fn a_holder_who_exited_may_be_admitted_again() {
-    let exit = CompanyEvent::ShareholderExited {
-        holder: holder(NEWCOMER),
-        effective_date: later(),
-    };
+    let exit = exited(NEWCOMER);
     let result = framework()
         .given(with(capitalised(), [exit]))
         .when(admit(NEWCOMER, CIT))
@@ -739,12 +790,7 @@ fn changing_to_the_same_college_records_nothing() {
 
 #[test]
 fn moving_the_sem_into_the_industrial_college_is_refused_by_the_half_capital_cap() {
-    let cap = charter().transfers.caps[0].clone();
-    refused(
-        capitalised(),
-        change_college("h-sem", IND),
-        CompanyError::CapBreached(cap),
-    );
+    refused(capitalised(), change_college("h-sem", IND), cap_breached(0));
 }
 
 fn change_residence(id: &str, to: &str) -> CompanyCommand {
@@ -779,10 +825,7 @@ fn a_move_to_the_same_commune_records_nothing() {
 
 #[test]
 fn an_exited_holder_cannot_move() {
-    let exit = CompanyEvent::ShareholderExited {
-        holder: holder(NEWCOMER),
-        effective_date: later(),
-    };
+    let exit = exited(NEWCOMER);
     refused(
         with(capitalised(), [exit]),
         change_residence(NEWCOMER, LOCAL_A),
@@ -802,14 +845,7 @@ fn exit(id: &str) -> CompanyCommand {
 
 #[test]
 fn a_holder_without_shares_exits() {
-    accepted(
-        capitalised(),
-        exit(NEWCOMER),
-        vec![CompanyEvent::ShareholderExited {
-            holder: holder(NEWCOMER),
-            effective_date: later(),
-        }],
-    );
+    accepted(capitalised(), exit(NEWCOMER), vec![exited(NEWCOMER)]);
 }
 
 #[test]
@@ -830,11 +866,7 @@ fn a_holder_still_holding_shares_cannot_exit() {
 fn the_initial_subscription_needs_no_resolution_when_it_matches_the_declared_capital() {
     accepted(
         incorporated(),
-        CompanyCommand::IssueShares {
-            subscriptions: initial_subscriptions(),
-            resolution: None,
-            effective_date: formed(),
-        },
+        issue(initial_subscriptions(), None, formed()),
         vec![CompanyEvent::SharesIssued {
             subscriptions: initial_subscriptions(),
             resolution: None,
@@ -849,11 +881,7 @@ fn an_initial_subscription_short_of_the_declared_capital_is_refused() {
     subscriptions[0].count = shares(999);
     refused(
         incorporated(),
-        CompanyCommand::IssueShares {
-            subscriptions,
-            resolution: None,
-            effective_date: formed(),
-        },
+        issue(subscriptions, None, formed()),
         CompanyError::InitialSubscriptionDoesNotMatchCapital {
             declared: eur("200000"),
             subscribed: eur("199900"),
@@ -865,11 +893,7 @@ fn an_initial_subscription_short_of_the_declared_capital_is_refused() {
 fn issuing_after_the_initial_subscription_without_a_resolution_is_refused() {
     refused(
         capitalised(),
-        CompanyCommand::IssueShares {
-            subscriptions: vec![subscription("h-c1", PREF, 10, "50")],
-            resolution: None,
-            effective_date: later(),
-        },
+        issue(vec![subscription("h-c1", PREF, 10, "50")], None, later()),
         CompanyError::ResolutionRequired,
     );
 }
@@ -897,11 +921,11 @@ fn a_capital_increase_issues_shares_and_records_the_resolution_and_prices() {
 fn a_capital_increase_adopted_as_an_ordinary_decision_is_refused() {
     refused(
         capitalised(),
-        CompanyCommand::IssueShares {
-            subscriptions: vec![subscription("h-c2", PREF, 20, "50")],
-            resolution: Some(res("r-increase-ord")),
-            effective_date: later(),
-        },
+        issue(
+            vec![subscription("h-c2", PREF, 20, "50")],
+            Some("r-increase-ord"),
+            later(),
+        ),
         CompanyError::Unbacked(Unbacked::WrongDecisionKind {
             resolution: res("r-increase-ord"),
             required: kind("extraordinary"),
@@ -914,11 +938,11 @@ fn a_capital_increase_adopted_as_an_ordinary_decision_is_refused() {
 fn an_issuance_before_the_capital_increase_was_adopted_is_refused() {
     refused(
         capitalised(),
-        CompanyCommand::IssueShares {
-            subscriptions: vec![subscription("h-c2", PREF, 20, "50")],
-            resolution: Some(res("r-increase-2030")),
-            effective_date: later(),
-        },
+        issue(
+            vec![subscription("h-c2", PREF, 20, "50")],
+            Some("r-increase-2030"),
+            later(),
+        ),
         CompanyError::ResolutionAdoptedAfterEffectiveDate {
             resolution: res("r-increase-2030"),
             adopted_on: day(2030, 1, 1),
@@ -958,11 +982,10 @@ fn issuing_beyond_the_authorised_shares_is_refused() {
 
 #[test]
 fn issuing_new_shares_only_to_the_industrial_partner_is_refused_by_its_cap() {
-    let cap = charter().transfers.caps[0].clone();
     refused(
         capitalised(),
         increase(vec![subscription("h-ind", ORD, 10, "100")]),
-        CompanyError::CapBreached(cap),
+        cap_breached(0),
     );
 }
 
@@ -1005,7 +1028,7 @@ fn a_count_beyond_exact_arithmetic_is_refused_rather_than_wrapped() {
         charter: huge,
     };
     given.push(CompanyEvent::SharesIssued {
-        subscriptions: vec![windledger_domain::company::Subscription {
+        subscriptions: vec![Subscription {
             count: ShareCount::MAX,
             ..subscription("h-c1", PREF, 1, "50")
         }],
@@ -1059,11 +1082,11 @@ fn an_approval_naming_someone_else_does_not_approve_the_transferee() {
     refused(
         given,
         transfer("h-c1", "h-other", 40, Some("r-approve-new")),
-        CompanyError::Unbacked(Unbacked::PurposeMismatch {
-            resolution: res("r-approve-new"),
-            expected: Box::new(ResolutionPurpose::approval_of(holder("h-other"))),
-            found: Box::new(ResolutionPurpose::approval_of(holder(NEWCOMER))),
-        }),
+        purpose_mismatch(
+            "r-approve-new",
+            ResolutionPurpose::approval_of(holder("h-other")),
+            ResolutionPurpose::approval_of(holder(NEWCOMER)),
+        ),
     );
 }
 
@@ -1088,12 +1111,7 @@ fn a_holder_cannot_transfer_more_shares_than_they_hold() {
     refused(
         capitalised(),
         transfer("h-c2", "h-c1", 161, None),
-        CompanyError::InsufficientShares {
-            holder: holder("h-c2"),
-            class: class(ORD),
-            held: shares(160),
-            requested: shares(161),
-        },
+        one_share_more_than_h_c2_holds(),
     );
 }
 
@@ -1108,21 +1126,19 @@ fn a_holder_cannot_transfer_to_themselves() {
 
 #[test]
 fn a_transfer_that_takes_a_citizen_above_a_tenth_of_the_capital_is_refused() {
-    let cap = charter().transfers.caps[2].clone();
     refused(
         capitalised(),
         transfer("h-c2", "h-c1", 11, None),
-        CompanyError::CapBreached(cap),
+        cap_breached(2),
     );
 }
 
 #[test]
 fn a_transfer_from_the_local_side_to_the_industrial_partner_is_refused_by_its_cap() {
-    let cap = charter().transfers.caps[0].clone();
     refused(
         capitalised(),
         transfer("h-sem", "h-ind", 1, None),
-        CompanyError::CapBreached(cap),
+        cap_breached(0),
     );
 }
 
@@ -1179,11 +1195,11 @@ fn a_repurchase_citing_a_capital_increase_is_refused() {
     refused(
         capitalised(),
         repurchase("h-ind", 10, "r-increase"),
-        CompanyError::Unbacked(Unbacked::PurposeMismatch {
-            resolution: res("r-increase"),
-            expected: Box::new(ResolutionPurpose::CAPITAL_REDUCTION),
-            found: Box::new(ResolutionPurpose::CAPITAL_INCREASE),
-        }),
+        purpose_mismatch(
+            "r-increase",
+            ResolutionPurpose::CAPITAL_REDUCTION,
+            ResolutionPurpose::CAPITAL_INCREASE,
+        ),
     );
 }
 
@@ -1192,40 +1208,31 @@ fn the_company_cannot_repurchase_more_than_the_holder_holds() {
     refused(
         capitalised(),
         repurchase("h-c2", 161, "r-reduction"),
-        CompanyError::InsufficientShares {
-            holder: holder("h-c2"),
-            class: class(ORD),
-            held: shares(160),
-            requested: shares(161),
-        },
+        one_share_more_than_h_c2_holds(),
     );
 }
 
 #[test]
 fn a_repurchase_leaving_the_local_side_below_half_the_capital_is_refused() {
-    let floor = charter().transfers.caps[1].clone();
     refused(
         capitalised(),
         repurchase("h-c1", 10, "r-reduction"),
-        CompanyError::CapBreached(floor),
+        cap_breached(1),
     );
 }
 
 #[test]
 fn cancelling_treasury_shares_reduces_the_shares_outstanding() {
-    let cancelled = CompanyEvent::SharesCancelled {
-        source: CancellationSource::Treasury,
-        class: class(ORD),
-        count: shares(10),
-        resolution: resolution("r-reduction"),
-        effective_date: later(),
-    };
+    let from_treasury = cancelled(CancellationSource::Treasury, 10);
     accepted(
         with(capitalised(), [repurchased("h-ind", 10)]),
         cancel(CancellationSource::Treasury, 10, "r-reduction"),
-        vec![cancelled.clone()],
+        vec![from_treasury.clone()],
     );
-    let company = fold(with(capitalised(), [repurchased("h-ind", 10), cancelled]));
+    let company = fold(with(
+        capitalised(),
+        [repurchased("h-ind", 10), from_treasury],
+    ));
     assert_eq!(company.treasury(&class(ORD)), ShareCount::ZERO);
     assert_eq!(company.outstanding(&class(ORD)), shares(1_990));
 }
@@ -1252,13 +1259,7 @@ fn cancelling_a_holders_shares_records_the_reimbursement() {
     accepted(
         capitalised(),
         cancel(source.clone(), 10, "r-reduction"),
-        vec![CompanyEvent::SharesCancelled {
-            source,
-            class: class(ORD),
-            count: shares(10),
-            resolution: resolution("r-reduction"),
-            effective_date: later(),
-        }],
+        vec![cancelled(source, 10)],
     );
 }
 
@@ -1271,12 +1272,7 @@ fn cancelling_more_shares_than_a_holder_holds_is_refused() {
     refused(
         capitalised(),
         cancel(source, 161, "r-reduction"),
-        CompanyError::InsufficientShares {
-            holder: holder("h-c2"),
-            class: class(ORD),
-            held: shares(160),
-            requested: shares(161),
-        },
+        one_share_more_than_h_c2_holds(),
     );
 }
 
@@ -1313,17 +1309,8 @@ fn one_of_each_event() -> Vec<CompanyEvent> {
             },
             transferred("h-c1", NEWCOMER, 40, Some("r-approve-new")),
             repurchased("h-ind", 10),
-            CompanyEvent::SharesCancelled {
-                source: CancellationSource::Treasury,
-                class: class(ORD),
-                count: shares(10),
-                resolution: resolution("r-reduction"),
-                effective_date: later(),
-            },
-            CompanyEvent::ShareholderExited {
-                holder: holder("h-c2"),
-                effective_date: later(),
-            },
+            cancelled(CancellationSource::Treasury, 10),
+            exited("h-c2"),
         ],
     )
 }
@@ -1403,11 +1390,7 @@ fn the_reserved_matters_follow_the_charter_in_force() {
     let subscriptions = vec![subscription("h-c2", PREF, 20, "50")];
     accepted(
         given,
-        CompanyCommand::IssueShares {
-            subscriptions: subscriptions.clone(),
-            resolution: Some(res("r-increase-ord")),
-            effective_date: later(),
-        },
+        issue(subscriptions.clone(), Some("r-increase-ord"), later()),
         vec![CompanyEvent::SharesIssued {
             subscriptions,
             resolution: Some(resolution("r-increase-ord")),

@@ -241,6 +241,47 @@ fn accepted(given: Vec<Event>, command: Command, expected: Event) {
         .then_expect_events(vec![expected]);
 }
 
+/// `command` refused because `services` could not look up what it needs
+/// (so that it can be retried).
+fn lookup_failed(
+    services: FinancialYearServices,
+    given: Vec<Event>,
+    command: Command,
+    message: &str,
+) {
+    TestFramework::<FinancialYear>::with(services)
+        .given(given)
+        .when(command)
+        .then_expect_error(Error::Lookup(LookupError(message.to_owned())));
+}
+
+fn company_unreachable() -> FinancialYearServices {
+    year_services_with(UnreachableCompany, closings())
+}
+
+/// Refused: `resolution` was adopted for `found`, not for `expected`.
+fn purpose_mismatch(
+    resolution: &str,
+    expected: ResolutionPurpose,
+    found: ResolutionPurpose,
+) -> Error {
+    Error::Unbacked(Unbacked::PurposeMismatch {
+        resolution: res(resolution),
+        expected: Box::new(expected),
+        found: Box::new(found),
+    })
+}
+
+/// Refused: the resolution approving the accounts of 2020 was named to
+/// appropriate its result.
+fn accounts_not_appropriating() -> Error {
+    purpose_mismatch(
+        "r-accounts-2020",
+        ResolutionPurpose::ResultAppropriation { year: 2020 },
+        ResolutionPurpose::AccountsApproval { year: 2020 },
+    )
+}
+
 /// The year after folding `events`.
 fn replay(events: impl IntoIterator<Item = Event>) -> FinancialYear {
     folded(events)
@@ -305,46 +346,31 @@ fn opened() -> Vec<Event> {
 }
 
 fn opened_with(balances: Balances) -> Vec<Event> {
-    vec![year_opened(
-        2020,
-        STARTS_ON,
-        ENDS_ON,
-        turbines(),
-        Some(balances),
-    )]
+    opened_in(2020, [STARTS_ON, ENDS_ON], Some(balances))
+}
+
+/// The year `year` opened from `starts` to `ends`, with the farm's turbines.
+fn opened_in(year: i32, [starts, ends]: [NaiveDate; 2], balances: Option<Balances>) -> Vec<Event> {
+    vec![year_opened(year, starts, ends, turbines(), balances)]
 }
 
 /// 2019, the year the turbines were commissioned.
 fn opened_2019() -> Vec<Event> {
-    vec![year_opened(
+    opened_in(
         2019,
-        day(2019, 1, 1),
-        day(2019, 12, 31),
-        turbines(),
+        [day(2019, 1, 1), day(2019, 12, 31)],
         Some(zero_balances()),
-    )]
+    )
 }
 
 /// An exercice of 18 months, 2019-07-01 .. 2020-12-31.
 fn opened_long() -> Vec<Event> {
-    vec![year_opened(
-        2020,
-        day(2019, 7, 1),
-        ENDS_ON,
-        turbines(),
-        Some(zero_balances()),
-    )]
+    opened_in(2020, [day(2019, 7, 1), ENDS_ON], Some(zero_balances()))
 }
 
 /// 2021, opened after 2020 was closed: no opening balances.
 fn opened_2021() -> Vec<Event> {
-    vec![year_opened(
-        2021,
-        day(2021, 1, 1),
-        day(2021, 12, 31),
-        turbines(),
-        None,
-    )]
+    opened_in(2021, [day(2021, 1, 1), day(2021, 12, 31)], None)
 }
 
 fn produce(
@@ -383,9 +409,30 @@ fn produced(
     }
 }
 
+/// Production accepted and reported as it was given.
+fn production_accepted(
+    given: Vec<Event>,
+    id: &str,
+    turbine_id: &str,
+    m: YearMonth,
+    [mwh, availability]: [&str; 2],
+    corrects: Option<&str>,
+) {
+    accepted(
+        given,
+        produce(id, turbine_id, m, mwh, availability, corrects),
+        produced(id, turbine_id, m, mwh, availability, corrects),
+    );
+}
+
 /// T01 in March 2020, report `p-1`.
 fn march() -> Event {
     produced("p-1", "T01", month(2020, 3), "612.345", "97.5", None)
+}
+
+/// `p-2`, correcting `march()`.
+fn march_corrected() -> Event {
+    produced("p-2", "T01", month(2020, 3), "598.1", "95", Some("p-1"))
 }
 
 fn revenue(
@@ -424,6 +471,72 @@ fn revenue_recorded(
         amount: signed(amount),
         corrects: corrects.map(report),
     }
+}
+
+/// Market sales of March 2020, report `rev-1`: 1,000 MWh at 50.00.
+fn march_revenue() -> Event {
+    revenue_recorded(
+        "rev-1",
+        month(2020, 3),
+        RevenueKind::MarketSales,
+        "1000",
+        "50",
+        "50000",
+        None,
+    )
+}
+
+/// Revenue `id` accepted: `volume` MWh at `price` recorded for `amount`.
+fn revenue_accepted(
+    given: Vec<Event>,
+    id: &str,
+    m: YearMonth,
+    revenue_kind: RevenueKind,
+    [volume, price, amount]: [&str; 3],
+    corrects: Option<&str>,
+) {
+    accepted(
+        given,
+        revenue(id, m, revenue_kind, volume, price, corrects),
+        revenue_recorded(id, m, revenue_kind, volume, price, amount, corrects),
+    );
+}
+
+/// `command`, a cost or a local tax, accepted and recorded with exactly
+/// the fields it was given.
+fn accepted_as_given(given: Vec<Event>, command: Command) {
+    let recorded = match command.clone() {
+        Command::RecordCost {
+            report,
+            month,
+            category,
+            amount,
+            beneficiary,
+            corrects,
+        } => Event::CostRecorded {
+            report,
+            month,
+            category,
+            amount,
+            beneficiary,
+            corrects,
+        },
+        Command::RecordLocalTax {
+            report,
+            tax,
+            beneficiary,
+            amount,
+            corrects,
+        } => Event::LocalTaxRecorded {
+            report,
+            tax,
+            beneficiary,
+            amount,
+            corrects,
+        },
+        other => panic!("not a cost or a local tax: {other:?}"),
+    };
+    accepted(given, command, recorded);
 }
 
 fn cost(id: &str, m: YearMonth, amount: Euros) -> Command {
@@ -506,20 +619,34 @@ fn ifer_assessed(
 /// IFER of 2020 at 8.51 EUR per kW: 3,000 kW x 8.51 = 25,530.00 a turbine,
 /// 20 / 50 / 30 % = 5,106.00 / 12,765.00 / 7,659.00.
 fn ifer_2020() -> Event {
-    let [t01, t02] = [&turbines()[0], &turbines()[1]];
-    let shares = ["5106", "12765", "7659"];
     ifer_assessed(
         "ifer-2020",
         2020,
         "8.51",
         false,
-        vec![
-            ifer_line(t01, "25530", IferSplit::From2019, shares),
-            ifer_line(t02, "25530", IferSplit::From2019, shares),
-        ],
+        ifer_lines_2020(),
         "51060",
         None,
     )
+}
+
+/// The lines of `ifer_2020()`: T01 and T02, both split 20 / 50 / 30.
+fn ifer_lines_2020() -> Vec<IferLine> {
+    let shares = ["5106", "12765", "7659"];
+    turbines()
+        .iter()
+        .map(|t| ifer_line(t, "25530", IferSplit::From2019, shares))
+        .collect()
+}
+
+/// The IFER of 2020 at 8.51 EUR per kW, report `ifer-2020`, assessed on
+/// `given` as `lines` for `total`.
+fn ifer_2020_accepted(given: Vec<Event>, fpu: bool, lines: Vec<IferLine>, total: &str) {
+    accepted(
+        given,
+        assess("ifer-2020", 2020, "8.51", fpu, None),
+        ifer_assessed("ifer-2020", 2020, "8.51", fpu, lines, total, None),
+    );
 }
 
 fn local_tax(id: &str, amount: Euros, corrects: Option<&str>) -> Command {
@@ -618,16 +745,38 @@ fn profit_appropriated() -> Event {
     })
 }
 
+/// The appropriation `a` records (its statutory reserves and dividend)
+/// asked for on `given`, and accepted as `a`.
+fn appropriation_accepted(given: Vec<Event>, a: Appropriated<'_>) {
+    let command = appropriate(a.resolution, a.statutory_reserves, a.dividend);
+    accepted(given, command, appropriated(a));
+}
+
 fn appropriated_profit() -> Vec<Event> {
     with(approved_profit(), [profit_appropriated()])
 }
 
 fn declare(amount: DividendAmount, withholding: Option<WithholdingRates>) -> Command {
-    Command::DeclareDividend {
-        resolution: res("r-approp-2020"),
+    declaration(
+        "r-approp-2020",
         amount,
-        record_date: RECORD_DATE,
-        payment_date: PAYMENT_DATE,
+        [RECORD_DATE, PAYMENT_DATE],
+        withholding,
+    )
+}
+
+/// A dividend declared by `resolution`, with its record and payment dates.
+fn declaration(
+    resolution: &str,
+    amount: DividendAmount,
+    [record_date, payment_date]: [NaiveDate; 2],
+    withholding: Option<WithholdingRates>,
+) -> Command {
+    Command::DeclareDividend {
+        resolution: res(resolution),
+        amount,
+        record_date,
+        payment_date,
         withholding,
         withholding_statuses: Default::default(),
     }
@@ -723,6 +872,45 @@ fn dividend_of_17_600() -> Event {
     })
 }
 
+/// 9.99995 an ordinary share, 6/5 of it a preference share, each
+/// holder's rounded down: 17,599.90 in all, 0.10 undistributed.
+fn dividend_per_share() -> Event {
+    declared(Declared {
+        amount: per_share("9.99995"),
+        withholding: WithholdingRates::default(),
+        allocations: allocations([
+            ["1599.99", "204.80", "275.20", "1119.99"],
+            ["999.99", "128", "172", "699.99"],
+            ["4999.97", "0", "0", "4999.97"],
+            ["9999.95", "0", "0", "9999.95"],
+        ]),
+        total: "17599.90",
+        undistributed: "0.10",
+    })
+}
+
+/// `amount` declared after the profit case's appropriation, with
+/// `withholding`: shared over the fixture's roll as `amounts`, for its
+/// total and what is left undistributed.
+fn declaration_accepted(
+    amount: DividendAmount,
+    withholding: Option<WithholdingRates>,
+    amounts: [Amounts<'_>; 4],
+    [total, undistributed]: [&str; 2],
+) {
+    accepted(
+        appropriated_profit(),
+        declare(amount, withholding),
+        declared(Declared {
+            amount,
+            withholding: withholding.unwrap_or_default(),
+            allocations: allocations(amounts),
+            total,
+            undistributed,
+        }),
+    );
+}
+
 fn dividend_declared() -> Vec<Event> {
     with(appropriated_profit(), [dividend_of_17_600()])
 }
@@ -740,6 +928,25 @@ fn paid(id: &str, amount: &str, on: NaiveDate) -> Event {
         amount: eur(amount),
         paid_on: on,
     }
+}
+
+/// One report of each kind, as the year takes them until its accounts are
+/// approved.
+fn reports() -> Vec<Command> {
+    vec![
+        produce("p-1", "T01", month(2020, 3), "1", "100", None),
+        revenue(
+            "rev-1",
+            month(2020, 3),
+            RevenueKind::MarketSales,
+            "1",
+            "50",
+            None,
+        ),
+        cost("c-1", month(2020, 3), eur("10")),
+        assess("ifer-2020", 2020, "8.51", false, None),
+        local_tax("cfe-2020", eur("10"), None),
+    ]
 }
 
 // --- Opening -------------------------------------------------------------
@@ -857,25 +1064,13 @@ fn a_year_is_opened_only_once() {
 
 #[test]
 fn nothing_is_recorded_before_the_year_opens() {
-    let commands = vec![
-        produce("p-1", "T01", month(2020, 3), "1", "100", None),
-        revenue(
-            "rev-1",
-            month(2020, 3),
-            RevenueKind::MarketSales,
-            "1",
-            "50",
-            None,
-        ),
-        cost("c-1", month(2020, 3), eur("10")),
-        assess("ifer-2020", 2020, "8.51", false, None),
-        local_tax("cfe-2020", eur("10"), None),
+    let closing = [
         approve("r-accounts-2020", "100"),
         appropriate("r-approp-2020", "0", "0"),
         declare(total("100"), None),
         pay("h-c1", PAYMENT_DATE),
     ];
-    for command in commands {
+    for command in reports().into_iter().chain(closing) {
         refused(vec![], command, Error::NotOpened);
     }
 }
@@ -922,22 +1117,22 @@ fn opening_balances_are_kept_to_the_cent() {
 
 #[test]
 fn a_year_cannot_open_before_the_company_is_known() {
-    financial_year_with(vec![])
-        .given_no_previous_events()
-        .when(open(2020, STARTS_ON, ENDS_ON, None))
-        .then_expect_error(Error::Lookup(LookupError(
-            "no cap table is known on 2020-01-01".to_owned(),
-        )));
+    lookup_failed(
+        year_services_with(KnownCapTables::new([]), closings()),
+        vec![],
+        open(2020, STARTS_ON, ENDS_ON, None),
+        "no cap table is known on 2020-01-01",
+    );
 }
 
 #[test]
 fn a_failed_cap_table_lookup_refuses_the_opening_so_it_can_be_retried() {
-    TestFramework::<FinancialYear>::with(year_services_with(UnreachableCompany, closings()))
-        .given_no_previous_events()
-        .when(open(2020, STARTS_ON, ENDS_ON, None))
-        .then_expect_error(Error::Lookup(LookupError(
-            "the company stream is unreachable".to_owned(),
-        )));
+    lookup_failed(
+        company_unreachable(),
+        vec![],
+        open(2020, STARTS_ON, ENDS_ON, None),
+        "the company stream is unreachable",
+    );
 }
 
 // --- Production ----------------------------------------------------------
@@ -958,23 +1153,18 @@ fn production_to_the_kwh_is_accepted_with_trailing_zeros_and_availability_bounds
         produce("p-2", "T02", month(2020, 12), "0.0010", "100", None),
         produced("p-2", "T02", month(2020, 12), "0.001", "100", None),
     );
-    accepted(
-        opened(),
-        produce("p-3", "T02", month(2020, 1), "0", "0", None),
-        produced("p-3", "T02", month(2020, 1), "0", "0", None),
-    );
+    production_accepted(opened(), "p-3", "T02", month(2020, 1), ["0", "0"], None);
 }
 
 #[test]
 fn a_correction_replaces_the_report_in_force() {
-    let correction = produced("p-2", "T01", month(2020, 3), "598.1", "95", Some("p-1"));
     accepted(
         with(opened(), [march()]),
         produce("p-2", "T01", month(2020, 3), "598.1", "95", Some("p-1")),
-        correction.clone(),
+        march_corrected(),
     );
 
-    let year = replay(with(opened(), [march(), correction]));
+    let year = replay(with(opened(), [march(), march_corrected()]));
     assert_eq!(
         year.production_report(&turbine("T01"), month(2020, 3)),
         Some(&report("p-2"))
@@ -988,17 +1178,14 @@ fn a_correction_replaces_the_report_in_force() {
 
 #[test]
 fn a_correction_of_a_correction_is_accepted() {
-    let given = with(
-        opened(),
-        [
-            march(),
-            produced("p-2", "T01", month(2020, 3), "598.1", "95", Some("p-1")),
-        ],
-    );
-    accepted(
+    let given = with(opened(), [march(), march_corrected()]);
+    production_accepted(
         given,
-        produce("p-3", "T01", month(2020, 3), "598.2", "95", Some("p-2")),
-        produced("p-3", "T01", month(2020, 3), "598.2", "95", Some("p-2")),
+        "p-3",
+        "T01",
+        month(2020, 3),
+        ["598.2", "95"],
+        Some("p-2"),
     );
 }
 
@@ -1095,13 +1282,7 @@ fn a_second_report_of_a_turbine_month_must_be_a_correction() {
 
 #[test]
 fn after_a_correction_a_second_report_names_the_correction_in_force() {
-    let given = with(
-        opened(),
-        [
-            march(),
-            produced("p-2", "T01", month(2020, 3), "598.1", "95", Some("p-1")),
-        ],
-    );
+    let given = with(opened(), [march(), march_corrected()]);
     refused(
         given,
         produce("p-3", "T01", month(2020, 3), "600", "97", None),
@@ -1115,10 +1296,13 @@ fn after_a_correction_a_second_report_names_the_correction_in_force() {
 
 #[test]
 fn the_same_month_of_another_turbine_is_another_report() {
-    accepted(
+    production_accepted(
         with(opened(), [march()]),
-        produce("p-2", "T02", month(2020, 3), "590", "96", None),
-        produced("p-2", "T02", month(2020, 3), "590", "96", None),
+        "p-2",
+        "T02",
+        month(2020, 3),
+        ["590", "96"],
+        None,
     );
 }
 
@@ -1147,13 +1331,7 @@ fn a_correction_names_a_report_of_the_year() {
 
 #[test]
 fn a_report_already_corrected_cannot_be_corrected_again() {
-    let given = with(
-        opened(),
-        [
-            march(),
-            produced("p-2", "T01", month(2020, 3), "598.1", "95", Some("p-1")),
-        ],
-    );
+    let given = with(opened(), [march(), march_corrected()]);
     refused(
         given,
         produce("p-3", "T01", month(2020, 3), "600", "97", Some("p-1")),
@@ -1166,18 +1344,7 @@ fn a_report_already_corrected_cannot_be_corrected_again() {
 
 #[test]
 fn a_correction_is_of_the_same_kind_as_the_report_it_corrects() {
-    let given = with(
-        opened(),
-        [revenue_recorded(
-            "rev-1",
-            month(2020, 3),
-            RevenueKind::MarketSales,
-            "1000",
-            "50",
-            "50000",
-            None,
-        )],
-    );
+    let given = with(opened(), [march_revenue()]);
     refused(
         given,
         produce("p-2", "T01", month(2020, 3), "600", "97", Some("rev-1")),
@@ -1217,111 +1384,52 @@ fn a_production_correction_keeps_the_turbine_and_the_month() {
 #[test]
 fn revenue_is_volume_times_price_rounded_to_the_cent() {
     // 1,234.567 MWh x 61.25 = 75,617.22875 -> 75,617.23.
-    accepted(
+    revenue_accepted(
         opened(),
-        revenue(
-            "rev-1",
-            month(2020, 3),
-            RevenueKind::MarketSales,
-            "1234.567",
-            "61.25",
-            None,
-        ),
-        revenue_recorded(
-            "rev-1",
-            month(2020, 3),
-            RevenueKind::MarketSales,
-            "1234.567",
-            "61.25",
-            "75617.23",
-            None,
-        ),
+        "rev-1",
+        month(2020, 3),
+        RevenueKind::MarketSales,
+        ["1234.567", "61.25", "75617.23"],
+        None,
     );
 }
 
 #[test]
 fn half_a_cent_is_rounded_away_from_zero() {
     // 0.001 MWh x 5.00 = 0.005 -> 0.01.
-    accepted(
+    revenue_accepted(
         opened(),
-        revenue(
-            "rev-1",
-            month(2020, 3),
-            RevenueKind::FeedInTariff,
-            "0.001",
-            "5",
-            None,
-        ),
-        revenue_recorded(
-            "rev-1",
-            month(2020, 3),
-            RevenueKind::FeedInTariff,
-            "0.001",
-            "5",
-            "0.01",
-            None,
-        ),
+        "rev-1",
+        month(2020, 3),
+        RevenueKind::FeedInTariff,
+        ["0.001", "5", "0.01"],
+        None,
     );
 }
 
 #[test]
 fn a_complement_de_remuneration_paid_back_is_negative_and_rounded_away_from_zero() {
     // 1,000.1 MWh x -4.25 = -4,250.425 -> -4,250.43.
-    accepted(
+    revenue_accepted(
         opened(),
-        revenue(
-            "cr-1",
-            month(2020, 9),
-            RevenueKind::ComplementDeRemuneration,
-            "1000.1",
-            "-4.25",
-            None,
-        ),
-        revenue_recorded(
-            "cr-1",
-            month(2020, 9),
-            RevenueKind::ComplementDeRemuneration,
-            "1000.1",
-            "-4.25",
-            "-4250.43",
-            None,
-        ),
+        "cr-1",
+        month(2020, 9),
+        RevenueKind::ComplementDeRemuneration,
+        ["1000.1", "-4.25", "-4250.43"],
+        None,
     );
 }
 
 #[test]
 fn a_revenue_correction_is_accepted() {
-    let given = with(
-        opened(),
-        [revenue_recorded(
-            "rev-1",
-            month(2020, 3),
-            RevenueKind::MarketSales,
-            "1000",
-            "50",
-            "50000",
-            None,
-        )],
-    );
-    accepted(
+    let given = with(opened(), [march_revenue()]);
+    revenue_accepted(
         given,
-        revenue(
-            "rev-2",
-            month(2020, 3),
-            RevenueKind::MarketSales,
-            "1000",
-            "49.99",
-            Some("rev-1"),
-        ),
-        revenue_recorded(
-            "rev-2",
-            month(2020, 3),
-            RevenueKind::MarketSales,
-            "1000",
-            "49.99",
-            "49990",
-            Some("rev-1"),
-        ),
+        "rev-2",
+        month(2020, 3),
+        RevenueKind::MarketSales,
+        ["1000", "49.99", "49990"],
+        Some("rev-1"),
     );
 }
 
@@ -1391,17 +1499,9 @@ fn a_cost_is_recorded_with_where_it_stays_in_the_territory() {
         party: PartyId::new(party).expect("a valid party id"),
         commune: commune(LOCAL_A),
     };
-    accepted(
+    accepted_as_given(
         opened(),
         Command::RecordCost {
-            report: report("rent-2020"),
-            month: month(2020, 12),
-            category: CostCategory::LandRent,
-            amount: eur("4500"),
-            beneficiary: Some(rent("p-farmer")),
-            corrects: None,
-        },
-        Event::CostRecorded {
             report: report("rent-2020"),
             month: month(2020, 12),
             category: CostCategory::LandRent,
@@ -1425,17 +1525,9 @@ fn a_cost_correction_is_accepted() {
             corrects: None,
         }],
     );
-    accepted(
+    accepted_as_given(
         given,
         Command::RecordCost {
-            report: report("c-2"),
-            month: month(2020, 3),
-            category: CostCategory::CommunityFund,
-            amount: eur("1250.50"),
-            beneficiary: Some(Beneficiary::CommunityFund),
-            corrects: Some(report("c-1")),
-        },
-        Event::CostRecorded {
             report: report("c-2"),
             month: month(2020, 3),
             category: CostCategory::CommunityFund,
@@ -1484,24 +1576,7 @@ fn ifer_is_due_for_every_turbine_in_service_on_1_january_split_20_50_30() {
 
 #[test]
 fn turbines_from_2019_are_split_20_50_30_even_under_single_business_tax() {
-    let [t01, t02] = [&turbines()[0], &turbines()[1]];
-    let shares = ["5106", "12765", "7659"];
-    accepted(
-        opened(),
-        assess("ifer-2020", 2020, "8.51", true, None),
-        ifer_assessed(
-            "ifer-2020",
-            2020,
-            "8.51",
-            true,
-            vec![
-                ifer_line(t01, "25530", IferSplit::From2019, shares),
-                ifer_line(t02, "25530", IferSplit::From2019, shares),
-            ],
-            "51060",
-            None,
-        ),
-    );
+    ifer_2020_accepted(opened(), true, ifer_lines_2020(), "51060");
 }
 
 fn old_turbine() -> Turbine {
@@ -1518,49 +1593,32 @@ fn opened_with_turbines(farm: Vec<Turbine>) -> Vec<Event> {
     vec![year_opened(2020, STARTS_ON, ENDS_ON, farm, Some(opening()))]
 }
 
+/// The IFER of 2020 of `old_turbine()` alone, 25,530.00 split as `shares`.
+fn old_turbine_accepted(fpu: bool, split: IferSplit, shares: [&str; 3]) {
+    let t00 = old_turbine();
+    ifer_2020_accepted(
+        opened_with_turbines(vec![t00.clone()]),
+        fpu,
+        vec![ifer_line(&t00, "25530", split, shares)],
+        "25530",
+    );
+}
+
 #[test]
 fn a_turbine_from_before_2019_under_single_business_tax_is_split_0_70_30() {
-    let t00 = old_turbine();
-    accepted(
-        opened_with_turbines(vec![t00.clone()]),
-        assess("ifer-2020", 2020, "8.51", true, None),
-        ifer_assessed(
-            "ifer-2020",
-            2020,
-            "8.51",
-            true,
-            vec![ifer_line(
-                &t00,
-                "25530",
-                IferSplit::Before2019SingleBusinessTax,
-                ["0", "17871", "7659"],
-            )],
-            "25530",
-            None,
-        ),
+    old_turbine_accepted(
+        true,
+        IferSplit::Before2019SingleBusinessTax,
+        ["0", "17871", "7659"],
     );
 }
 
 #[test]
 fn a_turbine_from_before_2019_under_additional_tax_is_split_20_50_30() {
-    let t00 = old_turbine();
-    accepted(
-        opened_with_turbines(vec![t00.clone()]),
-        assess("ifer-2020", 2020, "8.51", false, None),
-        ifer_assessed(
-            "ifer-2020",
-            2020,
-            "8.51",
-            false,
-            vec![ifer_line(
-                &t00,
-                "25530",
-                IferSplit::Before2019AdditionalTax,
-                ["5106", "12765", "7659"],
-            )],
-            "25530",
-            None,
-        ),
+    old_turbine_accepted(
+        false,
+        IferSplit::Before2019AdditionalTax,
+        ["5106", "12765", "7659"],
     );
 }
 
@@ -1598,18 +1656,11 @@ fn ifer_shares_are_to_the_cent_by_largest_remainder() {
             ),
         ],
     };
-    accepted(
+    ifer_2020_accepted(
         opened_with_turbines(vec![small]),
-        assess("ifer-2020", 2020, "8.51", false, None),
-        ifer_assessed(
-            "ifer-2020",
-            2020,
-            "8.51",
-            false,
-            vec![line],
-            "17028.51",
-            None,
-        ),
+        false,
+        vec![line],
+        "17028.51",
     );
 }
 
@@ -1623,23 +1674,16 @@ fn a_turbine_commissioned_after_1_january_pays_no_ifer_that_year() {
         commissioned_on: day(2020, 3, 1),
         decommissioned_on: None,
     };
-    accepted(
+    ifer_2020_accepted(
         opened_with_turbines(vec![t01.clone(), t03]),
-        assess("ifer-2020", 2020, "8.51", false, None),
-        ifer_assessed(
-            "ifer-2020",
-            2020,
-            "8.51",
-            false,
-            vec![ifer_line(
-                &t01,
-                "25530",
-                IferSplit::From2019,
-                ["5106", "12765", "7659"],
-            )],
+        false,
+        vec![ifer_line(
+            &t01,
             "25530",
-            None,
-        ),
+            IferSplit::From2019,
+            ["5106", "12765", "7659"],
+        )],
+        "25530",
     );
 }
 
@@ -1724,18 +1768,9 @@ fn a_local_tax_is_recorded_per_beneficiary() {
         local_tax("cfe-2020", eur("1234"), None),
         local_tax_recorded("cfe-2020", "1234", None),
     );
-    accepted(
+    accepted_as_given(
         opened(),
         Command::RecordLocalTax {
-            report: report("tf-2020"),
-            tax: LocalTax::PropertyTax,
-            beneficiary: Beneficiary::Departement {
-                code: "42".to_owned(),
-            },
-            amount: eur("310.40"),
-            corrects: None,
-        },
-        Event::LocalTaxRecorded {
             report: report("tf-2020"),
             tax: LocalTax::PropertyTax,
             beneficiary: Beneficiary::Departement {
@@ -1790,22 +1825,8 @@ fn a_loss_is_approved_as_a_negative_result() {
 
 #[test]
 fn once_the_accounts_are_approved_the_year_takes_no_more_reports() {
-    let commands = vec![
-        produce("p-1", "T01", month(2020, 3), "1", "100", None),
-        revenue(
-            "rev-1",
-            month(2020, 3),
-            RevenueKind::MarketSales,
-            "1",
-            "50",
-            None,
-        ),
-        cost("c-1", month(2020, 3), eur("10")),
-        assess("ifer-2020", 2020, "8.51", false, None),
-        local_tax("cfe-2020", eur("10"), None),
-        approve("r-accounts-2020", "100000"),
-    ];
-    for command in commands {
+    let approval = approve("r-accounts-2020", "100000");
+    for command in reports().into_iter().chain([approval]) {
         refused(approved_profit(), command, Error::AccountsAlreadyApproved);
     }
     // Corrections too.
@@ -1827,24 +1848,17 @@ fn the_accounts_rest_on_an_adopted_resolution() {
 
 #[test]
 fn the_accounts_rest_on_a_resolution_approving_the_accounts_of_this_year() {
-    refused(
-        opened(),
-        approve("r-approp-2020", "100000"),
-        Error::Unbacked(Unbacked::PurposeMismatch {
-            resolution: res("r-approp-2020"),
-            expected: Box::new(ResolutionPurpose::AccountsApproval { year: 2020 }),
-            found: Box::new(ResolutionPurpose::ResultAppropriation { year: 2020 }),
-        }),
-    );
-    refused(
-        opened(),
-        approve("r-accounts-2019", "100000"),
-        Error::Unbacked(Unbacked::PurposeMismatch {
-            resolution: res("r-accounts-2019"),
-            expected: Box::new(ResolutionPurpose::AccountsApproval { year: 2020 }),
-            found: Box::new(ResolutionPurpose::AccountsApproval { year: 2019 }),
-        }),
-    );
+    use ResolutionPurpose::{AccountsApproval, ResultAppropriation};
+    for (resolution, found) in [
+        ("r-approp-2020", ResultAppropriation { year: 2020 }),
+        ("r-accounts-2019", AccountsApproval { year: 2019 }),
+    ] {
+        refused(
+            opened(),
+            approve(resolution, "100000"),
+            purpose_mismatch(resolution, AccountsApproval { year: 2020 }, found),
+        );
+    }
 }
 
 #[test]
@@ -1897,27 +1911,27 @@ fn the_net_result_is_kept_to_the_cent() {
 
 #[test]
 fn a_failed_resolution_lookup_refuses_the_approval_so_it_can_be_retried() {
-    TestFramework::<FinancialYear>::with(FinancialYearServices::new(
-        chrono::DateTime::<chrono::Utc>::MAX_UTC,
-        UnreachableMeetings,
-        KnownCapTables::new([snapshot()]),
-        closings(),
-    ))
-    .given(opened())
-    .when(approve("r-accounts-2020", "100000"))
-    .then_expect_error(Error::Lookup(LookupError(
-        "the meeting stream is unreachable".to_owned(),
-    )));
+    lookup_failed(
+        FinancialYearServices::new(
+            chrono::DateTime::<chrono::Utc>::MAX_UTC,
+            UnreachableMeetings,
+            KnownCapTables::new([snapshot()]),
+            closings(),
+        ),
+        opened(),
+        approve("r-accounts-2020", "100000"),
+        "the meeting stream is unreachable",
+    );
 }
 
 #[test]
 fn a_failed_charter_lookup_refuses_the_approval() {
-    TestFramework::<FinancialYear>::with(year_services_with(UnreachableCompany, closings()))
-        .given(opened())
-        .when(approve("r-accounts-2020", "100000"))
-        .then_expect_error(Error::Lookup(LookupError(
-            "the company stream is unreachable".to_owned(),
-        )));
+    lookup_failed(
+        company_unreachable(),
+        opened(),
+        approve("r-accounts-2020", "100000"),
+        "the company stream is unreachable",
+    );
 }
 
 // --- Appropriation of the result -----------------------------------------
@@ -1939,10 +1953,9 @@ fn the_legal_reserve_is_five_per_cent_rounded_up_to_the_cent() {
         opened_with(zero_balances()),
         [approved("r-accounts-2020", "12345.67")],
     );
-    accepted(
+    appropriation_accepted(
         given,
-        appropriate("r-approp-2020", "0", "0"),
-        appropriated(Appropriated {
+        Appropriated {
             resolution: "r-approp-2020",
             net_result: "12345.67",
             opening: zero_balances(),
@@ -1956,7 +1969,7 @@ fn the_legal_reserve_is_five_per_cent_rounded_up_to_the_cent() {
                 statutory_reserves: Euros::ZERO,
                 retained_earnings: signed("11728.38"),
             },
-        }),
+        },
     );
 }
 
@@ -1999,13 +2012,12 @@ fn a_full_legal_reserve_takes_nothing() {
         legal_reserve: eur("20000"),
         ..zero_balances()
     };
-    accepted(
+    appropriation_accepted(
         with(
             opened_with(full.clone()),
             [approved("r-accounts-2020", "1000")],
         ),
-        appropriate("r-approp-2020", "0", "1000"),
-        appropriated(Appropriated {
+        Appropriated {
             resolution: "r-approp-2020",
             net_result: "1000",
             opening: full.clone(),
@@ -2015,7 +2027,7 @@ fn a_full_legal_reserve_takes_nothing() {
             dividend: "1000",
             distributable: "1000",
             closing: full,
-        }),
+        },
     );
 }
 
@@ -2039,10 +2051,9 @@ fn prior_losses_are_covered_before_the_reserves_and_the_dividend() {
     // reserve 5 % = 1,000.0005 -> 1,000.01; statutory reserves 4,000.00;
     // distributable 50,000.01 - 30,000.00 - 1,000.01 - 4,000.00 = 15,000.00,
     // all distributed.
-    accepted(
+    appropriation_accepted(
         approved_after_losses(),
-        appropriate("r-approp-2020", "4000", "15000"),
-        appropriated(Appropriated {
+        Appropriated {
             resolution: "r-approp-2020",
             net_result: "50000.01",
             opening: prior_losses(),
@@ -2056,7 +2067,7 @@ fn prior_losses_are_covered_before_the_reserves_and_the_dividend() {
                 statutory_reserves: eur("4000"),
                 retained_earnings: signed("0"),
             },
-        }),
+        },
     );
 }
 
@@ -2066,10 +2077,9 @@ fn a_profit_below_the_prior_losses_funds_no_reserve() {
         opened_with(prior_losses()),
         [approved("r-accounts-2020", "10000")],
     );
-    accepted(
+    appropriation_accepted(
         given,
-        appropriate("r-approp-2020", "0", "0"),
-        appropriated(Appropriated {
+        Appropriated {
             resolution: "r-approp-2020",
             net_result: "10000",
             opening: prior_losses(),
@@ -2082,7 +2092,7 @@ fn a_profit_below_the_prior_losses_funds_no_reserve() {
                 retained_earnings: signed("-20000"),
                 ..zero_balances()
             },
-        }),
+        },
     );
 }
 
@@ -2104,10 +2114,9 @@ fn approved_loss() -> Vec<Event> {
 #[test]
 fn a_loss_is_carried_forward_and_funds_no_reserve() {
     // -8,000.00 + 2,000.00 = -6,000.00 carried forward.
-    accepted(
+    appropriation_accepted(
         approved_loss(),
-        appropriate("r-approp-2020", "0", "0"),
-        appropriated(Appropriated {
+        Appropriated {
             resolution: "r-approp-2020",
             net_result: "-8000",
             opening: before_the_loss(),
@@ -2121,7 +2130,7 @@ fn a_loss_is_carried_forward_and_funds_no_reserve() {
                 statutory_reserves: Euros::ZERO,
                 retained_earnings: signed("-6000"),
             },
-        }),
+        },
     );
 }
 
@@ -2132,10 +2141,9 @@ fn a_year_after_the_first_starts_from_the_previous_closing() {
     // 2,250.00 to 17,250.00. Distributable: 50,000.00 + 72,400.00 - 2,250.00
     // = 120,150.00; dividend 20,000.00; 100,150.00 carried forward.
     let given = with(opened_2021(), [approved("r-accounts-2021", "50000")]);
-    accepted(
+    appropriation_accepted(
         given,
-        appropriate("r-approp-2021", "0", "20000"),
-        appropriated(Appropriated {
+        Appropriated {
             resolution: "r-approp-2021",
             net_result: "50000",
             opening: closing_2020(),
@@ -2149,7 +2157,7 @@ fn a_year_after_the_first_starts_from_the_previous_closing() {
                 statutory_reserves: eur("10000"),
                 retained_earnings: signed("100150"),
             },
-        }),
+        },
     );
 }
 
@@ -2184,15 +2192,12 @@ fn a_later_year_waits_for_the_previous_one_to_be_closed() {
 
 #[test]
 fn a_failed_closing_lookup_refuses_the_appropriation_so_it_can_be_retried() {
-    TestFramework::<FinancialYear>::with(year_services_with(
-        KnownCapTables::new([snapshot()]),
-        UnreachableClosings,
-    ))
-    .given(with(opened_2021(), [approved("r-accounts-2021", "50000")]))
-    .when(appropriate("r-approp-2021", "0", "0"))
-    .then_expect_error(Error::Lookup(LookupError(
-        "the earlier years are unreachable".to_owned(),
-    )));
+    lookup_failed(
+        year_services_with(KnownCapTables::new([snapshot()]), UnreachableClosings),
+        with(opened_2021(), [approved("r-accounts-2021", "50000")]),
+        appropriate("r-approp-2021", "0", "0"),
+        "the earlier years are unreachable",
+    );
 }
 
 #[test]
@@ -2217,10 +2222,9 @@ fn statutory_reserves_come_out_of_the_profit_left_after_losses_and_the_legal_res
 
 #[test]
 fn statutory_reserves_may_take_all_the_profit_left() {
-    accepted(
+    appropriation_accepted(
         approved_after_losses(),
-        appropriate("r-approp-2020", "19000", "0"),
-        appropriated(Appropriated {
+        Appropriated {
             resolution: "r-approp-2020",
             net_result: "50000.01",
             opening: prior_losses(),
@@ -2234,7 +2238,7 @@ fn statutory_reserves_may_take_all_the_profit_left() {
                 statutory_reserves: eur("19000"),
                 retained_earnings: signed("0"),
             },
-        }),
+        },
     );
 }
 
@@ -2263,11 +2267,7 @@ fn the_appropriation_rests_on_a_resolution_appropriating_this_result() {
     refused(
         approved_profit(),
         appropriate("r-accounts-2020", "0", "0"),
-        Error::Unbacked(Unbacked::PurposeMismatch {
-            resolution: res("r-accounts-2020"),
-            expected: Box::new(ResolutionPurpose::ResultAppropriation { year: 2020 }),
-            found: Box::new(ResolutionPurpose::AccountsApproval { year: 2020 }),
-        }),
+        accounts_not_appropriating(),
     );
     refused(
         approved_profit(),
@@ -2314,21 +2314,16 @@ fn a_total_is_shared_to_the_cent_by_largest_remainder() {
     // the largest remainders, h-com's and h-ind's. Withheld on 9.09:
     // 1.16352 -> 1.16 and 1.56348 -> 1.56; on 5.68: 0.72704 -> 0.73 and
     // 0.97696 -> 0.98.
-    accepted(
-        appropriated_profit(),
-        declare(total("100"), None),
-        declared(Declared {
-            amount: total("100"),
-            withholding: WithholdingRates::default(),
-            allocations: allocations([
-                ["9.09", "1.16", "1.56", "6.37"],
-                ["5.68", "0.73", "0.98", "3.97"],
-                ["28.41", "0", "0", "28.41"],
-                ["56.82", "0", "0", "56.82"],
-            ]),
-            total: "100",
-            undistributed: "17500",
-        }),
+    declaration_accepted(
+        total("100"),
+        None,
+        [
+            ["9.09", "1.16", "1.56", "6.37"],
+            ["5.68", "0.73", "0.98", "3.97"],
+            ["28.41", "0", "0", "28.41"],
+            ["56.82", "0", "0", "56.82"],
+        ],
+        ["100", "17500"],
     );
 }
 
@@ -2368,39 +2363,23 @@ fn an_amount_per_share_is_rounded_down_per_holder_and_the_rest_carried_forward()
     accepted(
         appropriated_profit(),
         declare(per_share("9.99995"), None),
-        declared(Declared {
-            amount: per_share("9.99995"),
-            withholding: WithholdingRates::default(),
-            allocations: allocations([
-                ["1599.99", "204.80", "275.20", "1119.99"],
-                ["999.99", "128", "172", "699.99"],
-                ["4999.97", "0", "0", "4999.97"],
-                ["9999.95", "0", "0", "9999.95"],
-            ]),
-            total: "17599.90",
-            undistributed: "0.10",
-        }),
+        dividend_per_share(),
     );
 }
 
 #[test]
 fn other_withholding_rates_apply_when_given() {
     // Exempted from the income tax instalment: social contributions only.
-    accepted(
-        appropriated_profit(),
-        declare(total("17600"), Some(rates("0", "17.2"))),
-        declared(Declared {
-            amount: total("17600"),
-            withholding: rates("0", "17.2"),
-            allocations: allocations([
-                ["1600", "0", "275.20", "1324.80"],
-                ["1000", "0", "172", "828"],
-                ["5000", "0", "0", "5000"],
-                ["10000", "0", "0", "10000"],
-            ]),
-            total: "17600",
-            undistributed: "0",
-        }),
+    declaration_accepted(
+        total("17600"),
+        Some(rates("0", "17.2")),
+        [
+            ["1600", "0", "275.20", "1324.80"],
+            ["1000", "0", "172", "828"],
+            ["5000", "0", "0", "5000"],
+            ["10000", "0", "0", "10000"],
+        ],
+        ["17600", "0"],
     );
 }
 
@@ -2457,14 +2436,12 @@ fn a_total_dividend_is_kept_to_the_cent() {
 
 #[test]
 fn the_record_date_is_on_or_after_the_decision() {
-    let command = Command::DeclareDividend {
-        resolution: res("r-approp-2020"),
-        amount: total("100"),
-        record_date: day(2021, 6, 14),
-        payment_date: PAYMENT_DATE,
-        withholding: None,
-        withholding_statuses: Default::default(),
-    };
+    let command = declaration(
+        "r-approp-2020",
+        total("100"),
+        [day(2021, 6, 14), PAYMENT_DATE],
+        None,
+    );
     refused(
         appropriated_profit(),
         command,
@@ -2477,14 +2454,12 @@ fn the_record_date_is_on_or_after_the_decision() {
 
 #[test]
 fn the_payment_date_is_on_or_after_the_record_date() {
-    let command = Command::DeclareDividend {
-        resolution: res("r-approp-2020"),
-        amount: total("100"),
-        record_date: RECORD_DATE,
-        payment_date: day(2021, 6, 29),
-        withholding: None,
-        withholding_statuses: Default::default(),
-    };
+    let command = declaration(
+        "r-approp-2020",
+        total("100"),
+        [RECORD_DATE, day(2021, 6, 29)],
+        None,
+    );
     refused(
         appropriated_profit(),
         command,
@@ -2497,23 +2472,13 @@ fn the_payment_date_is_on_or_after_the_record_date() {
 
 #[test]
 fn the_dividend_is_declared_by_a_resolution_appropriating_this_result() {
-    let command = Command::DeclareDividend {
-        resolution: res("r-accounts-2020"),
-        amount: total("100"),
-        record_date: RECORD_DATE,
-        payment_date: PAYMENT_DATE,
-        withholding: None,
-        withholding_statuses: Default::default(),
-    };
-    refused(
-        appropriated_profit(),
-        command,
-        Error::Unbacked(Unbacked::PurposeMismatch {
-            resolution: res("r-accounts-2020"),
-            expected: Box::new(ResolutionPurpose::ResultAppropriation { year: 2020 }),
-            found: Box::new(ResolutionPurpose::AccountsApproval { year: 2020 }),
-        }),
+    let command = declaration(
+        "r-accounts-2020",
+        total("100"),
+        [RECORD_DATE, PAYMENT_DATE],
+        None,
     );
+    refused(appropriated_profit(), command, accounts_not_appropriating());
 }
 
 #[test]
@@ -2591,12 +2556,12 @@ fn withholding_never_exceeds_the_gross() {
 
 #[test]
 fn a_failed_roll_lookup_refuses_the_declaration_so_it_can_be_retried() {
-    TestFramework::<FinancialYear>::with(year_services_with(UnreachableCompany, closings()))
-        .given(appropriated_profit())
-        .when(declare(total("100"), None))
-        .then_expect_error(Error::Lookup(LookupError(
-            "the company stream is unreachable".to_owned(),
-        )));
+    lookup_failed(
+        company_unreachable(),
+        appropriated_profit(),
+        declare(total("100"), None),
+        "the company stream is unreachable",
+    );
 }
 
 // --- Dividend payments ---------------------------------------------------
@@ -2720,27 +2685,22 @@ fn an_exempt_individual_has_social_contributions_withheld_only_and_a_non_residen
 
 #[test]
 fn a_withholding_status_is_an_individuals_on_the_roll() {
-    refused(
-        appropriated_profit(),
-        declare_with(&[("h-com", WithholdingStatus::Exempt)]),
-        Error::WithholdingStatusOfNonIndividual(holder("h-com")),
-    );
-    refused(
-        appropriated_profit(),
-        declare_with(&[("h-x", WithholdingStatus::NonResident)]),
-        Error::WithholdingStatusOffRoll(holder("h-x")),
-    );
-    // Members withheld is an investment club's.
-    refused(
-        appropriated_profit(),
-        declare_with(&[("h-c1", WithholdingStatus::MembersWithheld)]),
-        Error::WithholdingStatusMisfit(holder("h-c1")),
-    );
-    refused(
-        appropriated_profit(),
-        declare_with(&[("h-ind", WithholdingStatus::MembersWithheld)]),
-        Error::WithholdingStatusOfNonIndividual(holder("h-ind")),
-    );
+    use WithholdingStatus::{Exempt, MembersWithheld, NonResident};
+    let of_non_individual = Error::WithholdingStatusOfNonIndividual as fn(_) -> Error;
+    let cases = [
+        ("h-com", Exempt, of_non_individual),
+        ("h-x", NonResident, Error::WithholdingStatusOffRoll),
+        // Members withheld is an investment club's.
+        ("h-c1", MembersWithheld, Error::WithholdingStatusMisfit),
+        ("h-ind", MembersWithheld, of_non_individual),
+    ];
+    for (id, status, error) in cases {
+        refused(
+            appropriated_profit(),
+            declare_with(&[(id, status)]),
+            error(holder(id)),
+        );
+    }
 }
 
 /// An investment club is paid gross unless its record asks the company
@@ -2824,21 +2784,9 @@ fn the_closing_balances_carry_forward_what_the_dividend_left_undistributed() {
         replay(appropriated_profit()).closing_balances(),
         Some(closing_2020())
     );
-    let per_share_dividend = declared(Declared {
-        amount: per_share("9.99995"),
-        withholding: WithholdingRates::default(),
-        allocations: allocations([
-            ["1599.99", "204.80", "275.20", "1119.99"],
-            ["999.99", "128", "172", "699.99"],
-            ["4999.97", "0", "0", "4999.97"],
-            ["9999.95", "0", "0", "9999.95"],
-        ]),
-        total: "17599.90",
-        undistributed: "0.10",
-    });
     let year = replay(with(
         appropriated_profit(),
-        [per_share_dividend, paid("h-c2", "699.99", PAYMENT_DATE)],
+        [dividend_per_share(), paid("h-c2", "699.99", PAYMENT_DATE)],
     ));
     assert_eq!(
         year.closing_balances(),
@@ -3140,19 +3088,65 @@ fn with_advance(
 /// 6,000.00 to 2021-12-31 (92 days): (10,000 x 92 + 6,000 x 92) x 3 % / 365
 /// = 120.9863... -> 120.99.
 fn interest_2021() -> AdvanceEvent {
+    interest_accrued(
+        (2021, "5", day(2022, 1, 10)),
+        "3",
+        365,
+        periods_2021(),
+        "120.99",
+    )
+}
+
+/// The principals owed in 2021: 10,000.00 then 6,000.00, 92 days each.
+fn periods_2021() -> Vec<InterestPeriod> {
+    vec![
+        period(day(2021, 7, 1), day(2021, 9, 30), "10000", 92),
+        period(day(2021, 10, 1), day(2021, 12, 31), "6000", 92),
+    ]
+}
+
+/// Interest accrued as `accrue(year, ceiling, accrued_on)` asks, at
+/// `rate_applied`, with no withholding.
+fn interest_accrued(
+    (year, ceiling, accrued_on): (i32, &str, NaiveDate),
+    rate_applied: &str,
+    days_in_year: u32,
+    periods: Vec<InterestPeriod>,
+    interest: &str,
+) -> AdvanceEvent {
     AdvanceEvent::InterestAccrued {
-        year: 2021,
-        rate_applied: dec("3"),
-        rate_ceiling: dec("5"),
-        days_in_year: 365,
-        periods: vec![
-            period(day(2021, 7, 1), day(2021, 9, 30), "10000", 92),
-            period(day(2021, 10, 1), day(2021, 12, 31), "6000", 92),
-        ],
-        interest: eur("120.99"),
-        accrued_on: day(2022, 1, 10),
+        year,
+        rate_applied: dec(rate_applied),
+        rate_ceiling: dec(ceiling),
+        days_in_year,
+        periods,
+        interest: eur(interest),
+        accrued_on,
         withholding: None,
     }
+}
+
+/// The interest `accrue(year, ceiling, accrued_on)` asks for on `given`,
+/// accepted as `interest_accrued` of the same.
+fn interest_accepted(
+    given: Vec<AdvanceEvent>,
+    (year, ceiling, accrued_on): (i32, &str, NaiveDate),
+    rate_applied: &str,
+    days_in_year: u32,
+    periods: Vec<InterestPeriod>,
+    interest: &str,
+) {
+    advance_accepted(
+        given,
+        accrue(year, ceiling, accrued_on),
+        interest_accrued(
+            (year, ceiling, accrued_on),
+            rate_applied,
+            days_in_year,
+            periods,
+            interest,
+        ),
+    );
 }
 
 #[test]
@@ -3167,40 +3161,25 @@ fn interest_runs_on_each_principal_for_its_actual_days() {
 #[test]
 fn a_ceiling_lower_than_the_agreed_rate_applies() {
     // (10,000 x 92 + 6,000 x 92) x 2.5 % / 365 = 100.8219... -> 100.82.
-    advance_accepted(
+    interest_accepted(
         granted_and_repaid(),
-        accrue(2021, "2.5", day(2022, 1, 10)),
-        AdvanceEvent::InterestAccrued {
-            year: 2021,
-            rate_applied: dec("2.5"),
-            rate_ceiling: dec("2.5"),
-            days_in_year: 365,
-            periods: vec![
-                period(day(2021, 7, 1), day(2021, 9, 30), "10000", 92),
-                period(day(2021, 10, 1), day(2021, 12, 31), "6000", 92),
-            ],
-            interest: eur("100.82"),
-            accrued_on: day(2022, 1, 10),
-            withholding: None,
-        },
+        (2021, "2.5", day(2022, 1, 10)),
+        "2.5",
+        365,
+        periods_2021(),
+        "100.82",
     );
 }
 
 #[test]
 fn a_whole_year_earns_the_rate_on_the_principal_owed() {
-    advance_accepted(
+    interest_accepted(
         with_advance(granted_and_repaid(), [interest_2021()]),
-        accrue(2022, "5", day(2023, 1, 10)),
-        AdvanceEvent::InterestAccrued {
-            year: 2022,
-            rate_applied: dec("3"),
-            rate_ceiling: dec("5"),
-            days_in_year: 365,
-            periods: vec![period(day(2022, 1, 1), day(2022, 12, 31), "6000", 365)],
-            interest: eur("180"),
-            accrued_on: day(2023, 1, 10),
-            withholding: None,
-        },
+        (2022, "5", day(2023, 1, 10)),
+        "3",
+        365,
+        vec![period(day(2022, 1, 1), day(2022, 12, 31), "6000", 365)],
+        "180",
     );
 }
 
@@ -3208,19 +3187,13 @@ fn a_whole_year_earns_the_rate_on_the_principal_owed() {
 fn a_leap_year_counts_366_days_and_nothing_runs_once_repaid() {
     // 6,000.00 from 2024-01-01 to 2024-02-29 (60 days), repaid on
     // 2024-03-01: 6,000 x 3 % x 60 / 366 = 29.5081... -> 29.51.
-    advance_accepted(
+    interest_accepted(
         with_advance(granted_and_repaid(), [repaid("6000", day(2024, 3, 1), "0")]),
-        accrue(2024, "5", day(2025, 1, 10)),
-        AdvanceEvent::InterestAccrued {
-            year: 2024,
-            rate_applied: dec("3"),
-            rate_ceiling: dec("5"),
-            days_in_year: 366,
-            periods: vec![period(day(2024, 1, 1), day(2024, 2, 29), "6000", 60)],
-            interest: eur("29.51"),
-            accrued_on: day(2025, 1, 10),
-            withholding: None,
-        },
+        (2024, "5", day(2025, 1, 10)),
+        "3",
+        366,
+        vec![period(day(2024, 1, 1), day(2024, 2, 29), "6000", 60)],
+        "29.51",
     );
 }
 
@@ -3337,33 +3310,38 @@ fn interest_2021_withheld(
     accrued
 }
 
-#[test]
-fn an_individuals_interest_is_withheld_at_12_8_and_17_2_per_cent() {
-    // 120.99 x 12.8 % = 15.48672 -> 15.49; x 17.2 % = 20.81028 -> 20.81.
+/// The interest of 2021 accrued on `given` for a lender of `status`, with
+/// its income tax, social contributions and net.
+fn interest_withheld_accepted(
+    given: Vec<AdvanceEvent>,
+    status: Option<WithholdingStatus>,
+    [income_tax, social, net]: [&str; 3],
+) {
     advance_accepted(
-        granted_by_individual(),
-        accrue_withheld(None),
-        interest_2021_withheld(None, "15.49", "20.81", "84.69"),
+        given,
+        accrue_withheld(status),
+        interest_2021_withheld(status, income_tax, social, net),
     );
 }
 
 #[test]
+fn an_individuals_interest_is_withheld_at_12_8_and_17_2_per_cent() {
+    // 120.99 x 12.8 % = 15.48672 -> 15.49; x 17.2 % = 20.81028 -> 20.81.
+    interest_withheld_accepted(granted_by_individual(), None, ["15.49", "20.81", "84.69"]);
+}
+
+#[test]
 fn an_exempt_individual_pays_the_social_contributions_only() {
-    let exempt = Some(WithholdingStatus::Exempt);
-    advance_accepted(
+    interest_withheld_accepted(
         granted_by_individual(),
-        accrue_withheld(exempt),
-        interest_2021_withheld(exempt, "0", "20.81", "100.18"),
+        Some(WithholdingStatus::Exempt),
+        ["0", "20.81", "100.18"],
     );
 }
 
 #[test]
 fn a_legal_persons_interest_is_not_withheld() {
-    advance_accepted(
-        granted_and_repaid(),
-        accrue_withheld(None),
-        interest_2021_withheld(None, "0", "0", "120.99"),
-    );
+    interest_withheld_accepted(granted_and_repaid(), None, ["0", "0", "120.99"]);
 }
 
 #[test]
@@ -3443,11 +3421,7 @@ fn interest_is_paid_once_its_net() {
 #[test]
 fn a_non_residents_interest_waits_for_the_operators_decision() {
     let non_resident = Some(WithholdingStatus::NonResident);
-    advance_accepted(
-        granted_by_individual(),
-        accrue_withheld(non_resident),
-        interest_2021_withheld(non_resident, "0", "0", "120.99"),
-    );
+    interest_withheld_accepted(granted_by_individual(), non_resident, ["0", "0", "120.99"]);
     let accrued = with_advance(
         granted_by_individual(),
         [interest_2021_withheld(non_resident, "0", "0", "120.99")],

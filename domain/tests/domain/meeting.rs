@@ -293,6 +293,34 @@ fn convened_board() -> MeetingEvent {
     Notice::board().event(vec![ordinary()])
 }
 
+/// `notice` convenes as `expected`, and `fixture`, the fixture's event for
+/// it, is that same event.
+fn convenes_as(notice: Notice, fixture: MeetingEvent, expected: MeetingEvent) {
+    assert_eq!(fixture, expected);
+    meeting()
+        .given_no_previous_events()
+        .when(notice.command())
+        .then_expect_events(vec![expected]);
+}
+
+/// `notice` convened, recording `decision_kinds`.
+fn notice_accepted(notice: Notice, decision_kinds: Vec<DecisionKind>) {
+    meeting()
+        .given_no_previous_events()
+        .when(notice.clone().command())
+        .then_expect_events(vec![notice.event(decision_kinds)]);
+}
+
+/// The board with `extra` among its members.
+fn board_with(extra: CommitteeMember) -> Notice {
+    let mut members = board_members();
+    members.push(extra);
+    Notice {
+        members,
+        ..Notice::board()
+    }
+}
+
 fn refused_notice(notice: Notice, error: MeetingError) {
     refused(vec![], notice.command(), error);
 }
@@ -344,10 +372,11 @@ fn roll() -> Roll {
 }
 
 fn opened() -> MeetingEvent {
-    MeetingEvent::VotingOpened {
-        roll: roll(),
-        at: roll_frozen_at(),
-    }
+    voting_opened(roll(), roll_frozen_at())
+}
+
+fn voting_opened(roll: Roll, at: DateTime<Utc>) -> MeetingEvent {
+    MeetingEvent::VotingOpened { roll, at }
 }
 
 /// Convened, roll frozen.
@@ -359,13 +388,13 @@ fn open() -> Vec<MeetingEvent> {
 fn open_capped() -> Vec<MeetingEvent> {
     vec![
         convened(),
-        MeetingEvent::VotingOpened {
-            roll: Roll {
+        voting_opened(
+            Roll {
                 max_proxies_held: Some(1),
                 ..roll()
             },
-            at: roll_frozen_at(),
-        },
+            roll_frozen_at(),
+        ),
     ]
 }
 
@@ -450,15 +479,36 @@ fn ballot(
     }
 }
 
+/// The ballot `voter` (cast by `cast_by`) casts on `given`, accepted;
+/// `replaces_earlier` when it replaces a ballot in force.
+fn cast_accepted(
+    given: Vec<MeetingEvent>,
+    (voter, cast_by): (&str, &str),
+    [first, second]: [Choice; 2],
+    replaces_earlier: bool,
+) {
+    meeting()
+        .given(given)
+        .when(cast(voter, cast_by, first, second))
+        .then_expect_events(vec![ballot(
+            voter,
+            cast_by,
+            first,
+            second,
+            replaces_earlier,
+        )]);
+}
+
 fn close(at: DateTime<Utc>) -> MeetingCommand {
     MeetingCommand::Close { at }
 }
 
 fn closed(results: Vec<ResolutionResult>) -> MeetingEvent {
-    MeetingEvent::MeetingClosed {
-        results,
-        at: closed_at(),
-    }
+    closed_at_time(results, closed_at())
+}
+
+fn closed_at_time(results: Vec<ResolutionResult>, at: DateTime<Utc>) -> MeetingEvent {
+    MeetingEvent::MeetingClosed { results, at }
 }
 
 /// Convened, opened, and closed with no ballot.
@@ -498,11 +548,7 @@ fn convening_a_general_meeting_numbers_its_agenda_and_records_the_rules_of_its_k
         members: vec![],
         convened_on: convened_on(),
     });
-    assert_eq!(convened(), expected);
-    meeting()
-        .given_no_previous_events()
-        .when(Notice::general().command())
-        .then_expect_events(vec![expected]);
+    convenes_as(Notice::general(), convened(), expected);
 }
 
 #[test]
@@ -569,11 +615,7 @@ fn convening_a_board_records_its_members_and_only_the_kinds_on_its_agenda() {
         members: board_members(),
         convened_on: convened_on(),
     });
-    assert_eq!(convened_board(), expected);
-    meeting()
-        .given_no_previous_events()
-        .when(Notice::board().command())
-        .then_expect_events(vec![expected]);
+    convenes_as(Notice::board(), convened_board(), expected);
 }
 
 #[test]
@@ -583,20 +625,12 @@ fn a_strategic_committee_and_an_extraordinary_general_meeting_are_convened_alike
         kind: MeetingKind::StrategicCommittee,
         ..Notice::board()
     };
-    meeting()
-        .given_no_previous_events()
-        .when(committee.clone().command())
-        .then_expect_events(vec![committee.event(vec![ordinary()])]);
+    notice_accepted(committee, vec![ordinary()]);
     let extraordinary_meeting = Notice {
         kind: MeetingKind::ExtraordinaryGeneralMeeting,
         ..Notice::general()
     };
-    meeting()
-        .given_no_previous_events()
-        .when(extraordinary_meeting.clone().command())
-        .then_expect_events(vec![
-            extraordinary_meeting.event(vec![ordinary(), extraordinary()]),
-        ]);
+    notice_accepted(extraordinary_meeting, vec![ordinary(), extraordinary()]);
 }
 
 /// The meeting framework knowing the first call `AGM` as `events` made it.
@@ -694,11 +728,7 @@ fn a_meeting_convened_on_its_record_date_is_accepted() {
         convened_on: record_date(),
         ..Notice::board()
     };
-    let agenda = vec![ordinary()];
-    meeting()
-        .given_no_previous_events()
-        .when(notice.clone().command())
-        .then_expect_events(vec![notice.event(agenda)]);
+    notice_accepted(notice, vec![ordinary()]);
 }
 
 #[test]
@@ -801,10 +831,7 @@ fn a_meeting_id_without_room_for_its_resolution_numbers_is_refused() {
         agenda: vec![proposed("ordinary", ResolutionPurpose::General, ACCOUNTS)],
         ..Notice::general()
     };
-    meeting()
-        .given_no_previous_events()
-        .when(one.clone().command())
-        .then_expect_events(vec![one.event(vec![ordinary()])]);
+    notice_accepted(one, vec![ordinary()]);
     refused_notice(
         Notice {
             meeting: long.clone(),
@@ -843,10 +870,7 @@ fn an_agenda_above_the_most_resolutions_is_refused() {
         agenda: vec![item; MAX_RESOLUTIONS],
         ..Notice::general()
     };
-    meeting()
-        .given_no_previous_events()
-        .when(full.clone().command())
-        .then_expect_events(vec![full.event(vec![ordinary()])]);
+    notice_accepted(full, vec![ordinary()]);
 }
 
 #[test]
@@ -874,10 +898,7 @@ fn a_resolution_without_text_or_with_too_long_a_text_is_refused_with_its_number(
     }
     // The limit counts characters, not bytes.
     let longest = with_text(2, "é".repeat(MAX_RESOLUTION_TEXT));
-    meeting()
-        .given_no_previous_events()
-        .when(longest.clone().command())
-        .then_expect_events(vec![longest.event(vec![ordinary(), extraordinary()])]);
+    notice_accepted(longest, vec![ordinary(), extraordinary()]);
 }
 
 #[test]
@@ -934,10 +955,7 @@ fn a_resolution_whose_terms_name_no_class_of_the_charter_or_no_share_is_refused(
         count: Some(shares(20)),
         ..Terms::NONE
     });
-    meeting()
-        .given_no_previous_events()
-        .when(within.clone().command())
-        .then_expect_events(vec![within.event(vec![ordinary(), extraordinary()])]);
+    notice_accepted(within, vec![ordinary(), extraordinary()]);
 }
 
 #[test]
@@ -989,10 +1007,7 @@ fn a_general_resolution_may_be_of_any_kind_and_an_approval_of_its_reserved_kind(
         ],
         ..Notice::general()
     };
-    meeting()
-        .given_no_previous_events()
-        .when(notice.clone().command())
-        .then_expect_events(vec![notice.event(vec![ordinary(), extraordinary()])]);
+    notice_accepted(notice, vec![ordinary(), extraordinary()]);
 }
 
 #[test]
@@ -1074,26 +1089,16 @@ fn a_general_meeting_with_a_list_of_members_is_refused() {
 
 #[test]
 fn a_member_listed_twice_is_refused() {
-    let mut members = board_members();
-    members.push(member("h-sem", CIT));
     refused_notice(
-        Notice {
-            members,
-            ..Notice::board()
-        },
+        board_with(member("h-sem", CIT)),
         MeetingError::DuplicateMember(holder("h-sem")),
     );
 }
 
 #[test]
 fn a_member_in_a_college_outside_the_charter_is_refused() {
-    let mut members = board_members();
-    members.push(member("m-staff", "salaries"));
     refused_notice(
-        Notice {
-            members,
-            ..Notice::board()
-        },
+        board_with(member("m-staff", "salaries")),
         MeetingError::UnknownCollege(college("salaries")),
     );
 }
@@ -1156,10 +1161,7 @@ fn the_vote_may_open_within_the_window() {
     meeting()
         .given(vec![convened()])
         .when(open_voting(during()))
-        .then_expect_events(vec![MeetingEvent::VotingOpened {
-            roll: roll(),
-            at: during(),
-        }]);
+        .then_expect_events(vec![voting_opened(roll(), during())]);
 }
 
 #[test]
@@ -1194,10 +1196,7 @@ fn the_roll_follows_the_charter_and_holdings_on_the_record_date() {
     TestFramework::<Meeting>::with(services_with([cap_table(), on_record_date]))
         .given(vec![convened()])
         .when(open_voting(roll_frozen_at()))
-        .then_expect_events(vec![MeetingEvent::VotingOpened {
-            roll: expected,
-            at: roll_frozen_at(),
-        }]);
+        .then_expect_events(vec![voting_opened(expected, roll_frozen_at())]);
 }
 
 #[test]
@@ -1205,19 +1204,17 @@ fn a_boards_roll_is_its_members_one_vote_each_sorted_by_id() {
     meeting()
         .given(vec![convened_board()])
         .when(open_voting(roll_frozen_at()))
-        .then_expect_events(vec![MeetingEvent::VotingOpened {
-            roll: Roll {
-                record_date: record_date(),
-                colleges: roll_colleges(),
+        .then_expect_events(vec![voting_opened(
+            Roll {
                 voters: vec![
                     voter("h-c1", CIT, 0, 1),
                     voter("h-sem", COLL, 0, 1),
                     voter("m-ind", IND, 0, 1),
                 ],
-                max_proxies_held: None,
+                ..roll()
             },
-            at: roll_frozen_at(),
-        }]);
+            roll_frozen_at(),
+        )]);
 }
 
 #[test]
@@ -1282,14 +1279,12 @@ fn the_vote_cannot_open_when_no_one_holds_a_vote() {
         position("h-fund", IND, 0, 100),
         position("h-bank", COLL, 0, 40),
     ];
-    TestFramework::<Meeting>::with(services_with([snapshot(charter(), voteless)]))
-        .given(vec![convened()])
-        .when(open_voting(roll_frozen_at()))
-        .then_expect_error(MeetingError::EmptyRoll(record_date()));
-    TestFramework::<Meeting>::with(services_with([snapshot(charter(), vec![])]))
-        .given(vec![convened()])
-        .when(open_voting(roll_frozen_at()))
-        .then_expect_error(MeetingError::EmptyRoll(record_date()));
+    for holders in [voteless, vec![]] {
+        TestFramework::<Meeting>::with(services_with([snapshot(charter(), holders)]))
+            .given(vec![convened()])
+            .when(open_voting(roll_frozen_at()))
+            .then_expect_error(MeetingError::EmptyRoll(record_date()));
+    }
 }
 
 #[test]
@@ -1326,13 +1321,7 @@ fn a_cap_table_inconsistent_with_its_charter_refuses_the_opening() {
 
 #[test]
 fn a_board_member_whose_college_left_the_charter_refuses_the_opening() {
-    let mut members = board_members();
-    members.push(member("m-staff", "salaries"));
-    let board = Notice {
-        members,
-        ..Notice::board()
-    }
-    .event(vec![ordinary()]);
+    let board = board_with(member("m-staff", "salaries")).event(vec![ordinary()]);
     refused(
         vec![board],
         open_voting(roll_frozen_at()),
@@ -1407,16 +1396,14 @@ fn a_proxy_before_the_vote_opens_is_refused() {
 
 #[test]
 fn a_proxy_from_or_to_someone_off_the_roll_is_refused() {
-    refused(
-        open(),
-        grant("h-fund", "h-c1"),
-        MeetingError::NotOnRoll(holder("h-fund")),
-    );
-    refused(
-        open(),
-        grant("h-c1", "h-ghost"),
-        MeetingError::NotOnRoll(holder("h-ghost")),
-    );
+    for (grantor, proxy, off_roll) in [("h-fund", "h-c1", "h-fund"), ("h-c1", "h-ghost", "h-ghost")]
+    {
+        refused(
+            open(),
+            grant(grantor, proxy),
+            MeetingError::NotOnRoll(holder(off_roll)),
+        );
+    }
 }
 
 #[test]
@@ -1526,54 +1513,50 @@ fn a_proxy_in_a_closed_meeting_is_refused() {
     );
 }
 
-#[test]
-fn revoking_a_proxy_with_no_ballot_cast_for_the_grantor() {
-    let given = with(open(), [granted("h-c2", "h-c1", false)]);
+/// h-c2 gave h-c1 a proxy, and h-c1 voted for them.
+fn voted_by_proxy() -> Vec<MeetingEvent> {
+    with(
+        open(),
+        [
+            granted("h-c2", "h-c1", false),
+            ballot("h-c2", "h-c1", Choice::For, Choice::Against, false),
+        ],
+    )
+}
+
+/// h-c2 revokes on `given` the proxy they gave h-c1, withdrawing the
+/// ballot h-c1 cast for them when `ballot_withdrawn`: the meeting after.
+fn revocation_accepted(given: Vec<MeetingEvent>, ballot_withdrawn: bool) -> Meeting {
+    let revocation = revoked("h-c2", "h-c1", ballot_withdrawn);
     meeting()
         .given(given.clone())
         .when(revoke("h-c2"))
-        .then_expect_events(vec![revoked("h-c2", "h-c1", false)]);
-    let state = replay(with(given, [revoked("h-c2", "h-c1", false)]));
+        .then_expect_events(vec![revocation.clone()]);
+    replay(with(given, [revocation]))
+}
+
+#[test]
+fn revoking_a_proxy_with_no_ballot_cast_for_the_grantor() {
+    let given = with(open(), [granted("h-c2", "h-c1", false)]);
+    let state = revocation_accepted(given, false);
     assert_eq!(state.proxy_of(&holder("h-c2")), None);
     assert_eq!(state.proxies_held(&holder("h-c1")), 0);
 }
 
 #[test]
 fn revoking_a_proxy_withdraws_the_ballot_the_proxy_cast_for_the_grantor() {
-    let given = with(
-        open(),
-        [
-            granted("h-c2", "h-c1", false),
-            ballot("h-c2", "h-c1", Choice::For, Choice::Against, false),
-        ],
-    );
-    meeting()
-        .given(given.clone())
-        .when(revoke("h-c2"))
-        .then_expect_events(vec![revoked("h-c2", "h-c1", true)]);
-    let state = replay(with(given, [revoked("h-c2", "h-c1", true)]));
+    let state = revocation_accepted(voted_by_proxy(), true);
     assert_eq!(state.ballot(&holder("h-c2")), None);
 }
 
 #[test]
 fn after_revoking_the_grantor_votes_again_themself() {
-    meeting()
-        .given(with(
-            open(),
-            [
-                granted("h-c2", "h-c1", false),
-                ballot("h-c2", "h-c1", Choice::For, Choice::Against, false),
-                revoked("h-c2", "h-c1", true),
-            ],
-        ))
-        .when(cast("h-c2", "h-c2", Choice::Against, Choice::Against))
-        .then_expect_events(vec![ballot(
-            "h-c2",
-            "h-c2",
-            Choice::Against,
-            Choice::Against,
-            false,
-        )]);
+    cast_accepted(
+        with(voted_by_proxy(), [revoked("h-c2", "h-c1", true)]),
+        ("h-c2", "h-c2"),
+        [Choice::Against, Choice::Against],
+        false,
+    );
 }
 
 #[test]
@@ -1631,16 +1614,12 @@ fn revoking_is_refused_off_the_roll_out_of_the_window_or_out_of_the_vote() {
 
 #[test]
 fn a_voter_casts_their_own_ballot() {
-    meeting()
-        .given(open())
-        .when(cast("h-c1", "h-c1", Choice::For, Choice::Abstain))
-        .then_expect_events(vec![ballot(
-            "h-c1",
-            "h-c1",
-            Choice::For,
-            Choice::Abstain,
-            false,
-        )]);
+    cast_accepted(
+        open(),
+        ("h-c1", "h-c1"),
+        [Choice::For, Choice::Abstain],
+        false,
+    );
     let state = replay(with(
         open(),
         [ballot("h-c1", "h-c1", Choice::For, Choice::Abstain, false)],
@@ -1652,41 +1631,35 @@ fn a_voter_casts_their_own_ballot() {
 
 #[test]
 fn a_later_ballot_replaces_the_earlier_one() {
-    meeting()
-        .given(with(
+    cast_accepted(
+        with(
             open(),
             [ballot("h-c1", "h-c1", Choice::For, Choice::For, false)],
-        ))
-        .when(cast("h-c1", "h-c1", Choice::Against, Choice::For))
-        .then_expect_events(vec![ballot(
-            "h-c1",
-            "h-c1",
-            Choice::Against,
-            Choice::For,
-            true,
-        )]);
+        ),
+        ("h-c1", "h-c1"),
+        [Choice::Against, Choice::For],
+        true,
+    );
 }
 
 #[test]
 fn a_proxy_casts_the_ballot_of_the_voter_they_represent() {
     let given = with(open(), [granted("h-c2", "h-c1", false)]);
-    meeting()
-        .given(given.clone())
-        .when(cast("h-c2", "h-c1", Choice::Against, Choice::For))
-        .then_expect_events(vec![ballot(
-            "h-c2",
-            "h-c1",
-            Choice::Against,
-            Choice::For,
-            false,
-        )]);
-    meeting()
-        .given(with(
+    cast_accepted(
+        given.clone(),
+        ("h-c2", "h-c1"),
+        [Choice::Against, Choice::For],
+        false,
+    );
+    cast_accepted(
+        with(
             given,
             [ballot("h-c2", "h-c1", Choice::Against, Choice::For, false)],
-        ))
-        .when(cast("h-c2", "h-c1", Choice::For, Choice::For))
-        .then_expect_events(vec![ballot("h-c2", "h-c1", Choice::For, Choice::For, true)]);
+        ),
+        ("h-c2", "h-c1"),
+        [Choice::For, Choice::For],
+        true,
+    );
 }
 
 #[test]
@@ -1754,22 +1727,19 @@ fn a_represented_voter_cannot_vote_themself() {
 
 #[test]
 fn only_the_proxy_votes_for_another() {
-    refused(
-        open(),
-        cast("h-c2", "h-c1", Choice::For, Choice::For),
-        MeetingError::NotTheProxy {
-            cast_by: holder("h-c1"),
-            voter: holder("h-c2"),
-        },
-    );
-    refused(
-        with(open(), [granted("h-c2", "h-c1", false)]),
-        cast("h-c2", "h-c3", Choice::For, Choice::For),
-        MeetingError::NotTheProxy {
-            cast_by: holder("h-c3"),
-            voter: holder("h-c2"),
-        },
-    );
+    for (given, cast_by) in [
+        (open(), "h-c1"),
+        (with(open(), [granted("h-c2", "h-c1", false)]), "h-c3"),
+    ] {
+        refused(
+            given,
+            cast("h-c2", cast_by, Choice::For, Choice::For),
+            MeetingError::NotTheProxy {
+                cast_by: holder(cast_by),
+                voter: holder("h-c2"),
+            },
+        );
+    }
 }
 
 #[test]
@@ -2043,10 +2013,7 @@ fn closing_a_meeting_where_no_one_voted_rejects_everything_for_quorum_and_majori
     meeting()
         .given(open())
         .when(close(closes_at()))
-        .then_expect_events(vec![MeetingEvent::MeetingClosed {
-            results: nobody_voted_results(),
-            at: closes_at(),
-        }]);
+        .then_expect_events(vec![closed_at_time(nobody_voted_results(), closes_at())]);
 }
 
 /// A second call of one ordinary resolution whose kind (as recorded at
@@ -2188,10 +2155,7 @@ fn an_adopted_resolution_is_adopted_on_the_close_date_and_a_rejected_one_is_not(
     let late = utc(2024, 6, 20, 23, 30);
     let state = replay(with(
         ballots_in_force(),
-        [MeetingEvent::MeetingClosed {
-            results: counted_results(),
-            at: late,
-        }],
+        [closed_at_time(counted_results(), late)],
     ));
     assert_eq!(state.phase(), Phase::Closed);
     assert_eq!(
@@ -2249,6 +2213,37 @@ fn postal(voter: &str, received_at: DateTime<Utc>) -> MeetingCommand {
     }
 }
 
+/// The ballot a postal form of `voter` enters, counted at `at`.
+fn form_entered(
+    voter: &str,
+    [first, second]: [Choice; 2],
+    at: DateTime<Utc>,
+    electronic: bool,
+) -> MeetingEvent {
+    MeetingEvent::BallotCast {
+        voter: holder(voter),
+        cast_by: holder(voter),
+        choices: choices(first, second),
+        replaces_earlier: false,
+        at,
+        postal: true,
+        electronic,
+    }
+}
+
+/// h-c2's paper form, received at `received_at`, entered as its ballot.
+fn paper_form_counted(framework: TestFramework<Meeting>, received_at: DateTime<Utc>) {
+    framework
+        .given(open())
+        .when(postal("h-c2", received_at))
+        .then_expect_events(vec![form_entered(
+            "h-c2",
+            [Choice::Against, Choice::For],
+            received_at,
+            false,
+        )]);
+}
+
 #[test]
 fn a_ballot_dated_later_than_the_servers_clock_is_refused() {
     let now = during();
@@ -2280,17 +2275,7 @@ fn a_convocation_dated_after_today_is_refused() {
     let now = utc(2024, 5, 19, 12, 0);
     meeting_at(now)
         .given_no_previous_events()
-        .when(MeetingCommand::Convene {
-            meeting: meeting_id("ag-2024"),
-            kind: MeetingKind::OrdinaryGeneralMeeting,
-            call: Call::First,
-            record_date: record_date(),
-            opens_at: opens_at(),
-            closes_at: closes_at(),
-            agenda: agenda(),
-            members: vec![],
-            convened_on: convened_on(),
-        })
+        .when(Notice::general().command())
         .then_expect_error(MeetingError::ConvenedInTheFuture {
             convened_on: convened_on(),
             today: now.date_naive(),
@@ -2301,18 +2286,7 @@ fn a_convocation_dated_after_today_is_refused() {
 fn a_postal_form_received_in_time_is_entered_after_the_window_and_marked_postal() {
     // Entered the evening the window closed, before the close.
     let now = closes_at() + Duration::minutes(20);
-    meeting_at(now)
-        .given(open())
-        .when(postal("h-c2", in_time()))
-        .then_expect_events(vec![MeetingEvent::BallotCast {
-            voter: holder("h-c2"),
-            cast_by: holder("h-c2"),
-            choices: choices(Choice::Against, Choice::For),
-            replaces_earlier: false,
-            at: in_time(),
-            postal: true,
-            electronic: false,
-        }]);
+    paper_form_counted(meeting_at(now), in_time());
 }
 
 #[test]
@@ -2493,18 +2467,10 @@ fn a_paper_form_received_after_the_deadline_is_kept_and_never_counted() {
         .when(postal("h-c2", late))
         .then_expect_events(vec![kept.clone()]);
     // On the deadline itself it counts.
-    meeting_at(closes_at() + Duration::minutes(5))
-        .given(open())
-        .when(postal("h-c2", paper_deadline()))
-        .then_expect_events(vec![MeetingEvent::BallotCast {
-            voter: holder("h-c2"),
-            cast_by: holder("h-c2"),
-            choices: choices(Choice::Against, Choice::For),
-            replaces_earlier: false,
-            at: paper_deadline(),
-            postal: true,
-            electronic: false,
-        }]);
+    paper_form_counted(
+        meeting_at(closes_at() + Duration::minutes(5)),
+        paper_deadline(),
+    );
     // Kept, it is no ballot: the voter has none in force, and may still
     // vote within the window.
     let state = replay(with(open(), [kept]));
@@ -2520,15 +2486,12 @@ fn an_electronic_form_counts_until_three_in_the_afternoon_the_day_before() {
     meeting_at(now)
         .given(open())
         .when(electronic("h-c1", cutoff))
-        .then_expect_events(vec![MeetingEvent::BallotCast {
-            voter: holder("h-c1"),
-            cast_by: holder("h-c1"),
-            choices: choices(Choice::For, Choice::For),
-            replaces_earlier: false,
-            at: cutoff,
-            postal: true,
-            electronic: true,
-        }]);
+        .then_expect_events(vec![form_entered(
+            "h-c1",
+            [Choice::For, Choice::For],
+            cutoff,
+            true,
+        )]);
     meeting_at(now)
         .given(open())
         .when(electronic("h-c1", cutoff + Duration::minutes(1)))
@@ -2546,21 +2509,11 @@ fn the_charter_sets_its_own_postal_deadlines() {
     let mut lenient = charter();
     lenient.postal_voting.paper_days_before = 0;
     let received = utc(2024, 6, 11, 20, 0);
-    TestFramework::<Meeting>::with(MeetingServices::new(
+    let lenient_meeting = TestFramework::<Meeting>::with(MeetingServices::new(
         closes_at() + Duration::minutes(5),
         KnownCapTables::new([snapshot(lenient, positions())]),
-    ))
-    .given(open())
-    .when(postal("h-c2", received))
-    .then_expect_events(vec![MeetingEvent::BallotCast {
-        voter: holder("h-c2"),
-        cast_by: holder("h-c2"),
-        choices: choices(Choice::Against, Choice::For),
-        replaces_earlier: false,
-        at: received,
-        postal: true,
-        electronic: false,
-    }]);
+    ));
+    paper_form_counted(lenient_meeting, received);
     let mut wrong = charter();
     wrong.postal_voting.electronic_cutoff_hour = 24;
     assert!(wrong.check().is_err());

@@ -28,6 +28,12 @@ fn share(n: u64, d: u64) -> Option<Fraction> {
     Fraction::new(n, d)
 }
 
+fn rejected_for_majority() -> Outcome {
+    Outcome::Rejected {
+        rules: vec![RejectionRule::Majority],
+    }
+}
+
 #[tokio::test]
 async fn an_ordinary_resolution_is_adopted_by_a_capital_vote() {
     // 1,000 shares: A 600, B 300, C 100. A for, B against, C does not vote.
@@ -103,12 +109,7 @@ async fn an_extraordinary_resolution_passes_at_exactly_two_thirds_and_fails_just
     let result = Assembly::voted("age-2024", &one_college(), &holders, EXTRAORDINARY, &votes).await;
     assert_eq!(result.share_for, share(200, 301));
     assert!(!result.majority_reached);
-    assert_eq!(
-        result.outcome,
-        Outcome::Rejected {
-            rules: vec![RejectionRule::Majority]
-        }
-    );
+    assert_eq!(result.outcome, rejected_for_majority());
 }
 
 #[tokio::test]
@@ -259,13 +260,7 @@ async fn a_proxy_revoked_before_the_close_takes_its_ballot_with_it() {
     // against. B's own ballot stands.
     let holders = associes(&[("a", 600), ("b", 300), ("c", 100)]);
     let mut m = first_call("ago-2024", &holders, ORDINARY).await;
-    m.run(MeetingCommand::GrantProxy {
-        grantor: holder("a"),
-        proxy: holder("b"),
-        at: during(),
-    })
-    .await
-    .expect("the proxy is given");
+    m.grant_proxy("a", "b").await;
     m.vote("b", Choice::For).await;
     let by_proxy = m.vote_as("a", "b", Choice::For).await;
     assert!(
@@ -297,12 +292,7 @@ async fn a_proxy_revoked_before_the_close_takes_its_ballot_with_it() {
     m.vote("a", Choice::Against).await;
     let result = &m.close().await[0];
     assert_eq!((result.votes_for, result.votes_against), (300, 600));
-    assert_eq!(
-        result.outcome,
-        Outcome::Rejected {
-            rules: vec![RejectionRule::Majority]
-        }
-    );
+    assert_eq!(result.outcome, rejected_for_majority());
 }
 
 /// A closed meeting that forgot its ballots and proxies (as the audit's
@@ -312,13 +302,7 @@ async fn a_proxy_revoked_before_the_close_takes_its_ballot_with_it() {
 async fn a_closed_meeting_decides_the_same_once_it_forgot_its_votes() {
     let holders = associes(&[("a", 60), ("b", 30), ("c", 10)]);
     let mut m = first_call("ag-2024", &holders, ORDINARY).await;
-    m.run(MeetingCommand::GrantProxy {
-        grantor: holder("c"),
-        proxy: holder("a"),
-        at: during(),
-    })
-    .await
-    .expect("c gives a proxy to a");
+    m.grant_proxy("c", "a").await;
     m.vote("a", Choice::For).await;
     m.vote("b", Choice::Against).await;
     m.vote_as("c", "a", Choice::For).await;

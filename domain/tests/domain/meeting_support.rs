@@ -176,6 +176,17 @@ impl Assembly {
         .expect("the ballot is accepted")
     }
 
+    /// `grantor` gives `proxy` a proxy during the window.
+    pub async fn grant_proxy(&mut self, grantor: &str, proxy: &str) -> Vec<MeetingEvent> {
+        self.run(MeetingCommand::GrantProxy {
+            grantor: holder(grantor),
+            proxy: holder(proxy),
+            at: during(),
+        })
+        .await
+        .expect("the proxy is given")
+    }
+
     pub async fn close(&mut self) -> Vec<ResolutionResult> {
         self.run(MeetingCommand::Close { at: closes() })
             .await

@@ -14,7 +14,7 @@ use windledger_domain::resolution::{
 use windledger_domain::types::ResolutionId;
 
 use crate::common::{self, Driven, fold, incorporated};
-use crate::meeting_support::{Assembly, EXTRAORDINARY, closes, during};
+use crate::meeting_support::{Assembly, EXTRAORDINARY, closes};
 use windledger_fixtures::farm::{self, CharterBuilder, ordinary_shares};
 
 /// The meeting stream as one meeting recorded it.
@@ -199,11 +199,5 @@ async fn a_proxy_after_the_window_says_the_window_is_over_for_proxies() {
         )
     );
     // Within the window, the same proxy is taken.
-    m.run(MeetingCommand::GrantProxy {
-        grantor: farm::holder("b"),
-        proxy: farm::holder("a"),
-        at: during(),
-    })
-    .await
-    .expect("within the window");
+    m.grant_proxy("b", "a").await;
 }
