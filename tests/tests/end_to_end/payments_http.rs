@@ -328,10 +328,7 @@ async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatab
 
     // The same through the secretary's pages: the 3 transfers returned
     // are paid again by a new file, settled by a CSV statement.
-    let mut b = Browser::new(&server);
-    b.sign_in(secretary_token)
-        .await
-        .redirects_to(&farm("/espace"));
+    let mut b = Browser::signed_in(&server, secretary_token).await;
     b.get(&farm("/secretariat"))
         .await
         .expect(200)
@@ -408,8 +405,7 @@ async fn the_reference_farms_last_dividend_is_paid_through_the_api(db: TestDatab
     let paid = holders[5]["holder"].as_str().expect("an id");
     let other = holders[6]["holder"].as_str().expect("an id");
     let token = server.shareholder_token(paid).await;
-    let mut s = Browser::new(&server);
-    s.sign_in(&token).await.redirects_to(&farm("/espace"));
+    let mut s = Browser::signed_in(&server, &token).await;
     s.get(&farm("/espace"))
         .await
         .expect(200)
@@ -834,11 +830,7 @@ async fn interest_and_repayments_of_advances_are_paid_by_transfer(db: TestDataba
     assert!(xml.contains("<Cd>LOAR</Cd>"));
 
     // The same files from the secretary's page of the advances.
-    let mut browser = Browser::new(&server);
-    browser
-        .sign_in(secretary)
-        .await
-        .redirects_to(&farm("/espace"));
+    let mut browser = Browser::signed_in(&server, secretary).await;
     browser
         .get(&farm("/secretariat"))
         .await

@@ -60,8 +60,7 @@ async fn the_municipality_and_the_secretary_keep_the_fund_on_the_pages() {
     let desk = farm("/gestion-du-fonds");
 
     // The municipality's desk: residents and rounds, not the money.
-    let mut town = Browser::new(&server);
-    town.sign_in(&municipality).await;
+    let mut town = Browser::signed_in(&server, &municipality).await;
     let register = farm("/gestion-du-fonds/habitants");
     let page = town
         .get(&desk)
@@ -78,11 +77,10 @@ async fn the_municipality_and_the_secretary_keep_the_fund_on_the_pages() {
         .contains("Commune de l'habitant : Un code INSEE compte 5 caractères")
         .contains("Nom : Ce champ est obligatoire.");
     assert_eq!(server.head().await, head, "nothing written");
-    let hidden = town.get(&desk).await.form(&register);
     let burdignes = person_fields("Burdignes");
     let mut sent = fields(&burdignes);
     sent.push(("commune", COMMUNES[0]));
-    town.post(&register, &with(&hidden, &sent))
+    town.send_form(&desk, &register, &sent)
         .await
         .redirects_to(&desk);
     let page = town
@@ -156,8 +154,7 @@ async fn the_municipality_and_the_secretary_keep_the_fund_on_the_pages() {
     // The resident reads their own identity and everything kept, on the
     // pages and through the API; not another's, and the secretary neither.
     let own_token = server.token(LEDGER, Role::Resident, Some(&resident)).await;
-    let mut them = Browser::new(&server);
-    them.sign_in(&own_token).await;
+    let mut them = Browser::signed_in(&server, &own_token).await;
     them.get(&farm("/espace"))
         .await
         .expect(200)
@@ -206,19 +203,16 @@ async fn the_municipality_and_the_secretary_keep_the_fund_on_the_pages() {
 
     // The municipality convenes a round on its desk.
     let convene = farm("/gestion-du-fonds/budgets");
-    let hidden = town.get(&desk).await.form(&convene);
     let head = server.head().await;
-    town.post(
+    town.send_form(
+        &desk,
         &convene,
-        &with(
-            &hidden,
-            &[
-                ("budget", "bp-guichet"),
-                ("methode", "equal_shares"),
-                ("enveloppe", "beaucoup"),
-                ("communes", "42026 4228"),
-            ],
-        ),
+        &[
+            ("budget", "bp-guichet"),
+            ("methode", "equal_shares"),
+            ("enveloppe", "beaucoup"),
+            ("communes", "42026 4228"),
+        ],
     )
     .await
     .expect(422)
@@ -226,7 +220,6 @@ async fn the_municipality_and_the_secretary_keep_the_fund_on_the_pages() {
     .contains("Communes : Des codes INSEE")
     .contains("Clôture du vote : Indiquez une date et une heure.");
     assert_eq!(server.head().await, head, "nothing written");
-    let hidden = town.get(&desk).await.form(&convene);
     let times = [
         ("depot_ouverture", local_in(3)),
         ("depot_cloture", local_in(24)),
@@ -241,7 +234,7 @@ async fn the_municipality_and_the_secretary_keep_the_fund_on_the_pages() {
         ("choix_max", "3"),
     ];
     sent.extend(times.iter().map(|(k, v)| (*k, v.as_str())));
-    town.post(&convene, &with(&hidden, &sent))
+    town.send_form(&desk, &convene, &sent)
         .await
         .redirects_to(&desk);
     town.get(&desk)
@@ -258,8 +251,7 @@ async fn the_municipality_and_the_secretary_keep_the_fund_on_the_pages() {
     assert_eq!(round["max_approvals"], 3, "{round}");
 
     // The secretary's desk: the money, not the residents.
-    let mut office = Browser::new(&server);
-    office.sign_in(&secretary).await;
+    let mut office = Browser::signed_in(&server, &secretary).await;
     let feed = farm("/gestion-du-fonds/alimentation");
     let hidden = office
         .get(&desk)
@@ -281,28 +273,25 @@ async fn the_municipality_and_the_secretary_keep_the_fund_on_the_pages() {
         .contains("Le fonds est alimenté")
         .lacks("Exercice 2023<");
     let grant = farm("/gestion-du-fonds/subventions");
-    let hidden = office.get(&desk).await.form(&grant);
     office
-        .post(
+        .send_form(
+            &desk,
             &grant,
-            &with(&hidden, &[("donateur", "region-ara"), ("montant", "-5")]),
+            &[("donateur", "region-ara"), ("montant", "-5")],
         )
         .await
         .expect(422)
         .contains("Montant : Écrivez un montant en euros");
-    let hidden = office.get(&desk).await.form(&grant);
     let today = Utc::now().date_naive().to_string();
     office
-        .post(
+        .send_form(
+            &desk,
             &grant,
-            &with(
-                &hidden,
-                &[
-                    ("donateur", "region-ara"),
-                    ("montant", "1 000,50"),
-                    ("date", &today),
-                ],
-            ),
+            &[
+                ("donateur", "region-ara"),
+                ("montant", "1 000,50"),
+                ("date", &today),
+            ],
         )
         .await
         .redirects_to(&desk);

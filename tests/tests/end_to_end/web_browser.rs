@@ -29,7 +29,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use windledger_api::auth::Role;
 use windledger_store::LedgerId;
-use windledger_store::testing::{Backend, TestDatabase};
+use windledger_store::testing::TestDatabase;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
@@ -352,18 +352,8 @@ async fn click(client: &Client, css: &str) {
 }
 
 async fn sign_in(client: &Client, base: &str, token: &str) {
-    client
-        .goto(&format!("{base}/connexion"))
-        .await
-        .expect("the sign-in page");
-    wait_title(client, "Se connecter").await;
-    client
-        .find(Locator::Css("#jeton"))
-        .await
-        .expect("the token field")
-        .send_keys(token)
-        .await
-        .expect("typed");
+    open_page(client, &format!("{base}/connexion"), "Se connecter").await;
+    type_in(client, "#jeton", token).await;
     click(client, "form.card button[type=submit]").await;
     wait_title(client, "Mon espace").await;
 }
@@ -379,10 +369,7 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         return;
     }
     let mut checks = Checks::new();
-    let db = TestDatabase::new(Backend::Sqlite)
-        .await
-        .expect("SQLite is always available");
-    let server = Server::with_reference_farm(db).await;
+    let server = Server::with_reference_farm(TestDatabase::sqlite()).await;
     web::open_meeting(&server, "ago-navigateur").await;
     let shareholder = server
         .token(LEDGER, Role::Shareholder, Some("cit-001"))
@@ -455,16 +442,15 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
     click(&client, "input[name=\"choix-1\"][value=\"pour\"]").await;
     // The second choice by keyboard: focus the first radio of the group,
     // then the arrow key moves to "contre" and checks it.
-    client
-        .find(Locator::Css("input[name=\"choix-2\"][value=\"pour\"]"))
-        .await
-        .expect("a radio")
-        .send_keys(&fantoccini::key::Key::Right.to_string())
-        .await
-        .expect("keys");
+    type_in(
+        &client,
+        "input[name=\"choix-2\"][value=\"pour\"]",
+        &fantoccini::key::Key::Right.to_string(),
+    )
+    .await;
     checks.page(&client, "06-bulletin-rempli").await;
     let head = server.head().await;
-    click(&client, "form[action$=\"/vote\"] button[type=submit]").await;
+    send_form(&client, "/vote").await;
     wait_title(&client, "Reçu de vote").await;
     assert_eq!(server.head().await, head + 1, "one ballot written");
     let receipt_url = client.current_url().await.expect("a URL");
@@ -517,40 +503,17 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
                                    expected: &str| {
         let path = files.path().join(name);
         std::fs::write(&path, receipt.to_string()).expect("written");
-        client
-            .goto(&format!("{base}/verifier-recu"))
-            .await
-            .expect("the page");
-        wait_title(&client, "Vérifier un reçu").await;
-        client
-            .find(Locator::Css("#recu"))
-            .await
-            .expect("the file field")
-            .send_keys(path.to_str().expect("a path"))
-            .await
-            .expect("a file chosen");
-        client
-            .find(Locator::Css("#cle"))
-            .await
-            .expect("the key field")
-            .send_keys(&server.signer.verifier().to_string())
-            .await
-            .expect("the key typed");
+        open_page(
+            &client,
+            &format!("{base}/verifier-recu"),
+            "Vérifier un reçu",
+        )
+        .await;
+        type_in(&client, "#recu", path.to_str().expect("a path")).await;
+        type_in(&client, "#cle", &server.signer.verifier().to_string()).await;
         if !witnesses.is_empty() {
-            client
-                .find(Locator::Css("#temoins"))
-                .await
-                .expect("the witnesses' field")
-                .send_keys(&witnesses.join("\n"))
-                .await
-                .expect("the witnesses' keys typed");
-            client
-                .find(Locator::Css("#quorum"))
-                .await
-                .expect("the quorum field")
-                .send_keys(quorum)
-                .await
-                .expect("the quorum typed");
+            type_in(&client, "#temoins", &witnesses.join("\n")).await;
+            type_in(&client, "#quorum", quorum).await;
         }
         click(&client, "#verifier button[type=submit]").await;
         wait_for(
@@ -633,19 +596,15 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         ("postal_code", "42220"),
         ("city", "Taillard"),
     ] {
-        client
-            .find(Locator::Css(&format!(
-                "#identite-{}",
-                field.replace('_', "-")
-            )))
-            .await
-            .unwrap_or_else(|e| panic!("no field {field}: {e}"))
-            .send_keys(value)
-            .await
-            .expect("typed");
+        type_in(
+            &client,
+            &format!("#identite-{}", field.replace('_', "-")),
+            value,
+        )
+        .await;
     }
     let head = server.head().await;
-    click(&client, "form[action$=\"/identite\"] button[type=submit]").await;
+    send_form(&client, "/identite").await;
     // The form's page has the same title: wait for the page after it.
     wait_flash(&client, "La nouvelle version est enregistrée").await;
     wait_title(&client, "Mon identité").await;
@@ -665,18 +624,19 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         "07-acces-refuse-associe",
     )
     .await;
-    sign_out(&client).await;
 
     // The operator uploads a file with one bad line: the error, nothing
     // written.
     sign_in(&client, &base, &operator).await;
     checks.page(&client, "08-espace-exploitant").await;
-    client
-        .goto(&format!("{farm}/exploitation"))
-        .await
-        .expect("the operator's page");
-    wait_title(&client, "Production et recettes").await;
-    checks.page(&client, "08-exploitation").await;
+    visit(
+        &client,
+        &mut checks,
+        &format!("{farm}/exploitation"),
+        "Production et recettes",
+        "08-exploitation",
+    )
+    .await;
     let folder = tempfile_dir();
     let file = folder.join("production-novembre.csv");
     std::fs::write(
@@ -688,13 +648,7 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
     )
     .expect("the CSV file");
     let head = server.head().await;
-    client
-        .find(Locator::Css("#import-fichier"))
-        .await
-        .expect("the file field")
-        .send_keys(&file.display().to_string())
-        .await
-        .expect("the file is chosen");
+    type_in(&client, "#import-fichier", &file.display().to_string()).await;
     submit(&client, "/exploitation/import", "#erreurs", 15).await;
     let page = source(&client).await;
     assert!(
@@ -721,7 +675,6 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         "09-acces-refuse-exploitant",
     )
     .await;
-    sign_out(&client).await;
 
     // The pages the municipality and the secretary both read: the meeting,
     // the receipt, the register and a meeting's record, the journal, the
@@ -772,36 +725,26 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         "14-acces-refuse-collectivite",
     )
     .await;
-    sign_out(&client).await;
 
     // The secretary's pages: the secretariat, and the pages it shares with
     // the municipality.
     sign_in(&client, &base, &secretary).await;
     checks.page(&client, "15-espace-secretariat").await;
-    visit(
-        &client,
-        &mut checks,
-        &format!("{farm}/secretariat"),
-        "Secrétariat",
-        "15-secretariat",
-    )
-    .await;
-    visit(
-        &client,
-        &mut checks,
-        &format!("{farm}/secretariat/dividendes/2024"),
-        "Versement du dividende",
-        "15-dividende",
-    )
-    .await;
-    visit(
-        &client,
-        &mut checks,
-        &format!("{farm}/secretariat/avances"),
-        "Avances en compte courant",
-        "15-avances",
-    )
-    .await;
+    for (path, title, name) in [
+        ("/secretariat", "Secrétariat", "15-secretariat"),
+        (
+            "/secretariat/dividendes/2024",
+            "Versement du dividende",
+            "15-dividende",
+        ),
+        (
+            "/secretariat/avances",
+            "Avances en compte courant",
+            "15-avances",
+        ),
+    ] {
+        visit(&client, &mut checks, &format!("{farm}{path}"), title, name).await;
+    }
     for (url, title, name) in &reading {
         visit(
             &client,
@@ -829,7 +772,6 @@ async fn a_shareholder_votes_and_the_operator_sees_a_bad_line_in_chromium() {
         "16-acces-refuse-secretariat",
     )
     .await;
-    sign_out(&client).await;
 
     let _ = std::fs::remove_dir_all(&folder);
     client.close().await.expect("the browser closes");
@@ -913,14 +855,22 @@ impl Browser {
 
 /// Opens the page at `url`, waits for its title and checks it.
 async fn visit(client: &Client, checks: &mut Checks, url: &str, title: &str, name: &str) {
-    client.goto(url).await.expect("a page");
-    wait_title(client, title).await;
+    open_page(client, url, title).await;
     checks.page(client, name).await;
 }
 
-/// A page of `farm` the signed-in role may not see: "Accès refusé",
-/// checked too; then back to "Mon espace" (the 403 page offers no
-/// sign-out).
+/// Opens the page at `url` and waits for its title.
+async fn open_page(client: &Client, url: &str, title: &str) {
+    client
+        .goto(url)
+        .await
+        .unwrap_or_else(|e| panic!("{url} does not open: {e}"));
+    wait_title(client, title).await;
+}
+
+/// A page of `farm` the signed-in role may not see, the last it tries:
+/// "Accès refusé", checked too; then back to "Mon espace" (the 403 page
+/// offers no sign-out), and signed out.
 async fn refused(client: &Client, checks: &mut Checks, farm: &str, path: &str, name: &str) {
     visit(
         client,
@@ -930,11 +880,8 @@ async fn refused(client: &Client, checks: &mut Checks, farm: &str, path: &str, n
         name,
     )
     .await;
-    client
-        .goto(&format!("{farm}/espace"))
-        .await
-        .expect("Mon espace");
-    wait_title(client, "Mon espace").await;
+    open_page(client, &format!("{farm}/espace"), "Mon espace").await;
+    sign_out(client).await;
 }
 
 /// "Vérifier la chaîne" run on the page shown: the chain holds.
@@ -943,14 +890,19 @@ async fn verify_chain(client: &Client) {
     assert!(source(client).await.contains("Chaîne intacte"));
 }
 
-/// Sends the form of the page shown whose action ends with `action`, and
-/// waits up to `seconds` for the element `shown` (a CSS selector).
-async fn submit(client: &Client, action: &str, shown: &str, seconds: u64) {
+/// Sends the form of the page shown whose action ends with `action`.
+async fn send_form(client: &Client, action: &str) {
     click(
         client,
         &format!("form[action$=\"{action}\"] button[type=submit]"),
     )
     .await;
+}
+
+/// Sends the form of the page shown whose action ends with `action`, and
+/// waits up to `seconds` for the element `shown` (a CSS selector).
+async fn submit(client: &Client, action: &str, shown: &str, seconds: u64) {
+    send_form(client, action).await;
     if let Err(e) = client
         .wait()
         .at_most(Duration::from_secs(seconds))
@@ -984,10 +936,7 @@ async fn the_secretary_keeps_a_meetings_paperwork_in_chromium() {
         return;
     }
     let mut checks = Checks::new();
-    let db = TestDatabase::new(Backend::Sqlite)
-        .await
-        .expect("SQLite is always available");
-    let server = Server::with_reference_farm(db).await;
+    let server = Server::with_reference_farm(TestDatabase::sqlite()).await;
     let secretary = server.token(LEDGER, Role::Secretary, None).await;
     let base = format!("http://{}", server.addr);
     let farm = format!("{base}/parcs/{LEDGER}");
@@ -999,11 +948,7 @@ async fn the_secretary_keeps_a_meetings_paperwork_in_chromium() {
 
     // Convened 40 days before its vote, which opened two minutes ago and
     // closes in 20 seconds (the form takes seconds as an entry may).
-    client
-        .goto(&format!("{farm}/secretariat"))
-        .await
-        .expect("the secretariat");
-    wait_title(&client, "Secrétariat").await;
+    open_page(&client, &format!("{farm}/secretariat"), "Secrétariat").await;
     let now = chrono::Utc::now();
     let opens_at = now - chrono::Duration::minutes(2);
     let closes_at = now + chrono::Duration::seconds(20);
@@ -1040,17 +985,9 @@ async fn the_secretary_keeps_a_meetings_paperwork_in_chromium() {
     ] {
         type_in(&client, field, text).await;
     }
-    click(
-        &client,
-        "form[action$=\"/secretariat/assemblees\"] button[type=submit]",
-    )
-    .await;
+    send_form(&client, "/secretariat/assemblees").await;
     wait_flash(&client, "est convoquée").await;
-    click(
-        &client,
-        &format!("form[action$=\"/assemblees/{meeting}/ouverture\"] button[type=submit]"),
-    )
-    .await;
+    send_form(&client, &format!("/assemblees/{meeting}/ouverture")).await;
     wait_flash(&client, "Le vote est ouvert").await;
     checks.page(&client, "20-secretariat-vote-ouvert").await;
 
@@ -1087,11 +1024,7 @@ async fn the_secretary_keeps_a_meetings_paperwork_in_chromium() {
     checks.page(&client, "22-formalites-erreur").await;
     click(&client, "input[name=\"r2\"][value=\"contre\"]").await;
     let head = server.head().await;
-    click(
-        &client,
-        "form[action$=\"/correspondance\"] button[type=submit]",
-    )
-    .await;
+    send_form(&client, "/correspondance").await;
     wait_flash(
         &client,
         "Le formulaire de vote par correspondance est enregistré",
@@ -1107,21 +1040,12 @@ async fn the_secretary_keeps_a_meetings_paperwork_in_chromium() {
     if wait > 0 {
         tokio::time::sleep(Duration::from_millis(wait as u64)).await;
     }
-    client
-        .goto(&format!("{farm}/secretariat"))
-        .await
-        .expect("the secretariat");
-    wait_title(&client, "Secrétariat").await;
-    click(
-        &client,
-        &format!("form[action$=\"/assemblees/{meeting}/cloture\"] button[type=submit]"),
-    )
-    .await;
+    open_page(&client, &format!("{farm}/secretariat"), "Secrétariat").await;
+    send_form(&client, &format!("/assemblees/{meeting}/cloture")).await;
     wait_flash(&client, "L'assemblée est close").await;
 
     // The bureau, then the minutes.
-    client.goto(&paperwork).await.expect("the paperwork");
-    wait_title(&client, "Documents et formalités").await;
+    open_page(&client, &paperwork, "Documents et formalités").await;
     for (field, id) in [
         ("#bureau-president", "ccmp"),
         ("#bureau-scrutateur1", "cit-001"),
@@ -1129,7 +1053,7 @@ async fn the_secretary_keeps_a_meetings_paperwork_in_chromium() {
     ] {
         type_in(&client, field, id).await;
     }
-    click(&client, "form[action$=\"/bureau\"] button[type=submit]").await;
+    send_form(&client, "/bureau").await;
     wait_flash(&client, "Le bureau de l'assemblée est constitué").await;
     checks.page(&client, "24-formalites-bureau").await;
     type_in(
@@ -1139,11 +1063,7 @@ async fn the_secretary_keeps_a_meetings_paperwork_in_chromium() {
     )
     .await;
     type_in(&client, "#proces-verbal-documents", "Devis du fabricant").await;
-    click(
-        &client,
-        "form[action$=\"/proces-verbal\"] button[type=submit]",
-    )
-    .await;
+    send_form(&client, "/proces-verbal").await;
     wait_flash(&client, "Le procès-verbal est enregistré").await;
     checks.page(&client, "25-formalites-proces-verbal").await;
     for document in ["feuille-de-presence.pdf", "proces-verbal.pdf"] {

@@ -40,6 +40,20 @@ const PERSON: [(&str, &str); 10] = [
     ("electronic_convocation", "oui"),
 ];
 
+/// The admission form's fields for `holder`, a citizen of `commune` from
+/// `date`, with [`PERSON`]'s data.
+fn admission<'a>(holder: &'a str, commune: &'a str, date: &'a str) -> Vec<(&'a str, &'a str)> {
+    let mut fields = vec![
+        ("associe", holder),
+        ("nature", "individual"),
+        ("college", "citoyens"),
+        ("commune", commune),
+        ("date_effet", date),
+    ];
+    fields.extend(PERSON);
+    fields
+}
+
 /// Every holder id of the ledger, from the API.
 async fn all_holder_ids(server: &Server) -> BTreeSet<String> {
     let secretary = server.token(LEDGER, Role::Secretary, None).await;
@@ -67,6 +81,11 @@ async fn public_pages_name_no_holder(db: windledger_store::testing::TestDatabase
     let server = Server::with_reference_farm(db).await;
     let holders = all_holder_ids(&server).await;
     assert!(holders.len() > 100, "{} holders", holders.len());
+    let ids: BTreeSet<&str> = HOLDERS
+        .iter()
+        .copied()
+        .chain(holders.iter().map(String::as_str))
+        .collect();
     let mut b = Browser::new(&server);
 
     let home = b
@@ -130,11 +149,7 @@ async fn public_pages_name_no_holder(db: windledger_store::testing::TestDatabase
         .expect(404);
     let sign_in = b.get("/connexion").await.expect(200);
     for page in [&home, &public, &other_year, &returns, &fund, &sign_in] {
-        for id in HOLDERS
-            .iter()
-            .copied()
-            .chain(holders.iter().map(String::as_str))
-        {
+        for id in &ids {
             assert!(!names(&page.body, id), "a public page names holder {id}");
         }
     }
@@ -175,11 +190,7 @@ async fn public_pages_name_no_holder(db: windledger_store::testing::TestDatabase
                 continue; // a route that takes no year
             }
             let text = answer.expect(200).body.to_string();
-            for id in HOLDERS
-                .iter()
-                .copied()
-                .chain(holders.iter().map(String::as_str))
-            {
+            for id in &ids {
                 assert!(
                     !names(&text, id),
                     "GET {route}{query} names holder {id} anonymously"
@@ -226,18 +237,17 @@ async fn public_pages_name_no_holder(db: windledger_store::testing::TestDatabase
     assert_eq!(checkpoint.size, server.head().await);
 
     // Bad input is answered in French, never with a 500.
-    b.get(&farm("?annee=deux-mille"))
-        .await
-        .expect(400)
-        .contains("L'année demandée n'est pas valide");
-    b.get("/parcs/aucun-parc")
-        .await
-        .expect(404)
-        .contains("Page introuvable");
-    b.get(&farm("/nulle-part"))
-        .await
-        .expect(404)
-        .contains("Page introuvable");
+    for (path, status, says) in [
+        (
+            farm("?annee=deux-mille"),
+            400,
+            "L'année demandée n'est pas valide",
+        ),
+        ("/parcs/aucun-parc".to_owned(), 404, "Page introuvable"),
+        (farm("/nulle-part"), 404, "Page introuvable"),
+    ] {
+        b.get(&path).await.expect(status).contains(says);
+    }
     b.get(&farm("/assemblees/ago-2025/recus/abc"))
         .await
         .redirects_to("/connexion");
@@ -356,13 +366,31 @@ async fn signing_in_and_out(db: windledger_store::testing::TestDatabase) {
     server.stop().await;
 }
 
+/// The receipt file of the receipt's page at `path` (`{path}/recu.json`),
+/// JSON whose proof checks against its checkpoint, signed by the server:
+/// `what` is in the log.
+async fn kept_receipt(b: &mut Browser<'_>, path: &str, what: &str) -> windledger_tlog::Receipt {
+    let file = b.get(&format!("{path}/recu.json")).await.expect(200);
+    assert_eq!(file.headers["content-type"], "application/json");
+    let kept: windledger_tlog::Receipt = serde_json::from_str(&file.body).expect("a receipt");
+    let text = b
+        .server
+        .signer
+        .verifier()
+        .open(&kept.checkpoint)
+        .expect("signed by the server")
+        .to_owned();
+    kept.verify(&text)
+        .unwrap_or_else(|e| panic!("{what} is not in the log: {e}"));
+    kept
+}
+
 async fn a_shareholder_votes_and_gets_a_receipt(db: windledger_store::testing::TestDatabase) {
     let server = Server::with_reference_farm(db).await;
     web::open_meeting(&server, "ago-web").await;
     let cit1 = server.shareholder_token("cit-001").await;
     let cit2 = server.shareholder_token("cit-002").await;
-    let mut b = Browser::new(&server);
-    b.sign_in(&cit1).await.redirects_to(&farm("/espace"));
+    let mut b = Browser::signed_in(&server, &cit1).await;
     b.get(&farm("/espace"))
         .await
         .expect(200)
@@ -451,23 +479,11 @@ async fn a_shareholder_votes_and_gets_a_receipt(db: windledger_store::testing::T
         .contains("vérifié</span> Votre bulletin")
         .contains("windledger verify-receipt recu.json --key ");
     // The receipt to keep: its proof checks against its checkpoint.
-    let file = b
-        .get(&format!("{receipt_path}/recu.json"))
-        .await
-        .expect(200);
-    assert_eq!(file.headers["content-type"], "application/json");
-    let kept: windledger_tlog::Receipt = serde_json::from_str(&file.body).expect("a receipt");
+    let kept = kept_receipt(&mut b, &receipt_path, "the ballot").await;
     assert_eq!(
         (kept.position, kept.hash.clone()),
         (position, event.hash.to_hex())
     );
-    let text = server
-        .signer
-        .verifier()
-        .open(&kept.checkpoint)
-        .expect("signed by the server")
-        .to_owned();
-    kept.verify(&text).expect("the ballot is in the log");
     // Sent twice (a double click), the form is answered once.
     b.post(&action, &with(&hidden, &choices))
         .await
@@ -530,20 +546,11 @@ async fn a_shareholder_votes_and_gets_a_receipt(db: windledger_store::testing::T
         .expect(200)
         .contains("Mouvement d'actions du")
         .contains("vérifié</span> Cet événement");
-    let file = b.get(&format!("{movement}/recu.json")).await.expect(200);
-    let kept: windledger_tlog::Receipt = serde_json::from_str(&file.body).expect("a receipt");
-    let text = server
-        .signer
-        .verifier()
-        .open(&kept.checkpoint)
-        .expect("signed by the server")
-        .to_owned();
-    kept.verify(&text).expect("the movement is in the log");
+    kept_receipt(&mut b, &movement, "the movement").await;
 
     // cit-002 cannot read cit-001's receipt, gives its proxy to cit-001,
     // who then votes for it, and takes it back.
-    let mut b2 = Browser::new(&server);
-    b2.sign_in(&cit2).await.redirects_to(&farm("/espace"));
+    let mut b2 = Browser::signed_in(&server, &cit2).await;
     b2.get(&receipt_path).await.expect(403);
     b2.get(&format!("{receipt_path}/recu.json"))
         .await
@@ -616,11 +623,7 @@ async fn a_shareholder_votes_and_gets_a_receipt(db: windledger_store::testing::T
         .contains("Enregistrer mon vote");
 
     // The register shows both ballots with their receipts.
-    let municipality = server.token(LEDGER, Role::Municipality, Some("ccmp")).await;
-    let mut m = Browser::new(&server);
-    m.sign_in(&municipality)
-        .await
-        .redirects_to(&farm("/espace"));
+    let mut m = Browser::signed_in_as(&server, Role::Municipality, Some("ccmp")).await;
     m.get(&farm("/registre/ago-web"))
         .await
         .expect(200)
@@ -633,13 +636,24 @@ async fn a_shareholder_votes_and_gets_a_receipt(db: windledger_store::testing::T
     server.stop().await;
 }
 
+/// Posts `fields` to `action`: refused without the form's CSRF token
+/// (403), then sent with it.
+async fn refused_without_csrf(
+    b: &mut Browser<'_>,
+    action: &str,
+    fields: &[(String, String)],
+) -> web::Page {
+    b.post(action, &set(fields, "_csrf", None))
+        .await
+        .expect(403);
+    b.post(action, fields).await
+}
+
 async fn the_municipality_audits_the_register_and_the_chain(
     db: windledger_store::testing::TestDatabase,
 ) {
     let server = Server::with_reference_farm(db).await;
-    let token = server.token(LEDGER, Role::Municipality, Some("ccmp")).await;
-    let mut b = Browser::new(&server);
-    b.sign_in(&token).await.redirects_to(&farm("/espace"));
+    let mut b = Browser::signed_in_as(&server, Role::Municipality, Some("ccmp")).await;
     b.get(&farm("/espace"))
         .await
         .expect(200)
@@ -698,13 +712,9 @@ async fn the_municipality_audits_the_register_and_the_chain(
         .contains("Vérifier la chaîne")
         .lacks("Chaîne intacte");
     let action = farm("/verification");
-    let hidden = page.form(&action);
-    b.post(&action, &set(&hidden, "_csrf", None))
+    refused_without_csrf(&mut b, &action, &page.form(&action))
         .await
-        .expect(403);
-    b.post(&action, &hidden)
-        .await
-        .redirects_to(&farm("/verification"));
+        .redirects_to(&action);
     let grouped = fr(head);
     b.get(&farm("/verification"))
         .await
@@ -713,30 +723,17 @@ async fn the_municipality_audits_the_register_and_the_chain(
         .contains(&format!("{grouped} événements vérifiés"));
     // Against a checkpoint kept earlier.
     let note = b.get(&farm("/point-de-controle")).await.expect(200).body;
-    let hidden = b
-        .get(&farm("/verification"))
+    b.send_form(&action, &action, &[("point", note.as_str())])
         .await
-        .expect(200)
-        .form(&action);
-    b.post(&action, &with(&hidden, &[("point", note.as_str())]))
-        .await
-        .redirects_to(&farm("/verification"));
-    b.get(&farm("/verification"))
+        .redirects_to(&action);
+    b.get(&action)
         .await
         .expect(200)
         .contains("le point de contrôle fourni est bien un préfixe");
-    let hidden = b
-        .get(&farm("/verification"))
+    b.send_form(&action, &action, &[("point", "pas un point de contrôle")])
         .await
-        .expect(200)
-        .form(&action);
-    b.post(
-        &action,
-        &with(&hidden, &[("point", "pas un point de contrôle")]),
-    )
-    .await
-    .expect(422)
-    .contains("n'est pas un point de contrôle signé");
+        .expect(422)
+        .contains("n'est pas un point de contrôle signé");
     b.get(&farm("/retombees")).await.expect(200);
     server.stop().await;
 }
@@ -757,9 +754,7 @@ async fn the_operator_reports_production_by_form_and_file(
     db: windledger_store::testing::TestDatabase,
 ) {
     let server = Server::with_reference_farm(db).await;
-    let token = server.token(LEDGER, Role::Operator, None).await;
-    let mut b = Browser::new(&server);
-    b.sign_in(&token).await.redirects_to(&farm("/espace"));
+    let mut b = Browser::signed_in_as(&server, Role::Operator, None).await;
     let page = b
         .get(&farm("/exploitation"))
         .await
@@ -884,9 +879,7 @@ async fn the_operator_reports_production_by_form_and_file(
 
 async fn the_secretary_keeps_the_register(db: windledger_store::testing::TestDatabase) {
     let server = Server::with_reference_farm(db).await;
-    let token = server.token(LEDGER, Role::Secretary, None).await;
-    let mut b = Browser::new(&server);
-    b.sign_in(&token).await.redirects_to(&farm("/espace"));
+    let mut b = Browser::signed_in_as(&server, Role::Secretary, None).await;
     let page = b
         .get(&farm("/secretariat"))
         .await
@@ -905,14 +898,7 @@ async fn the_secretary_keeps_the_register(db: windledger_store::testing::TestDat
     // to it, nothing written until all are right.
     let admit = page.form(&admit_action);
     let today = chrono::Utc::now().date_naive().to_string();
-    let mut fields = vec![
-        ("associe", "cit-950"),
-        ("nature", "individual"),
-        ("college", "citoyens"),
-        ("commune", "4202"),
-        ("date_effet", today.as_str()),
-    ];
-    fields.extend(PERSON);
+    let fields = admission("cit-950", "4202", &today);
     b.post(&admit_action, &with(&set(&admit, "_csrf", None), &fields))
         .await
         .expect(403);
@@ -1017,11 +1003,7 @@ async fn the_secretary_keeps_the_register(db: windledger_store::testing::TestDat
         .contains("Ouvrir le vote");
     assert_eq!(server.head().await, head + 3);
     let open_action = farm("/secretariat/assemblees/ago-formulaire/ouverture");
-    let open = page.form(&open_action);
-    b.post(&open_action, &set(&open, "_csrf", None))
-        .await
-        .expect(403);
-    b.post(&open_action, &open)
+    refused_without_csrf(&mut b, &open_action, &page.form(&open_action))
         .await
         .redirects_to(&farm("/secretariat"));
     assert_eq!(server.head().await, head + 4);
@@ -1046,9 +1028,7 @@ async fn the_secretary_keeps_the_register(db: windledger_store::testing::TestDat
 
 async fn the_secretary_reads_and_records_the_turbines(db: windledger_store::testing::TestDatabase) {
     let server = Server::with_reference_farm(db).await;
-    let token = server.token(LEDGER, Role::Secretary, None).await;
-    let mut b = Browser::new(&server);
-    b.sign_in(&token).await.redirects_to(&farm("/espace"));
+    let mut b = Browser::signed_in_as(&server, Role::Secretary, None).await;
     b.get(&farm("/secretariat"))
         .await
         .expect(200)
@@ -1066,40 +1046,49 @@ async fn the_secretary_reads_and_records_the_turbines(db: windledger_store::test
     let form = page.form(&action);
     let head = server.head().await;
     let today = chrono::Utc::now().date_naive().to_string();
-    // An addition needs its commune, power and resolution, each said.
-    let fields = [
-        ("operation", "ajout"),
-        ("eolienne", "T11"),
-        ("date_effet", today.as_str()),
+    let today = today.as_str();
+    // Each refused, in French, with what is said of it.
+    let refused = [
+        // An addition needs its commune, power and resolution, each said.
+        (
+            vec![
+                ("operation", "ajout"),
+                ("eolienne", "T11"),
+                ("date_effet", today),
+            ],
+            vec![
+                "Commune : Ce champ est obligatoire pour cette opération.",
+                "Résolution : Ce champ est obligatoire pour cette opération.",
+            ],
+        ),
+        // The commissioning of a turbine the farm never added: refused by
+        // the company, in French; nothing is written.
+        (
+            vec![
+                ("operation", "mise_en_service"),
+                ("eolienne", "T11"),
+                ("date_effet", today),
+            ],
+            vec!["Cette éolienne n'est pas une éolienne du parc"],
+        ),
+        // A repowering citing a resolution on no agenda.
+        (
+            vec![
+                ("operation", "renouvellement"),
+                ("eolienne", "T01"),
+                ("puissance", "4200"),
+                ("resolution", "age-2099.1"),
+                ("date_effet", today),
+            ],
+            vec!["La résolution citée ne figure à l'ordre du jour d'aucune assemblée."],
+        ),
     ];
-    b.post(&action, &with(&form, &fields))
-        .await
-        .expect(422)
-        .contains("Commune : Ce champ est obligatoire pour cette opération.")
-        .contains("Résolution : Ce champ est obligatoire pour cette opération.");
-    // The commissioning of a turbine the farm never added: refused by the
-    // company, in French; nothing is written.
-    let fields = [
-        ("operation", "mise_en_service"),
-        ("eolienne", "T11"),
-        ("date_effet", today.as_str()),
-    ];
-    b.post(&action, &with(&form, &fields))
-        .await
-        .expect(422)
-        .contains("Cette éolienne n'est pas une éolienne du parc");
-    // A repowering citing a resolution on no agenda.
-    let fields = [
-        ("operation", "renouvellement"),
-        ("eolienne", "T01"),
-        ("puissance", "4200"),
-        ("resolution", "age-2099.1"),
-        ("date_effet", today.as_str()),
-    ];
-    b.post(&action, &with(&form, &fields))
-        .await
-        .expect(422)
-        .contains("La résolution citée ne figure à l'ordre du jour d'aucune assemblée.");
+    for (fields, said) in refused {
+        let mut answer = b.post(&action, &with(&form, &fields)).await.expect(422);
+        for words in said {
+            answer = answer.contains(words);
+        }
+    }
     assert_eq!(server.head().await, head);
     server.stop().await;
 }
@@ -1109,22 +1098,16 @@ async fn identities_are_read_and_corrected_on_their_pages(
 ) {
     let server = Server::with_reference_farm(db).await;
     let secretary = server.token(LEDGER, Role::Secretary, None).await;
-    let mut b = Browser::new(&server);
-    b.sign_in(&secretary).await.redirects_to(&farm("/espace"));
-    let admit_action = farm("/secretariat/associes");
-    let page = b.get(&farm("/secretariat")).await.expect(200);
+    let mut b = Browser::signed_in(&server, &secretary).await;
     let today = chrono::Utc::now().date_naive().to_string();
-    let mut fields = vec![
-        ("associe", "cit-951"),
-        ("nature", "individual"),
-        ("college", "citoyens"),
-        ("commune", "42026"),
-        ("date_effet", today.as_str()),
-    ];
-    fields.extend(PERSON);
-    b.post(&admit_action, &with(&page.form(&admit_action), &fields))
-        .await
-        .redirects_to(&farm("/secretariat"));
+    let fields = admission("cit-951", "42026", &today);
+    b.send_form(
+        &farm("/secretariat"),
+        &farm("/secretariat/associes"),
+        &fields,
+    )
+    .await
+    .redirects_to(&farm("/secretariat"));
 
     // The secretary's list links to each holder's page, which shows the
     // data in force.
@@ -1165,11 +1148,7 @@ async fn identities_are_read_and_corrected_on_their_pages(
 
     // The holder, from their space: their own page; they withdraw their
     // consent to electronic convocation (the box left empty).
-    let own = server
-        .token(LEDGER, Role::Shareholder, Some("cit-951"))
-        .await;
-    let mut holder = Browser::new(&server);
-    holder.sign_in(&own).await.redirects_to(&farm("/espace"));
+    let mut holder = Browser::signed_in_as(&server, Role::Shareholder, Some("cit-951")).await;
     holder
         .get(&farm("/espace"))
         .await
@@ -1208,9 +1187,7 @@ async fn identities_are_read_and_corrected_on_their_pages(
         (Role::Municipality, Some("ccmp")),
         (Role::Operator, None),
     ] {
-        let token = server.token(LEDGER, role, acts_for).await;
-        let mut other = Browser::new(&server);
-        other.sign_in(&token).await.redirects_to(&farm("/espace"));
+        let mut other = Browser::signed_in_as(&server, role, acts_for).await;
         other.get(&identity).await.expect(403);
         other.get(&format!("{identity}.json")).await.expect(403);
     }
@@ -1269,9 +1246,7 @@ async fn every_page_checks_who_asks(db: windledger_store::testing::TestDatabase)
         anonymous.get(&farm(page)).await.redirects_to("/connexion");
     }
     for (i, (role, holder)) in roles.iter().enumerate() {
-        let token = server.token(LEDGER, *role, *holder).await;
-        let mut b = Browser::new(&server);
-        b.sign_in(&token).await.redirects_to(&farm("/espace"));
+        let mut b = Browser::signed_in_as(&server, *role, *holder).await;
         for (page, allowed) in &pages {
             let answer = b.get(&farm(page)).await;
             let expected = if allowed[i] { 200 } else { 403 };

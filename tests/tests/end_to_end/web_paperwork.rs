@@ -17,7 +17,7 @@ use windledger_api::auth::Role;
 use windledger_french::format;
 
 use crate::server::{LEDGER, Server};
-use crate::web::{Browser, Convening, Page, convene_and_open, farm, set, with};
+use crate::web::{Browser, Convening, convene_and_open, farm, set};
 use windledger_mail::testing::SmtpSink;
 use windledger_mail::{Mailer, SmtpSettings};
 
@@ -76,14 +76,6 @@ async fn api_file(server: &Server, token: &str, path: &str) -> File {
             .bearer_auth(token),
     )
     .await
-}
-
-/// Sends the form of `page` posting to `page` + `action`, as shown now,
-/// with `fields`.
-async fn send(b: &mut Browser<'_>, page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
-    let action = format!("{page}{action}");
-    let hidden = b.get(page).await.expect(200).form(&action);
-    b.post(&action, &with(&hidden, fields)).await
 }
 
 #[track_caller]
@@ -163,9 +155,8 @@ async fn the_secretary_keeps_a_meetings_paperwork_on_its_page(
         .expect("an identity");
 
     // A convened shareholder's meeting page links to their postal form.
-    let mut s = Browser::new(&server);
     let shareholder = server.shareholder_token(in_time).await;
-    s.sign_in(&shareholder).await.redirects_to(&farm("/espace"));
+    let mut s = Browser::signed_in(&server, &shareholder).await;
     let own = farm(&format!("/assemblees/{MEETING}/formulaire.pdf"));
     s.get(&farm(&format!("/assemblees/{MEETING}")))
         .await
@@ -173,8 +164,7 @@ async fn the_secretary_keeps_a_meetings_paperwork_on_its_page(
         .contains(&format!("href=\"{own}\""))
         .contains("Télécharger mon formulaire de vote par correspondance (PDF)");
 
-    let mut b = Browser::new(&server);
-    b.sign_in(&secretary).await.redirects_to(&farm("/espace"));
+    let mut b = Browser::signed_in(&server, &secretary).await;
     let page = farm(&format!("/secretariat/assemblees/{MEETING}"));
     let at = |suffix: &str| format!("{page}{suffix}");
     // The secretariat links to the page.
@@ -218,7 +208,7 @@ async fn the_secretary_keeps_a_meetings_paperwork_on_its_page(
             let from = "Parc éolien <secretariat@parc.example.fr>";
             let settings = SmtpSettings::parse(&sink.url(), from).expect("settings");
             server.state.hold_mailer(Mailer::new(&settings));
-            send(&mut b, &page, "/convocations/courriels", &[])
+            b.send_form(&page, &at("/convocations/courriels"), &[])
                 .await
                 .redirects_to(&page);
             b.get(&page)
@@ -247,14 +237,9 @@ async fn the_secretary_keeps_a_meetings_paperwork_on_its_page(
         "the postal forms",
     );
     let sent_on = (convened_on + Duration::days(1)).to_string();
-    send(
-        &mut b,
-        &page,
-        "/convocations/lettres",
-        &[("envoi", &sent_on)],
-    )
-    .await
-    .redirects_to(&page);
+    b.send_form(&page, &at("/convocations/lettres"), &[("envoi", &sent_on)])
+        .await
+        .redirects_to(&page);
     b.get(&page)
         .await
         .expect(200)
@@ -270,7 +255,7 @@ async fn the_secretary_keeps_a_meetings_paperwork_on_its_page(
         ("recu_le", &in_time_at),
         ("r1", "pour"),
     ];
-    send(&mut b, &page, "/correspondance", &postal)
+    b.send_form(&page, &at("/correspondance"), &postal)
         .await
         .expect(422)
         .contains("Cochez pour, contre ou abstention")
@@ -282,15 +267,14 @@ async fn the_secretary_keeps_a_meetings_paperwork_on_its_page(
         ("r1", "pour"),
         ("r2", "contre"),
     ];
-    send(&mut b, &page, "/correspondance", &early)
+    b.send_form(&page, &at("/correspondance"), &early)
         .await
         .expect(422)
         .contains("doit avoir été reçu entre la convocation et la fin du vote");
     let head = server.head().await;
-    send(
-        &mut b,
+    b.send_form(
         &page,
-        "/correspondance",
+        &at("/correspondance"),
         &[postal.as_slice(), &[("r2", "contre")]].concat(),
     )
     .await
@@ -304,7 +288,7 @@ async fn the_secretary_keeps_a_meetings_paperwork_on_its_page(
         ("r1", "contre"),
         ("r2", "abstention"),
     ];
-    send(&mut b, &page, "/correspondance", &late_form)
+    b.send_form(&page, &at("/correspondance"), &late_form)
         .await
         .redirects_to(&page);
     let received = local(now - Duration::minutes(1));
@@ -313,7 +297,7 @@ async fn the_secretary_keeps_a_meetings_paperwork_on_its_page(
         ("mandataire", proxy),
         ("recu_le", &received),
     ];
-    send(&mut b, &page, "/pouvoir-papier", &paper_proxy)
+    b.send_form(&page, &at("/pouvoir-papier"), &paper_proxy)
         .await
         .redirects_to(&page);
     b.get(&page)
@@ -329,8 +313,8 @@ async fn the_secretary_keeps_a_meetings_paperwork_on_its_page(
         tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
     }
     let secretariat = farm("/secretariat");
-    let close = format!("/assemblees/{MEETING}/cloture");
-    send(&mut b, &secretariat, &close, &[])
+    let close = format!("{secretariat}/assemblees/{MEETING}/cloture");
+    b.send_form(&secretariat, &close, &[])
         .await
         .redirects_to(&secretariat);
     let record = server
@@ -363,19 +347,18 @@ async fn the_secretary_keeps_a_meetings_paperwork_on_its_page(
         ("scrutateur2", ""),
         ("secretaire", "greffe-1"),
     ];
-    send(&mut b, &page, "/bureau", &bureau)
+    b.send_form(&page, &at("/bureau"), &bureau)
         .await
         .redirects_to(&page);
-    send(&mut b, &page, "/proces-verbal", &[("debats", " ")])
+    b.send_form(&page, &at("/proces-verbal"), &[("debats", " ")])
         .await
         .expect(422)
         .contains("Résumez les débats");
     let debates = "Le président présente le devis du remplacement des pales.\r\nLes associés posent leurs questions.";
     let documents = "Devis du fabricant\r\n\r\nRapport du gestionnaire\r\n";
-    send(
-        &mut b,
+    b.send_form(
         &page,
-        "/proces-verbal",
+        &at("/proces-verbal"),
         &[("debats", debates), ("documents", documents)],
     )
     .await
@@ -394,7 +377,7 @@ async fn the_secretary_keeps_a_meetings_paperwork_on_its_page(
         shown.body.contains(&sha256),
         "the page shows the hash signed"
     );
-    send(&mut b, &page, "/signature", &[("signataire", "ccmp")])
+    b.send_form(&page, &at("/signature"), &[("signataire", "ccmp")])
         .await
         .redirects_to(&page);
     b.get(&page)
@@ -448,10 +431,7 @@ async fn the_secretary_keeps_a_meetings_paperwork_on_its_page(
     // The municipality, from the register: ids on the sheet, as the API's;
     // the minutes the officers signed.
     let municipality = server.token(LEDGER, Role::Municipality, Some("ccmp")).await;
-    let mut m = Browser::new(&server);
-    m.sign_in(&municipality)
-        .await
-        .redirects_to(&farm("/espace"));
+    let m = Browser::signed_in(&server, &municipality).await;
     let theirs = page_file(&m, &format!("{registre}/feuille-de-presence.pdf")).await;
     is_pdf(&theirs, "the municipality's sheet");
     assert_eq!(
@@ -470,9 +450,7 @@ async fn the_secretary_keeps_a_meetings_paperwork_on_its_page(
     s.get(&page).await.expect(403).contains("Accès refusé");
     assert_eq!(page_file(&s, &at("/formulaires.pdf")).await.status, 403);
     // A token acting for no holder has no form.
-    let mut n = Browser::new(&server);
-    let nobody = server.token(LEDGER, Role::Municipality, None).await;
-    n.sign_in(&nobody).await.redirects_to(&farm("/espace"));
+    let mut n = Browser::signed_in_as(&server, Role::Municipality, None).await;
     n.get(&own)
         .await
         .expect(404)

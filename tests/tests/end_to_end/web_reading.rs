@@ -12,13 +12,10 @@ use crate::web::{Browser, farm, fr};
 use serde_json::Value;
 use windledger_api::auth::Role;
 use windledger_store::LedgerId;
-use windledger_store::testing::{Backend, TestDatabase};
+use windledger_store::testing::TestDatabase;
 
 async fn server() -> Server {
-    let db = TestDatabase::new(Backend::Sqlite)
-        .await
-        .expect("SQLite is always available");
-    Server::with_reference_farm(db).await
+    Server::with_reference_farm(TestDatabase::sqlite()).await
 }
 
 /// A count in its college's unit, as the issue asks: votes carried by
@@ -136,15 +133,9 @@ async fn vote_counts_keep_each_college_in_its_own_unit() {
 
     // The meeting's page for a shareholder and the register's record for
     // the municipality: the same lines, and no total that adds units.
-    let shareholder = server
-        .token(LEDGER, Role::Shareholder, Some("cit-001"))
-        .await;
-    let mut s = Browser::new(&server);
-    s.sign_in(&shareholder).await.expect(303);
+    let mut s = Browser::signed_in_as(&server, Role::Shareholder, Some("cit-001")).await;
     let page = s.get(&farm("/assemblees/ago-2025")).await.expect(200);
-    let municipality = server.token(LEDGER, Role::Municipality, Some("ccmp")).await;
-    let mut m = Browser::new(&server);
-    m.sign_in(&municipality).await.expect(303);
+    let mut m = Browser::signed_in_as(&server, Role::Municipality, Some("ccmp")).await;
     let record = m.get(&farm("/registre/ago-2025")).await.expect(200);
     for r in &results {
         shows_all(&page.body, &college_lines(r, &colleges), "the meeting page");
@@ -185,9 +176,7 @@ async fn a_shareholder_reads_titles_movements_and_proxies_by_college() {
     let holder = "cit-001";
     let secretary = server.token(LEDGER, Role::Secretary, None).await;
     let statement = read(&server, &format!("/holders/{holder}/statement"), &secretary).await;
-    let token = server.token(LEDGER, Role::Shareholder, Some(holder)).await;
-    let mut b = Browser::new(&server);
-    b.sign_in(&token).await.expect(303);
+    let mut b = Browser::signed_in_as(&server, Role::Shareholder, Some(holder)).await;
     let space = b.get(&farm("/espace")).await.expect(200);
 
     // Every ballot names its resolutions' titles.
@@ -261,9 +250,7 @@ async fn the_register_downloads_as_csv() {
                 .sum::<usize>();
         }
     }
-    let municipality = server.token(LEDGER, Role::Municipality, Some("ccmp")).await;
-    let mut b = Browser::new(&server);
-    b.sign_in(&municipality).await.expect(303);
+    let mut b = Browser::signed_in_as(&server, Role::Municipality, Some("ccmp")).await;
     b.get(&farm("/registre"))
         .await
         .expect(200)
@@ -296,11 +283,7 @@ async fn the_register_downloads_as_csv() {
     );
 
     // A shareholder may not download it.
-    let shareholder = server
-        .token(LEDGER, Role::Shareholder, Some("cit-001"))
-        .await;
-    let mut s = Browser::new(&server);
-    s.sign_in(&shareholder).await.expect(303);
+    let mut s = Browser::signed_in_as(&server, Role::Shareholder, Some("cit-001")).await;
     s.get(&farm("/registre.csv")).await.expect(403);
     server.stop().await;
 }
@@ -309,9 +292,7 @@ async fn the_register_downloads_as_csv() {
 async fn the_event_log_reads_in_french_newest_first_with_filters() {
     let server = server().await;
     let head = server.head().await;
-    let municipality = server.token(LEDGER, Role::Municipality, Some("ccmp")).await;
-    let mut b = Browser::new(&server);
-    b.sign_in(&municipality).await.expect(303);
+    let mut b = Browser::signed_in_as(&server, Role::Municipality, Some("ccmp")).await;
 
     // Newest first: the page starts at the head.
     let page = b.get(&farm("/journal")).await.expect(200);

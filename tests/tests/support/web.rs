@@ -244,6 +244,28 @@ impl<'a> Browser<'a> {
         fields.push(("jeton".into(), token.into()));
         self.post("/connexion", &fields).await
     }
+
+    /// A browser signed in with `token`, a token of the test farm: the
+    /// sign-in is answered by a 303 to the farm's space.
+    pub async fn signed_in(server: &'a Server, token: &str) -> Self {
+        let mut b = Self::new(server);
+        b.sign_in(token).await.redirects_to(&farm("/espace"));
+        b
+    }
+
+    /// A browser signed in as `role` of the test farm, acting for
+    /// `acts_for` (see [`Browser::signed_in`]).
+    pub async fn signed_in_as(server: &'a Server, role: Role, acts_for: Option<&str>) -> Self {
+        let token = server.token(LEDGER, role, acts_for).await;
+        Self::signed_in(server, &token).await
+    }
+
+    /// Sends the form posting to `action` of the page at `page` (a 200),
+    /// as shown now, with its hidden fields and `fields`.
+    pub async fn send_form(&mut self, page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        let hidden = self.get(page).await.expect(200).form(action);
+        self.post(action, &with(&hidden, fields)).await
+    }
 }
 
 /// A number as the pages write it: `2 443`.
