@@ -32,6 +32,7 @@ mod newtype;
 pub mod paris;
 pub mod ratio;
 pub mod resolution;
+mod same_fields;
 pub mod types;
 
 /// The rule a refusal breaks, by name: the error's variant (`"CapExceeded"`),

@@ -30,7 +30,6 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use super::same_fields;
 use crate::aggregate::aggregate;
 use crate::charter::{FeedRule, FundFeed};
 use crate::clock::{Clock, not_after};
@@ -38,6 +37,7 @@ use crate::domain_event::domain_event;
 use crate::finance::FinancialYearEvent;
 use crate::money::{Euros, SignedEuros, round_to_cent};
 use crate::resolution::{BoxFuture, LookupError};
+use crate::same_fields::same_fields;
 use crate::types::{
     CommuneCode, HolderId, IdentityCommitment, PartyId, ProposalId, ReportId, ResidentId, RoundId,
 };

@@ -37,22 +37,6 @@ use thiserror::Error;
 
 use crate::money::Euros;
 
-/// A `match` from one enum to another whose variants carry fields of the
-/// same names: each arm moves the fields it lists from the source variant
-/// into the target one (the source's other fields are left). What a
-/// function cannot say: the variants are of two types.
-macro_rules! same_fields {
-    ($value:expr, $from:ident => $to:ident {
-        $($source:ident => $target:ident { $($field:ident),* $(,)? }),+ $(,)?
-    }) => {
-        match $value {
-            $($from::$source { $($field,)* .. } => $to::$target { $($field),* },)+
-        }
-    };
-}
-
-use same_fields;
-
 /// How a round turns ballots into funded projects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -32,12 +32,13 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use super::fund::Commitment;
-use super::{Election, Method, Outcome, Project, same_fields};
+use super::{Election, Method, Outcome, Project};
 use crate::aggregate::aggregate;
 use crate::clock::{Clock, not_after};
 use crate::domain_event::domain_event;
 use crate::money::Euros;
 use crate::resolution::{BoxFuture, LookupError};
+use crate::same_fields::same_fields;
 use crate::types::{CommuneCode, ProposalId, ResidentId, RoundId};
 
 /// Longest title of a proposal, in characters.

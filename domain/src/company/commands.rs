@@ -8,6 +8,7 @@ use super::places::PlaceNames;
 use super::types::{CancellationSource, HolderKind, Incorporation, Subscription};
 use crate::charter::{Charter, LockUpExemption};
 use crate::money::Euros;
+use crate::same_fields::same_fields;
 use crate::types::{
     CollegeId, CommuneCode, HolderId, IdentityCommitment, Kilowatts, ResolutionId, ShareClassId,
     ShareCount, TurbineId,
@@ -222,192 +223,64 @@ impl CompanyCommand {
 impl From<&CompanyEvent> for CompanyCommand {
     fn from(event: &CompanyEvent) -> Self {
         let id = |r: &crate::resolution::AdoptedResolution| r.id.clone();
-        match event.clone() {
-            CompanyEvent::Incorporated { company, charter } => {
-                Self::Incorporate { company, charter }
-            }
-            CompanyEvent::CharterAmended {
-                charter,
-                resolution,
-                effective_date,
-            } => Self::AmendCharter {
-                charter,
-                resolution: resolution.id,
-                effective_date,
-            },
-            CompanyEvent::ShareholderAdmitted {
-                holder,
-                kind,
-                college,
-                commune,
-                effective_date,
-                members,
-            } => Self::AdmitShareholder {
-                holder,
-                kind,
-                college,
-                commune,
-                effective_date,
-                // The identity recorded with an admission is an event of
-                // its own, read back as `RecordIdentity`: deciding both on
-                // the state in between gives the same two events.
-                identity: None,
-                members,
-            },
-            CompanyEvent::ClubMembersChanged {
-                holder,
-                members,
-                effective_date,
-            } => Self::ChangeClubMembers {
-                holder,
-                members,
-                effective_date,
-            },
-            CompanyEvent::ShareholderCollegeChanged {
-                holder,
-                to,
-                effective_date,
-                ..
-            } => Self::ChangeCollege {
-                holder,
-                college: to,
-                effective_date,
-            },
-            CompanyEvent::ShareholderResidenceChanged {
-                holder,
-                commune,
-                effective_date,
-            } => Self::ChangeResidence {
-                holder,
-                commune,
-                effective_date,
-            },
-            CompanyEvent::ShareholderExited {
-                holder,
-                effective_date,
-            } => Self::RecordExit {
-                holder,
-                effective_date,
-            },
-            CompanyEvent::SharesIssued {
-                subscriptions,
-                resolution,
-                effective_date,
-            } => Self::IssueShares {
+        same_fields!(event.clone(), CompanyEvent => Self {
+            Incorporated => Incorporate { company, charter },
+            CharterAmended => AmendCharter { charter, resolution: resolution.id, effective_date },
+            ClubMembersChanged => ChangeClubMembers { holder, members, effective_date },
+            ShareholderResidenceChanged => ChangeResidence { holder, commune, effective_date },
+            ShareholderExited => RecordExit { holder, effective_date },
+            SharesIssued => IssueShares {
                 subscriptions,
                 resolution: resolution.as_ref().map(id),
                 effective_date,
             },
-            CompanyEvent::SharesTransferred(ShareTransfer {
-                from,
-                to,
-                class,
-                count,
-                price_per_share,
-                approval,
-                effective_date,
-                exemption,
-            }) => Self::TransferShares {
-                from,
-                to,
-                class,
-                count,
-                price_per_share,
+            SharesTransferred(ShareTransfer) => TransferShares {
+                from, to, class, count, price_per_share,
                 approval: approval.as_ref().map(id),
-                effective_date,
-                exemption,
+                effective_date, exemption,
             },
-            CompanyEvent::SharesRepurchased {
-                holder,
-                class,
-                count,
-                price_per_share,
-                resolution,
-                effective_date,
-            } => Self::RepurchaseShares {
-                holder,
-                class,
-                count,
-                price_per_share,
+            SharesRepurchased => RepurchaseShares {
+                holder, class, count, price_per_share,
                 resolution: resolution.id,
                 effective_date,
             },
-            CompanyEvent::SharesCancelled {
-                source,
-                class,
-                count,
-                resolution,
-                effective_date,
-            } => Self::CancelShares {
-                source,
-                class,
-                count,
+            SharesCancelled => CancelShares {
+                source, class, count,
                 resolution: resolution.id,
                 effective_date,
             },
-            CompanyEvent::TurbineAdded {
-                turbine,
-                commune,
-                rated_power,
-                resolution,
-                effective_date,
-            } => Self::AddTurbine {
-                turbine,
-                commune,
-                rated_power,
+            TurbineAdded => AddTurbine {
+                turbine, commune, rated_power,
                 resolution: resolution.id,
                 effective_date,
             },
-            CompanyEvent::TurbineCommissioned {
-                turbine,
-                effective_date,
-            } => Self::CommissionTurbine {
-                turbine,
-                effective_date,
-            },
-            CompanyEvent::TurbineRepowered {
-                turbine,
-                rated_power,
-                resolution,
-                effective_date,
-            } => Self::RepowerTurbine {
-                turbine,
-                rated_power,
+            TurbineCommissioned => CommissionTurbine { turbine, effective_date },
+            TurbineRepowered => RepowerTurbine {
+                turbine, rated_power,
                 resolution: resolution.id,
                 effective_date,
             },
-            CompanyEvent::TurbineDecommissioned {
-                turbine,
-                resolution,
-                effective_date,
-            } => Self::DecommissionTurbine {
+            TurbineDecommissioned => DecommissionTurbine {
                 turbine,
                 resolution: resolution.id,
                 effective_date,
             },
-            CompanyEvent::PlacesNamed {
-                places,
-                effective_date,
-            } => Self::NamePlaces {
-                places,
-                effective_date,
+            PlacesNamed => NamePlaces { places, effective_date },
+            IdentityRecorded => RecordIdentity { holder, commitment, effective_date },
+            IdentityErased => EraseIdentity { holder, effective_date },
+        } unless {
+            CompanyEvent::ShareholderAdmitted {
+                holder, kind, college, commune, effective_date, members,
+            } => Self::AdmitShareholder {
+                holder, kind, college, commune, effective_date, members,
+                // The identity recorded with an admission is an event of
+                // its own, read back as `RecordIdentity`: deciding both on
+                // the state in between gives the same two events.
+                identity: None,
             },
-            CompanyEvent::IdentityRecorded {
-                holder,
-                commitment,
-                effective_date,
-            } => Self::RecordIdentity {
-                holder,
-                commitment,
-                effective_date,
-            },
-            CompanyEvent::IdentityErased {
-                holder,
-                effective_date,
-            } => Self::EraseIdentity {
-                holder,
-                effective_date,
-            },
-        }
+            CompanyEvent::ShareholderCollegeChanged { holder, to, effective_date, .. } => {
+                Self::ChangeCollege { holder, college: to, effective_date }
+            }
+        })
     }
 }

@@ -17,6 +17,7 @@ use super::types::{
     WithholdingStatus, YearMonth,
 };
 use crate::money::Euros;
+use crate::same_fields::same_fields;
 use crate::types::{HolderId, ReportId, ResolutionId, Siren, TurbineId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,122 +182,34 @@ impl FinancialYearCommand {
 /// is given as asked, the defaults included.
 impl From<&FinancialYearEvent> for FinancialYearCommand {
     fn from(event: &FinancialYearEvent) -> Self {
-        use FinancialYearEvent as E;
         // By reference: a declaration's allocations and a year's turbines
         // are not copied to be left out.
-        match event {
-            E::YearOpened {
-                year,
-                starts_on,
-                ends_on,
-                opening_balances,
-                ..
-            } => Self::OpenYear {
-                year: *year,
-                starts_on: *starts_on,
-                ends_on: *ends_on,
-                opening_balances: opening_balances.clone(),
+        same_fields!(&event, FinancialYearEvent => Self {
+            YearOpened => OpenYear { year, starts_on, ends_on, opening_balances },
+            ProductionReported => ReportProduction {
+                report, turbine, month, mwh, availability, corrects,
             },
-            E::ProductionReported {
-                report,
-                turbine,
-                month,
-                mwh,
-                availability,
-                corrects,
-            } => Self::ReportProduction {
-                report: report.clone(),
-                turbine: turbine.clone(),
-                month: *month,
-                mwh: *mwh,
-                availability: *availability,
-                corrects: corrects.clone(),
+            RevenueRecorded => RecordRevenue {
+                report, month, kind, volume_mwh, price_per_mwh, corrects,
             },
-            E::RevenueRecorded {
-                report,
-                month,
-                kind,
-                volume_mwh,
-                price_per_mwh,
-                corrects,
-                ..
-            } => Self::RecordRevenue {
-                report: report.clone(),
-                month: *month,
-                kind: *kind,
-                volume_mwh: *volume_mwh,
-                price_per_mwh: *price_per_mwh,
-                corrects: corrects.clone(),
+            CostRecorded => RecordCost { report, month, category, amount, beneficiary, corrects },
+            IferAssessed => AssessIfer {
+                report, tax_year, rate_per_kw, epci, epci_single_business_tax, corrects,
             },
-            E::CostRecorded {
-                report,
-                month,
-                category,
-                amount,
-                beneficiary,
-                corrects,
-            } => Self::RecordCost {
-                report: report.clone(),
-                month: *month,
-                category: *category,
-                amount: *amount,
-                beneficiary: beneficiary.clone(),
-                corrects: corrects.clone(),
-            },
-            E::IferAssessed {
-                report,
-                tax_year,
-                rate_per_kw,
-                epci,
-                epci_single_business_tax,
-                corrects,
-                ..
-            } => Self::AssessIfer {
-                report: report.clone(),
-                tax_year: *tax_year,
-                rate_per_kw: *rate_per_kw,
-                epci: epci.clone(),
-                epci_single_business_tax: *epci_single_business_tax,
-                corrects: corrects.clone(),
-            },
-            E::LocalTaxRecorded {
-                report,
-                tax,
-                beneficiary,
-                amount,
-                corrects,
-            } => Self::RecordLocalTax {
-                report: report.clone(),
-                tax: *tax,
-                beneficiary: beneficiary.clone(),
-                amount: *amount,
-                corrects: corrects.clone(),
-            },
-            E::AccountsApproved {
-                resolution,
-                net_result,
-            } => Self::ApproveAccounts {
+            LocalTaxRecorded => RecordLocalTax { report, tax, beneficiary, amount, corrects },
+            AccountsApproved => ApproveAccounts {
                 resolution: resolution.id.clone(),
                 net_result: net_result.amount(),
             },
-            E::ResultAppropriated {
-                resolution,
-                statutory_reserves,
-                dividend,
-                ..
-            } => Self::AppropriateResult {
+            ResultAppropriated => AppropriateResult {
                 resolution: resolution.id.clone(),
-                statutory_reserves: *statutory_reserves,
-                dividend: *dividend,
+                statutory_reserves, dividend,
             },
-            E::DividendDeclared {
-                resolution,
-                amount,
-                record_date,
-                payment_date,
-                withholding,
-                allocations,
-                ..
+            WithholdingDecided => DecideWithholding { holder, income_tax, social_contributions },
+            DividendPaid => RecordDividendPayment { holder, paid_on },
+        } unless {
+            FinancialYearEvent::DividendDeclared {
+                resolution, amount, record_date, payment_date, withholding, allocations, ..
             } => Self::DeclareDividend {
                 resolution: resolution.id.clone(),
                 amount: *amount,
@@ -308,22 +221,6 @@ impl From<&FinancialYearEvent> for FinancialYearCommand {
                     .filter_map(|a| Some((a.holder.clone(), a.status?)))
                     .collect(),
             },
-            E::WithholdingDecided {
-                holder,
-                income_tax,
-                social_contributions,
-                ..
-            } => Self::DecideWithholding {
-                holder: holder.clone(),
-                income_tax: *income_tax,
-                social_contributions: *social_contributions,
-            },
-            E::DividendPaid {
-                holder, paid_on, ..
-            } => Self::RecordDividendPayment {
-                holder: holder.clone(),
-                paid_on: *paid_on,
-            },
-        }
+        })
     }
 }

@@ -34,12 +34,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::events::MeetingEvent;
+use super::events::{Bureau, MeetingEvent};
 use super::types::{
-    Call, Choice, CommitteeMember, ConvocationChannel, MeetingKind, OfficerSignature,
-    SentConvocation,
+    Call, Choice, CommitteeMember, Convocation, ConvocationChannel, MeetingKind, Minutes,
+    OfficerSignature, SentConvocation,
 };
 use crate::resolution::ResolutionPurpose;
+use crate::same_fields::same_fields;
 use crate::types::{DecisionKindId, HolderId, MeetingId, ResolutionId};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -152,16 +153,10 @@ pub struct ProposedResolution {
 /// close, its time (the results are the tally's).
 impl From<&MeetingEvent> for MeetingCommand {
     fn from(event: &MeetingEvent) -> Self {
-        match event {
-            MeetingEvent::MeetingConvened(c) => Self::Convene {
-                meeting: c.meeting.clone(),
-                kind: c.kind,
-                call: c.call.clone(),
-                record_date: c.record_date,
-                opens_at: c.opens_at,
-                closes_at: c.closes_at,
-                agenda: c
-                    .agenda
+        same_fields!(&event, MeetingEvent => Self {
+            MeetingConvened(Convocation) => Convene {
+                meeting, kind, call, record_date, opens_at, closes_at,
+                agenda: agenda
                     .iter()
                     .map(|item| ProposedResolution {
                         decision_kind: item.decision_kind.clone(),
@@ -169,101 +164,36 @@ impl From<&MeetingEvent> for MeetingCommand {
                         text: item.text.clone(),
                     })
                     .collect(),
-                members: c.members.clone(),
-                convened_on: c.convened_on,
+                members, convened_on,
             },
-            MeetingEvent::VotingOpened { at, .. } => Self::OpenVoting { at: *at },
-            MeetingEvent::BureauConstituted(b) => Self::ConstituteBureau {
-                chair: b.chair.clone(),
-                scrutineers: b.scrutineers.clone(),
-                secretary: b.secretary.clone(),
-                at: b.at,
-            },
-            MeetingEvent::ProxyGranted {
-                grantor,
-                proxy,
-                at,
-                paper: true,
-                ..
-            } => Self::RecordPaperProxy {
-                grantor: grantor.clone(),
-                proxy: proxy.clone(),
-                received_at: *at,
-            },
-            MeetingEvent::ProxyGranted {
-                grantor, proxy, at, ..
-            } => Self::GrantProxy {
-                grantor: grantor.clone(),
-                proxy: proxy.clone(),
-                at: *at,
-            },
-            MeetingEvent::ProxyRevoked { grantor, at, .. } => Self::RevokeProxy {
-                grantor: grantor.clone(),
-                at: *at,
-            },
-            MeetingEvent::BallotCast {
-                voter,
-                choices,
-                at,
-                postal: true,
-                electronic,
-                ..
-            } => Self::RecordPostalBallot {
-                voter: voter.clone(),
-                choices: choices.clone(),
-                received_at: *at,
-                electronic: *electronic,
-            },
-            MeetingEvent::PostalFormKeptLate {
-                voter,
-                choices,
-                received_at,
-                electronic,
-                ..
-            } => Self::RecordPostalBallot {
-                voter: voter.clone(),
-                choices: choices.clone(),
-                received_at: *received_at,
-                electronic: *electronic,
-            },
-            MeetingEvent::ConvocationsSent {
-                channel,
-                sent_on,
-                convocations,
-            } => Self::RecordConvocations {
-                channel: *channel,
-                sent_on: *sent_on,
-                convocations: convocations.clone(),
-            },
-            MeetingEvent::MinutesRecorded(m) => Self::RecordMinutes {
-                debates: m.debates.clone(),
-                documents_presented: m.documents_presented.clone(),
-                at: m.at,
-            },
-            MeetingEvent::MinutesSigned {
-                officer,
-                document_sha256,
-                signature,
-                at,
-            } => Self::SignMinutes {
-                officer: officer.clone(),
-                document_sha256: document_sha256.clone(),
-                signature: signature.clone(),
-                at: *at,
-            },
-            MeetingEvent::BallotCast {
-                voter,
-                cast_by,
-                choices,
-                at,
-                ..
-            } => Self::CastBallot {
-                voter: voter.clone(),
-                cast_by: cast_by.clone(),
-                choices: choices.clone(),
-                at: *at,
-            },
-            MeetingEvent::MeetingClosed { at, .. } => Self::Close { at: *at },
-        }
+            VotingOpened => OpenVoting { at },
+            BureauConstituted(Bureau) => ConstituteBureau { chair, scrutineers, secretary, at },
+            ProxyGranted => GrantProxy { grantor, proxy, at },
+            ProxyRevoked => RevokeProxy { grantor, at },
+            PostalFormKeptLate => RecordPostalBallot { voter, choices, received_at, electronic },
+            ConvocationsSent => RecordConvocations { channel, sent_on, convocations },
+            MinutesRecorded(Minutes) => RecordMinutes { debates, documents_presented, at },
+            MinutesSigned => SignMinutes { officer, document_sha256, signature, at },
+            BallotCast => CastBallot { voter, cast_by, choices, at },
+            MeetingClosed => Close { at },
+        } unless {
+            // A proxy on paper and a postal form: entered by the secretary,
+            // `at` is when they were received.
+            MeetingEvent::ProxyGranted { grantor, proxy, at, paper: true, .. } => {
+                Self::RecordPaperProxy {
+                    grantor: grantor.clone(),
+                    proxy: proxy.clone(),
+                    received_at: *at,
+                }
+            }
+            MeetingEvent::BallotCast { voter, choices, at, postal: true, electronic, .. } => {
+                Self::RecordPostalBallot {
+                    voter: voter.clone(),
+                    choices: choices.clone(),
+                    received_at: *at,
+                    electronic: *electronic,
+                }
+            }
+        })
     }
 }
