@@ -34,7 +34,7 @@ use windledger_store::{
 };
 
 const BIN: &str = env!("CARGO_BIN_EXE_windledger");
-const LEDGER: &str = "ailes-de-taillard";
+use windledger_fixtures::reference::LEDGER;
 const CLIENTS: usize = 16;
 const DEFAULT_ROUNDS: u32 = 24;
 /// The meetings convened for the test: ballots go to them all along.

@@ -12,7 +12,7 @@ use windledger_api::{AppState, ServeLimits};
 use windledger_store::testing::TestDatabase;
 use windledger_store::{CheckpointSigner, LedgerId, RecordedEvent, Store};
 
-pub const LEDGER: &str = "ailes-de-taillard";
+pub use windledger_fixtures::reference::LEDGER;
 /// The reference farm's command file, imported by every server here.
 pub const REFERENCE_FARM: &str = windledger_fixtures::reference::IMPORT_FILE;
 
@@ -233,11 +233,7 @@ impl Server {
     /// The ledger's event at `position`.
     pub async fn event_at(&self, position: u64) -> RecordedEvent {
         self.store
-            .read_ledger(
-                &LedgerId::parse(LEDGER).expect("a ledger id"),
-                position - 1,
-                1,
-            )
+            .read_ledger(&windledger_app::import::reference_ledger(), position - 1, 1)
             .await
             .expect("the event")
             .remove(0)
@@ -245,7 +241,7 @@ impl Server {
 
     pub async fn head(&self) -> u64 {
         self.store
-            .head(&LedgerId::parse(LEDGER).expect("a ledger id"))
+            .head(&windledger_app::import::reference_ledger())
             .await
             .expect("the head")
             .size
@@ -299,16 +295,15 @@ pub async fn copy_reference_farm(db: &mut TestDatabase) -> LedgerId {
         import_reference_farm(&store).await;
     })
     .await;
-    LedgerId::parse(LEDGER).expect("a ledger id")
+    windledger_app::import::reference_ledger()
 }
 
 /// Imports the reference farm into the ledger [`LEDGER`] of `store`.
 pub async fn import_reference_farm(store: &Store) -> LedgerId {
-    let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
-    windledger_app::import::import_reference_farm(store.clone(), ledger.clone())
+    windledger_app::import::import_reference_ledger(store.clone())
         .await
-        .expect("the reference farm imports");
-    ledger
+        .expect("the reference farm imports")
+        .0
 }
 
 impl Response {
@@ -363,7 +358,7 @@ pub async fn admissions(
     std::collections::BTreeMap<String, Vec<u64>>,
     Vec<RecordedEvent>,
 ) {
-    let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
+    let ledger = windledger_app::import::reference_ledger();
     let events = store
         .read_ledger(&ledger, 0, 1_000_000)
         .await
@@ -385,7 +380,7 @@ pub async fn admissions(
 
 /// Panics unless [`LEDGER`]'s chain verifies under the store's keys.
 pub async fn assert_intact(store: &Store) {
-    let ledger = LedgerId::parse(LEDGER).expect("a ledger id");
+    let ledger = windledger_app::import::reference_ledger();
     match store
         .verify(
             &ledger,
