@@ -101,7 +101,7 @@ async fn people(
         return Ok(BTreeMap::new());
     };
     let reader = crate::identity::reader(principal, "printed on a document");
-    Ok(vault.names(runtime, holders, &reader).await?)
+    Ok(windledger_papers::persons::names(vault, runtime, holders, &reader).await?)
 }
 
 /// The holders a register's entries name, once each.

@@ -194,13 +194,13 @@ pub(crate) async fn postal_forms(
     let papers = papers(&runtime, &meeting).await?;
     let names = match state.vault() {
         Ok(vault) => {
-            vault
-                .names(
-                    &runtime,
-                    papers.convenable.clone(),
-                    &reader(&principal, "postal voting forms"),
-                )
-                .await?
+            windledger_papers::persons::names(
+                vault,
+                &runtime,
+                papers.convenable.clone(),
+                &reader(&principal, "postal voting forms"),
+            )
+            .await?
         }
         Err(_) => Default::default(),
     };
@@ -232,13 +232,13 @@ pub(crate) async fn postal_form(
     }
     let names = match state.vault() {
         Ok(vault) => {
-            vault
-                .names(
-                    &runtime,
-                    [holder.clone()],
-                    &reader(&principal, "postal voting form"),
-                )
-                .await?
+            windledger_papers::persons::names(
+                vault,
+                &runtime,
+                [holder.clone()],
+                &reader(&principal, "postal voting form"),
+            )
+            .await?
         }
         Err(_) => Default::default(),
     };

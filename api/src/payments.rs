@@ -420,7 +420,7 @@ async fn ifu(
             )
             .await?
             .into_iter()
-            .map(|(h, f)| (h, windledger_app::people::beneficiary(&f.person)))
+            .map(|(h, f)| (h, windledger_papers::persons::beneficiary(&f.person)))
             .collect(),
         Err(_) => Default::default(),
     };

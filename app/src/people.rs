@@ -653,24 +653,6 @@ impl Vault {
         }))
     }
 
-    /// Who the `holders` are, for a document printed now: the name and
-    /// postal address in force of each (none recorded, or erased: left
-    /// out, and the document shows the id), each read logged.
-    pub async fn names(
-        &self,
-        runtime: &LedgerRuntime,
-        holders: impl IntoIterator<Item = HolderId>,
-        reader: &Reader,
-    ) -> Result<BTreeMap<HolderId, windledger_documents::Person>, Error> {
-        let holders: Vec<HolderId> = holders.into_iter().collect();
-        Ok(self
-            .read_many(runtime, &holders, reader)
-            .await?
-            .into_iter()
-            .map(|(holder, in_force)| (holder, printed(&in_force.person)))
-            .collect())
-    }
-
     /// The data in force of each of `holders` that has some (as
     /// [`Vault::read`]), every read logged first, in one transaction, and
     /// the vault read in two statements a 2,000 holders (a payment file or
@@ -1150,46 +1132,4 @@ pub enum ImportError {
         "recording the identity of {holder} failed ({error}); the holders before it are recorded, importing the file again records them again"
     )]
     Failed { holder: HolderId, error: Error },
-}
-
-/// A person as a document names them: their name, and their postal
-/// address with the country when it is not France.
-pub fn printed(person: &Person) -> windledger_documents::Person {
-    let place = &person.address;
-    let mut address = place.lines.clone();
-    address.push(format!("{} {}", place.postal_code, place.city));
-    if place.country.as_str() != "FR" {
-        address.push(place.country.as_str().to_owned());
-    }
-    windledger_documents::Person {
-        name: person.display_name(),
-        address,
-    }
-}
-
-/// Who a beneficiary is, as the IFU (form 2561) names them: their name
-/// and address, and a person's birth or a legal person's SIREN.
-pub fn beneficiary(person: &Person) -> windledger_documents::tax::Beneficiary {
-    let printed = printed(person);
-    let identification = match &person.identity {
-        Identity::Natural {
-            birth: Some(birth), ..
-        } => Some(format!(
-            "Né(e) le {} à {}",
-            birth.date.format("%d/%m/%Y"),
-            birth.place
-        )),
-        Identity::Natural { birth: None, .. } => None,
-        Identity::Legal {
-            siren, legal_form, ..
-        } => Some(match siren {
-            Some(siren) => format!("{legal_form}, SIREN {siren}"),
-            None => legal_form.clone(),
-        }),
-    };
-    windledger_documents::tax::Beneficiary {
-        name: printed.name,
-        identification,
-        address: printed.address,
-    }
 }

@@ -442,13 +442,13 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
 
     let start = Instant::now();
     let closed = papers(runtime)?;
-    let names = vault
-        .names(
-            runtime,
-            named_on_sheet(&closed.record),
-            &reader("attendance"),
-        )
-        .await?;
+    let names = windledger_papers::persons::names(
+        vault,
+        runtime,
+        named_on_sheet(&closed.record),
+        &reader("attendance"),
+    )
+    .await?;
     let names_time = start.elapsed();
     let sheet = attendance_pdf(&closed.drawn, &closed.record, &names)?
         .context("no attendance sheet once the voting was opened")?;

@@ -205,7 +205,7 @@ pub async fn bench(backend: Backend) -> anyhow::Result<()> {
         .read_many(runtime, lines.iter().map(|l| &l.holder), &payer.reader)
         .await?
         .into_iter()
-        .map(|(h, f)| (h, windledger_app::people::beneficiary(&f.person)))
+        .map(|(h, f)| (h, windledger_papers::persons::beneficiary(&f.person)))
         .collect();
     let ifu_pdf = tax::ifu_pdf(&drawn, year, &lines, &names)?;
     let ifu_time = start.elapsed();

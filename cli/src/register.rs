@@ -217,7 +217,8 @@ async fn people(
     let mut holders: Vec<HolderId> = holders.into_iter().collect();
     holders.sort();
     holders.dedup();
-    let names = Vault::new(master).names(&runtime, holders, &reader).await?;
+    let names =
+        windledger_papers::persons::names(&Vault::new(master), &runtime, holders, &reader).await?;
     Ok(Box::new(names))
 }
 

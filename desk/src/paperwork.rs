@@ -120,9 +120,13 @@ async fn names(
     purpose: &str,
 ) -> Result<BTreeMap<HolderId, Person>, WebError> {
     match web.app.vault() {
-        Ok(vault) => Ok(vault
-            .names(&farm.runtime, holders, &reader(principal, purpose))
-            .await?),
+        Ok(vault) => Ok(windledger_papers::persons::names(
+            vault,
+            &farm.runtime,
+            holders,
+            &reader(principal, purpose),
+        )
+        .await?),
         Err(_) => Ok(BTreeMap::new()),
     }
 }

@@ -251,7 +251,7 @@ pub async fn own_ifu(
             )
             .await?
             .into_iter()
-            .map(|(h, f)| (h, windledger_app::people::beneficiary(&f.person)))
+            .map(|(h, f)| (h, windledger_papers::persons::beneficiary(&f.person)))
             .collect(),
         Err(_) => Default::default(),
     };

@@ -10,6 +10,9 @@
 //! - [`payments`]: a declared dividend, a year's interest or advances'
 //!   repayments paid by one SEPA credit transfer file, and the bank's
 //!   statement matched back to record what was paid.
+//! - [`persons`]: a holder of the vault as a paper prints them (name and
+//!   address, a tax form's beneficiary).
 
 pub mod meeting_papers;
 pub mod payments;
+pub mod persons;

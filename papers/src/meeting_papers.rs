@@ -207,7 +207,7 @@ pub async fn plan(
         let in_force = people.remove(holder);
         let person = in_force
             .as_ref()
-            .map(|f| windledger_app::people::printed(&f.person));
+            .map(|f| crate::persons::printed(&f.person));
         let text = convocation_text(
             &papers.drawn.company,
             record,
@@ -384,8 +384,7 @@ pub async fn minutes(
     };
     let names = match vault {
         Some(v) => {
-            v.names(runtime, named_in_minutes(&papers.record), reader)
-                .await?
+            crate::persons::names(v, runtime, named_in_minutes(&papers.record), reader).await?
         }
         None => Default::default(),
     };

@@ -464,14 +464,14 @@ async fn a_general_meeting_of_1200_holders_runs_from_convocation_to_signed_minut
         "the signed minutes are the minutes drawn"
     );
     assert_eq!(after.record.signatures.len(), 3);
-    let names = vault
-        .names(
-            &runtime,
-            meeting_papers::named_in_minutes(&after.record),
-            &reader,
-        )
-        .await
-        .expect("names");
+    let names = windledger_papers::persons::names(
+        &vault,
+        &runtime,
+        meeting_papers::named_in_minutes(&after.record),
+        &reader,
+    )
+    .await
+    .expect("names");
     assert!(
         minutes_pdf(&minutes.drawn, &after.record, &names).expect("drawn")
             == Some(minutes.pdf.clone()),
